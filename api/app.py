@@ -1,0 +1,58 @@
+"""The application factory: everything is built from the settings passed in."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+from redis.asyncio import Redis
+
+from api.auth import KeyVerifier
+from api.limits import BodySizeLimit
+from api.problems import install_problem_handlers
+from api.routes import experiments, health
+from experiments.db import make_engine
+from experiments.settings import Settings, load_settings
+
+
+def create_app(settings: Settings) -> FastAPI:
+    """Build the API for `settings`; the database schema must already be migrated."""
+    engine = make_engine(settings.database_url)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if app.state.redis is not None:
+            await app.state.redis.aclose()
+        engine.dispose()
+
+    app = FastAPI(
+        title="Vekst",
+        version="0.1.0",
+        summary="A/B testing and experimentation for online shops",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.key_verifier = KeyVerifier(engine, settings)
+    app.state.redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
+    install_problem_handlers(app)
+    for router in (health.router, experiments.router):
+        app.include_router(router)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=["Authorization", "Content-Type", "If-None-Match"],
+            expose_headers=["ETag"],
+        )
+    return app
+
+
+def create_app_from_environment() -> FastAPI:
+    """Factory for `uvicorn --factory` (each worker process builds its own app)."""
+    return create_app(load_settings())

@@ -1,0 +1,23 @@
+"""The `vekst` command line."""
+
+from __future__ import annotations
+
+import typer
+
+from api.cli import keys, server
+
+
+def build_cli() -> typer.Typer:
+    cli = typer.Typer(
+        name="vekst",
+        help="Vekst: A/B testing and experimentation for online shops.",
+        no_args_is_help=True,
+        pretty_exceptions_enable=False,
+    )
+    server.register(cli)
+    cli.add_typer(keys.keys_cli, name="keys")
+    return cli
+
+
+def main() -> None:
+    build_cli()()

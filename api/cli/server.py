@@ -1,0 +1,68 @@
+"""`vekst serve` and `vekst db upgrade`."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+import uvicorn
+
+from experiments import keys as key_store
+from experiments.db import make_engine, session_scope
+from experiments.migrate import upgrade
+from experiments.models import KeyScope
+from experiments.settings import Settings, load_settings
+
+db_cli = typer.Typer(help="Database schema.", no_args_is_help=True)
+
+
+@db_cli.command("upgrade")
+def db_upgrade() -> None:
+    """Apply all schema migrations to VEKST_DATABASE_URL."""
+    settings = load_settings()
+    upgrade(settings.database_url)
+    typer.echo("database is up to date")
+
+
+def bootstrap_keys(settings: Settings) -> list[key_store.IssuedKey]:
+    """On a first start with no keys at all, create one admin and one sdk key."""
+    if settings.admin_key or settings.sdk_key:
+        return []
+    engine = make_engine(settings.database_url)
+    try:
+        with session_scope(engine) as session:
+            if key_store.count_keys(session) > 0:
+                return []
+            return [
+                key_store.create_key(session, KeyScope.ADMIN, "created on first start"),
+                key_store.create_key(session, KeyScope.SDK, "created on first start"),
+            ]
+    finally:
+        engine.dispose()
+
+
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
+) -> None:
+    """Apply migrations and serve the API."""
+    settings = load_settings()
+    upgrade(settings.database_url)
+    for issued in bootstrap_keys(settings):
+        typer.echo(f"created {issued.scope.value} key (shown once, store it now): {issued.secret}")
+    uvicorn.run(
+        "api.app:create_app_from_environment",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        loop="uvloop",
+        http="httptools",
+        log_level="info",
+    )
+
+
+def register(cli: typer.Typer) -> None:
+    cli.command()(serve)
+    cli.add_typer(db_cli, name="db")

@@ -1,0 +1,151 @@
+"""Errors as RFC 9457 problem documents (`application/problem+json`) naming the field and rule."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import IntegrityError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from experiments.errors import (
+    AuthenticationError,
+    ConflictError,
+    InvalidInputError,
+    NotFoundError,
+    PermissionDeniedError,
+    VekstError,
+)
+from experiments.models.experiment import SLUG_PATTERN
+
+PROBLEM_MEDIA_TYPE = "application/problem+json"
+
+_STATUS_OF: dict[type[VekstError], tuple[int, str]] = {
+    InvalidInputError: (422, "Invalid input"),
+    NotFoundError: (404, "Not found"),
+    ConflictError: (409, "Conflict"),
+    AuthenticationError: (401, "Unauthorized"),
+    PermissionDeniedError: (403, "Forbidden"),
+}
+
+
+def problem(
+    status: int,
+    title: str,
+    detail: str,
+    errors: Sequence[dict[str, Any]] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": f"urn:vekst:problem:{title.lower().replace(' ', '-')}",
+        "title": title,
+        "status": status,
+        "detail": detail,
+    }
+    if errors:
+        body["errors"] = list(errors)
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
+
+
+def field_path(location: Sequence[int | str]) -> str:
+    """("body", "variants", 1, "weight") -> "variants[1].weight"."""
+    parts = list(location)
+    if parts and parts[0] in ("body", "query", "path", "header"):
+        parts = parts[1:]
+    path = ""
+    for part in parts:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        else:
+            path += f".{part}" if path else str(part)
+    return path or "body"
+
+
+def rule_of(error: dict[str, Any]) -> str:
+    """A short rule sentence for one pydantic error, e.g. "must be > 0"."""
+    kind = error.get("type", "")
+    ctx = error.get("ctx") or {}
+    simple = {
+        "missing": "is required",
+        "extra_forbidden": "is not a known field",
+        "json_invalid": "is not valid JSON",
+        "finite_number": "must be a finite number",
+    }
+    if kind in simple:
+        return simple[kind]
+    bounds = {
+        "greater_than": ("gt", ">"),
+        "greater_than_equal": ("ge", ">="),
+        "less_than": ("lt", "<"),
+        "less_than_equal": ("le", "<="),
+    }
+    if kind in bounds:
+        name, sign = bounds[kind]
+        return f"must be {sign} {_number(ctx.get(name))}"
+    if kind == "string_pattern_mismatch":
+        if ctx.get("pattern") == SLUG_PATTERN:
+            return "must be a slug of 1-64 characters from a-z, 0-9, '-' and '_'"
+        return f"must match {ctx.get('pattern')}"
+    if kind in ("too_short", "string_too_short"):
+        return f"must have at least {ctx.get('min_length')} {_unit(kind)}"
+    if kind in ("too_long", "string_too_long"):
+        return f"must have at most {ctx.get('max_length')} {_unit(kind)}"
+    if kind in ("enum", "literal_error"):
+        return f"must be one of {ctx.get('expected')}"
+    message = str(error.get("msg", "is invalid"))
+    message = message.removeprefix("Value error, ")
+    return message[:1].lower() + message[1:]
+
+
+def _number(value: object) -> str:
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def _unit(kind: str) -> str:
+    return "characters" if kind.startswith("string") else "items"
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    """Map every error the API can meet to one problem document."""
+
+    @app.exception_handler(VekstError)
+    async def _domain_error(_request: Request, exc: VekstError) -> JSONResponse:
+        status, title = next(
+            (value for cls, value in _STATUS_OF.items() if isinstance(exc, cls)),
+            (400, "Bad request"),
+        )
+        errors = None
+        if isinstance(exc, InvalidInputError):
+            errors = [{"field": exc.field, "rule": exc.rule}]
+        headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+        return problem(status, title, exc.detail, errors, headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [
+            {
+                "field": "body"
+                if error.get("type") == "json_invalid"
+                else field_path(error.get("loc", ())),
+                "rule": rule_of(error),
+            }
+            for error in exc.errors()
+        ]
+        detail = "; ".join(f"{error['field']} {error['rule']}" for error in errors)
+        return problem(422, "Invalid input", detail, errors)
+
+    @app.exception_handler(IntegrityError)
+    async def _integrity_error(_request: Request, _exc: IntegrityError) -> JSONResponse:
+        return problem(409, "Conflict", "the change conflicts with data stored at the same time")
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return problem(exc.status_code, _title(exc.status_code), str(exc.detail), None, exc.headers)
+
+
+def _title(status: int) -> str:
+    return HTTPStatus(status).phrase

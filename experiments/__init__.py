@@ -1,0 +1,1 @@
+"""Vekst's domain: experiment and metric definitions, assignment, events, storage, results."""

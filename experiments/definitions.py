@@ -1,0 +1,225 @@
+"""Creating, reading and editing experiment definitions, with the rules that guard them."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from experiments.errors import ConflictError, InvalidInputError, NotFoundError
+from experiments.metrics import TEMPLATES, builtin_metrics
+from experiments.models import (
+    Design,
+    Experiment,
+    ExperimentCreate,
+    ExperimentPage,
+    ExperimentPublic,
+    ExperimentStatus,
+    ExperimentUpdate,
+    MetricSelection,
+    Variant,
+)
+
+DEFAULT_UNIT_TYPE = "visitor"
+FROZEN_AFTER_START = ("variants", "unit_type", "layer")
+
+# Checks a targeting condition and raises InvalidInputError naming the bad part; injectable so
+# the assignment engine owns the condition language.
+TargetingValidator = Callable[[dict[str, Any]], None]
+
+
+def _no_targeting_check(_condition: dict[str, Any]) -> None:
+    return None
+
+
+def known_metric_keys(session: Session) -> set[str]:  # noqa: ARG001 - custom metrics come later
+    return set(builtin_metrics())
+
+
+def create_experiment(
+    session: Session,
+    data: ExperimentCreate,
+    validate_targeting: TargetingValidator = _no_targeting_check,
+) -> Experiment:
+    """Store a new draft experiment; a template fills unit type and metrics the request omits."""
+    unit_type = data.unit_type
+    metrics = data.metrics
+    if data.template is not None:
+        defaults = TEMPLATES[data.template]
+        unit_type = unit_type or defaults.unit_type
+        metrics = metrics or MetricSelection(
+            primary=defaults.primary,
+            secondary=list(defaults.secondary),
+            guardrails=list(defaults.guardrails),
+        )
+    if metrics is None:
+        raise InvalidInputError("metrics", "is required unless a template is given")
+    _check_variants(data.variants)
+    _check_metrics(session, metrics)
+    _check_overrides(data.overrides, data.variants)
+    if data.targeting is not None:
+        validate_targeting(data.targeting)
+    if session.exec(select(Experiment.id).where(Experiment.key == data.key)).first() is not None:
+        raise ConflictError(f"an experiment with key '{data.key}' exists already; choose another key")
+    now = datetime.now(UTC)
+    experiment = Experiment(
+        key=data.key,
+        salt=secrets.token_hex(8),
+        name=data.name,
+        hypothesis=data.hypothesis,
+        unit_type=unit_type or DEFAULT_UNIT_TYPE,
+        variants=[variant.model_dump(mode="json") for variant in data.variants],
+        traffic=data.traffic,
+        targeting=data.targeting,
+        layer=data.layer,
+        overrides=dict(data.overrides),
+        design=data.design.model_dump(mode="json"),
+        metrics=metrics.model_dump(mode="json"),
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(experiment)
+    session.flush()
+    return experiment
+
+
+def get_experiment(session: Session, key: str) -> Experiment:
+    experiment = session.exec(select(Experiment).where(Experiment.key == key)).first()
+    if experiment is None:
+        raise NotFoundError(f"no experiment with key '{key}'")
+    return experiment
+
+
+def list_experiments(
+    session: Session, limit: int, offset: int, status: ExperimentStatus | None = None
+) -> ExperimentPage:
+    query = select(Experiment)
+    count = select(func.count()).select_from(Experiment)
+    if status is not None:
+        query = query.where(Experiment.status == status.value)
+        count = count.where(Experiment.status == status.value)
+    rows = session.exec(query.order_by(Experiment.id).offset(offset).limit(limit))  # type: ignore[arg-type]
+    return ExperimentPage(
+        items=[to_public(row) for row in rows],
+        total=session.exec(count).one(),
+        limit=limit,
+        offset=offset,
+    )
+
+
+def update_experiment(
+    session: Session,
+    key: str,
+    patch: ExperimentUpdate,
+    validate_targeting: TargetingValidator = _no_targeting_check,
+    grow_layer_slice: Callable[[Session, Experiment, float], None] | None = None,
+) -> Experiment:
+    """Apply a partial update. Only the fields sent change; lifecycle rules are 409s."""
+    experiment = get_experiment(session, key)
+    changes = patch.model_dump(exclude_unset=True)
+    if experiment.status == ExperimentStatus.ARCHIVED:
+        raise ConflictError(
+            f"experiment '{key}' is archived and cannot change; create a new experiment instead"
+        )
+    for name in (
+        *FROZEN_AFTER_START,
+        *(("name", "hypothesis", "targeting", "overrides", "design", "metrics", "traffic")),
+    ):
+        if name in changes and changes[name] is None:
+            raise InvalidInputError(name, "cannot be null")
+    if experiment.status != ExperimentStatus.DRAFT:
+        frozen = [name for name in FROZEN_AFTER_START if name in changes]
+        if frozen:
+            raise ConflictError(
+                f"{', '.join(frozen)} cannot change once an experiment has started; "
+                "stop it and create a new experiment with the new set-up"
+            )
+    variants = patch.variants if patch.variants is not None else _variants_of(experiment)
+    if patch.variants is not None:
+        _check_variants(patch.variants)
+    if patch.metrics is not None:
+        _check_metrics(session, patch.metrics)
+    if patch.overrides is not None or patch.variants is not None:
+        _check_overrides(patch.overrides or experiment.overrides, variants)
+    if patch.targeting is not None:
+        validate_targeting(patch.targeting)
+    if patch.traffic is not None and patch.traffic != experiment.traffic:
+        if experiment.status == ExperimentStatus.RUNNING:
+            if patch.traffic < experiment.traffic:
+                raise ConflictError(
+                    f"traffic may only grow while an experiment runs (it is {experiment.traffic}); "
+                    "lowering it would drop units already exposed - stop the experiment instead"
+                )
+            if grow_layer_slice is not None and experiment.layer is not None:
+                grow_layer_slice(session, experiment, patch.traffic)
+        elif experiment.status == ExperimentStatus.STOPPED:
+            raise ConflictError("traffic of a stopped experiment cannot change")
+    for name, value in changes.items():
+        if name == "variants":
+            value = [variant.model_dump(mode="json") for variant in patch.variants or []]
+        elif name in ("design", "metrics"):
+            value = getattr(patch, name).model_dump(mode="json")
+        setattr(experiment, name, value)
+    experiment.updated_at = datetime.now(UTC)
+    session.add(experiment)
+    session.flush()
+    return experiment
+
+
+def to_public(experiment: Experiment) -> ExperimentPublic:
+    return ExperimentPublic(
+        key=experiment.key,
+        name=experiment.name,
+        hypothesis=experiment.hypothesis,
+        unit_type=experiment.unit_type,
+        variants=_variants_of(experiment),
+        traffic=experiment.traffic,
+        targeting=experiment.targeting,
+        layer=experiment.layer,
+        overrides=experiment.overrides,
+        design=Design.model_validate(experiment.design),
+        metrics=MetricSelection.model_validate(experiment.metrics),
+        status=ExperimentStatus(experiment.status),
+        winner=experiment.winner,
+        created_at=experiment.created_at,
+        updated_at=experiment.updated_at,
+        started_at=experiment.started_at,
+        stopped_at=experiment.stopped_at,
+    )
+
+
+def _variants_of(experiment: Experiment) -> list[Variant]:
+    return [Variant.model_validate(variant) for variant in experiment.variants]
+
+
+def _check_variants(variants: list[Variant]) -> None:
+    seen: set[str] = set()
+    for index, variant in enumerate(variants):
+        if variant.key in seen:
+            raise InvalidInputError(f"variants[{index}].key", f"'{variant.key}' is used twice")
+        seen.add(variant.key)
+
+
+def _check_metrics(session: Session, metrics: MetricSelection) -> None:
+    known = known_metric_keys(session)
+    fields = [("metrics.primary", metrics.primary)]
+    fields += [(f"metrics.secondary[{i}]", key) for i, key in enumerate(metrics.secondary)]
+    fields += [(f"metrics.guardrails[{i}]", key) for i, key in enumerate(metrics.guardrails)]
+    for field, key in fields:
+        if key not in known:
+            raise InvalidInputError(
+                field, f"'{key}' is not a known metric; known: {', '.join(sorted(known))}"
+            )
+
+
+def _check_overrides(overrides: dict[str, str], variants: list[Variant]) -> None:
+    keys = {variant.key for variant in variants}
+    for unit_id, variant_key in overrides.items():
+        if variant_key not in keys:
+            raise InvalidInputError(
+                f"overrides.{unit_id}", f"names variant '{variant_key}', which is not a variant"
+            )

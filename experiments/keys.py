@@ -1,0 +1,87 @@
+"""Creating, verifying and revoking API keys. Only SHA-256 hashes of the keys are stored."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from experiments.errors import NotFoundError
+from experiments.models import ApiKey, KeyScope
+
+PREFIX_LENGTH = 12
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedKey:
+    """A newly created key: `secret` is shown once and never stored."""
+
+    id: int
+    scope: KeyScope
+    prefix: str
+    secret: str
+
+
+def hash_key(secret: str) -> str:
+    return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+def create_key(session: Session, scope: KeyScope, name: str = "") -> IssuedKey:
+    secret = f"vk_{scope.value}_{secrets.token_urlsafe(32)}"
+    record = ApiKey(
+        prefix=secret[:PREFIX_LENGTH],
+        key_hash=hash_key(secret),
+        scope=scope.value,
+        name=name,
+        created_at=datetime.now(UTC),
+    )
+    session.add(record)
+    session.flush()
+    assert record.id is not None  # set by the flush
+    return IssuedKey(record.id, scope, record.prefix, secret)
+
+
+def revoke_key(session: Session, prefix_or_id: str) -> ApiKey:
+    """Revoke the key whose id or printed prefix is given; it stops working at once."""
+    query = select(ApiKey).where(ApiKey.revoked_at.is_(None))  # type: ignore[union-attr]
+    if prefix_or_id.isdigit():
+        query = query.where(ApiKey.id == int(prefix_or_id))
+    else:
+        query = query.where(ApiKey.prefix == prefix_or_id[:PREFIX_LENGTH])
+    record = session.exec(query).first()
+    if record is None:
+        raise NotFoundError(f"no active key with id or prefix '{prefix_or_id}'")
+    record.revoked_at = datetime.now(UTC)
+    session.add(record)
+    return record
+
+
+def list_keys(session: Session) -> list[ApiKey]:
+    return list(session.exec(select(ApiKey).order_by(ApiKey.id)))  # type: ignore[arg-type]
+
+
+def count_keys(session: Session) -> int:
+    return session.exec(select(func.count()).select_from(ApiKey)).one()
+
+
+def find_scope(session: Session, secret: str) -> KeyScope | None:
+    """The scope of an active stored key, or None. The hash comparison runs in constant time."""
+    digest = hash_key(secret)
+    record = session.exec(
+        select(ApiKey).where(ApiKey.key_hash == digest, ApiKey.revoked_at.is_(None))  # type: ignore[union-attr]
+    ).first()
+    if record is None or not hmac.compare_digest(record.key_hash, digest):
+        return None
+    return KeyScope(record.scope)
+
+
+def matches_configured(secret: str, configured: str | None) -> bool:
+    """Compare against a key given in the settings, in constant time."""
+    return configured is not None and hmac.compare_digest(
+        secret.encode("utf-8"), configured.encode("utf-8")
+    )

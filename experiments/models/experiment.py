@@ -1,0 +1,165 @@
+"""The experiment entity: its table model and the API shapes (create, update, public, page).
+
+Input contract (one place): keys and variant keys are slugs of 1-64 characters from a-z, 0-9,
+`-` and `_`; 2-10 variants, the first is the control, weights are relative and > 0; traffic is
+the share of units in the experiment, 0 < traffic <= 1; metric keys name known metrics.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Any
+
+from pydantic import ConfigDict, Field, JsonValue, StringConstraints, field_validator
+from sqlalchemy import JSON, Column
+from sqlmodel import Field as SQLField
+from sqlmodel import SQLModel
+
+from experiments.db import UTCDateTime
+from experiments.metrics import Template
+
+SLUG_PATTERN = r"^[a-z0-9_-]{1,64}$"
+Slug = Annotated[str, StringConstraints(pattern=SLUG_PATTERN)]
+Name = Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
+UnitType = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,31}$")]
+Traffic = Annotated[float, Field(gt=0, le=1)]
+
+
+class ExperimentStatus(StrEnum):
+    DRAFT = "draft"
+    RUNNING = "running"
+    STOPPED = "stopped"
+    ARCHIVED = "archived"
+
+
+class _Strict(SQLModel):
+    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
+
+
+class Variant(_Strict):
+    key: Slug
+    name: Name
+    weight: float = Field(gt=0)
+    payload: JsonValue = None
+
+    @field_validator("weight")
+    @classmethod
+    def _finite(cls, value: float) -> float:
+        if not math.isfinite(value):
+            raise ValueError("must be a finite number")
+        return value
+
+
+class Design(_Strict):
+    """What the sequential test and the results' "keep running" estimate are tuned by."""
+
+    alpha: float = Field(default=0.05, gt=0, lt=0.5)
+    power: float = Field(default=0.8, gt=0, lt=1)
+    mde_relative: float = Field(default=0.10, gt=0)
+    planned_units_per_variant: int | None = Field(default=None, ge=2)
+
+
+class MetricSelection(_Strict):
+    primary: str
+    secondary: list[str] = Field(default_factory=list)
+    guardrails: list[str] = Field(default_factory=list)
+
+    def all_keys(self) -> list[str]:
+        return [self.primary, *self.secondary, *self.guardrails]
+
+
+Variants = Annotated[list[Variant], Field(min_length=2, max_length=10)]
+Overrides = dict[Annotated[str, StringConstraints(min_length=1, max_length=256)], Slug]
+
+
+class ExperimentCreate(_Strict):
+    key: Slug
+    name: Name
+    hypothesis: str = Field(default="", max_length=5000)
+    template: Template | None = None
+    unit_type: UnitType | None = None
+    variants: Variants
+    traffic: Traffic = 1.0
+    targeting: dict[str, Any] | None = None
+    layer: Slug | None = None
+    overrides: Overrides = Field(default_factory=dict)
+    design: Design = Field(default_factory=Design)
+    metrics: MetricSelection | None = None
+
+
+class ExperimentUpdate(_Strict):
+    """A partial update: only the fields sent change."""
+
+    name: Name | None = None
+    hypothesis: str | None = Field(default=None, max_length=5000)
+    unit_type: UnitType | None = None
+    variants: Variants | None = None
+    traffic: Traffic | None = None
+    targeting: dict[str, Any] | None = None
+    layer: Slug | None = None
+    overrides: Overrides | None = None
+    design: Design | None = None
+    metrics: MetricSelection | None = None
+
+
+class StopRequest(_Strict):
+    winner: Slug | None = None
+
+
+class Experiment(SQLModel, table=True):
+    __tablename__ = "experiments"
+
+    id: int | None = SQLField(default=None, primary_key=True)
+    key: str = SQLField(max_length=64, unique=True)
+    salt: str = SQLField(max_length=32)
+    name: str = SQLField(max_length=200)
+    hypothesis: str = ""
+    unit_type: str = SQLField(max_length=32)
+    variants: list[dict[str, Any]] = SQLField(sa_column=Column(JSON, nullable=False))
+    traffic: float = 1.0
+    targeting: dict[str, Any] | None = SQLField(default=None, sa_column=Column(JSON))
+    layer: str | None = SQLField(default=None, max_length=64, index=True)
+    layer_ranges: list[list[int]] = SQLField(
+        default_factory=list, sa_column=Column(JSON, nullable=False)
+    )
+    overrides: dict[str, str] = SQLField(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    design: dict[str, Any] = SQLField(sa_column=Column(JSON, nullable=False))
+    metrics: dict[str, Any] = SQLField(sa_column=Column(JSON, nullable=False))
+    status: str = SQLField(default=ExperimentStatus.DRAFT.value, max_length=16, index=True)
+    winner: str | None = SQLField(default=None, max_length=64)
+    created_at: datetime = SQLField(sa_type=UTCDateTime)
+    updated_at: datetime = SQLField(sa_type=UTCDateTime)
+    started_at: datetime | None = SQLField(default=None, sa_type=UTCDateTime)
+    stopped_at: datetime | None = SQLField(default=None, sa_type=UTCDateTime)
+
+    def variant_keys(self) -> list[str]:
+        return [str(variant["key"]) for variant in self.variants]
+
+
+class ExperimentPublic(SQLModel):
+    key: str
+    name: str
+    hypothesis: str
+    unit_type: str
+    variants: list[Variant]
+    traffic: float
+    targeting: dict[str, Any] | None
+    layer: str | None
+    overrides: dict[str, str]
+    design: Design
+    metrics: MetricSelection
+    status: ExperimentStatus
+    winner: str | None
+    created_at: datetime
+    updated_at: datetime
+    started_at: datetime | None
+    stopped_at: datetime | None
+
+
+class ExperimentPage(SQLModel):
+    items: list[ExperimentPublic]
+    total: int
+    limit: int
+    offset: int

@@ -1,0 +1,62 @@
+"""The service's one settings class, read from `VEKST_*` environment variables."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATABASE_URL = "sqlite:///./data/vekst.db"
+MIN_SECRET_LENGTH = 16
+
+
+class Settings(BaseSettings):
+    """Everything the service is configured by. Build it with `load_settings()` and pass it in."""
+
+    model_config = SettingsConfigDict(env_prefix="VEKST_", extra="ignore")
+
+    environment: Literal["development", "production"] = "development"
+    database_url: str = DEFAULT_DATABASE_URL
+    redis_url: str | None = None
+    admin_key: str | None = Field(default=None, repr=False)
+    sdk_key: str | None = Field(default=None, repr=False)
+    cors_origins: list[str] = Field(default_factory=list)
+    max_body_bytes: int = Field(default=5 * 1024 * 1024, gt=0)
+    key_cache_seconds: float = Field(default=1.0, ge=0)
+    event_max_age_days: int = Field(default=90, gt=0)
+    start_worker: bool = True
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        # A comma-separated list is friendlier in an environment variable than JSON.
+        if isinstance(value, str) and not value.strip().startswith("["):
+            return [origin.strip() for origin in value.split(",") if origin.strip()]
+        return value
+
+    @field_validator("redis_url", "admin_key", "sdk_key", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        return None if value == "" else value
+
+    @model_validator(mode="after")
+    def _refuse_weak_secrets_in_production(self) -> Settings:
+        if self.environment == "production":
+            for name in ("admin_key", "sdk_key"):
+                secret = getattr(self, name)
+                if secret is not None and len(secret) < MIN_SECRET_LENGTH:
+                    raise ValueError(
+                        f"VEKST_{name.upper()} must be at least {MIN_SECRET_LENGTH} characters "
+                        "in production"
+                    )
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings from the environment; keyword arguments win over it (used by tests and the CLI)."""
+    return Settings(**overrides)  # type: ignore[arg-type]

@@ -1,0 +1,76 @@
+"""Shared fixtures: isolated environment, migrated databases (SQLite and PostgreSQL), API clients."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from experiments.migrate import upgrade
+from experiments.settings import Settings, load_settings
+from tests.services import fresh_postgres_schema, require_service
+
+ADMIN_KEY = "test-admin-key-0123456789"
+SDK_KEY = "test-sdk-key-0123456789"
+_KEEP = ("VEKST_TEST_", "VEKST_REQUIRE_SERVICES")
+
+
+@pytest.fixture(autouse=True)
+def isolated_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No VEKST_* setting of the developer's shell leaks into a test."""
+    for name in list(os.environ):
+        if name.startswith("VEKST_") and not name.startswith(_KEEP):
+            monkeypatch.delenv(name)
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    url = f"sqlite:///{tmp_path / 'vekst.db'}"
+    upgrade(url)
+    return url
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    base = require_service("VEKST_TEST_POSTGRES_URL")
+    with fresh_postgres_schema(base) as url:
+        upgrade(url)
+        yield url
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def database_url(request: pytest.FixtureRequest) -> str:
+    """A migrated, empty database: each test using it runs on SQLite and on PostgreSQL."""
+    name = "sqlite_url" if request.param == "sqlite" else "postgres_url"
+    url: str = request.getfixturevalue(name)
+    return url
+
+
+@pytest.fixture
+def redis_url() -> str:
+    return require_service("VEKST_TEST_REDIS_URL")
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return load_settings(database_url=database_url, admin_key=ADMIN_KEY, sdk_key=SDK_KEY)
+
+
+@pytest.fixture
+def client(settings: Settings) -> Iterator[TestClient]:
+    with TestClient(create_app(settings)) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def admin_headers() -> dict[str, str]:
+    return {"Authorization": f"Bearer {ADMIN_KEY}"}
+
+
+@pytest.fixture
+def sdk_headers() -> dict[str, str]:
+    return {"Authorization": f"Bearer {SDK_KEY}"}
