@@ -61,7 +61,8 @@ def _require(
         if scope not in allowed:
             needed = " or ".join(s.value for s in allowed)
             raise PermissionDeniedError(
-                f"this request needs a key with scope {needed}; the key sent has scope {scope.value}"
+                f"this request needs a key with scope {needed}; "
+                f"the key sent has scope {scope.value}"
             )
         return scope
 

@@ -64,7 +64,9 @@ def create_experiment(
     if data.targeting is not None:
         validate_targeting(data.targeting)
     if session.exec(select(Experiment.id).where(Experiment.key == data.key)).first() is not None:
-        raise ConflictError(f"an experiment with key '{data.key}' exists already; choose another key")
+        raise ConflictError(
+            f"an experiment with key '{data.key}' exists already; choose another key"
+        )
     now = datetime.now(UTC)
     experiment = Experiment(
         key=data.key,

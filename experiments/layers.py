@@ -37,8 +37,10 @@ def free_ranges(taken: Iterable[Range]) -> list[Range]:
     return free
 
 
-def grow(own: list[Range], taken_by_others: Iterable[Range], target: int, layer: str) -> list[Range]:
-    """Return `own` plus enough free buckets to reach `target` buckets; 409 when too few are free."""
+def grow(
+    own: list[Range], taken_by_others: Iterable[Range], target: int, layer: str
+) -> list[Range]:
+    """Return `own` plus free buckets up to `target` buckets in all; 409 when too few are free."""
     others = list(taken_by_others)
     needed = target - width(own)
     if needed <= 0:

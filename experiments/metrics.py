@@ -1,4 +1,4 @@
-"""Built-in metric definitions and experiment templates (PRODUCT.md; the keys are part of the API)."""
+"""Built-in metric definitions and experiment templates; the metric keys are part of the API."""
 
 from __future__ import annotations
 
@@ -83,7 +83,9 @@ def builtin_metrics() -> dict[str, MetricDefinition]:
             numerator_aggregation="sum",
         ),
         _conversion("newsletter_open_rate", "Newsletter open rate", "newsletter_open", "increase"),
-        _conversion("newsletter_click_rate", "Newsletter click rate", "newsletter_click", "increase"),
+        _conversion(
+            "newsletter_click_rate", "Newsletter click rate", "newsletter_click", "increase"
+        ),
         _conversion("unsubscribe_rate", "Unsubscribe rate", "unsubscribe", "decrease"),
         _conversion("refund_rate", "Refund rate", "refund", "decrease"),
     ]
@@ -106,7 +108,10 @@ TEMPLATES: dict[Template, TemplateDefaults] = {
         ("cart_abandonment", "refund_rate"),
     ),
     Template.CTA: TemplateDefaults(
-        "visitor", "cta_click_rate", ("add_to_cart_rate", "conversion_rate"), ("revenue_per_visitor",)
+        "visitor",
+        "cta_click_rate",
+        ("add_to_cart_rate", "conversion_rate"),
+        ("revenue_per_visitor",),
     ),
     Template.NEWSLETTER: TemplateDefaults(
         "subscriber",

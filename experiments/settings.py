@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite:///./data/vekst.db"
 MIN_SECRET_LENGTH = 16
@@ -21,7 +21,8 @@ class Settings(BaseSettings):
     redis_url: str | None = None
     admin_key: str | None = Field(default=None, repr=False)
     sdk_key: str | None = Field(default=None, repr=False)
-    cors_origins: list[str] = Field(default_factory=list)
+    # Comma-separated in the environment (NoDecode: not parsed as JSON first).
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     max_body_bytes: int = Field(default=5 * 1024 * 1024, gt=0)
     key_cache_seconds: float = Field(default=1.0, ge=0)
     event_max_age_days: int = Field(default=90, gt=0)
@@ -30,8 +31,7 @@ class Settings(BaseSettings):
     @field_validator("cors_origins", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:
-        # A comma-separated list is friendlier in an environment variable than JSON.
-        if isinstance(value, str) and not value.strip().startswith("["):
+        if isinstance(value, str):
             return [origin.strip() for origin in value.split(",") if origin.strip()]
         return value
 
@@ -58,5 +58,5 @@ class Settings(BaseSettings):
 
 
 def load_settings(**overrides: object) -> Settings:
-    """Read settings from the environment; keyword arguments win over it (used by tests and the CLI)."""
+    """Read settings from the environment; keyword arguments win over it (tests, the CLI)."""
     return Settings(**overrides)  # type: ignore[arg-type]

@@ -5,6 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 
-def validate_targeting(condition: dict[str, Any]) -> None:
+def validate_targeting(_condition: dict[str, Any]) -> None:
     """Raise InvalidInputError naming the bad part of `condition` (path under `targeting`)."""
     return None

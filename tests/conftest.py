@@ -1,4 +1,4 @@
-"""Shared fixtures: isolated environment, migrated databases (SQLite and PostgreSQL), API clients."""
+"""Shared fixtures: isolated environment, migrated SQLite and PostgreSQL databases, clients."""
 
 from __future__ import annotations
 

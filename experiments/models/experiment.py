@@ -124,7 +124,9 @@ class Experiment(SQLModel, table=True):
     layer_ranges: list[list[int]] = SQLField(
         default_factory=list, sa_column=Column(JSON, nullable=False)
     )
-    overrides: dict[str, str] = SQLField(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    overrides: dict[str, str] = SQLField(
+        default_factory=dict, sa_column=Column(JSON, nullable=False)
+    )
     design: dict[str, Any] = SQLField(sa_column=Column(JSON, nullable=False))
     metrics: dict[str, Any] = SQLField(sa_column=Column(JSON, nullable=False))
     status: str = SQLField(default=ExperimentStatus.DRAFT.value, max_length=16, index=True)

@@ -1,0 +1,39 @@
+"""Migrations apply to an empty database, and go down and up again."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import inspect
+
+from experiments.db import make_engine
+from experiments.migrate import downgrade, upgrade
+from tests.services import fresh_postgres_schema, require_service
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def empty_database(request: pytest.FixtureRequest, tmp_path: object) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path}/empty.db"
+        return
+    with fresh_postgres_schema(require_service("VEKST_TEST_POSTGRES_URL")) as url:
+        yield url
+
+
+def tables(url: str) -> set[str]:
+    engine = make_engine(url)
+    try:
+        return set(inspect(engine).get_table_names())
+    finally:
+        engine.dispose()
+
+
+def test_upgrade_downgrade_upgrade(empty_database: str) -> None:
+    upgrade(empty_database)
+    assert {"api_keys", "experiments", "alembic_version"} <= tables(empty_database)
+    downgrade(empty_database, "base")
+    assert tables(empty_database) <= {"alembic_version"}
+    upgrade(empty_database)
+    upgrade(empty_database)  # idempotent
+    assert {"api_keys", "experiments"} <= tables(empty_database)
