@@ -1,6 +1,7 @@
 """SQLModel families: a table model per entity plus the API shapes around it."""
 
 from experiments.models.api_key import ApiKey, KeyScope
+from experiments.models.event import Conversion, Exposure
 from experiments.models.experiment import (
     Design,
     Experiment,
@@ -16,6 +17,7 @@ from experiments.models.experiment import (
 
 __all__ = [
     "ApiKey",
+    "Conversion",
     "Design",
     "Experiment",
     "ExperimentCreate",
@@ -23,6 +25,7 @@ __all__ = [
     "ExperimentPublic",
     "ExperimentStatus",
     "ExperimentUpdate",
+    "Exposure",
     "KeyScope",
     "MetricSelection",
     "StopRequest",

@@ -1,0 +1,46 @@
+"""Stored events: exposures (unit saw variant) and conversions (unit did something, maybe worth
+a value). Every stored event has an `event_id`, unique per table: the client's idempotency key,
+or one the server made when the client sent none."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Column, Index, Integer
+from sqlmodel import Field, SQLModel
+
+from experiments.db import UTCDateTime
+
+EVENT_ID_MAX = 80  # client ids are at most 64 characters; server-made ids are prefixed
+_ID_TYPE = BigInteger().with_variant(Integer(), "sqlite")  # SQLite autoincrements INTEGER only
+
+
+class Exposure(SQLModel, table=True):
+    __tablename__ = "exposures"
+    __table_args__ = (Index("ix_exposures_experiment_unit", "experiment", "unit_id", "timestamp"),)
+
+    id: int | None = Field(default=None, sa_type=_ID_TYPE, primary_key=True)
+    event_id: str = Field(max_length=EVENT_ID_MAX, unique=True)
+    experiment: str = Field(max_length=64)
+    variant: str = Field(max_length=64)
+    unit_id: str = Field(max_length=256)
+    timestamp: datetime = Field(sa_type=UTCDateTime)
+    received_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class Conversion(SQLModel, table=True):
+    __tablename__ = "conversions"
+    __table_args__ = (
+        Index("ix_conversions_name_unit", "name", "unit_id", "timestamp"),
+        Index("ix_conversions_unit", "unit_id", "timestamp"),
+    )
+
+    id: int | None = Field(default=None, sa_type=_ID_TYPE, primary_key=True)
+    event_id: str = Field(max_length=EVENT_ID_MAX, unique=True)
+    name: str = Field(max_length=64)
+    unit_id: str = Field(max_length=256)
+    value: float | None = None
+    properties: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    timestamp: datetime = Field(sa_type=UTCDateTime)
+    received_at: datetime = Field(sa_type=UTCDateTime)
