@@ -12,7 +12,7 @@ from redis.asyncio import Redis
 from api.auth import KeyVerifier
 from api.limits import BodySizeLimit
 from api.problems import install_problem_handlers
-from api.routes import experiments, health
+from api.routes import experiments, health, sdk
 from experiments.db import make_engine
 from experiments.settings import Settings, load_settings
 
@@ -39,7 +39,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.key_verifier = KeyVerifier(engine, settings)
     app.state.redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
     install_problem_handlers(app)
-    for router in (health.router, experiments.router):
+    for router in (health.router, experiments.router, sdk.router):
         app.include_router(router)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     if settings.cors_origins:

@@ -1,0 +1,65 @@
+"""The SDK config document: everything an SDK needs to assign locally (docs/assignment.md).
+
+Only running and stopped experiments are in it: drafts assign no one yet, archived ones no more.
+The document is a pure function of the stored definitions, so its ETag changes exactly when
+something an SDK would evaluate differently changes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlmodel import Session, col, select
+
+from experiments.models import Experiment, ExperimentStatus
+
+CONFIG_VERSION = 1
+_SERVED = (ExperimentStatus.RUNNING.value, ExperimentStatus.STOPPED.value)
+
+
+@dataclass(frozen=True, slots=True)
+class SdkConfig:
+    document: dict[str, Any]
+    body: bytes
+    etag: str
+
+
+def experiment_entry(experiment: Experiment) -> dict[str, Any]:
+    layer = None
+    if experiment.layer is not None:
+        layer = {"key": experiment.layer, "ranges": experiment.layer_ranges}
+    return {
+        "key": experiment.key,
+        "salt": experiment.salt,
+        "status": experiment.status,
+        "unit_type": experiment.unit_type,
+        "variants": [
+            {"key": v["key"], "weight": v["weight"], "payload": v.get("payload")}
+            for v in experiment.variants
+        ],
+        "traffic": experiment.traffic,
+        "targeting": experiment.targeting,
+        "layer": layer,
+        "overrides": experiment.overrides,
+        "winner": experiment.winner,
+    }
+
+
+def build_sdk_config(session: Session) -> SdkConfig:
+    """Read the served experiments and render the document, its JSON body and a strong ETag."""
+    experiments = session.exec(
+        select(Experiment).where(col(Experiment.status).in_(_SERVED)).order_by(col(Experiment.key))
+    ).all()
+    newest = max((e.updated_at for e in experiments), default=datetime(1970, 1, 1, tzinfo=UTC))
+    document = {
+        "version": CONFIG_VERSION,
+        "generated_at": newest.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        "experiments": [experiment_entry(experiment) for experiment in experiments],
+    }
+    body = json.dumps(document, separators=(",", ":"), sort_keys=True).encode("utf-8")
+    etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+    return SdkConfig(document, body, etag)
