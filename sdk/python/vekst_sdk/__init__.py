@@ -1,0 +1,48 @@
+"""Vekst SDK: deterministic local assignment of units to experiment variants, plus events.
+
+The public surface is exactly ``__all__``; everything in ``_modules`` is private. The
+OpenFeature provider lives in :mod:`vekst_sdk.openfeature` (extra ``vekst-sdk[openfeature]``).
+"""
+
+from vekst_sdk._assignment import Assignment, AssignmentReason, thaw_payload
+from vekst_sdk._client import Client
+from vekst_sdk._config import validate_config, validate_experiment
+from vekst_sdk._errors import ConfigError, InvalidInputError, TargetingError, VekstSdkError
+from vekst_sdk._evaluator import Evaluator
+from vekst_sdk._hashing import (
+    HASH_SPACE,
+    LAYER_BUCKETS,
+    layer_bucket,
+    murmur3_32,
+    traffic_hash,
+    traffic_threshold,
+    variant_hash,
+    variant_upper_bounds,
+)
+from vekst_sdk._inputs import validate_attributes, validate_unit_id
+from vekst_sdk._targeting import validate_targeting
+
+__all__ = [
+    "HASH_SPACE",
+    "LAYER_BUCKETS",
+    "Assignment",
+    "AssignmentReason",
+    "Client",
+    "ConfigError",
+    "Evaluator",
+    "InvalidInputError",
+    "TargetingError",
+    "VekstSdkError",
+    "layer_bucket",
+    "murmur3_32",
+    "thaw_payload",
+    "traffic_hash",
+    "traffic_threshold",
+    "validate_attributes",
+    "validate_config",
+    "validate_experiment",
+    "validate_targeting",
+    "validate_unit_id",
+    "variant_hash",
+    "variant_upper_bounds",
+]

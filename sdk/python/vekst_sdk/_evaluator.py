@@ -1,0 +1,223 @@
+"""Offline evaluation of a config document: compiled once, then pure and allocation-free.
+
+The server imports :class:`Evaluator` for ``POST /v1/assign``, so there is one Python
+implementation of the algorithm in docs/assignment.md.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import mmh3
+
+from vekst_sdk._assignment import Assignment, AssignmentReason, freeze_payload
+from vekst_sdk._config import check_config
+from vekst_sdk._errors import InvalidInputError
+from vekst_sdk._hashing import (
+    HASH_SEED,
+    HASH_SPACE,
+    LAYER_BUCKETS,
+    layer_prefix,
+    traffic_prefix,
+    traffic_threshold,
+    variant_prefix,
+    variant_upper_bounds,
+)
+from vekst_sdk._inputs import MAX_UNIT_ID_LENGTH, unit_id_problem, validate_attributes
+from vekst_sdk._targeting import Predicate, compile_targeting
+
+#: Receives (experiment key, field path, rule) when input is refused.
+InvalidInputHandler = Callable[[str, str, str], None]
+#: Per-experiment QA overrides: experiment key -> {unit id -> variant key}.
+OverrideMap = Mapping[str, Mapping[str, str]]
+
+_EMPTY_ATTRIBUTES: Mapping[str, Any] = {}
+
+
+def _ignore_invalid_input(experiment: str, path: str, rule: str) -> None:
+    del experiment, path, rule
+
+
+class CompiledExperiment:
+    """One experiment reduced to prefixes, integer bounds and precreated results."""
+
+    __slots__ = (
+        "key",
+        "_static",
+        "_variant_prefix",
+        "_traffic_prefix",
+        "_threshold",
+        "_layer_prefix",
+        "_layer_ranges",
+        "_bounds",
+        "_split",
+        "_overrides",
+        "_predicate",
+        "_not_targeted",
+        "_not_in_traffic",
+        "_invalid",
+        "error_result",
+        "_on_invalid",
+    )
+
+    def __init__(
+        self,
+        experiment: Mapping[str, Any],
+        extra_overrides: Mapping[str, str],
+        on_invalid: InvalidInputHandler,
+    ) -> None:
+        key: str = experiment["key"]
+        variants = experiment["variants"]
+        payloads = {v["key"]: freeze_payload(v.get("payload")) for v in variants}
+        control: str = variants[0]["key"]
+
+        def result(variant: str, in_experiment: bool, reason: AssignmentReason) -> Assignment:
+            return Assignment(key, variant, payloads[variant], in_experiment, reason)
+
+        self.key = key
+        self._on_invalid = on_invalid
+        self._static: Assignment | None = None
+        if experiment["status"] != "running":
+            winner = experiment.get("winner")
+            self._static = (
+                result(winner, False, AssignmentReason.WINNER)
+                if winner is not None
+                else result(control, False, AssignmentReason.STOPPED)
+            )
+        salt: str = experiment["salt"]
+        self._variant_prefix = variant_prefix(salt)
+        self._traffic_prefix = traffic_prefix(salt)
+        layer = experiment.get("layer")
+        self._layer_prefix: str | None = None
+        self._layer_ranges: tuple[tuple[int, int], ...] = ()
+        self._threshold: int | None = None
+        if layer is not None:
+            self._layer_prefix = layer_prefix(layer["key"])
+            self._layer_ranges = tuple(sorted((int(a), int(b)) for a, b in layer["ranges"]))
+        else:
+            threshold = traffic_threshold(experiment.get("traffic", 1.0))
+            # Full traffic skips the inclusion hash: every hash is below 2**32.
+            self._threshold = threshold if threshold < HASH_SPACE else None
+        bounds = variant_upper_bounds([float(v["weight"]) for v in variants])
+        self._bounds = bounds[:-1]
+        self._split = tuple(result(v["key"], True, AssignmentReason.SPLIT) for v in variants)
+        known = set(payloads)
+        forced = {**(experiment.get("overrides") or {}), **extra_overrides}
+        self._overrides = {
+            unit: result(variant, False, AssignmentReason.OVERRIDE)
+            for unit, variant in forced.items()
+            if variant in known
+        }
+        self._predicate: Predicate | None = compile_targeting(experiment.get("targeting"))
+        self._not_targeted = result(control, False, AssignmentReason.NOT_TARGETED)
+        self._not_in_traffic = result(control, False, AssignmentReason.NOT_IN_TRAFFIC)
+        self._invalid = result(control, False, AssignmentReason.INVALID_INPUT)
+        self.error_result = result(control, False, AssignmentReason.ERROR)
+
+    def assign(self, unit_id: str, attributes: Mapping[str, Any] | None) -> Assignment:
+        """Assign ``unit_id``; bad input yields the control with reason ``INVALID_INPUT``."""
+        if self._static is not None:
+            return self._static
+        if (
+            not isinstance(unit_id, str)
+            or not unit_id
+            or len(unit_id) > MAX_UNIT_ID_LENGTH
+            or unit_id.isspace()
+        ):
+            return self._refuse_unit(unit_id)
+        overrides = self._overrides
+        if overrides and unit_id in overrides:
+            return overrides[unit_id]
+        if attributes is not None:
+            try:
+                validate_attributes(attributes)
+            except InvalidInputError as error:
+                self._on_invalid(self.key, error.path, error.message)
+                return self._invalid
+        predicate = self._predicate
+        if predicate is not None and not predicate(
+            _EMPTY_ATTRIBUTES if attributes is None else attributes
+        ):
+            return self._not_targeted
+        try:
+            if self._layer_prefix is not None:
+                bucket = (
+                    mmh3.hash(self._layer_prefix + unit_id, HASH_SEED, False) * LAYER_BUCKETS
+                ) >> 32
+                if not any(start <= bucket < end for start, end in self._layer_ranges):
+                    return self._not_in_traffic
+            elif (
+                self._threshold is not None
+                and mmh3.hash(self._traffic_prefix + unit_id, HASH_SEED, False) >= self._threshold
+            ):
+                return self._not_in_traffic
+            hashed = mmh3.hash(self._variant_prefix + unit_id, HASH_SEED, False)
+        except UnicodeEncodeError:
+            return self._refuse_unit(unit_id)
+        return self._split[bisect_right(self._bounds, hashed)]
+
+    def _refuse_unit(self, unit_id: object) -> Assignment:
+        self._on_invalid(self.key, "unit_id", unit_id_problem(unit_id) or "is not valid")
+        return self._invalid
+
+
+class Evaluator:
+    """Assigns units from one config document, offline and without side effects.
+
+    ``overrides`` (experiment key -> unit id -> variant key) take precedence over the config's
+    own overrides; entries naming an unknown variant are ignored. With ``strict`` (the
+    default) an invalid experiment raises :class:`ConfigError`; otherwise it is left out
+    (assigning it gives ``UNKNOWN_EXPERIMENT``) and listed in :attr:`errors`.
+    """
+
+    __slots__ = ("_experiments", "errors", "generated_at")
+
+    def __init__(
+        self,
+        config: Mapping[str, Any],
+        *,
+        overrides: OverrideMap | None = None,
+        strict: bool = True,
+        on_invalid_input: InvalidInputHandler | None = None,
+    ) -> None:
+        valid, errors = check_config(config)
+        if strict and errors:
+            raise errors[0]
+        self.errors = tuple(errors)
+        self.generated_at: object = config.get("generated_at")
+        handler = on_invalid_input or _ignore_invalid_input
+        overrides = overrides or {}
+        self._experiments: dict[str, CompiledExperiment] = {
+            experiment["key"]: CompiledExperiment(
+                experiment, overrides.get(experiment["key"], {}), handler
+            )
+            for experiment in valid
+        }
+
+    @property
+    def experiment_keys(self) -> frozenset[str]:
+        """The keys of the experiments this evaluator can assign."""
+        return frozenset(self._experiments)
+
+    def assign(
+        self, experiment_key: str, unit_id: str, attributes: Mapping[str, Any] | None = None
+    ) -> Assignment:
+        """Return the unit's assignment; never raises for bad unit ids or attributes."""
+        experiment = self._experiments.get(experiment_key)
+        if experiment is None:
+            return unknown_experiment(experiment_key)
+        return experiment.assign(unit_id, attributes)
+
+    def fallback(self, experiment_key: str) -> Assignment:
+        """The result after an internal failure: control, or ``None`` for an unknown key."""
+        experiment = self._experiments.get(experiment_key)
+        if experiment is None:
+            return Assignment(str(experiment_key), None, None, False, AssignmentReason.ERROR)
+        return experiment.error_result
+
+
+def unknown_experiment(experiment_key: str) -> Assignment:
+    """The result for an experiment key that is not in the config."""
+    return Assignment(str(experiment_key), None, None, False, AssignmentReason.UNKNOWN_EXPERIMENT)

@@ -1,0 +1,90 @@
+"""Hashing and bucketing: the part every SDK must reproduce bit for bit.
+
+All hashes are MurmurHash3 x86_32, seed 0, over the UTF-8 bytes of an ASCII purpose prefix, a
+key and the unit id (see docs/assignment.md). Hash values are unsigned 32-bit integers and every
+comparison is an integer comparison, so any language gets identical answers.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import mmh3
+
+#: Size of the hash space: hash values are integers in ``[0, HASH_SPACE)``.
+HASH_SPACE = 1 << 32
+#: Layers are divided into this many buckets (basis points).
+LAYER_BUCKETS = 10_000
+HASH_SEED = 0
+
+
+def murmur3_32(text: str) -> int:
+    """Return MurmurHash3 x86_32 (seed 0) of the UTF-8 bytes of ``text`` as an unsigned int.
+
+    Raises ``UnicodeEncodeError`` for strings that are not valid Unicode (lone surrogates).
+    """
+    return int(mmh3.hash(text, HASH_SEED, False))
+
+
+def variant_prefix(salt: str) -> str:
+    """Return the string the unit id is appended to for the variant hash."""
+    return f"variant:{salt}:"
+
+
+def traffic_prefix(salt: str) -> str:
+    """Return the string the unit id is appended to for the traffic (inclusion) hash."""
+    return f"traffic:{salt}:"
+
+
+def layer_prefix(layer_key: str) -> str:
+    """Return the string the unit id is appended to for the layer hash."""
+    return f"layer:{layer_key}:"
+
+
+def variant_hash(salt: str, unit_id: str) -> int:
+    """Return the unit's variant hash in ``[0, 2**32)`` for an experiment with ``salt``."""
+    return murmur3_32(variant_prefix(salt) + unit_id)
+
+
+def traffic_hash(salt: str, unit_id: str) -> int:
+    """Return the unit's inclusion hash in ``[0, 2**32)``, independent of its variant hash."""
+    return murmur3_32(traffic_prefix(salt) + unit_id)
+
+
+def layer_bucket(layer_key: str, unit_id: str) -> int:
+    """Return the unit's bucket in ``[0, 10000)`` of the layer ``layer_key``.
+
+    The bucket is ``(hash * 10000) >> 32``: a multiply-shift, exact in integer arithmetic (and in
+    IEEE doubles, since ``hash * 10000 < 2**53``).
+    """
+    return (murmur3_32(layer_prefix(layer_key) + unit_id) * LAYER_BUCKETS) >> 32
+
+
+def variant_upper_bounds(weights: Sequence[float]) -> tuple[int, ...]:
+    """Turn relative weights into exclusive upper bounds of each variant's hash range.
+
+    Bound ``k`` is ``floor(cum_k * 2**32 / total)`` computed in IEEE-754 doubles, where ``cum_k``
+    and ``total`` are left-to-right sums of the weights; the last bound is exactly ``2**32``. A
+    unit with variant hash ``h`` gets the first variant whose bound exceeds ``h``. The weights
+    must already be validated (finite, positive).
+    """
+    total = 0.0
+    for weight in weights:
+        total += float(weight)
+    bounds: list[int] = []
+    cumulative = 0.0
+    for weight in weights[:-1]:
+        cumulative += float(weight)
+        bounds.append(math.floor(cumulative * HASH_SPACE / total))
+    bounds.append(HASH_SPACE)
+    return tuple(bounds)
+
+
+def traffic_threshold(traffic: float) -> int:
+    """Return the inclusion threshold: a unit is included iff its traffic hash is below it.
+
+    ``floor(traffic * 2**32)``; the multiplication by a power of two is exact, so raising
+    ``traffic`` can only raise the threshold and therefore only add units.
+    """
+    return math.floor(float(traffic) * HASH_SPACE)
