@@ -30,6 +30,10 @@ def _is_number(value: object) -> TypeGuard[int | float]:
 def _require_key_string(value: object, path: str) -> str:
     if not isinstance(value, str) or not value:
         raise ConfigError(path, "must be a non-empty string")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ConfigError(path, "must be valid Unicode (no lone surrogates)") from None
     return value
 
 
@@ -38,8 +42,8 @@ def validate_experiment(experiment: object, path: str = "experiment") -> None:
     if not isinstance(experiment, Mapping):
         raise ConfigError(path, "an experiment must be an object")
     _require_key_string(experiment.get("key"), f"{path}.key")
-    salt = experiment.get("salt")
-    if not isinstance(salt, str) or not salt or ":" in salt or len(salt) > MAX_SALT_LENGTH:
+    salt = _require_key_string(experiment.get("salt"), f"{path}.salt")
+    if ":" in salt or len(salt) > MAX_SALT_LENGTH:
         raise ConfigError(
             f"{path}.salt",
             f"must be a non-empty string of at most {MAX_SALT_LENGTH} characters without ':'",

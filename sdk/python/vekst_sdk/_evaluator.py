@@ -127,6 +127,10 @@ class CompiledExperiment:
             or unit_id.isspace()
         ):
             return self._refuse_unit(unit_id)
+        if not unit_id.isascii() and unit_id_problem(unit_id) is not None:
+            # mmh3 crashes the interpreter on lone surrogates instead of raising, so non-ASCII
+            # ids are checked for UTF-8 encodability first (isascii is O(1) in CPython).
+            return self._refuse_unit(unit_id)
         overrides = self._overrides
         if overrides and unit_id in overrides:
             return overrides[unit_id]
@@ -141,21 +145,18 @@ class CompiledExperiment:
             _EMPTY_ATTRIBUTES if attributes is None else attributes
         ):
             return self._not_targeted
-        try:
-            if self._layer_prefix is not None:
-                bucket = (
-                    mmh3.hash(self._layer_prefix + unit_id, HASH_SEED, False) * LAYER_BUCKETS
-                ) >> 32
-                if not any(start <= bucket < end for start, end in self._layer_ranges):
-                    return self._not_in_traffic
-            elif (
-                self._threshold is not None
-                and mmh3.hash(self._traffic_prefix + unit_id, HASH_SEED, False) >= self._threshold
-            ):
+        if self._layer_prefix is not None:
+            bucket = (
+                mmh3.hash(self._layer_prefix + unit_id, HASH_SEED, False) * LAYER_BUCKETS
+            ) >> 32
+            if not any(start <= bucket < end for start, end in self._layer_ranges):
                 return self._not_in_traffic
-            hashed = mmh3.hash(self._variant_prefix + unit_id, HASH_SEED, False)
-        except UnicodeEncodeError:
-            return self._refuse_unit(unit_id)
+        elif (
+            self._threshold is not None
+            and mmh3.hash(self._traffic_prefix + unit_id, HASH_SEED, False) >= self._threshold
+        ):
+            return self._not_in_traffic
+        hashed = mmh3.hash(self._variant_prefix + unit_id, HASH_SEED, False)
         return self._split[bisect_right(self._bounds, hashed)]
 
     def _refuse_unit(self, unit_id: object) -> Assignment:

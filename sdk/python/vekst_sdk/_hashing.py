@@ -24,7 +24,8 @@ def murmur3_32(text: str) -> int:
 
     Raises ``UnicodeEncodeError`` for strings that are not valid Unicode (lone surrogates).
     """
-    return int(mmh3.hash(text, HASH_SEED, False))
+    # Encoding first turns a lone surrogate into UnicodeEncodeError (mmh3 5.x would crash).
+    return int(mmh3.hash(text.encode("utf-8"), HASH_SEED, False))
 
 
 def variant_prefix(salt: str) -> str:

@@ -174,7 +174,7 @@ def _compile_number(name: str, op: str, bound: float) -> Predicate:
     # Python compares int and float exactly, so no conversion (and no precision loss) here.
     def numeric(attrs: Attributes) -> float | None:
         actual = attrs.get(name, _MISSING)
-        return actual if _is_number(actual) else None  # type: ignore[return-value]
+        return actual if _is_number(actual) else None
 
     if op == "gt":
         return lambda attrs: (x := numeric(attrs)) is not None and x > bound

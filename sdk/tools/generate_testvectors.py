@@ -1,0 +1,219 @@
+"""Regenerate sdk/testvectors.json from the Python SDK.
+
+Run from the repository root: ``python sdk/tools/generate_testvectors.py``. The expected values
+come from ``vekst_sdk``; the tests re-derive every one of them with an independent reference
+implementation, so a regenerated file cannot silently change the algorithm.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+from typing import Any
+
+from vekst_sdk import Evaluator, layer_bucket, murmur3_32
+
+OUTPUT = Path(__file__).resolve().parents[1] / "testvectors.json"
+
+UNIT_IDS = [
+    "visitor-1",
+    "visitor-2",
+    "qa-anna",
+    "Ærlig-Øyvind",
+    "åse@example.no",
+    "用户-42",
+    "🛒🛍️",
+    "e\u0301",
+    "\u00e9",
+    " padded ",
+    "x" * 256,
+    "0",
+    "null",
+    "a:b:c",
+    "tab\tid",
+]
+WEIGHT_SETS = [
+    [1, 1],
+    [1, 999],
+    [0.001, 1],
+    [0.001, 0.002, 0.003],
+    [1] * 10,
+    [5, 3, 2],
+    [0.5, 0.25, 0.25],
+    [1e-6, 1e-6],
+    [1, 2, 3, 4, 5, 6, 7, 8, 9, 10],
+    [33.3, 33.3, 33.4],
+]
+TARGETING = [
+    {"attribute": "country", "op": "eq", "value": "NO"},
+    {"attribute": "device", "op": "in", "value": ["mobile", "tablet"]},
+    {"attribute": "returning", "op": "eq", "value": True},
+    {"attribute": "cart_value", "op": "gte", "value": 500},
+    {
+        "all": [
+            {"attribute": "country", "op": "in", "value": ["NO", "SE", "DK"]},
+            {"not": {"attribute": "device", "op": "eq", "value": "desktop"}},
+        ]
+    },
+    {
+        "any": [
+            {"attribute": "cart_value", "op": "gt", "value": 1000},
+            {"attribute": "vip", "op": "exists"},
+        ]
+    },
+    {"attribute": "coupon", "op": "exists", "value": False},
+    {"attribute": "country", "op": "not_in", "value": ["US"]},
+    {"attribute": "cart_value", "op": "lt", "value": 200.5},
+]
+ATTRIBUTE_SETS: list[dict[str, Any] | None] = [
+    None,
+    {"country": "NO", "device": "mobile", "returning": True, "cart_value": 649.0},
+    {"country": "SE", "device": "desktop", "returning": False, "cart_value": 120},
+    {"country": "US", "device": "tablet", "cart_value": 1500, "vip": True},
+    {"country": "DK", "coupon": "SPRING"},
+    {"returning": 1, "cart_value": "700"},
+]
+
+
+def experiment(rng: random.Random, weights: list[float], **changes: Any) -> dict[str, Any]:
+    """Build one experiment in the config format with a random salt."""
+    variants = [
+        {"key": f"v{index}", "weight": weight, "payload": {"index": index}}
+        for index, weight in enumerate(weights)
+    ]
+    definition: dict[str, Any] = {
+        "key": "exp",
+        "salt": f"{rng.getrandbits(48):012x}",
+        "status": "running",
+        "unit_type": "visitor",
+        "variants": variants,
+        "traffic": 1.0,
+        "targeting": None,
+        "layer": None,
+        "overrides": {},
+        "winner": None,
+    }
+    definition.update(changes)
+    return definition
+
+
+def case(
+    name: str,
+    definition: dict[str, Any],
+    unit_id: str,
+    attributes: dict[str, Any] | None = None,
+    client_overrides: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """Evaluate one case with the SDK and record the expected answer."""
+    overrides = {definition["key"]: client_overrides} if client_overrides else None
+    evaluator = Evaluator({"version": 1, "experiments": [definition]}, overrides=overrides)
+    result = evaluator.assign(definition["key"], unit_id, attributes)
+    return {
+        "name": name,
+        "experiment": definition,
+        "unit_id": unit_id,
+        "attributes": attributes,
+        "client_overrides": client_overrides,
+        "expected_variant": result.variant,
+        "expected_in_experiment": result.in_experiment,
+        "expected_reason": str(result.reason),
+    }
+
+
+def build_cases(rng: random.Random) -> list[dict[str, Any]]:
+    """Several hundred cases covering weights, traffic, layers, targeting, status, overrides."""
+    cases = []
+    for weights in WEIGHT_SETS:
+        for unit_id in UNIT_IDS:
+            cases.append(case(f"weights {weights}", experiment(rng, weights), unit_id))
+    for traffic in (0.05, 0.3, 0.5, 0.999):
+        for number in range(20):
+            definition = experiment(rng, [1, 1, 2], traffic=traffic)
+            cases.append(case(f"traffic {traffic}", definition, f"visitor-{number}"))
+    for number in range(60):
+        start = rng.randrange(0, 9000)
+        ranges = [[start, start + rng.randrange(1, 1000)], [rng.randrange(0, 10), 10_000]]
+        ranges = [[0, 2500], [6000, 7000]] if number % 2 else ranges[:1]
+        layer = {"key": f"layer-{number % 3}", "ranges": ranges}
+        cases.append(case("layer", experiment(rng, [1, 1], layer=layer), f"visitor-{number}"))
+    for condition in TARGETING:
+        for attributes in ATTRIBUTE_SETS:
+            definition = experiment(rng, [1, 1], targeting=condition)
+            cases.append(case("targeting", definition, rng.choice(UNIT_IDS), attributes))
+    for unit_id in UNIT_IDS[:8]:
+        cases.append(
+            case(
+                "stopped, winner",
+                experiment(rng, [1, 1, 1], status="stopped", winner="v2"),
+                unit_id,
+            )
+        )
+        cases.append(case("stopped, no winner", experiment(rng, [1, 1], status="stopped"), unit_id))
+        forced = experiment(
+            rng,
+            [1, 1],
+            overrides={"qa-anna": "v1"},
+            traffic=0.01,
+            targeting={"attribute": "country", "op": "eq", "value": "XX"},
+        )
+        cases.append(case("config override", forced, unit_id))
+        cases.append(
+            case(
+                "client override",
+                experiment(rng, [1, 1, 1]),
+                unit_id,
+                client_overrides={unit_id: "v2"},
+            )
+        )
+    for bad in ["", "   ", "\u3000", "x" * 257, "lone \ud800 surrogate"]:
+        cases.append(case("invalid unit id", experiment(rng, [1, 1]), bad))
+    cases.append(
+        case("invalid attributes", experiment(rng, [1, 1]), "visitor-1", {"nested": {"no": 1}})
+    )
+    return cases
+
+
+def build_hashes(rng: random.Random) -> list[dict[str, Any]]:
+    """Raw hash and layer-bucket values, for SDKs to check their MurmurHash3 first."""
+    texts = [*UNIT_IDS[:-1], "variant:9f2c1d0e7a4b:visitor-1", "", "a", "abcd", "abcde"]
+    texts += [f"traffic:{rng.getrandbits(32):08x}:{n}" for n in range(10)]
+    hashes = [{"text": text, "murmur3_32": murmur3_32(text)} for text in texts]
+    layers = [
+        {
+            "layer_key": "checkout-layer",
+            "unit_id": unit_id,
+            "bucket": layer_bucket("checkout-layer", unit_id),
+        }
+        for unit_id in UNIT_IDS[:-1]
+    ]
+    return [*hashes, *layers]
+
+
+def _line(item: dict[str, Any]) -> str:
+    # ASCII escapes keep the lone-surrogate case representable in a UTF-8 file.
+    return json.dumps(item, sort_keys=True)
+
+
+def main() -> None:
+    """Write the file (sorted keys, one case per line for reviewable diffs)."""
+    rng = random.Random(20261123)
+    cases = build_cases(rng)
+    hashes = build_hashes(rng)
+    lines = [
+        "{",
+        '  "description": "Vekst assignment test vectors; algorithm in docs/assignment.md",',
+        '  "hashes": [',
+        ",\n".join("    " + _line(item) for item in hashes),
+        "  ],",
+        '  "cases": [',
+        ",\n".join("    " + _line(item) for item in cases),
+        "  ]",
+        "}",
+    ]
+    OUTPUT.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    print(f"wrote {len(cases)} cases and {len(hashes)} hash values to {OUTPUT.name}")  # noqa: T201
+
+
+if __name__ == "__main__":
+    main()
