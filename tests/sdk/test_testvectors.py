@@ -1,0 +1,53 @@
+"""sdk/testvectors.json: the SDK and an independent reference must both give each answer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.sdk.reference import spec_assign, spec_hash
+from tests.sdk.vectors import load_testvectors
+from vekst_sdk import Evaluator, layer_bucket, murmur3_32
+
+VECTORS = load_testvectors()
+CASES = VECTORS["cases"]
+
+
+def _case_id(case: dict[str, Any]) -> str:
+    return f"{case['name']}|{case['unit_id'][:20]!r}"
+
+
+def test_file_covers_what_the_spec_promises() -> None:
+    assert len(CASES) >= 300
+    reasons = {case["expected_reason"] for case in CASES}
+    assert {"split", "not_in_traffic", "not_targeted", "override", "winner", "stopped",
+            "invalid_input"} <= reasons
+    variant_counts = {len(case["experiment"]["variants"]) for case in CASES}
+    assert 10 in variant_counts
+    assert any(case["experiment"]["layer"] for case in CASES)
+    assert any(not case["unit_id"].isascii() for case in CASES)
+
+
+@pytest.mark.parametrize("item", VECTORS["hashes"])
+def test_hash_values(item: dict[str, Any]) -> None:
+    if "text" in item:
+        assert murmur3_32(item["text"]) == item["murmur3_32"] == spec_hash(item["text"])
+    else:
+        expected = spec_hash(f"layer:{item['layer_key']}:{item['unit_id']}") * 10000 >> 32
+        assert layer_bucket(item["layer_key"], item["unit_id"]) == item["bucket"] == expected
+
+
+@pytest.mark.parametrize("case", CASES, ids=_case_id)
+def test_case(case: dict[str, Any]) -> None:
+    experiment = case["experiment"]
+    overrides = case["client_overrides"]
+    evaluator = Evaluator(
+        {"version": 1, "experiments": [experiment]},
+        overrides={experiment["key"]: overrides} if overrides else None,
+    )
+    result = evaluator.assign(experiment["key"], case["unit_id"], case["attributes"])
+    expected = (case["expected_variant"], case["expected_in_experiment"])
+    assert (result.variant, result.in_experiment) == expected
+    assert str(result.reason) == case["expected_reason"]
+    assert spec_assign(experiment, case["unit_id"], case["attributes"], overrides) == expected
