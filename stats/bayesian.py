@@ -1,0 +1,68 @@
+"""Bayesian reading: Gaussian approximation on the relative uplift.
+
+The likelihood of the relative uplift ``r = m_t / m_c - 1`` is approximated as
+normal with the delta-method variance ``v_t / m_c^2 + m_t^2 v_c / m_c^4``. With
+the default improper flat prior the posterior is that normal; a proper prior
+``N(mean, sd^2)`` combines with it by precision weighting.
+"""
+
+from __future__ import annotations
+
+import math
+
+from stats._distributions import normal_cdf, normal_pdf
+from stats.estimates import ArmEstimate
+from stats.results import BayesianResult
+from stats.types import Alternative, Prior
+
+_UNDEFINED = BayesianResult(None, None)
+
+
+def relative_likelihood(control: ArmEstimate, treatment: ArmEstimate) -> tuple[float, float] | None:
+    """(relative uplift, delta-method variance), or None when the control mean is 0 or undefined."""
+    if control.mean is None or treatment.mean is None or control.mean == 0:
+        return None
+    mean_c = control.mean
+    ratio = treatment.mean / mean_c
+    variance = (treatment.variance + ratio * ratio * control.variance) / (mean_c * mean_c)
+    return ratio - 1.0, variance
+
+
+def posterior(likelihood: tuple[float, float], prior: Prior | None) -> tuple[float, float]:
+    """Posterior (mean, sd) of the relative uplift."""
+    estimate, variance = likelihood
+    if prior is None:
+        return estimate, math.sqrt(variance)
+    prior_precision = 1.0 / (prior.sd * prior.sd)
+    if variance <= 0:
+        return estimate, 0.0
+    precision = prior_precision + 1.0 / variance
+    mean = (prior.mean * prior_precision + estimate / variance) / precision
+    return mean, math.sqrt(1.0 / precision)
+
+
+def gaussian_reading(
+    control: ArmEstimate,
+    treatment: ArmEstimate,
+    prior: Prior | None,
+    alternative: Alternative,
+) -> BayesianResult:
+    """Chance that the treatment beats the control and the expected loss of shipping it.
+
+    "Beats" means a higher mean, except with ``alternative="less"`` where lower
+    is better. The expected loss is ``E[max(0, -gain)]`` in relative-uplift
+    units, where gain is the uplift in the better direction.
+    """
+    likelihood = relative_likelihood(control, treatment)
+    if likelihood is None:
+        return _UNDEFINED
+    mean, sd = posterior(likelihood, prior)
+    if alternative is Alternative.LESS:
+        mean = -mean
+    if sd <= 0:
+        chance = 1.0 if mean > 0 else 0.0 if mean < 0 else 0.5
+        return BayesianResult(chance, max(0.0, -mean))
+    z = mean / sd
+    chance = normal_cdf(z)
+    loss = sd * normal_pdf(z) - mean * normal_cdf(-z)
+    return BayesianResult(chance, max(loss, 0.0))

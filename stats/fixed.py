@@ -1,0 +1,124 @@
+"""Fixed-horizon reading: Welch's t-test on the difference of means.
+
+Degrees of freedom by Welch-Satterthwaite; proportions enter as Bernoulli
+means with sample variance, so the result equals ``scipy.stats.ttest_ind(...,
+equal_var=False)`` on the raw 0/1 values.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import NamedTuple
+
+from stats._distributions import student_t_ppf, student_t_sf
+from stats.estimates import ArmEstimate
+from stats.relative import fieller_relative
+from stats.results import Interval
+from stats.types import Alternative, Reason
+
+# p-value of a t statistic for each alternative (upper tail, lower tail, both).
+_P_VALUE: dict[Alternative, Callable[[float, float], float]] = {
+    Alternative.TWO_SIDED: lambda t, dof: min(1.0, 2.0 * student_t_sf(abs(t), dof)),
+    Alternative.GREATER: lambda t, dof: student_t_sf(t, dof),
+    Alternative.LESS: lambda t, dof: student_t_sf(-t, dof),
+}
+
+
+def tail_quantile(alpha: float, alternative: Alternative) -> float:
+    """Probability level of the critical value: 1 - alpha/2 two-sided, 1 - alpha one-sided."""
+    return 1.0 - alpha / 2.0 if alternative is Alternative.TWO_SIDED else 1.0 - alpha
+
+
+def bounded_interval(estimate: float, half_width: float, alternative: Alternative) -> Interval:
+    """``estimate +- half_width``, open on the side the alternative does not test."""
+    low = None if alternative is Alternative.LESS else estimate - half_width
+    high = None if alternative is Alternative.GREATER else estimate + half_width
+    return Interval(estimate, low, high)
+
+
+class FixedReading(NamedTuple):
+    p_value: float
+    absolute: Interval
+    relative: Interval | None
+    reason: Reason | None
+
+
+def welch_dof(control: ArmEstimate, treatment: ArmEstimate) -> float:
+    """Welch-Satterthwaite degrees of freedom of the difference."""
+    total = control.variance + treatment.variance
+    spread = control.variance**2 / control.dof + treatment.variance**2 / treatment.dof
+    return total * total / spread if spread > 0 else math.inf
+
+
+def welch_test(
+    control: ArmEstimate,
+    treatment: ArmEstimate,
+    alpha: float,
+    alternative: Alternative,
+) -> FixedReading:
+    """Welch test of treatment minus control with absolute and Fieller relative intervals.
+
+    Both arms must have a defined mean. With zero variance in both arms the
+    difference is known exactly: p = 1 if it is 0, else 0, and the intervals
+    collapse to the estimate.
+    """
+    if control.mean is None or treatment.mean is None:
+        raise ValueError("Welch's test needs defined means in both arms")
+    difference = treatment.mean - control.mean
+    variance = control.variance + treatment.variance
+    if variance <= 0:
+        return exact_reading(control.mean, treatment.mean, alternative)
+    dof = welch_dof(control, treatment)
+    se = math.sqrt(variance)
+    p_value = _P_VALUE[alternative](difference / se, dof)
+    critical = student_t_ppf(tail_quantile(alpha, alternative), dof)
+    relative = fieller_relative(
+        (treatment.mean, treatment.variance),
+        (control.mean, control.variance),
+        critical,
+        alternative,
+    )
+    return FixedReading(
+        p_value,
+        bounded_interval(difference, critical * se, alternative),
+        relative,
+        _relative_reason(relative),
+    )
+
+
+def _relative_reason(relative: Interval | None) -> Reason | None:
+    if relative is None:
+        return Reason.CONTROL_MEAN_ZERO
+    if relative.ci_low is None and relative.ci_high is None:
+        return Reason.RELATIVE_INTERVAL_UNBOUNDED
+    return None
+
+
+def exact_reading(
+    control_mean: float, treatment_mean: float, alternative: Alternative
+) -> FixedReading:
+    """Reading of a difference known without error (zero variance in both arms)."""
+    difference = treatment_mean - control_mean
+    if alternative is Alternative.GREATER:
+        in_direction = difference > 0
+    elif alternative is Alternative.LESS:
+        in_direction = difference < 0
+    else:
+        in_direction = difference != 0
+    relative = None
+    if control_mean != 0:
+        # rho = m_t / m_c runs the other way when the control mean is negative.
+        flipped = {
+            Alternative.GREATER: Alternative.LESS,
+            Alternative.LESS: Alternative.GREATER,
+            Alternative.TWO_SIDED: Alternative.TWO_SIDED,
+        }
+        relative_side = alternative if control_mean > 0 else flipped[alternative]
+        relative = bounded_interval(treatment_mean / control_mean - 1.0, 0.0, relative_side)
+    return FixedReading(
+        0.0 if in_direction else 1.0,
+        bounded_interval(difference, 0.0, alternative),
+        relative,
+        Reason.ZERO_VARIANCE,
+    )

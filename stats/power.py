@@ -1,0 +1,130 @@
+"""Sample size, detectable effect and duration for a two-arm comparison per variant.
+
+Normal approximation of the two-sided test of a difference of means, each
+treatment against the control. With more than two variants alpha is divided
+by the number of comparisons (Bonferroni, which bounds Holm's first step) so
+the plan is valid under the default correction.
+"""
+
+from __future__ import annotations
+
+import math
+
+from stats._distributions import normal_ppf
+from stats.errors import StatsInputError
+from stats.results import DetectableEffectResult, SampleSizeResult
+
+
+def _check_probability(value: float, name: str) -> None:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value < 1:
+        raise StatsInputError(name, f"{name} must be a number strictly between 0 and 1")
+
+
+def _check_positive(value: float | None, name: str) -> None:
+    valid = not isinstance(value, bool) and isinstance(value, int | float)
+    if not valid or value is None or not math.isfinite(value) or value <= 0:
+        raise StatsInputError(name, f"{name} must be a number > 0")
+
+
+def _check_variants(variants: int) -> None:
+    if isinstance(variants, bool) or not isinstance(variants, int) or variants < 2:
+        raise StatsInputError("variants", "variants must be a whole number >= 2")
+
+
+def _z_sum(alpha: float, power: float, variants: int) -> float:
+    """z_{1 - alpha'/2} + z_{power} with alpha' = alpha / (variants - 1)."""
+    _check_probability(alpha, "alpha")
+    _check_probability(power, "power")
+    _check_variants(variants)
+    per_comparison = alpha / (variants - 1)
+    return normal_ppf(1.0 - per_comparison / 2.0) + normal_ppf(power)
+
+
+def _baseline(
+    baseline_rate: float | None, baseline_mean: float | None, baseline_sd: float | None
+) -> tuple[float, float | None]:
+    """(baseline mean, sd) where sd is None for a rate (its sd depends on the effect)."""
+    if baseline_rate is not None:
+        if baseline_mean is not None or baseline_sd is not None:
+            raise StatsInputError(
+                "baseline_rate", "give baseline_rate or baseline_mean with baseline_sd, not both"
+            )
+        _check_probability(baseline_rate, "baseline_rate")
+        return float(baseline_rate), None
+    if baseline_mean is None or baseline_sd is None:
+        raise StatsInputError(
+            "baseline_rate", "baseline_rate, or baseline_mean and baseline_sd, is required"
+        )
+    _check_positive(baseline_mean, "baseline_mean")
+    _check_positive(baseline_sd, "baseline_sd")
+    return float(baseline_mean), float(baseline_sd)
+
+
+def days_to_run(units_per_variant: int, variants: int, daily_units: float) -> int:
+    """Whole days until every variant holds ``units_per_variant`` at ``daily_units`` a day."""
+    _check_variants(variants)
+    _check_positive(daily_units, "daily_units")
+    return math.ceil(units_per_variant * variants / daily_units)
+
+
+def sample_size(
+    *,
+    mde_relative: float,
+    baseline_rate: float | None = None,
+    baseline_mean: float | None = None,
+    baseline_sd: float | None = None,
+    alpha: float = 0.05,
+    power: float = 0.8,
+    variants: int = 2,
+    daily_units: float | None = None,
+) -> SampleSizeResult:
+    """Units per variant to detect a relative uplift of ``mde_relative`` with the given power.
+
+    Give ``baseline_rate`` for a conversion metric, or ``baseline_mean`` and
+    ``baseline_sd`` for a mean metric. ``days`` is filled when ``daily_units``
+    (units entering the experiment per day, all variants together) is given.
+    """
+    _check_positive(mde_relative, "mde_relative")
+    z_sum = _z_sum(alpha, power, variants)
+    mean, sd = _baseline(baseline_rate, baseline_mean, baseline_sd)
+    treated = mean * (1.0 + mde_relative)
+    if sd is None:
+        if treated >= 1:
+            raise StatsInputError("mde_relative", "mde_relative must keep the treated rate below 1")
+        variance_sum = mean * (1.0 - mean) + treated * (1.0 - treated)
+    else:
+        variance_sum = 2.0 * sd * sd
+    units = math.ceil(z_sum * z_sum * variance_sum / (treated - mean) ** 2)
+    days = None if daily_units is None else days_to_run(units, variants, daily_units)
+    return SampleSizeResult(units, units * variants, days)
+
+
+def detectable_effect(
+    *,
+    units_per_variant: int,
+    baseline_rate: float | None = None,
+    baseline_mean: float | None = None,
+    baseline_sd: float | None = None,
+    alpha: float = 0.05,
+    power: float = 0.8,
+    variants: int = 2,
+) -> DetectableEffectResult:
+    """Smallest relative uplift detected with ``power`` at ``units_per_variant`` (inverse of
+    ``sample_size``)."""
+    if isinstance(units_per_variant, bool) or not isinstance(units_per_variant, int):
+        raise StatsInputError("units_per_variant", "units_per_variant must be a whole number >= 2")
+    if units_per_variant < 2:
+        raise StatsInputError("units_per_variant", "units_per_variant must be a whole number >= 2")
+    z_sum = _z_sum(alpha, power, variants)
+    k = z_sum * z_sum
+    mean, sd = _baseline(baseline_rate, baseline_mean, baseline_sd)
+    n = float(units_per_variant)
+    if sd is None:
+        # n d^2 = k (p q + (p + d)(1 - p - d)) is a quadratic in the difference d.
+        a = n + k
+        b = -k * (1.0 - 2.0 * mean)
+        c = -2.0 * k * mean * (1.0 - mean)
+        difference = (-b + math.sqrt(b * b - 4.0 * a * c)) / (2.0 * a)
+    else:
+        difference = math.sqrt(k * 2.0 * sd * sd / n)
+    return DetectableEffectResult(difference / mean, difference)

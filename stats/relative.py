@@ -1,0 +1,50 @@
+"""Relative-uplift intervals by Fieller's theorem.
+
+The interval for rho = mean_t / mean_c is the set of rho not rejected by the
+test of ``mean_t - rho * mean_c = 0``; with the critical value ``z`` of the
+absolute test this is ``(m_t - rho m_c)^2 <= z^2 (v_t + rho^2 v_c)``. At
+rho = 1 that is exactly the absolute test, so the relative interval excludes
+0 (uplift) if and only if the absolute interval excludes 0.
+"""
+
+from __future__ import annotations
+
+import math
+
+from stats.results import Interval
+from stats.types import Alternative
+
+
+def fieller_relative(
+    treatment: tuple[float, float],
+    control: tuple[float, float],
+    critical: float,
+    alternative: Alternative,
+) -> Interval | None:
+    """Interval on ``treatment / control - 1`` from (mean, variance of mean) pairs.
+
+    Returns ``None`` when the control mean is 0 (no relative uplift exists) and
+    an interval with ``None`` bounds when the confidence set is unbounded (the
+    control mean is not significantly different from 0).
+    """
+    mean_t, var_t = treatment
+    mean_c, var_c = control
+    if mean_c == 0:
+        return None
+    estimate = mean_t / mean_c - 1.0
+    z2 = critical * critical
+    quad = mean_c * mean_c - z2 * var_c
+    if quad <= 0:
+        return Interval(estimate, None, None)
+    half_disc = z2 * (mean_t * mean_t * var_c + mean_c * mean_c * var_t - z2 * var_c * var_t)
+    root = math.sqrt(max(half_disc, 0.0))
+    low = (mean_t * mean_c - root) / quad - 1.0
+    high = (mean_t * mean_c + root) / quad - 1.0
+    if alternative is Alternative.TWO_SIDED:
+        return Interval(estimate, low, high)
+    # One-sided sets are half-lines; which end is open depends on the sign of
+    # the control mean, because rho = m_t / m_c flips order when m_c < 0.
+    keeps_lower_bound = (alternative is Alternative.GREATER) == (mean_c > 0)
+    if keeps_lower_bound:
+        return Interval(estimate, low, None)
+    return Interval(estimate, None, high)

@@ -1,0 +1,106 @@
+"""Sequential reading: one normal-mixture SPRT, giving always-valid p-values and
+confidence sequences (absolute, and relative by Fieller's construction).
+
+With the estimated difference ``d``, its variance ``V`` and the mixing
+distribution ``N(0, tau^2)`` on the true difference, the mixture likelihood
+ratio is ``L = sqrt(V / (V + tau^2)) * exp(d^2 tau^2 / (2 V (V + tau^2)))``.
+The always-valid p-value is ``min(1, 1/L)`` (its running minimum over looks),
+and the confidence sequence is ``d +- sqrt(2 V (V + tau^2) / tau^2 *
+(log(1/alpha) + log((V + tau^2) / V) / 2))``, the set of differences the test
+does not reject. ``tau^2`` is tuned so the sequence is narrowest when each arm
+holds ``planned_units_per_variant`` units (see docs/statistics.md).
+"""
+
+from __future__ import annotations
+
+import math
+
+from stats.estimates import ArmEstimate
+from stats.fixed import bounded_interval, exact_reading
+from stats.relative import fieller_relative
+from stats.results import UNDEFINED_INTERVAL, SequentialResult
+from stats.types import Alternative
+
+DEFAULT_PLANNED_UNITS_PER_VARIANT = 10_000
+
+
+def mixture_tuning(alpha: float) -> float:
+    """tau^2 / V at the planned size that minimises the boundary there (Howard et al. 2021)."""
+    log_term = -2.0 * math.log(alpha)
+    return log_term + math.log(1.0 + log_term)
+
+
+def _effective_units(control: ArmEstimate, treatment: ArmEstimate) -> float:
+    """Units per arm of the balanced design with the same precision (harmonic mean)."""
+    return 2.0 * control.n * treatment.n / (control.n + treatment.n)
+
+
+def mixture_variance(
+    control: ArmEstimate, treatment: ArmEstimate, alpha: float, planned_units: int
+) -> float:
+    """tau^2: the variance the difference would have at the planned size, times the tuning."""
+    variance = control.variance + treatment.variance
+    planned_variance = variance * _effective_units(control, treatment) / planned_units
+    return mixture_tuning(alpha) * planned_variance
+
+
+def mixture_p_value(difference: float, variance: float, tau2: float) -> float:
+    """Two-sided always-valid p-value ``min(1, 1/L)`` at the current look."""
+    total = variance + tau2
+    exponent = difference * difference * tau2 / (2.0 * variance * total)
+    log_inverse = 0.5 * math.log(total / variance) - exponent
+    return 1.0 if log_inverse >= 0 else math.exp(log_inverse)
+
+
+def mixture_half_width(variance: float, tau2: float, alpha: float) -> float:
+    """Half-width of the level-(1 - alpha) confidence sequence at the current look."""
+    total = variance + tau2
+    return math.sqrt(
+        2.0 * variance * total / tau2 * (math.log(1.0 / alpha) + 0.5 * math.log(total / variance))
+    )
+
+
+def mixture_sprt(
+    control: ArmEstimate,
+    treatment: ArmEstimate,
+    alpha: float,
+    alternative: Alternative,
+    planned_units: int,
+) -> SequentialResult:
+    """Always-valid reading of treatment minus control.
+
+    One-sided alternatives use the two-sided mixture at level 2 alpha and keep
+    the side tested, so ``significant`` is ``p_value < alpha`` and agrees with
+    both confidence sequences.
+    """
+    if control.mean is None or treatment.mean is None:
+        return SequentialResult(None, UNDEFINED_INTERVAL, UNDEFINED_INTERVAL, False)
+    difference = treatment.mean - control.mean
+    variance = control.variance + treatment.variance
+    one_sided = alternative is not Alternative.TWO_SIDED
+    level = 2.0 * alpha if one_sided else alpha
+    if variance <= 0:
+        exact = exact_reading(control.mean, treatment.mean, alternative)
+        relative_exact = UNDEFINED_INTERVAL if exact.relative is None else exact.relative
+        return SequentialResult(
+            exact.p_value, exact.absolute, relative_exact, exact.p_value < alpha
+        )
+    tau2 = mixture_variance(control, treatment, level, planned_units)
+    p_value = mixture_p_value(difference, variance, tau2)
+    if one_sided:
+        in_direction = (difference > 0) == (alternative is Alternative.GREATER)
+        p_value = 0.5 * p_value if in_direction and difference != 0 else 1.0
+    half_width = mixture_half_width(variance, tau2, level)
+    critical = half_width / math.sqrt(variance)
+    relative = fieller_relative(
+        (treatment.mean, treatment.variance),
+        (control.mean, control.variance),
+        critical,
+        alternative,
+    )
+    return SequentialResult(
+        p_value,
+        bounded_interval(difference, half_width, alternative),
+        UNDEFINED_INTERVAL if relative is None else relative,
+        p_value < alpha,
+    )

@@ -1,0 +1,25 @@
+"""Sample ratio mismatch: chi-square goodness of fit of units against designed weights."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from stats._distributions import chi2_sf
+from stats.results import SrmResult
+
+SRM_THRESHOLD = 0.001
+
+
+def sample_ratio_check(units: Sequence[int], weights: Sequence[float]) -> SrmResult:
+    """Pearson chi-square test of ``units`` against ``weights`` (normalised to sum to 1).
+
+    ``mismatch`` is True when p < 0.001: the split is then very unlikely to come
+    from the designed assignment, and the results should not be trusted.
+    """
+    total = sum(units)
+    statistic = 0.0
+    for observed, weight in zip(units, weights, strict=True):
+        expected = total * weight
+        statistic += (observed - expected) ** 2 / expected
+    p_value = chi2_sf(statistic, len(units) - 1)
+    return SrmResult(p_value, p_value < SRM_THRESHOLD)

@@ -1,0 +1,210 @@
+"""Input types of the statistics engine: enumerated options and sufficient statistics.
+
+Input contract (the one place it is written down): every metric arrives as
+sufficient statistics per variant, summed over exposed units. Sums are taken
+*after* any capping (winsorisation): capping needs unit-level values, so the
+results aggregation applies it, to the same units for numerator and
+denominator, before summing. ``stats`` never sees unit-level data.
+
+- ``proportion``: ``n`` units, ``conversions`` units with the event.
+- ``mean``: ``n`` units, ``sum`` and ``sum_squares`` of the per-unit value.
+- ``ratio``: ``n`` units; per-unit numerator and denominator sums and sums of
+  squares, and ``cross_sum`` = sum over units of numerator x denominator.
+- CUPED (``proportion`` and ``mean`` only): ``covariate_sum``,
+  ``covariate_sum_squares`` and ``covariate_cross_sum`` (sum of metric x
+  covariate) of a pre-exposure covariate, for every variant or for none.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import NamedTuple
+
+
+class MetricKind(StrEnum):
+    """Which sufficient statistics a metric is summarised by."""
+
+    PROPORTION = "proportion"
+    MEAN = "mean"
+    RATIO = "ratio"
+
+
+class Alternative(StrEnum):
+    """Alternative hypothesis on treatment minus control."""
+
+    TWO_SIDED = "two-sided"
+    GREATER = "greater"
+    LESS = "less"
+
+
+class Correction(StrEnum):
+    """Multiple-comparison adjustment across the comparisons with the control."""
+
+    HOLM = "holm"
+    BENJAMINI_HOCHBERG = "bh"
+    NONE = "none"
+
+
+class Reason(StrEnum):
+    """Why a comparison's figures are degenerate, partial or missing."""
+
+    ZERO_VARIANCE = "zero_variance"
+    NO_CONVERSIONS = "no_conversions"
+    CONTROL_MEAN_ZERO = "control_mean_zero"
+    DENOMINATOR_ZERO = "denominator_zero"
+    RELATIVE_INTERVAL_UNBOUNDED = "relative_interval_unbounded"
+
+
+def _sample_variance(n: int, total: float, total_squares: float) -> float:
+    """Unbiased variance from sums; tiny negative rounding noise becomes 0."""
+    centred = total_squares - total * total / n
+    return max(centred, 0.0) / (n - 1)
+
+
+def _sample_covariance(n: int, sum_x: float, sum_y: float, cross: float) -> float:
+    return (cross - sum_x * sum_y / n) / (n - 1)
+
+
+@dataclass(frozen=True, slots=True)
+class ProportionStats:
+    """Units and converted units of one variant; a Bernoulli mean."""
+
+    n: int
+    conversions: int
+
+    @property
+    def mean(self) -> float:
+        return self.conversions / self.n
+
+    @property
+    def sum_squares(self) -> float:
+        return float(self.conversions)
+
+    @property
+    def total(self) -> float:
+        return float(self.conversions)
+
+    @property
+    def variance(self) -> float:
+        """Sample variance p(1-p) n/(n-1), as for the raw 0/1 values."""
+        p = self.conversions / self.n
+        return p * (1.0 - p) * self.n / (self.n - 1)
+
+    def __add__(self, other: ProportionStats) -> ProportionStats:
+        return ProportionStats(self.n + other.n, self.conversions + other.conversions)
+
+
+@dataclass(frozen=True, slots=True)
+class MeanStats:
+    """Units, sum and sum of squares of a per-unit value of one variant."""
+
+    n: int
+    sum: float
+    sum_squares: float
+
+    @property
+    def mean(self) -> float:
+        return self.sum / self.n
+
+    @property
+    def total(self) -> float:
+        return self.sum
+
+    @property
+    def variance(self) -> float:
+        return _sample_variance(self.n, self.sum, self.sum_squares)
+
+    def __add__(self, other: MeanStats) -> MeanStats:
+        return MeanStats(
+            self.n + other.n, self.sum + other.sum, self.sum_squares + other.sum_squares
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class RatioStats:
+    """Per-unit numerator and denominator sums of one variant (AOV, cart abandonment)."""
+
+    n: int
+    numerator_sum: float
+    numerator_sum_squares: float
+    denominator_sum: float
+    denominator_sum_squares: float
+    cross_sum: float
+
+    @property
+    def mean(self) -> float:
+        """The ratio of sums; NaN-free callers check ``denominator_sum`` first."""
+        return self.numerator_sum / self.denominator_sum
+
+    @property
+    def numerator_variance(self) -> float:
+        return _sample_variance(self.n, self.numerator_sum, self.numerator_sum_squares)
+
+    @property
+    def denominator_variance(self) -> float:
+        return _sample_variance(self.n, self.denominator_sum, self.denominator_sum_squares)
+
+    @property
+    def covariance(self) -> float:
+        return _sample_covariance(self.n, self.numerator_sum, self.denominator_sum, self.cross_sum)
+
+    @property
+    def variance(self) -> float:
+        """Per-unit variance of the ratio by the delta method (times n gives Var of the mean)."""
+        mean_denominator = self.denominator_sum / self.n
+        ratio = self.mean
+        linearised = (
+            self.numerator_variance
+            - 2.0 * ratio * self.covariance
+            + ratio * ratio * self.denominator_variance
+        )
+        return max(linearised, 0.0) / (mean_denominator * mean_denominator)
+
+    def __add__(self, other: RatioStats) -> RatioStats:
+        return RatioStats(
+            self.n + other.n,
+            self.numerator_sum + other.numerator_sum,
+            self.numerator_sum_squares + other.numerator_sum_squares,
+            self.denominator_sum + other.denominator_sum,
+            self.denominator_sum_squares + other.denominator_sum_squares,
+            self.cross_sum + other.cross_sum,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class CovariateStats:
+    """Pre-exposure covariate sums of one variant, for CUPED."""
+
+    covariate_sum: float
+    covariate_sum_squares: float
+    covariate_cross_sum: float
+
+    def __add__(self, other: CovariateStats) -> CovariateStats:
+        return CovariateStats(
+            self.covariate_sum + other.covariate_sum,
+            self.covariate_sum_squares + other.covariate_sum_squares,
+            self.covariate_cross_sum + other.covariate_cross_sum,
+        )
+
+
+MetricStats = ProportionStats | MeanStats | RatioStats
+
+
+class VariantInput(NamedTuple):
+    """One validated variant: its key, metric sums and optional CUPED covariate.
+
+    A named tuple rather than a dataclass: it is built on every request's hot path.
+    """
+
+    key: str
+    stats: MetricStats
+    covariate: CovariateStats | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Prior:
+    """Proper Gaussian prior on the relative uplift (0.0 = no change)."""
+
+    mean: float
+    sd: float

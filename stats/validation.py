@@ -1,0 +1,285 @@
+"""Turn request-shaped mappings into validated sufficient statistics.
+
+Each error names the exact field (``variants[1].conversions``) and the rule it
+broke, so the HTTP layer can return it unchanged.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from stats.errors import StatsInputError
+from stats.types import (
+    Alternative,
+    Correction,
+    CovariateStats,
+    MeanStats,
+    MetricKind,
+    MetricStats,
+    Prior,
+    ProportionStats,
+    RatioStats,
+    VariantInput,
+)
+
+_COVARIATE_FIELDS = ("covariate_sum", "covariate_sum_squares", "covariate_cross_sum")
+# Relative slack for "sum of squares below sum^2/n": float sums from a database
+# carry rounding error, so only a clearly negative variance is refused.
+_VARIANCE_TOLERANCE = 1e-9
+
+
+def _number(raw: Mapping[str, Any], name: str, path: str) -> float:
+    try:
+        value = raw[name]
+    except KeyError:
+        raise StatsInputError(f"{path}.{name}", f"{path}.{name} is required") from None
+    # Exact built-in types first: this runs for every field of every request.
+    if type(value) is not int and type(value) is not float:
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            raise StatsInputError(f"{path}.{name}", f"{path}.{name} must be a number")
+        value = float(value)
+    if not math.isfinite(value):
+        raise StatsInputError(f"{path}.{name}", f"{path}.{name} must be finite")
+    return float(value)
+
+
+def _count(raw: Mapping[str, Any], name: str, path: str) -> int:
+    exact = raw.get(name)
+    if type(exact) is int and exact >= 0:
+        return exact
+    value = _number(raw, name, path)
+    if value < 0:
+        raise StatsInputError(f"{path}.{name}", f"{path}.{name} must be >= 0")
+    if not value.is_integer():
+        raise StatsInputError(f"{path}.{name}", f"{path}.{name} must be a whole number")
+    return int(value)
+
+
+def _units(raw: Mapping[str, Any], path: str) -> int:
+    n = _count(raw, "n", path)
+    if n < 2:
+        raise StatsInputError(f"{path}.n", f"{path}.n must be >= 2 units")
+    return n
+
+
+def _check_variance(n: int, total: float, squares: float, field: str) -> None:
+    if squares < 0:
+        raise StatsInputError(field, f"{field} must be >= 0")
+    centred = squares - total * total / n
+    if centred < -_VARIANCE_TOLERANCE * max(squares, 1.0):
+        raise StatsInputError(
+            field, f"{field} implies a negative variance: it must be >= sum^2 / n"
+        )
+
+
+def _check_covariance(
+    n: int, sums: tuple[float, float, float, float], cross: float, field: str
+) -> None:
+    """Refuse a cross sum whose implied correlation is beyond +-1."""
+    sum_x, squares_x, sum_y, squares_y = sums
+    var_x = max(squares_x - sum_x * sum_x / n, 0.0)
+    var_y = max(squares_y - sum_y * sum_y / n, 0.0)
+    covariance = cross - sum_x * sum_y / n
+    bound = math.sqrt(var_x * var_y)
+    if abs(covariance) > bound + _VARIANCE_TOLERANCE * max(abs(cross), bound, 1.0):
+        raise StatsInputError(
+            field, f"{field} implies a correlation beyond +-1 with the other sums"
+        )
+
+
+def _proportion(raw: Mapping[str, Any], path: str) -> ProportionStats:
+    n = _units(raw, path)
+    conversions = _count(raw, "conversions", path)
+    if conversions > n:
+        raise StatsInputError(f"{path}.conversions", f"{path}.conversions must be <= n")
+    return ProportionStats(n, conversions)
+
+
+def _mean(raw: Mapping[str, Any], path: str) -> MeanStats:
+    n = _units(raw, path)
+    total = _number(raw, "sum", path)
+    squares = _number(raw, "sum_squares", path)
+    _check_variance(n, total, squares, f"{path}.sum_squares")
+    return MeanStats(n, total, squares)
+
+
+def _ratio(raw: Mapping[str, Any], path: str) -> RatioStats:
+    n = _units(raw, path)
+    num = _number(raw, "numerator_sum", path)
+    num_sq = _number(raw, "numerator_sum_squares", path)
+    den = _number(raw, "denominator_sum", path)
+    den_sq = _number(raw, "denominator_sum_squares", path)
+    cross = _number(raw, "cross_sum", path)
+    _check_variance(n, num, num_sq, f"{path}.numerator_sum_squares")
+    _check_variance(n, den, den_sq, f"{path}.denominator_sum_squares")
+    _check_covariance(n, (num, num_sq, den, den_sq), cross, f"{path}.cross_sum")
+    return RatioStats(n, num, num_sq, den, den_sq, cross)
+
+
+_PARSERS: dict[MetricKind, Callable[[Mapping[str, Any], str], MetricStats]] = {
+    MetricKind.PROPORTION: _proportion,
+    MetricKind.MEAN: _mean,
+    MetricKind.RATIO: _ratio,
+}
+
+_FIELDS: dict[MetricKind, frozenset[str]] = {
+    MetricKind.PROPORTION: frozenset({"n", "conversions"}),
+    MetricKind.MEAN: frozenset({"n", "sum", "sum_squares"}),
+    MetricKind.RATIO: frozenset(
+        {
+            "n",
+            "numerator_sum",
+            "numerator_sum_squares",
+            "denominator_sum",
+            "denominator_sum_squares",
+            "cross_sum",
+        }
+    ),
+}
+
+
+def _covariate(
+    raw: Mapping[str, Any], stats: MetricStats, path: str, metric_fields: int
+) -> CovariateStats | None:
+    # Unknown fields are refused and the metric fields were parsed already, so
+    # a mapping with nothing beyond them and "key" carries no covariate.
+    if len(raw) - ("key" in raw) == metric_fields:
+        return None
+    present = [name for name in _COVARIATE_FIELDS if name in raw]
+    if not present:
+        return None
+    if isinstance(stats, RatioStats):
+        raise StatsInputError(
+            f"{path}.{present[0]}", "CUPED covariates are supported for proportion and mean kinds"
+        )
+    total = _number(raw, "covariate_sum", path)
+    squares = _number(raw, "covariate_sum_squares", path)
+    cross = _number(raw, "covariate_cross_sum", path)
+    _check_variance(stats.n, total, squares, f"{path}.covariate_sum_squares")
+    _check_covariance(
+        stats.n,
+        (stats.total, stats.sum_squares, total, squares),
+        cross,
+        f"{path}.covariate_cross_sum",
+    )
+    return CovariateStats(total, squares, cross)
+
+
+def parse_kind(kind: MetricKind | str) -> MetricKind:
+    try:
+        return MetricKind(kind)
+    except ValueError:
+        allowed = ", ".join(item.value for item in MetricKind)
+        raise StatsInputError("kind", f"kind must be one of: {allowed}") from None
+
+
+def parse_variants(kind: MetricKind, variants: Sequence[Mapping[str, Any]]) -> list[VariantInput]:
+    """Validate request-shaped variants (first = control) into ``VariantInput`` values."""
+    if isinstance(variants, str | bytes) or not isinstance(variants, Sequence):
+        raise StatsInputError("variants", "variants must be a list of mappings")
+    if len(variants) < 2:
+        raise StatsInputError("variants", "variants must hold at least two variants")
+    allowed = _FIELDS[kind] | {"key", *_COVARIATE_FIELDS}
+    parsed: list[VariantInput] = []
+    for index, raw in enumerate(variants):
+        path = f"variants[{index}]"
+        if not isinstance(raw, Mapping):
+            raise StatsInputError(path, f"{path} must be a mapping of sufficient statistics")
+        if not allowed.issuperset(raw):
+            unknown = sorted(set(raw) - allowed)
+            raise StatsInputError(
+                f"{path}.{unknown[0]}", f"{path}.{unknown[0]} is not a field of kind {kind.value}"
+            )
+        key = raw.get("key")
+        if key is None:
+            key = f"variant_{index}"
+        if not isinstance(key, str) or not key:
+            raise StatsInputError(f"{path}.key", f"{path}.key must be a non-empty string")
+        stats = _PARSERS[kind](raw, path)
+        covariate = _covariate(raw, stats, path, len(_FIELDS[kind]))
+        parsed.append(VariantInput(key, stats, covariate))
+    _check_consistency(parsed)
+    return parsed
+
+
+def _check_consistency(parsed: list[VariantInput]) -> None:
+    seen: set[str] = set()
+    for index, variant in enumerate(parsed):
+        if variant.key in seen:
+            raise StatsInputError(
+                f"variants[{index}].key", f"variants[{index}].key duplicates {variant.key!r}"
+            )
+        seen.add(variant.key)
+    with_covariate = [variant.covariate is not None for variant in parsed]
+    if any(with_covariate) and not all(with_covariate):
+        index = with_covariate.index(False)
+        raise StatsInputError(
+            f"variants[{index}].covariate_sum",
+            f"variants[{index}].covariate_sum is required: CUPED needs the covariate in every "
+            "variant or in none",
+        )
+
+
+def parse_alpha(alpha: float) -> float:
+    if isinstance(alpha, bool) or not isinstance(alpha, int | float) or not 0 < alpha < 1:
+        raise StatsInputError("alpha", "alpha must be a number strictly between 0 and 1")
+    return float(alpha)
+
+
+def parse_alternative(alternative: Alternative | str) -> Alternative:
+    try:
+        return Alternative(alternative)
+    except ValueError:
+        allowed = ", ".join(item.value for item in Alternative)
+        raise StatsInputError("alternative", f"alternative must be one of: {allowed}") from None
+
+
+def parse_correction(correction: Correction | str) -> Correction:
+    try:
+        return Correction(correction)
+    except ValueError:
+        allowed = ", ".join(item.value for item in Correction)
+        raise StatsInputError("correction", f"correction must be one of: {allowed}") from None
+
+
+def parse_planned_units(planned: int | None, default: int) -> int:
+    if planned is None:
+        return default
+    if isinstance(planned, bool) or not isinstance(planned, int) or planned < 2:
+        raise StatsInputError(
+            "planned_units_per_variant", "planned_units_per_variant must be a whole number >= 2"
+        )
+    return planned
+
+
+def parse_prior(prior: Prior | Mapping[str, Any] | None) -> Prior | None:
+    if prior is None or isinstance(prior, Prior):
+        checked = prior
+    elif isinstance(prior, Mapping):
+        checked = Prior(_number(prior, "mean", "prior"), _number(prior, "sd", "prior"))
+    else:
+        raise StatsInputError("prior", "prior must be a mapping {mean, sd}")
+    if checked is not None and not (math.isfinite(checked.sd) and checked.sd > 0):
+        raise StatsInputError("prior.sd", "prior.sd must be > 0")
+    return checked
+
+
+def parse_weights(weights: Sequence[float] | None, variants: int) -> tuple[float, ...]:
+    """Designed traffic split, normalised to sum to 1; equal split when absent."""
+    if weights is None:
+        return (1.0 / variants,) * variants
+    if isinstance(weights, str | bytes) or not isinstance(weights, Sequence):
+        raise StatsInputError("weights", "weights must be a list of numbers")
+    if len(weights) != variants:
+        raise StatsInputError(
+            "weights", f"weights must hold one weight per variant ({variants}), got {len(weights)}"
+        )
+    for index, weight in enumerate(weights):
+        valid = not isinstance(weight, bool) and isinstance(weight, int | float)
+        if not valid or not math.isfinite(weight) or weight <= 0:
+            raise StatsInputError(f"weights[{index}]", f"weights[{index}] must be a number > 0")
+    total = float(sum(weights))
+    return tuple(weight / total for weight in weights)
