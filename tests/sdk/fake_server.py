@@ -1,0 +1,76 @@
+"""An in-memory twin of the server's SDK endpoints for httpx.MockTransport."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+
+SDK_KEY = "sdk-test-key"
+
+
+def config_document(**changes: Any) -> dict[str, Any]:
+    """The documented example config with one running experiment."""
+    experiment: dict[str, Any] = {
+        "key": "checkout-onepage", "salt": "9f2c1d0e7a4b", "status": "running",
+        "unit_type": "visitor",
+        "variants": [{"key": "multi-step", "weight": 1, "payload": {"layout": "multi"}},
+                     {"key": "one-page", "weight": 1, "payload": {"layout": "one"}}],
+        "traffic": 1.0, "targeting": None, "layer": None, "overrides": {"qa-anna": "one-page"},
+        "winner": None,
+    }
+    experiment.update(changes)
+    return {"version": 1, "generated_at": "2026-11-23T12:00:00Z", "experiments": [experiment]}
+
+
+class FakeServer:
+    """Serves a config with an ETag and records event batches; statuses are scriptable."""
+
+    def __init__(self, config: dict[str, Any] | None = None) -> None:
+        self.config = config or config_document()
+        self.etag = '"v1"'
+        self.config_requests: list[httpx.Request] = []
+        self.event_batches: list[list[dict[str, Any]]] = []
+        self.event_statuses: list[int] = []  # consumed one per POST; then 202
+        self.lock = threading.Lock()
+
+    def transport(self) -> httpx.MockTransport:
+        return httpx.MockTransport(self.handle)
+
+    def handle(self, request: httpx.Request) -> httpx.Response:
+        if request.headers.get("authorization") != f"Bearer {SDK_KEY}":
+            return httpx.Response(401)
+        if request.url.path == "/v1/sdk/config":
+            with self.lock:
+                self.config_requests.append(request)
+            if request.headers.get("if-none-match") == self.etag:
+                return httpx.Response(304)
+            return httpx.Response(200, json=self.config, headers={"ETag": self.etag})
+        if request.url.path == "/v1/events":
+            events = json.loads(request.content)["events"]
+            with self.lock:
+                self.event_batches.append(events)
+                status = self.event_statuses.pop(0) if self.event_statuses else 202
+            if status == 202:
+                body = {"accepted": len(events), "duplicates": 0, "rejected": []}
+                return httpx.Response(202, json=body)
+            return httpx.Response(status)
+        return httpx.Response(404)
+
+    def events(self) -> list[dict[str, Any]]:
+        """All events of successful and failed posts, in order."""
+        with self.lock:
+            return [event for batch in self.event_batches for event in batch]
+
+
+def wait_for(condition: Callable[[], bool], timeout: float = 5.0) -> None:
+    """Poll ``condition`` until true; fail the test after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("condition not reached in time")
+        time.sleep(0.005)
