@@ -19,12 +19,16 @@ _UNDEFINED = BayesianResult(None, None)
 
 
 def relative_likelihood(control: ArmEstimate, treatment: ArmEstimate) -> tuple[float, float] | None:
-    """(relative uplift, delta-method variance), or None when the control mean is 0 or undefined."""
+    """(relative uplift, delta-method variance); None if the control mean is 0 or subnormal."""
     if control.mean is None or treatment.mean is None or control.mean == 0:
         return None
-    mean_c = control.mean
-    ratio = treatment.mean / mean_c
-    variance = (treatment.variance + ratio * ratio * control.variance) / (mean_c * mean_c)
+    # Multiply by the inverse so a subnormal control mean overflows to inf
+    # (caught below) instead of raising ZeroDivisionError.
+    inverse = 1.0 / control.mean
+    ratio = treatment.mean * inverse
+    variance = (treatment.variance + ratio * ratio * control.variance) * inverse * inverse
+    if not (math.isfinite(ratio) and math.isfinite(variance)):
+        return None
     return ratio - 1.0, variance
 
 

@@ -32,6 +32,14 @@ def fieller_relative(
     if mean_c == 0:
         return None
     estimate = mean_t / mean_c - 1.0
+    # The quadratic is homogeneous: rescale to order one so squares of tiny or
+    # huge sums neither underflow nor overflow.
+    sd_t = math.sqrt(var_t)
+    sd_c = math.sqrt(var_c)
+    scale = max(abs(mean_t), abs(mean_c), sd_t, sd_c)
+    mean_t, mean_c = mean_t / scale, mean_c / scale
+    sd_t, sd_c = sd_t / scale, sd_c / scale
+    var_t, var_c = sd_t * sd_t, sd_c * sd_c
     z2 = critical * critical
     quad = mean_c * mean_c - z2 * var_c
     if quad <= 0:

@@ -35,28 +35,29 @@ def _effective_units(control: ArmEstimate, treatment: ArmEstimate) -> float:
     return 2.0 * control.n * treatment.n / (control.n + treatment.n)
 
 
-def mixture_variance(
+def mixture_ratio(
     control: ArmEstimate, treatment: ArmEstimate, alpha: float, planned_units: int
 ) -> float:
-    """tau^2: the variance the difference would have at the planned size, times the tuning."""
-    variance = control.variance + treatment.variance
-    planned_variance = variance * _effective_units(control, treatment) / planned_units
-    return mixture_tuning(alpha) * planned_variance
+    """tau^2 / V now: the tuning scaled by how far the current size is from the planned one.
+
+    V shrinks like 1 / n, so tau^2 (fixed at ``tuning * V(planned)``) over the
+    current V is ``tuning * n_now / n_planned``. Working with this ratio keeps
+    the formulas free of tiny variances that could underflow.
+    """
+    return mixture_tuning(alpha) * _effective_units(control, treatment) / planned_units
 
 
-def mixture_p_value(difference: float, variance: float, tau2: float) -> float:
-    """Two-sided always-valid p-value ``min(1, 1/L)`` at the current look."""
-    total = variance + tau2
-    exponent = difference * difference * tau2 / (2.0 * variance * total)
-    log_inverse = 0.5 * math.log(total / variance) - exponent
+def mixture_p_value(z: float, ratio: float) -> float:
+    """Two-sided always-valid p-value ``min(1, 1/L)`` for a z statistic ``d / sqrt(V)``."""
+    exponent = 0.5 * z * z * ratio / (1.0 + ratio)
+    log_inverse = 0.5 * math.log1p(ratio) - exponent
     return 1.0 if log_inverse >= 0 else math.exp(log_inverse)
 
 
-def mixture_half_width(variance: float, tau2: float, alpha: float) -> float:
-    """Half-width of the level-(1 - alpha) confidence sequence at the current look."""
-    total = variance + tau2
+def mixture_critical_value(ratio: float, alpha: float) -> float:
+    """Half-width of the level-(1 - alpha) confidence sequence in units of sqrt(V)."""
     return math.sqrt(
-        2.0 * variance * total / tau2 * (math.log(1.0 / alpha) + 0.5 * math.log(total / variance))
+        2.0 * (1.0 + ratio) / ratio * (math.log(1.0 / alpha) + 0.5 * math.log1p(ratio))
     )
 
 
@@ -85,13 +86,13 @@ def mixture_sprt(
         return SequentialResult(
             exact.p_value, exact.absolute, relative_exact, exact.p_value < alpha
         )
-    tau2 = mixture_variance(control, treatment, level, planned_units)
-    p_value = mixture_p_value(difference, variance, tau2)
+    se = math.sqrt(variance)
+    ratio = mixture_ratio(control, treatment, level, planned_units)
+    p_value = mixture_p_value(difference / se, ratio)
     if one_sided:
         in_direction = (difference > 0) == (alternative is Alternative.GREATER)
         p_value = 0.5 * p_value if in_direction and difference != 0 else 1.0
-    half_width = mixture_half_width(variance, tau2, level)
-    critical = half_width / math.sqrt(variance)
+    critical = mixture_critical_value(ratio, level)
     relative = fieller_relative(
         (treatment.mean, treatment.variance),
         (control.mean, control.variance),
@@ -100,7 +101,7 @@ def mixture_sprt(
     )
     return SequentialResult(
         p_value,
-        bounded_interval(difference, half_width, alternative),
+        bounded_interval(difference, critical * se, alternative),
         UNDEFINED_INTERVAL if relative is None else relative,
         p_value < alpha,
     )

@@ -1,0 +1,85 @@
+"""Item 3: `significant` reads the same from the p-value, the absolute and the relative interval."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+from stats import Interval, analyze
+
+
+def _excludes_zero(interval: Interval) -> bool:
+    return interval.excludes(0.0)
+
+
+@st.composite
+def proportion_variants(draw: st.DrawFn) -> list[dict[str, Any]]:
+    variants = []
+    for _ in range(draw(st.integers(2, 4))):
+        n = draw(st.integers(2, 50_000))
+        variants.append({"n": n, "conversions": draw(st.integers(0, n))})
+    return variants
+
+
+@st.composite
+def mean_variants(draw: st.DrawFn) -> list[dict[str, Any]]:
+    variants = []
+    for _ in range(draw(st.integers(2, 3))):
+        n = draw(st.integers(2, 10_000))
+        mean = draw(st.floats(-50.0, 50.0))
+        sd = draw(st.floats(0.0, 30.0))
+        total = mean * n
+        variants.append({"n": n, "sum": total, "sum_squares": total * mean + sd * sd * (n - 1)})
+    return variants
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    variants=st.one_of(proportion_variants(), mean_variants()),
+    alpha=st.sampled_from([0.01, 0.05, 0.1, 0.2]),
+    alternative=st.sampled_from(["two-sided", "greater", "less"]),
+)
+def test_p_value_and_both_intervals_agree(
+    variants: list[dict[str, Any]], alpha: float, alternative: str
+) -> None:
+    kind = "proportion" if "conversions" in variants[0] else "mean"
+    result = analyze(kind, variants, alpha=alpha, alternative=alternative, correction="none")
+    for comparison in result.comparisons:
+        assert comparison.p_value is not None
+        # Skip knife-edge cases where rounding can fall on either side of alpha.
+        assume(not math.isclose(comparison.p_value, alpha, rel_tol=1e-6))
+        from_p = comparison.p_value < alpha
+        assert comparison.significant == from_p
+        assert _excludes_zero(comparison.absolute) == from_p
+        relative = comparison.relative
+        if relative.ci_low is not None or relative.ci_high is not None:
+            assert relative.excludes(0.0) == from_p
+
+        sequential = comparison.sequential
+        assert sequential.p_value is not None
+        assume(not math.isclose(sequential.p_value, alpha, rel_tol=1e-6))
+        assert sequential.significant == (sequential.p_value < alpha)
+        assert _excludes_zero(sequential.absolute) == sequential.significant
+        if sequential.relative.ci_low is not None or sequential.relative.ci_high is not None:
+            assert sequential.relative.excludes(0.0) == sequential.significant
+
+
+@settings(max_examples=200, deadline=None)
+@given(variants=st.one_of(proportion_variants(), mean_variants()))
+def test_every_float_in_json_is_finite_or_null(variants: list[dict[str, Any]]) -> None:
+    kind = "proportion" if "conversions" in variants[0] else "mean"
+
+    def walk(value: object) -> None:
+        if isinstance(value, float):
+            assert math.isfinite(value)
+        elif isinstance(value, dict):
+            for item in value.values():
+                walk(item)
+        elif isinstance(value, list):
+            for item in value:
+                walk(item)
+
+    walk(analyze(kind, variants, prior={"mean": 0.0, "sd": 0.1}).to_dict())

@@ -1,0 +1,97 @@
+"""Fixed-horizon Welch test against scipy on raw samples, and known values."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy import stats as scipy_stats
+
+from stats import Reason, analyze
+from tests.stats.helpers import mean_stats, proportion_stats
+
+
+def test_known_proportion_values() -> None:
+    result = analyze(
+        "proportion",
+        [{"key": "control", "n": 10000, "conversions": 250}, {"key": "b", "n": 10000, "conversions": 300}],
+    )
+    comparison = result.comparisons[0]
+    assert comparison.p_value == pytest.approx(0.0306, abs=5e-4)
+    assert comparison.absolute.ci_low == pytest.approx(0.00047, abs=1e-5)
+    assert comparison.absolute.ci_high == pytest.approx(0.00953, abs=1e-5)
+    assert comparison.relative.estimate == pytest.approx(0.2)
+    assert comparison.significant
+    assert comparison.reason is None
+
+
+@pytest.mark.parametrize("alternative", ["two-sided", "greater", "less"])
+@settings(max_examples=40, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    n_control=st.integers(5, 400),
+    n_treatment=st.integers(5, 400),
+    shift=st.floats(-1.0, 1.0),
+    scale=st.floats(0.1, 10.0),
+)
+def test_mean_matches_scipy_welch_on_raw_samples(
+    alternative: str, seed: int, n_control: int, n_treatment: int, shift: float, scale: float
+) -> None:
+    rng = np.random.default_rng(seed)
+    control = rng.normal(10.0, 2.0, n_control)
+    treatment = rng.normal(10.0 + shift, 2.0 * scale, n_treatment)
+    result = analyze(
+        "mean",
+        [mean_stats(control, "a"), mean_stats(treatment, "b")],
+        alternative=alternative,
+    )
+    expected = scipy_stats.ttest_ind(treatment, control, equal_var=False, alternative=alternative)
+    comparison = result.comparisons[0]
+    assert comparison.p_value == pytest.approx(expected.pvalue, rel=1e-6, abs=1e-12)
+    interval = expected.confidence_interval(0.95)
+    for ours, theirs in ((comparison.absolute.ci_low, interval.low), (comparison.absolute.ci_high, interval.high)):
+        if np.isfinite(theirs):
+            assert ours == pytest.approx(theirs, rel=1e-6, abs=1e-9)
+        else:
+            assert ours is None
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    rate_control=st.floats(0.01, 0.5),
+    rate_treatment=st.floats(0.01, 0.5),
+)
+def test_proportion_matches_scipy_welch_on_raw_bernoulli(
+    seed: int, rate_control: float, rate_treatment: float
+) -> None:
+    rng = np.random.default_rng(seed)
+    control = (rng.random(2000) < rate_control).astype(float)
+    treatment = (rng.random(1500) < rate_treatment).astype(float)
+    result = analyze("proportion", [proportion_stats(control, "a"), proportion_stats(treatment, "b")])
+    expected = scipy_stats.ttest_ind(treatment, control, equal_var=False)
+    assert result.comparisons[0].p_value == pytest.approx(expected.pvalue, rel=1e-6, abs=1e-12)
+
+
+def test_zero_variance_with_a_difference_is_exactly_significant() -> None:
+    result = analyze(
+        "mean",
+        [{"n": 10, "sum": 50.0, "sum_squares": 250.0}, {"n": 10, "sum": 60.0, "sum_squares": 360.0}],
+    )
+    comparison = result.comparisons[0]
+    assert comparison.reason is Reason.ZERO_VARIANCE
+    assert comparison.p_value == 0.0
+    assert comparison.absolute.estimate == pytest.approx(1.0)
+    assert comparison.absolute.ci_low == comparison.absolute.ci_high
+    assert comparison.significant
+
+
+def test_one_sided_interval_is_open_on_the_untested_side() -> None:
+    variants = [{"n": 1000, "conversions": 100}, {"n": 1000, "conversions": 130}]
+    greater = analyze("proportion", variants, alternative="greater").comparisons[0]
+    less = analyze("proportion", variants, alternative="less").comparisons[0]
+    assert greater.absolute.ci_high is None and greater.absolute.ci_low is not None
+    assert less.absolute.ci_low is None and less.absolute.ci_high is not None
+    assert greater.p_value is not None and less.p_value is not None
+    assert greater.p_value + less.p_value == pytest.approx(1.0)
