@@ -16,11 +16,18 @@ SDK_KEY = "sdk-test-key"
 def config_document(**changes: Any) -> dict[str, Any]:
     """The documented example config with one running experiment."""
     experiment: dict[str, Any] = {
-        "key": "checkout-onepage", "salt": "9f2c1d0e7a4b", "status": "running",
+        "key": "checkout-onepage",
+        "salt": "9f2c1d0e7a4b",
+        "status": "running",
         "unit_type": "visitor",
-        "variants": [{"key": "multi-step", "weight": 1, "payload": {"layout": "multi"}},
-                     {"key": "one-page", "weight": 1, "payload": {"layout": "one"}}],
-        "traffic": 1.0, "targeting": None, "layer": None, "overrides": {"qa-anna": "one-page"},
+        "variants": [
+            {"key": "multi-step", "weight": 1, "payload": {"layout": "multi"}},
+            {"key": "one-page", "weight": 1, "payload": {"layout": "one"}},
+        ],
+        "traffic": 1.0,
+        "targeting": None,
+        "layer": None,
+        "overrides": {"qa-anna": "one-page"},
         "winner": None,
     }
     experiment.update(changes)

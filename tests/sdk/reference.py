@@ -78,12 +78,14 @@ def spec_condition(condition: dict[str, Any], attributes: dict[str, Any]) -> boo
         return not spec_condition(condition["not"], attributes)
     name, op, value = condition["attribute"], condition["op"], condition.get("value")
     present = name in attributes
-    actual = attributes.get(name)
+    actual: Any = attributes.get(name)
 
     def same(left: Any, right: Any) -> bool:
-        return isinstance(left, bool) == isinstance(right, bool) and isinstance(
-            left, str
-        ) == isinstance(right, str) and left == right
+        return (
+            isinstance(left, bool) == isinstance(right, bool)
+            and isinstance(left, str) == isinstance(right, str)
+            and left == right
+        )
 
     def is_number(item: Any) -> bool:
         return isinstance(item, int | float) and not isinstance(item, bool)
@@ -100,8 +102,12 @@ def spec_condition(condition: dict[str, Any], attributes: dict[str, Any]) -> boo
         return not (present and any(same(actual, item) for item in value))
     if not (present and is_number(actual)):
         return False
-    return {"gt": actual > value, "gte": actual >= value, "lt": actual < value,
-            "lte": actual <= value}[op]
+    return {
+        "gt": actual > value,
+        "gte": actual >= value,
+        "lt": actual < value,
+        "lte": actual <= value,
+    }[op]
 
 
 def spec_assign(
@@ -131,9 +137,7 @@ def spec_assign(
         bucket = spec_hash("layer:" + layer["key"] + ":" + unit_id) * 10000 // 2**32
         if not any(start <= bucket < end for start, end in layer["ranges"]):
             return control, False
-    elif spec_hash("traffic:" + salt + ":" + unit_id) >= math.floor(
-        experiment["traffic"] * 2**32
-    ):
+    elif spec_hash("traffic:" + salt + ":" + unit_id) >= math.floor(experiment["traffic"] * 2**32):
         return control, False
     point = spec_hash("variant:" + salt + ":" + unit_id)
     total = 0.0

@@ -74,8 +74,12 @@ def test_new_config_replaces_old_and_bad_config_keeps_old() -> None:
     assert client.assign("checkout-onepage", "visitor-1").in_experiment
     server.config = config_document(status="stopped", winner="one-page")
     server.etag = '"v3"'
-    wait_for(lambda: client.assign("checkout-onepage", "visitor-1").variant == "one-page"
-             and not client.assign("checkout-onepage", "visitor-1").in_experiment)
+    wait_for(
+        lambda: (
+            client.assign("checkout-onepage", "visitor-1").variant == "one-page"
+            and not client.assign("checkout-onepage", "visitor-1").in_experiment
+        )
+    )
     client.close()
 
 
@@ -116,8 +120,7 @@ def test_conversions_wire_format() -> None:
     client.close()
     purchase, cart = server.events()
     assert purchase["type"] == "conversion" and purchase["name"] == "purchase"
-    assert purchase["value"] == 649.0 and purchase["properties"] == {"payment": "vipps",
-                                                                     "items": 2}
+    assert purchase["value"] == 649.0 and purchase["properties"] == {"payment": "vipps", "items": 2}
     assert "value" not in cart and "properties" not in cart
 
 
@@ -142,8 +145,14 @@ def test_network_errors_are_retried() -> None:
             raise httpx.ConnectError("down", request=request)
         return server.handle(request)
 
-    client = Client.from_config(server.config, API, SDK_KEY, transport=httpx.MockTransport(flaky),
-                                flush_interval=0.01, backoff_base=0.001)
+    client = Client.from_config(
+        server.config,
+        API,
+        SDK_KEY,
+        transport=httpx.MockTransport(flaky),
+        flush_interval=0.01,
+        backoff_base=0.001,
+    )
     client.track("purchase", "visitor-1", 1.0)
     client.close()
     assert len(server.events()) == 1
@@ -213,13 +222,19 @@ def test_status_semantics_and_overrides() -> None:
         document, overrides={"checkout-onepage": {"dev-ola": "multi-step", "x": "missing"}}
     )
     won = client.assign("won", "visitor-1")
-    assert (won.variant, won.in_experiment, won.reason) == ("one-page", False,
-                                                           AssignmentReason.WINNER)
+    assert (won.variant, won.in_experiment, won.reason) == (
+        "one-page",
+        False,
+        AssignmentReason.WINNER,
+    )
     halted = client.assign("halted", "visitor-1")
     assert (halted.variant, halted.reason) == ("multi-step", AssignmentReason.STOPPED)
     anna = client.assign("checkout-onepage", "qa-anna")
-    assert (anna.variant, anna.in_experiment, anna.reason) == ("one-page", False,
-                                                              AssignmentReason.OVERRIDE)
+    assert (anna.variant, anna.in_experiment, anna.reason) == (
+        "one-page",
+        False,
+        AssignmentReason.OVERRIDE,
+    )
     assert client.assign("checkout-onepage", "dev-ola").variant == "multi-step"
     assert client.assign("won", "qa-anna").variant == "one-page"
     unknown = client.assign("nope", "visitor-1")

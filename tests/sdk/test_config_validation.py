@@ -19,11 +19,18 @@ from vekst_sdk import (
 
 def experiment(**changes: Any) -> dict[str, Any]:
     definition: dict[str, Any] = {
-        "key": "checkout-onepage", "salt": "9f2c1d0e7a4b", "status": "running",
+        "key": "checkout-onepage",
+        "salt": "9f2c1d0e7a4b",
+        "status": "running",
         "unit_type": "visitor",
-        "variants": [{"key": "multi-step", "weight": 1, "payload": {"layout": "multi"}},
-                     {"key": "one-page", "weight": 1, "payload": {"layout": "one"}}],
-        "traffic": 1.0, "targeting": None, "layer": None, "overrides": {"qa-anna": "one-page"},
+        "variants": [
+            {"key": "multi-step", "weight": 1, "payload": {"layout": "multi"}},
+            {"key": "one-page", "weight": 1, "payload": {"layout": "one"}},
+        ],
+        "traffic": 1.0,
+        "targeting": None,
+        "layer": None,
+        "overrides": {"qa-anna": "one-page"},
         "winner": None,
     }
     definition.update(changes)
@@ -31,8 +38,9 @@ def experiment(**changes: Any) -> dict[str, Any]:
 
 
 def test_the_documented_example_is_valid() -> None:
-    validate_config({"version": 1, "generated_at": "2026-11-23T12:00:00Z",
-                     "experiments": [experiment()]})
+    validate_config(
+        {"version": 1, "generated_at": "2026-11-23T12:00:00Z", "experiments": [experiment()]}
+    )
 
 
 @pytest.mark.parametrize(
@@ -42,19 +50,34 @@ def test_the_documented_example_is_valid() -> None:
         ({"salt": "ab:cd"}, "experiment.salt", "without ':'"),
         ({"status": "draft"}, "experiment.status", "running, stopped"),
         ({"variants": [{"key": "a", "weight": 1}]}, "experiment.variants", "2 to 10"),
-        ({"variants": [{"key": "a", "weight": 1}, {"key": "a", "weight": 1}]},
-         "experiment.variants[1].key", "unique"),
-        ({"variants": [{"key": "a", "weight": 1}, {"key": "b", "weight": 0}]},
-         "experiment.variants[1].weight", "0 < weight"),
-        ({"variants": [{"key": "a", "weight": 1}, {"key": "b", "weight": True}]},
-         "experiment.variants[1].weight", "number"),
-        ({"variants": [{"key": "a", "weight": 1e12}, {"key": "b", "weight": 1e-9}]},
-         "experiment.variants[1].weight", "no units"),
+        (
+            {"variants": [{"key": "a", "weight": 1}, {"key": "a", "weight": 1}]},
+            "experiment.variants[1].key",
+            "unique",
+        ),
+        (
+            {"variants": [{"key": "a", "weight": 1}, {"key": "b", "weight": 0}]},
+            "experiment.variants[1].weight",
+            "0 < weight",
+        ),
+        (
+            {"variants": [{"key": "a", "weight": 1}, {"key": "b", "weight": True}]},
+            "experiment.variants[1].weight",
+            "number",
+        ),
+        (
+            {"variants": [{"key": "a", "weight": 1e12}, {"key": "b", "weight": 1e-9}]},
+            "experiment.variants[1].weight",
+            "no units",
+        ),
         ({"traffic": 0}, "experiment.traffic", "0 < traffic <= 1"),
         ({"traffic": 1.5}, "experiment.traffic", "0 < traffic <= 1"),
         ({"layer": {"key": "l", "ranges": [[0, 10_001]]}}, "experiment.layer.ranges[0]", "<="),
-        ({"layer": {"key": "l", "ranges": [[0, 50], [40, 60]]}}, "experiment.layer.ranges[1]",
-         "overlap"),
+        (
+            {"layer": {"key": "l", "ranges": [[0, 50], [40, 60]]}},
+            "experiment.layer.ranges[1]",
+            "overlap",
+        ),
         ({"targeting": {"attribute": "x", "op": "??"}}, "experiment.targeting.op", "unknown"),
         ({"overrides": {"qa": "nope"}}, "experiment.overrides.qa", "one of the variants"),
         ({"winner": "one-page"}, "experiment.winner", "only a stopped"),
@@ -71,16 +94,21 @@ def test_experiment_refusals(changes: dict[str, Any], path: str, rule: str) -> N
 def test_cross_experiment_rules() -> None:
     layer_a = {"key": "checkout", "ranges": [[0, 5000]]}
     layer_b = {"key": "checkout", "ranges": [[4000, 6000]]}
-    document = {"version": 1, "experiments": [
-        experiment(key="a", layer=layer_a), experiment(key="b", layer=layer_b),
-        experiment(key="a"),
-    ]}
+    document = {
+        "version": 1,
+        "experiments": [
+            experiment(key="a", layer=layer_a),
+            experiment(key="b", layer=layer_b),
+            experiment(key="a"),
+        ],
+    }
     with pytest.raises(ConfigError, match="overlap"):
         validate_config(document)
     lenient = Evaluator(document, strict=False)
     assert lenient.experiment_keys == {"a"}
     assert [error.path for error in lenient.errors] == [
-        "experiments[1].layer.ranges", "experiments[2].key",
+        "experiments[1].layer.ranges",
+        "experiments[2].key",
     ]
 
 

@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 from collections import Counter
+from collections.abc import Sequence
 from typing import Any
 
 from scipy.stats import chi2_contingency, chisquare
@@ -16,11 +17,18 @@ N = 100_000
 IDS = [f"visitor-{number}" for number in range(N)]
 
 
-def experiment(key: str, salt: str, weights: list[float], **changes: Any) -> dict[str, Any]:
+def experiment(key: str, salt: str, weights: Sequence[float], **changes: Any) -> dict[str, Any]:
     definition: dict[str, Any] = {
-        "key": key, "salt": salt, "status": "running", "unit_type": "visitor",
+        "key": key,
+        "salt": salt,
+        "status": "running",
+        "unit_type": "visitor",
         "variants": [{"key": f"v{i}", "weight": w} for i, w in enumerate(weights)],
-        "traffic": 1.0, "targeting": None, "layer": None, "overrides": {}, "winner": None,
+        "traffic": 1.0,
+        "targeting": None,
+        "layer": None,
+        "overrides": {},
+        "winner": None,
     }
     definition.update(changes)
     return definition
@@ -47,7 +55,10 @@ def test_deterministic_across_processes() -> None:
     config = {"version": 1, "experiments": [experiment("exp", "9f2c1d0e7a4b", [1, 2, 3])]}
     completed = subprocess.run(
         [sys.executable, "-c", DETERMINISM_SCRIPT % N],
-        input=json.dumps(config), capture_output=True, text=True, check=True,
+        input=json.dumps(config),
+        capture_output=True,
+        text=True,
+        check=True,
     )
     assert json.loads(completed.stdout) == variants(Evaluator(config), "exp")
 
@@ -102,7 +113,8 @@ def test_layer_experiments_never_share_a_unit() -> None:
         return experiment(key, key + "00", [1, 1], layer={"key": "checkout", "ranges": ranges})
 
     ev = evaluator(
-        layered("a", [[0, 2500], [6000, 7000]]), layered("b", [[2500, 6000]]),
+        layered("a", [[0, 2500], [6000, 7000]]),
+        layered("b", [[2500, 6000]]),
         layered("c", [[7000, 10_000]]),
     )
     memberships = [
@@ -135,7 +147,18 @@ def test_bad_unit_ids_get_the_control_outside_the_experiment() -> None:
 
 
 def test_whitespace_definition_matches_the_documented_list() -> None:
-    documented = {*range(0x09, 0x0E), *range(0x1C, 0x21), 0x85, 0xA0, 0x1680,
-                  *range(0x2000, 0x200B), 0x2028, 0x2029, 0x202F, 0x205F, 0x3000}
+    documented = {
+        *range(0x09, 0x0E),
+        *range(0x1C, 0x21),
+        0x85,
+        0xA0,
+        0x1680,
+        *range(0x2000, 0x200B),
+        0x2028,
+        0x2029,
+        0x202F,
+        0x205F,
+        0x3000,
+    }
     actual = {code for code in range(0x110000) if chr(code).isspace()}
     assert actual == documented

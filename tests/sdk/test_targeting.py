@@ -31,10 +31,19 @@ NORWAY_MOBILE = {"country": "NO", "device": "mobile", "returning": True, "cart_v
         ({"attribute": "vip", "op": "exists", "value": False}, {}, True),
         ({"not": {"attribute": "country", "op": "eq", "value": "NO"}}, NORWAY_MOBILE, False),
         (
-            {"all": [{"attribute": "country", "op": "eq", "value": "NO"},
-                     {"any": [{"attribute": "cart_value", "op": "lte", "value": 100},
-                              {"attribute": "returning", "op": "exists"}]}]},
-            NORWAY_MOBILE, True,
+            {
+                "all": [
+                    {"attribute": "country", "op": "eq", "value": "NO"},
+                    {
+                        "any": [
+                            {"attribute": "cart_value", "op": "lte", "value": 100},
+                            {"attribute": "returning", "op": "exists"},
+                        ]
+                    },
+                ]
+            },
+            NORWAY_MOBILE,
+            True,
         ),
     ],
 )
@@ -59,9 +68,16 @@ def test_evaluation(condition: dict[str, Any], attributes: dict[str, Any], expec
         ({"attribute": "", "op": "eq", "value": 1}, "targeting.attribute", "non-empty"),
         ({"attribute": "x", "op": "eq", "value": 1, "extra": 2}, "targeting.extra", "unknown key"),
         ({"all": []}, "targeting.all", "non-empty list"),
-        ({"all": [{"attribute": "a", "op": "eq", "value": 1},
-                  {"attribute": "b", "op": "eq", "value": [1]}]},
-         "targeting.all[1].value", "string, finite number or boolean"),
+        (
+            {
+                "all": [
+                    {"attribute": "a", "op": "eq", "value": 1},
+                    {"attribute": "b", "op": "eq", "value": [1]},
+                ]
+            },
+            "targeting.all[1].value",
+            "string, finite number or boolean",
+        ),
         ({"any": [{"not": {"op": "eq"}}]}, "targeting.any[0].not", "needs 'attribute'"),
         ({"all": [], "any": []}, "targeting.any", "unknown key"),
         ("country = NO", "targeting", "must be an object"),
@@ -90,13 +106,24 @@ SCALARS = st.one_of(
 )
 NAMES = st.sampled_from(["country", "device", "cart_value", "returning"])
 LEAVES = st.one_of(
-    st.builds(lambda n, o, v: {"attribute": n, "op": o, "value": v}, NAMES,
-              st.sampled_from(["eq", "ne"]), SCALARS),
-    st.builds(lambda n, o, v: {"attribute": n, "op": o, "value": v}, NAMES,
-              st.sampled_from(["in", "not_in"]), st.lists(SCALARS, min_size=1, max_size=4)),
-    st.builds(lambda n, o, v: {"attribute": n, "op": o, "value": v}, NAMES,
-              st.sampled_from(["gt", "gte", "lt", "lte"]),
-              st.one_of(st.integers(-1000, 1000), st.floats(-1e6, 1e6, allow_nan=False))),
+    st.builds(
+        lambda n, o, v: {"attribute": n, "op": o, "value": v},
+        NAMES,
+        st.sampled_from(["eq", "ne"]),
+        SCALARS,
+    ),
+    st.builds(
+        lambda n, o, v: {"attribute": n, "op": o, "value": v},
+        NAMES,
+        st.sampled_from(["in", "not_in"]),
+        st.lists(SCALARS, min_size=1, max_size=4),
+    ),
+    st.builds(
+        lambda n, o, v: {"attribute": n, "op": o, "value": v},
+        NAMES,
+        st.sampled_from(["gt", "gte", "lt", "lte"]),
+        st.one_of(st.integers(-1000, 1000), st.floats(-1e6, 1e6, allow_nan=False)),
+    ),
     st.builds(lambda n, v: {"attribute": n, "op": "exists", "value": v}, NAMES, st.booleans()),
 )
 CONDITIONS = st.recursive(
@@ -126,7 +153,8 @@ JSON_VALUES = st.recursive(
     lambda children: st.one_of(
         st.lists(children, max_size=3),
         st.dictionaries(
-            st.sampled_from(["all", "any", "not", "attribute", "op", "value", "x"]), children,
+            st.sampled_from(["all", "any", "not", "attribute", "op", "value", "x"]),
+            children,
             max_size=3,
         ),
     ),

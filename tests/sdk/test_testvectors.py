@@ -21,8 +21,15 @@ def _case_id(case: dict[str, Any]) -> str:
 def test_file_covers_what_the_spec_promises() -> None:
     assert len(CASES) >= 300
     reasons = {case["expected_reason"] for case in CASES}
-    assert {"split", "not_in_traffic", "not_targeted", "override", "winner", "stopped",
-            "invalid_input"} <= reasons
+    assert {
+        "split",
+        "not_in_traffic",
+        "not_targeted",
+        "override",
+        "winner",
+        "stopped",
+        "invalid_input",
+    } <= reasons
     variant_counts = {len(case["experiment"]["variants"]) for case in CASES}
     assert 10 in variant_counts
     assert any(case["experiment"]["layer"] for case in CASES)
