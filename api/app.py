@@ -12,7 +12,8 @@ from redis.asyncio import Redis
 from api.auth import KeyVerifier
 from api.limits import BodySizeLimit
 from api.problems import install_problem_handlers
-from api.routes import experiments, health, sdk
+from api.routes import assign, experiments, health, sdk
+from experiments.assignment import EvaluatorCache
 from experiments.db import make_engine
 from experiments.settings import Settings, load_settings
 
@@ -37,9 +38,10 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.key_verifier = KeyVerifier(engine, settings)
+    app.state.evaluator_cache = EvaluatorCache(engine)
     app.state.redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
     install_problem_handlers(app)
-    for router in (health.router, experiments.router, sdk.router):
+    for router in (health.router, experiments.router, sdk.router, assign.router):
         app.include_router(router)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     if settings.cors_origins:

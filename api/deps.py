@@ -37,6 +37,12 @@ def get_session(request: Request) -> Iterator[Session]:
             raise
 
 
+def refresh_served_config(request: Request) -> Iterator[None]:
+    """After a definition changes, the next assign request reloads the config (this worker)."""
+    yield
+    request.app.state.evaluator_cache.invalidate()
+
+
 def _bearer_secret(request: Request) -> str:
     header = request.headers.get("authorization", "")
     scheme, _, secret = header.partition(" ")

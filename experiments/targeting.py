@@ -1,10 +1,22 @@
-"""Checks targeting conditions at definition time, with the assignment engine's own rules."""
+"""Checks targeting conditions at definition time with the assignment engine's own grammar.
+
+The SDK owns the condition language (docs/assignment.md); the server imports its validator so
+that a condition the SDK would refuse can never be stored.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
+from vekst_sdk import TargetingError
+from vekst_sdk import validate_targeting as sdk_validate_targeting
 
-def validate_targeting(_condition: dict[str, Any]) -> None:
+from experiments.errors import InvalidInputError
+
+
+def validate_targeting(condition: dict[str, Any]) -> None:
     """Raise InvalidInputError naming the bad part of `condition` (path under `targeting`)."""
-    return None
+    try:
+        sdk_validate_targeting(condition, "targeting")
+    except TargetingError as exc:
+        raise InvalidInputError(exc.path, exc.message) from exc

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Query, status
+from fastapi import APIRouter, Body, Depends, Query, status
 
-from api.deps import AdminKey, SessionDep
+from api.deps import AdminKey, SessionDep, refresh_served_config
 from experiments import definitions, lifecycle
 from experiments.models import (
     ExperimentCreate,
@@ -18,7 +18,11 @@ from experiments.models import (
 )
 from experiments.targeting import validate_targeting
 
-router = APIRouter(prefix="/v1/experiments", tags=["experiments"])
+router = APIRouter(
+    prefix="/v1/experiments",
+    tags=["experiments"],
+    dependencies=[Depends(refresh_served_config)],
+)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)

@@ -1,0 +1,88 @@
+"""`POST /v1/assign` (sdk key): which variant does this unit get, computed on the server with the
+same evaluator as the SDK. Meant for backends that cannot embed an SDK."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from vekst_sdk import InvalidInputError as SdkInputError
+from vekst_sdk import validate_attributes, validate_unit_id
+
+from api.deps import SdkKey
+from experiments.assignment import EvaluatorCache, assign_all, assignment_json
+from experiments.models.experiment import Slug
+
+router = APIRouter(prefix="/v1", tags=["assignment"])
+
+
+class AssignRequest(BaseModel):
+    """unit_id: 1-256 characters, not only whitespace; attributes: a flat object of strings,
+    finite numbers and booleans; experiments: keys to assign (default: every served one)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "unit_id": "visitor-8731",
+                    "attributes": {"country": "NO", "device": "mobile", "cart_value": 649},
+                    "experiments": ["checkout-onepage"],
+                    "expose": True,
+                }
+            ]
+        },
+    )
+
+    unit_id: str
+    attributes: dict[str, Any] | None = None
+    experiments: Annotated[list[Slug], Field(max_length=200)] | None = None
+    expose: bool = False
+
+    @field_validator("unit_id")
+    @classmethod
+    def _unit_id_rules(cls, value: str) -> str:
+        try:
+            validate_unit_id(value)
+        except SdkInputError as exc:
+            raise ValueError(exc.message) from exc
+        return value
+
+    @field_validator("attributes")
+    @classmethod
+    def _attribute_rules(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        if value is not None:
+            try:
+                validate_attributes(value)
+            except SdkInputError as exc:
+                raise ValueError(f"{exc.path}: {exc.message}") from exc
+        return value
+
+
+class AssignmentOut(BaseModel):
+    variant: str | None
+    payload: Any
+    in_experiment: bool
+
+
+class AssignResponse(BaseModel):
+    unit_id: str
+    assignments: dict[str, AssignmentOut]
+
+
+@router.post("/assign", response_model=AssignResponse)
+async def assign(body: AssignRequest, request: Request, _key: SdkKey) -> JSONResponse:
+    cache: EvaluatorCache = request.app.state.evaluator_cache
+    evaluator = cache.fresh() or await run_in_threadpool(cache.load)
+    assignments = assign_all(evaluator, body.unit_id, body.attributes, body.experiments)
+    # Built by hand: the response model above documents the shape; skipping its validation
+    # keeps this hot path close to a bare endpoint's speed.
+    return JSONResponse(
+        {
+            "unit_id": body.unit_id,
+            "assignments": {key: assignment_json(a) for key, a in assignments.items()},
+        }
+    )

@@ -1,0 +1,71 @@
+"""Server-side assignment (`POST /v1/assign`) with the SDK's evaluator, so both agree exactly.
+
+The compiled config is kept in memory and rebuilt at most every `max_age_seconds`, or at once
+after a definition changes in this process, so an assign request touches no database.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy.engine import Engine
+from vekst_sdk import Assignment, Evaluator, thaw_payload
+
+from experiments.db import session_scope
+from experiments.sdk_config import build_sdk_config
+
+
+class EvaluatorCache:
+    """The current config as a compiled `Evaluator`, refreshed from the database when stale."""
+
+    def __init__(self, engine: Engine, max_age_seconds: float = 1.0) -> None:
+        self._engine = engine
+        self._max_age = max_age_seconds
+        self._lock = threading.Lock()
+        self._evaluator: Evaluator | None = None
+        self._loaded_at = 0.0
+
+    def fresh(self) -> Evaluator | None:
+        """The cached evaluator if it is young enough, else None (then call `load`)."""
+        if self._evaluator is not None and time.monotonic() - self._loaded_at < self._max_age:
+            return self._evaluator
+        return None
+
+    def load(self) -> Evaluator:
+        """Rebuild from the database (blocking)."""
+        with self._lock:
+            cached = self.fresh()
+            if cached is not None:
+                return cached
+            with session_scope(self._engine) as session:
+                document = build_sdk_config(session).document
+            # Stored definitions were validated on the way in; strict=False keeps one bad row
+            # from stopping assignment for every other experiment.
+            self._evaluator = Evaluator(document, strict=False)
+            self._loaded_at = time.monotonic()
+            return self._evaluator
+
+    def invalidate(self) -> None:
+        self._loaded_at = 0.0
+
+
+def assign_all(
+    evaluator: Evaluator,
+    unit_id: str,
+    attributes: Mapping[str, Any] | None,
+    experiment_keys: list[str] | None,
+) -> dict[str, Assignment]:
+    """Assign the unit in the named experiments, or in every experiment of the config."""
+    keys = experiment_keys if experiment_keys is not None else sorted(evaluator.experiment_keys)
+    return {key: evaluator.assign(key, unit_id, attributes) for key in keys}
+
+
+def assignment_json(assignment: Assignment) -> dict[str, Any]:
+    return {
+        "variant": assignment.variant,
+        "payload": thaw_payload(assignment.payload),
+        "in_experiment": assignment.in_experiment,
+    }
