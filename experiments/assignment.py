@@ -12,10 +12,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy.engine import Engine
-from vekst_sdk import Assignment, Evaluator, thaw_payload
 
 from experiments.db import session_scope
 from experiments.sdk_config import build_sdk_config
+from vekst_sdk import Assignment, Evaluator, thaw_payload
 
 
 class EvaluatorCache:

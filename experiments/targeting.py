@@ -8,10 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from experiments.errors import InvalidInputError
 from vekst_sdk import TargetingError
 from vekst_sdk import validate_targeting as sdk_validate_targeting
-
-from experiments.errors import InvalidInputError
 
 
 def validate_targeting(condition: dict[str, Any]) -> None:

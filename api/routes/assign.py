@@ -9,12 +9,12 @@ from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator
-from vekst_sdk import InvalidInputError as SdkInputError
-from vekst_sdk import validate_attributes, validate_unit_id
 
 from api.deps import SdkKey
 from experiments.assignment import EvaluatorCache, assign_all, assignment_json
 from experiments.models.experiment import Slug
+from vekst_sdk import InvalidInputError as SdkInputError
+from vekst_sdk import validate_attributes, validate_unit_id
 
 router = APIRouter(prefix="/v1", tags=["assignment"])
 
