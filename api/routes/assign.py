@@ -76,7 +76,9 @@ class AssignResponse(BaseModel):
 @router.post("/assign", response_model=AssignResponse)
 async def assign(body: AssignRequest, request: Request, _key: SdkKey) -> JSONResponse:
     cache: EvaluatorCache = request.app.state.evaluator_cache
-    evaluator = cache.fresh() or await run_in_threadpool(cache.load)
+    evaluator = cache.fresh()
+    if evaluator is None:
+        evaluator = await run_in_threadpool(cache.load)
     assignments = assign_all(evaluator, body.unit_id, body.attributes, body.experiments)
     # Built by hand: the response model above documents the shape; skipping its validation
     # keeps this hot path close to a bare endpoint's speed.
