@@ -12,9 +12,10 @@ from redis.asyncio import Redis
 from api.auth import KeyVerifier
 from api.limits import BodySizeLimit
 from api.problems import install_problem_handlers
-from api.routes import assign, experiments, health, sdk
+from api.routes import assign, events, experiments, health, metrics, sdk
 from experiments.assignment import EvaluatorCache
 from experiments.db import make_engine
+from experiments.events import build_event_pipeline
 from experiments.settings import Settings, load_settings
 
 
@@ -24,7 +25,9 @@ def create_app(settings: Settings) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.events.start()
         yield
+        await app.state.events.close()
         if app.state.redis is not None:
             await app.state.redis.aclose()
         engine.dispose()
@@ -40,8 +43,16 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.key_verifier = KeyVerifier(engine, settings)
     app.state.evaluator_cache = EvaluatorCache(engine)
     app.state.redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
+    app.state.events = build_event_pipeline(settings, engine)
     install_problem_handlers(app)
-    for router in (health.router, experiments.router, sdk.router, assign.router):
+    for router in (
+        health.router,
+        experiments.router,
+        sdk.router,
+        assign.router,
+        metrics.router,
+        events.router,
+    ):
         app.include_router(router)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     if settings.cors_origins:

@@ -11,7 +11,7 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from experiments.errors import ConflictError, InvalidInputError, NotFoundError
-from experiments.metrics import TEMPLATES, builtin_metrics
+from experiments.metrics import TEMPLATES
 from experiments.models import (
     Design,
     Experiment,
@@ -23,6 +23,7 @@ from experiments.models import (
     MetricSelection,
     Variant,
 )
+from experiments.results.catalog import metric_catalog
 
 DEFAULT_UNIT_TYPE = "visitor"
 FROZEN_AFTER_START = ("variants", "unit_type", "layer")
@@ -36,8 +37,9 @@ def _no_targeting_check(_condition: dict[str, Any]) -> None:
     return None
 
 
-def known_metric_keys(session: Session) -> set[str]:  # noqa: ARG001 - custom metrics come later
-    return set(builtin_metrics())
+def known_metric_keys(session: Session) -> set[str]:
+    """Keys of the built-in metrics and of the custom metrics stored in `session`'s database."""
+    return set(metric_catalog(session))
 
 
 def create_experiment(

@@ -14,10 +14,12 @@ from experiments.models.experiment import (
     StopRequest,
     Variant,
 )
+from experiments.models.metric import CustomMetric, MetricCreate, MetricPublic
 
 __all__ = [
     "ApiKey",
     "Conversion",
+    "CustomMetric",
     "Design",
     "Experiment",
     "ExperimentCreate",
@@ -27,6 +29,8 @@ __all__ = [
     "ExperimentUpdate",
     "Exposure",
     "KeyScope",
+    "MetricCreate",
+    "MetricPublic",
     "MetricSelection",
     "StopRequest",
     "Variant",

@@ -1,0 +1,21 @@
+"""Metric catalogue (admin key): list built-in and custom metrics, define custom ones."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, status
+
+from api.deps import AdminKey, SessionDep
+from experiments.models import MetricCreate, MetricPublic
+from experiments.results import catalog
+
+router = APIRouter(prefix="/v1/metrics", tags=["metrics"])
+
+
+@router.post("", status_code=status.HTTP_201_CREATED)
+def create_metric(data: MetricCreate, session: SessionDep, _key: AdminKey) -> MetricPublic:
+    return catalog.create_metric(session, data)
+
+
+@router.get("")
+def list_metrics(session: SessionDep, _key: AdminKey) -> list[MetricPublic]:
+    return catalog.list_metrics(session)

@@ -1,0 +1,10 @@
+"""The results pipeline: metric catalogue, attribution and SQL aggregation, statistics, decision.
+
+Modules (import them directly; this package imports nothing at load time so that
+`experiments.definitions` can use the catalogue without an import cycle):
+
+- `catalog`: built-in and custom metrics by key; creating custom metrics.
+- `aggregation`: per-variant sufficient statistics computed in SQL.
+- `compute`: `compute_results` / `compute_timeseries`, the entry points of the API and CLI.
+- `decision`, `summary`: the verdict and the sentence a marketer acts on.
+"""

@@ -1,0 +1,93 @@
+"""Custom metrics through `POST /v1/metrics`, the catalogue through `GET /v1/metrics`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from experiments.metrics import builtin_metrics
+from tests.api.helpers import experiment_body
+
+
+def metric_body(**changes: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "key": "items_per_visitor",
+        "name": "Items per visitor",
+        "kind": "mean",
+        "numerator_event": "add_to_cart",
+        "numerator_aggregation": "count",
+        "direction": "increase",
+        "cap": 20,
+    }
+    body.update(changes)
+    return body
+
+
+def test_create_and_list(client: TestClient, admin_headers: dict[str, str]) -> None:
+    created = client.post("/v1/metrics", json=metric_body(), headers=admin_headers)
+    assert created.status_code == 201, created.text
+    assert created.json()["builtin"] is False
+    assert created.json()["cap"] == 20
+    listed = client.get("/v1/metrics", headers=admin_headers).json()
+    keys = [metric["key"] for metric in listed]
+    assert keys == [*builtin_metrics(), "items_per_visitor"]
+    aov = next(metric for metric in listed if metric["key"] == "aov")
+    assert aov["builtin"] is True
+    assert aov["denominator_aggregation"] == "count"
+
+
+def test_experiment_may_use_a_custom_metric(
+    client: TestClient, admin_headers: dict[str, str]
+) -> None:
+    body = experiment_body(metrics={"primary": "items_per_visitor"})
+    assert client.post("/v1/experiments", json=body, headers=admin_headers).status_code == 422
+    client.post("/v1/metrics", json=metric_body(), headers=admin_headers)
+    response = client.post("/v1/experiments", json=body, headers=admin_headers)
+    assert response.status_code == 201, response.text
+
+
+def test_ratio_metric_needs_a_denominator(
+    client: TestClient, admin_headers: dict[str, str]
+) -> None:
+    body = metric_body(key="revenue_per_order", kind="ratio", numerator_aggregation="sum")
+    response = client.post("/v1/metrics", json=body, headers=admin_headers)
+    assert response.status_code == 422
+    assert "denominator_event" in response.text
+    body["denominator_event"] = "purchase"
+    assert client.post("/v1/metrics", json=body, headers=admin_headers).status_code == 201
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"key": "aov"}, "key"),
+        ({"key": "Not A Slug"}, "key"),
+        ({"numerator_event": "Add To Cart"}, "numerator_event"),
+        ({"kind": "conversion"}, "numerator_aggregation"),
+        ({"numerator_aggregation": "any"}, "numerator_aggregation"),
+        ({"denominator_event": "purchase"}, "denominator_event"),
+        ({"cap": 0}, "cap"),
+        ({"window_hours": -1}, "window_hours"),
+        ({"direction": "sideways"}, "direction"),
+    ],
+)
+def test_bad_metric_names_the_field(
+    client: TestClient, admin_headers: dict[str, str], changes: dict[str, Any], field: str
+) -> None:
+    response = client.post("/v1/metrics", json=metric_body(**changes), headers=admin_headers)
+    assert response.status_code == 422, response.text
+    assert field in response.text
+
+
+def test_duplicate_key_conflicts(client: TestClient, admin_headers: dict[str, str]) -> None:
+    assert client.post("/v1/metrics", json=metric_body(), headers=admin_headers).status_code == 201
+    response = client.post("/v1/metrics", json=metric_body(), headers=admin_headers)
+    assert response.status_code == 409
+    assert "items_per_visitor" in response.text
+
+
+def test_metrics_need_the_admin_key(client: TestClient, sdk_headers: dict[str, str]) -> None:
+    assert client.get("/v1/metrics", headers=sdk_headers).status_code == 403
+    assert client.post("/v1/metrics", json=metric_body()).status_code == 401
