@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from api.cli import keys, server
+from api.cli import keys, server, worker
 
 
 def build_cli() -> typer.Typer:
@@ -15,6 +15,7 @@ def build_cli() -> typer.Typer:
         pretty_exceptions_enable=False,
     )
     server.register(cli)
+    worker.register(cli)
     cli.add_typer(keys.keys_cli, name="keys")
     return cli
 

@@ -1,0 +1,52 @@
+"""Event ingestion: validation, bulk storage, the Redis Stream buffer and its worker, summary.
+
+The route calls `EventPipeline.intake`; `vekst worker` runs a `StreamWorker`. See docs/events.md.
+"""
+
+from experiments.events.intake import (
+    MAX_EVENTS_PER_BATCH,
+    BatchTooLargeError,
+    EventIntake,
+    IngestResult,
+    MalformedBodyError,
+    parse_batch,
+)
+from experiments.events.pipeline import EventPipeline, build_event_pipeline
+from experiments.events.sinks import DirectSink, EventSink, Receipt, RedisStreamSink
+from experiments.events.store import StoreOutcome, store_events
+from experiments.events.streams import StreamKeys
+from experiments.events.summary import EventCounts, count_events, stream_backlog
+from experiments.events.types import ConversionEvent, Event, ExposureEvent, FieldError
+from experiments.events.validation import Rejection, TimeWindow, validate_batch, validate_event
+from experiments.events.worker import StreamWorker, WorkerOptions
+
+__all__ = [
+    "MAX_EVENTS_PER_BATCH",
+    "BatchTooLargeError",
+    "ConversionEvent",
+    "DirectSink",
+    "Event",
+    "EventCounts",
+    "EventIntake",
+    "EventPipeline",
+    "EventSink",
+    "ExposureEvent",
+    "FieldError",
+    "IngestResult",
+    "MalformedBodyError",
+    "Receipt",
+    "RedisStreamSink",
+    "Rejection",
+    "StoreOutcome",
+    "StreamKeys",
+    "StreamWorker",
+    "TimeWindow",
+    "WorkerOptions",
+    "build_event_pipeline",
+    "count_events",
+    "parse_batch",
+    "store_events",
+    "stream_backlog",
+    "validate_batch",
+    "validate_event",
+]

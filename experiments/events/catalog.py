@@ -1,0 +1,71 @@
+"""A short-lived, in-process copy of experiment statuses and variants for the exposure check.
+
+A batch of 500 exposures costs one lookup of the `experiments` table at most, and none while the
+copy is fresh (`ttl_seconds`, 1 s by default). A status change therefore takes effect on event
+validation within `ttl_seconds` on every API worker.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+
+from sqlalchemy import select
+from sqlalchemy.engine import Engine
+
+from experiments.events.types import KnownExperiment
+from experiments.models.experiment import Experiment
+
+DEFAULT_TTL_SECONDS = 1.0
+
+
+class ExperimentSnapshot:
+    """An immutable lookup table of experiments by key (an `ExperimentCatalog`)."""
+
+    def __init__(self, experiments: Mapping[str, KnownExperiment]) -> None:
+        self._experiments = dict(experiments)
+
+    def get(self, key: str) -> KnownExperiment | None:
+        return self._experiments.get(key)
+
+
+def load_snapshot(engine: Engine) -> ExperimentSnapshot:
+    """Read every experiment's key, status and variant keys in one query."""
+    statement = select(Experiment.key, Experiment.status, Experiment.variants)  # type: ignore[call-overload]
+    with engine.connect() as connection:
+        rows = connection.execute(statement).all()
+    return ExperimentSnapshot(
+        {
+            key: KnownExperiment(status=status, variants=frozenset(str(v["key"]) for v in variants))
+            for key, status, variants in rows
+        }
+    )
+
+
+class CachedCatalog:
+    """Hands out a snapshot no older than `ttl_seconds`; `refresh` does the (blocking) read."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        ttl_seconds: float = DEFAULT_TTL_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._engine = engine
+        self._ttl = ttl_seconds
+        self._clock = clock
+        self._snapshot: ExperimentSnapshot | None = None
+        self._loaded_at = 0.0
+
+    def fresh(self) -> ExperimentSnapshot | None:
+        """The current snapshot if it is still fresh, else None (call `refresh`)."""
+        if self._snapshot is not None and self._clock() - self._loaded_at < self._ttl:
+            return self._snapshot
+        return None
+
+    def refresh(self) -> ExperimentSnapshot:
+        """Read the experiments again (blocking: run it in a thread from async code)."""
+        started = self._clock()
+        snapshot = load_snapshot(self._engine)
+        self._snapshot, self._loaded_at = snapshot, started
+        return snapshot

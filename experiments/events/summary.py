@@ -1,0 +1,64 @@
+"""Counts of stored events, and the stream backlog when events go through Redis."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import redis.asyncio
+from sqlalchemy import func, select
+from sqlalchemy.engine import Engine
+
+from experiments.events.streams import StreamKeys
+from experiments.models.event import Conversion, Exposure
+
+
+@dataclass(frozen=True, slots=True)
+class EventCounts:
+    """Exposures by experiment and variant; conversions by event name (with summed values)."""
+
+    exposures: list[dict[str, Any]]
+    conversions: list[dict[str, Any]]
+
+
+def count_events(engine: Engine) -> EventCounts:
+    """Two grouped counts, pushed down to the database."""
+    exposures = (
+        select(Exposure.experiment, Exposure.variant, func.count())  # type: ignore[call-overload]
+        .group_by(Exposure.experiment, Exposure.variant)
+        .order_by(Exposure.experiment, Exposure.variant)
+    )
+    conversions = (
+        select(Conversion.name, func.count(), func.sum(Conversion.value))  # type: ignore[call-overload]
+        .group_by(Conversion.name)
+        .order_by(Conversion.name)
+    )
+    with engine.connect() as connection:
+        exposure_rows = connection.execute(exposures).all()
+        conversion_rows = connection.execute(conversions).all()
+    return EventCounts(
+        exposures=[
+            {"experiment": experiment, "variant": variant, "count": count}
+            for experiment, variant, count in exposure_rows
+        ],
+        conversions=[
+            {"name": name, "count": count, "value_sum": total}
+            for name, count, total in conversion_rows
+        ],
+    )
+
+
+async def stream_backlog(client: redis.asyncio.Redis[bytes], keys: StreamKeys) -> dict[str, Any]:
+    """Entries (batches) not yet stored, and how many of those a worker has read but not acked.
+
+    Workers delete an entry once stored, so the stream's length is the backlog.
+    """
+    entries = await client.xlen(keys.stream)
+    pending = 0
+    consumers = 0
+    if entries:
+        for group in await client.xinfo_groups(keys.stream):  # type: ignore[no-untyped-call]
+            if group.get("name") in (keys.group, keys.group.encode()):
+                pending = int(group.get("pending", 0))
+                consumers = int(group.get("consumers", 0))
+    return {"stream": keys.stream, "entries": entries, "pending": pending, "consumers": consumers}

@@ -1,0 +1,295 @@
+"""Validation of incoming events: one bad event is rejected with its reasons, never the batch.
+
+The contract of one event (the wire format, documented in docs/events.md):
+
+- `type`: "exposure" or "conversion"; `unit_id`: a string of 1-256 characters;
+- `event_id` (optional): the client's idempotency key, a string of 1-64 characters; when absent
+  the server makes one (`srv-` + 32 hex digits) before storing or buffering the event;
+- `timestamp` (optional): ISO 8601 text or epoch milliseconds; text without an offset is UTC;
+  refused when more than 5 minutes in the future or older than the configured maximum age;
+- exposures: `experiment` and `variant` (slugs), naming a running or stopped experiment and one
+  of its variants;
+- conversions: `name` (a slug such as `purchase`), optional finite `value`, optional flat
+  `properties` (string keys; string, number, boolean or null values; at most 4 KiB as JSON).
+
+Unknown fields are refused so a misspelt field is never silently dropped.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import orjson
+
+from experiments.events.types import (
+    CONVERSION_FIELDS,
+    EXPOSURE_FIELDS,
+    ConversionEvent,
+    Event,
+    ExperimentCatalog,
+    ExposureEvent,
+    FieldError,
+)
+
+MAX_EVENT_ID_LENGTH = 64
+MAX_UNIT_ID_LENGTH = 256
+MAX_PROPERTIES_BYTES = 4096
+MAX_FUTURE = timedelta(minutes=5)
+SERVER_ID_PREFIX = "srv-"
+
+_SLUG = re.compile(r"[a-z0-9_-]{1,64}")
+_SLUG_RULE = "must be a slug of 1-64 characters from a-z, 0-9, '-' and '_'"
+_ACCEPTING_STATUSES = frozenset({"running", "stopped"})
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    """One refused event: its position in the batch and every rule it broke."""
+
+    index: int
+    errors: tuple[FieldError, ...]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"index": self.index, "errors": [error.as_dict() for error in self.errors]}
+
+
+@dataclass(frozen=True, slots=True)
+class ValidatedBatch:
+    """The events that passed, in batch order, and the ones that did not."""
+
+    events: list[Event]
+    rejected: list[Rejection]
+
+
+@dataclass(frozen=True, slots=True)
+class TimeWindow:
+    """The timestamps accepted at one moment: `oldest` <= timestamp <= `newest`."""
+
+    received_at: datetime
+    oldest: datetime
+    newest: datetime
+
+    @classmethod
+    def at(cls, received_at: datetime, max_age_days: int) -> TimeWindow:
+        """The window for a batch received at `received_at` (timezone-aware)."""
+        return cls(
+            received_at=received_at,
+            oldest=received_at - timedelta(days=max_age_days),
+            newest=received_at + MAX_FUTURE,
+        )
+
+
+def validate_batch(
+    raw_events: Sequence[object], window: TimeWindow, catalog: ExperimentCatalog
+) -> ValidatedBatch:
+    """Check every event of a batch; the valid ones come back typed, the others as rejections."""
+    events: list[Event] = []
+    rejected: list[Rejection] = []
+    for index, raw in enumerate(raw_events):
+        result = validate_event(raw, window, catalog)
+        if isinstance(result, tuple):
+            rejected.append(Rejection(index, result))
+        else:
+            events.append(result)
+    return ValidatedBatch(events, rejected)
+
+
+def validate_event(
+    raw: object, window: TimeWindow, catalog: ExperimentCatalog
+) -> Event | tuple[FieldError, ...]:
+    """One event checked against the contract above: the typed event, or every error found."""
+    if not isinstance(raw, dict):
+        return (FieldError("event", "must be an object"),)
+    errors: list[FieldError] = []
+    kind = raw.get("type")
+    if kind == "exposure":
+        allowed = EXPOSURE_FIELDS
+    elif kind == "conversion":
+        allowed = CONVERSION_FIELDS
+    else:
+        rule = "is required" if kind is None else "must be one of 'exposure', 'conversion'"
+        return (FieldError("type", rule),)
+    for name in raw:
+        if name not in allowed:
+            errors.append(FieldError(str(name), f"is not a known field of {kind} events"))
+    event_id = _event_id(raw.get("event_id"), errors)
+    unit_id = _text(raw, "unit_id", MAX_UNIT_ID_LENGTH, errors)
+    timestamp = _timestamp(raw.get("timestamp"), window, errors)
+    if kind == "exposure":
+        experiment = _slug(raw, "experiment", errors)
+        variant = _slug(raw, "variant", errors)
+        if experiment is not None and variant is not None:
+            _check_exposure_target(experiment, variant, catalog, errors)
+        if errors:
+            return tuple(errors)
+        return ExposureEvent(
+            event_id=event_id or new_server_event_id(),
+            unit_id=unit_id or "",
+            timestamp=timestamp or window.received_at,
+            experiment=experiment or "",
+            variant=variant or "",
+        )
+    name = _slug(raw, "name", errors)
+    value = _value(raw.get("value"), errors)
+    properties = _properties(raw.get("properties"), errors)
+    if errors:
+        return tuple(errors)
+    return ConversionEvent(
+        event_id=event_id or new_server_event_id(),
+        unit_id=unit_id or "",
+        timestamp=timestamp or window.received_at,
+        name=name or "",
+        value=value,
+        properties=properties,
+    )
+
+
+def new_server_event_id() -> str:
+    """An idempotency key for an event the client sent without one (unique, never a client's)."""
+    return SERVER_ID_PREFIX + uuid.uuid4().hex
+
+
+def _event_id(value: object, errors: list[FieldError]) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value:
+        errors.append(FieldError("event_id", "must be a non-empty string"))
+        return None
+    if len(value) > MAX_EVENT_ID_LENGTH:
+        errors.append(FieldError("event_id", f"must have at most {MAX_EVENT_ID_LENGTH} characters"))
+        return None
+    if value.startswith(SERVER_ID_PREFIX):
+        errors.append(
+            FieldError("event_id", f"must not start with '{SERVER_ID_PREFIX}' (reserved)")
+        )
+        return None
+    return value
+
+
+def _text(
+    raw: Mapping[str, object], field: str, limit: int, errors: list[FieldError]
+) -> str | None:
+    value = raw.get(field)
+    if value is None:
+        errors.append(FieldError(field, "is required"))
+        return None
+    if not isinstance(value, str) or not value:
+        errors.append(FieldError(field, "must be a non-empty string"))
+        return None
+    if len(value) > limit:
+        errors.append(FieldError(field, f"must have at most {limit} characters"))
+        return None
+    return value
+
+
+def _slug(raw: Mapping[str, object], field: str, errors: list[FieldError]) -> str | None:
+    value = raw.get(field)
+    if value is None:
+        errors.append(FieldError(field, "is required"))
+        return None
+    if not isinstance(value, str) or _SLUG.fullmatch(value) is None:
+        errors.append(FieldError(field, _SLUG_RULE))
+        return None
+    return value
+
+
+def _timestamp(value: object, window: TimeWindow, errors: list[FieldError]) -> datetime | None:
+    if value is None:
+        return None
+    moment: datetime | None = None
+    if isinstance(value, bool):
+        moment = None
+    elif isinstance(value, int | float):
+        if math.isfinite(value):
+            try:
+                moment = datetime.fromtimestamp(value / 1000, UTC)
+            except (OverflowError, OSError, ValueError):
+                moment = None
+    elif isinstance(value, str):
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError:
+            moment = None
+        if moment is not None and moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+    if moment is None:
+        errors.append(FieldError("timestamp", "must be ISO 8601 text or epoch milliseconds"))
+        return None
+    if moment > window.newest:
+        errors.append(FieldError("timestamp", "must not be more than 5 minutes in the future"))
+        return None
+    if moment < window.oldest:
+        days = (window.received_at - window.oldest).days
+        errors.append(FieldError("timestamp", f"must not be older than {days} days"))
+        return None
+    return moment
+
+
+def _check_exposure_target(
+    experiment: str, variant: str, catalog: ExperimentCatalog, errors: list[FieldError]
+) -> None:
+    known = catalog.get(experiment)
+    if known is None:
+        errors.append(FieldError("experiment", "must name a known experiment"))
+        return
+    if known.status not in _ACCEPTING_STATUSES:
+        errors.append(
+            FieldError(
+                "experiment",
+                f"is {known.status}; exposures are accepted only while running or stopped",
+            )
+        )
+        return
+    if variant not in known.variants:
+        errors.append(FieldError("variant", f"must be one of the variants of {experiment}"))
+
+
+def _value(value: object, errors: list[FieldError]) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        errors.append(FieldError("value", "must be a finite number"))
+        return None
+    try:
+        number = float(value)
+    except OverflowError:  # an integer beyond the range of a double
+        number = math.inf
+    if not math.isfinite(number):
+        errors.append(FieldError("value", "must be a finite number"))
+        return None
+    return number
+
+
+def _properties(value: object, errors: list[FieldError]) -> dict[str, Any] | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        errors.append(FieldError("properties", "must be a flat object"))
+        return None
+    for key, item in value.items():
+        if isinstance(item, float) and not math.isfinite(item):
+            errors.append(FieldError(f"properties.{key}", "must be a finite number"))
+            return None
+        if item is not None and not isinstance(item, str | int | float | bool):
+            errors.append(
+                FieldError(f"properties.{key}", "must be a string, number, boolean or null")
+            )
+            return None
+    try:
+        size = len(orjson.dumps(value))
+    except (TypeError, orjson.JSONEncodeError):
+        # Integers beyond 64 bits cannot be stored as JSON numbers by every backend.
+        errors.append(FieldError("properties", "must hold numbers within 64 bits"))
+        return None
+    if size > MAX_PROPERTIES_BYTES:
+        errors.append(
+            FieldError("properties", f"must be at most {MAX_PROPERTIES_BYTES} bytes as JSON")
+        )
+        return None
+    return value

@@ -1,0 +1,170 @@
+"""POST /v1/events and GET /v1/events/summary without Redis (direct SQL, SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from fastapi.testclient import TestClient
+
+from tests.api.test_experiments import assert_problem, create
+
+Headers = dict[str, str]
+EXPERIMENT = "checkout-onepage"
+
+
+def running_experiment(client: TestClient, admin_headers: Headers, key: str = EXPERIMENT) -> None:
+    create(client, admin_headers, key=key)
+    response = client.post(f"/v1/experiments/{key}/start", headers=admin_headers)
+    assert response.status_code == 200, response.text
+
+
+def exposure(event_id: str | None = None, **changes: Any) -> dict[str, Any]:
+    event: dict[str, Any] = {
+        "type": "exposure",
+        "unit_id": "visitor-1",
+        "experiment": EXPERIMENT,
+        "variant": "one-page",
+        "timestamp": int(time.time() * 1000),
+    }
+    if event_id is not None:
+        event["event_id"] = event_id
+    event.update(changes)
+    return event
+
+
+def purchase(event_id: str | None = None, **changes: Any) -> dict[str, Any]:
+    event: dict[str, Any] = {"type": "conversion", "unit_id": "visitor-1", "name": "purchase"}
+    event["value"] = 649.0
+    if event_id is not None:
+        event["event_id"] = event_id
+    event.update(changes)
+    return event
+
+
+def send(client: TestClient, headers: Headers, events: list[Any]) -> dict[str, Any]:
+    response = client.post("/v1/events", json={"events": events}, headers=headers)
+    assert response.status_code == 202, response.text
+    answer: dict[str, Any] = response.json()
+    return answer
+
+
+def summary(client: TestClient, admin_headers: Headers) -> dict[str, Any]:
+    response = client.get("/v1/events/summary", headers=admin_headers)
+    assert response.status_code == 200, response.text
+    answer: dict[str, Any] = response.json()
+    return answer
+
+
+def test_valid_batch_is_stored_and_counted(
+    client: TestClient, admin_headers: Headers, sdk_headers: Headers
+) -> None:
+    running_experiment(client, admin_headers)
+    answer = send(
+        client,
+        sdk_headers,
+        [exposure("a"), exposure("b", variant="multi-step"), purchase("c"), purchase()],
+    )
+    assert answer == {"accepted": 4, "duplicates": 0, "rejected": []}
+    counts = summary(client, admin_headers)
+    assert counts["exposures"] == [
+        {"experiment": EXPERIMENT, "variant": "multi-step", "count": 1},
+        {"experiment": EXPERIMENT, "variant": "one-page", "count": 1},
+    ]
+    assert counts["conversions"] == [{"name": "purchase", "count": 2, "value_sum": 1298.0}]
+    assert counts["backlog"] is None
+
+
+def test_bad_events_are_rejected_alone(
+    client: TestClient, admin_headers: Headers, sdk_headers: Headers
+) -> None:
+    running_experiment(client, admin_headers)
+    answer = send(
+        client,
+        sdk_headers,
+        [
+            exposure("good-1"),
+            {"type": "exposure", "experiment": EXPERIMENT, "variant": "one-page"},
+            purchase("bad-value", value="lots"),
+            "not an object",
+            purchase("good-2"),
+        ],
+    )
+    assert answer["accepted"] == 2 and answer["duplicates"] == 0
+    assert [item["index"] for item in answer["rejected"]] == [1, 2, 3]
+    assert answer["rejected"][0]["errors"] == [{"field": "unit_id", "rule": "is required"}]
+    assert answer["rejected"][1]["errors"] == [
+        {"field": "value", "rule": "must be a finite number"}
+    ]
+    assert answer["rejected"][2]["errors"] == [{"field": "event", "rule": "must be an object"}]
+    assert sum(row["count"] for row in summary(client, admin_headers)["conversions"]) == 1
+
+
+def test_exposure_rules_follow_the_experiment_lifecycle(
+    client: TestClient, admin_headers: Headers, sdk_headers: Headers
+) -> None:
+    create(client, admin_headers, key="draft-test")
+    running_experiment(client, admin_headers)
+    answer = send(
+        client,
+        sdk_headers,
+        [
+            exposure(experiment="draft-test"),
+            exposure(experiment="no-such-test"),
+            exposure(variant="three-step"),
+        ],
+    )
+    rules = [item["errors"][0] for item in answer["rejected"]]
+    assert rules == [
+        {
+            "field": "experiment",
+            "rule": "is draft; exposures are accepted only while running or stopped",
+        },
+        {"field": "experiment", "rule": "must name a known experiment"},
+        {"field": "variant", "rule": f"must be one of the variants of {EXPERIMENT}"},
+    ]
+    client.post(f"/v1/experiments/{EXPERIMENT}/stop", headers=admin_headers)
+    time.sleep(1.1)  # the experiment cache lives one second
+    assert send(client, sdk_headers, [exposure()])["accepted"] == 1  # late SDK delivery
+
+
+def test_duplicates_within_and_across_batches(
+    client: TestClient, admin_headers: Headers, sdk_headers: Headers
+) -> None:
+    running_experiment(client, admin_headers)
+    first = send(client, sdk_headers, [exposure("x"), exposure("x"), purchase("y")])
+    assert (first["accepted"], first["duplicates"]) == (2, 1)
+    second = send(client, sdk_headers, [exposure("x"), purchase("y"), purchase("z")])
+    assert (second["accepted"], second["duplicates"]) == (1, 2)
+    counts = summary(client, admin_headers)
+    assert counts["exposures"][0]["count"] == 1
+    assert counts["conversions"][0]["count"] == 2
+
+
+def test_body_that_is_not_json_is_one_problem(client: TestClient, sdk_headers: Headers) -> None:
+    response = client.post(
+        "/v1/events",
+        content=b'{"events": [',
+        headers={**sdk_headers, "Content-Type": "application/json"},
+    )
+    problem = assert_problem(response, 400)
+    assert "not valid JSON" in problem["detail"]
+
+
+def test_body_without_events_array_is_one_problem(client: TestClient, sdk_headers: Headers) -> None:
+    assert_problem(client.post("/v1/events", json=[1], headers=sdk_headers), 422, "body")
+    assert_problem(client.post("/v1/events", json={}, headers=sdk_headers), 422, "events")
+    response = client.post("/v1/events", json={"events": {"a": 1}}, headers=sdk_headers)
+    assert_problem(response, 422, "events")
+
+
+def test_more_than_ten_thousand_events_is_413(client: TestClient, sdk_headers: Headers) -> None:
+    events = [purchase(f"e{i}") for i in range(10_001)]
+    response = client.post("/v1/events", json={"events": events}, headers=sdk_headers)
+    problem = assert_problem(response, 413)
+    assert "at most 10000 events" in problem["detail"]
+
+
+def test_keys_are_required(client: TestClient, sdk_headers: Headers) -> None:
+    assert client.post("/v1/events", json={"events": []}).status_code == 401
+    assert client.get("/v1/events/summary", headers=sdk_headers).status_code == 403
