@@ -76,7 +76,8 @@ def spec_condition(condition: dict[str, Any], attributes: dict[str, Any]) -> boo
         return any(spec_condition(child, attributes) for child in condition["any"])
     if "not" in condition:
         return not spec_condition(condition["not"], attributes)
-    name, op, value = condition["attribute"], condition["op"], condition.get("value")
+    name, op = condition["attribute"], condition["op"]
+    value: Any = condition.get("value")
     present = name in attributes
     actual: Any = attributes.get(name)
 
@@ -102,12 +103,13 @@ def spec_condition(condition: dict[str, Any], attributes: dict[str, Any]) -> boo
         return not (present and any(same(actual, item) for item in value))
     if not (present and is_number(actual)):
         return False
-    return {
+    outcome: bool = {
         "gt": actual > value,
         "gte": actual >= value,
         "lt": actual < value,
         "lte": actual <= value,
     }[op]
+    return outcome
 
 
 def spec_assign(
