@@ -35,7 +35,9 @@ def ratio_stats(numerator: FloatArray, denominator: FloatArray, key: str) -> dic
     }
 
 
-def with_covariate(stats: dict[str, Any], values: FloatArray, covariate: FloatArray) -> dict[str, Any]:
+def with_covariate(
+    stats: dict[str, Any], values: FloatArray, covariate: FloatArray
+) -> dict[str, Any]:
     return {
         **stats,
         "covariate_sum": float(covariate.sum()),

@@ -43,7 +43,11 @@ def test_lower_is_better_flips_the_chance() -> None:
 def test_every_variant_gets_a_reading() -> None:
     result = analyze(
         "proportion",
-        [{"n": 5000, "conversions": 100}, {"n": 5000, "conversions": 120}, {"n": 5000, "conversions": 90}],
+        [
+            {"n": 5000, "conversions": 100},
+            {"n": 5000, "conversions": 120},
+            {"n": 5000, "conversions": 90},
+        ],
         prior={"mean": 0.0, "sd": 0.3},
     )
     chances = [c.bayesian.chance_to_beat for c in result.comparisons]

@@ -15,7 +15,10 @@ from tests.stats.helpers import mean_stats, proportion_stats
 def test_known_proportion_values() -> None:
     result = analyze(
         "proportion",
-        [{"key": "control", "n": 10000, "conversions": 250}, {"key": "b", "n": 10000, "conversions": 300}],
+        [
+            {"key": "control", "n": 10000, "conversions": 250},
+            {"key": "b", "n": 10000, "conversions": 300},
+        ],
     )
     comparison = result.comparisons[0]
     assert comparison.p_value == pytest.approx(0.0306, abs=5e-4)
@@ -50,7 +53,10 @@ def test_mean_matches_scipy_welch_on_raw_samples(
     comparison = result.comparisons[0]
     assert comparison.p_value == pytest.approx(expected.pvalue, rel=1e-6, abs=1e-12)
     interval = expected.confidence_interval(0.95)
-    for ours, theirs in ((comparison.absolute.ci_low, interval.low), (comparison.absolute.ci_high, interval.high)):
+    for ours, theirs in (
+        (comparison.absolute.ci_low, interval.low),
+        (comparison.absolute.ci_high, interval.high),
+    ):
         if np.isfinite(theirs):
             assert ours == pytest.approx(theirs, rel=1e-6, abs=1e-9)
         else:
@@ -69,7 +75,9 @@ def test_proportion_matches_scipy_welch_on_raw_bernoulli(
     rng = np.random.default_rng(seed)
     control = (rng.random(2000) < rate_control).astype(float)
     treatment = (rng.random(1500) < rate_treatment).astype(float)
-    result = analyze("proportion", [proportion_stats(control, "a"), proportion_stats(treatment, "b")])
+    result = analyze(
+        "proportion", [proportion_stats(control, "a"), proportion_stats(treatment, "b")]
+    )
     expected = scipy_stats.ttest_ind(treatment, control, equal_var=False)
     assert result.comparisons[0].p_value == pytest.approx(expected.pvalue, rel=1e-6, abs=1e-12)
 
@@ -77,7 +85,10 @@ def test_proportion_matches_scipy_welch_on_raw_bernoulli(
 def test_zero_variance_with_a_difference_is_exactly_significant() -> None:
     result = analyze(
         "mean",
-        [{"n": 10, "sum": 50.0, "sum_squares": 250.0}, {"n": 10, "sum": 60.0, "sum_squares": 360.0}],
+        [
+            {"n": 10, "sum": 50.0, "sum_squares": 250.0},
+            {"n": 10, "sum": 60.0, "sum_squares": 360.0},
+        ],
     )
     comparison = result.comparisons[0]
     assert comparison.reason is Reason.ZERO_VARIANCE

@@ -7,10 +7,12 @@ import pytest
 import statsmodels.api as sm
 
 from stats import Reason, analyze
-from tests.stats.helpers import mean_stats, ratio_stats, with_covariate
+from tests.stats.helpers import FloatArray, mean_stats, ratio_stats, with_covariate
 
 
-def _orders_and_revenue(rng: np.random.Generator, units: int, aov: float) -> tuple:
+def _orders_and_revenue(
+    rng: np.random.Generator, units: int, aov: float
+) -> tuple[FloatArray, FloatArray]:
     orders = rng.poisson(0.4, units).astype(float)
     revenue = np.array([rng.gamma(4.0, aov / 4.0, int(k)).sum() for k in orders])
     return revenue, orders
@@ -19,7 +21,9 @@ def _orders_and_revenue(rng: np.random.Generator, units: int, aov: float) -> tup
 def test_delta_method_variance_matches_the_linearised_sample() -> None:
     rng = np.random.default_rng(7)
     revenue, orders = _orders_and_revenue(rng, 3000, 600.0)
-    result = analyze("ratio", [ratio_stats(revenue, orders, "a"), ratio_stats(revenue[::-1], orders[::-1], "b")])
+    result = analyze(
+        "ratio", [ratio_stats(revenue, orders, "a"), ratio_stats(revenue[::-1], orders[::-1], "b")]
+    )
     ratio = revenue.sum() / orders.sum()
     # Influence values of the ratio of means: (y - R x) / mean(x).
     influence = (revenue - ratio * orders) / orders.mean()
@@ -39,17 +43,33 @@ def test_ratio_interval_covers_the_true_aov_difference() -> None:
         control = _orders_and_revenue(rng, 400, 600.0)
         treatment = _orders_and_revenue(rng, 400, 600.0)
         comparison = analyze(
-            "ratio", [ratio_stats(*control, "a"), ratio_stats(*treatment, "b")]
+            "ratio",
+            [
+                ratio_stats(control[0], control[1], "a"),
+                ratio_stats(treatment[0], treatment[1], "b"),
+            ],
         ).comparisons[0]
         covered += not comparison.absolute.excludes(0.0)
     assert covered / runs == pytest.approx(0.95, abs=0.04)
 
 
 def test_ratio_with_no_orders_in_an_arm_is_undefined_with_a_reason() -> None:
-    zero = {"n": 10, "numerator_sum": 0.0, "numerator_sum_squares": 0.0, "denominator_sum": 0.0,
-            "denominator_sum_squares": 0.0, "cross_sum": 0.0}
-    some = {"n": 10, "numerator_sum": 500.0, "numerator_sum_squares": 130000.0,
-            "denominator_sum": 2.0, "denominator_sum_squares": 2.0, "cross_sum": 500.0}
+    zero = {
+        "n": 10,
+        "numerator_sum": 0.0,
+        "numerator_sum_squares": 0.0,
+        "denominator_sum": 0.0,
+        "denominator_sum_squares": 0.0,
+        "cross_sum": 0.0,
+    }
+    some = {
+        "n": 10,
+        "numerator_sum": 500.0,
+        "numerator_sum_squares": 130000.0,
+        "denominator_sum": 2.0,
+        "denominator_sum_squares": 2.0,
+        "cross_sum": 500.0,
+    }
     result = analyze("ratio", [zero, some])
     comparison = result.comparisons[0]
     assert comparison.reason is Reason.DENOMINATOR_ZERO
@@ -79,7 +99,9 @@ def test_cuped_matches_the_regression_adjusted_treatment_effect() -> None:
     se = (comparison.absolute.ci_high - comparison.absolute.estimate) / 1.9612
     assert se == pytest.approx(fit.bse[1], rel=0.02)
     assert comparison.cuped is not None
-    unadjusted = analyze("mean", [mean_stats(control, "a"), mean_stats(treatment, "b")]).comparisons[0]
+    unadjusted = analyze(
+        "mean", [mean_stats(control, "a"), mean_stats(treatment, "b")]
+    ).comparisons[0]
     assert unadjusted.absolute.ci_high is not None and unadjusted.absolute.estimate is not None
     raw_se = (unadjusted.absolute.ci_high - unadjusted.absolute.estimate) / 1.9612
     assert comparison.cuped.variance_reduction == pytest.approx(1 - (se / raw_se) ** 2, rel=1e-3)

@@ -62,7 +62,7 @@ def test_p_value_below_alpha_exactly_when_outside_the_boundary() -> None:
 
 
 def test_tuning_makes_the_boundary_nearly_tightest_at_the_planned_size() -> None:
-    """At the planned size tau^2 / V equals the tuning; other mixture variances give wider bounds."""
+    """At the planned size tau^2 / V equals the tuning; other mixture variances are wider."""
     alpha = 0.05
     tuning = mixture_tuning(alpha)
     tuned = mixture_critical_value(tuning, alpha)
@@ -75,7 +75,9 @@ def test_tuning_makes_the_boundary_nearly_tightest_at_the_planned_size() -> None
 
 
 def test_sequential_interval_is_wider_than_the_fixed_one() -> None:
-    result = analyze("proportion", [{"n": 20000, "conversions": 500}, {"n": 20000, "conversions": 560}])
+    result = analyze(
+        "proportion", [{"n": 20000, "conversions": 500}, {"n": 20000, "conversions": 560}]
+    )
     comparison = result.comparisons[0]
     fixed, sequential = comparison.absolute, comparison.sequential.absolute
     assert sequential.ci_low is not None and fixed.ci_low is not None

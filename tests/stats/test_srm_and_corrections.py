@@ -1,0 +1,76 @@
+"""Sample ratio mismatch against scipy, and p-value adjustments against statsmodels."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy import stats as scipy_stats
+from statsmodels.stats.multitest import multipletests
+
+from stats import Correction, analyze
+from stats.corrections import adjust
+from stats.srm import sample_ratio_check
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    units=st.lists(st.integers(1, 10**6), min_size=2, max_size=8),
+    data=st.data(),
+)
+def test_srm_matches_scipy_chisquare(units: list[int], data: st.DataObject) -> None:
+    weights = data.draw(st.lists(st.floats(0.05, 1.0), min_size=len(units), max_size=len(units)))
+    total = sum(weights)
+    normalised = [w / total for w in weights]
+    expected = scipy_stats.chisquare(units, [sum(units) * w for w in normalised])
+    result = sample_ratio_check(units, normalised)
+    assert result.p_value == pytest.approx(expected.pvalue, rel=1e-7, abs=1e-300)
+    assert result.mismatch == (expected.pvalue < 0.001)
+
+
+def test_analyze_flags_a_broken_split() -> None:
+    balanced = analyze(
+        "proportion", [{"n": 10000, "conversions": 10}, {"n": 10100, "conversions": 10}]
+    )
+    broken = analyze(
+        "proportion", [{"n": 10000, "conversions": 10}, {"n": 10600, "conversions": 10}]
+    )
+    weighted = analyze(
+        "proportion",
+        [{"n": 10000, "conversions": 10}, {"n": 30000, "conversions": 10}],
+        weights=[1, 3],
+    )
+    assert not balanced.srm.mismatch
+    assert broken.srm.mismatch
+    assert not weighted.srm.mismatch
+
+
+@pytest.mark.parametrize(
+    ("correction", "method"), [(Correction.HOLM, "holm"), (Correction.BENJAMINI_HOCHBERG, "fdr_bh")]
+)
+@settings(max_examples=100, deadline=None)
+@given(p_values=st.lists(st.floats(0.0, 1.0), min_size=1, max_size=12))
+def test_adjustments_match_statsmodels(
+    correction: Correction, method: str, p_values: list[float]
+) -> None:
+    expected = multipletests(p_values, method=method)[1]
+    assert adjust(p_values, correction) == pytest.approx(list(expected), abs=1e-12)
+
+
+def test_adjusted_p_values_sit_next_to_raw_ones_and_drive_significance() -> None:
+    variants = [
+        {"n": 20000, "conversions": 500},
+        {"n": 20000, "conversions": 580},
+        {"n": 20000, "conversions": 560},
+        {"n": 20000, "conversions": 505},
+    ]
+    result = analyze("proportion", variants)
+    raw = [c.p_value for c in result.comparisons]
+    adjusted = [c.p_value_adjusted for c in result.comparisons]
+    assert all(p is not None for p in raw)
+    assert adjusted == pytest.approx(list(multipletests(raw, method="holm")[1]))
+    for comparison in result.comparisons:
+        assert comparison.p_value_adjusted is not None
+        assert comparison.significant == (comparison.p_value_adjusted < 0.05)
+    unadjusted = analyze("proportion", variants, correction="none")
+    assert [c.p_value_adjusted for c in unadjusted.comparisons] == raw
