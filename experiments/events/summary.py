@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import redis.asyncio
+from redis.exceptions import ResponseError
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
@@ -56,9 +57,12 @@ async def stream_backlog(client: redis.asyncio.Redis[bytes], keys: StreamKeys) -
     entries = await client.xlen(keys.stream)
     pending = 0
     consumers = 0
-    if entries:
-        for group in await client.xinfo_groups(keys.stream):  # type: ignore[no-untyped-call]
-            if group.get("name") in (keys.group, keys.group.encode()):
-                pending = int(group.get("pending", 0))
-                consumers = int(group.get("consumers", 0))
+    try:
+        groups = await client.xinfo_groups(keys.stream)  # type: ignore[no-untyped-call]
+    except ResponseError:  # no stream yet: nothing was ever buffered
+        groups = []
+    for group in groups:
+        if group.get("name") in (keys.group, keys.group.encode()):
+            pending = int(group.get("pending", 0))
+            consumers = int(group.get("consumers", 0))
     return {"stream": keys.stream, "entries": entries, "pending": pending, "consumers": consumers}

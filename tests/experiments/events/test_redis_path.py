@@ -1,0 +1,156 @@
+"""The Redis Stream path in-process, against a real Redis and both databases."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+import redis
+import redis.asyncio
+from sqlalchemy import func, select
+from sqlalchemy.engine import Engine
+
+from experiments.db import make_engine
+from experiments.events.sinks import DirectSink, Receipt, RedisStreamSink
+from experiments.events.streams import StreamKeys, async_redis, sync_redis
+from experiments.events.summary import stream_backlog
+from experiments.events.types import Event
+from experiments.events.worker import StreamWorker, WorkerOptions
+from experiments.models.event import Conversion, Exposure
+from tests.experiments.events.helpers import exposures, free_port, purchases
+
+FAST = WorkerOptions(block_seconds=0.1, claim_idle_seconds=0.2, claim_every_seconds=0.1)
+
+
+@pytest.fixture
+def keys(redis_url: str) -> Iterator[StreamKeys]:
+    """A unique prefix on the shared test Redis, removed afterwards."""
+    prefix = f"{{test-events-{uuid.uuid4().hex[:10]}}}"
+    yield StreamKeys(prefix)
+    client = redis.Redis.from_url(redis_url)
+    names = list(client.scan_iter(match=f"{prefix}*", count=1000))
+    if names:
+        client.delete(*names)
+    client.close()
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    engine = make_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+def submit(url: str, engine: Engine, keys: StreamKeys, events: list[Event]) -> Receipt:
+    async def go() -> Receipt:
+        client = async_redis(url)
+        try:
+            sink = RedisStreamSink(client, DirectSink(engine), keys)
+            return await sink.submit(events, datetime.now(UTC))
+        finally:
+            await client.aclose()  # type: ignore[attr-defined]
+
+    return asyncio.run(go())
+
+
+def backlog(url: str, keys: StreamKeys) -> dict[str, Any]:
+    async def go() -> dict[str, Any]:
+        client = async_redis(url)
+        try:
+            return await stream_backlog(client, keys)
+        finally:
+            await client.aclose()  # type: ignore[attr-defined]
+
+    return asyncio.run(go())
+
+
+def stored_counts(engine: Engine) -> tuple[int, int]:
+    with engine.connect() as connection:
+        exposure_count = connection.execute(select(func.count()).select_from(Exposure)).scalar()
+        conversion_count = connection.execute(select(func.count()).select_from(Conversion)).scalar()
+    return int(exposure_count or 0), int(conversion_count or 0)
+
+
+def drain(worker: StreamWorker) -> int:
+    total = 0
+    while stored := worker.read_once():
+        total += stored
+    return total
+
+
+def test_batches_flow_through_the_stream_once(
+    redis_url: str, engine: Engine, keys: StreamKeys
+) -> None:
+    first = submit(redis_url, engine, keys, exposures(1500) + purchases(500))
+    assert first == Receipt(2000, 0, "redis")
+    assert backlog(redis_url, keys)["entries"] == 2  # 1,000 events per entry
+    repeat = submit(redis_url, engine, keys, exposures(10) + purchases(3, "new"))
+    assert repeat == Receipt(3, 10, "redis")
+    worker = StreamWorker(sync_redis(redis_url, 0.1), engine, keys, FAST)
+    worker.ensure_group()
+    assert drain(worker) == 2003
+    assert stored_counts(engine) == (1500, 503)
+    assert backlog(redis_url, keys)["entries"] == 0
+
+
+def test_duplicate_ids_through_two_sinks_and_two_workers(
+    redis_url: str, engine: Engine, keys: StreamKeys
+) -> None:
+    receipts = [submit(redis_url, engine, keys, purchases(200)) for _ in range(2)]
+    assert sorted(receipt.accepted for receipt in receipts) == [0, 200]
+    # Claims gone (TTL passed, say): the stream now carries the same ids twice.
+    client = redis.Redis.from_url(redis_url)
+    client.delete(*[keys.seen(f"p{i}") for i in range(200)])
+    assert submit(redis_url, engine, keys, purchases(200)).accepted == 200
+    workers = [StreamWorker(sync_redis(redis_url, 0.1), engine, keys, FAST) for _ in range(2)]
+    workers[0].ensure_group()
+    client.close()
+    stored = sum(drain(worker) for worker in workers)
+    assert stored == 200
+    assert stored_counts(engine) == (0, 200)
+
+
+def test_pending_entries_of_a_dead_consumer_are_reclaimed(
+    redis_url: str, engine: Engine, keys: StreamKeys
+) -> None:
+    submit(redis_url, engine, keys, exposures(50))
+    dead = StreamWorker(sync_redis(redis_url, 0.1), engine, keys, FAST, consumer="dead")
+    dead.ensure_group()
+    client = redis.Redis.from_url(redis_url)
+    # The dead consumer read the entry and stopped before storing or acknowledging it.
+    client.xreadgroup(keys.group, "dead", {keys.stream: ">"}, count=10)
+    assert backlog(redis_url, keys)["pending"] == 1
+    client.close()
+    survivor = StreamWorker(sync_redis(redis_url, 0.1), engine, keys, FAST)
+    assert survivor.read_once() == 0  # nothing new to read
+    asyncio.run(asyncio.sleep(0.3))
+    assert survivor.reclaim() == 50
+    assert stored_counts(engine) == (50, 0)
+    assert backlog(redis_url, keys) == {
+        "stream": keys.stream,
+        "entries": 0,
+        "pending": 0,
+        "consumers": 2,
+    }
+
+
+def test_unreadable_entry_is_moved_aside(redis_url: str, engine: Engine, keys: StreamKeys) -> None:
+    client = redis.Redis.from_url(redis_url)
+    worker = StreamWorker(sync_redis(redis_url, 0.1), engine, keys, FAST)
+    worker.ensure_group()
+    client.xadd(keys.stream, {"junk": "not an event"})
+    submit(redis_url, engine, keys, purchases(5))
+    assert drain(worker) == 5
+    assert client.xlen(keys.dead_letters) == 1 and client.xlen(keys.stream) == 0
+    client.close()
+
+
+def test_unreachable_redis_falls_back_to_sql(engine: Engine) -> None:
+    url = f"redis://127.0.0.1:{free_port()}/0"  # nothing listens there
+    receipt = submit(url, engine, StreamKeys(), purchases(20) + purchases(5))
+    assert receipt == Receipt(20, 5, "sql")
+    assert stored_counts(engine) == (0, 20)

@@ -1,0 +1,42 @@
+"""Bulk storage on SQLite and PostgreSQL: every event once, duplicates counted exactly."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from experiments.db import make_engine
+from experiments.events.store import store_events
+from experiments.events.types import ConversionEvent
+from experiments.models.event import Conversion, Exposure
+from tests.experiments.events.helpers import NOW, exposures, purchases
+
+
+def test_events_round_trip_with_exact_duplicates(database_url: str) -> None:
+    engine = make_engine(database_url)
+    received = datetime(2026, 1, 2, 3, 4, 5, 678901, tzinfo=UTC)
+    batch = [(event, received) for event in exposures(300) + purchases(200)]
+    first = store_events(engine, batch + batch[:10])
+    assert (first.inserted, first.duplicates) == (500, 10)
+    again = store_events(engine, batch[250:] + [(purchases(1, "new")[0], received)])
+    assert (again.inserted, again.duplicates) == (1, 250)
+    with engine.connect() as connection:
+        assert connection.execute(select(func.count()).select_from(Exposure)).scalar() == 300
+        assert connection.execute(select(func.count()).select_from(Conversion)).scalar() == 201
+    with Session(engine) as session:
+        stored = session.exec(select(Conversion).where(col(Conversion.event_id) == "p7")).one()
+    expected = purchases(8)[7]
+    assert isinstance(expected, ConversionEvent)
+    assert (stored.name, stored.unit_id, stored.value) == ("purchase", "unit-7", 107.0)
+    assert stored.properties == {"n": 7}
+    assert stored.timestamp == NOW and stored.received_at == received
+    engine.dispose()
+
+
+def test_empty_batch_stores_nothing(database_url: str) -> None:
+    engine = make_engine(database_url)
+    outcome = store_events(engine, [])
+    assert (outcome.inserted, outcome.duplicates) == (0, 0)
+    engine.dispose()

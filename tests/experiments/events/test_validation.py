@@ -1,0 +1,171 @@
+"""Property-based tests of event validation: valid events pass whole, each fault is named."""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from experiments.events.catalog import ExperimentSnapshot
+from experiments.events.types import ConversionEvent, ExposureEvent, KnownExperiment
+from experiments.events.validation import (
+    MAX_PROPERTIES_BYTES,
+    TimeWindow,
+    validate_batch,
+    validate_event,
+)
+
+NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+WINDOW = TimeWindow.at(NOW, max_age_days=90)
+CATALOG = ExperimentSnapshot(
+    {
+        "checkout-onepage": KnownExperiment("running", frozenset({"control", "one-page"})),
+        "cta-colour": KnownExperiment("stopped", frozenset({"blue", "green"})),
+        "newsletter-subject": KnownExperiment("draft", frozenset({"a", "b"})),
+        "old-test": KnownExperiment("archived", frozenset({"a", "b"})),
+    }
+)
+
+slugs = st.from_regex(r"[a-z0-9_-]{1,64}", fullmatch=True)
+ids = st.text(min_size=1, max_size=64).filter(lambda text: not text.startswith("srv-"))
+unit_ids = st.text(min_size=1, max_size=256)
+moments = st.datetimes(
+    min_value=(NOW - timedelta(days=89)).replace(tzinfo=None),
+    max_value=(NOW + timedelta(minutes=4)).replace(tzinfo=None),
+    timezones=st.just(UTC),
+)
+timestamps = st.one_of(
+    st.none(),
+    moments.map(lambda moment: int(moment.timestamp() * 1000)),
+    moments.map(lambda moment: moment.isoformat()),
+)
+finite = st.floats(allow_nan=False, allow_infinity=False, width=64)
+flat_values = st.one_of(st.none(), st.booleans(), finite, st.text(max_size=20), st.integers(-9, 9))
+properties = st.dictionaries(st.text(max_size=10), flat_values, max_size=8)
+targets = st.sampled_from(
+    [("checkout-onepage", "control"), ("checkout-onepage", "one-page"), ("cta-colour", "green")]
+)
+
+
+def _optional(event: dict[str, Any], field: str, value: object) -> dict[str, Any]:
+    if value is not None:
+        event[field] = value
+    return event
+
+
+@st.composite
+def valid_exposures(draw: st.DrawFn) -> dict[str, Any]:
+    experiment, variant = draw(targets)
+    event = {"type": "exposure", "unit_id": draw(unit_ids)}
+    event.update(experiment=experiment, variant=variant)
+    _optional(event, "event_id", draw(st.none() | ids))
+    return _optional(event, "timestamp", draw(timestamps))
+
+
+@st.composite
+def valid_conversions(draw: st.DrawFn) -> dict[str, Any]:
+    event = {"type": "conversion", "unit_id": draw(unit_ids), "name": draw(slugs)}
+    _optional(event, "event_id", draw(st.none() | ids))
+    _optional(event, "timestamp", draw(timestamps))
+    _optional(event, "value", draw(st.none() | finite | st.integers(-(10**6), 10**6)))
+    return _optional(event, "properties", draw(st.none() | properties))
+
+
+valid_events = st.one_of(valid_exposures(), valid_conversions())
+
+
+@given(valid_events)
+def test_valid_events_pass_with_their_fields(raw: dict[str, Any]) -> None:
+    event = validate_event(raw, WINDOW, CATALOG)
+    assert isinstance(event, ExposureEvent | ConversionEvent), event
+    assert event.unit_id == raw["unit_id"]
+    assert event.event_id == raw.get("event_id", event.event_id)
+    if "event_id" not in raw:
+        assert event.event_id.startswith("srv-")
+    assert WINDOW.oldest <= event.timestamp <= WINDOW.newest
+    if "timestamp" not in raw:
+        assert event.timestamp == NOW
+    if isinstance(event, ConversionEvent):
+        assert event.value == raw.get("value") and event.properties == raw.get("properties")
+
+
+# Each fault: a field, a bad value for it, and the field the error must name.
+FAULTS: list[tuple[str, object, str]] = [
+    ("type", "click", "type"),
+    ("unit_id", "", "unit_id"),
+    ("unit_id", 42, "unit_id"),
+    ("unit_id", "u" * 257, "unit_id"),
+    ("event_id", "e" * 65, "event_id"),
+    ("event_id", 7, "event_id"),
+    ("event_id", "srv-0123", "event_id"),
+    ("timestamp", "yesterday", "timestamp"),
+    ("timestamp", True, "timestamp"),
+    ("timestamp", int((NOW + timedelta(minutes=6)).timestamp() * 1000), "timestamp"),
+    ("timestamp", (NOW - timedelta(days=91)).isoformat(), "timestamp"),
+    ("colour", "blue", "colour"),
+]
+CONVERSION_FAULTS: list[tuple[str, object, str]] = [
+    ("name", "Add To Cart", "name"),
+    ("value", math.inf, "value"),
+    ("value", "649", "value"),
+    ("value", True, "value"),
+    ("properties", {"nested": {"a": 1}}, "properties.nested"),
+    ("properties", [1, 2], "properties"),
+    ("properties", {"blob": "x" * MAX_PROPERTIES_BYTES}, "properties"),
+    ("experiment", "checkout-onepage", "experiment"),
+]
+EXPOSURE_FAULTS: list[tuple[str, object, str]] = [
+    ("experiment", "newsletter-subject", "experiment"),
+    ("experiment", "old-test", "experiment"),
+    ("experiment", "missing-test", "experiment"),
+    ("variant", "purple", "variant"),
+    ("experiment", "Not A Slug", "experiment"),
+    ("value", 10.0, "value"),
+]
+
+
+@given(valid_events, st.sampled_from(FAULTS), st.data())
+def test_each_fault_is_named(raw: dict[str, Any], fault: Any, data: st.DataObject) -> None:
+    extra = CONVERSION_FAULTS if raw["type"] == "conversion" else EXPOSURE_FAULTS
+    field, bad, named = data.draw(st.sampled_from([fault, *extra]))
+    result = validate_event({**raw, field: bad}, WINDOW, CATALOG)
+    assert isinstance(result, tuple), f"{field}={bad!r} was accepted"
+    assert named in [error.field for error in result]
+
+
+@given(valid_events, st.sampled_from(["unit_id", "type"]))
+def test_missing_required_field_is_named(raw: dict[str, Any], field: str) -> None:
+    del raw[field]
+    result = validate_event(raw, WINDOW, CATALOG)
+    assert isinstance(result, tuple)
+    assert [(error.field, error.rule) for error in result][0] == (field, "is required")
+
+
+@given(st.lists(st.one_of(valid_events, st.integers(), st.text(), st.none()), max_size=30))
+def test_a_batch_keeps_every_good_event(raw_events: list[Any]) -> None:
+    batch = validate_batch(raw_events, WINDOW, CATALOG)
+    good = [i for i, raw in enumerate(raw_events) if isinstance(raw, dict)]
+    assert len(batch.events) == len(good)
+    assert [rejection.index for rejection in batch.rejected] == [
+        i for i in range(len(raw_events)) if i not in good
+    ]
+    assert all(rejection.errors for rejection in batch.rejected)
+
+
+def test_naive_iso_time_is_utc_and_epoch_millis_are_exact() -> None:
+    naive = validate_event(
+        {"type": "conversion", "unit_id": "u", "name": "refund", "timestamp": "2026-11-23T11:00"},
+        WINDOW,
+        CATALOG,
+    )
+    millis = validate_event(
+        {"type": "conversion", "unit_id": "u", "name": "refund", "timestamp": 1795431600123},
+        WINDOW,
+        CATALOG,
+    )
+    assert isinstance(naive, ConversionEvent) and isinstance(millis, ConversionEvent)
+    assert naive.timestamp == datetime(2026, 11, 23, 11, 0, tzinfo=UTC)
+    assert millis.timestamp == datetime(2026, 11, 23, 11, 0, 0, 123000, tzinfo=UTC)
