@@ -10,7 +10,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from api.deps import SdkKey
+from api.deps import SDK_SCOPES, authorize, json_body_doc, parse_body
 from experiments.assignment import EvaluatorCache, assign_all, assignment_json
 from experiments.models.experiment import Slug
 from vekst_sdk import InvalidInputError as SdkInputError
@@ -73,8 +73,12 @@ class AssignResponse(BaseModel):
     assignments: dict[str, AssignmentOut]
 
 
-@router.post("/assign", response_model=AssignResponse)
-async def assign(body: AssignRequest, request: Request, _key: SdkKey) -> JSONResponse:
+@router.post("/assign", response_model=AssignResponse, openapi_extra=json_body_doc(AssignRequest))
+async def assign(request: Request) -> JSONResponse:
+    """Assign one unit; `expose: true` also records its exposures."""
+    # Authorise before reading the body, and without a dependency: this is a hot path.
+    await authorize(request, *SDK_SCOPES)
+    body = parse_body(AssignRequest, await request.body())
     cache: EvaluatorCache = request.app.state.evaluator_cache
     evaluator = cache.fresh()
     if evaluator is None:

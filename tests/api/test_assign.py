@@ -179,3 +179,16 @@ def test_targeting_is_validated_on_create(client: TestClient, admin_headers: Hea
 
 def test_assign_needs_a_key(client: TestClient) -> None:
     assert client.post("/v1/assign", json={"unit_id": "v"}).status_code == 401
+
+
+def test_key_is_checked_before_the_body(client: TestClient) -> None:
+    response = client.post(
+        "/v1/assign", content=b"{not json", headers={"Authorization": "Bearer x"}
+    )
+    assert response.status_code == 401
+
+
+def test_openapi_documents_the_body(client: TestClient) -> None:
+    operation = client.get("/openapi.json").json()["paths"]["/v1/assign"]["post"]
+    schema = operation["requestBody"]["content"]["application/json"]["schema"]
+    assert {"unit_id", "attributes", "experiments", "expose"} <= set(schema["properties"])

@@ -1,0 +1,83 @@
+"""Helpers for HTTP benchmarks: start uvicorn servers and load them with wrk from another process.
+
+wrk comes from Debian's packages (`apt-get install wrk`). Each server is one uvicorn worker with
+uvloop and httptools; servers are loaded one at a time so they never share the CPU.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+
+def machine() -> str:
+    return f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@contextmanager
+def uvicorn_server(factory: str, env: Mapping[str, str] | None = None) -> Iterator[str]:
+    """Run `uvicorn --factory factory` on a free port; yield its base URL."""
+    port = free_port()
+    command = [
+        sys.executable, "-m", "uvicorn", factory, "--factory", "--port", str(port),
+        "--loop", "uvloop", "--http", "httptools", "--log-level", "warning", "--no-access-log",
+    ]  # fmt: skip
+    process = subprocess.Popen(command, env={**os.environ, **(env or {})})
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                httpx.get(f"{base}/healthz", timeout=1)
+                break
+            except httpx.TransportError:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    raise RuntimeError(f"server {factory} did not start") from None
+                time.sleep(0.1)
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def wrk_requests_per_second(
+    url: str, lua: str, duration: int, connections: int = 32, threads: int = 1
+) -> float:
+    """Run wrk with the given Lua script; return requests/s. Any non-2xx answer is an error."""
+    with tempfile.TemporaryDirectory() as folder:
+        script = Path(folder) / "load.lua"
+        script.write_text(lua)
+        output = subprocess.run(
+            ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{duration}s",
+             "-s", str(script), url],
+            capture_output=True, text=True, check=True,
+        ).stdout  # fmt: skip
+    if "Non-2xx or 3xx responses" in output:
+        raise RuntimeError(f"wrk saw error responses:\n{output}")
+    match = re.search(r"Requests/sec:\s+([\d.]+)", output)
+    if match is None:
+        raise RuntimeError(f"no Requests/sec in wrk output:\n{output}")
+    return float(match.group(1))
+
+
+def median(values: list[float]) -> float:
+    return statistics.median(values)
