@@ -1,0 +1,267 @@
+"""Per-variant sufficient statistics of an experiment's metrics, computed in one SQL query.
+
+Attribution (docs/results.md): a unit's first exposure fixes its variant and its start; units
+exposed to more than one variant are left out (and counted); a conversion counts when it
+happens at or after the unit's start, within the metric's window and not after `end`.
+Conversions of units never exposed never meet an exposure in the join and so are ignored.
+
+The query has three levels, all grouped in the database:
+1. `first_exposure`: one row per exposed unit (start, variant, number of distinct variants);
+2. `unit_events`: per unit, one column per (event, count|sum, window, period) the metrics need;
+3. `unit_values`: per unit, each metric's capped numerator, denominator and CUPED covariate,
+   summed per variant into n, sums, sums of squares and cross sums.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+from sqlalchemy import Float, and_, case, cast, func, literal, select
+from sqlalchemy.engine import Connection
+from sqlalchemy.sql.expression import ColumnElement, Select
+
+from experiments.metrics import Aggregation, MetricDefinition
+from experiments.models import Conversion, Exposure
+from experiments.results.sql_functions import seconds_between, smaller_of
+
+PRE_PERIOD_DAYS = 14
+# julianday() arithmetic on SQLite carries ~40 microseconds of float error; window ends are
+# therefore compared to the millisecond so both databases agree on boundary events.
+_BOUNDARY_TOLERANCE_SECONDS = 0.001
+_MULTI_VARIANT = "*several*"  # group key of units seen in several variants (never a slug)
+
+Period = Literal["post", "pre"]
+
+
+@dataclass(frozen=True, slots=True)
+class VariantSums:
+    """One metric's sufficient statistics in one variant, summed over its exposed units.
+
+    Per unit the numerator is the metric's (capped) value, the denominator is 1 for conversion
+    and mean metrics, and the covariate is the same metric over the 14 days before exposure.
+    """
+
+    n: int
+    numerator_sum: float
+    numerator_sum_squares: float
+    denominator_sum: float
+    denominator_sum_squares: float
+    cross_sum: float
+    covariate_sum: float
+    covariate_sum_squares: float
+    covariate_cross_sum: float
+
+
+@dataclass(frozen=True, slots=True)
+class Aggregates:
+    """Units per variant, units left out for seeing several variants, and metric sums."""
+
+    units: dict[str, int]
+    multi_variant_units: int
+    metrics: dict[str, dict[str, VariantSums]]
+
+    @property
+    def exposed_units(self) -> int:
+        """All exposed units, including those left out."""
+        return sum(self.units.values()) + self.multi_variant_units
+
+
+@dataclass(frozen=True, slots=True)
+class _Feature:
+    """One per-unit column of `unit_events`."""
+
+    event: str
+    aggregation: Literal["count", "sum"]
+    window_hours: float | None
+    period: Period
+
+
+def aggregate(
+    connection: Connection,
+    experiment: str,
+    variants: Sequence[str],
+    metrics: Sequence[MetricDefinition],
+    end: datetime,
+    *,
+    cuped: bool = True,
+) -> Aggregates:
+    """Sufficient statistics of `metrics` per variant of `experiment`, counting events up to `end`.
+
+    Variants without units get zero sums; exposures naming variants outside `variants` are
+    ignored. With `cuped`, mean metrics also get their pre-exposure covariate sums.
+    """
+    query, columns = _build_query(experiment, metrics, end, cuped=cuped)
+    rows = connection.execute(query).all()
+    units = dict.fromkeys(variants, 0)
+    sums: dict[str, dict[str, VariantSums]] = {
+        metric.key: dict.fromkeys(variants, _ZERO) for metric in metrics
+    }
+    multi_variant_units = 0
+    for row in rows:
+        group = row[0]
+        count = int(row[1])
+        if group == _MULTI_VARIANT:
+            multi_variant_units = count
+            continue
+        if group not in units:
+            continue
+        units[group] = count
+        for metric in metrics:
+            values = [float(row[index] or 0.0) for index in columns[metric.key]]
+            sums[metric.key][group] = VariantSums(count, *values)
+    return Aggregates(units, multi_variant_units, sums)
+
+
+_ZERO = VariantSums(0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
+
+
+def _build_query(
+    experiment: str, metrics: Sequence[MetricDefinition], end: datetime, *, cuped: bool
+) -> tuple[Select[Any], dict[str, list[int]]]:
+    exposures = Exposure.__table__.c  # type: ignore[attr-defined]
+    conversion_table = Conversion.__table__  # type: ignore[attr-defined]
+    conversions = conversion_table.c
+    first_exposure = (
+        select(
+            exposures.unit_id,
+            func.min(exposures.timestamp).label("first_at"),
+            func.min(exposures.variant).label("variant"),
+            func.count(func.distinct(exposures.variant)).label("variant_count"),
+        )
+        .where(exposures.experiment == experiment, exposures.timestamp <= end)
+        .group_by(exposures.unit_id)
+        .cte("first_exposure")
+    )
+
+    with_covariate = {m.key for m in metrics if cuped and m.kind == "mean"}
+    features = _features(metrics, with_covariate)
+    labels = {feature: f"f{index}" for index, feature in enumerate(features)}
+    elapsed = seconds_between(first_exposure.c.first_at, conversions.timestamp)
+    after_start = conversions.timestamp >= first_exposure.c.first_at
+    feature_columns = [
+        func.sum(_feature_value(feature, conversions, after_start, elapsed)).label(labels[feature])
+        for feature in features
+    ]
+    lower_bound = (
+        elapsed >= -PRE_PERIOD_DAYS * 86400.0 - _BOUNDARY_TOLERANCE_SECONDS
+        if with_covariate
+        else after_start
+    )
+    event_names = sorted({feature.event for feature in features})
+    unit_events = (
+        select(conversions.unit_id, *feature_columns)
+        .select_from(
+            first_exposure.join(conversion_table, conversions.unit_id == first_exposure.c.unit_id)
+        )
+        .where(
+            first_exposure.c.variant_count == 1,
+            conversions.name.in_(event_names),
+            conversions.timestamp <= end,
+            lower_bound,
+        )
+        .group_by(conversions.unit_id)
+        .subquery("unit_events")
+    )
+
+    def feature(event: str, aggregation: Aggregation, window: float | None, period: Period) -> Any:
+        key = _Feature(event, "sum" if aggregation == "sum" else "count", window, period)
+        total = func.coalesce(unit_events.c[labels[key]], 0.0)
+        if aggregation == "any":
+            return case((total > 0, 1.0), else_=0.0)
+        return cast(total, Float)
+
+    group = case(
+        (first_exposure.c.variant_count > 1, literal(_MULTI_VARIANT)),
+        else_=first_exposure.c.variant,
+    ).label("variant_group")
+    value_columns: list[ColumnElement[Any]] = []
+    for index, metric in enumerate(metrics):
+        numerator, denominator = _sides(metric, feature, "post")
+        covariate: Any = literal(0.0)
+        if metric.key in with_covariate:
+            covariate = _sides(metric, feature, "pre")[0]
+        value_columns += [
+            numerator.label(f"m{index}_num"),
+            denominator.label(f"m{index}_den"),
+            covariate.label(f"m{index}_cov"),
+        ]
+    unit_values = (
+        select(group, *value_columns)
+        .select_from(
+            first_exposure.outerjoin(unit_events, unit_events.c.unit_id == first_exposure.c.unit_id)
+        )
+        .subquery("unit_values")
+    )
+
+    outputs: list[ColumnElement[Any]] = [unit_values.c.variant_group, func.count()]
+    columns: dict[str, list[int]] = {}
+    for index, metric in enumerate(metrics):
+        num = unit_values.c[f"m{index}_num"]
+        den = unit_values.c[f"m{index}_den"]
+        cov = unit_values.c[f"m{index}_cov"]
+        start = len(outputs)
+        outputs += [
+            func.sum(num),
+            func.sum(num * num),
+            func.sum(den),
+            func.sum(den * den),
+            func.sum(num * den),
+            func.sum(cov),
+            func.sum(cov * cov),
+            func.sum(num * cov),
+        ]
+        columns[metric.key] = list(range(start, len(outputs)))
+    query = select(*outputs).group_by(unit_values.c.variant_group)
+    return query, columns
+
+
+def _features(metrics: Sequence[MetricDefinition], with_covariate: set[str]) -> list[_Feature]:
+    """The distinct per-unit columns the metrics need, in a stable order."""
+    found: dict[_Feature, None] = {}
+    for metric in metrics:
+        periods: tuple[Period, ...] = ("post", "pre") if metric.key in with_covariate else ("post",)
+        sides: list[tuple[str, Aggregation]] = [
+            (metric.numerator_event, metric.numerator_aggregation)
+        ]
+        if metric.denominator_event is not None:
+            sides.append((metric.denominator_event, metric.denominator_aggregation))
+        if metric.numerator_unless is not None:
+            sides.append((metric.numerator_unless, "any"))
+        for period in periods:
+            for event, aggregation in sides:
+                kind: Literal["count", "sum"] = "sum" if aggregation == "sum" else "count"
+                found[_Feature(event, kind, metric.window_hours, period)] = None
+    return list(found)
+
+
+def _feature_value(
+    feature: _Feature, conversions: Any, after_start: Any, elapsed: Any
+) -> ColumnElement[Any]:
+    conditions = [conversions.name == feature.event]
+    if feature.period == "post":
+        conditions.append(after_start)
+        if feature.window_hours is not None:
+            limit = feature.window_hours * 3600.0 + _BOUNDARY_TOLERANCE_SECONDS
+            conditions.append(elapsed <= limit)
+    else:
+        conditions.append(~after_start)
+    amount: Any = func.coalesce(conversions.value, 0.0) if feature.aggregation == "sum" else 1
+    return case((and_(*conditions), amount), else_=0)
+
+
+def _sides(metric: MetricDefinition, feature: Any, period: Period) -> tuple[Any, Any]:
+    """Per-unit numerator (unless-rule and cap applied) and denominator of `metric`."""
+    window = metric.window_hours
+    numerator = feature(metric.numerator_event, metric.numerator_aggregation, window, period)
+    if metric.numerator_unless is not None:
+        blocked = feature(metric.numerator_unless, "any", window, period)
+        numerator = case((blocked > 0, 0.0), else_=numerator)
+    if metric.cap is not None:
+        numerator = smaller_of(numerator, float(metric.cap))
+    if metric.denominator_event is None:
+        return numerator, literal(1.0)
+    denominator = feature(metric.denominator_event, metric.denominator_aggregation, window, period)
+    return numerator, denominator

@@ -1,0 +1,131 @@
+"""SQL aggregation against a plain-Python reference on the same simulated raw events."""
+
+from __future__ import annotations
+
+from dataclasses import astuple, replace
+from datetime import timedelta
+
+import pytest
+from sqlalchemy.engine import Engine
+
+from experiments.db import make_engine
+from experiments.metrics import MetricDefinition, builtin_metrics
+from experiments.results.aggregation import Aggregates, aggregate
+from tests.experiments.results.simulation import START, RawEvents, reference_sums, simulate_shop
+
+END = START + timedelta(days=10)
+CAPPED_AOV = replace(builtin_metrics()["aov"], key="capped_aov", cap=900.0)
+WINDOWED_RPV = replace(
+    builtin_metrics()["revenue_per_visitor"], key="rpv_24h", window_hours=24.0, cap=1500.0
+)
+ITEMS = MetricDefinition(
+    "carts_per_visitor", "Carts", "mean", "increase", "add_to_cart", numerator_aggregation="count"
+)
+METRICS = [*builtin_metrics().values(), CAPPED_AOV, WINDOWED_RPV, ITEMS]
+
+
+def run(engine: Engine, metrics: list[MetricDefinition], end=END, cuped=True) -> Aggregates:
+    with engine.connect() as connection:
+        return aggregate(connection, "exp", ["control", "treatment"], metrics, end, cuped=cuped)
+
+
+def assert_matches_reference(result: Aggregates, raw: RawEvents, end=END) -> None:
+    for metric in METRICS:
+        cuped = metric.kind == "mean"
+        expected = reference_sums(raw, metric, end, cuped=cuped)
+        for variant, sums in result.metrics[metric.key].items():
+            got = astuple(sums)
+            assert got == pytest.approx(expected[variant], rel=1e-9, abs=1e-9), (
+                metric.key,
+                variant,
+            )
+
+
+def test_simulated_shop_matches_reference(engine: Engine) -> None:
+    raw = simulate_shop(3000, uplift=0.2, seed=7)
+    raw.load(engine)
+    result = run(engine, METRICS)
+    assert_matches_reference(result, raw)
+    assert result.multi_variant_units > 0
+    assert result.exposed_units == 3000
+    # Pre-period purchases exist, so revenue per visitor has a covariate.
+    assert result.metrics["revenue_per_visitor"]["control"].covariate_sum > 0
+
+
+def test_cut_off_in_the_middle_matches_reference(engine: Engine) -> None:
+    raw = simulate_shop(1500, uplift=0.0, seed=11)
+    raw.load(engine)
+    middle = START + timedelta(days=3, hours=5)
+    assert_matches_reference(run(engine, METRICS, end=middle), raw, end=middle)
+
+
+def test_attribution_edge_cases(engine: Engine) -> None:
+    raw = RawEvents()
+    t0 = START
+    raw.expose("early", "control", t0)
+    raw.convert("early", "purchase", t0 - timedelta(seconds=1), 100.0)  # before exposure
+    raw.expose("two", "control", t0)
+    raw.expose("two", "treatment", t0 + timedelta(hours=1))  # left out
+    raw.convert("two", "purchase", t0 + timedelta(hours=2), 100.0)
+    raw.expose("late", "control", t0 + timedelta(hours=1))
+    raw.expose("late", "control", t0)  # stored later, happened first: the start is t0
+    raw.convert("late", "purchase", t0 + timedelta(minutes=1), 10.0)
+    raw.expose("edge", "treatment", t0)
+    raw.convert("edge", "purchase", t0 + timedelta(hours=24), 7.0)  # exactly at window end
+    raw.convert("edge", "purchase", t0 + timedelta(hours=24, milliseconds=5), 1000.0)
+    raw.expose("stopped", "treatment", t0)
+    raw.convert("stopped", "purchase", END + timedelta(seconds=1), 50.0)  # after the stop
+    raw.expose("after-stop", "treatment", END + timedelta(seconds=1))  # exposed after the stop
+    raw.convert("ghost", "purchase", t0 + timedelta(hours=1), 999.0)  # never exposed
+    raw.expose("other", "control", t0, experiment="another")
+    raw.convert("other", "purchase", t0 + timedelta(hours=1), 999.0)
+    raw.load(engine)
+    result = run(engine, METRICS)
+    assert result.units == {"control": 2, "treatment": 2}
+    assert result.multi_variant_units == 1
+    conversion = result.metrics["conversion_rate"]
+    assert conversion["control"].numerator_sum == 1  # only "late"
+    assert conversion["treatment"].numerator_sum == 1  # "edge"
+    windowed = result.metrics["rpv_24h"]
+    assert windowed["treatment"].numerator_sum == pytest.approx(7.0)
+    assert result.metrics["revenue_per_visitor"]["treatment"].numerator_sum == pytest.approx(1007)
+    assert result.metrics["revenue_per_visitor"]["control"].covariate_sum == pytest.approx(100.0)
+    assert_matches_reference(result, raw)
+
+
+def test_cap_applies_per_unit_on_the_numerator_only(engine: Engine) -> None:
+    raw = RawEvents()
+    raw.expose("big", "control", START)
+    raw.convert("big", "purchase", START + timedelta(minutes=1), 2000.0)
+    raw.convert("big", "purchase", START + timedelta(minutes=2), 100.0)
+    raw.expose("small", "control", START)
+    raw.convert("small", "purchase", START + timedelta(minutes=1), 300.0)
+    raw.load(engine)
+    sums = run(engine, [CAPPED_AOV]).metrics["capped_aov"]["control"]
+    assert sums.numerator_sum == pytest.approx(900.0 + 300.0)
+    assert sums.denominator_sum == 3  # the capped unit keeps both of its orders
+    assert sums.cross_sum == pytest.approx(900.0 * 2 + 300.0)
+
+
+def test_empty_experiment_gives_zero_units(engine: Engine) -> None:
+    result = run(engine, METRICS)
+    assert result.units == {"control": 0, "treatment": 0}
+    assert result.metrics["aov"]["treatment"].n == 0
+
+
+@pytest.mark.postgres
+def test_sqlite_and_postgres_agree(sqlite_url: str, postgres_url: str) -> None:
+    raw = simulate_shop(2000, uplift=0.1, seed=3)
+    results = []
+    for url in (sqlite_url, postgres_url):
+        engine = make_engine(url)
+        raw.load(engine)
+        results.append(run(engine, METRICS))
+        engine.dispose()
+    sqlite_result, postgres_result = results
+    assert sqlite_result.units == postgres_result.units
+    assert sqlite_result.multi_variant_units == postgres_result.multi_variant_units
+    for key, per_variant in sqlite_result.metrics.items():
+        for variant, sums in per_variant.items():
+            other = postgres_result.metrics[key][variant]
+            assert astuple(sums) == pytest.approx(astuple(other), rel=1e-12), (key, variant)
