@@ -7,7 +7,6 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
-from redis.asyncio import Redis
 
 from api.auth import KeyVerifier
 from api.limits import BodySizeLimit
@@ -28,8 +27,6 @@ def create_app(settings: Settings) -> FastAPI:
         app.state.events.start()
         yield
         await app.state.events.close()
-        if app.state.redis is not None:
-            await app.state.redis.aclose()
         engine.dispose()
 
     app = FastAPI(
@@ -42,16 +39,16 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.engine = engine
     app.state.key_verifier = KeyVerifier(engine, settings)
     app.state.evaluator_cache = EvaluatorCache(engine)
-    app.state.redis = Redis.from_url(settings.redis_url) if settings.redis_url else None
     app.state.events = build_event_pipeline(settings, engine)
     install_problem_handlers(app)
+    # Routes are matched in order: the per-visitor hot paths come first.
     for router in (
+        assign.router,
+        events.router,
+        sdk.router,
         health.router,
         experiments.router,
-        sdk.router,
-        assign.router,
         metrics.router,
-        events.router,
     ):
         app.include_router(router)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)

@@ -6,6 +6,8 @@ after a definition changes in this process, so an assign request touches no data
 
 from __future__ import annotations
 
+import hashlib
+import json
 import threading
 import time
 from collections.abc import Mapping
@@ -61,6 +63,29 @@ def assign_all(
     """Assign the unit in the named experiments, or in every experiment of the config."""
     keys = experiment_keys if experiment_keys is not None else sorted(evaluator.experiment_keys)
     return {key: evaluator.assign(key, unit_id, attributes) for key in keys}
+
+
+def exposure_batch(unit_id: str, assignments: Mapping[str, Assignment]) -> bytes | None:
+    """The `POST /v1/events` body recording the unit's exposures, or None when it has none.
+
+    Event ids are derived from (experiment, variant, unit), so asking again for the same unit
+    records nothing new: the event store reports the repeat as a duplicate.
+    """
+    events = []
+    for key, assignment in assignments.items():
+        if not assignment.in_experiment or assignment.variant is None:
+            continue
+        digest = hashlib.sha256(f"{key}\0{assignment.variant}\0{unit_id}".encode()).hexdigest()
+        events.append(
+            {
+                "event_id": f"assign-{digest[:48]}",
+                "type": "exposure",
+                "unit_id": unit_id,
+                "experiment": key,
+                "variant": assignment.variant,
+            }
+        )
+    return json.dumps({"events": events}).encode() if events else None
 
 
 def assignment_json(assignment: Assignment) -> dict[str, Any]:

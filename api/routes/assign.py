@@ -11,7 +11,13 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from api.deps import SDK_SCOPES, authorize, json_body_doc, parse_body
-from experiments.assignment import EvaluatorCache, assign_all, assignment_json
+from experiments.assignment import (
+    EvaluatorCache,
+    assign_all,
+    assignment_json,
+    exposure_batch,
+)
+from experiments.events import EventPipeline
 from experiments.models.experiment import Slug
 from vekst_sdk import InvalidInputError as SdkInputError
 from vekst_sdk import validate_attributes, validate_unit_id
@@ -84,6 +90,11 @@ async def assign(request: Request) -> JSONResponse:
     if evaluator is None:
         evaluator = await run_in_threadpool(cache.load)
     assignments = assign_all(evaluator, body.unit_id, body.attributes, body.experiments)
+    if body.expose:
+        batch = exposure_batch(body.unit_id, assignments)
+        if batch is not None:
+            pipeline: EventPipeline = request.app.state.events
+            await pipeline.intake.ingest(batch)
     # Built by hand: the response model above documents the shape; skipping its validation
     # keeps this hot path close to a bare endpoint's speed.
     return JSONResponse(

@@ -31,7 +31,7 @@ async def readyz(request: Request) -> JSONResponse:
         checks["database"] = "ok"
     except Exception as exc:  # noqa: BLE001 - any failure means "not ready"
         checks["database"] = f"unreachable: {type(exc).__name__}"
-    redis = request.app.state.redis
+    redis = request.app.state.events.redis  # the event pipeline's client, if Redis is set
     if redis is not None:
         try:
             await redis.ping()

@@ -192,3 +192,24 @@ def test_openapi_documents_the_body(client: TestClient) -> None:
     operation = client.get("/openapi.json").json()["paths"]["/v1/assign"]["post"]
     schema = operation["requestBody"]["content"]["application/json"]["schema"]
     assert {"unit_id", "attributes", "experiments", "expose"} <= set(schema["properties"])
+
+
+def test_expose_records_each_exposure_once(
+    client: TestClient, admin_headers: Headers, sdk_headers: Headers
+) -> None:
+    create(client, admin_headers)
+    create(client, admin_headers, key="draft-only")
+    client.post("/v1/experiments/checkout-onepage/start", headers=admin_headers)
+    body = {"unit_id": "visitor-7", "expose": True}
+    for _ in range(3):
+        response = client.post("/v1/assign", json=body, headers=sdk_headers)
+        assert response.status_code == 200
+    variant = response.json()["assignments"]["checkout-onepage"]["variant"]
+    summary = client.get("/v1/events/summary", headers=admin_headers).json()
+    assert summary["exposures"] == [
+        {"experiment": "checkout-onepage", "variant": variant, "count": 1}
+    ]
+    quiet = {"unit_id": "visitor-8"}
+    client.post("/v1/assign", json=quiet, headers=sdk_headers)
+    again = client.get("/v1/events/summary", headers=admin_headers).json()
+    assert again["exposures"] == summary["exposures"]
