@@ -49,8 +49,8 @@ def adjust(p_values: Sequence[float | None], correction: Correction) -> list[flo
         # Every correction leaves a family of one unchanged; two-variant tests are the norm.
         return list(p_values)
     defined = [index for index, value in enumerate(p_values) if value is not None]
-    adjusted_defined = CORRECTIONS[correction]([p_values[index] or 0.0 for index in defined])
+    values = [value for value in p_values if value is not None]
     adjusted: list[float | None] = [None] * len(p_values)
-    for index, value in zip(defined, adjusted_defined, strict=True):
+    for index, value in zip(defined, CORRECTIONS[correction](values), strict=True):
         adjusted[index] = value
     return adjusted
