@@ -140,7 +140,7 @@ def wrk(base: str, body_file: str, seconds: int, connections: int) -> float:
 def prepare_experiment(base: str) -> None:
     headers = {"Authorization": f"Bearer {ADMIN_KEY}"}
     variants = [{"key": k, "name": k, "weight": 1} for k in ("multi-step", "one-page")]
-    body = {"key": "checkout-onepage", "name": "Checkout", "template": "checkout"}
+    body: dict[str, Any] = {"key": "checkout-onepage", "name": "Checkout", "template": "checkout"}
     body["variants"] = variants
     httpx.post(f"{base}/v1/experiments", json=body, headers=headers).raise_for_status()
     httpx.post(f"{base}/v1/experiments/checkout-onepage/start", headers=headers).raise_for_status()
