@@ -11,7 +11,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from api.auth import KeyVerifier
 from api.limits import BodySizeLimit
 from api.problems import install_problem_handlers
-from api.routes import assign, events, experiments, health, metrics, sdk
+from api.routes import assign, events, experiments, health, metrics, results, sdk
 from experiments.assignment import EvaluatorCache
 from experiments.db import make_engine
 from experiments.events import build_event_pipeline
@@ -49,6 +49,7 @@ def create_app(settings: Settings) -> FastAPI:
         health.router,
         experiments.router,
         metrics.router,
+        results.router,
     ):
         app.include_router(router)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)

@@ -59,7 +59,14 @@ class RawEvents:
                 connection.execute(insert(Conversion), self.conversions)
 
 
-def simulate_shop(units: int, uplift: float, seed: int, experiment: str = "exp") -> RawEvents:
+def simulate_shop(
+    units: int,
+    uplift: float,
+    seed: int,
+    experiment: str = "exp",
+    start: datetime = START,
+    variants: tuple[str, str] = ("control", "treatment"),
+) -> RawEvents:
     """Checkout traffic: 2.5 % baseline purchase, ~70 % cart abandonment, lognormal AOV.
 
     Includes the attribution edge cases: events before exposure (also in the pre-period), a
@@ -67,11 +74,10 @@ def simulate_shop(units: int, uplift: float, seed: int, experiment: str = "exp")
     """
     rng = np.random.default_rng(seed)
     raw = RawEvents()
-    variants = ("control", "treatment")
     for index in range(units):
         unit = f"u{index}"
         variant = variants[int(rng.integers(2))]
-        first = START + timedelta(milliseconds=int(rng.integers(0, 7 * 86_400_000)))
+        first = start + timedelta(milliseconds=int(rng.integers(0, 5 * 86_400_000)))
         raw.expose(unit, variant, first, experiment)
         if rng.random() < 0.3:  # repeat exposures of the same variant
             raw.expose(
@@ -80,9 +86,10 @@ def simulate_shop(units: int, uplift: float, seed: int, experiment: str = "exp")
         if rng.random() < 0.01:  # the unit also saw the other variant
             other = variants[1 - variants.index(variant)]
             raw.expose(unit, other, first + timedelta(minutes=5), experiment)
-        rate = 0.025 * (1 + uplift if variant == "treatment" else 1.0)
+        rate = 0.025 * (1 + uplift if variant == variants[1] else 1.0)
         if rng.random() < 0.1:  # a visit in the 14 days before exposure (CUPED covariate)
             before = first - timedelta(days=float(rng.uniform(0, 20)))
+            before = max(before, start - timedelta(days=30))
             raw.convert(unit, "purchase", before, float(rng.lognormal(6.2, 0.8)))
         if rng.random() < rate / 0.3:
             at = first + timedelta(hours=float(rng.exponential(20)))
@@ -99,7 +106,7 @@ def simulate_shop(units: int, uplift: float, seed: int, experiment: str = "exp")
                 if rng.random() < 0.05:
                     raw.convert(unit, "refund", at + timedelta(days=3))
     for index in range(units // 20):  # never exposed
-        raw.convert(f"ghost{index}", "purchase", START + timedelta(days=1), 500.0)
+        raw.convert(f"ghost{index}", "purchase", start + timedelta(days=1), 500.0)
     return raw
 
 

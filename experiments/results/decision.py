@@ -1,0 +1,139 @@
+"""The verdict: ship, stop, keep running or inconclusive, from the sequential readings.
+
+Only the always-valid (sequential) results of the primary metric and the guardrails decide, so
+the verdict stays honest however often it is read. Rules, in order (docs/results.md):
+1. a variant significantly better on the primary metric with no guardrail significantly harmed
+   is shipped, unless a sample ratio mismatch or a data-quality problem touching more than 1 %
+   of the units blocks shipping (then: inconclusive until the cause is found);
+2. when every variant is significantly worse on the primary metric or harms a guardrail: stop;
+3. when the planned units per variant are reached: inconclusive;
+4. otherwise keep running, with the units and days still needed for the planned power.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from experiments.results.types import Decision, MetricResult, Verdict
+from stats import Comparison
+
+DATA_QUALITY_BLOCKING_SHARE = 0.01
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """How far the experiment is from its planned sample."""
+
+    planned_units_per_variant: int | None
+    smallest_variant_units: int
+    variants: int
+    daily_units: float | None
+
+    def additional_units(self) -> int | None:
+        if self.planned_units_per_variant is None:
+            return None
+        return max(self.planned_units_per_variant - self.smallest_variant_units, 0)
+
+    def additional_days(self) -> int | None:
+        more = self.additional_units()
+        if more is None or not self.daily_units:
+            return None
+        return math.ceil(more * self.variants / self.daily_units)
+
+    @property
+    def reached(self) -> bool:
+        planned = self.planned_units_per_variant
+        return planned is not None and self.smallest_variant_units >= planned
+
+
+@dataclass(frozen=True, slots=True)
+class Blockers:
+    """What stops a "ship": a sample ratio mismatch or a large data-quality problem."""
+
+    srm: bool
+    data_quality_share: float
+
+    @property
+    def data_quality(self) -> bool:
+        return self.data_quality_share > DATA_QUALITY_BLOCKING_SHARE
+
+
+def improves(result: MetricResult, comparison: Comparison) -> bool:
+    """Significant (sequentially) in the metric's good direction."""
+    return comparison.sequential.significant and _sign(result, comparison) > 0
+
+
+def harms(result: MetricResult, comparison: Comparison) -> bool:
+    """Significant (sequentially) in the metric's bad direction."""
+    return comparison.sequential.significant and _sign(result, comparison) < 0
+
+
+def decide(
+    primary: MetricResult, guardrails: list[MetricResult], blockers: Blockers, plan: Plan
+) -> Decision:
+    """The verdict for the experiment; see the module docstring for the rules."""
+    if primary.analysis is None:
+        return Decision(
+            Verdict.KEEP_RUNNING,
+            None,
+            f"the primary metric {primary.metric} cannot be analysed yet ({primary.detail})",
+            plan.additional_units(),
+            plan.additional_days(),
+        )
+    harmed: dict[str, str] = {}
+    candidates: list[Comparison] = []
+    for comparison in primary.analysis.comparisons:
+        reasons = [f"{primary.metric} got worse"] if harms(primary, comparison) else []
+        for guardrail in guardrails:
+            for other in guardrail.analysis.comparisons if guardrail.analysis else ():
+                if other.variant == comparison.variant and harms(guardrail, other):
+                    reasons.append(f"guardrail {guardrail.metric} was harmed")
+        if reasons:
+            harmed[comparison.variant] = " and ".join(reasons)
+        elif improves(primary, comparison):
+            candidates.append(comparison)
+
+    if candidates:
+        best = max(candidates, key=lambda c: _sign(primary, c) * (c.relative.estimate or 0.0))
+        if blockers.srm or blockers.data_quality:
+            problem = "a sample ratio mismatch" if blockers.srm else "a data-quality problem"
+            return Decision(
+                Verdict.INCONCLUSIVE,
+                best.variant,
+                f"{best.variant} looks better on {primary.metric}, but {problem} makes the "
+                "results untrustworthy; find the cause before shipping",
+            )
+        return Decision(
+            Verdict.SHIP,
+            best.variant,
+            f"{best.variant} is significantly better on {primary.metric} (sequential test) "
+            "and harms no guardrail",
+        )
+    treatments = [c.variant for c in primary.analysis.comparisons]
+    if treatments and all(variant in harmed for variant in treatments):
+        first = treatments[0]
+        return Decision(Verdict.STOP, first, f"in {first}, {harmed[first]}")
+    if plan.reached:
+        return Decision(
+            Verdict.INCONCLUSIVE,
+            None,
+            f"the planned {plan.planned_units_per_variant} units per variant are reached and "
+            f"no variant differs significantly on {primary.metric}",
+        )
+    return Decision(
+        Verdict.KEEP_RUNNING,
+        None,
+        f"no variant differs significantly on {primary.metric} yet",
+        plan.additional_units(),
+        plan.additional_days(),
+    )
+
+
+def _sign(result: MetricResult, comparison: Comparison) -> int:
+    """+1 when the estimate moves in the metric's good direction, -1 when bad, 0 when flat."""
+    estimate = comparison.absolute.estimate
+    if estimate is None or estimate == 0:
+        return 0
+    up = 1 if estimate > 0 else -1
+    return up if result.direction == "increase" else -up

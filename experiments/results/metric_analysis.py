@@ -1,0 +1,132 @@
+"""From one metric's per-variant sums to its `MetricResult` (values and stats comparisons)."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from experiments.metrics import MetricDefinition
+from experiments.results.aggregation import VariantSums
+from experiments.results.types import MetricIssue, MetricResult, Role, VariantValue
+from stats import StatsInputError, analyze
+
+_STATS_KIND = {"conversion": "proportion", "mean": "mean", "ratio": "ratio"}
+
+
+@dataclass(frozen=True, slots=True)
+class AnalysisOptions:
+    """What the experiment's design passes to `stats.analyze` for every metric."""
+
+    alpha: float
+    weights: tuple[float, ...]
+    planned_units_per_variant: int | None
+
+
+def analyse_metric(
+    metric: MetricDefinition,
+    role: Role,
+    sums: dict[str, VariantSums],
+    options: AnalysisOptions,
+) -> MetricResult:
+    """Analyse one metric; degenerate data gives a result carrying an issue, never an error."""
+    values = tuple(VariantValue(key, s.n, value_of(metric, s)) for key, s in sums.items())
+    too_small = [key for key, s in sums.items() if s.n < 2]
+    if too_small:
+        return _without_analysis(
+            metric,
+            role,
+            values,
+            MetricIssue.NOT_ENOUGH_UNITS,
+            f"variant(s) {', '.join(too_small)} have fewer than 2 exposed units",
+        )
+    try:
+        analysis = analyze(
+            _STATS_KIND[metric.kind],
+            stats_inputs(metric, sums),
+            alpha=options.alpha,
+            weights=options.weights,
+            planned_units_per_variant=options.planned_units_per_variant,
+        )
+    except StatsInputError as error:
+        return _without_analysis(metric, role, values, MetricIssue.INVALID_STATISTICS, str(error))
+    return MetricResult(
+        metric.key, metric.name, metric.kind, metric.direction, role, values, analysis
+    )
+
+
+def value_of(metric: MetricDefinition, sums: VariantSums) -> float | None:
+    """The metric's value in one variant: a rate, a mean per unit, or a ratio of sums."""
+    if metric.kind == "ratio":
+        return sums.numerator_sum / sums.denominator_sum if sums.denominator_sum else None
+    return sums.numerator_sum / sums.n if sums.n else None
+
+
+def unit_standard_deviation(metric: MetricDefinition, sums: VariantSums) -> float | None:
+    """Per-unit standard deviation of the metric (delta method for a ratio); None if undefined."""
+    n = sums.n
+    if n < 2:
+        return None
+    numerator_var = (sums.numerator_sum_squares - sums.numerator_sum**2 / n) / (n - 1)
+    if metric.kind != "ratio":
+        return math.sqrt(max(numerator_var, 0.0))
+    if not sums.denominator_sum:
+        return None
+    denominator_var = (sums.denominator_sum_squares - sums.denominator_sum**2 / n) / (n - 1)
+    covariance = (sums.cross_sum - sums.numerator_sum * sums.denominator_sum / n) / (n - 1)
+    ratio = sums.numerator_sum / sums.denominator_sum
+    mean_denominator = sums.denominator_sum / n
+    linear = numerator_var - 2 * ratio * covariance + ratio * ratio * denominator_var
+    return math.sqrt(max(linear, 0.0)) / mean_denominator
+
+
+def stats_inputs(metric: MetricDefinition, sums: dict[str, VariantSums]) -> list[dict[str, Any]]:
+    """The mappings `stats.analyze` takes for this metric's kind, control first.
+
+    Mean metrics carry the CUPED covariate when any unit has pre-period data.
+    """
+    with_covariate = metric.kind == "mean" and any(s.covariate_sum_squares for s in sums.values())
+    inputs = []
+    for key, s in sums.items():
+        entry: dict[str, Any] = {"key": key, "n": s.n}
+        if metric.kind == "conversion":
+            entry["conversions"] = round(s.numerator_sum)
+        elif metric.kind == "mean":
+            entry.update(sum=s.numerator_sum, sum_squares=s.numerator_sum_squares)
+            if with_covariate:
+                entry.update(
+                    covariate_sum=s.covariate_sum,
+                    covariate_sum_squares=s.covariate_sum_squares,
+                    covariate_cross_sum=s.covariate_cross_sum,
+                )
+        else:
+            entry.update(
+                numerator_sum=s.numerator_sum,
+                numerator_sum_squares=s.numerator_sum_squares,
+                denominator_sum=s.denominator_sum,
+                denominator_sum_squares=s.denominator_sum_squares,
+                cross_sum=s.cross_sum,
+            )
+        inputs.append(entry)
+    return inputs
+
+
+def _without_analysis(
+    metric: MetricDefinition,
+    role: Role,
+    values: Sequence[VariantValue],
+    issue: MetricIssue,
+    detail: str,
+) -> MetricResult:
+    return MetricResult(
+        metric.key,
+        metric.name,
+        metric.kind,
+        metric.direction,
+        role,
+        tuple(values),
+        None,
+        issue,
+        detail,
+    )

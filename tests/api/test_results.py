@@ -1,0 +1,225 @@
+"""Results through the whole path: HTTP events in, SQL aggregation, stats, JSON out."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from experiments.metrics import TEMPLATES, Template, builtin_metrics
+from experiments.results.aggregation import VariantSums
+from experiments.results.metric_analysis import stats_inputs
+from stats import analyze
+from tests.api.helpers import experiment_body
+from tests.experiments.results.simulation import RawEvents, reference_sums, simulate_shop
+
+KIND = {"conversion": "proportion", "mean": "mean", "ratio": "ratio"}
+
+
+def start_checkout(client: TestClient, headers: dict[str, str], **changes: Any) -> str:
+    body = experiment_body(**changes)
+    assert client.post("/v1/experiments", json=body, headers=headers).status_code == 201
+    assert client.post(f"/v1/experiments/{body['key']}/start", headers=headers).status_code == 200
+    return str(body["key"])
+
+
+def send(client: TestClient, headers: dict[str, str], raw: RawEvents) -> None:
+    events: list[dict[str, Any]] = [
+        {
+            "type": "exposure",
+            "event_id": row["event_id"],
+            "unit_id": row["unit_id"],
+            "timestamp": row["timestamp"].isoformat(),
+            "experiment": row["experiment"],
+            "variant": row["variant"],
+        }
+        for row in raw.exposures
+    ]
+    events += [
+        {
+            "type": "conversion",
+            "event_id": row["event_id"],
+            "unit_id": row["unit_id"],
+            "timestamp": row["timestamp"].isoformat(),
+            "name": row["name"],
+            **({"value": row["value"]} if row["value"] is not None else {}),
+        }
+        for row in raw.conversions
+    ]
+    for first in range(0, len(events), 2000):
+        response = client.post(
+            "/v1/events", json={"events": events[first : first + 2000]}, headers=headers
+        )
+        assert response.status_code == 202, response.text
+        assert response.json()["rejected"] == [], response.text
+
+
+def assert_close(got: Any, want: Any) -> None:
+    """Equal up to float rounding of sums taken in a different order; None stays None."""
+    if isinstance(want, dict):
+        assert set(got) == set(want)
+        for name in want:
+            assert_close(got[name], want[name])
+    elif isinstance(want, float):
+        assert got == pytest.approx(want, rel=1e-7, abs=1e-12)
+    else:
+        assert got == want
+
+
+def past_events(raw: RawEvents, now: datetime) -> RawEvents:
+    """The simulation's events that have already happened (the API refuses future ones)."""
+    return RawEvents(
+        [row for row in raw.exposures if row["timestamp"] < now],
+        [row for row in raw.conversions if row["timestamp"] < now],
+    )
+
+
+def test_results_equal_statistics_of_the_raw_data(
+    client: TestClient, admin_headers: dict[str, str]
+) -> None:
+    key = start_checkout(client, admin_headers)
+    now = datetime.now(UTC)
+    raw = past_events(
+        simulate_shop(
+            1500,
+            0.3,
+            seed=5,
+            experiment=key,
+            start=now - timedelta(days=6),
+            variants=("multi-step", "one-page"),
+        ),
+        now - timedelta(minutes=1),
+    )
+    send(client, admin_headers, raw)
+    response = client.get(f"/v1/experiments/{key}/results", headers=admin_headers)
+    assert response.status_code == 200, response.text
+    page = response.json()
+    defaults = TEMPLATES[Template.CHECKOUT]
+    keys = [defaults.primary, *defaults.secondary, *defaults.guardrails]
+    assert [metric["metric"] for metric in page["metrics"]] == keys
+    assert page["metrics"][0]["role"] == "primary"
+    assert page["metrics"][-1]["role"] == "guardrail"
+    end = datetime.fromisoformat(page["as_of"])
+    for metric in page["metrics"]:
+        definition = builtin_metrics()[metric["metric"]]
+        reference = reference_sums(raw, definition, end, experiment=key, cuped=True)
+        sums = {
+            variant: VariantSums(int(values[0]), *values[1:])
+            for variant, values in sorted(
+                reference.items(), key=lambda item: item[0] != "multi-step"
+            )
+        }
+        expected = analyze(
+            KIND[definition.kind], stats_inputs(definition, sums), planned_units_per_variant=None
+        )
+        assert [v["n"] for v in metric["variants"]] == [s.n for s in sums.values()]
+        for got, want in zip(metric["variants"], expected.to_dict()["variants"], strict=True):
+            assert got["value"] == pytest.approx(want["mean"], rel=1e-9)
+        if definition.kind == "mean":
+            assert "cuped" in metric["comparisons"][0]
+        got_comparison = metric["comparisons"][0]
+        want_comparison = expected.to_dict()["comparisons"][0]
+        for field in ("absolute", "relative", "bayesian", "p_value", "reason", "cuped"):
+            assert_close(got_comparison.get(field), want_comparison.get(field))
+    assert page["decision"]["verdict"] in {"ship", "stop", "keep_running", "inconclusive"}
+    assert page["summary"]
+    assert any("more than one variant" in warning for warning in page["warnings"])
+
+
+def test_results_of_a_quiet_experiment_say_keep_running(
+    client: TestClient, admin_headers: dict[str, str]
+) -> None:
+    key = start_checkout(client, admin_headers)
+    now = datetime.now(UTC)
+    raw = past_events(
+        simulate_shop(
+            400,
+            0.0,
+            seed=8,
+            experiment=key,
+            start=now - timedelta(days=6),
+            variants=("multi-step", "one-page"),
+        ),
+        now - timedelta(minutes=1),
+    )
+    send(client, admin_headers, raw)
+    page = client.get(f"/v1/experiments/{key}/results", headers=admin_headers).json()
+    decision = page["decision"]
+    assert decision["verdict"] == "keep_running"
+    assert decision["additional_units_per_variant"] > 1000
+    assert decision["additional_days"] >= 1
+    assert "Keep running" in page["summary"]
+
+
+def test_as_of_before_any_event_gives_reasons_not_errors(
+    client: TestClient, admin_headers: dict[str, str]
+) -> None:
+    key = start_checkout(client, admin_headers)
+    response = client.get(
+        f"/v1/experiments/{key}/results",
+        params={"as_of": "2020-01-01T00:00:00Z"},
+        headers=admin_headers,
+    )
+    assert response.status_code == 200, response.text
+    page = response.json()
+    assert all(metric["reason"] == "not_enough_units" for metric in page["metrics"])
+    assert page["decision"]["verdict"] == "keep_running"
+
+
+def test_timeseries_has_one_cumulative_point_per_day(
+    client: TestClient, admin_headers: dict[str, str]
+) -> None:
+    key = start_checkout(client, admin_headers)
+    now = datetime.now(UTC)
+    raw = past_events(
+        simulate_shop(
+            300,
+            0.0,
+            seed=2,
+            experiment=key,
+            start=now - timedelta(hours=2),
+            variants=("multi-step", "one-page"),
+        ),
+        now - timedelta(minutes=1),
+    )
+    send(client, admin_headers, raw)
+    response = client.get(
+        f"/v1/experiments/{key}/results/timeseries",
+        params={"metric": "revenue_per_visitor"},
+        headers=admin_headers,
+    )
+    assert response.status_code == 200, response.text
+    series = response.json()
+    assert series["metric"] == "revenue_per_visitor"
+    assert len(series["points"]) >= 1
+    last = series["points"][-1]
+    assert sum(variant["n"] for variant in last["variants"]) > 0
+
+
+def test_results_errors_name_the_problem(
+    client: TestClient, admin_headers: dict[str, str], sdk_headers: dict[str, str]
+) -> None:
+    assert client.get("/v1/experiments/nope/results", headers=admin_headers).status_code == 404
+    body = experiment_body(key="draft-one")
+    client.post("/v1/experiments", json=body, headers=admin_headers)
+    draft = client.get("/v1/experiments/draft-one/results", headers=admin_headers)
+    assert draft.status_code == 409
+    assert "start" in draft.text
+    key = start_checkout(client, admin_headers)
+    naive = client.get(
+        f"/v1/experiments/{key}/results",
+        params={"as_of": "2026-01-01T00:00:00"},
+        headers=admin_headers,
+    )
+    assert naive.status_code == 422
+    assert "as_of" in naive.text
+    unknown = client.get(
+        f"/v1/experiments/{key}/results/timeseries",
+        params={"metric": "cta_click_rate"},
+        headers=admin_headers,
+    )
+    assert unknown.status_code == 422
+    assert "metric" in unknown.text
+    assert client.get(f"/v1/experiments/{key}/results", headers=sdk_headers).status_code == 403
