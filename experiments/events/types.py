@@ -129,9 +129,11 @@ def decode_event(data: bytes | str) -> tuple[Event, datetime]:
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
+_ONE_MICROSECOND = timedelta(microseconds=1)
+
+
 def _micros(moment: datetime) -> int:
-    delta = moment - _EPOCH
-    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+    return (moment - _EPOCH) // _ONE_MICROSECOND
 
 
 def _from_micros(micros: int) -> datetime:
