@@ -1,0 +1,112 @@
+"""Decision rules and summary sentences on sufficient statistics with known outcomes."""
+
+from __future__ import annotations
+
+from experiments.metrics import builtin_metrics
+from experiments.results.aggregation import VariantSums
+from experiments.results.decision import Blockers, Plan, decide
+from experiments.results.metric_analysis import AnalysisOptions, analyse_metric
+from experiments.results.summary import summarise
+from experiments.results.types import MetricIssue, MetricResult, Role, Verdict
+
+METRICS = builtin_metrics()
+OPTIONS = AnalysisOptions(alpha=0.05, weights=(1.0, 1.0), planned_units_per_variant=20_000)
+NO_BLOCKERS = Blockers(srm=False, data_quality_share=0.0)
+PLAN = Plan(20_000, 10_000, 2, daily_units=2_000.0)
+
+
+def rate(
+    key: str, role: Role, control: tuple[int, int], treatment: tuple[int, int]
+) -> MetricResult:
+    return analyse_metric(METRICS[key], role, _proportions(control, treatment), OPTIONS)
+
+
+def guardrail_flat() -> MetricResult:
+    return rate("refund_rate", "guardrail", (10_000, 50), (10_000, 52))
+
+
+def test_significant_improvement_ships_with_the_example_sentence() -> None:
+    primary = rate("conversion_rate", "primary", (10_000, 250), (10_000, 420))
+    decision = decide(primary, [guardrail_flat()], NO_BLOCKERS, PLAN)
+    assert decision.verdict is Verdict.SHIP
+    assert decision.variant == "treatment"
+    summary = summarise(decision, primary, [guardrail_flat()], "control", ())
+    assert summary.startswith("Variant treatment raised purchase conversion by 68 % (95 % CI ")
+    assert summary.endswith("; no guardrail was harmed. Ship treatment.")
+
+
+def test_significantly_worse_primary_stops() -> None:
+    primary = rate("conversion_rate", "primary", (10_000, 420), (10_000, 250))
+    decision = decide(primary, [guardrail_flat()], NO_BLOCKERS, PLAN)
+    assert decision.verdict is Verdict.STOP
+    summary = summarise(decision, primary, [], "control", ())
+    assert "lowered purchase conversion" in summary
+    assert summary.endswith("Stop the experiment and keep control.")
+
+
+def test_harmed_guardrail_stops_even_when_the_primary_improves() -> None:
+    primary = rate("conversion_rate", "primary", (10_000, 250), (10_000, 420))
+    refunds = rate("refund_rate", "guardrail", (10_000, 50), (10_000, 200))
+    decision = decide(primary, [refunds], NO_BLOCKERS, PLAN)
+    assert decision.verdict is Verdict.STOP
+    assert "refund_rate" in decision.reason
+    assert "harmed refund rate: it raised by" in summarise(
+        decision, primary, [refunds], "control", ()
+    )
+
+
+def test_lower_is_better_metric_improves_when_it_falls() -> None:
+    primary = rate("refund_rate", "primary", (10_000, 400), (10_000, 250))
+    assert decide(primary, [], NO_BLOCKERS, PLAN).verdict is Verdict.SHIP
+
+
+def test_nothing_significant_keeps_running_with_units_and_days() -> None:
+    primary = rate("conversion_rate", "primary", (10_000, 250), (10_000, 262))
+    decision = decide(primary, [guardrail_flat()], NO_BLOCKERS, PLAN)
+    assert decision.verdict is Verdict.KEEP_RUNNING
+    assert decision.additional_units_per_variant == 10_000
+    assert decision.additional_days == 10  # 10,000 more per variant, 2 variants, 2,000 a day
+    summary = summarise(decision, primary, [], "control", ())
+    assert "Keep running: about 10 000 more units per variant (about 10 more days" in summary
+
+
+def test_planned_sample_reached_is_inconclusive() -> None:
+    primary = rate("conversion_rate", "primary", (30_000, 750), (30_000, 760))
+    plan = Plan(20_000, 30_000, 2, daily_units=2_000.0)
+    decision = decide(primary, [], NO_BLOCKERS, plan)
+    assert decision.verdict is Verdict.INCONCLUSIVE
+    assert "no variant changed purchase conversion clearly" in summarise(
+        decision, primary, [], "control", ()
+    )
+
+
+def test_sample_ratio_mismatch_blocks_ship_and_is_said_first() -> None:
+    primary = rate("conversion_rate", "primary", (10_000, 250), (9_000, 420))
+    assert primary.analysis is not None and primary.analysis.srm.mismatch
+    decision = decide(primary, [], Blockers(srm=True, data_quality_share=0.0), PLAN)
+    assert decision.verdict is Verdict.INCONCLUSIVE
+    warning = "Warning: the units are not split as designed."
+    assert summarise(decision, primary, [], "control", (warning,)).startswith(warning)
+
+
+def test_data_quality_blocks_ship_only_above_one_percent() -> None:
+    primary = rate("conversion_rate", "primary", (10_000, 250), (10_000, 420))
+    small = decide(primary, [], Blockers(srm=False, data_quality_share=0.005), PLAN)
+    large = decide(primary, [], Blockers(srm=False, data_quality_share=0.02), PLAN)
+    assert small.verdict is Verdict.SHIP
+    assert large.verdict is Verdict.INCONCLUSIVE
+
+
+def test_a_metric_without_data_carries_a_reason() -> None:
+    primary = rate("conversion_rate", "primary", (1, 0), (0, 0))
+    assert primary.issue is MetricIssue.NOT_ENOUGH_UNITS
+    assert primary.to_dict()["comparisons"] == []
+    assert decide(primary, [], NO_BLOCKERS, PLAN).verdict is Verdict.KEEP_RUNNING
+
+
+def _proportions(control: tuple[int, int], treatment: tuple[int, int]) -> dict[str, VariantSums]:
+    def sums(n: int, conversions: int) -> VariantSums:
+        c = float(conversions)
+        return VariantSums(n, c, c, float(n), float(n), c, 0.0, 0.0, 0.0)
+
+    return {"control": sums(*control), "treatment": sums(*treatment)}
