@@ -11,7 +11,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from api.auth import KeyVerifier
 from api.limits import BodySizeLimit
 from api.problems import install_problem_handlers
-from api.routes import assign, events, experiments, health, metrics, results, sdk
+from api.routes import assign, events, experiments, health, metrics, results, sdk, stats
 from experiments.assignment import EvaluatorCache
 from experiments.db import make_engine
 from experiments.events import build_event_pipeline
@@ -50,6 +50,7 @@ def create_app(settings: Settings) -> FastAPI:
         experiments.router,
         metrics.router,
         results.router,
+        stats.router,
     ):
         app.include_router(router)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)

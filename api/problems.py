@@ -21,6 +21,7 @@ from experiments.errors import (
     VekstError,
 )
 from experiments.models.experiment import SLUG_PATTERN
+from stats import StatsInputError
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 
@@ -123,6 +124,12 @@ def install_problem_handlers(app: FastAPI) -> None:
             errors = [{"field": exc.field, "rule": exc.rule}]
         headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
         return problem(status, title, exc.detail, errors, headers)
+
+    @app.exception_handler(StatsInputError)
+    async def _stats_input_error(_request: Request, exc: StatsInputError) -> JSONResponse:
+        return problem(
+            422, "Invalid input", exc.message, [{"field": exc.field, "rule": exc.message}]
+        )
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:

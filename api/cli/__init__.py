@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from api.cli import keys, server, worker
+from api.cli import keys, server, stats, worker
 
 
 def build_cli() -> typer.Typer:
@@ -16,6 +16,7 @@ def build_cli() -> typer.Typer:
     )
     server.register(cli)
     worker.register(cli)
+    stats.register(cli)
     cli.add_typer(keys.keys_cli, name="keys")
     return cli
 
