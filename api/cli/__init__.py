@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from api.cli import keys, server, stats, worker
+from api.cli import demo, keys, results, server, stats, worker
 
 
 def build_cli() -> typer.Typer:
@@ -17,6 +17,8 @@ def build_cli() -> typer.Typer:
     server.register(cli)
     worker.register(cli)
     stats.register(cli)
+    results.register(cli)
+    demo.register(cli)
     cli.add_typer(keys.keys_cli, name="keys")
     return cli
 

@@ -1,0 +1,78 @@
+"""`vekst results KEY` and `vekst demo` (the demo against the app through its HTTP client)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from fastapi.testclient import TestClient
+from rich.console import Console
+from typer.testing import CliRunner
+
+from api.cli import build_cli
+from api.cli.demo import Traffic, run_demo
+from experiments.db import make_engine
+from experiments.settings import Settings
+from tests.api.test_results import past_events, start_checkout
+from tests.experiments.results.simulation import simulate_shop
+
+
+def test_results_command_prints_verdict_summary_and_tables(
+    client: TestClient,
+    admin_headers: dict[str, str],
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    key = start_checkout(client, admin_headers)
+    now = datetime.now(UTC)
+    raw = simulate_shop(
+        600,
+        0.2,
+        seed=4,
+        experiment=key,
+        start=now - timedelta(days=6),
+        variants=("multi-step", "one-page"),
+    )
+    engine = make_engine(settings.database_url)
+    past_events(raw, now - timedelta(minutes=1)).load(engine)
+    engine.dispose()
+    monkeypatch.setenv("VEKST_DATABASE_URL", settings.database_url)
+    runner = CliRunner()
+    printed = runner.invoke(build_cli(), ["results", key])
+    assert printed.exit_code == 0, printed.output
+    assert "KEEP RUNNING" in printed.output or "INCONCLUSIVE" in printed.output
+    assert "Purchase conversion (conversion_rate, primary" in printed.output
+    assert "Average order value" in printed.output
+    as_json = runner.invoke(build_cli(), ["results", key, "--json"])
+    page = json.loads(as_json.output)
+    assert page["experiment"] == key
+    missing = runner.invoke(build_cli(), ["results", "no-such-experiment"])
+    assert missing.exit_code == 1
+    assert "no experiment with key" in missing.output
+
+
+def test_demo_goes_through_the_api_and_finds_a_large_uplift(
+    client: TestClient, admin_headers: dict[str, str]
+) -> None:
+    client.headers.update(admin_headers)
+    console = Console(record=True, width=120)
+    key, page = run_demo(client, Traffic(visitors=20_000, uplift=1.0, days=5, seed=3), console)
+    assert page["experiment"] == key
+    conversion = page["metrics"][0]
+    assert conversion["metric"] == "conversion_rate"
+    control, one_page = conversion["variants"]
+    assert control["value"] == pytest.approx(0.025, abs=0.006)
+    assert one_page["value"] > control["value"]
+    abandonment = next(m for m in page["metrics"] if m["metric"] == "cart_abandonment")
+    assert abandonment["variants"][0]["value"] == pytest.approx(0.70, abs=0.04)
+    aov = next(m for m in page["metrics"] if m["metric"] == "aov")
+    assert aov["variants"][0]["value"] == pytest.approx(650, rel=0.25)
+    assert page["decision"]["verdict"] == "ship"
+    assert page["summary"].endswith("Ship one-page.")
+
+
+def test_demo_needs_an_admin_key() -> None:
+    result = CliRunner().invoke(build_cli(), ["demo"])
+    assert result.exit_code == 2
+    assert "admin key" in result.output
