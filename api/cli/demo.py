@@ -12,7 +12,7 @@ import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any
+from typing import Annotated, Any, Protocol
 
 import httpx
 import numpy as np
@@ -26,6 +26,12 @@ CART_ABANDONMENT = 0.70
 AOV_SIGMA = 0.8  # lognormal spread: a long tail of large orders
 AOV_MEAN_NOK = 650.0
 BATCH = 5000
+
+
+class HttpClient(Protocol):
+    """What the demo needs of an HTTP client: httpx.Client, or a test client of the app."""
+
+    def request(self, method: str, url: str, **kwargs: Any) -> Any: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,9 +116,7 @@ def demo(
     )
 
 
-def run_demo(
-    client: httpx.Client, traffic: Traffic, console: Console
-) -> tuple[str, dict[str, Any]]:
+def run_demo(client: HttpClient, traffic: Traffic, console: Console) -> tuple[str, dict[str, Any]]:
     """Create and start a demo experiment through `client`, send its traffic, fetch results.
 
     `client` carries the base URL and the admin key; returns the key and the results page.
@@ -151,7 +155,7 @@ def _experiment(key: str) -> dict[str, Any]:
     }
 
 
-def _send(client: httpx.Client, batch: list[dict[str, Any]]) -> int:
+def _send(client: HttpClient, batch: list[dict[str, Any]]) -> int:
     if not batch:
         return 0
     result = _call(client, "POST", "/v1/events", json={"events": batch})
@@ -161,11 +165,11 @@ def _send(client: httpx.Client, batch: list[dict[str, Any]]) -> int:
     return len(batch)
 
 
-def _call(client: httpx.Client, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+def _call(client: HttpClient, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
     try:
         response = client.request(method, path, **kwargs)
     except httpx.HTTPError as error:
-        typer.echo(f"cannot reach {client.base_url}: {error}", err=True)
+        typer.echo(f"{method} {path} failed, the server is unreachable: {error}", err=True)
         raise typer.Exit(1) from error
     if response.status_code >= 400:
         typer.echo(f"{method} {path} failed ({response.status_code}): {response.text}", err=True)
