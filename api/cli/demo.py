@@ -31,7 +31,7 @@ BATCH = 5000
 class HttpClient(Protocol):
     """What the demo needs of an HTTP client: httpx.Client, or a test client of the app."""
 
-    def request(self, method: str, url: str, **kwargs: Any) -> Any: ...
+    def request(self, method: str, url: str, *, json: Any = None) -> Any: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,9 +165,9 @@ def _send(client: HttpClient, batch: list[dict[str, Any]]) -> int:
     return len(batch)
 
 
-def _call(client: HttpClient, method: str, path: str, **kwargs: Any) -> dict[str, Any]:
+def _call(client: HttpClient, method: str, path: str, json: Any = None) -> dict[str, Any]:
     try:
-        response = client.request(method, path, **kwargs)
+        response = client.request(method, path, json=json)
     except httpx.HTTPError as error:
         typer.echo(f"{method} {path} failed, the server is unreachable: {error}", err=True)
         raise typer.Exit(1) from error
