@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlmodel import Session, select
+from sqlalchemy import update
+from sqlmodel import Session, col, select
 
 from experiments import layers
 from experiments.definitions import get_experiment
@@ -73,6 +74,11 @@ def grow_layer_slice(session: Session, experiment: Experiment, traffic: float) -
     layer = experiment.layer
     if layer is None:
         return
+    # Write-lock the layer's rows first, so two starts in one layer cannot both take the same
+    # free buckets (row locks on PostgreSQL, the database write lock on SQLite).
+    session.execute(
+        update(Experiment).where(col(Experiment.layer) == layer).values(layer=Experiment.layer)
+    )
     others = session.exec(
         select(Experiment).where(
             Experiment.layer == layer,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 from fastapi.testclient import TestClient
 
 from tests.api.helpers import experiment_body
@@ -109,3 +111,36 @@ def test_layer_capacity(client: TestClient, admin_headers: Headers) -> None:
     assert "has only" in problem["detail"]
     client.post("/v1/experiments/cta-a/stop", headers=admin_headers)
     start(client, admin_headers, "cta-c")
+
+
+def test_concurrent_starts_never_overfill_a_layer(
+    client: TestClient, admin_headers: Headers
+) -> None:
+    keys = [f"cta-{index}" for index in range(4)]
+    for key in keys:
+        body = experiment_body(key=key, template="cta", layer="cta", traffic=0.4)
+        assert client.post("/v1/experiments", json=body, headers=admin_headers).status_code == 201
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        codes = list(
+            pool.map(
+                lambda key: client.post(f"/v1/experiments/{key}/start", headers=admin_headers),
+                keys,
+            )
+        )
+    assert sorted(response.status_code for response in codes) == [200, 200, 409, 409]
+    ranges = [
+        bucket
+        for key in keys
+        for start, end in _layer_ranges(client, admin_headers, key)
+        for bucket in range(start, end)
+    ]
+    assert len(ranges) == len(set(ranges)) == 8000
+
+
+def _layer_ranges(client: TestClient, headers: Headers, key: str) -> list[list[int]]:
+    config = client.get("/v1/sdk/config", headers=headers).json()
+    for entry in config["experiments"]:
+        if entry["key"] == key:
+            ranges: list[list[int]] = entry["layer"]["ranges"]
+            return ranges
+    return []
