@@ -1,0 +1,241 @@
+"""Full results of a checkout experiment from 10,000 to 1,000,000 exposed units.
+
+For each size the script bulk-loads N exposed units and 3 N conversion events (generated with
+numpy, not through the API) into a fresh SQLite file and a throwaway PostgreSQL schema, then
+times `compute_results` (SQL aggregation of every checkout metric + stats + decision). The
+comparison, measured in the same run, is pandas computing the purchase-conversion sums from the
+same rows already in memory.
+
+    .venv/bin/python benchmarks/bench_results.py --sizes 10000 100000 1000000 \
+        --postgres postgresql+psycopg://postgres@127.0.0.1:5432/postgres
+
+Without --postgres only SQLite is measured. The PostgreSQL schema is dropped afterwards.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from functools import partial
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import Engine
+
+from experiments import definitions, lifecycle
+from experiments.db import make_engine, session_scope
+from experiments.migrate import upgrade
+from experiments.models import ExperimentCreate
+from experiments.results.compute import compute_results
+
+START = datetime(2026, 1, 5, tzinfo=UTC)
+NAMES = np.array(["add_to_cart", "checkout_started", "purchase", "refund", "page_view"])
+NAME_SHARES = [0.30, 0.25, 0.15, 0.02, 0.28]
+
+
+def generate(units: int, seed: int = 1) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """N exposures (1 % of units also in the other variant) and 3 N conversions."""
+    rng = np.random.default_rng(seed)
+    offsets = rng.integers(0, 14 * 86_400_000, units)
+    variants = np.where(rng.random(units) < 0.5, "control", "treatment")
+    exposures = pd.DataFrame(
+        {
+            "unit_id": np.char.add("u", np.arange(units).astype(str)),
+            "variant": variants,
+            "timestamp": START + pd.to_timedelta(offsets, unit="ms"),
+        }
+    )
+    doubled = exposures.sample(frac=0.01, random_state=seed).copy()
+    doubled["variant"] = np.where(doubled["variant"] == "control", "treatment", "control")
+    doubled["timestamp"] += pd.Timedelta(minutes=5)
+    exposures = pd.concat([exposures, doubled], ignore_index=True)
+
+    count = 3 * units
+    owners = rng.integers(0, int(units * 1.05), count)  # 5 % of events from unexposed units
+    names = rng.choice(NAMES, count, p=NAME_SHARES)
+    around = offsets[np.minimum(owners, units - 1)] + rng.integers(-5, 10, count) * 86_400_000
+    values = np.where(names == "purchase", np.round(rng.lognormal(6.2, 0.8, count), 2), np.nan)
+    conversions = pd.DataFrame(
+        {
+            "unit_id": np.char.add("u", owners.astype(str)),
+            "name": names,
+            "value": values,
+            "timestamp": START + pd.to_timedelta(around, unit="ms"),
+        }
+    )
+    return exposures, conversions
+
+
+def load(engine: Engine, exposures: pd.DataFrame, conversions: pd.DataFrame) -> None:
+    """Bulk-load with COPY on PostgreSQL and executemany on SQLite."""
+    received = START + timedelta(days=30)
+    exposure_rows = [
+        (f"x{i}", "bench", v, u, t.to_pydatetime().replace(tzinfo=None), received)
+        for i, (u, v, t) in enumerate(
+            zip(exposures.unit_id, exposures.variant, exposures.timestamp, strict=True)
+        )
+    ]
+    conversion_rows = [
+        (f"c{i}", n, u, None if np.isnan(v) else float(v), t.to_pydatetime().replace(tzinfo=None))
+        for i, (n, u, v, t) in enumerate(
+            zip(
+                conversions.name,
+                conversions.unit_id,
+                conversions.value,
+                conversions.timestamp,
+                strict=True,
+            )
+        )
+    ]
+    received_naive = received.replace(tzinfo=None)
+    raw = engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        if engine.dialect.name == "postgresql":
+            columns = "(event_id, experiment, variant, unit_id, timestamp, received_at)"
+            with cursor.copy(f"COPY exposures {columns} FROM STDIN") as copy:
+                for row in exposure_rows:
+                    copy.write_row((*row[:5], received_naive))
+            columns = "(event_id, name, unit_id, value, timestamp, received_at)"
+            with cursor.copy(f"COPY conversions {columns} FROM STDIN") as copy:
+                for conversion in conversion_rows:
+                    copy.write_row((*conversion, received_naive))
+            cursor.execute("ANALYZE exposures")
+            cursor.execute("ANALYZE conversions")
+        else:
+            fmt = "%Y-%m-%d %H:%M:%S.%f"
+            cursor.executemany(
+                "INSERT INTO exposures (event_id, experiment, variant, unit_id, timestamp, "
+                "received_at) VALUES (?, ?, ?, ?, ?, ?)",
+                [
+                    (*row[:4], row[4].strftime(fmt), received_naive.strftime(fmt))
+                    for row in exposure_rows
+                ],
+            )
+            cursor.executemany(
+                "INSERT INTO conversions (event_id, name, unit_id, value, timestamp, received_at)"
+                " VALUES (?, ?, ?, ?, ?, ?)",
+                [
+                    (*row[:4], row[4].strftime(fmt), received_naive.strftime(fmt))
+                    for row in conversion_rows
+                ],
+            )
+            cursor.execute("ANALYZE")
+        raw.commit()
+    finally:
+        raw.close()
+
+
+def create_experiment(engine: Engine) -> None:
+    body = ExperimentCreate.model_validate(
+        {
+            "key": "bench",
+            "name": "Benchmark checkout",
+            "template": "checkout",
+            "variants": [
+                {"key": "control", "name": "Control", "weight": 1},
+                {"key": "treatment", "name": "Treatment", "weight": 1},
+            ],
+        }
+    )
+    with session_scope(engine) as session:
+        definitions.create_experiment(session, body)
+        experiment = lifecycle.start_experiment(session, "bench")
+        experiment.started_at = START
+        session.add(experiment)
+
+
+def pandas_conversion(exposures: pd.DataFrame, conversions: pd.DataFrame) -> pd.Series:
+    """The purchase-conversion sums per variant in memory: the same attribution, no database."""
+    first = exposures.groupby("unit_id").agg(
+        first_at=("timestamp", "min"), variant=("variant", "min"), kinds=("variant", "nunique")
+    )
+    first = first[first.kinds == 1]
+    purchases = conversions[conversions.name == "purchase"].join(first, on="unit_id", how="inner")
+    bought = purchases[purchases.timestamp >= purchases.first_at].unit_id.unique()
+    first["bought"] = first.index.isin(bought)
+    return first.groupby("variant").bought.sum()
+
+
+def median_seconds(run: Callable[[], object], repeats: int) -> float:
+    times = []
+    for _ in range(repeats):
+        began = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - began)
+    return statistics.median(times)
+
+
+@contextmanager
+def postgres_schema(base_url: str) -> Iterator[str]:
+    schema = f"bench_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(base_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    separator = "&" if "?" in base_url else "?"
+    try:
+        yield f"{base_url}{separator}options=-csearch_path%3D{schema}"
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def measure(url: str, exposures: pd.DataFrame, conversions: pd.DataFrame, repeats: int) -> float:
+    upgrade(url)
+    engine = make_engine(url)
+    try:
+        load(engine, exposures, conversions)
+        create_experiment(engine)
+        now = START + timedelta(days=30)
+
+        def full_results() -> object:
+            with session_scope(engine) as session:
+                return compute_results(session, "bench", now=now)
+
+        full_results()  # warm caches once, as a server would be
+        return median_seconds(full_results, repeats)
+    finally:
+        engine.dispose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
+    parser.add_argument("--postgres", help="SQLAlchemy URL of a PostgreSQL database")
+    parser.add_argument("--repeats", type=int, default=3)
+    options = parser.parse_args()
+    machine = f"{platform.platform()}, {os.cpu_count()} cores"
+    print(f"machine: {machine}, Python {platform.python_version()}")
+    print(f"{'units':>10} {'events':>10} {'sqlite s':>9} {'postgres s':>11} {'pandas s':>9}")
+    for units in options.sizes:
+        exposures, conversions = generate(units)
+        in_memory = (exposures, conversions)
+        pandas_time = median_seconds(
+            lambda data=in_memory: pandas_conversion(*data), options.repeats
+        )
+        with tempfile.TemporaryDirectory() as folder:
+            sqlite_time = measure(
+                f"sqlite:///{Path(folder) / 'bench.db'}", exposures, conversions, options.repeats
+            )
+        postgres_time = float("nan")
+        if options.postgres:
+            with postgres_schema(options.postgres) as url:
+                postgres_time = measure(url, exposures, conversions, options.repeats)
+        events = len(exposures) + len(conversions)
+        times = f"{sqlite_time:>9.2f} {postgres_time:>11.2f} {pandas_time:>9.2f}"
+        print(f"{units:>10,} {events:>10,} {times}")
+
+
+if __name__ == "__main__":
+    main()
