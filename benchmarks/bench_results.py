@@ -23,8 +23,8 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from functools import partial
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -220,9 +220,8 @@ def main() -> None:
     print(f"{'units':>10} {'events':>10} {'sqlite s':>9} {'postgres s':>11} {'pandas s':>9}")
     for units in options.sizes:
         exposures, conversions = generate(units)
-        in_memory = (exposures, conversions)
         pandas_time = median_seconds(
-            lambda data=in_memory: pandas_conversion(*data), options.repeats
+            partial(pandas_conversion, exposures, conversions), options.repeats
         )
         with tempfile.TemporaryDirectory() as folder:
             sqlite_time = measure(
