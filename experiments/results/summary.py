@@ -98,7 +98,10 @@ def _change(result: MetricResult, comparison: Comparison, *, with_name: bool = T
         estimate = comparison.relative.estimate
     if estimate is None:
         return f"changed {result.name.lower()}" if with_name else "changed"
-    verb = "raised" if estimate > 0 else "lowered"
+    if with_name:
+        verb = "raised" if estimate > 0 else "lowered"
+    else:
+        verb = "rose" if estimate > 0 else "fell"
     target = f" {result.name.lower()}" if with_name else ""
     return f"{verb}{target} by {_percent(abs(estimate))} ({_interval(result, comparison)})"
 

@@ -50,7 +50,7 @@ def test_harmed_guardrail_stops_even_when_the_primary_improves() -> None:
     decision = decide(primary, [refunds], NO_BLOCKERS, PLAN)
     assert decision.verdict is Verdict.STOP
     assert "refund_rate" in decision.reason
-    assert "harmed refund rate: it raised by" in summarise(
+    assert "harmed refund rate: it rose by" in summarise(
         decision, primary, [refunds], "control", ()
     )
 
