@@ -1,0 +1,46 @@
+"""A real API server process (uvicorn) for end-to-end tests."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import httpx
+
+from tests.conftest import ADMIN_KEY, SDK_KEY
+from tests.experiments.events.helpers import free_port
+
+
+@contextmanager
+def running_api(database_url: str, **settings: str) -> Iterator[str]:
+    """Serve the API on a free port with the test keys; yield its base URL."""
+    env = {name: value for name, value in os.environ.items() if not name.startswith("VEKST_")}
+    env.update(
+        VEKST_DATABASE_URL=database_url,
+        VEKST_ADMIN_KEY=ADMIN_KEY,
+        VEKST_SDK_KEY=SDK_KEY,
+        **settings,
+    )
+    port = free_port()
+    command = [sys.executable, "-m", "uvicorn", "--factory", "api.app:create_app_from_environment"]
+    process = subprocess.Popen([*command, "--port", str(port), "--log-level", "warning"], env=env)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                if httpx.get(f"{base}/healthz").status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline or process.poll() is not None:
+                raise RuntimeError("the API server did not start")
+            time.sleep(0.1)
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
