@@ -216,6 +216,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument(
+        "--skip-redis", action="store_true", help="only the bare and SQLite rounds (no drain)"
+    )
     args = parser.parse_args()
     if not args.postgres_url or not shutil.which("wrk") or not shutil.which("redis-server"):
         parser.error("needs --postgres-url (or VEKST_BENCH_POSTGRES_URL), wrk and redis-server")
@@ -238,6 +241,12 @@ def main() -> None:
             rates["sqlite"].append(rate)
             if stored(sqlite_url) == 0:
                 raise RuntimeError("nothing was stored in SQLite")
+            if args.skip_redis:
+                print(
+                    f"round {round_number + 1}: "
+                    f"bare {rates['bare'][-1]:,.0f}/s, sqlite {rate:,.0f}/s"
+                )
+                continue
             with private_redis() as redis_url, scratch_schema(args.postgres_url) as round_pg:
                 upgrade(round_pg)
                 env = {**keys_env, "VEKST_DATABASE_URL": round_pg, "VEKST_REDIS_URL": redis_url}
@@ -262,9 +271,11 @@ def main() -> None:
     print(f"medians of {args.rounds} rounds (events per second):")
     print(f"  bare pydantic endpoint       {bare:>10,.0f}")
     for name, label in (("sqlite", "Vekst, SQLite, no Redis"), ("redis", "Vekst, Redis accepted")):
-        value = statistics.median(rates[name])
-        print(f"  {label:<28} {value:>10,.0f}  ({value / bare:.2f} x bare)")
-    print(f"  worker drain into PostgreSQL {statistics.median(drains):>10,.0f}")
+        if rates[name]:
+            value = statistics.median(rates[name])
+            print(f"  {label:<28} {value:>10,.0f}  ({value / bare:.2f} x bare)")
+    if drains:
+        print(f"  worker drain into PostgreSQL {statistics.median(drains):>10,.0f}")
 
 
 if __name__ == "__main__":

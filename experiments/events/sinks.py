@@ -20,6 +20,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 from sqlalchemy.engine import Engine
 
+from experiments.events.group_commit import GroupCommitWriter
 from experiments.events.store import ReceivedEvent, dedupe, store_events
 from experiments.events.streams import StreamKeys
 from experiments.events.types import Event, encode_event
@@ -79,14 +80,22 @@ class EventSink(Protocol):
 
 
 class DirectSink:
-    """Stores each batch in SQL inside the request, in one transaction (exact duplicates)."""
+    """Stores each batch in SQL inside the request (exact duplicates).
+
+    On SQLite concurrent batches share a transaction (`GroupCommitWriter`: one writer at a
+    time anyway); on PostgreSQL each batch is its own transaction.
+    """
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
+        self._writer = GroupCommitWriter(engine) if engine.dialect.name == "sqlite" else None
 
     async def submit(self, events: Sequence[Event], received_at: datetime) -> Receipt:
         batch: list[ReceivedEvent] = [(event, received_at) for event in events]
-        outcome = await to_thread.run_sync(store_events, self._engine, batch)
+        if self._writer is not None:
+            outcome = await to_thread.run_sync(self._writer.store, batch)
+        else:
+            outcome = await to_thread.run_sync(store_events, self._engine, batch)
         return Receipt(outcome.inserted, outcome.duplicates, "sql")
 
 

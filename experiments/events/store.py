@@ -21,6 +21,8 @@ from experiments.events.types import ConversionEvent, Event, ExposureEvent
 ReceivedEvent = tuple[Event, datetime]
 """A validated event and the moment the API received it."""
 
+Row = tuple[Any, ...]
+
 # Column types of the PostgreSQL staging tables (no id: ids come from the real table's sequence).
 _STAGING_TYPES = {
     "event_id": "text",
@@ -33,8 +35,8 @@ _STAGING_TYPES = {
     "timestamp": "timestamp",
     "received_at": "timestamp",
 }
-_EXPOSURE_COLUMNS = ("event_id", "experiment", "variant", "unit_id", "timestamp", "received_at")
-_CONVERSION_COLUMNS = (
+EXPOSURE_COLUMNS = ("event_id", "experiment", "variant", "unit_id", "timestamp", "received_at")
+CONVERSION_COLUMNS = (
     "event_id",
     "name",
     "unit_id",
@@ -53,6 +55,19 @@ class StoreOutcome:
     duplicates: int
 
 
+@dataclass(frozen=True, slots=True)
+class PreparedRows:
+    """A batch turned into table rows (repeats dropped), ready for one transaction."""
+
+    exposures: list[Row]
+    conversions: list[Row]
+    repeats: int
+
+    @property
+    def count(self) -> int:
+        return len(self.exposures) + len(self.conversions)
+
+
 def dedupe(events: Iterable[ReceivedEvent]) -> tuple[list[ReceivedEvent], int]:
     """The first event of each `event_id`, in order, and how many repeats were dropped."""
     seen: set[str] = set()
@@ -68,44 +83,71 @@ def dedupe(events: Iterable[ReceivedEvent]) -> tuple[list[ReceivedEvent], int]:
     return unique, repeats
 
 
+def prepare_rows(events: Iterable[ReceivedEvent], sqlite: bool) -> PreparedRows:
+    """Rows for both tables; times as naive UTC (text in SQLAlchemy's format on SQLite).
+
+    The receive time of a batch is usually one moment: it is converted once, not per row.
+    """
+    unique, repeats = dedupe(events)
+    moment = _sqlite_time if sqlite else _naive_utc
+    converted: dict[datetime, Any] = {}
+    exposures: list[Row] = []
+    conversions: list[Row] = []
+    for event, received_at in unique:
+        received = converted.get(received_at)
+        if received is None:
+            received = converted[received_at] = moment(received_at)
+        if isinstance(event, ExposureEvent):
+            exposures.append(
+                (
+                    event.event_id,
+                    event.experiment,
+                    event.variant,
+                    event.unit_id,
+                    moment(event.timestamp),
+                    received,
+                )
+            )
+        else:
+            conversions.append(_conversion_row(event, moment(event.timestamp), received))
+    return PreparedRows(exposures, conversions, repeats)
+
+
 def store_events(engine: Engine, events: Sequence[ReceivedEvent]) -> StoreOutcome:
     """Insert `events` in one transaction; ids already stored (or repeated) count as duplicates."""
-    unique, repeats = dedupe(events)
-    exposures = [
-        _exposure_row(event, at) for event, at in unique if isinstance(event, ExposureEvent)
-    ]
-    conversions = [
-        _conversion_row(event, at) for event, at in unique if isinstance(event, ConversionEvent)
-    ]
-    if not unique:
-        return StoreOutcome(inserted=0, duplicates=repeats)
+    sqlite = engine.dialect.name != "postgresql"
+    rows = prepare_rows(events, sqlite)
+    if not rows.count:
+        return StoreOutcome(inserted=0, duplicates=rows.repeats)
     with engine.begin() as connection:
-        if connection.dialect.name == "postgresql":
-            inserted = _copy_rows(connection, "exposures", _EXPOSURE_COLUMNS, exposures)
-            inserted += _copy_rows(connection, "conversions", _CONVERSION_COLUMNS, conversions)
-        else:
-            inserted = _executemany(connection, "exposures", _EXPOSURE_COLUMNS, exposures)
-            inserted += _executemany(connection, "conversions", _CONVERSION_COLUMNS, conversions)
-    return StoreOutcome(inserted=inserted, duplicates=repeats + len(unique) - inserted)
+        inserted = insert_rows(connection, rows)
+    return StoreOutcome(inserted=inserted, duplicates=rows.repeats + rows.count - inserted)
+
+
+def insert_rows(connection: Connection, rows: PreparedRows) -> int:
+    """Insert prepared rows inside the caller's transaction; returns how many were new."""
+    if connection.dialect.name == "postgresql":
+        inserted = _copy_rows(connection, "exposures", EXPOSURE_COLUMNS, rows.exposures)
+        return inserted + _copy_rows(
+            connection, "conversions", CONVERSION_COLUMNS, rows.conversions
+        )
+    inserted = _executemany(connection, "exposures", EXPOSURE_COLUMNS, rows.exposures)
+    return inserted + _executemany(connection, "conversions", CONVERSION_COLUMNS, rows.conversions)
 
 
 def _naive_utc(moment: datetime) -> datetime:
     # The columns hold naive UTC (see experiments.db.UTCDateTime).
-    return moment.astimezone(UTC).replace(tzinfo=None)
+    if moment.tzinfo is not UTC:
+        moment = moment.astimezone(UTC)
+    return moment.replace(tzinfo=None)
 
 
-def _exposure_row(event: ExposureEvent, received_at: datetime) -> tuple[Any, ...]:
-    return (
-        event.event_id,
-        event.experiment,
-        event.variant,
-        event.unit_id,
-        _naive_utc(event.timestamp),
-        _naive_utc(received_at),
-    )
+def _sqlite_time(moment: datetime) -> str:
+    # Stored as text in the format SQLAlchemy's SQLite DateTime reads back.
+    return _naive_utc(moment).isoformat(sep=" ", timespec="microseconds")
 
 
-def _conversion_row(event: ConversionEvent, received_at: datetime) -> tuple[Any, ...]:
+def _conversion_row(event: ConversionEvent, timestamp: Any, received: Any) -> Row:
     properties = None if event.properties is None else orjson.dumps(event.properties).decode()
     return (
         event.event_id,
@@ -113,39 +155,27 @@ def _conversion_row(event: ConversionEvent, received_at: datetime) -> tuple[Any,
         event.unit_id,
         event.value,
         properties,
-        _naive_utc(event.timestamp),
-        _naive_utc(received_at),
+        timestamp,
+        received,
     )
 
 
 def _executemany(
-    connection: Connection, table: str, columns: Sequence[str], rows: list[tuple[Any, ...]]
+    connection: Connection, table: str, columns: Sequence[str], rows: list[Row]
 ) -> int:
     if not rows:
         return 0
-    # Stored as text in the format SQLAlchemy's SQLite DateTime reads back.
-    time_columns = [i for i, name in enumerate(columns) if name in ("timestamp", "received_at")]
-    text_rows = [_with_sqlite_times(row, time_columns) for row in rows]
     placeholders = ", ".join("?" for _ in columns)
     sql = (
         f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({placeholders}) "
         "ON CONFLICT (event_id) DO NOTHING"
     )
-    result = connection.exec_driver_sql(sql, text_rows)
+    result = connection.exec_driver_sql(sql, rows)
     # sqlite3 sums the changed rows over an executemany: conflicts change none.
     return max(result.rowcount, 0)
 
 
-def _with_sqlite_times(row: tuple[Any, ...], time_columns: list[int]) -> tuple[Any, ...]:
-    values = list(row)
-    for index in time_columns:
-        values[index] = values[index].isoformat(sep=" ", timespec="microseconds")
-    return tuple(values)
-
-
-def _copy_rows(
-    connection: Connection, table: str, columns: Sequence[str], rows: list[tuple[Any, ...]]
-) -> int:
+def _copy_rows(connection: Connection, table: str, columns: Sequence[str], rows: list[Row]) -> int:
     if not rows:
         return 0
     staging = f"vekst_incoming_{table}"
