@@ -2,8 +2,9 @@
 
 Both are `EventSink`s. `DirectSink` stores in the request's own transaction and reports exact
 duplicates. `RedisStreamSink` appends the batch with one atomic Lua script (claim each client
-`event_id` with SET NX, then XADD the unclaimed events), answers after the append, and falls back
-to `DirectSink` whenever Redis fails, so an accepted event is never lost.
+`event_id` with SET NX, then XADD the batch as JSON arrays that mark the repeats to skip),
+answers after the append, and falls back to `DirectSink` whenever Redis fails, so an accepted
+event is never lost.
 """
 
 from __future__ import annotations
@@ -20,47 +21,49 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 from sqlalchemy.engine import Engine
 
+from experiments.events.entries import EVENTS_PER_ENTRY, encode_events, encode_received
 from experiments.events.group_commit import GroupCommitWriter
-from experiments.events.store import ReceivedEvent, dedupe, store_events
+from experiments.events.store import ReceivedEvent, store_events
 from experiments.events.streams import StreamKeys
-from experiments.events.types import Event, encode_event
+from experiments.events.types import Event
 from experiments.events.validation import SERVER_ID_PREFIX
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_DEDUPE_SECONDS = 24 * 3600
 DEFAULT_PAUSE_SECONDS = 5.0
-# One stream entry holds at most this many events: Lua's unpack() is limited to ~8,000 values.
-EVENTS_PER_ENTRY = 1000
 
-# KEYS[1] the stream, KEYS[2..k+1] the "seen" keys of the first k events (client ids);
-# ARGV[1] the dedupe TTL, then field/value pairs (event_id, encoded event) for every event, then
-# the number of events per stream entry. Atomic: a claim is never made without its append.
+# KEYS[1] the stream, KEYS[2..k+1] the "seen" keys of the first k events (those with client ids).
+# ARGV[1] the dedupe TTL, ARGV[2] the receive time, ARGV[3] events per entry, ARGV[4] the number
+# of events, then one JSON array of events per entry (see `entries`). Claims each id with SET NX
+# and appends every entry, listing the positions of ids already claimed in its `skip` field (an
+# entry of repeats only is not appended). Atomic: a claim is never made without its append.
 _APPEND_SCRIPT = """
-local claimed = #KEYS - 1
-local total = (#ARGV - 2) / 2
-local per_entry = tonumber(ARGV[#ARGV])
-local fields = {}
-local appended = 0
-for i = 1, total do
-  local keep = true
-  if i <= claimed then
-    keep = redis.call('SET', KEYS[i + 1], '1', 'NX', 'EX', ARGV[1])
-  end
-  if keep then
-    fields[#fields + 1] = ARGV[2 * i]
-    fields[#fields + 1] = ARGV[2 * i + 1]
-    appended = appended + 1
-  end
-  if #fields >= 2 * per_entry then
-    redis.call('XADD', KEYS[1], '*', unpack(fields))
-    fields = {}
+local per_entry = tonumber(ARGV[3])
+local total = tonumber(ARGV[4])
+local skipped = {}
+local repeats = 0
+for k = 2, #KEYS do
+  if not redis.call('SET', KEYS[k], '1', 'NX', 'EX', ARGV[1]) then
+    local index = k - 2
+    local entry = math.floor(index / per_entry) + 1
+    local list = skipped[entry] or {}
+    list[#list + 1] = index % per_entry
+    skipped[entry] = list
+    repeats = repeats + 1
   end
 end
-if #fields > 0 then
-  redis.call('XADD', KEYS[1], '*', unpack(fields))
+for entry = 1, #ARGV - 4 do
+  local size = math.min(per_entry, total - (entry - 1) * per_entry)
+  local list = skipped[entry]
+  if list == nil then
+    redis.call('XADD', KEYS[1], '*', 'r', ARGV[2], 'events', ARGV[4 + entry])
+  elseif #list < size then
+    redis.call('XADD', KEYS[1], '*', 'r', ARGV[2], 'events', ARGV[4 + entry],
+      'skip', table.concat(list, ','))
+  end
 end
-return appended
+return total - repeats
 """
 
 
@@ -127,28 +130,41 @@ class RedisStreamSink:
         self._script = redis.register_script(_APPEND_SCRIPT)
 
     async def submit(self, events: Sequence[Event], received_at: datetime) -> Receipt:
-        unique, repeats = dedupe((event, received_at) for event in events)
-        if not unique:
-            return Receipt(0, repeats, "redis")
         if self._clock() < self._paused_until:
             return await self._fallback.submit(events, received_at)
-        # Client ids first: only they need a claim, server-made ids are unique by construction.
-        ordered = sorted(unique, key=lambda item: item[0].event_id.startswith(SERVER_ID_PREFIX))
-        claims = [
-            self._keys.seen(event.event_id)
-            for event, _ in ordered
-            if not event.event_id.startswith(SERVER_ID_PREFIX)
+        # Repeats within the batch go first; then client ids, which need a claim, ahead of
+        # server-made ids, which are unique by construction.
+        seen: set[str] = set()
+        claimed: list[Event] = []
+        unclaimed: list[Event] = []
+        for event in events:
+            event_id = event.event_id
+            if event_id in seen:
+                continue
+            seen.add(event_id)
+            if event_id.startswith(SERVER_ID_PREFIX):
+                unclaimed.append(event)
+            else:
+                claimed.append(event)
+        repeats = len(events) - len(seen)
+        if not seen:
+            return Receipt(0, repeats, "redis")
+        ordered = claimed + unclaimed
+        seen_key = self._keys.seen
+        keys = [self._keys.stream, *[seen_key(event.event_id) for event in claimed]]
+        args: list[str | bytes | int] = [
+            self._dedupe_seconds,
+            encode_received(received_at),
+            EVENTS_PER_ENTRY,
+            len(ordered),
         ]
-        args: list[str | bytes | int] = [self._dedupe_seconds]
-        for event, at in ordered:
-            args.append(event.event_id)
-            args.append(encode_event(event, at))
-        args.append(EVENTS_PER_ENTRY)
+        for start in range(0, len(ordered), EVENTS_PER_ENTRY):
+            args.append(encode_events(ordered[start : start + EVENTS_PER_ENTRY]))
         try:
-            appended = await self._script(keys=[self._keys.stream, *claims], args=args)
+            appended = await self._script(keys=keys, args=args)
         except (RedisError, OSError) as error:
             logger.warning("Redis append failed (%s); writing events straight to SQL", error)
             self._paused_until = self._clock() + self._pause_seconds
             return await self._fallback.submit(events, received_at)
         accepted = int(appended)
-        return Receipt(accepted, repeats + len(unique) - accepted, "redis")
+        return Receipt(accepted, repeats + len(ordered) - accepted, "redis")

@@ -31,7 +31,9 @@ class FieldError:
         return {"field": self.field, "rule": self.rule}
 
 
-@dataclass(frozen=True, slots=True)
+# Events are not frozen dataclasses: a frozen __init__ costs five times as much, and intake
+# builds one per event on its hot path. Treat them as read-only all the same.
+@dataclass(slots=True)
 class ExposureEvent:
     """A unit saw a variant of an experiment."""
 
@@ -42,7 +44,7 @@ class ExposureEvent:
     variant: str
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ConversionEvent:
     """A unit did something (`name`), maybe worth a `value` such as revenue."""
 
@@ -72,15 +74,16 @@ class ExperimentCatalog(Protocol):
 
 
 def encode_event(event: Event, received_at: datetime) -> bytes:
-    """The compact JSON form of a validated event, as stored in a stream entry.
+    """The compact JSON form of a validated event, as stream entries carried it before the
+    batch format of `entries` (kept so such entries are still read).
 
     Timestamps travel as integer microseconds since the epoch (UTC), so decoding is exact.
     """
     body: dict[str, Any] = {
         "i": event.event_id,
         "u": event.unit_id,
-        "t": _micros(event.timestamp),
-        "r": _micros(received_at),
+        "t": micros(event.timestamp),
+        "r": micros(received_at),
     }
     if isinstance(event, ExposureEvent):
         body["e"] = event.experiment
@@ -100,8 +103,8 @@ def decode_event(data: bytes | str) -> tuple[Event, datetime]:
     Raises ValueError (or KeyError/TypeError) when `data` is not an encoded event.
     """
     body: Mapping[str, Any] = orjson.loads(data)
-    received_at = _from_micros(body["r"])
-    timestamp = _from_micros(body["t"])
+    received_at = from_micros(body["r"])
+    timestamp = from_micros(body["t"])
     if "e" in body:
         return (
             ExposureEvent(
@@ -132,11 +135,13 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _ONE_MICROSECOND = timedelta(microseconds=1)
 
 
-def _micros(moment: datetime) -> int:
+def micros(moment: datetime) -> int:
+    """Integer microseconds since the epoch (UTC) of an aware datetime."""
     return (moment - _EPOCH) // _ONE_MICROSECOND
 
 
-def _from_micros(micros: int) -> datetime:
-    if not isinstance(micros, int):
+def from_micros(value: int) -> datetime:
+    """The inverse of `micros`; raises TypeError unless `value` is an integer."""
+    if not isinstance(value, int):
         raise TypeError("timestamps must be integer microseconds")
-    return _EPOCH + timedelta(microseconds=micros)
+    return _EPOCH + timedelta(microseconds=value)

@@ -18,8 +18,8 @@ Unknown fields are refused so a misspelt field is never silently dropped.
 from __future__ import annotations
 
 import math
+import os
 import re
-import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -46,6 +46,10 @@ SERVER_ID_PREFIX = "srv-"
 _SLUG = re.compile(r"[a-z0-9_-]{1,64}")
 _SLUG_RULE = "must be a slug of 1-64 characters from a-z, 0-9, '-' and '_'"
 _ACCEPTING_STATUSES = frozenset({"running", "stopped"})
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_ONE_MILLISECOND = timedelta(milliseconds=1)
+# Integers at or beyond this magnitude are judged by the slow path (float() may overflow).
+_FLOAT_INT_LIMIT = 2**53
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,16 +92,107 @@ class TimeWindow:
 def validate_batch(
     raw_events: Sequence[object], window: TimeWindow, catalog: ExperimentCatalog
 ) -> ValidatedBatch:
-    """Check every event of a batch; the valid ones come back typed, the others as rejections."""
+    """Check every event of a batch; the valid ones come back typed, the others as rejections.
+
+    Same answer as `validate_event` on each event. The common, valid event takes a cheap path
+    (exact type checks, slugs and experiment targets checked once per batch, epoch-millisecond
+    timestamps compared as integers); anything that path does not accept is judged by
+    `validate_event`, which also names every broken rule.
+    """
     events: list[Event] = []
     rejected: list[Rejection] = []
+    fast = _FastPath(window, catalog)
     for index, raw in enumerate(raw_events):
-        result = validate_event(raw, window, catalog)
-        if isinstance(result, tuple):
-            rejected.append(Rejection(index, result))
-        else:
-            events.append(result)
+        event = fast.accept(raw) if type(raw) is dict else None
+        if event is None:
+            result = validate_event(raw, window, catalog)
+            if isinstance(result, tuple):
+                rejected.append(Rejection(index, result))
+                continue
+            event = result
+        events.append(event)
     return ValidatedBatch(events, rejected)
+
+
+class _FastPath:
+    """Accepts the events `validate_event` accepts in the usual shapes, and builds the same
+    typed event; returns None for anything else (never rejects on its own)."""
+
+    def __init__(self, window: TimeWindow, catalog: ExperimentCatalog) -> None:
+        self._window = window
+        self._catalog = catalog
+        # Whole milliseconds strictly inside the window compare the same as the datetimes.
+        self._oldest_ms = math.ceil((window.oldest - _EPOCH) / _ONE_MILLISECOND) + 1
+        self._newest_ms = math.floor((window.newest - _EPOCH) / _ONE_MILLISECOND) - 1
+        self._targets: dict[tuple[str, str], bool] = {}
+        self._names: dict[str, bool] = {}
+
+    def accept(self, raw: dict[str, Any]) -> Event | None:
+        kind = raw.get("type")
+        event_id = raw.get("event_id")
+        if event_id is not None and (
+            type(event_id) is not str
+            or not 0 < len(event_id) <= MAX_EVENT_ID_LENGTH
+            or event_id.startswith(SERVER_ID_PREFIX)
+        ):
+            return None
+        unit_id = raw.get("unit_id")
+        if type(unit_id) is not str or not 0 < len(unit_id) <= MAX_UNIT_ID_LENGTH:
+            return None
+        timestamp = self._timestamp(raw.get("timestamp"))
+        if timestamp is None:
+            return None
+        if kind == "exposure":
+            experiment, variant = raw.get("experiment"), raw.get("variant")
+            if (
+                not raw.keys() <= EXPOSURE_FIELDS
+                or type(experiment) is not str
+                or type(variant) is not str
+                or not self._target_ok(experiment, variant)
+            ):
+                return None
+            event_id = event_id or new_server_event_id()
+            return ExposureEvent(event_id, unit_id, timestamp, experiment, variant)
+        name = raw.get("name")
+        if kind != "conversion" or not raw.keys() <= CONVERSION_FIELDS or type(name) is not str:
+            return None
+        known = self._names.get(name)
+        if known is None:
+            known = self._names[name] = _SLUG.fullmatch(name) is not None
+        if not known:
+            return None
+        value = raw.get("value")
+        if value is not None:
+            if type(value) is int:
+                value = float(value) if abs(value) < _FLOAT_INT_LIMIT else None
+            if type(value) is not float or not math.isfinite(value):
+                return None
+        properties = raw.get("properties")
+        if properties is not None and _properties(properties, []) is None:
+            return None
+        event_id = event_id or new_server_event_id()
+        return ConversionEvent(event_id, unit_id, timestamp, name, value, properties)
+
+    def _timestamp(self, value: object) -> datetime | None:
+        if value is None:
+            return self._window.received_at
+        if type(value) is int and self._oldest_ms <= value <= self._newest_ms:
+            return _EPOCH + timedelta(milliseconds=value)
+        if type(value) is str:
+            return _timestamp(value, self._window, [])
+        return None
+
+    def _target_ok(self, experiment: str, variant: str) -> bool:
+        key = (experiment, variant)
+        known = self._targets.get(key)
+        if known is None:
+            errors: list[FieldError] = []
+            if _SLUG.fullmatch(experiment) is None or _SLUG.fullmatch(variant) is None:
+                errors.append(FieldError("experiment", _SLUG_RULE))
+            else:
+                _check_exposure_target(experiment, variant, self._catalog, errors)
+            known = self._targets[key] = not errors
+        return known
 
 
 def validate_event(
@@ -152,7 +247,8 @@ def validate_event(
 
 def new_server_event_id() -> str:
     """An idempotency key for an event the client sent without one (unique, never a client's)."""
-    return SERVER_ID_PREFIX + uuid.uuid4().hex
+    # 128 random bits like a UUID4's hex, without building a UUID object.
+    return SERVER_ID_PREFIX + os.urandom(16).hex()
 
 
 def _event_id(value: object, errors: list[FieldError]) -> str | None:

@@ -24,9 +24,9 @@ from redis.exceptions import RedisError, ResponseError
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
+from experiments.events.entries import decode_entry
 from experiments.events.store import ReceivedEvent, store_events
 from experiments.events.streams import StreamKeys
-from experiments.events.types import decode_event
 
 logger = logging.getLogger(__name__)
 
@@ -159,7 +159,7 @@ class StreamWorker:
 
 def _decode_entry(fields: dict[bytes, bytes]) -> list[ReceivedEvent] | None:
     try:
-        return [decode_event(value) for value in fields.values()]
+        return decode_entry(fields)
     except (ValueError, KeyError, TypeError):
         return None
 

@@ -169,3 +169,60 @@ def test_naive_iso_time_is_utc_and_epoch_millis_are_exact() -> None:
     assert isinstance(naive, ConversionEvent) and isinstance(millis, ConversionEvent)
     assert naive.timestamp == datetime(2026, 11, 23, 11, 0, tzinfo=UTC)
     assert millis.timestamp == datetime(2026, 11, 23, 11, 0, 0, 123000, tzinfo=UTC)
+
+
+def _comparable(result: object) -> object:
+    # Server-made ids are random: compare their shape, not their value.
+    if isinstance(result, ExposureEvent | ConversionEvent) and result.event_id.startswith("srv-"):
+        return (type(result), len(result.event_id), *astuple_without_id(result))
+    return result
+
+
+def astuple_without_id(event: ExposureEvent | ConversionEvent) -> tuple[object, ...]:
+    fields = [name for name in event.__slots__ if name != "event_id"]
+    return tuple(getattr(event, name) for name in fields)
+
+
+odd_values = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(),
+    st.text(max_size=5),
+    st.lists(st.integers(), max_size=2),
+    st.dictionaries(st.text(max_size=3), st.integers(), max_size=2),
+)
+field_names = st.sampled_from(
+    ["type", "unit_id", "event_id", "timestamp", "experiment", "variant", "name", "value"]
+    + ["properties", "colour"]
+)
+
+
+@given(
+    st.lists(
+        st.tuples(valid_events, st.lists(st.tuples(field_names, odd_values), max_size=2)),
+        max_size=12,
+    )
+)
+def test_batch_answers_exactly_as_event_by_event(cases: list[Any]) -> None:
+    raw_events = [{**raw, **dict(changes)} for raw, changes in cases]
+    batch = validate_batch(raw_events, WINDOW, CATALOG)
+    one_by_one = [validate_event(raw, WINDOW, CATALOG) for raw in raw_events]
+    expected_events = [_comparable(r) for r in one_by_one if not isinstance(r, tuple)]
+    assert [_comparable(event) for event in batch.events] == expected_events
+    expected_rejections = [(i, r) for i, r in enumerate(one_by_one) if isinstance(r, tuple)]
+    assert [(r.index, r.errors) for r in batch.rejected] == expected_rejections
+
+
+def test_epoch_millis_at_the_window_edges_are_judged_like_single_events() -> None:
+    oldest_ms = int(WINDOW.oldest.timestamp() * 1000)
+    newest_ms = int(WINDOW.newest.timestamp() * 1000)
+    edges = [oldest_ms - 1, oldest_ms, oldest_ms + 1, newest_ms - 1, newest_ms, newest_ms + 1]
+    raw_events = [
+        {"type": "conversion", "unit_id": "u", "name": "refund", "timestamp": edge}
+        for edge in edges
+    ]
+    batch = validate_batch(raw_events, WINDOW, CATALOG)
+    accepted = [not isinstance(validate_event(raw, WINDOW, CATALOG), tuple) for raw in raw_events]
+    assert accepted == [False, True, True, True, True, False]
+    assert [rejection.index for rejection in batch.rejected] == [0, 5]

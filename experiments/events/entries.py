@@ -1,0 +1,96 @@
+"""The stream entry format: a batch of events as one JSON array, with the receive time once.
+
+An entry has the fields `r` (receive time, integer microseconds since the epoch, UTC), `events`
+(a JSON array of at most `EVENTS_PER_ENTRY` events, each an object with the typed event's field
+names and its timestamp as RFC 3339 text) and, when the append script found some client ids
+already claimed, `skip` (their comma-separated positions in the array: repeats, not stored).
+Entries in the older one-field-per-event format (see `types.decode_event`) are still read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+import orjson
+
+from experiments.events.store import ReceivedEvent
+from experiments.events.types import (
+    ConversionEvent,
+    Event,
+    ExposureEvent,
+    decode_event,
+    from_micros,
+    micros,
+)
+
+# One entry holds at most this many events, so one read of 100 entries stays bounded.
+EVENTS_PER_ENTRY = 1000
+RECEIVED_FIELD = b"r"
+EVENTS_FIELD = b"events"
+SKIP_FIELD = b"skip"
+
+
+def encode_events(events: Sequence[Event]) -> bytes:
+    """One entry's `events` value: orjson writes the slotted dataclasses directly."""
+    return orjson.dumps(events)
+
+
+def encode_received(received_at: datetime) -> int:
+    """One entry's `r` value."""
+    return micros(received_at)
+
+
+def decode_entry(fields: Mapping[bytes, bytes]) -> list[ReceivedEvent]:
+    """The events of one entry (skipped positions left out), each with its receive time.
+
+    Raises ValueError, KeyError or TypeError when `fields` is not an entry of events.
+    """
+    if EVENTS_FIELD not in fields:
+        return [decode_event(value) for value in fields.values()]
+    received_at = from_micros(int(fields[RECEIVED_FIELD]))
+    raw_events: list[Any] = orjson.loads(fields[EVENTS_FIELD])
+    skip_text = fields.get(SKIP_FIELD)
+    skipped = {int(index) for index in skip_text.split(b",")} if skip_text else set()
+    received: list[ReceivedEvent] = []
+    for index, raw in enumerate(raw_events):
+        if index not in skipped:
+            received.append((_event(raw), received_at))
+    return received
+
+
+def _event(raw: Mapping[str, Any]) -> Event:
+    timestamp = datetime.fromisoformat(raw["timestamp"])
+    if timestamp.tzinfo is None:
+        raise ValueError("an encoded timestamp must carry its offset")
+    if "experiment" in raw:
+        return ExposureEvent(
+            _text(raw["event_id"]),
+            _text(raw["unit_id"]),
+            timestamp,
+            _text(raw["experiment"]),
+            _text(raw["variant"]),
+        )
+    value = raw.get("value")
+    properties = raw.get("properties")
+    if value is not None:
+        if type(value) is not float and type(value) is not int:
+            raise TypeError("an encoded value must be a number")
+        value = float(value)
+    if properties is not None and type(properties) is not dict:
+        raise TypeError("encoded properties must be an object")
+    return ConversionEvent(
+        _text(raw["event_id"]),
+        _text(raw["unit_id"]),
+        timestamp,
+        _text(raw["name"]),
+        value,
+        properties,
+    )
+
+
+def _text(value: object) -> str:
+    if type(value) is not str:
+        raise TypeError("an encoded event field must be text")
+    return value
