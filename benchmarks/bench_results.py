@@ -214,6 +214,7 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
     parser.add_argument("--postgres", help="SQLAlchemy URL of a PostgreSQL database")
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--skip-sqlite", action="store_true", help="measure PostgreSQL only")
     options = parser.parse_args()
     machine = f"{platform.platform()}, {os.cpu_count()} cores"
     print(f"machine: {machine}, Python {platform.python_version()}")
@@ -223,10 +224,15 @@ def main() -> None:
         pandas_time = median_seconds(
             partial(pandas_conversion, exposures, conversions), options.repeats
         )
-        with tempfile.TemporaryDirectory() as folder:
-            sqlite_time = measure(
-                f"sqlite:///{Path(folder) / 'bench.db'}", exposures, conversions, options.repeats
-            )
+        sqlite_time = float("nan")
+        if not options.skip_sqlite:
+            with tempfile.TemporaryDirectory() as folder:
+                sqlite_time = measure(
+                    f"sqlite:///{Path(folder) / 'bench.db'}",
+                    exposures,
+                    conversions,
+                    options.repeats,
+                )
         postgres_time = float("nan")
         if options.postgres:
             with postgres_schema(options.postgres) as url:
