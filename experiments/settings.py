@@ -26,6 +26,10 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=5 * 1024 * 1024, gt=0)
     key_cache_seconds: float = Field(default=1.0, ge=0)
     event_max_age_days: int = Field(default=90, gt=0)
+    # How long the Redis path remembers a client event_id to report a repeat as a duplicate.
+    event_dedupe_hours: float = Field(default=24.0, gt=0)
+    # Redis key prefix of the event stream; keep the braces (one Redis Cluster hash slot).
+    event_stream_prefix: str = Field(default="{vekst:events}", min_length=1)
     start_worker: bool = True
 
     @field_validator("cors_origins", mode="before")

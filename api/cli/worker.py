@@ -12,7 +12,7 @@ import typer
 
 from experiments.db import make_engine
 from experiments.events import StreamKeys, StreamWorker, WorkerOptions
-from experiments.events.streams import DEFAULT_PREFIX, sync_redis
+from experiments.events.streams import sync_redis
 from experiments.settings import load_settings
 
 
@@ -24,9 +24,12 @@ def worker(
     entries_per_read: Annotated[
         int, typer.Option(min=1, help="Stream entries (batches) read and stored at once.")
     ] = 100,
-    prefix: Annotated[str, typer.Option(help="Redis key prefix of the event stream.")] = (
-        DEFAULT_PREFIX
-    ),
+    prefix: Annotated[
+        str | None,
+        typer.Option(
+            help="Redis key prefix of the event stream [default: VEKST_EVENT_STREAM_PREFIX]"
+        ),
+    ] = None,
 ) -> None:
     """Store buffered events (needs VEKST_REDIS_URL); stops cleanly on SIGTERM or Ctrl-C."""
     settings = load_settings()
@@ -36,9 +39,10 @@ def worker(
     options = WorkerOptions(
         entries_per_read=entries_per_read, claim_idle_seconds=claim_idle_seconds
     )
+    keys = StreamKeys(prefix or settings.event_stream_prefix)
     engine = make_engine(settings.database_url)
     client = sync_redis(settings.redis_url, options.block_seconds)
-    stream_worker = StreamWorker(client, engine, StreamKeys(prefix), options)
+    stream_worker = StreamWorker(client, engine, keys, options)
     stop = threading.Event()
 
     def request_stop(_signal: int, _frame: FrameType | None) -> None:
@@ -46,7 +50,7 @@ def worker(
 
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)
-    typer.echo(f"event worker {stream_worker.consumer} reading {StreamKeys(prefix).stream}")
+    typer.echo(f"event worker {stream_worker.consumer} reading {keys.stream}")
     try:
         stream_worker.run(stop)
     finally:

@@ -42,14 +42,18 @@ def build_event_pipeline(
     settings: Settings, engine: Engine, keys: StreamKeys | None = None
 ) -> EventPipeline:
     """Direct SQL writes without `settings.redis_url`; else the Redis Stream (with SQL as the
-    fallback) and, unless `settings.start_worker` is false, a worker thread in this process."""
-    keys = keys or StreamKeys()
+    fallback) and, unless `settings.start_worker` is false, a worker thread in this process.
+
+    `keys` defaults to `settings.event_stream_prefix`; repeats are remembered on the Redis path
+    for `settings.event_dedupe_hours`."""
+    keys = keys or StreamKeys(settings.event_stream_prefix)
     catalog = CachedCatalog(engine)
     direct = DirectSink(engine)
     if not settings.redis_url:
         return EventPipeline(EventIntake(catalog, direct, settings.event_max_age_days), keys)
     client = async_redis(settings.redis_url)
-    sink: EventSink = RedisStreamSink(client, direct, keys)
+    dedupe_seconds = round(settings.event_dedupe_hours * 3600)
+    sink: EventSink = RedisStreamSink(client, direct, keys, dedupe_seconds=max(dedupe_seconds, 1))
     worker = None
     if settings.start_worker:
         options = WorkerOptions()

@@ -1,0 +1,49 @@
+"""The pipeline is built from the settings: stream prefix and dedupe window included."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import UTC, datetime
+
+import orjson
+import redis
+
+from experiments.db import make_engine
+from experiments.events.pipeline import build_event_pipeline
+from experiments.settings import load_settings
+
+
+def test_stream_prefix_and_dedupe_window_come_from_the_settings(
+    redis_url: str, sqlite_url: str
+) -> None:
+    prefix = f"{{test-pipeline-{uuid.uuid4().hex[:10]}}}"
+    settings = load_settings(
+        database_url=sqlite_url,
+        redis_url=redis_url,
+        start_worker=False,
+        event_stream_prefix=prefix,
+        event_dedupe_hours=0.5,
+    )
+    engine = make_engine(sqlite_url)
+    pipeline = build_event_pipeline(settings, engine)
+    body = {"events": [{"event_id": "e1", "type": "conversion", "unit_id": "u", "name": "buy"}]}
+
+    async def ingest() -> tuple[int, int]:
+        try:
+            first = await pipeline.intake.ingest(orjson.dumps(body), datetime.now(UTC))
+            again = await pipeline.intake.ingest(orjson.dumps(body), datetime.now(UTC))
+            return first.accepted, again.duplicates
+        finally:
+            await pipeline.close()
+
+    assert asyncio.run(ingest()) == (1, 1)
+    assert pipeline.keys.prefix == prefix
+    client = redis.Redis.from_url(redis_url)
+    try:
+        assert client.xlen(pipeline.keys.stream) == 1
+        assert 1700 < client.ttl(pipeline.keys.seen("e1")) <= 1800
+    finally:
+        client.delete(pipeline.keys.stream, pipeline.keys.seen("e1"))
+        client.close()
+        engine.dispose()
