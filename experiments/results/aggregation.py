@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import Float, and_, case, cast, func, literal, select, text
+from sqlalchemy import Float, and_, case, cast, func, literal, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.expression import ColumnElement, Select
 
@@ -28,7 +28,6 @@ from experiments.models import Conversion, Exposure
 from experiments.results.sql_functions import seconds_between, smaller_of
 
 PRE_PERIOD_DAYS = 14
-POSTGRES_WORK_MEM = "256MB"
 # julianday() arithmetic on SQLite carries ~40 microseconds of float error; window ends are
 # therefore compared to the millisecond so both databases agree on boundary events.
 _BOUNDARY_TOLERANCE_SECONDS = 0.001
@@ -95,10 +94,6 @@ def aggregate(
     ignored. With `cuped`, mean metrics also get their pre-exposure covariate sums.
     """
     query, columns = _build_query(experiment, metrics, end, cuped=cuped)
-    if connection.dialect.name == "postgresql":
-        # The per-unit hash aggregates hold one row per exposed unit; PostgreSQL's default 4 MB
-        # spills them to disk from ~100,000 units on. SET LOCAL ends with the transaction.
-        connection.execute(text(f"SET LOCAL work_mem = '{POSTGRES_WORK_MEM}'"))
     rows = connection.execute(query).all()
     units = dict.fromkeys(variants, 0)
     sums: dict[str, dict[str, VariantSums]] = {
