@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import Session, select
 
+from experiments import layers
 from experiments.errors import ConflictError, InvalidInputError, NotFoundError
 from experiments.metrics import TEMPLATES
 from experiments.models import (
@@ -27,6 +28,7 @@ from experiments.results.catalog import metric_catalog
 
 DEFAULT_UNIT_TYPE = "visitor"
 FROZEN_AFTER_START = ("variants", "unit_type", "layer")
+NULLABLE = ("targeting", "layer")  # null in a PATCH removes the targeting / the layer
 
 # Checks a targeting condition and raises InvalidInputError naming the bad part; injectable so
 # the assignment engine owns the condition language.
@@ -120,7 +122,6 @@ def update_experiment(
     key: str,
     patch: ExperimentUpdate,
     validate_targeting: TargetingValidator = _no_targeting_check,
-    grow_layer_slice: Callable[[Session, Experiment, float], None] | None = None,
 ) -> Experiment:
     """Apply a partial update. Only the fields sent change; lifecycle rules are 409s."""
     experiment = get_experiment(session, key)
@@ -129,11 +130,8 @@ def update_experiment(
         raise ConflictError(
             f"experiment '{key}' is archived and cannot change; create a new experiment instead"
         )
-    for name in (
-        *FROZEN_AFTER_START,
-        *(("name", "hypothesis", "targeting", "overrides", "design", "metrics", "traffic")),
-    ):
-        if name in changes and changes[name] is None:
+    for name, value in changes.items():
+        if value is None and name not in NULLABLE:
             raise InvalidInputError(name, "cannot be null")
     if experiment.status != ExperimentStatus.DRAFT:
         frozen = [name for name in FROZEN_AFTER_START if name in changes]
@@ -148,7 +146,8 @@ def update_experiment(
     if patch.metrics is not None:
         _check_metrics(session, patch.metrics)
     if patch.overrides is not None or patch.variants is not None:
-        _check_overrides(patch.overrides or experiment.overrides, variants)
+        overrides = patch.overrides if patch.overrides is not None else experiment.overrides
+        _check_overrides(overrides, variants)
     if patch.targeting is not None:
         validate_targeting(patch.targeting)
     if patch.traffic is not None and patch.traffic != experiment.traffic:
@@ -158,8 +157,7 @@ def update_experiment(
                     f"traffic may only grow while an experiment runs (it is {experiment.traffic}); "
                     "lowering it would drop units already exposed - stop the experiment instead"
                 )
-            if grow_layer_slice is not None and experiment.layer is not None:
-                grow_layer_slice(session, experiment, patch.traffic)
+            layers.grow_layer_slice(session, experiment, patch.traffic)
         elif experiment.status == ExperimentStatus.STOPPED:
             raise ConflictError("traffic of a stopped experiment cannot change")
     for name, value in changes.items():

@@ -42,7 +42,8 @@ def create_key(session: Session, scope: KeyScope, name: str = "") -> IssuedKey:
     )
     session.add(record)
     session.flush()
-    assert record.id is not None  # set by the flush
+    if record.id is None:
+        raise RuntimeError("the database assigned no id to the new key")
     return IssuedKey(record.id, scope, record.prefix, secret)
 
 

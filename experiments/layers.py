@@ -9,7 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from sqlalchemy import update
+from sqlmodel import Session, col, select
+
 from experiments.errors import ConflictError
+from experiments.models import Experiment, ExperimentStatus
 
 LAYER_BUCKETS = 10_000
 
@@ -71,3 +75,26 @@ def _merge(ranges: list[Range]) -> list[Range]:
         else:
             merged.append([start, end])
     return merged
+
+
+def grow_layer_slice(session: Session, experiment: Experiment, traffic: float) -> None:
+    """Give a layer experiment enough of its layer's buckets for `traffic`; 409 when full."""
+    layer = experiment.layer
+    if layer is None:
+        return
+    # Write-lock the layer's rows first, so two starts in one layer cannot both take the same
+    # free buckets (row locks on PostgreSQL, the database write lock on SQLite).
+    session.execute(
+        update(Experiment).where(col(Experiment.layer) == layer).values(layer=Experiment.layer)
+    )
+    others = session.exec(
+        select(Experiment).where(
+            Experiment.layer == layer,
+            Experiment.status == ExperimentStatus.RUNNING.value,
+            Experiment.id != experiment.id,
+        )
+    )
+    taken = [list(r) for other in others for r in other.layer_ranges]
+    experiment.layer_ranges = grow(
+        [list(r) for r in experiment.layer_ranges], taken, traffic_to_buckets(traffic), layer
+    )

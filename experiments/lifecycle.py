@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import update
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from experiments import layers
 from experiments.definitions import get_experiment
@@ -22,7 +21,7 @@ def start_experiment(session: Session, key: str) -> Experiment:
             "To run it again, create a new experiment"
         )
     if experiment.layer is not None:
-        grow_layer_slice(session, experiment, experiment.traffic)
+        layers.grow_layer_slice(session, experiment, experiment.traffic)
     now = datetime.now(UTC)
     experiment.status = ExperimentStatus.RUNNING.value
     experiment.started_at = now
@@ -67,26 +66,3 @@ def archive_experiment(session: Session, key: str) -> Experiment:
     session.add(experiment)
     session.flush()
     return experiment
-
-
-def grow_layer_slice(session: Session, experiment: Experiment, traffic: float) -> None:
-    """Give a layer experiment enough of its layer's buckets for `traffic`; 409 when full."""
-    layer = experiment.layer
-    if layer is None:
-        return
-    # Write-lock the layer's rows first, so two starts in one layer cannot both take the same
-    # free buckets (row locks on PostgreSQL, the database write lock on SQLite).
-    session.execute(
-        update(Experiment).where(col(Experiment.layer) == layer).values(layer=Experiment.layer)
-    )
-    others = session.exec(
-        select(Experiment).where(
-            Experiment.layer == layer,
-            Experiment.status == ExperimentStatus.RUNNING.value,
-            Experiment.id != experiment.id,
-        )
-    )
-    taken = [list(r) for other in others for r in other.layer_ranges]
-    experiment.layer_ranges = layers.grow(
-        [list(r) for r in experiment.layer_ranges], taken, layers.traffic_to_buckets(traffic), layer
-    )

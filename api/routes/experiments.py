@@ -53,9 +53,7 @@ def get_experiment(key: str, session: SessionDep, _key: AdminKey) -> ExperimentP
 def update_experiment(
     key: str, patch: ExperimentUpdate, session: SessionDep, _key: AdminKey
 ) -> ExperimentPublic:
-    experiment = definitions.update_experiment(
-        session, key, patch, validate_targeting, lifecycle.grow_layer_slice
-    )
+    experiment = definitions.update_experiment(session, key, patch, validate_targeting)
     return definitions.to_public(experiment)
 
 

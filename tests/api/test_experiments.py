@@ -252,3 +252,14 @@ def test_patch_changes_only_fields_sent(client: TestClient, admin_headers: Heade
         422,
         "color",
     )
+
+
+def test_patch_null_removes_targeting_and_layer(client: TestClient, admin_headers: Headers) -> None:
+    targeting = {"attribute": "country", "op": "eq", "value": "NO"}
+    create(
+        client, admin_headers, targeting=targeting, layer="checkout", overrides={"qa": "one-page"}
+    )
+    url = "/v1/experiments/checkout-onepage"
+    patch = {"targeting": None, "layer": None, "overrides": {}}
+    updated = client.patch(url, json=patch, headers=admin_headers).json()
+    assert (updated["targeting"], updated["layer"], updated["overrides"]) == (None, None, {})
