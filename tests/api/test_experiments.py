@@ -260,6 +260,6 @@ def test_patch_null_removes_targeting_and_layer(client: TestClient, admin_header
         client, admin_headers, targeting=targeting, layer="checkout", overrides={"qa": "one-page"}
     )
     url = "/v1/experiments/checkout-onepage"
-    patch = {"targeting": None, "layer": None, "overrides": {}}
+    patch: dict[str, Any] = {"targeting": None, "layer": None, "overrides": {}}
     updated = client.patch(url, json=patch, headers=admin_headers).json()
     assert (updated["targeting"], updated["layer"], updated["overrides"]) == (None, None, {})
