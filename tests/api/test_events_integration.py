@@ -22,7 +22,7 @@ from sqlalchemy import func, select
 
 from api.app import create_app
 from experiments.db import make_engine
-from experiments.events.sinks import EVENTS_PER_ENTRY
+from experiments.events.entries import EVENTS_PER_ENTRY
 from experiments.models.event import Conversion
 from experiments.settings import load_settings
 from tests.conftest import ADMIN_KEY, SDK_KEY
