@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 import threading
 from typing import Any
 
@@ -11,7 +12,8 @@ import httpx
 import pytest
 
 from tests.sdk.fake_server import SDK_KEY, FakeServer, config_document, wait_for
-from vekst_sdk import AssignmentReason, Client, Evaluator
+from vekst_sdk import Assignment, AssignmentReason, Client, Evaluator
+from vekst_sdk._events import ExposureDeduper
 
 API = "https://vekst.test"
 
@@ -277,3 +279,66 @@ def test_safe_in_async_code() -> None:
         return await asyncio.gather(*(handler(f"visitor-{n}") for n in range(100)))
 
     assert set(asyncio.run(main())) == {"multi-step", "one-page"}
+
+
+def test_events_after_close_are_dropped_with_one_warning(caplog: pytest.LogCaptureFixture) -> None:
+    server = FakeServer()
+    client = online(server)
+    client.track("purchase", "visitor-1", 1.0)
+    client.close()
+    with caplog.at_level(logging.WARNING, logger="vekst_sdk"):
+        client.track("purchase", "visitor-2", 2.0)
+        client.track("add_to_cart", "visitor-3")
+        late = client.assign("checkout-onepage", "visitor-4")
+    assert late.in_experiment  # assignment still works; only the exposure is dropped
+    assert [event["unit_id"] for event in server.events()] == ["visitor-1"]
+    assert caplog.text.count("the client is closed") == 1
+
+
+def test_exposure_dedupe_is_exact_under_contention() -> None:
+    deduper = ExposureDeduper(1_000_000)
+    assignment = Assignment("checkout-onepage", "one-page", None, True, AssignmentReason.SPLIT)
+    ids = [f"visitor-{number}" for number in range(3000)]
+    firsts: list[int] = []
+    start = threading.Barrier(4)
+
+    def worker() -> None:
+        start.wait()
+        firsts.append(sum(deduper.first_time(assignment, unit_id) for unit_id in ids))
+
+    previous = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as possible to provoke the race
+    try:
+        threads = [threading.Thread(target=worker) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        sys.setswitchinterval(previous)
+    assert sum(firsts) == len(ids)
+
+
+class _Unprintable:
+    def __str__(self) -> str:
+        raise RuntimeError("no text")
+
+    def __hash__(self) -> int:
+        raise RuntimeError("no hash")
+
+
+@pytest.mark.parametrize("key", [["checkout-onepage"], {"key": 1}, _Unprintable()])
+def test_assign_never_raises_for_any_experiment_key(key: object) -> None:
+    client = Client.from_config(config_document())
+    result = client.assign(key, "visitor-1")  # type: ignore[arg-type]
+    assert result.variant is None and not result.in_experiment
+
+
+def test_unhashable_experiment_key_is_unknown_not_an_internal_error(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    client = Client.from_config(config_document())
+    with caplog.at_level(logging.ERROR, logger="vekst_sdk"):
+        result = client.assign(["checkout-onepage"], "visitor-1")  # type: ignore[arg-type]
+    assert result.reason is AssignmentReason.UNKNOWN_EXPERIMENT
+    assert "internal error" not in caplog.text

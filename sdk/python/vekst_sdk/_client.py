@@ -22,6 +22,9 @@ from vekst_sdk._inputs import (
 from vekst_sdk._logging import OnceLogger
 from vekst_sdk._poller import ConfigPoller
 
+# Last resort when even building the fallback failed (say, a key whose ``__str__`` raises).
+_FAILED = Assignment("", None, None, False, AssignmentReason.ERROR)
+
 
 class _NotReady:
     """Stands in for the evaluator until the first config arrives."""
@@ -220,7 +223,7 @@ class Client:
             try:
                 return self._evaluator.fallback(experiment_key)
             except Exception:
-                return Assignment(str(experiment_key), None, None, False, AssignmentReason.ERROR)
+                return _FAILED
 
     def track(
         self,
@@ -232,7 +235,7 @@ class Client:
         """Queue a conversion event (``purchase`` with ``value=649.0``, ...); never raises.
 
         Invalid input is logged and dropped; an offline client (no ``api_url``/``sdk_key``)
-        drops events silently.
+        drops events silently; after :meth:`close` events are dropped with one logged warning.
         """
         try:
             problem = unit_id_problem(unit_id)
@@ -250,7 +253,10 @@ class Client:
             self._log.error("vekst: internal error in track", exc_info=True)
 
     def close(self, timeout: float = 5.0) -> None:
-        """Stop polling and send the queued events, waiting at most about ``timeout`` seconds."""
+        """Stop polling and send the queued events, waiting at most about ``timeout`` seconds.
+
+        Idempotent. Exposures and conversions offered after ``close`` are not sent.
+        """
         with self._close_lock:
             if self._closed:
                 return

@@ -205,15 +205,21 @@ class Evaluator:
     def assign(
         self, experiment_key: str, unit_id: str, attributes: Mapping[str, Any] | None = None
     ) -> Assignment:
-        """Return the unit's assignment; never raises for bad unit ids or attributes."""
-        experiment = self._experiments.get(experiment_key)
+        """Return the unit's assignment; never raises for bad keys, unit ids or attributes."""
+        try:
+            experiment = self._experiments.get(experiment_key)
+        except TypeError:  # an unhashable key (a list, a dict) names no experiment
+            experiment = None
         if experiment is None:
             return unknown_experiment(experiment_key)
         return experiment.assign(unit_id, attributes)
 
     def fallback(self, experiment_key: str) -> Assignment:
         """The result after an internal failure: control, or ``None`` for an unknown key."""
-        experiment = self._experiments.get(experiment_key)
+        try:
+            experiment = self._experiments.get(experiment_key)
+        except TypeError:
+            experiment = None
         if experiment is None:
             return Assignment(str(experiment_key), None, None, False, AssignmentReason.ERROR)
         return experiment.error_result

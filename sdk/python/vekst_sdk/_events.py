@@ -30,7 +30,10 @@ class ExposureDeduper:
     When the current generation is full it becomes the previous one and the oldest is
     dropped, so memory is bounded by ``max_size`` entries while recent units stay deduplicated.
     A unit forgotten this way is exposed again, which the analysis tolerates (it keeps the
-    first exposure). Set operations are atomic under the GIL, so no lock is needed.
+    first exposure). A unit seen recently is answered without a lock (set lookups are atomic);
+    a new one is checked again and inserted under a lock, because two threads checking the
+    same new unit at once would otherwise both see it as new and log it twice, and two
+    threads rotating generations at once could lose one.
     """
 
     def __init__(self, max_size: int) -> None:
@@ -39,22 +42,30 @@ class ExposureDeduper:
         self._generation_size = max_size // 2
         self._current: set[tuple[str, str | None, str]] = set()
         self._previous: set[tuple[str, str | None, str]] = set()
+        self._lock = threading.Lock()
 
     def first_time(self, assignment: Assignment, unit_id: str) -> bool:
         """Return true (and remember it) if this unit was not seen in this variant recently."""
         key = (assignment.experiment, assignment.variant, unit_id)
         if key in self._current or key in self._previous:
             return False
-        current = self._current
-        current.add(key)
-        if len(current) >= self._generation_size:
-            self._previous = current
-            self._current = set()
-        return True
+        with self._lock:
+            if key in self._current or key in self._previous:
+                return False
+            self._current.add(key)
+            if len(self._current) >= self._generation_size:
+                self._previous = self._current
+                self._current = set()
+            return True
 
 
 class EventSender:
-    """Queues events in memory and sends them from a daemon thread in batches."""
+    """Queues events in memory and sends them from a daemon thread in batches.
+
+    The queue holds at most ``max_queue_size`` events: when it is full, new events are dropped
+    and one error is logged. After :meth:`close` the thread is gone, so events offered then
+    are dropped with one logged warning instead of waiting in a queue nobody reads.
+    """
 
     def __init__(
         self,
@@ -80,6 +91,7 @@ class EventSender:
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._deadline: float | None = None
+        self._closed = False
         self._thread = threading.Thread(target=self._run, name="vekst-events", daemon=True)
         self._thread.start()
 
@@ -111,6 +123,9 @@ class EventSender:
         )
 
     def _enqueue(self, record: tuple[Any, ...]) -> None:
+        if self._closed:
+            self._log.warning("vekst: the client is closed; events are dropped")
+            return
         queue = self._queue
         if len(queue) >= self._max_queue_size:
             self._log.error(
@@ -124,10 +139,17 @@ class EventSender:
 
     def close(self, timeout: float) -> None:
         """Stop the thread after sending what is queued, waiting at most ``timeout`` seconds."""
+        self._closed = True
         self._deadline = time.monotonic() + timeout
         self._stop.set()
         self._wake.set()
         self._thread.join(timeout + 1.0)
+        # An event enqueued while close() ran can land after the final drain: say so, since
+        # nothing will ever send it.
+        left = len(self._queue)
+        if left and not self._thread.is_alive():
+            self._queue.clear()
+            self._log.warning(f"vekst: the client is closed; dropped {left} unsent events")
 
     def _run(self) -> None:
         while not self._stop.is_set():
