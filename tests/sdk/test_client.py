@@ -342,3 +342,18 @@ def test_unhashable_experiment_key_is_unknown_not_an_internal_error(
         result = client.assign(["checkout-onepage"], "visitor-1")  # type: ignore[arg-type]
     assert result.reason is AssignmentReason.UNKNOWN_EXPERIMENT
     assert "internal error" not in caplog.text
+
+
+def test_full_queue_drops_new_events_and_logs_once(caplog: pytest.LogCaptureFixture) -> None:
+    server = FakeServer()
+    client = online(server, flush_interval=60, max_queue_size=3)
+    with caplog.at_level(logging.ERROR, logger="vekst_sdk"):
+        for number in range(10):
+            client.track("purchase", f"visitor-{number}", 1.0)
+    client.close()
+    assert [event["unit_id"] for event in server.events()] == [
+        "visitor-0",
+        "visitor-1",
+        "visitor-2",
+    ]
+    assert caplog.text.count("event queue full") == 1
