@@ -9,7 +9,8 @@ from __future__ import annotations
 import math
 import numbers
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from enum import StrEnum
+from typing import Any, TypeVar
 
 from stats.errors import StatsInputError
 from stats.types import (
@@ -24,6 +25,8 @@ from stats.types import (
     RatioStats,
     VariantInput,
 )
+
+_Choice = TypeVar("_Choice", bound=StrEnum)
 
 _COVARIATE_FIELDS = ("covariate_sum", "covariate_sum_squares", "covariate_cross_sum")
 # Relative slack for "sum of squares below sum^2/n": float sums from a database
@@ -168,12 +171,17 @@ def _covariate(
     return CovariateStats(total, squares, cross)
 
 
-def parse_kind(kind: MetricKind | str) -> MetricKind:
+def _parse_choice(enum: type[_Choice], value: str, field: str) -> _Choice:
+    """The member of ``enum`` named by ``value``, or an error listing the allowed values."""
     try:
-        return MetricKind(kind)
+        return enum(value)
     except ValueError:
-        allowed = ", ".join(item.value for item in MetricKind)
-        raise StatsInputError("kind", f"kind must be one of: {allowed}") from None
+        allowed = ", ".join(item.value for item in enum)
+        raise StatsInputError(field, f"{field} must be one of: {allowed}") from None
+
+
+def parse_kind(kind: MetricKind | str) -> MetricKind:
+    return _parse_choice(MetricKind, kind, "kind")
 
 
 def parse_variants(kind: MetricKind, variants: Sequence[Mapping[str, Any]]) -> list[VariantInput]:
@@ -230,19 +238,11 @@ def parse_alpha(alpha: float) -> float:
 
 
 def parse_alternative(alternative: Alternative | str) -> Alternative:
-    try:
-        return Alternative(alternative)
-    except ValueError:
-        allowed = ", ".join(item.value for item in Alternative)
-        raise StatsInputError("alternative", f"alternative must be one of: {allowed}") from None
+    return _parse_choice(Alternative, alternative, "alternative")
 
 
 def parse_correction(correction: Correction | str) -> Correction:
-    try:
-        return Correction(correction)
-    except ValueError:
-        allowed = ", ".join(item.value for item in Correction)
-        raise StatsInputError("correction", f"correction must be one of: {allowed}") from None
+    return _parse_choice(Correction, correction, "correction")
 
 
 def parse_planned_units(planned: int | None, default: int) -> int:
