@@ -45,10 +45,21 @@ class FixedReading(NamedTuple):
 
 
 def welch_dof(control: ArmEstimate, treatment: ArmEstimate) -> float:
-    """Welch-Satterthwaite degrees of freedom of the difference."""
+    """Welch-Satterthwaite degrees of freedom of the difference (inf when both variances are 0).
+
+    Written with each arm's share of the total variance, so it depends on the variances'
+    ratio only: squaring the variances themselves overflows (or underflows to a normal
+    tail) for metrics in very large (or very small) units.
+    """
     total = control.variance + treatment.variance
-    spread = control.variance**2 / control.dof + treatment.variance**2 / treatment.dof
-    return total * total / spread if spread > 0 else math.inf
+    if total <= 0:
+        return math.inf
+    control_share = control.variance / total
+    treatment_share = treatment.variance / total
+    return 1.0 / (
+        control_share * control_share / control.dof
+        + treatment_share * treatment_share / treatment.dof
+    )
 
 
 def welch_test(

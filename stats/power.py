@@ -94,7 +94,15 @@ def sample_size(
         variance_sum = mean * (1.0 - mean) + treated * (1.0 - treated)
     else:
         variance_sum = 2.0 * sd * sd
-    units = math.ceil(z_sum * z_sum * variance_sum / (treated - mean) ** 2)
+    difference = treated - mean
+    # Divide twice: the square of a minute difference underflows to 0.
+    exact = z_sum * z_sum * variance_sum / difference / difference if difference else math.inf
+    if not math.isfinite(exact):
+        raise StatsInputError(
+            "mde_relative",
+            "mde_relative is too small for the baseline: no finite sample size detects it",
+        )
+    units = math.ceil(exact)
     days = None if daily_units is None else days_to_run(units, variants, daily_units)
     return SampleSizeResult(units, units * variants, days)
 
@@ -111,9 +119,8 @@ def detectable_effect(
 ) -> DetectableEffectResult:
     """Smallest relative uplift detected with ``power`` at ``units_per_variant`` (inverse of
     ``sample_size``)."""
-    if isinstance(units_per_variant, bool) or not isinstance(units_per_variant, int):
-        raise StatsInputError("units_per_variant", "units_per_variant must be a whole number >= 2")
-    if units_per_variant < 2:
+    valid = not isinstance(units_per_variant, bool) and isinstance(units_per_variant, int)
+    if not valid or units_per_variant < 2:
         raise StatsInputError("units_per_variant", "units_per_variant must be a whole number >= 2")
     z_sum = _z_sum(alpha, power, variants)
     k = z_sum * z_sum

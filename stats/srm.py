@@ -17,9 +17,10 @@ def sample_ratio_check(units: Sequence[int], weights: Sequence[float]) -> SrmRes
     from the designed assignment, and the results should not be trusted.
     """
     total = sum(units)
-    statistic = 0.0
+    # sum (o - e)^2 / e with e = total * w, computed on shares so huge counts cannot overflow.
+    spread = 0.0
     for observed, weight in zip(units, weights, strict=True):
-        expected = total * weight
-        statistic += (observed - expected) ** 2 / expected
-    p_value = chi2_sf(statistic, len(units) - 1)
+        gap = observed / total - weight
+        spread += gap * gap / weight
+    p_value = chi2_sf(total * spread, len(units) - 1)
     return SrmResult(p_value, p_value < SRM_THRESHOLD)

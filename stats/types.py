@@ -151,7 +151,7 @@ class RatioStats:
 
     @property
     def variance(self) -> float:
-        """Per-unit variance of the ratio by the delta method (times n gives Var of the mean)."""
+        """Delta-method variance per unit: divided by n, the variance of the ratio of sums."""
         mean_denominator = self.denominator_sum / self.n
         ratio = self.mean
         linearised = (
@@ -159,7 +159,8 @@ class RatioStats:
             - 2.0 * ratio * self.covariance
             + ratio * ratio * self.denominator_variance
         )
-        return max(linearised, 0.0) / (mean_denominator * mean_denominator)
+        # Divide twice: the square of a tiny denominator mean underflows to 0.
+        return max(linearised, 0.0) / mean_denominator / mean_denominator
 
     def __add__(self, other: RatioStats) -> RatioStats:
         return RatioStats(

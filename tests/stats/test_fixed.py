@@ -106,3 +106,15 @@ def test_one_sided_interval_is_open_on_the_untested_side() -> None:
     assert less.absolute.ci_low is None and less.absolute.ci_high is not None
     assert greater.p_value is not None and less.p_value is not None
     assert greater.p_value + less.p_value == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize("scale", [1e-90, 1e90])
+def test_p_value_does_not_depend_on_the_unit_of_the_metric(scale: float) -> None:
+    """Squared variances used to underflow (normal tail, wrong p) or overflow (OverflowError)."""
+    rng = np.random.default_rng(17)
+    control, treatment = rng.normal(10.0, 2.0, 8), rng.normal(12.0, 5.0, 6)
+    unscaled = analyze("mean", [mean_stats(control, "a"), mean_stats(treatment, "b")])
+    scaled = analyze("mean", [mean_stats(control * scale, "a"), mean_stats(treatment * scale, "b")])
+    expected = scipy_stats.ttest_ind(treatment, control, equal_var=False).pvalue
+    assert unscaled.comparisons[0].p_value == pytest.approx(expected, rel=1e-9)
+    assert scaled.comparisons[0].p_value == pytest.approx(expected, rel=1e-6)

@@ -84,3 +84,17 @@ def test_bad_planning_input_names_the_field(kwargs: dict[str, float], field: str
     with pytest.raises(StatsInputError) as caught:
         sample_size(**kwargs)  # type: ignore[arg-type]
     assert caught.value.field == field
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"baseline_rate": 0.5, "mde_relative": 1e-300},
+        {"baseline_mean": 1e-300, "baseline_sd": 1e300, "mde_relative": 0.1},
+    ],
+)
+def test_an_effect_too_small_to_detect_is_an_input_error(kwargs: dict[str, float]) -> None:
+    """Used to raise ZeroDivisionError when the squared difference underflowed to 0."""
+    with pytest.raises(StatsInputError) as caught:
+        sample_size(**kwargs)  # type: ignore[arg-type]
+    assert caught.value.field == "mde_relative"

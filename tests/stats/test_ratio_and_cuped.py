@@ -107,3 +107,20 @@ def test_cuped_matches_the_regression_adjusted_treatment_effect() -> None:
     assert comparison.cuped.variance_reduction == pytest.approx(1 - (se / raw_se) ** 2, rel=1e-3)
     assert comparison.cuped.variance_reduction > 0.5
     assert "cuped" in comparison.to_dict() and "cuped" not in unadjusted.to_dict()
+
+
+def test_subnormal_denominator_gives_json_without_crashing() -> None:
+    """The squared denominator mean used to underflow to 0 and raise ZeroDivisionError."""
+    tiny = {
+        "n": 5,
+        "numerator_sum": 1e-320,
+        "numerator_sum_squares": 1e-320,
+        "denominator_sum": 1e-320,
+        "denominator_sum_squares": 1e-320,
+        "cross_sum": 1e-320,
+    }
+    plain = {**tiny, "key": "b", "numerator_sum": 2.0, "numerator_sum_squares": 2.0}
+    plain |= {"denominator_sum": 1.0, "denominator_sum_squares": 1.0, "cross_sum": 1.0}
+    data = analyze("ratio", [tiny, plain]).to_dict()
+    assert data["variants"][0]["mean"] == pytest.approx(1.0)
+    assert not data["comparisons"][0]["significant"]

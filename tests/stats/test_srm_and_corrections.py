@@ -75,3 +75,10 @@ def test_adjusted_p_values_sit_next_to_raw_ones_and_drive_significance() -> None
         assert comparison.significant == (comparison.p_value_adjusted < 0.05)
     unadjusted = analyze("proportion", variants, correction="none")
     assert [c.p_value_adjusted for c in unadjusted.comparisons] == raw
+
+
+def test_srm_on_astronomical_counts_stays_finite() -> None:
+    """The chi-square statistic used to raise OverflowError once (o - e)^2 passed 1e308."""
+    result = sample_ratio_check([10**200, 10**200 + 10**199], [0.5, 0.5])
+    assert result.p_value == 0.0 and result.mismatch
+    assert sample_ratio_check([10**200, 10**200], [0.5, 0.5]).p_value == pytest.approx(1.0)
