@@ -12,6 +12,7 @@ from api.auth import KeyVerifier
 from api.limits import BodySizeLimit
 from api.problems import install_problem_handlers
 from api.routes import assign, events, experiments, health, metrics, results, sdk, stats
+from api.runtime import freeze_startup_heap
 from experiments.assignment import EvaluatorCache
 from experiments.db import make_engine
 from experiments.events import build_event_pipeline
@@ -67,4 +68,6 @@ def create_app(settings: Settings) -> FastAPI:
 
 def create_app_from_environment() -> FastAPI:
     """Factory for `uvicorn --factory` (each worker process builds its own app)."""
-    return create_app(load_settings())
+    app = create_app(load_settings())
+    freeze_startup_heap()
+    return app

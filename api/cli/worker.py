@@ -10,6 +10,7 @@ from typing import Annotated
 
 import typer
 
+from api.runtime import freeze_startup_heap
 from experiments.db import make_engine
 from experiments.events import StreamKeys, StreamWorker, WorkerOptions
 from experiments.events.streams import sync_redis
@@ -51,6 +52,7 @@ def worker(
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)
     typer.echo(f"event worker {stream_worker.consumer} reading {keys.stream}")
+    freeze_startup_heap()
     try:
         stream_worker.run(stop)
     finally:
