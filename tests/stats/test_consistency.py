@@ -36,17 +36,48 @@ def mean_variants(draw: st.DrawFn) -> list[dict[str, Any]]:
     return variants
 
 
+@st.composite
+def ratio_variants(draw: st.DrawFn) -> list[dict[str, Any]]:
+    """Per-unit numerator and denominator moments with a correlation inside (-1, 1)."""
+    variants = []
+    for _ in range(draw(st.integers(2, 3))):
+        n = draw(st.integers(2, 10_000))
+        # Spreads are 0 or clearly positive: a minute spread next to a large mean is lost to
+        # rounding in the sums, and the cross sum then looks like a correlation beyond +-1.
+        mean_x, sd_x = draw(st.floats(0.01, 5.0)), draw(st.just(0.0) | st.floats(0.01, 3.0))
+        mean_y, sd_y = draw(st.floats(-500.0, 500.0)), draw(st.just(0.0) | st.floats(0.01, 300.0))
+        correlation = draw(st.floats(-0.99, 0.99))
+        variants.append(
+            {
+                "n": n,
+                "numerator_sum": n * mean_y,
+                "numerator_sum_squares": n * mean_y * mean_y + (n - 1) * sd_y * sd_y,
+                "denominator_sum": n * mean_x,
+                "denominator_sum_squares": n * mean_x * mean_x + (n - 1) * sd_x * sd_x,
+                "cross_sum": n * mean_x * mean_y + (n - 1) * correlation * sd_x * sd_y,
+            }
+        )
+    return variants
+
+
+def _kind(variants: list[dict[str, Any]]) -> str:
+    if "conversions" in variants[0]:
+        return "proportion"
+    return "ratio" if "cross_sum" in variants[0] else "mean"
+
+
 @settings(max_examples=300, deadline=None)
 @given(
-    variants=st.one_of(proportion_variants(), mean_variants()),
+    variants=st.one_of(proportion_variants(), mean_variants(), ratio_variants()),
     alpha=st.sampled_from([0.01, 0.05, 0.1, 0.2]),
     alternative=st.sampled_from(["two-sided", "greater", "less"]),
 )
 def test_p_value_and_both_intervals_agree(
     variants: list[dict[str, Any]], alpha: float, alternative: str
 ) -> None:
-    kind = "proportion" if "conversions" in variants[0] else "mean"
-    result = analyze(kind, variants, alpha=alpha, alternative=alternative, correction="none")
+    result = analyze(
+        _kind(variants), variants, alpha=alpha, alternative=alternative, correction="none"
+    )
     for comparison in result.comparisons:
         assert comparison.p_value is not None
         # Skip knife-edge cases where rounding can fall on either side of alpha.
@@ -68,9 +99,13 @@ def test_p_value_and_both_intervals_agree(
 
 
 @settings(max_examples=200, deadline=None)
-@given(variants=st.one_of(proportion_variants(), mean_variants()))
-def test_every_float_in_json_is_finite_or_null(variants: list[dict[str, Any]]) -> None:
-    kind = "proportion" if "conversions" in variants[0] else "mean"
+@given(
+    variants=st.one_of(proportion_variants(), mean_variants(), ratio_variants()),
+    alternative=st.sampled_from(["two-sided", "greater", "less"]),
+)
+def test_every_float_in_json_is_finite_or_null(
+    variants: list[dict[str, Any]], alternative: str
+) -> None:
 
     def walk(value: object) -> None:
         if isinstance(value, float):
@@ -82,4 +117,5 @@ def test_every_float_in_json_is_finite_or_null(variants: list[dict[str, Any]]) -
             for item in value:
                 walk(item)
 
-    walk(analyze(kind, variants, prior={"mean": 0.0, "sd": 0.1}).to_dict())
+    options: dict[str, Any] = {"alternative": alternative, "prior": {"mean": 0.0, "sd": 0.1}}
+    walk(analyze(_kind(variants), variants, **options).to_dict())
