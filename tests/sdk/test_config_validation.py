@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from tests.sdk.fake_server import config_document
 from vekst_sdk import (
     ConfigError,
     Evaluator,
@@ -18,22 +19,8 @@ from vekst_sdk import (
 
 
 def experiment(**changes: Any) -> dict[str, Any]:
-    definition: dict[str, Any] = {
-        "key": "checkout-onepage",
-        "salt": "9f2c1d0e7a4b",
-        "status": "running",
-        "unit_type": "visitor",
-        "variants": [
-            {"key": "multi-step", "weight": 1, "payload": {"layout": "multi"}},
-            {"key": "one-page", "weight": 1, "payload": {"layout": "one"}},
-        ],
-        "traffic": 1.0,
-        "targeting": None,
-        "layer": None,
-        "overrides": {"qa-anna": "one-page"},
-        "winner": None,
-    }
-    definition.update(changes)
+    """The documented example experiment with ``changes`` applied."""
+    definition: dict[str, Any] = config_document(**changes)["experiments"][0]
     return definition
 
 
