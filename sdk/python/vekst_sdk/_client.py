@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Mapping
+from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
 
@@ -21,6 +22,20 @@ from vekst_sdk._inputs import (
 )
 from vekst_sdk._logging import OnceLogger
 from vekst_sdk._poller import ConfigPoller
+
+
+@dataclass(frozen=True, slots=True)
+class _Options:
+    """The event-sending settings shared by ``Client(...)`` and ``Client.from_config``."""
+
+    flush_interval: float
+    max_batch_size: int
+    max_queue_size: int
+    exposure_cache_size: int
+    max_retries: int
+    backoff_base: float
+    request_timeout: float
+
 
 # Last resort when even building the fallback failed (say, a key whose ``__str__`` raises).
 _FAILED = Assignment("", None, None, False, AssignmentReason.ERROR)
@@ -73,13 +88,15 @@ class Client:
             overrides,
             transport,
             poll_interval,
-            flush_interval,
-            max_batch_size,
-            max_queue_size,
-            exposure_cache_size,
-            max_retries,
-            backoff_base,
-            request_timeout,
+            _Options(
+                flush_interval=flush_interval,
+                max_batch_size=max_batch_size,
+                max_queue_size=max_queue_size,
+                exposure_cache_size=exposure_cache_size,
+                max_retries=max_retries,
+                backoff_base=backoff_base,
+                request_timeout=request_timeout,
+            ),
         )
 
     @classmethod
@@ -113,13 +130,15 @@ class Client:
             overrides,
             transport,
             None,
-            flush_interval,
-            max_batch_size,
-            max_queue_size,
-            exposure_cache_size,
-            max_retries,
-            backoff_base,
-            request_timeout,
+            _Options(
+                flush_interval=flush_interval,
+                max_batch_size=max_batch_size,
+                max_queue_size=max_queue_size,
+                exposure_cache_size=exposure_cache_size,
+                max_retries=max_retries,
+                backoff_base=backoff_base,
+                request_timeout=request_timeout,
+            ),
         )
         return client
 
@@ -131,13 +150,7 @@ class Client:
         overrides: OverrideMap | None,
         transport: httpx.BaseTransport | None,
         poll_interval: float | None,
-        flush_interval: float,
-        max_batch_size: int,
-        max_queue_size: int,
-        exposure_cache_size: int,
-        max_retries: int,
-        backoff_base: float,
-        request_timeout: float,
+        options: _Options,
     ) -> None:
         self._log = OnceLogger()
         self._overrides = overrides
@@ -148,19 +161,19 @@ class Client:
         if config is not None:
             self._apply_config(config)
         self._events: EventSender | None = None
-        self._deduper = ExposureDeduper(exposure_cache_size)
+        self._deduper = ExposureDeduper(options.exposure_cache_size)
         self._poller: ConfigPoller | None = None
         online = bool(api_url) and bool(sdk_key)
         if not online:
             return
-        if max_batch_size < 1 or max_queue_size < 1 or max_retries < 0:
+        if options.max_batch_size < 1 or options.max_queue_size < 1 or options.max_retries < 0:
             raise ValueError("max_batch_size and max_queue_size must be >= 1, max_retries >= 0")
 
         def http_client() -> httpx.Client:
             client = httpx.Client(
                 base_url=str(api_url),
                 headers={"Authorization": f"Bearer {sdk_key}"},
-                timeout=request_timeout,
+                timeout=options.request_timeout,
                 transport=transport,
             )
             self._http.append(client)
@@ -170,11 +183,11 @@ class Client:
         self._events = EventSender(
             http_client(),
             self._log,
-            flush_interval=flush_interval,
-            max_batch_size=max_batch_size,
-            max_queue_size=max_queue_size,
-            max_retries=max_retries,
-            backoff_base=backoff_base,
+            flush_interval=options.flush_interval,
+            max_batch_size=options.max_batch_size,
+            max_queue_size=options.max_queue_size,
+            max_retries=options.max_retries,
+            backoff_base=options.backoff_base,
         )
         if poll_interval is not None:
             if poll_interval <= 0:
