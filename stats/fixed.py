@@ -25,6 +25,13 @@ _P_VALUE: dict[Alternative, Callable[[float, float], float]] = {
 }
 
 
+_MIRRORED: dict[Alternative, Alternative] = {
+    Alternative.GREATER: Alternative.LESS,
+    Alternative.LESS: Alternative.GREATER,
+    Alternative.TWO_SIDED: Alternative.TWO_SIDED,
+}
+
+
 def tail_quantile(alpha: float, alternative: Alternative) -> float:
     """Probability level of the critical value: 1 - alpha/2 two-sided, 1 - alpha one-sided."""
     return 1.0 - alpha / 2.0 if alternative is Alternative.TWO_SIDED else 1.0 - alpha
@@ -120,12 +127,7 @@ def exact_reading(
     relative = None
     if control_mean != 0:
         # rho = m_t / m_c runs the other way when the control mean is negative.
-        flipped = {
-            Alternative.GREATER: Alternative.LESS,
-            Alternative.LESS: Alternative.GREATER,
-            Alternative.TWO_SIDED: Alternative.TWO_SIDED,
-        }
-        relative_side = alternative if control_mean > 0 else flipped[alternative]
+        relative_side = alternative if control_mean > 0 else _MIRRORED[alternative]
         relative = bounded_interval(treatment_mean / control_mean - 1.0, 0.0, relative_side)
     return FixedReading(
         0.0 if in_direction else 1.0,

@@ -10,7 +10,7 @@ that return the caller's default value.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from openfeature.evaluation_context import EvaluationContext
@@ -100,7 +100,7 @@ class VekstProvider(AbstractProvider):
         flag_key: str,
         default: T,
         evaluation_context: EvaluationContext | None,
-        value_of: Any,
+        value_of: Callable[[Assignment], Any],
     ) -> FlagResolutionDetails[T]:
         outcome = self._assign(flag_key, evaluation_context)
         if isinstance(outcome, tuple):
