@@ -6,33 +6,38 @@ dialect so the same query object runs on both.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.expression import ColumnElement, FunctionElement
-from sqlalchemy.types import Float
+from sqlalchemy.types import DateTime, Float
 
 
-class seconds_between(FunctionElement[float]):  # noqa: N801 - reads like the SQL function it is
-    """Seconds from the first timestamp to the second (negative when the second is earlier)."""
+class shifted_timestamp(FunctionElement[datetime]):  # noqa: N801 - reads like SQL
+    """A timestamp moved by a number of seconds (negative moves it back).
 
-    type = Float()
+    On SQLite the result is text to the millisecond ('YYYY-MM-DD HH:MM:SS.SSS'), which compares
+    correctly with stored timestamps (same layout, microseconds) but is off by up to about half
+    a millisecond; callers add a millisecond of slack where the boundary must be included.
+    """
+
+    type = DateTime()
     inherit_cache = True
-    name = "seconds_between"
+    name = "shifted_timestamp"
 
 
-@compiles(seconds_between)
-def _seconds_between_default(element: seconds_between, compiler: SQLCompiler, **kw: Any) -> str:
-    start, end = _two(element, compiler, **kw)
-    # date_part gives double precision; EXTRACT gives numeric since PostgreSQL 14, far slower.
-    return f"date_part('epoch', {end} - {start})"
+@compiles(shifted_timestamp)
+def _shifted_default(element: shifted_timestamp, compiler: SQLCompiler, **kw: Any) -> str:
+    moment, seconds = _two(element, compiler, **kw)
+    return f"({moment} + make_interval(secs => {seconds}))"
 
 
-@compiles(seconds_between, "sqlite")
-def _seconds_between_sqlite(element: seconds_between, compiler: SQLCompiler, **kw: Any) -> str:
-    start, end = _two(element, compiler, **kw)
-    return f"((julianday({end}) - julianday({start})) * 86400.0)"
+@compiles(shifted_timestamp, "sqlite")
+def _shifted_sqlite(element: shifted_timestamp, compiler: SQLCompiler, **kw: Any) -> str:
+    moment, seconds = _two(element, compiler, **kw)
+    return f"strftime('%Y-%m-%d %H:%M:%f', julianday({moment}) + {seconds} / 86400.0)"
 
 
 class smaller_of(FunctionElement[float]):  # noqa: N801
