@@ -19,7 +19,7 @@ import numpy as np
 import typer
 from rich.console import Console
 
-from api.cli.results import render_results
+from api.cli.results import render_results, wide_console
 
 BASELINE_CONVERSION = 0.025
 CART_ABANDONMENT = 0.70
@@ -101,7 +101,7 @@ def demo(
     if not admin_key:
         typer.echo("an admin key is needed: pass --admin-key or set VEKST_ADMIN_KEY", err=True)
         raise typer.Exit(2)
-    console = Console()
+    console = wide_console()
     headers = {"Authorization": f"Bearer {admin_key}"}
     with httpx.Client(base_url=api_url, headers=headers, timeout=60.0) as client:
         key, page = run_demo(client, Traffic(visitors, uplift, days, seed), console)
@@ -112,7 +112,9 @@ def demo(
         f"  per day:    GET {api_url}/v1/experiments/{key}/results/timeseries"
         "?metric=conversion_rate\n"
         f"  terminal:   vekst results {key}\n"
-        "  the rules:  docs/results.md"
+        "  the rules:  docs/results.md",
+        # Soft wrapping leaves long URLs whole, so they stay clickable and copyable.
+        soft_wrap=True,
     )
 
 

@@ -20,6 +20,7 @@ from experiments.errors import VekstError
 from experiments.results.compute import compute_results
 from experiments.settings import load_settings
 
+_MIN_WIDTH = 110
 _VERDICT_STYLE = {
     "ship": "bold green",
     "stop": "bold red",
@@ -50,7 +51,13 @@ def results(
     if as_json:
         typer.echo(json.dumps(page, indent=2))
         return
-    render_results(page, Console())
+    render_results(page, wide_console())
+
+
+def wide_console() -> Console:
+    """A console at least 110 columns wide: the metric tables need about 100 columns, and a
+    pipe or a narrow terminal would otherwise split their cells over two lines."""
+    return Console(width=max(Console().width, _MIN_WIDTH))
 
 
 def render_results(page: dict[str, Any], console: Console) -> None:
@@ -74,7 +81,7 @@ def _metric_table(metric: dict[str, Any]) -> Table:
         title_justify="left",
     )
     for column in ("variant", "units", "value", "change", "interval (sequential)", "p", "P(beat)"):
-        table.add_column(column, justify="left" if column == "variant" else "right")
+        table.add_column(column, justify="left" if column == "variant" else "right", no_wrap=True)
     comparisons = {comparison["variant"]: comparison for comparison in metric["comparisons"]}
     for variant in metric["variants"]:
         row = [variant["key"], f"{variant['n']:,}", _value(metric["kind"], variant["value"])]

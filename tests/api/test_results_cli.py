@@ -44,6 +44,12 @@ def test_results_command_prints_verdict_summary_and_tables(
     assert "KEEP RUNNING" in printed.output or "INCONCLUSIVE" in printed.output
     assert "Purchase conversion (conversion_rate, primary" in printed.output
     assert "Average order value" in printed.output
+    # Piped output is 80 columns by default; the tables are printed wider, so no cell is cut
+    # short or split over two lines.
+    assert "…" not in printed.output
+    headers = [line for line in printed.output.splitlines() if "variant" in line and "┃" in line]
+    assert headers
+    assert all("interval (sequential)" in line and "P(beat)" in line for line in headers)
     as_json = runner.invoke(build_cli(), ["results", key, "--json"])
     page = json.loads(as_json.output)
     assert page["experiment"] == key
