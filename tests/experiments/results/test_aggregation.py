@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from dataclasses import astuple, replace
 from datetime import timedelta
+from typing import Any
 
 import pytest
+from sqlalchemy import event, text
 from sqlalchemy.engine import Engine
 
 from experiments.db import make_engine
@@ -129,3 +131,35 @@ def test_sqlite_and_postgres_agree(sqlite_url: str, postgres_url: str) -> None:
         for variant, sums in per_variant.items():
             other = postgres_result.metrics[key][variant]
             assert astuple(sums) == pytest.approx(astuple(other), rel=1e-12), (key, variant)
+
+
+def test_sqlite_reads_both_tables_through_covering_indexes(sqlite_url: str) -> None:
+    engine = make_engine(sqlite_url)
+    simulate_shop(200, uplift=0.0, seed=5).load(engine)
+    statements: list[tuple[str, Any]] = []
+
+    def remember(_conn: Any, _cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        statements.append((statement, parameters))
+
+    event.listen(engine, "before_cursor_execute", remember)
+    run(engine, METRICS)
+    event.remove(engine, "before_cursor_execute", remember)
+    statement, parameters = statements[-1]
+    with engine.connect() as connection:
+        plan = " | ".join(
+            row[-1]
+            for row in connection.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters)
+        )
+    engine.dispose()
+    assert "COVERING INDEX ix_exposures_results" in plan
+    assert "COVERING INDEX ix_conversions_results" in plan
+
+
+@pytest.mark.postgres
+def test_postgres_planner_setting_is_restored(postgres_url: str) -> None:
+    engine = make_engine(postgres_url)
+    with engine.begin() as connection:
+        aggregate(connection, "exp", ["control", "treatment"], METRICS, END)
+        setting = connection.execute(text("SHOW enable_hashjoin")).scalar_one()
+    engine.dispose()
+    assert setting == "on"
