@@ -96,8 +96,10 @@ def aggregate(
     Variants without units get zero sums; exposures naming variants outside `variants` are
     ignored. With `cuped`, mean metrics also get their pre-exposure covariate sums.
     """
-    query, columns = _build_query(experiment, metrics, end, cuped=cuped)
-    rows = _execute(connection, query)
+    query, columns = _build_query(
+        experiment, metrics, end, cuped=cuped, dialect=connection.dialect.name
+    )
+    rows = connection.execute(query).all()
     units = dict.fromkeys(variants, 0)
     sums: dict[str, dict[str, VariantSums]] = {
         metric.key: dict.fromkeys(variants, _ZERO) for metric in metrics
@@ -121,28 +123,13 @@ def aggregate(
 _ZERO = VariantSums(0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
 
 
-def _execute(connection: Connection, query: Select[Any]) -> Sequence[Sequence[Any]]:
-    """Run the query; on PostgreSQL with hash joins switched off for this statement only.
-
-    PostgreSQL cannot estimate how many groups the per-unit level has (it guesses 200 instead
-    of one per exposed unit), so it hashes the join and the groups and spills both to disk at
-    a million units. Without hash joins it merges the two unit-ordered index scans and groups
-    the already-ordered rows, which was about 1.5 times faster at a million units (see
-    docs/benchmarks.md). Nested loops stay allowed, so small experiments still use index
-    lookups. The previous setting is restored, so the caller's transaction is unaffected.
-    """
-    if connection.dialect.name != "postgresql":
-        return connection.execute(query).all()
-    previous = connection.execute(select(func.current_setting("enable_hashjoin"))).scalar_one()
-    connection.execute(select(func.set_config("enable_hashjoin", "off", True)))
-    try:
-        return connection.execute(query).all()
-    finally:
-        connection.execute(select(func.set_config("enable_hashjoin", previous, True)))
-
-
 def _build_query(
-    experiment: str, metrics: Sequence[MetricDefinition], end: datetime, *, cuped: bool
+    experiment: str,
+    metrics: Sequence[MetricDefinition],
+    end: datetime,
+    *,
+    cuped: bool,
+    dialect: str,
 ) -> tuple[Select[Any], dict[str, list[int]]]:
     exposures = Exposure.__table__.c  # type: ignore[attr-defined]
     conversion_table = Conversion.__table__  # type: ignore[attr-defined]
@@ -193,6 +180,13 @@ def _build_query(
         conversions.timestamp <= end,
         conversions.timestamp >= (unit.pre_start if with_covariate else unit.first_at),
     ]
+    unit_keys: list[ColumnElement[Any]] = [unit.unit_id]
+    if dialect == "postgresql":
+        # The conversion's unit_id is the exposed unit's or NULL, so adding it still groups per
+        # unit, and it has column statistics: by the subquery's unit_id alone PostgreSQL guesses
+        # 200 groups instead of one per unit and picks plans that spill. (SQLite would then
+        # read conversions through a non-covering index, hence only here.)
+        unit_keys.append(conversions.unit_id)
     group = case((unit.variant_count > 1, literal(_MULTI_VARIANT)), else_=unit.variant)
     unit_events = (
         select(
@@ -205,7 +199,7 @@ def _build_query(
             ),
         )
         .select_from(first_exposure.outerjoin(conversion_table, and_(*join_conditions)))
-        .group_by(unit.unit_id)
+        .group_by(*unit_keys)
         .subquery("unit_events")
     )
 

@@ -7,7 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import event, text
+from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from experiments.db import make_engine
@@ -153,13 +153,3 @@ def test_sqlite_reads_both_tables_through_covering_indexes(sqlite_url: str) -> N
     engine.dispose()
     assert "COVERING INDEX ix_exposures_results" in plan
     assert "COVERING INDEX ix_conversions_results" in plan
-
-
-@pytest.mark.postgres
-def test_postgres_planner_setting_is_restored(postgres_url: str) -> None:
-    engine = make_engine(postgres_url)
-    with engine.begin() as connection:
-        aggregate(connection, "exp", ["control", "treatment"], METRICS, END)
-        setting = connection.execute(text("SHOW enable_hashjoin")).scalar_one()
-    engine.dispose()
-    assert setting == "on"
