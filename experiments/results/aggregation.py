@@ -31,8 +31,9 @@ from experiments.models import Conversion, Exposure
 from experiments.results.sql_functions import shifted_timestamp, smaller_of
 
 PRE_PERIOD_DAYS = 14
-# julianday() arithmetic on SQLite carries ~40 microseconds of float error; window ends are
-# therefore compared to the millisecond so both databases agree on boundary events.
+# SQLite computes a unit's bounds with julianday() and writes them to the millisecond (up to
+# about half a millisecond off); a millisecond of slack keeps events exactly on a bound counted
+# on both databases.
 _BOUNDARY_TOLERANCE_SECONDS = 0.001
 _MULTI_VARIANT = "*several*"  # group key of units seen in several variants (never a slug)
 
