@@ -153,3 +153,21 @@ def test_sqlite_reads_both_tables_through_covering_indexes(sqlite_url: str) -> N
     engine.dispose()
     assert "COVERING INDEX ix_exposures_results" in plan
     assert "COVERING INDEX ix_conversions_results" in plan
+
+
+def test_bounds_hold_for_a_start_between_milliseconds(engine: Engine) -> None:
+    # SQLite writes the computed bounds to the millisecond; a start at .0006 s must still count
+    # events exactly on its window end and its pre-period start, and none a few ms outside.
+    start = START + timedelta(microseconds=600)
+    raw = RawEvents()
+    raw.expose("unit", "control", start)
+    raw.convert("unit", "purchase", start + timedelta(hours=24), 7.0)
+    raw.convert("unit", "purchase", start + timedelta(hours=24, milliseconds=3), 1000.0)
+    raw.convert("unit", "purchase", start - timedelta(days=14), 20.0)
+    raw.convert("unit", "purchase", start - timedelta(days=14, milliseconds=3), 500.0)
+    raw.load(engine)
+    result = run(engine, [WINDOWED_RPV, builtin_metrics()["revenue_per_visitor"]])
+    assert result.metrics["rpv_24h"]["control"].numerator_sum == pytest.approx(7.0)
+    plain = result.metrics["revenue_per_visitor"]["control"]
+    assert plain.numerator_sum == pytest.approx(1007.0)
+    assert plain.covariate_sum == pytest.approx(20.0)
