@@ -7,8 +7,8 @@ times `compute_results` (SQL aggregation of every checkout metric + stats + deci
 comparison, measured in the same run, is pandas computing the purchase-conversion sums from the
 same rows already in memory.
 
-    .venv/bin/python benchmarks/bench_results.py --sizes 10000 100000 1000000 \
-        --postgres postgresql+psycopg://postgres@127.0.0.1:5432/postgres
+    .venv/bin/python benchmarks/bench_results.py --sizes 10000 100000 1000000 --repeats 5 \
+        --postgres postgresql+psycopg://postgres@127.0.0.1:5432/test
 
 Without --postgres only SQLite is measured. The PostgreSQL schema is dropped afterwards.
 """
