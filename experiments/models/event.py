@@ -18,7 +18,10 @@ _ID_TYPE = BigInteger().with_variant(Integer(), "sqlite")  # SQLite autoincremen
 
 class Exposure(SQLModel, table=True):
     __tablename__ = "exposures"
-    __table_args__ = (Index("ix_exposures_experiment_unit", "experiment", "unit_id", "timestamp"),)
+    # Covering index of the results query (migration 0004).
+    __table_args__ = (
+        Index("ix_exposures_results", "experiment", "unit_id", "timestamp", "variant"),
+    )
 
     id: int | None = Field(default=None, sa_type=_ID_TYPE, primary_key=True)
     event_id: str = Field(max_length=EVENT_ID_MAX, unique=True)
@@ -33,7 +36,7 @@ class Conversion(SQLModel, table=True):
     __tablename__ = "conversions"
     __table_args__ = (
         Index("ix_conversions_name_unit", "name", "unit_id", "timestamp"),
-        Index("ix_conversions_unit", "unit_id", "timestamp"),
+        Index("ix_conversions_results", "unit_id", "name", "timestamp", "value"),
     )
 
     id: int | None = Field(default=None, sa_type=_ID_TYPE, primary_key=True)

@@ -3,6 +3,8 @@
 The results aggregation reads every exposure of an experiment and every conversion of its units
 in unit order. With these indexes both reads are index-only scans (PostgreSQL) or covering-index
 searches (SQLite), in the unit order the per-unit grouping needs: no table lookups, no sorts.
+They replace two indexes of 0002 that they make redundant, so ingestion maintains no more
+indexes than before.
 
 Revision ID: 0004
 Revises: 0003
@@ -31,8 +33,16 @@ def upgrade() -> None:
         "conversions",
         ["unit_id", "name", "timestamp", "value"],
     )
+    op.drop_index("ix_exposures_experiment_unit", table_name="exposures")  # a prefix of the new one
+    op.drop_index(
+        "ix_conversions_unit", table_name="conversions"
+    )  # unit-first reads use the new one
 
 
 def downgrade() -> None:
+    op.create_index("ix_conversions_unit", "conversions", ["unit_id", "timestamp"])
+    op.create_index(
+        "ix_exposures_experiment_unit", "exposures", ["experiment", "unit_id", "timestamp"]
+    )
     op.drop_index("ix_conversions_results", table_name="conversions")
     op.drop_index("ix_exposures_results", table_name="exposures")
