@@ -10,7 +10,7 @@ from typing import Any
 from experiments.metrics import MetricDefinition
 from experiments.results.aggregation import VariantSums
 from experiments.results.types import MetricIssue, MetricResult, Role, VariantValue
-from stats import StatsInputError, analyze
+from stats import MeanStats, RatioStats, StatsInputError, analyze
 
 _STATS_KIND = {"conversion": "proportion", "mean": "mean", "ratio": "ratio"}
 
@@ -64,21 +64,26 @@ def value_of(metric: MetricDefinition, sums: VariantSums) -> float | None:
 
 
 def unit_standard_deviation(metric: MetricDefinition, sums: VariantSums) -> float | None:
-    """Per-unit standard deviation of the metric (delta method for a ratio); None if undefined."""
-    n = sums.n
-    if n < 2:
+    """Per-unit standard deviation of the metric (delta method for a ratio); None if undefined.
+
+    The variance formulas are the statistics engine's own (`stats.MeanStats`, `stats.RatioStats`).
+    """
+    if sums.n < 2:
         return None
-    numerator_var = (sums.numerator_sum_squares - sums.numerator_sum**2 / n) / (n - 1)
     if metric.kind != "ratio":
-        return math.sqrt(max(numerator_var, 0.0))
+        values = MeanStats(sums.n, sums.numerator_sum, sums.numerator_sum_squares)
+        return math.sqrt(values.variance)
     if not sums.denominator_sum:
         return None
-    denominator_var = (sums.denominator_sum_squares - sums.denominator_sum**2 / n) / (n - 1)
-    covariance = (sums.cross_sum - sums.numerator_sum * sums.denominator_sum / n) / (n - 1)
-    ratio = sums.numerator_sum / sums.denominator_sum
-    mean_denominator = sums.denominator_sum / n
-    linear = numerator_var - 2 * ratio * covariance + ratio * ratio * denominator_var
-    return math.sqrt(max(linear, 0.0)) / mean_denominator
+    ratio = RatioStats(
+        sums.n,
+        sums.numerator_sum,
+        sums.numerator_sum_squares,
+        sums.denominator_sum,
+        sums.denominator_sum_squares,
+        sums.cross_sum,
+    )
+    return math.sqrt(ratio.variance)
 
 
 def stats_inputs(metric: MetricDefinition, sums: dict[str, VariantSums]) -> list[dict[str, Any]]:
