@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from numpy.typing import NDArray
 
 from experiments.metrics import builtin_metrics
 from experiments.results.aggregation import VariantSums
 from experiments.results.metric_analysis import unit_standard_deviation
 
 
-def sums_of(numerator: np.ndarray, denominator: np.ndarray) -> VariantSums:
+def sums_of(numerator: NDArray[np.float64], denominator: NDArray[np.float64]) -> VariantSums:
     return VariantSums(
         n=len(numerator),
         numerator_sum=float(numerator.sum()),
