@@ -226,3 +226,9 @@ def test_epoch_millis_at_the_window_edges_are_judged_like_single_events() -> Non
     accepted = [not isinstance(validate_event(raw, WINDOW, CATALOG), tuple) for raw in raw_events]
     assert accepted == [False, True, True, True, True, False]
     assert [rejection.index for rejection in batch.rejected] == [0, 5]
+
+
+@given(st.integers(min_value=0, max_value=4_102_444_800_000))  # up to the year 2100
+def test_millisecond_timestamps_convert_exactly(milliseconds: int) -> None:
+    exact = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(milliseconds=milliseconds)
+    assert datetime.fromtimestamp(milliseconds / 1000, UTC) == exact
