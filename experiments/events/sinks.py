@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal, Protocol
 
+import orjson
 from anyio import to_thread
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
@@ -33,33 +34,52 @@ logger = logging.getLogger(__name__)
 DEFAULT_DEDUPE_SECONDS = 24 * 3600
 DEFAULT_PAUSE_SECONDS = 5.0
 
-# KEYS[1] the stream, KEYS[2..k+1] the "seen" keys of the first k events (those with client ids).
-# ARGV[1] the dedupe TTL, ARGV[2] the receive time, ARGV[3] events per entry, ARGV[4] the number
-# of events, then one JSON array of events per entry (see `entries`). Claims each id with SET NX
-# and appends every entry, listing the positions of ids already claimed in its `skip` field (an
-# entry of repeats only is not appended). Atomic: a claim is never made without its append.
+# KEYS[1] the stream, KEYS[2] the set of ids claimed in the current dedupe period, KEYS[3] the
+# set of the period before. ARGV[1] the sets' lifetime (two periods), ARGV[2] the receive time,
+# ARGV[3] events per entry, ARGV[4] the number of events, ARGV[5] a JSON array of the client ids
+# of the first events (those that need a claim), then one JSON array of events per entry (see
+# `entries`). An id is a repeat when either set holds it; new ids join the current set. Every
+# entry is appended, listing the positions of repeats in its `skip` field (an entry of repeats
+# only is not appended). Atomic: a claim is never made without its append. Set commands take
+# many ids at once, so a 500-event batch costs Redis a handful of commands, not 500.
 _APPEND_SCRIPT = """
 local per_entry = tonumber(ARGV[3])
 local total = tonumber(ARGV[4])
+local ids = cjson.decode(ARGV[5])
 local skipped = {}
 local repeats = 0
-for k = 2, #KEYS do
-  if not redis.call('SET', KEYS[k], '1', 'NX', 'EX', ARGV[1]) then
-    local index = k - 2
-    local entry = math.floor(index / per_entry) + 1
-    local list = skipped[entry] or {}
-    list[#list + 1] = index % per_entry
-    skipped[entry] = list
-    repeats = repeats + 1
+local chunk = 1000
+for first = 1, #ids, chunk do
+  local last = math.min(first + chunk - 1, #ids)
+  local now = redis.call('SMISMEMBER', KEYS[2], unpack(ids, first, last))
+  local before = redis.call('SMISMEMBER', KEYS[3], unpack(ids, first, last))
+  local fresh = {}
+  for k = first, last do
+    if now[k - first + 1] == 1 or before[k - first + 1] == 1 then
+      local index = k - 1
+      local entry = math.floor(index / per_entry) + 1
+      local list = skipped[entry] or {}
+      list[#list + 1] = index % per_entry
+      skipped[entry] = list
+      repeats = repeats + 1
+    else
+      fresh[#fresh + 1] = ids[k]
+    end
+  end
+  if #fresh > 0 then
+    redis.call('SADD', KEYS[2], unpack(fresh))
   end
 end
-for entry = 1, #ARGV - 4 do
+if #ids > 0 then
+  redis.call('EXPIRE', KEYS[2], ARGV[1])
+end
+for entry = 1, #ARGV - 5 do
   local size = math.min(per_entry, total - (entry - 1) * per_entry)
   local list = skipped[entry]
   if list == nil then
-    redis.call('XADD', KEYS[1], '*', 'r', ARGV[2], 'events', ARGV[4 + entry])
+    redis.call('XADD', KEYS[1], '*', 'r', ARGV[2], 'events', ARGV[5 + entry])
   elseif #list < size then
-    redis.call('XADD', KEYS[1], '*', 'r', ARGV[2], 'events', ARGV[4 + entry],
+    redis.call('XADD', KEYS[1], '*', 'r', ARGV[2], 'events', ARGV[5 + entry],
       'skip', table.concat(list, ','))
   end
 end
@@ -105,10 +125,11 @@ class DirectSink:
 class RedisStreamSink:
     """Appends each batch to a Redis Stream; SQL (via `fallback`) whenever Redis fails.
 
-    `duplicates` counts ids repeated in the batch or claimed within the last `dedupe_seconds`
-    through Redis; older repeats, or ones first stored by the fallback, are still stored once
-    (the database's unique `event_id`) but reported as accepted. After a Redis failure the sink
-    writes to SQL for `pause_seconds` before it tries Redis again.
+    `duplicates` counts ids repeated in the batch or claimed through Redis in the current or the
+    previous period of `dedupe_seconds` (so for at least one period, at most two); older repeats,
+    or ones first stored by the fallback, are still stored once (the database's unique
+    `event_id`) but reported as accepted. After a Redis failure the sink writes to SQL for
+    `pause_seconds` before it tries Redis again.
     """
 
     def __init__(
@@ -150,13 +171,14 @@ class RedisStreamSink:
         if not seen:
             return Receipt(0, repeats, "redis")
         ordered = claimed + unclaimed
-        seen_key = self._keys.seen
-        keys = [self._keys.stream, *[seen_key(event.event_id) for event in claimed]]
+        period = int(received_at.timestamp() // self._dedupe_seconds)
+        keys = [self._keys.stream, self._keys.seen(period), self._keys.seen(period - 1)]
         args: list[str | bytes | int] = [
-            self._dedupe_seconds,
+            2 * self._dedupe_seconds,
             encode_received(received_at),
             EVENTS_PER_ENTRY,
             len(ordered),
+            orjson.dumps([event.event_id for event in claimed]),
         ]
         for start in range(0, len(ordered), EVENTS_PER_ENTRY):
             args.append(encode_events(ordered[start : start + EVENTS_PER_ENTRY]))

@@ -36,8 +36,9 @@ class StreamKeys:
     def group(self) -> str:
         return "vekst-workers"
 
-    def seen(self, event_id: str) -> str:
-        return f"{self.prefix}:seen:{event_id}"
+    def seen(self, period: int) -> str:
+        """The set of client event ids first claimed in dedupe period `period`."""
+        return f"{self.prefix}:seen:{period}"
 
 
 def async_redis(url: str) -> redis.asyncio.Redis[bytes]:

@@ -37,13 +37,16 @@ def test_stream_prefix_and_dedupe_window_come_from_the_settings(
         finally:
             await pipeline.close()
 
+    moment = datetime.now(UTC)
     assert asyncio.run(ingest()) == (1, 1)
     assert pipeline.keys.prefix == prefix
     client = redis.Redis.from_url(redis_url)
     try:
         assert client.xlen(pipeline.keys.stream) == 1
-        assert 1700 < client.ttl(pipeline.keys.seen("e1")) <= 1800
+        claims = pipeline.keys.seen(int(moment.timestamp() // 1800))
+        assert client.sismember(claims, "e1")
+        assert 3500 < client.ttl(claims) <= 3600  # two dedupe periods of half an hour
     finally:
-        client.delete(pipeline.keys.stream, pipeline.keys.seen("e1"))
+        client.delete(pipeline.keys.stream, *client.keys(f"{prefix}:seen:*"))
         client.close()
         engine.dispose()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -104,7 +104,7 @@ def test_duplicate_ids_through_two_sinks_and_two_workers(
     assert sorted(receipt.accepted for receipt in receipts) == [0, 200]
     # Claims gone (TTL passed, say): the stream now carries the same ids twice.
     client = redis.Redis.from_url(redis_url)
-    client.delete(*[keys.seen(f"p{i}") for i in range(200)])
+    client.delete(*client.keys(f"{keys.prefix}:seen:*"))
     assert submit(redis_url, engine, keys, purchases(200)).accepted == 200
     workers = [StreamWorker(sync_redis(redis_url, 0.1), engine, keys, FAST) for _ in range(2)]
     workers[0].ensure_group()
@@ -154,3 +154,33 @@ def test_unreachable_redis_falls_back_to_sql(engine: Engine) -> None:
     receipt = submit(url, engine, StreamKeys(), purchases(20) + purchases(5))
     assert receipt == Receipt(20, 5, "sql")
     assert stored_counts(engine) == (0, 20)
+
+
+def test_repeats_are_recognised_for_one_to_two_dedupe_periods(
+    redis_url: str, engine: Engine, keys: StreamKeys
+) -> None:
+    period = 1000
+    start = datetime(2026, 11, 23, tzinfo=UTC)
+    start -= timedelta(seconds=start.timestamp() % period)  # the first second of a period
+
+    def duplicates_at(offset_seconds: float) -> int:
+        async def go() -> int:
+            client = async_redis(redis_url)
+            try:
+                sink = RedisStreamSink(client, DirectSink(engine), keys, dedupe_seconds=period)
+                moment = start + timedelta(seconds=offset_seconds)
+                return (await sink.submit(purchases(3, prefix="d"), moment)).duplicates
+            finally:
+                await client.aclose()  # type: ignore[attr-defined]
+
+        return asyncio.run(go())
+
+    assert duplicates_at(0) == 0
+    assert duplicates_at(999) == 3  # same period
+    assert duplicates_at(1999) == 3  # the next period still sees the previous one's claims
+    client = redis.Redis.from_url(redis_url)
+    client.delete(*client.keys(f"{keys.prefix}:seen:*"))
+    assert duplicates_at(0) == 0
+    assert duplicates_at(2000) == 0  # two periods later the claim is forgotten
+    assert 0 < client.ttl(keys.seen(2 + int(start.timestamp()) // period)) <= 2 * period
+    client.close()
