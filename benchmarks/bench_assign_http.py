@@ -1,6 +1,6 @@
 """POST /v1/assign on one uvicorn worker against a bare async FastAPI endpoint taking the same body.
 
-Run: make bench-deps && .venv/bin/python benchmarks/bench_assign_http.py [--runs 5 --duration 5]
+Run: make bench-deps && .venv/bin/python -m benchmarks.bench_assign_http [--runs 5 --duration 5]
 Needs wrk (`apt-get install wrk`). Prints the median requests/s of each and the ratio.
 """
 
@@ -8,11 +8,7 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 import tempfile
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.httpload import machine, median, uvicorn_server, wrk_requests_per_second
 from experiments import definitions, lifecycle

@@ -26,7 +26,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -36,13 +35,15 @@ import httpx
 import redis
 from fastapi import FastAPI
 from pydantic import BaseModel
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import func, select
 
+from benchmarks.httpload import free_port, uvicorn_server
 from experiments.db import make_engine
 from experiments.events import StreamKeys, StreamWorker, WorkerOptions
 from experiments.events.streams import sync_redis
 from experiments.migrate import upgrade
 from experiments.models.event import Conversion, Exposure
+from tests.services import fresh_postgres_schema
 
 EVENTS_PER_BODY = 500
 ADMIN_KEY = "bench-admin-key-0123456789"
@@ -92,38 +93,6 @@ def body_template() -> bytes:
     return json.dumps({"events": events}).encode()
 
 
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-@contextmanager
-def server(target: str, env: dict[str, str]) -> Iterator[str]:
-    port = free_port()
-    command = [sys.executable, "-m", "uvicorn", "--factory", target, "--port", str(port)]
-    command += ["--loop", "uvloop", "--http", "httptools", "--log-level", "warning"]
-    process = subprocess.Popen(command, env={**os.environ, **env})
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                httpx.get(f"{base}/docs", timeout=1)
-                break
-            except httpx.TransportError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.1)
-        yield base
-    finally:
-        process.terminate()
-        process.wait(10)
-
-
 def wrk(base: str, body_file: str, seconds: int, connections: int) -> float:
     """Events per second that got a 202 (wrk counts non-2xx separately; any is an error)."""
     command = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "-s", str(LUA)]
@@ -155,21 +124,6 @@ def stored(database_url: str) -> int:
         )
     engine.dispose()
     return total
-
-
-@contextmanager
-def scratch_schema(base_url: str) -> Iterator[str]:
-    schema = f"bench_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(base_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    separator = "&" if "?" in base_url else "?"
-    try:
-        yield f"{base_url}{separator}options=-csearch_path%3D{schema}"
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 @contextmanager
@@ -224,18 +178,21 @@ def main() -> None:
         parser.error("needs --postgres-url (or VEKST_BENCH_POSTGRES_URL), wrk and redis-server")
     rates: dict[str, list[float]] = {"bare": [], "sqlite": [], "redis": []}
     drains: list[float] = []
-    with tempfile.TemporaryDirectory() as folder, scratch_schema(args.postgres_url) as pg_url:
+    with (
+        tempfile.TemporaryDirectory() as folder,
+        fresh_postgres_schema(args.postgres_url) as pg_url,
+    ):
         body_file = str(Path(folder) / "body.json")
         Path(body_file).write_bytes(body_template())
         upgrade(pg_url)
         keys_env = {"VEKST_ADMIN_KEY": ADMIN_KEY, "VEKST_SDK_KEY": SDK_KEY}
         for round_number in range(args.rounds):
-            with server("benchmarks.bench_events:create_bare_app", {}) as base:
+            with uvicorn_server("benchmarks.bench_events:create_bare_app", {}) as base:
                 rates["bare"].append(wrk(base, body_file, args.seconds, args.connections))
             sqlite_url = f"sqlite:///{folder}/round{round_number}.db"
             upgrade(sqlite_url)
             env = {**keys_env, "VEKST_DATABASE_URL": sqlite_url}
-            with server("api.app:create_app_from_environment", env) as base:
+            with uvicorn_server("api.app:create_app_from_environment", env) as base:
                 prepare_experiment(base)
                 rate = wrk(base, body_file, args.seconds, args.connections)
             rates["sqlite"].append(rate)
@@ -247,11 +204,11 @@ def main() -> None:
                     f"bare {rates['bare'][-1]:,.0f}/s, sqlite {rate:,.0f}/s"
                 )
                 continue
-            with private_redis() as redis_url, scratch_schema(args.postgres_url) as round_pg:
+            with private_redis() as redis_url, fresh_postgres_schema(args.postgres_url) as round_pg:
                 upgrade(round_pg)
                 env = {**keys_env, "VEKST_DATABASE_URL": round_pg, "VEKST_REDIS_URL": redis_url}
                 env["VEKST_START_WORKER"] = "false"
-                with server("api.app:create_app_from_environment", env) as base:
+                with uvicorn_server("api.app:create_app_from_environment", env) as base:
                     prepare_experiment(base)
                     rates["redis"].append(wrk(base, body_file, args.seconds, args.connections))
                 count, seconds = drain(redis_url, round_pg)

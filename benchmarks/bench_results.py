@@ -7,7 +7,7 @@ times `compute_results` (SQL aggregation of every checkout metric + stats + deci
 comparison, measured in the same run, is pandas computing the purchase-conversion sums from the
 same rows already in memory.
 
-    .venv/bin/python benchmarks/bench_results.py --sizes 10000 100000 1000000 --repeats 5 \
+    .venv/bin/python -m benchmarks.bench_results --sizes 10000 100000 1000000 --repeats 5 \
         --postgres postgresql+psycopg://postgres@127.0.0.1:5432/test
 
 Without --postgres only SQLite is measured. The PostgreSQL schema is dropped afterwards.
@@ -21,16 +21,14 @@ import platform
 import statistics
 import tempfile
 import time
-import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 from experiments import definitions, lifecycle
@@ -38,6 +36,7 @@ from experiments.db import make_engine, session_scope
 from experiments.migrate import upgrade
 from experiments.models import ExperimentCreate
 from experiments.results.compute import compute_results
+from tests.services import fresh_postgres_schema
 
 START = datetime(2026, 1, 5, tzinfo=UTC)
 NAMES = np.array(["add_to_cart", "checkout_started", "purchase", "refund", "page_view"])
@@ -181,21 +180,6 @@ def median_seconds(run: Callable[[], object], repeats: int) -> float:
     return statistics.median(times)
 
 
-@contextmanager
-def postgres_schema(base_url: str) -> Iterator[str]:
-    schema = f"bench_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(base_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    separator = "&" if "?" in base_url else "?"
-    try:
-        yield f"{base_url}{separator}options=-csearch_path%3D{schema}"
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
-
-
 def measure(url: str, exposures: pd.DataFrame, conversions: pd.DataFrame, repeats: int) -> float:
     upgrade(url)
     engine = make_engine(url)
@@ -240,7 +224,7 @@ def main() -> None:
                 )
         postgres_time = float("nan")
         if options.postgres:
-            with postgres_schema(options.postgres) as url:
+            with fresh_postgres_schema(options.postgres) as url:
                 postgres_time = measure(url, exposures, conversions, options.repeats)
         events = len(exposures) + len(conversions)
         times = f"{sqlite_time:>9.2f} {postgres_time:>11.2f} {pandas_time:>9.2f}"
