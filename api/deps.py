@@ -13,6 +13,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from api.auth import KeyVerifier
+from experiments.db import session_scope
 from experiments.errors import AuthenticationError, PermissionDeniedError
 from experiments.models import KeyScope
 from experiments.settings import Settings
@@ -32,13 +33,8 @@ def get_engine(request: Request) -> Engine:
 
 def get_session(request: Request) -> Iterator[Session]:
     """One session per request; committed when the endpoint returns without an error."""
-    with Session(get_engine(request), expire_on_commit=False) as session:
-        try:
-            yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
+    with session_scope(get_engine(request)) as session:
+        yield session
 
 
 def parse_body(model: type[BodyModel], raw: bytes) -> BodyModel:
