@@ -20,6 +20,7 @@ from stats.results import (
     VariantSummary,
 )
 from stats.types import (
+    STATISTIC_FIELDS,
     Alternative,
     Correction,
     CovariateStats,
@@ -32,6 +33,7 @@ from stats.types import (
 )
 
 __all__ = [
+    "STATISTIC_FIELDS",
     "Alternative",
     "AnalysisResult",
     "BayesianResult",

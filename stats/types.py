@@ -30,6 +30,21 @@ class MetricKind(StrEnum):
     RATIO = "ratio"
 
 
+# The sufficient statistics of each kind, in the order the CLI's NAME=a/b/c form takes them.
+STATISTIC_FIELDS: dict[MetricKind, tuple[str, ...]] = {
+    MetricKind.PROPORTION: ("n", "conversions"),
+    MetricKind.MEAN: ("n", "sum", "sum_squares"),
+    MetricKind.RATIO: (
+        "n",
+        "numerator_sum",
+        "numerator_sum_squares",
+        "denominator_sum",
+        "denominator_sum_squares",
+        "cross_sum",
+    ),
+}
+
+
 class Alternative(StrEnum):
     """Alternative hypothesis on treatment minus control."""
 

@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 
 from stats.errors import StatsInputError
 from stats.types import (
+    STATISTIC_FIELDS,
     Alternative,
     Correction,
     CovariateStats,
@@ -128,20 +129,7 @@ _PARSERS: dict[MetricKind, Callable[[Mapping[str, Any], str], MetricStats]] = {
     MetricKind.RATIO: _ratio,
 }
 
-_FIELDS: dict[MetricKind, frozenset[str]] = {
-    MetricKind.PROPORTION: frozenset({"n", "conversions"}),
-    MetricKind.MEAN: frozenset({"n", "sum", "sum_squares"}),
-    MetricKind.RATIO: frozenset(
-        {
-            "n",
-            "numerator_sum",
-            "numerator_sum_squares",
-            "denominator_sum",
-            "denominator_sum_squares",
-            "cross_sum",
-        }
-    ),
-}
+_FIELDS = {kind: frozenset(fields) for kind, fields in STATISTIC_FIELDS.items()}
 
 
 def _covariate(

@@ -10,18 +10,7 @@ from rich.table import Table
 
 import stats
 
-FIELDS = {
-    "proportion": ("n", "conversions"),
-    "mean": ("n", "sum", "sum_squares"),
-    "ratio": (
-        "n",
-        "numerator_sum",
-        "numerator_sum_squares",
-        "denominator_sum",
-        "denominator_sum_squares",
-        "cross_sum",
-    ),
-}
+FIELDS = {kind.value: fields for kind, fields in stats.STATISTIC_FIELDS.items()}
 
 
 def parse_variant(kind: str, text: str) -> dict[str, Any]:
