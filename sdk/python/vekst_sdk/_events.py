@@ -162,9 +162,9 @@ class EventSender:
                 records.append(self._queue.popleft())
             # One urandom call per batch: 128 random bits per event id, hex-encoded like
             # uuid4().hex but about 15 times cheaper, which keeps the GIL free for requests.
-            entropy = os.urandom(16 * len(records))
+            entropy = os.urandom(16 * len(records)).hex()
             batch = [
-                _to_wire(record, entropy[16 * index : 16 * index + 16].hex())
+                _to_wire(record, entropy[32 * index : 32 * index + 32])
                 for index, record in enumerate(records)
             ]
             try:
