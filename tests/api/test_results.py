@@ -76,23 +76,38 @@ def past_events(raw: RawEvents, now: datetime) -> RawEvents:
     )
 
 
-def test_results_equal_statistics_of_the_raw_data(
-    client: TestClient, admin_headers: dict[str, str]
-) -> None:
-    key = start_checkout(client, admin_headers)
+def send_past_traffic(
+    client: TestClient,
+    headers: dict[str, str],
+    key: str,
+    units: int,
+    uplift: float,
+    *,
+    seed: int,
+    since: timedelta,
+) -> RawEvents:
+    """Simulate the shop from `since` ago until a minute ago, send it, and return what was sent."""
     now = datetime.now(UTC)
     raw = past_events(
         simulate_shop(
-            1500,
-            0.3,
-            seed=5,
+            units,
+            uplift,
+            seed=seed,
             experiment=key,
-            start=now - timedelta(days=6),
+            start=now - since,
             variants=("multi-step", "one-page"),
         ),
         now - timedelta(minutes=1),
     )
-    send(client, admin_headers, raw)
+    send(client, headers, raw)
+    return raw
+
+
+def test_results_equal_statistics_of_the_raw_data(
+    client: TestClient, admin_headers: dict[str, str]
+) -> None:
+    key = start_checkout(client, admin_headers)
+    raw = send_past_traffic(client, admin_headers, key, 1500, 0.3, seed=5, since=timedelta(days=6))
     response = client.get(f"/v1/experiments/{key}/results", headers=admin_headers)
     assert response.status_code == 200, response.text
     page = response.json()
@@ -132,19 +147,7 @@ def test_results_of_a_quiet_experiment_say_keep_running(
     client: TestClient, admin_headers: dict[str, str]
 ) -> None:
     key = start_checkout(client, admin_headers)
-    now = datetime.now(UTC)
-    raw = past_events(
-        simulate_shop(
-            400,
-            0.0,
-            seed=8,
-            experiment=key,
-            start=now - timedelta(days=6),
-            variants=("multi-step", "one-page"),
-        ),
-        now - timedelta(minutes=1),
-    )
-    send(client, admin_headers, raw)
+    send_past_traffic(client, admin_headers, key, 400, 0.0, seed=8, since=timedelta(days=6))
     page = client.get(f"/v1/experiments/{key}/results", headers=admin_headers).json()
     decision = page["decision"]
     assert decision["verdict"] == "keep_running"
@@ -172,19 +175,7 @@ def test_timeseries_has_one_cumulative_point_per_day(
     client: TestClient, admin_headers: dict[str, str]
 ) -> None:
     key = start_checkout(client, admin_headers)
-    now = datetime.now(UTC)
-    raw = past_events(
-        simulate_shop(
-            300,
-            0.0,
-            seed=2,
-            experiment=key,
-            start=now - timedelta(hours=2),
-            variants=("multi-step", "one-page"),
-        ),
-        now - timedelta(minutes=1),
-    )
-    send(client, admin_headers, raw)
+    send_past_traffic(client, admin_headers, key, 300, 0.0, seed=2, since=timedelta(hours=2))
     response = client.get(
         f"/v1/experiments/{key}/results/timeseries",
         params={"metric": "revenue_per_visitor"},
