@@ -2,7 +2,8 @@
 
 A real server (one or two uvicorn worker processes) on SQLite and PostgreSQL, a second client
 keeping it busy with event batches, and 200 rounds of create-then-start, start-then-assign and
-create-then-patch, each request on a new connection so that two workers share the work.
+create-then-patch, each request on a new connection so that two workers share the work. And a
+commit that fails is an error response, never a success.
 """
 
 from __future__ import annotations
@@ -14,6 +15,9 @@ from typing import Any
 
 import httpx
 import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy.exc import OperationalError
+from sqlmodel import Session
 
 from tests.api.helpers import experiment_body
 from tests.conftest import ADMIN_KEY, SDK_KEY
@@ -102,3 +106,20 @@ def test_every_write_is_visible_to_the_next_request(database_url: str, workers: 
     assert failures == []
     assert event_statuses, "the event client never got an answer: the server was not busy"
     assert set(event_statuses) == {202}
+
+
+def test_a_failed_commit_is_an_error_and_stores_nothing(
+    client: TestClient, admin_headers: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refuse(_session: Session) -> None:
+        raise OperationalError("COMMIT", {}, Exception("disk I/O error"))
+
+    with monkeypatch.context() as patched:
+        patched.setattr(Session, "commit", refuse)
+        response = client.post("/v1/experiments", json=experiment_body(), headers=admin_headers)
+    assert response.status_code == 503, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert "nothing was changed" in response.json()["detail"]
+    missing = client.get("/v1/experiments/checkout-onepage", headers=admin_headers)
+    assert missing.status_code == 404
+    assert client.get("/v1/audit", headers=admin_headers).json()["items"] == []
