@@ -168,7 +168,7 @@ def archive_experiment(session: Session, key: str, *, actor: Actor = COMMAND_LIN
 def _changed_fields(experiment: Experiment, patch: ExperimentUpdate) -> set[str]:
     """The fields of FROZEN_AFTER_START that `patch` changes. Variants, unit type and layer
     count as changed when sent at all (as before); the design and the metrics only when their
-    values differ, so a client may send back the object it read."""
+    values differ (guardrails in any order), so a client may send back the object it read."""
     sent = patch.model_fields_set
     changed: set[str] = {name for name in ("variants", "unit_type", "layer") if name in sent}
     if patch.design is not None and patch.design != Design.model_validate(experiment.design):
@@ -177,7 +177,7 @@ def _changed_fields(experiment: Experiment, patch: ExperimentUpdate) -> set[str]
         current = MetricSelection.model_validate(experiment.metrics)
         if patch.metrics.primary != current.primary:
             changed.add("metrics.primary")
-        if patch.metrics.guardrails != current.guardrails:
+        if sorted(patch.metrics.guardrails) != sorted(current.guardrails):
             changed.add("metrics.guardrails")
     return changed
 

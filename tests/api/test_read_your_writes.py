@@ -1,8 +1,9 @@
 """Read your own writes: a client that acts on an answer at once never finds the write missing.
 
 A real server (one or two uvicorn worker processes) on SQLite and PostgreSQL, a second client
-keeping it busy with event batches, and 200 rounds of create-then-start, start-then-assign and
-create-then-patch, each request on a new connection so that two workers share the work. And a
+keeping it busy with event batches, and 200 rounds of create-then-start, start-then-assign,
+stop-then-archive and create-then-patch, each request on a new connection so that two workers
+share the work. And a
 commit that fails is an error response, never a success.
 """
 
@@ -79,6 +80,9 @@ def one_round(admin: httpx.Client, sdk: httpx.Client, index: int, failures: list
     assigned = expect(sdk.post("/v1/assign", json=body), 200, f"assign {key}", failures)
     if assigned is not None and not assigned["assignments"][key]["in_experiment"]:
         failures.append(f"assign {key}: the started experiment was not served")
+    # Stop and archive (themselves a write acted on at once) so the served config stays small.
+    expect(admin.post(f"/v1/experiments/{key}/stop"), 200, f"stop {key}", failures)
+    expect(admin.post(f"/v1/experiments/{key}/archive"), 200, f"archive {key}", failures)
 
     draft = f"ryw-draft-{index}"
     expect(admin.post("/v1/experiments", json=experiment_body(draft)), 201, "create", failures)
