@@ -62,7 +62,11 @@ def json_body_doc(model: type[BaseModel]) -> dict[str, Any]:
 
 
 def refresh_served_config(request: Request) -> Iterator[None]:
-    """After a definition changes, the next assign request reloads the config (this worker)."""
+    """After a definition changes, the next assign request reloads the config (this worker).
+
+    Used function-scoped as a router dependency (`ServedConfigRefresh`): entered before the
+    session, so it runs after the commit and before the response is sent.
+    """
     yield
     request.app.state.evaluator_cache.invalidate()
 
