@@ -11,7 +11,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from api.auth import KeyVerifier
 from api.limits import BodySizeLimit
 from api.problems import install_problem_handlers
-from api.routes import assign, events, experiments, health, metrics, results, sdk, stats
+from api.routes import assign, audit, events, experiments, health, metrics, results, sdk, stats
 from api.runtime import freeze_startup_heap
 from experiments.assignment import EvaluatorCache
 from experiments.db import make_engine
@@ -52,6 +52,7 @@ def create_app(settings: Settings) -> FastAPI:
         metrics.router,
         results.router,
         stats.router,
+        audit.router,
     ):
         app.include_router(router)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)

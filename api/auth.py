@@ -8,13 +8,14 @@ import time
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from experiments.keys import find_scope, hash_key, matches_configured
+from experiments.audit import ENVIRONMENT_ADMIN_KEY, ENVIRONMENT_SDK_KEY
+from experiments.keys import KeyIdentity, find_key, hash_key, matches_configured
 from experiments.models import KeyScope
 from experiments.settings import Settings
 
 
 class KeyVerifier:
-    """Turns a presented secret into its scope.
+    """Turns a presented secret into its identity (scope, id and name).
 
     A verified stored key is remembered for `key_cache_seconds` (default 1 s), so a key revoked
     by another process stops working in every worker within that time; revoking through this
@@ -24,12 +25,12 @@ class KeyVerifier:
     def __init__(self, engine: Engine, settings: Settings) -> None:
         self._engine = engine
         self._settings = settings
-        self._cache: dict[str, tuple[KeyScope, float]] = {}
+        self._cache: dict[str, tuple[KeyIdentity, float]] = {}
         self._lock = threading.Lock()
 
-    def cached_scope(self, secret: str) -> KeyScope | None:
-        """The scope if known without touching the database, else None."""
-        configured = self._configured_scope(secret)
+    def cached_identity(self, secret: str) -> KeyIdentity | None:
+        """The identity if known without touching the database, else None."""
+        configured = self._configured_identity(secret)
         if configured is not None:
             return configured
         entry = self._cache.get(hash_key(secret))
@@ -37,26 +38,31 @@ class KeyVerifier:
             return entry[0]
         return None
 
-    def scope(self, secret: str) -> KeyScope | None:
-        """The scope of `secret`, reading the database when the cache cannot tell (blocking)."""
-        cached = self.cached_scope(secret)
+    def identity(self, secret: str) -> KeyIdentity | None:
+        """The identity of `secret`, reading the database when the cache cannot tell
+        (blocking); None for an unknown or revoked key."""
+        cached = self.cached_identity(secret)
         if cached is not None:
             return cached
         with Session(self._engine) as session:
-            scope = find_scope(session, secret)
+            identity = find_key(session, secret)
         ttl = self._settings.key_cache_seconds
-        if scope is not None and ttl > 0:
+        if identity is not None and ttl > 0:
             with self._lock:
-                self._cache[hash_key(secret)] = (scope, time.monotonic() + ttl)
-        return scope
+                self._cache[hash_key(secret)] = (identity, time.monotonic() + ttl)
+        return identity
+
+    def scope(self, secret: str) -> KeyScope | None:
+        identity = self.identity(secret)
+        return None if identity is None else identity.scope
 
     def forget(self) -> None:
         with self._lock:
             self._cache.clear()
 
-    def _configured_scope(self, secret: str) -> KeyScope | None:
+    def _configured_identity(self, secret: str) -> KeyIdentity | None:
         if matches_configured(secret, self._settings.admin_key):
-            return KeyScope.ADMIN
+            return KeyIdentity(KeyScope.ADMIN, ENVIRONMENT_ADMIN_KEY)
         if matches_configured(secret, self._settings.sdk_key):
-            return KeyScope.SDK
+            return KeyIdentity(KeyScope.SDK, ENVIRONMENT_SDK_KEY)
         return None

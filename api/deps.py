@@ -1,4 +1,9 @@
-"""FastAPI dependencies under named aliases: SessionDep, SettingsDep, AdminKey, SdkKey, AnyKey."""
+"""FastAPI dependencies under named aliases: SessionDep, SettingsDep, AdminKey, SdkKey.
+
+The session and the served-config refresh are function-scoped: their code after `yield` runs
+when the endpoint returns, before the response is sent. So every write is committed before the
+client sees its answer, and a failed commit becomes an error response instead of a lost write.
+"""
 
 from __future__ import annotations
 
@@ -15,6 +20,7 @@ from sqlmodel import Session
 from api.auth import KeyVerifier
 from experiments.db import session_scope
 from experiments.errors import AuthenticationError, PermissionDeniedError
+from experiments.keys import KeyIdentity
 from experiments.models import KeyScope
 from experiments.settings import Settings
 
@@ -32,7 +38,8 @@ def get_engine(request: Request) -> Engine:
 
 
 def get_session(request: Request) -> Iterator[Session]:
-    """One session per request; committed when the endpoint returns without an error."""
+    """One session per request; committed when the endpoint returns without an error, before
+    the response is sent (see SessionDep)."""
     with session_scope(get_engine(request)) as session:
         yield session
 
@@ -55,7 +62,11 @@ def json_body_doc(model: type[BaseModel]) -> dict[str, Any]:
 
 
 def refresh_served_config(request: Request) -> Iterator[None]:
-    """After a definition changes, the next assign request reloads the config (this worker)."""
+    """After a definition changes, the next assign request reloads the config (this worker).
+
+    Used function-scoped as a router dependency (`ServedConfigRefresh`): entered before the
+    session, so it runs after the commit and before the response is sent.
+    """
     yield
     request.app.state.evaluator_cache.invalidate()
 
@@ -70,25 +81,29 @@ def _bearer_secret(request: Request) -> str:
     return secret.strip()
 
 
-async def authorize(request: Request, *allowed: KeyScope) -> KeyScope:
-    """The scope of the request's key; 401 without a valid key, 403 when not in `allowed`."""
+async def authorize(request: Request, *allowed: KeyScope) -> KeyIdentity:
+    """The request's key (scope, id, name); 401 without a valid key, 403 when not in `allowed`.
+
+    The verifier caches identities, so a route learns who called without another lookup.
+    """
     secret = _bearer_secret(request)
     verifier: KeyVerifier = request.app.state.key_verifier
-    scope = verifier.cached_scope(secret)
-    if scope is None:
-        scope = await run_in_threadpool(verifier.scope, secret)
-    if scope is None:
+    identity = verifier.cached_identity(secret)
+    if identity is None:
+        identity = await run_in_threadpool(verifier.identity, secret)
+    if identity is None:
         raise AuthenticationError("the API key is unknown or revoked")
+    scope = identity.scope
     if scope not in allowed:
         needed = " or ".join(s.value for s in allowed)
         raise PermissionDeniedError(
             f"this request needs a key with scope {needed}; the key sent has scope {scope.value}"
         )
-    return scope
+    return identity
 
 
-def _require(*allowed: KeyScope) -> Callable[[Request], Coroutine[Any, Any, KeyScope]]:
-    async def check(request: Request) -> KeyScope:
+def _require(*allowed: KeyScope) -> Callable[[Request], Coroutine[Any, Any, KeyIdentity]]:
+    async def check(request: Request) -> KeyIdentity:
         return await authorize(request, *allowed)
 
     return check
@@ -98,7 +113,9 @@ def _require(*allowed: KeyScope) -> Callable[[Request], Coroutine[Any, Any, KeyS
 SDK_SCOPES = (KeyScope.SDK, KeyScope.ADMIN)
 
 
-SessionDep = Annotated[Session, Depends(get_session)]
+# scope="function": committed before the response is sent, never after it.
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
-AdminKey = Annotated[KeyScope, Depends(_require(KeyScope.ADMIN))]
-SdkKey = Annotated[KeyScope, Depends(_require(*SDK_SCOPES))]
+AdminKey = Annotated[KeyIdentity, Depends(_require(KeyScope.ADMIN))]
+SdkKey = Annotated[KeyIdentity, Depends(_require(*SDK_SCOPES))]
+ServedConfigRefresh = Depends(refresh_served_config, scope="function")

@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from experiments.errors import (
@@ -148,6 +148,15 @@ def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(IntegrityError)
     async def _integrity_error(_request: Request, _exc: IntegrityError) -> JSONResponse:
         return problem(409, "Conflict", "the change conflicts with data stored at the same time")
+
+    @app.exception_handler(OperationalError)
+    async def _database_unavailable(_request: Request, _exc: OperationalError) -> JSONResponse:
+        # Writes commit before the answer, so a failed commit lands here: nothing was stored.
+        return problem(
+            503,
+            "Service Unavailable",
+            "the database could not complete the request, so nothing was changed; try again",
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:

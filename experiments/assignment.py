@@ -1,7 +1,9 @@
 """Server-side assignment (`POST /v1/assign`) with the SDK's evaluator, so both agree exactly.
 
 The compiled config is kept in memory and rebuilt at most every `max_age_seconds`, or at once
-after a definition changes in this process, so an assign request touches no database.
+after a definition changes in this process, so an assign request touches no database. A request
+naming an experiment the cached config does not serve rebuilds it once (`reload`), so an
+experiment started through another worker process is served at once, not up to a second later.
 """
 
 from __future__ import annotations
@@ -49,6 +51,15 @@ class EvaluatorCache:
             self._evaluator = Evaluator(document, strict=False)
             self._loaded_at = time.monotonic()
             return self._evaluator
+
+    def reload(self, seen: Evaluator) -> Evaluator:
+        """Rebuild from the database unless another thread did since `seen` was handed out
+        (blocking); concurrent misses share one rebuild."""
+        with self._lock:
+            if self._evaluator is not seen and self._evaluator is not None:
+                return self._evaluator
+            self._loaded_at = 0.0
+        return self.load()
 
     def invalidate(self) -> None:
         self._loaded_at = 0.0

@@ -10,10 +10,11 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from experiments import layers
+from experiments.audit import COMMAND_LINE, Actor, record_change
 from experiments.errors import ConflictError, InvalidInputError, NotFoundError
 from experiments.metrics import TEMPLATES
 from experiments.models import (
+    AuditEntity,
     Design,
     Experiment,
     ExperimentCreate,
@@ -27,7 +28,6 @@ from experiments.models import (
 from experiments.results.catalog import metric_catalog
 
 DEFAULT_UNIT_TYPE = "visitor"
-FROZEN_AFTER_START = ("variants", "unit_type", "layer")
 NULLABLE = ("targeting", "layer")  # null in a PATCH removes the targeting / the layer
 
 # Checks a targeting condition and raises InvalidInputError naming the bad part; injectable so
@@ -48,8 +48,13 @@ def create_experiment(
     session: Session,
     data: ExperimentCreate,
     validate_targeting: TargetingValidator = _no_targeting_check,
+    *,
+    actor: Actor = COMMAND_LINE,
 ) -> Experiment:
-    """Store a new draft experiment; a template fills unit type and metrics the request omits."""
+    """Store a new draft experiment; a template fills unit type and metrics the request omits.
+
+    `actor` is the key recorded in the audit log (default: a local tool without a key).
+    """
     unit_type = data.unit_type
     metrics = data.metrics
     if data.template is not None:
@@ -90,6 +95,15 @@ def create_experiment(
     )
     session.add(experiment)
     session.flush()
+    record_change(
+        session,
+        actor,
+        AuditEntity.EXPERIMENT,
+        experiment.key,
+        "created",
+        None,
+        audit_state(experiment),
+    )
     return experiment
 
 
@@ -117,29 +131,18 @@ def list_experiments(
     )
 
 
-def update_experiment(
+def apply_update(
     session: Session,
-    key: str,
+    experiment: Experiment,
     patch: ExperimentUpdate,
     validate_targeting: TargetingValidator = _no_targeting_check,
 ) -> Experiment:
-    """Apply a partial update. Only the fields sent change; lifecycle rules are 409s."""
-    experiment = get_experiment(session, key)
+    """Validate and apply a partial update: only the fields sent change. What the experiment's
+    status allows is checked before, by `lifecycle.update_experiment`."""
     changes = patch.model_dump(exclude_unset=True)
-    if experiment.status == ExperimentStatus.ARCHIVED:
-        raise ConflictError(
-            f"experiment '{key}' is archived and cannot change; create a new experiment instead"
-        )
     for name, value in changes.items():
         if value is None and name not in NULLABLE:
             raise InvalidInputError(name, "cannot be null")
-    if experiment.status != ExperimentStatus.DRAFT:
-        frozen = [name for name in FROZEN_AFTER_START if name in changes]
-        if frozen:
-            raise ConflictError(
-                f"{', '.join(frozen)} cannot change once an experiment has started; "
-                "stop it and create a new experiment with the new set-up"
-            )
     variants = patch.variants if patch.variants is not None else _variants_of(experiment)
     if patch.variants is not None:
         _check_variants(patch.variants)
@@ -150,16 +153,6 @@ def update_experiment(
         _check_overrides(overrides, variants)
     if patch.targeting is not None:
         validate_targeting(patch.targeting)
-    if patch.traffic is not None and patch.traffic != experiment.traffic:
-        if experiment.status == ExperimentStatus.RUNNING:
-            if patch.traffic < experiment.traffic:
-                raise ConflictError(
-                    f"traffic may only grow while an experiment runs (it is {experiment.traffic}); "
-                    "lowering it would drop units already exposed - stop the experiment instead"
-                )
-            layers.grow_layer_slice(session, experiment, patch.traffic)
-        elif experiment.status == ExperimentStatus.STOPPED:
-            raise ConflictError("traffic of a stopped experiment cannot change")
     for name, value in changes.items():
         if name == "variants":
             value = [variant.model_dump(mode="json") for variant in patch.variants or []]
@@ -170,6 +163,12 @@ def update_experiment(
     session.add(experiment)
     session.flush()
     return experiment
+
+
+def audit_state(experiment: Experiment) -> dict[str, Any]:
+    """The experiment as the audit log compares it: its public fields, less the timestamps
+    every change moves."""
+    return to_public(experiment).model_dump(mode="json", exclude={"created_at", "updated_at"})
 
 
 def to_public(experiment: Experiment) -> ExperimentPublic:

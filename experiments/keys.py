@@ -11,8 +11,9 @@ from datetime import UTC, datetime
 from sqlalchemy import func
 from sqlmodel import Session, select
 
+from experiments.audit import COMMAND_LINE, Actor, record_change
 from experiments.errors import NotFoundError
-from experiments.models import ApiKey, KeyScope
+from experiments.models import ApiKey, AuditEntity, KeyScope
 
 PREFIX_LENGTH = 12
 
@@ -27,11 +28,21 @@ class IssuedKey:
     secret: str
 
 
+@dataclass(frozen=True, slots=True)
+class KeyIdentity:
+    """Who a verified key is: its scope and, for the audit log, its id and name."""
+
+    scope: KeyScope
+    actor: Actor
+
+
 def hash_key(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
 
-def create_key(session: Session, scope: KeyScope, name: str = "") -> IssuedKey:
+def create_key(
+    session: Session, scope: KeyScope, name: str = "", actor: Actor = COMMAND_LINE
+) -> IssuedKey:
     secret = f"vk_{scope.value}_{secrets.token_urlsafe(32)}"
     record = ApiKey(
         prefix=secret[:PREFIX_LENGTH],
@@ -44,10 +55,11 @@ def create_key(session: Session, scope: KeyScope, name: str = "") -> IssuedKey:
     session.flush()
     if record.id is None:
         raise RuntimeError("the database assigned no id to the new key")
+    record_change(session, actor, AuditEntity.KEY, str(record.id), "created", None, _state(record))
     return IssuedKey(record.id, scope, record.prefix, secret)
 
 
-def revoke_key(session: Session, prefix_or_id: str) -> ApiKey:
+def revoke_key(session: Session, prefix_or_id: str, actor: Actor = COMMAND_LINE) -> ApiKey:
     """Revoke the key whose id or printed prefix is given; it stops working at once."""
     query = select(ApiKey).where(ApiKey.revoked_at.is_(None))  # type: ignore[union-attr]
     if prefix_or_id.isdigit():
@@ -57,8 +69,12 @@ def revoke_key(session: Session, prefix_or_id: str) -> ApiKey:
     record = session.exec(query).first()
     if record is None:
         raise NotFoundError(f"no active key with id or prefix '{prefix_or_id}'")
+    before = _state(record)
     record.revoked_at = datetime.now(UTC)
     session.add(record)
+    record_change(
+        session, actor, AuditEntity.KEY, str(record.id), "revoked", before, _state(record)
+    )
     return record
 
 
@@ -70,15 +86,15 @@ def count_keys(session: Session) -> int:
     return session.exec(select(func.count()).select_from(ApiKey)).one()
 
 
-def find_scope(session: Session, secret: str) -> KeyScope | None:
-    """The scope of an active stored key, or None. The hash comparison runs in constant time."""
+def find_key(session: Session, secret: str) -> KeyIdentity | None:
+    """The identity of an active stored key, or None. The hash comparison runs in constant time."""
     digest = hash_key(secret)
     record = session.exec(
         select(ApiKey).where(ApiKey.key_hash == digest, ApiKey.revoked_at.is_(None))  # type: ignore[union-attr]
     ).first()
     if record is None or not hmac.compare_digest(record.key_hash, digest):
         return None
-    return KeyScope(record.scope)
+    return KeyIdentity(KeyScope(record.scope), Actor(record.id, record.name))
 
 
 def matches_configured(secret: str, configured: str | None) -> bool:
@@ -86,3 +102,14 @@ def matches_configured(secret: str, configured: str | None) -> bool:
     return configured is not None and hmac.compare_digest(
         secret.encode("utf-8"), configured.encode("utf-8")
     )
+
+
+def _state(record: ApiKey) -> dict[str, object]:
+    """What the audit log shows of a key: never its secret or hash."""
+    revoked = record.revoked_at.isoformat() if record.revoked_at else None
+    return {
+        "scope": record.scope,
+        "name": record.name,
+        "prefix": record.prefix,
+        "revoked_at": revoked,
+    }

@@ -1,18 +1,107 @@
-"""Moving experiments through draft -> running -> stopped -> archived."""
+"""Moving experiments through draft -> running -> stopped -> archived, and what each state
+allows to change.
+
+A draft may change freely. Once started, the experiment's question is fixed: the variants, the
+unit type, the layer, the primary metric, the guardrails and the design (alpha, power, MDE,
+planned units and any margin) are refused with a 409 that says why; secondary metrics, the
+name, the hypothesis, targeting and overrides may still change, and traffic may only grow
+while it runs. An archived experiment changes no more. Every change is recorded in the audit
+log in the same transaction.
+"""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlmodel import Session
 
 from experiments import layers
-from experiments.definitions import get_experiment
+from experiments.audit import COMMAND_LINE, Actor, record_change
+from experiments.definitions import (
+    TargetingValidator,
+    apply_update,
+    audit_state,
+    get_experiment,
+)
 from experiments.errors import ConflictError, InvalidInputError
-from experiments.models import Experiment, ExperimentStatus
+from experiments.models import (
+    AuditEntity,
+    Design,
+    Experiment,
+    ExperimentStatus,
+    ExperimentUpdate,
+    MetricSelection,
+)
+
+# What may not change once an experiment has started, and why (the 409 says it).
+FROZEN_AFTER_START: dict[str, str] = {
+    "variants": "its units were already split between these variants",
+    "unit_type": "its units were already counted by this unit type",
+    "layer": "its units were already drawn from this layer",
+    "design": (
+        "the sequential test and the planned sample were tuned by the design before the data "
+        "came in"
+    ),
+    "metrics.primary": (
+        "the primary metric is the question the experiment answers, and choosing it after "
+        "seeing the data invalidates the verdict"
+    ),
+    "metrics.guardrails": (
+        "adding or dropping guardrails after seeing the data changes the verdict"
+    ),
+}
 
 
-def start_experiment(session: Session, key: str) -> Experiment:
+def check_update(experiment: Experiment, patch: ExperimentUpdate) -> None:
+    """Raise ConflictError when `experiment`'s status refuses a field of `patch`."""
+    if experiment.status == ExperimentStatus.ARCHIVED:
+        raise ConflictError(
+            f"experiment '{experiment.key}' is archived and cannot change; "
+            "create a new experiment instead"
+        )
+    if experiment.status == ExperimentStatus.DRAFT:
+        return
+    frozen = [name for name in FROZEN_AFTER_START if name in _changed_fields(experiment, patch)]
+    if frozen:
+        reasons = "; ".join(f"{name}: {FROZEN_AFTER_START[name]}" for name in frozen)
+        raise ConflictError(
+            f"{', '.join(frozen)} cannot change once an experiment has started ({reasons}); "
+            "stop it and create a new experiment with the new set-up (secondary metrics, the "
+            "name and the hypothesis may still change)"
+        )
+    if patch.traffic is None or patch.traffic == experiment.traffic:
+        return
+    if experiment.status == ExperimentStatus.STOPPED:
+        raise ConflictError("traffic of a stopped experiment cannot change")
+    if patch.traffic < experiment.traffic:
+        raise ConflictError(
+            f"traffic may only grow while an experiment runs (it is {experiment.traffic}); "
+            "lowering it would drop units already exposed - stop the experiment instead"
+        )
+
+
+def update_experiment(
+    session: Session,
+    key: str,
+    patch: ExperimentUpdate,
+    validate_targeting: TargetingValidator,
+    *,
+    actor: Actor = COMMAND_LINE,
+) -> Experiment:
+    """Apply a partial update that the experiment's status allows (else 409), and record it."""
+    experiment = get_experiment(session, key)
+    check_update(experiment, patch)
+    before = audit_state(experiment)
+    growing = patch.traffic is not None and patch.traffic > experiment.traffic
+    if experiment.status == ExperimentStatus.RUNNING and patch.traffic is not None and growing:
+        layers.grow_layer_slice(session, experiment, patch.traffic)
+    apply_update(session, experiment, patch, validate_targeting)
+    _record(session, actor, experiment, "updated", before)
+    return experiment
+
+
+def start_experiment(session: Session, key: str, *, actor: Actor = COMMAND_LINE) -> Experiment:
     """Start a draft; a layer experiment takes a free slice of its layer."""
     experiment = get_experiment(session, key)
     if experiment.status != ExperimentStatus.DRAFT:
@@ -20,6 +109,7 @@ def start_experiment(session: Session, key: str) -> Experiment:
             f"only a draft can start; experiment '{key}' is {experiment.status}. "
             "To run it again, create a new experiment"
         )
+    before = audit_state(experiment)
     if experiment.layer is not None:
         layers.grow_layer_slice(session, experiment, experiment.traffic)
     now = datetime.now(UTC)
@@ -28,10 +118,13 @@ def start_experiment(session: Session, key: str) -> Experiment:
     experiment.updated_at = now
     session.add(experiment)
     session.flush()
+    _record(session, actor, experiment, "started", before)
     return experiment
 
 
-def stop_experiment(session: Session, key: str, winner: str | None = None) -> Experiment:
+def stop_experiment(
+    session: Session, key: str, winner: str | None = None, *, actor: Actor = COMMAND_LINE
+) -> Experiment:
     """Stop a running experiment; a named winner is then served to everyone as a plain flag."""
     experiment = get_experiment(session, key)
     if experiment.status != ExperimentStatus.RUNNING:
@@ -43,6 +136,7 @@ def stop_experiment(session: Session, key: str, winner: str | None = None) -> Ex
             "winner",
             f"must be one of the experiment's variants ({', '.join(experiment.variant_keys())})",
         )
+    before = audit_state(experiment)
     now = datetime.now(UTC)
     experiment.status = ExperimentStatus.STOPPED.value
     experiment.winner = winner
@@ -52,17 +146,51 @@ def stop_experiment(session: Session, key: str, winner: str | None = None) -> Ex
     experiment.layer_ranges = []
     session.add(experiment)
     session.flush()
+    _record(session, actor, experiment, "stopped", before)
     return experiment
 
 
-def archive_experiment(session: Session, key: str) -> Experiment:
+def archive_experiment(session: Session, key: str, *, actor: Actor = COMMAND_LINE) -> Experiment:
     experiment = get_experiment(session, key)
     if experiment.status == ExperimentStatus.RUNNING:
         raise ConflictError(f"experiment '{key}' is running; stop it before archiving it")
     if experiment.status == ExperimentStatus.ARCHIVED:
         raise ConflictError(f"experiment '{key}' is archived already")
+    before = audit_state(experiment)
     experiment.status = ExperimentStatus.ARCHIVED.value
     experiment.updated_at = datetime.now(UTC)
     session.add(experiment)
     session.flush()
+    _record(session, actor, experiment, "archived", before)
     return experiment
+
+
+def _changed_fields(experiment: Experiment, patch: ExperimentUpdate) -> set[str]:
+    """The fields of FROZEN_AFTER_START that `patch` changes. Variants, unit type and layer
+    count as changed when sent at all (as before); the design and the metrics only when their
+    values differ (guardrails in any order), so a client may send back the object it read."""
+    sent = patch.model_fields_set
+    changed: set[str] = {name for name in ("variants", "unit_type", "layer") if name in sent}
+    if patch.design is not None and patch.design != Design.model_validate(experiment.design):
+        changed.add("design")
+    if patch.metrics is not None:
+        current = MetricSelection.model_validate(experiment.metrics)
+        if patch.metrics.primary != current.primary:
+            changed.add("metrics.primary")
+        if sorted(patch.metrics.guardrails) != sorted(current.guardrails):
+            changed.add("metrics.guardrails")
+    return changed
+
+
+def _record(
+    session: Session, actor: Actor, experiment: Experiment, action: str, before: dict[str, Any]
+) -> None:
+    record_change(
+        session,
+        actor,
+        AuditEntity.EXPERIMENT,
+        experiment.key,
+        action,
+        before,
+        audit_state(experiment),
+    )

@@ -16,8 +16,9 @@ from tests.experiments.events.helpers import free_port
 
 
 @contextmanager
-def running_api(database_url: str, **settings: str) -> Iterator[str]:
-    """Serve the API on a free port with the test keys; yield its base URL."""
+def running_api(database_url: str, *, workers: int = 1, **settings: str) -> Iterator[str]:
+    """Serve the API on a free port with the test keys (in `workers` processes); yield its
+    base URL."""
     env = {name: value for name, value in os.environ.items() if not name.startswith("VEKST_")}
     env.update(
         VEKST_DATABASE_URL=database_url,
@@ -27,7 +28,8 @@ def running_api(database_url: str, **settings: str) -> Iterator[str]:
     )
     port = free_port()
     command = [sys.executable, "-m", "uvicorn", "--factory", "api.app:create_app_from_environment"]
-    process = subprocess.Popen([*command, "--port", str(port), "--log-level", "warning"], env=env)
+    options = ["--port", str(port), "--workers", str(workers), "--log-level", "warning"]
+    process = subprocess.Popen([*command, *options], env=env)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 20

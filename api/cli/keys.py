@@ -20,7 +20,7 @@ def create(
     scope: Annotated[KeyScope, typer.Option(help="admin or sdk.")],
     name: Annotated[str, typer.Option(help="A note to recognise the key by.")] = "",
 ) -> None:
-    """Create a key and print its secret once."""
+    """Create a key and print its secret once (after it is committed)."""
     engine = make_engine(load_settings().database_url)
     with session_scope(engine) as session:
         issued = key_store.create_key(session, scope, name)
@@ -38,12 +38,13 @@ def revoke(
     try:
         with session_scope(engine) as session:
             record = key_store.revoke_key(session, key)
-            typer.echo(f"revoked key {record.id} ({record.prefix}...)")
     except NotFoundError as exc:
         typer.echo(exc.detail, err=True)
         raise typer.Exit(1) from exc
     finally:
         engine.dispose()
+    # Said only once committed.
+    typer.echo(f"revoked key {record.id} ({record.prefix}...)")
 
 
 @keys_cli.command("list")

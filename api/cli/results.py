@@ -69,6 +69,9 @@ def render_results(page: dict[str, Any], console: Console) -> None:
         f"[bold]{page['experiment']}[/] ({page['status']}), as of {page['as_of']}: "
         f"[{style}]{verdict.replace('_', ' ').upper()}[/]"
     )
+    outcome = decision.get("outcome")
+    if outcome is not None:
+        console.print(f"[bold]Decided: {outcome['statement']}[/] (the data at the stop: {verdict})")
     console.print(page["summary"])
     for metric in page["metrics"]:
         console.print(_metric_table(metric))

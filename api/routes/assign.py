@@ -89,6 +89,9 @@ async def assign(request: Request) -> JSONResponse:
     evaluator = cache.fresh()
     if evaluator is None:
         evaluator = await run_in_threadpool(cache.load)
+    if body.experiments and not evaluator.experiment_keys.issuperset(body.experiments):
+        # Possibly started through another worker since the config was cached: look again.
+        evaluator = await run_in_threadpool(cache.reload, evaluator)
     assignments = assign_all(evaluator, body.unit_id, body.attributes, body.experiments)
     if body.expose:
         batch = exposure_batch(body.unit_id, assignments)

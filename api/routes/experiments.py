@@ -1,14 +1,17 @@
-"""Experiment definitions (admin key): create, list, read, edit, start, stop, archive."""
+"""Experiment definitions (admin key): create, list, read, edit, start, stop, archive, and the
+history of changes from the audit log."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Depends, Query, status
+from fastapi import APIRouter, Body, Query, status
 
-from api.deps import AdminKey, SessionDep, refresh_served_config
-from experiments import definitions, lifecycle
+from api.deps import AdminKey, ServedConfigRefresh, SessionDep
+from experiments import audit, definitions, lifecycle
 from experiments.models import (
+    AuditEntity,
+    AuditEntryPublic,
     ExperimentCreate,
     ExperimentPage,
     ExperimentPublic,
@@ -19,17 +22,15 @@ from experiments.models import (
 from experiments.targeting import validate_targeting
 
 router = APIRouter(
-    prefix="/v1/experiments",
-    tags=["experiments"],
-    dependencies=[Depends(refresh_served_config)],
+    prefix="/v1/experiments", tags=["experiments"], dependencies=[ServedConfigRefresh]
 )
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
 def create_experiment(
-    data: ExperimentCreate, session: SessionDep, _key: AdminKey
+    data: ExperimentCreate, session: SessionDep, key: AdminKey
 ) -> ExperimentPublic:
-    experiment = definitions.create_experiment(session, data, validate_targeting)
+    experiment = definitions.create_experiment(session, data, validate_targeting, actor=key.actor)
     return definitions.to_public(experiment)
 
 
@@ -49,30 +50,40 @@ def get_experiment(key: str, session: SessionDep, _key: AdminKey) -> ExperimentP
     return definitions.to_public(definitions.get_experiment(session, key))
 
 
+@router.get("/{key}/history")
+def get_history(key: str, session: SessionDep, _key: AdminKey) -> list[AuditEntryPublic]:
+    """Every recorded change of the experiment, oldest first."""
+    definitions.get_experiment(session, key)  # 404 for an unknown key
+    return audit.entity_history(session, AuditEntity.EXPERIMENT, key)
+
+
 @router.patch("/{key}")
 def update_experiment(
-    key: str, patch: ExperimentUpdate, session: SessionDep, _key: AdminKey
+    key: str, patch: ExperimentUpdate, session: SessionDep, admin: AdminKey
 ) -> ExperimentPublic:
-    experiment = definitions.update_experiment(session, key, patch, validate_targeting)
+    experiment = lifecycle.update_experiment(
+        session, key, patch, validate_targeting, actor=admin.actor
+    )
     return definitions.to_public(experiment)
 
 
 @router.post("/{key}/start")
-def start_experiment(key: str, session: SessionDep, _key: AdminKey) -> ExperimentPublic:
-    return definitions.to_public(lifecycle.start_experiment(session, key))
+def start_experiment(key: str, session: SessionDep, admin: AdminKey) -> ExperimentPublic:
+    return definitions.to_public(lifecycle.start_experiment(session, key, actor=admin.actor))
 
 
 @router.post("/{key}/stop")
 def stop_experiment(
     key: str,
     session: SessionDep,
-    _key: AdminKey,
+    admin: AdminKey,
     body: Annotated[StopRequest | None, Body()] = None,
 ) -> ExperimentPublic:
     winner = body.winner if body is not None else None
-    return definitions.to_public(lifecycle.stop_experiment(session, key, winner))
+    experiment = lifecycle.stop_experiment(session, key, winner, actor=admin.actor)
+    return definitions.to_public(experiment)
 
 
 @router.post("/{key}/archive")
-def archive_experiment(key: str, session: SessionDep, _key: AdminKey) -> ExperimentPublic:
-    return definitions.to_public(lifecycle.archive_experiment(session, key))
+def archive_experiment(key: str, session: SessionDep, admin: AdminKey) -> ExperimentPublic:
+    return definitions.to_public(lifecycle.archive_experiment(session, key, actor=admin.actor))

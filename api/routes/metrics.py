@@ -12,8 +12,8 @@ router = APIRouter(prefix="/v1/metrics", tags=["metrics"])
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
-def create_metric(data: MetricCreate, session: SessionDep, _key: AdminKey) -> MetricPublic:
-    return catalog.create_metric(session, data)
+def create_metric(data: MetricCreate, session: SessionDep, key: AdminKey) -> MetricPublic:
+    return catalog.create_metric(session, data, actor=key.actor)
 
 
 @router.get("")

@@ -1,6 +1,13 @@
 """SQLModel families: a table model per entity plus the API shapes around it."""
 
 from experiments.models.api_key import ApiKey, KeyScope
+from experiments.models.audit import (
+    AuditEntity,
+    AuditEntry,
+    AuditEntryPublic,
+    AuditPage,
+    FieldChange,
+)
 from experiments.models.event import Conversion, Exposure
 from experiments.models.experiment import (
     Design,
@@ -18,6 +25,10 @@ from experiments.models.metric import CustomMetric, MetricCreate, MetricPublic
 
 __all__ = [
     "ApiKey",
+    "AuditEntity",
+    "AuditEntry",
+    "AuditEntryPublic",
+    "AuditPage",
     "Conversion",
     "CustomMetric",
     "Design",
@@ -28,6 +39,7 @@ __all__ = [
     "ExperimentStatus",
     "ExperimentUpdate",
     "Exposure",
+    "FieldChange",
     "KeyScope",
     "MetricCreate",
     "MetricPublic",

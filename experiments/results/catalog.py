@@ -6,9 +6,10 @@ from datetime import UTC, datetime
 
 from sqlmodel import Session, select
 
+from experiments.audit import COMMAND_LINE, Actor, record_change
 from experiments.errors import ConflictError, InvalidInputError, NotFoundError
 from experiments.metrics import MetricDefinition, builtin_metrics
-from experiments.models import CustomMetric, MetricCreate, MetricPublic
+from experiments.models import AuditEntity, CustomMetric, MetricCreate, MetricPublic
 
 
 def metric_catalog(session: Session) -> dict[str, MetricDefinition]:
@@ -26,8 +27,11 @@ def get_metric(session: Session, key: str) -> MetricDefinition:
     return catalog[key]
 
 
-def create_metric(session: Session, data: MetricCreate) -> MetricPublic:
-    """Store a custom metric; its key may clash neither with a built-in nor a stored metric."""
+def create_metric(
+    session: Session, data: MetricCreate, *, actor: Actor = COMMAND_LINE
+) -> MetricPublic:
+    """Store a custom metric; its key may clash neither with a built-in nor a stored metric.
+    The creation is recorded in the audit log as made by `actor`."""
     _check_shape(data)
     if data.key in builtin_metrics():
         raise InvalidInputError("key", f"'{data.key}' is a built-in metric; choose another key")
@@ -50,7 +54,10 @@ def create_metric(session: Session, data: MetricCreate) -> MetricPublic:
     )
     session.add(row)
     session.flush()
-    return to_public(_definition(row), builtin=False)
+    public = to_public(_definition(row), builtin=False)
+    state = public.model_dump(mode="json", exclude={"builtin"})
+    record_change(session, actor, AuditEntity.METRIC, row.key, "created", None, state)
+    return public
 
 
 def list_metrics(session: Session) -> list[MetricPublic]:

@@ -23,6 +23,7 @@ from experiments.results.metric_analysis import (
     unit_standard_deviation,
     value_of,
 )
+from experiments.results.outcome import outcome_of, summary_after_stop
 from experiments.results.summary import summarise
 from experiments.results.types import (
     ExperimentResults,
@@ -79,6 +80,7 @@ def compute_results(
     share = aggregates.multi_variant_units / exposed if exposed else 0.0
     decision = decide(primary, guardrails, Blockers(srm.mismatch, share), plan)
     summary = summarise(decision, primary, guardrails, variants[0], warnings)
+    outcome = outcome_of(experiment)
     return ExperimentResults(
         key,
         experiment.status,
@@ -88,7 +90,8 @@ def compute_results(
         warnings,
         tuple(results),
         decision,
-        summary,
+        summary_after_stop(summary, outcome),
+        outcome,
     )
 
 

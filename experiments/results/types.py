@@ -10,6 +10,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Literal
 
+from experiments.results.outcome import Outcome
 from stats import AnalysisResult
 
 Role = Literal["primary", "secondary", "guardrail"]
@@ -111,8 +112,11 @@ class ExperimentResults:
     metrics: tuple[MetricResult, ...]
     decision: Decision
     summary: str
+    outcome: Outcome | None = None  # set once stopped: what was done
 
     def to_dict(self) -> dict[str, Any]:
+        decision = self.decision.to_dict()
+        decision["outcome"] = None if self.outcome is None else self.outcome.to_dict()
         return {
             "experiment": self.experiment,
             "status": self.status,
@@ -121,7 +125,7 @@ class ExperimentResults:
             "srm": self.srm.to_dict(),
             "warnings": list(self.warnings),
             "metrics": [metric.to_dict() for metric in self.metrics],
-            "decision": self.decision.to_dict(),
+            "decision": decision,
             "summary": self.summary,
         }
 

@@ -80,10 +80,13 @@ def test_cached_key_expires_after_ttl(database_url: str) -> None:
 def test_keys_are_stored_only_as_hashes(database_url: str) -> None:
     engine = make_engine(database_url)
     with session_scope(engine) as session:
-        issued = keys.create_key(session, KeyScope.ADMIN)
+        issued = keys.create_key(session, KeyScope.ADMIN, "shop backend")
         stored = keys.list_keys(session)[0]
         assert issued.secret not in (stored.key_hash, stored.prefix, stored.name)
         assert stored.key_hash == keys.hash_key(issued.secret)
-        assert keys.find_scope(session, issued.secret) == KeyScope.ADMIN
-        assert keys.find_scope(session, issued.secret + "x") is None
+        identity = keys.find_key(session, issued.secret)
+        assert identity is not None
+        assert identity.scope == KeyScope.ADMIN
+        assert (identity.actor.key_id, identity.actor.key_name) == (issued.id, "shop backend")
+        assert keys.find_key(session, issued.secret + "x") is None
     engine.dispose()

@@ -29,7 +29,8 @@ def test_keys_commands(db_env: str) -> None:
     assert secret.startswith("vk_sdk_")
     listed = runner.invoke(cli, ["keys", "list"]).output
     assert "sdk" in listed and "active" in listed and secret not in listed
-    assert runner.invoke(cli, ["keys", "revoke", "1"]).exit_code == 0
+    revoked = runner.invoke(cli, ["keys", "revoke", "1"])
+    assert revoked.exit_code == 0 and revoked.output.startswith("revoked key 1 (vk_sdk_")
     assert "revoked" in runner.invoke(cli, ["keys", "list"]).output
     missing = runner.invoke(cli, ["keys", "revoke", "1"])
     assert missing.exit_code == 1

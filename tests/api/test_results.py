@@ -214,3 +214,33 @@ def test_results_errors_name_the_problem(
     assert unknown.status_code == 422
     assert "metric" in unknown.text
     assert client.get(f"/v1/experiments/{key}/results", headers=sdk_headers).status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("winner", "statement"),
+    [
+        ("one-page", "Stopped on {day}; one-page shipped to everyone"),
+        (None, "Stopped on {day} without a winner"),
+    ],
+)
+def test_results_after_the_stop_say_what_was_done(
+    client: TestClient, admin_headers: dict[str, str], winner: str | None, statement: str
+) -> None:
+    key = start_checkout(client, admin_headers)
+    send_past_traffic(client, admin_headers, key, 400, 0.0, seed=8, since=timedelta(days=6))
+    running = client.get(f"/v1/experiments/{key}/results", headers=admin_headers).json()
+    assert running["decision"]["outcome"] is None
+    body = {"winner": winner} if winner else None
+    stopped = client.post(f"/v1/experiments/{key}/stop", json=body, headers=admin_headers).json()
+    page = client.get(f"/v1/experiments/{key}/results", headers=admin_headers).json()
+    said = statement.format(day=stopped["stopped_at"][:10])
+    outcome = page["decision"]["outcome"]
+    assert (outcome["winner"], outcome["statement"]) == (winner, said[:1].lower() + said[1:])
+    assert datetime.fromisoformat(outcome["stopped_at"]) == datetime.fromisoformat(
+        stopped["stopped_at"]
+    )
+    # What the data said at the stop stays beside it: verdict, reason and summary.
+    assert page["decision"]["verdict"] == running["decision"]["verdict"] == "keep_running"
+    assert page["decision"]["reason"] == running["decision"]["reason"]
+    assert page["summary"].startswith(f"{said}. At the stop the data said: ")
+    assert "No variant has changed purchase conversion clearly yet" in page["summary"]

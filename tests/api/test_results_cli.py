@@ -82,3 +82,23 @@ def test_demo_needs_an_admin_key() -> None:
     result = CliRunner().invoke(build_cli(), ["demo"])
     assert result.exit_code == 2
     assert "admin key" in result.output
+
+
+def test_results_command_says_what_was_done_after_the_stop(
+    client: TestClient,
+    admin_headers: dict[str, str],
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    key = start_checkout(client, admin_headers)
+    stop = client.post(
+        f"/v1/experiments/{key}/stop", json={"winner": "one-page"}, headers=admin_headers
+    )
+    day = stop.json()["stopped_at"][:10]
+    monkeypatch.setenv("VEKST_DATABASE_URL", settings.database_url)
+    printed = CliRunner().invoke(build_cli(), ["results", key])
+    assert printed.exit_code == 0, printed.output
+    assert f"Decided: stopped on {day}; one-page shipped to everyone" in printed.output
+    assert f"Stopped on {day}; one-page shipped to everyone. At the stop the data said:" in (
+        " ".join(printed.output.split())
+    )

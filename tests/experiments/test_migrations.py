@@ -37,3 +37,13 @@ def test_upgrade_downgrade_upgrade(empty_database: str) -> None:
     upgrade(empty_database)
     upgrade(empty_database)  # idempotent
     assert {"api_keys", "experiments"} <= tables(empty_database)
+
+
+def test_audit_log_migration_goes_down_to_0004_and_up_again(empty_database: str) -> None:
+    upgrade(empty_database, "0005_audit_log")
+    assert "audit_log" in tables(empty_database)
+    downgrade(empty_database, "0004")
+    assert "audit_log" not in tables(empty_database)
+    assert {"api_keys", "experiments", "metrics"} <= tables(empty_database)
+    upgrade(empty_database)
+    assert "audit_log" in tables(empty_database)

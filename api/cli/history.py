@@ -1,0 +1,61 @@
+"""`vekst history KEY`: every recorded change of an experiment, oldest first.
+
+Like `vekst results`, an admin-local tool: it reads VEKST_DATABASE_URL through the same domain
+function as `GET /v1/experiments/{key}/history`, so it needs no server and no key.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+import typer
+
+from experiments.audit import entity_history
+from experiments.db import make_engine, session_scope
+from experiments.definitions import get_experiment
+from experiments.errors import VekstError
+from experiments.models import AuditEntity, AuditEntryPublic
+from experiments.settings import load_settings
+
+
+def history(
+    key: Annotated[str, typer.Argument(help="The experiment's key.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the API's JSON instead.")] = False,
+) -> None:
+    """Print who changed an experiment, when, and what changed (before -> after)."""
+    engine = make_engine(load_settings().database_url)
+    try:
+        with session_scope(engine) as session:
+            get_experiment(session, key)
+            entries = entity_history(session, AuditEntity.EXPERIMENT, key)
+    except VekstError as error:
+        typer.echo(error.detail, err=True)
+        raise typer.Exit(1) from error
+    finally:
+        engine.dispose()
+    if as_json:
+        typer.echo(json.dumps([entry.model_dump(mode="json") for entry in entries], indent=2))
+        return
+    for entry in entries:
+        typer.echo(render_entry(entry))
+
+
+def render_entry(entry: AuditEntryPublic) -> str:
+    """'2026-03-01 12:00:00 UTC  started  by environment admin key' and one line per field."""
+    who = entry.key_name if entry.key_id is None else f"{entry.key_name} (key {entry.key_id})"
+    lines = [f"{entry.at:%Y-%m-%d %H:%M:%S} UTC  {entry.action}  by {who}"]
+    if entry.action != "created":
+        lines += [
+            f"    {path}: {_value(change.before)} -> {_value(change.after)}"
+            for path, change in entry.changes.items()
+        ]
+    return "\n".join(lines)
+
+
+def _value(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def register(cli: typer.Typer) -> None:
+    cli.command()(history)

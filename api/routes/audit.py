@@ -1,0 +1,38 @@
+"""The audit log (admin key): every change to experiments, metrics and keys. Read-only: the API
+has no route that edits or deletes an entry."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from api.deps import AdminKey, SessionDep
+from experiments import audit
+from experiments.errors import InvalidInputError
+from experiments.models import AuditPage
+
+router = APIRouter(prefix="/v1/audit", tags=["audit"])
+
+
+@router.get("")
+def list_audit(
+    session: SessionDep,
+    _key: AdminKey,
+    since: Annotated[
+        datetime | None, Query(description="Only changes at or after this time (with a timezone).")
+    ] = None,
+    after: Annotated[
+        int | None,
+        Query(
+            ge=0,
+            description="Only entries with a larger id: the `next_after` of the previous page.",
+        ),
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> AuditPage:
+    """Entries oldest first, in a stable order (by id)."""
+    if since is not None and since.tzinfo is None:
+        raise InvalidInputError("since", "must include a timezone, e.g. 2026-03-01T12:00:00Z")
+    return audit.audit_page(session, since, after, limit)

@@ -1,0 +1,54 @@
+"""What was done: once an experiment is stopped, its results say so beside what the data said.
+
+The verdict and the summary of a stopped experiment are computed at the stop (the end of the
+analysis); the outcome adds the decision that was taken then, so a page read later does not
+still say "Ship one-page." of a variant that was shipped long ago.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from experiments.models import Experiment
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    stopped_at: datetime
+    winner: str | None
+    control: str
+
+    @property
+    def statement(self) -> str:
+        """'stopped on 2026-03-01; one-page shipped to everyone' (no final full stop)."""
+        day = self.stopped_at.date().isoformat()
+        if self.winner is None:
+            return f"stopped on {day} without a winner"
+        if self.winner == self.control:
+            return f"stopped on {day}; {self.winner} (the control) kept for everyone"
+        return f"stopped on {day}; {self.winner} shipped to everyone"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "stopped_at": self.stopped_at.isoformat(),
+            "winner": self.winner,
+            "statement": self.statement,
+        }
+
+
+def outcome_of(experiment: Experiment) -> Outcome | None:
+    """The outcome of a stopped (or stopped, then archived) experiment; None while it runs."""
+    if experiment.stopped_at is None:
+        return None
+    return Outcome(experiment.stopped_at, experiment.winner, experiment.variant_keys()[0])
+
+
+def summary_after_stop(summary: str, outcome: Outcome | None) -> str:
+    """The summary led by what was done, when something was: 'Stopped on ...; one-page shipped
+    to everyone. At the stop the data said: <summary>'."""
+    if outcome is None:
+        return summary
+    statement = outcome.statement
+    return f"{statement[:1].upper()}{statement[1:]}. At the stop the data said: {summary}"

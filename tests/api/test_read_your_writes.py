@@ -1,0 +1,129 @@
+"""Read your own writes: a client that acts on an answer at once never finds the write missing.
+
+A real server (one or two uvicorn worker processes) on SQLite and PostgreSQL, a second client
+keeping it busy with event batches, and 200 rounds of create-then-start, start-then-assign,
+stop-then-archive and create-then-patch, each request on a new connection so that two workers
+share the work. And a
+commit that fails is an error response, never a success.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy.exc import OperationalError
+from sqlmodel import Session
+
+from tests.api.helpers import experiment_body
+from tests.conftest import ADMIN_KEY, SDK_KEY
+from tests.live_server import running_api
+
+ROUNDS = 200
+NEW_CONNECTION_EACH_TIME = httpx.Limits(max_keepalive_connections=0)
+
+
+def client(base: str, key: str) -> httpx.Client:
+    headers = {"Authorization": f"Bearer {key}"}
+    return httpx.Client(base_url=base, headers=headers, limits=NEW_CONNECTION_EACH_TIME, timeout=30)
+
+
+@contextmanager
+def busy_with_events(base: str) -> Iterator[list[int]]:
+    """Post batches of 50 purchases until the block ends; yields the list of statuses."""
+    statuses: list[int] = []
+    stop = threading.Event()
+
+    def send() -> None:
+        with client(base, SDK_KEY) as sdk:
+            batch = 0
+            while not stop.is_set():
+                events = [
+                    {
+                        "event_id": f"busy-{batch}-{i}",
+                        "type": "conversion",
+                        "unit_id": f"u{i}",
+                        "name": "purchase",
+                        "value": 649.0,
+                    }
+                    for i in range(50)
+                ]
+                statuses.append(sdk.post("/v1/events", json={"events": events}).status_code)
+                batch += 1
+
+    sender = threading.Thread(target=send)
+    sender.start()
+    try:
+        yield statuses
+    finally:
+        stop.set()
+        sender.join(timeout=30)
+
+
+def expect(response: httpx.Response, status: int, what: str, failures: list[str]) -> Any:
+    if response.status_code != status:
+        failures.append(f"{what}: {response.status_code} {response.text[:200]}")
+        return None
+    return response.json()
+
+
+def one_round(admin: httpx.Client, sdk: httpx.Client, index: int, failures: list[str]) -> None:
+    key = f"ryw-{index}"
+    expect(admin.post("/v1/experiments", json=experiment_body(key)), 201, "create", failures)
+    expect(admin.post(f"/v1/experiments/{key}/start"), 200, f"start {key}", failures)
+    body = {"unit_id": f"visitor-{index}", "experiments": [key]}
+    assigned = expect(sdk.post("/v1/assign", json=body), 200, f"assign {key}", failures)
+    if assigned is not None and not assigned["assignments"][key]["in_experiment"]:
+        failures.append(f"assign {key}: the started experiment was not served")
+    # Stop and archive (themselves a write acted on at once) so the served config stays small.
+    expect(admin.post(f"/v1/experiments/{key}/stop"), 200, f"stop {key}", failures)
+    expect(admin.post(f"/v1/experiments/{key}/archive"), 200, f"archive {key}", failures)
+
+    draft = f"ryw-draft-{index}"
+    expect(admin.post("/v1/experiments", json=experiment_body(draft)), 201, "create", failures)
+    patched = expect(
+        admin.patch(f"/v1/experiments/{draft}", json={"name": f"Renamed {index}"}),
+        200,
+        f"patch {draft}",
+        failures,
+    )
+    if patched is not None and patched["name"] != f"Renamed {index}":
+        failures.append(f"patch {draft}: answered with the old name")
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_every_write_is_visible_to_the_next_request(database_url: str, workers: int) -> None:
+    failures: list[str] = []
+    with (
+        running_api(database_url, workers=workers) as base,
+        busy_with_events(base) as event_statuses,
+        client(base, ADMIN_KEY) as admin,
+        client(base, SDK_KEY) as sdk,
+    ):
+        for index in range(ROUNDS):
+            one_round(admin, sdk, index, failures)
+    assert failures == []
+    assert event_statuses, "the event client never got an answer: the server was not busy"
+    assert set(event_statuses) == {202}
+
+
+def test_a_failed_commit_is_an_error_and_stores_nothing(
+    client: TestClient, admin_headers: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def refuse(_session: Session) -> None:
+        raise OperationalError("COMMIT", {}, Exception("disk I/O error"))
+
+    with monkeypatch.context() as patched:
+        patched.setattr(Session, "commit", refuse)
+        response = client.post("/v1/experiments", json=experiment_body(), headers=admin_headers)
+    assert response.status_code == 503, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert "nothing was changed" in response.json()["detail"]
+    missing = client.get("/v1/experiments/checkout-onepage", headers=admin_headers)
+    assert missing.status_code == 404
+    assert client.get("/v1/audit", headers=admin_headers).json()["items"] == []

@@ -1,0 +1,59 @@
+"""What was done with a stopped experiment, said beside what the data said at the stop."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from experiments.models import Experiment
+from experiments.results.outcome import Outcome, outcome_of, summary_after_stop
+
+STOP = datetime(2026, 3, 1, 14, 30, tzinfo=UTC)
+
+
+def experiment(stopped_at: datetime | None, winner: str | None) -> Experiment:
+    variants = [
+        {"key": "multi-step", "name": "A", "weight": 1},
+        {"key": "one-page", "name": "B", "weight": 1},
+    ]
+    return Experiment(
+        key="e",
+        salt="s",
+        name="E",
+        unit_type="visitor",
+        variants=variants,
+        design={},
+        metrics={},
+        created_at=STOP,
+        updated_at=STOP,
+        stopped_at=stopped_at,
+        winner=winner,
+    )
+
+
+def test_statements() -> None:
+    assert Outcome(STOP, "one-page", "multi-step").statement == (
+        "stopped on 2026-03-01; one-page shipped to everyone"
+    )
+    assert Outcome(STOP, None, "multi-step").statement == "stopped on 2026-03-01 without a winner"
+    assert Outcome(STOP, "multi-step", "multi-step").statement == (
+        "stopped on 2026-03-01; multi-step (the control) kept for everyone"
+    )
+
+
+def test_only_a_stopped_experiment_has_an_outcome() -> None:
+    assert outcome_of(experiment(None, None)) is None
+    outcome = outcome_of(experiment(STOP, "one-page"))
+    assert outcome == Outcome(STOP, "one-page", "multi-step")
+    assert outcome is not None and outcome.to_dict() == {
+        "stopped_at": "2026-03-01T14:30:00+00:00",
+        "winner": "one-page",
+        "statement": "stopped on 2026-03-01; one-page shipped to everyone",
+    }
+
+
+def test_the_summary_leads_with_what_was_done() -> None:
+    said = "Variant one-page raised purchase conversion by 12 %. Ship one-page."
+    assert summary_after_stop(said, None) == said
+    assert summary_after_stop(said, Outcome(STOP, "one-page", "multi-step")) == (
+        "Stopped on 2026-03-01; one-page shipped to everyone. At the stop the data said: " + said
+    )
