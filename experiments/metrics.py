@@ -7,6 +7,7 @@ from enum import StrEnum
 from typing import Literal
 
 MetricKind = Literal["conversion", "mean", "ratio"]
+ValueFormat = Literal["share", "money", "number"]
 Direction = Literal["increase", "decrease"]
 
 
@@ -42,6 +43,19 @@ class MetricDefinition:
     numerator_unless: str | None = None
     window_hours: float | None = None
     cap: float | None = None
+
+    @property
+    def value_format(self) -> ValueFormat:
+        """How its values read: a share of units (a rate, cart abandonment), money, or a number.
+
+        A conversion metric, or a ratio whose both sides count units (`any`), is a share; a
+        metric that sums event values (`purchase` amounts) is money.
+        """
+        if self.kind == "conversion":
+            return "share"
+        if self.kind == "ratio" and self.numerator_aggregation == self.denominator_aggregation:
+            return "share" if self.numerator_aggregation == "any" else "number"
+        return "money" if self.numerator_aggregation == "sum" else "number"
 
 
 def _conversion(key: str, name: str, event: str, direction: Direction) -> MetricDefinition:
@@ -82,6 +96,14 @@ def builtin_metrics() -> dict[str, MetricDefinition]:
             numerator_event="purchase",
             numerator_aggregation="sum",
         ),
+        MetricDefinition(
+            "revenue_per_recipient",
+            "Revenue per recipient",
+            "mean",
+            "increase",
+            numerator_event="purchase",
+            numerator_aggregation="sum",
+        ),
         _conversion("newsletter_open_rate", "Newsletter open rate", "newsletter_open", "increase"),
         _conversion(
             "newsletter_click_rate", "Newsletter click rate", "newsletter_click", "increase"
@@ -116,7 +138,7 @@ TEMPLATES: dict[Template, TemplateDefaults] = {
     Template.NEWSLETTER: TemplateDefaults(
         "subscriber",
         "newsletter_click_rate",
-        ("newsletter_open_rate", "revenue_per_visitor"),
+        ("newsletter_open_rate", "revenue_per_recipient"),
         ("unsubscribe_rate",),
     ),
 }
