@@ -15,10 +15,13 @@ from experiments.models.experiment import (
     Variant,
 )
 from experiments.models.metric import CustomMetric, MetricCreate, MetricPublic
+from experiments.models.pasted_counts import CountsCreate, CountsPublic, PastedCount, VariantCounts
 
 __all__ = [
     "ApiKey",
     "Conversion",
+    "CountsCreate",
+    "CountsPublic",
     "CustomMetric",
     "Design",
     "Experiment",
@@ -32,6 +35,8 @@ __all__ = [
     "MetricCreate",
     "MetricPublic",
     "MetricSelection",
+    "PastedCount",
     "StopRequest",
     "Variant",
+    "VariantCounts",
 ]

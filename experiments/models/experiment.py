@@ -67,7 +67,8 @@ class Design(_Strict):
     send (the start) opens, clicks and orders are still counted; the verdict then waits for that
     window instead of asking for more units. `test_share` (test-then-send) is the share of the
     list that gets the variants; once the window closes the results name the variant to send to
-    the rest. `currency` is how money metrics are written.
+    the rest. `baseline_rate` is the primary rate expected in the control, which plans what the
+    list can detect before any count arrives. `currency` is how money metrics are written.
     """
 
     alpha: float = Field(default=0.05, gt=0, lt=0.5)
@@ -77,6 +78,7 @@ class Design(_Strict):
     population: int | None = Field(default=None, ge=4, le=1_000_000_000)
     attribution_hours: float | None = Field(default=None, gt=0, le=24 * 90)
     test_share: float | None = Field(default=None, gt=0, lt=1)
+    baseline_rate: float | None = Field(default=None, gt=0, lt=1)
     currency: str = Field(default="NOK", pattern=r"^[A-Z]{3}$")
 
     @model_validator(mode="after")

@@ -14,16 +14,17 @@ from experiments.definitions import get_experiment
 from experiments.errors import ConflictError, InvalidInputError
 from experiments.metrics import MetricDefinition
 from experiments.models import Design, Experiment, ExperimentStatus, MetricSelection
-from experiments.results.aggregation import Aggregates, VariantSums, aggregate
+from experiments.results.aggregation import Aggregates, VariantSums
 from experiments.results.catalog import metric_catalog
 from experiments.results.decision import Blockers, Plan, decide
 from experiments.results.metric_analysis import (
     AnalysisOptions,
-    analyse_metric,
     unit_standard_deviation,
     value_of,
 )
-from experiments.results.summary import summarise
+from experiments.results.send import for_fixed_list
+from experiments.results.sources import load_sums
+from experiments.results.summary import Wording, summarise
 from experiments.results.types import (
     ExperimentResults,
     MetricResult,
@@ -52,7 +53,8 @@ def compute_results(
     catalog = metric_catalog(session)
     definitions = [catalog[metric_key] for metric_key, _ in roles]
     variants = experiment.variant_keys()
-    aggregates = aggregate(session.connection(), key, variants, definitions, end)
+    sums = load_sums(session, key, variants, definitions, end)
+    aggregates = sums.aggregates
 
     design = Design.model_validate(experiment.design)
     primary_definition = definitions[0]
@@ -62,7 +64,7 @@ def compute_results(
     )
     options = AnalysisOptions(design.alpha, _weights(experiment), planned)
     results = [
-        analyse_metric(definition, role, aggregates.metrics[definition.key], options)
+        sums.analyse(definition, role, options)
         for definition, (_, role) in zip(definitions, roles, strict=True)
     ]
     srm = _srm(results)
@@ -78,7 +80,9 @@ def compute_results(
     exposed = aggregates.exposed_units
     share = aggregates.multi_variant_units / exposed if exposed else 0.0
     decision = decide(primary, guardrails, Blockers(srm.mismatch, share), plan)
-    summary = summarise(decision, primary, guardrails, variants[0], warnings)
+    decision = for_fixed_list(decision, design, primary_definition, primary, experiment, end)
+    wording = Wording(experiment.unit_type, design.currency)
+    summary = summarise(decision, primary, guardrails, variants[0], warnings, wording)
     return ExperimentResults(
         key,
         experiment.status,
@@ -89,6 +93,8 @@ def compute_results(
         tuple(results),
         decision,
         summary,
+        sums.source,
+        design.currency,
     )
 
 
@@ -115,12 +121,11 @@ def compute_timeseries(
     start = experiment.started_at or end
     days = (end.date() - start.date()).days + 1
     points = []
-    connection = session.connection()
     for offset in range(max(days - MAX_TIMESERIES_DAYS, 0), days):
         day = start.date() + timedelta(days=offset)
         cutoff = min(datetime(day.year, day.month, day.day, tzinfo=UTC) + timedelta(days=1), end)
-        sums = aggregate(connection, key, experiment.variant_keys(), [definition], cutoff)
-        result = analyse_metric(definition, roles[metric], sums.metrics[metric], options)
+        sums = load_sums(session, key, experiment.variant_keys(), [definition], cutoff)
+        result = sums.analyse(definition, roles[metric], options)
         points.append(TimeseriesPoint(day.isoformat(), cutoff, result))
     return Timeseries(key, metric, definition.kind, definition.direction, tuple(points))
 

@@ -12,6 +12,7 @@ two-sided and need no change.
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Literal
 
 from experiments.metrics import Direction
 from stats import AnalysisResult, BayesianResult, Comparison
@@ -38,3 +39,14 @@ def _lower_is_better(comparison: Comparison) -> Comparison:
 def is_better(direction: Direction, change: float) -> bool:
     """True when a change of this sign moves the metric the good way."""
     return change > 0 if direction == "increase" else change < 0
+
+
+Outcome = Literal["improved", "worsened", "no_clear_change"]
+
+
+def outcome(direction: Direction, comparison: Comparison) -> Outcome:
+    """What the deciding (sequential) reading showed, in the metric's direction."""
+    estimate = comparison.absolute.estimate
+    if not comparison.sequential.significant or not estimate:
+        return "no_clear_change"
+    return "improved" if is_better(direction, estimate) else "worsened"

@@ -10,6 +10,8 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Literal
 
+from experiments.metrics import ValueFormat
+from experiments.results.wording import DECIDING_READING, comparison_words
 from stats import AnalysisResult
 
 Role = Literal["primary", "secondary", "guardrail"]
@@ -27,6 +29,7 @@ class MetricIssue(StrEnum):
 
     NOT_ENOUGH_UNITS = "not_enough_units"
     INVALID_STATISTICS = "invalid_statistics"
+    NOT_IN_PASTED_COUNTS = "not_in_pasted_counts"
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,14 +58,20 @@ class MetricResult:
     analysis: AnalysisResult | None
     issue: MetricIssue | None = None
     detail: str | None = None
+    value_format: ValueFormat = "number"
 
     def to_dict(self) -> dict[str, Any]:
         comparisons = [] if self.analysis is None else self.analysis.to_dict()["comparisons"]
+        for comparison, raw in zip(
+            comparisons, self.analysis.comparisons if self.analysis else (), strict=True
+        ):
+            comparison.update(comparison_words(self, raw))
         return {
             "metric": self.metric,
             "name": self.name,
             "kind": self.kind,
             "direction": self.direction,
+            "value_format": self.value_format,
             "role": self.role,
             "variants": [variant.to_dict() for variant in self.variants],
             "comparisons": comparisons,
@@ -72,22 +81,74 @@ class MetricResult:
 
 
 @dataclass(frozen=True, slots=True)
+class ListPlan:
+    """The list, its split and what it can detect on the primary metric."""
+
+    population: int
+    units_per_variant: int
+    detectable_change: float | None
+    window_closes_at: datetime | None
+    test_share: float | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "population": self.population,
+            "units_per_variant": self.units_per_variant,
+            "detectable_change": self.detectable_change,
+            "window_closes_at": None
+            if self.window_closes_at is None
+            else self.window_closes_at.isoformat(),
+            "test_share": self.test_share,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class SendAdvice:
+    """Test-then-send: the variant to send to the rest of the list and what it should bring."""
+
+    variant: str
+    clearly_better: bool
+    remaining_units: int
+    expected_extra: float | None
+    counted_as: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "variant": self.variant,
+            "clearly_better": self.clearly_better,
+            "remaining_units": self.remaining_units,
+            "expected_extra": self.expected_extra,
+            "counted_as": self.counted_as,
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class Decision:
+    """The verdict; `wait_until`, `list_plan` and `send` belong to sends to a fixed list."""
+
     verdict: Verdict
     variant: str | None
     reason: str
     additional_units_per_variant: int | None = None
     additional_days: int | None = None
+    wait_until: datetime | None = None
+    list_plan: ListPlan | None = None
+    send: SendAdvice | None = None
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {
             "verdict": self.verdict.value,
             "variant": self.variant,
             "reason": self.reason,
+            "decided_by": DECIDING_READING,
         }
         if self.verdict is Verdict.KEEP_RUNNING:
             data["additional_units_per_variant"] = self.additional_units_per_variant
             data["additional_days"] = self.additional_days
+            data["wait_until"] = None if self.wait_until is None else self.wait_until.isoformat()
+        if self.list_plan is not None:
+            data["list"] = self.list_plan.to_dict()
+            data["send"] = None if self.send is None else self.send.to_dict()
         return data
 
 
@@ -111,11 +172,15 @@ class ExperimentResults:
     metrics: tuple[MetricResult, ...]
     decision: Decision
     summary: str
+    source: str = "events"
+    currency: str = "NOK"
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "experiment": self.experiment,
             "status": self.status,
+            "source": self.source,
+            "currency": self.currency,
             "computed_at": self.computed_at.isoformat(),
             "as_of": self.as_of.isoformat(),
             "srm": self.srm.to_dict(),
