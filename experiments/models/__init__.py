@@ -11,6 +11,7 @@ from experiments.models.experiment import (
     ExperimentStatus,
     ExperimentUpdate,
     MetricSelection,
+    ResultsOverview,
     StopRequest,
     Variant,
 )
@@ -36,6 +37,7 @@ __all__ = [
     "MetricPublic",
     "MetricSelection",
     "PastedCount",
+    "ResultsOverview",
     "StopRequest",
     "Variant",
     "VariantCounts",

@@ -169,6 +169,20 @@ class Experiment(SQLModel, table=True):
         return [str(variant["key"]) for variant in self.variants]
 
 
+class ResultsOverview(SQLModel):
+    """An experiment's current verdict in one line, for the overview of all experiments.
+
+    `verdict` is None for a draft (no results yet); `units` counts the units analysed in all
+    variants; `days_running` is the time since the start (up to the stop).
+    """
+
+    verdict: str | None
+    variant: str | None
+    units: int
+    days_running: float | None
+    summary: str | None
+
+
 class ExperimentPublic(SQLModel):
     key: str
     name: str
@@ -187,6 +201,7 @@ class ExperimentPublic(SQLModel):
     updated_at: datetime
     started_at: datetime | None
     stopped_at: datetime | None
+    results: ResultsOverview | None = None
 
 
 class ExperimentPage(SQLModel):
