@@ -56,13 +56,17 @@ def metric_issue_text(result: MetricResult) -> str | None:
 
 
 def comparison_words(result: MetricResult, comparison: Comparison) -> dict[str, Any]:
-    """Fields added to each comparison's JSON: outcome, deciding reading, note, reason text."""
-    return {
+    """Fields added to each comparison's JSON: outcome, deciding reading, note, reason text,
+    and for a guardrail what was shown about it."""
+    words: dict[str, Any] = {
         "outcome": outcome(result.direction, comparison),
         "decided_by": DECIDING_READING,
         "note": disagreement(comparison),
         "reason_text": None if comparison.reason is None else reason_text(comparison.reason.value),
     }
+    if result.role == "guardrail":
+        words["guardrail"] = guardrail_status(result.direction, comparison)
+    return words
 
 
 def disagreement(comparison: Comparison) -> str | None:
