@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any
 
 import typer
@@ -9,8 +10,34 @@ from rich.console import Console
 from rich.table import Table
 
 import stats
+from experiments.results.formatting import count, days, percent
+from stats.sequential import DEFAULT_PLANNED_UNITS_PER_VARIANT
 
 FIELDS = {kind.value: fields for kind, fields in stats.STATISTIC_FIELDS.items()}
+# The statistics' input names as the flags that carry them, so errors name what was typed.
+FLAGS = {
+    "baseline_rate": "--baseline",
+    "baseline_mean": "--baseline-mean",
+    "baseline_sd": "--baseline-sd",
+    "mde_relative": "--mde",
+    "daily_units": "--daily-units",
+    "planned_units_per_variant": "--planned-units",
+    "units_per_variant": "--list-size",
+    "alpha": "--alpha",
+    "power": "--power",
+    "alternative": "--alternative",
+    "correction": "--correction",
+    "variants": "--variants",
+}
+_YEAR_DAYS = 365
+
+
+def flag_message(error: stats.StatsInputError) -> str:
+    """The error's message with each input name replaced by its flag."""
+    message = str(error)
+    for name in sorted(FLAGS, key=len, reverse=True):
+        message = re.sub(rf"(?<![\w.\[-]){re.escape(name)}(?![\w\]])", FLAGS[name], message)
+    return message
 
 
 def parse_variant(kind: str, text: str) -> dict[str, Any]:
@@ -118,14 +145,33 @@ def analyze(
             planned_units_per_variant=planned_units,
         )
     except stats.StatsInputError as exc:
-        typer.echo(f"error: {exc.message}", err=True)
+        typer.echo(f"error: {flag_message(exc)}", err=True)
         raise typer.Exit(2) from exc
     # At least 100 columns: the comparison table is unreadable when squeezed into 80.
-    print_analysis(result.to_dict(), Console(width=max(Console().width, 100)))
+    console = Console(width=max(Console().width, 100))
+    print_analysis(result.to_dict(), console)
+    console.print(planned_note(planned_units))
+
+
+def planned_note(planned_units: int | None) -> str:
+    """Which planned size tuned the sequential reading, and how to match a results page."""
+    if planned_units is None:
+        return (
+            f"The sequential interval is tuned for {count(DEFAULT_PLANNED_UNITS_PER_VARIANT)} "
+            "planned units per variant (the default). A results page tunes it with its "
+            "experiment's planned size (design.planned_units_per_variant, or the size the "
+            "design's power needs); pass --planned-units N with that size to get its interval."
+        )
+    return (
+        f"The sequential interval is tuned for {count(planned_units)} planned units per "
+        "variant (--planned-units); a results page with the same planned size agrees."
+    )
 
 
 def sample_size(
-    mde: Annotated[float, typer.Option(help="Relative minimum detectable effect, e.g. 0.1.")],
+    mde: Annotated[
+        float | None, typer.Option(help="Relative minimum detectable effect, e.g. 0.1.")
+    ] = None,
     baseline: Annotated[float | None, typer.Option(help="Baseline conversion rate.")] = None,
     baseline_mean: Annotated[float | None, typer.Option(help="Baseline mean.")] = None,
     baseline_sd: Annotated[float | None, typer.Option(help="Baseline standard deviation.")] = None,
@@ -133,8 +179,23 @@ def sample_size(
     power: Annotated[float, typer.Option()] = 0.8,
     variants: Annotated[int, typer.Option(help="Number of variants, control included.")] = 2,
     daily_units: Annotated[float | None, typer.Option(help="Units entering per day.")] = None,
+    list_size: Annotated[
+        int | None,
+        typer.Option(help="A fixed list (newsletter): its size; answers what it can detect."),
+    ] = None,
+    test_share: Annotated[
+        float,
+        typer.Option(min=0.0, max=1.0, help="Share of the list in the test (with --list-size)."),
+    ] = 1.0,
 ) -> None:
-    """Units per variant needed, e.g. `vekst sample-size --baseline 0.025 --mde 0.1`."""
+    """Units per variant needed, e.g. `vekst sample-size --baseline 0.025 --mde 0.1`; or, for a
+    newsletter, what a list can detect: `vekst sample-size --baseline 0.03 --list-size 20000`."""
+    if list_size is not None:
+        _detectable(list_size, test_share, baseline, variants, alpha, power)
+        return
+    if mde is None:
+        typer.echo("error: --mde is required (or --list-size for a fixed list)", err=True)
+        raise typer.Exit(2)
     try:
         result = stats.sample_size(
             mde_relative=mde,
@@ -147,12 +208,46 @@ def sample_size(
             daily_units=daily_units,
         ).to_dict()
     except stats.StatsInputError as exc:
-        typer.echo(f"error: {exc.message}", err=True)
+        typer.echo(f"error: {flag_message(exc)}", err=True)
         raise typer.Exit(2) from exc
-    typer.echo(f"units per variant: {result['units_per_variant']:,}")
-    typer.echo(f"total units:       {result['total_units']:,}")
+    typer.echo(f"units per variant: {count(result['units_per_variant'])}")
+    typer.echo(f"total units:       {count(result['total_units'])}")
     if result.get("days") is not None:
-        typer.echo(f"days to run:       {result['days']}")
+        typer.echo(f"days to run:       {days(result['days'])}")
+        if result["days"] > _YEAR_DAYS:
+            typer.echo(
+                "warning: that is more than a year. Few shops can wait that long: test a bolder "
+                "change (a larger --mde) or a page with more traffic."
+            )
+
+
+def _detectable(
+    list_size: int,
+    test_share: float,
+    baseline: float | None,
+    variants: int,
+    alpha: float,
+    power: float,
+) -> None:
+    per_variant = int(list_size * test_share // variants)
+    if baseline is None:
+        typer.echo("error: --baseline (the expected rate in the control) is required", err=True)
+        raise typer.Exit(2)
+    try:
+        found = stats.detectable_effect(
+            units_per_variant=per_variant,
+            baseline_rate=baseline,
+            alpha=alpha,
+            power=power,
+            variants=variants,
+        )
+    except stats.StatsInputError as exc:
+        typer.echo(f"error: {flag_message(exc)}", err=True)
+        raise typer.Exit(2) from exc
+    typer.echo(
+        f"With {count(per_variant)} subscribers per variant your list can detect a change of "
+        f"{percent(found.mde_relative)} or more (from {percent(baseline)})."
+    )
 
 
 def register(cli: typer.Typer) -> None:
