@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Literal
@@ -60,6 +61,15 @@ class MetricDefinition:
 
 def _conversion(key: str, name: str, event: str, direction: Direction) -> MetricDefinition:
     return MetricDefinition(key, name, "conversion", direction, numerator_event=event)
+
+
+def metric_events(metrics: Iterable[MetricDefinition]) -> set[str]:
+    """Every event name the metrics read (numerators, denominators, unless-rules)."""
+    names: set[str] = set()
+    for metric in metrics:
+        names.add(metric.numerator_event)
+        names.update(n for n in (metric.denominator_event, metric.numerator_unless) if n)
+    return names
 
 
 def builtin_metrics() -> dict[str, MetricDefinition]:

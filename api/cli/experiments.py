@@ -6,13 +6,15 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
+from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from api.cli.local_db import read_database
 from api.cli.results import wide_console
 from experiments import definitions
+from experiments.events import EventCounts, count_events
 from experiments.models import ExperimentPage, ExperimentStatus
-from experiments.results.formatting import count
+from experiments.results.formatting import count, plural
 from experiments.results.overview import with_results
 
 
@@ -50,5 +52,25 @@ def experiments(
     wide_console().print(table)
 
 
+def events() -> None:
+    """Stored conversions by name; names that no metric reads are listed as unused."""
+
+    def load(session: Session) -> EventCounts:
+        bind = session.get_bind()
+        if not isinstance(bind, Engine):  # session_scope binds an engine, never a connection
+            raise TypeError("the session is not bound to an engine")
+        return count_events(bind)
+
+    counts = read_database(load)
+    for row in counts.conversions:
+        typer.echo(f"{row['name']}: {plural(row['count'], 'event')}")
+    for row in counts.unused:
+        typer.echo(
+            f"unused: {row['name']} ({plural(row['count'], 'event')}) is read by no metric; "
+            "check its spelling or define a metric for it (POST /v1/metrics)"
+        )
+
+
 def register(cli: typer.Typer) -> None:
     cli.command()(experiments)
+    cli.command()(events)
