@@ -135,7 +135,9 @@ def _notes(variant: str, comparison: dict[str, Any]) -> list[str]:
     bounds = comparison["sequential"]["relative"]
     if bounds["ci_low"] is None and bounds["ci_high"] is None:
         interval = Interval(None, None, None)
-        notes.append(f"{variant}: interval {interval_text(interval, comparison.get('reason'))}")
+        notes.append(
+            f"{variant}: sequential interval {interval_text(interval, comparison.get('reason'))}"
+        )
     elif comparison.get("reason"):
         notes.append(f"{variant}: {reason_text(comparison['reason'])}")
     if comparison.get("note"):

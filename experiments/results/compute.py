@@ -22,7 +22,7 @@ from experiments.results.metric_analysis import (
     unit_standard_deviation,
     value_of,
 )
-from experiments.results.send import for_fixed_list
+from experiments.results.send import for_fixed_list, list_units_per_variant
 from experiments.results.sources import load_sums
 from experiments.results.summary import Wording, summarise
 from experiments.results.types import (
@@ -59,8 +59,10 @@ def compute_results(
     design = Design.model_validate(experiment.design)
     primary_definition = definitions[0]
     primary_sums = aggregates.metrics[primary_definition.key]
-    planned = design.planned_units_per_variant or _planned_units(
-        primary_definition, primary_sums[variants[0]], design, len(variants)
+    planned = (
+        design.planned_units_per_variant
+        or list_units_per_variant(design, len(variants))
+        or _planned_units(primary_definition, primary_sums[variants[0]], design, len(variants))
     )
     options = AnalysisOptions(design.alpha, _weights(experiment), planned)
     results = [
@@ -117,7 +119,10 @@ def compute_timeseries(
         )
     definition = metric_catalog(session)[metric]
     design = Design.model_validate(experiment.design)
-    options = AnalysisOptions(design.alpha, _weights(experiment), design.planned_units_per_variant)
+    planned = design.planned_units_per_variant or list_units_per_variant(
+        design, len(experiment.variants)
+    )
+    options = AnalysisOptions(design.alpha, _weights(experiment), planned)
     start = experiment.started_at or end
     days = (end.date() - start.date()).days + 1
     points = []

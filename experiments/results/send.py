@@ -28,6 +28,16 @@ _COUNTED_AS = {
 }
 
 
+def list_units_per_variant(design: Design, variants: int) -> int | None:
+    """Units each variant gets from the list (its test share), or None without a population.
+
+    This is the planned size that tunes the sequential test of a send to a fixed list.
+    """
+    if design.population is None:
+        return None
+    return max(int(design.population * (design.test_share or 1.0) // variants), 2)
+
+
 def list_plan(
     design: Design,
     primary: MetricDefinition,
@@ -36,10 +46,9 @@ def list_plan(
     started_at: datetime,
 ) -> ListPlan | None:
     """The plan of a send to a fixed list, or None for an experiment without a population."""
-    if design.population is None:
+    per_variant = list_units_per_variant(design, variants)
+    if design.population is None or per_variant is None:
         return None
-    tested = design.population * (design.test_share or 1.0)
-    per_variant = int(tested // variants)
     closes = None
     if design.attribution_hours is not None:
         closes = started_at + timedelta(hours=design.attribution_hours)

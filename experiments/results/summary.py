@@ -37,9 +37,16 @@ def summarise(
     """The summary sentence(s) for `decision`, led by any warnings."""
     words = wording or Wording()
     lead = " ".join(warnings)
-    body = _body(decision, primary, guardrails, control, words)
-    if decision.list_plan is not None:
-        body = _with_list(body, decision, primary, control, words)
+    finding, action = _body(decision, primary, guardrails, control, words)
+    sentences = [finding]
+    plan = decision.list_plan
+    if plan is not None:
+        sentences.append(_detectable(plan, primary, words))
+    if decision.send is not None:
+        # Test-then-send: sending to the rest of the list is the action.
+        action = _send(decision.send, control, words)
+    sentences.append(action)
+    body = " ".join(sentence for sentence in sentences if sentence)
     return f"{lead} {body}" if lead else body
 
 
@@ -49,19 +56,22 @@ def _body(
     guardrails: list[MetricResult],
     control: str,
     words: Wording,
-) -> str:
+) -> tuple[str, str]:
+    """(what was found, what to do)."""
     name = in_sentence(primary.name)
     comparison = _comparison(primary, decision.variant)
     if decision.wait_until is not None:
         closes = decision.wait_until.strftime("%Y-%m-%d %H:%M UTC")
         return (
             f"The attribution window after the send closes at {closes}; the verdict waits for "
-            f"it{_leading(primary)}."
+            f"it{_leading(primary)}.",
+            "",
         )
     if decision.verdict is Verdict.SHIP and comparison is not None:
         return (
             f"Variant {comparison.variant} {_change(primary, comparison)}."
-            f"{_guardrails(guardrails, comparison.variant)} Ship {comparison.variant}."
+            f"{_guardrails(guardrails, comparison.variant)}",
+            f"Ship {comparison.variant}.",
         )
     if decision.verdict is Verdict.STOP and comparison is not None:
         harmed = _harmed_guardrail(guardrails, comparison.variant)
@@ -73,18 +83,20 @@ def _body(
             )
         else:
             finding = f"Variant {comparison.variant} {_change(primary, comparison)}"
-        return f"{finding}. Stop the experiment and keep {control}."
+        return f"{finding}.", f"Stop the experiment and keep {control}."
     if decision.verdict is Verdict.INCONCLUSIVE:
         if decision.variant is not None:
-            return "Do not act on these results until the cause is found and fixed."
+            return "", "Do not act on these results until the cause is found and fixed."
         reached = (
-            "The whole list is counted" if decision.list_plan else "The planned sample is reached"
+            "The attribution window has closed"
+            if decision.list_plan
+            else "The planned sample is reached"
         )
         return (
-            f"{reached} and no variant changed {name} clearly{_leading(primary)}. "
-            f"Keep {control}, or choose on other grounds."
+            f"{reached} and no variant changed {name} clearly{_leading(primary)}.",
+            f"Keep {control}, or choose on other grounds.",
         )
-    return f"No variant has changed {name} clearly yet{_leading(primary)}. {_plan(decision, words)}"
+    return f"No variant has changed {name} clearly yet{_leading(primary)}.", _plan(decision, words)
 
 
 def _plan(decision: Decision, words: Wording) -> str:
@@ -104,24 +116,12 @@ def _plan(decision: Decision, words: Wording) -> str:
     return plan
 
 
-def _with_list(
-    body: str, decision: Decision, primary: MetricResult, control: str, words: Wording
-) -> str:
-    plan = decision.list_plan
-    if plan is None:
-        return body
-    sentences = [body, _detectable(plan, primary, words)]
-    if decision.send is not None:
-        sentences.append(_send(decision.send, control, words))
-    return " ".join(sentence for sentence in sentences if sentence)
-
-
 def _detectable(plan: ListPlan, primary: MetricResult, words: Wording) -> str:
     if plan.detectable_change is None:
         return ""
     return (
         f"With {plural(plan.units_per_variant, words.unit)} per variant your list can detect "
-        f"a change of {in_sentence(primary.name)} of {percent(plan.detectable_change)} or more."
+        f"a change in {in_sentence(primary.name)} of {percent(plan.detectable_change)} or more."
     )
 
 
@@ -189,7 +189,7 @@ def _leading(result: MetricResult) -> str:
         return ""
     return (
         f" ({comparison.variant}: {percent(comparison.relative.estimate, signed=True)}, "
-        f"{_interval(result, comparison)})"
+        f"{_interval(result, comparison, signed=True)})"
     )
 
 
@@ -208,10 +208,11 @@ def _change(result: MetricResult, comparison: Comparison, *, with_name: bool = T
     return f"{verb}{target} by {percent(abs(estimate))} ({_interval(result, comparison)})"
 
 
-def _interval(result: MetricResult, comparison: Comparison) -> str:
+def _interval(result: MetricResult, comparison: Comparison, *, signed: bool = False) -> str:
     alpha = result.analysis.alpha if result.analysis is not None else 0.05
     level = percent(1 - alpha)
     interval = comparison.sequential.relative
     if interval.ci_low is None or interval.ci_high is None:
         return f"{level} CI unbounded: too little data to bound it yet"
-    return f"{level} CI {percent(interval.ci_low)} to {percent(interval.ci_high)}"
+    low, high = percent(interval.ci_low, signed=signed), percent(interval.ci_high, signed=signed)
+    return f"{level} CI {low} to {high}"

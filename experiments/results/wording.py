@@ -101,8 +101,8 @@ def interval_text(interval: Interval, reason: str | None) -> str:
         return f"{percent(low, signed=True)} or more"
     if high is not None:
         return f"{percent(high, signed=True)} or less"
-    why = reason_text(reason) if reason else "too little data for an interval yet"
-    return f"none yet ({why})"
+    why = reason_text(reason) if reason else "too little data to bound it yet"
+    return f"none yet: {why}"
 
 
 def guardrail_status(
