@@ -99,10 +99,7 @@ def _metric_table(metric: dict[str, Any], currency: str) -> Table:
             notes += _notes(variant["key"], comparison)
         table.add_row(*row)
     if metric.get("reason"):
-        words = reason_text(metric["reason"])
-        notes.append(
-            f"no comparison: {words}" + (f" ({metric['detail']})" if metric.get("detail") else "")
-        )
+        notes.append(f"no comparison: {metric.get('reason_text') or reason_text(metric['reason'])}")
     if notes:
         table.caption = escape("\n".join(notes))
     return table

@@ -30,11 +30,12 @@ def decimal(value: float, digits: int = 2) -> str:
     """A plain decimal, at least two significant digits for small values, never '4e-05'."""
     if not math.isfinite(value):
         return "unbounded"
-    places = digits
     if value != 0 and abs(value) < 1:
-        # 0.000040 -> '0.00004': enough places for two significant digits.
+        # 0.0000401 -> '0.00004': two significant digits, trailing zeros dropped.
         places = max(digits, 1 - math.floor(math.log10(abs(value))))
-    text = f"{value:,.{min(places, 12)}f}"
+        text = f"{value:.{min(places, 12)}f}".rstrip("0").rstrip(".")
+    else:
+        text = f"{value:,.{digits}f}"
     return text.replace("-", MINUS)
 
 
@@ -51,7 +52,7 @@ def percent(share: float, *, signed: bool = False) -> str:
         text = f"{magnitude:.1f}".removesuffix(".0")
     else:
         places = 1 - math.floor(math.log10(magnitude))
-        text = f"{magnitude:.{min(places, 12)}f}"
+        text = f"{magnitude:.{min(places, 12)}f}".rstrip("0").rstrip(".")
     if text in ("0", "0.0"):
         return "0 %"
     sign = MINUS if value < 0 else ("+" if signed else "")

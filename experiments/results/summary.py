@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from experiments.results.decision import harms
 from experiments.results.formatting import count, days, in_sentence, money, percent, plural
 from experiments.results.types import Decision, ListPlan, MetricResult, SendAdvice, Verdict
-from experiments.results.wording import guardrail_status
+from experiments.results.wording import guardrail_status, metric_issue_text
 from stats import Comparison
 
 _YEAR_DAYS = 365
@@ -96,6 +96,8 @@ def _body(
             f"{reached} and no variant changed {name} clearly{_leading(primary)}.",
             f"Keep {control}, or choose on other grounds.",
         )
+    if primary.issue is not None:
+        return f"No reading of {name} yet ({metric_issue_text(primary)}).", _plan(decision, words)
     return f"No variant has changed {name} clearly yet{_leading(primary)}.", _plan(decision, words)
 
 

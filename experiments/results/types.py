@@ -11,7 +11,7 @@ from enum import StrEnum
 from typing import Any, Literal
 
 from experiments.metrics import ValueFormat
-from experiments.results.wording import DECIDING_READING, comparison_words
+from experiments.results.wording import DECIDING_READING, comparison_words, metric_issue_text
 from stats import AnalysisResult
 
 Role = Literal["primary", "secondary", "guardrail"]
@@ -77,6 +77,7 @@ class MetricResult:
             "comparisons": comparisons,
             "reason": None if self.issue is None else self.issue.value,
             "detail": self.detail,
+            "reason_text": metric_issue_text(self),
         }
 
 
