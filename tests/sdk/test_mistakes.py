@@ -32,7 +32,7 @@ def test_a_mistyped_experiment_key_is_safe_and_logged_once(
         "yet); assign returns no variant and an empty payload"
     ]
     with pytest.raises(TypeError):
-        assignment.payload["layout"] = "one"  # type: ignore[index]  # read-only
+        assignment.payload["layout"] = "one"  # read-only
     client.close()
 
 
