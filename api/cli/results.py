@@ -69,9 +69,18 @@ def render_results(page: dict[str, Any], console: Console) -> None:
         f"[{style}]{verdict.replace('_', ' ').upper()}[/]"
     )
     console.print(escape(page["summary"]))
-    console.print(f"[dim]{READINGS_LEGEND}[/]")
+    console.print(f"[dim]{READINGS_LEGEND}{_tuning(page.get('planned_units_per_variant'))}[/]")
     for metric in page["metrics"]:
         console.print(_metric_table(metric, page.get("currency", "NOK")))
+
+
+def _tuning(planned: int | None) -> str:
+    if planned is None:
+        return ""
+    return (
+        f" It is tuned for {count(planned)} planned units per variant; "
+        f"`vekst analyze --planned-units {planned}` gives the same intervals from counts."
+    )
 
 
 def _metric_table(metric: dict[str, Any], currency: str) -> Table:

@@ -17,6 +17,7 @@ from experiments.models import Design, Experiment, ExperimentStatus, MetricSelec
 from experiments.results.aggregation import Aggregates, VariantSums
 from experiments.results.catalog import metric_catalog
 from experiments.results.decision import Blockers, Plan, decide
+from experiments.results.formatting import p_value, percent, plural
 from experiments.results.metric_analysis import (
     AnalysisOptions,
     unit_standard_deviation,
@@ -97,6 +98,7 @@ def compute_results(
         summary,
         sums.source,
         design.currency,
+        planned,
     )
 
 
@@ -206,19 +208,25 @@ def _srm(results: list[MetricResult]) -> Srm:
     return Srm(None, False)
 
 
+def _p_text(value: float | None) -> str:
+    """'= 0.003' or '< 0.001', never '4e-05'."""
+    text = "unknown" if value is None else p_value(value)
+    return text if text.startswith("<") else f"= {text}"
+
+
 def _warnings(srm: Srm, aggregates: Aggregates) -> tuple[str, ...]:
     warnings = []
     if srm.mismatch:
         warnings.append(
             "Warning: the units are not split between the variants as designed (sample ratio "
-            f"mismatch, p = {srm.p_value:.2g}); the results cannot be trusted until the cause "
+            f"mismatch, p {_p_text(srm.p_value)}); the results cannot be trusted until the cause "
             "is found."
         )
     if aggregates.multi_variant_units:
         share = aggregates.multi_variant_units / aggregates.exposed_units
         warnings.append(
-            f"Warning: {aggregates.multi_variant_units} units ({share:.1%}) saw more than one "
-            "variant and were left out."
+            f"Warning: {plural(aggregates.multi_variant_units, 'unit')} ({percent(share)}) saw "
+            "more than one variant and were left out."
         )
     return tuple(warnings)
 

@@ -175,6 +175,7 @@ class ExperimentResults:
     summary: str
     source: str = "events"
     currency: str = "NOK"
+    planned_units_per_variant: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -182,6 +183,7 @@ class ExperimentResults:
             "status": self.status,
             "source": self.source,
             "currency": self.currency,
+            "planned_units_per_variant": self.planned_units_per_variant,
             "computed_at": self.computed_at.isoformat(),
             "as_of": self.as_of.isoformat(),
             "srm": self.srm.to_dict(),
