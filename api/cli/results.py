@@ -19,7 +19,7 @@ from rich.table import Table
 
 from api.cli.local_db import read_database
 from experiments.results.compute import compute_results
-from experiments.results.formatting import count, metric_value, p_value, percent
+from experiments.results.formatting import count, metric_value, p_value, percent, probability
 from experiments.results.wording import interval_text, reason_text
 from stats import Interval
 
@@ -79,7 +79,7 @@ def _tuning(planned: int | None) -> str:
         return ""
     return (
         f" It is tuned for {count(planned)} planned units per variant; "
-        f"`vekst analyze --planned-units {planned}` gives the same intervals from counts."
+        f"`vekst analyze --planned-units {planned}` gives the same intervals from the same counts."
     )
 
 
@@ -125,7 +125,7 @@ def _comparison_cells(comparison: dict[str, Any]) -> list[str]:
         "no value yet" if relative is None else percent(relative, signed=True),
         _short_interval(interval),
         "none yet" if seq_p is None else p_value(seq_p),
-        "none yet" if chance is None else percent(chance),
+        "none yet" if chance is None else probability(chance),
         reading,
     ]
 

@@ -10,7 +10,14 @@ from rich.console import Console
 from rich.table import Table
 
 import stats
-from experiments.results.formatting import count, days, decimal, p_value, percent
+from experiments.results.formatting import (
+    count,
+    days,
+    decimal,
+    p_value,
+    percent,
+    probability,
+)
 from experiments.results.wording import disagreement, interval_text, reason_text
 from stats.sequential import DEFAULT_PLANNED_UNITS_PER_VARIANT
 
@@ -114,7 +121,7 @@ def print_analysis(result: stats.AnalysisResult, console: Console) -> None:
             _p_values(comparison.p_value, comparison.p_value_adjusted),
             _interval(sequential.relative),
             "none" if sequential.p_value is None else p_value(sequential.p_value),
-            "none" if chance is None else percent(chance),
+            "none" if chance is None else probability(chance),
         )
     console.print(table)
     console.print(

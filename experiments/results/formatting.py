@@ -59,6 +59,15 @@ def percent(share: float, *, signed: bool = False) -> str:
     return f"{sign}{text} %"
 
 
+def probability(value: float) -> str:
+    """A probability as a percentage that never rounds to certainty: '97 %', '> 99.9 %'."""
+    if value > 0.999:
+        return "> 99.9 %"
+    if value < 0.001:
+        return "< 0.1 %"
+    return percent(value)
+
+
 def money(value: float, currency: str) -> str:
     """'649.00 NOK', '−12.50 NOK', '45,734.00 NOK'."""
     return f"{value:,.2f}".replace("-", MINUS) + f" {currency}"
