@@ -20,6 +20,7 @@ from experiments.results.formatting import (
     p_value,
     percent,
     plural,
+    probability,
 )
 
 
@@ -84,3 +85,9 @@ def test_no_scientific_notation_and_one_separator(value: float) -> None:
     for text in (percent(value / 1e6), decimal(value), money(value, "NOK"), count(value)):
         assert not re.search(r"\de[+-]?\d", text), text
         assert " " not in text.replace(" %", "").replace(" NOK", ""), text
+
+
+def test_probabilities_never_round_to_certainty() -> None:
+    assert probability(0.99996) == "> 99.9 %"
+    assert probability(0.00002) == "< 0.1 %"
+    assert probability(0.967) == "97 %"
