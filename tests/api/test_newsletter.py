@@ -15,6 +15,7 @@ from sqlalchemy import text
 from experiments.db import make_engine
 from experiments.settings import Settings
 from stats import analyze
+from tests.api.test_results import assert_close
 
 KEY = "subject-line"
 DESIGN = {"population": 20_000, "test_share": 0.2, "attribution_hours": 72, "baseline_rate": 0.03}
@@ -35,11 +36,18 @@ def newsletter(**changes: Any) -> dict[str, Any]:
     return body
 
 
-def sent_days_ago(client: TestClient, headers: dict[str, str], settings: Settings) -> datetime:
+def sent_days_ago(
+    client: TestClient,
+    headers: dict[str, str],
+    settings: Settings,
+    design: dict[str, Any] | None = None,
+) -> datetime:
     """Create and start the test, then move its start (the send) four days back."""
-    created = client.post("/v1/experiments", json=newsletter(), headers=headers)
+    body = newsletter() if design is None else newsletter(design=design)
+    created = client.post("/v1/experiments", json=body, headers=headers)
     assert created.status_code == 201, created.text
-    assert created.json()["traffic"] == 0.2  # only the test share is split into variants
+    # Only the test share is split into variants.
+    assert created.json()["traffic"] == body["design"].get("test_share", 1.0)
     assert created.json()["unit_type"] == "subscriber"
     assert client.post(f"/v1/experiments/{KEY}/start", headers=headers).status_code == 200
     sent = datetime.now(UTC) - timedelta(days=4)
@@ -225,3 +233,63 @@ def test_test_share_rules_name_the_field(client: TestClient, admin_headers: dict
     no_list = newsletter(design={"test_share": 0.2})
     response = client.post("/v1/experiments", json=no_list, headers=admin_headers)
     assert response.status_code == 422 and "population" in response.text
+
+
+def test_pasted_counts_read_like_the_same_send_fed_as_events(
+    client: TestClient,
+    admin_headers: dict[str, str],
+    sdk_headers: dict[str, str],
+    settings: Settings,
+) -> None:
+    # Same list size per variant for both, so both sequential tests are tuned alike.
+    sent = sent_days_ago(client, admin_headers, settings, {"population": 600})
+    fed = newsletter(key="subject-line-events", design={"population": 600})
+    assert client.post("/v1/experiments", json=fed, headers=admin_headers).status_code == 201
+    client.post("/v1/experiments/subject-line-events/start", headers=admin_headers)
+    rng = np.random.default_rng(5)
+    clicked = {"control": rng.random(300) < 0.05, "subject-b": rng.random(300) < 0.09}
+    moment = (datetime.now(UTC) - timedelta(minutes=5)).isoformat()
+    events: list[dict[str, Any]] = []
+    for variant, clicks_of in clicked.items():
+        for number, click in enumerate(clicks_of):
+            unit = f"{variant}-{number}"
+            events.append(
+                {
+                    "type": "exposure",
+                    "unit_id": unit,
+                    "experiment": "subject-line-events",
+                    "variant": variant,
+                    "timestamp": moment,
+                }
+            )
+            if click:
+                events.append(
+                    {
+                        "type": "conversion",
+                        "unit_id": unit,
+                        "name": "newsletter_click",
+                        "timestamp": moment,
+                    }
+                )
+    answer = client.post("/v1/events", json={"events": events}, headers=sdk_headers)
+    assert answer.status_code == 202 and answer.json()["rejected"] == [], answer.text
+    pasted = {
+        "as_of": (sent + timedelta(hours=1)).isoformat(),
+        "variants": [
+            {"key": key, "sent": 300, "clicked": int(values.sum())}
+            for key, values in clicked.items()
+        ],
+    }
+    assert (
+        client.post(f"/v1/experiments/{KEY}/counts", json=pasted, headers=admin_headers).status_code
+        == 201
+    )
+    from_counts = client.get(f"/v1/experiments/{KEY}/results", headers=admin_headers).json()
+    from_events = client.get(
+        "/v1/experiments/subject-line-events/results", headers=admin_headers
+    ).json()
+    assert from_counts["source"] == "pasted_counts" and from_events["source"] == "events"
+    got, want = from_counts["metrics"][0], from_events["metrics"][0]
+    assert got["variants"] == want["variants"]
+    for name in ("relative", "sequential", "bayesian", "p_value", "outcome"):
+        assert_close(got["comparisons"][0][name], want["comparisons"][0][name])
