@@ -107,6 +107,8 @@ def _metric_table(metric: dict[str, Any], currency: str) -> Table:
             row += _comparison_cells(comparison)
             notes += _notes(variant["key"], comparison)
         table.add_row(*row)
+    if metric.get("denominators"):
+        notes.append(f"counted over {metric['denominators']}")
     if metric.get("reason"):
         notes.append(f"no comparison: {metric.get('reason_text') or reason_text(metric['reason'])}")
     if notes:
@@ -139,13 +141,12 @@ def _short_interval(interval: Interval) -> str:
 def _notes(variant: str, comparison: dict[str, Any]) -> list[str]:
     notes = []
     bounds = comparison["sequential"]["relative"]
+    words = comparison.get("reason_text")
     if bounds["ci_low"] is None and bounds["ci_high"] is None:
-        interval = Interval(None, None, None)
-        notes.append(
-            f"{variant}: sequential interval {interval_text(interval, comparison.get('reason'))}"
-        )
+        why = words or interval_text(Interval(None, None, None), comparison.get("reason"))
+        notes.append(f"{variant}: no sequential interval yet ({why.removeprefix('none yet: ')})")
     elif comparison.get("reason"):
-        notes.append(f"{variant}: {reason_text(comparison['reason'])}")
+        notes.append(f"{variant}: {words or reason_text(comparison['reason'])}")
     if comparison.get("note"):
         notes.append(f"{variant}: {comparison['note']}")
     return notes

@@ -19,6 +19,7 @@ from experiments.metrics import MetricDefinition
 from experiments.models import PastedCount
 from experiments.pasted_counts import PASTED_FIELD, latest_counts
 from experiments.results.aggregation import Aggregates, VariantSums, aggregate
+from experiments.results.formatting import count, plural
 from experiments.results.metric_analysis import AnalysisOptions, analyse_metric, value_of
 from experiments.results.types import MetricIssue, MetricResult, Role, VariantValue
 
@@ -40,7 +41,9 @@ class ExperimentSums:
         sums = self.aggregates.metrics[metric.key]
         if metric.key not in self.missing:
             result = analyse_metric(metric, role, sums, options)
-            return replace(result, value_format=metric.value_format)
+            return replace(
+                result, value_format=metric.value_format, denominators=denominators(metric, sums)
+            )
         values = tuple(VariantValue(key, s.n, value_of(metric, s)) for key, s in sums.items())
         return MetricResult(
             metric.key,
@@ -54,6 +57,26 @@ class ExperimentSums:
             self.missing[metric.key],
             metric.value_format,
         )
+
+
+# What a ratio's denominator event counts, in words.
+_COUNTED = {"purchase": ("order", "orders"), "add_to_cart": ("cart", "carts")}
+
+
+def denominators(metric: MetricDefinition, sums: dict[str, VariantSums]) -> str | None:
+    """'3 orders in control, 41 in one-page' for a ratio metric, else None."""
+    if metric.kind != "ratio" or metric.denominator_event is None:
+        return None
+    event = metric.denominator_event
+    singular, plural_form = _COUNTED.get(event, (f"{event} unit", f"{event} units"))
+    if metric.denominator_aggregation == "count" and event not in _COUNTED:
+        singular, plural_form = f"{event} event", f"{event} events"
+    parts = []
+    for index, (key, variant) in enumerate(sums.items()):
+        amount = variant.denominator_sum
+        text = plural(amount, singular, plural_form) if index == 0 else count(amount)
+        parts.append(f"{text} in {key}")
+    return ", ".join(parts)
 
 
 def load_sums(

@@ -59,6 +59,9 @@ class MetricResult:
     issue: MetricIssue | None = None
     detail: str | None = None
     value_format: ValueFormat = "number"
+    # For a ratio metric, what its denominators count per variant ("3 orders in control, 41 in
+    # b"): a ratio's reading rests on them, not on the units.
+    denominators: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         comparisons = [] if self.analysis is None else self.analysis.to_dict()["comparisons"]
@@ -78,6 +81,7 @@ class MetricResult:
             "reason": None if self.issue is None else self.issue.value,
             "detail": self.detail,
             "reason_text": metric_issue_text(self),
+            "denominators": self.denominators,
         }
 
 

@@ -62,11 +62,21 @@ def comparison_words(result: MetricResult, comparison: Comparison) -> dict[str, 
         "outcome": outcome(result.direction, comparison),
         "decided_by": DECIDING_READING,
         "note": disagreement(comparison),
-        "reason_text": None if comparison.reason is None else reason_text(comparison.reason.value),
+        "reason_text": comparison_reason_text(result, comparison),
     }
     if result.role == "guardrail":
         words["guardrail"] = guardrail_status(result.direction, comparison)
     return words
+
+
+def comparison_reason_text(result: MetricResult, comparison: Comparison) -> str | None:
+    """The comparison's reason in words; for a ratio metric whose interval is missing, what its
+    denominators count: 'not enough data yet: 3 orders in control, 41 in b'."""
+    relative = comparison.sequential.relative
+    thin = relative.ci_low is None and relative.ci_high is None
+    if result.denominators is not None and (thin or comparison.reason is not None):
+        return f"not enough data yet: {result.denominators}"
+    return None if comparison.reason is None else reason_text(comparison.reason.value)
 
 
 def disagreement(comparison: Comparison) -> str | None:

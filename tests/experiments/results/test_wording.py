@@ -3,12 +3,16 @@ reasons, and intervals that are never a bare '-'."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from experiments.metrics import builtin_metrics
 from experiments.results.aggregation import VariantSums
 from experiments.results.formatting import MINUS
 from experiments.results.metric_analysis import AnalysisOptions, analyse_metric
+from experiments.results.sources import denominators
 from experiments.results.types import MetricIssue, MetricResult, VariantValue
 from experiments.results.wording import (
+    comparison_reason_text,
     disagreement,
     guardrail_status,
     interval_text,
@@ -105,3 +109,26 @@ def test_every_comparison_says_which_reading_decides() -> None:
     assert only["decided_by"] == "sequential"
     assert only["outcome"] == "no_clear_change"
     assert only["note"] is not None and "high" in only["note"]
+
+
+def test_a_ratio_without_an_interval_says_what_its_denominators_count() -> None:
+    aov = builtin_metrics()["aov"]
+
+    def orders(n: int, count: int, total: float) -> VariantSums:
+        return VariantSums(n, total, total * total / max(count, 1), count, count, total, 0, 0, 0)
+
+    sums = {"control": orders(900, 3, 1950.0), "one-page": orders(900, 41, 27_000.0)}
+    assert denominators(aov, sums) == "3 orders in control, 41 in one-page"
+    result = replace(
+        analyse_metric(aov, "secondary", sums, AnalysisOptions(0.05, (1.0, 1.0), 10_000)),
+        denominators=denominators(aov, sums),
+    )
+    thin = comparison((0.1, None, None), chance=0.6)
+    assert comparison_reason_text(result, thin) == (
+        "not enough data yet: 3 orders in control, 41 in one-page"
+    )
+    bounded = comparison((0.1, -0.05, 0.3), chance=0.6)
+    assert comparison_reason_text(result, bounded) is None
+    conversion = builtin_metrics()["conversion_rate"]
+    assert denominators(conversion, sums) is None
+    assert result.to_dict()["denominators"] == "3 orders in control, 41 in one-page"
