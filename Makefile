@@ -1,5 +1,6 @@
 # The two commands a new user needs: `make run` and `make test`.
 PYTHON ?= python3
+PORT ?= 8000
 VENV ?= .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
@@ -9,7 +10,7 @@ INSTALLED_BENCH := $(VENV)/.installed-bench
 .PHONY: run test lint typecheck unit install install-dev bench-deps clean
 
 run: $(INSTALLED)
-	$(VENV)/bin/vekst serve
+	$(VENV)/bin/vekst serve --port $(PORT)
 
 test: $(INSTALLED_DEV)
 	$(VENV)/bin/ruff check .

@@ -11,7 +11,18 @@ from fastapi.middleware.cors import CORSMiddleware
 from api.auth import KeyVerifier
 from api.limits import BodySizeLimit
 from api.problems import install_problem_handlers
-from api.routes import assign, audit, events, experiments, health, metrics, results, sdk, stats
+from api.routes import (
+    assign,
+    audit,
+    counts,
+    events,
+    experiments,
+    health,
+    metrics,
+    results,
+    sdk,
+    stats,
+)
 from api.runtime import freeze_startup_heap
 from experiments.assignment import EvaluatorCache
 from experiments.db import make_engine
@@ -51,6 +62,7 @@ def create_app(settings: Settings) -> FastAPI:
         experiments.router,
         metrics.router,
         results.router,
+        counts.router,
         stats.router,
         audit.router,
     ):

@@ -84,7 +84,7 @@ def create_experiment(
         hypothesis=data.hypothesis,
         unit_type=unit_type or DEFAULT_UNIT_TYPE,
         variants=[variant.model_dump(mode="json") for variant in data.variants],
-        traffic=data.traffic,
+        traffic=_traffic(data),
         targeting=data.targeting,
         layer=data.layer,
         overrides=dict(data.overrides),
@@ -105,6 +105,20 @@ def create_experiment(
         audit_state(experiment),
     )
     return experiment
+
+
+def _traffic(data: ExperimentCreate) -> float:
+    """Test-then-send puts only the test share of the list into the variants (the rest waits)."""
+    test_share = data.design.test_share
+    if test_share is None or data.traffic == test_share:
+        return data.traffic
+    if data.traffic != 1.0:
+        raise InvalidInputError(
+            "traffic",
+            f"must equal design.test_share ({test_share}) in a test-then-send experiment, "
+            "or be left out",
+        )
+    return test_share
 
 
 def get_experiment(session: Session, key: str) -> Experiment:

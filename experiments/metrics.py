@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Literal
 
 MetricKind = Literal["conversion", "mean", "ratio"]
+ValueFormat = Literal["share", "money", "number"]
 Direction = Literal["increase", "decrease"]
 
 
@@ -43,9 +45,31 @@ class MetricDefinition:
     window_hours: float | None = None
     cap: float | None = None
 
+    @property
+    def value_format(self) -> ValueFormat:
+        """How its values read: a share of units (a rate, cart abandonment), money, or a number.
+
+        A conversion metric, or a ratio whose both sides count units (`any`), is a share; a
+        metric that sums event values (`purchase` amounts) is money.
+        """
+        if self.kind == "conversion":
+            return "share"
+        if self.kind == "ratio" and self.numerator_aggregation == self.denominator_aggregation:
+            return "share" if self.numerator_aggregation == "any" else "number"
+        return "money" if self.numerator_aggregation == "sum" else "number"
+
 
 def _conversion(key: str, name: str, event: str, direction: Direction) -> MetricDefinition:
     return MetricDefinition(key, name, "conversion", direction, numerator_event=event)
+
+
+def metric_events(metrics: Iterable[MetricDefinition]) -> set[str]:
+    """Every event name the metrics read (numerators, denominators, unless-rules)."""
+    names: set[str] = set()
+    for metric in metrics:
+        names.add(metric.numerator_event)
+        names.update(n for n in (metric.denominator_event, metric.numerator_unless) if n)
+    return names
 
 
 def builtin_metrics() -> dict[str, MetricDefinition]:
@@ -77,6 +101,14 @@ def builtin_metrics() -> dict[str, MetricDefinition]:
         MetricDefinition(
             "revenue_per_visitor",
             "Revenue per visitor",
+            "mean",
+            "increase",
+            numerator_event="purchase",
+            numerator_aggregation="sum",
+        ),
+        MetricDefinition(
+            "revenue_per_recipient",
+            "Revenue per recipient",
             "mean",
             "increase",
             numerator_event="purchase",
@@ -116,7 +148,7 @@ TEMPLATES: dict[Template, TemplateDefaults] = {
     Template.NEWSLETTER: TemplateDefaults(
         "subscriber",
         "newsletter_click_rate",
-        ("newsletter_open_rate", "revenue_per_visitor"),
+        ("newsletter_open_rate", "revenue_per_recipient"),
         ("unsubscribe_rate",),
     ),
 }

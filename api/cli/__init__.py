@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from api.cli import demo, history, keys, results, server, stats, worker
+from api.cli import demo, experiments, history, keys, results, server, stats, worker
 
 
 def build_cli() -> typer.Typer:
@@ -19,6 +19,7 @@ def build_cli() -> typer.Typer:
     stats.register(cli)
     results.register(cli)
     history.register(cli)
+    experiments.register(cli)
     demo.register(cli)
     cli.add_typer(keys.keys_cli, name="keys")
     return cli

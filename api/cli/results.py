@@ -2,7 +2,8 @@
 
 An admin-local tool: it reads VEKST_DATABASE_URL directly through the domain function that the
 API's results endpoint uses, so it needs no server and no key. `render_results` is shared with
-`vekst demo`, which prints the results it fetched over HTTP.
+`vekst demo`, which prints the results it fetched over HTTP. Figures are written by
+`experiments.results.formatting`, the same module as the summary sentence.
 """
 
 from __future__ import annotations
@@ -13,20 +14,26 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
-from experiments.db import make_engine, session_scope
-from experiments.errors import VekstError
+from api.cli.local_db import read_database
 from experiments.results.compute import compute_results
-from experiments.settings import load_settings
+from experiments.results.formatting import count, metric_value, p_value, percent, probability
+from experiments.results.wording import interval_text, reason_text
+from stats import Interval
 
-_MIN_WIDTH = 110
+_MIN_WIDTH = 130
 _VERDICT_STYLE = {
     "ship": "bold green",
     "stop": "bold red",
     "keep_running": "bold yellow",
     "inconclusive": "bold",
 }
+READINGS_LEGEND = (
+    "The verdict uses the sequential test (safe to read every day): its interval and p decide. "
+    "The chance to beat the control is a Bayesian probability, shown for context."
+)
 
 
 def results(
@@ -38,16 +45,8 @@ def results(
     as_json: Annotated[bool, typer.Option("--json", help="Print the API's JSON instead.")] = False,
 ) -> None:
     """Print an experiment's results: verdict, summary and a table per metric."""
-    engine = make_engine(load_settings().database_url)
-    try:
-        with session_scope(engine) as session:
-            moment = None if as_of is None else as_of.replace(tzinfo=as_of.tzinfo or UTC)
-            page = compute_results(session, key, moment).to_dict()
-    except VekstError as error:
-        typer.echo(error.detail, err=True)
-        raise typer.Exit(1) from error
-    finally:
-        engine.dispose()
+    moment = None if as_of is None else as_of.replace(tzinfo=as_of.tzinfo or UTC)
+    page = read_database(lambda session: compute_results(session, key, moment).to_dict())
     if as_json:
         typer.echo(json.dumps(page, indent=2))
         return
@@ -55,7 +54,7 @@ def results(
 
 
 def wide_console() -> Console:
-    """A console at least 110 columns wide: the metric tables need about 100 columns, and a
+    """A console at least 130 columns wide: the metric tables need about 120 columns, and a
     pipe or a narrow terminal would otherwise split their cells over two lines."""
     return Console(width=max(Console().width, _MIN_WIDTH))
 
@@ -72,60 +71,88 @@ def render_results(page: dict[str, Any], console: Console) -> None:
     outcome = decision.get("outcome")
     if outcome is not None:
         console.print(f"[bold]Decided: {outcome['statement']}[/] (the data at the stop: {verdict})")
-    console.print(page["summary"])
+    console.print(escape(page["summary"]))
+    console.print(f"[dim]{READINGS_LEGEND}{_tuning(page.get('planned_units_per_variant'))}[/]")
     for metric in page["metrics"]:
-        console.print(_metric_table(metric))
+        console.print(_metric_table(metric, page.get("currency", "NOK")))
 
 
-def _metric_table(metric: dict[str, Any]) -> Table:
+def _tuning(planned: int | None) -> str:
+    if planned is None:
+        return ""
+    return (
+        f" It is tuned for {count(planned)} planned units per variant; "
+        f"`vekst analyze --planned-units {planned}` gives the same intervals from the same counts."
+    )
+
+
+def _metric_table(metric: dict[str, Any], currency: str) -> Table:
     better = "higher is better" if metric["direction"] == "increase" else "lower is better"
     table = Table(
         title=f"{metric['name']} ({metric['metric']}, {metric['role']}, {better})",
         title_justify="left",
+        caption_justify="left",
     )
-    for column in ("variant", "units", "value", "change", "interval (sequential)", "p", "P(beat)"):
+    columns = ("variant", "units", "value", "change", "sequential interval", "seq. p", "chance")
+    for column in columns:
         table.add_column(column, justify="left" if column == "variant" else "right", no_wrap=True)
+    table.add_column("reading", justify="left")
     comparisons = {comparison["variant"]: comparison for comparison in metric["comparisons"]}
+    notes: list[str] = []
+    value_format = metric.get("value_format", "number")
     for variant in metric["variants"]:
-        row = [variant["key"], f"{variant['n']:,}", _value(metric["kind"], variant["value"])]
+        value = metric_value(variant["value"], value_format, currency)
+        row = [variant["key"], count(variant["n"]), value]
         comparison = comparisons.get(variant["key"])
         if comparison is None:
-            row += ["baseline" if comparisons else "", "", "", ""]
+            row += ["control" if comparisons else "", "", "", "", ""]
         else:
-            sequential = comparison["sequential"]
-            row += [
-                _percent(comparison["relative"]["estimate"], signed=True),
-                _interval(sequential["relative"]),
-                _p_value(sequential["p_value"], sequential["significant"]),
-                _percent(comparison["bayesian"]["chance_to_beat"]),
-            ]
+            row += _comparison_cells(comparison)
+            notes += _notes(variant["key"], comparison)
         table.add_row(*row)
+    if metric.get("denominators"):
+        notes.append(f"counted over {metric['denominators']}")
     if metric.get("reason"):
-        table.caption = f"{metric['reason']}: {metric.get('detail') or ''}".rstrip(": ")
+        notes.append(f"no comparison: {metric.get('reason_text') or reason_text(metric['reason'])}")
+    if notes:
+        table.caption = escape("\n".join(notes))
     return table
 
 
-def _value(kind: str, value: float | None) -> str:
-    if value is None:
-        return "-"
-    return f"{value:.2%}" if kind == "conversion" else f"{value:,.2f}"
+def _comparison_cells(comparison: dict[str, Any]) -> list[str]:
+    sequential = comparison["sequential"]
+    relative = comparison["relative"]["estimate"]
+    interval = Interval(None, sequential["relative"]["ci_low"], sequential["relative"]["ci_high"])
+    chance = comparison["bayesian"]["chance_to_beat"]
+    seq_p = sequential["p_value"]
+    reading = comparison.get("guardrail") or comparison.get("outcome", "").replace("_", " ")
+    return [
+        "no value yet" if relative is None else percent(relative, signed=True),
+        _short_interval(interval),
+        "none yet" if seq_p is None else p_value(seq_p),
+        "none yet" if chance is None else probability(chance),
+        reading,
+    ]
 
 
-def _percent(share: float | None, *, signed: bool = False) -> str:
-    if share is None:
-        return "-"
-    return f"{share:+.1%}" if signed else f"{share:.1%}"
+def _short_interval(interval: Interval) -> str:
+    if interval.ci_low is None and interval.ci_high is None:
+        return "none yet, see below"
+    return interval_text(interval, None)
 
 
-def _interval(interval: dict[str, float | None]) -> str:
-    low, high = interval["ci_low"], interval["ci_high"]
-    return f"{_percent(low, signed=True)} to {_percent(high, signed=True)}"
-
-
-def _p_value(p_value: float | None, significant: bool) -> str:
-    if p_value is None:
-        return "-"
-    return f"{p_value:.3g}" + (" *" if significant else "")
+def _notes(variant: str, comparison: dict[str, Any]) -> list[str]:
+    notes = []
+    bounds = comparison["sequential"]["relative"]
+    words = comparison.get("reason_text")
+    if bounds["ci_low"] is None and bounds["ci_high"] is None:
+        why = words or interval_text(Interval(None, None, None), comparison.get("reason"))
+        notes.append(f"{variant}: no sequential interval yet ({why.removeprefix('none yet: ')})")
+    elif comparison.get("reason"):
+        notes.append(f"{variant}: {words or reason_text(comparison['reason'])}")
+    if comparison.get("note"):
+        notes.append(f"{variant}: {comparison['note']}")
+    return notes
 
 
 def register(cli: typer.Typer) -> None:

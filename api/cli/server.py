@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from typing import Annotated
 
 import typer
@@ -47,6 +48,15 @@ def serve(
     workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
 ) -> None:
     """Apply migrations and serve the API."""
+    port_problem = port_in_use(host, port)
+    if port_problem is not None:
+        typer.echo(
+            f"Port {port} on {host} is already in use ({port_problem}); another server may be "
+            f"running. Choose another port: `make run PORT={port + 1}` or "
+            f"`vekst serve --port {port + 1}`.",
+            err=True,
+        )
+        raise typer.Exit(1)
     settings = load_settings()
     upgrade(settings.database_url)
     for issued in bootstrap_keys(settings):
@@ -61,6 +71,17 @@ def serve(
         http="httptools",
         log_level="info",
     )
+
+
+def port_in_use(host: str, port: int) -> str | None:
+    """Why `port` cannot be listened on at `host`, or None when it is free."""
+    try:
+        with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            probe.bind((host, port))
+    except OSError as error:
+        return error.strerror or str(error)
+    return None
 
 
 def register(cli: typer.Typer) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any
 
 import typer
@@ -9,8 +10,46 @@ from rich.console import Console
 from rich.table import Table
 
 import stats
+from experiments.results.formatting import (
+    count,
+    days,
+    decimal,
+    p_value,
+    percent,
+    probability,
+)
+from experiments.results.wording import disagreement, interval_text, reason_text
+from stats.sequential import DEFAULT_PLANNED_UNITS_PER_VARIANT
 
 FIELDS = {kind.value: fields for kind, fields in stats.STATISTIC_FIELDS.items()}
+# The statistics' input names as the flags that carry them, so errors name what was typed.
+FLAGS = {
+    "baseline_rate": "--baseline",
+    "baseline_mean": "--baseline-mean",
+    "baseline_sd": "--baseline-sd",
+    "mde_relative": "--mde",
+    "daily_units": "--daily-units",
+    "planned_units_per_variant": "--planned-units",
+    "units_per_variant": "--list-size",
+    "alpha": "--alpha",
+    "power": "--power",
+    "alternative": "--alternative",
+    "correction": "--correction",
+    "variants": "--variants",
+}
+_YEAR_DAYS = 365
+
+
+def flag_message(error: stats.StatsInputError) -> str:
+    """The error's message with each input name replaced by its flag."""
+    message = re.sub(
+        r"variants\[(\d+)\]\.(\w+)",
+        lambda found: f"variant {int(found[1]) + 1}'s {found[2]}",
+        str(error),
+    )
+    for name in sorted(FLAGS, key=len, reverse=True):
+        message = re.sub(rf"(?<![\w.\[-]){re.escape(name)}(?![\w\[\].])", FLAGS[name], message)
+    return message
 
 
 def parse_variant(kind: str, text: str) -> dict[str, Any]:
@@ -32,60 +71,77 @@ def parse_variant(kind: str, text: str) -> dict[str, Any]:
     return variant
 
 
-def _percent(value: float | None) -> str:
-    return "-" if value is None else f"{value:+.1%}"
-
-
-def _number(value: float | None) -> str:
-    return "-" if value is None else f"{value:.4g}"
-
-
 def _p_values(raw: float | None, adjusted: float | None) -> str:
-    if raw is None or adjusted is None or abs(raw - adjusted) < 1e-12:
-        return _number(raw)
-    return f"{raw:.3g} ({adjusted:.3g})"
+    if raw is None or adjusted is None:
+        return "none"
+    if abs(raw - adjusted) < 1e-12:
+        return p_value(raw)
+    return f"{p_value(raw)} ({p_value(adjusted)})"
 
 
-def print_analysis(result: dict[str, Any], console: Console) -> None:
-    """A readable table of an analysis result (the JSON form of `stats.analyze`)."""
-    level = 1 - result["alpha"]
-    variants = Table(title=f"{result['kind']} metric")
+def _interval(interval: stats.Interval) -> str:
+    if interval.ci_low is None and interval.ci_high is None:
+        return "none, see below"
+    return interval_text(interval, None)
+
+
+def _change(interval: stats.Interval) -> str:
+    if interval.estimate is None:
+        return "none"
+    return f"{percent(interval.estimate, signed=True)} ({_interval(interval)})"
+
+
+def print_analysis(result: stats.AnalysisResult, console: Console) -> None:
+    """A readable table of an analysis result, figures written as on the results page."""
+    level = percent(1 - result.alpha)
+    variants = Table(title=f"{result.kind.value} metric")
     for column in ("variant", "units", "mean"):
         variants.add_column(column, justify="left" if column == "variant" else "right")
-    for variant in result["variants"]:
-        variants.add_row(variant["key"], f"{variant['n']:,}", _number(variant["mean"]))
+    for variant in result.variants:
+        mean = "none" if variant.mean is None else decimal(variant.mean, 4)
+        variants.add_row(variant.key, count(variant.n), mean)
     console.print(variants)
-    table = Table(title=f"each variant vs {result['variants'][0]['key']}")
-    columns = ("variant", f"uplift [{level:.0%} CI]", "p (adjusted)", "sig.", "seq. p", "P(beat)")
+    table = Table(title=f"each variant vs {result.variants[0].key} ({level} intervals)")
+    columns = (
+        "variant",
+        "change (fixed CI)",
+        "fixed p (adj.)",
+        "sequential CI",
+        "seq. p",
+        "chance",
+    )
     for column in columns:
         table.add_column(column, justify="left" if column == "variant" else "right", no_wrap=True)
-    for comparison in result["comparisons"]:
-        relative = comparison["relative"]
+    for comparison in result.comparisons:
+        sequential = comparison.sequential
+        chance = comparison.bayesian.chance_to_beat
         table.add_row(
-            comparison["variant"],
-            f"{_percent(relative['estimate'])} "
-            f"[{_percent(relative['ci_low'])}, {_percent(relative['ci_high'])}]",
-            _p_values(comparison["p_value"], comparison["p_value_adjusted"]),
-            "yes" if comparison["significant"] else "no",
-            _number(comparison["sequential"]["p_value"]),
-            _percent(comparison["bayesian"]["chance_to_beat"]).lstrip("+"),
+            comparison.variant,
+            _change(comparison.relative),
+            _p_values(comparison.p_value, comparison.p_value_adjusted),
+            _interval(sequential.relative),
+            "none" if sequential.p_value is None else p_value(sequential.p_value),
+            "none" if chance is None else probability(chance),
         )
     console.print(table)
-    for comparison in result["comparisons"]:
-        sequential = comparison["sequential"]["relative"]
+    console.print(
+        "The fixed-horizon reading is valid once, at the planned size; the sequential "
+        "(peeking-safe) reading is the one a results page decides with; the chance to beat "
+        "assumes higher is better (use --alternative less when lower is)."
+    )
+    if result.srm.mismatch:
         console.print(
-            f"{comparison['variant']}: peeking-safe (sequential) {level:.0%} interval "
-            f"{_percent(sequential['ci_low'])} to {_percent(sequential['ci_high'])}"
-        )
-    srm = result["srm"]
-    if srm["mismatch"]:
-        console.print(
-            f"[bold red]Sample ratio mismatch[/] (p = {srm['p_value']:.2g}): "
+            f"[bold red]Sample ratio mismatch[/] (p = {p_value(result.srm.p_value)}): "
             "check how units are assigned before trusting these numbers."
         )
-    for comparison in result["comparisons"]:
-        if comparison.get("reason"):
-            console.print(f"{comparison['variant']}: {comparison['reason']}")
+    for comparison in result.comparisons:
+        if comparison.reason is not None:
+            console.print(f"{comparison.variant}: {reason_text(comparison.reason.value)}")
+        elif comparison.sequential.relative.ci_low is None:
+            console.print(f"{comparison.variant}: too little data to bound the sequential CI yet")
+        note = disagreement(comparison)
+        if note is not None:
+            console.print(f"{comparison.variant}: {note}")
 
 
 def analyze(
@@ -118,14 +174,33 @@ def analyze(
             planned_units_per_variant=planned_units,
         )
     except stats.StatsInputError as exc:
-        typer.echo(f"error: {exc.message}", err=True)
+        typer.echo(f"error: {flag_message(exc)}", err=True)
         raise typer.Exit(2) from exc
-    # At least 100 columns: the comparison table is unreadable when squeezed into 80.
-    print_analysis(result.to_dict(), Console(width=max(Console().width, 100)))
+    # At least 120 columns: the comparison table is unreadable when squeezed into 80.
+    console = Console(width=max(Console().width, 120))
+    print_analysis(result, console)
+    console.print(planned_note(planned_units))
+
+
+def planned_note(planned_units: int | None) -> str:
+    """Which planned size tuned the sequential reading, and how to match a results page."""
+    if planned_units is None:
+        return (
+            f"The sequential interval is tuned for {count(DEFAULT_PLANNED_UNITS_PER_VARIANT)} "
+            "planned units per variant (the default). A results page tunes it with its "
+            "experiment's planned size (design.planned_units_per_variant, or the size the "
+            "design's power needs); pass --planned-units N with that size to get its interval."
+        )
+    return (
+        f"The sequential interval is tuned for {count(planned_units)} planned units per "
+        "variant (--planned-units); a results page with the same planned size agrees."
+    )
 
 
 def sample_size(
-    mde: Annotated[float, typer.Option(help="Relative minimum detectable effect, e.g. 0.1.")],
+    mde: Annotated[
+        float | None, typer.Option(help="Relative minimum detectable effect, e.g. 0.1.")
+    ] = None,
     baseline: Annotated[float | None, typer.Option(help="Baseline conversion rate.")] = None,
     baseline_mean: Annotated[float | None, typer.Option(help="Baseline mean.")] = None,
     baseline_sd: Annotated[float | None, typer.Option(help="Baseline standard deviation.")] = None,
@@ -133,8 +208,23 @@ def sample_size(
     power: Annotated[float, typer.Option()] = 0.8,
     variants: Annotated[int, typer.Option(help="Number of variants, control included.")] = 2,
     daily_units: Annotated[float | None, typer.Option(help="Units entering per day.")] = None,
+    list_size: Annotated[
+        int | None,
+        typer.Option(help="A fixed list (newsletter): its size; answers what it can detect."),
+    ] = None,
+    test_share: Annotated[
+        float,
+        typer.Option(min=0.0, max=1.0, help="Share of the list in the test (with --list-size)."),
+    ] = 1.0,
 ) -> None:
-    """Units per variant needed, e.g. `vekst sample-size --baseline 0.025 --mde 0.1`."""
+    """Units per variant needed, e.g. `vekst sample-size --baseline 0.025 --mde 0.1`; or, for a
+    newsletter, what a list can detect: `vekst sample-size --baseline 0.03 --list-size 20000`."""
+    if list_size is not None:
+        _detectable(list_size, test_share, baseline, variants, alpha, power)
+        return
+    if mde is None:
+        typer.echo("error: --mde is required (or --list-size for a fixed list)", err=True)
+        raise typer.Exit(2)
     try:
         result = stats.sample_size(
             mde_relative=mde,
@@ -147,12 +237,46 @@ def sample_size(
             daily_units=daily_units,
         ).to_dict()
     except stats.StatsInputError as exc:
-        typer.echo(f"error: {exc.message}", err=True)
+        typer.echo(f"error: {flag_message(exc)}", err=True)
         raise typer.Exit(2) from exc
-    typer.echo(f"units per variant: {result['units_per_variant']:,}")
-    typer.echo(f"total units:       {result['total_units']:,}")
+    typer.echo(f"units per variant: {count(result['units_per_variant'])}")
+    typer.echo(f"total units:       {count(result['total_units'])}")
     if result.get("days") is not None:
-        typer.echo(f"days to run:       {result['days']}")
+        typer.echo(f"days to run:       {days(result['days'])}")
+        if result["days"] > _YEAR_DAYS:
+            typer.echo(
+                "warning: that is more than a year. Few shops can wait that long: test a bolder "
+                "change (a larger --mde) or a page with more traffic."
+            )
+
+
+def _detectable(
+    list_size: int,
+    test_share: float,
+    baseline: float | None,
+    variants: int,
+    alpha: float,
+    power: float,
+) -> None:
+    per_variant = int(list_size * test_share // variants)
+    if baseline is None:
+        typer.echo("error: --baseline (the expected rate in the control) is required", err=True)
+        raise typer.Exit(2)
+    try:
+        found = stats.detectable_effect(
+            units_per_variant=per_variant,
+            baseline_rate=baseline,
+            alpha=alpha,
+            power=power,
+            variants=variants,
+        )
+    except stats.StatsInputError as exc:
+        typer.echo(f"error: {flag_message(exc)}", err=True)
+        raise typer.Exit(2) from exc
+    typer.echo(
+        f"With {count(per_variant)} subscribers per variant your list can detect a change of "
+        f"{percent(found.mde_relative)} or more (from {percent(baseline)})."
+    )
 
 
 def register(cli: typer.Typer) -> None:

@@ -49,4 +49,9 @@ async def events_summary(request: Request, _key: AdminKey) -> dict[str, Any]:
             backlog = await stream_backlog(pipeline.redis, pipeline.keys)
         except (RedisError, OSError) as error:
             backlog = {"stream": pipeline.keys.stream, "error": f"unreachable: {error}"}
-    return {"exposures": counts.exposures, "conversions": counts.conversions, "backlog": backlog}
+    return {
+        "exposures": counts.exposures,
+        "conversions": counts.conversions,
+        "unused_event_names": counts.unused,
+        "backlog": backlog,
+    }

@@ -3,7 +3,7 @@ history of changes from the audit log."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Body, Query, status
 
@@ -19,6 +19,7 @@ from experiments.models import (
     ExperimentUpdate,
     StopRequest,
 )
+from experiments.results import overview
 from experiments.targeting import validate_targeting
 
 router = APIRouter(
@@ -41,8 +42,15 @@ def list_experiments(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
     status: ExperimentStatus | None = None,
+    include: Annotated[
+        Literal["results"] | None,
+        Query(description="`results` adds each experiment's verdict, units and days running."),
+    ] = None,
 ) -> ExperimentPage:
-    return definitions.list_experiments(session, limit, offset, status)
+    page = definitions.list_experiments(session, limit, offset, status)
+    if include == "results":
+        overview.with_results(session, page)
+    return page
 
 
 @router.get("/{key}")

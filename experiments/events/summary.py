@@ -2,28 +2,36 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import redis.asyncio
 from redis.exceptions import ResponseError
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
+from sqlmodel import Session
 
 from experiments.events.streams import StreamKeys
+from experiments.metrics import metric_events
 from experiments.models.event import Conversion, Exposure
+from experiments.results.catalog import metric_catalog
 
 
 @dataclass(frozen=True, slots=True)
 class EventCounts:
-    """Exposures by experiment and variant; conversions by event name (with summed values)."""
+    """Exposures by experiment and variant; conversions by event name (with summed values).
+
+    `unused` lists the conversion names no metric reads (a typo such as `newsletter_opened`,
+    or an event waiting for a custom metric): they are stored but count nowhere.
+    """
 
     exposures: list[dict[str, Any]]
     conversions: list[dict[str, Any]]
+    unused: list[dict[str, Any]] = field(default_factory=list)
 
 
 def count_events(engine: Engine) -> EventCounts:
-    """Two grouped counts, pushed down to the database."""
+    """Two grouped counts, pushed down to the database, and the names no metric uses."""
     exposures = (
         select(Exposure.experiment, Exposure.variant, func.count())  # type: ignore[call-overload]
         .group_by(Exposure.experiment, Exposure.variant)
@@ -37,6 +45,11 @@ def count_events(engine: Engine) -> EventCounts:
     with engine.connect() as connection:
         exposure_rows = connection.execute(exposures).all()
         conversion_rows = connection.execute(conversions).all()
+    with Session(engine) as session:
+        used = metric_events(metric_catalog(session).values())
+    unused = [
+        {"name": name, "count": number} for name, number, _ in conversion_rows if name not in used
+    ]
     return EventCounts(
         exposures=[
             {"experiment": experiment, "variant": variant, "count": count}
@@ -46,6 +59,7 @@ def count_events(engine: Engine) -> EventCounts:
             {"name": name, "count": count, "value_sum": total}
             for name, count, total in conversion_rows
         ],
+        unused=unused,
     )
 
 

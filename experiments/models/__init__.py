@@ -18,10 +18,12 @@ from experiments.models.experiment import (
     ExperimentStatus,
     ExperimentUpdate,
     MetricSelection,
+    ResultsOverview,
     StopRequest,
     Variant,
 )
 from experiments.models.metric import CustomMetric, MetricCreate, MetricPublic
+from experiments.models.pasted_counts import CountsCreate, CountsPublic, PastedCount, VariantCounts
 
 __all__ = [
     "ApiKey",
@@ -30,6 +32,8 @@ __all__ = [
     "AuditEntryPublic",
     "AuditPage",
     "Conversion",
+    "CountsCreate",
+    "CountsPublic",
     "CustomMetric",
     "Design",
     "Experiment",
@@ -44,6 +48,9 @@ __all__ = [
     "MetricCreate",
     "MetricPublic",
     "MetricSelection",
+    "PastedCount",
+    "ResultsOverview",
     "StopRequest",
     "Variant",
+    "VariantCounts",
 ]

@@ -12,7 +12,14 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import ConfigDict, Field, JsonValue, StringConstraints, field_validator
+from pydantic import (
+    ConfigDict,
+    Field,
+    JsonValue,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 from sqlalchemy import JSON, Column
 from sqlmodel import Field as SQLField
 from sqlmodel import SQLModel
@@ -53,12 +60,34 @@ class Variant(_Strict):
 
 
 class Design(_Strict):
-    """What the sequential test and the results' "keep running" estimate are tuned by."""
+    """What the sequential test and the results' "keep running" estimate are tuned by.
+
+    A send to a fixed list (a newsletter) declares `population`, the number of units the whole
+    experiment will ever have (the list size), and `attribution_hours`, how long after the
+    send (the start) opens, clicks and orders are still counted; the verdict then waits for that
+    window instead of asking for more units. `test_share` (test-then-send) is the share of the
+    list that gets the variants; once the window closes the results name the variant to send to
+    the rest. `baseline_rate` is the primary rate expected in the control, which plans what the
+    list can detect before any count arrives. `currency` is how money metrics are written.
+    """
 
     alpha: float = Field(default=0.05, gt=0, lt=0.5)
     power: float = Field(default=0.8, gt=0, lt=1)
     mde_relative: float = Field(default=0.10, gt=0)
     planned_units_per_variant: int | None = Field(default=None, ge=2)
+    population: int | None = Field(default=None, ge=4, le=1_000_000_000)
+    attribution_hours: float | None = Field(default=None, gt=0, le=24 * 90)
+    test_share: float | None = Field(default=None, gt=0, lt=1)
+    baseline_rate: float | None = Field(default=None, gt=0, lt=1)
+    currency: str = Field(default="NOK", pattern=r"^[A-Z]{3}$")
+
+    @model_validator(mode="after")
+    def _send_needs_a_list(self) -> Design:
+        if self.test_share is not None and self.population is None:
+            raise ValueError(
+                "test_share needs population: the list size the test share is taken from"
+            )
+        return self
 
 
 class MetricSelection(_Strict):
@@ -140,6 +169,20 @@ class Experiment(SQLModel, table=True):
         return [str(variant["key"]) for variant in self.variants]
 
 
+class ResultsOverview(SQLModel):
+    """An experiment's current verdict in one line, for the overview of all experiments.
+
+    `verdict` is None for a draft (no results yet); `units` counts the units analysed in all
+    variants; `days_running` is the time since the start (up to the stop).
+    """
+
+    verdict: str | None
+    variant: str | None
+    units: int
+    days_running: float | None
+    summary: str | None
+
+
 class ExperimentPublic(SQLModel):
     key: str
     name: str
@@ -158,6 +201,7 @@ class ExperimentPublic(SQLModel):
     updated_at: datetime
     started_at: datetime | None
     stopped_at: datetime | None
+    results: ResultsOverview | None = None
 
 
 class ExperimentPage(SQLModel):

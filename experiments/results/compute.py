@@ -14,17 +14,19 @@ from experiments.definitions import get_experiment
 from experiments.errors import ConflictError, InvalidInputError
 from experiments.metrics import MetricDefinition
 from experiments.models import Design, Experiment, ExperimentStatus, MetricSelection
-from experiments.results.aggregation import Aggregates, VariantSums, aggregate
+from experiments.results.aggregation import Aggregates, VariantSums
 from experiments.results.catalog import metric_catalog
 from experiments.results.decision import Blockers, Plan, decide
+from experiments.results.formatting import p_value, percent, plural
 from experiments.results.metric_analysis import (
     AnalysisOptions,
-    analyse_metric,
     unit_standard_deviation,
     value_of,
 )
 from experiments.results.outcome import outcome_of, summary_after_stop
-from experiments.results.summary import summarise
+from experiments.results.send import for_fixed_list, list_units_per_variant
+from experiments.results.sources import load_sums
+from experiments.results.summary import Wording, summarise
 from experiments.results.types import (
     ExperimentResults,
     MetricResult,
@@ -53,17 +55,20 @@ def compute_results(
     catalog = metric_catalog(session)
     definitions = [catalog[metric_key] for metric_key, _ in roles]
     variants = experiment.variant_keys()
-    aggregates = aggregate(session.connection(), key, variants, definitions, end)
+    sums = load_sums(session, key, variants, definitions, end)
+    aggregates = sums.aggregates
 
     design = Design.model_validate(experiment.design)
     primary_definition = definitions[0]
     primary_sums = aggregates.metrics[primary_definition.key]
-    planned = design.planned_units_per_variant or _planned_units(
-        primary_definition, primary_sums[variants[0]], design, len(variants)
+    planned = (
+        design.planned_units_per_variant
+        or list_units_per_variant(design, len(variants))
+        or _planned_units(primary_definition, primary_sums[variants[0]], design, len(variants))
     )
     options = AnalysisOptions(design.alpha, _weights(experiment), planned)
     results = [
-        analyse_metric(definition, role, aggregates.metrics[definition.key], options)
+        sums.analyse(definition, role, options)
         for definition, (_, role) in zip(definitions, roles, strict=True)
     ]
     srm = _srm(results)
@@ -79,7 +84,9 @@ def compute_results(
     exposed = aggregates.exposed_units
     share = aggregates.multi_variant_units / exposed if exposed else 0.0
     decision = decide(primary, guardrails, Blockers(srm.mismatch, share), plan)
-    summary = summarise(decision, primary, guardrails, variants[0], warnings)
+    decision = for_fixed_list(decision, design, primary_definition, primary, experiment, end)
+    wording = Wording(experiment.unit_type, design.currency)
+    summary = summarise(decision, primary, guardrails, variants[0], warnings, wording)
     outcome = outcome_of(experiment)
     return ExperimentResults(
         key,
@@ -91,6 +98,9 @@ def compute_results(
         tuple(results),
         decision,
         summary_after_stop(summary, outcome),
+        sums.source,
+        design.currency,
+        planned,
         outcome,
     )
 
@@ -114,16 +124,18 @@ def compute_timeseries(
         )
     definition = metric_catalog(session)[metric]
     design = Design.model_validate(experiment.design)
-    options = AnalysisOptions(design.alpha, _weights(experiment), design.planned_units_per_variant)
+    planned = design.planned_units_per_variant or list_units_per_variant(
+        design, len(experiment.variants)
+    )
+    options = AnalysisOptions(design.alpha, _weights(experiment), planned)
     start = experiment.started_at or end
     days = (end.date() - start.date()).days + 1
     points = []
-    connection = session.connection()
     for offset in range(max(days - MAX_TIMESERIES_DAYS, 0), days):
         day = start.date() + timedelta(days=offset)
         cutoff = min(datetime(day.year, day.month, day.day, tzinfo=UTC) + timedelta(days=1), end)
-        sums = aggregate(connection, key, experiment.variant_keys(), [definition], cutoff)
-        result = analyse_metric(definition, roles[metric], sums.metrics[metric], options)
+        sums = load_sums(session, key, experiment.variant_keys(), [definition], cutoff)
+        result = sums.analyse(definition, roles[metric], options)
         points.append(TimeseriesPoint(day.isoformat(), cutoff, result))
     return Timeseries(key, metric, definition.kind, definition.direction, tuple(points))
 
@@ -199,19 +211,25 @@ def _srm(results: list[MetricResult]) -> Srm:
     return Srm(None, False)
 
 
+def _p_text(value: float | None) -> str:
+    """'= 0.003' or '< 0.001', never '4e-05'."""
+    text = "unknown" if value is None else p_value(value)
+    return text if text.startswith("<") else f"= {text}"
+
+
 def _warnings(srm: Srm, aggregates: Aggregates) -> tuple[str, ...]:
     warnings = []
     if srm.mismatch:
         warnings.append(
             "Warning: the units are not split between the variants as designed (sample ratio "
-            f"mismatch, p = {srm.p_value:.2g}); the results cannot be trusted until the cause "
+            f"mismatch, p {_p_text(srm.p_value)}); the results cannot be trusted until the cause "
             "is found."
         )
     if aggregates.multi_variant_units:
         share = aggregates.multi_variant_units / aggregates.exposed_units
         warnings.append(
-            f"Warning: {aggregates.multi_variant_units} units ({share:.1%}) saw more than one "
-            "variant and were left out."
+            f"Warning: {plural(aggregates.multi_variant_units, 'unit')} ({percent(share)}) saw "
+            "more than one variant and were left out."
         )
     return tuple(warnings)
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from experiments.metrics import MetricDefinition
 from experiments.results.aggregation import VariantSums
+from experiments.results.direction import oriented
 from experiments.results.types import MetricIssue, MetricResult, Role, VariantValue
 from stats import MeanStats, RatioStats, StatsInputError, analyze
 
@@ -52,7 +53,13 @@ def analyse_metric(
     except StatsInputError as error:
         return _without_analysis(metric, role, values, MetricIssue.INVALID_STATISTICS, str(error))
     return MetricResult(
-        metric.key, metric.name, metric.kind, metric.direction, role, values, analysis
+        metric.key,
+        metric.name,
+        metric.kind,
+        metric.direction,
+        role,
+        values,
+        oriented(analysis, metric.direction),
     )
 
 

@@ -1,14 +1,29 @@
-"""The plain-language summary: one or two sentences a marketer can act on.
+"""The plain-language summary: a few sentences a marketer can act on.
 
 Warnings come first (sample ratio mismatch, units in several variants); then the finding on the
-primary metric with its always-valid interval; then what to do. Templates: docs/results.md.
+primary metric with its always-valid interval; what was shown about each guardrail; then what
+to do. Figures are written by `formatting`, readings by `wording`. Templates: docs/results.md.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from experiments.results.decision import harms
-from experiments.results.types import Decision, MetricResult, Verdict
+from experiments.results.formatting import count, days, in_sentence, money, percent, plural
+from experiments.results.types import Decision, ListPlan, MetricResult, SendAdvice, Verdict
+from experiments.results.wording import guardrail_status, metric_issue_text
 from stats import Comparison
+
+_YEAR_DAYS = 365
+
+
+@dataclass(frozen=True, slots=True)
+class Wording:
+    """What the sentences call a unit (visitor, subscriber) and the money's currency."""
+
+    unit: str = "unit"
+    currency: str = "NOK"
 
 
 def summarise(
@@ -17,48 +32,137 @@ def summarise(
     guardrails: list[MetricResult],
     control: str,
     warnings: tuple[str, ...],
+    wording: Wording | None = None,
 ) -> str:
     """The summary sentence(s) for `decision`, led by any warnings."""
+    words = wording or Wording()
     lead = " ".join(warnings)
-    body = _body(decision, primary, guardrails, control)
+    finding, action = _body(decision, primary, guardrails, control, words)
+    sentences = [finding]
+    plan = decision.list_plan
+    if plan is not None:
+        sentences.append(_detectable(plan, primary, words))
+    if decision.send is not None:
+        # Test-then-send: sending to the rest of the list is the action.
+        action = _send(decision.send, control, words)
+    sentences.append(action)
+    body = " ".join(sentence for sentence in sentences if sentence)
     return f"{lead} {body}" if lead else body
 
 
 def _body(
-    decision: Decision, primary: MetricResult, guardrails: list[MetricResult], control: str
-) -> str:
-    name = primary.name.lower()
+    decision: Decision,
+    primary: MetricResult,
+    guardrails: list[MetricResult],
+    control: str,
+    words: Wording,
+) -> tuple[str, str]:
+    """(what was found, what to do)."""
+    name = in_sentence(primary.name)
     comparison = _comparison(primary, decision.variant)
+    if decision.wait_until is not None:
+        closes = decision.wait_until.strftime("%Y-%m-%d %H:%M UTC")
+        return (
+            f"The attribution window after the send closes at {closes}; the verdict waits for "
+            f"it{_leading(primary)}.",
+            "",
+        )
     if decision.verdict is Verdict.SHIP and comparison is not None:
         return (
-            f"Variant {comparison.variant} {_change(primary, comparison)}; "
-            f"no guardrail was harmed. Ship {comparison.variant}."
+            f"Variant {comparison.variant} {_change(primary, comparison)}."
+            f"{_guardrails(guardrails, comparison.variant)}",
+            f"Ship {comparison.variant}.",
         )
     if decision.verdict is Verdict.STOP and comparison is not None:
         harmed = _harmed_guardrail(guardrails, comparison.variant)
         if harmed is not None:
             guardrail, other = harmed
-            finding = f"Variant {other.variant} harmed {guardrail.name.lower()}: it " + _change(
-                guardrail, other, with_name=False
+            finding = (
+                f"Variant {other.variant} harmed {in_sentence(guardrail.name)}: it "
+                + _change(guardrail, other, with_name=False)
             )
         else:
             finding = f"Variant {comparison.variant} {_change(primary, comparison)}"
-        return f"{finding}. Stop the experiment and keep {control}."
+        return f"{finding}.", f"Stop the experiment and keep {control}."
     if decision.verdict is Verdict.INCONCLUSIVE:
         if decision.variant is not None:
-            return "Do not act on these results until the cause is found and fixed."
-        return (
-            f"The planned sample is reached and no variant changed {name} clearly"
-            f"{_leading(primary)}. Keep {control}, or choose on other grounds."
+            return "", "Do not act on these results until the cause is found and fixed."
+        reached = (
+            "The attribution window has closed"
+            if decision.list_plan
+            else "The planned sample is reached"
         )
+        return (
+            f"{reached} and no variant changed {name} clearly{_leading(primary)}.",
+            f"Keep {control}, or choose on other grounds.",
+        )
+    if primary.issue is not None:
+        return f"No reading of {name} yet ({metric_issue_text(primary)}).", _plan(decision, words)
+    return f"No variant has changed {name} clearly yet{_leading(primary)}.", _plan(decision, words)
+
+
+def _plan(decision: Decision, words: Wording) -> str:
     more = decision.additional_units_per_variant
-    days = decision.additional_days
     if more is None:
-        plan = "Keep running until each variant has enough units for a reading."
-    else:
-        timing = f" (about {days} more days at the current traffic)" if days is not None else ""
-        plan = f"Keep running: about {more:,} more units per variant{timing}.".replace(",", " ")
-    return f"No variant has changed {name} clearly yet{_leading(primary)}. {plan}"
+        return f"Keep running until each variant has enough {words.unit}s for a reading."
+    plan = f"Keep running: about {plural(more, f'more {words.unit}')} per variant"
+    remaining = decision.additional_days
+    if remaining is None:
+        return plan + "."
+    plan += f" (about {days(remaining).replace(' day', ' more day', 1)} at the current traffic)."
+    if remaining > _YEAR_DAYS:
+        plan += (
+            " That is more than a year: test a bolder change, or accept that this one is too "
+            "small to measure."
+        )
+    return plan
+
+
+def _detectable(plan: ListPlan, primary: MetricResult, words: Wording) -> str:
+    if plan.detectable_change is None:
+        return ""
+    return (
+        f"With {plural(plan.units_per_variant, words.unit)} per variant your list can detect "
+        f"a change in {in_sentence(primary.name)} of {percent(plan.detectable_change)} or more."
+    )
+
+
+def _send(advice: SendAdvice, control: str, words: Wording) -> str:
+    """Test-then-send: which variant the rest of the list gets, and what it should bring."""
+    rest = plural(advice.remaining_units, f"remaining {words.unit}")
+    gain = ""
+    if advice.expected_extra is not None and advice.variant != control:
+        amount = (
+            money(advice.expected_extra, words.currency)
+            if advice.counted_as == "revenue"
+            else count(advice.expected_extra)
+        )
+        noun = "more revenue" if advice.counted_as == "revenue" else f"more {advice.counted_as}"
+        gain = f": about {amount} {noun} than with {control}"
+    if advice.clearly_better:
+        return f"Send {advice.variant} to the {rest}{gain}."
+    if advice.variant == control:
+        return f"Send {control} to the {rest}: no variant did better in the test."
+    return (
+        f"No variant is clearly better; {advice.variant} did best in the test (this may be "
+        f"chance). Sent to the {rest} it would bring{gain.removeprefix(':')} if the "
+        "difference holds."
+    )
+
+
+def _guardrails(guardrails: list[MetricResult], variant: str) -> str:
+    """' Guardrails: cart abandonment not harmed (shown within +2 %); refund rate: no clear
+    effect yet.' for the variant, or '' without guardrails."""
+    parts = []
+    for guardrail in guardrails:
+        comparison = _comparison(guardrail, variant) if guardrail.analysis else None
+        name = in_sentence(guardrail.name)
+        if comparison is None:
+            parts.append(f"{name}: no reading yet")
+            continue
+        status = guardrail_status(guardrail.direction, comparison)
+        parts.append(f"{name} {status}" if status.startswith("not") else f"{name}: {status}")
+    return f" Guardrails: {'; '.join(parts)}." if parts else ""
 
 
 def _comparison(result: MetricResult, variant: str | None) -> Comparison | None:
@@ -81,13 +185,13 @@ def _harmed_guardrail(
 
 
 def _leading(result: MetricResult) -> str:
-    """' (one-page: +3 %, 95 % CI -2 % to 8 %)' for the first comparison, or ''."""
+    """' (one-page: +3 %, 95 % CI −2 % to +8 %)' for the first comparison, or ''."""
     comparison = _comparison(result, None)
     if comparison is None or comparison.relative.estimate is None:
         return ""
     return (
-        f" ({comparison.variant}: {_signed_percent(comparison.relative.estimate)}, "
-        f"{_interval(result, comparison)})"
+        f" ({comparison.variant}: {percent(comparison.relative.estimate, signed=True)}, "
+        f"{_interval(result, comparison, signed=True)})"
     )
 
 
@@ -97,33 +201,20 @@ def _change(result: MetricResult, comparison: Comparison, *, with_name: bool = T
     if estimate is None:
         estimate = comparison.relative.estimate
     if estimate is None:
-        return f"changed {result.name.lower()}" if with_name else "changed"
+        return f"changed {in_sentence(result.name)}" if with_name else "changed"
     if with_name:
         verb = "raised" if estimate > 0 else "lowered"
     else:
         verb = "rose" if estimate > 0 else "fell"
-    target = f" {result.name.lower()}" if with_name else ""
-    return f"{verb}{target} by {_percent(abs(estimate))} ({_interval(result, comparison)})"
+    target = f" {in_sentence(result.name)}" if with_name else ""
+    return f"{verb}{target} by {percent(abs(estimate))} ({_interval(result, comparison)})"
 
 
-def _interval(result: MetricResult, comparison: Comparison) -> str:
+def _interval(result: MetricResult, comparison: Comparison, *, signed: bool = False) -> str:
     alpha = result.analysis.alpha if result.analysis is not None else 0.05
-    level = _number((1 - alpha) * 100)
+    level = percent(1 - alpha)
     interval = comparison.sequential.relative
     if interval.ci_low is None or interval.ci_high is None:
-        return f"{level} % CI unbounded"
-    return f"{level} % CI {_percent(interval.ci_low)} to {_percent(interval.ci_high)}"
-
-
-def _percent(share: float) -> str:
-    return f"{_number(share * 100)} %"
-
-
-def _signed_percent(share: float) -> str:
-    return ("+" if share > 0 else "") + _percent(share)
-
-
-def _number(value: float) -> str:
-    """Whole numbers from 10 up, one decimal below: '12', '4.5', '-0.3'."""
-    text = f"{value:.0f}" if abs(value) >= 10 else f"{value:.1f}"
-    return text.removesuffix(".0") if text not in ("0.0", "-0.0") else "0"
+        return f"{level} CI unbounded: too little data to bound it yet"
+    low, high = percent(interval.ci_low, signed=signed), percent(interval.ci_high, signed=signed)
+    return f"{level} CI {low} to {high}"

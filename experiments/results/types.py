@@ -10,7 +10,9 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Literal
 
+from experiments.metrics import ValueFormat
 from experiments.results.outcome import Outcome
+from experiments.results.wording import DECIDING_READING, comparison_words, metric_issue_text
 from stats import AnalysisResult
 
 Role = Literal["primary", "secondary", "guardrail"]
@@ -28,6 +30,7 @@ class MetricIssue(StrEnum):
 
     NOT_ENOUGH_UNITS = "not_enough_units"
     INVALID_STATISTICS = "invalid_statistics"
+    NOT_IN_PASTED_COUNTS = "not_in_pasted_counts"
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,39 +59,102 @@ class MetricResult:
     analysis: AnalysisResult | None
     issue: MetricIssue | None = None
     detail: str | None = None
+    value_format: ValueFormat = "number"
+    # For a ratio metric, what its denominators count per variant ("3 orders in control, 41 in
+    # b"): a ratio's reading rests on them, not on the units.
+    denominators: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         comparisons = [] if self.analysis is None else self.analysis.to_dict()["comparisons"]
+        for comparison, raw in zip(
+            comparisons, self.analysis.comparisons if self.analysis else (), strict=True
+        ):
+            comparison.update(comparison_words(self, raw))
         return {
             "metric": self.metric,
             "name": self.name,
             "kind": self.kind,
             "direction": self.direction,
+            "value_format": self.value_format,
             "role": self.role,
             "variants": [variant.to_dict() for variant in self.variants],
             "comparisons": comparisons,
             "reason": None if self.issue is None else self.issue.value,
             "detail": self.detail,
+            "reason_text": metric_issue_text(self),
+            "denominators": self.denominators,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ListPlan:
+    """The list, its split and what it can detect on the primary metric."""
+
+    population: int
+    units_per_variant: int
+    detectable_change: float | None
+    window_closes_at: datetime | None
+    test_share: float | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "population": self.population,
+            "units_per_variant": self.units_per_variant,
+            "detectable_change": self.detectable_change,
+            "window_closes_at": None
+            if self.window_closes_at is None
+            else self.window_closes_at.isoformat(),
+            "test_share": self.test_share,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class SendAdvice:
+    """Test-then-send: the variant to send to the rest of the list and what it should bring."""
+
+    variant: str
+    clearly_better: bool
+    remaining_units: int
+    expected_extra: float | None
+    counted_as: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "variant": self.variant,
+            "clearly_better": self.clearly_better,
+            "remaining_units": self.remaining_units,
+            "expected_extra": self.expected_extra,
+            "counted_as": self.counted_as,
         }
 
 
 @dataclass(frozen=True, slots=True)
 class Decision:
+    """The verdict; `wait_until`, `list_plan` and `send` belong to sends to a fixed list."""
+
     verdict: Verdict
     variant: str | None
     reason: str
     additional_units_per_variant: int | None = None
     additional_days: int | None = None
+    wait_until: datetime | None = None
+    list_plan: ListPlan | None = None
+    send: SendAdvice | None = None
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {
             "verdict": self.verdict.value,
             "variant": self.variant,
             "reason": self.reason,
+            "decided_by": DECIDING_READING,
         }
         if self.verdict is Verdict.KEEP_RUNNING:
             data["additional_units_per_variant"] = self.additional_units_per_variant
             data["additional_days"] = self.additional_days
+            data["wait_until"] = None if self.wait_until is None else self.wait_until.isoformat()
+        if self.list_plan is not None:
+            data["list"] = self.list_plan.to_dict()
+            data["send"] = None if self.send is None else self.send.to_dict()
         return data
 
 
@@ -112,6 +178,9 @@ class ExperimentResults:
     metrics: tuple[MetricResult, ...]
     decision: Decision
     summary: str
+    source: str = "events"
+    currency: str = "NOK"
+    planned_units_per_variant: int | None = None
     outcome: Outcome | None = None  # set once stopped: what was done
 
     def to_dict(self) -> dict[str, Any]:
@@ -120,6 +189,9 @@ class ExperimentResults:
         return {
             "experiment": self.experiment,
             "status": self.status,
+            "source": self.source,
+            "currency": self.currency,
+            "planned_units_per_variant": self.planned_units_per_variant,
             "computed_at": self.computed_at.isoformat(),
             "as_of": self.as_of.isoformat(),
             "srm": self.srm.to_dict(),

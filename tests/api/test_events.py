@@ -72,7 +72,25 @@ def test_valid_batch_is_stored_and_counted(
         {"experiment": EXPERIMENT, "variant": "one-page", "count": 1},
     ]
     assert counts["conversions"] == [{"name": "purchase", "count": 2, "value_sum": 1298.0}]
+    assert counts["unused_event_names"] == []
     assert counts["backlog"] is None
+
+
+def test_event_names_no_metric_reads_are_counted_and_listed(
+    client: TestClient, admin_headers: Headers, sdk_headers: Headers
+) -> None:
+    opened = {"name": "newsletter_opened", "value": None}  # a typo of newsletter_open
+    send(client, sdk_headers, [purchase(), purchase(**opened), purchase(**opened)])
+    counts = summary(client, admin_headers)
+    assert counts["unused_event_names"] == [{"name": "newsletter_opened", "count": 2}]
+    metric = {
+        "key": "opened_rate",
+        "name": "Opened (custom)",
+        "kind": "conversion",
+        "numerator_event": "newsletter_opened",
+    }
+    assert client.post("/v1/metrics", json=metric, headers=admin_headers).status_code == 201
+    assert summary(client, admin_headers)["unused_event_names"] == []
 
 
 def test_bad_events_are_rejected_alone(

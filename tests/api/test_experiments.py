@@ -178,6 +178,11 @@ def test_create_fills_template(client: TestClient, admin_headers: Headers) -> No
         "power": 0.8,
         "mde_relative": 0.1,
         "planned_units_per_variant": None,
+        "population": None,
+        "attribution_hours": None,
+        "test_share": None,
+        "baseline_rate": None,
+        "currency": "NOK",
     }
     assert created["variants"][1]["payload"] == {"layout": "one"}
     assert "salt" not in created and "id" not in created and "layer_ranges" not in created

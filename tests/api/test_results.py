@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 
 from experiments.metrics import TEMPLATES, Template, builtin_metrics
 from experiments.results.aggregation import VariantSums
+from experiments.results.direction import oriented
 from experiments.results.metric_analysis import stats_inputs
 from stats import analyze
 from tests.api.helpers import experiment_body
@@ -126,8 +127,15 @@ def test_results_equal_statistics_of_the_raw_data(
                 reference.items(), key=lambda item: item[0] != "multi-step"
             )
         }
-        expected = analyze(
-            KIND[definition.kind], stats_inputs(definition, sums), planned_units_per_variant=None
+        # The page orients the Bayesian reading by the metric's direction (lower is better
+        # for cart abandonment and refunds).
+        expected = oriented(
+            analyze(
+                KIND[definition.kind],
+                stats_inputs(definition, sums),
+                planned_units_per_variant=None,
+            ),
+            definition.direction,
         )
         assert [v["n"] for v in metric["variants"]] == [s.n for s in sums.values()]
         for got, want in zip(metric["variants"], expected.to_dict()["variants"], strict=True):

@@ -49,7 +49,15 @@ def test_results_command_prints_verdict_summary_and_tables(
     assert "…" not in printed.output
     headers = [line for line in printed.output.splitlines() if "variant" in line and "┃" in line]
     assert headers
-    assert all("interval (sequential)" in line and "P(beat)" in line for line in headers)
+    assert all("sequential interval" in line and "chance" in line for line in headers)
+    assert "The verdict uses the sequential test" in printed.output
+    assert "P(beat)" not in printed.output and "e-0" not in printed.output
+    planned = json.loads(runner.invoke(build_cli(), ["results", key, "--json"]).output)[
+        "planned_units_per_variant"
+    ]
+    assert f"`vekst analyze --planned-units {planned}` gives the same intervals" in " ".join(
+        printed.output.split()
+    )
     as_json = runner.invoke(build_cli(), ["results", key, "--json"])
     page = json.loads(as_json.output)
     assert page["experiment"] == key

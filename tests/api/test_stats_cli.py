@@ -6,8 +6,10 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
+import stats
 from api.cli import build_cli
 from api.cli.stats import parse_variant
+from experiments.results.formatting import percent
 
 
 def test_analyze_prints_a_table() -> None:
@@ -15,9 +17,28 @@ def test_analyze_prints_a_table() -> None:
         build_cli(), ["analyze", "proportion", "control=10000/250", "treatment=10000/300"]
     )
     assert result.exit_code == 0, result.output
-    assert "+20.0% [+1.7%, +41.9%]" in result.output
-    assert "0.03062" in result.output and "yes" in result.output
+    assert "+20 % (+1.7 % to +42 %)" in result.output
+    assert "0.031" in result.output and "98 %" in result.output
     assert "peeking-safe" in result.output
+    text = " ".join(result.output.split())  # the console wraps long lines
+    assert "chance to beat the control is high (98 %), but there is not yet enough" in text
+    # Which planned size tuned the sequential reading, and how to match a results page.
+    assert "tuned for 10,000 planned units per variant (the default)" in text
+    assert "pass --planned-units N with that size" in text
+    tuned = CliRunner().invoke(
+        build_cli(),
+        [
+            "analyze",
+            "proportion",
+            "control=10000/250",
+            "treatment=10000/300",
+            "--planned-units",
+            "64196",
+        ],
+    )
+    assert "tuned for 64,196 planned units per variant (--planned-units)" in " ".join(
+        tuned.output.split()
+    )
 
 
 def test_mean_and_ratio_forms() -> None:
@@ -41,7 +62,7 @@ def test_bad_counts_exit_2_with_the_rule() -> None:
         build_cli(), ["analyze", "proportion", "control=100/250", "treatment=100/3"]
     )
     assert result.exit_code == 2
-    assert "variants[0].conversions must be <= n" in result.output
+    assert "variant 1's conversions must be <= n" in result.output
 
 
 def test_parse_variant() -> None:
@@ -57,3 +78,48 @@ def test_sample_size() -> None:
     )
     assert result.exit_code == 0, result.output
     assert "units per variant: 64,196" in result.output and "days to run:" in result.output
+    assert "warning" not in result.output
+
+
+def test_sample_size_warns_beyond_a_year() -> None:
+    result = CliRunner().invoke(
+        build_cli(), ["sample-size", "--baseline", "0.025", "--mde", "0.01", "--daily-units", "100"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "days to run:       about 337.1 years (123,039 days)" in result.output
+    assert "warning: that is more than a year" in result.output
+
+
+def test_errors_name_the_flag_not_the_field() -> None:
+    result = CliRunner().invoke(build_cli(), ["sample-size", "--baseline", "1.5", "--mde", "0.1"])
+    assert result.exit_code == 2
+    assert "--baseline must be a number strictly between 0 and 1" in result.output
+    assert "baseline_rate" not in result.output
+    both = CliRunner().invoke(
+        build_cli(),
+        [
+            "sample-size",
+            "--baseline",
+            "0.1",
+            "--baseline-mean",
+            "5",
+            "--baseline-sd",
+            "1",
+            "--mde",
+            "0.1",
+        ],
+    )
+    assert both.exit_code == 2 and "_" not in both.output.split("error:")[1]
+
+
+def test_what_a_list_can_detect() -> None:
+    result = CliRunner().invoke(
+        build_cli(),
+        ["sample-size", "--baseline", "0.03", "--list-size", "20000", "--test-share", "0.2"],
+    )
+    assert result.exit_code == 0, result.output
+    expected = stats.detectable_effect(units_per_variant=2000, baseline_rate=0.03)
+    assert (
+        f"With 2,000 subscribers per variant your list can detect a change of "
+        f"{percent(expected.mde_relative)} or more (from 3 %)." in result.output
+    )

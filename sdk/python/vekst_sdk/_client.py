@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
-from types import TracebackType
+from types import MappingProxyType, TracebackType
 from typing import Any
 
 import httpx
@@ -37,8 +37,10 @@ class _Options:
     request_timeout: float
 
 
+#: The payload when no variant could be given: ``payload.get("layout", "multi")`` stays safe.
+EMPTY_PAYLOAD: Mapping[str, Any] = MappingProxyType({})
 # Last resort when even building the fallback failed (say, a key whose ``__str__`` raises).
-_FAILED = Assignment("", None, None, False, AssignmentReason.ERROR)
+_FAILED = Assignment("", None, EMPTY_PAYLOAD, False, AssignmentReason.ERROR)
 
 
 class _NotReady:
@@ -220,10 +222,13 @@ class Client:
         """Return the unit's variant in ``experiment_key``; log its first exposure.
 
         Never raises: bad input gives the control with ``in_experiment`` false and a logged
-        warning; an unknown experiment gives a ``None`` variant.
+        warning; an unknown experiment (logged once) or a config not loaded yet gives a ``None``
+        variant with an empty read-only payload, so ``payload.get(name, default)`` is safe.
         """
         try:
             result = self._evaluator.assign(experiment_key, unit_id, attributes)
+            if result.variant is None:
+                return self._unassigned(result)
             if (
                 result.in_experiment
                 and self._events is not None
@@ -234,9 +239,24 @@ class Client:
         except Exception:  # the shop's request must never fail because of the SDK
             self._log.error("vekst: internal error in assign", exc_info=True)
             try:
-                return self._evaluator.fallback(experiment_key)
+                fallback = self._evaluator.fallback(experiment_key)
+                return fallback if fallback.variant is not None else self._unassigned(fallback)
             except Exception:
                 return _FAILED
+
+    def _unassigned(self, result: Assignment) -> Assignment:
+        """No variant: say why once, and give an empty read-only payload instead of ``None``."""
+        if result.reason is AssignmentReason.UNKNOWN_EXPERIMENT:
+            self._log.warning(
+                f"vekst: no experiment '{result.experiment}' in the config (a mistyped key, or "
+                "not created yet); assign returns no variant and an empty payload"
+            )
+        elif result.reason is AssignmentReason.NOT_READY:
+            self._log.warning(
+                "vekst: assign was called before the config loaded (call wait_until_ready at "
+                "start-up); it returns no variant and an empty payload until then"
+            )
+        return Assignment(result.experiment, None, EMPTY_PAYLOAD, False, result.reason)
 
     def track(
         self,

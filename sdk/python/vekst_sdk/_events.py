@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 
 from vekst_sdk._assignment import Assignment
+from vekst_sdk._http_status import refusal
 from vekst_sdk._logging import OnceLogger
 
 EVENTS_PATH = "/v1/events"
@@ -187,7 +188,7 @@ class EventSender:
                     return
                 if status != _RETRYABLE_STATUS and status < 500:
                     self._log.error(
-                        f"vekst: events refused with HTTP {status}; dropped {len(batch)} events"
+                        f"vekst: events refused ({refusal(status)}); dropped {len(batch)} events"
                     )
                     return
                 problem = f"HTTP {status}"

@@ -9,6 +9,7 @@ from typing import Any
 import httpx
 
 from vekst_sdk._errors import ConfigError
+from vekst_sdk._http_status import refusal
 from vekst_sdk._logging import OnceLogger
 
 CONFIG_PATH = "/v1/sdk/config"
@@ -58,7 +59,7 @@ class ConfigPoller:
         if response.status_code == 304:
             return
         if response.status_code != 200:
-            self._log.error(f"vekst: config request failed with HTTP {response.status_code}")
+            self._log.error(f"vekst: config request failed ({refusal(response.status_code)})")
             return
         try:
             self._on_config(response.json())

@@ -32,7 +32,7 @@ def test_significant_improvement_ships_with_the_example_sentence() -> None:
     assert decision.variant == "treatment"
     summary = summarise(decision, primary, [guardrail_flat()], "control", ())
     assert summary.startswith("Variant treatment raised purchase conversion by 68 % (95 % CI ")
-    assert summary.endswith("; no guardrail was harmed. Ship treatment.")
+    assert summary.endswith(". Guardrails: refund rate: no clear effect yet. Ship treatment.")
 
 
 def test_significantly_worse_primary_stops() -> None:
@@ -67,7 +67,7 @@ def test_nothing_significant_keeps_running_with_units_and_days() -> None:
     assert decision.additional_units_per_variant == 10_000
     assert decision.additional_days == 10  # 10,000 more per variant, 2 variants, 2,000 a day
     summary = summarise(decision, primary, [], "control", ())
-    assert "Keep running: about 10 000 more units per variant (about 10 more days" in summary
+    assert "Keep running: about 10,000 more units per variant (about 10 more days" in summary
 
 
 def test_planned_sample_reached_is_inconclusive() -> None:

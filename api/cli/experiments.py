@@ -1,0 +1,76 @@
+"""`vekst experiments`: every experiment with its current verdict, units and days running."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.table import Table
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from api.cli.local_db import read_database
+from api.cli.results import wide_console
+from experiments import definitions
+from experiments.events import EventCounts, count_events
+from experiments.models import ExperimentPage, ExperimentStatus
+from experiments.results.formatting import count, plural
+from experiments.results.overview import with_results
+
+
+def experiments(
+    status: Annotated[
+        ExperimentStatus | None, typer.Option(help="Only experiments in this status.")
+    ] = None,
+    limit: Annotated[int, typer.Option(min=1, max=200, help="At most this many.")] = 50,
+) -> None:
+    """List experiments with their verdicts (GET /v1/experiments?include=results)."""
+
+    def load(session: Session) -> ExperimentPage:
+        page = definitions.list_experiments(session, limit, 0, status)
+        with_results(session, page)
+        return page
+
+    page = read_database(load)
+    table = Table(title=f"{page.total} experiments", title_justify="left")
+    for column in ("key", "status", "verdict", "variant", "units", "days"):
+        table.add_column(column, justify="right" if column in ("units", "days") else "left")
+    for item in page.items:
+        overview = item.results
+        if overview is None or overview.verdict is None:
+            table.add_row(item.key, item.status.value, "not started", "", "", "")
+            continue
+        running = "" if overview.days_running is None else f"{overview.days_running:.1f}"
+        table.add_row(
+            item.key,
+            item.status.value,
+            overview.verdict.replace("_", " "),
+            overview.variant or "",
+            count(overview.units),
+            running,
+        )
+    wide_console().print(table)
+
+
+def events() -> None:
+    """Stored conversions by name; names that no metric reads are listed as unused."""
+
+    def load(session: Session) -> EventCounts:
+        bind = session.get_bind()
+        if not isinstance(bind, Engine):  # session_scope binds an engine, never a connection
+            raise TypeError("the session is not bound to an engine")
+        return count_events(bind)
+
+    counts = read_database(load)
+    for row in counts.conversions:
+        typer.echo(f"{row['name']}: {plural(row['count'], 'event')}")
+    for row in counts.unused:
+        typer.echo(
+            f"unused: {row['name']} ({plural(row['count'], 'event')}) is read by no metric; "
+            "check its spelling or define a metric for it (POST /v1/metrics)"
+        )
+
+
+def register(cli: typer.Typer) -> None:
+    cli.command()(experiments)
+    cli.command()(events)

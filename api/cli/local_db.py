@@ -1,0 +1,74 @@
+"""Opening the database of the admin-local commands (`vekst results`, `vekst experiments`).
+
+They read VEKST_DATABASE_URL directly. A URL that points nowhere must say which URL was tried
+and how to set it, and must not leave an empty SQLite file behind.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TypeVar
+
+import typer
+from sqlalchemy import inspect
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
+from sqlmodel import Session
+
+from experiments.db import make_engine, session_scope
+from experiments.errors import VekstError
+from experiments.settings import load_settings
+
+T = TypeVar("T")
+
+HOW_TO_SET = (
+    "Run the command in the folder where `make run` created ./data/vekst.db, or set "
+    "VEKST_DATABASE_URL (e.g. VEKST_DATABASE_URL=postgresql+psycopg://user@host/db)."
+)
+
+
+class DatabaseUnavailableError(Exception):
+    """The database of VEKST_DATABASE_URL cannot be read; the message says what was tried."""
+
+
+def read_database(work: Callable[[Session], T]) -> T:
+    """Run `work` in a session on VEKST_DATABASE_URL; print domain and database errors, exit 1."""
+    try:
+        with _session() as session:
+            return work(session)
+    except VekstError as error:
+        typer.echo(error.detail, err=True)
+        raise typer.Exit(1) from error
+    except DatabaseUnavailableError as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(1) from error
+
+
+@contextmanager
+def _session() -> Iterator[Session]:
+    url = make_url(load_settings().database_url)
+    shown = url.render_as_string(hide_password=True)
+    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+        if not Path(str(url.database)).is_file():
+            raise DatabaseUnavailableError(f"No Vekst database at {shown}. {HOW_TO_SET}")
+    engine = make_engine(url.render_as_string(hide_password=False))
+    try:
+        try:
+            with engine.connect() as connection:
+                tables = set(inspect(connection).get_table_names())
+        except SQLAlchemyError as error:
+            reason = str(error.__cause__ or error).strip().splitlines()[0]
+            raise DatabaseUnavailableError(
+                f"Could not reach the database at {shown} ({reason}). {HOW_TO_SET}"
+            ) from error
+        if "experiments" not in tables:
+            raise DatabaseUnavailableError(
+                f"The database at {shown} has no Vekst tables; run `vekst db upgrade` first, or "
+                f"point VEKST_DATABASE_URL at the right database."
+            )
+        with session_scope(engine) as session:
+            yield session
+    finally:
+        engine.dispose()

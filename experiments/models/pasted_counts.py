@@ -1,0 +1,93 @@
+"""Per-variant counts pasted from an e-mail tool: the stored rows and the API shapes.
+
+Input contract (one place): one entry per variant of the experiment, each key exactly once;
+`sent` is the number of recipients (>= 0); `opened`, `clicked` and `unsubscribed` count
+recipients (not opens or clicks), at most `sent`; `revenue` is the money their orders brought
+(>= 0) and `revenue_sum_squares` the sum over recipients of each one's revenue squared, which a
+comparison of revenue needs (it is at least revenue² / sent). A missing field leaves the
+metrics built on it without a comparison. `as_of` (with a timezone, not in the future) is when
+the counts were read; pasting again later adds a newer reading, the history of the send.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import ConfigDict, Field, field_validator, model_validator
+from sqlalchemy import Index
+from sqlmodel import Field as SQLField
+from sqlmodel import SQLModel
+
+from experiments.db import UTCDateTime
+from experiments.models.experiment import Slug
+
+Recipients = Annotated[int, Field(ge=0, le=1_000_000_000)]
+
+
+class VariantCounts(SQLModel):
+    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
+
+    key: Slug
+    sent: Recipients
+    opened: Recipients | None = None
+    clicked: Recipients | None = None
+    unsubscribed: Recipients | None = None
+    revenue: float | None = Field(default=None, ge=0)
+    revenue_sum_squares: float | None = Field(default=None, ge=0)
+
+    @field_validator("revenue", "revenue_sum_squares")
+    @classmethod
+    def _finite(cls, value: float | None) -> float | None:
+        if value is not None and not math.isfinite(value):
+            raise ValueError("must be a finite number")
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> VariantCounts:
+        for name in ("opened", "clicked", "unsubscribed"):
+            value = getattr(self, name)
+            if value is not None and value > self.sent:
+                raise ValueError(f"{name} ({value}) cannot exceed sent ({self.sent})")
+        if self.revenue_sum_squares is not None:
+            if self.revenue is None:
+                raise ValueError("revenue_sum_squares needs revenue")
+            smallest = self.revenue * self.revenue / self.sent if self.sent else 0.0
+            if self.revenue_sum_squares < smallest * (1 - 1e-9):
+                raise ValueError(
+                    f"revenue_sum_squares must be at least revenue² / sent ({smallest:.2f})"
+                )
+        return self
+
+
+class CountsCreate(SQLModel):
+    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
+
+    as_of: datetime | None = None
+    variants: list[VariantCounts] = Field(min_length=2, max_length=10)
+
+
+class CountsPublic(SQLModel):
+    experiment: str
+    as_of: datetime
+    variants: list[VariantCounts]
+
+
+class PastedCount(SQLModel, table=True):
+    """One variant's counts at one reading (migration 0006)."""
+
+    __tablename__ = "pasted_counts"
+    __table_args__ = (Index("ix_pasted_counts_experiment", "experiment", "as_of"),)
+
+    id: int | None = SQLField(default=None, primary_key=True)
+    experiment: str = SQLField(max_length=64)
+    variant: str = SQLField(max_length=64)
+    as_of: datetime = SQLField(sa_type=UTCDateTime)
+    sent: int
+    opened: int | None = None
+    clicked: int | None = None
+    unsubscribed: int | None = None
+    revenue: float | None = None
+    revenue_sum_squares: float | None = None
+    created_at: datetime = SQLField(sa_type=UTCDateTime)

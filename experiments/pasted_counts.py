@@ -1,0 +1,123 @@
+"""Counts pasted from an e-mail tool: attaching them to a newsletter experiment, reading them back.
+
+A newsletter sent by an e-mail tool never produces per-subscriber events here; the tool reports
+per-variant totals (sent, opened, clicked, unsubscribed, revenue). Attached to the experiment,
+each paste is one reading at its `as_of`; the results then use the newest reading up to their
+end, so they get the same verdict, guardrails and history as event-fed experiments.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlmodel import Session, col, select
+
+from experiments.definitions import get_experiment
+from experiments.errors import ConflictError, InvalidInputError
+from experiments.models import (
+    CountsCreate,
+    CountsPublic,
+    ExperimentStatus,
+    MetricSelection,
+    PastedCount,
+)
+
+# Metric key -> the pasted field its numerator is counted in (the denominator is `sent`).
+PASTED_FIELD = {
+    "newsletter_open_rate": "opened",
+    "newsletter_click_rate": "clicked",
+    "unsubscribe_rate": "unsubscribed",
+    "revenue_per_recipient": "revenue",
+    "revenue_per_visitor": "revenue",
+}
+
+
+def attach_counts(
+    session: Session, key: str, data: CountsCreate, now: datetime | None = None
+) -> CountsPublic:
+    """Store one reading of per-variant counts for experiment `key`.
+
+    Raises ConflictError for a draft (the send has not started) and InvalidInputError naming
+    the field when the variants do not match the experiment's, the primary metric cannot be
+    counted from pasted totals, or `as_of` lacks a timezone or lies in the future.
+    """
+    moment = now or datetime.now(UTC)
+    experiment = get_experiment(session, key)
+    if experiment.status == ExperimentStatus.DRAFT or experiment.started_at is None:
+        raise ConflictError(
+            f"experiment '{key}' has not started; start it (POST /v1/experiments/{key}/start) "
+            "when the newsletter is sent, then paste the counts"
+        )
+    primary = MetricSelection.model_validate(experiment.metrics).primary
+    if primary not in PASTED_FIELD:
+        raise InvalidInputError(
+            "variants",
+            f"cannot feed experiment '{key}': its primary metric {primary} is not counted by an "
+            "e-mail tool; pasted counts serve " + ", ".join(sorted(PASTED_FIELD)),
+        )
+    as_of = _as_of(data.as_of, moment, experiment.started_at)
+    expected = experiment.variant_keys()
+    given = [variant.key for variant in data.variants]
+    for index, variant_key in enumerate(given):
+        if variant_key not in expected:
+            raise InvalidInputError(
+                f"variants[{index}].key",
+                f"'{variant_key}' is not a variant of '{key}'; its variants are "
+                + ", ".join(expected),
+            )
+        if given.index(variant_key) != index:
+            raise InvalidInputError(f"variants[{index}].key", f"'{variant_key}' is given twice")
+    missing = [variant for variant in expected if variant not in given]
+    if missing:
+        raise InvalidInputError(
+            "variants", "must give every variant; missing: " + ", ".join(missing)
+        )
+    for variant in data.variants:
+        session.add(
+            PastedCount(
+                experiment=key,
+                variant=variant.key,
+                as_of=as_of,
+                sent=variant.sent,
+                opened=variant.opened,
+                clicked=variant.clicked,
+                unsubscribed=variant.unsubscribed,
+                revenue=variant.revenue,
+                revenue_sum_squares=variant.revenue_sum_squares,
+                created_at=moment,
+            )
+        )
+    session.flush()
+    ordered = sorted(data.variants, key=lambda variant: expected.index(variant.key))
+    return CountsPublic(experiment=key, as_of=as_of, variants=ordered)
+
+
+def latest_counts(session: Session, key: str, end: datetime) -> dict[str, PastedCount] | None:
+    """The newest reading at or before `end`, by variant; None when nothing was pasted by then."""
+    newest = session.exec(
+        select(PastedCount.as_of)
+        .where(PastedCount.experiment == key, PastedCount.as_of <= end)
+        .order_by(col(PastedCount.as_of).desc(), col(PastedCount.id).desc())
+        .limit(1)
+    ).first()
+    if newest is None:
+        return None
+    rows = session.exec(
+        select(PastedCount)
+        .where(PastedCount.experiment == key, PastedCount.as_of == newest)
+        .order_by(col(PastedCount.id))
+    ).all()
+    # A later paste with the same as_of replaces the earlier one, variant by variant.
+    return {row.variant: row for row in rows}
+
+
+def _as_of(given: datetime | None, now: datetime, started_at: datetime) -> datetime:
+    if given is None:
+        return now
+    if given.tzinfo is None:
+        raise InvalidInputError("as_of", "must include a timezone, e.g. 2026-03-01T12:00:00Z")
+    if given > now:
+        raise InvalidInputError("as_of", "cannot lie in the future")
+    if given < started_at:
+        raise InvalidInputError("as_of", "cannot lie before the experiment's start (the send)")
+    return given

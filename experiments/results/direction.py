@@ -1,0 +1,52 @@
+"""Readings oriented by the metric's good direction (`stats` always compares "higher").
+
+`stats.analyze` reports the chance that a variant's mean is *higher* than the control's and the
+expected loss of shipping it when higher is better. For a lower-is-better metric (cart
+abandonment, unsubscribes) the chance to beat is the chance of being *lower*, and the expected
+loss is the expected relative rise. Both follow from the same normal posterior of the relative
+uplift `r ~ N(m, s^2)`: P(r < 0) = 1 - P(r > 0) and E[max(0, r)] = E[max(0, -r)] + m.
+The field names stay; only their values turn round. The sequential and fixed readings are
+two-sided and need no change.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Literal
+
+from experiments.metrics import Direction
+from stats import AnalysisResult, BayesianResult, Comparison
+
+
+def oriented(analysis: AnalysisResult, direction: Direction) -> AnalysisResult:
+    """`analysis` with each comparison's Bayesian reading in the metric's good direction."""
+    if direction == "increase":
+        return analysis
+    comparisons = tuple(_lower_is_better(comparison) for comparison in analysis.comparisons)
+    return replace(analysis, comparisons=comparisons)
+
+
+def _lower_is_better(comparison: Comparison) -> Comparison:
+    reading = comparison.bayesian
+    uplift = comparison.relative.estimate
+    chance = None if reading.chance_to_beat is None else 1.0 - reading.chance_to_beat
+    loss = None
+    if reading.expected_loss is not None and uplift is not None:
+        loss = max(reading.expected_loss + uplift, 0.0)
+    return replace(comparison, bayesian=BayesianResult(chance, loss))
+
+
+def is_better(direction: Direction, change: float) -> bool:
+    """True when a change of this sign moves the metric the good way."""
+    return change > 0 if direction == "increase" else change < 0
+
+
+Outcome = Literal["improved", "worsened", "no_clear_change"]
+
+
+def outcome(direction: Direction, comparison: Comparison) -> Outcome:
+    """What the deciding (sequential) reading showed, in the metric's direction."""
+    estimate = comparison.absolute.estimate
+    if not comparison.sequential.significant or not estimate:
+        return "no_clear_change"
+    return "improved" if is_better(direction, estimate) else "worsened"

@@ -1,0 +1,132 @@
+"""Where an experiment's per-variant sums come from: its events, or counts pasted for it.
+
+Event-fed experiments are aggregated in SQL (`aggregation.py`). A newsletter whose e-mail tool
+reported per-variant totals (`experiments.pasted_counts`) is read from the newest paste up to
+the results' end instead; the metrics those totals cannot give keep their place on the page
+with a reason, like any metric that cannot be analysed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Literal
+
+from sqlmodel import Session
+
+from experiments.metrics import MetricDefinition
+from experiments.models import PastedCount
+from experiments.pasted_counts import PASTED_FIELD, latest_counts
+from experiments.results.aggregation import Aggregates, VariantSums, aggregate
+from experiments.results.formatting import count, plural
+from experiments.results.metric_analysis import AnalysisOptions, analyse_metric, value_of
+from experiments.results.types import MetricIssue, MetricResult, Role, VariantValue
+
+Source = Literal["events", "pasted_counts"]
+
+
+@dataclass(frozen=True, slots=True)
+class ExperimentSums:
+    """Sums per metric and variant, and why some metrics cannot be compared from them."""
+
+    aggregates: Aggregates
+    source: Source
+    missing: dict[str, str] = field(default_factory=dict)
+
+    def analyse(
+        self, metric: MetricDefinition, role: Role, options: AnalysisOptions
+    ) -> MetricResult:
+        """The metric's result: analysed, or its values with the reason it has no comparison."""
+        sums = self.aggregates.metrics[metric.key]
+        if metric.key not in self.missing:
+            result = analyse_metric(metric, role, sums, options)
+            return replace(
+                result, value_format=metric.value_format, denominators=denominators(metric, sums)
+            )
+        values = tuple(VariantValue(key, s.n, value_of(metric, s)) for key, s in sums.items())
+        return MetricResult(
+            metric.key,
+            metric.name,
+            metric.kind,
+            metric.direction,
+            role,
+            values,
+            None,
+            MetricIssue.NOT_IN_PASTED_COUNTS,
+            self.missing[metric.key],
+            metric.value_format,
+        )
+
+
+# What a ratio's denominator event counts, in words.
+_COUNTED = {"purchase": ("order", "orders"), "add_to_cart": ("cart", "carts")}
+
+
+def denominators(metric: MetricDefinition, sums: dict[str, VariantSums]) -> str | None:
+    """'3 orders in control, 41 in one-page' for a ratio metric, else None."""
+    if metric.kind != "ratio" or metric.denominator_event is None:
+        return None
+    event = metric.denominator_event
+    singular, plural_form = _COUNTED.get(event, (f"{event} unit", f"{event} units"))
+    if metric.denominator_aggregation == "count" and event not in _COUNTED:
+        singular, plural_form = f"{event} event", f"{event} events"
+    parts = []
+    for index, (key, variant) in enumerate(sums.items()):
+        amount = variant.denominator_sum
+        text = plural(amount, singular, plural_form) if index == 0 else count(amount)
+        parts.append(f"{text} in {key}")
+    return ", ".join(parts)
+
+
+def load_sums(
+    session: Session,
+    key: str,
+    variants: Sequence[str],
+    metrics: Sequence[MetricDefinition],
+    end: datetime,
+) -> ExperimentSums:
+    """The sums the results up to `end` are computed from (pasted counts take precedence)."""
+    pasted = latest_counts(session, key, end)
+    if pasted is None:
+        return ExperimentSums(
+            aggregate(session.connection(), key, variants, metrics, end), "events"
+        )
+    units = {variant: pasted[variant].sent if variant in pasted else 0 for variant in variants}
+    sums: dict[str, dict[str, VariantSums]] = {}
+    missing: dict[str, str] = {}
+    for metric in metrics:
+        sums[metric.key] = {variant: _sums(metric, pasted.get(variant)) for variant in variants}
+        problem = _why_missing(metric, [pasted.get(variant) for variant in variants])
+        if problem is not None:
+            missing[metric.key] = problem
+    return ExperimentSums(Aggregates(units, 0, sums), "pasted_counts", missing)
+
+
+def _sums(metric: MetricDefinition, row: PastedCount | None) -> VariantSums:
+    sent = 0 if row is None else row.sent
+    name = PASTED_FIELD.get(metric.key)
+    value = getattr(row, name) if row is not None and name is not None else None
+    total = float(value or 0.0)
+    if metric.kind == "conversion":
+        squares = total  # a recipient counts 0 or 1
+    else:
+        squares = float(row.revenue_sum_squares or 0.0) if row is not None else 0.0
+    return VariantSums(sent, total, squares, float(sent), float(sent), total, 0.0, 0.0, 0.0)
+
+
+def _why_missing(metric: MetricDefinition, rows: list[PastedCount | None]) -> str | None:
+    name = PASTED_FIELD.get(metric.key)
+    if name is None:
+        return (
+            f"{metric.name} needs per-subscriber events; the pasted counts (sent, opened, "
+            "clicked, unsubscribed, revenue) do not give it"
+        )
+    if any(row is None or getattr(row, name) is None for row in rows):
+        return f"the pasted counts have no '{name}' for every variant"
+    if name == "revenue" and any(row is None or row.revenue_sum_squares is None for row in rows):
+        return (
+            "the pasted counts have revenue but no revenue_sum_squares, so the revenue's spread "
+            "is unknown: the value per recipient is shown without a comparison"
+        )
+    return None

@@ -1,0 +1,132 @@
+"""The readings in words: which one decides, why the others may seem to disagree, reasons.
+
+Three readings come with every comparison: the always-valid sequential test (it decides the
+verdict, however often the page is read), the fixed-horizon p-value (valid only once, at the
+planned sample size) and the Bayesian chance to beat the control (a probability, not a test).
+When they seem to point different ways the page says why, in one line.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from experiments.metrics import Direction
+from experiments.results.direction import outcome
+from experiments.results.formatting import percent, plural
+from stats import Comparison, Interval
+
+if TYPE_CHECKING:
+    from experiments.results.types import MetricResult
+
+DECIDING_READING = "sequential"
+# Until guardrails carry their own non-inferiority margins, a guardrail counts as shown not
+# harmed when the worst case its sequential interval allows stays within this relative change.
+DEFAULT_GUARDRAIL_MARGIN = 0.10
+_HIGH_CHANCE = 0.9
+
+_REASONS = {
+    "zero_variance": "every unit has the same value, so there is no spread to compare yet",
+    "no_conversions": "no conversions in any variant yet",
+    "control_mean_zero": "the control's value is 0, so a change in per cent does not exist",
+    "denominator_zero": "a variant has nothing to divide by yet (for example no orders)",
+    "relative_interval_unbounded": (
+        "the control's value is not yet clearly above zero, so the interval in per cent has "
+        "no bounds"
+    ),
+    "not_enough_units": "not enough data yet",
+    "invalid_statistics": "the sums could not be analysed",
+    "not_in_pasted_counts": "not in the pasted counts",
+}
+
+
+def reason_text(code: str) -> str:
+    """A reason code in words; codes this module does not know yet are spelled out."""
+    return _REASONS.get(code, code.replace("_", " "))
+
+
+def metric_issue_text(result: MetricResult) -> str | None:
+    """Why a metric has no comparison: 'not enough data yet: 1 unit in control'."""
+    if result.issue is None:
+        return None
+    text = reason_text(result.issue.value)
+    if result.issue.value == "not_enough_units":
+        short = [f"{plural(v.n, 'unit')} in {v.key}" for v in result.variants if v.n < 2]
+        return f"{text}: " + ", ".join(short) if short else text
+    return f"{text}: {result.detail}" if result.detail else text
+
+
+def comparison_words(result: MetricResult, comparison: Comparison) -> dict[str, Any]:
+    """Fields added to each comparison's JSON: outcome, deciding reading, note, reason text,
+    and for a guardrail what was shown about it."""
+    words: dict[str, Any] = {
+        "outcome": outcome(result.direction, comparison),
+        "decided_by": DECIDING_READING,
+        "note": disagreement(comparison),
+        "reason_text": comparison_reason_text(result, comparison),
+    }
+    if result.role == "guardrail":
+        words["guardrail"] = guardrail_status(result.direction, comparison)
+    return words
+
+
+def comparison_reason_text(result: MetricResult, comparison: Comparison) -> str | None:
+    """The comparison's reason in words; for a ratio metric whose interval is missing, what its
+    denominators count: 'not enough data yet: 3 orders in control, 41 in b'."""
+    relative = comparison.sequential.relative
+    thin = relative.ci_low is None and relative.ci_high is None
+    if result.denominators is not None and (thin or comparison.reason is not None):
+        return f"not enough data yet: {result.denominators}"
+    return None if comparison.reason is None else reason_text(comparison.reason.value)
+
+
+def disagreement(comparison: Comparison) -> str | None:
+    """One line when a secondary reading seems to say more than the deciding one, else None."""
+    if comparison.sequential.significant:
+        return None
+    chance = comparison.bayesian.chance_to_beat
+    if chance is not None and chance >= _HIGH_CHANCE:
+        return (
+            f"the chance to beat the control is high ({percent(chance)}), but there is not yet "
+            "enough evidence to call it: the peeking-safe sequential test decides"
+        )
+    if chance is not None and chance <= 1 - _HIGH_CHANCE:
+        return (
+            f"the chance to beat the control is low ({percent(chance)}), but there is not yet "
+            "enough evidence that it is worse: the peeking-safe sequential test decides"
+        )
+    if comparison.significant:
+        return (
+            "the fixed-horizon p-value is below the threshold, but it holds only at the planned "
+            "sample size; the peeking-safe sequential test is not significant yet"
+        )
+    return None
+
+
+def interval_text(interval: Interval, reason: str | None) -> str:
+    """'+4.1 % to +21 %'; a missing bound is said in words, never a bare '-'."""
+    low, high = interval.ci_low, interval.ci_high
+    if low is not None and high is not None:
+        return f"{percent(low, signed=True)} to {percent(high, signed=True)}"
+    if low is not None:
+        return f"{percent(low, signed=True)} or more"
+    if high is not None:
+        return f"{percent(high, signed=True)} or less"
+    why = reason_text(reason) if reason else "too little data to bound it yet"
+    return f"none yet: {why}"
+
+
+def guardrail_status(
+    direction: Direction, comparison: Comparison, margin: float = DEFAULT_GUARDRAIL_MARGIN
+) -> str:
+    """What was shown about a guardrail: 'harmed', 'not harmed (shown within +2 %)', or
+    'no clear effect yet' when the interval still allows a larger harm than `margin`."""
+    if outcome(direction, comparison) == "worsened":
+        return "harmed"
+    interval = comparison.sequential.relative
+    worst = interval.ci_high if direction == "decrease" else interval.ci_low
+    if worst is None:
+        return "no clear effect yet"
+    harm = worst if direction == "decrease" else -worst
+    if harm <= margin:
+        return f"not harmed (shown within {percent(worst, signed=True)})"
+    return "no clear effect yet"

@@ -1,0 +1,110 @@
+"""Mistakes a newcomer makes at the terminal get an answer in words: a database that is not
+there, a port that is taken; and the overview commands `vekst experiments` and `vekst events`."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
+
+from api.cli import build_cli
+from experiments.settings import Settings
+from tests.api.helpers import experiment_body
+from tests.api.test_events import purchase, running_experiment, send
+
+
+def test_results_without_a_database_names_the_url_and_creates_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)  # "outside the repository": no ./data here
+    result = CliRunner().invoke(build_cli(), ["results", "checkout-onepage"])
+    assert result.exit_code == 1
+    assert "No Vekst database at sqlite:///./data/vekst.db" in result.output
+    assert "VEKST_DATABASE_URL" in result.output
+    assert "Traceback" not in result.output
+    assert list(tmp_path.iterdir()) == []  # no stray ./data/vekst.db
+
+
+def test_an_unreachable_server_is_named_without_its_password(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    url = f"postgresql+psycopg://shop:secret@127.0.0.1:{port}/vekst?connect_timeout=2"
+    monkeypatch.setenv("VEKST_DATABASE_URL", url)
+    result = CliRunner().invoke(build_cli(), ["experiments"])
+    assert result.exit_code == 1
+    assert f"Could not reach the database at postgresql+psycopg://shop:***@127.0.0.1:{port}" in (
+        result.output
+    )
+    assert "secret" not in result.output
+
+
+def test_an_empty_database_asks_for_the_migration(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    empty = tmp_path / "empty.db"
+    empty.touch()
+    monkeypatch.setenv("VEKST_DATABASE_URL", f"sqlite:///{empty}")
+    result = CliRunner().invoke(build_cli(), ["results", "x"])
+    assert result.exit_code == 1 and "vekst db upgrade" in result.output
+
+
+def test_experiments_lists_each_verdict(
+    client: TestClient,
+    admin_headers: dict[str, str],
+    sdk_headers: dict[str, str],
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    running_experiment(client, admin_headers)
+    draft = experiment_body("cta-colour", template="cta")
+    assert client.post("/v1/experiments", json=draft, headers=admin_headers).status_code == 201
+    send(client, sdk_headers, [purchase(name="newsletter_opened", value=None)])
+    monkeypatch.setenv("VEKST_DATABASE_URL", settings.database_url)
+    runner = CliRunner()
+    listed = runner.invoke(build_cli(), ["experiments"])
+    assert listed.exit_code == 0, listed.output
+    lines = {line.split()[1]: line for line in listed.output.splitlines() if "│" in line}
+    assert "keep running" in lines["checkout-onepage"]
+    assert "not started" in lines["cta-colour"]
+    api = client.get("/v1/experiments", params={"include": "results"}, headers=admin_headers)
+    verdicts = {item["key"]: item["results"] for item in api.json()["items"]}
+    assert verdicts["checkout-onepage"]["verdict"] == "keep_running"
+    assert verdicts["cta-colour"]["verdict"] is None
+    plain = client.get("/v1/experiments", headers=admin_headers).json()["items"]
+    assert all(item["results"] is None for item in plain)  # computed only when asked for
+    events = runner.invoke(build_cli(), ["events"])
+    assert events.exit_code == 0, events.output
+    assert "unused: newsletter_opened (1 event) is read by no metric" in events.output
+
+
+def test_serve_says_when_the_port_is_taken() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = CliRunner().invoke(build_cli(), ["serve", "--port", str(port)])
+    assert result.exit_code == 1
+    assert f"Port {port} on 127.0.0.1 is already in use" in result.output
+    assert f"make run PORT={port + 1}" in result.output
+
+
+def test_make_run_passes_port_on() -> None:
+    make = shutil.which("make")
+    if make is None:
+        pytest.skip("make is not installed")
+    root = Path(__file__).resolve().parents[2]
+    dry_run = subprocess.run(
+        [make, "-n", "-C", str(root), "run", "PORT=8123", "INSTALLED=Makefile"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "vekst serve --port 8123" in dry_run.stdout

@@ -1,0 +1,134 @@
+"""The readings in words: what decides, notes when readings seem to disagree, guardrails,
+reasons, and intervals that are never a bare '-'."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from experiments.metrics import builtin_metrics
+from experiments.results.aggregation import VariantSums
+from experiments.results.formatting import MINUS
+from experiments.results.metric_analysis import AnalysisOptions, analyse_metric
+from experiments.results.sources import denominators
+from experiments.results.types import MetricIssue, MetricResult, VariantValue
+from experiments.results.wording import (
+    comparison_reason_text,
+    disagreement,
+    guardrail_status,
+    interval_text,
+    metric_issue_text,
+    reason_text,
+)
+from stats import BayesianResult, Comparison, Interval, SequentialResult
+
+
+def comparison(
+    relative: tuple[float | None, float | None, float | None],
+    *,
+    significant: bool = False,
+    chance: float | None = 0.5,
+    fixed_significant: bool = False,
+) -> Comparison:
+    estimate = relative[0]
+    interval = Interval(*relative)
+    absolute = Interval(None if estimate is None else estimate * 0.02, None, None)
+    return Comparison(
+        "b",
+        "a",
+        absolute,
+        interval,
+        0.01 if fixed_significant else 0.4,
+        0.01 if fixed_significant else 0.4,
+        fixed_significant,
+        SequentialResult(0.01 if significant else 0.6, absolute, interval, significant),
+        BayesianResult(chance, 0.01),
+    )
+
+
+def test_guardrail_wording_states_what_was_shown() -> None:
+    wide = comparison((0.3, -0.547, 1.68))
+    assert guardrail_status("decrease", wide) == "no clear effect yet"
+    tight = comparison((-0.005, -0.03, 0.02))
+    assert guardrail_status("decrease", tight) == "not harmed (shown within +2 %)"
+    revenue = comparison((0.01, -0.02, 0.05))
+    assert guardrail_status("increase", revenue) == f"not harmed (shown within {MINUS}2 %)"
+    harmed = comparison((0.4, 0.2, 0.6), significant=True)
+    assert guardrail_status("decrease", harmed) == "harmed"
+    assert guardrail_status("decrease", comparison((0.1, None, None))) == "no clear effect yet"
+
+
+def test_a_high_chance_without_evidence_is_explained() -> None:
+    note = disagreement(comparison((0.2, -0.05, 0.5), chance=0.967))
+    assert note is not None
+    assert "chance to beat the control is high (97 %)" in note
+    assert "not yet enough evidence to call it" in note
+    low = disagreement(comparison((-0.2, -0.5, 0.05), chance=0.03))
+    assert low is not None and "low (3 %)" in low
+    fixed = disagreement(comparison((0.1, -0.01, 0.2), chance=0.8, fixed_significant=True))
+    assert fixed is not None and "holds only at the planned sample size" in fixed
+    agreeing = comparison((0.3, 0.1, 0.5), significant=True, chance=0.99)
+    assert disagreement(agreeing) is None
+
+
+def test_intervals_say_why_they_are_missing() -> None:
+    assert interval_text(Interval(0.1, 0.041, 0.21), None) == "+4.1 % to +21 %"
+    assert interval_text(Interval(0.1, 0.041, None), None) == "+4.1 % or more"
+    missing = interval_text(Interval(None, None, None), "relative_interval_unbounded")
+    assert missing.startswith("none yet: the control's value is not yet clearly above zero")
+    assert interval_text(Interval(None, None, None), None) == (
+        "none yet: too little data to bound it yet"
+    )
+
+
+def test_reasons_in_words() -> None:
+    assert reason_text("zero_variance").startswith("every unit has the same value")
+    assert reason_text("a_future_code") == "a future code"
+    result = MetricResult(
+        "aov",
+        "Average order value",
+        "ratio",
+        "increase",
+        "secondary",
+        (VariantValue("control", 1, None), VariantValue("b", 5, 600.0)),
+        None,
+        MetricIssue.NOT_ENOUGH_UNITS,
+        "variant(s) control have fewer than 2 exposed units",
+    )
+    assert metric_issue_text(result) == "not enough data yet: 1 unit in control"
+
+
+def test_every_comparison_says_which_reading_decides() -> None:
+    metric = builtin_metrics()["conversion_rate"]
+    sums = {
+        key: VariantSums(n, float(c), float(c), float(n), float(n), float(c), 0.0, 0.0, 0.0)
+        for key, n, c in (("control", 4000, 100), ("b", 4000, 130))
+    }
+    options = AnalysisOptions(0.05, (1.0, 1.0), 10_000)
+    data = analyse_metric(metric, "primary", sums, options).to_dict()
+    (only,) = data["comparisons"]
+    assert only["decided_by"] == "sequential"
+    assert only["outcome"] == "no_clear_change"
+    assert only["note"] is not None and "high" in only["note"]
+
+
+def test_a_ratio_without_an_interval_says_what_its_denominators_count() -> None:
+    aov = builtin_metrics()["aov"]
+
+    def orders(n: int, count: int, total: float) -> VariantSums:
+        return VariantSums(n, total, total * total / max(count, 1), count, count, total, 0, 0, 0)
+
+    sums = {"control": orders(900, 3, 1950.0), "one-page": orders(900, 41, 27_000.0)}
+    assert denominators(aov, sums) == "3 orders in control, 41 in one-page"
+    result = replace(
+        analyse_metric(aov, "secondary", sums, AnalysisOptions(0.05, (1.0, 1.0), 10_000)),
+        denominators=denominators(aov, sums),
+    )
+    thin = comparison((0.1, None, None), chance=0.6)
+    assert comparison_reason_text(result, thin) == (
+        "not enough data yet: 3 orders in control, 41 in one-page"
+    )
+    bounded = comparison((0.1, -0.05, 0.3), chance=0.6)
+    assert comparison_reason_text(result, bounded) is None
+    conversion = builtin_metrics()["conversion_rate"]
+    assert denominators(conversion, sums) is None
+    assert result.to_dict()["denominators"] == "3 orders in control, 41 in one-page"
