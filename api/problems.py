@@ -20,6 +20,7 @@ from experiments.errors import (
     PermissionDeniedError,
     VekstError,
 )
+from experiments.inputs import STORAGE_ERROR, printable
 from experiments.models.experiment import SLUG_PATTERN
 from stats import StatsInputError
 
@@ -62,8 +63,20 @@ def field_path(location: Sequence[int | str]) -> str:
         if isinstance(part, int):
             path += f"[{part}]"
         else:
-            path += f".{part}" if path else str(part)
+            part = printable(str(part))
+            path += f".{part}" if path else part
     return path or "body"
+
+
+def error_field(error: dict[str, Any]) -> str:
+    """The full path of the field one pydantic error is about, e.g. `variants[0].payload.a`."""
+    if error.get("type") == "json_invalid":
+        return "body"
+    path = field_path(error.get("loc", ()))
+    if error.get("type") == STORAGE_ERROR:
+        inner = str((error.get("ctx") or {}).get("path", ""))
+        path = f"{path}{inner}" if path != "body" or not inner else inner.lstrip(".")
+    return path
 
 
 def rule_of(error: dict[str, Any]) -> str:
@@ -78,6 +91,8 @@ def rule_of(error: dict[str, Any]) -> str:
     }
     if kind in simple:
         return simple[kind]
+    if kind == STORAGE_ERROR:
+        return str(ctx.get("rule", "cannot be stored"))
     bounds = {
         "greater_than": ("gt", ">"),
         "greater_than_equal": ("ge", ">="),
@@ -97,7 +112,7 @@ def rule_of(error: dict[str, Any]) -> str:
         return f"must have at most {ctx.get('max_length')} {_unit(kind)}"
     if kind in ("enum", "literal_error"):
         return f"must be one of {ctx.get('expected')}"
-    message = str(error.get("msg", "is invalid"))
+    message = printable(str(error.get("msg", "is invalid")))
     message = message.removeprefix("Value error, ")
     return message[:1].lower() + message[1:]
 
@@ -121,27 +136,20 @@ def install_problem_handlers(app: FastAPI) -> None:
         )
         errors = None
         if isinstance(exc, InvalidInputError):
-            errors = [{"field": exc.field, "rule": exc.rule}]
+            errors = [{"field": printable(exc.field), "rule": printable(exc.rule)}]
         headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-        return problem(status, title, exc.detail, errors, headers)
+        return problem(status, title, printable(exc.detail), errors, headers)
 
     @app.exception_handler(StatsInputError)
     async def _stats_input_error(_request: Request, exc: StatsInputError) -> JSONResponse:
+        message = printable(exc.message)
         return problem(
-            422, "Invalid input", exc.message, [{"field": exc.field, "rule": exc.message}]
+            422, "Invalid input", message, [{"field": printable(exc.field), "rule": message}]
         )
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [
-            {
-                "field": "body"
-                if error.get("type") == "json_invalid"
-                else field_path(error.get("loc", ())),
-                "rule": rule_of(error),
-            }
-            for error in exc.errors()
-        ]
+        errors = [{"field": error_field(error), "rule": rule_of(error)} for error in exc.errors()]
         detail = "; ".join(f"{error['field']} {error['rule']}" for error in errors)
         return problem(422, "Invalid input", detail, errors)
 
@@ -151,7 +159,8 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return problem(exc.status_code, _title(exc.status_code), str(exc.detail), None, exc.headers)
+        detail = printable(str(exc.detail))
+        return problem(exc.status_code, _title(exc.status_code), detail, None, exc.headers)
 
 
 def _title(status: int) -> str:

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from experiments import layers
+from experiments import layers, servable
 from experiments.errors import ConflictError, InvalidInputError, NotFoundError
 from experiments.metrics import TEMPLATES
 from experiments.models import (
@@ -67,6 +67,7 @@ def create_experiment(
     _check_overrides(data.overrides, data.variants)
     if data.targeting is not None:
         validate_targeting(data.targeting)
+    servable.check_created(data, unit_type or DEFAULT_UNIT_TYPE)
     if session.exec(select(Experiment.id).where(Experiment.key == data.key)).first() is not None:
         raise ConflictError(
             f"an experiment with key '{data.key}' exists already; choose another key"
@@ -150,6 +151,7 @@ def update_experiment(
         _check_overrides(overrides, variants)
     if patch.targeting is not None:
         validate_targeting(patch.targeting)
+    servable.check_patched(experiment, patch)
     if patch.traffic is not None and patch.traffic != experiment.traffic:
         if experiment.status == ExperimentStatus.RUNNING:
             if patch.traffic < experiment.traffic:

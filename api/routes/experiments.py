@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Depends, Query, status
+from fastapi import APIRouter, Body, Depends, Path, Query, status
 
 from api.deps import AdminKey, SessionDep, refresh_served_config
 from experiments import definitions, lifecycle
@@ -16,7 +16,12 @@ from experiments.models import (
     ExperimentUpdate,
     StopRequest,
 )
+from experiments.models.experiment import SLUG_PATTERN
 from experiments.targeting import validate_targeting
+
+MAX_OFFSET = 10**9
+# An experiment key in a path: a slug (anything else cannot name an experiment).
+ExperimentKey = Annotated[str, Path(pattern=SLUG_PATTERN)]
 
 router = APIRouter(
     prefix="/v1/experiments",
@@ -38,33 +43,33 @@ def list_experiments(
     session: SessionDep,
     _key: AdminKey,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
     status: ExperimentStatus | None = None,
 ) -> ExperimentPage:
     return definitions.list_experiments(session, limit, offset, status)
 
 
 @router.get("/{key}")
-def get_experiment(key: str, session: SessionDep, _key: AdminKey) -> ExperimentPublic:
+def get_experiment(key: ExperimentKey, session: SessionDep, _key: AdminKey) -> ExperimentPublic:
     return definitions.to_public(definitions.get_experiment(session, key))
 
 
 @router.patch("/{key}")
 def update_experiment(
-    key: str, patch: ExperimentUpdate, session: SessionDep, _key: AdminKey
+    key: ExperimentKey, patch: ExperimentUpdate, session: SessionDep, _key: AdminKey
 ) -> ExperimentPublic:
     experiment = definitions.update_experiment(session, key, patch, validate_targeting)
     return definitions.to_public(experiment)
 
 
 @router.post("/{key}/start")
-def start_experiment(key: str, session: SessionDep, _key: AdminKey) -> ExperimentPublic:
+def start_experiment(key: ExperimentKey, session: SessionDep, _key: AdminKey) -> ExperimentPublic:
     return definitions.to_public(lifecycle.start_experiment(session, key))
 
 
 @router.post("/{key}/stop")
 def stop_experiment(
-    key: str,
+    key: ExperimentKey,
     session: SessionDep,
     _key: AdminKey,
     body: Annotated[StopRequest | None, Body()] = None,
@@ -74,5 +79,5 @@ def stop_experiment(
 
 
 @router.post("/{key}/archive")
-def archive_experiment(key: str, session: SessionDep, _key: AdminKey) -> ExperimentPublic:
+def archive_experiment(key: ExperimentKey, session: SessionDep, _key: AdminKey) -> ExperimentPublic:
     return definitions.to_public(lifecycle.archive_experiment(session, key))

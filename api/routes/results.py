@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 
 from api.deps import AdminKey, SessionDep
+from experiments.inputs import Moment
+from experiments.models.experiment import SLUG_PATTERN
 from experiments.results.compute import compute_results, compute_timeseries
 
 router = APIRouter(prefix="/v1/experiments", tags=["results"])
@@ -15,11 +16,12 @@ router = APIRouter(prefix="/v1/experiments", tags=["results"])
 
 @router.get("/{key}/results")
 def get_results(
-    key: str,
+    key: Annotated[str, Path(pattern=SLUG_PATTERN)],
     session: SessionDep,
     _key: AdminKey,
     as_of: Annotated[
-        datetime | None, Query(description="Count events up to this time (with a timezone).")
+        Moment | None,
+        Query(description="Count events up to this time (with a timezone; years 1900-9000)."),
     ] = None,
 ) -> dict[str, Any]:
     return compute_results(session, key, as_of).to_dict()
@@ -27,9 +29,11 @@ def get_results(
 
 @router.get("/{key}/results/timeseries")
 def get_timeseries(
-    key: str,
+    key: Annotated[str, Path(pattern=SLUG_PATTERN)],
     session: SessionDep,
     _key: AdminKey,
-    metric: Annotated[str, Query(description="One of the experiment's metric keys.")],
+    metric: Annotated[
+        str, Query(pattern=SLUG_PATTERN, description="One of the experiment's metric keys.")
+    ],
 ) -> dict[str, Any]:
     return compute_timeseries(session, key, metric).to_dict()
