@@ -1,13 +1,17 @@
-"""FastAPI dependencies under named aliases: SessionDep, SettingsDep, AdminKey, SdkKey, AnyKey."""
+"""FastAPI dependencies under named aliases: SessionDep, SettingsDep, AdminKey, SdkKey; and
+`AuthFirstRoute`, which checks a route's key before FastAPI reads the request body."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Coroutine, Iterator
 from typing import Annotated, Any, TypeVar
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Response, Security
 from fastapi.concurrency import run_in_threadpool
+from fastapi.dependencies.models import Dependant
 from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -49,9 +53,23 @@ def parse_body(model: type[BodyModel], raw: bytes) -> BodyModel:
 
 
 def json_body_doc(model: type[BaseModel]) -> dict[str, Any]:
-    """OpenAPI for a body that `parse_body` validates."""
-    schema = {"content": {"application/json": {"schema": model.model_json_schema()}}}
-    return {"requestBody": {**schema, "required": True}}
+    """OpenAPI for a body validated by hand (`parse_body`, or the event intake)."""
+    schema = model.model_json_schema()
+    definitions = schema.pop("$defs", {})
+    content = {"application/json": {"schema": _inline(schema, definitions)}}
+    return {"requestBody": {"content": content, "required": True}}
+
+
+def _inline(node: Any, definitions: dict[str, Any]) -> Any:
+    # The OpenAPI document has no `$defs` of its own: nested models are written out in place.
+    if isinstance(node, dict):
+        reference = node.get("$ref")
+        if isinstance(reference, str) and reference.startswith("#/$defs/"):
+            return _inline(definitions[reference.removeprefix("#/$defs/")], definitions)
+        return {key: _inline(value, definitions) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_inline(item, definitions) for item in node]
+    return node
 
 
 def refresh_served_config(request: Request) -> Iterator[None]:
@@ -70,15 +88,27 @@ def _bearer_secret(request: Request) -> str:
     return secret.strip()
 
 
+# Declares the scheme in the OpenAPI (so /docs can authorise); the check itself is `authorize`.
+bearer_scheme = HTTPBearer(
+    scheme_name="bearerAuth",
+    description="An API key: `Authorization: Bearer vk_admin_...` or `vk_sdk_...`",
+    auto_error=False,
+)
+BEARER_SECURITY: list[dict[str, list[str]]] = [{"bearerAuth": []}]
+
+
 async def authorize(request: Request, *allowed: KeyScope) -> KeyScope:
     """The scope of the request's key; 401 without a valid key, 403 when not in `allowed`."""
-    secret = _bearer_secret(request)
-    verifier: KeyVerifier = request.app.state.key_verifier
-    scope = verifier.cached_scope(secret)
+    scope: KeyScope | None = getattr(request.state, "key_scope", None)
     if scope is None:
-        scope = await run_in_threadpool(verifier.scope, secret)
-    if scope is None:
-        raise AuthenticationError("the API key is unknown or revoked")
+        secret = _bearer_secret(request)
+        verifier: KeyVerifier = request.app.state.key_verifier
+        scope = verifier.cached_scope(secret)
+        if scope is None:
+            scope = await run_in_threadpool(verifier.scope, secret)
+        if scope is None:
+            raise AuthenticationError("the API key is unknown or revoked")
+        request.state.key_scope = scope
     if scope not in allowed:
         needed = " or ".join(s.value for s in allowed)
         raise PermissionDeniedError(
@@ -87,11 +117,49 @@ async def authorize(request: Request, *allowed: KeyScope) -> KeyScope:
     return scope
 
 
-def _require(*allowed: KeyScope) -> Callable[[Request], Coroutine[Any, Any, KeyScope]]:
-    async def check(request: Request) -> KeyScope:
-        return await authorize(request, *allowed)
+class RequireKey:
+    """A dependency: the request's key must have one of `scopes` (see `AuthFirstRoute`)."""
 
-    return check
+    def __init__(self, *scopes: KeyScope) -> None:
+        self.scopes = scopes
+
+    async def __call__(
+        self,
+        request: Request,
+        _credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer_scheme)],
+    ) -> KeyScope:
+        return await authorize(request, *self.scopes)
+
+
+def _required_scopes(dependant: Dependant) -> tuple[KeyScope, ...] | None:
+    for dependency in dependant.dependencies:
+        if isinstance(dependency.call, RequireKey):
+            return dependency.call.scopes
+        found = _required_scopes(dependency)
+        if found is not None:
+            return found
+    return None
+
+
+class AuthFirstRoute(APIRoute):
+    """A route that answers 401/403 before its body is read or validated.
+
+    FastAPI reads and parses a JSON body before it solves any dependency, so without this a
+    request without a key learnt how its body was judged. The scope comes from the route's
+    `RequireKey` dependency; `authorize` remembers it on the request, so the check runs once.
+    """
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+        scopes = _required_scopes(self.dependant)
+        if scopes is None:
+            return handler
+
+        async def authorized(request: Request) -> Response:
+            await authorize(request, *scopes)
+            return await handler(request)
+
+        return authorized
 
 
 # Admin keys are a superset: a shop backend holding one may also assign and send events.
@@ -100,5 +168,5 @@ SDK_SCOPES = (KeyScope.SDK, KeyScope.ADMIN)
 
 SessionDep = Annotated[Session, Depends(get_session)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
-AdminKey = Annotated[KeyScope, Depends(_require(KeyScope.ADMIN))]
-SdkKey = Annotated[KeyScope, Depends(_require(*SDK_SCOPES))]
+AdminKey = Annotated[KeyScope, Depends(RequireKey(KeyScope.ADMIN))]
+SdkKey = Annotated[KeyScope, Depends(RequireKey(*SDK_SCOPES))]

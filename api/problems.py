@@ -26,6 +26,41 @@ from stats import StatsInputError
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 
+# The shape of every error answer, for the OpenAPI (written out: no references to resolve).
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "title": "Problem",
+    "type": "object",
+    "required": ["type", "title", "status", "detail"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["field", "rule"],
+                "properties": {"field": {"type": "string"}, "rule": {"type": "string"}},
+            },
+        },
+    },
+}
+# What any route with a key and a body or parameters can answer besides its success.
+PROTECTED = (400, 401, 403, 413, 422)
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` for problem documents of these statuses."""
+    return {
+        status: {
+            "description": HTTPStatus(status).phrase,
+            "content": {PROBLEM_MEDIA_TYPE: {"schema": PROBLEM_SCHEMA}},
+        }
+        for status in statuses
+    }
+
+
 _STATUS_OF: dict[type[VekstError], tuple[int, str]] = {
     InvalidInputError: (422, "Invalid input"),
     NotFoundError: (404, "Not found"),

@@ -10,7 +10,15 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from api.deps import SDK_SCOPES, authorize, json_body_doc, parse_body
+from api.deps import (
+    BEARER_SECURITY,
+    SDK_SCOPES,
+    AuthFirstRoute,
+    authorize,
+    json_body_doc,
+    parse_body,
+)
+from api.problems import PROTECTED, problem_responses
 from experiments.assignment import (
     EvaluatorCache,
     assign_all,
@@ -22,7 +30,12 @@ from experiments.models.experiment import Slug
 from vekst_sdk import InvalidInputError as SdkInputError
 from vekst_sdk import validate_attributes, validate_unit_id
 
-router = APIRouter(prefix="/v1", tags=["assignment"])
+router = APIRouter(
+    route_class=AuthFirstRoute,
+    responses=problem_responses(*PROTECTED),
+    prefix="/v1",
+    tags=["assignment"],
+)
 
 
 class AssignRequest(BaseModel):
@@ -79,7 +92,11 @@ class AssignResponse(BaseModel):
     assignments: dict[str, AssignmentOut]
 
 
-@router.post("/assign", response_model=AssignResponse, openapi_extra=json_body_doc(AssignRequest))
+@router.post(
+    "/assign",
+    response_model=AssignResponse,
+    openapi_extra={**json_body_doc(AssignRequest), "security": BEARER_SECURITY},
+)
 async def assign(request: Request) -> JSONResponse:
     """Assign one unit; `expose: true` also records its exposures."""
     # Authorise before reading the body, and without a dependency: this is a hot path.

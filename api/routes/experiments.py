@@ -6,7 +6,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Depends, Path, Query, status
 
-from api.deps import AdminKey, SessionDep, refresh_served_config
+from api.deps import AdminKey, AuthFirstRoute, SessionDep, refresh_served_config
+from api.problems import PROTECTED, problem_responses
 from experiments import definitions, lifecycle
 from experiments.models import (
     ExperimentCreate,
@@ -24,6 +25,8 @@ MAX_OFFSET = 10**9
 ExperimentKey = Annotated[str, Path(pattern=SLUG_PATTERN)]
 
 router = APIRouter(
+    route_class=AuthFirstRoute,
+    responses=problem_responses(*PROTECTED, 404, 409),
     prefix="/v1/experiments",
     tags=["experiments"],
     dependencies=[Depends(refresh_served_config)],

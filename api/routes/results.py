@@ -6,15 +6,22 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
 
-from api.deps import AdminKey, SessionDep
+from api.deps import AdminKey, AuthFirstRoute, SessionDep
+from api.problems import PROTECTED, problem_responses
+from api.responses import ResultsOut, TimeseriesOut
 from experiments.inputs import Moment
 from experiments.models.experiment import SLUG_PATTERN
 from experiments.results.compute import compute_results, compute_timeseries
 
-router = APIRouter(prefix="/v1/experiments", tags=["results"])
+router = APIRouter(
+    route_class=AuthFirstRoute,
+    responses=problem_responses(*PROTECTED, 404),
+    prefix="/v1/experiments",
+    tags=["results"],
+)
 
 
-@router.get("/{key}/results")
+@router.get("/{key}/results", response_model=ResultsOut, response_model_exclude_unset=True)
 def get_results(
     key: Annotated[str, Path(pattern=SLUG_PATTERN)],
     session: SessionDep,
@@ -27,7 +34,9 @@ def get_results(
     return compute_results(session, key, as_of).to_dict()
 
 
-@router.get("/{key}/results/timeseries")
+@router.get(
+    "/{key}/results/timeseries", response_model=TimeseriesOut, response_model_exclude_unset=True
+)
 def get_timeseries(
     key: Annotated[str, Path(pattern=SLUG_PATTERN)],
     session: SessionDep,

@@ -8,10 +8,17 @@ from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 import stats
-from api.deps import SdkKey
+from api.deps import AuthFirstRoute, SdkKey
+from api.problems import PROTECTED, problem_responses
+from api.responses import AnalysisOut, SampleSizeOut
 from experiments.inputs import MAX_COUNT, MAX_MAGNITUDE, SafeText
 
-router = APIRouter(prefix="/v1/stats", tags=["statistics"])
+router = APIRouter(
+    route_class=AuthFirstRoute,
+    responses=problem_responses(*PROTECTED),
+    prefix="/v1/stats",
+    tags=["statistics"],
+)
 
 NEWSLETTER_EXAMPLE: dict[str, Any] = {  # sent / clicked counts pasted from an e-mail tool
     "kind": "proportion",
@@ -128,7 +135,7 @@ class SampleSizeRequest(BaseModel):
     daily_units: Annotated[float, Field(ge=0.001, le=MAX_MAGNITUDE)] | None = None
 
 
-@router.post("/analyze")
+@router.post("/analyze", response_model=AnalysisOut, response_model_exclude_unset=True)
 def analyze(body: AnalyzeRequest, _key: SdkKey) -> dict[str, Any]:
     """Fixed-horizon, sequential and Bayesian readings of one metric, each variant vs the first."""
     result = stats.analyze(
@@ -144,7 +151,7 @@ def analyze(body: AnalyzeRequest, _key: SdkKey) -> dict[str, Any]:
     return result.to_dict()
 
 
-@router.post("/sample-size")
+@router.post("/sample-size", response_model=SampleSizeOut)
 def sample_size(body: SampleSizeRequest, _key: SdkKey) -> dict[str, Any]:
     """Units per variant (and days, given daily traffic) to detect `mde_relative`."""
     return stats.sample_size(**body.model_dump()).to_dict()

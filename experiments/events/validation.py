@@ -5,12 +5,15 @@ The contract of one event (the wire format, documented in docs/events.md):
 - `type`: "exposure" or "conversion"; `unit_id`: a string of 1-256 characters;
 - `event_id` (optional): the client's idempotency key, a string of 1-64 characters; when absent
   the server makes one (`srv-` + 32 hex digits) before storing or buffering the event;
+- all text (ids, property keys and string values) is storable (`experiments.inputs`): no NUL
+  character, no lone surrogate;
 - `timestamp` (optional): ISO 8601 text or epoch milliseconds; text without an offset is UTC;
   refused when more than 5 minutes in the future or older than the configured maximum age;
 - exposures: `experiment` and `variant` (slugs), naming a running or stopped experiment and one
   of its variants;
-- conversions: `name` (a slug such as `purchase`), optional finite `value`, optional flat
-  `properties` (string keys; string, number, boolean or null values; at most 4 KiB as JSON).
+- conversions: `name` (a slug such as `purchase`), optional `value` (a finite number from
+  -1e12 to 1e12), optional flat `properties` (string keys; string, number, boolean or null
+  values; integers within 64 bits, finite floats; at most 4 KiB as JSON).
 
 Unknown fields are refused so a misspelt field is never silently dropped.
 """
@@ -36,10 +39,16 @@ from experiments.events.types import (
     ExposureEvent,
     FieldError,
 )
+from experiments.inputs import MAX_INT64, MIN_INT64, printable, text_problem
 
 MAX_EVENT_ID_LENGTH = 64
 MAX_UNIT_ID_LENGTH = 256
 MAX_PROPERTIES_BYTES = 4096
+MAX_EVENT_VALUE = 1e12
+VALUE_RULE = f"must be a finite number from {-MAX_EVENT_VALUE:g} to {MAX_EVENT_VALUE:g}"
+UNKNOWN_EXPERIMENT_RULE = "must name a known experiment"
+# Rejections the experiment catalogue decides: a fresher catalogue may accept the event.
+CATALOG_FIELDS = frozenset({"experiment", "variant"})
 MAX_FUTURE = timedelta(minutes=5)
 SERVER_ID_PREFIX = "srv-"
 
@@ -134,10 +143,15 @@ class _FastPath:
             type(event_id) is not str
             or not 0 < len(event_id) <= MAX_EVENT_ID_LENGTH
             or event_id.startswith(SERVER_ID_PREFIX)
+            or not _storable(event_id)
         ):
             return None
         unit_id = raw.get("unit_id")
-        if type(unit_id) is not str or not 0 < len(unit_id) <= MAX_UNIT_ID_LENGTH:
+        if (
+            type(unit_id) is not str
+            or not 0 < len(unit_id) <= MAX_UNIT_ID_LENGTH
+            or not _storable(unit_id)
+        ):
             return None
         timestamp = self._timestamp(raw.get("timestamp"))
         if timestamp is None:
@@ -165,7 +179,8 @@ class _FastPath:
         if value is not None:
             if type(value) is int:
                 value = float(value) if abs(value) < _FLOAT_INT_LIMIT else None
-            if type(value) is not float or not math.isfinite(value):
+            # NaN fails both comparisons, infinities the bound.
+            if type(value) is not float or not -MAX_EVENT_VALUE <= value <= MAX_EVENT_VALUE:
                 return None
         properties = raw.get("properties")
         if properties is not None and _properties(properties, []) is None:
@@ -214,7 +229,9 @@ def validate_event(
         return (FieldError("type", rule),)
     for name in raw:
         if name not in allowed:
-            errors.append(FieldError(str(name), f"is not a known field of {kind} events"))
+            errors.append(
+                FieldError(printable(str(name)), f"is not a known field of {kind} events")
+            )
     event_id = _event_id(raw.get("event_id"), errors)
     unit_id = _text(raw, "unit_id", MAX_UNIT_ID_LENGTH, errors)
     timestamp = _timestamp(raw.get("timestamp"), window, errors)
@@ -253,6 +270,11 @@ def new_server_event_id() -> str:
     return SERVER_ID_PREFIX + os.urandom(16).hex()
 
 
+def _storable(value: str) -> bool:
+    # The common ASCII id costs two scans in C; anything else gets the full check.
+    return "\x00" not in value and (value.isascii() or text_problem(value) is None)
+
+
 def _event_id(value: object, errors: list[FieldError]) -> str | None:
     if value is None:
         return None
@@ -266,6 +288,10 @@ def _event_id(value: object, errors: list[FieldError]) -> str | None:
         errors.append(
             FieldError("event_id", f"must not start with '{SERVER_ID_PREFIX}' (reserved)")
         )
+        return None
+    rule = text_problem(value)
+    if rule is not None:
+        errors.append(FieldError("event_id", rule))
         return None
     return value
 
@@ -282,6 +308,10 @@ def _text(
         return None
     if len(value) > limit:
         errors.append(FieldError(field, f"must have at most {limit} characters"))
+        return None
+    rule = text_problem(value)
+    if rule is not None:
+        errors.append(FieldError(field, rule))
         return None
     return value
 
@@ -304,11 +334,11 @@ def _timestamp(value: object, window: TimeWindow, errors: list[FieldError]) -> d
     if isinstance(value, bool):
         moment = None
     elif isinstance(value, int | float):
-        if math.isfinite(value):
-            try:
-                moment = datetime.fromtimestamp(value / 1000, UTC)
-            except (OverflowError, OSError, ValueError):
-                moment = None
+        try:
+            # An integer beyond a double's range overflows in the division: refused below.
+            moment = datetime.fromtimestamp(value / 1000, UTC)
+        except (OverflowError, OSError, ValueError):
+            moment = None
     elif isinstance(value, str):
         try:
             moment = datetime.fromisoformat(value)
@@ -334,7 +364,7 @@ def _check_exposure_target(
 ) -> None:
     known = catalog.get(experiment)
     if known is None:
-        errors.append(FieldError("experiment", "must name a known experiment"))
+        errors.append(FieldError("experiment", UNKNOWN_EXPERIMENT_RULE))
         return
     if known.status not in _ACCEPTING_STATUSES:
         errors.append(
@@ -358,8 +388,8 @@ def _value(value: object, errors: list[FieldError]) -> float | None:
         number = float(value)
     except OverflowError:  # an integer beyond the range of a double
         number = math.inf
-    if not math.isfinite(number):
-        errors.append(FieldError("value", "must be a finite number"))
+    if not -MAX_EVENT_VALUE <= number <= MAX_EVENT_VALUE:
+        errors.append(FieldError("value", VALUE_RULE))
         return None
     return number
 
@@ -371,19 +401,14 @@ def _properties(value: object, errors: list[FieldError]) -> dict[str, Any] | Non
         errors.append(FieldError("properties", "must be a flat object"))
         return None
     for key, item in value.items():
-        if isinstance(item, float) and not math.isfinite(item):
-            errors.append(FieldError(f"properties.{key}", "must be a finite number"))
-            return None
-        if item is not None and not isinstance(item, str | int | float | bool):
-            errors.append(
-                FieldError(f"properties.{key}", "must be a string, number, boolean or null")
-            )
+        problem = _property_problem(key, item)
+        if problem is not None:
+            errors.append(FieldError(f"properties.{printable(str(key))}", problem))
             return None
     try:
         size = len(orjson.dumps(value))
     except (TypeError, orjson.JSONEncodeError):
-        # Integers beyond 64 bits cannot be stored as JSON numbers by every backend.
-        errors.append(FieldError("properties", "must hold numbers within 64 bits"))
+        errors.append(FieldError("properties", "must hold only storable JSON values"))
         return None
     if size > MAX_PROPERTIES_BYTES:
         errors.append(
@@ -391,3 +416,18 @@ def _properties(value: object, errors: list[FieldError]) -> dict[str, Any] | Non
         )
         return None
     return value
+
+
+def _property_problem(key: object, item: object) -> str | None:
+    key_rule = text_problem(str(key))
+    if key_rule is not None:
+        return f"names {key_rule}"
+    if item is None or isinstance(item, bool):
+        return None
+    if isinstance(item, str):
+        return text_problem(item)
+    if isinstance(item, int):
+        return None if MIN_INT64 <= item <= MAX_INT64 else "must be an integer within 64 bits"
+    if isinstance(item, float):
+        return None if math.isfinite(item) else "must be a finite number"
+    return "must be a string, number, boolean or null"
