@@ -20,7 +20,7 @@ from experiments.errors import (
     PermissionDeniedError,
     VekstError,
 )
-from experiments.inputs import STORAGE_ERROR, printable
+from experiments.inputs import PATH_RULE_ERROR, printable
 from experiments.models.experiment import SLUG_PATTERN
 from stats import StatsInputError
 
@@ -108,7 +108,7 @@ def error_field(error: dict[str, Any]) -> str:
     if error.get("type") == "json_invalid":
         return "body"
     path = field_path(error.get("loc", ()))
-    if error.get("type") == STORAGE_ERROR:
+    if error.get("type") == PATH_RULE_ERROR:
         inner = str((error.get("ctx") or {}).get("path", ""))
         path = f"{path}{inner}" if path != "body" or not inner else inner.lstrip(".")
     return path
@@ -126,7 +126,7 @@ def rule_of(error: dict[str, Any]) -> str:
     }
     if kind in simple:
         return simple[kind]
-    if kind == STORAGE_ERROR:
+    if kind == PATH_RULE_ERROR:
         return str(ctx.get("rule", "cannot be stored"))
     bounds = {
         "greater_than": ("gt", ">"),

@@ -15,9 +15,9 @@ requests, so a value the database or the statistics cannot hold is refused at th
 - a moment (a timestamp) lies between years 1900 and 9000 (`OLDEST`, `NEWEST`), so adding the
   windows the results use never leaves the calendar.
 
-Rule failures are `PydanticCustomError`s of type `storage` with the rule as message and, for
-JSON values, the path inside the value in `ctx["path"]` (the API appends it to the field path,
-e.g. `variants[0].payload.colours[2]`).
+Rule failures are `PydanticCustomError`s of type `path_rule` (`path_rule_error`) with the rule
+as message and, for JSON values, the path inside the value in `ctx["path"]` (the API appends it
+to the field path, e.g. `variants[0].payload.colours[2]`).
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ NEWEST = datetime(9000, 1, 1, tzinfo=UTC)
 
 NUL_RULE = "must not contain the NUL character (\\u0000)"
 SURROGATE_RULE = "must be valid Unicode (no lone surrogates)"
-STORAGE_ERROR = "storage"
+PATH_RULE_ERROR = "path_rule"
 
 
 def text_problem(value: str) -> str | None:
@@ -99,20 +99,24 @@ def json_problem(value: object) -> tuple[str, str] | None:
     return None
 
 
+def path_rule_error(path: str, rule: str) -> PydanticCustomError:
+    """A validation error about the part `path` (e.g. `.plan`, `[2]`) of the field validated."""
+    return PydanticCustomError(PATH_RULE_ERROR, rule, {"path": path, "rule": rule})
+
+
 def _check_text(value: str) -> str:
     rule = text_problem(value)
     if rule is not None:
-        raise PydanticCustomError(STORAGE_ERROR, rule, {"path": "", "rule": rule})
+        raise path_rule_error("", rule)
     return value
 
 
 def check_json(value: Any) -> Any:
     """A pydantic after-validator: `value` unless `json_problem` finds a part that cannot be
-    stored (then a `storage` error with the path inside the value)."""
+    stored (then a `path_rule` error with the path inside the value)."""
     problem = json_problem(value)
     if problem is not None:
-        path, rule = problem
-        raise PydanticCustomError(STORAGE_ERROR, rule, {"path": path, "rule": rule})
+        raise path_rule_error(*problem)
     return value
 
 
@@ -120,8 +124,7 @@ def _check_moment(value: datetime) -> datetime:
     # Naive times are compared as UTC but handed on as sent: the caller decides about offsets.
     aware = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
     if not OLDEST <= aware <= NEWEST:
-        rule = "must be between the years 1900 and 9000"
-        raise PydanticCustomError(STORAGE_ERROR, rule, {"path": "", "rule": rule})
+        raise path_rule_error("", "must be between the years 1900 and 9000")
     return value
 
 

@@ -3,12 +3,13 @@ same evaluator as the SDK. Meant for backends that cannot embed an SDK."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 from api.deps import (
     BEARER_SECURITY,
@@ -19,6 +20,7 @@ from api.deps import (
     parse_body,
 )
 from api.problems import PROTECTED, problem_responses
+from api.responses import FieldErrorOut
 from experiments.assignment import (
     EvaluatorCache,
     assign_all,
@@ -26,9 +28,10 @@ from experiments.assignment import (
     exposure_batch,
 )
 from experiments.events import EventPipeline
+from experiments.inputs import SafeText, check_json, path_rule_error
 from experiments.models.experiment import Slug
+from vekst_sdk import Assignment, validate_attributes, validate_unit_id
 from vekst_sdk import InvalidInputError as SdkInputError
-from vekst_sdk import validate_attributes, validate_unit_id
 
 router = APIRouter(
     route_class=AuthFirstRoute,
@@ -39,8 +42,9 @@ router = APIRouter(
 
 
 class AssignRequest(BaseModel):
-    """unit_id: 1-256 characters, not only whitespace; attributes: a flat object of strings,
-    finite numbers and booleans; experiments: keys to assign (default: every served one)."""
+    """unit_id: 1-256 characters, not only whitespace, no NUL, no lone surrogates; attributes:
+    a flat object of at most 100 strings (at most 1024 characters), finite numbers and
+    booleans; experiments: at most 200 keys to assign (default: every served one)."""
 
     model_config = ConfigDict(
         extra="forbid",
@@ -56,8 +60,8 @@ class AssignRequest(BaseModel):
         },
     )
 
-    unit_id: str
-    attributes: dict[str, Any] | None = None
+    unit_id: SafeText
+    attributes: Annotated[dict[str, Any], AfterValidator(check_json)] | None = None
     experiments: Annotated[list[Slug], Field(max_length=200)] | None = None
     expose: bool = False
 
@@ -77,7 +81,7 @@ class AssignRequest(BaseModel):
             try:
                 validate_attributes(value)
             except SdkInputError as exc:
-                raise ValueError(f"{exc.path}: {exc.message}") from exc
+                raise path_rule_error(exc.path.removeprefix("attributes"), exc.message) from exc
         return value
 
 
@@ -87,9 +91,22 @@ class AssignmentOut(BaseModel):
     in_experiment: bool
 
 
+class ExposureNotRecorded(BaseModel):
+    experiment: str
+    errors: list[FieldErrorOut]
+
+
+class ExposureReport(BaseModel):
+    """With `expose: true`: exposures stored (or already stored), and those that were not."""
+
+    recorded: int
+    not_recorded: list[ExposureNotRecorded]
+
+
 class AssignResponse(BaseModel):
     unit_id: str
     assignments: dict[str, AssignmentOut]
+    exposure: ExposureReport | None = None
 
 
 @router.post(
@@ -107,16 +124,29 @@ async def assign(request: Request) -> JSONResponse:
     if evaluator is None:
         evaluator = await run_in_threadpool(cache.load)
     assignments = assign_all(evaluator, body.unit_id, body.attributes, body.experiments)
-    if body.expose:
-        batch = exposure_batch(body.unit_id, assignments)
-        if batch is not None:
-            pipeline: EventPipeline = request.app.state.events
-            await pipeline.intake.ingest(batch)
     # Built by hand: the response model above documents the shape; skipping its validation
     # keeps this hot path close to a bare endpoint's speed.
-    return JSONResponse(
-        {
-            "unit_id": body.unit_id,
-            "assignments": {key: assignment_json(a) for key, a in assignments.items()},
-        }
-    )
+    answer: dict[str, Any] = {
+        "unit_id": body.unit_id,
+        "assignments": {key: assignment_json(a) for key, a in assignments.items()},
+    }
+    if body.expose:
+        answer["exposure"] = await _expose(request, body.unit_id, assignments)
+    return JSONResponse(answer)
+
+
+async def _expose(
+    request: Request, unit_id: str, assignments: Mapping[str, Assignment]
+) -> dict[str, Any]:
+    """Record the unit's exposures; say which were not recorded (and why) rather than hide it."""
+    batch = exposure_batch(unit_id, assignments)
+    if batch is None:
+        return {"recorded": 0, "not_recorded": []}
+    pipeline: EventPipeline = request.app.state.events
+    result = await pipeline.intake.ingest(batch)
+    sent = [key for key, a in assignments.items() if a.in_experiment and a.variant is not None]
+    not_recorded = [
+        {"experiment": sent[rejection.index], "errors": [e.as_dict() for e in rejection.errors]}
+        for rejection in result.rejected
+    ]
+    return {"recorded": result.accepted + result.duplicates, "not_recorded": not_recorded}
