@@ -64,7 +64,8 @@ def decode_entry(fields: Mapping[bytes, bytes]) -> list[ReceivedEvent]:
 
 @dataclass(frozen=True, slots=True)
 class UnreadableEvent:
-    """One event of an entry that cannot be turned back into a typed event, and why."""
+    """One event of an entry that cannot be turned back into a typed event, and why; `raw` is
+    JSON (what the entry held, as a string when it was not JSON)."""
 
     raw: bytes
     error: str
@@ -112,7 +113,8 @@ def _split_old_format(
         try:
             received.append(decode_event(value))
         except (ValueError, KeyError, TypeError) as error:
-            unreadable.append(UnreadableEvent(value, describe_error(error)))
+            text = value.decode("utf-8", "backslashreplace")
+            unreadable.append(UnreadableEvent(_dump(text), describe_error(error)))
     return received, unreadable
 
 
