@@ -95,6 +95,8 @@ def field_path(location: Sequence[int | str]) -> str:
         parts = parts[1:]
     path = ""
     for part in parts:
+        if part == "[key]":  # pydantic's mark for an error in a mapping's key: the key names it
+            continue
         if isinstance(part, int):
             path += f"[{part}]"
         else:
