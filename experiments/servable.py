@@ -3,7 +3,7 @@ can be served: the SDK's own `validate_experiment` judges the entry the config w
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from experiments.errors import InvalidInputError
@@ -18,7 +18,7 @@ _SALT = "0" * 16
 def check_servable(
     key: str,
     unit_type: str,
-    variants: list[Mapping[str, Any]],
+    variants: Sequence[Mapping[str, Any]],
     traffic: float,
     targeting: dict[str, Any] | None,
     layer: str | None,

@@ -177,13 +177,13 @@ class StreamWorker:
         than `consumer_idle_seconds`; returns how many. A live worker that was removed is
         re-created by its next read."""
         idle_ms = self._options.consumer_idle_seconds * 1000
-        consumers: Any = self._redis.xinfo_consumers(self._keys.stream, self._keys.group)
+        consumers: Any = self._redis.xinfo_consumers(self._keys.stream, self._keys.group)  # type: ignore[no-untyped-call]
         removed = 0
         for consumer in consumers:
             name = consumer["name"]
             name = name.decode() if isinstance(name, bytes) else str(name)
             if name != self.consumer and consumer["pending"] == 0 and consumer["idle"] > idle_ms:
-                self._redis.xgroup_delconsumer(self._keys.stream, self._keys.group, name)
+                self._redis.xgroup_delconsumer(self._keys.stream, self._keys.group, name)  # type: ignore[no-untyped-call]
                 logger.info("event worker: removed the idle consumer %s", name)
                 removed += 1
         return removed
@@ -257,7 +257,7 @@ class StreamWorker:
         # One MULTI: dead letters are written exactly when their entries are acknowledged.
         pipe = self._redis.pipeline(transaction=True)
         for letter in dead:
-            pipe.xadd(self._keys.dead_letters, letter)  # type: ignore[arg-type]
+            pipe.xadd(self._keys.dead_letters, letter)
         pipe.xack(self._keys.stream, self._keys.group, *entry_ids)
         pipe.xdel(self._keys.stream, *entry_ids)
         pipe.execute()

@@ -22,8 +22,8 @@ from experiments.models.event import Conversion, Exposure
 from experiments.settings import Settings
 from tests.api.helpers import experiment_body
 
-FIELDS = ("type", "unit_id", "event_id", "timestamp", "experiment", "variant", "name", "value")
-FIELDS += ("properties",)
+FIELDS = ["type", "unit_id", "event_id", "timestamp", "experiment", "variant", "name", "value"]
+FIELDS += ["properties"]
 hostile_text = st.text(max_size=12) | st.sampled_from(
     ["\x00", "a\x00b", "\ud800", "x\udfff", "srv-1", "", " ", "purchase"]
 )

@@ -31,8 +31,8 @@ from experiments.settings import load_settings
 from tests.api.helpers import experiment_body
 from tests.conftest import ADMIN_KEY, SDK_KEY
 
-# Bounded for CI; VEKST_FUZZ_EXAMPLES=500 digs deeper on a developer's machine.
-EXAMPLES_PER_OPERATION = int(os.environ.get("VEKST_FUZZ_EXAMPLES", "25"))
+# Bounded for CI; VEKST_TEST_FUZZ_EXAMPLES=500 digs deeper on a developer's machine.
+EXAMPLES_PER_OPERATION = int(os.environ.get("VEKST_TEST_FUZZ_EXAMPLES", "25"))
 CHECKS = [
     not_a_server_error,
     status_code_conformance,
@@ -46,7 +46,7 @@ SEEDED_EXPERIMENTS = ("checkout", "cta", "running-one")
 def _operation_labels() -> list[str]:
     app = create_app(load_settings(database_url="sqlite://", admin_key=ADMIN_KEY))
     schema = schemathesis.openapi.from_dict(app.openapi())
-    return sorted(result.ok().label for result in schema.get_all_operations())
+    return sorted(result.ok().label for result in schema.get_all_operations())  # type: ignore[union-attr]
 
 
 @pytest.fixture(scope="module")

@@ -22,7 +22,7 @@ def raw_post(client: TestClient, url: str, body: str, headers: Headers) -> Any:
 def assert_422(response: Any, field: str) -> str:
     assert response.status_code == 422, response.text
     assert response.headers["content-type"] == "application/problem+json"
-    errors = {error["field"]: error["rule"] for error in response.json()["errors"]}
+    errors: dict[str, str] = {e["field"]: e["rule"] for e in response.json()["errors"]}
     assert field in errors, errors
     return errors[field]
 
