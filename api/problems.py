@@ -6,10 +6,11 @@ from collections.abc import Mapping, Sequence
 from http import HTTPStatus
 from typing import Any
 
+import psycopg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from experiments.errors import (
@@ -193,6 +194,14 @@ def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(IntegrityError)
     async def _integrity_error(_request: Request, _exc: IntegrityError) -> JSONResponse:
         return problem(409, "Conflict", "the change conflicts with data stored at the same time")
+
+    # Defence in depth: validation keeps values the database cannot hold out; should one slip
+    # through, the caller still gets a 4xx naming the database's reason, not a 500.
+    @app.exception_handler(DataError)
+    @app.exception_handler(psycopg.DataError)
+    async def _data_error(_request: Request, exc: Exception) -> JSONResponse:
+        reason = printable(str(getattr(exc, "orig", exc)).splitlines()[0][:200])
+        return problem(422, "Invalid input", f"a value cannot be stored: {reason}")
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:

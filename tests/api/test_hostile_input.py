@@ -5,9 +5,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import psycopg
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy.exc import DataError
 
+from api.app import create_app
+from experiments.settings import load_settings
 from tests.api.helpers import experiment_body
 
 Headers = dict[str, str]
@@ -228,3 +232,25 @@ def test_an_exposure_a_moment_after_the_start_is_stored(
         headers=sdk_headers,
     ).json()
     assert assigned["exposure"] == {"recorded": 1, "not_recorded": []}
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        psycopg.DataError("PostgreSQL text fields cannot contain NUL (0x00) bytes"),
+        DataError(
+            "INSERT", {}, psycopg.DataError("value too long for type character varying(256)")
+        ),
+    ],
+)
+def test_a_value_the_database_refuses_is_422_not_500(sqlite_url: str, error: Exception) -> None:
+    app = create_app(load_settings(database_url=sqlite_url))
+
+    def refuse() -> None:
+        raise error
+
+    app.add_api_route("/refused", refuse)
+    with TestClient(app) as client:
+        response = client.get("/refused")
+    assert response.status_code == 422
+    assert response.json()["detail"].startswith("a value cannot be stored: ")
