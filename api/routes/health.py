@@ -67,7 +67,7 @@ async def readyz(request: Request) -> JSONResponse:
     if pipeline.worker is not None:
         status = pipeline.worker.status()
         checks["worker"] = status.as_dict()
-        if status.state != "running":
+        if status.state in ("restarting", "stopped"):
             warnings.append(f"the event worker is {status.state}")
     if not database_ok and not redis_ok:
         return JSONResponse({"status": "not ready", "checks": checks}, status_code=503)
