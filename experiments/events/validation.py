@@ -148,17 +148,20 @@ class _FastPath:
             type(event_id) is not str
             or not 0 < len(event_id) <= MAX_EVENT_ID_LENGTH
             or event_id.startswith(SERVER_ID_PREFIX)
-            or not storable(event_id)
+            or "\x00" in event_id
+            or not (event_id.isascii() or storable(event_id))
         ):
             return None
         unit_id = raw.get("unit_id")
         if (
             type(unit_id) is not str
             or not 0 < len(unit_id) <= MAX_UNIT_ID_LENGTH
-            or not storable(unit_id)
+            # Storable text, checked inline: the usual ASCII id costs two scans in C.
+            or "\x00" in unit_id
+            or not (unit_id.isascii() or storable(unit_id))
         ):
             return None
-        timestamp = self.check_timestamp(raw.get("timestamp"))
+        timestamp = self._timestamp(raw.get("timestamp"))
         if timestamp is None:
             return None
         if kind == "exposure":
@@ -193,7 +196,7 @@ class _FastPath:
         event_id = event_id or new_server_event_id()
         return ConversionEvent(event_id, unit_id, timestamp, name, value, properties)
 
-    def check_timestamp(self, value: object) -> datetime | None:
+    def _timestamp(self, value: object) -> datetime | None:
         if value is None:
             return self._window.received_at
         if type(value) is int and self._oldest_ms <= value <= self._newest_ms:
