@@ -1,7 +1,7 @@
 """schemathesis over the app's own OpenAPI: every operation, with the admin key and the sdk key.
 
 Each operation gets a bounded, derandomised run of generated requests (valid ones by the schema,
-and ones that break it), so CI never flakes. The checks: no server error, and every response
+and ones that break it), so CI never flakes, against PostgreSQL when the run has it. The checks: no server error, and every response
 matches the schema the OpenAPI declares for it (status, content type, body).
 """
 
@@ -30,6 +30,7 @@ from experiments.migrate import upgrade
 from experiments.settings import load_settings
 from tests.api.helpers import experiment_body
 from tests.conftest import ADMIN_KEY, SDK_KEY
+from tests.services import fresh_postgres_schema, require_service
 
 # Bounded for CI; VEKST_TEST_FUZZ_EXAMPLES=500 digs deeper on a developer's machine.
 EXAMPLES_PER_OPERATION = int(os.environ.get("VEKST_TEST_FUZZ_EXAMPLES", "25"))
@@ -50,10 +51,23 @@ def _operation_labels() -> list[str]:
 
 
 @pytest.fixture(scope="module")
-def fuzzed_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FastAPI]:
+def fuzzed_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """PostgreSQL, the production database (it refuses more than SQLite: NUL in text), when
+    the run has it; SQLite otherwise."""
+    if os.environ.get("VEKST_TEST_POSTGRES_URL") or os.environ.get("VEKST_REQUIRE_SERVICES"):
+        with fresh_postgres_schema(require_service("VEKST_TEST_POSTGRES_URL")) as url:
+            upgrade(url)
+            yield url
+        return
     url = f"sqlite:///{Path(tmp_path_factory.mktemp('fuzz')) / 'vekst.db'}"
     upgrade(url)
-    app = create_app(load_settings(database_url=url, admin_key=ADMIN_KEY, sdk_key=SDK_KEY))
+    yield url
+
+
+@pytest.fixture(scope="module")
+def fuzzed_app(fuzzed_database: str) -> Iterator[FastAPI]:
+    settings = load_settings(database_url=fuzzed_database, admin_key=ADMIN_KEY, sdk_key=SDK_KEY)
+    app = create_app(settings)
     with TestClient(app) as client:
         admin = {"Authorization": f"Bearer {ADMIN_KEY}"}
         for key in SEEDED_EXPERIMENTS:
