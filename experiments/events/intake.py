@@ -23,6 +23,7 @@ from anyio import to_thread
 from experiments.errors import InvalidInputError, VekstError
 from experiments.events.catalog import CachedCatalog
 from experiments.events.sinks import EventSink
+from experiments.events.types import FieldError
 from experiments.events.validation import (
     CATALOG_FIELDS,
     Rejection,
@@ -30,6 +31,7 @@ from experiments.events.validation import (
     ValidatedBatch,
     validate_batch,
 )
+from experiments.inputs import printable
 
 MAX_EVENTS_PER_BATCH = 10_000
 
@@ -107,6 +109,10 @@ def _catalog_rejections(batch: ValidatedBatch) -> list[Rejection]:
     ]
 
 
+def _refusal(index: int, reason: str) -> Rejection:
+    return Rejection(index, (FieldError("event", f"cannot be stored: {printable(reason)}"),))
+
+
 class EventIntake:
     """Takes request bodies in; valid events go to `sink`, invalid ones come back as reasons."""
 
@@ -131,7 +137,15 @@ class EventIntake:
         if not batch.events:
             return IngestResult(0, 0, batch.rejected)
         receipt = await self._sink.submit(batch.events, moment)
-        return IngestResult(receipt.accepted, receipt.duplicates, batch.rejected)
+        rejected = batch.rejected
+        if receipt.refused:
+            # Defence in depth: the database refused what validation let through.
+            positions = batch.positions()
+            rejected = sorted(
+                [*rejected, *(_refusal(positions[i], reason) for i, reason in receipt.refused)],
+                key=lambda rejection: rejection.index,
+            )
+        return IngestResult(receipt.accepted, receipt.duplicates, rejected)
 
     async def _judge_again(
         self,
@@ -150,4 +164,5 @@ class EventIntake:
         rejected = [r for r in batch.rejected if r.index not in suspect_indexes]
         rejected += [Rejection(index, errors) for index, errors in still.items()]
         rejected.sort(key=lambda rejection: rejection.index)
-        return ValidatedBatch(batch.events + again.events, rejected)
+        indexes = batch.positions() + [suspects[i].index for i in again.positions()]
+        return ValidatedBatch(batch.events + again.events, rejected, indexes)

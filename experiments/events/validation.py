@@ -97,10 +97,20 @@ class Rejection:
 
 @dataclass(frozen=True, slots=True)
 class ValidatedBatch:
-    """The events that passed, in batch order, and the ones that did not."""
+    """The events that passed and the ones that did not. `indexes` gives each passed event's
+    position in the batch; None means "batch order": the positions not rejected, ascending."""
 
     events: list[Event]
     rejected: list[Rejection]
+    indexes: list[int] | None = None
+
+    def positions(self) -> list[int]:
+        """The position in the batch of each event of `events`."""
+        if self.indexes is not None:
+            return self.indexes
+        refused = {rejection.index for rejection in self.rejected}
+        total = len(self.events) + len(self.rejected)
+        return [index for index in range(total) if index not in refused]
 
 
 def validate_batch(

@@ -25,12 +25,11 @@ import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
-import psycopg
 import redis
-import sqlalchemy.exc
-from redis.exceptions import RedisError, ResponseError
+from redis.exceptions import ResponseError
 from sqlalchemy.engine import Engine
 
 from experiments.events.entries import (
@@ -41,6 +40,7 @@ from experiments.events.entries import (
     encode_received,
     split_entry,
 )
+from experiments.events.isolation import OUTAGES, store_isolating
 from experiments.events.store import ReceivedEvent, store_events
 from experiments.events.streams import StreamKeys
 
@@ -50,20 +50,6 @@ Entry = tuple[bytes, dict[bytes, bytes]]
 DeadLetter = dict[bytes, bytes]
 ERROR_FIELD = b"error"
 ENTRY_FIELD = b"entry"
-
-# Errors that mean "Redis or the database cannot be reached now", not "this data is bad": the
-# entries stay pending and are retried. Any other error while storing is blamed on the data.
-OUTAGES: tuple[type[BaseException], ...] = (
-    RedisError,
-    ConnectionError,
-    TimeoutError,
-    sqlalchemy.exc.OperationalError,
-    sqlalchemy.exc.InterfaceError,
-    sqlalchemy.exc.DisconnectionError,
-    sqlalchemy.exc.TimeoutError,
-    psycopg.OperationalError,
-    psycopg.InterfaceError,
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,8 +199,8 @@ class StreamWorker:
                 dead.append({**letter, ERROR_FIELD: item.error.encode()})
             events.extend(readable)
             origins.extend(entry_id for _ in readable)
-        refused: list[tuple[int, str]] = []
-        inserted = self._store_isolating(events, 0, len(events), refused) if events else 0
+        outcome, refused = store_isolating(partial(store_events, self._engine), events)
+        inserted = outcome.inserted
         for index, reason in refused:
             event, received_at = events[index]
             logger.error(
@@ -235,23 +221,6 @@ class StreamWorker:
         self.stored += inserted
         self.dead_lettered += len(dead)
         return inserted
-
-    def _store_isolating(
-        self, events: list[ReceivedEvent], start: int, end: int, refused: list[tuple[int, str]]
-    ) -> int:
-        """Store events[start:end]; when the database refuses them, halve the range until each
-        refused event stands alone and add it to `refused`. Outages propagate (nothing lost)."""
-        try:
-            return store_events(self._engine, events[start:end]).inserted
-        except OUTAGES:
-            raise
-        except Exception as error:  # any other failure is blamed on the data
-            if end - start == 1:
-                refused.append((start, describe_error(error)))
-                return 0
-        middle = (start + end) // 2
-        first = self._store_isolating(events, start, middle, refused)
-        return first + self._store_isolating(events, middle, end, refused)
 
     def _finish(self, entry_ids: list[bytes], dead: list[DeadLetter]) -> None:
         # One MULTI: dead letters are written exactly when their entries are acknowledged.

@@ -1,8 +1,9 @@
 """schemathesis over the app's own OpenAPI: every operation, with the admin key and the sdk key.
 
 Each operation gets a bounded, derandomised run of generated requests (valid ones by the schema,
-and ones that break it), so CI never flakes, against PostgreSQL when the run has it. The checks: no server error, and every response
-matches the schema the OpenAPI declares for it (status, content type, body).
+and ones that break it), so CI never flakes, against PostgreSQL when the run has it. The checks:
+no server error, and every response matches the schema the OpenAPI declares for it (status,
+content type, body).
 """
 
 from __future__ import annotations

@@ -194,3 +194,15 @@ def test_idle_consumers_without_pending_entries_are_removed(
     names = {c["name"].decode() for c in client.xinfo_consumers(keys.stream, keys.group)}
     client.close()
     assert names == {"holder"}  # "live" never read yet; the holder keeps its pending entry
+
+
+def test_the_direct_path_stores_the_rest_and_refuses_only_the_poison(engine: Engine) -> None:
+    events = good(7, 10)
+    events[3] = ConversionEvent("nul-direct", "visitor\x00", NOW, "purchase")
+    receipt = asyncio.run(DirectSink(engine).submit(events, datetime.now(UTC)))
+    assert (receipt.accepted, receipt.duplicates) == (9, 0)
+    assert [index for index, _ in receipt.refused] == [3]
+    assert "NUL" in receipt.refused[0][1]
+    assert sorted(stored_ids(engine)) == sorted(
+        e.event_id for e in events if e.event_id != "nul-direct"
+    )
