@@ -28,6 +28,8 @@ from experiments.assignment import (
     exposure_batch,
 )
 from experiments.events import EventPipeline
+from experiments.events.entries import describe_error
+from experiments.events.isolation import OUTAGES
 from experiments.inputs import SafeText, check_json, path_rule_error
 from experiments.models.experiment import Slug
 from vekst_sdk import Assignment, validate_attributes, validate_unit_id
@@ -143,8 +145,15 @@ async def _expose(
     if batch is None:
         return {"recorded": 0, "not_recorded": []}
     pipeline: EventPipeline = request.app.state.events
-    result = await pipeline.intake.ingest(batch)
     sent = [key for key, a in assignments.items() if a.in_experiment and a.variant is not None]
+    try:
+        result = await pipeline.intake.ingest(batch)
+    except OUTAGES as error:  # the assignment stands; the caller learns nothing was recorded
+        reason = {"field": "event", "rule": f"could not be stored now: {describe_error(error)}"}
+        return {
+            "recorded": 0,
+            "not_recorded": [{"experiment": key, "errors": [reason]} for key in sent],
+        }
     not_recorded = [
         {"experiment": sent[rejection.index], "errors": [e.as_dict() for e in rejection.errors]}
         for rejection in result.rejected

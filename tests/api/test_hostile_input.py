@@ -8,7 +8,7 @@ from typing import Any
 import psycopg
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, OperationalError
 
 from api.app import create_app
 from experiments.settings import load_settings
@@ -254,3 +254,29 @@ def test_a_value_the_database_refuses_is_422_not_500(sqlite_url: str, error: Exc
         response = client.get("/refused")
     assert response.status_code == 422
     assert response.json()["detail"].startswith("a value cannot be stored: ")
+
+
+def test_assign_says_when_its_exposure_could_not_be_stored(
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = load_settings(database_url=sqlite_url, admin_key="a" * 20, sdk_key="s" * 20)
+    app = create_app(settings)
+
+    async def outage(_body: bytes) -> None:
+        raise OperationalError("INSERT", {}, Exception("connection refused"))
+
+    with TestClient(app) as client:
+        admin = {"Authorization": f"Bearer {'a' * 20}"}
+        client.post("/v1/experiments", json=experiment_body("down"), headers=admin)
+        client.post("/v1/experiments/down/start", headers=admin)
+        monkeypatch.setattr(app.state.events.intake, "ingest", outage)
+        answer = client.post(
+            "/v1/assign",
+            json={"unit_id": "v1", "experiments": ["down"], "expose": True},
+            headers={"Authorization": f"Bearer {'s' * 20}"},
+        )
+    assert answer.status_code == 200
+    report = answer.json()["exposure"]
+    assert report["recorded"] == 0
+    assert report["not_recorded"][0]["experiment"] == "down"
+    assert report["not_recorded"][0]["errors"][0]["rule"].startswith("could not be stored now")
