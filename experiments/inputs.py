@@ -131,9 +131,6 @@ def _check_moment(value: datetime) -> datetime:
 SafeText = Annotated[str, AfterValidator(_check_text)]
 """Text the database can store (no NUL, no lone surrogate)."""
 
-StoredJson = Annotated[Any, AfterValidator(check_json)]
-"""A JSON value the database can store; see the module docstring."""
-
 Count = Annotated[int, Field(ge=0, le=MAX_COUNT)]
 """A whole number of units or events: 0 to 2**53."""
 

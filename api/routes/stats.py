@@ -11,7 +11,7 @@ import stats
 from api.deps import AuthFirstRoute, SdkKey
 from api.problems import PROTECTED, problem_responses
 from api.responses import AnalysisOut, SampleSizeOut
-from experiments.inputs import MAX_COUNT, MAX_MAGNITUDE, SafeText
+from experiments.inputs import MAX_COUNT, MAX_MAGNITUDE, Count, Magnitude, SafeText
 
 router = APIRouter(
     route_class=AuthFirstRoute,
@@ -61,8 +61,6 @@ MAX_SUM = 1e150
 MIN_SCALE = 1e-9
 MAX_VARIANTS = 20
 Sum = Annotated[float, Field(ge=-MAX_SUM, le=MAX_SUM, allow_inf_nan=False)]
-Count = Annotated[int, Field(ge=0, le=MAX_COUNT)]
-Quantity = Annotated[float, Field(ge=-MAX_MAGNITUDE, le=MAX_MAGNITUDE, allow_inf_nan=False)]
 Scale = Annotated[float, Field(ge=MIN_SCALE, le=MAX_MAGNITUDE, allow_inf_nan=False)]
 Share = Annotated[float, Field(gt=0, lt=1)]
 VariantKey = Annotated[SafeText, StringConstraints(min_length=1, max_length=64)]
@@ -70,7 +68,7 @@ VariantKey = Annotated[SafeText, StringConstraints(min_length=1, max_length=64)]
 
 class PriorIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    mean: Quantity
+    mean: Magnitude
     sd: Scale
 
 
@@ -126,7 +124,7 @@ class SampleSizeRequest(BaseModel):
     )
 
     baseline_rate: Share | None = None
-    baseline_mean: Quantity | None = None
+    baseline_mean: Magnitude | None = None
     baseline_sd: Scale | None = None
     mde_relative: float = Field(gt=0, le=100)
     alpha: Share = 0.05
