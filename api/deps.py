@@ -1,4 +1,5 @@
-"""FastAPI dependencies under named aliases: SessionDep, SettingsDep, AdminKey, SdkKey.
+"""FastAPI dependencies under named aliases: SessionDep, SettingsDep, AdminKey, SdkKey; and
+`AuthFirstRoute`, which checks a route's key before FastAPI reads the request body.
 
 The session and the served-config refresh are function-scoped: their code after `yield` runs
 when the endpoint returns, before the response is sent. So every write is committed before the
@@ -10,9 +11,12 @@ from __future__ import annotations
 from collections.abc import Callable, Coroutine, Iterator
 from typing import Annotated, Any, TypeVar
 
-from fastapi import Depends, Request
+from fastapi import Depends, Request, Response, Security
 from fastapi.concurrency import run_in_threadpool
+from fastapi.dependencies.models import Dependant
 from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -56,9 +60,23 @@ def parse_body(model: type[BodyModel], raw: bytes) -> BodyModel:
 
 
 def json_body_doc(model: type[BaseModel]) -> dict[str, Any]:
-    """OpenAPI for a body that `parse_body` validates."""
-    schema = {"content": {"application/json": {"schema": model.model_json_schema()}}}
-    return {"requestBody": {**schema, "required": True}}
+    """OpenAPI for a body validated by hand (`parse_body`, or the event intake)."""
+    schema = model.model_json_schema()
+    definitions = schema.pop("$defs", {})
+    content = {"application/json": {"schema": _inline(schema, definitions)}}
+    return {"requestBody": {"content": content, "required": True}}
+
+
+def _inline(node: Any, definitions: dict[str, Any]) -> Any:
+    # The OpenAPI document has no `$defs` of its own: nested models are written out in place.
+    if isinstance(node, dict):
+        reference = node.get("$ref")
+        if isinstance(reference, str) and reference.startswith("#/$defs/"):
+            return _inline(definitions[reference.removeprefix("#/$defs/")], definitions)
+        return {key: _inline(value, definitions) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_inline(item, definitions) for item in node]
+    return node
 
 
 def refresh_served_config(request: Request) -> Iterator[None]:
@@ -81,18 +99,31 @@ def _bearer_secret(request: Request) -> str:
     return secret.strip()
 
 
+# Declares the scheme in the OpenAPI (so /docs can authorise); the check itself is `authorize`.
+bearer_scheme = HTTPBearer(
+    scheme_name="bearerAuth",
+    description="An API key: `Authorization: Bearer vk_admin_...` or `vk_sdk_...`",
+    auto_error=False,
+)
+BEARER_SECURITY: list[dict[str, list[str]]] = [{"bearerAuth": []}]
+
+
 async def authorize(request: Request, *allowed: KeyScope) -> KeyIdentity:
     """The request's key (scope, id, name); 401 without a valid key, 403 when not in `allowed`.
 
-    The verifier caches identities, so a route learns who called without another lookup.
+    The verifier caches identities, so a route learns who called without another lookup; the
+    identity is remembered on the request, so `AuthFirstRoute` and the dependency check once.
     """
-    secret = _bearer_secret(request)
-    verifier: KeyVerifier = request.app.state.key_verifier
-    identity = verifier.cached_identity(secret)
+    identity: KeyIdentity | None = getattr(request.state, "key_identity", None)
     if identity is None:
-        identity = await run_in_threadpool(verifier.identity, secret)
-    if identity is None:
-        raise AuthenticationError("the API key is unknown or revoked")
+        secret = _bearer_secret(request)
+        verifier: KeyVerifier = request.app.state.key_verifier
+        identity = verifier.cached_identity(secret)
+        if identity is None:
+            identity = await run_in_threadpool(verifier.identity, secret)
+        if identity is None:
+            raise AuthenticationError("the API key is unknown or revoked")
+        request.state.key_identity = identity
     scope = identity.scope
     if scope not in allowed:
         needed = " or ".join(s.value for s in allowed)
@@ -102,11 +133,49 @@ async def authorize(request: Request, *allowed: KeyScope) -> KeyIdentity:
     return identity
 
 
-def _require(*allowed: KeyScope) -> Callable[[Request], Coroutine[Any, Any, KeyIdentity]]:
-    async def check(request: Request) -> KeyIdentity:
-        return await authorize(request, *allowed)
+class RequireKey:
+    """A dependency: the request's key must have one of `scopes` (see `AuthFirstRoute`)."""
 
-    return check
+    def __init__(self, *scopes: KeyScope) -> None:
+        self.scopes = scopes
+
+    async def __call__(
+        self,
+        request: Request,
+        _credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer_scheme)],
+    ) -> KeyIdentity:
+        return await authorize(request, *self.scopes)
+
+
+def _required_scopes(dependant: Dependant) -> tuple[KeyScope, ...] | None:
+    for dependency in dependant.dependencies:
+        if isinstance(dependency.call, RequireKey):
+            return dependency.call.scopes
+        found = _required_scopes(dependency)
+        if found is not None:
+            return found
+    return None
+
+
+class AuthFirstRoute(APIRoute):
+    """A route that answers 401/403 before its body is read or validated.
+
+    FastAPI reads and parses a JSON body before it solves any dependency, so without this a
+    request without a key learnt how its body was judged. The scope comes from the route's
+    `RequireKey` dependency; `authorize` remembers it on the request, so the check runs once.
+    """
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+        scopes = _required_scopes(self.dependant)
+        if scopes is None:
+            return handler
+
+        async def authorized(request: Request) -> Response:
+            await authorize(request, *scopes)
+            return await handler(request)
+
+        return authorized
 
 
 # Admin keys are a superset: a shop backend holding one may also assign and send events.
@@ -116,6 +185,6 @@ SDK_SCOPES = (KeyScope.SDK, KeyScope.ADMIN)
 # scope="function": committed before the response is sent, never after it.
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
-AdminKey = Annotated[KeyIdentity, Depends(_require(KeyScope.ADMIN))]
-SdkKey = Annotated[KeyIdentity, Depends(_require(*SDK_SCOPES))]
+AdminKey = Annotated[KeyIdentity, Depends(RequireKey(KeyScope.ADMIN))]
+SdkKey = Annotated[KeyIdentity, Depends(RequireKey(*SDK_SCOPES))]
 ServedConfigRefresh = Depends(refresh_served_config, scope="function")

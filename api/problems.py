@@ -6,10 +6,11 @@ from collections.abc import Mapping, Sequence
 from http import HTTPStatus
 from typing import Any
 
+import psycopg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from experiments.errors import (
@@ -20,10 +21,46 @@ from experiments.errors import (
     PermissionDeniedError,
     VekstError,
 )
+from experiments.inputs import PATH_RULE_ERROR, printable
 from experiments.models.experiment import SLUG_PATTERN
 from stats import StatsInputError
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
+
+# The shape of every error answer, for the OpenAPI (written out: no references to resolve).
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "title": "Problem",
+    "type": "object",
+    "required": ["type", "title", "status", "detail"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["field", "rule"],
+                "properties": {"field": {"type": "string"}, "rule": {"type": "string"}},
+            },
+        },
+    },
+}
+# What any route with a key and a body or parameters can answer besides its success.
+PROTECTED = (400, 401, 403, 413, 422)
+
+
+def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI `responses` for problem documents of these statuses."""
+    return {
+        status: {
+            "description": HTTPStatus(status).phrase,
+            "content": {PROBLEM_MEDIA_TYPE: {"schema": PROBLEM_SCHEMA}},
+        }
+        for status in statuses
+    }
+
 
 _STATUS_OF: dict[type[VekstError], tuple[int, str]] = {
     InvalidInputError: (422, "Invalid input"),
@@ -59,11 +96,25 @@ def field_path(location: Sequence[int | str]) -> str:
         parts = parts[1:]
     path = ""
     for part in parts:
+        if part == "[key]":  # pydantic's mark for an error in a mapping's key: the key names it
+            continue
         if isinstance(part, int):
             path += f"[{part}]"
         else:
-            path += f".{part}" if path else str(part)
+            part = printable(str(part))
+            path += f".{part}" if path else part
     return path or "body"
+
+
+def error_field(error: dict[str, Any]) -> str:
+    """The full path of the field one pydantic error is about, e.g. `variants[0].payload.a`."""
+    if error.get("type") == "json_invalid":
+        return "body"
+    path = field_path(error.get("loc", ()))
+    if error.get("type") == PATH_RULE_ERROR:
+        inner = str((error.get("ctx") or {}).get("path", ""))
+        path = f"{path}{inner}" if path != "body" or not inner else inner.lstrip(".")
+    return path
 
 
 def rule_of(error: dict[str, Any]) -> str:
@@ -78,6 +129,8 @@ def rule_of(error: dict[str, Any]) -> str:
     }
     if kind in simple:
         return simple[kind]
+    if kind == PATH_RULE_ERROR:
+        return str(ctx.get("rule", "cannot be stored"))
     bounds = {
         "greater_than": ("gt", ">"),
         "greater_than_equal": ("ge", ">="),
@@ -97,7 +150,7 @@ def rule_of(error: dict[str, Any]) -> str:
         return f"must have at most {ctx.get('max_length')} {_unit(kind)}"
     if kind in ("enum", "literal_error"):
         return f"must be one of {ctx.get('expected')}"
-    message = str(error.get("msg", "is invalid"))
+    message = printable(str(error.get("msg", "is invalid")))
     message = message.removeprefix("Value error, ")
     return message[:1].lower() + message[1:]
 
@@ -121,27 +174,20 @@ def install_problem_handlers(app: FastAPI) -> None:
         )
         errors = None
         if isinstance(exc, InvalidInputError):
-            errors = [{"field": exc.field, "rule": exc.rule}]
+            errors = [{"field": printable(exc.field), "rule": printable(exc.rule)}]
         headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-        return problem(status, title, exc.detail, errors, headers)
+        return problem(status, title, printable(exc.detail), errors, headers)
 
     @app.exception_handler(StatsInputError)
     async def _stats_input_error(_request: Request, exc: StatsInputError) -> JSONResponse:
+        message = printable(exc.message)
         return problem(
-            422, "Invalid input", exc.message, [{"field": exc.field, "rule": exc.message}]
+            422, "Invalid input", message, [{"field": printable(exc.field), "rule": message}]
         )
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(_request: Request, exc: RequestValidationError) -> JSONResponse:
-        errors = [
-            {
-                "field": "body"
-                if error.get("type") == "json_invalid"
-                else field_path(error.get("loc", ())),
-                "rule": rule_of(error),
-            }
-            for error in exc.errors()
-        ]
+        errors = [{"field": error_field(error), "rule": rule_of(error)} for error in exc.errors()]
         detail = "; ".join(f"{error['field']} {error['rule']}" for error in errors)
         return problem(422, "Invalid input", detail, errors)
 
@@ -158,9 +204,18 @@ def install_problem_handlers(app: FastAPI) -> None:
             "the database could not complete the request, so nothing was changed; try again",
         )
 
+    # Defence in depth: validation keeps values the database cannot hold out; should one slip
+    # through, the caller still gets a 4xx naming the database's reason, not a 500.
+    @app.exception_handler(DataError)
+    @app.exception_handler(psycopg.DataError)
+    async def _data_error(_request: Request, exc: Exception) -> JSONResponse:
+        reason = printable(str(getattr(exc, "orig", exc)).splitlines()[0][:200])
+        return problem(422, "Invalid input", f"a value cannot be stored: {reason}")
+
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return problem(exc.status_code, _title(exc.status_code), str(exc.detail), None, exc.headers)
+        detail = printable(str(exc.detail))
+        return problem(exc.status_code, _title(exc.status_code), detail, None, exc.headers)
 
 
 def _title(status: int) -> str:

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import Session, select
 
+from experiments import servable
 from experiments.audit import COMMAND_LINE, Actor, record_change
 from experiments.errors import ConflictError, InvalidInputError, NotFoundError
 from experiments.metrics import TEMPLATES
@@ -72,6 +73,7 @@ def create_experiment(
     _check_overrides(data.overrides, data.variants)
     if data.targeting is not None:
         validate_targeting(data.targeting)
+    servable.check_created(data, unit_type or DEFAULT_UNIT_TYPE)
     if session.exec(select(Experiment.id).where(Experiment.key == data.key)).first() is not None:
         raise ConflictError(
             f"an experiment with key '{data.key}' exists already; choose another key"
@@ -167,6 +169,7 @@ def apply_update(
         _check_overrides(overrides, variants)
     if patch.targeting is not None:
         validate_targeting(patch.targeting)
+    servable.check_patched(experiment, patch)
     for name, value in changes.items():
         if name == "variants":
             value = [variant.model_dump(mode="json") for variant in patch.variants or []]

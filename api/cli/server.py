@@ -10,6 +10,7 @@ import uvicorn
 
 from experiments import keys as key_store
 from experiments.db import make_engine, session_scope
+from experiments.events.streams import check_persistence
 from experiments.migrate import upgrade
 from experiments.models import KeyScope
 from experiments.settings import Settings, load_settings
@@ -61,6 +62,10 @@ def serve(
     upgrade(settings.database_url)
     for issued in bootstrap_keys(settings):
         typer.echo(f"created {issued.scope.value} key (shown once, store it now): {issued.secret}")
+    if settings.redis_url:
+        problem = check_persistence(settings.redis_url)
+        if problem is not None:
+            typer.echo(f"warning: {problem}", err=True)
     uvicorn.run(
         "api.app:create_app_from_environment",
         factory=True,

@@ -14,6 +14,7 @@ from api.runtime import freeze_startup_heap
 from experiments.db import make_engine
 from experiments.events import StreamKeys, StreamWorker, WorkerOptions
 from experiments.events.streams import sync_redis
+from experiments.events.supervisor import Supervisor
 from experiments.settings import load_settings
 
 
@@ -54,11 +55,15 @@ def worker(
     typer.echo(f"event worker {stream_worker.consumer} reading {keys.stream}")
     freeze_startup_heap()
     try:
-        stream_worker.run(stop)
+        # Bad data never ends this loop (it is dead-lettered); a crash restarts it with backoff.
+        Supervisor(stream_worker, stop).run()
     finally:
         client.close()
         engine.dispose()
-    typer.echo(f"event worker stopped after storing {stream_worker.stored} events")
+    typer.echo(
+        f"event worker stopped after storing {stream_worker.stored} events "
+        f"({stream_worker.dead_lettered} moved to {keys.dead_letters})"
+    )
 
 
 def register(cli: typer.Typer) -> None:

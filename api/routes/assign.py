@@ -3,14 +3,24 @@ same evaluator as the SDK. Meant for backends that cannot embed an SDK."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
-from api.deps import SDK_SCOPES, authorize, json_body_doc, parse_body
+from api.deps import (
+    BEARER_SECURITY,
+    SDK_SCOPES,
+    AuthFirstRoute,
+    authorize,
+    json_body_doc,
+    parse_body,
+)
+from api.problems import PROTECTED, problem_responses
+from api.responses import FieldErrorOut
 from experiments.assignment import (
     EvaluatorCache,
     assign_all,
@@ -18,16 +28,25 @@ from experiments.assignment import (
     exposure_batch,
 )
 from experiments.events import EventPipeline
+from experiments.events.entries import describe_error
+from experiments.events.isolation import OUTAGES
+from experiments.inputs import SafeText, check_json, path_rule_error
 from experiments.models.experiment import Slug
+from vekst_sdk import Assignment, validate_attributes, validate_unit_id
 from vekst_sdk import InvalidInputError as SdkInputError
-from vekst_sdk import validate_attributes, validate_unit_id
 
-router = APIRouter(prefix="/v1", tags=["assignment"])
+router = APIRouter(
+    route_class=AuthFirstRoute,
+    responses=problem_responses(*PROTECTED),
+    prefix="/v1",
+    tags=["assignment"],
+)
 
 
 class AssignRequest(BaseModel):
-    """unit_id: 1-256 characters, not only whitespace; attributes: a flat object of strings,
-    finite numbers and booleans; experiments: keys to assign (default: every served one)."""
+    """unit_id: 1-256 characters, not only whitespace, no NUL, no lone surrogates; attributes:
+    a flat object of at most 100 strings (at most 1024 characters), finite numbers and
+    booleans; experiments: at most 200 keys to assign (default: every served one)."""
 
     model_config = ConfigDict(
         extra="forbid",
@@ -43,8 +62,8 @@ class AssignRequest(BaseModel):
         },
     )
 
-    unit_id: str
-    attributes: dict[str, Any] | None = None
+    unit_id: SafeText
+    attributes: Annotated[dict[str, Any], AfterValidator(check_json)] | None = None
     experiments: Annotated[list[Slug], Field(max_length=200)] | None = None
     expose: bool = False
 
@@ -64,7 +83,7 @@ class AssignRequest(BaseModel):
             try:
                 validate_attributes(value)
             except SdkInputError as exc:
-                raise ValueError(f"{exc.path}: {exc.message}") from exc
+                raise path_rule_error(exc.path.removeprefix("attributes"), exc.message) from exc
         return value
 
 
@@ -74,12 +93,29 @@ class AssignmentOut(BaseModel):
     in_experiment: bool
 
 
+class ExposureNotRecorded(BaseModel):
+    experiment: str
+    errors: list[FieldErrorOut]
+
+
+class ExposureReport(BaseModel):
+    """With `expose: true`: exposures stored (or already stored), and those that were not."""
+
+    recorded: int
+    not_recorded: list[ExposureNotRecorded]
+
+
 class AssignResponse(BaseModel):
     unit_id: str
     assignments: dict[str, AssignmentOut]
+    exposure: ExposureReport | None = None
 
 
-@router.post("/assign", response_model=AssignResponse, openapi_extra=json_body_doc(AssignRequest))
+@router.post(
+    "/assign",
+    response_model=AssignResponse,
+    openapi_extra={**json_body_doc(AssignRequest), "security": BEARER_SECURITY},
+)
 async def assign(request: Request) -> JSONResponse:
     """Assign one unit; `expose: true` also records its exposures."""
     # Authorise before reading the body, and without a dependency: this is a hot path.
@@ -93,16 +129,36 @@ async def assign(request: Request) -> JSONResponse:
         # Possibly started through another worker since the config was cached: look again.
         evaluator = await run_in_threadpool(cache.reload, evaluator)
     assignments = assign_all(evaluator, body.unit_id, body.attributes, body.experiments)
-    if body.expose:
-        batch = exposure_batch(body.unit_id, assignments)
-        if batch is not None:
-            pipeline: EventPipeline = request.app.state.events
-            await pipeline.intake.ingest(batch)
     # Built by hand: the response model above documents the shape; skipping its validation
     # keeps this hot path close to a bare endpoint's speed.
-    return JSONResponse(
-        {
-            "unit_id": body.unit_id,
-            "assignments": {key: assignment_json(a) for key, a in assignments.items()},
+    answer: dict[str, Any] = {
+        "unit_id": body.unit_id,
+        "assignments": {key: assignment_json(a) for key, a in assignments.items()},
+    }
+    if body.expose:
+        answer["exposure"] = await _expose(request, body.unit_id, assignments)
+    return JSONResponse(answer)
+
+
+async def _expose(
+    request: Request, unit_id: str, assignments: Mapping[str, Assignment]
+) -> dict[str, Any]:
+    """Record the unit's exposures; say which were not recorded (and why) rather than hide it."""
+    batch = exposure_batch(unit_id, assignments)
+    if batch is None:
+        return {"recorded": 0, "not_recorded": []}
+    pipeline: EventPipeline = request.app.state.events
+    sent = [key for key, a in assignments.items() if a.in_experiment and a.variant is not None]
+    try:
+        result = await pipeline.intake.ingest(batch)
+    except OUTAGES as error:  # the assignment stands; the caller learns nothing was recorded
+        reason = {"field": "event", "rule": f"could not be stored now: {describe_error(error)}"}
+        return {
+            "recorded": 0,
+            "not_recorded": [{"experiment": key, "errors": [reason]} for key in sent],
         }
-    )
+    not_recorded = [
+        {"experiment": sent[rejection.index], "errors": [e.as_dict() for e in rejection.errors]}
+        for rejection in result.rejected
+    ]
+    return {"recorded": result.accepted + result.duplicates, "not_recorded": not_recorded}

@@ -3,17 +3,23 @@ has no route that edits or deletes an entry."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from api.deps import AdminKey, SessionDep
+from api.deps import AdminKey, AuthFirstRoute, SessionDep
+from api.problems import PROTECTED, problem_responses
 from experiments import audit
 from experiments.errors import InvalidInputError
+from experiments.inputs import Moment
 from experiments.models import AuditPage
 
-router = APIRouter(prefix="/v1/audit", tags=["audit"])
+router = APIRouter(
+    route_class=AuthFirstRoute,
+    responses=problem_responses(*PROTECTED),
+    prefix="/v1/audit",
+    tags=["audit"],
+)
 
 
 @router.get("")
@@ -21,12 +27,14 @@ def list_audit(
     session: SessionDep,
     _key: AdminKey,
     since: Annotated[
-        datetime | None, Query(description="Only changes at or after this time (with a timezone).")
+        Moment | None,
+        Query(description="Only changes at or after this time (with a timezone; years 1900-9000)."),
     ] = None,
     after: Annotated[
         int | None,
         Query(
             ge=0,
+            le=2**63 - 1,
             description="Only entries with a larger id: the `next_after` of the previous page.",
         ),
     ] = None,

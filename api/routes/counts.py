@@ -4,15 +4,24 @@ from __future__ import annotations
 
 from fastapi import APIRouter, status
 
-from api.deps import AdminKey, SessionDep
+from api.deps import AdminKey, AuthFirstRoute, SessionDep
+from api.params import ExperimentKey
+from api.problems import PROTECTED, problem_responses
 from experiments.models import CountsCreate, CountsPublic
 from experiments.pasted_counts import attach_counts
 
-router = APIRouter(prefix="/v1/experiments", tags=["results"])
+router = APIRouter(
+    route_class=AuthFirstRoute,
+    responses=problem_responses(*PROTECTED, 404, 409),
+    prefix="/v1/experiments",
+    tags=["results"],
+)
 
 
 @router.post("/{key}/counts", status_code=status.HTTP_201_CREATED)
-def post_counts(key: str, data: CountsCreate, session: SessionDep, _key: AdminKey) -> CountsPublic:
+def post_counts(
+    key: ExperimentKey, data: CountsCreate, session: SessionDep, _key: AdminKey
+) -> CountsPublic:
     """Attach per-variant counts (sent, opened, clicked, unsubscribed, revenue) read at `as_of`;
     the experiment's results then come from the newest reading."""
     return attach_counts(session, key, data)

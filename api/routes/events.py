@@ -2,18 +2,82 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Literal
 
 import orjson
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from redis.exceptions import RedisError
 
-from api.deps import AdminKey, SdkKey, get_engine
-from experiments.events import BatchTooLargeError, EventPipeline, count_events, stream_backlog
+from api.deps import AdminKey, AuthFirstRoute, SdkKey, get_engine, json_body_doc
+from api.problems import PROTECTED, problem_responses
+from api.responses import BacklogOut, EventsAccepted, EventsSummaryOut
+from experiments.events import (
+    MAX_EVENTS_PER_BATCH,
+    BatchTooLargeError,
+    EventPipeline,
+    count_events,
+    stream_backlog,
+)
+from experiments.events.validation import (
+    MAX_EVENT_ID_LENGTH,
+    MAX_EVENT_VALUE,
+    MAX_UNIT_ID_LENGTH,
+)
+from experiments.models.experiment import SLUG_PATTERN
 
-router = APIRouter(prefix="/v1/events", tags=["events"])
+# The wire format of docs/events.md, for the OpenAPI only: the route parses the body itself so
+# that one bad event rejects only itself (each rejection comes back in the 202 answer).
+UnitId = Annotated[str, StringConstraints(min_length=1, max_length=MAX_UNIT_ID_LENGTH)]
+EventId = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=MAX_EVENT_ID_LENGTH),
+    Field(description="The client's idempotency key; must not start with 'srv-'"),
+]
+EventSlug = Annotated[str, StringConstraints(pattern=SLUG_PATTERN)]
+Timestamp = Annotated[str | int, Field(description="ISO 8601 text or epoch milliseconds")]
+
+
+class ExposureDoc(BaseModel):
+    """A unit saw a variant of a running or stopped experiment."""
+
+    model_config = ConfigDict(extra="forbid", title="Exposure")
+    type: Literal["exposure"]
+    unit_id: UnitId
+    event_id: EventId | None = None
+    timestamp: Timestamp | None = None
+    experiment: EventSlug
+    variant: EventSlug
+
+
+class ConversionDoc(BaseModel):
+    """A unit did something (`name`), maybe worth a `value`."""
+
+    model_config = ConfigDict(extra="forbid", title="Conversion")
+    type: Literal["conversion"]
+    unit_id: UnitId
+    event_id: EventId | None = None
+    timestamp: Timestamp | None = None
+    name: EventSlug
+    value: Annotated[float, Field(ge=-MAX_EVENT_VALUE, le=MAX_EVENT_VALUE)] | None = None
+    properties: dict[str, str | float | bool | None] | None = None
+
+
+class EventBatchDoc(BaseModel):
+    model_config = ConfigDict(extra="forbid", title="EventBatch")
+    events: list[Annotated[ExposureDoc | ConversionDoc, Field(discriminator="type")]] = Field(
+        max_length=MAX_EVENTS_PER_BATCH
+    )
+
+
+router = APIRouter(
+    route_class=AuthFirstRoute,
+    responses=problem_responses(*PROTECTED, 400),
+    prefix="/v1/events",
+    tags=["events"],
+)
 
 
 def _pipeline(request: Request) -> EventPipeline:
@@ -25,9 +89,10 @@ def _pipeline(request: Request) -> EventPipeline:
     "",
     status_code=202,
     responses={
-        202: {"description": "{accepted, duplicates, rejected: [{index, errors}]}"},
+        202: {"model": EventsAccepted, "description": "Accepted, repeated and rejected events"},
         413: {"description": "More than 10,000 events, or a body above the size limit"},
     },
+    openapi_extra=json_body_doc(EventBatchDoc),
 )
 async def post_events(request: Request, _key: SdkKey) -> Response:
     # The body is parsed by hand: one bad event must reject only itself, and it is faster.
@@ -39,19 +104,21 @@ async def post_events(request: Request, _key: SdkKey) -> Response:
     return Response(orjson.dumps(result.as_dict()), 202, media_type="application/json")
 
 
-@router.get("/summary")
-async def events_summary(request: Request, _key: AdminKey) -> dict[str, Any]:
+@router.get("/summary", response_model=EventsSummaryOut)
+async def events_summary(request: Request, _key: AdminKey) -> EventsSummaryOut:
     pipeline = _pipeline(request)
     counts = await run_in_threadpool(count_events, get_engine(request))
-    backlog = None
+    backlog: BacklogOut | None = None
     if pipeline.redis is not None:
         try:
-            backlog = await stream_backlog(pipeline.redis, pipeline.keys)
+            backlog = BacklogOut(**await stream_backlog(pipeline.redis, pipeline.keys))
         except (RedisError, OSError) as error:
-            backlog = {"stream": pipeline.keys.stream, "error": f"unreachable: {error}"}
-    return {
-        "exposures": counts.exposures,
-        "conversions": counts.conversions,
-        "unused_event_names": counts.unused,
-        "backlog": backlog,
-    }
+            backlog = BacklogOut(stream=pipeline.keys.stream, error=f"unreachable: {error}")
+    return EventsSummaryOut.model_validate(
+        {
+            "exposures": counts.exposures,
+            "conversions": counts.conversions,
+            "unused_event_names": counts.unused,
+            "backlog": backlog,
+        }
+    )

@@ -7,7 +7,9 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Body, Query, status
 
-from api.deps import AdminKey, ServedConfigRefresh, SessionDep
+from api.deps import AdminKey, AuthFirstRoute, ServedConfigRefresh, SessionDep
+from api.params import ExperimentKey
+from api.problems import PROTECTED, problem_responses
 from experiments import audit, definitions, lifecycle
 from experiments.models import (
     AuditEntity,
@@ -22,8 +24,14 @@ from experiments.models import (
 from experiments.results import overview
 from experiments.targeting import validate_targeting
 
+MAX_OFFSET = 10**9
+
 router = APIRouter(
-    prefix="/v1/experiments", tags=["experiments"], dependencies=[ServedConfigRefresh]
+    route_class=AuthFirstRoute,
+    responses=problem_responses(*PROTECTED, 404, 409),
+    prefix="/v1/experiments",
+    tags=["experiments"],
+    dependencies=[ServedConfigRefresh],
 )
 
 
@@ -40,7 +48,7 @@ def list_experiments(
     session: SessionDep,
     _key: AdminKey,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
     status: ExperimentStatus | None = None,
     include: Annotated[
         Literal["results"] | None,
@@ -54,12 +62,12 @@ def list_experiments(
 
 
 @router.get("/{key}")
-def get_experiment(key: str, session: SessionDep, _key: AdminKey) -> ExperimentPublic:
+def get_experiment(key: ExperimentKey, session: SessionDep, _key: AdminKey) -> ExperimentPublic:
     return definitions.to_public(definitions.get_experiment(session, key))
 
 
 @router.get("/{key}/history")
-def get_history(key: str, session: SessionDep, _key: AdminKey) -> list[AuditEntryPublic]:
+def get_history(key: ExperimentKey, session: SessionDep, _key: AdminKey) -> list[AuditEntryPublic]:
     """Every recorded change of the experiment, oldest first."""
     definitions.get_experiment(session, key)  # 404 for an unknown key
     return audit.entity_history(session, AuditEntity.EXPERIMENT, key)
@@ -67,7 +75,7 @@ def get_history(key: str, session: SessionDep, _key: AdminKey) -> list[AuditEntr
 
 @router.patch("/{key}")
 def update_experiment(
-    key: str, patch: ExperimentUpdate, session: SessionDep, admin: AdminKey
+    key: ExperimentKey, patch: ExperimentUpdate, session: SessionDep, admin: AdminKey
 ) -> ExperimentPublic:
     experiment = lifecycle.update_experiment(
         session, key, patch, validate_targeting, actor=admin.actor
@@ -76,13 +84,13 @@ def update_experiment(
 
 
 @router.post("/{key}/start")
-def start_experiment(key: str, session: SessionDep, admin: AdminKey) -> ExperimentPublic:
+def start_experiment(key: ExperimentKey, session: SessionDep, admin: AdminKey) -> ExperimentPublic:
     return definitions.to_public(lifecycle.start_experiment(session, key, actor=admin.actor))
 
 
 @router.post("/{key}/stop")
 def stop_experiment(
-    key: str,
+    key: ExperimentKey,
     session: SessionDep,
     admin: AdminKey,
     body: Annotated[StopRequest | None, Body()] = None,
@@ -93,5 +101,7 @@ def stop_experiment(
 
 
 @router.post("/{key}/archive")
-def archive_experiment(key: str, session: SessionDep, admin: AdminKey) -> ExperimentPublic:
+def archive_experiment(
+    key: ExperimentKey, session: SessionDep, admin: AdminKey
+) -> ExperimentPublic:
     return definitions.to_public(lifecycle.archive_experiment(session, key, actor=admin.actor))

@@ -4,11 +4,17 @@ from __future__ import annotations
 
 from fastapi import APIRouter, status
 
-from api.deps import AdminKey, SessionDep
+from api.deps import AdminKey, AuthFirstRoute, SessionDep
+from api.problems import PROTECTED, problem_responses
 from experiments.models import MetricCreate, MetricPublic
 from experiments.results import catalog
 
-router = APIRouter(prefix="/v1/metrics", tags=["metrics"])
+router = APIRouter(
+    route_class=AuthFirstRoute,
+    responses=problem_responses(*PROTECTED, 409),
+    prefix="/v1/metrics",
+    tags=["metrics"],
+)
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)

@@ -2,34 +2,48 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 
-from api.deps import AdminKey, SessionDep
+from api.deps import AdminKey, AuthFirstRoute, SessionDep
+from api.params import ExperimentKey
+from api.problems import PROTECTED, problem_responses
+from api.responses import ResultsOut, TimeseriesOut
+from experiments.inputs import Moment
+from experiments.models.experiment import SLUG_PATTERN
 from experiments.results.compute import compute_results, compute_timeseries
 
-router = APIRouter(prefix="/v1/experiments", tags=["results"])
+router = APIRouter(
+    route_class=AuthFirstRoute,
+    responses=problem_responses(*PROTECTED, 404),
+    prefix="/v1/experiments",
+    tags=["results"],
+)
 
 
-@router.get("/{key}/results")
+@router.get("/{key}/results", response_model=ResultsOut, response_model_exclude_unset=True)
 def get_results(
-    key: str,
+    key: ExperimentKey,
     session: SessionDep,
     _key: AdminKey,
     as_of: Annotated[
-        datetime | None, Query(description="Count events up to this time (with a timezone).")
+        Moment | None,
+        Query(description="Count events up to this time (with a timezone; years 1900-9000)."),
     ] = None,
 ) -> dict[str, Any]:
     return compute_results(session, key, as_of).to_dict()
 
 
-@router.get("/{key}/results/timeseries")
+@router.get(
+    "/{key}/results/timeseries", response_model=TimeseriesOut, response_model_exclude_unset=True
+)
 def get_timeseries(
-    key: str,
+    key: ExperimentKey,
     session: SessionDep,
     _key: AdminKey,
-    metric: Annotated[str, Query(description="One of the experiment's metric keys.")],
+    metric: Annotated[
+        str, Query(pattern=SLUG_PATTERN, description="One of the experiment's metric keys.")
+    ],
 ) -> dict[str, Any]:
     return compute_timeseries(session, key, metric).to_dict()

@@ -5,11 +5,17 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
-from api.deps import SdkKey, get_engine
+from api.deps import AuthFirstRoute, SdkKey, get_engine
+from api.problems import PROTECTED, problem_responses
 from experiments.db import session_scope
 from experiments.sdk_config import SdkConfig, build_sdk_config
 
-router = APIRouter(prefix="/v1/sdk", tags=["sdk"])
+router = APIRouter(
+    route_class=AuthFirstRoute,
+    responses=problem_responses(*PROTECTED),
+    prefix="/v1/sdk",
+    tags=["sdk"],
+)
 
 
 def _load(request: Request) -> SdkConfig:

@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 import stats
-from api.deps import SdkKey
+from api.deps import AuthFirstRoute, SdkKey
+from api.problems import PROTECTED, problem_responses
+from api.responses import AnalysisOut, SampleSizeOut
+from experiments.inputs import MAX_COUNT, MAX_MAGNITUDE, Count, Magnitude, SafeText
 
-router = APIRouter(prefix="/v1/stats", tags=["statistics"])
+router = APIRouter(
+    route_class=AuthFirstRoute,
+    responses=problem_responses(*PROTECTED),
+    prefix="/v1/stats",
+    tags=["statistics"],
+)
 
 NEWSLETTER_EXAMPLE: dict[str, Any] = {  # sent / clicked counts pasted from an e-mail tool
     "kind": "proportion",
@@ -46,10 +54,43 @@ AOV_EXAMPLE: dict[str, Any] = {
 }
 
 
+# Bounds that keep every statistic finite: sums (and sums of squares) at most 1e150 in size, so
+# their squares stay within a double; single quantities at most 1e15; scales at least 1e-9, so
+# their reciprocals and squares neither overflow nor underflow to zero.
+MAX_SUM = 1e150
+MIN_SCALE = 1e-9
+MAX_VARIANTS = 20
+Sum = Annotated[float, Field(ge=-MAX_SUM, le=MAX_SUM, allow_inf_nan=False)]
+Scale = Annotated[float, Field(ge=MIN_SCALE, le=MAX_MAGNITUDE, allow_inf_nan=False)]
+Share = Annotated[float, Field(gt=0, lt=1)]
+VariantKey = Annotated[SafeText, StringConstraints(min_length=1, max_length=64)]
+
+
 class PriorIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    mean: float
-    sd: float = Field(gt=0)
+    mean: Magnitude
+    sd: Scale
+
+
+class VariantStatsIn(BaseModel):
+    """One variant's sufficient statistics; which fields are required depends on `kind`.
+    Counts are whole numbers from 0 to 2**53, sums finite and at most 1e150 in size."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    key: VariantKey | None = None
+    n: Count | None = None
+    conversions: Count | None = None
+    sum: Sum | None = None
+    sum_squares: Sum | None = None
+    numerator_sum: Sum | None = None
+    numerator_sum_squares: Sum | None = None
+    denominator_sum: Sum | None = None
+    denominator_sum_squares: Sum | None = None
+    cross_sum: Sum | None = None
+    covariate_sum: Sum | None = None
+    covariate_sum_squares: Sum | None = None
+    covariate_cross_sum: Sum | None = None
 
 
 class AnalyzeRequest(BaseModel):
@@ -63,13 +104,13 @@ class AnalyzeRequest(BaseModel):
     )
 
     kind: Literal["proportion", "mean", "ratio"]
-    variants: list[dict[str, Any]] = Field(min_length=2, max_length=20)
-    alpha: float = 0.05
+    variants: list[VariantStatsIn] = Field(min_length=2, max_length=MAX_VARIANTS)
+    alpha: Share = 0.05
     alternative: Literal["two-sided", "greater", "less"] = "two-sided"
-    planned_units_per_variant: int | None = None
+    planned_units_per_variant: int | None = Field(default=None, ge=2, le=MAX_COUNT)
     correction: Literal["holm", "bh", "none"] = "holm"
     prior: PriorIn | None = None
-    weights: list[float] | None = None
+    weights: list[Scale] | None = Field(default=None, max_length=MAX_VARIANTS)
 
 
 class SampleSizeRequest(BaseModel):
@@ -82,22 +123,22 @@ class SampleSizeRequest(BaseModel):
         },
     )
 
-    baseline_rate: float | None = None
-    baseline_mean: float | None = None
-    baseline_sd: float | None = None
-    mde_relative: float
-    alpha: float = 0.05
-    power: float = 0.8
-    variants: int = 2
-    daily_units: float | None = None
+    baseline_rate: Share | None = None
+    baseline_mean: Magnitude | None = None
+    baseline_sd: Scale | None = None
+    mde_relative: float = Field(gt=0, le=100)
+    alpha: Share = 0.05
+    power: Share = 0.8
+    variants: int = Field(default=2, ge=2, le=MAX_VARIANTS)
+    daily_units: Annotated[float, Field(ge=0.001, le=MAX_MAGNITUDE)] | None = None
 
 
-@router.post("/analyze")
+@router.post("/analyze", response_model=AnalysisOut, response_model_exclude_unset=True)
 def analyze(body: AnalyzeRequest, _key: SdkKey) -> dict[str, Any]:
     """Fixed-horizon, sequential and Bayesian readings of one metric, each variant vs the first."""
     result = stats.analyze(
         body.kind,
-        body.variants,
+        [variant.model_dump(exclude_none=True) for variant in body.variants],
         alpha=body.alpha,
         alternative=body.alternative,
         planned_units_per_variant=body.planned_units_per_variant,
@@ -108,7 +149,7 @@ def analyze(body: AnalyzeRequest, _key: SdkKey) -> dict[str, Any]:
     return result.to_dict()
 
 
-@router.post("/sample-size")
+@router.post("/sample-size", response_model=SampleSizeOut)
 def sample_size(body: SampleSizeRequest, _key: SdkKey) -> dict[str, Any]:
     """Units per variant (and days, given daily traffic) to detect `mde_relative`."""
     return stats.sample_size(**body.model_dump()).to_dict()

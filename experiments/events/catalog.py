@@ -2,11 +2,14 @@
 
 A batch of 500 exposures costs one lookup of the `experiments` table at most, and none while the
 copy is fresh (`ttl_seconds`, 1 s by default). A status change therefore takes effect on event
-validation within `ttl_seconds` on every API worker.
+validation within `ttl_seconds` on every API worker, except that an exposure the copy refuses
+is judged again against a copy read after the batch arrived (see `intake`): a start is seen at
+once, a stop or an archive within `ttl_seconds`.
 """
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Mapping
 
@@ -55,7 +58,16 @@ class CachedCatalog:
         self._ttl = ttl_seconds
         self._clock = clock
         self._snapshot: ExperimentSnapshot | None = None
-        self._loaded_at = 0.0
+        self._loaded_at = -math.inf
+
+    def now(self) -> float:
+        """The catalogue's clock (`loaded_at` is on it)."""
+        return self._clock()
+
+    @property
+    def loaded_at(self) -> float:
+        """When the current snapshot's read started (-inf before the first)."""
+        return self._loaded_at
 
     def fresh(self) -> ExperimentSnapshot | None:
         """The current snapshot if it is still fresh, else None (call `refresh`)."""

@@ -9,7 +9,9 @@ Entries in the older one-field-per-event format (see `types.decode_event`) are s
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -58,6 +60,89 @@ def decode_entry(fields: Mapping[bytes, bytes]) -> list[ReceivedEvent]:
         if index not in skipped:
             received.append((_event(raw), received_at))
     return received
+
+
+@dataclass(frozen=True, slots=True)
+class UnreadableEvent:
+    """One event of an entry that cannot be turned back into a typed event, and why; `raw` is
+    JSON (what the entry held, as a string when it was not JSON)."""
+
+    raw: bytes
+    error: str
+
+
+def split_entry(fields: Mapping[bytes, bytes]) -> tuple[list[ReceivedEvent], list[UnreadableEvent]]:
+    """Like `decode_entry`, but an event that cannot be read comes back apart, so the others
+    of its entry are still stored.
+
+    Raises ValueError, KeyError or TypeError only when the entry as a whole is unreadable (no
+    receive time, or an `events` value that is not a JSON array).
+    """
+    if EVENTS_FIELD not in fields:
+        return _split_old_format(fields)
+    received_at = from_micros(int(fields[RECEIVED_FIELD]))
+    text = fields[EVENTS_FIELD]
+    try:
+        raw_events: Any = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        # orjson refuses escapes of lone surrogates; the standard parser reads them, so the
+        # other events of the entry survive and the bad one is refused on its own.
+        raw_events = json.loads(text)
+    if not isinstance(raw_events, list):
+        raise TypeError("an entry's events must be a JSON array")
+    skip_text = fields.get(SKIP_FIELD)
+    skipped = {int(index) for index in skip_text.split(b",")} if skip_text else set()
+    received: list[ReceivedEvent] = []
+    unreadable: list[UnreadableEvent] = []
+    for index, raw in enumerate(raw_events):
+        if index in skipped:
+            continue
+        try:
+            received.append((_event(raw), received_at))
+        except (ValueError, KeyError, TypeError) as error:
+            unreadable.append(UnreadableEvent(_dump(raw), describe_error(error)))
+    return received, unreadable
+
+
+def _split_old_format(
+    fields: Mapping[bytes, bytes],
+) -> tuple[list[ReceivedEvent], list[UnreadableEvent]]:
+    received: list[ReceivedEvent] = []
+    unreadable: list[UnreadableEvent] = []
+    for value in fields.values():
+        try:
+            received.append(decode_event(value))
+        except (ValueError, KeyError, TypeError) as error:
+            text = value.decode("utf-8", "backslashreplace")
+            unreadable.append(UnreadableEvent(_dump(text), describe_error(error)))
+    return received, unreadable
+
+
+def describe_error(error: BaseException, limit: int = 300) -> str:
+    """One line naming an error's class and message, short enough for a log or a stream field."""
+    message = " ".join(str(error).split())
+    text = f"{type(error).__name__}: {message}" if message else type(error).__name__
+    return text[:limit]
+
+
+def dump_event(event: Event) -> bytes:
+    """An event as a one-event `events` array (ensure_ascii: even lone surrogates survive)."""
+    try:
+        return encode_events([event])
+    except orjson.JSONEncodeError:
+        return json.dumps([_as_json(event)], default=str).encode()
+
+
+def _as_json(event: Event) -> dict[str, Any]:
+    return {
+        name: value.isoformat() if isinstance(value, datetime) else value
+        for name in event.__slots__
+        if (value := getattr(event, name)) is not None
+    }
+
+
+def _dump(raw: object) -> bytes:
+    return json.dumps(raw, default=str).encode()
 
 
 def _event(raw: Mapping[str, Any]) -> Event:

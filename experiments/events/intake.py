@@ -1,14 +1,21 @@
 """From a raw request body to a receipt: parse, validate each event, hand the valid ones on.
 
 A body that is not JSON, or not an object with an `events` array, is refused whole; anything
-wrong inside one event rejects that event only (see `validation`).
+wrong inside one event rejects that event only (see `validation`), including a value the fast
+parser cannot decode (an escaped lone surrogate, a number beyond a double's range): the body is
+then read again by the standard parser, which keeps such values for validation to refuse.
+
+An exposure rejected by the experiment catalogue (unknown experiment, not running, unknown
+variant) is judged again against a catalogue read after the batch arrived, so an exposure sent
+a moment after an experiment started is never lost to a cache that is a second old.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NoReturn
 
 import orjson
 from anyio import to_thread
@@ -16,7 +23,15 @@ from anyio import to_thread
 from experiments.errors import InvalidInputError, VekstError
 from experiments.events.catalog import CachedCatalog
 from experiments.events.sinks import EventSink
-from experiments.events.validation import Rejection, TimeWindow, validate_batch
+from experiments.events.types import FieldError
+from experiments.events.validation import (
+    CATALOG_FIELDS,
+    Rejection,
+    TimeWindow,
+    ValidatedBatch,
+    validate_batch,
+)
+from experiments.inputs import printable
 
 MAX_EVENTS_PER_BATCH = 10_000
 
@@ -57,7 +72,7 @@ def parse_batch(body: bytes) -> list[object]:
     try:
         document = orjson.loads(body)
     except orjson.JSONDecodeError as error:
-        raise MalformedBodyError(f"the body is not valid JSON: {error}") from None
+        document = _lenient_loads(body, error)
     if not isinstance(document, dict):
         raise InvalidInputError("body", "must be a JSON object with an 'events' array")
     for name in document:
@@ -73,6 +88,31 @@ def parse_batch(body: bytes) -> list[object]:
     return events
 
 
+def _lenient_loads(body: bytes, first_error: orjson.JSONDecodeError) -> Any:
+    """Parse what orjson refuses although it is JSON: lone-surrogate escapes, numbers beyond a
+    double (kept as huge integers or infinities, for validation to refuse per event)."""
+    try:
+        return json.loads(body, parse_constant=_not_json)
+    except (ValueError, RecursionError):
+        raise MalformedBodyError(f"the body is not valid JSON: {first_error}") from None
+
+
+def _not_json(constant: str) -> NoReturn:
+    raise ValueError(f"{constant} is not JSON")
+
+
+def _catalog_rejections(batch: ValidatedBatch) -> list[Rejection]:
+    return [
+        rejection
+        for rejection in batch.rejected
+        if any(error.field in CATALOG_FIELDS for error in rejection.errors)
+    ]
+
+
+def _refusal(index: int, reason: str) -> Rejection:
+    return Rejection(index, (FieldError("event", f"cannot be stored: {printable(reason)}"),))
+
+
 class EventIntake:
     """Takes request bodies in; valid events go to `sink`, invalid ones come back as reasons."""
 
@@ -85,11 +125,44 @@ class EventIntake:
         """Validate and hand on one batch; returns once the accepted events are safe."""
         raw_events = parse_batch(body)
         moment = received_at or datetime.now(UTC)
+        arrived = self._catalog.now()
         snapshot = self._catalog.fresh()
         if snapshot is None:
             snapshot = await to_thread.run_sync(self._catalog.refresh)
-        batch = validate_batch(raw_events, TimeWindow.at(moment, self._max_age_days), snapshot)
+        window = TimeWindow.at(moment, self._max_age_days)
+        batch = validate_batch(raw_events, window, snapshot)
+        suspects = _catalog_rejections(batch)
+        if suspects and self._catalog.loaded_at < arrived:
+            batch = await self._judge_again(raw_events, batch, suspects, window)
         if not batch.events:
             return IngestResult(0, 0, batch.rejected)
         receipt = await self._sink.submit(batch.events, moment)
-        return IngestResult(receipt.accepted, receipt.duplicates, batch.rejected)
+        rejected = batch.rejected
+        if receipt.refused:
+            # Defence in depth: the database refused what validation let through.
+            positions = batch.positions()
+            rejected = sorted(
+                [*rejected, *(_refusal(positions[i], reason) for i, reason in receipt.refused)],
+                key=lambda rejection: rejection.index,
+            )
+        return IngestResult(receipt.accepted, receipt.duplicates, rejected)
+
+    async def _judge_again(
+        self,
+        raw_events: list[object],
+        batch: ValidatedBatch,
+        suspects: list[Rejection],
+        window: TimeWindow,
+    ) -> ValidatedBatch:
+        """Validate the catalogue's rejections again against a catalogue read now."""
+        snapshot = await to_thread.run_sync(self._catalog.refresh)
+        again = validate_batch([raw_events[r.index] for r in suspects], window, snapshot)
+        if not again.events:
+            return batch
+        still = {suspects[r.index].index: r.errors for r in again.rejected}
+        suspect_indexes = {r.index for r in suspects}
+        rejected = [r for r in batch.rejected if r.index not in suspect_indexes]
+        rejected += [Rejection(index, errors) for index, errors in still.items()]
+        rejected.sort(key=lambda rejection: rejection.index)
+        indexes = batch.positions() + [suspects[i].index for i in again.positions()]
+        return ValidatedBatch(batch.events + again.events, rejected, indexes)

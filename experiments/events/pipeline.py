@@ -11,7 +11,8 @@ from experiments.events.catalog import CachedCatalog
 from experiments.events.intake import EventIntake
 from experiments.events.sinks import DirectSink, EventSink, RedisStreamSink
 from experiments.events.streams import StreamKeys, async_redis, sync_redis
-from experiments.events.worker import BackgroundWorker, StreamWorker, WorkerOptions
+from experiments.events.supervisor import BackgroundWorker
+from experiments.events.worker import StreamWorker, WorkerOptions
 from experiments.settings import Settings
 
 

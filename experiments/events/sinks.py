@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Literal, Protocol
 
 import orjson
@@ -24,6 +25,7 @@ from sqlalchemy.engine import Engine
 
 from experiments.events.entries import EVENTS_PER_ENTRY, encode_events, encode_received
 from experiments.events.group_commit import GroupCommitWriter
+from experiments.events.isolation import OUTAGES, Refusal, store_isolating
 from experiments.events.store import ReceivedEvent, store_events
 from experiments.events.streams import StreamKeys
 from experiments.events.types import Event
@@ -89,11 +91,14 @@ return total - repeats
 
 @dataclass(frozen=True, slots=True)
 class Receipt:
-    """What the API answers: new events taken in, repeats of ones already taken in, and where."""
+    """What the API answers: new events taken in, repeats of ones already taken in, and where;
+    `refused`: events the database would not store (position in the events submitted, reason),
+    which only validation's gaps can produce."""
 
     accepted: int
     duplicates: int
     path: Literal["sql", "redis"]
+    refused: tuple[Refusal, ...] = ()
 
 
 class EventSink(Protocol):
@@ -115,10 +120,18 @@ class DirectSink:
 
     async def submit(self, events: Sequence[Event], received_at: datetime) -> Receipt:
         batch: list[ReceivedEvent] = [(event, received_at) for event in events]
-        if self._writer is not None:
-            outcome = await to_thread.run_sync(self._writer.store, batch)
-        else:
-            outcome = await to_thread.run_sync(store_events, self._engine, batch)
+        try:
+            if self._writer is not None:
+                outcome = await to_thread.run_sync(self._writer.store, batch)
+            else:
+                outcome = await to_thread.run_sync(store_events, self._engine, batch)
+        except OUTAGES:
+            raise
+        except Exception:  # the data: store the rest, refuse only what the database refuses
+            store = partial(store_events, self._engine)
+            outcome, refused = await to_thread.run_sync(store_isolating, store, batch)
+            logger.error("direct SQL path: the database refused %d events", len(refused))
+            return Receipt(outcome.inserted, outcome.duplicates, "sql", tuple(refused))
         return Receipt(outcome.inserted, outcome.duplicates, "sql")
 
 

@@ -6,7 +6,9 @@ slot of a Redis Cluster.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import redis
 import redis.asyncio
@@ -59,3 +61,29 @@ def sync_redis(url: str, block_seconds: float) -> redis.Redis[bytes]:
         socket_timeout=COMMAND_TIMEOUT_SECONDS + block_seconds,
         retry=Retry(NoBackoff(), 0),
     )
+
+
+NO_PERSISTENCE_WARNING = (
+    "Redis keeps the event stream only in memory (appendonly is off): events accepted but not "
+    "yet stored are lost if Redis restarts. Enable AOF (appendonly yes, appendfsync everysec)."
+)
+
+
+def persistence_problem(info: Mapping[str, Any]) -> str | None:
+    """A warning when Redis's `INFO persistence` shows no append-only file, else None."""
+    enabled = info.get("aof_enabled")
+    if enabled is None or str(enabled) == "1":
+        return None
+    return NO_PERSISTENCE_WARNING
+
+
+def check_persistence(url: str) -> str | None:
+    """`persistence_problem` of the Redis at `url` (blocking); None when it cannot be asked."""
+    client = redis.Redis.from_url(url, socket_connect_timeout=CONNECT_TIMEOUT_SECONDS)
+    try:
+        info: Mapping[str, Any] = client.info("persistence")
+    except (redis.RedisError, OSError):
+        return None
+    finally:
+        client.close()
+    return persistence_problem(info)

@@ -64,11 +64,13 @@ def count_events(engine: Engine) -> EventCounts:
 
 
 async def stream_backlog(client: redis.asyncio.Redis[bytes], keys: StreamKeys) -> dict[str, Any]:
-    """Entries (batches) not yet stored, and how many of those a worker has read but not acked.
+    """Entries (batches) not yet stored, how many of those a worker has read but not acked, and
+    how many dead letters (entries or events that could not be stored) wait in `keys.dead_letters`.
 
     Workers delete an entry once stored, so the stream's length is the backlog.
     """
     entries = await client.xlen(keys.stream)
+    dead_letters = await client.xlen(keys.dead_letters)
     pending = 0
     consumers = 0
     try:
@@ -79,4 +81,10 @@ async def stream_backlog(client: redis.asyncio.Redis[bytes], keys: StreamKeys) -
         if group.get("name") in (keys.group, keys.group.encode()):
             pending = int(group.get("pending", 0))
             consumers = int(group.get("consumers", 0))
-    return {"stream": keys.stream, "entries": entries, "pending": pending, "consumers": consumers}
+    return {
+        "stream": keys.stream,
+        "entries": entries,
+        "pending": pending,
+        "consumers": consumers,
+        "dead_letters": dead_letters,
+    }

@@ -5,12 +5,15 @@ The contract of one event (the wire format, documented in docs/events.md):
 - `type`: "exposure" or "conversion"; `unit_id`: a string of 1-256 characters;
 - `event_id` (optional): the client's idempotency key, a string of 1-64 characters; when absent
   the server makes one (`srv-` + 32 hex digits) before storing or buffering the event;
+- all text (ids, property keys and string values) is storable (`experiments.inputs`): no NUL
+  character, no lone surrogate;
 - `timestamp` (optional): ISO 8601 text or epoch milliseconds; text without an offset is UTC;
   refused when more than 5 minutes in the future or older than the configured maximum age;
 - exposures: `experiment` and `variant` (slugs), naming a running or stopped experiment and one
   of its variants;
-- conversions: `name` (a slug such as `purchase`), optional finite `value`, optional flat
-  `properties` (string keys; string, number, boolean or null values; at most 4 KiB as JSON).
+- conversions: `name` (a slug such as `purchase`), optional `value` (a finite number from
+  -1e12 to 1e12), optional flat `properties` (string keys; string, number, boolean or null
+  values; integers within 64 bits, finite floats; at most 4 KiB as JSON).
 
 Unknown fields are refused so a misspelt field is never silently dropped.
 """
@@ -19,14 +22,33 @@ from __future__ import annotations
 
 import math
 import os
-import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import orjson
-
+from experiments.events.fields import (
+    CATALOG_FIELDS,
+    MAX_EVENT_ID_LENGTH,
+    MAX_EVENT_VALUE,
+    MAX_FUTURE,
+    MAX_PROPERTIES_BYTES,
+    MAX_UNIT_ID_LENGTH,
+    SERVER_ID_PREFIX,
+    SLUG,
+    SLUG_RULE,
+    UNKNOWN_EXPERIMENT_RULE,
+    VALUE_RULE,
+    TimeWindow,
+    check_event_id,
+    check_exposure_target,
+    check_properties,
+    check_slug,
+    check_text,
+    check_timestamp,
+    check_value,
+    storable,
+)
 from experiments.events.types import (
     CONVERSION_FIELDS,
     EXPOSURE_FIELDS,
@@ -36,16 +58,26 @@ from experiments.events.types import (
     ExposureEvent,
     FieldError,
 )
+from experiments.inputs import printable
 
-MAX_EVENT_ID_LENGTH = 64
-MAX_UNIT_ID_LENGTH = 256
-MAX_PROPERTIES_BYTES = 4096
-MAX_FUTURE = timedelta(minutes=5)
-SERVER_ID_PREFIX = "srv-"
+__all__ = [
+    "CATALOG_FIELDS",
+    "MAX_EVENT_ID_LENGTH",
+    "MAX_EVENT_VALUE",
+    "MAX_FUTURE",
+    "MAX_PROPERTIES_BYTES",
+    "MAX_UNIT_ID_LENGTH",
+    "SERVER_ID_PREFIX",
+    "UNKNOWN_EXPERIMENT_RULE",
+    "VALUE_RULE",
+    "Rejection",
+    "TimeWindow",
+    "ValidatedBatch",
+    "new_server_event_id",
+    "validate_batch",
+    "validate_event",
+]
 
-_SLUG = re.compile(r"[a-z0-9_-]{1,64}")
-_SLUG_RULE = "must be a slug of 1-64 characters from a-z, 0-9, '-' and '_'"
-_ACCEPTING_STATUSES = frozenset({"running", "stopped"})
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _ONE_MILLISECOND = timedelta(milliseconds=1)
 # Integers at or beyond this magnitude are judged by the slow path (float() may overflow).
@@ -65,28 +97,20 @@ class Rejection:
 
 @dataclass(frozen=True, slots=True)
 class ValidatedBatch:
-    """The events that passed, in batch order, and the ones that did not."""
+    """The events that passed and the ones that did not. `indexes` gives each passed event's
+    position in the batch; None means "batch order": the positions not rejected, ascending."""
 
     events: list[Event]
     rejected: list[Rejection]
+    indexes: list[int] | None = None
 
-
-@dataclass(frozen=True, slots=True)
-class TimeWindow:
-    """The timestamps accepted at one moment: `oldest` <= timestamp <= `newest`."""
-
-    received_at: datetime
-    oldest: datetime
-    newest: datetime
-
-    @classmethod
-    def at(cls, received_at: datetime, max_age_days: int) -> TimeWindow:
-        """The window for a batch received at `received_at` (timezone-aware)."""
-        return cls(
-            received_at=received_at,
-            oldest=received_at - timedelta(days=max_age_days),
-            newest=received_at + MAX_FUTURE,
-        )
+    def positions(self) -> list[int]:
+        """The position in the batch of each event of `events`."""
+        if self.indexes is not None:
+            return self.indexes
+        refused = {rejection.index for rejection in self.rejected}
+        total = len(self.events) + len(self.rejected)
+        return [index for index in range(total) if index not in refused]
 
 
 def validate_batch(
@@ -134,10 +158,18 @@ class _FastPath:
             type(event_id) is not str
             or not 0 < len(event_id) <= MAX_EVENT_ID_LENGTH
             or event_id.startswith(SERVER_ID_PREFIX)
+            or "\x00" in event_id
+            or not (event_id.isascii() or storable(event_id))
         ):
             return None
         unit_id = raw.get("unit_id")
-        if type(unit_id) is not str or not 0 < len(unit_id) <= MAX_UNIT_ID_LENGTH:
+        if (
+            type(unit_id) is not str
+            or not 0 < len(unit_id) <= MAX_UNIT_ID_LENGTH
+            # Storable text, checked inline: the usual ASCII id costs two scans in C.
+            or "\x00" in unit_id
+            or not (unit_id.isascii() or storable(unit_id))
+        ):
             return None
         timestamp = self._timestamp(raw.get("timestamp"))
         if timestamp is None:
@@ -158,17 +190,18 @@ class _FastPath:
             return None
         known = self._names.get(name)
         if known is None:
-            known = self._names[name] = _SLUG.fullmatch(name) is not None
+            known = self._names[name] = SLUG.fullmatch(name) is not None
         if not known:
             return None
         value = raw.get("value")
         if value is not None:
             if type(value) is int:
                 value = float(value) if abs(value) < _FLOAT_INT_LIMIT else None
-            if type(value) is not float or not math.isfinite(value):
+            # NaN fails both comparisons, infinities the bound.
+            if type(value) is not float or not -MAX_EVENT_VALUE <= value <= MAX_EVENT_VALUE:
                 return None
         properties = raw.get("properties")
-        if properties is not None and _properties(properties, []) is None:
+        if properties is not None and check_properties(properties, []) is None:
             return None
         event_id = event_id or new_server_event_id()
         return ConversionEvent(event_id, unit_id, timestamp, name, value, properties)
@@ -181,7 +214,7 @@ class _FastPath:
             # to the microsecond; half the cost of adding a timedelta.
             return datetime.fromtimestamp(value / 1000, UTC)
         if type(value) is str:
-            return _timestamp(value, self._window, [])
+            return check_timestamp(value, self._window, [])
         return None
 
     def _target_ok(self, experiment: str, variant: str) -> bool:
@@ -189,10 +222,10 @@ class _FastPath:
         known = self._targets.get(key)
         if known is None:
             errors: list[FieldError] = []
-            if _SLUG.fullmatch(experiment) is None or _SLUG.fullmatch(variant) is None:
-                errors.append(FieldError("experiment", _SLUG_RULE))
+            if SLUG.fullmatch(experiment) is None or SLUG.fullmatch(variant) is None:
+                errors.append(FieldError("experiment", SLUG_RULE))
             else:
-                _check_exposure_target(experiment, variant, self._catalog, errors)
+                check_exposure_target(experiment, variant, self._catalog, errors)
             known = self._targets[key] = not errors
         return known
 
@@ -214,15 +247,17 @@ def validate_event(
         return (FieldError("type", rule),)
     for name in raw:
         if name not in allowed:
-            errors.append(FieldError(str(name), f"is not a known field of {kind} events"))
-    event_id = _event_id(raw.get("event_id"), errors)
-    unit_id = _text(raw, "unit_id", MAX_UNIT_ID_LENGTH, errors)
-    timestamp = _timestamp(raw.get("timestamp"), window, errors)
+            errors.append(
+                FieldError(printable(str(name)), f"is not a known field of {kind} events")
+            )
+    event_id = check_event_id(raw.get("event_id"), errors)
+    unit_id = check_text(raw, "unit_id", MAX_UNIT_ID_LENGTH, errors)
+    timestamp = check_timestamp(raw.get("timestamp"), window, errors)
     if kind == "exposure":
-        experiment = _slug(raw, "experiment", errors)
-        variant = _slug(raw, "variant", errors)
+        experiment = check_slug(raw, "experiment", errors)
+        variant = check_slug(raw, "variant", errors)
         if experiment is not None and variant is not None:
-            _check_exposure_target(experiment, variant, catalog, errors)
+            check_exposure_target(experiment, variant, catalog, errors)
         if errors:
             return tuple(errors)
         return ExposureEvent(
@@ -232,9 +267,9 @@ def validate_event(
             experiment=experiment or "",
             variant=variant or "",
         )
-    name = _slug(raw, "name", errors)
-    value = _value(raw.get("value"), errors)
-    properties = _properties(raw.get("properties"), errors)
+    name = check_slug(raw, "name", errors)
+    value = check_value(raw.get("value"), errors)
+    properties = check_properties(raw.get("properties"), errors)
     if errors:
         return tuple(errors)
     return ConversionEvent(
@@ -251,143 +286,3 @@ def new_server_event_id() -> str:
     """An idempotency key for an event the client sent without one (unique, never a client's)."""
     # 128 random bits like a UUID4's hex, without building a UUID object.
     return SERVER_ID_PREFIX + os.urandom(16).hex()
-
-
-def _event_id(value: object, errors: list[FieldError]) -> str | None:
-    if value is None:
-        return None
-    if not isinstance(value, str) or not value:
-        errors.append(FieldError("event_id", "must be a non-empty string"))
-        return None
-    if len(value) > MAX_EVENT_ID_LENGTH:
-        errors.append(FieldError("event_id", f"must have at most {MAX_EVENT_ID_LENGTH} characters"))
-        return None
-    if value.startswith(SERVER_ID_PREFIX):
-        errors.append(
-            FieldError("event_id", f"must not start with '{SERVER_ID_PREFIX}' (reserved)")
-        )
-        return None
-    return value
-
-
-def _text(
-    raw: Mapping[str, object], field: str, limit: int, errors: list[FieldError]
-) -> str | None:
-    value = raw.get(field)
-    if value is None:
-        errors.append(FieldError(field, "is required"))
-        return None
-    if not isinstance(value, str) or not value:
-        errors.append(FieldError(field, "must be a non-empty string"))
-        return None
-    if len(value) > limit:
-        errors.append(FieldError(field, f"must have at most {limit} characters"))
-        return None
-    return value
-
-
-def _slug(raw: Mapping[str, object], field: str, errors: list[FieldError]) -> str | None:
-    value = raw.get(field)
-    if value is None:
-        errors.append(FieldError(field, "is required"))
-        return None
-    if not isinstance(value, str) or _SLUG.fullmatch(value) is None:
-        errors.append(FieldError(field, _SLUG_RULE))
-        return None
-    return value
-
-
-def _timestamp(value: object, window: TimeWindow, errors: list[FieldError]) -> datetime | None:
-    if value is None:
-        return None
-    moment: datetime | None = None
-    if isinstance(value, bool):
-        moment = None
-    elif isinstance(value, int | float):
-        if math.isfinite(value):
-            try:
-                moment = datetime.fromtimestamp(value / 1000, UTC)
-            except (OverflowError, OSError, ValueError):
-                moment = None
-    elif isinstance(value, str):
-        try:
-            moment = datetime.fromisoformat(value)
-        except ValueError:
-            moment = None
-        if moment is not None and moment.tzinfo is None:
-            moment = moment.replace(tzinfo=UTC)
-    if moment is None:
-        errors.append(FieldError("timestamp", "must be ISO 8601 text or epoch milliseconds"))
-        return None
-    if moment > window.newest:
-        errors.append(FieldError("timestamp", "must not be more than 5 minutes in the future"))
-        return None
-    if moment < window.oldest:
-        days = (window.received_at - window.oldest).days
-        errors.append(FieldError("timestamp", f"must not be older than {days} days"))
-        return None
-    return moment
-
-
-def _check_exposure_target(
-    experiment: str, variant: str, catalog: ExperimentCatalog, errors: list[FieldError]
-) -> None:
-    known = catalog.get(experiment)
-    if known is None:
-        errors.append(FieldError("experiment", "must name a known experiment"))
-        return
-    if known.status not in _ACCEPTING_STATUSES:
-        errors.append(
-            FieldError(
-                "experiment",
-                f"is {known.status}; exposures are accepted only while running or stopped",
-            )
-        )
-        return
-    if variant not in known.variants:
-        errors.append(FieldError("variant", f"must be one of the variants of {experiment}"))
-
-
-def _value(value: object, errors: list[FieldError]) -> float | None:
-    if value is None:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        errors.append(FieldError("value", "must be a finite number"))
-        return None
-    try:
-        number = float(value)
-    except OverflowError:  # an integer beyond the range of a double
-        number = math.inf
-    if not math.isfinite(number):
-        errors.append(FieldError("value", "must be a finite number"))
-        return None
-    return number
-
-
-def _properties(value: object, errors: list[FieldError]) -> dict[str, Any] | None:
-    if value is None:
-        return None
-    if not isinstance(value, dict):
-        errors.append(FieldError("properties", "must be a flat object"))
-        return None
-    for key, item in value.items():
-        if isinstance(item, float) and not math.isfinite(item):
-            errors.append(FieldError(f"properties.{key}", "must be a finite number"))
-            return None
-        if item is not None and not isinstance(item, str | int | float | bool):
-            errors.append(
-                FieldError(f"properties.{key}", "must be a string, number, boolean or null")
-            )
-            return None
-    try:
-        size = len(orjson.dumps(value))
-    except (TypeError, orjson.JSONEncodeError):
-        # Integers beyond 64 bits cannot be stored as JSON numbers by every backend.
-        errors.append(FieldError("properties", "must hold numbers within 64 bits"))
-        return None
-    if size > MAX_PROPERTIES_BYTES:
-        errors.append(
-            FieldError("properties", f"must be at most {MAX_PROPERTIES_BYTES} bytes as JSON")
-        )
-        return None
-    return value

@@ -4,7 +4,15 @@ Delivery is at least once into an idempotent store: an entry is acknowledged (an
 after its events are committed, and the unique `event_id` makes a second insert of the same
 entry a no-op. Entries left pending by a worker that died are claimed by any worker once they
 have been idle for `claim_idle_seconds`; each worker looks for them when it starts and then every
-`claim_every_seconds`.
+`claim_every_seconds`, and then removes from the group the consumers that hold nothing and have
+been idle for `consumer_idle_seconds` (workers that died).
+
+No data can stop a worker. An entry that is not a batch of events, an event that cannot be
+read, and an event the database refuses (the batch is split in halves until each refused event
+stands alone) are each moved to the dead-letter stream with the error, in the same transaction
+that acknowledges the entries; the rest is stored. Only outages (Redis or the database cannot be
+reached) leave entries pending; they are retried after a pause that doubles up to
+`max_retry_pause_seconds`.
 """
 
 from __future__ import annotations
@@ -17,31 +25,45 @@ import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import redis
-from redis.exceptions import RedisError, ResponseError
+from redis.exceptions import ResponseError
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import SQLAlchemyError
 
-from experiments.events.entries import decode_entry
+from experiments.events.entries import (
+    EVENTS_FIELD,
+    RECEIVED_FIELD,
+    describe_error,
+    dump_event,
+    encode_received,
+    split_entry,
+)
+from experiments.events.isolation import OUTAGES, store_isolating
 from experiments.events.store import ReceivedEvent, store_events
 from experiments.events.streams import StreamKeys
 
 logger = logging.getLogger(__name__)
 
 Entry = tuple[bytes, dict[bytes, bytes]]
+DeadLetter = dict[bytes, bytes]
+ERROR_FIELD = b"error"
+ENTRY_FIELD = b"entry"
 
 
 @dataclass(frozen=True, slots=True)
 class WorkerOptions:
-    """How a worker reads: entries per read, blocking time, and when pending entries are stolen."""
+    """How a worker reads: entries per read, blocking time, when pending entries are stolen,
+    how long it pauses after an outage, and when an idle consumer counts as dead."""
 
     entries_per_read: int = 100
     block_seconds: float = 1.0
     claim_idle_seconds: float = 15.0
     claim_every_seconds: float = 5.0
     retry_pause_seconds: float = 1.0
+    max_retry_pause_seconds: float = 30.0
+    consumer_idle_seconds: float = 300.0
 
 
 def consumer_name() -> str:
@@ -66,6 +88,7 @@ class StreamWorker:
         self._options = options or WorkerOptions()
         self.consumer = consumer or consumer_name()
         self.stored = 0
+        self.dead_lettered = 0
 
     def ensure_group(self) -> None:
         """Create the stream and its consumer group if they do not exist yet."""
@@ -76,18 +99,27 @@ class StreamWorker:
                 raise
 
     def run(self, stop: threading.Event) -> None:
-        """Work until `stop` is set; Redis or database outages are waited out, not fatal."""
+        """Work until `stop` is set; outages and unexpected errors are logged and waited out
+        with a pause that doubles up to `max_retry_pause_seconds`, never fatal."""
         next_claim = 0.0
+        pause = self._options.retry_pause_seconds
         while not stop.is_set():
             try:
                 self.ensure_group()
                 if time.monotonic() >= next_claim:
                     self.reclaim()
+                    self.remove_dead_consumers()
                     next_claim = time.monotonic() + self._options.claim_every_seconds
                 self.read_once()
-            except (RedisError, OSError, SQLAlchemyError) as error:
-                logger.warning("event worker: %s; retrying", error)
-                stop.wait(self._options.retry_pause_seconds)
+            except OUTAGES as error:
+                logger.warning("event worker: %s; retrying in %g s", describe_error(error), pause)
+            except Exception:
+                logger.exception("event worker: unexpected error; retrying in %g s", pause)
+            else:
+                pause = self._options.retry_pause_seconds
+                continue
+            stop.wait(pause)
+            pause = min(pause * 2, self._options.max_retry_pause_seconds)
 
     def read_once(self) -> int:
         """Read new entries (blocking briefly), store them, acknowledge; returns events stored."""
@@ -126,57 +158,79 @@ class StreamWorker:
                 return stored
             start = next_start
 
-    def process(self, entries: Sequence[Entry]) -> int:
-        """Store the events of `entries` in one transaction, then acknowledge and delete them."""
-        events: list[ReceivedEvent] = []
-        good_ids: list[bytes] = []
-        for entry_id, fields in entries:
-            decoded = _decode_entry(fields)
-            if decoded is None:
-                self._dead_letter(entry_id, fields)
-                continue
-            events.extend(decoded)
-            good_ids.append(entry_id)
-        if good_ids:
-            outcome = store_events(self._engine, events)
-            pipe = self._redis.pipeline(transaction=False)
-            pipe.xack(self._keys.stream, self._keys.group, *good_ids)
-            pipe.xdel(self._keys.stream, *good_ids)
-            pipe.execute()
-            self.stored += outcome.inserted
-            return outcome.inserted
-        return 0
+    def remove_dead_consumers(self) -> int:
+        """Delete the group's consumers that hold no pending entry and have been idle longer
+        than `consumer_idle_seconds`; returns how many. A live worker that was removed is
+        re-created by its next read."""
+        idle_ms = self._options.consumer_idle_seconds * 1000
+        consumers: Any = self._redis.xinfo_consumers(self._keys.stream, self._keys.group)  # type: ignore[no-untyped-call]
+        removed = 0
+        for consumer in consumers:
+            name = consumer["name"]
+            name = name.decode() if isinstance(name, bytes) else str(name)
+            if name != self.consumer and consumer["pending"] == 0 and consumer["idle"] > idle_ms:
+                self._redis.xgroup_delconsumer(self._keys.stream, self._keys.group, name)  # type: ignore[no-untyped-call]
+                logger.info("event worker: removed the idle consumer %s", name)
+                removed += 1
+        return removed
 
-    def _dead_letter(self, entry_id: bytes, fields: dict[bytes, bytes]) -> None:
-        # An entry no worker can read would block nobody but be retried forever: park it.
-        logger.error("event worker: entry %r is not a batch of events; moved aside", entry_id)
+    def process(self, entries: Sequence[Entry]) -> int:
+        """Store the events of `entries`, then acknowledge and delete the entries; whatever
+        cannot be read or stored goes to the dead-letter stream. Returns the events stored."""
+        events: list[ReceivedEvent] = []
+        origins: list[bytes] = []
+        dead: list[DeadLetter] = []
+        for entry_id, fields in entries:
+            try:
+                readable, unreadable = split_entry(fields)
+            except (ValueError, KeyError, TypeError) as error:
+                logger.error(
+                    "event worker: entry %r is not a batch of events; moved aside", entry_id
+                )
+                dead.append({**fields, ENTRY_FIELD: entry_id, ERROR_FIELD: _reason(error)})
+                continue
+            for item in unreadable:
+                logger.error(
+                    "event worker: an event of entry %r is unreadable; moved aside", entry_id
+                )
+                letter = {ENTRY_FIELD: entry_id, EVENTS_FIELD: b"[" + item.raw + b"]"}
+                if RECEIVED_FIELD in fields:
+                    letter[RECEIVED_FIELD] = fields[RECEIVED_FIELD]
+                dead.append({**letter, ERROR_FIELD: item.error.encode()})
+            events.extend(readable)
+            origins.extend(entry_id for _ in readable)
+        outcome, refused = store_isolating(partial(store_events, self._engine), events)
+        inserted = outcome.inserted
+        for index, reason in refused:
+            event, received_at = events[index]
+            logger.error(
+                "event worker: event %r of entry %r refused by the database (%s); moved aside",
+                event.event_id,
+                origins[index],
+                reason,
+            )
+            dead.append(
+                {
+                    ENTRY_FIELD: origins[index],
+                    RECEIVED_FIELD: str(encode_received(received_at)).encode(),
+                    EVENTS_FIELD: dump_event(event),
+                    ERROR_FIELD: reason.encode(),
+                }
+            )
+        self._finish([entry_id for entry_id, _ in entries], dead)
+        self.stored += inserted
+        self.dead_lettered += len(dead)
+        return inserted
+
+    def _finish(self, entry_ids: list[bytes], dead: list[DeadLetter]) -> None:
+        # One MULTI: dead letters are written exactly when their entries are acknowledged.
         pipe = self._redis.pipeline(transaction=True)
-        pipe.xadd(self._keys.dead_letters, {b"entry": entry_id, **fields})
-        pipe.xack(self._keys.stream, self._keys.group, entry_id)
-        pipe.xdel(self._keys.stream, entry_id)
+        for letter in dead:
+            pipe.xadd(self._keys.dead_letters, letter)
+        pipe.xack(self._keys.stream, self._keys.group, *entry_ids)
+        pipe.xdel(self._keys.stream, *entry_ids)
         pipe.execute()
 
 
-def _decode_entry(fields: dict[bytes, bytes]) -> list[ReceivedEvent] | None:
-    try:
-        return decode_entry(fields)
-    except (ValueError, KeyError, TypeError):
-        return None
-
-
-class BackgroundWorker:
-    """A `StreamWorker` on a daemon thread (inside `vekst serve`); `stop` waits for it."""
-
-    def __init__(self, worker: StreamWorker) -> None:
-        self._worker = worker
-        self._stop = threading.Event()
-        self._thread = threading.Thread(
-            target=worker.run, args=(self._stop,), name="vekst-event-worker", daemon=True
-        )
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def stop(self, timeout: float = 10.0) -> None:
-        self._stop.set()
-        self._thread.join(timeout)
+def _reason(error: BaseException) -> bytes:
+    return describe_error(error).encode()

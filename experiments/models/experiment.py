@@ -1,23 +1,30 @@
 """The experiment entity: its table model and the API shapes (create, update, public, page).
 
 Input contract (one place): keys and variant keys are slugs of 1-64 characters from a-z, 0-9,
-`-` and `_`; 2-10 variants, the first is the control, weights are relative and > 0; traffic is
-the share of units in the experiment, 0 < traffic <= 1; metric keys name known metrics.
+`-` and `_`; 2-10 variants, the first is the control, weights are relative, 0 < weight <= 1e12
+(`vekst_sdk.MAX_WEIGHT`), and no weight so small against the others that its variant would get
+no units (the SDK's own rule: the server refuses every definition the SDK would refuse); traffic
+is the share of units in the experiment, 0 < traffic <= 1; metric keys name known metrics (at
+most 20 secondary metrics and 20 guardrails); names have 1-200 characters and the hypothesis at
+most 5000; overrides map at most 10,000 unit ids (1-256 characters) to variant keys; payloads
+and targeting are JSON the database can store (`experiments.inputs`: no NUL, no lone
+surrogates, integers within 64 bits, finite numbers, at most 32 levels deep). Design:
+0 < alpha < 0.5, 0 < power < 1, 0 < mde_relative <= 100, planned_units_per_variant from 2 to
+1e9.
 """
 
 from __future__ import annotations
 
-import math
 from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
 from pydantic import (
+    AfterValidator,
     ConfigDict,
     Field,
     JsonValue,
     StringConstraints,
-    field_validator,
     model_validator,
 )
 from sqlalchemy import JSON, Column
@@ -25,13 +32,21 @@ from sqlmodel import Field as SQLField
 from sqlmodel import SQLModel
 
 from experiments.db import UTCDateTime
+from experiments.inputs import SafeText, check_json
 from experiments.metrics import Template
+from vekst_sdk import MAX_WEIGHT
 
 SLUG_PATTERN = r"^[a-z0-9_-]{1,64}$"
 Slug = Annotated[str, StringConstraints(pattern=SLUG_PATTERN)]
-Name = Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
+Name = Annotated[SafeText, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
+Hypothesis = Annotated[SafeText, StringConstraints(max_length=5000)]
 UnitType = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,31}$")]
 Traffic = Annotated[float, Field(gt=0, le=1)]
+Weight = Annotated[float, Field(gt=0, le=MAX_WEIGHT, allow_inf_nan=False)]
+MAX_PLANNED_UNITS = 10**9
+MAX_OVERRIDES = 10_000
+Payload = Annotated[JsonValue, AfterValidator(check_json)]
+Targeting = Annotated[dict[str, Any], AfterValidator(check_json)]
 
 
 class ExperimentStatus(StrEnum):
@@ -48,15 +63,8 @@ class _Strict(SQLModel):
 class Variant(_Strict):
     key: Slug
     name: Name
-    weight: float = Field(gt=0)
-    payload: JsonValue = None
-
-    @field_validator("weight")
-    @classmethod
-    def _finite(cls, value: float) -> float:
-        if not math.isfinite(value):
-            raise ValueError("must be a finite number")
-        return value
+    weight: Weight
+    payload: Payload = None
 
 
 class Design(_Strict):
@@ -73,8 +81,8 @@ class Design(_Strict):
 
     alpha: float = Field(default=0.05, gt=0, lt=0.5)
     power: float = Field(default=0.8, gt=0, lt=1)
-    mde_relative: float = Field(default=0.10, gt=0)
-    planned_units_per_variant: int | None = Field(default=None, ge=2)
+    mde_relative: float = Field(default=0.10, gt=0, le=100)
+    planned_units_per_variant: int | None = Field(default=None, ge=2, le=MAX_PLANNED_UNITS)
     population: int | None = Field(default=None, ge=4, le=1_000_000_000)
     attribution_hours: float | None = Field(default=None, gt=0, le=24 * 90)
     test_share: float | None = Field(default=None, gt=0, lt=1)
@@ -91,27 +99,30 @@ class Design(_Strict):
 
 
 class MetricSelection(_Strict):
-    primary: str
-    secondary: list[str] = Field(default_factory=list)
-    guardrails: list[str] = Field(default_factory=list)
+    primary: Slug
+    secondary: list[Slug] = Field(default_factory=list, max_length=20)
+    guardrails: list[Slug] = Field(default_factory=list, max_length=20)
 
     def all_keys(self) -> list[str]:
         return [self.primary, *self.secondary, *self.guardrails]
 
 
 Variants = Annotated[list[Variant], Field(min_length=2, max_length=10)]
-Overrides = dict[Annotated[str, StringConstraints(min_length=1, max_length=256)], Slug]
+Overrides = Annotated[
+    dict[Annotated[SafeText, StringConstraints(min_length=1, max_length=256)], Slug],
+    Field(max_length=MAX_OVERRIDES),
+]
 
 
 class ExperimentCreate(_Strict):
     key: Slug
     name: Name
-    hypothesis: str = Field(default="", max_length=5000)
+    hypothesis: Hypothesis = ""
     template: Template | None = None
     unit_type: UnitType | None = None
     variants: Variants
     traffic: Traffic = 1.0
-    targeting: dict[str, Any] | None = None
+    targeting: Targeting | None = None
     layer: Slug | None = None
     overrides: Overrides = Field(default_factory=dict)
     design: Design = Field(default_factory=Design)
@@ -122,11 +133,11 @@ class ExperimentUpdate(_Strict):
     """A partial update: only the fields sent change."""
 
     name: Name | None = None
-    hypothesis: str | None = Field(default=None, max_length=5000)
+    hypothesis: Hypothesis | None = None
     unit_type: UnitType | None = None
     variants: Variants | None = None
     traffic: Traffic | None = None
-    targeting: dict[str, Any] | None = None
+    targeting: Targeting | None = None
     layer: Slug | None = None
     overrides: Overrides | None = None
     design: Design | None = None

@@ -5,24 +5,28 @@ is not a built-in key; event names are slugs. `kind` decides the sides: a `conve
 counts units with at least one numerator event (aggregation `any`); a `mean` metric averages
 the per-unit `count` or `sum` of values of its numerator event; a `ratio` metric divides the
 numerator summed over units by the denominator summed over units and needs `denominator_event`.
-`window_hours` (> 0) limits the events counted to that many hours after the unit's first
-exposure; `cap` (> 0) caps each unit's numerator value before summing.
+`window_hours` (0 < window_hours <= 8760, one year) limits the events counted to that many hours
+after the unit's first exposure; `cap` (0 < cap <= 1e15) caps each unit's numerator value before
+summing. Names have 1-200 characters of storable text (no NUL, no lone surrogates).
 """
 
 from __future__ import annotations
 
-import math
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import ConfigDict, Field, StringConstraints, field_validator
+from pydantic import ConfigDict, Field, StringConstraints
 from sqlmodel import Field as SQLField
 from sqlmodel import SQLModel
 
 from experiments.db import UTCDateTime
+from experiments.inputs import MAX_MAGNITUDE, SafeText
 
 MetricSlug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9_-]{1,64}$")]
-MetricName = Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
+MAX_WINDOW_HOURS = 8760.0
+MetricName = Annotated[
+    SafeText, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)
+]
 Kind = Literal["conversion", "mean", "ratio"]
 Direction = Literal["increase", "decrease"]
 Aggregation = Literal["any", "count", "sum"]
@@ -40,15 +44,8 @@ class MetricBase(SQLModel):
     denominator_event: MetricSlug | None = None
     denominator_aggregation: Aggregation = "count"
     numerator_unless: MetricSlug | None = None
-    window_hours: float | None = Field(default=None, gt=0)
-    cap: float | None = Field(default=None, gt=0)
-
-    @field_validator("window_hours", "cap")
-    @classmethod
-    def _finite(cls, value: float | None) -> float | None:
-        if value is not None and not math.isfinite(value):
-            raise ValueError("must be a finite number")
-        return value
+    window_hours: float | None = Field(default=None, gt=0, le=MAX_WINDOW_HOURS)
+    cap: float | None = Field(default=None, gt=0, le=MAX_MAGNITUDE)
 
 
 class MetricCreate(MetricBase):

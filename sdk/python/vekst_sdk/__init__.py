@@ -6,7 +6,7 @@ OpenFeature provider lives in :mod:`vekst_sdk.openfeature` (extra ``vekst-sdk[op
 
 from vekst_sdk._assignment import Assignment, AssignmentReason, thaw_payload
 from vekst_sdk._client import Client
-from vekst_sdk._config import validate_config, validate_experiment
+from vekst_sdk._config import MAX_WEIGHT, validate_config, validate_experiment
 from vekst_sdk._errors import ConfigError, InvalidInputError, TargetingError, VekstSdkError
 from vekst_sdk._evaluator import Evaluator
 from vekst_sdk._hashing import (
@@ -25,6 +25,7 @@ from vekst_sdk._targeting import validate_targeting
 __all__ = [
     "HASH_SPACE",
     "LAYER_BUCKETS",
+    "MAX_WEIGHT",
     "Assignment",
     "AssignmentReason",
     "Client",

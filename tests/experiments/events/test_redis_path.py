@@ -135,6 +135,7 @@ def test_pending_entries_of_a_dead_consumer_are_reclaimed(
         "entries": 0,
         "pending": 0,
         "consumers": 2,
+        "dead_letters": 0,
     }
 
 

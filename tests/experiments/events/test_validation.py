@@ -30,8 +30,10 @@ CATALOG = ExperimentSnapshot(
 )
 
 slugs = st.from_regex(r"[a-z0-9_-]{1,64}", fullmatch=True)
-ids = st.text(min_size=1, max_size=64).filter(lambda text: not text.startswith("srv-"))
-unit_ids = st.text(min_size=1, max_size=256)
+# Storable text: no NUL, no lone surrogate (both are refused; see test_hostile_input.py).
+storable = st.characters(exclude_categories=["Cs"], exclude_characters="\x00")
+ids = st.text(storable, min_size=1, max_size=64).filter(lambda text: not text.startswith("srv-"))
+unit_ids = st.text(storable, min_size=1, max_size=256)
 moments = st.datetimes(
     min_value=(NOW - timedelta(days=89)).replace(tzinfo=None),
     max_value=(NOW + timedelta(minutes=4)).replace(tzinfo=None),
@@ -43,8 +45,11 @@ timestamps = st.one_of(
     moments.map(lambda moment: moment.isoformat()),
 )
 finite = st.floats(allow_nan=False, allow_infinity=False, width=64)
-flat_values = st.one_of(st.none(), st.booleans(), finite, st.text(max_size=20), st.integers(-9, 9))
-properties = st.dictionaries(st.text(max_size=10), flat_values, max_size=8)
+values = st.floats(-1e12, 1e12, allow_nan=False)
+flat_values = st.one_of(
+    st.none(), st.booleans(), finite, st.text(storable, max_size=20), st.integers(-9, 9)
+)
+properties = st.dictionaries(st.text(storable, max_size=10), flat_values, max_size=8)
 targets = st.sampled_from(
     [("checkout-onepage", "control"), ("checkout-onepage", "one-page"), ("cta-colour", "green")]
 )
@@ -70,7 +75,7 @@ def valid_conversions(draw: st.DrawFn) -> dict[str, Any]:
     event = {"type": "conversion", "unit_id": draw(unit_ids), "name": draw(slugs)}
     _optional(event, "event_id", draw(st.none() | ids))
     _optional(event, "timestamp", draw(timestamps))
-    _optional(event, "value", draw(st.none() | finite | st.integers(-(10**6), 10**6)))
+    _optional(event, "value", draw(st.none() | values | st.integers(-(10**6), 10**6)))
     return _optional(event, "properties", draw(st.none() | properties))
 
 

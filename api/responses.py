@@ -1,0 +1,202 @@
+"""Response models: what the statistics, results and event routes answer, for the OpenAPI.
+
+The domain builds these answers as plain dicts (`to_dict`); the models describe them so clients
+and the fuzzer in the test suite know the truth. They allow extra fields: a field added to an
+answer later is passed on, never silently dropped. Numbers that cannot be computed are null.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict
+
+
+class _Open(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+
+class IntervalOut(_Open):
+    estimate: float | None
+    ci_low: float | None
+    ci_high: float | None
+
+
+class SequentialOut(_Open):
+    p_value: float | None
+    absolute: IntervalOut
+    relative: IntervalOut
+    significant: bool
+
+
+class BayesianOut(_Open):
+    chance_to_beat: float | None
+    expected_loss: float | None
+
+
+class CupedOut(_Open):
+    variance_reduction: float | None
+
+
+class ComparisonOut(_Open):
+    """One variant against the control; `reason` names why figures are missing or partial."""
+
+    variant: str
+    baseline: str
+    absolute: IntervalOut
+    relative: IntervalOut
+    p_value: float | None
+    p_value_adjusted: float | None
+    significant: bool
+    sequential: SequentialOut
+    bayesian: BayesianOut
+    reason: str | None
+    cuped: CupedOut | None = None
+
+
+class VariantSummaryOut(_Open):
+    key: str
+    n: int
+    mean: float | None
+
+
+class SrmOut(_Open):
+    p_value: float | None
+    mismatch: bool
+
+
+class AnalysisOut(_Open):
+    """`POST /v1/stats/analyze`: fixed-horizon, sequential and Bayesian readings."""
+
+    kind: str
+    alpha: float
+    variants: list[VariantSummaryOut]
+    srm: SrmOut
+    comparisons: list[ComparisonOut]
+
+
+class SampleSizeOut(_Open):
+    """`POST /v1/stats/sample-size`."""
+
+    units_per_variant: int
+    total_units: int
+    days: int | None
+
+
+class VariantValueOut(_Open):
+    key: str
+    n: int
+    value: float | None
+
+
+class MetricResultOut(_Open):
+    metric: str
+    name: str
+    kind: str
+    direction: str
+    role: str
+    variants: list[VariantValueOut]
+    comparisons: list[ComparisonOut]
+    reason: str | None
+    detail: str | None
+
+
+class DecisionOut(_Open):
+    """The verdict (`ship`, `stop`, `keep_running`, `inconclusive`) and why."""
+
+    verdict: str
+    variant: str | None
+    reason: str
+    additional_units_per_variant: int | None = None
+    additional_days: int | None = None
+
+
+class ResultsOut(_Open):
+    """`GET /v1/experiments/{key}/results`."""
+
+    experiment: str
+    status: str
+    computed_at: str
+    as_of: str
+    srm: SrmOut
+    warnings: list[str]
+    metrics: list[MetricResultOut]
+    decision: DecisionOut
+    summary: str
+
+
+class TimeseriesPointOut(_Open):
+    date: str
+    as_of: str
+    variants: list[VariantValueOut]
+    comparisons: list[ComparisonOut]
+    reason: str | None
+
+
+class TimeseriesOut(_Open):
+    """`GET /v1/experiments/{key}/results/timeseries`."""
+
+    experiment: str
+    metric: str
+    kind: str
+    direction: str
+    points: list[TimeseriesPointOut]
+
+
+class FieldErrorOut(BaseModel):
+    field: str
+    rule: str
+
+
+class RejectionOut(BaseModel):
+    """One refused event: its position in the batch and every rule it broke."""
+
+    index: int
+    errors: list[FieldErrorOut]
+
+
+class EventsAccepted(BaseModel):
+    """`POST /v1/events`: accepted + duplicates + len(rejected) = events sent."""
+
+    accepted: int
+    duplicates: int
+    rejected: list[RejectionOut]
+
+
+class ExposureCountOut(_Open):
+    experiment: str
+    variant: str
+    count: int
+
+
+class ConversionCountOut(_Open):
+    name: str
+    count: int
+    value_sum: float | None
+
+
+class BacklogOut(_Open):
+    """The stream: entries (batches) not yet stored, pending ones, consumers, dead letters;
+    or `error` when Redis cannot be reached."""
+
+    stream: str
+    entries: int | None = None
+    pending: int | None = None
+    consumers: int | None = None
+    dead_letters: int | None = None
+    error: str | None = None
+
+
+class UnusedEventNameOut(_Open):
+    """A stored conversion name that no metric reads (often a typo of one that does)."""
+
+    name: str
+    count: int
+
+
+class EventsSummaryOut(_Open):
+    """`GET /v1/events/summary`: stored counts, the conversion names no metric reads, and the
+    Redis backlog (null without Redis)."""
+
+    exposures: list[ExposureCountOut]
+    conversions: list[ConversionCountOut]
+    unused_event_names: list[UnusedEventNameOut]
+    backlog: BacklogOut | None
