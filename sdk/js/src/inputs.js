@@ -1,0 +1,41 @@
+// What the shop passes in: unit ids and attributes (docs/assignment.md, sections 2 and 7).
+// Failed checks throw an Error whose message is "path rule".
+
+// Python's str.isspace() set, which differs from JavaScript's \s.
+const ONLY_SPACE = /^[\t-\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+$/;
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?:^|[^\ud800-\udbff])[\udc00-\udfff]/;
+
+/** Throw an Error "path rule" unless `condition` holds (config rules: docs/assignment.md). */
+export function need(condition, path, rule = "breaks a rule of the config document") {
+  if (!condition) throw new Error(`${path} ${rule}`);
+}
+
+export const has = (object, key) => Object.prototype.hasOwnProperty.call(object, key);
+
+export const isObject = (value) => typeof value === "object" && value !== null && !Array.isArray(value);
+
+export const isNumber = (value) => typeof value === "number" && isFinite(value);
+
+export const isScalar = (value) => typeof value === "string" || typeof value === "boolean" || isNumber(value);
+
+// Lengths count code points, like Python's len().
+export const tooLong = (text, max) => text.length > max && [...text].length > max;
+
+/** A non-empty string that is valid Unicode (no lone surrogates), so it can be UTF-8 encoded. */
+export const isName = (text) => typeof text === "string" && text !== "" && !LONE_SURROGATE.test(text);
+
+/** Throw unless `unitId` is 1-256 code points of valid Unicode, not only whitespace. */
+export function checkUnitId(unitId, path) {
+  need(isName(unitId) && !ONLY_SPACE.test(unitId) && !tooLong(unitId, 256), path,
+    "must be 1-256 characters of valid Unicode, not only whitespace");
+}
+
+/** Throw unless `attributes` is a flat object of at most 100 strings, numbers or booleans. */
+export function checkAttributes(attributes, path) {
+  need(isObject(attributes) && Object.keys(attributes).length <= 100, path, "must be an object of at most 100 entries");
+  for (const [name, value] of Object.entries(attributes)) {
+    need(name && !tooLong(name, 128), `${path}.${name}`, "names must have 1-128 characters");
+    need(isScalar(value) && !(typeof value === "string" && tooLong(value, 1024)), `${path}.${name}`,
+      "must be a finite number, a boolean or a string of at most 1024 characters");
+  }
+}
