@@ -6,7 +6,7 @@ import { murmur3 } from "./hash.js";
 import { cookieStore } from "./identity.js";
 import { checkAttributes, checkUnitId, isNumber, need } from "./inputs.js";
 
-const BOT = /bot|crawl|spider|slurp|facebookexternalhit|lighthouse|headless|prerender/i;
+const BOT = /bot|crawl|spider|slurp|facebookexternalhit|lighthouse|headless/i;
 const SLUG = /^[a-z0-9_-]{1,64}$/;
 const MAX_SEEN = 20;
 
@@ -27,7 +27,7 @@ export function createClient(options) {
   const g = o.global || globalThis;
   const logged = new Set();
   const warn = (message) => {
-    if (!logged.has(message) && logged.size < 100) {
+    if (!logged.has(message)) {
       logged.add(message);
       g.console?.warn(`vekst: ${message}`);
     }
@@ -50,7 +50,6 @@ export function createClient(options) {
   function apply(config) {
     try {
       compiled = compileConfig(config, o.overrides || {}, warn);
-      compiled.errors.forEach((error) => warn(`experiment left out of the config: ${error}`));
     } catch (error) {
       warn(`refused the config: ${error.message}`);
     }
@@ -103,7 +102,7 @@ export function createClient(options) {
     const key = String(o.sdkKey || "");
     if (!o.apiUrl || !key || key.startsWith("vk_admin_")) {
       settle();
-      return warn("apiUrl and an sdk key (never an admin key) are needed to load the config and send events");
+      return warn("apiUrl and an sdk key (not an admin key) are needed");
     }
     o.apiUrl = String(o.apiUrl).replace(/\/+$/, "");
     sender = createSender({
@@ -127,14 +126,13 @@ export function createClient(options) {
   const client = {
     /** The variant of `experimentKey` for the visitor (or `unitId`); never throws. */
     assign(experimentKey, unitId, attributes) {
-      const experiment = compiled && compiled.experiments.get(experimentKey);
+      const experiment = compiled && compiled.get(experimentKey);
       try {
         if (!experiment) return result(experimentKey, null, null, false, compiled ? "unknown_experiment" : "not_ready");
         if (bot) return experiment.fixed("bot");
         const unit = unitId ?? visitorId();
         if (unit === null) return experiment.fixed("no_consent");
-        const attrs = o.attributes && attributes !== null ? { ...o.attributes, ...attributes } : attributes;
-        const assigned = experiment.assign(unit, attrs, qa[experimentKey]);
+        const assigned = experiment.assign(unit, attributes, qa[experimentKey]);
         if (assigned.inExperiment && sender && firstExposure(experimentKey, assigned.variant, unit)) {
           sender.enqueue({ type: "exposure", unit_id: unit, experiment: experimentKey, variant: assigned.variant });
         }
@@ -151,7 +149,7 @@ export function createClient(options) {
         const unit = unitId ?? visitorId();
         if (bot || !sender || unit === null) return;
         checkUnitId(unit, "unitId");
-        need(SLUG.test(name), "name", "must be a slug of 1-64 characters from a-z, 0-9, '-' and '_'");
+        need(SLUG.test(name), "name", "must be 1-64 of a-z, 0-9, - and _");
         need(value == null || isNumber(value), "value", "must be a finite number");
         const event = { type: "conversion", unit_id: unit, name };
         if (value != null) event.value = value;

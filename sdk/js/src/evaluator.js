@@ -20,8 +20,8 @@ export const result = (experiment, variant, payload, inExperiment, reason) =>
 const isRange = (pair) =>
   Array.isArray(pair) && pair.length === 2 && pair.every(Number.isInteger) && pair[0] >= 0 && pair[0] < pair[1] && pair[1] <= 1e4;
 
-/** True when a range of `ranges` overlaps another of them or one of `taken` (which grows). */
-const overlap = (ranges, taken) =>
+/** True when two of `ranges` overlap. */
+const overlap = (ranges, taken = []) =>
   ranges.some(([start, end]) => taken.some(([s, e]) => start < e && s < end) || !taken.push([start, end]));
 
 /** Check and compile experiment `e`; `clientOverrides` maps its key to {unit id: variant key}. */
@@ -51,7 +51,7 @@ function compileExperiment(e, path, clientOverrides, warn) {
   } else {
     need(isObject(layer) && isName(layer.key), `${path}.layer.key`);
     const ranges = layer.ranges;
-    need(Array.isArray(ranges) && ranges.length && ranges.every(isRange) && !overlap(ranges, []), `${path}.layer.ranges`);
+    need(Array.isArray(ranges) && ranges.length && ranges.every(isRange) && !overlap(ranges), `${path}.layer.ranges`);
   }
   const targeting = e.targeting == null ? null : compileTargeting(e.targeting, `${path}.targeting`);
   need(overrides == null || isObject(overrides), `${path}.overrides`);
@@ -107,31 +107,24 @@ function compileExperiment(e, path, clientOverrides, warn) {
 }
 
 /**
- * Compile a config document to `{experiments: Map(key -> {assign, fixed}), errors}`. Throws
- * when the document as a whole is unusable (not an object, another version, no list); an
- * experiment that is invalid, repeats a key or overlaps an earlier one's layer ranges is left
- * out, but still shows its control when one can be read from it. `overrides` maps experiment
- * keys to {unit id: variant key}; `warn` receives input problems.
+ * Compile a config document to a Map from experiment key to `{assign, fixed}`. Throws when the
+ * document as a whole is unusable (not an object, another version, no list). An experiment
+ * that is invalid or repeats a key is left out and reported to `warn`, but still shows its
+ * control when one can be read from it; disjoint layer ranges across experiments are the
+ * server's duty. `overrides` maps experiment keys to {unit id: variant key}.
  */
-export function compileConfig(config, overrides = {}, warn = () => {}) {
+export function compileConfig(config, overrides, warn) {
   need(isObject(config) && config.version === 1, "config", "must be an object with version 1");
   need(Array.isArray(config.experiments), "config.experiments");
   const experiments = new Map();
-  const errors = [];
-  const layers = new Map();
   config.experiments.forEach((e, i) => {
     const path = `experiments[${i}]`;
     try {
       const compiled = compileExperiment(e, path, overrides, warn);
       need(!experiments.has(e.key), `${path}.key`);
-      if (e.layer) {
-        const taken = layers.get(e.layer.key) || [];
-        need(!overlap(e.layer.ranges, [...taken]), `${path}.layer.ranges`);
-        layers.set(e.layer.key, taken.concat(e.layer.ranges));
-      }
       experiments.set(e.key, compiled);
     } catch (error) {
-      errors.push(error.message);
+      warn(`experiment left out of the config: ${error.message}`);
       const control = e && Array.isArray(e.variants) && e.variants[0];
       if (isName(e && e.key) && control && isName(control.key) && !experiments.has(e.key)) {
         const fixed = result(e.key, control.key, freeze(control.payload ?? null), false, "invalid_config");
@@ -139,5 +132,5 @@ export function compileConfig(config, overrides = {}, warn = () => {}) {
       }
     }
   });
-  return { experiments, errors };
+  return experiments;
 }

@@ -26,8 +26,7 @@ export const isName = (text) => typeof text === "string" && text !== "" && !LONE
 
 /** Throw unless `unitId` is 1-256 code points of valid Unicode, not only whitespace. */
 export function checkUnitId(unitId, path) {
-  need(isName(unitId) && !ONLY_SPACE.test(unitId) && !tooLong(unitId, 256), path,
-    "must be 1-256 characters of valid Unicode, not only whitespace");
+  need(isName(unitId) && !ONLY_SPACE.test(unitId) && !tooLong(unitId, 256), path, "must be 1-256 characters, not only spaces");
 }
 
 /** Throw unless `attributes` is a flat object of at most 100 strings, numbers or booleans. */
@@ -35,7 +34,6 @@ export function checkAttributes(attributes, path) {
   need(isObject(attributes) && Object.keys(attributes).length <= 100, path, "must be an object of at most 100 entries");
   for (const [name, value] of Object.entries(attributes)) {
     need(name && !tooLong(name, 128), `${path}.${name}`, "names must have 1-128 characters");
-    need(isScalar(value) && !(typeof value === "string" && tooLong(value, 1024)), `${path}.${name}`,
-      "must be a finite number, a boolean or a string of at most 1024 characters");
+    need(isScalar(value) && !tooLong(`${value}`, 1024), `${path}.${name}`, "must be a number, boolean or string (at most 1024 characters)");
   }
 }
