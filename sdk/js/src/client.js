@@ -98,9 +98,9 @@ export function createClient(options) {
       const [experiment, variant] = pair.split(":");
       qa[experiment] = variant;
     }
-    o.fetch = o.fetch || g.fetch.bind(g);
+    o.fetch ||= g.fetch?.bind(g);
     const key = String(o.sdkKey || "");
-    if (!o.apiUrl || !key || key.startsWith("vk_admin_")) {
+    if (!o.apiUrl || !key || key.startsWith("vk_admin_") || !o.fetch) {
       settle();
       return warn("apiUrl and an sdk key (not an admin key) are needed");
     }
@@ -114,7 +114,7 @@ export function createClient(options) {
     });
     refresh();
     if (o.refreshInterval > 0) {
-      timer = g.setInterval(refresh, o.refreshInterval * 1000);
+      timer = setInterval(refresh, o.refreshInterval * 1000);
       if (timer.unref) timer.unref();
     }
     const doc = g.document;
@@ -146,8 +146,9 @@ export function createClient(options) {
     /** Queue a conversion (`purchase` with `{value: 649}`); bad input is logged and dropped. */
     track(name, { value, properties, unitId } = {}) {
       try {
+        if (bot || !sender) return;
         const unit = unitId ?? visitorId();
-        if (bot || !sender || unit === null) return;
+        if (unit === null) return;
         checkUnitId(unit, "unitId");
         need(SLUG.test(name), "name", "must be 1-64 of a-z, 0-9, - and _");
         need(value == null || isNumber(value), "value", "must be a finite number");
@@ -165,7 +166,7 @@ export function createClient(options) {
 
     /** Resolves to true once a config is loaded, false when `readyTimeout` ms pass first. */
     ready: () =>
-      Promise.race([loaded, new Promise((resolve) => g.setTimeout(resolve, o.readyTimeout))]).then(() => !!compiled),
+      Promise.race([loaded, new Promise((resolve) => setTimeout(resolve, o.readyTimeout))]).then(() => !!compiled),
 
     /** Send queued events now; resolves when they are sent or a send failed (it is retried). */
     flush: async () => sender && sender.flush(),
@@ -187,7 +188,7 @@ export function createClient(options) {
 
     /** Stop refreshing the config and send what is queued (with `keepalive`). */
     close() {
-      g.clearInterval(timer);
+      clearInterval(timer);
       if (sender) sender.close();
     },
   };

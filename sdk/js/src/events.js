@@ -23,7 +23,7 @@ export function createSender(o) {
 
   function schedule(delay) {
     if (!timer && !closed) {
-      timer = g.setTimeout(() => {
+      timer = setTimeout(() => {
         timer = null;
         send();
       }, delay);
@@ -72,7 +72,7 @@ export function createSender(o) {
     },
     /** Send the queue in batches now; resolves when it is empty or a batch failed (and waits for a retry). */
     async flush() {
-      g.clearTimeout(timer);
+      clearTimeout(timer);
       timer = null;
       while (queue.length && !busy && !closed && online()) {
         await send();
@@ -84,7 +84,7 @@ export function createSender(o) {
     close() {
       flushHidden();
       closed = true;
-      g.clearTimeout(timer);
+      clearTimeout(timer);
     },
   };
 }
