@@ -6,7 +6,7 @@ import { murmur3 } from "./hash.js";
 import { cookieStore } from "./identity.js";
 import { checkAttributes, checkUnitId, isNumber, need } from "./inputs.js";
 
-const BOT = /bot|crawl|spider|slurp|facebookexternalhit|lighthouse|headless/i;
+const BOT = /bot|crawl|spider|slurp|facebookexternalhit|headless/i;
 const SLUG = /^[a-z0-9_-]{1,64}$/;
 const MAX_SEEN = 20;
 
@@ -79,14 +79,13 @@ export function createClient(options) {
       const headers = { Authorization: `Bearer ${o.sdkKey}` };
       if (etag) headers["If-None-Match"] = etag;
       const response = await o.fetch(`${o.apiUrl}/v1/sdk/config`, { headers });
+      need(response.status === 200 || response.status === 304, "HTTP", response.status);
       if (response.status === 200) {
         apply(await response.json());
         etag = response.headers.get("ETag");
-      } else if (response.status !== 304) {
-        warn(`config request failed with HTTP ${response.status}`);
       }
     } catch (error) {
-      warn(`could not load the config: ${error}`);
+      warn(`could not load the config: ${error.message}`);
     }
     settle();
   }

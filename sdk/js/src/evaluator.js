@@ -85,7 +85,7 @@ function compileExperiment(e, path, clientOverrides, warn) {
       if (override) return override;
       if (attributes != null) checkAttributes(attributes, "attributes");
     } catch (error) {
-      warn(`invalid input for experiment '${key}': ${error.message}`);
+      warn(`invalid input for '${key}': ${error.message}`);
       return invalid;
     }
     if (targeting && !targeting(attributes || {})) return notTargeted;
@@ -124,7 +124,7 @@ export function compileConfig(config, overrides, warn) {
       need(!experiments.has(e.key), `${path}.key`);
       experiments.set(e.key, compiled);
     } catch (error) {
-      warn(`experiment left out of the config: ${error.message}`);
+      warn(`left out of the config: ${error.message}`);
       const control = e && Array.isArray(e.variants) && e.variants[0];
       if (isName(e && e.key) && control && isName(control.key) && !experiments.has(e.key)) {
         const fixed = result(e.key, control.key, freeze(control.payload ?? null), false, "invalid_config");

@@ -18,8 +18,11 @@ export function createSender(o) {
   let closed = false;
 
   const online = () => !g.navigator || g.navigator.onLine !== false;
-  const post = (batch, keepalive) =>
-    o.fetch(o.url, { method: "POST", headers: o.headers, body: JSON.stringify({ events: batch }), keepalive });
+  // Ids are drawn when a batch first leaves (off the assign path) and kept for its retries.
+  const post = (batch, keepalive) => {
+    for (const event of batch) event.event_id ||= randomHex(g);
+    return o.fetch(o.url, { method: "POST", headers: o.headers, body: JSON.stringify({ events: batch }), keepalive });
+  };
 
   function schedule(delay) {
     if (!timer && !closed) {
@@ -65,7 +68,6 @@ export function createSender(o) {
     enqueue(event) {
       if (closed) return;
       if (queue.length >= o.maxQueue) return warn(`event queue full (${o.maxQueue}); dropping new events`);
-      event.event_id = randomHex(g);
       event.timestamp = Date.now();
       queue.push(event);
       schedule(queue.length < o.maxBatch && o.flushInterval);

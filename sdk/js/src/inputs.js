@@ -6,7 +6,7 @@ const ONLY_SPACE = /^[\t-\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?:^|[^\ud800-\udbff])[\udc00-\udfff]/;
 
 /** Throw an Error "path rule" unless `condition` holds (config rules: docs/assignment.md). */
-export function need(condition, path, rule = "breaks a rule of the config document") {
+export function need(condition, path, rule = "is invalid") {
   if (!condition) throw new Error(`${path} ${rule}`);
 }
 

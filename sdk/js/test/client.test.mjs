@@ -93,7 +93,7 @@ test("bad input gives the control and one console line, never an exception", asy
   client.track("purchase", { properties: { basket: [1, 2] } });
   client.track("purchase", { value: Infinity });
   assert.equal(win.warnings.length, 6); // one line per distinct problem
-  assert.ok(win.warnings.every((line) => /^vekst: (invalid input for experiment 'cta-text'|dropped event)/.test(line)));
+  assert.ok(win.warnings.every((line) => /^vekst: (invalid input for 'cta-text'|dropped event)/.test(line)));
   await client.flush();
   assert.equal(fetch.events().length, 0);
   client.close();
