@@ -72,14 +72,9 @@ export function createSender(o) {
       queue.push(event);
       schedule(queue.length < o.maxBatch && o.flushInterval);
     },
-    /** Send the queue in batches now; resolves when it is empty or a batch failed (and waits for a retry). */
+    /** Send the queue in batches now; stops at a failed batch, which waits for its retry. */
     async flush() {
-      clearTimeout(timer);
-      timer = null;
-      while (queue.length && !busy && !closed && online()) {
-        await send();
-        if (attempt) break; // a failed batch waits for its retry
-      }
+      while (queue.length && !busy && !closed && !attempt && online()) await send();
     },
     flushHidden,
     wake: () => schedule(0),
