@@ -72,7 +72,11 @@ def _bearer_secret(request: Request) -> str:
 
 async def authorize(request: Request, *allowed: KeyScope) -> KeyScope:
     """The scope of the request's key; 401 without a valid key, 403 when not in `allowed`."""
-    secret = _bearer_secret(request)
+    return await authorize_secret(request, _bearer_secret(request), *allowed)
+
+
+async def authorize_secret(request: Request, secret: str, *allowed: KeyScope) -> KeyScope:
+    """The same check for a key that came another way than the header (a beacon's body)."""
     verifier: KeyVerifier = request.app.state.key_verifier
     scope = verifier.cached_scope(secret)
     if scope is None:

@@ -1,9 +1,11 @@
 """The browser SDK end to end: the example shop page in real headless Chromium against a real
 API server. The page assigns and shows the variant's payload, its exposure and purchase arrive
-once, the server agrees on the variant, and a reload keeps the visitor in it."""
+once (sent as a beacon when the visitor leaves for the checkout), the server agrees on the
+variant, and a reload keeps the visitor in it."""
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 from typing import Any
@@ -25,6 +27,16 @@ JS_ROOT = Path(__file__).resolve().parents[2] / "sdk" / "js"
 ADMIN = {"Authorization": f"Bearer {ADMIN_KEY}"}
 SDK = {"Authorization": f"Bearer {SDK_KEY}"}
 TEXTS = {"control": "Legg i handlekurven", "buy-now": "Kjøp nå"}
+# Records each navigator.sendBeacon call of the page in sessionStorage (kept across pages).
+RECORD_BEACONS = """
+const sendBeacon = Navigator.prototype.sendBeacon;
+Navigator.prototype.sendBeacon = function (url, data) {
+  const queued = sendBeacon.call(this, url, data);
+  const seen = JSON.parse(sessionStorage.getItem("beacons") || "[]");
+  sessionStorage.setItem("beacons", JSON.stringify([...seen, { url, queued }]));
+  return queued;
+};
+"""
 CTA_EXPERIMENT = {
     "key": "cta-text",
     "name": "CTA text",
@@ -84,6 +96,7 @@ def test_example_shop_page_in_chromium(sqlite_url: str) -> None:
 
                 visitor = browser.new_context(user_agent=DESKTOP_USER_AGENT)
                 visitor.add_init_script(HIDE_WEBDRIVER)
+                visitor.add_init_script(RECORD_BEACONS)
                 page = visitor.new_page()
                 logged: list[str] = []
                 page.on("console", lambda message: logged.append(message.text))
@@ -109,6 +122,8 @@ def test_example_shop_page_in_chromium(sqlite_url: str) -> None:
                     "conversions": {"add_to_cart": 1, "purchase": 1},
                 }
                 _wait_for_summary(api, expected)
+                beacons = json.loads(page.evaluate("sessionStorage.getItem('beacons')") or "[]")
+                assert beacons == [{"url": f"{api}/v1/events/beacon", "queued": True}]
 
                 page.goto(product)  # a reload: same visitor, same variant, no new exposure
                 page.wait_for_selector("body[data-ready]")

@@ -108,6 +108,7 @@ export function createClient(options) {
       ...o,
       g,
       warn,
+      key,
       url: `${o.apiUrl}/v1/events`,
       headers: { Authorization: `Bearer ${key}`, "Content-Type": "application/json" },
     });

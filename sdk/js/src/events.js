@@ -1,6 +1,6 @@
 // Event queue and sender for POST /v1/events (docs/events.md). One request at a time; a failed
 // batch goes back to the front of the queue with its event ids, so a retry is never stored
-// twice. When the page is hidden the head of the queue leaves at once with `keepalive`.
+// twice. When the page is hidden the head of the queue leaves at once as a beacon.
 
 /** 128 random bits in hex (32 characters): event ids and anonymous visitor ids. */
 export const randomHex = (g) =>
@@ -19,8 +19,9 @@ export function createSender(o) {
 
   const online = () => !g.navigator || g.navigator.onLine !== false;
   // Ids are drawn when a batch first leaves (off the assign path) and kept for its retries.
+  const withId = (event) => (event.event_id ||= randomHex(g));
   const post = (batch, keepalive) => {
-    for (const event of batch) event.event_id ||= randomHex(g);
+    batch.forEach(withId);
     return o.fetch(o.url, { method: "POST", headers: o.headers, body: JSON.stringify({ events: batch }), keepalive });
   };
 
@@ -54,13 +55,18 @@ export function createSender(o) {
     if (queue.length) schedule(queue.length < o.maxBatch && o.flushInterval);
   }
 
-  /** Send the head of the queue now with `keepalive` (the page is being hidden); never throws. */
+  /**
+   * Send the head of the queue now, as the page is hidden or left: with navigator.sendBeacon
+   * (the sdk key in the body, as POST /v1/events/beacon takes it), else fetch with keepalive.
+   */
   function flushHidden() {
     let n = Math.min(queue.length, o.maxBatch);
     while (n > 1 && JSON.stringify(queue.slice(0, n)).length > KEEPALIVE_BYTES) n >>= 1;
     if (n && online()) {
       const batch = queue.splice(0, n);
-      post(batch, true).catch(() => (queue = batch.concat(queue)));
+      batch.forEach(withId);
+      const beacon = JSON.stringify({ sdk_key: o.key, events: batch });
+      if (!g.navigator?.sendBeacon?.(`${o.url}/beacon`, beacon)) post(batch, true).catch(() => (queue = batch.concat(queue)));
     }
   }
 

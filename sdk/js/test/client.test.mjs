@@ -227,17 +227,38 @@ test("offline: nothing is sent, the queue is bounded, and going online sends it"
   client.close();
 });
 
-test("a hidden page sends its queue at once with keepalive, within the keepalive budget", async () => {
-  const { client, fetch, win } = online({ unitId: "u-1", flushInterval: 60000 });
+test("a hidden page sends its queue at once as a beacon, with the sdk key in the body", async () => {
+  const { client, fetch, win } = online({ unitId: "u-1", flushInterval: 60000 }, {}, { beacon: true });
   await client.ready();
   for (let i = 0; i < 100; i++) client.track("purchase", { properties: { note: "x".repeat(900) } });
   win.hide();
-  const posts = fetch.posts();
-  assert.ok(posts.length >= 1 && posts.every((p) => p.keepalive === true));
-  assert.ok(posts.every((p) => JSON.stringify(p.body).length <= 60050));
+  assert.ok(win.beacons.length >= 1);
+  assert.equal(fetch.posts().length, 0);
+  for (const beacon of win.beacons) {
+    assert.equal(beacon.url, "https://ab.example/v1/events/beacon");
+    assert.equal(beacon.body.sdk_key, "vk_sdk_test");
+    assert.ok(JSON.stringify(beacon.body.events).length <= 60000);
+    assert.ok(beacon.body.events.every((e) => /^[0-9a-f]{32}$/.test(e.event_id)));
+  }
   win.emit("window", "pagehide");
-  await until(() => fetch.events().length === 100);
+  await until(() => win.beacons.flatMap((b) => b.body.events).length === 100);
   client.close();
+});
+
+test("without a beacon (absent or refused) the hidden page's queue leaves with fetch keepalive", async () => {
+  for (const beacon of [undefined, false]) {
+    const { client, fetch, win } = online({ unitId: "u-1", flushInterval: 60000 }, {}, { beacon });
+    await client.ready();
+    for (let i = 0; i < 100; i++) client.track("purchase", { properties: { note: "x".repeat(900) } });
+    win.hide();
+    const posts = fetch.posts();
+    assert.ok(posts.length >= 1 && posts.every((p) => p.keepalive === true));
+    assert.ok(posts.every((p) => JSON.stringify(p.body).length <= 60050));
+    assert.ok(posts.every((p) => p.headers.Authorization === "Bearer vk_sdk_test" && !("sdk_key" in p.body)));
+    win.emit("window", "pagehide");
+    await until(() => fetch.events().length === 100);
+    client.close();
+  }
 });
 
 test("QA overrides through the URL only when enabled; no exposure for them", async () => {

@@ -38,9 +38,23 @@ export const CONFIG = {
   ],
 };
 
-export function fakeWindow({ cookies = new Map(), search = "", webdriver = false, userAgent = "Mozilla/5.0 (X11; Linux x86_64) Firefox/130.0", protocol = "https:" } = {}) {
+/**
+ * A window. `beacon`: undefined for a browser without navigator.sendBeacon, true for one that
+ * queues every beacon, false for one that refuses them (over its quota); sent beacons are
+ * recorded in `beacons`.
+ */
+export function fakeWindow({ cookies = new Map(), search = "", webdriver = false, userAgent = "Mozilla/5.0 (X11; Linux x86_64) Firefox/130.0", protocol = "https:", beacon } = {}) {
   const listeners = [];
   const warnings = [];
+  const beacons = [];
+  const navigator = { webdriver, userAgent, onLine: true };
+  if (beacon !== undefined) {
+    navigator.sendBeacon = function (url, body) {
+      if (this !== navigator) throw new TypeError("Illegal invocation");
+      if (beacon) beacons.push({ url, body: JSON.parse(body) });
+      return beacon;
+    };
+  }
   const on = (target) => (type, listener) => listeners.push({ target, type, listener });
   const document = {
     visibilityState: "visible",
@@ -61,7 +75,8 @@ export function fakeWindow({ cookies = new Map(), search = "", webdriver = false
     document,
     cookies,
     warnings,
-    navigator: { webdriver, userAgent, onLine: true },
+    navigator,
+    beacons,
     location: { href: `${protocol}//shop.example/product/42${search}`, protocol, search },
     console: { warn: (message) => warnings.push(message) },
     crypto: globalThis.crypto,
