@@ -97,7 +97,7 @@ export interface Client {
   setConsent(given: boolean): void;
   /** The unit id used when none is passed, or null without one (no consent). */
   readonly unitId: string | null;
-  /** Stop refreshing the config and send the queue with keepalive. */
+  /** Stop refreshing the config and send the queue (as a beacon). */
   close(): void;
 }
 

@@ -186,7 +186,7 @@ export function createClient(options) {
       return visitorId();
     },
 
-    /** Stop refreshing the config and send what is queued (with `keepalive`). */
+    /** Stop refreshing the config and send what is queued (as a beacon). */
     close() {
       clearInterval(timer);
       if (sender) sender.close();
