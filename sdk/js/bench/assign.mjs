@@ -62,6 +62,8 @@ function contenders() {
   return [
     ["vekst assign (no events)", (id) => offline.assign("cta-text", id).inExperiment],
     ["vekst assign (+ first exposure queued)", (id) => online.assign("cta-text", id).inExperiment],
+    // The same ids again on the same client: exposed already, the case of a page's repeat calls.
+    ["vekst assign (events on, already exposed)", (id) => online.assign("cta-text", id).inExperiment],
     ["growthbook setAttributes + run()", (id) => (gb.setAttributes({ id }), gb.run(GB_EXPERIMENT).inExperiment)],
     ["growthbook client runInlineExperiment", (id) => gbClient.runInlineExperiment(GB_EXPERIMENT, { attributes: { id }, trackingCallback: () => {} }).inExperiment],
   ];

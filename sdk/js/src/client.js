@@ -40,6 +40,7 @@ export function createClient(options) {
   let consent = o.consent !== false;
   let visitor = null;
   let seen = new Set();
+  const exposed = new Map();
   let compiled = null;
   let etag = null;
   let timer = null;
@@ -65,12 +66,19 @@ export function createClient(options) {
     return consent ? visitor : null;
   }
 
-  // Remembered in a cookie (the last 20), so a reload does not expose again.
+  // In memory per experiment (unit -> variant, without allocating on a repeat call); for the
+  // anonymous visitor also as short marks in a cookie (the last 20), so a reload does not
+  // expose again.
   function firstExposure(key, variant, unit) {
-    const mark = murmur3(`${key}\0${variant}\0${unit}`).toString(36);
+    let units = exposed.get(key);
+    if (!units || units.size > 1e5) exposed.set(key, (units = new Map()));
+    if (units.get(unit) === variant) return false;
+    units.set(unit, variant);
+    if (unit !== visitor) return true;
+    const mark = murmur3(`${key}\0${variant}`).toString(36);
     if (seen.has(mark)) return false;
     seen.add(mark);
-    if (unit === visitor) store.set(seenName, [...seen].slice(-MAX_SEEN).join());
+    store.set(seenName, [...seen].slice(-MAX_SEEN).join());
     return true;
   }
 
