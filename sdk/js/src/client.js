@@ -101,7 +101,7 @@ export function createClient(options) {
   function start() {
     if (o.config) apply(o.config);
     if (compiled) settle();
-    for (const pair of o.qaParam && g.location ? new URL(g.location.href).searchParams.getAll(o.qaParam).join().split(",") : []) {
+    for (const pair of o.qaParam && g.location ? new URLSearchParams(g.location.search).getAll(o.qaParam).join().split(",") : []) {
       const [experiment, variant] = pair.split(":");
       qa[experiment] = variant;
     }

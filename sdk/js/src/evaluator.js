@@ -2,7 +2,7 @@
 // sections 6 and 9). Each experiment is checked and compiled in one pass to prefixes, integer
 // bounds and precreated, frozen results; a bad one is left out with the path and rule of its
 // first error. Unknown fields are ignored.
-import { SPACE, murmur3, variantBounds } from "./hash.js";
+import { SPACE, hasher, variantBounds } from "./hash.js";
 import { checkAttributes, checkUnitId, isName, isNumber, isObject, need } from "./inputs.js";
 import { compileTargeting } from "./targeting.js";
 
@@ -20,9 +20,6 @@ export const result = (experiment, variant, payload, inExperiment, reason) =>
 const isRange = (pair) =>
   Array.isArray(pair) && pair.length === 2 && pair.every(Number.isInteger) && pair[0] >= 0 && pair[0] < pair[1] && pair[1] <= 1e4;
 
-/** True when two of `ranges` overlap. */
-const overlap = (ranges, taken = []) =>
-  ranges.some(([start, end]) => taken.some(([s, e]) => start < e && s < end) || !taken.push([start, end]));
 
 /** Check and compile experiment `e`; `clientOverrides` maps its key to {unit id: variant key}. */
 function compileExperiment(e, path, clientOverrides, warn) {
@@ -51,7 +48,8 @@ function compileExperiment(e, path, clientOverrides, warn) {
   } else {
     need(isObject(layer) && isName(layer.key), `${path}.layer.key`);
     const ranges = layer.ranges;
-    need(Array.isArray(ranges) && ranges.length && ranges.every(isRange) && !overlap(ranges), `${path}.layer.ranges`);
+    // (Overlapping ranges would change no assignment; disjoint ones are the server's duty.)
+    need(Array.isArray(ranges) && ranges.length && ranges.every(isRange), `${path}.layer.ranges`);
   }
   const targeting = e.targeting == null ? null : compileTargeting(e.targeting, `${path}.targeting`);
   need(overrides == null || isObject(overrides), `${path}.overrides`);
@@ -72,9 +70,9 @@ function compileExperiment(e, path, clientOverrides, warn) {
   for (const [unit, variant] of Object.entries({ ...overrides, ...clientOverrides[key] })) {
     if (payloads.has(variant)) forced.set(unit, make(variant, false, "override"));
   }
-  const variantPrefix = `variant:${salt}:`;
-  const trafficPrefix = `traffic:${salt}:`;
-  const layerPrefix = layer && `layer:${layer.key}:`;
+  const variantHash = hasher(`variant:${salt}:`);
+  const trafficHash = hasher(`traffic:${salt}:`);
+  const layerHash = layer && hasher(`layer:${layer.key}:`);
 
   // `qa` is a variant key forced for this visitor (a QA URL override), or undefined.
   function assign(unitId, attributes, qa) {
@@ -89,13 +87,13 @@ function compileExperiment(e, path, clientOverrides, warn) {
       return invalid;
     }
     if (targeting && !targeting(attributes || {})) return notTargeted;
-    if (layerPrefix) {
-      const bucket = Math.floor((murmur3(layerPrefix + unitId) * 1e4) / SPACE);
+    if (layerHash) {
+      const bucket = Math.floor((layerHash(unitId) * 1e4) / SPACE);
       if (!layer.ranges.some(([start, end]) => start <= bucket && bucket < end)) return notInTraffic;
-    } else if (threshold < SPACE && murmur3(trafficPrefix + unitId) >= threshold) {
+    } else if (threshold < SPACE && trafficHash(unitId) >= threshold) {
       return notInTraffic;
     }
-    const hashed = murmur3(variantPrefix + unitId);
+    const hashed = variantHash(unitId);
     let index = 0;
     while (index < bounds.length && hashed >= bounds[index]) index++;
     return split[index];

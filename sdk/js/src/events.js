@@ -50,7 +50,7 @@ export function createSender(o) {
       queue = batch.concat(queue);
       return schedule(Math.min(3e4, o.backoff * 2 ** attempt) * (0.25 + Math.random() / 4));
     }
-    if (status > 299) warn(`events refused (HTTP ${status || "unreachable"}); dropped ${batch.length}`);
+    if (status > 299) warn(`events not sent (HTTP ${status}); dropped ${batch.length}`);
     attempt = 0;
     if (queue.length) schedule(queue.length < o.maxBatch && o.flushInterval);
   }
@@ -73,7 +73,7 @@ export function createSender(o) {
   return {
     enqueue(event) {
       if (closed) return;
-      if (queue.length >= o.maxQueue) return warn(`event queue full (${o.maxQueue}); dropping new events`);
+      if (queue.length >= o.maxQueue) return warn("event queue full; dropping events");
       event.timestamp = Date.now();
       queue.push(event);
       schedule(queue.length < o.maxBatch && o.flushInterval);
