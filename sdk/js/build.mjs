@@ -21,7 +21,11 @@ async function bundle(entry, format, outfile) {
     write: false,
   });
   const code = result.outputFiles[0].text;
-  const smaller = await minify(code, { module: format === "esm", compress: { passes: 2 }, mangle: true });
+  const smaller = await minify(code, {
+    module: format === "esm",
+    compress: { passes: 2 },
+    mangle: true,
+  });
   await writeFile(outfile, smaller.code);
 }
 

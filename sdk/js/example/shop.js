@@ -18,7 +18,10 @@ cta.addEventListener("click", () => {
 });
 
 document.getElementById("checkout").addEventListener("click", () => {
-  vekst.track("purchase", { value: 649 * Math.max(1, Number(cart.textContent)), properties: { payment: "vipps" } });
+  vekst.track("purchase", {
+    value: 649 * Math.max(1, Number(cart.textContent)),
+    properties: { payment: "vipps" },
+  });
   // Leaving the page: the SDK sends what is queued with `keepalive` as the page is hidden.
   location.href = "thanks.html";
 });

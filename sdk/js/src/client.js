@@ -101,7 +101,9 @@ export function createClient(options) {
   function start() {
     if (o.config) apply(o.config);
     if (compiled) settle();
-    for (const pair of o.qaParam && g.location ? new URLSearchParams(g.location.search).getAll(o.qaParam).join().split(",") : []) {
+    for (const pair of o.qaParam && g.location
+      ? new URLSearchParams(g.location.search).getAll(o.qaParam).join().split(",")
+      : []) {
       const [experiment, variant] = pair.split(":");
       qa[experiment] = variant;
     }
@@ -126,7 +128,9 @@ export function createClient(options) {
       if (timer.unref) timer.unref();
     }
     const doc = g.document;
-    doc?.addEventListener("visibilitychange", () => (doc.visibilityState === "hidden" ? sender.flushHidden() : refresh()));
+    doc?.addEventListener("visibilitychange", () =>
+      doc.visibilityState === "hidden" ? sender.flushHidden() : refresh(),
+    );
     g.addEventListener?.("pagehide", sender.flushHidden);
     g.addEventListener?.("online", sender.wake);
   }
@@ -136,18 +140,36 @@ export function createClient(options) {
     assign(experimentKey, unitId, attributes) {
       const experiment = compiled && compiled.get(experimentKey);
       try {
-        if (!experiment) return result(experimentKey, null, null, false, compiled ? "unknown_experiment" : "not_ready");
+        if (!experiment)
+          return result(
+            experimentKey,
+            null,
+            null,
+            false,
+            compiled ? "unknown_experiment" : "not_ready",
+          );
         if (bot) return experiment.fixed("bot");
         const unit = unitId ?? visitorId();
         if (unit === null) return experiment.fixed("no_consent");
         const assigned = experiment.assign(unit, attributes, qa[experimentKey]);
-        if (assigned.inExperiment && sender && firstExposure(experimentKey, assigned.variant, unit)) {
-          sender.enqueue({ type: "exposure", unit_id: unit, experiment: experimentKey, variant: assigned.variant });
+        if (
+          assigned.inExperiment &&
+          sender &&
+          firstExposure(experimentKey, assigned.variant, unit)
+        ) {
+          sender.enqueue({
+            type: "exposure",
+            unit_id: unit,
+            experiment: experimentKey,
+            variant: assigned.variant,
+          });
         }
         return assigned;
       } catch (error) {
         warn(`internal error in assign: ${error}`);
-        return experiment ? experiment.fixed("error") : result(experimentKey, null, null, false, "error");
+        return experiment
+          ? experiment.fixed("error")
+          : result(experimentKey, null, null, false, "error");
       }
     },
 
@@ -174,7 +196,9 @@ export function createClient(options) {
 
     /** Resolves to true once a config is loaded, false when `readyTimeout` ms pass first. */
     ready: () =>
-      Promise.race([loaded, new Promise((resolve) => setTimeout(resolve, o.readyTimeout))]).then(() => !!compiled),
+      Promise.race([loaded, new Promise((resolve) => setTimeout(resolve, o.readyTimeout))]).then(
+        () => !!compiled,
+      ),
 
     /** Send queued events now; resolves when they are sent or a send failed (it is retried). */
     flush: async () => sender && sender.flush(),

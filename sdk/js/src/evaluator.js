@@ -18,8 +18,12 @@ export const result = (experiment, variant, payload, inExperiment, reason) =>
   Object.freeze({ experiment, variant, payload, inExperiment, reason });
 
 const isRange = (pair) =>
-  Array.isArray(pair) && pair.length === 2 && pair.every(Number.isInteger) && pair[0] >= 0 && pair[0] < pair[1] && pair[1] <= 1e4;
-
+  Array.isArray(pair) &&
+  pair.length === 2 &&
+  pair.every(Number.isInteger) &&
+  pair[0] >= 0 &&
+  pair[0] < pair[1] &&
+  pair[1] <= 1e4;
 
 /** Check and compile experiment `e`; `clientOverrides` maps its key to {unit id: variant key}. */
 function compileExperiment(e, path, clientOverrides, warn) {
@@ -59,12 +63,18 @@ function compileExperiment(e, path, clientOverrides, warn) {
   }
   need(winner == null || (status === "stopped" && payloads.has(winner)), `${path}.winner`);
 
-  const make = (variant, inExperiment, reason) => result(key, variant, payloads.get(variant), inExperiment, reason);
+  const make = (variant, inExperiment, reason) =>
+    result(key, variant, payloads.get(variant), inExperiment, reason);
   const control = variants[0].key;
   const invalid = make(control, false, "invalid_input");
   const notTargeted = make(control, false, "not_targeted");
   const notInTraffic = make(control, false, "not_in_traffic");
-  const stopped = status === "running" ? null : winner != null ? make(winner, false, "winner") : make(control, false, "stopped");
+  const stopped =
+    status === "running"
+      ? null
+      : winner != null
+        ? make(winner, false, "winner")
+        : make(control, false, "stopped");
   const split = variants.map((v) => make(v.key, true, "split"));
   const forced = new Map();
   for (const [unit, variant] of Object.entries({ ...overrides, ...clientOverrides[key] })) {
@@ -89,7 +99,8 @@ function compileExperiment(e, path, clientOverrides, warn) {
     if (targeting && !targeting(attributes || {})) return notTargeted;
     if (layerHash) {
       const bucket = Math.floor((layerHash(unitId) * 1e4) / SPACE);
-      if (!layer.ranges.some(([start, end]) => start <= bucket && bucket < end)) return notInTraffic;
+      if (!layer.ranges.some(([start, end]) => start <= bucket && bucket < end))
+        return notInTraffic;
     } else if (threshold < SPACE && trafficHash(unitId) >= threshold) {
       return notInTraffic;
     }
@@ -125,7 +136,13 @@ export function compileConfig(config, overrides, warn) {
       warn(`left out of the config: ${error.message}`);
       const control = e && Array.isArray(e.variants) && e.variants[0];
       if (isName(e && e.key) && control && isName(control.key) && !experiments.has(e.key)) {
-        const fixed = result(e.key, control.key, freeze(control.payload ?? null), false, "invalid_config");
+        const fixed = result(
+          e.key,
+          control.key,
+          freeze(control.payload ?? null),
+          false,
+          "invalid_config",
+        );
         experiments.set(e.key, { assign: () => fixed, fixed: () => fixed });
       }
     }

@@ -4,7 +4,9 @@
 
 /** 128 random bits in hex (32 characters): event ids and anonymous visitor ids. */
 export const randomHex = (g) =>
-  [...g.crypto.getRandomValues(new Uint8Array(16))].map((b) => (b + 256).toString(16).slice(1)).join("");
+  [...g.crypto.getRandomValues(new Uint8Array(16))]
+    .map((b) => (b + 256).toString(16).slice(1))
+    .join("");
 
 // Browsers allow at most 64 KiB of keepalive request bodies in flight.
 const KEEPALIVE_BYTES = 60000;
@@ -22,7 +24,12 @@ export function createSender(o) {
   const withId = (event) => (event.event_id ||= randomHex(g));
   const post = (batch, keepalive) => {
     batch.forEach(withId);
-    return o.fetch(o.url, { method: "POST", headers: o.headers, body: JSON.stringify({ events: batch }), keepalive });
+    return o.fetch(o.url, {
+      method: "POST",
+      headers: o.headers,
+      body: JSON.stringify({ events: batch }),
+      keepalive,
+    });
   };
 
   function schedule(delay) {
@@ -66,7 +73,8 @@ export function createSender(o) {
       const batch = queue.splice(0, n);
       batch.forEach(withId);
       const beacon = JSON.stringify({ sdk_key: o.key, events: batch });
-      if (!g.navigator?.sendBeacon?.(`${o.url}/beacon`, beacon)) post(batch, true).catch(() => (queue = batch.concat(queue)));
+      if (!g.navigator?.sendBeacon?.(`${o.url}/beacon`, beacon))
+        post(batch, true).catch(() => (queue = batch.concat(queue)));
     }
   }
 

@@ -3,7 +3,12 @@
 // which === and Set membership give.
 import { has, isNumber, isObject, isScalar, need } from "./inputs.js";
 
-const COMPARE = { gt: (a, b) => a > b, gte: (a, b) => a >= b, lt: (a, b) => a < b, lte: (a, b) => a <= b };
+const COMPARE = {
+  gt: (a, b) => a > b,
+  gte: (a, b) => a >= b,
+  lt: (a, b) => a < b,
+  lte: (a, b) => a <= b,
+};
 
 /** Compile a condition to a predicate over attributes; throws "path rule" when it is invalid. */
 export function compileTargeting(condition, path, depth = 0) {
@@ -39,7 +44,9 @@ export function compileTargeting(condition, path, depth = 0) {
     need(given && isNumber(value), at);
     return (attrs) => has(attrs, name) && isNumber(attrs[name]) && compare(attrs[name], value);
   }
-  const ok = list ? Array.isArray(value) && value.length && value.length <= 1000 && value.every(isScalar) : isScalar(value);
+  const ok = list
+    ? Array.isArray(value) && value.length && value.length <= 1000 && value.every(isScalar)
+    : isScalar(value);
   need(given && ok, at);
   const members = new Set(list ? value : [value]);
   const member = (attrs) => has(attrs, name) && members.has(attrs[name]);

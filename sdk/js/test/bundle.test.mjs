@@ -26,7 +26,9 @@ test("the module exports exactly what the README and vekst.d.ts document", () =>
 test("the classic script defines Vekst.createClient and nothing else", () => {
   const page = { TextEncoder, URL, crypto, console };
   runInNewContext(read("vekst.min.js").toString(), page);
-  const added = Object.keys(page).filter((name) => !["TextEncoder", "URL", "crypto", "console"].includes(name));
+  const added = Object.keys(page).filter(
+    (name) => !["TextEncoder", "URL", "crypto", "console"].includes(name),
+  );
   assert.deepEqual(added, ["Vekst"]);
   const client = page.Vekst.createClient({ config: CONFIG, global: page });
   assert.equal(client.assign("cta-text", "visitor-1").inExperiment, true);

@@ -9,7 +9,14 @@ const FAST = { refreshInterval: 0, flushInterval: 10, backoff: 5, readyTimeout: 
 function online(overrides = {}, fetchOptions = {}, windowOptions = {}) {
   const fetch = fakeFetch(fetchOptions);
   const win = fakeWindow(windowOptions);
-  const client = createClient({ apiUrl: "https://ab.example/", sdkKey: "vk_sdk_test", fetch, global: win, ...FAST, ...overrides });
+  const client = createClient({
+    apiUrl: "https://ab.example/",
+    sdkKey: "vk_sdk_test",
+    fetch,
+    global: win,
+    ...FAST,
+    ...overrides,
+  });
   return { client, fetch, win };
 }
 
@@ -32,7 +39,13 @@ test("assign returns the variant the evaluator computes, with a frozen result", 
   const { client } = online();
   await client.ready();
   const result = client.assign("cta-text", "visitor-1");
-  assert.deepEqual(Object.keys(result), ["experiment", "variant", "payload", "inExperiment", "reason"]);
+  assert.deepEqual(Object.keys(result), [
+    "experiment",
+    "variant",
+    "payload",
+    "inExperiment",
+    "reason",
+  ]);
   assert.ok(Object.isFrozen(result) && Object.isFrozen(result.payload));
   assert.equal(client.assign("checkout-onepage", "visitor-1").variant, "one-page"); // stopped, winner
   assert.equal(client.assign("checkout-onepage", "visitor-1").inExperiment, false);
@@ -55,7 +68,10 @@ test("a missing key, an admin key, an unreachable API or a bad config never brea
     const { client, fetch, win } = online(options);
     assert.equal(await client.ready(), false);
     assert.equal(fetch.calls.length, 0);
-    assert.deepEqual([client.assign("cta-text").variant, client.assign("cta-text").inExperiment], [null, false]);
+    assert.deepEqual(
+      [client.assign("cta-text").variant, client.assign("cta-text").inExperiment],
+      [null, false],
+    );
     assert.equal(win.warnings.length, 1);
   }
   const down = online({ refreshInterval: 0.02 }, { configStatus: "down" });
@@ -74,7 +90,10 @@ test("a missing key, an admin key, an unreachable API or a bad config never brea
   const partly = online({}, { config: badWeight });
   await partly.client.ready();
   const control = partly.client.assign("cta-text");
-  assert.deepEqual([control.variant, control.payload.text, control.inExperiment], ["control", "Add to cart", false]);
+  assert.deepEqual(
+    [control.variant, control.payload.text, control.inExperiment],
+    ["control", "Add to cart", false],
+  );
   assert.match(partly.win.warnings[0], /experiments\[0\]\.variants\[1\]\.weight/);
   assert.equal(partly.client.assign("checkout-onepage").variant, "one-page"); // the others still serve
   partly.client.close();
@@ -83,9 +102,17 @@ test("a missing key, an admin key, an unreachable API or a bad config never brea
 test("bad input gives the control and one console line, never an exception", async () => {
   const { client, win, fetch } = online();
   await client.ready();
-  for (const [unit, attributes] of [[" ", undefined], [42, undefined], ["v", { nested: { a: 1 } }], ["v", "x"]]) {
+  for (const [unit, attributes] of [
+    [" ", undefined],
+    [42, undefined],
+    ["v", { nested: { a: 1 } }],
+    ["v", "x"],
+  ]) {
     const result = client.assign("cta-text", unit, attributes);
-    assert.deepEqual([result.variant, result.inExperiment, result.reason], ["control", false, "invalid_input"]);
+    assert.deepEqual(
+      [result.variant, result.inExperiment, result.reason],
+      ["control", false, "invalid_input"],
+    );
   }
   assert.equal(client.assign({}).variant, null);
   client.track("Bad Name!");
@@ -93,7 +120,9 @@ test("bad input gives the control and one console line, never an exception", asy
   client.track("purchase", { properties: { basket: [1, 2] } });
   client.track("purchase", { value: Infinity });
   assert.equal(win.warnings.length, 6); // one line per distinct problem
-  assert.ok(win.warnings.every((line) => /^vekst: (invalid input for 'cta-text'|dropped event)/.test(line)));
+  assert.ok(
+    win.warnings.every((line) => /^vekst: (invalid input for 'cta-text'|dropped event)/.test(line)),
+  );
   await client.flush();
   assert.equal(fetch.events().length, 0);
   client.close();
@@ -116,7 +145,10 @@ test("without consent no id is stored and nothing is sent; consent can be given 
   const { client, win, fetch } = online({ consent: false });
   await client.ready();
   const result = client.assign("cta-text");
-  assert.deepEqual([result.variant, result.inExperiment, result.reason], ["control", false, "no_consent"]);
+  assert.deepEqual(
+    [result.variant, result.inExperiment, result.reason],
+    ["control", false, "no_consent"],
+  );
   client.track("purchase", { value: 1 });
   assert.equal(client.unitId, null);
   assert.equal(win.cookies.size, 0);
@@ -136,7 +168,10 @@ test("a shop-given unit id needs no cookie", async () => {
   assert.equal(client.assign("cta-text").inExperiment, true);
   client.track("purchase", { value: 649 });
   await client.flush();
-  assert.deepEqual(fetch.events().map((e) => e.unit_id), ["customer-8731", "customer-8731"]);
+  assert.deepEqual(
+    fetch.events().map((e) => e.unit_id),
+    ["customer-8731", "customer-8731"],
+  );
   assert.equal(win.cookies.size, 0);
   client.close();
 });
@@ -152,7 +187,14 @@ test("one exposure per visitor and experiment, also across reloads", async () =>
   const exposures = first.fetch.events();
   assert.equal(exposures.length, 2);
   const mine = exposures[0];
-  assert.deepEqual(Object.keys(mine).sort(), ["event_id", "experiment", "timestamp", "type", "unit_id", "variant"]);
+  assert.deepEqual(Object.keys(mine).sort(), [
+    "event_id",
+    "experiment",
+    "timestamp",
+    "type",
+    "unit_id",
+    "variant",
+  ]);
   assert.equal(mine.type, "exposure");
   assert.equal(mine.unit_id, first.client.unitId);
   assert.match(mine.event_id, /^[0-9a-f]{32}$/);
@@ -171,23 +213,44 @@ test("conversions are batched in the wire format of docs/events.md", async () =>
   const { client, fetch } = online({ maxBatch: 100, unitId: "u-1" });
   await client.ready();
   for (let i = 0; i < 250; i++) client.track("add_to_cart");
-  client.track("purchase", { value: 649.5, properties: { payment: "vipps", items: 2 }, unitId: "u-2" });
+  client.track("purchase", {
+    value: 649.5,
+    properties: { payment: "vipps", items: 2 },
+    unitId: "u-2",
+  });
   await client.flush();
-  assert.deepEqual(fetch.posts().map((p) => p.body.events.length), [100, 100, 51]);
+  assert.deepEqual(
+    fetch.posts().map((p) => p.body.events.length),
+    [100, 100, 51],
+  );
   const post = fetch.posts()[0];
   assert.equal(post.method, "POST");
-  assert.deepEqual(post.headers, { Authorization: "Bearer vk_sdk_test", "Content-Type": "application/json" });
-  const purchase = fetch.events().at(-1);
-  assert.deepEqual({ ...purchase, event_id: 0, timestamp: 0 }, {
-    type: "conversion", unit_id: "u-2", name: "purchase", value: 649.5,
-    properties: { payment: "vipps", items: 2 }, event_id: 0, timestamp: 0,
+  assert.deepEqual(post.headers, {
+    Authorization: "Bearer vk_sdk_test",
+    "Content-Type": "application/json",
   });
+  const purchase = fetch.events().at(-1);
+  assert.deepEqual(
+    { ...purchase, event_id: 0, timestamp: 0 },
+    {
+      type: "conversion",
+      unit_id: "u-2",
+      name: "purchase",
+      value: 649.5,
+      properties: { payment: "vipps", items: 2 },
+      event_id: 0,
+      timestamp: 0,
+    },
+  );
   assert.equal(new Set(fetch.events().map((e) => e.event_id)).size, 251);
   client.close();
 });
 
 test("failed sends are retried with backoff and the same event ids; then dropped with a log", async () => {
-  const { client, fetch, win } = online({ unitId: "u-1", maxRetries: 3 }, { events: ["down", 503, 429] });
+  const { client, fetch, win } = online(
+    { unitId: "u-1", maxRetries: 3 },
+    { events: ["down", 503, 429] },
+  );
   await client.ready();
   client.track("purchase", { value: 1 });
   await until(() => fetch.posts().length === 4);
@@ -228,7 +291,11 @@ test("offline: nothing is sent, the queue is bounded, and going online sends it"
 });
 
 test("a hidden page sends its queue at once as a beacon, with the sdk key in the body", async () => {
-  const { client, fetch, win } = online({ unitId: "u-1", flushInterval: 60000 }, {}, { beacon: true });
+  const { client, fetch, win } = online(
+    { unitId: "u-1", flushInterval: 60000 },
+    {},
+    { beacon: true },
+  );
   await client.ready();
   for (let i = 0; i < 100; i++) client.track("purchase", { properties: { note: "x".repeat(900) } });
   win.hide();
@@ -249,12 +316,17 @@ test("without a beacon (absent or refused) the hidden page's queue leaves with f
   for (const beacon of [undefined, false]) {
     const { client, fetch, win } = online({ unitId: "u-1", flushInterval: 60000 }, {}, { beacon });
     await client.ready();
-    for (let i = 0; i < 100; i++) client.track("purchase", { properties: { note: "x".repeat(900) } });
+    for (let i = 0; i < 100; i++)
+      client.track("purchase", { properties: { note: "x".repeat(900) } });
     win.hide();
     const posts = fetch.posts();
     assert.ok(posts.length >= 1 && posts.every((p) => p.keepalive === true));
     assert.ok(posts.every((p) => JSON.stringify(p.body).length <= 60050));
-    assert.ok(posts.every((p) => p.headers.Authorization === "Bearer vk_sdk_test" && !("sdk_key" in p.body)));
+    assert.ok(
+      posts.every(
+        (p) => p.headers.Authorization === "Bearer vk_sdk_test" && !("sdk_key" in p.body),
+      ),
+    );
     win.emit("window", "pagehide");
     await until(() => fetch.events().length === 100);
     client.close();
@@ -266,7 +338,10 @@ test("QA overrides through the URL only when enabled; no exposure for them", asy
   const enabled = online({ qaParam: "vekst_qa" }, {}, { search });
   await enabled.client.ready();
   const forced = enabled.client.assign("cta-text");
-  assert.deepEqual([forced.variant, forced.inExperiment, forced.reason], ["buy-now", false, "override"]);
+  assert.deepEqual(
+    [forced.variant, forced.inExperiment, forced.reason],
+    ["buy-now", false, "override"],
+  );
   assert.equal(enabled.client.assign("checkout-onepage").variant, "one-page"); // stopped: not overridable
   await enabled.client.flush();
   assert.equal(enabled.fetch.events().length, 0);
@@ -279,11 +354,17 @@ test("QA overrides through the URL only when enabled; no exposure for them", asy
 });
 
 test("bots get the control and send nothing, unless detection is switched off", async () => {
-  for (const windowOptions of [{ webdriver: true }, { userAgent: "Mozilla/5.0 (compatible; Googlebot/2.1)" }]) {
+  for (const windowOptions of [
+    { webdriver: true },
+    { userAgent: "Mozilla/5.0 (compatible; Googlebot/2.1)" },
+  ]) {
     const { client, fetch, win } = online({}, {}, windowOptions);
     await client.ready();
     const result = client.assign("cta-text");
-    assert.deepEqual([result.variant, result.inExperiment, result.reason], ["control", false, "bot"]);
+    assert.deepEqual(
+      [result.variant, result.inExperiment, result.reason],
+      ["control", false, "bot"],
+    );
     assert.equal(client.assign("checkout-onepage").variant, "one-page");
     client.track("purchase", { value: 1 });
     await client.flush();
@@ -299,11 +380,29 @@ test("bots get the control and send nothing, unless detection is switched off", 
 
 test("a window without cookies, console or fetch still assigns", async () => {
   const win = fakeWindow();
-  Object.defineProperty(win.document, "cookie", { get() { throw new Error("blocked"); }, set() { throw new Error("blocked"); } });
+  Object.defineProperty(win.document, "cookie", {
+    get() {
+      throw new Error("blocked");
+    },
+    set() {
+      throw new Error("blocked");
+    },
+  });
   delete win.console;
-  const client = createClient({ config: CONFIG, global: win, apiUrl: "https://ab.example", sdkKey: "vk_sdk_x", ...FAST });
+  const client = createClient({
+    config: CONFIG,
+    global: win,
+    apiUrl: "https://ab.example",
+    sdkKey: "vk_sdk_x",
+    ...FAST,
+  });
   assert.equal(client.assign("cta-text").inExperiment, true);
-  const bare = createClient({ config: CONFIG, global: {}, apiUrl: "https://ab.example", sdkKey: "vk_sdk_x" });
+  const bare = createClient({
+    config: CONFIG,
+    global: {},
+    apiUrl: "https://ab.example",
+    sdkKey: "vk_sdk_x",
+  });
   assert.equal(bare.assign("cta-text", "visitor-1").inExperiment, true);
   client.close();
   bare.close();

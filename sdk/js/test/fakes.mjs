@@ -43,7 +43,14 @@ export const CONFIG = {
  * queues every beacon, false for one that refuses them (over its quota); sent beacons are
  * recorded in `beacons`.
  */
-export function fakeWindow({ cookies = new Map(), search = "", webdriver = false, userAgent = "Mozilla/5.0 (X11; Linux x86_64) Firefox/130.0", protocol = "https:", beacon } = {}) {
+export function fakeWindow({
+  cookies = new Map(),
+  search = "",
+  webdriver = false,
+  userAgent = "Mozilla/5.0 (X11; Linux x86_64) Firefox/130.0",
+  protocol = "https:",
+  beacon,
+} = {}) {
   const listeners = [];
   const warnings = [];
   const beacons = [];
@@ -86,7 +93,8 @@ export function fakeWindow({ cookies = new Map(), search = "", webdriver = false
     clearInterval,
     addEventListener: on("window"),
     emit(target, type) {
-      for (const entry of listeners) if (entry.target === target && entry.type === type) entry.listener({ type });
+      for (const entry of listeners)
+        if (entry.target === target && entry.type === type) entry.listener({ type });
     },
     hide() {
       document.visibilityState = "hidden";

@@ -5,19 +5,30 @@ import { test } from "node:test";
 import { compileConfig } from "../src/evaluator.js";
 import { hasher, layerBucket, murmur3 } from "../src/hash.js";
 
-const vectors = JSON.parse(readFileSync(new URL("../../testvectors.json", import.meta.url), "utf8"));
+const vectors = JSON.parse(
+  readFileSync(new URL("../../testvectors.json", import.meta.url), "utf8"),
+);
 
 test("the file holds the promised coverage", () => {
   assert.ok(vectors.cases.length >= 300);
   const reasons = new Set(vectors.cases.map((c) => c.expected_reason));
-  for (const reason of ["split", "not_in_traffic", "not_targeted", "override", "winner", "stopped", "invalid_input"]) {
+  for (const reason of [
+    "split",
+    "not_in_traffic",
+    "not_targeted",
+    "override",
+    "winner",
+    "stopped",
+    "invalid_input",
+  ]) {
     assert.ok(reasons.has(reason), reason);
   }
 });
 
 test("hash values and layer buckets", () => {
   for (const item of vectors.hashes) {
-    if ("text" in item) assert.equal(murmur3(item.text), item.murmur3_32, JSON.stringify(item.text));
+    if ("text" in item)
+      assert.equal(murmur3(item.text), item.murmur3_32, JSON.stringify(item.text));
     else assert.equal(layerBucket(item.layer_key, item.unit_id), item.bucket, item.unit_id);
   }
 });
@@ -33,16 +44,26 @@ for (const c of vectors.cases) {
     const experiment = c.experiment;
     const overrides = c.client_overrides ? { [experiment.key]: c.client_overrides } : {};
     const errors = [];
-    const experiments = compileConfig({ version: 1, experiments: [experiment] }, overrides, (m) => errors.push(m));
+    const experiments = compileConfig({ version: 1, experiments: [experiment] }, overrides, (m) =>
+      errors.push(m),
+    );
     const got = experiments.get(experiment.key).assign(c.unit_id, c.attributes);
     const label = `${c.name} | ${JSON.stringify(c.unit_id).slice(0, 40)}`;
-    assert.deepEqual(errors.filter((m) => m.startsWith("left out")), [], label);
+    assert.deepEqual(
+      errors.filter((m) => m.startsWith("left out")),
+      [],
+      label,
+    );
     assert.deepEqual(
       [got.variant, got.inExperiment, got.reason],
       [c.expected_variant, c.expected_in_experiment, c.expected_reason],
       label,
     );
-    assert.deepEqual(got.payload, experiment.variants.find((v) => v.key === c.expected_variant).payload ?? null, label);
+    assert.deepEqual(
+      got.payload,
+      experiment.variants.find((v) => v.key === c.expected_variant).payload ?? null,
+      label,
+    );
   });
 }
 
@@ -80,13 +101,23 @@ function referenceMurmur3(text) {
 
 test("the reference agrees with the published and the Python values", () => {
   assert.equal(referenceMurmur3("\0\0\0\0"), 0x2362f9de);
-  for (const item of vectors.hashes) if ("text" in item) assert.equal(referenceMurmur3(item.text), item.murmur3_32);
+  for (const item of vectors.hashes)
+    if ("text" in item) assert.equal(referenceMurmur3(item.text), item.murmur3_32);
 });
 
 test("a prefix hasher equals the reference over the joined string, at every prefix length", () => {
   for (const prefix of ["", "a", "ab", "abc", "abcd", "variant:5f1e0c2a9b7d4e31:", "layer:æøå:"]) {
     const hash = hasher(prefix);
-    for (const text of ["", "x", "visitor-1", "Ærlig-Øyvind", "🛒🛍️", "y".repeat(1299), "z".repeat(5000), "€".repeat(1400)]) {
+    for (const text of [
+      "",
+      "x",
+      "visitor-1",
+      "Ærlig-Øyvind",
+      "🛒🛍️",
+      "y".repeat(1299),
+      "z".repeat(5000),
+      "€".repeat(1400),
+    ]) {
       assert.equal(hash(text), referenceMurmur3(prefix + text), `${prefix} + ${text.slice(0, 12)}`);
     }
   }
