@@ -407,3 +407,25 @@ test("a window without cookies, console or fetch still assigns", async () => {
   client.close();
   bare.close();
 });
+
+test("ready() gives up after readyTimeout while the API hangs; the config still counts when it comes", async () => {
+  let answer;
+  const hanging = () => new Promise((resolve) => (answer = resolve));
+  const fetch = fakeFetch();
+  const client = createClient({
+    apiUrl: "https://ab.example",
+    sdkKey: "vk_sdk_test",
+    global: fakeWindow(),
+    ...FAST,
+    readyTimeout: 30,
+    fetch: (url, init) => (url.endsWith("/v1/sdk/config") ? hanging() : fetch(url, init)),
+  });
+  const started = Date.now();
+  assert.equal(await client.ready(), false);
+  assert.ok(Date.now() - started < 1000);
+  assert.equal(client.assign("cta-text").reason, "not_ready");
+  answer(await fetch("https://ab.example/v1/sdk/config", { headers: {} }));
+  await until(() => client.assign("cta-text").reason === "split");
+  assert.equal(await client.ready(), true);
+  client.close();
+});
