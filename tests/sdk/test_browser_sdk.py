@@ -27,6 +27,12 @@ JS_ROOT = Path(__file__).resolve().parents[2] / "sdk" / "js"
 ADMIN = {"Authorization": f"Bearer {ADMIN_KEY}"}
 SDK = {"Authorization": f"Bearer {SDK_KEY}"}
 TEXTS = {"control": "Legg i handlekurven", "buy-now": "Kjøp nå"}
+MODULE_ASSIGN = """async () => {
+  const { createClient } = await import("../dist/vekst.min.mjs");
+  const client = createClient(window.VEKST_SETTINGS);
+  await client.ready();
+  return client.assign("cta-text").variant;
+}"""
 # Records each navigator.sendBeacon call of the page in sessionStorage (kept across pages).
 RECORD_BEACONS = """
 const sendBeacon = Navigator.prototype.sendBeacon;
@@ -113,6 +119,9 @@ def test_example_shop_page_in_chromium(sqlite_url: str) -> None:
                     headers=SDK,
                 ).json()
                 assert answer["assignments"]["cta-text"]["variant"] == variant
+
+                # The ES module build, imported by the same page, gives the same variant.
+                assert page.evaluate(MODULE_ASSIGN) == variant
 
                 page.click("#cta")
                 page.click("#checkout")  # tracks the purchase and leaves the page
