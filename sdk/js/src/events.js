@@ -83,7 +83,8 @@ export function createSender(o) {
       if (closed) return;
       if (queue.length >= o.maxQueue) return warn("event queue full; dropping events");
       event.timestamp = Date.now();
-      queue.push(event);
+      // A full batch leaves at once, even while a flush timer waits.
+      if (queue.push(event) >= o.maxBatch) timer = clearTimeout(timer);
       schedule(queue.length < o.maxBatch && o.flushInterval);
     },
     /** Send the queue in batches now; stops at a failed batch, which waits for its retry. */

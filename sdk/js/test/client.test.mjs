@@ -429,3 +429,14 @@ test("ready() gives up after readyTimeout while the API hangs; the config still 
   assert.equal(await client.ready(), true);
   client.close();
 });
+
+test("a full batch leaves at once, without waiting for the flush interval", async () => {
+  const { client, fetch } = online({ unitId: "u-1", maxBatch: 10, flushInterval: 60000 });
+  await client.ready();
+  client.track("add_to_cart");
+  await sleep(30);
+  assert.equal(fetch.posts().length, 0); // one event waits for the interval
+  for (let i = 0; i < 9; i++) client.track("add_to_cart");
+  await until(() => fetch.events().length === 10);
+  client.close();
+});
