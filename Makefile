@@ -7,7 +7,10 @@ INSTALLED := $(VENV)/.installed
 INSTALLED_DEV := $(VENV)/.installed-dev
 INSTALLED_BENCH := $(VENV)/.installed-bench
 
-.PHONY: run test lint typecheck unit install install-dev bench-deps clean
+JS := sdk/js
+JS_INSTALLED := $(JS)/node_modules/.installed
+
+.PHONY: run test js-test lint typecheck unit install install-dev bench-deps clean
 
 run: $(INSTALLED)
 	$(VENV)/bin/vekst serve --port $(PORT)
@@ -16,7 +19,16 @@ test: $(INSTALLED_DEV)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+	$(MAKE) js-test
 	$(PY) -m pytest
+
+# The browser SDK: Node's own test runner over the built bundle (needs Node 20 and npm).
+js-test: $(JS_INSTALLED)
+	cd $(JS) && npm test --silent
+
+$(JS_INSTALLED): $(JS)/package.json $(JS)/package-lock.json
+	cd $(JS) && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
 
 install: $(INSTALLED)
 install-dev: $(INSTALLED_DEV)
@@ -39,4 +51,4 @@ $(INSTALLED_BENCH): $(INSTALLED_DEV)
 	touch $@
 
 clean:
-	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) data .pytest_cache .mypy_cache .ruff_cache $(JS)/node_modules $(JS)/dist

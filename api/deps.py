@@ -116,14 +116,27 @@ async def authorize(request: Request, *allowed: KeyScope) -> KeyIdentity:
     """
     identity: KeyIdentity | None = getattr(request.state, "key_identity", None)
     if identity is None:
-        secret = _bearer_secret(request)
-        verifier: KeyVerifier = request.app.state.key_verifier
-        identity = verifier.cached_identity(secret)
-        if identity is None:
-            identity = await run_in_threadpool(verifier.identity, secret)
-        if identity is None:
-            raise AuthenticationError("the API key is unknown or revoked")
+        identity = await _identify(request, _bearer_secret(request))
         request.state.key_identity = identity
+    return _in_scope(identity, allowed)
+
+
+async def authorize_secret(request: Request, secret: str, *allowed: KeyScope) -> KeyIdentity:
+    """The same check for a key that came another way than the header (a beacon's body)."""
+    return _in_scope(await _identify(request, secret), allowed)
+
+
+async def _identify(request: Request, secret: str) -> KeyIdentity:
+    verifier: KeyVerifier = request.app.state.key_verifier
+    identity = verifier.cached_identity(secret)
+    if identity is None:
+        identity = await run_in_threadpool(verifier.identity, secret)
+    if identity is None:
+        raise AuthenticationError("the API key is unknown or revoked")
+    return identity
+
+
+def _in_scope(identity: KeyIdentity, allowed: tuple[KeyScope, ...]) -> KeyIdentity:
     scope = identity.scope
     if scope not in allowed:
         needed = " or ".join(s.value for s in allowed)

@@ -16,7 +16,7 @@ from tests.services import fresh_postgres_schema, require_service
 
 ADMIN_KEY = "test-admin-key-0123456789"
 SDK_KEY = "test-sdk-key-0123456789"
-_KEEP = ("VEKST_TEST_", "VEKST_REQUIRE_SERVICES")
+_KEEP = ("VEKST_TEST_", "VEKST_REQUIRE_SERVICES", "VEKST_REQUIRE_BROWSER", "VEKST_CHROMIUM")
 
 
 @pytest.fixture(autouse=True)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import orjson
 from fastapi import APIRouter, HTTPException, Request
@@ -11,14 +11,17 @@ from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from redis.exceptions import RedisError
 
-from api.deps import AdminKey, AuthFirstRoute, SdkKey, get_engine, json_body_doc
+from api.deps import AdminKey, AuthFirstRoute, SdkKey, authorize_secret, get_engine, json_body_doc
 from api.problems import PROTECTED, problem_responses
 from api.responses import BacklogOut, EventsAccepted, EventsSummaryOut
+from experiments.errors import AuthenticationError, InvalidInputError
 from experiments.events import (
     MAX_EVENTS_PER_BATCH,
     BatchTooLargeError,
     EventPipeline,
+    batch_events,
     count_events,
+    parse_document,
     stream_backlog,
 )
 from experiments.events.validation import (
@@ -26,6 +29,7 @@ from experiments.events.validation import (
     MAX_EVENT_VALUE,
     MAX_UNIT_ID_LENGTH,
 )
+from experiments.models import KeyScope
 from experiments.models.experiment import SLUG_PATTERN
 
 # The wire format of docs/events.md, for the OpenAPI only: the route parses the body itself so
@@ -65,11 +69,18 @@ class ConversionDoc(BaseModel):
     properties: dict[str, str | float | bool | None] | None = None
 
 
+EventList = list[Annotated[ExposureDoc | ConversionDoc, Field(discriminator="type")]]
+
+
 class EventBatchDoc(BaseModel):
     model_config = ConfigDict(extra="forbid", title="EventBatch")
-    events: list[Annotated[ExposureDoc | ConversionDoc, Field(discriminator="type")]] = Field(
-        max_length=MAX_EVENTS_PER_BATCH
-    )
+    events: EventList = Field(max_length=MAX_EVENTS_PER_BATCH)
+
+
+class BeaconDoc(BaseModel):
+    model_config = ConfigDict(extra="forbid", title="EventBeacon")
+    sdk_key: str = Field(min_length=1, description="An sdk-scoped key (never an admin key)")
+    events: EventList = Field(max_length=MAX_EVENTS_PER_BATCH)
 
 
 router = APIRouter(
@@ -96,9 +107,43 @@ def _pipeline(request: Request) -> EventPipeline:
 )
 async def post_events(request: Request, _key: SdkKey) -> Response:
     # The body is parsed by hand: one bad event must reject only itself, and it is faster.
-    body = await request.body()
+    return await _ingest(request, parse_document(await request.body()))
+
+
+@router.post(
+    "/beacon",
+    status_code=202,
+    responses={
+        202: {"model": EventsAccepted, "description": "Accepted, repeated and rejected events"},
+        413: {"description": "More than 10,000 events, or a body above the size limit"},
+    },
+    openapi_extra=json_body_doc(BeaconDoc),
+)
+async def post_events_beacon(request: Request) -> Response:
+    """Events from `navigator.sendBeacon`, which cannot send an Authorization header.
+
+    The body is `{"sdk_key": "...", "events": [...]}` in any content type (browsers send
+    `text/plain`, which needs no CORS preflight); only sdk-scoped keys are taken, so an admin
+    key never has to be in a page. Otherwise the same as `POST /v1/events`.
+    """
+    document = parse_document(await request.body())
+    await authorize_secret(request, _beacon_key(document), KeyScope.SDK)
+    return await _ingest(request, document)
+
+
+def _beacon_key(document: Any) -> str:
+    """Takes the sdk key out of a beacon's body, leaving an ordinary events body."""
+    if not isinstance(document, dict):
+        raise InvalidInputError("body", "must be a JSON object with 'sdk_key' and 'events'")
+    secret = document.pop("sdk_key", None)
+    if not isinstance(secret, str) or not secret.strip():
+        raise AuthenticationError("a beacon needs its sdk key in the body's 'sdk_key' field")
+    return secret.strip()
+
+
+async def _ingest(request: Request, document: Any) -> Response:
     try:
-        result = await _pipeline(request).intake.ingest(body)
+        result = await _pipeline(request).intake.ingest_events(batch_events(document))
     except BatchTooLargeError as error:
         raise HTTPException(413, error.detail) from None
     return Response(orjson.dumps(result.as_dict()), 202, media_type="application/json")

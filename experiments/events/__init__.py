@@ -9,7 +9,9 @@ from experiments.events.intake import (
     EventIntake,
     IngestResult,
     MalformedBodyError,
+    batch_events,
     parse_batch,
+    parse_document,
 )
 from experiments.events.pipeline import EventPipeline, build_event_pipeline
 from experiments.events.sinks import DirectSink, EventSink, Receipt, RedisStreamSink
@@ -44,7 +46,9 @@ __all__ = [
     "WorkerOptions",
     "build_event_pipeline",
     "count_events",
+    "batch_events",
     "parse_batch",
+    "parse_document",
     "store_events",
     "stream_backlog",
     "validate_batch",

@@ -67,12 +67,21 @@ class IngestResult:
         }
 
 
+def parse_document(body: bytes) -> Any:
+    """A request body as JSON; raises `MalformedBodyError` only when it is not JSON at all."""
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError as error:
+        return _lenient_loads(body, error)
+
+
 def parse_batch(body: bytes) -> list[object]:
     """The `events` array of a request body; raises on a body that cannot be a batch at all."""
-    try:
-        document = orjson.loads(body)
-    except orjson.JSONDecodeError as error:
-        document = _lenient_loads(body, error)
+    return batch_events(parse_document(body))
+
+
+def batch_events(document: Any) -> list[object]:
+    """The `events` array of a parsed body; raises on a document that cannot be a batch."""
     if not isinstance(document, dict):
         raise InvalidInputError("body", "must be a JSON object with an 'events' array")
     for name in document:
@@ -123,7 +132,12 @@ class EventIntake:
 
     async def ingest(self, body: bytes, received_at: datetime | None = None) -> IngestResult:
         """Validate and hand on one batch; returns once the accepted events are safe."""
-        raw_events = parse_batch(body)
+        return await self.ingest_events(parse_batch(body), received_at)
+
+    async def ingest_events(
+        self, raw_events: list[object], received_at: datetime | None = None
+    ) -> IngestResult:
+        """`ingest` for a batch's events already taken out of their body (`batch_events`)."""
         moment = received_at or datetime.now(UTC)
         arrived = self._catalog.now()
         snapshot = self._catalog.fresh()

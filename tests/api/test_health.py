@@ -70,7 +70,8 @@ def test_openapi_declares_the_bearer_scheme_on_every_protected_operation(
     assert document["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
     for path, operations in document["paths"].items():
         for method, operation in operations.items():
-            if path in ("/healthz", "/readyz"):
+            # The beacon takes its sdk key in the body: sendBeacon cannot set a header.
+            if path in ("/healthz", "/readyz", "/v1/events/beacon"):
                 assert "security" not in operation
             else:
                 assert operation["security"] == [{"bearerAuth": []}], (method, path)

@@ -1,0 +1,62 @@
+// MurmurHash3 x86_32, seed 0, over the UTF-8 bytes of a string (docs/assignment.md, section 1).
+// Every hash input is a fixed prefix ("variant:<salt>:") and a unit id, so the prefix's whole
+// 4-byte blocks are mixed once per experiment and each call encodes only the id, into a reused
+// buffer (encodeInto allocates nothing): assignment must stay well under a microsecond.
+
+const encoder = new TextEncoder();
+// Unit ids are checked (at most 256 code points, 1,024 bytes) before they are hashed; a longer
+// text takes the slow path below.
+const buffer = new Uint8Array(4100);
+const views = [0, 1, 2, 3].map((offset) => buffer.subarray(offset));
+
+// Mixes the n bytes of `b` into `h`; a last, partial block reads the zeros the caller put there.
+function mix(h, b, n) {
+  for (let i = 0; i < n; i += 4) {
+    let k = b[i] | (b[i + 1] << 8) | (b[i + 2] << 16) | (b[i + 3] << 24);
+    k = Math.imul(k, 0xcc9e2d51);
+    h ^= Math.imul((k << 15) | (k >>> 17), 0x1b873593);
+    if (i + 4 <= n) h = (Math.imul((h << 13) | (h >>> 19), 5) + 0xe6546b64) | 0;
+  }
+  return h;
+}
+
+/** A function returning MurmurHash3 x86_32 (seed 0, unsigned) of the UTF-8 bytes of `prefix + text`. */
+export function hasher(prefix) {
+  const head = encoder.encode(prefix);
+  const rest = head.length & 3;
+  const done = head.length - rest;
+  const start = mix(0, head, done);
+  return (text) => {
+    if (text.length > 1300) return hasher(prefix + text)("");
+    for (let i = 0; i < rest; i++) buffer[i] = head[done + i];
+    const n = rest + encoder.encodeInto(text, views[rest]).written;
+    buffer[n] = buffer[n + 1] = buffer[n + 2] = 0;
+    let h = mix(start, buffer, n) ^ (done + n);
+    h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+    h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+    return (h ^ (h >>> 16)) >>> 0;
+  };
+}
+
+/** MurmurHash3 x86_32 (seed 0) of the UTF-8 bytes of `text`, as an unsigned 32-bit integer. */
+export const murmur3 = hasher("");
+
+export const SPACE = 4294967296;
+
+/** Exclusive upper hash bound of each variant but the last (section 3), in IEEE doubles. */
+export function variantBounds(weights) {
+  let total = 0;
+  for (const w of weights) total += w;
+  const bounds = [];
+  let cumulative = 0;
+  for (let i = 0; i < weights.length - 1; i++) {
+    cumulative += weights[i];
+    bounds.push(Math.floor((cumulative * SPACE) / total));
+  }
+  return bounds;
+}
+
+/** The unit's bucket in [0, 10000) of a layer (section 5); exact in doubles. */
+export function layerBucket(layerKey, unitId) {
+  return Math.floor((murmur3(`layer:${layerKey}:${unitId}`) * 10000) / SPACE);
+}

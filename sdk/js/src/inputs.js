@@ -1,0 +1,59 @@
+// What the shop passes in: unit ids and attributes (docs/assignment.md, sections 2 and 7).
+// Failed checks throw an Error whose message is "path rule".
+
+// Python's str.isspace() set, which differs from JavaScript's \s.
+const ONLY_SPACE = /^[\t-\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+$/;
+
+/** Throw an Error "path rule" unless `condition` holds (config rules: docs/assignment.md). */
+export function need(condition, path, rule = "is invalid") {
+  if (!condition) throw new Error(`${path} ${rule}`);
+}
+
+export const has = (object, key) => Object.prototype.hasOwnProperty.call(object, key);
+
+export const isObject = (value) =>
+  typeof value === "object" && value !== null && !Array.isArray(value);
+
+export const isNumber = (value) => typeof value === "number" && isFinite(value);
+
+export const isScalar = (value) =>
+  typeof value === "string" || typeof value === "boolean" || isNumber(value);
+
+// Lengths count code points, like Python's len().
+export const tooLong = (text, max) => text.length > max && [...text].length > max;
+
+/** A non-empty string that is valid Unicode (no lone surrogates), so it can be UTF-8 encoded. */
+// (Browsers from before 2023 lack isWellFormed; they hash such an id with U+FFFD instead.)
+export const isName = (text) =>
+  typeof text === "string" && text !== "" && text.isWellFormed?.() !== false;
+
+// A regular expression costs about 0.1 us per call: ids starting with a visible ASCII
+// character (nearly all) are not only whitespace without one.
+const onlySpace = (text, first = text.charCodeAt(0)) =>
+  (first < 33 || first > 126) && ONLY_SPACE.test(text);
+
+/** Throw unless `unitId` is 1-256 code points of valid Unicode, not only whitespace. */
+export function checkUnitId(unitId, path) {
+  need(
+    isName(unitId) && !onlySpace(unitId) && !tooLong(unitId, 256),
+    path,
+    "must be 1-256 characters, not only spaces",
+  );
+}
+
+/** Throw unless `attributes` is a flat object of at most 100 strings, numbers or booleans. */
+export function checkAttributes(attributes, path) {
+  need(
+    isObject(attributes) && Object.keys(attributes).length <= 100,
+    path,
+    "must be an object of at most 100 entries",
+  );
+  for (const [name, value] of Object.entries(attributes)) {
+    need(name && !tooLong(name, 128), `${path}.${name}`, "names must have 1-128 characters");
+    need(
+      isScalar(value) && !tooLong(`${value}`, 1024),
+      `${path}.${name}`,
+      "must be a number, boolean or string (at most 1024 characters)",
+    );
+  }
+}

@@ -1,0 +1,54 @@
+// Targeting conditions (docs/assignment.md, section 8), checked against the grammar and
+// compiled to a predicate in one pass. Equality is type-strict (true !== 1, "600" !== 600),
+// which === and Set membership give.
+import { has, isNumber, isObject, isScalar, need } from "./inputs.js";
+
+const COMPARE = {
+  gt: (a, b) => a > b,
+  gte: (a, b) => a >= b,
+  lt: (a, b) => a < b,
+  lte: (a, b) => a <= b,
+};
+
+/** Compile a condition to a predicate over attributes; throws "path rule" when it is invalid. */
+export function compileTargeting(condition, path, depth = 0) {
+  need(depth <= 16 && isObject(condition), path);
+  const combinator = ["all", "any", "not"].find((key) => has(condition, key));
+  const allowed = combinator ? [combinator] : ["attribute", "op", "value"];
+  for (const key of Object.keys(condition)) need(allowed.includes(key), `${path}.${key}`);
+  if (combinator) {
+    const at = `${path}.${combinator}`;
+    const children = condition[combinator];
+    if (combinator === "not") {
+      const inner = compileTargeting(children, at, depth + 1);
+      return (attrs) => !inner(attrs);
+    }
+    need(Array.isArray(children) && children.length, at);
+    const compiled = children.map((child, i) => compileTargeting(child, `${at}[${i}]`, depth + 1));
+    return combinator === "all"
+      ? (attrs) => compiled.every((predicate) => predicate(attrs))
+      : (attrs) => compiled.some((predicate) => predicate(attrs));
+  }
+  const { attribute: name, op, value } = condition;
+  need(typeof name === "string" && name, `${path}.attribute`);
+  const at = `${path}.value`;
+  const given = has(condition, "value");
+  if (op === "exists") {
+    need(!given || typeof value === "boolean", at);
+    return (attrs) => has(attrs, name) === (value !== false);
+  }
+  const compare = has(COMPARE, op) && COMPARE[op];
+  const list = op === "in" || op === "not_in";
+  need(compare || list || op === "eq" || op === "ne", `${path}.op`);
+  if (compare) {
+    need(given && isNumber(value), at);
+    return (attrs) => has(attrs, name) && isNumber(attrs[name]) && compare(attrs[name], value);
+  }
+  const ok = list
+    ? Array.isArray(value) && value.length && value.length <= 1000 && value.every(isScalar)
+    : isScalar(value);
+  need(given && ok, at);
+  const members = new Set(list ? value : [value]);
+  const member = (attrs) => has(attrs, name) && members.has(attrs[name]);
+  return op === "eq" || op === "in" ? member : (attrs) => !member(attrs);
+}

@@ -1,0 +1,124 @@
+// Every case of sdk/testvectors.json (docs/assignment.md, section 10) against the JS evaluator.
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { test } from "node:test";
+import { compileConfig } from "../src/evaluator.js";
+import { hasher, layerBucket, murmur3 } from "../src/hash.js";
+
+const vectors = JSON.parse(
+  readFileSync(new URL("../../testvectors.json", import.meta.url), "utf8"),
+);
+
+test("the file holds the promised coverage", () => {
+  assert.ok(vectors.cases.length >= 300);
+  const reasons = new Set(vectors.cases.map((c) => c.expected_reason));
+  for (const reason of [
+    "split",
+    "not_in_traffic",
+    "not_targeted",
+    "override",
+    "winner",
+    "stopped",
+    "invalid_input",
+  ]) {
+    assert.ok(reasons.has(reason), reason);
+  }
+});
+
+test("hash values and layer buckets", () => {
+  for (const item of vectors.hashes) {
+    if ("text" in item)
+      assert.equal(murmur3(item.text), item.murmur3_32, JSON.stringify(item.text));
+    else assert.equal(layerBucket(item.layer_key, item.unit_id), item.bucket, item.unit_id);
+  }
+});
+
+test("published MurmurHash3 values", () => {
+  assert.equal(murmur3(""), 0);
+  assert.equal(murmur3("\0\0\0\0"), 0x2362f9de);
+  assert.equal(murmur3("abc"), 3017643002);
+});
+
+for (const c of vectors.cases) {
+  test(`case ${c.name} | ${JSON.stringify(c.unit_id).slice(0, 30)}`, () => {
+    const experiment = c.experiment;
+    const overrides = c.client_overrides ? { [experiment.key]: c.client_overrides } : {};
+    const errors = [];
+    const experiments = compileConfig({ version: 1, experiments: [experiment] }, overrides, (m) =>
+      errors.push(m),
+    );
+    const got = experiments.get(experiment.key).assign(c.unit_id, c.attributes);
+    const label = `${c.name} | ${JSON.stringify(c.unit_id).slice(0, 40)}`;
+    assert.deepEqual(
+      errors.filter((m) => m.startsWith("left out")),
+      [],
+      label,
+    );
+    assert.deepEqual(
+      [got.variant, got.inExperiment, got.reason],
+      [c.expected_variant, c.expected_in_experiment, c.expected_reason],
+      label,
+    );
+    assert.deepEqual(
+      got.payload,
+      experiment.variants.find((v) => v.key === c.expected_variant).payload ?? null,
+      label,
+    );
+  });
+}
+
+// A literal, independent MurmurHash3 x86_32 over TextEncoder's bytes, as a reference.
+function referenceMurmur3(text) {
+  const bytes = new TextEncoder().encode(text);
+  const blocks = bytes.length >> 2;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const c1 = 0xcc9e2d51;
+  const c2 = 0x1b873593;
+  let h = 0;
+  for (let i = 0; i < blocks; i++) {
+    let k = view.getUint32(i * 4, true);
+    k = Math.imul(k, c1);
+    k = (k << 15) | (k >>> 17);
+    h ^= Math.imul(k, c2);
+    h = (h << 13) | (h >>> 19);
+    h = (Math.imul(h, 5) + 0xe6546b64) | 0;
+  }
+  let k = 0;
+  for (let i = bytes.length - 1; i >= blocks * 4; i--) k = (k << 8) | bytes[i];
+  if (bytes.length & 3) {
+    k = Math.imul(k, c1);
+    k = (k << 15) | (k >>> 17);
+    h ^= Math.imul(k, c2);
+  }
+  h ^= bytes.length;
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
+
+test("the reference agrees with the published and the Python values", () => {
+  assert.equal(referenceMurmur3("\0\0\0\0"), 0x2362f9de);
+  for (const item of vectors.hashes)
+    if ("text" in item) assert.equal(referenceMurmur3(item.text), item.murmur3_32);
+});
+
+test("a prefix hasher equals the reference over the joined string, at every prefix length", () => {
+  for (const prefix of ["", "a", "ab", "abc", "abcd", "variant:5f1e0c2a9b7d4e31:", "layer:æøå:"]) {
+    const hash = hasher(prefix);
+    for (const text of [
+      "",
+      "x",
+      "visitor-1",
+      "Ærlig-Øyvind",
+      "🛒🛍️",
+      "y".repeat(1299),
+      "z".repeat(5000),
+      "€".repeat(1400),
+    ]) {
+      assert.equal(hash(text), referenceMurmur3(prefix + text), `${prefix} + ${text.slice(0, 12)}`);
+    }
+  }
+});
