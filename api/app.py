@@ -10,7 +10,9 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from api.auth import KeyVerifier
 from api.limits import BodySizeLimit
+from api.observability import RequestObserver, Telemetry, configure_logging
 from api.problems import install_problem_handlers
+from api.rate_limits import Buckets, LocalBuckets, RateLimiter, RedisBuckets
 from api.routes import (
     assign,
     audit,
@@ -19,14 +21,17 @@ from api.routes import (
     experiments,
     health,
     metrics,
+    prometheus,
     results,
     sdk,
     stats,
 )
 from api.runtime import freeze_startup_heap
 from experiments.assignment import EvaluatorCache
+from experiments.changes import ChangeWatcher
 from experiments.db import make_engine
-from experiments.events import build_event_pipeline
+from experiments.events import EventPipeline, build_event_pipeline
+from experiments.events.streams import sync_redis
 from experiments.settings import Settings, load_settings
 
 
@@ -37,7 +42,11 @@ def create_app(settings: Settings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.events.start()
+        app.state.changes.start()
         yield
+        # Uvicorn answers every request in flight before this runs (graceful SIGTERM); then the
+        # in-process worker stores the batch in hand before it stops.
+        app.state.changes.stop()
         await app.state.events.close()
         engine.dispose()
 
@@ -52,6 +61,9 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.key_verifier = KeyVerifier(engine, settings)
     app.state.evaluator_cache = EvaluatorCache(engine)
     app.state.events = build_event_pipeline(settings, engine)
+    app.state.telemetry = Telemetry()
+    app.state.rate_limiter = RateLimiter(settings, _buckets(settings, app.state.events))
+    app.state.changes = _change_watcher(app, settings)
     install_problem_handlers(app)
     # Routes are matched in order: the per-visitor hot paths come first.
     for router in (
@@ -65,6 +77,7 @@ def create_app(settings: Settings) -> FastAPI:
         counts.router,
         stats.router,
         audit.router,
+        prometheus.router,
     ):
         app.include_router(router)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
@@ -76,11 +89,38 @@ def create_app(settings: Settings) -> FastAPI:
             allow_headers=["Authorization", "Content-Type", "If-None-Match"],
             expose_headers=["ETag"],
         )
+    # Outermost: times and logs everything, the refusals of the middleware above included.
+    app.add_middleware(
+        RequestObserver, telemetry=app.state.telemetry, log_requests=settings.request_log
+    )
     return app
+
+
+def _buckets(settings: Settings, events: EventPipeline) -> Buckets:
+    local = LocalBuckets()
+    if events.redis is None:
+        return local
+    return RedisBuckets(events.redis, f"{settings.event_stream_prefix}:rate", local)
+
+
+def _change_watcher(app: FastAPI, settings: Settings) -> ChangeWatcher:
+    def forget_cached() -> None:
+        app.state.evaluator_cache.invalidate()
+        app.state.key_verifier.forget()
+        app.state.events.intake.forget_catalog()
+        app.state.telemetry.config_changes.inc()
+
+    client = sync_redis(settings.redis_url, 1.0) if settings.redis_url else None
+    channel = f"{settings.event_stream_prefix}:changes"
+    return ChangeWatcher(
+        app.state.engine, forget_cached, settings.config_poll_seconds, client, channel
+    )
 
 
 def create_app_from_environment() -> FastAPI:
     """Factory for `uvicorn --factory` (each worker process builds its own app)."""
-    app = create_app(load_settings())
+    settings = load_settings()
+    configure_logging(settings.log_format, settings.log_level)
+    app = create_app(settings)
     freeze_startup_heap()
     return app

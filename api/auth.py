@@ -17,9 +17,9 @@ from experiments.settings import Settings
 class KeyVerifier:
     """Turns a presented secret into its identity (scope, id and name).
 
-    A verified stored key is remembered for `key_cache_seconds` (default 1 s), so a key revoked
-    by another process stops working in every worker within that time; revoking through this
-    process (`forget`) takes effect at once. Set the cache to 0 to read the database every time.
+    A verified stored key is remembered for `key_cache_seconds` (default 1 s) at most; a key
+    revoked anywhere is forgotten sooner, when the change watcher (`experiments.changes`) sees
+    the revocation and calls `forget`. Set the cache to 0 to read the database every time.
     """
 
     def __init__(self, engine: Engine, settings: Settings) -> None:
@@ -27,6 +27,7 @@ class KeyVerifier:
         self._settings = settings
         self._cache: dict[str, tuple[KeyIdentity, float]] = {}
         self._lock = threading.Lock()
+        self._generation = 0  # moves on each `forget`, so a read begun before one is not kept
 
     def cached_identity(self, secret: str) -> KeyIdentity | None:
         """The identity if known without touching the database, else None."""
@@ -44,11 +45,14 @@ class KeyVerifier:
         cached = self.cached_identity(secret)
         if cached is not None:
             return cached
+        generation = self._generation
         with Session(self._engine) as session:
             identity = find_key(session, secret)
         ttl = self._settings.key_cache_seconds
         if identity is not None and ttl > 0:
             with self._lock:
+                if generation != self._generation:
+                    return identity
                 self._cache[hash_key(secret)] = (identity, time.monotonic() + ttl)
         return identity
 
@@ -57,7 +61,9 @@ class KeyVerifier:
         return None if identity is None else identity.scope
 
     def forget(self) -> None:
+        """Drop every cached identity (a key was revoked, here or in another process)."""
         with self._lock:
+            self._generation += 1
             self._cache.clear()
 
     def _configured_identity(self, secret: str) -> KeyIdentity | None:

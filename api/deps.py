@@ -80,16 +80,19 @@ def _inline(node: Any, definitions: dict[str, Any]) -> Any:
 
 
 def refresh_served_config(request: Request) -> Iterator[None]:
-    """After a definition changes, the next assign request reloads the config (this worker).
+    """After a definition changes, the next assign request reloads the config (this worker),
+    and the other processes are told through Redis when there is one (`ChangeWatcher`).
 
     Used function-scoped as a router dependency (`ServedConfigRefresh`): entered before the
     session, so it runs after the commit and before the response is sent.
     """
     yield
     request.app.state.evaluator_cache.invalidate()
+    if request.method not in ("GET", "HEAD"):
+        request.app.state.changes.announce()
 
 
-def _bearer_secret(request: Request) -> str:
+def bearer_secret(request: Request) -> str:
     header = request.headers.get("authorization", "")
     scheme, _, secret = header.partition(" ")
     if scheme.lower() != "bearer" or not secret.strip():
@@ -116,7 +119,7 @@ async def authorize(request: Request, *allowed: KeyScope) -> KeyIdentity:
     """
     identity: KeyIdentity | None = getattr(request.state, "key_identity", None)
     if identity is None:
-        identity = await _identify(request, _bearer_secret(request))
+        identity = await _identify(request, bearer_secret(request))
         request.state.key_identity = identity
     return _in_scope(identity, allowed)
 

@@ -31,6 +31,7 @@ class EvaluatorCache:
         self._lock = threading.Lock()
         self._evaluator: Evaluator | None = None
         self._loaded_at = 0.0
+        self._generation = 0  # moves on each invalidation, so a read begun before one is stale
 
     def fresh(self) -> Evaluator | None:
         """The cached evaluator if it is young enough, else None (then call `load`)."""
@@ -44,12 +45,13 @@ class EvaluatorCache:
             cached = self.fresh()
             if cached is not None:
                 return cached
+            generation = self._generation
             with session_scope(self._engine) as session:
                 document = build_sdk_config(session).document
             # Stored definitions were validated on the way in; strict=False keeps one bad row
             # from stopping assignment for every other experiment.
             self._evaluator = Evaluator(document, strict=False)
-            self._loaded_at = time.monotonic()
+            self._loaded_at = time.monotonic() if generation == self._generation else 0.0
             return self._evaluator
 
     def reload(self, seen: Evaluator) -> Evaluator:
@@ -62,6 +64,8 @@ class EvaluatorCache:
         return self.load()
 
     def invalidate(self) -> None:
+        """Rebuild on the next request (a definition changed, here or in another process)."""
+        self._generation += 1
         self._loaded_at = 0.0
 
 

@@ -31,6 +31,19 @@ class Settings(BaseSettings):
     # Redis key prefix of the event stream; keep the braces (one Redis Cluster hash slot).
     event_stream_prefix: str = Field(default="{vekst:events}", min_length=1)
     start_worker: bool = True
+    # How often each process looks for a definition or key changed by another process (s).
+    config_poll_seconds: float = Field(default=0.1, gt=0, le=5)
+    # Logs: JSON lines (production) or one readable line (development); access log per request.
+    log_format: Literal["json", "human"] = "json"
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    request_log: bool = True
+    # `GET /metrics` takes the admin key or this token (for a Prometheus scraper).
+    metrics_token: str | None = Field(default=None, repr=False)
+    # Token buckets per key (0 = no limit): requests/s on assign, events/s on the intake.
+    assign_rate_per_second: float = Field(default=20_000.0, ge=0)
+    assign_burst: int = Field(default=40_000, ge=1)
+    events_rate_per_second: float = Field(default=100_000.0, ge=0)
+    events_burst: int = Field(default=200_000, ge=1)
 
     @field_validator("cors_origins", mode="before")
     @classmethod
@@ -39,7 +52,7 @@ class Settings(BaseSettings):
             return [origin.strip() for origin in value.split(",") if origin.strip()]
         return value
 
-    @field_validator("redis_url", "admin_key", "sdk_key", mode="before")
+    @field_validator("redis_url", "admin_key", "sdk_key", "metrics_token", mode="before")
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         return None if value == "" else value
@@ -47,7 +60,7 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _refuse_weak_secrets_in_production(self) -> Settings:
         if self.environment == "production":
-            for name in ("admin_key", "sdk_key"):
+            for name in ("admin_key", "sdk_key", "metrics_token"):
                 secret = getattr(self, name)
                 if secret is not None and len(secret) < MIN_SECRET_LENGTH:
                     raise ValueError(

@@ -19,7 +19,10 @@ from api.deps import (
     json_body_doc,
     parse_body,
 )
+from api.observability import Telemetry
+from api.observability.event_counts import count_events
 from api.problems import PROTECTED, problem_responses
+from api.rate_limits import RateLimiter
 from api.responses import FieldErrorOut
 from experiments.assignment import (
     EvaluatorCache,
@@ -27,7 +30,7 @@ from experiments.assignment import (
     assignment_json,
     exposure_batch,
 )
-from experiments.events import EventPipeline
+from experiments.events import EventPipeline, parse_batch
 from experiments.events.entries import describe_error
 from experiments.events.isolation import OUTAGES
 from experiments.inputs import SafeText, check_json, path_rule_error
@@ -37,7 +40,7 @@ from vekst_sdk import InvalidInputError as SdkInputError
 
 router = APIRouter(
     route_class=AuthFirstRoute,
-    responses=problem_responses(*PROTECTED),
+    responses=problem_responses(*PROTECTED, 429),
     prefix="/v1",
     tags=["assignment"],
 )
@@ -119,7 +122,9 @@ class AssignResponse(BaseModel):
 async def assign(request: Request) -> JSONResponse:
     """Assign one unit; `expose: true` also records its exposures."""
     # Authorise before reading the body, and without a dependency: this is a hot path.
-    await authorize(request, *SDK_SCOPES)
+    key = await authorize(request, *SDK_SCOPES)
+    limiter: RateLimiter = request.app.state.rate_limiter
+    await limiter.check("assign", key)
     body = parse_body(AssignRequest, await request.body())
     cache: EvaluatorCache = request.app.state.evaluator_cache
     evaluator = cache.fresh()
@@ -157,6 +162,8 @@ async def _expose(
             "recorded": 0,
             "not_recorded": [{"experiment": key, "errors": [reason]} for key in sent],
         }
+    telemetry: Telemetry = request.app.state.telemetry
+    count_events(telemetry, parse_batch(batch), result)
     not_recorded = [
         {"experiment": sent[rejection.index], "errors": [e.as_dict() for e in rejection.errors]}
         for rejection in result.rejected

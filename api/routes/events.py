@@ -12,7 +12,10 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from redis.exceptions import RedisError
 
 from api.deps import AdminKey, AuthFirstRoute, SdkKey, authorize_secret, get_engine, json_body_doc
+from api.observability import Telemetry
+from api.observability.event_counts import count_events as count_outcomes
 from api.problems import PROTECTED, problem_responses
+from api.rate_limits import RateLimiter
 from api.responses import BacklogOut, EventsAccepted, EventsSummaryOut
 from experiments.errors import AuthenticationError, InvalidInputError
 from experiments.events import (
@@ -29,6 +32,7 @@ from experiments.events.validation import (
     MAX_EVENT_VALUE,
     MAX_UNIT_ID_LENGTH,
 )
+from experiments.keys import KeyIdentity
 from experiments.models import KeyScope
 from experiments.models.experiment import SLUG_PATTERN
 
@@ -102,12 +106,13 @@ def _pipeline(request: Request) -> EventPipeline:
     responses={
         202: {"model": EventsAccepted, "description": "Accepted, repeated and rejected events"},
         413: {"description": "More than 10,000 events, or a body above the size limit"},
+        429: {"description": "The key's event rate limit is reached; see Retry-After"},
     },
     openapi_extra=json_body_doc(EventBatchDoc),
 )
-async def post_events(request: Request, _key: SdkKey) -> Response:
+async def post_events(request: Request, key: SdkKey) -> Response:
     # The body is parsed by hand: one bad event must reject only itself, and it is faster.
-    return await _ingest(request, parse_document(await request.body()))
+    return await _ingest(request, parse_document(await request.body()), key)
 
 
 @router.post(
@@ -116,6 +121,7 @@ async def post_events(request: Request, _key: SdkKey) -> Response:
     responses={
         202: {"model": EventsAccepted, "description": "Accepted, repeated and rejected events"},
         413: {"description": "More than 10,000 events, or a body above the size limit"},
+        429: {"description": "The key's event rate limit is reached; see Retry-After"},
     },
     openapi_extra=json_body_doc(BeaconDoc),
 )
@@ -127,8 +133,8 @@ async def post_events_beacon(request: Request) -> Response:
     key never has to be in a page. Otherwise the same as `POST /v1/events`.
     """
     document = parse_document(await request.body())
-    await authorize_secret(request, _beacon_key(document), KeyScope.SDK)
-    return await _ingest(request, document)
+    key = await authorize_secret(request, _beacon_key(document), KeyScope.SDK)
+    return await _ingest(request, document, key)
 
 
 def _beacon_key(document: Any) -> str:
@@ -141,11 +147,16 @@ def _beacon_key(document: Any) -> str:
     return secret.strip()
 
 
-async def _ingest(request: Request, document: Any) -> Response:
+async def _ingest(request: Request, document: Any, key: KeyIdentity) -> Response:
     try:
-        result = await _pipeline(request).intake.ingest_events(batch_events(document))
+        raw_events = batch_events(document)
     except BatchTooLargeError as error:
         raise HTTPException(413, error.detail) from None
+    limiter: RateLimiter = request.app.state.rate_limiter
+    await limiter.check("events", key, len(raw_events))
+    result = await _pipeline(request).intake.ingest_events(raw_events)
+    telemetry: Telemetry = request.app.state.telemetry
+    count_outcomes(telemetry, raw_events, result)
     return Response(orjson.dumps(result.as_dict()), 202, media_type="application/json")
 
 

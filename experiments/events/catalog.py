@@ -75,6 +75,10 @@ class CachedCatalog:
             return self._snapshot
         return None
 
+    def invalidate(self) -> None:
+        """Read again on the next batch (an experiment changed in another process)."""
+        self._loaded_at = -math.inf
+
     def refresh(self) -> ExperimentSnapshot:
         """Read the experiments again (blocking: run it in a thread from async code)."""
         started = self._clock()

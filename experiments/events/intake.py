@@ -130,6 +130,10 @@ class EventIntake:
         self._sink = sink
         self._max_age_days = max_age_days
 
+    def forget_catalog(self) -> None:
+        """Read the experiments again for the next batch (one changed in another process)."""
+        self._catalog.invalidate()
+
     async def ingest(self, body: bytes, received_at: datetime | None = None) -> IngestResult:
         """Validate and hand on one batch; returns once the accepted events are safe."""
         return await self.ingest_events(parse_batch(body), received_at)
