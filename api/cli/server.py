@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
+import os
+import shutil
 import socket
+import tempfile
 from typing import Annotated
 
 import typer
 import uvicorn
 
+from api.observability.metrics import MULTIPROCESS_ENV
 from experiments import keys as key_store
 from experiments.db import make_engine, session_scope
 from experiments.events.streams import check_persistence
 from experiments.migrate import upgrade
 from experiments.models import KeyScope
 from experiments.settings import Settings, load_settings
+
+# SIGTERM: stop taking connections, answer the requests in flight for up to this long, then
+# run the shutdown (the in-process event worker stores the batch in hand).
+GRACEFUL_SHUTDOWN_SECONDS = 30
 
 db_cli = typer.Typer(help="Database schema.", no_args_is_help=True)
 
@@ -66,16 +74,28 @@ def serve(
         problem = check_persistence(settings.redis_url)
         if problem is not None:
             typer.echo(f"warning: {problem}", err=True)
-    uvicorn.run(
-        "api.app:create_app_from_environment",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        loop="uvloop",
-        http="httptools",
-        log_level="info",
-    )
+    # Several workers share their metrics through files in one directory (prometheus-client's
+    # multiprocess mode), which each must know before it imports the client.
+    metrics_dir = tempfile.mkdtemp(prefix="vekst-metrics-") if workers > 1 else None
+    if metrics_dir is not None:
+        os.environ[MULTIPROCESS_ENV] = metrics_dir
+    try:
+        uvicorn.run(
+            "api.app:create_app_from_environment",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            loop="uvloop",
+            http="httptools",
+            log_level=settings.log_level,
+            # The app's request log (JSON lines, route templates) replaces uvicorn's.
+            access_log=False,
+            timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
+        )
+    finally:
+        if metrics_dir is not None:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
 
 
 def port_in_use(host: str, port: int) -> str | None:

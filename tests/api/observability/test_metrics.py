@@ -1,0 +1,124 @@
+"""`/metrics`: protected, counts requests by route template and events by outcome, reads the
+stream from Redis, and adds up every worker process of `vekst serve --workers 2`."""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from pathlib import Path
+
+import httpx
+import pytest
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from experiments.settings import load_settings
+from tests.api.helpers import experiment_body
+from tests.conftest import ADMIN_KEY, SDK_KEY
+from tests.processes import vekst_server
+
+TOKEN = "scrape-token-0123456789"
+
+
+def sample(text: str, name: str, **labels: str) -> float:
+    """The value of one sample of the exposition `text` (0 when absent)."""
+    total = 0.0
+    for line in text.splitlines():
+        if not line.startswith(name + "{") and not line.startswith(name + " "):
+            continue
+        found = dict(re.findall(r'(\w+)="([^"]*)"', line.split(" ")[0]))
+        if all(found.get(k) == v for k, v in labels.items()):
+            total += float(line.rsplit(" ", 1)[1])
+    return total
+
+
+def test_metrics_need_the_admin_key_or_the_scrape_token(sqlite_url: str) -> None:
+    settings = load_settings(
+        database_url=sqlite_url, admin_key=ADMIN_KEY, sdk_key=SDK_KEY, metrics_token=TOKEN
+    )
+    with TestClient(create_app(settings)) as client:
+        assert client.get("/metrics").status_code == 401
+        sdk = client.get("/metrics", headers={"Authorization": f"Bearer {SDK_KEY}"})
+        assert sdk.status_code == 403
+        assert sdk.headers["content-type"].startswith("application/problem+json")
+        for secret in (ADMIN_KEY, TOKEN):
+            answer = client.get("/metrics", headers={"Authorization": f"Bearer {secret}"})
+            assert answer.status_code == 200
+            assert answer.headers["content-type"].startswith("text/plain")
+
+
+def test_requests_and_events_are_counted(sqlite_url: str, admin_headers, sdk_headers) -> None:
+    settings = load_settings(database_url=sqlite_url, admin_key=ADMIN_KEY, sdk_key=SDK_KEY)
+    with TestClient(create_app(settings)) as client:
+        client.post("/v1/experiments", json=experiment_body("m"), headers=admin_headers)
+        client.post("/v1/experiments/m/start", headers=admin_headers)
+        client.get("/v1/experiments/m", headers=admin_headers)
+        client.get("/v1/experiments/absent", headers=admin_headers)
+        client.get("/no/such/path")
+        exposure = {"type": "exposure", "experiment": "m", "variant": "one-page"}
+        batch = [
+            {**exposure, "unit_id": "a", "event_id": "e-1"},
+            {**exposure, "unit_id": "a", "event_id": "e-1"},  # a repeat
+            {"type": "conversion", "unit_id": "a", "name": "purchase", "value": "x"},
+            {"type": "nonsense"},
+        ]
+        answer = client.post("/v1/events", json={"events": batch}, headers=sdk_headers)
+        assert answer.json()["accepted"] == 1
+        text = client.get("/metrics", headers=admin_headers).text
+    histogram = "vekst_http_request_duration_seconds_count"
+    assert sample(text, histogram, route="/v1/experiments/{key}", status="2xx") == 1
+    assert sample(text, histogram, route="/v1/experiments/{key}", status="4xx") == 1
+    assert sample(text, histogram, route="unmatched", status="4xx") == 1
+    assert "/no/such/path" not in text and "/v1/experiments/absent" not in text
+    assert sample(text, "vekst_events_total", outcome="accepted", type="exposure") == 1
+    assert sample(text, "vekst_events_total", outcome="duplicate", type="exposure") == 1
+    assert sample(text, "vekst_events_total", outcome="rejected", type="conversion") == 1
+    assert sample(text, "vekst_events_total", outcome="rejected", type="invalid") == 1
+
+
+@pytest.mark.redis
+def test_the_stream_is_read_from_redis(sqlite_url: str, redis_url: str, admin_headers) -> None:
+    prefix = f"{{vekst-test-{uuid.uuid4().hex[:10]}}}"
+    settings = load_settings(
+        database_url=sqlite_url,
+        admin_key=ADMIN_KEY,
+        sdk_key=SDK_KEY,
+        redis_url=redis_url,
+        event_stream_prefix=prefix,
+        start_worker=False,  # nothing drains the stream: the backlog stays
+    )
+    with TestClient(create_app(settings)) as client:
+        event = {"type": "conversion", "unit_id": "a", "name": "purchase"}
+        sdk = {"Authorization": f"Bearer {SDK_KEY}"}
+        client.post("/v1/events", json={"events": [event]}, headers=sdk)
+        text = client.get("/metrics", headers=admin_headers).text
+    assert sample(text, "vekst_redis_up") == 1
+    assert sample(text, "vekst_stream_backlog_entries") == 1
+    assert sample(text, "vekst_stream_dead_letters") == 0
+    assert sample(text, "vekst_worker_lag_seconds") > 0
+
+
+def test_two_worker_processes_report_together(sqlite_url: str, tmp_path: Path) -> None:
+    settings = {
+        "VEKST_DATABASE_URL": sqlite_url,
+        "VEKST_ADMIN_KEY": ADMIN_KEY,
+        "VEKST_SDK_KEY": SDK_KEY,
+    }
+    admin = {"Authorization": f"Bearer {ADMIN_KEY}"}
+    with vekst_server(settings, tmp_path, workers=2) as server, httpx.Client() as client:
+        healthz = "vekst_http_request_duration_seconds_count"
+        before = sample(
+            client.get(f"{server.url}/metrics", headers=admin).text, healthz, route="/healthz"
+        )
+        sent = 60
+        for _ in range(sent):  # new connections: the kernel spreads them over both workers
+            client.headers["Connection"] = "close"
+            client.get(f"{server.url}/healthz")
+        for _ in range(10):
+            text = client.get(f"{server.url}/metrics", headers=admin).text
+            assert sample(text, healthz, route="/healthz") == before + sent
+    # Both workers answered (the request log names the process), and each scrape, answered by
+    # one of them, saw the requests of both.
+    lines = [json.loads(line) for line in server.log.splitlines() if line.startswith("{")]
+    assert len({line["pid"] for line in lines if line.get("route") == "/healthz"}) == 2

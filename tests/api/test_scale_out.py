@@ -1,0 +1,148 @@
+"""Two `vekst serve` processes on different ports and one `vekst worker`, sharing PostgreSQL (and
+Redis): a change made through one server, or a key revoked on the command line, reaches the
+other within 250 ms, and the events sent to both are stored once by the worker."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import create_engine, func, select
+
+from experiments.models.event import Exposure
+from tests.api.helpers import experiment_body
+from tests.conftest import ADMIN_KEY, SDK_KEY
+from tests.processes import VEKST, vekst_env, vekst_process, vekst_server
+
+pytestmark = [pytest.mark.postgres]
+
+AGREE_WITHIN_SECONDS = 0.25
+ADMIN = {"Authorization": f"Bearer {ADMIN_KEY}"}
+
+
+def _seconds_until(check: Callable[[], bool], limit: float = 5.0) -> float:
+    """How long until `check()` holds (polling every 5 ms); fails after `limit` seconds."""
+    started = time.monotonic()
+    while not check():
+        elapsed = time.monotonic() - started
+        assert elapsed < limit, f"not seen after {limit} s"
+        time.sleep(0.005)
+    return time.monotonic() - started
+
+
+def _variant(url: str, key: str, headers: dict[str, str], unit: str = "u-1") -> str | None:
+    answer = httpx.post(
+        f"{url}/v1/assign", json={"unit_id": unit, "experiments": [key]}, headers=headers
+    )
+    answer.raise_for_status()
+    variant: str | None = answer.json()["assignments"][key]["variant"]
+    return variant
+
+
+@pytest.mark.parametrize("with_redis", [False, True], ids=["postgres-only", "postgres+redis"])
+def test_two_servers_and_a_worker_agree_within_a_quarter_second(
+    postgres_url: str, request: pytest.FixtureRequest, tmp_path: Path, with_redis: bool
+) -> None:
+    settings = {
+        "VEKST_DATABASE_URL": postgres_url,
+        "VEKST_ADMIN_KEY": ADMIN_KEY,
+        "VEKST_SDK_KEY": SDK_KEY,
+        # Long caches: only the change watcher can make the servers agree this fast.
+        "VEKST_KEY_CACHE_SECONDS": "60",
+        "VEKST_LOG_FORMAT": "human",
+    }
+    if with_redis:
+        settings |= {
+            "VEKST_REDIS_URL": request.getfixturevalue("redis_url"),
+            "VEKST_EVENT_STREAM_PREFIX": f"{{vekst-test-{uuid.uuid4().hex[:10]}}}",
+            "VEKST_START_WORKER": "false",
+        }
+    with (
+        vekst_server(settings, tmp_path) as first,
+        vekst_server(settings, tmp_path) as second,
+        vekst_process(["worker"], settings, tmp_path) if with_redis else _no_worker() as _worker,
+    ):
+        sdk = {"Authorization": f"Bearer {SDK_KEY}"}
+        httpx.post(f"{first.url}/v1/experiments", json=experiment_body("scale"), headers=ADMIN)
+        httpx.post(f"{first.url}/v1/experiments/scale/start", headers=ADMIN).raise_for_status()
+        units = [f"u-{i}" for i in range(40)]
+        served = {_variant(second.url, "scale", sdk, unit) for unit in units}
+        assert served == {"multi-step", "one-page"}
+
+        # A winner shipped through the first server is served by the second at once.
+        stopped = httpx.post(
+            f"{first.url}/v1/experiments/scale/stop", json={"winner": "one-page"}, headers=ADMIN
+        )
+        stopped.raise_for_status()
+        lag = _seconds_until(lambda: _variant(second.url, "scale", sdk, "u-0") == "one-page")
+        assert lag < AGREE_WITHIN_SECONDS
+        assert {_variant(second.url, "scale", sdk, unit) for unit in units} == {"one-page"}
+
+        # A key revoked on the command line stops working on both servers.
+        created = subprocess.run(
+            [VEKST, "keys", "create", "--scope", "sdk"],
+            env=vekst_env(settings), capture_output=True, text=True, check=True,
+        )  # fmt: skip
+        secret = created.stdout.strip().splitlines()[-1]
+        key_id = created.stdout.split(",")[0].removeprefix("id ")
+        stored_key = {"Authorization": f"Bearer {secret}"}
+        for server in (first, second):  # now cached by both
+            assert _variant(server.url, "scale", stored_key) == "one-page"
+        subprocess.run(
+            [VEKST, "keys", "revoke", key_id], env=vekst_env(settings), check=True,
+            capture_output=True,
+        )  # fmt: skip
+        for server in (first, second):
+            lag = _seconds_until(
+                lambda url=server.url: (
+                    httpx.post(
+                        f"{url}/v1/assign", json={"unit_id": "u"}, headers=stored_key
+                    ).status_code
+                    == 401
+                )
+            )
+            assert lag < AGREE_WITHIN_SECONDS
+
+        # Exposures sent to both servers are stored once (by the worker when Redis buffers).
+        httpx.post(f"{first.url}/v1/experiments", json=experiment_body("scale-2"), headers=ADMIN)
+        httpx.post(f"{second.url}/v1/experiments/scale-2/start", headers=ADMIN).raise_for_status()
+        for server in (first, second, first):
+            answer = httpx.post(
+                f"{server.url}/v1/assign",
+                json={"unit_id": "buyer", "experiments": ["scale-2"], "expose": True},
+                headers=sdk,
+            )
+            assert answer.json()["exposure"]["recorded"] == 1
+        engine = create_engine(postgres_url)
+        try:
+            count = (
+                select(func.count())
+                .select_from(Exposure)
+                .where(
+                    Exposure.experiment == "scale-2"  # type: ignore[arg-type]
+                )
+            )
+
+            def stored() -> int:
+                with engine.connect() as connection:
+                    return int(connection.execute(count).scalar_one())
+
+            _seconds_until(lambda: stored() == 1, limit=10)
+            time.sleep(0.3)
+            assert stored() == 1
+        finally:
+            engine.dispose()
+    assert "Traceback" not in first.log + second.log
+
+
+class _no_worker:  # noqa: N801 - reads as the `vekst_process` it stands in for
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *_exc: object) -> None:
+        return None

@@ -1,0 +1,97 @@
+"""Real `vekst serve` and `vekst worker` processes for the tests of several processes sharing
+one database (and Redis): started on free ports, stopped with SIGTERM, their logs kept."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+VEKST = str(Path(sys.executable).with_name("vekst"))
+START_SECONDS = 60.0
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def vekst_env(settings: Mapping[str, str]) -> dict[str, str]:
+    """This process's environment without VEKST_* settings, plus `settings`."""
+    base = {k: v for k, v in os.environ.items() if not k.startswith("VEKST_")}
+    return {**base, **settings}
+
+
+class Running:
+    """A started process; `log` is its combined output once it stopped."""
+
+    def __init__(self, process: subprocess.Popen[bytes], log_path: Path, url: str) -> None:
+        self.process = process
+        self.url = url
+        self._log_path = log_path
+
+    @property
+    def log(self) -> str:
+        return self._log_path.read_text(errors="replace")
+
+    def stop(self, timeout: float = 30.0) -> int:
+        """SIGTERM, then wait; returns the exit code."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+        try:
+            return self.process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            raise
+
+
+@contextmanager
+def vekst_process(
+    arguments: list[str], settings: Mapping[str, str], folder: Path, port: int | None = None
+) -> Iterator[Running]:
+    """Run `vekst *arguments`; with `port`, wait until it answers /healthz there."""
+    log_path = folder / f"vekst-{arguments[0]}-{port or os.getpid()}-{time.monotonic_ns()}.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [VEKST, *arguments], env=vekst_env(settings), stdout=log, stderr=subprocess.STDOUT
+        )
+    url = f"http://127.0.0.1:{port}" if port is not None else ""
+    running = Running(process, log_path, url)
+    try:
+        if port is not None:
+            _wait_until_up(running)
+        yield running
+    finally:
+        if process.poll() is None:
+            running.stop()
+
+
+def _wait_until_up(running: Running) -> None:
+    deadline = time.monotonic() + START_SECONDS
+    while True:
+        try:
+            httpx.get(f"{running.url}/healthz", timeout=1).raise_for_status()
+            return
+        except httpx.HTTPError:
+            if running.process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"the server did not start:\n{running.log}") from None
+            time.sleep(0.1)
+
+
+@contextmanager
+def vekst_server(settings: Mapping[str, str], folder: Path, workers: int = 1) -> Iterator[Running]:
+    """`vekst serve` on a free port with `workers` processes."""
+    port = free_port()
+    arguments = ["serve", "--port", str(port), "--workers", str(workers)]
+    with vekst_process(arguments, settings, folder, port) as running:
+        yield running
