@@ -98,14 +98,12 @@ def test_two_servers_and_a_worker_agree_within_a_quarter_second(
             capture_output=True,
         )  # fmt: skip
         for server in (first, second):
-            lag = _seconds_until(
-                lambda url=server.url: (
-                    httpx.post(
-                        f"{url}/v1/assign", json={"unit_id": "u"}, headers=stored_key
-                    ).status_code
-                    == 401
-                )
-            )
+
+            def refused(url: str = server.url) -> bool:
+                answer = httpx.post(f"{url}/v1/assign", json={"unit_id": "u"}, headers=stored_key)
+                return answer.status_code == 401
+
+            lag = _seconds_until(refused)
             assert lag < AGREE_WITHIN_SECONDS
 
         # Exposures sent to both servers are stored once (by the worker when Redis buffers).
