@@ -1,0 +1,109 @@
+"""Token buckets per key on assign and on the event intake: 429 with Retry-After and a problem
+document; shared through Redis by every process, per process without it."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from api.rate_limits import Limit, LocalBuckets, RedisBuckets
+from experiments.events.streams import async_redis
+from experiments.settings import load_settings
+from tests.api.helpers import experiment_body
+from tests.conftest import ADMIN_KEY, SDK_KEY
+
+
+def _app(sqlite_url: str, **limits: object) -> TestClient:
+    settings = load_settings(
+        database_url=sqlite_url, admin_key=ADMIN_KEY, sdk_key=SDK_KEY, **limits
+    )
+    return TestClient(create_app(settings))
+
+
+def test_assign_answers_429_when_the_bucket_is_empty(sqlite_url: str, sdk_headers) -> None:
+    with _app(sqlite_url, assign_rate_per_second=0.5, assign_burst=3) as client:
+        answers = [
+            client.post("/v1/assign", json={"unit_id": f"u{i}"}, headers=sdk_headers)
+            for i in range(4)
+        ]
+        other_key = client.post(
+            "/v1/assign", json={"unit_id": "u"}, headers={"Authorization": f"Bearer {ADMIN_KEY}"}
+        )
+    assert [a.status_code for a in answers] == [200, 200, 200, 429]
+    refused = answers[-1]
+    assert refused.headers["content-type"].startswith("application/problem+json")
+    assert refused.headers["retry-after"] == "2"  # one token at 0.5/s
+    assert "assign limit is 0.5 requests/s" in refused.json()["detail"]
+    assert other_key.status_code == 200  # buckets are per key
+
+
+def test_events_are_charged_per_event_beacon_included(sqlite_url: str, sdk_headers) -> None:
+    event = {"type": "conversion", "unit_id": "u", "name": "purchase"}
+    with _app(sqlite_url, events_rate_per_second=1, events_burst=10) as client:
+        first = client.post("/v1/events", json={"events": [event] * 8}, headers=sdk_headers)
+        beacon = client.post(
+            "/v1/events/beacon",
+            content=f'{{"sdk_key": "{SDK_KEY}", "events": [{{"type": "conversion", '
+            '"unit_id": "u", "name": "purchase"}, {"type": "conversion", "unit_id": "u", '
+            '"name": "purchase"}, {"type": "conversion", "unit_id": "u", "name": "x"}]}',
+            headers={"Content-Type": "text/plain"},
+        )
+        empty = client.post("/v1/events", json={"events": []}, headers=sdk_headers)
+    assert first.status_code == 202
+    assert beacon.status_code == 429 and int(beacon.headers["retry-after"]) >= 1
+    assert beacon.json()["status"] == 429
+    assert empty.status_code == 202  # two tokens were left; an empty batch costs one
+
+
+def test_a_limit_of_zero_is_no_limit(sqlite_url: str, admin_headers, sdk_headers) -> None:
+    with _app(sqlite_url, assign_rate_per_second=0, assign_burst=1) as client:
+        client.post("/v1/experiments", json=experiment_body("x"), headers=admin_headers)
+        codes = {
+            client.post("/v1/assign", json={"unit_id": "u"}, headers=sdk_headers).status_code
+            for _ in range(5)
+        }
+    assert codes == {200}
+
+
+def test_local_bucket_refills_at_its_rate() -> None:
+    buckets = LocalBuckets()
+    limit = Limit(rate=1000.0, burst=5)
+
+    async def scenario() -> list[float]:
+        waits = [await buckets.take("k", 1, limit) for _ in range(6)]
+        await asyncio.sleep(0.01)  # ten tokens' worth, capped at the burst
+        waits.append(await buckets.take("k", 5, limit))
+        return waits
+
+    waits = asyncio.run(scenario())
+    assert waits[:5] == [0.0] * 5
+    assert 0 < waits[5] <= 0.001
+    assert waits[6] == 0.0
+
+
+@pytest.mark.redis
+def test_redis_buckets_are_shared_by_processes(redis_url: str) -> None:
+    limit = Limit(rate=0.01, burst=4)
+    prefix = f"{{vekst-test-{uuid.uuid4().hex[:10]}}}:rate"
+
+    async def scenario() -> list[float]:
+        first, second = async_redis(redis_url), async_redis(redis_url)
+        try:
+            one = RedisBuckets(first, prefix, LocalBuckets())
+            two = RedisBuckets(second, prefix, LocalBuckets())
+            waits = [await one.take("events:7", 1, limit), await two.take("events:7", 2, limit)]
+            waits.append(await one.take("events:7", 2, limit))
+            waits.append(await two.take("events:8", 4, limit))
+            return waits
+        finally:
+            await first.aclose()  # type: ignore[attr-defined]
+            await second.aclose()  # type: ignore[attr-defined]
+
+    waits = asyncio.run(scenario())
+    assert waits[:2] == [0.0, 0.0]
+    assert waits[2] == pytest.approx(100.0, rel=0.05)  # one token short at 0.01/s
+    assert waits[3] == 0.0
