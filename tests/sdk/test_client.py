@@ -6,6 +6,7 @@ import asyncio
 import logging
 import sys
 import threading
+import time
 from typing import Any
 
 import httpx
@@ -361,3 +362,33 @@ def test_full_queue_drops_new_events_and_logs_once(caplog: pytest.LogCaptureFixt
         "visitor-2",
     ]
     assert caplog.text.count("event queue full") == 1
+
+
+def test_a_429_waits_as_long_as_retry_after_says() -> None:
+    server = FakeServer()
+    posted: list[float] = []
+
+    def rate_limited_once(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/v1/events":
+            posted.append(time.monotonic())
+            if len(posted) == 1:  # what the server's rate limit answers
+                return httpx.Response(
+                    429,
+                    headers={"Retry-After": "1", "Content-Type": "application/problem+json"},
+                    json={"status": 429, "title": "Too Many Requests", "detail": "limit"},
+                )
+        return server.handle(request)
+
+    client = Client.from_config(
+        server.config,
+        API,
+        SDK_KEY,
+        transport=httpx.MockTransport(rate_limited_once),
+        flush_interval=0.01,
+        backoff_base=0.001,
+    )
+    client.track("purchase", "visitor-1", 1.0)
+    wait_for(lambda: len(posted) == 2)
+    client.close()
+    assert posted[1] - posted[0] >= 0.95  # not the 1 ms backoff: the server's Retry-After
+    assert len(server.events()) == 1
