@@ -52,8 +52,17 @@ def experiments(
     wide_console().print(table)
 
 
-def events() -> None:
+events_cli = typer.Typer(
+    help="Stored conversions by name (names no metric reads are listed as unused); `prune`.",
+    invoke_without_command=True,
+)
+
+
+@events_cli.callback()
+def events(context: typer.Context) -> None:
     """Stored conversions by name; names that no metric reads are listed as unused."""
+    if context.invoked_subcommand is not None:
+        return
 
     def load(session: Session) -> EventCounts:
         bind = session.get_bind()
@@ -73,4 +82,4 @@ def events() -> None:
 
 def register(cli: typer.Typer) -> None:
     cli.command()(experiments)
-    cli.command()(events)
+    cli.add_typer(events_cli, name="events")

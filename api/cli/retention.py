@@ -1,0 +1,59 @@
+"""`vekst events prune --before DATE [--experiment KEY]`: archive old events, then delete them."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from api.cli.local_db import read_database
+from experiments.results.formatting import plural
+from experiments.retention import PruneReport, prune_events
+
+
+def prune(
+    before: Annotated[
+        datetime,
+        typer.Option(
+            formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"],
+            help="Remove events older than this (UTC), e.g. 2026-01-01.",
+        ),
+    ],
+    experiment: Annotated[
+        str | None,
+        typer.Option(help="Only this experiment's exposures (it must be archived)."),
+    ] = None,
+    archive_dir: Annotated[
+        Path, typer.Option(help="Where the compressed NDJSON archives are written first.")
+    ] = Path("data/archive"),
+) -> None:
+    """Archive events to gzip NDJSON, then delete them; running and stopped experiments keep
+    every event their results are computed from."""
+    moment = before.replace(tzinfo=UTC)
+    if moment > datetime.now(UTC):
+        raise typer.BadParameter("must not be in the future", param_hint="--before")
+
+    def run(session: Session) -> PruneReport:
+        bind = session.get_bind()
+        if not isinstance(bind, Engine):  # session_scope binds an engine, never a connection
+            raise TypeError("the session is not bound to an engine")
+        return prune_events(bind, moment, archive_dir, experiment)
+
+    report = read_database(run)
+    for table in report.tables:
+        where = f" (archived to {table.archive})" if table.archive else ""
+        typer.echo(f"{table.table}: removed {plural(table.removed, 'event')}{where}")
+    if report.kept_for:
+        typer.echo(
+            f"kept every event that {', '.join(report.kept_for)} still read (running or "
+            f"stopped); conversions kept from {report.conversions_before.isoformat()}"
+        )
+    typer.echo(f"removed {plural(report.removed, 'event')} in all")
+
+
+def register(events_cli: typer.Typer) -> None:
+    events_cli.command()(prune)

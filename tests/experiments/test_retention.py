@@ -1,0 +1,129 @@
+"""`vekst events prune`: archives first, never removes what a running or stopped experiment's
+results are computed from, and reports what it removed."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+from typer.testing import CliRunner
+
+from api.cli import build_cli
+from experiments import definitions, lifecycle
+from experiments.db import make_engine, session_scope
+from experiments.errors import ConflictError
+from experiments.events import ConversionEvent, Event, ExposureEvent, store_events
+from experiments.models import Conversion, ExperimentCreate, Exposure
+from experiments.retention import prune_events
+from tests.api.helpers import experiment_body
+
+NOW = datetime.now(UTC).replace(microsecond=0)
+DAY = timedelta(days=1)
+
+
+def _days_ago(days: int) -> datetime:
+    return NOW - days * DAY
+
+
+def _prepare(url: str) -> None:
+    """`live` runs since 10 days ago; `old` ran 60-30 days ago and is archived; conversions
+    from 50 days ago to yesterday."""
+    engine = make_engine(url)
+    with session_scope(engine) as session:
+        for key in ("live", "old"):
+            definitions.create_experiment(
+                session, ExperimentCreate.model_validate(experiment_body(key))
+            )
+            lifecycle.start_experiment(session, key)
+        lifecycle.stop_experiment(session, "old")
+        lifecycle.archive_experiment(session, "old")
+    exposures = [
+        ExposureEvent(f"x-old-{d}", f"o{d}", _days_ago(d), "old", "one-page") for d in (60, 45, 30)
+    ] + [ExposureEvent(f"x-live-{d}", f"l{d}", _days_ago(d), "live", "one-page") for d in (10, 2)]
+    conversions = [
+        ConversionEvent(f"c-{d}", f"l{d}", _days_ago(d), "purchase", 100.0) for d in (50, 20, 10, 1)
+    ]
+    events: list[Event] = [*exposures, *conversions]
+    store_events(engine, [(event, NOW) for event in events])
+    engine.dispose()
+
+
+def _ids(url: str, model: type[Exposure] | type[Conversion]) -> set[str]:
+    engine = make_engine(url)
+    with engine.connect() as connection:
+        found = set(connection.execute(select(model.event_id)).scalars())  # type: ignore[call-overload]
+    engine.dispose()
+    return found
+
+
+def _archived(path: Path | None) -> list[dict[str, object]]:
+    assert path is not None
+    with gzip.open(path, "rt") as archive:
+        return [json.loads(line) for line in archive]
+
+
+def test_prune_keeps_what_live_experiments_read(database_url: str, tmp_path: Path) -> None:
+    _prepare(database_url)
+    engine = make_engine(database_url)
+    try:
+        report = prune_events(engine, _days_ago(0), tmp_path)
+    finally:
+        engine.dispose()
+    # Every exposure of the running experiment stays; conversions from its first exposure on.
+    assert _ids(database_url, Exposure) == {"x-live-10", "x-live-2"}
+    assert _ids(database_url, Conversion) == {"c-10", "c-1"}
+    assert report.kept_for == ["live"]
+    assert report.conversions_before == _days_ago(10)
+    exposures, conversions = report.tables
+    assert (exposures.removed, conversions.removed, report.removed) == (3, 2, 5)
+    archived = _archived(exposures.archive)
+    assert [row["event_id"] for row in archived] == ["x-old-60", "x-old-45", "x-old-30"]
+    assert archived[0]["experiment"] == "old" and archived[0]["unit_id"] == "o60"
+    assert datetime.fromisoformat(str(archived[0]["timestamp"])) == _days_ago(60)
+    assert {row["event_id"] for row in _archived(conversions.archive)} == {"c-50", "c-20"}
+    assert {row["value"] for row in _archived(conversions.archive)} == {100.0}
+
+
+def test_prune_before_a_date_and_per_experiment(database_url: str, tmp_path: Path) -> None:
+    _prepare(database_url)
+    tmp_path = tmp_path / "archive"
+    engine = make_engine(database_url)
+    try:
+        report = prune_events(engine, _days_ago(40), tmp_path, experiment="old")
+        assert [table.removed for table in report.tables] == [2]
+        assert _ids(database_url, Exposure) == {"x-old-30", "x-live-10", "x-live-2"}
+        assert len(_ids(database_url, Conversion)) == 4  # not touched per experiment
+        with pytest.raises(ConflictError, match="archive it first"):
+            prune_events(engine, _days_ago(0), tmp_path, experiment="live")
+        nothing = prune_events(engine, _days_ago(100), tmp_path)
+        assert nothing.removed == 0 and all(t.archive is None for t in nothing.tables)
+        with engine.connect() as connection:
+            assert connection.execute(select(func.count()).select_from(Exposure)).scalar() == 3
+    finally:
+        engine.dispose()
+    assert len(list(tmp_path.iterdir())) == 1  # no empty archives left behind
+
+
+def test_the_command_reports_what_it_removed(
+    sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _prepare(sqlite_url)
+    monkeypatch.setenv("VEKST_DATABASE_URL", sqlite_url)
+    before = _days_ago(0).date().isoformat()
+    archive = tmp_path / "archive"
+    arguments = ["events", "prune", "--before", before, "--archive-dir", str(archive)]
+    result = CliRunner().invoke(build_cli(), arguments)
+    assert result.exit_code == 0, result.output
+    assert "exposures: removed 3 events (archived to " in result.output
+    assert "kept every event that live still read" in result.output
+    assert "removed 5 events in all" in result.output
+    running = CliRunner().invoke(
+        build_cli(), [*arguments, "--experiment", "live"], catch_exceptions=False
+    )
+    assert running.exit_code == 1 and "archive it first" in running.output
+    future = CliRunner().invoke(build_cli(), ["events", "prune", "--before", "2999-01-01"])
+    assert future.exit_code == 2 and "must not be in the future" in future.output
