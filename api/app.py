@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -10,7 +11,7 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from api.auth import KeyVerifier
 from api.limits import BodySizeLimit
-from api.observability import RequestObserver, Telemetry, configure_logging
+from api.observability import RequestLog, RequestObserver, Telemetry, configure_logging
 from api.problems import install_problem_handlers
 from api.rate_limits import Buckets, LocalBuckets, RateLimiter, RedisBuckets
 from api.routes import (
@@ -38,12 +39,18 @@ from experiments.settings import Settings, load_settings
 def create_app(settings: Settings) -> FastAPI:
     """Build the API for `settings`; the database schema must already be migrated."""
     engine = make_engine(settings.database_url)
+    request_log = RequestLog(settings.log_format) if _logs_requests(settings) else None
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.events.start()
         app.state.changes.start()
+        flushing = None
+        if request_log is not None:
+            flushing = asyncio.create_task(request_log.flush_periodically())
         yield
+        if flushing is not None:
+            flushing.cancel()
         # Uvicorn answers every request in flight before this runs (graceful SIGTERM); then the
         # in-process worker stores the batch in hand before it stops.
         app.state.changes.stop()
@@ -90,10 +97,12 @@ def create_app(settings: Settings) -> FastAPI:
             expose_headers=["ETag"],
         )
     # Outermost: times and logs everything, the refusals of the middleware above included.
-    app.add_middleware(
-        RequestObserver, telemetry=app.state.telemetry, log_requests=settings.request_log
-    )
+    app.add_middleware(RequestObserver, telemetry=app.state.telemetry, request_log=request_log)
     return app
+
+
+def _logs_requests(settings: Settings) -> bool:
+    return settings.request_log and settings.log_level in ("debug", "info")
 
 
 def _buckets(settings: Settings, events: EventPipeline) -> Buckets:

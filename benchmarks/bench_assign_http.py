@@ -1,7 +1,9 @@
-"""POST /v1/assign on one uvicorn worker against a bare async FastAPI endpoint taking the same body.
+"""POST /v1/assign served by `vekst serve` as shipped (request log on) against a bare async
+FastAPI endpoint taking the same body, and against the same app with its request log off.
 
 Run: make bench-deps && .venv/bin/python -m benchmarks.bench_assign_http [--runs 5 --duration 5]
-Needs wrk (`apt-get install wrk`). Prints the median requests/s of each and the ratio.
+Needs wrk (`apt-get install wrk`). Prints the median requests/s of each and the ratios; each
+server is one worker process, loaded in turn.
 """
 
 from __future__ import annotations
@@ -9,8 +11,15 @@ from __future__ import annotations
 import argparse
 import os
 import tempfile
+from pathlib import Path
 
-from benchmarks.httpload import machine, median, uvicorn_server, wrk_requests_per_second
+from benchmarks.httpload import (
+    machine,
+    median,
+    uvicorn_server,
+    vekst_serve,
+    wrk_requests_per_second,
+)
 from experiments import definitions, lifecycle
 from experiments.db import make_engine, session_scope
 from experiments.migrate import upgrade
@@ -62,25 +71,36 @@ def main() -> None:
         prepare_database(url)
         env = {"VEKST_DATABASE_URL": url, "VEKST_SDK_KEY": SDK_KEY, "VEKST_START_WORKER": "false"}
         os.environ.pop("VEKST_REDIS_URL", None)
-        bare_rates: list[float] = []
-        vekst_rates: list[float] = []
+        rates: dict[str, list[float]] = {"bare": [], "shipped": [], "no log": []}
+        log = Path(folder) / "requests.log"
         with (
             uvicorn_server("benchmarks.bare_app:create_bare_app") as bare,
-            uvicorn_server("api.app:create_app_from_environment", env) as vekst,
+            vekst_serve(env, log) as shipped,
+            vekst_serve({**env, "VEKST_REQUEST_LOG": "false"}, log) as quiet,
         ):
+            servers = {"bare": bare, "shipped": shipped, "no log": quiet}
             for _ in range(args.runs):
-                bare_rates.append(
-                    wrk_requests_per_second(bare, LUA, args.duration, args.connections)
-                )
-                vekst_rates.append(
-                    wrk_requests_per_second(vekst, LUA, args.duration, args.connections)
-                )
-    bare_median, vekst_median = median(bare_rates), median(vekst_rates)
+                for name, url in servers.items():
+                    rates[name].append(
+                        wrk_requests_per_second(url, LUA, args.duration, args.connections)
+                    )
+        logged = sum(1 for line in log.open() if '"route":"/v1/assign"' in line)
+    medians = {name: median(values) for name, values in rates.items()}
     print(f"machine: {machine()}")
     print(f"runs: {args.runs} x {args.duration} s, {args.connections} connections, wrk 1 thread")
-    print(f"bare async endpoint, same body: median {bare_median:,.0f} req/s  {bare_rates}")
-    print(f"POST /v1/assign:                median {vekst_median:,.0f} req/s  {vekst_rates}")
-    print(f"ratio: {vekst_median / bare_median:.2f} of the bare endpoint (target >= 0.80)")
+    labels = {
+        "bare": "bare async endpoint, same body",
+        "shipped": "vekst serve (request log on)",
+        "no log": "vekst serve, request log off",
+    }
+    for name, label in labels.items():
+        print(f"{label + ':':<32} median {medians[name]:,.0f} req/s  {rates[name]}")
+    print(f"request-log lines written for /v1/assign: {logged:,}")
+    ratio = medians["shipped"] / medians["bare"]
+    print(
+        f"ratio: {ratio:.2f} of the bare endpoint as shipped (target >= 0.80); "
+        f"{medians['no log'] / medians['bare']:.2f} with the request log off"
+    )
 
 
 if __name__ == "__main__":

@@ -18,6 +18,7 @@ import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
+from typing import IO
 
 import httpx
 
@@ -41,7 +42,29 @@ def uvicorn_server(factory: str, env: Mapping[str, str] | None = None) -> Iterat
         sys.executable, "-m", "uvicorn", factory, "--factory", "--port", str(port),
         "--loop", "uvloop", "--http", "httptools", "--log-level", "warning", "--no-access-log",
     ]  # fmt: skip
-    process = subprocess.Popen(command, env={**os.environ, **(env or {})})
+    with _serving(command, env, port) as base:
+        yield base
+
+
+@contextmanager
+def vekst_serve(env: Mapping[str, str], log: Path, workers: int = 1) -> Iterator[str]:
+    """Run `vekst serve` as shipped (its request log on, written to `log`); yield its URL."""
+    port = free_port()
+    command = [
+        str(Path(sys.executable).with_name("vekst")), "serve", "--port", str(port),
+        "--workers", str(workers),
+    ]  # fmt: skip
+    with log.open("ab") as output, _serving(command, env, port, output) as base:
+        yield base
+
+
+@contextmanager
+def _serving(
+    command: list[str], env: Mapping[str, str] | None, port: int, output: IO[bytes] | None = None
+) -> Iterator[str]:
+    process = subprocess.Popen(
+        command, env={**os.environ, **(env or {})}, stdout=output, stderr=output
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30
@@ -51,7 +74,7 @@ def uvicorn_server(factory: str, env: Mapping[str, str] | None = None) -> Iterat
                 break
             except httpx.TransportError:
                 if time.monotonic() > deadline or process.poll() is not None:
-                    raise RuntimeError(f"server {factory} did not start") from None
+                    raise RuntimeError(f"server {command} did not start") from None
                 time.sleep(0.1)
         yield base
     finally:

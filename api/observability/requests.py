@@ -7,7 +7,6 @@ or a new random one, and the same id is in the log line, so a complaint can be f
 
 from __future__ import annotations
 
-import logging
 import os
 import re
 import time
@@ -16,8 +15,7 @@ from prometheus_client import Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.observability.metrics import Telemetry
-
-logger = logging.getLogger("vekst.requests")
+from api.observability.request_log import RequestLog
 
 REQUEST_ID_HEADER = b"x-request-id"
 _VALID_REQUEST_ID = re.compile(rb"[A-Za-z0-9._-]{1,64}")
@@ -32,12 +30,12 @@ def _request_id(scope: Scope) -> bytes:
 
 
 class RequestObserver:
-    """Records each HTTP request's duration in `telemetry` and, with `log_requests`, logs it."""
+    """Records each HTTP request's duration in `telemetry` and logs it to `request_log`."""
 
-    def __init__(self, app: ASGIApp, telemetry: Telemetry, log_requests: bool) -> None:
+    def __init__(self, app: ASGIApp, telemetry: Telemetry, request_log: RequestLog | None) -> None:
         self.app = app
         self._histogram = telemetry.requests
-        self._log_requests = log_requests
+        self._log = request_log
         self._children: dict[tuple[str, str, str], Histogram] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -69,17 +67,5 @@ class RequestObserver:
         if child is None:
             child = self._children.setdefault(labels, self._histogram.labels(*labels))
         child.observe(seconds)
-        if self._log_requests:
-            logger.info(
-                "%s %s %d",
-                method,
-                template,
-                status,
-                extra={
-                    "request_id": request_id.decode(),
-                    "method": method,
-                    "route": template,
-                    "status": status,
-                    "duration_ms": round(seconds * 1000, 3),
-                },
-            )
+        if self._log is not None:
+            self._log.record(request_id.decode(), method, template, status, seconds)
