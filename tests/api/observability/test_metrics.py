@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
@@ -111,10 +112,13 @@ def test_two_worker_processes_report_together(sqlite_url: str, tmp_path: Path) -
         before = sample(
             client.get(f"{server.url}/metrics", headers=admin).text, healthz, route="/healthz"
         )
-        sent = 60
-        for _ in range(sent):  # new connections: the kernel spreads them over both workers
-            client.headers["Connection"] = "close"
-            client.get(f"{server.url}/healthz")
+        sent = 120
+
+        def probe(_: int) -> int:  # a new connection each: the workers share them out
+            return httpx.get(f"{server.url}/healthz", headers={"Connection": "close"}).status_code
+
+        with ThreadPoolExecutor(8) as pool:
+            assert set(pool.map(probe, range(sent))) == {200}
         for _ in range(10):
             text = client.get(f"{server.url}/metrics", headers=admin).text
             assert sample(text, healthz, route="/healthz") == before + sent
