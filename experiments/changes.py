@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
+from typing import Any
 
 import redis
 from sqlalchemy import func, select
@@ -26,11 +27,46 @@ logger = logging.getLogger(__name__)
 CHANNEL_SUFFIX = ":changes"
 
 
+LAST_CHANGE = select(func.max(AuditEntry.id))
+
+
 def last_change(engine: Engine) -> int:
     """The id of the newest audit-log row (0 for an empty log): the version of the definitions."""
     with engine.connect() as connection:
-        found = connection.execute(select(func.max(AuditEntry.id))).scalar()
+        found = connection.execute(LAST_CHANGE).scalar()
     return int(found or 0)
+
+
+class _VersionReader:
+    """`last_change` on one connection kept open, the query compiled once: a poll every tenth
+    of a second through the pool and the compiler took about 2 % of an API process's time."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._sql = str(LAST_CHANGE.compile(dialect=engine.dialect))
+        self._connection: Any = None
+
+    def read(self) -> int:
+        if self._connection is None:
+            self._connection = self._engine.raw_connection()
+        try:
+            cursor = self._connection.cursor()
+            try:
+                cursor.execute(self._sql)
+                found = cursor.fetchone()[0]
+            finally:
+                cursor.close()
+            self._connection.rollback()  # end the read transaction: the next read sees commits
+        except Exception:
+            connection, self._connection = self._connection, None
+            connection.invalidate()  # maybe broken: the pool must not hand it out again
+            raise
+        return int(found or 0)
+
+    def close(self) -> None:
+        if self._connection is not None:
+            connection, self._connection = self._connection, None
+            connection.close()
 
 
 class ChangeWatcher:
@@ -53,6 +89,7 @@ class ChangeWatcher:
         self._stop = threading.Event()
         self._seen = -1
         self._threads: list[threading.Thread] = []
+        self._reader = _VersionReader(engine)
 
     def start(self) -> None:
         self._threads = [threading.Thread(target=self._poll, name="vekst-changes", daemon=True)]
@@ -68,6 +105,7 @@ class ChangeWatcher:
         self._stop.set()
         for thread in self._threads:
             thread.join(timeout)
+        self._reader.close()
         if self._redis is not None:
             self._redis.close()
 
@@ -83,7 +121,7 @@ class ChangeWatcher:
 
     def check(self) -> bool:
         """Read the version once; calls `on_change` and returns True when it moved."""
-        version = last_change(self._engine)
+        version = self._reader.read()
         moved = self._seen >= 0 and version != self._seen
         self._seen = version
         if moved:

@@ -37,6 +37,7 @@ def test_a_committed_change_moves_the_version(database_url: str) -> None:
         assert watcher.check() is False
         assert seen == [1]
     finally:
+        watcher.stop()
         engine.dispose()
 
 
