@@ -42,26 +42,35 @@ def uvicorn_server(factory: str, env: Mapping[str, str] | None = None) -> Iterat
         sys.executable, "-m", "uvicorn", factory, "--factory", "--port", str(port),
         "--loop", "uvloop", "--http", "httptools", "--log-level", "warning", "--no-access-log",
     ]  # fmt: skip
-    with _serving(command, env, port) as base:
+    with _serving(command, env, port) as (base, _process):
         yield base
 
 
 @contextmanager
 def vekst_serve(env: Mapping[str, str], log: Path, workers: int = 1) -> Iterator[str]:
     """Run `vekst serve` as shipped (its request log on, written to `log`); yield its URL."""
+    with vekst_serve_process(env, log, workers) as (base, _process):
+        yield base
+
+
+@contextmanager
+def vekst_serve_process(
+    env: Mapping[str, str], log: Path, workers: int = 1
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """`vekst_serve`, yielding the process too (its pid, to signal it or read its memory)."""
     port = free_port()
     command = [
         str(Path(sys.executable).with_name("vekst")), "serve", "--port", str(port),
         "--workers", str(workers),
     ]  # fmt: skip
-    with log.open("ab") as output, _serving(command, env, port, output) as base:
-        yield base
+    with log.open("ab") as output, _serving(command, env, port, output) as served:
+        yield served
 
 
 @contextmanager
 def _serving(
     command: list[str], env: Mapping[str, str] | None, port: int, output: IO[bytes] | None = None
-) -> Iterator[str]:
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     process = subprocess.Popen(
         command, env={**os.environ, **(env or {})}, stdout=output, stderr=output
     )
@@ -76,10 +85,11 @@ def _serving(
                 if time.monotonic() > deadline or process.poll() is not None:
                     raise RuntimeError(f"server {command} did not start") from None
                 time.sleep(0.1)
-        yield base
+        yield base, process
     finally:
-        process.terminate()
-        process.wait(timeout=10)
+        if process.poll() is None:
+            process.terminate()
+            process.wait(timeout=30)
 
 
 def wrk_requests_per_second(
