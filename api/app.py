@@ -69,7 +69,11 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.evaluator_cache = EvaluatorCache(engine)
     app.state.events = build_event_pipeline(settings, engine)
     app.state.telemetry = Telemetry()
-    app.state.rate_limiter = RateLimiter(settings, _buckets(settings, app.state.events))
+    app.state.rate_limiter = RateLimiter(
+        settings,
+        _buckets(settings, app.state.events),
+        lambda limit: app.state.telemetry.rate_limited.labels(limit).inc(),
+    )
     app.state.changes = _change_watcher(app, settings)
     install_problem_handlers(app)
     # Routes are matched in order: the per-visitor hot paths come first.

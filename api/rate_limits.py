@@ -13,6 +13,7 @@ import logging
 import math
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
@@ -106,10 +107,13 @@ class RedisBuckets:
 
 
 class RateLimiter:
-    """The limits of the settings, applied per key."""
+    """The limits of the settings, applied per key; `refused` hears of each 429 (a metric)."""
 
-    def __init__(self, settings: Settings, buckets: Buckets) -> None:
+    def __init__(
+        self, settings: Settings, buckets: Buckets, refused: Callable[[LimitName], None]
+    ) -> None:
         self._buckets = buckets
+        self._refused = refused
         self._limits: dict[LimitName, Limit] = {
             "assign": Limit(settings.assign_rate_per_second, settings.assign_burst),
             "events": Limit(settings.events_rate_per_second, settings.events_burst),
@@ -124,6 +128,7 @@ class RateLimiter:
         bucket = f"{name}:{actor.key_id if actor.key_id is not None else actor.key_name}"
         wait = await self._buckets.take(bucket, min(max(cost, 1), limit.burst), limit)
         if wait > 0:
+            self._refused(name)
             raise RateLimitedError(name, limit, wait)
 
 

@@ -30,15 +30,16 @@ def test_assign_answers_429_when_the_bucket_is_empty(sqlite_url: str, sdk_header
             client.post("/v1/assign", json={"unit_id": f"u{i}"}, headers=sdk_headers)
             for i in range(4)
         ]
-        other_key = client.post(
-            "/v1/assign", json={"unit_id": "u"}, headers={"Authorization": f"Bearer {ADMIN_KEY}"}
-        )
+        admin = {"Authorization": f"Bearer {ADMIN_KEY}"}
+        other_key = client.post("/v1/assign", json={"unit_id": "u"}, headers=admin)
+        scrape = client.get("/metrics", headers=admin).text
     assert [a.status_code for a in answers] == [200, 200, 200, 429]
     refused = answers[-1]
     assert refused.headers["content-type"].startswith("application/problem+json")
     assert refused.headers["retry-after"] == "2"  # one token at 0.5/s
     assert "assign limit is 0.5 requests/s" in refused.json()["detail"]
     assert other_key.status_code == 200  # buckets are per key
+    assert 'vekst_rate_limited_requests_total{limit="assign"} 1.0' in scrape
 
 
 def test_events_are_charged_per_event_beacon_included(sqlite_url: str, sdk_headers) -> None:
