@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import signal
 import threading
 from types import FrameType
@@ -10,6 +9,7 @@ from typing import Annotated
 
 import typer
 
+from api.observability.logs import configure_logging
 from api.runtime import freeze_startup_heap
 from experiments.db import make_engine
 from experiments.events import StreamKeys, StreamWorker, WorkerOptions
@@ -37,7 +37,7 @@ def worker(
     settings = load_settings()
     if not settings.redis_url:
         raise typer.BadParameter("VEKST_REDIS_URL must be set: without Redis there is no stream")
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s")
+    configure_logging(settings.log_format, settings.log_level)
     options = WorkerOptions(
         entries_per_read=entries_per_read, claim_idle_seconds=claim_idle_seconds
     )
