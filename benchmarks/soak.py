@@ -197,7 +197,7 @@ async def drive(
         sent = 0
         while (elapsed := time.monotonic() - start) < duration:
             due = int(elapsed * rate)
-            while sent < due:
+            while sent < due and time.monotonic() - start < duration:
                 await gate.acquire()
                 live = [base for base in bases if base not in stopped]
                 base = live[sent % len(live)]
