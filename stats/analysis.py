@@ -3,37 +3,72 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from stats.bayesian import gaussian_reading
-from stats.corrections import adjust
+from stats.corrections import adjust, interval_level
 from stats.cuped import adjusted_estimates, variance_reduction
-from stats.estimates import ESTIMATORS, ArmEstimate, is_proportion_without_conversions
-from stats.fixed import FixedReading, welch_test
+from stats.estimates import (
+    ESTIMATORS,
+    ArmEstimate,
+    agresti_caffo,
+    at_boundary,
+    is_proportion_without_conversions,
+)
+from stats.fixed import welch_test
+from stats.gates import below_minimums
 from stats.results import (
     UNDEFINED_INTERVAL,
     AnalysisResult,
     BayesianResult,
     Comparison,
     CupedResult,
+    Interval,
     SequentialResult,
     VariantSummary,
 )
 from stats.sequential import DEFAULT_PLANNED_UNITS_PER_VARIANT, mixture_sprt
 from stats.srm import sample_ratio_check
-from stats.types import Alternative, Correction, MetricKind, Prior, Reason, VariantInput
+from stats.types import (
+    Alternative,
+    Correction,
+    MetricKind,
+    Minimums,
+    Prior,
+    ProportionStats,
+    Reason,
+    VariantInput,
+)
 from stats.validation import (
     parse_alpha,
     parse_alternative,
     parse_correction,
     parse_kind,
+    parse_minimums,
     parse_planned_units,
     parse_prior,
     parse_variants,
     parse_weights,
 )
 
-_UNDEFINED_SEQUENTIAL = SequentialResult(None, UNDEFINED_INTERVAL, UNDEFINED_INTERVAL, False)
+_NO_BAYESIAN = BayesianResult(None, None)
+
+
+class _Pair(NamedTuple):
+    """The two arms one comparison reads, and why it is degenerate (``withheld``: no reading)."""
+
+    control: ArmEstimate
+    treatment: ArmEstimate
+    reason: Reason | None
+    withheld: bool
+
+
+class _Options(NamedTuple):
+    alpha: float
+    alternative: Alternative
+    planned: int
+    prior: Prior | None
+    comparisons: int
 
 
 def analyze(
@@ -46,53 +81,77 @@ def analyze(
     correction: Correction | str = Correction.HOLM,
     prior: Prior | Mapping[str, Any] | None = None,
     weights: Sequence[float] | None = None,
+    minimums: Minimums | Mapping[str, Any] | None = None,
 ) -> AnalysisResult:
     """Compare each variant with the first (the control): fixed, sequential and Bayesian readings.
 
     ``variants`` holds one mapping of sufficient statistics per variant, with the
     fields of ``kind`` (see ``stats.types``) and an optional ``key``. Raises
     ``StatsInputError`` naming the offending field for invalid input; degenerate
-    but valid data gives a result whose comparisons carry a ``reason``.
+    or too thin data gives a comparison that carries a ``reason`` and is never significant.
     """
     metric_kind = parse_kind(kind)
     parsed = parse_variants(metric_kind, variants)
-    level = parse_alpha(alpha)
-    side = parse_alternative(alternative)
+    options = _Options(
+        parse_alpha(alpha),
+        parse_alternative(alternative),
+        parse_planned_units(planned_units_per_variant, DEFAULT_PLANNED_UNITS_PER_VARIANT),
+        parse_prior(prior),
+        len(parsed) - 1,
+    )
     family = parse_correction(correction)
-    planned = parse_planned_units(planned_units_per_variant, DEFAULT_PLANNED_UNITS_PER_VARIANT)
-    prior_checked = parse_prior(prior)
+    least = parse_minimums(minimums)
     designed = parse_weights(weights, len(parsed))
 
     estimator = ESTIMATORS[metric_kind]
-    raw = [estimator(variant.stats) for variant in parsed]
+    raw = [estimator(variant) for variant in parsed]
     with_cuped = parsed[0].covariate is not None
-    estimates = adjusted_estimates(parsed) if with_cuped else raw
+    estimates = adjusted_estimates(parsed, raw) if with_cuped else raw
 
-    control = estimates[0]
-    readings = [_fixed_reading(control, treatment, level, side) for treatment in estimates[1:]]
+    pairs = [
+        _pair(metric_kind, (parsed[0], parsed[index]), (estimates[0], estimates[index]), least)
+        for index in range(1, len(parsed))
+    ]
+    readings = [
+        None if pair.withheld else welch_test(pair.control, pair.treatment, *options[:2])
+        for pair in pairs
+    ]
     adjusted = adjust([None if r is None else r.p_value for r in readings], family)
 
     comparisons = []
-    for index, reading in enumerate(readings, start=1):
-        treatment = estimates[index]
+    for index, (pair, reading) in enumerate(zip(pairs, readings, strict=True), start=1):
         cuped = (
-            CupedResult(variance_reduction((raw[0], raw[index]), (control, treatment)))
+            CupedResult(variance_reduction((raw[0], raw[index]), (estimates[0], estimates[index])))
             if with_cuped
             else None
         )
+        keys = (parsed[index].key, parsed[0].key)
+        p_adjusted = adjusted[index - 1]
+        if reading is None or p_adjusted is None:
+            comparisons.append(_withheld(keys, pair, cuped))
+            continue
+        level = interval_level(options.alpha, reading.p_value, p_adjusted, options.comparisons)
+        if level != options.alpha:
+            reading = welch_test(pair.control, pair.treatment, level, options.alternative)
         comparisons.append(
-            _comparison(
-                (parsed[0], parsed[index]),
-                (control, treatment),
-                reading,
-                adjusted[index - 1],
-                (level, side, planned, prior_checked),
+            Comparison(
+                *keys,
+                reading.absolute,
+                UNDEFINED_INTERVAL if reading.relative is None else reading.relative,
+                reading.p_value,
+                p_adjusted,
+                p_adjusted < options.alpha,
+                mixture_sprt(
+                    pair.control, pair.treatment, *options[:3], options.comparisons, reading.dof
+                ),
+                gaussian_reading(pair.control, pair.treatment, options.prior, options.alternative),
+                pair.reason or reading.reason,
                 cuped,
             )
         )
     return AnalysisResult(
         metric_kind,
-        level,
+        options.alpha,
         tuple(
             VariantSummary(variant.key, variant.stats.n, estimate.mean)
             for variant, estimate in zip(parsed, raw, strict=True)
@@ -102,54 +161,61 @@ def analyze(
     )
 
 
-def _fixed_reading(
-    control: ArmEstimate, treatment: ArmEstimate, alpha: float, alternative: Alternative
-) -> FixedReading | None:
-    if control.mean is None or treatment.mean is None:
-        return None
-    return welch_test(control, treatment, alpha, alternative)
-
-
-def _comparison(
+def _pair(
+    kind: MetricKind,
     inputs: tuple[VariantInput, VariantInput],
     arms: tuple[ArmEstimate, ArmEstimate],
-    reading: FixedReading | None,
-    p_value_adjusted: float | None,
-    options: tuple[float, Alternative, int, Prior | None],
-    cuped: CupedResult | None,
-) -> Comparison:
-    baseline, variant = inputs
+    least: Minimums,
+) -> _Pair:
+    """The estimates one comparison reads, or the reason it gives no reading.
+
+    Rules, in order: an undefined mean (ratio with a zero denominator); data below the
+    minimums; a proportion with 0 or n conversions in an arm reads Agresti-Caffo estimates; an
+    arm whose spread is still estimated as zero, or a ratio arm with fewer than 2 units with a
+    non-zero denominator, gives no reading (never a zero-width interval).
+    """
     control, treatment = arms
-    alpha, alternative, planned, prior = options
-    if reading is None or p_value_adjusted is None:
-        return Comparison(
-            variant.key,
-            baseline.key,
-            UNDEFINED_INTERVAL,
-            UNDEFINED_INTERVAL,
-            None,
-            None,
-            False,
-            _UNDEFINED_SEQUENTIAL,
-            BayesianResult(None, None),
-            Reason.DENOMINATOR_ZERO,
-            cuped,
+    if control.mean is None or treatment.mean is None:
+        return _Pair(control, treatment, Reason.DENOMINATOR_ZERO, True)
+    baseline, variant = inputs[0].stats, inputs[1].stats
+    if below_minimums(kind, inputs, least):
+        nothing = is_proportion_without_conversions(baseline) and is_proportion_without_conversions(
+            variant
         )
-    reason = reading.reason
-    if is_proportion_without_conversions(baseline.stats) and is_proportion_without_conversions(
-        variant.stats
-    ):
-        reason = Reason.NO_CONVERSIONS
+        return _Pair(
+            control, treatment, Reason.NO_CONVERSIONS if nothing else Reason.NOT_ENOUGH_DATA, True
+        )
+    reason = None
+    if kind is MetricKind.PROPORTION and (at_boundary(baseline) or at_boundary(variant)):
+        if isinstance(baseline, ProportionStats) and isinstance(variant, ProportionStats):
+            control, treatment = agresti_caffo(baseline), agresti_caffo(variant)
+            if baseline.conversions == 0 and variant.conversions == 0:
+                reason = Reason.NO_CONVERSIONS
+    if control.dof < 1 or treatment.dof < 1:
+        return _Pair(control, treatment, Reason.NOT_ENOUGH_DATA, True)
+    if not (control.variance > 0 and treatment.variance > 0):
+        return _Pair(control, treatment, Reason.ZERO_VARIANCE, True)
+    return _Pair(control, treatment, reason, False)
+
+
+def _withheld(keys: tuple[str, str], pair: _Pair, cuped: CupedResult | None) -> Comparison:
+    """A comparison without a reading: point estimates only, no bounds, never significant."""
+    control, treatment = pair.control.mean, pair.treatment.mean
+    absolute = UNDEFINED_INTERVAL
+    relative = UNDEFINED_INTERVAL
+    if control is not None and treatment is not None:
+        absolute = Interval(treatment - control, None, None)
+        if control != 0:
+            relative = Interval(treatment / control - 1.0, None, None)
     return Comparison(
-        variant.key,
-        baseline.key,
-        reading.absolute,
-        UNDEFINED_INTERVAL if reading.relative is None else reading.relative,
-        reading.p_value,
-        p_value_adjusted,
-        p_value_adjusted < alpha,
-        mixture_sprt(control, treatment, alpha, alternative, planned),
-        gaussian_reading(control, treatment, prior, alternative),
-        reason,
+        *keys,
+        absolute,
+        relative,
+        None,
+        None,
+        False,
+        SequentialResult(None, absolute, relative, False, None),
+        _NO_BAYESIAN,
+        pair.reason,
         cuped,
     )

@@ -10,7 +10,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from stats.types import MetricKind, Reason
+from stats.types import MetricKind, PlannedTest, Reason
 
 
 def _finite(value: float | None) -> float | None:
@@ -52,10 +52,12 @@ class SequentialResult:
     absolute: Interval
     relative: Interval
     significant: bool
+    p_value_adjusted: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "p_value": _finite(self.p_value),
+            "p_value_adjusted": _finite(self.p_value_adjusted),
             "absolute": self.absolute.to_dict(),
             "relative": self.relative.to_dict(),
             "significant": self.significant,
@@ -168,12 +170,14 @@ class SampleSizeResult:
     units_per_variant: int
     total_units: int
     days: int | None = None
+    test: PlannedTest = PlannedTest.SEQUENTIAL
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "units_per_variant": self.units_per_variant,
             "total_units": self.total_units,
             "days": self.days,
+            "test": self.test.value,
         }
 
 
