@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any, NamedTuple
 
 from stats.bayesian import gaussian_reading
@@ -52,6 +53,9 @@ from stats.validation import (
 )
 
 _NO_BAYESIAN = BayesianResult(None, None)
+# A per-unit variance below this share of the squared mean is rounding noise of the sums
+# (constant values summed in floating point), not spread.
+_ROUNDING = 1e-12
 
 
 class _Pair(NamedTuple):
@@ -133,17 +137,24 @@ def analyze(
         level = interval_level(options.alpha, reading.p_value, p_adjusted, options.comparisons)
         if level != options.alpha:
             reading = welch_test(pair.control, pair.treatment, level, options.alternative)
+        relative = UNDEFINED_INTERVAL if reading.relative is None else reading.relative
+        sequential = mixture_sprt(
+            pair.control, pair.treatment, *options[:3], options.comparisons, reading.dof
+        )
+        if metric_kind is MetricKind.PROPORTION:
+            relative = _no_lower_than_minus_one(relative)
+            floored = _no_lower_than_minus_one(sequential.relative)
+            if floored is not sequential.relative:
+                sequential = replace(sequential, relative=floored)
         comparisons.append(
             Comparison(
                 *keys,
                 reading.absolute,
-                UNDEFINED_INTERVAL if reading.relative is None else reading.relative,
+                relative,
                 reading.p_value,
                 p_adjusted,
                 p_adjusted < options.alpha,
-                mixture_sprt(
-                    pair.control, pair.treatment, *options[:3], options.comparisons, reading.dof
-                ),
+                sequential,
                 gaussian_reading(pair.control, pair.treatment, options.prior, options.alternative),
                 pair.reason or reading.reason,
                 cuped,
@@ -193,9 +204,23 @@ def _pair(
                 reason = Reason.NO_CONVERSIONS
     if control.dof < 1 or treatment.dof < 1:
         return _Pair(control, treatment, Reason.NOT_ENOUGH_DATA, True)
-    if not (control.variance > 0 and treatment.variance > 0):
+    if _no_spread(control) or _no_spread(treatment):
         return _Pair(control, treatment, Reason.ZERO_VARIANCE, True)
     return _Pair(control, treatment, reason, False)
+
+
+def _no_lower_than_minus_one(relative: Interval) -> Interval:
+    """A rate cannot fall by more than 100 %: Fieller's bound below that is cut at -1 (which
+    does not change whether the interval excludes 0)."""
+    if relative.ci_low is not None and relative.ci_low < -1.0:
+        return Interval(relative.estimate, -1.0, relative.ci_high)
+    return relative
+
+
+def _no_spread(arm: ArmEstimate) -> bool:
+    """Zero estimated spread, or one indistinguishable from the rounding of the sums."""
+    mean = arm.mean or 0.0
+    return not arm.variance * arm.n > _ROUNDING * mean * mean
 
 
 def _withheld(keys: tuple[str, str], pair: _Pair, cuped: CupedResult | None) -> Comparison:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 
-from stats._distributions import normal_cdf, normal_ppf, student_t_ppf, student_t_sf
+from stats._distributions import normal_ppf, normal_sf, student_t_ppf, student_t_sf
 from stats.estimates import ArmEstimate
 from stats.fixed import bounded_interval, welch_dof
 from stats.relative import fieller_relative
@@ -78,7 +78,10 @@ def _t_equivalent(z: float, dof: float) -> float:
     """Inverse of ``normal_equivalent`` for a positive critical value."""
     if dof >= SMALL_SAMPLE_DOF:
         return z
-    return student_t_ppf(normal_cdf(z), dof)
+    # Through the upper tail: normal_cdf of a large boundary rounds to 1, whose quantile is inf.
+    # scipy answers +inf instead of -inf for quantiles beyond the float range.
+    critical = -student_t_ppf(normal_sf(z), dof)
+    return critical if critical > 0 else math.inf
 
 
 def mixture_sprt(

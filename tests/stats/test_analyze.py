@@ -190,7 +190,7 @@ def test_boundary_counts_get_the_agresti_caffo_interval_and_a_matching_relative_
     # The relative interval is Fieller's on the same estimates: never the collapsed -100 %.
     relative = comparison.relative
     assert relative.ci_low is not None and relative.ci_high is not None
-    assert -1.0 < relative.ci_low < relative.estimate < relative.ci_high < 0.0
+    assert -1.0 <= relative.ci_low < relative.estimate < relative.ci_high < 0.0
     assert comparison.significant and relative.excludes(0.0)
     assert 0.0 < (comparison.bayesian.chance_to_beat or 0.0) < 0.01
 
@@ -225,7 +225,13 @@ def test_to_dict_has_exactly_the_documented_shape() -> None:
         "bayesian",
         "reason",
     }
-    assert set(comparison["sequential"]) == {"p_value", "absolute", "relative", "significant"}
+    assert set(comparison["sequential"]) == {
+        "p_value",
+        "p_value_adjusted",
+        "absolute",
+        "relative",
+        "significant",
+    }
     assert set(comparison["absolute"]) == {"estimate", "ci_low", "ci_high"}
     assert comparison["p_value_adjusted"] == comparison["p_value"]
 
