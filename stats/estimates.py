@@ -9,7 +9,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import NamedTuple
 
-from stats.types import MeanStats, MetricKind, MetricStats, ProportionStats, RatioStats, VariantInput
+from stats.types import (
+    MeanStats,
+    MetricKind,
+    MetricStats,
+    ProportionStats,
+    RatioStats,
+    VariantInput,
+)
 
 
 class ArmEstimate(NamedTuple):

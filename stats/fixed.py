@@ -66,14 +66,6 @@ def welch_dof(control: ArmEstimate, treatment: ArmEstimate) -> float:
     return 1.0 / spread if spread > 0 else math.inf
 
 
-def welch_p_value(control: ArmEstimate, treatment: ArmEstimate, alternative: Alternative) -> float:
-    """p-value of Welch's test of treatment minus control (both means defined, variance > 0)."""
-    if control.mean is None or treatment.mean is None:
-        raise ValueError("Welch's test needs defined means in both arms")
-    se = math.sqrt(control.variance + treatment.variance)
-    return _P_VALUE[alternative]((treatment.mean - control.mean) / se, welch_dof(control, treatment))
-
-
 def welch_test(
     control: ArmEstimate,
     treatment: ArmEstimate,

@@ -14,9 +14,9 @@ from typing import Any, TypeVar
 
 from stats.errors import StatsInputError
 from stats.types import (
+    DEFAULT_MINIMUMS,
     STATISTIC_FIELDS,
     Alternative,
-    DEFAULT_MINIMUMS,
     Correction,
     CovariateStats,
     MeanStats,
@@ -321,7 +321,6 @@ def parse_minimums(minimums: Minimums | Mapping[str, Any] | None) -> Minimums:
     for name, value in values.items():
         valid = not isinstance(value, bool) and isinstance(value, int)
         if not valid or not 0 <= value <= _MAX_MINIMUM:
-            raise StatsInputError(
-                f"minimums.{name}", f"minimums.{name} must be a whole number from 0 to {_MAX_MINIMUM}"
-            )
+            field = f"minimums.{name}"
+            raise StatsInputError(field, f"{field} must be a whole number from 0 to {_MAX_MINIMUM}")
     return Minimums(values["conversions"], values["units"])
