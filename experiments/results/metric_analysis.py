@@ -89,22 +89,21 @@ def unit_standard_deviation(metric: MetricDefinition, sums: VariantSums) -> floa
 def stats_inputs(metric: MetricDefinition, sums: dict[str, VariantSums]) -> list[dict[str, Any]]:
     """The mappings `stats.analyze` takes for this metric's kind, control first.
 
-    Mean metrics carry the CUPED covariate when any unit has pre-period data.
+    Every kind carries the CUPED covariate when any unit has pre-period data; mean and ratio
+    metrics carry their units with a value (mean) or a denominator (ratio).
     """
-    with_covariate = metric.kind == "mean" and any(s.covariate_sum_squares for s in sums.values())
+    with_covariate = any(s.covariate_sum_squares for s in sums.values())
     inputs = []
     for key, s in sums.items():
         entry: dict[str, Any] = {"key": key, "n": s.n}
         if metric.kind == "conversion":
             entry["conversions"] = round(s.numerator_sum)
         elif metric.kind == "mean":
-            entry.update(sum=s.numerator_sum, sum_squares=s.numerator_sum_squares)
-            if with_covariate:
-                entry.update(
-                    covariate_sum=s.covariate_sum,
-                    covariate_sum_squares=s.covariate_sum_squares,
-                    covariate_cross_sum=s.covariate_cross_sum,
-                )
+            entry.update(
+                sum=s.numerator_sum,
+                sum_squares=s.numerator_sum_squares,
+                nonzero_units=s.nonzero_units,
+            )
         else:
             entry.update(
                 numerator_sum=s.numerator_sum,
@@ -112,7 +111,16 @@ def stats_inputs(metric: MetricDefinition, sums: dict[str, VariantSums]) -> list
                 denominator_sum=s.denominator_sum,
                 denominator_sum_squares=s.denominator_sum_squares,
                 cross_sum=s.cross_sum,
+                nonzero_units=s.nonzero_units,
             )
+        if with_covariate:
+            entry.update(
+                covariate_sum=s.covariate_sum,
+                covariate_sum_squares=s.covariate_sum_squares,
+                covariate_cross_sum=s.covariate_cross_sum,
+            )
+            if metric.kind == "ratio":
+                entry["covariate_denominator_cross_sum"] = s.covariate_denominator_cross_sum
         inputs.append(entry)
     return inputs
 

@@ -118,7 +118,8 @@ def reference_sums(
     cuped: bool = False,
 ) -> dict[str, tuple[float, ...]]:
     """(n, numerator sum, squares, denominator sum, squares, cross, covariate sum, squares,
-    covariate cross) per variant, from raw rows."""
+    covariate cross, covariate x denominator, units with a non-zero denominator (ratio) or value)
+    per variant, from raw rows."""
     seen: dict[str, set[str]] = defaultdict(set)
     first: dict[str, datetime] = {}
     variant_of: dict[str, str] = {}
@@ -185,5 +186,7 @@ def reference_sums(
             float(z.sum()),
             float((z * z).sum()),
             float((x * z).sum()),
+            float((y * z).sum()) if cuped else 0.0,
+            float(np.count_nonzero(y if metric.kind == "ratio" else x)),
         )
     return result
