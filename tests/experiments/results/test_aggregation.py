@@ -213,7 +213,9 @@ def test_percentile_cap_is_computed_in_sql_over_the_experiments_units(
         assert astuple(sums) == pytest.approx(expected[variant], rel=1e-9, abs=1e-9)
     uncapped = run(engine, [aov]).metrics["aov"]
     capped_total = sum(sums.numerator_sum for sums in result.metrics["aov"].values())
-    assert capped_total < sum(sums.numerator_sum for sums in uncapped.values())
+    uncapped_total = sum(sums.numerator_sum for sums in uncapped.values())
+    # At the 99th percentile of a few dozen buyers the cap is the largest value itself.
+    assert capped_total < uncapped_total if percentile < 99 else capped_total <= uncapped_total
     for variant, sums in uncapped.items():
         assert result.metrics["aov"][variant].denominator_sum == sums.denominator_sum
 
