@@ -10,6 +10,7 @@ from experiments import layers
 from experiments.definitions import get_experiment
 from experiments.errors import ConflictError, InvalidInputError
 from experiments.models import Experiment, ExperimentStatus
+from experiments.results.plan import design_at_start
 
 
 def start_experiment(session: Session, key: str) -> Experiment:
@@ -22,6 +23,8 @@ def start_experiment(session: Session, key: str) -> Experiment:
         )
     if experiment.layer is not None:
         layers.grow_layer_slice(session, experiment, experiment.traffic)
+    # The plan (and so the sequential test's tuning) is fixed now, for every later look.
+    experiment.design = design_at_start(session, experiment)
     now = datetime.now(UTC)
     experiment.status = ExperimentStatus.RUNNING.value
     experiment.started_at = now

@@ -20,6 +20,7 @@ from stats.results import (
     VariantSummary,
 )
 from stats.types import (
+    DEFAULT_MINIMUMS,
     STATISTIC_FIELDS,
     Alternative,
     Correction,
@@ -35,6 +36,7 @@ from stats.types import (
 )
 
 __all__ = [
+    "DEFAULT_MINIMUMS",
     "STATISTIC_FIELDS",
     "Alternative",
     "AnalysisResult",

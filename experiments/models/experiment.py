@@ -12,7 +12,14 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import ConfigDict, Field, JsonValue, StringConstraints, field_validator
+from pydantic import (
+    ConfigDict,
+    Field,
+    JsonValue,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 from sqlalchemy import JSON, Column
 from sqlmodel import Field as SQLField
 from sqlmodel import SQLModel
@@ -53,21 +60,59 @@ class Variant(_Strict):
 
 
 class Design(_Strict):
-    """What the sequential test and the results' "keep running" estimate are tuned by."""
+    """What the sequential test and the results' "keep running" estimate are tuned by.
+
+    `planned_units_per_variant` is fixed when the experiment starts: when none is given it is
+    `stats.sample_size` (sequential plan) for `mde_relative`, `alpha` and `power` at the
+    baseline assumption: `baseline_rate` for a conversion primary metric (default 2.5 %), or
+    `baseline_cv` (per-unit standard deviation / mean) for a mean or ratio one (docs/results.md).
+    """
 
     alpha: float = Field(default=0.05, gt=0, lt=0.5)
     power: float = Field(default=0.8, gt=0, lt=1)
     mde_relative: float = Field(default=0.10, gt=0)
     planned_units_per_variant: int | None = Field(default=None, ge=2)
+    baseline_rate: float | None = Field(default=None, gt=0, lt=1)
+    baseline_cv: float | None = Field(default=None, gt=0, le=1000)
+
+
+Margin = Annotated[float, Field(gt=0, lt=1)]
+Percentile = Annotated[float, Field(ge=50, lt=100)]
 
 
 class MetricSelection(_Strict):
+    """The experiment's metrics by role.
+
+    `guardrail_margins` maps a guardrail to a relative non-inferiority margin (0.02: a loss of
+    up to 2 % is tolerated); with one, the guardrail is "not harmed" only when its interval
+    excludes a larger loss. `cap_percentiles` caps a metric's per-unit value at that percentile
+    (50 <= p < 100) of the experiment's units with a value.
+    """
+
     primary: str
     secondary: list[str] = Field(default_factory=list)
     guardrails: list[str] = Field(default_factory=list)
+    guardrail_margins: dict[str, Margin] = Field(default_factory=dict)
+    cap_percentiles: dict[str, Percentile] = Field(default_factory=dict)
 
     def all_keys(self) -> list[str]:
         return [self.primary, *self.secondary, *self.guardrails]
+
+    @model_validator(mode="after")
+    def _keys_are_selected(self) -> MetricSelection:
+        for key in self.guardrail_margins:
+            if key not in self.guardrails:
+                raise ValueError(
+                    f"guardrail_margins.{key}: '{key}' is not one of the guardrails; "
+                    "a margin belongs to a guardrail"
+                )
+        selected = self.all_keys()
+        for key in self.cap_percentiles:
+            if key not in selected:
+                raise ValueError(
+                    f"cap_percentiles.{key}: '{key}' is not a metric of this experiment"
+                )
+        return self
 
 
 Variants = Annotated[list[Variant], Field(min_length=2, max_length=10)]

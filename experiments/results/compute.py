@@ -6,33 +6,29 @@ with `stats.analyze`, decide and summarise.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from sqlmodel import Session
 
 from experiments.definitions import get_experiment
 from experiments.errors import ConflictError, InvalidInputError
-from experiments.metrics import MetricDefinition
 from experiments.models import Design, Experiment, ExperimentStatus, MetricSelection
-from experiments.results.aggregation import Aggregates, VariantSums, aggregate
+from experiments.results.aggregation import Aggregates, aggregate
 from experiments.results.catalog import metric_catalog
 from experiments.results.decision import Blockers, Plan, decide
-from experiments.results.metric_analysis import (
-    AnalysisOptions,
-    analyse_metric,
-    unit_standard_deviation,
-    value_of,
-)
+from experiments.results.metric_analysis import AnalysisOptions, analyse_metric
+from experiments.results.plan import planned_units
 from experiments.results.summary import summarise
 from experiments.results.types import (
     ExperimentResults,
     MetricResult,
+    PercentileCap,
     Role,
     Srm,
     Timeseries,
     TimeseriesPoint,
 )
-from stats import StatsInputError, sample_size
 
 MAX_TIMESERIES_DAYS = 180
 
@@ -48,21 +44,29 @@ def compute_results(
     computed_at = now or datetime.now(UTC)
     experiment = get_experiment(session, key)
     end = _end(experiment, as_of, computed_at)
-    roles = _roles(MetricSelection.model_validate(experiment.metrics))
+    selection = MetricSelection.model_validate(experiment.metrics)
+    roles = _roles(selection)
     catalog = metric_catalog(session)
     definitions = [catalog[metric_key] for metric_key, _ in roles]
     variants = experiment.variant_keys()
-    aggregates = aggregate(session.connection(), key, variants, definitions, end)
+    aggregates = aggregate(
+        session.connection(),
+        key,
+        variants,
+        definitions,
+        end,
+        cap_percentiles=selection.cap_percentiles,
+    )
 
     design = Design.model_validate(experiment.design)
-    primary_definition = definitions[0]
-    primary_sums = aggregates.metrics[primary_definition.key]
-    planned = design.planned_units_per_variant or _planned_units(
-        primary_definition, primary_sums[variants[0]], design, len(variants)
-    )
+    planned = planned_units(design, definitions[0], len(variants))
     options = AnalysisOptions(design.alpha, _weights(experiment), planned)
     results = [
-        analyse_metric(definition, role, aggregates.metrics[definition.key], options)
+        _capped(
+            analyse_metric(definition, role, aggregates.metrics[definition.key], options),
+            selection,
+            aggregates,
+        )
         for definition, (_, role) in zip(definitions, roles, strict=True)
     ]
     srm = _srm(results)
@@ -77,8 +81,9 @@ def compute_results(
     )
     exposed = aggregates.exposed_units
     share = aggregates.multi_variant_units / exposed if exposed else 0.0
-    decision = decide(primary, guardrails, Blockers(srm.mismatch, share), plan)
-    summary = summarise(decision, primary, guardrails, variants[0], warnings)
+    margins = selection.guardrail_margins
+    decision = decide(primary, guardrails, Blockers(srm.mismatch, share), plan, margins=margins)
+    summary = summarise(decision, primary, guardrails, variants[0], warnings, margins=margins)
     return ExperimentResults(
         key,
         experiment.status,
@@ -103,15 +108,19 @@ def compute_timeseries(
     current = now or datetime.now(UTC)
     experiment = get_experiment(session, key)
     end = _end(experiment, None, current)
-    roles = dict(_roles(MetricSelection.model_validate(experiment.metrics)))
+    selection = MetricSelection.model_validate(experiment.metrics)
+    roles = dict(_roles(selection))
     if metric not in roles:
         raise InvalidInputError(
             "metric",
             f"'{metric}' is not a metric of experiment '{key}'; use one of: " + ", ".join(roles),
         )
-    definition = metric_catalog(session)[metric]
+    catalog = metric_catalog(session)
+    definition = catalog[metric]
     design = Design.model_validate(experiment.design)
-    options = AnalysisOptions(design.alpha, _weights(experiment), design.planned_units_per_variant)
+    # The same plan as the results page: the stored one, or the same assumption-based figure.
+    planned = planned_units(design, catalog[selection.primary], len(experiment.variants))
+    options = AnalysisOptions(design.alpha, _weights(experiment), planned)
     start = experiment.started_at or end
     days = (end.date() - start.date()).days + 1
     points = []
@@ -119,10 +128,29 @@ def compute_timeseries(
     for offset in range(max(days - MAX_TIMESERIES_DAYS, 0), days):
         day = start.date() + timedelta(days=offset)
         cutoff = min(datetime(day.year, day.month, day.day, tzinfo=UTC) + timedelta(days=1), end)
-        sums = aggregate(connection, key, experiment.variant_keys(), [definition], cutoff)
-        result = analyse_metric(definition, roles[metric], sums.metrics[metric], options)
+        sums = aggregate(
+            connection,
+            key,
+            experiment.variant_keys(),
+            [definition],
+            cutoff,
+            cap_percentiles=selection.cap_percentiles,
+        )
+        result = _capped(
+            analyse_metric(definition, roles[metric], sums.metrics[metric], options),
+            selection,
+            sums,
+        )
         points.append(TimeseriesPoint(day.isoformat(), cutoff, result))
     return Timeseries(key, metric, definition.kind, definition.direction, tuple(points))
+
+
+def _capped(result: MetricResult, selection: MetricSelection, sums: Aggregates) -> MetricResult:
+    """The result with the value its percentile cap came to, when it has one."""
+    percentile = selection.cap_percentiles.get(result.metric)
+    if percentile is None:
+        return result
+    return replace(result, cap=PercentileCap(percentile, sums.caps.get(result.metric)))
 
 
 def _end(experiment: Experiment, as_of: datetime | None, now: datetime) -> datetime:
@@ -151,41 +179,6 @@ def _roles(selection: MetricSelection) -> list[tuple[str, Role]]:
 
 def _weights(experiment: Experiment) -> tuple[float, ...]:
     return tuple(float(variant["weight"]) for variant in experiment.variants)
-
-
-def _planned_units(
-    metric: MetricDefinition, control_sums: VariantSums, design: Design, variants: int
-) -> int | None:
-    """Units per variant for the design's power at its MDE, from the observed control value."""
-    baseline = value_of(metric, control_sums)
-    if baseline is None or baseline <= 0:
-        return None
-    try:
-        if metric.kind == "conversion":
-            if baseline >= 1:
-                return None
-            planned = sample_size(
-                mde_relative=design.mde_relative,
-                baseline_rate=baseline,
-                alpha=design.alpha,
-                power=design.power,
-                variants=variants,
-            )
-        else:
-            spread = unit_standard_deviation(metric, control_sums)
-            if not spread:
-                return None
-            planned = sample_size(
-                mde_relative=design.mde_relative,
-                baseline_mean=baseline,
-                baseline_sd=spread,
-                alpha=design.alpha,
-                power=design.power,
-                variants=variants,
-            )
-    except StatsInputError:
-        return None
-    return max(planned.units_per_variant, 2)
 
 
 def _srm(results: list[MetricResult]) -> Srm:

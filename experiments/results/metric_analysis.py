@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -10,7 +9,7 @@ from typing import Any
 from experiments.metrics import MetricDefinition
 from experiments.results.aggregation import VariantSums
 from experiments.results.types import MetricIssue, MetricResult, Role, VariantValue
-from stats import MeanStats, RatioStats, StatsInputError, analyze
+from stats import DEFAULT_MINIMUMS, AnalysisResult, Reason, StatsInputError, analyze
 
 _STATS_KIND = {"conversion": "proportion", "mean": "mean", "ratio": "ratio"}
 
@@ -51,8 +50,42 @@ def analyse_metric(
         )
     except StatsInputError as error:
         return _without_analysis(metric, role, values, MetricIssue.INVALID_STATISTICS, str(error))
+    issue, detail = _thin_data(metric, analysis)
     return MetricResult(
-        metric.key, metric.name, metric.kind, metric.direction, role, values, analysis
+        metric.key,
+        metric.name,
+        metric.kind,
+        metric.direction,
+        role,
+        values,
+        analysis,
+        issue,
+        detail,
+    )
+
+
+# Comparisons that `stats` reads no figures from, for lack of data (docs/statistics.md).
+_THIN = {Reason.NOT_ENOUGH_DATA, Reason.NO_CONVERSIONS, Reason.ZERO_VARIANCE}
+_MINIMUM_RULE = {
+    "conversion": f"at least {DEFAULT_MINIMUMS.conversions} conversions in the control and the "
+    "variant together",
+    "mean": f"at least {DEFAULT_MINIMUMS.units} units with a value in each variant",
+    "ratio": f"at least {DEFAULT_MINIMUMS.units} units with a denominator (for AOV: with an "
+    "order) in each variant",
+}
+
+
+def _thin_data(
+    metric: MetricDefinition, analysis: AnalysisResult
+) -> tuple[MetricIssue | None, str | None]:
+    """`not_enough_data` and a plain sentence when some comparison has no reading yet."""
+    thin = [c.variant for c in analysis.comparisons if c.reason in _THIN]
+    if not thin:
+        return None, None
+    return (
+        MetricIssue.NOT_ENOUGH_DATA,
+        f"not enough data yet for {', '.join(thin)}: the reading needs "
+        f"{_MINIMUM_RULE[metric.kind]}, and some spread in each",
     )
 
 
@@ -61,29 +94,6 @@ def value_of(metric: MetricDefinition, sums: VariantSums) -> float | None:
     if metric.kind == "ratio":
         return sums.numerator_sum / sums.denominator_sum if sums.denominator_sum else None
     return sums.numerator_sum / sums.n if sums.n else None
-
-
-def unit_standard_deviation(metric: MetricDefinition, sums: VariantSums) -> float | None:
-    """Per-unit standard deviation of the metric (delta method for a ratio); None if undefined.
-
-    The variance formulas are the statistics engine's own (`stats.MeanStats`, `stats.RatioStats`).
-    """
-    if sums.n < 2:
-        return None
-    if metric.kind != "ratio":
-        values = MeanStats(sums.n, sums.numerator_sum, sums.numerator_sum_squares)
-        return math.sqrt(values.variance)
-    if not sums.denominator_sum:
-        return None
-    ratio = RatioStats(
-        sums.n,
-        sums.numerator_sum,
-        sums.numerator_sum_squares,
-        sums.denominator_sum,
-        sums.denominator_sum_squares,
-        sums.cross_sum,
-    )
-    return math.sqrt(ratio.variance)
 
 
 def stats_inputs(metric: MetricDefinition, sums: dict[str, VariantSums]) -> list[dict[str, Any]]:

@@ -6,8 +6,10 @@ primary metric with its always-valid interval; then what to do. Templates: docs/
 
 from __future__ import annotations
 
-from experiments.results.decision import harms
-from experiments.results.types import Decision, MetricResult, Verdict
+from collections.abc import Mapping
+
+from experiments.results.decision import harms, unproven_guardrails
+from experiments.results.types import Decision, MetricIssue, MetricResult, Verdict
 from stats import Comparison
 
 
@@ -17,23 +19,36 @@ def summarise(
     guardrails: list[MetricResult],
     control: str,
     warnings: tuple[str, ...],
+    *,
+    margins: Mapping[str, float] | None = None,
 ) -> str:
     """The summary sentence(s) for `decision`, led by any warnings."""
     lead = " ".join(warnings)
-    body = _body(decision, primary, guardrails, control)
+    body = _body(decision, primary, guardrails, control, margins or {})
     return f"{lead} {body}" if lead else body
 
 
 def _body(
-    decision: Decision, primary: MetricResult, guardrails: list[MetricResult], control: str
+    decision: Decision,
+    primary: MetricResult,
+    guardrails: list[MetricResult],
+    control: str,
+    margins: Mapping[str, float],
 ) -> str:
     name = primary.name.lower()
     comparison = _comparison(primary, decision.variant)
     if decision.verdict is Verdict.SHIP and comparison is not None:
         return (
             f"Variant {comparison.variant} {_change(primary, comparison)}; "
-            f"no guardrail was harmed. Ship {comparison.variant}."
+            f"no guardrail was harmed{_rules(guardrails, margins)}. Ship {comparison.variant}."
         )
+    waiting = (
+        unproven_guardrails(guardrails, decision.variant, margins)
+        if decision.variant is not None and decision.verdict is not Verdict.STOP
+        else []
+    )
+    if waiting and comparison is not None:
+        return _waiting(decision, primary, comparison, guardrails, waiting, margins, control)
     if decision.verdict is Verdict.STOP and comparison is not None:
         harmed = _harmed_guardrail(guardrails, comparison.variant)
         if harmed is not None:
@@ -51,14 +66,55 @@ def _body(
             f"The planned sample is reached and no variant changed {name} clearly"
             f"{_leading(primary)}. Keep {control}, or choose on other grounds."
         )
+    plan = _keep_running(decision)
+    if primary.issue is MetricIssue.NOT_ENOUGH_DATA:
+        return f"There is not enough data yet on {name} for a reading. {plan}"
+    return f"No variant has changed {name} clearly yet{_leading(primary)}. {plan}"
+
+
+def _keep_running(decision: Decision) -> str:
     more = decision.additional_units_per_variant
     days = decision.additional_days
     if more is None:
-        plan = "Keep running until each variant has enough units for a reading."
-    else:
-        timing = f" (about {days} more days at the current traffic)" if days is not None else ""
-        plan = f"Keep running: about {more:,} more units per variant{timing}.".replace(",", " ")
-    return f"No variant has changed {name} clearly yet{_leading(primary)}. {plan}"
+        return "Keep running until each variant has enough units for a reading."
+    timing = f" (about {days} more days at the current traffic)" if days is not None else ""
+    return f"Keep running: about {more:,} more units per variant{timing}.".replace(",", " ")
+
+
+def _rules(guardrails: list[MetricResult], margins: Mapping[str, float]) -> str:
+    """' (refund rate: a loss over 2 % is ruled out; ...)': which rule each guardrail passed."""
+    if not guardrails:
+        return ""
+    rules = [
+        f"{g.name.lower()}: a loss over {_percent(margins[g.metric])} is ruled out"
+        if g.metric in margins
+        else f"{g.name.lower()}: not significantly worse"
+        for g in guardrails
+    ]
+    return f" ({'; '.join(rules)})"
+
+
+def _waiting(
+    decision: Decision,
+    primary: MetricResult,
+    comparison: Comparison,
+    guardrails: list[MetricResult],
+    waiting: list[str],
+    margins: Mapping[str, float],
+    control: str,
+) -> str:
+    """A better variant held back by a guardrail whose margin is not yet shown to hold."""
+    names = {g.metric: g.name.lower() for g in guardrails}
+    held = ", ".join(
+        f"{names[key]} has not yet ruled out a loss over {_percent(margins[key])}"
+        for key in waiting
+    )
+    finding = f"Variant {comparison.variant} {_change(primary, comparison)}, but {held}"
+    if decision.verdict is Verdict.INCONCLUSIVE:
+        return (
+            f"{finding}. The planned sample is reached: keep {control}, or choose on other grounds."
+        )
+    return f"{finding}. {_keep_running(decision)}"
 
 
 def _comparison(result: MetricResult, variant: str | None) -> Comparison | None:

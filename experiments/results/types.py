@@ -23,10 +23,13 @@ class Verdict(StrEnum):
 
 
 class MetricIssue(StrEnum):
-    """Why a metric has no comparisons; the rest of the page is still computed."""
+    """Why a metric has no comparisons, or no reading in some; the rest of the page is still
+    computed."""
 
     NOT_ENOUGH_UNITS = "not_enough_units"
     INVALID_STATISTICS = "invalid_statistics"
+    # The metric is analysed, but some comparison has too little data for a reading yet.
+    NOT_ENOUGH_DATA = "not_enough_data"
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,10 +43,23 @@ class VariantValue:
 
 
 @dataclass(frozen=True, slots=True)
+class PercentileCap:
+    """A cap given as a percentile and the per-unit value it came to (None: no unit had one)."""
+
+    percentile: float
+    value: float | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"percentile": self.percentile, "value": self.value}
+
+
+@dataclass(frozen=True, slots=True)
 class MetricResult:
     """One metric of the experiment: its value per variant and the statistics' comparisons.
 
-    `analysis` is None when the metric could not be analysed; `issue` and `detail` say why.
+    `analysis` is None when the metric could not be analysed; `issue` and `detail` say why
+    (`not_enough_data` comes with an analysis whose thin comparisons carry no reading).
+    `cap` is the per-unit cap a percentile cap came to, with that percentile.
     """
 
     metric: str
@@ -55,6 +71,7 @@ class MetricResult:
     analysis: AnalysisResult | None
     issue: MetricIssue | None = None
     detail: str | None = None
+    cap: PercentileCap | None = None
 
     def to_dict(self) -> dict[str, Any]:
         comparisons = [] if self.analysis is None else self.analysis.to_dict()["comparisons"]
@@ -68,6 +85,7 @@ class MetricResult:
             "comparisons": comparisons,
             "reason": None if self.issue is None else self.issue.value,
             "detail": self.detail,
+            "cap": None if self.cap is None else self.cap.to_dict(),
         }
 
 
