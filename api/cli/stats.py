@@ -133,6 +133,10 @@ def sample_size(
     power: Annotated[float, typer.Option()] = 0.8,
     variants: Annotated[int, typer.Option(help="Number of variants, control included.")] = 2,
     daily_units: Annotated[float | None, typer.Option(help="Units entering per day.")] = None,
+    test: Annotated[
+        str,
+        typer.Option(help="sequential (the test that decides, default) or fixed (one look)."),
+    ] = "sequential",
 ) -> None:
     """Units per variant needed, e.g. `vekst sample-size --baseline 0.025 --mde 0.1`."""
     try:
@@ -145,11 +149,12 @@ def sample_size(
             power=power,
             variants=variants,
             daily_units=daily_units,
+            test=test,
         ).to_dict()
     except stats.StatsInputError as exc:
         typer.echo(f"error: {exc.message}", err=True)
         raise typer.Exit(2) from exc
-    typer.echo(f"units per variant: {result['units_per_variant']:,}")
+    typer.echo(f"units per variant: {result['units_per_variant']:,} ({result['test']} test)")
     typer.echo(f"total units:       {result['total_units']:,}")
     if result.get("days") is not None:
         typer.echo(f"days to run:       {result['days']}")

@@ -52,11 +52,22 @@ class PriorIn(BaseModel):
     sd: float = Field(gt=0)
 
 
+class MinimumsIn(BaseModel):
+    """Least data before a comparison is read (docs/statistics.md): conversions in the two arms
+    together (proportion), units with a value or denominator per arm (mean, ratio)."""
+
+    model_config = ConfigDict(extra="forbid")
+    conversions: int = Field(default=stats.DEFAULT_MINIMUMS.conversions, ge=0, le=1_000_000)
+    units: int = Field(default=stats.DEFAULT_MINIMUMS.units, ge=0, le=1_000_000)
+
+
 class AnalyzeRequest(BaseModel):
     """`variants`: sufficient statistics per variant, the control first. proportion: `n`,
     `conversions`; mean: `n`, `sum`, `sum_squares`; ratio: `n`, `numerator_sum`,
     `numerator_sum_squares`, `denominator_sum`, `denominator_sum_squares`, `cross_sum`.
-    `weights` is the designed split, for the sample-ratio-mismatch check (default: equal)."""
+    Optional: `nonzero_units` (mean, ratio: units with a value or a denominator) and the CUPED
+    covariate sums. `weights` is the designed split, for the sample-ratio-mismatch check
+    (default: equal); `minimums` the data needed before a reading."""
 
     model_config = ConfigDict(
         extra="forbid", json_schema_extra={"examples": [NEWSLETTER_EXAMPLE, AOV_EXAMPLE]}
@@ -70,10 +81,12 @@ class AnalyzeRequest(BaseModel):
     correction: Literal["holm", "bh", "none"] = "holm"
     prior: PriorIn | None = None
     weights: list[float] | None = None
+    minimums: MinimumsIn | None = None
 
 
 class SampleSizeRequest(BaseModel):
-    """Give `baseline_rate` for a conversion metric, or `baseline_mean` and `baseline_sd`."""
+    """Give `baseline_rate` for a conversion metric, or `baseline_mean` and `baseline_sd`.
+    `test`: plan for the sequential test that decides (default) or one fixed-horizon look."""
 
     model_config = ConfigDict(
         extra="forbid",
@@ -90,6 +103,7 @@ class SampleSizeRequest(BaseModel):
     power: float = 0.8
     variants: int = 2
     daily_units: float | None = None
+    test: Literal["sequential", "fixed"] = "sequential"
 
 
 @router.post("/analyze")
@@ -104,6 +118,7 @@ def analyze(body: AnalyzeRequest, _key: SdkKey) -> dict[str, Any]:
         correction=body.correction,
         prior=body.prior.model_dump() if body.prior else None,
         weights=body.weights,
+        minimums=body.minimums.model_dump() if body.minimums else None,
     )
     return result.to_dict()
 

@@ -172,12 +172,16 @@ def test_create_fills_template(client: TestClient, admin_headers: Headers) -> No
         "primary": "conversion_rate",
         "secondary": ["aov", "revenue_per_visitor", "checkout_start_rate"],
         "guardrails": ["cart_abandonment", "refund_rate"],
+        "guardrail_margins": {},
+        "cap_percentiles": {},
     }
     assert created["design"] == {
         "alpha": 0.05,
         "power": 0.8,
         "mde_relative": 0.1,
         "planned_units_per_variant": None,
+        "baseline_rate": None,
+        "baseline_cv": None,
     }
     assert created["variants"][1]["payload"] == {"layout": "one"}
     assert "salt" not in created and "id" not in created and "layer_ranges" not in created
@@ -207,6 +211,8 @@ def test_request_wins_over_template(client: TestClient, admin_headers: Headers) 
         "primary": "newsletter_open_rate",
         "secondary": [],
         "guardrails": [],
+        "guardrail_margins": {},
+        "cap_percentiles": {},
     }
 
 

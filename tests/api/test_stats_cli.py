@@ -56,4 +56,9 @@ def test_sample_size() -> None:
         build_cli(), ["sample-size", "--baseline", "0.025", "--mde", "0.1", "--daily-units", "5000"]
     )
     assert result.exit_code == 0, result.output
-    assert "units per variant: 64,196" in result.output and "days to run:" in result.output
+    assert "units per variant: 122,929 (sequential test)" in result.output
+    assert "days to run:" in result.output
+    fixed = CliRunner().invoke(
+        build_cli(), ["sample-size", "--baseline", "0.025", "--mde", "0.1", "--test", "fixed"]
+    )
+    assert "units per variant: 64,196 (fixed test)" in fixed.output
