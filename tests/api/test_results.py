@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from experiments.metrics import TEMPLATES, Template, builtin_metrics
 from experiments.results.aggregation import VariantSums
 from experiments.results.metric_analysis import stats_inputs
-from stats import analyze
+from stats import analyze, sample_size
 from tests.api.helpers import experiment_body
 from tests.experiments.results.simulation import RawEvents, reference_sums, simulate_shop
 
@@ -214,3 +214,57 @@ def test_results_errors_name_the_problem(
     assert unknown.status_code == 422
     assert "metric" in unknown.text
     assert client.get(f"/v1/experiments/{key}/results", headers=sdk_headers).status_code == 403
+
+
+def test_the_plan_is_fixed_at_start_and_read_alike_by_results_and_timeseries(
+    client: TestClient, admin_headers: dict[str, str]
+) -> None:
+    """The plan (and so the mixture's tuning) comes from the design's assumption at the start,
+    not from the data; the results page and the timeseries read the same one."""
+    key = start_checkout(client, admin_headers)
+    design = client.get(f"/v1/experiments/{key}", headers=admin_headers).json()["design"]
+    planned = sample_size(baseline_rate=0.025, mde_relative=0.1).units_per_variant
+    assert design["planned_units_per_variant"] == planned
+    send_past_traffic(client, admin_headers, key, 3000, 0.0, seed=9, since=timedelta(days=2))
+    # Stopped, both read the same end.
+    assert client.post(f"/v1/experiments/{key}/stop", headers=admin_headers).status_code == 200
+    page = client.get(f"/v1/experiments/{key}/results", headers=admin_headers).json()
+    smallest = min(variant["n"] for variant in page["metrics"][0]["variants"])
+    assert page["decision"]["verdict"] == "keep_running"
+    assert page["decision"]["additional_units_per_variant"] == planned - smallest
+    series = client.get(
+        f"/v1/experiments/{key}/results/timeseries",
+        params={"metric": "conversion_rate"},
+        headers=admin_headers,
+    ).json()
+    last = series["points"][-1]
+    assert last["as_of"] == page["as_of"]
+    assert_close(last["comparisons"], page["metrics"][0]["comparisons"])
+    assert last["comparisons"][0]["sequential"]["p_value"] is not None
+
+
+def test_margins_and_percentile_caps_are_validated_and_applied(
+    client: TestClient, admin_headers: dict[str, str]
+) -> None:
+    metrics = {
+        "primary": "conversion_rate",
+        "secondary": ["aov"],
+        "guardrails": ["refund_rate"],
+        "guardrail_margins": {"refund_rate": 0.05},
+        "cap_percentiles": {"aov": 99.0},
+    }
+    for bad in (
+        {**metrics, "guardrail_margins": {"aov": 0.05}},  # not a guardrail
+        {**metrics, "guardrail_margins": {"refund_rate": 1.5}},
+        {**metrics, "cap_percentiles": {"aov": 100.0}},
+        {**metrics, "cap_percentiles": {"revenue_per_visitor": 99.0}},  # not selected
+    ):
+        body = experiment_body(key="bad-one", metrics=bad)
+        response = client.post("/v1/experiments", json=body, headers=admin_headers)
+        assert response.status_code == 422, (bad, response.text)
+    key = start_checkout(client, admin_headers, metrics=metrics)
+    send_past_traffic(client, admin_headers, key, 1500, 0.0, seed=12, since=timedelta(days=3))
+    page = client.get(f"/v1/experiments/{key}/results", headers=admin_headers).json()
+    aov = next(metric for metric in page["metrics"] if metric["metric"] == "aov")
+    assert aov["cap"]["percentile"] == 99.0 and aov["cap"]["value"] > 0
+    assert page["metrics"][0]["cap"] is None
