@@ -19,9 +19,7 @@ LOOKS = 50
 
 def _line(label: str, rates: Rates, nominal: float) -> str:
     se = rates.standard_error(nominal)
-    return (
-        f"| {label} | {rates.fixed:.3f} | {rates.sequential:.3f} | {se:.3f} | {rates.runs} |"
-    )
+    return f"| {label} | {rates.fixed:.3f} | {rates.sequential:.3f} | {se:.3f} | {rates.runs} |"
 
 
 def main() -> None:
@@ -48,9 +46,7 @@ def main() -> None:
         )[-1]
         print(_line(f"A/A {arms} arms, family-wise, 2.5 %", family, 0.05), flush=True)
     planned, power = planned_power(0.025, 0.10, runs=runs, looks=LOOKS, seed=400)
-    print(
-        _line(f"power at the plan, 2.5 % +10 % ({planned:,} per arm)", power, 0.8), flush=True
-    )
+    print(_line(f"power at the plan, 2.5 % +10 % ({planned:,} per arm)", power, 0.8), flush=True)
     print(f"elapsed: {time.perf_counter() - started:.0f} s")
 
 

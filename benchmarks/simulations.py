@@ -48,9 +48,7 @@ def aov_units(rng: np.random.Generator, units: int, orders: float) -> tuple[Floa
     counts = rng.poisson(orders / units, units)
     revenue = np.zeros(units)
     owners = np.repeat(np.arange(units), counts)
-    np.add.at(
-        revenue, owners, rng.lognormal(ORDER_VALUE_LOG_MEAN, ORDER_VALUE_LOG_SD, owners.size)
-    )
+    np.add.at(revenue, owners, rng.lognormal(ORDER_VALUE_LOG_MEAN, ORDER_VALUE_LOG_SD, owners.size))
     return revenue, counts.astype(float)
 
 

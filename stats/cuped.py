@@ -41,7 +41,7 @@ def _moments(variant: VariantInput) -> _Moments:
     total_x = covariate.covariate_sum
     ss_x = max(covariate.covariate_sum_squares - total_x * total_x / n, 0.0)
     if isinstance(stats, RatioStats):
-        if stats.denominator_sum == 0:
+        if stats.denominator_sum / n == 0:
             return _Moments(None, 0.0, ss_x, 0.0)
         ratio = stats.mean
         mean_denominator = stats.denominator_sum / n

@@ -46,7 +46,8 @@ def _delta_method_ratio(variant: VariantInput) -> ArmEstimate:
     if not isinstance(stats, RatioStats):
         raise TypeError("the delta-method estimator reads ratio statistics")
     active = stats.n if variant.nonzero_units is None else variant.nonzero_units
-    if stats.denominator_sum == 0:
+    # A denominator whose mean per unit underflows to 0 has no usable ratio either.
+    if stats.denominator_sum / stats.n == 0:
         return ArmEstimate(None, 0.0, stats.n, max(active - 1, 0))
     return ArmEstimate(stats.mean, stats.variance / stats.n, stats.n, max(active - 1, 0))
 

@@ -22,6 +22,7 @@ denominator, before summing. ``stats`` never sees unit-level data.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import NamedTuple
@@ -188,6 +189,8 @@ class RatioStats:
             - 2.0 * ratio * self.covariance
             + ratio * ratio * self.denominator_variance
         )
+        if mean_denominator == 0:
+            return math.inf  # a subnormal denominator sum spread over n units underflows
         # Divide twice: the square of a tiny denominator mean underflows to 0.
         return max(linearised, 0.0) / mean_denominator / mean_denominator
 
