@@ -131,8 +131,20 @@ def aggregate(
             continue
         units[group] = count
         for metric in metrics:
-            values = [float(row[index] or 0.0) for index in columns[metric.key]]
-            sums[metric.key][group] = VariantSums(count, *values[:-1], int(values[-1]))
+            *values, active = (float(row[index] or 0.0) for index in columns[metric.key])
+            sums[metric.key][group] = VariantSums(
+                count,
+                values[0],
+                values[1],
+                values[2],
+                values[3],
+                values[4],
+                values[5],
+                values[6],
+                values[7],
+                values[8],
+                int(active),
+            )
     return Aggregates(units, multi_variant_units, sums, caps)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -54,6 +55,13 @@ def send(client: TestClient, headers: dict[str, str], raw: RawEvents) -> None:
         )
         assert response.status_code == 202, response.text
         assert response.json()["rejected"] == [], response.text
+
+
+def sums_from_reference(values: tuple[float, ...]) -> VariantSums:
+    """`reference_sums`' tuple (n, nine sums, units with a value) as `VariantSums`."""
+    names = [field.name for field in fields(VariantSums)]
+    exact: dict[str, Any] = dict(zip(names, values, strict=True))
+    return VariantSums(**{**exact, "n": int(values[0]), "nonzero_units": int(values[-1])})
 
 
 def assert_close(got: Any, want: Any) -> None:
@@ -121,7 +129,7 @@ def test_results_equal_statistics_of_the_raw_data(
         definition = builtin_metrics()[metric["metric"]]
         reference = reference_sums(raw, definition, end, experiment=key, cuped=True)
         sums = {
-            variant: VariantSums(int(values[0]), *values[1:])
+            variant: sums_from_reference(values)
             for variant, values in sorted(
                 reference.items(), key=lambda item: item[0] != "multi-step"
             )

@@ -190,6 +190,7 @@ def test_boundary_counts_get_the_agresti_caffo_interval_and_a_matching_relative_
     # The relative interval is Fieller's on the same estimates: never the collapsed -100 %.
     relative = comparison.relative
     assert relative.ci_low is not None and relative.ci_high is not None
+    assert relative.estimate is not None
     assert -1.0 <= relative.ci_low < relative.estimate < relative.ci_high < 0.0
     assert comparison.significant and relative.excludes(0.0)
     assert 0.0 < (comparison.bayesian.chance_to_beat or 0.0) < 0.01

@@ -39,7 +39,8 @@ def sums_of(
 def _shop(rng: np.random.Generator, units: int, orders: float) -> VariantSums:
     counts = rng.poisson(orders / units, units).astype(float)
     revenue = counts * rng.lognormal(6.5, 1.0, units)
-    return sums_of(revenue, counts, covariate=rng.poisson(0.05, units) * 600.0)
+    before = rng.poisson(0.05, units).astype(np.float64) * 600.0
+    return sums_of(revenue, counts, covariate=before)
 
 
 def test_ratio_inputs_carry_the_units_with_an_order_and_the_covariate() -> None:
