@@ -129,7 +129,8 @@ def sample_size(
             "mde_relative",
             "mde_relative is too small for the baseline: no finite sample size detects it",
         )
-    units = math.ceil(exact)
+    # Two units per arm at the least: no test reads fewer (a power below the level asks for 0).
+    units = max(math.ceil(exact), 2)
     days = None if daily_units is None else days_to_run(units, variants, daily_units)
     return SampleSizeResult(units, units * variants, days, planned_for)
 
