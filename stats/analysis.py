@@ -67,14 +67,6 @@ class _Pair(NamedTuple):
     withheld: bool
 
 
-class _Options(NamedTuple):
-    alpha: float
-    alternative: Alternative
-    planned: int
-    prior: Prior | None
-    comparisons: int
-
-
 def analyze(
     kind: MetricKind | str,
     variants: Sequence[Mapping[str, Any]],
@@ -96,16 +88,14 @@ def analyze(
     """
     metric_kind = parse_kind(kind)
     parsed = parse_variants(metric_kind, variants)
-    options = _Options(
-        parse_alpha(alpha),
-        parse_alternative(alternative),
-        parse_planned_units(planned_units_per_variant, DEFAULT_PLANNED_UNITS_PER_VARIANT),
-        parse_prior(prior),
-        len(parsed) - 1,
-    )
+    level = parse_alpha(alpha)
+    side = parse_alternative(alternative)
+    planned = parse_planned_units(planned_units_per_variant, DEFAULT_PLANNED_UNITS_PER_VARIANT)
+    prior_checked = parse_prior(prior)
     family = parse_correction(correction)
     least = parse_minimums(minimums)
     designed = parse_weights(weights, len(parsed))
+    count = len(parsed) - 1  # comparisons with the control
 
     estimator = ESTIMATORS[metric_kind]
     raw = [estimator(variant) for variant in parsed]
@@ -113,11 +103,11 @@ def analyze(
     estimates = adjusted_estimates(parsed, raw) if with_cuped else raw
 
     pairs = [
-        _pair(metric_kind, (parsed[0], parsed[index]), (estimates[0], estimates[index]), least)
+        _pair((parsed[0], parsed[index]), (estimates[0], estimates[index]), least)
         for index in range(1, len(parsed))
     ]
     readings = [
-        None if pair.withheld else welch_test(pair.control, pair.treatment, *options[:2])
+        None if pair.withheld else welch_test(pair.control, pair.treatment, level, side)
         for pair in pairs
     ]
     adjusted = adjust([None if r is None else r.p_value for r in readings], family)
@@ -134,18 +124,20 @@ def analyze(
         if reading is None or p_adjusted is None:
             comparisons.append(_withheld(keys, pair, cuped))
             continue
-        level = interval_level(options.alpha, reading.p_value, p_adjusted, options.comparisons)
-        if level != options.alpha:
-            reading = welch_test(pair.control, pair.treatment, level, options.alternative)
+        if count > 1:
+            # Intervals at the level that agrees with the adjusted p-value.
+            matching = interval_level(level, reading.p_value, p_adjusted, count)
+            reading = welch_test(pair.control, pair.treatment, matching, side)
         relative = UNDEFINED_INTERVAL if reading.relative is None else reading.relative
         sequential = mixture_sprt(
-            pair.control, pair.treatment, *options[:3], options.comparisons, reading.dof
+            pair.control, pair.treatment, level, side, planned, count, reading.dof
         )
         if metric_kind is MetricKind.PROPORTION:
             relative = _no_lower_than_minus_one(relative)
-            floored = _no_lower_than_minus_one(sequential.relative)
-            if floored is not sequential.relative:
-                sequential = replace(sequential, relative=floored)
+            if _below_minus_one(sequential.relative):
+                sequential = replace(
+                    sequential, relative=_no_lower_than_minus_one(sequential.relative)
+                )
         comparisons.append(
             Comparison(
                 *keys,
@@ -153,16 +145,16 @@ def analyze(
                 relative,
                 reading.p_value,
                 p_adjusted,
-                p_adjusted < options.alpha,
+                p_adjusted < level,
                 sequential,
-                gaussian_reading(pair.control, pair.treatment, options.prior, options.alternative),
+                gaussian_reading(pair.control, pair.treatment, prior_checked, side),
                 pair.reason or reading.reason,
                 cuped,
             )
         )
     return AnalysisResult(
         metric_kind,
-        options.alpha,
+        level,
         tuple(
             VariantSummary(variant.key, variant.stats.n, estimate.mean)
             for variant, estimate in zip(parsed, raw, strict=True)
@@ -173,7 +165,6 @@ def analyze(
 
 
 def _pair(
-    kind: MetricKind,
     inputs: tuple[VariantInput, VariantInput],
     arms: tuple[ArmEstimate, ArmEstimate],
     least: Minimums,
@@ -188,39 +179,47 @@ def _pair(
     control, treatment = arms
     if control.mean is None or treatment.mean is None:
         return _Pair(control, treatment, Reason.DENOMINATOR_ZERO, True)
-    baseline, variant = inputs[0].stats, inputs[1].stats
-    if below_minimums(kind, inputs, least):
-        nothing = is_proportion_without_conversions(baseline) and is_proportion_without_conversions(
-            variant
-        )
-        return _Pair(
-            control, treatment, Reason.NO_CONVERSIONS if nothing else Reason.NOT_ENOUGH_DATA, True
-        )
+    if below_minimums(inputs, least):
+        return _Pair(control, treatment, _thin_reason(inputs), True)
     reason = None
-    if kind is MetricKind.PROPORTION and (at_boundary(baseline) or at_boundary(variant)):
-        if isinstance(baseline, ProportionStats) and isinstance(variant, ProportionStats):
-            control, treatment = agresti_caffo(baseline), agresti_caffo(variant)
-            if baseline.conversions == 0 and variant.conversions == 0:
-                reason = Reason.NO_CONVERSIONS
+    baseline, variant = inputs[0].stats, inputs[1].stats
+    if (
+        isinstance(baseline, ProportionStats)
+        and isinstance(variant, ProportionStats)
+        and (at_boundary(baseline) or at_boundary(variant))
+    ):
+        control, treatment = agresti_caffo(baseline), agresti_caffo(variant)
+        if baseline.conversions == 0 and variant.conversions == 0:
+            reason = Reason.NO_CONVERSIONS
     if control.dof < 1 or treatment.dof < 1:
         return _Pair(control, treatment, Reason.NOT_ENOUGH_DATA, True)
-    if _no_spread(control) or _no_spread(treatment):
+    # Zero estimated spread, or one indistinguishable from the rounding of the sums.
+    control_mean, treatment_mean = control.mean or 0.0, treatment.mean or 0.0
+    if not (
+        control.variance * control.n > _ROUNDING * control_mean * control_mean
+        and treatment.variance * treatment.n > _ROUNDING * treatment_mean * treatment_mean
+    ):
         return _Pair(control, treatment, Reason.ZERO_VARIANCE, True)
     return _Pair(control, treatment, reason, False)
+
+
+def _thin_reason(inputs: tuple[VariantInput, VariantInput]) -> Reason:
+    nothing = is_proportion_without_conversions(
+        inputs[0].stats
+    ) and is_proportion_without_conversions(inputs[1].stats)
+    return Reason.NO_CONVERSIONS if nothing else Reason.NOT_ENOUGH_DATA
+
+
+def _below_minus_one(relative: Interval) -> bool:
+    return relative.ci_low is not None and relative.ci_low < -1.0
 
 
 def _no_lower_than_minus_one(relative: Interval) -> Interval:
     """A rate cannot fall by more than 100 %: Fieller's bound below that is cut at -1 (which
     does not change whether the interval excludes 0)."""
-    if relative.ci_low is not None and relative.ci_low < -1.0:
+    if _below_minus_one(relative):
         return Interval(relative.estimate, -1.0, relative.ci_high)
     return relative
-
-
-def _no_spread(arm: ArmEstimate) -> bool:
-    """Zero estimated spread, or one indistinguishable from the rounding of the sums."""
-    mean = arm.mean or 0.0
-    return not arm.variance * arm.n > _ROUNDING * mean * mean
 
 
 def _withheld(keys: tuple[str, str], pair: _Pair, cuped: CupedResult | None) -> Comparison:

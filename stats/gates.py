@@ -7,7 +7,7 @@ conversions has intervals far from their nominal coverage.
 
 from __future__ import annotations
 
-from stats.types import MetricKind, Minimums, ProportionStats, VariantInput
+from stats.types import Minimums, ProportionStats, VariantInput
 
 
 def active_units(variant: VariantInput) -> int:
@@ -15,20 +15,17 @@ def active_units(variant: VariantInput) -> int:
     return variant.stats.n if variant.nonzero_units is None else variant.nonzero_units
 
 
-def below_minimums(
-    kind: MetricKind, inputs: tuple[VariantInput, VariantInput], least: Minimums
-) -> bool:
+def below_minimums(inputs: tuple[VariantInput, VariantInput], least: Minimums) -> bool:
     """True when the comparison of ``inputs`` (control, treatment) has less data than ``least``.
 
     A proportion needs ``least.conversions`` of the rarer outcome (conversions, or units that
     did not convert when nearly all do) in its two arms together; a mean or ratio metric needs
     ``least.units`` active units in each arm.
     """
-    if kind is MetricKind.PROPORTION:
-        rarer = 0
-        for variant in inputs:
-            stats = variant.stats
-            if isinstance(stats, ProportionStats):
-                rarer += min(stats.conversions, stats.n - stats.conversions)
+    control, treatment = inputs[0].stats, inputs[1].stats
+    if isinstance(control, ProportionStats) and isinstance(treatment, ProportionStats):
+        rarer = min(control.conversions, control.n - control.conversions) + min(
+            treatment.conversions, treatment.n - treatment.conversions
+        )
         return rarer < least.conversions
     return min(active_units(inputs[0]), active_units(inputs[1])) < least.units

@@ -206,7 +206,7 @@ def parse_variants(kind: MetricKind, variants: Sequence[Mapping[str, Any]]) -> l
     parsed: list[VariantInput] = []
     for index, raw in enumerate(variants):
         path = f"variants[{index}]"
-        if not isinstance(raw, Mapping):
+        if type(raw) is not dict and not isinstance(raw, Mapping):
             raise StatsInputError(path, f"{path} must be a mapping of sufficient statistics")
         if not allowed.issuperset(raw):
             unknown = sorted(set(raw) - allowed)
@@ -230,6 +230,11 @@ def parse_variants(kind: MetricKind, variants: Sequence[Mapping[str, Any]]) -> l
 
 
 def _check_consistency(parsed: list[VariantInput]) -> None:
+    # The usual request passes both checks; look closer only when one fails.
+    if len({variant.key for variant in parsed}) == len(parsed) and (
+        len({variant.covariate is None for variant in parsed}) == 1
+    ):
+        return
     seen: set[str] = set()
     for index, variant in enumerate(parsed):
         if variant.key in seen:
@@ -248,6 +253,8 @@ def _check_consistency(parsed: list[VariantInput]) -> None:
 
 
 def parse_alpha(alpha: float) -> float:
+    if type(alpha) is float and 0 < alpha < 1:
+        return alpha
     if isinstance(alpha, bool) or not isinstance(alpha, int | float) or not 0 < alpha < 1:
         raise StatsInputError("alpha", "alpha must be a number strictly between 0 and 1")
     return float(alpha)
