@@ -15,6 +15,7 @@ import time
 from benchmarks.simulations import Rates, aov_aa, planned_power, proportion_looks
 
 LOOKS = 50
+NO_MINIMUMS = {"conversions": 0, "units": 2}
 
 
 def _line(label: str, rates: Rates, nominal: float) -> str:
@@ -35,6 +36,24 @@ def main() -> None:
     for orders in (5, 10, 20, 50):
         rates = aov_aa(orders, runs=runs, looks=LOOKS, seed=100 + orders, units=2000)
         print(_line(f"A/A AOV, {orders} orders per arm (2,000 units)", rates, 0.05), flush=True)
+    # The same data below the default minimums, and read as before this work.
+    for orders in (5, 10):
+        rates = aov_aa(
+            orders, runs=runs, looks=LOOKS, seed=100 + orders, units=2000, minimums=NO_MINIMUMS
+        )
+        label = f"A/A AOV, {orders} orders per arm, minimums lowered to 2 units with an order"
+        print(_line(label, rates, 0.05), flush=True)
+        rates = aov_aa(
+            orders,
+            runs=runs,
+            looks=LOOKS,
+            seed=100 + orders,
+            units=2000,
+            minimums=NO_MINIMUMS,
+            count_active=False,
+        )
+        label = f"A/A AOV, {orders} orders per arm, degrees of freedom from all units (before)"
+        print(_line(label, rates, 0.05), flush=True)
     for baseline in (0.001, 0.005, 0.01):
         (rates, _) = proportion_looks(
             [baseline, baseline], runs=runs, looks=LOOKS, units=1000, planned=1000, seed=200

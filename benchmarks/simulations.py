@@ -52,21 +52,38 @@ def aov_units(rng: np.random.Generator, units: int, orders: float) -> tuple[Floa
     return revenue, counts.astype(float)
 
 
-def ratio_sums(numerator: FloatArray, denominator: FloatArray) -> dict[str, Any]:
-    """Sufficient statistics of a ratio metric, with the units that have a denominator."""
-    return {
+def ratio_sums(
+    numerator: FloatArray, denominator: FloatArray, *, count_active: bool = True
+) -> dict[str, Any]:
+    """Sufficient statistics of a ratio metric, with the units that have a denominator
+    (left out with ``count_active=False``, as before the results aggregation counted them)."""
+    sums: dict[str, Any] = {
         "n": int(numerator.size),
         "numerator_sum": float(numerator.sum()),
         "numerator_sum_squares": float(numerator @ numerator),
         "denominator_sum": float(denominator.sum()),
         "denominator_sum_squares": float(denominator @ denominator),
         "cross_sum": float(numerator @ denominator),
-        "nonzero_units": int(np.count_nonzero(denominator)),
     }
+    if count_active:
+        sums["nonzero_units"] = int(np.count_nonzero(denominator))
+    return sums
 
 
-def aov_aa(orders: float, *, runs: int, looks: int, seed: int, units: int = 2000) -> Rates:
-    """A/A on average order value with about ``orders`` orders per arm at the end."""
+def aov_aa(
+    orders: float,
+    *,
+    runs: int,
+    looks: int,
+    seed: int,
+    units: int = 2000,
+    minimums: dict[str, int] | None = None,
+    count_active: bool = True,
+) -> Rates:
+    """A/A on average order value with about ``orders`` orders per arm at the end.
+
+    ``minimums`` are passed to ``stats.analyze`` (default: its own); ``count_active=False``
+    reads the sums without the units with an order, as the engine did before."""
     rng = np.random.default_rng(seed)
     fixed = sequential = 0
     sizes = _look_sizes(units, looks)
@@ -76,8 +93,12 @@ def aov_aa(orders: float, *, runs: int, looks: int, seed: int, units: int = 2000
         for size in sizes:
             comparison = stats.analyze(
                 "ratio",
-                [ratio_sums(revenue[:size], count[:size]) for revenue, count in arms],
+                [
+                    ratio_sums(revenue[:size], count[:size], count_active=count_active)
+                    for revenue, count in arms
+                ],
                 planned_units_per_variant=units,
+                minimums=minimums,
             ).comparisons[0]
             seen = seen or comparison.sequential.significant
         fixed += comparison.significant
