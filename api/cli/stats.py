@@ -103,6 +103,14 @@ def analyze(
     planned_units: Annotated[
         int | None, typer.Option(help="Planned units per variant (tunes the sequential test).")
     ] = None,
+    minimum_conversions: Annotated[
+        int | None,
+        typer.Option(help="Least conversions in control and variant together before a reading."),
+    ] = None,
+    minimum_units: Annotated[
+        int | None,
+        typer.Option(help="Least units with a value (mean) or denominator (ratio) per variant."),
+    ] = None,
 ) -> None:
     """Compare variants from counts: `vekst analyze proportion a=10000/250 b=10000/300`."""
     if kind not in FIELDS:
@@ -116,12 +124,19 @@ def analyze(
             alternative=alternative,
             correction=correction,
             planned_units_per_variant=planned_units,
+            minimums=_minimums(minimum_conversions, minimum_units),
         )
     except stats.StatsInputError as exc:
         typer.echo(f"error: {exc.message}", err=True)
         raise typer.Exit(2) from exc
     # At least 100 columns: the comparison table is unreadable when squeezed into 80.
     print_analysis(result.to_dict(), Console(width=max(Console().width, 100)))
+
+
+def _minimums(conversions: int | None, units: int | None) -> dict[str, int] | None:
+    given = {"conversions": conversions, "units": units}
+    chosen = {name: value for name, value in given.items() if value is not None}
+    return chosen or None
 
 
 def sample_size(

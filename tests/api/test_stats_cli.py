@@ -20,6 +20,18 @@ def test_analyze_prints_a_table() -> None:
     assert "peeking-safe" in result.output
 
 
+def test_minimums_are_options() -> None:
+    thin = ["analyze", "proportion", "control=1000/5", "treatment=1000/0"]
+    withheld = CliRunner().invoke(build_cli(), thin)
+    assert withheld.exit_code == 0, withheld.output
+    assert "not_enough_data" in withheld.output
+    read = CliRunner().invoke(build_cli(), [*thin, "--minimum-conversions", "5"])
+    assert read.exit_code == 0, read.output
+    assert "not_enough_data" not in read.output
+    bad = CliRunner().invoke(build_cli(), [*thin, "--minimum-units", "-1"])
+    assert bad.exit_code == 2 and "minimums.units" in bad.output
+
+
 def test_mean_and_ratio_forms() -> None:
     runner = CliRunner()
     mean = runner.invoke(build_cli(), ["analyze", "mean", "a=1000/650000/9e8", "b=1000/700000/1e9"])
