@@ -16,7 +16,7 @@ from stats.estimates import (
     at_boundary,
     is_proportion_without_conversions,
 )
-from stats.fixed import welch_test
+from stats.fixed import FixedReading, welch_test
 from stats.gates import below_minimums
 from stats.results import (
     UNDEFINED_INTERVAL,
@@ -102,27 +102,27 @@ def analyze(
     with_cuped = parsed[0].covariate is not None
     estimates = adjusted_estimates(parsed, raw) if with_cuped else raw
 
-    pairs = [
-        _pair((parsed[0], parsed[index]), (estimates[0], estimates[index]), least)
-        for index in range(1, len(parsed))
-    ]
-    readings = [
-        None if pair.withheld else welch_test(pair.control, pair.treatment, level, side)
-        for pair in pairs
-    ]
+    pairs = []
+    readings: list[FixedReading | None] = []
+    for index in range(1, len(parsed)):
+        pair = _pair((parsed[0], parsed[index]), (estimates[0], estimates[index]), least)
+        pairs.append(pair)
+        readings.append(
+            None if pair.withheld else welch_test(pair.control, pair.treatment, level, side)
+        )
     adjusted = adjust([None if r is None else r.p_value for r in readings], family)
 
     comparisons = []
-    for index, (pair, reading) in enumerate(zip(pairs, readings, strict=True), start=1):
+    for index in range(1, len(parsed)):
+        pair, reading, p_adjusted = pairs[index - 1], readings[index - 1], adjusted[index - 1]
         cuped = (
             CupedResult(variance_reduction((raw[0], raw[index]), (estimates[0], estimates[index])))
             if with_cuped
             else None
         )
-        keys = (parsed[index].key, parsed[0].key)
-        p_adjusted = adjusted[index - 1]
+        variant, baseline = parsed[index].key, parsed[0].key
         if reading is None or p_adjusted is None:
-            comparisons.append(_withheld(keys, pair, cuped))
+            comparisons.append(_withheld((variant, baseline), pair, cuped))
             continue
         if count > 1:
             # Intervals at the level that agrees with the adjusted p-value.
@@ -140,7 +140,8 @@ def analyze(
                 )
         comparisons.append(
             Comparison(
-                *keys,
+                variant,
+                baseline,
                 reading.absolute,
                 relative,
                 reading.p_value,
