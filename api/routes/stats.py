@@ -54,11 +54,12 @@ class PriorIn(BaseModel):
 
 class MinimumsIn(BaseModel):
     """Least data before a comparison is read (docs/statistics.md): conversions in the two arms
-    together (proportion), units with a value or denominator per arm (mean, ratio)."""
+    together (proportion), units with a value or denominator per arm (mean, ratio). Absent
+    fields keep the defaults; `stats` checks the values."""
 
     model_config = ConfigDict(extra="forbid")
-    conversions: int = Field(default=stats.DEFAULT_MINIMUMS.conversions, ge=0, le=1_000_000)
-    units: int = Field(default=stats.DEFAULT_MINIMUMS.units, ge=0, le=1_000_000)
+    conversions: int | None = None
+    units: int | None = None
 
 
 class AnalyzeRequest(BaseModel):
@@ -118,7 +119,7 @@ def analyze(body: AnalyzeRequest, _key: SdkKey) -> dict[str, Any]:
         correction=body.correction,
         prior=body.prior.model_dump() if body.prior else None,
         weights=body.weights,
-        minimums=body.minimums.model_dump() if body.minimums else None,
+        minimums=body.minimums.model_dump(exclude_none=True) if body.minimums else None,
     )
     return result.to_dict()
 

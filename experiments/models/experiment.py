@@ -2,7 +2,10 @@
 
 Input contract (one place): keys and variant keys are slugs of 1-64 characters from a-z, 0-9,
 `-` and `_`; 2-10 variants, the first is the control, weights are relative and > 0; traffic is
-the share of units in the experiment, 0 < traffic <= 1; metric keys name known metrics.
+the share of units in the experiment, 0 < traffic <= 1; metric keys name known metrics;
+`guardrail_margins` are relative margins 0 < m < 1 keyed by guardrails, `cap_percentiles`
+percentiles 50 <= p < 100 keyed by the experiment's metrics; the design's `baseline_rate` is
+0 < rate < 1 and `baseline_cv` 0 < cv <= 1000.
 """
 
 from __future__ import annotations
