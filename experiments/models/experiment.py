@@ -20,8 +20,8 @@ from pydantic import (
     Field,
     JsonValue,
     StringConstraints,
+    ValidationInfo,
     field_validator,
-    model_validator,
 )
 from sqlalchemy import JSON, Column
 from sqlmodel import Field as SQLField
@@ -101,21 +101,31 @@ class MetricSelection(_Strict):
     def all_keys(self) -> list[str]:
         return [self.primary, *self.secondary, *self.guardrails]
 
-    @model_validator(mode="after")
-    def _keys_are_selected(self) -> MetricSelection:
-        for key in self.guardrail_margins:
-            if key not in self.guardrails:
-                raise ValueError(
-                    f"guardrail_margins.{key}: '{key}' is not one of the guardrails; "
-                    "a margin belongs to a guardrail"
-                )
-        selected = self.all_keys()
-        for key in self.cap_percentiles:
+    @field_validator("guardrail_margins")
+    @classmethod
+    def _margins_belong_to_guardrails(
+        cls, margins: dict[str, float], info: ValidationInfo
+    ) -> dict[str, float]:
+        guardrails = info.data.get("guardrails", [])
+        for key in margins:
+            if key not in guardrails:
+                raise ValueError(f"'{key}' is not one of the guardrails; a margin belongs to one")
+        return margins
+
+    @field_validator("cap_percentiles")
+    @classmethod
+    def _caps_belong_to_metrics(
+        cls, percentiles: dict[str, float], info: ValidationInfo
+    ) -> dict[str, float]:
+        selected = [
+            info.data.get("primary"),
+            *info.data.get("secondary", []),
+            *info.data.get("guardrails", []),
+        ]
+        for key in percentiles:
             if key not in selected:
-                raise ValueError(
-                    f"cap_percentiles.{key}: '{key}' is not a metric of this experiment"
-                )
-        return self
+                raise ValueError(f"'{key}' is not a metric of this experiment")
+        return percentiles
 
 
 Variants = Annotated[list[Variant], Field(min_length=2, max_length=10)]

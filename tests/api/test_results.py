@@ -261,15 +261,16 @@ def test_margins_and_percentile_caps_are_validated_and_applied(
         "guardrail_margins": {"refund_rate": 0.05},
         "cap_percentiles": {"aov": 99.0},
     }
-    for bad in (
-        {**metrics, "guardrail_margins": {"aov": 0.05}},  # not a guardrail
-        {**metrics, "guardrail_margins": {"refund_rate": 1.5}},
-        {**metrics, "cap_percentiles": {"aov": 100.0}},
-        {**metrics, "cap_percentiles": {"revenue_per_visitor": 99.0}},  # not selected
+    for bad, field in (
+        ({**metrics, "guardrail_margins": {"aov": 0.05}}, "metrics.guardrail_margins"),
+        ({**metrics, "guardrail_margins": {"refund_rate": 1.5}}, "metrics.guardrail_margins"),
+        ({**metrics, "cap_percentiles": {"aov": 100.0}}, "metrics.cap_percentiles"),
+        ({**metrics, "cap_percentiles": {"revenue_per_visitor": 99.0}}, "metrics.cap_percentiles"),
     ):
         body = experiment_body(key="bad-one", metrics=bad)
         response = client.post("/v1/experiments", json=body, headers=admin_headers)
         assert response.status_code == 422, (bad, response.text)
+        assert any(error["field"].startswith(field) for error in response.json()["errors"])
     key = start_checkout(client, admin_headers, metrics=metrics)
     send_past_traffic(client, admin_headers, key, 1500, 0.0, seed=12, since=timedelta(days=3))
     page = client.get(f"/v1/experiments/{key}/results", headers=admin_headers).json()
