@@ -115,11 +115,12 @@ def analyze(
     comparisons = []
     for index in range(1, len(parsed)):
         pair, reading, p_adjusted = pairs[index - 1], readings[index - 1], adjusted[index - 1]
-        cuped = (
-            CupedResult(variance_reduction((raw[0], raw[index]), (estimates[0], estimates[index])))
-            if with_cuped
-            else None
-        )
+        cuped = None
+        if with_cuped:
+            # Agresti-Caffo estimates replace the adjusted ones: then nothing was removed.
+            used = pair.control is estimates[0]
+            removed = (raw[0], raw[index]), (estimates[0], estimates[index])
+            cuped = CupedResult(variance_reduction(*removed) if used else 0.0)
         variant, baseline = parsed[index].key, parsed[0].key
         if reading is None or p_adjusted is None:
             comparisons.append(_withheld((variant, baseline), pair, cuped))
