@@ -10,7 +10,7 @@ import math
 import numbers
 from collections.abc import Callable, Mapping, Sequence
 from enum import StrEnum
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from stats.errors import StatsInputError
 from stats.types import (
@@ -30,6 +30,7 @@ from stats.types import (
 )
 
 _Choice = TypeVar("_Choice", bound=StrEnum)
+_MEMBERS: dict[type[StrEnum], dict[str, StrEnum]] = {}
 
 _COVARIATE_FIELDS = ("covariate_sum", "covariate_sum_squares", "covariate_cross_sum")
 _RATIO_COVARIATE_FIELD = "covariate_denominator_cross_sum"
@@ -135,6 +136,13 @@ _PARSERS: dict[MetricKind, Callable[[Mapping[str, Any], str], MetricStats]] = {
 }
 
 _FIELDS = {kind: frozenset(fields) for kind, fields in STATISTIC_FIELDS.items()}
+# Every field a variant of each kind may carry.
+_ALLOWED = {
+    kind: fields
+    | {"key", _NONZERO_UNITS, *_COVARIATE_FIELDS}
+    | ({_RATIO_COVARIATE_FIELD} if kind is MetricKind.RATIO else set())
+    for kind, fields in _FIELDS.items()
+}
 
 
 def _covariate(raw: Mapping[str, Any], stats: MetricStats, path: str) -> CovariateStats | None:
@@ -183,11 +191,18 @@ def _nonzero_units(raw: Mapping[str, Any], stats: MetricStats, path: str) -> int
 
 def _parse_choice(enum: type[_Choice], value: str, field: str) -> _Choice:
     """The member of ``enum`` named by ``value``, or an error listing the allowed values."""
+    # A dict lookup: calling the enum costs about half a microsecond, three times a request.
+    members = _MEMBERS.get(enum)
+    if members is None:
+        members = _MEMBERS[enum] = {member.value: member for member in enum}
     try:
-        return enum(value)
-    except ValueError:
+        found = members.get(value)
+    except TypeError:  # unhashable input
+        found = None
+    if found is None:
         allowed = ", ".join(item.value for item in enum)
-        raise StatsInputError(field, f"{field} must be one of: {allowed}") from None
+        raise StatsInputError(field, f"{field} must be one of: {allowed}")
+    return cast(_Choice, found)
 
 
 def parse_kind(kind: MetricKind | str) -> MetricKind:
@@ -200,9 +215,7 @@ def parse_variants(kind: MetricKind, variants: Sequence[Mapping[str, Any]]) -> l
         raise StatsInputError("variants", "variants must be a list of mappings")
     if len(variants) < 2:
         raise StatsInputError("variants", "variants must hold at least two variants")
-    allowed = _FIELDS[kind] | {"key", _NONZERO_UNITS, *_COVARIATE_FIELDS}
-    if kind is MetricKind.RATIO:
-        allowed |= {_RATIO_COVARIATE_FIELD}
+    allowed = _ALLOWED[kind]
     parsed: list[VariantInput] = []
     for index, raw in enumerate(variants):
         path = f"variants[{index}]"
