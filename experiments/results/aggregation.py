@@ -131,21 +131,29 @@ def aggregate(
             continue
         units[group] = count
         for metric in metrics:
-            *values, active = (float(row[index] or 0.0) for index in columns[metric.key])
-            sums[metric.key][group] = VariantSums(
-                count,
-                values[0],
-                values[1],
-                values[2],
-                values[3],
-                values[4],
-                values[5],
-                values[6],
-                values[7],
-                values[8],
-                int(active),
-            )
+            sums[metric.key][group] = _variant_sums(row, columns[metric.key], count)
     return Aggregates(units, multi_variant_units, sums, caps)
+
+
+def _variant_sums(row: Any, columns: dict[str, int], count: int) -> VariantSums:
+    """One metric's sums in one row; a conversion or mean metric's denominator is 1 per unit, so
+    its denominator sums are the unit count and its cross sums the numerator's and covariate's
+    sums (not computed by the database)."""
+    found = {name: float(row[index] or 0.0) for name, index in columns.items()}
+    numerator, covariate = found["numerator_sum"], found["covariate_sum"]
+    return VariantSums(
+        n=count,
+        numerator_sum=numerator,
+        numerator_sum_squares=found["numerator_sum_squares"],
+        denominator_sum=found.get("denominator_sum", float(count)),
+        denominator_sum_squares=found.get("denominator_sum_squares", float(count)),
+        cross_sum=found.get("cross_sum", numerator),
+        covariate_sum=covariate,
+        covariate_sum_squares=found["covariate_sum_squares"],
+        covariate_cross_sum=found["covariate_cross_sum"],
+        covariate_denominator_cross_sum=found.get("covariate_denominator_cross_sum", covariate),
+        nonzero_units=int(found["nonzero_units"]),
+    )
 
 
 _ZERO = VariantSums(0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
@@ -169,7 +177,7 @@ def percentile_caps(
     if not chosen:
         return {}
     uncapped = [replace(metric, cap=None) for metric in chosen]
-    unit_values, _ = _unit_values(
+    unit_values = _unit_values(
         experiment, uncapped, end, cuped=False, dialect=connection.dialect.name
     )
     caps: dict[str, float | None] = {}
@@ -207,31 +215,33 @@ def _build_query(
     *,
     cuped: bool,
     dialect: str,
-) -> tuple[Select[Any], dict[str, list[int]]]:
-    unit_values, with_covariate = _unit_values(
-        experiment, metrics, end, cuped=cuped, dialect=dialect
-    )
+) -> tuple[Select[Any], dict[str, dict[str, int]]]:
+    unit_values = _unit_values(experiment, metrics, end, cuped=cuped, dialect=dialect)
     outputs: list[ColumnElement[Any]] = [unit_values.c.variant_group, func.count()]
-    columns: dict[str, list[int]] = {}
+    columns: dict[str, dict[str, int]] = {}
     for index, metric in enumerate(metrics):
         num = unit_values.c[f"m{index}_num"]
         den = unit_values.c[f"m{index}_den"]
         cov = unit_values.c[f"m{index}_cov"]
-        active = den if metric.kind == "ratio" else num
-        start = len(outputs)
-        outputs += [
-            func.sum(num),
-            func.sum(num * num),
-            func.sum(den),
-            func.sum(den * den),
-            func.sum(num * den),
-            func.sum(cov),
-            func.sum(cov * cov),
-            func.sum(num * cov),
-            func.sum(den * cov) if metric.key in with_covariate else literal(0.0),
-            func.sum(case((active != 0, 1), else_=0)),
-        ]
-        columns[metric.key] = list(range(start, len(outputs)))
+        ratio = metric.kind == "ratio"
+        wanted: dict[str, ColumnElement[Any]] = {
+            "numerator_sum": func.sum(num),
+            "numerator_sum_squares": func.sum(num * num),
+            "covariate_sum": func.sum(cov),
+            "covariate_sum_squares": func.sum(cov * cov),
+            "covariate_cross_sum": func.sum(num * cov),
+            "nonzero_units": func.sum(case(((den if ratio else num) != 0, 1), else_=0)),
+        }
+        if ratio:
+            # Only a ratio's denominator varies per unit; for the others it is 1.
+            wanted |= {
+                "denominator_sum": func.sum(den),
+                "denominator_sum_squares": func.sum(den * den),
+                "cross_sum": func.sum(num * den),
+                "covariate_denominator_cross_sum": func.sum(den * cov),
+            }
+        columns[metric.key] = {name: len(outputs) + at for at, name in enumerate(wanted)}
+        outputs += list(wanted.values())
     query = select(*outputs).group_by(unit_values.c.variant_group)
     return query, columns
 
@@ -243,9 +253,9 @@ def _unit_values(
     *,
     cuped: bool,
     dialect: str,
-) -> tuple[Subquery, set[str]]:
+) -> Subquery:
     """Per unit: its variant group and each metric's numerator, denominator and covariate
-    (columns m{index}_num, _den, _cov); and the keys of the metrics with a covariate."""
+    (columns m{index}_num, _den, _cov; the covariate is 0 without `cuped`)."""
     exposures = Exposure.__table__.c  # type: ignore[attr-defined]
     conversion_table = Conversion.__table__  # type: ignore[attr-defined]
     conversions = conversion_table.c
@@ -336,8 +346,7 @@ def _unit_values(
             denominator.label(f"m{index}_den"),
             covariate.label(f"m{index}_cov"),
         ]
-    unit_values = select(unit_events.c.variant_group, *value_columns).subquery("unit_values")
-    return unit_values, with_covariate
+    return select(unit_events.c.variant_group, *value_columns).subquery("unit_values")
 
 
 def _features(metrics: Sequence[MetricDefinition], with_covariate: set[str]) -> list[_Feature]:
