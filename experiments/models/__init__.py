@@ -15,8 +15,29 @@ from experiments.models.experiment import (
     Variant,
 )
 from experiments.models.metric import CustomMetric, MetricCreate, MetricPublic
+from experiments.models.snapshot import Lease, ResultSnapshot
+from experiments.models.webhook import (
+    AlertKind,
+    DeliveryPublic,
+    DeliveryStatus,
+    Webhook,
+    WebhookCreate,
+    WebhookCreated,
+    WebhookDelivery,
+    WebhookPublic,
+)
 
 __all__ = [
+    "AlertKind",
+    "DeliveryPublic",
+    "DeliveryStatus",
+    "Lease",
+    "ResultSnapshot",
+    "Webhook",
+    "WebhookCreate",
+    "WebhookCreated",
+    "WebhookDelivery",
+    "WebhookPublic",
     "ApiKey",
     "Conversion",
     "CustomMetric",
