@@ -6,6 +6,8 @@ with `stats.analyze`, decide and summarise.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlmodel import Session
@@ -47,13 +49,49 @@ def compute_results(
     """
     computed_at = now or datetime.now(UTC)
     experiment = get_experiment(session, key)
-    end = _end(experiment, as_of, computed_at)
+    end = end_of_analysis(experiment, as_of, computed_at)
+    inputs = results_inputs(session, experiment)
+    aggregates = aggregate(session.connection(), key, inputs.variants, inputs.definitions, end)
+    return results_from_aggregates(inputs, aggregates, end, computed_at)
+
+
+@dataclass(frozen=True, slots=True)
+class ResultsInputs:
+    """An experiment and its metrics' definitions and roles, in page order (primary first)."""
+
+    experiment: Experiment
+    definitions: list[MetricDefinition]
+    roles: list[Role]
+
+    @property
+    def variants(self) -> list[str]:
+        return self.experiment.variant_keys()
+
+
+def results_inputs(session: Session, experiment: Experiment) -> ResultsInputs:
+    """The definitions of the experiment's metrics, read once for any number of looks."""
     roles = _roles(MetricSelection.model_validate(experiment.metrics))
     catalog = metric_catalog(session)
-    definitions = [catalog[metric_key] for metric_key, _ in roles]
-    variants = experiment.variant_keys()
-    aggregates = aggregate(session.connection(), key, variants, definitions, end)
+    return ResultsInputs(
+        experiment,
+        [catalog[metric_key] for metric_key, _ in roles],
+        [role for _, role in roles],
+    )
 
+
+def results_from_aggregates(
+    inputs: ResultsInputs,
+    aggregates: Aggregates,
+    end: datetime,
+    computed_at: datetime,
+    readings: Callable[[MetricResult], MetricResult] | None = None,
+) -> ExperimentResults:
+    """Analyse, decide and summarise one look from its per-variant sums.
+
+    `readings`, when given, replaces each metric's result before the decision (the snapshots
+    pass the running sequential readings here, so the verdict is taken on them).
+    """
+    experiment, definitions, variants = inputs.experiment, inputs.definitions, inputs.variants
     design = Design.model_validate(experiment.design)
     primary_definition = definitions[0]
     primary_sums = aggregates.metrics[primary_definition.key]
@@ -63,8 +101,10 @@ def compute_results(
     options = AnalysisOptions(design.alpha, _weights(experiment), planned)
     results = [
         analyse_metric(definition, role, aggregates.metrics[definition.key], options)
-        for definition, (_, role) in zip(definitions, roles, strict=True)
+        for definition, role in zip(definitions, inputs.roles, strict=True)
     ]
+    if readings is not None:
+        results = [readings(result) for result in results]
     srm = _srm(results)
     warnings = _warnings(srm, aggregates)
     primary = results[0]
@@ -80,7 +120,7 @@ def compute_results(
     decision = decide(primary, guardrails, Blockers(srm.mismatch, share), plan)
     summary = summarise(decision, primary, guardrails, variants[0], warnings)
     return ExperimentResults(
-        key,
+        experiment.key,
         experiment.status,
         computed_at,
         end,
@@ -102,7 +142,7 @@ def compute_timeseries(
     """
     current = now or datetime.now(UTC)
     experiment = get_experiment(session, key)
-    end = _end(experiment, None, current)
+    end = end_of_analysis(experiment, None, current)
     roles = dict(_roles(MetricSelection.model_validate(experiment.metrics)))
     if metric not in roles:
         raise InvalidInputError(
@@ -125,7 +165,8 @@ def compute_timeseries(
     return Timeseries(key, metric, definition.kind, definition.direction, tuple(points))
 
 
-def _end(experiment: Experiment, as_of: datetime | None, now: datetime) -> datetime:
+def end_of_analysis(experiment: Experiment, as_of: datetime | None, now: datetime) -> datetime:
+    """The earliest of now, `as_of` and the stop; ConflictError for an experiment never started."""
     if experiment.status == ExperimentStatus.DRAFT or experiment.started_at is None:
         raise ConflictError(
             f"experiment '{experiment.key}' has not started, so it has no results yet; "

@@ -1,0 +1,328 @@
+"""Daily cumulative sufficient statistics for many looks out of one pass over the events.
+
+`aggregate` answers one end; a backfill of K looks would run it K times, reading every event K
+times. Here each unit's events are bucketed once into looks (the first look end at or after the
+event) and, per unit and look, a window function accumulates the unit's features. The metric
+values are then the same expressions as in `aggregate` over those cumulative features, and each
+unit-look row adds to its variant's sums only the *change* since the unit's previous row (the
+sum of squares of a unit's cumulative revenue grows by the difference of squares on each look it
+buys). Summed per variant and look and accumulated over looks in Python, this gives exactly the
+sums `aggregate` would give at each end (docs/results.md, "Backfill").
+
+Attribution is `aggregate`'s at every end: a unit's start is its first exposure, and a unit
+exposed to a second variant leaves every metric (and joins the "several variants" count) from
+the look that sees that second exposure on. All SQL is portable SQLAlchemy Core with window
+functions (SQLite >= 3.25, PostgreSQL); the two dialect-specific expressions are
+`sql_functions`'.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Float, Integer, and_, case, cast, func, literal, null, select, union_all
+from sqlalchemy.engine import Connection
+from sqlalchemy.sql.expression import ColumnElement, Select
+
+from experiments.metrics import Aggregation, MetricDefinition
+from experiments.models import Conversion, Exposure
+from experiments.results.aggregation import (
+    _BOUNDARY_TOLERANCE_SECONDS,
+    PRE_PERIOD_DAYS,
+    Aggregates,
+    VariantSums,
+    _Feature,
+    _feature_value,
+    _features,
+    _sides,
+)
+from experiments.results.sql_functions import shifted_timestamp
+
+_STATISTICS = 8  # VariantSums fields after n
+
+
+def first_exposure_at(connection: Connection, experiment: str, end: datetime) -> datetime | None:
+    """The earliest exposure to `experiment` at or before `end` (None without exposures)."""
+    exposures = Exposure.__table__.c  # type: ignore[attr-defined]
+    query = select(func.min(exposures.timestamp)).where(
+        exposures.experiment == experiment, exposures.timestamp <= end
+    )
+    first: datetime | None = connection.execute(query).scalar_one_or_none()
+    return first
+
+
+def day_ends(first: datetime, end: datetime, most: int) -> list[datetime]:
+    """UTC midnights after `first` and before `end`, then `end`: one look per day boundary.
+
+    At most `most` ends are returned (the latest ones).
+    """
+    day = first.astimezone(UTC).date() + timedelta(days=1)
+    ends = []
+    moment = datetime(day.year, day.month, day.day, tzinfo=UTC)
+    while moment < end:
+        ends.append(moment)
+        moment += timedelta(days=1)
+    ends.append(end)
+    return ends[-most:]
+
+
+def daily_aggregates(
+    connection: Connection,
+    experiment: str,
+    variants: Sequence[str],
+    metrics: Sequence[MetricDefinition],
+    ends: Sequence[datetime],
+    *,
+    cuped: bool = True,
+) -> list[Aggregates]:
+    """`aggregate(connection, experiment, variants, metrics, end)` for every end of `ends`
+    (ascending), from one query."""
+    if not ends or list(ends) != sorted(ends):
+        raise ValueError("ends must be a non-empty ascending sequence")
+    query, columns = _build_query(experiment, metrics, list(ends), cuped=cuped)
+    looks = len(ends)
+    units = {variant: [0] * looks for variant in variants}
+    several = [0] * looks
+    totals = {
+        metric.key: {variant: [[0.0] * _STATISTICS for _ in range(looks)] for variant in variants}
+        for metric in metrics
+    }
+    for row in connection.execute(query):
+        variant, look = row[0], int(row[1])
+        several[look] += int(row[3] or 0)
+        if variant not in units:
+            continue
+        units[variant][look] += int(row[2] or 0)
+        for metric in metrics:
+            target = totals[metric.key][variant][look]
+            for position, index in enumerate(columns[metric.key]):
+                target[position] += float(row[index] or 0.0)
+    return _accumulate(variants, metrics, units, several, totals)
+
+
+def _accumulate(
+    variants: Sequence[str],
+    metrics: Sequence[MetricDefinition],
+    units: dict[str, list[int]],
+    several: list[int],
+    totals: dict[str, dict[str, list[list[float]]]],
+) -> list[Aggregates]:
+    """Running sums over looks of the per-look changes."""
+    result = []
+    running_units = dict.fromkeys(variants, 0)
+    running_several = 0
+    running = {m.key: {v: [0.0] * _STATISTICS for v in variants} for m in metrics}
+    for look, several_here in enumerate(several):
+        running_several += several_here
+        metric_sums: dict[str, dict[str, VariantSums]] = {m.key: {} for m in metrics}
+        for variant in variants:
+            running_units[variant] += units[variant][look]
+            for metric in metrics:
+                sums = running[metric.key][variant]
+                for position, change in enumerate(totals[metric.key][variant][look]):
+                    sums[position] += change
+                metric_sums[metric.key][variant] = VariantSums(running_units[variant], *sums)
+        result.append(Aggregates(dict(running_units), running_several, metric_sums))
+    return result
+
+
+def _look_of(moment: Any, ends: list[datetime], low: int, high: int) -> ColumnElement[Any]:
+    """Index of the first end at or after `moment` (a binary search of nested CASEs)."""
+    if low == high:
+        return literal(low, Integer)
+    middle = (low + high) // 2
+    return case(
+        (moment <= ends[middle], _look_of(moment, ends, low, middle)),
+        else_=_look_of(moment, ends, middle + 1, high),
+    )
+
+
+def _build_query(
+    experiment: str, metrics: Sequence[MetricDefinition], ends: list[datetime], *, cuped: bool
+) -> tuple[Select[Any], dict[str, list[int]]]:
+    exposures = Exposure.__table__.c  # type: ignore[attr-defined]
+    conversion_table = Conversion.__table__  # type: ignore[attr-defined]
+    conversions = conversion_table.c
+    end = ends[-1]
+    last = len(ends) - 1
+    with_covariate = {m.key for m in metrics if cuped and m.kind == "mean"}
+    features = _features(metrics, with_covariate)
+    labels = {feature: f"f{index}" for index, feature in enumerate(features)}
+
+    # Each (unit, variant)'s first exposure, ranked per unit: rank 1 fixes the unit's variant
+    # and start, rank 2 (if any) is when it is first seen in a second variant.
+    per_variant = (
+        select(
+            exposures.unit_id,
+            exposures.variant,
+            func.min(exposures.timestamp).label("at"),
+        )
+        .where(exposures.experiment == experiment, exposures.timestamp <= end)
+        .group_by(exposures.unit_id, exposures.variant)
+        .subquery("per_variant")
+    )
+    ranked = select(
+        per_variant,
+        func.row_number()
+        .over(
+            partition_by=per_variant.c.unit_id,
+            order_by=(per_variant.c.at, per_variant.c.variant),
+        )
+        .label("rank"),
+    ).subquery("ranked")
+    first_at = func.min(ranked.c.at)
+    windows = sorted({f.window_hours for f in features if f.window_hours is not None})
+    bound_columns = [
+        shifted_timestamp(first_at, hours * 3600.0 + _BOUNDARY_TOLERANCE_SECONDS).label(
+            f"window_end_{index}"
+        )
+        for index, hours in enumerate(windows)
+    ]
+    if with_covariate:
+        pre_start = -PRE_PERIOD_DAYS * 86400.0 - _BOUNDARY_TOLERANCE_SECONDS
+        bound_columns.append(shifted_timestamp(first_at, pre_start).label("pre_start"))
+    units = (
+        select(
+            ranked.c.unit_id,
+            first_at.label("first_at"),
+            func.max(case((ranked.c.rank == 1, ranked.c.variant))).label("variant"),
+            func.max(case((ranked.c.rank == 2, ranked.c.at))).label("several_at"),
+            *bound_columns,
+        )
+        .group_by(ranked.c.unit_id)
+        .cte("units")
+    )
+    unit = units.c
+    first_look = _look_of(unit.first_at, ends, 0, last)
+    several_look = case(
+        (unit.several_at.is_(None), null()), else_=_look_of(unit.several_at, ends, 0, last)
+    )
+    zeros = [literal(0.0, Float).label(labels[feature]) for feature in features]
+    presence = select(
+        unit.unit_id,
+        unit.variant,
+        first_look.label("look"),
+        several_look.label("several_look"),
+        *zeros,
+    )
+    entering_several = select(
+        unit.unit_id,
+        unit.variant,
+        several_look.label("look"),
+        several_look.label("several_look"),
+        *zeros,
+    ).where(unit.several_at.is_not(None))
+    window_ends = {hours: unit[f"window_end_{index}"] for index, hours in enumerate(windows)}
+    # Pre-period events (CUPED) count from the unit's first look, like every later look.
+    event_look = case(
+        (conversions.timestamp < unit.first_at, first_look),
+        else_=_look_of(conversions.timestamp, ends, 0, last),
+    )
+    events = select(
+        unit.unit_id,
+        unit.variant,
+        event_look.label("look"),
+        several_look.label("several_look"),
+        *(
+            _feature_value(feature, conversions, unit.first_at, window_ends).label(labels[feature])
+            for feature in features
+        ),
+    ).select_from(
+        units.join(
+            conversion_table,
+            and_(
+                conversions.unit_id == unit.unit_id,
+                conversions.name.in_(sorted({feature.event for feature in features})),
+                conversions.timestamp <= end,
+                conversions.timestamp >= (unit.pre_start if with_covariate else unit.first_at),
+            ),
+        )
+    )
+    rows = union_all(presence, entering_several, events).subquery("rows")
+
+    # Per unit and look: the features accumulated over the unit's looks so far.
+    per_look = (
+        select(
+            rows.c.unit_id,
+            func.max(rows.c.variant).label("variant"),
+            rows.c.look,
+            func.max(rows.c.several_look).label("several_look"),
+            *(
+                func.sum(func.sum(rows.c[labels[feature]]))
+                .over(partition_by=rows.c.unit_id, order_by=rows.c.look)
+                .label(labels[feature])
+                for feature in features
+            ),
+        )
+        .group_by(rows.c.unit_id, rows.c.look)
+        .subquery("per_look")
+    )
+    return _changes_query(per_look, metrics, labels, with_covariate)
+
+
+def _changes_query(
+    per_look: Any,
+    metrics: Sequence[MetricDefinition],
+    labels: dict[_Feature, str],
+    with_covariate: set[str],
+) -> tuple[Select[Any], dict[str, list[int]]]:
+    """Per variant and look: units entering, units entering several variants, and for every
+    metric the change of its eight sums (current minus previous value of each unit)."""
+    row = per_look.c
+    active = case(
+        (and_(row.several_look.is_not(None), row.look >= row.several_look), 0.0), else_=1.0
+    )
+
+    def feature(event: str, aggregation: Aggregation, window: float | None, period: Any) -> Any:
+        key = _Feature(event, "sum" if aggregation == "sum" else "count", window, period)
+        total = func.coalesce(row[labels[key]], 0.0)
+        if aggregation == "any":
+            return case((total > 0, 1.0), else_=0.0)
+        return cast(total, Float)
+
+    unit_order = {"partition_by": row.unit_id, "order_by": row.look}
+    values: list[ColumnElement[Any]] = [
+        row.variant,
+        row.look,
+        active.label("a"),
+        func.lag(active, 1, 0.0).over(**unit_order).label("a_prev"),
+        case((row.look == row.several_look, 1), else_=0).label("enters_several"),
+    ]
+    for index, metric in enumerate(metrics):
+        numerator, denominator = _sides(metric, feature, "post")
+        covariate: Any = literal(0.0)
+        if metric.key in with_covariate:
+            covariate = _sides(metric, feature, "pre")[0]
+        for name, expression in (("x", numerator), ("y", denominator), ("z", covariate)):
+            current = active * expression
+            values.append(current.label(f"m{index}_{name}"))
+            values.append(func.lag(current, 1, 0.0).over(**unit_order).label(f"m{index}_{name}p"))
+    changes = select(*values).subquery("changes")
+    c = changes.c
+    outputs: list[ColumnElement[Any]] = [
+        c.variant,
+        c.look,
+        func.sum(c.a - c.a_prev),
+        func.sum(c.enters_several),
+    ]
+    columns: dict[str, list[int]] = {}
+    for index, metric in enumerate(metrics):
+        x, xp = c[f"m{index}_x"], c[f"m{index}_xp"]
+        y, yp = c[f"m{index}_y"], c[f"m{index}_yp"]
+        z, zp = c[f"m{index}_z"], c[f"m{index}_zp"]
+        start = len(outputs)
+        outputs += [
+            func.sum(x - xp),
+            func.sum(x * x - xp * xp),
+            func.sum(y - yp),
+            func.sum(y * y - yp * yp),
+            func.sum(x * y - xp * yp),
+            func.sum(z - zp),
+            func.sum(z * z - zp * zp),
+            func.sum(x * z - xp * zp),
+        ]
+        columns[metric.key] = list(range(start, len(outputs)))
+    query = select(*outputs).group_by(c.variant, c.look)
+    return query, columns
