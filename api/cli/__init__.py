@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from api.cli import demo, keys, results, server, stats, worker
+from api.cli import demo, keys, results, server, snapshot, stats, worker
 
 
 def build_cli() -> typer.Typer:
@@ -18,6 +18,7 @@ def build_cli() -> typer.Typer:
     worker.register(cli)
     stats.register(cli)
     results.register(cli)
+    snapshot.register(cli)
     demo.register(cli)
     cli.add_typer(keys.keys_cli, name="keys")
     return cli

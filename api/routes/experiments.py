@@ -16,6 +16,7 @@ from experiments.models import (
     ExperimentUpdate,
     StopRequest,
 )
+from experiments.results.snapshots import take_snapshot
 from experiments.targeting import validate_targeting
 
 router = APIRouter(
@@ -70,7 +71,9 @@ def stop_experiment(
     body: Annotated[StopRequest | None, Body()] = None,
 ) -> ExperimentPublic:
     winner = body.winner if body is not None else None
-    return definitions.to_public(lifecycle.stop_experiment(session, key, winner))
+    stopped = lifecycle.stop_experiment(session, key, winner)
+    take_snapshot(session, key)  # the final look, counting everything up to the stop
+    return definitions.to_public(stopped)
 
 
 @router.post("/{key}/archive")
