@@ -95,7 +95,8 @@ def take_snapshot(session: Session, key: str, now: datetime | None = None) -> Re
     newest = rows[-1]
     previous_facts = None if latest is None else LookFacts.from_dict(latest.sums["facts"])
     current_facts = LookFacts.from_dict(newest.sums["facts"])
-    enqueue_alerts(session, newest.results, alerts_between(previous_facts, current_facts))
+    alerts = alerts_between(previous_facts, current_facts)
+    enqueue_alerts(session, newest.results, alerts, computed_at)
     return newest
 
 
