@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
 from experiments.errors import NotFoundError
@@ -49,13 +50,10 @@ def list_webhooks(session: Session) -> list[WebhookPublic]:
 
 def delete_webhook(session: Session, webhook_id: int) -> None:
     """Delete a webhook and its deliveries."""
-    webhook = _get(session, webhook_id)
-    for delivery in session.exec(
-        select(WebhookDelivery).where(WebhookDelivery.webhook_id == webhook_id)
-    ):
-        session.delete(delivery)
-    session.delete(webhook)
-    session.flush()
+    _get(session, webhook_id)
+    # Deliveries first: not every database enforces the foreign key's ON DELETE CASCADE.
+    session.execute(delete(WebhookDelivery).where(col(WebhookDelivery.webhook_id) == webhook_id))
+    session.execute(delete(Webhook).where(col(Webhook.id) == webhook_id))
 
 
 def list_deliveries(session: Session, webhook_id: int) -> list[DeliveryPublic]:
