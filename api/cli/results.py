@@ -1,14 +1,15 @@
 """`vekst results KEY`: the verdict, the summary and one table per metric.
 
 An admin-local tool: it reads VEKST_DATABASE_URL directly through the domain function that the
-API's results endpoint uses, so it needs no server and no key. `render_results` is shared with
+API's results endpoint uses (the latest look, or a new one when it is older than the snapshot
+interval), so it needs no server and no key. `render_results` is shared with
 `vekst demo`, which prints the results it fetched over HTTP.
 """
 
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 import typer
@@ -17,7 +18,7 @@ from rich.table import Table
 
 from experiments.db import make_engine, session_scope
 from experiments.errors import VekstError
-from experiments.results.compute import compute_results
+from experiments.results.snapshots import results_as_of, serve_results
 from experiments.settings import load_settings
 
 _MIN_WIDTH = 110
@@ -38,11 +39,15 @@ def results(
     as_json: Annotated[bool, typer.Option("--json", help="Print the API's JSON instead.")] = False,
 ) -> None:
     """Print an experiment's results: verdict, summary and a table per metric."""
-    engine = make_engine(load_settings().database_url)
+    settings = load_settings()
+    engine = make_engine(settings.database_url)
     try:
         with session_scope(engine) as session:
-            moment = None if as_of is None else as_of.replace(tzinfo=as_of.tzinfo or UTC)
-            page = compute_results(session, key, moment).to_dict()
+            if as_of is None:
+                max_age = timedelta(minutes=settings.snapshot_interval_minutes)
+                page = serve_results(session, key, max_age)
+            else:
+                page = results_as_of(session, key, as_of.replace(tzinfo=as_of.tzinfo or UTC))
     except VekstError as error:
         typer.echo(error.detail, err=True)
         raise typer.Exit(1) from error
@@ -65,8 +70,9 @@ def render_results(page: dict[str, Any], console: Console) -> None:
     decision = page["decision"]
     verdict = decision["verdict"]
     style = _VERDICT_STYLE.get(verdict, "bold")
+    look = f"look {page['look']}, " if page.get("look") is not None else ""
     console.print(
-        f"[bold]{page['experiment']}[/] ({page['status']}), as of {page['as_of']}: "
+        f"[bold]{page['experiment']}[/] ({page['status']}), {look}as of {page['as_of']}: "
         f"[{style}]{verdict.replace('_', ' ').upper()}[/]"
     )
     console.print(page["summary"])
