@@ -41,6 +41,8 @@ from experiments.results.aggregation import (
 from experiments.results.sql_functions import shifted_timestamp
 
 _STATISTICS = 8  # VariantSums fields after n
+# Where a statistic's change comes from when it is not a column of its own (see _changes_query).
+_ZERO, _UNITS, _NUMERATOR = -1, -2, -3
 
 
 def first_exposure_at(connection: Connection, experiment: str, end: datetime) -> datetime | None:
@@ -97,8 +99,14 @@ def daily_aggregates(
         units[variant][look] += int(row[2] or 0)
         for metric in metrics:
             target = totals[metric.key][variant][look]
-            for position, index in enumerate(columns[metric.key]):
-                target[position] += float(row[index] or 0.0)
+            sources = columns[metric.key]
+            for position, index in enumerate(sources):
+                if index == _NUMERATOR:
+                    index = sources[0]
+                elif index == _UNITS:
+                    index = 2
+                if index != _ZERO:
+                    target[position] += float(row[index] or 0.0)
     return _accumulate(variants, metrics, units, several, totals)
 
 
@@ -183,48 +191,38 @@ def _build_query(
     if with_covariate:
         pre_start = -PRE_PERIOD_DAYS * 86400.0 - _BOUNDARY_TOLERANCE_SECONDS
         bound_columns.append(shifted_timestamp(first_at, pre_start).label("pre_start"))
+    several_at = func.max(case((ranked.c.rank == 2, ranked.c.at)))
     units = (
         select(
             ranked.c.unit_id,
             first_at.label("first_at"),
             func.max(case((ranked.c.rank == 1, ranked.c.variant))).label("variant"),
-            func.max(case((ranked.c.rank == 2, ranked.c.at))).label("several_at"),
+            # The looks are computed once per unit here rather than once per event below.
+            _look_of(first_at, ends, 0, last).label("first_look"),
+            case((several_at.is_(None), null()), else_=_look_of(several_at, ends, 0, last)).label(
+                "several_look"
+            ),
             *bound_columns,
         )
         .group_by(ranked.c.unit_id)
         .cte("units")
     )
     unit = units.c
-    first_look = _look_of(unit.first_at, ends, 0, last)
-    several_look = case(
-        (unit.several_at.is_(None), null()), else_=_look_of(unit.several_at, ends, 0, last)
-    )
     zeros = [literal(0.0, Float).label(labels[feature]) for feature in features]
-    presence = select(
-        unit.unit_id,
-        unit.variant,
-        first_look.label("look"),
-        several_look.label("several_look"),
-        *zeros,
+    carried = (unit.unit_id, unit.variant, unit.first_look, unit.several_look)
+    presence = select(*carried, unit.first_look.label("look"), *zeros)
+    entering_several = select(*carried, unit.several_look.label("look"), *zeros).where(
+        unit.several_look.is_not(None)
     )
-    entering_several = select(
-        unit.unit_id,
-        unit.variant,
-        several_look.label("look"),
-        several_look.label("several_look"),
-        *zeros,
-    ).where(unit.several_at.is_not(None))
     window_ends = {hours: unit[f"window_end_{index}"] for index, hours in enumerate(windows)}
     # Pre-period events (CUPED) count from the unit's first look, like every later look.
     event_look = case(
-        (conversions.timestamp < unit.first_at, first_look),
+        (conversions.timestamp < unit.first_at, unit.first_look),
         else_=_look_of(conversions.timestamp, ends, 0, last),
     )
     events = select(
-        unit.unit_id,
-        unit.variant,
+        *carried,
         event_look.label("look"),
-        several_look.label("several_look"),
         *(
             _feature_value(feature, conversions, unit.first_at, window_ends).label(labels[feature])
             for feature in features
@@ -242,19 +240,23 @@ def _build_query(
     )
     rows = union_all(presence, entering_several, events).subquery("rows")
 
-    # Per unit and look: the features accumulated over the unit's looks so far.
+    # Per unit and look: each feature accumulated over the unit's looks so far (`c`), and its
+    # change at this look (`g`), so the value at the unit's previous row is `c - g`: no LAG.
+    cumulative = [
+        func.sum(func.sum(rows.c[labels[feature]]))
+        .over(partition_by=rows.c.unit_id, order_by=rows.c.look)
+        .label(f"c_{labels[feature]}")
+        for feature in features
+    ]
+    here = [func.sum(rows.c[labels[f]]).label(f"g_{labels[f]}") for f in features]
     per_look = (
         select(
-            rows.c.unit_id,
             func.max(rows.c.variant).label("variant"),
             rows.c.look,
+            func.max(rows.c.first_look).label("first_look"),
             func.max(rows.c.several_look).label("several_look"),
-            *(
-                func.sum(func.sum(rows.c[labels[feature]]))
-                .over(partition_by=rows.c.unit_id, order_by=rows.c.look)
-                .label(labels[feature])
-                for feature in features
-            ),
+            *cumulative,
+            *here,
         )
         .group_by(rows.c.unit_id, rows.c.look)
         .subquery("per_look")
@@ -269,60 +271,78 @@ def _changes_query(
     with_covariate: set[str],
 ) -> tuple[Select[Any], dict[str, list[int]]]:
     """Per variant and look: units entering, units entering several variants, and for every
-    metric the change of its eight sums (current minus previous value of each unit)."""
+    metric the change of its eight sums (each unit's value now minus at its previous row).
+
+    A unit counts (is *active*) from its first look until the look that sees it in a second
+    variant. Every unit has a row at its first look and at that look, so its previous row is
+    active exactly when this row is not its first and not after that look.
+    """
     row = per_look.c
-    active = case(
-        (and_(row.several_look.is_not(None), row.look >= row.several_look), 0.0), else_=1.0
+    several = row.several_look.is_not(None)
+    active = case((and_(several, row.look >= row.several_look), 0.0), else_=1.0)
+    active_before = case(
+        (row.look == row.first_look, 0.0),
+        (and_(several, row.look > row.several_look), 0.0),
+        else_=1.0,
     )
 
-    def feature(event: str, aggregation: Aggregation, window: float | None, period: Any) -> Any:
-        key = _Feature(event, "sum" if aggregation == "sum" else "count", window, period)
-        total = func.coalesce(row[labels[key]], 0.0)
-        if aggregation == "any":
-            return case((total > 0, 1.0), else_=0.0)
-        return cast(total, Float)
+    def reader(previous: bool) -> Any:
+        def feature(event: str, aggregation: Aggregation, window: float | None, period: Any) -> Any:
+            label = labels[
+                _Feature(event, "sum" if aggregation == "sum" else "count", window, period)
+            ]
+            total: Any = row[f"c_{label}"]
+            if previous:
+                total = total - row[f"g_{label}"]
+            total = func.coalesce(total, 0.0)
+            if aggregation == "any":
+                return case((total > 0, 1.0), else_=0.0)
+            return cast(total, Float)
 
-    unit_order = {"partition_by": row.unit_id, "order_by": row.look}
-    values: list[ColumnElement[Any]] = [
+        return feature
+
+    outputs: list[ColumnElement[Any]] = [
         row.variant,
         row.look,
-        active.label("a"),
-        func.lag(active, 1, 0.0).over(**unit_order).label("a_prev"),
-        case((row.look == row.several_look, 1), else_=0).label("enters_several"),
-    ]
-    for index, metric in enumerate(metrics):
-        numerator, denominator = _sides(metric, feature, "post")
-        covariate: Any = literal(0.0)
-        if metric.key in with_covariate:
-            covariate = _sides(metric, feature, "pre")[0]
-        for name, expression in (("x", numerator), ("y", denominator), ("z", covariate)):
-            current = active * expression
-            values.append(current.label(f"m{index}_{name}"))
-            values.append(func.lag(current, 1, 0.0).over(**unit_order).label(f"m{index}_{name}p"))
-    changes = select(*values).subquery("changes")
-    c = changes.c
-    outputs: list[ColumnElement[Any]] = [
-        c.variant,
-        c.look,
-        func.sum(c.a - c.a_prev),
-        func.sum(c.enters_several),
+        func.sum(active - active_before),
+        func.sum(case((row.look == row.several_look, 1), else_=0)),
     ]
     columns: dict[str, list[int]] = {}
-    for index, metric in enumerate(metrics):
-        x, xp = c[f"m{index}_x"], c[f"m{index}_xp"]
-        y, yp = c[f"m{index}_y"], c[f"m{index}_yp"]
-        z, zp = c[f"m{index}_z"], c[f"m{index}_zp"]
-        start = len(outputs)
-        outputs += [
-            func.sum(x - xp),
-            func.sum(x * x - xp * xp),
-            func.sum(y - yp),
-            func.sum(y * y - yp * yp),
-            func.sum(x * y - xp * yp),
-            func.sum(z - zp),
-            func.sum(z * z - zp * zp),
-            func.sum(x * z - xp * zp),
+    for metric in metrics:
+        now_and_before = []
+        for previous, weight in ((False, active), (True, active_before)):
+            numerator, denominator = _sides(metric, reader(previous), "post")
+            covariate: Any = literal(0.0)
+            if metric.key in with_covariate:
+                covariate = _sides(metric, reader(previous), "pre")[0]
+            now_and_before.append((weight * numerator, weight * denominator, weight * covariate))
+        (x, y, z), (xp, yp, zp) = now_and_before
+        # Sums that follow from others are not computed per row: a denominator of 1 is the
+        # unit count, an uncapped "any" numerator is its own square, no covariate sums to 0.
+        wanted: list[ColumnElement[Any] | int] = [
+            x - xp,
+            _NUMERATOR if _is_indicator(metric) else x * x - xp * xp,
         ]
-        columns[metric.key] = list(range(start, len(outputs)))
-    query = select(*outputs).group_by(c.variant, c.look)
+        if metric.denominator_event is None:
+            wanted += [_UNITS, _UNITS, _NUMERATOR]
+        else:
+            wanted += [y - yp, y * y - yp * yp, x * y - xp * yp]
+        if metric.key in with_covariate:
+            wanted += [z - zp, z * z - zp * zp, x * z - xp * zp]
+        else:
+            wanted += [_ZERO, _ZERO, _ZERO]
+        sources = []
+        for change in wanted:
+            if isinstance(change, int):
+                sources.append(change)
+            else:
+                sources.append(len(outputs))
+                outputs.append(func.sum(change))
+        columns[metric.key] = sources
+    query = select(*outputs).group_by(row.variant, row.look)
     return query, columns
+
+
+def _is_indicator(metric: MetricDefinition) -> bool:
+    """Whether the per-unit numerator is always 0 or 1 (an uncapped `any`)."""
+    return metric.numerator_aggregation == "any" and metric.cap is None

@@ -80,7 +80,8 @@ def test_running_readings_are_monotone(sequence: list[tuple[float, float, float]
         current = reading(p_value, centre - half_width, centre + half_width)
         combined = combine(running, current, ALPHA)
         assert combined.p_value is not None
-        assert combined.p_value == min(p_value, running.p_value if running else 1.0)
+        before = 1.0 if running is None or running.p_value is None else running.p_value
+        assert combined.p_value == min(p_value, before)
         assert combined.significant == (combined.p_value < ALPHA)
         low, high = combined.absolute.ci_low, combined.absolute.ci_high
         assert low is not None and high is not None and low <= high
