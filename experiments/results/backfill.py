@@ -24,7 +24,7 @@ from typing import Any
 
 from sqlalchemy import Float, Integer, and_, case, cast, func, literal, null, select, union_all
 from sqlalchemy.engine import Connection
-from sqlalchemy.sql.expression import ColumnElement, Select
+from sqlalchemy.sql.expression import ColumnElement, CompoundSelect, Select
 
 from experiments.metrics import Aggregation, MetricDefinition
 from experiments.models import Conversion, Exposure
@@ -149,7 +149,7 @@ def _look_of(moment: Any, ends: list[datetime], low: int, high: int) -> ColumnEl
 
 def _build_query(
     experiment: str, metrics: Sequence[MetricDefinition], ends: list[datetime], *, cuped: bool
-) -> tuple[Select[Any], dict[str, list[int]]]:
+) -> tuple[CompoundSelect[Any], dict[str, list[int]]]:
     exposures = Exposure.__table__.c  # type: ignore[attr-defined]
     conversion_table = Conversion.__table__  # type: ignore[attr-defined]
     conversions = conversion_table.c
@@ -159,28 +159,10 @@ def _build_query(
     features = _features(metrics, with_covariate)
     labels = {feature: f"f{index}" for index, feature in enumerate(features)}
 
-    # Each (unit, variant)'s first exposure, ranked per unit: rank 1 fixes the unit's variant
-    # and start, rank 2 (if any) is when it is first seen in a second variant.
-    per_variant = (
-        select(
-            exposures.unit_id,
-            exposures.variant,
-            func.min(exposures.timestamp).label("at"),
-        )
-        .where(exposures.experiment == experiment, exposures.timestamp <= end)
-        .group_by(exposures.unit_id, exposures.variant)
-        .subquery("per_variant")
-    )
-    ranked = select(
-        per_variant,
-        func.row_number()
-        .over(
-            partition_by=per_variant.c.unit_id,
-            order_by=(per_variant.c.at, per_variant.c.variant),
-        )
-        .label("rank"),
-    ).subquery("ranked")
-    first_at = func.min(ranked.c.at)
+    # Per unit: its first exposure (the start) and, for the few units seen in several variants
+    # (min <> max, as in `aggregate`), the variant of that first exposure and the earliest
+    # exposure to another variant, by two index searches each.
+    first_at = func.min(exposures.timestamp)
     windows = sorted({f.window_hours for f in features if f.window_hours is not None})
     bound_columns = [
         shifted_timestamp(first_at, hours * 3600.0 + _BOUNDARY_TOLERANCE_SECONDS).label(
@@ -191,26 +173,69 @@ def _build_query(
     if with_covariate:
         pre_start = -PRE_PERIOD_DAYS * 86400.0 - _BOUNDARY_TOLERANCE_SECONDS
         bound_columns.append(shifted_timestamp(first_at, pre_start).label("pre_start"))
-    several_at = func.max(case((ranked.c.rank == 2, ranked.c.at)))
-    units = (
+    grouped = (
         select(
-            ranked.c.unit_id,
+            exposures.unit_id,
             first_at.label("first_at"),
-            func.max(case((ranked.c.rank == 1, ranked.c.variant))).label("variant"),
-            # The looks are computed once per unit here rather than once per event below.
-            _look_of(first_at, ends, 0, last).label("first_look"),
-            case((several_at.is_(None), null()), else_=_look_of(several_at, ends, 0, last)).label(
-                "several_look"
-            ),
+            func.min(exposures.variant).label("low"),
+            func.max(exposures.variant).label("high"),
             *bound_columns,
         )
-        .group_by(ranked.c.unit_id)
-        .cte("units")
+        .where(exposures.experiment == experiment, exposures.timestamp <= end)
+        .group_by(exposures.unit_id)
+        .subquery("grouped")
     )
+    several = grouped.c.low != grouped.c.high
+    earliest = Exposure.__table__.alias("earliest")  # type: ignore[attr-defined]
+    first_variant = (
+        select(earliest.c.variant)
+        .where(
+            earliest.c.experiment == experiment,
+            earliest.c.unit_id == grouped.c.unit_id,
+            earliest.c.timestamp <= end,
+        )
+        .order_by(earliest.c.timestamp, earliest.c.variant)
+        .limit(1)
+        .correlate(grouped)  # also where it is nested in `other_at` below
+        .scalar_subquery()
+    )
+    other = Exposure.__table__.alias("other")  # type: ignore[attr-defined]
+    other_at = (
+        select(func.min(other.c.timestamp))
+        .where(
+            other.c.experiment == experiment,
+            other.c.unit_id == grouped.c.unit_id,
+            other.c.timestamp <= end,
+            other.c.variant != first_variant,
+        )
+        .correlate(grouped)
+        .scalar_subquery()
+    )
+    pre_units = select(
+        grouped.c.unit_id,
+        grouped.c.first_at,
+        case((several, first_variant), else_=grouped.c.low).label("variant"),
+        case((several, other_at), else_=null()).label("several_at"),
+        *(grouped.c[column.name] for column in bound_columns),
+    ).subquery("pre_units")
+    pre = pre_units.c
+    units = select(
+        pre.unit_id,
+        pre.first_at,
+        pre.variant,
+        # The looks are computed once per unit here rather than once per event below.
+        _look_of(pre.first_at, ends, 0, last).label("first_look"),
+        case(
+            (pre.several_at.is_(None), null()), else_=_look_of(pre.several_at, ends, 0, last)
+        ).label("several_look"),
+        *(pre[column.name] for column in bound_columns),
+    ).cte("units")
     unit = units.c
     zeros = [literal(0.0, Float).label(labels[feature]) for feature in features]
-    carried = (unit.unit_id, unit.variant, unit.first_look, unit.several_look)
-    presence = select(*carried, unit.first_look.label("look"), *zeros)
+    carried = (unit.unit_id, unit.variant, unit.several_look)
+    # A unit without events has the value 0 on every side a row would carry (denominators of 1
+    # are counted from `units` directly), so only looks with events, and the look that sees a
+    # unit in a second variant (its values leave the sums), need rows.
     entering_several = select(*carried, unit.several_look.label("look"), *zeros).where(
         unit.several_look.is_not(None)
     )
@@ -238,7 +263,7 @@ def _build_query(
             ),
         )
     )
-    rows = union_all(presence, entering_several, events).subquery("rows")
+    rows = union_all(entering_several, events).subquery("rows")
 
     # Per unit and look: each feature accumulated over the unit's looks so far (`c`), and its
     # change at this look (`g`), so the value at the unit's previous row is `c - g`: no LAG.
@@ -253,7 +278,6 @@ def _build_query(
         select(
             func.max(rows.c.variant).label("variant"),
             rows.c.look,
-            func.max(rows.c.first_look).label("first_look"),
             func.max(rows.c.several_look).label("several_look"),
             *cumulative,
             *here,
@@ -261,7 +285,32 @@ def _build_query(
         .group_by(rows.c.unit_id, rows.c.look)
         .subquery("per_look")
     )
-    return _changes_query(per_look, metrics, labels, with_covariate)
+    changes, columns = _changes_query(per_look, metrics, labels, with_covariate)
+    # Units entering each variant at each look (+1 at the first look, -1 at the look that sees
+    # them in a second variant) and entering the "several variants" count.
+    entering = union_all(
+        select(
+            unit.variant,
+            unit.first_look.label("look"),
+            literal(1).label("units"),
+            literal(0).label("several"),
+        ),
+        select(
+            unit.variant,
+            unit.several_look.label("look"),
+            literal(-1).label("units"),
+            literal(1).label("several"),
+        ).where(unit.several_look.is_not(None)),
+    ).subquery("entering")
+    padding = [null()] * (len(changes.selected_columns) - 4)
+    counts = select(
+        entering.c.variant,
+        entering.c.look,
+        func.sum(entering.c.units),
+        func.sum(entering.c.several),
+        *padding,
+    ).group_by(entering.c.variant, entering.c.look)
+    return union_all(changes, counts), columns
 
 
 def _changes_query(
@@ -274,17 +323,14 @@ def _changes_query(
     metric the change of its eight sums (each unit's value now minus at its previous row).
 
     A unit counts (is *active*) from its first look until the look that sees it in a second
-    variant. Every unit has a row at its first look and at that look, so its previous row is
-    active exactly when this row is not its first and not after that look.
+    variant, where it has a row; its previous row was active unless this row is after that
+    look. (At a unit's first row the previous values are all 0, whatever the flag says.) The
+    unit counts themselves come from `units` (see `_build_query`); these rows add none.
     """
     row = per_look.c
     several = row.several_look.is_not(None)
     active = case((and_(several, row.look >= row.several_look), 0.0), else_=1.0)
-    active_before = case(
-        (row.look == row.first_look, 0.0),
-        (and_(several, row.look > row.several_look), 0.0),
-        else_=1.0,
-    )
+    active_before = case((and_(several, row.look > row.several_look), 0.0), else_=1.0)
 
     def reader(previous: bool) -> Any:
         def feature(event: str, aggregation: Aggregation, window: float | None, period: Any) -> Any:
@@ -304,8 +350,8 @@ def _changes_query(
     outputs: list[ColumnElement[Any]] = [
         row.variant,
         row.look,
-        func.sum(active - active_before),
-        func.sum(case((row.look == row.several_look, 1), else_=0)),
+        literal(0),
+        literal(0),
     ]
     columns: dict[str, list[int]] = {}
     for metric in metrics:
