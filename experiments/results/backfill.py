@@ -19,10 +19,22 @@ functions (SQLite >= 3.25, PostgreSQL); the two dialect-specific expressions are
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Float, Integer, and_, case, cast, func, literal, null, select, union_all
+from sqlalchemy import (
+    Float,
+    Integer,
+    and_,
+    case,
+    cast,
+    func,
+    literal,
+    null,
+    select,
+    text,
+    union_all,
+)
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.expression import ColumnElement, CompoundSelect, Select
 
@@ -43,31 +55,6 @@ from experiments.results.sql_functions import shifted_timestamp
 _STATISTICS = 8  # VariantSums fields after n
 # Where a statistic's change comes from when it is not a column of its own (see _changes_query).
 _ZERO, _UNITS, _NUMERATOR = -1, -2, -3
-
-
-def first_exposure_at(connection: Connection, experiment: str, end: datetime) -> datetime | None:
-    """The earliest exposure to `experiment` at or before `end` (None without exposures)."""
-    exposures = Exposure.__table__.c  # type: ignore[attr-defined]
-    query = select(func.min(exposures.timestamp)).where(
-        exposures.experiment == experiment, exposures.timestamp <= end
-    )
-    first: datetime | None = connection.execute(query).scalar_one_or_none()
-    return first
-
-
-def day_ends(first: datetime, end: datetime, most: int) -> list[datetime]:
-    """UTC midnights after `first` and before `end`, then `end`: one look per day boundary.
-
-    At most `most` ends are returned (the latest ones).
-    """
-    day = first.astimezone(UTC).date() + timedelta(days=1)
-    ends = []
-    moment = datetime(day.year, day.month, day.day, tzinfo=UTC)
-    while moment < end:
-        ends.append(moment)
-        moment += timedelta(days=1)
-    ends.append(end)
-    return ends[-most:]
 
 
 def daily_aggregates(
@@ -91,7 +78,7 @@ def daily_aggregates(
         metric.key: {variant: [[0.0] * _STATISTICS for _ in range(looks)] for variant in variants}
         for metric in metrics
     }
-    for row in connection.execute(query):
+    for row in _rows_without_jit(connection, query):
         variant, look = row[0], int(row[1])
         several[look] += int(row[3] or 0)
         if variant not in units:
@@ -108,6 +95,23 @@ def daily_aggregates(
                 if index != _ZERO:
                     target[position] += float(row[index] or 0.0)
     return _accumulate(variants, metrics, units, several, totals)
+
+
+def _rows_without_jit(connection: Connection, query: CompoundSelect[Any]) -> list[Sequence[Any]]:
+    """Run the backfill query; on PostgreSQL with JIT compilation off for it.
+
+    The per-unit subplans inflate the planner's cost estimate far above `jit_above_cost`, and
+    compiling the query's ~400 expressions took 3 of its 5.3 s at 100,000 units (EXPLAIN
+    ANALYZE, docs/benchmarks.md); the query runs in about 2 s without it.
+    """
+    if connection.dialect.name != "postgresql":
+        return list(connection.execute(query))
+    previous = connection.execute(text("SELECT current_setting('jit')")).scalar_one()
+    connection.execute(text("SELECT set_config('jit', 'off', true)"))
+    try:
+        return list(connection.execute(query))
+    finally:
+        connection.execute(text("SELECT set_config('jit', :value, true)"), {"value": previous})
 
 
 def _accumulate(

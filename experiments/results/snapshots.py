@@ -23,7 +23,7 @@ from experiments.definitions import get_experiment
 from experiments.errors import InvalidInputError
 from experiments.models import Experiment, ExperimentStatus, ResultSnapshot
 from experiments.results.aggregation import Aggregates, aggregate
-from experiments.results.backfill import daily_aggregates, day_ends, first_exposure_at
+from experiments.results.backfill import daily_aggregates
 from experiments.results.compute import (
     MAX_TIMESERIES_DAYS,
     ResultsInputs,
@@ -31,6 +31,7 @@ from experiments.results.compute import (
     results_from_aggregates,
     results_inputs,
 )
+from experiments.results.look_ends import day_ends, first_exposure_at
 from experiments.results.running import RunningReadingsOf, readings_of_page
 from experiments.webhooks.alerts import LookFacts, alerts_between
 from experiments.webhooks.store import enqueue_alerts

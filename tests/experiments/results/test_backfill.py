@@ -9,7 +9,8 @@ import pytest
 from sqlalchemy.engine import Engine
 
 from experiments.results.aggregation import aggregate
-from experiments.results.backfill import daily_aggregates, day_ends, first_exposure_at
+from experiments.results.backfill import daily_aggregates
+from experiments.results.look_ends import day_ends, first_exposure_at
 from tests.experiments.results.simulation import START, RawEvents, simulate_shop
 from tests.experiments.results.test_aggregation import METRICS
 
