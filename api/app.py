@@ -41,6 +41,7 @@ def create_app(settings: Settings) -> FastAPI:
         scheduled = None
         if settings.start_scheduler:
             scheduled = asyncio.create_task(Scheduler(engine, settings).run_forever())
+        app.state.scheduler = scheduled
         yield
         if scheduled is not None:
             scheduled.cancel()

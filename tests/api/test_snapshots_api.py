@@ -8,6 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
+from api.app import create_app
 from api.cli import build_cli
 from experiments.db import make_engine
 from experiments.settings import Settings
@@ -103,3 +104,14 @@ def test_snapshot_command(
     missing = runner.invoke(build_cli(), ["snapshot", "nope"])
     assert missing.exit_code == 1
     assert "no experiment with key" in missing.output
+
+
+def test_the_server_runs_and_stops_its_scheduler(settings: Settings) -> None:
+    scheduled = settings.model_copy(update={"start_scheduler": True})
+    app = create_app(scheduled)
+    with TestClient(app) as running:
+        assert running.get("/healthz").status_code == 200
+        task = app.state.scheduler
+        assert task is not None
+        assert not task.done()
+    assert task.cancelled()

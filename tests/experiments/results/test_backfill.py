@@ -11,7 +11,7 @@ from sqlalchemy.engine import Engine
 from experiments.results.aggregation import aggregate
 from experiments.results.backfill import daily_aggregates
 from experiments.results.look_ends import day_ends, first_exposure_at
-from tests.experiments.results.simulation import START, RawEvents, simulate_shop
+from tests.experiments.results.simulation import START, RawEvents, reference_sums, simulate_shop
 from tests.experiments.results.test_aggregation import METRICS
 
 VARIANTS = ["control", "treatment"]
@@ -42,6 +42,14 @@ def test_every_day_matches_a_full_aggregation(engine: Engine) -> None:
     ends = day_ends(first, end, most=180)
     assert len(ends) == 10  # midnights of 3-11 March, then the end
     assert_same_as_daily_aggregation(engine, ends)
+    # And, for one day, against the plain-Python attribution of the raw rows.
+    with engine.connect() as connection:
+        day = daily_aggregates(connection, "exp", VARIANTS, METRICS, ends)[3]
+    for metric in METRICS:
+        expected = reference_sums(raw, metric, ends[3], cuped=metric.kind == "mean")
+        for variant in VARIANTS:
+            got = astuple(day.metrics[metric.key][variant])
+            assert got == pytest.approx(expected[variant], rel=1e-9, abs=1e-6), metric.key
 
 
 def test_boundaries_and_late_second_variants(engine: Engine) -> None:
