@@ -13,6 +13,7 @@ from sqlmodel import Session, col, select
 from experiments import definitions, lifecycle
 from experiments.db import session_scope
 from experiments.models import ExperimentCreate, ResultSnapshot, WebhookCreate, WebhookDelivery
+from experiments.results import snapshots
 from experiments.results.compute import compute_results
 from experiments.results.snapshots import (
     results_as_of,
@@ -194,3 +195,22 @@ def test_a_changed_verdict_queues_a_delivery_per_subscribed_webhook(shop: Engine
         ("verdict_changed", 1, "pending")
     ]
     assert "keep running to ship" in deliveries[0].body
+
+
+def test_a_look_number_taken_meanwhile_serves_the_other_look(
+    shop: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with session_scope(shop) as session:
+        theirs = take_snapshot(session, "exp", NOW).look
+    real = snapshots.latest_snapshot
+    calls = []
+
+    def read_before_their_commit(session: Session, key: str) -> ResultSnapshot | None:
+        calls.append(key)
+        return None if len(calls) == 1 else real(session, key)
+
+    monkeypatch.setattr(snapshots, "latest_snapshot", read_before_their_commit)
+    with session_scope(shop) as session:
+        ours = take_snapshot(session, "exp", NOW + timedelta(minutes=1))
+        assert ours.look == theirs
+    assert [look.look for look in looks(shop)] == list(range(1, theirs + 1))
