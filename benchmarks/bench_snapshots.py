@@ -3,7 +3,8 @@ daily looks and one new look, each beside one full computation measured in the s
 
 Data as in `bench_results` (N exposed units, +1 % in both variants, 3 N conversions), with the
 analysis ending 30 days after the first exposure, so the first look backfills 30 daily looks.
-Per database and size, medians of `--repeats` runs (serving and the timeseries: of 20):
+Per database and size, medians of `--repeats` runs (serving and the timeseries: of 20); the
+full computations alternate with the new looks, so both see the same load:
 
 - full: `compute_results` (one SQL aggregation, stats, decision), today's page without looks;
 - backfill: the first `take_snapshot` (30 looks from one pass: `daily_aggregates`, then the
@@ -53,6 +54,12 @@ def median_ms(run: Callable[[], object], repeats: int) -> float:
     return 1000 * median_seconds(run, repeats)
 
 
+def timed(run: Callable[[], object]) -> float:
+    began = time.perf_counter()
+    run()
+    return time.perf_counter() - began
+
+
 def measure(
     url: str, exposures: pd.DataFrame, conversions: pd.DataFrame, repeats: int
 ) -> dict[str, float]:
@@ -66,7 +73,7 @@ def measure(
             with session_scope(engine) as session:
                 return compute_results(session, "bench", now=END)
 
-        def backfill() -> object:
+        def backfill() -> float:
             with session_scope(engine) as session:
                 session.execute(delete(ResultSnapshot))
             began = time.perf_counter()
@@ -82,9 +89,17 @@ def measure(
                 return take_snapshot(session, "bench")  # now: ends after every event
 
         full()  # warm caches once, as a server would be
-        figures = {"full": median_seconds(full, repeats)}
-        figures["backfill"] = statistics.median(float(backfill()) for _ in range(repeats))  # type: ignore[arg-type]
-        figures["new look"] = median_seconds(new_look, repeats)
+        backfills = [backfill() for _ in range(repeats)]
+        # Full computations and new looks alternate, so both see the same load and caches.
+        fulls, new_looks = [], []
+        for _ in range(repeats):
+            fulls.append(timed(full))
+            new_looks.append(timed(new_look))
+        figures = {
+            "full": statistics.median(fulls),
+            "backfill": statistics.median(backfills),
+            "new look": statistics.median(new_looks),
+        }
         settings = load_settings(database_url=url, admin_key=ADMIN_KEY, start_scheduler=False)
         with TestClient(create_app(settings)) as client:
             client.headers["Authorization"] = f"Bearer {ADMIN_KEY}"
