@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
@@ -22,11 +23,13 @@ from api.routes import (
     results,
     sdk,
     stats,
+    webhooks,
 )
 from api.runtime import freeze_startup_heap
 from experiments.assignment import EvaluatorCache
 from experiments.db import make_engine
 from experiments.events import build_event_pipeline
+from experiments.scheduling import Scheduler
 from experiments.settings import Settings, load_settings
 
 
@@ -37,7 +40,15 @@ def create_app(settings: Settings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.events.start()
+        scheduled = None
+        if settings.start_scheduler:
+            scheduled = asyncio.create_task(Scheduler(engine, settings).run_forever())
+        app.state.scheduler = scheduled
         yield
+        if scheduled is not None:
+            scheduled.cancel()
+            with suppress(asyncio.CancelledError):
+                await scheduled
         await app.state.events.close()
         engine.dispose()
 
@@ -65,6 +76,7 @@ def create_app(settings: Settings) -> FastAPI:
         counts.router,
         stats.router,
         audit.router,
+        webhooks.router,
     ):
         app.include_router(router)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)

@@ -31,6 +31,12 @@ class Settings(BaseSettings):
     # Redis key prefix of the event stream; keep the braces (one Redis Cluster hash slot).
     event_stream_prefix: str = Field(default="{vekst:events}", min_length=1)
     start_worker: bool = True
+    # Running experiments get a new look this often; a page older than this is refreshed.
+    snapshot_interval_minutes: float = Field(default=60.0, gt=0)
+    # `serve` runs the scheduled looks and the webhook deliveries (once across all workers).
+    start_scheduler: bool = True
+    webhook_max_attempts: int = Field(default=6, ge=1, le=20)
+    webhook_retry_seconds: float = Field(default=30.0, gt=0)
 
     @field_validator("cors_origins", mode="before")
     @classmethod

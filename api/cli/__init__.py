@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from api.cli import demo, experiments, history, keys, results, server, stats, worker
+from api.cli import demo, experiments, history, keys, results, server, snapshot, stats, worker
 
 
 def build_cli() -> typer.Typer:
@@ -20,6 +20,7 @@ def build_cli() -> typer.Typer:
     results.register(cli)
     history.register(cli)
     experiments.register(cli)
+    snapshot.register(cli)
     demo.register(cli)
     cli.add_typer(keys.keys_cli, name="keys")
     return cli

@@ -6,13 +6,15 @@ with `stats.analyze`, decide and summarise.
 
 from __future__ import annotations
 
-from dataclasses import replace
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from sqlmodel import Session
 
 from experiments.definitions import get_experiment
 from experiments.errors import ConflictError, InvalidInputError
+from experiments.metrics import MetricDefinition
 from experiments.models import Design, Experiment, ExperimentStatus, MetricSelection
 from experiments.results.aggregation import Aggregates
 from experiments.results.catalog import metric_catalog
@@ -22,7 +24,7 @@ from experiments.results.metric_analysis import AnalysisOptions
 from experiments.results.outcome import outcome_of, summary_after_stop
 from experiments.results.plan import planned_units
 from experiments.results.send import for_fixed_list
-from experiments.results.sources import load_sums
+from experiments.results.sources import ExperimentSums, load_sums
 from experiments.results.summary import Wording, summarise
 from experiments.results.types import (
     ExperimentResults,
@@ -47,15 +49,66 @@ def compute_results(
     """
     computed_at = now or datetime.now(UTC)
     experiment = get_experiment(session, key)
-    end = _end(experiment, as_of, computed_at)
+    end = end_of_analysis(experiment, as_of, computed_at)
+    inputs = results_inputs(session, experiment)
+    sums = load_experiment_sums(session, inputs, end)
+    return results_from_sums(inputs, sums, end, computed_at)
+
+
+@dataclass(frozen=True, slots=True)
+class ResultsInputs:
+    """An experiment, its metric selection, and its metrics' definitions and roles in page
+    order (primary first)."""
+
+    experiment: Experiment
+    selection: MetricSelection
+    definitions: list[MetricDefinition]
+    roles: list[Role]
+
+    @property
+    def variants(self) -> list[str]:
+        return self.experiment.variant_keys()
+
+
+def results_inputs(session: Session, experiment: Experiment) -> ResultsInputs:
+    """The definitions of the experiment's metrics, read once for any number of looks."""
     selection = MetricSelection.model_validate(experiment.metrics)
     roles = _roles(selection)
     catalog = metric_catalog(session)
-    definitions = [catalog[metric_key] for metric_key, _ in roles]
-    variants = experiment.variant_keys()
-    sums = load_sums(session, key, variants, definitions, end, selection.cap_percentiles)
-    aggregates = sums.aggregates
+    return ResultsInputs(
+        experiment,
+        selection,
+        [catalog[metric_key] for metric_key, _ in roles],
+        [role for _, role in roles],
+    )
 
+
+def load_experiment_sums(session: Session, inputs: ResultsInputs, end: datetime) -> ExperimentSums:
+    """The sums of one look ending at `end`: pasted counts or events, percentile caps applied."""
+    return load_sums(
+        session,
+        inputs.experiment.key,
+        inputs.variants,
+        inputs.definitions,
+        end,
+        inputs.selection.cap_percentiles,
+    )
+
+
+def results_from_sums(
+    inputs: ResultsInputs,
+    sums: ExperimentSums,
+    end: datetime,
+    computed_at: datetime,
+    readings: Callable[[MetricResult], MetricResult] | None = None,
+) -> ExperimentResults:
+    """Analyse, decide and summarise one look from its per-variant sums.
+
+    `readings`, when given, replaces each metric's result before the decision (the snapshots
+    pass the running sequential readings here, so the verdict is taken on them).
+    """
+    experiment, definitions, variants = inputs.experiment, inputs.definitions, inputs.variants
+    selection, aggregates = inputs.selection, sums.aggregates
     design = Design.model_validate(experiment.design)
     primary_definition = definitions[0]
     # The plan fixed at the start (or the same assumption-based figure): never the data's.
@@ -63,8 +116,10 @@ def compute_results(
     options = AnalysisOptions(design.alpha, _weights(experiment), planned)
     results = [
         _configured(sums.analyse(definition, role, options), selection, aggregates)
-        for definition, (_, role) in zip(definitions, roles, strict=True)
+        for definition, role in zip(definitions, inputs.roles, strict=True)
     ]
+    if readings is not None:
+        results = [readings(result) for result in results]
     srm = _srm(results)
     warnings = _warnings(srm, aggregates)
     primary = results[0]
@@ -86,7 +141,7 @@ def compute_results(
     )
     outcome = outcome_of(experiment)
     return ExperimentResults(
-        key,
+        experiment.key,
         experiment.status,
         computed_at,
         end,
@@ -112,7 +167,7 @@ def compute_timeseries(
     """
     current = now or datetime.now(UTC)
     experiment = get_experiment(session, key)
-    end = _end(experiment, None, current)
+    end = end_of_analysis(experiment, None, current)
     selection = MetricSelection.model_validate(experiment.metrics)
     roles = dict(_roles(selection))
     if metric not in roles:
@@ -142,7 +197,8 @@ def compute_timeseries(
     return Timeseries(key, metric, definition.kind, definition.direction, tuple(points))
 
 
-def _end(experiment: Experiment, as_of: datetime | None, now: datetime) -> datetime:
+def end_of_analysis(experiment: Experiment, as_of: datetime | None, now: datetime) -> datetime:
+    """The earliest of now, `as_of` and the stop; ConflictError for an experiment never started."""
     if experiment.status == ExperimentStatus.DRAFT or experiment.started_at is None:
         raise ConflictError(
             f"experiment '{experiment.key}' has not started, so it has no results yet; "
