@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import asynccontextmanager, suppress
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
@@ -26,6 +26,7 @@ from api.routes import (
     results,
     sdk,
     stats,
+    webhooks,
 )
 from api.runtime import freeze_startup_heap
 from experiments.assignment import EvaluatorCache
@@ -33,6 +34,7 @@ from experiments.changes import ChangeWatcher
 from experiments.db import make_engine
 from experiments.events import EventPipeline, build_event_pipeline
 from experiments.events.streams import sync_redis
+from experiments.scheduling import Scheduler
 from experiments.settings import Settings, load_settings
 
 
@@ -48,9 +50,17 @@ def create_app(settings: Settings) -> FastAPI:
         flushing = None
         if request_log is not None:
             flushing = asyncio.create_task(request_log.flush_periodically())
+        scheduled = None
+        if settings.start_scheduler:
+            scheduled = asyncio.create_task(Scheduler(engine, settings).run_forever())
+        app.state.scheduler = scheduled
         yield
         if flushing is not None:
             flushing.cancel()
+        if scheduled is not None:
+            scheduled.cancel()
+            with suppress(asyncio.CancelledError):
+                await scheduled
         # Uvicorn answers every request in flight before this runs (graceful SIGTERM); then the
         # in-process worker stores the batch in hand before it stops.
         app.state.changes.stop()
@@ -89,6 +99,7 @@ def create_app(settings: Settings) -> FastAPI:
         stats.router,
         audit.router,
         prometheus.router,
+        webhooks.router,
     ):
         app.include_router(router)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)

@@ -121,11 +121,13 @@ class ResultsOut(_Open):
     metrics: list[MetricResultOut]
     decision: DecisionOut
     summary: str
+    look: int | None = None  # the stored look served (None: computed for `as_of`, none stored)
 
 
 class TimeseriesPointOut(_Open):
     date: str
     as_of: str
+    look: int | None = None
     variants: list[VariantValueOut]
     comparisons: list[ComparisonOut]
     reason: str | None

@@ -33,6 +33,7 @@ from experiments.models import (
     ExperimentUpdate,
     MetricSelection,
 )
+from experiments.results.plan import design_at_start
 
 # What may not change once an experiment has started, and why (the 409 says it).
 FROZEN_AFTER_START: dict[str, str] = {
@@ -49,6 +50,14 @@ FROZEN_AFTER_START: dict[str, str] = {
     ),
     "metrics.guardrails": (
         "adding or dropping guardrails after seeing the data changes the verdict"
+    ),
+    "metrics.guardrail_margins": (
+        "a guardrail's margin decides whether it was harmed; loosening it after seeing the data "
+        "changes the verdict"
+    ),
+    "metrics.cap_percentiles": (
+        "a cap changes every unit's value, and choosing it after seeing the data changes the "
+        "verdict"
     ),
 }
 
@@ -112,6 +121,8 @@ def start_experiment(session: Session, key: str, *, actor: Actor = COMMAND_LINE)
     before = audit_state(experiment)
     if experiment.layer is not None:
         layers.grow_layer_slice(session, experiment, experiment.traffic)
+    # The plan (and so the sequential test's tuning) is fixed now, for every later look.
+    experiment.design = design_at_start(session, experiment)
     now = datetime.now(UTC)
     experiment.status = ExperimentStatus.RUNNING.value
     experiment.started_at = now
@@ -179,6 +190,10 @@ def _changed_fields(experiment: Experiment, patch: ExperimentUpdate) -> set[str]
             changed.add("metrics.primary")
         if sorted(patch.metrics.guardrails) != sorted(current.guardrails):
             changed.add("metrics.guardrails")
+        if patch.metrics.guardrail_margins != current.guardrail_margins:
+            changed.add("metrics.guardrail_margins")
+        if patch.metrics.cap_percentiles != current.cap_percentiles:
+            changed.add("metrics.cap_percentiles")
     return changed
 
 

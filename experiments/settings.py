@@ -44,6 +44,12 @@ class Settings(BaseSettings):
     assign_burst: int = Field(default=40_000, ge=1)
     events_rate_per_second: float = Field(default=100_000.0, ge=0)
     events_burst: int = Field(default=200_000, ge=1)
+    # Running experiments get a new look this often; a page older than this is refreshed.
+    snapshot_interval_minutes: float = Field(default=60.0, gt=0)
+    # `serve` runs the scheduled looks and the webhook deliveries (once across all workers).
+    start_scheduler: bool = True
+    webhook_max_attempts: int = Field(default=6, ge=1, le=20)
+    webhook_retry_seconds: float = Field(default=30.0, gt=0)
 
     @field_validator("cors_origins", mode="before")
     @classmethod

@@ -20,12 +20,15 @@ from stats.results import (
     VariantSummary,
 )
 from stats.types import (
+    DEFAULT_MINIMUMS,
     STATISTIC_FIELDS,
     Alternative,
     Correction,
     CovariateStats,
     MeanStats,
     MetricKind,
+    Minimums,
+    PlannedTest,
     Prior,
     ProportionStats,
     RatioStats,
@@ -33,6 +36,7 @@ from stats.types import (
 )
 
 __all__ = [
+    "DEFAULT_MINIMUMS",
     "STATISTIC_FIELDS",
     "Alternative",
     "AnalysisResult",
@@ -45,6 +49,8 @@ __all__ = [
     "Interval",
     "MeanStats",
     "MetricKind",
+    "Minimums",
+    "PlannedTest",
     "Prior",
     "ProportionStats",
     "RatioStats",

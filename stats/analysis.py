@@ -3,37 +3,68 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from dataclasses import replace
+from typing import Any, NamedTuple
 
 from stats.bayesian import gaussian_reading
-from stats.corrections import adjust
+from stats.corrections import adjust, interval_level
 from stats.cuped import adjusted_estimates, variance_reduction
-from stats.estimates import ESTIMATORS, ArmEstimate, is_proportion_without_conversions
+from stats.estimates import (
+    ESTIMATORS,
+    ArmEstimate,
+    agresti_caffo,
+    at_boundary,
+    is_proportion_without_conversions,
+)
 from stats.fixed import FixedReading, welch_test
+from stats.gates import below_minimums
 from stats.results import (
     UNDEFINED_INTERVAL,
     AnalysisResult,
     BayesianResult,
     Comparison,
     CupedResult,
+    Interval,
     SequentialResult,
     VariantSummary,
 )
 from stats.sequential import DEFAULT_PLANNED_UNITS_PER_VARIANT, mixture_sprt
 from stats.srm import sample_ratio_check
-from stats.types import Alternative, Correction, MetricKind, Prior, Reason, VariantInput
+from stats.types import (
+    Alternative,
+    Correction,
+    MetricKind,
+    Minimums,
+    Prior,
+    ProportionStats,
+    Reason,
+    VariantInput,
+)
 from stats.validation import (
     parse_alpha,
     parse_alternative,
     parse_correction,
     parse_kind,
+    parse_minimums,
     parse_planned_units,
     parse_prior,
     parse_variants,
     parse_weights,
 )
 
-_UNDEFINED_SEQUENTIAL = SequentialResult(None, UNDEFINED_INTERVAL, UNDEFINED_INTERVAL, False)
+_NO_BAYESIAN = BayesianResult(None, None)
+# A per-unit variance below this share of the squared mean is rounding noise of the sums
+# (constant values summed in floating point), not spread.
+_ROUNDING = 1e-12
+
+
+class _Pair(NamedTuple):
+    """The two arms one comparison reads, and why it is degenerate (``withheld``: no reading)."""
+
+    control: ArmEstimate
+    treatment: ArmEstimate
+    reason: Reason | None
+    withheld: bool
 
 
 def analyze(
@@ -46,47 +77,80 @@ def analyze(
     correction: Correction | str = Correction.HOLM,
     prior: Prior | Mapping[str, Any] | None = None,
     weights: Sequence[float] | None = None,
+    minimums: Minimums | Mapping[str, Any] | None = None,
 ) -> AnalysisResult:
     """Compare each variant with the first (the control): fixed, sequential and Bayesian readings.
 
     ``variants`` holds one mapping of sufficient statistics per variant, with the
     fields of ``kind`` (see ``stats.types``) and an optional ``key``. Raises
     ``StatsInputError`` naming the offending field for invalid input; degenerate
-    but valid data gives a result whose comparisons carry a ``reason``.
+    or too thin data gives a comparison that carries a ``reason`` and is never significant.
     """
     metric_kind = parse_kind(kind)
     parsed = parse_variants(metric_kind, variants)
     level = parse_alpha(alpha)
     side = parse_alternative(alternative)
-    family = parse_correction(correction)
     planned = parse_planned_units(planned_units_per_variant, DEFAULT_PLANNED_UNITS_PER_VARIANT)
     prior_checked = parse_prior(prior)
+    family = parse_correction(correction)
+    least = parse_minimums(minimums)
     designed = parse_weights(weights, len(parsed))
+    count = len(parsed) - 1  # comparisons with the control
 
     estimator = ESTIMATORS[metric_kind]
-    raw = [estimator(variant.stats) for variant in parsed]
+    raw = [estimator(variant) for variant in parsed]
     with_cuped = parsed[0].covariate is not None
-    estimates = adjusted_estimates(parsed) if with_cuped else raw
+    estimates = adjusted_estimates(parsed, raw) if with_cuped else raw
 
-    control = estimates[0]
-    readings = [_fixed_reading(control, treatment, level, side) for treatment in estimates[1:]]
+    pairs = []
+    readings: list[FixedReading | None] = []
+    for index in range(1, len(parsed)):
+        pair = _pair((parsed[0], parsed[index]), (estimates[0], estimates[index]), least)
+        pairs.append(pair)
+        readings.append(
+            None if pair.withheld else welch_test(pair.control, pair.treatment, level, side)
+        )
     adjusted = adjust([None if r is None else r.p_value for r in readings], family)
 
     comparisons = []
-    for index, reading in enumerate(readings, start=1):
-        treatment = estimates[index]
-        cuped = (
-            CupedResult(variance_reduction((raw[0], raw[index]), (control, treatment)))
-            if with_cuped
-            else None
+    for index in range(1, len(parsed)):
+        pair, reading, p_adjusted = pairs[index - 1], readings[index - 1], adjusted[index - 1]
+        cuped = None
+        if with_cuped:
+            # Agresti-Caffo estimates replace the adjusted ones: then nothing was removed.
+            used = pair.control is estimates[0]
+            removed = (raw[0], raw[index]), (estimates[0], estimates[index])
+            cuped = CupedResult(variance_reduction(*removed) if used else 0.0)
+        variant, baseline = parsed[index].key, parsed[0].key
+        if reading is None or p_adjusted is None:
+            comparisons.append(_withheld((variant, baseline), pair, cuped))
+            continue
+        if count > 1:
+            # Intervals at the level that agrees with the adjusted p-value.
+            matching = interval_level(level, reading.p_value, p_adjusted, count)
+            reading = welch_test(pair.control, pair.treatment, matching, side)
+        relative = UNDEFINED_INTERVAL if reading.relative is None else reading.relative
+        sequential = mixture_sprt(
+            pair.control, pair.treatment, level, side, planned, count, reading.dof
         )
+        if metric_kind is MetricKind.PROPORTION:
+            relative = _no_lower_than_minus_one(relative)
+            if _below_minus_one(sequential.relative):
+                sequential = replace(
+                    sequential, relative=_no_lower_than_minus_one(sequential.relative)
+                )
         comparisons.append(
-            _comparison(
-                (parsed[0], parsed[index]),
-                (control, treatment),
-                reading,
-                adjusted[index - 1],
-                (level, side, planned, prior_checked),
+            Comparison(
+                variant,
+                baseline,
+                reading.absolute,
+                relative,
+                reading.p_value,
+                p_adjusted,
+                p_adjusted < level,
+                sequential,
+                gaussian_reading(pair.control, pair.treatment, prior_checked, side),
+                pair.reason or reading.reason,
                 cuped,
             )
         )
@@ -102,54 +166,82 @@ def analyze(
     )
 
 
-def _fixed_reading(
-    control: ArmEstimate, treatment: ArmEstimate, alpha: float, alternative: Alternative
-) -> FixedReading | None:
-    if control.mean is None or treatment.mean is None:
-        return None
-    return welch_test(control, treatment, alpha, alternative)
-
-
-def _comparison(
+def _pair(
     inputs: tuple[VariantInput, VariantInput],
     arms: tuple[ArmEstimate, ArmEstimate],
-    reading: FixedReading | None,
-    p_value_adjusted: float | None,
-    options: tuple[float, Alternative, int, Prior | None],
-    cuped: CupedResult | None,
-) -> Comparison:
-    baseline, variant = inputs
+    least: Minimums,
+) -> _Pair:
+    """The estimates one comparison reads, or the reason it gives no reading.
+
+    Rules, in order: an undefined mean (ratio with a zero denominator); data below the
+    minimums; a proportion with 0 or n conversions in an arm reads Agresti-Caffo estimates; an
+    arm whose spread is still estimated as zero, or a ratio arm with fewer than 2 units with a
+    non-zero denominator, gives no reading (never a zero-width interval).
+    """
     control, treatment = arms
-    alpha, alternative, planned, prior = options
-    if reading is None or p_value_adjusted is None:
-        return Comparison(
-            variant.key,
-            baseline.key,
-            UNDEFINED_INTERVAL,
-            UNDEFINED_INTERVAL,
-            None,
-            None,
-            False,
-            _UNDEFINED_SEQUENTIAL,
-            BayesianResult(None, None),
-            Reason.DENOMINATOR_ZERO,
-            cuped,
-        )
-    reason = reading.reason
-    if is_proportion_without_conversions(baseline.stats) and is_proportion_without_conversions(
-        variant.stats
+    if control.mean is None or treatment.mean is None:
+        return _Pair(control, treatment, Reason.DENOMINATOR_ZERO, True)
+    if below_minimums(inputs, least):
+        return _Pair(control, treatment, _thin_reason(inputs), True)
+    reason = None
+    baseline, variant = inputs[0].stats, inputs[1].stats
+    if (
+        isinstance(baseline, ProportionStats)
+        and isinstance(variant, ProportionStats)
+        and (at_boundary(baseline) or at_boundary(variant))
     ):
-        reason = Reason.NO_CONVERSIONS
+        control, treatment = agresti_caffo(baseline), agresti_caffo(variant)
+        if baseline.conversions == 0 and variant.conversions == 0:
+            reason = Reason.NO_CONVERSIONS
+    if control.dof < 1 or treatment.dof < 1:
+        return _Pair(control, treatment, Reason.NOT_ENOUGH_DATA, True)
+    # Zero estimated spread, or one indistinguishable from the rounding of the sums.
+    control_mean, treatment_mean = control.mean or 0.0, treatment.mean or 0.0
+    if not (
+        control.variance * control.n > _ROUNDING * control_mean * control_mean
+        and treatment.variance * treatment.n > _ROUNDING * treatment_mean * treatment_mean
+    ):
+        return _Pair(control, treatment, Reason.ZERO_VARIANCE, True)
+    return _Pair(control, treatment, reason, False)
+
+
+def _thin_reason(inputs: tuple[VariantInput, VariantInput]) -> Reason:
+    nothing = is_proportion_without_conversions(
+        inputs[0].stats
+    ) and is_proportion_without_conversions(inputs[1].stats)
+    return Reason.NO_CONVERSIONS if nothing else Reason.NOT_ENOUGH_DATA
+
+
+def _below_minus_one(relative: Interval) -> bool:
+    return relative.ci_low is not None and relative.ci_low < -1.0
+
+
+def _no_lower_than_minus_one(relative: Interval) -> Interval:
+    """A rate cannot fall by more than 100 %: Fieller's bound below that is cut at -1 (which
+    does not change whether the interval excludes 0)."""
+    if _below_minus_one(relative):
+        return Interval(relative.estimate, -1.0, relative.ci_high)
+    return relative
+
+
+def _withheld(keys: tuple[str, str], pair: _Pair, cuped: CupedResult | None) -> Comparison:
+    """A comparison without a reading: point estimates only, no bounds, never significant."""
+    control, treatment = pair.control.mean, pair.treatment.mean
+    absolute = UNDEFINED_INTERVAL
+    relative = UNDEFINED_INTERVAL
+    if control is not None and treatment is not None:
+        absolute = Interval(treatment - control, None, None)
+        if control != 0:
+            relative = Interval(treatment / control - 1.0, None, None)
     return Comparison(
-        variant.key,
-        baseline.key,
-        reading.absolute,
-        UNDEFINED_INTERVAL if reading.relative is None else reading.relative,
-        reading.p_value,
-        p_value_adjusted,
-        p_value_adjusted < alpha,
-        mixture_sprt(control, treatment, alpha, alternative, planned),
-        gaussian_reading(control, treatment, prior, alternative),
-        reason,
+        *keys,
+        absolute,
+        relative,
+        None,
+        None,
+        False,
+        SequentialResult(None, absolute, relative, False, None),
+        _NO_BAYESIAN,
+        pair.reason,
         cuped,
     )

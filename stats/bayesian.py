@@ -33,16 +33,22 @@ def relative_likelihood(control: ArmEstimate, treatment: ArmEstimate) -> tuple[f
 
 
 def posterior(likelihood: tuple[float, float], prior: Prior | None) -> tuple[float, float]:
-    """Posterior (mean, sd) of the relative uplift."""
+    """Posterior (mean, sd) of the relative uplift.
+
+    Precision weighting written with the two standard deviations rescaled to order one, so a
+    prior sd of 1e-300 or 1e300 (both valid) neither divides by an underflowed 0 nor turns
+    into inf / inf.
+    """
     estimate, variance = likelihood
     if prior is None:
         return estimate, math.sqrt(variance)
-    prior_precision = 1.0 / (prior.sd * prior.sd)
-    if variance <= 0:
-        return estimate, 0.0
-    precision = prior_precision + 1.0 / variance
-    mean = (prior.mean * prior_precision + estimate / variance) / precision
-    return mean, math.sqrt(1.0 / precision)
+    data_sd = math.sqrt(variance)
+    scale = max(data_sd, prior.sd)
+    data_share, prior_share = data_sd / scale, prior.sd / scale
+    data_weight = prior_share * prior_share / (data_share * data_share + prior_share * prior_share)
+    mean = estimate * data_weight + prior.mean * (1.0 - data_weight)
+    sd = data_sd * math.sqrt(data_weight)
+    return mean, sd
 
 
 def gaussian_reading(
@@ -63,6 +69,8 @@ def gaussian_reading(
     mean, sd = posterior(likelihood, prior)
     if alternative is Alternative.LESS:
         mean = -mean
+    if not (math.isfinite(mean) and math.isfinite(sd)):
+        return _UNDEFINED
     if sd <= 0:
         chance = 1.0 if mean > 0 else 0.0 if mean < 0 else 0.5
         return BayesianResult(chance, max(0.0, -mean))

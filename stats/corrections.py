@@ -54,3 +54,15 @@ def adjust(p_values: Sequence[float | None], correction: Correction) -> list[flo
     for index, value in zip(defined, CORRECTIONS[correction](values), strict=True):
         adjusted[index] = value
     return adjusted
+
+
+def interval_level(alpha: float, p_value: float, p_adjusted: float, comparisons: int) -> float:
+    """Level of the intervals that agree with the adjusted p-value: ``alpha * p / p_adjusted``.
+
+    An interval at level a excludes the null exactly when p < a, so at this level it excludes
+    it exactly when ``p_adjusted < alpha``, whatever the correction. When both p-values are 0
+    the Bonferroni level ``alpha / comparisons`` is used (it excludes the null as well).
+    """
+    if p_adjusted <= 0:
+        return alpha / comparisons
+    return alpha * min(p_value / p_adjusted, 1.0)

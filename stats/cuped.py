@@ -6,55 +6,83 @@ mean over all arms and ``theta`` is the pooled within-arm slope
 ``sum_i (n_i - 1) cov_i(x, y) / sum_i (n_i - 1) var_i(x)``. The difference of
 adjusted means equals the treatment coefficient of the regression
 ``y ~ 1 + treatment + x``.
+
+A ratio metric R = sum(Y) / sum(X) enters through its delta-method linearisation
+``y = (Y - R X) / mean(X)`` per unit (mean 0, the variance the delta method
+uses), so the same adjustment applies to it with ``cov(x, y) = (sum(Y x) - R
+sum(X x)) / mean(X) / (n - 1)``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import NamedTuple
 
-from stats.estimates import ArmEstimate, per_unit_moments
-from stats.types import VariantInput
+from stats.estimates import ArmEstimate
+from stats.types import RatioStats, VariantInput
 
 
-def _centred_moments(variant: VariantInput) -> tuple[float, float, float]:
-    """(n-1) times var(y), var(x) and cov(x, y) of one arm."""
+class _Moments(NamedTuple):
+    """An arm's mean of y, (n-1) var(y), (n-1) var(x) and (n-1) cov(x, y); mean None if
+    undefined."""
+
+    mean_y: float | None
+    ss_y: float
+    ss_x: float
+    sp_xy: float
+
+
+def _moments(variant: VariantInput) -> _Moments:
     covariate = variant.covariate
     if covariate is None:
         raise ValueError("CUPED needs a covariate in every variant")
-    n = variant.stats.n
-    total_y, squares_y = per_unit_moments(variant.stats)
+    stats = variant.stats
+    n = stats.n
     total_x = covariate.covariate_sum
-    ss_y = max(squares_y - total_y * total_y / n, 0.0)
     ss_x = max(covariate.covariate_sum_squares - total_x * total_x / n, 0.0)
+    if isinstance(stats, RatioStats):
+        if stats.denominator_sum / n == 0:
+            return _Moments(None, 0.0, ss_x, 0.0)
+        ratio = stats.mean
+        mean_denominator = stats.denominator_sum / n
+        ss_y = stats.variance * (n - 1)
+        cross = covariate.covariate_cross_sum - ratio * covariate.covariate_denominator_cross_sum
+        return _Moments(ratio, ss_y, ss_x, cross / mean_denominator)
+    total_y = stats.total
+    ss_y = max(stats.sum_squares - total_y * total_y / n, 0.0)
     sp_xy = covariate.covariate_cross_sum - total_x * total_y / n
-    return ss_y, ss_x, sp_xy
+    return _Moments(total_y / n, ss_y, ss_x, sp_xy)
 
 
-def pooled_theta(variants: Sequence[VariantInput]) -> float:
+def pooled_theta(moments: Sequence[_Moments]) -> float:
     """Pooled within-arm regression slope of the metric on the covariate (0 if x is constant)."""
     ss_x_total = 0.0
     sp_total = 0.0
-    for variant in variants:
-        _, ss_x, sp_xy = _centred_moments(variant)
-        ss_x_total += ss_x
-        sp_total += sp_xy
+    for arm in moments:
+        if arm.mean_y is not None:
+            ss_x_total += arm.ss_x
+            sp_total += arm.sp_xy
     return sp_total / ss_x_total if ss_x_total > 0 else 0.0
 
 
-def adjusted_estimates(variants: Sequence[VariantInput]) -> list[ArmEstimate]:
-    """CUPED-adjusted mean and variance of the mean for each variant."""
-    theta = pooled_theta(variants)
+def adjusted_estimates(
+    variants: Sequence[VariantInput], raw: Sequence[ArmEstimate]
+) -> list[ArmEstimate]:
+    """CUPED-adjusted mean and variance of the mean for each variant (``raw``: unadjusted)."""
+    moments = [_moments(variant) for variant in variants]
+    theta = pooled_theta(moments)
     units = sum(variant.stats.n for variant in variants)
     grand_mean_x = sum(_covariate_sum(variant) for variant in variants) / units
     estimates = []
-    for variant in variants:
+    for variant, arm, plain in zip(variants, moments, raw, strict=True):
+        if arm.mean_y is None:
+            estimates.append(plain)
+            continue
         n = variant.stats.n
-        ss_y, ss_x, sp_xy = _centred_moments(variant)
-        residual_ss = max(ss_y - 2.0 * theta * sp_xy + theta * theta * ss_x, 0.0)
-        mean_y = per_unit_moments(variant.stats)[0] / n
+        residual_ss = max(arm.ss_y - 2.0 * theta * arm.sp_xy + theta * theta * arm.ss_x, 0.0)
         mean_x = _covariate_sum(variant) / n
-        adjusted = mean_y - theta * (mean_x - grand_mean_x)
-        estimates.append(ArmEstimate(adjusted, residual_ss / (n - 1) / n, n))
+        adjusted = arm.mean_y - theta * (mean_x - grand_mean_x)
+        estimates.append(ArmEstimate(adjusted, residual_ss / (n - 1) / n, n, plain.dof))
     return estimates
 
 

@@ -9,47 +9,73 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import NamedTuple
 
-from stats.types import MeanStats, MetricKind, MetricStats, ProportionStats, RatioStats
+from stats.types import (
+    MeanStats,
+    MetricKind,
+    MetricStats,
+    ProportionStats,
+    RatioStats,
+    VariantInput,
+)
 
 
 class ArmEstimate(NamedTuple):
-    """Estimated mean of one variant and the variance of that estimate.
+    """Estimated mean of one variant, the variance of that estimate and its degrees of freedom.
 
     ``mean`` is ``None`` when the metric is undefined in the arm (a ratio whose
-    denominator sums to zero). ``dof`` is the arm's degrees of freedom (n - 1).
+    denominator sums to zero). ``dof`` is n - 1, or for a ratio the units with a
+    non-zero denominator minus 1 (the other units add nothing to its spread).
     A named tuple rather than a dataclass: it is built on every request's hot path.
     """
 
     mean: float | None
     variance: float
     n: int
-
-    @property
-    def dof(self) -> int:
-        return self.n - 1
+    dof: float
 
 
-def _sample_mean(stats: MetricStats) -> ArmEstimate:
+def _sample_mean(variant: VariantInput) -> ArmEstimate:
+    stats = variant.stats
     if isinstance(stats, RatioStats):
         raise TypeError("ratio statistics need the delta-method estimator")
-    return ArmEstimate(stats.mean, stats.variance / stats.n, stats.n)
+    return ArmEstimate(stats.mean, stats.variance / stats.n, stats.n, stats.n - 1)
 
 
-def _delta_method_ratio(stats: MetricStats) -> ArmEstimate:
+def _delta_method_ratio(variant: VariantInput) -> ArmEstimate:
+    stats = variant.stats
     if not isinstance(stats, RatioStats):
         raise TypeError("the delta-method estimator reads ratio statistics")
-    if stats.denominator_sum == 0:
-        return ArmEstimate(None, 0.0, stats.n)
-    return ArmEstimate(stats.mean, stats.variance / stats.n, stats.n)
+    active = stats.n if variant.nonzero_units is None else variant.nonzero_units
+    # A denominator whose mean per unit underflows to 0 has no usable ratio either.
+    if stats.denominator_sum / stats.n == 0:
+        return ArmEstimate(None, 0.0, stats.n, max(active - 1, 0))
+    return ArmEstimate(stats.mean, stats.variance / stats.n, stats.n, max(active - 1, 0))
 
 
-Estimator = Callable[[MetricStats], ArmEstimate]
+Estimator = Callable[[VariantInput], ArmEstimate]
 
 ESTIMATORS: dict[MetricKind, Estimator] = {
     MetricKind.PROPORTION: _sample_mean,
     MetricKind.MEAN: _sample_mean,
     MetricKind.RATIO: _delta_method_ratio,
 }
+
+
+def agresti_caffo(stats: ProportionStats) -> ArmEstimate:
+    """The arm with one success and one failure added (Agresti and Caffo 2000).
+
+    Used for both arms of a comparison in which an arm has 0 or n conversions: the Wald
+    interval on these estimates has close to nominal coverage there, where the plain one
+    collapses to a point. Normal reference (infinite degrees of freedom), as for a z-interval.
+    """
+    n = stats.n + 2
+    rate = (stats.conversions + 1) / n
+    return ArmEstimate(rate, rate * (1.0 - rate) / n, stats.n, float("inf"))
+
+
+def at_boundary(stats: MetricStats) -> bool:
+    """A proportion with no conversions, or with every unit converted (zero estimated spread)."""
+    return isinstance(stats, ProportionStats) and stats.conversions in (0, stats.n)
 
 
 def is_proportion_without_conversions(stats: MetricStats) -> bool:

@@ -2,7 +2,8 @@
 
 Degrees of freedom by Welch-Satterthwaite; proportions enter as Bernoulli
 means with sample variance, so the result equals ``scipy.stats.ttest_ind(...,
-equal_var=False)`` on the raw 0/1 values.
+equal_var=False)`` on the raw 0/1 values (away from 0 or n conversions, where
+the Agresti-Caffo estimates are used, see ``stats.estimates``).
 """
 
 from __future__ import annotations
@@ -25,13 +26,6 @@ _P_VALUE: dict[Alternative, Callable[[float, float], float]] = {
 }
 
 
-_MIRRORED: dict[Alternative, Alternative] = {
-    Alternative.GREATER: Alternative.LESS,
-    Alternative.LESS: Alternative.GREATER,
-    Alternative.TWO_SIDED: Alternative.TWO_SIDED,
-}
-
-
 def tail_quantile(alpha: float, alternative: Alternative) -> float:
     """Probability level of the critical value: 1 - alpha/2 two-sided, 1 - alpha one-sided."""
     return 1.0 - alpha / 2.0 if alternative is Alternative.TWO_SIDED else 1.0 - alpha
@@ -49,6 +43,7 @@ class FixedReading(NamedTuple):
     absolute: Interval
     relative: Interval | None
     reason: Reason | None
+    dof: float
 
 
 def welch_dof(control: ArmEstimate, treatment: ArmEstimate) -> float:
@@ -56,17 +51,19 @@ def welch_dof(control: ArmEstimate, treatment: ArmEstimate) -> float:
 
     Written with each arm's share of the total variance, so it depends on the variances'
     ratio only: squaring the variances themselves overflows (or underflows to a normal
-    tail) for metrics in very large (or very small) units.
+    tail) for metrics in very large (or very small) units. Each arm brings its own ``dof``
+    (n - 1; for a ratio, units with a non-zero denominator - 1; infinite for a z-interval).
     """
     total = control.variance + treatment.variance
     if total <= 0:
         return math.inf
     control_share = control.variance / total
     treatment_share = treatment.variance / total
-    return 1.0 / (
+    spread = (
         control_share * control_share / control.dof
         + treatment_share * treatment_share / treatment.dof
     )
+    return 1.0 / spread if spread > 0 else math.inf
 
 
 def welch_test(
@@ -77,16 +74,16 @@ def welch_test(
 ) -> FixedReading:
     """Welch test of treatment minus control with absolute and Fieller relative intervals.
 
-    Both arms must have a defined mean. With zero variance in both arms the
-    difference is known exactly: p = 1 if it is 0, else 0, and the intervals
-    collapse to the estimate.
+    Both arms must have a defined mean and the difference a positive variance (the caller
+    withholds the reading otherwise, see ``stats.analysis``). ``alpha`` sets the intervals'
+    level; with several comparisons it is the level that matches the adjusted p-value.
     """
     if control.mean is None or treatment.mean is None:
         raise ValueError("Welch's test needs defined means in both arms")
     difference = treatment.mean - control.mean
     variance = control.variance + treatment.variance
-    if variance <= 0:
-        return exact_reading(control.mean, treatment.mean, alternative)
+    if not variance > 0:
+        raise ValueError("Welch's test needs a positive variance of the difference")
     dof = welch_dof(control, treatment)
     se = math.sqrt(variance)
     p_value = _P_VALUE[alternative](difference / se, dof)
@@ -102,6 +99,7 @@ def welch_test(
         bounded_interval(difference, critical * se, alternative),
         relative,
         _relative_reason(relative),
+        dof,
     )
 
 
@@ -111,27 +109,3 @@ def _relative_reason(relative: Interval | None) -> Reason | None:
     if relative.ci_low is None and relative.ci_high is None:
         return Reason.RELATIVE_INTERVAL_UNBOUNDED
     return None
-
-
-def exact_reading(
-    control_mean: float, treatment_mean: float, alternative: Alternative
-) -> FixedReading:
-    """Reading of a difference known without error (zero variance in both arms)."""
-    difference = treatment_mean - control_mean
-    if alternative is Alternative.GREATER:
-        in_direction = difference > 0
-    elif alternative is Alternative.LESS:
-        in_direction = difference < 0
-    else:
-        in_direction = difference != 0
-    relative = None
-    if control_mean != 0:
-        # rho = m_t / m_c runs the other way when the control mean is negative.
-        relative_side = alternative if control_mean > 0 else _MIRRORED[alternative]
-        relative = bounded_interval(treatment_mean / control_mean - 1.0, 0.0, relative_side)
-    return FixedReading(
-        0.0 if in_direction else 1.0,
-        bounded_interval(difference, 0.0, alternative),
-        relative,
-        Reason.ZERO_VARIANCE,
-    )

@@ -2,8 +2,14 @@
 
 Normal approximation of the two-sided test of a difference of means, each
 treatment against the control. With more than two variants alpha is divided
-by the number of comparisons (Bonferroni, which bounds Holm's first step) so
-the plan is valid under the default correction.
+by the number of comparisons (Bonferroni: the sequential reading's correction,
+and a bound on Holm's first step) so the plan is valid for both readings.
+
+By default the plan is for the sequential test that decides: at the planned
+size the mixture is tuned to, its boundary is ``mixture_critical_value`` (3.04
+standard errors at alpha 0.05, against 1.96 for one fixed-horizon look), so the
+size is ``(c_seq + z_power)^2 V / d^2``. The sequential test may stop at any
+earlier look as well, so its power at that size is at least the requested one.
 """
 
 from __future__ import annotations
@@ -13,6 +19,8 @@ import math
 from stats._distributions import normal_ppf
 from stats.errors import StatsInputError
 from stats.results import DetectableEffectResult, SampleSizeResult
+from stats.sequential import mixture_critical_value, mixture_tuning
+from stats.types import PlannedTest
 
 
 def _check_probability(value: float, name: str) -> None:
@@ -31,13 +39,29 @@ def _check_variants(variants: int) -> None:
         raise StatsInputError("variants", "variants must be a whole number >= 2")
 
 
-def _z_sum(alpha: float, power: float, variants: int) -> float:
-    """z_{1 - alpha'/2} + z_{power} with alpha' = alpha / (variants - 1)."""
+def _parse_test(test: PlannedTest | str) -> PlannedTest:
+    try:
+        return PlannedTest(test)
+    except ValueError:
+        allowed = ", ".join(item.value for item in PlannedTest)
+        raise StatsInputError("test", f"test must be one of: {allowed}") from None
+
+
+def _z_sum(alpha: float, power: float, variants: int, test: PlannedTest) -> float:
+    """Critical value at alpha' = alpha / (variants - 1), two-sided, plus z_{power}.
+
+    The fixed-horizon critical value is z_{1 - alpha'/2}; the sequential one is the
+    mixture boundary at the planned size (where the mixture is tuned), in standard errors.
+    """
     _check_probability(alpha, "alpha")
     _check_probability(power, "power")
     _check_variants(variants)
     per_comparison = alpha / (variants - 1)
-    return normal_ppf(1.0 - per_comparison / 2.0) + normal_ppf(power)
+    if test is PlannedTest.SEQUENTIAL:
+        critical = mixture_critical_value(mixture_tuning(per_comparison), per_comparison)
+    else:
+        critical = normal_ppf(1.0 - per_comparison / 2.0)
+    return critical + normal_ppf(power)
 
 
 def _baseline(
@@ -77,15 +101,18 @@ def sample_size(
     power: float = 0.8,
     variants: int = 2,
     daily_units: float | None = None,
+    test: PlannedTest | str = PlannedTest.SEQUENTIAL,
 ) -> SampleSizeResult:
     """Units per variant to detect a relative uplift of ``mde_relative`` with the given power.
 
     Give ``baseline_rate`` for a conversion metric, or ``baseline_mean`` and
     ``baseline_sd`` for a mean metric. ``days`` is filled when ``daily_units``
     (units entering the experiment per day, all variants together) is given.
+    ``test="fixed"`` plans a single fixed-horizon look instead of the sequential test.
     """
+    planned_for = _parse_test(test)
     _check_positive(mde_relative, "mde_relative")
-    z_sum = _z_sum(alpha, power, variants)
+    z_sum = _z_sum(alpha, power, variants, planned_for)
     mean, sd = _baseline(baseline_rate, baseline_mean, baseline_sd)
     treated = mean * (1.0 + mde_relative)
     if sd is None:
@@ -102,9 +129,10 @@ def sample_size(
             "mde_relative",
             "mde_relative is too small for the baseline: no finite sample size detects it",
         )
-    units = math.ceil(exact)
+    # Two units per arm at the least: no test reads fewer (a power below the level asks for 0).
+    units = max(math.ceil(exact), 2)
     days = None if daily_units is None else days_to_run(units, variants, daily_units)
-    return SampleSizeResult(units, units * variants, days)
+    return SampleSizeResult(units, units * variants, days, planned_for)
 
 
 def detectable_effect(
@@ -116,13 +144,15 @@ def detectable_effect(
     alpha: float = 0.05,
     power: float = 0.8,
     variants: int = 2,
+    test: PlannedTest | str = PlannedTest.SEQUENTIAL,
 ) -> DetectableEffectResult:
     """Smallest relative uplift detected with ``power`` at ``units_per_variant`` (inverse of
-    ``sample_size``)."""
+    ``sample_size``, for the same ``test``)."""
+    planned_for = _parse_test(test)
     valid = not isinstance(units_per_variant, bool) and isinstance(units_per_variant, int)
     if not valid or units_per_variant < 2:
         raise StatsInputError("units_per_variant", "units_per_variant must be a whole number >= 2")
-    z_sum = _z_sum(alpha, power, variants)
+    z_sum = _z_sum(alpha, power, variants, planned_for)
     k = z_sum * z_sum
     mean, sd = _baseline(baseline_rate, baseline_mean, baseline_sd)
     n = float(units_per_variant)

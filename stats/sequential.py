@@ -15,13 +15,17 @@ from __future__ import annotations
 
 import math
 
+from stats._distributions import normal_ppf, normal_sf, student_t_ppf, student_t_sf
 from stats.estimates import ArmEstimate
-from stats.fixed import bounded_interval, exact_reading
+from stats.fixed import bounded_interval, welch_dof
 from stats.relative import fieller_relative
 from stats.results import UNDEFINED_INTERVAL, SequentialResult
 from stats.types import Alternative
 
 DEFAULT_PLANNED_UNITS_PER_VARIANT = 10_000
+# Below this many Welch degrees of freedom the statistic goes through Student's t first; above
+# it t and normal quantiles differ by less than 0.1 %.
+SMALL_SAMPLE_DOF = 1000.0
 
 
 def mixture_tuning(alpha: float) -> float:
@@ -61,38 +65,66 @@ def mixture_critical_value(ratio: float, alpha: float) -> float:
     )
 
 
+def normal_equivalent(t: float, dof: float) -> float:
+    """The z with the same tail probability as ``t`` under Student's t with ``dof``."""
+    if dof >= SMALL_SAMPLE_DOF:
+        return t
+    tail = student_t_sf(abs(t), dof)
+    z = -normal_ppf(tail) if tail > 0 else math.inf
+    return z if t >= 0 else -z
+
+
+def _t_equivalent(z: float, dof: float) -> float:
+    """Inverse of ``normal_equivalent`` for a positive critical value."""
+    if dof >= SMALL_SAMPLE_DOF:
+        return z
+    # Through the upper tail: normal_cdf of a large boundary rounds to 1, whose quantile is inf.
+    # scipy answers +inf instead of -inf for quantiles beyond the float range.
+    critical = -student_t_ppf(normal_sf(z), dof)
+    return critical if critical > 0 else math.inf
+
+
 def mixture_sprt(
     control: ArmEstimate,
     treatment: ArmEstimate,
     alpha: float,
     alternative: Alternative,
     planned_units: int,
+    comparisons: int = 1,
+    dof: float | None = None,
 ) -> SequentialResult:
-    """Always-valid reading of treatment minus control.
+    """Always-valid reading of treatment minus control, one of ``comparisons`` with the control.
 
-    One-sided alternatives use the two-sided mixture at level 2 alpha and keep
-    the side tested, so ``significant`` is ``p_value < alpha`` and agrees with
-    both confidence sequences.
+    The family is corrected by Bonferroni: the mixture is run at level ``alpha / comparisons``,
+    ``p_value_adjusted`` is ``min(1, comparisons * p_value)`` and ``significant`` is
+    ``p_value_adjusted < alpha``, so both confidence sequences agree with it. One-sided
+    alternatives use the two-sided mixture at twice that level and keep the side tested. With
+    few degrees of freedom (Welch, below ``SMALL_SAMPLE_DOF``) the statistic is read on the
+    normal scale through Student's t (see docs/statistics.md; ``dof`` saves recomputing
+    them when the caller has them). Both means must be defined and
+    the difference's variance positive (``stats.analysis`` withholds the reading otherwise).
     """
     if control.mean is None or treatment.mean is None:
-        return SequentialResult(None, UNDEFINED_INTERVAL, UNDEFINED_INTERVAL, False)
+        raise ValueError("the sequential test needs defined means in both arms")
     difference = treatment.mean - control.mean
     variance = control.variance + treatment.variance
+    if not variance > 0:
+        raise ValueError("the sequential test needs a positive variance of the difference")
     one_sided = alternative is not Alternative.TWO_SIDED
-    level = 2.0 * alpha if one_sided else alpha
-    if variance <= 0:
-        exact = exact_reading(control.mean, treatment.mean, alternative)
-        relative_exact = UNDEFINED_INTERVAL if exact.relative is None else exact.relative
-        return SequentialResult(
-            exact.p_value, exact.absolute, relative_exact, exact.p_value < alpha
-        )
+    level = (2.0 * alpha if one_sided else alpha) / comparisons
     se = math.sqrt(variance)
+    if dof is None:
+        dof = welch_dof(control, treatment)
     ratio = mixture_ratio(control, treatment, level, planned_units)
-    p_value = mixture_p_value(difference / se, ratio)
+    z = difference / se
+    p_value = mixture_p_value(z if dof >= SMALL_SAMPLE_DOF else normal_equivalent(z, dof), ratio)
     if one_sided:
         in_direction = (difference > 0) == (alternative is Alternative.GREATER)
         p_value = 0.5 * p_value if in_direction and difference != 0 else 1.0
+    adjusted = min(1.0, comparisons * p_value)
     critical = mixture_critical_value(ratio, level)
+    if dof < SMALL_SAMPLE_DOF:
+        critical = _t_equivalent(critical, dof)
     relative = fieller_relative(
         (treatment.mean, treatment.variance),
         (control.mean, control.variance),
@@ -103,5 +135,6 @@ def mixture_sprt(
         p_value,
         bounded_interval(difference, critical * se, alternative),
         UNDEFINED_INTERVAL if relative is None else relative,
-        p_value < alpha,
+        adjusted < alpha,
+        adjusted,
     )

@@ -10,13 +10,19 @@ denominator, before summing. ``stats`` never sees unit-level data.
 - ``mean``: ``n`` units, ``sum`` and ``sum_squares`` of the per-unit value.
 - ``ratio``: ``n`` units; per-unit numerator and denominator sums and sums of
   squares, and ``cross_sum`` = sum over units of numerator x denominator.
-- CUPED (``proportion`` and ``mean`` only): ``covariate_sum``,
-  ``covariate_sum_squares`` and ``covariate_cross_sum`` (sum of metric x
-  covariate) of a pre-exposure covariate, for every variant or for none.
+- ``nonzero_units`` (optional, ``mean`` and ``ratio``): units whose value
+  (``mean``) or denominator (``ratio``) is not zero, e.g. units with an order
+  for AOV. A ratio takes its degrees of freedom from it, and the minimums below
+  count it; without it every unit counts.
+- CUPED: ``covariate_sum``, ``covariate_sum_squares`` and
+  ``covariate_cross_sum`` (sum of metric x covariate; for ``ratio`` the
+  numerator x covariate) of a pre-exposure covariate, for every variant or for
+  none; a ``ratio`` also needs ``covariate_denominator_cross_sum``.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import NamedTuple
@@ -61,9 +67,18 @@ class Correction(StrEnum):
     NONE = "none"
 
 
+class PlannedTest(StrEnum):
+    """Which test a sample size is planned for: the sequential one that decides, or a single
+    fixed-horizon look."""
+
+    SEQUENTIAL = "sequential"
+    FIXED = "fixed"
+
+
 class Reason(StrEnum):
     """Why a comparison's figures are degenerate, partial or missing."""
 
+    NOT_ENOUGH_DATA = "not_enough_data"
     ZERO_VARIANCE = "zero_variance"
     NO_CONVERSIONS = "no_conversions"
     CONTROL_MEAN_ZERO = "control_mean_zero"
@@ -174,6 +189,8 @@ class RatioStats:
             - 2.0 * ratio * self.covariance
             + ratio * ratio * self.denominator_variance
         )
+        if mean_denominator == 0:
+            return math.inf  # a subnormal denominator sum spread over n units underflows
         # Divide twice: the square of a tiny denominator mean underflows to 0.
         return max(linearised, 0.0) / mean_denominator / mean_denominator
 
@@ -195,12 +212,14 @@ class CovariateStats:
     covariate_sum: float
     covariate_sum_squares: float
     covariate_cross_sum: float
+    covariate_denominator_cross_sum: float = 0.0
 
     def __add__(self, other: CovariateStats) -> CovariateStats:
         return CovariateStats(
             self.covariate_sum + other.covariate_sum,
             self.covariate_sum_squares + other.covariate_sum_squares,
             self.covariate_cross_sum + other.covariate_cross_sum,
+            self.covariate_denominator_cross_sum + other.covariate_denominator_cross_sum,
         )
 
 
@@ -216,6 +235,24 @@ class VariantInput(NamedTuple):
     key: str
     stats: MetricStats
     covariate: CovariateStats | None = None
+    nonzero_units: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Minimums:
+    """Least data a comparison needs before any reading is reported (docs/statistics.md).
+
+    Below them a comparison has reason ``not_enough_data``: estimates, but no interval bounds,
+    no p-value and ``significant`` false. ``conversions`` counts both arms of a proportion
+    comparison together; ``units`` counts each arm's ``nonzero_units`` (or ``n``) for ``mean``
+    and ``ratio`` metrics.
+    """
+
+    conversions: int = 10
+    units: int = 10
+
+
+DEFAULT_MINIMUMS = Minimums()
 
 
 @dataclass(frozen=True, slots=True)

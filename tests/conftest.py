@@ -57,7 +57,10 @@ def redis_url() -> str:
 
 @pytest.fixture
 def settings(database_url: str) -> Settings:
-    return load_settings(database_url=database_url, admin_key=ADMIN_KEY, sdk_key=SDK_KEY)
+    # No background looks or deliveries: tests take them explicitly, so they are deterministic.
+    return load_settings(
+        database_url=database_url, admin_key=ADMIN_KEY, sdk_key=SDK_KEY, start_scheduler=False
+    )
 
 
 @pytest.fixture

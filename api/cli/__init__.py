@@ -4,7 +4,18 @@ from __future__ import annotations
 
 import typer
 
-from api.cli import demo, experiments, history, keys, results, retention, server, stats, worker
+from api.cli import (
+    demo,
+    experiments,
+    history,
+    keys,
+    results,
+    retention,
+    server,
+    snapshot,
+    stats,
+    worker,
+)
 
 
 def build_cli() -> typer.Typer:
@@ -21,6 +32,7 @@ def build_cli() -> typer.Typer:
     history.register(cli)
     experiments.register(cli)
     retention.register(experiments.events_cli)
+    snapshot.register(cli)
     demo.register(cli)
     cli.add_typer(keys.keys_cli, name="keys")
     return cli

@@ -1,15 +1,16 @@
 """`vekst results KEY`: the verdict, the summary and one table per metric.
 
 An admin-local tool: it reads VEKST_DATABASE_URL directly through the domain function that the
-API's results endpoint uses, so it needs no server and no key. `render_results` is shared with
-`vekst demo`, which prints the results it fetched over HTTP. Figures are written by
+API's results endpoint uses (the latest look, or a new one when it is older than the snapshot
+interval), so it needs no server and no key. `render_results` is shared with `vekst demo`,
+which prints the results it fetched over HTTP. Figures are written by
 `experiments.results.formatting`, the same module as the summary sentence.
 """
 
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 import typer
@@ -18,9 +19,10 @@ from rich.markup import escape
 from rich.table import Table
 
 from api.cli.local_db import read_database
-from experiments.results.compute import compute_results
 from experiments.results.formatting import count, metric_value, p_value, percent, probability
+from experiments.results.snapshots import results_as_of, serve_results
 from experiments.results.wording import interval_text, reason_text
+from experiments.settings import load_settings
 from stats import Interval
 
 _MIN_WIDTH = 130
@@ -45,8 +47,12 @@ def results(
     as_json: Annotated[bool, typer.Option("--json", help="Print the API's JSON instead.")] = False,
 ) -> None:
     """Print an experiment's results: verdict, summary and a table per metric."""
-    moment = None if as_of is None else as_of.replace(tzinfo=as_of.tzinfo or UTC)
-    page = read_database(lambda session: compute_results(session, key, moment).to_dict())
+    max_age = timedelta(minutes=load_settings().snapshot_interval_minutes)
+    if as_of is None:
+        page = read_database(lambda session: serve_results(session, key, max_age))
+    else:
+        moment = as_of.replace(tzinfo=as_of.tzinfo or UTC)
+        page = read_database(lambda session: results_as_of(session, key, moment))
     if as_json:
         typer.echo(json.dumps(page, indent=2))
         return
@@ -64,8 +70,9 @@ def render_results(page: dict[str, Any], console: Console) -> None:
     decision = page["decision"]
     verdict = decision["verdict"]
     style = _VERDICT_STYLE.get(verdict, "bold")
+    look = f"look {page['look']}, " if page.get("look") is not None else ""
     console.print(
-        f"[bold]{page['experiment']}[/] ({page['status']}), as of {page['as_of']}: "
+        f"[bold]{page['experiment']}[/] ({page['status']}), {look}as of {page['as_of']}: "
         f"[{style}]{verdict.replace('_', ' ').upper()}[/]"
     )
     outcome = decision.get("outcome")

@@ -36,6 +36,9 @@ FLAGS = {
     "alternative": "--alternative",
     "correction": "--correction",
     "variants": "--variants",
+    "minimums.conversions": "--minimum-conversions",
+    "minimums.units": "--minimum-units",
+    "test": "--test",
 }
 _YEAR_DAYS = 365
 
@@ -159,6 +162,14 @@ def analyze(
     planned_units: Annotated[
         int | None, typer.Option(help="Planned units per variant (tunes the sequential test).")
     ] = None,
+    minimum_conversions: Annotated[
+        int | None,
+        typer.Option(help="Least conversions in control and variant together before a reading."),
+    ] = None,
+    minimum_units: Annotated[
+        int | None,
+        typer.Option(help="Least units with a value (mean) or denominator (ratio) per variant."),
+    ] = None,
 ) -> None:
     """Compare variants from counts: `vekst analyze proportion a=10000/250 b=10000/300`."""
     if kind not in FIELDS:
@@ -172,6 +183,7 @@ def analyze(
             alternative=alternative,
             correction=correction,
             planned_units_per_variant=planned_units,
+            minimums=_minimums(minimum_conversions, minimum_units),
         )
     except stats.StatsInputError as exc:
         typer.echo(f"error: {flag_message(exc)}", err=True)
@@ -197,6 +209,12 @@ def planned_note(planned_units: int | None) -> str:
     )
 
 
+def _minimums(conversions: int | None, units: int | None) -> dict[str, int] | None:
+    given = {"conversions": conversions, "units": units}
+    chosen = {name: value for name, value in given.items() if value is not None}
+    return chosen or None
+
+
 def sample_size(
     mde: Annotated[
         float | None, typer.Option(help="Relative minimum detectable effect, e.g. 0.1.")
@@ -216,6 +234,10 @@ def sample_size(
         float,
         typer.Option(min=0.0, max=1.0, help="Share of the list in the test (with --list-size)."),
     ] = 1.0,
+    test: Annotated[
+        str,
+        typer.Option(help="sequential (the test that decides, default) or fixed (one look)."),
+    ] = "sequential",
 ) -> None:
     """Units per variant needed, e.g. `vekst sample-size --baseline 0.025 --mde 0.1`; or, for a
     newsletter, what a list can detect: `vekst sample-size --baseline 0.03 --list-size 20000`."""
@@ -235,11 +257,12 @@ def sample_size(
             power=power,
             variants=variants,
             daily_units=daily_units,
+            test=test,
         ).to_dict()
     except stats.StatsInputError as exc:
         typer.echo(f"error: {flag_message(exc)}", err=True)
         raise typer.Exit(2) from exc
-    typer.echo(f"units per variant: {count(result['units_per_variant'])}")
+    typer.echo(f"units per variant: {count(result['units_per_variant'])} ({result['test']} test)")
     typer.echo(f"total units:       {count(result['total_units'])}")
     if result.get("days") is not None:
         typer.echo(f"days to run:       {days(result['days'])}")

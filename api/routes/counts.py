@@ -9,6 +9,7 @@ from api.params import ExperimentKey
 from api.problems import PROTECTED, problem_responses
 from experiments.models import CountsCreate, CountsPublic
 from experiments.pasted_counts import attach_counts
+from experiments.results.snapshots import take_snapshot
 
 router = APIRouter(
     route_class=AuthFirstRoute,
@@ -23,5 +24,7 @@ def post_counts(
     key: ExperimentKey, data: CountsCreate, session: SessionDep, _key: AdminKey
 ) -> CountsPublic:
     """Attach per-variant counts (sent, opened, clicked, unsubscribed, revenue) read at `as_of`;
-    the experiment's results then come from the newest reading."""
-    return attach_counts(session, key, data)
+    the experiment's results then come from the newest reading (a new look is taken now)."""
+    counts = attach_counts(session, key, data)
+    take_snapshot(session, key)
+    return counts

@@ -22,6 +22,7 @@ from experiments.models import (
     StopRequest,
 )
 from experiments.results import overview
+from experiments.results.snapshots import take_snapshot
 from experiments.targeting import validate_targeting
 
 MAX_OFFSET = 10**9
@@ -96,8 +97,9 @@ def stop_experiment(
     body: Annotated[StopRequest | None, Body()] = None,
 ) -> ExperimentPublic:
     winner = body.winner if body is not None else None
-    experiment = lifecycle.stop_experiment(session, key, winner, actor=admin.actor)
-    return definitions.to_public(experiment)
+    stopped = lifecycle.stop_experiment(session, key, winner, actor=admin.actor)
+    take_snapshot(session, key)  # the final look, counting everything up to the stop
+    return definitions.to_public(stopped)
 
 
 @router.post("/{key}/archive")

@@ -1,22 +1,29 @@
-"""Experiment results (admin key): the full results page and one metric's daily timeseries."""
+"""Experiment results (admin key): the latest look, a new look on demand, and one metric's
+timeseries over the stored looks."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, status
 
-from api.deps import AdminKey, AuthFirstRoute, SessionDep
+from api.deps import AdminKey, AuthFirstRoute, SessionDep, SettingsDep
 from api.params import ExperimentKey
 from api.problems import PROTECTED, problem_responses
 from api.responses import ResultsOut, TimeseriesOut
 from experiments.inputs import Moment
 from experiments.models.experiment import SLUG_PATTERN
-from experiments.results.compute import compute_results, compute_timeseries
+from experiments.results.snapshots import (
+    results_as_of,
+    serve_results,
+    stored_timeseries,
+    take_snapshot,
+)
 
 router = APIRouter(
     route_class=AuthFirstRoute,
-    responses=problem_responses(*PROTECTED, 404),
+    responses=problem_responses(*PROTECTED, 404, 409),
     prefix="/v1/experiments",
     tags=["results"],
 )
@@ -26,13 +33,31 @@ router = APIRouter(
 def get_results(
     key: ExperimentKey,
     session: SessionDep,
+    settings: SettingsDep,
     _key: AdminKey,
     as_of: Annotated[
         Moment | None,
         Query(description="Count events up to this time (with a timezone; years 1900-9000)."),
     ] = None,
+    fresh: Annotated[
+        bool, Query(description="Take a new look now instead of serving the latest one.")
+    ] = False,
 ) -> dict[str, Any]:
-    return compute_results(session, key, as_of).to_dict()
+    if as_of is not None:
+        return results_as_of(session, key, as_of)
+    max_age = timedelta(minutes=settings.snapshot_interval_minutes)
+    return serve_results(session, key, max_age, fresh=fresh)
+
+
+@router.post(
+    "/{key}/snapshots",
+    status_code=status.HTTP_201_CREATED,
+    response_model=ResultsOut,
+    response_model_exclude_unset=True,
+)
+def create_snapshot(key: ExperimentKey, session: SessionDep, _key: AdminKey) -> dict[str, Any]:
+    """Take a new look now (the first one backfills a look per day since the first exposure)."""
+    return take_snapshot(session, key).results
 
 
 @router.get(
@@ -46,4 +71,4 @@ def get_timeseries(
         str, Query(pattern=SLUG_PATTERN, description="One of the experiment's metric keys.")
     ],
 ) -> dict[str, Any]:
-    return compute_timeseries(session, key, metric).to_dict()
+    return stored_timeseries(session, key, metric)

@@ -60,6 +60,7 @@ AOV_EXAMPLE: dict[str, Any] = {
 MAX_SUM = 1e150
 MIN_SCALE = 1e-9
 MAX_VARIANTS = 20
+MAX_MINIMUM = 1_000_000
 Sum = Annotated[float, Field(ge=-MAX_SUM, le=MAX_SUM, allow_inf_nan=False)]
 Scale = Annotated[float, Field(ge=MIN_SCALE, le=MAX_MAGNITUDE, allow_inf_nan=False)]
 Share = Annotated[float, Field(gt=0, lt=1)]
@@ -91,13 +92,27 @@ class VariantStatsIn(BaseModel):
     covariate_sum: Sum | None = None
     covariate_sum_squares: Sum | None = None
     covariate_cross_sum: Sum | None = None
+    covariate_denominator_cross_sum: Sum | None = None
+    nonzero_units: Count | None = None
+
+
+class MinimumsIn(BaseModel):
+    """Least data before a comparison is read (docs/statistics.md): conversions in the two arms
+    together (proportion), units with a value or denominator per arm (mean, ratio). Absent
+    fields keep the defaults; `stats` checks the values."""
+
+    model_config = ConfigDict(extra="forbid")
+    conversions: Annotated[int, Field(ge=0, le=MAX_MINIMUM)] | None = None
+    units: Annotated[int, Field(ge=0, le=MAX_MINIMUM)] | None = None
 
 
 class AnalyzeRequest(BaseModel):
     """`variants`: sufficient statistics per variant, the control first. proportion: `n`,
     `conversions`; mean: `n`, `sum`, `sum_squares`; ratio: `n`, `numerator_sum`,
     `numerator_sum_squares`, `denominator_sum`, `denominator_sum_squares`, `cross_sum`.
-    `weights` is the designed split, for the sample-ratio-mismatch check (default: equal)."""
+    Optional: `nonzero_units` (mean, ratio: units with a value or a denominator) and the CUPED
+    covariate sums. `weights` is the designed split, for the sample-ratio-mismatch check
+    (default: equal); `minimums` the data needed before a reading."""
 
     model_config = ConfigDict(
         extra="forbid", json_schema_extra={"examples": [NEWSLETTER_EXAMPLE, AOV_EXAMPLE]}
@@ -111,10 +126,12 @@ class AnalyzeRequest(BaseModel):
     correction: Literal["holm", "bh", "none"] = "holm"
     prior: PriorIn | None = None
     weights: list[Scale] | None = Field(default=None, max_length=MAX_VARIANTS)
+    minimums: MinimumsIn | None = None
 
 
 class SampleSizeRequest(BaseModel):
-    """Give `baseline_rate` for a conversion metric, or `baseline_mean` and `baseline_sd`."""
+    """Give `baseline_rate` for a conversion metric, or `baseline_mean` and `baseline_sd`.
+    `test`: plan for the sequential test that decides (default) or one fixed-horizon look."""
 
     model_config = ConfigDict(
         extra="forbid",
@@ -131,6 +148,7 @@ class SampleSizeRequest(BaseModel):
     power: Share = 0.8
     variants: int = Field(default=2, ge=2, le=MAX_VARIANTS)
     daily_units: Annotated[float, Field(ge=0.001, le=MAX_MAGNITUDE)] | None = None
+    test: Literal["sequential", "fixed"] = "sequential"
 
 
 @router.post("/analyze", response_model=AnalysisOut, response_model_exclude_unset=True)
@@ -145,6 +163,7 @@ def analyze(body: AnalyzeRequest, _key: SdkKey) -> dict[str, Any]:
         correction=body.correction,
         prior=body.prior.model_dump() if body.prior else None,
         weights=body.weights,
+        minimums=body.minimums.model_dump(exclude_none=True) if body.minimums else None,
     )
     return result.to_dict()
 

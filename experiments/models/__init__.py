@@ -24,8 +24,29 @@ from experiments.models.experiment import (
 )
 from experiments.models.metric import CustomMetric, MetricCreate, MetricPublic
 from experiments.models.pasted_counts import CountsCreate, CountsPublic, PastedCount, VariantCounts
+from experiments.models.snapshot import Lease, ResultSnapshot
+from experiments.models.webhook import (
+    AlertKind,
+    DeliveryPublic,
+    DeliveryStatus,
+    Webhook,
+    WebhookCreate,
+    WebhookCreated,
+    WebhookDelivery,
+    WebhookPublic,
+)
 
 __all__ = [
+    "AlertKind",
+    "DeliveryPublic",
+    "DeliveryStatus",
+    "Lease",
+    "ResultSnapshot",
+    "Webhook",
+    "WebhookCreate",
+    "WebhookCreated",
+    "WebhookDelivery",
+    "WebhookPublic",
     "ApiKey",
     "AuditEntity",
     "AuditEntry",

@@ -5,12 +5,14 @@ Input contract (one place): keys and variant keys are slugs of 1-64 characters f
 (`vekst_sdk.MAX_WEIGHT`), and no weight so small against the others that its variant would get
 no units (the SDK's own rule: the server refuses every definition the SDK would refuse); traffic
 is the share of units in the experiment, 0 < traffic <= 1; metric keys name known metrics (at
-most 20 secondary metrics and 20 guardrails); names have 1-200 characters and the hypothesis at
-most 5000; overrides map at most 10,000 unit ids (1-256 characters) to variant keys; payloads
-and targeting are JSON the database can store (`experiments.inputs`: no NUL, no lone
-surrogates, integers within 64 bits, finite numbers, at most 32 levels deep). Design:
-0 < alpha < 0.5, 0 < power < 1, 0 < mde_relative <= 100, planned_units_per_variant from 2 to
-1e9.
+most 20 secondary metrics and 20 guardrails); `guardrail_margins` are relative margins
+0 < m < 1 keyed by guardrails, `cap_percentiles` percentiles 50 <= p < 100 keyed by the
+experiment's metrics; names have 1-200 characters and the hypothesis at most 5000; overrides
+map at most 10,000 unit ids (1-256 characters) to variant keys; payloads and targeting are JSON
+the database can store (`experiments.inputs`: no NUL, no lone surrogates, integers within 64
+bits, finite numbers, at most 32 levels deep). Design: 0 < alpha < 0.5, 0 < power < 1,
+0 < mde_relative <= 100, planned_units_per_variant from 2 to 1e9, 0 < baseline_rate < 1,
+0 < baseline_cv <= 1000.
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ from pydantic import (
     Field,
     JsonValue,
     StringConstraints,
+    ValidationInfo,
+    field_validator,
     model_validator,
 )
 from sqlalchemy import JSON, Column
@@ -70,13 +74,19 @@ class Variant(_Strict):
 class Design(_Strict):
     """What the sequential test and the results' "keep running" estimate are tuned by.
 
+    `planned_units_per_variant` is fixed when the experiment starts: when none is given it is
+    `stats.sample_size` (sequential plan) for `mde_relative`, `alpha` and `power` at the
+    baseline assumption: `baseline_rate` (the primary rate expected in the control) for a
+    conversion primary metric (default 2.5 %), or `baseline_cv` (per-unit standard deviation /
+    mean) for a mean or ratio one (docs/results.md).
+
     A send to a fixed list (a newsletter) declares `population`, the number of units the whole
     experiment will ever have (the list size), and `attribution_hours`, how long after the
     send (the start) opens, clicks and orders are still counted; the verdict then waits for that
     window instead of asking for more units. `test_share` (test-then-send) is the share of the
     list that gets the variants; once the window closes the results name the variant to send to
-    the rest. `baseline_rate` is the primary rate expected in the control, which plans what the
-    list can detect before any count arrives. `currency` is how money metrics are written.
+    the rest. `baseline_rate` also plans what the list can detect before any count arrives.
+    `currency` is how money metrics are written.
     """
 
     alpha: float = Field(default=0.05, gt=0, lt=0.5)
@@ -87,6 +97,7 @@ class Design(_Strict):
     attribution_hours: float | None = Field(default=None, gt=0, le=24 * 90)
     test_share: float | None = Field(default=None, gt=0, lt=1)
     baseline_rate: float | None = Field(default=None, gt=0, lt=1)
+    baseline_cv: float | None = Field(default=None, gt=0, le=1000)
     currency: str = Field(default="NOK", pattern=r"^[A-Z]{3}$")
 
     @model_validator(mode="after")
@@ -98,13 +109,53 @@ class Design(_Strict):
         return self
 
 
+Margin = Annotated[float, Field(gt=0, lt=1)]
+Percentile = Annotated[float, Field(ge=50, lt=100)]
+
+
 class MetricSelection(_Strict):
+    """The experiment's metrics by role.
+
+    `guardrail_margins` maps a guardrail to a relative non-inferiority margin (0.02: a loss of
+    up to 2 % is tolerated); with one, the guardrail is "not harmed" only when its interval
+    excludes a larger loss. `cap_percentiles` caps a metric's per-unit value at that percentile
+    (50 <= p < 100) of the experiment's units with a value.
+    """
+
     primary: Slug
     secondary: list[Slug] = Field(default_factory=list, max_length=20)
     guardrails: list[Slug] = Field(default_factory=list, max_length=20)
+    guardrail_margins: dict[Slug, Margin] = Field(default_factory=dict)
+    cap_percentiles: dict[Slug, Percentile] = Field(default_factory=dict)
 
     def all_keys(self) -> list[str]:
         return [self.primary, *self.secondary, *self.guardrails]
+
+    @field_validator("guardrail_margins")
+    @classmethod
+    def _margins_belong_to_guardrails(
+        cls, margins: dict[str, float], info: ValidationInfo
+    ) -> dict[str, float]:
+        guardrails = info.data.get("guardrails", [])
+        for key in margins:
+            if key not in guardrails:
+                raise ValueError(f"'{key}' is not one of the guardrails; a margin belongs to one")
+        return margins
+
+    @field_validator("cap_percentiles")
+    @classmethod
+    def _caps_belong_to_metrics(
+        cls, percentiles: dict[str, float], info: ValidationInfo
+    ) -> dict[str, float]:
+        selected = [
+            info.data.get("primary"),
+            *info.data.get("secondary", []),
+            *info.data.get("guardrails", []),
+        ]
+        for key in percentiles:
+            if key not in selected:
+                raise ValueError(f"'{key}' is not a metric of this experiment")
+        return percentiles
 
 
 Variants = Annotated[list[Variant], Field(min_length=2, max_length=10)]

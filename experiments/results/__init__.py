@@ -7,4 +7,7 @@ Modules (import them directly; this package imports nothing at load time so that
 - `aggregation`: per-variant sufficient statistics computed in SQL.
 - `compute`: `compute_results` / `compute_timeseries`, the entry points of the API and CLI.
 - `decision`, `summary`: the verdict and the sentence a marketer acts on.
+- `snapshots`: looks taken, stored and served (the API's and the CLI's results come from here);
+  `running`: the running sequential readings; `backfill`, `look_ends`: many daily looks from
+  one pass over the events.
 """

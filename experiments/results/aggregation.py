@@ -11,20 +11,23 @@ The query has three levels, all grouped in the database:
 2. `unit_events`: that row outer-joined to the unit's relevant conversions and grouped per
    unit, one column per (event, count|sum, window, period) the metrics need;
 3. `unit_values`: per unit, each metric's capped numerator, denominator and CUPED covariate,
-   summed per variant into n, sums, sums of squares and cross sums.
-Migration 0004's covering indexes let both tables be read in unit order without table lookups.
+   summed per variant into n, sums, sums of squares and cross sums, and the units whose
+   denominator (ratio) or value (conversion, mean) is not zero.
+A cap given as a percentile is first computed by a query over the same `unit_values`
+(uncapped), see `percentile_caps`. Migration 0004's covering indexes let both tables be read in
+unit order without table lookups.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Literal
 
 from sqlalchemy import Float, and_, case, cast, func, literal, select
 from sqlalchemy.engine import Connection
-from sqlalchemy.sql.expression import ColumnElement, Select
+from sqlalchemy.sql.expression import ColumnElement, Select, Subquery
 
 from experiments.metrics import Aggregation, MetricDefinition
 from experiments.models import Conversion, Exposure
@@ -45,7 +48,10 @@ class VariantSums:
     """One metric's sufficient statistics in one variant, summed over its exposed units.
 
     Per unit the numerator is the metric's (capped) value, the denominator is 1 for conversion
-    and mean metrics, and the covariate is the same metric over the 14 days before exposure.
+    and mean metrics, and the covariate is the same metric's numerator over the 14 days before
+    exposure. `nonzero_units` counts the units with a non-zero denominator (ratio) or value
+    (conversion, mean): for AOV, the units with an order; None when the source does not say
+    (totals pasted from an e-mail tool), and the statistics then count every unit.
     """
 
     n: int
@@ -57,15 +63,19 @@ class VariantSums:
     covariate_sum: float
     covariate_sum_squares: float
     covariate_cross_sum: float
+    covariate_denominator_cross_sum: float = 0.0
+    nonzero_units: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class Aggregates:
-    """Units per variant, units left out for seeing several variants, and metric sums."""
+    """Units per variant, units left out for seeing several variants, metric sums, and the cap
+    each percentile cap came to."""
 
     units: dict[str, int]
     multi_variant_units: int
     metrics: dict[str, dict[str, VariantSums]]
+    caps: dict[str, float | None] = field(default_factory=dict)
 
     @property
     def exposed_units(self) -> int:
@@ -91,15 +101,21 @@ def aggregate(
     end: datetime,
     *,
     cuped: bool = True,
+    cap_percentiles: Mapping[str, float] | None = None,
 ) -> Aggregates:
     """Sufficient statistics of `metrics` per variant of `experiment`, counting events up to `end`.
 
     Variants without units get zero sums; exposures naming variants outside `variants` are
-    ignored. With `cuped`, mean metrics also get their pre-exposure covariate sums.
+    ignored. With `cuped`, every metric also gets its pre-exposure covariate sums.
+    `cap_percentiles` (metric key -> percentile, e.g. 99) caps those metrics' per-unit
+    numerators at that percentile of the experiment's units (see `percentile_caps`).
     """
-    query, columns = _build_query(
-        experiment, metrics, end, cuped=cuped, dialect=connection.dialect.name
-    )
+    dialect = connection.dialect.name
+    caps: dict[str, float | None] = {}
+    if cap_percentiles:
+        caps = percentile_caps(connection, experiment, metrics, end, cap_percentiles)
+        metrics = [_with_cap(metric, caps.get(metric.key)) for metric in metrics]
+    query, columns = _build_query(experiment, metrics, end, cuped=cuped, dialect=dialect)
     rows = connection.execute(query).all()
     units = dict.fromkeys(variants, 0)
     sums: dict[str, dict[str, VariantSums]] = {
@@ -116,12 +132,81 @@ def aggregate(
             continue
         units[group] = count
         for metric in metrics:
-            values = [float(row[index] or 0.0) for index in columns[metric.key]]
-            sums[metric.key][group] = VariantSums(count, *values)
-    return Aggregates(units, multi_variant_units, sums)
+            sums[metric.key][group] = _variant_sums(row, columns[metric.key], count)
+    return Aggregates(units, multi_variant_units, sums, caps)
+
+
+def _variant_sums(row: Any, columns: dict[str, int], count: int) -> VariantSums:
+    """One metric's sums in one row; a conversion or mean metric's denominator is 1 per unit, so
+    its denominator sums are the unit count and its cross sums the numerator's and covariate's
+    sums (not computed by the database)."""
+    found = {name: float(row[index] or 0.0) for name, index in columns.items()}
+    numerator, covariate = found["numerator_sum"], found["covariate_sum"]
+    return VariantSums(
+        n=count,
+        numerator_sum=numerator,
+        numerator_sum_squares=found["numerator_sum_squares"],
+        denominator_sum=found.get("denominator_sum", float(count)),
+        denominator_sum_squares=found.get("denominator_sum_squares", float(count)),
+        cross_sum=found.get("cross_sum", numerator),
+        covariate_sum=covariate,
+        covariate_sum_squares=found["covariate_sum_squares"],
+        covariate_cross_sum=found["covariate_cross_sum"],
+        covariate_denominator_cross_sum=found.get("covariate_denominator_cross_sum", covariate),
+        nonzero_units=int(found["nonzero_units"]),
+    )
 
 
 _ZERO = VariantSums(0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
+
+
+def percentile_caps(
+    connection: Connection,
+    experiment: str,
+    metrics: Sequence[MetricDefinition],
+    end: datetime,
+    percentiles: Mapping[str, float],
+) -> dict[str, float | None]:
+    """The cap of each metric in `percentiles`: the nearest-rank percentile of the per-unit
+    numerator (uncapped) over the experiment's units with a non-zero value, all variants
+    together, up to `end`; None when no unit has a value yet.
+
+    Computed in the database with window functions (SQLite and PostgreSQL alike), one query
+    per metric, so no unit-level value reaches Python.
+    """
+    chosen = [metric for metric in metrics if metric.key in percentiles]
+    if not chosen:
+        return {}
+    uncapped = [replace(metric, cap=None) for metric in chosen]
+    unit_values = _unit_values(
+        experiment, uncapped, end, cuped=False, dialect=connection.dialect.name
+    )
+    caps: dict[str, float | None] = {}
+    for index, metric in enumerate(chosen):
+        value = unit_values.c[f"m{index}_num"]
+        ranked = (
+            select(
+                value.label("value"),
+                func.row_number().over(order_by=value).label("position"),
+                func.count().over().label("total"),
+            )
+            .where(value != 0, unit_values.c.variant_group != _MULTI_VARIANT)
+            .subquery("ranked")
+        )
+        share = percentiles[metric.key] / 100.0
+        found = connection.execute(
+            select(func.min(ranked.c.value)).where(ranked.c.position >= ranked.c.total * share)
+        ).scalar()
+        caps[metric.key] = None if found is None else float(found)
+    return caps
+
+
+def _with_cap(metric: MetricDefinition, percentile_cap: float | None) -> MetricDefinition:
+    """The metric capped at the smaller of its own cap and its percentile cap."""
+    if percentile_cap is None:
+        return metric
+    cap = percentile_cap if metric.cap is None else min(metric.cap, percentile_cap)
+    return replace(metric, cap=cap)
 
 
 def _build_query(
@@ -131,11 +216,51 @@ def _build_query(
     *,
     cuped: bool,
     dialect: str,
-) -> tuple[Select[Any], dict[str, list[int]]]:
+) -> tuple[Select[Any], dict[str, dict[str, int]]]:
+    unit_values = _unit_values(experiment, metrics, end, cuped=cuped, dialect=dialect)
+    outputs: list[ColumnElement[Any]] = [unit_values.c.variant_group, func.count()]
+    columns: dict[str, dict[str, int]] = {}
+    for index, metric in enumerate(metrics):
+        num = unit_values.c[f"m{index}_num"]
+        den = unit_values.c[f"m{index}_den"]
+        cov = unit_values.c[f"m{index}_cov"]
+        ratio = metric.kind == "ratio"
+        wanted: dict[str, ColumnElement[Any]] = {
+            "numerator_sum": func.sum(num),
+            "numerator_sum_squares": func.sum(num * num),
+            "covariate_sum": func.sum(cov),
+            "covariate_sum_squares": func.sum(cov * cov),
+            "covariate_cross_sum": func.sum(num * cov),
+            "nonzero_units": func.sum(case(((den if ratio else num) != 0, 1), else_=0)),
+        }
+        if ratio:
+            # Only a ratio's denominator varies per unit; for the others it is 1.
+            wanted |= {
+                "denominator_sum": func.sum(den),
+                "denominator_sum_squares": func.sum(den * den),
+                "cross_sum": func.sum(num * den),
+                "covariate_denominator_cross_sum": func.sum(den * cov),
+            }
+        columns[metric.key] = {name: len(outputs) + at for at, name in enumerate(wanted)}
+        outputs += list(wanted.values())
+    query = select(*outputs).group_by(unit_values.c.variant_group)
+    return query, columns
+
+
+def _unit_values(
+    experiment: str,
+    metrics: Sequence[MetricDefinition],
+    end: datetime,
+    *,
+    cuped: bool,
+    dialect: str,
+) -> Subquery:
+    """Per unit: its variant group and each metric's numerator, denominator and covariate
+    (columns m{index}_num, _den, _cov; the covariate is 0 without `cuped`)."""
     exposures = Exposure.__table__.c  # type: ignore[attr-defined]
     conversion_table = Conversion.__table__  # type: ignore[attr-defined]
     conversions = conversion_table.c
-    with_covariate = {m.key for m in metrics if cuped and m.kind == "mean"}
+    with_covariate = {m.key for m in metrics if cuped}
     features = _features(metrics, with_covariate)
     labels = {feature: f"f{index}" for index, feature in enumerate(features)}
 
@@ -222,28 +347,7 @@ def _build_query(
             denominator.label(f"m{index}_den"),
             covariate.label(f"m{index}_cov"),
         ]
-    unit_values = select(unit_events.c.variant_group, *value_columns).subquery("unit_values")
-
-    outputs: list[ColumnElement[Any]] = [unit_values.c.variant_group, func.count()]
-    columns: dict[str, list[int]] = {}
-    for index, metric in enumerate(metrics):
-        num = unit_values.c[f"m{index}_num"]
-        den = unit_values.c[f"m{index}_den"]
-        cov = unit_values.c[f"m{index}_cov"]
-        start = len(outputs)
-        outputs += [
-            func.sum(num),
-            func.sum(num * num),
-            func.sum(den),
-            func.sum(den * den),
-            func.sum(num * den),
-            func.sum(cov),
-            func.sum(cov * cov),
-            func.sum(num * cov),
-        ]
-        columns[metric.key] = list(range(start, len(outputs)))
-    query = select(*outputs).group_by(unit_values.c.variant_group)
-    return query, columns
+    return select(unit_events.c.variant_group, *value_columns).subquery("unit_values")
 
 
 def _features(metrics: Sequence[MetricDefinition], with_covariate: set[str]) -> list[_Feature]:

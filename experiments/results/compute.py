@@ -6,6 +6,8 @@ with `stats.analyze`, decide and summarise.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from sqlmodel import Session
@@ -14,28 +16,25 @@ from experiments.definitions import get_experiment
 from experiments.errors import ConflictError, InvalidInputError
 from experiments.metrics import MetricDefinition
 from experiments.models import Design, Experiment, ExperimentStatus, MetricSelection
-from experiments.results.aggregation import Aggregates, VariantSums
+from experiments.results.aggregation import Aggregates
 from experiments.results.catalog import metric_catalog
 from experiments.results.decision import Blockers, Plan, decide
 from experiments.results.formatting import p_value, percent, plural
-from experiments.results.metric_analysis import (
-    AnalysisOptions,
-    unit_standard_deviation,
-    value_of,
-)
+from experiments.results.metric_analysis import AnalysisOptions
 from experiments.results.outcome import outcome_of, summary_after_stop
-from experiments.results.send import for_fixed_list, list_units_per_variant
-from experiments.results.sources import load_sums
+from experiments.results.plan import planned_units
+from experiments.results.send import for_fixed_list
+from experiments.results.sources import ExperimentSums, load_sums
 from experiments.results.summary import Wording, summarise
 from experiments.results.types import (
     ExperimentResults,
     MetricResult,
+    PercentileCap,
     Role,
     Srm,
     Timeseries,
     TimeseriesPoint,
 )
-from stats import StatsInputError, sample_size
 
 MAX_TIMESERIES_DAYS = 180
 
@@ -50,27 +49,77 @@ def compute_results(
     """
     computed_at = now or datetime.now(UTC)
     experiment = get_experiment(session, key)
-    end = _end(experiment, as_of, computed_at)
-    roles = _roles(MetricSelection.model_validate(experiment.metrics))
-    catalog = metric_catalog(session)
-    definitions = [catalog[metric_key] for metric_key, _ in roles]
-    variants = experiment.variant_keys()
-    sums = load_sums(session, key, variants, definitions, end)
-    aggregates = sums.aggregates
+    end = end_of_analysis(experiment, as_of, computed_at)
+    inputs = results_inputs(session, experiment)
+    sums = load_experiment_sums(session, inputs, end)
+    return results_from_sums(inputs, sums, end, computed_at)
 
+
+@dataclass(frozen=True, slots=True)
+class ResultsInputs:
+    """An experiment, its metric selection, and its metrics' definitions and roles in page
+    order (primary first)."""
+
+    experiment: Experiment
+    selection: MetricSelection
+    definitions: list[MetricDefinition]
+    roles: list[Role]
+
+    @property
+    def variants(self) -> list[str]:
+        return self.experiment.variant_keys()
+
+
+def results_inputs(session: Session, experiment: Experiment) -> ResultsInputs:
+    """The definitions of the experiment's metrics, read once for any number of looks."""
+    selection = MetricSelection.model_validate(experiment.metrics)
+    roles = _roles(selection)
+    catalog = metric_catalog(session)
+    return ResultsInputs(
+        experiment,
+        selection,
+        [catalog[metric_key] for metric_key, _ in roles],
+        [role for _, role in roles],
+    )
+
+
+def load_experiment_sums(session: Session, inputs: ResultsInputs, end: datetime) -> ExperimentSums:
+    """The sums of one look ending at `end`: pasted counts or events, percentile caps applied."""
+    return load_sums(
+        session,
+        inputs.experiment.key,
+        inputs.variants,
+        inputs.definitions,
+        end,
+        inputs.selection.cap_percentiles,
+    )
+
+
+def results_from_sums(
+    inputs: ResultsInputs,
+    sums: ExperimentSums,
+    end: datetime,
+    computed_at: datetime,
+    readings: Callable[[MetricResult], MetricResult] | None = None,
+) -> ExperimentResults:
+    """Analyse, decide and summarise one look from its per-variant sums.
+
+    `readings`, when given, replaces each metric's result before the decision (the snapshots
+    pass the running sequential readings here, so the verdict is taken on them).
+    """
+    experiment, definitions, variants = inputs.experiment, inputs.definitions, inputs.variants
+    selection, aggregates = inputs.selection, sums.aggregates
     design = Design.model_validate(experiment.design)
     primary_definition = definitions[0]
-    primary_sums = aggregates.metrics[primary_definition.key]
-    planned = (
-        design.planned_units_per_variant
-        or list_units_per_variant(design, len(variants))
-        or _planned_units(primary_definition, primary_sums[variants[0]], design, len(variants))
-    )
+    # The plan fixed at the start (or the same assumption-based figure): never the data's.
+    planned = planned_units(design, primary_definition, len(variants))
     options = AnalysisOptions(design.alpha, _weights(experiment), planned)
     results = [
-        sums.analyse(definition, role, options)
-        for definition, (_, role) in zip(definitions, roles, strict=True)
+        _configured(sums.analyse(definition, role, options), selection, aggregates)
+        for definition, role in zip(definitions, inputs.roles, strict=True)
     ]
+    if readings is not None:
+        results = [readings(result) for result in results]
     srm = _srm(results)
     warnings = _warnings(srm, aggregates)
     primary = results[0]
@@ -83,13 +132,16 @@ def compute_results(
     )
     exposed = aggregates.exposed_units
     share = aggregates.multi_variant_units / exposed if exposed else 0.0
-    decision = decide(primary, guardrails, Blockers(srm.mismatch, share), plan)
+    margins = selection.guardrail_margins
+    decision = decide(primary, guardrails, Blockers(srm.mismatch, share), plan, margins=margins)
     decision = for_fixed_list(decision, design, primary_definition, primary, experiment, end)
     wording = Wording(experiment.unit_type, design.currency)
-    summary = summarise(decision, primary, guardrails, variants[0], warnings, wording)
+    summary = summarise(
+        decision, primary, guardrails, variants[0], warnings, wording, margins=margins
+    )
     outcome = outcome_of(experiment)
     return ExperimentResults(
-        key,
+        experiment.key,
         experiment.status,
         computed_at,
         end,
@@ -115,18 +167,19 @@ def compute_timeseries(
     """
     current = now or datetime.now(UTC)
     experiment = get_experiment(session, key)
-    end = _end(experiment, None, current)
-    roles = dict(_roles(MetricSelection.model_validate(experiment.metrics)))
+    end = end_of_analysis(experiment, None, current)
+    selection = MetricSelection.model_validate(experiment.metrics)
+    roles = dict(_roles(selection))
     if metric not in roles:
         raise InvalidInputError(
             "metric",
             f"'{metric}' is not a metric of experiment '{key}'; use one of: " + ", ".join(roles),
         )
-    definition = metric_catalog(session)[metric]
+    catalog = metric_catalog(session)
+    definition = catalog[metric]
     design = Design.model_validate(experiment.design)
-    planned = design.planned_units_per_variant or list_units_per_variant(
-        design, len(experiment.variants)
-    )
+    # The same plan as the results page: the stored one, or the same assumption-based figure.
+    planned = planned_units(design, catalog[selection.primary], len(experiment.variants))
     options = AnalysisOptions(design.alpha, _weights(experiment), planned)
     start = experiment.started_at or end
     days = (end.date() - start.date()).days + 1
@@ -134,13 +187,18 @@ def compute_timeseries(
     for offset in range(max(days - MAX_TIMESERIES_DAYS, 0), days):
         day = start.date() + timedelta(days=offset)
         cutoff = min(datetime(day.year, day.month, day.day, tzinfo=UTC) + timedelta(days=1), end)
-        sums = load_sums(session, key, experiment.variant_keys(), [definition], cutoff)
-        result = sums.analyse(definition, roles[metric], options)
+        sums = load_sums(
+            session, key, experiment.variant_keys(), [definition], cutoff, selection.cap_percentiles
+        )
+        result = _configured(
+            sums.analyse(definition, roles[metric], options), selection, sums.aggregates
+        )
         points.append(TimeseriesPoint(day.isoformat(), cutoff, result))
     return Timeseries(key, metric, definition.kind, definition.direction, tuple(points))
 
 
-def _end(experiment: Experiment, as_of: datetime | None, now: datetime) -> datetime:
+def end_of_analysis(experiment: Experiment, as_of: datetime | None, now: datetime) -> datetime:
+    """The earliest of now, `as_of` and the stop; ConflictError for an experiment never started."""
     if experiment.status == ExperimentStatus.DRAFT or experiment.started_at is None:
         raise ConflictError(
             f"experiment '{experiment.key}' has not started, so it has no results yet; "
@@ -168,39 +226,12 @@ def _weights(experiment: Experiment) -> tuple[float, ...]:
     return tuple(float(variant["weight"]) for variant in experiment.variants)
 
 
-def _planned_units(
-    metric: MetricDefinition, control_sums: VariantSums, design: Design, variants: int
-) -> int | None:
-    """Units per variant for the design's power at its MDE, from the observed control value."""
-    baseline = value_of(metric, control_sums)
-    if baseline is None or baseline <= 0:
-        return None
-    try:
-        if metric.kind == "conversion":
-            if baseline >= 1:
-                return None
-            planned = sample_size(
-                mde_relative=design.mde_relative,
-                baseline_rate=baseline,
-                alpha=design.alpha,
-                power=design.power,
-                variants=variants,
-            )
-        else:
-            spread = unit_standard_deviation(metric, control_sums)
-            if not spread:
-                return None
-            planned = sample_size(
-                mde_relative=design.mde_relative,
-                baseline_mean=baseline,
-                baseline_sd=spread,
-                alpha=design.alpha,
-                power=design.power,
-                variants=variants,
-            )
-    except StatsInputError:
-        return None
-    return max(planned.units_per_variant, 2)
+def _configured(result: MetricResult, selection: MetricSelection, sums: Aggregates) -> MetricResult:
+    """The result with the value its percentile cap came to and, for a guardrail, its margin."""
+    percentile = selection.cap_percentiles.get(result.metric)
+    cap = None if percentile is None else PercentileCap(percentile, sums.caps.get(result.metric))
+    margin = selection.guardrail_margins.get(result.metric) if result.role == "guardrail" else None
+    return replace(result, cap=cap, margin=margin)
 
 
 def _srm(results: list[MetricResult]) -> Srm:

@@ -2,9 +2,12 @@
 
 Only the always-valid (sequential) results of the primary metric and the guardrails decide, so
 the verdict stays honest however often it is read. Rules, in order (docs/results.md):
-1. a variant significantly better on the primary metric with no guardrail significantly harmed
-   is shipped, unless a sample ratio mismatch or a data-quality problem touching more than 1 %
-   of the units blocks shipping (then: inconclusive until the cause is found);
+1. a variant significantly better on the primary metric with no guardrail harmed is shipped,
+   unless a sample ratio mismatch or a data-quality problem touching more than 1 % of the units
+   blocks shipping (then: inconclusive until the cause is found). A guardrail without a margin
+   is harmed when significantly worse; one with a relative non-inferiority margin must also
+   have ruled out a loss larger than the margin (its interval excludes it), else the variant
+   waits;
 2. when every variant is significantly worse on the primary metric or harms a guardrail: stop;
 3. when the planned units per variant are reached: inconclusive;
 4. otherwise keep running, with the units and days still needed for the planned power.
@@ -13,6 +16,7 @@ the verdict stays honest however often it is read. Rules, in order (docs/results
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from experiments.results.types import Decision, MetricResult, Verdict
@@ -69,10 +73,43 @@ def harms(result: MetricResult, comparison: Comparison) -> bool:
     return comparison.sequential.significant and _sign(result, comparison) < 0
 
 
+def loss_ruled_out(result: MetricResult, comparison: Comparison, margin: float) -> bool:
+    """The sequential relative interval excludes a loss (in the metric's bad direction) larger
+    than ``margin``."""
+    interval = comparison.sequential.relative
+    if result.direction == "increase":
+        return interval.ci_low is not None and interval.ci_low > -margin
+    return interval.ci_high is not None and interval.ci_high < margin
+
+
+def unproven_guardrails(
+    guardrails: list[MetricResult], variant: str, margins: Mapping[str, float]
+) -> list[str]:
+    """Guardrails with a margin that have not yet ruled out a loss beyond it for ``variant``."""
+    waiting = []
+    for guardrail in guardrails:
+        margin = margins.get(guardrail.metric)
+        if margin is None:
+            continue
+        others = guardrail.analysis.comparisons if guardrail.analysis else ()
+        found = [c for c in others if c.variant == variant]
+        if not found or not loss_ruled_out(guardrail, found[0], margin):
+            waiting.append(guardrail.metric)
+    return waiting
+
+
 def decide(
-    primary: MetricResult, guardrails: list[MetricResult], blockers: Blockers, plan: Plan
+    primary: MetricResult,
+    guardrails: list[MetricResult],
+    blockers: Blockers,
+    plan: Plan,
+    *,
+    margins: Mapping[str, float] | None = None,
 ) -> Decision:
-    """The verdict for the experiment; see the module docstring for the rules."""
+    """The verdict for the experiment; see the module docstring for the rules.
+
+    ``margins`` maps guardrail keys to relative non-inferiority margins."""
+    margins = margins or {}
     if primary.analysis is None:
         return Decision(
             Verdict.KEEP_RUNNING,
@@ -83,6 +120,7 @@ def decide(
         )
     harmed: dict[str, str] = {}
     candidates: list[Comparison] = []
+    waiting: dict[str, list[str]] = {}
     for comparison in primary.analysis.comparisons:
         reasons = [f"{primary.metric} got worse"] if harms(primary, comparison) else []
         for guardrail in guardrails:
@@ -92,7 +130,11 @@ def decide(
         if reasons:
             harmed[comparison.variant] = " and ".join(reasons)
         elif improves(primary, comparison):
-            candidates.append(comparison)
+            unproven = unproven_guardrails(guardrails, comparison.variant, margins)
+            if unproven:
+                waiting[comparison.variant] = unproven
+            else:
+                candidates.append(comparison)
 
     if candidates:
         best = max(candidates, key=lambda c: _sign(primary, c) * (c.relative.estimate or 0.0))
@@ -114,6 +156,8 @@ def decide(
     if treatments and all(variant in harmed for variant in treatments):
         first = treatments[0]
         return Decision(Verdict.STOP, first, f"in {first}, {harmed[first]}")
+    if waiting:
+        return _waiting_for_guardrails(primary, waiting, margins, plan)
     if plan.reached:
         return Decision(
             Verdict.INCONCLUSIVE,
@@ -127,6 +171,23 @@ def decide(
         f"no variant differs significantly on {primary.metric} yet",
         plan.additional_units(),
         plan.additional_days(),
+    )
+
+
+def _waiting_for_guardrails(
+    primary: MetricResult, waiting: dict[str, list[str]], margins: Mapping[str, float], plan: Plan
+) -> Decision:
+    """A better variant whose margin guardrails have not yet ruled out a loss beyond the margin."""
+    variant, unproven = next(iter(waiting.items()))
+    rules = ", ".join(f"{key} (margin {margins[key]:.1%})" for key in unproven)
+    reason = (
+        f"{variant} is significantly better on {primary.metric}, but a loss beyond the margin "
+        f"is not yet ruled out on {rules}"
+    )
+    if plan.reached:
+        return Decision(Verdict.INCONCLUSIVE, variant, reason)
+    return Decision(
+        Verdict.KEEP_RUNNING, variant, reason, plan.additional_units(), plan.additional_days()
     )
 
 

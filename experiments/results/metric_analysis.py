@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -11,7 +10,7 @@ from experiments.metrics import MetricDefinition
 from experiments.results.aggregation import VariantSums
 from experiments.results.direction import oriented
 from experiments.results.types import MetricIssue, MetricResult, Role, VariantValue
-from stats import MeanStats, RatioStats, StatsInputError, analyze
+from stats import DEFAULT_MINIMUMS, AnalysisResult, Reason, StatsInputError, analyze
 
 _STATS_KIND = {"conversion": "proportion", "mean": "mean", "ratio": "ratio"}
 
@@ -52,6 +51,7 @@ def analyse_metric(
         )
     except StatsInputError as error:
         return _without_analysis(metric, role, values, MetricIssue.INVALID_STATISTICS, str(error))
+    issue, detail = _thin_data(metric, analysis)
     return MetricResult(
         metric.key,
         metric.name,
@@ -60,6 +60,33 @@ def analyse_metric(
         role,
         values,
         oriented(analysis, metric.direction),
+        issue,
+        detail,
+    )
+
+
+# Comparisons that `stats` reads no figures from, for lack of data (docs/statistics.md).
+_THIN = {Reason.NOT_ENOUGH_DATA, Reason.NO_CONVERSIONS, Reason.ZERO_VARIANCE}
+_MINIMUM_RULE = {
+    "conversion": f"at least {DEFAULT_MINIMUMS.conversions} conversions in the control and the "
+    "variant together",
+    "mean": f"at least {DEFAULT_MINIMUMS.units} units with a value in each variant",
+    "ratio": f"at least {DEFAULT_MINIMUMS.units} units with a denominator (for AOV: with an "
+    "order) in each variant",
+}
+
+
+def _thin_data(
+    metric: MetricDefinition, analysis: AnalysisResult
+) -> tuple[MetricIssue | None, str | None]:
+    """`not_enough_data` and a plain sentence when some comparison has no reading yet."""
+    thin = [c.variant for c in analysis.comparisons if c.reason in _THIN]
+    if not thin:
+        return None, None
+    return (
+        MetricIssue.NOT_ENOUGH_DATA,
+        f"not enough data yet for {', '.join(thin)}: the reading needs "
+        f"{_MINIMUM_RULE[metric.kind]}, and some spread in each",
     )
 
 
@@ -70,35 +97,13 @@ def value_of(metric: MetricDefinition, sums: VariantSums) -> float | None:
     return sums.numerator_sum / sums.n if sums.n else None
 
 
-def unit_standard_deviation(metric: MetricDefinition, sums: VariantSums) -> float | None:
-    """Per-unit standard deviation of the metric (delta method for a ratio); None if undefined.
-
-    The variance formulas are the statistics engine's own (`stats.MeanStats`, `stats.RatioStats`).
-    """
-    if sums.n < 2:
-        return None
-    if metric.kind != "ratio":
-        values = MeanStats(sums.n, sums.numerator_sum, sums.numerator_sum_squares)
-        return math.sqrt(values.variance)
-    if not sums.denominator_sum:
-        return None
-    ratio = RatioStats(
-        sums.n,
-        sums.numerator_sum,
-        sums.numerator_sum_squares,
-        sums.denominator_sum,
-        sums.denominator_sum_squares,
-        sums.cross_sum,
-    )
-    return math.sqrt(ratio.variance)
-
-
 def stats_inputs(metric: MetricDefinition, sums: dict[str, VariantSums]) -> list[dict[str, Any]]:
     """The mappings `stats.analyze` takes for this metric's kind, control first.
 
-    Mean metrics carry the CUPED covariate when any unit has pre-period data.
+    Every kind carries the CUPED covariate when any unit has pre-period data; mean and ratio
+    metrics carry their units with a value (mean) or a denominator (ratio).
     """
-    with_covariate = metric.kind == "mean" and any(s.covariate_sum_squares for s in sums.values())
+    with_covariate = any(s.covariate_sum_squares for s in sums.values())
     inputs = []
     for key, s in sums.items():
         entry: dict[str, Any] = {"key": key, "n": s.n}
@@ -106,12 +111,6 @@ def stats_inputs(metric: MetricDefinition, sums: dict[str, VariantSums]) -> list
             entry["conversions"] = round(s.numerator_sum)
         elif metric.kind == "mean":
             entry.update(sum=s.numerator_sum, sum_squares=s.numerator_sum_squares)
-            if with_covariate:
-                entry.update(
-                    covariate_sum=s.covariate_sum,
-                    covariate_sum_squares=s.covariate_sum_squares,
-                    covariate_cross_sum=s.covariate_cross_sum,
-                )
         else:
             entry.update(
                 numerator_sum=s.numerator_sum,
@@ -120,6 +119,16 @@ def stats_inputs(metric: MetricDefinition, sums: dict[str, VariantSums]) -> list
                 denominator_sum_squares=s.denominator_sum_squares,
                 cross_sum=s.cross_sum,
             )
+        if metric.kind != "conversion" and s.nonzero_units is not None:
+            entry["nonzero_units"] = s.nonzero_units
+        if with_covariate:
+            entry.update(
+                covariate_sum=s.covariate_sum,
+                covariate_sum_squares=s.covariate_sum_squares,
+                covariate_cross_sum=s.covariate_cross_sum,
+            )
+            if metric.kind == "ratio":
+                entry["covariate_denominator_cross_sum"] = s.covariate_denominator_cross_sum
         inputs.append(entry)
     return inputs
 

@@ -8,7 +8,7 @@ with a reason, like any metric that cannot be analysed.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Literal
@@ -85,13 +85,16 @@ def load_sums(
     variants: Sequence[str],
     metrics: Sequence[MetricDefinition],
     end: datetime,
+    cap_percentiles: Mapping[str, float] | None = None,
 ) -> ExperimentSums:
-    """The sums the results up to `end` are computed from (pasted counts take precedence)."""
+    """The sums the results up to `end` are computed from (pasted counts take precedence;
+    percentile caps apply to event-fed sums, since pasted totals have no per-unit values)."""
     pasted = latest_counts(session, key, end)
     if pasted is None:
-        return ExperimentSums(
-            aggregate(session.connection(), key, variants, metrics, end), "events"
+        aggregates = aggregate(
+            session.connection(), key, variants, metrics, end, cap_percentiles=cap_percentiles
         )
+        return ExperimentSums(aggregates, "events")
     units = {variant: pasted[variant].sent if variant in pasted else 0 for variant in variants}
     sums: dict[str, dict[str, VariantSums]] = {}
     missing: dict[str, str] = {}

@@ -7,12 +7,24 @@ to do. Figures are written by `formatting`, readings by `wording`. Templates: do
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
-from experiments.results.decision import harms
+from experiments.results.decision import harms, unproven_guardrails
 from experiments.results.formatting import count, days, in_sentence, money, percent, plural
-from experiments.results.types import Decision, ListPlan, MetricResult, SendAdvice, Verdict
-from experiments.results.wording import guardrail_status, metric_issue_text
+from experiments.results.types import (
+    Decision,
+    ListPlan,
+    MetricIssue,
+    MetricResult,
+    SendAdvice,
+    Verdict,
+)
+from experiments.results.wording import (
+    DEFAULT_GUARDRAIL_MARGIN,
+    guardrail_status,
+    metric_issue_text,
+)
 from stats import Comparison
 
 _YEAR_DAYS = 365
@@ -33,11 +45,15 @@ def summarise(
     control: str,
     warnings: tuple[str, ...],
     wording: Wording | None = None,
+    *,
+    margins: Mapping[str, float] | None = None,
 ) -> str:
-    """The summary sentence(s) for `decision`, led by any warnings."""
+    """The summary sentence(s) for `decision`, led by any warnings; `margins` are the
+    guardrails' non-inferiority margins (a guardrail without one must not be significantly
+    worse)."""
     words = wording or Wording()
     lead = " ".join(warnings)
-    finding, action = _body(decision, primary, guardrails, control, words)
+    finding, action = _body(decision, primary, guardrails, control, words, margins or {})
     sentences = [finding]
     plan = decision.list_plan
     if plan is not None:
@@ -56,6 +72,7 @@ def _body(
     guardrails: list[MetricResult],
     control: str,
     words: Wording,
+    margins: Mapping[str, float],
 ) -> tuple[str, str]:
     """(what was found, what to do)."""
     name = in_sentence(primary.name)
@@ -70,9 +87,16 @@ def _body(
     if decision.verdict is Verdict.SHIP and comparison is not None:
         return (
             f"Variant {comparison.variant} {_change(primary, comparison)}."
-            f"{_guardrails(guardrails, comparison.variant)}",
+            f"{_guardrails(guardrails, comparison.variant, margins)}",
             f"Ship {comparison.variant}.",
         )
+    waiting = (
+        unproven_guardrails(guardrails, decision.variant, margins)
+        if decision.variant is not None and decision.verdict is not Verdict.STOP
+        else []
+    )
+    if waiting and comparison is not None:
+        return _waiting(decision, primary, comparison, guardrails, waiting, margins, words, control)
     if decision.verdict is Verdict.STOP and comparison is not None:
         harmed = _harmed_guardrail(guardrails, comparison.variant)
         if harmed is not None:
@@ -96,6 +120,8 @@ def _body(
             f"{reached} and no variant changed {name} clearly{_leading(primary)}.",
             f"Keep {control}, or choose on other grounds.",
         )
+    if primary.issue is MetricIssue.NOT_ENOUGH_DATA:
+        return f"There is not enough data yet on {name} for a reading.", _plan(decision, words)
     if primary.issue is not None:
         return f"No reading of {name} yet ({metric_issue_text(primary)}).", _plan(decision, words)
     return f"No variant has changed {name} clearly yet{_leading(primary)}.", _plan(decision, words)
@@ -109,7 +135,10 @@ def _plan(decision: Decision, words: Wording) -> str:
     remaining = decision.additional_days
     if remaining is None:
         return plan + "."
-    plan += f" (about {days(remaining).replace(' day', ' more day', 1)} at the current traffic)."
+    timing = days(remaining).replace(" day", " more day", 1)
+    if not timing.startswith("about "):
+        timing = f"about {timing}"
+    plan += f" ({timing} at the current traffic)."
     if remaining > _YEAR_DAYS:
         plan += (
             " That is more than a year: test a bolder change, or accept that this one is too "
@@ -150,9 +179,10 @@ def _send(advice: SendAdvice, control: str, words: Wording) -> str:
     )
 
 
-def _guardrails(guardrails: list[MetricResult], variant: str) -> str:
+def _guardrails(guardrails: list[MetricResult], variant: str, margins: Mapping[str, float]) -> str:
     """' Guardrails: cart abandonment not harmed (shown within +2 %); refund rate: no clear
-    effect yet.' for the variant, or '' without guardrails."""
+    effect yet. Rules: cart abandonment must rule out a loss over 2 %; refund rate must not be
+    significantly worse.' for the variant, or '' without guardrails."""
     parts = []
     for guardrail in guardrails:
         comparison = _comparison(guardrail, variant) if guardrail.analysis else None
@@ -160,9 +190,46 @@ def _guardrails(guardrails: list[MetricResult], variant: str) -> str:
         if comparison is None:
             parts.append(f"{name}: no reading yet")
             continue
-        status = guardrail_status(guardrail.direction, comparison)
+        margin = margins.get(guardrail.metric, DEFAULT_GUARDRAIL_MARGIN)
+        status = guardrail_status(guardrail.direction, comparison, margin)
         parts.append(f"{name} {status}" if status.startswith("not") else f"{name}: {status}")
-    return f" Guardrails: {'; '.join(parts)}." if parts else ""
+    if not parts:
+        return ""
+    return f" Guardrails: {'; '.join(parts)}. Rules: {_rules(guardrails, margins)}."
+
+
+def _rules(guardrails: list[MetricResult], margins: Mapping[str, float]) -> str:
+    """Which rule decided each guardrail: its margin, or 'not significantly worse'."""
+    return "; ".join(
+        f"{in_sentence(g.name)} must rule out a loss over {percent(margins[g.metric])}"
+        if g.metric in margins
+        else f"{in_sentence(g.name)} must not be significantly worse"
+        for g in guardrails
+    )
+
+
+def _waiting(
+    decision: Decision,
+    primary: MetricResult,
+    comparison: Comparison,
+    guardrails: list[MetricResult],
+    waiting: list[str],
+    margins: Mapping[str, float],
+    words: Wording,
+    control: str,
+) -> tuple[str, str]:
+    """A better variant held back by a guardrail whose margin is not yet shown to hold."""
+    names = {g.metric: in_sentence(g.name) for g in guardrails}
+    held = ", ".join(
+        f"{names[key]} has not yet ruled out a loss over {percent(margins[key])}" for key in waiting
+    )
+    finding = f"Variant {comparison.variant} {_change(primary, comparison)}, but {held}."
+    if decision.verdict is Verdict.INCONCLUSIVE:
+        return (
+            finding,
+            f"The planned sample is reached: keep {control}, or choose on other grounds.",
+        )
+    return finding, _plan(decision, words)
 
 
 def _comparison(result: MetricResult, variant: str | None) -> Comparison | None:

@@ -26,11 +26,14 @@ class Verdict(StrEnum):
 
 
 class MetricIssue(StrEnum):
-    """Why a metric has no comparisons; the rest of the page is still computed."""
+    """Why a metric has no comparisons, or no reading in some; the rest of the page is still
+    computed."""
 
     NOT_ENOUGH_UNITS = "not_enough_units"
     INVALID_STATISTICS = "invalid_statistics"
     NOT_IN_PASTED_COUNTS = "not_in_pasted_counts"
+    # The metric is analysed, but some comparison has too little data for a reading yet.
+    NOT_ENOUGH_DATA = "not_enough_data"
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,10 +47,24 @@ class VariantValue:
 
 
 @dataclass(frozen=True, slots=True)
+class PercentileCap:
+    """A cap given as a percentile and the per-unit value it came to (None: no unit had one)."""
+
+    percentile: float
+    value: float | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"percentile": self.percentile, "value": self.value}
+
+
+@dataclass(frozen=True, slots=True)
 class MetricResult:
     """One metric of the experiment: its value per variant and the statistics' comparisons.
 
-    `analysis` is None when the metric could not be analysed; `issue` and `detail` say why.
+    `analysis` is None when the metric could not be analysed; `issue` and `detail` say why
+    (`not_enough_data` comes with an analysis whose thin comparisons carry no reading).
+    `cap` is the per-unit cap a percentile cap came to, with that percentile; `margin` the
+    guardrail's relative non-inferiority margin.
     """
 
     metric: str
@@ -63,6 +80,8 @@ class MetricResult:
     # For a ratio metric, what its denominators count per variant ("3 orders in control, 41 in
     # b"): a ratio's reading rests on them, not on the units.
     denominators: str | None = None
+    cap: PercentileCap | None = None
+    margin: float | None = None  # a guardrail's non-inferiority margin, when it has one
 
     def to_dict(self) -> dict[str, Any]:
         comparisons = [] if self.analysis is None else self.analysis.to_dict()["comparisons"]
@@ -83,6 +102,8 @@ class MetricResult:
             "detail": self.detail,
             "reason_text": metric_issue_text(self),
             "denominators": self.denominators,
+            "cap": None if self.cap is None else self.cap.to_dict(),
+            "margin": self.margin,
         }
 
 

@@ -19,8 +19,9 @@ if TYPE_CHECKING:
     from experiments.results.types import MetricResult
 
 DECIDING_READING = "sequential"
-# Until guardrails carry their own non-inferiority margins, a guardrail counts as shown not
-# harmed when the worst case its sequential interval allows stays within this relative change.
+# How the page words a guardrail without a margin of its own: "not harmed (shown within ...)"
+# when the worst case its sequential interval allows stays within this relative change. The
+# verdict's rule for such a guardrail stays "not significantly worse" (docs/results.md).
 DEFAULT_GUARDRAIL_MARGIN = 0.10
 _HIGH_CHANCE = 0.9
 
@@ -34,6 +35,7 @@ _REASONS = {
         "no bounds"
     ),
     "not_enough_units": "not enough data yet",
+    "not_enough_data": "not enough data yet",
     "invalid_statistics": "the sums could not be analysed",
     "not_in_pasted_counts": "not in the pasted counts",
 }
@@ -49,6 +51,8 @@ def metric_issue_text(result: MetricResult) -> str | None:
     if result.issue is None:
         return None
     text = reason_text(result.issue.value)
+    if result.issue.value == "not_enough_data" and result.detail:
+        return result.detail  # already 'not enough data yet for b: the reading needs ...'
     if result.issue.value == "not_enough_units":
         short = [f"{plural(v.n, 'unit')} in {v.key}" for v in result.variants if v.n < 2]
         return f"{text}: " + ", ".join(short) if short else text
@@ -65,7 +69,8 @@ def comparison_words(result: MetricResult, comparison: Comparison) -> dict[str, 
         "reason_text": comparison_reason_text(result, comparison),
     }
     if result.role == "guardrail":
-        words["guardrail"] = guardrail_status(result.direction, comparison)
+        margin = DEFAULT_GUARDRAIL_MARGIN if result.margin is None else result.margin
+        words["guardrail"] = guardrail_status(result.direction, comparison, margin)
     return words
 
 

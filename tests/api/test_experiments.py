@@ -172,6 +172,8 @@ def test_create_fills_template(client: TestClient, admin_headers: Headers) -> No
         "primary": "conversion_rate",
         "secondary": ["aov", "revenue_per_visitor", "checkout_start_rate"],
         "guardrails": ["cart_abandonment", "refund_rate"],
+        "guardrail_margins": {},
+        "cap_percentiles": {},
     }
     assert created["design"] == {
         "alpha": 0.05,
@@ -182,6 +184,7 @@ def test_create_fills_template(client: TestClient, admin_headers: Headers) -> No
         "attribution_hours": None,
         "test_share": None,
         "baseline_rate": None,
+        "baseline_cv": None,
         "currency": "NOK",
     }
     assert created["variants"][1]["payload"] == {"layout": "one"}
@@ -212,6 +215,8 @@ def test_request_wins_over_template(client: TestClient, admin_headers: Headers) 
         "primary": "newsletter_open_rate",
         "secondary": [],
         "guardrails": [],
+        "guardrail_margins": {},
+        "cap_percentiles": {},
     }
 
 

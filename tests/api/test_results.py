@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -12,7 +13,7 @@ from experiments.metrics import TEMPLATES, Template, builtin_metrics
 from experiments.results.aggregation import VariantSums
 from experiments.results.direction import oriented
 from experiments.results.metric_analysis import stats_inputs
-from stats import analyze
+from stats import analyze, sample_size
 from tests.api.helpers import experiment_body
 from tests.experiments.results.simulation import RawEvents, reference_sums, simulate_shop
 
@@ -55,6 +56,13 @@ def send(client: TestClient, headers: dict[str, str], raw: RawEvents) -> None:
         )
         assert response.status_code == 202, response.text
         assert response.json()["rejected"] == [], response.text
+
+
+def sums_from_reference(values: tuple[float, ...]) -> VariantSums:
+    """`reference_sums`' tuple (n, nine sums, units with a value) as `VariantSums`."""
+    names = [field.name for field in fields(VariantSums)]
+    exact: dict[str, Any] = dict(zip(names, values, strict=True))
+    return VariantSums(**{**exact, "n": int(values[0]), "nonzero_units": int(values[-1])})
 
 
 def assert_close(got: Any, want: Any) -> None:
@@ -122,7 +130,7 @@ def test_results_equal_statistics_of_the_raw_data(
         definition = builtin_metrics()[metric["metric"]]
         reference = reference_sums(raw, definition, end, experiment=key, cuped=True)
         sums = {
-            variant: VariantSums(int(values[0]), *values[1:])
+            variant: sums_from_reference(values)
             for variant, values in sorted(
                 reference.items(), key=lambda item: item[0] != "multi-step"
             )
@@ -251,4 +259,61 @@ def test_results_after_the_stop_say_what_was_done(
     assert page["decision"]["verdict"] == running["decision"]["verdict"] == "keep_running"
     assert page["decision"]["reason"] == running["decision"]["reason"]
     assert page["summary"].startswith(f"{said}. At the stop the data said: ")
-    assert "No variant has changed purchase conversion clearly yet" in page["summary"]
+    # Five orders or so per arm: too little for a reading of purchase conversion.
+    assert "There is not enough data yet on purchase conversion for a reading." in page["summary"]
+    assert "about about" not in page["summary"]
+
+
+def test_the_plan_is_fixed_at_start_and_read_alike_by_results_and_timeseries(
+    client: TestClient, admin_headers: dict[str, str]
+) -> None:
+    """The plan (and so the mixture's tuning) comes from the design's assumption at the start,
+    not from the data; the results page and the timeseries read the same one."""
+    key = start_checkout(client, admin_headers)
+    design = client.get(f"/v1/experiments/{key}", headers=admin_headers).json()["design"]
+    planned = sample_size(baseline_rate=0.025, mde_relative=0.1).units_per_variant
+    assert design["planned_units_per_variant"] == planned
+    send_past_traffic(client, admin_headers, key, 3000, 0.0, seed=9, since=timedelta(days=2))
+    # Stopped, both read the same end.
+    assert client.post(f"/v1/experiments/{key}/stop", headers=admin_headers).status_code == 200
+    page = client.get(f"/v1/experiments/{key}/results", headers=admin_headers).json()
+    smallest = min(variant["n"] for variant in page["metrics"][0]["variants"])
+    assert page["decision"]["verdict"] == "keep_running"
+    assert page["decision"]["additional_units_per_variant"] == planned - smallest
+    series = client.get(
+        f"/v1/experiments/{key}/results/timeseries",
+        params={"metric": "conversion_rate"},
+        headers=admin_headers,
+    ).json()
+    last = series["points"][-1]
+    assert last["as_of"] == page["as_of"]
+    assert_close(last["comparisons"], page["metrics"][0]["comparisons"])
+    assert last["comparisons"][0]["sequential"]["p_value"] is not None
+
+
+def test_margins_and_percentile_caps_are_validated_and_applied(
+    client: TestClient, admin_headers: dict[str, str]
+) -> None:
+    metrics = {
+        "primary": "conversion_rate",
+        "secondary": ["aov"],
+        "guardrails": ["refund_rate"],
+        "guardrail_margins": {"refund_rate": 0.05},
+        "cap_percentiles": {"aov": 99.0},
+    }
+    for bad, field in (
+        ({**metrics, "guardrail_margins": {"aov": 0.05}}, "metrics.guardrail_margins"),
+        ({**metrics, "guardrail_margins": {"refund_rate": 1.5}}, "metrics.guardrail_margins"),
+        ({**metrics, "cap_percentiles": {"aov": 100.0}}, "metrics.cap_percentiles"),
+        ({**metrics, "cap_percentiles": {"revenue_per_visitor": 99.0}}, "metrics.cap_percentiles"),
+    ):
+        body = experiment_body(key="bad-one", metrics=bad)
+        response = client.post("/v1/experiments", json=body, headers=admin_headers)
+        assert response.status_code == 422, (bad, response.text)
+        assert any(error["field"].startswith(field) for error in response.json()["errors"])
+    key = start_checkout(client, admin_headers, metrics=metrics)
+    send_past_traffic(client, admin_headers, key, 1500, 0.0, seed=12, since=timedelta(days=3))
+    page = client.get(f"/v1/experiments/{key}/results", headers=admin_headers).json()
+    aov = next(metric for metric in page["metrics"] if metric["metric"] == "aov")
+    assert aov["cap"]["percentile"] == 99.0 and aov["cap"]["value"] > 0
+    assert page["metrics"][0]["cap"] is None

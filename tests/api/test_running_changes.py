@@ -81,9 +81,12 @@ def test_secondary_metrics_name_and_hypothesis_may_change(
 def test_sending_back_the_same_design_and_metrics_is_no_change(
     client: TestClient, admin_headers: Headers
 ) -> None:
-    created = create(client, admin_headers)
+    create(client, admin_headers)
     start(client, admin_headers)
-    same = {"design": created["design"], "metrics": created["metrics"], "traffic": 1.0}
+    # The start fixed the plan in the design: what a client reads now is what it sends back.
+    running = client.get(URL, headers=admin_headers).json()
+    assert running["design"]["planned_units_per_variant"] is not None
+    same = {"design": running["design"], "metrics": running["metrics"], "traffic": 1.0}
     assert client.patch(URL, json=same, headers=admin_headers).status_code == 200
 
 

@@ -30,7 +30,13 @@ def test_known_values(client: TestClient, sdk_headers: Headers) -> None:
     assert comparison["absolute"]["ci_low"] == pytest.approx(0.00047, abs=1e-5)
     assert comparison["absolute"]["ci_high"] == pytest.approx(0.00953, abs=1e-5)
     assert comparison["significant"] is True
-    assert set(comparison["sequential"]) == {"p_value", "absolute", "relative", "significant"}
+    assert set(comparison["sequential"]) == {
+        "p_value",
+        "p_value_adjusted",
+        "absolute",
+        "relative",
+        "significant",
+    }
     assert set(comparison["bayesian"]) == {"chance_to_beat", "expected_loss"}
     assert result["srm"] == {"p_value": pytest.approx(1.0), "mismatch": False}
 
@@ -59,6 +65,23 @@ def test_options_are_passed_on(client: TestClient, sdk_headers: Headers) -> None
     result = client.post("/v1/stats/analyze", json=body, headers=sdk_headers).json()
     assert result["alpha"] == 0.01
     assert result["comparisons"][0]["p_value"] == pytest.approx(0.0306 / 2, abs=5e-4)
+
+
+def test_minimums_are_passed_on_and_validated(client: TestClient, sdk_headers: Headers) -> None:
+    thin = {
+        "kind": "proportion",
+        "variants": [{"n": 1000, "conversions": 5}, {"n": 1000, "conversions": 0}],
+    }
+    default = client.post("/v1/stats/analyze", json=thin, headers=sdk_headers).json()
+    assert default["comparisons"][0]["reason"] == "not_enough_data"
+    assert default["comparisons"][0]["absolute"]["ci_low"] is None
+    lowered = {**thin, "minimums": {"conversions": 5}}
+    read = client.post("/v1/stats/analyze", json=lowered, headers=sdk_headers).json()
+    assert read["comparisons"][0]["reason"] is None
+    assert read["comparisons"][0]["absolute"]["ci_low"] is not None
+    bad = {**thin, "minimums": {"conversions": -1}}
+    problem = assert_problem(client.post("/v1/stats/analyze", json=bad, headers=sdk_headers), 422)
+    assert "minimums" in str(problem)
 
 
 @pytest.mark.parametrize(
@@ -98,8 +121,13 @@ def test_bad_input_names_the_field(
 
 def test_sample_size(client: TestClient, sdk_headers: Headers) -> None:
     body = {"baseline_rate": 0.025, "mde_relative": 0.1, "daily_units": 5000}
+    fixed = {**body, "test": "fixed"}
+    one_look = client.post("/v1/stats/sample-size", json=fixed, headers=sdk_headers).json()
+    assert 63000 <= one_look["units_per_variant"] <= 65000 and one_look["test"] == "fixed"
     result = client.post("/v1/stats/sample-size", json=body, headers=sdk_headers).json()
-    assert 63000 <= result["units_per_variant"] <= 65000
+    # By default: the sequential test that decides, about 1.9 times the one-look size.
+    assert result["test"] == "sequential"
+    assert 1.8 < result["units_per_variant"] / one_look["units_per_variant"] < 2.0
     assert result["total_units"] == 2 * result["units_per_variant"]
     assert result["days"] == -(-result["total_units"] // 5000)
     bad = client.post("/v1/stats/sample-size", json={"mde_relative": 0.1}, headers=sdk_headers)

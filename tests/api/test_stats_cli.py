@@ -41,6 +41,18 @@ def test_analyze_prints_a_table() -> None:
     )
 
 
+def test_minimums_are_options() -> None:
+    thin = ["analyze", "proportion", "control=1000/5", "treatment=1000/0"]
+    withheld = CliRunner().invoke(build_cli(), thin)
+    assert withheld.exit_code == 0, withheld.output
+    assert "treatment: not enough data yet" in withheld.output
+    read = CliRunner().invoke(build_cli(), [*thin, "--minimum-conversions", "5"])
+    assert read.exit_code == 0, read.output
+    assert "not enough data yet" not in read.output
+    bad = CliRunner().invoke(build_cli(), [*thin, "--minimum-units", "-1"])
+    assert bad.exit_code == 2 and "--minimum-units" in bad.output
+
+
 def test_mean_and_ratio_forms() -> None:
     runner = CliRunner()
     mean = runner.invoke(build_cli(), ["analyze", "mean", "a=1000/650000/9e8", "b=1000/700000/1e9"])
@@ -77,8 +89,13 @@ def test_sample_size() -> None:
         build_cli(), ["sample-size", "--baseline", "0.025", "--mde", "0.1", "--daily-units", "5000"]
     )
     assert result.exit_code == 0, result.output
-    assert "units per variant: 64,196" in result.output and "days to run:" in result.output
+    assert "units per variant: 122,929 (sequential test)" in result.output
+    assert "days to run:" in result.output
     assert "warning" not in result.output
+    fixed = CliRunner().invoke(
+        build_cli(), ["sample-size", "--baseline", "0.025", "--mde", "0.1", "--test", "fixed"]
+    )
+    assert "units per variant: 64,196 (fixed test)" in fixed.output
 
 
 def test_sample_size_warns_beyond_a_year() -> None:
@@ -86,7 +103,7 @@ def test_sample_size_warns_beyond_a_year() -> None:
         build_cli(), ["sample-size", "--baseline", "0.025", "--mde", "0.01", "--daily-units", "100"]
     )
     assert result.exit_code == 0, result.output
-    assert "days to run:       about 337.1 years (123,039 days)" in result.output
+    assert "days to run:       about 645.5 years (235,608 days)" in result.output
     assert "warning: that is more than a year" in result.output
 
 

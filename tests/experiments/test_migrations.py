@@ -47,3 +47,15 @@ def test_audit_log_migration_goes_down_to_0004_and_up_again(empty_database: str)
     assert {"api_keys", "experiments", "metrics"} <= tables(empty_database)
     upgrade(empty_database)
     assert "audit_log" in tables(empty_database)
+
+
+def test_snapshots_migration_follows_the_pasted_counts_and_goes_down_again(
+    empty_database: str,
+) -> None:
+    upgrade(empty_database, "0006_pasted_counts")
+    assert "result_snapshots" not in tables(empty_database)
+    upgrade(empty_database)
+    assert {"result_snapshots", "webhooks", "audit_log"} <= tables(empty_database)
+    downgrade(empty_database, "0006_pasted_counts")
+    assert "result_snapshots" not in tables(empty_database)
+    assert "audit_log" in tables(empty_database)

@@ -138,18 +138,69 @@ def test_no_conversions_anywhere_is_a_defined_result_with_a_reason() -> None:
     result = analyze("proportion", [{"n": 500, "conversions": 0}, {"n": 500, "conversions": 0}])
     comparison = result.comparisons[0]
     assert comparison.reason is Reason.NO_CONVERSIONS
-    assert comparison.p_value == 1.0 and not comparison.significant
+    assert comparison.p_value is None and not comparison.significant
     data = comparison.to_dict()
     assert data["reason"] == "no_conversions"
+    assert data["absolute"] == {"estimate": 0.0, "ci_low": None, "ci_high": None}
     assert data["relative"] == {"estimate": None, "ci_low": None, "ci_high": None}
     assert data["bayesian"] == {"chance_to_beat": None, "expected_loss": None}
+    assert not data["sequential"]["significant"]
+
+
+def test_a_handful_of_conversions_is_not_enough_data() -> None:
+    """0/1000 against 5/1000 once read as a certain -100 %; now it is "not enough data yet"."""
+    comparison = analyze(
+        "proportion", [{"n": 1000, "conversions": 5}, {"n": 1000, "conversions": 0}]
+    ).comparisons[0]
+    assert comparison.reason is Reason.NOT_ENOUGH_DATA
+    assert not comparison.significant and not comparison.sequential.significant
+    assert comparison.relative.estimate == pytest.approx(-1.0)
+    assert comparison.relative.ci_low is None and comparison.relative.ci_high is None
+    assert comparison.absolute.estimate == pytest.approx(-0.005)
+    assert comparison.bayesian.chance_to_beat is None
+
+
+def test_minimums_are_configurable_and_validated() -> None:
+    variants = [{"n": 1000, "conversions": 5}, {"n": 1000, "conversions": 0}]
+    comparison = analyze("proportion", variants, minimums={"conversions": 5}).comparisons[0]
+    assert comparison.reason is None
+    assert comparison.absolute.ci_low is not None and comparison.absolute.ci_high is not None
+    assert comparison.absolute.ci_low < comparison.absolute.ci_high
+    for bad, field in (
+        ({"conversions": -1}, "minimums.conversions"),
+        ({"units": 2.5}, "minimums.units"),
+        ({"orders": 3}, "minimums.orders"),
+    ):
+        with pytest.raises(StatsInputError) as caught:
+            analyze("proportion", variants, minimums=bad)
+        assert caught.value.field == field
+
+
+def test_boundary_counts_get_the_agresti_caffo_interval_and_a_matching_relative_one() -> None:
+    """12/1000 against 0/1000: one success and one failure added to each arm, Wald on those."""
+    comparison = analyze(
+        "proportion", [{"n": 1000, "conversions": 12}, {"n": 1000, "conversions": 0}]
+    ).comparisons[0]
+    control, treatment = 13 / 1002, 1 / 1002
+    se = np.sqrt(control * (1 - control) / 1002 + treatment * (1 - treatment) / 1002)
+    difference = treatment - control
+    assert comparison.absolute.estimate == pytest.approx(difference)
+    assert comparison.absolute.ci_low == pytest.approx(difference - 1.959964 * se, rel=1e-5)
+    assert comparison.absolute.ci_high == pytest.approx(difference + 1.959964 * se, rel=1e-5)
+    # The relative interval is Fieller's on the same estimates: never the collapsed -100 %.
+    relative = comparison.relative
+    assert relative.ci_low is not None and relative.ci_high is not None
+    assert relative.estimate is not None
+    assert -1.0 <= relative.ci_low < relative.estimate < relative.ci_high < 0.0
+    assert comparison.significant and relative.excludes(0.0)
+    assert 0.0 < (comparison.bayesian.chance_to_beat or 0.0) < 0.01
 
 
 def test_control_without_conversions_reports_the_missing_relative_uplift() -> None:
     comparison = analyze(
         "proportion", [{"n": 500, "conversions": 0}, {"n": 500, "conversions": 4}]
     ).comparisons[0]
-    assert comparison.reason is Reason.CONTROL_MEAN_ZERO
+    assert comparison.reason is Reason.NOT_ENOUGH_DATA
     assert comparison.relative.estimate is None
     assert comparison.absolute.estimate == pytest.approx(0.008)
 
@@ -175,7 +226,13 @@ def test_to_dict_has_exactly_the_documented_shape() -> None:
         "bayesian",
         "reason",
     }
-    assert set(comparison["sequential"]) == {"p_value", "absolute", "relative", "significant"}
+    assert set(comparison["sequential"]) == {
+        "p_value",
+        "p_value_adjusted",
+        "absolute",
+        "relative",
+        "significant",
+    }
     assert set(comparison["absolute"]) == {"estimate", "ci_low", "ci_high"}
     assert comparison["p_value_adjusted"] == comparison["p_value"]
 

@@ -10,8 +10,8 @@ from stats.bayesian import gaussian_reading, posterior, relative_likelihood
 from stats.estimates import ArmEstimate
 from stats.types import Alternative
 
-CONTROL = ArmEstimate(0.025, 0.025 * 0.975 / 9999, 10000)
-TREATMENT = ArmEstimate(0.028, 0.028 * 0.972 / 9999, 10000)
+CONTROL = ArmEstimate(0.025, 0.025 * 0.975 / 9999, 10000, 9999)
+TREATMENT = ArmEstimate(0.028, 0.028 * 0.972 / 9999, 10000, 9999)
 
 
 def test_chance_and_loss_match_monte_carlo_of_the_posterior() -> None:

@@ -8,7 +8,7 @@ from typing import Any
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from stats import Interval, analyze
+from stats import Interval, Reason, analyze
 
 
 def _excludes_zero(interval: Interval) -> bool:
@@ -66,36 +66,66 @@ def _kind(variants: list[dict[str, Any]]) -> str:
     return "ratio" if "cross_sum" in variants[0] else "mean"
 
 
+WITHHELD = {Reason.NOT_ENOUGH_DATA, Reason.ZERO_VARIANCE, Reason.NO_CONVERSIONS}
+
+
 @settings(max_examples=300, deadline=None)
 @given(
     variants=st.one_of(proportion_variants(), mean_variants(), ratio_variants()),
     alpha=st.sampled_from([0.01, 0.05, 0.1, 0.2]),
     alternative=st.sampled_from(["two-sided", "greater", "less"]),
+    correction=st.sampled_from(["none", "holm", "bh"]),
+    minimums=st.sampled_from([None, {"conversions": 0, "units": 0}]),
 )
 def test_p_value_and_both_intervals_agree(
-    variants: list[dict[str, Any]], alpha: float, alternative: str
+    variants: list[dict[str, Any]],
+    alpha: float,
+    alternative: str,
+    correction: str,
+    minimums: dict[str, int] | None,
 ) -> None:
+    """With any number of arms and any correction: the adjusted p-value, `significant` and both
+    intervals tell the same story, in the fixed and in the sequential reading; a comparison
+    without a reading has no interval bounds at all (never a zero-width interval)."""
     result = analyze(
-        _kind(variants), variants, alpha=alpha, alternative=alternative, correction="none"
+        _kind(variants),
+        variants,
+        alpha=alpha,
+        alternative=alternative,
+        correction=correction,
+        minimums=minimums,
     )
     for comparison in result.comparisons:
-        assert comparison.p_value is not None
+        if comparison.p_value is None:
+            assert comparison.reason in WITHHELD or comparison.reason is Reason.DENOMINATOR_ZERO
+            assert not comparison.significant and not comparison.sequential.significant
+            for interval in (comparison.absolute, comparison.sequential.relative):
+                assert interval.ci_low is None and interval.ci_high is None
+            continue
+        adjusted = comparison.p_value_adjusted
+        assert adjusted is not None and adjusted >= comparison.p_value * (1 - 1e-12)
         # Skip knife-edge cases where rounding can fall on either side of alpha.
-        assume(not math.isclose(comparison.p_value, alpha, rel_tol=1e-6))
-        from_p = comparison.p_value < alpha
+        assume(not math.isclose(adjusted, alpha, rel_tol=1e-6))
+        from_p = adjusted < alpha
         assert comparison.significant == from_p
         assert _excludes_zero(comparison.absolute) == from_p
+        _assert_not_a_point(comparison.absolute)
         relative = comparison.relative
         if relative.ci_low is not None or relative.ci_high is not None:
             assert relative.excludes(0.0) == from_p
 
         sequential = comparison.sequential
-        assert sequential.p_value is not None
-        assume(not math.isclose(sequential.p_value, alpha, rel_tol=1e-6))
-        assert sequential.significant == (sequential.p_value < alpha)
+        assert sequential.p_value is not None and sequential.p_value_adjusted is not None
+        assume(not math.isclose(sequential.p_value_adjusted, alpha, rel_tol=1e-6))
+        assert sequential.significant == (sequential.p_value_adjusted < alpha)
         assert _excludes_zero(sequential.absolute) == sequential.significant
         if sequential.relative.ci_low is not None or sequential.relative.ci_high is not None:
             assert sequential.relative.excludes(0.0) == sequential.significant
+
+
+def _assert_not_a_point(interval: Interval) -> None:
+    if interval.ci_low is not None and interval.ci_high is not None:
+        assert interval.ci_low < interval.ci_high
 
 
 @settings(max_examples=200, deadline=None)

@@ -11,6 +11,9 @@ from scipy import stats as scipy_stats
 from stats import Reason, analyze
 from tests.stats.helpers import mean_stats, proportion_stats
 
+# The formulas are checked down to tiny samples, below the default minimums.
+EVERY_SAMPLE = {"conversions": 0, "units": 0}
+
 
 def test_known_proportion_values() -> None:
     result = analyze(
@@ -48,6 +51,7 @@ def test_mean_matches_scipy_welch_on_raw_samples(
         "mean",
         [mean_stats(control, "a"), mean_stats(treatment, "b")],
         alternative=alternative,
+        minimums=EVERY_SAMPLE,
     )
     expected = scipy_stats.ttest_ind(treatment, control, equal_var=False, alternative=alternative)
     comparison = result.comparisons[0]
@@ -82,20 +86,34 @@ def test_proportion_matches_scipy_welch_on_raw_bernoulli(
     assert result.comparisons[0].p_value == pytest.approx(expected.pvalue, rel=1e-6, abs=1e-12)
 
 
-def test_zero_variance_with_a_difference_is_exactly_significant() -> None:
-    result = analyze(
-        "mean",
-        [
-            {"n": 10, "sum": 50.0, "sum_squares": 250.0},
-            {"n": 10, "sum": 60.0, "sum_squares": 360.0},
-        ],
-    )
-    comparison = result.comparisons[0]
+@pytest.mark.parametrize(
+    "treatment",
+    [
+        {"n": 10, "sum": 60.0, "sum_squares": 360.0},  # constant too: no spread anywhere
+        {"n": 10, "sum": 60.0, "sum_squares": 400.0},  # the control alone has no spread
+    ],
+)
+def test_zero_estimated_spread_gives_no_certainty(treatment: dict[str, float]) -> None:
+    """Every order the same value (one order, say) used to read as a difference known exactly."""
+    control = {"n": 10, "sum": 50.0, "sum_squares": 250.0}
+    comparison = analyze("mean", [control, treatment], minimums=EVERY_SAMPLE).comparisons[0]
     assert comparison.reason is Reason.ZERO_VARIANCE
-    assert comparison.p_value == 0.0
+    assert comparison.p_value is None and not comparison.significant
     assert comparison.absolute.estimate == pytest.approx(1.0)
-    assert comparison.absolute.ci_low == comparison.absolute.ci_high
-    assert comparison.significant
+    assert comparison.absolute.ci_low is None and comparison.absolute.ci_high is None
+    assert comparison.relative.estimate == pytest.approx(0.2)
+    assert comparison.relative.ci_low is None and comparison.relative.ci_high is None
+    assert not comparison.sequential.significant and comparison.sequential.p_value is None
+    assert comparison.bayesian.chance_to_beat is None
+
+
+def test_spread_lost_to_rounding_counts_as_zero() -> None:
+    """Constant values whose sums leave a rounding-sized variance are not a certain difference."""
+    value, n = 0.1, 7
+    constant = {"n": n, "sum": value * n, "sum_squares": value * value * n * (1 + 1e-15)}
+    other = {"n": n, "sum": 0.2 * n, "sum_squares": 0.04 * n * (1 + 1e-15)}
+    comparison = analyze("mean", [constant, other], minimums=EVERY_SAMPLE).comparisons[0]
+    assert comparison.reason is Reason.ZERO_VARIANCE and not comparison.significant
 
 
 def test_one_sided_interval_is_open_on_the_untested_side() -> None:
@@ -113,8 +131,14 @@ def test_p_value_does_not_depend_on_the_unit_of_the_metric(scale: float) -> None
     """Squared variances used to underflow (normal tail, wrong p) or overflow (OverflowError)."""
     rng = np.random.default_rng(17)
     control, treatment = rng.normal(10.0, 2.0, 8), rng.normal(12.0, 5.0, 6)
-    unscaled = analyze("mean", [mean_stats(control, "a"), mean_stats(treatment, "b")])
-    scaled = analyze("mean", [mean_stats(control * scale, "a"), mean_stats(treatment * scale, "b")])
+    unscaled = analyze(
+        "mean", [mean_stats(control, "a"), mean_stats(treatment, "b")], minimums=EVERY_SAMPLE
+    )
+    scaled = analyze(
+        "mean",
+        [mean_stats(control * scale, "a"), mean_stats(treatment * scale, "b")],
+        minimums=EVERY_SAMPLE,
+    )
     expected = scipy_stats.ttest_ind(treatment, control, equal_var=False).pvalue
     assert unscaled.comparisons[0].p_value == pytest.approx(expected, rel=1e-9)
     assert scaled.comparisons[0].p_value == pytest.approx(expected, rel=1e-6)

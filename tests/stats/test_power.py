@@ -14,18 +14,37 @@ from stats import StatsInputError, days_to_run, detectable_effect, sample_size
 
 
 def test_worked_example_from_the_product_brief() -> None:
-    result = sample_size(baseline_rate=0.025, mde_relative=0.10, alpha=0.05, power=0.8)
+    result = sample_size(
+        baseline_rate=0.025, mde_relative=0.10, alpha=0.05, power=0.8, test="fixed"
+    )
     assert result.units_per_variant == pytest.approx(64_000, rel=0.01)
     assert result.total_units == 2 * result.units_per_variant
     assert result.to_dict() == {
         "units_per_variant": result.units_per_variant,
         "total_units": result.total_units,
         "days": None,
+        "test": "fixed",
     }
 
 
+def test_the_default_plan_is_for_the_sequential_test_that_decides() -> None:
+    """At the planned size the tuned mixture's boundary is 3.04 standard errors (alpha 0.05):
+    the size is (3.04 + z_power)^2 / (1.96 + z_power)^2, about 1.9 times the fixed one."""
+    fixed = sample_size(baseline_rate=0.025, mde_relative=0.10, test="fixed").units_per_variant
+    planned = sample_size(baseline_rate=0.025, mde_relative=0.10)
+    assert planned.test == "sequential" and planned.to_dict()["test"] == "sequential"
+    z_power = 0.8416212335729143
+    ratio = ((3.0352 + z_power) / (1.959964 + z_power)) ** 2
+    assert planned.units_per_variant == pytest.approx(fixed * ratio, rel=1e-3)
+    back = detectable_effect(baseline_rate=0.025, units_per_variant=planned.units_per_variant)
+    assert back.mde_relative == pytest.approx(0.10, rel=1e-3)
+    with pytest.raises(StatsInputError) as caught:
+        sample_size(baseline_rate=0.025, mde_relative=0.10, test="bayesian")
+    assert caught.value.field == "test"
+
+
 def test_rate_agrees_with_statsmodels_arcsine_power() -> None:
-    ours = sample_size(baseline_rate=0.025, mde_relative=0.10).units_per_variant
+    ours = sample_size(baseline_rate=0.025, mde_relative=0.10, test="fixed").units_per_variant
     effect = proportion_effectsize(0.0275, 0.025)
     theirs = NormalIndPower().solve_power(effect_size=effect, alpha=0.05, power=0.8, ratio=1.0)
     assert ours == pytest.approx(theirs, rel=0.01)
@@ -40,7 +59,9 @@ def test_rate_agrees_with_statsmodels_arcsine_power() -> None:
 )
 def test_mean_matches_statsmodels_z_test(mean: float, cv: float, mde: float, power: float) -> None:
     sd = mean * cv
-    ours = sample_size(baseline_mean=mean, baseline_sd=sd, mde_relative=mde, power=power)
+    ours = sample_size(
+        baseline_mean=mean, baseline_sd=sd, mde_relative=mde, power=power, test="fixed"
+    )
     theirs = zt_ind_solve_power(effect_size=mde * mean / sd, alpha=0.05, power=power, ratio=1.0)
     # statsmodels also counts the far tail; the difference is far below one unit in a thousand.
     assert ours.units_per_variant == pytest.approx(theirs, rel=2e-3, abs=2)

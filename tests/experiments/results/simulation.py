@@ -7,7 +7,7 @@ the SQL, so tests can compare the database's sufficient statistics with it.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -110,6 +110,14 @@ def simulate_shop(
     return raw
 
 
+def reference_unit_numerators(
+    raw: RawEvents, metric: MetricDefinition, end: datetime, experiment: str = "exp"
+) -> list[float]:
+    """Each single-variant unit's numerator of `metric` (uncapped), from raw rows."""
+    rows = _per_unit(raw, replace(metric, cap=None), end, experiment, cuped=False)
+    return [row[0] for per_variant in rows.values() for row in per_variant]
+
+
 def reference_sums(
     raw: RawEvents,
     metric: MetricDefinition,
@@ -118,7 +126,32 @@ def reference_sums(
     cuped: bool = False,
 ) -> dict[str, tuple[float, ...]]:
     """(n, numerator sum, squares, denominator sum, squares, cross, covariate sum, squares,
-    covariate cross) per variant, from raw rows."""
+    covariate cross, covariate x denominator, units with a non-zero denominator (ratio) or value)
+    per variant, from raw rows."""
+    per_variant = _per_unit(raw, metric, end, experiment, cuped)
+    result: dict[str, tuple[float, ...]] = {}
+    for variant, rows in per_variant.items():
+        x, y, z = (np.array(column) for column in zip(*rows, strict=True))
+        result[variant] = (
+            float(len(rows)),
+            float(x.sum()),
+            float((x * x).sum()),
+            float(y.sum()),
+            float((y * y).sum()),
+            float((x * y).sum()),
+            float(z.sum()),
+            float((z * z).sum()),
+            float((x * z).sum()),
+            float((y * z).sum()) if cuped else 0.0,
+            float(np.count_nonzero(y if metric.kind == "ratio" else x)),
+        )
+    return result
+
+
+def _per_unit(
+    raw: RawEvents, metric: MetricDefinition, end: datetime, experiment: str, cuped: bool
+) -> dict[str, list[tuple[float, float, float]]]:
+    """(numerator, denominator, covariate) of each single-variant unit, per variant."""
     seen: dict[str, set[str]] = defaultdict(set)
     first: dict[str, datetime] = {}
     variant_of: dict[str, str] = {}
@@ -172,18 +205,4 @@ def reference_sums(
         numerator, denominator = values(unit, "post")
         covariate = values(unit, "pre")[0] if cuped else 0.0
         per_variant[variant_of[unit]].append((numerator, denominator, covariate))
-    result: dict[str, tuple[float, ...]] = {}
-    for variant, rows in per_variant.items():
-        x, y, z = (np.array(column) for column in zip(*rows, strict=True))
-        result[variant] = (
-            float(len(rows)),
-            float(x.sum()),
-            float((x * x).sum()),
-            float(y.sum()),
-            float((y * y).sum()),
-            float((x * y).sum()),
-            float(z.sum()),
-            float((z * z).sum()),
-            float((x * z).sum()),
-        )
-    return result
+    return per_variant

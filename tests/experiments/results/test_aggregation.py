@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import astuple, replace
 from datetime import timedelta
 from typing import Any
@@ -13,7 +14,13 @@ from sqlalchemy.engine import Engine
 from experiments.db import make_engine
 from experiments.metrics import MetricDefinition, builtin_metrics
 from experiments.results.aggregation import Aggregates, aggregate
-from tests.experiments.results.simulation import START, RawEvents, reference_sums, simulate_shop
+from tests.experiments.results.simulation import (
+    START,
+    RawEvents,
+    reference_sums,
+    reference_unit_numerators,
+    simulate_shop,
+)
 
 END = START + timedelta(days=10)
 CAPPED_AOV = replace(builtin_metrics()["aov"], key="capped_aov", cap=900.0)
@@ -33,8 +40,7 @@ def run(engine: Engine, metrics: list[MetricDefinition], end=END, cuped=True) ->
 
 def assert_matches_reference(result: Aggregates, raw: RawEvents, end=END) -> None:
     for metric in METRICS:
-        cuped = metric.kind == "mean"
-        expected = reference_sums(raw, metric, end, cuped=cuped)
+        expected = reference_sums(raw, metric, end, cuped=True)
         for variant, sums in result.metrics[metric.key].items():
             got = astuple(sums)
             assert got == pytest.approx(expected[variant], rel=1e-9, abs=1e-9), (
@@ -171,3 +177,61 @@ def test_bounds_hold_for_a_start_between_milliseconds(engine: Engine) -> None:
     plain = result.metrics["revenue_per_visitor"]["control"]
     assert plain.numerator_sum == pytest.approx(1007.0)
     assert plain.covariate_sum == pytest.approx(20.0)
+
+
+def _nearest_rank(values: list[float], percentile: float) -> float:
+    """The smallest value with at least `percentile` % of the values at or below it."""
+    ordered = sorted(value for value in values if value != 0)
+    rank = math.ceil(percentile / 100 * len(ordered))
+    return ordered[max(rank, 1) - 1]
+
+
+@pytest.mark.parametrize("percentile", [50.0, 90.0, 99.0])
+def test_percentile_cap_is_computed_in_sql_over_the_experiments_units(
+    engine: Engine, percentile: float
+) -> None:
+    """The cap is the nearest-rank percentile of the uncapped per-unit numerator over units
+    with a value (all variants), then applied like a fixed cap to both sides of the ratio."""
+    raw = simulate_shop(1500, uplift=0.1, seed=21)
+    raw.load(engine)
+    aov, rpv = builtin_metrics()["aov"], builtin_metrics()["revenue_per_visitor"]
+    per_unit = reference_unit_numerators(raw, aov, END)
+    expected_cap = _nearest_rank(per_unit, percentile)
+    with engine.connect() as connection:
+        result = aggregate(
+            connection,
+            "exp",
+            ["control", "treatment"],
+            [aov, rpv],
+            END,
+            cap_percentiles={"aov": percentile, "revenue_per_visitor": percentile},
+        )
+    assert result.caps["aov"] == pytest.approx(expected_cap)
+    assert result.caps["revenue_per_visitor"] == pytest.approx(expected_cap)  # same numerator
+    expected = reference_sums(raw, replace(aov, cap=expected_cap), END, cuped=True)
+    for variant, sums in result.metrics["aov"].items():
+        assert astuple(sums) == pytest.approx(expected[variant], rel=1e-9, abs=1e-9)
+    uncapped = run(engine, [aov]).metrics["aov"]
+    capped_total = sum(sums.numerator_sum for sums in result.metrics["aov"].values())
+    uncapped_total = sum(sums.numerator_sum for sums in uncapped.values())
+    # At the 99th percentile of a few dozen buyers the cap is the largest value itself.
+    assert capped_total < uncapped_total if percentile < 99 else capped_total <= uncapped_total
+    for variant, sums in uncapped.items():
+        assert result.metrics["aov"][variant].denominator_sum == sums.denominator_sum
+
+
+def test_percentile_cap_without_any_value_is_no_cap(engine: Engine) -> None:
+    raw = RawEvents()
+    raw.expose("quiet", "control", START)
+    raw.load(engine)
+    with engine.connect() as connection:
+        result = aggregate(
+            connection,
+            "exp",
+            ["control", "treatment"],
+            [builtin_metrics()["aov"]],
+            END,
+            cap_percentiles={"aov": 99.0},
+        )
+    assert result.caps == {"aov": None}
+    assert result.metrics["aov"]["control"].n == 1

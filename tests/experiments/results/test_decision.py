@@ -32,7 +32,47 @@ def test_significant_improvement_ships_with_the_example_sentence() -> None:
     assert decision.variant == "treatment"
     summary = summarise(decision, primary, [guardrail_flat()], "control", ())
     assert summary.startswith("Variant treatment raised purchase conversion by 68 % (95 % CI ")
-    assert summary.endswith(". Guardrails: refund rate: no clear effect yet. Ship treatment.")
+    assert summary.endswith(
+        ". Guardrails: refund rate: no clear effect yet. Rules: refund rate must not be "
+        "significantly worse. Ship treatment."
+    )
+
+
+def test_a_guardrail_margin_must_be_shown_to_hold_before_shipping() -> None:
+    """Refunds 0.5 % -> 0.52 %: not significantly worse, but a 2 % loss is not ruled out."""
+    primary = rate("conversion_rate", "primary", (10_000, 250), (10_000, 420))
+    margins = {"refund_rate": 0.02}
+    decision = decide(primary, [guardrail_flat()], NO_BLOCKERS, PLAN, margins=margins)
+    assert decision.verdict is Verdict.KEEP_RUNNING and decision.variant == "treatment"
+    assert "refund_rate (margin 2.0%)" in decision.reason
+    summary = summarise(decision, primary, [guardrail_flat()], "control", (), margins=margins)
+    assert "but refund rate has not yet ruled out a loss over 2 %" in summary
+    assert "Keep running: about 10,000 more units per variant" in summary
+    reached = Plan(20_000, 30_000, 2, daily_units=2_000.0)
+    late = decide(primary, [guardrail_flat()], NO_BLOCKERS, reached, margins=margins)
+    assert late.verdict is Verdict.INCONCLUSIVE
+
+
+def test_a_guardrail_margin_that_holds_lets_the_variant_ship_and_says_so() -> None:
+    """Refunds 5 % -> 3 % over 100,000 units: a loss over 10 % is clearly ruled out."""
+    primary = rate("conversion_rate", "primary", (100_000, 2500), (100_000, 2900))
+    refunds = rate("refund_rate", "guardrail", (100_000, 5000), (100_000, 3000))
+    plan = Plan(200_000, 100_000, 2, daily_units=2_000.0)
+    margins = {"refund_rate": 0.1}
+    decision = decide(primary, [refunds], NO_BLOCKERS, plan, margins=margins)
+    assert decision.verdict is Verdict.SHIP
+    summary = summarise(decision, primary, [refunds], "control", (), margins=margins)
+    assert "Guardrails: refund rate not harmed (shown within" in summary
+    assert "Rules: refund rate must rule out a loss over 10 %." in summary
+
+
+def test_thin_primary_data_says_not_enough_data_yet() -> None:
+    primary = rate("conversion_rate", "primary", (500, 2), (500, 3))
+    assert primary.issue is MetricIssue.NOT_ENOUGH_DATA
+    decision = decide(primary, [], NO_BLOCKERS, PLAN)
+    assert decision.verdict is Verdict.KEEP_RUNNING
+    summary = summarise(decision, primary, [], "control", ())
+    assert summary.startswith("There is not enough data yet on purchase conversion for a reading.")
 
 
 def test_significantly_worse_primary_stops() -> None:

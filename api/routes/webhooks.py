@@ -1,0 +1,46 @@
+"""Webhooks (admin key): subscribe a URL to alerts, list, delete, and see its deliveries."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Response, status
+
+from api.deps import AdminKey, AuthFirstRoute, SessionDep
+from api.problems import PROTECTED, problem_responses
+from experiments.models import DeliveryPublic, WebhookCreate, WebhookCreated, WebhookPublic
+from experiments.webhooks import store
+
+router = APIRouter(
+    route_class=AuthFirstRoute,
+    responses=problem_responses(*PROTECTED, 404),
+    prefix="/v1/webhooks",
+    tags=["webhooks"],
+)
+
+# A webhook id in a path: a positive database id (bounded, so no overflow reaches the database).
+WebhookId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+
+
+@router.post("", status_code=status.HTTP_201_CREATED)
+def create_webhook(body: WebhookCreate, session: SessionDep, admin: AdminKey) -> WebhookCreated:
+    """The secret is shown in this answer only when the server made it."""
+    return store.create_webhook(session, body, actor=admin.actor)
+
+
+@router.get("")
+def list_webhooks(session: SessionDep, _key: AdminKey) -> list[WebhookPublic]:
+    return store.list_webhooks(session)
+
+
+@router.delete("/{webhook_id}", status_code=status.HTTP_204_NO_CONTENT)
+def delete_webhook(webhook_id: WebhookId, session: SessionDep, admin: AdminKey) -> Response:
+    store.delete_webhook(session, webhook_id, actor=admin.actor)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.get("/{webhook_id}/deliveries")
+def list_deliveries(
+    webhook_id: WebhookId, session: SessionDep, _key: AdminKey
+) -> list[DeliveryPublic]:
+    return store.list_deliveries(session, webhook_id)

@@ -1,0 +1,35 @@
+"""When looks end: one per UTC day boundary since an experiment's first exposure, then now."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.engine import Connection
+
+from experiments.models import Exposure
+
+
+def first_exposure_at(connection: Connection, experiment: str, end: datetime) -> datetime | None:
+    """The earliest exposure to `experiment` at or before `end` (None without exposures)."""
+    exposures = Exposure.__table__.c  # type: ignore[attr-defined]
+    query = select(func.min(exposures.timestamp)).where(
+        exposures.experiment == experiment, exposures.timestamp <= end
+    )
+    first: datetime | None = connection.execute(query).scalar_one_or_none()
+    return first
+
+
+def day_ends(first: datetime, end: datetime, most: int) -> list[datetime]:
+    """UTC midnights after `first` and before `end`, then `end`: one look per day boundary.
+
+    At most `most` ends are returned (the latest ones).
+    """
+    day = first.astimezone(UTC).date() + timedelta(days=1)
+    ends = []
+    moment = datetime(day.year, day.month, day.day, tzinfo=UTC)
+    while moment < end:
+        ends.append(moment)
+        moment += timedelta(days=1)
+    ends.append(end)
+    return ends[-most:]

@@ -1,0 +1,251 @@
+"""Looks: results snapshots taken, stored and served.
+
+A look is the results page of an experiment at one moment, stored with the per-variant sums it
+was computed from (`ResultSnapshot`). Its sequential readings are *running* readings (the
+minimum p-value and the intersection of the confidence sequences of all looks so far, see
+`running`), and its verdict is taken on them. The first look of an experiment whose events span
+several days backfills one look per UTC day boundary since the first exposure, from one pass
+over the events (`backfill`). Every new look is compared with the previous one and queues the
+alerts it raises for the webhooks subscribed to them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import astuple
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from experiments.definitions import get_experiment
+from experiments.errors import InvalidInputError
+from experiments.models import Experiment, ExperimentStatus, ResultSnapshot
+from experiments.pasted_counts import latest_counts
+from experiments.results.aggregation import Aggregates
+from experiments.results.backfill import daily_aggregates
+from experiments.results.compute import (
+    MAX_TIMESERIES_DAYS,
+    ResultsInputs,
+    end_of_analysis,
+    load_experiment_sums,
+    results_from_sums,
+    results_inputs,
+)
+from experiments.results.look_ends import day_ends, first_exposure_at
+from experiments.results.running import RunningReadingsOf, readings_of_page
+from experiments.results.sources import ExperimentSums
+from experiments.webhooks.alerts import LookFacts, alerts_between
+from experiments.webhooks.store import enqueue_alerts
+
+MAX_BACKFILLED_LOOKS = MAX_TIMESERIES_DAYS
+
+
+def latest_snapshot(session: Session, key: str) -> ResultSnapshot | None:
+    query = (
+        select(ResultSnapshot)
+        .where(ResultSnapshot.experiment == key)
+        .order_by(col(ResultSnapshot.look).desc())
+        .limit(1)
+    )
+    return session.exec(query).first()
+
+
+def take_snapshot(session: Session, key: str, now: datetime | None = None) -> ResultSnapshot:
+    """Take, store and return a new look of experiment `key` (with the backfill on the first).
+
+    A stopped experiment whose final look is stored gets no new one: that look is returned.
+    Raises NotFoundError for an unknown key and ConflictError for a draft.
+    """
+    computed_at = now or datetime.now(UTC)
+    experiment = get_experiment(session, key)
+    end = end_of_analysis(experiment, None, computed_at)
+    latest = latest_snapshot(session, key)
+    if latest is not None and _is_final(latest, experiment):
+        return latest
+    inputs = results_inputs(session, experiment)
+    ends, looks = _new_looks(session, inputs, latest, end)
+    previous_page = None if latest is None else latest.results
+    number = 0 if latest is None else latest.look
+    rows = []
+    for look_end, sums in zip(ends, looks, strict=True):
+        number += 1
+        readings = RunningReadingsOf(readings_of_page(previous_page or {}))
+        results = results_from_sums(inputs, sums, look_end, computed_at, readings)
+        page = {**results.to_dict(), "look": number}
+        facts = LookFacts.of(results, sums.aggregates)
+        rows.append(
+            ResultSnapshot(
+                experiment=key,
+                look=number,
+                computed_at=computed_at,
+                as_of=look_end,
+                verdict=results.decision.verdict.value,
+                results=page,
+                sums=_sums_json(sums.aggregates, facts),
+            )
+        )
+        previous_page = page
+    try:
+        with session.begin_nested():
+            session.add_all(rows)
+    except IntegrityError:
+        # Another process stored this look number first; its look is as new as ours.
+        stored = latest_snapshot(session, key)
+        if stored is None:
+            raise
+        return stored
+    newest = rows[-1]
+    previous_facts = None if latest is None else LookFacts.from_dict(latest.sums["facts"])
+    current_facts = LookFacts.from_dict(newest.sums["facts"])
+    alerts = alerts_between(previous_facts, current_facts)
+    enqueue_alerts(session, newest.results, alerts, computed_at)
+    return newest
+
+
+def serve_results(
+    session: Session,
+    key: str,
+    max_age: timedelta,
+    *,
+    fresh: bool = False,
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    """The results page of the latest look, taking a new look first when `fresh` is asked
+    for or the latest is older than `max_age` (or predates the stop)."""
+    moment = now or datetime.now(UTC)
+    experiment = get_experiment(session, key)
+    end_of_analysis(experiment, None, moment)  # a draft has no results
+    latest = latest_snapshot(session, key)
+    if (
+        fresh
+        or latest is None
+        or not (_is_final(latest, experiment) or latest.computed_at >= moment - max_age)
+    ):
+        latest = take_snapshot(session, key, moment)
+    return {**latest.results, "status": experiment.status}
+
+
+def results_as_of(
+    session: Session, key: str, as_of: datetime, now: datetime | None = None
+) -> dict[str, Any]:
+    """The page counting events up to `as_of`, computed now (not stored), with the running
+    readings of the stored looks up to that moment."""
+    moment = now or datetime.now(UTC)
+    experiment = get_experiment(session, key)
+    end = end_of_analysis(experiment, as_of, moment)
+    inputs = results_inputs(session, experiment)
+    earlier = session.exec(
+        select(ResultSnapshot)
+        .where(ResultSnapshot.experiment == key, col(ResultSnapshot.as_of) <= end)
+        .order_by(col(ResultSnapshot.look).desc())
+        .limit(1)
+    ).first()
+    readings = RunningReadingsOf(readings_of_page({} if earlier is None else earlier.results))
+    sums = load_experiment_sums(session, inputs, end)
+    page = results_from_sums(inputs, sums, end, moment, readings).to_dict()
+    return {**page, "look": None if earlier is None else earlier.look}
+
+
+def stored_timeseries(
+    session: Session, key: str, metric: str, now: datetime | None = None
+) -> dict[str, Any]:
+    """One metric over the stored looks: the last look of each UTC day, at most the last
+    MAX_TIMESERIES_DAYS days (taking the first look, with its backfill, when none is stored)."""
+    experiment = get_experiment(session, key)
+    inputs = results_inputs(session, experiment)
+    definition = next((d for d in inputs.definitions if d.key == metric), None)
+    if definition is None:
+        raise InvalidInputError(
+            "metric",
+            f"'{metric}' is not a metric of experiment '{key}'; use one of: "
+            + ", ".join(d.key for d in inputs.definitions),
+        )
+    looks = session.exec(
+        select(ResultSnapshot.id, ResultSnapshot.as_of)
+        .where(ResultSnapshot.experiment == key)
+        .order_by(col(ResultSnapshot.look))
+    ).all()
+    if not looks:
+        take_snapshot(session, key, now)
+        return stored_timeseries(session, key, metric, now)
+    last_of_day: dict[str, int] = {}
+    for snapshot_id, as_of in looks:
+        last_of_day[look_date(as_of)] = snapshot_id or 0
+    chosen = list(last_of_day.values())[-MAX_TIMESERIES_DAYS:]
+    pages = session.exec(
+        select(ResultSnapshot.results)
+        .where(col(ResultSnapshot.id).in_(chosen))
+        .order_by(col(ResultSnapshot.look))
+    ).all()
+    return {
+        "experiment": key,
+        "metric": metric,
+        "kind": definition.kind,
+        "direction": definition.direction,
+        "points": [_point(page, metric) for page in pages],
+    }
+
+
+def look_date(as_of: datetime) -> str:
+    """The UTC day a look covers: a look ending exactly at midnight closes the day before."""
+    return (as_of.astimezone(UTC) - timedelta(microseconds=1)).date().isoformat()
+
+
+def _point(page: Mapping[str, Any], metric: str) -> dict[str, Any]:
+    entry = next(m for m in page["metrics"] if m["metric"] == metric)
+    as_of = datetime.fromisoformat(page["as_of"])
+    return {
+        "date": look_date(as_of),
+        "as_of": page["as_of"],
+        "look": page["look"],
+        "computed_at": page["computed_at"],
+        "variants": entry["variants"],
+        "comparisons": entry["comparisons"],
+        "reason": entry["reason"],
+    }
+
+
+def _new_looks(
+    session: Session, inputs: ResultsInputs, latest: ResultSnapshot | None, end: datetime
+) -> tuple[list[datetime], list[ExperimentSums]]:
+    """The ends of the looks to take now and their sums: one look, or the backfill."""
+    connection = session.connection()
+    key, variants, metrics = inputs.experiment.key, inputs.variants, inputs.definitions
+    if latest is None:
+        pasted = latest_counts(session, key, end) is not None
+        # Pasted counts have no exposures: their history starts at the send (the start).
+        first = inputs.experiment.started_at if pasted else first_exposure_at(connection, key, end)
+        ends = [end] if first is None else day_ends(first, end, MAX_BACKFILLED_LOOKS)
+        # The one pass gives every look's event sums, but not a percentile cap that moves with
+        # each look's units nor pasted totals: those looks are each loaded on their own.
+        if len(ends) > 1 and not pasted and not inputs.selection.cap_percentiles:
+            daily = daily_aggregates(connection, key, variants, metrics, ends)
+            return ends, [ExperimentSums(aggregates, "events") for aggregates in daily]
+        if len(ends) > 1:
+            return ends, [load_experiment_sums(session, inputs, look_end) for look_end in ends]
+    return [end], [load_experiment_sums(session, inputs, end)]
+
+
+def _is_final(snapshot: ResultSnapshot, experiment: Experiment) -> bool:
+    """Whether a look already counts everything a stopped experiment will ever count."""
+    stopped = experiment.stopped_at
+    return (
+        experiment.status != ExperimentStatus.RUNNING.value
+        and stopped is not None
+        and snapshot.as_of >= stopped
+    )
+
+
+def _sums_json(aggregates: Aggregates, facts: LookFacts) -> dict[str, Any]:
+    return {
+        "units": aggregates.units,
+        "multi_variant_units": aggregates.multi_variant_units,
+        "caps": aggregates.caps,
+        "metrics": {
+            metric: {variant: list(astuple(sums)) for variant, sums in per_variant.items()}
+            for metric, per_variant in aggregates.metrics.items()
+        },
+        "facts": facts.to_dict(),
+    }

@@ -1,0 +1,106 @@
+"""Scheduled looks and webhook deliveries, run by every server process, done once overall.
+
+Each process ticks every few seconds. On a tick it tries to take the `snapshots` lease, a row
+in the database whose `expires_at` it moves one snapshot interval ahead with a compare-and-set
+`UPDATE ... WHERE expires_at <= now`: exactly one process (of any host) wins per interval and
+takes a look of every running experiment. Then every process sends the webhook deliveries that
+are due (each claimed by its own compare-and-set, see `webhooks.delivery`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import col
+
+from experiments.db import session_scope
+from experiments.errors import VekstError
+from experiments.models import Experiment, ExperimentStatus, Lease
+from experiments.results.snapshots import take_snapshot
+from experiments.settings import Settings
+from experiments.webhooks.delivery import HttpSender, RetryPolicy, Sender, deliver_due
+
+logger = logging.getLogger(__name__)
+
+SNAPSHOT_LEASE = "snapshots"
+TICK_SECONDS = 10.0
+
+
+def acquire_lease(
+    engine: Engine, name: str, holder: str, duration: timedelta, now: datetime
+) -> bool:
+    """Take lease `name` until `now + duration` if it has expired (or never existed)."""
+    with engine.begin() as connection:
+        moved = connection.execute(
+            update(Lease)
+            .where(col(Lease.name) == name, col(Lease.expires_at) <= now)
+            .values(holder=holder, expires_at=now + duration)
+        )
+        if moved.rowcount == 1:
+            return True
+        if connection.execute(select(col(Lease.name)).where(col(Lease.name) == name)).first():
+            return False
+    try:
+        with engine.begin() as connection:
+            connection.execute(
+                insert(Lease).values(name=name, holder=holder, expires_at=now + duration)
+            )
+    except IntegrityError:
+        return False  # another process created it first
+    return True
+
+
+def snapshot_running_experiments(engine: Engine, now: datetime | None = None) -> list[str]:
+    """Take a look of every running experiment, each in its own transaction; returns the keys.
+
+    An experiment that cannot be looked at is logged and skipped; the others still get theirs.
+    """
+    with engine.connect() as connection:
+        keys = list(
+            connection.execute(
+                select(col(Experiment.key))
+                .where(col(Experiment.status) == ExperimentStatus.RUNNING.value)
+                .order_by(col(Experiment.key))
+            ).scalars()
+        )
+    taken = []
+    for key in keys:
+        try:
+            with session_scope(engine) as session:
+                take_snapshot(session, key, now)
+            taken.append(key)
+        except VekstError as error:
+            logger.warning("scheduled look of experiment %s skipped: %s", key, error.detail)
+    return taken
+
+
+class Scheduler:
+    """The background task of a server process (see the module docstring)."""
+
+    def __init__(self, engine: Engine, settings: Settings, send: Sender | None = None) -> None:
+        self._engine = engine
+        self._interval = timedelta(minutes=settings.snapshot_interval_minutes)
+        self._policy = RetryPolicy(settings.webhook_max_attempts, settings.webhook_retry_seconds)
+        self._send = send or HttpSender()
+        self._holder = f"{socket.gethostname()[:40]}-{uuid.uuid4().hex[:12]}"
+
+    def run_once(self, now: datetime | None = None) -> None:
+        moment = now or datetime.now(UTC)
+        if acquire_lease(self._engine, SNAPSHOT_LEASE, self._holder, self._interval, moment):
+            snapshot_running_experiments(self._engine, moment)
+        deliver_due(self._engine, self._send, self._policy, moment)
+
+    async def run_forever(self, tick_seconds: float = TICK_SECONDS) -> None:
+        while True:
+            await asyncio.sleep(tick_seconds)
+            try:
+                await asyncio.to_thread(self.run_once)
+            except Exception:  # noqa: BLE001 - logged; the next tick tries again
+                logger.exception("scheduled looks or webhook deliveries failed")

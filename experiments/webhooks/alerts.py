@@ -1,0 +1,107 @@
+"""What a new look tells the subscribers: the facts a look is judged by, and the alerts between
+two looks.
+
+An alert fires on a *change*: the verdict differs from the previous look's (or a first look
+already says more than "keep running"), a guardrail is harmed that was not at the previous look,
+a sample ratio mismatch or a data-quality problem appears. A problem that persists alerts once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from experiments.models.webhook import AlertKind
+from experiments.results.aggregation import Aggregates
+from experiments.results.decision import DATA_QUALITY_BLOCKING_SHARE, harms
+from experiments.results.types import ExperimentResults, Verdict
+
+
+@dataclass(frozen=True, slots=True)
+class LookFacts:
+    """The alert-relevant facts of one look; stored with the look as JSON."""
+
+    verdict: str
+    harmed: tuple[str, ...]  # "metric:variant" of each harmed guardrail comparison
+    srm: bool
+    several_variants_share: float
+
+    @property
+    def data_quality(self) -> bool:
+        return self.several_variants_share > DATA_QUALITY_BLOCKING_SHARE
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "verdict": self.verdict,
+            "harmed": list(self.harmed),
+            "srm": self.srm,
+            "several_variants_share": self.several_variants_share,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> LookFacts:
+        return cls(
+            str(data["verdict"]),
+            tuple(data["harmed"]),
+            bool(data["srm"]),
+            float(data["several_variants_share"]),
+        )
+
+    @classmethod
+    def of(cls, results: ExperimentResults, aggregates: Aggregates) -> LookFacts:
+        harmed = tuple(
+            f"{result.metric}:{comparison.variant}"
+            for result in results.metrics
+            if result.role == "guardrail" and result.analysis is not None
+            for comparison in result.analysis.comparisons
+            if harms(result, comparison)
+        )
+        exposed = aggregates.exposed_units
+        share = aggregates.multi_variant_units / exposed if exposed else 0.0
+        return cls(results.decision.verdict.value, harmed, results.srm.mismatch, share)
+
+
+@dataclass(frozen=True, slots=True)
+class Alert:
+    kind: AlertKind
+    headline: str  # one sentence naming what happened; the look's summary follows it
+
+
+def alerts_between(previous: LookFacts | None, current: LookFacts) -> list[Alert]:
+    """The alerts a look raises given the previous look's facts (None for a first look)."""
+    alerts = []
+    before = Verdict.KEEP_RUNNING.value if previous is None else previous.verdict
+    if current.verdict != before:
+        alerts.append(
+            Alert(
+                AlertKind.VERDICT_CHANGED,
+                f"The verdict changed from {_words(before)} to {_words(current.verdict)}.",
+            )
+        )
+    already = set() if previous is None else set(previous.harmed)
+    for harmed in current.harmed:
+        if harmed not in already:
+            metric, _, variant = harmed.partition(":")
+            alerts.append(
+                Alert(AlertKind.GUARDRAIL_HARMED, f"Variant {variant} harmed guardrail {metric}.")
+            )
+    if current.srm and not (previous is not None and previous.srm):
+        alerts.append(
+            Alert(
+                AlertKind.SRM_DETECTED,
+                "The units are not split between the variants as designed (sample ratio mismatch).",
+            )
+        )
+    if current.data_quality and not (previous is not None and previous.data_quality):
+        alerts.append(
+            Alert(
+                AlertKind.DATA_QUALITY,
+                f"{current.several_variants_share:.1%} of the units saw more than one variant.",
+            )
+        )
+    return alerts
+
+
+def _words(verdict: str) -> str:
+    return verdict.replace("_", " ")

@@ -1,0 +1,175 @@
+"""Webhooks in the database: create, list, delete, and the deliveries queued for them."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import delete
+from sqlmodel import Session, col, select
+
+from experiments.audit import COMMAND_LINE, Actor, record_change
+from experiments.errors import NotFoundError
+from experiments.models import (
+    AlertKind,
+    AuditEntity,
+    DeliveryPublic,
+    DeliveryStatus,
+    Webhook,
+    WebhookCreate,
+    WebhookCreated,
+    WebhookDelivery,
+    WebhookPublic,
+)
+from experiments.webhooks.alerts import Alert
+
+DELIVERIES_SHOWN = 100
+
+
+def create_webhook(
+    session: Session,
+    body: WebhookCreate,
+    now: datetime | None = None,
+    actor: Actor = COMMAND_LINE,
+) -> WebhookCreated:
+    """Store a webhook; a secret is made when none is given, and returned only then. The
+    audit log records the creation by `actor`, never the secret."""
+    secret = body.secret if body.secret is not None else secrets.token_urlsafe(32)
+    made = None if body.secret is not None else secret
+    webhook = Webhook(
+        url=body.url,
+        events=[kind.value for kind in body.events],
+        secret=secret,
+        created_at=now or datetime.now(UTC),
+    )
+    session.add(webhook)
+    session.flush()
+    record_change(
+        session, actor, AuditEntity.WEBHOOK, str(webhook.id), "created", None, _state(webhook)
+    )
+    return WebhookCreated(**_public(webhook).model_dump(), secret=made)
+
+
+def list_webhooks(session: Session) -> list[WebhookPublic]:
+    return [_public(webhook) for webhook in session.exec(select(Webhook).order_by(col(Webhook.id)))]
+
+
+def delete_webhook(session: Session, webhook_id: int, actor: Actor = COMMAND_LINE) -> None:
+    """Delete a webhook and its deliveries; the audit log records the deletion by `actor`."""
+    webhook = _get(session, webhook_id)
+    record_change(
+        session, actor, AuditEntity.WEBHOOK, str(webhook_id), "deleted", _state(webhook), {}
+    )
+    # Deliveries first: not every database enforces the foreign key's ON DELETE CASCADE.
+    session.execute(delete(WebhookDelivery).where(col(WebhookDelivery.webhook_id) == webhook_id))
+    session.execute(delete(Webhook).where(col(Webhook.id) == webhook_id))
+
+
+def list_deliveries(session: Session, webhook_id: int) -> list[DeliveryPublic]:
+    """The webhook's latest deliveries, newest first."""
+    _get(session, webhook_id)
+    query = (
+        select(WebhookDelivery)
+        .where(WebhookDelivery.webhook_id == webhook_id)
+        .order_by(col(WebhookDelivery.id).desc())
+        .limit(DELIVERIES_SHOWN)
+    )
+    return [
+        DeliveryPublic(
+            id=delivery.id or 0,
+            event=AlertKind(delivery.event),
+            experiment=delivery.experiment,
+            look=delivery.look,
+            status=DeliveryStatus(delivery.status),
+            attempts=delivery.attempts,
+            next_attempt_at=(
+                delivery.next_attempt_at if delivery.status == DeliveryStatus.PENDING else None
+            ),
+            response_status=delivery.response_status,
+            error=delivery.error,
+            created_at=delivery.created_at,
+            delivered_at=delivery.delivered_at,
+        )
+        for delivery in session.exec(query)
+    ]
+
+
+def enqueue_alerts(
+    session: Session,
+    page: Mapping[str, Any],
+    alerts: Sequence[Alert],
+    now: datetime | None = None,
+) -> int:
+    """Queue one delivery per (alert, webhook subscribed to its kind); returns how many."""
+    if not alerts:
+        return 0
+    moment = now or datetime.now(UTC)
+    webhooks = list(session.exec(select(Webhook)))
+    queued = 0
+    for alert in alerts:
+        body = message(page, alert)
+        for webhook in webhooks:
+            if alert.kind.value not in webhook.events:
+                continue
+            session.add(
+                WebhookDelivery(
+                    webhook_id=webhook.id or 0,
+                    event=alert.kind.value,
+                    experiment=str(page["experiment"]),
+                    look=int(page["look"]),
+                    body=body,
+                    status=DeliveryStatus.PENDING.value,
+                    attempts=0,
+                    next_attempt_at=moment,
+                    created_at=moment,
+                )
+            )
+            queued += 1
+    session.flush()
+    return queued
+
+
+def message(page: Mapping[str, Any], alert: Alert) -> str:
+    """The JSON body of a delivery; `text` makes it a valid Slack incoming-webhook message."""
+    experiment, look = page["experiment"], page["look"]
+    decision = page["decision"]
+    return json.dumps(
+        {
+            "event": alert.kind.value,
+            "experiment": experiment,
+            "look": look,
+            "computed_at": page["computed_at"],
+            "as_of": page["as_of"],
+            "verdict": decision["verdict"],
+            "variant": decision["variant"],
+            "headline": alert.headline,
+            "summary": page["summary"],
+            "text": f"Vekst, experiment {experiment} (look {look}): {alert.headline} "
+            f"{page['summary']}",
+        },
+        separators=(",", ":"),
+    )
+
+
+def _get(session: Session, webhook_id: int) -> Webhook:
+    webhook = session.get(Webhook, webhook_id)
+    if webhook is None:
+        raise NotFoundError(f"no webhook with id {webhook_id}")
+    return webhook
+
+
+def _state(webhook: Webhook) -> dict[str, Any]:
+    """What the audit log keeps of a webhook: where it sends and what (never its secret)."""
+    return {"url": webhook.url, "events": list(webhook.events)}
+
+
+def _public(webhook: Webhook) -> WebhookPublic:
+    return WebhookPublic(
+        id=webhook.id or 0,
+        url=webhook.url,
+        events=[AlertKind(kind) for kind in webhook.events],
+        created_at=webhook.created_at,
+    )

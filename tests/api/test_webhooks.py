@@ -1,0 +1,202 @@
+"""Webhooks end to end: the API, a look that changes the verdict, and a real local HTTP
+receiver that checks the signature as docs/results.md tells receivers to."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import logging
+import threading
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from experiments.db import make_engine
+from experiments.settings import Settings
+from experiments.webhooks.delivery import HttpSender, RetryPolicy, deliver_due
+from tests.api.helpers import experiment_body
+from tests.experiments.results.simulation import simulate_shop
+
+SECRET = "receiver-secret-0123456789"
+MAX_AGE_SECONDS = 300
+
+
+class Receiver:
+    """Answers 500 to the first `failures` requests, then 200 to correctly signed ones."""
+
+    def __init__(self, failures: int) -> None:
+        self.failures = failures
+        self.received: list[dict[str, Any]] = []
+        self.refused = 0
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 - http.server's name
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                status = receiver.handle(dict(self.headers), body)
+                self.send_response(status)
+                self.end_headers()
+
+            def log_message(self, *_args: object) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hooks/vekst"
+
+    def handle(self, headers: dict[str, str], body: bytes) -> int:
+        timestamp = headers["X-Vekst-Timestamp"]
+        expected = hmac.new(SECRET.encode(), f"{timestamp}.".encode() + body, hashlib.sha256)
+        signed = hmac.compare_digest(headers["X-Vekst-Signature"], "sha256=" + expected.hexdigest())
+        recent = abs(time.time() - int(timestamp)) < MAX_AGE_SECONDS
+        if not (signed and recent):
+            self.refused += 1
+            return 401
+        if self.failures > 0:
+            self.failures -= 1
+            return 500
+        self.received.append({"headers": headers, "body": json.loads(body)})
+        return 200
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    running = Receiver(failures=1)
+    thread = threading.Thread(target=running.server.serve_forever, daemon=True)
+    thread.start()
+    yield running
+    running.server.shutdown()
+    running.server.server_close()
+
+
+def test_webhook_validation_names_the_field(
+    client: TestClient, admin_headers: dict[str, str], sdk_headers: dict[str, str]
+) -> None:
+    cases = [
+        ({"url": "ftp://example.com/x", "events": ["srm_detected"]}, "url"),
+        ({"url": "https://example.com/x", "events": ["verdict_flipped"]}, "events"),
+        ({"url": "https://example.com/x", "events": []}, "events"),
+        ({"url": "https://example.com/x", "events": ["srm_detected"], "secret": "short"}, "secret"),
+    ]
+    for body, field in cases:
+        response = client.post("/v1/webhooks", json=body, headers=admin_headers)
+        assert response.status_code == 422, response.text
+        assert response.headers["content-type"].startswith("application/problem+json")
+        assert field in response.text
+    body = {"url": "https://example.com/x", "events": ["srm_detected"]}
+    assert client.post("/v1/webhooks", json=body, headers=sdk_headers).status_code == 403
+    assert client.delete("/v1/webhooks/99", headers=admin_headers).status_code == 404
+    assert client.get("/v1/webhooks/99/deliveries", headers=admin_headers).status_code == 404
+
+
+def test_a_secret_is_shown_only_when_the_server_made_it(
+    client: TestClient, admin_headers: dict[str, str]
+) -> None:
+    given = {"url": "https://example.com/a", "events": ["srm_detected"], "secret": SECRET}
+    created = client.post("/v1/webhooks", json=given, headers=admin_headers)
+    assert created.status_code == 201, created.text
+    assert created.json()["secret"] is None
+    made = client.post(
+        "/v1/webhooks",
+        json={"url": "https://example.com/b", "events": ["data_quality"]},
+        headers=admin_headers,
+    ).json()
+    assert len(made["secret"]) >= 32
+    listed = client.get("/v1/webhooks", headers=admin_headers)
+    assert [hook["url"] for hook in listed.json()] == [
+        "https://example.com/a",
+        "https://example.com/b",
+    ]
+    assert SECRET not in listed.text
+    assert made["secret"] not in listed.text
+    assert "secret" not in listed.json()[0]
+
+
+def test_a_changed_verdict_reaches_the_receiver_signed_after_a_retry(
+    client: TestClient,
+    admin_headers: dict[str, str],
+    settings: Settings,
+    receiver: Receiver,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    hook = client.post(
+        "/v1/webhooks",
+        json={"url": receiver.url, "events": ["verdict_changed"], "secret": SECRET},
+        headers=admin_headers,
+    ).json()
+    body = experiment_body(key="signed", design={"planned_units_per_variant": 1500})
+    assert client.post("/v1/experiments", json=body, headers=admin_headers).status_code == 201
+    assert client.post("/v1/experiments/signed/start", headers=admin_headers).status_code == 200
+    engine = make_engine(settings.database_url)
+    start = datetime.now(UTC) - timedelta(days=6)
+    raw = simulate_shop(2000, 2.0, 3, "signed", start, ("multi-step", "one-page"))
+    raw.conversions = [row for row in raw.conversions if row["timestamp"] < datetime.now(UTC)]
+    raw.load(engine)
+
+    look = client.post("/v1/experiments/signed/snapshots", headers=admin_headers)
+    assert look.status_code == 201, look.text
+    assert look.json()["decision"]["verdict"] != "keep_running"
+
+    policy = RetryPolicy(max_attempts=3, first_delay_seconds=0.001)
+    with caplog.at_level(logging.WARNING):
+        assert deliver_due(engine, HttpSender(), policy) == 1  # answered 500
+        time.sleep(0.01)
+        assert deliver_due(engine, HttpSender(), policy) == 1  # delivered
+        assert deliver_due(engine, HttpSender(), policy) == 0  # nothing left
+    engine.dispose()
+    assert "HTTP 500" in caplog.text
+    assert SECRET not in caplog.text
+
+    assert receiver.refused == 0
+    [message] = receiver.received
+    assert message["headers"]["X-Vekst-Event"] == "verdict_changed"
+    payload = message["body"]
+    assert payload["experiment"] == "signed"
+    assert payload["look"] == look.json()["look"]
+    assert payload["verdict"] == look.json()["decision"]["verdict"]
+    assert payload["text"].startswith("Vekst, experiment signed (look ")
+    assert look.json()["summary"] in payload["text"]
+
+    deliveries = client.get(f"/v1/webhooks/{hook['id']}/deliveries", headers=admin_headers)
+    [delivery] = deliveries.json()
+    assert delivery["status"] == "delivered"
+    assert delivery["attempts"] == 2
+    assert delivery["response_status"] == 200
+    assert SECRET not in deliveries.text
+
+    assert client.delete(f"/v1/webhooks/{hook['id']}", headers=admin_headers).status_code == 204
+    assert client.get("/v1/webhooks", headers=admin_headers).json() == []
+
+
+def test_a_receiver_that_never_answers_ends_failed(
+    client: TestClient, admin_headers: dict[str, str], settings: Settings
+) -> None:
+    hook = client.post(
+        "/v1/webhooks",
+        json={"url": "http://127.0.0.1:9/closed", "events": ["verdict_changed"]},
+        headers=admin_headers,
+    ).json()
+    body = experiment_body(key="unheard", design={"planned_units_per_variant": 1500})
+    client.post("/v1/experiments", json=body, headers=admin_headers)
+    client.post("/v1/experiments/unheard/start", headers=admin_headers)
+    engine = make_engine(settings.database_url)
+    start = datetime.now(UTC) - timedelta(days=6)
+    raw = simulate_shop(2000, 2.0, 3, "unheard", start, ("multi-step", "one-page"))
+    raw.conversions = [row for row in raw.conversions if row["timestamp"] < datetime.now(UTC)]
+    raw.load(engine)
+    assert client.post("/v1/experiments/unheard/snapshots", headers=admin_headers).is_success
+    policy = RetryPolicy(max_attempts=2, first_delay_seconds=0.001)
+    deliver_due(engine, HttpSender(timeout_seconds=2), policy)
+    time.sleep(0.01)
+    deliver_due(engine, HttpSender(timeout_seconds=2), policy)
+    engine.dispose()
+    [delivery] = client.get(f"/v1/webhooks/{hook['id']}/deliveries", headers=admin_headers).json()
+    assert delivery["status"] == "failed"
+    assert delivery["attempts"] == 2
+    assert delivery["next_attempt_at"] is None
+    assert "ConnectError" in delivery["error"]

@@ -1,0 +1,223 @@
+"""Looks: the backfill of the first look, running readings that never revert, serving, stop."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from experiments import definitions, lifecycle
+from experiments.db import session_scope
+from experiments.models import ExperimentCreate, ResultSnapshot, WebhookCreate, WebhookDelivery
+from experiments.results import snapshots
+from experiments.results.compute import compute_results
+from experiments.results.snapshots import (
+    results_as_of,
+    serve_results,
+    stored_timeseries,
+    take_snapshot,
+)
+from experiments.webhooks.store import create_webhook
+from tests.experiments.results.simulation import START, simulate_shop
+
+NOW = START + timedelta(days=7, hours=10)
+
+
+def make_experiment(engine: Engine, planned: int = 1500) -> None:
+    body = ExperimentCreate.model_validate(
+        {
+            "key": "exp",
+            "name": "Checkout",
+            "template": "checkout",
+            "variants": [
+                {"key": "control", "name": "Control", "weight": 1},
+                {"key": "treatment", "name": "Treatment", "weight": 1},
+            ],
+            "design": {"planned_units_per_variant": planned},
+        }
+    )
+    with session_scope(engine) as session:
+        definitions.create_experiment(session, body)
+        experiment = lifecycle.start_experiment(session, "exp")
+        experiment.started_at = START
+        session.add(experiment)
+
+
+@pytest.fixture
+def shop(engine: Engine) -> Iterator[Engine]:
+    """A running checkout experiment with a strong effect, events over a week."""
+    make_experiment(engine)
+    simulate_shop(3000, uplift=2.0, seed=3).load(engine)
+    yield engine
+
+
+def looks(engine: Engine) -> list[ResultSnapshot]:
+    with Session(engine) as session:
+        return list(
+            session.exec(
+                select(ResultSnapshot)
+                .where(ResultSnapshot.experiment == "exp")
+                .order_by(col(ResultSnapshot.look))
+            )
+        )
+
+
+def sequential(page: dict[str, Any], metric: str) -> dict[str, Any]:
+    entry = next(m for m in page["metrics"] if m["metric"] == metric)
+    return dict(entry["comparisons"][0]["sequential"])
+
+
+def test_first_look_backfills_a_look_per_day_with_running_readings(shop: Engine) -> None:
+    with session_scope(shop) as session:
+        newest = take_snapshot(session, "exp", NOW)
+    stored = looks(shop)
+    # Exposures start on 2 March 08:00: midnights of 3-9 March, then now (9 March 18:00).
+    assert [look.look for look in stored] == list(range(1, 9))
+    assert newest.look == 8
+    assert stored[0].as_of == datetime(2026, 3, 3, tzinfo=UTC)
+    assert stored[-1].as_of == NOW
+    own_pages = []
+    for look in stored:  # each look's own readings, from a full computation at its end
+        with session_scope(shop) as session:
+            own_pages.append(compute_results(session, "exp", as_of=look.as_of, now=NOW).to_dict())
+    for metric in ("conversion_rate", "revenue_per_visitor", "aov", "cart_abandonment"):
+        # None until a look has enough data for a reading (the minimums), then the minimum.
+        running_p: float | None = None
+        previous: dict[str, Any] | None = None
+        for look, own_page in zip(stored, own_pages, strict=True):
+            own = sequential(own_page, metric)["p_value"]
+            reading = sequential(look.results, metric)
+            if own is not None:
+                running_p = own if running_p is None else min(running_p, own)
+            if running_p is None:
+                assert reading["p_value"] is None, (metric, look.look)
+                continue
+            assert reading["p_value"] == pytest.approx(running_p, rel=1e-9), (metric, look.look)
+            if previous is not None:
+                assert reading["p_value"] <= previous["p_value"]
+                assert previous["significant"] <= reading["significant"]
+                low, high = reading["absolute"]["ci_low"], reading["absolute"]["ci_high"]
+                assert low >= previous["absolute"]["ci_low"]
+                assert high <= previous["absolute"]["ci_high"]
+            previous = reading
+    # Once significant, never "keep running" again (here: ship, then blocked by the growing
+    # share of units seen in both variants, a data-quality problem).
+    verdicts = [look.verdict for look in stored]
+    assert "ship" in verdicts
+    assert "keep_running" not in verdicts[verdicts.index("ship") :]
+
+
+def test_later_looks_continue_the_running_readings(shop: Engine) -> None:
+    with session_scope(shop) as session:
+        take_snapshot(session, "exp", NOW - timedelta(days=2))
+    with session_scope(shop) as session:
+        before = take_snapshot(session, "exp", NOW - timedelta(days=1)).results
+    with session_scope(shop) as session:
+        after = take_snapshot(session, "exp", NOW).results
+    assert after["look"] == before["look"] + 1
+    for metric in ("conversion_rate", "revenue_per_visitor"):
+        assert sequential(after, metric)["p_value"] <= sequential(before, metric)["p_value"]
+
+
+def test_timeseries_reads_the_last_look_of_each_day(shop: Engine) -> None:
+    with session_scope(shop) as session:
+        take_snapshot(session, "exp", NOW - timedelta(hours=2))
+    with session_scope(shop) as session:
+        take_snapshot(session, "exp", NOW)
+    with session_scope(shop) as session:
+        series = stored_timeseries(session, "exp", "conversion_rate")
+    stored = looks(shop)
+    assert [point["date"] for point in series["points"]] == [
+        f"2026-03-0{day}" for day in range(2, 10)
+    ]
+    assert series["points"][-1]["look"] == stored[-1].look  # not the earlier look of that day
+    by_look = {look.look: look.results for look in stored}
+    for point in series["points"]:
+        page_metric = next(
+            m for m in by_look[point["look"]]["metrics"] if m["metric"] == "conversion_rate"
+        )
+        assert point["comparisons"] == page_metric["comparisons"]
+    p_values = [point["comparisons"][0]["sequential"]["p_value"] for point in series["points"]]
+    # No reading before the minimums are met; from then on the running p-value never rises.
+    readings = [p for p in p_values if p is not None]
+    assert readings and p_values[-len(readings) :] == readings
+    assert readings == sorted(readings, reverse=True)
+
+
+def test_serving_reuses_a_fresh_look_and_refreshes_a_stale_one(shop: Engine) -> None:
+    hour = timedelta(hours=1)
+    with session_scope(shop) as session:
+        first = serve_results(session, "exp", hour, now=NOW)
+    with session_scope(shop) as session:
+        again = serve_results(session, "exp", hour, now=NOW + timedelta(minutes=30))
+    assert again["look"] == first["look"]
+    assert again["computed_at"] == first["computed_at"]
+    with session_scope(shop) as session:
+        later = serve_results(session, "exp", hour, now=NOW + timedelta(minutes=61))
+    assert later["look"] == first["look"] + 1
+    with session_scope(shop) as session:
+        forced = serve_results(session, "exp", hour, fresh=True, now=NOW + timedelta(minutes=62))
+    assert forced["look"] == later["look"] + 1
+    with session_scope(shop) as session:
+        earlier = results_as_of(session, "exp", START + timedelta(days=3), now=NOW)
+    assert earlier["as_of"] == (START + timedelta(days=3)).isoformat()
+    assert earlier["look"] == 3  # running readings of the looks up to then (3-5 March)
+    assert len(looks(shop)) == forced["look"]  # as_of pages are not stored
+
+
+def test_stopping_takes_the_final_look_once(shop: Engine) -> None:
+    with session_scope(shop) as session:
+        take_snapshot(session, "exp", NOW - timedelta(days=1))
+    with session_scope(shop) as session:
+        stopped = lifecycle.stop_experiment(session, "exp")
+        final = take_snapshot(session, "exp")
+        assert final.as_of == stopped.stopped_at
+    with session_scope(shop) as session:
+        assert take_snapshot(session, "exp").look == final.look
+        page = serve_results(session, "exp", timedelta(seconds=1))
+    assert page["look"] == final.look
+    assert page["status"] == "stopped"
+
+
+def test_a_changed_verdict_queues_a_delivery_per_subscribed_webhook(shop: Engine) -> None:
+    with session_scope(shop) as session:
+        for events in (["verdict_changed"], ["srm_detected"]):
+            create_webhook(
+                session,
+                WebhookCreate.model_validate({"url": "http://127.0.0.1:9/hook", "events": events}),
+            )
+    with session_scope(shop) as session:
+        take_snapshot(session, "exp", NOW - timedelta(days=6))  # keep running
+    with Session(shop) as session:
+        assert list(session.exec(select(WebhookDelivery))) == []
+    with session_scope(shop) as session:
+        take_snapshot(session, "exp", NOW - timedelta(days=4))  # ship
+    with Session(shop) as session:
+        deliveries = list(session.exec(select(WebhookDelivery)))
+    assert [(d.event, d.webhook_id, d.status) for d in deliveries] == [
+        ("verdict_changed", 1, "pending")
+    ]
+    assert "keep running to ship" in deliveries[0].body
+
+
+def test_a_look_number_taken_meanwhile_serves_the_other_look(
+    shop: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with session_scope(shop) as session:
+        theirs = take_snapshot(session, "exp", NOW).look
+    real = snapshots.latest_snapshot
+    calls = []
+
+    def read_before_their_commit(session: Session, key: str) -> ResultSnapshot | None:
+        calls.append(key)
+        return None if len(calls) == 1 else real(session, key)
+
+    monkeypatch.setattr(snapshots, "latest_snapshot", read_before_their_commit)
+    with session_scope(shop) as session:
+        ours = take_snapshot(session, "exp", NOW + timedelta(minutes=1))
+        assert ours.look == theirs
+    assert [look.look for look in looks(shop)] == list(range(1, theirs + 1))

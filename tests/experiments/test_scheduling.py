@@ -1,0 +1,84 @@
+"""The scheduling lease (one holder per interval across processes) and the scheduled looks."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from datetime import timedelta
+
+import pytest
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from experiments.db import make_engine, session_scope
+from experiments.models import ResultSnapshot, WebhookCreate
+from experiments.results.snapshots import take_snapshot
+from experiments.scheduling import Scheduler, acquire_lease, snapshot_running_experiments
+from experiments.settings import load_settings
+from experiments.webhooks.store import create_webhook
+from tests.experiments.results.simulation import START, simulate_shop
+from tests.experiments.results.test_snapshots import make_experiment
+
+HOUR = timedelta(hours=1)
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    built = make_engine(database_url)
+    yield built
+    built.dispose()
+
+
+def test_one_holder_per_interval(engine: Engine) -> None:
+    assert acquire_lease(engine, "snapshots", "a", HOUR, START)
+    assert not acquire_lease(engine, "snapshots", "b", HOUR, START)
+    assert not acquire_lease(engine, "snapshots", "a", HOUR, START + timedelta(minutes=59))
+    assert acquire_lease(engine, "snapshots", "b", HOUR, START + HOUR)
+    assert not acquire_lease(engine, "snapshots", "a", HOUR, START + HOUR)
+    assert acquire_lease(engine, "other", "a", HOUR, START)  # leases are independent
+
+
+def test_scheduled_looks_cover_every_running_experiment(engine: Engine) -> None:
+    make_experiment(engine)
+    simulate_shop(400, uplift=0.0, seed=1).load(engine)
+    now = START + timedelta(days=3)
+    assert snapshot_running_experiments(engine, now) == ["exp"]
+    assert snapshot_running_experiments(engine, now + HOUR) == ["exp"]
+    with Session(engine) as session:
+        stored = list(session.exec(select(ResultSnapshot.look, ResultSnapshot.as_of)))
+    # Backfill: midnights of 3, 4 and 5 March, then 5 March 08:00; then one more look.
+    assert [look for look, _ in stored] == [1, 2, 3, 4, 5]
+    assert stored[-1][1] == now + HOUR
+
+
+def test_two_processes_ticking_at_once_take_the_looks_once(engine: Engine) -> None:
+    make_experiment(engine)
+    simulate_shop(400, uplift=0.0, seed=1).load(engine)
+    with session_scope(engine) as session:
+        create_webhook(
+            session,
+            WebhookCreate.model_validate(
+                {"url": "http://receiver.invalid/hook", "events": ["verdict_changed"]}
+            ),
+        )
+        # A stored verdict the next look will change, so it raises an alert.
+        look = take_snapshot(session, "exp", START + timedelta(days=1))
+        look.sums = {**look.sums, "facts": {**look.sums["facts"], "verdict": "stop"}}
+        session.add(look)
+    sent: list[str] = []
+
+    def record(url: str, body: bytes, headers: Mapping[str, str]) -> int:
+        sent.append(headers["X-Vekst-Event"])
+        return 204
+
+    settings = load_settings(database_url="sqlite://", snapshot_interval_minutes=60)
+    first, second = Scheduler(engine, settings, record), Scheduler(engine, settings, record)
+    now = START + timedelta(days=3)
+    first.run_once(now)
+    second.run_once(now)
+    with Session(engine) as session:
+        looks = list(session.exec(select(ResultSnapshot.look)))
+    assert looks == [1, 2, 3]  # the stored look (a backfill of 2), then one scheduled look
+    assert sent == ["verdict_changed"]
+    second.run_once(now + HOUR)  # the lease expired: the other process takes the next look
+    with Session(engine) as session:
+        assert len(list(session.exec(select(ResultSnapshot.look)))) == 4

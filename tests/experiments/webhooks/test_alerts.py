@@ -1,0 +1,48 @@
+"""Which changes between two looks raise which alerts."""
+
+from __future__ import annotations
+
+from experiments.models import AlertKind
+from experiments.webhooks.alerts import LookFacts, alerts_between
+
+QUIET = LookFacts("keep_running", (), srm=False, several_variants_share=0.0)
+
+
+def kinds(previous: LookFacts | None, current: LookFacts) -> list[AlertKind]:
+    return [alert.kind for alert in alerts_between(previous, current)]
+
+
+def test_a_quiet_look_raises_nothing() -> None:
+    assert kinds(None, QUIET) == []
+    assert kinds(QUIET, QUIET) == []
+
+
+def test_verdict_changes_alert_including_a_first_look_that_decides() -> None:
+    ship = LookFacts("ship", (), srm=False, several_variants_share=0.0)
+    assert kinds(None, ship) == [AlertKind.VERDICT_CHANGED]
+    assert kinds(QUIET, ship) == [AlertKind.VERDICT_CHANGED]
+    assert kinds(ship, ship) == []
+    [alert] = alerts_between(QUIET, ship)
+    assert alert.headline == "The verdict changed from keep running to ship."
+
+
+def test_problems_alert_when_they_appear_not_while_they_last() -> None:
+    harmed = LookFacts("stop", ("refund_rate:b",), srm=True, several_variants_share=0.02)
+    assert kinds(QUIET, harmed) == [
+        AlertKind.VERDICT_CHANGED,
+        AlertKind.GUARDRAIL_HARMED,
+        AlertKind.SRM_DETECTED,
+        AlertKind.DATA_QUALITY,
+    ]
+    assert kinds(harmed, harmed) == []
+    worse = LookFacts("stop", ("refund_rate:b", "refund_rate:c"), True, 0.03)
+    assert [a.headline for a in alerts_between(harmed, worse)] == [
+        "Variant c harmed guardrail refund_rate."
+    ]
+
+
+def test_facts_round_trip_through_json() -> None:
+    facts = LookFacts("inconclusive", ("cart_abandonment:b",), srm=True, several_variants_share=0.5)
+    assert LookFacts.from_dict(facts.to_dict()) == facts
+    assert facts.data_quality
+    assert not QUIET.data_quality
