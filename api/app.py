@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager, suppress
+from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
@@ -40,15 +40,16 @@ def create_app(settings: Settings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.events.start()
+        scheduler = Scheduler(engine, settings)
         scheduled = None
         if settings.start_scheduler:
-            scheduled = asyncio.create_task(Scheduler(engine, settings).run_forever())
+            scheduled = asyncio.create_task(scheduler.run_forever())
         app.state.scheduler = scheduled
         yield
         if scheduled is not None:
-            scheduled.cancel()
-            with suppress(asyncio.CancelledError):
-                await scheduled
+            # Not cancelled: a tick's thread would go on using the engine disposed below.
+            scheduler.stop()
+            await scheduled
         await app.state.events.close()
         engine.dispose()
 
