@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager, suppress
+from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
@@ -50,17 +50,18 @@ def create_app(settings: Settings) -> FastAPI:
         flushing = None
         if request_log is not None:
             flushing = asyncio.create_task(request_log.flush_periodically())
+        scheduler = Scheduler(engine, settings)
         scheduled = None
         if settings.start_scheduler:
-            scheduled = asyncio.create_task(Scheduler(engine, settings).run_forever())
+            scheduled = asyncio.create_task(scheduler.run_forever())
         app.state.scheduler = scheduled
         yield
         if flushing is not None:
             flushing.cancel()
         if scheduled is not None:
-            scheduled.cancel()
-            with suppress(asyncio.CancelledError):
-                await scheduled
+            # Not cancelled: a tick's thread would go on using the engine disposed below.
+            scheduler.stop()
+            await scheduled
         # Uvicorn answers every request in flight before this runs (graceful SIGTERM); then the
         # in-process worker stores the batch in hand before it stops.
         app.state.changes.stop()

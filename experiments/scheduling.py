@@ -90,6 +90,7 @@ class Scheduler:
         self._policy = RetryPolicy(settings.webhook_max_attempts, settings.webhook_retry_seconds)
         self._send = send or HttpSender()
         self._holder = f"{socket.gethostname()[:40]}-{uuid.uuid4().hex[:12]}"
+        self._stopping = asyncio.Event()
 
     def run_once(self, now: datetime | None = None) -> None:
         moment = now or datetime.now(UTC)
@@ -97,9 +98,20 @@ class Scheduler:
             snapshot_running_experiments(self._engine, moment)
         deliver_due(self._engine, self._send, self._policy, moment)
 
+    def stop(self) -> None:
+        """Ask `run_forever` to return; a tick under way finishes first."""
+        self._stopping.set()
+
     async def run_forever(self, tick_seconds: float = TICK_SECONDS) -> None:
-        while True:
-            await asyncio.sleep(tick_seconds)
+        """Tick until `stop`. A tick's work runs in a thread that cancelling could not end,
+        so the server stops the loop this way and waits for it before closing the engine."""
+        while not self._stopping.is_set():
+            try:
+                await asyncio.wait_for(self._stopping.wait(), tick_seconds)
+            except TimeoutError:
+                pass
+            if self._stopping.is_set():
+                return
             try:
                 await asyncio.to_thread(self.run_once)
             except Exception:  # noqa: BLE001 - logged; the next tick tries again

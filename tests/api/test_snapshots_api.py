@@ -117,4 +117,5 @@ def test_the_server_runs_and_stops_its_scheduler(settings: Settings) -> None:
         task = app.state.scheduler
         assert task is not None
         assert not task.done()
-    assert task.cancelled()
+    # Stopped, not cancelled: it returned once asked, before the engine was closed.
+    assert task.done() and not task.cancelled()

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import Iterator, Mapping
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy.engine import Engine
@@ -82,3 +84,24 @@ def test_two_processes_ticking_at_once_take_the_looks_once(engine: Engine) -> No
     second.run_once(now + HOUR)  # the lease expired: the other process takes the next look
     with Session(engine) as session:
         assert len(list(session.exec(select(ResultSnapshot.look)))) == 4
+
+
+def test_stop_ends_the_loop_after_the_tick_under_way() -> None:
+    """`stop` lets a tick finish (its thread still holds a connection) and then returns."""
+    ticks: list[str] = []
+
+    class Slow(Scheduler):
+        def run_once(self, now: datetime | None = None) -> None:
+            time.sleep(0.2)
+            ticks.append("done")
+
+    async def run() -> bool:
+        scheduler = Slow(make_engine("sqlite://"), load_settings(database_url="sqlite://"))
+        task = asyncio.create_task(scheduler.run_forever(tick_seconds=0.01))
+        await asyncio.sleep(0.05)  # inside the first tick's thread
+        scheduler.stop()
+        await asyncio.wait_for(task, 5)
+        return task.cancelled()
+
+    assert asyncio.run(run()) is False
+    assert ticks == ["done"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import astuple
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -14,6 +15,8 @@ from experiments import definitions, lifecycle
 from experiments.db import session_scope
 from experiments.models import ExperimentCreate, ResultSnapshot, WebhookCreate, WebhookDelivery
 from experiments.results import snapshots
+from experiments.results.aggregation import aggregate
+from experiments.results.catalog import metric_catalog
 from experiments.results.compute import compute_results
 from experiments.results.snapshots import (
     results_as_of,
@@ -221,3 +224,55 @@ def test_a_look_number_taken_meanwhile_serves_the_other_look(
         ours = take_snapshot(session, "exp", NOW + timedelta(minutes=1))
         assert ours.look == theirs
     assert [look.look for look in looks(shop)] == list(range(1, theirs + 1))
+
+
+def test_backfilled_looks_of_a_capped_metric_equal_aggregate_at_each_end(engine: Engine) -> None:
+    """A percentile cap moves with each look's units: every backfilled look's stored sums are
+    those of `aggregate` with the same cap at that look's end (not the one-pass sums)."""
+    body = ExperimentCreate.model_validate(
+        {
+            "key": "exp",
+            "name": "Checkout",
+            "template": "checkout",
+            "variants": [
+                {"key": "control", "name": "Control", "weight": 1},
+                {"key": "treatment", "name": "Treatment", "weight": 1},
+            ],
+            "metrics": {
+                "primary": "conversion_rate",
+                "secondary": ["revenue_per_visitor"],
+                "cap_percentiles": {"revenue_per_visitor": 90},
+            },
+        }
+    )
+    with session_scope(engine) as session:
+        definitions.create_experiment(session, body)
+        experiment = lifecycle.start_experiment(session, "exp")
+        experiment.started_at = START
+        session.add(experiment)
+    simulate_shop(1500, uplift=0.3, seed=11).load(engine)
+    with session_scope(engine) as session:
+        take_snapshot(session, "exp", NOW)
+    stored = looks(engine)
+    assert len(stored) > 3
+    caps = set()
+    with engine.connect() as connection:
+        catalog_session = Session(bind=connection)
+        definition = metric_catalog(catalog_session)["revenue_per_visitor"]
+        for look in stored:
+            expected = aggregate(
+                connection,
+                "exp",
+                ["control", "treatment"],
+                [definition],
+                look.as_of,
+                cap_percentiles={"revenue_per_visitor": 90},
+            )
+            assert look.sums["caps"] == expected.caps
+            caps.add(expected.caps["revenue_per_visitor"])
+            for variant in ("control", "treatment"):
+                got = look.sums["metrics"]["revenue_per_visitor"][variant]
+                want = astuple(expected.metrics["revenue_per_visitor"][variant])
+                assert got == pytest.approx(list(want), rel=1e-9, abs=1e-6), look.look
+        catalog_session.close()
+    assert len(caps) > 1  # the cap did move between looks
