@@ -8,9 +8,12 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.staticfiles import StaticFiles
 
 from api.auth import KeyVerifier
 from api.limits import BodySizeLimit
+from api.pages import routes as pages
+from api.pages.sessions import SessionSigner
 from api.problems import install_problem_handlers
 from api.routes import (
     assign,
@@ -64,6 +67,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.key_verifier = KeyVerifier(engine, settings)
     app.state.evaluator_cache = EvaluatorCache(engine)
     app.state.events = build_event_pipeline(settings, engine)
+    app.state.page_sessions = SessionSigner.for_settings(settings)
     install_problem_handlers(app)
     # Routes are matched in order: the per-visitor hot paths come first.
     for router in (
@@ -80,6 +84,9 @@ def create_app(settings: Settings) -> FastAPI:
         webhooks.router,
     ):
         app.include_router(router)
+    # The results pages for people (HTML, not in the OpenAPI) and their one stylesheet.
+    app.include_router(pages.router)
+    app.mount("/static", StaticFiles(directory=pages.HERE / "static"), name="static")
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     if settings.cors_origins:
         app.add_middleware(
