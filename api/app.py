@@ -8,10 +8,13 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi.staticfiles import StaticFiles
 
 from api.auth import KeyVerifier
 from api.limits import BodySizeLimit
 from api.observability import RequestLog, RequestObserver, Telemetry, configure_logging
+from api.pages import routes as pages
+from api.pages.sessions import SessionSigner
 from api.problems import install_problem_handlers
 from api.rate_limits import Buckets, LocalBuckets, RateLimiter, RedisBuckets
 from api.routes import (
@@ -86,6 +89,7 @@ def create_app(settings: Settings) -> FastAPI:
         lambda limit: app.state.telemetry.rate_limited.labels(limit).inc(),
     )
     app.state.changes = _change_watcher(app, settings)
+    app.state.page_sessions = SessionSigner.for_settings(settings)
     install_problem_handlers(app)
     # Routes are matched in order: the per-visitor hot paths come first.
     for router in (
@@ -103,6 +107,9 @@ def create_app(settings: Settings) -> FastAPI:
         webhooks.router,
     ):
         app.include_router(router)
+    # The results pages for people (HTML, not in the OpenAPI) and their one stylesheet.
+    app.include_router(pages.router)
+    app.mount("/static", StaticFiles(directory=pages.HERE / "static"), name="static")
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     if settings.cors_origins:
         app.add_middleware(

@@ -50,6 +50,9 @@ class Settings(BaseSettings):
     start_scheduler: bool = True
     webhook_max_attempts: int = Field(default=6, ge=1, le=20)
     webhook_retry_seconds: float = Field(default=30.0, gt=0)
+    # Signs the results pages' session cookies; unset: derived from the admin key (see
+    # api/pages/sessions.py). Set it when the admin key is not configured and several workers run.
+    session_secret: str | None = Field(default=None, repr=False)
 
     @field_validator("cors_origins", mode="before")
     @classmethod
@@ -58,7 +61,9 @@ class Settings(BaseSettings):
             return [origin.strip() for origin in value.split(",") if origin.strip()]
         return value
 
-    @field_validator("redis_url", "admin_key", "sdk_key", "metrics_token", mode="before")
+    @field_validator(
+        "redis_url", "admin_key", "sdk_key", "metrics_token", "session_secret", mode="before"
+    )
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         return None if value == "" else value
@@ -66,7 +71,7 @@ class Settings(BaseSettings):
     @model_validator(mode="after")
     def _refuse_weak_secrets_in_production(self) -> Settings:
         if self.environment == "production":
-            for name in ("admin_key", "sdk_key", "metrics_token"):
+            for name in ("admin_key", "sdk_key", "metrics_token", "session_secret"):
                 secret = getattr(self, name)
                 if secret is not None and len(secret) < MIN_SECRET_LENGTH:
                     raise ValueError(

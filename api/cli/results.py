@@ -19,11 +19,10 @@ from rich.markup import escape
 from rich.table import Table
 
 from api.cli.local_db import read_database
-from experiments.results.formatting import count, metric_value, p_value, percent, probability
+from experiments.results.cells import COLUMNS, metric_rows, metric_title
+from experiments.results.formatting import count
 from experiments.results.snapshots import results_as_of, serve_results
-from experiments.results.wording import interval_text, reason_text
 from experiments.settings import load_settings
-from stats import Interval
 
 _MIN_WIDTH = 130
 _VERDICT_STYLE = {
@@ -94,72 +93,16 @@ def _tuning(planned: int | None) -> str:
 
 
 def _metric_table(metric: dict[str, Any], currency: str) -> Table:
-    better = "higher is better" if metric["direction"] == "increase" else "lower is better"
-    table = Table(
-        title=f"{metric['name']} ({metric['metric']}, {metric['role']}, {better})",
-        title_justify="left",
-        caption_justify="left",
-    )
-    columns = ("variant", "units", "value", "change", "sequential interval", "seq. p", "chance")
-    for column in columns:
+    table = Table(title=metric_title(metric), title_justify="left", caption_justify="left")
+    for column in COLUMNS:
         table.add_column(column, justify="left" if column == "variant" else "right", no_wrap=True)
     table.add_column("reading", justify="left")
-    comparisons = {comparison["variant"]: comparison for comparison in metric["comparisons"]}
-    notes: list[str] = []
-    value_format = metric.get("value_format", "number")
-    for variant in metric["variants"]:
-        value = metric_value(variant["value"], value_format, currency)
-        row = [variant["key"], count(variant["n"]), value]
-        comparison = comparisons.get(variant["key"])
-        if comparison is None:
-            row += ["control" if comparisons else "", "", "", "", ""]
-        else:
-            row += _comparison_cells(comparison)
-            notes += _notes(variant["key"], comparison)
+    rows, notes = metric_rows(metric, currency)
+    for row in rows:
         table.add_row(*row)
-    if metric.get("denominators"):
-        notes.append(f"counted over {metric['denominators']}")
-    if metric.get("reason"):
-        notes.append(f"no comparison: {metric.get('reason_text') or reason_text(metric['reason'])}")
     if notes:
         table.caption = escape("\n".join(notes))
     return table
-
-
-def _comparison_cells(comparison: dict[str, Any]) -> list[str]:
-    sequential = comparison["sequential"]
-    relative = comparison["relative"]["estimate"]
-    interval = Interval(None, sequential["relative"]["ci_low"], sequential["relative"]["ci_high"])
-    chance = comparison["bayesian"]["chance_to_beat"]
-    seq_p = sequential["p_value"]
-    reading = comparison.get("guardrail") or comparison.get("outcome", "").replace("_", " ")
-    return [
-        "no value yet" if relative is None else percent(relative, signed=True),
-        _short_interval(interval),
-        "none yet" if seq_p is None else p_value(seq_p),
-        "none yet" if chance is None else probability(chance),
-        reading,
-    ]
-
-
-def _short_interval(interval: Interval) -> str:
-    if interval.ci_low is None and interval.ci_high is None:
-        return "none yet, see below"
-    return interval_text(interval, None)
-
-
-def _notes(variant: str, comparison: dict[str, Any]) -> list[str]:
-    notes = []
-    bounds = comparison["sequential"]["relative"]
-    words = comparison.get("reason_text")
-    if bounds["ci_low"] is None and bounds["ci_high"] is None:
-        why = words or interval_text(Interval(None, None, None), comparison.get("reason"))
-        notes.append(f"{variant}: no sequential interval yet ({why.removeprefix('none yet: ')})")
-    elif comparison.get("reason"):
-        notes.append(f"{variant}: {words or reason_text(comparison['reason'])}")
-    if comparison.get("note"):
-        notes.append(f"{variant}: {comparison['note']}")
-    return notes
 
 
 def register(cli: typer.Typer) -> None:

@@ -162,23 +162,10 @@ def stored_timeseries(
             f"'{metric}' is not a metric of experiment '{key}'; use one of: "
             + ", ".join(d.key for d in inputs.definitions),
         )
-    looks = session.exec(
-        select(ResultSnapshot.id, ResultSnapshot.as_of)
-        .where(ResultSnapshot.experiment == key)
-        .order_by(col(ResultSnapshot.look))
-    ).all()
-    if not looks:
+    pages = look_history(session, key)
+    if not pages:
         take_snapshot(session, key, now)
         return stored_timeseries(session, key, metric, now)
-    last_of_day: dict[str, int] = {}
-    for snapshot_id, as_of in looks:
-        last_of_day[look_date(as_of)] = snapshot_id or 0
-    chosen = list(last_of_day.values())[-MAX_TIMESERIES_DAYS:]
-    pages = session.exec(
-        select(ResultSnapshot.results)
-        .where(col(ResultSnapshot.id).in_(chosen))
-        .order_by(col(ResultSnapshot.look))
-    ).all()
     return {
         "experiment": key,
         "metric": metric,
@@ -186,6 +173,29 @@ def stored_timeseries(
         "direction": definition.direction,
         "points": [_point(page, metric) for page in pages],
     }
+
+
+def look_history(session: Session, key: str) -> list[Mapping[str, Any]]:
+    """The pages of the last stored look of each UTC day, oldest first, at most the last
+    MAX_TIMESERIES_DAYS days (the timeseries and the web page's charts read these)."""
+    looks = session.exec(
+        select(ResultSnapshot.id, ResultSnapshot.as_of)
+        .where(ResultSnapshot.experiment == key)
+        .order_by(col(ResultSnapshot.look))
+    ).all()
+    last_of_day: dict[str, int] = {}
+    for snapshot_id, as_of in looks:
+        last_of_day[look_date(as_of)] = snapshot_id or 0
+    chosen = list(last_of_day.values())[-MAX_TIMESERIES_DAYS:]
+    if not chosen:
+        return []
+    return list(
+        session.exec(
+            select(ResultSnapshot.results)
+            .where(col(ResultSnapshot.id).in_(chosen))
+            .order_by(col(ResultSnapshot.look))
+        ).all()
+    )
 
 
 def look_date(as_of: datetime) -> str:

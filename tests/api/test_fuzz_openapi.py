@@ -67,7 +67,10 @@ def fuzzed_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def fuzzed_app(fuzzed_database: str) -> Iterator[FastAPI]:
-    settings = load_settings(database_url=fuzzed_database, admin_key=ADMIN_KEY, sdk_key=SDK_KEY)
+    # No background looks: the fuzzer's requests, not a scheduler tick, are under test.
+    settings = load_settings(
+        database_url=fuzzed_database, admin_key=ADMIN_KEY, sdk_key=SDK_KEY, start_scheduler=False
+    )
     app = create_app(settings)
     with TestClient(app) as client:
         admin = {"Authorization": f"Bearer {ADMIN_KEY}"}

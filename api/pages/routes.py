@@ -1,0 +1,230 @@
+"""The pages: login, the list of experiments, an experiment's results, and its actions.
+
+Every page but the login needs a session (see `sessions`); without one the browser is sent to
+the login form. Actions are POSTed forms with a CSRF token, each behind a confirmation page.
+The pages are left out of the OpenAPI: they are HTML for people, not an API.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path as FilePath
+from typing import Annotated, Any, Literal
+from urllib.parse import parse_qs
+
+from fastapi import APIRouter, Path, Query, Request, status
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+from sqlmodel import Session
+
+from api.auth import KeyVerifier
+from api.deps import SessionDep, SettingsDep
+from api.pages import views
+from api.pages.sessions import COOKIE_NAME, SESSION_SECONDS, PageSession, SessionSigner, admin_of
+from api.params import ExperimentKey
+from experiments import definitions, lifecycle
+from experiments.audit import Actor
+from experiments.errors import InvalidInputError
+from experiments.keys import hash_key
+from experiments.models import ExperimentStatus, KeyScope
+from experiments.results import overview
+from experiments.results.snapshots import (
+    latest_snapshot,
+    look_history,
+    serve_results,
+    take_snapshot,
+)
+from experiments.settings import Settings
+
+HERE = FilePath(__file__).parent
+templates = Jinja2Templates(directory=HERE / "templates")
+router = APIRouter(include_in_schema=False)
+MAX_FORM_BYTES = 4096
+LIST_LIMIT = 100
+Action = Annotated[Literal["start", "stop"], Path()]
+
+
+class _LoggedIn:
+    """A request's verified page session and who it is."""
+
+    def __init__(self, page_session: PageSession, actor: Actor, csrf: str) -> None:
+        self.page_session = page_session
+        self.actor = actor
+        self.csrf = csrf
+
+
+def signer_of(request: Request) -> SessionSigner:
+    signer: SessionSigner = request.app.state.page_sessions
+    return signer
+
+
+def _logged_in(request: Request, session: Session, settings: Settings) -> _LoggedIn | None:
+    signer = signer_of(request)
+    page_session = signer.read(request.cookies.get(COOKIE_NAME))
+    if page_session is None:
+        return None
+    actor = admin_of(session, settings, page_session.key_hash)
+    if actor is None:
+        return None
+    return _LoggedIn(page_session, actor, signer.csrf_token(page_session))
+
+
+def _to_login() -> RedirectResponse:
+    response = RedirectResponse("/login", status_code=status.HTTP_303_SEE_OTHER)
+    response.delete_cookie(COOKIE_NAME, path="/")
+    return response
+
+
+async def _form(request: Request) -> dict[str, str]:
+    """A small urlencoded form (at most MAX_FORM_BYTES): the first value of each field."""
+    body = await request.body()
+    if len(body) > MAX_FORM_BYTES:
+        raise InvalidInputError("body", f"a form must be at most {MAX_FORM_BYTES} bytes")
+    fields = parse_qs(body.decode("utf-8", "replace"), max_num_fields=10)
+    return {name: values[0] for name, values in fields.items()}
+
+
+def _page(request: Request, name: str, context: dict[str, Any], code: int = 200) -> HTMLResponse:
+    response = templates.TemplateResponse(request, name, context, status_code=code)
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
+        "frame-ancestors 'none'; base-uri 'none'"
+    )
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+@router.get("/login")
+def login_form(request: Request) -> HTMLResponse:
+    return _page(request, "login.html", {"error": None, "user": None})
+
+
+@router.post("/login")
+async def login(request: Request) -> Response:
+    key = (await _form(request)).get("key", "").strip()
+    verifier: KeyVerifier = request.app.state.key_verifier
+    identity = await run_in_threadpool(verifier.identity, key) if 0 < len(key) <= 200 else None
+    if identity is None or identity.scope != KeyScope.ADMIN:
+        error = "That is not an active admin key. Use a key with scope admin."
+        return _page(request, "login.html", {"error": error, "user": None}, 401)
+    response = RedirectResponse("/", status_code=status.HTTP_303_SEE_OTHER)
+    response.set_cookie(
+        COOKIE_NAME,
+        signer_of(request).issue(hash_key(key)),
+        max_age=SESSION_SECONDS,
+        path="/",
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+    )
+    return response
+
+
+@router.post("/logout")
+def logout() -> Response:
+    # Logging out needs no CSRF check: a forged logout can only end a session.
+    return _to_login()
+
+
+@router.get("/")
+def experiment_list(
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    status_filter: Annotated[ExperimentStatus | None, Query(alias="status")] = None,
+) -> Response:
+    user = _logged_in(request, session, settings)
+    if user is None:
+        return _to_login()
+    page = definitions.list_experiments(session, LIST_LIMIT, 0, status_filter)
+    overview.with_results(session, page)
+    rows = []
+    for item in page.items:
+        latest = latest_snapshot(session, item.key)
+        rows.append(
+            {
+                "item": item,
+                "primary": item.metrics.primary,
+                "verdict": views.verdict_words(item.results.verdict if item.results else None),
+                "units": item.results.units if item.results else 0,
+                "last_look": None if latest is None else latest.computed_at,
+            }
+        )
+    context = {
+        "user": user,
+        "rows": rows,
+        "total": page.total,
+        "status": status_filter.value if status_filter else "",
+        "statuses": [s.value for s in ExperimentStatus],
+    }
+    return _page(request, "list.html", context)
+
+
+@router.get("/experiments/{key}")
+def experiment_page(
+    request: Request, key: ExperimentKey, session: SessionDep, settings: SettingsDep
+) -> Response:
+    user = _logged_in(request, session, settings)
+    if user is None:
+        return _to_login()
+    experiment = definitions.get_experiment(session, key)
+    context: dict[str, Any] = {"user": user, "experiment": experiment, "page": None}
+    if experiment.status != ExperimentStatus.DRAFT and experiment.started_at is not None:
+        page = serve_results(session, key, timedelta(minutes=settings.snapshot_interval_minutes))
+        history = look_history(session, key)
+        verdict = page["decision"]["verdict"]
+        context |= {
+            "page": page,
+            "verdict": verdict,
+            "verdict_words": views.verdict_words(verdict),
+            "banners": views.banners(page),
+            "tables": views.metric_tables(page, history),
+            "design": views.design_facts(experiment, page),
+        }
+    return _page(request, "experiment.html", context)
+
+
+@router.get("/experiments/{key}/{action}")
+def confirm_action(
+    request: Request,
+    key: ExperimentKey,
+    action: Action,
+    session: SessionDep,
+    settings: SettingsDep,
+) -> Response:
+    user = _logged_in(request, session, settings)
+    if user is None:
+        return _to_login()
+    experiment = definitions.get_experiment(session, key)
+    context = {"user": user, "experiment": experiment, "action": action}
+    return _page(request, "confirm.html", context)
+
+
+@router.post("/experiments/{key}/{action}")
+async def do_action(
+    request: Request,
+    key: ExperimentKey,
+    action: Action,
+    session: SessionDep,
+    settings: SettingsDep,
+) -> Response:
+    form = await _form(request)
+    user = await run_in_threadpool(_logged_in, request, session, settings)
+    if user is None:
+        return _to_login()
+    if not signer_of(request).csrf_ok(user.page_session, form.get("csrf")):
+        raise InvalidInputError("csrf", "the form is stale or not from this site; reload the page")
+    if form.get("confirm") != "yes":
+        raise InvalidInputError("confirm", "confirm the action on its confirmation page")
+    await run_in_threadpool(_act, session, key, action, form.get("winner") or None, user.actor)
+    return RedirectResponse(f"/experiments/{key}", status_code=status.HTTP_303_SEE_OTHER)
+
+
+def _act(session: Session, key: str, action: str, winner: str | None, actor: Actor) -> None:
+    if action == "start":
+        lifecycle.start_experiment(session, key, actor=actor)
+        return
+    lifecycle.stop_experiment(session, key, winner, actor=actor)
+    take_snapshot(session, key)  # the final look, as the API's stop takes

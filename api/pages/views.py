@@ -1,0 +1,138 @@
+"""What the pages show, built from a stored look (its page JSON) and the experiment's looks.
+
+The words and figures come from `experiments.results.formatting`, `wording` and `cells`, the
+modules behind the JSON's summary and the terminal table, so the three surfaces agree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from api.pages.charts import Chart, UpliftPoint, uplift_chart
+from experiments.models import Design, Experiment
+from experiments.results.cells import COLUMNS, metric_rows, metric_title
+from experiments.results.formatting import count, days, percent, plural
+
+VERDICT_WORDS = {
+    "ship": "Ship it",
+    "stop": "Stop it",
+    "keep_running": "Keep running",
+    "inconclusive": "Inconclusive",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class MetricTable:
+    key: str
+    title: str
+    role: str
+    columns: tuple[str, ...]
+    rows: list[list[str]]
+    notes: list[str]
+    chart: Chart | None
+    chart_text: str
+
+
+@dataclass(frozen=True, slots=True)
+class DesignFacts:
+    planned: str | None
+    mde: str
+    alpha: str
+    days_left: str | None
+    currency: str
+
+
+def verdict_words(verdict: str | None) -> str:
+    return "No verdict yet" if verdict is None else VERDICT_WORDS.get(verdict, verdict)
+
+
+def metric_tables(
+    page: Mapping[str, Any], history: Sequence[Mapping[str, Any]]
+) -> list[MetricTable]:
+    """One table per metric of the look, each with its chart over `history` (looks, oldest
+    first)."""
+    currency = page.get("currency", "NOK")
+    tables = []
+    for index, metric in enumerate(page["metrics"]):
+        rows, notes = metric_rows(metric, currency)
+        series = uplift_series(history, metric["metric"])
+        size = (640, 260) if index == 0 else (320, 140)
+        chart = uplift_chart(series, *size) if series else None
+        tables.append(
+            MetricTable(
+                metric["metric"],
+                metric_title(metric),
+                metric["role"],
+                (*COLUMNS, "reading"),
+                rows,
+                notes,
+                chart,
+                chart_text(metric["name"], series),
+            )
+        )
+    return tables
+
+
+def uplift_series(
+    history: Sequence[Mapping[str, Any]], metric: str
+) -> dict[str, list[UpliftPoint]]:
+    """Per variant compared with the control: its relative change and sequential interval at
+    each look."""
+    found: dict[str, list[UpliftPoint]] = {}
+    for look in history:
+        entry = next((m for m in look["metrics"] if m["metric"] == metric), None)
+        if entry is None:
+            continue
+        moment = datetime.fromisoformat(look["as_of"])
+        for comparison in entry["comparisons"]:
+            bounds = comparison["sequential"]["relative"]
+            found.setdefault(comparison["variant"], []).append(
+                UpliftPoint(
+                    moment,
+                    comparison["relative"]["estimate"],
+                    bounds["ci_low"],
+                    bounds["ci_high"],
+                )
+            )
+    return found
+
+
+def chart_text(name: str, series: Mapping[str, Sequence[UpliftPoint]]) -> str:
+    """The chart in one sentence per variant, for screen readers and as its caption."""
+    if not series:
+        return f"No looks of {name} yet."
+    sentences = []
+    for variant, points in series.items():
+        last = next((p for p in reversed(points) if p.estimate is not None), None)
+        looks = plural(len(points), "look")
+        if last is None or last.estimate is None:
+            sentences.append(f"{variant}: no change measured yet over {looks}.")
+            continue
+        low = "unbounded" if last.low is None else percent(last.low, signed=True)
+        high = "unbounded" if last.high is None else percent(last.high, signed=True)
+        sentences.append(
+            f"{variant} against the control over {looks}: latest change "
+            f"{percent(last.estimate, signed=True)}, confidence sequence {low} to {high}."
+        )
+    return f"{name}, relative change per look. " + " ".join(sentences)
+
+
+def design_facts(experiment: Experiment, page: Mapping[str, Any]) -> DesignFacts:
+    design = Design.model_validate(experiment.design)
+    planned = page.get("planned_units_per_variant")
+    left = page["decision"].get("additional_days")
+    return DesignFacts(
+        None if planned is None else f"{count(planned)} units per variant",
+        percent(design.mde_relative),
+        f"{design.alpha:g}",
+        None if left is None else days(left),
+        design.currency,
+    )
+
+
+def banners(page: Mapping[str, Any]) -> list[str]:
+    """The warnings the page leads with: sample ratio mismatch and data quality."""
+    return list(page.get("warnings", []))

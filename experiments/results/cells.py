@@ -1,0 +1,78 @@
+"""A results page's metric tables in words: the cells and notes the terminal table and the web
+page both show, so the two read alike (and like the JSON they come from)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from experiments.results.formatting import count, metric_value, p_value, percent, probability
+from experiments.results.wording import interval_text, reason_text
+from stats import Interval
+
+COLUMNS = ("variant", "units", "value", "change", "sequential interval", "seq. p", "chance")
+
+
+def metric_title(metric: dict[str, Any]) -> str:
+    better = "higher is better" if metric["direction"] == "increase" else "lower is better"
+    return f"{metric['name']} ({metric['metric']}, {metric['role']}, {better})"
+
+
+def metric_rows(metric: dict[str, Any], currency: str) -> tuple[list[list[str]], list[str]]:
+    """One row per variant (the COLUMNS, then the reading in words) and the notes under the
+    table."""
+    comparisons = {comparison["variant"]: comparison for comparison in metric["comparisons"]}
+    rows: list[list[str]] = []
+    notes: list[str] = []
+    value_format = metric.get("value_format", "number")
+    for variant in metric["variants"]:
+        value = metric_value(variant["value"], value_format, currency)
+        row = [variant["key"], count(variant["n"]), value]
+        comparison = comparisons.get(variant["key"])
+        if comparison is None:
+            row += ["control" if comparisons else "", "", "", "", ""]
+        else:
+            row += comparison_cells(comparison)
+            notes += comparison_notes(variant["key"], comparison)
+        rows.append(row)
+    if metric.get("denominators"):
+        notes.append(f"counted over {metric['denominators']}")
+    if metric.get("reason"):
+        notes.append(f"no comparison: {metric.get('reason_text') or reason_text(metric['reason'])}")
+    return rows, notes
+
+
+def comparison_cells(comparison: dict[str, Any]) -> list[str]:
+    """change, sequential interval, sequential p, chance to beat, reading."""
+    sequential = comparison["sequential"]
+    relative = comparison["relative"]["estimate"]
+    interval = Interval(None, sequential["relative"]["ci_low"], sequential["relative"]["ci_high"])
+    chance = comparison["bayesian"]["chance_to_beat"]
+    seq_p = sequential["p_value"]
+    reading = comparison.get("guardrail") or comparison.get("outcome", "").replace("_", " ")
+    return [
+        "no value yet" if relative is None else percent(relative, signed=True),
+        short_interval(interval),
+        "none yet" if seq_p is None else p_value(seq_p),
+        "none yet" if chance is None else probability(chance),
+        reading,
+    ]
+
+
+def short_interval(interval: Interval) -> str:
+    if interval.ci_low is None and interval.ci_high is None:
+        return "none yet, see below"
+    return interval_text(interval, None)
+
+
+def comparison_notes(variant: str, comparison: dict[str, Any]) -> list[str]:
+    notes = []
+    bounds = comparison["sequential"]["relative"]
+    words = comparison.get("reason_text")
+    if bounds["ci_low"] is None and bounds["ci_high"] is None:
+        why = words or interval_text(Interval(None, None, None), comparison.get("reason"))
+        notes.append(f"{variant}: no sequential interval yet ({why.removeprefix('none yet: ')})")
+    elif comparison.get("reason"):
+        notes.append(f"{variant}: {words or reason_text(comparison['reason'])}")
+    if comparison.get("note"):
+        notes.append(f"{variant}: {comparison['note']}")
+    return notes

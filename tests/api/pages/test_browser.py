@@ -1,0 +1,112 @@
+"""The results page in real headless Chromium: login, the same numbers as the API, the chart,
+nothing fetched from elsewhere, a phone's width, and stopping the experiment from the page."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import httpx
+from sqlalchemy import text
+
+from experiments.db import make_engine
+from experiments.results.cells import metric_rows
+from tests.browser import launch_chromium
+from tests.conftest import ADMIN_KEY
+from tests.experiments.results.simulation import START, simulate_shop
+from tests.live_server import running_api
+
+ADMIN = {"Authorization": f"Bearer {ADMIN_KEY}"}
+CHECKOUT = {
+    "key": "exp",
+    "name": "One-page checkout",
+    "template": "checkout",
+    "hypothesis": "A one-page checkout converts more visitors than the multi-step one.",
+    "variants": [
+        {"key": "control", "name": "Multi-step", "weight": 1, "payload": {"steps": 3}},
+        {"key": "treatment", "name": "One-page", "weight": 1, "payload": {"steps": 1}},
+    ],
+    "design": {"planned_units_per_variant": 2000},
+}
+
+
+def filled_experiment(api: str, database_url: str) -> None:
+    """The checkout experiment, started at the simulated traffic's start, with its events."""
+    httpx.post(f"{api}/v1/experiments", json=CHECKOUT, headers=ADMIN).raise_for_status()
+    httpx.post(f"{api}/v1/experiments/exp/start", headers=ADMIN).raise_for_status()
+    engine = make_engine(database_url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(
+                text("UPDATE experiments SET started_at = :start WHERE key = 'exp'"),
+                {"start": START.replace(tzinfo=None)},
+            )
+        simulate_shop(4000, uplift=0.8, seed=21).load(engine)
+    finally:
+        engine.dispose()
+
+
+def test_results_page_in_chromium(sqlite_url: str, tmp_path: Path) -> None:
+    with launch_chromium() as browser, running_api(sqlite_url) as api:
+        filled_experiment(api, sqlite_url)
+        results: dict[str, Any] = httpx.get(
+            f"{api}/v1/experiments/exp/results", headers=ADMIN, params={"fresh": "true"}
+        ).json()
+        context = browser.new_context(viewport={"width": 1280, "height": 900})
+        page = context.new_page()
+        requested: list[str] = []
+        page.on("request", lambda request: requested.append(request.url))
+
+        page.goto(f"{api}/experiments/exp")
+        assert page.url == f"{api}/login"  # no session yet
+        page.fill("#key", ADMIN_KEY)
+        page.click("button[type=submit]")
+        page.wait_for_url(f"{api}/")
+        assert ADMIN_KEY not in page.content()
+        (cookie,) = [c for c in context.cookies() if c["name"] == "vekst_session"]
+        assert cookie["httpOnly"] and cookie["sameSite"] == "Strict"
+        assert ADMIN_KEY not in cookie["value"]
+        page.click("text=One-page checkout")
+        page.wait_for_url(f"{api}/experiments/exp")
+
+        # The same look as the API: verdict, summary and the primary metric's figures.
+        assert (
+            page.get_attribute("[data-verdict]", "data-verdict") == results["decision"]["verdict"]
+        )
+        assert page.inner_text("#summary") == results["summary"]
+        primary = results["metrics"][0]
+        expected_rows, _ = metric_rows(primary, results["currency"])
+        shown = page.eval_on_selector_all(
+            f"table[data-metric='{primary['metric']}'] tbody tr",
+            "rows => rows.map(r => [...r.children].map(c => c.innerText.trim()))",
+        )
+        assert shown == expected_rows
+        # The chart has real size and a line per compared variant.
+        box = page.locator("#primary-chart svg").bounding_box()
+        assert box is not None and box["width"] > 300 and box["height"] > 100
+        assert page.locator("#primary-chart svg path[stroke-width='2.5']").count() == 1
+        page.screenshot(path=str(tmp_path / "results-desktop.png"), full_page=True)
+
+        # A phone: nothing wider than the screen.
+        page.set_viewport_size({"width": 375, "height": 812})
+        page.reload()
+        overflow = page.evaluate(
+            "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
+        assert overflow <= 0
+        page.screenshot(path=str(tmp_path / "results-phone.png"), full_page=True)
+        page.set_viewport_size({"width": 1280, "height": 900})
+
+        # Stop from the page, shipping the treatment, behind a confirmation.
+        page.click("text=Stop the experiment")
+        page.wait_for_url(f"{api}/experiments/exp/stop")
+        page.select_option("#winner", "treatment")
+        page.click("text=Yes, stop it")
+        page.wait_for_url(f"{api}/experiments/exp")
+        stopped = httpx.get(f"{api}/v1/experiments/exp", headers=ADMIN).json()
+        assert stopped["status"] == "stopped"
+        assert "Decided:" in page.inner_text("#verdict")
+        page.screenshot(path=str(tmp_path / "results-stopped.png"), full_page=True)
+
+        assert requested and all(url.startswith(api) for url in requested), requested
+        context.close()

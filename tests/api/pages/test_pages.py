@@ -1,0 +1,122 @@
+"""The pages over HTTP: login and its cookie, revoked keys, CSRF, confirmations, the list."""
+
+from __future__ import annotations
+
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from api.pages.sessions import COOKIE_NAME
+from experiments.db import make_engine, session_scope
+from experiments.keys import create_key, revoke_key
+from experiments.models import KeyScope
+from experiments.settings import Settings
+from tests.api.helpers import experiment_body
+from tests.conftest import ADMIN_KEY, SDK_KEY
+
+
+def log_in(client: TestClient, key: str = ADMIN_KEY) -> None:
+    response = client.post("/login", data={"key": key}, follow_redirects=False)
+    assert response.status_code == 303, response.text
+    assert response.headers["location"] == "/"
+
+
+def csrf_of(html: str) -> str:
+    marker = 'name="csrf" value="'
+    start = html.index(marker) + len(marker)
+    return html[start : html.index('"', start)]
+
+
+def test_pages_need_a_session_and_the_key_stays_out_of_pages(client: TestClient) -> None:
+    for path in ("/", "/experiments/anything", "/experiments/anything/stop"):
+        response = client.get(path, follow_redirects=False)
+        assert response.status_code == 303 and response.headers["location"] == "/login"
+    refused = client.post("/login", data={"key": SDK_KEY})
+    assert refused.status_code == 401
+    assert "not an active admin key" in refused.text
+    assert SDK_KEY not in refused.text
+    assert COOKIE_NAME not in refused.cookies
+    login = client.post("/login", data={"key": ADMIN_KEY}, follow_redirects=False)
+    cookie = login.headers["set-cookie"]
+    assert "HttpOnly" in cookie and "SameSite=strict" in cookie and "Secure" not in cookie
+    assert ADMIN_KEY not in cookie
+    listing = client.get("/")
+    assert listing.status_code == 200
+    assert ADMIN_KEY not in listing.text and ADMIN_KEY not in str(listing.url)
+    assert "default-src 'none'" in listing.headers["content-security-policy"]
+    tampered = (client.cookies.get(COOKIE_NAME) or "")[:-2] + "xx"
+    client.cookies.clear()
+    client.cookies.set(COOKIE_NAME, tampered)
+    assert client.get("/", follow_redirects=False).status_code == 303
+
+
+def test_cookie_is_secure_over_https(settings: Settings) -> None:
+    with TestClient(create_app(settings), base_url="https://testserver") as client:
+        login = client.post("/login", data={"key": ADMIN_KEY}, follow_redirects=False)
+        assert "Secure" in login.headers["set-cookie"]
+
+
+def test_a_revoked_key_ends_its_session(client: TestClient, settings: Settings) -> None:
+    engine = make_engine(settings.database_url)
+    try:
+        with session_scope(engine) as session:
+            issued = create_key(session, KeyScope.ADMIN, "marketer")
+        log_in(client, issued.secret)
+        assert client.get("/", follow_redirects=False).status_code == 200
+        with session_scope(engine) as session:
+            revoke_key(session, issued.secret)
+    finally:
+        engine.dispose()
+    assert client.get("/", follow_redirects=False).headers["location"] == "/login"
+
+
+def test_start_and_stop_need_the_confirmation_and_the_csrf_token(
+    client: TestClient, admin_headers: dict[str, str]
+) -> None:
+    body = experiment_body(key="cta-test")
+    assert client.post("/v1/experiments", json=body, headers=admin_headers).status_code == 201
+    log_in(client)
+    detail = client.get("/experiments/cta-test")
+    assert "Start the experiment" in detail.text and "Stop the experiment" not in detail.text
+    confirmation = client.get("/experiments/cta-test/start")
+    token = csrf_of(confirmation.text)
+    forged = client.post("/experiments/cta-test/start", data={"csrf": "x", "confirm": "yes"})
+    assert forged.status_code == 422 and "csrf" in forged.text
+    unconfirmed = client.post("/experiments/cta-test/start", data={"csrf": token})
+    assert unconfirmed.status_code == 422
+    assert client.get("/v1/experiments/cta-test", headers=admin_headers).json()["status"] == "draft"
+    started = client.post(
+        "/experiments/cta-test/start",
+        data={"csrf": token, "confirm": "yes"},
+        follow_redirects=False,
+    )
+    assert started.status_code == 303
+    assert client.get("/v1/experiments/cta-test", headers=admin_headers).json()["status"] == (
+        "running"
+    )
+    page = client.get("/experiments/cta-test")
+    assert "Stop the experiment" in page.text and "<svg" not in page.text  # no looks with data
+    stop_form = client.get("/experiments/cta-test/stop")
+    assert 'name="winner"' in stop_form.text
+    stopped = client.post(
+        "/experiments/cta-test/stop",
+        data={"csrf": csrf_of(stop_form.text), "confirm": "yes", "winner": "one-page"},
+        follow_redirects=False,
+    )
+    assert stopped.status_code == 303
+    history = client.get("/v1/experiments/cta-test/history", headers=admin_headers).json()
+    assert [entry["action"] for entry in history][-1] == "stopped"
+    assert history[-1]["key_name"] == "environment admin key"
+    assert client.post("/experiments/cta-test/launch", data={}).status_code == 422
+
+
+def test_list_filters_by_status(client: TestClient, admin_headers: dict[str, str]) -> None:
+    for key in ("first-test", "second-test"):
+        client.post("/v1/experiments", json=experiment_body(key=key), headers=admin_headers)
+    client.post("/v1/experiments/second-test/start", headers=admin_headers)
+    log_in(client)
+    everything = client.get("/").text
+    assert "first-test" in everything and "second-test" in everything
+    running = client.get("/", params={"status": "running"}).text
+    assert "second-test" in running and "first-test" not in running
+    assert client.get("/", params={"status": "bogus"}).status_code == 422
+    assert client.get("/static/vekst.css").status_code == 200
