@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 from sqlalchemy import Float, and_, case, cast, func, literal, select
 from sqlalchemy.engine import Connection
@@ -31,16 +31,16 @@ from sqlalchemy.sql.expression import ColumnElement, Select, Subquery
 
 from experiments.metrics import Aggregation, MetricDefinition
 from experiments.models import Conversion, Exposure
-from experiments.results.sql_functions import shifted_timestamp, smaller_of
+from experiments.results.features import (
+    Feature,
+    Period,
+    feature_value,
+    metric_sides,
+    needed_features,
+    unit_bounds,
+)
 
-PRE_PERIOD_DAYS = 14
-# SQLite computes a unit's bounds with julianday() and writes them to the millisecond (up to
-# about half a millisecond off); a millisecond of slack keeps events exactly on a bound counted
-# on both databases.
-_BOUNDARY_TOLERANCE_SECONDS = 0.001
 _MULTI_VARIANT = "*several*"  # group key of units seen in several variants (never a slug)
-
-Period = Literal["post", "pre"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,16 +81,6 @@ class Aggregates:
     def exposed_units(self) -> int:
         """All exposed units, including those left out."""
         return sum(self.units.values()) + self.multi_variant_units
-
-
-@dataclass(frozen=True, slots=True)
-class _Feature:
-    """One per-unit column of `unit_events`."""
-
-    event: str
-    aggregation: Literal["count", "sum"]
-    window_hours: float | None
-    period: Period
 
 
 def aggregate(
@@ -261,22 +251,13 @@ def _unit_values(
     conversion_table = Conversion.__table__  # type: ignore[attr-defined]
     conversions = conversion_table.c
     with_covariate = {m.key for m in metrics if cuped}
-    features = _features(metrics, with_covariate)
+    features = needed_features(metrics, with_covariate)
     labels = {feature: f"f{index}" for index, feature in enumerate(features)}
 
     first_at = func.min(exposures.timestamp)
     # Each unit's window bounds are computed once here, so the join below compares timestamps
     # (index-friendly, no date arithmetic per event) instead of seconds elapsed per feature.
-    windows = sorted({f.window_hours for f in features if f.window_hours is not None})
-    bound_columns = [
-        shifted_timestamp(first_at, hours * 3600.0 + _BOUNDARY_TOLERANCE_SECONDS).label(
-            f"window_end_{index}"
-        )
-        for index, hours in enumerate(windows)
-    ]
-    if with_covariate:
-        pre_start = -PRE_PERIOD_DAYS * 86400.0 - _BOUNDARY_TOLERANCE_SECONDS
-        bound_columns.append(shifted_timestamp(first_at, pre_start).label("pre_start"))
+    windows, bound_columns = unit_bounds(first_at, features, bool(with_covariate))
     first_exposure = (
         select(
             exposures.unit_id,
@@ -318,7 +299,7 @@ def _unit_values(
         select(
             func.max(group).label("variant_group"),
             *(
-                func.sum(_feature_value(feature, conversions, unit.first_at, window_ends)).label(
+                func.sum(feature_value(feature, conversions, unit.first_at, window_ends)).label(
                     labels[feature]
                 )
                 for feature in features
@@ -330,7 +311,7 @@ def _unit_values(
     )
 
     def feature(event: str, aggregation: Aggregation, window: float | None, period: Period) -> Any:
-        key = _Feature(event, "sum" if aggregation == "sum" else "count", window, period)
+        key = Feature(event, "sum" if aggregation == "sum" else "count", window, period)
         total = func.coalesce(unit_events.c[labels[key]], 0.0)
         if aggregation == "any":
             return case((total > 0, 1.0), else_=0.0)
@@ -338,63 +319,13 @@ def _unit_values(
 
     value_columns: list[ColumnElement[Any]] = []
     for index, metric in enumerate(metrics):
-        numerator, denominator = _sides(metric, feature, "post")
+        numerator, denominator = metric_sides(metric, feature, "post")
         covariate: Any = literal(0.0)
         if metric.key in with_covariate:
-            covariate = _sides(metric, feature, "pre")[0]
+            covariate = metric_sides(metric, feature, "pre")[0]
         value_columns += [
             numerator.label(f"m{index}_num"),
             denominator.label(f"m{index}_den"),
             covariate.label(f"m{index}_cov"),
         ]
     return select(unit_events.c.variant_group, *value_columns).subquery("unit_values")
-
-
-def _features(metrics: Sequence[MetricDefinition], with_covariate: set[str]) -> list[_Feature]:
-    """The distinct per-unit columns the metrics need, in a stable order."""
-    found: dict[_Feature, None] = {}
-    for metric in metrics:
-        periods: tuple[Period, ...] = ("post", "pre") if metric.key in with_covariate else ("post",)
-        sides: list[tuple[str, Aggregation]] = [
-            (metric.numerator_event, metric.numerator_aggregation)
-        ]
-        if metric.denominator_event is not None:
-            sides.append((metric.denominator_event, metric.denominator_aggregation))
-        if metric.numerator_unless is not None:
-            sides.append((metric.numerator_unless, "any"))
-        for period in periods:
-            for event, aggregation in sides:
-                kind: Literal["count", "sum"] = "sum" if aggregation == "sum" else "count"
-                found[_Feature(event, kind, metric.window_hours, period)] = None
-    return list(found)
-
-
-def _feature_value(
-    feature: _Feature, conversions: Any, first_at: Any, window_ends: dict[float, Any]
-) -> ColumnElement[Any]:
-    # Events outside the pre-period, after `end` or of other names never reach this point:
-    # the join condition filtered them out.
-    conditions = [conversions.name == feature.event]
-    if feature.period == "post":
-        conditions.append(conversions.timestamp >= first_at)
-        if feature.window_hours is not None:
-            conditions.append(conversions.timestamp < window_ends[feature.window_hours])
-    else:
-        conditions.append(conversions.timestamp < first_at)
-    amount: Any = func.coalesce(conversions.value, 0.0) if feature.aggregation == "sum" else 1
-    return case((and_(*conditions), amount), else_=0)
-
-
-def _sides(metric: MetricDefinition, feature: Any, period: Period) -> tuple[Any, Any]:
-    """Per-unit numerator (unless-rule and cap applied) and denominator of `metric`."""
-    window = metric.window_hours
-    numerator = feature(metric.numerator_event, metric.numerator_aggregation, window, period)
-    if metric.numerator_unless is not None:
-        blocked = feature(metric.numerator_unless, "any", window, period)
-        numerator = case((blocked > 0, 0.0), else_=numerator)
-    if metric.cap is not None:
-        numerator = smaller_of(numerator, float(metric.cap))
-    if metric.denominator_event is None:
-        return numerator, literal(1.0)
-    denominator = feature(metric.denominator_event, metric.denominator_aggregation, window, period)
-    return numerator, denominator

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from sqlmodel import Session
 
@@ -32,11 +32,7 @@ from experiments.results.types import (
     PercentileCap,
     Role,
     Srm,
-    Timeseries,
-    TimeseriesPoint,
 )
-
-MAX_TIMESERIES_DAYS = 180
 
 
 def compute_results(
@@ -155,46 +151,6 @@ def results_from_sums(
         planned,
         outcome,
     )
-
-
-def compute_timeseries(
-    session: Session, key: str, metric: str, now: datetime | None = None
-) -> Timeseries:
-    """Cumulative daily results of one of the experiment's metrics, one point per UTC day.
-
-    Each point counts the events up to the end of its day (the last point up to now or the
-    stop); at most the last MAX_TIMESERIES_DAYS days are returned.
-    """
-    current = now or datetime.now(UTC)
-    experiment = get_experiment(session, key)
-    end = end_of_analysis(experiment, None, current)
-    selection = MetricSelection.model_validate(experiment.metrics)
-    roles = dict(_roles(selection))
-    if metric not in roles:
-        raise InvalidInputError(
-            "metric",
-            f"'{metric}' is not a metric of experiment '{key}'; use one of: " + ", ".join(roles),
-        )
-    catalog = metric_catalog(session)
-    definition = catalog[metric]
-    design = Design.model_validate(experiment.design)
-    # The same plan as the results page: the stored one, or the same assumption-based figure.
-    planned = planned_units(design, catalog[selection.primary], len(experiment.variants))
-    options = AnalysisOptions(design.alpha, _weights(experiment), planned)
-    start = experiment.started_at or end
-    days = (end.date() - start.date()).days + 1
-    points = []
-    for offset in range(max(days - MAX_TIMESERIES_DAYS, 0), days):
-        day = start.date() + timedelta(days=offset)
-        cutoff = min(datetime(day.year, day.month, day.day, tzinfo=UTC) + timedelta(days=1), end)
-        sums = load_sums(
-            session, key, experiment.variant_keys(), [definition], cutoff, selection.cap_percentiles
-        )
-        result = _configured(
-            sums.analyse(definition, roles[metric], options), selection, sums.aggregates
-        )
-        points.append(TimeseriesPoint(day.isoformat(), cutoff, result))
-    return Timeseries(key, metric, definition.kind, definition.direction, tuple(points))
 
 
 def end_of_analysis(experiment: Experiment, as_of: datetime | None, now: datetime) -> datetime:

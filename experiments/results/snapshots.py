@@ -26,7 +26,6 @@ from experiments.pasted_counts import latest_counts
 from experiments.results.aggregation import Aggregates
 from experiments.results.backfill import daily_aggregates
 from experiments.results.compute import (
-    MAX_TIMESERIES_DAYS,
     ResultsInputs,
     end_of_analysis,
     load_experiment_sums,
@@ -39,6 +38,7 @@ from experiments.results.sources import ExperimentSums
 from experiments.webhooks.alerts import LookFacts, alerts_between
 from experiments.webhooks.store import enqueue_alerts
 
+MAX_TIMESERIES_DAYS = 180  # days a timeseries shows, and looks a first backfill takes
 MAX_BACKFILLED_LOOKS = MAX_TIMESERIES_DAYS
 
 

@@ -5,7 +5,7 @@ The comparisons of a metric are exactly `stats.analyze(...).to_dict()["compariso
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, Literal
@@ -220,39 +220,4 @@ class ExperimentResults:
             "metrics": [metric.to_dict() for metric in self.metrics],
             "decision": decision,
             "summary": self.summary,
-        }
-
-
-@dataclass(frozen=True, slots=True)
-class TimeseriesPoint:
-    date: str
-    as_of: datetime
-    result: MetricResult
-
-    def to_dict(self) -> dict[str, Any]:
-        data = self.result.to_dict()
-        return {
-            "date": self.date,
-            "as_of": self.as_of.isoformat(),
-            "variants": data["variants"],
-            "comparisons": data["comparisons"],
-            "reason": data["reason"],
-        }
-
-
-@dataclass(frozen=True, slots=True)
-class Timeseries:
-    experiment: str
-    metric: str
-    kind: str
-    direction: str
-    points: tuple[TimeseriesPoint, ...] = field(default_factory=tuple)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "experiment": self.experiment,
-            "metric": self.metric,
-            "kind": self.kind,
-            "direction": self.direction,
-            "points": [point.to_dict() for point in self.points],
         }
