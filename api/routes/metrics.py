@@ -6,8 +6,8 @@ from fastapi import APIRouter, status
 
 from api.deps import AdminKey, AuthFirstRoute, SessionDep
 from api.problems import PROTECTED, problem_responses
+from experiments import metric_catalog as catalog
 from experiments.models import MetricCreate, MetricPublic
-from experiments.results import catalog
 
 router = APIRouter(
     route_class=AuthFirstRoute,

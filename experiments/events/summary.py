@@ -12,9 +12,9 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from experiments.events.streams import StreamKeys
+from experiments.metric_catalog import metric_catalog
 from experiments.metrics import metric_events
 from experiments.models.event import Conversion, Exposure
-from experiments.results.catalog import metric_catalog
 
 
 @dataclass(frozen=True, slots=True)

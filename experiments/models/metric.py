@@ -1,13 +1,20 @@
-"""Custom metrics: the stored table and the API shapes around it.
+"""Metrics: one family of models for the built-in catalogue, the stored table and the API.
+
+`MetricDefinition` says how a metric is computed from events, per exposed unit. Each side of a
+metric reduces one event name per unit: `any` (1 if the unit has at least one such event, else
+0), `count` (number of events) or `sum` (sum of their values). A `conversion` metric counts
+units with at least one numerator event (aggregation `any`); a `mean` metric averages the
+per-unit `count` or `sum` of its numerator event over exposed units; a `ratio` metric divides
+the numerator summed over units by the denominator summed over units and needs
+`denominator_event` (its aggregation defaults to `count`). `numerator_unless` drops the
+numerator of units that also have that event (cart abandonment: added to cart and did not
+purchase).
 
 Input contract (one place): a metric key is a slug (a-z, 0-9, `-`, `_`, 1-64 characters) that
-is not a built-in key; event names are slugs. `kind` decides the sides: a `conversion` metric
-counts units with at least one numerator event (aggregation `any`); a `mean` metric averages
-the per-unit `count` or `sum` of values of its numerator event; a `ratio` metric divides the
-numerator summed over units by the denominator summed over units and needs `denominator_event`.
-`window_hours` (0 < window_hours <= 8760, one year) limits the events counted to that many hours
-after the unit's first exposure; `cap` (0 < cap <= 1e15) caps each unit's numerator value before
-summing. Names have 1-200 characters of storable text (no NUL, no lone surrogates).
+is not a built-in key; event names are slugs. `window_hours` (0 < window_hours <= 8760, one
+year) limits the events counted to that many hours after the unit's first exposure; `cap`
+(0 < cap <= 1e15) caps each unit's numerator value before summing. Names have 1-200 characters
+of storable text (no NUL, no lone surrogates).
 """
 
 from __future__ import annotations
@@ -15,9 +22,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import ConfigDict, Field, StringConstraints
-from sqlmodel import Field as SQLField
-from sqlmodel import SQLModel
+from pydantic import ConfigDict, StringConstraints, field_serializer
+from sqlalchemy import String
+from sqlmodel import Field, SQLModel
 
 from experiments.db import UTCDateTime
 from experiments.inputs import MAX_MAGNITUDE, SafeText
@@ -27,59 +34,64 @@ MAX_WINDOW_HOURS = 8760.0
 MetricName = Annotated[
     SafeText, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)
 ]
-Kind = Literal["conversion", "mean", "ratio"]
+MetricKind = Literal["conversion", "mean", "ratio"]
 Direction = Literal["increase", "decrease"]
 Aggregation = Literal["any", "count", "sum"]
+ValueFormat = Literal["share", "money", "number"]
 
 
-class MetricBase(SQLModel):
-    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
+class MetricDefinition(SQLModel):
+    """How a metric is computed from events (see the module docstring); the family's base."""
 
-    key: MetricSlug
-    name: MetricName
-    kind: Kind
-    direction: Direction = "increase"
-    numerator_event: MetricSlug
-    numerator_aggregation: Aggregation = "any"
-    denominator_event: MetricSlug | None = None
-    denominator_aggregation: Aggregation = "count"
-    numerator_unless: MetricSlug | None = None
+    key: MetricSlug = Field(sa_type=String(64), unique=True)
+    name: MetricName = Field(sa_type=String(200))
+    kind: MetricKind = Field(sa_type=String(16))
+    direction: Direction = Field(default="increase", sa_type=String(16))
+    numerator_event: MetricSlug = Field(sa_type=String(64))
+    numerator_aggregation: Aggregation = Field(default="any", sa_type=String(8))
+    denominator_event: MetricSlug | None = Field(default=None, sa_type=String(64))
+    denominator_aggregation: Aggregation = Field(default="count", sa_type=String(8))
+    numerator_unless: MetricSlug | None = Field(default=None, sa_type=String(64))
     window_hours: float | None = Field(default=None, gt=0, le=MAX_WINDOW_HOURS)
     cap: float | None = Field(default=None, gt=0, le=MAX_MAGNITUDE)
 
+    @property
+    def value_format(self) -> ValueFormat:
+        """How its values read: a share of units (a rate, cart abandonment), money, or a number.
 
-class MetricCreate(MetricBase):
+        A conversion metric, or a ratio whose both sides count units (`any`), is a share; a
+        metric that sums event values (`purchase` amounts) is money.
+        """
+        if self.kind == "conversion":
+            return "share"
+        if self.kind == "ratio" and self.numerator_aggregation == self.denominator_aggregation:
+            return "share" if self.numerator_aggregation == "any" else "number"
+        return "money" if self.numerator_aggregation == "sum" else "number"
+
+
+class MetricCreate(MetricDefinition):
     """Body of `POST /v1/metrics`."""
 
+    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
 
-class CustomMetric(SQLModel, table=True):
+
+class CustomMetric(MetricDefinition, table=True):
+    """A custom metric as stored."""
+
     __tablename__ = "metrics"
 
-    id: int | None = SQLField(default=None, primary_key=True)
-    key: str = SQLField(max_length=64, unique=True)
-    name: str = SQLField(max_length=200)
-    kind: str = SQLField(max_length=16)
-    direction: str = SQLField(max_length=16)
-    numerator_event: str = SQLField(max_length=64)
-    numerator_aggregation: str = SQLField(max_length=8)
-    denominator_event: str | None = SQLField(default=None, max_length=64)
-    denominator_aggregation: str = SQLField(max_length=8)
-    numerator_unless: str | None = SQLField(default=None, max_length=64)
-    window_hours: float | None = None
-    cap: float | None = None
-    created_at: datetime = SQLField(sa_type=UTCDateTime)
+    id: int | None = Field(default=None, primary_key=True)
+    created_at: datetime = Field(sa_type=UTCDateTime)
 
 
-class MetricPublic(SQLModel):
-    key: str
-    name: str
-    kind: Kind
-    direction: Direction
-    numerator_event: str
-    numerator_aggregation: Aggregation
-    denominator_event: str | None
-    denominator_aggregation: Aggregation | None
-    numerator_unless: str | None
-    window_hours: float | None
-    cap: float | None
-    builtin: bool
+class MetricPublic(MetricDefinition):
+    """A metric as the API shows it, and as the catalogue hands it to the results."""
+
+    # Every field is in every response: the OpenAPI says so, defaults or not.
+    model_config = ConfigDict(json_schema_serialization_defaults_required=True)  # type: ignore[assignment]
+
+    builtin: bool = False
+
+    @field_serializer("denominator_aggregation")
+    def _only_with_a_denominator(self, aggregation: Aggregation) -> Aggregation | None:
+        return aggregation if self.denominator_event is not None else None

@@ -1,9 +1,8 @@
-"""The results pipeline: metric catalogue, attribution and SQL aggregation, statistics, decision.
+"""The results pipeline: attribution and SQL aggregation, statistics, decision, summary.
 
-Modules (import them directly; this package imports nothing at load time so that
-`experiments.definitions` can use the catalogue without an import cycle):
+It reads metrics from `experiments.metric_catalog` and experiments from `experiments.definitions`,
+which import nothing from here. Modules:
 
-- `catalog`: built-in and custom metrics by key; creating custom metrics.
 - `aggregation`: per-variant sufficient statistics computed in SQL.
 - `compute`: `compute_results`, one results page (looks are taken through `snapshots`).
 - `decision`, `summary`: the verdict and the sentence a marketer acts on.

@@ -21,7 +21,7 @@ unit order without table lookups.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -29,8 +29,8 @@ from sqlalchemy import Float, and_, case, cast, func, literal, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.expression import ColumnElement, Select, Subquery
 
-from experiments.metrics import Aggregation, MetricDefinition
 from experiments.models import Conversion, Exposure
+from experiments.models.metric import Aggregation, MetricDefinition
 from experiments.results.features import (
     Feature,
     Period,
@@ -167,7 +167,7 @@ def percentile_caps(
     chosen = [metric for metric in metrics if metric.key in percentiles]
     if not chosen:
         return {}
-    uncapped = [replace(metric, cap=None) for metric in chosen]
+    uncapped = [metric.model_copy(update={"cap": None}) for metric in chosen]
     unit_values = _unit_values(
         experiment, uncapped, end, cuped=False, dialect=connection.dialect.name
     )
@@ -196,7 +196,7 @@ def _with_cap(metric: MetricDefinition, percentile_cap: float | None) -> MetricD
     if percentile_cap is None:
         return metric
     cap = percentile_cap if metric.cap is None else min(metric.cap, percentile_cap)
-    return replace(metric, cap=cap)
+    return metric.model_copy(update={"cap": cap})
 
 
 def _build_query(

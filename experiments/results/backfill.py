@@ -26,7 +26,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.expression import CompoundSelect
 
-from experiments.metrics import MetricDefinition
+from experiments.models.metric import MetricDefinition
 from experiments.results.aggregation import Aggregates, VariantSums
 from experiments.results.backfill_query import (
     COVARIATE,

@@ -25,8 +25,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.sql.expression import ColumnElement, CompoundSelect, Select
 
-from experiments.metrics import Aggregation, MetricDefinition
 from experiments.models import Conversion, Exposure
+from experiments.models.metric import Aggregation, MetricDefinition
 from experiments.results.features import (
     Feature,
     feature_value,

@@ -14,10 +14,10 @@ from sqlmodel import Session
 
 from experiments.definitions import get_experiment
 from experiments.errors import ConflictError, InvalidInputError
-from experiments.metrics import MetricDefinition
+from experiments.metric_catalog import metric_catalog
 from experiments.models import Design, Experiment, ExperimentStatus, MetricSelection
+from experiments.models.metric import MetricDefinition
 from experiments.results.aggregation import Aggregates
-from experiments.results.catalog import metric_catalog
 from experiments.results.decision import Blockers, Plan, decide
 from experiments.results.formatting import p_value, percent, plural
 from experiments.results.metric_analysis import AnalysisOptions

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Literal
 
-from experiments.metrics import Direction
+from experiments.models.metric import Direction
 from stats import AnalysisResult, BayesianResult, Comparison
 
 

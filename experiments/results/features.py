@@ -14,7 +14,7 @@ from typing import Any, Literal
 from sqlalchemy import and_, case, func, literal
 from sqlalchemy.sql.expression import ColumnElement, Label
 
-from experiments.metrics import Aggregation, MetricDefinition
+from experiments.models.metric import Aggregation, MetricDefinition
 from experiments.results.sql_functions import shifted_timestamp, smaller_of
 
 PRE_PERIOD_DAYS = 14

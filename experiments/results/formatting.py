@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 
-from experiments.metrics import ValueFormat
+from experiments.models.metric import ValueFormat
 
 MINUS = "\N{MINUS SIGN}"
 

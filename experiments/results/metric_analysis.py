@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from experiments.metrics import MetricDefinition
+from experiments.models.metric import MetricDefinition
 from experiments.results.aggregation import VariantSums
 from experiments.results.direction import oriented
 from experiments.results.types import MetricIssue, MetricResult, Role, VariantValue

@@ -12,9 +12,9 @@ from typing import Any
 
 from sqlmodel import Session
 
-from experiments.metrics import MetricDefinition, MetricKind
+from experiments.metric_catalog import metric_catalog
 from experiments.models import Design, Experiment, MetricSelection
-from experiments.results.catalog import metric_catalog
+from experiments.models.metric import MetricDefinition, MetricKind
 from experiments.results.send import list_units_per_variant
 from stats import StatsInputError, sample_size
 

@@ -10,7 +10,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Literal
 
-from experiments.metrics import ValueFormat
+from experiments.models.metric import ValueFormat
 from experiments.results.outcome import Outcome
 from experiments.results.wording import DECIDING_READING, comparison_words, metric_issue_text
 from stats import AnalysisResult

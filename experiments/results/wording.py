@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from experiments.metrics import Direction
+from experiments.models.metric import Direction
 from experiments.results.direction import outcome
 from experiments.results.formatting import percent, plural
 from stats import Comparison, Interval

@@ -7,7 +7,7 @@ the SQL, so tests can compare the database's sufficient statistics with it.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -15,8 +15,8 @@ import numpy as np
 from sqlalchemy import insert
 from sqlalchemy.engine import Engine
 
-from experiments.metrics import MetricDefinition
 from experiments.models import Conversion, Exposure
+from experiments.models.metric import MetricDefinition
 
 START = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 
@@ -114,7 +114,7 @@ def reference_unit_numerators(
     raw: RawEvents, metric: MetricDefinition, end: datetime, experiment: str = "exp"
 ) -> list[float]:
     """Each single-variant unit's numerator of `metric` (uncapped), from raw rows."""
-    rows = _per_unit(raw, replace(metric, cap=None), end, experiment, cuped=False)
+    rows = _per_unit(raw, metric.model_copy(update={"cap": None}), end, experiment, cuped=False)
     return [row[0] for per_variant in rows.values() for row in per_variant]
 
 

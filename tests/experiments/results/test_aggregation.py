@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import astuple, replace
+from dataclasses import astuple
 from datetime import timedelta
 from typing import Any
 
@@ -12,7 +12,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from experiments.db import make_engine
-from experiments.metrics import MetricDefinition, builtin_metrics
+from experiments.metrics import builtin_metrics
+from experiments.models.metric import MetricDefinition
 from experiments.results.aggregation import Aggregates, aggregate
 from tests.experiments.results.simulation import (
     START,
@@ -23,12 +24,16 @@ from tests.experiments.results.simulation import (
 )
 
 END = START + timedelta(days=10)
-CAPPED_AOV = replace(builtin_metrics()["aov"], key="capped_aov", cap=900.0)
-WINDOWED_RPV = replace(
-    builtin_metrics()["revenue_per_visitor"], key="rpv_24h", window_hours=24.0, cap=1500.0
+CAPPED_AOV = builtin_metrics()["aov"].model_copy(update={"key": "capped_aov", "cap": 900.0})
+WINDOWED_RPV = builtin_metrics()["revenue_per_visitor"].model_copy(
+    update={"key": "rpv_24h", "window_hours": 24.0, "cap": 1500.0}
 )
 ITEMS = MetricDefinition(
-    "carts_per_visitor", "Carts", "mean", "increase", "add_to_cart", numerator_aggregation="count"
+    key="carts_per_visitor",
+    name="Carts",
+    kind="mean",
+    numerator_event="add_to_cart",
+    numerator_aggregation="count",
 )
 METRICS = [*builtin_metrics().values(), CAPPED_AOV, WINDOWED_RPV, ITEMS]
 
@@ -208,7 +213,7 @@ def test_percentile_cap_is_computed_in_sql_over_the_experiments_units(
         )
     assert result.caps["aov"] == pytest.approx(expected_cap)
     assert result.caps["revenue_per_visitor"] == pytest.approx(expected_cap)  # same numerator
-    expected = reference_sums(raw, replace(aov, cap=expected_cap), END, cuped=True)
+    expected = reference_sums(raw, aov.model_copy(update={"cap": expected_cap}), END, cuped=True)
     for variant, sums in result.metrics["aov"].items():
         assert astuple(sums) == pytest.approx(expected[variant], rel=1e-9, abs=1e-9)
     uncapped = run(engine, [aov]).metrics["aov"]

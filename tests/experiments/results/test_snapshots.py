@@ -13,10 +13,10 @@ from sqlmodel import Session, col, select
 
 from experiments import definitions, lifecycle
 from experiments.db import session_scope
+from experiments.metric_catalog import metric_catalog
 from experiments.models import ExperimentCreate, ResultSnapshot, WebhookCreate, WebhookDelivery
 from experiments.results import snapshots
 from experiments.results.aggregation import aggregate
-from experiments.results.catalog import metric_catalog
 from experiments.results.compute import compute_results
 from experiments.results.snapshots import (
     results_as_of,

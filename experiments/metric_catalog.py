@@ -8,19 +8,19 @@ from sqlmodel import Session, select
 
 from experiments.audit import COMMAND_LINE, Actor, record_change
 from experiments.errors import ConflictError, InvalidInputError, NotFoundError
-from experiments.metrics import MetricDefinition, builtin_metrics
+from experiments.metrics import builtin_metrics
 from experiments.models import AuditEntity, CustomMetric, MetricCreate, MetricPublic
 
 
-def metric_catalog(session: Session) -> dict[str, MetricDefinition]:
+def metric_catalog(session: Session) -> dict[str, MetricPublic]:
     """Every metric an experiment may name, by key: built-in first, then custom ones."""
     catalog = builtin_metrics()
     for row in session.exec(select(CustomMetric).order_by(CustomMetric.id)):  # type: ignore[arg-type]
-        catalog[row.key] = _definition(row)
+        catalog[row.key] = _public(row)
     return catalog
 
 
-def get_metric(session: Session, key: str) -> MetricDefinition:
+def get_metric(session: Session, key: str) -> MetricPublic:
     catalog = metric_catalog(session)
     if key not in catalog:
         raise NotFoundError(f"no metric with key '{key}'; GET /v1/metrics lists them")
@@ -38,23 +38,10 @@ def create_metric(
     existing = session.exec(select(CustomMetric.id).where(CustomMetric.key == data.key)).first()
     if existing is not None:
         raise ConflictError(f"a metric with key '{data.key}' exists already; choose another key")
-    row = CustomMetric(
-        key=data.key,
-        name=data.name,
-        kind=data.kind,
-        direction=data.direction,
-        numerator_event=data.numerator_event,
-        numerator_aggregation=data.numerator_aggregation,
-        denominator_event=data.denominator_event,
-        denominator_aggregation=data.denominator_aggregation,
-        numerator_unless=data.numerator_unless,
-        window_hours=data.window_hours,
-        cap=data.cap,
-        created_at=datetime.now(UTC),
-    )
+    row = CustomMetric.model_validate(data, update={"created_at": datetime.now(UTC)})
     session.add(row)
     session.flush()
-    public = to_public(_definition(row), builtin=False)
+    public = _public(row)
     state = public.model_dump(mode="json", exclude={"builtin"})
     record_change(session, actor, AuditEntity.METRIC, row.key, "created", None, state)
     return public
@@ -62,30 +49,12 @@ def create_metric(
 
 def list_metrics(session: Session) -> list[MetricPublic]:
     """All metrics, built-in ones first (in the order of PRODUCT.md), then custom by creation."""
-    builtin = builtin_metrics()
-    return [
-        to_public(definition, builtin=key in builtin)
-        for key, definition in metric_catalog(session).items()
-    ]
+    return list(metric_catalog(session).values())
 
 
-def to_public(definition: MetricDefinition, *, builtin: bool) -> MetricPublic:
-    return MetricPublic(
-        key=definition.key,
-        name=definition.name,
-        kind=definition.kind,
-        direction=definition.direction,
-        numerator_event=definition.numerator_event,
-        numerator_aggregation=definition.numerator_aggregation,
-        denominator_event=definition.denominator_event,
-        denominator_aggregation=(
-            definition.denominator_aggregation if definition.denominator_event else None
-        ),
-        numerator_unless=definition.numerator_unless,
-        window_hours=definition.window_hours,
-        cap=definition.cap,
-        builtin=builtin,
-    )
+def _public(row: CustomMetric) -> MetricPublic:
+    """A stored metric as the catalogue gives it (checked on the way in, validated again here)."""
+    return MetricPublic.model_validate(row)
 
 
 def _check_shape(data: MetricCreate) -> None:
@@ -106,19 +75,3 @@ def _check_shape(data: MetricCreate) -> None:
         raise InvalidInputError(
             "denominator_event", f"is only allowed for a ratio metric, not for kind '{data.kind}'"
         )
-
-
-def _definition(row: CustomMetric) -> MetricDefinition:
-    return MetricDefinition(
-        key=row.key,
-        name=row.name,
-        kind=row.kind,  # type: ignore[arg-type]  # checked on the way in
-        direction=row.direction,  # type: ignore[arg-type]
-        numerator_event=row.numerator_event,
-        numerator_aggregation=row.numerator_aggregation,  # type: ignore[arg-type]
-        denominator_event=row.denominator_event,
-        denominator_aggregation=row.denominator_aggregation,  # type: ignore[arg-type]
-        numerator_unless=row.numerator_unless,
-        window_hours=row.window_hours,
-        cap=row.cap,
-    )
