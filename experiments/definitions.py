@@ -13,8 +13,7 @@ from sqlmodel import Session, select
 from experiments import servable
 from experiments.audit import COMMAND_LINE, Actor, record_change
 from experiments.errors import ConflictError, InvalidInputError, NotFoundError
-from experiments.metric_catalog import metric_catalog
-from experiments.metrics import TEMPLATES
+from experiments.metrics import metric_catalog
 from experiments.models import (
     AuditEntity,
     Design,
@@ -27,6 +26,7 @@ from experiments.models import (
     MetricSelection,
     Variant,
 )
+from experiments.templates import TEMPLATES
 
 DEFAULT_UNIT_TYPE = "visitor"
 NULLABLE = ("targeting", "layer")  # null in a PATCH removes the targeting / the layer

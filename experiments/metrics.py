@@ -1,23 +1,20 @@
-"""Built-in metrics and experiment templates; the metric keys are part of the API.
-
-The models a metric is described by live in `experiments.models.metric`; the catalogue of
-built-in and custom metrics in `experiments.metric_catalog`.
+"""The metric catalogue: the built-in metrics (their keys are part of the API) and the custom
+metrics stored in the database. The models a metric is described by are in
+`experiments.models.metric`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
-from enum import StrEnum
+from datetime import UTC, datetime
 from typing import Any
 
-from experiments.models.metric import Direction, MetricDefinition, MetricPublic
+from sqlmodel import Session, select
 
-
-class Template(StrEnum):
-    CHECKOUT = "checkout"
-    CTA = "cta"
-    NEWSLETTER = "newsletter"
+from experiments.audit import COMMAND_LINE, Actor, record_change
+from experiments.errors import ConflictError, InvalidInputError, NotFoundError
+from experiments.models import AuditEntity, CustomMetric, MetricCreate, MetricPublic
+from experiments.models.metric import Direction, MetricDefinition
 
 
 def _conversion(key: str, name: str, event: str, direction: Direction) -> dict[str, Any]:
@@ -89,31 +86,66 @@ def metric_events(metrics: Iterable[MetricDefinition]) -> set[str]:
     return names
 
 
-@dataclass(frozen=True, slots=True)
-class TemplateDefaults:
-    unit_type: str
-    primary: str
-    secondary: tuple[str, ...]
-    guardrails: tuple[str, ...]
+def metric_catalog(session: Session) -> dict[str, MetricPublic]:
+    """Every metric an experiment may name, by key: built-in first, then custom ones."""
+    catalog = builtin_metrics()
+    for row in session.exec(select(CustomMetric).order_by(CustomMetric.id)):  # type: ignore[arg-type]
+        catalog[row.key] = _public(row)
+    return catalog
 
 
-TEMPLATES: dict[Template, TemplateDefaults] = {
-    Template.CHECKOUT: TemplateDefaults(
-        "visitor",
-        "conversion_rate",
-        ("aov", "revenue_per_visitor", "checkout_start_rate"),
-        ("cart_abandonment", "refund_rate"),
-    ),
-    Template.CTA: TemplateDefaults(
-        "visitor",
-        "cta_click_rate",
-        ("add_to_cart_rate", "conversion_rate"),
-        ("revenue_per_visitor",),
-    ),
-    Template.NEWSLETTER: TemplateDefaults(
-        "subscriber",
-        "newsletter_click_rate",
-        ("newsletter_open_rate", "revenue_per_recipient"),
-        ("unsubscribe_rate",),
-    ),
-}
+def get_metric(session: Session, key: str) -> MetricPublic:
+    catalog = metric_catalog(session)
+    if key not in catalog:
+        raise NotFoundError(f"no metric with key '{key}'; GET /v1/metrics lists them")
+    return catalog[key]
+
+
+def create_metric(
+    session: Session, data: MetricCreate, *, actor: Actor = COMMAND_LINE
+) -> MetricPublic:
+    """Store a custom metric; its key may clash neither with a built-in nor a stored metric.
+    The creation is recorded in the audit log as made by `actor`."""
+    _check_shape(data)
+    if data.key in builtin_metrics():
+        raise InvalidInputError("key", f"'{data.key}' is a built-in metric; choose another key")
+    existing = session.exec(select(CustomMetric.id).where(CustomMetric.key == data.key)).first()
+    if existing is not None:
+        raise ConflictError(f"a metric with key '{data.key}' exists already; choose another key")
+    row = CustomMetric.model_validate(data, update={"created_at": datetime.now(UTC)})
+    session.add(row)
+    session.flush()
+    public = _public(row)
+    state = public.model_dump(mode="json", exclude={"builtin"})
+    record_change(session, actor, AuditEntity.METRIC, row.key, "created", None, state)
+    return public
+
+
+def list_metrics(session: Session) -> list[MetricPublic]:
+    """All metrics, built-in ones first (in the order of PRODUCT.md), then custom by creation."""
+    return list(metric_catalog(session).values())
+
+
+def _public(row: CustomMetric) -> MetricPublic:
+    """A stored metric as the catalogue gives it (checked on the way in, validated again here)."""
+    return MetricPublic.model_validate(row)
+
+
+def _check_shape(data: MetricCreate) -> None:
+    if data.kind == "conversion" and data.numerator_aggregation != "any":
+        raise InvalidInputError(
+            "numerator_aggregation",
+            "must be 'any' for a conversion metric (a unit converts or not); "
+            "use kind 'mean' to average a count or a sum",
+        )
+    if data.kind == "mean" and data.numerator_aggregation == "any":
+        raise InvalidInputError(
+            "numerator_aggregation",
+            "must be 'count' or 'sum' for a mean metric; use kind 'conversion' for 'any'",
+        )
+    if data.kind == "ratio" and data.denominator_event is None:
+        raise InvalidInputError("denominator_event", "is required for a ratio metric")
+    if data.kind != "ratio" and data.denominator_event is not None:
+        raise InvalidInputError(
+            "denominator_event", f"is only allowed for a ratio metric, not for kind '{data.kind}'"
+        )

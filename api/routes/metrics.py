@@ -6,7 +6,7 @@ from fastapi import APIRouter, status
 
 from api.deps import AdminKey, AuthFirstRoute, SessionDep
 from api.problems import PROTECTED, problem_responses
-from experiments import metric_catalog as catalog
+from experiments import metrics as catalog
 from experiments.models import MetricCreate, MetricPublic
 
 router = APIRouter(

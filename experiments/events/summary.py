@@ -12,8 +12,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from experiments.events.streams import StreamKeys
-from experiments.metric_catalog import metric_catalog
-from experiments.metrics import metric_events
+from experiments.metrics import metric_catalog, metric_events
 from experiments.models.event import Conversion, Exposure
 
 

@@ -37,7 +37,7 @@ from sqlmodel import SQLModel
 
 from experiments.db import UTCDateTime
 from experiments.inputs import SafeText, check_json
-from experiments.metrics import Template
+from experiments.templates import Template
 from vekst_sdk import MAX_WEIGHT
 
 SLUG_PATTERN = r"^[a-z0-9_-]{1,64}$"

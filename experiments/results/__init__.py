@@ -1,6 +1,6 @@
 """The results pipeline: attribution and SQL aggregation, statistics, decision, summary.
 
-It reads metrics from `experiments.metric_catalog` and experiments from `experiments.definitions`,
+It reads metrics from `experiments.metrics` and experiments from `experiments.definitions`,
 which import nothing from here. Modules:
 
 - `aggregation`: per-variant sufficient statistics computed in SQL.

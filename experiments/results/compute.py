@@ -14,7 +14,7 @@ from sqlmodel import Session
 
 from experiments.definitions import get_experiment
 from experiments.errors import ConflictError, InvalidInputError
-from experiments.metric_catalog import metric_catalog
+from experiments.metrics import metric_catalog
 from experiments.models import Design, Experiment, ExperimentStatus, MetricSelection
 from experiments.models.metric import MetricDefinition
 from experiments.results.aggregation import Aggregates

@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlmodel import Session
 
-from experiments.metric_catalog import metric_catalog
+from experiments.metrics import metric_catalog
 from experiments.models import Design, Experiment, MetricSelection
 from experiments.models.metric import MetricDefinition, MetricKind
 from experiments.results.send import list_units_per_variant

@@ -9,10 +9,11 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from experiments.metrics import TEMPLATES, Template, builtin_metrics
+from experiments.metrics import builtin_metrics
 from experiments.results.aggregation import VariantSums
 from experiments.results.direction import oriented
 from experiments.results.metric_analysis import stats_inputs
+from experiments.templates import TEMPLATES, Template
 from stats import analyze, sample_size
 from tests.api.helpers import experiment_body
 from tests.experiments.results.simulation import RawEvents, reference_sums, simulate_shop

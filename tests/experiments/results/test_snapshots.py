@@ -13,7 +13,7 @@ from sqlmodel import Session, col, select
 
 from experiments import definitions, lifecycle
 from experiments.db import session_scope
-from experiments.metric_catalog import metric_catalog
+from experiments.metrics import metric_catalog
 from experiments.models import ExperimentCreate, ResultSnapshot, WebhookCreate, WebhookDelivery
 from experiments.results import snapshots
 from experiments.results.aggregation import aggregate

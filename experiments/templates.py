@@ -1,0 +1,42 @@
+"""Experiment templates: the unit type and metrics a new experiment of each kind starts with."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Template(StrEnum):
+    CHECKOUT = "checkout"
+    CTA = "cta"
+    NEWSLETTER = "newsletter"
+
+
+@dataclass(frozen=True, slots=True)
+class TemplateDefaults:
+    unit_type: str
+    primary: str
+    secondary: tuple[str, ...]
+    guardrails: tuple[str, ...]
+
+
+TEMPLATES: dict[Template, TemplateDefaults] = {
+    Template.CHECKOUT: TemplateDefaults(
+        "visitor",
+        "conversion_rate",
+        ("aov", "revenue_per_visitor", "checkout_start_rate"),
+        ("cart_abandonment", "refund_rate"),
+    ),
+    Template.CTA: TemplateDefaults(
+        "visitor",
+        "cta_click_rate",
+        ("add_to_cart_rate", "conversion_rate"),
+        ("revenue_per_visitor",),
+    ),
+    Template.NEWSLETTER: TemplateDefaults(
+        "subscriber",
+        "newsletter_click_rate",
+        ("newsletter_open_rate", "revenue_per_recipient"),
+        ("unsubscribe_rate",),
+    ),
+}
