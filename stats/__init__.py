@@ -1,10 +1,10 @@
 """Vekst's pure statistics engine: sufficient statistics in, immutable results out.
 
-No I/O, no web, no database. Start with ``analyze`` (one metric, all variants)
-and ``sample_size`` / ``detectable_effect`` / ``days_to_run`` for planning.
+No I/O, no web, no database. Start with ``analyze`` (one metric, all variants; ``analyze_stats``
+takes typed sums) and ``sample_size`` / ``detectable_effect`` / ``days_to_run`` for planning.
 """
 
-from stats.analysis import analyze
+from stats.analysis import analyze, analyze_stats
 from stats.errors import StatsInputError
 from stats.power import days_to_run, detectable_effect, sample_size
 from stats.results import (
@@ -23,6 +23,7 @@ from stats.types import (
     DEFAULT_MINIMUMS,
     STATISTIC_FIELDS,
     Alternative,
+    AnalysisOptions,
     Correction,
     CovariateStats,
     MeanStats,
@@ -33,12 +34,14 @@ from stats.types import (
     ProportionStats,
     RatioStats,
     Reason,
+    VariantInput,
 )
 
 __all__ = [
     "DEFAULT_MINIMUMS",
     "STATISTIC_FIELDS",
     "Alternative",
+    "AnalysisOptions",
     "AnalysisResult",
     "BayesianResult",
     "Comparison",
@@ -59,8 +62,10 @@ __all__ = [
     "SequentialResult",
     "SrmResult",
     "StatsInputError",
+    "VariantInput",
     "VariantSummary",
     "analyze",
+    "analyze_stats",
     "days_to_run",
     "detectable_effect",
     "sample_size",

@@ -7,6 +7,7 @@ from dataclasses import replace
 from typing import Any, NamedTuple
 
 from stats.bayesian import gaussian_reading
+from stats.checks import check_inputs
 from stats.corrections import adjust, interval_level
 from stats.cuped import adjusted_estimates, variance_reduction
 from stats.estimates import (
@@ -32,6 +33,7 @@ from stats.sequential import DEFAULT_PLANNED_UNITS_PER_VARIANT, mixture_sprt
 from stats.srm import sample_ratio_check
 from stats.types import (
     Alternative,
+    AnalysisOptions,
     Correction,
     MetricKind,
     Minimums,
@@ -53,6 +55,7 @@ from stats.validation import (
 )
 
 _NO_BAYESIAN = BayesianResult(None, None)
+_DEFAULT_OPTIONS = AnalysisOptions()
 # A per-unit variance below this share of the squared mean is rounding noise of the sums
 # (constant values summed in floating point), not spread.
 _ROUNDING = 1e-12
@@ -81,20 +84,40 @@ def analyze(
 ) -> AnalysisResult:
     """Compare each variant with the first (the control): fixed, sequential and Bayesian readings.
 
-    ``variants`` holds one mapping of sufficient statistics per variant, with the
-    fields of ``kind`` (see ``stats.types``) and an optional ``key``. Raises
-    ``StatsInputError`` naming the offending field for invalid input; degenerate
-    or too thin data gives a comparison that carries a ``reason`` and is never significant.
+    ``variants`` holds one request-shaped mapping of sufficient statistics per variant, with
+    the fields of ``kind`` (see ``stats.types``) and an optional ``key``; the options are those
+    of ``AnalysisOptions``. Raises ``StatsInputError`` naming the offending field for invalid
+    input; degenerate or too thin data gives a comparison that carries a ``reason`` and is
+    never significant.
     """
     metric_kind = parse_kind(kind)
     parsed = parse_variants(metric_kind, variants)
-    level = parse_alpha(alpha)
-    side = parse_alternative(alternative)
-    planned = parse_planned_units(planned_units_per_variant, DEFAULT_PLANNED_UNITS_PER_VARIANT)
-    prior_checked = parse_prior(prior)
-    family = parse_correction(correction)
-    least = parse_minimums(minimums)
-    designed = parse_weights(weights, len(parsed))
+    options = AnalysisOptions(
+        alpha, alternative, planned_units_per_variant, correction, prior, weights, minimums
+    )
+    return _analyze(metric_kind, parsed, options)
+
+
+def analyze_stats(
+    variants: Sequence[VariantInput], options: AnalysisOptions = _DEFAULT_OPTIONS
+) -> AnalysisResult:
+    """``analyze`` for typed variants (``ProportionStats``, ``MeanStats`` or ``RatioStats`` per
+    ``VariantInput``, first = control): checked by the same rules, nothing parsed."""
+    return _analyze(check_inputs(variants), variants, options)
+
+
+def _analyze(
+    metric_kind: MetricKind, parsed: Sequence[VariantInput], options: AnalysisOptions
+) -> AnalysisResult:
+    level = parse_alpha(options.alpha)
+    side = parse_alternative(options.alternative)
+    planned = parse_planned_units(
+        options.planned_units_per_variant, DEFAULT_PLANNED_UNITS_PER_VARIANT
+    )
+    prior_checked = parse_prior(options.prior)
+    family = parse_correction(options.correction)
+    least = parse_minimums(options.minimums)
+    designed = parse_weights(options.weights, len(parsed))
     count = len(parsed) - 1  # comparisons with the control
 
     estimator = ESTIMATORS[metric_kind]

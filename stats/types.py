@@ -23,9 +23,10 @@ denominator, before summing. ``stats`` never sees unit-level data.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 
 class MetricKind(StrEnum):
@@ -261,3 +262,19 @@ class Prior:
 
     mean: float
     sd: float
+
+
+@dataclass(frozen=True, slots=True)
+class AnalysisOptions:
+    """How ``analyze`` reads the variants: the level, the alternative, the planned units per
+    variant the sequential test is tuned to (default: ``stats.sequential``'s), the correction
+    across comparisons, an optional prior, the designed traffic weights (default: equal) and
+    the minimums below which no reading is reported."""
+
+    alpha: float = 0.05
+    alternative: Alternative | str = Alternative.TWO_SIDED
+    planned_units_per_variant: int | None = None
+    correction: Correction | str = Correction.HOLM
+    prior: Prior | Mapping[str, Any] | None = None
+    weights: Sequence[float] | None = None
+    minimums: Minimums | Mapping[str, Any] | None = None

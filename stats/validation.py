@@ -12,6 +12,14 @@ from collections.abc import Callable, Mapping, Sequence
 from enum import StrEnum
 from typing import Any, TypeVar, cast
 
+from stats.checks import (
+    COVARIATE_FIELDS,
+    check_consistency,
+    check_covariate,
+    check_nonzero_units,
+    check_statistics,
+    check_units,
+)
 from stats.errors import StatsInputError
 from stats.types import (
     DEFAULT_MINIMUMS,
@@ -32,13 +40,9 @@ from stats.types import (
 _Choice = TypeVar("_Choice", bound=StrEnum)
 _MEMBERS: dict[type[StrEnum], dict[str, StrEnum]] = {}
 
-_COVARIATE_FIELDS = ("covariate_sum", "covariate_sum_squares", "covariate_cross_sum")
 _RATIO_COVARIATE_FIELD = "covariate_denominator_cross_sum"
 _NONZERO_UNITS = "nonzero_units"
 _MAX_MINIMUM = 1_000_000
-# Relative slack for "sum of squares below sum^2/n": float sums from a database
-# carry rounding error, so only a clearly negative variance is refused.
-_VARIANCE_TOLERANCE = 1e-9
 
 
 def _number(raw: Mapping[str, Any], name: str, path: str) -> float:
@@ -70,63 +74,24 @@ def _count(raw: Mapping[str, Any], name: str, path: str) -> int:
 
 def _units(raw: Mapping[str, Any], path: str) -> int:
     n = _count(raw, "n", path)
-    if n < 2:
-        raise StatsInputError(f"{path}.n", f"{path}.n must be >= 2 units")
+    check_units(n, path)
     return n
 
 
-def _check_variance(n: int, total: float, squares: float, field: str) -> None:
-    if squares < 0:
-        raise StatsInputError(field, f"{field} must be >= 0")
-    centred = squares - total * total / n
-    if centred < -_VARIANCE_TOLERANCE * max(squares, 1.0):
-        raise StatsInputError(
-            field, f"{field} implies a negative variance: it must be >= sum^2 / n"
-        )
-
-
-def _check_covariance(
-    n: int, sums: tuple[float, float, float, float], cross: float, field: str
-) -> None:
-    """Refuse a cross sum whose implied correlation is beyond +-1."""
-    sum_x, squares_x, sum_y, squares_y = sums
-    var_x = max(squares_x - sum_x * sum_x / n, 0.0)
-    var_y = max(squares_y - sum_y * sum_y / n, 0.0)
-    covariance = cross - sum_x * sum_y / n
-    bound = math.sqrt(var_x * var_y)
-    if abs(covariance) > bound + _VARIANCE_TOLERANCE * max(abs(cross), bound, 1.0):
-        raise StatsInputError(
-            field, f"{field} implies a correlation beyond +-1 with the other sums"
-        )
-
-
 def _proportion(raw: Mapping[str, Any], path: str) -> ProportionStats:
-    n = _units(raw, path)
-    conversions = _count(raw, "conversions", path)
-    if conversions > n:
-        raise StatsInputError(f"{path}.conversions", f"{path}.conversions must be <= n")
-    return ProportionStats(n, conversions)
+    return ProportionStats(_units(raw, path), _count(raw, "conversions", path))
 
 
 def _mean(raw: Mapping[str, Any], path: str) -> MeanStats:
     n = _units(raw, path)
-    total = _number(raw, "sum", path)
-    squares = _number(raw, "sum_squares", path)
-    _check_variance(n, total, squares, f"{path}.sum_squares")
-    return MeanStats(n, total, squares)
+    return MeanStats(n, _number(raw, "sum", path), _number(raw, "sum_squares", path))
 
 
 def _ratio(raw: Mapping[str, Any], path: str) -> RatioStats:
     n = _units(raw, path)
-    num = _number(raw, "numerator_sum", path)
-    num_sq = _number(raw, "numerator_sum_squares", path)
-    den = _number(raw, "denominator_sum", path)
-    den_sq = _number(raw, "denominator_sum_squares", path)
-    cross = _number(raw, "cross_sum", path)
-    _check_variance(n, num, num_sq, f"{path}.numerator_sum_squares")
-    _check_variance(n, den, den_sq, f"{path}.denominator_sum_squares")
-    _check_covariance(n, (num, num_sq, den, den_sq), cross, f"{path}.cross_sum")
-    return RatioStats(n, num, num_sq, den, den_sq, cross)
+    return RatioStats(
+        n, *(_number(raw, name, path) for name in STATISTIC_FIELDS[MetricKind.RATIO][1:])
+    )
 
 
 _PARSERS: dict[MetricKind, Callable[[Mapping[str, Any], str], MetricStats]] = {
@@ -139,53 +104,29 @@ _FIELDS = {kind: frozenset(fields) for kind, fields in STATISTIC_FIELDS.items()}
 # Every field a variant of each kind may carry.
 _ALLOWED = {
     kind: fields
-    | {"key", _NONZERO_UNITS, *_COVARIATE_FIELDS}
+    | {"key", _NONZERO_UNITS, *COVARIATE_FIELDS}
     | ({_RATIO_COVARIATE_FIELD} if kind is MetricKind.RATIO else set())
     for kind, fields in _FIELDS.items()
 }
 
 
 def _covariate(raw: Mapping[str, Any], stats: MetricStats, path: str) -> CovariateStats | None:
-    present = [name for name in (*_COVARIATE_FIELDS, _RATIO_COVARIATE_FIELD) if name in raw]
+    present = [name for name in (*COVARIATE_FIELDS, _RATIO_COVARIATE_FIELD) if name in raw]
     if not present:
         return None
-    total = _number(raw, "covariate_sum", path)
-    squares = _number(raw, "covariate_sum_squares", path)
-    cross = _number(raw, "covariate_cross_sum", path)
-    _check_variance(stats.n, total, squares, f"{path}.covariate_sum_squares")
-    if not isinstance(stats, RatioStats):
-        _check_covariance(
-            stats.n,
-            (stats.total, stats.sum_squares, total, squares),
-            cross,
-            f"{path}.covariate_cross_sum",
-        )
-        return CovariateStats(total, squares, cross)
-    denominator_cross = _number(raw, _RATIO_COVARIATE_FIELD, path)
-    _check_covariance(
-        stats.n,
-        (stats.numerator_sum, stats.numerator_sum_squares, total, squares),
-        cross,
-        f"{path}.covariate_cross_sum",
-    )
-    _check_covariance(
-        stats.n,
-        (stats.denominator_sum, stats.denominator_sum_squares, total, squares),
-        denominator_cross,
-        f"{path}.{_RATIO_COVARIATE_FIELD}",
-    )
-    return CovariateStats(total, squares, cross, denominator_cross)
+    sums = [_number(raw, name, path) for name in COVARIATE_FIELDS]
+    if isinstance(stats, RatioStats):
+        sums.append(_number(raw, _RATIO_COVARIATE_FIELD, path))
+    covariate = CovariateStats(*sums)
+    check_covariate(covariate, stats, path)
+    return covariate
 
 
 def _nonzero_units(raw: Mapping[str, Any], stats: MetricStats, path: str) -> int | None:
     if _NONZERO_UNITS not in raw:
         return None
-    field = f"{path}.{_NONZERO_UNITS}"
-    if isinstance(stats, ProportionStats):
-        raise StatsInputError(field, f"{field} is not a field of kind proportion")
     count = _count(raw, _NONZERO_UNITS, path)
-    if count > stats.n:
-        raise StatsInputError(field, f"{field} must be <= n")
+    check_nonzero_units(count, stats, path)
     return count
 
 
@@ -232,37 +173,15 @@ def parse_variants(kind: MetricKind, variants: Sequence[Mapping[str, Any]]) -> l
         if not isinstance(key, str) or not key:
             raise StatsInputError(f"{path}.key", f"{path}.key must be a non-empty string")
         stats = _PARSERS[kind](raw, path)
+        check_statistics(stats, path)
         # A mapping with nothing beyond the metric fields and "key" (the usual request) carries
         # neither a covariate nor a count of non-zero units.
         extra = len(raw) - ("key" in raw) > len(_FIELDS[kind])
         covariate = _covariate(raw, stats, path) if extra else None
         nonzero = _nonzero_units(raw, stats, path) if extra else None
         parsed.append(VariantInput(key, stats, covariate, nonzero))
-    _check_consistency(parsed)
+    check_consistency(parsed)
     return parsed
-
-
-def _check_consistency(parsed: list[VariantInput]) -> None:
-    # The usual request passes both checks; look closer only when one fails.
-    if len({variant.key for variant in parsed}) == len(parsed) and (
-        len({variant.covariate is None for variant in parsed}) == 1
-    ):
-        return
-    seen: set[str] = set()
-    for index, variant in enumerate(parsed):
-        if variant.key in seen:
-            raise StatsInputError(
-                f"variants[{index}].key", f"variants[{index}].key duplicates {variant.key!r}"
-            )
-        seen.add(variant.key)
-    with_covariate = [variant.covariate is not None for variant in parsed]
-    if any(with_covariate) and not all(with_covariate):
-        index = with_covariate.index(False)
-        raise StatsInputError(
-            f"variants[{index}].covariate_sum",
-            f"variants[{index}].covariate_sum is required: CUPED needs the covariate in every "
-            "variant or in none",
-        )
 
 
 def parse_alpha(alpha: float) -> float:

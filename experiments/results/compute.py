@@ -20,7 +20,6 @@ from experiments.models.metric import MetricDefinition
 from experiments.results.aggregation import Aggregates
 from experiments.results.decision import Blockers, Plan, decide
 from experiments.results.formatting import p_value, percent, plural
-from experiments.results.metric_analysis import AnalysisOptions
 from experiments.results.outcome import outcome_of, summary_after_stop
 from experiments.results.plan import planned_units
 from experiments.results.send import for_fixed_list
@@ -33,6 +32,7 @@ from experiments.results.types import (
     Role,
     Srm,
 )
+from stats import AnalysisOptions
 
 
 def compute_results(
@@ -109,7 +109,9 @@ def results_from_sums(
     primary_definition = definitions[0]
     # The plan fixed at the start (or the same assumption-based figure): never the data's.
     planned = planned_units(design, primary_definition, len(variants))
-    options = AnalysisOptions(design.alpha, _weights(experiment), planned)
+    options = AnalysisOptions(
+        design.alpha, planned_units_per_variant=planned, weights=_weights(experiment)
+    )
     results = [
         _configured(sums.analyse(definition, role, options), selection, aggregates)
         for definition, role in zip(definitions, inputs.roles, strict=True)

@@ -2,26 +2,26 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Callable, Sequence
 
-from experiments.models.metric import MetricDefinition
+from experiments.models.metric import MetricDefinition, MetricKind
 from experiments.results.aggregation import VariantSums
 from experiments.results.direction import oriented
 from experiments.results.types import MetricIssue, MetricResult, Role, VariantValue
-from stats import DEFAULT_MINIMUMS, AnalysisResult, Reason, StatsInputError, analyze
-
-_STATS_KIND = {"conversion": "proportion", "mean": "mean", "ratio": "ratio"}
-
-
-@dataclass(frozen=True, slots=True)
-class AnalysisOptions:
-    """What the experiment's design passes to `stats.analyze` for every metric."""
-
-    alpha: float
-    weights: tuple[float, ...]
-    planned_units_per_variant: int | None
+from stats import (
+    DEFAULT_MINIMUMS,
+    AnalysisOptions,
+    AnalysisResult,
+    CovariateStats,
+    MeanStats,
+    ProportionStats,
+    RatioStats,
+    Reason,
+    StatsInputError,
+    VariantInput,
+    analyze_stats,
+)
+from stats.types import MetricStats
 
 
 def analyse_metric(
@@ -42,13 +42,7 @@ def analyse_metric(
             f"variant(s) {', '.join(too_small)} have fewer than 2 exposed units",
         )
     try:
-        analysis = analyze(
-            _STATS_KIND[metric.kind],
-            stats_inputs(metric, sums),
-            alpha=options.alpha,
-            weights=options.weights,
-            planned_units_per_variant=options.planned_units_per_variant,
-        )
+        analysis = analyze_stats(stats_inputs(metric, sums), options)
     except StatsInputError as error:
         return _without_analysis(metric, role, values, MetricIssue.INVALID_STATISTICS, str(error))
     issue, detail = _thin_data(metric, analysis)
@@ -97,40 +91,44 @@ def value_of(metric: MetricDefinition, sums: VariantSums) -> float | None:
     return sums.numerator_sum / sums.n if sums.n else None
 
 
-def stats_inputs(metric: MetricDefinition, sums: dict[str, VariantSums]) -> list[dict[str, Any]]:
-    """The mappings `stats.analyze` takes for this metric's kind, control first.
+def stats_inputs(metric: MetricDefinition, sums: dict[str, VariantSums]) -> list[VariantInput]:
+    """The typed variants `stats.analyze_stats` takes for this metric's kind, control first.
 
     Every kind carries the CUPED covariate when any unit has pre-period data; mean and ratio
     metrics carry their units with a value (mean) or a denominator (ratio).
     """
     with_covariate = any(s.covariate_sum_squares for s in sums.values())
-    inputs = []
-    for key, s in sums.items():
-        entry: dict[str, Any] = {"key": key, "n": s.n}
-        if metric.kind == "conversion":
-            entry["conversions"] = round(s.numerator_sum)
-        elif metric.kind == "mean":
-            entry.update(sum=s.numerator_sum, sum_squares=s.numerator_sum_squares)
-        else:
-            entry.update(
-                numerator_sum=s.numerator_sum,
-                numerator_sum_squares=s.numerator_sum_squares,
-                denominator_sum=s.denominator_sum,
-                denominator_sum_squares=s.denominator_sum_squares,
-                cross_sum=s.cross_sum,
-            )
-        if metric.kind != "conversion" and s.nonzero_units is not None:
-            entry["nonzero_units"] = s.nonzero_units
-        if with_covariate:
-            entry.update(
-                covariate_sum=s.covariate_sum,
-                covariate_sum_squares=s.covariate_sum_squares,
-                covariate_cross_sum=s.covariate_cross_sum,
-            )
-            if metric.kind == "ratio":
-                entry["covariate_denominator_cross_sum"] = s.covariate_denominator_cross_sum
-        inputs.append(entry)
-    return inputs
+    summarise = _SUMMARIES[metric.kind]
+    return [
+        VariantInput(
+            key,
+            summarise(s),
+            _covariate(s, metric.kind) if with_covariate else None,
+            None if metric.kind == "conversion" else s.nonzero_units,
+        )
+        for key, s in sums.items()
+    ]
+
+
+_SUMMARIES: dict[MetricKind, Callable[[VariantSums], MetricStats]] = {
+    "conversion": lambda s: ProportionStats(s.n, round(s.numerator_sum)),
+    "mean": lambda s: MeanStats(s.n, s.numerator_sum, s.numerator_sum_squares),
+    "ratio": lambda s: RatioStats(
+        s.n,
+        s.numerator_sum,
+        s.numerator_sum_squares,
+        s.denominator_sum,
+        s.denominator_sum_squares,
+        s.cross_sum,
+    ),
+}
+
+
+def _covariate(sums: VariantSums, kind: MetricKind) -> CovariateStats:
+    denominator_cross = sums.covariate_denominator_cross_sum if kind == "ratio" else 0.0
+    return CovariateStats(
+        sums.covariate_sum, sums.covariate_sum_squares, sums.covariate_cross_sum, denominator_cross
+    )
 
 
 def _without_analysis(

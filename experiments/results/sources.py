@@ -20,8 +20,9 @@ from experiments.models.metric import MetricDefinition
 from experiments.pasted_counts import PASTED_FIELD, latest_counts
 from experiments.results.aggregation import Aggregates, VariantSums, aggregate
 from experiments.results.formatting import count, plural
-from experiments.results.metric_analysis import AnalysisOptions, analyse_metric, value_of
+from experiments.results.metric_analysis import analyse_metric, value_of
 from experiments.results.types import MetricIssue, MetricResult, Role, VariantValue
+from stats import AnalysisOptions
 
 Source = Literal["events", "pasted_counts"]
 

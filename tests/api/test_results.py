@@ -14,11 +14,9 @@ from experiments.results.aggregation import VariantSums
 from experiments.results.direction import oriented
 from experiments.results.metric_analysis import stats_inputs
 from experiments.templates import TEMPLATES, Template
-from stats import analyze, sample_size
+from stats import AnalysisOptions, analyze_stats, sample_size
 from tests.api.helpers import experiment_body
 from tests.experiments.results.simulation import RawEvents, reference_sums, simulate_shop
-
-KIND = {"conversion": "proportion", "mean": "mean", "ratio": "ratio"}
 
 
 def start_checkout(client: TestClient, headers: dict[str, str], **changes: Any) -> str:
@@ -139,10 +137,8 @@ def test_results_equal_statistics_of_the_raw_data(
         # The page orients the Bayesian reading by the metric's direction (lower is better
         # for cart abandonment and refunds).
         expected = oriented(
-            analyze(
-                KIND[definition.kind],
-                stats_inputs(definition, sums),
-                planned_units_per_variant=None,
+            analyze_stats(
+                stats_inputs(definition, sums), AnalysisOptions(planned_units_per_variant=None)
             ),
             definition.direction,
         )

@@ -5,9 +5,10 @@ from __future__ import annotations
 from experiments.metrics import builtin_metrics
 from experiments.results.aggregation import VariantSums
 from experiments.results.decision import Blockers, Plan, decide
-from experiments.results.metric_analysis import AnalysisOptions, analyse_metric
+from experiments.results.metric_analysis import analyse_metric
 from experiments.results.summary import summarise
 from experiments.results.types import MetricIssue, MetricResult, Role, Verdict
+from stats import AnalysisOptions
 
 METRICS = builtin_metrics()
 OPTIONS = AnalysisOptions(alpha=0.05, weights=(1.0, 1.0), planned_units_per_variant=20_000)

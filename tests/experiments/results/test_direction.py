@@ -12,8 +12,8 @@ from scipy import stats as scipy_stats
 from experiments.metrics import builtin_metrics
 from experiments.results.aggregation import VariantSums
 from experiments.results.direction import oriented, outcome
-from experiments.results.metric_analysis import AnalysisOptions, analyse_metric
-from stats import analyze
+from experiments.results.metric_analysis import analyse_metric
+from stats import AnalysisOptions, analyze
 
 OPTIONS = AnalysisOptions(alpha=0.05, weights=(1.0, 1.0), planned_units_per_variant=20_000)
 

@@ -7,9 +7,9 @@ from numpy.typing import NDArray
 
 from experiments.metrics import builtin_metrics
 from experiments.results.aggregation import VariantSums
-from experiments.results.metric_analysis import AnalysisOptions, analyse_metric, stats_inputs
+from experiments.results.metric_analysis import analyse_metric, stats_inputs
 from experiments.results.types import MetricIssue
-from stats import Reason
+from stats import AnalysisOptions, ProportionStats, Reason
 
 OPTIONS = AnalysisOptions(alpha=0.05, weights=(1.0, 1.0), planned_units_per_variant=10_000)
 
@@ -48,12 +48,13 @@ def test_ratio_inputs_carry_the_units_with_an_order_and_the_covariate() -> None:
     sums = {"control": _shop(rng, 2000, 40), "treatment": _shop(rng, 2000, 40)}
     control, _ = stats_inputs(builtin_metrics()["aov"], sums)
     nonzero = sums["control"].nonzero_units
-    assert nonzero is not None and control["nonzero_units"] == nonzero > 0
+    assert nonzero is not None and control.nonzero_units == nonzero > 0
+    covariate = control.covariate
+    assert covariate is not None
     assert (
-        control["covariate_denominator_cross_sum"]
-        == sums["control"].covariate_denominator_cross_sum
+        covariate.covariate_denominator_cross_sum == sums["control"].covariate_denominator_cross_sum
     )
-    assert {"covariate_sum", "covariate_sum_squares", "covariate_cross_sum"} <= set(control)
+    assert covariate.covariate_cross_sum == sums["control"].covariate_cross_sum
 
 
 def test_conversion_inputs_carry_the_pre_period_covariate() -> None:
@@ -62,9 +63,11 @@ def test_conversion_inputs_carry_the_pre_period_covariate() -> None:
     before = (rng.random(3000) < 0.03).astype(float)
     sums = {key: sums_of(converted, np.ones(3000), before, ratio=False) for key in ("a", "b")}
     control, _ = stats_inputs(builtin_metrics()["conversion_rate"], sums)
-    assert control["conversions"] == int(converted.sum())
-    assert control["covariate_cross_sum"] == float((converted * before).sum())
-    assert "nonzero_units" not in control
+    assert isinstance(control.stats, ProportionStats)
+    assert control.stats.conversions == int(converted.sum())
+    assert control.covariate is not None
+    assert control.covariate.covariate_cross_sum == float((converted * before).sum())
+    assert control.nonzero_units is None
 
 
 def test_a_handful_of_orders_says_not_enough_data_yet() -> None:

@@ -12,7 +12,7 @@ from experiments.metrics import builtin_metrics
 from experiments.models import Design
 from experiments.results.aggregation import VariantSums
 from experiments.results.decision import Blockers, Plan, decide
-from experiments.results.metric_analysis import AnalysisOptions, analyse_metric
+from experiments.results.metric_analysis import analyse_metric
 from experiments.results.send import (
     decide_for_list,
     list_plan,
@@ -21,7 +21,7 @@ from experiments.results.send import (
 )
 from experiments.results.summary import Wording, summarise
 from experiments.results.types import Decision, MetricResult, Verdict
-from stats import detectable_effect
+from stats import AnalysisOptions, detectable_effect
 
 CLICKS = builtin_metrics()["newsletter_click_rate"]
 SENT = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
@@ -37,7 +37,9 @@ def clicks(control: int, variant: int, sent: int = 2000) -> dict[str, VariantSum
 
 
 def primary(control: int, variant: int) -> tuple[MetricResult, Decision]:
-    options = AnalysisOptions(0.05, (1.0, 1.0), list_units_per_variant(DESIGN, 2))
+    options = AnalysisOptions(
+        0.05, weights=(1.0, 1.0), planned_units_per_variant=list_units_per_variant(DESIGN, 2)
+    )
     result = analyse_metric(CLICKS, "primary", clicks(control, variant), options)
     # As a web test would see it: 5,000 planned, 2,000 so far, 400 new units a day.
     plan = Plan(5000, 2000, 2, 400.0)

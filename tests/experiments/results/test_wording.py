@@ -8,7 +8,7 @@ from dataclasses import replace
 from experiments.metrics import builtin_metrics
 from experiments.results.aggregation import VariantSums
 from experiments.results.formatting import MINUS
-from experiments.results.metric_analysis import AnalysisOptions, analyse_metric
+from experiments.results.metric_analysis import analyse_metric
 from experiments.results.sources import denominators
 from experiments.results.types import MetricIssue, MetricResult, VariantValue
 from experiments.results.wording import (
@@ -19,7 +19,7 @@ from experiments.results.wording import (
     metric_issue_text,
     reason_text,
 )
-from stats import BayesianResult, Comparison, Interval, SequentialResult
+from stats import AnalysisOptions, BayesianResult, Comparison, Interval, SequentialResult
 
 
 def comparison(
@@ -103,7 +103,7 @@ def test_every_comparison_says_which_reading_decides() -> None:
         key: VariantSums(n, float(c), float(c), float(n), float(n), float(c), 0.0, 0.0, 0.0)
         for key, n, c in (("control", 4000, 100), ("b", 4000, 130))
     }
-    options = AnalysisOptions(0.05, (1.0, 1.0), 10_000)
+    options = AnalysisOptions(0.05, weights=(1.0, 1.0), planned_units_per_variant=10_000)
     data = analyse_metric(metric, "primary", sums, options).to_dict()
     (only,) = data["comparisons"]
     assert only["decided_by"] == "sequential"
@@ -120,7 +120,12 @@ def test_a_ratio_without_an_interval_says_what_its_denominators_count() -> None:
     sums = {"control": orders(900, 3, 1950.0), "one-page": orders(900, 41, 27_000.0)}
     assert denominators(aov, sums) == "3 orders in control, 41 in one-page"
     result = replace(
-        analyse_metric(aov, "secondary", sums, AnalysisOptions(0.05, (1.0, 1.0), 10_000)),
+        analyse_metric(
+            aov,
+            "secondary",
+            sums,
+            AnalysisOptions(0.05, weights=(1.0, 1.0), planned_units_per_variant=10_000),
+        ),
         denominators=denominators(aov, sums),
     )
     thin = comparison((0.1, None, None), chance=0.6)
