@@ -227,22 +227,7 @@ def _changes_query(
     several = row.several_look.is_not(None)
     active = case((and_(several, row.look >= row.several_look), 0.0), else_=1.0)
     active_before = case((and_(several, row.look > row.several_look), 0.0), else_=1.0)
-
-    def reader(previous: bool) -> Any:
-        def feature(event: str, aggregation: Aggregation, window: float | None, period: Any) -> Any:
-            label = labels[
-                Feature(event, "sum" if aggregation == "sum" else "count", window, period)
-            ]
-            total: Any = row[f"c_{label}"]
-            if previous:
-                total = total - row[f"g_{label}"]
-            total = func.coalesce(total, 0.0)
-            if aggregation == "any":
-                return case((total > 0, 1.0), else_=0.0)
-            return cast(total, Float)
-
-        return feature
-
+    weighted = ((_reader(row, labels, False), active), (_reader(row, labels, True), active_before))
     outputs: list[ColumnElement[Any]] = [
         row.variant,
         row.look,
@@ -251,34 +236,8 @@ def _changes_query(
     ]
     columns: dict[str, list[int]] = {}
     for metric in metrics:
-        now_and_before = []
-        for previous, weight in ((False, active), (True, active_before)):
-            numerator, denominator = metric_sides(metric, reader(previous), "post")
-            covariate: Any = literal(0.0)
-            if metric.key in with_covariate:
-                covariate = metric_sides(metric, reader(previous), "pre")[0]
-            now_and_before.append((weight * numerator, weight * denominator, weight * covariate))
-        (x, y, z), (xp, yp, zp) = now_and_before
-        # Sums that follow from others are not computed per row: a denominator of 1 is the
-        # unit count, an uncapped "any" numerator is its own square, no covariate sums to 0.
-        wanted: list[ColumnElement[Any] | int] = [
-            x - xp,
-            NUMERATOR if _is_indicator(metric) else x * x - xp * xp,
-        ]
-        if metric.denominator_event is None:
-            wanted += [UNITS, UNITS, NUMERATOR]
-        else:
-            wanted += [y - yp, y * y - yp * yp, x * y - xp * yp]
-        if metric.key in with_covariate:
-            wanted += [z - zp, z * z - zp * zp, x * z - xp * zp]
-            wanted.append(COVARIATE if metric.denominator_event is None else y * z - yp * zp)
-        else:
-            wanted += [ZERO, ZERO, ZERO, ZERO]
-        # Units whose denominator (ratio) or value is not zero, now minus before.
-        counted, counted_before = (y, yp) if metric.kind == "ratio" else (x, xp)
-        wanted.append(_nonzero(counted) - _nonzero(counted_before))
         sources = []
-        for change in wanted:
+        for change in _metric_changes(metric, weighted, metric.key in with_covariate):
             if isinstance(change, int):
                 sources.append(change)
             else:
@@ -287,6 +246,55 @@ def _changes_query(
         columns[metric.key] = sources
     query = select(*outputs).group_by(row.variant, row.look)
     return query, columns
+
+
+def _reader(row: Any, labels: dict[Feature, str], previous: bool) -> Any:
+    """A feature reader (see `metric_sides`) of a unit's values at this row, or at its previous
+    row (`previous`: the accumulated value minus this row's change)."""
+
+    def feature(event: str, aggregation: Aggregation, window: float | None, period: Any) -> Any:
+        label = labels[Feature(event, "sum" if aggregation == "sum" else "count", window, period)]
+        total: Any = row[f"c_{label}"]
+        if previous:
+            total = total - row[f"g_{label}"]
+        total = func.coalesce(total, 0.0)
+        if aggregation == "any":
+            return case((total > 0, 1.0), else_=0.0)
+        return cast(total, Float)
+
+    return feature
+
+
+def _metric_changes(
+    metric: MetricDefinition, weighted: tuple[tuple[Any, Any], ...], covariate: bool
+) -> list[ColumnElement[Any] | int]:
+    """The change of the metric's ten sums at this row, in `VariantSums` order: an expression
+    to sum, or the position code of a sum that follows from others."""
+    now_and_before = []
+    for reader, weight in weighted:
+        numerator, denominator = metric_sides(metric, reader, "post")
+        pre: Any = metric_sides(metric, reader, "pre")[0] if covariate else literal(0.0)
+        now_and_before.append((weight * numerator, weight * denominator, weight * pre))
+    (x, y, z), (xp, yp, zp) = now_and_before
+    # Sums that follow from others are not computed per row: a denominator of 1 is the
+    # unit count, an uncapped "any" numerator is its own square, no covariate sums to 0.
+    wanted: list[ColumnElement[Any] | int] = [
+        x - xp,
+        NUMERATOR if _is_indicator(metric) else x * x - xp * xp,
+    ]
+    if metric.denominator_event is None:
+        wanted += [UNITS, UNITS, NUMERATOR]
+    else:
+        wanted += [y - yp, y * y - yp * yp, x * y - xp * yp]
+    if covariate:
+        wanted += [z - zp, z * z - zp * zp, x * z - xp * zp]
+        wanted.append(COVARIATE if metric.denominator_event is None else y * z - yp * zp)
+    else:
+        wanted += [ZERO, ZERO, ZERO, ZERO]
+    # Units whose denominator (ratio) or value is not zero, now minus before.
+    counted, counted_before = (y, yp) if metric.kind == "ratio" else (x, xp)
+    wanted.append(_nonzero(counted) - _nonzero(counted_before))
+    return wanted
 
 
 def _nonzero(value: Any) -> Any:

@@ -26,13 +26,13 @@ from experiments.results.send import for_fixed_list
 from experiments.results.sources import ExperimentSums, load_sums
 from experiments.results.summary import Wording, summarise
 from experiments.results.types import (
+    NO_SRM_CHECK,
     ExperimentResults,
     MetricResult,
     PercentileCap,
     Role,
-    Srm,
 )
-from stats import AnalysisOptions
+from stats import AnalysisOptions, SrmResult
 
 
 def compute_results(
@@ -192,21 +192,21 @@ def _configured(result: MetricResult, selection: MetricSelection, sums: Aggregat
     return replace(result, cap=cap, margin=margin)
 
 
-def _srm(results: list[MetricResult]) -> Srm:
+def _srm(results: list[MetricResult]) -> SrmResult:
+    """The sample ratio check of the first metric analysed (all count the same units)."""
     for result in results:
         if result.analysis is not None:
-            check = result.analysis.srm
-            return Srm(check.p_value, check.mismatch)
-    return Srm(None, False)
+            return result.analysis.srm
+    return NO_SRM_CHECK
 
 
-def _p_text(value: float | None) -> str:
+def _p_text(value: float) -> str:
     """'= 0.003' or '< 0.001', never '4e-05'."""
-    text = "unknown" if value is None else p_value(value)
+    text = p_value(value)
     return text if text.startswith("<") else f"= {text}"
 
 
-def _warnings(srm: Srm, aggregates: Aggregates) -> tuple[str, ...]:
+def _warnings(srm: SrmResult, aggregates: Aggregates) -> tuple[str, ...]:
     warnings = []
     if srm.mismatch:
         warnings.append(

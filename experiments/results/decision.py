@@ -15,12 +15,11 @@ the verdict stays honest however often it is read. Rules, in order (docs/results
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from experiments.results.types import Decision, MetricResult, Verdict
-from stats import Comparison
+from stats import Comparison, days_to_run
 
 DATA_QUALITY_BLOCKING_SHARE = 0.01
 
@@ -43,7 +42,7 @@ class Plan:
         more = self.additional_units()
         if more is None or not self.daily_units:
             return None
-        return math.ceil(more * self.variants / self.daily_units)
+        return days_to_run(more, self.variants, self.daily_units)
 
     @property
     def reached(self) -> bool:
@@ -98,6 +97,21 @@ def unproven_guardrails(
     return waiting
 
 
+@dataclass(frozen=True, slots=True)
+class _Readings:
+    """What the primary metric and the guardrails say about each variant against the control.
+
+    `harmed`: why a variant must not ship; `harmed_guardrails`: the first guardrail each variant
+    harmed; `candidates`: variants that may ship; `waiting`: better variants whose margin
+    guardrails have not yet ruled out a loss beyond the margin.
+    """
+
+    harmed: dict[str, str]
+    harmed_guardrails: dict[str, str]
+    candidates: list[Comparison]
+    waiting: dict[str, list[str]]
+
+
 def decide(
     primary: MetricResult,
     guardrails: list[MetricResult],
@@ -118,46 +132,18 @@ def decide(
             plan.additional_units(),
             plan.additional_days(),
         )
-    harmed: dict[str, str] = {}
-    candidates: list[Comparison] = []
-    waiting: dict[str, list[str]] = {}
-    for comparison in primary.analysis.comparisons:
-        reasons = [f"{primary.metric} got worse"] if harms(primary, comparison) else []
-        for guardrail in guardrails:
-            for other in guardrail.analysis.comparisons if guardrail.analysis else ():
-                if other.variant == comparison.variant and harms(guardrail, other):
-                    reasons.append(f"guardrail {guardrail.metric} was harmed")
-        if reasons:
-            harmed[comparison.variant] = " and ".join(reasons)
-        elif improves(primary, comparison):
-            unproven = unproven_guardrails(guardrails, comparison.variant, margins)
-            if unproven:
-                waiting[comparison.variant] = unproven
-            else:
-                candidates.append(comparison)
-
-    if candidates:
-        best = max(candidates, key=lambda c: _sign(primary, c) * (c.relative.estimate or 0.0))
-        if blockers.srm or blockers.data_quality:
-            problem = "a sample ratio mismatch" if blockers.srm else "a data-quality problem"
-            return Decision(
-                Verdict.INCONCLUSIVE,
-                best.variant,
-                f"{best.variant} looks better on {primary.metric}, but {problem} makes the "
-                "results untrustworthy; find the cause before shipping",
-            )
-        return Decision(
-            Verdict.SHIP,
-            best.variant,
-            f"{best.variant} is significantly better on {primary.metric} (sequential test) "
-            "and harms no guardrail",
-        )
+    readings = _read(primary, guardrails, margins)
+    if readings.candidates:
+        return _ship(primary, readings.candidates, blockers)
     treatments = [c.variant for c in primary.analysis.comparisons]
-    if treatments and all(variant in harmed for variant in treatments):
+    if treatments and all(variant in readings.harmed for variant in treatments):
         first = treatments[0]
-        return Decision(Verdict.STOP, first, f"in {first}, {harmed[first]}")
-    if waiting:
-        return _waiting_for_guardrails(primary, waiting, margins, plan)
+        reason = f"in {first}, {readings.harmed[first]}"
+        return Decision(
+            Verdict.STOP, first, reason, harmed_guardrail=readings.harmed_guardrails.get(first)
+        )
+    if readings.waiting:
+        return _waiting_for_guardrails(primary, readings.waiting, margins, plan)
     if plan.reached:
         return Decision(
             Verdict.INCONCLUSIVE,
@@ -171,6 +157,59 @@ def decide(
         f"no variant differs significantly on {primary.metric} yet",
         plan.additional_units(),
         plan.additional_days(),
+    )
+
+
+def _read(
+    primary: MetricResult, guardrails: list[MetricResult], margins: Mapping[str, float]
+) -> _Readings:
+    readings = _Readings({}, {}, [], {})
+    comparisons = primary.analysis.comparisons if primary.analysis else ()
+    for comparison in comparisons:
+        variant = comparison.variant
+        harmed_guardrails = _harmed_guardrails(guardrails, variant)
+        reasons = [f"{primary.metric} got worse"] if harms(primary, comparison) else []
+        reasons += [f"guardrail {key} was harmed" for key in harmed_guardrails]
+        if reasons:
+            readings.harmed[variant] = " and ".join(reasons)
+            if harmed_guardrails:
+                readings.harmed_guardrails[variant] = harmed_guardrails[0]
+        elif improves(primary, comparison):
+            unproven = unproven_guardrails(guardrails, variant, margins)
+            if unproven:
+                readings.waiting[variant] = unproven
+            else:
+                readings.candidates.append(comparison)
+    return readings
+
+
+def _harmed_guardrails(guardrails: list[MetricResult], variant: str) -> list[str]:
+    """Keys of the guardrails ``variant`` harmed, in page order."""
+    return [
+        guardrail.metric
+        for guardrail in guardrails
+        for other in (guardrail.analysis.comparisons if guardrail.analysis else ())
+        if other.variant == variant and harms(guardrail, other)
+    ]
+
+
+def _ship(primary: MetricResult, candidates: list[Comparison], blockers: Blockers) -> Decision:
+    """Ship the best candidate, unless a sample ratio mismatch or a data-quality problem makes
+    the results untrustworthy."""
+    best = max(candidates, key=lambda c: _sign(primary, c) * (c.relative.estimate or 0.0))
+    if blockers.srm or blockers.data_quality:
+        problem = "a sample ratio mismatch" if blockers.srm else "a data-quality problem"
+        return Decision(
+            Verdict.INCONCLUSIVE,
+            best.variant,
+            f"{best.variant} looks better on {primary.metric}, but {problem} makes the "
+            "results untrustworthy; find the cause before shipping",
+        )
+    return Decision(
+        Verdict.SHIP,
+        best.variant,
+        f"{best.variant} is significantly better on {primary.metric} (sequential test) "
+        "and harms no guardrail",
     )
 
 

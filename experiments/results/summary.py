@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from experiments.results.decision import harms, unproven_guardrails
+from experiments.results.decision import unproven_guardrails
 from experiments.results.formatting import count, days, in_sentence, money, percent, plural
 from experiments.results.types import (
     Decision,
@@ -98,7 +98,7 @@ def _body(
     if waiting and comparison is not None:
         return _waiting(decision, primary, comparison, guardrails, waiting, margins, words, control)
     if decision.verdict is Verdict.STOP and comparison is not None:
-        harmed = _harmed_guardrail(guardrails, comparison.variant)
+        harmed = _harmed_guardrail(guardrails, decision)
         if harmed is not None:
             guardrail, other = harmed
             finding = (
@@ -242,12 +242,13 @@ def _comparison(result: MetricResult, variant: str | None) -> Comparison | None:
 
 
 def _harmed_guardrail(
-    guardrails: list[MetricResult], variant: str
+    guardrails: list[MetricResult], decision: Decision
 ) -> tuple[MetricResult, Comparison] | None:
+    """The guardrail the decision found harmed, with its comparison for the decided variant."""
     for guardrail in guardrails:
-        for comparison in guardrail.analysis.comparisons if guardrail.analysis else ():
-            if comparison.variant == variant and harms(guardrail, comparison):
-                return guardrail, comparison
+        if guardrail.metric == decision.harmed_guardrail:
+            comparison = _comparison(guardrail, decision.variant)
+            return None if comparison is None else (guardrail, comparison)
     return None
 
 

@@ -5,6 +5,7 @@ The comparisons of a metric are exactly `stats.analyze(...).to_dict()["compariso
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -13,7 +14,7 @@ from typing import Any, Literal
 from experiments.models.metric import ValueFormat
 from experiments.results.outcome import Outcome
 from experiments.results.wording import DECIDING_READING, comparison_words, metric_issue_text
-from stats import AnalysisResult
+from stats import AnalysisResult, SrmResult
 
 Role = Literal["primary", "secondary", "guardrail"]
 
@@ -151,7 +152,11 @@ class SendAdvice:
 
 @dataclass(frozen=True, slots=True)
 class Decision:
-    """The verdict; `wait_until`, `list_plan` and `send` belong to sends to a fixed list."""
+    """The verdict; `wait_until`, `list_plan` and `send` belong to sends to a fixed list.
+
+    `harmed_guardrail` is the key of the guardrail a stopped variant harmed (the first, in page
+    order; None when only the primary metric got worse): the summary names it.
+    """
 
     verdict: Verdict
     variant: str | None
@@ -161,6 +166,7 @@ class Decision:
     wait_until: datetime | None = None
     list_plan: ListPlan | None = None
     send: SendAdvice | None = None
+    harmed_guardrail: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -179,13 +185,9 @@ class Decision:
         return data
 
 
-@dataclass(frozen=True, slots=True)
-class Srm:
-    p_value: float | None
-    mismatch: bool
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"p_value": self.p_value, "mismatch": self.mismatch}
+# The SRM of a look where no metric could be analysed: no check (its p-value is null in the
+# JSON, like every non-finite figure of `stats`), and no mismatch.
+NO_SRM_CHECK = SrmResult(math.nan, False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,7 +196,7 @@ class ExperimentResults:
     status: str
     computed_at: datetime
     as_of: datetime
-    srm: Srm
+    srm: SrmResult
     warnings: tuple[str, ...]
     metrics: tuple[MetricResult, ...]
     decision: Decision

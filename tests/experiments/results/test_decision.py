@@ -80,6 +80,7 @@ def test_significantly_worse_primary_stops() -> None:
     primary = rate("conversion_rate", "primary", (10_000, 420), (10_000, 250))
     decision = decide(primary, [guardrail_flat()], NO_BLOCKERS, PLAN)
     assert decision.verdict is Verdict.STOP
+    assert decision.harmed_guardrail is None
     summary = summarise(decision, primary, [], "control", ())
     assert "lowered purchase conversion" in summary
     assert summary.endswith("Stop the experiment and keep control.")
@@ -91,6 +92,7 @@ def test_harmed_guardrail_stops_even_when_the_primary_improves() -> None:
     decision = decide(primary, [refunds], NO_BLOCKERS, PLAN)
     assert decision.verdict is Verdict.STOP
     assert "refund_rate" in decision.reason
+    assert decision.harmed_guardrail == "refund_rate"
     assert "harmed refund rate: it rose by" in summarise(
         decision, primary, [refunds], "control", ()
     )
