@@ -88,12 +88,7 @@ def welch_test(
     se = math.sqrt(variance)
     p_value = _P_VALUE[alternative](difference / se, dof)
     critical = student_t_ppf(tail_quantile(alpha, alternative), dof)
-    relative = fieller_relative(
-        (treatment.mean, treatment.variance),
-        (control.mean, control.variance),
-        critical,
-        alternative,
-    )
+    relative = fieller_relative(treatment, control, critical, alternative)
     return FixedReading(
         p_value,
         bounded_interval(difference, critical * se, alternative),

@@ -11,24 +11,24 @@ from __future__ import annotations
 
 import math
 
+from stats.estimates import ArmEstimate
 from stats.results import Interval
 from stats.types import Alternative
 
 
 def fieller_relative(
-    treatment: tuple[float, float],
-    control: tuple[float, float],
-    critical: float,
-    alternative: Alternative,
+    treatment: ArmEstimate, control: ArmEstimate, critical: float, alternative: Alternative
 ) -> Interval | None:
-    """Interval on ``treatment / control - 1`` from (mean, variance of mean) pairs.
+    """Interval on ``treatment / control - 1`` from the arms' means and variances of the mean.
 
     Returns ``None`` when the control mean is 0 (no relative uplift exists) and
     an interval with ``None`` bounds when the confidence set is unbounded (the
-    control mean is not significantly different from 0).
+    control mean is not significantly different from 0). Both means must be defined.
     """
-    mean_t, var_t = treatment
-    mean_c, var_c = control
+    if treatment.mean is None or control.mean is None:
+        raise ValueError("a relative interval needs defined means in both arms")
+    mean_t, var_t = treatment.mean, treatment.variance
+    mean_c, var_c = control.mean, control.variance
     if mean_c == 0:
         return None
     estimate = mean_t / mean_c - 1.0

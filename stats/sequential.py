@@ -125,12 +125,7 @@ def mixture_sprt(
     critical = mixture_critical_value(ratio, level)
     if dof < SMALL_SAMPLE_DOF:
         critical = _t_equivalent(critical, dof)
-    relative = fieller_relative(
-        (treatment.mean, treatment.variance),
-        (control.mean, control.variance),
-        critical,
-        alternative,
-    )
+    relative = fieller_relative(treatment, control, critical, alternative)
     return SequentialResult(
         p_value,
         bounded_interval(difference, critical * se, alternative),
