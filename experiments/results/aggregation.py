@@ -29,15 +29,16 @@ from sqlalchemy import Float, and_, case, cast, func, literal, select
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.expression import ColumnElement, Select, Subquery
 
-from experiments.models import Conversion, Exposure
 from experiments.models.metric import Aggregation, MetricDefinition
 from experiments.results.features import (
+    CONVERSIONS,
+    EXPOSURES,
     Feature,
     Period,
+    exposed_units,
     feature_value,
     metric_sides,
-    needed_features,
-    unit_bounds,
+    unit_features,
 )
 
 _MULTI_VARIANT = "*several*"  # group key of units seen in several variants (never a slug)
@@ -247,35 +248,23 @@ def _unit_values(
 ) -> Subquery:
     """Per unit: its variant group and each metric's numerator, denominator and covariate
     (columns m{index}_num, _den, _cov; the covariate is 0 without `cuped`)."""
-    exposures = Exposure.__table__.c  # type: ignore[attr-defined]
-    conversion_table = Conversion.__table__  # type: ignore[attr-defined]
+    exposures, conversion_table = EXPOSURES.c, CONVERSIONS
     conversions = conversion_table.c
-    with_covariate = {m.key for m in metrics if cuped}
-    features = needed_features(metrics, with_covariate)
-    labels = {feature: f"f{index}" for index, feature in enumerate(features)}
-
-    first_at = func.min(exposures.timestamp)
+    found = unit_features(metrics, cuped)
+    with_covariate, features, labels = found.with_covariate, found.features, found.labels
+    variant_columns = [
+        func.min(exposures.variant).label("variant"),
+        # min <> max finds units in several variants without a DISTINCT aggregate, which
+        # would force PostgreSQL to sort instead of hashing the groups.
+        case((func.min(exposures.variant) == func.max(exposures.variant), 1), else_=2).label(
+            "variant_count"
+        ),
+    ]
     # Each unit's window bounds are computed once here, so the join below compares timestamps
     # (index-friendly, no date arithmetic per event) instead of seconds elapsed per feature.
-    windows, bound_columns = unit_bounds(first_at, features, bool(with_covariate))
-    first_exposure = (
-        select(
-            exposures.unit_id,
-            first_at.label("first_at"),
-            func.min(exposures.variant).label("variant"),
-            # min <> max finds units in several variants without a DISTINCT aggregate, which
-            # would force PostgreSQL to sort instead of hashing the groups.
-            case((func.min(exposures.variant) == func.max(exposures.variant), 1), else_=2).label(
-                "variant_count"
-            ),
-            *bound_columns,
-        )
-        .where(exposures.experiment == experiment, exposures.timestamp <= end)
-        .group_by(exposures.unit_id)
-        .subquery("first_exposure")
-    )
+    first_exposure = exposed_units(experiment, end, found, variant_columns, "first_exposure")
     unit = first_exposure.c
-    window_ends = {hours: unit[f"window_end_{index}"] for index, hours in enumerate(windows)}
+    window_ends = {hours: unit[f"window_end_{index}"] for index, hours in enumerate(found.windows)}
 
     # One pass: every exposed unit meets its own events (or none, through the outer join) and
     # is grouped once. Referencing first_exposure a second time would make PostgreSQL

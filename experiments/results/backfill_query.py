@@ -25,14 +25,15 @@ from sqlalchemy import (
 )
 from sqlalchemy.sql.expression import ColumnElement, CompoundSelect, Select
 
-from experiments.models import Conversion, Exposure
 from experiments.models.metric import Aggregation, MetricDefinition
 from experiments.results.features import (
+    CONVERSIONS,
+    EXPOSURES,
     Feature,
+    exposed_units,
     feature_value,
     metric_sides,
-    needed_features,
-    unit_bounds,
+    unit_features,
 )
 
 STATISTICS = 10  # VariantSums fields after n, one change column each
@@ -55,34 +56,24 @@ def _look_of(moment: Any, ends: list[datetime], low: int, high: int) -> ColumnEl
 def build_query(
     experiment: str, metrics: Sequence[MetricDefinition], ends: list[datetime], *, cuped: bool
 ) -> tuple[CompoundSelect[Any], dict[str, list[int]]]:
-    exposures = Exposure.__table__.c  # type: ignore[attr-defined]
-    conversion_table = Conversion.__table__  # type: ignore[attr-defined]
+    exposures, conversion_table = EXPOSURES.c, CONVERSIONS
     conversions = conversion_table.c
     end = ends[-1]
     last = len(ends) - 1
-    with_covariate = {m.key for m in metrics if cuped}
-    features = needed_features(metrics, with_covariate)
-    labels = {feature: f"f{index}" for index, feature in enumerate(features)}
+    found = unit_features(metrics, cuped)
+    with_covariate, features, labels = found.with_covariate, found.features, found.labels
+    bound_columns = found.bound_columns
 
     # Per unit: its first exposure (the start) and, for the few units seen in several variants
     # (min <> max, as in `aggregate`), the variant of that first exposure and the earliest
     # exposure to another variant, by two index searches each.
-    first_at = func.min(exposures.timestamp)
-    windows, bound_columns = unit_bounds(first_at, features, bool(with_covariate))
-    grouped = (
-        select(
-            exposures.unit_id,
-            first_at.label("first_at"),
-            func.min(exposures.variant).label("low"),
-            func.max(exposures.variant).label("high"),
-            *bound_columns,
-        )
-        .where(exposures.experiment == experiment, exposures.timestamp <= end)
-        .group_by(exposures.unit_id)
-        .subquery("grouped")
-    )
+    variant_columns = [
+        func.min(exposures.variant).label("low"),
+        func.max(exposures.variant).label("high"),
+    ]
+    grouped = exposed_units(experiment, end, found, variant_columns, "grouped")
     several = grouped.c.low != grouped.c.high
-    earliest = Exposure.__table__.alias("earliest")  # type: ignore[attr-defined]
+    earliest = EXPOSURES.alias("earliest")
     first_variant = (
         select(earliest.c.variant)
         .where(
@@ -95,7 +86,7 @@ def build_query(
         .correlate(grouped)  # also where it is nested in `other_at` below
         .scalar_subquery()
     )
-    other = Exposure.__table__.alias("other")  # type: ignore[attr-defined]
+    other = EXPOSURES.alias("other")
     other_at = (
         select(func.min(other.c.timestamp))
         .where(
@@ -135,7 +126,7 @@ def build_query(
     entering_several = select(*carried, unit.several_look.label("look"), *zeros).where(
         unit.several_look.is_not(None)
     )
-    window_ends = {hours: unit[f"window_end_{index}"] for index, hours in enumerate(windows)}
+    window_ends = {hours: unit[f"window_end_{index}"] for index, hours in enumerate(found.windows)}
     # Pre-period events (CUPED) count from the unit's first look, like every later look.
     event_look = case(
         (conversions.timestamp < unit.first_at, unit.first_look),

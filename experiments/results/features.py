@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Literal
+from datetime import datetime
+from typing import Any, Literal, NamedTuple
 
-from sqlalchemy import and_, case, func, literal
-from sqlalchemy.sql.expression import ColumnElement, Label
+from sqlalchemy import Table, and_, case, func, literal, select
+from sqlalchemy.sql.expression import ColumnElement, Label, Subquery
 
+from experiments.models import Conversion, Exposure
 from experiments.models.metric import Aggregation, MetricDefinition
 from experiments.results.sql_functions import shifted_timestamp, smaller_of
 
@@ -24,6 +26,8 @@ PRE_PERIOD_DAYS = 14
 BOUNDARY_TOLERANCE_SECONDS = 0.001
 
 Period = Literal["post", "pre"]
+EXPOSURES: Table = Exposure.__table__  # type: ignore[attr-defined]
+CONVERSIONS: Table = Conversion.__table__  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +60,52 @@ def unit_bounds(
         pre_start = -PRE_PERIOD_DAYS * 86400.0 - BOUNDARY_TOLERANCE_SECONDS
         columns.append(shifted_timestamp(first_at, pre_start).label("pre_start"))
     return windows, columns
+
+
+class UnitFeatures(NamedTuple):
+    """What a results query computes per unit for its metrics: which metrics carry a CUPED
+    covariate, the distinct features with their column labels (`f{index}`), the unit's first
+    exposure, and the attribution windows with the columns bounding them (`unit_bounds`)."""
+
+    with_covariate: set[str]
+    features: list[Feature]
+    labels: dict[Feature, str]
+    first_at: ColumnElement[Any]
+    windows: list[float]
+    bound_columns: list[Label[Any]]
+
+
+def unit_features(metrics: Sequence[MetricDefinition], cuped: bool) -> UnitFeatures:
+    """The per-unit columns `metrics` need, with every metric's covariate when `cuped`."""
+    with_covariate = {m.key for m in metrics if cuped}
+    features = needed_features(metrics, with_covariate)
+    first_at = func.min(EXPOSURES.c.timestamp)
+    windows, bound_columns = unit_bounds(first_at, features, bool(with_covariate))
+    labels = {feature: f"f{index}" for index, feature in enumerate(features)}
+    return UnitFeatures(with_covariate, features, labels, first_at, windows, bound_columns)
+
+
+def exposed_units(
+    experiment: str,
+    end: datetime,
+    found: UnitFeatures,
+    variant_columns: Sequence[ColumnElement[Any]],
+    name: str,
+) -> Subquery:
+    """One row per unit exposed to `experiment` up to `end`: its id, first exposure, the
+    `variant_columns` (aggregates over its exposures) and its window bounds."""
+    exposures = EXPOSURES.c
+    return (
+        select(
+            exposures.unit_id,
+            found.first_at.label("first_at"),
+            *variant_columns,
+            *found.bound_columns,
+        )
+        .where(exposures.experiment == experiment, exposures.timestamp <= end)
+        .group_by(exposures.unit_id)
+        .subquery(name)
+    )
 
 
 def needed_features(metrics: Sequence[MetricDefinition], with_covariate: set[str]) -> list[Feature]:
