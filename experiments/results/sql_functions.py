@@ -1,11 +1,12 @@
 """Two SQL expressions whose spelling differs between SQLite and PostgreSQL.
 
 Everything else in the aggregation is portable SQLAlchemy Core; these two are compiled per
-dialect so the same query object runs on both.
+dialect (`_SPELLINGS`) so the same query object runs on both.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -28,18 +29,6 @@ class shifted_timestamp(FunctionElement[datetime]):  # noqa: N801 - reads like S
     name = "shifted_timestamp"
 
 
-@compiles(shifted_timestamp)
-def _shifted_default(element: shifted_timestamp, compiler: SQLCompiler, **kw: Any) -> str:
-    moment, seconds = _two(element, compiler, **kw)
-    return f"({moment} + make_interval(secs => {seconds}))"
-
-
-@compiles(shifted_timestamp, "sqlite")
-def _shifted_sqlite(element: shifted_timestamp, compiler: SQLCompiler, **kw: Any) -> str:
-    moment, seconds = _two(element, compiler, **kw)
-    return f"strftime('%Y-%m-%d %H:%M:%f', julianday({moment}) + {seconds} / 86400.0)"
-
-
 class smaller_of(FunctionElement[float]):  # noqa: N801
     """The smaller of two numbers (SQL LEAST; SQLite spells it as two-argument MIN)."""
 
@@ -48,16 +37,26 @@ class smaller_of(FunctionElement[float]):  # noqa: N801
     name = "smaller_of"
 
 
-@compiles(smaller_of)
-def _smaller_default(element: smaller_of, compiler: SQLCompiler, **kw: Any) -> str:
-    first, second = _two(element, compiler, **kw)
-    return f"LEAST({first}, {second})"
+def _spelled(spelling: str) -> Callable[..., str]:
+    def compile_two(element: FunctionElement[Any], compiler: SQLCompiler, **kw: Any) -> str:
+        return spelling.format(*_two(element, compiler, **kw))
+
+    return compile_two
 
 
-@compiles(smaller_of, "sqlite")
-def _smaller_sqlite(element: smaller_of, compiler: SQLCompiler, **kw: Any) -> str:
-    first, second = _two(element, compiler, **kw)
-    return f"MIN({first}, {second})"
+def _spell(function: type[FunctionElement[Any]], default: str, sqlite: str) -> None:
+    """Compile `function` as `default` (PostgreSQL) and as `sqlite` on SQLite; `{0}` and `{1}`
+    stand for its two compiled arguments."""
+    compiles(function)(_spelled(default))
+    compiles(function, "sqlite")(_spelled(sqlite))
+
+
+_spell(
+    shifted_timestamp,
+    "({0} + make_interval(secs => {1}))",
+    "strftime('%Y-%m-%d %H:%M:%f', julianday({0}) + {1} / 86400.0)",
+)
+_spell(smaller_of, "LEAST({0}, {1})", "MIN({0}, {1})")
 
 
 def _two(element: FunctionElement[Any], compiler: SQLCompiler, **kw: Any) -> tuple[str, str]:
