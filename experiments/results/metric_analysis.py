@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 
 from experiments.models.metric import MetricDefinition, MetricKind
 from experiments.results.aggregation import VariantSums
@@ -31,21 +31,30 @@ def analyse_metric(
     options: AnalysisOptions,
 ) -> MetricResult:
     """Analyse one metric; degenerate data gives a result carrying an issue, never an error."""
-    values = tuple(VariantValue(key, s.n, value_of(metric, s)) for key, s in sums.items())
     too_small = [key for key, s in sums.items() if s.n < 2]
     if too_small:
-        return _without_analysis(
-            metric,
-            role,
-            values,
-            MetricIssue.NOT_ENOUGH_UNITS,
-            f"variant(s) {', '.join(too_small)} have fewer than 2 exposed units",
-        )
+        fewer = f"variant(s) {', '.join(too_small)} have fewer than 2 exposed units"
+        return metric_result(metric, role, sums, MetricIssue.NOT_ENOUGH_UNITS, fewer)
     try:
         analysis = analyze_stats(stats_inputs(metric, sums), options)
     except StatsInputError as error:
-        return _without_analysis(metric, role, values, MetricIssue.INVALID_STATISTICS, str(error))
+        return metric_result(metric, role, sums, MetricIssue.INVALID_STATISTICS, str(error))
     issue, detail = _thin_data(metric, analysis)
+    return metric_result(metric, role, sums, issue, detail, analysis)
+
+
+def metric_result(
+    metric: MetricDefinition,
+    role: Role,
+    sums: dict[str, VariantSums],
+    issue: MetricIssue | None,
+    detail: str | None,
+    analysis: AnalysisResult | None = None,
+) -> MetricResult:
+    """The metric's value per variant, with `analysis` oriented by the metric's direction (None:
+    not analysed, `issue` and `detail` say why)."""
+    values = tuple(VariantValue(key, s.n, value_of(metric, s)) for key, s in sums.items())
+    oriented_analysis = None if analysis is None else oriented(analysis, metric.direction)
     return MetricResult(
         metric.key,
         metric.name,
@@ -53,7 +62,7 @@ def analyse_metric(
         metric.direction,
         role,
         values,
-        oriented(analysis, metric.direction),
+        oriented_analysis,
         issue,
         detail,
     )
@@ -128,24 +137,4 @@ def _covariate(sums: VariantSums, kind: MetricKind) -> CovariateStats:
     denominator_cross = sums.covariate_denominator_cross_sum if kind == "ratio" else 0.0
     return CovariateStats(
         sums.covariate_sum, sums.covariate_sum_squares, sums.covariate_cross_sum, denominator_cross
-    )
-
-
-def _without_analysis(
-    metric: MetricDefinition,
-    role: Role,
-    values: Sequence[VariantValue],
-    issue: MetricIssue,
-    detail: str,
-) -> MetricResult:
-    return MetricResult(
-        metric.key,
-        metric.name,
-        metric.kind,
-        metric.direction,
-        role,
-        tuple(values),
-        None,
-        issue,
-        detail,
     )

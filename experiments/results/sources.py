@@ -20,8 +20,8 @@ from experiments.models.metric import MetricDefinition
 from experiments.pasted_counts import PASTED_FIELD, latest_counts
 from experiments.results.aggregation import Aggregates, VariantSums, aggregate
 from experiments.results.formatting import count, plural
-from experiments.results.metric_analysis import analyse_metric, value_of
-from experiments.results.types import MetricIssue, MetricResult, Role, VariantValue
+from experiments.results.metric_analysis import analyse_metric, metric_result
+from experiments.results.types import MetricIssue, MetricResult, Role
 from stats import AnalysisOptions
 
 Source = Literal["events", "pasted_counts"]
@@ -40,23 +40,13 @@ class ExperimentSums:
     ) -> MetricResult:
         """The metric's result: analysed, or its values with the reason it has no comparison."""
         sums = self.aggregates.metrics[metric.key]
-        if metric.key not in self.missing:
-            result = analyse_metric(metric, role, sums, options)
-            return replace(
-                result, value_format=metric.value_format, denominators=denominators(metric, sums)
-            )
-        values = tuple(VariantValue(key, s.n, value_of(metric, s)) for key, s in sums.items())
-        return MetricResult(
-            metric.key,
-            metric.name,
-            metric.kind,
-            metric.direction,
-            role,
-            values,
-            None,
-            MetricIssue.NOT_IN_PASTED_COUNTS,
-            self.missing[metric.key],
-            metric.value_format,
+        if metric.key in self.missing:
+            missing = self.missing[metric.key]
+            result = metric_result(metric, role, sums, MetricIssue.NOT_IN_PASTED_COUNTS, missing)
+            return replace(result, value_format=metric.value_format)
+        result = analyse_metric(metric, role, sums, options)
+        return replace(
+            result, value_format=metric.value_format, denominators=denominators(metric, sums)
         )
 
 
