@@ -66,6 +66,22 @@ def welch_dof(control: ArmEstimate, treatment: ArmEstimate) -> float:
     return 1.0 / spread if spread > 0 else math.inf
 
 
+def difference_and_se(
+    control: ArmEstimate, treatment: ArmEstimate, test: str
+) -> tuple[float, float]:
+    """Treatment minus control and its standard error, for ``test`` (named in the error).
+
+    Raises ``ValueError`` when a mean is undefined or the difference has no positive variance:
+    ``stats.analysis`` withholds such readings before any test runs.
+    """
+    if control.mean is None or treatment.mean is None:
+        raise ValueError(f"{test} needs defined means in both arms")
+    variance = control.variance + treatment.variance
+    if not variance > 0:
+        raise ValueError(f"{test} needs a positive variance of the difference")
+    return treatment.mean - control.mean, math.sqrt(variance)
+
+
 def welch_test(
     control: ArmEstimate,
     treatment: ArmEstimate,
@@ -78,14 +94,8 @@ def welch_test(
     withholds the reading otherwise, see ``stats.analysis``). ``alpha`` sets the intervals'
     level; with several comparisons it is the level that matches the adjusted p-value.
     """
-    if control.mean is None or treatment.mean is None:
-        raise ValueError("Welch's test needs defined means in both arms")
-    difference = treatment.mean - control.mean
-    variance = control.variance + treatment.variance
-    if not variance > 0:
-        raise ValueError("Welch's test needs a positive variance of the difference")
+    difference, se = difference_and_se(control, treatment, "Welch's test")
     dof = welch_dof(control, treatment)
-    se = math.sqrt(variance)
     p_value = _P_VALUE[alternative](difference / se, dof)
     critical = student_t_ppf(tail_quantile(alpha, alternative), dof)
     relative = fieller_relative(treatment, control, critical, alternative)

@@ -17,7 +17,7 @@ import math
 
 from stats._distributions import normal_ppf, normal_sf, student_t_ppf, student_t_sf
 from stats.estimates import ArmEstimate
-from stats.fixed import bounded_interval, welch_dof
+from stats.fixed import bounded_interval, difference_and_se, welch_dof
 from stats.relative import fieller_relative
 from stats.results import UNDEFINED_INTERVAL, SequentialResult
 from stats.types import Alternative
@@ -104,15 +104,9 @@ def mixture_sprt(
     them when the caller has them). Both means must be defined and
     the difference's variance positive (``stats.analysis`` withholds the reading otherwise).
     """
-    if control.mean is None or treatment.mean is None:
-        raise ValueError("the sequential test needs defined means in both arms")
-    difference = treatment.mean - control.mean
-    variance = control.variance + treatment.variance
-    if not variance > 0:
-        raise ValueError("the sequential test needs a positive variance of the difference")
+    difference, se = difference_and_se(control, treatment, "the sequential test")
     one_sided = alternative is not Alternative.TWO_SIDED
     level = (2.0 * alpha if one_sided else alpha) / comparisons
-    se = math.sqrt(variance)
     if dof is None:
         dof = welch_dof(control, treatment)
     ratio = mixture_ratio(control, treatment, level, planned_units)
