@@ -7,6 +7,8 @@ from enum import StrEnum
 
 
 class Template(StrEnum):
+    """The kinds of experiment a new definition may start from (`template` in the API)."""
+
     CHECKOUT = "checkout"
     CTA = "cta"
     NEWSLETTER = "newsletter"
@@ -14,6 +16,8 @@ class Template(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class TemplateDefaults:
+    """What an experiment made from a template starts with: its unit type and metric keys."""
+
     unit_type: str
     primary: str
     secondary: tuple[str, ...]

@@ -10,7 +10,6 @@ from collections.abc import Callable
 from typing import NamedTuple
 
 from stats.types import (
-    MeanStats,
     MetricKind,
     MetricStats,
     ProportionStats,
@@ -84,6 +83,6 @@ def is_proportion_without_conversions(stats: MetricStats) -> bool:
 
 def per_unit_moments(stats: MetricStats) -> tuple[float, float]:
     """Sum and sum of squares of the per-unit metric value (proportion or mean)."""
-    if isinstance(stats, ProportionStats | MeanStats):
-        return stats.total, stats.sum_squares
-    raise TypeError("per-unit moments exist for proportion and mean statistics only")
+    if isinstance(stats, RatioStats):
+        raise TypeError("per-unit moments exist for proportion and mean statistics only")
+    return stats.total, stats.sum_squares
