@@ -13,7 +13,9 @@ requests, so a value the database or the statistics cannot hold is refused at th
 - a plain number (a sum, a mean, an sd) is finite and at most `MAX_MAGNITUDE` (1e15) in size,
   so sums of squares and variances stay finite;
 - a moment (a timestamp) lies between years 1900 and 9000 (`OLDEST`, `NEWEST`), so adding the
-  windows the results use never leaves the calendar.
+  windows the results use never leaves the calendar;
+- a key (of an experiment, a variant, a metric, an event name) is a slug (`SLUG_PATTERN`);
+- a unit id follows `unit_id_problem`: the SDK's rule plus storable text.
 
 Rule failures are `PydanticCustomError`s of type `path_rule` (`path_rule_error`) with the rule
 as message and, for JSON values, the path inside the value in `ctx["path"]` (the API appends it
@@ -23,6 +25,7 @@ to the field path, e.g. `variants[0].payload.colours[2]`).
 from __future__ import annotations
 
 import math
+import re
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -36,6 +39,11 @@ MAX_COUNT = 2**53
 MAX_MAGNITUDE = 1e15
 OLDEST = datetime(1900, 1, 1, tzinfo=UTC)
 NEWEST = datetime(9000, 1, 1, tzinfo=UTC)
+
+SLUG_PATTERN = r"^[a-z0-9_-]{1,64}$"
+SLUG = re.compile(SLUG_PATTERN)
+SLUG_RULE = "must be a slug of 1-64 characters from a-z, 0-9, '-' and '_'"
+MAX_UNIT_ID_LENGTH = 256
 
 NUL_RULE = "must not contain the NUL character (\\u0000)"
 SURROGATE_RULE = "must be valid Unicode (no lone surrogates)"
@@ -52,6 +60,19 @@ def text_problem(value: str) -> str | None:
         except UnicodeEncodeError:
             return SURROGATE_RULE
     return None
+
+
+def unit_id_problem(unit_id: object) -> str | None:
+    """Why `unit_id` is refused, or None: a string of 1-256 code points, not only whitespace,
+    storable text. The SDK's rule (`vekst_sdk`'s `validate_unit_id`, the spec; a test compares
+    the two) accepts the same ids but for those holding NUL, which the database cannot store."""
+    if not isinstance(unit_id, str) or not unit_id:
+        return "must be a non-empty string"
+    if len(unit_id) > MAX_UNIT_ID_LENGTH:
+        return f"must have at most {MAX_UNIT_ID_LENGTH} characters"
+    if unit_id.isspace():
+        return "must not be only whitespace"
+    return text_problem(unit_id)
 
 
 def printable(value: str) -> str:

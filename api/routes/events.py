@@ -27,18 +27,18 @@ from experiments.events import (
     parse_document,
     stream_backlog,
 )
-from experiments.events.validation import (
-    MAX_EVENT_ID_LENGTH,
-    MAX_EVENT_VALUE,
-    MAX_UNIT_ID_LENGTH,
-)
+from experiments.events.validation import MAX_EVENT_ID_LENGTH, MAX_EVENT_VALUE
+from experiments.inputs import MAX_UNIT_ID_LENGTH, SLUG_PATTERN
 from experiments.keys import KeyIdentity
 from experiments.models import KeyScope
-from experiments.models.experiment import SLUG_PATTERN
 
 # The wire format of docs/events.md, for the OpenAPI only: the route parses the body itself so
 # that one bad event rejects only itself (each rejection comes back in the 202 answer).
-UnitId = Annotated[str, StringConstraints(min_length=1, max_length=MAX_UNIT_ID_LENGTH)]
+UnitId = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=MAX_UNIT_ID_LENGTH),
+    Field(description="Not only whitespace; no NUL character, no lone surrogate"),
+]
 EventId = Annotated[
     str,
     StringConstraints(min_length=1, max_length=MAX_EVENT_ID_LENGTH),
@@ -48,26 +48,29 @@ EventSlug = Annotated[str, StringConstraints(pattern=SLUG_PATTERN)]
 Timestamp = Annotated[str | int, Field(description="ISO 8601 text or epoch milliseconds")]
 
 
-class ExposureDoc(BaseModel):
-    """A unit saw a variant of a running or stopped experiment."""
+class _EventDoc(BaseModel):
+    """The fields every event has."""
 
-    model_config = ConfigDict(extra="forbid", title="Exposure")
-    type: Literal["exposure"]
+    model_config = ConfigDict(extra="forbid")
     unit_id: UnitId
     event_id: EventId | None = None
     timestamp: Timestamp | None = None
+
+
+class ExposureDoc(_EventDoc):
+    """A unit saw a variant of a running or stopped experiment."""
+
+    model_config = ConfigDict(title="Exposure")
+    type: Literal["exposure"]
     experiment: EventSlug
     variant: EventSlug
 
 
-class ConversionDoc(BaseModel):
+class ConversionDoc(_EventDoc):
     """A unit did something (`name`), maybe worth a `value`."""
 
-    model_config = ConfigDict(extra="forbid", title="Conversion")
+    model_config = ConfigDict(title="Conversion")
     type: Literal["conversion"]
-    unit_id: UnitId
-    event_id: EventId | None = None
-    timestamp: Timestamp | None = None
     name: EventSlug
     value: Annotated[float, Field(ge=-MAX_EVENT_VALUE, le=MAX_EVENT_VALUE)] | None = None
     properties: dict[str, str | float | bool | None] | None = None
