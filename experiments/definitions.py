@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -27,17 +26,10 @@ from experiments.models import (
     Variant,
 )
 from experiments.results.catalog import metric_catalog
+from experiments.targeting import validate_targeting
 
 DEFAULT_UNIT_TYPE = "visitor"
 NULLABLE = ("targeting", "layer")  # null in a PATCH removes the targeting / the layer
-
-# Checks a targeting condition and raises InvalidInputError naming the bad part; injectable so
-# the assignment engine owns the condition language.
-TargetingValidator = Callable[[dict[str, Any]], None]
-
-
-def _no_targeting_check(_condition: dict[str, Any]) -> None:
-    return None
 
 
 def known_metric_keys(session: Session) -> set[str]:
@@ -48,7 +40,6 @@ def known_metric_keys(session: Session) -> set[str]:
 def create_experiment(
     session: Session,
     data: ExperimentCreate,
-    validate_targeting: TargetingValidator = _no_targeting_check,
     *,
     actor: Actor = COMMAND_LINE,
 ) -> Experiment:
@@ -147,18 +138,10 @@ def list_experiments(
     )
 
 
-def apply_update(
-    session: Session,
-    experiment: Experiment,
-    patch: ExperimentUpdate,
-    validate_targeting: TargetingValidator = _no_targeting_check,
-) -> Experiment:
-    """Validate and apply a partial update: only the fields sent change. What the experiment's
-    status allows is checked before, by `lifecycle.update_experiment`."""
-    changes = patch.model_dump(exclude_unset=True)
-    for name, value in changes.items():
-        if value is None and name not in NULLABLE:
-            raise InvalidInputError(name, "cannot be null")
+def check_patch(session: Session, experiment: Experiment, patch: ExperimentUpdate) -> None:
+    """Raise InvalidInputError naming the first field of `patch` that would leave `experiment`
+    an invalid definition. What the experiment's status allows is `lifecycle`'s question."""
+    _check_nulls(patch)
     variants = patch.variants if patch.variants is not None else _variants_of(experiment)
     if patch.variants is not None:
         _check_variants(patch.variants)
@@ -170,16 +153,17 @@ def apply_update(
     if patch.targeting is not None:
         validate_targeting(patch.targeting)
     servable.check_patched(experiment, patch)
-    for name, value in changes.items():
-        if name == "variants":
-            value = [variant.model_dump(mode="json") for variant in patch.variants or []]
-        elif name in ("design", "metrics"):
-            value = getattr(patch, name).model_dump(mode="json")
+
+
+def write_patch(session: Session, experiment: Experiment, patch: ExperimentUpdate) -> None:
+    """Store the fields sent in `patch` (checked by `check_patch`) on `experiment`."""
+    # Whole nested models as JSON: the sent ones replace the stored ones.
+    stored = patch.model_dump(mode="json", include=patch.model_fields_set)
+    for name, value in stored.items():
         setattr(experiment, name, value)
     experiment.updated_at = datetime.now(UTC)
     session.add(experiment)
     session.flush()
-    return experiment
 
 
 def audit_state(experiment: Experiment) -> dict[str, Any]:
@@ -212,6 +196,12 @@ def to_public(experiment: Experiment) -> ExperimentPublic:
 
 def _variants_of(experiment: Experiment) -> list[Variant]:
     return [Variant.model_validate(variant) for variant in experiment.variants]
+
+
+def _check_nulls(patch: ExperimentUpdate) -> None:
+    for name, value in patch.model_dump(exclude_unset=True).items():
+        if value is None and name not in NULLABLE:
+            raise InvalidInputError(name, "cannot be null")
 
 
 def _check_variants(variants: list[Variant]) -> None:
