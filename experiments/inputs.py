@@ -90,33 +90,48 @@ def json_problem(value: object) -> tuple[str, str] | None:
     stack: list[tuple[object, str, int]] = [(value, "", 0)]
     while stack:
         item, path, depth = stack.pop()
-        if isinstance(item, str):
-            rule = text_problem(item)
-            if rule is not None:
-                return path, rule
-        elif isinstance(item, bool) or item is None:
-            continue
-        elif isinstance(item, int):
-            if not MIN_INT64 <= item <= MAX_INT64:
-                return path, "must hold integers within 64 bits"
-        elif isinstance(item, float):
-            if not math.isfinite(item):
-                return path, "must hold finite numbers only"
-        elif isinstance(item, dict | list):
-            if depth >= MAX_JSON_DEPTH:
-                return path, f"must nest at most {MAX_JSON_DEPTH} levels"
-            if isinstance(item, list):
-                stack.extend((child, f"{path}[{i}]", depth + 1) for i, child in enumerate(item))
-                continue
-            for key, child in item.items():
-                key_text = key if isinstance(key, str) else str(key)
-                rule = text_problem(key_text)
-                child_path = f"{path}.{printable(key_text)}"
-                if rule is not None:
-                    return child_path, f"keys {rule}"
-                stack.append((child, child_path, depth + 1))
+        if isinstance(item, dict | list):
+            problem = _push_children(item, path, depth, stack)
         else:
-            return path, "must be a JSON value"
+            rule = _scalar_problem(item)
+            problem = None if rule is None else (path, rule)
+        if problem is not None:
+            return problem
+    return None
+
+
+def _scalar_problem(item: object) -> str | None:
+    if isinstance(item, str):
+        return text_problem(item)
+    if isinstance(item, bool) or item is None:
+        return None
+    if isinstance(item, int):
+        return None if MIN_INT64 <= item <= MAX_INT64 else "must hold integers within 64 bits"
+    if isinstance(item, float):
+        return None if math.isfinite(item) else "must hold finite numbers only"
+    return "must be a JSON value"
+
+
+def _push_children(
+    item: dict[object, object] | list[object],
+    path: str,
+    depth: int,
+    stack: list[tuple[object, str, int]],
+) -> tuple[str, str] | None:
+    """Push the items of a list or object onto `stack`; the problem of the container itself
+    (too deep) or of one of its keys, if any."""
+    if depth >= MAX_JSON_DEPTH:
+        return path, f"must nest at most {MAX_JSON_DEPTH} levels"
+    if isinstance(item, list):
+        stack.extend((child, f"{path}[{i}]", depth + 1) for i, child in enumerate(item))
+        return None
+    for key, child in item.items():
+        key_text = key if isinstance(key, str) else str(key)
+        child_path = f"{path}.{printable(key_text)}"
+        rule = text_problem(key_text)
+        if rule is not None:
+            return child_path, f"keys {rule}"
+        stack.append((child, child_path, depth + 1))
     return None
 
 
