@@ -98,6 +98,14 @@ router = APIRouter(
 )
 
 
+# The answers of both intake routes (the body parsed by hand, so documented here).
+INTAKE_RESPONSES: dict[int | str, dict[str, Any]] = {
+    202: {"model": EventsAccepted, "description": "Accepted, repeated and rejected events"},
+    413: {"description": "More than 10,000 events, or a body above the size limit"},
+    429: {"description": "The key's event rate limit is reached; see Retry-After"},
+}
+
+
 def _pipeline(request: Request) -> EventPipeline:
     pipeline: EventPipeline = request.app.state.events
     return pipeline
@@ -106,11 +114,7 @@ def _pipeline(request: Request) -> EventPipeline:
 @router.post(
     "",
     status_code=202,
-    responses={
-        202: {"model": EventsAccepted, "description": "Accepted, repeated and rejected events"},
-        413: {"description": "More than 10,000 events, or a body above the size limit"},
-        429: {"description": "The key's event rate limit is reached; see Retry-After"},
-    },
+    responses=INTAKE_RESPONSES,
     openapi_extra=json_body_doc(EventBatchDoc),
 )
 async def post_events(request: Request, key: SdkKey) -> Response:
@@ -121,11 +125,7 @@ async def post_events(request: Request, key: SdkKey) -> Response:
 @router.post(
     "/beacon",
     status_code=202,
-    responses={
-        202: {"model": EventsAccepted, "description": "Accepted, repeated and rejected events"},
-        413: {"description": "More than 10,000 events, or a body above the size limit"},
-        429: {"description": "The key's event rate limit is reached; see Retry-After"},
-    },
+    responses=INTAKE_RESPONSES,
     openapi_extra=json_body_doc(BeaconDoc),
 )
 async def post_events_beacon(request: Request) -> Response:

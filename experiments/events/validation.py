@@ -245,20 +245,16 @@ def validate_event(
     """One event checked against the contract above: the typed event, or every error found."""
     if not isinstance(raw, dict):
         return (FieldError("event", "must be an object"),)
-    errors: list[FieldError] = []
     kind = raw.get("type")
-    if kind == "exposure":
-        allowed = EXPOSURE_FIELDS
-    elif kind == "conversion":
-        allowed = CONVERSION_FIELDS
-    else:
+    if kind != "exposure" and kind != "conversion":
         rule = "is required" if kind is None else "must be one of 'exposure', 'conversion'"
         return (FieldError("type", rule),)
-    for name in raw:
-        if name not in allowed:
-            errors.append(
-                FieldError(printable(str(name)), f"is not a known field of {kind} events")
-            )
+    allowed = EXPOSURE_FIELDS if kind == "exposure" else CONVERSION_FIELDS
+    errors = [
+        FieldError(printable(str(name)), f"is not a known field of {kind} events")
+        for name in raw
+        if name not in allowed
+    ]
     event_id = check_event_id(raw.get("event_id"), errors)
     unit_id = check_unit_id(raw, errors)
     timestamp = check_timestamp(raw.get("timestamp"), window, errors)
@@ -269,26 +265,22 @@ def validate_event(
             check_exposure_target(experiment, variant, catalog, errors)
         if errors:
             return tuple(errors)
-        return ExposureEvent(
-            event_id=event_id or new_server_event_id(),
-            unit_id=unit_id or "",
-            timestamp=timestamp or window.received_at,
-            experiment=experiment or "",
-            variant=variant or "",
-        )
+        common = _common_fields(event_id, unit_id, timestamp or window.received_at)
+        return ExposureEvent(*common, experiment or "", variant or "")
     name = check_slug(raw, "name", errors)
     value = check_value(raw.get("value"), errors)
     properties = check_properties(raw.get("properties"), errors)
     if errors:
         return tuple(errors)
-    return ConversionEvent(
-        event_id=event_id or new_server_event_id(),
-        unit_id=unit_id or "",
-        timestamp=timestamp or window.received_at,
-        name=name or "",
-        value=value,
-        properties=properties,
-    )
+    common = _common_fields(event_id, unit_id, timestamp or window.received_at)
+    return ConversionEvent(*common, name or "", value, properties)
+
+
+def _common_fields(
+    event_id: str | None, unit_id: str | None, timestamp: datetime
+) -> tuple[str, str, datetime]:
+    """The first fields of a valid event (its id made when the client sent none)."""
+    return event_id or new_server_event_id(), unit_id or "", timestamp
 
 
 def new_server_event_id() -> str:

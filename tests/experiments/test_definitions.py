@@ -16,6 +16,10 @@ from tests.api.helpers import experiment_body
 BAD_TARGETING = {"attribute": "country", "op": "is-roughly", "value": "NO"}
 
 
+def variant(key: str) -> dict[str, Any]:
+    return {"key": key, "name": key.upper(), "weight": 1}
+
+
 def create(session: Session, key: str = "checkout-onepage", **changes: Any) -> None:
     definitions.create_experiment(
         session, ExperimentCreate.model_validate(experiment_body(key, **changes))
@@ -47,15 +51,7 @@ def test_a_key_is_taken_once(memory_session: Session) -> None:
         ({"metrics": {"primary": "no_such_metric"}}, "metrics.primary"),
         ({"targeting": BAD_TARGETING}, "targeting.op"),
         ({"overrides": {"qa-anna": "no-such-variant"}}, "overrides.qa-anna"),
-        (
-            {
-                "variants": [
-                    {"key": "a", "name": "A", "weight": 1},
-                    {"key": "a", "name": "B", "weight": 1},
-                ]
-            },
-            "variants[1].key",
-        ),
+        ({"variants": [variant("a"), variant("a")]}, "variants[1].key"),
     ],
 )
 def test_a_broken_definition_is_refused_naming_its_field(

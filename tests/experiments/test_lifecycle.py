@@ -115,15 +115,7 @@ def test_a_draft_changes_freely(memory_session: Session) -> None:
         ({"design": {"alpha": 0.01}}, "design"),
         ({"metrics": {**METRICS, "primary": "revenue_per_visitor"}}, "metrics.primary"),
         ({"metrics": {**METRICS, "guardrails": ["refund_rate"]}}, "metrics.guardrails"),
-        (
-            {
-                "variants": [
-                    {"key": "a", "name": "A", "weight": 1},
-                    {"key": "b", "name": "B", "weight": 1},
-                ]
-            },
-            "variants",
-        ),
+        ({"variants": [{"key": key, "name": key, "weight": 1} for key in "ab"]}, "variants"),
     ],
 )
 def test_the_question_is_frozen_once_started(
