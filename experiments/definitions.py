@@ -15,7 +15,6 @@ from experiments.errors import ConflictError, InvalidInputError, NotFoundError
 from experiments.metrics import TEMPLATES
 from experiments.models import (
     AuditEntity,
-    Design,
     Experiment,
     ExperimentCreate,
     ExperimentPage,
@@ -173,25 +172,8 @@ def audit_state(experiment: Experiment) -> dict[str, Any]:
 
 
 def to_public(experiment: Experiment) -> ExperimentPublic:
-    return ExperimentPublic(
-        key=experiment.key,
-        name=experiment.name,
-        hypothesis=experiment.hypothesis,
-        unit_type=experiment.unit_type,
-        variants=_variants_of(experiment),
-        traffic=experiment.traffic,
-        targeting=experiment.targeting,
-        layer=experiment.layer,
-        overrides=experiment.overrides,
-        design=Design.model_validate(experiment.design),
-        metrics=MetricSelection.model_validate(experiment.metrics),
-        status=ExperimentStatus(experiment.status),
-        winner=experiment.winner,
-        created_at=experiment.created_at,
-        updated_at=experiment.updated_at,
-        started_at=experiment.started_at,
-        stopped_at=experiment.stopped_at,
-    )
+    """The experiment as the API shows it (its stored JSON read back into the typed shapes)."""
+    return ExperimentPublic.model_validate(experiment)
 
 
 def _variants_of(experiment: Experiment) -> list[Variant]:
