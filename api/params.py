@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import Path
 
-from experiments.models.experiment import SLUG_PATTERN
+from experiments.inputs import SLUG_PATTERN
 
 # An experiment key in a path: a slug (anything else cannot name an experiment).
 ExperimentKey = Annotated[str, Path(pattern=SLUG_PATTERN)]

@@ -21,8 +21,7 @@ from experiments.errors import (
     PermissionDeniedError,
     VekstError,
 )
-from experiments.inputs import PATH_RULE_ERROR, printable
-from experiments.models.experiment import SLUG_PATTERN
+from experiments.inputs import PATH_RULE_ERROR, SLUG_PATTERN, printable
 from stats import StatsInputError
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"

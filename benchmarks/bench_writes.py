@@ -41,10 +41,6 @@ BODY: dict[str, Any] = {
 }
 
 
-def no_targeting_check(_condition: dict[str, Any]) -> None:
-    return None
-
-
 @contextmanager
 def audit_disabled() -> Iterator[None]:
     """Replace the recording function in the modules that call it (the comparison)."""
@@ -74,7 +70,6 @@ def rounds(url: str, prefix: str, count: int) -> float:
                 lifecycle.update_experiment,
                 key=key,
                 patch=patch,
-                validate_targeting=no_targeting_check,
                 actor=actor,
             ),
             partial(lifecycle.start_experiment, key=key, actor=actor),

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -16,7 +15,6 @@ from experiments.errors import ConflictError, InvalidInputError, NotFoundError
 from experiments.metrics import metric_catalog
 from experiments.models import (
     AuditEntity,
-    Design,
     Experiment,
     ExperimentCreate,
     ExperimentPage,
@@ -26,18 +24,11 @@ from experiments.models import (
     MetricSelection,
     Variant,
 )
+from experiments.targeting import validate_targeting
 from experiments.templates import TEMPLATES
 
 DEFAULT_UNIT_TYPE = "visitor"
 NULLABLE = ("targeting", "layer")  # null in a PATCH removes the targeting / the layer
-
-# Checks a targeting condition and raises InvalidInputError naming the bad part; injectable so
-# the assignment engine owns the condition language.
-TargetingValidator = Callable[[dict[str, Any]], None]
-
-
-def _no_targeting_check(_condition: dict[str, Any]) -> None:
-    return None
 
 
 def known_metric_keys(session: Session) -> set[str]:
@@ -48,7 +39,6 @@ def known_metric_keys(session: Session) -> set[str]:
 def create_experiment(
     session: Session,
     data: ExperimentCreate,
-    validate_targeting: TargetingValidator = _no_targeting_check,
     *,
     actor: Actor = COMMAND_LINE,
 ) -> Experiment:
@@ -147,18 +137,10 @@ def list_experiments(
     )
 
 
-def apply_update(
-    session: Session,
-    experiment: Experiment,
-    patch: ExperimentUpdate,
-    validate_targeting: TargetingValidator = _no_targeting_check,
-) -> Experiment:
-    """Validate and apply a partial update: only the fields sent change. What the experiment's
-    status allows is checked before, by `lifecycle.update_experiment`."""
-    changes = patch.model_dump(exclude_unset=True)
-    for name, value in changes.items():
-        if value is None and name not in NULLABLE:
-            raise InvalidInputError(name, "cannot be null")
+def check_patch(session: Session, experiment: Experiment, patch: ExperimentUpdate) -> None:
+    """Raise InvalidInputError naming the first field of `patch` that would leave `experiment`
+    an invalid definition. What the experiment's status allows is `lifecycle`'s question."""
+    _check_nulls(patch)
     variants = patch.variants if patch.variants is not None else _variants_of(experiment)
     if patch.variants is not None:
         _check_variants(patch.variants)
@@ -170,16 +152,17 @@ def apply_update(
     if patch.targeting is not None:
         validate_targeting(patch.targeting)
     servable.check_patched(experiment, patch)
-    for name, value in changes.items():
-        if name == "variants":
-            value = [variant.model_dump(mode="json") for variant in patch.variants or []]
-        elif name in ("design", "metrics"):
-            value = getattr(patch, name).model_dump(mode="json")
+
+
+def write_patch(session: Session, experiment: Experiment, patch: ExperimentUpdate) -> None:
+    """Store the fields sent in `patch` (checked by `check_patch`) on `experiment`."""
+    # Whole nested models as JSON: the sent ones replace the stored ones.
+    stored = patch.model_dump(mode="json", include=patch.model_fields_set)
+    for name, value in stored.items():
         setattr(experiment, name, value)
     experiment.updated_at = datetime.now(UTC)
     session.add(experiment)
     session.flush()
-    return experiment
 
 
 def audit_state(experiment: Experiment) -> dict[str, Any]:
@@ -189,29 +172,18 @@ def audit_state(experiment: Experiment) -> dict[str, Any]:
 
 
 def to_public(experiment: Experiment) -> ExperimentPublic:
-    return ExperimentPublic(
-        key=experiment.key,
-        name=experiment.name,
-        hypothesis=experiment.hypothesis,
-        unit_type=experiment.unit_type,
-        variants=_variants_of(experiment),
-        traffic=experiment.traffic,
-        targeting=experiment.targeting,
-        layer=experiment.layer,
-        overrides=experiment.overrides,
-        design=Design.model_validate(experiment.design),
-        metrics=MetricSelection.model_validate(experiment.metrics),
-        status=ExperimentStatus(experiment.status),
-        winner=experiment.winner,
-        created_at=experiment.created_at,
-        updated_at=experiment.updated_at,
-        started_at=experiment.started_at,
-        stopped_at=experiment.stopped_at,
-    )
+    """The experiment as the API shows it (its stored JSON read back into the typed shapes)."""
+    return ExperimentPublic.model_validate(experiment)
 
 
 def _variants_of(experiment: Experiment) -> list[Variant]:
     return [Variant.model_validate(variant) for variant in experiment.variants]
+
+
+def _check_nulls(patch: ExperimentUpdate) -> None:
+    for name, value in patch.model_dump(exclude_unset=True).items():
+        if value is None and name not in NULLABLE:
+            raise InvalidInputError(name, "cannot be null")
 
 
 def _check_variants(variants: list[Variant]) -> None:

@@ -13,7 +13,9 @@ requests, so a value the database or the statistics cannot hold is refused at th
 - a plain number (a sum, a mean, an sd) is finite and at most `MAX_MAGNITUDE` (1e15) in size,
   so sums of squares and variances stay finite;
 - a moment (a timestamp) lies between years 1900 and 9000 (`OLDEST`, `NEWEST`), so adding the
-  windows the results use never leaves the calendar.
+  windows the results use never leaves the calendar;
+- a key (of an experiment, a variant, a metric, an event name) is a slug (`SLUG_PATTERN`);
+- a unit id follows `unit_id_problem`: the SDK's rule plus storable text.
 
 Rule failures are `PydanticCustomError`s of type `path_rule` (`path_rule_error`) with the rule
 as message and, for JSON values, the path inside the value in `ctx["path"]` (the API appends it
@@ -23,6 +25,7 @@ to the field path, e.g. `variants[0].payload.colours[2]`).
 from __future__ import annotations
 
 import math
+import re
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -36,6 +39,11 @@ MAX_COUNT = 2**53
 MAX_MAGNITUDE = 1e15
 OLDEST = datetime(1900, 1, 1, tzinfo=UTC)
 NEWEST = datetime(9000, 1, 1, tzinfo=UTC)
+
+SLUG_PATTERN = r"^[a-z0-9_-]{1,64}$"
+SLUG = re.compile(SLUG_PATTERN)
+SLUG_RULE = "must be a slug of 1-64 characters from a-z, 0-9, '-' and '_'"
+MAX_UNIT_ID_LENGTH = 256
 
 NUL_RULE = "must not contain the NUL character (\\u0000)"
 SURROGATE_RULE = "must be valid Unicode (no lone surrogates)"
@@ -54,6 +62,19 @@ def text_problem(value: str) -> str | None:
     return None
 
 
+def unit_id_problem(unit_id: object) -> str | None:
+    """Why `unit_id` is refused, or None: a string of 1-256 code points, not only whitespace,
+    storable text. The SDK's rule (`vekst_sdk`'s `validate_unit_id`, the spec; a test compares
+    the two) accepts the same ids but for those holding NUL, which the database cannot store."""
+    if not isinstance(unit_id, str) or not unit_id:
+        return "must be a non-empty string"
+    if len(unit_id) > MAX_UNIT_ID_LENGTH:
+        return f"must have at most {MAX_UNIT_ID_LENGTH} characters"
+    if unit_id.isspace():
+        return "must not be only whitespace"
+    return text_problem(unit_id)
+
+
 def printable(value: str) -> str:
     """`value` with lone surrogates shown as `\\udxxx`, safe to put in a UTF-8 response."""
     if value.isascii():
@@ -69,33 +90,48 @@ def json_problem(value: object) -> tuple[str, str] | None:
     stack: list[tuple[object, str, int]] = [(value, "", 0)]
     while stack:
         item, path, depth = stack.pop()
-        if isinstance(item, str):
-            rule = text_problem(item)
-            if rule is not None:
-                return path, rule
-        elif isinstance(item, bool) or item is None:
-            continue
-        elif isinstance(item, int):
-            if not MIN_INT64 <= item <= MAX_INT64:
-                return path, "must hold integers within 64 bits"
-        elif isinstance(item, float):
-            if not math.isfinite(item):
-                return path, "must hold finite numbers only"
-        elif isinstance(item, dict | list):
-            if depth >= MAX_JSON_DEPTH:
-                return path, f"must nest at most {MAX_JSON_DEPTH} levels"
-            if isinstance(item, list):
-                stack.extend((child, f"{path}[{i}]", depth + 1) for i, child in enumerate(item))
-                continue
-            for key, child in item.items():
-                key_text = key if isinstance(key, str) else str(key)
-                rule = text_problem(key_text)
-                child_path = f"{path}.{printable(key_text)}"
-                if rule is not None:
-                    return child_path, f"keys {rule}"
-                stack.append((child, child_path, depth + 1))
+        if isinstance(item, dict | list):
+            problem = _push_children(item, path, depth, stack)
         else:
-            return path, "must be a JSON value"
+            rule = _scalar_problem(item)
+            problem = None if rule is None else (path, rule)
+        if problem is not None:
+            return problem
+    return None
+
+
+def _scalar_problem(item: object) -> str | None:
+    if isinstance(item, str):
+        return text_problem(item)
+    if isinstance(item, bool) or item is None:
+        return None
+    if isinstance(item, int):
+        return None if MIN_INT64 <= item <= MAX_INT64 else "must hold integers within 64 bits"
+    if isinstance(item, float):
+        return None if math.isfinite(item) else "must hold finite numbers only"
+    return "must be a JSON value"
+
+
+def _push_children(
+    item: dict[object, object] | list[object],
+    path: str,
+    depth: int,
+    stack: list[tuple[object, str, int]],
+) -> tuple[str, str] | None:
+    """Push the items of a list or object onto `stack`; the problem of the container itself
+    (too deep) or of one of its keys, if any."""
+    if depth >= MAX_JSON_DEPTH:
+        return path, f"must nest at most {MAX_JSON_DEPTH} levels"
+    if isinstance(item, list):
+        stack.extend((child, f"{path}[{i}]", depth + 1) for i, child in enumerate(item))
+        return None
+    for key, child in item.items():
+        key_text = key if isinstance(key, str) else str(key)
+        child_path = f"{path}.{printable(key_text)}"
+        rule = text_problem(key_text)
+        if rule is not None:
+            return child_path, f"keys {rule}"
+        stack.append((child, child_path, depth + 1))
     return None
 
 

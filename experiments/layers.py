@@ -15,7 +15,7 @@ from sqlmodel import Session, col, select
 from experiments.errors import ConflictError
 from experiments.models import Experiment, ExperimentStatus
 
-LAYER_BUCKETS = 10_000
+LAYER_BUCKETS = 10_000  # the SDK's LAYER_BUCKETS, the spec (a test compares them)
 
 Range = list[int]  # [start, end), JSON-friendly
 

@@ -18,12 +18,7 @@ from sqlmodel import Session
 
 from experiments import layers
 from experiments.audit import COMMAND_LINE, Actor, record_change
-from experiments.definitions import (
-    TargetingValidator,
-    apply_update,
-    audit_state,
-    get_experiment,
-)
+from experiments.definitions import audit_state, check_patch, get_experiment, write_patch
 from experiments.errors import ConflictError, InvalidInputError
 from experiments.models import (
     AuditEntity,
@@ -91,23 +86,24 @@ def check_update(experiment: Experiment, patch: ExperimentUpdate) -> None:
 
 
 def update_experiment(
-    session: Session,
-    key: str,
-    patch: ExperimentUpdate,
-    validate_targeting: TargetingValidator,
-    *,
-    actor: Actor = COMMAND_LINE,
+    session: Session, key: str, patch: ExperimentUpdate, *, actor: Actor = COMMAND_LINE
 ) -> Experiment:
     """Apply a partial update that the experiment's status allows (else 409), and record it."""
     experiment = get_experiment(session, key)
     check_update(experiment, patch)
     before = audit_state(experiment)
-    growing = patch.traffic is not None and patch.traffic > experiment.traffic
-    if experiment.status == ExperimentStatus.RUNNING and patch.traffic is not None and growing:
-        layers.grow_layer_slice(session, experiment, patch.traffic)
-    apply_update(session, experiment, patch, validate_targeting)
+    _grow_with_traffic(session, experiment, patch)
+    check_patch(session, experiment, patch)
+    write_patch(session, experiment, patch)
     _record(session, actor, experiment, "updated", before)
     return experiment
+
+
+def _grow_with_traffic(session: Session, experiment: Experiment, patch: ExperimentUpdate) -> None:
+    """A running layer experiment whose traffic grows takes more of its layer (409 when full)."""
+    running = experiment.status == ExperimentStatus.RUNNING
+    if running and patch.traffic is not None and patch.traffic > experiment.traffic:
+        layers.grow_layer_slice(session, experiment, patch.traffic)
 
 
 def start_experiment(session: Session, key: str, *, actor: Actor = COMMAND_LINE) -> Experiment:

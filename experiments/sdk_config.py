@@ -15,10 +15,10 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from experiments.models import Experiment, ExperimentStatus
+from experiments.models import Experiment
+from experiments.models.experiment import SERVED_STATUSES
 
 CONFIG_VERSION = 1
-_SERVED = (ExperimentStatus.RUNNING.value, ExperimentStatus.STOPPED.value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +52,9 @@ def experiment_entry(experiment: Experiment) -> dict[str, Any]:
 def build_sdk_config(session: Session) -> SdkConfig:
     """Read the served experiments and render the document, its JSON body and a strong ETag."""
     experiments = session.exec(
-        select(Experiment).where(col(Experiment.status).in_(_SERVED)).order_by(col(Experiment.key))
+        select(Experiment)
+        .where(col(Experiment.status).in_(SERVED_STATUSES))
+        .order_by(col(Experiment.key))
     ).all()
     newest = max((e.updated_at for e in experiments), default=datetime(1970, 1, 1, tzinfo=UTC))
     document = {

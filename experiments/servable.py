@@ -7,8 +7,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from experiments.errors import InvalidInputError
+from experiments.layers import LAYER_BUCKETS
 from experiments.models import Experiment, ExperimentCreate, ExperimentUpdate
-from vekst_sdk import LAYER_BUCKETS, ConfigError, validate_experiment
+from vekst_sdk import ConfigError, validate_experiment
 
 _PREFIX = "experiment."
 # A stand-in: salts and layer slices are made by the server and always valid.

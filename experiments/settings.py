@@ -8,6 +8,10 @@ from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite:///./data/vekst.db"
+# Redis key prefix of the event stream; keep the braces (one Redis Cluster hash slot).
+DEFAULT_EVENT_STREAM_PREFIX = "{vekst:events}"
+# How long the Redis path remembers a client event_id to report a repeat as a duplicate.
+DEFAULT_EVENT_DEDUPE_HOURS = 24.0
 MIN_SECRET_LENGTH = 16
 
 
@@ -26,10 +30,8 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=5 * 1024 * 1024, gt=0)
     key_cache_seconds: float = Field(default=1.0, ge=0)
     event_max_age_days: int = Field(default=90, gt=0)
-    # How long the Redis path remembers a client event_id to report a repeat as a duplicate.
-    event_dedupe_hours: float = Field(default=24.0, gt=0)
-    # Redis key prefix of the event stream; keep the braces (one Redis Cluster hash slot).
-    event_stream_prefix: str = Field(default="{vekst:events}", min_length=1)
+    event_dedupe_hours: float = Field(default=DEFAULT_EVENT_DEDUPE_HOURS, gt=0)
+    event_stream_prefix: str = Field(default=DEFAULT_EVENT_STREAM_PREFIX, min_length=1)
     start_worker: bool = True
     # How often each process looks for a definition or key changed by another process (s).
     config_poll_seconds: float = Field(default=0.1, gt=0, le=5)

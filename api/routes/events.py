@@ -27,18 +27,18 @@ from experiments.events import (
     parse_document,
     stream_backlog,
 )
-from experiments.events.validation import (
-    MAX_EVENT_ID_LENGTH,
-    MAX_EVENT_VALUE,
-    MAX_UNIT_ID_LENGTH,
-)
+from experiments.events.validation import MAX_EVENT_ID_LENGTH, MAX_EVENT_VALUE
+from experiments.inputs import MAX_UNIT_ID_LENGTH, SLUG_PATTERN
 from experiments.keys import KeyIdentity
 from experiments.models import KeyScope
-from experiments.models.experiment import SLUG_PATTERN
 
 # The wire format of docs/events.md, for the OpenAPI only: the route parses the body itself so
 # that one bad event rejects only itself (each rejection comes back in the 202 answer).
-UnitId = Annotated[str, StringConstraints(min_length=1, max_length=MAX_UNIT_ID_LENGTH)]
+UnitId = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=MAX_UNIT_ID_LENGTH),
+    Field(description="Not only whitespace; no NUL character, no lone surrogate"),
+]
 EventId = Annotated[
     str,
     StringConstraints(min_length=1, max_length=MAX_EVENT_ID_LENGTH),
@@ -48,26 +48,29 @@ EventSlug = Annotated[str, StringConstraints(pattern=SLUG_PATTERN)]
 Timestamp = Annotated[str | int, Field(description="ISO 8601 text or epoch milliseconds")]
 
 
-class ExposureDoc(BaseModel):
-    """A unit saw a variant of a running or stopped experiment."""
+class _EventDoc(BaseModel):
+    """The fields every event has."""
 
-    model_config = ConfigDict(extra="forbid", title="Exposure")
-    type: Literal["exposure"]
+    model_config = ConfigDict(extra="forbid")
     unit_id: UnitId
     event_id: EventId | None = None
     timestamp: Timestamp | None = None
+
+
+class ExposureDoc(_EventDoc):
+    """A unit saw a variant of a running or stopped experiment."""
+
+    model_config = ConfigDict(title="Exposure")
+    type: Literal["exposure"]
     experiment: EventSlug
     variant: EventSlug
 
 
-class ConversionDoc(BaseModel):
+class ConversionDoc(_EventDoc):
     """A unit did something (`name`), maybe worth a `value`."""
 
-    model_config = ConfigDict(extra="forbid", title="Conversion")
+    model_config = ConfigDict(title="Conversion")
     type: Literal["conversion"]
-    unit_id: UnitId
-    event_id: EventId | None = None
-    timestamp: Timestamp | None = None
     name: EventSlug
     value: Annotated[float, Field(ge=-MAX_EVENT_VALUE, le=MAX_EVENT_VALUE)] | None = None
     properties: dict[str, str | float | bool | None] | None = None
@@ -95,6 +98,14 @@ router = APIRouter(
 )
 
 
+# The answers of both intake routes (the body parsed by hand, so documented here).
+INTAKE_RESPONSES: dict[int | str, dict[str, Any]] = {
+    202: {"model": EventsAccepted, "description": "Accepted, repeated and rejected events"},
+    413: {"description": "More than 10,000 events, or a body above the size limit"},
+    429: {"description": "The key's event rate limit is reached; see Retry-After"},
+}
+
+
 def _pipeline(request: Request) -> EventPipeline:
     pipeline: EventPipeline = request.app.state.events
     return pipeline
@@ -103,11 +114,7 @@ def _pipeline(request: Request) -> EventPipeline:
 @router.post(
     "",
     status_code=202,
-    responses={
-        202: {"model": EventsAccepted, "description": "Accepted, repeated and rejected events"},
-        413: {"description": "More than 10,000 events, or a body above the size limit"},
-        429: {"description": "The key's event rate limit is reached; see Retry-After"},
-    },
+    responses=INTAKE_RESPONSES,
     openapi_extra=json_body_doc(EventBatchDoc),
 )
 async def post_events(request: Request, key: SdkKey) -> Response:
@@ -118,11 +125,7 @@ async def post_events(request: Request, key: SdkKey) -> Response:
 @router.post(
     "/beacon",
     status_code=202,
-    responses={
-        202: {"model": EventsAccepted, "description": "Accepted, repeated and rejected events"},
-        413: {"description": "More than 10,000 events, or a body above the size limit"},
-        429: {"description": "The key's event rate limit is reached; see Retry-After"},
-    },
+    responses=INTAKE_RESPONSES,
     openapi_extra=json_body_doc(BeaconDoc),
 )
 async def post_events_beacon(request: Request) -> Response:

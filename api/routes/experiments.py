@@ -23,7 +23,6 @@ from experiments.models import (
 )
 from experiments.results import overview
 from experiments.results.snapshots import take_snapshot
-from experiments.targeting import validate_targeting
 
 MAX_OFFSET = 10**9
 
@@ -40,7 +39,7 @@ router = APIRouter(
 def create_experiment(
     data: ExperimentCreate, session: SessionDep, key: AdminKey
 ) -> ExperimentPublic:
-    experiment = definitions.create_experiment(session, data, validate_targeting, actor=key.actor)
+    experiment = definitions.create_experiment(session, data, actor=key.actor)
     return definitions.to_public(experiment)
 
 
@@ -78,9 +77,7 @@ def get_history(key: ExperimentKey, session: SessionDep, _key: AdminKey) -> list
 def update_experiment(
     key: ExperimentKey, patch: ExperimentUpdate, session: SessionDep, admin: AdminKey
 ) -> ExperimentPublic:
-    experiment = lifecycle.update_experiment(
-        session, key, patch, validate_targeting, actor=admin.actor
-    )
+    experiment = lifecycle.update_experiment(session, key, patch, actor=admin.actor)
     return definitions.to_public(experiment)
 
 

@@ -12,8 +12,7 @@ from api.deps import AdminKey, AuthFirstRoute, SessionDep, SettingsDep
 from api.params import ExperimentKey
 from api.problems import PROTECTED, problem_responses
 from api.responses import ResultsOut, TimeseriesOut
-from experiments.inputs import Moment
-from experiments.models.experiment import SLUG_PATTERN
+from experiments.inputs import SLUG_PATTERN, Moment
 from experiments.results.snapshots import (
     results_as_of,
     serve_results,

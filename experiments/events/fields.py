@@ -7,7 +7,6 @@ rule to `errors`; `validation` combines them per event and per batch.
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -16,10 +15,18 @@ from typing import Any
 import orjson
 
 from experiments.events.types import ExperimentCatalog, FieldError
-from experiments.inputs import MAX_INT64, MIN_INT64, printable, text_problem
+from experiments.inputs import (
+    MAX_INT64,
+    MIN_INT64,
+    SLUG,
+    SLUG_RULE,
+    printable,
+    text_problem,
+    unit_id_problem,
+)
+from experiments.models.experiment import SERVED_STATUSES
 
 MAX_EVENT_ID_LENGTH = 64
-MAX_UNIT_ID_LENGTH = 256
 MAX_PROPERTIES_BYTES = 4096
 MAX_EVENT_VALUE = 1e12
 VALUE_RULE = f"must be a finite number from {-MAX_EVENT_VALUE:g} to {MAX_EVENT_VALUE:g}"
@@ -28,10 +35,6 @@ UNKNOWN_EXPERIMENT_RULE = "must name a known experiment"
 CATALOG_FIELDS = frozenset({"experiment", "variant"})
 MAX_FUTURE = timedelta(minutes=5)
 SERVER_ID_PREFIX = "srv-"
-
-SLUG = re.compile(r"[a-z0-9_-]{1,64}")
-SLUG_RULE = "must be a slug of 1-64 characters from a-z, 0-9, '-' and '_'"
-_ACCEPTING_STATUSES = frozenset({"running", "stopped"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,26 +82,6 @@ def check_event_id(value: object, errors: list[FieldError]) -> str | None:
     return value
 
 
-def check_text(
-    raw: Mapping[str, object], field: str, limit: int, errors: list[FieldError]
-) -> str | None:
-    value = raw.get(field)
-    if value is None:
-        errors.append(FieldError(field, "is required"))
-        return None
-    if not isinstance(value, str) or not value:
-        errors.append(FieldError(field, "must be a non-empty string"))
-        return None
-    if len(value) > limit:
-        errors.append(FieldError(field, f"must have at most {limit} characters"))
-        return None
-    rule = text_problem(value)
-    if rule is not None:
-        errors.append(FieldError(field, rule))
-        return None
-    return value
-
-
 def check_slug(raw: Mapping[str, object], field: str, errors: list[FieldError]) -> str | None:
     value = raw.get(field)
     if value is None:
@@ -110,36 +93,48 @@ def check_slug(raw: Mapping[str, object], field: str, errors: list[FieldError]) 
     return value
 
 
+def check_unit_id(raw: Mapping[str, object], errors: list[FieldError]) -> str | None:
+    """The event's `unit_id` if it follows `experiments.inputs.unit_id_problem`."""
+    value = raw.get("unit_id")
+    rule = "is required" if value is None else unit_id_problem(value)
+    if rule is not None:
+        errors.append(FieldError("unit_id", rule))
+        return None
+    return str(value)  # a str already: unit_id_problem accepts nothing else
+
+
 def check_timestamp(value: object, window: TimeWindow, errors: list[FieldError]) -> datetime | None:
     if value is None:
         return None
-    moment: datetime | None = None
-    if isinstance(value, bool):
-        moment = None
-    elif isinstance(value, int | float):
-        try:
-            # An integer beyond a double's range overflows in the division: refused below.
-            moment = datetime.fromtimestamp(value / 1000, UTC)
-        except (OverflowError, OSError, ValueError):
-            moment = None
-    elif isinstance(value, str):
-        try:
-            moment = datetime.fromisoformat(value)
-        except ValueError:
-            moment = None
-        if moment is not None and moment.tzinfo is None:
-            moment = moment.replace(tzinfo=UTC)
+    moment = _moment(value)
     if moment is None:
-        errors.append(FieldError("timestamp", "must be ISO 8601 text or epoch milliseconds"))
+        rule = "must be ISO 8601 text or epoch milliseconds"
+    elif moment > window.newest:
+        rule = "must not be more than 5 minutes in the future"
+    elif moment < window.oldest:
+        rule = f"must not be older than {(window.received_at - window.oldest).days} days"
+    else:
+        return moment
+    errors.append(FieldError("timestamp", rule))
+    return None
+
+
+def _moment(value: object) -> datetime | None:
+    """The moment `value` names as epoch milliseconds or ISO 8601 text (UTC when without an
+    offset), or None when it names none."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        try:
+            # An integer beyond a double's range overflows in the division: refused.
+            return datetime.fromtimestamp(value / 1000, UTC)
+        except (OverflowError, OSError, ValueError):
+            return None
+    if not isinstance(value, str):
         return None
-    if moment > window.newest:
-        errors.append(FieldError("timestamp", "must not be more than 5 minutes in the future"))
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
         return None
-    if moment < window.oldest:
-        days = (window.received_at - window.oldest).days
-        errors.append(FieldError("timestamp", f"must not be older than {days} days"))
-        return None
-    return moment
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def check_exposure_target(
@@ -149,7 +144,7 @@ def check_exposure_target(
     if known is None:
         errors.append(FieldError("experiment", UNKNOWN_EXPERIMENT_RULE))
         return
-    if known.status not in _ACCEPTING_STATUSES:
+    if known.status not in SERVED_STATUSES:
         errors.append(
             FieldError(
                 "experiment",

@@ -30,10 +30,11 @@ from experiments.events.store import ReceivedEvent, store_events
 from experiments.events.streams import StreamKeys
 from experiments.events.types import Event
 from experiments.events.validation import SERVER_ID_PREFIX
+from experiments.settings import DEFAULT_EVENT_DEDUPE_HOURS
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_DEDUPE_SECONDS = 24 * 3600
+DEFAULT_DEDUPE_SECONDS = round(DEFAULT_EVENT_DEDUPE_HOURS * 3600)
 DEFAULT_PAUSE_SECONDS = 5.0
 
 # KEYS[1] the stream, KEYS[2] the set of ids claimed in the current dedupe period, KEYS[3] the

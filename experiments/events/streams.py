@@ -15,7 +15,8 @@ import redis.asyncio
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-DEFAULT_PREFIX = "{vekst:events}"
+from experiments.settings import DEFAULT_EVENT_STREAM_PREFIX
+
 CONNECT_TIMEOUT_SECONDS = 1.0
 COMMAND_TIMEOUT_SECONDS = 5.0
 
@@ -24,7 +25,7 @@ COMMAND_TIMEOUT_SECONDS = 5.0
 class StreamKeys:
     """The keys under one `prefix`: the stream, its consumer group, dead letters, seen ids."""
 
-    prefix: str = DEFAULT_PREFIX
+    prefix: str = DEFAULT_EVENT_STREAM_PREFIX
 
     @property
     def stream(self) -> str:

@@ -2,7 +2,8 @@
 
 The contract of one event (the wire format, documented in docs/events.md):
 
-- `type`: "exposure" or "conversion"; `unit_id`: a string of 1-256 characters;
+- `type`: "exposure" or "conversion"; `unit_id`: a string of 1-256 characters, not only
+  whitespace (`experiments.inputs.unit_id_problem`, the SDK's rule);
 - `event_id` (optional): the client's idempotency key, a string of 1-64 characters; when absent
   the server makes one (`srv-` + 32 hex digits) before storing or buffering the event;
 - all text (ids, property keys and string values) is storable (`experiments.inputs`): no NUL
@@ -20,11 +21,10 @@ Unknown fields are refused so a misspelt field is never silently dropped.
 
 from __future__ import annotations
 
-import math
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from experiments.events.fields import (
@@ -33,10 +33,7 @@ from experiments.events.fields import (
     MAX_EVENT_VALUE,
     MAX_FUTURE,
     MAX_PROPERTIES_BYTES,
-    MAX_UNIT_ID_LENGTH,
     SERVER_ID_PREFIX,
-    SLUG,
-    SLUG_RULE,
     UNKNOWN_EXPERIMENT_RULE,
     VALUE_RULE,
     TimeWindow,
@@ -44,8 +41,8 @@ from experiments.events.fields import (
     check_exposure_target,
     check_properties,
     check_slug,
-    check_text,
     check_timestamp,
+    check_unit_id,
     check_value,
     storable,
 )
@@ -57,8 +54,9 @@ from experiments.events.types import (
     ExperimentCatalog,
     ExposureEvent,
     FieldError,
+    micros,
 )
-from experiments.inputs import printable
+from experiments.inputs import MAX_UNIT_ID_LENGTH, SLUG, SLUG_RULE, printable
 
 __all__ = [
     "CATALOG_FIELDS",
@@ -66,7 +64,6 @@ __all__ = [
     "MAX_EVENT_VALUE",
     "MAX_FUTURE",
     "MAX_PROPERTIES_BYTES",
-    "MAX_UNIT_ID_LENGTH",
     "SERVER_ID_PREFIX",
     "UNKNOWN_EXPERIMENT_RULE",
     "VALUE_RULE",
@@ -78,8 +75,6 @@ __all__ = [
     "validate_event",
 ]
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-_ONE_MILLISECOND = timedelta(milliseconds=1)
 # Integers at or beyond this magnitude are judged by the slow path (float() may overflow).
 _FLOAT_INT_LIMIT = 2**53
 
@@ -146,13 +141,12 @@ class _FastPath:
         self._window = window
         self._catalog = catalog
         # Whole milliseconds strictly inside the window compare the same as the datetimes.
-        self._oldest_ms = math.ceil((window.oldest - _EPOCH) / _ONE_MILLISECOND) + 1
-        self._newest_ms = math.floor((window.newest - _EPOCH) / _ONE_MILLISECOND) - 1
+        self._oldest_ms = -(-micros(window.oldest) // 1000) + 1
+        self._newest_ms = micros(window.newest) // 1000 - 1
         self._targets: dict[tuple[str, str], bool] = {}
         self._names: dict[str, bool] = {}
 
     def accept(self, raw: dict[str, Any]) -> Event | None:
-        kind = raw.get("type")
         event_id = raw.get("event_id")
         if event_id is not None and (
             type(event_id) is not str
@@ -166,6 +160,7 @@ class _FastPath:
         if (
             type(unit_id) is not str
             or not 0 < len(unit_id) <= MAX_UNIT_ID_LENGTH
+            or unit_id.isspace()
             # Storable text, checked inline: the usual ASCII id costs two scans in C.
             or "\x00" in unit_id
             or not (unit_id.isascii() or storable(unit_id))
@@ -174,19 +169,33 @@ class _FastPath:
         timestamp = self._timestamp(raw.get("timestamp"))
         if timestamp is None:
             return None
+        kind = raw.get("type")
         if kind == "exposure":
-            experiment, variant = raw.get("experiment"), raw.get("variant")
-            if (
-                not raw.keys() <= EXPOSURE_FIELDS
-                or type(experiment) is not str
-                or type(variant) is not str
-                or not self._target_ok(experiment, variant)
-            ):
-                return None
-            event_id = event_id or new_server_event_id()
-            return ExposureEvent(event_id, unit_id, timestamp, experiment, variant)
+            return self._exposure(raw, event_id, unit_id, timestamp)
+        if kind == "conversion":
+            return self._conversion(raw, event_id, unit_id, timestamp)
+        return None
+
+    def _exposure(
+        self, raw: dict[str, Any], event_id: str | None, unit_id: str, timestamp: datetime
+    ) -> ExposureEvent | None:
+        experiment, variant = raw.get("experiment"), raw.get("variant")
+        if (
+            not raw.keys() <= EXPOSURE_FIELDS
+            or type(experiment) is not str
+            or type(variant) is not str
+            or not self._target_ok(experiment, variant)
+        ):
+            return None
+        return ExposureEvent(
+            event_id or new_server_event_id(), unit_id, timestamp, experiment, variant
+        )
+
+    def _conversion(
+        self, raw: dict[str, Any], event_id: str | None, unit_id: str, timestamp: datetime
+    ) -> ConversionEvent | None:
         name = raw.get("name")
-        if kind != "conversion" or not raw.keys() <= CONVERSION_FIELDS or type(name) is not str:
+        if not raw.keys() <= CONVERSION_FIELDS or type(name) is not str:
             return None
         known = self._names.get(name)
         if known is None:
@@ -236,22 +245,18 @@ def validate_event(
     """One event checked against the contract above: the typed event, or every error found."""
     if not isinstance(raw, dict):
         return (FieldError("event", "must be an object"),)
-    errors: list[FieldError] = []
     kind = raw.get("type")
-    if kind == "exposure":
-        allowed = EXPOSURE_FIELDS
-    elif kind == "conversion":
-        allowed = CONVERSION_FIELDS
-    else:
+    if kind != "exposure" and kind != "conversion":
         rule = "is required" if kind is None else "must be one of 'exposure', 'conversion'"
         return (FieldError("type", rule),)
-    for name in raw:
-        if name not in allowed:
-            errors.append(
-                FieldError(printable(str(name)), f"is not a known field of {kind} events")
-            )
+    allowed = EXPOSURE_FIELDS if kind == "exposure" else CONVERSION_FIELDS
+    errors = [
+        FieldError(printable(str(name)), f"is not a known field of {kind} events")
+        for name in raw
+        if name not in allowed
+    ]
     event_id = check_event_id(raw.get("event_id"), errors)
-    unit_id = check_text(raw, "unit_id", MAX_UNIT_ID_LENGTH, errors)
+    unit_id = check_unit_id(raw, errors)
     timestamp = check_timestamp(raw.get("timestamp"), window, errors)
     if kind == "exposure":
         experiment = check_slug(raw, "experiment", errors)
@@ -260,26 +265,22 @@ def validate_event(
             check_exposure_target(experiment, variant, catalog, errors)
         if errors:
             return tuple(errors)
-        return ExposureEvent(
-            event_id=event_id or new_server_event_id(),
-            unit_id=unit_id or "",
-            timestamp=timestamp or window.received_at,
-            experiment=experiment or "",
-            variant=variant or "",
-        )
+        common = _common_fields(event_id, unit_id, timestamp or window.received_at)
+        return ExposureEvent(*common, experiment or "", variant or "")
     name = check_slug(raw, "name", errors)
     value = check_value(raw.get("value"), errors)
     properties = check_properties(raw.get("properties"), errors)
     if errors:
         return tuple(errors)
-    return ConversionEvent(
-        event_id=event_id or new_server_event_id(),
-        unit_id=unit_id or "",
-        timestamp=timestamp or window.received_at,
-        name=name or "",
-        value=value,
-        properties=properties,
-    )
+    common = _common_fields(event_id, unit_id, timestamp or window.received_at)
+    return ConversionEvent(*common, name or "", value, properties)
+
+
+def _common_fields(
+    event_id: str | None, unit_id: str | None, timestamp: datetime
+) -> tuple[str, str, datetime]:
+    """The first fields of a valid event (its id made when the client sent none)."""
+    return event_id or new_server_event_id(), unit_id or "", timestamp
 
 
 def new_server_event_id() -> str:

@@ -36,11 +36,10 @@ from sqlmodel import Field as SQLField
 from sqlmodel import SQLModel
 
 from experiments.db import UTCDateTime
-from experiments.inputs import SafeText, check_json
+from experiments.inputs import MAX_UNIT_ID_LENGTH, SLUG_PATTERN, SafeText, check_json
 from experiments.templates import Template
 from vekst_sdk import MAX_WEIGHT
 
-SLUG_PATTERN = r"^[a-z0-9_-]{1,64}$"
 Slug = Annotated[str, StringConstraints(pattern=SLUG_PATTERN)]
 Name = Annotated[SafeText, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
 Hypothesis = Annotated[SafeText, StringConstraints(max_length=5000)]
@@ -58,6 +57,11 @@ class ExperimentStatus(StrEnum):
     RUNNING = "running"
     STOPPED = "stopped"
     ARCHIVED = "archived"
+
+
+SERVED_STATUSES = frozenset({ExperimentStatus.RUNNING.value, ExperimentStatus.STOPPED.value})
+"""The statuses SDKs serve and exposures are taken for: a draft assigns no one yet, an archived
+experiment no one any more (the SDK's `STATUSES` says the same; a test compares them)."""
 
 
 class _Strict(SQLModel):
@@ -160,7 +164,7 @@ class MetricSelection(_Strict):
 
 Variants = Annotated[list[Variant], Field(min_length=2, max_length=10)]
 Overrides = Annotated[
-    dict[Annotated[SafeText, StringConstraints(min_length=1, max_length=256)], Slug],
+    dict[Annotated[SafeText, StringConstraints(min_length=1, max_length=MAX_UNIT_ID_LENGTH)], Slug],
     Field(max_length=MAX_OVERRIDES),
 ]
 
