@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 from growthbook import Experiment, GrowthBook
 
-from vekst_sdk import Client
+from vekst_sdk import Client, ClientOptions
 
 IDS = 200_000
 RUNS = 7
@@ -107,8 +107,9 @@ def main() -> None:
         "https://vekst.invalid",
         "bench-key",
         transport=httpx.MockTransport(count_and_discard),
-        exposure_cache_size=(RUNS + 1) * IDS * 2 + 2,
-        max_queue_size=(RUNS + 1) * IDS + 1,
+        options=ClientOptions(
+            exposure_cache_size=(RUNS + 1) * IDS * 2 + 2, max_queue_size=(RUNS + 1) * IDS + 1
+        ),
     )
     vekst_loop(logging_client, "exp-0")(fixed_ids)
     # Let the sender drain the warm-up exposures so it does not compete with the measurement.
@@ -124,10 +125,12 @@ def main() -> None:
         "https://vekst.invalid",
         "bench-key",
         transport=httpx.MockTransport(count_and_discard),
-        flush_interval=3600,
-        max_batch_size=(RUNS + 1) * IDS + 1,
-        exposure_cache_size=(RUNS + 1) * IDS * 2 + 2,
-        max_queue_size=(RUNS + 1) * IDS + 1,
+        options=ClientOptions(
+            flush_interval=3600,
+            max_batch_size=(RUNS + 1) * IDS + 1,
+            exposure_cache_size=(RUNS + 1) * IDS * 2 + 2,
+            max_queue_size=(RUNS + 1) * IDS + 1,
+        ),
     )
     first_idle = median_us(lambda: vekst_loop(idle_client, "exp-0"), fresh_ids)
     idle_client.close(timeout=60)
