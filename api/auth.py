@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -17,14 +18,18 @@ from experiments.settings import Settings
 class KeyVerifier:
     """Turns a presented secret into its identity (scope, id and name).
 
-    A verified stored key is remembered for `key_cache_seconds` (default 1 s) at most; a key
-    revoked anywhere is forgotten sooner, when the change watcher (`experiments.changes`) sees
-    the revocation and calls `forget`. Set the cache to 0 to read the database every time.
+    A verified stored key is remembered for `key_cache_seconds` (default 1 s) at most, as
+    `clock` measures seconds; a key revoked anywhere is forgotten sooner: the change watcher
+    (`experiments.changes`) calls `forget` when it sees any change, a revocation included. Set
+    the cache to 0 to read the database every time.
     """
 
-    def __init__(self, engine: Engine, settings: Settings) -> None:
+    def __init__(
+        self, engine: Engine, settings: Settings, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self._engine = engine
         self._settings = settings
+        self._clock = clock
         self._cache: dict[str, tuple[KeyIdentity, float]] = {}
         self._lock = threading.Lock()
         self._generation = 0  # moves on each `forget`, so a read begun before one is not kept
@@ -35,7 +40,7 @@ class KeyVerifier:
         if configured is not None:
             return configured
         entry = self._cache.get(hash_key(secret))
-        if entry is not None and entry[1] > time.monotonic():
+        if entry is not None and entry[1] > self._clock():
             return entry[0]
         return None
 
@@ -53,7 +58,7 @@ class KeyVerifier:
             with self._lock:
                 if generation != self._generation:
                     return identity
-                self._cache[hash_key(secret)] = (identity, time.monotonic() + ttl)
+                self._cache[hash_key(secret)] = (identity, self._clock() + ttl)
         return identity
 
     def scope(self, secret: str) -> KeyScope | None:
@@ -61,7 +66,8 @@ class KeyVerifier:
         return None if identity is None else identity.scope
 
     def forget(self) -> None:
-        """Drop every cached identity (a key was revoked, here or in another process)."""
+        """Drop every cached identity (something changed, maybe a key was revoked, here or in
+        another process)."""
         with self._lock:
             self._generation += 1
             self._cache.clear()

@@ -12,39 +12,25 @@ import statistics
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import httpx
 from growthbook import Experiment, GrowthBook
 
-from vekst_sdk import Client
+from tests.sdk.fake_server import config_experiment
+from vekst_sdk import Client, ClientOptions
 
 IDS = 200_000
 RUNS = 7
 
 
-def experiment(key: str, salt: str) -> dict[str, Any]:
-    return {
-        "key": key,
-        "salt": salt,
-        "status": "running",
-        "unit_type": "visitor",
-        "variants": [
-            {"key": "multi-step", "weight": 1, "payload": {"layout": "multi"}},
-            {"key": "one-page", "weight": 1, "payload": {"layout": "one"}},
-        ],
-        "traffic": 1.0,
-        "targeting": None,
-        "layer": None,
-        "overrides": {},
-        "winner": None,
-    }
-
-
 def config(count: int) -> dict[str, Any]:
     return {
         "version": 1,
-        "experiments": [experiment(f"exp-{n}", f"{n:012x}") for n in range(count)],
+        "experiments": [
+            config_experiment(key=f"exp-{n}", salt=f"{n:012x}", overrides={}) for n in range(count)
+        ],
     }
 
 
@@ -102,32 +88,28 @@ def main() -> None:
         sent[0] += request.content.count(b'"event_id"')
         return httpx.Response(202, json={"accepted": 0, "duplicates": 0, "rejected": []})
 
-    logging_client = Client.from_config(
-        config(1),
-        "https://vekst.invalid",
-        "bench-key",
-        transport=httpx.MockTransport(count_and_discard),
-        exposure_cache_size=(RUNS + 1) * IDS * 2 + 2,
-        max_queue_size=(RUNS + 1) * IDS + 1,
+    def logging_client(options: ClientOptions) -> Client:
+        transport = httpx.MockTransport(count_and_discard)
+        return Client.from_config(
+            config(1), "https://vekst.invalid", "bench-key", transport=transport, options=options
+        )
+
+    # Room for every exposure of every run: nothing is forgotten or dropped while measuring.
+    roomy = ClientOptions(
+        exposure_cache_size=(RUNS + 1) * IDS * 2 + 2, max_queue_size=(RUNS + 1) * IDS + 1
     )
-    vekst_loop(logging_client, "exp-0")(fixed_ids)
+    sending_client = logging_client(roomy)
+    vekst_loop(sending_client, "exp-0")(fixed_ids)
     # Let the sender drain the warm-up exposures so it does not compete with the measurement.
     while sent[0] < IDS:
         time.sleep(0.05)
-    repeat = median_us(lambda: vekst_loop(logging_client, "exp-0"), same_ids)
-    first = median_us(lambda: vekst_loop(logging_client, "exp-0"), fresh_ids)
-    logging_client.close(timeout=30)
+    repeat = median_us(lambda: vekst_loop(sending_client, "exp-0"), same_ids)
+    first = median_us(lambda: vekst_loop(sending_client, "exp-0"), fresh_ids)
+    sending_client.close(timeout=30)
 
     # Same, with the sender idle during the measurement: the request-path cost alone.
-    idle_client = Client.from_config(
-        config(1),
-        "https://vekst.invalid",
-        "bench-key",
-        transport=httpx.MockTransport(count_and_discard),
-        flush_interval=3600,
-        max_batch_size=(RUNS + 1) * IDS + 1,
-        exposure_cache_size=(RUNS + 1) * IDS * 2 + 2,
-        max_queue_size=(RUNS + 1) * IDS + 1,
+    idle_client = logging_client(
+        replace(roomy, flush_interval=3600, max_batch_size=(RUNS + 1) * IDS + 1)
     )
     first_idle = median_us(lambda: vekst_loop(idle_client, "exp-0"), fresh_ids)
     idle_client.close(timeout=60)

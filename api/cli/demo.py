@@ -20,6 +20,7 @@ import typer
 from rich.console import Console
 
 from api.cli.results import render_results, wide_console
+from experiments.results.formatting import count
 
 BASELINE_CONVERSION = 0.025
 CART_ABANDONMENT = 0.70
@@ -136,7 +137,7 @@ def run_demo(client: HttpClient, traffic: Traffic, console: Console) -> tuple[st
             sent += _send(client, batch)
             batch = []
     sent += _send(client, batch)
-    console.print(f"sent {sent:,} events for {traffic.visitors:,} visitors")
+    console.print(f"sent {count(sent)} events for {count(traffic.visitors)} visitors")
     return key, _call(client, "GET", f"/v1/experiments/{key}/results")
 
 

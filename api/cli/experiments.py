@@ -6,14 +6,12 @@ from typing import Annotated
 
 import typer
 from rich.table import Table
-from sqlalchemy.engine import Engine
-from sqlmodel import Session
 
-from api.cli.local_db import read_database
+from api.cli.local_db import local_engine, local_session
 from api.cli.results import wide_console
 from experiments import definitions
-from experiments.events import EventCounts, count_events
-from experiments.models import ExperimentPage, ExperimentStatus
+from experiments.events import count_events
+from experiments.models import ExperimentStatus
 from experiments.results.formatting import count, plural
 from experiments.results.overview import with_results
 
@@ -25,13 +23,9 @@ def experiments(
     limit: Annotated[int, typer.Option(min=1, max=200, help="At most this many.")] = 50,
 ) -> None:
     """List experiments with their verdicts (GET /v1/experiments?include=results)."""
-
-    def load(session: Session) -> ExperimentPage:
+    with local_session() as session:
         page = definitions.list_experiments(session, limit, 0, status)
         with_results(session, page)
-        return page
-
-    page = read_database(load)
     table = Table(title=f"{page.total} experiments", title_justify="left")
     for column in ("key", "status", "verdict", "variant", "units", "days"):
         table.add_column(column, justify="right" if column in ("units", "days") else "left")
@@ -63,14 +57,8 @@ def events(context: typer.Context) -> None:
     """Stored conversions by name; names that no metric reads are listed as unused."""
     if context.invoked_subcommand is not None:
         return
-
-    def load(session: Session) -> EventCounts:
-        bind = session.get_bind()
-        if not isinstance(bind, Engine):  # session_scope binds an engine, never a connection
-            raise TypeError("the session is not bound to an engine")
-        return count_events(bind)
-
-    counts = read_database(load)
+    with local_engine() as engine:
+        counts = count_events(engine)
     for row in counts.conversions:
         typer.echo(f"{row['name']}: {plural(row['count'], 'event')}")
     for row in counts.unused:

@@ -11,12 +11,10 @@ from typing import Annotated, Any
 
 import typer
 
+from api.cli.local_db import local_session
 from experiments.audit import entity_history
-from experiments.db import make_engine, session_scope
 from experiments.definitions import get_experiment
-from experiments.errors import VekstError
 from experiments.models import AuditEntity, AuditEntryPublic
-from experiments.settings import load_settings
 
 
 def history(
@@ -24,16 +22,9 @@ def history(
     as_json: Annotated[bool, typer.Option("--json", help="Print the API's JSON instead.")] = False,
 ) -> None:
     """Print who changed an experiment, when, and what changed (before -> after)."""
-    engine = make_engine(load_settings().database_url)
-    try:
-        with session_scope(engine) as session:
-            get_experiment(session, key)
-            entries = entity_history(session, AuditEntity.EXPERIMENT, key)
-    except VekstError as error:
-        typer.echo(error.detail, err=True)
-        raise typer.Exit(1) from error
-    finally:
-        engine.dispose()
+    with local_session() as session:
+        get_experiment(session, key)
+        entries = entity_history(session, AuditEntity.EXPERIMENT, key)
     if as_json:
         typer.echo(json.dumps([entry.model_dump(mode="json") for entry in entries], indent=2))
         return

@@ -1,4 +1,5 @@
-"""Opening the database of the admin-local commands (`vekst results`, `vekst experiments`).
+"""The database of the commands that work on it directly (`vekst results`, `keys`, `history`,
+...): one helper opens it, closes it, and turns what goes wrong into a message and exit 1.
 
 They read VEKST_DATABASE_URL directly. A URL that points nowhere must say which URL was tried
 and how to set it, and must not leave an empty SQLite file behind.
@@ -6,22 +7,19 @@ and how to set it, and must not leave an empty SQLite file behind.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TypeVar
 
 import typer
 from sqlalchemy import inspect
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session
 
 from experiments.db import make_engine, session_scope
 from experiments.errors import VekstError
-from experiments.settings import load_settings
-
-T = TypeVar("T")
+from experiments.settings import Settings, load_settings
 
 HOW_TO_SET = (
     "Run the command in the folder where `make run` created ./data/vekst.db, or set "
@@ -33,11 +31,17 @@ class DatabaseUnavailableError(Exception):
     """The database of VEKST_DATABASE_URL cannot be read; the message says what was tried."""
 
 
-def read_database(work: Callable[[Session], T]) -> T:
-    """Run `work` in a session on VEKST_DATABASE_URL; print domain and database errors, exit 1."""
+@contextmanager
+def local_engine(settings: Settings | None = None) -> Iterator[Engine]:
+    """The engine of the settings' database (default: the environment's), disposed at the end.
+
+    A database that cannot be read, or a domain error raised in the block, is printed and the
+    command exits with status 1.
+    """
+    url = (settings if settings is not None else load_settings()).database_url
     try:
-        with _session() as session:
-            return work(session)
+        with _checked_engine(url) as engine:
+            yield engine
     except VekstError as error:
         typer.echo(error.detail, err=True)
         raise typer.Exit(1) from error
@@ -47,8 +51,15 @@ def read_database(work: Callable[[Session], T]) -> T:
 
 
 @contextmanager
-def _session() -> Iterator[Session]:
-    url = make_url(load_settings().database_url)
+def local_session(settings: Settings | None = None) -> Iterator[Session]:
+    """A session on `local_engine`'s database: committed after the block, rolled back on error."""
+    with local_engine(settings) as engine, session_scope(engine) as session:
+        yield session
+
+
+@contextmanager
+def _checked_engine(database_url: str) -> Iterator[Engine]:
+    url = make_url(database_url)
     shown = url.render_as_string(hide_password=True)
     if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
         if not Path(str(url.database)).is_file():
@@ -68,7 +79,6 @@ def _session() -> Iterator[Session]:
                 f"The database at {shown} has no Vekst tables; run `vekst db upgrade` first, or "
                 f"point VEKST_DATABASE_URL at the right database."
             )
-        with session_scope(engine) as session:
-            yield session
+        yield engine
     finally:
         engine.dispose()

@@ -18,7 +18,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from api.cli.local_db import read_database
+from api.cli.local_db import local_session
 from experiments.results.cells import COLUMNS, metric_rows, metric_title
 from experiments.results.formatting import count
 from experiments.results.snapshots import results_as_of, serve_results
@@ -46,12 +46,13 @@ def results(
     as_json: Annotated[bool, typer.Option("--json", help="Print the API's JSON instead.")] = False,
 ) -> None:
     """Print an experiment's results: verdict, summary and a table per metric."""
-    max_age = timedelta(minutes=load_settings().snapshot_interval_minutes)
-    if as_of is None:
-        page = read_database(lambda session: serve_results(session, key, max_age))
-    else:
-        moment = as_of.replace(tzinfo=as_of.tzinfo or UTC)
-        page = read_database(lambda session: results_as_of(session, key, moment))
+    settings = load_settings()
+    with local_session(settings) as session:
+        if as_of is None:
+            max_age = timedelta(minutes=settings.snapshot_interval_minutes)
+            page = serve_results(session, key, max_age)
+        else:
+            page = results_as_of(session, key, as_of.replace(tzinfo=as_of.tzinfo or UTC))
     if as_json:
         typer.echo(json.dumps(page, indent=2))
         return

@@ -7,12 +7,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from sqlalchemy.engine import Engine
-from sqlmodel import Session
 
-from api.cli.local_db import read_database
+from api.cli.local_db import local_engine
 from experiments.results.formatting import plural
-from experiments.retention import PruneReport, prune_events
+from experiments.retention import prune_events
 
 
 def prune(
@@ -36,14 +34,8 @@ def prune(
     moment = before.replace(tzinfo=UTC)
     if moment > datetime.now(UTC):
         raise typer.BadParameter("must not be in the future", param_hint="--before")
-
-    def run(session: Session) -> PruneReport:
-        bind = session.get_bind()
-        if not isinstance(bind, Engine):  # session_scope binds an engine, never a connection
-            raise TypeError("the session is not bound to an engine")
-        return prune_events(bind, moment, archive_dir, experiment)
-
-    report = read_database(run)
+    with local_engine() as engine:
+        report = prune_events(engine, moment, archive_dir, experiment)
     for table in report.tables:
         where = f" (archived to {table.archive})" if table.archive else ""
         typer.echo(f"{table.table}: removed {plural(table.removed, 'event')}{where}")

@@ -11,9 +11,9 @@ from typing import Annotated
 import typer
 import uvicorn
 
+from api.cli.local_db import local_session
 from api.observability.metrics import MULTIPROCESS_ENV
 from experiments import keys as key_store
-from experiments.db import make_engine, session_scope
 from experiments.events.streams import check_persistence
 from experiments.migrate import upgrade
 from experiments.models import KeyScope
@@ -38,17 +38,13 @@ def bootstrap_keys(settings: Settings) -> list[key_store.IssuedKey]:
     """On a first start with no keys at all, create one admin and one sdk key."""
     if settings.admin_key or settings.sdk_key:
         return []
-    engine = make_engine(settings.database_url)
-    try:
-        with session_scope(engine) as session:
-            if key_store.count_keys(session) > 0:
-                return []
-            return [
-                key_store.create_key(session, KeyScope.ADMIN, "created on first start"),
-                key_store.create_key(session, KeyScope.SDK, "created on first start"),
-            ]
-    finally:
-        engine.dispose()
+    with local_session(settings) as session:
+        if key_store.count_keys(session) > 0:
+            return []
+        return [
+            key_store.create_key(session, KeyScope.ADMIN, "created on first start"),
+            key_store.create_key(session, KeyScope.SDK, "created on first start"),
+        ]
 
 
 def serve(

@@ -9,8 +9,8 @@ from typing import Annotated
 
 import typer
 
-from experiments.db import make_engine, session_scope
-from experiments.errors import VekstError
+from api.cli.local_db import local_engine
+from experiments.db import session_scope
 from experiments.results.snapshots import take_snapshot
 from experiments.settings import load_settings
 from experiments.webhooks.delivery import HttpSender, RetryPolicy, deliver_due
@@ -19,19 +19,13 @@ from experiments.webhooks.delivery import HttpSender, RetryPolicy, deliver_due
 def snapshot(key: Annotated[str, typer.Argument(help="The experiment's key.")]) -> None:
     """Take a new look (the first one backfills one look per day since the first exposure)."""
     settings = load_settings()
-    engine = make_engine(settings.database_url)
-    try:
+    with local_engine(settings) as engine:
         with session_scope(engine) as session:
             look = take_snapshot(session, key)
             number, verdict, summary = look.look, look.verdict, look.results["summary"]
         # Alerts are committed with the look; a failed attempt is retried by `vekst serve`.
         policy = RetryPolicy(settings.webhook_max_attempts, settings.webhook_retry_seconds)
         sent = deliver_due(engine, HttpSender(), policy)
-    except VekstError as error:
-        typer.echo(error.detail, err=True)
-        raise typer.Exit(1) from error
-    finally:
-        engine.dispose()
     typer.echo(f"look {number} of {key}: {verdict}. {summary}")
     if sent:
         typer.echo(f"{sent} webhook deliveries attempted")

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
@@ -41,6 +43,7 @@ FLAGS = {
     "test": "--test",
 }
 _YEAR_DAYS = 365
+T = TypeVar("T")
 
 
 def flag_message(error: stats.StatsInputError) -> str:
@@ -53,6 +56,16 @@ def flag_message(error: stats.StatsInputError) -> str:
     for name in sorted(FLAGS, key=len, reverse=True):
         message = re.sub(rf"(?<![\w.\[-]){re.escape(name)}(?![\w\[\].])", FLAGS[name], message)
     return message
+
+
+@contextmanager
+def inputs_named_by_flags() -> Iterator[None]:
+    """Print a statistics input error of the block with its flags (`flag_message`); exit 2."""
+    try:
+        yield
+    except stats.StatsInputError as error:
+        typer.echo(f"error: {flag_message(error)}", err=True)
+        raise typer.Exit(2) from error
 
 
 def parse_variant(kind: str, text: str) -> dict[str, Any]:
@@ -175,7 +188,7 @@ def analyze(
     if kind not in FIELDS:
         raise typer.BadParameter(f"kind must be one of {', '.join(FIELDS)}", param_hint="KIND")
     parsed = [parse_variant(kind, text) for text in variants]
-    try:
+    with inputs_named_by_flags():
         result = stats.analyze(
             kind,
             parsed,
@@ -185,9 +198,6 @@ def analyze(
             planned_units_per_variant=planned_units,
             minimums=_minimums(minimum_conversions, minimum_units),
         )
-    except stats.StatsInputError as exc:
-        typer.echo(f"error: {flag_message(exc)}", err=True)
-        raise typer.Exit(2) from exc
     # At least 120 columns: the comparison table is unreadable when squeezed into 80.
     console = Console(width=max(Console().width, 120))
     print_analysis(result, console)
@@ -244,12 +254,10 @@ def sample_size(
     if list_size is not None:
         _detectable(list_size, test_share, baseline, variants, alpha, power)
         return
-    if mde is None:
-        typer.echo("error: --mde is required (or --list-size for a fixed list)", err=True)
-        raise typer.Exit(2)
-    try:
+    mde_relative = _required(mde, "--mde is required (or --list-size for a fixed list)")
+    with inputs_named_by_flags():
         result = stats.sample_size(
-            mde_relative=mde,
+            mde_relative=mde_relative,
             baseline_rate=baseline,
             baseline_mean=baseline_mean,
             baseline_sd=baseline_sd,
@@ -259,9 +267,6 @@ def sample_size(
             daily_units=daily_units,
             test=test,
         ).to_dict()
-    except stats.StatsInputError as exc:
-        typer.echo(f"error: {flag_message(exc)}", err=True)
-        raise typer.Exit(2) from exc
     typer.echo(f"units per variant: {count(result['units_per_variant'])} ({result['test']} test)")
     typer.echo(f"total units:       {count(result['total_units'])}")
     if result.get("days") is not None:
@@ -282,24 +287,27 @@ def _detectable(
     power: float,
 ) -> None:
     per_variant = int(list_size * test_share // variants)
-    if baseline is None:
-        typer.echo("error: --baseline (the expected rate in the control) is required", err=True)
-        raise typer.Exit(2)
-    try:
+    rate = _required(baseline, "--baseline (the expected rate in the control) is required")
+    with inputs_named_by_flags():
         found = stats.detectable_effect(
             units_per_variant=per_variant,
-            baseline_rate=baseline,
+            baseline_rate=rate,
             alpha=alpha,
             power=power,
             variants=variants,
         )
-    except stats.StatsInputError as exc:
-        typer.echo(f"error: {flag_message(exc)}", err=True)
-        raise typer.Exit(2) from exc
     typer.echo(
         f"With {count(per_variant)} subscribers per variant your list can detect a change of "
-        f"{percent(found.mde_relative)} or more (from {percent(baseline)})."
+        f"{percent(found.mde_relative)} or more (from {percent(rate)})."
     )
+
+
+def _required(value: T | None, message: str) -> T:
+    """`value`, or the error `message` printed and exit 2 when a required flag was not given."""
+    if value is None:
+        typer.echo(f"error: {message}", err=True)
+        raise typer.Exit(2)
+    return value
 
 
 def register(cli: typer.Typer) -> None:

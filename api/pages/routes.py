@@ -12,7 +12,7 @@ from pathlib import Path as FilePath
 from typing import Annotated, Any, Literal
 from urllib.parse import parse_qs
 
-from fastapi import APIRouter, Path, Query, Request, status
+from fastapi import APIRouter, Depends, Path, Query, Request, status
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
@@ -35,7 +35,6 @@ from experiments.results.snapshots import (
     serve_results,
     take_snapshot,
 )
-from experiments.settings import Settings
 
 HERE = FilePath(__file__).parent
 templates = Jinja2Templates(directory=HERE / "templates")
@@ -59,7 +58,8 @@ def signer_of(request: Request) -> SessionSigner:
     return signer
 
 
-def _logged_in(request: Request, session: Session, settings: Settings) -> _LoggedIn | None:
+def _logged_in(request: Request, session: SessionDep, settings: SettingsDep) -> _LoggedIn | None:
+    """Who holds the request's page session, or None without a valid one."""
     signer = signer_of(request)
     page_session = signer.read(request.cookies.get(COOKIE_NAME))
     if page_session is None:
@@ -68,6 +68,9 @@ def _logged_in(request: Request, session: Session, settings: Settings) -> _Logge
     if actor is None:
         return None
     return _LoggedIn(page_session, actor, signer.csrf_token(page_session))
+
+
+UserDep = Annotated[_LoggedIn | None, Depends(_logged_in)]
 
 
 def _to_login() -> RedirectResponse:
@@ -132,10 +135,9 @@ def logout() -> Response:
 def experiment_list(
     request: Request,
     session: SessionDep,
-    settings: SettingsDep,
+    user: UserDep,
     status_filter: Annotated[ExperimentStatus | None, Query(alias="status")] = None,
 ) -> Response:
-    user = _logged_in(request, session, settings)
     if user is None:
         return _to_login()
     page = definitions.list_experiments(session, LIST_LIMIT, 0, status_filter)
@@ -164,9 +166,8 @@ def experiment_list(
 
 @router.get("/experiments/{key}")
 def experiment_page(
-    request: Request, key: ExperimentKey, session: SessionDep, settings: SettingsDep
+    request: Request, key: ExperimentKey, session: SessionDep, settings: SettingsDep, user: UserDep
 ) -> Response:
-    user = _logged_in(request, session, settings)
     if user is None:
         return _to_login()
     experiment = definitions.get_experiment(session, key)
@@ -188,13 +189,8 @@ def experiment_page(
 
 @router.get("/experiments/{key}/{action}")
 def confirm_action(
-    request: Request,
-    key: ExperimentKey,
-    action: Action,
-    session: SessionDep,
-    settings: SettingsDep,
+    request: Request, key: ExperimentKey, action: Action, session: SessionDep, user: UserDep
 ) -> Response:
-    user = _logged_in(request, session, settings)
     if user is None:
         return _to_login()
     experiment = definitions.get_experiment(session, key)
@@ -204,16 +200,11 @@ def confirm_action(
 
 @router.post("/experiments/{key}/{action}")
 async def do_action(
-    request: Request,
-    key: ExperimentKey,
-    action: Action,
-    session: SessionDep,
-    settings: SettingsDep,
+    request: Request, key: ExperimentKey, action: Action, session: SessionDep, user: UserDep
 ) -> Response:
-    form = await _form(request)
-    user = await run_in_threadpool(_logged_in, request, session, settings)
     if user is None:
         return _to_login()
+    form = await _form(request)
     if not signer_of(request).csrf_ok(user.page_session, form.get("csrf")):
         raise InvalidInputError("csrf", "the form is stale or not from this site; reload the page")
     if form.get("confirm") != "yes":

@@ -4,7 +4,6 @@ An entry has the fields `r` (receive time, integer microseconds since the epoch,
 (a JSON array of at most `EVENTS_PER_ENTRY` events, each an object with the typed event's field
 names and its timestamp as RFC 3339 text) and, when the append script found some client ids
 already claimed, `skip` (their comma-separated positions in the array: repeats, not stored).
-Entries in the older one-field-per-event format (see `types.decode_event`) are still read.
 """
 
 from __future__ import annotations
@@ -22,7 +21,6 @@ from experiments.events.types import (
     ConversionEvent,
     Event,
     ExposureEvent,
-    decode_event,
     from_micros,
     micros,
 )
@@ -49,8 +47,6 @@ def decode_entry(fields: Mapping[bytes, bytes]) -> list[ReceivedEvent]:
 
     Raises ValueError, KeyError or TypeError when `fields` is not an entry of events.
     """
-    if EVENTS_FIELD not in fields:
-        return [decode_event(value) for value in fields.values()]
     received_at = from_micros(int(fields[RECEIVED_FIELD]))
     raw_events: list[Any] = orjson.loads(fields[EVENTS_FIELD])
     skip_text = fields.get(SKIP_FIELD)
@@ -76,10 +72,8 @@ def split_entry(fields: Mapping[bytes, bytes]) -> tuple[list[ReceivedEvent], lis
     of its entry are still stored.
 
     Raises ValueError, KeyError or TypeError only when the entry as a whole is unreadable (no
-    receive time, or an `events` value that is not a JSON array).
+    receive time, no `events`, or an `events` value that is not a JSON array).
     """
-    if EVENTS_FIELD not in fields:
-        return _split_old_format(fields)
     received_at = from_micros(int(fields[RECEIVED_FIELD]))
     text = fields[EVENTS_FIELD]
     try:
@@ -101,20 +95,6 @@ def split_entry(fields: Mapping[bytes, bytes]) -> tuple[list[ReceivedEvent], lis
             received.append((_event(raw), received_at))
         except (ValueError, KeyError, TypeError) as error:
             unreadable.append(UnreadableEvent(_dump(raw), describe_error(error)))
-    return received, unreadable
-
-
-def _split_old_format(
-    fields: Mapping[bytes, bytes],
-) -> tuple[list[ReceivedEvent], list[UnreadableEvent]]:
-    received: list[ReceivedEvent] = []
-    unreadable: list[UnreadableEvent] = []
-    for value in fields.values():
-        try:
-            received.append(decode_event(value))
-        except (ValueError, KeyError, TypeError) as error:
-            text = value.decode("utf-8", "backslashreplace")
-            unreadable.append(UnreadableEvent(_dump(text), describe_error(error)))
     return received, unreadable
 
 

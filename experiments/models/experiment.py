@@ -132,9 +132,6 @@ class MetricSelection(_Strict):
     guardrail_margins: dict[Slug, Margin] = Field(default_factory=dict)
     cap_percentiles: dict[Slug, Percentile] = Field(default_factory=dict)
 
-    def all_keys(self) -> list[str]:
-        return [self.primary, *self.secondary, *self.guardrails]
-
     @field_validator("guardrail_margins")
     @classmethod
     def _margins_belong_to_guardrails(

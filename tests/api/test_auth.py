@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from api.auth import KeyVerifier
 from experiments import keys
 from experiments.db import make_engine, session_scope
 from experiments.models import KeyScope
@@ -62,18 +62,29 @@ def test_stored_key_works_and_revocation_is_immediate(
     assert client.get("/v1/experiments", headers=headers).status_code == 401
 
 
+class FakeClock:
+    """Seconds that pass only when a test says so."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
 def test_cached_key_expires_after_ttl(database_url: str) -> None:
     engine = make_engine(database_url)
     with session_scope(engine) as session:
         issued = keys.create_key(session, KeyScope.SDK)
+    clock = FakeClock()
     settings = load_settings(database_url=database_url, key_cache_seconds=0.2)
-    with TestClient(create_app(settings)) as client:
-        verifier = client.app.state.key_verifier  # type: ignore[attr-defined]
-        assert verifier.scope(issued.secret) == KeyScope.SDK
-        with session_scope(engine) as session:
-            keys.revoke_key(session, str(issued.id))
-        time.sleep(0.3)
-        assert verifier.scope(issued.secret) is None
+    verifier = KeyVerifier(engine, settings, clock)
+    assert verifier.scope(issued.secret) == KeyScope.SDK
+    with session_scope(engine) as session:
+        keys.revoke_key(session, str(issued.id))
+    assert verifier.scope(issued.secret) == KeyScope.SDK  # remembered until the TTL has passed
+    clock.now += 0.3
+    assert verifier.scope(issued.secret) is None
     engine.dispose()
 
 

@@ -13,8 +13,8 @@ import httpx
 SDK_KEY = "sdk-test-key"
 
 
-def config_document(**changes: Any) -> dict[str, Any]:
-    """The documented example config with one running experiment."""
+def config_experiment(**changes: Any) -> dict[str, Any]:
+    """The documented example experiment (running, two variants, one QA override)."""
     experiment: dict[str, Any] = {
         "key": "checkout-onepage",
         "salt": "9f2c1d0e7a4b",
@@ -30,7 +30,12 @@ def config_document(**changes: Any) -> dict[str, Any]:
         "overrides": {"qa-anna": "one-page"},
         "winner": None,
     }
-    experiment.update(changes)
+    return experiment | changes
+
+
+def config_document(**changes: Any) -> dict[str, Any]:
+    """The documented example config with one running experiment."""
+    experiment = config_experiment(**changes)
     return {"version": 1, "generated_at": "2026-11-23T12:00:00Z", "experiments": [experiment]}
 
 

@@ -7,22 +7,28 @@ import logging
 import sys
 import threading
 import time
+from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import httpx
 import pytest
 
 from tests.sdk.fake_server import SDK_KEY, FakeServer, config_document, wait_for
-from vekst_sdk import Assignment, AssignmentReason, Client, Evaluator
+from vekst_sdk import Assignment, AssignmentReason, Client, ClientOptions, Evaluator
 from vekst_sdk._events import ExposureDeduper
 
 API = "https://vekst.test"
+Handler = Callable[[httpx.Request], httpx.Response]
+FAST = ClientOptions(flush_interval=0.01, backoff_base=0.001)
 
 
-def online(server: FakeServer, **options: Any) -> Client:
-    options.setdefault("flush_interval", 0.01)
-    options.setdefault("backoff_base", 0.001)
-    return Client.from_config(server.config, API, SDK_KEY, transport=server.transport(), **options)
+def online(server: FakeServer, handler: Handler | None = None, **options: Any) -> Client:
+    """An online client of `server` (or of `handler`) that sends and retries at once."""
+    transport = server.transport() if handler is None else httpx.MockTransport(handler)
+    return Client.from_config(
+        server.config, API, SDK_KEY, transport=transport, options=replace(FAST, **options)
+    )
 
 
 def test_offline_client_assigns_and_sends_nothing() -> None:
@@ -148,14 +154,7 @@ def test_network_errors_are_retried() -> None:
             raise httpx.ConnectError("down", request=request)
         return server.handle(request)
 
-    client = Client.from_config(
-        server.config,
-        API,
-        SDK_KEY,
-        transport=httpx.MockTransport(flaky),
-        flush_interval=0.01,
-        backoff_base=0.001,
-    )
+    client = online(server, flaky)
     client.track("purchase", "visitor-1", 1.0)
     client.close()
     assert len(server.events()) == 1
@@ -379,14 +378,7 @@ def test_a_429_waits_as_long_as_retry_after_says() -> None:
                 )
         return server.handle(request)
 
-    client = Client.from_config(
-        server.config,
-        API,
-        SDK_KEY,
-        transport=httpx.MockTransport(rate_limited_once),
-        flush_interval=0.01,
-        backoff_base=0.001,
-    )
+    client = online(server, rate_limited_once)
     client.track("purchase", "visitor-1", 1.0)
     wait_for(lambda: len(posted) == 2)
     client.close()

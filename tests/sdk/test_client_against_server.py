@@ -8,7 +8,7 @@ import httpx
 from tests.api.helpers import experiment_body
 from tests.conftest import ADMIN_KEY, SDK_KEY
 from tests.live_server import running_api
-from vekst_sdk import Client
+from vekst_sdk import Client, ClientOptions
 
 ADMIN = {"Authorization": f"Bearer {ADMIN_KEY}"}
 SDK = {"Authorization": f"Bearer {SDK_KEY}"}
@@ -21,7 +21,7 @@ def test_sdk_end_to_end(sqlite_url: str) -> None:
         ).is_success
         httpx.post(f"{base}/v1/experiments/checkout-onepage/start", headers=ADMIN)
 
-        client = Client(base, SDK_KEY, poll_interval=0.5, flush_interval=0.1)
+        client = Client(base, SDK_KEY, poll_interval=0.5, options=ClientOptions(flush_interval=0.1))
         try:
             assert client.wait_until_ready(timeout=10)
             units = [f"visitor-{index}" for index in range(200)]

@@ -12,7 +12,7 @@ from openfeature.flag_evaluation import Reason
 from openfeature.track import TrackingEventDetails
 
 from tests.sdk.fake_server import SDK_KEY, FakeServer, config_document
-from vekst_sdk import Client
+from vekst_sdk import Client, ClientOptions
 from vekst_sdk.openfeature import VekstProvider
 
 
@@ -37,7 +37,7 @@ def client(server: FakeServer) -> Iterator[Client]:
         "https://vekst.test",
         SDK_KEY,
         transport=server.transport(),
-        flush_interval=60,
+        options=ClientOptions(flush_interval=60),
     )
     api.set_provider(VekstProvider(client))
     yield client

@@ -8,6 +8,7 @@ import os from "node:os";
 import { gzipSync } from "node:zlib";
 import { GrowthBook, GrowthBookClient } from "@growthbook/growthbook";
 import { createClient } from "../dist/vekst.min.mjs";
+import { configExperiment } from "../test/fakes.mjs";
 
 const args = Object.fromEntries(
   process.argv
@@ -23,21 +24,10 @@ const RUNS = Number(args.runs || 7);
 const CONFIG = {
   version: 1,
   experiments: [
-    {
-      key: "cta-text",
-      salt: "5f1e0c2a9b7d4e31",
-      status: "running",
-      unit_type: "visitor",
-      variants: [
-        { key: "control", weight: 1, payload: { text: "Legg i handlekurven" } },
-        { key: "buy-now", weight: 1, payload: { text: "Kjøp nå" } },
-      ],
-      traffic: 1,
-      targeting: null,
-      layer: null,
-      overrides: {},
-      winner: null,
-    },
+    configExperiment("cta-text", "5f1e0c2a9b7d4e31", [
+      { key: "control", weight: 1, payload: { text: "Legg i handlekurven" } },
+      { key: "buy-now", weight: 1, payload: { text: "Kjøp nå" } },
+    ]),
   ],
 };
 const GB_EXPERIMENT = {

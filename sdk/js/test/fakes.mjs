@@ -1,40 +1,40 @@
 // In-memory twins of the browser pieces the SDK touches: a window with a cookie jar, the
 // page's visibility and connectivity, a console that records, and a scripted fetch.
 
+/** A config experiment: running on all traffic, untargeted, outside layers, unless `changes`. */
+export function configExperiment(key, salt, variants, changes = {}) {
+  return {
+    key,
+    salt,
+    status: "running",
+    unit_type: "visitor",
+    variants,
+    traffic: 1,
+    targeting: null,
+    layer: null,
+    overrides: {},
+    winner: null,
+    ...changes,
+  };
+}
+
 export const CONFIG = {
   version: 1,
   generated_at: "2026-01-01T00:00:00Z",
   experiments: [
-    {
-      key: "cta-text",
-      salt: "5f1e0c2a9b7d4e31",
-      status: "running",
-      unit_type: "visitor",
-      variants: [
-        { key: "control", weight: 1, payload: { text: "Add to cart" } },
-        { key: "buy-now", weight: 1, payload: { text: "Buy now" } },
-      ],
-      traffic: 1,
-      targeting: null,
-      layer: null,
-      overrides: {},
-      winner: null,
-    },
-    {
-      key: "checkout-onepage",
-      salt: "0a1b2c3d4e5f6a7b",
-      status: "stopped",
-      unit_type: "visitor",
-      variants: [
+    configExperiment("cta-text", "5f1e0c2a9b7d4e31", [
+      { key: "control", weight: 1, payload: { text: "Add to cart" } },
+      { key: "buy-now", weight: 1, payload: { text: "Buy now" } },
+    ]),
+    configExperiment(
+      "checkout-onepage",
+      "0a1b2c3d4e5f6a7b",
+      [
         { key: "multi-step", weight: 1, payload: { layout: "multi" } },
         { key: "one-page", weight: 1, payload: { layout: "one" } },
       ],
-      traffic: 1,
-      targeting: null,
-      layer: null,
-      overrides: {},
-      winner: "one-page",
-    },
+      { status: "stopped", winner: "one-page" },
+    ),
   ],
 };
 

@@ -20,6 +20,7 @@ from vekst_sdk._hashing import (
     variant_upper_bounds,
 )
 from vekst_sdk._inputs import validate_attributes, validate_unit_id
+from vekst_sdk._options import ClientOptions
 from vekst_sdk._targeting import validate_targeting
 
 __all__ = [
@@ -29,6 +30,7 @@ __all__ = [
     "Assignment",
     "AssignmentReason",
     "Client",
+    "ClientOptions",
     "ConfigError",
     "Evaluator",
     "InvalidInputError",

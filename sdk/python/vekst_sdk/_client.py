@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Mapping
-from dataclasses import dataclass
 from types import MappingProxyType, TracebackType
 from typing import Any
 
@@ -21,21 +20,8 @@ from vekst_sdk._inputs import (
     validate_event_value,
 )
 from vekst_sdk._logging import OnceLogger
+from vekst_sdk._options import ClientOptions
 from vekst_sdk._poller import ConfigPoller
-
-
-@dataclass(frozen=True, slots=True)
-class _Options:
-    """The event-sending settings shared by ``Client(...)`` and ``Client.from_config``."""
-
-    flush_interval: float
-    max_batch_size: int
-    max_queue_size: int
-    exposure_cache_size: int
-    max_retries: int
-    backoff_base: float
-    request_timeout: float
-
 
 #: The payload when no variant could be given: ``payload.get("layout", "multi")`` stays safe.
 EMPTY_PAYLOAD: Mapping[str, Any] = MappingProxyType({})
@@ -64,7 +50,8 @@ class Client:
     variant with reason ``NOT_READY`` (call :meth:`wait_until_ready` at start-up to avoid it).
     ``assign`` and ``track`` never block on the network and never raise; the client is
     thread-safe and safe to call from async code. Call :meth:`close` (or use ``with``) at
-    shutdown to flush queued events.
+    shutdown to flush queued events. ``options`` (:class:`ClientOptions`) tunes how events
+    are batched, bounded and retried.
     """
 
     def __init__(
@@ -75,31 +62,9 @@ class Client:
         poll_interval: float = 30.0,
         overrides: OverrideMap | None = None,
         transport: httpx.BaseTransport | None = None,
-        flush_interval: float = 1.0,
-        max_batch_size: int = 1000,
-        max_queue_size: int = 100_000,
-        exposure_cache_size: int = 100_000,
-        max_retries: int = 5,
-        backoff_base: float = 0.5,
-        request_timeout: float = 10.0,
+        options: ClientOptions | None = None,
     ) -> None:
-        self._setup(
-            api_url,
-            sdk_key,
-            None,
-            overrides,
-            transport,
-            poll_interval,
-            _Options(
-                flush_interval=flush_interval,
-                max_batch_size=max_batch_size,
-                max_queue_size=max_queue_size,
-                exposure_cache_size=exposure_cache_size,
-                max_retries=max_retries,
-                backoff_base=backoff_base,
-                request_timeout=request_timeout,
-            ),
-        )
+        self._setup(api_url, sdk_key, None, overrides, transport, poll_interval, options)
 
     @classmethod
     def from_config(
@@ -110,13 +75,7 @@ class Client:
         *,
         overrides: OverrideMap | None = None,
         transport: httpx.BaseTransport | None = None,
-        flush_interval: float = 1.0,
-        max_batch_size: int = 1000,
-        max_queue_size: int = 100_000,
-        exposure_cache_size: int = 100_000,
-        max_retries: int = 5,
-        backoff_base: float = 0.5,
-        request_timeout: float = 10.0,
+        options: ClientOptions | None = None,
     ) -> Client:
         """Build a client that evaluates ``config`` offline and never fetches a config.
 
@@ -125,23 +84,7 @@ class Client:
         as a whole raises :class:`ConfigError`.
         """
         client = cls.__new__(cls)
-        client._setup(
-            api_url,
-            sdk_key,
-            config,
-            overrides,
-            transport,
-            None,
-            _Options(
-                flush_interval=flush_interval,
-                max_batch_size=max_batch_size,
-                max_queue_size=max_queue_size,
-                exposure_cache_size=exposure_cache_size,
-                max_retries=max_retries,
-                backoff_base=backoff_base,
-                request_timeout=request_timeout,
-            ),
-        )
+        client._setup(api_url, sdk_key, config, overrides, transport, None, options)
         return client
 
     def _setup(
@@ -152,8 +95,9 @@ class Client:
         overrides: OverrideMap | None,
         transport: httpx.BaseTransport | None,
         poll_interval: float | None,
-        options: _Options,
+        options: ClientOptions | None,
     ) -> None:
+        options = options or ClientOptions()
         self._log = OnceLogger()
         self._overrides = overrides
         self._closed = False
@@ -182,15 +126,7 @@ class Client:
             return client
 
         # One httpx client per thread: the poller and the sender never share a connection pool.
-        self._events = EventSender(
-            http_client(),
-            self._log,
-            flush_interval=options.flush_interval,
-            max_batch_size=options.max_batch_size,
-            max_queue_size=options.max_queue_size,
-            max_retries=options.max_retries,
-            backoff_base=options.backoff_base,
-        )
+        self._events = EventSender(http_client(), self._log, options)
         if poll_interval is not None:
             if poll_interval <= 0:
                 raise ValueError("poll_interval must be positive")

@@ -136,11 +136,23 @@ def _validate_overrides(overrides: object, variant_keys: list[str], path: str) -
             raise ConfigError(f"{path}.{unit_id}", "must be the key of one of the variants")
 
 
-def _layer_ranges(experiment: Mapping[str, Any]) -> tuple[str, list[tuple[int, int]]] | None:
+def _claim_layer_ranges(
+    experiment: Mapping[str, Any], path: str, taken: dict[str, list[tuple[int, int]]]
+) -> None:
+    """Add the experiment's layer ranges to `taken` (layer key -> ranges), refusing overlaps."""
     layer = experiment.get("layer")
     if layer is None:
-        return None
-    return layer["key"], [(int(a), int(b)) for a, b in layer["ranges"]]
+        return
+    layer_key: str = layer["key"]
+    ranges = [(int(a), int(b)) for a, b in layer["ranges"]]
+    for start, end in ranges:
+        for other_start, other_end in taken.get(layer_key, []):
+            if start < other_end and other_start < end:
+                raise ConfigError(
+                    f"{path}.layer.ranges",
+                    f"overlap another experiment's ranges in layer '{layer_key}'",
+                )
+    taken.setdefault(layer_key, []).extend(ranges)
 
 
 def check_config(config: object) -> tuple[list[Mapping[str, Any]], list[ConfigError]]:
@@ -167,17 +179,7 @@ def check_config(config: object) -> tuple[list[Mapping[str, Any]], list[ConfigEr
             validate_experiment(experiment, path)
             if experiment["key"] in taken_keys:
                 raise ConfigError(f"{path}.key", "experiment keys must be unique")
-            layer = _layer_ranges(experiment)
-            if layer is not None:
-                layer_key, ranges = layer
-                for start, end in ranges:
-                    for other_start, other_end in taken_ranges.get(layer_key, []):
-                        if start < other_end and other_start < end:
-                            raise ConfigError(
-                                f"{path}.layer.ranges",
-                                f"overlap another experiment's ranges in layer '{layer_key}'",
-                            )
-                taken_ranges.setdefault(layer_key, []).extend(ranges)
+            _claim_layer_ranges(experiment, path, taken_ranges)
         except ConfigError as error:
             errors.append(error)
             continue

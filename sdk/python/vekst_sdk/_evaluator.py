@@ -125,11 +125,10 @@ class CompiledExperiment:
             or not unit_id
             or len(unit_id) > MAX_UNIT_ID_LENGTH
             or unit_id.isspace()
-        ):
-            return self._refuse_unit(unit_id)
-        if not unit_id.isascii() and unit_id_problem(unit_id) is not None:
             # mmh3 crashes the interpreter on lone surrogates instead of raising, so non-ASCII
             # ids are checked for UTF-8 encodability first (isascii is O(1) in CPython).
+            or (not unit_id.isascii() and unit_id_problem(unit_id) is not None)
+        ):
             return self._refuse_unit(unit_id)
         overrides = self._overrides
         if overrides and unit_id in overrides:

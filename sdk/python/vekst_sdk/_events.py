@@ -20,6 +20,7 @@ import httpx
 from vekst_sdk._assignment import Assignment
 from vekst_sdk._http_status import refusal
 from vekst_sdk._logging import OnceLogger
+from vekst_sdk._options import ClientOptions
 
 EVENTS_PATH = "/v1/events"
 _RETRYABLE_STATUS = 429
@@ -69,21 +70,17 @@ class EventSender:
         self,
         http: httpx.Client,
         log: OnceLogger,
+        options: ClientOptions,
         *,
-        flush_interval: float,
-        max_batch_size: int,
-        max_queue_size: int,
-        max_retries: int,
-        backoff_base: float,
         backoff_max: float = 30.0,
     ) -> None:
         self._http = http
         self._log = log
-        self._flush_interval = flush_interval
-        self._max_batch_size = max_batch_size
-        self._max_queue_size = max_queue_size
-        self._max_retries = max_retries
-        self._backoff_base = backoff_base
+        self._flush_interval = options.flush_interval
+        self._max_batch_size = options.max_batch_size
+        self._max_queue_size = options.max_queue_size
+        self._max_retries = options.max_retries
+        self._backoff_base = options.backoff_base
         self._backoff_max = backoff_max
         self._queue: deque[tuple[Any, ...]] = deque()
         self._wake = threading.Event()

@@ -100,28 +100,41 @@ def _validate_comparison(condition: Mapping[str, Any], path: str) -> None:
     if op not in ALL_OPS:
         raise TargetingError(f"{path}.op", f"unknown operator; use one of {sorted(ALL_OPS)}")
     value_path = f"{path}.value"
-    has_value = "value" in condition
-    value = condition.get("value")
     if op == "exists":
-        if has_value and not isinstance(value, bool):
+        if "value" in condition and not isinstance(condition["value"], bool):
             raise TargetingError(value_path, "'exists' takes an optional boolean value")
         return
-    if not has_value:
+    if "value" not in condition:
         raise TargetingError(value_path, f"is required for '{op}'")
-    if op in SCALAR_OPS and not _is_scalar(value):
-        raise TargetingError(value_path, f"'{op}' needs a string, finite number or boolean")
-    if op in NUMBER_OPS and not (_is_number(value) and math.isfinite(value)):
-        raise TargetingError(value_path, f"'{op}' needs a finite number")
-    if op in LIST_OPS:
-        if not isinstance(value, list) or not value:
-            raise TargetingError(value_path, f"'{op}' needs a non-empty list")
-        if len(value) > MAX_LIST_LENGTH:
-            raise TargetingError(value_path, f"lists hold at most {MAX_LIST_LENGTH} values")
-        for index, item in enumerate(value):
-            if not _is_scalar(item):
-                raise TargetingError(
-                    f"{value_path}[{index}]", "must be a string, finite number or boolean"
-                )
+    _VALUE_RULES[op](op, condition["value"], value_path)
+
+
+def _check_scalar(op: str, value: object, path: str) -> None:
+    if not _is_scalar(value):
+        raise TargetingError(path, f"'{op}' needs a string, finite number or boolean")
+
+
+def _check_number(op: str, value: object, path: str) -> None:
+    if not (_is_number(value) and math.isfinite(value)):
+        raise TargetingError(path, f"'{op}' needs a finite number")
+
+
+def _check_list(op: str, value: object, path: str) -> None:
+    if not isinstance(value, list) or not value:
+        raise TargetingError(path, f"'{op}' needs a non-empty list")
+    if len(value) > MAX_LIST_LENGTH:
+        raise TargetingError(path, f"lists hold at most {MAX_LIST_LENGTH} values")
+    for index, item in enumerate(value):
+        if not _is_scalar(item):
+            raise TargetingError(f"{path}[{index}]", "must be a string, finite number or boolean")
+
+
+# How each operator's value is checked (``exists`` is checked apart: its value is optional).
+_VALUE_RULES: dict[str, Callable[[str, object, str], None]] = {
+    **dict.fromkeys(SCALAR_OPS, _check_scalar),
+    **dict.fromkeys(NUMBER_OPS, _check_number),
+    **dict.fromkeys(LIST_OPS, _check_list),
+}
 
 
 def compile_targeting(condition: Mapping[str, Any] | None) -> Predicate | None:

@@ -140,32 +140,19 @@ class VekstProvider(AbstractProvider):
 
         return self._resolve(flag_key, default_value, evaluation_context, payload)
 
-    def resolve_boolean_details(
+    def _not_a_vekst_type(
         self,
         flag_key: str,
-        default_value: bool,
+        default_value: T,
         evaluation_context: EvaluationContext | None = None,
-    ) -> FlagResolutionDetails[bool]:
+    ) -> FlagResolutionDetails[T]:
         del evaluation_context
         return _error(default_value, ErrorCode.TYPE_MISMATCH, _not_string(flag_key))
 
-    def resolve_integer_details(
-        self,
-        flag_key: str,
-        default_value: int,
-        evaluation_context: EvaluationContext | None = None,
-    ) -> FlagResolutionDetails[int]:
-        del evaluation_context
-        return _error(default_value, ErrorCode.TYPE_MISMATCH, _not_string(flag_key))
-
-    def resolve_float_details(
-        self,
-        flag_key: str,
-        default_value: float,
-        evaluation_context: EvaluationContext | None = None,
-    ) -> FlagResolutionDetails[float]:
-        del evaluation_context
-        return _error(default_value, ErrorCode.TYPE_MISMATCH, _not_string(flag_key))
+    # A Vekst flag is a string (the variant key) or an object (the payload), never these.
+    resolve_boolean_details = _not_a_vekst_type
+    resolve_integer_details = _not_a_vekst_type
+    resolve_float_details = _not_a_vekst_type
 
     def track(
         self,

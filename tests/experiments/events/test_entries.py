@@ -1,4 +1,4 @@
-"""Stream entries: a batch survives encoding exactly; skipped repeats and old entries."""
+"""Stream entries: a batch survives encoding exactly; skipped repeats are left out."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from experiments.events.entries import (
     encode_events,
     encode_received,
 )
-from experiments.events.types import ConversionEvent, Event, ExposureEvent, encode_event
+from experiments.events.types import ConversionEvent, Event
 from tests.experiments.events.helpers import exposures, purchases
 
 RECEIVED = datetime(2026, 5, 6, 7, 8, 9, 123456, tzinfo=UTC)
@@ -46,12 +46,6 @@ def test_skipped_positions_are_left_out() -> None:
     events = exposures(5)
     decoded = decode_entry(entry(events, b"0,3"))
     assert [event for event, _ in decoded] == [events[1], events[2], events[4]]
-
-
-def test_entries_of_the_older_format_are_still_read() -> None:
-    event = ExposureEvent("x1", "unit-1", RECEIVED, "checkout", "a")
-    fields = {b"x1": encode_event(event, RECEIVED)}
-    assert decode_entry(fields) == [(event, RECEIVED)]
 
 
 @pytest.mark.parametrize(
