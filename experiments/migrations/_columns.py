@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.schema import SchemaItem
 
 
 def serial_id() -> sa.Column[int]:
@@ -17,7 +18,7 @@ def serial_id() -> sa.Column[int]:
 
 
 def required(
-    name: str, kind: sa.types.TypeEngine[Any], *constraints: sa.SchemaItem, **options: Any
+    name: str, kind: sa.types.TypeEngine[Any], *constraints: SchemaItem, **options: Any
 ) -> sa.Column[Any]:
     """A NOT NULL column; `constraints` and `options` as for `sa.Column` (a `ForeignKey`;
     `unique`, `server_default`, ...)."""
