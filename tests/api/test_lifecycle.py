@@ -6,16 +6,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 from fastapi.testclient import TestClient
 
-from tests.api.helpers import experiment_body
-from tests.api.test_experiments import assert_problem, create
+from tests.api.helpers import URL, assert_problem, create, experiment_body, start
 
 Headers = dict[str, str]
-URL = "/v1/experiments/checkout-onepage"
-
-
-def start(client: TestClient, headers: Headers, key: str = "checkout-onepage") -> None:
-    response = client.post(f"/v1/experiments/{key}/start", headers=headers)
-    assert response.status_code == 200, response.text
 
 
 def test_full_lifecycle(client: TestClient, admin_headers: Headers) -> None:

@@ -14,7 +14,7 @@ from api.cli import build_cli
 from api.cli.demo import Traffic, run_demo
 from experiments.db import make_engine
 from experiments.settings import Settings
-from tests.api.test_results import past_events, start_checkout
+from tests.api.helpers import past_events, start_checkout
 from tests.experiments.results.simulation import simulate_shop
 
 

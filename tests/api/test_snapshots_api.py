@@ -12,8 +12,7 @@ from api.app import create_app
 from api.cli import build_cli
 from experiments.db import make_engine
 from experiments.settings import Settings
-from tests.api.helpers import experiment_body
-from tests.api.test_results import past_events, start_checkout
+from tests.api.helpers import experiment_body, past_events, start_checkout
 from tests.experiments.results.simulation import simulate_shop
 
 

@@ -7,22 +7,31 @@ import logging
 import sys
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.sdk.fake_server import SDK_KEY, FakeServer, config_document, wait_for
+from tests.sdk.fake_server import SDK_KEY, FakeServer, config_document
+from tests.waiting import wait_until
 from vekst_sdk import Assignment, AssignmentReason, Client, Evaluator
 from vekst_sdk._events import ExposureDeduper
 
 API = "https://vekst.test"
 
 
-def online(server: FakeServer, **options: Any) -> Client:
+def online(
+    server: FakeServer,
+    handler: Callable[[httpx.Request], httpx.Response] | None = None,
+    **options: Any,
+) -> Client:
+    """A client of `server`'s config that sends events at once; `handler` stands in front of the
+    server when given."""
     options.setdefault("flush_interval", 0.01)
     options.setdefault("backoff_base", 0.001)
-    return Client.from_config(server.config, API, SDK_KEY, transport=server.transport(), **options)
+    transport = httpx.MockTransport(handler or server.handle)
+    return Client.from_config(server.config, API, SDK_KEY, transport=transport, **options)
 
 
 def test_offline_client_assigns_and_sends_nothing() -> None:
@@ -44,7 +53,7 @@ def test_polling_uses_etag_and_304() -> None:
     server = FakeServer()
     client = Client(API, SDK_KEY, transport=server.transport(), poll_interval=0.01)
     assert client.wait_until_ready(5)
-    wait_for(lambda: len(server.config_requests) >= 3)
+    wait_until(lambda: len(server.config_requests) >= 3)
     client.close()
     assert "if-none-match" not in server.config_requests[0].headers
     assert all(r.headers["if-none-match"] == '"v1"' for r in server.config_requests[1:])
@@ -73,11 +82,11 @@ def test_new_config_replaces_old_and_bad_config_keeps_old() -> None:
     assert client.wait_until_ready(5)
     server.config = {"version": 99, "experiments": []}
     server.etag = '"v2"'
-    wait_for(lambda: len(server.config_requests) >= 4)
+    wait_until(lambda: len(server.config_requests) >= 4)
     assert client.assign("checkout-onepage", "visitor-1").in_experiment
     server.config = config_document(status="stopped", winner="one-page")
     server.etag = '"v3"'
-    wait_for(
+    wait_until(
         lambda: (
             client.assign("checkout-onepage", "visitor-1").variant == "one-page"
             and not client.assign("checkout-onepage", "visitor-1").in_experiment
@@ -132,7 +141,7 @@ def test_retries_keep_event_ids() -> None:
     server.event_statuses = [503, 429]
     client = online(server)
     client.track("purchase", "visitor-1", 1.0)
-    wait_for(lambda: len(server.event_batches) == 3)
+    wait_until(lambda: len(server.event_batches) == 3)
     client.close()
     ids = [batch[0]["event_id"] for batch in server.event_batches]
     assert len(set(ids)) == 1
@@ -148,14 +157,7 @@ def test_network_errors_are_retried() -> None:
             raise httpx.ConnectError("down", request=request)
         return server.handle(request)
 
-    client = Client.from_config(
-        server.config,
-        API,
-        SDK_KEY,
-        transport=httpx.MockTransport(flaky),
-        flush_interval=0.01,
-        backoff_base=0.001,
-    )
+    client = online(server, flaky)
     client.track("purchase", "visitor-1", 1.0)
     client.close()
     assert len(server.events()) == 1
@@ -167,7 +169,7 @@ def test_client_errors_drop_the_batch_and_log(caplog: pytest.LogCaptureFixture) 
     client = online(server)
     with caplog.at_level(logging.ERROR, logger="vekst_sdk"):
         client.track("purchase", "visitor-1", 1.0)
-        wait_for(lambda: len(server.event_batches) == 1)
+        wait_until(lambda: len(server.event_batches) == 1)
         client.close()
     assert len(server.event_batches) == 1
     assert "HTTP 400" in caplog.text
@@ -379,16 +381,9 @@ def test_a_429_waits_as_long_as_retry_after_says() -> None:
                 )
         return server.handle(request)
 
-    client = Client.from_config(
-        server.config,
-        API,
-        SDK_KEY,
-        transport=httpx.MockTransport(rate_limited_once),
-        flush_interval=0.01,
-        backoff_base=0.001,
-    )
+    client = online(server, rate_limited_once)
     client.track("purchase", "visitor-1", 1.0)
-    wait_for(lambda: len(posted) == 2)
+    wait_until(lambda: len(posted) == 2)
     client.close()
     assert posted[1] - posted[0] >= 0.95  # not the 1 ms backoff: the server's Retry-After
     assert len(server.events()) == 1
