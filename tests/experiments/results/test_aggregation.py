@@ -14,6 +14,7 @@ from sqlalchemy.engine import Engine
 from experiments.db import make_engine
 from experiments.metrics import MetricDefinition, builtin_metrics
 from experiments.results.aggregation import Aggregates, aggregate
+from tests.experiments.results.helpers import CAPPED_AOV, METRICS, WINDOWED_RPV
 from tests.experiments.results.simulation import (
     START,
     RawEvents,
@@ -23,14 +24,6 @@ from tests.experiments.results.simulation import (
 )
 
 END = START + timedelta(days=10)
-CAPPED_AOV = replace(builtin_metrics()["aov"], key="capped_aov", cap=900.0)
-WINDOWED_RPV = replace(
-    builtin_metrics()["revenue_per_visitor"], key="rpv_24h", window_hours=24.0, cap=1500.0
-)
-ITEMS = MetricDefinition(
-    "carts_per_visitor", "Carts", "mean", "increase", "add_to_cart", numerator_aggregation="count"
-)
-METRICS = [*builtin_metrics().values(), CAPPED_AOV, WINDOWED_RPV, ITEMS]
 
 
 def run(engine: Engine, metrics: list[MetricDefinition], end=END, cuped=True) -> Aggregates:
