@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import time
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.experiments.results.simulation import RawEvents
+from experiments.db import make_engine
+from tests.experiments.results.simulation import RawEvents, simulate_shop
 
 Headers = dict[str, str]
 URL = "/v1/experiments/checkout-onepage"
@@ -119,3 +120,21 @@ def past_events(raw: RawEvents, now: datetime) -> RawEvents:
         [row for row in raw.exposures if row["timestamp"] < now],
         [row for row in raw.conversions if row["timestamp"] < now],
     )
+
+
+def load_past_week(database_url: str, key: str, units: int, seed: int) -> RawEvents:
+    """Simulate six days of the shop for the running experiment `key` (a 20 % uplift), store the
+    events that already happened straight into the database, and return all simulated ones."""
+    now = datetime.now(UTC)
+    raw = simulate_shop(
+        units,
+        0.2,
+        seed=seed,
+        experiment=key,
+        start=now - timedelta(days=6),
+        variants=("multi-step", "one-page"),
+    )
+    engine = make_engine(database_url)
+    past_events(raw, now - timedelta(minutes=1)).load(engine)
+    engine.dispose()
+    return raw
