@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from api.cli.demo import demo_experiment
 from experiments.db import make_engine
 from tests.experiments.results.simulation import RawEvents, simulate_shop
 
@@ -18,23 +19,8 @@ EXPERIMENT = "checkout-onepage"
 
 
 def experiment_body(key: str = "checkout-onepage", **changes: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "key": key,
-        "name": "One-page checkout",
-        "hypothesis": "A one-page checkout raises purchase conversion",
-        "template": "checkout",
-        "variants": [
-            {
-                "key": "multi-step",
-                "name": "Multi-step",
-                "weight": 1,
-                "payload": {"layout": "multi"},
-            },
-            {"key": "one-page", "name": "One page", "weight": 1, "payload": {"layout": "one"}},
-        ],
-    }
-    body.update(changes)
-    return body
+    """The demo's one-page checkout experiment under `key`, with `changes` applied."""
+    return {**demo_experiment(key), "name": "One-page checkout", **changes}
 
 
 def create(client: TestClient, headers: Headers, **changes: Any) -> dict[str, Any]:
