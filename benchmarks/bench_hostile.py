@@ -25,14 +25,12 @@ import platform
 import statistics
 import time
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
 import orjson
 import redis
-from sqlalchemy import create_engine, text
 
 from experiments.db import make_engine
 from experiments.events.catalog import ExperimentSnapshot
@@ -42,6 +40,7 @@ from experiments.events.types import ConversionEvent, Event, ExposureEvent, Know
 from experiments.events.validation import TimeWindow, validate_batch
 from experiments.events.worker import StreamWorker, WorkerOptions
 from experiments.migrate import upgrade
+from tests.services import fresh_postgres_schema
 
 NOW = datetime.now(UTC)
 CATALOG = ExperimentSnapshot({"checkout": KnownExperiment("running", frozenset({"a", "b"}))})
@@ -101,21 +100,6 @@ def validation_costs(rounds: int) -> dict[str, float]:
     }
 
 
-@contextmanager
-def fresh_schema(base_url: str) -> Iterator[str]:
-    schema = f"bench_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(base_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    separator = "&" if "?" in base_url else "?"
-    try:
-        yield f"{base_url}{separator}options=-csearch_path%3D{schema}"
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
-
-
 def entries(round_id: str, poison: bool) -> list[tuple[bytes, dict[bytes, bytes]]]:
     result = []
     received = str(int(NOW.timestamp() * 1_000_000)).encode()
@@ -138,7 +122,7 @@ def isolation_costs(postgres_url: str, redis_url: str, rounds: int) -> dict[str,
     keys = StreamKeys(f"{{bench-hostile-{uuid.uuid4().hex[:8]}}}")
     client = redis.Redis.from_url(redis_url)
     timings: dict[str, list[float]] = {"clean": [], "poison": []}
-    with fresh_schema(postgres_url) as url:
+    with fresh_postgres_schema(postgres_url) as url:
         upgrade(url)
         engine = make_engine(url)
         worker = StreamWorker(sync_redis(redis_url, 0.1), engine, keys, WorkerOptions())

@@ -31,11 +31,10 @@ import pandas as pd
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
-from experiments import definitions, lifecycle
 from experiments.db import make_engine, session_scope
 from experiments.migrate import upgrade
-from experiments.models import ExperimentCreate
 from experiments.results.compute import compute_results
+from tests.experiments.results.helpers import start_experiment
 from tests.services import fresh_postgres_schema
 
 START = datetime(2026, 1, 5, tzinfo=UTC)
@@ -141,22 +140,8 @@ def load(engine: Engine, exposures: pd.DataFrame, conversions: pd.DataFrame) -> 
 
 
 def create_experiment(engine: Engine) -> None:
-    body = ExperimentCreate.model_validate(
-        {
-            "key": "bench",
-            "name": "Benchmark checkout",
-            "template": "checkout",
-            "variants": [
-                {"key": "control", "name": "Control", "weight": 1},
-                {"key": "treatment", "name": "Treatment", "weight": 1},
-            ],
-        }
-    )
-    with session_scope(engine) as session:
-        definitions.create_experiment(session, body)
-        experiment = lifecycle.start_experiment(session, "bench")
-        experiment.started_at = START
-        session.add(experiment)
+    """The benchmark's running experiment, "bench", started at START."""
+    start_experiment(engine, "bench", START, name="Benchmark checkout")
 
 
 def pandas_conversion(exposures: pd.DataFrame, conversions: pd.DataFrame) -> pd.Series:

@@ -5,14 +5,11 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-import httpx
-
 from tests.conftest import ADMIN_KEY, SDK_KEY
-from tests.experiments.events.helpers import free_port
+from tests.processes import free_port, wait_until_serving
 
 
 @contextmanager
@@ -32,16 +29,7 @@ def running_api(database_url: str, *, workers: int = 1, **settings: str) -> Iter
     process = subprocess.Popen([*command, *options], env=env)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                if httpx.get(f"{base}/healthz").status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline or process.poll() is not None:
-                raise RuntimeError("the API server did not start")
-            time.sleep(0.1)
+        wait_until_serving(base, process, 20)
         yield base
     finally:
         process.terminate()

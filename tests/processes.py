@@ -15,6 +15,8 @@ from pathlib import Path
 
 import httpx
 
+from tests.waiting import wait_until
+
 VEKST = str(Path(sys.executable).with_name("vekst"))
 START_SECONDS = 60.0
 
@@ -76,16 +78,25 @@ def vekst_process(
             running.stop()
 
 
-def _wait_until_up(running: Running) -> None:
-    deadline = time.monotonic() + START_SECONDS
-    while True:
+def wait_until_serving(url: str, process: subprocess.Popen[bytes], seconds: float) -> None:
+    """Wait until the server at `url` answers /healthz; fails at once if `process` exits."""
+
+    def answers() -> bool:
+        if process.poll() is not None:
+            raise RuntimeError(f"the server for {url} exited with {process.returncode}")
         try:
-            httpx.get(f"{running.url}/healthz", timeout=1).raise_for_status()
-            return
-        except httpx.HTTPError:
-            if running.process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"the server did not start:\n{running.log}") from None
-            time.sleep(0.1)
+            return httpx.get(f"{url}/healthz", timeout=1).status_code == 200
+        except httpx.TransportError:
+            return False
+
+    wait_until(answers, seconds, f"{url}/healthz to answer", every=0.1)
+
+
+def _wait_until_up(running: Running) -> None:
+    try:
+        wait_until_serving(running.url, running.process, START_SECONDS)
+    except (RuntimeError, AssertionError):
+        raise RuntimeError(f"the server did not start:\n{running.log}") from None
 
 
 @contextmanager

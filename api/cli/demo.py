@@ -126,7 +126,7 @@ def run_demo(client: HttpClient, traffic: Traffic, console: Console) -> tuple[st
     `client` carries the base URL and the admin key; returns the key and the results page.
     """
     key = f"checkout-demo-{secrets.token_hex(3)}"
-    _call(client, "POST", "/v1/experiments", json=_experiment(key))
+    _call(client, "POST", "/v1/experiments", json=demo_experiment(key))
     _call(client, "POST", f"/v1/experiments/{key}/start")
     console.print(f"created and started experiment [bold]{key}[/]; sending traffic ...")
     sent = 0
@@ -141,7 +141,8 @@ def run_demo(client: HttpClient, traffic: Traffic, console: Console) -> tuple[st
     return key, _call(client, "GET", f"/v1/experiments/{key}/results")
 
 
-def _experiment(key: str) -> dict[str, Any]:
+def demo_experiment(key: str) -> dict[str, Any]:
+    """The demo's experiment definition: the one-page checkout against the multi-step one."""
     return {
         "key": key,
         "name": "One-page checkout (demo)",

@@ -1,25 +1,126 @@
-"""Request bodies shared by API tests."""
+"""Request bodies, requests and checks shared by API tests."""
 
 from __future__ import annotations
 
+import time
+from datetime import UTC, datetime, timedelta
 from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.cli.demo import demo_experiment
+from experiments.db import make_engine
+from tests.experiments.results.simulation import RawEvents, simulate_shop
+
+Headers = dict[str, str]
+URL = "/v1/experiments/checkout-onepage"
+EXPERIMENT = "checkout-onepage"
 
 
 def experiment_body(key: str = "checkout-onepage", **changes: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "key": key,
-        "name": "One-page checkout",
-        "hypothesis": "A one-page checkout raises purchase conversion",
-        "template": "checkout",
-        "variants": [
-            {
-                "key": "multi-step",
-                "name": "Multi-step",
-                "weight": 1,
-                "payload": {"layout": "multi"},
-            },
-            {"key": "one-page", "name": "One page", "weight": 1, "payload": {"layout": "one"}},
-        ],
-    }
-    body.update(changes)
+    """The demo's one-page checkout experiment under `key`, with `changes` applied."""
+    return {**demo_experiment(key), "name": "One-page checkout", **changes}
+
+
+def create(client: TestClient, headers: Headers, **changes: Any) -> dict[str, Any]:
+    response = client.post("/v1/experiments", json=experiment_body(**changes), headers=headers)
+    assert response.status_code == 201, response.text
+    result: dict[str, Any] = response.json()
+    return result
+
+
+def assert_problem(response: Any, status: int, field: str | None = None) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    body: dict[str, Any] = response.json()
+    assert body["status"] == status and body["title"] and body["detail"]
+    if field is not None:
+        assert field in [error["field"] for error in body["errors"]], body
     return body
+
+
+def start(client: TestClient, headers: Headers, key: str = "checkout-onepage") -> None:
+    response = client.post(f"/v1/experiments/{key}/start", headers=headers)
+    assert response.status_code == 200, response.text
+
+
+def running_experiment(client: TestClient, admin_headers: Headers, key: str = EXPERIMENT) -> None:
+    create(client, admin_headers, key=key)
+    response = client.post(f"/v1/experiments/{key}/start", headers=admin_headers)
+    assert response.status_code == 200, response.text
+
+
+def exposure(event_id: str | None = None, **changes: Any) -> dict[str, Any]:
+    event: dict[str, Any] = {
+        "type": "exposure",
+        "unit_id": "visitor-1",
+        "experiment": EXPERIMENT,
+        "variant": "one-page",
+        "timestamp": int(time.time() * 1000),
+    }
+    if event_id is not None:
+        event["event_id"] = event_id
+    event.update(changes)
+    return event
+
+
+def purchase(event_id: str | None = None, **changes: Any) -> dict[str, Any]:
+    event: dict[str, Any] = {"type": "conversion", "unit_id": "visitor-1", "name": "purchase"}
+    event["value"] = 649.0
+    if event_id is not None:
+        event["event_id"] = event_id
+    event.update(changes)
+    return event
+
+
+def send(client: TestClient, headers: Headers, events: list[Any]) -> dict[str, Any]:
+    response = client.post("/v1/events", json={"events": events}, headers=headers)
+    assert response.status_code == 202, response.text
+    answer: dict[str, Any] = response.json()
+    return answer
+
+
+def start_checkout(client: TestClient, headers: dict[str, str], **changes: Any) -> str:
+    body = experiment_body(**changes)
+    assert client.post("/v1/experiments", json=body, headers=headers).status_code == 201
+    assert client.post(f"/v1/experiments/{body['key']}/start", headers=headers).status_code == 200
+    return str(body["key"])
+
+
+def assert_close(got: Any, want: Any) -> None:
+    """Equal up to float rounding of sums taken in a different order; None stays None."""
+    if isinstance(want, dict):
+        assert set(got) == set(want)
+        for name in want:
+            assert_close(got[name], want[name])
+    elif isinstance(want, float):
+        assert got == pytest.approx(want, rel=1e-7, abs=1e-12)
+    else:
+        assert got == want
+
+
+def past_events(raw: RawEvents, now: datetime) -> RawEvents:
+    """The simulation's events that have already happened (the API refuses future ones)."""
+    return RawEvents(
+        [row for row in raw.exposures if row["timestamp"] < now],
+        [row for row in raw.conversions if row["timestamp"] < now],
+    )
+
+
+def load_past_week(database_url: str, key: str, units: int, seed: int) -> RawEvents:
+    """Simulate six days of the shop for the running experiment `key` (a 20 % uplift), store the
+    events that already happened straight into the database, and return all simulated ones."""
+    now = datetime.now(UTC)
+    raw = simulate_shop(
+        units,
+        0.2,
+        seed=seed,
+        experiment=key,
+        start=now - timedelta(days=6),
+        variants=("multi-step", "one-page"),
+    )
+    engine = make_engine(database_url)
+    past_events(raw, now - timedelta(minutes=1)).load(engine)
+    engine.dispose()
+    return raw

@@ -12,7 +12,7 @@ from sqlalchemy import delete
 
 from experiments.db import make_engine, session_scope
 from experiments.models import Experiment
-from tests.api.test_experiments import assert_problem, create
+from tests.api.helpers import assert_problem, create
 from tests.sdk.vectors import load_testvectors
 
 Headers = dict[str, str]

@@ -14,8 +14,7 @@ from experiments import keys
 from experiments.db import make_engine, session_scope
 from experiments.models import AuditEntry, KeyScope
 from experiments.settings import Settings
-from tests.api.test_experiments import assert_problem, create
-from tests.api.test_lifecycle import URL, Headers, start
+from tests.api.helpers import URL, Headers, assert_problem, create, start
 
 ENVIRONMENT_ADMIN = {"key_id": None, "key_name": "environment admin key"}
 

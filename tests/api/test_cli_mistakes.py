@@ -14,8 +14,7 @@ from typer.testing import CliRunner
 
 from api.cli import build_cli
 from experiments.settings import Settings
-from tests.api.helpers import experiment_body
-from tests.api.test_events import purchase, running_experiment, send
+from tests.api.helpers import experiment_body, purchase, running_experiment, send
 
 
 def test_results_without_a_database_names_the_url_and_creates_nothing(

@@ -7,46 +7,17 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from tests.api.test_experiments import assert_problem, create
+from tests.api.helpers import (
+    EXPERIMENT,
+    assert_problem,
+    create,
+    exposure,
+    purchase,
+    running_experiment,
+    send,
+)
 
 Headers = dict[str, str]
-EXPERIMENT = "checkout-onepage"
-
-
-def running_experiment(client: TestClient, admin_headers: Headers, key: str = EXPERIMENT) -> None:
-    create(client, admin_headers, key=key)
-    response = client.post(f"/v1/experiments/{key}/start", headers=admin_headers)
-    assert response.status_code == 200, response.text
-
-
-def exposure(event_id: str | None = None, **changes: Any) -> dict[str, Any]:
-    event: dict[str, Any] = {
-        "type": "exposure",
-        "unit_id": "visitor-1",
-        "experiment": EXPERIMENT,
-        "variant": "one-page",
-        "timestamp": int(time.time() * 1000),
-    }
-    if event_id is not None:
-        event["event_id"] = event_id
-    event.update(changes)
-    return event
-
-
-def purchase(event_id: str | None = None, **changes: Any) -> dict[str, Any]:
-    event: dict[str, Any] = {"type": "conversion", "unit_id": "visitor-1", "name": "purchase"}
-    event["value"] = 649.0
-    if event_id is not None:
-        event["event_id"] = event_id
-    event.update(changes)
-    return event
-
-
-def send(client: TestClient, headers: Headers, events: list[Any]) -> dict[str, Any]:
-    response = client.post("/v1/events", json={"events": events}, headers=headers)
-    assert response.status_code == 202, response.text
-    answer: dict[str, Any] = response.json()
-    return answer
 
 
 def summary(client: TestClient, admin_headers: Headers) -> dict[str, Any]:

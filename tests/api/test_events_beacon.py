@@ -8,8 +8,7 @@ import orjson
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.api.test_events import exposure, purchase, running_experiment
-from tests.api.test_experiments import assert_problem
+from tests.api.helpers import assert_problem, exposure, purchase, running_experiment
 from tests.conftest import ADMIN_KEY, SDK_KEY
 
 Headers = dict[str, str]

@@ -11,7 +11,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -26,7 +26,9 @@ from experiments.events.entries import EVENTS_PER_ENTRY
 from experiments.models.event import Conversion
 from experiments.settings import load_settings
 from tests.conftest import ADMIN_KEY, SDK_KEY
-from tests.experiments.events.helpers import free_port, private_redis
+from tests.experiments.events.helpers import private_redis
+from tests.processes import free_port, wait_until_serving
+from tests.waiting import wait_until
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 HEADERS = {"Authorization": f"Bearer {SDK_KEY}"}
@@ -59,14 +61,6 @@ def stored(database_url: str) -> tuple[int, int]:
     finally:
         engine.dispose()
     return int(rows or 0), int(distinct or 0)
-
-
-def wait_for(condition: Callable[[], bool], seconds: float, what: str) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
 
 
 def environment(database_url: str, redis_url: str, **extra: str) -> dict[str, str]:
@@ -109,14 +103,14 @@ def test_sigkilled_worker_loses_nothing_and_doubles_nothing(
     assert stored(postgres_url) == (0, 0)
     first = start_worker(postgres_url, redis_url)
     try:
-        wait_for(lambda: stored(postgres_url)[0] > 0, 20, "the first worker to store events")
+        wait_until(lambda: stored(postgres_url)[0] > 0, 20, "the first worker to store events")
     finally:
         first.send_signal(signal.SIGKILL)
         first.wait()
     assert stored(postgres_url)[0] < total, "the worker finished before it could be killed"
     second = start_worker(postgres_url, redis_url)
     try:
-        wait_for(lambda: stored(postgres_url)[0] >= total, 30, "the second worker to catch up")
+        wait_until(lambda: stored(postgres_url)[0] >= total, 30, "the second worker to catch up")
         time.sleep(1.5)  # room for a wrong second insert of a reclaimed entry to show
     finally:
         second.terminate()
@@ -130,14 +124,7 @@ def start_api(database_url: str, redis_url: str) -> tuple[subprocess.Popen[bytes
     command += ["--port", str(port), "--log-level", "warning"]
     process = subprocess.Popen(command, env=environment(database_url, redis_url))
     base = f"http://127.0.0.1:{port}"
-
-    def ready() -> bool:
-        try:
-            return httpx.get(f"{base}/healthz").status_code == 200
-        except httpx.TransportError:
-            return False
-
-    wait_for(ready, 20, "the API to start")
+    wait_until_serving(base, process, 20)
     return process, base
 
 
@@ -160,7 +147,7 @@ def test_two_api_processes_with_overlapping_ids_store_each_event_once(
             )
         assert sum(answer["accepted"] for answer in answers) == 3000
         assert sum(answer["duplicates"] for answer in answers) == 3000
-        wait_for(lambda: stored(postgres_url)[0] >= 3000, 20, "the workers to store the events")
+        wait_until(lambda: stored(postgres_url)[0] >= 3000, 20, "the workers to store the events")
         summary = httpx.get(f"{apis[0][1]}/v1/events/summary", headers=ADMIN).json()
         assert summary["backlog"]["entries"] == 0
     finally:
@@ -180,7 +167,7 @@ def test_redis_stopped_while_the_api_runs(
     with TestClient(create_app(settings)) as client:
         before = client.post("/v1/events", json={"events": purchases("r", 300)}, headers=HEADERS)
         assert before.json()["accepted"] == 300
-        wait_for(lambda: stored(postgres_url)[0] == 300, 10, "the in-process worker")
+        wait_until(lambda: stored(postgres_url)[0] == 300, 10, "the in-process worker")
         redis_process.kill()
         redis_process.wait()
         during = client.post(

@@ -7,26 +7,9 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.api.helpers import experiment_body
+from tests.api.helpers import assert_problem, create, experiment_body
 
 Headers = dict[str, str]
-
-
-def create(client: TestClient, headers: Headers, **changes: Any) -> dict[str, Any]:
-    response = client.post("/v1/experiments", json=experiment_body(**changes), headers=headers)
-    assert response.status_code == 201, response.text
-    result: dict[str, Any] = response.json()
-    return result
-
-
-def assert_problem(response: Any, status: int, field: str | None = None) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == "application/problem+json"
-    body: dict[str, Any] = response.json()
-    assert body["status"] == status and body["title"] and body["detail"]
-    if field is not None:
-        assert field in [error["field"] for error in body["errors"]], body
-    return body
 
 
 # --- bad input first -------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from experiments.events.streams import persistence_problem
 from experiments.settings import load_settings
-from tests.experiments.events.helpers import free_port
+from tests.processes import free_port
 
 
 def test_healthz_and_readyz(client: TestClient) -> None:

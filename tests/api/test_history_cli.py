@@ -10,8 +10,7 @@ from typer.testing import CliRunner
 
 from api.cli import build_cli
 from experiments.settings import Settings
-from tests.api.test_experiments import create
-from tests.api.test_lifecycle import URL, Headers, start
+from tests.api.helpers import URL, Headers, create, start
 
 
 def test_history_command(

@@ -4,18 +4,12 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
 from fastapi.testclient import TestClient
 
-from tests.api.helpers import experiment_body
-from tests.api.test_experiments import assert_problem, create
+from tests.api.helpers import URL, assert_problem, create, experiment_body, start
 
 Headers = dict[str, str]
-URL = "/v1/experiments/checkout-onepage"
-
-
-def start(client: TestClient, headers: Headers, key: str = "checkout-onepage") -> None:
-    response = client.post(f"/v1/experiments/{key}/start", headers=headers)
-    assert response.status_code == 200, response.text
 
 
 def test_full_lifecycle(client: TestClient, admin_headers: Headers) -> None:
@@ -35,17 +29,22 @@ def test_stop_without_body_has_no_winner(client: TestClient, admin_headers: Head
     assert stopped["status"] == "stopped" and stopped["winner"] is None
 
 
-def test_only_a_draft_can_start(client: TestClient, admin_headers: Headers) -> None:
+@pytest.mark.parametrize(
+    ("started", "action", "why"),
+    [
+        (True, "start", "only a draft can start"),
+        (False, "stop", "only a running experiment can stop"),
+        (True, "archive", "stop it before archiving"),
+    ],
+)
+def test_an_action_out_of_turn_is_refused(
+    client: TestClient, admin_headers: Headers, started: bool, action: str, why: str
+) -> None:
     create(client, admin_headers)
-    start(client, admin_headers)
-    problem = assert_problem(client.post(f"{URL}/start", headers=admin_headers), 409)
-    assert "only a draft can start" in problem["detail"]
-
-
-def test_only_running_can_stop(client: TestClient, admin_headers: Headers) -> None:
-    create(client, admin_headers)
-    problem = assert_problem(client.post(f"{URL}/stop", headers=admin_headers), 409)
-    assert "only a running experiment can stop" in problem["detail"]
+    if started:
+        start(client, admin_headers)
+    problem = assert_problem(client.post(f"{URL}/{action}", headers=admin_headers), 409)
+    assert why in problem["detail"]
 
 
 def test_winner_must_be_a_variant(client: TestClient, admin_headers: Headers) -> None:
@@ -80,13 +79,6 @@ def test_traffic_only_grows_while_running(client: TestClient, admin_headers: Hea
     problem = assert_problem(client.patch(URL, json={"traffic": 0.4}, headers=admin_headers), 409)
     assert "traffic may only grow" in problem["detail"]
     assert client.patch(URL, json={"traffic": 0.8}, headers=admin_headers).json()["traffic"] == 0.8
-
-
-def test_running_cannot_be_archived(client: TestClient, admin_headers: Headers) -> None:
-    create(client, admin_headers)
-    start(client, admin_headers)
-    problem = assert_problem(client.post(f"{URL}/archive", headers=admin_headers), 409)
-    assert "stop it before archiving" in problem["detail"]
 
 
 def test_archived_is_read_only(client: TestClient, admin_headers: Headers) -> None:

@@ -15,7 +15,7 @@ from sqlalchemy import text
 from experiments.db import make_engine
 from experiments.settings import Settings
 from stats import analyze
-from tests.api.test_results import assert_close
+from tests.api.helpers import assert_close
 
 KEY = "subject-line"
 DESIGN = {"population": 20_000, "test_share": 0.2, "attribution_hours": 72, "baseline_rate": 0.03}

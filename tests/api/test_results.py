@@ -15,15 +15,8 @@ from experiments.results.direction import oriented
 from experiments.results.metric_analysis import stats_inputs
 from experiments.templates import TEMPLATES, Template
 from stats import AnalysisOptions, analyze_stats, sample_size
-from tests.api.helpers import experiment_body
+from tests.api.helpers import assert_close, experiment_body, past_events, start_checkout
 from tests.experiments.results.simulation import RawEvents, reference_sums, simulate_shop
-
-
-def start_checkout(client: TestClient, headers: dict[str, str], **changes: Any) -> str:
-    body = experiment_body(**changes)
-    assert client.post("/v1/experiments", json=body, headers=headers).status_code == 201
-    assert client.post(f"/v1/experiments/{body['key']}/start", headers=headers).status_code == 200
-    return str(body["key"])
 
 
 def send(client: TestClient, headers: dict[str, str], raw: RawEvents) -> None:
@@ -62,26 +55,6 @@ def sums_from_reference(values: tuple[float, ...]) -> VariantSums:
     names = [field.name for field in fields(VariantSums)]
     exact: dict[str, Any] = dict(zip(names, values, strict=True))
     return VariantSums(**{**exact, "n": int(values[0]), "nonzero_units": int(values[-1])})
-
-
-def assert_close(got: Any, want: Any) -> None:
-    """Equal up to float rounding of sums taken in a different order; None stays None."""
-    if isinstance(want, dict):
-        assert set(got) == set(want)
-        for name in want:
-            assert_close(got[name], want[name])
-    elif isinstance(want, float):
-        assert got == pytest.approx(want, rel=1e-7, abs=1e-12)
-    else:
-        assert got == want
-
-
-def past_events(raw: RawEvents, now: datetime) -> RawEvents:
-    """The simulation's events that have already happened (the API refuses future ones)."""
-    return RawEvents(
-        [row for row in raw.exposures if row["timestamp"] < now],
-        [row for row in raw.conversions if row["timestamp"] < now],
-    )
 
 
 def send_past_traffic(

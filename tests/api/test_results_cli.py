@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
 
 import pytest
 from fastapi.testclient import TestClient
@@ -12,10 +11,8 @@ from typer.testing import CliRunner
 
 from api.cli import build_cli
 from api.cli.demo import Traffic, run_demo
-from experiments.db import make_engine
 from experiments.settings import Settings
-from tests.api.test_results import past_events, start_checkout
-from tests.experiments.results.simulation import simulate_shop
+from tests.api.helpers import load_past_week, start_checkout
 
 
 def test_results_command_prints_verdict_summary_and_tables(
@@ -25,18 +22,7 @@ def test_results_command_prints_verdict_summary_and_tables(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     key = start_checkout(client, admin_headers)
-    now = datetime.now(UTC)
-    raw = simulate_shop(
-        600,
-        0.2,
-        seed=4,
-        experiment=key,
-        start=now - timedelta(days=6),
-        variants=("multi-step", "one-page"),
-    )
-    engine = make_engine(settings.database_url)
-    past_events(raw, now - timedelta(minutes=1)).load(engine)
-    engine.dispose()
+    load_past_week(settings.database_url, key, 600, seed=4)
     monkeypatch.setenv("VEKST_DATABASE_URL", settings.database_url)
     runner = CliRunner()
     printed = runner.invoke(build_cli(), ["results", key])

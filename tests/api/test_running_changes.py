@@ -8,8 +8,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.api.test_experiments import assert_problem, create
-from tests.api.test_lifecycle import URL, Headers, start
+from tests.api.helpers import URL, Headers, assert_problem, create, start
 
 CHECKOUT_METRICS = {
     "primary": "conversion_rate",

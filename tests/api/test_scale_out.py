@@ -7,7 +7,6 @@ from __future__ import annotations
 import subprocess
 import time
 import uuid
-from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -18,21 +17,12 @@ from experiments.models.event import Exposure
 from tests.api.helpers import experiment_body
 from tests.conftest import ADMIN_KEY, SDK_KEY
 from tests.processes import VEKST, vekst_env, vekst_process, vekst_server
+from tests.waiting import wait_until
 
 pytestmark = [pytest.mark.postgres]
 
 AGREE_WITHIN_SECONDS = 0.25
 ADMIN = {"Authorization": f"Bearer {ADMIN_KEY}"}
-
-
-def _seconds_until(check: Callable[[], bool], limit: float = 5.0) -> float:
-    """How long until `check()` holds (polling every 5 ms); fails after `limit` seconds."""
-    started = time.monotonic()
-    while not check():
-        elapsed = time.monotonic() - started
-        assert elapsed < limit, f"not seen after {limit} s"
-        time.sleep(0.005)
-    return time.monotonic() - started
 
 
 def _variant(url: str, key: str, headers: dict[str, str], unit: str = "u-1") -> str | None:
@@ -81,7 +71,9 @@ def test_two_servers_and_a_worker_agree_within_a_quarter_second(
             f"{first.url}/v1/experiments/scale/stop", json={"winner": "one-page"}, headers=ADMIN
         )
         stopped.raise_for_status()
-        lag = _seconds_until(lambda: _variant(second.url, "scale", sdk, watched) == "one-page")
+        lag = wait_until(
+            lambda: _variant(second.url, "scale", sdk, watched) == "one-page", every=0.005
+        )
         assert lag < AGREE_WITHIN_SECONDS
         assert {_variant(second.url, "scale", sdk, unit) for unit in units} == {"one-page"}
 
@@ -105,7 +97,7 @@ def test_two_servers_and_a_worker_agree_within_a_quarter_second(
                 answer = httpx.post(f"{url}/v1/assign", json={"unit_id": "u"}, headers=stored_key)
                 return answer.status_code == 401
 
-            lag = _seconds_until(refused)
+            lag = wait_until(refused, every=0.005)
             assert lag < AGREE_WITHIN_SECONDS
 
         # Exposures sent to both servers are stored once (by the worker when Redis buffers).
@@ -132,7 +124,7 @@ def test_two_servers_and_a_worker_agree_within_a_quarter_second(
                 with engine.connect() as connection:
                     return int(connection.execute(count).scalar_one())
 
-            _seconds_until(lambda: stored() == 1, limit=10)
+            wait_until(lambda: stored() == 1, 10)
             time.sleep(0.3)
             assert stored() == 1
         finally:

@@ -6,8 +6,7 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from experiments.settings import load_settings
-from tests.api.helpers import experiment_body
-from tests.api.test_experiments import create
+from tests.api.helpers import create, experiment_body
 
 Headers = dict[str, str]
 

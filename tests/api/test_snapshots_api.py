@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
 from fastapi.testclient import TestClient
@@ -10,11 +10,8 @@ from typer.testing import CliRunner
 
 from api.app import create_app
 from api.cli import build_cli
-from experiments.db import make_engine
 from experiments.settings import Settings
-from tests.api.helpers import experiment_body
-from tests.api.test_results import past_events, start_checkout
-from tests.experiments.results.simulation import simulate_shop
+from tests.api.helpers import experiment_body, load_past_week, start_checkout
 
 
 def with_past_week(
@@ -22,18 +19,8 @@ def with_past_week(
 ) -> tuple[str, int]:
     """A running experiment with six days of events; the number of looks its backfill takes."""
     key = start_checkout(client, headers)
+    raw = load_past_week(settings.database_url, key, 500, seed=6)
     now = datetime.now(UTC)
-    raw = simulate_shop(
-        500,
-        0.2,
-        seed=6,
-        experiment=key,
-        start=now - timedelta(days=6),
-        variants=("multi-step", "one-page"),
-    )
-    engine = make_engine(settings.database_url)
-    past_events(raw, now - timedelta(minutes=1)).load(engine)
-    engine.dispose()
     first = min(row["timestamp"] for row in raw.exposures)
     # One look per UTC midnight after the first exposure, then one at now.
     return key, (now.date() - first.date()).days + 1

@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 
 import stats
 from api.routes.stats import AOV_EXAMPLE, NEWSLETTER_EXAMPLE
-from tests.api.test_experiments import assert_problem
+from tests.api.helpers import assert_problem
 
 Headers = dict[str, str]
 KNOWN = {

@@ -17,8 +17,8 @@ from experiments.results.snapshots import take_snapshot
 from experiments.scheduling import Scheduler, acquire_lease, snapshot_running_experiments
 from experiments.settings import load_settings
 from experiments.webhooks.store import create_webhook
+from tests.experiments.results.helpers import start_experiment
 from tests.experiments.results.simulation import START, simulate_shop
-from tests.experiments.results.test_snapshots import make_experiment
 
 HOUR = timedelta(hours=1)
 
@@ -40,7 +40,7 @@ def test_one_holder_per_interval(engine: Engine) -> None:
 
 
 def test_scheduled_looks_cover_every_running_experiment(engine: Engine) -> None:
-    make_experiment(engine)
+    start_experiment(engine, design={"planned_units_per_variant": 1500})
     simulate_shop(400, uplift=0.0, seed=1).load(engine)
     now = START + timedelta(days=3)
     assert snapshot_running_experiments(engine, now) == ["exp"]
@@ -53,7 +53,7 @@ def test_scheduled_looks_cover_every_running_experiment(engine: Engine) -> None:
 
 
 def test_two_processes_ticking_at_once_take_the_looks_once(engine: Engine) -> None:
-    make_experiment(engine)
+    start_experiment(engine, design={"planned_units_per_variant": 1500})
     simulate_shop(400, uplift=0.0, seed=1).load(engine)
     with session_scope(engine) as session:
         create_webhook(

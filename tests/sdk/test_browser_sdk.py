@@ -20,8 +20,8 @@ from tests.browser import (
     serve_directory,
 )
 from tests.conftest import ADMIN_KEY, SDK_KEY
-from tests.experiments.events.helpers import free_port
 from tests.live_server import running_api
+from tests.processes import free_port
 
 JS_ROOT = Path(__file__).resolve().parents[2] / "sdk" / "js"
 ADMIN = {"Authorization": f"Bearer {ADMIN_KEY}"}

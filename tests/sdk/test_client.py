@@ -14,7 +14,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.sdk.fake_server import SDK_KEY, FakeServer, config_document, wait_for
+from tests.sdk.fake_server import SDK_KEY, FakeServer, config_document
+from tests.waiting import wait_until
 from vekst_sdk import Assignment, AssignmentReason, Client, ClientOptions, Evaluator
 from vekst_sdk._events import ExposureDeduper
 
@@ -50,7 +51,7 @@ def test_polling_uses_etag_and_304() -> None:
     server = FakeServer()
     client = Client(API, SDK_KEY, transport=server.transport(), poll_interval=0.01)
     assert client.wait_until_ready(5)
-    wait_for(lambda: len(server.config_requests) >= 3)
+    wait_until(lambda: len(server.config_requests) >= 3)
     client.close()
     assert "if-none-match" not in server.config_requests[0].headers
     assert all(r.headers["if-none-match"] == '"v1"' for r in server.config_requests[1:])
@@ -79,11 +80,11 @@ def test_new_config_replaces_old_and_bad_config_keeps_old() -> None:
     assert client.wait_until_ready(5)
     server.config = {"version": 99, "experiments": []}
     server.etag = '"v2"'
-    wait_for(lambda: len(server.config_requests) >= 4)
+    wait_until(lambda: len(server.config_requests) >= 4)
     assert client.assign("checkout-onepage", "visitor-1").in_experiment
     server.config = config_document(status="stopped", winner="one-page")
     server.etag = '"v3"'
-    wait_for(
+    wait_until(
         lambda: (
             client.assign("checkout-onepage", "visitor-1").variant == "one-page"
             and not client.assign("checkout-onepage", "visitor-1").in_experiment
@@ -138,7 +139,7 @@ def test_retries_keep_event_ids() -> None:
     server.event_statuses = [503, 429]
     client = online(server)
     client.track("purchase", "visitor-1", 1.0)
-    wait_for(lambda: len(server.event_batches) == 3)
+    wait_until(lambda: len(server.event_batches) == 3)
     client.close()
     ids = [batch[0]["event_id"] for batch in server.event_batches]
     assert len(set(ids)) == 1
@@ -166,7 +167,7 @@ def test_client_errors_drop_the_batch_and_log(caplog: pytest.LogCaptureFixture) 
     client = online(server)
     with caplog.at_level(logging.ERROR, logger="vekst_sdk"):
         client.track("purchase", "visitor-1", 1.0)
-        wait_for(lambda: len(server.event_batches) == 1)
+        wait_until(lambda: len(server.event_batches) == 1)
         client.close()
     assert len(server.event_batches) == 1
     assert "HTTP 400" in caplog.text
@@ -380,7 +381,7 @@ def test_a_429_waits_as_long_as_retry_after_says() -> None:
 
     client = online(server, rate_limited_once)
     client.track("purchase", "visitor-1", 1.0)
-    wait_for(lambda: len(posted) == 2)
+    wait_until(lambda: len(posted) == 2)
     client.close()
     assert posted[1] - posted[0] >= 0.95  # not the 1 ms backoff: the server's Retry-After
     assert len(server.events()) == 1

@@ -1,8 +1,6 @@
 """Custom metrics.
 
-Revision ID: 0003
-Revises: 0002
-Create Date: 2026-11-24
+Created 2026-11-24.
 """
 
 from __future__ import annotations
@@ -10,28 +8,27 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0003"
-down_revision = "0002"
-branch_labels = None
-depends_on = None
+from experiments.migrations._columns import created_at, optional, required, serial_id
+
+revision, down_revision = "0003", "0002"
 
 
 def upgrade() -> None:
     op.create_table(
         "metrics",
-        sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
-        sa.Column("key", sa.String(64), nullable=False, unique=True),
-        sa.Column("name", sa.String(200), nullable=False),
-        sa.Column("kind", sa.String(16), nullable=False),
-        sa.Column("direction", sa.String(16), nullable=False),
-        sa.Column("numerator_event", sa.String(64), nullable=False),
-        sa.Column("numerator_aggregation", sa.String(8), nullable=False),
-        sa.Column("denominator_event", sa.String(64), nullable=True),
-        sa.Column("denominator_aggregation", sa.String(8), nullable=False),
-        sa.Column("numerator_unless", sa.String(64), nullable=True),
-        sa.Column("window_hours", sa.Float(), nullable=True),
-        sa.Column("cap", sa.Float(), nullable=True),
-        sa.Column("created_at", sa.DateTime(), nullable=False),
+        serial_id(),
+        required("key", sa.String(64), unique=True),
+        required("name", sa.String(200)),
+        required("kind", sa.String(16)),
+        required("direction", sa.String(16)),
+        required("numerator_event", sa.String(64)),
+        required("numerator_aggregation", sa.String(8)),
+        optional("denominator_event", sa.String(64)),
+        required("denominator_aggregation", sa.String(8)),
+        optional("numerator_unless", sa.String(64)),
+        optional("window_hours", sa.Float()),
+        optional("cap", sa.Float()),
+        created_at(),
     )
 
 

@@ -6,19 +6,14 @@ searches (SQLite), in the unit order the per-unit grouping needs: no table looku
 They replace two indexes of 0002 that they make redundant, so ingestion maintains no more
 indexes than before.
 
-Revision ID: 0004
-Revises: 0003
-Create Date: 2026-11-26
+Created 2026-11-26.
 """
 
 from __future__ import annotations
 
 from alembic import op
 
-revision = "0004"
-down_revision = "0003"
-branch_labels = None
-depends_on = None
+revision, down_revision = "0004", "0003"
 
 
 def upgrade() -> None:

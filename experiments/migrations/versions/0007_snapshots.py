@@ -3,9 +3,7 @@
 A snapshot holds one look's page (with the running sequential readings) and the per-variant
 sufficient statistics of every metric: no per-unit data, a few kilobytes per look.
 
-Revision ID: 0007_snapshots
-Revises: 0006_pasted_counts
-Create Date: 2026-11-29
+Created 2026-11-29.
 """
 
 from __future__ import annotations
@@ -13,59 +11,53 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0007_snapshots"
-down_revision = "0006_pasted_counts"
-branch_labels = None
-depends_on = None
+from experiments.migrations._columns import created_at, optional, required, serial_id
+
+revision, down_revision = "0007_snapshots", "0006_pasted_counts"
 
 
 def upgrade() -> None:
     op.create_table(
         "result_snapshots",
-        sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
-        sa.Column("experiment", sa.String(64), nullable=False),
-        sa.Column("look", sa.Integer(), nullable=False),
-        sa.Column("computed_at", sa.DateTime(), nullable=False),
-        sa.Column("as_of", sa.DateTime(), nullable=False),
-        sa.Column("verdict", sa.String(16), nullable=False),
-        sa.Column("results", sa.JSON(), nullable=False),
-        sa.Column("sums", sa.JSON(), nullable=False),
+        serial_id(),
+        required("experiment", sa.String(64)),
+        required("look", sa.Integer()),
+        required("computed_at", sa.DateTime()),
+        required("as_of", sa.DateTime()),
+        required("verdict", sa.String(16)),
+        required("results", sa.JSON()),
+        required("sums", sa.JSON()),
         sa.UniqueConstraint("experiment", "look", name="uq_result_snapshots_look"),
     )
     op.create_table(
         "leases",
         sa.Column("name", sa.String(64), primary_key=True),
-        sa.Column("holder", sa.String(64), nullable=False),
-        sa.Column("expires_at", sa.DateTime(), nullable=False),
+        required("holder", sa.String(64)),
+        required("expires_at", sa.DateTime()),
     )
     op.create_table(
         "webhooks",
-        sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
-        sa.Column("url", sa.String(2000), nullable=False),
-        sa.Column("events", sa.JSON(), nullable=False),
-        sa.Column("secret", sa.String(200), nullable=False),
-        sa.Column("created_at", sa.DateTime(), nullable=False),
+        serial_id(),
+        required("url", sa.String(2000)),
+        required("events", sa.JSON()),
+        required("secret", sa.String(200)),
+        created_at(),
     )
     op.create_table(
         "webhook_deliveries",
-        sa.Column("id", sa.Integer(), primary_key=True, autoincrement=True),
-        sa.Column(
-            "webhook_id",
-            sa.Integer(),
-            sa.ForeignKey("webhooks.id", ondelete="CASCADE"),
-            nullable=False,
-        ),
-        sa.Column("event", sa.String(32), nullable=False),
-        sa.Column("experiment", sa.String(64), nullable=False),
-        sa.Column("look", sa.Integer(), nullable=False),
-        sa.Column("body", sa.Text(), nullable=False),
-        sa.Column("status", sa.String(16), nullable=False),
-        sa.Column("attempts", sa.Integer(), nullable=False),
-        sa.Column("next_attempt_at", sa.DateTime(), nullable=False),
-        sa.Column("response_status", sa.Integer(), nullable=True),
-        sa.Column("error", sa.String(500), nullable=True),
-        sa.Column("created_at", sa.DateTime(), nullable=False),
-        sa.Column("delivered_at", sa.DateTime(), nullable=True),
+        serial_id(),
+        required("webhook_id", sa.Integer(), sa.ForeignKey("webhooks.id", ondelete="CASCADE")),
+        required("event", sa.String(32)),
+        required("experiment", sa.String(64)),
+        required("look", sa.Integer()),
+        required("body", sa.Text()),
+        required("status", sa.String(16)),
+        required("attempts", sa.Integer()),
+        required("next_attempt_at", sa.DateTime()),
+        optional("response_status", sa.Integer()),
+        optional("error", sa.String(500)),
+        created_at(),
+        optional("delivered_at", sa.DateTime()),
     )
     op.create_index("ix_webhook_deliveries_webhook", "webhook_deliveries", ["webhook_id", "id"])
     op.create_index(

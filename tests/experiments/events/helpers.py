@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import shutil
-import socket
 import subprocess
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -13,6 +11,8 @@ from datetime import UTC, datetime
 import redis
 
 from experiments.events.types import ConversionEvent, Event, ExposureEvent
+from tests.processes import free_port
+from tests.waiting import wait_until
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 
@@ -31,11 +31,11 @@ def purchases(count: int, prefix: str = "p") -> list[Event]:
     ]
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
+def _answers(client: redis.Redis[bytes]) -> bool:
+    try:
+        return bool(client.ping())
+    except redis.ConnectionError:
+        return False
 
 
 @contextmanager
@@ -53,15 +53,7 @@ def private_redis() -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     url = f"redis://127.0.0.1:{port}/0"
     client = redis.Redis.from_url(url)
     try:
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                client.ping()
-                break
-            except redis.ConnectionError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.05)
+        wait_until(lambda: _answers(client), 10, f"{url} to answer", every=0.05)
         yield url, process
     finally:
         client.close()

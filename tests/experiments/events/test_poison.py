@@ -12,7 +12,6 @@ import asyncio
 import json
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
@@ -29,21 +28,11 @@ from experiments.events.supervisor import BackgroundWorker, Supervisor
 from experiments.events.types import ConversionEvent, Event, ExposureEvent
 from experiments.events.worker import StreamWorker, WorkerOptions
 from experiments.models.event import Conversion, Exposure
+from tests.waiting import wait_until
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 FAST = WorkerOptions(block_seconds=0.05, claim_idle_seconds=0.2, claim_every_seconds=0.1)
 NOW = datetime.now(UTC).replace(microsecond=0)
-
-
-@pytest.fixture
-def keys(redis_url: str) -> Iterator[StreamKeys]:
-    prefix = f"{{test-poison-{uuid.uuid4().hex[:10]}}}"
-    yield StreamKeys(prefix)
-    client = redis.Redis.from_url(redis_url)
-    names = list(client.scan_iter(match=f"{prefix}*", count=1000))
-    if names:
-        client.delete(*names)
-    client.close()
 
 
 @pytest.fixture
@@ -120,11 +109,12 @@ def test_poison_is_dead_lettered_and_everything_else_stored_once_while_draining(
         after = good(99, 10)
         submit(redis_url, engine, keys, after)
         expected |= {event.event_id for event in after}
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and (
-            client.xlen(keys.stream) or len(stored_ids(engine)) < len(expected)
-        ):
-            time.sleep(0.05)
+        wait_until(
+            lambda: not client.xlen(keys.stream) and len(stored_ids(engine)) >= len(expected),
+            30,
+            "the worker to store every good event",
+            every=0.05,
+        )
         status = background.status()
     finally:
         background.stop()
@@ -169,8 +159,7 @@ def test_a_dead_worker_loop_is_restarted_with_backoff() -> None:
     thread = threading.Thread(target=supervisor.run)
     started = time.monotonic()
     thread.start()
-    while crashing.calls < 3 and time.monotonic() - started < 5:
-        time.sleep(0.005)
+    wait_until(lambda: crashing.calls >= 3, 5, "the third start of the loop", every=0.005)
     status = supervisor.status()
     stop.set()
     thread.join(5)

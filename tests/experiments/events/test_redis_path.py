@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -21,21 +20,10 @@ from experiments.events.summary import stream_backlog
 from experiments.events.types import Event
 from experiments.events.worker import StreamWorker, WorkerOptions
 from experiments.models.event import Conversion, Exposure
-from tests.experiments.events.helpers import exposures, free_port, purchases
+from tests.experiments.events.helpers import exposures, purchases
+from tests.processes import free_port
 
 FAST = WorkerOptions(block_seconds=0.1, claim_idle_seconds=0.2, claim_every_seconds=0.1)
-
-
-@pytest.fixture
-def keys(redis_url: str) -> Iterator[StreamKeys]:
-    """A unique prefix on the shared test Redis, removed afterwards."""
-    prefix = f"{{test-events-{uuid.uuid4().hex[:10]}}}"
-    yield StreamKeys(prefix)
-    client = redis.Redis.from_url(redis_url)
-    names = list(client.scan_iter(match=f"{prefix}*", count=1000))
-    if names:
-        client.delete(*names)
-    client.close()
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ from experiments.db import make_engine
 from experiments.metrics import builtin_metrics
 from experiments.models.metric import MetricDefinition
 from experiments.results.aggregation import Aggregates, aggregate
+from tests.experiments.results.helpers import CAPPED_AOV, METRICS, WINDOWED_RPV
 from tests.experiments.results.simulation import (
     START,
     RawEvents,
@@ -24,18 +25,6 @@ from tests.experiments.results.simulation import (
 )
 
 END = START + timedelta(days=10)
-CAPPED_AOV = builtin_metrics()["aov"].model_copy(update={"key": "capped_aov", "cap": 900.0})
-WINDOWED_RPV = builtin_metrics()["revenue_per_visitor"].model_copy(
-    update={"key": "rpv_24h", "window_hours": 24.0, "cap": 1500.0}
-)
-ITEMS = MetricDefinition(
-    key="carts_per_visitor",
-    name="Carts",
-    kind="mean",
-    numerator_event="add_to_cart",
-    numerator_aggregation="count",
-)
-METRICS = [*builtin_metrics().values(), CAPPED_AOV, WINDOWED_RPV, ITEMS]
 
 
 def run(engine: Engine, metrics: list[MetricDefinition], end=END, cuped=True) -> Aggregates:

@@ -11,8 +11,8 @@ from sqlalchemy.engine import Engine
 from experiments.results.aggregation import aggregate
 from experiments.results.backfill import daily_aggregates
 from experiments.results.look_ends import day_ends, first_exposure_at
+from tests.experiments.results.helpers import METRICS
 from tests.experiments.results.simulation import START, RawEvents, reference_sums, simulate_shop
-from tests.experiments.results.test_aggregation import METRICS
 
 VARIANTS = ["control", "treatment"]
 

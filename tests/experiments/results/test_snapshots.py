@@ -11,10 +11,10 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from experiments import definitions, lifecycle
+from experiments import lifecycle
 from experiments.db import session_scope
 from experiments.metrics import metric_catalog
-from experiments.models import ExperimentCreate, ResultSnapshot, WebhookCreate, WebhookDelivery
+from experiments.models import ResultSnapshot, WebhookCreate, WebhookDelivery
 from experiments.results import snapshots
 from experiments.results.aggregation import aggregate
 from experiments.results.compute import compute_results
@@ -25,35 +25,17 @@ from experiments.results.snapshots import (
     take_snapshot,
 )
 from experiments.webhooks.store import create_webhook
+from tests.experiments.results.helpers import start_experiment
 from tests.experiments.results.simulation import START, simulate_shop
 
 NOW = START + timedelta(days=7, hours=10)
-
-
-def make_experiment(engine: Engine, planned: int = 1500) -> None:
-    body = ExperimentCreate.model_validate(
-        {
-            "key": "exp",
-            "name": "Checkout",
-            "template": "checkout",
-            "variants": [
-                {"key": "control", "name": "Control", "weight": 1},
-                {"key": "treatment", "name": "Treatment", "weight": 1},
-            ],
-            "design": {"planned_units_per_variant": planned},
-        }
-    )
-    with session_scope(engine) as session:
-        definitions.create_experiment(session, body)
-        experiment = lifecycle.start_experiment(session, "exp")
-        experiment.started_at = START
-        session.add(experiment)
+PLANNED = {"planned_units_per_variant": 1500}
 
 
 @pytest.fixture
 def shop(engine: Engine) -> Iterator[Engine]:
     """A running checkout experiment with a strong effect, events over a week."""
-    make_experiment(engine)
+    start_experiment(engine, design=PLANNED)
     simulate_shop(3000, uplift=2.0, seed=3).load(engine)
     yield engine
 
@@ -229,27 +211,14 @@ def test_a_look_number_taken_meanwhile_serves_the_other_look(
 def test_backfilled_looks_of_a_capped_metric_equal_aggregate_at_each_end(engine: Engine) -> None:
     """A percentile cap moves with each look's units: every backfilled look's stored sums are
     those of `aggregate` with the same cap at that look's end (not the one-pass sums)."""
-    body = ExperimentCreate.model_validate(
-        {
-            "key": "exp",
-            "name": "Checkout",
-            "template": "checkout",
-            "variants": [
-                {"key": "control", "name": "Control", "weight": 1},
-                {"key": "treatment", "name": "Treatment", "weight": 1},
-            ],
-            "metrics": {
-                "primary": "conversion_rate",
-                "secondary": ["revenue_per_visitor"],
-                "cap_percentiles": {"revenue_per_visitor": 90},
-            },
-        }
+    start_experiment(
+        engine,
+        metrics={
+            "primary": "conversion_rate",
+            "secondary": ["revenue_per_visitor"],
+            "cap_percentiles": {"revenue_per_visitor": 90},
+        },
     )
-    with session_scope(engine) as session:
-        definitions.create_experiment(session, body)
-        experiment = lifecycle.start_experiment(session, "exp")
-        experiment.started_at = START
-        session.add(experiment)
     simulate_shop(1500, uplift=0.3, seed=11).load(engine)
     with session_scope(engine) as session:
         take_snapshot(session, "exp", NOW)
