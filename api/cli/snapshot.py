@@ -26,7 +26,7 @@ def snapshot(key: Annotated[str, typer.Argument(help="The experiment's key.")]) 
             number, verdict, summary = look.look, look.verdict, look.results["summary"]
         # Alerts are committed with the look; a failed attempt is retried by `vekst serve`.
         policy = RetryPolicy(settings.webhook_max_attempts, settings.webhook_retry_seconds)
-        sent = deliver_due(engine, HttpSender(), policy)
+        sent = len(deliver_due(engine, HttpSender(), policy))
     except VekstError as error:
         typer.echo(error.detail, err=True)
         raise typer.Exit(1) from error
