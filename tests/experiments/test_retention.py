@@ -68,6 +68,13 @@ def _archived(path: Path | None) -> list[dict[str, object]]:
         return [json.loads(line) for line in archive]
 
 
+def _prune_today(url: str, archive: Path, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The arguments of `vekst events prune` on `url` for everything before today."""
+    monkeypatch.setenv("VEKST_DATABASE_URL", url)
+    before = _days_ago(0).date().isoformat()
+    return ["events", "prune", "--before", before, "--archive-dir", str(archive)]
+
+
 def test_prune_keeps_what_live_experiments_read(database_url: str, tmp_path: Path) -> None:
     _prepare(database_url)
     engine = make_engine(database_url)
@@ -114,10 +121,7 @@ def test_the_command_reports_what_it_removed(
     sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _prepare(sqlite_url)
-    monkeypatch.setenv("VEKST_DATABASE_URL", sqlite_url)
-    before = _days_ago(0).date().isoformat()
-    archive = tmp_path / "archive"
-    arguments = ["events", "prune", "--before", before, "--archive-dir", str(archive)]
+    arguments = _prune_today(sqlite_url, tmp_path / "archive", monkeypatch)
     result = CliRunner().invoke(build_cli(), arguments)
     assert result.exit_code == 0, result.output
     assert "exposures: removed 3 events (archived to " in result.output
@@ -202,9 +206,7 @@ def test_one_stopped_experiment_with_its_final_look_is_pruned_on_its_own(
     sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _prepare_stopped(sqlite_url)
-    monkeypatch.setenv("VEKST_DATABASE_URL", sqlite_url)
-    before = _days_ago(0).date().isoformat()
-    arguments = ["events", "prune", "--before", before, "--archive-dir", str(tmp_path)]
+    arguments = _prune_today(sqlite_url, tmp_path, monkeypatch)
     refused = CliRunner().invoke(build_cli(), [*arguments, "--experiment", "done"])
     assert refused.exit_code == 1 and "--stopped" in refused.output
     pruned = CliRunner().invoke(build_cli(), [*arguments, "--experiment", "done", "--stopped"])
