@@ -12,8 +12,10 @@ JS_INSTALLED := $(JS)/node_modules/.installed
 
 .PHONY: run test js-test lint typecheck unit install install-dev bench-deps clean
 
+# Development: readable log lines (VEKST_LOG_FORMAT set in the environment wins); `vekst serve`
+# itself logs JSON lines, as production wants.
 run: $(INSTALLED)
-	$(VENV)/bin/vekst serve --port $(PORT)
+	VEKST_LOG_FORMAT=$${VEKST_LOG_FORMAT:-human} $(VENV)/bin/vekst serve --port $(PORT)
 
 test: $(INSTALLED_DEV)
 	$(VENV)/bin/ruff check .

@@ -53,7 +53,7 @@ def create_app(settings: Settings) -> FastAPI:
         flushing = None
         if request_log is not None:
             flushing = asyncio.create_task(request_log.flush_periodically())
-        scheduler = Scheduler(engine, settings)
+        scheduler = Scheduler(engine, settings, app.state.telemetry)
         scheduled = None
         if settings.start_scheduler:
             scheduled = asyncio.create_task(scheduler.run_forever())

@@ -15,8 +15,21 @@ class BodyTooLargeError(HTTPException):
         super().__init__(413, f"the request body must be at most {max_bytes} bytes")
 
 
+def _declared_length(scope: Scope) -> int | None:
+    """The request's Content-Length, or None when it has none (a chunked body)."""
+    for name, value in scope["headers"]:
+        if name == b"content-length":
+            return int(value) if value.isdigit() else None
+    return None
+
+
 class BodySizeLimit:
-    """Refuses bodies larger than `max_bytes`, by Content-Length or while streaming."""
+    """Refuses bodies larger than `max_bytes`, by Content-Length or while streaming.
+
+    A body with a Content-Length within the limit is passed through untouched: the HTTP server
+    never delivers more bytes than the length declared (the rest would be the next request).
+    Only a body without one (chunked) is counted as it arrives.
+    """
 
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
         self.app = app
@@ -26,10 +39,16 @@ class BodySizeLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        for name, value in scope.get("headers", []):
-            if name == b"content-length" and value.isdigit() and int(value) > self.max_bytes:
-                await self._refuse(send)
-                return
+        declared = _declared_length(scope)
+        if declared is None:
+            await self._counted(scope, receive, send)
+        elif declared > self.max_bytes:
+            await self._refuse(send)
+        else:
+            await self.app(scope, receive, send)
+
+    async def _counted(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Pass a body of unknown length on, refusing it once it passes the limit."""
         received = 0
         response_started = False
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import logging
 import math
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -67,24 +66,23 @@ class Buckets(Protocol):
 
 
 class LocalBuckets:
-    """Buckets in this process's memory."""
+    """Buckets in this process's memory, used from the event loop's thread only: a `take` has
+    no await inside, so it runs whole without a lock."""
 
     def __init__(self) -> None:
         self._state: dict[str, tuple[float, float]] = {}
-        self._lock = threading.Lock()
 
     async def take(self, bucket: str, cost: int, limit: Limit) -> float:
         now = time.monotonic()
-        with self._lock:
-            tokens, at = self._state.get(bucket, (float(limit.burst), now))
-            tokens = min(limit.burst, tokens + (now - at) * limit.rate)
-            wait = 0.0
-            if tokens >= cost:
-                tokens -= cost
-            else:
-                wait = (cost - tokens) / limit.rate
-            self._state[bucket] = (tokens, now)
-            return wait
+        tokens, at = self._state.get(bucket, (float(limit.burst), now))
+        tokens = min(limit.burst, tokens + (now - at) * limit.rate)
+        wait = 0.0
+        if tokens >= cost:
+            tokens -= cost
+        else:
+            wait = (cost - tokens) / limit.rate
+        self._state[bucket] = (tokens, now)
+        return wait
 
 
 class RedisBuckets:

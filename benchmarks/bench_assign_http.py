@@ -14,6 +14,7 @@ import tempfile
 from pathlib import Path
 
 from benchmarks.httpload import (
+    checkout_experiment,
     machine,
     median,
     uvicorn_server,
@@ -44,17 +45,7 @@ def prepare_database(url: str) -> None:
     upgrade(url)
     engine = make_engine(url)
     with session_scope(engine) as session:
-        data = ExperimentCreate.model_validate(
-            {
-                "key": "checkout-onepage",
-                "name": "One-page checkout",
-                "template": "checkout",
-                "variants": [
-                    {"key": "multi-step", "name": "Multi", "weight": 1, "payload": {"l": "m"}},
-                    {"key": "one-page", "name": "One", "weight": 1, "payload": {"l": "o"}},
-                ],
-            }
-        )
+        data = ExperimentCreate.model_validate(checkout_experiment("checkout-onepage"))
         definitions.create_experiment(session, data)
         lifecycle.start_experiment(session, "checkout-onepage")
     engine.dispose()

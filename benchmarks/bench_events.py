@@ -26,18 +26,16 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import httpx
-import redis
 from fastapi import FastAPI
 from pydantic import BaseModel
 from sqlalchemy import func, select
 
-from benchmarks.httpload import free_port, uvicorn_server
+from benchmarks.httpload import uvicorn_server
+from benchmarks.redis_server import redis_server
 from experiments.db import make_engine
 from experiments.events import StreamKeys, StreamWorker, WorkerOptions
 from experiments.events.streams import sync_redis
@@ -126,27 +124,6 @@ def stored(database_url: str) -> int:
     return total
 
 
-@contextmanager
-def private_redis() -> Iterator[str]:
-    port = free_port()
-    command = ["redis-server", "--port", str(port), "--save", "", "--appendonly", "no"]
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL)
-    url = f"redis://127.0.0.1:{port}/0"
-    try:
-        client = redis.Redis.from_url(url)
-        for _ in range(100):
-            try:
-                client.ping()
-                break
-            except redis.ConnectionError:
-                time.sleep(0.05)
-        client.close()
-        yield url
-    finally:
-        process.kill()
-        process.wait()
-
-
 def drain(redis_url: str, database_url: str) -> tuple[int, float]:
     """Store the whole backlog with one worker: (events stored, seconds)."""
     engine = make_engine(database_url)
@@ -204,7 +181,11 @@ def main() -> None:
                     f"bare {rates['bare'][-1]:,.0f}/s, sqlite {rate:,.0f}/s"
                 )
                 continue
-            with private_redis() as redis_url, fresh_postgres_schema(args.postgres_url) as round_pg:
+            without_persistence = redis_server("--save", "", "--appendonly", "no")
+            with (
+                without_persistence as redis_url,
+                fresh_postgres_schema(args.postgres_url) as round_pg,
+            ):
                 upgrade(round_pg)
                 env = {**keys_env, "VEKST_DATABASE_URL": round_pg, "VEKST_REDIS_URL": redis_url}
                 env["VEKST_START_WORKER"] = "false"

@@ -18,7 +18,7 @@ import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import httpx
 
@@ -110,6 +110,19 @@ def wrk_requests_per_second(
     if match is None:
         raise RuntimeError(f"no Requests/sec in wrk output:\n{output}")
     return float(match.group(1))
+
+
+def checkout_experiment(key: str) -> dict[str, Any]:
+    """The body of the two-variant checkout experiment the HTTP benchmarks assign and count."""
+    return {
+        "key": key,
+        "name": "One-page checkout",
+        "template": "checkout",
+        "variants": [
+            {"key": "multi-step", "name": "Multi", "weight": 1, "payload": {"layout": "multi"}},
+            {"key": "one-page", "name": "One", "weight": 1, "payload": {"layout": "one"}},
+        ],
+    }
 
 
 def median(values: list[float]) -> float:

@@ -7,10 +7,11 @@ Run: .venv/bin/python -m benchmarks.soak --postgres-url postgresql+psycopg://pos
 
 The load, spread over both servers: assign (half of them with `expose: true`), event batches
 (10-40 events; about 10 % repeat ids already sent, about 5 % are invalid), the same through the
-beacon, and results pages. At the end the load stops, the stream drains, every process gets
-SIGTERM, and the script checks: no 5xx, every event the servers accepted stored exactly once
-(by id), and memory after warm-up grown by less than 10 %. It writes a JSON summary and an SVG
-plot (`--plot`, default docs/soak.svg).
+beacon, results pages and new looks (`POST .../snapshots`); the servers' schedulers also take a
+look every minute (one server per interval, by its lease). At the end the load stops, the
+stream drains, every process gets SIGTERM, and the script checks: no 5xx, every event the
+servers accepted stored exactly once (by id), and memory after warm-up grown by less than 10 %.
+It writes a JSON summary and an SVG plot (`--plot`, default docs/soak.svg).
 """
 
 from __future__ import annotations
@@ -28,34 +29,26 @@ import tempfile
 import time
 import uuid
 from collections import Counter, defaultdict, deque
-from collections.abc import Iterator
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
 import redis
-from sqlalchemy import create_engine, select
+from sqlalchemy import create_engine, func, select
 
-from benchmarks.httpload import free_port, machine, vekst_serve_process
+from benchmarks.httpload import checkout_experiment, machine, vekst_serve_process
+from benchmarks.redis_server import redis_server
 from benchmarks.soak_plot import write_plot
-from experiments.models import Conversion, Exposure
+from experiments.models import Conversion, Exposure, ResultSnapshot
 from tests.services import fresh_postgres_schema
 
 ADMIN_KEY = "soak-admin-key-0123456789"
 SDK_KEY = "soak-sdk-key-0123456789"
 WARM_UP_SECONDS = 120
 SAMPLE_SECONDS = 10
-EXPERIMENT = {
-    "key": "soak-checkout",
-    "name": "Soak checkout",
-    "template": "checkout",
-    "variants": [
-        {"key": "multi-step", "name": "Multi", "weight": 1, "payload": {"layout": "multi"}},
-        {"key": "one-page", "name": "One", "weight": 1, "payload": {"layout": "one"}},
-    ],
-}
+EXPERIMENT = checkout_experiment("soak-checkout")
 
 
 @dataclass
@@ -70,28 +63,6 @@ class Tally:
     duplicates: int = 0
     rejected: int = 0
     per_second: Counter[int] = field(default_factory=Counter)
-
-
-@contextmanager
-def redis_with_aof(folder: Path) -> Iterator[str]:
-    port = free_port()
-    command = ["redis-server", "--port", str(port), "--dir", str(folder), "--save", "",
-               "--appendonly", "yes", "--appendfsync", "everysec"]  # fmt: skip
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL)
-    url = f"redis://127.0.0.1:{port}/0"
-    try:
-        client = redis.Redis.from_url(url)
-        for _ in range(100):
-            try:
-                client.ping()
-                break
-            except redis.ConnectionError:
-                time.sleep(0.05)
-        client.close()
-        yield url
-    finally:
-        process.terminate()
-        process.wait()
 
 
 def rss_mib(pid: int) -> float:
@@ -158,9 +129,11 @@ async def one_request(
             headers={"Content-Type": "text/plain"},
         )  # fmt: skip
     else:
-        route = "GET /v1/experiments/{key}/results"
+        # Results pages, and 2 in 5 of these a new look taken now.
+        method, path = ("GET", "results") if roll < 0.98 else ("POST", "snapshots")
+        route = f"{method} /v1/experiments/{{key}}/{path}"
         request = client.build_request(
-            "GET", f"{base}/v1/experiments/{EXPERIMENT['key']}/results",
+            method, f"{base}/v1/experiments/{EXPERIMENT['key']}/{path}",
             headers={"Authorization": f"Bearer {ADMIN_KEY}"},
         )  # fmt: skip
     started = time.perf_counter()
@@ -235,15 +208,17 @@ def wait_for_drain(redis_url: str, prefix: str, timeout: float = 120) -> None:
         client.close()
 
 
-def stored_ids(database_url: str) -> list[str]:
+def stored(database_url: str) -> tuple[list[str], int]:
+    """The ids of the events stored, and the number of looks stored."""
     engine = create_engine(database_url)
     try:
         with engine.connect() as connection:
             ids = list(connection.execute(select(Exposure.event_id)).scalars())  # type: ignore[call-overload]
             ids += list(connection.execute(select(Conversion.event_id)).scalars())  # type: ignore[call-overload]
+            looks = connection.execute(select(func.count()).select_from(ResultSnapshot)).scalar()
     finally:
         engine.dispose()
-    return ids
+    return ids, int(looks or 0)
 
 
 async def stop_later(process: subprocess.Popen[bytes], base: str, after: float,
@@ -290,11 +265,23 @@ def main() -> None:
     with ExitStack() as stack:
         folder = Path(stack.enter_context(tempfile.TemporaryDirectory()))
         database_url = stack.enter_context(fresh_postgres_schema(args.postgres_url))
-        redis_url = stack.enter_context(redis_with_aof(folder))
+        redis_url = stack.enter_context(
+            redis_server(
+                "--dir",
+                str(folder),
+                "--save",
+                "",
+                "--appendonly",
+                "yes",
+                "--appendfsync",
+                "everysec",
+            )
+        )
         env = {
             "VEKST_DATABASE_URL": database_url, "VEKST_REDIS_URL": redis_url,
             "VEKST_ADMIN_KEY": ADMIN_KEY, "VEKST_SDK_KEY": SDK_KEY,
             "VEKST_START_WORKER": "false", "VEKST_EVENT_STREAM_PREFIX": prefix,
+            "VEKST_SNAPSHOT_INTERVAL_MINUTES": "1",
         }  # fmt: skip
         log = folder / "processes.log"
         (first, first_process) = stack.enter_context(vekst_serve_process(env, log))
@@ -327,14 +314,15 @@ def main() -> None:
         codes["worker"] = worker.wait(60)
         first_process.terminate()
         codes[first] = first_process.wait(60)
-        ids = stored_ids(database_url)
+        ids, looks = stored(database_url)
         server_log = log.read_text(errors="replace")
-    report(args, tally, samples, codes, ids, scrape, server_log, stop_at)
+    report(args, tally, samples, codes, (ids, looks), scrape, server_log, stop_at)
 
 
 def report(args: argparse.Namespace, tally: Tally, samples: list[dict[str, float]],
-           codes: dict[str, int], ids: list[str], scrape: str, server_log: str,
+           codes: dict[str, int], found: tuple[list[str], int], scrape: str, server_log: str,
            stop_at: float) -> None:  # fmt: skip
+    ids, looks = found
     errors = {key: n for key, n in tally.statuses.items() if key[1] >= 500}
     refused = {key: n for key, n in tally.statuses.items() if key[1] == 0}
     ids = [i for i in ids if not i.startswith("assign-")]  # assign's own exposures aside
@@ -361,6 +349,7 @@ def report(args: argparse.Namespace, tally: Tally, samples: list[dict[str, float
             "rejected": tally.rejected,
             "stored": len(ids),
         },  # fmt: skip
+        "looks_stored": looks,
         "every_accepted_event_stored_once": stored_once
         and not missing
         and len(ids) == tally.accepted,

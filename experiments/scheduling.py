@@ -4,7 +4,8 @@ Each process ticks every few seconds. On a tick it tries to take the `snapshots`
 in the database whose `expires_at` it moves one snapshot interval ahead with a compare-and-set
 `UPDATE ... WHERE expires_at <= now`: exactly one process (of any host) wins per interval and
 takes a look of every running experiment. Then every process sends the webhook deliveries that
-are due (each claimed by its own compare-and-set, see `webhooks.delivery`).
+are due (each claimed by its own compare-and-set, see `webhooks.delivery`). What it did goes to
+a `SchedulerObserver` (the API process's metrics).
 """
 
 from __future__ import annotations
@@ -12,8 +13,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import socket
+import time
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import Protocol
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Engine
@@ -25,12 +28,34 @@ from experiments.errors import VekstError
 from experiments.models import Experiment, ExperimentStatus, Lease
 from experiments.results.snapshots import take_snapshot
 from experiments.settings import Settings
-from experiments.webhooks.delivery import HttpSender, RetryPolicy, Sender, deliver_due
+from experiments.webhooks.delivery import (
+    DeliveryOutcome,
+    HttpSender,
+    RetryPolicy,
+    Sender,
+    deliver_due,
+)
 
 logger = logging.getLogger(__name__)
 
 SNAPSHOT_LEASE = "snapshots"
 TICK_SECONDS = 10.0
+
+
+class SchedulerObserver(Protocol):
+    """Hears what the scheduled work did; called from the scheduler's thread."""
+
+    def look_taken(self, seconds: float) -> None:
+        """A scheduled look of one experiment was taken and stored in `seconds`."""
+        ...
+
+    def look_skipped(self) -> None:
+        """A scheduled look of one experiment could not be taken (it was logged)."""
+        ...
+
+    def delivery_attempted(self, outcome: DeliveryOutcome) -> None:
+        """One webhook delivery was attempted, with `outcome`."""
+        ...
 
 
 def acquire_lease(
@@ -57,10 +82,13 @@ def acquire_lease(
     return True
 
 
-def snapshot_running_experiments(engine: Engine, now: datetime | None = None) -> list[str]:
+def snapshot_running_experiments(
+    engine: Engine, observer: SchedulerObserver, now: datetime | None = None
+) -> list[str]:
     """Take a look of every running experiment, each in its own transaction; returns the keys.
 
     An experiment that cannot be looked at is logged and skipped; the others still get theirs.
+    `observer` hears each look's duration and each skip.
     """
     with engine.connect() as connection:
         keys = list(
@@ -72,20 +100,31 @@ def snapshot_running_experiments(engine: Engine, now: datetime | None = None) ->
         )
     taken = []
     for key in keys:
+        started = time.perf_counter()
         try:
             with session_scope(engine) as session:
                 take_snapshot(session, key, now)
-            taken.append(key)
         except VekstError as error:
             logger.warning("scheduled look of experiment %s skipped: %s", key, error.detail)
+            observer.look_skipped()
+            continue
+        observer.look_taken(time.perf_counter() - started)
+        taken.append(key)
     return taken
 
 
 class Scheduler:
     """The background task of a server process (see the module docstring)."""
 
-    def __init__(self, engine: Engine, settings: Settings, send: Sender | None = None) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        settings: Settings,
+        observer: SchedulerObserver,
+        send: Sender | None = None,
+    ) -> None:
         self._engine = engine
+        self._observer = observer
         self._interval = timedelta(minutes=settings.snapshot_interval_minutes)
         self._policy = RetryPolicy(settings.webhook_max_attempts, settings.webhook_retry_seconds)
         self._send = send or HttpSender()
@@ -95,8 +134,9 @@ class Scheduler:
     def run_once(self, now: datetime | None = None) -> None:
         moment = now or datetime.now(UTC)
         if acquire_lease(self._engine, SNAPSHOT_LEASE, self._holder, self._interval, moment):
-            snapshot_running_experiments(self._engine, moment)
-        deliver_due(self._engine, self._send, self._policy, moment)
+            snapshot_running_experiments(self._engine, self._observer, moment)
+        for outcome in deliver_due(self._engine, self._send, self._policy, moment):
+            self._observer.delivery_attempted(outcome)
 
     def stop(self) -> None:
         """Ask `run_forever` to return; a tick under way finishes first."""

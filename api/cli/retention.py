@@ -23,22 +23,39 @@ def prune(
     ],
     experiment: Annotated[
         str | None,
-        typer.Option(help="Only this experiment's exposures (it must be archived)."),
+        typer.Option(
+            help="Only this experiment's exposures (it must be archived, or with --stopped "
+            "stopped with its final look stored)."
+        ),
     ] = None,
+    stopped: Annotated[
+        bool,
+        typer.Option(
+            "--stopped",
+            help="Also remove the events of stopped experiments whose final look is stored "
+            "(their results are then served from that look).",
+        ),
+    ] = False,
     archive_dir: Annotated[
         Path, typer.Option(help="Where the compressed NDJSON archives are written first.")
     ] = Path("data/archive"),
 ) -> None:
     """Archive events to gzip NDJSON, then delete them; running and stopped experiments keep
-    every event their results are computed from."""
+    every event their results are computed from (stopped ones with a final look, unless
+    --stopped)."""
     moment = before.replace(tzinfo=UTC)
     if moment > datetime.now(UTC):
         raise typer.BadParameter("must not be in the future", param_hint="--before")
     with local_engine() as engine:
-        report = prune_events(engine, moment, archive_dir, experiment)
+        report = prune_events(engine, moment, archive_dir, experiment, stopped=stopped)
     for table in report.tables:
         where = f" (archived to {table.archive})" if table.archive else ""
         typer.echo(f"{table.table}: removed {plural(table.removed, 'event')}{where}")
+    if report.released:
+        typer.echo(
+            f"stopped, final look stored, events released: {', '.join(report.released)} "
+            "(results served from the final look)"
+        )
     if report.kept_for:
         typer.echo(
             f"kept every event that {', '.join(report.kept_for)} still read (running or "

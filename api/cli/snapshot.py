@@ -25,7 +25,7 @@ def snapshot(key: Annotated[str, typer.Argument(help="The experiment's key.")]) 
             number, verdict, summary = look.look, look.verdict, look.results["summary"]
         # Alerts are committed with the look; a failed attempt is retried by `vekst serve`.
         policy = RetryPolicy(settings.webhook_max_attempts, settings.webhook_retry_seconds)
-        sent = deliver_due(engine, HttpSender(), policy)
+        sent = len(deliver_due(engine, HttpSender(), policy))
     typer.echo(f"look {number} of {key}: {verdict}. {summary}")
     if sent:
         typer.echo(f"{sent} webhook deliveries attempted")

@@ -18,9 +18,13 @@ from prometheus_client.metrics_core import Metric
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 
+from experiments.webhooks.delivery import DELIVERY_OUTCOMES, DeliveryOutcome
+
 MULTIPROCESS_ENV = "PROMETHEUS_MULTIPROC_DIR"
 # Assign answers in about a millisecond, a results page in tens to hundreds.
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+# A look takes tens of milliseconds on a small experiment, seconds to minutes on millions of units.
+LOOK_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0)
 
 
 def multiprocess_dir() -> str | None:
@@ -39,7 +43,8 @@ class _Fixed(Collector):
 
 
 class Telemetry:
-    """The process's metrics. Built once per app; `render` answers a scrape."""
+    """The process's metrics. Built once per app; `render` answers a scrape. It is also the
+    scheduler's observer (`experiments.scheduling.SchedulerObserver`)."""
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=False)
@@ -69,6 +74,36 @@ class Telemetry:
             "Changes made by another process (definitions, keys) that this process picked up.",
             registry=self.registry,
         )
+        self.looks = Histogram(
+            "vekst_snapshot_duration_seconds",
+            "Time to take and store one scheduled look (results snapshot) of one experiment; "
+            "its _count is the number of scheduled looks taken.",
+            buckets=LOOK_BUCKETS,
+            registry=self.registry,
+        )
+        self.looks_skipped = Counter(
+            "vekst_snapshots_skipped",
+            "Scheduled looks that could not be taken (logged with the reason).",
+            registry=self.registry,
+        )
+        deliveries = Counter(
+            "vekst_webhook_deliveries",
+            "Webhook delivery attempts, by outcome (delivered; retrying: refused or unanswered, "
+            "tried again later; failed: the last attempt refused, given up).",
+            ["outcome"],
+            registry=self.registry,
+        )
+        # Every outcome exported from the start (at 0), so alert rules see the series.
+        self._deliveries = {outcome: deliveries.labels(outcome) for outcome in DELIVERY_OUTCOMES}
+
+    def look_taken(self, seconds: float) -> None:
+        self.looks.observe(seconds)
+
+    def look_skipped(self) -> None:
+        self.looks_skipped.inc()
+
+    def delivery_attempted(self, outcome: DeliveryOutcome) -> None:
+        self._deliveries[outcome].inc()
 
     def render(self, shared: Sequence[Metric] = ()) -> bytes:
         """The Prometheus text exposition of every worker process, plus `shared` (blocking)."""

@@ -32,7 +32,8 @@ router = APIRouter(tags=["operations"], responses=problem_responses(401, 403))
     responses={200: {"content": {CONTENT_TYPE_LATEST: {}}, "description": "Prometheus text"}},
 )
 async def metrics(request: Request) -> Response:
-    """Request latency, events by outcome, rate limiting, config changes seen, the event stream
+    """Request latency, events by outcome, rate limiting, config changes seen, scheduled looks,
+    webhook deliveries by outcome, the event stream
     (backlog, pending, dead letters, oldest entry's age); docs/deployment.md lists them."""
     settings: Settings = request.app.state.settings
     token = settings.metrics_token

@@ -10,6 +10,7 @@ Every delivery is a JSON POST with these headers (docs/results.md, "Webhooks"):
 A 2xx answer delivers; anything else (or no answer) is retried after `first_delay * 2**(n-1)`
 seconds up to `max_attempts` attempts, then the delivery is `failed`. Several processes may run
 `deliver_due` at once: each delivery is claimed by a compare-and-set on its next attempt time.
+`deliver_due` returns the outcome of each attempt it made (the server counts them as metrics).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
+from typing import Literal, Protocol
 
 import httpx
 from sqlalchemy import update
@@ -37,6 +38,10 @@ EVENT_HEADER = "X-Vekst-Event"
 DELIVERY_HEADER = "X-Vekst-Delivery"
 _CLAIM_SECONDS = 120  # an attempt in flight is not claimed by another process for this long
 _ERROR_LENGTH = 500
+
+# What became of one attempt: delivered, to be tried again, or given up after the last attempt.
+DeliveryOutcome = Literal["delivered", "retrying", "failed"]
+DELIVERY_OUTCOMES: tuple[DeliveryOutcome, ...] = ("delivered", "retrying", "failed")
 
 
 def signature(secret: str, timestamp: str, body: bytes) -> str:
@@ -78,8 +83,8 @@ def deliver_due(
     policy: RetryPolicy,
     now: datetime | None = None,
     limit: int = 100,
-) -> int:
-    """Attempt every pending delivery whose time has come; returns the number attempted."""
+) -> list[DeliveryOutcome]:
+    """Attempt every pending delivery whose time has come; returns each attempt's outcome."""
     moment = now or datetime.now(UTC)
     with Session(engine) as session:
         due = session.exec(
@@ -91,12 +96,13 @@ def deliver_due(
             .order_by(col(WebhookDelivery.id))
             .limit(limit)
         ).all()
-    attempted = 0
+    outcomes: list[DeliveryOutcome] = []
     for delivery_id, planned in due:
         if delivery_id is not None and _claim(engine, delivery_id, planned, moment):
-            _attempt(engine, delivery_id, send, policy, moment)
-            attempted += 1
-    return attempted
+            outcome = _attempt(engine, delivery_id, send, policy, moment)
+            if outcome is not None:
+                outcomes.append(outcome)
+    return outcomes
 
 
 def _claim(engine: Engine, delivery_id: int, planned: datetime, now: datetime) -> bool:
@@ -115,12 +121,13 @@ def _claim(engine: Engine, delivery_id: int, planned: datetime, now: datetime) -
 
 def _attempt(
     engine: Engine, delivery_id: int, send: Sender, policy: RetryPolicy, now: datetime
-) -> None:
+) -> DeliveryOutcome | None:
+    """One attempt; None when the delivery or its webhook was deleted meanwhile (no attempt)."""
     with Session(engine, expire_on_commit=False) as session:
         delivery = session.get(WebhookDelivery, delivery_id)
         webhook = None if delivery is None else session.get(Webhook, delivery.webhook_id)
         if delivery is None or webhook is None:
-            return
+            return None
         body = delivery.body.encode()
         timestamp = str(int(now.timestamp()))
         headers = {
@@ -138,6 +145,7 @@ def _attempt(
             error = f"{type(failure).__name__}: {failure}"[:_ERROR_LENGTH]
         delivery.attempts += 1
         delivery.response_status = status
+        outcome: DeliveryOutcome = "delivered"
         if status is not None and 200 <= status < 300:
             delivery.status = DeliveryStatus.DELIVERED.value
             delivery.delivered_at = now
@@ -146,8 +154,10 @@ def _attempt(
             delivery.error = error or f"the receiver answered HTTP {status}"
             if delivery.attempts >= policy.max_attempts:
                 delivery.status = DeliveryStatus.FAILED.value
+                outcome = "failed"
             else:
                 delivery.next_attempt_at = now + policy.delay(delivery.attempts)
+                outcome = "retrying"
             logger.warning(
                 "webhook %s delivery %s attempt %s failed: %s",
                 webhook.id,
@@ -157,3 +167,4 @@ def _attempt(
             )
         session.add(delivery)
         session.commit()
+        return outcome

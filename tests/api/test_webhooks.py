@@ -144,10 +144,10 @@ def test_a_changed_verdict_reaches_the_receiver_signed_after_a_retry(
 
     policy = RetryPolicy(max_attempts=3, first_delay_seconds=0.001)
     with caplog.at_level(logging.WARNING):
-        assert deliver_due(engine, HttpSender(), policy) == 1  # answered 500
+        assert deliver_due(engine, HttpSender(), policy) == ["retrying"]  # answered 500
         retry_at = datetime.now(UTC) + timedelta(seconds=1)  # past the 1 ms retry delay
-        assert deliver_due(engine, HttpSender(), policy, retry_at) == 1  # delivered
-        assert deliver_due(engine, HttpSender(), policy, retry_at) == 0  # nothing left
+        assert deliver_due(engine, HttpSender(), policy, retry_at) == ["delivered"]
+        assert deliver_due(engine, HttpSender(), policy, retry_at) == []  # nothing left
     engine.dispose()
     assert "HTTP 500" in caplog.text
     assert SECRET not in caplog.text
@@ -191,9 +191,9 @@ def test_a_receiver_that_never_answers_ends_failed(
     raw.load(engine)
     assert client.post("/v1/experiments/unheard/snapshots", headers=admin_headers).is_success
     policy = RetryPolicy(max_attempts=2, first_delay_seconds=0.001)
-    deliver_due(engine, HttpSender(timeout_seconds=2), policy)
+    assert deliver_due(engine, HttpSender(timeout_seconds=2), policy) == ["retrying"]
     retry_at = datetime.now(UTC) + timedelta(seconds=3)  # past the retry delay and the timeout
-    deliver_due(engine, HttpSender(timeout_seconds=2), policy, retry_at)
+    assert deliver_due(engine, HttpSender(timeout_seconds=2), policy, retry_at) == ["failed"]
     engine.dispose()
     [delivery] = client.get(f"/v1/webhooks/{hook['id']}/deliveries", headers=admin_headers).json()
     assert delivery["status"] == "failed"

@@ -1,5 +1,6 @@
 """`vekst events prune`: archives first, never removes what a running or stopped experiment's
-results are computed from, and reports what it removed."""
+results are computed from (a stopped one's only when asked and its final look is stored), and
+reports what it removed."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from experiments.db import make_engine, session_scope
 from experiments.errors import ConflictError
 from experiments.events import ConversionEvent, Event, ExposureEvent, store_events
 from experiments.models import Conversion, ExperimentCreate, Exposure
+from experiments.results.snapshots import serve_results, take_snapshot
 from experiments.retention import prune_events
 from tests.api.helpers import experiment_body
 
@@ -66,6 +68,13 @@ def _archived(path: Path | None) -> list[dict[str, object]]:
         return [json.loads(line) for line in archive]
 
 
+def _prune_today(url: str, archive: Path, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The arguments of `vekst events prune` on `url` for everything before today."""
+    monkeypatch.setenv("VEKST_DATABASE_URL", url)
+    before = _days_ago(0).date().isoformat()
+    return ["events", "prune", "--before", before, "--archive-dir", str(archive)]
+
+
 def test_prune_keeps_what_live_experiments_read(database_url: str, tmp_path: Path) -> None:
     _prepare(database_url)
     engine = make_engine(database_url)
@@ -112,10 +121,7 @@ def test_the_command_reports_what_it_removed(
     sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _prepare(sqlite_url)
-    monkeypatch.setenv("VEKST_DATABASE_URL", sqlite_url)
-    before = _days_ago(0).date().isoformat()
-    archive = tmp_path / "archive"
-    arguments = ["events", "prune", "--before", before, "--archive-dir", str(archive)]
+    arguments = _prune_today(sqlite_url, tmp_path / "archive", monkeypatch)
     result = CliRunner().invoke(build_cli(), arguments)
     assert result.exit_code == 0, result.output
     assert "exposures: removed 3 events (archived to " in result.output
@@ -127,3 +133,85 @@ def test_the_command_reports_what_it_removed(
     assert running.exit_code == 1 and "archive it first" in running.output
     future = CliRunner().invoke(build_cli(), ["events", "prune", "--before", "2999-01-01"])
     assert future.exit_code == 2 and "must not be in the future" in future.output
+
+
+def _prepare_stopped(url: str) -> None:
+    """`live` runs; `done` stopped with its final look stored; `unlooked` stopped without one."""
+    engine = make_engine(url)
+    with session_scope(engine) as session:
+        for key in ("live", "done", "unlooked"):
+            definitions.create_experiment(
+                session, ExperimentCreate.model_validate(experiment_body(key))
+            )
+            lifecycle.start_experiment(session, key)
+    exposures = [
+        ExposureEvent("x-done-40", "d40", _days_ago(40), "done", "one-page"),
+        ExposureEvent("x-done-20", "d20", _days_ago(20), "done", "multi-step"),
+        ExposureEvent("x-unlooked-25", "u25", _days_ago(25), "unlooked", "one-page"),
+        ExposureEvent("x-live-10", "l10", _days_ago(10), "live", "one-page"),
+    ]
+    conversions = [
+        ConversionEvent(f"c-{d}", f"d{d}", _days_ago(d), "purchase", 10.0) for d in (50, 30, 1)
+    ]
+    events: list[Event] = [*exposures, *conversions]
+    store_events(engine, [(event, NOW) for event in events])
+    with session_scope(engine) as session:
+        lifecycle.stop_experiment(session, "done")
+        take_snapshot(session, "done")  # the final look, as the API's stop takes it
+        lifecycle.stop_experiment(session, "unlooked")
+    engine.dispose()
+
+
+def _results(url: str, key: str) -> dict[str, object]:
+    engine = make_engine(url)
+    try:
+        with session_scope(engine) as session:
+            return serve_results(session, key, timedelta(minutes=60))
+    finally:
+        engine.dispose()
+
+
+def test_stopped_experiments_with_a_final_look_can_be_released(
+    database_url: str, tmp_path: Path
+) -> None:
+    _prepare_stopped(database_url)
+    final = _results(database_url, "done")
+    engine = make_engine(database_url)
+    try:
+        kept = prune_events(engine, _days_ago(0), tmp_path)
+        # By default a stopped experiment keeps its events, final look or not.
+        assert kept.kept_for == ["done", "live", "unlooked"] and kept.released == []
+        assert kept.conversions_before == _days_ago(40)
+        assert [table.removed for table in kept.tables] == [0, 1]  # c-50
+        with pytest.raises(ConflictError, match="final look is stored"):
+            prune_events(engine, _days_ago(0), tmp_path, experiment="done")
+        with pytest.raises(ConflictError, match="archive it first"):
+            prune_events(engine, _days_ago(0), tmp_path, experiment="unlooked", stopped=True)
+        released = prune_events(engine, _days_ago(0), tmp_path, stopped=True)
+    finally:
+        engine.dispose()
+    assert released.released == ["done"] and released.kept_for == ["live", "unlooked"]
+    # Conversions stay from the first exposure of an experiment still read from events.
+    assert released.conversions_before == _days_ago(25)
+    exposures, conversions = released.tables
+    assert [row["event_id"] for row in _archived(exposures.archive)] == ["x-done-40", "x-done-20"]
+    assert [row["event_id"] for row in _archived(conversions.archive)] == ["c-30"]
+    assert _ids(database_url, Exposure) == {"x-unlooked-25", "x-live-10"}
+    assert _ids(database_url, Conversion) == {"c-1"}
+    # The stopped experiment's results are still served, from its final look.
+    assert _results(database_url, "done") == final
+
+
+def test_one_stopped_experiment_with_its_final_look_is_pruned_on_its_own(
+    sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _prepare_stopped(sqlite_url)
+    arguments = _prune_today(sqlite_url, tmp_path, monkeypatch)
+    refused = CliRunner().invoke(build_cli(), [*arguments, "--experiment", "done"])
+    assert refused.exit_code == 1 and "--stopped" in refused.output
+    pruned = CliRunner().invoke(build_cli(), [*arguments, "--experiment", "done", "--stopped"])
+    assert pruned.exit_code == 0, pruned.output
+    assert "exposures: removed 2 events (archived to " in pruned.output
+    assert "stopped, final look stored, events released: done" in pruned.output
+    assert _ids(sqlite_url, Exposure) == {"x-unlooked-25", "x-live-10"}
+    assert len(_ids(sqlite_url, Conversion)) == 3  # not touched per experiment

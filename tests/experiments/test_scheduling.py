@@ -16,11 +16,30 @@ from experiments.models import ResultSnapshot, WebhookCreate
 from experiments.results.snapshots import take_snapshot
 from experiments.scheduling import Scheduler, acquire_lease, snapshot_running_experiments
 from experiments.settings import load_settings
+from experiments.webhooks.delivery import DeliveryOutcome
 from experiments.webhooks.store import create_webhook
 from tests.experiments.results.helpers import start_experiment
 from tests.experiments.results.simulation import START, simulate_shop
 
 HOUR = timedelta(hours=1)
+
+
+class Heard:
+    """A scheduler observer that keeps what it hears."""
+
+    def __init__(self) -> None:
+        self.looks: list[float] = []
+        self.skipped = 0
+        self.deliveries: list[DeliveryOutcome] = []
+
+    def look_taken(self, seconds: float) -> None:
+        self.looks.append(seconds)
+
+    def look_skipped(self) -> None:
+        self.skipped += 1
+
+    def delivery_attempted(self, outcome: DeliveryOutcome) -> None:
+        self.deliveries.append(outcome)
 
 
 @pytest.fixture
@@ -43,8 +62,10 @@ def test_scheduled_looks_cover_every_running_experiment(engine: Engine) -> None:
     start_experiment(engine, design={"planned_units_per_variant": 1500})
     simulate_shop(400, uplift=0.0, seed=1).load(engine)
     now = START + timedelta(days=3)
-    assert snapshot_running_experiments(engine, now) == ["exp"]
-    assert snapshot_running_experiments(engine, now + HOUR) == ["exp"]
+    heard = Heard()
+    assert snapshot_running_experiments(engine, heard, now) == ["exp"]
+    assert snapshot_running_experiments(engine, heard, now + HOUR) == ["exp"]
+    assert len(heard.looks) == 2 and all(seconds > 0 for seconds in heard.looks)
     with Session(engine) as session:
         stored = list(session.exec(select(ResultSnapshot.look, ResultSnapshot.as_of)))
     # Backfill: midnights of 3, 4 and 5 March, then 5 March 08:00; then one more look.
@@ -73,7 +94,9 @@ def test_two_processes_ticking_at_once_take_the_looks_once(engine: Engine) -> No
         return 204
 
     settings = load_settings(database_url="sqlite://", snapshot_interval_minutes=60)
-    first, second = Scheduler(engine, settings, record), Scheduler(engine, settings, record)
+    heard = Heard()
+    first = Scheduler(engine, settings, heard, record)
+    second = Scheduler(engine, settings, heard, record)
     now = START + timedelta(days=3)
     first.run_once(now)
     second.run_once(now)
@@ -81,6 +104,7 @@ def test_two_processes_ticking_at_once_take_the_looks_once(engine: Engine) -> No
         looks = list(session.exec(select(ResultSnapshot.look)))
     assert looks == [1, 2, 3]  # the stored look (a backfill of 2), then one scheduled look
     assert sent == ["verdict_changed"]
+    assert len(heard.looks) == 1 and heard.deliveries == ["delivered"]
     second.run_once(now + HOUR)  # the lease expired: the other process takes the next look
     with Session(engine) as session:
         assert len(list(session.exec(select(ResultSnapshot.look)))) == 4
@@ -96,7 +120,7 @@ def test_stop_ends_the_loop_after_the_tick_under_way() -> None:
             ticks.append("done")
 
     async def run() -> bool:
-        scheduler = Slow(make_engine("sqlite://"), load_settings(database_url="sqlite://"))
+        scheduler = Slow(make_engine("sqlite://"), load_settings(database_url="sqlite://"), Heard())
         task = asyncio.create_task(scheduler.run_forever(tick_seconds=0.01))
         await asyncio.sleep(0.05)  # inside the first tick's thread
         scheduler.stop()

@@ -81,3 +81,19 @@ def test_request_logging_can_be_turned_off(
     with TestClient(create_app(settings)) as client:
         client.get("/healthz")
     assert "/healthz" not in capfd.readouterr().err
+
+
+@pytest.mark.parametrize("formatter", [JsonLines(), HumanLines()])
+def test_uvicorns_coloured_copy_of_the_message_is_left_out(formatter: logging.Formatter) -> None:
+    """uvicorn logs `extra={"color_message": ...}`: the message again with ANSI escapes."""
+    record = logging.makeLogRecord(
+        {
+            "msg": "Started server process [%d]",
+            "args": (7,),
+            "levelname": "INFO",
+            "color_message": "Started server process [\x1b[36m%d\x1b[0m]",
+        }
+    )
+    line = formatter.format(record)
+    assert "Started server process [7]" in line
+    assert "color_message" not in line and "\x1b" not in line and "\\u001b" not in line
