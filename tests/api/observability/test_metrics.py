@@ -23,8 +23,8 @@ from experiments.settings import load_settings
 from experiments.webhooks.store import create_webhook
 from tests.api.helpers import experiment_body
 from tests.conftest import ADMIN_KEY, SDK_KEY
-from tests.experiments.results.simulation import START, simulate_shop
 from tests.experiments.results.helpers import start_experiment
+from tests.experiments.results.simulation import START, simulate_shop
 from tests.processes import vekst_server
 
 TOKEN = "scrape-token-0123456789"
