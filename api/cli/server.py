@@ -21,8 +21,9 @@ from experiments.settings import Settings, load_settings
 
 # SIGTERM: stop taking connections, answer the requests in flight for up to this long, then
 # run the shutdown (the in-process event worker stores the batch in hand).
-WORKER_HEALTHCHECK_SECONDS = 30
 GRACEFUL_SHUTDOWN_SECONDS = 30
+# A worker busy importing (scipy, on a loaded host) may miss uvicorn's 5 s liveness ping.
+WORKER_HEALTHCHECK_SECONDS = 30
 
 db_cli = typer.Typer(help="Database schema.", no_args_is_help=True)
 
@@ -89,8 +90,7 @@ def serve(
             # The app's request log (JSON lines, route templates) replaces uvicorn's.
             access_log=False,
             timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
-            # uvicorn kills a worker that has not answered its ping for this long; its default of
-            # 5 s restarts workers in a loop on a loaded host while they import scipy.
+            # uvicorn kills and restarts a worker that has not answered its ping for this long.
             timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
         )
     finally:
