@@ -20,11 +20,10 @@ import redis
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
+from experiments.events.streams import StreamKeys
 from experiments.models.audit import AuditEntry
 
 logger = logging.getLogger(__name__)
-
-CHANNEL_SUFFIX = ":changes"
 
 
 LAST_CHANGE = select(func.max(AuditEntry.id))
@@ -79,7 +78,7 @@ class ChangeWatcher:
         on_change: Callable[[], None],
         poll_seconds: float,
         redis_client: redis.Redis[bytes] | None = None,
-        channel: str = "{vekst}" + CHANNEL_SUFFIX,
+        channel: str = StreamKeys().changes,
     ) -> None:
         self._engine = engine
         self._on_change = on_change

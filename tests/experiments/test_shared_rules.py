@@ -40,3 +40,15 @@ def test_the_event_stream_defaults_are_the_settings_defaults() -> None:
     settings = load_settings()
     assert StreamKeys().prefix == settings.event_stream_prefix
     assert DEFAULT_DEDUPE_SECONDS == round(settings.event_dedupe_hours * 3600)
+
+
+def test_every_redis_key_shares_the_prefix_and_its_hash_slot() -> None:
+    keys = StreamKeys("{shop}")
+    names = [keys.stream, keys.dead_letters, keys.seen(7), keys.changes, keys.rate_limits]
+    assert names == [
+        "{shop}:stream",
+        "{shop}:dead",
+        "{shop}:seen:7",
+        "{shop}:changes",
+        "{shop}:rate",
+    ]
