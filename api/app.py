@@ -33,7 +33,7 @@ from api.routes import (
 )
 from api.runtime import freeze_startup_heap
 from experiments.assignment import EvaluatorCache
-from experiments.changes import ChangeWatcher
+from experiments.changes import ChangeWatcher, change_channel
 from experiments.db import make_engine
 from experiments.events import EventPipeline, build_event_pipeline
 from experiments.events.streams import sync_redis
@@ -85,7 +85,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.telemetry = Telemetry()
     app.state.rate_limiter = RateLimiter(
         settings,
-        _buckets(app.state.events),
+        _buckets(settings, app.state.events),
         lambda limit: app.state.telemetry.rate_limited.labels(limit).inc(),
     )
     app.state.changes = _change_watcher(app, settings)
@@ -128,11 +128,11 @@ def _logs_requests(settings: Settings) -> bool:
     return settings.request_log and settings.log_level in ("debug", "info")
 
 
-def _buckets(events: EventPipeline) -> Buckets:
+def _buckets(settings: Settings, events: EventPipeline) -> Buckets:
     local = LocalBuckets()
     if events.redis is None:
         return local
-    return RedisBuckets(events.redis, events.keys.rate_limits, local)
+    return RedisBuckets(events.redis, f"{settings.event_stream_prefix}:rate", local)
 
 
 def _change_watcher(app: FastAPI, settings: Settings) -> ChangeWatcher:
@@ -143,7 +143,7 @@ def _change_watcher(app: FastAPI, settings: Settings) -> ChangeWatcher:
         app.state.telemetry.config_changes.inc()
 
     client = sync_redis(settings.redis_url, 1.0) if settings.redis_url else None
-    channel = app.state.events.keys.changes
+    channel = change_channel(settings.event_stream_prefix)
     return ChangeWatcher(
         app.state.engine, forget_cached, settings.config_poll_seconds, client, channel
     )

@@ -20,10 +20,15 @@ import redis
 from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
-from experiments.events.streams import StreamKeys
 from experiments.models.audit import AuditEntry
+from experiments.settings import DEFAULT_EVENT_STREAM_PREFIX
 
 logger = logging.getLogger(__name__)
+
+
+def change_channel(prefix: str) -> str:
+    """The Redis pub/sub channel of changes, beside the event stream's keys under `prefix`."""
+    return f"{prefix}:changes"
 
 
 LAST_CHANGE = select(func.max(AuditEntry.id))
@@ -78,7 +83,7 @@ class ChangeWatcher:
         on_change: Callable[[], None],
         poll_seconds: float,
         redis_client: redis.Redis[bytes] | None = None,
-        channel: str = StreamKeys().changes,
+        channel: str = change_channel(DEFAULT_EVENT_STREAM_PREFIX),
     ) -> None:
         self._engine = engine
         self._on_change = on_change

@@ -1,5 +1,4 @@
-"""Redis key names of the service (the event stream's and the ones beside it), and how to
-connect to Redis for them.
+"""Redis key names of the event stream, and how to connect to Redis for it.
 
 Every key shares one hash tag (the part in braces), so the append script's keys live in one
 slot of a Redis Cluster.
@@ -24,8 +23,7 @@ COMMAND_TIMEOUT_SECONDS = 5.0
 
 @dataclass(frozen=True, slots=True)
 class StreamKeys:
-    """The keys under one `prefix`: the stream, its consumer group, dead letters, seen ids, the
-    change channel and the rate limits."""
+    """The keys under one `prefix`: the stream, its consumer group, dead letters, seen ids."""
 
     prefix: str = DEFAULT_EVENT_STREAM_PREFIX
 
@@ -44,16 +42,6 @@ class StreamKeys:
     def seen(self, period: int) -> str:
         """The set of client event ids first claimed in dedupe period `period`."""
         return f"{self.prefix}:seen:{period}"
-
-    @property
-    def changes(self) -> str:
-        """The pub/sub channel on which a process announces a changed definition or key."""
-        return f"{self.prefix}:changes"
-
-    @property
-    def rate_limits(self) -> str:
-        """The prefix of the API keys' rate-limit buckets."""
-        return f"{self.prefix}:rate"
 
 
 def async_redis(url: str) -> redis.asyncio.Redis[bytes]:
