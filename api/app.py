@@ -33,7 +33,7 @@ from api.routes import (
 )
 from api.runtime import freeze_startup_heap
 from experiments.assignment import EvaluatorCache
-from experiments.changes import ChangeWatcher
+from experiments.changes import ChangeWatcher, change_channel
 from experiments.db import make_engine
 from experiments.events import EventPipeline, build_event_pipeline
 from experiments.events.streams import sync_redis
@@ -143,7 +143,7 @@ def _change_watcher(app: FastAPI, settings: Settings) -> ChangeWatcher:
         app.state.telemetry.config_changes.inc()
 
     client = sync_redis(settings.redis_url, 1.0) if settings.redis_url else None
-    channel = f"{settings.event_stream_prefix}:changes"
+    channel = change_channel(settings.event_stream_prefix)
     return ChangeWatcher(
         app.state.engine, forget_cached, settings.config_poll_seconds, client, channel
     )

@@ -21,10 +21,14 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
 from experiments.models.audit import AuditEntry
+from experiments.settings import DEFAULT_EVENT_STREAM_PREFIX
 
 logger = logging.getLogger(__name__)
 
-CHANNEL_SUFFIX = ":changes"
+
+def change_channel(prefix: str) -> str:
+    """The Redis pub/sub channel of changes, beside the event stream's keys under `prefix`."""
+    return f"{prefix}:changes"
 
 
 LAST_CHANGE = select(func.max(AuditEntry.id))
@@ -79,7 +83,7 @@ class ChangeWatcher:
         on_change: Callable[[], None],
         poll_seconds: float,
         redis_client: redis.Redis[bytes] | None = None,
-        channel: str = "{vekst}" + CHANNEL_SUFFIX,
+        channel: str = change_channel(DEFAULT_EVENT_STREAM_PREFIX),
     ) -> None:
         self._engine = engine
         self._on_change = on_change

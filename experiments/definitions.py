@@ -156,7 +156,8 @@ def check_patch(session: Session, experiment: Experiment, patch: ExperimentUpdat
 
 def write_patch(session: Session, experiment: Experiment, patch: ExperimentUpdate) -> None:
     """Store the fields sent in `patch` (checked by `check_patch`) on `experiment`."""
-    # Whole nested models as JSON: the sent ones replace the stored ones.
+    # `include`, not `exclude_unset`: a design or metrics object sent is stored whole, with the
+    # defaults of the fields it left out.
     stored = patch.model_dump(mode="json", include=patch.model_fields_set)
     for name, value in stored.items():
         setattr(experiment, name, value)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+from experiments.changes import change_channel
 from experiments.events.sinks import DEFAULT_DEDUPE_SECONDS
 from experiments.events.streams import StreamKeys
 from experiments.inputs import MAX_UNIT_ID_LENGTH, SLUG, SLUG_PATTERN
@@ -40,3 +41,7 @@ def test_the_event_stream_defaults_are_the_settings_defaults() -> None:
     settings = load_settings()
     assert StreamKeys().prefix == settings.event_stream_prefix
     assert DEFAULT_DEDUPE_SECONDS == round(settings.event_dedupe_hours * 3600)
+
+
+def test_the_change_channel_shares_the_prefix_and_its_hash_slot() -> None:
+    assert change_channel("{shop}") == "{shop}:changes"
