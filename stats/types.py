@@ -29,7 +29,7 @@ from enum import StrEnum
 from typing import Any, NamedTuple
 
 
-class MetricKind(StrEnum):
+class StatisticsKind(StrEnum):
     """Which sufficient statistics a metric is summarised by."""
 
     PROPORTION = "proportion"
@@ -38,10 +38,10 @@ class MetricKind(StrEnum):
 
 
 # The sufficient statistics of each kind, in the order the CLI's NAME=a/b/c form takes them.
-STATISTIC_FIELDS: dict[MetricKind, tuple[str, ...]] = {
-    MetricKind.PROPORTION: ("n", "conversions"),
-    MetricKind.MEAN: ("n", "sum", "sum_squares"),
-    MetricKind.RATIO: (
+STATISTIC_FIELDS: dict[StatisticsKind, tuple[str, ...]] = {
+    StatisticsKind.PROPORTION: ("n", "conversions"),
+    StatisticsKind.MEAN: ("n", "sum", "sum_squares"),
+    StatisticsKind.RATIO: (
         "n",
         "numerator_sum",
         "numerator_sum_squares",
