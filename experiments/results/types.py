@@ -20,6 +20,8 @@ Role = Literal["primary", "secondary", "guardrail"]
 
 
 class Verdict(StrEnum):
+    """What to do with the experiment (the rules are in `decision`)."""
+
     SHIP = "ship"
     STOP = "stop"
     KEEP_RUNNING = "keep_running"
