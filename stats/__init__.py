@@ -27,13 +27,13 @@ from stats.types import (
     Correction,
     CovariateStats,
     MeanStats,
-    MetricKind,
     Minimums,
     PlannedTest,
     Prior,
     ProportionStats,
     RatioStats,
     Reason,
+    StatisticsKind,
     VariantInput,
 )
 
@@ -51,7 +51,7 @@ __all__ = [
     "DetectableEffectResult",
     "Interval",
     "MeanStats",
-    "MetricKind",
+    "StatisticsKind",
     "Minimums",
     "PlannedTest",
     "Prior",

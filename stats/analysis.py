@@ -35,11 +35,11 @@ from stats.types import (
     Alternative,
     AnalysisOptions,
     Correction,
-    MetricKind,
     Minimums,
     Prior,
     ProportionStats,
     Reason,
+    StatisticsKind,
     VariantInput,
 )
 from stats.validation import (
@@ -71,7 +71,7 @@ class _Pair(NamedTuple):
 
 
 def analyze(
-    kind: MetricKind | str,
+    kind: StatisticsKind | str,
     variants: Sequence[Mapping[str, Any]],
     *,
     alpha: float = 0.05,
@@ -107,7 +107,7 @@ def analyze_stats(
 
 
 def _analyze(
-    metric_kind: MetricKind, parsed: Sequence[VariantInput], options: AnalysisOptions
+    metric_kind: StatisticsKind, parsed: Sequence[VariantInput], options: AnalysisOptions
 ) -> AnalysisResult:
     level = parse_alpha(options.alpha)
     side = parse_alternative(options.alternative)
@@ -156,7 +156,7 @@ def _analyze(
         sequential = mixture_sprt(
             pair.control, pair.treatment, level, side, planned, count, reading.dof
         )
-        if metric_kind is MetricKind.PROPORTION:
+        if metric_kind is StatisticsKind.PROPORTION:
             relative = _no_lower_than_minus_one(relative)
             if _below_minus_one(sequential.relative):
                 sequential = replace(

@@ -16,20 +16,20 @@ from stats.types import (
     STATISTIC_FIELDS,
     CovariateStats,
     MeanStats,
-    MetricKind,
     MetricStats,
     ProportionStats,
     RatioStats,
+    StatisticsKind,
     VariantInput,
 )
 
 # Relative slack for "sum of squares below sum^2/n": float sums from a database
 # carry rounding error, so only a clearly negative variance is refused.
 _VARIANCE_TOLERANCE = 1e-9
-_KINDS: dict[type[Any], MetricKind] = {
-    ProportionStats: MetricKind.PROPORTION,
-    MeanStats: MetricKind.MEAN,
-    RatioStats: MetricKind.RATIO,
+_KINDS: dict[type[Any], StatisticsKind] = {
+    ProportionStats: StatisticsKind.PROPORTION,
+    MeanStats: StatisticsKind.MEAN,
+    RatioStats: StatisticsKind.RATIO,
 }
 COVARIATE_FIELDS = ("covariate_sum", "covariate_sum_squares", "covariate_cross_sum")
 
@@ -150,7 +150,7 @@ def check_consistency(parsed: Sequence[VariantInput]) -> None:
         )
 
 
-def check_inputs(variants: Sequence[VariantInput]) -> MetricKind:
+def check_inputs(variants: Sequence[VariantInput]) -> StatisticsKind:
     """Check typed variants (first = control) by the rules of ``stats.types``; their kind.
 
     Raises ``StatsInputError`` naming the field as a request would (``variants[1].n``).
@@ -173,7 +173,7 @@ def check_inputs(variants: Sequence[VariantInput]) -> MetricKind:
     return kind
 
 
-def _check_finite(variant: VariantInput, kind: MetricKind, path: str) -> None:
+def _check_finite(variant: VariantInput, kind: StatisticsKind, path: str) -> None:
     values = [(name, getattr(variant.stats, name)) for name in STATISTIC_FIELDS[kind]]
     if variant.covariate is not None:
         names = (*COVARIATE_FIELDS, "covariate_denominator_cross_sum")

@@ -10,10 +10,10 @@ from collections.abc import Callable
 from typing import NamedTuple
 
 from stats.types import (
-    MetricKind,
     MetricStats,
     ProportionStats,
     RatioStats,
+    StatisticsKind,
     VariantInput,
 )
 
@@ -53,10 +53,10 @@ def _delta_method_ratio(variant: VariantInput) -> ArmEstimate:
 
 Estimator = Callable[[VariantInput], ArmEstimate]
 
-ESTIMATORS: dict[MetricKind, Estimator] = {
-    MetricKind.PROPORTION: _sample_mean,
-    MetricKind.MEAN: _sample_mean,
-    MetricKind.RATIO: _delta_method_ratio,
+ESTIMATORS: dict[StatisticsKind, Estimator] = {
+    StatisticsKind.PROPORTION: _sample_mean,
+    StatisticsKind.MEAN: _sample_mean,
+    StatisticsKind.RATIO: _delta_method_ratio,
 }
 
 

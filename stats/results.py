@@ -10,7 +10,7 @@ import math
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from stats.types import MetricKind, PlannedTest, Reason
+from stats.types import PlannedTest, Reason, StatisticsKind
 
 
 def _finite(value: float | None) -> float | None:
@@ -150,7 +150,7 @@ class SrmResult:
 class AnalysisResult:
     """Everything ``analyze`` computes for one metric of one experiment."""
 
-    kind: MetricKind
+    kind: StatisticsKind
     alpha: float
     variants: tuple[VariantSummary, ...]
     srm: SrmResult

@@ -29,7 +29,7 @@ from enum import StrEnum
 from typing import Any, NamedTuple
 
 
-class MetricKind(StrEnum):
+class StatisticsKind(StrEnum):
     """Which sufficient statistics a metric is summarised by."""
 
     PROPORTION = "proportion"
@@ -38,10 +38,10 @@ class MetricKind(StrEnum):
 
 
 # The sufficient statistics of each kind, in the order the CLI's NAME=a/b/c form takes them.
-STATISTIC_FIELDS: dict[MetricKind, tuple[str, ...]] = {
-    MetricKind.PROPORTION: ("n", "conversions"),
-    MetricKind.MEAN: ("n", "sum", "sum_squares"),
-    MetricKind.RATIO: (
+STATISTIC_FIELDS: dict[StatisticsKind, tuple[str, ...]] = {
+    StatisticsKind.PROPORTION: ("n", "conversions"),
+    StatisticsKind.MEAN: ("n", "sum", "sum_squares"),
+    StatisticsKind.RATIO: (
         "n",
         "numerator_sum",
         "numerator_sum_squares",
@@ -240,6 +240,22 @@ class VariantInput(NamedTuple):
 
 
 @dataclass(frozen=True, slots=True)
+class AnalysisOptions:
+    """How ``analyze`` reads the variants: the level, the alternative, the planned units per
+    variant the sequential test is tuned to (default: ``stats.sequential``'s), the correction
+    across comparisons, an optional prior, the designed traffic weights (default: equal) and
+    the minimums below which no reading is reported."""
+
+    alpha: float = 0.05
+    alternative: Alternative | str = Alternative.TWO_SIDED
+    planned_units_per_variant: int | None = None
+    correction: Correction | str = Correction.HOLM
+    prior: Prior | Mapping[str, Any] | None = None
+    weights: Sequence[float] | None = None
+    minimums: Minimums | Mapping[str, Any] | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Minimums:
     """Least data a comparison needs before any reading is reported (docs/statistics.md).
 
@@ -262,19 +278,3 @@ class Prior:
 
     mean: float
     sd: float
-
-
-@dataclass(frozen=True, slots=True)
-class AnalysisOptions:
-    """How ``analyze`` reads the variants: the level, the alternative, the planned units per
-    variant the sequential test is tuned to (default: ``stats.sequential``'s), the correction
-    across comparisons, an optional prior, the designed traffic weights (default: equal) and
-    the minimums below which no reading is reported."""
-
-    alpha: float = 0.05
-    alternative: Alternative | str = Alternative.TWO_SIDED
-    planned_units_per_variant: int | None = None
-    correction: Correction | str = Correction.HOLM
-    prior: Prior | Mapping[str, Any] | None = None
-    weights: Sequence[float] | None = None
-    minimums: Minimums | Mapping[str, Any] | None = None

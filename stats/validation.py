@@ -28,12 +28,12 @@ from stats.types import (
     Correction,
     CovariateStats,
     MeanStats,
-    MetricKind,
     MetricStats,
     Minimums,
     Prior,
     ProportionStats,
     RatioStats,
+    StatisticsKind,
     VariantInput,
 )
 
@@ -90,14 +90,14 @@ def _mean(raw: Mapping[str, Any], path: str) -> MeanStats:
 def _ratio(raw: Mapping[str, Any], path: str) -> RatioStats:
     n = _units(raw, path)
     return RatioStats(
-        n, *(_number(raw, name, path) for name in STATISTIC_FIELDS[MetricKind.RATIO][1:])
+        n, *(_number(raw, name, path) for name in STATISTIC_FIELDS[StatisticsKind.RATIO][1:])
     )
 
 
-_PARSERS: dict[MetricKind, Callable[[Mapping[str, Any], str], MetricStats]] = {
-    MetricKind.PROPORTION: _proportion,
-    MetricKind.MEAN: _mean,
-    MetricKind.RATIO: _ratio,
+_PARSERS: dict[StatisticsKind, Callable[[Mapping[str, Any], str], MetricStats]] = {
+    StatisticsKind.PROPORTION: _proportion,
+    StatisticsKind.MEAN: _mean,
+    StatisticsKind.RATIO: _ratio,
 }
 
 _FIELDS = {kind: frozenset(fields) for kind, fields in STATISTIC_FIELDS.items()}
@@ -105,7 +105,7 @@ _FIELDS = {kind: frozenset(fields) for kind, fields in STATISTIC_FIELDS.items()}
 _ALLOWED = {
     kind: fields
     | {"key", _NONZERO_UNITS, *COVARIATE_FIELDS}
-    | ({_RATIO_COVARIATE_FIELD} if kind is MetricKind.RATIO else set())
+    | ({_RATIO_COVARIATE_FIELD} if kind is StatisticsKind.RATIO else set())
     for kind, fields in _FIELDS.items()
 }
 
@@ -146,11 +146,13 @@ def _parse_choice(enum: type[_Choice], value: str, field: str) -> _Choice:
     return cast(_Choice, found)
 
 
-def parse_kind(kind: MetricKind | str) -> MetricKind:
-    return _parse_choice(MetricKind, kind, "kind")
+def parse_kind(kind: StatisticsKind | str) -> StatisticsKind:
+    return _parse_choice(StatisticsKind, kind, "kind")
 
 
-def parse_variants(kind: MetricKind, variants: Sequence[Mapping[str, Any]]) -> list[VariantInput]:
+def parse_variants(
+    kind: StatisticsKind, variants: Sequence[Mapping[str, Any]]
+) -> list[VariantInput]:
     """Validate request-shaped variants (first = control) into ``VariantInput`` values."""
     if isinstance(variants, str | bytes) or not isinstance(variants, Sequence):
         raise StatsInputError("variants", "variants must be a list of mappings")

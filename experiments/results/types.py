@@ -11,7 +11,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Literal
 
-from experiments.models.metric import ValueFormat
+from experiments.models.metric import Direction, MetricKind, ValueFormat
 from experiments.results.outcome import Outcome
 from experiments.results.wording import DECIDING_READING, comparison_words, metric_issue_text
 from stats import AnalysisResult, SrmResult
@@ -20,6 +20,8 @@ Role = Literal["primary", "secondary", "guardrail"]
 
 
 class Verdict(StrEnum):
+    """What to do with the experiment (the rules are in `decision`)."""
+
     SHIP = "ship"
     STOP = "stop"
     KEEP_RUNNING = "keep_running"
@@ -70,8 +72,8 @@ class MetricResult:
 
     metric: str
     name: str
-    kind: str
-    direction: Literal["increase", "decrease"]
+    kind: MetricKind
+    direction: Direction
     role: Role
     variants: tuple[VariantValue, ...]
     analysis: AnalysisResult | None
