@@ -44,6 +44,66 @@ def student_t_ppf(q: float, dof: float) -> float:
     return float(special.stdtrit(dof, q))
 
 
+# Below this a tail is read through its logarithm: the tail itself would underflow to zero (and
+# its quantile to infinity) not far beyond.
+_TINY_TAIL = 1e-300
+
+
+def student_t_logsf(x: float, dof: float) -> float:
+    """log P(T > x) for x > 0, finite far beyond where the tail itself underflows."""
+    if math.isinf(dof):
+        return normal_logsf(x)
+    tail = student_t_sf(x, dof)
+    if tail > _TINY_TAIL:
+        return math.log(tail)
+    log_w = math.log(dof) - 2.0 * math.log(x) - math.log1p(dof / (x * x))
+    return _log_far_tail(log_w, 0.5 * dof)
+
+
+def student_t_isf_log(log_tail: float, dof: float) -> float:
+    """The x > 0 with log P(T > x) = `log_tail` (the inverse of `student_t_logsf`)."""
+    if math.isinf(dof):
+        return normal_isf_log(log_tail)
+    if log_tail > math.log(_TINY_TAIL):
+        quantile = -student_t_ppf(math.exp(log_tail), dof)
+        # scipy answers +inf instead of -inf for a quantile beyond the float range (tiny dof).
+        return math.inf if quantile <= 0 < -log_tail - math.log(2.0) else quantile
+    half = 0.5 * dof
+    log_w = (log_tail + math.log(dof) + float(special.betaln(half, 0.5))) / half  # leading order
+    for _ in range(60):  # a contraction: the terms beside half * log_w change slowly
+        previous = log_w
+        log_w += (log_tail - _log_far_tail(log_w, half)) / half
+        if abs(log_w - previous) < 1e-13 * abs(log_w):
+            break
+    if log_w < -700:
+        return math.inf
+    return math.sqrt(dof * math.expm1(-log_w))
+
+
+def _log_far_tail(log_w: float, half: float) -> float:
+    """log P(T > x) through w = dof / (dof + x^2): P = I_w(a, 1/2) / 2 with a = dof / 2, and the
+    regularised incomplete beta is w^a (1 - w)^(1/2) / (a B(a, 1/2)) times the series
+    sum_n (a + 1/2)_n / (a + 1)_n w^n, which converges fast for the small w of a far tail."""
+    w = math.exp(log_w)
+    term = total = 1.0
+    for n in range(500):
+        term *= (half + 0.5 + n) / (half + 1.0 + n) * w
+        total += term
+        if term < 1e-17 * total:
+            break
+    constant = math.log(2.0 * half) + float(special.betaln(half, 0.5))
+    return half * log_w + 0.5 * math.log1p(-w) + math.log(total) - constant
+
+
+def normal_logsf(x: float) -> float:
+    return float(special.log_ndtr(-x))
+
+
+def normal_isf_log(log_tail: float) -> float:
+    """The x with log P(Z > x) = `log_tail`."""
+    return -float(special.ndtri_exp(log_tail))
+
+
 def chi2_sf(x: float, dof: int) -> float:
     """Upper tail of the chi-square distribution with a whole number of degrees of freedom.
 

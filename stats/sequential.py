@@ -15,7 +15,12 @@ from __future__ import annotations
 
 import math
 
-from stats._distributions import normal_ppf, normal_sf, student_t_ppf, student_t_sf
+from stats._distributions import (
+    normal_isf_log,
+    normal_logsf,
+    student_t_isf_log,
+    student_t_logsf,
+)
 from stats.estimates import ArmEstimate
 from stats.fixed import bounded_interval, difference_and_se, welch_dof
 from stats.relative import fieller_relative
@@ -69,8 +74,8 @@ def normal_equivalent(t: float, dof: float) -> float:
     """The z with the same tail probability as ``t`` under Student's t with ``dof``."""
     if dof >= SMALL_SAMPLE_DOF:
         return t
-    tail = student_t_sf(abs(t), dof)
-    z = -normal_ppf(tail) if tail > 0 else math.inf
+    # Through the logarithm of the tail, so a t far out maps to a finite z (not to infinity).
+    z = normal_isf_log(student_t_logsf(abs(t), dof))
     return z if t >= 0 else -z
 
 
@@ -78,10 +83,7 @@ def _t_equivalent(z: float, dof: float) -> float:
     """Inverse of ``normal_equivalent`` for a positive critical value."""
     if dof >= SMALL_SAMPLE_DOF:
         return z
-    # Through the upper tail: normal_cdf of a large boundary rounds to 1, whose quantile is inf.
-    # scipy answers +inf instead of -inf for quantiles beyond the float range.
-    critical = -student_t_ppf(normal_sf(z), dof)
-    return critical if critical > 0 else math.inf
+    return student_t_isf_log(normal_logsf(z), dof)
 
 
 def mixture_sprt(

@@ -83,3 +83,36 @@ def test_sequential_interval_is_wider_than_the_fixed_one() -> None:
     assert sequential.ci_low is not None and fixed.ci_low is not None
     assert sequential.ci_high is not None and fixed.ci_high is not None
     assert sequential.ci_low < fixed.ci_low and sequential.ci_high > fixed.ci_high
+
+
+@pytest.mark.parametrize(
+    ("kind", "variants", "alpha"),
+    [
+        # A t statistic of about 940 on 166 degrees of freedom: its tail underflows to zero.
+        (
+            "ratio",
+            [
+                {"n": 2, "numerator_sum": 0.0625, "numerator_sum_squares": 0.001953125,
+                 "denominator_sum": 4.0, "denominator_sum_squares": 9.0, "cross_sum": 0.125},
+                {"n": 166, "numerator_sum": 12118.0, "numerator_sum_squares": 884779.0,
+                 "denominator_sum": 166.0, "denominator_sum_squares": 166.0,
+                 "cross_sum": 12118.0},
+            ],
+            0.01,
+        ),
+        # Welch's degrees of freedom below one: the boundary's quantile is beyond the floats.
+        ("proportion", [{"n": 56, "conversions": 1}, {"n": 2, "conversions": 0},
+                        {"n": 3, "conversions": 1}], 0.05),
+    ],
+)  # fmt: skip
+def test_far_tails_keep_the_verdict_and_the_interval_in_agreement(
+    kind: str, variants: list[dict[str, float]], alpha: float
+) -> None:
+    """Found by the property test: where a tail underflows, the p-value said 'significant' while
+    the confidence sequence was the whole line (or empty)."""
+    result = analyze(kind, variants, alpha=alpha, minimums={"conversions": 0, "units": 0})
+    for comparison in result.comparisons:
+        sequential = comparison.sequential
+        low, high = sequential.absolute.ci_low, sequential.absolute.ci_high
+        assert low is not None and high is not None and low <= high
+        assert (low > 0 or high < 0) == sequential.significant
