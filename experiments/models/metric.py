@@ -27,9 +27,9 @@ from sqlalchemy import String
 from sqlmodel import Field, SQLModel
 
 from experiments.db import UTCDateTime
-from experiments.inputs import MAX_MAGNITUDE, SafeText
+from experiments.inputs import MAX_MAGNITUDE, SLUG_PATTERN, SafeText
 
-MetricSlug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9_-]{1,64}$")]
+MetricSlug = Annotated[str, StringConstraints(pattern=SLUG_PATTERN)]
 MAX_WINDOW_HOURS = 8760.0
 MetricName = Annotated[
     SafeText, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)
