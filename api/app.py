@@ -11,6 +11,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
 
 from api.auth import KeyVerifier
+from api.hot_path import HotPath
 from api.limits import BodySizeLimit
 from api.observability import RequestLog, RequestObserver, Telemetry, configure_logging
 from api.pages import routes as pages
@@ -110,6 +111,9 @@ def create_app(settings: Settings) -> FastAPI:
     # The results pages for people (HTML, not in the OpenAPI) and their one stylesheet.
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=pages.HERE / "static"), name="static")
+    # Innermost: a successful assignment skips the routing (inside every limit and header).
+    [assign_route] = assign.router.routes
+    app.add_middleware(HotPath, route=assign_route, method="POST", endpoint=assign.assign)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     if settings.cors_origins:
         app.add_middleware(

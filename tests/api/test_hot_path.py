@@ -1,0 +1,96 @@
+"""`POST /v1/assign` served by the hot path answers exactly as the whole way through the app:
+the same status, headers that matter and problem documents, for successes and refusals."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from api.hot_path import HotPath
+from experiments.settings import load_settings
+from tests.api.helpers import running_experiment
+from tests.conftest import ADMIN_KEY, SDK_KEY
+
+SDK = {"Authorization": f"Bearer {SDK_KEY}"}
+ADMIN = {"Authorization": f"Bearer {ADMIN_KEY}"}
+
+
+def _without_hot_path(app: FastAPI) -> FastAPI:
+    app.user_middleware = [m for m in app.user_middleware if m.cls is not HotPath]
+    return app
+
+
+@pytest.fixture
+def clients(sqlite_url: str) -> Iterator[tuple[TestClient, TestClient]]:
+    """The shipped app and the same app without its hot path, on one database."""
+    settings = load_settings(
+        database_url=sqlite_url,
+        admin_key=ADMIN_KEY,
+        sdk_key=SDK_KEY,
+        max_body_bytes=2048,
+        assign_rate_per_second=0.01,
+        assign_burst=4,
+    )
+    with (
+        TestClient(create_app(settings)) as hot,
+        TestClient(_without_hot_path(create_app(settings))) as whole,
+    ):
+        running_experiment(hot, ADMIN)
+        yield hot, whole
+
+
+REQUESTS: dict[str, dict[str, object]] = {
+    "assigned": {"json": {"unit_id": "u-1", "experiments": ["checkout-onepage"]}, "headers": SDK},
+    "exposed": {
+        "json": {"unit_id": "u-2", "experiments": ["checkout-onepage"], "expose": True},
+        "headers": SDK,
+    },
+    "no key": {"json": {"unit_id": "u-1"}},
+    "unknown key": {"json": {"unit_id": "u-1"}, "headers": {"Authorization": "Bearer nope"}},
+    "bad body": {"json": {"unit_id": "", "experiments": ["NOT A SLUG"]}, "headers": SDK},
+    "not json": {"content": b"{", "headers": {**SDK, "Content-Type": "application/json"}},
+    "too large": {"json": {"unit_id": "u", "attributes": {"a": "x" * 4000}}, "headers": SDK},
+    "too large, chunked": {
+        "content": iter([b'{"unit_id": "u", "attributes": {"a": "', b"x" * 4000, b'"}}']),
+        "headers": {**SDK, "Content-Type": "application/json"},
+    },
+}
+
+
+@pytest.mark.parametrize("name", list(REQUESTS))
+def test_hot_path_answers_as_the_whole_way(
+    clients: tuple[TestClient, TestClient], name: str
+) -> None:
+    hot, whole = clients
+    request = REQUESTS[name]
+    if name == "too large, chunked":  # an iterator is consumed: one per client
+        chunks = list(request["content"])  # type: ignore[call-overload]
+        answers = [c.post("/v1/assign", **{**request, "content": iter(chunks)}) for c in clients]
+    else:
+        answers = [c.post("/v1/assign", **request) for c in (hot, whole)]  # type: ignore[arg-type]
+    fast, slow = answers
+    assert fast.status_code == slow.status_code
+    assert fast.headers["content-type"] == slow.headers["content-type"]
+    assert fast.json() == slow.json()
+    assert "x-request-id" in fast.headers
+
+
+def test_a_refused_rate_is_counted_once_and_answered_with_retry_after(
+    clients: tuple[TestClient, TestClient],
+) -> None:
+    hot, _ = clients
+    answers = [
+        hot.post("/v1/assign", json={"unit_id": f"u-{i}"}, headers=ADMIN).status_code
+        for i in range(6)
+    ]
+    assert answers == [200, 200, 200, 200, 429, 429]
+    refused = hot.post("/v1/assign", json={"unit_id": "u"}, headers=ADMIN)
+    assert refused.headers["content-type"].startswith("application/problem+json")
+    assert int(refused.headers["retry-after"]) >= 1
+    scrape = hot.get("/metrics", headers=ADMIN).text  # /metrics is not rate limited
+    assert 'vekst_rate_limited_requests_total{limit="assign"} 3.0' in scrape
+    assert 'route="/v1/assign",status="2xx"' in scrape.replace('method="POST",', "")
