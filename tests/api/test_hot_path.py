@@ -20,7 +20,8 @@ ADMIN = {"Authorization": f"Bearer {ADMIN_KEY}"}
 
 
 def _without_hot_path(app: FastAPI) -> FastAPI:
-    app.user_middleware = [m for m in app.user_middleware if m.cls.__name__ != HotPath.__name__]
+    hot_path: object = HotPath
+    app.user_middleware = [m for m in app.user_middleware if m.cls is not hot_path]
     return app
 
 
