@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
 
 from api.app import create_app
 from experiments.migrate import upgrade
@@ -17,6 +19,12 @@ from tests.services import fresh_postgres_schema, require_service
 ADMIN_KEY = "test-admin-key-0123456789"
 SDK_KEY = "test-sdk-key-0123456789"
 _KEEP = ("VEKST_TEST_", "VEKST_REQUIRE_SERVICES", "VEKST_REQUIRE_BROWSER", "VEKST_CHROMIUM")
+
+# Property tests judge answers, not speed: on a loaded CI machine a slow example is no failure.
+hypothesis_settings.register_profile(
+    "vekst", deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
+)
+hypothesis_settings.load_profile("vekst")
 
 
 @pytest.fixture(autouse=True)
