@@ -15,6 +15,7 @@ earlier look as well, so its power at that size is at least the requested one.
 from __future__ import annotations
 
 import math
+from typing import NamedTuple, TypedDict, Unpack
 
 from stats._distributions import normal_ppf
 from stats.errors import StatsInputError
@@ -91,29 +92,65 @@ def days_to_run(units_per_variant: int, variants: int, daily_units: float) -> in
     return math.ceil(units_per_variant * variants / daily_units)
 
 
+class PlanDesign(TypedDict, total=False):
+    """The design both planning functions take by keyword, each part optional.
+
+    The baseline is ``baseline_rate`` for a conversion metric, or ``baseline_mean`` with
+    ``baseline_sd`` for a mean metric (one of the two is required). ``alpha`` is the two-sided
+    level over all comparisons (default 0.05), ``power`` the power wanted (0.8), ``variants``
+    the number of variants with the control (2), and ``test`` the test planned for
+    (``"sequential"``; ``"fixed"`` plans a single fixed-horizon look).
+    """
+
+    baseline_rate: float | None
+    baseline_mean: float | None
+    baseline_sd: float | None
+    alpha: float
+    power: float
+    variants: int
+    test: PlannedTest | str
+
+
+class _Plan(NamedTuple):
+    """A checked design: variants, the critical values summed, the baseline's mean and sd
+    (None for a rate)."""
+
+    variants: int
+    z_sum: float
+    mean: float
+    sd: float | None
+
+
+def _planned_test(design: PlanDesign) -> PlannedTest:
+    """The design's test; a keyword outside the design is refused like any unknown argument."""
+    unknown = design.keys() - PlanDesign.__optional_keys__
+    if unknown:
+        raise TypeError(f"unexpected keyword argument(s): {', '.join(sorted(unknown))}")
+    return _parse_test(design.get("test", PlannedTest.SEQUENTIAL))
+
+
+def _plan(design: PlanDesign, planned_for: PlannedTest) -> _Plan:
+    """The design checked, its defaults filled in (those ``PlanDesign`` states)."""
+    variants = design.get("variants", 2)
+    z_sum = _z_sum(design.get("alpha", 0.05), design.get("power", 0.8), variants, planned_for)
+    mean, sd = _baseline(
+        design.get("baseline_rate"), design.get("baseline_mean"), design.get("baseline_sd")
+    )
+    return _Plan(variants, z_sum, mean, sd)
+
+
 def sample_size(
-    *,
-    mde_relative: float,
-    baseline_rate: float | None = None,
-    baseline_mean: float | None = None,
-    baseline_sd: float | None = None,
-    alpha: float = 0.05,
-    power: float = 0.8,
-    variants: int = 2,
-    daily_units: float | None = None,
-    test: PlannedTest | str = PlannedTest.SEQUENTIAL,
+    *, mde_relative: float, daily_units: float | None = None, **design: Unpack[PlanDesign]
 ) -> SampleSizeResult:
     """Units per variant to detect a relative uplift of ``mde_relative`` with the given power.
 
-    Give ``baseline_rate`` for a conversion metric, or ``baseline_mean`` and
-    ``baseline_sd`` for a mean metric. ``days`` is filled when ``daily_units``
-    (units entering the experiment per day, all variants together) is given.
-    ``test="fixed"`` plans a single fixed-horizon look instead of the sequential test.
+    The design (baseline, alpha, power, variants, test) is the one ``PlanDesign`` describes.
+    ``days`` is filled when ``daily_units`` (units entering the experiment per day, all
+    variants together) is given.
     """
-    planned_for = _parse_test(test)
+    planned_for = _planned_test(design)
     _check_positive(mde_relative, "mde_relative")
-    z_sum = _z_sum(alpha, power, variants, planned_for)
-    mean, sd = _baseline(baseline_rate, baseline_mean, baseline_sd)
+    variants, z_sum, mean, sd = _plan(design, planned_for)
     treated = mean * (1.0 + mde_relative)
     if sd is None:
         if treated >= 1:
@@ -136,25 +173,16 @@ def sample_size(
 
 
 def detectable_effect(
-    *,
-    units_per_variant: int,
-    baseline_rate: float | None = None,
-    baseline_mean: float | None = None,
-    baseline_sd: float | None = None,
-    alpha: float = 0.05,
-    power: float = 0.8,
-    variants: int = 2,
-    test: PlannedTest | str = PlannedTest.SEQUENTIAL,
+    *, units_per_variant: int, **design: Unpack[PlanDesign]
 ) -> DetectableEffectResult:
     """Smallest relative uplift detected with ``power`` at ``units_per_variant`` (inverse of
-    ``sample_size``, for the same ``test``)."""
-    planned_for = _parse_test(test)
+    ``sample_size``, for the same design)."""
+    planned_for = _planned_test(design)
     valid = not isinstance(units_per_variant, bool) and isinstance(units_per_variant, int)
     if not valid or units_per_variant < 2:
         raise StatsInputError("units_per_variant", "units_per_variant must be a whole number >= 2")
-    z_sum = _z_sum(alpha, power, variants, planned_for)
+    _, z_sum, mean, sd = _plan(design, planned_for)
     k = z_sum * z_sum
-    mean, sd = _baseline(baseline_rate, baseline_mean, baseline_sd)
     n = float(units_per_variant)
     if sd is None:
         # n d^2 = k (p q + (p + d)(1 - p - d)) is a quadratic in the difference d.

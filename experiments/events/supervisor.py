@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Literal, Protocol
 
 from experiments.events.entries import describe_error
@@ -41,13 +41,7 @@ class WorkerStatus:
     dead_lettered: int
 
     def as_dict(self) -> dict[str, object]:
-        return {
-            "state": self.state,
-            "restarts": self.restarts,
-            "last_error": self.last_error,
-            "stored": self.stored,
-            "dead_lettered": self.dead_lettered,
-        }
+        return asdict(self)
 
 
 class Supervisor:

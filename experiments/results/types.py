@@ -6,7 +6,7 @@ The comparisons of a metric are exactly `stats.analyze(...).to_dict()["compariso
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, Literal
@@ -143,13 +143,7 @@ class SendAdvice:
     counted_as: str
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "variant": self.variant,
-            "clearly_better": self.clearly_better,
-            "remaining_units": self.remaining_units,
-            "expected_extra": self.expected_extra,
-            "counted_as": self.counted_as,
-        }
+        return asdict(self)
 
 
 @dataclass(frozen=True, slots=True)

@@ -119,3 +119,10 @@ def test_an_effect_too_small_to_detect_is_an_input_error(kwargs: dict[str, float
     with pytest.raises(StatsInputError) as caught:
         sample_size(**kwargs)  # type: ignore[arg-type]
     assert caught.value.field == "mde_relative"
+
+
+def test_a_keyword_outside_the_design_is_refused() -> None:
+    with pytest.raises(TypeError, match="alhpa"):
+        sample_size(mde_relative=0.1, baseline_rate=0.1, alhpa=0.1)  # type: ignore[call-arg]
+    with pytest.raises(TypeError, match="daily_units"):
+        detectable_effect(units_per_variant=100, baseline_rate=0.1, daily_units=9)  # type: ignore[call-arg]
