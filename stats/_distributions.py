@@ -47,6 +47,8 @@ def student_t_ppf(q: float, dof: float) -> float:
 # Below this a tail is read through its logarithm: the tail itself would underflow to zero (and
 # its quantile to infinity) not far beyond.
 _TINY_TAIL = 1e-300
+# Beyond this tail scipy's Student-t quantile loses accuracy; Newton's method takes over.
+_ACCURATE_QUANTILE_LOG_TAIL = -30.0
 
 
 def student_t_logsf(x: float, dof: float) -> float:
@@ -64,20 +66,37 @@ def student_t_isf_log(log_tail: float, dof: float) -> float:
     """The x > 0 with log P(T > x) = `log_tail` (the inverse of `student_t_logsf`)."""
     if math.isinf(dof):
         return normal_isf_log(log_tail)
-    if log_tail > math.log(_TINY_TAIL):
+    if log_tail > _ACCURATE_QUANTILE_LOG_TAIL:
         quantile = -student_t_ppf(math.exp(log_tail), dof)
         # scipy answers +inf instead of -inf for a quantile beyond the float range (tiny dof).
         return math.inf if quantile <= 0 < -log_tail - math.log(2.0) else quantile
+    # Newton's method on log x, where the far tail's logarithm is nearly a straight line; it
+    # starts from the leading term of the far tail, log P = a log w - log(dof B(a, 1/2)).
     half = 0.5 * dof
-    log_w = (log_tail + math.log(dof) + float(special.betaln(half, 0.5))) / half  # leading order
-    for _ in range(60):  # a contraction: the terms beside half * log_w change slowly
-        previous = log_w
-        log_w += (log_tail - _log_far_tail(log_w, half)) / half
-        if abs(log_w - previous) < 1e-13 * abs(log_w):
+    log_w = (log_tail + math.log(dof) + float(special.betaln(half, 0.5))) / half
+    log_x = 0.5 * (math.log(dof) + math.log(-math.expm1(log_w)) - log_w) if log_w < 0 else 0.0
+    for _ in range(100):
+        if log_x >= 709:
+            return math.inf
+        x = math.exp(log_x)
+        log_sf = student_t_logsf(x, dof)
+        # d log P / d log x = -x f(x) / P(T > x)
+        slope = -math.exp(log_x + _student_t_logpdf(x, dof) - log_sf)
+        step = (log_sf - log_tail) / slope
+        log_x -= max(min(step, 5.0), -5.0)
+        if abs(step) < 1e-14 * max(1.0, abs(log_x)):
             break
-    if log_w < -700:
-        return math.inf
-    return math.sqrt(dof * math.expm1(-log_w))
+    return math.exp(log_x) if log_x < 709 else math.inf
+
+
+def _student_t_logpdf(x: float, dof: float) -> float:
+    log_kernel = 2.0 * math.log(x) - math.log(dof) + math.log1p(dof / (x * x))  # log(1 + x^2/dof)
+    return (
+        math.lgamma(0.5 * (dof + 1.0))
+        - math.lgamma(0.5 * dof)
+        - 0.5 * math.log(dof * math.pi)
+        - 0.5 * (dof + 1.0) * log_kernel
+    )
 
 
 def _log_far_tail(log_w: float, half: float) -> float:

@@ -45,3 +45,14 @@ def test_far_tail_series_matches_scipy_where_both_are_finite(dof: float, x: floa
     assert _log_far_tail(log_w, 0.5 * dof) == pytest.approx(
         float(scipy_stats.t.logsf(x, dof)), rel=1e-12
     )
+
+
+@pytest.mark.parametrize("dof", [1.5, 2.5, 3.0, 5.0, 30.0, 900.0])
+@pytest.mark.parametrize("log_tail", [-31.0, -100.0, -400.0, -600.0, -720.0, -1500.0])
+def test_student_t_quantile_of_a_far_tail_inverts_the_tail(dof: float, log_tail: float) -> None:
+    """Beyond e^-30 scipy's quantile loses accuracy (and saturates or overflows further out)."""
+    x = student_t_isf_log(log_tail, dof)
+    if math.isinf(x):  # only where the answer is truly beyond the floats
+        assert -log_tail / (0.5 * dof) > 2 * 700
+        return
+    assert student_t_logsf(x, dof) == pytest.approx(log_tail, rel=1e-10)
