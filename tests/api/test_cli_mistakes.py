@@ -59,14 +59,12 @@ def test_experiments_lists_each_verdict(
     client: TestClient,
     admin_headers: dict[str, str],
     sdk_headers: dict[str, str],
-    settings: Settings,
-    monkeypatch: pytest.MonkeyPatch,
+    cli_settings: Settings,
 ) -> None:
     running_experiment(client, admin_headers)
     draft = experiment_body("cta-colour", template="cta")
     assert client.post("/v1/experiments", json=draft, headers=admin_headers).status_code == 201
     send(client, sdk_headers, [purchase(name="newsletter_opened", value=None)])
-    monkeypatch.setenv("VEKST_DATABASE_URL", settings.database_url)
     runner = CliRunner()
     listed = runner.invoke(build_cli(), ["experiments"])
     assert listed.exit_code == 0, listed.output

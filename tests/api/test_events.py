@@ -11,6 +11,7 @@ from tests.api.helpers import (
     EXPERIMENT,
     assert_problem,
     create,
+    create_conversion_metric,
     exposure,
     purchase,
     running_experiment,
@@ -27,12 +28,20 @@ def summary(client: TestClient, admin_headers: Headers) -> dict[str, Any]:
     return answer
 
 
+def send_to_running(
+    client: TestClient, admin_headers: Headers, sdk_headers: Headers, events: list[Any]
+) -> dict[str, Any]:
+    """Start the checkout experiment, then send `events` in one batch with the SDK key."""
+    running_experiment(client, admin_headers)
+    return send(client, sdk_headers, events)
+
+
 def test_valid_batch_is_stored_and_counted(
     client: TestClient, admin_headers: Headers, sdk_headers: Headers
 ) -> None:
-    running_experiment(client, admin_headers)
-    answer = send(
+    answer = send_to_running(
         client,
+        admin_headers,
         sdk_headers,
         [exposure("a"), exposure("b", variant="multi-step"), purchase("c"), purchase()],
     )
@@ -54,22 +63,18 @@ def test_event_names_no_metric_reads_are_counted_and_listed(
     send(client, sdk_headers, [purchase(), purchase(**opened), purchase(**opened)])
     counts = summary(client, admin_headers)
     assert counts["unused_event_names"] == [{"name": "newsletter_opened", "count": 2}]
-    metric = {
-        "key": "opened_rate",
-        "name": "Opened (custom)",
-        "kind": "conversion",
-        "numerator_event": "newsletter_opened",
-    }
-    assert client.post("/v1/metrics", json=metric, headers=admin_headers).status_code == 201
+    create_conversion_metric(
+        client, admin_headers, "opened_rate", "Opened (custom)", "newsletter_opened"
+    )
     assert summary(client, admin_headers)["unused_event_names"] == []
 
 
 def test_bad_events_are_rejected_alone(
     client: TestClient, admin_headers: Headers, sdk_headers: Headers
 ) -> None:
-    running_experiment(client, admin_headers)
-    answer = send(
+    answer = send_to_running(
         client,
+        admin_headers,
         sdk_headers,
         [
             exposure("good-1"),

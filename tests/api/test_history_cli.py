@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 
-import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
@@ -14,12 +13,11 @@ from tests.api.helpers import URL, Headers, create, start
 
 
 def test_history_command(
-    client: TestClient, admin_headers: Headers, settings: Settings, monkeypatch: pytest.MonkeyPatch
+    client: TestClient, admin_headers: Headers, cli_settings: Settings
 ) -> None:
     create(client, admin_headers)
     start(client, admin_headers)
     client.patch(URL, json={"name": "One page, take two"}, headers=admin_headers)
-    monkeypatch.setenv("VEKST_DATABASE_URL", settings.database_url)
     runner = CliRunner()
 
     printed = runner.invoke(build_cli(), ["history", "checkout-onepage"])
