@@ -13,7 +13,6 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from api.cli import build_cli
-from experiments.settings import Settings
 from tests.api.helpers import experiment_body, purchase, running_experiment, send
 
 
@@ -55,11 +54,9 @@ def test_an_empty_database_asks_for_the_migration(
     assert result.exit_code == 1 and "vekst db upgrade" in result.output
 
 
+@pytest.mark.usefixtures("cli_settings")
 def test_experiments_lists_each_verdict(
-    client: TestClient,
-    admin_headers: dict[str, str],
-    sdk_headers: dict[str, str],
-    cli_settings: Settings,
+    client: TestClient, admin_headers: dict[str, str], sdk_headers: dict[str, str]
 ) -> None:
     running_experiment(client, admin_headers)
     draft = experiment_body("cta-colour", template="cta")

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 
 from tests.api.helpers import (
@@ -19,6 +22,7 @@ from tests.api.helpers import (
 )
 
 Headers = dict[str, str]
+Sender = Callable[[list[Any]], dict[str, Any]]
 
 
 def summary(client: TestClient, admin_headers: Headers) -> dict[str, Any]:
@@ -28,22 +32,18 @@ def summary(client: TestClient, admin_headers: Headers) -> dict[str, Any]:
     return answer
 
 
-def send_to_running(
-    client: TestClient, admin_headers: Headers, sdk_headers: Headers, events: list[Any]
-) -> dict[str, Any]:
-    """Start the checkout experiment, then send `events` in one batch with the SDK key."""
+@pytest.fixture
+def send_to_running(client: TestClient, admin_headers: Headers, sdk_headers: Headers) -> Sender:
+    """Starts the checkout experiment; sends a batch of events with the SDK key."""
     running_experiment(client, admin_headers)
-    return send(client, sdk_headers, events)
+    return partial(send, client, sdk_headers)
 
 
 def test_valid_batch_is_stored_and_counted(
-    client: TestClient, admin_headers: Headers, sdk_headers: Headers
+    client: TestClient, admin_headers: Headers, send_to_running: Sender
 ) -> None:
     answer = send_to_running(
-        client,
-        admin_headers,
-        sdk_headers,
-        [exposure("a"), exposure("b", variant="multi-step"), purchase("c"), purchase()],
+        [exposure("a"), exposure("b", variant="multi-step"), purchase("c"), purchase()]
     )
     assert answer == {"accepted": 4, "duplicates": 0, "rejected": []}
     counts = summary(client, admin_headers)
@@ -70,12 +70,9 @@ def test_event_names_no_metric_reads_are_counted_and_listed(
 
 
 def test_bad_events_are_rejected_alone(
-    client: TestClient, admin_headers: Headers, sdk_headers: Headers
+    client: TestClient, admin_headers: Headers, send_to_running: Sender
 ) -> None:
     answer = send_to_running(
-        client,
-        admin_headers,
-        sdk_headers,
         [
             exposure("good-1"),
             {"type": "exposure", "experiment": EXPERIMENT, "variant": "one-page"},

@@ -185,20 +185,13 @@ def test_results_errors_name_the_problem(
     assert draft.status_code == 409
     assert "start" in draft.text
     key = start_checkout(client, admin_headers)
-    naive = client.get(
-        f"/v1/experiments/{key}/results",
-        params={"as_of": "2026-01-01T00:00:00"},
-        headers=admin_headers,
-    )
-    assert naive.status_code == 422
-    assert "as_of" in naive.text
-    unknown = client.get(
-        f"/v1/experiments/{key}/results/timeseries",
-        params={"metric": "cta_click_rate"},
-        headers=admin_headers,
-    )
-    assert unknown.status_code == 422
-    assert "metric" in unknown.text
+    for view, params, field in (
+        ("results", {"as_of": "2026-01-01T00:00:00"}, "as_of"),  # no time zone
+        ("results/timeseries", {"metric": "cta_click_rate"}, "metric"),  # not in the experiment
+    ):
+        refused = client.get(f"/v1/experiments/{key}/{view}", params=params, headers=admin_headers)
+        assert refused.status_code == 422
+        assert field in refused.text
     assert client.get(f"/v1/experiments/{key}/results", headers=sdk_headers).status_code == 403
 
 

@@ -74,8 +74,9 @@ def test_demo_needs_an_admin_key() -> None:
     assert "admin key" in result.output
 
 
+@pytest.mark.usefixtures("cli_settings")
 def test_results_command_says_what_was_done_after_the_stop(
-    client: TestClient, admin_headers: dict[str, str], cli_settings: Settings
+    client: TestClient, admin_headers: dict[str, str]
 ) -> None:
     key = start_checkout(client, admin_headers)
     stop = client.post(
