@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 import typer
-from click.testing import Result
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 import stats
 from api.cli import build_cli
