@@ -25,13 +25,14 @@ import pandas as pd
 from sqlalchemy import insert
 from sqlalchemy.engine import Engine
 
-from benchmarks.bench_results import START, generate, median_seconds
-from experiments import definitions, lifecycle
+from benchmarks.bench_results import START, conversion_records, generate, median_seconds
+from experiments import definitions
 from experiments.db import make_engine, session_scope
 from experiments.migrate import upgrade
-from experiments.models import Conversion, ExperimentCreate, Exposure
+from experiments.models import Conversion, Exposure
 from experiments.results.compute import compute_results
 from experiments.results.overview import with_results
+from tests.experiments.results.helpers import start_experiment
 from tests.services import fresh_postgres_schema
 
 NOW = START + timedelta(days=30)
@@ -64,20 +65,12 @@ def load(
             "event_id": f"c{index}",
             "name": name,
             "unit_id": unit,
-            "value": None if np.isnan(value) else float(value),
+            "value": value,
             "properties": None,
-            "timestamp": moment.to_pydatetime(),
+            "timestamp": moment,
             "received_at": NOW,
         }
-        for index, (name, unit, value, moment) in enumerate(
-            zip(
-                conversions.name,
-                conversions.unit_id,
-                conversions.value,
-                conversions.timestamp,
-                strict=True,
-            )
-        )
+        for index, (name, unit, value, moment) in enumerate(conversion_records(conversions))
     ]
     with engine.begin() as connection:
         connection.execute(insert(Exposure), rows)
@@ -85,23 +78,8 @@ def load(
 
 
 def create(engine: Engine, keys: list[str]) -> None:
-    with session_scope(engine) as session:
-        for key in keys:
-            body = ExperimentCreate.model_validate(
-                {
-                    "key": key,
-                    "name": key,
-                    "template": "checkout",
-                    "variants": [
-                        {"key": "control", "name": "Control", "weight": 1},
-                        {"key": "treatment", "name": "Treatment", "weight": 1},
-                    ],
-                }
-            )
-            definitions.create_experiment(session, body)
-            experiment = lifecycle.start_experiment(session, key)
-            experiment.started_at = START
-            session.add(experiment)
+    for key in keys:
+        start_experiment(engine, key, START, name=key)
 
 
 def measure(url: str, experiments: int, units: int, repeats: int) -> tuple[float, float, float]:

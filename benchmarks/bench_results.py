@@ -21,7 +21,7 @@ import platform
 import statistics
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
@@ -75,6 +75,16 @@ def generate(units: int, seed: int = 1) -> tuple[pd.DataFrame, pd.DataFrame]:
     return exposures, conversions
 
 
+def conversion_records(
+    conversions: pd.DataFrame,
+) -> Iterator[tuple[str, str, float | None, datetime]]:
+    """Each generated conversion as (name, unit id, value or None, aware timestamp)."""
+    for name, unit, value, moment in zip(
+        conversions.name, conversions.unit_id, conversions.value, conversions.timestamp, strict=True
+    ):
+        yield name, unit, None if np.isnan(value) else float(value), moment.to_pydatetime()
+
+
 def load(engine: Engine, exposures: pd.DataFrame, conversions: pd.DataFrame) -> None:
     """Bulk-load with COPY on PostgreSQL and executemany on SQLite."""
     received = START + timedelta(days=30)
@@ -85,16 +95,8 @@ def load(engine: Engine, exposures: pd.DataFrame, conversions: pd.DataFrame) -> 
         )
     ]
     conversion_rows = [
-        (f"c{i}", n, u, None if np.isnan(v) else float(v), t.to_pydatetime().replace(tzinfo=None))
-        for i, (n, u, v, t) in enumerate(
-            zip(
-                conversions.name,
-                conversions.unit_id,
-                conversions.value,
-                conversions.timestamp,
-                strict=True,
-            )
-        )
+        (f"c{i}", name, unit, value, moment.replace(tzinfo=None))
+        for i, (name, unit, value, moment) in enumerate(conversion_records(conversions))
     ]
     received_naive = received.replace(tzinfo=None)
     raw = engine.raw_connection()
@@ -183,13 +185,29 @@ def measure(url: str, exposures: pd.DataFrame, conversions: pd.DataFrame, repeat
         engine.dispose()
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def size_options(description: str) -> argparse.Namespace:
+    """The command line of the benchmarks that load N exposed units into each database."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
     parser.add_argument("--postgres", help="SQLAlchemy URL of a PostgreSQL database")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--skip-sqlite", action="store_true", help="measure PostgreSQL only")
-    options = parser.parse_args()
+    return parser.parse_args()
+
+
+def databases(options: argparse.Namespace) -> Iterator[tuple[str, str]]:
+    """(name, URL) of each database to measure: a fresh SQLite file unless --skip-sqlite, and a
+    throwaway PostgreSQL schema with --postgres; each is removed once the next is asked for."""
+    if not options.skip_sqlite:
+        with tempfile.TemporaryDirectory() as folder:
+            yield "sqlite", f"sqlite:///{Path(folder) / 'bench.db'}"
+    if options.postgres:
+        with fresh_postgres_schema(options.postgres) as url:
+            yield "postgresql", url
+
+
+def main() -> None:
+    options = size_options(__doc__.splitlines()[0])
     machine = f"{platform.platform()}, {os.cpu_count()} cores"
     print(f"machine: {machine}, Python {platform.python_version()}")
     print(f"{'units':>10} {'events':>10} {'sqlite s':>9} {'postgres s':>11} {'pandas s':>9}")
@@ -198,21 +216,16 @@ def main() -> None:
         pandas_time = median_seconds(
             partial(pandas_conversion, exposures, conversions), options.repeats
         )
-        sqlite_time = float("nan")
-        if not options.skip_sqlite:
-            with tempfile.TemporaryDirectory() as folder:
-                sqlite_time = measure(
-                    f"sqlite:///{Path(folder) / 'bench.db'}",
-                    exposures,
-                    conversions,
-                    options.repeats,
-                )
-        postgres_time = float("nan")
-        if options.postgres:
-            with fresh_postgres_schema(options.postgres) as url:
-                postgres_time = measure(url, exposures, conversions, options.repeats)
+        seconds = {
+            database: measure(url, exposures, conversions, options.repeats)
+            for database, url in databases(options)
+        }
         events = len(exposures) + len(conversions)
-        times = f"{sqlite_time:>9.2f} {postgres_time:>11.2f} {pandas_time:>9.2f}"
+        nan = float("nan")
+        times = (
+            f"{seconds.get('sqlite', nan):>9.2f} {seconds.get('postgresql', nan):>11.2f} "
+            f"{pandas_time:>9.2f}"
+        )
         print(f"{units:>10,} {events:>10,} {times}")
 
 

@@ -21,29 +21,33 @@ Without --postgres only SQLite is measured. The PostgreSQL schema is dropped aft
 
 from __future__ import annotations
 
-import argparse
 import os
 import platform
 import statistics
-import tempfile
 import time
 from collections.abc import Callable
 from datetime import timedelta
-from pathlib import Path
 
 import pandas as pd
 from fastapi.testclient import TestClient
 from sqlalchemy import delete
 
 from api.app import create_app
-from benchmarks.bench_results import START, create_experiment, generate, load, median_seconds
+from benchmarks.bench_results import (
+    START,
+    create_experiment,
+    databases,
+    generate,
+    load,
+    median_seconds,
+    size_options,
+)
 from experiments.db import make_engine, session_scope
 from experiments.migrate import upgrade
 from experiments.models import ResultSnapshot
 from experiments.results.compute import compute_results
 from experiments.results.snapshots import take_snapshot
 from experiments.settings import load_settings
-from tests.services import fresh_postgres_schema
 
 ADMIN_KEY = "bench-admin-key-0123456789"
 END = START + timedelta(days=30)
@@ -128,26 +132,17 @@ def measure(
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
-    parser.add_argument("--postgres", help="SQLAlchemy URL of a PostgreSQL database")
-    parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--skip-sqlite", action="store_true", help="measure PostgreSQL only")
-    options = parser.parse_args()
+    options = size_options(__doc__.splitlines()[0])
     print(f"machine: {platform.platform()}, {os.cpu_count()} cores, {platform.python_version()}")
     header = "database     units     events  full s  backfill s  ratio  new look s  served ms"
     print(f"{header}  timeseries ms")
     for units in options.sizes:
         exposures, conversions = generate(units)
         events = len(exposures) + len(conversions)
-        runs: list[tuple[str, dict[str, float]]] = []
-        if not options.skip_sqlite:
-            with tempfile.TemporaryDirectory() as folder:
-                url = f"sqlite:///{Path(folder) / 'bench.db'}"
-                runs.append(("sqlite", measure(url, exposures, conversions, options.repeats)))
-        if options.postgres:
-            with fresh_postgres_schema(options.postgres) as url:
-                runs.append(("postgresql", measure(url, exposures, conversions, options.repeats)))
+        runs = [
+            (database, measure(url, exposures, conversions, options.repeats))
+            for database, url in databases(options)
+        ]
         for database, f in runs:
             ratio = f["backfill"] / f["full"]
             print(

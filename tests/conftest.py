@@ -72,6 +72,13 @@ def settings(database_url: str) -> Settings:
 
 
 @pytest.fixture
+def cli_settings(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    """The test's settings, with VEKST_DATABASE_URL set so `vekst` commands use its database."""
+    monkeypatch.setenv("VEKST_DATABASE_URL", settings.database_url)
+    return settings
+
+
+@pytest.fixture
 def client(settings: Settings) -> Iterator[TestClient]:
     with TestClient(create_app(settings)) as test_client:
         yield test_client

@@ -51,6 +51,15 @@ def running_experiment(client: TestClient, admin_headers: Headers, key: str = EX
     assert response.status_code == 200, response.text
 
 
+def create_conversion_metric(
+    client: TestClient, headers: Headers, key: str, name: str, event: str
+) -> None:
+    """Define the custom conversion metric `key`: the share of units that sent `event`."""
+    metric = {"key": key, "name": name, "kind": "conversion", "numerator_event": event}
+    response = client.post("/v1/metrics", json=metric, headers=headers)
+    assert response.status_code == 201, response.text
+
+
 def exposure(event_id: str | None = None, **changes: Any) -> dict[str, Any]:
     event: dict[str, Any] = {
         "type": "exposure",

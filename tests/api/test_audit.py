@@ -14,7 +14,7 @@ from experiments import keys
 from experiments.db import make_engine, session_scope
 from experiments.models import AuditEntry, KeyScope
 from experiments.settings import Settings
-from tests.api.helpers import URL, Headers, assert_problem, create, start
+from tests.api.helpers import URL, Headers, assert_problem, create, create_conversion_metric, start
 
 ENVIRONMENT_ADMIN = {"key_id": None, "key_name": "environment admin key"}
 
@@ -87,13 +87,9 @@ def test_refused_changes_leave_no_entry(client: TestClient, admin_headers: Heade
 def test_metrics_and_keys_are_recorded(
     client: TestClient, admin_headers: Headers, settings: Settings
 ) -> None:
-    metric = {
-        "key": "newsletter_signup",
-        "name": "Newsletter sign-up",
-        "kind": "conversion",
-        "numerator_event": "newsletter_signup",
-    }
-    assert client.post("/v1/metrics", json=metric, headers=admin_headers).status_code == 201
+    create_conversion_metric(
+        client, admin_headers, "newsletter_signup", "Newsletter sign-up", "newsletter_signup"
+    )
     issued = stored_key(settings, "shop backend")
     engine = make_engine(settings.database_url)
     with session_scope(engine) as session:

@@ -13,7 +13,6 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from api.cli import build_cli
-from experiments.settings import Settings
 from tests.api.helpers import experiment_body, purchase, running_experiment, send
 
 
@@ -55,18 +54,14 @@ def test_an_empty_database_asks_for_the_migration(
     assert result.exit_code == 1 and "vekst db upgrade" in result.output
 
 
+@pytest.mark.usefixtures("cli_settings")
 def test_experiments_lists_each_verdict(
-    client: TestClient,
-    admin_headers: dict[str, str],
-    sdk_headers: dict[str, str],
-    settings: Settings,
-    monkeypatch: pytest.MonkeyPatch,
+    client: TestClient, admin_headers: dict[str, str], sdk_headers: dict[str, str]
 ) -> None:
     running_experiment(client, admin_headers)
     draft = experiment_body("cta-colour", template="cta")
     assert client.post("/v1/experiments", json=draft, headers=admin_headers).status_code == 201
     send(client, sdk_headers, [purchase(name="newsletter_opened", value=None)])
-    monkeypatch.setenv("VEKST_DATABASE_URL", settings.database_url)
     runner = CliRunner()
     listed = runner.invoke(build_cli(), ["experiments"])
     assert listed.exit_code == 0, listed.output

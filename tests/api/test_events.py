@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 
 from tests.api.helpers import (
     EXPERIMENT,
     assert_problem,
     create,
+    create_conversion_metric,
     exposure,
     purchase,
     running_experiment,
@@ -18,6 +22,7 @@ from tests.api.helpers import (
 )
 
 Headers = dict[str, str]
+Sender = Callable[[list[Any]], dict[str, Any]]
 
 
 def summary(client: TestClient, admin_headers: Headers) -> dict[str, Any]:
@@ -27,14 +32,18 @@ def summary(client: TestClient, admin_headers: Headers) -> dict[str, Any]:
     return answer
 
 
-def test_valid_batch_is_stored_and_counted(
-    client: TestClient, admin_headers: Headers, sdk_headers: Headers
-) -> None:
+@pytest.fixture
+def send_to_running(client: TestClient, admin_headers: Headers, sdk_headers: Headers) -> Sender:
+    """Starts the checkout experiment; sends a batch of events with the SDK key."""
     running_experiment(client, admin_headers)
-    answer = send(
-        client,
-        sdk_headers,
-        [exposure("a"), exposure("b", variant="multi-step"), purchase("c"), purchase()],
+    return partial(send, client, sdk_headers)
+
+
+def test_valid_batch_is_stored_and_counted(
+    client: TestClient, admin_headers: Headers, send_to_running: Sender
+) -> None:
+    answer = send_to_running(
+        [exposure("a"), exposure("b", variant="multi-step"), purchase("c"), purchase()]
     )
     assert answer == {"accepted": 4, "duplicates": 0, "rejected": []}
     counts = summary(client, admin_headers)
@@ -54,23 +63,16 @@ def test_event_names_no_metric_reads_are_counted_and_listed(
     send(client, sdk_headers, [purchase(), purchase(**opened), purchase(**opened)])
     counts = summary(client, admin_headers)
     assert counts["unused_event_names"] == [{"name": "newsletter_opened", "count": 2}]
-    metric = {
-        "key": "opened_rate",
-        "name": "Opened (custom)",
-        "kind": "conversion",
-        "numerator_event": "newsletter_opened",
-    }
-    assert client.post("/v1/metrics", json=metric, headers=admin_headers).status_code == 201
+    create_conversion_metric(
+        client, admin_headers, "opened_rate", "Opened (custom)", "newsletter_opened"
+    )
     assert summary(client, admin_headers)["unused_event_names"] == []
 
 
 def test_bad_events_are_rejected_alone(
-    client: TestClient, admin_headers: Headers, sdk_headers: Headers
+    client: TestClient, admin_headers: Headers, send_to_running: Sender
 ) -> None:
-    running_experiment(client, admin_headers)
-    answer = send(
-        client,
-        sdk_headers,
+    answer = send_to_running(
         [
             exposure("good-1"),
             {"type": "exposure", "experiment": EXPERIMENT, "variant": "one-page"},

@@ -9,17 +9,14 @@ from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from api.cli import build_cli
-from experiments.settings import Settings
 from tests.api.helpers import URL, Headers, create, start
 
 
-def test_history_command(
-    client: TestClient, admin_headers: Headers, settings: Settings, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.mark.usefixtures("cli_settings")
+def test_history_command(client: TestClient, admin_headers: Headers) -> None:
     create(client, admin_headers)
     start(client, admin_headers)
     client.patch(URL, json={"name": "One page, take two"}, headers=admin_headers)
-    monkeypatch.setenv("VEKST_DATABASE_URL", settings.database_url)
     runner = CliRunner()
 
     printed = runner.invoke(build_cli(), ["history", "checkout-onepage"])

@@ -19,6 +19,13 @@ from tests.api.helpers import assert_close, experiment_body, past_events, start_
 from tests.experiments.results.simulation import RawEvents, reference_sums, simulate_shop
 
 
+def get_ok(client: TestClient, headers: dict[str, str], path: str, **params: str) -> Any:
+    """The JSON answer to GET `path` with the query `params`; the status must be 200."""
+    response = client.get(path, params=params, headers=headers)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
 def send(client: TestClient, headers: dict[str, str], raw: RawEvents) -> None:
     events: list[dict[str, Any]] = [
         {
@@ -89,9 +96,7 @@ def test_results_equal_statistics_of_the_raw_data(
 ) -> None:
     key = start_checkout(client, admin_headers)
     raw = send_past_traffic(client, admin_headers, key, 1500, 0.3, seed=5, since=timedelta(days=6))
-    response = client.get(f"/v1/experiments/{key}/results", headers=admin_headers)
-    assert response.status_code == 200, response.text
-    page = response.json()
+    page = get_ok(client, admin_headers, f"/v1/experiments/{key}/results")
     defaults = TEMPLATES[Template.CHECKOUT]
     keys = [defaults.primary, *defaults.secondary, *defaults.guardrails]
     assert [metric["metric"] for metric in page["metrics"]] == keys
@@ -146,13 +151,9 @@ def test_as_of_before_any_event_gives_reasons_not_errors(
     client: TestClient, admin_headers: dict[str, str]
 ) -> None:
     key = start_checkout(client, admin_headers)
-    response = client.get(
-        f"/v1/experiments/{key}/results",
-        params={"as_of": "2020-01-01T00:00:00Z"},
-        headers=admin_headers,
+    page = get_ok(
+        client, admin_headers, f"/v1/experiments/{key}/results", as_of="2020-01-01T00:00:00Z"
     )
-    assert response.status_code == 200, response.text
-    page = response.json()
     assert all(metric["reason"] == "not_enough_units" for metric in page["metrics"])
     assert page["decision"]["verdict"] == "keep_running"
 
@@ -162,13 +163,12 @@ def test_timeseries_has_one_cumulative_point_per_day(
 ) -> None:
     key = start_checkout(client, admin_headers)
     send_past_traffic(client, admin_headers, key, 300, 0.0, seed=2, since=timedelta(hours=2))
-    response = client.get(
+    series = get_ok(
+        client,
+        admin_headers,
         f"/v1/experiments/{key}/results/timeseries",
-        params={"metric": "revenue_per_visitor"},
-        headers=admin_headers,
+        metric="revenue_per_visitor",
     )
-    assert response.status_code == 200, response.text
-    series = response.json()
     assert series["metric"] == "revenue_per_visitor"
     assert len(series["points"]) >= 1
     last = series["points"][-1]
@@ -185,20 +185,13 @@ def test_results_errors_name_the_problem(
     assert draft.status_code == 409
     assert "start" in draft.text
     key = start_checkout(client, admin_headers)
-    naive = client.get(
-        f"/v1/experiments/{key}/results",
-        params={"as_of": "2026-01-01T00:00:00"},
-        headers=admin_headers,
-    )
-    assert naive.status_code == 422
-    assert "as_of" in naive.text
-    unknown = client.get(
-        f"/v1/experiments/{key}/results/timeseries",
-        params={"metric": "cta_click_rate"},
-        headers=admin_headers,
-    )
-    assert unknown.status_code == 422
-    assert "metric" in unknown.text
+    for view, params, field in (
+        ("results", {"as_of": "2026-01-01T00:00:00"}, "as_of"),  # no time zone
+        ("results/timeseries", {"metric": "cta_click_rate"}, "metric"),  # not in the experiment
+    ):
+        refused = client.get(f"/v1/experiments/{key}/{view}", params=params, headers=admin_headers)
+        assert refused.status_code == 422
+        assert field in refused.text
     assert client.get(f"/v1/experiments/{key}/results", headers=sdk_headers).status_code == 403
 
 
@@ -250,11 +243,9 @@ def test_the_plan_is_fixed_at_start_and_read_alike_by_results_and_timeseries(
     smallest = min(variant["n"] for variant in page["metrics"][0]["variants"])
     assert page["decision"]["verdict"] == "keep_running"
     assert page["decision"]["additional_units_per_variant"] == planned - smallest
-    series = client.get(
-        f"/v1/experiments/{key}/results/timeseries",
-        params={"metric": "conversion_rate"},
-        headers=admin_headers,
-    ).json()
+    series = get_ok(
+        client, admin_headers, f"/v1/experiments/{key}/results/timeseries", metric="conversion_rate"
+    )
     last = series["points"][-1]
     assert last["as_of"] == page["as_of"]
     assert_close(last["comparisons"], page["metrics"][0]["comparisons"])

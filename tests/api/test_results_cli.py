@@ -16,14 +16,10 @@ from tests.api.helpers import load_past_week, start_checkout
 
 
 def test_results_command_prints_verdict_summary_and_tables(
-    client: TestClient,
-    admin_headers: dict[str, str],
-    settings: Settings,
-    monkeypatch: pytest.MonkeyPatch,
+    client: TestClient, admin_headers: dict[str, str], cli_settings: Settings
 ) -> None:
     key = start_checkout(client, admin_headers)
-    load_past_week(settings.database_url, key, 600, seed=4)
-    monkeypatch.setenv("VEKST_DATABASE_URL", settings.database_url)
+    load_past_week(cli_settings.database_url, key, 600, seed=4)
     runner = CliRunner()
     printed = runner.invoke(build_cli(), ["results", key])
     assert printed.exit_code == 0, printed.output
@@ -78,18 +74,15 @@ def test_demo_needs_an_admin_key() -> None:
     assert "admin key" in result.output
 
 
+@pytest.mark.usefixtures("cli_settings")
 def test_results_command_says_what_was_done_after_the_stop(
-    client: TestClient,
-    admin_headers: dict[str, str],
-    settings: Settings,
-    monkeypatch: pytest.MonkeyPatch,
+    client: TestClient, admin_headers: dict[str, str]
 ) -> None:
     key = start_checkout(client, admin_headers)
     stop = client.post(
         f"/v1/experiments/{key}/stop", json={"winner": "one-page"}, headers=admin_headers
     )
     day = stop.json()["stopped_at"][:10]
-    monkeypatch.setenv("VEKST_DATABASE_URL", settings.database_url)
     printed = CliRunner().invoke(build_cli(), ["results", key])
     assert printed.exit_code == 0, printed.output
     assert f"Decided: stopped on {day}; one-page shipped to everyone" in printed.output

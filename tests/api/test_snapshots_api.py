@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
@@ -76,13 +75,9 @@ def test_draft_has_no_looks(client: TestClient, admin_headers: dict[str, str]) -
 
 
 def test_snapshot_command(
-    client: TestClient,
-    admin_headers: dict[str, str],
-    settings: Settings,
-    monkeypatch: pytest.MonkeyPatch,
+    client: TestClient, admin_headers: dict[str, str], cli_settings: Settings
 ) -> None:
-    key, days = with_past_week(client, admin_headers, settings)
-    monkeypatch.setenv("VEKST_DATABASE_URL", settings.database_url)
+    key, days = with_past_week(client, admin_headers, cli_settings)
     runner = CliRunner()
     taken = runner.invoke(build_cli(), ["snapshot", key])
     assert taken.exit_code == 0, taken.output

@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 import stats
 from api.routes.stats import AOV_EXAMPLE, NEWSLETTER_EXAMPLE
 from tests.api.helpers import assert_problem
+from tests.stats.helpers import SEQUENTIAL_READING_KEYS
 
 Headers = dict[str, str]
 KNOWN = {
@@ -30,13 +31,7 @@ def test_known_values(client: TestClient, sdk_headers: Headers) -> None:
     assert comparison["absolute"]["ci_low"] == pytest.approx(0.00047, abs=1e-5)
     assert comparison["absolute"]["ci_high"] == pytest.approx(0.00953, abs=1e-5)
     assert comparison["significant"] is True
-    assert set(comparison["sequential"]) == {
-        "p_value",
-        "p_value_adjusted",
-        "absolute",
-        "relative",
-        "significant",
-    }
+    assert set(comparison["sequential"]) == SEQUENTIAL_READING_KEYS
     assert set(comparison["bayesian"]) == {"chance_to_beat", "expected_loss"}
     assert result["srm"] == {"p_value": pytest.approx(1.0), "mismatch": False}
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 import typer
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 import stats
 from api.cli import build_cli
@@ -12,10 +12,13 @@ from api.cli.stats import parse_variant
 from experiments.results.formatting import percent
 
 
+def vekst(*arguments: str) -> Result:
+    """Run the `vekst` command line with `arguments`."""
+    return CliRunner().invoke(build_cli(), list(arguments))
+
+
 def test_analyze_prints_a_table() -> None:
-    result = CliRunner().invoke(
-        build_cli(), ["analyze", "proportion", "control=10000/250", "treatment=10000/300"]
-    )
+    result = vekst("analyze", "proportion", "control=10000/250", "treatment=10000/300")
     assert result.exit_code == 0, result.output
     assert "+20 % (+1.7 % to +42 %)" in result.output
     assert "0.031" in result.output and "98 %" in result.output
@@ -25,16 +28,13 @@ def test_analyze_prints_a_table() -> None:
     # Which planned size tuned the sequential reading, and how to match a results page.
     assert "tuned for 10,000 planned units per variant (the default)" in text
     assert "pass --planned-units N with that size" in text
-    tuned = CliRunner().invoke(
-        build_cli(),
-        [
-            "analyze",
-            "proportion",
-            "control=10000/250",
-            "treatment=10000/300",
-            "--planned-units",
-            "64196",
-        ],
+    tuned = vekst(
+        "analyze",
+        "proportion",
+        "control=10000/250",
+        "treatment=10000/300",
+        "--planned-units",
+        "64196",
     )
     assert "tuned for 64,196 planned units per variant (--planned-units)" in " ".join(
         tuned.output.split()
@@ -43,36 +43,30 @@ def test_analyze_prints_a_table() -> None:
 
 def test_minimums_are_options() -> None:
     thin = ["analyze", "proportion", "control=1000/5", "treatment=1000/0"]
-    withheld = CliRunner().invoke(build_cli(), thin)
+    withheld = vekst(*thin)
     assert withheld.exit_code == 0, withheld.output
     assert "treatment: not enough data yet" in withheld.output
-    read = CliRunner().invoke(build_cli(), [*thin, "--minimum-conversions", "5"])
+    read = vekst(*thin, "--minimum-conversions", "5")
     assert read.exit_code == 0, read.output
     assert "not enough data yet" not in read.output
-    bad = CliRunner().invoke(build_cli(), [*thin, "--minimum-units", "-1"])
+    bad = vekst(*thin, "--minimum-units", "-1")
     assert bad.exit_code == 2 and "--minimum-units" in bad.output
 
 
 def test_mean_and_ratio_forms() -> None:
-    runner = CliRunner()
-    mean = runner.invoke(build_cli(), ["analyze", "mean", "a=1000/650000/9e8", "b=1000/700000/1e9"])
+    mean = vekst("analyze", "mean", "a=1000/650000/9e8", "b=1000/700000/1e9")
     assert mean.exit_code == 0, mean.output
-    ratio = runner.invoke(
-        build_cli(),
-        [
-            "analyze",
-            "ratio",
-            "a=5000/100950.08/124518956.33/146/200/138271.01",
-            "b=5000/102630.78/118584475.83/147/179/125738.95",
-        ],
+    ratio = vekst(
+        "analyze",
+        "ratio",
+        "a=5000/100950.08/124518956.33/146/200/138271.01",
+        "b=5000/102630.78/118584475.83/147/179/125738.95",
     )
     assert ratio.exit_code == 0, ratio.output
 
 
 def test_bad_counts_exit_2_with_the_rule() -> None:
-    result = CliRunner().invoke(
-        build_cli(), ["analyze", "proportion", "control=100/250", "treatment=100/3"]
-    )
+    result = vekst("analyze", "proportion", "control=100/250", "treatment=100/3")
     assert result.exit_code == 2
     assert "variant 1's conversions must be <= n" in result.output
 
@@ -85,54 +79,44 @@ def test_parse_variant() -> None:
 
 
 def test_sample_size() -> None:
-    result = CliRunner().invoke(
-        build_cli(), ["sample-size", "--baseline", "0.025", "--mde", "0.1", "--daily-units", "5000"]
-    )
+    result = vekst("sample-size", "--baseline", "0.025", "--mde", "0.1", "--daily-units", "5000")
     assert result.exit_code == 0, result.output
     assert "units per variant: 122,929 (sequential test)" in result.output
     assert "days to run:" in result.output
     assert "warning" not in result.output
-    fixed = CliRunner().invoke(
-        build_cli(), ["sample-size", "--baseline", "0.025", "--mde", "0.1", "--test", "fixed"]
-    )
+    fixed = vekst("sample-size", "--baseline", "0.025", "--mde", "0.1", "--test", "fixed")
     assert "units per variant: 64,196 (fixed test)" in fixed.output
 
 
 def test_sample_size_warns_beyond_a_year() -> None:
-    result = CliRunner().invoke(
-        build_cli(), ["sample-size", "--baseline", "0.025", "--mde", "0.01", "--daily-units", "100"]
-    )
+    result = vekst("sample-size", "--baseline", "0.025", "--mde", "0.01", "--daily-units", "100")
     assert result.exit_code == 0, result.output
     assert "days to run:       about 645.5 years (235,608 days)" in result.output
     assert "warning: that is more than a year" in result.output
 
 
 def test_errors_name_the_flag_not_the_field() -> None:
-    result = CliRunner().invoke(build_cli(), ["sample-size", "--baseline", "1.5", "--mde", "0.1"])
+    result = vekst("sample-size", "--baseline", "1.5", "--mde", "0.1")
     assert result.exit_code == 2
     assert "--baseline must be a number strictly between 0 and 1" in result.output
     assert "baseline_rate" not in result.output
-    both = CliRunner().invoke(
-        build_cli(),
-        [
-            "sample-size",
-            "--baseline",
-            "0.1",
-            "--baseline-mean",
-            "5",
-            "--baseline-sd",
-            "1",
-            "--mde",
-            "0.1",
-        ],
+    both = vekst(
+        "sample-size",
+        "--baseline",
+        "0.1",
+        "--baseline-mean",
+        "5",
+        "--baseline-sd",
+        "1",
+        "--mde",
+        "0.1",
     )
     assert both.exit_code == 2 and "_" not in both.output.split("error:")[1]
 
 
 def test_what_a_list_can_detect() -> None:
-    result = CliRunner().invoke(
-        build_cli(),
-        ["sample-size", "--baseline", "0.03", "--list-size", "20000", "--test-share", "0.2"],
+    result = vekst(
+        "sample-size", "--baseline", "0.03", "--list-size", "20000", "--test-share", "0.2"
     )
     assert result.exit_code == 0, result.output
     expected = stats.detectable_effect(units_per_variant=2000, baseline_rate=0.03)

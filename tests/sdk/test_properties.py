@@ -11,6 +11,7 @@ from typing import Any
 
 from scipy.stats import chi2_contingency, chisquare
 
+from tests.sdk.fake_server import config_experiment
 from vekst_sdk import AssignmentReason, Evaluator
 
 N = 100_000
@@ -18,20 +19,9 @@ IDS = [f"visitor-{number}" for number in range(N)]
 
 
 def experiment(key: str, salt: str, weights: Sequence[float], **changes: Any) -> dict[str, Any]:
-    definition: dict[str, Any] = {
-        "key": key,
-        "salt": salt,
-        "status": "running",
-        "unit_type": "visitor",
-        "variants": [{"key": f"v{i}", "weight": w} for i, w in enumerate(weights)],
-        "traffic": 1.0,
-        "targeting": None,
-        "layer": None,
-        "overrides": {},
-        "winner": None,
-    }
-    definition.update(changes)
-    return definition
+    """A running experiment without overrides whose variants v0, v1, ... carry `weights`."""
+    variants = [{"key": f"v{i}", "weight": w} for i, w in enumerate(weights)]
+    return config_experiment(key=key, salt=salt, variants=variants, overrides={}, **changes)
 
 
 def evaluator(*experiments: dict[str, Any]) -> Evaluator:

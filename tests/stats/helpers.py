@@ -1,13 +1,18 @@
-"""Sufficient statistics from raw simulated samples, for comparing with scipy and statsmodels."""
+"""Sufficient statistics from raw simulated samples, for comparing with scipy and statsmodels,
+and checks shared by the statistics tests."""
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
 FloatArray = npt.NDArray[np.float64]
+
+# A comparison's sequential reading in the JSON shape, as the engine and the API return it.
+SEQUENTIAL_READING_KEYS = {"p_value", "p_value_adjusted", "absolute", "relative", "significant"}
 
 
 def proportion_stats(values: FloatArray, key: str) -> dict[str, Any]:
@@ -44,3 +49,15 @@ def with_covariate(
         "covariate_sum_squares": float((covariate * covariate).sum()),
         "covariate_cross_sum": float((values * covariate).sum()),
     }
+
+
+def assert_finite_floats(value: object) -> None:
+    """Every float anywhere inside `value` (nested dicts and lists) is finite."""
+    if isinstance(value, float):
+        assert math.isfinite(value)
+    elif isinstance(value, dict):
+        for item in value.values():
+            assert_finite_floats(item)
+    elif isinstance(value, list):
+        for item in value:
+            assert_finite_floats(item)

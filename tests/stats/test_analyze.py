@@ -9,6 +9,7 @@ import pytest
 
 import stats
 from stats import Reason, StatsInputError, analyze
+from tests.stats.helpers import SEQUENTIAL_READING_KEYS
 
 PROPORTIONS = [
     {"key": "control", "n": 1000, "conversions": 30},
@@ -226,13 +227,7 @@ def test_to_dict_has_exactly_the_documented_shape() -> None:
         "bayesian",
         "reason",
     }
-    assert set(comparison["sequential"]) == {
-        "p_value",
-        "p_value_adjusted",
-        "absolute",
-        "relative",
-        "significant",
-    }
+    assert set(comparison["sequential"]) == SEQUENTIAL_READING_KEYS
     assert set(comparison["absolute"]) == {"estimate", "ci_low", "ci_high"}
     assert comparison["p_value_adjusted"] == comparison["p_value"]
 

@@ -3,61 +3,67 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from typing import Any
 
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from stats import Interval, Reason, analyze
+from tests.stats.helpers import assert_finite_floats
 
 
 def _excludes_zero(interval: Interval) -> bool:
     return interval.excludes(0.0)
 
 
-@st.composite
-def proportion_variants(draw: st.DrawFn) -> list[dict[str, Any]]:
-    variants = []
-    for _ in range(draw(st.integers(2, 4))):
-        n = draw(st.integers(2, 50_000))
-        variants.append({"n": n, "conversions": draw(st.integers(0, n))})
-    return variants
+def _proportion_sums(draw: st.DrawFn, n: int) -> dict[str, float]:
+    return {"conversions": draw(st.integers(0, n))}
 
 
-@st.composite
-def mean_variants(draw: st.DrawFn) -> list[dict[str, Any]]:
-    variants = []
-    for _ in range(draw(st.integers(2, 3))):
-        n = draw(st.integers(2, 10_000))
-        mean = draw(st.floats(-50.0, 50.0))
-        sd = draw(st.floats(0.0, 30.0))
-        total = mean * n
-        variants.append({"n": n, "sum": total, "sum_squares": total * mean + sd * sd * (n - 1)})
-    return variants
+def _mean_sums(draw: st.DrawFn, n: int) -> dict[str, float]:
+    mean = draw(st.floats(-50.0, 50.0))
+    sd = draw(st.floats(0.0, 30.0))
+    total = mean * n
+    return {"sum": total, "sum_squares": total * mean + sd * sd * (n - 1)}
 
 
-@st.composite
-def ratio_variants(draw: st.DrawFn) -> list[dict[str, Any]]:
+def _ratio_sums(draw: st.DrawFn, n: int) -> dict[str, float]:
     """Per-unit numerator and denominator moments with a correlation inside (-1, 1)."""
+    # Spreads are 0 or clearly positive: a minute spread next to a large mean is lost to
+    # rounding in the sums, and the cross sum then looks like a correlation beyond +-1.
+    mean_x, sd_x = draw(st.floats(0.01, 5.0)), draw(st.just(0.0) | st.floats(0.01, 3.0))
+    mean_y, sd_y = draw(st.floats(-500.0, 500.0)), draw(st.just(0.0) | st.floats(0.01, 300.0))
+    correlation = draw(st.floats(-0.99, 0.99))
+    return {
+        "numerator_sum": n * mean_y,
+        "numerator_sum_squares": n * mean_y * mean_y + (n - 1) * sd_y * sd_y,
+        "denominator_sum": n * mean_x,
+        "denominator_sum_squares": n * mean_x * mean_x + (n - 1) * sd_x * sd_x,
+        "cross_sum": n * mean_x * mean_y + (n - 1) * correlation * sd_x * sd_y,
+    }
+
+
+@st.composite
+def _variants(
+    draw: st.DrawFn,
+    most: int,
+    largest_n: int,
+    sums: Callable[[st.DrawFn, int], dict[str, float]],
+) -> list[dict[str, Any]]:
+    """2 to `most` variants, each of 2 to `largest_n` units with the sums `sums` draws."""
     variants = []
-    for _ in range(draw(st.integers(2, 3))):
-        n = draw(st.integers(2, 10_000))
-        # Spreads are 0 or clearly positive: a minute spread next to a large mean is lost to
-        # rounding in the sums, and the cross sum then looks like a correlation beyond +-1.
-        mean_x, sd_x = draw(st.floats(0.01, 5.0)), draw(st.just(0.0) | st.floats(0.01, 3.0))
-        mean_y, sd_y = draw(st.floats(-500.0, 500.0)), draw(st.just(0.0) | st.floats(0.01, 300.0))
-        correlation = draw(st.floats(-0.99, 0.99))
-        variants.append(
-            {
-                "n": n,
-                "numerator_sum": n * mean_y,
-                "numerator_sum_squares": n * mean_y * mean_y + (n - 1) * sd_y * sd_y,
-                "denominator_sum": n * mean_x,
-                "denominator_sum_squares": n * mean_x * mean_x + (n - 1) * sd_x * sd_x,
-                "cross_sum": n * mean_x * mean_y + (n - 1) * correlation * sd_x * sd_y,
-            }
-        )
+    for _ in range(draw(st.integers(2, most))):
+        n = draw(st.integers(2, largest_n))
+        variants.append({"n": n, **sums(draw, n)})
     return variants
+
+
+ANY_VARIANTS = st.one_of(
+    _variants(4, 50_000, _proportion_sums),
+    _variants(3, 10_000, _mean_sums),
+    _variants(3, 10_000, _ratio_sums),
+)
 
 
 def _kind(variants: list[dict[str, Any]]) -> str:
@@ -71,7 +77,7 @@ WITHHELD = {Reason.NOT_ENOUGH_DATA, Reason.ZERO_VARIANCE, Reason.NO_CONVERSIONS}
 
 @settings(max_examples=300, deadline=None)
 @given(
-    variants=st.one_of(proportion_variants(), mean_variants(), ratio_variants()),
+    variants=ANY_VARIANTS,
     alpha=st.sampled_from([0.01, 0.05, 0.1, 0.2]),
     alternative=st.sampled_from(["two-sided", "greater", "less"]),
     correction=st.sampled_from(["none", "holm", "bh"]),
@@ -130,22 +136,11 @@ def _assert_not_a_point(interval: Interval) -> None:
 
 @settings(max_examples=200, deadline=None)
 @given(
-    variants=st.one_of(proportion_variants(), mean_variants(), ratio_variants()),
+    variants=ANY_VARIANTS,
     alternative=st.sampled_from(["two-sided", "greater", "less"]),
 )
 def test_every_float_in_json_is_finite_or_null(
     variants: list[dict[str, Any]], alternative: str
 ) -> None:
-
-    def walk(value: object) -> None:
-        if isinstance(value, float):
-            assert math.isfinite(value)
-        elif isinstance(value, dict):
-            for item in value.values():
-                walk(item)
-        elif isinstance(value, list):
-            for item in value:
-                walk(item)
-
     options: dict[str, Any] = {"alternative": alternative, "prior": {"mean": 0.0, "sd": 0.1}}
-    walk(analyze(_kind(variants), variants, **options).to_dict())
+    assert_finite_floats(analyze(_kind(variants), variants, **options).to_dict())

@@ -10,21 +10,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from stats import StatsInputError, analyze, detectable_effect, sample_size
+from tests.stats.helpers import assert_finite_floats
 
 FINITE = st.floats(allow_nan=False, allow_infinity=False)
 POSITIVE = st.floats(min_value=5e-324, allow_nan=False, allow_infinity=False)
 EXTREME = st.sampled_from([0.0, 5e-324, 1e-300, 1e-12, 1.0, 1e12, 1e150, 1e300, 1.7e308])
-
-
-def _walk(value: object) -> None:
-    if isinstance(value, float):
-        assert math.isfinite(value)
-    elif isinstance(value, dict):
-        for item in value.values():
-            _walk(item)
-    elif isinstance(value, list):
-        for item in value:
-            _walk(item)
 
 
 def _analyse(kind: str, variants: list[dict[str, Any]], **options: Any) -> None:
@@ -33,7 +23,7 @@ def _analyse(kind: str, variants: list[dict[str, Any]], **options: Any) -> None:
     except StatsInputError as error:
         assert error.field and error.message
         return
-    _walk(result.to_dict())
+    assert_finite_floats(result.to_dict())
     for comparison in result.comparisons:
         for interval in (comparison.absolute, comparison.sequential.absolute):
             if interval.ci_low is not None and interval.ci_high is not None:
@@ -133,4 +123,4 @@ def test_sample_size_is_finite_or_names_the_field(
     back = detectable_effect(
         baseline_rate=rate, units_per_variant=max(size.units_per_variant, 2), **options
     )
-    _walk(back.to_dict())
+    assert_finite_floats(back.to_dict())

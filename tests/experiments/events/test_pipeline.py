@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import uuid
 from datetime import UTC, datetime
 
 import orjson
@@ -11,18 +10,18 @@ import redis
 
 from experiments.db import make_engine
 from experiments.events.pipeline import build_event_pipeline
+from experiments.events.streams import StreamKeys
 from experiments.settings import load_settings
 
 
 def test_stream_prefix_and_dedupe_window_come_from_the_settings(
-    redis_url: str, sqlite_url: str
+    redis_url: str, sqlite_url: str, keys: StreamKeys
 ) -> None:
-    prefix = f"{{test-pipeline-{uuid.uuid4().hex[:10]}}}"
     settings = load_settings(
         database_url=sqlite_url,
         redis_url=redis_url,
         start_worker=False,
-        event_stream_prefix=prefix,
+        event_stream_prefix=keys.prefix,
         event_dedupe_hours=0.5,
     )
     engine = make_engine(sqlite_url)
@@ -39,7 +38,7 @@ def test_stream_prefix_and_dedupe_window_come_from_the_settings(
 
     moment = datetime.now(UTC)
     assert asyncio.run(ingest()) == (1, 1)
-    assert pipeline.keys.prefix == prefix
+    assert pipeline.keys.prefix == keys.prefix
     client = redis.Redis.from_url(redis_url)
     try:
         assert client.xlen(pipeline.keys.stream) == 1
@@ -47,6 +46,5 @@ def test_stream_prefix_and_dedupe_window_come_from_the_settings(
         assert client.sismember(claims, "e1")
         assert 3500 < client.ttl(claims) <= 3600  # two dedupe periods of half an hour
     finally:
-        client.delete(pipeline.keys.stream, *client.keys(f"{prefix}:seen:*"))
         client.close()
         engine.dispose()
