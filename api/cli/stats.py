@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, TypedDict, TypeVar
 
 import typer
 from rich.console import Console
@@ -225,6 +225,14 @@ def _minimums(conversions: int | None, units: int | None) -> dict[str, int] | No
     return chosen or None
 
 
+class _Design(TypedDict):
+    """The planned test's design, as both planning calculations take it."""
+
+    alpha: float
+    power: float
+    variants: int
+
+
 def sample_size(
     mde: Annotated[
         float | None, typer.Option(help="Relative minimum detectable effect, e.g. 0.1.")
@@ -251,8 +259,9 @@ def sample_size(
 ) -> None:
     """Units per variant needed, e.g. `vekst sample-size --baseline 0.025 --mde 0.1`; or, for a
     newsletter, what a list can detect: `vekst sample-size --baseline 0.03 --list-size 20000`."""
+    design = _Design(alpha=alpha, power=power, variants=variants)
     if list_size is not None:
-        _detectable(list_size, test_share, baseline, variants, alpha, power)
+        _detectable(list_size, test_share, baseline, design)
         return
     mde_relative = _required(mde, "--mde is required (or --list-size for a fixed list)")
     with inputs_named_by_flags():
@@ -261,11 +270,9 @@ def sample_size(
             baseline_rate=baseline,
             baseline_mean=baseline_mean,
             baseline_sd=baseline_sd,
-            alpha=alpha,
-            power=power,
-            variants=variants,
             daily_units=daily_units,
             test=test,
+            **design,
         ).to_dict()
     typer.echo(f"units per variant: {count(result['units_per_variant'])} ({result['test']} test)")
     typer.echo(f"total units:       {count(result['total_units'])}")
@@ -278,24 +285,11 @@ def sample_size(
             )
 
 
-def _detectable(
-    list_size: int,
-    test_share: float,
-    baseline: float | None,
-    variants: int,
-    alpha: float,
-    power: float,
-) -> None:
-    per_variant = int(list_size * test_share // variants)
+def _detectable(list_size: int, test_share: float, baseline: float | None, design: _Design) -> None:
+    per_variant = int(list_size * test_share // design["variants"])
     rate = _required(baseline, "--baseline (the expected rate in the control) is required")
     with inputs_named_by_flags():
-        found = stats.detectable_effect(
-            units_per_variant=per_variant,
-            baseline_rate=rate,
-            alpha=alpha,
-            power=power,
-            variants=variants,
-        )
+        found = stats.detectable_effect(units_per_variant=per_variant, baseline_rate=rate, **design)
     typer.echo(
         f"With {count(per_variant)} subscribers per variant your list can detect a change of "
         f"{percent(found.mde_relative)} or more (from {percent(rate)})."

@@ -7,6 +7,7 @@ The pages are left out of the OpenAPI: they are HTML for people, not an API.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Coroutine
 from datetime import timedelta
 from pathlib import Path as FilePath
 from typing import Annotated, Any, Literal
@@ -15,6 +16,7 @@ from urllib.parse import parse_qs
 from fastapi import APIRouter, Depends, Path, Query, Request, status
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.routing import APIRoute
 from fastapi.templating import Jinja2Templates
 from sqlmodel import Session
 
@@ -38,7 +40,6 @@ from experiments.results.snapshots import (
 
 HERE = FilePath(__file__).parent
 templates = Jinja2Templates(directory=HERE / "templates")
-router = APIRouter(include_in_schema=False)
 MAX_FORM_BYTES = 4096
 LIST_LIMIT = 100
 Action = Annotated[Literal["start", "stop"], Path()]
@@ -53,30 +54,53 @@ class _LoggedIn:
         self.csrf = csrf
 
 
+class _NotLoggedInError(Exception):
+    """The request has no valid page session (see `_PageRoute`)."""
+
+
 def signer_of(request: Request) -> SessionSigner:
     signer: SessionSigner = request.app.state.page_sessions
     return signer
 
 
-def _logged_in(request: Request, session: SessionDep, settings: SettingsDep) -> _LoggedIn | None:
-    """Who holds the request's page session, or None without a valid one."""
+def _logged_in(request: Request, session: SessionDep, settings: SettingsDep) -> _LoggedIn:
+    """Who holds the request's page session; `_NotLoggedInError` without a valid one."""
     signer = signer_of(request)
     page_session = signer.read(request.cookies.get(COOKIE_NAME))
     if page_session is None:
-        return None
+        raise _NotLoggedInError
     actor = admin_of(session, settings, page_session.key_hash)
     if actor is None:
-        return None
+        raise _NotLoggedInError
     return _LoggedIn(page_session, actor, signer.csrf_token(page_session))
 
 
-UserDep = Annotated[_LoggedIn | None, Depends(_logged_in)]
+UserDep = Annotated[_LoggedIn, Depends(_logged_in)]
 
 
 def _to_login() -> RedirectResponse:
     response = RedirectResponse("/login", status_code=status.HTTP_303_SEE_OTHER)
     response.delete_cookie(COOKIE_NAME, path="/")
     return response
+
+
+class _PageRoute(APIRoute):
+    """A page route: a request without a valid page session (`UserDep`) is sent to the login
+    form, so no page checks for itself."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def login_first(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except _NotLoggedInError:
+                return _to_login()
+
+        return login_first
+
+
+router = APIRouter(include_in_schema=False, route_class=_PageRoute)
 
 
 async def _form(request: Request) -> dict[str, str]:
@@ -138,8 +162,6 @@ def experiment_list(
     user: UserDep,
     status_filter: Annotated[ExperimentStatus | None, Query(alias="status")] = None,
 ) -> Response:
-    if user is None:
-        return _to_login()
     page = definitions.list_experiments(session, LIST_LIMIT, 0, status_filter)
     overview.with_results(session, page)
     rows = []
@@ -168,8 +190,6 @@ def experiment_list(
 def experiment_page(
     request: Request, key: ExperimentKey, session: SessionDep, settings: SettingsDep, user: UserDep
 ) -> Response:
-    if user is None:
-        return _to_login()
     experiment = definitions.get_experiment(session, key)
     context: dict[str, Any] = {"user": user, "experiment": experiment, "page": None}
     if experiment.status != ExperimentStatus.DRAFT and experiment.started_at is not None:
@@ -191,8 +211,6 @@ def experiment_page(
 def confirm_action(
     request: Request, key: ExperimentKey, action: Action, session: SessionDep, user: UserDep
 ) -> Response:
-    if user is None:
-        return _to_login()
     experiment = definitions.get_experiment(session, key)
     context = {"user": user, "experiment": experiment, "action": action}
     return _page(request, "confirm.html", context)
@@ -202,8 +220,6 @@ def confirm_action(
 async def do_action(
     request: Request, key: ExperimentKey, action: Action, session: SessionDep, user: UserDep
 ) -> Response:
-    if user is None:
-        return _to_login()
     form = await _form(request)
     if not signer_of(request).csrf_ok(user.page_session, form.get("csrf")):
         raise InvalidInputError("csrf", "the form is stale or not from this site; reload the page")

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from api.deps import AdminKey, AuthFirstRoute, SessionDep
+from api.params import moment_query
 from api.problems import PROTECTED, problem_responses
 from experiments import audit
 from experiments.errors import InvalidInputError
@@ -26,10 +27,7 @@ router = APIRouter(
 def list_audit(
     session: SessionDep,
     _key: AdminKey,
-    since: Annotated[
-        Moment | None,
-        Query(description="Only changes at or after this time (with a timezone; years 1900-9000)."),
-    ] = None,
+    since: Annotated[Moment | None, moment_query("Only changes at or after this time")] = None,
     after: Annotated[
         int | None,
         Query(

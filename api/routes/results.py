@@ -9,7 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, status
 
 from api.deps import AdminKey, AuthFirstRoute, SessionDep, SettingsDep
-from api.params import ExperimentKey
+from api.params import ExperimentKey, moment_query
 from api.problems import PROTECTED, problem_responses
 from api.responses import ResultsOut, TimeseriesOut
 from experiments.inputs import SLUG_PATTERN, Moment
@@ -34,10 +34,7 @@ def get_results(
     session: SessionDep,
     settings: SettingsDep,
     _key: AdminKey,
-    as_of: Annotated[
-        Moment | None,
-        Query(description="Count events up to this time (with a timezone; years 1900-9000)."),
-    ] = None,
+    as_of: Annotated[Moment | None, moment_query("Count events up to this time")] = None,
     fresh: Annotated[
         bool, Query(description="Take a new look now instead of serving the latest one.")
     ] = False,

@@ -1,7 +1,4 @@
-"""${message}.
-
-Created ${create_date.date()}.
-"""
+"""${message}. Created ${create_date.date()}."""
 
 from __future__ import annotations
 

@@ -1,7 +1,4 @@
-"""API keys and experiment definitions.
-
-Created 2026-11-23.
-"""
+"""API keys and experiment definitions. Created 2026-11-23."""
 
 from __future__ import annotations
 

@@ -1,7 +1,4 @@
-"""Custom metrics.
-
-Created 2026-11-24.
-"""
+"""Custom metrics. Created 2026-11-24."""
 
 from __future__ import annotations
 

@@ -4,9 +4,7 @@ The results aggregation reads every exposure of an experiment and every conversi
 in unit order. With these indexes both reads are index-only scans (PostgreSQL) or covering-index
 searches (SQLite), in the unit order the per-unit grouping needs: no table lookups, no sorts.
 They replace two indexes of 0002 that they make redundant, so ingestion maintains no more
-indexes than before.
-
-Created 2026-11-26.
+indexes than before. Created 2026-11-26.
 """
 
 from __future__ import annotations

@@ -1,7 +1,4 @@
-"""The audit log: every change to an experiment, a metric or a key, with who made it.
-
-Created 2026-11-29.
-"""
+"""The audit log: who changed which experiment, metric or key, and how. Created 2026-11-29."""
 
 from __future__ import annotations
 

@@ -1,7 +1,4 @@
-"""Per-variant counts pasted from an e-mail tool.
-
-Created 2026-11-29.
-"""
+"""Per-variant counts pasted from an e-mail tool. Created 2026-11-29."""
 
 from __future__ import annotations
 

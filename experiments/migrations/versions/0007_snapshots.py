@@ -2,7 +2,6 @@
 
 A snapshot holds one look's page (with the running sequential readings) and the per-variant
 sufficient statistics of every metric: no per-unit data, a few kilobytes per look.
-
 Created 2026-11-29.
 """
 
