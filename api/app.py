@@ -111,7 +111,7 @@ def create_app(settings: Settings) -> FastAPI:
     # The results pages for people (HTML, not in the OpenAPI) and their one stylesheet.
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=pages.HERE / "static"), name="static")
-    # Innermost: a successful assignment skips the routing (inside every limit and header).
+    # Innermost, so inside every limit and header: an assignment skips the routing.
     [assign_route] = assign.router.routes
     app.add_middleware(HotPath, route=assign_route, method="POST", endpoint=assign.assign)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)

@@ -33,10 +33,7 @@ class HotPath:
         self._endpoint = endpoint
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] != self._path:
-            await self.app(scope, receive, send)
-            return
-        if scope["method"] != self._method:
+        if not self._serves(scope):
             await self.app(scope, receive, send)
             return
         scope["route"] = self._route  # the request log and the metrics name the template
@@ -46,6 +43,12 @@ class HotPath:
         except Exception as error:
             response = await _handled(request, error)
         await response(scope, receive, send)
+
+    def _serves(self, scope: Scope) -> bool:
+        if scope["type"] != "http" or scope["method"] != self._method:
+            return False
+        # Behind a proxy's prefix (`--root-path`) the path carries the prefix, as in routing.
+        return bool(scope["path"] == scope.get("root_path", "") + self._path)
 
 
 async def _handled(request: Request, error: Exception) -> Response:

@@ -21,7 +21,7 @@ from experiments.errors import (
     PermissionDeniedError,
     VekstError,
 )
-from experiments.inputs import PATH_RULE_ERROR, SLUG_PATTERN, printable
+from experiments.inputs import PATH_RULE_ERROR, SLUG_PATTERN, SLUG_RULE, printable
 from stats import StatsInputError
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
@@ -141,7 +141,7 @@ def rule_of(error: dict[str, Any]) -> str:
         return f"must be {sign} {_number(ctx.get(name))}"
     if kind == "string_pattern_mismatch":
         if ctx.get("pattern") == SLUG_PATTERN:
-            return "must be a slug of 1-64 characters from a-z, 0-9, '-' and '_'"
+            return SLUG_RULE
         return f"must match {ctx.get('pattern')}"
     if kind in ("too_short", "string_too_short"):
         return f"must have at least {ctx.get('min_length')} {_unit(kind)}"

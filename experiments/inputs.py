@@ -29,7 +29,7 @@ import re
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, Field, StringConstraints
 from pydantic_core import PydanticCustomError
 
 MAX_JSON_DEPTH = 32
@@ -43,6 +43,7 @@ NEWEST = datetime(9000, 1, 1, tzinfo=UTC)
 SLUG_PATTERN = r"^[a-z0-9_-]{1,64}$"
 SLUG = re.compile(SLUG_PATTERN)
 SLUG_RULE = "must be a slug of 1-64 characters from a-z, 0-9, '-' and '_'"
+Slug = Annotated[str, StringConstraints(pattern=SLUG_PATTERN)]
 MAX_UNIT_ID_LENGTH = 256
 
 NUL_RULE = "must not contain the NUL character (\\u0000)"

@@ -12,7 +12,7 @@ from typing import Any
 from sqlmodel import Session, select
 
 from experiments.audit import COMMAND_LINE, Actor, record_change
-from experiments.errors import ConflictError, InvalidInputError, NotFoundError
+from experiments.errors import ConflictError, InvalidInputError
 from experiments.models import AuditEntity, CustomMetric, MetricCreate, MetricPublic
 from experiments.models.metric import Direction, MetricDefinition
 
@@ -92,13 +92,6 @@ def metric_catalog(session: Session) -> dict[str, MetricPublic]:
     for row in session.exec(select(CustomMetric).order_by(CustomMetric.id)):  # type: ignore[arg-type]
         catalog[row.key] = _public(row)
     return catalog
-
-
-def get_metric(session: Session, key: str) -> MetricPublic:
-    catalog = metric_catalog(session)
-    if key not in catalog:
-        raise NotFoundError(f"no metric with key '{key}'; GET /v1/metrics lists them")
-    return catalog[key]
 
 
 def create_metric(

@@ -31,7 +31,7 @@ from sqlalchemy.engine import Engine
 
 from experiments.errors import ConflictError, NotFoundError
 from experiments.models import Conversion, Exposure
-from experiments.models.experiment import Experiment, ExperimentStatus
+from experiments.models.experiment import SERVED_STATUSES, Experiment, ExperimentStatus
 from experiments.models.snapshot import ResultSnapshot
 
 DELETE_BATCH = 5_000
@@ -40,7 +40,6 @@ _EXPOSURES: Table = Exposure.__table__  # type: ignore[attr-defined]
 _CONVERSIONS: Table = Conversion.__table__  # type: ignore[attr-defined]
 _EXPERIMENTS: Table = Experiment.__table__  # type: ignore[attr-defined]
 _SNAPSHOTS: Table = ResultSnapshot.__table__  # type: ignore[attr-defined]
-LIVE_STATUSES = (ExperimentStatus.RUNNING.value, ExperimentStatus.STOPPED.value)
 # A stopped experiment's final look: one as of its stop or later (what `take_snapshot` serves
 # for good once stored).
 _FINAL_LOOK_STORED = exists().where(
@@ -86,7 +85,7 @@ class _Readers:
 def _readers(engine: Engine, release_stopped: bool) -> _Readers:
     query = select(
         _EXPERIMENTS.c.key, _EXPERIMENTS.c.status, _FINAL_LOOK_STORED.label("final")
-    ).where(_EXPERIMENTS.c.status.in_(LIVE_STATUSES))
+    ).where(_EXPERIMENTS.c.status.in_(SERVED_STATUSES))
     with engine.connect() as connection:
         rows = sorted(connection.execute(query).all())
     stopped = ExperimentStatus.STOPPED.value

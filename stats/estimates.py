@@ -79,10 +79,3 @@ def at_boundary(stats: MetricStats) -> bool:
 
 def is_proportion_without_conversions(stats: MetricStats) -> bool:
     return isinstance(stats, ProportionStats) and stats.conversions == 0
-
-
-def per_unit_moments(stats: MetricStats) -> tuple[float, float]:
-    """Sum and sum of squares of the per-unit metric value (proportion or mean)."""
-    if isinstance(stats, RatioStats):
-        raise TypeError("per-unit moments exist for proportion and mean statistics only")
-    return stats.total, stats.sum_squares

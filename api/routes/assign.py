@@ -33,8 +33,7 @@ from experiments.assignment import (
 from experiments.events import EventPipeline, parse_batch
 from experiments.events.entries import describe_error
 from experiments.events.isolation import OUTAGES
-from experiments.inputs import SafeText, check_json, path_rule_error
-from experiments.models.experiment import Slug
+from experiments.inputs import SafeText, Slug, check_json, path_rule_error
 from vekst_sdk import Assignment, validate_attributes, validate_unit_id
 from vekst_sdk import InvalidInputError as SdkInputError
 

@@ -28,7 +28,7 @@ from experiments.events import (
     stream_backlog,
 )
 from experiments.events.validation import MAX_EVENT_ID_LENGTH, MAX_EVENT_VALUE
-from experiments.inputs import MAX_UNIT_ID_LENGTH, SLUG_PATTERN
+from experiments.inputs import MAX_UNIT_ID_LENGTH, Slug
 from experiments.keys import KeyIdentity
 from experiments.models import KeyScope
 
@@ -44,7 +44,6 @@ EventId = Annotated[
     StringConstraints(min_length=1, max_length=MAX_EVENT_ID_LENGTH),
     Field(description="The client's idempotency key; must not start with 'srv-'"),
 ]
-EventSlug = Annotated[str, StringConstraints(pattern=SLUG_PATTERN)]
 Timestamp = Annotated[str | int, Field(description="ISO 8601 text or epoch milliseconds")]
 
 
@@ -62,8 +61,8 @@ class ExposureDoc(_EventDoc):
 
     model_config = ConfigDict(title="Exposure")
     type: Literal["exposure"]
-    experiment: EventSlug
-    variant: EventSlug
+    experiment: Slug
+    variant: Slug
 
 
 class ConversionDoc(_EventDoc):
@@ -71,7 +70,7 @@ class ConversionDoc(_EventDoc):
 
     model_config = ConfigDict(title="Conversion")
     type: Literal["conversion"]
-    name: EventSlug
+    name: Slug
     value: Annotated[float, Field(ge=-MAX_EVENT_VALUE, le=MAX_EVENT_VALUE)] | None = None
     properties: dict[str, str | float | bool | None] | None = None
 

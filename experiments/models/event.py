@@ -11,6 +11,7 @@ from sqlalchemy import JSON, BigInteger, Column, Index, Integer
 from sqlmodel import Field, SQLModel
 
 from experiments.db import UTCDateTime
+from experiments.inputs import MAX_UNIT_ID_LENGTH
 
 EVENT_ID_MAX = 80  # client ids are at most 64 characters; server-made ids are prefixed
 _ID_TYPE = BigInteger().with_variant(Integer(), "sqlite")  # SQLite autoincrements INTEGER only
@@ -27,7 +28,7 @@ class Exposure(SQLModel, table=True):
     event_id: str = Field(max_length=EVENT_ID_MAX, unique=True)
     experiment: str = Field(max_length=64)
     variant: str = Field(max_length=64)
-    unit_id: str = Field(max_length=256)
+    unit_id: str = Field(max_length=MAX_UNIT_ID_LENGTH)
     timestamp: datetime = Field(sa_type=UTCDateTime)
     received_at: datetime = Field(sa_type=UTCDateTime)
 
@@ -42,7 +43,7 @@ class Conversion(SQLModel, table=True):
     id: int | None = Field(default=None, sa_type=_ID_TYPE, primary_key=True)
     event_id: str = Field(max_length=EVENT_ID_MAX, unique=True)
     name: str = Field(max_length=64)
-    unit_id: str = Field(max_length=256)
+    unit_id: str = Field(max_length=MAX_UNIT_ID_LENGTH)
     value: float | None = None
     properties: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
     timestamp: datetime = Field(sa_type=UTCDateTime)

@@ -36,11 +36,10 @@ from sqlmodel import Field as SQLField
 from sqlmodel import SQLModel
 
 from experiments.db import UTCDateTime
-from experiments.inputs import MAX_UNIT_ID_LENGTH, SLUG_PATTERN, SafeText, check_json
+from experiments.inputs import MAX_UNIT_ID_LENGTH, SafeText, Slug, check_json
 from experiments.templates import Template
 from vekst_sdk import MAX_WEIGHT
 
-Slug = Annotated[str, StringConstraints(pattern=SLUG_PATTERN)]
 Name = Annotated[SafeText, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
 Hypothesis = Annotated[SafeText, StringConstraints(max_length=5000)]
 UnitType = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,31}$")]

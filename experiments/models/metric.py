@@ -27,9 +27,8 @@ from sqlalchemy import String
 from sqlmodel import Field, SQLModel
 
 from experiments.db import UTCDateTime
-from experiments.inputs import MAX_MAGNITUDE, SLUG_PATTERN, SafeText
+from experiments.inputs import MAX_MAGNITUDE, SafeText, Slug
 
-MetricSlug = Annotated[str, StringConstraints(pattern=SLUG_PATTERN)]
 MAX_WINDOW_HOURS = 8760.0
 MetricName = Annotated[
     SafeText, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)
@@ -43,15 +42,15 @@ ValueFormat = Literal["share", "money", "number"]
 class MetricDefinition(SQLModel):
     """How a metric is computed from events (see the module docstring); the family's base."""
 
-    key: MetricSlug = Field(sa_type=String(64), unique=True)
+    key: Slug = Field(sa_type=String(64), unique=True)
     name: MetricName = Field(sa_type=String(200))
     kind: MetricKind = Field(sa_type=String(16))
     direction: Direction = Field(default="increase", sa_type=String(16))
-    numerator_event: MetricSlug = Field(sa_type=String(64))
+    numerator_event: Slug = Field(sa_type=String(64))
     numerator_aggregation: Aggregation = Field(default="any", sa_type=String(8))
-    denominator_event: MetricSlug | None = Field(default=None, sa_type=String(64))
+    denominator_event: Slug | None = Field(default=None, sa_type=String(64))
     denominator_aggregation: Aggregation = Field(default="count", sa_type=String(8))
-    numerator_unless: MetricSlug | None = Field(default=None, sa_type=String(64))
+    numerator_unless: Slug | None = Field(default=None, sa_type=String(64))
     window_hours: float | None = Field(default=None, gt=0, le=MAX_WINDOW_HOURS)
     cap: float | None = Field(default=None, gt=0, le=MAX_MAGNITUDE)
 

@@ -21,7 +21,7 @@ from sqlmodel import Field as SQLField
 from sqlmodel import SQLModel
 
 from experiments.db import UTCDateTime
-from experiments.models.experiment import Slug
+from experiments.inputs import Slug
 
 Recipients = Annotated[int, Field(ge=0, le=1_000_000_000)]
 
