@@ -29,7 +29,7 @@ from experiments import definitions, lifecycle
 from experiments.audit import Actor
 from experiments.errors import InvalidInputError
 from experiments.keys import hash_key
-from experiments.models import ExperimentStatus, KeyScope
+from experiments.models import Experiment, ExperimentStatus, KeyScope
 from experiments.results import overview
 from experiments.results.snapshots import (
     latest_snapshot,
@@ -76,6 +76,14 @@ def _logged_in(request: Request, session: SessionDep, settings: SettingsDep) -> 
 
 
 UserDep = Annotated[_LoggedIn, Depends(_logged_in)]
+
+
+def _experiment_of(key: ExperimentKey, session: SessionDep, _user: UserDep) -> Experiment:
+    """The page's experiment; the login check comes first, so a stranger never sees a 404."""
+    return definitions.get_experiment(session, key)
+
+
+ExperimentDep = Annotated[Experiment, Depends(_experiment_of)]
 
 
 def _to_login() -> RedirectResponse:
@@ -188,13 +196,17 @@ def experiment_list(
 
 @router.get("/experiments/{key}")
 def experiment_page(
-    request: Request, key: ExperimentKey, session: SessionDep, settings: SettingsDep, user: UserDep
+    request: Request,
+    experiment: ExperimentDep,
+    session: SessionDep,
+    settings: SettingsDep,
+    user: UserDep,
 ) -> Response:
-    experiment = definitions.get_experiment(session, key)
     context: dict[str, Any] = {"user": user, "experiment": experiment, "page": None}
     if experiment.status != ExperimentStatus.DRAFT and experiment.started_at is not None:
-        page = serve_results(session, key, timedelta(minutes=settings.snapshot_interval_minutes))
-        history = look_history(session, key)
+        interval = timedelta(minutes=settings.snapshot_interval_minutes)
+        page = serve_results(session, experiment.key, interval)
+        history = look_history(session, experiment.key)
         verdict = page["decision"]["verdict"]
         context |= {
             "page": page,
@@ -209,9 +221,8 @@ def experiment_page(
 
 @router.get("/experiments/{key}/{action}")
 def confirm_action(
-    request: Request, key: ExperimentKey, action: Action, session: SessionDep, user: UserDep
+    request: Request, experiment: ExperimentDep, action: Action, user: UserDep
 ) -> Response:
-    experiment = definitions.get_experiment(session, key)
     context = {"user": user, "experiment": experiment, "action": action}
     return _page(request, "confirm.html", context)
 
