@@ -11,7 +11,8 @@ from pydantic import BaseModel, ConfigDict
 
 
 class _Open(BaseModel):
-    model_config = ConfigDict(extra="allow")
+    # Attribute docstrings become the fields' descriptions in the OpenAPI.
+    model_config = ConfigDict(extra="allow", use_attribute_docstrings=True)
 
 
 class IntervalOut(_Open):
@@ -176,15 +177,20 @@ class ConversionCountOut(_Open):
 
 
 class BacklogOut(_Open):
-    """The stream: entries (batches) not yet stored, pending ones, consumers, dead letters;
-    or `error` when Redis cannot be reached."""
+    """The Redis stream that buffers events; the counts are null when Redis cannot be reached."""
 
     stream: str
+    """The stream's Redis key."""
     entries: int | None = None
+    """Entries (batches of events) not stored yet; a worker deletes each once it is stored."""
     pending: int | None = None
+    """Of those, the ones a worker has read but not yet acknowledged."""
     consumers: int | None = None
+    """Workers in the stream's consumer group."""
     dead_letters: int | None = None
+    """Entries or events set aside because they could not be stored (see docs/events.md)."""
     error: str | None = None
+    """Why Redis could not be read, when it could not."""
 
 
 class UnusedEventNameOut(_Open):

@@ -74,17 +74,14 @@ def attach_counts(
         )
     for variant in data.variants:
         session.add(
-            PastedCount(
-                experiment=key,
-                variant=variant.key,
-                as_of=as_of,
-                sent=variant.sent,
-                opened=variant.opened,
-                clicked=variant.clicked,
-                unsubscribed=variant.unsubscribed,
-                revenue=variant.revenue,
-                revenue_sum_squares=variant.revenue_sum_squares,
-                created_at=moment,
+            PastedCount.model_validate(
+                variant,
+                update={
+                    "experiment": key,
+                    "variant": variant.key,
+                    "as_of": as_of,
+                    "created_at": moment,
+                },
             )
         )
     session.flush()

@@ -77,23 +77,42 @@ class VariantStatsIn(BaseModel):
     """One variant's sufficient statistics; which fields are required depends on `kind`.
     Counts are whole numbers from 0 to 2**53, sums finite and at most 1e150 in size."""
 
-    model_config = ConfigDict(extra="forbid")
+    # Attribute docstrings become the fields' descriptions in the OpenAPI. Sums run over the
+    # variant's exposed units: Y is a unit's value (mean) or numerator (ratio), X its
+    # denominator (ratio), x its CUPED covariate.
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
 
     key: VariantKey | None = None
+    """The variant's name in the answer (default: its position)."""
     n: Count | None = None
+    """Exposed units (every kind)."""
     conversions: Count | None = None
+    """Units that converted (proportion)."""
     sum: Sum | None = None
+    """Sum of Y (mean)."""
     sum_squares: Sum | None = None
+    """Sum of Y squared (mean)."""
     numerator_sum: Sum | None = None
+    """Sum of Y (ratio)."""
     numerator_sum_squares: Sum | None = None
+    """Sum of Y squared (ratio)."""
     denominator_sum: Sum | None = None
+    """Sum of X (ratio)."""
     denominator_sum_squares: Sum | None = None
+    """Sum of X squared (ratio)."""
     cross_sum: Sum | None = None
+    """Sum of Y times X (ratio)."""
     covariate_sum: Sum | None = None
+    """Sum of x (CUPED, every kind)."""
     covariate_sum_squares: Sum | None = None
+    """Sum of x squared (CUPED)."""
     covariate_cross_sum: Sum | None = None
+    """Sum of Y times x; for a proportion, of the 0/1 conversion times x (CUPED)."""
     covariate_denominator_cross_sum: Sum | None = None
+    """Sum of X times x (CUPED, ratio)."""
     nonzero_units: Count | None = None
+    """Units with a non-zero Y (mean) or X (ratio), such as the units with an order for AOV;
+    the minimum-data gate and a ratio's degrees of freedom count them (default: every unit)."""
 
 
 class MinimumsIn(BaseModel):

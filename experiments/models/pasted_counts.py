@@ -1,12 +1,9 @@
 """Per-variant counts pasted from an e-mail tool: the stored rows and the API shapes.
 
-Input contract (one place): one entry per variant of the experiment, each key exactly once;
-`sent` is the number of recipients (>= 0); `opened`, `clicked` and `unsubscribed` count
-recipients (not opens or clicks), at most `sent`; `revenue` is the money their orders brought
-(>= 0) and `revenue_sum_squares` the sum over recipients of each one's revenue squared, which a
-comparison of revenue needs (it is at least revenue² / sent). A missing field leaves the
-metrics built on it without a comparison. `as_of` (with a timezone, not in the future) is when
-the counts were read; pasting again later adds a newer reading, the history of the send.
+Input contract (one place: the fields of `_Counts` and `VariantCounts`'s checks): one entry
+per variant of the experiment, each key exactly once. A missing count leaves the metrics built
+on it without a comparison. `as_of` (with a timezone, not in the future) is when the counts
+were read; pasting again later adds a newer reading, the history of the send.
 """
 
 from __future__ import annotations
@@ -26,16 +23,31 @@ from experiments.inputs import Slug
 Recipients = Annotated[int, Field(ge=0, le=1_000_000_000)]
 
 
-class VariantCounts(SQLModel):
-    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
+class _Counts(SQLModel):
+    """One variant's counts at one reading, as pasted and as stored."""
+
+    # Attribute docstrings become the fields' descriptions in the OpenAPI.
+    model_config = ConfigDict(use_attribute_docstrings=True)  # type: ignore[assignment]
+
+    sent: Recipients
+    """Recipients the variant was sent to."""
+    opened: Recipients | None = None
+    """Recipients who opened it (people, not opens), at most `sent`."""
+    clicked: Recipients | None = None
+    """Recipients who clicked (people, not clicks), at most `sent`."""
+    unsubscribed: Recipients | None = None
+    """Recipients who unsubscribed, at most `sent`."""
+    revenue: float | None = SQLField(default=None, ge=0)
+    """The money the recipients' orders brought."""
+    revenue_sum_squares: float | None = SQLField(default=None, ge=0)
+    """The sum over recipients of each one's revenue squared, which a comparison of revenue
+    needs; at least revenue² / sent, and only with `revenue`."""
+
+
+class VariantCounts(_Counts):
+    model_config = ConfigDict(extra="forbid")
 
     key: Slug
-    sent: Recipients
-    opened: Recipients | None = None
-    clicked: Recipients | None = None
-    unsubscribed: Recipients | None = None
-    revenue: float | None = Field(default=None, ge=0)
-    revenue_sum_squares: float | None = Field(default=None, ge=0)
 
     @field_validator("revenue", "revenue_sum_squares")
     @classmethod
@@ -74,7 +86,7 @@ class CountsPublic(SQLModel):
     variants: list[VariantCounts]
 
 
-class PastedCount(SQLModel, table=True):
+class PastedCount(_Counts, table=True):
     """One variant's counts at one reading (migration 0006)."""
 
     __tablename__ = "pasted_counts"
@@ -84,10 +96,4 @@ class PastedCount(SQLModel, table=True):
     experiment: str = SQLField(max_length=64)
     variant: str = SQLField(max_length=64)
     as_of: datetime = SQLField(sa_type=UTCDateTime)
-    sent: int
-    opened: int | None = None
-    clicked: int | None = None
-    unsubscribed: int | None = None
-    revenue: float | None = None
-    revenue_sum_squares: float | None = None
     created_at: datetime = SQLField(sa_type=UTCDateTime)
