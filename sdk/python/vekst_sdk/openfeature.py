@@ -141,12 +141,9 @@ class VekstProvider(AbstractProvider):
         return self._resolve(flag_key, default_value, evaluation_context, payload)
 
     def _not_a_vekst_type(
-        self,
-        flag_key: str,
-        default_value: T,
-        evaluation_context: EvaluationContext | None = None,
+        self, flag_key: str, default_value: T, *_context: object, **_named_context: object
     ) -> FlagResolutionDetails[T]:
-        del evaluation_context
+        """Whatever the evaluation context: the flag's type is one Vekst never serves."""
         return _error(default_value, ErrorCode.TYPE_MISMATCH, _not_string(flag_key))
 
     # A Vekst flag is a string (the variant key) or an object (the payload), never these.
