@@ -32,6 +32,8 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, Field, StringConstraints
 from pydantic_core import PydanticCustomError
 
+from experiments.errors import InvalidInputError
+
 MAX_JSON_DEPTH = 32
 MIN_INT64 = -(2**63)
 MAX_INT64 = 2**63 - 1
@@ -155,6 +157,14 @@ def check_json(value: Any) -> Any:
     if problem is not None:
         raise path_rule_error(*problem)
     return value
+
+
+def require_timezone(field: str, value: datetime | None) -> None:
+    """Refuse a naive `value` for `field`: a moment a person asks about (a query's `as_of` or
+    `since`, pasted counts' `as_of`) must say which day it means. Events differ: a naive event
+    time is UTC (see `events.validation`)."""
+    if value is not None and value.tzinfo is None:
+        raise InvalidInputError(field, "must include a timezone, e.g. 2026-03-01T12:00:00Z")
 
 
 def _check_moment(value: datetime) -> datetime:

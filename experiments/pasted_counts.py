@@ -14,6 +14,7 @@ from sqlmodel import Session, col, select
 
 from experiments.definitions import get_experiment
 from experiments.errors import ConflictError, InvalidInputError
+from experiments.inputs import require_timezone
 from experiments.models import (
     CountsCreate,
     CountsPublic,
@@ -111,8 +112,7 @@ def latest_counts(session: Session, key: str, end: datetime) -> dict[str, Pasted
 def _as_of(given: datetime | None, now: datetime, started_at: datetime) -> datetime:
     if given is None:
         return now
-    if given.tzinfo is None:
-        raise InvalidInputError("as_of", "must include a timezone, e.g. 2026-03-01T12:00:00Z")
+    require_timezone("as_of", given)
     if given > now:
         raise InvalidInputError("as_of", "cannot lie in the future")
     if given < started_at:

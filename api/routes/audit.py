@@ -11,8 +11,7 @@ from api.deps import AdminKey, AuthFirstRoute, SessionDep
 from api.params import moment_query
 from api.problems import PROTECTED, problem_responses
 from experiments import audit
-from experiments.errors import InvalidInputError
-from experiments.inputs import Moment
+from experiments.inputs import Moment, require_timezone
 from experiments.models import AuditPage
 
 router = APIRouter(
@@ -39,6 +38,5 @@ def list_audit(
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> AuditPage:
     """Entries oldest first, in a stable order (by id)."""
-    if since is not None and since.tzinfo is None:
-        raise InvalidInputError("since", "must include a timezone, e.g. 2026-03-01T12:00:00Z")
+    require_timezone("since", since)
     return audit.audit_page(session, since, after, limit)

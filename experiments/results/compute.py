@@ -13,7 +13,8 @@ from datetime import UTC, datetime
 from sqlmodel import Session
 
 from experiments.definitions import get_experiment
-from experiments.errors import ConflictError, InvalidInputError
+from experiments.errors import ConflictError
+from experiments.inputs import require_timezone
 from experiments.metrics import metric_catalog
 from experiments.models import Design, Experiment, ExperimentStatus, MetricSelection
 from experiments.models.metric import MetricDefinition
@@ -162,8 +163,7 @@ def end_of_analysis(experiment: Experiment, as_of: datetime | None, now: datetim
             f"experiment '{experiment.key}' has not started, so it has no results yet; "
             f"start it with POST /v1/experiments/{experiment.key}/start"
         )
-    if as_of is not None and as_of.tzinfo is None:
-        raise InvalidInputError("as_of", "must include a timezone, e.g. 2026-03-01T12:00:00Z")
+    require_timezone("as_of", as_of)
     end = min(as_of or now, now)
     if experiment.stopped_at is not None:
         end = min(end, experiment.stopped_at)

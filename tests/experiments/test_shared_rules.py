@@ -4,11 +4,15 @@ it imports nothing from the server); each rule has one home on the server."""
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
+
+import pytest
 
 from experiments.changes import change_channel
+from experiments.errors import InvalidInputError
 from experiments.events.sinks import DEFAULT_DEDUPE_SECONDS
 from experiments.events.streams import StreamKeys
-from experiments.inputs import MAX_UNIT_ID_LENGTH, SLUG, SLUG_PATTERN
+from experiments.inputs import MAX_UNIT_ID_LENGTH, SLUG, SLUG_PATTERN, require_timezone
 from experiments.layers import LAYER_BUCKETS
 from experiments.models.experiment import SERVED_STATUSES
 from experiments.settings import load_settings
@@ -45,3 +49,12 @@ def test_the_event_stream_defaults_are_the_settings_defaults() -> None:
 
 def test_the_change_channel_shares_the_prefix_and_its_hash_slot() -> None:
     assert change_channel("{shop}") == "{shop}:changes"
+
+
+def test_a_moment_asked_about_must_name_its_timezone() -> None:
+    require_timezone("as_of", None)
+    require_timezone("as_of", datetime(2026, 3, 1, 12, tzinfo=UTC))
+    with pytest.raises(InvalidInputError) as refused:
+        require_timezone("as_of", datetime(2026, 3, 1, 12))
+    assert refused.value.field == "as_of"
+    assert "timezone" in refused.value.rule
