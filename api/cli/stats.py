@@ -231,6 +231,7 @@ class _Design(TypedDict):
     alpha: float
     power: float
     variants: int
+    test: str
 
 
 def sample_size(
@@ -259,7 +260,7 @@ def sample_size(
 ) -> None:
     """Units per variant needed, e.g. `vekst sample-size --baseline 0.025 --mde 0.1`; or, for a
     newsletter, what a list can detect: `vekst sample-size --baseline 0.03 --list-size 20000`."""
-    design = _Design(alpha=alpha, power=power, variants=variants)
+    design = _Design(alpha=alpha, power=power, variants=variants, test=test)
     if list_size is not None:
         _detectable(list_size, test_share, baseline, design)
         return
@@ -271,7 +272,6 @@ def sample_size(
             baseline_mean=baseline_mean,
             baseline_sd=baseline_sd,
             daily_units=daily_units,
-            test=test,
             **design,
         ).to_dict()
     typer.echo(f"units per variant: {count(result['units_per_variant'])} ({result['test']} test)")
@@ -292,7 +292,7 @@ def _detectable(list_size: int, test_share: float, baseline: float | None, desig
         found = stats.detectable_effect(units_per_variant=per_variant, baseline_rate=rate, **design)
     typer.echo(
         f"With {count(per_variant)} subscribers per variant your list can detect a change of "
-        f"{percent(found.mde_relative)} or more (from {percent(rate)})."
+        f"{percent(found.mde_relative)} or more (from {percent(rate)}; {design['test']} test)."
     )
 
 

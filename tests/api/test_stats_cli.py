@@ -122,5 +122,15 @@ def test_what_a_list_can_detect() -> None:
     expected = stats.detectable_effect(units_per_variant=2000, baseline_rate=0.03)
     assert (
         f"With 2,000 subscribers per variant your list can detect a change of "
-        f"{percent(expected.mde_relative)} or more (from 3 %)." in result.output
+        f"{percent(expected.mde_relative)} or more (from 3 %; sequential test)." in result.output
     )
+
+
+def test_what_a_list_can_detect_follows_the_planned_test() -> None:
+    fixed = vekst("sample-size", "--baseline", "0.03", "--list-size", "20000", "--test", "fixed")
+    assert fixed.exit_code == 0, fixed.output
+    expected = stats.detectable_effect(units_per_variant=10_000, baseline_rate=0.03, test="fixed")
+    sequential = stats.detectable_effect(units_per_variant=10_000, baseline_rate=0.03)
+    assert expected.mde_relative < sequential.mde_relative  # one look detects smaller changes
+    assert f"a change of {percent(expected.mde_relative)} or more" in fixed.output
+    assert "(from 3 %; fixed test)" in fixed.output
