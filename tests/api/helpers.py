@@ -23,6 +23,15 @@ def experiment_body(key: str = "checkout-onepage", **changes: Any) -> dict[str, 
     return {**demo_experiment(key), "name": "One-page checkout", **changes}
 
 
+def equal_split_body(
+    key: str, name: str, template: str, variants: dict[str, str]
+) -> dict[str, Any]:
+    """The create body of experiment `key`: a variant for each entry of `variants` (its key to
+    its name), all weighted alike, the first one the control."""
+    weighted = [{"key": variant, "name": label, "weight": 1} for variant, label in variants.items()]
+    return {"key": key, "name": name, "template": template, "variants": weighted}
+
+
 def create(client: TestClient, headers: Headers, **changes: Any) -> dict[str, Any]:
     response = client.post("/v1/experiments", json=experiment_body(**changes), headers=headers)
     assert response.status_code == 201, response.text

@@ -15,25 +15,17 @@ from sqlalchemy import text
 from experiments.db import make_engine
 from experiments.settings import Settings
 from stats import analyze
-from tests.api.helpers import assert_close
+from tests.api.helpers import assert_close, equal_split_body
 
 KEY = "subject-line"
 DESIGN = {"population": 20_000, "test_share": 0.2, "attribution_hours": 72, "baseline_rate": 0.03}
 
 
 def newsletter(**changes: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "key": KEY,
-        "name": "Spring sale subject line",
-        "template": "newsletter",
-        "variants": [
-            {"key": "control", "name": "Spring sale", "weight": 1},
-            {"key": "subject-b", "name": "20 % off until Sunday", "weight": 1},
-        ],
-        "design": DESIGN,
-    }
-    body.update(changes)
-    return body
+    """The subject-line test's create body, `changes` added or replacing fields."""
+    subjects = {"control": "Spring sale", "subject-b": "20 % off until Sunday"}
+    body = equal_split_body(KEY, "Spring sale subject line", "newsletter", subjects)
+    return {**body, "design": DESIGN, **changes}
 
 
 def sent_days_ago(

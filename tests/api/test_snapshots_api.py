@@ -26,10 +26,7 @@ def with_past_week(
 
 
 def test_looks_over_http(
-    client: TestClient,
-    admin_headers: dict[str, str],
-    sdk_headers: dict[str, str],
-    settings: Settings,
+    client: TestClient, admin_headers: dict[str, str], settings: Settings
 ) -> None:
     key, days = with_past_week(client, admin_headers, settings)
     page = client.get(f"/v1/experiments/{key}/results", headers=admin_headers).json()
@@ -44,7 +41,6 @@ def test_looks_over_http(
     taken = client.post(f"/v1/experiments/{key}/snapshots", headers=admin_headers)
     assert taken.status_code == 201
     assert taken.json()["look"] == days + 2
-    assert client.post(f"/v1/experiments/{key}/snapshots", headers=sdk_headers).status_code == 403
     assert client.post("/v1/experiments/nope/snapshots", headers=admin_headers).status_code == 404
     series = client.get(
         f"/v1/experiments/{key}/results/timeseries",
@@ -65,6 +61,16 @@ def test_looks_over_http(
     assert final["look"] == days + 3
     assert final["as_of"] == stopped.json()["stopped_at"].replace("Z", "+00:00")
     assert final["status"] == "stopped"
+
+
+def test_taking_a_look_needs_the_admin_key(
+    client: TestClient, admin_headers: dict[str, str], sdk_headers: dict[str, str]
+) -> None:
+    key = start_checkout(client, admin_headers)
+    assert client.post(f"/v1/experiments/{key}/snapshots", headers=sdk_headers).status_code == 403
+    taken = client.post(f"/v1/experiments/{key}/snapshots", headers=admin_headers)
+    assert taken.status_code == 201
+    assert taken.json()["look"] == 1  # the refused request took none
 
 
 def test_draft_has_no_looks(client: TestClient, admin_headers: dict[str, str]) -> None:

@@ -8,27 +8,24 @@ from typing import Any
 
 import httpx
 
+from api.cli.demo import demo_experiment
+from experiments.models import Experiment
+from experiments.sdk_config import experiment_entry
+
 SDK_KEY = "sdk-test-key"
 
 
 def config_experiment(**changes: Any) -> dict[str, Any]:
-    """The documented example experiment (running, two variants, one QA override)."""
-    experiment: dict[str, Any] = {
-        "key": "checkout-onepage",
-        "salt": "9f2c1d0e7a4b",
-        "status": "running",
-        "unit_type": "visitor",
-        "variants": [
-            {"key": "multi-step", "weight": 1, "payload": {"layout": "multi"}},
-            {"key": "one-page", "weight": 1, "payload": {"layout": "one"}},
-        ],
-        "traffic": 1.0,
-        "targeting": None,
-        "layer": None,
-        "overrides": {"qa-anna": "one-page"},
-        "winner": None,
-    }
-    return experiment | changes
+    """The demo's checkout experiment as the server's config lists it once running, with one QA
+    override (qa-anna sees one-page); `changes` added or replacing fields."""
+    running = Experiment(
+        **demo_experiment("checkout-onepage"),
+        salt="9f2c1d0e7a4b",
+        status="running",
+        unit_type="visitor",
+        overrides={"qa-anna": "one-page"},
+    )
+    return experiment_entry(running) | changes
 
 
 def config_document(**changes: Any) -> dict[str, Any]:

@@ -12,6 +12,7 @@ from experiments.db import session_scope
 from experiments.metrics import builtin_metrics
 from experiments.models import ExperimentCreate
 from experiments.models.metric import MetricDefinition
+from tests.api.helpers import equal_split_body
 from tests.experiments.results.simulation import START
 
 CAPPED_AOV = builtin_metrics()["aov"].model_copy(update={"key": "capped_aov", "cap": 900.0})
@@ -33,18 +34,9 @@ def start_experiment(
 ) -> None:
     """Create a checkout experiment with two equal variants, control and treatment (`fields`
     added to or replacing its definition's), and start it as if at `started_at`."""
-    body = ExperimentCreate.model_validate(
-        {
-            "key": key,
-            "name": "Checkout",
-            "template": "checkout",
-            "variants": [
-                {"key": "control", "name": "Control", "weight": 1},
-                {"key": "treatment", "name": "Treatment", "weight": 1},
-            ],
-            **fields,
-        }
-    )
+    variants = {"control": "Control", "treatment": "Treatment"}
+    checkout = equal_split_body(key, "Checkout", "checkout", variants)
+    body = ExperimentCreate.model_validate(checkout | fields)
     with session_scope(engine) as session:
         definitions.create_experiment(session, body)
         experiment = lifecycle.start_experiment(session, key)
