@@ -182,30 +182,20 @@ class ExperimentCreate(_Strict):
 
 class ExperimentUpdate(_Strict):
     """A partial update: only the fields sent change, and only `targeting` and `layer` may be
-    sent as null. What a started experiment refuses (a 409) is `lifecycle.FROZEN_AFTER_START`."""
-
-    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True)
+    sent as null (to remove them). What a started experiment refuses, and why, is
+    `lifecycle.FROZEN_AFTER_START`; `lifecycle.check_update` adds the traffic rule (it may only
+    grow while running) and that an archived experiment takes no change."""
 
     name: Name | None = None
-    """Editable in every status but archived."""
     hypothesis: Hypothesis | None = None
-    """Editable in every status but archived."""
     unit_type: UnitType | None = None
-    """Frozen once started."""
     variants: Variants | None = None
-    """Frozen once started, even when sent unchanged."""
     traffic: Traffic | None = None
-    """May only grow while the experiment runs, and not change once it stopped."""
     targeting: Targeting | None = None
-    """Null removes the targeting; editable while running."""
     layer: Slug | None = None
-    """Null takes the experiment out of its layer; frozen once started."""
     overrides: Overrides | None = None
-    """QA overrides; editable while running."""
     design: Design | None = None
-    """Frozen once started (the sequential test was tuned by it)."""
     metrics: MetricSelection | None = None
-    """Once started only the secondary metrics may change."""
 
 
 class StopRequest(_Strict):
