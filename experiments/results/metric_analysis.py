@@ -8,7 +8,7 @@ from dataclasses import replace
 from experiments.models.metric import MetricDefinition, MetricKind
 from experiments.results.aggregation import VariantSums
 from experiments.results.direction import oriented
-from experiments.results.types import MetricIssue, MetricResult, Role, VariantValue
+from experiments.results.types import MetricIssue, MetricResult, Role
 from stats import (
     DEFAULT_MINIMUMS,
     AnalysisOptions,
@@ -20,6 +20,7 @@ from stats import (
     Reason,
     StatsInputError,
     VariantInput,
+    VariantSummary,
     analyze_stats,
 )
 from stats.types import MetricStats
@@ -54,7 +55,7 @@ def metric_result(
 ) -> MetricResult:
     """The metric's value per variant, with `analysis` oriented by the metric's direction (None:
     not analysed, `issue` and `detail` say why)."""
-    values = tuple(VariantValue(key, s.metric.n, value_of(metric, s)) for key, s in sums.items())
+    values = tuple(VariantSummary(key, s.metric.n, value_of(metric, s)) for key, s in sums.items())
     oriented_analysis = None if analysis is None else oriented(analysis, metric.direction)
     return MetricResult(
         metric.key,

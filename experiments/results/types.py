@@ -14,7 +14,7 @@ from typing import Any, Literal
 from experiments.models.metric import Direction, MetricKind, ValueFormat
 from experiments.results.outcome import Outcome
 from experiments.results.wording import DECIDING_READING, comparison_words, metric_issue_text
-from stats import AnalysisResult, SrmResult
+from stats import AnalysisResult, SrmResult, VariantSummary
 
 Role = Literal["primary", "secondary", "guardrail"]
 
@@ -40,16 +40,6 @@ class MetricIssue(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
-class VariantValue:
-    key: str
-    n: int
-    value: float | None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"key": self.key, "n": self.n, "value": self.value}
-
-
-@dataclass(frozen=True, slots=True)
 class PercentileCap:
     """A cap given as a percentile and the per-unit value it came to (None: no unit had one)."""
 
@@ -64,6 +54,9 @@ class PercentileCap:
 class MetricResult:
     """One metric of the experiment: its value per variant and the statistics' comparisons.
 
+    `variants` holds each variant's units and the metric's value in it (`mean`: a rate, a mean
+    per unit or a ratio of sums; None without units or, for a ratio, without a denominator),
+    served as `value` and computed from the sums even when the metric is not analysed.
     `analysis` is None when the metric could not be analysed; `issue` and `detail` say why
     (`not_enough_data` comes with an analysis whose thin comparisons carry no reading).
     `cap` is the per-unit cap a percentile cap came to, with that percentile; `margin` the
@@ -75,7 +68,7 @@ class MetricResult:
     kind: MetricKind
     direction: Direction
     role: Role
-    variants: tuple[VariantValue, ...]
+    variants: tuple[VariantSummary, ...]
     analysis: AnalysisResult | None
     issue: MetricIssue | None = None
     detail: str | None = None
@@ -99,7 +92,7 @@ class MetricResult:
             "direction": self.direction,
             "value_format": self.value_format,
             "role": self.role,
-            "variants": [variant.to_dict() for variant in self.variants],
+            "variants": [{"key": v.key, "n": v.n, "value": v.mean} for v in self.variants],
             "comparisons": comparisons,
             "reason": None if self.issue is None else self.issue.value,
             "detail": self.detail,

@@ -10,7 +10,7 @@ from experiments.results.aggregation import VariantSums
 from experiments.results.formatting import MINUS
 from experiments.results.metric_analysis import analyse_metric
 from experiments.results.sources import denominators
-from experiments.results.types import MetricIssue, MetricResult, VariantValue
+from experiments.results.types import MetricIssue, MetricResult
 from experiments.results.wording import (
     comparison_reason_text,
     disagreement,
@@ -26,6 +26,7 @@ from stats import (
     Interval,
     RatioStats,
     SequentialResult,
+    VariantSummary,
 )
 
 
@@ -96,7 +97,7 @@ def test_reasons_in_words() -> None:
         "ratio",
         "increase",
         "secondary",
-        (VariantValue("control", 1, None), VariantValue("b", 5, 600.0)),
+        (VariantSummary("control", 1, None), VariantSummary("b", 5, 600.0)),
         None,
         MetricIssue.NOT_ENOUGH_UNITS,
         "variant(s) control have fewer than 2 exposed units",
