@@ -181,19 +181,38 @@ NO_SRM_CHECK = SrmResult(math.nan, False)
 
 @dataclass(frozen=True, slots=True)
 class ExperimentResults:
+    """The results page of one experiment (docs/results.md); `to_dict` is what is served."""
+
     experiment: str
     status: str
+    """The experiment's status when the page was computed (a stored look is served with the
+    status the experiment has when it is served)."""
     computed_at: datetime
+    """When the page was computed."""
     as_of: datetime
+    """The moment events are counted up to: the earliest of `computed_at`, the moment asked for
+    and the stop."""
     srm: SrmResult
+    """The sample ratio check of the units per variant; `NO_SRM_CHECK` when no metric could be
+    analysed."""
     warnings: tuple[str, ...]
+    """Sentences on what the reader must know before trusting the page: a sample ratio mismatch,
+    units left out for seeing several variants."""
     metrics: tuple[MetricResult, ...]
+    """The primary metric first, then the secondary metrics and the guardrails."""
     decision: Decision
     summary: str
+    """The page in plain words: the verdict, why, and what to do next (once stopped, what was
+    done)."""
     source: str = "events"
+    """Where the sums come from: "events", or "pasted_counts" (totals from an e-mail tool)."""
     currency: str = "NOK"
+    """The currency of money in the summary."""
     planned_units_per_variant: int | None = None
-    outcome: Outcome | None = None  # set once stopped: what was done
+    """The units per variant the sequential readings are tuned to; None when no finite plan
+    exists."""
+    outcome: Outcome | None = None
+    """Set once stopped: what was done."""
 
     def to_dict(self) -> dict[str, Any]:
         decision = self.decision.to_dict()
