@@ -95,6 +95,13 @@ class Aggregates:
         """All exposed units, including those left out."""
         return sum(self.units.values()) + self.multi_variant_units
 
+    @property
+    def multi_variant_share(self) -> float:
+        """The share of the exposed units left out for seeing several variants (0 without any
+        exposed unit)."""
+        exposed = self.exposed_units
+        return self.multi_variant_units / exposed if exposed else 0.0
+
 
 def aggregate(
     connection: Connection,
