@@ -23,9 +23,16 @@ class Verdict(StrEnum):
     """What to do with the experiment (the rules are in `decision`)."""
 
     SHIP = "ship"
+    """Roll the decision's variant out: significantly better on the primary metric (sequential
+    test) and no guardrail harmed."""
     STOP = "stop"
+    """End the experiment and keep the control: every variant got worse or harmed a guardrail."""
     KEEP_RUNNING = "keep_running"
+    """No verdict yet and the plan is not reached: let more units in (on a fixed list: wait for
+    the attribution window to close)."""
     INCONCLUSIVE = "inconclusive"
+    """No verdict to act on: the plan is reached (or the whole list counted) without one, or a
+    problem with the data (sample ratio mismatch, units in several variants) blocks a ship."""
 
 
 class MetricIssue(StrEnum):
@@ -33,10 +40,13 @@ class MetricIssue(StrEnum):
     computed."""
 
     NOT_ENOUGH_UNITS = "not_enough_units"
+    """A variant has fewer than 2 exposed units: values only, no comparison."""
     INVALID_STATISTICS = "invalid_statistics"
+    """`stats` refused the sums (`detail` gives its message): values only."""
     NOT_IN_PASTED_COUNTS = "not_in_pasted_counts"
-    # The metric is analysed, but some comparison has too little data for a reading yet.
+    """The pasted totals cannot give the metric, or not its spread: values only."""
     NOT_ENOUGH_DATA = "not_enough_data"
+    """The metric is analysed, but some comparison has too little data for a reading yet."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,21 +151,28 @@ class SendAdvice:
 
 @dataclass(frozen=True, slots=True)
 class Decision:
-    """The verdict; `wait_until`, `list_plan` and `send` belong to sends to a fixed list.
-
-    `harmed_guardrail` is the key of the guardrail a stopped variant harmed (the first, in page
-    order; None when only the primary metric got worse): the summary names it.
-    """
+    """The verdict, the variant it is about and why; `wait_until`, `list_plan` and `send`
+    belong to sends to a fixed list."""
 
     verdict: Verdict
     variant: str | None
+    """The variant the verdict is about: the one to ship, the first one stopped, or a better one
+    held back (by a guardrail's margin, a sample ratio mismatch or a data-quality problem);
+    None when no variant is singled out."""
     reason: str
     additional_units_per_variant: int | None = None
+    """Keep running: the units each variant still needs to reach the plan (None: no plan)."""
     additional_days: int | None = None
+    """Keep running: the days those units take at the traffic so far (None: no plan, or no
+    traffic to go by yet)."""
     wait_until: datetime | None = None
+    """Keep running on a fixed list: when the attribution window after the send closes."""
     list_plan: ListPlan | None = None
     send: SendAdvice | None = None
+    """Test-then-send, once the window has closed: what to send to the rest of the list."""
     harmed_guardrail: str | None = None
+    """Stop: the key of the guardrail the stopped variant harmed (the first, in page order; None
+    when only the primary metric got worse); the summary names it."""
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {
