@@ -23,16 +23,15 @@ from stats.types import RatioStats, VariantInput
 
 
 class _Moments(NamedTuple):
-    """An arm's mean of y, (n-1) var(y), (n-1) var(x) and (n-1) cov(x, y); mean None if
-    undefined."""
+    """An arm's centred sums: (n-1) var(y), (n-1) var(x) and (n-1) cov(x, y)."""
 
-    mean_y: float | None
     ss_y: float
     ss_x: float
     sp_xy: float
 
 
 def _moments(variant: VariantInput) -> _Moments:
+    """The arm's moments; for a ratio only where its mean is defined (denominator mean not 0)."""
     covariate = variant.covariate
     if covariate is None:
         raise ValueError("CUPED needs a covariate in every variant")
@@ -41,17 +40,15 @@ def _moments(variant: VariantInput) -> _Moments:
     total_x = covariate.covariate_sum
     ss_x = max(covariate.covariate_sum_squares - total_x * total_x / n, 0.0)
     if isinstance(stats, RatioStats):
-        if stats.denominator_sum / n == 0:
-            return _Moments(None, 0.0, ss_x, 0.0)
         ratio = stats.mean
         mean_denominator = stats.denominator_sum / n
         ss_y = stats.variance * (n - 1)
         cross = covariate.covariate_cross_sum - ratio * covariate.covariate_denominator_cross_sum
-        return _Moments(ratio, ss_y, ss_x, cross / mean_denominator)
+        return _Moments(ss_y, ss_x, cross / mean_denominator)
     total_y = stats.total
     ss_y = max(stats.sum_squares - total_y * total_y / n, 0.0)
     sp_xy = covariate.covariate_cross_sum - total_x * total_y / n
-    return _Moments(total_y / n, ss_y, ss_x, sp_xy)
+    return _Moments(ss_y, ss_x, sp_xy)
 
 
 def pooled_theta(moments: Sequence[_Moments]) -> float:
@@ -59,29 +56,33 @@ def pooled_theta(moments: Sequence[_Moments]) -> float:
     ss_x_total = 0.0
     sp_total = 0.0
     for arm in moments:
-        if arm.mean_y is not None:
-            ss_x_total += arm.ss_x
-            sp_total += arm.sp_xy
+        ss_x_total += arm.ss_x
+        sp_total += arm.sp_xy
     return sp_total / ss_x_total if ss_x_total > 0 else 0.0
 
 
 def adjusted_estimates(
     variants: Sequence[VariantInput], raw: Sequence[ArmEstimate]
 ) -> list[ArmEstimate]:
-    """CUPED-adjusted mean and variance of the mean for each variant (``raw``: unadjusted)."""
-    moments = [_moments(variant) for variant in variants]
-    theta = pooled_theta(moments)
+    """CUPED-adjusted mean and variance of the mean for each variant (``raw``: unadjusted). An
+    arm whose mean is undefined (a ratio whose denominator sums to 0) keeps its raw estimate and
+    takes no part in theta."""
+    moments = [
+        None if plain.mean is None else _moments(variant)
+        for variant, plain in zip(variants, raw, strict=True)
+    ]
+    theta = pooled_theta([arm for arm in moments if arm is not None])
     units = sum(variant.stats.n for variant in variants)
     grand_mean_x = sum(_covariate_sum(variant) for variant in variants) / units
     estimates = []
     for variant, arm, plain in zip(variants, moments, raw, strict=True):
-        if arm.mean_y is None:
+        if arm is None or plain.mean is None:  # the same arms: those with an undefined mean
             estimates.append(plain)
             continue
         n = variant.stats.n
         residual_ss = max(arm.ss_y - 2.0 * theta * arm.sp_xy + theta * theta * arm.ss_x, 0.0)
         mean_x = _covariate_sum(variant) / n
-        adjusted = arm.mean_y - theta * (mean_x - grand_mean_x)
+        adjusted = plain.mean - theta * (mean_x - grand_mean_x)
         estimates.append(ArmEstimate(adjusted, residual_ss / (n - 1) / n, n, plain.dof))
     return estimates
 

@@ -1,23 +1,20 @@
 """Input types of the statistics engine: enumerated options and sufficient statistics.
 
-Input contract (the one place it is written down): every metric arrives as
-sufficient statistics per variant, summed over exposed units. Sums are taken
-*after* any capping (winsorisation): capping needs unit-level values, so the
-results aggregation applies it, to the same units for numerator and
-denominator, before summing. ``stats`` never sees unit-level data.
+Input contract (the one place it is written down; what each sum is, is said
+on its field below): every metric arrives as sufficient statistics per variant,
+summed over exposed units. Sums are taken *after* any capping (winsorisation):
+capping needs unit-level values, so the results aggregation applies it, to the
+same units for numerator and denominator, before summing. ``stats`` never sees
+unit-level data.
 
-- ``proportion``: ``n`` units, ``conversions`` units with the event.
-- ``mean``: ``n`` units, ``sum`` and ``sum_squares`` of the per-unit value.
-- ``ratio``: ``n`` units; per-unit numerator and denominator sums and sums of
-  squares, and ``cross_sum`` = sum over units of numerator x denominator.
+- ``proportion`` (``ProportionStats``), ``mean`` (``MeanStats``) or ``ratio``
+  (``RatioStats``): at least 2 units per variant.
 - ``nonzero_units`` (optional, ``mean`` and ``ratio``): units whose value
   (``mean``) or denominator (``ratio``) is not zero, e.g. units with an order
   for AOV. A ratio takes its degrees of freedom from it, and the minimums below
   count it; without it every unit counts.
-- CUPED: ``covariate_sum``, ``covariate_sum_squares`` and
-  ``covariate_cross_sum`` (sum of metric x covariate; for ``ratio`` the
-  numerator x covariate) of a pre-exposure covariate, for every variant or for
-  none; a ``ratio`` also needs ``covariate_denominator_cross_sum``.
+- CUPED (``CovariateStats``): the sums of a pre-exposure covariate, for every
+  variant or for none; a ``ratio`` also needs ``covariate_denominator_cross_sum``.
 """
 
 from __future__ import annotations
@@ -102,7 +99,9 @@ class ProportionStats:
     """Units and converted units of one variant; a Bernoulli mean."""
 
     n: int
+    """Exposed units."""
     conversions: int
+    """Units with the event, each counted once however often it happened (at most ``n``)."""
 
     @property
     def mean(self) -> float:
@@ -110,10 +109,13 @@ class ProportionStats:
 
     @property
     def sum_squares(self) -> float:
+        """The sum of squares of the per-unit 0/1 values: equal to their sum."""
         return float(self.conversions)
 
     @property
     def total(self) -> float:
+        """The sum of the per-unit 0/1 values, so that CUPED and the covariate checks read a
+        proportion as they read a ``MeanStats``."""
         return float(self.conversions)
 
     @property
@@ -131,8 +133,11 @@ class MeanStats:
     """Units, sum and sum of squares of a per-unit value of one variant."""
 
     n: int
+    """Exposed units, those whose value is 0 included."""
     sum: float
+    """Sum over units of the per-unit value (for revenue per visitor: each unit's revenue)."""
     sum_squares: float
+    """Sum over units of the square of the per-unit value."""
 
     @property
     def mean(self) -> float:
@@ -140,6 +145,7 @@ class MeanStats:
 
     @property
     def total(self) -> float:
+        """``sum`` under the name ``ProportionStats`` shares with it."""
         return self.sum
 
     @property
@@ -157,11 +163,17 @@ class RatioStats:
     """Per-unit numerator and denominator sums of one variant (AOV, cart abandonment)."""
 
     n: int
+    """Exposed units, those whose denominator is 0 included (for AOV: units without an order)."""
     numerator_sum: float
+    """Sum over units of the per-unit numerator (for AOV: each unit's revenue)."""
     numerator_sum_squares: float
+    """Sum over units of the square of the per-unit numerator."""
     denominator_sum: float
+    """Sum over units of the per-unit denominator (for AOV: each unit's orders)."""
     denominator_sum_squares: float
+    """Sum over units of the square of the per-unit denominator."""
     cross_sum: float
+    """Sum over units of numerator x denominator: their covariance enters the delta method."""
 
     @property
     def mean(self) -> float:
@@ -211,9 +223,13 @@ class CovariateStats:
     """Pre-exposure covariate sums of one variant, for CUPED."""
 
     covariate_sum: float
+    """Sum over units of the pre-exposure covariate (typically the metric before exposure)."""
     covariate_sum_squares: float
+    """Sum over units of the square of the covariate."""
     covariate_cross_sum: float
+    """Sum over units of the per-unit value x covariate; for a ratio, numerator x covariate."""
     covariate_denominator_cross_sum: float = 0.0
+    """Ratio only: sum over units of denominator x covariate (unused by other kinds)."""
 
     def __add__(self, other: CovariateStats) -> CovariateStats:
         return CovariateStats(

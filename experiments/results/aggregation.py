@@ -21,7 +21,7 @@ unit order without table lookups.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import astuple, dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -40,32 +40,44 @@ from experiments.results.features import (
     metric_sides,
     unit_features,
 )
+from stats import CovariateStats, RatioStats
 
 _MULTI_VARIANT = "*several*"  # group key of units seen in several variants (never a slug)
+NO_PRE_PERIOD = CovariateStats(0.0, 0.0, 0.0)  # covariate sums without CUPED or pre-period data
 
 
 @dataclass(frozen=True, slots=True)
 class VariantSums:
     """One metric's sufficient statistics in one variant, summed over its exposed units.
 
-    Per unit the numerator is the metric's (capped) value, the denominator is 1 for conversion
-    and mean metrics, and the covariate is the same metric's numerator over the 14 days before
-    exposure. `nonzero_units` counts the units with a non-zero denominator (ratio) or value
-    (conversion, mean): for AOV, the units with an order; None when the source does not say
-    (totals pasted from an e-mail tool), and the statistics then count every unit.
+    Every kind of metric is summed as a ratio (`metric`): per unit the numerator is the metric's
+    (capped) value and the denominator is 1 for conversion and mean metrics, so their
+    denominator sums are the unit count. `covariate` holds the sums of the same metric's
+    numerator over the 14 days before exposure (all zero without CUPED or pre-period data).
+    `nonzero_units` counts the units with a non-zero denominator (ratio) or value (conversion,
+    mean): for AOV, the units with an order; None when the source does not say (totals pasted
+    from an e-mail tool), and the statistics then count every unit.
     """
 
-    n: int
-    numerator_sum: float
-    numerator_sum_squares: float
-    denominator_sum: float
-    denominator_sum_squares: float
-    cross_sum: float
-    covariate_sum: float
-    covariate_sum_squares: float
-    covariate_cross_sum: float
-    covariate_denominator_cross_sum: float = 0.0
+    metric: RatioStats
+    covariate: CovariateStats = NO_PRE_PERIOD
     nonzero_units: int | None = None
+
+    def flat(self) -> list[float | None]:
+        """The stored form (a look's `sums`, docs/results.md): `n`, the metric's five sums and
+        the four covariate sums in their fields' order, then `nonzero_units`."""
+        return [*astuple(self.metric), *astuple(self.covariate), self.nonzero_units]
+
+    @classmethod
+    def from_flat(cls, values: Sequence[Any]) -> VariantSums:
+        """The sums of a list in `flat`'s order; the counts are rounded to whole units (the
+        backfill accumulates them as floats)."""
+        nonzero_units = values[10]
+        return cls(
+            RatioStats(round(values[0]), *values[1:6]),
+            CovariateStats(*values[6:10]),
+            None if nonzero_units is None else round(nonzero_units),
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +94,13 @@ class Aggregates:
     def exposed_units(self) -> int:
         """All exposed units, including those left out."""
         return sum(self.units.values()) + self.multi_variant_units
+
+    @property
+    def multi_variant_share(self) -> float:
+        """The share of the exposed units left out for seeing several variants (0 without any
+        exposed unit)."""
+        exposed = self.exposed_units
+        return self.multi_variant_units / exposed if exposed else 0.0
 
 
 def aggregate(
@@ -133,22 +152,24 @@ def _variant_sums(row: Any, columns: dict[str, int], count: int) -> VariantSums:
     sums (not computed by the database)."""
     found = {name: float(row[index] or 0.0) for name, index in columns.items()}
     numerator, covariate = found["numerator_sum"], found["covariate_sum"]
-    return VariantSums(
-        n=count,
-        numerator_sum=numerator,
-        numerator_sum_squares=found["numerator_sum_squares"],
-        denominator_sum=found.get("denominator_sum", float(count)),
-        denominator_sum_squares=found.get("denominator_sum_squares", float(count)),
-        cross_sum=found.get("cross_sum", numerator),
-        covariate_sum=covariate,
-        covariate_sum_squares=found["covariate_sum_squares"],
-        covariate_cross_sum=found["covariate_cross_sum"],
-        covariate_denominator_cross_sum=found.get("covariate_denominator_cross_sum", covariate),
-        nonzero_units=int(found["nonzero_units"]),
+    metric = RatioStats(
+        count,
+        numerator,
+        found["numerator_sum_squares"],
+        found.get("denominator_sum", float(count)),
+        found.get("denominator_sum_squares", float(count)),
+        found.get("cross_sum", numerator),
     )
+    pre_period = CovariateStats(
+        covariate,
+        found["covariate_sum_squares"],
+        found["covariate_cross_sum"],
+        found.get("covariate_denominator_cross_sum", covariate),
+    )
+    return VariantSums(metric, pre_period, int(found["nonzero_units"]))
 
 
-_ZERO = VariantSums(0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0)
+_ZERO = VariantSums(RatioStats(0, 0.0, 0.0, 0.0, 0.0, 0.0))
 
 
 def percentile_caps(

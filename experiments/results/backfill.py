@@ -38,8 +38,6 @@ from experiments.results.backfill_query import (
     build_query,
 )
 
-_NONZERO = STATISTICS - 1  # position of `nonzero_units`, an int
-
 
 def daily_aggregates(
     connection: Connection,
@@ -121,22 +119,8 @@ def _accumulate(
                 sums = running[metric.key][variant]
                 for position, change in enumerate(totals[metric.key][variant][look]):
                     sums[position] += change
-                metric_sums[metric.key][variant] = _variant_sums(running_units[variant], sums)
+                metric_sums[metric.key][variant] = VariantSums.from_flat(
+                    [running_units[variant], *sums]
+                )
         result.append(Aggregates(dict(running_units), running_several, metric_sums))
     return result
-
-
-def _variant_sums(units: int, sums: list[float]) -> VariantSums:
-    return VariantSums(
-        units,
-        numerator_sum=sums[0],
-        numerator_sum_squares=sums[1],
-        denominator_sum=sums[2],
-        denominator_sum_squares=sums[3],
-        cross_sum=sums[4],
-        covariate_sum=sums[5],
-        covariate_sum_squares=sums[6],
-        covariate_cross_sum=sums[7],
-        covariate_denominator_cross_sum=sums[8],
-        nonzero_units=round(sums[_NONZERO]),
-    )

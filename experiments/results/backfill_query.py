@@ -36,7 +36,7 @@ from experiments.results.features import (
     unit_features,
 )
 
-STATISTICS = 10  # VariantSums fields after n, one change column each
+STATISTICS = 10  # the sums of `VariantSums.flat()` after n, one change column each
 # Where a statistic's change comes from when it is not a column of its own (see _changes_query).
 ZERO, UNITS, NUMERATOR, COVARIATE = -1, -2, -3, -4
 COVARIATE_POSITION = 5  # position of `covariate_sum` among the statistics
@@ -259,7 +259,7 @@ def _reader(row: Any, labels: dict[Feature, str], previous: bool) -> Any:
 def _metric_changes(
     metric: MetricDefinition, weighted: tuple[tuple[Any, Any], ...], covariate: bool
 ) -> list[ColumnElement[Any] | int]:
-    """The change of the metric's ten sums at this row, in `VariantSums` order: an expression
+    """The change of the metric's ten sums at this row, in `VariantSums.flat()` order: an expression
     to sum, or the position code of a sum that follows from others."""
     now_and_before = []
     for reader, weight in weighted:

@@ -129,10 +129,9 @@ def results_from_sums(
         len(variants),
         _daily_units(experiment, aggregates, end),
     )
-    exposed = aggregates.exposed_units
-    share = aggregates.multi_variant_units / exposed if exposed else 0.0
     margins = selection.guardrail_margins
-    decision = decide(primary, guardrails, Blockers(srm.mismatch, share), plan, margins=margins)
+    blockers = Blockers(srm.mismatch, aggregates.multi_variant_share)
+    decision = decide(primary, guardrails, blockers, plan, margins=margins)
     decision = for_fixed_list(decision, design, primary_definition, primary, experiment, end)
     wording = Wording(experiment.unit_type, design.currency)
     summary = summarise(
@@ -215,7 +214,7 @@ def _warnings(srm: SrmResult, aggregates: Aggregates) -> tuple[str, ...]:
             "is found."
         )
     if aggregates.multi_variant_units:
-        share = aggregates.multi_variant_units / aggregates.exposed_units
+        share = aggregates.multi_variant_share
         warnings.append(
             f"Warning: {plural(aggregates.multi_variant_units, 'unit')} ({percent(share)}) saw "
             "more than one variant and were left out."

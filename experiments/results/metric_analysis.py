@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 from experiments.models.metric import MetricDefinition, MetricKind
 from experiments.results.aggregation import VariantSums
 from experiments.results.direction import oriented
-from experiments.results.types import MetricIssue, MetricResult, Role, VariantValue
+from experiments.results.types import MetricIssue, MetricResult, Role
 from stats import (
     DEFAULT_MINIMUMS,
     AnalysisOptions,
@@ -19,6 +20,7 @@ from stats import (
     Reason,
     StatsInputError,
     VariantInput,
+    VariantSummary,
     analyze_stats,
 )
 from stats.types import MetricStats
@@ -31,7 +33,7 @@ def analyse_metric(
     options: AnalysisOptions,
 ) -> MetricResult:
     """Analyse one metric; degenerate data gives a result carrying an issue, never an error."""
-    too_small = [key for key, s in sums.items() if s.n < 2]
+    too_small = [key for key, s in sums.items() if s.metric.n < 2]
     if too_small:
         fewer = f"variant(s) {', '.join(too_small)} have fewer than 2 exposed units"
         return metric_result(metric, role, sums, MetricIssue.NOT_ENOUGH_UNITS, fewer)
@@ -53,7 +55,7 @@ def metric_result(
 ) -> MetricResult:
     """The metric's value per variant, with `analysis` oriented by the metric's direction (None:
     not analysed, `issue` and `detail` say why)."""
-    values = tuple(VariantValue(key, s.n, value_of(metric, s)) for key, s in sums.items())
+    values = tuple(VariantSummary(key, s.metric.n, value_of(metric, s)) for key, s in sums.items())
     oriented_analysis = None if analysis is None else oriented(analysis, metric.direction)
     return MetricResult(
         metric.key,
@@ -95,9 +97,10 @@ def _thin_data(
 
 def value_of(metric: MetricDefinition, sums: VariantSums) -> float | None:
     """The metric's value in one variant: a rate, a mean per unit, or a ratio of sums."""
+    totals = sums.metric
     if metric.kind == "ratio":
-        return sums.numerator_sum / sums.denominator_sum if sums.denominator_sum else None
-    return sums.numerator_sum / sums.n if sums.n else None
+        return totals.numerator_sum / totals.denominator_sum if totals.denominator_sum else None
+    return totals.numerator_sum / totals.n if totals.n else None
 
 
 def stats_inputs(metric: MetricDefinition, sums: dict[str, VariantSums]) -> list[VariantInput]:
@@ -106,12 +109,12 @@ def stats_inputs(metric: MetricDefinition, sums: dict[str, VariantSums]) -> list
     Every kind carries the CUPED covariate when any unit has pre-period data; mean and ratio
     metrics carry their units with a value (mean) or a denominator (ratio).
     """
-    with_covariate = any(s.covariate_sum_squares for s in sums.values())
+    with_covariate = any(s.covariate.covariate_sum_squares for s in sums.values())
     summarise = _SUMMARIES[metric.kind]
     return [
         VariantInput(
             key,
-            summarise(s),
+            summarise(s.metric),
             _covariate(s, metric.kind) if with_covariate else None,
             None if metric.kind == "conversion" else s.nonzero_units,
         )
@@ -119,22 +122,16 @@ def stats_inputs(metric: MetricDefinition, sums: dict[str, VariantSums]) -> list
     ]
 
 
-_SUMMARIES: dict[MetricKind, Callable[[VariantSums], MetricStats]] = {
+# A conversion or mean metric's denominator is 1 per unit: only its numerator sums are read.
+_SUMMARIES: dict[MetricKind, Callable[[RatioStats], MetricStats]] = {
     "conversion": lambda s: ProportionStats(s.n, round(s.numerator_sum)),
     "mean": lambda s: MeanStats(s.n, s.numerator_sum, s.numerator_sum_squares),
-    "ratio": lambda s: RatioStats(
-        s.n,
-        s.numerator_sum,
-        s.numerator_sum_squares,
-        s.denominator_sum,
-        s.denominator_sum_squares,
-        s.cross_sum,
-    ),
+    "ratio": lambda s: s,
 }
 
 
 def _covariate(sums: VariantSums, kind: MetricKind) -> CovariateStats:
-    denominator_cross = sums.covariate_denominator_cross_sum if kind == "ratio" else 0.0
-    return CovariateStats(
-        sums.covariate_sum, sums.covariate_sum_squares, sums.covariate_cross_sum, denominator_cross
-    )
+    if kind == "ratio":
+        return sums.covariate
+    # Without a per-unit denominator, no covariate x denominator cross sum enters CUPED.
+    return replace(sums.covariate, covariate_denominator_cross_sum=0.0)

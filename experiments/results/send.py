@@ -119,7 +119,7 @@ def send_advice(
     """
     if plan.test_share is None or decision.wait_until is not None:
         return None
-    values = {variant.key: variant.value for variant in primary.variants}
+    values = {variant.key: variant.mean for variant in primary.variants}
     control = primary.variants[0].key
     clearly = decision.verdict is Verdict.SHIP and decision.variant is not None
     if clearly and decision.variant is not None:
@@ -150,7 +150,7 @@ def for_fixed_list(
     started_at = experiment.started_at
     if design.population is None or started_at is None:
         return decision
-    control_value = primary.variants[0].value if primary.variants else None
+    control_value = primary.variants[0].mean if primary.variants else None
     variants = len(experiment.variants)
     plan = list_plan(design, primary_definition, control_value, variants, started_at)
     if plan is None:
@@ -162,7 +162,7 @@ def for_fixed_list(
 def _best_observed(primary: MetricResult, values: dict[str, float | None], control: str) -> str:
     best = control
     for variant in primary.variants[1:]:
-        value, current = variant.value, values[best]
+        value, current = variant.mean, values[best]
         if value is None or current is None:
             continue
         if is_better(primary.direction, value - current):

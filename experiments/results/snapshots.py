@@ -12,7 +12,6 @@ alerts it raises for the webhooks subscribed to them.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import astuple
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -254,7 +253,7 @@ def _sums_json(aggregates: Aggregates, facts: LookFacts) -> dict[str, Any]:
         "multi_variant_units": aggregates.multi_variant_units,
         "caps": aggregates.caps,
         "metrics": {
-            metric: {variant: list(astuple(sums)) for variant, sums in per_variant.items()}
+            metric: {variant: sums.flat() for variant, sums in per_variant.items()}
             for metric, per_variant in aggregates.metrics.items()
         },
         "facts": facts.to_dict(),

@@ -22,7 +22,7 @@ from experiments.results.aggregation import Aggregates, VariantSums, aggregate
 from experiments.results.formatting import count, plural
 from experiments.results.metric_analysis import analyse_metric, metric_result
 from experiments.results.types import MetricIssue, MetricResult, Role
-from stats import AnalysisOptions
+from stats import AnalysisOptions, RatioStats
 
 Source = Literal["events", "pasted_counts"]
 
@@ -64,7 +64,7 @@ def denominators(metric: MetricDefinition, sums: dict[str, VariantSums]) -> str 
         singular, plural_form = f"{event} event", f"{event} events"
     parts = []
     for index, (key, variant) in enumerate(sums.items()):
-        amount = variant.denominator_sum
+        amount = variant.metric.denominator_sum
         text = plural(amount, singular, plural_form) if index == 0 else count(amount)
         parts.append(f"{text} in {key}")
     return ", ".join(parts)
@@ -106,7 +106,7 @@ def _sums(metric: MetricDefinition, row: PastedCount | None) -> VariantSums:
         squares = total  # a recipient counts 0 or 1
     else:
         squares = float(row.revenue_sum_squares or 0.0) if row is not None else 0.0
-    return VariantSums(sent, total, squares, float(sent), float(sent), total, 0.0, 0.0, 0.0)
+    return VariantSums(RatioStats(sent, total, squares, float(sent), float(sent), total))
 
 
 def _why_missing(metric: MetricDefinition, rows: list[PastedCount | None]) -> str | None:

@@ -14,7 +14,7 @@ from typing import Any, Literal
 from experiments.models.metric import Direction, MetricKind, ValueFormat
 from experiments.results.outcome import Outcome
 from experiments.results.wording import DECIDING_READING, comparison_words, metric_issue_text
-from stats import AnalysisResult, SrmResult
+from stats import AnalysisResult, SrmResult, VariantSummary
 
 Role = Literal["primary", "secondary", "guardrail"]
 
@@ -23,9 +23,16 @@ class Verdict(StrEnum):
     """What to do with the experiment (the rules are in `decision`)."""
 
     SHIP = "ship"
+    """Roll the decision's variant out: significantly better on the primary metric (sequential
+    test) and no guardrail harmed."""
     STOP = "stop"
+    """End the experiment and keep the control: every variant got worse or harmed a guardrail."""
     KEEP_RUNNING = "keep_running"
+    """No verdict yet and the plan is not reached: let more units in (on a fixed list: wait for
+    the attribution window to close)."""
     INCONCLUSIVE = "inconclusive"
+    """No verdict to act on: the plan is reached (or the whole list counted) without one, or a
+    problem with the data (sample ratio mismatch, units in several variants) blocks a ship."""
 
 
 class MetricIssue(StrEnum):
@@ -33,20 +40,13 @@ class MetricIssue(StrEnum):
     computed."""
 
     NOT_ENOUGH_UNITS = "not_enough_units"
+    """A variant has fewer than 2 exposed units: values only, no comparison."""
     INVALID_STATISTICS = "invalid_statistics"
+    """`stats` refused the sums (`detail` gives its message): values only."""
     NOT_IN_PASTED_COUNTS = "not_in_pasted_counts"
-    # The metric is analysed, but some comparison has too little data for a reading yet.
+    """The pasted totals cannot give the metric, or not its spread: values only."""
     NOT_ENOUGH_DATA = "not_enough_data"
-
-
-@dataclass(frozen=True, slots=True)
-class VariantValue:
-    key: str
-    n: int
-    value: float | None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"key": self.key, "n": self.n, "value": self.value}
+    """The metric is analysed, but some comparison has too little data for a reading yet."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,6 +64,9 @@ class PercentileCap:
 class MetricResult:
     """One metric of the experiment: its value per variant and the statistics' comparisons.
 
+    `variants` holds each variant's units and the metric's value in it (`mean`: a rate, a mean
+    per unit or a ratio of sums; None without units or, for a ratio, without a denominator),
+    served as `value` and computed from the sums even when the metric is not analysed.
     `analysis` is None when the metric could not be analysed; `issue` and `detail` say why
     (`not_enough_data` comes with an analysis whose thin comparisons carry no reading).
     `cap` is the per-unit cap a percentile cap came to, with that percentile; `margin` the
@@ -75,7 +78,7 @@ class MetricResult:
     kind: MetricKind
     direction: Direction
     role: Role
-    variants: tuple[VariantValue, ...]
+    variants: tuple[VariantSummary, ...]
     analysis: AnalysisResult | None
     issue: MetricIssue | None = None
     detail: str | None = None
@@ -99,7 +102,7 @@ class MetricResult:
             "direction": self.direction,
             "value_format": self.value_format,
             "role": self.role,
-            "variants": [variant.to_dict() for variant in self.variants],
+            "variants": [{"key": v.key, "n": v.n, "value": v.mean} for v in self.variants],
             "comparisons": comparisons,
             "reason": None if self.issue is None else self.issue.value,
             "detail": self.detail,
@@ -148,21 +151,28 @@ class SendAdvice:
 
 @dataclass(frozen=True, slots=True)
 class Decision:
-    """The verdict; `wait_until`, `list_plan` and `send` belong to sends to a fixed list.
-
-    `harmed_guardrail` is the key of the guardrail a stopped variant harmed (the first, in page
-    order; None when only the primary metric got worse): the summary names it.
-    """
+    """The verdict, the variant it is about and why; `wait_until`, `list_plan` and `send`
+    belong to sends to a fixed list."""
 
     verdict: Verdict
     variant: str | None
+    """The variant the verdict is about: the one to ship, the first one stopped, or a better one
+    held back (by a guardrail's margin, a sample ratio mismatch or a data-quality problem);
+    None when no variant is singled out."""
     reason: str
     additional_units_per_variant: int | None = None
+    """Keep running: the units each variant still needs to reach the plan (None: no plan)."""
     additional_days: int | None = None
+    """Keep running: the days those units take at the traffic so far (None: no plan, or no
+    traffic to go by yet)."""
     wait_until: datetime | None = None
+    """Keep running on a fixed list: when the attribution window after the send closes."""
     list_plan: ListPlan | None = None
     send: SendAdvice | None = None
+    """Test-then-send, once the window has closed: what to send to the rest of the list."""
     harmed_guardrail: str | None = None
+    """Stop: the key of the guardrail the stopped variant harmed (the first, in page order; None
+    when only the primary metric got worse); the summary names it."""
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -188,19 +198,38 @@ NO_SRM_CHECK = SrmResult(math.nan, False)
 
 @dataclass(frozen=True, slots=True)
 class ExperimentResults:
+    """The results page of one experiment (docs/results.md); `to_dict` is what is served."""
+
     experiment: str
     status: str
+    """The experiment's status when the page was computed (a stored look is served with the
+    status the experiment has when it is served)."""
     computed_at: datetime
+    """When the page was computed."""
     as_of: datetime
+    """The moment events are counted up to: the earliest of `computed_at`, the moment asked for
+    and the stop."""
     srm: SrmResult
+    """The sample ratio check of the units per variant; `NO_SRM_CHECK` when no metric could be
+    analysed."""
     warnings: tuple[str, ...]
+    """Sentences on what the reader must know before trusting the page: a sample ratio mismatch,
+    units left out for seeing several variants."""
     metrics: tuple[MetricResult, ...]
+    """The primary metric first, then the secondary metrics and the guardrails."""
     decision: Decision
     summary: str
+    """The page in plain words: the verdict, why, and what to do next (once stopped, what was
+    done)."""
     source: str = "events"
+    """Where the sums come from: "events", or "pasted_counts" (totals from an e-mail tool)."""
     currency: str = "NOK"
+    """The currency of money in the summary."""
     planned_units_per_variant: int | None = None
-    outcome: Outcome | None = None  # set once stopped: what was done
+    """The units per variant the sequential readings are tuned to; None when no finite plan
+    exists."""
+    outcome: Outcome | None = None
+    """Set once stopped: what was done."""
 
     def to_dict(self) -> dict[str, Any]:
         decision = self.decision.to_dict()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import fields
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -57,13 +56,6 @@ def send(client: TestClient, headers: dict[str, str], raw: RawEvents) -> None:
         assert response.json()["rejected"] == [], response.text
 
 
-def sums_from_reference(values: tuple[float, ...]) -> VariantSums:
-    """`reference_sums`' tuple (n, nine sums, units with a value) as `VariantSums`."""
-    names = [field.name for field in fields(VariantSums)]
-    exact: dict[str, Any] = dict(zip(names, values, strict=True))
-    return VariantSums(**{**exact, "n": int(values[0]), "nonzero_units": int(values[-1])})
-
-
 def send_past_traffic(
     client: TestClient,
     headers: dict[str, str],
@@ -107,7 +99,7 @@ def test_results_equal_statistics_of_the_raw_data(
         definition = builtin_metrics()[metric["metric"]]
         reference = reference_sums(raw, definition, end, experiment=key, cuped=True)
         sums = {
-            variant: sums_from_reference(values)
+            variant: VariantSums.from_flat(values)
             for variant, values in sorted(
                 reference.items(), key=lambda item: item[0] != "multi-step"
             )
@@ -120,7 +112,7 @@ def test_results_equal_statistics_of_the_raw_data(
             ),
             definition.direction,
         )
-        assert [v["n"] for v in metric["variants"]] == [s.n for s in sums.values()]
+        assert [v["n"] for v in metric["variants"]] == [s.metric.n for s in sums.values()]
         for got, want in zip(metric["variants"], expected.to_dict()["variants"], strict=True):
             assert got["value"] == pytest.approx(want["mean"], rel=1e-9)
         if definition.kind == "mean":

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from dataclasses import astuple
 from datetime import timedelta
 from typing import Any
 
@@ -14,7 +13,8 @@ from sqlalchemy.engine import Engine
 from experiments.db import make_engine
 from experiments.metrics import builtin_metrics
 from experiments.models.metric import MetricDefinition
-from experiments.results.aggregation import Aggregates, aggregate
+from experiments.results.aggregation import Aggregates, VariantSums, aggregate
+from stats import CovariateStats, RatioStats
 from tests.experiments.results.helpers import CAPPED_AOV, METRICS, WINDOWED_RPV
 from tests.experiments.results.simulation import (
     START,
@@ -36,7 +36,7 @@ def assert_matches_reference(result: Aggregates, raw: RawEvents, end=END) -> Non
     for metric in METRICS:
         expected = reference_sums(raw, metric, end, cuped=True)
         for variant, sums in result.metrics[metric.key].items():
-            got = astuple(sums)
+            got = sums.flat()
             assert got == pytest.approx(expected[variant], rel=1e-9, abs=1e-9), (
                 metric.key,
                 variant,
@@ -51,7 +51,20 @@ def test_simulated_shop_matches_reference(engine: Engine) -> None:
     assert result.multi_variant_units > 0
     assert result.exposed_units == 3000
     # Pre-period purchases exist, so revenue per visitor has a covariate.
-    assert result.metrics["revenue_per_visitor"]["control"].covariate_sum > 0
+    assert result.metrics["revenue_per_visitor"]["control"].covariate.covariate_sum > 0
+
+
+def test_variant_sums_keep_the_stored_form_of_a_look() -> None:
+    # A look's `sums` as stored since migration 0007: n, the five metric sums, the four covariate
+    # sums, the units with a value (null for pasted counts). Stored looks must still read back.
+    stored: list[float | None] = [4, 2.0, 3.0, 4.0, 4.0, 2.0, 1.0, 1.0, 0.5, 0.25, 2]
+    sums = VariantSums.from_flat(stored)
+    assert sums.metric == RatioStats(4, 2.0, 3.0, 4.0, 4.0, 2.0)
+    assert sums.covariate == CovariateStats(1.0, 1.0, 0.5, 0.25)
+    assert sums.nonzero_units == 2
+    assert sums.flat() == stored
+    pasted = VariantSums.from_flat([*stored[:10], None])
+    assert pasted.nonzero_units is None and pasted.flat() == [*stored[:10], None]
 
 
 def test_cut_off_in_the_middle_matches_reference(engine: Engine) -> None:
@@ -86,12 +99,16 @@ def test_attribution_edge_cases(engine: Engine) -> None:
     assert result.units == {"control": 2, "treatment": 2}
     assert result.multi_variant_units == 1
     conversion = result.metrics["conversion_rate"]
-    assert conversion["control"].numerator_sum == 1  # only "late"
-    assert conversion["treatment"].numerator_sum == 1  # "edge"
+    assert conversion["control"].metric.numerator_sum == 1  # only "late"
+    assert conversion["treatment"].metric.numerator_sum == 1  # "edge"
     windowed = result.metrics["rpv_24h"]
-    assert windowed["treatment"].numerator_sum == pytest.approx(7.0)
-    assert result.metrics["revenue_per_visitor"]["treatment"].numerator_sum == pytest.approx(1007)
-    assert result.metrics["revenue_per_visitor"]["control"].covariate_sum == pytest.approx(100.0)
+    assert windowed["treatment"].metric.numerator_sum == pytest.approx(7.0)
+    assert result.metrics["revenue_per_visitor"]["treatment"].metric.numerator_sum == pytest.approx(
+        1007
+    )
+    assert result.metrics["revenue_per_visitor"][
+        "control"
+    ].covariate.covariate_sum == pytest.approx(100.0)
     assert_matches_reference(result, raw)
 
 
@@ -104,15 +121,15 @@ def test_cap_applies_per_unit_on_the_numerator_only(engine: Engine) -> None:
     raw.convert("small", "purchase", START + timedelta(minutes=1), 300.0)
     raw.load(engine)
     sums = run(engine, [CAPPED_AOV]).metrics["capped_aov"]["control"]
-    assert sums.numerator_sum == pytest.approx(900.0 + 300.0)
-    assert sums.denominator_sum == 3  # the capped unit keeps both of its orders
-    assert sums.cross_sum == pytest.approx(900.0 * 2 + 300.0)
+    assert sums.metric.numerator_sum == pytest.approx(900.0 + 300.0)
+    assert sums.metric.denominator_sum == 3  # the capped unit keeps both of its orders
+    assert sums.metric.cross_sum == pytest.approx(900.0 * 2 + 300.0)
 
 
 def test_empty_experiment_gives_zero_units(engine: Engine) -> None:
     result = run(engine, METRICS)
     assert result.units == {"control": 0, "treatment": 0}
-    assert result.metrics["aov"]["treatment"].n == 0
+    assert result.metrics["aov"]["treatment"].metric.n == 0
 
 
 @pytest.mark.postgres
@@ -130,7 +147,7 @@ def test_sqlite_and_postgres_agree(sqlite_url: str, postgres_url: str) -> None:
     for key, per_variant in sqlite_result.metrics.items():
         for variant, sums in per_variant.items():
             other = postgres_result.metrics[key][variant]
-            assert astuple(sums) == pytest.approx(astuple(other), rel=1e-12), (key, variant)
+            assert sums.flat() == pytest.approx(other.flat(), rel=1e-12), (key, variant)
 
 
 def test_sqlite_reads_both_tables_through_covering_indexes(sqlite_url: str) -> None:
@@ -167,10 +184,10 @@ def test_bounds_hold_for_a_start_between_milliseconds(engine: Engine) -> None:
     raw.convert("unit", "purchase", start - timedelta(days=14, milliseconds=3), 500.0)
     raw.load(engine)
     result = run(engine, [WINDOWED_RPV, builtin_metrics()["revenue_per_visitor"]])
-    assert result.metrics["rpv_24h"]["control"].numerator_sum == pytest.approx(7.0)
+    assert result.metrics["rpv_24h"]["control"].metric.numerator_sum == pytest.approx(7.0)
     plain = result.metrics["revenue_per_visitor"]["control"]
-    assert plain.numerator_sum == pytest.approx(1007.0)
-    assert plain.covariate_sum == pytest.approx(20.0)
+    assert plain.metric.numerator_sum == pytest.approx(1007.0)
+    assert plain.covariate.covariate_sum == pytest.approx(20.0)
 
 
 def _nearest_rank(values: list[float], percentile: float) -> float:
@@ -204,14 +221,14 @@ def test_percentile_cap_is_computed_in_sql_over_the_experiments_units(
     assert result.caps["revenue_per_visitor"] == pytest.approx(expected_cap)  # same numerator
     expected = reference_sums(raw, aov.model_copy(update={"cap": expected_cap}), END, cuped=True)
     for variant, sums in result.metrics["aov"].items():
-        assert astuple(sums) == pytest.approx(expected[variant], rel=1e-9, abs=1e-9)
+        assert sums.flat() == pytest.approx(expected[variant], rel=1e-9, abs=1e-9)
     uncapped = run(engine, [aov]).metrics["aov"]
-    capped_total = sum(sums.numerator_sum for sums in result.metrics["aov"].values())
-    uncapped_total = sum(sums.numerator_sum for sums in uncapped.values())
+    capped_total = sum(sums.metric.numerator_sum for sums in result.metrics["aov"].values())
+    uncapped_total = sum(sums.metric.numerator_sum for sums in uncapped.values())
     # At the 99th percentile of a few dozen buyers the cap is the largest value itself.
     assert capped_total < uncapped_total if percentile < 99 else capped_total <= uncapped_total
     for variant, sums in uncapped.items():
-        assert result.metrics["aov"][variant].denominator_sum == sums.denominator_sum
+        assert result.metrics["aov"][variant].metric.denominator_sum == sums.metric.denominator_sum
 
 
 def test_percentile_cap_without_any_value_is_no_cap(engine: Engine) -> None:
@@ -228,4 +245,4 @@ def test_percentile_cap_without_any_value_is_no_cap(engine: Engine) -> None:
             cap_percentiles={"aov": 99.0},
         )
     assert result.caps == {"aov": None}
-    assert result.metrics["aov"]["control"].n == 1
+    assert result.metrics["aov"]["control"].metric.n == 1

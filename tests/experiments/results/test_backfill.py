@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import astuple
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -29,8 +28,8 @@ def assert_same_as_daily_aggregation(engine: Engine, ends: list[datetime]) -> No
                 for variant in VARIANTS:
                     # Every field: the CUPED sums of every kind, the covariate x denominator
                     # cross sum and the units with a non-zero value.
-                    assert astuple(got.metrics[metric.key][variant]) == pytest.approx(
-                        astuple(expected.metrics[metric.key][variant]), rel=1e-9, abs=1e-6
+                    assert got.metrics[metric.key][variant].flat() == pytest.approx(
+                        expected.metrics[metric.key][variant].flat(), rel=1e-9, abs=1e-6
                     ), (end, metric.key, variant)
 
 
@@ -50,7 +49,7 @@ def test_every_day_matches_a_full_aggregation(engine: Engine) -> None:
     for metric in METRICS:
         expected = reference_sums(raw, metric, ends[3], cuped=True)
         for variant in VARIANTS:
-            got = astuple(day.metrics[metric.key][variant])
+            got = day.metrics[metric.key][variant].flat()
             assert got == pytest.approx(expected[variant], rel=1e-9, abs=1e-6), metric.key
 
 

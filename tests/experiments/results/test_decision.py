@@ -8,7 +8,7 @@ from experiments.results.decision import Blockers, Plan, decide
 from experiments.results.metric_analysis import analyse_metric
 from experiments.results.summary import summarise
 from experiments.results.types import MetricIssue, MetricResult, Role, Verdict
-from stats import AnalysisOptions
+from stats import AnalysisOptions, RatioStats
 
 METRICS = builtin_metrics()
 OPTIONS = AnalysisOptions(alpha=0.05, weights=(1.0, 1.0), planned_units_per_variant=20_000)
@@ -150,6 +150,6 @@ def test_a_metric_without_data_carries_a_reason() -> None:
 def _proportions(control: tuple[int, int], treatment: tuple[int, int]) -> dict[str, VariantSums]:
     def sums(n: int, conversions: int) -> VariantSums:
         c = float(conversions)
-        return VariantSums(n, c, c, float(n), float(n), c, 0.0, 0.0, 0.0)
+        return VariantSums(RatioStats(n, c, c, float(n), float(n), c))
 
     return {"control": sums(*control), "treatment": sums(*treatment)}

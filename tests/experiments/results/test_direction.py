@@ -13,14 +13,14 @@ from experiments.metrics import builtin_metrics
 from experiments.results.aggregation import VariantSums
 from experiments.results.direction import oriented, outcome
 from experiments.results.metric_analysis import analyse_metric
-from stats import AnalysisOptions, analyze
+from stats import AnalysisOptions, RatioStats, analyze
 
 OPTIONS = AnalysisOptions(alpha=0.05, weights=(1.0, 1.0), planned_units_per_variant=20_000)
 
 
 def proportion_sums(n: int, conversions: int) -> VariantSums:
     c = float(conversions)
-    return VariantSums(n, c, c, float(n), float(n), c, 0.0, 0.0, 0.0)
+    return VariantSums(RatioStats(n, c, c, float(n), float(n), c))
 
 
 def test_fewer_unsubscribes_beat_the_control_on_raw_data() -> None:

@@ -21,7 +21,7 @@ from experiments.results.send import (
 )
 from experiments.results.summary import Wording, summarise
 from experiments.results.types import Decision, MetricResult, Verdict
-from stats import AnalysisOptions, detectable_effect
+from stats import AnalysisOptions, RatioStats, detectable_effect
 
 CLICKS = builtin_metrics()["newsletter_click_rate"]
 SENT = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
@@ -31,7 +31,7 @@ WORDS = Wording("subscriber", "NOK")
 
 def clicks(control: int, variant: int, sent: int = 2000) -> dict[str, VariantSums]:
     def sums(c: int) -> VariantSums:
-        return VariantSums(sent, float(c), float(c), float(sent), float(sent), float(c), 0, 0, 0)
+        return VariantSums(RatioStats(sent, float(c), float(c), float(sent), float(sent), float(c)))
 
     return {"control": sums(control), "subject-b": sums(variant)}
 

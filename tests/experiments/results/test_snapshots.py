@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import astuple
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -241,7 +240,7 @@ def test_backfilled_looks_of_a_capped_metric_equal_aggregate_at_each_end(engine:
             caps.add(expected.caps["revenue_per_visitor"])
             for variant in ("control", "treatment"):
                 got = look.sums["metrics"]["revenue_per_visitor"][variant]
-                want = astuple(expected.metrics["revenue_per_visitor"][variant])
-                assert got == pytest.approx(list(want), rel=1e-9, abs=1e-6), look.look
+                want = expected.metrics["revenue_per_visitor"][variant].flat()
+                assert got == pytest.approx(want, rel=1e-9, abs=1e-6), look.look
         catalog_session.close()
     assert len(caps) > 1  # the cap did move between looks

@@ -10,7 +10,7 @@ from experiments.results.aggregation import VariantSums
 from experiments.results.formatting import MINUS
 from experiments.results.metric_analysis import analyse_metric
 from experiments.results.sources import denominators
-from experiments.results.types import MetricIssue, MetricResult, VariantValue
+from experiments.results.types import MetricIssue, MetricResult
 from experiments.results.wording import (
     comparison_reason_text,
     disagreement,
@@ -19,7 +19,15 @@ from experiments.results.wording import (
     metric_issue_text,
     reason_text,
 )
-from stats import AnalysisOptions, BayesianResult, Comparison, Interval, SequentialResult
+from stats import (
+    AnalysisOptions,
+    BayesianResult,
+    Comparison,
+    Interval,
+    RatioStats,
+    SequentialResult,
+    VariantSummary,
+)
 
 
 def comparison(
@@ -89,7 +97,7 @@ def test_reasons_in_words() -> None:
         "ratio",
         "increase",
         "secondary",
-        (VariantValue("control", 1, None), VariantValue("b", 5, 600.0)),
+        (VariantSummary("control", 1, None), VariantSummary("b", 5, 600.0)),
         None,
         MetricIssue.NOT_ENOUGH_UNITS,
         "variant(s) control have fewer than 2 exposed units",
@@ -100,7 +108,7 @@ def test_reasons_in_words() -> None:
 def test_every_comparison_says_which_reading_decides() -> None:
     metric = builtin_metrics()["conversion_rate"]
     sums = {
-        key: VariantSums(n, float(c), float(c), float(n), float(n), float(c), 0.0, 0.0, 0.0)
+        key: VariantSums(RatioStats(n, float(c), float(c), float(n), float(n), float(c)))
         for key, n, c in (("control", 4000, 100), ("b", 4000, 130))
     }
     options = AnalysisOptions(0.05, weights=(1.0, 1.0), planned_units_per_variant=10_000)
@@ -115,7 +123,7 @@ def test_a_ratio_without_an_interval_says_what_its_denominators_count() -> None:
     aov = builtin_metrics()["aov"]
 
     def orders(n: int, count: int, total: float) -> VariantSums:
-        return VariantSums(n, total, total * total / max(count, 1), count, count, total, 0, 0, 0)
+        return VariantSums(RatioStats(n, total, total * total / max(count, 1), count, count, total))
 
     sums = {"control": orders(900, 3, 1950.0), "one-page": orders(900, 41, 27_000.0)}
     assert denominators(aov, sums) == "3 orders in control, 41 in one-page"
