@@ -57,9 +57,8 @@ class LookFacts:
             for comparison in result.analysis.comparisons
             if harms(result, comparison)
         )
-        exposed = aggregates.exposed_units
-        share = aggregates.multi_variant_units / exposed if exposed else 0.0
-        return cls(results.decision.verdict.value, harmed, results.srm.mismatch, share)
+        verdict = results.decision.verdict.value
+        return cls(verdict, harmed, results.srm.mismatch, aggregates.multi_variant_share)
 
 
 @dataclass(frozen=True, slots=True)
