@@ -11,7 +11,7 @@ from sqlmodel import Session
 
 from experiments.audit import ENVIRONMENT_ADMIN_KEY, ENVIRONMENT_SDK_KEY
 from experiments.keys import KeyIdentity, find_key, hash_key, matches_configured
-from experiments.models import KeyScope
+from experiments.models.api_key import KeyScope
 from experiments.settings import Settings
 
 

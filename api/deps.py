@@ -25,7 +25,7 @@ from api.auth import KeyVerifier
 from experiments.db import session_scope
 from experiments.errors import AuthenticationError, PermissionDeniedError
 from experiments.keys import KeyIdentity
-from experiments.models import KeyScope
+from experiments.models.api_key import KeyScope
 from experiments.settings import Settings
 
 BodyModel = TypeVar("BodyModel", bound=BaseModel)

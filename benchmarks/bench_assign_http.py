@@ -24,7 +24,7 @@ from benchmarks.httpload import (
 from experiments import definitions, lifecycle
 from experiments.db import make_engine, session_scope
 from experiments.migrate import upgrade
-from experiments.models import ExperimentCreate
+from experiments.models.experiment import ExperimentCreate
 
 SDK_KEY = "bench-sdk-key-0123456789"
 LUA = """

@@ -29,7 +29,7 @@ from benchmarks.bench_results import START, conversion_records, generate, median
 from experiments import definitions
 from experiments.db import make_engine, session_scope
 from experiments.migrate import upgrade
-from experiments.models import Conversion, Exposure
+from experiments.models.event import Conversion, Exposure
 from experiments.results.compute import compute_results
 from experiments.results.overview import with_results
 from tests.experiments.results.helpers import start_experiment

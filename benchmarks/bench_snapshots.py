@@ -44,7 +44,7 @@ from benchmarks.bench_results import (
 )
 from experiments.db import make_engine, session_scope
 from experiments.migrate import upgrade
-from experiments.models import ResultSnapshot
+from experiments.models.snapshot import ResultSnapshot
 from experiments.results.compute import compute_results
 from experiments.results.snapshots import take_snapshot
 from experiments.settings import load_settings

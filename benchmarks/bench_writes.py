@@ -27,7 +27,7 @@ from benchmarks.httpload import machine
 from experiments import audit, definitions, lifecycle
 from experiments.db import make_engine, session_scope
 from experiments.migrate import upgrade
-from experiments.models import ExperimentCreate, ExperimentUpdate
+from experiments.models.experiment import ExperimentCreate, ExperimentUpdate
 from tests.services import fresh_postgres_schema
 
 WRITES_PER_ROUND = 4

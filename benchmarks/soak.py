@@ -41,7 +41,8 @@ from sqlalchemy import create_engine, func, select
 from benchmarks.httpload import checkout_experiment, machine, vekst_serve_process
 from benchmarks.redis_server import redis_server
 from benchmarks.soak_plot import write_plot
-from experiments.models import Conversion, Exposure, ResultSnapshot
+from experiments.models.event import Conversion, Exposure
+from experiments.models.snapshot import ResultSnapshot
 from tests.services import fresh_postgres_schema
 
 ADMIN_KEY = "soak-admin-key-0123456789"

@@ -13,8 +13,8 @@ from experiments import servable
 from experiments.audit import COMMAND_LINE, Actor, record_change
 from experiments.errors import ConflictError, InvalidInputError, NotFoundError
 from experiments.metrics import metric_catalog
-from experiments.models import (
-    AuditEntity,
+from experiments.models.audit import AuditEntity
+from experiments.models.experiment import (
     Experiment,
     ExperimentCreate,
     ExperimentPage,

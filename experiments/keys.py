@@ -13,7 +13,8 @@ from sqlmodel import Session, select
 
 from experiments.audit import COMMAND_LINE, Actor, record_change
 from experiments.errors import NotFoundError
-from experiments.models import ApiKey, AuditEntity, KeyScope
+from experiments.models.api_key import ApiKey, KeyScope
+from experiments.models.audit import AuditEntity
 
 PREFIX_LENGTH = 12
 

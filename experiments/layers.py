@@ -13,7 +13,7 @@ from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from experiments.errors import ConflictError
-from experiments.models import Experiment, ExperimentStatus
+from experiments.models.experiment import Experiment, ExperimentStatus
 
 LAYER_BUCKETS = 10_000  # the SDK's LAYER_BUCKETS, the spec (a test compares them)
 

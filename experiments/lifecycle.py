@@ -20,8 +20,8 @@ from experiments import layers
 from experiments.audit import COMMAND_LINE, Actor, record_change
 from experiments.definitions import audit_state, check_patch, get_experiment, write_patch
 from experiments.errors import ConflictError, InvalidInputError
-from experiments.models import (
-    AuditEntity,
+from experiments.models.audit import AuditEntity
+from experiments.models.experiment import (
     Design,
     Experiment,
     ExperimentStatus,

@@ -13,8 +13,14 @@ from sqlmodel import Session, select
 
 from experiments.audit import COMMAND_LINE, Actor, record_change
 from experiments.errors import ConflictError, InvalidInputError
-from experiments.models import AuditEntity, CustomMetric, MetricCreate, MetricPublic
-from experiments.models.metric import Direction, MetricDefinition
+from experiments.models.audit import AuditEntity
+from experiments.models.metric import (
+    CustomMetric,
+    Direction,
+    MetricCreate,
+    MetricDefinition,
+    MetricPublic,
+)
 
 
 def _conversion(key: str, name: str, event: str, direction: Direction) -> dict[str, Any]:

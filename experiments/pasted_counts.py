@@ -15,13 +15,8 @@ from sqlmodel import Session, col, select
 from experiments.definitions import get_experiment
 from experiments.errors import ConflictError, InvalidInputError
 from experiments.inputs import require_timezone
-from experiments.models import (
-    CountsCreate,
-    CountsPublic,
-    ExperimentStatus,
-    MetricSelection,
-    PastedCount,
-)
+from experiments.models.experiment import ExperimentStatus, MetricSelection
+from experiments.models.pasted_counts import CountsCreate, CountsPublic, PastedCount
 
 # Metric key -> the pasted field its numerator is counted in (the denominator is `sent`).
 PASTED_FIELD = {

@@ -30,7 +30,7 @@ from sqlalchemy import ColumnElement, Table, and_, delete, exists, func, not_, s
 from sqlalchemy.engine import Engine
 
 from experiments.errors import ConflictError, NotFoundError
-from experiments.models import Conversion, Exposure
+from experiments.models.event import Conversion, Exposure
 from experiments.models.experiment import SERVED_STATUSES, Experiment, ExperimentStatus
 from experiments.models.snapshot import ResultSnapshot
 

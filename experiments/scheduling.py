@@ -25,7 +25,8 @@ from sqlmodel import col
 
 from experiments.db import session_scope
 from experiments.errors import VekstError
-from experiments.models import Experiment, ExperimentStatus, Lease
+from experiments.models.experiment import Experiment, ExperimentStatus
+from experiments.models.snapshot import Lease
 from experiments.results.snapshots import take_snapshot
 from experiments.settings import Settings
 from experiments.webhooks.delivery import (

@@ -15,8 +15,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from experiments.models import Experiment
-from experiments.models.experiment import SERVED_STATUSES
+from experiments.models.experiment import SERVED_STATUSES, Experiment
 
 CONFIG_VERSION = 1
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from experiments.errors import InvalidInputError
 from experiments.layers import LAYER_BUCKETS
-from experiments.models import Experiment, ExperimentCreate, ExperimentUpdate
+from experiments.models.experiment import Experiment, ExperimentCreate, ExperimentUpdate
 from vekst_sdk import ConfigError, validate_experiment
 
 _PREFIX = "experiment."

@@ -11,7 +11,7 @@ from api.cli.local_db import local_engine, local_session
 from api.cli.results import wide_console
 from experiments import definitions
 from experiments.events import count_events
-from experiments.models import ExperimentStatus
+from experiments.models.experiment import ExperimentStatus
 from experiments.results.formatting import count, plural
 from experiments.results.overview import with_results
 

@@ -14,7 +14,7 @@ import typer
 from api.cli.local_db import local_session
 from experiments.audit import entity_history
 from experiments.definitions import get_experiment
-from experiments.models import AuditEntity, AuditEntryPublic
+from experiments.models.audit import AuditEntity, AuditEntryPublic
 
 
 def history(

@@ -8,7 +8,7 @@ import typer
 
 from api.cli.local_db import local_session
 from experiments import keys as key_store
-from experiments.models import KeyScope
+from experiments.models.api_key import KeyScope
 
 keys_cli = typer.Typer(help="API keys.", no_args_is_help=True)
 

@@ -16,7 +16,7 @@ from api.observability.metrics import MULTIPROCESS_ENV
 from experiments import keys as key_store
 from experiments.events.streams import check_persistence
 from experiments.migrate import upgrade
-from experiments.models import KeyScope
+from experiments.models.api_key import KeyScope
 from experiments.settings import Settings, load_settings
 
 # SIGTERM: stop taking connections, answer the requests in flight for up to this long, then

@@ -29,7 +29,8 @@ from experiments import definitions, lifecycle
 from experiments.audit import Actor
 from experiments.errors import InvalidInputError
 from experiments.keys import hash_key
-from experiments.models import Experiment, ExperimentStatus, KeyScope
+from experiments.models.api_key import KeyScope
+from experiments.models.experiment import Experiment, ExperimentStatus
 from experiments.results import overview
 from experiments.results.snapshots import (
     latest_snapshot,

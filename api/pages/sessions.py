@@ -21,7 +21,7 @@ from sqlmodel import Session, select
 
 from experiments.audit import ENVIRONMENT_ADMIN_KEY, Actor
 from experiments.keys import hash_key
-from experiments.models import ApiKey, KeyScope
+from experiments.models.api_key import ApiKey, KeyScope
 from experiments.settings import Settings
 
 COOKIE_NAME = "vekst_session"

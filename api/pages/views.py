@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from api.pages.charts import Chart, UpliftPoint, uplift_chart
-from experiments.models import Design, Experiment
+from experiments.models.experiment import Design, Experiment
 from experiments.results.cells import COLUMNS, metric_rows, metric_title
 from experiments.results.formatting import count, days, percent, plural
 

@@ -12,7 +12,7 @@ from api.params import moment_query
 from api.problems import PROTECTED, problem_responses
 from experiments import audit
 from experiments.inputs import Moment, require_timezone
-from experiments.models import AuditPage
+from experiments.models.audit import AuditPage
 
 router = APIRouter(
     route_class=AuthFirstRoute,

@@ -7,7 +7,7 @@ from fastapi import APIRouter, status
 from api.deps import AdminKey, AuthFirstRoute, SessionDep
 from api.params import ExperimentKey
 from api.problems import PROTECTED, problem_responses
-from experiments.models import CountsCreate, CountsPublic
+from experiments.models.pasted_counts import CountsCreate, CountsPublic
 from experiments.pasted_counts import attach_counts
 from experiments.results.snapshots import take_snapshot
 

@@ -30,7 +30,7 @@ from experiments.events import (
 from experiments.events.validation import MAX_EVENT_ID_LENGTH, MAX_EVENT_VALUE
 from experiments.inputs import MAX_UNIT_ID_LENGTH, Slug
 from experiments.keys import KeyIdentity
-from experiments.models import KeyScope
+from experiments.models.api_key import KeyScope
 
 # The wire format of docs/events.md, for the OpenAPI only: the route parses the body itself so
 # that one bad event rejects only itself (each rejection comes back in the 202 answer).

@@ -11,9 +11,8 @@ from api.deps import AdminKey, AuthFirstRoute, ServedConfigRefresh, SessionDep
 from api.params import ExperimentKey
 from api.problems import PROTECTED, problem_responses
 from experiments import audit, definitions, lifecycle
-from experiments.models import (
-    AuditEntity,
-    AuditEntryPublic,
+from experiments.models.audit import AuditEntity, AuditEntryPublic
+from experiments.models.experiment import (
     ExperimentCreate,
     ExperimentPage,
     ExperimentPublic,

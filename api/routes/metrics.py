@@ -7,7 +7,7 @@ from fastapi import APIRouter, status
 from api.deps import AdminKey, AuthFirstRoute, SessionDep
 from api.problems import PROTECTED, problem_responses
 from experiments import metrics as catalog
-from experiments.models import MetricCreate, MetricPublic
+from experiments.models.metric import MetricCreate, MetricPublic
 
 router = APIRouter(
     route_class=AuthFirstRoute,

@@ -19,7 +19,7 @@ from api.observability import Telemetry
 from api.problems import problem_responses
 from experiments.events import EventPipeline, stream_backlog
 from experiments.keys import matches_configured
-from experiments.models import KeyScope
+from experiments.models.api_key import KeyScope
 from experiments.settings import Settings
 
 router = APIRouter(tags=["operations"], responses=problem_responses(401, 403))

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Path, Response, status
 
 from api.deps import AdminKey, AuthFirstRoute, SessionDep
 from api.problems import PROTECTED, problem_responses
-from experiments.models import DeliveryPublic, WebhookCreate, WebhookCreated, WebhookPublic
+from experiments.models.webhook import DeliveryPublic, WebhookCreate, WebhookCreated, WebhookPublic
 from experiments.webhooks import store
 
 router = APIRouter(

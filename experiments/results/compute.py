@@ -16,7 +16,7 @@ from experiments.definitions import get_experiment
 from experiments.errors import ConflictError
 from experiments.inputs import require_timezone
 from experiments.metrics import metric_catalog
-from experiments.models import Design, Experiment, ExperimentStatus, MetricSelection
+from experiments.models.experiment import Design, Experiment, ExperimentStatus, MetricSelection
 from experiments.models.metric import MetricDefinition
 from experiments.results.aggregation import Aggregates
 from experiments.results.decision import Blockers, Plan, decide

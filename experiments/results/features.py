@@ -15,7 +15,7 @@ from typing import Any, Literal, NamedTuple
 from sqlalchemy import Table, and_, case, func, literal, select
 from sqlalchemy.sql.expression import ColumnElement, Label, Subquery
 
-from experiments.models import Conversion, Exposure
+from experiments.models.event import Conversion, Exposure
 from experiments.models.metric import Aggregation, MetricDefinition
 from experiments.results.sql_functions import shifted_timestamp, smaller_of
 

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
-from experiments.models import Exposure
+from experiments.models.event import Exposure
 
 
 def first_exposure_at(connection: Connection, experiment: str, end: datetime) -> datetime | None:

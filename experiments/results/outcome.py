@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from experiments.models import Experiment
+from experiments.models.experiment import Experiment
 
 
 @dataclass(frozen=True, slots=True)

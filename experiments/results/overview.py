@@ -13,7 +13,7 @@ from typing import Any
 from sqlmodel import Session
 
 from experiments.definitions import get_experiment
-from experiments.models import ExperimentPage, ExperimentStatus, ResultsOverview
+from experiments.models.experiment import ExperimentPage, ExperimentStatus, ResultsOverview
 from experiments.results.compute import compute_results
 from experiments.results.snapshots import latest_snapshot
 

@@ -13,7 +13,7 @@ from typing import Any
 from sqlmodel import Session
 
 from experiments.metrics import metric_catalog
-from experiments.models import Design, Experiment, MetricSelection
+from experiments.models.experiment import Design, Experiment, MetricSelection
 from experiments.models.metric import MetricDefinition, MetricKind
 from experiments.results.send import list_units_per_variant
 from stats import StatsInputError, sample_size

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from experiments.models import Design, Experiment
+from experiments.models.experiment import Design, Experiment
 from experiments.models.metric import MetricDefinition
 from experiments.results.direction import is_better
 from experiments.results.types import Decision, ListPlan, MetricResult, SendAdvice, Verdict

@@ -20,7 +20,8 @@ from sqlmodel import Session, col, select
 
 from experiments.definitions import get_experiment
 from experiments.errors import InvalidInputError
-from experiments.models import Experiment, ExperimentStatus, ResultSnapshot
+from experiments.models.experiment import Experiment, ExperimentStatus
+from experiments.models.snapshot import ResultSnapshot
 from experiments.pasted_counts import latest_counts
 from experiments.results.aggregation import Aggregates
 from experiments.results.backfill import daily_aggregates

@@ -15,8 +15,8 @@ from typing import Literal
 
 from sqlmodel import Session
 
-from experiments.models import PastedCount
 from experiments.models.metric import MetricDefinition
+from experiments.models.pasted_counts import PastedCount
 from experiments.pasted_counts import PASTED_FIELD, latest_counts
 from experiments.results.aggregation import Aggregates, VariantSums, aggregate
 from experiments.results.formatting import count, plural

@@ -28,7 +28,7 @@ from sqlalchemy import update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from experiments.models import DeliveryStatus, Webhook, WebhookDelivery
+from experiments.models.webhook import DeliveryStatus, Webhook, WebhookDelivery
 
 logger = logging.getLogger(__name__)
 

@@ -13,9 +13,9 @@ from sqlmodel import Session, col, select
 
 from experiments.audit import COMMAND_LINE, Actor, record_change
 from experiments.errors import NotFoundError
-from experiments.models import (
+from experiments.models.audit import AuditEntity
+from experiments.models.webhook import (
     AlertKind,
-    AuditEntity,
     DeliveryPublic,
     DeliveryStatus,
     Webhook,

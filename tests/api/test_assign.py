@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import delete
 
 from experiments.db import make_engine, session_scope
-from experiments.models import Experiment
+from experiments.models.experiment import Experiment
 from tests.api.helpers import assert_problem, create
 from tests.sdk.vectors import load_testvectors
 

@@ -12,7 +12,8 @@ from sqlalchemy import func, select
 
 from experiments import keys
 from experiments.db import make_engine, session_scope
-from experiments.models import AuditEntry, KeyScope
+from experiments.models.api_key import KeyScope
+from experiments.models.audit import AuditEntry
 from experiments.settings import Settings
 from tests.api.helpers import URL, Headers, assert_problem, create, create_conversion_metric, start
 

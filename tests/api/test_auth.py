@@ -11,7 +11,7 @@ from api.app import create_app
 from api.auth import KeyVerifier
 from experiments import keys
 from experiments.db import make_engine, session_scope
-from experiments.models import KeyScope
+from experiments.models.api_key import KeyScope
 from experiments.settings import load_settings
 from tests.api.helpers import experiment_body
 

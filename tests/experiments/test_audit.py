@@ -10,7 +10,7 @@ from sqlmodel import Session, select
 
 from experiments.audit import COMMAND_LINE, diff, record_change
 from experiments.db import make_engine
-from experiments.models import AuditEntity, AuditEntry
+from experiments.models.audit import AuditEntity, AuditEntry
 
 values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.text(max_size=5),

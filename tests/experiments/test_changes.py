@@ -12,7 +12,7 @@ from experiments import definitions
 from experiments.changes import ChangeWatcher, last_change
 from experiments.db import make_engine, session_scope
 from experiments.events.streams import sync_redis
-from experiments.models import ExperimentCreate
+from experiments.models.experiment import ExperimentCreate
 from tests.api.helpers import experiment_body
 
 

@@ -11,12 +11,8 @@ from sqlmodel import Session
 from experiments import definitions, lifecycle
 from experiments.audit import entity_history
 from experiments.errors import ConflictError, InvalidInputError
-from experiments.models import (
-    AuditEntity,
-    ExperimentCreate,
-    ExperimentStatus,
-    ExperimentUpdate,
-)
+from experiments.models.audit import AuditEntity
+from experiments.models.experiment import ExperimentCreate, ExperimentStatus, ExperimentUpdate
 from tests.api.helpers import experiment_body
 
 KEY = "checkout-onepage"

@@ -18,7 +18,8 @@ from experiments import definitions, lifecycle
 from experiments.db import make_engine, session_scope
 from experiments.errors import ConflictError
 from experiments.events import ConversionEvent, Event, ExposureEvent, store_events
-from experiments.models import Conversion, ExperimentCreate, Exposure
+from experiments.models.event import Conversion, Exposure
+from experiments.models.experiment import ExperimentCreate
 from experiments.results.snapshots import serve_results, take_snapshot
 from experiments.retention import prune_events
 from tests.api.helpers import experiment_body

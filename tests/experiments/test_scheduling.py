@@ -12,7 +12,8 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from experiments.db import make_engine, session_scope
-from experiments.models import ResultSnapshot, WebhookCreate
+from experiments.models.snapshot import ResultSnapshot
+from experiments.models.webhook import WebhookCreate
 from experiments.results.snapshots import take_snapshot
 from experiments.scheduling import Scheduler, acquire_lease, snapshot_running_experiments
 from experiments.settings import load_settings

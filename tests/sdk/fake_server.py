@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 
 from api.cli.demo import demo_experiment
-from experiments.models import Experiment
+from experiments.models.experiment import Experiment
 from experiments.sdk_config import experiment_entry
 
 SDK_KEY = "sdk-test-key"

@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from experiments.db import make_engine, session_scope
-from experiments.models import WebhookCreate
+from experiments.models.webhook import WebhookCreate
 from experiments.results.snapshots import take_snapshot
 from experiments.scheduling import Scheduler
 from experiments.settings import load_settings

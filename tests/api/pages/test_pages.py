@@ -8,7 +8,7 @@ from api.app import create_app
 from api.pages.sessions import COOKIE_NAME
 from experiments.db import make_engine, session_scope
 from experiments.keys import create_key, revoke_key
-from experiments.models import KeyScope
+from experiments.models.api_key import KeyScope
 from experiments.settings import Settings
 from tests.api.helpers import experiment_body
 from tests.conftest import ADMIN_KEY, SDK_KEY

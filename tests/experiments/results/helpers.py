@@ -10,7 +10,7 @@ from sqlalchemy.engine import Engine
 from experiments import definitions, lifecycle
 from experiments.db import session_scope
 from experiments.metrics import builtin_metrics
-from experiments.models import ExperimentCreate
+from experiments.models.experiment import ExperimentCreate
 from experiments.models.metric import MetricDefinition
 from tests.api.helpers import equal_split_body
 from tests.experiments.results.simulation import START

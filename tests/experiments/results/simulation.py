@@ -15,7 +15,7 @@ import numpy as np
 from sqlalchemy import insert
 from sqlalchemy.engine import Engine
 
-from experiments.models import Conversion, Exposure
+from experiments.models.event import Conversion, Exposure
 from experiments.models.metric import MetricDefinition
 
 START = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from experiments.models import Experiment
+from experiments.models.experiment import Experiment
 from experiments.results.outcome import Outcome, outcome_of, summary_after_stop
 
 STOP = datetime(2026, 3, 1, 14, 30, tzinfo=UTC)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from experiments.metrics import builtin_metrics
-from experiments.models import Design
+from experiments.models.experiment import Design
 from experiments.results.plan import DEFAULT_BASELINE_CV, DEFAULT_BASELINE_RATE, planned_units
 from stats import sample_size
 

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from experiments.metrics import builtin_metrics
-from experiments.models import Design
+from experiments.models.experiment import Design
 from experiments.results.aggregation import VariantSums
 from experiments.results.decision import Blockers, Plan, decide
 from experiments.results.metric_analysis import analyse_metric

@@ -13,7 +13,8 @@ from sqlmodel import Session, col, select
 from experiments import lifecycle
 from experiments.db import session_scope
 from experiments.metrics import metric_catalog
-from experiments.models import ResultSnapshot, WebhookCreate, WebhookDelivery
+from experiments.models.snapshot import ResultSnapshot
+from experiments.models.webhook import WebhookCreate, WebhookDelivery
 from experiments.results import snapshots
 from experiments.results.aggregation import aggregate
 from experiments.results.compute import compute_results

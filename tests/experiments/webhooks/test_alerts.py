@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from experiments.models import AlertKind
+from experiments.models.webhook import AlertKind
 from experiments.webhooks.alerts import LookFacts, alerts_between
 
 QUIET = LookFacts("keep_running", (), srm=False, several_variants_share=0.0)
