@@ -225,6 +225,14 @@ def _minimums(conversions: int | None, units: int | None) -> dict[str, int] | No
     return chosen or None
 
 
+class _Baselines(TypedDict):
+    """The control's expected rate, or its mean and standard deviation (the flags given)."""
+
+    baseline_rate: float | None
+    baseline_mean: float | None
+    baseline_sd: float | None
+
+
 class _Design(TypedDict):
     """The planned test's design, as both planning calculations take it."""
 
@@ -259,20 +267,19 @@ def sample_size(
     ] = "sequential",
 ) -> None:
     """Units per variant needed, e.g. `vekst sample-size --baseline 0.025 --mde 0.1`; or, for a
-    newsletter, what a list can detect: `vekst sample-size --baseline 0.03 --list-size 20000`."""
+    newsletter, what a list can detect: `vekst sample-size --baseline 0.03 --list-size 20000`
+    (with --baseline-mean and --baseline-sd for a mean, such as revenue per recipient)."""
     design = _Design(alpha=alpha, power=power, variants=variants, test=test)
+    baselines = _Baselines(
+        baseline_rate=baseline, baseline_mean=baseline_mean, baseline_sd=baseline_sd
+    )
     if list_size is not None:
-        _detectable(list_size, test_share, baseline, design)
+        _detectable(list_size, test_share, baselines, design)
         return
     mde_relative = _required(mde, "--mde is required (or --list-size for a fixed list)")
     with inputs_named_by_flags():
         result = stats.sample_size(
-            mde_relative=mde_relative,
-            baseline_rate=baseline,
-            baseline_mean=baseline_mean,
-            baseline_sd=baseline_sd,
-            daily_units=daily_units,
-            **design,
+            mde_relative=mde_relative, daily_units=daily_units, **baselines, **design
         ).to_dict()
     typer.echo(f"units per variant: {count(result['units_per_variant'])} ({result['test']} test)")
     typer.echo(f"total units:       {count(result['total_units'])}")
@@ -285,14 +292,15 @@ def sample_size(
             )
 
 
-def _detectable(list_size: int, test_share: float, baseline: float | None, design: _Design) -> None:
+def _detectable(list_size: int, test_share: float, baselines: _Baselines, design: _Design) -> None:
     per_variant = int(list_size * test_share // design["variants"])
-    rate = _required(baseline, "--baseline (the expected rate in the control) is required")
     with inputs_named_by_flags():
-        found = stats.detectable_effect(units_per_variant=per_variant, baseline_rate=rate, **design)
+        found = stats.detectable_effect(units_per_variant=per_variant, **baselines, **design)
+    rate, mean = baselines["baseline_rate"], baselines["baseline_mean"]
+    start = percent(rate) if rate is not None else f"a mean of {decimal(mean or 0.0)}"
     typer.echo(
         f"With {count(per_variant)} subscribers per variant your list can detect a change of "
-        f"{percent(found.mde_relative)} or more (from {percent(rate)}; {design['test']} test)."
+        f"{percent(found.mde_relative)} or more (from {start}; {design['test']} test)."
     )
 
 

@@ -134,3 +134,24 @@ def test_what_a_list_can_detect_follows_the_planned_test() -> None:
     assert expected.mde_relative < sequential.mde_relative  # one look detects smaller changes
     assert f"a change of {percent(expected.mde_relative)} or more" in fixed.output
     assert "(from 3 %; fixed test)" in fixed.output
+
+
+def test_what_a_list_can_detect_on_a_mean_metric() -> None:
+    result = vekst(
+        "sample-size", "--baseline-mean", "450", "--baseline-sd", "300", "--list-size", "20000"
+    )
+    assert result.exit_code == 0, result.output
+    expected = stats.detectable_effect(
+        units_per_variant=10_000, baseline_mean=450.0, baseline_sd=300.0
+    )
+    assert f"a change of {percent(expected.mde_relative)} or more" in result.output
+    assert "(from a mean of 450.00; sequential test)" in result.output
+
+
+def test_what_a_list_can_detect_needs_one_baseline() -> None:
+    missing = vekst("sample-size", "--list-size", "20000")
+    assert missing.exit_code == 2
+    assert "--baseline" in missing.output
+    half = vekst("sample-size", "--baseline-mean", "450", "--list-size", "20000")
+    assert half.exit_code == 2
+    assert "--baseline-sd" in half.output
