@@ -160,9 +160,10 @@ def check_json(value: Any) -> Any:
 
 
 def require_timezone(field: str, value: datetime | None) -> None:
-    """Refuse a naive `value` for `field`: a moment a person asks about (a query's `as_of` or
-    `since`, pasted counts' `as_of`) must say which day it means. Events differ: a naive event
-    time is UTC (see `events.validation`)."""
+    """Refuse a naive `value` for `field`: a moment sent to the API to ask about (results'
+    `as_of`, the audit log's `since`) or to date pasted counts (`as_of`) must say which day it
+    means. Elsewhere a naive time is read as UTC: an event's time (`events.validation`) and the
+    command line's `--as-of`."""
     if value is not None and value.tzinfo is None:
         raise InvalidInputError(field, "must include a timezone, e.g. 2026-03-01T12:00:00Z")
 

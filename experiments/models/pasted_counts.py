@@ -1,9 +1,10 @@
 """Per-variant counts pasted from an e-mail tool: the stored rows and the API shapes.
 
-Input contract (one place: the fields of `_Counts` and `VariantCounts`'s checks): one entry
-per variant of the experiment, each key exactly once. A missing count leaves the metrics built
-on it without a comparison. `as_of` (with a timezone, not in the future) is when the counts
-were read; pasting again later adds a newer reading, the history of the send.
+Input contract: the fields of `_Counts` say what each count means, `VariantCounts` checks the
+rules between them (stored rows were checked on the way in), and `experiments.pasted_counts`
+wants one entry per variant of the experiment, each key exactly once. A missing count leaves
+the metrics built on it without a comparison. `as_of` (with a timezone, not in the future) is
+when the counts were read; pasting again later adds a newer reading, the history of the send.
 """
 
 from __future__ import annotations
@@ -44,10 +45,13 @@ class _Counts(SQLModel):
     needs; at least revenue² / sent, and only with `revenue`."""
 
 
-class VariantCounts(_Counts):
-    model_config = ConfigDict(extra="forbid")
-
+class _VariantKey(SQLModel):
     key: Slug
+    """The variant the counts are of."""
+
+
+class VariantCounts(_Counts, _VariantKey):  # the key comes first, as in the answer
+    model_config = ConfigDict(extra="forbid")  # type: ignore[assignment]
 
     @field_validator("revenue", "revenue_sum_squares")
     @classmethod

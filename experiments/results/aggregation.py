@@ -21,7 +21,7 @@ unit order without table lookups.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import astuple, dataclass, field
+from dataclasses import astuple, dataclass, field, fields
 from datetime import datetime
 from typing import Any
 
@@ -44,14 +44,18 @@ from stats import CovariateStats, RatioStats
 
 _MULTI_VARIANT = "*several*"  # group key of units seen in several variants (never a slug)
 NO_PRE_PERIOD = CovariateStats(0.0, 0.0, 0.0)  # covariate sums without CUPED or pre-period data
+# The layout of `VariantSums.flat()`: the fields of RatioStats (n first), of CovariateStats, then
+# nonzero_units.
+TOTALS_FIELDS = len(fields(RatioStats))
+COVARIATE_FIELDS = len(fields(CovariateStats))
 
 
 @dataclass(frozen=True, slots=True)
 class VariantSums:
     """One metric's sufficient statistics in one variant, summed over its exposed units.
 
-    Every kind of metric is summed as a ratio (`metric`): per unit the numerator is the metric's
-    (capped) value and the denominator is 1 for conversion and mean metrics, so their
+    Every kind of metric is summed as a ratio (`totals`): per unit the numerator is the
+    metric's (capped) value and the denominator is 1 for conversion and mean metrics, so their
     denominator sums are the unit count. `covariate` holds the sums of the same metric's
     numerator over the 14 days before exposure (all zero without CUPED or pre-period data).
     `nonzero_units` counts the units with a non-zero denominator (ratio) or value (conversion,
@@ -59,23 +63,25 @@ class VariantSums:
     from an e-mail tool), and the statistics then count every unit.
     """
 
-    metric: RatioStats
+    totals: RatioStats
     covariate: CovariateStats = NO_PRE_PERIOD
     nonzero_units: int | None = None
 
     def flat(self) -> list[float | None]:
-        """The stored form (a look's `sums`, docs/results.md): `n`, the metric's five sums and
-        the four covariate sums in their fields' order, then `nonzero_units`."""
-        return [*astuple(self.metric), *astuple(self.covariate), self.nonzero_units]
+        """The stored form (a look's `sums`, docs/results.md): the fields of `totals` (`n`
+        first), then those of `covariate`, then `nonzero_units`."""
+        return [*astuple(self.totals), *astuple(self.covariate), self.nonzero_units]
 
     @classmethod
     def from_flat(cls, values: Sequence[Any]) -> VariantSums:
         """The sums of a list in `flat`'s order; the counts are rounded to whole units (the
         backfill accumulates them as floats)."""
-        nonzero_units = values[10]
+        n, *totals = values[:TOTALS_FIELDS]
+        covariate = values[TOTALS_FIELDS : TOTALS_FIELDS + COVARIATE_FIELDS]
+        nonzero_units = values[TOTALS_FIELDS + COVARIATE_FIELDS]
         return cls(
-            RatioStats(round(values[0]), *values[1:6]),
-            CovariateStats(*values[6:10]),
+            RatioStats(round(n), *totals),
+            CovariateStats(*covariate),
             None if nonzero_units is None else round(nonzero_units),
         )
 

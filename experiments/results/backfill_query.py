@@ -26,6 +26,7 @@ from sqlalchemy import (
 from sqlalchemy.sql.expression import ColumnElement, CompoundSelect, Select
 
 from experiments.models.metric import Aggregation, MetricDefinition
+from experiments.results.aggregation import COVARIATE_FIELDS, TOTALS_FIELDS
 from experiments.results.features import (
     CONVERSIONS,
     EXPOSURES,
@@ -36,10 +37,12 @@ from experiments.results.features import (
     unit_features,
 )
 
-STATISTICS = 10  # the sums of `VariantSums.flat()` after n, one change column each
+# The values of `VariantSums.flat()` after n, one change column each, and where the covariate's
+# sums start among them.
+STATISTICS = TOTALS_FIELDS - 1 + COVARIATE_FIELDS + 1
+COVARIATE_POSITION = TOTALS_FIELDS - 1
 # Where a statistic's change comes from when it is not a column of its own (see _changes_query).
 ZERO, UNITS, NUMERATOR, COVARIATE = -1, -2, -3, -4
-COVARIATE_POSITION = 5  # position of `covariate_sum` among the statistics
 
 
 def _look_of(moment: Any, ends: list[datetime], low: int, high: int) -> ColumnElement[Any]:

@@ -33,7 +33,7 @@ def analyse_metric(
     options: AnalysisOptions,
 ) -> MetricResult:
     """Analyse one metric; degenerate data gives a result carrying an issue, never an error."""
-    too_small = [key for key, s in sums.items() if s.metric.n < 2]
+    too_small = [key for key, s in sums.items() if s.totals.n < 2]
     if too_small:
         fewer = f"variant(s) {', '.join(too_small)} have fewer than 2 exposed units"
         return metric_result(metric, role, sums, MetricIssue.NOT_ENOUGH_UNITS, fewer)
@@ -55,7 +55,7 @@ def metric_result(
 ) -> MetricResult:
     """The metric's value per variant, with `analysis` oriented by the metric's direction (None:
     not analysed, `issue` and `detail` say why)."""
-    values = tuple(VariantSummary(key, s.metric.n, value_of(metric, s)) for key, s in sums.items())
+    values = tuple(VariantSummary(key, s.totals.n, value_of(metric, s)) for key, s in sums.items())
     oriented_analysis = None if analysis is None else oriented(analysis, metric.direction)
     return MetricResult(
         metric.key,
@@ -97,7 +97,7 @@ def _thin_data(
 
 def value_of(metric: MetricDefinition, sums: VariantSums) -> float | None:
     """The metric's value in one variant: a rate, a mean per unit, or a ratio of sums."""
-    totals = sums.metric
+    totals = sums.totals
     if metric.kind == "ratio":
         return totals.numerator_sum / totals.denominator_sum if totals.denominator_sum else None
     return totals.numerator_sum / totals.n if totals.n else None
@@ -114,7 +114,7 @@ def stats_inputs(metric: MetricDefinition, sums: dict[str, VariantSums]) -> list
     return [
         VariantInput(
             key,
-            summarise(s.metric),
+            summarise(s.totals),
             _covariate(s, metric.kind) if with_covariate else None,
             None if metric.kind == "conversion" else s.nonzero_units,
         )

@@ -64,7 +64,7 @@ def denominators(metric: MetricDefinition, sums: dict[str, VariantSums]) -> str 
         singular, plural_form = f"{event} event", f"{event} events"
     parts = []
     for index, (key, variant) in enumerate(sums.items()):
-        amount = variant.metric.denominator_sum
+        amount = variant.totals.denominator_sum
         text = plural(amount, singular, plural_form) if index == 0 else count(amount)
         parts.append(f"{text} in {key}")
     return ", ".join(parts)

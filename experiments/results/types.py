@@ -23,13 +23,13 @@ class Verdict(StrEnum):
     """What to do with the experiment (the rules are in `decision`)."""
 
     SHIP = "ship"
-    """Roll the decision's variant out: significantly better on the primary metric (sequential
-    test) and no guardrail harmed."""
+    """Roll the decision's variant out: it won on the primary metric and cleared every
+    guardrail, and no data problem blocks it (rule 1 of `decision`)."""
     STOP = "stop"
     """End the experiment and keep the control: every variant got worse or harmed a guardrail."""
     KEEP_RUNNING = "keep_running"
-    """No verdict yet and the plan is not reached: let more units in (on a fixed list: wait for
-    the attribution window to close)."""
+    """Let more units in: no verdict yet, the plan not reached or the primary metric not yet
+    analysable (on a fixed list: wait for the attribution window to close)."""
     INCONCLUSIVE = "inconclusive"
     """No verdict to act on: the plan is reached (or the whole list counted) without one, or a
     problem with the data (sample ratio mismatch, units in several variants) blocks a ship."""
@@ -102,6 +102,7 @@ class MetricResult:
             "direction": self.direction,
             "value_format": self.value_format,
             "role": self.role,
+            # The page's own shape ("value", not stats' "mean": a rate, a mean or a ratio).
             "variants": [{"key": v.key, "n": v.n, "value": v.mean} for v in self.variants],
             "comparisons": comparisons,
             "reason": None if self.issue is None else self.issue.value,

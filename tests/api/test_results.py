@@ -112,7 +112,7 @@ def test_results_equal_statistics_of_the_raw_data(
             ),
             definition.direction,
         )
-        assert [v["n"] for v in metric["variants"]] == [s.metric.n for s in sums.values()]
+        assert [v["n"] for v in metric["variants"]] == [s.totals.n for s in sums.values()]
         for got, want in zip(metric["variants"], expected.to_dict()["variants"], strict=True):
             assert got["value"] == pytest.approx(want["mean"], rel=1e-9)
         if definition.kind == "mean":

@@ -120,3 +120,15 @@ def test_list_filters_by_status(client: TestClient, admin_headers: dict[str, str
     assert "second-test" in running and "first-test" not in running
     assert client.get("/", params={"status": "bogus"}).status_code == 422
     assert client.get("/static/vekst.css").status_code == 200
+
+
+def test_an_unknown_experiment_is_a_404_and_an_unknown_action_a_422(
+    client: TestClient, admin_headers: dict[str, str]
+) -> None:
+    client.post("/v1/experiments", json=experiment_body(key="known-test"), headers=admin_headers)
+    log_in(client)
+    assert client.get("/experiments/no-such-test").status_code == 404
+    # The experiment is looked up (after the login check) before the action is read.
+    assert client.get("/experiments/no-such-test/launch").status_code == 404
+    assert client.get("/experiments/known-test/launch").status_code == 422
+    assert client.get("/experiments/known-test/start").status_code == 200

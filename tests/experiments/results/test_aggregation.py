@@ -59,7 +59,7 @@ def test_variant_sums_keep_the_stored_form_of_a_look() -> None:
     # sums, the units with a value (null for pasted counts). Stored looks must still read back.
     stored: list[float | None] = [4, 2.0, 3.0, 4.0, 4.0, 2.0, 1.0, 1.0, 0.5, 0.25, 2]
     sums = VariantSums.from_flat(stored)
-    assert sums.metric == RatioStats(4, 2.0, 3.0, 4.0, 4.0, 2.0)
+    assert sums.totals == RatioStats(4, 2.0, 3.0, 4.0, 4.0, 2.0)
     assert sums.covariate == CovariateStats(1.0, 1.0, 0.5, 0.25)
     assert sums.nonzero_units == 2
     assert sums.flat() == stored
@@ -99,11 +99,11 @@ def test_attribution_edge_cases(engine: Engine) -> None:
     assert result.units == {"control": 2, "treatment": 2}
     assert result.multi_variant_units == 1
     conversion = result.metrics["conversion_rate"]
-    assert conversion["control"].metric.numerator_sum == 1  # only "late"
-    assert conversion["treatment"].metric.numerator_sum == 1  # "edge"
+    assert conversion["control"].totals.numerator_sum == 1  # only "late"
+    assert conversion["treatment"].totals.numerator_sum == 1  # "edge"
     windowed = result.metrics["rpv_24h"]
-    assert windowed["treatment"].metric.numerator_sum == pytest.approx(7.0)
-    assert result.metrics["revenue_per_visitor"]["treatment"].metric.numerator_sum == pytest.approx(
+    assert windowed["treatment"].totals.numerator_sum == pytest.approx(7.0)
+    assert result.metrics["revenue_per_visitor"]["treatment"].totals.numerator_sum == pytest.approx(
         1007
     )
     assert result.metrics["revenue_per_visitor"][
@@ -121,15 +121,15 @@ def test_cap_applies_per_unit_on_the_numerator_only(engine: Engine) -> None:
     raw.convert("small", "purchase", START + timedelta(minutes=1), 300.0)
     raw.load(engine)
     sums = run(engine, [CAPPED_AOV]).metrics["capped_aov"]["control"]
-    assert sums.metric.numerator_sum == pytest.approx(900.0 + 300.0)
-    assert sums.metric.denominator_sum == 3  # the capped unit keeps both of its orders
-    assert sums.metric.cross_sum == pytest.approx(900.0 * 2 + 300.0)
+    assert sums.totals.numerator_sum == pytest.approx(900.0 + 300.0)
+    assert sums.totals.denominator_sum == 3  # the capped unit keeps both of its orders
+    assert sums.totals.cross_sum == pytest.approx(900.0 * 2 + 300.0)
 
 
 def test_empty_experiment_gives_zero_units(engine: Engine) -> None:
     result = run(engine, METRICS)
     assert result.units == {"control": 0, "treatment": 0}
-    assert result.metrics["aov"]["treatment"].metric.n == 0
+    assert result.metrics["aov"]["treatment"].totals.n == 0
 
 
 @pytest.mark.postgres
@@ -184,9 +184,9 @@ def test_bounds_hold_for_a_start_between_milliseconds(engine: Engine) -> None:
     raw.convert("unit", "purchase", start - timedelta(days=14, milliseconds=3), 500.0)
     raw.load(engine)
     result = run(engine, [WINDOWED_RPV, builtin_metrics()["revenue_per_visitor"]])
-    assert result.metrics["rpv_24h"]["control"].metric.numerator_sum == pytest.approx(7.0)
+    assert result.metrics["rpv_24h"]["control"].totals.numerator_sum == pytest.approx(7.0)
     plain = result.metrics["revenue_per_visitor"]["control"]
-    assert plain.metric.numerator_sum == pytest.approx(1007.0)
+    assert plain.totals.numerator_sum == pytest.approx(1007.0)
     assert plain.covariate.covariate_sum == pytest.approx(20.0)
 
 
@@ -223,12 +223,12 @@ def test_percentile_cap_is_computed_in_sql_over_the_experiments_units(
     for variant, sums in result.metrics["aov"].items():
         assert sums.flat() == pytest.approx(expected[variant], rel=1e-9, abs=1e-9)
     uncapped = run(engine, [aov]).metrics["aov"]
-    capped_total = sum(sums.metric.numerator_sum for sums in result.metrics["aov"].values())
-    uncapped_total = sum(sums.metric.numerator_sum for sums in uncapped.values())
+    capped_total = sum(sums.totals.numerator_sum for sums in result.metrics["aov"].values())
+    uncapped_total = sum(sums.totals.numerator_sum for sums in uncapped.values())
     # At the 99th percentile of a few dozen buyers the cap is the largest value itself.
     assert capped_total < uncapped_total if percentile < 99 else capped_total <= uncapped_total
     for variant, sums in uncapped.items():
-        assert result.metrics["aov"][variant].metric.denominator_sum == sums.metric.denominator_sum
+        assert result.metrics["aov"][variant].totals.denominator_sum == sums.totals.denominator_sum
 
 
 def test_percentile_cap_without_any_value_is_no_cap(engine: Engine) -> None:
@@ -245,4 +245,4 @@ def test_percentile_cap_without_any_value_is_no_cap(engine: Engine) -> None:
             cap_percentiles={"aov": 99.0},
         )
     assert result.caps == {"aov": None}
-    assert result.metrics["aov"]["control"].metric.n == 1
+    assert result.metrics["aov"]["control"].totals.n == 1
