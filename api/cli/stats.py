@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 import stats
+from experiments.inputs import MAX_COUNT
 from experiments.results.formatting import (
     count,
     days,
@@ -255,7 +256,9 @@ def sample_size(
     daily_units: Annotated[float | None, typer.Option(help="Units entering per day.")] = None,
     list_size: Annotated[
         int | None,
-        typer.Option(help="A fixed list (newsletter): its size; answers what it can detect."),
+        typer.Option(
+            max=MAX_COUNT, help="A fixed list (newsletter): its size; answers what it can detect."
+        ),
     ] = None,
     test_share: Annotated[
         float,

@@ -155,3 +155,9 @@ def test_what_a_list_can_detect_needs_one_baseline() -> None:
     half = vekst("sample-size", "--baseline-mean", "450", "--list-size", "20000")
     assert half.exit_code == 2
     assert "--baseline-sd" in half.output
+
+
+def test_a_list_larger_than_a_count_is_refused_naming_the_flag() -> None:
+    huge = vekst("sample-size", "--baseline", "0.03", "--list-size", str(2**64))
+    assert huge.exit_code == 2
+    assert "--list-size" in huge.output
