@@ -23,6 +23,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 from api.deps import authorize_operations, get_engine
+from api.problems import problem_responses
 from experiments.events import EventPipeline
 from experiments.events.entries import describe_error
 from experiments.events.streams import persistence_problem
@@ -41,6 +42,8 @@ async def healthz() -> dict[str, str]:
     responses={
         200: {"description": "Events can be stored: status `ready` or `degraded`"},
         503: {"description": "Events cannot be stored (status `not ready`)"},
+        # Only when a key is sent that is neither the admin key nor the metrics token.
+        **problem_responses(401, 403),
     },
 )
 async def readyz(request: Request) -> JSONResponse:
