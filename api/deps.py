@@ -24,7 +24,7 @@ from sqlmodel import Session
 from api.auth import KeyVerifier
 from experiments.db import session_scope
 from experiments.errors import AuthenticationError, PermissionDeniedError
-from experiments.keys import KeyIdentity
+from experiments.keys import KeyIdentity, matches_configured
 from experiments.models.api_key import KeyScope
 from experiments.settings import Settings
 
@@ -122,6 +122,14 @@ async def authorize(request: Request, *allowed: KeyScope) -> KeyIdentity:
         identity = await _identify(request, bearer_secret(request))
         request.state.key_identity = identity
     return _in_scope(identity, allowed)
+
+
+async def authorize_operations(request: Request) -> None:
+    """Operations reads (`/metrics`, `/readyz`'s details): the metrics token
+    (`VEKST_METRICS_TOKEN`) or an admin key; 401 without either, 403 for an sdk key."""
+    token = get_settings(request).metrics_token
+    if token is None or not matches_configured(bearer_secret(request), token):
+        await authorize(request, KeyScope.ADMIN)
 
 
 async def authorize_secret(request: Request, secret: str, *allowed: KeyScope) -> KeyIdentity:

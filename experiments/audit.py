@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from experiments.models.audit import (
     AuditEntity,
@@ -87,9 +87,23 @@ def entity_history(
     session: Session, entity: AuditEntity, entity_key: str
 ) -> list[AuditEntryPublic]:
     """Every recorded change of one entity, oldest first."""
+    return _history(session, [entity], entity_key)
+
+
+def experiment_history(session: Session, key: str) -> list[AuditEntryPublic]:
+    """An experiment's history, oldest first: its own changes and the counts pasted to it."""
+    return _history(session, [AuditEntity.EXPERIMENT, AuditEntity.COUNTS], key)
+
+
+def _history(
+    session: Session, entities: list[AuditEntity], entity_key: str
+) -> list[AuditEntryPublic]:
     rows = session.exec(
         select(AuditEntry)
-        .where(AuditEntry.entity == entity.value, AuditEntry.entity_key == entity_key)
+        .where(
+            col(AuditEntry.entity).in_([entity.value for entity in entities]),
+            AuditEntry.entity_key == entity_key,
+        )
         .order_by(AuditEntry.id)  # type: ignore[arg-type]
     )
     return [to_public(row) for row in rows]

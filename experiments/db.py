@@ -13,13 +13,17 @@ from sqlalchemy.engine import Dialect, Engine, make_url
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import Session, create_engine
 
+from experiments.private_files import ensure_private_file, make_private_folders
+
 
 def make_engine(database_url: str) -> Engine:
-    """Create an engine for `database_url`, creating the folder of a SQLite file if needed."""
+    """Create an engine for `database_url`. A SQLite file missing is created 0600, in a folder
+    created 0700 if missing (its -wal and -shm files take the file's mode)."""
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite":
         if url.database and url.database != ":memory:":
-            Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+            make_private_folders(Path(url.database).parent)
+            ensure_private_file(Path(url.database))
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         event.listen(engine, "connect", _tune_sqlite)
         return engine

@@ -12,9 +12,11 @@ from datetime import UTC, datetime
 
 from sqlmodel import Session, col, select
 
+from experiments.audit import COMMAND_LINE, Actor, record_change
 from experiments.definitions import get_experiment
 from experiments.errors import ConflictError, InvalidInputError
 from experiments.inputs import require_timezone
+from experiments.models.audit import AuditEntity
 from experiments.models.experiment import ExperimentStatus, MetricSelection
 from experiments.models.pasted_counts import CountsCreate, CountsPublic, PastedCount
 
@@ -29,9 +31,15 @@ PASTED_FIELD = {
 
 
 def attach_counts(
-    session: Session, key: str, data: CountsCreate, now: datetime | None = None
+    session: Session,
+    key: str,
+    data: CountsCreate,
+    now: datetime | None = None,
+    *,
+    actor: Actor = COMMAND_LINE,
 ) -> CountsPublic:
-    """Store one reading of per-variant counts for experiment `key`.
+    """Store one reading of per-variant counts for experiment `key`, and record it on the audit
+    log (`counts` `created` by `actor`, the figures pasted as the after-state).
 
     Raises ConflictError for a draft (the send has not started) and InvalidInputError naming
     the field when the variants do not match the experiment's, the primary metric cannot be
@@ -82,6 +90,11 @@ def attach_counts(
         )
     session.flush()
     ordered = sorted(data.variants, key=lambda variant: expected.index(variant.key))
+    figures = {
+        variant.key: variant.model_dump(exclude={"key"}, exclude_none=True) for variant in ordered
+    }
+    after = {"as_of": as_of.isoformat(), "variants": figures}
+    record_change(session, actor, AuditEntity.COUNTS, key, "created", None, after)
     return CountsPublic(experiment=key, as_of=as_of, variants=ordered)
 
 

@@ -13,29 +13,40 @@ longer defined. Results of the pruned experiments are no longer computed from ev
 
 Each table is archived first (one gzip file per table, rows in id order, one JSON object per
 line with every stored column) and only the rows written to the archive are deleted afterwards,
-in batches, so an event stored while the prune runs is never deleted unarchived.
+in batches, so an event stored while the prune runs is never deleted unarchived. An archive is
+a new file (created exclusively, 0600, in a folder created 0700) whose name cannot repeat: the
+run's time to the microsecond and a random part. A run removes no file but an empty archive it
+created itself. One prune runs at a time across every process and host: it holds the
+`events-prune` database lease (`experiments.leases`), renewed between batches.
 """
 
 from __future__ import annotations
 
 import gzip
-from collections.abc import Iterator
+import secrets
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import orjson
 from sqlalchemy import ColumnElement, Table, and_, delete, exists, func, not_, select
 from sqlalchemy.engine import Engine
 
 from experiments.errors import ConflictError, NotFoundError
+from experiments.leases import acquire_lease, new_holder, release_lease, renew_lease
 from experiments.models.event import Conversion, Exposure
 from experiments.models.experiment import SERVED_STATUSES, Experiment, ExperimentStatus
 from experiments.models.snapshot import ResultSnapshot
+from experiments.private_files import create_private_file, make_private_folders
 
 DELETE_BATCH = 5_000
 READ_BATCH = 10_000
+PRUNE_LEASE = "events-prune"
+# Renewed after every batch read or deleted: a prune killed on the way holds it this long.
+PRUNE_LEASE_DURATION = timedelta(minutes=10)
+Clock = Callable[[], datetime]
 _EXPOSURES: Table = Exposure.__table__  # type: ignore[attr-defined]
 _CONVERSIONS: Table = Conversion.__table__  # type: ignore[attr-defined]
 _EXPERIMENTS: Table = Experiment.__table__  # type: ignore[attr-defined]
@@ -107,6 +118,10 @@ def _conversion_cutoff(engine: Engine, before: datetime, live: list[str]) -> dat
     return min(before, earliest)
 
 
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
 def prune_events(
     engine: Engine,
     before: datetime,
@@ -114,29 +129,72 @@ def prune_events(
     experiment: str | None = None,
     *,
     stopped: bool = False,
+    clock: Clock = _utc_now,
 ) -> PruneReport:
     """Archive, then delete, the events older than `before` that no live experiment needs;
     with `experiment`, only that experiment's exposures (archived, or with `stopped` stopped
     with its final look stored). `stopped` also lets go of every stopped experiment whose
-    final look is stored. Blocking."""
-    readers = _readers(engine, stopped)
-    live = readers.live
-    if experiment is not None:
-        return _prune_one(engine, before, archive_dir, experiment, readers)
-    cutoff = _conversion_cutoff(engine, before, live)
-    report = PruneReport(before, cutoff, live, readers.released)
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    exposures = and_(_EXPOSURES.c.timestamp < before, not_(_EXPOSURES.c.experiment.in_(live)))
-    report.tables.append(_archive_and_delete(engine, _EXPOSURES, exposures, archive_dir, stamp))
-    conversions = _CONVERSIONS.c.timestamp < cutoff
-    report.tables.append(_archive_and_delete(engine, _CONVERSIONS, conversions, archive_dir, stamp))
-    return report
+    final look is stored. Raises ConflictError, deleting nothing, while another prune runs.
+    Blocking; `clock` tells the time (the archives' names, the lease)."""
+    run = _Run(engine, archive_dir, clock)
+    if not acquire_lease(engine, PRUNE_LEASE, run.holder, PRUNE_LEASE_DURATION, clock()):
+        raise ConflictError(
+            "another prune is running; nothing was deleted. Try again once it has finished "
+            f"(a prune that was killed holds its lease for {_minutes(PRUNE_LEASE_DURATION)})"
+        )
+    try:
+        readers = _readers(engine, stopped)
+        if experiment is not None:
+            return _prune_one(run, before, experiment, readers)
+        live = readers.live
+        cutoff = _conversion_cutoff(engine, before, live)
+        report = PruneReport(before, cutoff, live, readers.released)
+        exposures = and_(_EXPOSURES.c.timestamp < before, not_(_EXPOSURES.c.experiment.in_(live)))
+        report.tables.append(_archive_and_delete(run, _EXPOSURES, exposures, "exposures"))
+        conversions = _CONVERSIONS.c.timestamp < cutoff
+        report.tables.append(_archive_and_delete(run, _CONVERSIONS, conversions, "conversions"))
+        return report
+    finally:
+        release_lease(engine, PRUNE_LEASE, run.holder)
 
 
-def _prune_one(
-    engine: Engine, before: datetime, archive_dir: Path, experiment: str, readers: _Readers
-) -> PruneReport:
-    with engine.connect() as connection:
+class _Run:
+    """One prune: its lease holder, and the part of its archives' names no other run shares."""
+
+    def __init__(self, engine: Engine, folder: Path, clock: Clock) -> None:
+        self.engine = engine
+        self.folder = folder
+        self.clock = clock
+        self.holder = new_holder()
+        self.stamp = f"{clock().strftime('%Y%m%dT%H%M%S.%fZ')}-{secrets.token_hex(4)}"
+
+    def keep_lease(self) -> None:
+        """Renew the lease; raises ConflictError when it was lost (the run stalled so long
+        that it expired and another prune took it)."""
+        now = self.clock()
+        if not renew_lease(self.engine, PRUNE_LEASE, self.holder, PRUNE_LEASE_DURATION, now):
+            raise ConflictError(
+                "this prune stalled until its lease expired and another prune took it, so it "
+                f"stopped: every event it deleted is in its archives in {self.folder}"
+            )
+
+    def new_archive(self, name: str) -> tuple[Path, BinaryIO]:
+        make_private_folders(self.folder)
+        path = self.folder / f"{name}-{self.stamp}.ndjson.gz"
+        try:
+            return path, create_private_file(path)
+        except FileExistsError as error:
+            raise ConflictError(
+                f"{path} exists already: it is left as it is, and nothing was deleted for it"
+            ) from error
+
+
+def _minutes(duration: timedelta) -> str:
+    return f"{duration.total_seconds() / 60:g} minutes"
+
+
+def _prune_one(run: _Run, before: datetime, experiment: str, readers: _Readers) -> PruneReport:
+    with run.engine.connect() as connection:
         found = connection.execute(
             select(_EXPERIMENTS.c.status).where(_EXPERIMENTS.c.key == experiment)
         ).scalar()
@@ -150,38 +208,38 @@ def _prune_one(
         )
     released = [key for key in readers.released if key == experiment]
     report = PruneReport(before, before, readers.live, released)
-    stamp = f"{experiment}-{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}"
     rows = and_(_EXPOSURES.c.timestamp < before, _EXPOSURES.c.experiment == experiment)
-    report.tables.append(_archive_and_delete(engine, _EXPOSURES, rows, archive_dir, stamp))
+    report.tables.append(_archive_and_delete(run, _EXPOSURES, rows, f"exposures-{experiment}"))
     return report
 
 
 def _archive_and_delete(
-    engine: Engine, table: Table, where: ColumnElement[bool], folder: Path, stamp: str
+    run: _Run, table: Table, where: ColumnElement[bool], name: str
 ) -> TableReport:
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{table.name}-{stamp}.ndjson.gz"
+    path, file = run.new_archive(name)
     ids: list[int] = []
-    with gzip.open(path, "wb") as archive:
-        for row in _rows(engine, table, where):
+    with file, gzip.GzipFile(fileobj=file, mode="wb") as archive:
+        for row in _rows(run, table, where):
             archive.write(orjson.dumps(row, default=str) + b"\n")
             ids.append(row["id"])
     if not ids:
-        path.unlink()
+        path.unlink()  # the empty archive this run created
         return TableReport(table.name, 0, None)
     for start in range(0, len(ids), DELETE_BATCH):
+        run.keep_lease()
         chunk = ids[start : start + DELETE_BATCH]
-        with engine.begin() as connection:
+        with run.engine.begin() as connection:
             connection.execute(delete(table).where(table.c.id.in_(chunk)))
     return TableReport(table.name, len(ids), path)
 
 
-def _rows(engine: Engine, table: Table, where: ColumnElement[bool]) -> Iterator[dict[str, Any]]:
+def _rows(run: _Run, table: Table, where: ColumnElement[bool]) -> Iterator[dict[str, Any]]:
     """Matching rows in id order, read in pages (keyset on id), as JSON-ready dicts."""
     last = 0
     while True:
+        run.keep_lease()
         page = select(table).where(where, table.c.id > last).order_by(table.c.id).limit(READ_BATCH)
-        with engine.connect() as connection:
+        with run.engine.connect() as connection:
             rows = [dict(row) for row in connection.execute(page).mappings()]
         if not rows:
             return

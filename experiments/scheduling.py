@@ -1,32 +1,28 @@
 """Scheduled looks and webhook deliveries, run by every server process, done once overall.
 
-Each process ticks every few seconds. On a tick it tries to take the `snapshots` lease, a row
-in the database whose `expires_at` it moves one snapshot interval ahead with a compare-and-set
-`UPDATE ... WHERE expires_at <= now`: exactly one process (of any host) wins per interval and
-takes a look of every running experiment. Then every process sends the webhook deliveries that
-are due (each claimed by its own compare-and-set, see `webhooks.delivery`). What it did goes to
-a `SchedulerObserver` (the API process's metrics).
+Each process ticks every few seconds. On a tick it tries to take the `snapshots` lease (see
+`experiments.leases`) for one snapshot interval: exactly one process (of any host) wins per
+interval and takes a look of every running experiment. Then every process sends the webhook
+deliveries that are due (each claimed by its own compare-and-set, see `webhooks.delivery`).
+What it did goes to a `SchedulerObserver` (the API process's metrics).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import socket
 import time
-import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import select
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
 from sqlmodel import col
 
 from experiments.db import session_scope
 from experiments.errors import VekstError
+from experiments.leases import acquire_lease, new_holder
 from experiments.models.experiment import Experiment, ExperimentStatus
-from experiments.models.snapshot import Lease
 from experiments.results.snapshots import take_snapshot
 from experiments.settings import Settings
 from experiments.webhooks.delivery import (
@@ -57,30 +53,6 @@ class SchedulerObserver(Protocol):
     def delivery_attempted(self, outcome: DeliveryOutcome) -> None:
         """One webhook delivery was attempted, with `outcome`."""
         ...
-
-
-def acquire_lease(
-    engine: Engine, name: str, holder: str, duration: timedelta, now: datetime
-) -> bool:
-    """Take lease `name` until `now + duration` if it has expired (or never existed)."""
-    with engine.begin() as connection:
-        moved = connection.execute(
-            update(Lease)
-            .where(col(Lease.name) == name, col(Lease.expires_at) <= now)
-            .values(holder=holder, expires_at=now + duration)
-        )
-        if moved.rowcount == 1:
-            return True
-        if connection.execute(select(col(Lease.name)).where(col(Lease.name) == name)).first():
-            return False
-    try:
-        with engine.begin() as connection:
-            connection.execute(
-                insert(Lease).values(name=name, holder=holder, expires_at=now + duration)
-            )
-    except IntegrityError:
-        return False  # another process created it first
-    return True
 
 
 def snapshot_running_experiments(
@@ -129,7 +101,7 @@ class Scheduler:
         self._interval = timedelta(minutes=settings.snapshot_interval_minutes)
         self._policy = RetryPolicy(settings.webhook_max_attempts, settings.webhook_retry_seconds)
         self._send = send or HttpSender()
-        self._holder = f"{socket.gethostname()[:40]}-{uuid.uuid4().hex[:12]}"
+        self._holder = new_holder()
         self._stopping = asyncio.Event()
 
     def run_once(self, now: datetime | None = None) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import Field, field_validator, model_validator
@@ -55,6 +56,9 @@ class Settings(BaseSettings):
     # Signs the results pages' session cookies; unset: derived from the admin key (see
     # api/pages/sessions.py). Set it when the admin key is not configured and several workers run.
     session_secret: str | None = Field(default=None, repr=False)
+    # Where `serve` writes the keys of a first start when stdout is no terminal (a new 0600
+    # file); unset: first-start-keys.txt next to the SQLite database, or in ./data.
+    first_start_keys_file: Path | None = None
 
     @field_validator("cors_origins", mode="before")
     @classmethod
@@ -64,7 +68,13 @@ class Settings(BaseSettings):
         return value
 
     @field_validator(
-        "redis_url", "admin_key", "sdk_key", "metrics_token", "session_secret", mode="before"
+        "redis_url",
+        "admin_key",
+        "sdk_key",
+        "metrics_token",
+        "session_secret",
+        "first_start_keys_file",
+        mode="before",
     )
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:

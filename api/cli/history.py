@@ -1,4 +1,5 @@
-"""`vekst history KEY`: every recorded change of an experiment, oldest first.
+"""`vekst history KEY`: every recorded change of an experiment and every reading of counts
+pasted to it, oldest first.
 
 Like `vekst results`, an admin-local tool: it reads VEKST_DATABASE_URL through the same domain
 function as `GET /v1/experiments/{key}/history`, so it needs no server and no key.
@@ -12,7 +13,7 @@ from typing import Annotated, Any
 import typer
 
 from api.cli.local_db import local_session
-from experiments.audit import entity_history
+from experiments.audit import experiment_history
 from experiments.definitions import get_experiment
 from experiments.models.audit import AuditEntity, AuditEntryPublic
 
@@ -24,7 +25,7 @@ def history(
     """Print who changed an experiment, when, and what changed (before -> after)."""
     with local_session() as session:
         get_experiment(session, key)
-        entries = entity_history(session, AuditEntity.EXPERIMENT, key)
+        entries = experiment_history(session, key)
     if as_json:
         typer.echo(json.dumps([entry.model_dump(mode="json") for entry in entries], indent=2))
         return
@@ -33,10 +34,16 @@ def history(
 
 
 def render_entry(entry: AuditEntryPublic) -> str:
-    """'2026-03-01 12:00:00 UTC  started  by environment admin key' and one line per field."""
+    """'2026-03-01 12:00:00 UTC  started  by environment admin key' and one line per field;
+    pasted counts read 'counts created' with the figures pasted."""
     who = entry.key_name if entry.key_id is None else f"{entry.key_name} (key {entry.key_id})"
-    lines = [f"{entry.at:%Y-%m-%d %H:%M:%S} UTC  {entry.action}  by {who}"]
-    if entry.action != "created":
+    what = entry.action
+    if entry.entity != AuditEntity.EXPERIMENT:
+        what = f"{entry.entity.value} {entry.action}"
+    lines = [f"{entry.at:%Y-%m-%d %H:%M:%S} UTC  {what}  by {who}"]
+    if entry.entity == AuditEntity.COUNTS:
+        lines += [f"    {path}: {_value(change.after)}" for path, change in entry.changes.items()]
+    elif entry.action != "created":
         lines += [
             f"    {path}: {_value(change.before)} -> {_value(change.after)}"
             for path, change in entry.changes.items()

@@ -37,12 +37,16 @@ def prune(
         ),
     ] = False,
     archive_dir: Annotated[
-        Path, typer.Option(help="Where the compressed NDJSON archives are written first.")
+        Path,
+        typer.Option(
+            help="Where the compressed NDJSON archives are written first (each a new 0600 "
+            "file; a missing folder is created 0700)."
+        ),
     ] = Path("data/archive"),
 ) -> None:
     """Archive events to gzip NDJSON, then delete them; running and stopped experiments keep
     every event their results are computed from (stopped ones with a final look, unless
-    --stopped)."""
+    --stopped). One prune runs at a time: another one meanwhile exits 1, deleting nothing."""
     moment = before.replace(tzinfo=UTC)
     if moment > datetime.now(UTC):
         raise typer.BadParameter("must not be in the future", param_hint="--before")

@@ -5,19 +5,18 @@ from __future__ import annotations
 import os
 import shutil
 import socket
+import sys
 import tempfile
 from typing import Annotated
 
 import typer
 import uvicorn
 
-from api.cli.local_db import local_session
+from api.cli.first_start import bootstrap_keys, show_first_start_keys
 from api.observability.metrics import MULTIPROCESS_ENV
-from experiments import keys as key_store
 from experiments.events.streams import check_persistence
 from experiments.migrate import upgrade
-from experiments.models.api_key import KeyScope
-from experiments.settings import Settings, load_settings
+from experiments.settings import load_settings
 
 # SIGTERM: stop taking connections, answer the requests in flight for up to this long, then
 # run the shutdown (the in-process event worker stores the batch in hand).
@@ -34,19 +33,6 @@ def db_upgrade() -> None:
     settings = load_settings()
     upgrade(settings.database_url)
     typer.echo("database is up to date")
-
-
-def bootstrap_keys(settings: Settings) -> list[key_store.IssuedKey]:
-    """On a first start with no keys at all, create one admin and one sdk key."""
-    if settings.admin_key or settings.sdk_key:
-        return []
-    with local_session(settings) as session:
-        if key_store.count_keys(session) > 0:
-            return []
-        return [
-            key_store.create_key(session, KeyScope.ADMIN, "created on first start"),
-            key_store.create_key(session, KeyScope.SDK, "created on first start"),
-        ]
 
 
 def serve(
@@ -66,8 +52,7 @@ def serve(
         raise typer.Exit(1)
     settings = load_settings()
     upgrade(settings.database_url)
-    for issued in bootstrap_keys(settings):
-        typer.echo(f"created {issued.scope.value} key (shown once, store it now): {issued.secret}")
+    show_first_start_keys(bootstrap_keys(settings), settings, terminal=sys.stdout.isatty())
     if settings.redis_url:
         problem = check_persistence(settings.redis_url)
         if problem is not None:

@@ -21,10 +21,11 @@ router = APIRouter(
 
 @router.post("/{key}/counts", status_code=status.HTTP_201_CREATED)
 def post_counts(
-    key: ExperimentKey, data: CountsCreate, session: SessionDep, _key: AdminKey
+    key: ExperimentKey, data: CountsCreate, session: SessionDep, admin: AdminKey
 ) -> CountsPublic:
     """Attach per-variant counts (sent, opened, clicked, unsubscribed, revenue) read at `as_of`;
-    the experiment's results then come from the newest reading (a new look is taken now)."""
-    counts = attach_counts(session, key, data)
+    the experiment's results then come from the newest reading (a new look is taken now). The
+    audit log records who pasted which figures (entity `counts`)."""
+    counts = attach_counts(session, key, data, actor=admin.actor)
     take_snapshot(session, key)
     return counts

@@ -11,7 +11,7 @@ from api.deps import AdminKey, AuthFirstRoute, ServedConfigRefresh, SessionDep
 from api.params import ExperimentKey
 from api.problems import PROTECTED, problem_responses
 from experiments import audit, definitions, lifecycle
-from experiments.models.audit import AuditEntity, AuditEntryPublic
+from experiments.models.audit import AuditEntryPublic
 from experiments.models.experiment import (
     ExperimentCreate,
     ExperimentPage,
@@ -67,9 +67,10 @@ def get_experiment(key: ExperimentKey, session: SessionDep, _key: AdminKey) -> E
 
 @router.get("/{key}/history")
 def get_history(key: ExperimentKey, session: SessionDep, _key: AdminKey) -> list[AuditEntryPublic]:
-    """Every recorded change of the experiment, oldest first."""
+    """Every recorded change of the experiment, and every reading of counts pasted to it
+    (entity `counts`), oldest first."""
     definitions.get_experiment(session, key)  # 404 for an unknown key
-    return audit.entity_history(session, AuditEntity.EXPERIMENT, key)
+    return audit.experiment_history(session, key)
 
 
 @router.patch("/{key}")

@@ -14,13 +14,10 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.metrics_core import Metric
 from redis.exceptions import RedisError
 
-from api.deps import BEARER_SECURITY, authorize, bearer_secret
+from api.deps import BEARER_SECURITY, authorize_operations
 from api.observability import Telemetry
 from api.problems import problem_responses
 from experiments.events import EventPipeline, stream_backlog
-from experiments.keys import matches_configured
-from experiments.models.api_key import KeyScope
-from experiments.settings import Settings
 
 router = APIRouter(tags=["operations"], responses=problem_responses(401, 403))
 
@@ -35,10 +32,7 @@ async def metrics(request: Request) -> Response:
     """Request latency, events by outcome, rate limiting, config changes seen, scheduled looks,
     webhook deliveries by outcome, the event stream
     (backlog, pending, dead letters, oldest entry's age); docs/deployment.md lists them."""
-    settings: Settings = request.app.state.settings
-    token = settings.metrics_token
-    if token is None or not matches_configured(bearer_secret(request), token):
-        await authorize(request, KeyScope.ADMIN)
+    await authorize_operations(request)
     telemetry: Telemetry = request.app.state.telemetry
     shared = await _stream_metrics(request.app.state.events)
     body = await run_in_threadpool(telemetry.render, shared)

@@ -1,4 +1,5 @@
-"""The audit log: one append-only row per change to an experiment, a metric or a key.
+"""The audit log: one append-only row per change to an experiment, a metric, a key, a webhook,
+or per reading of counts pasted to an experiment (`counts`, keyed by the experiment's key).
 
 `changes` maps a field path (`name`, `design.alpha`, `metrics.secondary`) to
 `{"before": ..., "after": ...}`; a created entity has `before` null for every field. The key
@@ -22,6 +23,7 @@ class AuditEntity(StrEnum):
     METRIC = "metric"
     KEY = "key"
     WEBHOOK = "webhook"
+    COUNTS = "counts"
 
 
 class AuditEntry(SQLModel, table=True):

@@ -16,6 +16,8 @@ from experiments.models.api_key import KeyScope
 from experiments.models.audit import AuditEntry
 from experiments.settings import Settings
 from tests.api.helpers import URL, Headers, assert_problem, create, create_conversion_metric, start
+from tests.api.test_newsletter import KEY as NEWSLETTER
+from tests.api.test_newsletter import counts, sent_days_ago
 
 ENVIRONMENT_ADMIN = {"key_id": None, "key_name": "environment admin key"}
 
@@ -159,3 +161,36 @@ def test_the_log_is_append_only(
     with engine.connect() as connection:
         assert connection.execute(select(func.count()).select_from(AuditEntry)).scalar() == 1
     engine.dispose()
+
+
+def test_pasted_counts_are_recorded_with_who_pasted_them(
+    client: TestClient, admin_headers: Headers, settings: Settings
+) -> None:
+    sent = sent_days_ago(client, admin_headers, settings)
+    issued = stored_key(settings, "mail desk")
+    headers = {"Authorization": f"Bearer {issued.secret}"}
+    as_of = sent + timedelta(days=3)
+    pasted = client.post(
+        f"/v1/experiments/{NEWSLETTER}/counts", json=counts(as_of, 60, 90), headers=headers
+    )
+    assert pasted.status_code == 201, pasted.text
+    refused = client.post(  # a refused paste records nothing
+        f"/v1/experiments/{NEWSLETTER}/counts", json={"variants": []}, headers=headers
+    )
+    assert refused.status_code == 422
+
+    items = client.get("/v1/audit", headers=admin_headers).json()["items"]
+    (entry,) = [item for item in items if item["entity"] == "counts"]
+    assert (entry["entity_key"], entry["action"]) == (NEWSLETTER, "created")
+    assert (entry["key_id"], entry["key_name"]) == (issued.id, "mail desk")
+    assert entry["changes"]["as_of"] == {"before": None, "after": as_of.isoformat()}
+    assert entry["changes"]["variants"]["after"] == {
+        "control": {"sent": 2000, "opened": 500, "clicked": 60, "unsubscribed": 4},
+        "subject-b": {"sent": 2000, "opened": 540, "clicked": 90},
+    }
+    shown = history(client, admin_headers, NEWSLETTER)
+    assert [(e["entity"], e["action"]) for e in shown] == [
+        ("experiment", "created"),
+        ("experiment", "started"),
+        ("counts", "created"),
+    ]

@@ -6,9 +6,14 @@ import redis
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from api.routes.health import _check_worker, _Report
 from experiments.events.streams import persistence_problem
+from experiments.events.supervisor import WorkerStatus
 from experiments.settings import load_settings
+from tests.conftest import ADMIN_KEY, SDK_KEY
 from tests.processes import free_port
+
+METRICS_TOKEN = "metrics-token-0123456789"
 
 
 def test_healthz_and_readyz(client: TestClient) -> None:
@@ -45,8 +50,15 @@ def test_readyz_with_real_redis_shows_the_worker_and_persistence(
     client = redis.Redis.from_url(redis_url)
     aof = client.info("persistence")["aof_enabled"]
     client.close()
-    with TestClient(create_app(load_settings(database_url=sqlite_url, redis_url=redis_url))) as c:
-        body = c.get("/readyz").json()
+    settings = load_settings(database_url=sqlite_url, redis_url=redis_url, admin_key=ADMIN_KEY)
+    with TestClient(create_app(settings)) as c:
+        plain = c.get("/readyz").json()
+        body = c.get("/readyz", headers={"Authorization": f"Bearer {ADMIN_KEY}"}).json()
+    assert plain["checks"] == {
+        "database": "ok",
+        "redis": "ok" if aof else "degraded",
+        "worker": "ok",
+    }
     assert body["checks"]["database"] == "ok" and body["checks"]["redis"] == "ok"
     assert body["checks"]["worker"]["state"] in ("starting", "running")
     if aof:
@@ -55,6 +67,44 @@ def test_readyz_with_real_redis_shows_the_worker_and_persistence(
         assert body["status"] == "degraded"
         assert body["checks"]["redis_persistence"] == "none (appendonly is off)"
         assert any("appendonly" in warning for warning in body["warnings"])
+
+
+def test_readyz_tells_details_only_to_operators(sqlite_url: str) -> None:
+    port = free_port()
+    settings = load_settings(
+        database_url=sqlite_url,
+        redis_url=f"redis://127.0.0.1:{port}/0",
+        start_worker=False,
+        admin_key=ADMIN_KEY,
+        sdk_key=SDK_KEY,
+        metrics_token=METRICS_TOKEN,
+    )
+    with TestClient(create_app(settings)) as client:
+        anyone = client.get("/readyz")
+        admin = client.get("/readyz", headers={"Authorization": f"Bearer {ADMIN_KEY}"})
+        scraper = client.get("/readyz", headers={"Authorization": f"Bearer {METRICS_TOKEN}"})
+        sdk = client.get("/readyz", headers={"Authorization": f"Bearer {SDK_KEY}"})
+        unknown = client.get("/readyz", headers={"Authorization": "Bearer not-a-key-at-all"})
+    assert anyone.status_code == 200
+    assert anyone.json() == {
+        "status": "degraded",
+        "checks": {"database": "ok", "redis": "unreachable"},
+    }
+    assert str(port) not in anyone.text and "127.0.0.1" not in anyone.text
+    for operator in (admin, scraper):
+        assert operator.status_code == 200 and operator.json()["status"] == "degraded"
+        redis_check = operator.json()["checks"]["redis"]
+        assert redis_check.startswith("unreachable: ") and str(port) in redis_check
+    assert sdk.status_code == 403 and unknown.status_code == 401
+
+
+def test_a_stalled_worker_is_one_word_without_a_key() -> None:
+    report = _Report()
+    error = "ConnectionError: Error 111 connecting to 10.1.2.3:6380. Connection refused."
+    _check_worker(WorkerStatus("restarting", 3, error, 10, 0), report)
+    assert report.words == {"worker": "degraded"}
+    assert report.details["worker"]["last_error"] == error
+    assert report.warnings == ["the event worker is restarting"]
 
 
 def test_a_redis_without_aof_is_named() -> None:

@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
+import stat
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -18,10 +21,11 @@ from experiments import definitions, lifecycle
 from experiments.db import make_engine, session_scope
 from experiments.errors import ConflictError
 from experiments.events import ConversionEvent, Event, ExposureEvent, store_events
+from experiments.leases import acquire_lease, release_lease
 from experiments.models.event import Conversion, Exposure
 from experiments.models.experiment import ExperimentCreate
 from experiments.results.snapshots import serve_results, take_snapshot
-from experiments.retention import prune_events
+from experiments.retention import PRUNE_LEASE, PRUNE_LEASE_DURATION, prune_events
 from tests.api.helpers import experiment_body
 
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -216,3 +220,110 @@ def test_one_stopped_experiment_with_its_final_look_is_pruned_on_its_own(
     assert "stopped, final look stored, events released: done" in pruned.output
     assert _ids(sqlite_url, Exposure) == {"x-unlooked-25", "x-live-10"}
     assert len(_ids(sqlite_url, Conversion)) == 3  # not touched per experiment
+
+
+def _everything(url: str) -> set[str]:
+    return _ids(url, Exposure) | _ids(url, Conversion)
+
+
+def _all_archived(folder: Path) -> set[str]:
+    return {str(row["event_id"]) for path in folder.iterdir() for row in _archived(path)}
+
+
+def test_two_prunes_in_the_same_second_lose_no_event(database_url: str, tmp_path: Path) -> None:
+    _prepare(database_url)
+    folder = tmp_path / "archive"
+    engine = make_engine(database_url)
+    frozen = NOW.replace(microsecond=123456)  # both runs see the very same moment
+    stored = _everything(database_url)
+    try:
+        first = prune_events(engine, _days_ago(0), folder, clock=lambda: frozen)
+        late: list[Event] = [
+            ExposureEvent("x-old-50", "o50", _days_ago(50), "old", "one-page"),
+            ConversionEvent("c-40", "l40", _days_ago(40), "purchase", 5.0),
+        ]
+        store_events(engine, [(event, NOW) for event in late])
+        second = prune_events(engine, _days_ago(0), folder, clock=lambda: frozen)
+        third = prune_events(engine, _days_ago(0), folder, clock=lambda: frozen)  # finds nothing
+    finally:
+        engine.dispose()
+    assert first.removed == 5 and second.removed == 2 and third.removed == 0
+    archives = [t.archive for r in (first, second) for t in r.tables if t.archive is not None]
+    assert len(set(archives)) == 4 and all(path.is_file() for path in archives)
+    assert sorted(folder.iterdir()) == sorted(archives)  # the empty ones went, no other
+    deleted = (stored | {"x-old-50", "c-40"}) - _everything(database_url)
+    assert len(deleted) == 7 and deleted == _all_archived(folder)
+
+
+def test_a_prune_never_touches_a_file_it_did_not_create(
+    sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _prepare(sqlite_url)
+    frozen = NOW.replace(microsecond=1)
+    monkeypatch.setattr("experiments.retention.secrets.token_hex", lambda _n: "0badc0de")
+    stamp = frozen.strftime("%Y%m%dT%H%M%S.%fZ")
+    someone_elses = tmp_path / f"exposures-{stamp}-0badc0de.ndjson.gz"
+    someone_elses.write_bytes(b"not Vekst's")
+    engine = make_engine(sqlite_url)
+    try:
+        with pytest.raises(ConflictError, match="exists already: it is left as it is"):
+            prune_events(engine, _days_ago(0), tmp_path, clock=lambda: frozen)
+    finally:
+        engine.dispose()
+    assert someone_elses.read_bytes() == b"not Vekst's"
+    assert len(_everything(sqlite_url)) == 9
+
+
+def test_a_second_prune_is_refused_while_one_runs(
+    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _prepare(database_url)
+    arguments = _prune_today(database_url, tmp_path / "archive", monkeypatch)
+    engine = make_engine(database_url)
+    try:
+        # Another host's prune is under way: it holds the lease.
+        assert acquire_lease(engine, PRUNE_LEASE, "other-host", PRUNE_LEASE_DURATION, NOW)
+        refused = CliRunner().invoke(build_cli(), arguments)
+        assert refused.exit_code == 1
+        assert "another prune is running; nothing was deleted" in refused.output
+        assert len(_everything(database_url)) == 9 and not (tmp_path / "archive").exists()
+        with pytest.raises(ConflictError, match="another prune is running"):
+            prune_events(engine, _days_ago(0), tmp_path, experiment="old")
+        release_lease(engine, PRUNE_LEASE, "other-host")
+        done = CliRunner().invoke(build_cli(), arguments)
+        assert done.exit_code == 0 and "removed 5 events in all" in done.output
+        # A prune that was killed holds the lease until it expires, then the next one runs.
+        killed = datetime.now(UTC) - PRUNE_LEASE_DURATION
+        assert acquire_lease(engine, PRUNE_LEASE, "killed-host", PRUNE_LEASE_DURATION, killed)
+        assert prune_events(engine, _days_ago(0), tmp_path).removed == 0
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture
+def umask_022() -> Iterator[None]:
+    previous = os.umask(0o022)
+    try:
+        yield
+    finally:
+        os.umask(previous)
+
+
+def _mode(path: Path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+@pytest.mark.usefixtures("umask_022")
+def test_archives_and_their_folders_are_private(sqlite_url: str, tmp_path: Path) -> None:
+    _prepare(sqlite_url)
+    folder = tmp_path / "backups" / "vekst"
+    given = _mode(tmp_path)
+    engine = make_engine(sqlite_url)
+    try:
+        report = prune_events(engine, _days_ago(0), folder)
+    finally:
+        engine.dispose()
+    assert _mode(tmp_path) == given  # a folder that was there is not Vekst's to change
+    assert _mode(tmp_path / "backups") == 0o700 and _mode(folder) == 0o700
+    archives = [table.archive for table in report.tables]
+    assert len(archives) == 2 and all(p is not None and _mode(p) == 0o600 for p in archives)

@@ -12,10 +12,11 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from experiments.db import make_engine, session_scope
+from experiments.leases import acquire_lease
 from experiments.models.snapshot import ResultSnapshot
 from experiments.models.webhook import WebhookCreate
 from experiments.results.snapshots import take_snapshot
-from experiments.scheduling import Scheduler, acquire_lease, snapshot_running_experiments
+from experiments.scheduling import Scheduler, snapshot_running_experiments
 from experiments.settings import load_settings
 from experiments.webhooks.delivery import DeliveryOutcome
 from experiments.webhooks.store import create_webhook
