@@ -20,6 +20,7 @@ from vekst_sdk._hashing import (
     HASH_SPACE,
     LAYER_BUCKETS,
     layer_prefix,
+    override_digest,
     traffic_prefix,
     traffic_threshold,
     variant_prefix,
@@ -53,6 +54,7 @@ class CompiledExperiment:
         "_layer_ranges",
         "_bounds",
         "_split",
+        "_salt",
         "_overrides",
         "_predicate",
         "_not_targeted",
@@ -103,12 +105,19 @@ class CompiledExperiment:
         bounds = variant_upper_bounds([float(v["weight"]) for v in variants])
         self._bounds = bounds[:-1]
         self._split = tuple(result(v["key"], True, AssignmentReason.SPLIT) for v in variants)
-        known = set(payloads)
-        forced = {**(experiment.get("overrides") or {}), **extra_overrides}
+        # The config publishes overrides under digests of the unit ids (docs/assignment.md,
+        # section 6); the client's own, given in clear, join them as digests and win.
+        self._salt = salt
+        forced = dict(experiment.get("override_hashes") or {})
+        forced.update(
+            (override_digest(salt, unit), variant)
+            for unit, variant in extra_overrides.items()
+            if unit_id_problem(unit) is None
+        )
         self._overrides = {
-            unit: result(variant, False, AssignmentReason.OVERRIDE)
-            for unit, variant in forced.items()
-            if variant in known
+            digest: result(variant, False, AssignmentReason.OVERRIDE)
+            for digest, variant in forced.items()
+            if variant in payloads
         }
         self._predicate: Predicate | None = compile_targeting(experiment.get("targeting"))
         self._not_targeted = result(control, False, AssignmentReason.NOT_TARGETED)
@@ -130,9 +139,9 @@ class CompiledExperiment:
             or (not unit_id.isascii() and unit_id_problem(unit_id) is not None)
         ):
             return self._refuse_unit(unit_id)
-        overrides = self._overrides
-        if overrides and unit_id in overrides:
-            return overrides[unit_id]
+        forced = self._forced(unit_id)
+        if forced is not None:
+            return forced
         if attributes is not None:
             try:
                 validate_attributes(attributes)
@@ -158,6 +167,12 @@ class CompiledExperiment:
         hashed = mmh3.hash(self._variant_prefix + unit_id, HASH_SEED, False)
         return self._split[bisect_right(self._bounds, hashed)]
 
+    def _forced(self, unit_id: str) -> Assignment | None:
+        """The unit's QA override, looked up by its digest (hashed only if there are any)."""
+        if not self._overrides:
+            return None
+        return self._overrides.get(override_digest(self._salt, unit_id))
+
     def _refuse_unit(self, unit_id: object) -> Assignment:
         self._on_invalid(self.key, "unit_id", unit_id_problem(unit_id) or "is not valid")
         return self._invalid
@@ -167,7 +182,8 @@ class Evaluator:
     """Assigns units from one config document, offline and without side effects.
 
     ``overrides`` (experiment key -> unit id -> variant key) take precedence over the config's
-    own overrides; entries naming an unknown variant are ignored. With ``strict`` (the
+    own (published as digests, ``override_hashes``); entries naming an unknown variant or an
+    invalid unit id are ignored. With ``strict`` (the
     default) an invalid experiment raises :class:`ConfigError`; otherwise it is left out
     (assigning it gives ``UNKNOWN_EXPERIMENT``) and listed in :attr:`errors`.
     """
