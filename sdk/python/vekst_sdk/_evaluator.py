@@ -19,8 +19,10 @@ from vekst_sdk._hashing import (
     HASH_SEED,
     HASH_SPACE,
     LAYER_BUCKETS,
+    OVERRIDE_SEEDS,
     layer_prefix,
     override_digest,
+    override_prefix,
     traffic_prefix,
     traffic_threshold,
     variant_prefix,
@@ -54,7 +56,7 @@ class CompiledExperiment:
         "_layer_ranges",
         "_bounds",
         "_split",
-        "_salt",
+        "_override_prefix",
         "_overrides",
         "_predicate",
         "_not_targeted",
@@ -106,19 +108,20 @@ class CompiledExperiment:
         self._bounds = bounds[:-1]
         self._split = tuple(result(v["key"], True, AssignmentReason.SPLIT) for v in variants)
         # The config publishes overrides under digests of the unit ids (docs/assignment.md,
-        # section 6); the client's own, given in clear, join them as digests and win.
-        self._salt = salt
+        # section 6); the client's own, given in clear, join them as digests and win. They are
+        # kept as first hash -> second hash -> result, so a unit costs one hash, not two.
+        self._override_prefix = override_prefix(salt)
         forced = dict(experiment.get("override_hashes") or {})
         forced.update(
             (override_digest(salt, unit), variant)
             for unit, variant in extra_overrides.items()
             if unit_id_problem(unit) is None
         )
-        self._overrides = {
-            digest: result(variant, False, AssignmentReason.OVERRIDE)
-            for digest, variant in forced.items()
-            if variant in payloads
-        }
+        self._overrides: dict[int, dict[int, Assignment]] = {}
+        for digest, variant in forced.items():
+            if variant in payloads:
+                seconds = self._overrides.setdefault(int(digest[:8], 16), {})
+                seconds[int(digest[8:], 16)] = result(variant, False, AssignmentReason.OVERRIDE)
         self._predicate: Predicate | None = compile_targeting(experiment.get("targeting"))
         self._not_targeted = result(control, False, AssignmentReason.NOT_TARGETED)
         self._not_in_traffic = result(control, False, AssignmentReason.NOT_IN_TRAFFIC)
@@ -168,10 +171,13 @@ class CompiledExperiment:
         return self._split[bisect_right(self._bounds, hashed)]
 
     def _forced(self, unit_id: str) -> Assignment | None:
-        """The unit's QA override, looked up by its digest (hashed only if there are any)."""
+        """The unit's QA override, looked up by its two override hashes (the second, and the
+        first, only computed when needed)."""
         if not self._overrides:
             return None
-        return self._overrides.get(override_digest(self._salt, unit_id))
+        text = self._override_prefix + unit_id
+        seconds = self._overrides.get(mmh3.hash(text, OVERRIDE_SEEDS[0], False))
+        return None if seconds is None else seconds.get(mmh3.hash(text, OVERRIDE_SEEDS[1], False))
 
     def _refuse_unit(self, unit_id: object) -> Assignment:
         self._on_invalid(self.key, "unit_id", unit_id_problem(unit_id) or "is not valid")
