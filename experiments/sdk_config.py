@@ -1,6 +1,8 @@
 """The SDK config document: everything an SDK needs to assign locally (docs/assignment.md).
 
 Only running and stopped experiments are in it: drafts assign no one yet, archived ones no more.
+The document is public (any sdk key reads it), so QA overrides appear only as salted digests of
+their unit ids (`override_hashes`); the admin API shows the ids themselves.
 The document is a pure function of the stored definitions, so its ETag changes exactly when
 something an SDK would evaluate differently changes.
 """
@@ -16,6 +18,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from experiments.models.experiment import SERVED_STATUSES, Experiment
+from vekst_sdk import override_digest
 
 CONFIG_VERSION = 1
 
@@ -25,6 +28,11 @@ class SdkConfig:
     document: dict[str, Any]
     body: bytes
     etag: str
+
+
+def override_hashes(salt: str, overrides: dict[str, str]) -> dict[str, str]:
+    """The overrides as the public config carries them: unit id digest -> variant key."""
+    return {override_digest(salt, unit_id): variant for unit_id, variant in overrides.items()}
 
 
 def experiment_entry(experiment: Experiment) -> dict[str, Any]:
@@ -43,7 +51,7 @@ def experiment_entry(experiment: Experiment) -> dict[str, Any]:
         "traffic": experiment.traffic,
         "targeting": experiment.targeting,
         "layer": layer,
-        "overrides": experiment.overrides,
+        "override_hashes": override_hashes(experiment.salt, experiment.overrides),
         "winner": experiment.winner,
     }
 

@@ -1,5 +1,7 @@
 """The server refuses every definition the SDK would refuse, so every experiment that starts
-can be served: the SDK's own `validate_experiment` judges the entry the config would carry."""
+can be served: the SDK's own `validate_experiment` judges the entry the config would carry.
+That entry carries overrides as digests, so their unit ids are checked here with the SDK's own
+unit-id rule (an id no unit can have would override no one)."""
 
 from __future__ import annotations
 
@@ -9,7 +11,8 @@ from typing import Any
 from experiments.errors import InvalidInputError
 from experiments.layers import LAYER_BUCKETS
 from experiments.models.experiment import Experiment, ExperimentCreate, ExperimentUpdate
-from vekst_sdk import ConfigError, validate_experiment
+from experiments.sdk_config import override_hashes
+from vekst_sdk import ConfigError, VekstSdkError, validate_experiment, validate_unit_id
 
 _PREFIX = "experiment."
 # A stand-in: salts and layer slices are made by the server and always valid.
@@ -27,6 +30,11 @@ def check_servable(
 ) -> None:
     """Raise InvalidInputError (with the request's field path) if an SDK would refuse this
     definition, e.g. `variants[2].weight` too small against the others to receive units."""
+    for unit_id in overrides:
+        try:
+            validate_unit_id(unit_id, f"overrides.{unit_id}")
+        except VekstSdkError as error:
+            raise InvalidInputError(error.path, error.message) from error
     entry = {
         "key": key,
         "salt": _SALT,
@@ -36,7 +44,7 @@ def check_servable(
         "traffic": traffic,
         "targeting": targeting,
         "layer": None if layer is None else {"key": layer, "ranges": [[0, LAYER_BUCKETS]]},
-        "overrides": dict(overrides),
+        "override_hashes": override_hashes(_SALT, dict(overrides)),
     }
     try:
         validate_experiment(entry, "experiment")

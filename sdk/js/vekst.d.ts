@@ -43,7 +43,11 @@ export interface ClientOptions {
   config?: unknown;
   /** The shop's own unit id (a customer number); default: the anonymous visitor id. */
   unitId?: string;
-  /** Whether the anonymous id may be kept in a cookie (default true). */
+  /**
+   * Whether the visitor agreed to the anonymous id in a cookie (default false: opt-in). Without
+   * it (and without `unitId`) `assign` gives the control (reason "no_consent") and nothing is
+   * sent; `setConsent(true)` gives it later.
+   */
   consent?: boolean;
   /** Name of the visitor-id cookie (default "vekst_id"; exposures seen: "<name>_seen"). */
   idName?: string;

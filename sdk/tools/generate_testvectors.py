@@ -12,7 +12,7 @@ import random
 from pathlib import Path
 from typing import Any
 
-from vekst_sdk import Evaluator, layer_bucket, murmur3_32
+from vekst_sdk import Evaluator, layer_bucket, murmur3_32, override_digest
 
 OUTPUT = Path(__file__).resolve().parents[1] / "testvectors.json"
 
@@ -91,7 +91,7 @@ def experiment(rng: random.Random, weights: list[float], **changes: Any) -> dict
         "traffic": 1.0,
         "targeting": None,
         "layer": None,
-        "overrides": {},
+        "override_hashes": {},
         "winner": None,
     }
     definition.update(changes)
@@ -153,10 +153,10 @@ def build_cases(rng: random.Random) -> list[dict[str, Any]]:
         forced = experiment(
             rng,
             [1, 1],
-            overrides={"qa-anna": "v1"},
             traffic=0.01,
             targeting={"attribute": "country", "op": "eq", "value": "XX"},
         )
+        forced["override_hashes"] = {override_digest(forced["salt"], "qa-anna"): "v1"}
         cases.append(case("config override", forced, unit_id))
         cases.append(
             case(
@@ -175,7 +175,7 @@ def build_cases(rng: random.Random) -> list[dict[str, Any]]:
 
 
 def build_hashes(rng: random.Random) -> list[dict[str, Any]]:
-    """Raw hash and layer-bucket values, for SDKs to check their MurmurHash3 first."""
+    """Raw hash, layer-bucket and override-digest values, for SDKs to check their hashing."""
     texts = [*UNIT_IDS[:-1], "variant:9f2c1d0e7a4b:visitor-1", "", "a", "abcd", "abcde"]
     texts += [f"traffic:{rng.getrandbits(32):08x}:{n}" for n in range(10)]
     hashes = [{"text": text, "murmur3_32": murmur3_32(text)} for text in texts]
@@ -187,7 +187,12 @@ def build_hashes(rng: random.Random) -> list[dict[str, Any]]:
         }
         for unit_id in UNIT_IDS[:-1]
     ]
-    return [*hashes, *layers]
+    digests = [
+        {"salt": salt, "unit_id": unit_id, "override_digest": override_digest(salt, unit_id)}
+        for salt in ("9f2c1d0e7a4b", f"{rng.getrandbits(64):016x}")
+        for unit_id in [*UNIT_IDS[:-1], "ceo@shop.example"]
+    ]
+    return [*hashes, *layers, *digests]
 
 
 def _line(item: dict[str, Any]) -> str:

@@ -7,6 +7,7 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from experiments.settings import load_settings
 from tests.api.helpers import create, experiment_body
+from vekst_sdk import override_digest
 
 Headers = dict[str, str]
 
@@ -37,6 +38,30 @@ def test_config_lists_running_and_stopped_only(
         "payload": {"layout": "one"},
     }
     assert running["salt"] and running["layer"] is None and running["traffic"] == 1.0
+
+
+def test_override_ids_are_published_only_as_digests(
+    client: TestClient, admin_headers: Headers, sdk_headers: Headers
+) -> None:
+    create(client, admin_headers)
+    client.post("/v1/experiments/checkout-onepage/start", headers=admin_headers)
+    overrides = {"ceo@shop.example": "one-page", "customer-10443": "multi-step"}
+    patched = client.patch(
+        "/v1/experiments/checkout-onepage", json={"overrides": overrides}, headers=admin_headers
+    )
+    assert patched.status_code == 200, patched.text
+    response = client.get("/v1/sdk/config", headers=sdk_headers)
+    assert b"ceo@shop.example" not in response.content
+    assert b"customer-10443" not in response.content
+    entry = response.json()["experiments"][0]
+    assert "overrides" not in entry
+    assert entry["override_hashes"] == {
+        override_digest(entry["salt"], "ceo@shop.example"): "one-page",
+        override_digest(entry["salt"], "customer-10443"): "multi-step",
+    }
+    # The admin API, and only it, keeps showing the ids themselves.
+    shown = client.get("/v1/experiments/checkout-onepage", headers=admin_headers).json()
+    assert shown["overrides"] == overrides
 
 
 def test_etag_and_304(client: TestClient, admin_headers: Headers, sdk_headers: Headers) -> None:

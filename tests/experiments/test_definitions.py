@@ -52,6 +52,8 @@ def test_a_key_is_taken_once(memory_session: Session) -> None:
         ({"metrics": {"primary": "no_such_metric"}}, "metrics.primary"),
         ({"targeting": BAD_TARGETING}, "targeting.op"),
         ({"overrides": {"qa-anna": "no-such-variant"}}, "overrides.qa-anna"),
+        # The config carries digests, so the unit-id rule is checked on the ids themselves.
+        ({"overrides": {" \u3000": "one-page"}}, "overrides. \u3000"),
         ({"variants": [variant("a"), variant("a")]}, "variants[1].key"),
     ],
 )

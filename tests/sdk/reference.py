@@ -47,6 +47,12 @@ def spec_hash(text: str) -> int:
     return murmur3_x86_32(text.encode("utf-8"), 0)
 
 
+def spec_override_digest(salt: str, unit_id: str) -> str:
+    """Seeds 0 and 1 over "override:" + salt + ":" + unit id, each as 8 hex digits."""
+    data = ("override:" + salt + ":" + unit_id).encode("utf-8")
+    return f"{murmur3_x86_32(data, 0):08x}{murmur3_x86_32(data, 1):08x}"
+
+
 def spec_unit_id_ok(unit_id: str) -> bool:
     if not (1 <= len(unit_id) <= 256) or unit_id.strip() == "":
         return False
@@ -125,9 +131,12 @@ def spec_assign(
         return (experiment.get("winner") or control), False
     if not spec_unit_id_ok(unit_id):
         return control, False
-    overrides = {**(experiment.get("overrides") or {}), **(client_overrides or {})}
-    if unit_id in overrides:
-        return overrides[unit_id], False
+    if client_overrides and unit_id in client_overrides:
+        return client_overrides[unit_id], False
+    published = experiment.get("override_hashes") or {}
+    digest = spec_override_digest(experiment["salt"], unit_id)
+    if digest in published:
+        return published[digest], False
     if not spec_attributes_ok(attributes):
         return control, False
     targeting = experiment.get("targeting")

@@ -1,5 +1,6 @@
 """The browser SDK end to end: the example shop page in real headless Chromium against a real
-API server. The page assigns and shows the variant's payload, its exposure and purchase arrive
+API server. Before the visitor accepts the consent banner the page shows the control and sets
+no cookie; then it assigns and shows the variant's payload, its exposure and purchase arrive
 once (sent as a beacon when the visitor leaves for the checkout), the server agrees on the
 variant, and a reload keeps the visitor in it."""
 
@@ -29,7 +30,7 @@ SDK = {"Authorization": f"Bearer {SDK_KEY}"}
 TEXTS = {"control": "Legg i handlekurven", "buy-now": "Kjøp nå"}
 MODULE_ASSIGN = """async () => {
   const { createClient } = await import("../dist/vekst.min.mjs");
-  const client = createClient(window.VEKST_SETTINGS);
+  const client = createClient({ ...window.VEKST_SETTINGS, consent: true });
   await client.ready();
   return client.assign("cta-text").variant;
 }"""
@@ -108,6 +109,13 @@ def test_example_shop_page_in_chromium(sqlite_url: str) -> None:
                 page.on("console", lambda message: logged.append(message.text))
                 page.goto(product)
                 page.wait_for_selector("body[data-ready]")
+                # No consent yet: the control, no cookie (consent is opt-in).
+                assert page.get_attribute("body", "data-variant") == "control"
+                assert page.inner_text("#cta") == TEXTS["control"]
+                assert not [c["name"] for c in visitor.cookies() if c["name"].startswith("vekst")]
+                page.click("#consent-accept")
+                page.wait_for_function("document.cookie.includes('vekst_id=')")
+                assert page.is_hidden("#consent")
                 variant = page.get_attribute("body", "data-variant")
                 assert variant in TEXTS
                 assert page.inner_text("#cta") == TEXTS[variant]
@@ -136,6 +144,7 @@ def test_example_shop_page_in_chromium(sqlite_url: str) -> None:
 
                 page.goto(product)  # a reload: same visitor, same variant, no new exposure
                 page.wait_for_selector("body[data-ready]")
+                assert page.is_hidden("#consent")  # the shop remembers the choice
                 assert page.get_attribute("body", "data-variant") == variant
                 assert page.inner_text("#cta") == TEXTS[variant]
                 page.goto(f"{shop}/example/thanks.html")

@@ -66,7 +66,17 @@ def test_the_documented_example_is_valid() -> None:
             "overlap",
         ),
         ({"targeting": {"attribute": "x", "op": "??"}}, "experiment.targeting.op", "unknown"),
-        ({"overrides": {"qa": "nope"}}, "experiment.overrides.qa", "one of the variants"),
+        (
+            {"override_hashes": {"4e4275902f9b6805": "nope"}},
+            "experiment.override_hashes.4e4275902f9b6805",
+            "one of the variants",
+        ),
+        (
+            {"override_hashes": {"qa-anna": "one-page"}},
+            "experiment.override_hashes.qa-anna",
+            "16 lowercase hex digits",
+        ),
+        ({"override_hashes": ["qa-anna"]}, "experiment.override_hashes", "an object"),
         ({"winner": "one-page"}, "experiment.winner", "only a stopped"),
         ({"status": "stopped", "winner": "x"}, "experiment.winner", "one of the variants"),
     ],
@@ -109,6 +119,15 @@ def test_document_level_errors() -> None:
 
 def test_unknown_fields_are_ignored_for_forward_compatibility() -> None:
     validate_config({"version": 1, "experiments": [experiment(new_field=1)], "extra": True})
+
+
+def test_overrides_in_clear_are_an_unknown_field_now() -> None:
+    # A config from a server before override digests: its clear `overrides` force no one (the
+    # SDK neither refuses the experiment nor reads the ids), as an old SDK ignores the digests.
+    old = experiment(override_hashes=None, overrides={"qa-anna": "one-page", "": 7})
+    evaluator = Evaluator({"version": 1, "experiments": [old]})
+    assert evaluator.assign("checkout-onepage", "qa-anna").reason != "override"
+    assert evaluator.assign("checkout-onepage", "qa-anna").in_experiment
 
 
 @pytest.mark.parametrize(

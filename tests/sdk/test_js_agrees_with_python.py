@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from vekst_sdk import ConfigError, Evaluator, validate_config
+from vekst_sdk import ConfigError, Evaluator, override_digest, validate_config
 
 EVALUATE = Path(__file__).resolve().parents[2] / "sdk" / "js" / "tools" / "evaluate.mjs"
 ATTRIBUTE_VALUES: list[Any] = ["NO", "SE", "mobile", "", 0, 1, 1.0, 649.5, -3, True, False, "1"]
@@ -53,9 +53,13 @@ def _experiment(rng: random.Random, index: int, layers: dict[str, int]) -> dict[
         "traffic": rng.choice([1.0, 1.0, 0.5, 0.1, 0.999, rng.random() + 1e-9]),
         "targeting": _condition(rng) if rng.random() < 0.4 else None,
         "layer": None,
-        "overrides": {"qa-anna": f"v{rng.randrange(count)}"} if rng.random() < 0.3 else {},
+        "override_hashes": {},
         "winner": None,
     }
+    if rng.random() < 0.3:
+        forced = rng.choice(["qa-anna", "visitor-7", "Ærlig-Øyvind"])
+        digest = override_digest(experiment["salt"], forced)
+        experiment["override_hashes"] = {digest: f"v{rng.randrange(count)}"}
     if experiment["status"] == "stopped" and rng.random() < 0.5:
         experiment["winner"] = f"v{rng.randrange(count)}"
     if rng.random() < 0.3:
@@ -70,7 +74,8 @@ def _experiment(rng: random.Random, index: int, layers: dict[str, int]) -> dict[
 
 def _unit_ids(rng: random.Random) -> list[Any]:
     ids: list[Any] = [f"visitor-{rng.getrandbits(40)}" for _ in range(60)]
-    ids += ["qa-anna", "Ærlig-Øyvind", "用户-42", "🛒🛍️", "e\u0301", "x" * 256, "y" * 257, ""]
+    ids += ["qa-anna", "visitor-7", "Ærlig-Øyvind", "用户-42", "🛒🛍️", "e\u0301", "x" * 256]
+    ids += ["y" * 257, ""]
     ids += ["lone \ud800 surrogate", "\udc00", "🛒" * 256, "🛒" * 257, *ODD_IDS]
     return ids
 

@@ -21,7 +21,7 @@ IDS = [f"visitor-{number}" for number in range(N)]
 def experiment(key: str, salt: str, weights: Sequence[float], **changes: Any) -> dict[str, Any]:
     """A running experiment without overrides whose variants v0, v1, ... carry `weights`."""
     variants = [{"key": f"v{i}", "weight": w} for i, w in enumerate(weights)]
-    return config_experiment(key=key, salt=salt, variants=variants, overrides={}, **changes)
+    return config_experiment(key=key, salt=salt, variants=variants, override_hashes={}, **changes)
 
 
 def evaluator(*experiments: dict[str, Any]) -> Evaluator:

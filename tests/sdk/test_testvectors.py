@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
-from tests.sdk.reference import spec_assign, spec_hash
+from tests.sdk.reference import spec_assign, spec_hash, spec_override_digest
 from tests.sdk.vectors import load_testvectors
-from vekst_sdk import AssignmentReason, Evaluator, layer_bucket, murmur3_32
+from vekst_sdk import AssignmentReason, Evaluator, layer_bucket, murmur3_32, override_digest
 
 VECTORS = load_testvectors()
 CASES = VECTORS["cases"]
@@ -34,12 +34,24 @@ def test_file_covers_what_the_spec_promises() -> None:
     assert 10 in variant_counts
     assert any(case["experiment"]["layer"] for case in CASES)
     assert any(not case["unit_id"].isascii() for case in CASES)
+    assert any(case["experiment"]["override_hashes"] for case in CASES)
+    assert any("override_digest" in item for item in VECTORS["hashes"])
+
+
+def test_a_known_override_digest() -> None:
+    # Two 32-bit MurmurHash3 values (seeds 0 and 1) of "override:9f2c1d0e7a4b:visitor-1".
+    assert override_digest("9f2c1d0e7a4b", "visitor-1") == "ed8133c11dcb1da2"
+    assert spec_override_digest("9f2c1d0e7a4b", "visitor-1") == "ed8133c11dcb1da2"
 
 
 @pytest.mark.parametrize("item", VECTORS["hashes"])
 def test_hash_values(item: dict[str, Any]) -> None:
     if "text" in item:
         assert murmur3_32(item["text"]) == item["murmur3_32"] == spec_hash(item["text"])
+    elif "override_digest" in item:
+        salt, unit_id = item["salt"], item["unit_id"]
+        digest = spec_override_digest(salt, unit_id)
+        assert override_digest(salt, unit_id) == item["override_digest"] == digest
     else:
         expected = spec_hash(f"layer:{item['layer_key']}:{item['unit_id']}") * 10000 >> 32
         assert layer_bucket(item["layer_key"], item["unit_id"]) == item["bucket"] == expected

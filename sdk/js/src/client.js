@@ -37,7 +37,8 @@ export function createClient(options) {
   const store = cookieStore(g, o.idDays, warn);
   const seenName = `${o.idName}_seen`;
   const qa = {};
-  let consent = o.consent !== false;
+  // Opt-in: without consent no cookie is read or written and no id is made.
+  let consent = !!o.consent;
   let visitor = null;
   let seen = new Set();
   const exposed = new Map();

@@ -2,7 +2,7 @@
 // sections 6 and 9). Each experiment is checked and compiled in one pass to prefixes, integer
 // bounds and precreated, frozen results; a bad one is left out with the path and rule of its
 // first error. Unknown fields are ignored.
-import { SPACE, hasher, variantBounds } from "./hash.js";
+import { SPACE, hasher, overrideDigest, variantBounds } from "./hash.js";
 import { checkAttributes, checkUnitId, isName, isNumber, isObject, need } from "./inputs.js";
 import { compileTargeting } from "./targeting.js";
 
@@ -29,7 +29,7 @@ const isRange = (pair) =>
 function compileExperiment(e, path, clientOverrides, warn) {
   need(isObject(e), path);
   for (const field of ["key", "salt", "unit_type"]) need(isName(e[field]), `${path}.${field}`);
-  const { key, salt, status, variants, layer, winner, overrides } = e;
+  const { key, salt, status, variants, layer, winner, override_hashes: hashed } = e;
   need(!salt.includes(":") && salt.length <= 64, `${path}.salt`);
   need(status === "running" || status === "stopped", `${path}.status`);
   need(Array.isArray(variants) && variants.length > 1 && variants.length < 11, `${path}.variants`);
@@ -56,15 +56,24 @@ function compileExperiment(e, path, clientOverrides, warn) {
     need(Array.isArray(ranges) && ranges.length && ranges.every(isRange), `${path}.layer.ranges`);
   }
   const targeting = e.targeting == null ? null : compileTargeting(e.targeting, `${path}.targeting`);
-  need(overrides == null || isObject(overrides), `${path}.overrides`);
-  for (const [unit, variant] of Object.entries(overrides || {})) {
-    checkUnitId(unit, `${path}.overrides.${unit}`);
-    need(payloads.has(variant), `${path}.overrides.${unit}`);
-  }
-  need(winner == null || (status === "stopped" && payloads.has(winner)), `${path}.winner`);
 
   const make = (variant, inExperiment, reason) =>
     result(key, variant, payloads.get(variant), inExperiment, reason);
+  // Config overrides are published as digests of the unit ids; the client's own, in clear,
+  // join them as digests and win.
+  need(hashed == null || isObject(hashed), `${path}.override_hashes`);
+  const digest = overrideDigest(salt);
+  const forced = new Map();
+  // (A key that is no digest matches no unit, so unlike Python the JS leaves its form unchecked.)
+  for (const d in hashed) {
+    need(payloads.has(hashed[d]), `${path}.override_hashes.${d}`);
+    forced.set(d, make(hashed[d], false, "override"));
+  }
+  for (const [unit, variant] of Object.entries(clientOverrides[key] || {}))
+    if (isName(unit) && payloads.has(variant))
+      forced.set(digest(unit), make(variant, false, "override"));
+  need(winner == null || (status === "stopped" && payloads.has(winner)), `${path}.winner`);
+
   const control = variants[0].key;
   const invalid = make(control, false, "invalid_input");
   const notTargeted = make(control, false, "not_targeted");
@@ -76,10 +85,6 @@ function compileExperiment(e, path, clientOverrides, warn) {
         ? make(winner, false, "winner")
         : make(control, false, "stopped");
   const split = variants.map((v) => make(v.key, true, "split"));
-  const forced = new Map();
-  for (const [unit, variant] of Object.entries({ ...overrides, ...clientOverrides[key] })) {
-    if (payloads.has(variant)) forced.set(unit, make(variant, false, "override"));
-  }
   const variantHash = hasher(`variant:${salt}:`);
   const trafficHash = hasher(`traffic:${salt}:`);
   const layerHash = layer && hasher(`layer:${layer.key}:`);
@@ -89,7 +94,9 @@ function compileExperiment(e, path, clientOverrides, warn) {
     if (stopped) return stopped;
     try {
       checkUnitId(unitId, "unitId");
-      const override = forced.get(unitId) || (payloads.has(qa) && make(qa, false, "override"));
+      const override =
+        (forced.size && forced.get(digest(unitId))) ||
+        (payloads.has(qa) && make(qa, false, "override"));
       if (override) return override;
       if (attributes != null) checkAttributes(attributes, "attributes");
     } catch (error) {

@@ -20,14 +20,14 @@ function mix(h, b, n) {
   return h;
 }
 
-/** A function returning MurmurHash3 x86_32 (seed 0, unsigned) of the UTF-8 bytes of `prefix + text`. */
-export function hasher(prefix) {
+/** A function returning MurmurHash3 x86_32 (unsigned) of the UTF-8 bytes of `prefix + text`. */
+export function hasher(prefix, seed = 0) {
   const head = encoder.encode(prefix);
   const rest = head.length & 3;
   const done = head.length - rest;
-  const start = mix(0, head, done);
+  const start = mix(seed, head, done);
   return (text) => {
-    if (text.length > 1300) return hasher(prefix + text)("");
+    if (text.length > 1300) return hasher(prefix + text, seed)("");
     for (let i = 0; i < rest; i++) buffer[i] = head[done + i];
     const n = rest + encoder.encodeInto(text, views[rest]).written;
     buffer[n] = buffer[n + 1] = buffer[n + 2] = 0;
@@ -42,6 +42,14 @@ export function hasher(prefix) {
 export const murmur3 = hasher("");
 
 export const SPACE = 4294967296;
+
+/** A function returning the 16 hex digits under which the config publishes a unit's QA
+ * override (section 6): the hashes of `override:<salt>:<unit id>` with seeds 0 and 1. */
+export function overrideDigest(salt) {
+  const seeds = [0, 1].map((seed) => hasher(`override:${salt}:`, seed));
+  // (2**32 + h in hex is "1" and h's 8 digits with leading zeros.)
+  return (unitId) => seeds.map((h) => (SPACE + h(unitId)).toString(16).slice(1)).join("");
+}
 
 /** Exclusive upper hash bound of each variant but the last (section 3), in IEEE doubles. */
 export function variantBounds(weights) {

@@ -9,7 +9,7 @@ export function need(condition, path, rule = "is invalid") {
   if (!condition) throw new Error(`${path} ${rule}`);
 }
 
-export const has = (object, key) => Object.prototype.hasOwnProperty.call(object, key);
+export const has = (object, key) => ({}).hasOwnProperty.call(object, key);
 
 export const isObject = (value) =>
   typeof value === "object" && value !== null && !Array.isArray(value);

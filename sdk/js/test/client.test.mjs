@@ -4,7 +4,14 @@ import { test } from "node:test";
 import { createClient } from "../dist/vekst.min.mjs";
 import { CONFIG, fakeFetch, fakeWindow, sleep, until } from "./fakes.mjs";
 
-const FAST = { refreshInterval: 0, flushInterval: 10, backoff: 5, readyTimeout: 300 };
+// Most tests are about a visitor who has consented (the default is no consent).
+const FAST = {
+  refreshInterval: 0,
+  flushInterval: 10,
+  backoff: 5,
+  readyTimeout: 300,
+  consent: true,
+};
 
 function online(overrides = {}, fetchOptions = {}, windowOptions = {}) {
   const fetch = fakeFetch(fetchOptions);
@@ -138,6 +145,32 @@ test("the anonymous id lives in a first-party cookie with the configured name an
   const again = createClient({ config: CONFIG, global: win, idName: "shop_ab", ...FAST });
   assert.equal(again.unitId, id); // a reload keeps the visitor
   assert.deepEqual(again.assign("cta-text").variant, client.assign("cta-text").variant);
+  client.close();
+});
+
+test("consent is opt-in: by default no cookie is read or written and nothing is sent", async () => {
+  // A visitor who consented on an earlier visit: the id is there, but not read before consent.
+  const cookies = new Map([["vekst_id", "0123456789abcdef0123456789abcdef"]]);
+  const win = fakeWindow({ cookies });
+  const fetch = fakeFetch();
+  const { consent, ...options } = { ...FAST, apiUrl: "https://ab.example", sdkKey: "vk_sdk_t" };
+  assert.equal(consent, true);
+  const client = createClient({ ...options, fetch, global: win });
+  await client.ready();
+  assert.equal(client.assign("cta-text").reason, "no_consent");
+  assert.equal(client.unitId, null);
+  client.track("purchase", { value: 649 });
+  assert.deepEqual([...cookies.keys()], ["vekst_id"]);
+  assert.equal(win.document.lastCookie, undefined); // nothing written
+  client.setConsent(true); // the same visitor again, with the same id
+  assert.equal(client.unitId, "0123456789abcdef0123456789abcdef");
+  assert.equal(client.assign("cta-text").inExperiment, true);
+  assert.deepEqual([...cookies.keys()], ["vekst_id", "vekst_id_seen"]);
+  await client.flush();
+  assert.deepEqual(
+    fetch.events().map((e) => [e.type, e.unit_id]),
+    [["exposure", "0123456789abcdef0123456789abcdef"]],
+  );
   client.close();
 });
 
@@ -331,6 +364,31 @@ test("without a beacon (absent or refused) the hidden page's queue leaves with f
     await until(() => fetch.events().length === 100);
     client.close();
   }
+});
+
+test("config overrides are published as digests and still force their units", async () => {
+  const config = structuredClone(CONFIG);
+  // The digest of "qa-anna" under salt 9f2c1d0e7a4b (sdk/testvectors.json).
+  config.experiments[0].salt = "9f2c1d0e7a4b";
+  config.experiments[0].override_hashes = { "4e4275902f9b6805": "buy-now" };
+  const { client, fetch } = online({}, { config });
+  await client.ready();
+  const forced = client.assign("cta-text", "qa-anna");
+  assert.deepEqual(
+    [forced.variant, forced.inExperiment, forced.reason],
+    ["buy-now", false, "override"],
+  );
+  assert.equal(client.assign("cta-text", "4e4275902f9b6805").reason, "split"); // not the id itself
+  const own = online({ overrides: { "cta-text": { "qa-anna": "control" } } }, { config });
+  await own.client.ready();
+  assert.equal(own.client.assign("cta-text", "qa-anna").variant, "control"); // the code's wins
+  await client.flush();
+  assert.deepEqual(
+    fetch.events().map((e) => e.unit_id),
+    ["4e4275902f9b6805"],
+  );
+  client.close();
+  own.client.close();
 });
 
 test("QA overrides through the URL only when enabled; no exposure for them", async () => {

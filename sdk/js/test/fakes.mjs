@@ -12,7 +12,7 @@ export function configExperiment(key, salt, variants, changes = {}) {
     traffic: 1,
     targeting: null,
     layer: null,
-    overrides: {},
+    override_hashes: {},
     winner: null,
     ...changes,
   };

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
 import { compileConfig } from "../src/evaluator.js";
-import { hasher, layerBucket, murmur3 } from "../src/hash.js";
+import { hasher, layerBucket, murmur3, overrideDigest } from "../src/hash.js";
 
 const vectors = JSON.parse(
   readFileSync(new URL("../../testvectors.json", import.meta.url), "utf8"),
@@ -37,8 +37,17 @@ test("hash values and layer buckets", () => {
   for (const item of vectors.hashes) {
     if ("text" in item)
       assert.equal(murmur3(item.text), item.murmur3_32, JSON.stringify(item.text));
+    else if ("override_digest" in item)
+      assert.equal(overrideDigest(item.salt)(item.unit_id), item.override_digest, item.unit_id);
     else assert.equal(layerBucket(item.layer_key, item.unit_id), item.bucket, item.unit_id);
   }
+  assert.ok(vectors.hashes.some((item) => "override_digest" in item));
+});
+
+test("a known override digest: seeds 0 and 1, 8 hex digits each", () => {
+  assert.equal(overrideDigest("9f2c1d0e7a4b")("visitor-1"), "ed8133c11dcb1da2");
+  // Leading zeros are kept: a first hash below 2**28 still gives 8 digits.
+  assert.equal(overrideDigest("9f2c1d0e7a4b")("visitor-2"), "0f26c1b50c00ca03");
 });
 
 test("published MurmurHash3 values", () => {

@@ -7,12 +7,12 @@ keys must follow the contract in docs/assignment.md. Errors carry the path of th
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any, TypeGuard
 
 from vekst_sdk._errors import ConfigError
 from vekst_sdk._hashing import LAYER_BUCKETS, variant_upper_bounds
-from vekst_sdk._inputs import unit_id_problem
 from vekst_sdk._targeting import validate_targeting
 
 CONFIG_VERSION = 1
@@ -21,6 +21,7 @@ MAX_VARIANTS = 10
 MAX_WEIGHT = 1e12
 MAX_SALT_LENGTH = 64
 STATUSES = ("running", "stopped")
+_OVERRIDE_DIGEST = re.compile(r"[0-9a-f]{16}")
 
 
 def _is_number(value: object) -> TypeGuard[int | float]:
@@ -60,7 +61,9 @@ def validate_experiment(experiment: object, path: str = "experiment") -> None:
     else:
         _validate_layer(experiment["layer"], f"{path}.layer")
     validate_targeting(experiment.get("targeting"), f"{path}.targeting")
-    _validate_overrides(experiment.get("overrides"), variant_keys, f"{path}.overrides")
+    _validate_override_hashes(
+        experiment.get("override_hashes"), variant_keys, f"{path}.override_hashes"
+    )
     winner = experiment.get("winner")
     if winner is not None:
         if status != "stopped":
@@ -123,17 +126,16 @@ def _validate_layer(layer: object, path: str) -> None:
             raise ConfigError(f"{path}.ranges[{current[2]}]", "ranges must not overlap")
 
 
-def _validate_overrides(overrides: object, variant_keys: list[str], path: str) -> None:
+def _validate_override_hashes(overrides: object, variant_keys: list[str], path: str) -> None:
     if overrides is None:
         return
     if not isinstance(overrides, Mapping):
-        raise ConfigError(path, "must be an object mapping unit ids to variant keys")
-    for unit_id, variant in overrides.items():
-        problem = unit_id_problem(unit_id)
-        if problem is not None:
-            raise ConfigError(f"{path}.{unit_id}", f"unit id {problem}")
+        raise ConfigError(path, "must be an object mapping override digests to variant keys")
+    for digest, variant in overrides.items():
+        if not isinstance(digest, str) or not _OVERRIDE_DIGEST.fullmatch(digest):
+            raise ConfigError(f"{path}.{digest}", "must be 16 lowercase hex digits")
         if variant not in variant_keys:
-            raise ConfigError(f"{path}.{unit_id}", "must be the key of one of the variants")
+            raise ConfigError(f"{path}.{digest}", "must be the key of one of the variants")
 
 
 def _claim_layer_ranges(

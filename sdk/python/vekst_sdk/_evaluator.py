@@ -19,7 +19,10 @@ from vekst_sdk._hashing import (
     HASH_SEED,
     HASH_SPACE,
     LAYER_BUCKETS,
+    OVERRIDE_SEEDS,
     layer_prefix,
+    override_digest,
+    override_prefix,
     traffic_prefix,
     traffic_threshold,
     variant_prefix,
@@ -53,6 +56,7 @@ class CompiledExperiment:
         "_layer_ranges",
         "_bounds",
         "_split",
+        "_override_prefix",
         "_overrides",
         "_predicate",
         "_not_targeted",
@@ -103,13 +107,21 @@ class CompiledExperiment:
         bounds = variant_upper_bounds([float(v["weight"]) for v in variants])
         self._bounds = bounds[:-1]
         self._split = tuple(result(v["key"], True, AssignmentReason.SPLIT) for v in variants)
-        known = set(payloads)
-        forced = {**(experiment.get("overrides") or {}), **extra_overrides}
-        self._overrides = {
-            unit: result(variant, False, AssignmentReason.OVERRIDE)
-            for unit, variant in forced.items()
-            if variant in known
-        }
+        # The config publishes overrides under digests of the unit ids (docs/assignment.md,
+        # section 6); the client's own, given in clear, join them as digests and win. They are
+        # kept as first hash -> second hash -> result, so a unit costs one hash, not two.
+        self._override_prefix = override_prefix(salt)
+        forced = dict(experiment.get("override_hashes") or {})
+        forced.update(
+            (override_digest(salt, unit), variant)
+            for unit, variant in extra_overrides.items()
+            if unit_id_problem(unit) is None
+        )
+        self._overrides: dict[int, dict[int, Assignment]] = {}
+        for digest, variant in forced.items():
+            if variant in payloads:
+                seconds = self._overrides.setdefault(int(digest[:8], 16), {})
+                seconds[int(digest[8:], 16)] = result(variant, False, AssignmentReason.OVERRIDE)
         self._predicate: Predicate | None = compile_targeting(experiment.get("targeting"))
         self._not_targeted = result(control, False, AssignmentReason.NOT_TARGETED)
         self._not_in_traffic = result(control, False, AssignmentReason.NOT_IN_TRAFFIC)
@@ -130,9 +142,9 @@ class CompiledExperiment:
             or (not unit_id.isascii() and unit_id_problem(unit_id) is not None)
         ):
             return self._refuse_unit(unit_id)
-        overrides = self._overrides
-        if overrides and unit_id in overrides:
-            return overrides[unit_id]
+        forced = self._forced(unit_id)
+        if forced is not None:
+            return forced
         if attributes is not None:
             try:
                 validate_attributes(attributes)
@@ -158,6 +170,15 @@ class CompiledExperiment:
         hashed = mmh3.hash(self._variant_prefix + unit_id, HASH_SEED, False)
         return self._split[bisect_right(self._bounds, hashed)]
 
+    def _forced(self, unit_id: str) -> Assignment | None:
+        """The unit's QA override, looked up by its two override hashes (the second, and the
+        first, only computed when needed)."""
+        if not self._overrides:
+            return None
+        text = self._override_prefix + unit_id
+        seconds = self._overrides.get(mmh3.hash(text, OVERRIDE_SEEDS[0], False))
+        return None if seconds is None else seconds.get(mmh3.hash(text, OVERRIDE_SEEDS[1], False))
+
     def _refuse_unit(self, unit_id: object) -> Assignment:
         self._on_invalid(self.key, "unit_id", unit_id_problem(unit_id) or "is not valid")
         return self._invalid
@@ -167,7 +188,8 @@ class Evaluator:
     """Assigns units from one config document, offline and without side effects.
 
     ``overrides`` (experiment key -> unit id -> variant key) take precedence over the config's
-    own overrides; entries naming an unknown variant are ignored. With ``strict`` (the
+    own (published as digests, ``override_hashes``); entries naming an unknown variant or an
+    invalid unit id are ignored. With ``strict`` (the
     default) an invalid experiment raises :class:`ConfigError`; otherwise it is left out
     (assigning it gives ``UNKNOWN_EXPERIMENT``) and listed in :attr:`errors`.
     """

@@ -2,7 +2,8 @@
 
 All hashes are MurmurHash3 x86_32, seed 0, over the UTF-8 bytes of an ASCII purpose prefix, a
 key and the unit id (see docs/assignment.md). Hash values are unsigned 32-bit integers and every
-comparison is an integer comparison, so any language gets identical answers.
+comparison is an integer comparison, so any language gets identical answers. The one exception
+is the override digest: seeds 0 and 1 over one input, for 64 bits.
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ HASH_SPACE = 1 << 32
 #: Layers are divided into this many buckets (basis points).
 LAYER_BUCKETS = 10_000
 HASH_SEED = 0
+#: The two seeds of an override digest (two 32-bit hashes make 64 bits).
+OVERRIDE_SEEDS = (0, 1)
 
 
 def murmur3_32(text: str) -> int:
@@ -41,6 +44,22 @@ def traffic_prefix(salt: str) -> str:
 def layer_prefix(layer_key: str) -> str:
     """Return the string the unit id is appended to for the layer hash."""
     return f"layer:{layer_key}:"
+
+
+def override_prefix(salt: str) -> str:
+    """Return the string the unit id is appended to for the override digest."""
+    return f"override:{salt}:"
+
+
+def override_digest(salt: str, unit_id: str) -> str:
+    """Return the 16 hex digits under which the config publishes a QA override of ``unit_id``.
+
+    MurmurHash3 x86_32 of ``override:<salt>:<unit id>`` with seed 0, then seed 1, each as 8
+    lowercase hex digits. It hides the id from a casual reader of the public config; it is no
+    encryption: whoever guesses an id can check the guess (docs/assignment.md, section 6).
+    """
+    data = (override_prefix(salt) + unit_id).encode("utf-8")
+    return "".join(f"{mmh3.hash(data, seed, False):08x}" for seed in OVERRIDE_SEEDS)
 
 
 def variant_hash(salt: str, unit_id: str) -> int:
