@@ -52,9 +52,15 @@ class Settings(BaseSettings):
     start_scheduler: bool = True
     webhook_max_attempts: int = Field(default=6, ge=1, le=20)
     webhook_retry_seconds: float = Field(default=30.0, gt=0)
-    # Signs the results pages' session cookies; unset: derived from the admin key (see
-    # api/pages/sessions.py). Set it when the admin key is not configured and several workers run.
+    # Signs the results pages' session cookies and CSRF tokens; unset: a random secret made once
+    # and kept in the database (table server_secrets), the same for every worker and host.
     session_secret: str | None = Field(default=None, repr=False)
+    # The page cookie's `Secure` flag: true always, false never; unset: always in production,
+    # else when the request came over HTTPS (behind a proxy: X-Forwarded-Proto, trusted from
+    # `vekst serve --forwarded-allow-ips`).
+    cookie_secure: bool | None = None
+    # Swagger UI at /docs (served from this server's files); unset: on, except in production.
+    docs: bool | None = None
 
     @field_validator("cors_origins", mode="before")
     @classmethod
@@ -64,7 +70,14 @@ class Settings(BaseSettings):
         return value
 
     @field_validator(
-        "redis_url", "admin_key", "sdk_key", "metrics_token", "session_secret", mode="before"
+        "redis_url",
+        "admin_key",
+        "sdk_key",
+        "metrics_token",
+        "session_secret",
+        "cookie_secure",
+        "docs",
+        mode="before",
     )
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
@@ -81,6 +94,11 @@ class Settings(BaseSettings):
                         "in production"
                     )
         return self
+
+    @property
+    def serves_docs(self) -> bool:
+        """Whether /docs is served: as `docs` says; unset, everywhere but in production."""
+        return self.docs if self.docs is not None else self.environment != "production"
 
     @property
     def is_sqlite(self) -> bool:
