@@ -14,8 +14,9 @@ from api.auth import KeyVerifier
 from api.hot_path import HotPath
 from api.limits import BodySizeLimit
 from api.observability import RequestLog, RequestObserver, Telemetry, configure_logging
+from api.pages import docs as api_docs
 from api.pages import routes as pages
-from api.pages.sessions import SessionSigner
+from api.pages.sessions import PageSessions
 from api.problems import install_problem_handlers
 from api.rate_limits import Buckets, LocalBuckets, RateLimiter, RedisBuckets
 from api.routes import (
@@ -77,6 +78,9 @@ def create_app(settings: Settings) -> FastAPI:
         version="0.1.0",
         summary="A/B testing and experimentation for online shops",
         lifespan=lifespan,
+        # FastAPI's own pages load their script from a CDN: /docs is `api_docs`, from local files.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.engine = engine
@@ -90,7 +94,7 @@ def create_app(settings: Settings) -> FastAPI:
         lambda limit: app.state.telemetry.rate_limited.labels(limit).inc(),
     )
     app.state.changes = _change_watcher(app, settings)
-    app.state.page_sessions = SessionSigner.for_settings(settings)
+    app.state.page_sessions = PageSessions(engine, settings)
     install_problem_handlers(app)
     # Routes are matched in order: the per-visitor hot paths come first.
     for router in (
@@ -110,6 +114,8 @@ def create_app(settings: Settings) -> FastAPI:
         app.include_router(router)
     # The results pages for people (HTML, not in the OpenAPI) and their one stylesheet.
     app.include_router(pages.router)
+    if settings.serves_docs:
+        app.include_router(api_docs.router)
     app.mount("/static", StaticFiles(directory=pages.HERE / "static"), name="static")
     # Innermost, so inside every limit and header: an assignment skips the routing.
     [assign_route] = assign.router.routes

@@ -53,12 +53,18 @@ class Settings(BaseSettings):
     start_scheduler: bool = True
     webhook_max_attempts: int = Field(default=6, ge=1, le=20)
     webhook_retry_seconds: float = Field(default=30.0, gt=0)
-    # Signs the results pages' session cookies; unset: derived from the admin key (see
-    # api/pages/sessions.py). Set it when the admin key is not configured and several workers run.
+    # Signs the results pages' session cookies and CSRF tokens; unset: a random secret made once
+    # and kept in the database (table server_secrets), the same for every worker and host.
     session_secret: str | None = Field(default=None, repr=False)
     # Where `serve` writes the keys of a first start when stdout is no terminal (a new 0600
     # file); unset: first-start-keys.txt next to the SQLite database, or in ./data.
     first_start_keys_file: Path | None = None
+    # The page cookie's `Secure` flag: true always, false never; unset: always in production,
+    # else when the request came over HTTPS (behind a proxy: X-Forwarded-Proto, trusted from
+    # `vekst serve --forwarded-allow-ips`).
+    cookie_secure: bool | None = None
+    # Swagger UI at /docs (served from this server's files); unset: on, except in production.
+    docs: bool | None = None
 
     @field_validator("cors_origins", mode="before")
     @classmethod
@@ -74,6 +80,8 @@ class Settings(BaseSettings):
         "metrics_token",
         "session_secret",
         "first_start_keys_file",
+        "cookie_secure",
+        "docs",
         mode="before",
     )
     @classmethod
@@ -91,6 +99,11 @@ class Settings(BaseSettings):
                         "in production"
                     )
         return self
+
+    @property
+    def serves_docs(self) -> bool:
+        """Whether /docs is served: as `docs` says; unset, everywhere but in production."""
+        return self.docs if self.docs is not None else self.environment != "production"
 
     @property
     def is_sqlite(self) -> bool:

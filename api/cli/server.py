@@ -39,6 +39,14 @@ def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
     workers: Annotated[int, typer.Option(min=1, help="Worker processes.")] = 1,
+    forwarded_allow_ips: Annotated[
+        str | None,
+        typer.Option(
+            help="Comma-separated addresses of proxies whose X-Forwarded-Proto and "
+            "X-Forwarded-For are trusted ('*': any); default: $FORWARDED_ALLOW_IPS, else "
+            "127.0.0.1 and ::1."
+        ),
+    ] = None,
 ) -> None:
     """Apply migrations and serve the API."""
     port_problem = port_in_use(host, port)
@@ -69,6 +77,8 @@ def serve(
             host=host,
             port=port,
             workers=workers,
+            # Behind a TLS proxy the request's scheme (the cookie's Secure flag) comes from it.
+            forwarded_allow_ips=forwarded_allow_ips,
             loop="uvloop",
             http="httptools",
             log_level=settings.log_level,

@@ -23,12 +23,11 @@ from sqlmodel import Session
 from api.auth import KeyVerifier
 from api.deps import SessionDep, SettingsDep
 from api.pages import views
-from api.pages.sessions import COOKIE_NAME, SESSION_SECONDS, PageSession, SessionSigner, admin_of
+from api.pages.sessions import COOKIE_NAME, SESSION_SECONDS, PageSession, PageSessions
 from api.params import ExperimentKey
 from experiments import definitions, lifecycle
 from experiments.audit import Actor
 from experiments.errors import InvalidInputError
-from experiments.keys import hash_key
 from experiments.models.api_key import KeyScope
 from experiments.models.experiment import Experiment, ExperimentStatus
 from experiments.results import overview
@@ -42,6 +41,7 @@ from experiments.results.snapshots import (
 HERE = FilePath(__file__).parent
 templates = Jinja2Templates(directory=HERE / "templates")
 MAX_FORM_BYTES = 4096
+MAX_FORM_FIELDS = 10
 LIST_LIMIT = 100
 Action = Annotated[Literal["start", "stop"], Path()]
 
@@ -59,21 +59,18 @@ class _NotLoggedInError(Exception):
     """The request has no valid page session (see `_PageRoute`)."""
 
 
-def signer_of(request: Request) -> SessionSigner:
-    signer: SessionSigner = request.app.state.page_sessions
-    return signer
+def sessions_of(request: Request) -> PageSessions:
+    sessions: PageSessions = request.app.state.page_sessions
+    return sessions
 
 
-def _logged_in(request: Request, session: SessionDep, settings: SettingsDep) -> _LoggedIn:
-    """Who holds the request's page session; `_NotLoggedInError` without a valid one."""
-    signer = signer_of(request)
-    page_session = signer.read(request.cookies.get(COOKIE_NAME))
+def _logged_in(request: Request, session: SessionDep) -> _LoggedIn:
+    """Who holds the request's page session; `_NotLoggedInError` without an active one."""
+    sessions = sessions_of(request)
+    page_session = sessions.read(session, request.cookies.get(COOKIE_NAME))
     if page_session is None:
         raise _NotLoggedInError
-    actor = admin_of(session, settings, page_session.key_hash)
-    if actor is None:
-        raise _NotLoggedInError
-    return _LoggedIn(page_session, actor, signer.csrf_token(page_session))
+    return _LoggedIn(page_session, page_session.actor, sessions.csrf_token(page_session))
 
 
 UserDep = Annotated[_LoggedIn, Depends(_logged_in)]
@@ -113,11 +110,18 @@ router = APIRouter(include_in_schema=False, route_class=_PageRoute)
 
 
 async def _form(request: Request) -> dict[str, str]:
-    """A small urlencoded form (at most MAX_FORM_BYTES): the first value of each field."""
+    """A small urlencoded form (at most MAX_FORM_BYTES, MAX_FORM_FIELDS fields, UTF-8): the
+    first value of each field; anything else is a 422 naming `body`."""
     body = await request.body()
     if len(body) > MAX_FORM_BYTES:
         raise InvalidInputError("body", f"a form must be at most {MAX_FORM_BYTES} bytes")
-    fields = parse_qs(body.decode("utf-8", "replace"), max_num_fields=10)
+    try:
+        text = body.decode("utf-8")
+        fields = parse_qs(text, max_num_fields=MAX_FORM_FIELDS, errors="strict")
+    except UnicodeDecodeError:
+        raise InvalidInputError("body", "a form must be UTF-8 text") from None
+    except ValueError:  # parse_qs: more fields than max_num_fields
+        raise InvalidInputError("body", f"a form has at most {MAX_FORM_FIELDS} fields") from None
     return {name: values[0] for name, values in fields.items()}
 
 
@@ -138,29 +142,32 @@ def login_form(request: Request) -> HTMLResponse:
 
 
 @router.post("/login")
-async def login(request: Request) -> Response:
+async def login(request: Request, session: SessionDep) -> Response:
     key = (await _form(request)).get("key", "").strip()
     verifier: KeyVerifier = request.app.state.key_verifier
     identity = await run_in_threadpool(verifier.identity, key) if 0 < len(key) <= 200 else None
     if identity is None or identity.scope != KeyScope.ADMIN:
         error = "That is not an active admin key. Use a key with scope admin."
         return _page(request, "login.html", {"error": error, "user": None}, 401)
+    sessions = sessions_of(request)
+    cookie = await run_in_threadpool(sessions.open, session, key, identity.actor)
     response = RedirectResponse("/", status_code=status.HTTP_303_SEE_OTHER)
     response.set_cookie(
         COOKIE_NAME,
-        signer_of(request).issue(hash_key(key)),
+        cookie,
         max_age=SESSION_SECONDS,
         path="/",
         httponly=True,
         samesite="strict",
-        secure=request.url.scheme == "https",
+        secure=sessions.cookie_secure(request.url.scheme),
     )
     return response
 
 
 @router.post("/logout")
-def logout() -> Response:
+def logout(request: Request, session: SessionDep) -> Response:
     # Logging out needs no CSRF check: a forged logout can only end a session.
+    sessions_of(request).end(session, request.cookies.get(COOKIE_NAME))
     return _to_login()
 
 
@@ -233,7 +240,7 @@ async def do_action(
     request: Request, key: ExperimentKey, action: Action, session: SessionDep, user: UserDep
 ) -> Response:
     form = await _form(request)
-    if not signer_of(request).csrf_ok(user.page_session, form.get("csrf")):
+    if not sessions_of(request).csrf_ok(user.page_session, form.get("csrf")):
         raise InvalidInputError("csrf", "the form is stale or not from this site; reload the page")
     if form.get("confirm") != "yes":
         raise InvalidInputError("confirm", "confirm the action on its confirmation page")

@@ -10,6 +10,7 @@ from experiments.models import (  # noqa: F401  (each module registers its table
     event,
     experiment,
     metric,
+    page_session,
     pasted_counts,
     snapshot,
     webhook,

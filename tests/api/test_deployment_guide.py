@@ -1,6 +1,7 @@
 """The commands of docs/deployment.md that the other tests do not run: `vekst db upgrade`, a
-backup with pg_dump restored with pg_restore into a new database, and the alert rules, whose
-every metric must be in a live scrape."""
+backup with pg_dump restored with pg_restore into a new database, the alert rules, whose
+every metric must be in a live scrape, and the proxy example (scheme header, HSTS) with the
+options of `vekst serve` it relies on."""
 
 from __future__ import annotations
 
@@ -11,10 +12,12 @@ import uuid
 from pathlib import Path
 
 import pytest
+import typer
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, make_url, text
 
 from api.app import create_app
+from api.cli import build_cli
 from experiments.settings import load_settings
 from tests.api.helpers import experiment_body
 from tests.conftest import ADMIN_KEY, SDK_KEY
@@ -122,3 +125,16 @@ def test_every_metric_of_the_alert_rules_is_exported(sqlite_url: str, redis_url:
     exported = {line.split("{")[0].split(" ")[0] for line in scrape.splitlines()}
     missing = {name for name in named if not any(e.startswith(name) for e in exported)}
     assert not missing, f"the guide's alert rules name metrics nobody exports: {missing}"
+
+
+def test_the_proxy_example_sends_the_scheme_and_hsts_and_serve_takes_its_options() -> None:
+    guide = GUIDE.read_text()
+    nginx = guide.split("```nginx", 1)[1].split("```", 1)[0]
+    assert "proxy_set_header X-Forwarded-Proto $scheme;" in nginx
+    assert "add_header Strict-Transport-Security" in nginx
+    serve = typer.main.get_command(build_cli()).commands["serve"]  # type: ignore[attr-defined]
+    accepted = {option for parameter in serve.params for option in parameter.opts}
+    commands = re.findall(r"^vekst serve (.*)$", guide, flags=re.MULTILINE)
+    used = {word for command in commands for word in command.split() if word.startswith("--")}
+    assert "--forwarded-allow-ips" in used
+    assert used <= accepted, used - accepted

@@ -59,3 +59,13 @@ def test_snapshots_migration_follows_the_pasted_counts_and_goes_down_again(
     downgrade(empty_database, "0006_pasted_counts")
     assert "result_snapshots" not in tables(empty_database)
     assert "audit_log" in tables(empty_database)
+
+
+def test_page_sessions_migration_adds_its_tables_and_goes_down_again(empty_database: str) -> None:
+    upgrade(empty_database, "0007_snapshots")
+    assert "page_sessions" not in tables(empty_database)
+    upgrade(empty_database)
+    assert {"page_sessions", "server_secrets", "api_keys"} <= tables(empty_database)
+    downgrade(empty_database, "0007_snapshots")
+    assert not {"page_sessions", "server_secrets"} & tables(empty_database)
+    assert "result_snapshots" in tables(empty_database)

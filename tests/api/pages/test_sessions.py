@@ -1,0 +1,216 @@
+"""Page sessions kept on the server: logout and revocation end them at once, the cookie holds
+only a random id, every app instance on one database shares the secret, `Secure` in production,
+and a hostile login form is a 4xx."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlmodel import Session, select
+
+from api.app import create_app
+from api.pages.sessions import COOKIE_NAME
+from experiments.db import make_engine, session_scope
+from experiments.keys import create_key, hash_key, revoke_key
+from experiments.models.api_key import KeyScope
+from experiments.models.page_session import PageSessionRecord
+from experiments.page_sessions import open_session, shared_secret
+from experiments.settings import Settings, load_settings
+from tests.api.helpers import assert_problem, experiment_body
+from tests.api.pages.test_pages import csrf_of, log_in
+from tests.conftest import ADMIN_KEY
+
+
+def _stored_admin_key(database_url: str) -> str:
+    engine = make_engine(database_url)
+    try:
+        with session_scope(engine) as session:
+            return create_key(session, KeyScope.ADMIN, "marketer").secret
+    finally:
+        engine.dispose()
+
+
+def _records(database_url: str) -> list[PageSessionRecord]:
+    engine = make_engine(database_url)
+    try:
+        with Session(engine) as session:
+            return list(session.exec(select(PageSessionRecord)))
+    finally:
+        engine.dispose()
+
+
+def _decodings(value: str) -> str:
+    """The cookie as written, and each dot-separated part read as base64 and shown as hex."""
+    shown = [value]
+    for part in value.split("."):
+        try:
+            shown.append(base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)).hex())
+        except (binascii.Error, ValueError):
+            pass
+    return " ".join(shown)
+
+
+def test_logout_ends_the_session_on_the_server(client: TestClient) -> None:
+    log_in(client)
+    cookie = client.cookies.get(COOKIE_NAME) or ""
+    assert client.get("/", follow_redirects=False).status_code == 200
+    client.post("/logout", follow_redirects=False)
+    client.cookies.set(COOKIE_NAME, cookie)  # a copy kept from before the logout
+    after = client.get("/", follow_redirects=False)
+    assert after.status_code == 303 and after.headers["location"] == "/login"
+    assert client.get("/login").status_code == 200
+
+
+def test_the_cookie_holds_a_random_id_not_the_key_hash(
+    client: TestClient, settings: Settings
+) -> None:
+    log_in(client)
+    first = client.cookies.get(COOKIE_NAME) or ""
+    client.cookies.clear()
+    log_in(client)
+    second = client.cookies.get(COOKIE_NAME) or ""
+    assert first != second
+    for cookie in (first, second):
+        assert hash_key(ADMIN_KEY) not in _decodings(cookie)
+        assert ADMIN_KEY not in cookie
+    records = _records(settings.database_url)
+    assert len(records) == 2
+    for record in records:  # only hashes of the ids are stored, and no plain key hash
+        assert record.id_hash not in first + second
+        assert record.key_digest != hash_key(ADMIN_KEY) and record.key_id is None
+
+
+def test_two_app_instances_on_one_database_share_sessions(sqlite_url: str) -> None:
+    # No VEKST_SESSION_SECRET and no VEKST_ADMIN_KEY: the normal case after first-start keys.
+    key = _stored_admin_key(sqlite_url)
+    settings = load_settings(database_url=sqlite_url, start_scheduler=False)
+    with (
+        TestClient(create_app(settings)) as first,
+        TestClient(create_app(settings)) as second,
+    ):
+        headers = {"Authorization": f"Bearer {key}"}
+        created = first.post("/v1/experiments", json=experiment_body("shared"), headers=headers)
+        assert created.status_code == 201
+        log_in(first, key)
+        second.cookies.set(COOKIE_NAME, first.cookies.get(COOKIE_NAME) or "")
+        assert second.get("/", follow_redirects=False).status_code == 200
+        # The CSRF token one instance wrote into a form is accepted by the other.
+        token = csrf_of(first.get("/experiments/shared/start").text)
+        started = second.post(
+            "/experiments/shared/start",
+            data={"csrf": token, "confirm": "yes"},
+            follow_redirects=False,
+        )
+        assert started.status_code == 303, started.text
+        second.post("/logout", follow_redirects=False)
+        assert first.get("/", follow_redirects=False).headers["location"] == "/login"
+
+
+def test_the_shared_secret_is_made_once_when_processes_start_together(sqlite_url: str) -> None:
+    engines = [make_engine(sqlite_url) for _ in range(8)]
+    try:
+        with ThreadPoolExecutor(len(engines)) as pool:
+            secrets = list(pool.map(lambda engine: shared_secret(engine, "test"), engines))
+        assert len(set(secrets)) == 1 and len(secrets[0]) >= 32
+        assert shared_secret(engines[0], "other") != secrets[0]
+    finally:
+        for engine in engines:
+            engine.dispose()
+
+
+def test_revoking_a_key_ends_its_sessions(client: TestClient, settings: Settings) -> None:
+    key = _stored_admin_key(settings.database_url)
+    log_in(client, key)
+    assert client.get("/", follow_redirects=False).status_code == 200
+    engine = make_engine(settings.database_url)
+    try:
+        with session_scope(engine) as session:
+            revoke_key(session, key)
+    finally:
+        engine.dispose()
+    (record,) = _records(settings.database_url)
+    assert record.ended_at is not None and record.key_id is not None
+    assert client.get("/", follow_redirects=False).headers["location"] == "/login"
+
+
+def test_changing_the_configured_admin_key_ends_its_sessions(sqlite_url: str) -> None:
+    before = load_settings(database_url=sqlite_url, admin_key=ADMIN_KEY, start_scheduler=False)
+    after = before.model_copy(update={"admin_key": "another-admin-key-0123456789"})
+    with TestClient(create_app(before)) as old, TestClient(create_app(after)) as new:
+        log_in(old)
+        new.cookies.set(COOKIE_NAME, old.cookies.get(COOKIE_NAME) or "")
+        assert new.get("/", follow_redirects=False).status_code == 303
+
+
+def test_expired_sessions_are_refused_and_deleted_at_the_next_login(
+    client: TestClient, settings: Settings
+) -> None:
+    engine = make_engine(settings.database_url)
+    try:
+        with session_scope(engine) as session:
+            long_ago = datetime.now(UTC) - timedelta(days=2)
+            open_session(session, None, "0" * 64, timedelta(hours=8), now=long_ago)
+        assert len(_records(settings.database_url)) == 1
+        log_in(client)
+        (kept,) = _records(settings.database_url)
+        assert kept.expires_at > datetime.now(UTC)
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize(
+    ("overrides", "scheme", "secure"),
+    [
+        ({"environment": "production"}, "http", True),
+        ({"environment": "production", "cookie_secure": False}, "https", False),
+        ({"cookie_secure": True}, "http", True),
+        ({}, "http", False),
+        ({}, "https", True),
+    ],
+)
+def test_secure_is_forced_in_production_and_by_the_setting(
+    sqlite_url: str, overrides: dict[str, object], scheme: str, secure: bool
+) -> None:
+    settings = load_settings(
+        database_url=sqlite_url, admin_key=ADMIN_KEY, start_scheduler=False, **overrides
+    )
+    with TestClient(create_app(settings), base_url=f"{scheme}://testserver") as client:
+        login = client.post("/login", data={"key": ADMIN_KEY}, follow_redirects=False)
+        assert login.status_code == 303
+        assert ("; secure" in login.headers["set-cookie"].lower()) == secure
+
+
+def test_the_cookie_setting_is_read_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("VEKST_COOKIE_SECURE", "true")
+    assert load_settings().cookie_secure is True
+    monkeypatch.setenv("VEKST_COOKIE_SECURE", "")
+    assert load_settings().cookie_secure is None
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "&".join(f"f{number}=x" for number in range(12)).encode(),  # more than 10 fields
+        b"key=" + b"a" * 1_000_000,  # a 1 MB field
+        b"key=\xff\xfe",  # not UTF-8
+        b"key=%ED%A0%80",  # a lone surrogate, percent-encoded
+        b"key=%FF",
+    ],
+    ids=["12-fields", "1-MB", "raw-bytes", "surrogate", "bad-escape"],
+)
+def test_a_malformed_login_form_is_a_422_naming_the_body(client: TestClient, body: bytes) -> None:
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    response = client.post("/login", content=body, headers=form)
+    assert_problem(response, 422, "body")
+
+
+@pytest.mark.parametrize("key", ["\x00", "vk_admin_\x00abc", "x" * 201, "\u00e9" * 50, " "])
+def test_a_hostile_key_is_refused_with_a_4xx(client: TestClient, key: str) -> None:
+    response = client.post("/login", data={"key": key}, follow_redirects=False)
+    assert response.status_code in (401, 422), response.text
+    assert COOKIE_NAME not in response.cookies

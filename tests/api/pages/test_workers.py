@@ -1,0 +1,67 @@
+"""A real `vekst serve --workers 4` keeps one page session across its worker processes, and
+`--forwarded-allow-ips` decides whose X-Forwarded-Proto sets the cookie's `Secure` flag.
+
+No VEKST_SESSION_SECRET and no VEKST_ADMIN_KEY, as after a first start: the workers must find
+one session secret in the database. Runs on SQLite, so it needs no service and always runs.
+"""
+
+from __future__ import annotations
+
+import json
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import httpx
+
+from api.pages.sessions import COOKIE_NAME
+from experiments.db import make_engine, session_scope
+from experiments.keys import create_key
+from experiments.models.api_key import KeyScope
+from tests.processes import free_port, vekst_process
+
+PAGE_REQUESTS = 20
+
+
+def _page_status(url: str, cookie: str) -> int:
+    # A new connection each time (no keep-alive), so the requests spread over the workers.
+    response = httpx.get(f"{url}/", cookies={COOKIE_NAME: cookie}, follow_redirects=False)
+    return response.status_code
+
+
+def _pids_that_answered(log: str, route: str) -> set[int]:
+    pids = set()
+    for line in log.splitlines():
+        if line.startswith("{"):
+            entry = json.loads(line)
+            if entry.get("route") == route:
+                pids.add(entry["pid"])
+    return pids
+
+
+def test_one_page_session_across_four_workers(sqlite_url: str, tmp_path: Path) -> None:
+    engine = make_engine(sqlite_url)
+    with session_scope(engine) as session:
+        key = create_key(session, KeyScope.ADMIN, "marketer").secret
+    engine.dispose()
+    port = free_port()
+    # A proxy address that is not this test's: X-Forwarded-Proto from 127.0.0.1 is ignored.
+    arguments = ["serve", "--port", str(port), "--workers", "4"]
+    arguments += ["--forwarded-allow-ips", "192.0.2.1"]
+    settings = {"VEKST_DATABASE_URL": sqlite_url, "VEKST_START_SCHEDULER": "false"}
+    with vekst_process(arguments, settings, tmp_path, port) as server:
+        login = httpx.post(
+            f"{server.url}/login",
+            data={"key": key},
+            headers={"X-Forwarded-Proto": "https"},
+            follow_redirects=False,
+        )
+        assert login.status_code == 303, login.text
+        assert "secure" not in login.headers["set-cookie"].lower()
+        cookie = login.cookies[COOKIE_NAME]
+        with ThreadPoolExecutor(4) as pool:
+            statuses = list(
+                pool.map(lambda _: _page_status(server.url, cookie), range(PAGE_REQUESTS))
+            )
+        server.stop()
+        assert statuses == [200] * PAGE_REQUESTS
+        assert len(_pids_that_answered(server.log, "/")) >= 2, server.log
