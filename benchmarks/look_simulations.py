@@ -59,7 +59,8 @@ class Scenario:
 
     def units(self) -> np.ndarray:
         scale = np.array(self.traffic or (1.0,) * self.days)
-        return np.rint(self.units_per_day * scale).astype(np.int64)
+        units: np.ndarray = np.rint(self.units_per_day * scale).astype(np.int64)
+        return units
 
 
 def novelty(lift: float, days: int, looks: int = 30) -> tuple[float, ...]:

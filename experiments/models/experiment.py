@@ -123,8 +123,8 @@ class MetricSelection(_Strict):
     up to 2 % is tolerated). With one, the guardrail is harmed (the verdict stops) only when its
     sequential interval lies wholly beyond a 2 % loss, a loss shown but within 2 % is tolerated,
     and a better variant ships only once the interval excludes a loss over 2 %. Without one,
-    any loss its interval shows harms it. `cap_percentiles` caps a metric's per-unit value at that percentile
-    (50 <= p < 100) of the experiment's units with a value.
+    any loss its interval shows harms it. `cap_percentiles` caps a metric's per-unit value at
+    that percentile (50 <= p < 100) of the experiment's units with a value.
     """
 
     primary: Slug

@@ -63,7 +63,7 @@ def test_a_constant_effect_keeps_its_power_and_is_rarely_flagged() -> None:
 def test_a_margin_tolerates_a_loss_within_it_and_catches_one_beyond() -> None:
     """Primary +10 %; add to cart (30 %) with a 2 % margin at 20,000 per arm per day."""
 
-    def margin_runs(change: float, seed: int) -> list[Verdict]:
+    def margin_runs(change: float, seed: int) -> list[bool]:
         guardrail = Guardrail("add_to_cart_rate", 0.30, change, 0.02)
         scenario = Scenario("margin", novelty(0.10, 10, 10), (), (guardrail,), 20_000)
         return [Verdict.STOP in run.verdicts for run in simulate(scenario, 20, seed)]

@@ -4,6 +4,7 @@ intersection kept beside it to tell when the effect is changing over time."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -97,7 +98,7 @@ def test_readings_come_back_from_a_stored_page() -> None:
 def test_a_look_stored_before_these_fields_still_loads() -> None:
     """An older page has no intersection, date or flag: its interval (then the running
     intersection) is the intersection, and significance carries on without a date."""
-    old = {"p_value": 0.01, "p_value_adjusted": 0.01, "significant": True}
+    old: dict[str, Any] = {"p_value": 0.01, "p_value_adjusted": 0.01, "significant": True}
     old |= {
         "absolute": Interval(0.2, 0.1, 0.3).to_dict(),
         "relative": Interval(0.2, 0.1, 0.3).to_dict(),
@@ -129,6 +130,8 @@ def test_running_readings_keep_significance_and_report_each_looks_interval(
     for day, (p_value, centre, half_width) in enumerate(sequence):
         current = reading(p_value, centre - half_width, centre + half_width)
         combined = combine(running, current, ALPHA, DAY1 + timedelta(days=day))
+        estimate = current.absolute.estimate
+        assert estimate is not None
         assert combined.sequential.absolute == current.absolute
         assert combined.sequential.p_value is not None
         before = (
@@ -146,12 +149,12 @@ def test_running_readings_keep_significance_and_report_each_looks_interval(
             kept = running.running.intersection
             if combined.running.effect_changing:  # disjoint, or the estimate outside
                 assert (
-                    kept.excludes(centre)
+                    kept.excludes(estimate)
                     or kept.excludes(current.absolute.ci_low or 0)
                     and (kept.excludes(current.absolute.ci_high or 0))
                 )
             else:  # the intersection narrows and still holds this look's estimate
                 assert low >= (kept.ci_low or -float("inf"))
                 assert high <= (kept.ci_high or float("inf"))
-                assert low <= centre <= high
+                assert low <= estimate <= high
         running = combined
