@@ -120,9 +120,11 @@ class MetricSelection(_Strict):
     """The experiment's metrics by role.
 
     `guardrail_margins` maps a guardrail to a relative non-inferiority margin (0.02: a loss of
-    up to 2 % is tolerated); with one, the guardrail is "not harmed" only when its interval
-    excludes a larger loss. `cap_percentiles` caps a metric's per-unit value at that percentile
-    (50 <= p < 100) of the experiment's units with a value.
+    up to 2 % is tolerated). With one, the guardrail is harmed (the verdict stops) only when its
+    sequential interval lies wholly beyond a 2 % loss, a loss shown but within 2 % is tolerated,
+    and a better variant ships only once the interval excludes a loss over 2 %. Without one,
+    any loss its interval shows harms it. `cap_percentiles` caps a metric's per-unit value at
+    that percentile (50 <= p < 100) of the experiment's units with a value.
     """
 
     primary: Slug

@@ -25,6 +25,7 @@ class AlertKind(StrEnum):
     GUARDRAIL_HARMED = "guardrail_harmed"
     SRM_DETECTED = "srm_detected"
     DATA_QUALITY = "data_quality"
+    EFFECT_CHANGING = "effect_changing"
 
 
 class DeliveryStatus(StrEnum):

@@ -1,16 +1,22 @@
 """The verdict: ship, stop, keep running or inconclusive, from the sequential readings.
 
 Only the always-valid (sequential) results of the primary metric and the guardrails decide, so
-the verdict stays honest however often it is read. Rules, in order (docs/results.md):
-1. a variant significantly better on the primary metric with no guardrail harmed is shipped,
-   unless a sample ratio mismatch or a data-quality problem touching more than 1 % of the units
-   blocks shipping (then: inconclusive until the cause is found). A guardrail without a margin
-   is harmed when significantly worse; one with a relative non-inferiority margin must also
-   have ruled out a loss larger than the margin (its interval excludes it), else the variant
-   waits;
-2. when every variant is significantly worse on the primary metric or harms a guardrail: stop;
-3. when the planned units per variant are reached: inconclusive;
-4. otherwise keep running, with the units and days still needed for the planned power.
+the verdict stays honest however often it is read. A reading shows a change when the interval
+it reports (the current look's own confidence sequence) lies wholly on one side of zero; the
+direction is that side, never a point estimate the interval contradicts. Rules, in order
+(docs/results.md):
+1. a variant shown better on the primary metric with no guardrail harmed is shipped, unless a
+   sample ratio mismatch or a data-quality problem touching more than 1 % of the units blocks
+   shipping (then: inconclusive until the cause is found). A guardrail without a margin is
+   harmed when shown worse; one with a relative non-inferiority margin is harmed only when a
+   loss beyond the margin is shown (a loss within it is tolerated), and must have ruled out a
+   loss larger than the margin, else the variant waits;
+2. when every variant is shown worse on the primary metric or harms a guardrail: stop;
+3. a variant whose primary metric or guardrail is changing over time at this look waits (keep
+   running; inconclusive once the plan is reached): it neither ships nor stops on a sign that
+   the earlier looks contradict;
+4. when the planned units per variant are reached: inconclusive;
+5. otherwise keep running, with the units and days still needed for the planned power.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from experiments.results.direction import is_better, shown_change
 from experiments.results.types import Decision, MetricResult, Verdict
 from stats import Comparison, days_to_run
 
@@ -63,13 +70,27 @@ class Blockers:
 
 
 def improves(result: MetricResult, comparison: Comparison) -> bool:
-    """Significant (sequentially) in the metric's good direction."""
-    return comparison.sequential.significant and _sign(result, comparison) > 0
+    """The reported sequential interval lies wholly on the metric's good side of zero."""
+    change = shown_change(comparison)
+    return change != 0 and is_better(result.direction, change)
 
 
-def harms(result: MetricResult, comparison: Comparison) -> bool:
-    """Significant (sequentially) in the metric's bad direction."""
-    return comparison.sequential.significant and _sign(result, comparison) < 0
+def harms(result: MetricResult, comparison: Comparison, margin: float | None = None) -> bool:
+    """Shown worse: the reported sequential interval lies wholly on the bad side of zero or,
+    with a relative non-inferiority ``margin``, wholly beyond a loss of ``margin``."""
+    change = shown_change(comparison)
+    if change == 0 or is_better(result.direction, change):
+        return False
+    return margin is None or loss_beyond(result, comparison, margin)
+
+
+def loss_beyond(result: MetricResult, comparison: Comparison, margin: float) -> bool:
+    """The sequential relative interval lies wholly beyond a loss of ``margin`` (in the metric's
+    bad direction): a loss larger than the margin is shown."""
+    interval = comparison.sequential.relative
+    if result.direction == "increase":
+        return interval.ci_high is not None and interval.ci_high < -margin
+    return interval.ci_low is not None and interval.ci_low > margin
 
 
 def loss_ruled_out(result: MetricResult, comparison: Comparison, margin: float) -> bool:
@@ -79,6 +100,18 @@ def loss_ruled_out(result: MetricResult, comparison: Comparison, margin: float) 
     if result.direction == "increase":
         return interval.ci_low is not None and interval.ci_low > -margin
     return interval.ci_high is not None and interval.ci_high < margin
+
+
+def changing_metrics(
+    primary: MetricResult, guardrails: list[MetricResult], variant: str
+) -> list[str]:
+    """Keys of the deciding metrics (the primary, then the guardrails) whose effect of
+    ``variant`` is changing over time at this look."""
+    return [
+        result.metric
+        for result in (primary, *guardrails)
+        if result.running_of(variant).effect_changing
+    ]
 
 
 def unproven_guardrails(
@@ -103,13 +136,15 @@ class _Readings:
 
     `harmed`: why a variant must not ship; `harmed_guardrails`: the first guardrail each variant
     harmed; `candidates`: variants that may ship; `waiting`: better variants whose margin
-    guardrails have not yet ruled out a loss beyond the margin.
+    guardrails have not yet ruled out a loss beyond the margin; `changing`: variants whose
+    effect on a deciding metric is changing over time, with those metrics.
     """
 
     harmed: dict[str, str]
     harmed_guardrails: dict[str, str]
     candidates: list[Comparison]
     waiting: dict[str, list[str]]
+    changing: dict[str, list[str]]
 
 
 def decide(
@@ -142,6 +177,8 @@ def decide(
         return Decision(
             Verdict.STOP, first, reason, harmed_guardrail=readings.harmed_guardrails.get(first)
         )
+    if readings.changing:
+        return _changing(readings.changing, plan)
     if readings.waiting:
         return _waiting_for_guardrails(primary, readings.waiting, margins, plan)
     if plan.reached:
@@ -163,11 +200,15 @@ def decide(
 def _read(
     primary: MetricResult, guardrails: list[MetricResult], margins: Mapping[str, float]
 ) -> _Readings:
-    readings = _Readings({}, {}, [], {})
+    readings = _Readings({}, {}, [], {}, {})
     comparisons = primary.analysis.comparisons if primary.analysis else ()
     for comparison in comparisons:
         variant = comparison.variant
-        harmed_guardrails = _harmed_guardrails(guardrails, variant)
+        changing = changing_metrics(primary, guardrails, variant)
+        if changing:
+            readings.changing[variant] = changing
+            continue
+        harmed_guardrails = _harmed_guardrails(guardrails, variant, margins)
         reasons = [f"{primary.metric} got worse"] if harms(primary, comparison) else []
         reasons += [f"guardrail {key} was harmed" for key in harmed_guardrails]
         if reasons:
@@ -183,20 +224,23 @@ def _read(
     return readings
 
 
-def _harmed_guardrails(guardrails: list[MetricResult], variant: str) -> list[str]:
-    """Keys of the guardrails ``variant`` harmed, in page order."""
+def _harmed_guardrails(
+    guardrails: list[MetricResult], variant: str, margins: Mapping[str, float]
+) -> list[str]:
+    """Keys of the guardrails ``variant`` harmed (beyond its margin, if any), in page order."""
     return [
         guardrail.metric
         for guardrail in guardrails
         for other in (guardrail.analysis.comparisons if guardrail.analysis else ())
-        if other.variant == variant and harms(guardrail, other)
+        if other.variant == variant and harms(guardrail, other, margins.get(guardrail.metric))
     ]
 
 
 def _ship(primary: MetricResult, candidates: list[Comparison], blockers: Blockers) -> Decision:
     """Ship the best candidate, unless a sample ratio mismatch or a data-quality problem makes
     the results untrustworthy."""
-    best = max(candidates, key=lambda c: _sign(primary, c) * (c.relative.estimate or 0.0))
+    good = 1.0 if primary.direction == "increase" else -1.0
+    best = max(candidates, key=lambda c: good * (c.relative.estimate or 0.0))
     if blockers.srm or blockers.data_quality:
         problem = "a sample ratio mismatch" if blockers.srm else "a data-quality problem"
         return Decision(
@@ -230,10 +274,15 @@ def _waiting_for_guardrails(
     )
 
 
-def _sign(result: MetricResult, comparison: Comparison) -> int:
-    """+1 when the estimate moves in the metric's good direction, -1 when bad, 0 when flat."""
-    estimate = comparison.absolute.estimate
-    if estimate is None or estimate == 0:
-        return 0
-    up = 1 if estimate > 0 else -1
-    return up if result.direction == "increase" else -up
+def _changing(changing: dict[str, list[str]], plan: Plan) -> Decision:
+    """A variant whose effect is changing over time: the verdict waits for it to settle."""
+    variant, metrics = next(iter(changing.items()))
+    reason = (
+        f"the effect of {variant} on {', '.join(metrics)} is changing over time: this look's "
+        "interval cannot hold together with the earlier looks', so no verdict is taken on it"
+    )
+    if plan.reached:
+        return Decision(Verdict.INCONCLUSIVE, variant, reason)
+    return Decision(
+        Verdict.KEEP_RUNNING, variant, reason, plan.additional_units(), plan.additional_days()
+    )

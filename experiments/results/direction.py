@@ -44,9 +44,23 @@ def is_better(direction: Direction, change: float) -> bool:
 Outcome = Literal["improved", "worsened", "no_clear_change"]
 
 
+def shown_change(comparison: Comparison) -> int:
+    """+1 when the reported sequential interval lies above zero, -1 below, 0 when it holds zero.
+
+    The direction of a finding comes from this side of zero, never from a point estimate: the
+    interval is what covers the effect at every look, and it is what the page prints.
+    """
+    interval = comparison.sequential.absolute
+    if interval.ci_low is not None and interval.ci_low > 0:
+        return 1
+    if interval.ci_high is not None and interval.ci_high < 0:
+        return -1
+    return 0
+
+
 def outcome(direction: Direction, comparison: Comparison) -> Outcome:
-    """What the deciding (sequential) reading showed, in the metric's direction."""
-    estimate = comparison.absolute.estimate
-    if not comparison.sequential.significant or not estimate:
+    """What the deciding (sequential) reading shows at this look, in the metric's direction."""
+    change = shown_change(comparison)
+    if not change:
         return "no_clear_change"
-    return "improved" if is_better(direction, estimate) else "worsened"
+    return "improved" if is_better(direction, change) else "worsened"

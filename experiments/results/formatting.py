@@ -9,6 +9,7 @@ spelled out ("1 day", "23 days"); metric names as the metric defines them.
 from __future__ import annotations
 
 import math
+from datetime import date
 
 from experiments.models.metric import ValueFormat
 
@@ -98,6 +99,11 @@ def days(value: float) -> str:
     if value > 365:
         return f"about {value / 365:.1f} years ({plural(value, 'day')})"
     return plural(value, "day")
+
+
+def day(when: date) -> str:
+    """'3 March 2026'."""
+    return f"{when.day} {when:%B %Y}"
 
 
 def in_sentence(name: str) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
@@ -33,3 +33,8 @@ def day_ends(first: datetime, end: datetime, most: int) -> list[datetime]:
         moment += timedelta(days=1)
     ends.append(end)
     return ends[-most:]
+
+
+def look_day(as_of: datetime) -> date:
+    """The UTC day a look covers: a look ending exactly at midnight closes the day before."""
+    return (as_of.astimezone(UTC) - timedelta(microseconds=1)).date()

@@ -1,107 +1,150 @@
 """Running sequential readings: what a look reports given every earlier look.
 
 A mixture-SPRT is defined over looks: its always-valid p-value is the minimum of the p-values
-of all looks so far, and its confidence sequence the intersection of the sequences of all looks
-so far. Reporting those (instead of the current look's own reading) makes a sequential
-"significant" permanent: the page, the timeseries and the CLI agree at every look and a verdict
-taken on the sequential readings never turns back for lack of evidence.
+of all looks so far, so "significant" (ever significant) is permanent once reached. The interval
+reported is the current look's own confidence sequence: it covers the *average effect over the
+units seen so far* at every look simultaneously, whether or not the effect changes over time
+(a novelty effect, change aversion, weekends). The intersection of the looks' sequences would
+cover it only for a constant effect; it is kept beside the reading to compare each look with
+the earlier ones: when the two cannot both hold, the effect is changing over time.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
-from typing import Any
+from datetime import datetime
+from typing import Any, NamedTuple
 
-from experiments.results.types import MetricResult
+from experiments.results.types import MetricResult, RunningReading
 from stats import Comparison, Interval, SequentialResult
 
+
+class StoredReading(NamedTuple):
+    """A comparison's sequential reading at a look and what the looks so far add to it."""
+
+    sequential: SequentialResult
+    running: RunningReading
+
+
 # (metric key, variant key) -> the running reading reported at the previous look
-RunningReadings = Mapping[tuple[str, str], SequentialResult]
+RunningReadings = Mapping[tuple[str, str], StoredReading]
 
 
-def readings_of_page(page: Mapping[str, Any]) -> dict[tuple[str, str], SequentialResult]:
-    """The sequential readings stored in a look's results page (its `to_dict` JSON)."""
-    found: dict[tuple[str, str], SequentialResult] = {}
+def readings_of_page(page: Mapping[str, Any]) -> dict[tuple[str, str], StoredReading]:
+    """The running readings stored in a look's results page (its `to_dict` JSON).
+
+    A page stored before the readings kept their intersection apart gives its reported (then
+    intersected) interval as the intersection, and no date of first significance.
+    """
+    found: dict[tuple[str, str], StoredReading] = {}
     for metric in page.get("metrics", ()):
         for comparison in metric.get("comparisons", ()):
             sequential = comparison["sequential"]
-            found[(metric["metric"], comparison["variant"])] = SequentialResult(
+            absolute = _interval(sequential["absolute"])
+            kept = sequential.get("intersection")
+            since = sequential.get("significant_since")
+            running = RunningReading(
+                None if since is None else datetime.fromisoformat(since),
+                _bounds(absolute)
+                if kept is None
+                else Interval(None, kept["ci_low"], kept["ci_high"]),
+                bool(sequential.get("effect_changing", False)),
+            )
+            reading = SequentialResult(
                 sequential["p_value"],
-                _interval(sequential["absolute"]),
+                absolute,
                 _interval(sequential["relative"]),
                 bool(sequential["significant"]),
                 sequential.get("p_value_adjusted"),
             )
+            found[(metric["metric"], comparison["variant"])] = StoredReading(reading, running)
     return found
 
 
 def combine(
-    previous: SequentialResult | None, current: SequentialResult, alpha: float
-) -> SequentialResult:
-    """The running reading: the smaller p-value and the intersection of the two sequences.
+    previous: StoredReading | None, current: SequentialResult, alpha: float, as_of: datetime
+) -> StoredReading:
+    """The running reading at the look ending ``as_of``: the smaller p-value (significant once,
+    significant for good) with the current look's own intervals and estimates.
 
-    The estimates are the current look's. Should the intersection be empty (the sequences
-    exclude every common value, which has probability below alpha under any hypothesis), the
-    previous running interval is kept: every value had been excluded, zero included.
+    The look is compared with the earlier ones: it is ``effect_changing`` when its sequence and
+    their intersection exclude every common value, or its estimate lies outside their
+    intersection. An empty intersection starts again from this look's sequence.
     """
-    if previous is None or previous.p_value is None:
-        return current
+    earlier_p = None if previous is None else previous.sequential.p_value
+    if previous is None or earlier_p is None:
+        since = as_of if current.significant else None
+        return StoredReading(current, RunningReading(since, _bounds(current.absolute)))
+    earlier, kept = previous
     if current.p_value is None:
-        return replace(
-            previous,
-            absolute=previous.absolute._replace(estimate=None),
-            relative=previous.relative._replace(estimate=None),
+        # No reading at this look: the evidence so far stands, with no interval to report.
+        reading = SequentialResult(
+            earlier.p_value,
+            current.absolute,
+            current.relative,
+            earlier.significant,
+            earlier.p_value_adjusted,
         )
-    p_value = min(previous.p_value, current.p_value)
+        return StoredReading(reading, replace(kept, effect_changing=False))
+    p_value = min(earlier_p, current.p_value)
     # With several variants the adjusted p-value decides (stats.sequential); it runs alike.
     adjusted = current.p_value_adjusted
-    if adjusted is not None and previous.p_value_adjusted is not None:
-        adjusted = min(adjusted, previous.p_value_adjusted)
-    return SequentialResult(
-        p_value,
-        _intersection(previous.absolute, current.absolute),
-        _intersection(previous.relative, current.relative),
-        (p_value if adjusted is None else adjusted) < alpha,
-        adjusted,
-    )
+    if adjusted is not None and earlier.p_value_adjusted is not None:
+        adjusted = min(adjusted, earlier.p_value_adjusted)
+    significant = (p_value if adjusted is None else adjusted) < alpha
+    since = kept.significant_since if earlier.significant else (as_of if significant else None)
+    both = _intersection(kept.intersection, current.absolute)
+    estimate = current.absolute.estimate
+    changing = both is None or (estimate is not None and kept.intersection.excludes(estimate))
+    reading = SequentialResult(p_value, current.absolute, current.relative, significant, adjusted)
+    intersection = _bounds(current.absolute) if both is None else both
+    return StoredReading(reading, RunningReading(since, intersection, changing))
 
 
 @dataclass(frozen=True, slots=True)
 class RunningReadingsOf:
-    """Turns a look's metric results into running ones, given the previous look's readings."""
+    """Turns a look's metric results into running ones, given the previous look's readings and
+    the end of this look."""
 
     previous: RunningReadings
+    as_of: datetime
 
     def __call__(self, result: MetricResult) -> MetricResult:
         analysis = result.analysis
         if analysis is None:
             return result
-        comparisons = tuple(
-            self._running(result.metric, comparison, analysis.alpha)
-            for comparison in analysis.comparisons
+        comparisons = []
+        running = {}
+        for comparison in analysis.comparisons:
+            stored = self._running(result.metric, comparison, analysis.alpha)
+            comparisons.append(replace(comparison, sequential=stored.sequential))
+            running[comparison.variant] = stored.running
+        return replace(
+            result, analysis=replace(analysis, comparisons=tuple(comparisons)), running=running
         )
-        return replace(result, analysis=replace(analysis, comparisons=comparisons))
 
-    def _running(self, metric: str, comparison: Comparison, alpha: float) -> Comparison:
+    def _running(self, metric: str, comparison: Comparison, alpha: float) -> StoredReading:
         previous = self.previous.get((metric, comparison.variant))
-        sequential = combine(previous, comparison.sequential, alpha)
-        return replace(comparison, sequential=sequential)
+        return combine(previous, comparison.sequential, alpha, self.as_of)
 
 
 def _interval(data: Mapping[str, Any]) -> Interval:
     return Interval(data["estimate"], data["ci_low"], data["ci_high"])
 
 
-def _intersection(previous: Interval, current: Interval) -> Interval:
-    """Both intervals' constraints at once; a None bound is unbounded on that side."""
-    if previous.ci_low is None and previous.ci_high is None:
-        return current
+def _bounds(interval: Interval) -> Interval:
+    return interval._replace(estimate=None)
+
+
+def _intersection(previous: Interval, current: Interval) -> Interval | None:
+    """Both intervals' constraints at once (a None bound is unbounded on that side); None when
+    they exclude every common value."""
     low = _tighter(previous.ci_low, current.ci_low, max)
     high = _tighter(previous.ci_high, current.ci_high, min)
     if low is not None and high is not None and low > high:
-        return previous._replace(estimate=current.estimate)
-    return Interval(current.estimate, low, high)
+        return None
+    return Interval(None, low, high)
 
 
 def _tighter(

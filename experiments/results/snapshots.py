@@ -32,7 +32,7 @@ from experiments.results.compute import (
     results_from_sums,
     results_inputs,
 )
-from experiments.results.look_ends import day_ends, first_exposure_at
+from experiments.results.look_ends import day_ends, first_exposure_at, look_day
 from experiments.results.running import RunningReadingsOf, readings_of_page
 from experiments.results.sources import ExperimentSums
 from experiments.webhooks.alerts import LookFacts, alerts_between
@@ -71,7 +71,7 @@ def take_snapshot(session: Session, key: str, now: datetime | None = None) -> Re
     rows = []
     for look_end, sums in zip(ends, looks, strict=True):
         number += 1
-        readings = RunningReadingsOf(readings_of_page(previous_page or {}))
+        readings = RunningReadingsOf(readings_of_page(previous_page or {}), look_end)
         results = results_from_sums(inputs, sums, look_end, computed_at, readings)
         page = {**results.to_dict(), "look": number}
         facts = LookFacts.of(results, sums.aggregates)
@@ -142,7 +142,7 @@ def results_as_of(
         .order_by(col(ResultSnapshot.look).desc())
         .limit(1)
     ).first()
-    readings = RunningReadingsOf(readings_of_page({} if earlier is None else earlier.results))
+    readings = RunningReadingsOf(readings_of_page({} if earlier is None else earlier.results), end)
     sums = load_experiment_sums(session, inputs, end)
     page = results_from_sums(inputs, sums, end, moment, readings).to_dict()
     return {**page, "look": None if earlier is None else earlier.look}
@@ -199,8 +199,8 @@ def look_history(session: Session, key: str) -> list[Mapping[str, Any]]:
 
 
 def look_date(as_of: datetime) -> str:
-    """The UTC day a look covers: a look ending exactly at midnight closes the day before."""
-    return (as_of.astimezone(UTC) - timedelta(microseconds=1)).date().isoformat()
+    """The UTC day a look covers (`look_ends.look_day`), as an ISO date."""
+    return look_day(as_of).isoformat()
 
 
 def _point(page: Mapping[str, Any], metric: str) -> dict[str, Any]:

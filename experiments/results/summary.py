@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from experiments.results.decision import unproven_guardrails
+from experiments.results.decision import changing_metrics, unproven_guardrails
+from experiments.results.direction import shown_change
 from experiments.results.formatting import count, days, in_sentence, money, percent, plural
 from experiments.results.types import (
     Decision,
@@ -21,9 +22,10 @@ from experiments.results.types import (
     Verdict,
 )
 from experiments.results.wording import (
-    DEFAULT_GUARDRAIL_MARGIN,
+    EFFECT_CHANGING,
     guardrail_status,
     metric_issue_text,
+    shrunk,
 )
 from stats import Comparison
 
@@ -90,24 +92,13 @@ def _body(
             f"{_guardrails(guardrails, comparison.variant, margins)}",
             f"Ship {comparison.variant}.",
         )
-    waiting = (
-        unproven_guardrails(guardrails, decision.variant, margins)
-        if decision.variant is not None and decision.verdict is not Verdict.STOP
-        else []
-    )
-    if waiting and comparison is not None:
-        return _waiting(decision, primary, comparison, guardrails, waiting, margins, words, control)
+    held = _held(decision, primary, guardrails, margins, words, control)
+    if held is not None:
+        return held
     if decision.verdict is Verdict.STOP and comparison is not None:
-        harmed = _harmed_guardrail(guardrails, decision)
-        if harmed is not None:
-            guardrail, other = harmed
-            finding = (
-                f"Variant {other.variant} harmed {in_sentence(guardrail.name)}: it "
-                + _change(guardrail, other, with_name=False)
-            )
-        else:
-            finding = f"Variant {comparison.variant} {_change(primary, comparison)}"
-        return f"{finding}.", f"Stop the experiment and keep {control}."
+        return _stopped(decision, primary, comparison, guardrails, margins), (
+            f"Stop the experiment and keep {control}."
+        )
     if decision.verdict is Verdict.INCONCLUSIVE:
         if decision.variant is not None:
             return "", "Do not act on these results until the cause is found and fixed."
@@ -117,14 +108,101 @@ def _body(
             else "The planned sample is reached"
         )
         return (
-            f"{reached} and no variant changed {name} clearly{_leading(primary)}.",
+            f"{reached} and no variant changed {name} clearly{_leading(primary)}."
+            + _since_shrunk(primary),
             f"Keep {control}, or choose on other grounds.",
         )
     if primary.issue is MetricIssue.NOT_ENOUGH_DATA:
         return f"There is not enough data yet on {name} for a reading.", _plan(decision, words)
     if primary.issue is not None:
         return f"No reading of {name} yet ({metric_issue_text(primary)}).", _plan(decision, words)
-    return f"No variant has changed {name} clearly yet{_leading(primary)}.", _plan(decision, words)
+    return (
+        f"No variant has changed {name} clearly yet{_leading(primary)}." + _since_shrunk(primary),
+        _plan(decision, words),
+    )
+
+
+def _stopped(
+    decision: Decision,
+    primary: MetricResult,
+    comparison: Comparison,
+    guardrails: list[MetricResult],
+    margins: Mapping[str, float],
+) -> str:
+    """What got worse: the guardrail the decision found harmed, else the primary metric."""
+    harmed = _harmed_guardrail(guardrails, decision)
+    if harmed is None:
+        return f"Variant {comparison.variant} {_change(primary, comparison)}."
+    guardrail, other = harmed
+    finding = f"Variant {other.variant} harmed {in_sentence(guardrail.name)}: it " + _change(
+        guardrail, other, with_name=False
+    )
+    if guardrail.metric in margins:
+        finding += f", beyond the tolerated {percent(margins[guardrail.metric])}"
+    return f"{finding}."
+
+
+def _held(
+    decision: Decision,
+    primary: MetricResult,
+    guardrails: list[MetricResult],
+    margins: Mapping[str, float],
+    words: Wording,
+    control: str,
+) -> tuple[str, str] | None:
+    """A variant the verdict holds back: its effect is changing over time, or a guardrail's
+    margin is not yet shown to hold; None otherwise."""
+    comparison = _comparison(primary, decision.variant)
+    if decision.variant is None or decision.verdict is Verdict.STOP or comparison is None:
+        return None
+    changing = changing_metrics(primary, guardrails, decision.variant)
+    if changing:
+        return _changing(decision, primary, comparison, guardrails, changing, words, control)
+    waiting = unproven_guardrails(guardrails, decision.variant, margins)
+    if waiting:
+        return _waiting(decision, primary, comparison, guardrails, waiting, margins, words, control)
+    return None
+
+
+def _since_shrunk(primary: MetricResult) -> str:
+    """' Variant V was significant on 3 March 2026; the effect has since shrunk.' for the first
+    variant significant at an earlier look whose interval now holds zero, or ''."""
+    for comparison in primary.analysis.comparisons if primary.analysis else ():
+        if comparison.sequential.significant and not shown_change(comparison):
+            since = primary.running_of(comparison.variant).significant_since
+            return f" Variant {comparison.variant} {shrunk(since)}."
+    return ""
+
+
+def _changing(
+    decision: Decision,
+    primary: MetricResult,
+    comparison: Comparison,
+    guardrails: list[MetricResult],
+    changing: list[str],
+    words: Wording,
+    control: str,
+) -> tuple[str, str]:
+    """A variant whose effect on a deciding metric is changing over time: the verdict waits."""
+    by_key = {result.metric: result for result in (primary, *guardrails)}
+    parts = []
+    for key in changing:
+        result = by_key[key]
+        found = _comparison(result, comparison.variant)
+        reading = "" if found is None else f" ({_estimate(result, found)})"
+        parts.append(f"{in_sentence(result.name)}{reading}")
+    finding = (
+        f"{EFFECT_CHANGING[0].upper()}{EFFECT_CHANGING[1:]}: variant {comparison.variant}'s "
+        f"change in {' and '.join(parts)} at this look cannot hold together with the earlier "
+        "looks', so the verdict waits."
+    )
+    if decision.verdict is Verdict.INCONCLUSIVE:
+        return finding, _reached(control)
+    return finding, _plan(decision, words)
+
+
+def _reached(control: str) -> str:
+    return f"The planned sample is reached: keep {control}, or choose on other grounds."
 
 
 def _plan(decision: Decision, words: Wording) -> str:
@@ -190,8 +268,7 @@ def _guardrails(guardrails: list[MetricResult], variant: str, margins: Mapping[s
         if comparison is None:
             parts.append(f"{name}: no reading yet")
             continue
-        margin = margins.get(guardrail.metric, DEFAULT_GUARDRAIL_MARGIN)
-        status = guardrail_status(guardrail.direction, comparison, margin)
+        status = guardrail_status(guardrail.direction, comparison, margins.get(guardrail.metric))
         parts.append(f"{name} {status}" if status.startswith("not") else f"{name}: {status}")
     if not parts:
         return ""
@@ -199,9 +276,11 @@ def _guardrails(guardrails: list[MetricResult], variant: str, margins: Mapping[s
 
 
 def _rules(guardrails: list[MetricResult], margins: Mapping[str, float]) -> str:
-    """Which rule decided each guardrail: its margin, or 'not significantly worse'."""
+    """Which rule decided each guardrail: its margin (a smaller loss is tolerated), or 'not
+    significantly worse'."""
     return "; ".join(
-        f"{in_sentence(g.name)} must rule out a loss over {percent(margins[g.metric])}"
+        f"{in_sentence(g.name)} must rule out a loss over {percent(margins[g.metric])} (a "
+        "smaller loss is tolerated)"
         if g.metric in margins
         else f"{in_sentence(g.name)} must not be significantly worse"
         for g in guardrails
@@ -225,10 +304,7 @@ def _waiting(
     )
     finding = f"Variant {comparison.variant} {_change(primary, comparison)}, but {held}."
     if decision.verdict is Verdict.INCONCLUSIVE:
-        return (
-            finding,
-            f"The planned sample is reached: keep {control}, or choose on other grounds.",
-        )
+        return finding, _reached(control)
     return finding, _plan(decision, words)
 
 
@@ -257,10 +333,16 @@ def _leading(result: MetricResult) -> str:
     comparison = _comparison(result, None)
     if comparison is None or comparison.relative.estimate is None:
         return ""
-    return (
-        f" ({comparison.variant}: {percent(comparison.relative.estimate, signed=True)}, "
-        f"{_interval(result, comparison, signed=True)})"
-    )
+    return f" ({comparison.variant}: {_estimate(result, comparison)})"
+
+
+def _estimate(result: MetricResult, comparison: Comparison) -> str:
+    """'+3 %, 95 % CI −2 % to +8 %' (the relative change and its sequential interval)."""
+    estimate = comparison.sequential.relative.estimate
+    if estimate is None:
+        estimate = comparison.relative.estimate
+    change = "no value yet" if estimate is None else percent(estimate, signed=True)
+    return f"{change}, {_interval(result, comparison, signed=True)}"
 
 
 def _change(result: MetricResult, comparison: Comparison, *, with_name: bool = True) -> str:
@@ -270,10 +352,12 @@ def _change(result: MetricResult, comparison: Comparison, *, with_name: bool = T
         estimate = comparison.relative.estimate
     if estimate is None:
         return f"changed {in_sentence(result.name)}" if with_name else "changed"
+    # The side of zero the interval shows, when it shows one; the estimate lies on that side.
+    up = shown_change(comparison) > 0 if shown_change(comparison) else estimate > 0
     if with_name:
-        verb = "raised" if estimate > 0 else "lowered"
+        verb = "raised" if up else "lowered"
     else:
-        verb = "rose" if estimate > 0 else "fell"
+        verb = "rose" if up else "fell"
     target = f" {in_sentence(result.name)}" if with_name else ""
     return f"{verb}{target} by {percent(abs(estimate))} ({_interval(result, comparison)})"
 

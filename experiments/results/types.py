@@ -6,7 +6,8 @@ The comparisons of a metric are exactly `stats.analyze(...).to_dict()["compariso
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from typing import Any, Literal
@@ -14,7 +15,7 @@ from typing import Any, Literal
 from experiments.models.metric import Direction, MetricKind, ValueFormat
 from experiments.results.outcome import Outcome
 from experiments.results.wording import DECIDING_READING, comparison_words, metric_issue_text
-from stats import AnalysisResult, SrmResult, VariantSummary
+from stats import AnalysisResult, Interval, SrmResult, VariantSummary
 
 Role = Literal["primary", "secondary", "guardrail"]
 
@@ -61,6 +62,34 @@ class PercentileCap:
 
 
 @dataclass(frozen=True, slots=True)
+class RunningReading:
+    """What a comparison's looks so far add up to, beyond its sequential reading (`running`).
+
+    `significant_since`: the end of the first look whose running p-value fell below alpha (None
+    while it has not, or when an older look did not record it). `intersection`: the absolute
+    confidence sequences of the looks since the effect last changed, intersected (a None bound:
+    unbounded). `effect_changing`: this look cannot hold together with the earlier ones (their
+    intersection with it is empty, or its estimate lies outside theirs).
+    """
+
+    significant_since: datetime | None = None
+    intersection: Interval = Interval(None, None, None)
+    effect_changing: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "significant_since": None
+            if self.significant_since is None
+            else self.significant_since.isoformat(),
+            "effect_changing": self.effect_changing,
+            "intersection": {
+                "ci_low": self.intersection.ci_low,
+                "ci_high": self.intersection.ci_high,
+            },
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class MetricResult:
     """One metric of the experiment: its value per variant and the statistics' comparisons.
 
@@ -70,7 +99,8 @@ class MetricResult:
     `analysis` is None when the metric could not be analysed; `issue` and `detail` say why
     (`not_enough_data` comes with an analysis whose thin comparisons carry no reading).
     `cap` is the per-unit cap a percentile cap came to, with that percentile; `margin` the
-    guardrail's relative non-inferiority margin.
+    guardrail's relative non-inferiority margin. `running` holds, per variant, what a stored
+    look adds to the sequential reading (`running`); empty for a page computed on its own.
     """
 
     metric: str
@@ -88,6 +118,11 @@ class MetricResult:
     denominators: str | None = None
     cap: PercentileCap | None = None
     margin: float | None = None  # a guardrail's non-inferiority margin, when it has one
+    running: Mapping[str, RunningReading] = field(default_factory=dict)
+
+    def running_of(self, variant: str) -> RunningReading:
+        """The running reading of ``variant``'s comparison (the default on a page of its own)."""
+        return self.running.get(variant) or RunningReading()
 
     def to_dict(self) -> dict[str, Any]:
         comparisons = [] if self.analysis is None else self.analysis.to_dict()["comparisons"]
@@ -95,6 +130,8 @@ class MetricResult:
             comparisons, self.analysis.comparisons if self.analysis else (), strict=True
         ):
             comparison.update(comparison_words(self, raw))
+            if raw.variant in self.running:
+                comparison["sequential"].update(self.running[raw.variant].to_dict())
         return {
             "metric": self.metric,
             "name": self.name,

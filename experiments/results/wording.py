@@ -8,11 +8,13 @@ When they seem to point different ways the page says why, in one line.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from experiments.models.metric import Direction
-from experiments.results.direction import outcome
-from experiments.results.formatting import percent, plural
+from experiments.results.direction import outcome, shown_change
+from experiments.results.formatting import day, percent, plural
+from experiments.results.look_ends import look_day
 from stats import Comparison, Interval
 
 if TYPE_CHECKING:
@@ -65,13 +67,35 @@ def comparison_words(result: MetricResult, comparison: Comparison) -> dict[str, 
     words: dict[str, Any] = {
         "outcome": outcome(result.direction, comparison),
         "decided_by": DECIDING_READING,
-        "note": disagreement(comparison),
+        "note": over_time(result, comparison) or disagreement(comparison),
         "reason_text": comparison_reason_text(result, comparison),
     }
     if result.role == "guardrail":
-        margin = DEFAULT_GUARDRAIL_MARGIN if result.margin is None else result.margin
-        words["guardrail"] = guardrail_status(result.direction, comparison, margin)
+        words["guardrail"] = guardrail_status(result.direction, comparison, result.margin)
     return words
+
+
+EFFECT_CHANGING = "the effect is changing over time"
+
+
+def over_time(result: MetricResult, comparison: Comparison) -> str | None:
+    """One line when the looks so far tell more than this one: the effect is changing over
+    time, or it was significant at an earlier look and its interval now holds zero."""
+    running = result.running_of(comparison.variant)
+    if running.effect_changing:
+        return (
+            f"{EFFECT_CHANGING}: this look's interval cannot hold together with the earlier "
+            "looks', so the verdict waits"
+        )
+    if comparison.sequential.significant and not shown_change(comparison):
+        return f"{shrunk(running.significant_since)}: this look's interval holds no change"
+    return None
+
+
+def shrunk(since: datetime | None) -> str:
+    """'was significant on 3 March 2026; the effect has since shrunk'."""
+    when = "at an earlier look" if since is None else f"on {day(look_day(since))}"
+    return f"was significant {when}; the effect has since shrunk"
 
 
 def comparison_reason_text(result: MetricResult, comparison: Comparison) -> str | None:
@@ -120,18 +144,37 @@ def interval_text(interval: Interval, reason: str | None) -> str:
     return f"none yet: {why}"
 
 
-def guardrail_status(
-    direction: Direction, comparison: Comparison, margin: float = DEFAULT_GUARDRAIL_MARGIN
-) -> str:
-    """What was shown about a guardrail: 'harmed', 'not harmed (shown within +2 %)', or
-    'no clear effect yet' when the interval still allows a larger harm than `margin`."""
-    if outcome(direction, comparison) == "worsened":
-        return "harmed"
+def guardrail_status(direction: Direction, comparison: Comparison, margin: float | None) -> str:
+    """What was shown about a guardrail with its non-inferiority ``margin`` (None: none).
+
+    Without a margin: 'harmed' when shown worse, 'not harmed (shown within +2 %)' when the
+    worst change the interval allows stays within DEFAULT_GUARDRAIL_MARGIN, else 'no clear
+    effect yet'. With one, 'harmed' needs a loss beyond the margin shown; a loss shown but
+    within it is 'a loss within the tolerated 2 %', one not yet shown within it 'a loss, not
+    yet shown within the tolerated 2 %'.
+    """
+    worse = outcome(direction, comparison) == "worsened"
     interval = comparison.sequential.relative
-    worst = interval.ci_high if direction == "decrease" else interval.ci_low
-    if worst is None:
+    best, worst = (
+        (interval.ci_low, interval.ci_high)
+        if direction == "decrease"
+        else (interval.ci_high, interval.ci_low)
+    )
+    harm = None if worst is None else (worst if direction == "decrease" else -worst)
+    if margin is None:
+        if worse:
+            return "harmed"
+        if harm is not None and harm <= DEFAULT_GUARDRAIL_MARGIN:
+            return f"not harmed (shown within {percent(worst or 0.0, signed=True)})"
         return "no clear effect yet"
-    harm = worst if direction == "decrease" else -worst
-    if harm <= margin:
-        return f"not harmed (shown within {percent(worst, signed=True)})"
+    tolerated = f"the tolerated {percent(margin)}"
+    least = None if best is None else (best if direction == "decrease" else -best)
+    if least is not None and least > margin:
+        return "harmed"
+    if worse:
+        if harm is not None and harm <= margin:
+            return f"a loss within {tolerated}"
+        return f"a loss, not yet shown within {tolerated}"
+    if harm is not None and harm <= margin:
+        return f"not harmed (shown within {percent(worst or 0.0, signed=True)})"
     return "no clear effect yet"

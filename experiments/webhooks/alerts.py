@@ -3,7 +3,8 @@ two looks.
 
 An alert fires on a *change*: the verdict differs from the previous look's (or a first look
 already says more than "keep running"), a guardrail is harmed that was not at the previous look,
-a sample ratio mismatch or a data-quality problem appears. A problem that persists alerts once.
+a sample ratio mismatch or a data-quality problem appears, the effect of a variant on the primary
+metric or a guardrail starts changing over time. A problem that persists alerts once.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ class LookFacts:
     harmed: tuple[str, ...]  # "metric:variant" of each harmed guardrail comparison
     srm: bool
     several_variants_share: float
+    # "metric:variant" of each primary or guardrail comparison whose effect is changing
+    changing: tuple[str, ...] = ()
 
     @property
     def data_quality(self) -> bool:
@@ -37,6 +40,7 @@ class LookFacts:
             "harmed": list(self.harmed),
             "srm": self.srm,
             "several_variants_share": self.several_variants_share,
+            "changing": list(self.changing),
         }
 
     @classmethod
@@ -46,6 +50,7 @@ class LookFacts:
             tuple(data["harmed"]),
             bool(data["srm"]),
             float(data["several_variants_share"]),
+            tuple(data.get("changing", ())),  # looks stored before it have none
         )
 
     @classmethod
@@ -55,10 +60,17 @@ class LookFacts:
             for result in results.metrics
             if result.role == "guardrail" and result.analysis is not None
             for comparison in result.analysis.comparisons
-            if harms(result, comparison)
+            if harms(result, comparison, result.margin)
+        )
+        changing = tuple(
+            f"{result.metric}:{comparison.variant}"
+            for result in results.metrics
+            if result.role != "secondary" and result.analysis is not None
+            for comparison in result.analysis.comparisons
+            if result.running_of(comparison.variant).effect_changing
         )
         verdict = results.decision.verdict.value
-        return cls(verdict, harmed, results.srm.mismatch, aggregates.multi_variant_share)
+        return cls(verdict, harmed, results.srm.mismatch, aggregates.multi_variant_share, changing)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +96,16 @@ def alerts_between(previous: LookFacts | None, current: LookFacts) -> list[Alert
             metric, _, variant = harmed.partition(":")
             alerts.append(
                 Alert(AlertKind.GUARDRAIL_HARMED, f"Variant {variant} harmed guardrail {metric}.")
+            )
+    before_changing = set() if previous is None else set(previous.changing)
+    for changing in current.changing:
+        if changing not in before_changing:
+            metric, _, variant = changing.partition(":")
+            alerts.append(
+                Alert(
+                    AlertKind.EFFECT_CHANGING,
+                    f"The effect of variant {variant} on {metric} is changing over time.",
+                )
             )
     if current.srm and not (previous is not None and previous.srm):
         alerts.append(

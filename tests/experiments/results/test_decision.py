@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import UTC, datetime
+
 from experiments.metrics import builtin_metrics
 from experiments.results.aggregation import VariantSums
 from experiments.results.decision import Blockers, Plan, decide
 from experiments.results.metric_analysis import analyse_metric
 from experiments.results.summary import summarise
-from experiments.results.types import MetricIssue, MetricResult, Role, Verdict
-from stats import AnalysisOptions, RatioStats
+from experiments.results.types import MetricIssue, MetricResult, Role, RunningReading, Verdict
+from stats import AnalysisOptions, Interval, RatioStats
 
 METRICS = builtin_metrics()
 OPTIONS = AnalysisOptions(alpha=0.05, weights=(1.0, 1.0), planned_units_per_variant=20_000)
@@ -64,7 +67,10 @@ def test_a_guardrail_margin_that_holds_lets_the_variant_ship_and_says_so() -> No
     assert decision.verdict is Verdict.SHIP
     summary = summarise(decision, primary, [refunds], "control", (), margins=margins)
     assert "Guardrails: refund rate not harmed (shown within" in summary
-    assert "Rules: refund rate must rule out a loss over 10 %." in summary
+    assert (
+        "Rules: refund rate must rule out a loss over 10 % (a smaller loss is tolerated)."
+        in summary
+    )
 
 
 def test_thin_primary_data_says_not_enough_data_yet() -> None:
@@ -153,3 +159,72 @@ def _proportions(control: tuple[int, int], treatment: tuple[int, int]) -> dict[s
         return VariantSums(RatioStats(n, c, c, float(n), float(n), c))
 
     return {"control": sums(*control), "treatment": sums(*treatment)}
+
+
+def test_direction_comes_from_the_interval_never_from_an_estimate_it_contradicts() -> None:
+    """A positive estimate with an interval wholly below zero (the issue's running-intersection
+    case) is a loss: it stops, and the summary never says "raised"."""
+    primary = rate("conversion_rate", "primary", (10_000, 250), (10_000, 420))
+    assert primary.analysis is not None
+    comparison = primary.analysis.comparisons[0]
+    below = Interval(0.0007, -0.073, -0.055)
+    absolute = Interval(0.00002, -0.002, -0.001)
+    contradicted = replace(
+        comparison, sequential=replace(comparison.sequential, absolute=absolute, relative=below)
+    )
+    flipped = replace(primary, analysis=replace(primary.analysis, comparisons=(contradicted,)))
+    decision = decide(flipped, [], NO_BLOCKERS, PLAN)
+    assert decision.verdict is Verdict.STOP
+    summary = summarise(decision, flipped, [], "control", ())
+    assert "raised" not in summary and "lowered purchase conversion" in summary
+
+
+def test_an_effect_changing_over_time_makes_the_verdict_wait() -> None:
+    primary = rate("conversion_rate", "primary", (10_000, 250), (10_000, 420))
+    changing = replace(primary, running={"treatment": RunningReading(effect_changing=True)})
+    decision = decide(changing, [guardrail_flat()], NO_BLOCKERS, PLAN)
+    assert decision.verdict is Verdict.KEEP_RUNNING and decision.variant == "treatment"
+    assert "changing over time" in decision.reason
+    summary = summarise(decision, changing, [guardrail_flat()], "control", ())
+    assert summary.startswith("The effect is changing over time: variant treatment's change in")
+    reached = Plan(20_000, 30_000, 2, daily_units=2_000.0)
+    assert decide(changing, [], NO_BLOCKERS, reached).verdict is Verdict.INCONCLUSIVE
+
+
+def test_a_shrunk_effect_says_when_it_was_significant() -> None:
+    primary = rate("conversion_rate", "primary", (10_000, 250), (10_000, 262))
+    assert primary.analysis is not None
+    comparison = primary.analysis.comparisons[0]
+    was = replace(comparison, sequential=replace(comparison.sequential, significant=True))
+    since = RunningReading(significant_since=datetime(2026, 3, 4, tzinfo=UTC))
+    shrunk = replace(
+        primary,
+        analysis=replace(primary.analysis, comparisons=(was,)),
+        running={"treatment": since},
+    )
+    decision = decide(shrunk, [], NO_BLOCKERS, PLAN)
+    assert decision.verdict is Verdict.KEEP_RUNNING
+    summary = summarise(decision, shrunk, [], "control", ())
+    assert "Variant treatment was significant on 3 March 2026; the effect has since shrunk." in (
+        summary
+    )
+
+
+def test_a_loss_within_the_margin_is_tolerated_and_one_beyond_it_stops() -> None:
+    """Add to cart 30 % -> 29.7 % (-1 %) and 28.8 % (-4 %) over 600,000 units, margin 2 %."""
+    primary = rate("conversion_rate", "primary", (600_000, 15_000), (600_000, 16_500))
+    small = rate("add_to_cart_rate", "guardrail", (600_000, 180_000), (600_000, 178_200))
+    large = rate("add_to_cart_rate", "guardrail", (600_000, 180_000), (600_000, 172_800))
+    plan = Plan(700_000, 600_000, 2, daily_units=40_000.0)
+    margins = {"add_to_cart_rate": 0.02}
+    # Without a margin, today's rule: any loss shown is harmed.
+    assert decide(primary, [small], NO_BLOCKERS, plan).verdict is Verdict.STOP
+    tolerated = decide(primary, [small], NO_BLOCKERS, plan, margins=margins)
+    assert tolerated.verdict is Verdict.SHIP
+    summary = summarise(tolerated, primary, [small], "control", (), margins=margins)
+    assert "add-to-cart rate: a loss within the tolerated 2 %" in summary
+    assert "must rule out a loss over 2 % (a smaller loss is tolerated)" in summary
+    beyond = decide(primary, [large], NO_BLOCKERS, plan, margins=margins)
+    assert beyond.verdict is Verdict.STOP and beyond.harmed_guardrail == "add_to_cart_rate"
+    stopped = summarise(beyond, primary, [large], "control", (), margins=margins)
+    assert ", beyond the tolerated 2 %." in stopped

@@ -1,14 +1,20 @@
-"""Running sequential readings: the minimum p-value and the intersection of the sequences."""
+"""Running sequential readings: the minimum p-value, the current look's own interval, and the
+intersection kept beside it to tell when the effect is changing over time."""
 
 from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from hypothesis import given
 from hypothesis import strategies as st
 
-from experiments.results.running import combine, readings_of_page
+from experiments.results.running import StoredReading, combine, readings_of_page
+from experiments.results.types import RunningReading
 from stats import Interval, SequentialResult
 
 ALPHA = 0.05
+DAY1 = datetime(2026, 3, 3, tzinfo=UTC)
 
 
 def reading(p_value: float | None, low: float | None, high: float | None) -> SequentialResult:
@@ -17,49 +23,92 @@ def reading(p_value: float | None, low: float | None, high: float | None) -> Seq
     return SequentialResult(p_value, interval, interval, p_value is not None and p_value < ALPHA)
 
 
+def run(*looks: SequentialResult) -> list[StoredReading]:
+    """The running readings of daily looks from DAY1 on."""
+    running: StoredReading | None = None
+    found = []
+    for day, current in enumerate(looks):
+        running = combine(running, current, ALPHA, DAY1 + timedelta(days=day))
+        found.append(running)
+    return found
+
+
 def test_the_first_look_is_its_own_running_reading() -> None:
     current = reading(0.2, -1.0, 3.0)
-    assert combine(None, current, ALPHA) is current
+    first = combine(None, current, ALPHA, DAY1)
+    assert first.sequential is current
+    assert first.running == RunningReading(None, Interval(None, -1.0, 3.0), False)
 
 
-def test_a_significant_reading_stays_significant() -> None:
-    earlier = reading(0.01, 0.5, 2.0)
-    later = combine(earlier, reading(0.4, -0.5, 1.5), ALPHA)
-    assert later.p_value == 0.01
-    assert later.significant
-    assert (later.absolute.ci_low, later.absolute.ci_high) == (0.5, 1.5)
-    assert later.absolute.estimate == 0.5  # the current look's estimate
+def test_significance_stays_but_the_interval_is_the_current_looks_own() -> None:
+    """Ever significant is kept (with its date); the interval reported is this look's."""
+    earlier, later = run(reading(0.01, 0.5, 2.0), reading(0.4, -0.5, 1.5))
+    assert earlier.running.significant_since == DAY1
+    assert later.sequential.p_value == 0.01
+    assert later.sequential.significant
+    assert later.sequential.absolute == Interval(0.5, -0.5, 1.5)
+    assert later.running.significant_since == DAY1
+    assert later.running.intersection == Interval(None, 0.5, 1.5)
+    assert not later.running.effect_changing
+
+
+def test_sequences_that_cannot_all_hold_flag_a_changing_effect_and_start_again() -> None:
+    """A novelty effect: +1 to +2 at first, then +3 to +4; the intersection is empty."""
+    _, changed, settled = run(
+        reading(0.001, 1.0, 2.0), reading(0.001, 3.0, 4.0), reading(0.001, 3.2, 3.9)
+    )
+    assert changed.running.effect_changing
+    assert changed.sequential.absolute == Interval(3.5, 3.0, 4.0)  # never the stale 1 to 2
+    assert changed.running.intersection == Interval(None, 3.0, 4.0)
+    assert not settled.running.effect_changing
+
+
+def test_an_estimate_outside_the_earlier_intersection_flags_a_changing_effect() -> None:
+    _, moved = run(reading(0.3, -1.0, 1.0), reading(0.3, 0.0, 3.0))
+    assert moved.running.effect_changing  # the estimate 1.5 is outside -1 to 1
+    assert moved.running.intersection == Interval(None, 0.0, 1.0)
 
 
 def test_unbounded_sides_and_undefined_looks() -> None:
-    one_sided = combine(reading(0.3, None, 2.0), reading(0.2, -1.0, 3.0), ALPHA)
-    assert (one_sided.absolute.ci_low, one_sided.absolute.ci_high) == (-1.0, 2.0)
-    undefined_now = combine(reading(0.3, -1.0, 1.0), reading(None, None, None), ALPHA)
-    assert undefined_now.p_value == 0.3
-    assert undefined_now.absolute.estimate is None
-    undefined_before = reading(None, None, None)
-    assert combine(undefined_before, reading(0.2, -1.0, 3.0), ALPHA).p_value == 0.2
-
-
-def test_disjoint_sequences_keep_the_earlier_interval() -> None:
-    kept = combine(reading(0.001, 1.0, 2.0), reading(0.001, 3.0, 4.0), ALPHA)
-    assert (kept.absolute.ci_low, kept.absolute.ci_high) == (1.0, 2.0)
-    assert kept.significant
+    one_sided = run(reading(0.3, None, 2.0), reading(0.2, -1.0, 3.0))[-1]
+    assert one_sided.running.intersection == Interval(None, -1.0, 2.0)
+    undefined_now = run(reading(0.01, 1.0, 2.0), reading(None, None, None))[-1]
+    assert undefined_now.sequential.p_value == 0.01 and undefined_now.sequential.significant
+    assert undefined_now.sequential.absolute == Interval(None, None, None)
+    assert undefined_now.running.intersection == Interval(None, 1.0, 2.0)
+    undefined_before = run(reading(None, None, None), reading(0.2, -1.0, 3.0))[-1]
+    assert undefined_before.sequential.p_value == 0.2
 
 
 def test_readings_come_back_from_a_stored_page() -> None:
+    stored = run(reading(0.02, 0.1, 0.3))[0]
+    sequential = stored.sequential.to_dict() | stored.running.to_dict()
     page = {
         "metrics": [
             {
                 "metric": "conversion_rate",
-                "comparisons": [
-                    {"variant": "b", "sequential": reading(0.02, 0.1, 0.3).to_dict()},
-                ],
+                "comparisons": [{"variant": "b", "sequential": sequential}],
             },
             {"metric": "aov", "comparisons": []},
         ]
     }
-    assert readings_of_page(page) == {("conversion_rate", "b"): reading(0.02, 0.1, 0.3)}
+    assert readings_of_page(page) == {("conversion_rate", "b"): stored}
+
+
+def test_a_look_stored_before_these_fields_still_loads() -> None:
+    """An older page has no intersection, date or flag: its interval (then the running
+    intersection) is the intersection, and significance carries on without a date."""
+    old: dict[str, Any] = {"p_value": 0.01, "p_value_adjusted": 0.01, "significant": True}
+    old |= {
+        "absolute": Interval(0.2, 0.1, 0.3).to_dict(),
+        "relative": Interval(0.2, 0.1, 0.3).to_dict(),
+    }
+    page = {"metrics": [{"metric": "m", "comparisons": [{"variant": "b", "sequential": old}]}]}
+    loaded = readings_of_page(page)[("m", "b")]
+    assert loaded.running == RunningReading(None, Interval(None, 0.1, 0.3), False)
+    later = combine(loaded, reading(0.3, -0.1, 0.5), ALPHA, DAY1)
+    assert later.sequential.significant and later.running.significant_since is None
+    assert later.running.intersection == Interval(None, 0.1, 0.3)
 
 
 looks = st.lists(
@@ -74,19 +123,38 @@ looks = st.lists(
 
 
 @given(looks)
-def test_running_readings_are_monotone(sequence: list[tuple[float, float, float]]) -> None:
-    running: SequentialResult | None = None
-    for p_value, centre, half_width in sequence:
+def test_running_readings_keep_significance_and_report_each_looks_interval(
+    sequence: list[tuple[float, float, float]],
+) -> None:
+    running: StoredReading | None = None
+    for day, (p_value, centre, half_width) in enumerate(sequence):
         current = reading(p_value, centre - half_width, centre + half_width)
-        combined = combine(running, current, ALPHA)
-        assert combined.p_value is not None
-        before = 1.0 if running is None or running.p_value is None else running.p_value
-        assert combined.p_value == min(p_value, before)
-        assert combined.significant == (combined.p_value < ALPHA)
-        low, high = combined.absolute.ci_low, combined.absolute.ci_high
+        combined = combine(running, current, ALPHA, DAY1 + timedelta(days=day))
+        estimate = current.absolute.estimate
+        assert estimate is not None
+        assert combined.sequential.absolute == current.absolute
+        assert combined.sequential.p_value is not None
+        before = (
+            1.0
+            if running is None or running.sequential.p_value is None
+            else running.sequential.p_value
+        )
+        assert combined.sequential.p_value == min(p_value, before)
+        assert combined.sequential.significant == (combined.sequential.p_value < ALPHA)
+        assert (combined.running.significant_since is not None) == combined.sequential.significant
+        low, high = combined.running.intersection.ci_low, combined.running.intersection.ci_high
         assert low is not None and high is not None and low <= high
         if running is not None:
-            assert running.significant <= combined.significant
-            assert low >= (running.absolute.ci_low or -float("inf"))
-            assert high <= (running.absolute.ci_high or float("inf"))
+            assert running.sequential.significant <= combined.sequential.significant
+            kept = running.running.intersection
+            if combined.running.effect_changing:  # disjoint, or the estimate outside
+                assert (
+                    kept.excludes(estimate)
+                    or kept.excludes(current.absolute.ci_low or 0)
+                    and (kept.excludes(current.absolute.ci_high or 0))
+                )
+            else:  # the intersection narrows and still holds this look's estimate
+                assert low >= (kept.ci_low or -float("inf"))
+                assert high <= (kept.ci_high or float("inf"))
+                assert low <= estimate <= high
         running = combined

@@ -82,12 +82,16 @@ def test_first_look_backfills_a_look_per_day_with_running_readings(shop: Engine)
                 assert reading["p_value"] is None, (metric, look.look)
                 continue
             assert reading["p_value"] == pytest.approx(running_p, rel=1e-9), (metric, look.look)
+            # The interval reported is the look's own sequence, not an intersection.
+            own_interval = sequential(own_page, metric)["absolute"]
+            assert reading["absolute"] == pytest.approx(own_interval, rel=1e-9), metric
+            kept = reading["intersection"]
             if previous is not None:
                 assert reading["p_value"] <= previous["p_value"]
                 assert previous["significant"] <= reading["significant"]
-                low, high = reading["absolute"]["ci_low"], reading["absolute"]["ci_high"]
-                assert low >= previous["absolute"]["ci_low"]
-                assert high <= previous["absolute"]["ci_high"]
+                if not reading["effect_changing"]:  # the intersection only narrows
+                    assert kept["ci_low"] >= previous["intersection"]["ci_low"]
+                    assert kept["ci_high"] <= previous["intersection"]["ci_high"]
             previous = reading
     # Once significant, never "keep running" again (here: ship, then blocked by the growing
     # share of units seen in both variants, a data-quality problem).

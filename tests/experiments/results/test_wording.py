@@ -37,9 +37,9 @@ def comparison(
     chance: float | None = 0.5,
     fixed_significant: bool = False,
 ) -> Comparison:
-    estimate = relative[0]
     interval = Interval(*relative)
-    absolute = Interval(None if estimate is None else estimate * 0.02, None, None)
+    # The absolute interval on a 2 % baseline: the same side of zero as the relative one.
+    absolute = Interval(*(None if bound is None else bound * 0.02 for bound in relative))
     return Comparison(
         "b",
         "a",
@@ -55,14 +55,33 @@ def comparison(
 
 def test_guardrail_wording_states_what_was_shown() -> None:
     wide = comparison((0.3, -0.547, 1.68))
-    assert guardrail_status("decrease", wide) == "no clear effect yet"
+    assert guardrail_status("decrease", wide, None) == "no clear effect yet"
     tight = comparison((-0.005, -0.03, 0.02))
-    assert guardrail_status("decrease", tight) == "not harmed (shown within +2 %)"
+    assert guardrail_status("decrease", tight, None) == "not harmed (shown within +2 %)"
     revenue = comparison((0.01, -0.02, 0.05))
-    assert guardrail_status("increase", revenue) == f"not harmed (shown within {MINUS}2 %)"
+    assert guardrail_status("increase", revenue, None) == f"not harmed (shown within {MINUS}2 %)"
     harmed = comparison((0.4, 0.2, 0.6), significant=True)
-    assert guardrail_status("decrease", harmed) == "harmed"
-    assert guardrail_status("decrease", comparison((0.1, None, None))) == "no clear effect yet"
+    assert guardrail_status("decrease", harmed, None) == "harmed"
+    unbounded = comparison((0.1, None, None))
+    assert guardrail_status("decrease", unbounded, None) == "no clear effect yet"
+
+
+def test_a_margin_tolerates_a_loss_within_it_and_says_which_rule_applied() -> None:
+    """With a 2 % margin only a loss shown beyond 2 % is harmed; without one, any shown loss."""
+    within = comparison((-0.01, -0.018, -0.003), significant=True)
+    assert guardrail_status("increase", within, 0.02) == "a loss within the tolerated 2 %"
+    assert guardrail_status("increase", within, None) == "harmed"
+    straddling = comparison((-0.02, -0.035, -0.006), significant=True)
+    assert guardrail_status("increase", straddling, 0.02) == (
+        "a loss, not yet shown within the tolerated 2 %"
+    )
+    beyond = comparison((-0.05, -0.07, -0.03), significant=True)
+    assert guardrail_status("increase", beyond, 0.02) == "harmed"
+    rising = comparison((0.05, 0.03, 0.07), significant=True)  # lower is better
+    assert guardrail_status("decrease", rising, 0.02) == "harmed"
+    assert guardrail_status("decrease", comparison((0.01, 0.003, 0.018)), 0.02) == (
+        "a loss within the tolerated 2 %"
+    )
 
 
 def test_a_high_chance_without_evidence_is_explained() -> None:

@@ -46,3 +46,17 @@ def test_facts_round_trip_through_json() -> None:
     assert LookFacts.from_dict(facts.to_dict()) == facts
     assert facts.data_quality
     assert not QUIET.data_quality
+
+
+def test_an_effect_that_starts_changing_over_time_alerts_once() -> None:
+    changing = LookFacts("keep_running", (), False, 0.0, changing=("conversion_rate:b",))
+    [alert] = alerts_between(QUIET, changing)
+    assert alert.kind is AlertKind.EFFECT_CHANGING
+    assert alert.headline == "The effect of variant b on conversion_rate is changing over time."
+    assert kinds(changing, changing) == []
+    assert LookFacts.from_dict(changing.to_dict()) == changing
+
+
+def test_facts_stored_before_the_changing_effect_still_load() -> None:
+    older = {"verdict": "ship", "harmed": [], "srm": False, "several_variants_share": 0.0}
+    assert LookFacts.from_dict(older).changing == ()
