@@ -20,7 +20,9 @@ class Settings(BaseSettings):
     """Everything the service is configured by. Build it with `load_settings()` and pass it in."""
 
     # Inputs are left out of errors: they may be keys.
-    model_config = SettingsConfigDict(env_prefix="VEKST_", extra="ignore", hide_input_in_errors=True)
+    model_config = SettingsConfigDict(
+        env_prefix="VEKST_", extra="ignore", hide_input_in_errors=True
+    )
 
     environment: Literal["development", "production"] = "development"
     database_url: str = DEFAULT_DATABASE_URL

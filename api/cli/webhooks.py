@@ -14,7 +14,9 @@ from experiments.encryption import KeyRing, UnreadableSecretError
 from experiments.settings import load_settings
 from experiments.webhooks.store import reseal_all
 
-webhooks_cli = typer.Typer(help="Webhooks: the keys of their URLs and secrets.", no_args_is_help=True)
+webhooks_cli = typer.Typer(
+    help="Webhooks: the keys of their URLs and secrets.", no_args_is_help=True
+)
 
 
 @webhooks_cli.command("new-key")

@@ -126,7 +126,8 @@ def _redact_audit_log() -> None:
         url = dict(entry.changes or {}).get("url")
         if not isinstance(url, dict):
             continue
-        redacted = {side: shown(value) if isinstance(value, str) else value
-                    for side, value in url.items()}
+        redacted = {
+            side: shown(value) if isinstance(value, str) else value for side, value in url.items()
+        }
         changes = {**entry.changes, "url": redacted}
         bind.execute(_AUDIT.update().where(_AUDIT.c.id == entry.id).values(changes=changes))
