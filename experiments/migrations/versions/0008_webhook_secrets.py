@@ -57,7 +57,7 @@ def upgrade() -> None:
         batch.add_column(sa.Column("url_shown", sa.String(300), nullable=True))
     _fill_shown_and_encrypt()
     _redact_audit_log()
-    with op.batch_alter_table("webhooks") as batch:
+    with op.batch_alter_table("webhooks", table_kwargs={"sqlite_autoincrement": True}) as batch:
         batch.alter_column("url_shown", existing_type=sa.String(300), nullable=False)
 
 

@@ -106,4 +106,5 @@ def running(answer: Answer) -> Iterator[RawReceiver]:
         yield receiver
     finally:
         receiver.stop.set()
+        receiver._thread.join()
         receiver._listener.close()
