@@ -12,7 +12,8 @@ rotate-key`. Without the setting:
   setting); the server still starts.
 
 A stored value is `fernet:` followed by the token. A value without that prefix was stored before
-encryption (migration 0008) and is read as it is; `vekst webhooks rotate-key` encrypts it.
+encryption (migration 0008 without a key) and is read as it is; `vekst webhooks rotate-key`
+encrypts it.
 """
 
 from __future__ import annotations
@@ -73,11 +74,13 @@ class KeyRing:
         return SEALED_PREFIX + self._multi().encrypt(text.encode()).decode()
 
     def open(self, stored: str) -> str:
-        """The text of a stored value (a value stored before encryption is returned as it is)."""
+        """The text of a stored value (a value stored before encryption is returned as it is,
+        though only when keys are at hand: production refuses to send without them)."""
+        fernet = self._multi()
         if not stored.startswith(SEALED_PREFIX):
             return stored
         try:
-            return self._multi().decrypt(stored.removeprefix(SEALED_PREFIX).encode()).decode()
+            return fernet.decrypt(stored.removeprefix(SEALED_PREFIX).encode()).decode()
         except InvalidToken as error:
             raise UnreadableSecretError from error
 

@@ -20,7 +20,7 @@ from collections.abc import Callable
 import sqlalchemy as sa
 from alembic import op
 
-from experiments.encryption import KeyRing
+from experiments.encryption import SEALED_PREFIX, KeyRing
 from experiments.errors import NotConfiguredError
 from experiments.settings import load_settings
 from experiments.webhooks.targets import shown
@@ -112,8 +112,10 @@ def _fill_shown_and_encrypt() -> None:
 
 def _decrypt() -> None:
     bind = op.get_bind()
-    if bind.execute(sa.select(sa.func.count()).select_from(_WEBHOOKS)).scalar_one():
-        _rewrite(_keys().open)
+    sealed = sa.select(sa.func.count()).where(_WEBHOOKS.c.secret.startswith(SEALED_PREFIX))
+    if bind.execute(sealed).scalar_one():
+        keys = _keys()
+        _rewrite(lambda stored: keys.open(stored) if stored.startswith(SEALED_PREFIX) else stored)
 
 
 def _redact_audit_log() -> None:

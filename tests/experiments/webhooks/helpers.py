@@ -5,11 +5,19 @@ a shortcut that stores a webhook with them."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
+from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from experiments.db import session_scope
 from experiments.encryption import KeyRing
-from experiments.models.webhook import WebhookCreate, WebhookCreated
+from experiments.models.webhook import (
+    DeliveryStatus,
+    WebhookCreate,
+    WebhookCreated,
+    WebhookDelivery,
+)
 from experiments.webhooks.store import create_webhook
 from experiments.webhooks.targets import TargetPolicy
 
@@ -31,3 +39,21 @@ def add_webhook(
 ) -> WebhookCreated:
     body = WebhookCreate.model_validate({"url": url, "events": list(events)})
     return create_webhook(session, body, targets, fixed_keys())
+
+
+def queue_delivery(engine: Engine, webhook_id: int, now: datetime) -> int:
+    """A pending delivery to `webhook_id`, due at `now`; its id."""
+    with session_scope(engine) as session:
+        delivery = WebhookDelivery(
+            webhook_id=webhook_id,
+            event="verdict_changed",
+            experiment="exp",
+            look=1,
+            body='{"text": "hello"}',
+            status=DeliveryStatus.PENDING.value,
+            next_attempt_at=now,
+            created_at=now,
+        )
+        session.add(delivery)
+        session.flush()
+        return delivery.id or 0

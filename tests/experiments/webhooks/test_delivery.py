@@ -21,7 +21,13 @@ from experiments.webhooks.store import delete_webhook
 from tests.experiments.results.helpers import start_experiment
 from tests.experiments.results.simulation import START, simulate_shop
 from tests.experiments.test_scheduling import Heard
-from tests.experiments.webhooks.helpers import LOCAL_TARGETS, TEST_KEY, add_webhook, fixed_keys
+from tests.experiments.webhooks.helpers import (
+    LOCAL_TARGETS,
+    TEST_KEY,
+    add_webhook,
+    fixed_keys,
+    queue_delivery,
+)
 from tests.experiments.webhooks.receivers import hang, no_content, running
 
 TWO_ATTEMPTS = RetryPolicy(max_attempts=2, first_delay_seconds=0.001)
@@ -32,23 +38,6 @@ def engine(database_url: str) -> Iterator[Engine]:
     built = make_engine(database_url)
     yield built
     built.dispose()
-
-
-def queue_delivery(engine: Engine, webhook_id: int, now: datetime) -> int:
-    with session_scope(engine) as session:
-        delivery = WebhookDelivery(
-            webhook_id=webhook_id,
-            event="verdict_changed",
-            experiment="exp",
-            look=1,
-            body='{"text": "hello"}',
-            status=DeliveryStatus.PENDING.value,
-            next_attempt_at=now,
-            created_at=now,
-        )
-        session.add(delivery)
-        session.flush()
-        return delivery.id or 0
 
 
 def stored(engine: Engine, delivery_id: int) -> WebhookDelivery:
