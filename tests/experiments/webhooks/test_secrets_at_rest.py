@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -75,15 +76,24 @@ def _fill(url: str) -> None:
     engine.dispose()
 
 
-def stored(url: str) -> dict[str, object]:
+@dataclass
+class Stored:
+    rows: list[tuple[str, str, str]]  # url, secret, url_shown of each webhook
+    deliveries: int
+    audit: str
+
+
+def stored(url: str) -> Stored:
     engine = make_engine(url)
     with engine.connect() as connection:
         rows = connection.execute(
             sa.text("SELECT url, secret, url_shown FROM webhooks ORDER BY id")
         )
-        deliveries = connection.execute(sa.text("SELECT COUNT(*) FROM webhook_deliveries"))
-        audit = connection.execute(sa.text("SELECT changes FROM audit_log"))
-        found = {"rows": list(rows), "deliveries": deliveries.scalar_one(), "audit": list(audit)}
+        found = Stored(
+            [(row.url, row.secret, row.url_shown) for row in rows],
+            connection.execute(sa.text("SELECT COUNT(*) FROM webhook_deliveries")).scalar_one(),
+            str(list(connection.execute(sa.text("SELECT changes FROM audit_log")))),
+        )
     engine.dispose()
     return found
 
@@ -95,7 +105,7 @@ def test_the_migration_encrypts_old_rows_and_keeps_their_deliveries(
     upgrade(old_database)
     found = stored(old_database)
     keys = KeyRing([TEST_KEY])
-    (slack_url, slack_secret, slack_shown), (local_url, _, local_shown) = found["rows"]  # type: ignore[misc]
+    (slack_url, slack_secret, slack_shown), (local_url, _, local_shown) = found.rows
     assert slack_url.startswith(SEALED_PREFIX) and slack_secret.startswith(SEALED_PREFIX)
     assert (keys.open(slack_url), keys.open(slack_secret), keys.open(local_url)) == (
         SLACK,
@@ -103,9 +113,9 @@ def test_the_migration_encrypts_old_rows_and_keeps_their_deliveries(
         LOCAL,
     )
     assert (slack_shown, local_shown) == ("https://hooks.slack.com/…", "http://127.0.0.1:8941/…")
-    assert found["deliveries"] == 1  # not cascaded away by the table's rebuild
-    assert "SLACKSECRETPATH" not in str(found["audit"])
-    assert "hooks.slack.com" in str(found["audit"])
+    assert found.deliveries == 1  # not cascaded away by the table's rebuild
+    assert "SLACKSECRETPATH" not in found.audit
+    assert "hooks.slack.com" in found.audit
     engine = make_engine(old_database)
     with session_scope(engine) as session:
         assert [hook.url for hook in list_webhooks(session)] == [slack_shown, local_shown]
@@ -120,7 +130,7 @@ def test_development_encrypts_with_the_key_file_beside_the_database(tmp_path: Pa
     upgrade(url, "0007_snapshots")
     _fill(url)
     upgrade(url)
-    [(sealed, _, _), _] = stored(url)["rows"]  # type: ignore[misc]
+    [(sealed, _, _), _] = stored(url).rows
     assert (tmp_path / "encryption.key").is_file()
     assert KeyRing.for_settings(load_settings(database_url=url)).open(sealed) == SLACK
 
@@ -133,7 +143,7 @@ def test_production_without_keys_keeps_old_rows_until_rotate_key(
     _fill(url)
     monkeypatch.setenv("VEKST_ENVIRONMENT", "production")
     upgrade(url)
-    assert [row[:2] for row in stored(url)["rows"]] == [(SLACK, SECRET), (LOCAL, SECRET)]  # type: ignore[attr-defined]
+    assert [row[:2] for row in stored(url).rows] == [(SLACK, SECRET), (LOCAL, SECRET)]
     assert not (tmp_path / "encryption.key").exists()
 
     runner, cli = CliRunner(), build_cli()
@@ -146,7 +156,7 @@ def test_production_without_keys_keeps_old_rows_until_rotate_key(
     first = runner.invoke(cli, ["webhooks", "rotate-key"])
     assert first.exit_code == 0, first.output
     assert "2 webhooks encrypted with the first key" in first.output
-    [(sealed, _, _), _] = stored(url)["rows"]  # type: ignore[misc]
+    [(sealed, _, _), _] = stored(url).rows
     assert KeyRing([TEST_KEY]).open(sealed) == SLACK
 
     monkeypatch.setenv("VEKST_ENCRYPTION_KEYS", NEXT_KEY)  # the old key dropped too soon
@@ -154,7 +164,7 @@ def test_production_without_keys_keeps_old_rows_until_rotate_key(
     assert lost.exit_code == 1 and "opens with none of the keys" in lost.output
     monkeypatch.setenv("VEKST_ENCRYPTION_KEYS", f"{NEXT_KEY},{TEST_KEY}")
     assert runner.invoke(cli, ["webhooks", "rotate-key"]).exit_code == 0
-    [(sealed, secret, _), _] = stored(url)["rows"]  # type: ignore[misc]
+    [(sealed, secret, _), _] = stored(url).rows
     assert KeyRing([NEXT_KEY]).open(sealed) == SLACK
     assert KeyRing([NEXT_KEY]).open(secret) == SECRET
 
