@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from typing import Literal
 
 import sqlalchemy as sa
 from alembic import op
@@ -46,11 +47,11 @@ _AUDIT = sa.table(
 
 def upgrade() -> None:
     with op.batch_alter_table(
-        "webhook_deliveries", recreate="always", table_kwargs={"sqlite_autoincrement": True}
+        "webhook_deliveries", recreate=_rebuild(), table_kwargs={"sqlite_autoincrement": True}
     ):
         pass
     with op.batch_alter_table(
-        "webhooks", recreate="always", table_kwargs={"sqlite_autoincrement": True}
+        "webhooks", recreate=_rebuild(), table_kwargs={"sqlite_autoincrement": True}
     ) as batch:
         batch.alter_column("url", type_=sa.Text(), existing_nullable=False)
         batch.alter_column("secret", type_=sa.Text(), existing_nullable=False)
@@ -64,15 +65,20 @@ def upgrade() -> None:
 def downgrade() -> None:
     _decrypt()
     with op.batch_alter_table(
-        "webhooks", recreate="always", table_kwargs={"sqlite_autoincrement": False}
+        "webhooks", recreate=_rebuild(), table_kwargs={"sqlite_autoincrement": False}
     ) as batch:
         batch.drop_column("url_shown")
         batch.alter_column("url", type_=sa.String(2000), existing_nullable=False)
         batch.alter_column("secret", type_=sa.String(200), existing_nullable=False)
     with op.batch_alter_table(
-        "webhook_deliveries", recreate="always", table_kwargs={"sqlite_autoincrement": False}
+        "webhook_deliveries", recreate=_rebuild(), table_kwargs={"sqlite_autoincrement": False}
     ):
         pass
+
+
+def _rebuild() -> Literal["always", "auto"]:
+    """SQLite sets AUTOINCREMENT only when it creates a table; elsewhere ALTER TABLE does."""
+    return "always" if op.get_bind().dialect.name == "sqlite" else "auto"
 
 
 def _keys() -> KeyRing:

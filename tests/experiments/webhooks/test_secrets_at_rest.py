@@ -49,13 +49,13 @@ def _fill(url: str) -> None:
     now = datetime.now(UTC).replace(tzinfo=None)
     engine = make_engine(url)
     with engine.begin() as connection:
-        for webhook_id, target in ((1, SLACK), (2, LOCAL)):
+        for target in (SLACK, LOCAL):  # ids 1 and 2
             connection.execute(
                 sa.text(
-                    "INSERT INTO webhooks (id, url, events, secret, created_at) "
-                    "VALUES (:id, :url, '[\"verdict_changed\"]', :secret, :now)"
+                    "INSERT INTO webhooks (url, events, secret, created_at) "
+                    "VALUES (:url, '[\"verdict_changed\"]', :secret, :now)"
                 ),
-                {"id": webhook_id, "url": target, "secret": SECRET, "now": now},
+                {"url": target, "secret": SECRET, "now": now},
             )
         connection.execute(
             sa.text(
