@@ -126,6 +126,10 @@ class DeliveryPublic(SQLModel):
     attempts: int
     next_attempt_at: datetime | None
     response_status: int | None
-    error: str | None
+    error: str | None = Field(
+        description="Why the last attempt failed, in words: `HTTP 500`, `timed out`, "
+        "`connection failed`, `host not found`, `refused: private address`, `invalid URL`, "
+        "`no encryption key`, `cannot decrypt` or `attempt failed`."
+    )
     created_at: datetime
     delivered_at: datetime | None

@@ -12,12 +12,14 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
 from experiments.db import make_engine, session_scope
+from experiments.errors import InvalidInputError
 from experiments.models.webhook import DeliveryStatus, Webhook, WebhookDelivery
 from experiments.scheduling import Scheduler
 from experiments.settings import load_settings
 from experiments.webhooks.delivery import RetryPolicy, deliver_due
 from experiments.webhooks.sender import HttpSender
 from experiments.webhooks.store import delete_webhook
+from experiments.webhooks.targets import TargetPolicy
 from tests.experiments.results.helpers import start_experiment
 from tests.experiments.results.simulation import START, simulate_shop
 from tests.experiments.test_scheduling import Heard
@@ -136,3 +138,22 @@ def test_webhook_and_delivery_ids_are_never_given_again(engine: Engine) -> None:
     assert queue_delivery(engine, first.id, now) > latest > older
     with Session(engine) as session:
         assert [w.id for w in session.exec(select(Webhook))] == [first.id, again.id]
+
+
+def test_without_the_setting_a_local_receiver_is_refused_at_creation_and_at_send(
+    engine: Engine,
+) -> None:
+    refusing = TargetPolicy()  # VEKST_WEBHOOK_ALLOW_PRIVATE_TARGETS unset
+    with running(no_content) as receiver:
+        with session_scope(engine) as session, pytest.raises(InvalidInputError) as refused:
+            add_webhook(session, receiver.url(), targets=refusing)
+        assert refused.value.field == "url"
+        # Stored while allowed (or before these rules); sent after the setting was turned off.
+        with session_scope(engine) as session:
+            hook = add_webhook(session, receiver.url())
+        now = datetime.now(UTC)
+        delivery_id = queue_delivery(engine, hook.id, now)
+        send = HttpSender(refusing)
+        assert deliver_due(engine, send, TWO_ATTEMPTS, fixed_keys(), now) == ["retrying"]
+        assert receiver.requests == []
+    assert stored(engine, delivery_id).error == "refused: private address"

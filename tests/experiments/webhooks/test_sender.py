@@ -92,3 +92,15 @@ def test_without_the_setting_a_local_receiver_is_refused_at_send_time() -> None:
             HttpSender()(receiver.url(), b"{}", HEADERS)
         assert receiver.requests == []
         assert HttpSender(LOCAL_TARGETS)(receiver.url(), b"{}", HEADERS) == 204
+
+
+def test_a_resolver_that_never_answers_ends_at_the_deadline_too() -> None:
+    def silent_dns(host: str, port: int) -> list[str]:
+        time.sleep(5)
+        return ["127.0.0.1"]
+
+    send = HttpSender(TargetPolicy(allow_private=True, resolve=silent_dns), deadline_seconds=1.0)
+    started = time.monotonic()
+    with pytest.raises(TimeoutError):
+        send("http://hooks.vekst.invalid/x", b"{}", HEADERS)
+    assert time.monotonic() - started < 2.0
