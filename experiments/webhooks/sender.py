@@ -15,6 +15,7 @@ the URL or tell a scanner more than it should learn.
 from __future__ import annotations
 
 import asyncio
+import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -52,6 +53,8 @@ class HttpSender:
     targets: TargetPolicy = field(default_factory=TargetPolicy)
     deadline_seconds: float = ATTEMPT_SECONDS
     max_answer_bytes: int = ANSWER_BYTES
+    # The certificate authorities https receivers are checked against (default: httpx's).
+    trusted: ssl.SSLContext | None = field(default=None, repr=False)
 
     def __call__(self, url: str, body: bytes, headers: Mapping[str, str]) -> int:
         return asyncio.run(self._post(url, body, headers))
@@ -65,7 +68,10 @@ class HttpSender:
             pinned = target.copy_with(host=address)
             request_headers = {**headers, "Host": target.netloc.decode("ascii")}
             async with httpx.AsyncClient(
-                follow_redirects=False, trust_env=False, timeout=self.deadline_seconds
+                follow_redirects=False,
+                trust_env=False,
+                timeout=self.deadline_seconds,
+                verify=self.trusted or True,
             ) as client:
                 request = client.build_request(
                     "POST",

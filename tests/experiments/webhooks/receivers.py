@@ -4,10 +4,18 @@ can trickle bytes, hang or flood)."""
 from __future__ import annotations
 
 import socket
+import ssl
 import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 Answer = Callable[[socket.socket, "RawReceiver"], None]
 
@@ -15,8 +23,9 @@ Answer = Callable[[socket.socket, "RawReceiver"], None]
 class RawReceiver:
     """Accepts connections, reads each request's head and body, then lets `answer` reply."""
 
-    def __init__(self, answer: Answer) -> None:
+    def __init__(self, answer: Answer, tls: ssl.SSLContext | None = None) -> None:
         self.answer = answer
+        self.tls = tls
         self.requests: list[bytes] = []
         self.bytes_sent = 0
         self.stop = threading.Event()
@@ -36,14 +45,19 @@ class RawReceiver:
                 continue
             threading.Thread(target=self._serve, args=(connection,), daemon=True).start()
 
-    def _serve(self, connection: socket.socket) -> None:
-        with connection:
-            connection.settimeout(5)
-            try:
+    def _serve(self, accepted: socket.socket) -> None:
+        accepted.settimeout(5)
+        try:
+            connection = accepted
+            if self.tls is not None:
+                connection = self.tls.wrap_socket(accepted, server_side=True)
+            with connection:
                 self.requests.append(_read_request(connection))
                 self.answer(connection, self)
-            except OSError:
-                pass  # the client hung up: what the tests want of it
+        except OSError:
+            pass  # the client hung up: what the tests want of it
+        finally:
+            accepted.close()
 
 
 def _read_request(connection: socket.socket) -> bytes:
@@ -99,8 +113,8 @@ def hang(connection: socket.socket, receiver: RawReceiver) -> None:
 
 
 @contextmanager
-def running(answer: Answer) -> Iterator[RawReceiver]:
-    receiver = RawReceiver(answer)
+def running(answer: Answer, tls: ssl.SSLContext | None = None) -> Iterator[RawReceiver]:
+    receiver = RawReceiver(answer, tls)
     receiver._thread.start()
     try:
         yield receiver
@@ -108,3 +122,48 @@ def running(answer: Answer) -> Iterator[RawReceiver]:
         receiver.stop.set()
         receiver._thread.join()
         receiver._listener.close()
+
+
+@contextmanager
+def tls_running(
+    name: str, tmp_path: Path
+) -> Iterator[tuple[RawReceiver, ssl.SSLContext, list[str]]]:
+    """An https receiver on 127.0.0.1 with a self-signed certificate for `name`; yields it, a
+    client context trusting that certificate, and the server names (SNI) clients sent."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = datetime.now(UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - timedelta(days=1))
+        .not_valid_after(now + timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_file.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_context.load_cert_chain(cert_file, key_file)
+    names: list[str] = []
+    server_context.sni_callback = lambda _socket, server_name, _context: names.append(
+        str(server_name)
+    )
+
+    def answer(connection: socket.socket, receiver: RawReceiver) -> None:
+        no_content(connection, receiver)
+
+    client_context = ssl.create_default_context(cafile=str(cert_file))
+    with running(answer, server_context) as receiver:
+        yield receiver, client_context, names

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import time
 import tracemalloc
+from pathlib import Path
 
+import httpx
 import pytest
 
 from experiments.webhooks.sender import TIMED_OUT, HttpSender, error_words
@@ -15,6 +17,7 @@ from tests.experiments.webhooks.receivers import (
     flood,
     no_content,
     running,
+    tls_running,
     trickle_body,
     trickle_head,
 )
@@ -104,3 +107,22 @@ def test_a_resolver_that_never_answers_ends_at_the_deadline_too() -> None:
     with pytest.raises(TimeoutError):
         send("http://hooks.vekst.invalid/x", b"{}", HEADERS)
     assert time.monotonic() - started < 2.0
+
+
+def test_https_keeps_the_name_for_sni_and_the_certificate_check(tmp_path: Path) -> None:
+    """Connected to the checked address, the TLS handshake still names the host (SNI) and the
+    certificate must be the name's: a name the certificate lacks fails though the address is
+    the same."""
+
+    def resolver(host: str, port: int) -> list[str]:
+        return ["127.0.0.1"]
+
+    targets = TargetPolicy(allow_private=True, resolve=resolver)
+    with tls_running("hooks.vekst.test", tmp_path) as (receiver, trusted, names):
+        send = HttpSender(targets, trusted=trusted)
+        assert send(f"https://hooks.vekst.test:{receiver.port}/x", b"{}", HEADERS) == 204
+        assert names == ["hooks.vekst.test"]
+        with pytest.raises(httpx.ConnectError) as mismatch:
+            send(f"https://other.vekst.test:{receiver.port}/x", b"{}", HEADERS)
+    assert error_words(mismatch.value) == "connection failed"
+    assert len(receiver.requests) == 1
