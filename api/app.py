@@ -37,10 +37,12 @@ from api.runtime import freeze_startup_heap
 from experiments.assignment import EvaluatorCache
 from experiments.changes import ChangeWatcher, change_channel
 from experiments.db import make_engine
+from experiments.encryption import KeyRing
 from experiments.events import EventPipeline, build_event_pipeline
 from experiments.events.streams import sync_redis
 from experiments.scheduling import Scheduler
 from experiments.settings import Settings, load_settings
+from experiments.webhooks.targets import TargetPolicy
 
 
 def create_app(settings: Settings) -> FastAPI:
@@ -67,6 +69,9 @@ def create_app(settings: Settings) -> FastAPI:
             # Not cancelled: a tick's thread would go on using the engine disposed below.
             scheduler.stop()
             await scheduled
+        # A delivery attempt under way gets a short wait, not its whole deadline; one left
+        # behind stays claimed and is tried again later (by any process).
+        await asyncio.to_thread(scheduler.close)
         # Uvicorn answers every request in flight before this runs (graceful SIGTERM); then the
         # in-process worker stores the batch in hand before it stops.
         app.state.changes.stop()
@@ -95,6 +100,8 @@ def create_app(settings: Settings) -> FastAPI:
     )
     app.state.changes = _change_watcher(app, settings)
     app.state.page_sessions = PageSessions(engine, settings)
+    app.state.webhook_targets = TargetPolicy(settings.webhook_allow_private_targets)
+    app.state.encryption_keys = KeyRing.for_settings(settings)
     install_problem_handlers(app)
     # Routes are matched in order: the per-visitor hot paths come first.
     for router in (

@@ -17,6 +17,7 @@ from experiments.errors import (
     AuthenticationError,
     ConflictError,
     InvalidInputError,
+    NotConfiguredError,
     NotFoundError,
     PermissionDeniedError,
     VekstError,
@@ -67,6 +68,7 @@ _STATUS_OF: dict[type[VekstError], tuple[int, str]] = {
     ConflictError: (409, "Conflict"),
     AuthenticationError: (401, "Unauthorized"),
     PermissionDeniedError: (403, "Forbidden"),
+    NotConfiguredError: (503, "Service unavailable"),
 }
 
 

@@ -28,6 +28,10 @@ class InvalidInputError(VekstError):
         self.rule = rule
 
 
+class NotConfiguredError(VekstError):
+    """The server lacks a setting this request needs; `detail` names it (the operator's fix)."""
+
+
 class AuthenticationError(VekstError):
     """No API key, or one that is unknown or revoked."""
 

@@ -2,9 +2,10 @@
 
 Each process ticks every few seconds. On a tick it tries to take the `snapshots` lease (see
 `experiments.leases`) for one snapshot interval: exactly one process (of any host) wins per
-interval and takes a look of every running experiment. Then every process sends the webhook
-deliveries that are due (each claimed by its own compare-and-set, see `webhooks.delivery`).
-What it did goes to a `SchedulerObserver` (the API process's metrics).
+interval and takes a look of every running experiment. Then every process claims the webhook
+deliveries that are due (each by its own compare-and-set, see `webhooks.delivery`) and hands
+them to its delivery threads (`webhooks.workers`): a slow receiver never delays a look or a
+tick. What it did goes to a `SchedulerObserver` (the API process's metrics).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import col
 
 from experiments.db import session_scope
+from experiments.encryption import KeyRing
 from experiments.errors import VekstError
 from experiments.leases import acquire_lease, new_holder
 from experiments.models.experiment import Experiment, ExperimentStatus
@@ -27,20 +29,24 @@ from experiments.results.snapshots import take_snapshot
 from experiments.settings import Settings
 from experiments.webhooks.delivery import (
     DeliveryOutcome,
-    HttpSender,
     RetryPolicy,
     Sender,
-    deliver_due,
+    attempt_delivery,
+    claim_due,
 )
+from experiments.webhooks.sender import HttpSender
+from experiments.webhooks.targets import TargetPolicy
+from experiments.webhooks.workers import DeliveryWorkers
 
 logger = logging.getLogger(__name__)
 
 SNAPSHOT_LEASE = "snapshots"
 TICK_SECONDS = 10.0
+STOP_WAIT_SECONDS = 2.0  # how long a stopping process waits for delivery attempts under way
 
 
 class SchedulerObserver(Protocol):
-    """Hears what the scheduled work did; called from the scheduler's thread."""
+    """Hears what the scheduled work did; called from the scheduler's and delivery threads."""
 
     def look_taken(self, seconds: float) -> None:
         """A scheduled look of one experiment was taken and stored in `seconds`."""
@@ -100,20 +106,38 @@ class Scheduler:
         self._observer = observer
         self._interval = timedelta(minutes=settings.snapshot_interval_minutes)
         self._policy = RetryPolicy(settings.webhook_max_attempts, settings.webhook_retry_seconds)
-        self._send = send or HttpSender()
+        self._send = send or HttpSender(TargetPolicy(settings.webhook_allow_private_targets))
+        self._keys = KeyRing.for_settings(settings)
         self._holder = new_holder()
         self._stopping = asyncio.Event()
+        self._workers = DeliveryWorkers(self._attempt)
 
     def run_once(self, now: datetime | None = None) -> None:
+        """Take the looks if this process holds the lease, then start the due deliveries."""
         moment = now or datetime.now(UTC)
         if acquire_lease(self._engine, SNAPSHOT_LEASE, self._holder, self._interval, moment):
             snapshot_running_experiments(self._engine, self._observer, moment)
-        for outcome in deliver_due(self._engine, self._send, self._policy, moment):
-            self._observer.delivery_attempted(outcome)
+        for delivery_id in claim_due(self._engine, moment, self._workers.idle()):
+            self._workers.submit(delivery_id, moment)
+
+    def wait_for_deliveries(self, timeout: float) -> bool:
+        """Wait until the deliveries started have been attempted (at most `timeout` s)."""
+        return self._workers.wait_idle(timeout)
 
     def stop(self) -> None:
         """Ask `run_forever` to return; a tick under way finishes first."""
         self._stopping.set()
+
+    def close(self, wait_seconds: float = STOP_WAIT_SECONDS) -> None:
+        """Start no more deliveries and wait at most `wait_seconds` for those under way."""
+        self._workers.close(wait_seconds)
+
+    def _attempt(self, delivery_id: int, now: datetime) -> None:
+        outcome = attempt_delivery(
+            self._engine, delivery_id, self._send, self._policy, self._keys, now
+        )
+        if outcome is not None:
+            self._observer.delivery_attempted(outcome)
 
     async def run_forever(self, tick_seconds: float = TICK_SECONDS) -> None:
         """Tick until `stop`. A tick's work runs in a thread that cancelling could not end,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -19,7 +20,10 @@ MIN_SECRET_LENGTH = 16
 class Settings(BaseSettings):
     """Everything the service is configured by. Build it with `load_settings()` and pass it in."""
 
-    model_config = SettingsConfigDict(env_prefix="VEKST_", extra="ignore")
+    # Inputs are left out of errors: they may be keys.
+    model_config = SettingsConfigDict(
+        env_prefix="VEKST_", extra="ignore", hide_input_in_errors=True
+    )
 
     environment: Literal["development", "production"] = "development"
     database_url: str = DEFAULT_DATABASE_URL
@@ -53,6 +57,12 @@ class Settings(BaseSettings):
     start_scheduler: bool = True
     webhook_max_attempts: int = Field(default=6, ge=1, le=20)
     webhook_retry_seconds: float = Field(default=30.0, gt=0)
+    # Webhooks may target loopback, private, link-local and other non-public addresses (tests, a
+    # receiver on the same network); off, those are refused at creation and at every attempt.
+    webhook_allow_private_targets: bool = False
+    # Fernet keys (comma-separated) for webhook URLs and secrets at rest: the first encrypts,
+    # all decrypt. Unset: a development key file beside the database; refused in production.
+    encryption_keys: Annotated[list[str], NoDecode] = Field(default_factory=list, repr=False)
     # Signs the results pages' session cookies and CSRF tokens; unset: a random secret made once
     # and kept in the database (table server_secrets), the same for every worker and host.
     session_secret: str | None = Field(default=None, repr=False)
@@ -66,11 +76,11 @@ class Settings(BaseSettings):
     # Swagger UI at /docs (served from this server's files); unset: on, except in production.
     docs: bool | None = None
 
-    @field_validator("cors_origins", mode="before")
+    @field_validator("cors_origins", "encryption_keys", mode="before")
     @classmethod
-    def _split_origins(cls, value: object) -> object:
+    def _split_commas(cls, value: object) -> object:
         if isinstance(value, str):
-            return [origin.strip() for origin in value.split(",") if origin.strip()]
+            return [part.strip() for part in value.split(",") if part.strip()]
         return value
 
     @field_validator(
@@ -87,6 +97,16 @@ class Settings(BaseSettings):
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         return None if value == "" else value
+
+    @model_validator(mode="after")
+    def _check_encryption_keys(self) -> Settings:
+        for position, key in enumerate(self.encryption_keys, start=1):
+            if not _is_fernet_key(key):
+                raise ValueError(
+                    f"VEKST_ENCRYPTION_KEYS: key {position} is not a Fernet key (32 bytes in "
+                    "url-safe base64, 44 characters; make one with `vekst webhooks new-key`)"
+                )
+        return self
 
     @model_validator(mode="after")
     def _refuse_weak_secrets_in_production(self) -> Settings:
@@ -108,6 +128,13 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+
+def _is_fernet_key(key: str) -> bool:
+    try:
+        return len(base64.urlsafe_b64decode(key.encode("ascii"))) == 32 and len(key) == 44
+    except (ValueError, UnicodeEncodeError):
+        return False
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -14,6 +14,7 @@ from api.cli import (
     server,
     snapshot,
     stats,
+    webhooks,
     worker,
 )
 
@@ -35,6 +36,7 @@ def build_cli() -> typer.Typer:
     snapshot.register(cli)
     demo.register(cli)
     cli.add_typer(keys.keys_cli, name="keys")
+    cli.add_typer(webhooks.webhooks_cli, name="webhooks")
     return cli
 
 

@@ -11,9 +11,12 @@ import typer
 
 from api.cli.local_db import local_engine
 from experiments.db import session_scope
+from experiments.encryption import KeyRing
 from experiments.results.snapshots import take_snapshot
 from experiments.settings import load_settings
-from experiments.webhooks.delivery import HttpSender, RetryPolicy, deliver_due
+from experiments.webhooks.delivery import RetryPolicy, deliver_due
+from experiments.webhooks.sender import HttpSender
+from experiments.webhooks.targets import TargetPolicy
 
 
 def snapshot(key: Annotated[str, typer.Argument(help="The experiment's key.")]) -> None:
@@ -25,7 +28,8 @@ def snapshot(key: Annotated[str, typer.Argument(help="The experiment's key.")]) 
             number, verdict, summary = look.look, look.verdict, look.results["summary"]
         # Alerts are committed with the look; a failed attempt is retried by `vekst serve`.
         policy = RetryPolicy(settings.webhook_max_attempts, settings.webhook_retry_seconds)
-        sent = len(deliver_due(engine, HttpSender(), policy))
+        send = HttpSender(TargetPolicy(settings.webhook_allow_private_targets))
+        sent = len(deliver_due(engine, send, policy, KeyRing.for_settings(settings)))
     typer.echo(f"look {number} of {key}: {verdict}. {summary}")
     if sent:
         typer.echo(f"{sent} webhook deliveries attempted")

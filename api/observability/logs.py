@@ -72,3 +72,7 @@ def configure_logging(log_format: Literal["json", "human"], level: str) -> None:
         uvicorn_logger.propagate = True
     # Our request log replaces uvicorn's access log (it knows the route template and is cheaper).
     logging.getLogger("uvicorn.access").disabled = True
+    # httpx logs every request's full URL at info: a webhook URL is a secret (its path or
+    # credentials authenticate the sender), so only their warnings get through.
+    for name in ("httpx", "httpcore"):
+        logging.getLogger(name).setLevel(logging.WARNING)

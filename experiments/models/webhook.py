@@ -1,9 +1,13 @@
 """Webhooks (alert subscriptions) and their deliveries: table models and API shapes.
 
-Input contract (one place): `url` is an absolute http(s) URL of at most 2000 characters;
+Input contract (one place): `url` is an absolute http(s) URL of at most 2000 characters, without
+credentials, whose host resolves to public addresses only (`experiments/webhooks/targets.py`);
 `events` is a non-empty list of distinct alert kinds (`AlertKind`); `secret`, when given, is
 16-200 printable characters (without one the server makes one and returns it once, in the
 response to the creation). The secret signs every delivery and is never returned afterwards.
+
+Both the URL and the secret are secrets: stored encrypted (`experiments/encryption.py`), and the
+URL is shown as scheme and host only (`url_shown`, such as `https://hooks.slack.com/…`).
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from sqlmodel import Field as SQLField
 from sqlmodel import SQLModel
 
 from experiments.db import UTCDateTime
+from experiments.webhooks.targets import url_rule_broken
 
 
 class AlertKind(StrEnum):
@@ -51,11 +56,9 @@ class WebhookCreate(SQLModel):
     @field_validator("url")
     @classmethod
     def _http_url(cls, value: str) -> str:
-        scheme, separator, rest = value.partition("://")
-        if scheme.lower() not in ("http", "https") or not separator or not rest.strip("/"):
-            raise ValueError("must be an absolute http:// or https:// URL")
-        if any(character.isspace() or not character.isprintable() for character in value):
-            raise ValueError("must not contain whitespace or control characters (such as NUL)")
+        broken = url_rule_broken(value)
+        if broken is not None:
+            raise ValueError(broken)
         return value
 
     @field_validator("events")
@@ -68,19 +71,22 @@ class WebhookCreate(SQLModel):
 
 class Webhook(SQLModel, table=True):
     __tablename__ = "webhooks"
+    # Ids are never reused (SQLite would reuse a deleted newest id): the audit log names them.
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: int | None = SQLField(default=None, primary_key=True)
-    url: str = SQLField(max_length=2000)
+    url: str = SQLField(sa_column=Column(Text, nullable=False), repr=False)  # encrypted
+    url_shown: str = SQLField(max_length=300)  # scheme and host, as listings show it
     events: list[str] = SQLField(sa_column=Column(JSON, nullable=False))
-    secret: str = SQLField(max_length=200, repr=False)
+    secret: str = SQLField(sa_column=Column(Text, nullable=False), repr=False)  # encrypted
     created_at: datetime = SQLField(sa_type=UTCDateTime)
 
 
 class WebhookPublic(SQLModel):
-    """A webhook as the API shows it: never with its secret."""
+    """A webhook as the API shows it: never with its secret, and its URL as scheme and host."""
 
     id: int
-    url: str
+    url: str = Field(description="Scheme and host only, such as `https://hooks.slack.com/…`.")
     events: list[AlertKind]
     created_at: datetime
 
@@ -93,6 +99,7 @@ class WebhookCreated(WebhookPublic):
 
 class WebhookDelivery(SQLModel, table=True):
     __tablename__ = "webhook_deliveries"
+    __table_args__ = {"sqlite_autoincrement": True}
 
     id: int | None = SQLField(default=None, primary_key=True)
     webhook_id: int = SQLField(
@@ -120,6 +127,10 @@ class DeliveryPublic(SQLModel):
     attempts: int
     next_attempt_at: datetime | None
     response_status: int | None
-    error: str | None
+    error: str | None = Field(
+        description="Why the last attempt failed, in words: `HTTP 500`, `timed out`, "
+        "`connection failed`, `host not found`, `refused: private address`, `invalid URL`, "
+        "`no encryption key`, `cannot decrypt` or `attempt failed`."
+    )
     created_at: datetime
     delivered_at: datetime | None

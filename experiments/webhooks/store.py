@@ -1,4 +1,8 @@
-"""Webhooks in the database: create, list, delete, and the deliveries queued for them."""
+"""Webhooks in the database: create, list, delete, and the deliveries queued for them.
+
+The URL and the secret are stored encrypted (`experiments.encryption`); listings and the audit
+log hold only the URL's scheme and host (`targets.shown`).
+"""
 
 from __future__ import annotations
 
@@ -12,7 +16,8 @@ from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
 from experiments.audit import COMMAND_LINE, Actor, record_change
-from experiments.errors import NotFoundError
+from experiments.encryption import KeyRing
+from experiments.errors import InvalidInputError, NotFoundError
 from experiments.models.audit import AuditEntity
 from experiments.models.webhook import (
     AlertKind,
@@ -25,24 +30,48 @@ from experiments.models.webhook import (
     WebhookPublic,
 )
 from experiments.webhooks.alerts import Alert
+from experiments.webhooks.targets import (
+    HOST_NOT_FOUND,
+    INVALID_URL,
+    REFUSED_PRIVATE,
+    TargetPolicy,
+    TargetRefusedError,
+    shown,
+)
 
 DELIVERIES_SHOWN = 100
+_RULES = {
+    INVALID_URL: "must be an absolute http(s) URL without credentials",
+    HOST_NOT_FOUND: "names a host that does not resolve",
+    REFUSED_PRIVATE: (
+        "resolves to a loopback, private, link-local or other non-public address; such targets "
+        "need VEKST_WEBHOOK_ALLOW_PRIVATE_TARGETS=true"
+    ),
+}
 
 
 def create_webhook(
     session: Session,
     body: WebhookCreate,
+    targets: TargetPolicy,
+    keys: KeyRing,
     now: datetime | None = None,
     actor: Actor = COMMAND_LINE,
 ) -> WebhookCreated:
-    """Store a webhook; a secret is made when none is given, and returned only then. The
-    audit log records the creation by `actor`, never the secret."""
+    """Store a webhook whose URL `targets` allows (else `InvalidInputError` on `url`); a secret
+    is made when none is given, and returned only then. The audit log records the creation by
+    `actor`, never the secret or the full URL."""
+    try:
+        targets.check(body.url)
+    except TargetRefusedError as refused:
+        raise InvalidInputError("url", _RULES[refused.reason]) from refused
     secret = body.secret if body.secret is not None else secrets.token_urlsafe(32)
     made = None if body.secret is not None else secret
     webhook = Webhook(
-        url=body.url,
+        url=keys.seal(body.url),
+        url_shown=shown(body.url),
         events=[kind.value for kind in body.events],
-        secret=secret,
+        secret=keys.seal(secret),
         created_at=now or datetime.now(UTC),
     )
     session.add(webhook)
@@ -161,15 +190,27 @@ def _get(session: Session, webhook_id: int) -> Webhook:
     return webhook
 
 
+def reseal_all(session: Session, keys: KeyRing) -> int:
+    """Encrypt every webhook's URL and secret again with the first key (those stored before
+    encryption for the first time); returns how many webhooks. Any key of `keys` may open them."""
+    webhooks = list(session.exec(select(Webhook).order_by(col(Webhook.id))))
+    for webhook in webhooks:
+        webhook.url, webhook.secret = keys.reseal(webhook.url), keys.reseal(webhook.secret)
+        session.add(webhook)
+    session.flush()
+    return len(webhooks)
+
+
 def _state(webhook: Webhook) -> dict[str, Any]:
-    """What the audit log keeps of a webhook: where it sends and what (never its secret)."""
-    return {"url": webhook.url, "events": list(webhook.events)}
+    """What the audit log keeps of a webhook: its host and what it sends (never its secret or
+    the rest of its URL, which may hold one)."""
+    return {"url": webhook.url_shown, "events": list(webhook.events)}
 
 
 def _public(webhook: Webhook) -> WebhookPublic:
     return WebhookPublic(
         id=webhook.id or 0,
-        url=webhook.url,
+        url=webhook.url_shown,
         events=[AlertKind(kind) for kind in webhook.events],
         created_at=webhook.created_at,
     )

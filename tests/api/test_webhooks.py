@@ -17,11 +17,16 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from api.app import create_app
 from experiments.db import make_engine
-from experiments.settings import Settings
-from experiments.webhooks.delivery import HttpSender, RetryPolicy, deliver_due
+from experiments.settings import Settings, load_settings
+from experiments.webhooks.delivery import RetryPolicy, deliver_due
+from experiments.webhooks.sender import HttpSender
+from experiments.webhooks.targets import TargetPolicy, system_resolver
 from tests.api.helpers import experiment_body
+from tests.conftest import ADMIN_KEY, SDK_KEY
 from tests.experiments.results.simulation import simulate_shop
+from tests.experiments.webhooks.helpers import LOCAL_TARGETS, PUBLIC_ADDRESS, TEST_KEY, fixed_keys
 
 SECRET = "receiver-secret-0123456789"
 MAX_AGE_SECONDS = 300
@@ -62,6 +67,34 @@ class Receiver:
             return 500
         self.received.append({"headers": headers, "body": json.loads(body)})
         return 200
+
+
+def resolve_example(host: str, port: int) -> list[str]:
+    """example.com names answer a public address (this machine may have no DNS)."""
+    if host == "example.com" or host.endswith(".example.com"):
+        return [PUBLIC_ADDRESS]
+    return system_resolver(host, port)
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    """These tests deliver to their own receiver on 127.0.0.1: private targets allowed."""
+    return load_settings(
+        database_url=database_url,
+        admin_key=ADMIN_KEY,
+        sdk_key=SDK_KEY,
+        start_scheduler=False,
+        webhook_allow_private_targets=True,
+        encryption_keys=TEST_KEY,
+    )
+
+
+@pytest.fixture
+def client(settings: Settings) -> Iterator[TestClient]:
+    app = create_app(settings)
+    app.state.webhook_targets = TargetPolicy(True, resolve_example)
+    with TestClient(app) as test_client:
+        yield test_client
 
 
 @pytest.fixture
@@ -109,8 +142,8 @@ def test_a_secret_is_shown_only_when_the_server_made_it(
     assert len(made["secret"]) >= 32
     listed = client.get("/v1/webhooks", headers=admin_headers)
     assert [hook["url"] for hook in listed.json()] == [
-        "https://example.com/a",
-        "https://example.com/b",
+        "https://example.com/…",
+        "https://example.com/…",
     ]
     assert SECRET not in listed.text
     assert made["secret"] not in listed.text
@@ -144,10 +177,11 @@ def test_a_changed_verdict_reaches_the_receiver_signed_after_a_retry(
 
     policy = RetryPolicy(max_attempts=3, first_delay_seconds=0.001)
     with caplog.at_level(logging.WARNING):
-        assert deliver_due(engine, HttpSender(), policy) == ["retrying"]  # answered 500
+        send = HttpSender(LOCAL_TARGETS)
+        assert deliver_due(engine, send, policy, fixed_keys()) == ["retrying"]  # answered 500
         retry_at = datetime.now(UTC) + timedelta(seconds=1)  # past the 1 ms retry delay
-        assert deliver_due(engine, HttpSender(), policy, retry_at) == ["delivered"]
-        assert deliver_due(engine, HttpSender(), policy, retry_at) == []  # nothing left
+        assert deliver_due(engine, send, policy, fixed_keys(), retry_at) == ["delivered"]
+        assert deliver_due(engine, send, policy, fixed_keys(), retry_at) == []  # nothing left
     engine.dispose()
     assert "HTTP 500" in caplog.text
     assert SECRET not in caplog.text
@@ -191,12 +225,13 @@ def test_a_receiver_that_never_answers_ends_failed(
     raw.load(engine)
     assert client.post("/v1/experiments/unheard/snapshots", headers=admin_headers).is_success
     policy = RetryPolicy(max_attempts=2, first_delay_seconds=0.001)
-    assert deliver_due(engine, HttpSender(timeout_seconds=2), policy) == ["retrying"]
+    send = HttpSender(LOCAL_TARGETS, deadline_seconds=2)
+    assert deliver_due(engine, send, policy, fixed_keys()) == ["retrying"]
     retry_at = datetime.now(UTC) + timedelta(seconds=3)  # past the retry delay and the timeout
-    assert deliver_due(engine, HttpSender(timeout_seconds=2), policy, retry_at) == ["failed"]
+    assert deliver_due(engine, send, policy, fixed_keys(), retry_at) == ["failed"]
     engine.dispose()
     [delivery] = client.get(f"/v1/webhooks/{hook['id']}/deliveries", headers=admin_headers).json()
     assert delivery["status"] == "failed"
     assert delivery["attempts"] == 2
     assert delivery["next_attempt_at"] is None
-    assert "ConnectError" in delivery["error"]
+    assert delivery["error"] == "connection failed"  # words, never the exception's text

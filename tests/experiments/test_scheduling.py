@@ -14,14 +14,13 @@ from sqlmodel import Session, select
 from experiments.db import make_engine, session_scope
 from experiments.leases import acquire_lease
 from experiments.models.snapshot import ResultSnapshot
-from experiments.models.webhook import WebhookCreate
 from experiments.results.snapshots import take_snapshot
 from experiments.scheduling import Scheduler, snapshot_running_experiments
 from experiments.settings import load_settings
 from experiments.webhooks.delivery import DeliveryOutcome
-from experiments.webhooks.store import create_webhook
 from tests.experiments.results.helpers import start_experiment
 from tests.experiments.results.simulation import START, simulate_shop
+from tests.experiments.webhooks.helpers import TEST_KEY, add_webhook
 
 HOUR = timedelta(hours=1)
 
@@ -79,12 +78,7 @@ def test_two_processes_ticking_at_once_take_the_looks_once(engine: Engine) -> No
     start_experiment(engine, design={"planned_units_per_variant": 1500})
     simulate_shop(400, uplift=0.0, seed=1).load(engine)
     with session_scope(engine) as session:
-        create_webhook(
-            session,
-            WebhookCreate.model_validate(
-                {"url": "http://receiver.invalid/hook", "events": ["verdict_changed"]}
-            ),
-        )
+        add_webhook(session, "http://127.0.0.1:9/hook")
         # A stored verdict the next look will change, so it raises an alert.
         look = take_snapshot(session, "exp", START + timedelta(days=1))
         look.sums = {**look.sums, "facts": {**look.sums["facts"], "verdict": "stop"}}
@@ -95,13 +89,16 @@ def test_two_processes_ticking_at_once_take_the_looks_once(engine: Engine) -> No
         sent.append(headers["X-Vekst-Event"])
         return 204
 
-    settings = load_settings(database_url="sqlite://", snapshot_interval_minutes=60)
+    settings = load_settings(
+        database_url="sqlite://", snapshot_interval_minutes=60, encryption_keys=TEST_KEY
+    )
     heard = Heard()
     first = Scheduler(engine, settings, heard, record)
     second = Scheduler(engine, settings, heard, record)
     now = START + timedelta(days=3)
     first.run_once(now)
     second.run_once(now)
+    assert first.wait_for_deliveries(5) and second.wait_for_deliveries(5)
     with Session(engine) as session:
         looks = list(session.exec(select(ResultSnapshot.look)))
     assert looks == [1, 2, 3]  # the stored look (a backfill of 2), then one scheduled look
@@ -110,6 +107,8 @@ def test_two_processes_ticking_at_once_take_the_looks_once(engine: Engine) -> No
     second.run_once(now + HOUR)  # the lease expired: the other process takes the next look
     with Session(engine) as session:
         assert len(list(session.exec(select(ResultSnapshot.look)))) == 4
+    first.close()
+    second.close()
 
 
 def test_stop_ends_the_loop_after_the_tick_under_way() -> None:

@@ -16,15 +16,14 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from experiments.db import make_engine, session_scope
-from experiments.models.webhook import WebhookCreate
 from experiments.results.snapshots import take_snapshot
 from experiments.scheduling import Scheduler
 from experiments.settings import load_settings
-from experiments.webhooks.store import create_webhook
 from tests.api.helpers import experiment_body
 from tests.conftest import ADMIN_KEY, SDK_KEY
 from tests.experiments.results.helpers import start_experiment
 from tests.experiments.results.simulation import START, simulate_shop
+from tests.experiments.webhooks.helpers import TEST_KEY, add_webhook
 from tests.processes import vekst_server
 
 TOKEN = "scrape-token-0123456789"
@@ -139,16 +138,17 @@ def test_two_worker_processes_report_together(sqlite_url: str, tmp_path: Path) -
 def test_scheduled_looks_and_webhook_deliveries_are_counted(sqlite_url: str, admin_headers) -> None:
     """The server's telemetry is its scheduler's observer: looks and deliveries in the scrape."""
     settings = load_settings(
-        database_url=sqlite_url, admin_key=ADMIN_KEY, sdk_key=SDK_KEY, start_scheduler=False
+        database_url=sqlite_url,
+        admin_key=ADMIN_KEY,
+        sdk_key=SDK_KEY,
+        start_scheduler=False,
+        encryption_keys=TEST_KEY,
     )
     engine = make_engine(sqlite_url)
     start_experiment(engine, design={"planned_units_per_variant": 1500})
     simulate_shop(400, uplift=0.0, seed=1).load(engine)
     with session_scope(engine) as session:
-        hook = WebhookCreate.model_validate(
-            {"url": "http://receiver.invalid/hook", "events": ["verdict_changed"]}
-        )
-        create_webhook(session, hook)
+        add_webhook(session, "http://127.0.0.1:9/hook")
         # A stored verdict the next look changes, so the look queues a delivery.
         look = take_snapshot(session, "exp", START + timedelta(days=1))
         look.sums = {**look.sums, "facts": {**look.sums["facts"], "verdict": "stop"}}
@@ -158,6 +158,8 @@ def test_scheduled_looks_and_webhook_deliveries_are_counted(sqlite_url: str, adm
         before = client.get("/metrics", headers=admin_headers).text
         refused = Scheduler(engine, settings, app.state.telemetry, lambda *_: 503)
         refused.run_once(START + timedelta(days=3))
+        assert refused.wait_for_deliveries(5)
+        refused.close()
         text = client.get("/metrics", headers=admin_headers).text
     engine.dispose()
     for outcome in ("delivered", "retrying", "failed"):  # exported at 0 before any attempt

@@ -14,7 +14,7 @@ from experiments import lifecycle
 from experiments.db import session_scope
 from experiments.metrics import metric_catalog
 from experiments.models.snapshot import ResultSnapshot
-from experiments.models.webhook import WebhookCreate, WebhookDelivery
+from experiments.models.webhook import WebhookDelivery
 from experiments.results import snapshots
 from experiments.results.aggregation import aggregate
 from experiments.results.compute import compute_results
@@ -24,9 +24,9 @@ from experiments.results.snapshots import (
     stored_timeseries,
     take_snapshot,
 )
-from experiments.webhooks.store import create_webhook
 from tests.experiments.results.helpers import start_experiment
 from tests.experiments.results.simulation import START, simulate_shop
+from tests.experiments.webhooks.helpers import add_webhook
 
 NOW = START + timedelta(days=7, hours=10)
 PLANNED = {"planned_units_per_variant": 1500}
@@ -175,10 +175,7 @@ def test_stopping_takes_the_final_look_once(shop: Engine) -> None:
 def test_a_changed_verdict_queues_a_delivery_per_subscribed_webhook(shop: Engine) -> None:
     with session_scope(shop) as session:
         for events in (["verdict_changed"], ["srm_detected"]):
-            create_webhook(
-                session,
-                WebhookCreate.model_validate({"url": "http://127.0.0.1:9/hook", "events": events}),
-            )
+            add_webhook(session, "http://127.0.0.1:9/hook", events)
     with session_scope(shop) as session:
         take_snapshot(session, "exp", NOW - timedelta(days=6))  # keep running
     with Session(shop) as session:
