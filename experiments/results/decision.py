@@ -9,7 +9,8 @@ the verdict stays honest however often it is read. Rules, in order (docs/results
    have ruled out a loss larger than the margin (its interval excludes it), else the variant
    waits;
 2. when every variant is significantly worse on the primary metric or harms a guardrail: stop;
-3. when the planned units per variant are reached: inconclusive;
+3. when the planned units per variant are reached: inconclusive, but only at a plan that will
+   not be re-derived (an assumed plan keeps running until its re-plan, `replan`);
 4. otherwise keep running, with the units and days still needed for the planned power.
 """
 
@@ -32,11 +33,19 @@ class Plan:
     smallest_variant_units: int
     variants: int
     daily_units: float | None
+    final: bool = True
+    """False for a plan sized at an assumed baseline, re-derived after the burn-in."""
 
     def additional_units(self) -> int | None:
-        if self.planned_units_per_variant is None:
+        if self.planned_units_per_variant is None or self.waits_for_replan:
             return None
         return max(self.planned_units_per_variant - self.smallest_variant_units, 0)
+
+    @property
+    def waits_for_replan(self) -> bool:
+        """An assumed plan is reached before its re-plan exists: no end to count towards."""
+        planned = self.planned_units_per_variant
+        return not self.final and planned is not None and self.smallest_variant_units >= planned
 
     def additional_days(self) -> int | None:
         more = self.additional_units()
@@ -47,7 +56,7 @@ class Plan:
     @property
     def reached(self) -> bool:
         planned = self.planned_units_per_variant
-        return planned is not None and self.smallest_variant_units >= planned
+        return self.final and planned is not None and self.smallest_variant_units >= planned
 
 
 @dataclass(frozen=True, slots=True)
