@@ -34,6 +34,7 @@ from experiments.results.types import (
     MetricResult,
     PercentileCap,
     Role,
+    Verdict,
 )
 from stats import AnalysisOptions, SrmResult
 
@@ -145,7 +146,7 @@ def results_from_sums(
     summary = summarise(
         decision, primary, guardrails, variants[0], warnings, wording, margins=margins
     )
-    if plan.waits_for_replan:
+    if plan.waits_for_replan and decision.verdict is Verdict.KEEP_RUNNING:
         summary = f"{summary} {plan_now.text}"
     outcome = outcome_of(experiment)
     return ExperimentResults(

@@ -96,9 +96,9 @@ def design_at_start(session: Session, experiment: Experiment) -> dict[str, Any]:
     elif design.population is not None:
         source = "list"
     primary = metric_catalog(session)[MetricSelection.model_validate(experiment.metrics).primary]
-    planned = planned_units(
-        design.model_copy(update={"planned_from": None}), primary, len(experiment.variants)
-    )
+    # What a draft sent as the plan's record is Vekst's to set, now.
+    fresh = design.model_copy(update={"planned_from": None})
+    planned = planned_units(fresh, primary, len(experiment.variants))
     return {
         **experiment.design,
         "planned_units_per_variant": planned,

@@ -248,3 +248,13 @@ def test_inconclusive_is_said_only_at_a_plan_sized_for_the_observed_baseline(
     assert page["plan"]["planned_from"] == "observed"
     assert min(v["n"] for v in page["metrics"][0]["variants"]) >= page["planned_units_per_variant"]
     assert page["decision"]["verdict"] == "inconclusive"
+
+
+def test_what_a_draft_sends_as_the_plan_record_is_replaced_at_the_start(engine: Engine) -> None:
+    sent = {"planned_from": "observed", "observed_baseline": 0.5, "replanned_at": START}
+    start_experiment(engine, design=sent)
+    with session_scope(engine) as session:
+        design = Design.model_validate(get_experiment(session, "exp").design)
+    assert design.planned_from == "assumption"
+    assert (design.planned_units_per_variant, design.observed_baseline) == (ASSUMED, None)
+    assert design.replanned_at is None
