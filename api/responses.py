@@ -88,6 +88,15 @@ class VariantValueOut(_Open):
     value: float | None
 
 
+class CapOut(_Open):
+    """A percentile cap and the per-unit value it came to at this look."""
+
+    percentile: float
+    value: float | None
+    description: str | None = None
+    """The cap in words; the metric's interval is about the capped values."""
+
+
 class MetricResultOut(_Open):
     metric: str
     name: str
@@ -98,6 +107,23 @@ class MetricResultOut(_Open):
     comparisons: list[ComparisonOut]
     reason: str | None
     detail: str | None
+    cap: CapOut | None = None
+
+
+class PlanOut(_Open):
+    """The planned units per variant, where they come from and what they detect."""
+
+    units_per_variant: int | None
+    planned_from: str | None
+    """`design`, `list`, `assumption` (re-planned once after the burn-in) or `observed`."""
+    baseline: float
+    """The baseline the plan is sized for: a rate, or a coefficient of variation."""
+    baseline_kind: str
+    observed_baseline: float | None
+    detectable_change: float | None
+    """The smallest relative change the plan detects at the observed baseline."""
+    replanned_at: str | None
+    text: str
 
 
 class DecisionOut(_Open):
@@ -122,6 +148,7 @@ class ResultsOut(_Open):
     metrics: list[MetricResultOut]
     decision: DecisionOut
     summary: str
+    plan: PlanOut | None = None
     look: int | None = None  # the stored look served (None: computed for `as_of`, none stored)
 
 

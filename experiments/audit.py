@@ -38,6 +38,8 @@ class Actor:
 ENVIRONMENT_ADMIN_KEY = Actor(None, "environment admin key")
 ENVIRONMENT_SDK_KEY = Actor(None, "environment sdk key")
 COMMAND_LINE = Actor(None, "command line")
+SYSTEM = Actor(None, "vekst")
+"""Vekst itself, for the changes it makes on its own (the re-plan after the burn-in)."""
 
 
 def record_change(

@@ -60,6 +60,7 @@ def create_experiment(
         raise InvalidInputError("metrics", "is required unless a template is given")
     _check_variants(data.variants)
     _check_metrics(session, metrics)
+    metrics.check_new_caps()
     _check_overrides(data.overrides, data.variants)
     if data.targeting is not None:
         validate_targeting(data.targeting)
@@ -146,6 +147,7 @@ def check_patch(session: Session, experiment: Experiment, patch: ExperimentUpdat
         _check_variants(patch.variants)
     if patch.metrics is not None:
         _check_metrics(session, patch.metrics)
+        patch.metrics.check_new_caps(experiment.metrics.get("cap_percentiles"))
     if patch.overrides is not None or patch.variants is not None:
         overrides = patch.overrides if patch.overrides is not None else experiment.overrides
         _check_overrides(overrides, variants)

@@ -79,6 +79,9 @@ def render_results(page: dict[str, Any], console: Console) -> None:
     if outcome is not None:
         console.print(f"[bold]Decided: {outcome['statement']}[/] (the data at the stop: {verdict})")
     console.print(escape(page["summary"]))
+    plan_text = (page.get("plan") or {}).get("text")
+    if plan_text:
+        console.print(escape(plan_text))
     console.print(f"[dim]{READINGS_LEGEND}{_tuning(page.get('planned_units_per_variant'))}[/]")
     for metric in page["metrics"]:
         console.print(_metric_table(metric, page.get("currency", "NOK")))

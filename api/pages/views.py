@@ -123,9 +123,10 @@ def chart_text(name: str, series: Mapping[str, Sequence[UpliftPoint]]) -> str:
 def design_facts(experiment: Experiment, page: Mapping[str, Any]) -> DesignFacts:
     design = Design.model_validate(experiment.design)
     planned = page.get("planned_units_per_variant")
+    plan = page.get("plan") or {}
     left = page["decision"].get("additional_days")
     return DesignFacts(
-        None if planned is None else f"{count(planned)} units per variant",
+        plan.get("text") or (None if planned is None else f"{count(planned)} units per variant"),
         percent(design.mde_relative),
         f"{design.alpha:g}",
         None if left is None else days(left),

@@ -12,14 +12,18 @@ map at most 10,000 unit ids (1-256 characters) to variant keys; payloads and tar
 the database can store (`experiments.inputs`: no NUL, no lone surrogates, integers within 64
 bits, finite numbers, at most 32 levels deep). Design: 0 < alpha < 0.5, 0 < power < 1,
 0 < mde_relative <= 100, planned_units_per_variant from 2 to 1e9, 0 < baseline_rate < 1,
-0 < baseline_cv <= 1000.
+0 < baseline_cv <= 1000; `planned_from`, `observed_baseline` (0 < b <= 1000) and
+`replanned_at` are Vekst's record of the plan (what a draft sends is replaced at the start).
+Percentile caps below `MIN_CAP_PERCENTILE` are refused when an experiment is defined
+(`MetricSelection.check_new_caps`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -36,6 +40,7 @@ from sqlmodel import Field as SQLField
 from sqlmodel import SQLModel
 
 from experiments.db import UTCDateTime
+from experiments.errors import InvalidInputError
 from experiments.inputs import MAX_UNIT_ID_LENGTH, SafeText, Slug, check_json
 from experiments.templates import Template
 from vekst_sdk import MAX_WEIGHT
@@ -46,6 +51,10 @@ UnitType = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,31}$")]
 Traffic = Annotated[float, Field(gt=0, le=1)]
 Weight = Annotated[float, Field(gt=0, le=MAX_WEIGHT, allow_inf_nan=False)]
 MAX_PLANNED_UNITS = 10**9
+# A cap below this percentile changes the question when an effect acts on large values (a 90th
+# percentile cap covered the uncapped effect on order values in only 90 % of runs: the
+# statistics review of December 2026); defining one is refused.
+MIN_CAP_PERCENTILE = 95.0
 MAX_OVERRIDES = 10_000
 Payload = Annotated[JsonValue, AfterValidator(check_json)]
 Targeting = Annotated[dict[str, Any], AfterValidator(check_json)]
@@ -77,11 +86,14 @@ class Variant(_Strict):
 class Design(_Strict):
     """What the sequential test and the results' "keep running" estimate are tuned by.
 
-    `planned_units_per_variant` is fixed when the experiment starts: when none is given it is
+    `planned_units_per_variant` is set when the experiment starts: when none is given it is
     `stats.sample_size` (sequential plan) for `mde_relative`, `alpha` and `power` at the
     baseline assumption: `baseline_rate` (the primary rate expected in the control) for a
     conversion primary metric (default 2.5 %), or `baseline_cv` (per-unit standard deviation /
-    mean) for a mean or ratio one (docs/results.md).
+    mean) for a mean or ratio one. Such an assumed plan is re-derived once, after the burn-in,
+    from the control's observed rate or coefficient of variation (`observed_baseline`, at
+    `replanned_at`), and then frozen; a plan given in the design or by a list never moves
+    (`planned_from` says which; `experiments.results.replan`, docs/results.md).
 
     A send to a fixed list (a newsletter) declares `population`, the number of units the whole
     experiment will ever have (the list size), and `attribution_hours`, how long after the
@@ -101,6 +113,9 @@ class Design(_Strict):
     test_share: float | None = Field(default=None, gt=0, lt=1)
     baseline_rate: float | None = Field(default=None, gt=0, lt=1)
     baseline_cv: float | None = Field(default=None, gt=0, le=1000)
+    planned_from: PlanSource | None = None
+    observed_baseline: float | None = Field(default=None, gt=0, le=1000)
+    replanned_at: datetime | None = None
     currency: str = Field(default="NOK", pattern=r"^[A-Z]{3}$")
 
     @model_validator(mode="after")
@@ -110,6 +125,12 @@ class Design(_Strict):
                 "test_share needs population: the list size the test share is taken from"
             )
         return self
+
+
+PlanSource = Literal["design", "list", "assumption", "observed"]
+"""Where the planned units come from: given in the design, the list of a send, the design's
+baseline assumption (re-planned once from the observed baseline after the burn-in), or that
+observed baseline (frozen for good)."""
 
 
 Margin = Annotated[float, Field(gt=0, lt=1)]
@@ -124,7 +145,9 @@ class MetricSelection(_Strict):
     sequential interval lies wholly beyond a 2 % loss, a loss shown but within 2 % is tolerated,
     and a better variant ships only once the interval excludes a loss over 2 %. Without one,
     any loss its interval shows harms it. `cap_percentiles` caps a metric's per-unit value at
-    that percentile (50 <= p < 100) of the experiment's units with a value.
+    that percentile (50 <= p < 100) of the experiment's units with a value; a new definition
+    takes only `MIN_CAP_PERCENTILE` <= p < 100 (`check_new_caps`), while experiments stored with
+    a lower cap are still read.
     """
 
     primary: Slug
@@ -158,6 +181,22 @@ class MetricSelection(_Strict):
             if key not in selected:
                 raise ValueError(f"'{key}' is not a metric of this experiment")
         return percentiles
+
+    def check_new_caps(self, stored: Mapping[str, float] | None = None) -> None:
+        """Raise InvalidInputError (422, naming `metrics.cap_percentiles.<metric>`) for a cap
+        below `MIN_CAP_PERCENTILE` that is not one of the `stored` caps (those are kept, so a
+        client may send back what it read): its interval is about values so capped that an
+        effect on large orders goes unseen."""
+        kept = stored or {}
+        for key, percentile in self.cap_percentiles.items():
+            if percentile < MIN_CAP_PERCENTILE and kept.get(key) != percentile:
+                raise InvalidInputError(
+                    f"metrics.cap_percentiles.{key}",
+                    f"must be at least {MIN_CAP_PERCENTILE:g} (it is {percentile:g}): below "
+                    "that percentile the interval is about values so capped that an effect on "
+                    f"large orders goes unseen; use {MIN_CAP_PERCENTILE:g} <= p < 100, or a "
+                    "fixed cap on the metric",
+                )
 
 
 Variants = Annotated[list[Variant], Field(min_length=2, max_length=10)]

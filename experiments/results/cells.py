@@ -36,6 +36,9 @@ def metric_rows(metric: dict[str, Any], currency: str) -> tuple[list[list[str]],
         rows.append(row)
     if metric.get("denominators"):
         notes.append(f"counted over {metric['denominators']}")
+    cap = metric.get("cap") or {}
+    if cap.get("description"):
+        notes.append(cap["description"])
     if metric.get("reason"):
         notes.append(f"no comparison: {metric.get('reason_text') or reason_text(metric['reason'])}")
     return rows, notes

@@ -19,10 +19,12 @@ from experiments.metrics import metric_catalog
 from experiments.models.experiment import Design, Experiment, ExperimentStatus, MetricSelection
 from experiments.models.metric import MetricDefinition
 from experiments.results.aggregation import Aggregates
+from experiments.results.caps import cap_description
 from experiments.results.decision import Blockers, Plan, decide
 from experiments.results.formatting import p_value, percent, plural
 from experiments.results.outcome import outcome_of, summary_after_stop
-from experiments.results.plan import planned_units
+from experiments.results.plan_words import plan_sentence
+from experiments.results.replan import design_as_of, plan_facts
 from experiments.results.send import for_fixed_list
 from experiments.results.sources import ExperimentSums, load_sums
 from experiments.results.summary import Wording, summarise
@@ -32,6 +34,7 @@ from experiments.results.types import (
     MetricResult,
     PercentileCap,
     Role,
+    Verdict,
 )
 from stats import AnalysisOptions, SrmResult
 
@@ -61,6 +64,8 @@ class ResultsInputs:
     selection: MetricSelection
     definitions: list[MetricDefinition]
     roles: list[Role]
+    design: Design
+    """The experiment's design; a look that re-plans passes its re-planned design on."""
 
     @property
     def variants(self) -> list[str]:
@@ -77,6 +82,7 @@ def results_inputs(session: Session, experiment: Experiment) -> ResultsInputs:
         selection,
         [catalog[metric_key] for metric_key, _ in roles],
         [role for _, role in roles],
+        Design.model_validate(experiment.design),
     )
 
 
@@ -106,15 +112,18 @@ def results_from_sums(
     """
     experiment, definitions, variants = inputs.experiment, inputs.definitions, inputs.variants
     selection, aggregates = inputs.selection, sums.aggregates
-    design = Design.model_validate(experiment.design)
     primary_definition = definitions[0]
-    # The plan fixed at the start (or the same assumption-based figure): never the data's.
-    planned = planned_units(design, primary_definition, len(variants))
+    design = design_as_of(inputs.design, primary_definition, len(variants), end)
+    wording = Wording(experiment.unit_type, design.currency)
+    # The plan set at the start, or re-derived once from the observed baseline (`replan`).
+    plan_now = plan_facts(design, primary_definition, variants, aggregates)
+    plan_now = replace(plan_now, text=plan_sentence(plan_now, wording.unit))
+    planned = plan_now.units_per_variant
     options = AnalysisOptions(
         design.alpha, planned_units_per_variant=planned, weights=_weights(experiment)
     )
     results = [
-        _configured(sums.analyse(definition, role, options), selection, aggregates)
+        _configured(sums.analyse(definition, role, options), selection, aggregates, wording)
         for definition, role in zip(definitions, inputs.roles, strict=True)
     ]
     if readings is not None:
@@ -128,15 +137,17 @@ def results_from_sums(
         min(aggregates.units.values()),
         len(variants),
         _daily_units(experiment, aggregates, end),
+        final=plan_now.final,
     )
     margins = selection.guardrail_margins
     blockers = Blockers(srm.mismatch, aggregates.multi_variant_share)
     decision = decide(primary, guardrails, blockers, plan, margins=margins)
     decision = for_fixed_list(decision, design, primary_definition, primary, experiment, end)
-    wording = Wording(experiment.unit_type, design.currency)
     summary = summarise(
         decision, primary, guardrails, variants[0], warnings, wording, margins=margins
     )
+    if plan.waits_for_replan and decision.verdict is Verdict.KEEP_RUNNING:
+        summary = f"{summary} {plan_now.text}"
     outcome = outcome_of(experiment)
     return ExperimentResults(
         experiment.key,
@@ -152,6 +163,7 @@ def results_from_sums(
         design.currency,
         planned,
         outcome,
+        plan_now,
     )
 
 
@@ -183,10 +195,17 @@ def _weights(experiment: Experiment) -> tuple[float, ...]:
     return tuple(float(variant["weight"]) for variant in experiment.variants)
 
 
-def _configured(result: MetricResult, selection: MetricSelection, sums: Aggregates) -> MetricResult:
-    """The result with the value its percentile cap came to and, for a guardrail, its margin."""
+def _configured(
+    result: MetricResult, selection: MetricSelection, sums: Aggregates, wording: Wording
+) -> MetricResult:
+    """The result with the value its percentile cap came to (and that in words) and, for a
+    guardrail, its margin."""
     percentile = selection.cap_percentiles.get(result.metric)
-    cap = None if percentile is None else PercentileCap(percentile, sums.caps.get(result.metric))
+    cap = None
+    if percentile is not None:
+        cap = PercentileCap(percentile, sums.caps.get(result.metric))
+        words = cap_description(cap, wording.unit, result.value_format, wording.currency)
+        cap = replace(cap, description=words)
     margin = selection.guardrail_margins.get(result.metric) if result.role == "guardrail" else None
     return replace(result, cap=cap, margin=margin)
 

@@ -15,7 +15,8 @@ direction is that side, never a point estimate the interval contradicts. Rules, 
 3. a variant whose primary metric or guardrail is changing over time at this look waits (keep
    running; inconclusive once the plan is reached): it neither ships nor stops on a sign that
    the earlier looks contradict;
-4. when the planned units per variant are reached: inconclusive;
+4. when the planned units per variant are reached: inconclusive, but only at a plan that will
+   not be re-derived (an assumed plan keeps running until its re-plan, `replan`);
 5. otherwise keep running, with the units and days still needed for the planned power.
 """
 
@@ -39,11 +40,19 @@ class Plan:
     smallest_variant_units: int
     variants: int
     daily_units: float | None
+    final: bool = True
+    """False for a plan sized at an assumed baseline, re-derived after the burn-in."""
 
     def additional_units(self) -> int | None:
-        if self.planned_units_per_variant is None:
+        if self.planned_units_per_variant is None or self.waits_for_replan:
             return None
         return max(self.planned_units_per_variant - self.smallest_variant_units, 0)
+
+    @property
+    def waits_for_replan(self) -> bool:
+        """An assumed plan is reached before its re-plan exists: no end to count towards."""
+        planned = self.planned_units_per_variant
+        return not self.final and planned is not None and self.smallest_variant_units >= planned
 
     def additional_days(self) -> int | None:
         more = self.additional_units()
@@ -54,7 +63,7 @@ class Plan:
     @property
     def reached(self) -> bool:
         planned = self.planned_units_per_variant
-        return planned is not None and self.smallest_variant_units >= planned
+        return self.final and planned is not None and self.smallest_variant_units >= planned
 
 
 @dataclass(frozen=True, slots=True)

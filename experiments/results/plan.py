@@ -1,9 +1,10 @@
-"""The planned units per variant: fixed when the experiment starts, read by every later look.
+"""The planned units per variant: set when the experiment starts, read by every later look.
 
 The plan sizes the sequential test that decides (`stats.sample_size`'s default) and tunes its
-mixture, so it must not move with the data: results, the timeseries and every look read the
-same figure. When the design gives none, it comes from the design's baseline assumption, never
-from the observed data (docs/results.md).
+mixture. When the design gives none, it comes from the design's baseline assumption; that
+assumed plan is re-derived once from the control's observed baseline after the burn-in
+(`replan`) and then frozen, so results, the timeseries and every later look read one figure
+(docs/results.md, "The plan").
 """
 
 from __future__ import annotations
@@ -13,10 +14,11 @@ from typing import Any
 from sqlmodel import Session
 
 from experiments.metrics import metric_catalog
-from experiments.models.experiment import Design, Experiment, MetricSelection
+from experiments.models.experiment import Design, Experiment, MetricSelection, PlanSource
 from experiments.models.metric import MetricDefinition, MetricKind
 from experiments.results.send import list_units_per_variant
-from stats import StatsInputError, sample_size
+from stats import StatsInputError, detectable_effect, sample_size
+from stats.power import PlanDesign
 
 # The average shop's purchase conversion (PRODUCT.md).
 DEFAULT_BASELINE_RATE = 0.025
@@ -29,41 +31,78 @@ DEFAULT_BASELINE_CV: dict[MetricKind, float] = {"mean": 8.9, "ratio": 6.3}
 def planned_units(design: Design, primary: MetricDefinition, variants: int) -> int | None:
     """The design's planned units per variant; for a send to a fixed list, the units each
     variant gets from the list; else the sequential plan at the design's baseline assumption
-    (None when no finite plan exists, e.g. a treated rate of 100 % or more)."""
-    if design.planned_units_per_variant is not None:
+    (None when no finite plan exists, e.g. a treated rate of 100 % or more). A plan re-derived
+    from the observed baseline is the stored one, even when none was finite."""
+    if design.planned_units_per_variant is not None or design.planned_from == "observed":
         return design.planned_units_per_variant
     from_list = list_units_per_variant(design, variants)
     if from_list is not None:
         return from_list
+    return plan_at(design, primary, variants, assumed_baseline(design, primary))
+
+
+def assumed_baseline(design: Design, primary: MetricDefinition) -> float:
+    """The design's baseline assumption for `primary`: a control rate, or a coefficient of
+    variation (standard deviation / mean per unit) for a mean or ratio metric."""
+    if primary.kind == "conversion":
+        return design.baseline_rate or DEFAULT_BASELINE_RATE
+    return design.baseline_cv or DEFAULT_BASELINE_CV[primary.kind]
+
+
+def plan_at(
+    design: Design, primary: MetricDefinition, variants: int, baseline: float
+) -> int | None:
+    """The sequential plan for the design's effect, alpha and power at `baseline` (a rate for a
+    conversion metric, a coefficient of variation otherwise); None when none is finite."""
     try:
-        if primary.kind == "conversion":
-            plan = sample_size(
-                mde_relative=design.mde_relative,
-                baseline_rate=design.baseline_rate or DEFAULT_BASELINE_RATE,
-                alpha=design.alpha,
-                power=design.power,
-                variants=variants,
-            )
-        else:
-            plan = sample_size(
-                mde_relative=design.mde_relative,
-                baseline_mean=1.0,
-                baseline_sd=design.baseline_cv or DEFAULT_BASELINE_CV[primary.kind],
-                alpha=design.alpha,
-                power=design.power,
-                variants=variants,
-            )
+        plan = sample_size(
+            mde_relative=design.mde_relative, **_plan_design(design, primary, variants, baseline)
+        )
     except StatsInputError:
         return None
     return max(plan.units_per_variant, 2)
 
 
+def detectable_at(
+    design: Design, primary: MetricDefinition, variants: int, units: int, baseline: float
+) -> float | None:
+    """The smallest relative change `units` per variant detect with the design's power at
+    `baseline` (see `plan_at`); None when the baseline allows no answer."""
+    try:
+        found = detectable_effect(
+            units_per_variant=units, **_plan_design(design, primary, variants, baseline)
+        )
+    except StatsInputError:
+        return None
+    return found.mde_relative
+
+
+def _plan_design(
+    design: Design, primary: MetricDefinition, variants: int, baseline: float
+) -> PlanDesign:
+    common: PlanDesign = {"alpha": design.alpha, "power": design.power, "variants": variants}
+    if primary.kind == "conversion":
+        return {**common, "baseline_rate": baseline}
+    return {**common, "baseline_mean": 1.0, "baseline_sd": baseline}
+
+
 def design_at_start(session: Session, experiment: Experiment) -> dict[str, Any]:
-    """The experiment's design JSON with `planned_units_per_variant` filled in, to store at the
-    start (unchanged when the user gave one or no finite plan exists)."""
+    """The experiment's design JSON to store at the start: `planned_units_per_variant` filled
+    in (None when no finite plan exists) and `planned_from` saying where it came from."""
     design = Design.model_validate(experiment.design)
+    source: PlanSource = "assumption"
     if design.planned_units_per_variant is not None:
-        return dict(experiment.design)
+        source = "design"
+    elif design.population is not None:
+        source = "list"
     primary = metric_catalog(session)[MetricSelection.model_validate(experiment.metrics).primary]
-    planned = planned_units(design, primary, len(experiment.variants))
-    return {**experiment.design, "planned_units_per_variant": planned}
+    # What a draft sent as the plan's record is Vekst's to set, now.
+    fresh = design.model_copy(update={"planned_from": None})
+    planned = planned_units(fresh, primary, len(experiment.variants))
+    return {
+        **experiment.design,
+        "planned_units_per_variant": planned,
+        "planned_from": source,
+        "observed_baseline": None,
+        "replanned_at": None,
+    }

@@ -12,6 +12,7 @@ alerts it raises for the webhooks subscribed to them.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -20,7 +21,7 @@ from sqlmodel import Session, col, select
 
 from experiments.definitions import get_experiment
 from experiments.errors import InvalidInputError
-from experiments.models.experiment import Experiment, ExperimentStatus
+from experiments.models.experiment import Design, Experiment, ExperimentStatus
 from experiments.models.snapshot import ResultSnapshot
 from experiments.pasted_counts import latest_counts
 from experiments.results.aggregation import Aggregates
@@ -33,6 +34,7 @@ from experiments.results.compute import (
     results_inputs,
 )
 from experiments.results.look_ends import day_ends, first_exposure_at, look_day
+from experiments.results.replan import replan_due, replanned, store_replan
 from experiments.results.running import RunningReadingsOf, readings_of_page
 from experiments.results.sources import ExperimentSums
 from experiments.webhooks.alerts import LookFacts, alerts_between
@@ -61,6 +63,10 @@ def take_snapshot(session: Session, key: str, now: datetime | None = None) -> Re
     computed_at = now or datetime.now(UTC)
     experiment = get_experiment(session, key)
     end = end_of_analysis(experiment, None, computed_at)
+    if replan_due(Design.model_validate(experiment.design), experiment.started_at, end):
+        # Two processes may take this look: the one that waits reads the plan the other stored
+        # (and its look), so the plan is re-derived once (SQLite serialises writers anyway).
+        session.refresh(experiment, with_for_update=True)
     latest = latest_snapshot(session, key)
     if latest is not None and _is_final(latest, experiment):
         return latest
@@ -69,8 +75,12 @@ def take_snapshot(session: Session, key: str, now: datetime | None = None) -> Re
     previous_page = None if latest is None else latest.results
     number = 0 if latest is None else latest.look
     rows = []
+    replan: Design | None = None
     for look_end, sums in zip(ends, looks, strict=True):
         number += 1
+        if replan is None:
+            replan = _replanned(inputs, sums, look_end)
+            inputs = inputs if replan is None else replace(inputs, design=replan)
         readings = RunningReadingsOf(readings_of_page(previous_page or {}), look_end)
         results = results_from_sums(inputs, sums, look_end, computed_at, readings)
         page = {**results.to_dict(), "look": number}
@@ -89,6 +99,8 @@ def take_snapshot(session: Session, key: str, now: datetime | None = None) -> Re
         previous_page = page
     try:
         with session.begin_nested():
+            if replan is not None:
+                store_replan(session, experiment, replan)
             session.add_all(rows)
     except IntegrityError:
         # Another process stored this look number first; its look is as new as ours.
@@ -236,6 +248,19 @@ def _new_looks(
         if len(ends) > 1:
             return ends, [load_experiment_sums(session, inputs, look_end) for look_end in ends]
     return [end], [load_experiment_sums(session, inputs, end)]
+
+
+def _replanned(inputs: ResultsInputs, sums: ExperimentSums, end: datetime) -> Design | None:
+    """The design re-planned at the look ending at `end`, or None (`replan.replanned`)."""
+    experiment = inputs.experiment
+    return replanned(
+        inputs.design,
+        inputs.definitions[0],
+        inputs.variants,
+        sums.aggregates,
+        experiment.started_at,
+        end,
+    )
 
 
 def _is_final(snapshot: ResultSnapshot, experiment: Experiment) -> bool:

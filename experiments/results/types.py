@@ -56,9 +56,54 @@ class PercentileCap:
 
     percentile: float
     value: float | None
+    description: str | None = None
+    """The cap in words (`caps.cap_description`): the value it came to, what the interval is
+    about."""
 
     def to_dict(self) -> dict[str, Any]:
-        return {"percentile": self.percentile, "value": self.value}
+        return {
+            "percentile": self.percentile,
+            "value": self.value,
+            "description": self.description,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class PlanFacts:
+    """What the plan is, where it comes from, and what it detects at the observed baseline."""
+
+    units_per_variant: int | None
+    planned_from: str | None
+    baseline: float
+    """The baseline the plan is sized for: observed once re-planned, else the assumption."""
+    observed_baseline: float | None
+    """The control's baseline at this look (None before the burn-in's data)."""
+    detectable_change: float | None
+    """The smallest relative change the plan detects with the design's power at the observed
+    baseline (None without one)."""
+    replanned_at: datetime | None
+    kind: str
+    """The primary metric's kind: its baseline is a rate ("conversion") or a coefficient of
+    variation."""
+    text: str = ""
+    """The plan in words (`plan_words`)."""
+
+    @property
+    def final(self) -> bool:
+        """False while the plan may still be re-derived: reaching it then ends nothing."""
+        return self.planned_from != "assumption"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "units_per_variant": self.units_per_variant,
+            "planned_from": self.planned_from,
+            "baseline": self.baseline,
+            "baseline_kind": "rate" if self.kind == "conversion" else "coefficient_of_variation",
+            "observed_baseline": self.observed_baseline,
+            "detectable_change": self.detectable_change,
+            "replanned_at": None if self.replanned_at is None else self.replanned_at.isoformat(),
+            "text": self.text,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -268,6 +313,8 @@ class ExperimentResults:
     exists."""
     outcome: Outcome | None = None
     """Set once stopped: what was done."""
+    plan: PlanFacts | None = None
+    """The plan, where it comes from and what it detects at the observed baseline."""
 
     def to_dict(self) -> dict[str, Any]:
         decision = self.decision.to_dict()
@@ -278,6 +325,7 @@ class ExperimentResults:
             "source": self.source,
             "currency": self.currency,
             "planned_units_per_variant": self.planned_units_per_variant,
+            "plan": None if self.plan is None else self.plan.to_dict(),
             "computed_at": self.computed_at.isoformat(),
             "as_of": self.as_of.isoformat(),
             "srm": self.srm.to_dict(),

@@ -168,6 +168,9 @@ def test_create_fills_template(client: TestClient, admin_headers: Headers) -> No
         "test_share": None,
         "baseline_rate": None,
         "baseline_cv": None,
+        "planned_from": None,
+        "observed_baseline": None,
+        "replanned_at": None,
         "currency": "NOK",
     }
     assert created["variants"][1]["payload"] == {"layout": "one"}

@@ -269,4 +269,29 @@ def test_margins_and_percentile_caps_are_validated_and_applied(
     page = client.get(f"/v1/experiments/{key}/results", headers=admin_headers).json()
     aov = next(metric for metric in page["metrics"] if metric["metric"] == "aov")
     assert aov["cap"]["percentile"] == 99.0 and aov["cap"]["value"] > 0
+    # The cap at this look in words, and what the interval is about.
+    assert aov["cap"]["description"] == (
+        f"Each visitor counted up to {round(aov['cap']['value']):,} NOK (the 99th percentile at "
+        "this look); the interval is about these capped values, not the uncapped ones."
+    )
     assert page["metrics"][0]["cap"] is None
+
+
+@pytest.mark.parametrize("percentile", [50.0, 90.0, 94.9])
+def test_a_cap_below_the_95th_percentile_is_refused_at_definition(
+    client: TestClient, admin_headers: dict[str, str], percentile: float
+) -> None:
+    metrics = {"primary": "conversion_rate", "secondary": ["aov"]}
+    low = {**metrics, "cap_percentiles": {"aov": percentile}}
+    response = client.post(
+        "/v1/experiments", json=experiment_body(key="low-cap", metrics=low), headers=admin_headers
+    )
+    assert response.status_code == 422, response.text
+    [error] = response.json()["errors"]
+    assert error["field"] == "metrics.cap_percentiles.aov"
+    assert error["rule"].startswith("must be at least 95 (it is")
+    body = experiment_body(key="low-cap", metrics={**metrics, "cap_percentiles": {"aov": 95.0}})
+    assert client.post("/v1/experiments", json=body, headers=admin_headers).status_code == 201
+    patched = client.patch("/v1/experiments/low-cap", json={"metrics": low}, headers=admin_headers)
+    assert patched.status_code == 422, patched.text
+    assert patched.json()["errors"][0]["field"] == "metrics.cap_percentiles.aov"

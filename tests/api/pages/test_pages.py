@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from html import escape
+
 from fastapi.testclient import TestClient
 
 from api.app import create_app
@@ -10,7 +12,7 @@ from experiments.db import make_engine, session_scope
 from experiments.keys import create_key, revoke_key
 from experiments.models.api_key import KeyScope
 from experiments.settings import Settings
-from tests.api.helpers import experiment_body
+from tests.api.helpers import experiment_body, load_past_week, start_checkout
 from tests.conftest import ADMIN_KEY, SDK_KEY
 
 
@@ -132,3 +134,21 @@ def test_an_unknown_experiment_is_a_404_and_an_unknown_action_a_422(
     assert client.get("/experiments/no-such-test/launch").status_code == 404
     assert client.get("/experiments/known-test/launch").status_code == 422
     assert client.get("/experiments/known-test/start").status_code == 200
+
+
+def test_the_page_says_what_the_plan_is_sized_for_and_what_a_cap_measures(
+    client: TestClient, admin_headers: dict[str, str], settings: Settings
+) -> None:
+    metrics = {"primary": "conversion_rate", "secondary": ["aov"], "cap_percentiles": {"aov": 99}}
+    key = start_checkout(client, admin_headers, key="capped", metrics=metrics)
+    load_past_week(settings.database_url, key, 800, seed=8)
+    page = client.get(f"/v1/experiments/{key}/results", headers=admin_headers).json()
+    log_in(client)
+    html = client.get(f"/experiments/{key}").text
+    # Six days in: the plan is the assumed one, and the page says when it is re-derived.
+    assert page["plan"]["planned_from"] == "assumption"
+    assert "Planned for an assumed 2.5 %" in page["plan"]["text"]
+    assert escape(page["plan"]["text"]) in html
+    aov = next(metric for metric in page["metrics"] if metric["metric"] == "aov")
+    assert aov["cap"]["description"].startswith("Each visitor counted up to ")
+    assert escape(aov["cap"]["description"]) in html

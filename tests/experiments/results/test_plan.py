@@ -1,4 +1,5 @@
-"""The plan is fixed from the design's assumptions, never from the observed data."""
+"""The plan at the start: from the design, a list, or the design's baseline assumption (its re-plan
+from the observed data is `test_replan`)."""
 
 from __future__ import annotations
 

@@ -217,7 +217,7 @@ def test_backfilled_looks_of_a_capped_metric_equal_aggregate_at_each_end(engine:
         metrics={
             "primary": "conversion_rate",
             "secondary": ["revenue_per_visitor"],
-            "cap_percentiles": {"revenue_per_visitor": 90},
+            "cap_percentiles": {"revenue_per_visitor": 95},
         },
     )
     simulate_shop(1500, uplift=0.3, seed=11).load(engine)
@@ -236,7 +236,7 @@ def test_backfilled_looks_of_a_capped_metric_equal_aggregate_at_each_end(engine:
                 ["control", "treatment"],
                 [definition],
                 look.as_of,
-                cap_percentiles={"revenue_per_visitor": 90},
+                cap_percentiles={"revenue_per_visitor": 95},
             )
             assert look.sums["caps"] == expected.caps
             caps.add(expected.caps["revenue_per_visitor"])
