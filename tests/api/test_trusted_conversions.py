@@ -4,6 +4,7 @@ that count only server-sent events, so a purchase forged with the public sdk key
 from __future__ import annotations
 
 import time
+
 import orjson
 from fastapi.testclient import TestClient
 from sqlalchemy import select
@@ -33,7 +34,7 @@ def sources(database_url: str) -> dict[str, str]:
             *connection.execute(select(Conversion.event_id, Conversion.source)),  # type: ignore[call-overload]
         ]
     engine.dispose()
-    return {event_id: source for event_id, source in rows}
+    return dict(rows)
 
 
 def test_the_server_key_is_taken_wherever_the_sdk_key_is_but_the_beacon(
