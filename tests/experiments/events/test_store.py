@@ -9,7 +9,7 @@ from sqlmodel import Session, col, select
 
 from experiments.db import make_engine
 from experiments.events.store import store_events
-from experiments.events.types import ConversionEvent, ExposureEvent
+from experiments.events.types import ConversionEvent, Event, ExposureEvent
 from experiments.models.event import Conversion, Exposure
 from tests.experiments.events.helpers import NOW, exposures, purchases
 
@@ -38,7 +38,7 @@ def test_events_round_trip_with_exact_duplicates(database_url: str) -> None:
 def test_each_event_is_stored_with_its_source(database_url: str) -> None:
     engine = make_engine(database_url)
     received = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
-    events = [
+    events: list[Event] = [
         ExposureEvent("x", "u", NOW, "checkout", "a", "server"),
         ConversionEvent("p", "u", NOW, "purchase", 1.0, None, "admin"),
         ConversionEvent("q", "u", NOW, "purchase", 2.0),  # sdk unless said otherwise

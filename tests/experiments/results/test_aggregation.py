@@ -150,7 +150,7 @@ def test_a_metric_limited_to_server_events_ignores_the_rest(engine: Engine) -> N
     raw.load(engine)
     statements: list[str] = []
     event.listen(engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
-    metrics = [SERVER_AOV, TRUSTED_ABANDONMENT, builtin_metrics()["aov"]]
+    metrics: list[MetricDefinition] = [SERVER_AOV, TRUSTED_ABANDONMENT, builtin_metrics()["aov"]]
     result = run(engine, metrics)
     server_aov = result.metrics["server_aov"]
     assert server_aov["control"].totals.numerator_sum == pytest.approx(1300.0)
