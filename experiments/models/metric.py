@@ -57,7 +57,9 @@ class MetricDefinition(SQLModel):
     numerator_unless: Slug | None = Field(default=None, sa_type=String(64))
     window_hours: float | None = Field(default=None, gt=0, le=MAX_WINDOW_HOURS)
     cap: float | None = Field(default=None, gt=0, le=MAX_MAGNITUDE)
-    sources: list[EventSource] | None = Field(default=None, min_length=1, sa_type=JSON)
+    sources: list[EventSource] | None = Field(
+        default=None, min_length=1, max_length=3, sa_type=JSON
+    )
 
     @field_validator("sources")
     @classmethod
