@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterator
 
 import pytest
@@ -109,7 +110,7 @@ def test_a_prefix_two_active_keys_share_revokes_neither(
 ) -> None:
     # `vk_server_` leaves two random characters in the 12-character prefix: they can repeat.
     tails = iter(["AB" + "x" * 41, "AB" + "y" * 41])
-    monkeypatch.setattr(keys.secrets, "token_urlsafe", lambda _size: next(tails))
+    monkeypatch.setattr(secrets, "token_urlsafe", lambda _size: next(tails))
     engine = make_engine(database_url)
     with session_scope(engine) as session:
         first = keys.create_key(session, KeyScope.SERVER, "shop backend")
