@@ -73,6 +73,9 @@ def test_every_stored_event_records_the_kind_of_key_that_sent_it(
     assign = {"unit_id": "d", "experiments": [EXPERIMENT], "expose": True}
     answer = client.post("/v1/assign", json=assign, headers=server_headers).json()
     assert answer["exposure"]["recorded"] == 1
+    # A client cannot claim a source: it is not a field of the wire format.
+    claimed = send(client, sdk_headers, [purchase("p-claimed", source="server")])
+    assert claimed["rejected"][0]["errors"][0]["field"] == "source"
     stored = sources(database_url)
     assigned = [event_id for event_id in stored if event_id.startswith("assign-")]
     assert len(assigned) == 1
