@@ -105,7 +105,7 @@ def bearer_secret(request: Request) -> str:
 # Declares the scheme in the OpenAPI (so /docs can authorise); the check itself is `authorize`.
 bearer_scheme = HTTPBearer(
     scheme_name="bearerAuth",
-    description="An API key: `Authorization: Bearer vk_admin_...` or `vk_sdk_...`",
+    description="An API key: `Authorization: Bearer vk_admin_...`, `vk_server_...` or `vk_sdk_...`",
     auto_error=False,
 )
 BEARER_SECURITY: list[dict[str, list[str]]] = [{"bearerAuth": []}]
@@ -202,8 +202,9 @@ class AuthFirstRoute(APIRoute):
         return authorized
 
 
-# Admin keys are a superset: a shop backend holding one may also assign and send events.
-SDK_SCOPES = (KeyScope.SDK, KeyScope.ADMIN)
+# Where the public sdk key is taken, so is a shop backend's secret server key, and an admin key
+# (a superset). Only the beacon takes sdk keys alone: a beacon comes from a browser.
+SDK_SCOPES = (KeyScope.SDK, KeyScope.SERVER, KeyScope.ADMIN)
 
 
 # scope="function": committed before the response is sent, never after it.

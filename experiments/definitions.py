@@ -55,6 +55,7 @@ def create_experiment(
             primary=defaults.primary,
             secondary=list(defaults.secondary),
             guardrails=list(defaults.guardrails),
+            cap_percentiles=dict(defaults.cap_percentiles),
         )
     if metrics is None:
         raise InvalidInputError("metrics", "is required unless a template is given")

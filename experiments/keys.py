@@ -12,8 +12,8 @@ from sqlalchemy import func
 from sqlmodel import Session, select
 
 from experiments.audit import COMMAND_LINE, Actor, record_change
-from experiments.errors import NotFoundError
-from experiments.models.api_key import ApiKey, KeyScope
+from experiments.errors import ConflictError, NotFoundError
+from experiments.models.api_key import EVENT_SOURCES, ApiKey, EventSource, KeyScope
 from experiments.models.audit import AuditEntity
 from experiments.page_sessions import end_sessions_of_key
 
@@ -36,6 +36,11 @@ class KeyIdentity:
 
     scope: KeyScope
     actor: Actor
+
+    @property
+    def source(self) -> EventSource:
+        """What the events this key sends are stored with (`source`)."""
+        return EVENT_SOURCES[self.scope]
 
 
 def hash_key(secret: str) -> str:
@@ -69,9 +74,15 @@ def revoke_key(session: Session, prefix_or_id: str, actor: Actor = COMMAND_LINE)
         query = query.where(ApiKey.id == int(prefix_or_id))
     else:
         query = query.where(ApiKey.prefix == prefix_or_id[:PREFIX_LENGTH])
-    record = session.exec(query).first()
-    if record is None:
+    found = session.exec(query.limit(2)).all()
+    if not found:
         raise NotFoundError(f"no active key with id or prefix '{prefix_or_id}'")
+    if len(found) > 1:
+        # A server key's prefix has only two random characters after `vk_server_`.
+        raise ConflictError(
+            f"several active keys have the prefix '{prefix_or_id}'; revoke by id (vekst keys list)"
+        )
+    record = found[0]
     before = _state(record)
     record.revoked_at = datetime.now(UTC)
     session.add(record)

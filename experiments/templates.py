@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from enum import StrEnum
 
 
@@ -16,12 +17,19 @@ class Template(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class TemplateDefaults:
-    """What an experiment made from a template starts with: its unit type and metric keys."""
+    """What an experiment made from a template starts with: its unit type, metric keys and
+    percentile caps (`MetricSelection.cap_percentiles`)."""
 
     unit_type: str
     primary: str
     secondary: tuple[str, ...]
     guardrails: tuple[str, ...]
+    cap_percentiles: Mapping[str, float] = field(default_factory=dict)
+
+
+# Revenue is capped at the 99.9th percentile of the units with a purchase, as Statsig does by
+# default: one absurd order (a typo, or a forgery) cannot decide an AOV test on its own.
+REVENUE_CAP_PERCENTILE = 99.9
 
 
 TEMPLATES: dict[Template, TemplateDefaults] = {
@@ -30,6 +38,7 @@ TEMPLATES: dict[Template, TemplateDefaults] = {
         "conversion_rate",
         ("aov", "revenue_per_visitor", "checkout_start_rate"),
         ("cart_abandonment", "refund_rate"),
+        {"aov": REVENUE_CAP_PERCENTILE, "revenue_per_visitor": REVENUE_CAP_PERCENTILE},
     ),
     Template.CTA: TemplateDefaults(
         "visitor",

@@ -12,7 +12,10 @@ from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 
 from api.app import create_app
+from experiments.db import make_engine, session_scope
+from experiments.keys import create_key
 from experiments.migrate import upgrade
+from experiments.models.api_key import KeyScope
 from experiments.settings import Settings, load_settings
 from tests.services import fresh_postgres_schema, require_service
 
@@ -92,3 +95,14 @@ def admin_headers() -> dict[str, str]:
 @pytest.fixture
 def sdk_headers() -> dict[str, str]:
     return {"Authorization": f"Bearer {SDK_KEY}"}
+
+
+@pytest.fixture
+def server_headers(database_url: str) -> dict[str, str]:
+    """The header of a stored server-scoped key: the secret a shop's backend keeps."""
+    engine = make_engine(database_url)
+    with session_scope(engine) as session:
+        issued = create_key(session, KeyScope.SERVER, "shop backend")
+    engine.dispose()
+    assert issued.secret.startswith("vk_server_")
+    return {"Authorization": f"Bearer {issued.secret}"}

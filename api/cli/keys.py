@@ -15,7 +15,10 @@ keys_cli = typer.Typer(help="API keys.", no_args_is_help=True)
 
 @keys_cli.command("create")
 def create(
-    scope: Annotated[KeyScope, typer.Option(help="admin or sdk.")],
+    scope: Annotated[
+        KeyScope,
+        typer.Option(help="admin, server (a shop backend's secret) or sdk (public, browsers)."),
+    ],
     name: Annotated[str, typer.Option(help="A note to recognise the key by.")] = "",
 ) -> None:
     """Create a key and print its secret once (after it is committed)."""

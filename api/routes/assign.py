@@ -34,6 +34,7 @@ from experiments.events import EventPipeline, parse_batch
 from experiments.events.entries import describe_error
 from experiments.events.isolation import OUTAGES
 from experiments.inputs import SafeText, Slug, check_json, path_rule_error
+from experiments.models.api_key import EventSource
 from vekst_sdk import Assignment, validate_attributes, validate_unit_id
 from vekst_sdk import InvalidInputError as SdkInputError
 
@@ -140,21 +141,22 @@ async def assign(request: Request) -> JSONResponse:
         "assignments": {key: assignment_json(a) for key, a in assignments.items()},
     }
     if body.expose:
-        answer["exposure"] = await _expose(request, body.unit_id, assignments)
+        answer["exposure"] = await _expose(request, body.unit_id, assignments, key.source)
     return JSONResponse(answer)
 
 
 async def _expose(
-    request: Request, unit_id: str, assignments: Mapping[str, Assignment]
+    request: Request, unit_id: str, assignments: Mapping[str, Assignment], source: EventSource
 ) -> dict[str, Any]:
-    """Record the unit's exposures; say which were not recorded (and why) rather than hide it."""
+    """Record the unit's exposures (sent with a key of scope `source`); say which were not
+    recorded (and why) rather than hide it."""
     batch = exposure_batch(unit_id, assignments)
     if batch is None:
         return {"recorded": 0, "not_recorded": []}
     pipeline: EventPipeline = request.app.state.events
     sent = [key for key, a in assignments.items() if a.in_experiment and a.variant is not None]
     try:
-        result = await pipeline.intake.ingest(batch)
+        result = await pipeline.intake.ingest(batch, source=source)
     except OUTAGES as error:  # the assignment stands; the caller learns nothing was recorded
         reason = {"field": "event", "rule": f"could not be stored now: {describe_error(error)}"}
         return {

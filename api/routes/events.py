@@ -156,7 +156,7 @@ async def _ingest(request: Request, document: Any, key: KeyIdentity) -> Response
         raise HTTPException(413, error.detail) from None
     limiter: RateLimiter = request.app.state.rate_limiter
     await limiter.check("events", key, len(raw_events))
-    result = await _pipeline(request).intake.ingest_events(raw_events)
+    result = await _pipeline(request).intake.ingest_events(raw_events, source=key.source)
     telemetry: Telemetry = request.app.state.telemetry
     count_outcomes(telemetry, raw_events, result)
     return Response(orjson.dumps(result.as_dict()), 202, media_type="application/json")

@@ -2,7 +2,8 @@
 
 An entry has the fields `r` (receive time, integer microseconds since the epoch, UTC), `events`
 (a JSON array of at most `EVENTS_PER_ENTRY` events, each an object with the typed event's field
-names and its timestamp as RFC 3339 text) and, when the append script found some client ids
+names, its timestamp as RFC 3339 text and its `source`; an event without one, written before
+sources were recorded, came with an sdk key) and, when the append script found some client ids
 already claimed, `skip` (their comma-separated positions in the array: repeats, not stored).
 """
 
@@ -24,12 +25,14 @@ from experiments.events.types import (
     from_micros,
     micros,
 )
+from experiments.models.api_key import EVENT_SOURCES, EventSource
 
 # One entry holds at most this many events, so one read of 100 entries stays bounded.
 EVENTS_PER_ENTRY = 1000
 RECEIVED_FIELD = b"r"
 EVENTS_FIELD = b"events"
 SKIP_FIELD = b"skip"
+_SOURCES: dict[object, EventSource] = {source: source for source in EVENT_SOURCES.values()}
 
 
 def encode_events(events: Sequence[Event]) -> bytes:
@@ -136,6 +139,7 @@ def _event(raw: Mapping[str, Any]) -> Event:
             timestamp,
             _text(raw["experiment"]),
             _text(raw["variant"]),
+            _source(raw),
         )
     value = raw.get("value")
     properties = raw.get("properties")
@@ -152,7 +156,16 @@ def _event(raw: Mapping[str, Any]) -> Event:
         _text(raw["name"]),
         value,
         properties,
+        _source(raw),
     )
+
+
+def _source(raw: Mapping[str, Any]) -> EventSource:
+    source = raw.get("source", "sdk")
+    found = _SOURCES.get(source) if type(source) is str else None
+    if found is None:
+        raise ValueError(f"an encoded source must be one of {', '.join(_SOURCES.values())}")
+    return found
 
 
 def _text(value: object) -> str:

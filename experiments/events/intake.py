@@ -32,6 +32,7 @@ from experiments.events.validation import (
     validate_batch,
 )
 from experiments.inputs import printable
+from experiments.models.api_key import EventSource
 
 MAX_EVENTS_PER_BATCH = 10_000
 
@@ -134,12 +135,15 @@ class EventIntake:
         """Read the experiments again for the next batch (one changed in another process)."""
         self._catalog.invalidate()
 
-    async def ingest(self, body: bytes, received_at: datetime | None = None) -> IngestResult:
-        """Validate and hand on one batch; returns once the accepted events are safe."""
-        return await self.ingest_events(parse_batch(body), received_at)
+    async def ingest(
+        self, body: bytes, received_at: datetime | None = None, *, source: EventSource
+    ) -> IngestResult:
+        """Validate and hand on one batch sent with a key of scope `source` (stored with each
+        event); returns once the accepted events are safe."""
+        return await self.ingest_events(parse_batch(body), received_at, source=source)
 
     async def ingest_events(
-        self, raw_events: list[object], received_at: datetime | None = None
+        self, raw_events: list[object], received_at: datetime | None = None, *, source: EventSource
     ) -> IngestResult:
         """`ingest` for a batch's events already taken out of their body (`batch_events`)."""
         moment = received_at or datetime.now(UTC)
@@ -148,10 +152,10 @@ class EventIntake:
         if snapshot is None:
             snapshot = await to_thread.run_sync(self._catalog.refresh)
         window = TimeWindow.at(moment, self._max_age_days)
-        batch = validate_batch(raw_events, window, snapshot)
+        batch = validate_batch(raw_events, window, snapshot, source)
         suspects = _catalog_rejections(batch)
         if suspects and self._catalog.loaded_at < arrived:
-            batch = await self._judge_again(raw_events, batch, suspects, window)
+            batch = await self._judge_again(raw_events, batch, suspects, window, source)
         if not batch.events:
             return IngestResult(0, 0, batch.rejected)
         receipt = await self._sink.submit(batch.events, moment)
@@ -171,10 +175,11 @@ class EventIntake:
         batch: ValidatedBatch,
         suspects: list[Rejection],
         window: TimeWindow,
+        source: EventSource,
     ) -> ValidatedBatch:
         """Validate the catalogue's rejections again against a catalogue read now."""
         snapshot = await to_thread.run_sync(self._catalog.refresh)
-        again = validate_batch([raw_events[r.index] for r in suspects], window, snapshot)
+        again = validate_batch([raw_events[r.index] for r in suspects], window, snapshot, source)
         if not again.events:
             return batch
         still = {suspects[r.index].index: r.errors for r in again.rejected}

@@ -34,8 +34,17 @@ _STAGING_TYPES = {
     "properties": "json",
     "timestamp": "timestamp",
     "received_at": "timestamp",
+    "source": "text",
 }
-EXPOSURE_COLUMNS = ("event_id", "experiment", "variant", "unit_id", "timestamp", "received_at")
+EXPOSURE_COLUMNS = (
+    "event_id",
+    "experiment",
+    "variant",
+    "unit_id",
+    "timestamp",
+    "received_at",
+    "source",
+)
 CONVERSION_COLUMNS = (
     "event_id",
     "name",
@@ -44,6 +53,7 @@ CONVERSION_COLUMNS = (
     "properties",
     "timestamp",
     "received_at",
+    "source",
 )
 
 
@@ -106,6 +116,7 @@ def prepare_rows(events: Iterable[ReceivedEvent], sqlite: bool) -> PreparedRows:
                     event.unit_id,
                     moment(event.timestamp),
                     received,
+                    event.source,
                 )
             )
         else:
@@ -157,6 +168,7 @@ def _conversion_row(event: ConversionEvent, timestamp: Any, received: Any) -> Ro
         properties,
         timestamp,
         received,
+        event.source,
     )
 
 

@@ -2,7 +2,8 @@
 
 An event on the wire is a JSON object (see `validation`); once valid it is an `ExposureEvent` or
 a `ConversionEvent` with its `event_id` fixed, so every later step (buffer, worker, store) handles
-the same id and a redelivery can never be stored twice.
+the same id and a redelivery can never be stored twice. It also carries its `source`, the scope of
+the key that sent it (not a wire field: the intake stamps it), stored with it.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
+
+from experiments.models.api_key import EventSource
 
 EXPOSURE_FIELDS = frozenset({"event_id", "type", "unit_id", "timestamp", "experiment", "variant"})
 CONVERSION_FIELDS = frozenset(
@@ -39,6 +42,7 @@ class ExposureEvent:
     timestamp: datetime
     experiment: str
     variant: str
+    source: EventSource = "sdk"  # the scope of the key that sent it
 
 
 @dataclass(slots=True)
@@ -51,6 +55,7 @@ class ConversionEvent:
     name: str
     value: float | None = None
     properties: dict[str, Any] | None = None
+    source: EventSource = "sdk"  # the scope of the key that sent it
 
 
 Event = ExposureEvent | ConversionEvent

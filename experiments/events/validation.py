@@ -57,6 +57,7 @@ from experiments.events.types import (
     micros,
 )
 from experiments.inputs import MAX_UNIT_ID_LENGTH, SLUG, SLUG_RULE, printable
+from experiments.models.api_key import EventSource
 
 __all__ = [
     "CATALOG_FIELDS",
@@ -109,9 +110,13 @@ class ValidatedBatch:
 
 
 def validate_batch(
-    raw_events: Sequence[object], window: TimeWindow, catalog: ExperimentCatalog
+    raw_events: Sequence[object],
+    window: TimeWindow,
+    catalog: ExperimentCatalog,
+    source: EventSource = "sdk",
 ) -> ValidatedBatch:
-    """Check every event of a batch; the valid ones come back typed, the others as rejections.
+    """Check every event of a batch; the valid ones come back typed (with `source`, the scope
+    of the key that sent them), the others as rejections.
 
     Same answer as `validate_event` on each event. The common, valid event takes a cheap path
     (exact type checks, slugs and experiment targets checked once per batch, epoch-millisecond
@@ -120,11 +125,11 @@ def validate_batch(
     """
     events: list[Event] = []
     rejected: list[Rejection] = []
-    fast = _FastPath(window, catalog)
+    fast = _FastPath(window, catalog, source)
     for index, raw in enumerate(raw_events):
         event = fast.accept(raw) if type(raw) is dict else None
         if event is None:
-            result = validate_event(raw, window, catalog)
+            result = validate_event(raw, window, catalog, source)
             if isinstance(result, tuple):
                 rejected.append(Rejection(index, result))
                 continue
@@ -137,9 +142,10 @@ class _FastPath:
     """Accepts the events `validate_event` accepts in the usual shapes, and builds the same
     typed event; returns None for anything else (never rejects on its own)."""
 
-    def __init__(self, window: TimeWindow, catalog: ExperimentCatalog) -> None:
+    def __init__(self, window: TimeWindow, catalog: ExperimentCatalog, source: EventSource) -> None:
         self._window = window
         self._catalog = catalog
+        self._source = source
         # Whole milliseconds strictly inside the window compare the same as the datetimes.
         self._oldest_ms = -(-micros(window.oldest) // 1000) + 1
         self._newest_ms = micros(window.newest) // 1000 - 1
@@ -188,7 +194,7 @@ class _FastPath:
         ):
             return None
         return ExposureEvent(
-            event_id or new_server_event_id(), unit_id, timestamp, experiment, variant
+            event_id or new_server_event_id(), unit_id, timestamp, experiment, variant, self._source
         )
 
     def _conversion(
@@ -213,7 +219,7 @@ class _FastPath:
         if properties is not None and check_properties(properties, []) is None:
             return None
         event_id = event_id or new_server_event_id()
-        return ConversionEvent(event_id, unit_id, timestamp, name, value, properties)
+        return ConversionEvent(event_id, unit_id, timestamp, name, value, properties, self._source)
 
     def _timestamp(self, value: object) -> datetime | None:
         if value is None:
@@ -240,9 +246,10 @@ class _FastPath:
 
 
 def validate_event(
-    raw: object, window: TimeWindow, catalog: ExperimentCatalog
+    raw: object, window: TimeWindow, catalog: ExperimentCatalog, source: EventSource = "sdk"
 ) -> Event | tuple[FieldError, ...]:
-    """One event checked against the contract above: the typed event, or every error found."""
+    """One event checked against the contract above: the typed event (sent with a key of scope
+    `source`), or every error found."""
     if not isinstance(raw, dict):
         return (FieldError("event", "must be an object"),)
     kind = raw.get("type")
@@ -266,14 +273,14 @@ def validate_event(
         if errors:
             return tuple(errors)
         common = _common_fields(event_id, unit_id, timestamp or window.received_at)
-        return ExposureEvent(*common, experiment or "", variant or "")
+        return ExposureEvent(*common, experiment or "", variant or "", source)
     name = check_slug(raw, "name", errors)
     value = check_value(raw.get("value"), errors)
     properties = check_properties(raw.get("properties"), errors)
     if errors:
         return tuple(errors)
     common = _common_fields(event_id, unit_id, timestamp or window.received_at)
-    return ConversionEvent(*common, name or "", value, properties)
+    return ConversionEvent(*common, name or "", value, properties, source)
 
 
 def _common_fields(

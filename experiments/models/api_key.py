@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Literal
 
 from sqlmodel import Field, SQLModel
 
@@ -12,7 +13,19 @@ from experiments.db import UTCDateTime
 
 class KeyScope(StrEnum):
     ADMIN = "admin"  # manage experiments and metrics, read results
-    SDK = "sdk"  # read SDK config, assign, send events
+    SDK = "sdk"  # public, in every browser: read SDK config, assign, send events
+    SERVER = "server"  # secret, kept by the shop's backend: what sdk may do, never a beacon
+
+
+EventSource = Literal["sdk", "server", "admin"]
+"""Which kind of key sent a stored event: the scope of that key. Browsers hold the public sdk
+key, so only `server` (and `admin`) events are beyond a visitor's reach to forge."""
+
+EVENT_SOURCES: dict[KeyScope, EventSource] = {
+    KeyScope.SDK: "sdk",
+    KeyScope.SERVER: "server",
+    KeyScope.ADMIN: "admin",
+}
 
 
 class ApiKey(SQLModel, table=True):

@@ -1,6 +1,7 @@
 """Stored events: exposures (unit saw variant) and conversions (unit did something, maybe worth
 a value). Every stored event has an `event_id`, unique per table: the client's idempotency key,
-or one the server made when the client sent none."""
+or one the server made when the client sent none, and its `source`: the scope of the key that
+sent it (`sdk`, `server` or `admin`)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,9 @@ from experiments.inputs import MAX_UNIT_ID_LENGTH
 
 EVENT_ID_MAX = 80  # client ids are at most 64 characters; server-made ids are prefixed
 _ID_TYPE = BigInteger().with_variant(Integer(), "sqlite")  # SQLite autoincrements INTEGER only
+# The scope of the key that sent the event (`experiments.models.api_key.EventSource`); rows
+# stored before it was recorded are sdk events (migration 0009).
+_SOURCE_DEFAULT = {"server_default": "sdk"}
 
 
 class Exposure(SQLModel, table=True):
@@ -31,13 +35,14 @@ class Exposure(SQLModel, table=True):
     unit_id: str = Field(max_length=MAX_UNIT_ID_LENGTH)
     timestamp: datetime = Field(sa_type=UTCDateTime)
     received_at: datetime = Field(sa_type=UTCDateTime)
+    source: str = Field(default="sdk", max_length=8, sa_column_kwargs=_SOURCE_DEFAULT)
 
 
 class Conversion(SQLModel, table=True):
     __tablename__ = "conversions"
     __table_args__ = (
         Index("ix_conversions_name_unit", "name", "unit_id", "timestamp"),
-        Index("ix_conversions_results", "unit_id", "name", "timestamp", "value"),
+        Index("ix_conversions_results", "unit_id", "name", "timestamp", "value", "source"),
     )
 
     id: int | None = Field(default=None, sa_type=_ID_TYPE, primary_key=True)
@@ -48,3 +53,4 @@ class Conversion(SQLModel, table=True):
     properties: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
     timestamp: datetime = Field(sa_type=UTCDateTime)
     received_at: datetime = Field(sa_type=UTCDateTime)
+    source: str = Field(default="sdk", max_length=8, sa_column_kwargs=_SOURCE_DEFAULT)

@@ -13,8 +13,11 @@ purchase).
 Input contract (one place): a metric key is a slug (a-z, 0-9, `-`, `_`, 1-64 characters) that
 is not a built-in key; event names are slugs. `window_hours` (0 < window_hours <= 8760, one
 year) limits the events counted to that many hours after the unit's first exposure; `cap`
-(0 < cap <= 1e15) caps each unit's numerator value before summing. Names have 1-200 characters
-of storable text (no NUL, no lone surrogates).
+(0 < cap <= 1e15) caps each unit's numerator value before summing. `sources` (null: all) lists
+the kinds of key whose conversions the metric counts, on every side (numerator, denominator,
+`numerator_unless`): `["server"]` counts only events a shop's backend sent with its secret
+server key, which no visitor can forge with the public sdk key; at least one, none twice. Names
+have 1-200 characters of storable text (no NUL, no lone surrogates).
 """
 
 from __future__ import annotations
@@ -22,12 +25,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import ConfigDict, StringConstraints, field_serializer
-from sqlalchemy import String
+from pydantic import ConfigDict, StringConstraints, field_serializer, field_validator
+from sqlalchemy import JSON, String
 from sqlmodel import Field, SQLModel
 
 from experiments.db import UTCDateTime
 from experiments.inputs import MAX_MAGNITUDE, SafeText, Slug
+from experiments.models.api_key import EventSource
 
 MAX_WINDOW_HOURS = 8760.0
 MetricName = Annotated[
@@ -53,6 +57,16 @@ class MetricDefinition(SQLModel):
     numerator_unless: Slug | None = Field(default=None, sa_type=String(64))
     window_hours: float | None = Field(default=None, gt=0, le=MAX_WINDOW_HOURS)
     cap: float | None = Field(default=None, gt=0, le=MAX_MAGNITUDE)
+    sources: list[EventSource] | None = Field(
+        default=None, min_length=1, max_length=3, sa_type=JSON
+    )
+
+    @field_validator("sources")
+    @classmethod
+    def _each_source_once(cls, sources: list[EventSource] | None) -> list[EventSource] | None:
+        if sources is not None and len(set(sources)) != len(sources):
+            raise ValueError("names a source twice; list each of sdk, server, admin at most once")
+        return sources
 
     @property
     def value_format(self) -> ValueFormat:

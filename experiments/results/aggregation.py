@@ -2,7 +2,8 @@
 
 Attribution (docs/results.md): a unit's first exposure fixes its variant and its start; units
 exposed to more than one variant are left out (and counted); a conversion counts when it
-happens at or after the unit's start, within the metric's window and not after `end`.
+happens at or after the unit's start, within the metric's window and not after `end`, and was
+sent with a kind of key the metric counts (its `sources`; all when it names none).
 Conversions of units never exposed never meet an exposure in the join and so are ignored.
 
 The query has three levels, all grouped in the database:
@@ -34,7 +35,6 @@ from experiments.results.features import (
     CONVERSIONS,
     EXPOSURES,
     Feature,
-    Period,
     exposed_units,
     feature_value,
     metric_sides,
@@ -326,8 +326,7 @@ def _unit_values(
         .subquery("unit_events")
     )
 
-    def feature(event: str, aggregation: Aggregation, window: float | None, period: Period) -> Any:
-        key = Feature(event, "sum" if aggregation == "sum" else "count", window, period)
+    def feature(key: Feature, aggregation: Aggregation) -> Any:
         total = func.coalesce(unit_events.c[labels[key]], 0.0)
         if aggregation == "any":
             return case((total > 0, 1.0), else_=0.0)

@@ -246,8 +246,8 @@ def _reader(row: Any, labels: dict[Feature, str], previous: bool) -> Any:
     """A feature reader (see `metric_sides`) of a unit's values at this row, or at its previous
     row (`previous`: the accumulated value minus this row's change)."""
 
-    def feature(event: str, aggregation: Aggregation, window: float | None, period: Any) -> Any:
-        label = labels[Feature(event, "sum" if aggregation == "sum" else "count", window, period)]
+    def feature(key: Feature, aggregation: Aggregation) -> Any:
+        label = labels[key]
         total: Any = row[f"c_{label}"]
         if previous:
             total = total - row[f"g_{label}"]

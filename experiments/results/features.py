@@ -1,13 +1,14 @@
 """The per-unit columns ("features") the results queries read, and their bounds.
 
 A feature is one per-unit count or sum of an event, after the unit's first exposure (within a
-window) or in the pre-period before it (CUPED). `aggregate` (one end) and the backfill (many
-looks) build the same features, bounds and metric sides from here.
+window) or in the pre-period before it (CUPED), of the events sent with the kinds of key the
+metric counts (`MetricDefinition.sources`). `aggregate` (one end) and the backfill (many looks)
+build the same features, bounds and metric sides from here.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, NamedTuple
@@ -15,6 +16,7 @@ from typing import Any, Literal, NamedTuple
 from sqlalchemy import Table, and_, case, func, literal, select
 from sqlalchemy.sql.expression import ColumnElement, Label, Subquery
 
+from experiments.models.api_key import EventSource
 from experiments.models.event import Conversion, Exposure
 from experiments.models.metric import Aggregation, MetricDefinition
 from experiments.results.sql_functions import shifted_timestamp, smaller_of
@@ -38,6 +40,21 @@ class Feature:
     aggregation: Literal["count", "sum"]
     window_hours: float | None
     period: Period
+    sources: tuple[EventSource, ...] | None = None  # the events' sources counted; None: all
+
+
+FeatureReader = Callable[[Feature, Aggregation], Any]
+"""A feature's per-unit value as a query reads it: its count or sum, or for `any` 1 when that
+is above 0, else 0."""
+
+
+def side_feature(
+    metric: MetricDefinition, event: str, aggregation: Aggregation, period: Period
+) -> Feature:
+    """The feature one side of `metric` reads (`any` reads the count)."""
+    sources = None if metric.sources is None else tuple(sorted(metric.sources))
+    kind: Literal["count", "sum"] = "sum" if aggregation == "sum" else "count"
+    return Feature(event, kind, metric.window_hours, period, sources)
 
 
 def unit_bounds(
@@ -122,8 +139,7 @@ def needed_features(metrics: Sequence[MetricDefinition], with_covariate: set[str
             sides.append((metric.numerator_unless, "any"))
         for period in periods:
             for event, aggregation in sides:
-                kind: Literal["count", "sum"] = "sum" if aggregation == "sum" else "count"
-                found[Feature(event, kind, metric.window_hours, period)] = None
+                found[side_feature(metric, event, aggregation, period)] = None
     return list(found)
 
 
@@ -133,6 +149,8 @@ def feature_value(
     # Events outside the pre-period, after `end` or of other names never reach this point:
     # the join condition filtered them out.
     conditions = [conversions.name == feature.event]
+    if feature.sources is not None:
+        conditions.append(conversions.source.in_(feature.sources))  # bound parameters
     if feature.period == "post":
         conditions.append(conversions.timestamp >= first_at)
         if feature.window_hours is not None:
@@ -143,16 +161,18 @@ def feature_value(
     return case((and_(*conditions), amount), else_=0)
 
 
-def metric_sides(metric: MetricDefinition, feature: Any, period: Period) -> tuple[Any, Any]:
+def metric_sides(metric: MetricDefinition, read: FeatureReader, period: Period) -> tuple[Any, Any]:
     """Per-unit numerator (unless-rule and cap applied) and denominator of `metric`."""
-    window = metric.window_hours
-    numerator = feature(metric.numerator_event, metric.numerator_aggregation, window, period)
+
+    def side(event: str, aggregation: Aggregation) -> Any:
+        return read(side_feature(metric, event, aggregation, period), aggregation)
+
+    numerator = side(metric.numerator_event, metric.numerator_aggregation)
     if metric.numerator_unless is not None:
-        blocked = feature(metric.numerator_unless, "any", window, period)
+        blocked = side(metric.numerator_unless, "any")
         numerator = case((blocked > 0, 0.0), else_=numerator)
     if metric.cap is not None:
         numerator = smaller_of(numerator, float(metric.cap))
     if metric.denominator_event is None:
         return numerator, literal(1.0)
-    denominator = feature(metric.denominator_event, metric.denominator_aggregation, window, period)
-    return numerator, denominator
+    return numerator, side(metric.denominator_event, metric.denominator_aggregation)

@@ -37,7 +37,7 @@ export interface Assignment {
 export interface ClientOptions {
   /** Base URL of the Vekst API, e.g. "https://ab.example.com". */
   apiUrl?: string;
-  /** An sdk-scoped key (never an admin key: it would be public in the page). */
+  /** An sdk-scoped key (never an admin or server key: it would be public in the page). */
   sdkKey?: string;
   /** A config document (GET /v1/sdk/config) to start from, e.g. rendered into the page. */
   config?: unknown;

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterator
 
 import pytest
@@ -11,6 +12,7 @@ from api.app import create_app
 from api.auth import KeyVerifier
 from experiments import keys
 from experiments.db import make_engine, session_scope
+from experiments.errors import ConflictError
 from experiments.models.api_key import KeyScope
 from experiments.settings import load_settings
 from tests.api.helpers import experiment_body
@@ -100,4 +102,26 @@ def test_keys_are_stored_only_as_hashes(database_url: str) -> None:
         assert identity.scope == KeyScope.ADMIN
         assert (identity.actor.key_id, identity.actor.key_name) == (issued.id, "shop backend")
         assert keys.find_key(session, issued.secret + "x") is None
+    engine.dispose()
+
+
+def test_a_prefix_two_active_keys_share_revokes_neither(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `vk_server_` leaves two random characters in the 12-character prefix: they can repeat.
+    tails = iter(["AB" + "x" * 41, "AB" + "y" * 41])
+    monkeypatch.setattr(secrets, "token_urlsafe", lambda _size: next(tails))
+    engine = make_engine(database_url)
+    with session_scope(engine) as session:
+        first = keys.create_key(session, KeyScope.SERVER, "shop backend")
+        second = keys.create_key(session, KeyScope.SERVER, "shop backend, new")
+    assert first.prefix == second.prefix == "vk_server_AB"
+    with session_scope(engine) as session, pytest.raises(ConflictError, match="revoke by id"):
+        keys.revoke_key(session, first.prefix)
+    with session_scope(engine) as session:
+        keys.revoke_key(session, str(first.id))
+    with session_scope(engine) as session:
+        assert keys.find_key(session, first.secret) is None
+        assert keys.find_key(session, second.secret) is not None
+        keys.revoke_key(session, second.prefix)  # the only active one now
     engine.dispose()

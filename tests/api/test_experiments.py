@@ -156,7 +156,7 @@ def test_create_fills_template(client: TestClient, admin_headers: Headers) -> No
         "secondary": ["aov", "revenue_per_visitor", "checkout_start_rate"],
         "guardrails": ["cart_abandonment", "refund_rate"],
         "guardrail_margins": {},
-        "cap_percentiles": {},
+        "cap_percentiles": {"aov": 99.9, "revenue_per_visitor": 99.9},
     }
     assert created["design"] == {
         "alpha": 0.05,

@@ -270,7 +270,7 @@ def test_assign_says_when_its_exposure_could_not_be_stored(
     settings = load_settings(database_url=sqlite_url, admin_key="a" * 20, sdk_key="s" * 20)
     app = create_app(settings)
 
-    async def outage(_body: bytes) -> None:
+    async def outage(_body: bytes, *, source: str) -> None:
         raise OperationalError("INSERT", {}, Exception("connection refused"))
 
     with TestClient(app) as client:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -71,6 +72,11 @@ def test_ratio_metric_needs_a_denominator(
         ({"cap": 0}, "cap"),
         ({"window_hours": -1}, "window_hours"),
         ({"direction": "sideways"}, "direction"),
+        ({"sources": []}, "sources"),
+        ({"sources": ["browser"]}, "sources"),
+        ({"sources": ["server", "server"]}, "sources"),
+        ({"sources": "server"}, "sources"),
+        ({"sources": [None]}, "sources"),
     ],
 )
 def test_bad_metric_names_the_field(
@@ -78,7 +84,22 @@ def test_bad_metric_names_the_field(
 ) -> None:
     response = client.post("/v1/metrics", json=metric_body(**changes), headers=admin_headers)
     assert response.status_code == 422, response.text
-    assert field in response.text
+    named = [re.split(r"[.\[]", error["field"])[0] for error in response.json()["errors"]]
+    assert field in named
+
+
+def test_a_metric_may_count_only_some_sources(
+    client: TestClient, admin_headers: dict[str, str]
+) -> None:
+    body = metric_body(key="server_items", sources=["server", "admin"])
+    created = client.post("/v1/metrics", json=body, headers=admin_headers)
+    assert created.status_code == 201, created.text
+    assert created.json()["sources"] == ["server", "admin"]
+    listed = {
+        metric["key"]: metric for metric in client.get("/v1/metrics", headers=admin_headers).json()
+    }
+    assert listed["server_items"]["sources"] == ["server", "admin"]  # stored
+    assert listed["aov"]["sources"] is None  # every source counts
 
 
 def test_duplicate_key_conflicts(client: TestClient, admin_headers: dict[str, str]) -> None:

@@ -14,6 +14,7 @@ CHECKOUT_METRICS = {
     "primary": "conversion_rate",
     "secondary": ["aov", "revenue_per_visitor", "checkout_start_rate"],
     "guardrails": ["cart_abandonment", "refund_rate"],
+    "cap_percentiles": {"aov": 99.9, "revenue_per_visitor": 99.9},  # the template's
 }
 
 
@@ -68,12 +69,13 @@ def test_secondary_metrics_name_and_hypothesis_may_change(
     change = {
         "name": "One-page checkout, second look",
         "hypothesis": "Fewer steps, more purchases",
-        **metrics(secondary=["aov", "add_to_cart_rate"]),
+        # The capped revenue metrics stay: their caps are frozen like the question.
+        **metrics(secondary=["aov", "revenue_per_visitor", "add_to_cart_rate"]),
     }
     response = client.patch(URL, json=change, headers=admin_headers)
     assert response.status_code == 200, response.text
     body = response.json()
-    assert body["metrics"]["secondary"] == ["aov", "add_to_cart_rate"]
+    assert body["metrics"]["secondary"] == ["aov", "revenue_per_visitor", "add_to_cart_rate"]
     assert (body["name"], body["hypothesis"]) == (change["name"], change["hypothesis"])
 
 

@@ -16,7 +16,13 @@ from experiments.models.experiment import ExperimentCreate, ExperimentStatus, Ex
 from tests.api.helpers import experiment_body
 
 KEY = "checkout-onepage"
-METRICS = {"primary": "conversion_rate", "guardrails": ["cart_abandonment", "refund_rate"]}
+# The checkout template's selection, revenue capped at its 99.9th percentile.
+METRICS = {
+    "primary": "conversion_rate",
+    "secondary": ["aov", "revenue_per_visitor", "checkout_start_rate"],
+    "guardrails": ["cart_abandonment", "refund_rate"],
+    "cap_percentiles": {"aov": 99.9, "revenue_per_visitor": 99.9},
+}
 
 
 def draft(session: Session, **changes: Any) -> None:
@@ -96,7 +102,7 @@ def test_a_draft_changes_freely(memory_session: Session) -> None:
         memory_session,
         unit_type="account",
         traffic=0.2,
-        metrics={**METRICS, "primary": "revenue_per_visitor"},
+        metrics={"primary": "revenue_per_visitor"},
     )
     experiment = definitions.get_experiment(memory_session, KEY)
     assert (experiment.unit_type, experiment.traffic) == ("account", 0.2)
@@ -109,7 +115,7 @@ def test_a_draft_changes_freely(memory_session: Session) -> None:
         ({"unit_type": "account"}, "unit_type"),
         ({"layer": "checkout"}, "layer"),
         ({"design": {"alpha": 0.01}}, "design"),
-        ({"metrics": {**METRICS, "primary": "revenue_per_visitor"}}, "metrics.primary"),
+        ({"metrics": {**METRICS, "primary": "add_to_cart_rate"}}, "metrics.primary"),
         ({"metrics": {**METRICS, "guardrails": ["refund_rate"]}}, "metrics.guardrails"),
         ({"variants": [{"key": key, "name": key, "weight": 1} for key in "ab"]}, "variants"),
     ],
@@ -127,11 +133,12 @@ def test_a_running_experiment_still_takes_a_new_name_and_secondary_metrics(
 ) -> None:
     running(memory_session)
     # The guardrails sent back in another order are no change.
-    metrics = {**METRICS, "guardrails": ["refund_rate", "cart_abandonment"], "secondary": ["aov"]}
+    secondary = ["aov", "revenue_per_visitor"]
+    metrics = {**METRICS, "guardrails": ["refund_rate", "cart_abandonment"], "secondary": secondary}
     update(memory_session, name="Renamed", metrics=metrics)
     experiment = definitions.get_experiment(memory_session, KEY)
     assert experiment.name == "Renamed"
-    assert experiment.metrics["secondary"] == ["aov"]
+    assert experiment.metrics["secondary"] == secondary
     actions = [e.action for e in entity_history(memory_session, AuditEntity.EXPERIMENT, KEY)]
     assert actions[-1] == "updated"
 

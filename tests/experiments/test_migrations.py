@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 
 from experiments.db import make_engine
 from experiments.migrate import downgrade, upgrade
@@ -69,3 +69,39 @@ def test_page_sessions_migration_adds_its_tables_and_goes_down_again(empty_datab
     downgrade(empty_database, "0007_snapshots")
     assert not {"page_sessions", "server_secrets"} & tables(empty_database)
     assert "result_snapshots" in tables(empty_database)
+
+
+def test_event_sources_migration_marks_existing_events_as_sdk_ones(empty_database: str) -> None:
+    upgrade(empty_database, "0007_snapshots")
+    engine = make_engine(empty_database)
+    moment = "2026-12-01 10:00:00"
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO exposures (event_id, experiment, variant, unit_id, timestamp,"
+                " received_at) VALUES ('x', 'checkout', 'a', 'u', :at, :at)"
+            ),
+            {"at": moment},
+        )
+        connection.execute(
+            text(
+                "INSERT INTO conversions (event_id, name, unit_id, value, timestamp, received_at)"
+                " VALUES ('p', 'purchase', 'u', 649.0, :at, :at)"
+            ),
+            {"at": moment},
+        )
+    upgrade(empty_database)
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT source FROM exposures")).scalar() == "sdk"
+        assert connection.execute(text("SELECT source FROM conversions")).scalar() == "sdk"
+    columns = {column["name"] for column in inspect(engine).get_columns("metrics")}
+    indexes = {index["name"]: index for index in inspect(engine).get_indexes("conversions")}
+    engine.dispose()
+    assert "sources" in columns
+    assert indexes["ix_conversions_results"]["column_names"][-1] == "source"
+    downgrade(empty_database, "0007_snapshots")
+    engine = make_engine(empty_database)
+    assert "source" not in {c["name"] for c in inspect(engine).get_columns("conversions")}
+    assert "sources" not in {c["name"] for c in inspect(engine).get_columns("metrics")}
+    engine.dispose()
+    upgrade(empty_database)

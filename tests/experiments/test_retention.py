@@ -52,7 +52,15 @@ def _prepare(url: str) -> None:
         ExposureEvent(f"x-old-{d}", f"o{d}", _days_ago(d), "old", "one-page") for d in (60, 45, 30)
     ] + [ExposureEvent(f"x-live-{d}", f"l{d}", _days_ago(d), "live", "one-page") for d in (10, 2)]
     conversions = [
-        ConversionEvent(f"c-{d}", f"l{d}", _days_ago(d), "purchase", 100.0) for d in (50, 20, 10, 1)
+        ConversionEvent(
+            f"c-{d}",
+            f"l{d}",
+            _days_ago(d),
+            "purchase",
+            100.0,
+            source="server" if d == 50 else "sdk",
+        )
+        for d in (50, 20, 10, 1)
     ]
     events: list[Event] = [*exposures, *conversions]
     store_events(engine, [(event, NOW) for event in events])
@@ -100,6 +108,10 @@ def test_prune_keeps_what_live_experiments_read(database_url: str, tmp_path: Pat
     assert datetime.fromisoformat(str(archived[0]["timestamp"])) == _days_ago(60)
     assert {row["event_id"] for row in _archived(conversions.archive)} == {"c-50", "c-20"}
     assert {row["value"] for row in _archived(conversions.archive)} == {100.0}
+    # Archives keep the kind of key that sent each event.
+    assert archived[0]["source"] == "sdk"
+    sources = {row["event_id"]: row["source"] for row in _archived(conversions.archive)}
+    assert sources == {"c-50": "server", "c-20": "sdk"}
 
 
 def test_prune_before_a_date_and_per_experiment(database_url: str, tmp_path: Path) -> None:

@@ -37,8 +37,9 @@ def config_document(**changes: Any) -> dict[str, Any]:
 class FakeServer:
     """Serves a config with an ETag and records event batches; statuses are scriptable."""
 
-    def __init__(self, config: dict[str, Any] | None = None) -> None:
+    def __init__(self, config: dict[str, Any] | None = None, key: str = SDK_KEY) -> None:
         self.config = config or config_document()
+        self.key = key  # the only key it takes
         self.etag = '"v1"'
         self.config_requests: list[httpx.Request] = []
         self.event_batches: list[list[dict[str, Any]]] = []
@@ -49,7 +50,7 @@ class FakeServer:
         return httpx.MockTransport(self.handle)
 
     def handle(self, request: httpx.Request) -> httpx.Response:
-        if request.headers.get("authorization") != f"Bearer {SDK_KEY}":
+        if request.headers.get("authorization") != f"Bearer {self.key}":
             return httpx.Response(401)
         if request.url.path == "/v1/sdk/config":
             with self.lock:

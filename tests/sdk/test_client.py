@@ -134,6 +134,19 @@ def test_conversions_wire_format() -> None:
     assert "value" not in cart and "properties" not in cart
 
 
+def test_a_backend_sends_its_purchases_with_the_server_key() -> None:
+    # The Python SDK runs on backends, so it takes the secret server key (the browser SDK does
+    # not); purchases it sends then count in metrics limited to server events.
+    server_key = "vk_server_" + "s" * 43
+    server = FakeServer(key=server_key)
+    client = Client(API, server_key, transport=server.transport(), options=FAST)
+    assert client.wait_until_ready(timeout=5)
+    client.track("purchase", "visitor-1", 649.0)
+    client.close()
+    assert [event["name"] for event in server.events()] == ["purchase"]
+    assert server.config_requests
+
+
 def test_retries_keep_event_ids() -> None:
     server = FakeServer()
     server.event_statuses = [503, 429]

@@ -10,7 +10,7 @@ from alembic import op
 
 from experiments.migrations._columns import created_at, optional, required
 
-revision, down_revision = "0010_page_sessions", "0008_webhook_secrets"
+revision, down_revision = "0010_page_sessions", "0009_event_sources"
 
 
 def upgrade() -> None:

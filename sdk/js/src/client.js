@@ -110,9 +110,9 @@ export function createClient(options) {
     }
     o.fetch ||= g.fetch?.bind(g);
     const key = String(o.sdkKey || "");
-    if (!o.apiUrl || !key || key.startsWith("vk_admin_") || !o.fetch) {
+    if (!o.apiUrl || !key || /^vk_(admin|server)_/.test(key) || !o.fetch) {
       settle();
-      return warn("apiUrl and an sdk key (not an admin key) are needed");
+      return warn("apiUrl and an sdk key (not an admin or server key) are needed");
     }
     o.apiUrl = String(o.apiUrl).replace(/\/+$/, "");
     sender = createSender({

@@ -11,10 +11,12 @@ from experiments.events.entries import (
     RECEIVED_FIELD,
     SKIP_FIELD,
     decode_entry,
+    dump_event,
     encode_events,
     encode_received,
+    split_entry,
 )
-from experiments.events.types import ConversionEvent, Event
+from experiments.events.types import ConversionEvent, Event, ExposureEvent
 from tests.experiments.events.helpers import exposures, purchases
 
 RECEIVED = datetime(2026, 5, 6, 7, 8, 9, 123456, tzinfo=UTC)
@@ -61,3 +63,29 @@ def test_skipped_positions_are_left_out() -> None:
 def test_what_is_not_an_entry_raises(fields: dict[bytes, bytes]) -> None:
     with pytest.raises((ValueError, KeyError, TypeError)):
         decode_entry(fields)
+
+
+def test_the_source_travels_and_an_entry_from_before_sources_is_an_sdk_one() -> None:
+    events: list[Event] = [
+        ExposureEvent("x", "u", RECEIVED, "checkout", "a", "admin"),
+        ConversionEvent("p", "u", RECEIVED, "purchase", 649.0, None, "server"),
+    ]
+    assert [event.source for event, _ in decode_entry(entry(events))] == ["admin", "server"]
+    # A dead letter's `events` (one event) put back on the stream keeps its source.
+    letter = entry([])
+    letter[EVENTS_FIELD] = dump_event(events[1])
+    assert decode_entry(letter) == [(events[1], RECEIVED)]
+    # Entries appended by an older API carry no source: their events came with sdk keys.
+    older = entry([])
+    older[EVENTS_FIELD] = encode_events(events).replace(b',"source":"admin"', b"")
+    assert [event.source for event, _ in decode_entry(older)] == ["sdk", "server"]
+
+
+@pytest.mark.parametrize("source", [b'"root"', b"1", b"null", b'"SERVER"'])
+def test_an_event_of_an_unknown_source_is_unreadable_alone(source: bytes) -> None:
+    events = purchases(2)
+    fields = entry(events)
+    fields[EVENTS_FIELD] = fields[EVENTS_FIELD].replace(b'"source":"sdk"', b'"source":' + source, 1)
+    readable, unreadable = split_entry(fields)
+    assert [event for event, _ in readable] == events[1:]
+    assert len(unreadable) == 1 and "source" in unreadable[0].error

@@ -42,7 +42,7 @@ def test_a_refused_event_is_rejected_with_its_index_in_the_request() -> None:
     body = orjson.dumps({"events": [{"type": "nonsense"}, conversion, {**conversion}]})
     sink = _RefusingSink()
     intake = EventIntake(_EmptyCatalog(), sink, max_age_days=90)  # type: ignore[arg-type]
-    result = asyncio.run(intake.ingest(body, datetime.now(UTC)))
+    result = asyncio.run(intake.ingest(body, datetime.now(UTC), source="sdk"))
     assert len(sink.submitted) == 2
     assert result.accepted == 1
     assert [r.as_dict() for r in result.rejected] == [

@@ -30,8 +30,12 @@ def test_stream_prefix_and_dedupe_window_come_from_the_settings(
 
     async def ingest() -> tuple[int, int]:
         try:
-            first = await pipeline.intake.ingest(orjson.dumps(body), datetime.now(UTC))
-            again = await pipeline.intake.ingest(orjson.dumps(body), datetime.now(UTC))
+            first = await pipeline.intake.ingest(
+                orjson.dumps(body), datetime.now(UTC), source="sdk"
+            )
+            again = await pipeline.intake.ingest(
+                orjson.dumps(body), datetime.now(UTC), source="sdk"
+            )
             return first.accepted, again.duplicates
         finally:
             await pipeline.close()

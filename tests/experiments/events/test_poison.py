@@ -54,8 +54,8 @@ def good(batch: int, count: int) -> list[Event]:
 
 def poison(batch: int) -> list[Event]:
     return [
-        ConversionEvent(f"nul{batch}", "visitor\x00", NOW, "purchase"),
-        ExposureEvent(f"long{batch}", "u" * 300, NOW, "checkout", "a"),
+        ConversionEvent(f"nul{batch}", "visitor\x00", NOW, "purchase", source="server"),
+        ExposureEvent(f"long{batch}", "u" * 300, NOW, "checkout", "a", source="admin"),
     ]
 
 
@@ -124,16 +124,22 @@ def test_poison_is_dead_lettered_and_everything_else_stored_once_while_draining(
     letters = client.xrange(keys.dead_letters)
     client.close()
     reasons: dict[str, str] = {}
+    sources: dict[str, str] = {}
     for _, fields in letters:
         # An entry that is no batch is moved aside whole, with its own fields and no `events`.
         raws = json.loads(fields[b"events"]) if b"events" in fields else [None]
         for raw in raws:  # json keeps escaped lone surrogates
             name = raw["event_id"] if isinstance(raw, dict) else "entry"
             reasons[name] = fields[b"error"].decode()
+            if isinstance(raw, dict) and "source" in raw:
+                sources[name] = raw["source"]
     assert set(reasons) == poisoned | {"lone", "entry"}
     assert all("NUL" in reasons[f"nul{b}"] or "0x00" in reasons[f"nul{b}"] for b in (0, 2, 4))
     assert all("too long" in reasons[f"long{b}"] for b in (0, 2, 4))
     assert "surrogate" in reasons["lone"]
+    # A dead letter keeps the kind of key that sent the event, so a replay keeps it too.
+    assert {sources[f"nul{b}"] for b in (0, 2, 4)} == {"server"}
+    assert {sources[f"long{b}"] for b in (0, 2, 4)} == {"admin"}
     assert worker.dead_lettered == len(poisoned) + 2
 
 

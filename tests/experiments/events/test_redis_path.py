@@ -17,10 +17,10 @@ from experiments.db import make_engine
 from experiments.events.sinks import DirectSink, Receipt, RedisStreamSink
 from experiments.events.streams import StreamKeys, async_redis, sync_redis
 from experiments.events.summary import stream_backlog
-from experiments.events.types import Event
+from experiments.events.types import ConversionEvent, Event, ExposureEvent
 from experiments.events.worker import StreamWorker, WorkerOptions
 from experiments.models.event import Conversion, Exposure
-from tests.experiments.events.helpers import exposures, purchases
+from tests.experiments.events.helpers import NOW, exposures, purchases
 from tests.processes import free_port
 
 FAST = WorkerOptions(block_seconds=0.1, claim_idle_seconds=0.2, claim_every_seconds=0.1)
@@ -83,6 +83,27 @@ def test_batches_flow_through_the_stream_once(
     assert drain(worker) == 2003
     assert stored_counts(engine) == (1500, 503)
     assert backlog(redis_url, keys)["entries"] == 0
+
+
+def test_each_event_keeps_its_source_through_the_stream(
+    redis_url: str, engine: Engine, keys: StreamKeys
+) -> None:
+    sent: list[Event] = [
+        ExposureEvent("x-sdk", "u", NOW, "checkout", "a"),
+        ExposureEvent("x-admin", "u", NOW, "checkout", "a", "admin"),
+        ConversionEvent("p-server", "u", NOW, "purchase", 649.0, None, "server"),
+        ConversionEvent("p-sdk", "u", NOW, "purchase", 1e12, None, "sdk"),
+    ]
+    assert submit(redis_url, engine, keys, sent) == Receipt(4, 0, "redis")
+    worker = StreamWorker(sync_redis(redis_url, 0.1), engine, keys, FAST)
+    worker.ensure_group()
+    assert drain(worker) == 4
+    with engine.connect() as connection:
+        rows = [
+            *connection.execute(select(Exposure.event_id, Exposure.source)),  # type: ignore[call-overload]
+            *connection.execute(select(Conversion.event_id, Conversion.source)),  # type: ignore[call-overload]
+        ]
+    assert dict(rows) == {"x-sdk": "sdk", "x-admin": "admin", "p-server": "server", "p-sdk": "sdk"}
 
 
 def test_duplicate_ids_through_two_sinks_and_two_workers(

@@ -9,7 +9,7 @@ from sqlmodel import Session, col, select
 
 from experiments.db import make_engine
 from experiments.events.store import store_events
-from experiments.events.types import ConversionEvent
+from experiments.events.types import ConversionEvent, Event, ExposureEvent
 from experiments.models.event import Conversion, Exposure
 from tests.experiments.events.helpers import NOW, exposures, purchases
 
@@ -32,6 +32,22 @@ def test_events_round_trip_with_exact_duplicates(database_url: str) -> None:
     assert (stored.name, stored.unit_id, stored.value) == ("purchase", "unit-7", 107.0)
     assert stored.properties == {"n": 7}
     assert stored.timestamp == NOW and stored.received_at == received
+    engine.dispose()
+
+
+def test_each_event_is_stored_with_its_source(database_url: str) -> None:
+    engine = make_engine(database_url)
+    received = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    events: list[Event] = [
+        ExposureEvent("x", "u", NOW, "checkout", "a", "server"),
+        ConversionEvent("p", "u", NOW, "purchase", 1.0, None, "admin"),
+        ConversionEvent("q", "u", NOW, "purchase", 2.0),  # sdk unless said otherwise
+    ]
+    assert store_events(engine, [(event, received) for event in events]).inserted == 3
+    with Session(engine) as session:
+        assert session.exec(select(Exposure.source)).all() == ["server"]
+        conversions = session.exec(select(Conversion.event_id, Conversion.source)).all()
+    assert sorted(conversions) == [("p", "admin"), ("q", "sdk")]
     engine.dispose()
 
 

@@ -26,7 +26,21 @@ ITEMS = MetricDefinition(
     numerator_event="add_to_cart",
     numerator_aggregation="count",
 )
-METRICS = [*builtin_metrics().values(), CAPPED_AOV, WINDOWED_RPV, ITEMS]
+# Only purchases a shop's backend sent with its server key count (the public sdk key's don't).
+SERVER_AOV = builtin_metrics()["aov"].model_copy(
+    update={"key": "server_aov", "sources": ["server"]}
+)
+TRUSTED_ABANDONMENT = builtin_metrics()["cart_abandonment"].model_copy(
+    update={"key": "trusted_abandonment", "sources": ["server", "admin"]}
+)
+METRICS = [
+    *builtin_metrics().values(),
+    CAPPED_AOV,
+    WINDOWED_RPV,
+    ITEMS,
+    SERVER_AOV,
+    TRUSTED_ABANDONMENT,
+]
 
 
 def start_experiment(

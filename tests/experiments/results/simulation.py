@@ -15,6 +15,7 @@ import numpy as np
 from sqlalchemy import insert
 from sqlalchemy.engine import Engine
 
+from experiments.models.api_key import EventSource
 from experiments.models.event import Conversion, Exposure
 from experiments.models.metric import MetricDefinition
 
@@ -35,10 +36,18 @@ class RawEvents:
                 "unit_id": unit,
                 "timestamp": at,
                 "received_at": at,
+                "source": "sdk",
             }
         )
 
-    def convert(self, unit: str, name: str, at: datetime, value: float | None = None) -> None:
+    def convert(
+        self,
+        unit: str,
+        name: str,
+        at: datetime,
+        value: float | None = None,
+        source: EventSource = "sdk",
+    ) -> None:
         self.conversions.append(
             {
                 "event_id": f"c{len(self.conversions)}",
@@ -48,6 +57,7 @@ class RawEvents:
                 "properties": None,
                 "timestamp": at,
                 "received_at": at,
+                "source": source,
             }
         )
 
@@ -71,6 +81,7 @@ def simulate_shop(
 
     Includes the attribution edge cases: events before exposure (also in the pre-period), a
     few units in both variants, events long after exposure, unexposed units and refunds.
+    Conversions are sent in turn with sdk, server and admin keys (`source`).
     """
     rng = np.random.default_rng(seed)
     raw = RawEvents()
@@ -107,7 +118,12 @@ def simulate_shop(
                     raw.convert(unit, "refund", at + timedelta(days=3))
     for index in range(units // 20):  # never exposed
         raw.convert(f"ghost{index}", "purchase", start + timedelta(days=1), 500.0)
+    for index, row in enumerate(raw.conversions):  # no draw: the other figures stay the same
+        row["source"] = _SOURCES[index % len(_SOURCES)]
     return raw
+
+
+_SOURCES: tuple[EventSource, ...] = ("sdk", "server", "admin")
 
 
 def reference_unit_numerators(
@@ -172,6 +188,8 @@ def _per_unit(
         for row in events[unit]:
             at = row["timestamp"]
             if row["name"] != event or at > end:
+                continue
+            if metric.sources is not None and row["source"] not in metric.sources:
                 continue
             if period == "post":
                 if at < start:

@@ -15,7 +15,13 @@ from experiments.metrics import builtin_metrics
 from experiments.models.metric import MetricDefinition
 from experiments.results.aggregation import Aggregates, VariantSums, aggregate
 from stats import CovariateStats, RatioStats
-from tests.experiments.results.helpers import CAPPED_AOV, METRICS, WINDOWED_RPV
+from tests.experiments.results.helpers import (
+    CAPPED_AOV,
+    METRICS,
+    SERVER_AOV,
+    TRUSTED_ABANDONMENT,
+    WINDOWED_RPV,
+)
 from tests.experiments.results.simulation import (
     START,
     RawEvents,
@@ -32,8 +38,10 @@ def run(engine: Engine, metrics: list[MetricDefinition], end=END, cuped=True) ->
         return aggregate(connection, "exp", ["control", "treatment"], metrics, end, cuped=cuped)
 
 
-def assert_matches_reference(result: Aggregates, raw: RawEvents, end=END) -> None:
-    for metric in METRICS:
+def assert_matches_reference(
+    result: Aggregates, raw: RawEvents, end=END, metrics: list[MetricDefinition] = METRICS
+) -> None:
+    for metric in metrics:
         expected = reference_sums(raw, metric, end, cuped=True)
         for variant, sums in result.metrics[metric.key].items():
             got = sums.flat()
@@ -124,6 +132,40 @@ def test_cap_applies_per_unit_on_the_numerator_only(engine: Engine) -> None:
     assert sums.totals.numerator_sum == pytest.approx(900.0 + 300.0)
     assert sums.totals.denominator_sum == 3  # the capped unit keeps both of its orders
     assert sums.totals.cross_sum == pytest.approx(900.0 * 2 + 300.0)
+
+
+def test_a_metric_limited_to_server_events_ignores_the_rest(engine: Engine) -> None:
+    # The public sdk key is in every browser: anyone can send a purchase of 1e12 with it.
+    raw = RawEvents()
+    for unit, variant in (("a", "control"), ("b", "control"), ("c", "treatment")):
+        raw.expose(unit, variant, START)
+    raw.convert("a", "purchase", START + timedelta(minutes=1), 600.0, source="server")
+    raw.convert("b", "purchase", START + timedelta(minutes=1), 700.0, source="server")
+    raw.convert("c", "purchase", START + timedelta(minutes=1), 650.0, source="server")
+    raw.convert("c", "purchase", START + timedelta(minutes=2), 1e12, source="sdk")
+    # Cart abandonment counted on trusted events: c's cart (sdk) does not count, and a's cart
+    # (server) is not abandoned, as a's purchase is a server event too.
+    raw.convert("a", "add_to_cart", START, source="server")
+    raw.convert("c", "add_to_cart", START, source="sdk")
+    raw.load(engine)
+    statements: list[str] = []
+    event.listen(engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
+    metrics: list[MetricDefinition] = [SERVER_AOV, TRUSTED_ABANDONMENT, builtin_metrics()["aov"]]
+    result = run(engine, metrics)
+    server_aov = result.metrics["server_aov"]
+    assert server_aov["control"].totals.numerator_sum == pytest.approx(1300.0)
+    assert server_aov["control"].totals.denominator_sum == 2
+    assert server_aov["treatment"].totals.numerator_sum == pytest.approx(650.0)
+    assert server_aov["treatment"].totals.denominator_sum == 1  # the forged order is not one
+    # Every source counts in the built-in AOV: the forged purchase is in it.
+    assert result.metrics["aov"]["treatment"].totals.numerator_sum == pytest.approx(1e12 + 650)
+    abandonment = result.metrics["trusted_abandonment"]
+    assert abandonment["control"].totals.denominator_sum == 1  # a's cart
+    assert abandonment["control"].totals.numerator_sum == 0  # a purchased
+    assert abandonment["treatment"].totals.denominator_sum == 0  # c's cart came from a browser
+    assert_matches_reference(result, raw, metrics=metrics)
+    # The sources are bound parameters, never text in the SQL.
+    assert not any("'server'" in statement for statement in statements)
 
 
 def test_empty_experiment_gives_zero_units(engine: Engine) -> None:
