@@ -131,6 +131,24 @@ class RedisBuckets:
         return float(answer)
 
 
+@dataclass(frozen=True, slots=True)
+class _Budget:
+    """One of the four budgets: whose (`holder`) and for what (`name`), with its limit, the
+    prefix of its buckets' names and the metric label of its 429s."""
+
+    holder: Holder
+    name: LimitName
+    limit: Limit
+    prefix: str
+    label: str
+
+    @classmethod
+    def of(cls, holder: Holder, name: LimitName, limit: Limit) -> _Budget:
+        if holder == "key":
+            return cls(holder, name, limit, f"{name}:", name)
+        return cls(holder, name, limit, f"{name}:client:", f"{name}_per_client")
+
+
 class RateLimiter:
     """The limits of the settings, per key and per client address; `refused` hears the name of
     the bucket of each 429 (a metric label: `assign`, `events`, `assign_per_client`, ...)."""
@@ -141,14 +159,19 @@ class RateLimiter:
         self._buckets = buckets
         self._refused = refused
         self._clients = ClientAddresses.for_settings(settings)
-        self._limits: dict[tuple[Holder, LimitName], Limit] = {
-            ("key", "assign"): Limit(settings.assign_rate_per_second, settings.assign_burst),
-            ("key", "events"): Limit(settings.events_rate_per_second, settings.events_burst),
-            ("client", "assign"): Limit(
-                settings.client_assign_rate_per_second, settings.client_assign_burst
+        assign = Limit(settings.assign_rate_per_second, settings.assign_burst)
+        events = Limit(settings.events_rate_per_second, settings.events_burst)
+        client_assign = Limit(settings.client_assign_rate_per_second, settings.client_assign_burst)
+        client_events = Limit(settings.client_events_rate_per_second, settings.client_events_burst)
+        # name -> (the client address's budget, the key's budget)
+        self._budgets: dict[LimitName, tuple[_Budget, _Budget]] = {
+            "assign": (
+                _Budget.of("client", "assign", client_assign),
+                _Budget.of("key", "assign", assign),
             ),
-            ("client", "events"): Limit(
-                settings.client_events_rate_per_second, settings.client_events_burst
+            "events": (
+                _Budget.of("client", "events", client_events),
+                _Budget.of("key", "events", events),
             ),
         }
 
@@ -159,33 +182,32 @@ class RateLimiter:
         `key` has no `cost` tokens left for `name`; `paid` of them were taken from the client's
         bucket already (`prepay`). The client is charged first, so a client refused its own
         budget spends none of the key's."""
+        client, per_key = self._budgets[name]
         if key.scope is KeyScope.SDK:
-            await self._take("client", name, self._clients.of(scope), cost, paid)
+            await self._take(client, self._clients.of(scope), cost, paid)
         actor = key.actor
-        who = actor.key_name if actor.key_id is None else str(actor.key_id)
-        await self._take("key", name, who, cost)
+        await self._take(
+            per_key, actor.key_name if actor.key_id is None else str(actor.key_id), cost
+        )
 
     async def prepay(self, name: LimitName, scope: Scope, key: KeyIdentity | None) -> int:
         """Before a body is read: one token from the client's bucket, for public traffic (an sdk
         key, or `None`: a beacon, whose key is in the body). The tokens taken, for `check`."""
         if key is not None and key.scope is not KeyScope.SDK:
             return 0
-        return await self._take("client", name, self._clients.of(scope), 1)
+        return await self._take(self._budgets[name][0], self._clients.of(scope), 1)
 
-    async def _take(
-        self, holder: Holder, name: LimitName, who: str, cost: int, paid: int = 0
-    ) -> int:
-        limit = self._limits[holder, name]
+    async def _take(self, budget: _Budget, who: str, cost: int, paid: int = 0) -> int:
+        limit = budget.limit
         if limit.rate <= 0:
             return 0
         cost = min(max(cost, 1), limit.burst) - paid
         if cost <= 0:
             return 0
-        bucket = f"{name}:{who}" if holder == "key" else f"{name}:client:{who}"
-        wait = await self._buckets.take(bucket, cost, limit)
+        wait = await self._buckets.take(budget.prefix + who, cost, limit)
         if wait > 0:
-            self._refused(name if holder == "key" else f"{name}_per_client")
-            raise RateLimitedError(holder, name, limit, wait)
+            self._refused(budget.label)
+            raise RateLimitedError(budget.holder, budget.name, limit, wait)
         return cost
 
 
