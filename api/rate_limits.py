@@ -142,6 +142,11 @@ class _Budget:
     prefix: str
     label: str
 
+    def tokens(self, cost: int) -> int:
+        """What `cost` takes from this budget: at least one token, at most the burst; none
+        when the budget has no limit (a rate of 0)."""
+        return 0 if self.limit.rate <= 0 else min(max(cost, 1), self.limit.burst)
+
     @classmethod
     def of(cls, holder: Holder, name: LimitName, limit: Limit) -> _Budget:
         if holder == "key":
@@ -182,33 +187,35 @@ class RateLimiter:
         `key` has no `cost` tokens left for `name`; `paid` of them were taken from the client's
         bucket already (`prepay`). The client is charged first, so a client refused its own
         budget spends none of the key's."""
+        # Awaits nothing but the buckets: this runs on every assign (the hot path).
         client, per_key = self._budgets[name]
         if key.scope is KeyScope.SDK:
-            await self._take(client, self._clients.of(scope), cost, paid)
-        actor = key.actor
-        await self._take(
-            per_key, actor.key_name if actor.key_id is None else str(actor.key_id), cost
-        )
+            tokens = client.tokens(cost) - paid
+            if tokens > 0:
+                bucket = client.prefix + self._clients.of(scope)
+                if (wait := await self._buckets.take(bucket, tokens, client.limit)) > 0:
+                    raise self._refusal(client, wait)
+        tokens = per_key.tokens(cost)
+        if tokens > 0:
+            actor = key.actor
+            who = actor.key_name if actor.key_id is None else str(actor.key_id)
+            if (wait := await self._buckets.take(per_key.prefix + who, tokens, per_key.limit)) > 0:
+                raise self._refusal(per_key, wait)
 
     async def prepay(self, name: LimitName, scope: Scope, key: KeyIdentity | None) -> int:
         """Before a body is read: one token from the client's bucket, for public traffic (an sdk
         key, or `None`: a beacon, whose key is in the body). The tokens taken, for `check`."""
-        if key is not None and key.scope is not KeyScope.SDK:
+        client = self._budgets[name][0]
+        if (key is not None and key.scope is not KeyScope.SDK) or client.tokens(1) == 0:
             return 0
-        return await self._take(self._budgets[name][0], self._clients.of(scope), 1)
+        bucket = client.prefix + self._clients.of(scope)
+        if (wait := await self._buckets.take(bucket, 1, client.limit)) > 0:
+            raise self._refusal(client, wait)
+        return 1
 
-    async def _take(self, budget: _Budget, who: str, cost: int, paid: int = 0) -> int:
-        limit = budget.limit
-        if limit.rate <= 0:
-            return 0
-        cost = min(max(cost, 1), limit.burst) - paid
-        if cost <= 0:
-            return 0
-        wait = await self._buckets.take(budget.prefix + who, cost, limit)
-        if wait > 0:
-            self._refused(budget.label)
-            raise RateLimitedError(budget.holder, budget.name, limit, wait)
-        return cost
+    def _refusal(self, budget: _Budget, wait: float) -> RateLimitedError:
+        self._refused(budget.label)
+        return RateLimitedError(budget.holder, budget.name, budget.limit, wait)
 
 
 class RateLimitedError(HTTPException):
