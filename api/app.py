@@ -127,7 +127,15 @@ def create_app(settings: Settings) -> FastAPI:
     # Innermost, so inside every limit and header: an assignment skips the routing.
     [assign_route] = assign.router.routes
     app.add_middleware(HotPath, route=assign_route, method="POST", endpoint=assign.assign)
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodySizeLimit,
+        max_bytes=settings.max_body_bytes,
+        # Public routes that never need much: a beacon (browsers send at most 64 KiB) and assign.
+        routes={
+            "/v1/events/beacon": settings.beacon_max_body_bytes,
+            "/v1/assign": settings.assign_max_body_bytes,
+        },
+    )
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

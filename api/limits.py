@@ -1,18 +1,34 @@
-"""A request-body size limit enforced before the body is read (413 with the limit stated)."""
+"""A request-body size limit enforced before the body is read (413 with the limit stated);
+some routes have a smaller one of their own."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
+from dataclasses import dataclass
 
 from fastapi import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
+@dataclass(frozen=True, slots=True)
+class _Limit:
+    """The limit a request's body is held to, and the route that has it as its own ("" when
+    it is the general one)."""
+
+    max_bytes: int
+    route: str
+
+    def rule(self) -> str:
+        on = f" of {self.route}" if self.route else ""
+        return f"the request body{on} must be at most {self.max_bytes} bytes"
+
+
 class BodyTooLargeError(HTTPException):
     """Raised while streaming; an HTTPException so FastAPI's body parsing passes it through."""
 
-    def __init__(self, max_bytes: int) -> None:
-        super().__init__(413, f"the request body must be at most {max_bytes} bytes")
+    def __init__(self, limit: _Limit) -> None:
+        super().__init__(413, limit.rule())
 
 
 def _declared_length(scope: Scope) -> int | None:
@@ -24,30 +40,43 @@ def _declared_length(scope: Scope) -> int | None:
 
 
 class BodySizeLimit:
-    """Refuses bodies larger than `max_bytes`, by Content-Length or while streaming.
+    """Refuses bodies larger than `max_bytes`, or than the limit of their path in `routes`
+    (exact paths; the smaller of the two applies), by Content-Length or while streaming.
 
     A body with a Content-Length within the limit is passed through untouched: the HTTP server
     never delivers more bytes than the length declared (the rest would be the next request).
     Only a body without one (chunked) is counted as it arrives.
     """
 
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(
+        self, app: ASGIApp, max_bytes: int, routes: Mapping[str, int] | None = None
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self._routes = {path: min(limit, max_bytes) for path, limit in (routes or {}).items()}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self._limit_of(scope)
         declared = _declared_length(scope)
         if declared is None:
-            await self._counted(scope, receive, send)
-        elif declared > self.max_bytes:
-            await self._refuse(send)
+            await self._counted(scope, receive, send, limit)
+        elif declared > limit.max_bytes:
+            await _refuse(send, limit)
         else:
             await self.app(scope, receive, send)
 
-    async def _counted(self, scope: Scope, receive: Receive, send: Send) -> None:
+    def _limit_of(self, scope: Scope) -> _Limit:
+        # Behind a proxy's prefix (`--root-path`) the path carries the prefix, as in routing.
+        path: str = scope["path"]
+        root: str = scope.get("root_path", "")
+        route = path[len(root) :] if path.startswith(root) else path
+        own = self._routes.get(route)
+        return _Limit(self.max_bytes, "") if own is None else _Limit(own, route)
+
+    async def _counted(self, scope: Scope, receive: Receive, send: Send, limit: _Limit) -> None:
         """Pass a body of unknown length on, refusing it once it passes the limit."""
         received = 0
         response_started = False
@@ -57,8 +86,8 @@ class BodySizeLimit:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
-                    raise BodyTooLargeError(self.max_bytes)
+                if received > limit.max_bytes:
+                    raise BodyTooLargeError(limit)
             return message
 
         async def tracking_send(message: Message) -> None:
@@ -71,25 +100,26 @@ class BodySizeLimit:
             await self.app(scope, limited_receive, tracking_send)
         except BodyTooLargeError:
             if not response_started:
-                await self._refuse(send)
+                await _refuse(send, limit)
 
-    async def _refuse(self, send: Send) -> None:
-        body = json.dumps(
-            {
-                "type": "urn:vekst:problem:payload-too-large",
-                "title": "Payload too large",
-                "status": 413,
-                "detail": f"the request body must be at most {self.max_bytes} bytes",
-            }
-        ).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [
-                    (b"content-type", b"application/problem+json"),
-                    (b"content-length", str(len(body)).encode()),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
+
+async def _refuse(send: Send, limit: _Limit) -> None:
+    body = json.dumps(
+        {
+            "type": "urn:vekst:problem:payload-too-large",
+            "title": "Payload too large",
+            "status": 413,
+            "detail": limit.rule(),
+        }
+    ).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 413,
+            "headers": [
+                (b"content-type", b"application/problem+json"),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})

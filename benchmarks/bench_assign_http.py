@@ -14,6 +14,7 @@ import tempfile
 from pathlib import Path
 
 from benchmarks.httpload import (
+    MANY_VISITORS_ENV,
     checkout_experiment,
     machine,
     median,
@@ -60,7 +61,12 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         url = f"sqlite:///{folder}/bench.db"
         prepare_database(url)
-        env = {"VEKST_DATABASE_URL": url, "VEKST_SDK_KEY": SDK_KEY, "VEKST_START_WORKER": "false"}
+        env = {
+            "VEKST_DATABASE_URL": url,
+            "VEKST_SDK_KEY": SDK_KEY,
+            "VEKST_START_WORKER": "false",
+            **MANY_VISITORS_ENV,
+        }
         os.environ.pop("VEKST_REDIS_URL", None)
         rates: dict[str, list[float]] = {"bare": [], "shipped": [], "no log": []}
         log = Path(folder) / "requests.log"

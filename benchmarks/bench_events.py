@@ -34,7 +34,7 @@ from fastapi import FastAPI
 from pydantic import BaseModel
 from sqlalchemy import func, select
 
-from benchmarks.httpload import uvicorn_server
+from benchmarks.httpload import MANY_VISITORS_ENV, uvicorn_server
 from benchmarks.redis_server import redis_server
 from experiments.db import make_engine
 from experiments.events import StreamKeys, StreamWorker, WorkerOptions
@@ -162,7 +162,7 @@ def main() -> None:
         body_file = str(Path(folder) / "body.json")
         Path(body_file).write_bytes(body_template())
         upgrade(pg_url)
-        keys_env = {"VEKST_ADMIN_KEY": ADMIN_KEY, "VEKST_SDK_KEY": SDK_KEY}
+        keys_env = {"VEKST_ADMIN_KEY": ADMIN_KEY, "VEKST_SDK_KEY": SDK_KEY, **MANY_VISITORS_ENV}
         for round_number in range(args.rounds):
             with uvicorn_server("benchmarks.bench_events:create_bare_app", {}) as base:
                 rates["bare"].append(wrk(base, body_file, args.seconds, args.connections))

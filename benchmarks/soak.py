@@ -38,7 +38,12 @@ import httpx
 import redis
 from sqlalchemy import create_engine, func, select
 
-from benchmarks.httpload import checkout_experiment, machine, vekst_serve_process
+from benchmarks.httpload import (
+    MANY_VISITORS_ENV,
+    checkout_experiment,
+    machine,
+    vekst_serve_process,
+)
 from benchmarks.redis_server import redis_server
 from benchmarks.soak_plot import write_plot
 from experiments.models.event import Conversion, Exposure
@@ -282,7 +287,7 @@ def main() -> None:
             "VEKST_DATABASE_URL": database_url, "VEKST_REDIS_URL": redis_url,
             "VEKST_ADMIN_KEY": ADMIN_KEY, "VEKST_SDK_KEY": SDK_KEY,
             "VEKST_START_WORKER": "false", "VEKST_EVENT_STREAM_PREFIX": prefix,
-            "VEKST_SNAPSHOT_INTERVAL_MINUTES": "1",
+            "VEKST_SNAPSHOT_INTERVAL_MINUTES": "1", **MANY_VISITORS_ENV,
         }  # fmt: skip
         log = folder / "processes.log"
         (first, first_process) = stack.enter_context(vekst_serve_process(env, log))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -33,6 +34,9 @@ class Settings(BaseSettings):
     # Comma-separated in the environment (NoDecode: not parsed as JSON first).
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
     max_body_bytes: int = Field(default=5 * 1024 * 1024, gt=0)
+    # Tighter caps on two public routes (the smaller of each and max_body_bytes applies).
+    beacon_max_body_bytes: int = Field(default=64 * 1024, gt=0)
+    assign_max_body_bytes: int = Field(default=64 * 1024, gt=0)
     key_cache_seconds: float = Field(default=1.0, ge=0)
     event_max_age_days: int = Field(default=90, gt=0)
     event_dedupe_hours: float = Field(default=DEFAULT_EVENT_DEDUPE_HOURS, gt=0)
@@ -51,6 +55,17 @@ class Settings(BaseSettings):
     assign_burst: int = Field(default=40_000, ge=1)
     events_rate_per_second: float = Field(default=100_000.0, ge=0)
     events_burst: int = Field(default=200_000, ge=1)
+    # Token buckets per client address on the public traffic (sdk key, beacon), beside the key's.
+    client_assign_rate_per_second: float = Field(default=100.0, ge=0)
+    client_assign_burst: int = Field(default=500, ge=1)
+    client_events_rate_per_second: float = Field(default=200.0, ge=0)
+    client_events_burst: int = Field(default=1000, ge=1)
+    # The client address is the socket peer, unless the peer is one of these proxies: then it is
+    # read from this header (comma-separated in the environment, IPs or CIDRs).
+    client_ip_header: str | None = Field(default=None, pattern=r"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$")
+    trusted_proxies: Annotated[list[IPv4Network | IPv6Network], NoDecode] = Field(
+        default_factory=list
+    )
     # Running experiments get a new look this often; a page older than this is refreshed.
     snapshot_interval_minutes: float = Field(default=60.0, gt=0)
     # `serve` runs the scheduled looks and the webhook deliveries (once across all workers).
@@ -83,8 +98,22 @@ class Settings(BaseSettings):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
 
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _parse_networks(cls, value: object) -> object:
+        if not isinstance(value, str):
+            return value
+        networks = []
+        for item in filter(None, (part.strip() for part in value.split(","))):
+            try:
+                networks.append(ip_network(item, strict=False))
+            except ValueError:
+                raise ValueError(f"{item!r} is not an IP address or CIDR network") from None
+        return networks
+
     @field_validator(
         "redis_url",
+        "client_ip_header",
         "admin_key",
         "sdk_key",
         "metrics_token",
@@ -106,6 +135,15 @@ class Settings(BaseSettings):
                     f"VEKST_ENCRYPTION_KEYS: key {position} is not a Fernet key (32 bytes in "
                     "url-safe base64, 44 characters; make one with `vekst webhooks new-key`)"
                 )
+        return self
+
+    @model_validator(mode="after")
+    def _header_needs_proxies(self) -> Settings:
+        if self.client_ip_header is not None and not self.trusted_proxies:
+            raise ValueError(
+                "VEKST_CLIENT_IP_HEADER is read only from VEKST_TRUSTED_PROXIES: set both "
+                "(the proxies' addresses or networks, comma-separated)"
+            )
         return self
 
     @model_validator(mode="after")

@@ -124,7 +124,7 @@ async def assign(request: Request) -> JSONResponse:
     # Authorise before reading the body, and without a dependency: this is a hot path.
     key = await authorize(request, *SDK_SCOPES)
     limiter: RateLimiter = request.app.state.rate_limiter
-    await limiter.check("assign", key)
+    await limiter.check("assign", key, request.scope)
     body = parse_body(AssignRequest, await request.body())
     cache: EvaluatorCache = request.app.state.evaluator_cache
     evaluator = cache.fresh()

@@ -100,9 +100,17 @@ router = APIRouter(
 # The answers of both intake routes (the body parsed by hand, so documented here).
 INTAKE_RESPONSES: dict[int | str, dict[str, Any]] = {
     202: {"model": EventsAccepted, "description": "Accepted, repeated and rejected events"},
-    413: {"description": "More than 10,000 events, or a body above the size limit"},
-    429: {"description": "The key's event rate limit is reached; see Retry-After"},
+    413: {"description": "More than 10,000 events, or a body above the route's size limit"},
+    429: {
+        "description": "The event rate limit of the key, or of the client address (sdk key, "
+        "beacon), is reached; the detail says which; see Retry-After"
+    },
 }
+
+
+def _limiter(request: Request) -> RateLimiter:
+    limiter: RateLimiter = request.app.state.rate_limiter
+    return limiter
 
 
 def _pipeline(request: Request) -> EventPipeline:
@@ -117,8 +125,11 @@ def _pipeline(request: Request) -> EventPipeline:
     openapi_extra=json_body_doc(EventBatchDoc),
 )
 async def post_events(request: Request, key: SdkKey) -> Response:
-    # The body is parsed by hand: one bad event must reject only itself, and it is faster.
-    return await _ingest(request, parse_document(await request.body()), key)
+    # The key was checked before the body is read (AuthFirstRoute), and a public key's client
+    # pays before it is parsed. The body is parsed by hand: one bad event must reject only
+    # itself, and it is faster.
+    paid = await _limiter(request).prepay("events", request.scope, key)
+    return await _ingest(request, parse_document(await request.body()), key, paid)
 
 
 @router.post(
@@ -134,9 +145,12 @@ async def post_events_beacon(request: Request) -> Response:
     `text/plain`, which needs no CORS preflight); only sdk-scoped keys are taken, so an admin
     key never has to be in a page. Otherwise the same as `POST /v1/events`.
     """
+    # The key is in the body: the client pays before it is parsed (and the body is small, see
+    # VEKST_BEACON_MAX_BODY_BYTES), so junk under no key costs its sender's budget too.
+    paid = await _limiter(request).prepay("events", request.scope, None)
     document = parse_document(await request.body())
     key = await authorize_secret(request, _beacon_key(document), KeyScope.SDK)
-    return await _ingest(request, document, key)
+    return await _ingest(request, document, key, paid)
 
 
 def _beacon_key(document: Any) -> str:
@@ -149,13 +163,12 @@ def _beacon_key(document: Any) -> str:
     return secret.strip()
 
 
-async def _ingest(request: Request, document: Any, key: KeyIdentity) -> Response:
+async def _ingest(request: Request, document: Any, key: KeyIdentity, paid: int) -> Response:
     try:
         raw_events = batch_events(document)
     except BatchTooLargeError as error:
         raise HTTPException(413, error.detail) from None
-    limiter: RateLimiter = request.app.state.rate_limiter
-    await limiter.check("events", key, len(raw_events))
+    await _limiter(request).check("events", key, request.scope, len(raw_events), paid)
     result = await _pipeline(request).intake.ingest_events(raw_events, source=key.source)
     telemetry: Telemetry = request.app.state.telemetry
     count_outcomes(telemetry, raw_events, result)

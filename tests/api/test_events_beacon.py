@@ -59,3 +59,14 @@ def test_malformed_beacons_are_one_problem_each(client: TestClient) -> None:
     extra = beacon(client, {"sdk_key": SDK_KEY, "events": [], "id": 3})
     assert_problem(extra, 422, "id")
     assert_problem(beacon(client, {"sdk_key": SDK_KEY}), 422, "events")
+
+
+def test_a_beacon_above_64_kib_is_413(client: TestClient) -> None:
+    document = {"sdk_key": SDK_KEY, "events": [purchase(f"b-{i}") for i in range(2000)]}
+    body = orjson.dumps(document)
+    assert len(body) > 64 * 1024
+    problem = assert_problem(beacon(client, document), 413)
+    assert problem["detail"] == "the request body of /v1/events/beacon must be at most 65536 bytes"
+    sdk = {"Authorization": f"Bearer {SDK_KEY}"}
+    sent = client.post("/v1/events", json={"events": document["events"]}, headers=sdk)
+    assert sent.status_code == 202, sent.text  # the same events may take the intake's way

@@ -95,3 +95,33 @@ def test_a_refused_rate_is_counted_once_and_answered_with_retry_after(
     scrape = hot.get("/metrics", headers=ADMIN).text  # /metrics is not rate limited
     assert 'vekst_rate_limited_requests_total{limit="assign"} 3.0' in scrape
     assert 'route="/v1/assign",status="2xx"' in scrape.replace('method="POST",', "")
+
+
+def test_the_hot_path_charges_each_client_as_the_whole_way(sqlite_url: str) -> None:
+    settings = load_settings(
+        database_url=sqlite_url,
+        admin_key=ADMIN_KEY,
+        sdk_key=SDK_KEY,
+        client_assign_rate_per_second=0.01,
+        client_assign_burst=2,
+    )
+    with (
+        TestClient(create_app(settings)) as hot,
+        TestClient(_without_hot_path(create_app(settings))) as whole,
+    ):
+        answers = [
+            [c.post("/v1/assign", json={"unit_id": f"u-{i}"}, headers=SDK) for i in range(3)]
+            for c in (hot, whole)
+        ]
+        fast, slow = answers
+        admin = hot.post("/v1/assign", json={"unit_id": "u"}, headers=ADMIN)
+        scrape = hot.get("/metrics", headers=ADMIN).text
+    assert [a.status_code for a in fast] == [a.status_code for a in slow] == [200, 200, 429]
+    (refused, detail), (_, whole_detail) = ((a[-1], a[-1].json().pop("detail")) for a in answers)
+    assert refused.json() | {"detail": ""} == slow[-1].json() | {"detail": ""}
+    # The same words; the seconds to wait differ by the time between the two requests.
+    assert detail.partition("retry after")[0] == whole_detail.partition("retry after")[0]
+    assert detail.startswith("this client address's assign limit is 0.01 requests/s")
+    assert fast[-1].headers["retry-after"] == slow[-1].headers["retry-after"]
+    assert admin.status_code == 200  # a secret key is not charged per client
+    assert 'vekst_rate_limited_requests_total{limit="assign_per_client"} 1.0' in scrape

@@ -108,3 +108,21 @@ def test_redis_buckets_are_shared_by_processes(redis_url: str) -> None:
     assert waits[:2] == [0.0, 0.0]
     assert waits[2] == pytest.approx(100.0, rel=0.05)  # one token short at 0.01/s
     assert waits[3] == 0.0
+
+
+def test_local_buckets_forget_refilled_buckets() -> None:
+    buckets = LocalBuckets()
+    limit = Limit(rate=1e6, burst=2)
+
+    async def scenario() -> list[int]:
+        sizes = []
+        for round_ in range(3):
+            for client in range(8_000):  # a stream of new client addresses
+                await buckets.take(f"events:client:{round_}-{client}", 1, limit)
+            sizes.append(len(buckets))
+            await asyncio.sleep(0.01)  # every bucket refills
+        return sizes
+
+    sizes = asyncio.run(scenario())
+    assert sizes[0] == 8_000
+    assert max(sizes) < 16_000  # refilled buckets were forgotten, not kept for good
