@@ -8,6 +8,8 @@ import { checkAttributes, checkUnitId, isNumber, need } from "./inputs.js";
 
 const BOT = /bot|crawl|spider|slurp|facebookexternalhit|headless/i;
 const SLUG = /^[a-z0-9_-]{1,64}$/;
+// The server logs a refused origin under the same setting's name.
+const UNREACHABLE = "(API down, or the origin not in VEKST_CORS_ORIGINS?)";
 const MAX_SEEN = 20;
 
 export function createClient(options) {
@@ -34,6 +36,11 @@ export function createClient(options) {
   };
   const nav = g.navigator || {};
   const bot = o.botDetection && (nav.webdriver || BOT.test(nav.userAgent));
+  // Said once, so a test under Playwright or Selenium knows why it sees the control and no events.
+  if (bot)
+    warn(
+      `treated as a bot (${nav.webdriver ? "navigator.webdriver" : nav.userAgent}); botDetection: false turns this off`,
+    );
   const store = cookieStore(g, o.idDays, warn);
   const seenName = `${o.idName}_seen`;
   const qa = {};
@@ -87,7 +94,10 @@ export function createClient(options) {
     try {
       const headers = { Authorization: `Bearer ${o.sdkKey}` };
       if (etag) headers["If-None-Match"] = etag;
-      const response = await o.fetch(`${o.apiUrl}/v1/sdk/config`, { headers });
+      // A refused CORS preflight reaches the page only as a network error ("Failed to fetch").
+      const response = await o.fetch(`${o.apiUrl}/v1/sdk/config`, { headers }).catch((error) =>
+        need(0, error.message, UNREACHABLE),
+      );
       need(response.status === 200 || response.status === 304, "HTTP", response.status);
       if (response.status === 200) {
         apply(await response.json());

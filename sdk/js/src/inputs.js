@@ -2,7 +2,7 @@
 // Failed checks throw an Error whose message is "path rule".
 
 // Python's str.isspace() set, which differs from JavaScript's \s.
-const ONLY_SPACE = /^[\t-\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+$/;
+const ONLY_SPACE = /^(?:[^\S\ufeff]|[\x1c-\x1f\x85])+$/;
 
 /** Throw an Error "path rule" unless `condition` holds (config rules: docs/assignment.md). */
 export function need(condition, path, rule = "is invalid") {
