@@ -33,7 +33,9 @@ def test_the_bundle_is_served_with_caching_and_cors_headers(sqlite_url: str, nam
 
 
 def test_the_readme_script_tag_points_at_the_served_bundle(sqlite_url: str) -> None:
-    assert '<script src="/static/vekst.min.js"></script>' in README.read_text()
+    assert '<script src="https://ab.shop.example/static/vekst.min.js"></script>' in (
+        README.read_text()
+    )
     with TestClient(create_app(load_settings(database_url=sqlite_url))) as client:
         assert client.get("/static/vekst.css").status_code == 200  # the pages' mount still serves
 

@@ -3,6 +3,8 @@ there, a port that is taken; and the overview commands `vekst experiments` and `
 
 from __future__ import annotations
 
+import json
+import re
 import shutil
 import socket
 import subprocess
@@ -22,6 +24,8 @@ from tests.api.helpers import (
     send,
     start_checkout,
 )
+
+README = Path(__file__).resolve().parents[2] / "README.md"
 
 
 def test_results_without_a_database_names_the_url_and_creates_nothing(
@@ -186,3 +190,15 @@ def test_demo_names_the_url_it_tried_and_the_flag() -> None:
     assert "Start one with `make run`, or point the demo at yours with --api-url URL" in (
         result.output
     )
+
+
+def test_the_readme_names_the_admin_key_one_way_and_its_cta_example_works(
+    client: TestClient, admin_headers: dict[str, str]
+) -> None:
+    readme = README.read_text()
+    assert "$ADMIN_KEY" not in readme and "export ADMIN_KEY" not in readme
+    assert "export VEKST_ADMIN_KEY=" in readme  # the name `vekst demo` reads
+    [body] = re.findall(r"-d '(\{\"key\": \"cta-text\".*?\})'", readme, flags=re.DOTALL)
+    created = client.post("/v1/experiments", json=json.loads(body), headers=admin_headers)
+    assert created.status_code == 201, created.text
+    assert created.json()["metrics"]["primary"] == "cta_click_rate"
