@@ -105,8 +105,7 @@ def test_example_shop_page_in_chromium(sqlite_url: str) -> None:
                 page.click("#consent-accept")
                 page.click("#cta")
                 assert [line for line in said if line.startswith("vekst:")] == [
-                    "vekst: treated as a bot (navigator.webdriver); "
-                    "botDetection: false turns this off"
+                    "vekst: treated as a bot (webdriver); botDetection: false turns this off"
                 ]
                 crawler.close()
 

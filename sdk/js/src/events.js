@@ -19,7 +19,7 @@ export function createSender(o) {
   let attempt = 0;
   let closed = false;
 
-  const online = () => !g.navigator || g.navigator.onLine !== false;
+  const online = () => g.navigator?.onLine !== false;
   // Ids are drawn when a batch first leaves (off the assign path) and kept for its retries.
   const withId = (event) => (event.event_id ||= randomHex(g));
   const post = (batch, keepalive) => {
@@ -38,7 +38,7 @@ export function createSender(o) {
         timer = null;
         send();
       }, delay);
-      if (timer.unref) timer.unref();
+      timer.unref?.();
     }
   }
 

@@ -6,7 +6,7 @@ const ONLY_SPACE = /^(?:[^\S\ufeff]|[\x1c-\x1f\x85])+$/;
 
 /** Throw an Error "path rule" unless `condition` holds (config rules: docs/assignment.md). */
 export function need(condition, path, rule = "is invalid") {
-  if (!condition) throw new Error(`${path} ${rule}`);
+  if (!condition) throw Error(`${path} ${rule}`);
 }
 
 export const has = (object, key) => ({}).hasOwnProperty.call(object, key);
@@ -49,11 +49,11 @@ export function checkAttributes(attributes, path) {
     "must be an object of at most 100 entries",
   );
   for (const [name, value] of Object.entries(attributes)) {
-    need(name && !tooLong(name, 128), `${path}.${name}`, "names must have 1-128 characters");
+    need(name && !tooLong(name, 128), `${path}.${name}`, "names must be 1-128 characters");
     need(
       isScalar(value) && !tooLong(`${value}`, 1024),
       `${path}.${name}`,
-      "must be a number, boolean or string (at most 1024 characters)",
+      "must be a number, boolean or string of at most 1024 characters",
     );
   }
 }
