@@ -1,7 +1,8 @@
 // What the shop passes in: unit ids and attributes (docs/assignment.md, sections 2 and 7).
 // Failed checks throw an Error whose message is "path rule".
 
-// Python's str.isspace() set, which differs from JavaScript's \s.
+// Python's str.isspace() set: JavaScript's \s without U+FEFF, plus U+001C-U+001F and U+0085
+// (test/inputs.test.mjs compares the two on every code point).
 const ONLY_SPACE = /^(?:[^\S\ufeff]|[\x1c-\x1f\x85])+$/;
 
 /** Throw an Error "path rule" unless `condition` holds (config rules: docs/assignment.md). */
