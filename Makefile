@@ -10,7 +10,7 @@ INSTALLED_BENCH := $(VENV)/.installed-bench
 JS := sdk/js
 JS_INSTALLED := $(JS)/node_modules/.installed
 
-.PHONY: run test js-test lint typecheck unit install install-dev bench-deps clean
+.PHONY: run test js-test browser-sdk lint typecheck unit install install-dev bench-deps clean
 
 # Development: readable log lines (VEKST_LOG_FORMAT set in the environment wins); `vekst serve`
 # itself logs JSON lines, as production wants.
@@ -27,6 +27,12 @@ test: $(INSTALLED_DEV)
 # The browser SDK: Node's own test runner over the built bundle (needs Node 20 and npm).
 js-test: $(JS_INSTALLED)
 	cd $(JS) && npm test --silent
+
+# The bundles the server serves at /static/vekst.min.js and .mjs: built here and committed, so
+# `make run` needs no Node; `make js-test` fails while they differ from a fresh build.
+browser-sdk: $(JS_INSTALLED)
+	cd $(JS) && npm run build --silent
+	cp $(JS)/dist/vekst.min.js $(JS)/dist/vekst.min.mjs api/browser_sdk/
 
 $(JS_INSTALLED): $(JS)/package.json $(JS)/package-lock.json
 	cd $(JS) && npm ci --no-audit --no-fund --loglevel=error

@@ -11,6 +11,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
 
 from api.auth import KeyVerifier
+from api.cors import RefusedPreflightLog
 from api.hot_path import HotPath
 from api.limits import BodySizeLimit
 from api.observability import RequestLog, RequestObserver, Telemetry, configure_logging
@@ -22,6 +23,7 @@ from api.rate_limits import Buckets, LocalBuckets, RateLimiter, RedisBuckets
 from api.routes import (
     assign,
     audit,
+    browser_sdk,
     counts,
     events,
     experiments,
@@ -119,6 +121,9 @@ def create_app(settings: Settings) -> FastAPI:
         webhooks.router,
     ):
         app.include_router(router)
+    # The browser SDK's bundles at /static/vekst.min.js and .mjs (before the /static mount).
+    app.state.browser_bundles = browser_sdk.load_bundles()
+    app.include_router(browser_sdk.router)
     # The results pages for people (HTML, not in the OpenAPI) and their one stylesheet.
     app.include_router(pages.router)
     if settings.serves_docs:
@@ -144,6 +149,7 @@ def create_app(settings: Settings) -> FastAPI:
             allow_headers=["Authorization", "Content-Type", "If-None-Match"],
             expose_headers=["ETag"],
         )
+    app.add_middleware(RefusedPreflightLog, allowed_origins=settings.cors_origins)
     # Outermost: times and logs everything, the refusals of the middleware above included.
     app.add_middleware(RequestObserver, telemetry=app.state.telemetry, request_log=request_log)
     return app

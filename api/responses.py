@@ -7,6 +7,8 @@ answer later is passed on, never silently dropped. Numbers that cannot be comput
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from pydantic import BaseModel, ConfigDict
 
 
@@ -227,11 +229,24 @@ class UnusedEventNameOut(_Open):
     count: int
 
 
+class MissingEventOut(_Open):
+    """An event a running experiment's metric reads that has not arrived in 24 hours (the page
+    never sends it, or sends it under another name): the metric reads 0 in every variant."""
+
+    experiment: str
+    metric: str
+    event: str
+    last_seen: datetime | None
+    """When one last arrived (received by the server); null when none ever did."""
+
+
 class EventsSummaryOut(_Open):
-    """`GET /v1/events/summary`: stored counts, the conversion names no metric reads, and the
-    Redis backlog (null without Redis)."""
+    """`GET /v1/events/summary`: stored counts, the conversion names no metric reads, the
+    metrics' events that have not arrived in 24 hours, and the Redis backlog (null without
+    Redis)."""
 
     exposures: list[ExposureCountOut]
     conversions: list[ConversionCountOut]
     unused_event_names: list[UnusedEventNameOut]
+    missing_events: list[MissingEventOut]
     backlog: BacklogOut | None

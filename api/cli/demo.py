@@ -173,8 +173,13 @@ def _send(client: HttpClient, batch: list[dict[str, Any]]) -> int:
 def _call(client: HttpClient, method: str, path: str, json: Any = None) -> dict[str, Any]:
     try:
         response = client.request(method, path, json=json)
-    except httpx.HTTPError as error:
-        typer.echo(f"{method} {path} failed, the server is unreachable: {error}", err=True)
+    except httpx.RequestError as error:
+        tried = error.request.url.copy_with(userinfo=b"", query=None)
+        typer.echo(
+            f"Could not reach a Vekst server at {tried} ({error}). Start one with `make run`, "
+            "or point the demo at yours with --api-url URL (default http://127.0.0.1:8000).",
+            err=True,
+        )
         raise typer.Exit(1) from error
     if response.status_code >= 400:
         typer.echo(f"{method} {path} failed ({response.status_code}): {response.text}", err=True)

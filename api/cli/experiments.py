@@ -47,14 +47,16 @@ def experiments(
 
 
 events_cli = typer.Typer(
-    help="Stored conversions by name (names no metric reads are listed as unused); `prune`.",
+    help="Stored conversions by name, names no metric reads (unused) and events a running "
+    "experiment's metric waits for (missing); `prune`.",
     invoke_without_command=True,
 )
 
 
 @events_cli.callback()
 def events(context: typer.Context) -> None:
-    """Stored conversions by name; names that no metric reads are listed as unused."""
+    """Stored conversions by name; names that no metric reads are listed as unused, and the
+    events of a running experiment's metrics that have not arrived in 24 hours as missing."""
     if context.invoked_subcommand is not None:
         return
     with local_engine() as engine:
@@ -65,6 +67,16 @@ def events(context: typer.Context) -> None:
         typer.echo(
             f"unused: {row['name']} ({plural(row['count'], 'event')}) is read by no metric; "
             "check its spelling or define a metric for it (POST /v1/metrics)"
+        )
+    for row in counts.missing:
+        seen = row["last_seen"]
+        when = (
+            "none ever arrived" if seen is None else f"the last arrived {seen:%Y-%m-%d %H:%M} UTC"
+        )
+        typer.echo(
+            f"missing: {row['experiment']}'s metric {row['metric']} reads {row['event']}, which "
+            f"has not arrived in 24 hours ({when}); check that the shop sends "
+            f'track("{row["event"]}")'
         )
 
 

@@ -12,9 +12,8 @@ from typing import Annotated, Any
 
 import typer
 
-from api.cli.local_db import local_session
+from api.cli.local_db import local_session, require_experiment
 from experiments.audit import experiment_history
-from experiments.definitions import get_experiment
 from experiments.models.audit import AuditEntity, AuditEntryPublic
 
 
@@ -24,7 +23,7 @@ def history(
 ) -> None:
     """Print who changed an experiment, when, and what changed (before -> after)."""
     with local_session() as session:
-        get_experiment(session, key)
+        require_experiment(session, key)
         entries = experiment_history(session, key)
     if as_json:
         typer.echo(json.dumps([entry.model_dump(mode="json") for entry in entries], indent=2))

@@ -7,6 +7,7 @@ and how to set it, and must not leave an empty SQLite file behind.
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,10 +16,11 @@ import typer
 from sqlalchemy import inspect
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import SQLAlchemyError
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from experiments.db import make_engine, session_scope
 from experiments.errors import VekstError
+from experiments.models.experiment import Experiment
 from experiments.settings import Settings, load_settings
 
 HOW_TO_SET = (
@@ -82,3 +84,23 @@ def _checked_engine(database_url: str) -> Iterator[Engine]:
         yield engine
     finally:
         engine.dispose()
+
+
+def require_experiment(session: Session, key: str) -> Experiment:
+    """The experiment `key`; when there is none, say which database was searched and which of
+    its keys come closest (a typo such as `checkout-onepag`), and exit with status 1."""
+    experiment = session.exec(select(Experiment).where(Experiment.key == key)).first()
+    if experiment is not None:
+        return experiment
+    keys = list(session.exec(select(Experiment.key).order_by(col(Experiment.key))))
+    shown = session.get_bind().engine.url.render_as_string(hide_password=True)
+    message = f"no experiment with key '{key}' in the database at {shown}."
+    closest = difflib.get_close_matches(key, keys, n=3, cutoff=0.6)
+    if closest:
+        message += " Did you mean " + " or ".join(f"'{found}'" for found in closest) + "?"
+    elif keys:
+        message += " `vekst experiments` lists its experiments."
+    else:
+        message += " It has no experiments yet; is VEKST_DATABASE_URL the server's database?"
+    typer.echo(message, err=True)
+    raise typer.Exit(1)

@@ -18,7 +18,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from api.cli.local_db import local_session
+from api.cli.local_db import local_session, require_experiment
+from experiments.models.experiment import Experiment
 from experiments.results.cells import COLUMNS, metric_rows, metric_title
 from experiments.results.formatting import count
 from experiments.results.snapshots import results_as_of, serve_results
@@ -48,15 +49,35 @@ def results(
     """Print an experiment's results: verdict, summary and a table per metric."""
     settings = load_settings()
     with local_session(settings) as session:
+        experiment = require_experiment(session, key)
         if as_of is None:
             max_age = timedelta(minutes=settings.snapshot_interval_minutes)
             page = serve_results(session, key, max_age)
         else:
-            page = results_as_of(session, key, as_of.replace(tzinfo=as_of.tzinfo or UTC))
+            moment = as_of.replace(tzinfo=as_of.tzinfo or UTC)
+            _require_started(experiment, moment)
+            page = results_as_of(session, key, moment)
     if as_json:
         typer.echo(json.dumps(page, indent=2))
         return
     render_results(page, wide_console())
+
+
+def _require_started(experiment: Experiment, moment: datetime) -> None:
+    """Exit 1 saying so when the experiment had not started at `moment` (--as-of)."""
+    started = experiment.started_at
+    if started is not None and moment >= started:
+        return
+    asked = f"{moment.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
+    if started is None:
+        message = f"{experiment.key} has not started yet, so it has no results at {asked}."
+    else:
+        message = (
+            f"{experiment.key} had not started at {asked}: it started at "
+            f"{started:%Y-%m-%d %H:%M} UTC. Pass a later --as-of, or none for the latest results."
+        )
+    typer.echo(message, err=True)
+    raise typer.Exit(1)
 
 
 def wide_console() -> Console:

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from api.cli.local_db import local_engine
+from api.cli.local_db import local_engine, require_experiment
 from experiments.db import session_scope
 from experiments.encryption import KeyRing
 from experiments.results.snapshots import take_snapshot
@@ -24,6 +24,7 @@ def snapshot(key: Annotated[str, typer.Argument(help="The experiment's key.")]) 
     settings = load_settings()
     with local_engine(settings) as engine:
         with session_scope(engine) as session:
+            require_experiment(session, key)
             look = take_snapshot(session, key)
             number, verdict, summary = look.look, look.verdict, look.results["summary"]
         # Alerts are committed with the look; a failed attempt is retried by `vekst serve`.

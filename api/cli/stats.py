@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 import stats
+from api.cli.numbers import refuse, relative_change, share
 from experiments.inputs import MAX_COUNT
 from experiments.results.formatting import (
     count,
@@ -25,7 +26,8 @@ from experiments.results.wording import disagreement, interval_text, reason_text
 from stats.sequential import DEFAULT_PLANNED_UNITS_PER_VARIANT
 
 FIELDS = {kind.value: fields for kind, fields in stats.STATISTIC_FIELDS.items()}
-# The statistics' input names as the flags that carry them, so errors name what was typed.
+# The statistics' input names as the flags of `vekst sample-size` that carry them, so errors
+# name what was typed.
 FLAGS = {
     "baseline_rate": "--baseline",
     "baseline_mean": "--baseline-mean",
@@ -43,29 +45,61 @@ FLAGS = {
     "minimums.units": "--minimum-units",
     "test": "--test",
 }
+BETWEEN = "strictly between 0 and 1"
+BASELINE = share("--baseline", BETWEEN)
+ALPHA = share("--alpha", BETWEEN)
+POWER = share("--power", BETWEEN)
+TEST_SHARE = share("--test-share", "above 0 and at most 1", include_one=True)
+# `vekst analyze` takes the variants as arguments: it has no --variants (nor baseline) flag.
+ANALYZE_FLAGS = {
+    name: flag
+    for name, flag in FLAGS.items()
+    if flag in ("--alpha", "--alternative", "--correction", "--planned-units")
+    or name.startswith("minimums.")
+}
+ANALYZE_EXAMPLE = "vekst analyze proportion control=10000/250 buy-now=10000/300"
 _YEAR_DAYS = 365
 T = TypeVar("T")
 
 
-def flag_message(error: stats.StatsInputError) -> str:
-    """The error's message with each input name replaced by its flag."""
-    message = re.sub(
-        r"variants\[(\d+)\]\.(\w+)",
-        lambda found: f"variant {int(found[1]) + 1}'s {found[2]}",
-        str(error),
-    )
-    for name in sorted(FLAGS, key=len, reverse=True):
-        message = re.sub(rf"(?<![\w.\[-]){re.escape(name)}(?![\w\[\].])", FLAGS[name], message)
+def flag_message(
+    error: stats.StatsInputError,
+    flags: dict[str, str] = FLAGS,
+    typed: list[str] | None = None,
+) -> str:
+    """The error's message with each input name replaced by its flag in `flags`, and each
+    variant named as `typed` (the arguments as given, `buy-now=100/200`: its conversions ...)
+    or else by its position."""
+
+    def variant(found: re.Match[str]) -> str:
+        index = int(found[1])
+        if typed is not None and index < len(typed):
+            return f"{typed[index]}: its {found[2]}"
+        return f"variant {index + 1}'s {found[2]}"
+
+    message = re.sub(r"variants\[(\d+)\]\.(\w+)", variant, str(error))
+    for name in sorted(flags, key=len, reverse=True):
+        message = re.sub(rf"(?<![\w.\[-]){re.escape(name)}(?![\w\[\].])", flags[name], message)
     return message
 
 
+def _variant_form(kind: str) -> str:
+    return f"NAME={'/'.join(FIELDS[kind])}"
+
+
 @contextmanager
-def inputs_named_by_flags() -> Iterator[None]:
-    """Print a statistics input error of the block with its flags (`flag_message`); exit 2."""
+def inputs_named_by_flags(
+    flags: dict[str, str] = FLAGS, typed: list[str] | None = None, form: str = ""
+) -> Iterator[None]:
+    """Print a statistics input error of the block in the command's words (`flag_message`),
+    with `form` (how a variant is written) after an error about a variant; exit 2."""
     try:
         yield
     except stats.StatsInputError as error:
-        typer.echo(f"error: {flag_message(error)}", err=True)
+        message = flag_message(error, flags, typed)
+        if error.field.startswith("variants["):
+            message += form
+        typer.echo(f"error: {message}", err=True)
         raise typer.Exit(2) from error
 
 
@@ -75,7 +109,7 @@ def parse_variant(kind: str, text: str) -> dict[str, Any]:
     fields = FIELDS[kind]
     values = numbers.split("/")
     if not separator or not key or len(values) != len(fields):
-        raise typer.BadParameter(f"'{text}' must look like NAME={'/'.join(fields)} for kind {kind}")
+        raise typer.BadParameter(f"'{text}' must look like {_variant_form(kind)} for kind {kind}")
     try:
         parsed = [float(value) for value in values]
     except ValueError:
@@ -170,7 +204,7 @@ def analyze(
             "NAME=n/num_sum/num_sum_sq/den_sum/den_sum_sq/cross_sum (ratio); control first."
         ),
     ],
-    alpha: Annotated[float, typer.Option(help="Significance level.")] = 0.05,
+    alpha: Annotated[float, typer.Option(parser=ALPHA, help="Significance level.")] = 0.05,
     alternative: Annotated[str, typer.Option(help="two-sided, greater or less.")] = "two-sided",
     correction: Annotated[str, typer.Option(help="holm, bh or none.")] = "holm",
     planned_units: Annotated[
@@ -188,8 +222,12 @@ def analyze(
     """Compare variants from counts: `vekst analyze proportion a=10000/250 b=10000/300`."""
     if kind not in FIELDS:
         raise typer.BadParameter(f"kind must be one of {', '.join(FIELDS)}", param_hint="KIND")
+    if len(variants) < 2:
+        refuse(f"analyze compares at least two variants, the control first: {ANALYZE_EXAMPLE}")
     parsed = [parse_variant(kind, text) for text in variants]
-    with inputs_named_by_flags():
+    with inputs_named_by_flags(
+        ANALYZE_FLAGS, variants, f" (each variant is {_variant_form(kind)})"
+    ):
         result = stats.analyze(
             kind,
             parsed,
@@ -245,13 +283,20 @@ class _Design(TypedDict):
 
 def sample_size(
     mde: Annotated[
-        float | None, typer.Option(help="Relative minimum detectable effect, e.g. 0.1.")
+        float | None,
+        typer.Option(
+            parser=relative_change("--mde"),
+            help="Relative minimum detectable effect: 0.1 or 10% (at most 5, +500 %).",
+        ),
     ] = None,
-    baseline: Annotated[float | None, typer.Option(help="Baseline conversion rate.")] = None,
+    baseline: Annotated[
+        float | None,
+        typer.Option(parser=BASELINE, help="Baseline conversion rate: 0.025 or 2.5%."),
+    ] = None,
     baseline_mean: Annotated[float | None, typer.Option(help="Baseline mean.")] = None,
     baseline_sd: Annotated[float | None, typer.Option(help="Baseline standard deviation.")] = None,
-    alpha: Annotated[float, typer.Option()] = 0.05,
-    power: Annotated[float, typer.Option()] = 0.8,
+    alpha: Annotated[float, typer.Option(parser=ALPHA, help="Significance level.")] = 0.05,
+    power: Annotated[float, typer.Option(parser=POWER, help="Power: 0.8 or 80%.")] = 0.8,
     variants: Annotated[int, typer.Option(help="Number of variants, control included.")] = 2,
     daily_units: Annotated[float | None, typer.Option(help="Units entering per day.")] = None,
     list_size: Annotated[
@@ -262,7 +307,9 @@ def sample_size(
     ] = None,
     test_share: Annotated[
         float,
-        typer.Option(min=0.0, max=1.0, help="Share of the list in the test (with --list-size)."),
+        typer.Option(
+            parser=TEST_SHARE, help="Share of the list in the test: 0.2 or 20% (with --list-size)."
+        ),
     ] = 1.0,
     test: Annotated[
         str,

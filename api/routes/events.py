@@ -190,6 +190,7 @@ async def events_summary(request: Request, _key: AdminKey) -> EventsSummaryOut:
             "exposures": counts.exposures,
             "conversions": counts.conversions,
             "unused_event_names": counts.unused,
+            "missing_events": counts.missing,
             "backlog": backlog,
         }
     )

@@ -3,6 +3,8 @@ there, a port that is taken; and the overview commands `vekst experiments` and `
 
 from __future__ import annotations
 
+import json
+import re
 import shutil
 import socket
 import subprocess
@@ -10,10 +12,20 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy.engine import make_url
 from typer.testing import CliRunner
 
 from api.cli import build_cli
-from tests.api.helpers import experiment_body, purchase, running_experiment, send
+from experiments.settings import Settings
+from tests.api.helpers import (
+    experiment_body,
+    purchase,
+    running_experiment,
+    send,
+    start_checkout,
+)
+
+README = Path(__file__).resolve().parents[2] / "README.md"
 
 
 def test_results_without_a_database_names_the_url_and_creates_nothing(
@@ -102,3 +114,91 @@ def test_make_run_passes_port_on() -> None:
         check=True,
     )
     assert "vekst serve --port 8123" in dry_run.stdout
+
+
+@pytest.mark.parametrize("command", ["results", "snapshot", "history"])
+def test_a_mistyped_key_gets_the_closest_keys_and_the_database_searched(
+    client: TestClient, admin_headers: dict[str, str], cli_settings: Settings, command: str
+) -> None:
+    key = start_checkout(client, admin_headers)
+    shown = make_url(cli_settings.database_url).render_as_string(hide_password=True)
+    result = CliRunner().invoke(build_cli(), [command, key[:-1]])
+    assert result.exit_code == 1
+    assert result.output == (
+        f"no experiment with key '{key[:-1]}' in the database at {shown}. Did you mean '{key}'?\n"
+    )
+    far = CliRunner().invoke(build_cli(), [command, "newsletter-spring"])
+    assert far.exit_code == 1
+    assert "`vekst experiments` lists its experiments." in far.output
+
+
+def test_a_key_in_an_empty_database_asks_whether_it_is_the_right_one(
+    cli_settings: Settings,
+) -> None:
+    result = CliRunner().invoke(build_cli(), ["results", "checkout-onepage"])
+    assert result.exit_code == 1
+    assert "It has no experiments yet; is VEKST_DATABASE_URL the server's database?" in (
+        result.output
+    )
+
+
+@pytest.mark.usefixtures("cli_settings")
+def test_as_of_before_the_start_says_the_experiment_had_not_started(
+    client: TestClient, admin_headers: dict[str, str]
+) -> None:
+    key = start_checkout(client, admin_headers)
+    started = client.get(f"/v1/experiments/{key}", headers=admin_headers).json()["started_at"]
+    result = CliRunner().invoke(build_cli(), ["results", key, "--as-of", "2020-01-01T00:00:00"])
+    assert result.exit_code == 1
+    assert result.output == (
+        f"{key} had not started at 2020-01-01 00:00 UTC: it started at "
+        f"{started[:10]} {started[11:16]} UTC. Pass a later --as-of, or none for the latest "
+        "results.\n"
+    )
+    draft = experiment_body("cta-colour", template="cta")
+    assert client.post("/v1/experiments", json=draft, headers=admin_headers).status_code == 201
+    result = CliRunner().invoke(build_cli(), ["results", "cta-colour", "--as-of", "2026-01-01"])
+    assert result.exit_code == 1
+    assert "cta-colour has not started yet, so it has no results at 2026-01-01 00:00 UTC" in (
+        result.output
+    )
+
+
+@pytest.mark.usefixtures("cli_settings")
+def test_events_names_a_metric_event_that_never_arrived(
+    client: TestClient, admin_headers: dict[str, str], sdk_headers: dict[str, str]
+) -> None:
+    running_experiment(client, admin_headers)
+    send(client, sdk_headers, [purchase(), purchase(name="checkout_started", value=None)])
+    result = CliRunner().invoke(build_cli(), ["events"])
+    assert result.exit_code == 0, result.output
+    assert (
+        "missing: checkout-onepage's metric cart_abandonment reads add_to_cart, which has not "
+        'arrived in 24 hours (none ever arrived); check that the shop sends track("add_to_cart")'
+    ) in result.output
+    assert "reads purchase" not in result.output
+
+
+def test_demo_names_the_url_it_tried_and_the_flag() -> None:
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    url = f"http://127.0.0.1:{port}"
+    result = CliRunner().invoke(build_cli(), ["demo", "--admin-key", "k", "--api-url", url])
+    assert result.exit_code == 1
+    assert result.output.startswith(f"Could not reach a Vekst server at {url}/v1/experiments (")
+    assert "Start one with `make run`, or point the demo at yours with --api-url URL" in (
+        result.output
+    )
+
+
+def test_the_readme_names_the_admin_key_one_way_and_its_cta_example_works(
+    client: TestClient, admin_headers: dict[str, str]
+) -> None:
+    readme = README.read_text()
+    assert "$ADMIN_KEY" not in readme and "export ADMIN_KEY" not in readme
+    assert "export VEKST_ADMIN_KEY=" in readme  # the name `vekst demo` reads
+    [body] = re.findall(r"-d '(\{\"key\": \"cta-text\".*?\})'", readme, flags=re.DOTALL)
+    created = client.post("/v1/experiments", json=json.loads(body), headers=admin_headers)
+    assert created.status_code == 201, created.text
+    assert created.json()["metrics"]["primary"] == "cta_click_rate"

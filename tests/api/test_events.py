@@ -4,21 +4,25 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
+from experiments.events.summary import MISSING_AFTER, count_events
 from tests.api.helpers import (
     EXPERIMENT,
     assert_problem,
     create,
     create_conversion_metric,
+    equal_split_body,
     exposure,
     purchase,
     running_experiment,
     send,
+    start,
 )
 
 Headers = dict[str, str]
@@ -159,3 +163,50 @@ def test_more_than_ten_thousand_events_is_413(client: TestClient, sdk_headers: H
 def test_keys_are_required(client: TestClient, sdk_headers: Headers) -> None:
     assert client.post("/v1/events", json={"events": []}).status_code == 401
     assert client.get("/v1/events/summary", headers=sdk_headers).status_code == 403
+
+
+def test_a_metric_whose_event_never_arrives_is_named_missing(
+    client: TestClient, admin_headers: Headers, sdk_headers: Headers
+) -> None:
+    cta = equal_split_body("cta-text", "CTA text", "cta", {"control": "Add", "buy": "Buy now"})
+    assert client.post("/v1/experiments", json=cta, headers=admin_headers).status_code == 201
+    start(client, admin_headers, "cta-text")
+    send(client, sdk_headers, [exposure(experiment="cta-text", variant="buy"), purchase()])
+    missing = summary(client, admin_headers)["missing_events"]
+    # The cta template: cta_click_rate first, add_to_cart_rate and conversion_rate next.
+    assert [(row["metric"], row["event"], row["last_seen"]) for row in missing] == [
+        ("cta_click_rate", "cta_click", None),
+        ("add_to_cart_rate", "add_to_cart", None),
+    ]
+    assert all(row["experiment"] == "cta-text" for row in missing)
+    send(client, sdk_headers, [purchase(name="cta_click", value=None)])
+    assert [row["event"] for row in summary(client, admin_headers)["missing_events"]] == [
+        "add_to_cart"
+    ]
+    # A day later without a click, the click is missing again, with when it last arrived.
+    tomorrow = datetime.now(UTC) + MISSING_AFTER + timedelta(minutes=1)
+    later = count_events(client.app.state.engine, now=tomorrow).missing  # type: ignore[attr-defined]
+    click = next(row for row in later if row["event"] == "cta_click")
+    assert click["last_seen"] is not None and click["last_seen"] < tomorrow - MISSING_AFTER
+    schema = client.get("/openapi.json").json()["components"]["schemas"]
+    assert "missing_events" in schema["EventsSummaryOut"]["required"]
+
+
+def test_an_experiment_fed_by_pasted_counts_expects_no_events(
+    client: TestClient, admin_headers: Headers
+) -> None:
+    subjects = {"control": "Spring sale", "subject-b": "20 % off"}
+    body = equal_split_body("spring", "Spring subject", "newsletter", subjects)
+    body["design"] = {"population": 20_000, "test_share": 0.2, "attribution_hours": 72}
+    assert client.post("/v1/experiments", json=body, headers=admin_headers).status_code == 201
+    start(client, admin_headers, "spring")
+    assert [row["event"] for row in summary(client, admin_headers)["missing_events"]] != []
+    pasted = {
+        "variants": [
+            {"key": "control", "sent": 2000, "opened": 500, "clicked": 60, "unsubscribed": 4},
+            {"key": "subject-b", "sent": 2000, "opened": 540, "clicked": 70, "unsubscribed": 5},
+        ]
+    }
+    url = "/v1/experiments/spring/counts"
+    assert client.post(url, json=pasted, headers=admin_headers).status_code == 201
+    assert summary(client, admin_headers)["missing_events"] == []

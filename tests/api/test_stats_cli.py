@@ -8,7 +8,7 @@ from typer.testing import CliRunner, Result
 
 import stats
 from api.cli import build_cli
-from api.cli.stats import parse_variant
+from api.cli.stats import ANALYZE_FLAGS, flag_message, parse_variant
 from experiments.results.formatting import percent
 
 
@@ -65,10 +65,16 @@ def test_mean_and_ratio_forms() -> None:
     assert ratio.exit_code == 0, ratio.output
 
 
-def test_bad_counts_exit_2_with_the_rule() -> None:
+def test_bad_counts_exit_2_with_the_rule_naming_the_variant_as_typed() -> None:
     result = vekst("analyze", "proportion", "control=100/250", "treatment=100/3")
     assert result.exit_code == 2
-    assert "variant 1's conversions must be <= n" in result.output
+    assert result.output == (
+        "error: control=100/250: its conversions must be <= n "
+        "(each variant is NAME=n/conversions)\n"
+    )
+    swapped = vekst("analyze", "proportion", "control=10000/250", "buy-now=300/10000")
+    assert "error: buy-now=300/10000: its conversions must be <= n" in swapped.output
+    assert "variant 2" not in swapped.output
 
 
 def test_parse_variant() -> None:
@@ -161,3 +167,85 @@ def test_a_list_larger_than_a_count_is_refused_naming_the_flag() -> None:
     huge = vekst("sample-size", "--baseline", "0.03", "--list-size", str(2**64))
     assert huge.exit_code == 2
     assert "--list-size" in huge.output
+
+
+def test_analyze_with_one_arm_shows_how_to_write_two_and_no_flag_it_lacks() -> None:
+    result = vekst("analyze", "proportion", "control=10000/250")
+    assert result.exit_code == 2
+    assert result.output == (
+        "error: analyze compares at least two variants, the control first: "
+        "vekst analyze proportion control=10000/250 buy-now=10000/300\n"
+    )
+    assert "--variants" not in result.output
+
+
+def test_analyze_errors_name_its_own_flags() -> None:
+    result = vekst("analyze", "proportion", "a=100/2", "b=100/3", "--alternative", "up")
+    assert result.output == "error: --alternative must be one of: two-sided, greater, less\n"
+    assert "--variants" not in flag_message(
+        stats.StatsInputError("variants", "variants must hold at least two variants"),
+        ANALYZE_FLAGS,
+    )
+
+
+def test_an_mde_above_five_is_refused_with_a_hint() -> None:
+    result = vekst("sample-size", "--baseline", "0.025", "--mde", "10")
+    assert result.exit_code == 2
+    assert result.output == (
+        "error: --mde 10 means a change of +1,000 %, more than the +500 % allowed; "
+        "for 10 % write 0.1 (or 10%)\n"
+    )
+    assert vekst("sample-size", "--baseline", "0.025", "--mde", "5").exit_code == 0
+    huge = vekst("sample-size", "--baseline", "0.025", "--mde", "600%")
+    assert "such a test needs a handful of visitors" in huge.output
+
+
+@pytest.mark.parametrize(
+    ("flags", "expected"),
+    [
+        (["--baseline", "2.5%", "--mde", "10%"], "units per variant: 122,929 (sequential test)"),
+        (["--baseline", "2.5 %", "--mde", "0.1"], "units per variant: 122,929 (sequential test)"),
+        (
+            ["--baseline", "3%", "--list-size", "20000", "--test-share", "20%"],
+            "With 2,000 subscribers per variant",
+        ),
+    ],
+)
+def test_per_cent_input_is_accepted(flags: list[str], expected: str) -> None:
+    result = vekst("sample-size", *flags)
+    assert result.exit_code == 0, result.output
+    assert expected in result.output
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (
+            ["--baseline", "0.03", "--list-size", "20000", "--test-share", "20"],
+            "error: --test-share must be a number above 0 and at most 1; "
+            "for 20 % write 0.2 (or 20%)\n",
+        ),
+        (
+            ["--baseline", "2.5", "--mde", "0.1"],
+            "error: --baseline must be a number strictly between 0 and 1; "
+            "for 2.5 % write 0.025 (or 2.5%)\n",
+        ),
+        (
+            ["--baseline", "2,5%", "--mde", "0.1"],
+            "error: --baseline '2,5%' is not a number; write it like 0.025 or 2.5%\n",
+        ),
+        (
+            ["--baseline", "0.025", "--mde", "nan"],
+            "error: --mde 'nan' is not a number; write it like 0.1 or 10%\n",
+        ),
+        (
+            ["--baseline", "0.025", "--mde", "0.1", "--power", "80"],
+            "error: --power must be a number strictly between 0 and 1; "
+            "for 80 % write 0.8 (or 80%)\n",
+        ),
+    ],
+)
+def test_per_cent_mistakes_are_refused_with_an_example(flags: list[str], message: str) -> None:
+    result = vekst("sample-size", *flags)
+    assert result.exit_code == 2
+    assert result.output == message

@@ -94,12 +94,35 @@ def test_example_shop_page_in_chromium(sqlite_url: str) -> None:
                 product = f"{shop}/example/index.html"
 
                 # A crawler (navigator.webdriver, a headless user agent) sees the control.
+                # It is told so once, in the console, with the option for automated tests.
                 crawler = browser.new_context()
                 page = crawler.new_page()
+                said: list[str] = []
+                page.on("console", lambda message: said.append(message.text))
                 page.goto(product)
                 page.wait_for_selector("body[data-ready]")
                 assert page.inner_text("#cta") == TEXTS["control"]
+                page.click("#consent-accept")
+                page.click("#cta")
+                assert [line for line in said if line.startswith("vekst:")] == [
+                    "vekst: treated as a bot (webdriver); botDetection: false turns this off"
+                ]
                 crawler.close()
+
+                # A shop origin the server does not allow: the console names the setting.
+                elsewhere = browser.new_context(user_agent=DESKTOP_USER_AGENT)
+                elsewhere.add_init_script(HIDE_WEBDRIVER)
+                page = elsewhere.new_page()
+                said = []
+                page.on("console", lambda message: said.append(message.text))
+                page.goto(product.replace("127.0.0.1", "localhost"))
+                page.wait_for_selector("body[data-ready]")
+                assert any(
+                    line.startswith("vekst: could not load the config")
+                    and "VEKST_CORS_ORIGINS" in line
+                    for line in said
+                ), said
+                elsewhere.close()
 
                 visitor = browser.new_context(user_agent=DESKTOP_USER_AGENT)
                 visitor.add_init_script(HIDE_WEBDRIVER)
@@ -136,7 +159,7 @@ def test_example_shop_page_in_chromium(sqlite_url: str) -> None:
                 page.wait_for_url("**/thanks.html")
                 expected = {
                     "exposures": {variant: 1},
-                    "conversions": {"add_to_cart": 1, "purchase": 1},
+                    "conversions": {"add_to_cart": 1, "cta_click": 1, "purchase": 1},
                 }
                 _wait_for_summary(api, expected)
                 beacons = json.loads(page.evaluate("sessionStorage.getItem('beacons')") or "[]")

@@ -4,12 +4,13 @@ wrong, and the SDK says what went wrong in words, once."""
 from __future__ import annotations
 
 import logging
+import socket
 
 import httpx
 import pytest
 
 from tests.sdk.fake_server import config_document
-from vekst_sdk import AssignmentReason, Client
+from vekst_sdk import AssignmentReason, Client, ClientOptions
 
 API = "https://vekst.test"
 
@@ -62,3 +63,27 @@ def test_a_refused_sdk_key_is_explained_once(caplog: pytest.LogCaptureFixture) -
         "was revoked; check the sdk_key given to Client, or create one with `vekst keys create "
         "--scope sdk`)"
     ]
+
+
+def test_an_unreachable_server_is_named_by_the_url_tried(caplog: pytest.LogCaptureFixture) -> None:
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    api = f"http://shop:secret@127.0.0.1:{port}"
+    with caplog.at_level(logging.ERROR, logger="vekst_sdk"):
+        client = Client(api, "vk_sdk_test", options=ClientOptions(max_retries=0))
+        assert client.wait_until_ready(timeout=1) is False
+        client.track("purchase", "visitor-1", 649.0)
+        client.close()
+    messages = [record.getMessage() for record in caplog.records]
+    base = f"http://127.0.0.1:{port}"
+    assert any(
+        m.startswith(f"vekst: could not fetch the config from {base}/v1/sdk/config (ConnectError: ")
+        for m in messages
+    ), messages
+    assert any(
+        m.startswith(f"vekst: could not send events (unreachable: {base}/v1/events (ConnectError: ")
+        and m.endswith("dropped 1 events after 1 attempts")
+        for m in messages
+    ), messages
+    assert "secret" not in caplog.text

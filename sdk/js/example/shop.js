@@ -1,5 +1,5 @@
 // The shop's own code around the SDK: one client per page, a consent banner, the CTA text taken
-// from the variant's payload, an add-to-cart and a purchase reported as conversions.
+// from the variant's payload, a CTA click, an add-to-cart and a purchase reported as conversions.
 
 // The shop remembers the visitor's choice itself ("yes", "no", or null before any choice).
 const CHOICE = "shop_consent";
@@ -37,6 +37,7 @@ document.getElementById("consent-decline").addEventListener("click", () => {
 });
 
 cta.addEventListener("click", () => {
+  vekst.track("cta_click"); // what the `cta` template's primary metric, cta_click_rate, counts
   vekst.track("add_to_cart", { value: 649 });
   cart.textContent = String(Number(cart.textContent) + 1);
 });

@@ -8,6 +8,8 @@ import { checkAttributes, checkUnitId, isNumber, need } from "./inputs.js";
 
 const BOT = /bot|crawl|spider|slurp|facebookexternalhit|headless/i;
 const SLUG = /^[a-z0-9_-]{1,64}$/;
+// The server logs a refused origin under the same setting's name.
+const UNREACHABLE = "(origin not in VEKST_CORS_ORIGINS?)";
 const MAX_SEEN = 20;
 
 export function createClient(options) {
@@ -32,8 +34,13 @@ export function createClient(options) {
       g.console?.warn(`vekst: ${message}`);
     }
   };
-  const nav = g.navigator || {};
-  const bot = o.botDetection && (nav.webdriver || BOT.test(nav.userAgent));
+  const nav = g.navigator;
+  // Why the visitor is taken for a bot (or false); said once, so an automated test of the shop
+  // knows why it sees the control and sends nothing.
+  const bot =
+    o.botDetection &&
+    (nav?.webdriver ? "webdriver" : BOT.test(nav?.userAgent) && nav.userAgent);
+  if (bot) warn(`treated as a bot (${bot}); botDetection: false turns this off`);
   const store = cookieStore(g, o.idDays, warn);
   const seenName = `${o.idName}_seen`;
   const qa = {};
@@ -87,7 +94,10 @@ export function createClient(options) {
     try {
       const headers = { Authorization: `Bearer ${o.sdkKey}` };
       if (etag) headers["If-None-Match"] = etag;
-      const response = await o.fetch(`${o.apiUrl}/v1/sdk/config`, { headers });
+      // A refused CORS preflight reaches the page only as a network error ("Failed to fetch").
+      const response = await o.fetch(`${o.apiUrl}/v1/sdk/config`, { headers }).catch((error) =>
+        need(0, error.message, UNREACHABLE),
+      );
       need(response.status === 200 || response.status === 304, "HTTP", response.status);
       if (response.status === 200) {
         apply(await response.json());
@@ -126,7 +136,7 @@ export function createClient(options) {
     refresh();
     if (o.refreshInterval > 0) {
       timer = setInterval(refresh, o.refreshInterval * 1000);
-      if (timer.unref) timer.unref();
+      timer.unref?.();
     }
     const doc = g.document;
     doc?.addEventListener("visibilitychange", () =>
@@ -139,16 +149,13 @@ export function createClient(options) {
   const client = {
     /** The variant of `experimentKey` for the visitor (or `unitId`); never throws. */
     assign(experimentKey, unitId, attributes) {
-      const experiment = compiled && compiled.get(experimentKey);
+      const experiment = compiled?.get(experimentKey);
+      // (Outside the try: from here on the catch always has an experiment to serve.)
+      if (!experiment) {
+        const reason = compiled ? "unknown_experiment" : "not_ready";
+        return result(experimentKey, null, null, false, reason);
+      }
       try {
-        if (!experiment)
-          return result(
-            experimentKey,
-            null,
-            null,
-            false,
-            compiled ? "unknown_experiment" : "not_ready",
-          );
         if (bot) return experiment.fixed("bot");
         const unit = unitId ?? visitorId();
         if (unit === null) return experiment.fixed("no_consent");
@@ -168,9 +175,7 @@ export function createClient(options) {
         return assigned;
       } catch (error) {
         warn(`internal error in assign: ${error}`);
-        return experiment
-          ? experiment.fixed("error")
-          : result(experimentKey, null, null, false, "error");
+        return experiment.fixed("error");
       }
     },
 
@@ -202,7 +207,7 @@ export function createClient(options) {
       ),
 
     /** Send queued events now; resolves when they are sent or a send failed (it is retried). */
-    flush: async () => sender && sender.flush(),
+    flush: async () => sender?.flush(),
 
     /** Give or withdraw consent to keep the anonymous id; withdrawing deletes it. */
     setConsent(given) {
@@ -222,7 +227,7 @@ export function createClient(options) {
     /** Stop refreshing the config and send what is queued (as a beacon). */
     close() {
       clearInterval(timer);
-      if (sender) sender.close();
+      sender?.close();
     },
   };
 

@@ -141,8 +141,8 @@ export function compileConfig(config, overrides, warn) {
       experiments.set(e.key, compiled);
     } catch (error) {
       warn(`left out of the config: ${error.message}`);
-      const control = e && Array.isArray(e.variants) && e.variants[0];
-      if (isName(e && e.key) && control && isName(control.key) && !experiments.has(e.key)) {
+      const control = Array.isArray(e?.variants) && e.variants[0];
+      if (isName(e?.key) && control && isName(control.key) && !experiments.has(e.key)) {
         const fixed = result(
           e.key,
           control.key,

@@ -12,19 +12,19 @@ export const randomHex = (g) =>
 const KEEPALIVE_BYTES = 60000;
 
 export function createSender(o) {
-  const { g, warn } = o;
+  const { g, warn, maxBatch, url } = o;
   let queue = [];
   let timer = null;
   let busy = false;
   let attempt = 0;
   let closed = false;
 
-  const online = () => !g.navigator || g.navigator.onLine !== false;
+  const online = () => g.navigator?.onLine !== false;
   // Ids are drawn when a batch first leaves (off the assign path) and kept for its retries.
   const withId = (event) => (event.event_id ||= randomHex(g));
   const post = (batch, keepalive) => {
     batch.forEach(withId);
-    return o.fetch(o.url, {
+    return o.fetch(url, {
       method: "POST",
       headers: o.headers,
       body: JSON.stringify({ events: batch }),
@@ -38,7 +38,7 @@ export function createSender(o) {
         timer = null;
         send();
       }, delay);
-      if (timer.unref) timer.unref();
+      timer.unref?.();
     }
   }
 
@@ -46,7 +46,7 @@ export function createSender(o) {
   async function send() {
     if (busy || !queue.length || closed || !online()) return; // the "online" event flushes again
     busy = true;
-    const batch = queue.splice(0, o.maxBatch);
+    const batch = queue.splice(0, maxBatch);
     let status = 0;
     try {
       status = (await post(batch, false)).status;
@@ -59,7 +59,7 @@ export function createSender(o) {
     }
     if (status > 299) warn(`events not sent (HTTP ${status}); dropped ${batch.length}`);
     attempt = 0;
-    if (queue.length) schedule(queue.length < o.maxBatch && o.flushInterval);
+    if (queue.length) schedule(queue.length < maxBatch && o.flushInterval);
   }
 
   /**
@@ -67,13 +67,13 @@ export function createSender(o) {
    * (the sdk key in the body, as POST /v1/events/beacon takes it), else fetch with keepalive.
    */
   function flushHidden() {
-    let n = Math.min(queue.length, o.maxBatch);
+    let n = Math.min(queue.length, maxBatch);
     while (n > 1 && JSON.stringify(queue.slice(0, n)).length > KEEPALIVE_BYTES) n >>= 1;
     if (n && online()) {
       const batch = queue.splice(0, n);
       batch.forEach(withId);
       const beacon = JSON.stringify({ sdk_key: o.key, events: batch });
-      if (!g.navigator?.sendBeacon?.(`${o.url}/beacon`, beacon))
+      if (!g.navigator?.sendBeacon?.(`${url}/beacon`, beacon))
         post(batch, true).catch(() => (queue = batch.concat(queue)));
     }
   }
@@ -84,8 +84,8 @@ export function createSender(o) {
       if (queue.length >= o.maxQueue) return warn("event queue full; dropping events");
       event.timestamp = Date.now();
       // A full batch leaves at once, even while a flush timer waits.
-      if (queue.push(event) >= o.maxBatch) timer = clearTimeout(timer);
-      schedule(queue.length < o.maxBatch && o.flushInterval);
+      if (queue.push(event) >= maxBatch) timer = clearTimeout(timer);
+      schedule(queue.length < maxBatch && o.flushInterval);
     },
     /** Send the queue in batches now; stops at a failed batch, which waits for its retry. */
     async flush() {

@@ -53,15 +53,10 @@ export function overrideDigest(salt) {
 
 /** Exclusive upper hash bound of each variant but the last (section 3), in IEEE doubles. */
 export function variantBounds(weights) {
-  let total = 0;
-  for (const w of weights) total += w;
-  const bounds = [];
+  // Summed left to right, as the other implementations do, so the doubles agree.
+  const total = weights.reduce((sum, w) => sum + w, 0);
   let cumulative = 0;
-  for (let i = 0; i < weights.length - 1; i++) {
-    cumulative += weights[i];
-    bounds.push(Math.floor((cumulative * SPACE) / total));
-  }
-  return bounds;
+  return weights.slice(0, -1).map((w) => Math.floor(((cumulative += w) * SPACE) / total));
 }
 
 /** The unit's bucket in [0, 10000) of a layer (section 5); exact in doubles. */

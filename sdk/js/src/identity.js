@@ -1,7 +1,8 @@
 // The anonymous visitor id and the remembered exposures live in first-party cookies with a
 // lifetime in days. Blocked cookies are logged once and only mean the id lasts for this page.
 
-/** A cookie store with get/set (a null value deletes) that never throws. */
+/** A cookie store with get (a falsy value when there is none) and set (a null value deletes)
+ * that never throws. */
 export function cookieStore(g, days, warn) {
   const guard = (action) => (name, value) => {
     try {
@@ -14,7 +15,7 @@ export function cookieStore(g, days, warn) {
   return {
     get: guard((doc, name) => {
       const found = `; ${doc.cookie}`.split(`; ${name}=`)[1];
-      return found === undefined ? null : decodeURIComponent(found.split(";")[0]);
+      return found && decodeURIComponent(found.split(";")[0]);
     }),
     set: guard((doc, name, value) => {
       const secure = g.location?.protocol === "https:" ? "; Secure" : "";

@@ -1,12 +1,13 @@
 // What the shop passes in: unit ids and attributes (docs/assignment.md, sections 2 and 7).
 // Failed checks throw an Error whose message is "path rule".
 
-// Python's str.isspace() set, which differs from JavaScript's \s.
-const ONLY_SPACE = /^[\t-\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+$/;
+// Python's str.isspace() set: JavaScript's \s without U+FEFF, plus U+001C-U+001F and U+0085
+// (test/inputs.test.mjs compares the two on every code point).
+const ONLY_SPACE = /^(?:[^\S\ufeff]|[\x1c-\x1f\x85])+$/;
 
 /** Throw an Error "path rule" unless `condition` holds (config rules: docs/assignment.md). */
 export function need(condition, path, rule = "is invalid") {
-  if (!condition) throw new Error(`${path} ${rule}`);
+  if (!condition) throw Error(`${path} ${rule}`);
 }
 
 export const has = (object, key) => ({}).hasOwnProperty.call(object, key);
@@ -49,11 +50,11 @@ export function checkAttributes(attributes, path) {
     "must be an object of at most 100 entries",
   );
   for (const [name, value] of Object.entries(attributes)) {
-    need(name && !tooLong(name, 128), `${path}.${name}`, "names must have 1-128 characters");
+    need(name && !tooLong(name, 128), `${path}.${name}`, "names must be 1-128 characters");
     need(
       isScalar(value) && !tooLong(`${value}`, 1024),
       `${path}.${name}`,
-      "must be a number, boolean or string (at most 1024 characters)",
+      "must be a number, boolean or string of at most 1024 characters",
     );
   }
 }

@@ -17,6 +17,16 @@ test("both bundles are under 5 KB gzipped", () => {
   }
 });
 
+test("the server ships this build (api/browser_sdk, served at /static/)", () => {
+  for (const name of ["vekst.min.mjs", "vekst.min.js"]) {
+    const shipped = readFileSync(new URL(`../../../api/browser_sdk/${name}`, import.meta.url));
+    assert.ok(
+      shipped.equals(read(name)),
+      `api/browser_sdk/${name} differs from this build: run \`make browser-sdk\` and commit it`,
+    );
+  }
+});
+
 test("the module exports exactly what the README and vekst.d.ts document", () => {
   assert.deepEqual(Object.keys(sdk), ["createClient"]);
   const declarations = readFileSync(new URL("../vekst.d.ts", import.meta.url), "utf8");

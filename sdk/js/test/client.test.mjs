@@ -88,6 +88,11 @@ test("a missing key, a secret key, an unreachable API or a bad config never brea
   await sleep(60);
   assert.equal(down.client.assign("cta-text").reason, "not_ready");
   assert.equal(down.win.warnings.length, 1); // logged once, however often it is retried
+  // A refused CORS preflight looks like this too: the line names the server's setting.
+  assert.equal(
+    down.win.warnings[0],
+    "vekst: could not load the config: Failed to fetch (origin not in VEKST_CORS_ORIGINS?)",
+  );
   down.client.close();
 
   const broken = online({}, { config: { version: 2, experiments: [] } });
@@ -432,10 +437,28 @@ test("bots get the control and send nothing, unless detection is switched off", 
     assert.equal(win.cookies.size, 0);
     client.close();
   }
-  const { client } = online({ botDetection: false }, {}, { webdriver: true });
+  const { client, win } = online({ botDetection: false }, {}, { webdriver: true });
   await client.ready();
   assert.equal(client.assign("cta-text").inExperiment, true);
+  assert.deepEqual(win.warnings, []);
   client.close();
+});
+
+test("a bot is told once, in the console, why and how to switch detection off", async () => {
+  for (const [windowOptions, why] of [
+    [{ webdriver: true }, "webdriver"],
+    [{ userAgent: "Mozilla/5.0 HeadlessChrome/130.0" }, "Mozilla/5.0 HeadlessChrome/130.0"],
+  ]) {
+    const { client, win } = online({}, {}, windowOptions);
+    await client.ready();
+    client.assign("cta-text");
+    client.assign("checkout-onepage");
+    client.track("purchase", { value: 1 });
+    assert.deepEqual(win.warnings, [
+      `vekst: treated as a bot (${why}); botDetection: false turns this off`,
+    ]);
+    client.close();
+  }
 });
 
 test("a window without cookies, console or fetch still assigns", async () => {

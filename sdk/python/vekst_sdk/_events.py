@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 
 from vekst_sdk._assignment import Assignment
-from vekst_sdk._http_status import refusal
+from vekst_sdk._http_status import refusal, unreachable
 from vekst_sdk._logging import OnceLogger
 from vekst_sdk._options import ClientOptions
 
@@ -177,7 +177,8 @@ class EventSender:
             try:
                 response = self._http.post(EVENTS_PATH, json=body)
             except httpx.HTTPError as error:
-                problem = f"network error ({type(error).__name__})"
+                url = self._http.build_request("POST", EVENTS_PATH).url
+                problem = f"unreachable: {unreachable(error, url)}"
             else:
                 status = response.status_code
                 if status < 300:

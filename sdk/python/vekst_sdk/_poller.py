@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 
 from vekst_sdk._errors import ConfigError
-from vekst_sdk._http_status import refusal
+from vekst_sdk._http_status import refusal, unreachable
 from vekst_sdk._logging import OnceLogger
 
 CONFIG_PATH = "/v1/sdk/config"
@@ -54,7 +54,8 @@ class ConfigPoller:
         try:
             response = self._http.get(CONFIG_PATH, headers=headers)
         except httpx.HTTPError as error:
-            self._log.error(f"vekst: could not fetch the config ({type(error).__name__})")
+            url = self._http.build_request("GET", CONFIG_PATH).url
+            self._log.error(f"vekst: could not fetch the config from {unreachable(error, url)}")
             return
         if response.status_code == 304:
             return
