@@ -6,9 +6,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import os
-import stat
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -27,6 +24,7 @@ from experiments.models.experiment import ExperimentCreate
 from experiments.results.snapshots import serve_results, take_snapshot
 from experiments.retention import PRUNE_LEASE, PRUNE_LEASE_DURATION, prune_events
 from tests.api.helpers import experiment_body
+from tests.experiments.conftest import mode_of
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 DAY = timedelta(days=1)
@@ -312,30 +310,17 @@ def test_a_second_prune_is_refused_while_one_runs(
         engine.dispose()
 
 
-@pytest.fixture
-def umask_022() -> Iterator[None]:
-    previous = os.umask(0o022)
-    try:
-        yield
-    finally:
-        os.umask(previous)
-
-
-def _mode(path: Path) -> int:
-    return stat.S_IMODE(path.stat().st_mode)
-
-
 @pytest.mark.usefixtures("umask_022")
 def test_archives_and_their_folders_are_private(sqlite_url: str, tmp_path: Path) -> None:
     _prepare(sqlite_url)
     folder = tmp_path / "backups" / "vekst"
-    given = _mode(tmp_path)
+    given = mode_of(tmp_path)
     engine = make_engine(sqlite_url)
     try:
         report = prune_events(engine, _days_ago(0), folder)
     finally:
         engine.dispose()
-    assert _mode(tmp_path) == given  # a folder that was there is not Vekst's to change
-    assert _mode(tmp_path / "backups") == 0o700 and _mode(folder) == 0o700
+    assert mode_of(tmp_path) == given  # a folder that was there is not Vekst's to change
+    assert mode_of(tmp_path / "backups") == 0o700 and mode_of(folder) == 0o700
     archives = [table.archive for table in report.tables]
-    assert len(archives) == 2 and all(p is not None and _mode(p) == 0o600 for p in archives)
+    assert len(archives) == 2 and all(p is not None and mode_of(p) == 0o600 for p in archives)
