@@ -18,7 +18,7 @@ import numpy as np
 
 from experiments.metrics import builtin_metrics
 from experiments.results.aggregation import VariantSums
-from experiments.results.decision import Blockers, Plan, decide, harms
+from experiments.results.decision import Blockers, Plan, decide, harms, loss_ruled_out
 from experiments.results.metric_analysis import analyse_metric
 from experiments.results.running import RunningReadingsOf, StoredReading
 from experiments.results.types import Decision, MetricResult, Role, Verdict
@@ -90,6 +90,7 @@ class Run:
     changing: list[bool] = field(default_factory=list)
     verdicts: list[Verdict] = field(default_factory=list)
     harmed: list[bool] = field(default_factory=list)  # the first guardrail harmed
+    ruled_out: list[bool] = field(default_factory=list)  # its margin's loss ruled out
     decisions: list[Decision] = field(default_factory=list)
     primaries: list[MetricResult] = field(default_factory=list)
 
@@ -152,7 +153,7 @@ def _looks(
         results = []
         for key, ((n_c, x_c), (n_t, x_t)) in arms.items():
             sums = {"control": _sums(n_c[day], x_c[day]), "treatment": _sums(n_t[day], x_t[day])}
-            result = analyse_metric(METRICS[key], roles[key], sums, options)
+            result = analyse_metric(METRICS[key], roles[key], sums, options, margins.get(key))
             result = RunningReadingsOf(previous, as_of)(result)
             for comparison in result.analysis.comparisons if result.analysis else ():
                 previous[(key, comparison.variant)] = StoredReading(
@@ -190,12 +191,10 @@ def _record(
     run.significant.append(bool(sequential and sequential.significant))
     run.changing.append(primary.running_of("treatment").effect_changing)
     run.verdicts.append(decision.verdict)
-    run.harmed.append(
-        any(
-            harms(g, c, margins.get(g.metric))
-            for g in guardrails[:1]
-            for c in (g.analysis.comparisons if g.analysis else ())
-        )
+    first = [(g, c) for g in guardrails[:1] for c in (g.analysis.comparisons if g.analysis else ())]
+    run.harmed.append(any(harms(g, c, margins.get(g.metric)) for g, c in first))
+    run.ruled_out.append(
+        any(g.metric in margins and loss_ruled_out(g, c, margins[g.metric]) for g, c in first)
     )
 
 

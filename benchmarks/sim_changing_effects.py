@@ -68,14 +68,21 @@ def changing(runs: int) -> None:
 def margins(runs: int) -> None:
     print("Primary conversion +10 %; guardrail add_to_cart_rate (30 %) with a 2 % margin.")
     print("The plan (122,929 per arm) is reached on day 7 at 20,000 a day, day 31 at 4,000.")
+    print("Each margin question is a one-sided test at level 0.05 (docs/results.md).")
     print(
         "| true guardrail change, traffic per arm per day | days | stop at some look, by day "
         "7 / 14 / 31 / last | guardrail harmed, by day 7 / 14 / 31 / last | 80 % harmed by "
-        "day | ship at some look |"
+        "day | loss over the margin ruled out at some look | ship at some look |"
     )
-    print("|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|")
     for seed, (change, per_day, days) in enumerate(
-        ((-0.01, 20_000, 30), (-0.04, 20_000, 30), (-0.04, 4_000, 60))
+        (
+            (-0.01, 20_000, 30),
+            (-0.04, 20_000, 30),
+            (-0.04, 4_000, 60),
+            (-0.02, 20_000, 30),
+            (-0.02, 4_000, 60),
+        )
     ):
         guardrail = Guardrail("add_to_cart_rate", 0.30, change, MARGIN)
         scenario = Scenario(
@@ -92,9 +99,11 @@ def margins(runs: int) -> None:
         harmed = " / ".join(_pct(share([any(r.harmed[:end]) for r in found]), runs) for end in ends)
         first = [next((d + 1 for d, h in enumerate(r.harmed) if h), None) for r in found]
         reach = _day_reached(first, 0.8)
+        ruled_out = _pct(share([any(r.ruled_out) for r in found]), runs)
         shipped = _pct(share([Verdict.SHIP in r.verdicts for r in found]), runs)
         print(
-            f"| {change:+.0%}, {per_day:,} | {days} | {stops} | {harmed} | {reach} | {shipped} |",
+            f"| {change:+.0%}, {per_day:,} | {days} | {stops} | {harmed} | {reach} "
+            f"| {ruled_out} | {shipped} |",
             flush=True,
         )
 

@@ -141,13 +141,14 @@ class MetricSelection(_Strict):
     """The experiment's metrics by role.
 
     `guardrail_margins` maps a guardrail to a relative non-inferiority margin (0.02: a loss of
-    up to 2 % is tolerated). With one, the guardrail is harmed (the verdict stops) only when its
-    sequential interval lies wholly beyond a 2 % loss, a loss shown but within 2 % is tolerated,
-    and a better variant ships only once the interval excludes a loss over 2 %. Without one,
-    any loss its interval shows harms it. `cap_percentiles` caps a metric's per-unit value at
-    that percentile (50 <= p < 100) of the experiment's units with a value; a new definition
-    takes only `MIN_CAP_PERCENTILE` <= p < 100 (`check_new_caps`), while experiments stored with
-    a lower cap are still read.
+    up to 2 % is tolerated). With one, each margin question is a one-sided sequential test at
+    the design's alpha: the guardrail is harmed (the verdict stops) only when its one-sided
+    bound on the bad side lies beyond a 2 % loss, a loss shown but within 2 % is tolerated, and
+    a better variant ships only once its one-sided bound on the good side rules out a loss over
+    2 % (docs/results.md). Without one, any loss its two-sided interval shows harms it.
+    `cap_percentiles` caps a metric's per-unit value at that percentile (50 <= p < 100) of the
+    experiment's units with a value; a new definition takes only `MIN_CAP_PERCENTILE` <= p < 100
+    (`check_new_caps`), while experiments stored with a lower cap are still read.
     """
 
     primary: Slug

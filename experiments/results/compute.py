@@ -123,7 +123,12 @@ def results_from_sums(
         design.alpha, planned_units_per_variant=planned, weights=_weights(experiment)
     )
     results = [
-        _configured(sums.analyse(definition, role, options), selection, aggregates, wording)
+        _configured(
+            sums.analyse(definition, role, options, _margin(selection, definition.key, role)),
+            selection,
+            aggregates,
+            wording,
+        )
         for definition, role in zip(definitions, inputs.roles, strict=True)
     ]
     if readings is not None:
@@ -198,16 +203,19 @@ def _weights(experiment: Experiment) -> tuple[float, ...]:
 def _configured(
     result: MetricResult, selection: MetricSelection, sums: Aggregates, wording: Wording
 ) -> MetricResult:
-    """The result with the value its percentile cap came to (and that in words) and, for a
-    guardrail, its margin."""
+    """The result with the value its percentile cap came to (and that in words)."""
     percentile = selection.cap_percentiles.get(result.metric)
     cap = None
     if percentile is not None:
         cap = PercentileCap(percentile, sums.caps.get(result.metric))
         words = cap_description(cap, wording.unit, result.value_format, wording.currency)
         cap = replace(cap, description=words)
-    margin = selection.guardrail_margins.get(result.metric) if result.role == "guardrail" else None
-    return replace(result, cap=cap, margin=margin)
+    return replace(result, cap=cap)
+
+
+def _margin(selection: MetricSelection, key: str, role: Role) -> float | None:
+    """A guardrail's relative non-inferiority margin, when it has one."""
+    return selection.guardrail_margins.get(key) if role == "guardrail" else None
 
 
 def _srm(results: list[MetricResult]) -> SrmResult:

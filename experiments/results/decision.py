@@ -10,7 +10,8 @@ direction is that side, never a point estimate the interval contradicts. Rules, 
    shipping (then: inconclusive until the cause is found). A guardrail without a margin is
    harmed when shown worse; one with a relative non-inferiority margin is harmed only when a
    loss beyond the margin is shown (a loss within it is tolerated), and must have ruled out a
-   loss larger than the margin, else the variant waits;
+   loss larger than the margin, else the variant waits. Both margin questions are one-sided
+   tests at level alpha (the one-sided sequential bounds, `MetricResult.margin_bounds`);
 2. when every variant is shown worse on the primary metric or harms a guardrail: stop;
 3. a variant whose primary metric or guardrail is changing over time at this look waits (keep
    running; inconclusive once the plan is reached): it neither ships nor stops on a sign that
@@ -25,7 +26,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from experiments.results.direction import is_better, shown_change
+from experiments.results.direction import beyond_margin, is_better, shown_change, within_margin
 from experiments.results.types import Decision, MetricResult, Verdict
 from stats import Comparison, days_to_run
 
@@ -85,30 +86,27 @@ def improves(result: MetricResult, comparison: Comparison) -> bool:
 
 
 def harms(result: MetricResult, comparison: Comparison, margin: float | None = None) -> bool:
-    """Shown worse: the reported sequential interval lies wholly on the bad side of zero or,
-    with a relative non-inferiority ``margin``, wholly beyond a loss of ``margin``."""
+    """Shown worse: without a margin, the reported (two-sided) sequential interval lies wholly on
+    the bad side of zero; with a relative non-inferiority ``margin``, the one-sided test at level
+    alpha shows a loss beyond the margin (`loss_beyond`)."""
+    if margin is not None:
+        return loss_beyond(result, comparison, margin)
     change = shown_change(comparison)
-    if change == 0 or is_better(result.direction, change):
-        return False
-    return margin is None or loss_beyond(result, comparison, margin)
+    return change != 0 and not is_better(result.direction, change)
 
 
 def loss_beyond(result: MetricResult, comparison: Comparison, margin: float) -> bool:
-    """The sequential relative interval lies wholly beyond a loss of ``margin`` (in the metric's
-    bad direction): a loss larger than the margin is shown."""
-    interval = comparison.sequential.relative
-    if result.direction == "increase":
-        return interval.ci_high is not None and interval.ci_high < -margin
-    return interval.ci_low is not None and interval.ci_low > margin
+    """A loss larger than ``margin`` is shown: the one-sided sequential bound on the metric's bad
+    side, at level alpha (`MetricResult.margin_bounds`), lies beyond it. False without bounds."""
+    bounds = result.margin_bounds_of(comparison.variant)
+    return beyond_margin(result.direction, bounds, margin)
 
 
 def loss_ruled_out(result: MetricResult, comparison: Comparison, margin: float) -> bool:
-    """The sequential relative interval excludes a loss (in the metric's bad direction) larger
-    than ``margin``."""
-    interval = comparison.sequential.relative
-    if result.direction == "increase":
-        return interval.ci_low is not None and interval.ci_low > -margin
-    return interval.ci_high is not None and interval.ci_high < margin
+    """A loss larger than ``margin`` is ruled out: the one-sided sequential bound on the metric's
+    good side, at level alpha, lies within it. False without bounds."""
+    bounds = result.margin_bounds_of(comparison.variant)
+    return within_margin(result.direction, bounds, margin)
 
 
 def changing_metrics(

@@ -6,7 +6,8 @@ abandonment, unsubscribes) the chance to beat is the chance of being *lower*, an
 loss is the expected relative rise. Both follow from the same normal posterior of the relative
 uplift `r ~ N(m, s^2)`: P(r < 0) = 1 - P(r > 0) and E[max(0, r)] = E[max(0, -r)] + m.
 The field names stay; only their values turn round. The sequential and fixed readings are
-two-sided and need no change.
+two-sided and need no change. A guardrail's non-inferiority margin is read on its one-sided
+bounds (`beyond_margin`, `within_margin`), turned round here by the metric's direction.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from dataclasses import replace
 from typing import Literal
 
 from experiments.models.metric import Direction
-from stats import AnalysisResult, BayesianResult, Comparison
+from stats import AnalysisResult, BayesianResult, Comparison, Interval
 
 
 def oriented(analysis: AnalysisResult, direction: Direction) -> AnalysisResult:
@@ -64,3 +65,31 @@ def outcome(direction: Direction, comparison: Comparison) -> Outcome:
     if not change:
         return "no_clear_change"
     return "improved" if is_better(direction, change) else "worsened"
+
+
+def least_loss(direction: Direction, bounds: Interval) -> float | None:
+    """The smallest relative loss ``bounds`` show, from their bound on the metric's bad side (a
+    positive share; zero or below: no loss shown; None: unbounded)."""
+    if direction == "increase":
+        return None if bounds.ci_high is None else -bounds.ci_high
+    return bounds.ci_low
+
+
+def beyond_margin(direction: Direction, bounds: Interval, margin: float) -> bool:
+    """A loss larger than the relative ``margin`` is shown: the one-sided bound on the bad side
+    (`MetricResult.margin_bounds`) lies beyond it (below -margin when higher is better)."""
+    least = least_loss(direction, bounds)
+    return least is not None and least > margin
+
+
+def within_margin(direction: Direction, bounds: Interval, margin: float) -> bool:
+    """A loss larger than the relative ``margin`` is ruled out: the one-sided bound on the good
+    side lies within it (above -margin when higher is better)."""
+    if direction == "increase":
+        return bounds.ci_low is not None and bounds.ci_low > -margin
+    return bounds.ci_high is not None and bounds.ci_high < margin
+
+
+def worst_bound(direction: Direction, bounds: Interval) -> float | None:
+    """The largest loss ``bounds`` allow, as a relative change (None: unbounded)."""
+    return bounds.ci_low if direction == "increase" else bounds.ci_high

@@ -11,9 +11,11 @@ from experiments.results.direction import oriented
 from experiments.results.types import MetricIssue, MetricResult, Role
 from stats import (
     DEFAULT_MINIMUMS,
+    Alternative,
     AnalysisOptions,
     AnalysisResult,
     CovariateStats,
+    Interval,
     MeanStats,
     ProportionStats,
     RatioStats,
@@ -31,18 +33,47 @@ def analyse_metric(
     role: Role,
     sums: dict[str, VariantSums],
     options: AnalysisOptions,
+    margin: float | None = None,
 ) -> MetricResult:
-    """Analyse one metric; degenerate data gives a result carrying an issue, never an error."""
+    """Analyse one metric; degenerate data gives a result carrying an issue, never an error.
+
+    A guardrail's relative non-inferiority ``margin`` adds its one-sided bounds
+    (`margin_bounds`), on which the margin is decided."""
     too_small = [key for key, s in sums.items() if s.totals.n < 2]
     if too_small:
         fewer = f"variant(s) {', '.join(too_small)} have fewer than 2 exposed units"
-        return metric_result(metric, role, sums, MetricIssue.NOT_ENOUGH_UNITS, fewer)
+        result = metric_result(metric, role, sums, MetricIssue.NOT_ENOUGH_UNITS, fewer)
+        return replace(result, margin=margin)
+    inputs = stats_inputs(metric, sums)
     try:
-        analysis = analyze_stats(stats_inputs(metric, sums), options)
+        analysis = analyze_stats(inputs, options)
     except StatsInputError as error:
-        return metric_result(metric, role, sums, MetricIssue.INVALID_STATISTICS, str(error))
+        result = metric_result(metric, role, sums, MetricIssue.INVALID_STATISTICS, str(error))
+        return replace(result, margin=margin)
     issue, detail = _thin_data(metric, analysis)
-    return metric_result(metric, role, sums, issue, detail, analysis)
+    result = metric_result(metric, role, sums, issue, detail, analysis)
+    if margin is None:
+        return result
+    return replace(result, margin=margin, margin_bounds=margin_bounds(inputs, options))
+
+
+def margin_bounds(inputs: list[VariantInput], options: AnalysisOptions) -> dict[str, Interval]:
+    """Each variant's one-sided sequential bounds on the relative change at level alpha: the
+    lower bound of the "greater" reading and the upper bound of the "less" one.
+
+    A margin asks a one-sided question ("is the loss beyond it?", "is it ruled out?"), so each
+    is a one-sided test at level alpha (`stats.sequential`: the two-sided mixture at twice the
+    level, Bonferroni-corrected over the same comparisons as the two-sided reading)."""
+    greater = analyze_stats(inputs, replace(options, alternative=Alternative.GREATER))
+    less = analyze_stats(inputs, replace(options, alternative=Alternative.LESS))
+    return {
+        above.variant: Interval(
+            above.sequential.relative.estimate,
+            above.sequential.relative.ci_low,
+            below.sequential.relative.ci_high,
+        )
+        for above, below in zip(greater.comparisons, less.comparisons, strict=True)
+    }
 
 
 def metric_result(

@@ -36,15 +36,20 @@ class ExperimentSums:
     missing: dict[str, str] = field(default_factory=dict)
 
     def analyse(
-        self, metric: MetricDefinition, role: Role, options: AnalysisOptions
+        self,
+        metric: MetricDefinition,
+        role: Role,
+        options: AnalysisOptions,
+        margin: float | None = None,
     ) -> MetricResult:
-        """The metric's result: analysed, or its values with the reason it has no comparison."""
+        """The metric's result: analysed (with a guardrail's ``margin`` and its one-sided
+        bounds), or its values with the reason it has no comparison."""
         sums = self.aggregates.metrics[metric.key]
         if metric.key in self.missing:
             missing = self.missing[metric.key]
             result = metric_result(metric, role, sums, MetricIssue.NOT_IN_PASTED_COUNTS, missing)
-            return replace(result, value_format=metric.value_format)
-        result = analyse_metric(metric, role, sums, options)
+            return replace(result, value_format=metric.value_format, margin=margin)
+        result = analyse_metric(metric, role, sums, options, margin)
         return replace(
             result, value_format=metric.value_format, denominators=denominators(metric, sums)
         )

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from experiments.results.decision import changing_metrics, unproven_guardrails
-from experiments.results.direction import shown_change
+from experiments.results.direction import least_loss, shown_change
 from experiments.results.formatting import count, days, in_sentence, money, percent, plural
 from experiments.results.types import (
     Decision,
@@ -139,6 +139,9 @@ def _stopped(
     )
     if guardrail.metric in margins:
         finding += f", beyond the tolerated {percent(margins[guardrail.metric])}"
+        least = least_loss(guardrail.direction, guardrail.margin_bounds_of(other.variant))
+        if least is not None:
+            finding += f" (a loss of at least {percent(least)} shown, one-sided)"
     return f"{finding}."
 
 
@@ -268,7 +271,9 @@ def _guardrails(guardrails: list[MetricResult], variant: str, margins: Mapping[s
         if comparison is None:
             parts.append(f"{name}: no reading yet")
             continue
-        status = guardrail_status(guardrail.direction, comparison, margins.get(guardrail.metric))
+        margin = margins.get(guardrail.metric)
+        bounds = guardrail.margin_bounds_of(variant)
+        status = guardrail_status(guardrail.direction, comparison, margin, bounds)
         parts.append(f"{name} {status}" if status.startswith("not") else f"{name}: {status}")
     if not parts:
         return ""

@@ -14,7 +14,12 @@ from typing import Any, Literal
 
 from experiments.models.metric import Direction, MetricKind, ValueFormat
 from experiments.results.outcome import Outcome
-from experiments.results.wording import DECIDING_READING, comparison_words, metric_issue_text
+from experiments.results.wording import (
+    DECIDING_READING,
+    NO_BOUNDS,
+    comparison_words,
+    metric_issue_text,
+)
 from stats import AnalysisResult, Interval, SrmResult, VariantSummary
 
 Role = Literal["primary", "secondary", "guardrail"]
@@ -146,6 +151,11 @@ class MetricResult:
     `cap` is the per-unit cap a percentile cap came to, with that percentile; `margin` the
     guardrail's relative non-inferiority margin. `running` holds, per variant, what a stored
     look adds to the sequential reading (`running`); empty for a page computed on its own.
+    `margin_bounds` holds, per variant, a margin guardrail's one-sided sequential bounds on the
+    relative change at level alpha (`ci_low`: the "greater" reading's lower bound, `ci_high`:
+    the "less" reading's upper bound; the family corrected as the two-sided reading is); the
+    margin is decided on them (`direction.beyond_margin`, `within_margin`). Empty without a
+    margin; the two-sided sequential interval stays the likely range shown.
     """
 
     metric: str
@@ -164,10 +174,15 @@ class MetricResult:
     cap: PercentileCap | None = None
     margin: float | None = None  # a guardrail's non-inferiority margin, when it has one
     running: Mapping[str, RunningReading] = field(default_factory=dict)
+    margin_bounds: Mapping[str, Interval] = field(default_factory=dict)
 
     def running_of(self, variant: str) -> RunningReading:
         """The running reading of ``variant``'s comparison (the default on a page of its own)."""
         return self.running.get(variant) or RunningReading()
+
+    def margin_bounds_of(self, variant: str) -> Interval:
+        """``variant``'s one-sided bounds for the margin (no bounds: nothing shown either way)."""
+        return self.margin_bounds.get(variant) or NO_BOUNDS
 
     def to_dict(self) -> dict[str, Any]:
         comparisons = [] if self.analysis is None else self.analysis.to_dict()["comparisons"]
@@ -177,6 +192,13 @@ class MetricResult:
             comparison.update(comparison_words(self, raw))
             if raw.variant in self.running:
                 comparison["sequential"].update(self.running[raw.variant].to_dict())
+            if raw.variant in self.margin_bounds:
+                bounds = self.margin_bounds[raw.variant].to_dict()
+                comparison["margin_bounds"] = {
+                    "ci_low": bounds["ci_low"],
+                    "ci_high": bounds["ci_high"],
+                    "alternative": "one-sided",
+                }
         return {
             "metric": self.metric,
             "name": self.name,

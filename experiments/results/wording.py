@@ -12,7 +12,13 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from experiments.models.metric import Direction
-from experiments.results.direction import outcome, shown_change
+from experiments.results.direction import (
+    beyond_margin,
+    outcome,
+    shown_change,
+    within_margin,
+    worst_bound,
+)
 from experiments.results.formatting import day, percent, plural
 from experiments.results.look_ends import look_day
 from stats import Comparison, Interval
@@ -21,6 +27,8 @@ if TYPE_CHECKING:
     from experiments.results.types import MetricResult
 
 DECIDING_READING = "sequential"
+# A guardrail's one-sided bounds for its margin when it has none (nothing shown either way).
+NO_BOUNDS = Interval(None, None, None)
 # How the page words a guardrail without a margin of its own: "not harmed (shown within ...)"
 # when the worst case its sequential interval allows stays within this relative change. The
 # verdict's rule for such a guardrail stays "not significantly worse" (docs/results.md).
@@ -71,7 +79,8 @@ def comparison_words(result: MetricResult, comparison: Comparison) -> dict[str, 
         "reason_text": comparison_reason_text(result, comparison),
     }
     if result.role == "guardrail":
-        words["guardrail"] = guardrail_status(result.direction, comparison, result.margin)
+        bounds = result.margin_bounds_of(comparison.variant)
+        words["guardrail"] = guardrail_status(result.direction, comparison, result.margin, bounds)
     return words
 
 
@@ -144,37 +153,37 @@ def interval_text(interval: Interval, reason: str | None) -> str:
     return f"none yet: {why}"
 
 
-def guardrail_status(direction: Direction, comparison: Comparison, margin: float | None) -> str:
+def guardrail_status(
+    direction: Direction,
+    comparison: Comparison,
+    margin: float | None,
+    bounds: Interval = NO_BOUNDS,
+) -> str:
     """What was shown about a guardrail with its non-inferiority ``margin`` (None: none).
 
     Without a margin: 'harmed' when shown worse, 'not harmed (shown within +2 %)' when the
-    worst change the interval allows stays within DEFAULT_GUARDRAIL_MARGIN, else 'no clear
-    effect yet'. With one, 'harmed' needs a loss beyond the margin shown; a loss shown but
-    within it is 'a loss within the tolerated 2 %', one not yet shown within it 'a loss, not
-    yet shown within the tolerated 2 %'.
+    worst change the (two-sided) interval allows stays within DEFAULT_GUARDRAIL_MARGIN, else
+    'no clear effect yet'. With one, the margin is read on the one-sided ``bounds``
+    (`MetricResult.margin_bounds`): 'harmed' needs a loss beyond the margin shown; a loss shown
+    by the interval but ruled out beyond the margin is 'a loss within the tolerated 2 %', one not
+    yet ruled out 'a loss, not yet shown within the tolerated 2 %'; no loss shown and the margin
+    held is 'not harmed (shown within -1.2 %, one-sided)', stating the one-sided bound.
     """
     worse = outcome(direction, comparison) == "worsened"
-    interval = comparison.sequential.relative
-    best, worst = (
-        (interval.ci_low, interval.ci_high)
-        if direction == "decrease"
-        else (interval.ci_high, interval.ci_low)
-    )
-    harm = None if worst is None else (worst if direction == "decrease" else -worst)
     if margin is None:
         if worse:
             return "harmed"
-        if harm is not None and harm <= DEFAULT_GUARDRAIL_MARGIN:
-            return f"not harmed (shown within {percent(worst or 0.0, signed=True)})"
+        if within_margin(direction, comparison.sequential.relative, DEFAULT_GUARDRAIL_MARGIN):
+            worst = worst_bound(direction, comparison.sequential.relative) or 0.0
+            return f"not harmed (shown within {percent(worst, signed=True)})"
         return "no clear effect yet"
     tolerated = f"the tolerated {percent(margin)}"
-    least = None if best is None else (best if direction == "decrease" else -best)
-    if least is not None and least > margin:
+    if beyond_margin(direction, bounds, margin):
         return "harmed"
+    held = within_margin(direction, bounds, margin)
     if worse:
-        if harm is not None and harm <= margin:
-            return f"a loss within {tolerated}"
-        return f"a loss, not yet shown within {tolerated}"
-    if harm is not None and harm <= margin:
-        return f"not harmed (shown within {percent(worst or 0.0, signed=True)})"
+        return f"a loss within {tolerated}" if held else f"a loss, not yet shown within {tolerated}"
+    if held:
+        worst = worst_bound(direction, bounds) or 0.0
+        return f"not harmed (shown within {percent(worst, signed=True)}, one-sided)"
     return "no clear effect yet"

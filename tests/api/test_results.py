@@ -277,6 +277,15 @@ def test_margins_and_percentile_caps_are_validated_and_applied(
         "this look); the interval is about these capped values, not the uncapped ones."
     )
     assert page["metrics"][0]["cap"] is None
+    # The margin guardrail carries its one-sided bounds, inside the two-sided interval shown.
+    refunds = next(metric for metric in page["metrics"] if metric["metric"] == "refund_rate")
+    assert refunds["margin"] == 0.05
+    for comparison in refunds["comparisons"]:
+        bounds, shown = comparison["margin_bounds"], comparison["sequential"]["relative"]
+        assert bounds["alternative"] == "one-sided"
+        if shown["ci_low"] is not None and shown["ci_high"] is not None:
+            assert shown["ci_low"] < bounds["ci_low"] < bounds["ci_high"] < shown["ci_high"]
+    assert all("margin_bounds" not in comparison for comparison in aov["comparisons"])
 
 
 @pytest.mark.parametrize("percentile", [50.0, 90.0, 94.9])

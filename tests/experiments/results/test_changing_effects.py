@@ -4,6 +4,7 @@ guardrails with margins. The full runs and their figures: docs/statistics.md."""
 
 from __future__ import annotations
 
+import math
 import re
 
 from benchmarks.look_simulations import (
@@ -70,3 +71,17 @@ def test_a_margin_tolerates_a_loss_within_it_and_catches_one_beyond() -> None:
 
     assert share(margin_runs(-0.01, 1)) <= 0.05
     assert share(margin_runs(-0.04, 4)) >= 0.8
+
+
+def test_a_loss_exactly_at_the_margin_errs_in_at_most_alpha_of_runs() -> None:
+    """A true -2 % with a 2 % margin: each one-sided margin question ("harmed beyond it?",
+    "loss over it ruled out?") errs at some look in at most alpha of runs, within three Monte
+    Carlo standard errors."""
+    runs = 100
+    guardrail = Guardrail("add_to_cart_rate", 0.30, -0.02, 0.02)
+    scenario = Scenario("at the margin", novelty(0.10, 30), (), (guardrail,), 20_000)
+    found = simulate(scenario, runs, seed=2)
+    bound = 0.05 + 3 * math.sqrt(0.05 * 0.95 / runs)
+    assert share([any(run.harmed) for run in found]) <= bound
+    assert share([any(run.ruled_out) for run in found]) <= bound
+    assert share([Verdict.SHIP in run.verdicts for run in found]) <= bound

@@ -5,13 +5,15 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime
 
+import pytest
+
 from experiments.metrics import builtin_metrics
 from experiments.results.aggregation import VariantSums
 from experiments.results.decision import Blockers, Plan, decide
 from experiments.results.metric_analysis import analyse_metric
 from experiments.results.summary import summarise
 from experiments.results.types import MetricIssue, MetricResult, Role, RunningReading, Verdict
-from stats import AnalysisOptions, Interval, RatioStats
+from stats import AnalysisOptions, Interval, RatioStats, analyze
 
 METRICS = builtin_metrics()
 OPTIONS = AnalysisOptions(alpha=0.05, weights=(1.0, 1.0), planned_units_per_variant=20_000)
@@ -20,13 +22,18 @@ PLAN = Plan(20_000, 10_000, 2, daily_units=2_000.0)
 
 
 def rate(
-    key: str, role: Role, control: tuple[int, int], treatment: tuple[int, int]
+    key: str,
+    role: Role,
+    control: tuple[int, int],
+    treatment: tuple[int, int],
+    margin: float | None = None,
 ) -> MetricResult:
-    return analyse_metric(METRICS[key], role, _proportions(control, treatment), OPTIONS)
+    sums = _proportions(control, treatment)
+    return analyse_metric(METRICS[key], role, sums, OPTIONS, margin)
 
 
-def guardrail_flat() -> MetricResult:
-    return rate("refund_rate", "guardrail", (10_000, 50), (10_000, 52))
+def guardrail_flat(margin: float | None = None) -> MetricResult:
+    return rate("refund_rate", "guardrail", (10_000, 50), (10_000, 52), margin)
 
 
 def test_significant_improvement_ships_with_the_example_sentence() -> None:
@@ -46,27 +53,29 @@ def test_a_guardrail_margin_must_be_shown_to_hold_before_shipping() -> None:
     """Refunds 0.5 % -> 0.52 %: not significantly worse, but a 2 % loss is not ruled out."""
     primary = rate("conversion_rate", "primary", (10_000, 250), (10_000, 420))
     margins = {"refund_rate": 0.02}
-    decision = decide(primary, [guardrail_flat()], NO_BLOCKERS, PLAN, margins=margins)
+    refunds = guardrail_flat(0.02)
+    decision = decide(primary, [refunds], NO_BLOCKERS, PLAN, margins=margins)
     assert decision.verdict is Verdict.KEEP_RUNNING and decision.variant == "treatment"
     assert "refund_rate (margin 2.0%)" in decision.reason
-    summary = summarise(decision, primary, [guardrail_flat()], "control", (), margins=margins)
+    summary = summarise(decision, primary, [refunds], "control", (), margins=margins)
     assert "but refund rate has not yet ruled out a loss over 2 %" in summary
     assert "Keep running: about 10,000 more units per variant" in summary
     reached = Plan(20_000, 30_000, 2, daily_units=2_000.0)
-    late = decide(primary, [guardrail_flat()], NO_BLOCKERS, reached, margins=margins)
+    late = decide(primary, [refunds], NO_BLOCKERS, reached, margins=margins)
     assert late.verdict is Verdict.INCONCLUSIVE
 
 
 def test_a_guardrail_margin_that_holds_lets_the_variant_ship_and_says_so() -> None:
     """Refunds 5 % -> 3 % over 100,000 units: a loss over 10 % is clearly ruled out."""
     primary = rate("conversion_rate", "primary", (100_000, 2500), (100_000, 2900))
-    refunds = rate("refund_rate", "guardrail", (100_000, 5000), (100_000, 3000))
+    refunds = rate("refund_rate", "guardrail", (100_000, 5000), (100_000, 3000), 0.1)
     plan = Plan(200_000, 100_000, 2, daily_units=2_000.0)
     margins = {"refund_rate": 0.1}
     decision = decide(primary, [refunds], NO_BLOCKERS, plan, margins=margins)
     assert decision.verdict is Verdict.SHIP
     summary = summarise(decision, primary, [refunds], "control", (), margins=margins)
     assert "Guardrails: refund rate not harmed (shown within" in summary
+    assert ", one-sided). Rules:" in summary
     assert (
         "Rules: refund rate must rule out a loss over 10 % (a smaller loss is tolerated)."
         in summary
@@ -154,11 +163,12 @@ def test_a_metric_without_data_carries_a_reason() -> None:
 
 
 def _proportions(control: tuple[int, int], treatment: tuple[int, int]) -> dict[str, VariantSums]:
-    def sums(n: int, conversions: int) -> VariantSums:
-        c = float(conversions)
-        return VariantSums(RatioStats(n, c, c, float(n), float(n), c))
+    return {"control": _rate_sums(*control), "treatment": _rate_sums(*treatment)}
 
-    return {"control": sums(*control), "treatment": sums(*treatment)}
+
+def _rate_sums(n: int, conversions: int) -> VariantSums:
+    c = float(conversions)
+    return VariantSums(RatioStats(n, c, c, float(n), float(n), c))
 
 
 def test_direction_comes_from_the_interval_never_from_an_estimate_it_contradicts() -> None:
@@ -213,12 +223,14 @@ def test_a_shrunk_effect_says_when_it_was_significant() -> None:
 def test_a_loss_within_the_margin_is_tolerated_and_one_beyond_it_stops() -> None:
     """Add to cart 30 % -> 29.7 % (-1 %) and 28.8 % (-4 %) over 600,000 units, margin 2 %."""
     primary = rate("conversion_rate", "primary", (600_000, 15_000), (600_000, 16_500))
-    small = rate("add_to_cart_rate", "guardrail", (600_000, 180_000), (600_000, 178_200))
-    large = rate("add_to_cart_rate", "guardrail", (600_000, 180_000), (600_000, 172_800))
+    small = rate("add_to_cart_rate", "guardrail", (600_000, 180_000), (600_000, 178_200), 0.02)
+    large = rate("add_to_cart_rate", "guardrail", (600_000, 180_000), (600_000, 172_800), 0.02)
     plan = Plan(700_000, 600_000, 2, daily_units=40_000.0)
     margins = {"add_to_cart_rate": 0.02}
     # Without a margin, today's rule: any loss shown is harmed.
-    assert decide(primary, [small], NO_BLOCKERS, plan).verdict is Verdict.STOP
+    assert decide(primary, [replace(small, margin=None)], NO_BLOCKERS, plan).verdict is (
+        Verdict.STOP
+    )
     tolerated = decide(primary, [small], NO_BLOCKERS, plan, margins=margins)
     assert tolerated.verdict is Verdict.SHIP
     summary = summarise(tolerated, primary, [small], "control", (), margins=margins)
@@ -227,4 +239,95 @@ def test_a_loss_within_the_margin_is_tolerated_and_one_beyond_it_stops() -> None
     beyond = decide(primary, [large], NO_BLOCKERS, plan, margins=margins)
     assert beyond.verdict is Verdict.STOP and beyond.harmed_guardrail == "add_to_cart_rate"
     stopped = summarise(beyond, primary, [large], "control", (), margins=margins)
-    assert ", beyond the tolerated 2 %." in stopped
+    assert ", beyond the tolerated 2 % (a loss of at least 3.1 % shown, one-sided)." in stopped
+
+
+def test_a_margin_is_a_one_sided_test_at_level_alpha() -> None:
+    """Both margin questions read the one-sided sequential bounds at level alpha, which are
+    tighter than the two-sided interval's: a loss beyond the margin is shown, or ruled out,
+    where the two-sided interval could not show it (the rule before: harm needed the two-sided
+    interval wholly beyond -2 %, a ship its lower bound above -2 %)."""
+    primary = rate("conversion_rate", "primary", (600_000, 15_000), (600_000, 16_500))
+    plan = Plan(700_000, 600_000, 2, daily_units=40_000.0)
+    margins = {"add_to_cart_rate": 0.02}
+    # 30 % -> 28.6 % over 60,000 units: two-sided up to -1.9 %, one-sided up to -2.1 %.
+    lost = rate("add_to_cart_rate", "guardrail", (60_000, 18_000), (60_000, 17_180), 0.02)
+    [two_sided] = lost.analysis.comparisons if lost.analysis else ()
+    high = two_sided.sequential.relative.ci_high
+    assert high is not None and -0.02 < high < 0
+    one_sided = lost.margin_bounds_of("treatment").ci_high
+    assert one_sided is not None and one_sided < -0.02
+    stopped = decide(primary, [lost], NO_BLOCKERS, plan, margins=margins)
+    assert stopped.verdict is Verdict.STOP and stopped.harmed_guardrail == "add_to_cart_rate"
+    summary = summarise(stopped, primary, [lost], "control", (), margins=margins)
+    assert "beyond the tolerated 2 % (a loss of at least 2.1 % shown, one-sided)" in summary
+    # 30 % -> 29.7 % over 600,000 units: two-sided down to -2.02 %, one-sided to -1.95 %.
+    held = rate("add_to_cart_rate", "guardrail", (600_000, 180_000), (600_000, 178_050), 0.02)
+    [two_sided] = held.analysis.comparisons if held.analysis else ()
+    low = two_sided.sequential.relative.ci_low
+    assert low is not None and low < -0.02
+    one_sided = held.margin_bounds_of("treatment").ci_low
+    assert one_sided is not None and one_sided > -0.02
+    shipped = decide(primary, [held], NO_BLOCKERS, plan, margins=margins)
+    assert shipped.verdict is Verdict.SHIP
+    summary = summarise(shipped, primary, [held], "control", (), margins=margins)
+    assert "add-to-cart rate: a loss within the tolerated 2 %" in summary
+
+
+def test_a_guardrail_read_without_its_margin_shows_nothing_about_the_margin() -> None:
+    """No one-sided bounds (analysed without the margin): neither harmed nor ruled out, so the
+    variant waits rather than ship or stop on a reading the margin was not tested on."""
+    primary = rate("conversion_rate", "primary", (600_000, 15_000), (600_000, 16_500))
+    plan = Plan(700_000, 600_000, 2, daily_units=40_000.0)
+    margins = {"add_to_cart_rate": 0.02}
+    large = rate("add_to_cart_rate", "guardrail", (600_000, 180_000), (600_000, 172_800))
+    small = rate("add_to_cart_rate", "guardrail", (600_000, 180_000), (600_000, 179_900))
+    assert not large.margin_bounds and not small.margin_bounds
+    for guardrail in (large, small):
+        decision = decide(primary, [guardrail], NO_BLOCKERS, plan, margins=margins)
+        assert decision.verdict is Verdict.KEEP_RUNNING
+        assert "a loss beyond the margin is not yet ruled out" in decision.reason
+
+
+def test_the_margin_bounds_are_the_one_sided_readings_family_corrected() -> None:
+    """With two variants against the control (two comparisons), each bound is the one-sided
+    reading of `stats.analyze` at level alpha, Bonferroni-corrected over the same comparisons
+    as the two-sided reading: the two-sided sequence at twice the level."""
+    counts = {"control": (50_000, 15_000), "b": (50_000, 14_600), "c": (50_000, 15_100)}
+    sums = {key: _rate_sums(*value) for key, value in counts.items()}
+    options = replace(OPTIONS, weights=(1.0, 1.0, 1.0))
+    result = analyse_metric(METRICS["add_to_cart_rate"], "guardrail", sums, options, 0.02)
+    variants = [
+        {"key": key, "n": n, "conversions": conversions} for key, (n, conversions) in counts.items()
+    ]
+    planned, weights = 20_000, (1.0, 1.0, 1.0)
+    greater = analyze(
+        "proportion",
+        variants,
+        alternative="greater",
+        planned_units_per_variant=planned,
+        weights=weights,
+    )
+    less = analyze(
+        "proportion",
+        variants,
+        alternative="less",
+        planned_units_per_variant=planned,
+        weights=weights,
+    )
+    doubled = analyze(
+        "proportion", variants, alpha=0.10, planned_units_per_variant=planned, weights=weights
+    )
+    for above, below, both in zip(
+        greater.comparisons, less.comparisons, doubled.comparisons, strict=True
+    ):
+        bounds = result.margin_bounds_of(above.variant)
+        assert bounds.ci_low == pytest.approx(above.sequential.relative.ci_low, rel=1e-9)
+        assert bounds.ci_high == pytest.approx(below.sequential.relative.ci_high, rel=1e-9)
+        assert bounds.ci_low == pytest.approx(both.sequential.relative.ci_low, rel=1e-9)
+        assert bounds.ci_high == pytest.approx(both.sequential.relative.ci_high, rel=1e-9)
+    # The two-sided interval shown stays the level-alpha one, wider than the bounds.
+    [shown, _] = result.analysis.comparisons if result.analysis else ()
+    bounds = result.margin_bounds_of("b")
+    assert shown.sequential.relative.ci_low is not None and bounds.ci_low is not None
+    assert shown.sequential.relative.ci_low < bounds.ci_low

@@ -246,3 +246,54 @@ def test_backfilled_looks_of_a_capped_metric_equal_aggregate_at_each_end(engine:
                 assert got == pytest.approx(want, rel=1e-9, abs=1e-6), look.look
         catalog_session.close()
     assert len(caps) > 1  # the cap did move between looks
+
+
+def test_a_margin_guardrail_stores_its_one_sided_bounds_and_older_looks_still_load(
+    engine: Engine,
+) -> None:
+    """The look's page carries a margin guardrail's one-sided bounds (inside its two-sided
+    interval); a look stored before them (no `margin_bounds`) still continues the running
+    readings and is served."""
+    metrics = {
+        "primary": "conversion_rate",
+        "guardrails": ["cart_abandonment", "refund_rate"],
+        "guardrail_margins": {"cart_abandonment": 0.05},
+    }
+    start_experiment(engine, design=PLANNED, metrics=metrics)
+    simulate_shop(3000, uplift=2.0, seed=3).load(engine)
+    with session_scope(engine) as session:
+        page = take_snapshot(session, "exp", NOW - timedelta(days=1)).results
+    abandonment = next(m for m in page["metrics"] if m["metric"] == "cart_abandonment")
+    [comparison] = abandonment["comparisons"]
+    bounds, shown = comparison["margin_bounds"], comparison["sequential"]["relative"]
+    assert bounds["alternative"] == "one-sided"
+    assert shown["ci_low"] < bounds["ci_low"] < bounds["ci_high"] < shown["ci_high"]
+    refunds = next(m for m in page["metrics"] if m["metric"] == "refund_rate")
+    assert "margin_bounds" not in refunds["comparisons"][0]
+    with session_scope(engine) as session:
+        for look in session.exec(select(ResultSnapshot)):
+            older = {
+                **look.results,
+                "metrics": [_without_bounds(m) for m in look.results["metrics"]],
+            }
+            look.results = older
+            session.add(look)
+    with session_scope(engine) as session:
+        after = take_snapshot(session, "exp", NOW).results
+    assert after["look"] == page["look"] + 1
+    assert "margin_bounds" in after["metrics"][1]["comparisons"][0]
+    assert (
+        sequential(after, "conversion_rate")["p_value"]
+        <= sequential(page, "conversion_rate")["p_value"]
+    )
+    with session_scope(engine) as session:
+        old = results_as_of(session, "exp", NOW - timedelta(hours=12), now=NOW)
+    assert old["decision"]["verdict"]
+
+
+def _without_bounds(metric: dict[str, Any]) -> dict[str, Any]:
+    comparisons = [
+        {key: value for key, value in comparison.items() if key != "margin_bounds"}
+        for comparison in metric["comparisons"]
+    ]
+    return {**metric, "comparisons": comparisons}

@@ -67,20 +67,35 @@ def test_guardrail_wording_states_what_was_shown() -> None:
 
 
 def test_a_margin_tolerates_a_loss_within_it_and_says_which_rule_applied() -> None:
-    """With a 2 % margin only a loss shown beyond 2 % is harmed; without one, any shown loss."""
-    within = comparison((-0.01, -0.018, -0.003), significant=True)
-    assert guardrail_status("increase", within, 0.02) == "a loss within the tolerated 2 %"
-    assert guardrail_status("increase", within, None) == "harmed"
-    straddling = comparison((-0.02, -0.035, -0.006), significant=True)
-    assert guardrail_status("increase", straddling, 0.02) == (
+    """With a 2 % margin only a loss shown beyond 2 % is harmed, on the one-sided bounds;
+    without one, any loss the two-sided interval shows."""
+    within = comparison((-0.01, -0.021, -0.003), significant=True)
+    one_sided = Interval(-0.01, -0.019, -0.004)
+    assert guardrail_status("increase", within, 0.02, one_sided) == (
+        "a loss within the tolerated 2 %"
+    )
+    assert guardrail_status("increase", within, None, one_sided) == "harmed"
+    # The two-sided interval alone decides nothing about the margin.
+    assert guardrail_status("increase", within, 0.02) == (
         "a loss, not yet shown within the tolerated 2 %"
     )
-    beyond = comparison((-0.05, -0.07, -0.03), significant=True)
-    assert guardrail_status("increase", beyond, 0.02) == "harmed"
+    straddling = comparison((-0.02, -0.035, -0.006), significant=True)
+    assert guardrail_status("increase", straddling, 0.02, Interval(-0.02, -0.033, -0.008)) == (
+        "a loss, not yet shown within the tolerated 2 %"
+    )
+    # Two-sided up to -1.9 %, one-sided up to -2.1 %: a loss beyond the margin is shown.
+    beyond = comparison((-0.045, -0.07, -0.019), significant=True)
+    assert guardrail_status("increase", beyond, 0.02, Interval(-0.045, -0.068, -0.021)) == (
+        "harmed"
+    )
     rising = comparison((0.05, 0.03, 0.07), significant=True)  # lower is better
-    assert guardrail_status("decrease", rising, 0.02) == "harmed"
-    assert guardrail_status("decrease", comparison((0.01, 0.003, 0.018)), 0.02) == (
-        "a loss within the tolerated 2 %"
+    assert guardrail_status("decrease", rising, 0.02, Interval(0.05, 0.032, 0.068)) == "harmed"
+    assert guardrail_status(
+        "decrease", comparison((0.01, 0.003, 0.021)), 0.02, Interval(0.01, 0.004, 0.019)
+    ) == ("a loss within the tolerated 2 %")
+    flat = comparison((0.001, -0.012, 0.021))
+    assert guardrail_status("decrease", flat, 0.02, Interval(0.001, -0.01, 0.0194)) == (
+        "not harmed (shown within +1.9 %, one-sided)"
     )
 
 
