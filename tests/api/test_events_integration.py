@@ -91,8 +91,13 @@ def test_sigkilled_worker_loses_nothing_and_doubles_nothing(
 ) -> None:
     redis_url = redis_server[0]
     total = 40 * EVENTS_PER_ENTRY
+    # The test client sends 40,000 events as one address: no per-client budget (rate 0).
     settings = load_settings(
-        database_url=postgres_url, redis_url=redis_url, sdk_key=SDK_KEY, start_worker=False
+        database_url=postgres_url,
+        redis_url=redis_url,
+        sdk_key=SDK_KEY,
+        start_worker=False,
+        client_events_rate_per_second=0,
     )
     with TestClient(create_app(settings)) as client:
         for batch in range(4):
@@ -122,7 +127,9 @@ def start_api(database_url: str, redis_url: str) -> tuple[subprocess.Popen[bytes
     port = free_port()
     command = [sys.executable, "-m", "uvicorn", "--factory", "api.app:create_app_from_environment"]
     command += ["--port", str(port), "--log-level", "warning"]
-    process = subprocess.Popen(command, env=environment(database_url, redis_url))
+    # The test sends 6,000 events from one address: no per-client budget (rate 0).
+    env = environment(database_url, redis_url, VEKST_CLIENT_EVENTS_RATE_PER_SECOND="0")
+    process = subprocess.Popen(command, env=env)
     base = f"http://127.0.0.1:{port}"
     wait_until_serving(base, process, 20)
     return process, base
