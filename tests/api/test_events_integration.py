@@ -30,7 +30,7 @@ from tests.experiments.events.helpers import private_redis
 from tests.processes import free_port, wait_until_serving
 from tests.waiting import wait_until
 
-pytestmark = [pytest.mark.postgres, pytest.mark.redis]
+pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.processes]
 HEADERS = {"Authorization": f"Bearer {SDK_KEY}"}
 ADMIN = {"Authorization": f"Bearer {ADMIN_KEY}"}
 

@@ -96,6 +96,7 @@ def one_round(admin: httpx.Client, sdk: httpx.Client, index: int, failures: list
         failures.append(f"patch {draft}: answered with the old name")
 
 
+@pytest.mark.processes
 @pytest.mark.parametrize("workers", [1, 2])
 def test_every_write_is_visible_to_the_next_request(database_url: str, workers: int) -> None:
     failures: list[str] = []

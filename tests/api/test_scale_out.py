@@ -19,7 +19,7 @@ from tests.conftest import ADMIN_KEY, SDK_KEY
 from tests.processes import VEKST, vekst_env, vekst_process, vekst_server
 from tests.waiting import wait_until
 
-pytestmark = [pytest.mark.postgres]
+pytestmark = [pytest.mark.postgres, pytest.mark.processes]
 
 AGREE_WITHIN_SECONDS = 0.25
 ADMIN = {"Authorization": f"Bearer {ADMIN_KEY}"}

@@ -4,6 +4,7 @@ POST /v1/assign, and exposures and purchases that arrive once each."""
 from __future__ import annotations
 
 import httpx
+import pytest
 
 from tests.api.helpers import experiment_body
 from tests.conftest import ADMIN_KEY, SDK_KEY
@@ -12,6 +13,8 @@ from vekst_sdk import Client, ClientOptions
 
 ADMIN = {"Authorization": f"Bearer {ADMIN_KEY}"}
 SDK = {"Authorization": f"Bearer {SDK_KEY}"}
+
+pytestmark = [pytest.mark.processes]
 
 
 def test_sdk_end_to_end(sqlite_url: str) -> None:

@@ -108,6 +108,7 @@ def test_the_stream_is_read_from_redis(sqlite_url: str, redis_url: str, admin_he
     assert sample(text, "vekst_worker_lag_seconds") > 0
 
 
+@pytest.mark.processes
 def test_two_worker_processes_report_together(sqlite_url: str, tmp_path: Path) -> None:
     settings = {
         "VEKST_DATABASE_URL": sqlite_url,
