@@ -111,7 +111,7 @@ class MigratedPostgres:
         schema = self._schema
         data_tables = sorted(self._tables - {"alembic_version"})
         holding_rows = " UNION ALL ".join(
-            f"SELECT '{table}' WHERE EXISTS (SELECT 1 FROM \"{schema}\".\"{table}\")"
+            f'SELECT \'{table}\' WHERE EXISTS (SELECT 1 FROM "{schema}"."{table}")'
             for table in data_tables
         )
         sequences = (

@@ -124,7 +124,12 @@ def start_api(database_url: str, redis_url: str) -> tuple[subprocess.Popen[bytes
     command += ["--port", str(port), "--log-level", "warning"]
     process = subprocess.Popen(command, env=environment(database_url, redis_url))
     base = f"http://127.0.0.1:{port}"
-    wait_until_serving(base, process, 20)
+    try:
+        wait_until_serving(base, process, 60)
+    except BaseException:
+        process.kill()  # never left running to fail a later test with a ResourceWarning
+        process.wait()
+        raise
     return process, base
 
 

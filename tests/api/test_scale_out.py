@@ -16,7 +16,7 @@ from sqlalchemy import create_engine, func, select
 from experiments.models.event import Exposure
 from tests.api.helpers import experiment_body
 from tests.conftest import ADMIN_KEY, SDK_KEY
-from tests.processes import VEKST, vekst_env, vekst_process, vekst_server
+from tests.processes import VEKST, vekst_env, vekst_process, vekst_servers
 from tests.waiting import wait_until
 
 pytestmark = [pytest.mark.postgres, pytest.mark.processes]
@@ -53,9 +53,8 @@ def test_two_servers_and_a_worker_agree_within_a_quarter_second(
             "VEKST_START_WORKER": "false",
         }
     with (
-        vekst_server(settings, tmp_path) as first,
-        vekst_server(settings, tmp_path) as second,
         vekst_process(["worker"], settings, tmp_path) if with_redis else _no_worker() as _worker,
+        vekst_servers(settings, tmp_path, 2) as (first, second),
     ):
         sdk = {"Authorization": f"Bearer {SDK_KEY}"}
         httpx.post(f"{first.url}/v1/experiments", json=experiment_body("scale"), headers=ADMIN)
