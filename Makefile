@@ -24,6 +24,10 @@ test: $(INSTALLED_DEV)
 	$(MAKE) js-test
 	$(PY) -m pytest
 
+# The quick tier while you work: no real processes, no browser (`make test` runs every tier).
+unit: $(INSTALLED_DEV)
+	$(PY) -m pytest -m "not processes and not browser"
+
 # The browser SDK: Node's own test runner over the built bundle (needs Node 20 and npm).
 js-test: $(JS_INSTALLED)
 	cd $(JS) && npm test --silent
