@@ -39,9 +39,10 @@ def test_sdk_end_to_end(sqlite_url: str) -> None:
         finally:
             client.close()
 
-        for unit in units[:25]:
-            answer = httpx.post(f"{base}/v1/assign", json={"unit_id": unit}, headers=SDK).json()
-            assert answer["assignments"]["checkout-onepage"]["variant"] == local[unit]
+        with httpx.Client(base_url=base, headers=SDK) as server:
+            for unit in units[:25]:
+                answer = server.post("/v1/assign", json={"unit_id": unit}).json()
+                assert answer["assignments"]["checkout-onepage"]["variant"] == local[unit]
 
         summary = httpx.get(f"{base}/v1/events/summary", headers=ADMIN).json()
         exposures = {row["variant"]: row["count"] for row in summary["exposures"]}
