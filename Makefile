@@ -1,6 +1,8 @@
 # The two commands a new user needs: `make run` and `make test`.
 PYTHON ?= python3
 PORT ?= 8000
+# pytest processes for `make test` (auto: one per core; 0 runs the tests in this process).
+TEST_WORKERS ?= auto
 VENV ?= .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
@@ -22,7 +24,11 @@ test: $(INSTALLED_DEV)
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 	$(MAKE) js-test
-	$(PY) -m pytest
+	$(PY) -m pytest -n $(TEST_WORKERS)
+
+# The quick tier while you work: no real processes, no browser (`make test` runs every tier).
+unit: $(INSTALLED_DEV)
+	$(PY) -m pytest -n $(TEST_WORKERS) -m "not processes and not browser"
 
 # The browser SDK: Node's own test runner over the built bundle (needs Node 20 and npm).
 js-test: $(JS_INSTALLED)

@@ -1,8 +1,15 @@
-"""Shared fixtures: isolated environment, migrated SQLite and PostgreSQL databases, clients."""
+"""Shared fixtures: isolated environment, migrated SQLite and PostgreSQL databases, clients.
+
+Each database is migrated once per run (per xdist worker) and handed to every test empty: SQLite
+as a copy of a migrated file, PostgreSQL as one migrated schema truncated before each test. The
+migrations themselves are proven by tests/experiments/test_migrations.py, on empty databases.
+"""
 
 from __future__ import annotations
 
 import os
+import shutil
+import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,7 +24,7 @@ from experiments.keys import create_key
 from experiments.migrate import upgrade
 from experiments.models.api_key import KeyScope
 from experiments.settings import Settings, load_settings
-from tests.services import fresh_postgres_schema, require_service
+from tests.services import MigratedPostgres, require_service
 
 ADMIN_KEY = "test-admin-key-0123456789"
 SDK_KEY = "test-sdk-key-0123456789"
@@ -38,19 +45,38 @@ def isolated_environment(monkeypatch: pytest.MonkeyPatch) -> None:
             monkeypatch.delenv(name)
 
 
-@pytest.fixture
-def sqlite_url(tmp_path: Path) -> str:
-    url = f"sqlite:///{tmp_path / 'vekst.db'}"
-    upgrade(url)
-    return url
+@pytest.fixture(scope="session")
+def migrated_sqlite_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file migrated to the newest revision, once per run; tests get copies."""
+    path = tmp_path_factory.mktemp("migrated") / "vekst.db"
+    upgrade(f"sqlite:///{path}")
+    # Everything in the one file (no -wal beside it), so a copy of the file is the database.
+    with sqlite3.connect(path) as connection:
+        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    connection.close()
+    return path
 
 
 @pytest.fixture
-def postgres_url() -> Iterator[str]:
-    base = require_service("VEKST_TEST_POSTGRES_URL")
-    with fresh_postgres_schema(base) as url:
-        upgrade(url)
-        yield url
+def sqlite_url(tmp_path: Path, migrated_sqlite_file: Path) -> str:
+    """A migrated, empty SQLite file of this test's own (`tmp_path / "vekst.db"`, mode 0600)."""
+    path = tmp_path / "vekst.db"
+    shutil.copy(migrated_sqlite_file, path)
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture(scope="session")
+def migrated_postgres() -> Iterator[MigratedPostgres]:
+    """One PostgreSQL schema migrated once per run; see `postgres_url`."""
+    schemas = MigratedPostgres(require_service("VEKST_TEST_POSTGRES_URL"))
+    yield schemas
+    schemas.close()
+
+
+@pytest.fixture
+def postgres_url(migrated_postgres: MigratedPostgres) -> str:
+    """A migrated PostgreSQL schema with every table empty (truncated before this test)."""
+    return migrated_postgres.empty()
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

@@ -29,8 +29,12 @@ def running_api(database_url: str, *, workers: int = 1, **settings: str) -> Iter
     process = subprocess.Popen([*command, *options], env=env)
     base = f"http://127.0.0.1:{port}"
     try:
-        wait_until_serving(base, process, 20)
+        wait_until_serving(base, process, 60)
         yield base
     finally:
         process.terminate()
-        process.wait(timeout=10)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()  # never left running to fail a later test with a ResourceWarning
+            process.wait()

@@ -10,7 +10,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import httpx
@@ -59,9 +59,14 @@ class Running:
 
 @contextmanager
 def vekst_process(
-    arguments: list[str], settings: Mapping[str, str], folder: Path, port: int | None = None
+    arguments: list[str],
+    settings: Mapping[str, str],
+    folder: Path,
+    port: int | None = None,
+    *,
+    wait: bool = True,
 ) -> Iterator[Running]:
-    """Run `vekst *arguments`; with `port`, wait until it answers /healthz there."""
+    """Run `vekst *arguments`; with `port` (and `wait`), wait until it answers /healthz there."""
     log_path = folder / f"vekst-{arguments[0]}-{port or os.getpid()}-{time.monotonic_ns()}.log"
     with log_path.open("wb") as log:
         process = subprocess.Popen(
@@ -70,7 +75,7 @@ def vekst_process(
     url = f"http://127.0.0.1:{port}" if port is not None else ""
     running = Running(process, log_path, url)
     try:
-        if port is not None:
+        if port is not None and wait:
             _wait_until_up(running)
         yield running
     finally:
@@ -81,15 +86,19 @@ def vekst_process(
 def wait_until_serving(url: str, process: subprocess.Popen[bytes], seconds: float) -> None:
     """Wait until the server at `url` answers /healthz; fails at once if `process` exits."""
 
-    def answers() -> bool:
-        if process.poll() is not None:
-            raise RuntimeError(f"the server for {url} exited with {process.returncode}")
-        try:
-            return httpx.get(f"{url}/healthz", timeout=1).status_code == 200
-        except httpx.TransportError:
-            return False
+    # One client for all the polls: each `httpx.get` would build a TLS context (~50 ms of CPU
+    # taken from the server that is starting).
+    with httpx.Client(timeout=1) as client:
 
-    wait_until(answers, seconds, f"{url}/healthz to answer", every=0.1)
+        def answers() -> bool:
+            if process.poll() is not None:
+                raise RuntimeError(f"the server for {url} exited with {process.returncode}")
+            try:
+                return client.get(f"{url}/healthz").status_code == 200
+            except httpx.TransportError:
+                return False
+
+        wait_until(answers, seconds, f"{url}/healthz to answer", every=0.1)
 
 
 def _wait_until_up(running: Running) -> None:
@@ -106,3 +115,20 @@ def vekst_server(settings: Mapping[str, str], folder: Path, workers: int = 1) ->
     arguments = ["serve", "--port", str(port), "--workers", str(workers)]
     with vekst_process(arguments, settings, folder, port) as running:
         yield running
+
+
+@contextmanager
+def vekst_servers(settings: Mapping[str, str], folder: Path, count: int) -> Iterator[list[Running]]:
+    """`count` `vekst serve` processes on free ports, started together: a start is mostly
+    imports, so started one after another they would cost `count` starts."""
+    with ExitStack() as stack:
+        servers = []
+        for _ in range(count):
+            port = free_port()
+            arguments = ["serve", "--port", str(port), "--workers", "1"]
+            servers.append(
+                stack.enter_context(vekst_process(arguments, settings, folder, port, wait=False))
+            )
+        for server in servers:
+            _wait_until_up(server)
+        yield servers

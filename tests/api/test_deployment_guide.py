@@ -62,6 +62,7 @@ def _contents(url: str) -> dict[str, object]:
 
 
 @pytest.mark.postgres
+@pytest.mark.processes
 def test_backup_and_restore_as_the_guide_says(tmp_path: Path) -> None:
     if not shutil.which("pg_dump") or not shutil.which("pg_restore"):
         pytest.skip("pg_dump and pg_restore are not installed")

@@ -30,7 +30,7 @@ from tests.experiments.events.helpers import private_redis
 from tests.processes import free_port, wait_until_serving
 from tests.waiting import wait_until
 
-pytestmark = [pytest.mark.postgres, pytest.mark.redis]
+pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.processes]
 HEADERS = {"Authorization": f"Bearer {SDK_KEY}"}
 ADMIN = {"Authorization": f"Bearer {ADMIN_KEY}"}
 
@@ -131,7 +131,12 @@ def start_api(database_url: str, redis_url: str) -> tuple[subprocess.Popen[bytes
     env = environment(database_url, redis_url, VEKST_CLIENT_EVENTS_RATE_PER_SECOND="0")
     process = subprocess.Popen(command, env=env)
     base = f"http://127.0.0.1:{port}"
-    wait_until_serving(base, process, 20)
+    try:
+        wait_until_serving(base, process, 60)
+    except BaseException:
+        process.kill()  # never left running to fail a later test with a ResourceWarning
+        process.wait()
+        raise
     return process, base
 
 

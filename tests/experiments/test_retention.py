@@ -291,10 +291,10 @@ def test_a_second_prune_is_refused_while_one_runs(
     arguments = _prune_today(database_url, tmp_path / "archive", monkeypatch)
     engine = make_engine(database_url)
     try:
-        # Another host's prune is under way: it holds the lease. (The lease runs from now, not
-        # from NOW, the module's import time, which a long test session leaves behind.)
-        started = datetime.now(UTC)
-        assert acquire_lease(engine, PRUNE_LEASE, "other-host", PRUNE_LEASE_DURATION, started)
+        # Another host's prune is under way: it holds the lease (taken now, not at NOW, the
+        # module's import: a long run would find that lease already expired).
+        taken = datetime.now(UTC)
+        assert acquire_lease(engine, PRUNE_LEASE, "other-host", PRUNE_LEASE_DURATION, taken)
         refused = CliRunner().invoke(build_cli(), arguments)
         assert refused.exit_code == 1
         assert "another prune is running; nothing was deleted" in refused.output

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from tests.browser import (
     DESKTOP_USER_AGENT,
@@ -78,6 +79,8 @@ def _wait_for_summary(api: str, expected: dict[str, Any], timeout: float = 15.0)
         time.sleep(0.2)
 
 
+@pytest.mark.browser
+@pytest.mark.processes
 def test_example_shop_page_in_chromium(sqlite_url: str) -> None:
     if not (JS_ROOT / "dist" / "vekst.min.js").exists():
         browser_unavailable("the browser SDK is not built (make js-test, or npm run build)")

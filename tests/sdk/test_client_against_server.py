@@ -4,6 +4,7 @@ POST /v1/assign, and exposures and purchases that arrive once each."""
 from __future__ import annotations
 
 import httpx
+import pytest
 
 from tests.api.helpers import experiment_body
 from tests.conftest import ADMIN_KEY, SDK_KEY
@@ -12,6 +13,8 @@ from vekst_sdk import Client, ClientOptions
 
 ADMIN = {"Authorization": f"Bearer {ADMIN_KEY}"}
 SDK = {"Authorization": f"Bearer {SDK_KEY}"}
+
+pytestmark = [pytest.mark.processes]
 
 
 def test_sdk_end_to_end(sqlite_url: str) -> None:
@@ -36,9 +39,10 @@ def test_sdk_end_to_end(sqlite_url: str) -> None:
         finally:
             client.close()
 
-        for unit in units[:25]:
-            answer = httpx.post(f"{base}/v1/assign", json={"unit_id": unit}, headers=SDK).json()
-            assert answer["assignments"]["checkout-onepage"]["variant"] == local[unit]
+        with httpx.Client(base_url=base, headers=SDK) as server:
+            for unit in units[:25]:
+                answer = server.post("/v1/assign", json={"unit_id": unit}).json()
+                assert answer["assignments"]["checkout-onepage"]["variant"] == local[unit]
 
         summary = httpx.get(f"{base}/v1/events/summary", headers=ADMIN).json()
         exposures = {row["variant"]: row["count"] for row in summary["exposures"]}

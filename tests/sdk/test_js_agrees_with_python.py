@@ -99,6 +99,7 @@ def _node() -> str:
     return node
 
 
+@pytest.mark.processes
 def test_js_and_python_agree_on_random_cases() -> None:
     node = _node()
     rng = random.Random(20261129)

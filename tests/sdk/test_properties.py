@@ -9,6 +9,7 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
+import pytest
 from scipy.stats import chi2_contingency, chisquare
 
 from tests.sdk.fake_server import config_experiment
@@ -41,6 +42,7 @@ print(json.dumps([ev.assign("exp", f"visitor-{n}").variant for n in range(%d)]))
 """
 
 
+@pytest.mark.processes
 def test_deterministic_across_processes() -> None:
     config = {"version": 1, "experiments": [experiment("exp", "9f2c1d0e7a4b", [1, 2, 3])]}
     completed = subprocess.run(

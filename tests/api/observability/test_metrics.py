@@ -107,6 +107,7 @@ def test_the_stream_is_read_from_redis(sqlite_url: str, redis_url: str, admin_he
     assert sample(text, "vekst_worker_lag_seconds") > 0
 
 
+@pytest.mark.processes
 def test_two_worker_processes_report_together(sqlite_url: str, tmp_path: Path) -> None:
     settings = {
         "VEKST_DATABASE_URL": sqlite_url,
@@ -122,6 +123,8 @@ def test_two_worker_processes_report_together(sqlite_url: str, tmp_path: Path) -
         sent = 120
 
         def probe(_: int) -> int:  # a new connection each: the workers share them out
+            # (A client each too: through one shared client the requests came so fast that
+            # one worker could accept them all.)
             return httpx.get(f"{server.url}/healthz", headers={"Connection": "close"}).status_code
 
         with ThreadPoolExecutor(8) as pool:

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import text
 
 from experiments.db import make_engine
@@ -46,6 +47,8 @@ def filled_experiment(api: str, database_url: str) -> None:
         engine.dispose()
 
 
+@pytest.mark.browser
+@pytest.mark.processes
 def test_results_page_in_chromium(sqlite_url: str, tmp_path: Path) -> None:
     with launch_chromium() as browser, running_api(sqlite_url) as api:
         filled_experiment(api, sqlite_url)
