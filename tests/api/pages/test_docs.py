@@ -58,6 +58,7 @@ def test_docs_are_off_in_production_unless_asked_for(
         assert client.get("/redoc").status_code == 404
 
 
+@pytest.mark.browser
 def test_swagger_ui_runs_under_its_policy_in_chromium(sqlite_url: str, tmp_path: Path) -> None:
     with launch_chromium() as browser, running_api(sqlite_url) as api:
         page = browser.new_page()

@@ -12,6 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
+import pytest
 
 from api.pages.sessions import COOKIE_NAME
 from experiments.db import make_engine, session_scope
@@ -38,6 +39,7 @@ def _pids_that_answered(log: str, route: str) -> set[int]:
     return pids
 
 
+@pytest.mark.processes
 def test_one_page_session_across_four_workers(sqlite_url: str, tmp_path: Path) -> None:
     engine = make_engine(sqlite_url)
     with session_scope(engine) as session:
