@@ -22,6 +22,7 @@ from api.cli.local_db import local_session, require_experiment
 from experiments.models.experiment import Experiment
 from experiments.results.cells import COLUMNS, metric_rows, metric_title
 from experiments.results.formatting import count
+from experiments.results.headline import headline, verdict_words
 from experiments.results.snapshots import results_as_of, serve_results
 from experiments.settings import load_settings
 
@@ -92,13 +93,16 @@ def render_results(page: dict[str, Any], console: Console) -> None:
     verdict = decision["verdict"]
     style = _VERDICT_STYLE.get(verdict, "bold")
     look = f"look {page['look']}, " if page.get("look") is not None else ""
+    # Once stopped, what was done leads; the data's verdict at the stop comes second.
+    stopped = decision.get("outcome") is not None
+    lead = headline(page) if stopped else headline(page).upper()
     console.print(
         f"[bold]{page['experiment']}[/] ({page['status']}), {look}as of {page['as_of']}: "
-        f"[{style}]{verdict.replace('_', ' ').upper()}[/]"
+        f"[{style}]{escape(lead)}[/]"
     )
-    outcome = decision.get("outcome")
-    if outcome is not None:
-        console.print(f"[bold]Decided: {outcome['statement']}[/] (the data at the stop: {verdict})")
+    if stopped:
+        said = verdict_words(verdict, decision.get("variant"))
+        console.print(f"At the stop the data said: {escape(said)}")
     console.print(escape(page["summary"]))
     plan_text = (page.get("plan") or {}).get("text")
     if plan_text:

@@ -7,6 +7,7 @@ The pages are left out of the OpenAPI: they are HTML for people, not an API.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Coroutine
 from datetime import timedelta
 from pathlib import Path as FilePath
@@ -31,6 +32,7 @@ from experiments.errors import InvalidInputError
 from experiments.models.api_key import KeyScope
 from experiments.models.experiment import Experiment, ExperimentStatus
 from experiments.results import overview
+from experiments.results.headline import STOPPED, display_state, headline, verdict_words
 from experiments.results.snapshots import (
     latest_snapshot,
     look_history,
@@ -38,6 +40,7 @@ from experiments.results.snapshots import (
     take_snapshot,
 )
 
+_log = logging.getLogger(__name__)
 HERE = FilePath(__file__).parent
 templates = Jinja2Templates(directory=HERE / "templates")
 MAX_FORM_BYTES = 4096
@@ -187,7 +190,9 @@ def experiment_list(
             {
                 "item": item,
                 "primary": item.metrics.primary,
-                "verdict": views.verdict_words(item.results.verdict if item.results else None),
+                "headline": item.results.headline if item.results else "No verdict yet",
+                "verdict": verdict_words(item.results.verdict if item.results else None),
+                "stopped": item.results is not None and item.results.display_state in STOPPED,
                 "units": item.results.units if item.results else 0,
                 "last_look": None if latest is None else latest.computed_at,
             }
@@ -219,7 +224,9 @@ def experiment_page(
         context |= {
             "page": page,
             "verdict": verdict,
-            "verdict_words": views.verdict_words(verdict),
+            "state": display_state(page).value,
+            "headline": headline(page),
+            "verdict_words": verdict_words(verdict, page["decision"]["variant"]),
             "banners": views.banners(page),
             "tables": views.metric_tables(page, history),
             "design": views.design_facts(experiment, page),
@@ -227,24 +234,79 @@ def experiment_page(
     return _page(request, "experiment.html", context)
 
 
+def _running_page(
+    session: Session, experiment: Experiment, minutes: float
+) -> dict[str, Any] | None:
+    """The latest look of a running experiment (None for any other)."""
+    if experiment.status != ExperimentStatus.RUNNING or experiment.started_at is None:
+        return None
+    return serve_results(session, experiment.key, timedelta(minutes=minutes))
+
+
 @router.get("/experiments/{key}/{action}")
 def confirm_action(
-    request: Request, experiment: ExperimentDep, action: Action, user: UserDep
+    request: Request,
+    experiment: ExperimentDep,
+    action: Action,
+    session: SessionDep,
+    settings: SettingsDep,
+    user: UserDep,
 ) -> Response:
-    context = {"user": user, "experiment": experiment, "action": action}
-    return _page(request, "confirm.html", context)
+    page = None
+    if action == "stop":
+        page = _running_page(session, experiment, settings.snapshot_interval_minutes)
+    return _page(request, "confirm.html", _confirm_context(experiment, action, user, page))
+
+
+def _confirm_context(
+    experiment: Experiment,
+    action: str,
+    user: _LoggedIn,
+    page: dict[str, Any] | None,
+    chosen: str | None = None,
+    caution: str | None = None,
+) -> dict[str, Any]:
+    """The confirmation page: for a stop, the verdict restated and the winner it names chosen."""
+    return {
+        "user": user,
+        "experiment": experiment,
+        "action": action,
+        "page": page,
+        "headline": None if page is None else headline(page),
+        "chosen": views.stop_choice(page) if chosen is None else chosen,
+        "caution": caution,
+    }
 
 
 @router.post("/experiments/{key}/{action}")
 async def do_action(
-    request: Request, key: ExperimentKey, action: Action, session: SessionDep, user: UserDep
+    request: Request,
+    key: ExperimentKey,
+    action: Action,
+    session: SessionDep,
+    settings: SettingsDep,
+    user: UserDep,
 ) -> Response:
     form = await _form(request)
     if not sessions_of(request).csrf_ok(user.page_session, form.get("csrf")):
         raise InvalidInputError("csrf", "the form is stale or not from this site; reload the page")
     if form.get("confirm") != "yes":
         raise InvalidInputError("confirm", "confirm the action on its confirmation page")
-    await run_in_threadpool(_act, session, key, action, form.get("winner") or None, user.actor)
+    winner = form.get("winner") or None
+    if action == "stop":
+        experiment = definitions.get_experiment(session, key)
+        page = _running_page(session, experiment, settings.snapshot_interval_minutes)
+        caution = views.stop_caution(page, winner)
+        reason = form.get("reason", "").strip()
+        if caution is not None and (form.get("unproven") != "yes" or len(reason) < 3):
+            # A second confirmation: the chosen winner is not shown better; say so, ask why.
+            context = _confirm_context(experiment, action, user, page, winner or "", caution)
+            return _page(request, "confirm.html", context, status.HTTP_409_CONFLICT)
+        if caution is not None:
+            _log.info(
+                "stopping %s with winner %s, not shown better, because: %r", key, winner, reason
+            )
+    await run_in_threadpool(_act, session, key, action, winner, user.actor)
     return RedirectResponse(f"/experiments/{key}", status_code=status.HTTP_303_SEE_OTHER)
 
 

@@ -15,13 +15,7 @@ from api.pages.charts import Chart, UpliftPoint, uplift_chart
 from experiments.models.experiment import Design, Experiment
 from experiments.results.cells import COLUMNS, metric_rows, metric_title
 from experiments.results.formatting import count, days, percent, plural
-
-VERDICT_WORDS = {
-    "ship": "Ship it",
-    "stop": "Stop it",
-    "keep_running": "Keep running",
-    "inconclusive": "Inconclusive",
-}
+from experiments.results.headline import verdict_words
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,10 +37,6 @@ class DesignFacts:
     alpha: str
     days_left: str | None
     currency: str
-
-
-def verdict_words(verdict: str | None) -> str:
-    return "No verdict yet" if verdict is None else VERDICT_WORDS.get(verdict, verdict)
 
 
 def metric_tables(
@@ -137,3 +127,37 @@ def design_facts(experiment: Experiment, page: Mapping[str, Any]) -> DesignFacts
 def banners(page: Mapping[str, Any]) -> list[str]:
     """The warnings the page leads with: sample ratio mismatch and data quality."""
     return list(page.get("warnings", []))
+
+
+def stop_choice(page: Mapping[str, Any] | None) -> str:
+    """The winner the stop form pre-selects: the variant a "ship" verdict names, else none (the
+    control is served)."""
+    if page is None or page["decision"]["verdict"] != "ship":
+        return ""
+    return str(page["decision"]["variant"] or "")
+
+
+def stop_caution(page: Mapping[str, Any] | None, winner: str | None) -> str | None:
+    """Why shipping `winner` needs a second confirmation, or None: the control, no winner, or
+    the variant a "ship" verdict names need none."""
+    if page is None or not page["metrics"]:
+        return None
+    primary = page["metrics"][0]
+    control = primary["variants"][0]["key"]
+    if winner is None or winner == control or winner == stop_choice(page):
+        return None
+    units = {variant["key"]: variant["n"] for variant in primary["variants"]}
+    unit = page.get("unit", "unit")
+    comparison = next((c for c in primary["comparisons"] if c["variant"] == winner), None)
+    thin = comparison is None or comparison["sequential"]["relative"]["ci_low"] is None
+    if thin or primary.get("reason") == "not_enough_units":
+        return (
+            f"{winner} has fewer than the minimum data for a reading of "
+            f"{primary['name'].lower()} ({plural(units.get(winner, 0), unit)} so far)."
+        )
+    if comparison is not None and comparison.get("outcome") == "improved":
+        return None
+    return (
+        f"{winner} has not been shown better than {control} on {primary['name'].lower()}: "
+        f"the data says {verdict_words(page['decision']['verdict']).lower()}."
+    )

@@ -164,6 +164,7 @@ def results_from_sums(
         planned,
         outcome,
         plan_now,
+        wording.unit,
     )
 
 

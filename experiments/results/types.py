@@ -13,6 +13,7 @@ from enum import StrEnum
 from typing import Any, Literal
 
 from experiments.models.metric import Direction, MetricKind, ValueFormat
+from experiments.results.headline import with_headline
 from experiments.results.outcome import Outcome
 from experiments.results.wording import DECIDING_READING, comparison_words, metric_issue_text
 from stats import AnalysisResult, Interval, SrmResult, VariantSummary
@@ -315,15 +316,18 @@ class ExperimentResults:
     """Set once stopped: what was done."""
     plan: PlanFacts | None = None
     """The plan, where it comes from and what it detects at the observed baseline."""
+    unit: str = "unit"
+    """What the experiment calls a unit (visitor, subscriber): the pages name it so."""
 
     def to_dict(self) -> dict[str, Any]:
         decision = self.decision.to_dict()
         decision["outcome"] = None if self.outcome is None else self.outcome.to_dict()
-        return {
+        page = {
             "experiment": self.experiment,
             "status": self.status,
             "source": self.source,
             "currency": self.currency,
+            "unit": self.unit,
             "planned_units_per_variant": self.planned_units_per_variant,
             "plan": None if self.plan is None else self.plan.to_dict(),
             "computed_at": self.computed_at.isoformat(),
@@ -334,3 +338,4 @@ class ExperimentResults:
             "decision": decision,
             "summary": self.summary,
         }
+        return with_headline(page)

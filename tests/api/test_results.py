@@ -190,14 +190,29 @@ def test_results_errors_name_the_problem(
 
 
 @pytest.mark.parametrize(
-    ("winner", "statement"),
+    ("winner", "statement", "state", "headline"),
     [
-        ("one-page", "Stopped on {day}; one-page shipped to everyone"),
-        (None, "Stopped on {day} without a winner"),
+        (
+            "one-page",
+            "Stopped on {day}; one-page shipped to everyone",
+            "shipped",
+            "Shipped one-page",
+        ),
+        (
+            None,
+            "Stopped on {day} without a winner",
+            "stopped_without_winner",
+            "Stopped without a winner",
+        ),
     ],
 )
 def test_results_after_the_stop_say_what_was_done(
-    client: TestClient, admin_headers: dict[str, str], winner: str | None, statement: str
+    client: TestClient,
+    admin_headers: dict[str, str],
+    winner: str | None,
+    statement: str,
+    state: str,
+    headline: str,
 ) -> None:
     key = start_checkout(client, admin_headers)
     send_past_traffic(client, admin_headers, key, 400, 0.0, seed=8, since=timedelta(days=6))
@@ -215,7 +230,16 @@ def test_results_after_the_stop_say_what_was_done(
     # What the data said at the stop stays beside it: verdict, reason and summary.
     assert page["decision"]["verdict"] == running["decision"]["verdict"] == "keep_running"
     assert page["decision"]["reason"] == running["decision"]["reason"]
-    assert page["summary"].startswith(f"{said}. At the stop the data said: ")
+    # What was done leads: a field for the state a client shows, and the summary's first words.
+    stopped_on = datetime.fromisoformat(stopped["stopped_at"])
+    lead = f"{headline} on {stopped_on.day} {stopped_on:%B %Y}"
+    assert (page["display_state"], page["headline"]) == (state, lead)
+    assert running["display_state"] == "keep_running" and running["headline"] == "Keep running"
+    assert page["summary"].startswith(f"{lead}. At the stop the data said: ")
+    listed = client.get("/v1/experiments", params={"include": "results"}, headers=admin_headers)
+    (item,) = [entry for entry in listed.json()["items"] if entry["key"] == key]
+    assert (item["results"]["display_state"], item["results"]["headline"]) == (state, lead)
+    assert item["results"]["verdict"] == "keep_running"
     # Five orders or so per arm: too little for a reading of purchase conversion.
     assert "There is not enough data yet on purchase conversion for a reading." in page["summary"]
     assert "about about" not in page["summary"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from html import escape
 
 from fastapi.testclient import TestClient
@@ -99,9 +100,22 @@ def test_start_and_stop_need_the_confirmation_and_the_csrf_token(
     assert "Stop the experiment" in page.text and "<svg" not in page.text  # no looks with data
     stop_form = client.get("/experiments/cta-test/stop")
     assert 'name="winner"' in stop_form.text
+    assert "The data says: Keep running" in stop_form.text  # the verdict restated
+    assert '<option value="" selected>' in stop_form.text  # no winner named: the control
+    form = {"csrf": csrf_of(stop_form.text), "confirm": "yes", "winner": "one-page"}
+    # A winner with no data asks for a second confirmation and a reason in words.
+    cautioned = client.post("/experiments/cta-test/stop", data=form, follow_redirects=False)
+    assert cautioned.status_code == 409
+    assert "one-page has fewer than the minimum data for a reading" in cautioned.text
+    assert '<option value="one-page" selected>' in cautioned.text
+    no_reason = {**form, "unproven": "yes", "reason": " "}
+    assert client.post("/experiments/cta-test/stop", data=no_reason).status_code == 409
+    assert client.get("/v1/experiments/cta-test", headers=admin_headers).json()["status"] == (
+        "running"
+    )
     stopped = client.post(
         "/experiments/cta-test/stop",
-        data={"csrf": csrf_of(stop_form.text), "confirm": "yes", "winner": "one-page"},
+        data={**form, "unproven": "yes", "reason": "the new design is our brand standard"},
         follow_redirects=False,
     )
     assert stopped.status_code == 303
@@ -152,3 +166,24 @@ def test_the_page_says_what_the_plan_is_sized_for_and_what_a_cap_measures(
     aov = next(metric for metric in page["metrics"] if metric["metric"] == "aov")
     assert aov["cap"]["description"].startswith("Each visitor counted up to ")
     assert escape(aov["cap"]["description"]) in html
+
+
+def test_a_stopped_experiment_leads_with_what_was_done(
+    client: TestClient, admin_headers: dict[str, str], settings: Settings
+) -> None:
+    key = start_checkout(client, admin_headers, key="shipped")
+    load_past_week(settings.database_url, key, 400, seed=3)
+    stop = client.post(
+        f"/v1/experiments/{key}/stop", json={"winner": "one-page"}, headers=admin_headers
+    )
+    stopped_on = datetime.fromisoformat(stop.json()["stopped_at"])
+    shipped = f"Shipped one-page on {stopped_on.day} {stopped_on:%B %Y}"
+    log_in(client)
+    html = client.get(f"/experiments/{key}").text
+    heading = html[html.index('id="headline"') :]
+    assert heading[heading.index(">") + 1 :].startswith(shipped)
+    assert "At the stop the data said: Keep running." in html
+    assert ">Keep running<" not in html
+    listing = client.get("/").text
+    row = listing[listing.index(f"/experiments/{key}") :]
+    assert shipped in row and row.index(shipped) < row.index("the data said: Keep running")
