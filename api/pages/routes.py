@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Coroutine
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path as FilePath
 from typing import Annotated, Any, Literal
 from urllib.parse import parse_qs
@@ -28,7 +28,8 @@ from api.pages.sessions import COOKIE_NAME, SESSION_SECONDS, PageSession, PageSe
 from api.params import ExperimentKey
 from experiments import definitions, lifecycle
 from experiments.audit import Actor
-from experiments.errors import InvalidInputError
+from experiments.errors import ConflictError, InvalidInputError
+from experiments.events.activity import recent_activity
 from experiments.models.api_key import KeyScope
 from experiments.models.experiment import Experiment, ExperimentStatus
 from experiments.results import overview
@@ -219,6 +220,9 @@ def experiment_page(
     if experiment.status != ExperimentStatus.DRAFT and experiment.started_at is not None:
         interval = timedelta(minutes=settings.snapshot_interval_minutes)
         page = serve_results(session, experiment.key, interval)
+        final = experiment.stopped_at is not None
+        context["freshness"] = views.freshness(page, datetime.now(UTC), interval, final)
+        context["activity"] = recent_activity(session, experiment)
         history = look_history(session, experiment.key)
         verdict = page["decision"]["verdict"]
         context |= {
@@ -241,6 +245,23 @@ def _running_page(
     if experiment.status != ExperimentStatus.RUNNING or experiment.started_at is None:
         return None
     return serve_results(session, experiment.key, timedelta(minutes=minutes))
+
+
+@router.post("/experiments/{key}/looks")
+async def take_look(
+    request: Request, experiment: ExperimentDep, session: SessionDep, user: UserDep
+) -> Response:
+    """Take a new look now (the page's "Take a new look" form)."""
+    form = await _form(request)
+    if not sessions_of(request).csrf_ok(user.page_session, form.get("csrf")):
+        raise InvalidInputError("csrf", "the form is stale or not from this site; reload the page")
+    if experiment.status != ExperimentStatus.RUNNING:
+        raise ConflictError(
+            f"experiment '{experiment.key}' is {experiment.status}: only a running experiment "
+            "takes new looks"
+        )
+    await run_in_threadpool(take_snapshot, session, experiment.key)
+    return RedirectResponse(f"/experiments/{experiment.key}", status.HTTP_303_SEE_OTHER)
 
 
 @router.get("/experiments/{key}/{action}")

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from api.pages.charts import Chart, UpliftPoint, uplift_chart
 from experiments.models.experiment import Design, Experiment
 from experiments.results.cells import COLUMNS, metric_rows, metric_title
-from experiments.results.formatting import count, days, percent, plural
+from experiments.results.formatting import count, day, days, percent, plural
 from experiments.results.headline import verdict_words
 
 
@@ -161,3 +161,35 @@ def stop_caution(page: Mapping[str, Any] | None, winner: str | None) -> str | No
         f"{winner} has not been shown better than {control} on {primary['name'].lower()}: "
         f"the data says {verdict_words(page['decision']['verdict']).lower()}."
     )
+
+
+def ago(then: datetime, now: datetime) -> str:
+    """'just now', '12 minutes ago', '3 hours ago', '2 days ago'."""
+    seconds = max((now - then).total_seconds(), 0.0)
+    if seconds < 60:
+        return "just now"
+    if seconds < 3600:
+        return f"{plural(seconds // 60, 'minute')} ago"
+    if seconds < 86400:
+        return f"{plural(seconds // 3600, 'hour')} ago"
+    return f"{plural(seconds // 86400, 'day')} ago"
+
+
+def freshness(page: Mapping[str, Any], now: datetime, interval: timedelta, final: bool) -> str:
+    """How old the look is and when the next one comes: 'Look 3, as of 08:36 UTC, 12 minutes
+    ago; next look about 09:36 UTC (or take one now).'"""
+    computed = datetime.fromisoformat(page["computed_at"])
+    look = f"Look {page['look']}, as of" if page.get("look") else "As of"
+    when = f"{look} {_clock(computed, now)}, {ago(computed, now)}"
+    if final:
+        return f"{when}: the final look, taken at the stop."
+    upcoming = max(computed + interval, now)
+    return f"{when}; next look about {_clock(upcoming, now)} (or take one now)."
+
+
+def _clock(moment: datetime, now: datetime) -> str:
+    """'08:36 UTC' today, '3 March 2026 08:36 UTC' on another day."""
+    moment = moment.astimezone(UTC)
+    if moment.date() == now.astimezone(UTC).date():
+        return f"{moment:%H:%M} UTC"
+    return f"{day(moment.date())} {moment:%H:%M} UTC"

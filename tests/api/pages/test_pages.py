@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from html import escape
 
 from fastapi.testclient import TestClient
@@ -12,6 +12,7 @@ from api.pages.sessions import COOKIE_NAME
 from experiments.db import make_engine, session_scope
 from experiments.keys import create_key, revoke_key
 from experiments.models.api_key import KeyScope
+from experiments.models.event import Conversion, Exposure
 from experiments.settings import Settings
 from tests.api.helpers import experiment_body, load_past_week, start_checkout
 from tests.conftest import ADMIN_KEY, SDK_KEY
@@ -187,3 +188,53 @@ def test_a_stopped_experiment_leads_with_what_was_done(
     listing = client.get("/").text
     row = listing[listing.index(f"/experiments/{key}") :]
     assert shipped in row and row.index(shipped) < row.index("the data said: Keep running")
+
+
+def test_the_page_says_how_old_the_look_is_and_shows_events_as_they_arrive(
+    client: TestClient, admin_headers: dict[str, str], settings: Settings
+) -> None:
+    key = start_checkout(client, admin_headers, key="fresh")
+    log_in(client)
+    first = client.get(f"/experiments/{key}").text
+    assert "Look 1, as of " in first and ", just now; next look about " in first
+    assert 'data-missing="purchase"' in first  # the checkout's metrics wait for purchases
+    now = datetime.now(UTC)
+    engine = make_engine(settings.database_url)
+    try:
+        with session_scope(engine) as session:
+            for index, moment in enumerate((now, now, now - timedelta(hours=2))):
+                session.add(
+                    Exposure(
+                        event_id=f"e{index}",
+                        experiment=key,
+                        variant="one-page",
+                        unit_id=f"u{index}",
+                        timestamp=moment,
+                        received_at=now,
+                    )
+                )
+            session.add(
+                Conversion(
+                    event_id="c0",
+                    name="purchase",
+                    unit_id="u0",
+                    value=649.0,
+                    timestamp=now,
+                    received_at=now,
+                )
+            )
+    finally:
+        engine.dispose()
+    page = client.get(f"/experiments/{key}").text
+    live = page[page.index('id="live"') :]
+    assert "multi-step: 0; one-page: 2" in live  # the last hour only, before any new look
+    assert "<code>purchase</code></dt><dd>1</dd>" in live
+    assert 'data-missing="purchase"' not in page
+    assert "Look 1, as of " in page  # the figures wait for the next look ...
+    refused = client.post(f"/experiments/{key}/looks", data={"csrf": "forged"})
+    assert refused.status_code == 422
+    taken = client.post(
+        f"/experiments/{key}/looks", data={"csrf": csrf_of(page)}, follow_redirects=False
+    )
+    assert taken.status_code == 303
+    assert "Look 2, as of " in client.get(f"/experiments/{key}").text  # ... or one taken now
