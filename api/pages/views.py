@@ -18,6 +18,9 @@ from experiments.results.formatting import count, day, days, percent, plural
 from experiments.results.headline import verdict_words
 
 
+_YEAR_DAYS = 365
+
+
 @dataclass(frozen=True, slots=True)
 class MetricTable:
     key: str
@@ -119,7 +122,7 @@ def design_facts(experiment: Experiment, page: Mapping[str, Any]) -> DesignFacts
         plan.get("text") or (None if planned is None else f"{count(planned)} units per variant"),
         percent(design.mde_relative),
         f"{design.alpha:g}",
-        None if left is None else days(left),
+        None if left is None else (days(left) if left <= _YEAR_DAYS else "more than a year"),
         design.currency,
     )
 

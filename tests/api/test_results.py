@@ -321,3 +321,16 @@ def test_a_cap_below_the_95th_percentile_is_refused_at_definition(
     patched = client.patch("/v1/experiments/low-cap", json={"metrics": low}, headers=admin_headers)
     assert patched.status_code == 422, patched.text
     assert patched.json()["errors"][0]["field"] == "metrics.cap_percentiles.aov"
+
+
+def test_no_days_left_figure_after_a_few_minutes_of_traffic(
+    client: TestClient, admin_headers: dict[str, str]
+) -> None:
+    key = start_checkout(client, admin_headers, key="just-started")
+    send_past_traffic(client, admin_headers, key, 2000, 0.0, seed=2, since=timedelta(hours=2))
+    page = client.get(f"/v1/experiments/{key}/results", headers=admin_headers).json()
+    assert page["decision"]["verdict"] == "keep_running"
+    assert sum(variant["n"] for variant in page["metrics"][0]["variants"]) >= 2
+    assert page["decision"]["additional_days"] is None
+    assert "years" not in page["summary"] and "more days" not in page["summary"]
+    assert "too early to estimate how long: come back tomorrow" in page["summary"]
