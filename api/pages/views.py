@@ -17,7 +17,6 @@ from experiments.results.cells import COLUMNS, metric_rows, metric_title
 from experiments.results.formatting import count, day, days, percent, plural
 from experiments.results.headline import verdict_words
 
-
 _YEAR_DAYS = 365
 
 
