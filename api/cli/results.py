@@ -20,7 +20,7 @@ from rich.table import Table
 
 from api.cli.local_db import local_session, require_experiment
 from experiments.models.experiment import Experiment
-from experiments.results.cells import COLUMNS, metric_rows, metric_title
+from experiments.results.cells import columns, metric_rows, metric_title
 from experiments.results.formatting import count
 from experiments.results.headline import headline, verdict_words
 from experiments.results.snapshots import results_as_of, serve_results
@@ -109,7 +109,7 @@ def render_results(page: dict[str, Any], console: Console) -> None:
         console.print(escape(plan_text))
     console.print(f"[dim]{READINGS_LEGEND}{_tuning(page.get('planned_units_per_variant'))}[/]")
     for metric in page["metrics"]:
-        console.print(_metric_table(metric, page.get("currency", "NOK")))
+        console.print(_metric_table(metric, page.get("currency", "NOK"), page.get("unit", "unit")))
 
 
 def _tuning(planned: int | None) -> str:
@@ -121,9 +121,9 @@ def _tuning(planned: int | None) -> str:
     )
 
 
-def _metric_table(metric: dict[str, Any], currency: str) -> Table:
+def _metric_table(metric: dict[str, Any], currency: str, unit: str) -> Table:
     table = Table(title=metric_title(metric), title_justify="left", caption_justify="left")
-    for column in COLUMNS:
+    for column in columns(unit):
         table.add_column(column, justify="left" if column == "variant" else "right", no_wrap=True)
     table.add_column("reading", justify="left")
     rows, notes = metric_rows(metric, currency)

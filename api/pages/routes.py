@@ -33,6 +33,7 @@ from experiments.events.activity import recent_activity
 from experiments.models.api_key import KeyScope
 from experiments.models.experiment import Experiment, ExperimentStatus
 from experiments.results import overview
+from experiments.results.glossary import GLOSSARY, explain
 from experiments.results.headline import STOPPED, display_state, headline, verdict_words
 from experiments.results.snapshots import (
     latest_snapshot,
@@ -44,6 +45,8 @@ from experiments.results.snapshots import (
 _log = logging.getLogger(__name__)
 HERE = FilePath(__file__).parent
 templates = Jinja2Templates(directory=HERE / "templates")
+templates.env.filters["readable_json"] = views.readable_json
+templates.env.globals["explain"] = explain
 MAX_FORM_BYTES = 4096
 MAX_FORM_FIELDS = 10
 LIST_LIMIT = 100
@@ -216,7 +219,14 @@ def experiment_page(
     settings: SettingsDep,
     user: UserDep,
 ) -> Response:
-    context: dict[str, Any] = {"user": user, "experiment": experiment, "page": None}
+    context: dict[str, Any] = {
+        "user": user,
+        "experiment": experiment,
+        "page": None,
+        "design": views.design_facts(experiment, None),
+        "deciding": views.deciding_facts(session, experiment),
+        "glossary": GLOSSARY,
+    }
     if experiment.status != ExperimentStatus.DRAFT and experiment.started_at is not None:
         interval = timedelta(minutes=settings.snapshot_interval_minutes)
         page = serve_results(session, experiment.key, interval)

@@ -6,16 +6,22 @@ modules behind the JSON's summary and the terminal table, so the three surfaces 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from sqlmodel import Session
+
 from api.pages.charts import Chart, UpliftPoint, uplift_chart
-from experiments.models.experiment import Design, Experiment
-from experiments.results.cells import COLUMNS, metric_rows, metric_title
-from experiments.results.formatting import count, day, days, percent, plural
+from experiments.metrics import metric_catalog
+from experiments.models.experiment import Design, Experiment, MetricSelection
+from experiments.results.cells import columns, metric_rows, metric_title
+from experiments.results.formatting import day, days, percent, plural
 from experiments.results.headline import verdict_words
+from experiments.results.wording import interval_text
+from stats import Interval
 
 _YEAR_DAYS = 365
 
@@ -47,18 +53,21 @@ def metric_tables(
     """One table per metric of the look, each with its chart over `history` (looks, oldest
     first)."""
     currency = page.get("currency", "NOK")
+    headers = (*columns(page.get("unit", "unit")), "reading")
     tables = []
     for index, metric in enumerate(page["metrics"]):
         rows, notes = metric_rows(metric, currency)
         series = uplift_series(history, metric["metric"])
         size = (640, 260) if index == 0 else (320, 140)
-        chart = uplift_chart(series, *size) if series else None
+        # One look is a point, not a line: no chart until there are two.
+        drawn = max((len(points) for points in series.values()), default=0) >= 2
+        chart = uplift_chart(series, *size) if drawn else None
         tables.append(
             MetricTable(
                 metric["metric"],
                 metric_title(metric),
                 metric["role"],
-                (*COLUMNS, "reading"),
+                headers,
                 rows,
                 notes,
                 chart,
@@ -103,24 +112,31 @@ def chart_text(name: str, series: Mapping[str, Sequence[UpliftPoint]]) -> str:
         if last is None or last.estimate is None:
             sentences.append(f"{variant}: no change measured yet over {looks}.")
             continue
-        low = "unbounded" if last.low is None else percent(last.low, signed=True)
-        high = "unbounded" if last.high is None else percent(last.high, signed=True)
+        bounds = interval_text(Interval(None, last.low, last.high), None)
         sentences.append(
             f"{variant} against the control over {looks}: latest change "
-            f"{percent(last.estimate, signed=True)}, confidence sequence {low} to {high}."
+            f"{percent(last.estimate, signed=True)}, likely range {bounds}."
         )
     return f"{name}, relative change per look. " + " ".join(sentences)
 
 
-def design_facts(experiment: Experiment, page: Mapping[str, Any]) -> DesignFacts:
+def design_facts(experiment: Experiment, page: Mapping[str, Any] | None) -> DesignFacts:
+    """The design in words; a draft (no look: `page` None) shows what was designed."""
     design = Design.model_validate(experiment.design)
-    planned = page.get("planned_units_per_variant")
+    unit = experiment.unit_type
+    page = page or {"decision": {}}
+    planned = page.get("planned_units_per_variant") or design.planned_units_per_variant
     plan = page.get("plan") or {}
     left = page["decision"].get("additional_days")
+    listed = (page["decision"].get("list") or {}).get("detectable_change")
+    mde = percent(design.mde_relative)
+    if listed is not None:
+        # A send to a fixed list: its size, not the design's default, sets what it detects.
+        mde = f"{percent(listed)} or more (what your list can detect)"
     return DesignFacts(
-        plan.get("text") or (None if planned is None else f"{count(planned)} units per variant"),
-        percent(design.mde_relative),
-        f"{design.alpha:g}",
+        plan.get("text") or (None if planned is None else f"{plural(planned, unit)} per variant"),
+        mde,
+        f"{percent(design.alpha)} (a {percent(1 - design.alpha)} likely range)",
         None if left is None else (days(left) if left <= _YEAR_DAYS else "more than a year"),
         design.currency,
     )
@@ -195,3 +211,26 @@ def _clock(moment: datetime, now: datetime) -> str:
     if moment.date() == now.astimezone(UTC).date():
         return f"{moment:%H:%M} UTC"
     return f"{day(moment.date())} {moment:%H:%M} UTC"
+
+
+def readable_json(value: Any) -> str:
+    """A payload as people read it: UTF-8 text, not \\u escapes ('{"text": "Kjøp nå"}')."""
+    return json.dumps(value, ensure_ascii=False)
+
+
+@dataclass(frozen=True, slots=True)
+class DecidingFacts:
+    primary: str
+    traffic: str
+    targeting: str
+
+
+def deciding_facts(session: Session, experiment: Experiment) -> DecidingFacts:
+    """What decides and who is in it: the primary metric, the traffic share, the targeting."""
+    selection = MetricSelection.model_validate(experiment.metrics)
+    catalog = metric_catalog(session)
+    found = catalog.get(selection.primary)
+    primary = selection.primary if found is None else f"{found.name} ({selection.primary})"
+    share = f"{percent(experiment.traffic)} of {experiment.unit_type}s"
+    targeting = "everyone" if not experiment.targeting else readable_json(experiment.targeting)
+    return DecidingFacts(primary, share, targeting)

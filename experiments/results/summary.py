@@ -23,7 +23,7 @@ from experiments.results.types import (
 )
 from experiments.results.wording import (
     EFFECT_CHANGING,
-    guardrail_status,
+    guardrail_reading,
     metric_issue_text,
     shrunk,
 )
@@ -268,8 +268,10 @@ def _guardrails(guardrails: list[MetricResult], variant: str, margins: Mapping[s
         if comparison is None:
             parts.append(f"{name}: no reading yet")
             continue
-        status = guardrail_status(guardrail.direction, comparison, margins.get(guardrail.metric))
-        parts.append(f"{name} {status}" if status.startswith("not") else f"{name}: {status}")
+        status = guardrail_reading(guardrail.direction, comparison, margins.get(guardrail.metric))
+        parts.append(
+            f"{name} {status}" if status.startswith(("not", "improved")) else f"{name}: {status}"
+        )
     if not parts:
         return ""
     return f" Guardrails: {'; '.join(parts)}. Rules: {_rules(guardrails, margins)}."

@@ -165,6 +165,8 @@ class MetricResult:
     cap: PercentileCap | None = None
     margin: float | None = None  # a guardrail's non-inferiority margin, when it has one
     running: Mapping[str, RunningReading] = field(default_factory=dict)
+    not_pasted: tuple[str, ...] = ()
+    """Pasted counts: the variants whose counts leave this metric's field out (value None)."""
 
     def running_of(self, variant: str) -> RunningReading:
         """The running reading of ``variant``'s comparison (the default on a page of its own)."""
@@ -187,6 +189,7 @@ class MetricResult:
             "role": self.role,
             # The page's own shape ("value", not stats' "mean": a rate, a mean or a ratio).
             "variants": [{"key": v.key, "n": v.n, "value": v.mean} for v in self.variants],
+            "not_pasted": list(self.not_pasted),
             "comparisons": comparisons,
             "reason": None if self.issue is None else self.issue.value,
             "detail": self.detail,

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from experiments.models.metric import Direction
 from experiments.results.direction import outcome, shown_change
-from experiments.results.formatting import day, percent, plural
+from experiments.results.formatting import day, percent, plural, probability
 from experiments.results.look_ends import look_day
 from stats import Comparison, Interval
 
@@ -71,8 +71,19 @@ def comparison_words(result: MetricResult, comparison: Comparison) -> dict[str, 
         "reason_text": comparison_reason_text(result, comparison),
     }
     if result.role == "guardrail":
-        words["guardrail"] = guardrail_status(result.direction, comparison, result.margin)
+        words["guardrail"] = guardrail_reading(result.direction, comparison, result.margin)
     return words
+
+
+def guardrail_reading(direction: Direction, comparison: Comparison, margin: float | None) -> str:
+    """A guardrail's reading: 'improved (+12 %)' when it was shown to improve, else what
+    `guardrail_status` says was shown about it."""
+    if outcome(direction, comparison) == "improved":
+        estimate = comparison.sequential.relative.estimate
+        if estimate is None:
+            estimate = comparison.relative.estimate
+        return "improved" if estimate is None else f"improved ({percent(estimate, signed=True)})"
+    return guardrail_status(direction, comparison, margin)
 
 
 EFFECT_CHANGING = "the effect is changing over time"
@@ -115,12 +126,12 @@ def disagreement(comparison: Comparison) -> str | None:
     chance = comparison.bayesian.chance_to_beat
     if chance is not None and chance >= _HIGH_CHANCE:
         return (
-            f"the chance to beat the control is high ({percent(chance)}), but there is not yet "
+            f"the chance to beat the control is high ({probability(chance)}), but there is not yet "
             "enough evidence to call it: the peeking-safe sequential test decides"
         )
     if chance is not None and chance <= 1 - _HIGH_CHANCE:
         return (
-            f"the chance to beat the control is low ({percent(chance)}), but there is not yet "
+            f"the chance to beat the control is low ({probability(chance)}), but there is not yet "
             "enough evidence that it is worse: the peeking-safe sequential test decides"
         )
     if comparison.significant:

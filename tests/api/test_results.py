@@ -12,9 +12,16 @@ from experiments.metrics import builtin_metrics
 from experiments.results.aggregation import VariantSums
 from experiments.results.direction import oriented
 from experiments.results.metric_analysis import stats_inputs
+from experiments.settings import Settings
 from experiments.templates import TEMPLATES, Template
 from stats import AnalysisOptions, analyze_stats, sample_size
-from tests.api.helpers import assert_close, experiment_body, past_events, start_checkout
+from tests.api.helpers import (
+    assert_close,
+    backdate_start,
+    experiment_body,
+    past_events,
+    start_checkout,
+)
 from tests.experiments.results.simulation import RawEvents, reference_sums, simulate_shop
 
 
@@ -129,9 +136,10 @@ def test_results_equal_statistics_of_the_raw_data(
 
 
 def test_results_of_a_quiet_experiment_say_keep_running(
-    client: TestClient, admin_headers: dict[str, str]
+    client: TestClient, admin_headers: dict[str, str], settings: Settings
 ) -> None:
     key = start_checkout(client, admin_headers)
+    backdate_start(settings.database_url, key, timedelta(days=6))  # a pace to project from
     send_past_traffic(client, admin_headers, key, 400, 0.0, seed=8, since=timedelta(days=6))
     page = client.get(f"/v1/experiments/{key}/results", headers=admin_headers).json()
     decision = page["decision"]

@@ -32,7 +32,8 @@ def test_results_command_prints_verdict_summary_and_tables(
     assert "…" not in printed.output
     headers = [line for line in printed.output.splitlines() if "variant" in line and "┃" in line]
     assert headers
-    assert all("sequential interval" in line and "chance" in line for line in headers)
+    assert all("likely range" in line and "chance it is better" in line for line in headers)
+    assert all("visitors" in line for line in headers)
     assert "The verdict uses the sequential test" in printed.output
     assert "P(beat)" not in printed.output and "e-0" not in printed.output
     planned = json.loads(runner.invoke(build_cli(), ["results", key, "--json"]).output)[
