@@ -143,6 +143,12 @@ def _page(request: Request, name: str, context: dict[str, Any], code: int = 200)
     return response
 
 
+def error_page(request: Request, code: int, title: str, detail: str) -> Response:
+    """An error as a page for people, with a way back (`app.state.error_page`)."""
+    context = {"user": None, "code": code, "title": title, "detail": detail}
+    return _page(request, "error.html", context, code)
+
+
 @router.get("/login")
 def login_form(request: Request) -> HTMLResponse:
     return _page(request, "login.html", {"error": None, "user": None})

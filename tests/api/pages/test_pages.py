@@ -238,3 +238,23 @@ def test_the_page_says_how_old_the_look_is_and_shows_events_as_they_arrive(
     )
     assert taken.status_code == 303
     assert "Look 2, as of " in client.get(f"/experiments/{key}").text  # ... or one taken now
+
+
+def test_a_browser_gets_an_error_page_with_a_way_back_and_an_api_client_json(
+    client: TestClient,
+) -> None:
+    log_in(client)
+    browser = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
+    missing = client.get("/experiments/no-such-test", headers=browser)
+    assert missing.status_code == 404
+    assert missing.headers["content-type"].startswith("text/html")
+    assert (
+        "<h1>Not found</h1>" in missing.text and '<a href="/">← All experiments</a>' in missing.text
+    )
+    mistyped = client.get("/experimnts/checkout", headers=browser)
+    assert mistyped.status_code == 404 and '<a href="/">' in mistyped.text
+    api = client.get("/v1/experiments/no-such-test", headers={**browser, "Authorization": "x"})
+    assert api.headers["content-type"] == "application/problem+json"
+    assert client.get("/experiments/no-such-test").headers["content-type"] == (
+        "application/problem+json"
+    )
