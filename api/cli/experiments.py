@@ -13,7 +13,7 @@ from experiments import definitions
 from experiments.events import count_events
 from experiments.models.experiment import ExperimentStatus
 from experiments.results.formatting import count, plural
-from experiments.results.headline import STOPPED, verdict_words
+from experiments.results.headline import STOPPED
 from experiments.results.overview import with_results
 
 
@@ -38,7 +38,9 @@ def experiments(
             table.add_row(item.key, item.status.value, "not started", "", "", "")
             continue
         running = "" if overview.days_running is None else f"{overview.days_running:.1f}"
-        said = verdict_words(overview.verdict, overview.variant)
+        said = overview.verdict.replace("_", " ")
+        if overview.variant:
+            said += f": {overview.variant}"
         table.add_row(
             item.key,
             item.status.value,

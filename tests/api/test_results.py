@@ -342,3 +342,10 @@ def test_no_days_left_figure_after_a_few_minutes_of_traffic(
     assert page["decision"]["additional_days"] is None
     assert "years" not in page["summary"] and "more days" not in page["summary"]
     assert "too early to estimate how long: come back tomorrow" in page["summary"]
+
+
+def test_the_openapi_documents_the_state_to_show(client: TestClient) -> None:
+    schema = client.get("/openapi.json").json()["components"]["schemas"]["ResultsOut"]
+    described = schema["properties"]["display_state"]["description"]
+    assert "shipped" in described and "stopped_without_winner" in described
+    assert "Shipped one-page on 5 December" in schema["properties"]["headline"]["description"]

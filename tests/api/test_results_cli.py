@@ -95,4 +95,4 @@ def test_results_command_says_what_was_done_after_the_stop(
     listed = CliRunner().invoke(build_cli(), ["experiments"])
     assert listed.exit_code == 0, listed.output
     row = next(line for line in listed.output.splitlines() if key in line)
-    assert shipped in row and row.index(shipped) < row.index("at the stop: Keep running")
+    assert shipped in row and row.index(shipped) < row.index("at the stop: keep running")
