@@ -81,6 +81,11 @@ def test_start_and_stop_need_the_confirmation_and_the_csrf_token(
     log_in(client)
     detail = client.get("/experiments/cta-test")
     assert "Start the experiment" in detail.text and "Stop the experiment" not in detail.text
+    # A draft shows what will decide, who is in it and the plan before it starts.
+    for fact in ("Deciding metric", "Purchase conversion (conversion_rate)", "100 % of visitors"):
+        assert fact in detail.text, fact
+    assert "<dt>Targeting</dt><dd>everyone</dd>" in detail.text
+    assert "<dt>Planned</dt><dd>set when the experiment starts</dd>" in detail.text
     confirmation = client.get("/experiments/cta-test/start")
     token = csrf_of(confirmation.text)
     forged = client.post("/experiments/cta-test/start", data={"csrf": "x", "confirm": "yes"})
