@@ -126,6 +126,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(browser_sdk.router)
     # The results pages for people (HTML, not in the OpenAPI) and their one stylesheet.
     app.include_router(pages.router)
+    app.state.error_page = pages.error_page  # browsers get an HTML error page, APIs JSON
     if settings.serves_docs:
         app.include_router(api_docs.router)
     app.mount("/static", StaticFiles(directory=pages.HERE / "static"), name="static")

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from http import HTTPStatus
 from typing import Any
 
 import psycopg
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -168,7 +168,7 @@ def install_problem_handlers(app: FastAPI) -> None:
     """Map every error the API can meet to one problem document."""
 
     @app.exception_handler(VekstError)
-    async def _domain_error(_request: Request, exc: VekstError) -> JSONResponse:
+    async def _domain_error(request: Request, exc: VekstError) -> Response:
         status, title = next(
             (value for cls, value in _STATUS_OF.items() if isinstance(exc, cls)),
             (400, "Bad request"),
@@ -177,7 +177,8 @@ def install_problem_handlers(app: FastAPI) -> None:
         if isinstance(exc, InvalidInputError):
             errors = [{"field": printable(exc.field), "rule": printable(exc.rule)}]
         headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
-        return problem(status, title, printable(exc.detail), errors, headers)
+        page = _error_page(request, status, title, printable(exc.detail))
+        return page or problem(status, title, printable(exc.detail), errors, headers)
 
     @app.exception_handler(StatsInputError)
     async def _stats_input_error(_request: Request, exc: StatsInputError) -> JSONResponse:
@@ -214,9 +215,26 @@ def install_problem_handlers(app: FastAPI) -> None:
         return problem(422, "Invalid input", f"a value cannot be stored: {reason}")
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http_error(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
         detail = printable(str(exc.detail))
-        return problem(exc.status_code, _title(exc.status_code), detail, None, exc.headers)
+        title = _title(exc.status_code)
+        page = _error_page(request, exc.status_code, title, detail)
+        return page or problem(exc.status_code, title, detail, None, exc.headers)
+
+
+ErrorPage = Callable[[Request, int, str, str], Response]
+"""Renders an error as an HTML page for people (`app.state.error_page`, set by the app)."""
+
+
+def _error_page(request: Request, status: int, title: str, detail: str) -> Response | None:
+    """An HTML page for a browser asking for a page (Accept: text/html, outside /v1); None
+    for API clients, which keep problem+json."""
+    render: ErrorPage | None = getattr(request.app.state, "error_page", None)
+    if render is None or request.url.path.startswith("/v1/"):
+        return None
+    if "text/html" not in request.headers.get("accept", ""):
+        return None
+    return render(request, status, title, detail)
 
 
 def _title(status: int) -> str:

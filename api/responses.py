@@ -150,6 +150,16 @@ class ResultsOut(_Open):
     metrics: list[MetricResultOut]
     decision: DecisionOut
     summary: str
+    display_state: str | None = None
+    """The state a client should show first. Once stopped, what was done: `shipped`,
+    `kept_control` or `stopped_without_winner` (the `decision.verdict` keeps what the data said
+    at the stop); else `waiting_for_window` (a send to a fixed list) or the verdict."""
+    headline: str | None = None
+    """`display_state` in words, the heading to lead with: "Shipped one-page on 5 December
+    2026", "Stopped without a winner on 5 December 2026", "Waiting for the attribution window
+    (closes 5 December 2026 14:00 UTC)", "Ship it: one-page", "Keep running"."""
+    unit: str | None = None
+    """What the experiment calls a unit (`visitor`, `subscriber`)."""
     plan: PlanOut | None = None
     look: int | None = None  # the stored look served (None: computed for `as_of`, none stored)
 

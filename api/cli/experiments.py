@@ -13,6 +13,7 @@ from experiments import definitions
 from experiments.events import count_events
 from experiments.models.experiment import ExperimentStatus
 from experiments.results.formatting import count, plural
+from experiments.results.headline import STOPPED
 from experiments.results.overview import with_results
 
 
@@ -27,7 +28,9 @@ def experiments(
         page = definitions.list_experiments(session, limit, 0, status)
         with_results(session, page)
     table = Table(title=f"{page.total} experiments", title_justify="left")
-    for column in ("key", "status", "verdict", "variant", "units", "days"):
+    # What was done leads once stopped ("Shipped one-page on 5 December 2026"); the data's
+    # verdict (at the stop) comes second.
+    for column in ("key", "status", "state", "verdict", "units", "days"):
         table.add_column(column, justify="right" if column in ("units", "days") else "left")
     for item in page.items:
         overview = item.results
@@ -35,11 +38,14 @@ def experiments(
             table.add_row(item.key, item.status.value, "not started", "", "", "")
             continue
         running = "" if overview.days_running is None else f"{overview.days_running:.1f}"
+        said = overview.verdict.replace("_", " ")
+        if overview.variant:
+            said += f": {overview.variant}"
         table.add_row(
             item.key,
             item.status.value,
-            overview.verdict.replace("_", " "),
-            overview.variant or "",
+            overview.headline,
+            f"at the stop: {said}" if overview.display_state in STOPPED else said,
             count(overview.units),
             running,
         )

@@ -20,8 +20,9 @@ from rich.table import Table
 
 from api.cli.local_db import local_session, require_experiment
 from experiments.models.experiment import Experiment
-from experiments.results.cells import COLUMNS, metric_rows, metric_title
+from experiments.results.cells import columns, metric_rows, metric_title
 from experiments.results.formatting import count
+from experiments.results.headline import headline, verdict_words
 from experiments.results.snapshots import results_as_of, serve_results
 from experiments.settings import load_settings
 
@@ -92,20 +93,23 @@ def render_results(page: dict[str, Any], console: Console) -> None:
     verdict = decision["verdict"]
     style = _VERDICT_STYLE.get(verdict, "bold")
     look = f"look {page['look']}, " if page.get("look") is not None else ""
+    # Once stopped, what was done leads; the data's verdict at the stop comes second.
+    stopped = decision.get("outcome") is not None
+    lead = headline(page) if stopped else headline(page).upper()
     console.print(
         f"[bold]{page['experiment']}[/] ({page['status']}), {look}as of {page['as_of']}: "
-        f"[{style}]{verdict.replace('_', ' ').upper()}[/]"
+        f"[{style}]{escape(lead)}[/]"
     )
-    outcome = decision.get("outcome")
-    if outcome is not None:
-        console.print(f"[bold]Decided: {outcome['statement']}[/] (the data at the stop: {verdict})")
+    if stopped:
+        said = verdict_words(verdict, decision.get("variant"))
+        console.print(f"At the stop the data said: {escape(said)}")
     console.print(escape(page["summary"]))
     plan_text = (page.get("plan") or {}).get("text")
     if plan_text:
         console.print(escape(plan_text))
     console.print(f"[dim]{READINGS_LEGEND}{_tuning(page.get('planned_units_per_variant'))}[/]")
     for metric in page["metrics"]:
-        console.print(_metric_table(metric, page.get("currency", "NOK")))
+        console.print(_metric_table(metric, page.get("currency", "NOK"), page.get("unit", "unit")))
 
 
 def _tuning(planned: int | None) -> str:
@@ -117,9 +121,9 @@ def _tuning(planned: int | None) -> str:
     )
 
 
-def _metric_table(metric: dict[str, Any], currency: str) -> Table:
+def _metric_table(metric: dict[str, Any], currency: str, unit: str) -> Table:
     table = Table(title=metric_title(metric), title_justify="left", caption_justify="left")
-    for column in COLUMNS:
+    for column in columns(unit):
         table.add_column(column, justify="left" if column == "variant" else "right", no_wrap=True)
     table.add_column("reading", justify="left")
     rows, notes = metric_rows(metric, currency)

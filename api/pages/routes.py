@@ -7,8 +7,9 @@ The pages are left out of the OpenAPI: they are HTML for people, not an API.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Coroutine
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path as FilePath
 from typing import Annotated, Any, Literal
 from urllib.parse import parse_qs
@@ -27,10 +28,13 @@ from api.pages.sessions import COOKIE_NAME, SESSION_SECONDS, PageSession, PageSe
 from api.params import ExperimentKey
 from experiments import definitions, lifecycle
 from experiments.audit import Actor
-from experiments.errors import InvalidInputError
+from experiments.errors import ConflictError, InvalidInputError
+from experiments.events.activity import recent_activity
 from experiments.models.api_key import KeyScope
 from experiments.models.experiment import Experiment, ExperimentStatus
 from experiments.results import overview
+from experiments.results.glossary import GLOSSARY, explain
+from experiments.results.headline import STOPPED, display_state, headline, verdict_words
 from experiments.results.snapshots import (
     latest_snapshot,
     look_history,
@@ -38,8 +42,11 @@ from experiments.results.snapshots import (
     take_snapshot,
 )
 
+_log = logging.getLogger(__name__)
 HERE = FilePath(__file__).parent
 templates = Jinja2Templates(directory=HERE / "templates")
+templates.env.filters["readable_json"] = views.readable_json
+templates.env.globals["explain"] = explain
 MAX_FORM_BYTES = 4096
 MAX_FORM_FIELDS = 10
 LIST_LIMIT = 100
@@ -136,6 +143,12 @@ def _page(request: Request, name: str, context: dict[str, Any], code: int = 200)
     return response
 
 
+def error_page(request: Request, code: int, title: str, detail: str) -> Response:
+    """An error as a page for people, with a way back (`app.state.error_page`)."""
+    context = {"user": None, "code": code, "title": title, "detail": detail}
+    return _page(request, "error.html", context, code)
+
+
 @router.get("/login")
 def login_form(request: Request) -> HTMLResponse:
     return _page(request, "login.html", {"error": None, "user": None})
@@ -187,7 +200,9 @@ def experiment_list(
             {
                 "item": item,
                 "primary": item.metrics.primary,
-                "verdict": views.verdict_words(item.results.verdict if item.results else None),
+                "headline": item.results.headline if item.results else "No verdict yet",
+                "verdict": verdict_words(item.results.verdict if item.results else None),
+                "stopped": item.results is not None and item.results.display_state in STOPPED,
                 "units": item.results.units if item.results else 0,
                 "last_look": None if latest is None else latest.computed_at,
             }
@@ -210,16 +225,28 @@ def experiment_page(
     settings: SettingsDep,
     user: UserDep,
 ) -> Response:
-    context: dict[str, Any] = {"user": user, "experiment": experiment, "page": None}
+    context: dict[str, Any] = {
+        "user": user,
+        "experiment": experiment,
+        "page": None,
+        "design": views.design_facts(experiment, None),
+        "deciding": views.deciding_facts(session, experiment),
+        "glossary": GLOSSARY,
+    }
     if experiment.status != ExperimentStatus.DRAFT and experiment.started_at is not None:
         interval = timedelta(minutes=settings.snapshot_interval_minutes)
         page = serve_results(session, experiment.key, interval)
+        final = experiment.stopped_at is not None
+        context["freshness"] = views.freshness(page, datetime.now(UTC), interval, final)
+        context["activity"] = recent_activity(session, experiment)
         history = look_history(session, experiment.key)
         verdict = page["decision"]["verdict"]
         context |= {
             "page": page,
             "verdict": verdict,
-            "verdict_words": views.verdict_words(verdict),
+            "state": display_state(page).value,
+            "headline": headline(page),
+            "verdict_words": verdict_words(verdict, page["decision"]["variant"]),
             "banners": views.banners(page),
             "tables": views.metric_tables(page, history),
             "design": views.design_facts(experiment, page),
@@ -227,24 +254,96 @@ def experiment_page(
     return _page(request, "experiment.html", context)
 
 
+def _running_page(
+    session: Session, experiment: Experiment, minutes: float
+) -> dict[str, Any] | None:
+    """The latest look of a running experiment (None for any other)."""
+    if experiment.status != ExperimentStatus.RUNNING or experiment.started_at is None:
+        return None
+    return serve_results(session, experiment.key, timedelta(minutes=minutes))
+
+
+@router.post("/experiments/{key}/looks")
+async def take_look(
+    request: Request, experiment: ExperimentDep, session: SessionDep, user: UserDep
+) -> Response:
+    """Take a new look now (the page's "Take a new look" form)."""
+    form = await _form(request)
+    if not sessions_of(request).csrf_ok(user.page_session, form.get("csrf")):
+        raise InvalidInputError("csrf", "the form is stale or not from this site; reload the page")
+    if experiment.status != ExperimentStatus.RUNNING:
+        raise ConflictError(
+            f"experiment '{experiment.key}' is {experiment.status}: only a running experiment "
+            "takes new looks"
+        )
+    await run_in_threadpool(take_snapshot, session, experiment.key)
+    return RedirectResponse(f"/experiments/{experiment.key}", status.HTTP_303_SEE_OTHER)
+
+
 @router.get("/experiments/{key}/{action}")
 def confirm_action(
-    request: Request, experiment: ExperimentDep, action: Action, user: UserDep
+    request: Request,
+    experiment: ExperimentDep,
+    action: Action,
+    session: SessionDep,
+    settings: SettingsDep,
+    user: UserDep,
 ) -> Response:
-    context = {"user": user, "experiment": experiment, "action": action}
-    return _page(request, "confirm.html", context)
+    page = None
+    if action == "stop":
+        page = _running_page(session, experiment, settings.snapshot_interval_minutes)
+    return _page(request, "confirm.html", _confirm_context(experiment, action, user, page))
+
+
+def _confirm_context(
+    experiment: Experiment,
+    action: str,
+    user: _LoggedIn,
+    page: dict[str, Any] | None,
+    chosen: str | None = None,
+    caution: str | None = None,
+) -> dict[str, Any]:
+    """The confirmation page: for a stop, the verdict restated and the winner it names chosen."""
+    return {
+        "user": user,
+        "experiment": experiment,
+        "action": action,
+        "page": page,
+        "headline": None if page is None else headline(page),
+        "chosen": views.stop_choice(page) if chosen is None else chosen,
+        "caution": caution,
+    }
 
 
 @router.post("/experiments/{key}/{action}")
 async def do_action(
-    request: Request, key: ExperimentKey, action: Action, session: SessionDep, user: UserDep
+    request: Request,
+    key: ExperimentKey,
+    action: Action,
+    session: SessionDep,
+    settings: SettingsDep,
+    user: UserDep,
 ) -> Response:
     form = await _form(request)
     if not sessions_of(request).csrf_ok(user.page_session, form.get("csrf")):
         raise InvalidInputError("csrf", "the form is stale or not from this site; reload the page")
     if form.get("confirm") != "yes":
         raise InvalidInputError("confirm", "confirm the action on its confirmation page")
-    await run_in_threadpool(_act, session, key, action, form.get("winner") or None, user.actor)
+    winner = form.get("winner") or None
+    if action == "stop":
+        experiment = definitions.get_experiment(session, key)
+        page = _running_page(session, experiment, settings.snapshot_interval_minutes)
+        caution = views.stop_caution(page, winner)
+        reason = form.get("reason", "").strip()
+        if caution is not None and (form.get("unproven") != "yes" or len(reason) < 3):
+            # A second confirmation: the chosen winner is not shown better; say so, ask why.
+            context = _confirm_context(experiment, action, user, page, winner or "", caution)
+            return _page(request, "confirm.html", context, status.HTTP_409_CONFLICT)
+        if caution is not None:
+            _log.info(
+                "stopping %s with winner %s, not shown better, because: %r", key, winner, reason
+            )
+    await run_in_threadpool(_act, session, key, action, winner, user.actor)
     return RedirectResponse(f"/experiments/{key}", status_code=status.HTTP_303_SEE_OTHER)
 
 

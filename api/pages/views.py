@@ -6,22 +6,24 @@ modules behind the JSON's summary and the terminal table, so the three surfaces 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from api.pages.charts import Chart, UpliftPoint, uplift_chart
-from experiments.models.experiment import Design, Experiment
-from experiments.results.cells import COLUMNS, metric_rows, metric_title
-from experiments.results.formatting import count, days, percent, plural
+from sqlmodel import Session
 
-VERDICT_WORDS = {
-    "ship": "Ship it",
-    "stop": "Stop it",
-    "keep_running": "Keep running",
-    "inconclusive": "Inconclusive",
-}
+from api.pages.charts import Chart, UpliftPoint, uplift_chart
+from experiments.metrics import metric_catalog
+from experiments.models.experiment import Design, Experiment, MetricSelection
+from experiments.results.cells import columns, metric_rows, metric_title
+from experiments.results.formatting import day, days, percent, plural
+from experiments.results.headline import verdict_words
+from experiments.results.wording import interval_text
+from stats import Interval
+
+_YEAR_DAYS = 365
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,28 +47,27 @@ class DesignFacts:
     currency: str
 
 
-def verdict_words(verdict: str | None) -> str:
-    return "No verdict yet" if verdict is None else VERDICT_WORDS.get(verdict, verdict)
-
-
 def metric_tables(
     page: Mapping[str, Any], history: Sequence[Mapping[str, Any]]
 ) -> list[MetricTable]:
     """One table per metric of the look, each with its chart over `history` (looks, oldest
     first)."""
     currency = page.get("currency", "NOK")
+    headers = (*columns(page.get("unit", "unit")), "reading")
     tables = []
     for index, metric in enumerate(page["metrics"]):
         rows, notes = metric_rows(metric, currency)
         series = uplift_series(history, metric["metric"])
         size = (640, 260) if index == 0 else (320, 140)
-        chart = uplift_chart(series, *size) if series else None
+        # One look is a point, not a line: no chart until there are two.
+        drawn = max((len(points) for points in series.values()), default=0) >= 2
+        chart = uplift_chart(series, *size) if drawn else None
         tables.append(
             MetricTable(
                 metric["metric"],
                 metric_title(metric),
                 metric["role"],
-                (*COLUMNS, "reading"),
+                headers,
                 rows,
                 notes,
                 chart,
@@ -111,25 +112,32 @@ def chart_text(name: str, series: Mapping[str, Sequence[UpliftPoint]]) -> str:
         if last is None or last.estimate is None:
             sentences.append(f"{variant}: no change measured yet over {looks}.")
             continue
-        low = "unbounded" if last.low is None else percent(last.low, signed=True)
-        high = "unbounded" if last.high is None else percent(last.high, signed=True)
+        bounds = interval_text(Interval(None, last.low, last.high), None)
         sentences.append(
             f"{variant} against the control over {looks}: latest change "
-            f"{percent(last.estimate, signed=True)}, confidence sequence {low} to {high}."
+            f"{percent(last.estimate, signed=True)}, likely range {bounds}."
         )
     return f"{name}, relative change per look. " + " ".join(sentences)
 
 
-def design_facts(experiment: Experiment, page: Mapping[str, Any]) -> DesignFacts:
+def design_facts(experiment: Experiment, page: Mapping[str, Any] | None) -> DesignFacts:
+    """The design in words; a draft (no look: `page` None) shows what was designed."""
     design = Design.model_validate(experiment.design)
-    planned = page.get("planned_units_per_variant")
+    unit = experiment.unit_type
+    page = page or {"decision": {}}
+    planned = page.get("planned_units_per_variant") or design.planned_units_per_variant
     plan = page.get("plan") or {}
     left = page["decision"].get("additional_days")
+    listed = (page["decision"].get("list") or {}).get("detectable_change")
+    mde = percent(design.mde_relative)
+    if listed is not None:
+        # A send to a fixed list: its size, not the design's default, sets what it detects.
+        mde = f"{percent(listed)} or more (what your list can detect)"
     return DesignFacts(
-        plan.get("text") or (None if planned is None else f"{count(planned)} units per variant"),
-        percent(design.mde_relative),
-        f"{design.alpha:g}",
-        None if left is None else days(left),
+        plan.get("text") or (None if planned is None else f"{plural(planned, unit)} per variant"),
+        mde,
+        f"{percent(design.alpha)} (a {percent(1 - design.alpha)} likely range)",
+        None if left is None else (days(left) if left <= _YEAR_DAYS else "more than a year"),
         design.currency,
     )
 
@@ -137,3 +145,92 @@ def design_facts(experiment: Experiment, page: Mapping[str, Any]) -> DesignFacts
 def banners(page: Mapping[str, Any]) -> list[str]:
     """The warnings the page leads with: sample ratio mismatch and data quality."""
     return list(page.get("warnings", []))
+
+
+def stop_choice(page: Mapping[str, Any] | None) -> str:
+    """The winner the stop form pre-selects: the variant a "ship" verdict names, else none (the
+    control is served)."""
+    if page is None or page["decision"]["verdict"] != "ship":
+        return ""
+    return str(page["decision"]["variant"] or "")
+
+
+def stop_caution(page: Mapping[str, Any] | None, winner: str | None) -> str | None:
+    """Why shipping `winner` needs a second confirmation, or None: the control, no winner, or
+    the variant a "ship" verdict names need none."""
+    if page is None or not page["metrics"]:
+        return None
+    primary = page["metrics"][0]
+    control = primary["variants"][0]["key"]
+    if winner is None or winner == control or winner == stop_choice(page):
+        return None
+    units = {variant["key"]: variant["n"] for variant in primary["variants"]}
+    unit = page.get("unit", "unit")
+    comparison = next((c for c in primary["comparisons"] if c["variant"] == winner), None)
+    thin = comparison is None or comparison["sequential"]["relative"]["ci_low"] is None
+    if thin or primary.get("reason") == "not_enough_units":
+        return (
+            f"{winner} has fewer than the minimum data for a reading of "
+            f"{primary['name'].lower()} ({plural(units.get(winner, 0), unit)} so far)."
+        )
+    if comparison is not None and comparison.get("outcome") == "improved":
+        return None
+    return (
+        f"{winner} has not been shown better than {control} on {primary['name'].lower()}: "
+        f"the data says {verdict_words(page['decision']['verdict']).lower()}."
+    )
+
+
+def ago(then: datetime, now: datetime) -> str:
+    """'just now', '12 minutes ago', '3 hours ago', '2 days ago'."""
+    seconds = max((now - then).total_seconds(), 0.0)
+    if seconds < 60:
+        return "just now"
+    if seconds < 3600:
+        return f"{plural(seconds // 60, 'minute')} ago"
+    if seconds < 86400:
+        return f"{plural(seconds // 3600, 'hour')} ago"
+    return f"{plural(seconds // 86400, 'day')} ago"
+
+
+def freshness(page: Mapping[str, Any], now: datetime, interval: timedelta, final: bool) -> str:
+    """How old the look is and when the next one comes: 'Look 3, as of 08:36 UTC, 12 minutes
+    ago; next look about 09:36 UTC (or take one now).'"""
+    computed = datetime.fromisoformat(page["computed_at"])
+    look = f"Look {page['look']}, as of" if page.get("look") else "As of"
+    when = f"{look} {_clock(computed, now)}, {ago(computed, now)}"
+    if final:
+        return f"{when}: the final look, taken at the stop."
+    upcoming = max(computed + interval, now)
+    return f"{when}; next look about {_clock(upcoming, now)} (or take one now)."
+
+
+def _clock(moment: datetime, now: datetime) -> str:
+    """'08:36 UTC' today, '3 March 2026 08:36 UTC' on another day."""
+    moment = moment.astimezone(UTC)
+    if moment.date() == now.astimezone(UTC).date():
+        return f"{moment:%H:%M} UTC"
+    return f"{day(moment.date())} {moment:%H:%M} UTC"
+
+
+def readable_json(value: Any) -> str:
+    """A payload as people read it: UTF-8 text, not \\u escapes ('{"text": "Kjøp nå"}')."""
+    return json.dumps(value, ensure_ascii=False)
+
+
+@dataclass(frozen=True, slots=True)
+class DecidingFacts:
+    primary: str
+    traffic: str
+    targeting: str
+
+
+def deciding_facts(session: Session, experiment: Experiment) -> DecidingFacts:
+    """What decides and who is in it: the primary metric, the traffic share, the targeting."""
+    selection = MetricSelection.model_validate(experiment.metrics)
+    catalog = metric_catalog(session)
+    found = catalog.get(selection.primary)
+    primary = selection.primary if found is None else f"{found.name} ({selection.primary})"
+    share = f"{percent(experiment.traffic)} of {experiment.unit_type}s"
+    targeting = "everyone" if not experiment.targeting else readable_json(experiment.targeting)
+    return DecidingFacts(primary, share, targeting)

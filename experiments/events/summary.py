@@ -83,7 +83,7 @@ def count_events(engine: Engine, now: datetime | None = None) -> EventCounts:
             for name, count, total, _ in conversion_rows
         ],
         unused=unused,
-        missing=list(_missing_events(running, catalog, last_seen, cutoff)),
+        missing=list(missing_events_of(running, catalog, last_seen, cutoff)),
     )
 
 
@@ -100,7 +100,7 @@ def _running_on_events(session: Session) -> list[Experiment]:
     return list(session.execute(query).scalars())
 
 
-def _missing_events(
+def missing_events_of(
     experiments: Iterable[Experiment],
     catalog: Mapping[str, MetricPublic],
     last_seen: Mapping[str, datetime | None],

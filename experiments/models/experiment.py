@@ -285,10 +285,18 @@ class ResultsOverview(SQLModel):
     """
 
     verdict: str | None
+    """What the data says (`ship`, `stop`, `keep_running`, `inconclusive`); once stopped, what
+    it said at the stop."""
     variant: str | None
     units: int
     days_running: float | None
     summary: str | None
+    display_state: str = "no_verdict"
+    """The state to show first: once stopped, what was done (`shipped`, `kept_control`,
+    `stopped_without_winner`); else `waiting_for_window` or the verdict (`no_verdict` for a
+    draft)."""
+    headline: str = "No verdict yet"
+    """`display_state` in words: "Shipped one-page on 5 December 2026", "Keep running"."""
 
 
 class ExperimentPublic(SQLModel):

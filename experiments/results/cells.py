@@ -9,7 +9,22 @@ from experiments.results.formatting import count, metric_value, p_value, percent
 from experiments.results.wording import interval_text, reason_text
 from stats import Interval
 
-COLUMNS = ("variant", "units", "value", "change", "sequential interval", "seq. p", "chance")
+
+def columns(unit: str = "unit") -> tuple[str, ...]:
+    """The table's column headers, the units named as the experiment names them ('visitors');
+    each statistical one is explained in `glossary`."""
+    return (
+        "variant",
+        f"{unit}s",
+        "value",
+        "change",
+        "likely range",
+        "p-value",
+        "chance it is better",
+    )
+
+
+COLUMNS = columns()
 
 
 def metric_title(metric: dict[str, Any]) -> str:
@@ -24,8 +39,11 @@ def metric_rows(metric: dict[str, Any], currency: str) -> tuple[list[list[str]],
     rows: list[list[str]] = []
     notes: list[str] = []
     value_format = metric.get("value_format", "number")
+    absent = set(metric.get("not_pasted") or ())
     for variant in metric["variants"]:
         value = metric_value(variant["value"], value_format, currency)
+        if variant["key"] in absent:
+            value = "not pasted"
         row = [variant["key"], count(variant["n"]), value]
         comparison = comparisons.get(variant["key"])
         if comparison is None:
@@ -56,9 +74,19 @@ def comparison_cells(comparison: dict[str, Any]) -> list[str]:
         "no value yet" if relative is None else percent(relative, signed=True),
         short_interval(interval),
         "none yet" if seq_p is None else p_value(seq_p),
-        "none yet" if chance is None else probability(chance),
+        chance_cell(chance, decided=bool(sequential.get("significant"))),
         reading,
     ]
+
+
+def chance_cell(chance: float | None, *, decided: bool) -> str:
+    """'97 %'; beside a reading that does not decide, why the chance does not either: '97 %,
+    not enough evidence yet to decide'."""
+    if chance is None:
+        return "none yet"
+    if decided:
+        return probability(chance)
+    return f"{probability(chance)}, not enough evidence yet to decide"
 
 
 def short_interval(interval: Interval) -> str:
@@ -73,7 +101,7 @@ def comparison_notes(variant: str, comparison: dict[str, Any]) -> list[str]:
     words = comparison.get("reason_text")
     if bounds["ci_low"] is None and bounds["ci_high"] is None:
         why = words or interval_text(Interval(None, None, None), comparison.get("reason"))
-        notes.append(f"{variant}: no sequential interval yet ({why.removeprefix('none yet: ')})")
+        notes.append(f"{variant}: no likely range yet ({why.removeprefix('none yet: ')})")
     elif comparison.get("reason"):
         notes.append(f"{variant}: {words or reason_text(comparison['reason'])}")
     if comparison.get("note"):

@@ -141,7 +141,7 @@ def results_from_sums(
         planned,
         min(aggregates.units.values()),
         len(variants),
-        _daily_units(experiment, aggregates, end),
+        _daily_units(experiment, aggregates, end, has_reading=primary.issue is None),
         final=plan_now.final,
     )
     margins = selection.guardrail_margins
@@ -169,6 +169,7 @@ def results_from_sums(
         planned,
         outcome,
         plan_now,
+        wording.unit,
     )
 
 
@@ -249,11 +250,15 @@ def _warnings(srm: SrmResult, aggregates: Aggregates) -> tuple[str, ...]:
     return tuple(warnings)
 
 
-def _daily_units(experiment: Experiment, aggregates: Aggregates, end: datetime) -> float | None:
-    """Units entering the experiment per day so far (all variants), or None before a day."""
+def _daily_units(
+    experiment: Experiment, aggregates: Aggregates, end: datetime, *, has_reading: bool
+) -> float | None:
+    """Units entering the experiment per day so far (all variants); None (no days-left figure)
+    before a day of traffic unless the primary metric already has a reading: one visitor in
+    the first minutes is no pace to project from."""
     if experiment.started_at is None:
         return None
     elapsed_days = (end - experiment.started_at).total_seconds() / 86400
-    if elapsed_days <= 0:
+    if elapsed_days <= 0 or (elapsed_days < 1 and not has_reading):
         return None
     return aggregates.exposed_units / max(elapsed_days, 1.0)

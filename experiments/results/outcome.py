@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from experiments.models.experiment import Experiment
+from experiments.results.formatting import day
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,11 +31,23 @@ class Outcome:
             return f"stopped on {day}; {self.winner} (the control) kept for everyone"
         return f"stopped on {day}; {self.winner} shipped to everyone"
 
+    @property
+    def headline(self) -> str:
+        """'Shipped one-page on 5 December 2026': what every surface leads with once stopped."""
+        when = day(self.stopped_at.date())
+        if self.winner is None:
+            return f"Stopped without a winner on {when}"
+        if self.winner == self.control:
+            return f"Kept {self.winner} (the control) on {when}"
+        return f"Shipped {self.winner} on {when}"
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "stopped_at": self.stopped_at.isoformat(),
             "winner": self.winner,
+            "control": self.control,
             "statement": self.statement,
+            "headline": self.headline,
         }
 
 
@@ -46,9 +59,8 @@ def outcome_of(experiment: Experiment) -> Outcome | None:
 
 
 def summary_after_stop(summary: str, outcome: Outcome | None) -> str:
-    """The summary led by what was done, when something was: 'Stopped on ...; one-page shipped
-    to everyone. At the stop the data said: <summary>'."""
+    """The summary led by what was done, when something was: 'Shipped one-page on 5 December
+    2026. At the stop the data said: <summary>'."""
     if outcome is None:
         return summary
-    statement = outcome.statement
-    return f"{statement[:1].upper()}{statement[1:]}. At the stop the data said: {summary}"
+    return f"{outcome.headline}. At the stop the data said: {summary}"

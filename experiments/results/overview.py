@@ -15,6 +15,7 @@ from sqlmodel import Session
 from experiments.definitions import get_experiment
 from experiments.models.experiment import ExperimentPage, ExperimentStatus, ResultsOverview
 from experiments.results.compute import compute_results
+from experiments.results.headline import display_state, headline
 from experiments.results.snapshots import latest_snapshot
 
 
@@ -43,4 +44,6 @@ def results_overview(session: Session, key: str, now: datetime) -> ResultsOvervi
         units=units,
         days_running=round((end - experiment.started_at).total_seconds() / 86400, 1),
         summary=page["summary"],
+        display_state=display_state(page).value,
+        headline=headline(page),
     )

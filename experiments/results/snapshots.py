@@ -33,6 +33,7 @@ from experiments.results.compute import (
     results_from_sums,
     results_inputs,
 )
+from experiments.results.headline import with_headline
 from experiments.results.look_ends import day_ends, first_exposure_at, look_day
 from experiments.results.replan import replan_due, replanned, store_replan
 from experiments.results.running import RunningReadingsOf, readings_of_page
@@ -136,7 +137,7 @@ def serve_results(
         or not (_is_final(latest, experiment) or latest.computed_at >= moment - max_age)
     ):
         latest = take_snapshot(session, key, moment)
-    return {**latest.results, "status": experiment.status}
+    return with_headline({**latest.results, "status": experiment.status})
 
 
 def results_as_of(

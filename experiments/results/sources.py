@@ -34,6 +34,9 @@ class ExperimentSums:
     aggregates: Aggregates
     source: Source
     missing: dict[str, str] = field(default_factory=dict)
+    not_pasted: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """Per metric, the variants whose pasted counts leave its field out (no revenue pasted):
+    their value is unknown, not 0."""
 
     def analyse(
         self,
@@ -48,7 +51,18 @@ class ExperimentSums:
         if metric.key in self.missing:
             missing = self.missing[metric.key]
             result = metric_result(metric, role, sums, MetricIssue.NOT_IN_PASTED_COUNTS, missing)
-            return replace(result, value_format=metric.value_format, margin=margin)
+            absent = self.not_pasted.get(metric.key, ())
+            variants = tuple(
+                replace(variant, mean=None) if variant.key in absent else variant
+                for variant in result.variants
+            )
+            return replace(
+                result,
+                value_format=metric.value_format,
+                margin=margin,
+                variants=variants,
+                not_pasted=absent,
+            )
         result = analyse_metric(metric, role, sums, options, margin)
         return replace(
             result, value_format=metric.value_format, denominators=denominators(metric, sums)
@@ -94,12 +108,19 @@ def load_sums(
     units = {variant: pasted[variant].sent if variant in pasted else 0 for variant in variants}
     sums: dict[str, dict[str, VariantSums]] = {}
     missing: dict[str, str] = {}
+    not_pasted: dict[str, tuple[str, ...]] = {}
     for metric in metrics:
         sums[metric.key] = {variant: _sums(metric, pasted.get(variant)) for variant in variants}
         problem = _why_missing(metric, [pasted.get(variant) for variant in variants])
         if problem is not None:
             missing[metric.key] = problem
-    return ExperimentSums(Aggregates(units, 0, sums), "pasted_counts", missing)
+        name = PASTED_FIELD.get(metric.key)
+        not_pasted[metric.key] = tuple(
+            variant
+            for variant in variants
+            if name is None or variant not in pasted or getattr(pasted[variant], name) is None
+        )
+    return ExperimentSums(Aggregates(units, 0, sums), "pasted_counts", missing, not_pasted)
 
 
 def _sums(metric: MetricDefinition, row: PastedCount | None) -> VariantSums:

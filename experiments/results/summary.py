@@ -23,7 +23,7 @@ from experiments.results.types import (
 )
 from experiments.results.wording import (
     EFFECT_CHANGING,
-    guardrail_status,
+    guardrail_reading,
     metric_issue_text,
     shrunk,
 )
@@ -215,17 +215,17 @@ def _plan(decision: Decision, words: Wording) -> str:
     plan = f"Keep running: about {plural(more, f'more {words.unit}')} per variant"
     remaining = decision.additional_days
     if remaining is None:
-        return plan + "."
+        # Less than a day of traffic (and no reading yet) says nothing about the pace.
+        return f"{plan}; too early to estimate how long: come back tomorrow."
+    if remaining > _YEAR_DAYS:
+        return (
+            f"{plan}. At the current traffic that takes more than a year, so this change may be "
+            "too small to measure here; a bolder one is read sooner."
+        )
     timing = days(remaining).replace(" day", " more day", 1)
     if not timing.startswith("about "):
         timing = f"about {timing}"
-    plan += f" ({timing} at the current traffic)."
-    if remaining > _YEAR_DAYS:
-        plan += (
-            " That is more than a year: test a bolder change, or accept that this one is too "
-            "small to measure."
-        )
-    return plan
+    return f"{plan} ({timing} at the current traffic)."
 
 
 def _detectable(plan: ListPlan, primary: MetricResult, words: Wording) -> str:
@@ -271,10 +271,12 @@ def _guardrails(guardrails: list[MetricResult], variant: str, margins: Mapping[s
         if comparison is None:
             parts.append(f"{name}: no reading yet")
             continue
-        margin = margins.get(guardrail.metric)
         bounds = guardrail.margin_bounds_of(variant)
-        status = guardrail_status(guardrail.direction, comparison, margin, bounds)
-        parts.append(f"{name} {status}" if status.startswith("not") else f"{name}: {status}")
+        margin = margins.get(guardrail.metric)
+        status = guardrail_reading(guardrail.direction, comparison, margin, bounds)
+        parts.append(
+            f"{name} {status}" if status.startswith(("not", "improved")) else f"{name}: {status}"
+        )
     if not parts:
         return ""
     return f" Guardrails: {'; '.join(parts)}. Rules: {_rules(guardrails, margins)}."

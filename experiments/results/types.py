@@ -13,6 +13,7 @@ from enum import StrEnum
 from typing import Any, Literal
 
 from experiments.models.metric import Direction, MetricKind, ValueFormat
+from experiments.results.headline import with_headline
 from experiments.results.outcome import Outcome
 from experiments.results.wording import (
     DECIDING_READING,
@@ -175,6 +176,8 @@ class MetricResult:
     margin: float | None = None  # a guardrail's non-inferiority margin, when it has one
     running: Mapping[str, RunningReading] = field(default_factory=dict)
     margin_bounds: Mapping[str, Interval] = field(default_factory=dict)
+    not_pasted: tuple[str, ...] = ()
+    """Pasted counts: the variants whose counts leave this metric's field out (value None)."""
 
     def running_of(self, variant: str) -> RunningReading:
         """The running reading of ``variant``'s comparison (the default on a page of its own)."""
@@ -208,6 +211,7 @@ class MetricResult:
             "role": self.role,
             # The page's own shape ("value", not stats' "mean": a rate, a mean or a ratio).
             "variants": [{"key": v.key, "n": v.n, "value": v.mean} for v in self.variants],
+            "not_pasted": list(self.not_pasted),
             "comparisons": comparisons,
             "reason": None if self.issue is None else self.issue.value,
             "detail": self.detail,
@@ -337,15 +341,18 @@ class ExperimentResults:
     """Set once stopped: what was done."""
     plan: PlanFacts | None = None
     """The plan, where it comes from and what it detects at the observed baseline."""
+    unit: str = "unit"
+    """What the experiment calls a unit (visitor, subscriber): the pages name it so."""
 
     def to_dict(self) -> dict[str, Any]:
         decision = self.decision.to_dict()
         decision["outcome"] = None if self.outcome is None else self.outcome.to_dict()
-        return {
+        page = {
             "experiment": self.experiment,
             "status": self.status,
             "source": self.source,
             "currency": self.currency,
+            "unit": self.unit,
             "planned_units_per_variant": self.planned_units_per_variant,
             "plan": None if self.plan is None else self.plan.to_dict(),
             "computed_at": self.computed_at.isoformat(),
@@ -356,3 +363,4 @@ class ExperimentResults:
             "decision": decision,
             "summary": self.summary,
         }
+        return with_headline(page)

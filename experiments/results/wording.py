@@ -19,7 +19,7 @@ from experiments.results.direction import (
     within_margin,
     worst_bound,
 )
-from experiments.results.formatting import day, percent, plural
+from experiments.results.formatting import day, percent, plural, probability
 from experiments.results.look_ends import look_day
 from stats import Comparison, Interval
 
@@ -80,8 +80,24 @@ def comparison_words(result: MetricResult, comparison: Comparison) -> dict[str, 
     }
     if result.role == "guardrail":
         bounds = result.margin_bounds_of(comparison.variant)
-        words["guardrail"] = guardrail_status(result.direction, comparison, result.margin, bounds)
+        words["guardrail"] = guardrail_reading(result.direction, comparison, result.margin, bounds)
     return words
+
+
+def guardrail_reading(
+    direction: Direction,
+    comparison: Comparison,
+    margin: float | None,
+    bounds: Interval = NO_BOUNDS,
+) -> str:
+    """A guardrail's reading: 'improved (+12 %)' when it was shown to improve, else what
+    `guardrail_status` says was shown about it (with a margin's one-sided `bounds`)."""
+    if outcome(direction, comparison) == "improved":
+        estimate = comparison.sequential.relative.estimate
+        if estimate is None:
+            estimate = comparison.relative.estimate
+        return "improved" if estimate is None else f"improved ({percent(estimate, signed=True)})"
+    return guardrail_status(direction, comparison, margin, bounds)
 
 
 EFFECT_CHANGING = "the effect is changing over time"
@@ -124,12 +140,12 @@ def disagreement(comparison: Comparison) -> str | None:
     chance = comparison.bayesian.chance_to_beat
     if chance is not None and chance >= _HIGH_CHANCE:
         return (
-            f"the chance to beat the control is high ({percent(chance)}), but there is not yet "
+            f"the chance to beat the control is high ({probability(chance)}), but there is not yet "
             "enough evidence to call it: the peeking-safe sequential test decides"
         )
     if chance is not None and chance <= 1 - _HIGH_CHANCE:
         return (
-            f"the chance to beat the control is low ({percent(chance)}), but there is not yet "
+            f"the chance to beat the control is low ({probability(chance)}), but there is not yet "
             "enough evidence that it is worse: the peeking-safe sequential test decides"
         )
     if comparison.significant:

@@ -29,6 +29,7 @@ from experiments.models.webhook import (
     WebhookDelivery,
     WebhookPublic,
 )
+from experiments.results.headline import display_state, headline
 from experiments.webhooks.alerts import Alert
 from experiments.webhooks.targets import (
     HOST_NOT_FOUND,
@@ -165,6 +166,11 @@ def message(page: Mapping[str, Any], alert: Alert) -> str:
     """The JSON body of a delivery; `text` makes it a valid Slack incoming-webhook message."""
     experiment, look = page["experiment"], page["look"]
     decision = page["decision"]
+    stopped = bool(decision.get("outcome"))
+    # Once stopped, what was done leads: the summary starts with it ("Shipped one-page on ...").
+    said = (
+        f"{page['summary']} {alert.headline}" if stopped else f"{alert.headline} {page['summary']}"
+    )
     return json.dumps(
         {
             "event": alert.kind.value,
@@ -174,10 +180,11 @@ def message(page: Mapping[str, Any], alert: Alert) -> str:
             "as_of": page["as_of"],
             "verdict": decision["verdict"],
             "variant": decision["variant"],
+            "display_state": display_state(page).value,
+            "state": headline(page),
             "headline": alert.headline,
             "summary": page["summary"],
-            "text": f"Vekst, experiment {experiment} (look {look}): {alert.headline} "
-            f"{page['summary']}",
+            "text": f"Vekst, experiment {experiment} (look {look}): {said}",
         },
         separators=(",", ":"),
     )

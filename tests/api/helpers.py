@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import text
 
 from api.cli.demo import demo_experiment
 from experiments.db import make_engine
@@ -142,3 +143,16 @@ def load_past_week(database_url: str, key: str, units: int, seed: int) -> RawEve
     past_events(raw, now - timedelta(minutes=1)).load(engine)
     engine.dispose()
     return raw
+
+
+def backdate_start(database_url: str, key: str, ago: timedelta) -> None:
+    """Move experiment `key`'s start `ago` into the past, as if its traffic had run since."""
+    engine = make_engine(database_url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(
+                text("UPDATE experiments SET started_at = :start WHERE key = :key"),
+                {"start": (datetime.now(UTC) - ago).replace(tzinfo=None), "key": key},
+            )
+    finally:
+        engine.dispose()

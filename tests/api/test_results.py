@@ -12,9 +12,16 @@ from experiments.metrics import builtin_metrics
 from experiments.results.aggregation import VariantSums
 from experiments.results.direction import oriented
 from experiments.results.metric_analysis import stats_inputs
+from experiments.settings import Settings
 from experiments.templates import TEMPLATES, Template
 from stats import AnalysisOptions, analyze_stats, sample_size
-from tests.api.helpers import assert_close, experiment_body, past_events, start_checkout
+from tests.api.helpers import (
+    assert_close,
+    backdate_start,
+    experiment_body,
+    past_events,
+    start_checkout,
+)
 from tests.experiments.results.simulation import RawEvents, reference_sums, simulate_shop
 
 
@@ -129,9 +136,10 @@ def test_results_equal_statistics_of_the_raw_data(
 
 
 def test_results_of_a_quiet_experiment_say_keep_running(
-    client: TestClient, admin_headers: dict[str, str]
+    client: TestClient, admin_headers: dict[str, str], settings: Settings
 ) -> None:
     key = start_checkout(client, admin_headers)
+    backdate_start(settings.database_url, key, timedelta(days=6))  # a pace to project from
     send_past_traffic(client, admin_headers, key, 400, 0.0, seed=8, since=timedelta(days=6))
     page = client.get(f"/v1/experiments/{key}/results", headers=admin_headers).json()
     decision = page["decision"]
@@ -190,14 +198,29 @@ def test_results_errors_name_the_problem(
 
 
 @pytest.mark.parametrize(
-    ("winner", "statement"),
+    ("winner", "statement", "state", "headline"),
     [
-        ("one-page", "Stopped on {day}; one-page shipped to everyone"),
-        (None, "Stopped on {day} without a winner"),
+        (
+            "one-page",
+            "Stopped on {day}; one-page shipped to everyone",
+            "shipped",
+            "Shipped one-page",
+        ),
+        (
+            None,
+            "Stopped on {day} without a winner",
+            "stopped_without_winner",
+            "Stopped without a winner",
+        ),
     ],
 )
 def test_results_after_the_stop_say_what_was_done(
-    client: TestClient, admin_headers: dict[str, str], winner: str | None, statement: str
+    client: TestClient,
+    admin_headers: dict[str, str],
+    winner: str | None,
+    statement: str,
+    state: str,
+    headline: str,
 ) -> None:
     key = start_checkout(client, admin_headers)
     send_past_traffic(client, admin_headers, key, 400, 0.0, seed=8, since=timedelta(days=6))
@@ -215,7 +238,16 @@ def test_results_after_the_stop_say_what_was_done(
     # What the data said at the stop stays beside it: verdict, reason and summary.
     assert page["decision"]["verdict"] == running["decision"]["verdict"] == "keep_running"
     assert page["decision"]["reason"] == running["decision"]["reason"]
-    assert page["summary"].startswith(f"{said}. At the stop the data said: ")
+    # What was done leads: a field for the state a client shows, and the summary's first words.
+    stopped_on = datetime.fromisoformat(stopped["stopped_at"])
+    lead = f"{headline} on {stopped_on.day} {stopped_on:%B %Y}"
+    assert (page["display_state"], page["headline"]) == (state, lead)
+    assert running["display_state"] == "keep_running" and running["headline"] == "Keep running"
+    assert page["summary"].startswith(f"{lead}. At the stop the data said: ")
+    listed = client.get("/v1/experiments", params={"include": "results"}, headers=admin_headers)
+    (item,) = [entry for entry in listed.json()["items"] if entry["key"] == key]
+    assert (item["results"]["display_state"], item["results"]["headline"]) == (state, lead)
+    assert item["results"]["verdict"] == "keep_running"
     # Five orders or so per arm: too little for a reading of purchase conversion.
     assert "There is not enough data yet on purchase conversion for a reading." in page["summary"]
     assert "about about" not in page["summary"]
@@ -306,3 +338,23 @@ def test_a_cap_below_the_95th_percentile_is_refused_at_definition(
     patched = client.patch("/v1/experiments/low-cap", json={"metrics": low}, headers=admin_headers)
     assert patched.status_code == 422, patched.text
     assert patched.json()["errors"][0]["field"] == "metrics.cap_percentiles.aov"
+
+
+def test_no_days_left_figure_after_a_few_minutes_of_traffic(
+    client: TestClient, admin_headers: dict[str, str]
+) -> None:
+    key = start_checkout(client, admin_headers, key="just-started")
+    send_past_traffic(client, admin_headers, key, 2000, 0.0, seed=2, since=timedelta(hours=2))
+    page = client.get(f"/v1/experiments/{key}/results", headers=admin_headers).json()
+    assert page["decision"]["verdict"] == "keep_running"
+    assert sum(variant["n"] for variant in page["metrics"][0]["variants"]) >= 2
+    assert page["decision"]["additional_days"] is None
+    assert "years" not in page["summary"] and "more days" not in page["summary"]
+    assert "too early to estimate how long: come back tomorrow" in page["summary"]
+
+
+def test_the_openapi_documents_the_state_to_show(client: TestClient) -> None:
+    schema = client.get("/openapi.json").json()["components"]["schemas"]["ResultsOut"]
+    described = schema["properties"]["display_state"]["description"]
+    assert "shipped" in described and "stopped_without_winner" in described
+    assert "Shipped one-page on 5 December" in schema["properties"]["headline"]["description"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 
 import pytest
 from fastapi.testclient import TestClient
@@ -31,7 +32,8 @@ def test_results_command_prints_verdict_summary_and_tables(
     assert "…" not in printed.output
     headers = [line for line in printed.output.splitlines() if "variant" in line and "┃" in line]
     assert headers
-    assert all("sequential interval" in line and "chance" in line for line in headers)
+    assert all("likely range" in line and "chance it is better" in line for line in headers)
+    assert all("visitors" in line for line in headers)
     assert "The verdict uses the sequential test" in printed.output
     assert "P(beat)" not in printed.output and "e-0" not in printed.output
     planned = json.loads(runner.invoke(build_cli(), ["results", key, "--json"]).output)[
@@ -82,10 +84,15 @@ def test_results_command_says_what_was_done_after_the_stop(
     stop = client.post(
         f"/v1/experiments/{key}/stop", json={"winner": "one-page"}, headers=admin_headers
     )
-    day = stop.json()["stopped_at"][:10]
     printed = CliRunner().invoke(build_cli(), ["results", key])
     assert printed.exit_code == 0, printed.output
-    assert f"Decided: stopped on {day}; one-page shipped to everyone" in printed.output
-    assert f"Stopped on {day}; one-page shipped to everyone. At the stop the data said:" in (
-        " ".join(printed.output.split())
-    )
+    stopped_on = datetime.fromisoformat(stop.json()["stopped_at"])
+    shipped = f"Shipped one-page on {stopped_on.day} {stopped_on:%B %Y}"
+    first = printed.output.splitlines()[0]
+    assert shipped in first and "KEEP RUNNING" not in first
+    assert "At the stop the data said: Keep running" in printed.output
+    assert f"{shipped}. At the stop the data said:" in " ".join(printed.output.split())
+    listed = CliRunner().invoke(build_cli(), ["experiments"])
+    assert listed.exit_code == 0, listed.output
+    row = next(line for line in listed.output.splitlines() if key in line)
+    assert shipped in row and row.index(shipped) < row.index("at the stop: keep running")

@@ -34,7 +34,7 @@ def test_missing_bounds_are_drawn_at_the_edge_and_huge_ones_clipped() -> None:
     assert min(ys) >= chart.top - 1e-9  # +4,000 % is clipped to the plotted range
     assert max(ys) <= chart.top + chart.plot_height + 1e-9
     assert drawn.line.count("L") == 1  # the look without an estimate is left out
-    assert "confidence sequence −10 % to +900 %" in chart_text("Purchase conversion", series)
+    assert "likely range −10 % to +900 %" in chart_text("Purchase conversion", series)
 
 
 def test_no_estimate_yet_is_an_empty_chart_with_words() -> None:

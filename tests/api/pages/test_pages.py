@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from html import escape
 
 from fastapi.testclient import TestClient
@@ -11,6 +12,7 @@ from api.pages.sessions import COOKIE_NAME
 from experiments.db import make_engine, session_scope
 from experiments.keys import create_key, revoke_key
 from experiments.models.api_key import KeyScope
+from experiments.models.event import Conversion, Exposure
 from experiments.settings import Settings
 from tests.api.helpers import experiment_body, load_past_week, start_checkout
 from tests.conftest import ADMIN_KEY, SDK_KEY
@@ -79,6 +81,11 @@ def test_start_and_stop_need_the_confirmation_and_the_csrf_token(
     log_in(client)
     detail = client.get("/experiments/cta-test")
     assert "Start the experiment" in detail.text and "Stop the experiment" not in detail.text
+    # A draft shows what will decide, who is in it and the plan before it starts.
+    for fact in ("Deciding metric", "Purchase conversion (conversion_rate)", "100 % of visitors"):
+        assert fact in detail.text, fact
+    assert "<dt>Targeting</dt><dd>everyone</dd>" in detail.text
+    assert "<dt>Planned</dt><dd>set when the experiment starts</dd>" in detail.text
     confirmation = client.get("/experiments/cta-test/start")
     token = csrf_of(confirmation.text)
     forged = client.post("/experiments/cta-test/start", data={"csrf": "x", "confirm": "yes"})
@@ -99,9 +106,22 @@ def test_start_and_stop_need_the_confirmation_and_the_csrf_token(
     assert "Stop the experiment" in page.text and "<svg" not in page.text  # no looks with data
     stop_form = client.get("/experiments/cta-test/stop")
     assert 'name="winner"' in stop_form.text
+    assert "The data says: Keep running" in stop_form.text  # the verdict restated
+    assert '<option value="" selected>' in stop_form.text  # no winner named: the control
+    form = {"csrf": csrf_of(stop_form.text), "confirm": "yes", "winner": "one-page"}
+    # A winner with no data asks for a second confirmation and a reason in words.
+    cautioned = client.post("/experiments/cta-test/stop", data=form, follow_redirects=False)
+    assert cautioned.status_code == 409
+    assert "one-page has fewer than the minimum data for a reading" in cautioned.text
+    assert '<option value="one-page" selected>' in cautioned.text
+    no_reason = {**form, "unproven": "yes", "reason": " "}
+    assert client.post("/experiments/cta-test/stop", data=no_reason).status_code == 409
+    assert client.get("/v1/experiments/cta-test", headers=admin_headers).json()["status"] == (
+        "running"
+    )
     stopped = client.post(
         "/experiments/cta-test/stop",
-        data={"csrf": csrf_of(stop_form.text), "confirm": "yes", "winner": "one-page"},
+        data={**form, "unproven": "yes", "reason": "the new design is our brand standard"},
         follow_redirects=False,
     )
     assert stopped.status_code == 303
@@ -152,3 +172,94 @@ def test_the_page_says_what_the_plan_is_sized_for_and_what_a_cap_measures(
     aov = next(metric for metric in page["metrics"] if metric["metric"] == "aov")
     assert aov["cap"]["description"].startswith("Each visitor counted up to ")
     assert escape(aov["cap"]["description"]) in html
+
+
+def test_a_stopped_experiment_leads_with_what_was_done(
+    client: TestClient, admin_headers: dict[str, str], settings: Settings
+) -> None:
+    key = start_checkout(client, admin_headers, key="shipped")
+    load_past_week(settings.database_url, key, 400, seed=3)
+    stop = client.post(
+        f"/v1/experiments/{key}/stop", json={"winner": "one-page"}, headers=admin_headers
+    )
+    stopped_on = datetime.fromisoformat(stop.json()["stopped_at"])
+    shipped = f"Shipped one-page on {stopped_on.day} {stopped_on:%B %Y}"
+    log_in(client)
+    html = client.get(f"/experiments/{key}").text
+    heading = html[html.index('id="headline"') :]
+    assert heading[heading.index(">") + 1 :].startswith(shipped)
+    assert "At the stop the data said: Keep running." in html
+    assert ">Keep running<" not in html
+    listing = client.get("/").text
+    row = listing[listing.index(f"/experiments/{key}") :]
+    assert shipped in row and row.index(shipped) < row.index("the data said: Keep running")
+
+
+def test_the_page_says_how_old_the_look_is_and_shows_events_as_they_arrive(
+    client: TestClient, admin_headers: dict[str, str], settings: Settings
+) -> None:
+    key = start_checkout(client, admin_headers, key="fresh")
+    log_in(client)
+    first = client.get(f"/experiments/{key}").text
+    assert "Look 1, as of " in first and ", just now; next look about " in first
+    assert 'data-missing="purchase"' in first  # the checkout's metrics wait for purchases
+    now = datetime.now(UTC)
+    engine = make_engine(settings.database_url)
+    try:
+        with session_scope(engine) as session:
+            for index, moment in enumerate((now, now, now - timedelta(hours=2))):
+                session.add(
+                    Exposure(
+                        event_id=f"e{index}",
+                        experiment=key,
+                        variant="one-page",
+                        unit_id=f"u{index}",
+                        timestamp=moment,
+                        received_at=now,
+                    )
+                )
+            session.add(
+                Conversion(
+                    event_id="c0",
+                    name="purchase",
+                    unit_id="u0",
+                    value=649.0,
+                    timestamp=now,
+                    received_at=now,
+                )
+            )
+    finally:
+        engine.dispose()
+    page = client.get(f"/experiments/{key}").text
+    live = page[page.index('id="live"') :]
+    assert "multi-step: 0; one-page: 2" in live  # the last hour only, before any new look
+    assert "<code>purchase</code></dt><dd>1</dd>" in live
+    assert 'data-missing="purchase"' not in page
+    assert "Look 1, as of " in page  # the figures wait for the next look ...
+    refused = client.post(f"/experiments/{key}/looks", data={"csrf": "forged"})
+    assert refused.status_code == 422
+    taken = client.post(
+        f"/experiments/{key}/looks", data={"csrf": csrf_of(page)}, follow_redirects=False
+    )
+    assert taken.status_code == 303
+    assert "Look 2, as of " in client.get(f"/experiments/{key}").text  # ... or one taken now
+
+
+def test_a_browser_gets_an_error_page_with_a_way_back_and_an_api_client_json(
+    client: TestClient,
+) -> None:
+    log_in(client)
+    browser = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
+    missing = client.get("/experiments/no-such-test", headers=browser)
+    assert missing.status_code == 404
+    assert missing.headers["content-type"].startswith("text/html")
+    assert (
+        "<h1>Not found</h1>" in missing.text and '<a href="/">← All experiments</a>' in missing.text
+    )
+    mistyped = client.get("/experimnts/checkout", headers=browser)
+    assert mistyped.status_code == 404 and '<a href="/">' in mistyped.text
+    api = client.get("/v1/experiments/no-such-test", headers={**browser, "Authorization": "x"})
+    assert api.headers["content-type"] == "application/problem+json"
+    assert client.get("/experiments/no-such-test").headers["content-type"] == (
+        "application/problem+json"
+    )

@@ -91,7 +91,8 @@ def test_outcome_and_json_follow_the_direction() -> None:
     assert outcome("decrease", worse.analysis.comparisons[0]) == "worsened"
     better_json = better.to_dict()["comparisons"][0]
     worse_json = worse.to_dict()["comparisons"][0]
-    assert better_json["outcome"] == "improved" and better_json["guardrail"].startswith("not")
+    # A guardrail shown to improve says so (issue 30): not "not harmed (shown within ...)".
+    assert better_json["outcome"] == "improved" and better_json["guardrail"].startswith("improved")
     assert worse_json["outcome"] == "worsened" and worse_json["guardrail"] == "harmed"
     assert better_json["bayesian"]["chance_to_beat"] > 0.99
     assert worse_json["bayesian"]["chance_to_beat"] < 0.01

@@ -40,6 +40,14 @@ def test_statements() -> None:
     )
 
 
+def test_headlines_say_what_was_done() -> None:
+    assert Outcome(STOP, "one-page", "multi-step").headline == "Shipped one-page on 1 March 2026"
+    assert Outcome(STOP, None, "multi-step").headline == "Stopped without a winner on 1 March 2026"
+    assert Outcome(STOP, "multi-step", "multi-step").headline == (
+        "Kept multi-step (the control) on 1 March 2026"
+    )
+
+
 def test_only_a_stopped_experiment_has_an_outcome() -> None:
     assert outcome_of(experiment(None, None)) is None
     outcome = outcome_of(experiment(STOP, "one-page"))
@@ -47,7 +55,9 @@ def test_only_a_stopped_experiment_has_an_outcome() -> None:
     assert outcome is not None and outcome.to_dict() == {
         "stopped_at": "2026-03-01T14:30:00+00:00",
         "winner": "one-page",
+        "control": "multi-step",
         "statement": "stopped on 2026-03-01; one-page shipped to everyone",
+        "headline": "Shipped one-page on 1 March 2026",
     }
 
 
@@ -55,5 +65,5 @@ def test_the_summary_leads_with_what_was_done() -> None:
     said = "Variant one-page raised purchase conversion by 12 %. Ship one-page."
     assert summary_after_stop(said, None) == said
     assert summary_after_stop(said, Outcome(STOP, "one-page", "multi-step")) == (
-        "Stopped on 2026-03-01; one-page shipped to everyone. At the stop the data said: " + said
+        "Shipped one-page on 1 March 2026. At the stop the data said: " + said
     )
