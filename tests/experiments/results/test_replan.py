@@ -38,6 +38,13 @@ METRICS = builtin_metrics()
 CONVERSION = METRICS["conversion_rate"]
 ASSUMED = sample_size(mde_relative=0.1, baseline_rate=DEFAULT_BASELINE_RATE).units_per_variant
 BURNT_IN = START + timedelta(days=7)
+# The checkout template's metrics without its revenue caps: the re-plan reads the primary
+# metric only, and a capped experiment backfills its first look one day at a time (slow).
+UNCAPPED = {
+    "primary": "conversion_rate",
+    "secondary": ["aov", "revenue_per_visitor", "checkout_start_rate"],
+    "guardrails": ["cart_abandonment", "refund_rate"],
+}
 # The first daily look at or after the burn-in: midnight after 9 March 08:00.
 REPLAN_LOOK_END = datetime(2026, 3, 10, tzinfo=UTC)
 LOOK_AFTER_A_WEEK = BURNT_IN + timedelta(hours=1)
@@ -60,7 +67,7 @@ def shop_at(rate: float, units_per_arm: int, days: int, seed: int) -> RawEvents:
 @pytest.fixture
 def half_percent_shop(engine: Engine) -> Iterator[Engine]:
     """A shop converting at 0.5 % (the design assumes 2.5 %), 10 days of traffic."""
-    start_experiment(engine)
+    start_experiment(engine, metrics=UNCAPPED)
     shop_at(0.005, 40_000, 10, seed=31).load(engine)
     yield engine
 
@@ -179,7 +186,7 @@ def test_a_process_that_read_the_design_before_the_re_plan_does_not_re_plan_agai
 
 
 def test_a_plan_given_in_the_design_is_never_re_planned(engine: Engine) -> None:
-    start_experiment(engine, design={"planned_units_per_variant": 5000})
+    start_experiment(engine, metrics=UNCAPPED, design={"planned_units_per_variant": 5000})
     shop_at(0.005, 30_000, 10, seed=32).load(engine)
     with session_scope(engine) as session:
         look = take_snapshot(session, "exp", START + timedelta(days=9))
@@ -232,7 +239,7 @@ def test_inconclusive_is_said_only_at_a_plan_sized_for_the_observed_baseline(
 ) -> None:
     """An assumption of 30 % plans a few hundred units; the 0.5 % shop reaches them in hours.
     Before the re-plan that is no end: keep running. The re-derived plan's end is one."""
-    start_experiment(engine, design={"baseline_rate": 0.3, "mde_relative": 0.5})
+    start_experiment(engine, metrics=UNCAPPED, design={"baseline_rate": 0.3, "mde_relative": 0.5})
     shop_at(0.005, 40_000, 10, seed=33).load(engine)
     with session_scope(engine) as session:
         early = take_snapshot(session, "exp", START + timedelta(days=3))
@@ -252,7 +259,7 @@ def test_inconclusive_is_said_only_at_a_plan_sized_for_the_observed_baseline(
 
 def test_what_a_draft_sends_as_the_plan_record_is_replaced_at_the_start(engine: Engine) -> None:
     sent = {"planned_from": "observed", "observed_baseline": 0.5, "replanned_at": START}
-    start_experiment(engine, design=sent)
+    start_experiment(engine, metrics=UNCAPPED, design=sent)
     with session_scope(engine) as session:
         design = Design.model_validate(get_experiment(session, "exp").design)
     assert design.planned_from == "assumption"
