@@ -20,6 +20,7 @@ from experiments import layers
 from experiments.audit import COMMAND_LINE, Actor, record_change
 from experiments.definitions import audit_state, check_patch, get_experiment, write_patch
 from experiments.errors import ConflictError, InvalidInputError
+from experiments.inputs import text_problem
 from experiments.models.audit import AuditEntity
 from experiments.models.experiment import (
     Design,
@@ -129,10 +130,25 @@ def start_experiment(session: Session, key: str, *, actor: Actor = COMMAND_LINE)
     return experiment
 
 
+MAX_STOP_REASON_LENGTH = 500
+
+
 def stop_experiment(
-    session: Session, key: str, winner: str | None = None, *, actor: Actor = COMMAND_LINE
+    session: Session,
+    key: str,
+    winner: str | None = None,
+    *,
+    actor: Actor = COMMAND_LINE,
+    reason: str | None = None,
 ) -> Experiment:
-    """Stop a running experiment; a named winner is then served to everyone as a plain flag."""
+    """Stop a running experiment; a named winner is then served to everyone as a plain flag.
+    A `reason` (why a winner not shown better ships) goes on the audit entry as `stop_reason`."""
+    if reason is not None:
+        problem = text_problem(reason)
+        if problem is None and len(reason) > MAX_STOP_REASON_LENGTH:
+            problem = f"must be at most {MAX_STOP_REASON_LENGTH} characters"
+        if problem is not None:
+            raise InvalidInputError("reason", problem)
     experiment = get_experiment(session, key)
     if experiment.status != ExperimentStatus.RUNNING:
         raise ConflictError(
@@ -153,7 +169,8 @@ def stop_experiment(
     experiment.layer_ranges = []
     session.add(experiment)
     session.flush()
-    _record(session, actor, experiment, "stopped", before)
+    note = {"stop_reason": reason} if reason else {}
+    _record(session, actor, experiment, "stopped", before, note)
     return experiment
 
 
@@ -194,8 +211,15 @@ def _changed_fields(experiment: Experiment, patch: ExperimentUpdate) -> set[str]
 
 
 def _record(
-    session: Session, actor: Actor, experiment: Experiment, action: str, before: dict[str, Any]
+    session: Session,
+    actor: Actor,
+    experiment: Experiment,
+    action: str,
+    before: dict[str, Any],
+    note: dict[str, Any] | None = None,
 ) -> None:
+    """One audit entry for `action`; `note` adds fields that are not the experiment's own
+    (a stop's reason) to its after-state."""
     record_change(
         session,
         actor,
@@ -203,5 +227,5 @@ def _record(
         experiment.key,
         action,
         before,
-        audit_state(experiment),
+        {**audit_state(experiment), **(note or {})},
     )

@@ -7,7 +7,6 @@ The pages are left out of the OpenAPI: they are HTML for people, not an API.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime, timedelta
 from pathlib import Path as FilePath
@@ -42,7 +41,6 @@ from experiments.results.snapshots import (
     take_snapshot,
 )
 
-_log = logging.getLogger(__name__)
 HERE = FilePath(__file__).parent
 templates = Jinja2Templates(directory=HERE / "templates")
 templates.env.filters["readable_json"] = views.readable_json
@@ -339,17 +337,24 @@ async def do_action(
             # A second confirmation: the chosen winner is not shown better; say so, ask why.
             context = _confirm_context(experiment, action, user, page, winner or "", caution)
             return _page(request, "confirm.html", context, status.HTTP_409_CONFLICT)
-        if caution is not None:
-            _log.info(
-                "stopping %s with winner %s, not shown better, because: %r", key, winner, reason
-            )
-    await run_in_threadpool(_act, session, key, action, winner, user.actor)
+        # The reason goes on the stop's audit entry (`stop_reason`), not to the server log.
+        stop_reason = reason if caution is not None else None
+    else:
+        stop_reason = None
+    await run_in_threadpool(_act, session, key, action, winner, user.actor, stop_reason)
     return RedirectResponse(f"/experiments/{key}", status_code=status.HTTP_303_SEE_OTHER)
 
 
-def _act(session: Session, key: str, action: str, winner: str | None, actor: Actor) -> None:
+def _act(
+    session: Session,
+    key: str,
+    action: str,
+    winner: str | None,
+    actor: Actor,
+    stop_reason: str | None = None,
+) -> None:
     if action == "start":
         lifecycle.start_experiment(session, key, actor=actor)
         return
-    lifecycle.stop_experiment(session, key, winner, actor=actor)
+    lifecycle.stop_experiment(session, key, winner, actor=actor, reason=stop_reason)
     take_snapshot(session, key)  # the final look, as the API's stop takes

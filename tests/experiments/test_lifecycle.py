@@ -169,3 +169,17 @@ def test_targeting_is_checked_on_every_update(memory_session: Session) -> None:
     with pytest.raises(InvalidInputError) as refused:
         update(memory_session, targeting={"attribute": "country", "op": "near", "value": "NO"})
     assert refused.value.field == "targeting.op"
+
+
+@pytest.mark.parametrize(
+    ("reason", "rule"),
+    [("a\x00b", "NUL"), ("\ud800", "surrogates"), ("x" * 501, "at most 500 characters")],
+)
+def test_a_stop_reason_must_be_storable_text(
+    memory_session: Session, reason: str, rule: str
+) -> None:
+    running(memory_session)
+    with pytest.raises(InvalidInputError, match=rule) as refused:
+        lifecycle.stop_experiment(memory_session, KEY, winner="one-page", reason=reason)
+    assert refused.value.field == "reason"
+    assert status(memory_session) == ExperimentStatus.RUNNING

@@ -128,6 +128,11 @@ def test_start_and_stop_need_the_confirmation_and_the_csrf_token(
     history = client.get("/v1/experiments/cta-test/history", headers=admin_headers).json()
     assert [entry["action"] for entry in history][-1] == "stopped"
     assert history[-1]["key_name"] == "environment admin key"
+    # The reason in words is on the stop's audit entry, not in the server log.
+    assert history[-1]["changes"]["stop_reason"] == {
+        "before": None,
+        "after": "the new design is our brand standard",
+    }
     assert client.post("/experiments/cta-test/launch", data={}).status_code == 422
 
 
