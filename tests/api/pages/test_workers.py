@@ -21,6 +21,7 @@ from experiments.models.api_key import KeyScope
 from tests.processes import free_port, vekst_process
 
 PAGE_REQUESTS = 20
+MAX_ROUNDS = 10
 
 
 def _page_status(url: str, cookie: str) -> int:
@@ -60,10 +61,16 @@ def test_one_page_session_across_four_workers(sqlite_url: str, tmp_path: Path) -
         assert login.status_code == 303, login.text
         assert "secure" not in login.headers["set-cookie"].lower()
         cookie = login.cookies[COOKIE_NAME]
+        # The kernel may hand a burst to one worker while the others still start: send rounds
+        # of requests until two workers have answered (every answer must be the page).
+        statuses: list[int] = []
         with ThreadPoolExecutor(4) as pool:
-            statuses = list(
-                pool.map(lambda _: _page_status(server.url, cookie), range(PAGE_REQUESTS))
-            )
+            for _ in range(MAX_ROUNDS):
+                statuses += pool.map(
+                    lambda _: _page_status(server.url, cookie), range(PAGE_REQUESTS)
+                )
+                if len(_pids_that_answered(server.log, "/")) >= 2:
+                    break
         server.stop()
-        assert statuses == [200] * PAGE_REQUESTS
+        assert statuses == [200] * len(statuses)
         assert len(_pids_that_answered(server.log, "/")) >= 2, server.log
