@@ -106,13 +106,7 @@ def test_results_page_in_chromium(sqlite_url: str, tmp_path: Path) -> None:
         # Stop from the page, shipping the treatment, behind a confirmation.
         page.click("text=Stop the experiment")
         page.wait_for_url(f"{api}/experiments/exp/stop")
-        page.select_option("#winner", "treatment")
-        page.click("text=Yes, stop it")
-        if page.locator("#caution").count():  # not shown better: a second confirmation
-            page.check("input[name=unproven]")
-            page.fill("#reason", "the one-page design is our standard now")
-            page.click("text=Yes, stop it")
-        page.wait_for_url(f"{api}/experiments/exp")
+        confirm_stop(page, api, "treatment")
         stopped = httpx.get(f"{api}/v1/experiments/exp", headers=ADMIN).json()
         assert stopped["status"] == "stopped"
         assert page.inner_text("#headline").startswith("Shipped treatment on ")
@@ -120,3 +114,15 @@ def test_results_page_in_chromium(sqlite_url: str, tmp_path: Path) -> None:
 
         assert requested and all(url.startswith(api) for url in requested), requested
         context.close()
+
+
+def confirm_stop(page: Any, api: str, winner: str) -> None:
+    """On the stop page: choose `winner` and confirm, with a reason when the page asks for a
+    second confirmation (a winner not shown better); wait for the experiment's page."""
+    page.select_option("#winner", winner)
+    page.click("text=Yes, stop it")
+    if page.locator("#caution").count():
+        page.check("input[name=unproven]")
+        page.fill("#reason", "the one-page design is our standard now")
+        page.click("text=Yes, stop it")
+    page.wait_for_url(f"{api}/experiments/exp")

@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 
-from tests.api.pages.test_browser import ADMIN, filled_experiment
+from tests.api.pages.test_browser import ADMIN, confirm_stop, filled_experiment
 from tests.api.test_newsletter import counts, newsletter
 from tests.browser import launch_chromium
 from tests.conftest import ADMIN_KEY
@@ -50,13 +50,7 @@ def test_a_marketer_reads_the_stopped_and_the_newsletter_pages(sqlite_url: str) 
         decision = results["decision"]
         named = decision["variant"] if decision["verdict"] == "ship" else ""
         assert page.eval_on_selector("#winner", "select => select.value") == named
-        page.select_option("#winner", "treatment")
-        page.click("text=Yes, stop it")
-        if page.locator("#caution").count():  # not shown better: a second confirmation
-            page.check("input[name=unproven]")
-            page.fill("#reason", "the one-page design is our standard now")
-            page.click("text=Yes, stop it")
-        page.wait_for_url(f"{api}/experiments/exp")
+        confirm_stop(page, api, "treatment")
 
         # What was done leads; what the data said comes second.
         stopped = httpx.get(f"{api}/v1/experiments/exp", headers=ADMIN).json()
