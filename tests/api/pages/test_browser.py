@@ -52,12 +52,7 @@ def filled_experiment(api: str, database_url: str) -> None:
 def test_results_page_in_chromium(sqlite_url: str, tmp_path: Path) -> None:
     with launch_chromium() as browser, running_api(sqlite_url) as api:
         filled_experiment(api, sqlite_url)
-        results: dict[str, Any] = httpx.get(
-            f"{api}/v1/experiments/exp/results",
-            headers=ADMIN,
-            params={"fresh": "true"},
-            timeout=120,  # the first look backfills a look per day
-        ).json()
+        results = fresh_results(api)
         context = browser.new_context(viewport={"width": 1280, "height": 900})
         page = context.new_page()
         requested: list[str] = []
@@ -126,3 +121,14 @@ def confirm_stop(page: Any, api: str, winner: str) -> None:
         page.fill("#reason", "the one-page design is our standard now")
         page.click("text=Yes, stop it")
     page.wait_for_url(f"{api}/experiments/exp")
+
+
+def fresh_results(api: str) -> dict[str, Any]:
+    """The filled experiment's results, with a new look taken now."""
+    results: dict[str, Any] = httpx.get(
+        f"{api}/v1/experiments/exp/results",
+        headers=ADMIN,
+        params={"fresh": "true"},
+        timeout=120,  # the first look backfills a look per day
+    ).json()
+    return results

@@ -5,26 +5,28 @@ reading first on a phone, and a newsletter that waits for its window without con
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
 
 import httpx
+import pytest
 
-from tests.api.pages.test_browser import ADMIN, confirm_stop, filled_experiment
+from tests.api.pages.test_browser import (
+    ADMIN,
+    confirm_stop,
+    filled_experiment,
+    fresh_results,
+)
 from tests.api.test_newsletter import counts, newsletter
 from tests.browser import launch_chromium
 from tests.conftest import ADMIN_KEY
 from tests.live_server import running_api
 
 
+@pytest.mark.browser
+@pytest.mark.processes
 def test_a_marketer_reads_the_stopped_and_the_newsletter_pages(sqlite_url: str) -> None:
     with launch_chromium() as browser, running_api(sqlite_url) as api:
         filled_experiment(api, sqlite_url)
-        results: dict[str, Any] = httpx.get(
-            f"{api}/v1/experiments/exp/results",
-            headers=ADMIN,
-            params={"fresh": "true"},
-            timeout=120,  # the first look backfills a look per day
-        ).json()
+        results = fresh_results(api)
         letter = newsletter(
             variants=[
                 {"key": "control", "name": "Vårsalg", "weight": 1, "payload": {"text": "Kjøp nå"}},
