@@ -155,8 +155,8 @@ def stats_inputs(metric: MetricDefinition, sums: dict[str, VariantSums]) -> list
 
 # A conversion or mean metric's denominator is 1 per unit: only its numerator sums are read.
 _SUMMARIES: dict[MetricKind, Callable[[RatioStats], MetricStats]] = {
-    "conversion": lambda s: ProportionStats(s.n, round(s.numerator_sum)),
-    "mean": lambda s: MeanStats(s.n, s.numerator_sum, s.numerator_sum_squares),
+    "conversion": lambda s: ProportionStats(n=s.n, conversions=round(s.numerator_sum)),
+    "mean": lambda s: MeanStats(n=s.n, sum=s.numerator_sum, sum_squares=s.numerator_sum_squares),
     "ratio": lambda s: s,
 }
 
