@@ -1,4 +1,6 @@
-"""Per-variant sufficient statistics of an experiment's metrics, computed in one SQL query.
+"""Per-group sufficient statistics of an experiment's metrics, computed in one SQL query.
+
+A group is what the sums are broken down by (`GroupKey`): the variant today.
 
 Attribution (docs/results.md): a unit's first exposure fixes its variant and its start; units
 exposed to more than one variant are left out (and counted); a conversion counts when it
@@ -6,14 +8,16 @@ happens at or after the unit's start, within the metric's window and not after `
 sent with a kind of key the metric counts (its `sources`; all when it names none).
 Conversions of units never exposed never meet an exposure in the join and so are ignored.
 
-The query has three levels, all grouped in the database:
+The query has three levels, all grouped in the database (the first two per unit, built by
+`features.unit_values`):
 1. `first_exposure`: one row per exposed unit (start, variant, one or several variants, and the
    unit's window bounds as timestamps);
 2. `unit_events`: that row outer-joined to the unit's relevant conversions and grouped per
    unit, one column per (event, count|sum, window, period) the metrics need;
 3. `unit_values`: per unit, each metric's capped numerator, denominator and CUPED covariate,
-   summed per variant into n, sums, sums of squares and cross sums, and the units whose
-   denominator (ratio) or value (conversion, mean) is not zero.
+   summed per group into n, sums, sums of squares and cross sums, and the units whose
+   denominator (ratio) or value (conversion, mean) is not zero. Every output column is
+   labelled and read by its label.
 A cap given as a percentile is first computed by a query over the same `unit_values`
 (uncapped), see `percentile_caps`. Migration 0004's covering indexes let both tables be read in
 unit order without table lookups.
@@ -26,23 +30,14 @@ from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Float, and_, case, cast, func, literal, select
+from sqlalchemy import case, func, select
 from sqlalchemy.engine import Connection, RowMapping
-from sqlalchemy.sql.expression import ColumnElement, Select, Subquery
+from sqlalchemy.sql.expression import ColumnElement, Select
 
-from experiments.models.metric import Aggregation, MetricDefinition
-from experiments.results.features import (
-    CONVERSIONS,
-    EXPOSURES,
-    Feature,
-    exposed_units,
-    feature_value,
-    metric_sides,
-    unit_features,
-)
+from experiments.models.metric import MetricDefinition
+from experiments.results.features import MULTI_VARIANT, unit_values
 from stats import CovariateStats, RatioStats
 
-MULTI_VARIANT = "*several*"  # the variant of units seen in several variants (never a slug)
 NO_PRE_PERIOD = CovariateStats(
     covariate_sum=0.0, covariate_sum_squares=0.0, covariate_cross_sum=0.0
 )  # covariate sums without CUPED or pre-period data
@@ -278,19 +273,17 @@ def percentile_caps(
     if not chosen:
         return {}
     uncapped = [metric.model_copy(update={"cap": None}) for metric in chosen]
-    unit_values = _unit_values(
-        experiment, uncapped, end, cuped=False, dialect=connection.dialect.name
-    )
+    per_unit = unit_values(experiment, uncapped, end, cuped=False, dialect=connection.dialect.name)
     caps: dict[str, float | None] = {}
     for index, metric in enumerate(chosen):
-        value = unit_values.c[f"m{index}_num"]
+        value = per_unit.c[f"m{index}_num"]
         ranked = (
             select(
                 value.label("value"),
                 func.row_number().over(order_by=value).label("position"),
                 func.count().over().label("total"),
             )
-            .where(value != 0, unit_values.c.variant != MULTI_VARIANT)
+            .where(value != 0, per_unit.c.variant != MULTI_VARIANT)
             .subquery("ranked")
         )
         share = percentiles[metric.key] / 100.0
@@ -320,14 +313,14 @@ def _sums_query(
 ) -> tuple[Select[Any], dict[str, dict[str, str]]]:
     """The query of every group's units and sums, and per metric key its sums' column labels
     (sum name -> label, `m{index}_{name}`)."""
-    unit_values = _unit_values(experiment, metrics, end, cuped=cuped, dialect=dialect)
-    group_columns = [unit_values.c[name] for name in GROUP_COLUMNS]
+    per_unit = unit_values(experiment, metrics, end, cuped=cuped, dialect=dialect)
+    group_columns = [per_unit.c[name] for name in GROUP_COLUMNS]
     outputs: list[ColumnElement[Any]] = [*group_columns, func.count().label("units")]
     labels: dict[str, dict[str, str]] = {}
     for index, metric in enumerate(metrics):
-        num = unit_values.c[f"m{index}_num"]
-        den = unit_values.c[f"m{index}_den"]
-        cov = unit_values.c[f"m{index}_cov"]
+        num = per_unit.c[f"m{index}_num"]
+        den = per_unit.c[f"m{index}_den"]
+        cov = per_unit.c[f"m{index}_cov"]
         ratio = metric.kind == "ratio"
         wanted: dict[str, ColumnElement[Any]] = {
             "numerator_sum": func.sum(num),
@@ -349,84 +342,3 @@ def _sums_query(
         outputs += [sum_.label(f"m{index}_{name}") for name, sum_ in wanted.items()]
     query = select(*outputs).group_by(*group_columns)
     return query, labels
-
-
-def _unit_values(
-    experiment: str,
-    metrics: Sequence[MetricDefinition],
-    end: datetime,
-    *,
-    cuped: bool,
-    dialect: str,
-) -> Subquery:
-    """Per unit: its group (`GROUP_COLUMNS`) and each metric's numerator, denominator and covariate
-    (columns m{index}_num, _den, _cov; the covariate is 0 without `cuped`)."""
-    exposures, conversion_table = EXPOSURES.c, CONVERSIONS
-    conversions = conversion_table.c
-    found = unit_features(metrics, cuped)
-    with_covariate, features, labels = found.with_covariate, found.features, found.labels
-    variant_columns = [
-        func.min(exposures.variant).label("variant"),
-        # min <> max finds units in several variants without a DISTINCT aggregate, which
-        # would force PostgreSQL to sort instead of hashing the groups.
-        case((func.min(exposures.variant) == func.max(exposures.variant), 1), else_=2).label(
-            "variant_count"
-        ),
-    ]
-    # Each unit's window bounds are computed once here, so the join below compares timestamps
-    # (index-friendly, no date arithmetic per event) instead of seconds elapsed per feature.
-    first_exposure = exposed_units(experiment, end, found, variant_columns, "first_exposure")
-    unit = first_exposure.c
-    window_ends = {hours: unit[f"window_end_{index}"] for index, hours in enumerate(found.windows)}
-
-    # One pass: every exposed unit meets its own events (or none, through the outer join) and
-    # is grouped once. Referencing first_exposure a second time would make PostgreSQL
-    # materialise it and lose its row estimates, and SQLite build a temporary index.
-    join_conditions = [
-        conversions.unit_id == unit.unit_id,
-        unit.variant_count == 1,
-        conversions.name.in_(sorted({feature.event for feature in features})),
-        conversions.timestamp <= end,
-        conversions.timestamp >= (unit.pre_start if with_covariate else unit.first_at),
-    ]
-    unit_keys: list[ColumnElement[Any]] = [unit.unit_id]
-    if dialect == "postgresql":
-        # The conversion's unit_id is the exposed unit's or NULL, so adding it still groups per
-        # unit, and it has column statistics: by the subquery's unit_id alone PostgreSQL guesses
-        # 200 groups instead of one per unit and picks plans that spill. (SQLite would then
-        # read conversions through a non-covering index, hence only here.)
-        unit_keys.append(conversions.unit_id)
-    variant = case((unit.variant_count > 1, literal(MULTI_VARIANT)), else_=unit.variant)
-    unit_events = (
-        select(
-            func.max(variant).label("variant"),
-            *(
-                func.sum(feature_value(feature, conversions, unit.first_at, window_ends)).label(
-                    labels[feature]
-                )
-                for feature in features
-            ),
-        )
-        .select_from(first_exposure.outerjoin(conversion_table, and_(*join_conditions)))
-        .group_by(*unit_keys)
-        .subquery("unit_events")
-    )
-
-    def feature(key: Feature, aggregation: Aggregation) -> Any:
-        total = func.coalesce(unit_events.c[labels[key]], 0.0)
-        if aggregation == "any":
-            return case((total > 0, 1.0), else_=0.0)
-        return cast(total, Float)
-
-    value_columns: list[ColumnElement[Any]] = []
-    for index, metric in enumerate(metrics):
-        numerator, denominator = metric_sides(metric, feature, "post")
-        covariate: Any = literal(0.0)
-        if metric.key in with_covariate:
-            covariate = metric_sides(metric, feature, "pre")[0]
-        value_columns += [
-            numerator.label(f"m{index}_num"),
-            denominator.label(f"m{index}_den"),
-            covariate.label(f"m{index}_cov"),
-        ]
-    return select(unit_events.c.variant, *value_columns).subquery("unit_values")
