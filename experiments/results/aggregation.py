@@ -49,7 +49,7 @@ SUM_FIELDS = (
 """The names of a `VariantSums`' values (`as_fields`), in the order older looks stored them."""
 
 
-@dataclass(frozen=True, slots=True, order=True)
+@dataclass(frozen=True, slots=True)
 class GroupKey:
     """What one group of sums is grouped by: the variant today.
 
