@@ -4,11 +4,24 @@ read back."""
 from __future__ import annotations
 
 import json
+from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
+import pytest
+from sqlalchemy.engine import Engine
+
+from experiments.db import session_scope
 from experiments.results.aggregation import Aggregates, GroupKey, GroupSums, VariantSums
+from experiments.results.snapshots import take_snapshot
 from experiments.results.stored_sums import stored_aggregates, sums_json
 from stats import CovariateStats, RatioStats
+from tests.experiments.results.helpers import start_experiment
+from tests.experiments.results.simulation import START, simulate_shop
+
+# The `sums` the code before named sums (November 2026) stored for the third look of the shop
+# in `test_a_look_stored_by_position_reads_back_as_today_stores_it`.
+OLD_LOOK = Path(__file__).with_name("look_sums_2026_11.json")
 
 # The `sums` of a look stored before the sums were named (2026-11): per metric and variant the
 # list n, the five metric sums, the four covariate sums, the units with a value (null for
@@ -64,6 +77,24 @@ def test_an_old_positional_look_still_loads() -> None:
         "revenue_per_visitor": {"control": CONTROL, "treatment": TREATMENT}
     }
     assert list(aggregates.groups) == [GroupKey(variant="control"), GroupKey(variant="treatment")]
+
+
+def test_a_look_stored_by_position_reads_back_as_today_stores_it(engine: Engine) -> None:
+    start_experiment(engine)
+    simulate_shop(300, uplift=0.5, seed=3).load(engine)
+    with session_scope(engine) as session:
+        look = take_snapshot(session, "exp", START + timedelta(days=2, hours=5))
+        assert look.look == 3
+        today = stored_aggregates(look.sums)
+    old = stored_aggregates(json.loads(OLD_LOOK.read_text()))
+    assert old.units == today.units
+    assert old.multi_variant_units == today.multi_variant_units
+    assert old.caps == pytest.approx(today.caps, rel=1e-12)
+    assert list(old.metrics) == list(today.metrics)
+    for metric, per_variant in today.metrics.items():
+        for variant, sums in per_variant.items():
+            got = old.metrics[metric][variant].as_fields()
+            assert got == pytest.approx(sums.as_fields(), rel=1e-12), (metric, variant)
 
 
 def test_sums_are_stored_by_name_with_their_group_named() -> None:
