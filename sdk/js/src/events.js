@@ -119,6 +119,7 @@ export function createSender(
     }
     if (status > 299) warn(`events not sent (HTTP ${status}); dropped ${batch.length}`);
     attempt = 0;
+    // A short queue waits for more events; a full batch leaves at once.
     if (queue.length) schedule(queue.length < maxBatch ? flushInterval : AT_ONCE);
   }
 
