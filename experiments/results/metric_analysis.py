@@ -144,10 +144,10 @@ def stats_inputs(metric: MetricDefinition, sums: dict[str, VariantSums]) -> list
     summarise = _SUMMARIES[metric.kind]
     return [
         VariantInput(
-            key,
-            summarise(s.totals),
-            _covariate(s, metric.kind) if with_covariate else None,
-            None if metric.kind == "conversion" else s.nonzero_units,
+            key=key,
+            stats=summarise(s.totals),
+            covariate=_covariate(s, metric.kind) if with_covariate else None,
+            nonzero_units=None if metric.kind == "conversion" else s.nonzero_units,
         )
         for key, s in sums.items()
     ]
