@@ -35,8 +35,8 @@ from experiments.events.entries import describe_error
 from experiments.events.isolation import OUTAGES
 from experiments.inputs import SafeText, Slug, check_json, path_rule_error
 from experiments.models.api_key import EventSource
-from vekst_sdk import Assignment, validate_attributes, validate_unit_id
-from vekst_sdk import InvalidInputError as SdkInputError
+from vekst_sdk.spec import Assignment, validate_attributes, validate_unit_id
+from vekst_sdk.spec import InvalidInputError as SdkInputError
 
 router = APIRouter(
     route_class=AuthFirstRoute,

@@ -44,7 +44,7 @@ from experiments.errors import InvalidInputError
 from experiments.inputs import MAX_UNIT_ID_LENGTH, SafeText, Slug, check_json
 from experiments.models.json_column import ModelJSON
 from experiments.templates import Template
-from vekst_sdk import MAX_WEIGHT
+from vekst_sdk.spec import MAX_WEIGHT
 
 Name = Annotated[SafeText, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
 Hypothesis = Annotated[SafeText, StringConstraints(max_length=5000)]

@@ -14,7 +14,7 @@ from experiments.db import make_engine, session_scope
 from experiments.models.experiment import Design, Experiment, MetricSelection
 from tests.api.helpers import assert_problem, create
 from tests.sdk.vectors import load_testvectors
-from vekst_sdk import override_digest
+from vekst_sdk.spec import override_digest
 
 Headers = dict[str, str]
 CASES = [case for case in load_testvectors()["cases"] if not case["client_overrides"]]

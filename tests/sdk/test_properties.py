@@ -13,7 +13,8 @@ import pytest
 from scipy.stats import chi2_contingency, chisquare
 
 from tests.sdk.fake_server import config_experiment
-from vekst_sdk import AssignmentReason, Evaluator
+from vekst_sdk import AssignmentReason
+from vekst_sdk.spec import Evaluator
 
 N = 100_000
 IDS = [f"visitor-{number}" for number in range(N)]
