@@ -36,7 +36,7 @@ def variants(ev: Evaluator, key: str, ids: list[str] = IDS) -> list[str | None]:
 
 DETERMINISM_SCRIPT = """
 import json, sys
-from vekst_sdk import Evaluator
+from vekst_sdk.spec import Evaluator
 config = json.loads(sys.stdin.read())
 ev = Evaluator(config)
 print(json.dumps([ev.assign("exp", f"visitor-{n}").variant for n in range(%d)]))
