@@ -137,7 +137,8 @@ async def assign(request: Request) -> JSONResponse:
     answer = AssignResponse(
         unit_id=body.unit_id,
         assignments={
-            key: AssignmentOut.model_validate(assignment_json(a)) for key, a in assignments.items()
+            experiment: AssignmentOut.model_validate(assignment_json(assignment))
+            for experiment, assignment in assignments.items()
         },
     )
     if body.expose:
