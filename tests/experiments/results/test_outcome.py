@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from experiments.models.experiment import Experiment
+from experiments.models.experiment import Design, Experiment, MetricSelection
 from experiments.results.outcome import Outcome, outcome_of, summary_after_stop
 from experiments.results.render import outcome_page
 
@@ -22,8 +22,8 @@ def experiment(stopped_at: datetime | None, winner: str | None) -> Experiment:
         name="E",
         unit_type="visitor",
         variants=variants,
-        design={},
-        metrics={},
+        design=Design(),
+        metrics=MetricSelection(primary="conversion_rate"),
         created_at=STOP,
         updated_at=STOP,
         stopped_at=stopped_at,
