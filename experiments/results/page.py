@@ -3,10 +3,10 @@ what the pages, the command line and the overview read.
 
 One pydantic family, from `ResultsPage` down to `IntervalReading`. A look is stored as
 `page.as_json()` and read back with `ResultsPage.model_validate`; the routes serve the same
-classes as their response model, so the OpenAPI describes every field. Fields added after the first looks were stored have defaults,
-and a field a page was built without stays unset: a stored look is served as it was stored
-(`exclude_unset`), and an old look still loads. The pages are built once, from the pipeline's
-typed results, by `render`.
+classes as their response model, so the OpenAPI describes every field. Fields added after the
+first looks were stored have defaults, and a field a page was built without stays unset: a
+stored look is served as it was stored (`exclude_unset`), and an old look still loads. The
+pages are built once, from the pipeline's typed results, by `render`.
 
 A breakdown by another group than the variant (a level, a segment) is one more field of
 `MetricPage`, a list of metric pages per group, read the same way.
