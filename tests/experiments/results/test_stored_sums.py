@@ -21,7 +21,7 @@ from tests.experiments.results.simulation import START, simulate_shop
 
 # The `sums` the code before named sums (November 2026) stored for the third look of the shop
 # in `test_a_look_stored_by_position_reads_back_as_today_stores_it`.
-OLD_LOOK = Path(__file__).with_name("look_sums_2026_11.json")
+OLD_LOOK = Path(__file__).parent / "data" / "look_sums_2026_11.json"
 
 # The `sums` of a look stored before the sums were named (2026-11): per metric and variant the
 # list n, the five metric sums, the four covariate sums, the units with a value (null for
