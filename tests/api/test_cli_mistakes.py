@@ -26,6 +26,7 @@ from tests.api.helpers import (
 )
 
 README = Path(__file__).resolve().parents[2] / "README.md"
+API_GUIDE = README.with_name("docs") / "api.md"
 
 
 def test_results_without_a_database_names_the_url_and_creates_nothing(
@@ -199,13 +200,16 @@ def test_demo_names_the_url_it_tried_and_the_flag() -> None:
     )
 
 
-def test_the_readme_names_the_admin_key_one_way_and_its_cta_example_works(
+def test_the_readme_names_the_admin_key_one_way_and_the_guides_cta_example_works(
     client: TestClient, admin_headers: dict[str, str]
 ) -> None:
-    readme = README.read_text()
-    assert "$ADMIN_KEY" not in readme and "export ADMIN_KEY" not in readme
-    assert "export VEKST_ADMIN_KEY=" in readme  # the name `vekst demo` reads
-    [body] = re.findall(r"-d '(\{\"key\": \"cta-text\".*?\})'", readme, flags=re.DOTALL)
+    for guide in (README, API_GUIDE):
+        text = guide.read_text()
+        assert "$ADMIN_KEY" not in text and "export ADMIN_KEY" not in text
+        assert "export VEKST_ADMIN_KEY=" in text  # the name `vekst demo` reads
+    [body] = re.findall(
+        r"-d '(\{\"key\": \"cta-text\".*?\})'", API_GUIDE.read_text(), flags=re.DOTALL
+    )
     created = client.post("/v1/experiments", json=json.loads(body), headers=admin_headers)
     assert created.status_code == 201, created.text
     assert created.json()["metrics"]["primary"] == "cta_click_rate"
