@@ -16,6 +16,7 @@ import shlex
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 from openfeature import api as openfeature_api
@@ -182,10 +183,16 @@ class Tour:
         return result.output
 
     def python(self, snippet: str) -> None:
+        """Execute a Python snippet; the SDK and OpenFeature must agree on a live variant."""
+        names: dict[str, Any] = {}
         try:
-            exec(self.on_this_server(snippet), {})
+            exec(self.on_this_server(snippet), names)
         finally:
             openfeature_api.shutdown()
+        assignment = names["assignment"]
+        assert assignment.in_experiment and assignment.variant in ("multi-step", "one-page")
+        assert names["layout"] == {"multi-step": "multi", "one-page": "one"}[assignment.variant]
+        assert names["variant"] == assignment.variant
 
     def html(self, page: str) -> None:
         [bundle_url] = re.findall(r'<script src="https://ab\.shop\.example(/[^"]+)"', page)

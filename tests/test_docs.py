@@ -1,0 +1,71 @@
+"""The guides say what the code does: every setting in docs/configuration.md is a field of the
+settings class and the reverse, every command and option of docs/cli.md's list exists in the
+`vekst` CLI, and every link of README.md leads to a file of this repository."""
+
+from __future__ import annotations
+
+import re
+import shlex
+from pathlib import Path
+from typing import Any
+
+import typer
+from typer.core import TyperGroup
+
+from api.cli import build_cli
+from experiments.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[1]
+DOCS = ROOT / "docs"
+
+
+def test_the_configuration_table_lists_exactly_the_settings() -> None:
+    table = (DOCS / "configuration.md").read_text(encoding="utf-8").split("| variable |", 1)[1]
+    documented = {
+        name.removeprefix("VEKST_").lower()
+        for row in table.splitlines()
+        if row.startswith("| `VEKST_")
+        for name in re.findall(r"`(VEKST_\w+)`", row.split(" | ")[0])
+    }
+    assert documented == set(Settings.model_fields)
+
+
+def _command(group: TyperGroup, path: list[str]) -> Any:
+    """The command `path` names in `group`, taking as many words as are subcommands."""
+    command: Any = group
+    for word in path:
+        if not isinstance(command, TyperGroup) or word not in command.commands:
+            break
+        command = command.commands[word]
+    return command
+
+
+def test_every_command_and_option_of_the_cli_guide_exists() -> None:
+    guide = (DOCS / "cli.md").read_text(encoding="utf-8")
+    lines = [
+        line
+        for block in re.findall(r"^```sh\n(.*?)^```$", guide, flags=re.MULTILINE | re.DOTALL)
+        for line in block.splitlines()
+        if line.startswith(".venv/bin/vekst ")
+    ]
+    assert len(lines) >= 15
+    cli = typer.main.get_command(build_cli())
+    assert isinstance(cli, TyperGroup)
+    for line in lines:
+        words = shlex.split(line, comments=True)[1:]
+        command = _command(cli, words)
+        runs_alone = not isinstance(command, TyperGroup) or command.invoke_without_command
+        assert runs_alone, f"{line}: no such command"
+        options = {name for parameter in command.params for name in parameter.opts}
+        for word in words:
+            if word.startswith("--"):
+                assert word in options, f"{line}: no option {word}"
+
+
+def test_every_link_of_the_readme_leads_to_a_file() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    targets = re.findall(r"\]\(([^)#]+)\)", readme)
+    local = [target for target in targets if not target.startswith("http")]
+    assert len(local) >= 10
+    for target in local:
+        assert (ROOT / target).exists(), target
