@@ -1,6 +1,7 @@
 """The guides say what the code does: every setting in docs/configuration.md is a field of the
 settings class and the reverse, every command and option of docs/cli.md's list exists in the
-`vekst` CLI, and every link of README.md leads to a file of this repository."""
+`vekst` CLI, every route the README and the guides name is served, and every link of README.md
+leads to a file of this repository."""
 
 from __future__ import annotations
 
@@ -12,11 +13,17 @@ from typing import Any
 import typer
 from typer.core import TyperGroup
 
+from api.app import create_app
 from api.cli import build_cli
-from experiments.settings import Settings
+from experiments.settings import Settings, load_settings
+from tests.test_readme import code_blocks, command_key, shell_commands
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
+GUIDES = [
+    ROOT / "README.md",
+    *(DOCS / name for name in ("api.md", "sdks.md", "cli.md")),
+]
 
 
 def test_the_configuration_table_lists_exactly_the_settings() -> None:
@@ -69,3 +76,35 @@ def test_every_link_of_the_readme_leads_to_a_file() -> None:
     assert len(local) >= 10
     for target in local:
         assert (ROOT / target).exists(), target
+
+
+def _api_routes(database_url: str) -> set[tuple[str, str]]:
+    """(method, path template) of every operation in the app's OpenAPI."""
+    paths = create_app(load_settings(database_url=database_url)).openapi()["paths"]
+    return {(method.upper(), path) for path, operations in paths.items() for method in operations}
+
+
+def _served(method: str, path: str, routes: set[tuple[str, str]]) -> bool:
+    for served_method, template in routes:
+        pattern = re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(template))
+        if served_method == method and re.fullmatch(pattern, path):
+            return True
+    return False
+
+
+def test_every_api_route_the_guides_name_is_served(sqlite_url: str) -> None:
+    """The API's routes (the pages' own are in docs/pages.md, with their tests)."""
+    routes = _api_routes(sqlite_url)
+    named: set[tuple[str, str]] = set()
+    for guide in GUIDES:
+        text = guide.read_text(encoding="utf-8")
+        named.update(re.findall(r"\b(GET|POST|PATCH|DELETE) (/[\w/{}.-]*[\w}])", text))
+        for language, block in code_blocks(text):
+            if language == "sh":
+                for command in shell_commands(block):
+                    if command.startswith("curl "):
+                        method, path = command_key(command).split(" ")[1:]
+                        named.add((method, path))
+    api = {(method, path) for method, path in named if path.startswith(("/v1/", "/readyz"))}
+    assert len(api) >= 20
+    assert sorted(route for route in api if not _served(*route, routes)) == []
