@@ -10,6 +10,7 @@ output must contain; a command missing from it, or a code block of another langu
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shlex
@@ -25,6 +26,7 @@ from typer.testing import CliRunner
 from api.cli import build_cli
 from tests.conftest import ADMIN_KEY, SDK_KEY
 from tests.live_server import running_api
+from vekst_sdk import Client
 
 ROOT = Path(__file__).resolve().parents[1]
 README = ROOT / "README.md"
@@ -57,6 +59,8 @@ CHECKS: dict[str, tuple[str, ...]] = {
     "vekst sample-size --baseline 0.025 --mde 0.1": ("122,929",),
 }
 LANGUAGES = {"sh", "python", "html"}
+# Guides whose commands are run too, with a generic check (no error answer, exit code 0).
+GUIDES_RUN = [ROOT / "docs" / "api.md", ROOT / "docs" / "sdks.md"]
 
 
 def code_blocks(markdown: str) -> list[tuple[str, str]]:
@@ -148,7 +152,7 @@ class Tour:
         self.base_url = base_url
         self.database_url = database_url
         self.keys = {"vk_admin_...": ADMIN_KEY, "vk_sdk_...": SDK_KEY}
-        self.environment = {"VEKST_DATABASE_URL": database_url}
+        self.environment = {"VEKST_DATABASE_URL": database_url, "SDK_KEY": SDK_KEY}
 
     def on_this_server(self, text: str) -> str:
         for placeholder, key in self.keys.items():
@@ -182,17 +186,17 @@ class Tour:
             self.keys["vk_server_..."] = server_key.group(0)
         return result.output
 
-    def python(self, snippet: str) -> None:
-        """Execute a Python snippet; the SDK and OpenFeature must agree on a live variant."""
+    def python(self, snippet: str) -> dict[str, Any]:
+        """Execute a Python snippet; the names it made, its SDK clients closed."""
         names: dict[str, Any] = {}
         try:
             exec(self.on_this_server(snippet), names)
         finally:
             openfeature_api.shutdown()
-        assignment = names["assignment"]
-        assert assignment.in_experiment and assignment.variant in ("multi-step", "one-page")
-        assert names["layout"] == {"multi-step": "multi", "one-page": "one"}[assignment.variant]
-        assert names["variant"] == assignment.variant
+            for value in names.values():
+                if isinstance(value, Client):
+                    value.close()
+        return names
 
     def html(self, page: str) -> None:
         [bundle_url] = re.findall(r'<script src="https://ab\.shop\.example(/[^"]+)"', page)
@@ -209,7 +213,15 @@ def test_the_readme_runs_as_written(sqlite_url: str) -> None:
         tour = Tour(base_url, sqlite_url)
         for language, text in code_blocks(README.read_text(encoding="utf-8")):
             if language == "python":
-                tour.python(text)
+                names = tour.python(text)
+                # The SDK and OpenFeature agree on a live variant and its payload.
+                assignment = names["assignment"]
+                assert assignment.in_experiment
+                assert (
+                    names["layout"]
+                    == {"multi-step": "multi", "one-page": "one"}[assignment.variant]
+                )
+                assert names["variant"] == assignment.variant
             elif language == "html":
                 tour.html(text)
             else:
@@ -219,3 +231,28 @@ def test_the_readme_runs_as_written(sqlite_url: str) -> None:
                         continue
                     for expected in CHECKS[command_key(command)]:
                         assert expected in output, f"{command_key(command)}:\n{output}"
+
+
+def _is_problem(answer: str) -> bool:
+    """Whether a curl answer is an error (application/problem+json carries a numeric status)."""
+    body = json.loads(answer)
+    return isinstance(body, dict) and isinstance(body.get("status"), int)
+
+
+@pytest.mark.processes
+def test_the_api_and_sdk_guides_run_as_written(sqlite_url: str) -> None:
+    """docs/api.md, then docs/sdks.md: no curl line gets an error, every `vekst` command and
+    Python snippet runs, the script tag's bundle is served."""
+    with running_api(sqlite_url) as base_url:
+        tour = Tour(base_url, sqlite_url)
+        for guide in GUIDES_RUN:
+            for language, text in code_blocks(guide.read_text(encoding="utf-8")):
+                if language == "python":
+                    tour.python(text)
+                elif language == "html":
+                    tour.html(text)
+                else:
+                    for command in shell_commands(text):
+                        output = tour.shell(command)
+                        if command.startswith("curl"):
+                            assert output is not None and not _is_problem(output), output
