@@ -19,6 +19,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from openfeature import api as openfeature_api
 from typer.testing import CliRunner
@@ -207,6 +208,18 @@ class Tour:
             assert f"{name}(" in page and name.encode() in served
 
 
+def _the_marketer_reads_the_page(base_url: str, demo_output: str) -> None:
+    """The marketer's tour after the demo: log in with the admin key, pick the experiment from
+    the list, and find the verdict, the chart, the tables and the stop button."""
+    [key] = set(re.findall(r"/experiments/(checkout-demo-[0-9a-f]{6})", demo_output))
+    with httpx.Client(base_url=base_url) as browser:
+        assert browser.post("/login", data={"key": ADMIN_KEY}).status_code == 303
+        assert f'href="/experiments/{key}"' in browser.get("/").text
+        page = browser.get(f"/experiments/{key}").text
+    for expected in ("Ship one-page", "<svg", '<table class="readings"', "Stop the experiment"):
+        assert expected in page, expected
+
+
 @pytest.mark.processes
 def test_the_readme_runs_as_written(sqlite_url: str) -> None:
     with running_api(sqlite_url) as base_url:
@@ -231,6 +244,8 @@ def test_the_readme_runs_as_written(sqlite_url: str) -> None:
                         continue
                     for expected in CHECKS[command_key(command)]:
                         assert expected in output, f"{command_key(command)}:\n{output}"
+                    if command_key(command).startswith("vekst demo"):
+                        _the_marketer_reads_the_page(base_url, output)
 
 
 def _is_problem(answer: str) -> bool:
