@@ -10,6 +10,7 @@ output must contain; a command missing from it, or a code block of another langu
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import re
@@ -206,6 +207,7 @@ class Tour:
         ).stdout
         for name in ("createClient", "ready", "assign"):
             assert f"{name}(" in page and name.encode() in served
+        assert len(gzip.compress(served)) < 5 * 1024  # "under 5 KB gzipped"
 
 
 def _the_marketer_reads_the_page(base_url: str, demo_output: str) -> None:
