@@ -53,7 +53,6 @@ CHECKS: dict[str, tuple[str, ...]] = {
     ),
     "curl POST /v1/experiments": ('"key":"checkout-onepage"', '"status":"draft"'),
     "curl POST /v1/experiments/checkout-onepage/start": ('"status":"running"',),
-    "vekst keys create --scope server --name shop backend": ("vk_server_",),
     "curl GET /v1/experiments/checkout-onepage/results": ('"experiment":"checkout-onepage"',),
     "vekst results checkout-onepage": ("checkout-onepage (running)", "Purchase conversion"),
     "vekst experiments": ("checkout-onepage", "checkout-demo-"),
