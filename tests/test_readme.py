@@ -119,6 +119,7 @@ def test_every_readme_command_is_checked() -> None:
     assert sorted(keys) == sorted(CHECKS), "a README command without its check, or a stale check"
 
 
+@pytest.mark.processes
 def test_make_run_serves_on_port_8000_and_builds_nothing() -> None:
     """A dry run with the install stamp assumed old (`-o`): no venv is made and no pip runs."""
     make = shutil.which("make")
@@ -151,7 +152,6 @@ class Tour:
 
     def __init__(self, base_url: str, database_url: str) -> None:
         self.base_url = base_url
-        self.database_url = database_url
         self.keys = {"vk_admin_...": ADMIN_KEY, "vk_sdk_...": SDK_KEY}
         self.environment = {"VEKST_DATABASE_URL": database_url, "SDK_KEY": SDK_KEY}
 
@@ -179,6 +179,7 @@ class Tour:
                 check=True,
             )
             return answer.stdout
+        # The demo talks HTTP to port 8000 by default; here the live server is elsewhere.
         arguments = words[1:] + (["--api-url", self.base_url] if words[1] == "demo" else [])
         result = CliRunner().invoke(build_cli(), arguments, env=self.environment)
         assert result.exit_code == 0, f"{key}: {result.output}"
@@ -221,21 +222,21 @@ def _the_marketer_reads_the_page(base_url: str, demo_output: str) -> None:
         assert expected in page, expected
 
 
+def _the_sdk_and_openfeature_agree(names: dict[str, Any]) -> None:
+    """The Python snippet got a live variant, its payload, and the same from OpenFeature."""
+    assignment = names["assignment"]
+    assert assignment.in_experiment
+    assert names["layout"] == {"multi-step": "multi", "one-page": "one"}[assignment.variant]
+    assert names["variant"] == assignment.variant
+
+
 @pytest.mark.processes
 def test_the_readme_runs_as_written(sqlite_url: str) -> None:
     with running_api(sqlite_url) as base_url:
         tour = Tour(base_url, sqlite_url)
         for language, text in code_blocks(README.read_text(encoding="utf-8")):
             if language == "python":
-                names = tour.python(text)
-                # The SDK and OpenFeature agree on a live variant and its payload.
-                assignment = names["assignment"]
-                assert assignment.in_experiment
-                assert (
-                    names["layout"]
-                    == {"multi-step": "multi", "one-page": "one"}[assignment.variant]
-                )
-                assert names["variant"] == assignment.variant
+                _the_sdk_and_openfeature_agree(tour.python(text))
             elif language == "html":
                 tour.html(text)
             else:
