@@ -56,7 +56,10 @@ CHECKS: dict[str, tuple[str, ...]] = {
     "curl GET /v1/experiments/checkout-onepage/results": ('"experiment":"checkout-onepage"',),
     "vekst results checkout-onepage": ("checkout-onepage (running)", "Purchase conversion"),
     "vekst experiments": ("checkout-onepage", "checkout-demo-"),
-    "vekst analyze proportion control=10000/250 treatment=10000/300": ("treatment",),
+    "vekst analyze proportion control=10000/250 treatment=10000/300": (
+        "+20 % (+1.7 % to +42 %)",
+        "not yet enough evidence",
+    ),
     "vekst sample-size --baseline 0.025 --mde 0.1": ("122,929",),
 }
 LANGUAGES = {"sh", "python", "html"}
