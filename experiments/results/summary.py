@@ -316,12 +316,13 @@ def _waiting(
 
 
 def _comparison(result: MetricResult, variant: str | None) -> Comparison | None:
-    if result.analysis is None or not result.analysis.comparisons:
-        return None
-    for comparison in result.analysis.comparisons:
-        if comparison.variant == variant:
-            return comparison
-    return result.analysis.comparisons[0]
+    """``variant``'s comparison (None when the metric has none for it); with no variant named,
+    the first comparison. A named variant is never swapped for another: the sentence would
+    then state another variant's figures under its name."""
+    comparisons = result.analysis.comparisons if result.analysis is not None else ()
+    if variant is None:
+        return comparisons[0] if comparisons else None
+    return next((c for c in comparisons if c.variant == variant), None)
 
 
 def _harmed_guardrail(

@@ -330,3 +330,18 @@ def test_the_margin_bounds_are_the_one_sided_readings_family_corrected() -> None
     bounds = result.margin_bounds_of("b")
     assert shown.sequential.relative.ci_low is not None and bounds.ci_low is not None
     assert shown.sequential.relative.ci_low < bounds.ci_low
+
+
+def test_the_summary_never_words_another_variants_reading_under_a_named_variant() -> None:
+    """A guardrail with no comparison for the shipped variant has no reading for it; the summary
+    once fell back to the guardrail's first comparison (another variant's) under this name."""
+    primary = rate("conversion_rate", "primary", (10_000, 250), (10_000, 420))
+    other_only = {"control": _rate_sums(10_000, 50), "b": _rate_sums(10_000, 90)}
+    refunds = analyse_metric(METRICS["refund_rate"], "guardrail", other_only, OPTIONS)
+    [reading] = refunds.analysis.comparisons if refunds.analysis else ()
+    assert reading.variant == "b"
+    decision = decide(primary, [refunds], NO_BLOCKERS, PLAN)
+    assert decision.verdict is Verdict.SHIP and decision.variant == "treatment"
+    summary = summarise(decision, primary, [refunds], "control", ())
+    assert "Guardrails: refund rate: no reading yet." in summary
+    assert "harmed" not in summary.split("Rules:")[0]
