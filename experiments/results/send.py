@@ -88,12 +88,14 @@ def decide_for_list(decision: Decision, plan: ListPlan, end: datetime) -> Decisi
             None,
             "the attribution window after the send is still open; the verdict waits for it",
             wait_until=plan.window_closes_at,
+            guardrails=decision.guardrails,
         )
     if decision.verdict is Verdict.KEEP_RUNNING:
         return Decision(
             Verdict.INCONCLUSIVE,
             None,
             "the whole list has been counted and no variant differs clearly on the primary metric",
+            guardrails=decision.guardrails,
         )
     return decision
 

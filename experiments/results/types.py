@@ -13,14 +13,10 @@ from enum import StrEnum
 from typing import Any, Literal
 
 from experiments.models.metric import Direction, MetricKind, ValueFormat
+from experiments.results.guardrails import NO_BOUNDS, GuardrailReading
 from experiments.results.headline import with_headline
 from experiments.results.outcome import Outcome
-from experiments.results.wording import (
-    DECIDING_READING,
-    NO_BOUNDS,
-    comparison_words,
-    metric_issue_text,
-)
+from experiments.results.wording import DECIDING_READING, comparison_words, metric_issue_text
 from stats import AnalysisResult, Interval, SrmResult, VariantSummary
 
 Role = Literal["primary", "secondary", "guardrail"]
@@ -187,12 +183,14 @@ class MetricResult:
         """``variant``'s one-sided bounds for the margin (no bounds: nothing shown either way)."""
         return self.margin_bounds.get(variant) or NO_BOUNDS
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self, guardrails: tuple[GuardrailReading, ...] = ()) -> dict[str, Any]:
+        """The metric's JSON; a guardrail's comparisons are worded from the decision's
+        `guardrails` readings (read afresh for a metric shown without its decision)."""
         comparisons = [] if self.analysis is None else self.analysis.to_dict()["comparisons"]
         for comparison, raw in zip(
             comparisons, self.analysis.comparisons if self.analysis else (), strict=True
         ):
-            comparison.update(comparison_words(self, raw))
+            comparison.update(comparison_words(self, raw, guardrails))
             if raw.variant in self.running:
                 comparison["sequential"].update(self.running[raw.variant].to_dict())
             if raw.variant in self.margin_bounds:
@@ -282,6 +280,8 @@ class Decision:
     harmed_guardrail: str | None = None
     """Stop: the key of the guardrail the stopped variant harmed (the first, in page order; None
     when only the primary metric got worse); the summary names it."""
+    guardrails: tuple[GuardrailReading, ...] = ()
+    """Each guardrail's reading for each variant (`guardrails`), read once by `decide`."""
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -359,7 +359,7 @@ class ExperimentResults:
             "as_of": self.as_of.isoformat(),
             "srm": self.srm.to_dict(),
             "warnings": list(self.warnings),
-            "metrics": [metric.to_dict() for metric in self.metrics],
+            "metrics": [metric.to_dict(self.decision.guardrails) for metric in self.metrics],
             "decision": decision,
             "summary": self.summary,
         }
