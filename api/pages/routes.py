@@ -33,13 +33,14 @@ from experiments.models.api_key import KeyScope
 from experiments.models.experiment import Experiment, ExperimentStatus
 from experiments.results import overview
 from experiments.results.glossary import GLOSSARY, explain
-from experiments.results.headline import STOPPED, display_state, headline, verdict_words
+from experiments.results.headline import STOPPED, display_state, headline
 from experiments.results.snapshots import (
     latest_snapshot,
     look_history,
     serve_results,
     take_snapshot,
 )
+from experiments.results.wording import verdict_words
 
 HERE = FilePath(__file__).parent
 templates = Jinja2Templates(directory=HERE / "templates")

@@ -19,8 +19,7 @@ from experiments.metrics import metric_catalog
 from experiments.models.experiment import Design, Experiment, MetricSelection
 from experiments.results.cells import columns, metric_rows, metric_title
 from experiments.results.formatting import day, days, percent, plural
-from experiments.results.headline import verdict_words
-from experiments.results.wording import interval_text
+from experiments.results.wording import interval_text, verdict_words
 from stats import Interval
 
 _YEAR_DAYS = 365

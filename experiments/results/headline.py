@@ -16,6 +16,7 @@ from typing import Any
 
 from experiments.results.formatting import day
 from experiments.results.outcome import Outcome
+from experiments.results.wording import NO_VERDICT_YET, verdict_words
 
 
 class DisplayState(StrEnum):
@@ -42,21 +43,6 @@ STOPPED = frozenset(
 )
 """The states of a stopped experiment: what was done leads, the verdict comes second."""
 
-_VERDICT_WORDS = {
-    "ship": "Ship it",
-    "stop": "Stop it",
-    "keep_running": "Keep running",
-    "inconclusive": "Inconclusive",
-}
-
-
-def verdict_words(verdict: str | None, variant: str | None = None) -> str:
-    """What the data says, as a heading: 'Ship it: one-page', 'Keep running'."""
-    if verdict is None:
-        return "No verdict yet"
-    words = _VERDICT_WORDS.get(verdict, verdict.replace("_", " "))
-    return f"{words}: {variant}" if variant and verdict in ("ship", "stop") else words
-
 
 def display_state(page: Mapping[str, Any] | None) -> DisplayState:
     """The state a page's reader should see first."""
@@ -81,7 +67,7 @@ def headline(page: Mapping[str, Any] | None) -> str:
     """The heading a surface leads with."""
     state = display_state(page)
     if page is None or state is DisplayState.NO_VERDICT:
-        return "No verdict yet"
+        return NO_VERDICT_YET
     decision = page["decision"]
     outcome = _outcome(page)
     if outcome is not None:

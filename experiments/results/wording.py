@@ -26,6 +26,15 @@ if TYPE_CHECKING:
     from experiments.results.types import MetricResult
 
 DECIDING_READING = "sequential"
+# The verdicts in words, every surface's (the pages, the terminal, the JSON's headline): a
+# heading, and the plain phrase a sentence or a table cell uses (docs/results.md).
+_VERDICT_HEADINGS = {
+    "ship": "Ship it",
+    "stop": "Stop it",
+    "keep_running": "Keep running",
+    "inconclusive": "Inconclusive",
+}
+NO_VERDICT_YET = "No verdict yet"
 _HIGH_CHANCE = 0.9
 
 _REASONS = {
@@ -42,6 +51,20 @@ _REASONS = {
     "invalid_statistics": "the sums could not be analysed",
     "not_in_pasted_counts": "not in the pasted counts",
 }
+
+
+def verdict_words(verdict: str | None, variant: str | None = None) -> str:
+    """What the data says, as a heading: 'Ship it: one-page', 'Keep running'."""
+    if verdict is None:
+        return NO_VERDICT_YET
+    words = _VERDICT_HEADINGS.get(verdict, verdict.replace("_", " "))
+    return f"{words}: {variant}" if variant and verdict in ("ship", "stop") else words
+
+
+def verdict_phrase(verdict: str, variant: str | None = None) -> str:
+    """The verdict inside a sentence or a table cell: 'keep running', 'ship: one-page'."""
+    said = verdict.replace("_", " ")
+    return f"{said}: {variant}" if variant else said
 
 
 def reason_text(code: str) -> str:
