@@ -45,15 +45,22 @@ from experiments.models.api_key import EventSource
 from stats import DEFAULT_MINIMUMS
 
 MAX_WINDOW_HOURS = 8760.0
+# Stripped first, then measured: a name of only spaces is empty, so refused (422, not a 500).
 MetricName = Annotated[
-    SafeText, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)
+    SafeText,
+    StringConstraints(strip_whitespace=True),
+    StringConstraints(min_length=1, max_length=200),
 ]
 MetricKind = Literal["conversion", "mean", "ratio"]
 Direction = Literal["increase", "decrease"]
 Aggregation = Literal["any", "count", "sum"]
 ValueFormat = Literal["share", "money", "number"]
 PastedField = Literal["opened", "clicked", "unsubscribed", "revenue"]
-Noun = Annotated[SafeText, StringConstraints(min_length=1, max_length=64, strip_whitespace=True)]
+Noun = Annotated[
+    SafeText,
+    StringConstraints(strip_whitespace=True),
+    StringConstraints(min_length=1, max_length=64),
+]
 # The pasted totals of a conversion (units with the event among `sent`) and of a mean (a sum).
 _PASTED_KIND: dict[PastedField, MetricKind] = {
     "opened": "conversion",

@@ -82,6 +82,8 @@ def test_ratio_metric_needs_a_denominator(
         ({"pasted_field": "bounced"}, "pasted_field"),
         ({"denominator_noun": "order"}, "denominator_noun"),
         ({"counted_as": ""}, "counted_as"),
+        ({"counted_as": " "}, "counted_as"),
+        ({"name": "\u00a0"}, "name"),
     ],
 )
 def test_bad_metric_names_the_field(
