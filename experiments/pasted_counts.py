@@ -18,7 +18,7 @@ from experiments.errors import ConflictError, InvalidInputError
 from experiments.inputs import require_timezone
 from experiments.metrics import metric_catalog
 from experiments.models.audit import AuditEntity
-from experiments.models.experiment import ExperimentStatus, MetricSelection
+from experiments.models.experiment import ExperimentStatus
 from experiments.models.pasted_counts import CountsCreate, CountsPublic, PastedCount
 
 
@@ -44,7 +44,7 @@ def attach_counts(
             f"experiment '{key}' has not started; start it (POST /v1/experiments/{key}/start) "
             "when the newsletter is sent, then paste the counts"
         )
-    primary = MetricSelection.model_validate(experiment.metrics).primary
+    primary = experiment.metrics.primary
     catalog = metric_catalog(session)
     definition = catalog.get(primary)
     if definition is None or definition.pasted_field is None:
