@@ -9,7 +9,7 @@ When they seem to point different ways the page says why, in one line.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from experiments.results.direction import outcome, shown_change
 from experiments.results.formatting import day, percent, plural, probability
@@ -20,36 +20,35 @@ from experiments.results.guardrails import (
     reading_of,
 )
 from experiments.results.look_ends import look_day
-from stats import Comparison, Interval
-
-if TYPE_CHECKING:
-    from experiments.results.types import MetricResult
+from experiments.results.types import MetricIssue, MetricResult, Verdict
+from stats import Comparison, Interval, Reason
 
 DECIDING_READING = "sequential"
 # The verdicts in words, every surface's (the pages, the terminal, the JSON's headline): a
 # heading, and the plain phrase a sentence or a table cell uses (docs/results.md).
-_VERDICT_HEADINGS = {
-    "ship": "Ship it",
-    "stop": "Stop it",
-    "keep_running": "Keep running",
-    "inconclusive": "Inconclusive",
+_VERDICT_HEADINGS: dict[str, str] = {
+    Verdict.SHIP: "Ship it",
+    Verdict.STOP: "Stop it",
+    Verdict.KEEP_RUNNING: "Keep running",
+    Verdict.INCONCLUSIVE: "Inconclusive",
 }
 NO_VERDICT_YET = "No verdict yet"
 _HIGH_CHANCE = 0.9
 
-_REASONS = {
-    "zero_variance": "every unit has the same value, so there is no spread to compare yet",
-    "no_conversions": "no conversions in any variant yet",
-    "control_mean_zero": "the control's value is 0, so a change in per cent does not exist",
-    "denominator_zero": "a variant has nothing to divide by yet (for example no orders)",
-    "relative_interval_unbounded": (
+_REASONS: dict[Reason | MetricIssue, str] = {
+    Reason.NOT_ENOUGH_DATA: "not enough data yet",
+    Reason.ZERO_VARIANCE: "every unit has the same value, so there is no spread to compare yet",
+    Reason.NO_CONVERSIONS: "no conversions in any variant yet",
+    Reason.CONTROL_MEAN_ZERO: "the control's value is 0, so a change in per cent does not exist",
+    Reason.DENOMINATOR_ZERO: "a variant has nothing to divide by yet (for example no orders)",
+    Reason.RELATIVE_INTERVAL_UNBOUNDED: (
         "the control's value is not yet clearly above zero, so the interval in per cent has "
         "no bounds"
     ),
-    "not_enough_units": "not enough data yet",
-    "not_enough_data": "not enough data yet",
-    "invalid_statistics": "the sums could not be analysed",
-    "not_in_pasted_counts": "not in the pasted counts",
+    MetricIssue.NOT_ENOUGH_UNITS: "not enough data yet",
+    MetricIssue.NOT_ENOUGH_DATA: "not enough data yet",
+    MetricIssue.INVALID_STATISTICS: "the sums could not be analysed",
+    MetricIssue.NOT_IN_PASTED_COUNTS: "not in the pasted counts",
 }
 
 
@@ -58,7 +57,7 @@ def verdict_words(verdict: str | None, variant: str | None = None) -> str:
     if verdict is None:
         return NO_VERDICT_YET
     words = _VERDICT_HEADINGS.get(verdict, verdict.replace("_", " "))
-    return f"{words}: {variant}" if variant and verdict in ("ship", "stop") else words
+    return f"{words}: {variant}" if variant and verdict in (Verdict.SHIP, Verdict.STOP) else words
 
 
 def verdict_phrase(verdict: str, variant: str | None = None) -> str:
@@ -67,7 +66,7 @@ def verdict_phrase(verdict: str, variant: str | None = None) -> str:
     return f"{said}: {variant}" if variant else said
 
 
-def reason_text(code: str) -> str:
+def reason_text(code: Reason | MetricIssue) -> str:
     """A reason code in words; codes this module does not know yet are spelled out."""
     return _REASONS.get(code, code.replace("_", " "))
 
@@ -76,10 +75,10 @@ def metric_issue_text(result: MetricResult) -> str | None:
     """Why a metric has no comparison: 'not enough data yet: 1 unit in control'."""
     if result.issue is None:
         return None
-    text = reason_text(result.issue.value)
-    if result.issue.value == "not_enough_data" and result.detail:
+    text = reason_text(result.issue)
+    if result.issue is MetricIssue.NOT_ENOUGH_DATA and result.detail:
         return result.detail  # already 'not enough data yet for b: the reading needs ...'
-    if result.issue.value == "not_enough_units":
+    if result.issue is MetricIssue.NOT_ENOUGH_UNITS:
         short = [f"{plural(v.n, 'unit')} in {v.key}" for v in result.variants if v.n < 2]
         return f"{text}: " + ", ".join(short) if short else text
     return f"{text}: {result.detail}" if result.detail else text
@@ -152,7 +151,7 @@ def comparison_reason_text(result: MetricResult, comparison: Comparison) -> str 
     thin = relative.ci_low is None and relative.ci_high is None
     if result.denominators is not None and (thin or comparison.reason is not None):
         return f"not enough data yet: {result.denominators}"
-    return None if comparison.reason is None else reason_text(comparison.reason.value)
+    return None if comparison.reason is None else reason_text(comparison.reason)
 
 
 def disagreement(comparison: Comparison) -> str | None:
@@ -178,7 +177,7 @@ def disagreement(comparison: Comparison) -> str | None:
     return None
 
 
-def interval_text(interval: Interval, reason: str | None) -> str:
+def interval_text(interval: Interval, reason: Reason | None) -> str:
     """'+4.1 % to +21 %'; a missing bound is said in words, never a bare '-'."""
     low, high = interval.ci_low, interval.ci_high
     if low is not None and high is not None:
