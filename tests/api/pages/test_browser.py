@@ -44,7 +44,9 @@ def filled_experiment(api: str, database_url: str) -> None:
 
     Every simulated event falls within ten days of the start, so all are counted at the look
     taken now whatever the hour: the figures are the same on every run. A dozen daily looks
-    still give the chart its line and the sequential readings their history."""
+    still give the chart its line and the sequential readings their history, and the look says
+    what it said after 180 (a ship, in the same summary). The long version is
+    `benchmarks/bench_capped_backfill.py`."""
     today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     start = today - timedelta(days=DAYS_RUN)
     httpx.post(f"{api}/v1/experiments", json=CHECKOUT, headers=ADMIN).raise_for_status()
