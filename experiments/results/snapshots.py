@@ -11,7 +11,6 @@ alerts it raises for the webhooks subscribed to them.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -35,6 +34,8 @@ from experiments.results.compute import (
 )
 from experiments.results.headline import with_headline
 from experiments.results.look_ends import day_ends, first_exposure_at, look_day
+from experiments.results.page import ResultsPage, Timeseries, TimeseriesPoint
+from experiments.results.render import results_page
 from experiments.results.replan import replan_due, replanned, store_replan
 from experiments.results.running import RunningReadingsOf, readings_of_page
 from experiments.results.sources import ExperimentSums
@@ -55,6 +56,11 @@ def latest_snapshot(session: Session, key: str) -> ResultSnapshot | None:
     return session.exec(query).first()
 
 
+def stored_page(snapshot: ResultSnapshot) -> ResultsPage:
+    """The page a look stored (a look stored by an older version loads too)."""
+    return ResultsPage.model_validate(snapshot.results)
+
+
 def take_snapshot(session: Session, key: str, now: datetime | None = None) -> ResultSnapshot:
     """Take, store and return a new look of experiment `key` (with the backfill on the first).
 
@@ -64,7 +70,7 @@ def take_snapshot(session: Session, key: str, now: datetime | None = None) -> Re
     computed_at = now or datetime.now(UTC)
     experiment = get_experiment(session, key)
     end = end_of_analysis(experiment, None, computed_at)
-    if replan_due(Design.model_validate(experiment.design), experiment.started_at, end):
+    if replan_due(experiment.design, experiment.started_at, end):
         # Two processes may take this look: the one that waits reads the plan the other stored
         # (and its look), so the plan is re-derived once (SQLite serialises writers anyway).
         session.refresh(experiment, with_for_update=True)
@@ -73,7 +79,7 @@ def take_snapshot(session: Session, key: str, now: datetime | None = None) -> Re
         return latest
     inputs = results_inputs(session, experiment)
     ends, looks = _new_looks(session, inputs, latest, end)
-    previous_page = None if latest is None else latest.results
+    previous_page = None if latest is None else stored_page(latest)
     number = 0 if latest is None else latest.look
     rows = []
     replan: Design | None = None
@@ -82,9 +88,9 @@ def take_snapshot(session: Session, key: str, now: datetime | None = None) -> Re
         if replan is None:
             replan = _replanned(inputs, sums, look_end)
             inputs = inputs if replan is None else replace(inputs, design=replan)
-        readings = RunningReadingsOf(readings_of_page(previous_page or {}), look_end)
+        readings = RunningReadingsOf(readings_of_page(previous_page), look_end)
         results = results_from_sums(inputs, sums, look_end, computed_at, readings)
-        page = {**results.to_dict(), "look": number}
+        page = results_page(results).model_copy(update={"look": number})
         facts = LookFacts.of(results, sums.aggregates)
         rows.append(
             ResultSnapshot(
@@ -93,7 +99,7 @@ def take_snapshot(session: Session, key: str, now: datetime | None = None) -> Re
                 computed_at=computed_at,
                 as_of=look_end,
                 verdict=results.decision.verdict.value,
-                results=page,
+                results=page.as_json(),
                 sums=_sums_json(sums.aggregates, facts),
             )
         )
@@ -124,7 +130,7 @@ def serve_results(
     *,
     fresh: bool = False,
     now: datetime | None = None,
-) -> dict[str, Any]:
+) -> ResultsPage:
     """The results page of the latest look, taking a new look first when `fresh` is asked
     for or the latest is older than `max_age` (or predates the stop)."""
     moment = now or datetime.now(UTC)
@@ -137,12 +143,13 @@ def serve_results(
         or not (_is_final(latest, experiment) or latest.computed_at >= moment - max_age)
     ):
         latest = take_snapshot(session, key, moment)
-    return with_headline({**latest.results, "status": experiment.status})
+    served = stored_page(latest).model_copy(update={"status": str(experiment.status)})
+    return with_headline(served)
 
 
 def results_as_of(
     session: Session, key: str, as_of: datetime, now: datetime | None = None
-) -> dict[str, Any]:
+) -> ResultsPage:
     """The page counting events up to `as_of`, computed now (not stored), with the running
     readings of the stored looks up to that moment."""
     moment = now or datetime.now(UTC)
@@ -155,15 +162,16 @@ def results_as_of(
         .order_by(col(ResultSnapshot.look).desc())
         .limit(1)
     ).first()
-    readings = RunningReadingsOf(readings_of_page({} if earlier is None else earlier.results), end)
+    previous = None if earlier is None else stored_page(earlier)
+    readings = RunningReadingsOf(readings_of_page(previous), end)
     sums = load_experiment_sums(session, inputs, end)
-    page = results_from_sums(inputs, sums, end, moment, readings).to_dict()
-    return {**page, "look": None if earlier is None else earlier.look}
+    page = results_page(results_from_sums(inputs, sums, end, moment, readings))
+    return page.model_copy(update={"look": None if earlier is None else earlier.look})
 
 
 def stored_timeseries(
     session: Session, key: str, metric: str, now: datetime | None = None
-) -> dict[str, Any]:
+) -> Timeseries:
     """One metric over the stored looks: the last look of each UTC day, at most the last
     MAX_TIMESERIES_DAYS days (taking the first look, with its backfill, when none is stored)."""
     experiment = get_experiment(session, key)
@@ -179,16 +187,16 @@ def stored_timeseries(
     if not pages:
         take_snapshot(session, key, now)
         return stored_timeseries(session, key, metric, now)
-    return {
-        "experiment": key,
-        "metric": metric,
-        "kind": definition.kind,
-        "direction": definition.direction,
-        "points": [_point(page, metric) for page in pages],
-    }
+    return Timeseries(
+        experiment=key,
+        metric=metric,
+        kind=definition.kind,
+        direction=definition.direction,
+        points=[_point(page, metric) for page in pages],
+    )
 
 
-def look_history(session: Session, key: str) -> list[Mapping[str, Any]]:
+def look_history(session: Session, key: str) -> list[ResultsPage]:
     """The pages of the last stored look of each UTC day, oldest first, at most the last
     MAX_TIMESERIES_DAYS days (the timeseries and the web page's charts read these)."""
     looks = session.exec(
@@ -202,13 +210,12 @@ def look_history(session: Session, key: str) -> list[Mapping[str, Any]]:
     chosen = list(last_of_day.values())[-MAX_TIMESERIES_DAYS:]
     if not chosen:
         return []
-    return list(
-        session.exec(
-            select(ResultSnapshot.results)
-            .where(col(ResultSnapshot.id).in_(chosen))
-            .order_by(col(ResultSnapshot.look))
-        ).all()
-    )
+    pages = session.exec(
+        select(ResultSnapshot.results)
+        .where(col(ResultSnapshot.id).in_(chosen))
+        .order_by(col(ResultSnapshot.look))
+    ).all()
+    return [ResultsPage.model_validate(page) for page in pages]
 
 
 def look_date(as_of: datetime) -> str:
@@ -216,18 +223,17 @@ def look_date(as_of: datetime) -> str:
     return look_day(as_of).isoformat()
 
 
-def _point(page: Mapping[str, Any], metric: str) -> dict[str, Any]:
-    entry = next(m for m in page["metrics"] if m["metric"] == metric)
-    as_of = datetime.fromisoformat(page["as_of"])
-    return {
-        "date": look_date(as_of),
-        "as_of": page["as_of"],
-        "look": page["look"],
-        "computed_at": page["computed_at"],
-        "variants": entry["variants"],
-        "comparisons": entry["comparisons"],
-        "reason": entry["reason"],
-    }
+def _point(page: ResultsPage, metric: str) -> TimeseriesPoint:
+    entry = next(m for m in page.metrics if m.metric == metric)
+    return TimeseriesPoint(
+        date=look_day(page.as_of),
+        as_of=page.as_of,
+        look=page.look,
+        computed_at=page.computed_at,
+        variants=entry.variants,
+        comparisons=entry.comparisons,
+        reason=entry.reason,
+    )
 
 
 def _new_looks(

@@ -23,6 +23,7 @@ from experiments.results.aggregation import Aggregates, VariantSums
 from experiments.results.compute import compute_results
 from experiments.results.formatting import percent
 from experiments.results.plan import DEFAULT_BASELINE_RATE, plan_at
+from experiments.results.render import results_page
 from experiments.results.replan import (
     BURN_IN_CONTROL_UNITS,
     design_as_of,
@@ -105,9 +106,7 @@ def test_a_half_percent_shop_gets_a_plan_for_half_a_percent_after_its_first_week
     # At the 0.5 % seen so far the assumed plan detects far less than the design's 10 %.
     assert early.results["plan"]["detectable_change"] > 0.2
     with session_scope(engine) as session:
-        assert Design.model_validate(get_experiment(session, "exp").design).planned_from == (
-            "assumption"
-        )
+        assert get_experiment(session, "exp").design.planned_from == ("assumption")
     with session_scope(engine) as session:  # the first look past the burn-in
         take_snapshot(session, "exp", LOOK_AFTER_A_WEEK)
     stored = looks(engine)
@@ -130,7 +129,7 @@ def test_a_half_percent_shop_gets_a_plan_for_half_a_percent_after_its_first_week
                 "variant (re-planned on 2026-03-09)"
             )
     with session_scope(engine) as session:
-        design = Design.model_validate(get_experiment(session, "exp").design)
+        design = get_experiment(session, "exp").design
     assert (design.planned_from, design.planned_units_per_variant) == ("observed", expected)
     assert (design.observed_baseline, design.replanned_at) == (observed, LOOK_AFTER_A_WEEK)
     assert replans(engine) == [
@@ -147,8 +146,8 @@ def test_a_half_percent_shop_gets_a_plan_for_half_a_percent_after_its_first_week
     assert later.results["plan"]["units_per_variant"] == expected
     assert len(replans(engine)) == 1
     with session_scope(engine) as session:  # a page for an earlier moment keeps the old plan
-        before = compute_results(session, "exp", as_of=START + timedelta(days=5)).to_dict()
-    assert before["planned_units_per_variant"] == ASSUMED
+        before = results_page(compute_results(session, "exp", as_of=START + timedelta(days=5)))
+    assert before.planned_units_per_variant == ASSUMED
 
 
 def test_a_backfill_re_plans_once_at_the_first_look_past_the_burn_in(
@@ -168,7 +167,7 @@ def test_a_process_that_read_the_design_before_the_re_plan_does_not_re_plan_agai
 ) -> None:
     engine = half_percent_shop
     with session_scope(engine) as session:
-        stale = dict(get_experiment(session, "exp").design)
+        stale = get_experiment(session, "exp").design
     with session_scope(engine) as session:
         take_snapshot(session, "exp", START + timedelta(days=9))
     theirs = replans(engine)
@@ -261,7 +260,7 @@ def test_what_a_draft_sends_as_the_plan_record_is_replaced_at_the_start(engine: 
     sent = {"planned_from": "observed", "observed_baseline": 0.5, "replanned_at": START}
     start_experiment(engine, metrics=UNCAPPED, design=sent)
     with session_scope(engine) as session:
-        design = Design.model_validate(get_experiment(session, "exp").design)
+        design = get_experiment(session, "exp").design
     assert design.planned_from == "assumption"
     assert (design.planned_units_per_variant, design.observed_baseline) == (ASSUMED, None)
     assert design.replanned_at is None

@@ -7,6 +7,7 @@ import json
 from experiments.models.webhook import AlertKind
 from experiments.webhooks.alerts import Alert, LookFacts, alerts_between
 from experiments.webhooks.store import message
+from tests.experiments.results.pages import a_metric, a_page
 
 QUIET = LookFacts("keep_running", (), srm=False, several_variants_share=0.0)
 
@@ -68,15 +69,16 @@ def test_facts_stored_before_the_changing_effect_still_load() -> None:
 def test_a_stopped_experiments_message_leads_with_what_was_done() -> None:
     summary = "Shipped one-page on 5 December 2026. At the stop the data said: Keep running."
     outcome = {"stopped_at": "2026-12-05T10:00:00+00:00", "winner": "one-page"}
-    page = {
-        "experiment": "checkout",
-        "look": 3,
-        "computed_at": "2026-12-05T10:00:00+00:00",
-        "as_of": "2026-12-05T10:00:00+00:00",
-        "decision": {"verdict": "keep_running", "variant": None, "outcome": outcome},
-        "metrics": [{"variants": [{"key": "multi-step"}, {"key": "one-page"}]}],
-        "summary": summary,
-    }
+    decision = {"verdict": "keep_running", "variant": None, "reason": "", "outcome": outcome}
+    page = a_page(
+        [a_metric({"multi-step": 900, "one-page": 910}, [])],
+        experiment="checkout",
+        look=3,
+        computed_at="2026-12-05T10:00:00+00:00",
+        as_of="2026-12-05T10:00:00+00:00",
+        decision=decision,
+        summary=summary,
+    ).as_json()
     body = json.loads(message(page, Alert(AlertKind.VERDICT_CHANGED, "The verdict changed.")))
     assert body["display_state"] == "shipped"
     assert body["state"] == "Shipped one-page on 5 December 2026"
