@@ -36,7 +36,10 @@ def experiments(
     for item in page.items:
         overview = item.results
         if overview is None or overview.verdict is None:
-            table.add_row(item.key, item.status.value, "not started", "", "", "")
+            state = "not started"
+            if overview is not None and item.status != ExperimentStatus.DRAFT:
+                state = overview.headline.lower()  # "no look yet": a list computes none
+            table.add_row(item.key, item.status.value, state, "", "", "")
             continue
         running = "" if overview.days_running is None else f"{overview.days_running:.1f}"
         said = verdict_phrase(overview.verdict, overview.variant)
