@@ -18,6 +18,7 @@ from typer.testing import CliRunner
 from api.cli import build_cli
 from experiments.settings import Settings
 from tests.api.helpers import (
+    EXPERIMENT,
     experiment_body,
     purchase,
     running_experiment,
@@ -76,6 +77,10 @@ def test_experiments_lists_each_verdict(
     assert client.post("/v1/experiments", json=draft, headers=admin_headers).status_code == 201
     send(client, sdk_headers, [purchase(name="newsletter_opened", value=None)])
     runner = CliRunner()
+    before = runner.invoke(build_cli(), ["experiments"])
+    lines = {line.split()[1]: line for line in before.output.splitlines() if "│" in line}
+    assert "no look yet" in lines["checkout-onepage"]  # a list never computes a look
+    assert client.post(f"/v1/experiments/{EXPERIMENT}/snapshots", headers=admin_headers).is_success
     listed = runner.invoke(build_cli(), ["experiments"])
     assert listed.exit_code == 0, listed.output
     lines = {line.split()[1]: line for line in listed.output.splitlines() if "│" in line}
