@@ -25,7 +25,7 @@ from api.deps import SessionDep, SettingsDep
 from api.pages import views
 from api.pages.sessions import COOKIE_NAME, SESSION_SECONDS, PageSession, PageSessions
 from api.params import ExperimentKey
-from experiments import definitions, lifecycle
+from experiments import definitions, lifecycle, operations
 from experiments.audit import Actor
 from experiments.errors import ConflictError, InvalidInputError
 from experiments.events.activity import recent_activity
@@ -33,17 +33,19 @@ from experiments.models.api_key import KeyScope
 from experiments.models.experiment import Experiment, ExperimentStatus
 from experiments.results import overview
 from experiments.results.glossary import GLOSSARY, explain
-from experiments.results.headline import STOPPED, display_state, headline, verdict_words
+from experiments.results.headline import STOPPED, display_state, headline
 from experiments.results.page import ResultsPage
 from experiments.results.snapshots import (
     look_history,
     serve_results,
     take_snapshot,
 )
+from experiments.results.wording import verdict_words
 
 HERE = FilePath(__file__).parent
 templates = Jinja2Templates(directory=HERE / "templates")
 templates.env.filters["readable_json"] = views.readable_json
+templates.env.filters["with_terms"] = views.with_terms
 templates.env.globals["explain"] = explain
 MAX_FORM_BYTES = 4096
 MAX_FORM_FIELDS = 10
@@ -354,5 +356,4 @@ def _act(
     if action == "start":
         lifecycle.start_experiment(session, key, actor=actor)
         return
-    lifecycle.stop_experiment(session, key, winner, actor=actor, reason=stop_reason)
-    take_snapshot(session, key)  # the final look, as the API's stop takes
+    operations.stop_and_take_final_look(session, key, winner, actor=actor, reason=stop_reason)

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Body, Query, status
 from api.deps import AdminKey, AuthFirstRoute, ServedConfigRefresh, SessionDep
 from api.params import ExperimentKey
 from api.problems import PROTECTED, problem_responses
-from experiments import audit, definitions, lifecycle
+from experiments import audit, definitions, lifecycle, operations
 from experiments.models.audit import AuditEntryPublic
 from experiments.models.experiment import (
     ExperimentCreate,
@@ -21,7 +21,6 @@ from experiments.models.experiment import (
     StopRequest,
 )
 from experiments.results import overview
-from experiments.results.snapshots import take_snapshot
 
 MAX_OFFSET = 10**9
 
@@ -94,8 +93,7 @@ def stop_experiment(
     body: Annotated[StopRequest | None, Body()] = None,
 ) -> ExperimentPublic:
     winner = body.winner if body is not None else None
-    stopped = lifecycle.stop_experiment(session, key, winner, actor=admin.actor)
-    take_snapshot(session, key)  # the final look, counting everything up to the stop
+    stopped = operations.stop_and_take_final_look(session, key, winner, actor=admin.actor)
     return definitions.to_public(stopped)
 
 
