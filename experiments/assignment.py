@@ -80,11 +80,17 @@ def assign_all(
     return {key: evaluator.assign(key, unit_id, attributes) for key in keys}
 
 
-def exposure_batch(unit_id: str, assignments: Mapping[str, Assignment]) -> bytes | None:
+def exposure_batch(
+    unit_id: str,
+    assignments: Mapping[str, Assignment],
+    attributes: Mapping[str, Any] | None = None,
+) -> bytes | None:
     """The `POST /v1/events` body recording the unit's exposures, or None when it has none.
+    Each carries `attributes` (the intake keeps those its experiment names as dimensions).
 
     Event ids are derived from (experiment, variant, unit), so asking again for the same unit
-    records nothing new: the event store reports the repeat as a duplicate.
+    records nothing new: the event store reports the repeat as a duplicate (the attributes of
+    the first exposure stay).
     """
     events = []
     for key, assignment in assignments.items():
@@ -98,6 +104,7 @@ def exposure_batch(unit_id: str, assignments: Mapping[str, Assignment]) -> bytes
                 "unit_id": unit_id,
                 "experiment": key,
                 "variant": assignment.variant,
+                **({"attributes": attributes} if attributes else {}),
             }
         )
     return json.dumps({"events": events}).encode() if events else None

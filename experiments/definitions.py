@@ -42,15 +42,18 @@ def create_experiment(
     *,
     actor: Actor = COMMAND_LINE,
 ) -> Experiment:
-    """Store a new draft experiment; a template fills unit type and metrics the request omits.
+    """Store a new draft experiment; a template fills unit type, metrics and dimensions the
+    request omits.
 
     `actor` is the key recorded in the audit log (default: a local tool without a key).
     """
     unit_type = data.unit_type
     metrics = data.metrics
+    dimensions = data.dimensions
     if data.template is not None:
         defaults = TEMPLATES[data.template]
         unit_type = unit_type or defaults.unit_type
+        dimensions = list(defaults.dimensions) if dimensions is None else dimensions
         metrics = metrics or MetricSelection(
             primary=defaults.primary,
             secondary=list(defaults.secondary),
@@ -84,6 +87,7 @@ def create_experiment(
         overrides=dict(data.overrides),
         design=data.design,
         metrics=metrics,
+        dimensions=dimensions or [],
         created_at=now,
         updated_at=now,
     )

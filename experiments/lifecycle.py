@@ -4,9 +4,10 @@ allows to change.
 A draft may change freely. Once started, the experiment's question is fixed: the variants, the
 unit type, the layer, the primary metric, the guardrails and the design (alpha, power, MDE,
 planned units and any margin) are refused with a 409 that says why; secondary metrics, the
-name, the hypothesis, targeting and overrides may still change, and traffic may only grow
-while it runs. An archived experiment changes no more. Every change is recorded in the audit
-log in the same transaction.
+name, the hypothesis, targeting, overrides and the dimensions (they only say which attributes
+exposures keep, never who gets what) may still change, and traffic may only grow while it runs.
+An archived experiment changes no more. Every change is recorded in the audit log in the same
+transaction.
 """
 
 from __future__ import annotations

@@ -3,8 +3,9 @@
 Only running and stopped experiments are in it: drafts assign no one yet, archived ones no more.
 The document is public (any sdk key reads it), so QA overrides appear only as salted digests of
 their unit ids (`override_hashes`); the admin API shows the ids themselves.
+Each experiment's `dimensions` name the attributes an SDK sends with its exposures.
 The document is a pure function of the stored definitions, so its ETag changes exactly when
-something an SDK would evaluate differently changes.
+something an SDK would evaluate or send differently changes.
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ def experiment_entry(experiment: Experiment) -> dict[str, Any]:
         "layer": layer,
         "override_hashes": override_hashes(experiment.salt, experiment.overrides),
         "winner": experiment.winner,
+        "dimensions": experiment.dimensions,
     }
 
 

@@ -1,4 +1,5 @@
-"""Experiment templates: the unit type and metrics a new experiment of each kind starts with."""
+"""Experiment templates: the unit type, metrics and dimensions a new experiment of each kind
+starts with."""
 
 from __future__ import annotations
 
@@ -17,14 +18,15 @@ class Template(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class TemplateDefaults:
-    """What an experiment made from a template starts with: its unit type, metric keys and
-    percentile caps (`MetricSelection.cap_percentiles`)."""
+    """What an experiment made from a template starts with: its unit type, metric keys,
+    percentile caps (`MetricSelection.cap_percentiles`) and dimensions."""
 
     unit_type: str
     primary: str
     secondary: tuple[str, ...]
     guardrails: tuple[str, ...]
     cap_percentiles: Mapping[str, float] = field(default_factory=dict)
+    dimensions: tuple[str, ...] = ("device", "source", "visitor_type", "market")
 
 
 # Revenue is capped at the 99.9th percentile of the units with a purchase, as Statsig does by

@@ -120,7 +120,8 @@ class AssignResponse(BaseModel):
     openapi_extra={**json_body_doc(AssignRequest), "security": BEARER_SECURITY},
 )
 async def assign(request: Request) -> JSONResponse:
-    """Assign one unit; `expose: true` also records its exposures."""
+    """Assign one unit; `expose: true` also records its exposures, each with the attributes
+    its experiment names as dimensions."""
     # Authorise before reading the body, and without a dependency: this is a hot path.
     key = await authorize(request, *SDK_SCOPES)
     limiter: RateLimiter = request.app.state.rate_limiter
@@ -142,17 +143,21 @@ async def assign(request: Request) -> JSONResponse:
         },
     )
     if body.expose:
-        answer.exposure = await _expose(request, body.unit_id, assignments, key.source)
+        batch = exposure_batch(body.unit_id, assignments, body.attributes)
+        answer.exposure = await _expose(request, batch, assignments, key.source)
     # Serialized by the declared model; `exposure` is left out unless it was asked for.
     return JSONResponse(answer.model_dump(mode="json", exclude_unset=True))
 
 
 async def _expose(
-    request: Request, unit_id: str, assignments: Mapping[str, Assignment], source: EventSource
+    request: Request,
+    batch: bytes | None,
+    assignments: Mapping[str, Assignment],
+    source: EventSource,
 ) -> ExposureReport:
-    """Record the unit's exposures (sent with a key of scope `source`); say which were not
-    recorded (and why) rather than hide it."""
-    batch = exposure_batch(unit_id, assignments)
+    """Record the unit's exposures (`batch`, sent with a key of scope `source`; the attributes
+    they keep are the experiment's dimensions); say which were not recorded (and why) rather
+    than hide it."""
     if batch is None:
         return ExposureReport(recorded=0, not_recorded=[])
     pipeline: EventPipeline = request.app.state.events

@@ -1,4 +1,5 @@
-"""A short-lived, in-process copy of experiment statuses and variants for the exposure check.
+"""A short-lived, in-process copy of experiment statuses, variants and dimensions for the
+exposure check.
 
 A batch of 500 exposures costs one lookup of the `experiments` table at most, and none while the
 copy is fresh (`ttl_seconds`, 1 s by default). A status change therefore takes effect on event
@@ -33,14 +34,20 @@ class ExperimentSnapshot:
 
 
 def load_snapshot(engine: Engine) -> ExperimentSnapshot:
-    """Read every experiment's key, status and variant keys in one query."""
-    statement = select(Experiment.key, Experiment.status, Experiment.variants)  # type: ignore[call-overload]
+    """Read every experiment's key, status, variant keys and dimensions in one query."""
+    statement = select(  # type: ignore[call-overload]
+        Experiment.key, Experiment.status, Experiment.variants, Experiment.dimensions
+    )
     with engine.connect() as connection:
         rows = connection.execute(statement).all()
     return ExperimentSnapshot(
         {
-            key: KnownExperiment(status=status, variants=frozenset(str(v["key"]) for v in variants))
-            for key, status, variants in rows
+            key: KnownExperiment(
+                status=status,
+                variants=frozenset(str(v["key"]) for v in variants),
+                dimensions=frozenset(dimensions or ()),
+            )
+            for key, status, variants, dimensions in rows
         }
     )
 

@@ -3,7 +3,8 @@
 An entry has the fields `r` (receive time, integer microseconds since the epoch, UTC), `events`
 (a JSON array of at most `EVENTS_PER_ENTRY` events, each an object with the typed event's field
 names, its timestamp as RFC 3339 text and its `source`; an event without one, written before
-sources were recorded, came with an sdk key) and, when the append script found some client ids
+sources were recorded, came with an sdk key; an exposure's `attributes` are null or absent when
+it has none) and, when the append script found some client ids
 already claimed, `skip` (their comma-separated positions in the array: repeats, not stored).
 """
 
@@ -133,6 +134,9 @@ def _event(raw: Mapping[str, Any]) -> Event:
     if timestamp.tzinfo is None:
         raise ValueError("an encoded timestamp must carry its offset")
     if "experiment" in raw:
+        attributes = raw.get("attributes")
+        if attributes is not None and type(attributes) is not dict:
+            raise TypeError("encoded attributes must be an object")
         return ExposureEvent(
             _text(raw["event_id"]),
             _text(raw["unit_id"]),
@@ -140,6 +144,7 @@ def _event(raw: Mapping[str, Any]) -> Event:
             _text(raw["experiment"]),
             _text(raw["variant"]),
             _source(raw),
+            attributes,
         )
     value = raw.get("value")
     properties = raw.get("properties")

@@ -10,7 +10,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 import orjson
 
@@ -20,11 +20,14 @@ from experiments.inputs import (
     MIN_INT64,
     SLUG,
     SLUG_RULE,
+    json_problem,
     printable,
     text_problem,
     unit_id_problem,
 )
 from experiments.models.experiment import SERVED_STATUSES
+from vekst_sdk.spec import InvalidInputError as SdkInputError
+from vekst_sdk.spec import validate_attributes
 
 MAX_EVENT_ID_LENGTH = 64
 MAX_PROPERTIES_BYTES = 4096
@@ -154,6 +157,39 @@ def check_exposure_target(
         return
     if variant not in known.variants:
         errors.append(FieldError("variant", f"must be one of the variants of {experiment}"))
+
+
+def check_attributes(value: object, errors: list[FieldError]) -> dict[str, Any] | None:
+    """An exposure's `attributes` when they follow the rules of `/v1/assign`'s (storable JSON,
+    `experiments.inputs.json_problem`, then `vekst_sdk.spec.validate_attributes`: a flat object
+    of at most 100 names of 1-128 characters, each a string of at most 1024 characters, a
+    finite number or a boolean)."""
+    if value is None:
+        return None
+    # Storable first: it refuses integers beyond 64 bits, which the SDK's rule cannot compare.
+    problem = json_problem(value)
+    if problem is not None:
+        path, rule = problem
+        errors.append(FieldError(f"attributes{path}", rule))
+        return None
+    try:
+        validate_attributes(value)
+    except SdkInputError as error:
+        errors.append(FieldError(printable(error.path), error.message))
+        return None
+    # JSON gives no other mapping than a dict, and validate_attributes accepts only mappings.
+    return cast(dict[str, Any], value)
+
+
+def keep_dimensions(
+    attributes: Mapping[str, Any] | None, dimensions: frozenset[str]
+) -> dict[str, Any] | None:
+    """The attributes an exposure stores: those the experiment names as dimensions (None when
+    none is left), so no other attribute (personal data among them) reaches the database."""
+    if not attributes or not dimensions:
+        return None
+    kept = {name: value for name, value in attributes.items() if name in dimensions}
+    return kept or None
 
 
 def check_value(value: object, errors: list[FieldError]) -> float | None:

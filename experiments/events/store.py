@@ -35,6 +35,7 @@ _STAGING_TYPES = {
     "timestamp": "timestamp",
     "received_at": "timestamp",
     "source": "text",
+    "attributes": "json",
 }
 EXPOSURE_COLUMNS = (
     "event_id",
@@ -44,6 +45,7 @@ EXPOSURE_COLUMNS = (
     "timestamp",
     "received_at",
     "source",
+    "attributes",
 )
 CONVERSION_COLUMNS = (
     "event_id",
@@ -117,6 +119,7 @@ def prepare_rows(events: Iterable[ReceivedEvent], sqlite: bool) -> PreparedRows:
                     moment(event.timestamp),
                     received,
                     event.source,
+                    None if event.attributes is None else _json_text(event.attributes),
                 )
             )
         else:
@@ -159,7 +162,7 @@ def _sqlite_time(moment: datetime) -> str:
 
 
 def _conversion_row(event: ConversionEvent, timestamp: Any, received: Any) -> Row:
-    properties = None if event.properties is None else orjson.dumps(event.properties).decode()
+    properties = None if event.properties is None else _json_text(event.properties)
     return (
         event.event_id,
         event.name,
@@ -170,6 +173,10 @@ def _conversion_row(event: ConversionEvent, timestamp: Any, received: Any) -> Ro
         received,
         event.source,
     )
+
+
+def _json_text(value: dict[str, Any]) -> str:
+    return orjson.dumps(value).decode()
 
 
 def _executemany(

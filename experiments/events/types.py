@@ -14,7 +14,9 @@ from typing import Any, Protocol
 
 from experiments.models.api_key import EventSource
 
-EXPOSURE_FIELDS = frozenset({"event_id", "type", "unit_id", "timestamp", "experiment", "variant"})
+EXPOSURE_FIELDS = frozenset(
+    {"event_id", "type", "unit_id", "timestamp", "experiment", "variant", "attributes"}
+)
 CONVERSION_FIELDS = frozenset(
     {"event_id", "type", "unit_id", "timestamp", "name", "value", "properties"}
 )
@@ -35,7 +37,8 @@ class FieldError:
 # builds one per event on its hot path. Treat them as read-only all the same.
 @dataclass(slots=True)
 class ExposureEvent:
-    """A unit saw a variant of an experiment."""
+    """A unit saw a variant of an experiment; `attributes` are the unit's values of the
+    experiment's dimensions at that moment (only those: the others are dropped at intake)."""
 
     event_id: str
     unit_id: str
@@ -43,6 +46,7 @@ class ExposureEvent:
     experiment: str
     variant: str
     source: EventSource = "sdk"  # the scope of the key that sent it
+    attributes: dict[str, Any] | None = None
 
 
 @dataclass(slots=True)
@@ -67,6 +71,7 @@ class KnownExperiment:
 
     status: str
     variants: frozenset[str]
+    dimensions: frozenset[str] = frozenset()  # the attributes an exposure keeps
 
 
 class ExperimentCatalog(Protocol):

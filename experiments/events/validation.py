@@ -11,7 +11,9 @@ The contract of one event (the wire format, documented in docs/events.md):
 - `timestamp` (optional): ISO 8601 text or epoch milliseconds; text without an offset is UTC;
   refused when more than 5 minutes in the future or older than the configured maximum age;
 - exposures: `experiment` and `variant` (slugs), naming a running or stopped experiment and one
-  of its variants;
+  of its variants; optional `attributes`, by the rules of `/v1/assign`'s
+  (`fields.check_attributes`), of which only those the experiment names as dimensions are kept
+  (the others are dropped without a word: `fields.keep_dimensions`);
 - conversions: `name` (a slug such as `purchase`), optional `value` (a finite number from
   -1e12 to 1e12), optional flat `properties` (string keys; string, number, boolean or null
   values; integers within 64 bits, finite floats; at most 4 KiB as JSON).
@@ -37,6 +39,7 @@ from experiments.events.fields import (
     UNKNOWN_EXPERIMENT_RULE,
     VALUE_RULE,
     TimeWindow,
+    check_attributes,
     check_event_id,
     check_exposure_target,
     check_properties,
@@ -44,6 +47,7 @@ from experiments.events.fields import (
     check_timestamp,
     check_unit_id,
     check_value,
+    keep_dimensions,
     storable,
 )
 from experiments.events.types import (
@@ -150,6 +154,7 @@ class _FastPath:
         self._oldest_ms = -(-micros(window.oldest) // 1000) + 1
         self._newest_ms = micros(window.newest) // 1000 - 1
         self._targets: dict[tuple[str, str], bool] = {}
+        self._dimensions: dict[str, frozenset[str]] = {}
         self._names: dict[str, bool] = {}
 
     def accept(self, raw: dict[str, Any]) -> Event | None:
@@ -193,8 +198,14 @@ class _FastPath:
             or not self._target_ok(experiment, variant)
         ):
             return None
+        attributes = raw.get("attributes")
+        if attributes is not None:
+            if check_attributes(attributes, []) is None:
+                return None
+            attributes = keep_dimensions(attributes, self._dimensions_of(experiment))
+        event_id = event_id or new_server_event_id()
         return ExposureEvent(
-            event_id or new_server_event_id(), unit_id, timestamp, experiment, variant, self._source
+            event_id, unit_id, timestamp, experiment, variant, self._source, attributes
         )
 
     def _conversion(
@@ -232,6 +243,13 @@ class _FastPath:
             return check_timestamp(value, self._window, [])
         return None
 
+    def _dimensions_of(self, experiment: str) -> frozenset[str]:
+        dimensions = self._dimensions.get(experiment)
+        if dimensions is None:
+            known = self._catalog.get(experiment)  # known: its target passed
+            dimensions = self._dimensions[experiment] = known.dimensions if known else frozenset()
+        return dimensions
+
     def _target_ok(self, experiment: str, variant: str) -> bool:
         key = (experiment, variant)
         known = self._targets.get(key)
@@ -268,12 +286,16 @@ def validate_event(
     if kind == "exposure":
         experiment = check_slug(raw, "experiment", errors)
         variant = check_slug(raw, "variant", errors)
-        if experiment is not None and variant is not None:
-            check_exposure_target(experiment, variant, catalog, errors)
+        attributes = check_attributes(raw.get("attributes"), errors)
+        if experiment is None or variant is None:
+            return tuple(errors)
+        check_exposure_target(experiment, variant, catalog, errors)
         if errors:
             return tuple(errors)
+        known = catalog.get(experiment)
+        kept = keep_dimensions(attributes, known.dimensions if known else frozenset())
         common = _common_fields(event_id, unit_id, timestamp or window.received_at)
-        return ExposureEvent(*common, experiment or "", variant or "", source)
+        return ExposureEvent(*common, experiment, variant, source, kept)
     name = check_slug(raw, "name", errors)
     value = check_value(raw.get("value"), errors)
     properties = check_properties(raw.get("properties"), errors)

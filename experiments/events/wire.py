@@ -3,7 +3,8 @@ batch and a beacon.
 
 They document; they do not judge. The intake parses a body itself so that one bad event rejects
 only itself (`validation`, which also knows the rules these models cannot state: the experiment
-catalogue, the time window, storable text, the size of `properties`). A test
+catalogue, the time window, storable text, the size of `properties`, the bounds of
+`attributes`). A test
 (tests/experiments/events/test_wire.py) proves that on everything else both accept and refuse
 the same events.
 """
@@ -29,6 +30,17 @@ EventId = Annotated[
     Field(description="The client's idempotency key; must not start with 'srv-'"),
 ]
 Timestamp = Annotated[str | float, Field(description="ISO 8601 text or epoch milliseconds")]
+Attributes = Annotated[
+    dict[str, str | float | bool],
+    Field(
+        description=(
+            "The rules of /v1/assign's attributes: at most 100 names of 1-128 characters; "
+            "strings of at most 1024 characters, finite numbers (integers within 64 bits) or "
+            "booleans; no NUL, no lone surrogate. Only those the experiment names as "
+            "dimensions are stored, the others are dropped"
+        )
+    ),
+]
 
 
 class _EventDoc(BaseModel):
@@ -48,6 +60,7 @@ class ExposureDoc(_EventDoc):
     type: Literal["exposure"]
     experiment: Slug
     variant: Slug
+    attributes: Attributes | None = None
 
 
 class ConversionDoc(_EventDoc):

@@ -1,7 +1,8 @@
 """Stored events: exposures (unit saw variant) and conversions (unit did something, maybe worth
 a value). Every stored event has an `event_id`, unique per table: the client's idempotency key,
 or one the server made when the client sent none, and its `source`: the scope of the key that
-sent it (`sdk`, `server` or `admin`)."""
+sent it (`sdk`, `server` or `admin`). An exposure may carry `attributes`: the unit's values of
+the experiment's dimensions when it was exposed (NULL: none, or stored before they were)."""
 
 from __future__ import annotations
 
@@ -36,6 +37,7 @@ class Exposure(SQLModel, table=True):
     timestamp: datetime = Field(sa_type=UTCDateTime)
     received_at: datetime = Field(sa_type=UTCDateTime)
     source: str = Field(default="sdk", max_length=8, sa_column_kwargs=_SOURCE_DEFAULT)
+    attributes: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
 
 
 class Conversion(SQLModel, table=True):

@@ -15,7 +15,9 @@ bits, finite numbers, at most 32 levels deep). Design: 0 < alpha < 0.5, 0 < powe
 0 < baseline_cv <= 1000; `planned_from`, `observed_baseline` (0 < b <= 1000) and
 `replanned_at` are Vekst's record of the plan (what a draft sends is replaced at the start).
 Percentile caps below `MIN_CAP_PERCENTILE` are refused when an experiment is defined
-(`MetricSelection.check_new_caps`).
+(`MetricSelection.check_new_caps`). `dimensions` names at most 5 distinct attributes (each a
+valid attribute name by the rule of `/v1/assign`'s attributes: 1-128 characters of storable
+text) that exposures keep, for results broken down by segment.
 """
 
 from __future__ import annotations
@@ -41,10 +43,18 @@ from sqlmodel import SQLModel
 
 from experiments.db import UTCDateTime
 from experiments.errors import InvalidInputError
-from experiments.inputs import MAX_UNIT_ID_LENGTH, SafeText, Slug, check_json
+from experiments.inputs import (
+    MAX_UNIT_ID_LENGTH,
+    SafeText,
+    Slug,
+    check_json,
+    path_rule_error,
+    printable,
+)
 from experiments.models.json_column import ModelJSON
 from experiments.templates import Template
-from vekst_sdk.spec import MAX_WEIGHT
+from vekst_sdk.spec import MAX_WEIGHT, validate_attributes
+from vekst_sdk.spec import InvalidInputError as SdkInputError
 
 Name = Annotated[SafeText, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
 Hypothesis = Annotated[SafeText, StringConstraints(max_length=5000)]
@@ -57,8 +67,33 @@ MAX_PLANNED_UNITS = 10**9
 # statistics review of December 2026); defining one is refused.
 MIN_CAP_PERCENTILE = 95.0
 MAX_OVERRIDES = 10_000
+MAX_DIMENSIONS = 5
 Payload = Annotated[JsonValue, AfterValidator(check_json)]
 Targeting = Annotated[dict[str, Any], AfterValidator(check_json)]
+
+
+def _attribute_name(name: str) -> str:
+    """`name` if an attribute may bear it (the SDK's rule, so there is one)."""
+    try:
+        validate_attributes({name: True})
+    except SdkInputError as error:
+        raise ValueError(error.message) from error
+    return name
+
+
+def _distinct(names: list[str]) -> list[str]:
+    for index, name in enumerate(names):
+        if name in names[:index]:
+            raise path_rule_error(f"[{index}]", f"'{printable(name)}' is named twice")
+    return names
+
+
+Dimensions = Annotated[
+    list[Annotated[SafeText, AfterValidator(_attribute_name)]],
+    Field(max_length=MAX_DIMENSIONS),
+    AfterValidator(_distinct),
+]
+"""The attribute names an experiment keeps with its exposures and breaks results down by."""
 
 
 class ExperimentStatus(StrEnum):
@@ -221,6 +256,7 @@ class ExperimentCreate(_Strict):
     overrides: Overrides = Field(default_factory=dict)
     design: Design = Field(default_factory=Design)
     metrics: MetricSelection | None = None
+    dimensions: Dimensions | None = None  # default: the template's, else none
 
 
 class ExperimentUpdate(_Strict):
@@ -240,6 +276,7 @@ class ExperimentUpdate(_Strict):
     overrides: Overrides | None = None
     design: Design | None = None
     metrics: MetricSelection | None = None
+    dimensions: Dimensions | None = None
 
 
 class StopRequest(_Strict):
@@ -269,6 +306,9 @@ class Experiment(SQLModel, table=True):
     design: Design = SQLField(sa_column=Column(ModelJSON(Design), nullable=False))
     metrics: MetricSelection = SQLField(
         sa_column=Column(ModelJSON(MetricSelection), nullable=False)
+    )
+    dimensions: list[str] = SQLField(
+        default_factory=list, sa_column=Column(JSON, nullable=False, server_default="[]")
     )
     status: str = SQLField(default=ExperimentStatus.DRAFT.value, max_length=16, index=True)
     winner: str | None = SQLField(default=None, max_length=64)
@@ -315,6 +355,7 @@ class ExperimentPublic(SQLModel):
     overrides: dict[str, str]
     design: Design
     metrics: MetricSelection
+    dimensions: list[str]
     status: ExperimentStatus
     winner: str | None
     created_at: datetime
