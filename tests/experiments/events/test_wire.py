@@ -4,7 +4,8 @@ validator the intake uses (`validation.validate_event`) accept and refuse the sa
 Each field draws from values that keep or break a rule the models state (types, required
 fields, lengths, slugs, the value's range, flat properties, unknown fields). Values that break
 only the rules the models cannot state (the catalogue, the time window, storable text,
-whitespace-only ids, the `srv-` prefix, the size of `properties`) are left out: the validator
+whitespace-only ids, the `srv-` prefix, the size of `properties`, the bounds of `attributes`)
+are left out: the validator
 alone refuses those, as the models' descriptions say.
 """
 
@@ -49,6 +50,16 @@ FIELDS: dict[str, list[Any]] = {
         {"items": [1, 2]},
         {"nested": {"a": 1}},
         "plan=pro",
+        [1],
+    ],
+    "attributes": [
+        MISSING,
+        None,
+        {},
+        {"device": "mobile", "visits": 3, "share": 0.5, "returning": True},
+        {"device": None},
+        {"device": {"kind": "phone"}},
+        "device=mobile",
         [1],
     ],
     "colour": [MISSING, MISSING, MISSING, "red"],
