@@ -124,3 +124,26 @@ def columns(url: str, table: str) -> set[str]:
         return {column["name"] for column in inspect(engine).get_columns(table)}
     finally:
         engine.dispose()
+
+
+def test_exposure_attributes_migration_leaves_old_rows_without_any(empty_database: str) -> None:
+    upgrade(empty_database, "0011_metric_facts")
+    engine = make_engine(empty_database)
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO exposures (event_id, experiment, variant, unit_id, timestamp,"
+                " received_at) VALUES ('x', 'checkout', 'a', 'u', :at, :at)"
+            ),
+            {"at": "2026-12-01 10:00:00"},
+        )
+    upgrade(empty_database)
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT attributes FROM exposures")).scalar() is None
+    engine.dispose()
+    assert "dimensions" in columns(empty_database, "experiments")
+    downgrade(empty_database, "0011_metric_facts")
+    assert "attributes" not in columns(empty_database, "exposures")
+    assert "dimensions" not in columns(empty_database, "experiments")
+    upgrade(empty_database)
+    assert "attributes" in columns(empty_database, "exposures")
