@@ -3,8 +3,8 @@
 An entry has the fields `r` (receive time, integer microseconds since the epoch, UTC), `events`
 (a JSON array of at most `EVENTS_PER_ENTRY` events, each an object with the typed event's field
 names, its timestamp as RFC 3339 text and its `source`; an event without one, written before
-sources were recorded, came with an sdk key; an exposure's `attributes` are null or absent when
-it has none) and, when the append script found some client ids
+sources were recorded, came with an sdk key; an exposure with attributes has an `attributes`
+object, one without has no such field) and, when the append script found some client ids
 already claimed, `skip` (their comma-separated positions in the array: repeats, not stored).
 """
 
@@ -22,9 +22,9 @@ from experiments.events.store import ReceivedEvent
 from experiments.events.types import (
     ConversionEvent,
     Event,
-    ExposureEvent,
     from_micros,
     micros,
+    new_exposure,
 )
 from experiments.models.api_key import EVENT_SOURCES, EventSource
 
@@ -137,7 +137,7 @@ def _event(raw: Mapping[str, Any]) -> Event:
         attributes = raw.get("attributes")
         if attributes is not None and type(attributes) is not dict:
             raise TypeError("encoded attributes must be an object")
-        return ExposureEvent(
+        return new_exposure(
             _text(raw["event_id"]),
             _text(raw["unit_id"]),
             timestamp,

@@ -16,7 +16,12 @@ from typing import Any
 import orjson
 from sqlalchemy.engine import Connection, Engine
 
-from experiments.events.types import ConversionEvent, Event, ExposureEvent
+from experiments.events.types import (
+    ConversionEvent,
+    Event,
+    ExposureEvent,
+    exposure_attributes,
+)
 
 ReceivedEvent = tuple[Event, datetime]
 """A validated event and the moment the API received it."""
@@ -119,7 +124,7 @@ def prepare_rows(events: Iterable[ReceivedEvent], sqlite: bool) -> PreparedRows:
                     moment(event.timestamp),
                     received,
                     event.source,
-                    None if event.attributes is None else _json_text(event.attributes),
+                    _attributes_text(event),
                 )
             )
         else:
@@ -173,6 +178,11 @@ def _conversion_row(event: ConversionEvent, timestamp: Any, received: Any) -> Ro
         received,
         event.source,
     )
+
+
+def _attributes_text(event: ExposureEvent) -> str | None:
+    attributes = exposure_attributes(event)
+    return None if attributes is None else _json_text(attributes)
 
 
 def _json_text(value: dict[str, Any]) -> str:

@@ -59,6 +59,7 @@ from experiments.events.types import (
     ExposureEvent,
     FieldError,
     micros,
+    new_exposure,
 )
 from experiments.inputs import MAX_UNIT_ID_LENGTH, SLUG, SLUG_RULE, printable
 from experiments.models.api_key import EventSource
@@ -203,9 +204,12 @@ class _FastPath:
             if check_attributes(attributes, []) is None:
                 return None
             attributes = keep_dimensions(attributes, self._dimensions_of(experiment))
-        event_id = event_id or new_server_event_id()
+            event_id = event_id or new_server_event_id()
+            return new_exposure(
+                event_id, unit_id, timestamp, experiment, variant, self._source, attributes
+            )
         return ExposureEvent(
-            event_id, unit_id, timestamp, experiment, variant, self._source, attributes
+            event_id or new_server_event_id(), unit_id, timestamp, experiment, variant, self._source
         )
 
     def _conversion(
@@ -295,7 +299,7 @@ def validate_event(
         known = catalog.get(experiment)
         kept = keep_dimensions(attributes, known.dimensions if known else frozenset())
         common = _common_fields(event_id, unit_id, timestamp or window.received_at)
-        return ExposureEvent(*common, experiment, variant, source, kept)
+        return new_exposure(*common, experiment, variant, source, kept)
     name = check_slug(raw, "name", errors)
     value = check_value(raw.get("value"), errors)
     properties = check_properties(raw.get("properties"), errors)
