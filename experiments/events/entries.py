@@ -20,11 +20,12 @@ import orjson
 
 from experiments.events.store import ReceivedEvent
 from experiments.events.types import (
+    AttributedExposure,
     ConversionEvent,
     Event,
+    ExposureEvent,
     from_micros,
     micros,
-    new_exposure,
 )
 from experiments.models.api_key import EVENT_SOURCES, EventSource
 
@@ -134,18 +135,20 @@ def _event(raw: Mapping[str, Any]) -> Event:
     if timestamp.tzinfo is None:
         raise ValueError("an encoded timestamp must carry its offset")
     if "experiment" in raw:
-        attributes = raw.get("attributes")
-        if attributes is not None and type(attributes) is not dict:
-            raise TypeError("encoded attributes must be an object")
-        return new_exposure(
+        fields = (
             _text(raw["event_id"]),
             _text(raw["unit_id"]),
             timestamp,
             _text(raw["experiment"]),
             _text(raw["variant"]),
             _source(raw),
-            attributes,
         )
+        attributes = raw.get("attributes")
+        if attributes is None:
+            return ExposureEvent(*fields)
+        if type(attributes) is not dict:
+            raise TypeError("encoded attributes must be an object")
+        return AttributedExposure(*fields, attributes)
     value = raw.get("value")
     properties = raw.get("properties")
     if value is not None:

@@ -262,9 +262,9 @@ class ExperimentCreate(_Strict):
 class ExperimentUpdate(_Strict):
     """A partial update: only the fields sent change, and only `targeting` and `layer` may be
     sent as null (to remove them). What a started experiment refuses, and why, is
-    `lifecycle.FROZEN_AFTER_START`; `lifecycle.check_update` adds the traffic rules (it may only
-    grow while running, and not change once stopped) and that an archived experiment takes no
-    change."""
+    `lifecycle.FROZEN_AFTER_START` (`dimensions` are not in it: they may change while the
+    experiment runs); `lifecycle.check_update` adds the traffic rules (it may only grow while
+    running, and not change once stopped) and that an archived experiment takes no change."""
 
     name: Name | None = None
     hypothesis: Hypothesis | None = None
