@@ -35,6 +35,7 @@ from experiments.webhooks.delivery import (
     claim_due,
 )
 from experiments.webhooks.sender import HttpSender
+from experiments.webhooks.store import queue_look_alerts
 from experiments.webhooks.targets import TargetPolicy
 from experiments.webhooks.workers import DeliveryWorkers
 
@@ -82,7 +83,7 @@ def snapshot_running_experiments(
         started = time.perf_counter()
         try:
             with session_scope(engine) as session:
-                take_snapshot(session, key, now)
+                take_snapshot(session, key, now, on_new_look=queue_look_alerts)
         except VekstError as error:
             logger.warning("scheduled look of experiment %s skipped: %s", key, error.detail)
             observer.look_skipped()

@@ -25,6 +25,7 @@ from experiments.results.formatting import count
 from experiments.results.headline import headline, verdict_words
 from experiments.results.snapshots import results_as_of, serve_results
 from experiments.settings import load_settings
+from experiments.webhooks.store import queue_look_alerts
 
 _MIN_WIDTH = 130
 _VERDICT_STYLE = {
@@ -53,7 +54,7 @@ def results(
         experiment = require_experiment(session, key)
         if as_of is None:
             max_age = timedelta(minutes=settings.snapshot_interval_minutes)
-            page = serve_results(session, key, max_age)
+            page = serve_results(session, key, max_age, on_new_look=queue_look_alerts)
         else:
             moment = as_of.replace(tzinfo=as_of.tzinfo or UTC)
             _require_started(experiment, moment)

@@ -10,6 +10,7 @@ from api.problems import PROTECTED, problem_responses
 from experiments.models.pasted_counts import CountsCreate, CountsPublic
 from experiments.pasted_counts import attach_counts
 from experiments.results.snapshots import take_snapshot
+from experiments.webhooks.store import queue_look_alerts
 
 router = APIRouter(
     route_class=AuthFirstRoute,
@@ -27,5 +28,5 @@ def post_counts(
     the experiment's results then come from the newest reading (a new look is taken now). The
     audit log records who pasted which figures (entity `counts`)."""
     counts = attach_counts(session, key, data, actor=admin.actor)
-    take_snapshot(session, key)
+    take_snapshot(session, key, on_new_look=queue_look_alerts)
     return counts

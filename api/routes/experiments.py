@@ -22,6 +22,7 @@ from experiments.models.experiment import (
 )
 from experiments.results import overview
 from experiments.results.snapshots import take_snapshot
+from experiments.webhooks.store import queue_look_alerts
 
 MAX_OFFSET = 10**9
 
@@ -95,7 +96,8 @@ def stop_experiment(
 ) -> ExperimentPublic:
     winner = body.winner if body is not None else None
     stopped = lifecycle.stop_experiment(session, key, winner, actor=admin.actor)
-    take_snapshot(session, key)  # the final look, counting everything up to the stop
+    # The final look, counting everything up to the stop.
+    take_snapshot(session, key, on_new_look=queue_look_alerts)
     return definitions.to_public(stopped)
 
 

@@ -19,6 +19,7 @@ from experiments.results.snapshots import (
     stored_timeseries,
     take_snapshot,
 )
+from experiments.webhooks.store import queue_look_alerts
 
 router = APIRouter(
     route_class=AuthFirstRoute,
@@ -42,7 +43,7 @@ def get_results(
     if as_of is not None:
         return results_as_of(session, key, as_of)
     max_age = timedelta(minutes=settings.snapshot_interval_minutes)
-    return serve_results(session, key, max_age, fresh=fresh)
+    return serve_results(session, key, max_age, fresh=fresh, on_new_look=queue_look_alerts)
 
 
 @router.post(
@@ -53,7 +54,7 @@ def get_results(
 )
 def create_snapshot(key: ExperimentKey, session: SessionDep, _key: AdminKey) -> dict[str, Any]:
     """Take a new look now (the first one backfills a look per day since the first exposure)."""
-    return take_snapshot(session, key).results
+    return take_snapshot(session, key, on_new_look=queue_look_alerts).results
 
 
 @router.get(
@@ -67,4 +68,4 @@ def get_timeseries(
         str, Query(pattern=SLUG_PATTERN, description="One of the experiment's metric keys.")
     ],
 ) -> dict[str, Any]:
-    return stored_timeseries(session, key, metric)
+    return stored_timeseries(session, key, metric, on_new_look=queue_look_alerts)

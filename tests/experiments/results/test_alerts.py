@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import json
-
 from experiments.models.webhook import AlertKind
-from experiments.webhooks.alerts import Alert, LookFacts, alerts_between
-from experiments.webhooks.store import message
+from experiments.results.alerts import LookFacts, alerts_between
 
 QUIET = LookFacts("keep_running", (), srm=False, several_variants_share=0.0)
 
@@ -63,22 +60,3 @@ def test_an_effect_that_starts_changing_over_time_alerts_once() -> None:
 def test_facts_stored_before_the_changing_effect_still_load() -> None:
     older = {"verdict": "ship", "harmed": [], "srm": False, "several_variants_share": 0.0}
     assert LookFacts.from_dict(older).changing == ()
-
-
-def test_a_stopped_experiments_message_leads_with_what_was_done() -> None:
-    summary = "Shipped one-page on 5 December 2026. At the stop the data said: Keep running."
-    outcome = {"stopped_at": "2026-12-05T10:00:00+00:00", "winner": "one-page"}
-    page = {
-        "experiment": "checkout",
-        "look": 3,
-        "computed_at": "2026-12-05T10:00:00+00:00",
-        "as_of": "2026-12-05T10:00:00+00:00",
-        "decision": {"verdict": "keep_running", "variant": None, "outcome": outcome},
-        "metrics": [{"variants": [{"key": "multi-step"}, {"key": "one-page"}]}],
-        "summary": summary,
-    }
-    body = json.loads(message(page, Alert(AlertKind.VERDICT_CHANGED, "The verdict changed.")))
-    assert body["display_state"] == "shipped"
-    assert body["state"] == "Shipped one-page on 5 December 2026"
-    assert body["verdict"] == "keep_running"
-    assert body["text"].startswith("Vekst, experiment checkout (look 3): Shipped one-page on 5 ")

@@ -1,5 +1,8 @@
-"""What a new look tells the subscribers: the facts a look is judged by, and the alerts between
-two looks.
+"""What changed between two looks: the facts a look is judged by, and the alerts they raise.
+
+Pure: it reads two looks and says which alerts fire. Queueing them for the webhooks subscribed
+to them is `webhooks.store.queue_look_alerts`' work, handed each `NewLook` by whoever took the
+look (the scheduler, the routes, the CLI).
 
 An alert fires on a *change*: the verdict differs from the previous look's (or a first look
 already says more than "keep running"), a guardrail is harmed that was not at the previous look,
@@ -13,6 +16,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from experiments.models.snapshot import ResultSnapshot
 from experiments.models.webhook import AlertKind
 from experiments.results.aggregation import Aggregates
 from experiments.results.decision import DATA_QUALITY_BLOCKING_SHARE, harms
@@ -122,6 +126,20 @@ def alerts_between(previous: LookFacts | None, current: LookFacts) -> list[Alert
             )
         )
     return alerts
+
+
+@dataclass(frozen=True, slots=True)
+class NewLook:
+    """A look just stored (the newest, after a backfill), with the facts of the look before it:
+    None for an experiment's first look. The webhooks queue its alerts in the look's transaction.
+    """
+
+    look: ResultSnapshot
+    previous: LookFacts | None
+
+    def alerts(self) -> list[Alert]:
+        """The alerts this look raises given the previous one (`alerts_between`)."""
+        return alerts_between(self.previous, LookFacts.from_dict(self.look.sums["facts"]))
 
 
 def _words(verdict: str) -> str:
