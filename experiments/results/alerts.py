@@ -27,7 +27,7 @@ from experiments.results.types import ExperimentResults, Verdict
 class LookFacts:
     """The alert-relevant facts of one look; stored with the look as JSON."""
 
-    verdict: str
+    verdict: Verdict
     harmed: tuple[str, ...]  # "metric:variant" of each harmed guardrail comparison
     srm: bool
     several_variants_share: float
@@ -40,7 +40,7 @@ class LookFacts:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "verdict": self.verdict,
+            "verdict": self.verdict.value,
             "harmed": list(self.harmed),
             "srm": self.srm,
             "several_variants_share": self.several_variants_share,
@@ -50,7 +50,7 @@ class LookFacts:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> LookFacts:
         return cls(
-            str(data["verdict"]),
+            Verdict(data["verdict"]),
             tuple(data["harmed"]),
             bool(data["srm"]),
             float(data["several_variants_share"]),
@@ -73,7 +73,7 @@ class LookFacts:
             for comparison in result.analysis.comparisons
             if result.running_of(comparison.variant).effect_changing
         )
-        verdict = results.decision.verdict.value
+        verdict = results.decision.verdict
         return cls(verdict, harmed, results.srm.mismatch, aggregates.multi_variant_share, changing)
 
 
@@ -86,7 +86,7 @@ class Alert:
 def alerts_between(previous: LookFacts | None, current: LookFacts) -> list[Alert]:
     """The alerts a look raises given the previous look's facts (None for a first look)."""
     alerts = []
-    before = Verdict.KEEP_RUNNING.value if previous is None else previous.verdict
+    before = Verdict.KEEP_RUNNING if previous is None else previous.verdict
     if current.verdict != before:
         alerts.append(
             Alert(
@@ -142,5 +142,5 @@ class NewLook:
         return alerts_between(self.previous, LookFacts.from_dict(self.look.sums["facts"]))
 
 
-def _words(verdict: str) -> str:
-    return verdict.replace("_", " ")
+def _words(verdict: Verdict) -> str:
+    return verdict.value.replace("_", " ")

@@ -240,7 +240,7 @@ def test_a_receiver_that_never_answers_ends_failed(
 LOOK_TAKING_REQUESTS = {
     "a new look": ("POST", "/v1/experiments/decided/snapshots"),
     "a stale page": ("GET", "/v1/experiments/decided/results?fresh=true"),
-    "a first timeseries": ("GET", "/v1/experiments/decided/results/timeseries?metric=conversion_rate"),
+    "a first timeseries": ("GET", "/v1/experiments/decided/results/timeseries?metric=aov"),
     "the stop's final look": ("POST", "/v1/experiments/decided/stop"),
 }
 

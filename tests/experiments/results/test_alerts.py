@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from experiments.models.webhook import AlertKind
 from experiments.results.alerts import LookFacts, alerts_between
+from experiments.results.types import Verdict
 
-QUIET = LookFacts("keep_running", (), srm=False, several_variants_share=0.0)
+QUIET = LookFacts(Verdict.KEEP_RUNNING, (), srm=False, several_variants_share=0.0)
 
 
 def kinds(previous: LookFacts | None, current: LookFacts) -> list[AlertKind]:
@@ -18,7 +19,7 @@ def test_a_quiet_look_raises_nothing() -> None:
 
 
 def test_verdict_changes_alert_including_a_first_look_that_decides() -> None:
-    ship = LookFacts("ship", (), srm=False, several_variants_share=0.0)
+    ship = LookFacts(Verdict.SHIP, (), srm=False, several_variants_share=0.0)
     assert kinds(None, ship) == [AlertKind.VERDICT_CHANGED]
     assert kinds(QUIET, ship) == [AlertKind.VERDICT_CHANGED]
     assert kinds(ship, ship) == []
@@ -27,7 +28,7 @@ def test_verdict_changes_alert_including_a_first_look_that_decides() -> None:
 
 
 def test_problems_alert_when_they_appear_not_while_they_last() -> None:
-    harmed = LookFacts("stop", ("refund_rate:b",), srm=True, several_variants_share=0.02)
+    harmed = LookFacts(Verdict.STOP, ("refund_rate:b",), srm=True, several_variants_share=0.02)
     assert kinds(QUIET, harmed) == [
         AlertKind.VERDICT_CHANGED,
         AlertKind.GUARDRAIL_HARMED,
@@ -35,21 +36,21 @@ def test_problems_alert_when_they_appear_not_while_they_last() -> None:
         AlertKind.DATA_QUALITY,
     ]
     assert kinds(harmed, harmed) == []
-    worse = LookFacts("stop", ("refund_rate:b", "refund_rate:c"), True, 0.03)
+    worse = LookFacts(Verdict.STOP, ("refund_rate:b", "refund_rate:c"), True, 0.03)
     assert [a.headline for a in alerts_between(harmed, worse)] == [
         "Variant c harmed guardrail refund_rate."
     ]
 
 
 def test_facts_round_trip_through_json() -> None:
-    facts = LookFacts("inconclusive", ("cart_abandonment:b",), srm=True, several_variants_share=0.5)
+    facts = LookFacts(Verdict.INCONCLUSIVE, ("cart_abandonment:b",), True, 0.5)
     assert LookFacts.from_dict(facts.to_dict()) == facts
     assert facts.data_quality
     assert not QUIET.data_quality
 
 
 def test_an_effect_that_starts_changing_over_time_alerts_once() -> None:
-    changing = LookFacts("keep_running", (), False, 0.0, changing=("conversion_rate:b",))
+    changing = LookFacts(Verdict.KEEP_RUNNING, (), False, 0.0, changing=("conversion_rate:b",))
     [alert] = alerts_between(QUIET, changing)
     assert alert.kind is AlertKind.EFFECT_CHANGING
     assert alert.headline == "The effect of variant b on conversion_rate is changing over time."
