@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from experiments.models.snapshot import ResultSnapshot
 from experiments.models.webhook import AlertKind
@@ -23,16 +23,30 @@ from experiments.results.decision import DATA_QUALITY_BLOCKING_SHARE, harms
 from experiments.results.types import ExperimentResults, Verdict
 
 
+class MetricVariant(NamedTuple):
+    """A metric and the variant compared on it with the control; stored as "metric:variant"."""
+
+    metric: str
+    variant: str
+
+    def stored(self) -> str:
+        return f"{self.metric}:{self.variant}"
+
+    @classmethod
+    def from_stored(cls, text: str) -> MetricVariant:
+        metric, _, variant = text.partition(":")
+        return cls(metric, variant)
+
+
 @dataclass(frozen=True, slots=True)
 class LookFacts:
     """The alert-relevant facts of one look; stored with the look as JSON."""
 
     verdict: Verdict
-    harmed: tuple[str, ...]  # "metric:variant" of each harmed guardrail comparison
+    harmed: tuple[MetricVariant, ...]  # each guardrail comparison that harms
     srm: bool
     several_variants_share: float
-    # "metric:variant" of each primary or guardrail comparison whose effect is changing
-    changing: tuple[str, ...] = ()
+    changing: tuple[MetricVariant, ...] = ()  # each primary or guardrail effect changing over time
 
     @property
     def data_quality(self) -> bool:
@@ -41,33 +55,34 @@ class LookFacts:
     def to_dict(self) -> dict[str, Any]:
         return {
             "verdict": self.verdict.value,
-            "harmed": list(self.harmed),
+            "harmed": [pair.stored() for pair in self.harmed],
             "srm": self.srm,
             "several_variants_share": self.several_variants_share,
-            "changing": list(self.changing),
+            "changing": [pair.stored() for pair in self.changing],
         }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> LookFacts:
         return cls(
             Verdict(data["verdict"]),
-            tuple(data["harmed"]),
+            tuple(MetricVariant.from_stored(text) for text in data["harmed"]),
             bool(data["srm"]),
             float(data["several_variants_share"]),
-            tuple(data.get("changing", ())),  # looks stored before it have none
+            # Looks stored before the changing effect have none.
+            tuple(MetricVariant.from_stored(text) for text in data.get("changing", ())),
         )
 
     @classmethod
     def of(cls, results: ExperimentResults, aggregates: Aggregates) -> LookFacts:
         harmed = tuple(
-            f"{result.metric}:{comparison.variant}"
+            MetricVariant(result.metric, comparison.variant)
             for result in results.metrics
             if result.role == "guardrail" and result.analysis is not None
             for comparison in result.analysis.comparisons
             if harms(result, comparison, result.margin)
         )
         changing = tuple(
-            f"{result.metric}:{comparison.variant}"
+            MetricVariant(result.metric, comparison.variant)
             for result in results.metrics
             if result.role != "secondary" and result.analysis is not None
             for comparison in result.analysis.comparisons
@@ -95,16 +110,14 @@ def alerts_between(previous: LookFacts | None, current: LookFacts) -> list[Alert
             )
         )
     already = set() if previous is None else set(previous.harmed)
-    for harmed in current.harmed:
-        if harmed not in already:
-            metric, _, variant = harmed.partition(":")
+    for metric, variant in current.harmed:
+        if (metric, variant) not in already:
             alerts.append(
                 Alert(AlertKind.GUARDRAIL_HARMED, f"Variant {variant} harmed guardrail {metric}.")
             )
     before_changing = set() if previous is None else set(previous.changing)
-    for changing in current.changing:
-        if changing not in before_changing:
-            metric, _, variant = changing.partition(":")
+    for metric, variant in current.changing:
+        if (metric, variant) not in before_changing:
             alerts.append(
                 Alert(
                     AlertKind.EFFECT_CHANGING,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from experiments.models.webhook import AlertKind
-from experiments.results.alerts import LookFacts, alerts_between
+from experiments.results.alerts import LookFacts, MetricVariant, alerts_between
 from experiments.results.types import Verdict
 
 QUIET = LookFacts(Verdict.KEEP_RUNNING, (), srm=False, several_variants_share=0.0)
@@ -28,7 +28,9 @@ def test_verdict_changes_alert_including_a_first_look_that_decides() -> None:
 
 
 def test_problems_alert_when_they_appear_not_while_they_last() -> None:
-    harmed = LookFacts(Verdict.STOP, ("refund_rate:b",), srm=True, several_variants_share=0.02)
+    harmed = LookFacts(
+        Verdict.STOP, (MetricVariant("refund_rate", "b"),), srm=True, several_variants_share=0.02
+    )
     assert kinds(QUIET, harmed) == [
         AlertKind.VERDICT_CHANGED,
         AlertKind.GUARDRAIL_HARMED,
@@ -36,21 +38,29 @@ def test_problems_alert_when_they_appear_not_while_they_last() -> None:
         AlertKind.DATA_QUALITY,
     ]
     assert kinds(harmed, harmed) == []
-    worse = LookFacts(Verdict.STOP, ("refund_rate:b", "refund_rate:c"), True, 0.03)
+    worse = LookFacts(
+        Verdict.STOP,
+        (MetricVariant("refund_rate", "b"), MetricVariant("refund_rate", "c")),
+        True,
+        0.03,
+    )
     assert [a.headline for a in alerts_between(harmed, worse)] == [
         "Variant c harmed guardrail refund_rate."
     ]
 
 
 def test_facts_round_trip_through_json() -> None:
-    facts = LookFacts(Verdict.INCONCLUSIVE, ("cart_abandonment:b",), True, 0.5)
+    facts = LookFacts(Verdict.INCONCLUSIVE, (MetricVariant("cart_abandonment", "b"),), True, 0.5)
     assert LookFacts.from_dict(facts.to_dict()) == facts
+    assert facts.to_dict()["harmed"] == ["cart_abandonment:b"]  # the JSON looks are stored with
     assert facts.data_quality
     assert not QUIET.data_quality
 
 
 def test_an_effect_that_starts_changing_over_time_alerts_once() -> None:
-    changing = LookFacts(Verdict.KEEP_RUNNING, (), False, 0.0, changing=("conversion_rate:b",))
+    changing = LookFacts(
+        Verdict.KEEP_RUNNING, (), False, 0.0, changing=(MetricVariant("conversion_rate", "b"),)
+    )
     [alert] = alerts_between(QUIET, changing)
     assert alert.kind is AlertKind.EFFECT_CHANGING
     assert alert.headline == "The effect of variant b on conversion_rate is changing over time."
