@@ -2,10 +2,11 @@
 
 Each process ticks every few seconds. On a tick it tries to take the `snapshots` lease (see
 `experiments.leases`) for one snapshot interval: exactly one process (of any host) wins per
-interval and takes a look of every running experiment. Then every process claims the webhook
-deliveries that are due (each by its own compare-and-set, see `webhooks.delivery`) and hands
-them to its delivery threads (`webhooks.workers`): a slow receiver never delays a look or a
-tick. What it did goes to a `SchedulerObserver` (the API process's metrics).
+interval and takes a look of every running experiment, handing each new look to the webhooks
+(`queue_look_alerts` queues its alerts in its transaction). Then every process claims the
+webhook deliveries that are due (each by its own compare-and-set, see `webhooks.delivery`) and
+hands them to its delivery threads (`webhooks.workers`): a slow receiver never delays a look or
+a tick. What it did goes to a `SchedulerObserver` (the API process's metrics).
 """
 
 from __future__ import annotations
