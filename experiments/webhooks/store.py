@@ -1,7 +1,7 @@
 """Webhooks in the database: create, list, delete, and the deliveries queued for them.
 
 `queue_look_alerts` is the one door from a new look to the webhooks: whoever takes a look (the
-scheduler, the routes, the CLI) hands it over, and the alerts it raises
+scheduler, the routes, the pages, the CLI) hands it over, and the alerts it raises
 (`results.alerts`) are queued in the look's transaction.
 
 The URL and the secret are stored encrypted (`experiments.encryption`); listings and the audit
