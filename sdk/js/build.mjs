@@ -6,8 +6,10 @@ import { mkdir, writeFile } from "node:fs/promises";
 import { build } from "esbuild";
 import { minify } from "terser";
 
-// Internal method names are shortened too; none of them is part of the public API.
-const mangleProps = /^(fixed|flushHidden|wake|enqueue)$/;
+// The names of the internal factories' methods are shortened too (none is part of the public
+// API, and no public name may be listed here).
+const mangleProps =
+  /^(fixed|flushHidden|wake|enqueue|id|firstExposure|compile|refresh|settle|compiled)$/;
 
 async function bundle(entry, format, outfile) {
   const result = await build({

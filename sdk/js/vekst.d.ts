@@ -1,4 +1,6 @@
-// Type declarations of the Vekst browser SDK (written by hand; the code is plain JavaScript).
+// Type declarations of the Vekst browser SDK, written by hand. The code (plain JavaScript with
+// JSDoc) takes its public types from here, and `npm test` checks it against them with tsc
+// (`checkJs` in tsconfig.json; types-check/surface.ts compares the exports).
 
 /** A JSON value, as carried by a variant's payload. */
 export type Json = string | number | boolean | null | Json[] | { [key: string]: Json };

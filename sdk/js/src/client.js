@@ -1,19 +1,114 @@
 // createClient: config loading, local assignment, one exposure per visitor, conversions.
 // Nothing here may break the shop's page: every entry point catches, logs once and falls back.
+// The client's state is made by small factories: the console warnings and the config (here),
+// the visitor with its consent and exposures (identity.js) and the event sender (events.js).
+// `start` connects them to the API: the sender, and the config's refresh by ETag.
 import { compileConfig, result } from "./evaluator.js";
-import { createSender, randomHex } from "./events.js";
-import { murmur3 } from "./hash.js";
-import { cookieStore } from "./identity.js";
+import { createSender } from "./events.js";
+import { createVisitor } from "./identity.js";
 import { checkAttributes, checkUnitId, isNumber, need } from "./inputs.js";
 
-const BOT = /bot|crawl|spider|slurp|facebookexternalhit|headless/i;
-const SLUG = /^[a-z0-9_-]{1,64}$/;
+/** @import { Client, ClientOptions } from "../vekst.js" */
+/** @import { CompiledExperiment } from "./evaluator.js" */
+/** @import { Event, Sender } from "./events.js" */
+/** @import { Warn } from "./inputs.js" */
+
+/** @typedef {Window & typeof globalThis} Host The window (`options.global` in tests). */
+
+/**
+ * The options with the defaults of createClient filled in.
+ * @typedef {ClientOptions & Required<Pick<ClientOptions, "idName" | "idDays" | "refreshInterval" |
+ *   "readyTimeout" | "flushInterval" | "maxBatch" | "maxQueue" | "maxRetries" | "backoff" |
+ *   "botDetection">>} Settings
+ */
+
+const BOT_AGENT = /bot|crawl|spider|slurp|facebookexternalhit|headless/i;
+const EVENT_NAME = /^[a-z0-9_-]{1,64}$/;
+// Keys that must never be in a page: they define experiments or send trusted purchases.
+const SECRET_KEY = /^vk_(admin|server)_/;
 // The server logs a refused origin under the same setting's name.
 const UNREACHABLE = "(origin not in VEKST_CORS_ORIGINS?)";
-const MAX_SEEN = 20;
+const MS_PER_SECOND = 1000;
 
+/**
+ * A warn(message) that logs each distinct message once, as "vekst: <message>".
+ * @param {Host} g
+ * @returns {Warn}
+ */
+function createWarnOnce(g) {
+  const logged = new Set();
+  return (message) => {
+    if (!logged.has(message)) {
+      logged.add(message);
+      g.console?.warn(`vekst: ${message}`);
+    }
+  };
+}
+
+/**
+ * The QA overrides in the page's URL (`?<param>=experiment:variant,...`): experiment key to
+ * variant key; none unless `param` is set.
+ * @param {Window} g
+ * @param {string | undefined} param
+ */
+const qaOverrides = (g, param) =>
+  Object.fromEntries(
+    param && g.location
+      ? new URLSearchParams(g.location.search)
+          .getAll(param)
+          .join()
+          .split(",")
+          .map((pair) => pair.split(":"))
+      : [],
+  );
+
+/**
+ * The config: compiled from a document given in the options or loaded from the API. `ready`
+ * resolves once a config is compiled or `settle` says none will come (the first load failed).
+ * @param {Settings} settings
+ * @param {Warn} warn
+ */
+function createConfig({ overrides, readyTimeout }, warn) {
+  /** @type {Map<string, CompiledExperiment> | null} */
+  let compiled = null;
+  /** @type {(value?: unknown) => void} */
+  let settle;
+  const loaded = new Promise((resolve) => (settle = resolve));
+
+  /** @param {unknown} config */
+  function compile(config) {
+    try {
+      compiled = compileConfig(config, overrides || {}, warn);
+      settle();
+    } catch (error) {
+      warn(`refused the config: ${/** @type {Error} */ (error).message}`);
+    }
+  }
+
+  return {
+    compile,
+    /** Tell `ready` that no config will come. */
+    settle: () => settle(),
+    /** The compiled experiments by key; null until a config is loaded. */
+    get compiled() {
+      return compiled;
+    },
+    ready: () =>
+      Promise.race([loaded, new Promise((resolve) => setTimeout(resolve, readyTimeout))]).then(
+        () => !!compiled,
+      ),
+  };
+}
+
+/**
+ * Create a client; it starts loading the config at once and never throws.
+ * @param {ClientOptions} [options]
+ * @returns {Client}
+ */
 export function createClient(options) {
-  const o = {
+  /** @type {Settings} */
+  const settings = {
+    // The defaults (vekst.d.ts documents each option).
     idName: "vekst_id",
     idDays: 365,
     refreshInterval: 60,
@@ -26,144 +121,92 @@ export function createClient(options) {
     botDetection: true,
     ...options,
   };
-  const g = o.global || globalThis;
-  const logged = new Set();
-  const warn = (message) => {
-    if (!logged.has(message)) {
-      logged.add(message);
-      g.console?.warn(`vekst: ${message}`);
-    }
-  };
-  const nav = g.navigator;
+  const g = /** @type {Host} */ (settings.global || globalThis);
+  const warn = createWarnOnce(g);
   // Why the visitor is taken for a bot (or false); said once, so an automated test of the shop
   // knows why it sees the control and sends nothing.
+  const agent = /** @type {string} */ (g.navigator?.userAgent);
   const bot =
-    o.botDetection &&
-    (nav?.webdriver ? "webdriver" : BOT.test(nav?.userAgent) && nav.userAgent);
+    settings.botDetection &&
+    (g.navigator?.webdriver ? "webdriver" : BOT_AGENT.test(agent) && agent);
   if (bot) warn(`treated as a bot (${bot}); botDetection: false turns this off`);
-  const store = cookieStore(g, o.idDays, warn);
-  const seenName = `${o.idName}_seen`;
-  const qa = {};
-  // Opt-in: without consent no cookie is read or written and no id is made.
-  let consent = !!o.consent;
-  let visitor = null;
-  let seen = new Set();
-  const exposed = new Map();
-  let compiled = null;
-  let etag = null;
-  let timer = null;
+  const visitor = createVisitor(g, settings, warn);
+  const config = createConfig(settings, warn);
+  const qa = qaOverrides(g, settings.qaParam);
+  /** @type {ReturnType<typeof setInterval> | undefined} */
+  let refreshTimer;
+  /** @type {Sender | null} */
   let sender = null;
-  let settle;
-  const loaded = new Promise((resolve) => (settle = resolve));
 
-  function apply(config) {
-    try {
-      compiled = compileConfig(config, o.overrides || {}, warn);
-    } catch (error) {
-      warn(`refused the config: ${error.message}`);
-    }
-  }
-
-  function visitorId() {
-    if (o.unitId != null) return String(o.unitId);
-    if (consent && !visitor) {
-      visitor = store.get(o.idName) || randomHex(g);
-      store.set(o.idName, visitor);
-      seen = new Set((store.get(seenName) || "").split(","));
-    }
-    return consent ? visitor : null;
-  }
-
-  // In memory per experiment (unit -> variant, without allocating on a repeat call); for the
-  // anonymous visitor also as short marks in a cookie (the last 20), so a reload does not
-  // expose again.
-  function firstExposure(key, variant, unit) {
-    let units = exposed.get(key);
-    if (!units || units.size > 1e5) exposed.set(key, (units = new Map()));
-    if (units.get(unit) === variant) return false;
-    units.set(unit, variant);
-    if (unit !== visitor) return true;
-    const mark = murmur3(`${key}\0${variant}`).toString(36);
-    if (seen.has(mark)) return false;
-    seen.add(mark);
-    store.set(seenName, [...seen].slice(-MAX_SEEN).join());
-    return true;
-  }
-
-  async function refresh() {
-    try {
-      const headers = { Authorization: `Bearer ${o.sdkKey}` };
-      if (etag) headers["If-None-Match"] = etag;
-      // A refused CORS preflight reaches the page only as a network error ("Failed to fetch").
-      const response = await o.fetch(`${o.apiUrl}/v1/sdk/config`, { headers }).catch((error) =>
-        need(0, error.message, UNREACHABLE),
-      );
-      need(response.status === 200 || response.status === 304, "HTTP", response.status);
-      if (response.status === 200) {
-        apply(await response.json());
-        etag = response.headers.get("ETag");
-      }
-    } catch (error) {
-      warn(`could not load the config: ${error.message}`);
-    }
-    settle();
-  }
-
+  // Loads the config, then keeps it fresh and the sender connected to the page's life.
   function start() {
-    if (o.config) apply(o.config);
-    if (compiled) settle();
-    for (const pair of o.qaParam && g.location
-      ? new URLSearchParams(g.location.search).getAll(o.qaParam).join().split(",")
-      : []) {
-      const [experiment, variant] = pair.split(":");
-      qa[experiment] = variant;
-    }
-    o.fetch ||= g.fetch?.bind(g);
-    const key = String(o.sdkKey || "");
-    if (!o.apiUrl || !key || /^vk_(admin|server)_/.test(key) || !o.fetch) {
-      settle();
+    if (settings.config) config.compile(settings.config);
+    const fetcher = settings.fetch || g.fetch?.bind(g);
+    const key = String(settings.sdkKey || "");
+    if (!settings.apiUrl || !key || SECRET_KEY.test(key) || !fetcher) {
+      config.settle();
       return warn("apiUrl and an sdk key (not an admin or server key) are needed");
     }
-    o.apiUrl = String(o.apiUrl).replace(/\/+$/, "");
-    sender = createSender({
-      ...o,
-      g,
-      warn,
-      key,
-      url: `${o.apiUrl}/v1/events`,
-      headers: { Authorization: `Bearer ${key}`, "Content-Type": "application/json" },
-    });
+    const base = String(settings.apiUrl).replace(/\/+$/, "");
+    const events = (sender = createSender(g, warn, fetcher, `${base}/v1/events`, key, settings));
+    /** @type {string | null} */
+    let etag = null;
+    // Loads the config, revalidated by its ETag; a failure keeps the last good one.
+    const refresh = async () => {
+      try {
+        /** @type {Record<string, string>} */
+        const headers = { Authorization: `Bearer ${key}` };
+        if (etag) headers["If-None-Match"] = etag;
+        // A refused CORS preflight reaches the page only as a network error ("Failed to fetch").
+        const response = await fetcher(`${base}/v1/sdk/config`, { headers }).catch((error) => {
+          throw Error(`${error.message} ${UNREACHABLE}`);
+        });
+        need(response.status === 200 || response.status === 304, "HTTP", response.status);
+        if (response.status === 200) {
+          config.compile(await response.json());
+          etag = response.headers.get("ETag");
+        }
+      } catch (error) {
+        warn(`could not load the config: ${/** @type {Error} */ (error).message}`);
+      }
+      config.settle();
+    };
     refresh();
-    if (o.refreshInterval > 0) {
-      timer = setInterval(refresh, o.refreshInterval * 1000);
-      timer.unref?.();
+    if (settings.refreshInterval > 0) {
+      refreshTimer = setInterval(refresh, settings.refreshInterval * MS_PER_SECOND);
+      /** @type {{unref?: () => void}} */ (refreshTimer).unref?.();
     }
     const doc = g.document;
     doc?.addEventListener("visibilitychange", () =>
-      doc.visibilityState === "hidden" ? sender.flushHidden() : refresh(),
+      doc.visibilityState === "hidden" ? events.flushHidden() : refresh(),
     );
-    g.addEventListener?.("pagehide", sender.flushHidden);
-    g.addEventListener?.("online", sender.wake);
+    g.addEventListener?.("pagehide", events.flushHidden);
+    g.addEventListener?.("online", events.wake);
   }
 
+  /** @type {Client} */
   const client = {
     /** The variant of `experimentKey` for the visitor (or `unitId`); never throws. */
     assign(experimentKey, unitId, attributes) {
-      const experiment = compiled?.get(experimentKey);
+      const experiment = config.compiled?.get(experimentKey);
       // (Outside the try: from here on the catch always has an experiment to serve.)
       if (!experiment) {
-        const reason = compiled ? "unknown_experiment" : "not_ready";
-        return result(experimentKey, null, null, false, reason);
+        return result(
+          experimentKey,
+          null,
+          null,
+          config.compiled ? "unknown_experiment" : "not_ready",
+        );
       }
       try {
         if (bot) return experiment.fixed("bot");
-        const unit = unitId ?? visitorId();
+        const unit = unitId ?? visitor.id();
         if (unit === null) return experiment.fixed("no_consent");
         const assigned = experiment.assign(unit, attributes, qa[experimentKey]);
         if (
           assigned.inExperiment &&
           sender &&
-          firstExposure(experimentKey, assigned.variant, unit)
+          visitor.firstExposure(experimentKey, assigned.variant, unit)
         ) {
           sender.enqueue({
             type: "exposure",
@@ -183,11 +226,12 @@ export function createClient(options) {
     track(name, { value, properties, unitId } = {}) {
       try {
         if (bot || !sender) return;
-        const unit = unitId ?? visitorId();
+        const unit = unitId ?? visitor.id();
         if (unit === null) return;
         checkUnitId(unit, "unitId");
-        need(SLUG.test(name), "name", "must be 1-64 of a-z, 0-9, - and _");
+        need(EVENT_NAME.test(name), "name", "must be 1-64 of a-z, 0-9, - and _");
         need(value == null || isNumber(value), "value", "must be a finite number");
+        /** @type {Event} */
         const event = { type: "conversion", unit_id: unit, name };
         if (value != null) event.value = value;
         if (properties != null) {
@@ -196,37 +240,27 @@ export function createClient(options) {
         }
         sender.enqueue(event);
       } catch (error) {
-        warn(`dropped event '${name}': ${error.message}`);
+        warn(`dropped event '${name}': ${/** @type {Error} */ (error).message}`);
       }
     },
 
     /** Resolves to true once a config is loaded, false when `readyTimeout` ms pass first. */
-    ready: () =>
-      Promise.race([loaded, new Promise((resolve) => setTimeout(resolve, o.readyTimeout))]).then(
-        () => !!compiled,
-      ),
+    ready: config.ready,
 
     /** Send queued events now; resolves when they are sent or a send failed (it is retried). */
     flush: async () => sender?.flush(),
 
     /** Give or withdraw consent to keep the anonymous id; withdrawing deletes it. */
-    setConsent(given) {
-      consent = !!given;
-      if (!consent) {
-        visitor = null;
-        store.set(o.idName, null);
-        store.set(seenName, null);
-      }
-    },
+    setConsent: visitor.setConsent,
 
     /** The unit id used when none is passed: the shop's, the stored anonymous one, or null. */
     get unitId() {
-      return visitorId();
+      return visitor.id();
     },
 
     /** Stop refreshing the config and send what is queued (as a beacon). */
     close() {
-      clearInterval(timer);
+      clearInterval(refreshTimer);
       sender?.close();
     },
   };
@@ -235,7 +269,7 @@ export function createClient(options) {
     start();
   } catch (error) {
     warn(`could not start: ${error}`);
-    settle();
+    config.settle();
   }
   return client;
 }

@@ -2,10 +2,57 @@
 // sections 6 and 9). Each experiment is checked and compiled in one pass to prefixes, integer
 // bounds and precreated, frozen results; a bad one is left out with the path and rule of its
 // first error. Unknown fields are ignored.
-import { SPACE, hasher, overrideDigest, variantBounds } from "./hash.js";
+import {
+  HASH_SPACE,
+  LAYER_BUCKETS,
+  hasher,
+  layerBucket,
+  overrideDigest,
+  variantBounds,
+} from "./hash.js";
 import { checkAttributes, checkUnitId, isName, isNumber, isObject, need } from "./inputs.js";
 import { compileTargeting } from "./targeting.js";
 
+/** @import { Assignment, Attributes, Json, Reason } from "../vekst.js" */
+/** @import { Warn } from "./inputs.js" */
+
+/**
+ * An experiment of the config document as GET /v1/sdk/config sends it (docs/assignment.md,
+ * section 9). The document comes from the network: every field is checked before it is used.
+ * @typedef {{
+ *   key: string,
+ *   salt: string,
+ *   unit_type: string,
+ *   status: string,
+ *   variants: {key: string, weight: number, payload?: Json}[],
+ *   traffic?: number,
+ *   targeting?: unknown,
+ *   layer?: {key: string, ranges: [number, number][]} | null,
+ *   override_hashes?: Record<string, string> | null,
+ *   winner?: string | null,
+ * }} ExperimentDocument
+ */
+
+/**
+ * A compiled experiment. `assign` decides for a unit (`qa`: a variant key forced by a QA URL
+ * override, or undefined); `fixed` gives what everyone outside the test sees, with `reason`.
+ * @typedef {{
+ *   assign: (unitId: string, attributes?: Attributes | null, qa?: string) => Assignment,
+ *   fixed: (reason: Reason) => Assignment,
+ * }} CompiledExperiment
+ */
+
+/** The most variants an experiment has. */
+const MAX_VARIANTS = 10;
+/** The largest weight of a variant. */
+const MAX_WEIGHT = 1e12;
+
+/**
+ * Freezes `value` and everything in it.
+ * @template T
+ * @param {T} value
+ * @returns {T}
+ */
 function freeze(value) {
   if (typeof value === "object" && value !== null) {
     Object.values(value).forEach(freeze);
@@ -14,41 +61,63 @@ function freeze(value) {
   return value;
 }
 
-export const result = (experiment, variant, payload, inExperiment, reason) =>
-  Object.freeze({ experiment, variant, payload, inExperiment, reason });
+/**
+ * A frozen assignment. A unit is in the experiment exactly when it was split into a variant
+ * (then its exposure is sent); every other reason leaves it out.
+ * @param {string} experiment
+ * @param {string | null} variant
+ * @param {Json} payload
+ * @param {Reason} reason
+ * @returns {Assignment}
+ */
+export const result = (experiment, variant, payload, reason) =>
+  Object.freeze({ experiment, variant, payload, inExperiment: reason === "split", reason });
 
+/** @param {unknown} pair a layer's range of buckets [start, end) */
 const isRange = (pair) =>
   Array.isArray(pair) &&
   pair.length === 2 &&
   pair.every(Number.isInteger) &&
   pair[0] >= 0 &&
   pair[0] < pair[1] &&
-  pair[1] <= 1e4;
+  pair[1] <= LAYER_BUCKETS;
 
-/** Check and compile experiment `e`; `clientOverrides` maps its key to {unit id: variant key}. */
+/**
+ * Check and compile experiment `e`; `clientOverrides` maps its key to {unit id: variant key}.
+ * @param {ExperimentDocument} e
+ * @param {string} path
+ * @param {Record<string, Record<string, string>>} clientOverrides
+ * @param {Warn} warn
+ * @returns {CompiledExperiment}
+ */
 function compileExperiment(e, path, clientOverrides, warn) {
   need(isObject(e), path);
-  for (const field of ["key", "salt", "unit_type"]) need(isName(e[field]), `${path}.${field}`);
+  for (const field of ["key", "salt", "unit_type"])
+    need(isName(/** @type {Record<string, unknown>} */ (e)[field]), `${path}.${field}`);
   const { key, salt, status, variants, layer, winner, override_hashes: hashed } = e;
   need(!salt.includes(":") && salt.length <= 64, `${path}.salt`);
   need(status === "running" || status === "stopped", `${path}.status`);
-  need(Array.isArray(variants) && variants.length > 1 && variants.length < 11, `${path}.variants`);
+  need(
+    Array.isArray(variants) && variants.length > 1 && variants.length <= MAX_VARIANTS,
+    `${path}.variants`,
+  );
   const payloads = new Map();
   variants.forEach((v, i) => {
     const at = `${path}.variants[${i}]`;
     need(isObject(v) && isName(v.key) && !payloads.has(v.key), `${at}.key`);
-    need(isNumber(v.weight) && v.weight > 0 && v.weight <= 1e12, `${at}.weight`);
+    need(isNumber(v.weight) && v.weight > 0 && v.weight <= MAX_WEIGHT, `${at}.weight`);
     payloads.set(v.key, freeze(v.payload ?? null));
   });
   const bounds = variantBounds(variants.map((v) => v.weight));
-  [...bounds, SPACE].forEach((bound, i) =>
+  [...bounds, HASH_SPACE].forEach((bound, i) =>
     need(bound > (bounds[i - 1] || 0), `${path}.variants[${i}].weight`),
   );
-  let threshold = SPACE;
+  // The hashes below `threshold` are in the traffic: all of them, unless the traffic is cut.
+  let threshold = HASH_SPACE;
   if (layer == null) {
     const traffic = e.traffic === undefined ? 1 : e.traffic;
     need(isNumber(traffic) && traffic > 0 && traffic <= 1, `${path}.traffic`);
-    threshold = Math.floor(traffic * SPACE);
+    threshold = Math.floor(traffic * HASH_SPACE);
   } else {
     need(isObject(layer) && isName(layer.key), `${path}.layer.key`);
     const ranges = layer.ranges;
@@ -57,58 +126,62 @@ function compileExperiment(e, path, clientOverrides, warn) {
   }
   const targeting = e.targeting == null ? null : compileTargeting(e.targeting, `${path}.targeting`);
 
-  const make = (variant, inExperiment, reason) =>
-    result(key, variant, payloads.get(variant), inExperiment, reason);
+  /** @type {(variant: string, reason: Reason) => Assignment} */
+  const make = (variant, reason) =>
+    result(key, variant, /** @type {Json} */ (payloads.get(variant)), reason);
   // Config overrides are published as digests of the unit ids; the client's own, in clear,
   // join them as digests and win.
   need(hashed == null || isObject(hashed), `${path}.override_hashes`);
   const digest = overrideDigest(salt);
+  /** @type {Map<string, Assignment>} */
   const forced = new Map();
   // (A key that is no digest matches no unit, so unlike Python the JS leaves its form unchecked.)
   for (const d in hashed) {
     need(payloads.has(hashed[d]), `${path}.override_hashes.${d}`);
-    forced.set(d, make(hashed[d], false, "override"));
+    forced.set(d, make(hashed[d], "override"));
   }
   for (const [unit, variant] of Object.entries(clientOverrides[key] || {}))
     if (isName(unit) && payloads.has(variant))
-      forced.set(digest(unit), make(variant, false, "override"));
+      forced.set(digest(unit), make(variant, "override"));
   need(winner == null || (status === "stopped" && payloads.has(winner)), `${path}.winner`);
 
   const control = variants[0].key;
-  const invalid = make(control, false, "invalid_input");
-  const notTargeted = make(control, false, "not_targeted");
-  const notInTraffic = make(control, false, "not_in_traffic");
+  const invalid = make(control, "invalid_input");
+  const notTargeted = make(control, "not_targeted");
+  const notInTraffic = make(control, "not_in_traffic");
+  // What every unit gets once the experiment is stopped; null while it runs.
   const stopped =
     status === "running"
       ? null
       : winner != null
-        ? make(winner, false, "winner")
-        : make(control, false, "stopped");
-  const split = variants.map((v) => make(v.key, true, "split"));
+        ? make(winner, "winner")
+        : make(control, "stopped");
+  const split = variants.map((v) => make(v.key, "split"));
   const variantHash = hasher(`variant:${salt}:`);
   const trafficHash = hasher(`traffic:${salt}:`);
-  const layerHash = layer && hasher(`layer:${layer.key}:`);
+  const bucketOf = layer && layerBucket(layer.key);
 
-  // `qa` is a variant key forced for this visitor (a QA URL override), or undefined.
+  /** @type {CompiledExperiment["assign"]} */
   function assign(unitId, attributes, qa) {
     if (stopped) return stopped;
     try {
       checkUnitId(unitId, "unitId");
       const override =
         (forced.size && forced.get(digest(unitId))) ||
-        (payloads.has(qa) && make(qa, false, "override"));
+        // (Without a QA override `qa` is undefined, which is no variant key.)
+        (payloads.has(/** @type {string} */ (qa)) && make(/** @type {string} */ (qa), "override"));
       if (override) return override;
       if (attributes != null) checkAttributes(attributes, "attributes");
     } catch (error) {
-      warn(`invalid input for '${key}': ${error.message}`);
+      warn(`invalid input for '${key}': ${/** @type {Error} */ (error).message}`);
       return invalid;
     }
     if (targeting && !targeting(attributes || {})) return notTargeted;
-    if (layerHash) {
-      const bucket = Math.floor((layerHash(unitId) * 1e4) / SPACE);
+    if (bucketOf) {
+      const bucket = bucketOf(unitId);
       if (!layer.ranges.some(([start, end]) => start <= bucket && bucket < end))
         return notInTraffic;
-    } else if (threshold < SPACE && trafficHash(unitId) >= threshold) {
+    } else if (threshold < HASH_SPACE && trafficHash(unitId) >= threshold) {
       return notInTraffic;
     }
     const hashed = variantHash(unitId);
@@ -118,7 +191,8 @@ function compileExperiment(e, path, clientOverrides, warn) {
   }
 
   // Bots, visitors without consent, internal errors: what everyone outside the test sees.
-  const fixed = (reason) => stopped || make(control, false, reason);
+  /** @type {CompiledExperiment["fixed"]} */
+  const fixed = (reason) => stopped || make(control, reason);
   return { assign, fixed };
 }
 
@@ -128,26 +202,30 @@ function compileExperiment(e, path, clientOverrides, warn) {
  * that is invalid or repeats a key is left out and reported to `warn`, but still shows its
  * control when one can be read from it; disjoint layer ranges across experiments are the
  * server's duty. `overrides` maps experiment keys to {unit id: variant key}.
+ * @param {unknown} config
+ * @param {Record<string, Record<string, string>>} overrides
+ * @param {Warn} warn
+ * @returns {Map<string, CompiledExperiment>}
  */
 export function compileConfig(config, overrides, warn) {
   need(isObject(config) && config.version === 1, "config", "must be an object with version 1");
   need(Array.isArray(config.experiments), "config.experiments");
+  /** @type {Map<string, CompiledExperiment>} */
   const experiments = new Map();
-  config.experiments.forEach((e, i) => {
+  /** @type {ExperimentDocument[]} */ (config.experiments).forEach((e, i) => {
     const path = `experiments[${i}]`;
     try {
       const compiled = compileExperiment(e, path, overrides, warn);
       need(!experiments.has(e.key), `${path}.key`);
       experiments.set(e.key, compiled);
     } catch (error) {
-      warn(`left out of the config: ${error.message}`);
+      warn(`left out of the config: ${/** @type {Error} */ (error).message}`);
       const control = Array.isArray(e?.variants) && e.variants[0];
       if (isName(e?.key) && control && isName(control.key) && !experiments.has(e.key)) {
         const fixed = result(
           e.key,
           control.key,
           freeze(control.payload ?? null),
-          false,
           "invalid_config",
         );
         experiments.set(e.key, { assign: () => fixed, fixed: () => fixed });

@@ -2,7 +2,39 @@
 // batch goes back to the front of the queue with its event ids, so a retry is never stored
 // twice. When the page is hidden the head of the queue leaves at once as a beacon.
 
-/** 128 random bits in hex (32 characters): event ids and anonymous visitor ids. */
+/** @import { Warn } from "./inputs.js" */
+
+/**
+ * An exposure or a conversion in the wire format of docs/events.md; the sender adds the
+ * timestamp, and the event id when the event first leaves.
+ * @typedef {{
+ *   type: "exposure" | "conversion",
+ *   unit_id: string,
+ *   experiment?: string,
+ *   variant?: string | null,
+ *   name?: string,
+ *   value?: number,
+ *   properties?: Record<string, string | number | boolean>,
+ *   timestamp?: number,
+ *   event_id?: string,
+ * }} Event
+ */
+
+/**
+ * The batching and retry settings of ClientOptions, with their defaults filled in.
+ * @typedef {{
+ *   maxBatch: number,
+ *   maxQueue: number,
+ *   maxRetries: number,
+ *   backoff: number,
+ *   flushInterval: number,
+ * }} SenderOptions
+ */
+
+/**
+ * 128 random bits in hex (32 characters): event ids and anonymous visitor ids.
+ * @param {Window} g
+ */
 export const randomHex = (g) =>
   [...g.crypto.getRandomValues(new Uint8Array(16))]
     .map((b) => (b + 256).toString(16).slice(1))
@@ -10,35 +42,61 @@ export const randomHex = (g) =>
 
 // Browsers allow at most 64 KiB of keepalive request bodies in flight.
 const KEEPALIVE_BYTES = 60000;
+// The longest wait before a retry, whatever the backoff has grown to.
+const MAX_BACKOFF_MS = 30000;
+// The timer delay that sends at once.
+const AT_ONCE = 0;
+// The status of a send that got no answer (a network error).
+const NO_ANSWER = 0;
 
-export function createSender(o) {
-  const { g, warn, maxBatch, url } = o;
+/**
+ * The event queue of one client on the window `g`, posting with `fetch` to `url` (POST
+ * /v1/events) with the sdk `key`.
+ * @param {Window} g
+ * @param {Warn} warn
+ * @param {typeof globalThis.fetch} fetch
+ * @param {string} url
+ * @param {string} key
+ * @param {SenderOptions} options
+ */
+export function createSender(
+  g,
+  warn,
+  fetch,
+  url,
+  key,
+  { maxBatch, maxQueue, maxRetries, backoff, flushInterval },
+) {
+  /** @type {Event[]} */
   let queue = [];
-  let timer = null;
+  /** @type {number | undefined} */
+  let timer;
   let busy = false;
   let attempt = 0;
   let closed = false;
 
+  const headers = { Authorization: `Bearer ${key}`, "Content-Type": "application/json" };
   const online = () => g.navigator?.onLine !== false;
   // Ids are drawn when a batch first leaves (off the assign path) and kept for its retries.
-  const withId = (event) => (event.event_id ||= randomHex(g));
-  const post = (batch, keepalive) => {
+  const withId = (/** @type {Event} */ event) => (event.event_id ||= randomHex(g));
+  const post = (/** @type {Event[]} */ batch, /** @type {boolean} */ keepalive) => {
     batch.forEach(withId);
-    return o.fetch(url, {
+    return fetch(url, {
       method: "POST",
-      headers: o.headers,
+      headers,
       body: JSON.stringify({ events: batch }),
       keepalive,
     });
   };
 
+  /** @param {number} delay */
   function schedule(delay) {
     if (!timer && !closed) {
       timer = setTimeout(() => {
-        timer = null;
+        timer = undefined;
         send();
       }, delay);
-      timer.unref?.();
+      /** @type {{unref?: () => void}} */ (timer).unref?.();
     }
   }
 
@@ -47,19 +105,22 @@ export function createSender(o) {
     if (busy || !queue.length || closed || !online()) return; // the "online" event flushes again
     busy = true;
     const batch = queue.splice(0, maxBatch);
-    let status = 0;
+    let status = NO_ANSWER;
     try {
       status = (await post(batch, false)).status;
     } catch {}
     busy = false;
-    const retry = !status || status === 429 || status >= 500;
-    if (retry && ++attempt <= o.maxRetries) {
+    const retry = status === NO_ANSWER || status === 429 || status >= 500;
+    if (retry && ++attempt <= maxRetries) {
       queue = batch.concat(queue);
-      return schedule(Math.min(3e4, o.backoff * 2 ** attempt) * (0.25 + Math.random() / 4));
+      // Exponential backoff, capped, times a random factor between 1/4 and 1/2.
+      const delay = Math.min(MAX_BACKOFF_MS, backoff * 2 ** attempt);
+      return schedule(delay * (0.25 + Math.random() / 4));
     }
     if (status > 299) warn(`events not sent (HTTP ${status}); dropped ${batch.length}`);
     attempt = 0;
-    if (queue.length) schedule(queue.length < maxBatch && o.flushInterval);
+    // A short queue waits for more events; a full batch leaves at once.
+    if (queue.length) schedule(queue.length < maxBatch ? flushInterval : AT_ONCE);
   }
 
   /**
@@ -72,27 +133,32 @@ export function createSender(o) {
     if (n && online()) {
       const batch = queue.splice(0, n);
       batch.forEach(withId);
-      const beacon = JSON.stringify({ sdk_key: o.key, events: batch });
+      const beacon = JSON.stringify({ sdk_key: key, events: batch });
       if (!g.navigator?.sendBeacon?.(`${url}/beacon`, beacon))
         post(batch, true).catch(() => (queue = batch.concat(queue)));
     }
   }
 
   return {
+    /** @param {Event} event */
     enqueue(event) {
       if (closed) return;
-      if (queue.length >= o.maxQueue) return warn("event queue full; dropping events");
+      if (queue.length >= maxQueue) return warn("event queue full; dropping events");
       event.timestamp = Date.now();
       // A full batch leaves at once, even while a flush timer waits.
-      if (queue.push(event) >= maxBatch) timer = clearTimeout(timer);
-      schedule(queue.length < maxBatch && o.flushInterval);
+      if (queue.push(event) >= maxBatch) {
+        clearTimeout(timer);
+        timer = undefined;
+      }
+      schedule(queue.length < maxBatch ? flushInterval : AT_ONCE);
     },
     /** Send the queue in batches now; stops at a failed batch, which waits for its retry. */
     async flush() {
       while (queue.length && !busy && !closed && !attempt && online()) await send();
     },
     flushHidden,
-    wake: () => schedule(0),
+    /** Send now what waits for the network (the page is back online). */
+    wake: () => schedule(AT_ONCE),
     close() {
       flushHidden();
       closed = true;
@@ -100,3 +166,5 @@ export function createSender(o) {
     },
   };
 }
+
+/** @typedef {ReturnType<typeof createSender>} Sender */

@@ -1,4 +1,4 @@
 // The classic-script build: one <script> tag defines window.Vekst.createClient.
 import { createClient } from "./client.js";
 
-globalThis.Vekst = { createClient };
+/** @type {typeof globalThis & {Vekst: object}} */ (globalThis).Vekst = { createClient };

@@ -4,12 +4,25 @@
 // buffer (encodeInto allocates nothing): assignment must stay well under a microsecond.
 
 const encoder = new TextEncoder();
-// Unit ids are checked (at most 256 code points, 1,024 bytes) before they are hashed; a longer
-// text takes the slow path below.
+// Unit ids are checked (at most 256 code points, 1,024 bytes) before they are hashed. A text of
+// up to FAST_LENGTH UTF-16 units takes at most 3 bytes each, so with 3 prefix bytes and 3 zeros
+// it fits the buffer; a longer one takes the slow path below.
+const FAST_LENGTH = 1300;
 const buffer = new Uint8Array(4100);
 const views = [0, 1, 2, 3].map((offset) => buffer.subarray(offset));
 
-// Mixes the n bytes of `b` into `h`; a last, partial block reads the zeros the caller put there.
+/** The number of 32-bit hash values: a hash divided by it is a fraction in [0, 1). */
+export const HASH_SPACE = 4294967296;
+
+/** The number of buckets of a layer (section 5): a unit falls in one of [0, LAYER_BUCKETS). */
+export const LAYER_BUCKETS = 10000;
+
+/**
+ * Mixes the n bytes of `b` into `h`; a last, partial block reads the zeros the caller put there.
+ * @param {number} h
+ * @param {Uint8Array} b
+ * @param {number} n
+ */
 function mix(h, b, n) {
   for (let i = 0; i < n; i += 4) {
     let k = b[i] | (b[i + 1] << 8) | (b[i + 2] << 16) | (b[i + 3] << 24);
@@ -20,14 +33,18 @@ function mix(h, b, n) {
   return h;
 }
 
-/** A function returning MurmurHash3 x86_32 (unsigned) of the UTF-8 bytes of `prefix + text`. */
+/**
+ * A function returning MurmurHash3 x86_32 (unsigned) of the UTF-8 bytes of `prefix + text`.
+ * @param {string} prefix
+ * @returns {(text: string) => number}
+ */
 export function hasher(prefix, seed = 0) {
   const head = encoder.encode(prefix);
   const rest = head.length & 3;
   const done = head.length - rest;
   const start = mix(seed, head, done);
   return (text) => {
-    if (text.length > 1300) return hasher(prefix + text, seed)("");
+    if (text.length > FAST_LENGTH) return hasher(prefix + text, seed)("");
     for (let i = 0; i < rest; i++) buffer[i] = head[done + i];
     const n = rest + encoder.encodeInto(text, views[rest]).written;
     buffer[n] = buffer[n + 1] = buffer[n + 2] = 0;
@@ -41,25 +58,36 @@ export function hasher(prefix, seed = 0) {
 /** MurmurHash3 x86_32 (seed 0) of the UTF-8 bytes of `text`, as an unsigned 32-bit integer. */
 export const murmur3 = hasher("");
 
-export const SPACE = 4294967296;
-
-/** A function returning the 16 hex digits under which the config publishes a unit's QA
- * override (section 6): the hashes of `override:<salt>:<unit id>` with seeds 0 and 1. */
+/**
+ * A function returning the 16 hex digits under which the config publishes a unit's QA override
+ * (section 6): the hashes of `override:<salt>:<unit id>` with seeds 0 and 1.
+ * @param {string} salt
+ * @returns {(unitId: string) => string}
+ */
 export function overrideDigest(salt) {
   const seeds = [0, 1].map((seed) => hasher(`override:${salt}:`, seed));
   // (2**32 + h in hex is "1" and h's 8 digits with leading zeros.)
-  return (unitId) => seeds.map((h) => (SPACE + h(unitId)).toString(16).slice(1)).join("");
+  return (unitId) => seeds.map((h) => (HASH_SPACE + h(unitId)).toString(16).slice(1)).join("");
 }
 
-/** Exclusive upper hash bound of each variant but the last (section 3), in IEEE doubles. */
+/**
+ * Exclusive upper hash bound of each variant but the last (section 3), in IEEE doubles.
+ * @param {number[]} weights
+ */
 export function variantBounds(weights) {
   // Summed left to right, as the other implementations do, so the doubles agree.
   const total = weights.reduce((sum, w) => sum + w, 0);
   let cumulative = 0;
-  return weights.slice(0, -1).map((w) => Math.floor(((cumulative += w) * SPACE) / total));
+  return weights.slice(0, -1).map((w) => Math.floor(((cumulative += w) * HASH_SPACE) / total));
 }
 
-/** The unit's bucket in [0, 10000) of a layer (section 5); exact in doubles. */
-export function layerBucket(layerKey, unitId) {
-  return Math.floor((murmur3(`layer:${layerKey}:${unitId}`) * 10000) / SPACE);
+/**
+ * A function returning a unit's bucket in [0, LAYER_BUCKETS) of the layer `layerKey` (section 5);
+ * exact in doubles.
+ * @param {string} layerKey
+ * @returns {(unitId: string) => number}
+ */
+export function layerBucket(layerKey) {
+  const hash = hasher(`layer:${layerKey}:`);
+  return (unitId) => Math.floor((hash(unitId) * LAYER_BUCKETS) / HASH_SPACE);
 }

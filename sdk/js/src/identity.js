@@ -1,26 +1,104 @@
-// The anonymous visitor id and the remembered exposures live in first-party cookies with a
-// lifetime in days. Blocked cookies are logged once and only mean the id lasts for this page.
+// The visitor: the shop's unit id, or the anonymous visitor id in a first-party cookie, and the
+// exposures already sent for it. Cookies live `idDays` days; blocked cookies are logged once and
+// only mean the id lasts for this page.
+import { randomHex } from "./events.js";
+import { murmur3 } from "./hash.js";
 
-/** A cookie store with get (a falsy value when there is none) and set (a null value deletes)
- * that never throws. */
-export function cookieStore(g, days, warn) {
-  const guard = (action) => (name, value) => {
+/** @import { ClientOptions } from "../vekst.js" */
+/** @import { Warn } from "./inputs.js" */
+
+const SECONDS_PER_DAY = 86400;
+// How many exposures of the anonymous visitor its cookie remembers (the newest).
+const MAX_SEEN_MARKS = 20;
+// How many units per experiment the page remembers as exposed before it starts afresh.
+const MAX_EXPOSED_UNITS = 1e5;
+
+/**
+ * The visitor and its exposures. Opt-in: without consent no cookie is read or written and no
+ * id is made. An exposure is sent once per unit, experiment and variant: remembered in memory
+ * per experiment (unit -> variant, without allocating on a repeat call), and for the anonymous
+ * visitor also as short marks in a cookie named "<idName>_seen", so a reload does not expose
+ * again.
+ * @param {Window} g
+ * @param {ClientOptions & {idName: string, idDays: number}} options
+ * @param {Warn} warn
+ */
+export function createVisitor(g, { idName, idDays, unitId, consent }, warn) {
+  const seenName = `${idName}_seen`;
+  let consented = !!consent;
+  /** @type {string | null} */
+  let anonymousId = null;
+  let seen = new Set();
+  /** @type {Map<string, Map<string, string | null>>} */
+  const exposed = new Map();
+
+  /**
+   * Runs a cookie access that may throw (blocked cookies); a failure is logged.
+   * @template R
+   * @param {(doc: Document) => R} access
+   */
+  function guarded(access) {
     try {
-      return action(g.document, name, value);
+      return access(g.document);
     } catch (error) {
       warn(`cookies are unavailable: ${error}`);
-      return null;
     }
-  };
-  return {
-    get: guard((doc, name) => {
+  }
+
+  /** The cookie's value, or a falsy value when there is none. @param {string} name */
+  const readCookie = (name) =>
+    guarded((doc) => {
       const found = `; ${doc.cookie}`.split(`; ${name}=`)[1];
       return found && decodeURIComponent(found.split(";")[0]);
-    }),
-    set: guard((doc, name, value) => {
+    });
+
+  /** Sets the cookie; a null value deletes it. @param {string} name @param {string | null} value */
+  const writeCookie = (name, value) =>
+    guarded((doc) => {
       const secure = g.location?.protocol === "https:" ? "; Secure" : "";
-      const age = value == null ? 0 : Math.round(days * 86400);
+      const age = value == null ? 0 : Math.round(idDays * SECONDS_PER_DAY);
       doc.cookie = `${name}=${encodeURIComponent(value ?? "")}; Max-Age=${age}; Path=/; SameSite=Lax${secure}`;
-    }),
+    });
+
+  return {
+    /** The unit id used when none is passed: the shop's, the anonymous one, or null. */
+    id() {
+      if (unitId != null) return String(unitId);
+      if (consented && !anonymousId) {
+        anonymousId = readCookie(idName) || randomHex(g);
+        writeCookie(idName, anonymousId);
+        seen = new Set((readCookie(seenName) || "").split(","));
+      }
+      return consented ? anonymousId : null;
+    },
+
+    /** Give or withdraw consent to keep the anonymous id; withdrawing deletes its cookies. */
+    setConsent(/** @type {boolean} */ given) {
+      consented = !!given;
+      if (!consented) {
+        anonymousId = null;
+        writeCookie(idName, null);
+        writeCookie(seenName, null);
+      }
+    },
+
+    /**
+     * True the first time `unit` is assigned `variant` of the experiment.
+     * @param {string} experimentKey
+     * @param {string | null} variant
+     * @param {string} unit
+     */
+    firstExposure(experimentKey, variant, unit) {
+      let units = exposed.get(experimentKey);
+      if (!units || units.size > MAX_EXPOSED_UNITS) exposed.set(experimentKey, (units = new Map()));
+      if (units.get(unit) === variant) return false;
+      units.set(unit, variant);
+      if (unit !== anonymousId) return true;
+      const mark = murmur3(`${experimentKey}\0${variant}`).toString(36);
+      if (seen.has(mark)) return false;
+      seen.add(mark);
+      writeCookie(seenName, [...seen].slice(-MAX_SEEN_MARKS).join());
+      return true;
+    },
   };
 }

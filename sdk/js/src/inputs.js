@@ -5,35 +5,64 @@
 // (test/inputs.test.mjs compares the two on every code point).
 const ONLY_SPACE = /^(?:[^\S\ufeff]|[\x1c-\x1f\x85])+$/;
 
-/** Throw an Error "path rule" unless `condition` holds (config rules: docs/assignment.md). */
+/** @typedef {(message: string) => void} Warn Logs a problem (once) to the console. */
+
+/**
+ * Throw an Error "path rule" unless `condition` holds (config rules: docs/assignment.md).
+ * @param {unknown} condition
+ * @param {string} path
+ * @param {string | number} [rule]
+ * @returns {asserts condition}
+ */
 export function need(condition, path, rule = "is invalid") {
   if (!condition) throw Error(`${path} ${rule}`);
 }
 
+/** @type {(object: object, key: string) => boolean} */
 export const has = (object, key) => ({}).hasOwnProperty.call(object, key);
 
+/**
+ * @param {unknown} value
+ * @returns {value is Record<string, any>}
+ */
 export const isObject = (value) =>
   typeof value === "object" && value !== null && !Array.isArray(value);
 
+/**
+ * @param {unknown} value
+ * @returns {value is number}
+ */
 export const isNumber = (value) => typeof value === "number" && isFinite(value);
 
+/** @type {(value: unknown) => value is string | number | boolean} */
 export const isScalar = (value) =>
   typeof value === "string" || typeof value === "boolean" || isNumber(value);
 
 // Lengths count code points, like Python's len().
+/** @type {(text: string, max: number) => boolean} */
 export const tooLong = (text, max) => text.length > max && [...text].length > max;
 
 /** A non-empty string that is valid Unicode (no lone surrogates), so it can be UTF-8 encoded. */
 // (Browsers from before 2023 lack isWellFormed; they hash such an id with U+FFFD instead.)
+/**
+ * @param {unknown} text
+ * @returns {text is string}
+ */
 export const isName = (text) =>
   typeof text === "string" && text !== "" && text.isWellFormed?.() !== false;
 
 // A regular expression costs about 0.1 us per call: ids starting with a visible ASCII
 // character (nearly all) are not only whitespace without one.
+/** @type {(text: string, first?: number) => boolean} */
 const onlySpace = (text, first = text.charCodeAt(0)) =>
   (first < 33 || first > 126) && ONLY_SPACE.test(text);
 
-/** Throw unless `unitId` is 1-256 code points of valid Unicode, not only whitespace. */
+/**
+ * Throw unless `unitId` is 1-256 code points of valid Unicode, not only whitespace.
+ * @param {unknown} unitId
+ * @param {string} path
+ * @returns {asserts unitId is string}
+ */
 export function checkUnitId(unitId, path) {
   need(
     isName(unitId) && !onlySpace(unitId) && !tooLong(unitId, 256),
@@ -42,7 +71,11 @@ export function checkUnitId(unitId, path) {
   );
 }
 
-/** Throw unless `attributes` is a flat object of at most 100 strings, numbers or booleans. */
+/**
+ * Throw unless `attributes` is a flat object of at most 100 strings, numbers or booleans.
+ * @param {unknown} attributes
+ * @param {string} path
+ */
 export function checkAttributes(attributes, path) {
   need(
     isObject(attributes) && Object.keys(attributes).length <= 100,

@@ -3,6 +3,10 @@
 // which === and Set membership give.
 import { has, isNumber, isObject, isScalar, need } from "./inputs.js";
 
+/** @import { Attributes } from "../vekst.js" */
+/** @typedef {(attributes: Attributes) => boolean} Predicate */
+
+/** @type {Record<string, (a: number, b: number) => boolean>} */
 const COMPARE = {
   gt: (a, b) => a > b,
   gte: (a, b) => a >= b,
@@ -10,9 +14,19 @@ const COMPARE = {
   lte: (a, b) => a <= b,
 };
 
-/** Compile a condition to a predicate over attributes; throws "path rule" when it is invalid. */
+/** How deep conditions nest at most. */
+const MAX_DEPTH = 16;
+/** The most values of an `in` or `not_in` list. */
+const MAX_LIST = 1000;
+
+/**
+ * Compile a condition to a predicate over attributes; throws "path rule" when it is invalid.
+ * @param {unknown} condition
+ * @param {string} path
+ * @returns {Predicate}
+ */
 export function compileTargeting(condition, path, depth = 0) {
-  need(depth <= 16 && isObject(condition), path);
+  need(depth <= MAX_DEPTH && isObject(condition), path);
   const combinator = ["all", "any", "not"].find((key) => has(condition, key));
   const allowed = combinator ? [combinator] : ["attribute", "op", "value"];
   for (const key of Object.keys(condition)) need(allowed.includes(key), `${path}.${key}`);
@@ -45,10 +59,11 @@ export function compileTargeting(condition, path, depth = 0) {
     return (attrs) => has(attrs, name) && isNumber(attrs[name]) && compare(attrs[name], value);
   }
   const ok = list
-    ? Array.isArray(value) && value.length && value.length <= 1000 && value.every(isScalar)
+    ? Array.isArray(value) && value.length && value.length <= MAX_LIST && value.every(isScalar)
     : isScalar(value);
   need(given && ok, at);
   const members = new Set(list ? value : [value]);
+  /** @type {Predicate} */
   const member = (attrs) => has(attrs, name) && members.has(attrs[name]);
   return op === "eq" || op === "in" ? member : (attrs) => !member(attrs);
 }

@@ -39,7 +39,7 @@ test("hash values and layer buckets", () => {
       assert.equal(murmur3(item.text), item.murmur3_32, JSON.stringify(item.text));
     else if ("override_digest" in item)
       assert.equal(overrideDigest(item.salt)(item.unit_id), item.override_digest, item.unit_id);
-    else assert.equal(layerBucket(item.layer_key, item.unit_id), item.bucket, item.unit_id);
+    else assert.equal(layerBucket(item.layer_key)(item.unit_id), item.bucket, item.unit_id);
   }
   assert.ok(vectors.hashes.some((item) => "override_digest" in item));
 });
