@@ -12,7 +12,7 @@ from fastapi.staticfiles import StaticFiles
 
 from api.auth import KeyVerifier
 from api.cors import RefusedPreflightLog
-from api.hot_path import HotPath
+from api.hot_path import HotPath, route_of
 from api.limits import BodySizeLimit
 from api.observability import RequestLog, RequestObserver, Telemetry, configure_logging
 from api.pages import docs as api_docs
@@ -131,8 +131,7 @@ def create_app(settings: Settings) -> FastAPI:
         app.include_router(api_docs.router)
     app.mount("/static", StaticFiles(directory=pages.HERE / "static"), name="static")
     # Innermost, so inside every limit and header: an assignment skips the routing.
-    [assign_route] = assign.router.routes
-    app.add_middleware(HotPath, route=assign_route, method="POST", endpoint=assign.assign)
+    app.add_middleware(HotPath, route=route_of(assign.router, assign.assign))
     app.add_middleware(
         BodySizeLimit,
         max_bytes=settings.max_body_bytes,

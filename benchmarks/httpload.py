@@ -43,14 +43,21 @@ def free_port() -> int:
 
 
 @contextmanager
-def uvicorn_server(factory: str, env: Mapping[str, str] | None = None) -> Iterator[str]:
-    """Run `uvicorn --factory factory` on a free port; yield its base URL."""
+def uvicorn_server(
+    factory: str, env: Mapping[str, str] | None = None, log: Path | None = None
+) -> Iterator[str]:
+    """Run `uvicorn --factory factory` on a free port (its output appended to `log`, if given);
+    yield its base URL."""
     port = free_port()
     command = [
         sys.executable, "-m", "uvicorn", factory, "--factory", "--port", str(port),
         "--loop", "uvloop", "--http", "httptools", "--log-level", "warning", "--no-access-log",
     ]  # fmt: skip
-    with _serving(command, env, port) as (base, _process):
+    if log is None:
+        with _serving(command, env, port) as (base, _process):
+            yield base
+        return
+    with log.open("ab") as output, _serving(command, env, port, output) as (base, _process):
         yield base
 
 

@@ -19,7 +19,7 @@ from sqlalchemy.engine import Engine
 
 from experiments.db import session_scope
 from experiments.sdk_config import build_sdk_config
-from vekst_sdk import Assignment, Evaluator, thaw_payload
+from vekst_sdk.spec import Assignment, Evaluator, thaw_payload
 
 
 class EvaluatorCache:

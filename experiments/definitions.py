@@ -82,8 +82,8 @@ def create_experiment(
         targeting=data.targeting,
         layer=data.layer,
         overrides=dict(data.overrides),
-        design=data.design.model_dump(mode="json"),
-        metrics=metrics.model_dump(mode="json"),
+        design=data.design,
+        metrics=metrics,
         created_at=now,
         updated_at=now,
     )
@@ -148,7 +148,7 @@ def check_patch(session: Session, experiment: Experiment, patch: ExperimentUpdat
         _check_variants(patch.variants)
     if patch.metrics is not None:
         _check_metrics(session, patch.metrics)
-        patch.metrics.check_new_caps(experiment.metrics.get("cap_percentiles"))
+        patch.metrics.check_new_caps(experiment.metrics.cap_percentiles)
     if patch.overrides is not None or patch.variants is not None:
         overrides = patch.overrides if patch.overrides is not None else experiment.overrides
         _check_overrides(overrides, variants)
@@ -157,13 +157,17 @@ def check_patch(session: Session, experiment: Experiment, patch: ExperimentUpdat
     servable.check_patched(experiment, patch)
 
 
+MODEL_COLUMNS = frozenset({"design", "metrics"})
+
+
 def write_patch(session: Session, experiment: Experiment, patch: ExperimentUpdate) -> None:
     """Store the fields sent in `patch` (checked by `check_patch`) on `experiment`."""
     # `include`, not `exclude_unset`: a design or metrics object sent is stored whole, with the
     # defaults of the fields it left out.
     stored = patch.model_dump(mode="json", include=patch.model_fields_set)
     for name, value in stored.items():
-        setattr(experiment, name, value)
+        # The design and metrics columns take their models (`ModelJSON`), the rest plain JSON.
+        setattr(experiment, name, getattr(patch, name) if name in MODEL_COLUMNS else value)
     experiment.updated_at = datetime.now(UTC)
     session.add(experiment)
     session.flush()

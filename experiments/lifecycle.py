@@ -23,11 +23,9 @@ from experiments.errors import ConflictError, InvalidInputError
 from experiments.inputs import text_problem
 from experiments.models.audit import AuditEntity
 from experiments.models.experiment import (
-    Design,
     Experiment,
     ExperimentStatus,
     ExperimentUpdate,
-    MetricSelection,
 )
 from experiments.results.plan import design_at_start
 
@@ -195,10 +193,10 @@ def _changed_fields(experiment: Experiment, patch: ExperimentUpdate) -> set[str]
     values differ (guardrails in any order), so a client may send back the object it read."""
     sent = patch.model_fields_set
     changed: set[str] = {name for name in ("variants", "unit_type", "layer") if name in sent}
-    if patch.design is not None and patch.design != Design.model_validate(experiment.design):
+    if patch.design is not None and patch.design != experiment.design:
         changed.add("design")
     if patch.metrics is not None:
-        current = MetricSelection.model_validate(experiment.metrics)
+        current = experiment.metrics
         if patch.metrics.primary != current.primary:
             changed.add("metrics.primary")
         if sorted(patch.metrics.guardrails) != sorted(current.guardrails):

@@ -17,7 +17,7 @@ from experiments.definitions import get_experiment
 from experiments.errors import ConflictError, InvalidInputError
 from experiments.inputs import require_timezone
 from experiments.models.audit import AuditEntity
-from experiments.models.experiment import ExperimentStatus, MetricSelection
+from experiments.models.experiment import ExperimentStatus
 from experiments.models.pasted_counts import CountsCreate, CountsPublic, PastedCount
 
 # Metric key -> the pasted field its numerator is counted in (the denominator is `sent`).
@@ -52,7 +52,7 @@ def attach_counts(
             f"experiment '{key}' has not started; start it (POST /v1/experiments/{key}/start) "
             "when the newsletter is sent, then paste the counts"
         )
-    primary = MetricSelection.model_validate(experiment.metrics).primary
+    primary = experiment.metrics.primary
     if primary not in PASTED_FIELD:
         raise InvalidInputError(
             "variants",

@@ -18,7 +18,7 @@ from typing import Any
 from sqlmodel import Session, col, select
 
 from experiments.models.experiment import SERVED_STATUSES, Experiment
-from vekst_sdk import override_digest
+from vekst_sdk.spec import override_digest
 
 CONFIG_VERSION = 1
 

@@ -12,7 +12,7 @@ from experiments.errors import InvalidInputError
 from experiments.layers import LAYER_BUCKETS
 from experiments.models.experiment import Experiment, ExperimentCreate, ExperimentUpdate
 from experiments.sdk_config import override_hashes
-from vekst_sdk import ConfigError, VekstSdkError, validate_experiment, validate_unit_id
+from vekst_sdk.spec import ConfigError, VekstSdkError, validate_experiment, validate_unit_id
 
 _PREFIX = "experiment."
 # A stand-in: salts and layer slices are made by the server and always valid.

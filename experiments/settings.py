@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import base64
+import logging
+import os
+from collections.abc import Mapping
+from difflib import get_close_matches
 from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import Annotated, Literal
@@ -16,14 +20,18 @@ DEFAULT_EVENT_STREAM_PREFIX = "{vekst:events}"
 # How long the Redis path remembers a client event_id to report a repeat as a duplicate.
 DEFAULT_EVENT_DEDUPE_HOURS = 24.0
 MIN_SECRET_LENGTH = 16
+ENV_PREFIX = "VEKST_"
+
+logger = logging.getLogger(__name__)
 
 
 class Settings(BaseSettings):
     """Everything the service is configured by. Build it with `load_settings()` and pass it in."""
 
-    # Inputs are left out of errors: they may be keys.
+    # Inputs are left out of errors: they may be keys. A keyword that names no setting is an
+    # error (a misspelt override would otherwise be ignored); unknown variables are not read.
     model_config = SettingsConfigDict(
-        env_prefix="VEKST_", extra="ignore", hide_input_in_errors=True
+        env_prefix=ENV_PREFIX, extra="forbid", hide_input_in_errors=True
     )
 
     environment: Literal["development", "production"] = "development"
@@ -176,5 +184,37 @@ def _is_fernet_key(key: str) -> bool:
 
 
 def load_settings(**overrides: object) -> Settings:
-    """Read settings from the environment; keyword arguments win over it (tests, the CLI)."""
+    """Read settings from the environment; keyword arguments win over it (tests, the CLI).
+
+    A keyword that names no setting raises `TypeError` naming it. A `VEKST_` variable that is
+    no setting but looks like a misspelt one is logged as a warning (other tools, such as the
+    test suite, keep their own `VEKST_` variables, so unknown names are not refused).
+    """
+    for name in overrides:
+        if name not in Settings.model_fields:
+            close = _closest_setting(name)
+            hint = f" (did you mean {close!r}?)" if close else ""
+            raise TypeError(f"load_settings() got an unknown setting {name!r}{hint}")
+    _warn_of_misspelt_variables(os.environ)
     return Settings(**overrides)  # type: ignore[arg-type]
+
+
+def _warn_of_misspelt_variables(environ: Mapping[str, str]) -> None:
+    for variable in environ:
+        name = variable.lower().removeprefix(ENV_PREFIX.lower())
+        if not variable.upper().startswith(ENV_PREFIX) or name in Settings.model_fields:
+            continue
+        close = _closest_setting(name)
+        if close is not None:
+            logger.warning(
+                "%s is not a setting and is ignored (did you mean %s%s?)",
+                variable,
+                ENV_PREFIX,
+                close.upper(),
+            )
+
+
+def _closest_setting(name: str) -> str | None:
+    """The setting whose name is closest to `name`, if one is close enough to be a typo."""
+    close = get_close_matches(name.lower(), Settings.model_fields, n=1, cutoff=0.85)
+    return close[0] if close else None

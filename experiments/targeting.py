@@ -9,8 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 from experiments.errors import InvalidInputError
-from vekst_sdk import TargetingError
-from vekst_sdk import validate_targeting as sdk_validate_targeting
+from vekst_sdk.spec import TargetingError
+from vekst_sdk.spec import validate_targeting as sdk_validate_targeting
 
 
 def validate_targeting(condition: dict[str, Any]) -> None:

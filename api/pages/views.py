@@ -16,7 +16,7 @@ from sqlmodel import Session
 
 from api.pages.charts import Chart, UpliftPoint, uplift_chart
 from experiments.metrics import metric_catalog
-from experiments.models.experiment import Design, Experiment, MetricSelection
+from experiments.models.experiment import Experiment
 from experiments.results.cells import columns, metric_rows, metric_title
 from experiments.results.formatting import day, days, percent, plural
 from experiments.results.headline import verdict_words
@@ -122,7 +122,7 @@ def chart_text(name: str, series: Mapping[str, Sequence[UpliftPoint]]) -> str:
 
 def design_facts(experiment: Experiment, page: Mapping[str, Any] | None) -> DesignFacts:
     """The design in words; a draft (no look: `page` None) shows what was designed."""
-    design = Design.model_validate(experiment.design)
+    design = experiment.design
     unit = experiment.unit_type
     page = page or {"decision": {}}
     planned = page.get("planned_units_per_variant") or design.planned_units_per_variant
@@ -227,7 +227,7 @@ class DecidingFacts:
 
 def deciding_facts(session: Session, experiment: Experiment) -> DecidingFacts:
     """What decides and who is in it: the primary metric, the traffic share, the targeting."""
-    selection = MetricSelection.model_validate(experiment.metrics)
+    selection = experiment.metrics
     catalog = metric_catalog(session)
     found = catalog.get(selection.primary)
     primary = selection.primary if found is None else f"{found.name} ({selection.primary})"

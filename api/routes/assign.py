@@ -35,8 +35,8 @@ from experiments.events.entries import describe_error
 from experiments.events.isolation import OUTAGES
 from experiments.inputs import SafeText, Slug, check_json, path_rule_error
 from experiments.models.api_key import EventSource
-from vekst_sdk import Assignment, validate_attributes, validate_unit_id
-from vekst_sdk import InvalidInputError as SdkInputError
+from vekst_sdk.spec import Assignment, validate_attributes, validate_unit_id
+from vekst_sdk.spec import InvalidInputError as SdkInputError
 
 router = APIRouter(
     route_class=AuthFirstRoute,
@@ -134,39 +134,46 @@ async def assign(request: Request) -> JSONResponse:
         # Possibly started through another worker since the config was cached: look again.
         evaluator = await run_in_threadpool(cache.reload, evaluator)
     assignments = assign_all(evaluator, body.unit_id, body.attributes, body.experiments)
-    # Built by hand: the response model above documents the shape; skipping its validation
-    # keeps this hot path close to a bare endpoint's speed.
-    answer: dict[str, Any] = {
-        "unit_id": body.unit_id,
-        "assignments": {key: assignment_json(a) for key, a in assignments.items()},
-    }
+    answer = AssignResponse(
+        unit_id=body.unit_id,
+        assignments={
+            experiment: AssignmentOut.model_validate(assignment_json(assignment))
+            for experiment, assignment in assignments.items()
+        },
+    )
     if body.expose:
-        answer["exposure"] = await _expose(request, body.unit_id, assignments, key.source)
-    return JSONResponse(answer)
+        answer.exposure = await _expose(request, body.unit_id, assignments, key.source)
+    # Serialized by the declared model; `exposure` is left out unless it was asked for.
+    return JSONResponse(answer.model_dump(mode="json", exclude_unset=True))
 
 
 async def _expose(
     request: Request, unit_id: str, assignments: Mapping[str, Assignment], source: EventSource
-) -> dict[str, Any]:
+) -> ExposureReport:
     """Record the unit's exposures (sent with a key of scope `source`); say which were not
     recorded (and why) rather than hide it."""
     batch = exposure_batch(unit_id, assignments)
     if batch is None:
-        return {"recorded": 0, "not_recorded": []}
+        return ExposureReport(recorded=0, not_recorded=[])
     pipeline: EventPipeline = request.app.state.events
     sent = [key for key, a in assignments.items() if a.in_experiment and a.variant is not None]
     try:
         result = await pipeline.intake.ingest(batch, source=source)
     except OUTAGES as error:  # the assignment stands; the caller learns nothing was recorded
-        reason = {"field": "event", "rule": f"could not be stored now: {describe_error(error)}"}
-        return {
-            "recorded": 0,
-            "not_recorded": [{"experiment": key, "errors": [reason]} for key in sent],
-        }
+        reason = FieldErrorOut(
+            field="event", rule=f"could not be stored now: {describe_error(error)}"
+        )
+        return ExposureReport(
+            recorded=0,
+            not_recorded=[ExposureNotRecorded(experiment=key, errors=[reason]) for key in sent],
+        )
     telemetry: Telemetry = request.app.state.telemetry
     count_events(telemetry, parse_batch(batch), result)
     not_recorded = [
-        {"experiment": sent[rejection.index], "errors": [e.as_dict() for e in rejection.errors]}
+        ExposureNotRecorded(
+            experiment=sent[rejection.index],
+            errors=[FieldErrorOut(field=e.field, rule=e.rule) for e in rejection.errors],
+        )
         for rejection in result.rejected
     ]
-    return {"recorded": result.accepted + result.duplicates, "not_recorded": not_recorded}
+    return ExposureReport(recorded=result.accepted + result.duplicates, not_recorded=not_recorded)

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Any
 
 import orjson
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from redis.exceptions import RedisError
 
 from api.deps import AdminKey, AuthFirstRoute, SdkKey, authorize_secret, get_engine, json_body_doc
@@ -19,7 +18,6 @@ from api.rate_limits import RateLimiter
 from api.responses import BacklogOut, EventsAccepted, EventsSummaryOut
 from experiments.errors import AuthenticationError, InvalidInputError
 from experiments.events import (
-    MAX_EVENTS_PER_BATCH,
     BatchTooLargeError,
     EventPipeline,
     batch_events,
@@ -27,67 +25,9 @@ from experiments.events import (
     parse_document,
     stream_backlog,
 )
-from experiments.events.validation import MAX_EVENT_ID_LENGTH, MAX_EVENT_VALUE
-from experiments.inputs import MAX_UNIT_ID_LENGTH, Slug
+from experiments.events.wire import BeaconDoc, EventBatchDoc
 from experiments.keys import KeyIdentity
 from experiments.models.api_key import KeyScope
-
-# The wire format of docs/events.md, for the OpenAPI only: the route parses the body itself so
-# that one bad event rejects only itself (each rejection comes back in the 202 answer).
-UnitId = Annotated[
-    str,
-    StringConstraints(min_length=1, max_length=MAX_UNIT_ID_LENGTH),
-    Field(description="Not only whitespace; no NUL character, no lone surrogate"),
-]
-EventId = Annotated[
-    str,
-    StringConstraints(min_length=1, max_length=MAX_EVENT_ID_LENGTH),
-    Field(description="The client's idempotency key; must not start with 'srv-'"),
-]
-Timestamp = Annotated[str | int, Field(description="ISO 8601 text or epoch milliseconds")]
-
-
-class _EventDoc(BaseModel):
-    """The fields every event has."""
-
-    model_config = ConfigDict(extra="forbid")
-    unit_id: UnitId
-    event_id: EventId | None = None
-    timestamp: Timestamp | None = None
-
-
-class ExposureDoc(_EventDoc):
-    """A unit saw a variant of a running or stopped experiment."""
-
-    model_config = ConfigDict(title="Exposure")
-    type: Literal["exposure"]
-    experiment: Slug
-    variant: Slug
-
-
-class ConversionDoc(_EventDoc):
-    """A unit did something (`name`), maybe worth a `value`."""
-
-    model_config = ConfigDict(title="Conversion")
-    type: Literal["conversion"]
-    name: Slug
-    value: Annotated[float, Field(ge=-MAX_EVENT_VALUE, le=MAX_EVENT_VALUE)] | None = None
-    properties: dict[str, str | float | bool | None] | None = None
-
-
-EventList = list[Annotated[ExposureDoc | ConversionDoc, Field(discriminator="type")]]
-
-
-class EventBatchDoc(BaseModel):
-    model_config = ConfigDict(extra="forbid", title="EventBatch")
-    events: EventList = Field(max_length=MAX_EVENTS_PER_BATCH)
-
-
-class BeaconDoc(BaseModel):
-    model_config = ConfigDict(extra="forbid", title="EventBeacon")
-    sdk_key: str = Field(min_length=1, description="An sdk-scoped key (never an admin key)")
-    events: EventList = Field(max_length=MAX_EVENTS_PER_BATCH)
-
 
 router = APIRouter(
     route_class=AuthFirstRoute,

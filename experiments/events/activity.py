@@ -20,7 +20,7 @@ from sqlmodel import Session, col
 from experiments.events.summary import MISSING_AFTER, missing_events_of
 from experiments.metrics import metric_catalog, metric_events
 from experiments.models.event import Conversion, Exposure
-from experiments.models.experiment import Experiment, MetricSelection
+from experiments.models.experiment import Experiment
 from experiments.models.pasted_counts import PastedCount
 
 RECENT = timedelta(hours=1)
@@ -51,7 +51,7 @@ def recent_activity(
     ).all()
     exposures |= {str(variant): int(number) for variant, number in rows}
     catalog = metric_catalog(session)
-    selection = MetricSelection.model_validate(experiment.metrics)
+    selection = experiment.metrics
     keys = (selection.primary, *selection.secondary, *selection.guardrails)
     names = sorted(metric_events(catalog[key] for key in keys if key in catalog))
     conversions: dict[str, int] = {}

@@ -16,7 +16,7 @@ from sqlmodel import Session, col
 from experiments.events.streams import StreamKeys
 from experiments.metrics import metric_catalog, metric_events
 from experiments.models.event import Conversion, Exposure
-from experiments.models.experiment import Experiment, ExperimentStatus, MetricSelection
+from experiments.models.experiment import Experiment, ExperimentStatus
 from experiments.models.metric import MetricPublic
 from experiments.models.pasted_counts import PastedCount
 
@@ -107,7 +107,7 @@ def missing_events_of(
     cutoff: datetime,
 ) -> Iterable[dict[str, Any]]:
     for experiment in experiments:
-        selection = MetricSelection.model_validate(experiment.metrics)
+        selection = experiment.metrics
         for key in (selection.primary, *selection.secondary, *selection.guardrails):
             metric = catalog.get(key)
             if metric is None:

@@ -42,8 +42,9 @@ from sqlmodel import SQLModel
 from experiments.db import UTCDateTime
 from experiments.errors import InvalidInputError
 from experiments.inputs import MAX_UNIT_ID_LENGTH, SafeText, Slug, check_json
+from experiments.models.json_column import ModelJSON
 from experiments.templates import Template
-from vekst_sdk import MAX_WEIGHT
+from vekst_sdk.spec import MAX_WEIGHT
 
 Name = Annotated[SafeText, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
 Hypothesis = Annotated[SafeText, StringConstraints(max_length=5000)]
@@ -264,8 +265,11 @@ class Experiment(SQLModel, table=True):
     overrides: dict[str, str] = SQLField(
         default_factory=dict, sa_column=Column(JSON, nullable=False)
     )
-    design: dict[str, Any] = SQLField(sa_column=Column(JSON, nullable=False))
-    metrics: dict[str, Any] = SQLField(sa_column=Column(JSON, nullable=False))
+    # Read back as their models (stored as their JSON dumps), so no caller re-validates them.
+    design: Design = SQLField(sa_column=Column(ModelJSON(Design), nullable=False))
+    metrics: MetricSelection = SQLField(
+        sa_column=Column(ModelJSON(MetricSelection), nullable=False)
+    )
     status: str = SQLField(default=ExperimentStatus.DRAFT.value, max_length=16, index=True)
     winner: str | None = SQLField(default=None, max_length=64)
     created_at: datetime = SQLField(sa_type=UTCDateTime)

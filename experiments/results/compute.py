@@ -74,7 +74,7 @@ class ResultsInputs:
 
 def results_inputs(session: Session, experiment: Experiment) -> ResultsInputs:
     """The definitions of the experiment's metrics, read once for any number of looks."""
-    selection = MetricSelection.model_validate(experiment.metrics)
+    selection = experiment.metrics
     roles = _roles(selection)
     catalog = metric_catalog(session)
     return ResultsInputs(
@@ -82,7 +82,7 @@ def results_inputs(session: Session, experiment: Experiment) -> ResultsInputs:
         selection,
         [catalog[metric_key] for metric_key, _ in roles],
         [role for _, role in roles],
-        Design.model_validate(experiment.design),
+        experiment.design,
     )
 
 

@@ -9,12 +9,10 @@ assumed plan is re-derived once from the control's observed baseline after the b
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlmodel import Session
 
 from experiments.metrics import metric_catalog
-from experiments.models.experiment import Design, Experiment, MetricSelection, PlanSource
+from experiments.models.experiment import Design, Experiment, PlanSource
 from experiments.models.metric import MetricDefinition, MetricKind
 from experiments.results.send import list_units_per_variant
 from stats import StatsInputError, detectable_effect, sample_size
@@ -86,23 +84,24 @@ def _plan_design(
     return {**common, "baseline_mean": 1.0, "baseline_sd": baseline}
 
 
-def design_at_start(session: Session, experiment: Experiment) -> dict[str, Any]:
-    """The experiment's design JSON to store at the start: `planned_units_per_variant` filled
+def design_at_start(session: Session, experiment: Experiment) -> Design:
+    """The experiment's design to store at the start: `planned_units_per_variant` filled
     in (None when no finite plan exists) and `planned_from` saying where it came from."""
-    design = Design.model_validate(experiment.design)
+    design = experiment.design
     source: PlanSource = "assumption"
     if design.planned_units_per_variant is not None:
         source = "design"
     elif design.population is not None:
         source = "list"
-    primary = metric_catalog(session)[MetricSelection.model_validate(experiment.metrics).primary]
+    primary = metric_catalog(session)[experiment.metrics.primary]
     # What a draft sent as the plan's record is Vekst's to set, now.
     fresh = design.model_copy(update={"planned_from": None})
     planned = planned_units(fresh, primary, len(experiment.variants))
-    return {
-        **experiment.design,
-        "planned_units_per_variant": planned,
-        "planned_from": source,
-        "observed_baseline": None,
-        "replanned_at": None,
-    }
+    return design.model_copy(
+        update={
+            "planned_units_per_variant": planned,
+            "planned_from": source,
+            "observed_baseline": None,
+            "replanned_at": None,
+        }
+    )

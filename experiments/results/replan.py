@@ -110,10 +110,8 @@ def store_replan(session: Session, experiment: Experiment, design: Design) -> No
     """Write the re-planned design on `experiment` and log it (actor: Vekst itself), in the
     caller's transaction so the look that took it and the plan are stored together."""
     before = audit_state(experiment)
-    experiment.design = {
-        **experiment.design,
-        **design.model_dump(
-            mode="json",
+    experiment.design = experiment.design.model_copy(
+        update=design.model_dump(
             include={
                 "planned_units_per_variant",
                 "planned_from",
@@ -121,7 +119,7 @@ def store_replan(session: Session, experiment: Experiment, design: Design) -> No
                 "replanned_at",
             },
         ),
-    }
+    )
     session.add(experiment)
     record_change(
         session,

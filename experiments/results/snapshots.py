@@ -75,7 +75,7 @@ def take_snapshot(
     computed_at = now or datetime.now(UTC)
     experiment = get_experiment(session, key)
     end = end_of_analysis(experiment, None, computed_at)
-    if replan_due(Design.model_validate(experiment.design), experiment.started_at, end):
+    if replan_due(experiment.design, experiment.started_at, end):
         # Two processes may take this look: the one that waits reads the plan the other stored
         # (and its look), so the plan is re-derived once (SQLite serialises writers anyway).
         session.refresh(experiment, with_for_update=True)

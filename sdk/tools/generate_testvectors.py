@@ -12,7 +12,7 @@ import random
 from pathlib import Path
 from typing import Any
 
-from vekst_sdk import Evaluator, layer_bucket, murmur3_32, override_digest
+from vekst_sdk.spec import Evaluator, layer_bucket, murmur3_32, override_digest
 
 OUTPUT = Path(__file__).resolve().parents[1] / "testvectors.json"
 

@@ -11,10 +11,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import delete
 
 from experiments.db import make_engine, session_scope
-from experiments.models.experiment import Experiment
+from experiments.models.experiment import Design, Experiment, MetricSelection
 from tests.api.helpers import assert_problem, create
 from tests.sdk.vectors import load_testvectors
-from vekst_sdk import override_digest
+from vekst_sdk.spec import override_digest
 
 Headers = dict[str, str]
 CASES = [case for case in load_testvectors()["cases"] if not case["client_overrides"]]
@@ -81,8 +81,8 @@ def store_vector_experiments(database_url: str, indexes: list[int]) -> None:
                     layer=layer["key"] if layer else None,
                     layer_ranges=layer["ranges"] if layer else [],
                     overrides=clear_overrides(definition),
-                    design={},
-                    metrics={"primary": "conversion_rate"},
+                    design=Design(),
+                    metrics=MetricSelection(primary="conversion_rate"),
                     status=definition["status"],
                     winner=definition["winner"],
                     created_at=now,

@@ -15,7 +15,8 @@ from api.routes.assign import AssignRequest
 from experiments.events.catalog import ExperimentSnapshot
 from experiments.events.validation import TimeWindow, validate_batch
 from tests.api.helpers import experiment_body
-from vekst_sdk import InvalidInputError, validate_unit_id
+from vekst_sdk import InvalidInputError
+from vekst_sdk.spec import validate_unit_id
 
 Headers = dict[str, str]
 # Any text, lone surrogates and NUL included, and the edge cases of the rule.

@@ -1,16 +1,21 @@
 """`POST /v1/assign` served by the hot path answers exactly as the whole way through the app:
-the same status, headers that matter and problem documents, for successes and refusals."""
+the same status, headers that matter and problem documents, for successes and refusals; and
+the route declares nothing the hot path would skip (a dependency, a parameter, a response for
+the response model to check, a body limit), which the hot path refuses."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import Annotated, Any
 
 import pytest
-from fastapi import FastAPI
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.responses import JSONResponse
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from api.hot_path import HotPath
+from api.hot_path import HotPath, route_of, skipped_by_hot_path
+from api.routes import assign
 from experiments.settings import load_settings
 from tests.api.helpers import running_experiment
 from tests.conftest import ADMIN_KEY, SDK_KEY
@@ -125,3 +130,51 @@ def test_the_hot_path_charges_each_client_as_the_whole_way(sqlite_url: str) -> N
     assert fast[-1].headers["retry-after"] == slow[-1].headers["retry-after"]
     assert admin.status_code == 200  # a secret key is not charged per client
     assert 'vekst_rate_limited_requests_total{limit="assign_per_client"} 1.0' in scrape
+
+
+def test_the_assign_route_declares_nothing_the_hot_path_would_skip() -> None:
+    route = route_of(assign.router, assign.assign)
+    assert (route.path, route.methods) == ("/v1/assign", {"POST"})
+    assert skipped_by_hot_path(route) == []
+
+
+def _needs_a_setting() -> str:
+    return "setting"
+
+
+async def _with_a_dependency(
+    request: Request, setting: Annotated[str, Depends(_needs_a_setting)]
+) -> JSONResponse:
+    return JSONResponse({"unit_id": setting})
+
+
+async def _with_a_parameter(request: Request, unit_id: str) -> JSONResponse:
+    return JSONResponse({"unit_id": unit_id})
+
+
+async def _answering_a_model(request: Request) -> assign.AssignResponse:
+    return assign.AssignResponse(unit_id="u", assignments={})
+
+
+async def _plain(request: Request) -> JSONResponse:
+    return JSONResponse({"unit_id": "u", "assignments": {}})
+
+
+ROUTES: dict[str, tuple[Callable[..., Any], dict[str, Any], str]] = {
+    "a dependency": (_with_a_dependency, {}, "dependency"),
+    "a route dependency": (_plain, {"dependencies": [Depends(_needs_a_setting)]}, "dependency"),
+    "a query parameter": (_with_a_parameter, {}, "parameter 'unit_id'"),
+    "a response model to check": (_answering_a_model, {}, "for the response model to check"),
+    "a route body limit": (_plain, {"max_body_size": 1024}, "a body limit of 1024 bytes"),
+}
+
+
+@pytest.mark.parametrize("name", list(ROUTES))
+def test_the_hot_path_refuses_a_route_with_what_it_would_skip(name: str) -> None:
+    endpoint, options, skipped = ROUTES[name]
+    router = APIRouter()
+    router.add_api_route("/v1/assign", endpoint, methods=["POST"], **options)
+    route = route_of(router, endpoint)
+    assert any(skipped in item for item in skipped_by_hot_path(route))
+    with pytest.raises(ValueError, match="the hot path would skip what /v1/assign declares"):
+        HotPath(FastAPI(), route)

@@ -7,7 +7,7 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from experiments.settings import load_settings
 from tests.api.helpers import create, experiment_body
-from vekst_sdk import override_digest
+from vekst_sdk.spec import override_digest
 
 Headers = dict[str, str]
 

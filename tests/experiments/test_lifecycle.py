@@ -49,7 +49,7 @@ def test_an_experiment_moves_from_draft_to_archived_and_each_step_is_recorded(
     draft(memory_session)
     started = lifecycle.start_experiment(memory_session, KEY)
     assert started.started_at is not None
-    assert started.design["planned_units_per_variant"] is not None  # the plan is fixed now
+    assert started.design.planned_units_per_variant is not None  # the plan is fixed now
     stopped = lifecycle.stop_experiment(memory_session, KEY, winner="one-page")
     assert (stopped.winner, stopped.stopped_at is not None) == ("one-page", True)
     lifecycle.archive_experiment(memory_session, KEY)
@@ -106,7 +106,7 @@ def test_a_draft_changes_freely(memory_session: Session) -> None:
     )
     experiment = definitions.get_experiment(memory_session, KEY)
     assert (experiment.unit_type, experiment.traffic) == ("account", 0.2)
-    assert experiment.metrics["primary"] == "revenue_per_visitor"
+    assert experiment.metrics.primary == "revenue_per_visitor"
 
 
 @pytest.mark.parametrize(
@@ -138,7 +138,7 @@ def test_a_running_experiment_still_takes_a_new_name_and_secondary_metrics(
     update(memory_session, name="Renamed", metrics=metrics)
     experiment = definitions.get_experiment(memory_session, KEY)
     assert experiment.name == "Renamed"
-    assert experiment.metrics["secondary"] == secondary
+    assert experiment.metrics.secondary == secondary
     actions = [e.action for e in entity_history(memory_session, AuditEntity.EXPERIMENT, KEY)]
     assert actions[-1] == "updated"
 

@@ -16,9 +16,9 @@ from experiments.inputs import MAX_UNIT_ID_LENGTH, SLUG, SLUG_PATTERN, require_t
 from experiments.layers import LAYER_BUCKETS
 from experiments.models.experiment import SERVED_STATUSES
 from experiments.settings import load_settings
-from vekst_sdk import LAYER_BUCKETS as SDK_LAYER_BUCKETS
 from vekst_sdk._config import STATUSES as SDK_STATUSES
 from vekst_sdk._inputs import MAX_UNIT_ID_LENGTH as SDK_MAX_UNIT_ID_LENGTH
+from vekst_sdk.spec import LAYER_BUCKETS as SDK_LAYER_BUCKETS
 
 
 def test_the_served_statuses_are_the_sdks() -> None:

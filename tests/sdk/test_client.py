@@ -16,8 +16,9 @@ import pytest
 
 from tests.sdk.fake_server import SDK_KEY, FakeServer, config_document
 from tests.waiting import wait_until
-from vekst_sdk import Assignment, AssignmentReason, Client, ClientOptions, Evaluator
+from vekst_sdk import Assignment, AssignmentReason, Client, ClientOptions
 from vekst_sdk._events import ExposureDeduper
+from vekst_sdk.spec import Evaluator
 
 API = "https://vekst.test"
 Handler = Callable[[httpx.Request], httpx.Response]

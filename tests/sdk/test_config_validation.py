@@ -7,10 +7,9 @@ from typing import Any
 import pytest
 
 from tests.sdk.fake_server import config_document
-from vekst_sdk import (
-    ConfigError,
+from vekst_sdk import ConfigError, InvalidInputError
+from vekst_sdk.spec import (
     Evaluator,
-    InvalidInputError,
     validate_attributes,
     validate_config,
     validate_experiment,

@@ -14,7 +14,8 @@ from typing import Any
 
 import pytest
 
-from vekst_sdk import ConfigError, Evaluator, override_digest, validate_config
+from vekst_sdk import ConfigError
+from vekst_sdk.spec import Evaluator, override_digest, validate_config
 
 EVALUATE = Path(__file__).resolve().parents[2] / "sdk" / "js" / "tools" / "evaluate.mjs"
 ATTRIBUTE_VALUES: list[Any] = ["NO", "SE", "mobile", "", 0, 1, 1.0, 649.5, -3, True, False, "1"]

@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.sdk.reference import murmur3_x86_32
-from vekst_sdk import murmur3_32
+from vekst_sdk.spec import murmur3_32
 
 # Published MurmurHash3 x86_32 test values (input, seed, expected).
 PUBLISHED = [

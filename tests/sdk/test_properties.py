@@ -13,7 +13,8 @@ import pytest
 from scipy.stats import chi2_contingency, chisquare
 
 from tests.sdk.fake_server import config_experiment
-from vekst_sdk import AssignmentReason, Evaluator
+from vekst_sdk import AssignmentReason
+from vekst_sdk.spec import Evaluator
 
 N = 100_000
 IDS = [f"visitor-{number}" for number in range(N)]
@@ -35,7 +36,7 @@ def variants(ev: Evaluator, key: str, ids: list[str] = IDS) -> list[str | None]:
 
 DETERMINISM_SCRIPT = """
 import json, sys
-from vekst_sdk import Evaluator
+from vekst_sdk.spec import Evaluator
 config = json.loads(sys.stdin.read())
 ev = Evaluator(config)
 print(json.dumps([ev.assign("exp", f"visitor-{n}").variant for n in range(%d)]))

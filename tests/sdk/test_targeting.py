@@ -9,8 +9,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.sdk.reference import spec_condition
-from vekst_sdk import TargetingError, validate_targeting
+from vekst_sdk import TargetingError
 from vekst_sdk._targeting import compile_targeting
+from vekst_sdk.spec import validate_targeting
 
 NORWAY_MOBILE = {"country": "NO", "device": "mobile", "returning": True, "cart_value": 649.0}
 

@@ -8,7 +8,8 @@ import pytest
 
 from tests.sdk.reference import spec_assign, spec_hash, spec_override_digest
 from tests.sdk.vectors import load_testvectors
-from vekst_sdk import AssignmentReason, Evaluator, layer_bucket, murmur3_32, override_digest
+from vekst_sdk import AssignmentReason
+from vekst_sdk.spec import Evaluator, layer_bucket, murmur3_32, override_digest
 
 VECTORS = load_testvectors()
 CASES = VECTORS["cases"]

@@ -1,53 +1,24 @@
 """Vekst SDK: deterministic local assignment of units to experiment variants, plus events.
 
-The public surface is exactly ``__all__``; everything in ``_modules`` is private. The
-OpenFeature provider lives in :mod:`vekst_sdk.openfeature` (extra ``vekst-sdk[openfeature]``).
+The client surface is exactly ``__all__``; everything in ``_modules`` is private. The
+specification's building blocks (the offline evaluator, validators, hashing), which the server
+borrows, are in :mod:`vekst_sdk.spec`; the OpenFeature provider is in
+:mod:`vekst_sdk.openfeature` (extra ``vekst-sdk[openfeature]``).
 """
 
 from vekst_sdk._assignment import Assignment, AssignmentReason, thaw_payload
 from vekst_sdk._client import Client
-from vekst_sdk._config import MAX_WEIGHT, validate_config, validate_experiment
 from vekst_sdk._errors import ConfigError, InvalidInputError, TargetingError, VekstSdkError
-from vekst_sdk._evaluator import Evaluator
-from vekst_sdk._hashing import (
-    HASH_SPACE,
-    LAYER_BUCKETS,
-    layer_bucket,
-    murmur3_32,
-    override_digest,
-    traffic_hash,
-    traffic_threshold,
-    variant_hash,
-    variant_upper_bounds,
-)
-from vekst_sdk._inputs import validate_attributes, validate_unit_id
 from vekst_sdk._options import ClientOptions
-from vekst_sdk._targeting import validate_targeting
 
 __all__ = [
-    "HASH_SPACE",
-    "LAYER_BUCKETS",
-    "MAX_WEIGHT",
     "Assignment",
     "AssignmentReason",
     "Client",
     "ClientOptions",
     "ConfigError",
-    "Evaluator",
     "InvalidInputError",
     "TargetingError",
     "VekstSdkError",
-    "layer_bucket",
-    "murmur3_32",
-    "override_digest",
     "thaw_payload",
-    "traffic_hash",
-    "traffic_threshold",
-    "validate_attributes",
-    "validate_config",
-    "validate_experiment",
-    "validate_targeting",
-    "validate_unit_id",
-    "variant_hash",
-    "variant_upper_bounds",
 ]

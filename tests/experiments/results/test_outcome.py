@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from experiments.models.experiment import Experiment
+from experiments.models.experiment import Design, Experiment, MetricSelection
 from experiments.results.outcome import Outcome, outcome_of, summary_after_stop
 
 STOP = datetime(2026, 3, 1, 14, 30, tzinfo=UTC)
@@ -21,8 +21,8 @@ def experiment(stopped_at: datetime | None, winner: str | None) -> Experiment:
         name="E",
         unit_type="visitor",
         variants=variants,
-        design={},
-        metrics={},
+        design=Design(),
+        metrics=MetricSelection(primary="conversion_rate"),
         created_at=STOP,
         updated_at=STOP,
         stopped_at=stopped_at,

@@ -105,9 +105,7 @@ def test_a_half_percent_shop_gets_a_plan_for_half_a_percent_after_its_first_week
     # At the 0.5 % seen so far the assumed plan detects far less than the design's 10 %.
     assert early.results["plan"]["detectable_change"] > 0.2
     with session_scope(engine) as session:
-        assert Design.model_validate(get_experiment(session, "exp").design).planned_from == (
-            "assumption"
-        )
+        assert get_experiment(session, "exp").design.planned_from == ("assumption")
     with session_scope(engine) as session:  # the first look past the burn-in
         take_snapshot(session, "exp", LOOK_AFTER_A_WEEK)
     stored = looks(engine)
@@ -130,7 +128,7 @@ def test_a_half_percent_shop_gets_a_plan_for_half_a_percent_after_its_first_week
                 "variant (re-planned on 2026-03-09)"
             )
     with session_scope(engine) as session:
-        design = Design.model_validate(get_experiment(session, "exp").design)
+        design = get_experiment(session, "exp").design
     assert (design.planned_from, design.planned_units_per_variant) == ("observed", expected)
     assert (design.observed_baseline, design.replanned_at) == (observed, LOOK_AFTER_A_WEEK)
     assert replans(engine) == [
@@ -168,7 +166,7 @@ def test_a_process_that_read_the_design_before_the_re_plan_does_not_re_plan_agai
 ) -> None:
     engine = half_percent_shop
     with session_scope(engine) as session:
-        stale = dict(get_experiment(session, "exp").design)
+        stale = get_experiment(session, "exp").design
     with session_scope(engine) as session:
         take_snapshot(session, "exp", START + timedelta(days=9))
     theirs = replans(engine)
@@ -261,7 +259,7 @@ def test_what_a_draft_sends_as_the_plan_record_is_replaced_at_the_start(engine: 
     sent = {"planned_from": "observed", "observed_baseline": 0.5, "replanned_at": START}
     start_experiment(engine, metrics=UNCAPPED, design=sent)
     with session_scope(engine) as session:
-        design = Design.model_validate(get_experiment(session, "exp").design)
+        design = get_experiment(session, "exp").design
     assert design.planned_from == "assumption"
     assert (design.planned_units_per_variant, design.observed_baseline) == (ASSUMED, None)
     assert design.replanned_at is None
