@@ -1,8 +1,9 @@
-"""Response models: what the statistics, results and event routes answer, for the OpenAPI.
+"""Response models: what the statistics and event routes answer, for the OpenAPI.
 
 The domain builds these answers as plain dicts (`to_dict`); the models describe them so clients
 and the fuzzer in the test suite know the truth. They allow extra fields: a field added to an
 answer later is passed on, never silently dropped. Numbers that cannot be computed are null.
+The results routes serve the results page's own typed models (`experiments.results.page`).
 """
 
 from __future__ import annotations
@@ -82,105 +83,6 @@ class SampleSizeOut(_Open):
     units_per_variant: int
     total_units: int
     days: int | None
-
-
-class VariantValueOut(_Open):
-    key: str
-    n: int
-    value: float | None
-
-
-class CapOut(_Open):
-    """A percentile cap and the per-unit value it came to at this look."""
-
-    percentile: float
-    value: float | None
-    description: str | None = None
-    """The cap in words; the metric's interval is about the capped values."""
-
-
-class MetricResultOut(_Open):
-    metric: str
-    name: str
-    kind: str
-    direction: str
-    role: str
-    variants: list[VariantValueOut]
-    comparisons: list[ComparisonOut]
-    reason: str | None
-    detail: str | None
-    cap: CapOut | None = None
-
-
-class PlanOut(_Open):
-    """The planned units per variant, where they come from and what they detect."""
-
-    units_per_variant: int | None
-    planned_from: str | None
-    """`design`, `list`, `assumption` (re-planned once after the burn-in) or `observed`."""
-    baseline: float
-    """The baseline the plan is sized for: a rate, or a coefficient of variation."""
-    baseline_kind: str
-    observed_baseline: float | None
-    detectable_change: float | None
-    """The smallest relative change the plan detects at the observed baseline."""
-    replanned_at: str | None
-    text: str
-
-
-class DecisionOut(_Open):
-    """The verdict (`ship`, `stop`, `keep_running`, `inconclusive`) and why."""
-
-    verdict: str
-    variant: str | None
-    reason: str
-    additional_units_per_variant: int | None = None
-    additional_days: int | None = None
-
-
-class ResultsOut(_Open):
-    """`GET /v1/experiments/{key}/results`."""
-
-    experiment: str
-    status: str
-    computed_at: str
-    as_of: str
-    srm: SrmOut
-    warnings: list[str]
-    metrics: list[MetricResultOut]
-    decision: DecisionOut
-    summary: str
-    display_state: str | None = None
-    """The state a client should show first. Once stopped, what was done: `shipped`,
-    `kept_control` or `stopped_without_winner` (the `decision.verdict` keeps what the data said
-    at the stop); else `waiting_for_window` (a send to a fixed list) or the verdict."""
-    headline: str | None = None
-    """`display_state` in words, the heading to lead with: "Shipped one-page on 5 December
-    2026", "Stopped without a winner on 5 December 2026", "Waiting for the attribution window
-    (closes 5 December 2026 14:00 UTC)", "Ship it: one-page", "Keep running"."""
-    unit: str | None = None
-    """What the experiment calls a unit (`visitor`, `subscriber`)."""
-    plan: PlanOut | None = None
-    look: int | None = None  # the stored look served (None: computed for `as_of`, none stored)
-
-
-class TimeseriesPointOut(_Open):
-    date: str
-    as_of: str
-    look: int | None = None
-    variants: list[VariantValueOut]
-    comparisons: list[ComparisonOut]
-    reason: str | None
-
-
-class TimeseriesOut(_Open):
-    """`GET /v1/experiments/{key}/results/timeseries`."""
-
-    experiment: str
-    metric: str
-    kind: str
-    direction: str
-    points: list[TimeseriesPointOut]
 
 
 class FieldErrorOut(BaseModel):

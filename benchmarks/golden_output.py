@@ -35,6 +35,7 @@ from api.cli.results import render_results
 from benchmarks.bench_results import START, create_experiment, generate, load
 from experiments.db import make_engine, session_scope
 from experiments.migrate import upgrade
+from experiments.results.page import ResultsPage
 from experiments.results.snapshots import take_snapshot
 from experiments.settings import load_settings
 from stats import analyze
@@ -124,7 +125,7 @@ def produce() -> dict[str, str]:
             outputs["detail.html"] = fetch(client, "/experiments/bench")
             outputs["list.html"] = fetch(client, "/")
             console = Console(width=140, record=True, file=open("/dev/null", "w"))  # noqa: SIM115
-            render_results(page, console)
+            render_results(ResultsPage.model_validate(page), console)
             outputs["cli.txt"] = console.export_text()
     for index, (kind, variants, options) in enumerate(_ANALYSES):
         outputs[f"analyze-{index}.json"] = _json(analyze(kind, variants, **options).to_dict())

@@ -21,6 +21,7 @@ from rich.console import Console
 
 from api.cli.results import render_results, wide_console
 from experiments.results.formatting import count
+from experiments.results.page import ResultsPage
 
 BASELINE_CONVERSION = 0.025
 CART_ABANDONMENT = 0.70
@@ -120,7 +121,7 @@ def demo(
     )
 
 
-def run_demo(client: HttpClient, traffic: Traffic, console: Console) -> tuple[str, dict[str, Any]]:
+def run_demo(client: HttpClient, traffic: Traffic, console: Console) -> tuple[str, ResultsPage]:
     """Create and start a demo experiment through `client`, send its traffic, fetch results.
 
     `client` carries the base URL and the admin key; returns the key and the results page.
@@ -138,7 +139,8 @@ def run_demo(client: HttpClient, traffic: Traffic, console: Console) -> tuple[st
             batch = []
     sent += _send(client, batch)
     console.print(f"sent {count(sent)} events for {count(traffic.visitors)} visitors")
-    return key, _call(client, "GET", f"/v1/experiments/{key}/results")
+    page = _call(client, "GET", f"/v1/experiments/{key}/results")
+    return key, ResultsPage.model_validate(page)
 
 
 def demo_experiment(key: str) -> dict[str, Any]:

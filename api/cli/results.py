@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -23,6 +23,7 @@ from experiments.models.experiment import Experiment
 from experiments.results.cells import columns, metric_rows, metric_title
 from experiments.results.formatting import count
 from experiments.results.headline import headline, verdict_words
+from experiments.results.page import MetricPage, ResultsPage
 from experiments.results.snapshots import results_as_of, serve_results
 from experiments.settings import load_settings
 from experiments.webhooks.store import queue_look_alerts
@@ -60,7 +61,7 @@ def results(
             _require_started(experiment, moment)
             page = results_as_of(session, key, moment)
     if as_json:
-        typer.echo(json.dumps(page, indent=2))
+        typer.echo(json.dumps(page.as_json(), indent=2))
         return
     render_results(page, wide_console())
 
@@ -88,29 +89,28 @@ def wide_console() -> Console:
     return Console(width=max(Console().width, _MIN_WIDTH))
 
 
-def render_results(page: dict[str, Any], console: Console) -> None:
-    """Print a results page (the JSON of GET /v1/experiments/{key}/results) for people."""
-    decision = page["decision"]
-    verdict = decision["verdict"]
+def render_results(page: ResultsPage, console: Console) -> None:
+    """Print a results page (GET /v1/experiments/{key}/results) for people."""
+    decision = page.decision
+    verdict = decision.verdict.value
     style = _VERDICT_STYLE.get(verdict, "bold")
-    look = f"look {page['look']}, " if page.get("look") is not None else ""
+    look = f"look {page.look}, " if page.look is not None else ""
     # Once stopped, what was done leads; the data's verdict at the stop comes second.
-    stopped = decision.get("outcome") is not None
+    stopped = decision.outcome is not None
     lead = headline(page) if stopped else headline(page).upper()
     console.print(
-        f"[bold]{page['experiment']}[/] ({page['status']}), {look}as of {page['as_of']}: "
+        f"[bold]{page.experiment}[/] ({page.status}), {look}as of {page.as_of.isoformat()}: "
         f"[{style}]{escape(lead)}[/]"
     )
     if stopped:
-        said = verdict_words(verdict, decision.get("variant"))
+        said = verdict_words(verdict, decision.variant)
         console.print(f"At the stop the data said: {escape(said)}")
-    console.print(escape(page["summary"]))
-    plan_text = (page.get("plan") or {}).get("text")
-    if plan_text:
-        console.print(escape(plan_text))
-    console.print(f"[dim]{READINGS_LEGEND}{_tuning(page.get('planned_units_per_variant'))}[/]")
-    for metric in page["metrics"]:
-        console.print(_metric_table(metric, page.get("currency", "NOK"), page.get("unit", "unit")))
+    console.print(escape(page.summary))
+    if page.plan is not None and page.plan.text:
+        console.print(escape(page.plan.text))
+    console.print(f"[dim]{READINGS_LEGEND}{_tuning(page.planned_units_per_variant)}[/]")
+    for metric in page.metrics:
+        console.print(_metric_table(metric, page.currency, page.unit))
 
 
 def _tuning(planned: int | None) -> str:
@@ -122,7 +122,7 @@ def _tuning(planned: int | None) -> str:
     )
 
 
-def _metric_table(metric: dict[str, Any], currency: str, unit: str) -> Table:
+def _metric_table(metric: MetricPage, currency: str, unit: str) -> Table:
     table = Table(title=metric_title(metric), title_justify="left", caption_justify="left")
     for column in columns(unit):
         table.add_column(column, justify="left" if column == "variant" else "right", no_wrap=True)

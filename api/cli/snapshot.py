@@ -12,7 +12,7 @@ import typer
 from api.cli.local_db import local_engine, require_experiment
 from experiments.db import session_scope
 from experiments.encryption import KeyRing
-from experiments.results.snapshots import take_snapshot
+from experiments.results.snapshots import stored_page, take_snapshot
 from experiments.settings import load_settings
 from experiments.webhooks.delivery import RetryPolicy, deliver_due
 from experiments.webhooks.sender import HttpSender
@@ -27,7 +27,7 @@ def snapshot(key: Annotated[str, typer.Argument(help="The experiment's key.")]) 
         with session_scope(engine) as session:
             require_experiment(session, key)
             look = take_snapshot(session, key, on_new_look=queue_look_alerts)
-            number, verdict, summary = look.look, look.verdict, look.results["summary"]
+            number, verdict, summary = look.look, look.verdict, stored_page(look).summary
         # Alerts are committed with the look; a failed attempt is retried by `vekst serve`.
         policy = RetryPolicy(settings.webhook_max_attempts, settings.webhook_retry_seconds)
         send = HttpSender(TargetPolicy(settings.webhook_allow_private_targets))

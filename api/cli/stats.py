@@ -187,7 +187,7 @@ def print_analysis(result: stats.AnalysisResult, console: Console) -> None:
         )
     for comparison in result.comparisons:
         if comparison.reason is not None:
-            console.print(f"{comparison.variant}: {reason_text(comparison.reason.value)}")
+            console.print(f"{comparison.variant}: {reason_text(comparison.reason)}")
         elif comparison.sequential.relative.ci_low is None:
             console.print(f"{comparison.variant}: too little data to bound the sequential CI yet")
         note = disagreement(comparison)

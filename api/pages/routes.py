@@ -34,8 +34,8 @@ from experiments.models.experiment import Experiment, ExperimentStatus
 from experiments.results import overview
 from experiments.results.glossary import GLOSSARY, explain
 from experiments.results.headline import STOPPED, display_state, headline, verdict_words
+from experiments.results.page import ResultsPage
 from experiments.results.snapshots import (
-    latest_snapshot,
     look_history,
     serve_results,
     take_snapshot,
@@ -191,10 +191,10 @@ def experiment_list(
     status_filter: Annotated[ExperimentStatus | None, Query(alias="status")] = None,
 ) -> Response:
     page = definitions.list_experiments(session, LIST_LIMIT, 0, status_filter)
-    overview.with_results(session, page)
+    looks = overview.with_results(session, page)
     rows = []
     for item in page.items:
-        latest = latest_snapshot(session, item.key)
+        latest = looks.get(item.key)
         rows.append(
             {
                 "item": item,
@@ -239,13 +239,13 @@ def experiment_page(
         context["freshness"] = views.freshness(page, datetime.now(UTC), interval, final)
         context["activity"] = recent_activity(session, experiment)
         history = look_history(session, experiment.key)
-        verdict = page["decision"]["verdict"]
+        verdict = page.decision.verdict.value
         context |= {
             "page": page,
             "verdict": verdict,
             "state": display_state(page).value,
             "headline": headline(page),
-            "verdict_words": verdict_words(verdict, page["decision"]["variant"]),
+            "verdict_words": verdict_words(verdict, page.decision.variant),
             "banners": views.banners(page),
             "tables": views.metric_tables(page, history),
             "design": views.design_facts(experiment, page),
@@ -253,9 +253,7 @@ def experiment_page(
     return _page(request, "experiment.html", context)
 
 
-def _running_page(
-    session: Session, experiment: Experiment, minutes: float
-) -> dict[str, Any] | None:
+def _running_page(session: Session, experiment: Experiment, minutes: float) -> ResultsPage | None:
     """The latest look of a running experiment (None for any other)."""
     if experiment.status != ExperimentStatus.RUNNING or experiment.started_at is None:
         return None
@@ -300,7 +298,7 @@ def _confirm_context(
     experiment: Experiment,
     action: str,
     user: _LoggedIn,
-    page: dict[str, Any] | None,
+    page: ResultsPage | None,
     chosen: str | None = None,
     caution: str | None = None,
 ) -> dict[str, Any]:

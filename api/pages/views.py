@@ -1,4 +1,4 @@
-"""What the pages show, built from a stored look (its page JSON) and the experiment's looks.
+"""What the pages show, built from a stored look (its page) and the experiment's looks.
 
 The words and figures come from `experiments.results.formatting`, `wording` and `cells`, the
 modules behind the JSON's summary and the terminal table, so the three surfaces agree.
@@ -20,6 +20,8 @@ from experiments.models.experiment import Experiment
 from experiments.results.cells import columns, metric_rows, metric_title
 from experiments.results.formatting import day, days, percent, plural
 from experiments.results.headline import verdict_words
+from experiments.results.page import ResultsPage
+from experiments.results.types import MetricIssue, Verdict
 from experiments.results.wording import interval_text
 from stats import Interval
 
@@ -47,56 +49,45 @@ class DesignFacts:
     currency: str
 
 
-def metric_tables(
-    page: Mapping[str, Any], history: Sequence[Mapping[str, Any]]
-) -> list[MetricTable]:
+def metric_tables(page: ResultsPage, history: Sequence[ResultsPage]) -> list[MetricTable]:
     """One table per metric of the look, each with its chart over `history` (looks, oldest
     first)."""
-    currency = page.get("currency", "NOK")
-    headers = (*columns(page.get("unit", "unit")), "reading")
+    headers = (*columns(page.unit), "reading")
     tables = []
-    for index, metric in enumerate(page["metrics"]):
-        rows, notes = metric_rows(metric, currency)
-        series = uplift_series(history, metric["metric"])
+    for index, metric in enumerate(page.metrics):
+        rows, notes = metric_rows(metric, page.currency)
+        series = uplift_series(history, metric.metric)
         size = (640, 260) if index == 0 else (320, 140)
         # One look is a point, not a line: no chart until there are two.
         drawn = max((len(points) for points in series.values()), default=0) >= 2
         chart = uplift_chart(series, *size) if drawn else None
         tables.append(
             MetricTable(
-                metric["metric"],
+                metric.metric,
                 metric_title(metric),
-                metric["role"],
+                metric.role,
                 headers,
                 rows,
                 notes,
                 chart,
-                chart_text(metric["name"], series),
+                chart_text(metric.name, series),
             )
         )
     return tables
 
 
-def uplift_series(
-    history: Sequence[Mapping[str, Any]], metric: str
-) -> dict[str, list[UpliftPoint]]:
+def uplift_series(history: Sequence[ResultsPage], metric: str) -> dict[str, list[UpliftPoint]]:
     """Per variant compared with the control: its relative change and sequential interval at
     each look."""
     found: dict[str, list[UpliftPoint]] = {}
     for look in history:
-        entry = next((m for m in look["metrics"] if m["metric"] == metric), None)
+        entry = next((m for m in look.metrics if m.metric == metric), None)
         if entry is None:
             continue
-        moment = datetime.fromisoformat(look["as_of"])
-        for comparison in entry["comparisons"]:
-            bounds = comparison["sequential"]["relative"]
-            found.setdefault(comparison["variant"], []).append(
-                UpliftPoint(
-                    moment,
-                    comparison["relative"]["estimate"],
-                    bounds["ci_low"],
-                    bounds["ci_high"],
-                )
+        for comparison in entry.comparisons:
+            bounds = comparison.sequential.relative
+            found.setdefault(comparison.variant, []).append(
+                UpliftPoint(look.as_of, comparison.relative.estimate, bounds.ci_low, bounds.ci_high)
             )
     return found
 
@@ -120,21 +111,24 @@ def chart_text(name: str, series: Mapping[str, Sequence[UpliftPoint]]) -> str:
     return f"{name}, relative change per look. " + " ".join(sentences)
 
 
-def design_facts(experiment: Experiment, page: Mapping[str, Any] | None) -> DesignFacts:
+def design_facts(experiment: Experiment, page: ResultsPage | None) -> DesignFacts:
     """The design in words; a draft (no look: `page` None) shows what was designed."""
     design = experiment.design
     unit = experiment.unit_type
-    page = page or {"decision": {}}
-    planned = page.get("planned_units_per_variant") or design.planned_units_per_variant
-    plan = page.get("plan") or {}
-    left = page["decision"].get("additional_days")
-    listed = (page["decision"].get("list") or {}).get("detectable_change")
+    decision = None if page is None else page.decision
+    planned = None if page is None else page.planned_units_per_variant
+    planned = planned or design.planned_units_per_variant
+    plan_text = None if page is None or page.plan is None else page.plan.text
+    left = None if decision is None else decision.additional_days
+    listed = None
+    if decision is not None and decision.list_plan is not None:
+        listed = decision.list_plan.detectable_change
     mde = percent(design.mde_relative)
     if listed is not None:
         # A send to a fixed list: its size, not the design's default, sets what it detects.
         mde = f"{percent(listed)} or more (what your list can detect)"
     return DesignFacts(
-        plan.get("text") or (None if planned is None else f"{plural(planned, unit)} per variant"),
+        plan_text or (None if planned is None else f"{plural(planned, unit)} per variant"),
         mde,
         f"{percent(design.alpha)} (a {percent(1 - design.alpha)} likely range)",
         None if left is None else (days(left) if left <= _YEAR_DAYS else "more than a year"),
@@ -142,42 +136,41 @@ def design_facts(experiment: Experiment, page: Mapping[str, Any] | None) -> Desi
     )
 
 
-def banners(page: Mapping[str, Any]) -> list[str]:
+def banners(page: ResultsPage) -> list[str]:
     """The warnings the page leads with: sample ratio mismatch and data quality."""
-    return list(page.get("warnings", []))
+    return list(page.warnings)
 
 
-def stop_choice(page: Mapping[str, Any] | None) -> str:
+def stop_choice(page: ResultsPage | None) -> str:
     """The winner the stop form pre-selects: the variant a "ship" verdict names, else none (the
     control is served)."""
-    if page is None or page["decision"]["verdict"] != "ship":
+    if page is None or page.decision.verdict is not Verdict.SHIP:
         return ""
-    return str(page["decision"]["variant"] or "")
+    return page.decision.variant or ""
 
 
-def stop_caution(page: Mapping[str, Any] | None, winner: str | None) -> str | None:
+def stop_caution(page: ResultsPage | None, winner: str | None) -> str | None:
     """Why shipping `winner` needs a second confirmation, or None: the control, no winner, or
     the variant a "ship" verdict names need none."""
-    if page is None or not page["metrics"]:
+    primary = None if page is None else page.primary
+    if page is None or primary is None:
         return None
-    primary = page["metrics"][0]
-    control = primary["variants"][0]["key"]
+    control = primary.variants[0].key
     if winner is None or winner == control or winner == stop_choice(page):
         return None
-    units = {variant["key"]: variant["n"] for variant in primary["variants"]}
-    unit = page.get("unit", "unit")
-    comparison = next((c for c in primary["comparisons"] if c["variant"] == winner), None)
-    thin = comparison is None or comparison["sequential"]["relative"]["ci_low"] is None
-    if thin or primary.get("reason") == "not_enough_units":
+    units = {variant.key: variant.n for variant in primary.variants}
+    comparison = primary.comparison_of(winner)
+    thin = comparison is None or comparison.sequential.relative.ci_low is None
+    if thin or primary.reason is MetricIssue.NOT_ENOUGH_UNITS:
         return (
             f"{winner} has fewer than the minimum data for a reading of "
-            f"{primary['name'].lower()} ({plural(units.get(winner, 0), unit)} so far)."
+            f"{primary.name.lower()} ({plural(units.get(winner, 0), page.unit)} so far)."
         )
-    if comparison is not None and comparison.get("outcome") == "improved":
+    if comparison is not None and comparison.outcome == "improved":
         return None
     return (
-        f"{winner} has not been shown better than {control} on {primary['name'].lower()}: "
-        f"the data says {verdict_words(page['decision']['verdict']).lower()}."
+        f"{winner} has not been shown better than {control} on {primary.name.lower()}: "
+        f"the data says {verdict_words(page.decision.verdict.value).lower()}."
     )
 
 
@@ -193,11 +186,11 @@ def ago(then: datetime, now: datetime) -> str:
     return f"{plural(seconds // 86400, 'day')} ago"
 
 
-def freshness(page: Mapping[str, Any], now: datetime, interval: timedelta, final: bool) -> str:
+def freshness(page: ResultsPage, now: datetime, interval: timedelta, final: bool) -> str:
     """How old the look is and when the next one comes: 'Look 3, as of 08:36 UTC, 12 minutes
     ago; next look about 09:36 UTC (or take one now).'"""
-    computed = datetime.fromisoformat(page["computed_at"])
-    look = f"Look {page['look']}, as of" if page.get("look") else "As of"
+    computed = page.computed_at
+    look = f"Look {page.look}, as of" if page.look else "As of"
     when = f"{look} {_clock(computed, now)}, {ago(computed, now)}"
     if final:
         return f"{when}: the final look, taken at the stop."

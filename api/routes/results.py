@@ -4,18 +4,19 @@ timeseries over the stored looks."""
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
 from api.deps import AdminKey, AuthFirstRoute, SessionDep, SettingsDep
 from api.params import ExperimentKey, moment_query
 from api.problems import PROTECTED, problem_responses
-from api.responses import ResultsOut, TimeseriesOut
 from experiments.inputs import SLUG_PATTERN, Moment
+from experiments.results.page import ResultsPage, Timeseries
 from experiments.results.snapshots import (
     results_as_of,
     serve_results,
+    stored_page,
     stored_timeseries,
     take_snapshot,
 )
@@ -29,7 +30,7 @@ router = APIRouter(
 )
 
 
-@router.get("/{key}/results", response_model=ResultsOut, response_model_exclude_unset=True)
+@router.get("/{key}/results", response_model=ResultsPage, response_model_exclude_unset=True)
 def get_results(
     key: ExperimentKey,
     session: SessionDep,
@@ -39,7 +40,7 @@ def get_results(
     fresh: Annotated[
         bool, Query(description="Take a new look now instead of serving the latest one.")
     ] = False,
-) -> dict[str, Any]:
+) -> ResultsPage:
     if as_of is not None:
         return results_as_of(session, key, as_of)
     max_age = timedelta(minutes=settings.snapshot_interval_minutes)
@@ -49,16 +50,16 @@ def get_results(
 @router.post(
     "/{key}/snapshots",
     status_code=status.HTTP_201_CREATED,
-    response_model=ResultsOut,
+    response_model=ResultsPage,
     response_model_exclude_unset=True,
 )
-def create_snapshot(key: ExperimentKey, session: SessionDep, _key: AdminKey) -> dict[str, Any]:
+def create_snapshot(key: ExperimentKey, session: SessionDep, _key: AdminKey) -> ResultsPage:
     """Take a new look now (the first one backfills a look per day since the first exposure)."""
-    return take_snapshot(session, key, on_new_look=queue_look_alerts).results
+    return stored_page(take_snapshot(session, key, on_new_look=queue_look_alerts))
 
 
 @router.get(
-    "/{key}/results/timeseries", response_model=TimeseriesOut, response_model_exclude_unset=True
+    "/{key}/results/timeseries", response_model=Timeseries, response_model_exclude_unset=True
 )
 def get_timeseries(
     key: ExperimentKey,
@@ -67,5 +68,5 @@ def get_timeseries(
     metric: Annotated[
         str, Query(pattern=SLUG_PATTERN, description="One of the experiment's metric keys.")
     ],
-) -> dict[str, Any]:
+) -> Timeseries:
     return stored_timeseries(session, key, metric, on_new_look=queue_look_alerts)

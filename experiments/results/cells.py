@@ -3,9 +3,8 @@ page both show, so the two read alike (and like the JSON they come from)."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from experiments.results.formatting import count, metric_value, p_value, percent, probability
+from experiments.results.page import ComparisonPage, MetricPage
 from experiments.results.wording import interval_text, reason_text
 from stats import Interval
 
@@ -27,54 +26,52 @@ def columns(unit: str = "unit") -> tuple[str, ...]:
 COLUMNS = columns()
 
 
-def metric_title(metric: dict[str, Any]) -> str:
-    better = "higher is better" if metric["direction"] == "increase" else "lower is better"
-    return f"{metric['name']} ({metric['metric']}, {metric['role']}, {better})"
+def metric_title(metric: MetricPage) -> str:
+    better = "higher is better" if metric.direction == "increase" else "lower is better"
+    return f"{metric.name} ({metric.metric}, {metric.role}, {better})"
 
 
-def metric_rows(metric: dict[str, Any], currency: str) -> tuple[list[list[str]], list[str]]:
+def metric_rows(metric: MetricPage, currency: str) -> tuple[list[list[str]], list[str]]:
     """One row per variant (the COLUMNS, then the reading in words) and the notes under the
     table."""
-    comparisons = {comparison["variant"]: comparison for comparison in metric["comparisons"]}
+    comparisons = {comparison.variant: comparison for comparison in metric.comparisons}
     rows: list[list[str]] = []
     notes: list[str] = []
-    value_format = metric.get("value_format", "number")
-    absent = set(metric.get("not_pasted") or ())
-    for variant in metric["variants"]:
-        value = metric_value(variant["value"], value_format, currency)
-        if variant["key"] in absent:
+    absent = set(metric.not_pasted)
+    for variant in metric.variants:
+        value = metric_value(variant.value, metric.value_format, currency)
+        if variant.key in absent:
             value = "not pasted"
-        row = [variant["key"], count(variant["n"]), value]
-        comparison = comparisons.get(variant["key"])
+        row = [variant.key, count(variant.n), value]
+        comparison = comparisons.get(variant.key)
         if comparison is None:
             row += ["control" if comparisons else "", "", "", "", ""]
         else:
             row += comparison_cells(comparison)
-            notes += comparison_notes(variant["key"], comparison)
+            notes += comparison_notes(variant.key, comparison)
         rows.append(row)
-    if metric.get("denominators"):
-        notes.append(f"counted over {metric['denominators']}")
-    cap = metric.get("cap") or {}
-    if cap.get("description"):
-        notes.append(cap["description"])
-    if metric.get("reason"):
-        notes.append(f"no comparison: {metric.get('reason_text') or reason_text(metric['reason'])}")
+    if metric.denominators:
+        notes.append(f"counted over {metric.denominators}")
+    if metric.cap is not None and metric.cap.description:
+        notes.append(metric.cap.description)
+    if metric.reason is not None:
+        notes.append(f"no comparison: {metric.reason_text or reason_text(metric.reason)}")
     return rows, notes
 
 
-def comparison_cells(comparison: dict[str, Any]) -> list[str]:
+def comparison_cells(comparison: ComparisonPage) -> list[str]:
     """change, sequential interval, sequential p, chance to beat, reading."""
-    sequential = comparison["sequential"]
-    relative = comparison["relative"]["estimate"]
-    interval = Interval(None, sequential["relative"]["ci_low"], sequential["relative"]["ci_high"])
-    chance = comparison["bayesian"]["chance_to_beat"]
-    seq_p = sequential["p_value"]
-    reading = comparison.get("guardrail") or comparison.get("outcome", "").replace("_", " ")
+    sequential = comparison.sequential
+    relative = comparison.relative.estimate
+    interval = Interval(None, sequential.relative.ci_low, sequential.relative.ci_high)
+    chance = comparison.bayesian.chance_to_beat
+    seq_p = sequential.p_value
+    reading = comparison.guardrail or (comparison.outcome or "").replace("_", " ")
     return [
         "no value yet" if relative is None else percent(relative, signed=True),
         short_interval(interval),
         "none yet" if seq_p is None else p_value(seq_p),
-        chance_cell(chance, decided=bool(sequential.get("significant"))),
+        chance_cell(chance, decided=sequential.significant),
         reading,
     ]
 
@@ -95,15 +92,15 @@ def short_interval(interval: Interval) -> str:
     return interval_text(interval, None)
 
 
-def comparison_notes(variant: str, comparison: dict[str, Any]) -> list[str]:
+def comparison_notes(variant: str, comparison: ComparisonPage) -> list[str]:
     notes = []
-    bounds = comparison["sequential"]["relative"]
-    words = comparison.get("reason_text")
-    if bounds["ci_low"] is None and bounds["ci_high"] is None:
-        why = words or interval_text(Interval(None, None, None), comparison.get("reason"))
+    bounds = comparison.sequential.relative
+    words = comparison.reason_text
+    if bounds.ci_low is None and bounds.ci_high is None:
+        why = words or interval_text(Interval(None, None, None), comparison.reason)
         notes.append(f"{variant}: no likely range yet ({why.removeprefix('none yet: ')})")
-    elif comparison.get("reason"):
-        notes.append(f"{variant}: {words or reason_text(comparison['reason'])}")
-    if comparison.get("note"):
-        notes.append(f"{variant}: {comparison['note']}")
+    elif comparison.reason is not None:
+        notes.append(f"{variant}: {words or reason_text(comparison.reason)}")
+    if comparison.note:
+        notes.append(f"{variant}: {comparison.note}")
     return notes

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from experiments.models.experiment import Experiment
 from experiments.results.formatting import day
@@ -40,15 +39,6 @@ class Outcome:
         if self.winner == self.control:
             return f"Kept {self.winner} (the control) on {when}"
         return f"Shipped {self.winner} on {when}"
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "stopped_at": self.stopped_at.isoformat(),
-            "winner": self.winner,
-            "control": self.control,
-            "statement": self.statement,
-            "headline": self.headline,
-        }
 
 
 def outcome_of(experiment: Experiment) -> Outcome | None:

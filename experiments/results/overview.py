@@ -1,49 +1,75 @@
 """The overview of all experiments: each one's current verdict, units and days running.
 
-Read from the newest stored look, the same page the results endpoint serves; an experiment
-with no look stored yet is computed through `compute_results`, the function behind every look,
-so the overview and the pages always agree.
+Read from the newest stored look of each experiment, the same page the results endpoint
+serves, all in one query: a list of experiments never computes a look. An experiment with no
+look stored yet (a draft, or one started since the last scheduled look) has no verdict yet.
 """
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Any
+from collections.abc import Collection
+from datetime import UTC
 
-from sqlmodel import Session
+from sqlalchemy import and_, func
+from sqlmodel import Session, col, select
 
-from experiments.definitions import get_experiment
-from experiments.models.experiment import ExperimentPage, ExperimentStatus, ResultsOverview
-from experiments.results.compute import compute_results
+from experiments.models.experiment import (
+    ExperimentPage,
+    ExperimentPublic,
+    ExperimentStatus,
+    ResultsOverview,
+)
+from experiments.models.snapshot import ResultSnapshot
 from experiments.results.headline import display_state, headline
-from experiments.results.snapshots import latest_snapshot
+from experiments.results.snapshots import stored_page
+
+NO_RESULTS = ResultsOverview(verdict=None, variant=None, units=0, days_running=None, summary=None)
 
 
-def with_results(session: Session, page: ExperimentPage, now: datetime | None = None) -> None:
-    """Fill each item's `results` in place."""
-    moment = now or datetime.now(UTC)
+def with_results(session: Session, page: ExperimentPage) -> dict[str, ResultSnapshot]:
+    """Fill each item's `results` in place from its newest look; returns those looks by
+    experiment key (an experiment without a look is left out)."""
+    looks = newest_looks(session, [item.key for item in page.items])
     for item in page.items:
-        item.results = results_overview(session, item.key, moment)
+        item.results = results_overview(item, looks.get(item.key))
+    return looks
 
 
-def results_overview(session: Session, key: str, now: datetime) -> ResultsOverview:
-    """One experiment's line of the overview; a draft has no verdict yet."""
-    experiment = get_experiment(session, key)
-    if experiment.status == ExperimentStatus.DRAFT or experiment.started_at is None:
-        return ResultsOverview(verdict=None, variant=None, units=0, days_running=None, summary=None)
-    stored = latest_snapshot(session, key)
-    page: dict[str, Any] = (
-        compute_results(session, key, now=now).to_dict() if stored is None else stored.results
+def newest_looks(session: Session, keys: Collection[str]) -> dict[str, ResultSnapshot]:
+    """The newest stored look of each experiment in `keys`, in one query."""
+    if not keys:
+        return {}
+    newest = (
+        select(ResultSnapshot.experiment, func.max(ResultSnapshot.look).label("look"))
+        .where(col(ResultSnapshot.experiment).in_(keys))
+        .group_by(col(ResultSnapshot.experiment))
+        .subquery()
     )
-    end = datetime.fromisoformat(page["as_of"])
-    metrics = page["metrics"]
-    units = sum(int(variant["n"]) for variant in metrics[0]["variants"]) if metrics else 0
+    query = select(ResultSnapshot).join(
+        newest,
+        and_(
+            col(ResultSnapshot.experiment) == newest.c.experiment,
+            col(ResultSnapshot.look) == newest.c.look,
+        ),
+    )
+    return {look.experiment: look for look in session.exec(query).all()}
+
+
+def results_overview(experiment: ExperimentPublic, look: ResultSnapshot | None) -> ResultsOverview:
+    """One experiment's line of the overview; a draft, or an experiment without a stored look,
+    has no verdict yet."""
+    started = experiment.started_at
+    if experiment.status == ExperimentStatus.DRAFT or started is None or look is None:
+        return NO_RESULTS.model_copy()
+    page = stored_page(look)
+    primary = page.primary
+    units = sum(variant.n for variant in primary.variants) if primary else 0
     return ResultsOverview(
-        verdict=page["decision"]["verdict"],
-        variant=page["decision"]["variant"],
+        verdict=page.decision.verdict.value,
+        variant=page.decision.variant,
         units=units,
-        days_running=round((end - experiment.started_at).total_seconds() / 86400, 1),
-        summary=page["summary"],
+        days_running=round((page.as_of - started.astimezone(UTC)).total_seconds() / 86400, 1),
+        summary=page.summary,
         display_state=display_state(page).value,
         headline=headline(page),
     )

@@ -14,8 +14,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
+from experiments.results.page import IntervalReading, ResultsPage
 from experiments.results.types import MetricResult, RunningReading
 from stats import Comparison, Interval, SequentialResult
 
@@ -31,34 +32,31 @@ class StoredReading(NamedTuple):
 RunningReadings = Mapping[tuple[str, str], StoredReading]
 
 
-def readings_of_page(page: Mapping[str, Any]) -> dict[tuple[str, str], StoredReading]:
-    """The running readings stored in a look's results page (its `to_dict` JSON).
+def readings_of_page(page: ResultsPage | None) -> dict[tuple[str, str], StoredReading]:
+    """The running readings stored in a look's results page (none without a page).
 
     A page stored before the readings kept their intersection apart gives its reported (then
     intersected) interval as the intersection, and no date of first significance.
     """
     found: dict[tuple[str, str], StoredReading] = {}
-    for metric in page.get("metrics", ()):
-        for comparison in metric.get("comparisons", ()):
-            sequential = comparison["sequential"]
-            absolute = _interval(sequential["absolute"])
-            kept = sequential.get("intersection")
-            since = sequential.get("significant_since")
+    for metric in () if page is None else page.metrics:
+        for comparison in metric.comparisons:
+            sequential = comparison.sequential
+            absolute = _interval(sequential.absolute)
+            kept = sequential.intersection
             running = RunningReading(
-                None if since is None else datetime.fromisoformat(since),
-                _bounds(absolute)
-                if kept is None
-                else Interval(None, kept["ci_low"], kept["ci_high"]),
-                bool(sequential.get("effect_changing", False)),
+                sequential.significant_since,
+                _bounds(absolute) if kept is None else Interval(None, kept.ci_low, kept.ci_high),
+                sequential.effect_changing,
             )
             reading = SequentialResult(
-                sequential["p_value"],
+                sequential.p_value,
                 absolute,
-                _interval(sequential["relative"]),
-                bool(sequential["significant"]),
-                sequential.get("p_value_adjusted"),
+                _interval(sequential.relative),
+                sequential.significant,
+                sequential.p_value_adjusted,
             )
-            found[(metric["metric"], comparison["variant"])] = StoredReading(reading, running)
+            found[(metric.metric, comparison.variant)] = StoredReading(reading, running)
     return found
 
 
@@ -129,8 +127,8 @@ class RunningReadingsOf:
         return combine(previous, comparison.sequential, alpha, self.as_of)
 
 
-def _interval(data: Mapping[str, Any]) -> Interval:
-    return Interval(data["estimate"], data["ci_low"], data["ci_high"])
+def _interval(reading: IntervalReading) -> Interval:
+    return Interval(reading.estimate, reading.ci_low, reading.ci_high)
 
 
 def _bounds(interval: Interval) -> Interval:

@@ -12,7 +12,7 @@ the `on_new_look` its caller passes (the scheduler, the routes and the CLI pass 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -37,6 +37,8 @@ from experiments.results.compute import (
 )
 from experiments.results.headline import with_headline
 from experiments.results.look_ends import day_ends, first_exposure_at, look_day
+from experiments.results.page import ResultsPage, Timeseries, TimeseriesPoint
+from experiments.results.render import results_page
 from experiments.results.replan import replan_due, replanned, store_replan
 from experiments.results.running import RunningReadingsOf, readings_of_page
 from experiments.results.sources import ExperimentSums
@@ -56,6 +58,11 @@ def latest_snapshot(session: Session, key: str) -> ResultSnapshot | None:
         .limit(1)
     )
     return session.exec(query).first()
+
+
+def stored_page(snapshot: ResultSnapshot) -> ResultsPage:
+    """The page a look stored (a look stored by an older version loads too)."""
+    return ResultsPage.model_validate(snapshot.results)
 
 
 def take_snapshot(
@@ -84,7 +91,7 @@ def take_snapshot(
         return latest
     inputs = results_inputs(session, experiment)
     ends, looks = _new_looks(session, inputs, latest, end)
-    previous_page = None if latest is None else latest.results
+    previous_page = None if latest is None else stored_page(latest)
     number = 0 if latest is None else latest.look
     rows = []
     replan: Design | None = None
@@ -93,9 +100,9 @@ def take_snapshot(
         if replan is None:
             replan = _replanned(inputs, sums, look_end)
             inputs = inputs if replan is None else replace(inputs, design=replan)
-        readings = RunningReadingsOf(readings_of_page(previous_page or {}), look_end)
+        readings = RunningReadingsOf(readings_of_page(previous_page), look_end)
         results = results_from_sums(inputs, sums, look_end, computed_at, readings)
-        page = {**results.to_dict(), "look": number}
+        page = results_page(results).model_copy(update={"look": number})
         facts = LookFacts.of(results, sums.aggregates)
         rows.append(
             ResultSnapshot(
@@ -104,7 +111,7 @@ def take_snapshot(
                 computed_at=computed_at,
                 as_of=look_end,
                 verdict=results.decision.verdict.value,
-                results=page,
+                results=page.as_json(),
                 sums=_sums_json(sums.aggregates, facts),
             )
         )
@@ -135,7 +142,7 @@ def serve_results(
     fresh: bool = False,
     now: datetime | None = None,
     on_new_look: NewLookHandler | None = None,
-) -> dict[str, Any]:
+) -> ResultsPage:
     """The results page of the latest look, taking a new look first when `fresh` is asked
     for or the latest is older than `max_age` (or predates the stop); `on_new_look` hears it."""
     moment = now or datetime.now(UTC)
@@ -148,12 +155,13 @@ def serve_results(
         or not (_is_final(latest, experiment) or latest.computed_at >= moment - max_age)
     ):
         latest = take_snapshot(session, key, moment, on_new_look=on_new_look)
-    return with_headline({**latest.results, "status": experiment.status})
+    served = stored_page(latest).model_copy(update={"status": str(experiment.status)})
+    return with_headline(served)
 
 
 def results_as_of(
     session: Session, key: str, as_of: datetime, now: datetime | None = None
-) -> dict[str, Any]:
+) -> ResultsPage:
     """The page counting events up to `as_of`, computed now (not stored), with the running
     readings of the stored looks up to that moment."""
     moment = now or datetime.now(UTC)
@@ -166,10 +174,11 @@ def results_as_of(
         .order_by(col(ResultSnapshot.look).desc())
         .limit(1)
     ).first()
-    readings = RunningReadingsOf(readings_of_page({} if earlier is None else earlier.results), end)
+    previous = None if earlier is None else stored_page(earlier)
+    readings = RunningReadingsOf(readings_of_page(previous), end)
     sums = load_experiment_sums(session, inputs, end)
-    page = results_from_sums(inputs, sums, end, moment, readings).to_dict()
-    return {**page, "look": None if earlier is None else earlier.look}
+    page = results_page(results_from_sums(inputs, sums, end, moment, readings))
+    return page.model_copy(update={"look": None if earlier is None else earlier.look})
 
 
 def stored_timeseries(
@@ -179,7 +188,7 @@ def stored_timeseries(
     now: datetime | None = None,
     *,
     on_new_look: NewLookHandler | None = None,
-) -> dict[str, Any]:
+) -> Timeseries:
     """One metric over the stored looks: the last look of each UTC day, at most the last
     MAX_TIMESERIES_DAYS days (taking the first look, with its backfill, when none is stored;
     `on_new_look` hears it)."""
@@ -196,16 +205,16 @@ def stored_timeseries(
     if not pages:
         take_snapshot(session, key, now, on_new_look=on_new_look)
         return stored_timeseries(session, key, metric, now)
-    return {
-        "experiment": key,
-        "metric": metric,
-        "kind": definition.kind,
-        "direction": definition.direction,
-        "points": [_point(page, metric) for page in pages],
-    }
+    return Timeseries(
+        experiment=key,
+        metric=metric,
+        kind=definition.kind,
+        direction=definition.direction,
+        points=[_point(page, metric) for page in pages],
+    )
 
 
-def look_history(session: Session, key: str) -> list[Mapping[str, Any]]:
+def look_history(session: Session, key: str) -> list[ResultsPage]:
     """The pages of the last stored look of each UTC day, oldest first, at most the last
     MAX_TIMESERIES_DAYS days (the timeseries and the web page's charts read these)."""
     looks = session.exec(
@@ -219,13 +228,12 @@ def look_history(session: Session, key: str) -> list[Mapping[str, Any]]:
     chosen = list(last_of_day.values())[-MAX_TIMESERIES_DAYS:]
     if not chosen:
         return []
-    return list(
-        session.exec(
-            select(ResultSnapshot.results)
-            .where(col(ResultSnapshot.id).in_(chosen))
-            .order_by(col(ResultSnapshot.look))
-        ).all()
-    )
+    pages = session.exec(
+        select(ResultSnapshot.results)
+        .where(col(ResultSnapshot.id).in_(chosen))
+        .order_by(col(ResultSnapshot.look))
+    ).all()
+    return [ResultsPage.model_validate(page) for page in pages]
 
 
 def look_date(as_of: datetime) -> str:
@@ -233,18 +241,17 @@ def look_date(as_of: datetime) -> str:
     return look_day(as_of).isoformat()
 
 
-def _point(page: Mapping[str, Any], metric: str) -> dict[str, Any]:
-    entry = next(m for m in page["metrics"] if m["metric"] == metric)
-    as_of = datetime.fromisoformat(page["as_of"])
-    return {
-        "date": look_date(as_of),
-        "as_of": page["as_of"],
-        "look": page["look"],
-        "computed_at": page["computed_at"],
-        "variants": entry["variants"],
-        "comparisons": entry["comparisons"],
-        "reason": entry["reason"],
-    }
+def _point(page: ResultsPage, metric: str) -> TimeseriesPoint:
+    entry = next(m for m in page.metrics if m.metric == metric)
+    return TimeseriesPoint(
+        date=look_day(page.as_of),
+        as_of=page.as_of,
+        look=page.look,
+        computed_at=page.computed_at,
+        variants=entry.variants,
+        comparisons=entry.comparisons,
+        reason=entry.reason,
+    )
 
 
 def _new_looks(

@@ -1,29 +1,27 @@
-"""Result types of the results pipeline; `to_dict` gives the JSON served by the API.
+"""Result types of the results pipeline: what a look computes, before it is a page.
 
-The comparisons of a metric are exactly `stats.analyze(...).to_dict()["comparisons"]`.
+They hold `stats`' own typed readings; `render` turns them into the served and stored page
+(`page.ResultsPage`) once, at the pipeline's edge. They know nothing of words: `wording` and
+`render` read them.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Literal
 
 from experiments.models.metric import Direction, MetricKind, ValueFormat
-from experiments.results.headline import with_headline
 from experiments.results.outcome import Outcome
-from experiments.results.wording import (
-    DECIDING_READING,
-    NO_BOUNDS,
-    comparison_words,
-    metric_issue_text,
-)
 from stats import AnalysisResult, Interval, SrmResult, VariantSummary
 
 Role = Literal["primary", "secondary", "guardrail"]
+
+# A guardrail's one-sided bounds for its margin when it has none (nothing shown either way).
+NO_BOUNDS = Interval(None, None, None)
 
 
 class Verdict(StrEnum):
@@ -66,13 +64,6 @@ class PercentileCap:
     """The cap in words (`caps.cap_description`): the value it came to, what the interval is
     about."""
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "percentile": self.percentile,
-            "value": self.value,
-            "description": self.description,
-        }
-
 
 @dataclass(frozen=True, slots=True)
 class PlanFacts:
@@ -99,18 +90,6 @@ class PlanFacts:
         """False while the plan may still be re-derived: reaching it then ends nothing."""
         return self.planned_from != "assumption"
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "units_per_variant": self.units_per_variant,
-            "planned_from": self.planned_from,
-            "baseline": self.baseline,
-            "baseline_kind": "rate" if self.kind == "conversion" else "coefficient_of_variation",
-            "observed_baseline": self.observed_baseline,
-            "detectable_change": self.detectable_change,
-            "replanned_at": None if self.replanned_at is None else self.replanned_at.isoformat(),
-            "text": self.text,
-        }
-
 
 @dataclass(frozen=True, slots=True)
 class RunningReading:
@@ -126,18 +105,6 @@ class RunningReading:
     significant_since: datetime | None = None
     intersection: Interval = Interval(None, None, None)
     effect_changing: bool = False
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "significant_since": None
-            if self.significant_since is None
-            else self.significant_since.isoformat(),
-            "effect_changing": self.effect_changing,
-            "intersection": {
-                "ci_low": self.intersection.ci_low,
-                "ci_high": self.intersection.ci_high,
-            },
-        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,40 +154,6 @@ class MetricResult:
         """``variant``'s one-sided bounds for the margin (no bounds: nothing shown either way)."""
         return self.margin_bounds.get(variant) or NO_BOUNDS
 
-    def to_dict(self) -> dict[str, Any]:
-        comparisons = [] if self.analysis is None else self.analysis.to_dict()["comparisons"]
-        for comparison, raw in zip(
-            comparisons, self.analysis.comparisons if self.analysis else (), strict=True
-        ):
-            comparison.update(comparison_words(self, raw))
-            if raw.variant in self.running:
-                comparison["sequential"].update(self.running[raw.variant].to_dict())
-            if raw.variant in self.margin_bounds:
-                bounds = self.margin_bounds[raw.variant].to_dict()
-                comparison["margin_bounds"] = {
-                    "ci_low": bounds["ci_low"],
-                    "ci_high": bounds["ci_high"],
-                    "alternative": "one-sided",
-                }
-        return {
-            "metric": self.metric,
-            "name": self.name,
-            "kind": self.kind,
-            "direction": self.direction,
-            "value_format": self.value_format,
-            "role": self.role,
-            # The page's own shape ("value", not stats' "mean": a rate, a mean or a ratio).
-            "variants": [{"key": v.key, "n": v.n, "value": v.mean} for v in self.variants],
-            "not_pasted": list(self.not_pasted),
-            "comparisons": comparisons,
-            "reason": None if self.issue is None else self.issue.value,
-            "detail": self.detail,
-            "reason_text": metric_issue_text(self),
-            "denominators": self.denominators,
-            "cap": None if self.cap is None else self.cap.to_dict(),
-            "margin": self.margin,
-        }
-
 
 @dataclass(frozen=True, slots=True)
 class ListPlan:
@@ -232,17 +165,6 @@ class ListPlan:
     window_closes_at: datetime | None
     test_share: float | None
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "population": self.population,
-            "units_per_variant": self.units_per_variant,
-            "detectable_change": self.detectable_change,
-            "window_closes_at": None
-            if self.window_closes_at is None
-            else self.window_closes_at.isoformat(),
-            "test_share": self.test_share,
-        }
-
 
 @dataclass(frozen=True, slots=True)
 class SendAdvice:
@@ -253,9 +175,6 @@ class SendAdvice:
     remaining_units: int
     expected_extra: float | None
     counted_as: str
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -283,22 +202,6 @@ class Decision:
     """Stop: the key of the guardrail the stopped variant harmed (the first, in page order; None
     when only the primary metric got worse); the summary names it."""
 
-    def to_dict(self) -> dict[str, Any]:
-        data: dict[str, Any] = {
-            "verdict": self.verdict.value,
-            "variant": self.variant,
-            "reason": self.reason,
-            "decided_by": DECIDING_READING,
-        }
-        if self.verdict is Verdict.KEEP_RUNNING:
-            data["additional_units_per_variant"] = self.additional_units_per_variant
-            data["additional_days"] = self.additional_days
-            data["wait_until"] = None if self.wait_until is None else self.wait_until.isoformat()
-        if self.list_plan is not None:
-            data["list"] = self.list_plan.to_dict()
-            data["send"] = None if self.send is None else self.send.to_dict()
-        return data
-
 
 # The SRM of a look where no metric could be analysed: no check (its p-value is null in the
 # JSON, like every non-finite figure of `stats`), and no mismatch.
@@ -307,7 +210,8 @@ NO_SRM_CHECK = SrmResult(math.nan, False)
 
 @dataclass(frozen=True, slots=True)
 class ExperimentResults:
-    """The results page of one experiment (docs/results.md); `to_dict` is what is served."""
+    """The results of one experiment at one look (docs/results.md); `render.results_page`
+    makes the page served of it."""
 
     experiment: str
     status: str
@@ -343,24 +247,3 @@ class ExperimentResults:
     """The plan, where it comes from and what it detects at the observed baseline."""
     unit: str = "unit"
     """What the experiment calls a unit (visitor, subscriber): the pages name it so."""
-
-    def to_dict(self) -> dict[str, Any]:
-        decision = self.decision.to_dict()
-        decision["outcome"] = None if self.outcome is None else self.outcome.to_dict()
-        page = {
-            "experiment": self.experiment,
-            "status": self.status,
-            "source": self.source,
-            "currency": self.currency,
-            "unit": self.unit,
-            "planned_units_per_variant": self.planned_units_per_variant,
-            "plan": None if self.plan is None else self.plan.to_dict(),
-            "computed_at": self.computed_at.isoformat(),
-            "as_of": self.as_of.isoformat(),
-            "srm": self.srm.to_dict(),
-            "warnings": list(self.warnings),
-            "metrics": [metric.to_dict() for metric in self.metrics],
-            "decision": decision,
-            "summary": self.summary,
-        }
-        return with_headline(page)

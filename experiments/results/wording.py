@@ -9,7 +9,7 @@ When they seem to point different ways the page says why, in one line.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from experiments.models.metric import Direction
 from experiments.results.direction import (
@@ -21,37 +21,34 @@ from experiments.results.direction import (
 )
 from experiments.results.formatting import day, percent, plural, probability
 from experiments.results.look_ends import look_day
-from stats import Comparison, Interval
-
-if TYPE_CHECKING:
-    from experiments.results.types import MetricResult
+from experiments.results.types import NO_BOUNDS, MetricIssue, MetricResult
+from stats import Comparison, Interval, Reason
 
 DECIDING_READING = "sequential"
-# A guardrail's one-sided bounds for its margin when it has none (nothing shown either way).
-NO_BOUNDS = Interval(None, None, None)
 # How the page words a guardrail without a margin of its own: "not harmed (shown within ...)"
 # when the worst case its sequential interval allows stays within this relative change. The
 # verdict's rule for such a guardrail stays "not significantly worse" (docs/results.md).
 DEFAULT_GUARDRAIL_MARGIN = 0.10
 _HIGH_CHANCE = 0.9
 
-_REASONS = {
-    "zero_variance": "every unit has the same value, so there is no spread to compare yet",
-    "no_conversions": "no conversions in any variant yet",
-    "control_mean_zero": "the control's value is 0, so a change in per cent does not exist",
-    "denominator_zero": "a variant has nothing to divide by yet (for example no orders)",
-    "relative_interval_unbounded": (
+_REASONS: dict[Reason | MetricIssue, str] = {
+    Reason.NOT_ENOUGH_DATA: "not enough data yet",
+    Reason.ZERO_VARIANCE: "every unit has the same value, so there is no spread to compare yet",
+    Reason.NO_CONVERSIONS: "no conversions in any variant yet",
+    Reason.CONTROL_MEAN_ZERO: "the control's value is 0, so a change in per cent does not exist",
+    Reason.DENOMINATOR_ZERO: "a variant has nothing to divide by yet (for example no orders)",
+    Reason.RELATIVE_INTERVAL_UNBOUNDED: (
         "the control's value is not yet clearly above zero, so the interval in per cent has "
         "no bounds"
     ),
-    "not_enough_units": "not enough data yet",
-    "not_enough_data": "not enough data yet",
-    "invalid_statistics": "the sums could not be analysed",
-    "not_in_pasted_counts": "not in the pasted counts",
+    MetricIssue.NOT_ENOUGH_UNITS: "not enough data yet",
+    MetricIssue.NOT_ENOUGH_DATA: "not enough data yet",
+    MetricIssue.INVALID_STATISTICS: "the sums could not be analysed",
+    MetricIssue.NOT_IN_PASTED_COUNTS: "not in the pasted counts",
 }
 
 
-def reason_text(code: str) -> str:
+def reason_text(code: Reason | MetricIssue) -> str:
     """A reason code in words; codes this module does not know yet are spelled out."""
     return _REASONS.get(code, code.replace("_", " "))
 
@@ -60,10 +57,10 @@ def metric_issue_text(result: MetricResult) -> str | None:
     """Why a metric has no comparison: 'not enough data yet: 1 unit in control'."""
     if result.issue is None:
         return None
-    text = reason_text(result.issue.value)
-    if result.issue.value == "not_enough_data" and result.detail:
+    text = reason_text(result.issue)
+    if result.issue is MetricIssue.NOT_ENOUGH_DATA and result.detail:
         return result.detail  # already 'not enough data yet for b: the reading needs ...'
-    if result.issue.value == "not_enough_units":
+    if result.issue is MetricIssue.NOT_ENOUGH_UNITS:
         short = [f"{plural(v.n, 'unit')} in {v.key}" for v in result.variants if v.n < 2]
         return f"{text}: " + ", ".join(short) if short else text
     return f"{text}: {result.detail}" if result.detail else text
@@ -130,7 +127,7 @@ def comparison_reason_text(result: MetricResult, comparison: Comparison) -> str 
     thin = relative.ci_low is None and relative.ci_high is None
     if result.denominators is not None and (thin or comparison.reason is not None):
         return f"not enough data yet: {result.denominators}"
-    return None if comparison.reason is None else reason_text(comparison.reason.value)
+    return None if comparison.reason is None else reason_text(comparison.reason)
 
 
 def disagreement(comparison: Comparison) -> str | None:
@@ -156,7 +153,7 @@ def disagreement(comparison: Comparison) -> str | None:
     return None
 
 
-def interval_text(interval: Interval, reason: str | None) -> str:
+def interval_text(interval: Interval, reason: Reason | None) -> str:
     """'+4.1 % to +21 %'; a missing bound is said in words, never a bare '-'."""
     low, high = interval.ci_low, interval.ci_high
     if low is not None and high is not None:

@@ -35,6 +35,7 @@ from experiments.models.webhook import (
 )
 from experiments.results.alerts import Alert, NewLook
 from experiments.results.headline import display_state, headline
+from experiments.results.page import ResultsPage
 from experiments.webhooks.targets import (
     HOST_NOT_FOUND,
     INVALID_URL,
@@ -177,6 +178,7 @@ def message(page: Mapping[str, Any], alert: Alert) -> str:
     """The JSON body of a delivery; `text` makes it a valid Slack incoming-webhook message."""
     experiment, look = page["experiment"], page["look"]
     decision = page["decision"]
+    typed = ResultsPage.model_validate(page)
     stopped = bool(decision.get("outcome"))
     # Once stopped, what was done leads: the summary starts with it ("Shipped one-page on ...").
     said = (
@@ -191,8 +193,8 @@ def message(page: Mapping[str, Any], alert: Alert) -> str:
             "as_of": page["as_of"],
             "verdict": decision["verdict"],
             "variant": decision["variant"],
-            "display_state": display_state(page).value,
-            "state": headline(page),
+            "display_state": display_state(typed).value,
+            "state": headline(typed),
             "headline": alert.headline,
             "summary": page["summary"],
             "text": f"Vekst, experiment {experiment} (look {look}): {said}",

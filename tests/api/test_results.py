@@ -354,7 +354,7 @@ def test_no_days_left_figure_after_a_few_minutes_of_traffic(
 
 
 def test_the_openapi_documents_the_state_to_show(client: TestClient) -> None:
-    schema = client.get("/openapi.json").json()["components"]["schemas"]["ResultsOut"]
+    schema = client.get("/openapi.json").json()["components"]["schemas"]["ResultsPage"]
     described = schema["properties"]["display_state"]["description"]
     assert "shipped" in described and "stopped_without_winner" in described
     assert "Shipped one-page on 5 December" in schema["properties"]["headline"]["description"]

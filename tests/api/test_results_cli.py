@@ -55,7 +55,8 @@ def test_demo_goes_through_the_api_and_finds_a_large_uplift(
 ) -> None:
     client.headers.update(admin_headers)
     console = Console(record=True, width=120)
-    key, page = run_demo(client, Traffic(visitors=20_000, uplift=1.0, days=5, seed=3), console)
+    key, typed = run_demo(client, Traffic(visitors=20_000, uplift=1.0, days=5, seed=3), console)
+    page = typed.as_json()
     assert page["experiment"] == key
     conversion = page["metrics"][0]
     assert conversion["metric"] == "conversion_rate"

@@ -181,7 +181,7 @@ def _results(url: str, key: str) -> dict[str, object]:
     engine = make_engine(url)
     try:
         with session_scope(engine) as session:
-            return serve_results(session, key, timedelta(minutes=60))
+            return serve_results(session, key, timedelta(minutes=60)).as_json()
     finally:
         engine.dispose()
 

@@ -12,6 +12,7 @@ from sqlalchemy import text
 
 from experiments.db import make_engine
 from experiments.results.cells import metric_rows
+from experiments.results.page import MetricPage
 from tests.browser import launch_chromium
 from tests.conftest import ADMIN_KEY
 from tests.experiments.results.simulation import START, simulate_shop
@@ -76,7 +77,8 @@ def test_results_page_in_chromium(sqlite_url: str, tmp_path: Path) -> None:
         )
         assert page.inner_text("#summary") == results["summary"]
         primary = results["metrics"][0]
-        expected_rows, _ = metric_rows(primary, results["currency"])
+        typed = MetricPage.model_validate(primary)
+        expected_rows, _ = metric_rows(typed, results["currency"])
         shown = page.eval_on_selector_all(
             f"table[data-metric='{primary['metric']}'] tbody tr",
             "rows => rows.map(r => [...r.children].map(c => c.innerText.trim()))",

@@ -6,8 +6,11 @@ from api.pages.views import metric_tables
 from benchmarks.look_simulations import METRICS, PLANNED, Scenario, novelty, simulate
 from experiments.results.aggregation import VariantSums
 from experiments.results.metric_analysis import analyse_metric
+from experiments.results.page import MetricPage
+from experiments.results.render import metric_page
 from experiments.results.wording import interval_text
 from stats import AnalysisOptions, Interval, RatioStats
+from tests.experiments.results.pages import a_page
 
 
 def test_a_fading_lift_is_said_to_be_changing_under_its_table() -> None:
@@ -15,8 +18,7 @@ def test_a_fading_lift_is_said_to_be_changing_under_its_table() -> None:
     [run] = simulate(Scenario("novelty", novelty(0.50, 3)), 1, seed=31, keep=True)
     notes = []
     for primary in run.primaries:
-        page = {"currency": "NOK", "metrics": [primary.to_dict()]}
-        [table] = metric_tables(page, [])
+        [table] = metric_tables(a_page([metric_page(primary)]), [])
         notes += table.notes
     assert any(note.startswith("treatment: the effect is changing over time") for note in notes)
     assert any("the effect has since shrunk" in note for note in notes)
@@ -34,16 +36,15 @@ def test_a_margin_guardrail_table_reads_its_one_sided_bound_and_old_looks_still_
     counts = {"control": sums(600_000, 180_000), "treatment": sums(600_000, 179_700)}
     options = AnalysisOptions(0.05, weights=(1.0, 1.0), planned_units_per_variant=PLANNED)
     result = analyse_metric(METRICS["add_to_cart_rate"], "guardrail", counts, options, 0.02)
-    metric = result.to_dict()
-    [table] = metric_tables({"currency": "NOK", "metrics": [metric]}, [])
+    metric = metric_page(result)
+    [table] = metric_tables(a_page([metric]), [])
     reading = table.rows[1][-1]
     assert reading.startswith("not harmed (shown within") and reading.endswith(", one-sided)")
     interval = table.rows[1][4]
-    shown = metric["comparisons"][0]["sequential"]["relative"]
-    assert interval == interval_text(Interval(None, shown["ci_low"], shown["ci_high"]), None)
-    older = {**metric, "comparisons": [dict(metric["comparisons"][0])]}
-    del older["comparisons"][0]["margin_bounds"]
-    [old_table] = metric_tables(
-        {"metrics": [older]}, [{"as_of": "2026-03-03T00:00:00+00:00", "metrics": [older]}]
-    )
+    shown = metric.comparisons[0].sequential.relative
+    assert interval == interval_text(Interval(None, shown.ci_low, shown.ci_high), None)
+    stored = metric.as_json()
+    del stored["comparisons"][0]["margin_bounds"]
+    older = MetricPage.model_validate(stored)
+    [old_table] = metric_tables(a_page([older]), [a_page([older])])
     assert old_table.rows[1][-1] == reading  # the stored words are shown as they were

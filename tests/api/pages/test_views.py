@@ -1,26 +1,18 @@
-"""What the pages derive from a look's JSON: the stop form's choice and caution."""
+"""What the pages derive from a look's page: the stop form's choice and caution."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from api.pages.views import stop_caution, stop_choice
+from experiments.results.page import ResultsPage
+from tests.experiments.results.pages import a_comparison, a_metric, a_page
 
 
-def look(verdict: str, variant: str | None, outcome: str, low: float | None) -> dict[str, Any]:
-    comparison = {"variant": "b", "outcome": outcome, "sequential": {"relative": {"ci_low": low}}}
-    return {
-        "unit": "visitor",
-        "decision": {"verdict": verdict, "variant": variant},
-        "metrics": [
-            {
-                "name": "Purchase conversion",
-                "reason": None,
-                "variants": [{"key": "a", "n": 900}, {"key": "b", "n": 910}],
-                "comparisons": [comparison],
-            }
-        ],
-    }
+def look(verdict: str, variant: str | None, outcome: str, low: float | None) -> ResultsPage:
+    relative = {"estimate": None, "ci_low": low, "ci_high": None}
+    comparison = a_comparison("b", outcome=outcome, sequential={"relative": relative})
+    decision = {"verdict": verdict, "variant": variant, "reason": "the data says so"}
+    metric = a_metric({"a": 900, "b": 910}, [comparison])
+    return a_page([metric], unit="visitor", decision=decision)
 
 
 def test_the_stop_form_chooses_the_winner_the_verdict_names() -> None:

@@ -11,6 +11,7 @@ from html import unescape
 from fastapi.testclient import TestClient
 
 from api.pages.views import metric_tables
+from experiments.results.page import ResultsPage
 from experiments.settings import Settings
 from tests.api.helpers import backdate_start, load_past_week, start_checkout
 from tests.api.pages.test_pages import log_in
@@ -39,7 +40,8 @@ def test_headers_and_terms_are_explained_and_units_named(
     assert "Purchase conversion (conversion_rate)" in html
     assert "100 % of visitors" in html and "<dt>Targeting</dt><dd>everyone</dd>" in html
     # One look is a point, not a line: no chart until there are two.
-    page = client.get(f"/v1/experiments/{key}/results", headers=admin_headers).json()
+    served = client.get(f"/v1/experiments/{key}/results", headers=admin_headers).json()
+    page = ResultsPage.model_validate(served)
     assert metric_tables(page, [page])[0].chart is None
     assert metric_tables(page, [page, page])[0].chart is not None
 

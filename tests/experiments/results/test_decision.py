@@ -11,6 +11,7 @@ from experiments.metrics import builtin_metrics
 from experiments.results.aggregation import VariantSums
 from experiments.results.decision import Blockers, Plan, decide
 from experiments.results.metric_analysis import analyse_metric
+from experiments.results.render import metric_page
 from experiments.results.summary import summarise
 from experiments.results.types import MetricIssue, MetricResult, Role, RunningReading, Verdict
 from stats import AnalysisOptions, Interval, RatioStats, analyze
@@ -157,7 +158,7 @@ def test_data_quality_blocks_ship_only_above_one_percent() -> None:
 def test_a_metric_without_data_carries_a_reason() -> None:
     primary = rate("conversion_rate", "primary", (1, 0), (0, 0))
     assert primary.issue is MetricIssue.NOT_ENOUGH_UNITS
-    assert primary.to_dict()["comparisons"] == []
+    assert metric_page(primary).comparisons == []
     assert decide(primary, [], NO_BLOCKERS, PLAN).verdict is Verdict.KEEP_RUNNING
 
 

@@ -13,6 +13,7 @@ from experiments.metrics import builtin_metrics
 from experiments.results.aggregation import VariantSums
 from experiments.results.direction import oriented, outcome
 from experiments.results.metric_analysis import analyse_metric
+from experiments.results.render import metric_page
 from stats import AnalysisOptions, RatioStats, analyze
 
 OPTIONS = AnalysisOptions(alpha=0.05, weights=(1.0, 1.0), planned_units_per_variant=20_000)
@@ -89,8 +90,8 @@ def test_outcome_and_json_follow_the_direction() -> None:
     assert better.analysis is not None and worse.analysis is not None
     assert outcome("decrease", better.analysis.comparisons[0]) == "improved"
     assert outcome("decrease", worse.analysis.comparisons[0]) == "worsened"
-    better_json = better.to_dict()["comparisons"][0]
-    worse_json = worse.to_dict()["comparisons"][0]
+    better_json = metric_page(better).model_dump(mode="json")["comparisons"][0]
+    worse_json = metric_page(worse).model_dump(mode="json")["comparisons"][0]
     # A guardrail shown to improve says so (issue 30): not "not harmed (shown within ...)".
     assert better_json["outcome"] == "improved" and better_json["guardrail"].startswith("improved")
     assert worse_json["outcome"] == "worsened" and worse_json["guardrail"] == "harmed"

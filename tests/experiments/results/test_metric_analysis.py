@@ -8,6 +8,7 @@ from numpy.typing import NDArray
 from experiments.metrics import builtin_metrics
 from experiments.results.aggregation import VariantSums
 from experiments.results.metric_analysis import analyse_metric, stats_inputs
+from experiments.results.render import metric_page
 from experiments.results.types import MetricIssue
 from stats import AnalysisOptions, CovariateStats, ProportionStats, RatioStats, Reason
 
@@ -79,7 +80,7 @@ def test_a_handful_of_orders_says_not_enough_data_yet() -> None:
     assert result.issue is MetricIssue.NOT_ENOUGH_DATA
     assert result.detail is not None and result.detail.startswith("not enough data yet for")
     assert "with an order" in result.detail
-    assert result.to_dict()["reason"] == "not_enough_data"
+    assert metric_page(result).model_dump(mode="json")["reason"] == "not_enough_data"
 
 
 def test_enough_orders_gives_a_reading_with_cuped() -> None:

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 from experiments.models.experiment import Design, Experiment, MetricSelection
 from experiments.results.outcome import Outcome, outcome_of, summary_after_stop
+from experiments.results.render import outcome_page
 
 STOP = datetime(2026, 3, 1, 14, 30, tzinfo=UTC)
 
@@ -52,7 +53,7 @@ def test_only_a_stopped_experiment_has_an_outcome() -> None:
     assert outcome_of(experiment(None, None)) is None
     outcome = outcome_of(experiment(STOP, "one-page"))
     assert outcome == Outcome(STOP, "one-page", "multi-step")
-    assert outcome is not None and outcome.to_dict() == {
+    assert outcome is not None and outcome_page(outcome).model_dump(mode="json") == {
         "stopped_at": "2026-03-01T14:30:00+00:00",
         "winner": "one-page",
         "control": "multi-step",

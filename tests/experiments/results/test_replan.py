@@ -23,6 +23,7 @@ from experiments.results.aggregation import Aggregates, VariantSums
 from experiments.results.compute import compute_results
 from experiments.results.formatting import percent
 from experiments.results.plan import DEFAULT_BASELINE_RATE, plan_at
+from experiments.results.render import results_page
 from experiments.results.replan import (
     BURN_IN_CONTROL_UNITS,
     design_as_of,
@@ -145,8 +146,8 @@ def test_a_half_percent_shop_gets_a_plan_for_half_a_percent_after_its_first_week
     assert later.results["plan"]["units_per_variant"] == expected
     assert len(replans(engine)) == 1
     with session_scope(engine) as session:  # a page for an earlier moment keeps the old plan
-        before = compute_results(session, "exp", as_of=START + timedelta(days=5)).to_dict()
-    assert before["planned_units_per_variant"] == ASSUMED
+        before = results_page(compute_results(session, "exp", as_of=START + timedelta(days=5)))
+    assert before.planned_units_per_variant == ASSUMED
 
 
 def test_a_backfill_re_plans_once_at_the_first_look_past_the_burn_in(

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from experiments.results.running import StoredReading, combine, readings_of_page
 from experiments.results.types import RunningReading
 from stats import Interval, SequentialResult
+from tests.experiments.results.pages import a_comparison, a_metric, a_page
 
 ALPHA = 0.05
 DAY1 = datetime(2026, 3, 3, tzinfo=UTC)
@@ -82,17 +83,18 @@ def test_unbounded_sides_and_undefined_looks() -> None:
 
 def test_readings_come_back_from_a_stored_page() -> None:
     stored = run(reading(0.02, 0.1, 0.3))[0]
-    sequential = stored.sequential.to_dict() | stored.running.to_dict()
-    page = {
-        "metrics": [
-            {
-                "metric": "conversion_rate",
-                "comparisons": [{"variant": "b", "sequential": sequential}],
-            },
-            {"metric": "aov", "comparisons": []},
-        ]
+    running = stored.running
+    sequential = stored.sequential.to_dict() | {
+        "significant_since": running.significant_since,
+        "effect_changing": running.effect_changing,
+        "intersection": {
+            "ci_low": running.intersection.ci_low,
+            "ci_high": running.intersection.ci_high,
+        },
     }
-    assert readings_of_page(page) == {("conversion_rate", "b"): stored}
+    comparison = a_comparison("b", sequential=sequential)
+    metrics = [a_metric({"a": 10, "b": 10}, [comparison]), a_metric({"a": 10}, [], metric="aov")]
+    assert readings_of_page(a_page(metrics)) == {("conversion_rate", "b"): stored}
 
 
 def test_a_look_stored_before_these_fields_still_loads() -> None:
@@ -103,8 +105,8 @@ def test_a_look_stored_before_these_fields_still_loads() -> None:
         "absolute": Interval(0.2, 0.1, 0.3).to_dict(),
         "relative": Interval(0.2, 0.1, 0.3).to_dict(),
     }
-    page = {"metrics": [{"metric": "m", "comparisons": [{"variant": "b", "sequential": old}]}]}
-    loaded = readings_of_page(page)[("m", "b")]
+    metric = a_metric({"a": 10, "b": 10}, [a_comparison("b", sequential=old)], metric="m")
+    loaded = readings_of_page(a_page([metric]))[("m", "b")]
     assert loaded.running == RunningReading(None, Interval(None, 0.1, 0.3), False)
     later = combine(loaded, reading(0.3, -0.1, 0.5), ALPHA, DAY1)
     assert later.sequential.significant and later.running.significant_since is None

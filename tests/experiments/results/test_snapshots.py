@@ -17,6 +17,7 @@ from experiments.models.snapshot import ResultSnapshot
 from experiments.results import snapshots
 from experiments.results.aggregation import aggregate
 from experiments.results.compute import compute_results
+from experiments.results.render import results_page
 from experiments.results.snapshots import (
     results_as_of,
     serve_results,
@@ -66,7 +67,9 @@ def test_first_look_backfills_a_look_per_day_with_running_readings(shop: Engine)
     own_pages = []
     for look in stored:  # each look's own readings, from a full computation at its end
         with session_scope(shop) as session:
-            own_pages.append(compute_results(session, "exp", as_of=look.as_of, now=NOW).to_dict())
+            own_pages.append(
+                results_page(compute_results(session, "exp", as_of=look.as_of, now=NOW)).as_json()
+            )
     for metric in ("conversion_rate", "revenue_per_visitor", "aov", "cart_abandonment"):
         # None until a look has enough data for a reading (the minimums), then the minimum.
         running_p: float | None = None
@@ -116,7 +119,7 @@ def test_timeseries_reads_the_last_look_of_each_day(shop: Engine) -> None:
     with session_scope(shop) as session:
         take_snapshot(session, "exp", NOW)
     with session_scope(shop) as session:
-        series = stored_timeseries(session, "exp", "conversion_rate")
+        series = stored_timeseries(session, "exp", "conversion_rate").as_json()
     stored = looks(shop)
     assert [point["date"] for point in series["points"]] == [
         f"2026-03-0{day}" for day in range(2, 10)
@@ -138,19 +141,21 @@ def test_timeseries_reads_the_last_look_of_each_day(shop: Engine) -> None:
 def test_serving_reuses_a_fresh_look_and_refreshes_a_stale_one(shop: Engine) -> None:
     hour = timedelta(hours=1)
     with session_scope(shop) as session:
-        first = serve_results(session, "exp", hour, now=NOW)
+        first = serve_results(session, "exp", hour, now=NOW).as_json()
     with session_scope(shop) as session:
-        again = serve_results(session, "exp", hour, now=NOW + timedelta(minutes=30))
+        again = serve_results(session, "exp", hour, now=NOW + timedelta(minutes=30)).as_json()
     assert again["look"] == first["look"]
     assert again["computed_at"] == first["computed_at"]
     with session_scope(shop) as session:
-        later = serve_results(session, "exp", hour, now=NOW + timedelta(minutes=61))
+        later = serve_results(session, "exp", hour, now=NOW + timedelta(minutes=61)).as_json()
     assert later["look"] == first["look"] + 1
     with session_scope(shop) as session:
-        forced = serve_results(session, "exp", hour, fresh=True, now=NOW + timedelta(minutes=62))
+        forced = serve_results(
+            session, "exp", hour, fresh=True, now=NOW + timedelta(minutes=62)
+        ).as_json()
     assert forced["look"] == later["look"] + 1
     with session_scope(shop) as session:
-        earlier = results_as_of(session, "exp", START + timedelta(days=3), now=NOW)
+        earlier = results_as_of(session, "exp", START + timedelta(days=3), now=NOW).as_json()
     assert earlier["as_of"] == (START + timedelta(days=3)).isoformat()
     assert earlier["look"] == 3  # running readings of the looks up to then (3-5 March)
     assert len(looks(shop)) == forced["look"]  # as_of pages are not stored
@@ -165,7 +170,7 @@ def test_stopping_takes_the_final_look_once(shop: Engine) -> None:
         assert final.as_of == stopped.stopped_at
     with session_scope(shop) as session:
         assert take_snapshot(session, "exp").look == final.look
-        page = serve_results(session, "exp", timedelta(seconds=1))
+        page = serve_results(session, "exp", timedelta(seconds=1)).as_json()
     assert page["look"] == final.look
     assert page["status"] == "stopped"
 
@@ -267,7 +272,7 @@ def test_a_margin_guardrail_stores_its_one_sided_bounds_and_older_looks_still_lo
         <= sequential(page, "conversion_rate")["p_value"]
     )
     with session_scope(engine) as session:
-        old = results_as_of(session, "exp", NOW - timedelta(hours=12), now=NOW)
+        old = results_as_of(session, "exp", NOW - timedelta(hours=12), now=NOW).as_json()
     assert old["decision"]["verdict"]
 
 

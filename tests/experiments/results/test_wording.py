@@ -9,6 +9,7 @@ from experiments.metrics import builtin_metrics
 from experiments.results.aggregation import VariantSums
 from experiments.results.formatting import MINUS
 from experiments.results.metric_analysis import analyse_metric
+from experiments.results.render import metric_page
 from experiments.results.sources import denominators
 from experiments.results.types import MetricIssue, MetricResult
 from experiments.results.wording import (
@@ -25,6 +26,7 @@ from stats import (
     Comparison,
     Interval,
     RatioStats,
+    Reason,
     SequentialResult,
     VariantSummary,
 )
@@ -115,7 +117,7 @@ def test_a_high_chance_without_evidence_is_explained() -> None:
 def test_intervals_say_why_they_are_missing() -> None:
     assert interval_text(Interval(0.1, 0.041, 0.21), None) == "+4.1 % to +21 %"
     assert interval_text(Interval(0.1, 0.041, None), None) == "+4.1 % or more"
-    missing = interval_text(Interval(None, None, None), "relative_interval_unbounded")
+    missing = interval_text(Interval(None, None, None), Reason.RELATIVE_INTERVAL_UNBOUNDED)
     assert missing.startswith("none yet: the control's value is not yet clearly above zero")
     assert interval_text(Interval(None, None, None), None) == (
         "none yet: too little data to bound it yet"
@@ -123,8 +125,8 @@ def test_intervals_say_why_they_are_missing() -> None:
 
 
 def test_reasons_in_words() -> None:
-    assert reason_text("zero_variance").startswith("every unit has the same value")
-    assert reason_text("a_future_code") == "a future code"
+    assert reason_text(Reason.ZERO_VARIANCE).startswith("every unit has the same value")
+    assert reason_text(MetricIssue.NOT_IN_PASTED_COUNTS) == "not in the pasted counts"
     result = MetricResult(
         "aov",
         "Average order value",
@@ -146,11 +148,11 @@ def test_every_comparison_says_which_reading_decides() -> None:
         for key, n, c in (("control", 4000, 100), ("b", 4000, 130))
     }
     options = AnalysisOptions(0.05, weights=(1.0, 1.0), planned_units_per_variant=10_000)
-    data = analyse_metric(metric, "primary", sums, options).to_dict()
-    (only,) = data["comparisons"]
-    assert only["decided_by"] == "sequential"
-    assert only["outcome"] == "no_clear_change"
-    assert only["note"] is not None and "high" in only["note"]
+    data = metric_page(analyse_metric(metric, "primary", sums, options))
+    (only,) = data.comparisons
+    assert only.decided_by == "sequential"
+    assert only.outcome == "no_clear_change"
+    assert only.note is not None and "high" in only.note
 
 
 def test_a_ratio_without_an_interval_says_what_its_denominators_count() -> None:
@@ -178,4 +180,4 @@ def test_a_ratio_without_an_interval_says_what_its_denominators_count() -> None:
     assert comparison_reason_text(result, bounded) is None
     conversion = builtin_metrics()["conversion_rate"]
     assert denominators(conversion, sums) is None
-    assert result.to_dict()["denominators"] == "3 orders in control, 41 in one-page"
+    assert metric_page(result).denominators == "3 orders in control, 41 in one-page"

@@ -19,6 +19,7 @@ from experiments.results.alerts import Alert, NewLook
 from experiments.results.snapshots import take_snapshot
 from experiments.webhooks.store import message, queue_look_alerts
 from tests.experiments.results.helpers import start_experiment
+from tests.experiments.results.pages import a_metric, a_page
 from tests.experiments.results.simulation import START, simulate_shop
 from tests.experiments.webhooks.helpers import add_webhook
 
@@ -106,15 +107,16 @@ def test_only_a_look_stored_now_is_handed_over_with_the_facts_before_it(shop: En
 def test_a_stopped_experiments_message_leads_with_what_was_done() -> None:
     summary = "Shipped one-page on 5 December 2026. At the stop the data said: Keep running."
     outcome = {"stopped_at": "2026-12-05T10:00:00+00:00", "winner": "one-page"}
-    page = {
-        "experiment": "checkout",
-        "look": 3,
-        "computed_at": "2026-12-05T10:00:00+00:00",
-        "as_of": "2026-12-05T10:00:00+00:00",
-        "decision": {"verdict": "keep_running", "variant": None, "outcome": outcome},
-        "metrics": [{"variants": [{"key": "multi-step"}, {"key": "one-page"}]}],
-        "summary": summary,
-    }
+    decision = {"verdict": "keep_running", "variant": None, "reason": "", "outcome": outcome}
+    page = a_page(
+        [a_metric({"multi-step": 900, "one-page": 910}, [])],
+        experiment="checkout",
+        look=3,
+        computed_at="2026-12-05T10:00:00+00:00",
+        as_of="2026-12-05T10:00:00+00:00",
+        decision=decision,
+        summary=summary,
+    ).as_json()
     body = json.loads(message(page, Alert(AlertKind.VERDICT_CHANGED, "The verdict changed.")))
     assert body["display_state"] == "shipped"
     assert body["state"] == "Shipped one-page on 5 December 2026"

@@ -1,0 +1,315 @@
+"""The results page as typed values: what a look stores, what the results routes serve, and
+what the pages, the command line and the overview read.
+
+One pydantic family, from `ResultsPage` down to `IntervalReading`. A look is stored as
+`page.as_json()` and read back with `ResultsPage.model_validate`; the routes serve the same
+classes as their response model, so the OpenAPI describes every field. Fields added after the
+first looks were stored have defaults, and a field a page was built without stays unset: a
+stored look is served as it was stored (`exclude_unset`), and an old look still loads. The
+pages are built once, from the pipeline's typed results, by `render`.
+
+A breakdown by another group than the variant (a level, a segment) is one more field of
+`MetricPage`, a list of metric pages per group, read the same way.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema
+
+from experiments.models.metric import Direction, MetricKind, ValueFormat
+from experiments.results.direction import Outcome
+from experiments.results.types import MetricIssue, Role, Verdict
+from stats import Reason
+
+IsoDatetime = Annotated[
+    datetime,
+    PlainSerializer(datetime.isoformat, return_type=str, when_used="json"),
+    WithJsonSchema({"type": "string", "format": "date-time"}, mode="serialization"),
+]
+"""A moment served as `datetime.isoformat` writes it ("2026-03-01T12:00:00+00:00")."""
+
+
+class PagePart(BaseModel):
+    """A part of the results page: frozen, and its attribute docstrings are the OpenAPI's
+    descriptions. A field no longer known is ignored when an old look is read."""
+
+    model_config = ConfigDict(
+        extra="ignore", frozen=True, use_attribute_docstrings=True, validate_by_name=True
+    )
+
+    def as_json(self) -> dict[str, Any]:
+        """The part's JSON, as a look stores it and the routes serve it (a field never set
+        stays out)."""
+        return self.model_dump(mode="json", by_alias=True, exclude_unset=True)
+
+
+class DisplayState(StrEnum):
+    """The state a client should show first (`display_state` in the results JSON)."""
+
+    SHIPPED = "shipped"
+    """Stopped with a winner other than the control, served to everyone."""
+    KEPT_CONTROL = "kept_control"
+    """Stopped with the control named the winner."""
+    STOPPED_WITHOUT_WINNER = "stopped_without_winner"
+    """Stopped without a winner: everyone gets the control."""
+    WAITING_FOR_WINDOW = "waiting_for_window"
+    """A send to a fixed list: the verdict waits for the attribution window to close."""
+    SHIP = "ship"
+    STOP = "stop"
+    KEEP_RUNNING = "keep_running"
+    INCONCLUSIVE = "inconclusive"
+    NO_VERDICT = "no_verdict"
+    """A draft, or no look yet."""
+
+
+class IntervalReading(PagePart):
+    """An estimate and its interval (a None bound: none yet)."""
+
+    estimate: float | None
+    ci_low: float | None
+    ci_high: float | None
+
+
+class Bounds(PagePart):
+    """Two bounds without an estimate (None: unbounded on that side)."""
+
+    ci_low: float | None
+    ci_high: float | None
+
+
+class MarginBounds(PagePart):
+    """A margin guardrail's one-sided sequential bounds on the relative change."""
+
+    ci_low: float | None
+    ci_high: float | None
+    alternative: Literal["one-sided"] = "one-sided"
+
+
+class SequentialReading(PagePart):
+    """The always-valid reading that decides, running over the looks so far."""
+
+    p_value: float | None
+    absolute: IntervalReading
+    relative: IntervalReading
+    significant: bool
+    p_value_adjusted: float | None = None
+    significant_since: IsoDatetime | None = None
+    """The end of the first look whose running p-value fell below alpha."""
+    effect_changing: bool = False
+    """This look cannot hold together with the earlier ones: the effect changes over time."""
+    intersection: Bounds | None = None
+    """The absolute confidence sequences of the looks since the effect last changed,
+    intersected."""
+
+
+class BayesianReading(PagePart):
+    chance_to_beat: float | None
+    expected_loss: float | None
+
+
+class CupedReading(PagePart):
+    variance_reduction: float | None
+
+
+class ComparisonPage(PagePart):
+    """One variant against the control; `reason` names why figures are missing or partial."""
+
+    variant: str
+    baseline: str
+    absolute: IntervalReading
+    relative: IntervalReading
+    p_value: float | None
+    p_value_adjusted: float | None
+    significant: bool
+    sequential: SequentialReading
+    bayesian: BayesianReading
+    reason: Reason | None
+    cuped: CupedReading | None = None
+    outcome: Outcome | None = None
+    """What the deciding reading shows, in the metric's direction."""
+    decided_by: Literal["sequential"] = "sequential"
+    note: str | None = None
+    """One line when the readings seem to disagree, or the looks so far tell more."""
+    reason_text: str | None = None
+    guardrail: str | None = None
+    """A guardrail's reading in words: 'harmed', 'not harmed (shown within -1.2 %)'."""
+    margin_bounds: MarginBounds | None = None
+
+
+class VariantValue(PagePart):
+    """A variant's units and the metric's value in it (a rate, a mean or a ratio)."""
+
+    key: str
+    n: int
+    value: float | None
+
+
+class CapPage(PagePart):
+    """A percentile cap and the per-unit value it came to at this look."""
+
+    percentile: float
+    value: float | None
+    description: str | None = None
+    """The cap in words; the metric's interval is about the capped values."""
+
+
+class MetricPage(PagePart):
+    """One metric: its value per variant and its comparisons with the control."""
+
+    metric: str
+    name: str
+    kind: MetricKind
+    direction: Direction
+    role: Role
+    variants: list[VariantValue]
+    comparisons: list[ComparisonPage]
+    reason: MetricIssue | None
+    """Why the metric has no comparisons, or no reading in some."""
+    detail: str | None
+    cap: CapPage | None = None
+    value_format: ValueFormat = "number"
+    not_pasted: list[str] = []
+    """Pasted counts: the variants whose counts leave this metric's field out."""
+    reason_text: str | None = None
+    denominators: str | None = None
+    """A ratio metric: what its denominators count per variant."""
+    margin: float | None = None
+    """A guardrail's relative non-inferiority margin."""
+
+    def comparison_of(self, variant: str) -> ComparisonPage | None:
+        return next((c for c in self.comparisons if c.variant == variant), None)
+
+
+class SrmPage(PagePart):
+    """The sample ratio check (p-value null: no check)."""
+
+    p_value: float | None
+    mismatch: bool
+
+
+class PlanPage(PagePart):
+    """The planned units per variant, where they come from and what they detect."""
+
+    units_per_variant: int | None
+    planned_from: str | None
+    """`design`, `list`, `assumption` (re-planned once after the burn-in) or `observed`."""
+    baseline: float
+    """The baseline the plan is sized for: a rate, or a coefficient of variation."""
+    baseline_kind: Literal["rate", "coefficient_of_variation"]
+    observed_baseline: float | None
+    detectable_change: float | None
+    """The smallest relative change the plan detects at the observed baseline."""
+    replanned_at: IsoDatetime | None
+    text: str
+
+
+class ListPlanPage(PagePart):
+    """A send to a fixed list: the list, its split and what it can detect."""
+
+    population: int
+    units_per_variant: int
+    detectable_change: float | None
+    window_closes_at: IsoDatetime | None
+    test_share: float | None
+
+
+class SendAdvicePage(PagePart):
+    """Test-then-send: the variant to send to the rest of the list and what it should bring."""
+
+    variant: str
+    clearly_better: bool
+    remaining_units: int
+    expected_extra: float | None
+    counted_as: str
+
+
+class OutcomePage(PagePart):
+    """What was done at the stop."""
+
+    stopped_at: IsoDatetime
+    winner: str | None
+    control: str | None = None
+    """The control (a look stored before it was named: the first variant)."""
+    statement: str = ""
+    headline: str = ""
+
+
+class DecisionPage(PagePart):
+    """The verdict (`ship`, `stop`, `keep_running`, `inconclusive`) and why."""
+
+    verdict: Verdict
+    variant: str | None
+    reason: str
+    additional_units_per_variant: int | None = None
+    additional_days: int | None = None
+    decided_by: Literal["sequential"] = "sequential"
+    wait_until: IsoDatetime | None = None
+    """Keep running on a fixed list: when the attribution window after the send closes."""
+    list_plan: ListPlanPage | None = Field(default=None, alias="list")
+    send: SendAdvicePage | None = None
+    outcome: OutcomePage | None = None
+    """Set once stopped: what was done."""
+
+
+class ResultsPage(PagePart):
+    """`GET /v1/experiments/{key}/results`: the results page of one look (docs/results.md)."""
+
+    experiment: str
+    status: str
+    computed_at: IsoDatetime
+    as_of: IsoDatetime
+    srm: SrmPage
+    warnings: list[str]
+    metrics: list[MetricPage]
+    """The primary metric first, then the secondary metrics and the guardrails."""
+    decision: DecisionPage
+    summary: str
+    display_state: DisplayState | None = None
+    """The state a client should show first. Once stopped, what was done: `shipped`,
+    `kept_control` or `stopped_without_winner` (the `decision.verdict` keeps what the data said
+    at the stop); else `waiting_for_window` (a send to a fixed list) or the verdict."""
+    headline: str | None = None
+    """`display_state` in words, the heading to lead with: "Shipped one-page on 5 December
+    2026", "Stopped without a winner on 5 December 2026", "Waiting for the attribution window
+    (closes 5 December 2026 14:00 UTC)", "Ship it: one-page", "Keep running"."""
+    unit: str = "unit"
+    """What the experiment calls a unit (`visitor`, `subscriber`)."""
+    plan: PlanPage | None = None
+    look: int | None = None
+    """The stored look served (None: computed for `as_of`, none stored)."""
+    source: str = "events"
+    """Where the sums come from: `events`, or `pasted_counts` (totals from an e-mail tool)."""
+    currency: str = "NOK"
+    planned_units_per_variant: int | None = None
+    """The units per variant the sequential readings are tuned to."""
+
+    @property
+    def primary(self) -> MetricPage | None:
+        return self.metrics[0] if self.metrics else None
+
+
+class TimeseriesPoint(PagePart):
+    """One metric at the last look of a UTC day."""
+
+    date: dt.date
+    as_of: IsoDatetime
+    look: int | None = None
+    variants: list[VariantValue]
+    comparisons: list[ComparisonPage]
+    reason: MetricIssue | None
+    computed_at: IsoDatetime
+
+
+class Timeseries(PagePart):
+    """`GET /v1/experiments/{key}/results/timeseries`."""
+
+    experiment: str
+    metric: str
+    kind: MetricKind
+    direction: Direction
+    points: list[TimeseriesPoint]

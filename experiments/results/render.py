@@ -1,0 +1,179 @@
+"""The pipeline's edge: a look's typed results become the page it stores and serves.
+
+`stats`' fast dataclasses and the pipeline's results (`types`) stay internal; this module turns
+them into `page.ResultsPage` once, with the words each comparison carries (`wording`) and the
+heading the page leads with (`headline`). A field that belongs to some pages only (a
+guardrail's reading, a keep-running decision's remaining units, a send's list) is set on those
+pages only, so the served JSON leaves it out elsewhere.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from experiments.results.headline import with_headline
+from experiments.results.outcome import Outcome
+from experiments.results.page import (
+    Bounds,
+    CapPage,
+    ComparisonPage,
+    DecisionPage,
+    ListPlanPage,
+    MarginBounds,
+    MetricPage,
+    OutcomePage,
+    PlanPage,
+    ResultsPage,
+    SendAdvicePage,
+    SrmPage,
+    VariantValue,
+)
+from experiments.results.types import (
+    Decision,
+    ExperimentResults,
+    MetricResult,
+    PlanFacts,
+    Verdict,
+)
+from experiments.results.wording import DECIDING_READING, comparison_words, metric_issue_text
+
+
+def results_page(results: ExperimentResults) -> ResultsPage:
+    """The page of one look, with its `display_state` and `headline` (no look number)."""
+    page = ResultsPage(
+        experiment=results.experiment,
+        status=results.status,
+        source=results.source,
+        currency=results.currency,
+        unit=results.unit,
+        planned_units_per_variant=results.planned_units_per_variant,
+        plan=None if results.plan is None else plan_page(results.plan),
+        computed_at=results.computed_at,
+        as_of=results.as_of,
+        srm=SrmPage.model_validate(results.srm.to_dict()),
+        warnings=list(results.warnings),
+        metrics=[metric_page(metric) for metric in results.metrics],
+        decision=decision_page(results.decision, results.outcome),
+        summary=results.summary,
+    )
+    return with_headline(page)
+
+
+def metric_page(result: MetricResult) -> MetricPage:
+    """One metric of the page: its values per variant and its comparisons in words."""
+    return MetricPage(
+        metric=result.metric,
+        name=result.name,
+        kind=result.kind,
+        direction=result.direction,
+        value_format=result.value_format,
+        role=result.role,
+        # The page's own shape ("value", not stats' "mean": a rate, a mean or a ratio).
+        variants=[VariantValue(key=v.key, n=v.n, value=v.mean) for v in result.variants],
+        not_pasted=list(result.not_pasted),
+        comparisons=comparison_pages(result),
+        reason=result.issue,
+        detail=result.detail,
+        reason_text=metric_issue_text(result),
+        denominators=result.denominators,
+        cap=None
+        if result.cap is None
+        else CapPage(
+            percentile=result.cap.percentile,
+            value=result.cap.value,
+            description=result.cap.description,
+        ),
+        margin=result.margin,
+    )
+
+
+def comparison_pages(result: MetricResult) -> list[ComparisonPage]:
+    """The metric's comparisons: `stats`' reading (its JSON), the running reading of the looks
+    so far, a margin's one-sided bounds and the words."""
+    if result.analysis is None:
+        return []
+    pages = []
+    for comparison in result.analysis.comparisons:
+        data: dict[str, Any] = comparison.to_dict() | comparison_words(result, comparison)
+        running = result.running.get(comparison.variant)
+        if running is not None:
+            since = running.significant_since
+            data["sequential"] |= {
+                "significant_since": since,
+                "effect_changing": running.effect_changing,
+                "intersection": Bounds(
+                    ci_low=running.intersection.ci_low, ci_high=running.intersection.ci_high
+                ),
+            }
+        bounds = result.margin_bounds.get(comparison.variant)
+        if bounds is not None:
+            finite = bounds.to_dict()
+            data["margin_bounds"] = MarginBounds(
+                ci_low=finite["ci_low"], ci_high=finite["ci_high"], alternative="one-sided"
+            )
+        pages.append(ComparisonPage.model_validate(data))
+    return pages
+
+
+def plan_page(plan: PlanFacts) -> PlanPage:
+    return PlanPage(
+        units_per_variant=plan.units_per_variant,
+        planned_from=plan.planned_from,
+        baseline=plan.baseline,
+        baseline_kind="rate" if plan.kind == "conversion" else "coefficient_of_variation",
+        observed_baseline=plan.observed_baseline,
+        detectable_change=plan.detectable_change,
+        replanned_at=plan.replanned_at,
+        text=plan.text,
+    )
+
+
+def decision_page(decision: Decision, outcome: Outcome | None) -> DecisionPage:
+    """The decision; a keep-running one says what it waits for, a send to a list its plan."""
+    parts: dict[str, Any] = {}
+    if decision.verdict is Verdict.KEEP_RUNNING:
+        parts |= {
+            "additional_units_per_variant": decision.additional_units_per_variant,
+            "additional_days": decision.additional_days,
+            "wait_until": decision.wait_until,
+        }
+    if decision.list_plan is not None:
+        listed, send = decision.list_plan, decision.send
+        parts["list"] = ListPlanPage(
+            population=listed.population,
+            units_per_variant=listed.units_per_variant,
+            detectable_change=listed.detectable_change,
+            window_closes_at=listed.window_closes_at,
+            test_share=listed.test_share,
+        )
+        parts["send"] = (
+            None
+            if send is None
+            else SendAdvicePage(
+                variant=send.variant,
+                clearly_better=send.clearly_better,
+                remaining_units=send.remaining_units,
+                expected_extra=send.expected_extra,
+                counted_as=send.counted_as,
+            )
+        )
+    return DecisionPage.model_validate(
+        {
+            "verdict": decision.verdict,
+            "variant": decision.variant,
+            "reason": decision.reason,
+            "decided_by": DECIDING_READING,
+            **parts,
+            "outcome": None if outcome is None else outcome_page(outcome),
+        }
+    )
+
+
+def outcome_page(outcome: Outcome) -> OutcomePage:
+    return OutcomePage(
+        stopped_at=outcome.stopped_at,
+        winner=outcome.winner,
+        control=outcome.control,
+        statement=outcome.statement,
+        headline=outcome.headline,
+    )
