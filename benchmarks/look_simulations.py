@@ -163,7 +163,7 @@ def _looks(
         primary, guardrails = results[0], results[1:]
         units = int(arms["conversion_rate"][0][0][day])
         plan = Plan(PLANNED, units, 2, 2.0 * units / (day + 1))
-        decision = decide(primary, guardrails, NO_BLOCKERS, plan, margins=margins)
+        decision = decide(primary, guardrails, NO_BLOCKERS, plan)
         _record(run, primary, guardrails, decision, float(target[day]), margins)
         if keep:
             run.decisions.append(decision)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 
 from sqlmodel import Session, select
@@ -23,18 +24,24 @@ from experiments.models.metric import (
 )
 
 
-def _conversion(key: str, name: str, event: str, direction: Direction) -> dict[str, Any]:
+def _conversion(
+    key: str, name: str, event: str, direction: Direction, **facts: str
+) -> dict[str, Any]:
+    """A built-in conversion metric; `facts` are the words and pasted field it comes with."""
     return {
         "key": key,
         "name": name,
         "kind": "conversion",
         "direction": direction,
         "numerator_event": event,
+        **facts,
     }
 
 
 _BUILTIN: tuple[dict[str, Any], ...] = (
-    _conversion("conversion_rate", "Purchase conversion", "purchase", "increase"),
+    _conversion(
+        "conversion_rate", "Purchase conversion", "purchase", "increase", counted_as="purchases"
+    ),
     _conversion("add_to_cart_rate", "Add-to-cart rate", "add_to_cart", "increase"),
     _conversion("checkout_start_rate", "Checkout start rate", "checkout_started", "increase"),
     _conversion("cta_click_rate", "CTA click rate", "cta_click", "increase"),
@@ -47,6 +54,7 @@ _BUILTIN: tuple[dict[str, Any], ...] = (
         "numerator_unless": "purchase",
         "denominator_event": "add_to_cart",
         "denominator_aggregation": "any",
+        "denominator_noun": "cart",
     },
     {
         "key": "aov",
@@ -55,6 +63,7 @@ _BUILTIN: tuple[dict[str, Any], ...] = (
         "numerator_event": "purchase",
         "numerator_aggregation": "sum",
         "denominator_event": "purchase",
+        "denominator_noun": "order",
     },
     {
         "key": "revenue_per_visitor",
@@ -62,6 +71,7 @@ _BUILTIN: tuple[dict[str, Any], ...] = (
         "kind": "mean",
         "numerator_event": "purchase",
         "numerator_aggregation": "sum",
+        "pasted_field": "revenue",
     },
     {
         "key": "revenue_per_recipient",
@@ -69,10 +79,32 @@ _BUILTIN: tuple[dict[str, Any], ...] = (
         "kind": "mean",
         "numerator_event": "purchase",
         "numerator_aggregation": "sum",
+        "pasted_field": "revenue",
     },
-    _conversion("newsletter_open_rate", "Newsletter open rate", "newsletter_open", "increase"),
-    _conversion("newsletter_click_rate", "Newsletter click rate", "newsletter_click", "increase"),
-    _conversion("unsubscribe_rate", "Unsubscribe rate", "unsubscribe", "decrease"),
+    _conversion(
+        "newsletter_open_rate",
+        "Newsletter open rate",
+        "newsletter_open",
+        "increase",
+        counted_as="opens",
+        pasted_field="opened",
+    ),
+    _conversion(
+        "newsletter_click_rate",
+        "Newsletter click rate",
+        "newsletter_click",
+        "increase",
+        counted_as="clicks",
+        pasted_field="clicked",
+    ),
+    _conversion(
+        "unsubscribe_rate",
+        "Unsubscribe rate",
+        "unsubscribe",
+        "decrease",
+        counted_as="unsubscribes",
+        pasted_field="unsubscribed",
+    ),
     _conversion("refund_rate", "Refund rate", "refund", "decrease"),
 )
 
@@ -90,6 +122,26 @@ def metric_events(metrics: Iterable[MetricDefinition]) -> set[str]:
         names.add(metric.numerator_event)
         names.update(n for n in (metric.denominator_event, metric.numerator_unless) if n)
     return names
+
+
+def denominator_nouns(metric: MetricDefinition) -> tuple[str, str]:
+    """(singular, plural) of what a ratio metric's denominator counts: its own noun, else the
+    noun of a built-in metric over the same denominator event ("order" for `purchase`), else
+    "<event> event" for a count and "<event> unit" otherwise."""
+    event = metric.denominator_event or ""
+    noun = metric.denominator_noun or _builtin_denominator_nouns().get(event)
+    if noun is None:
+        noun = f"{event} event" if metric.denominator_aggregation == "count" else f"{event} unit"
+    return noun, f"{noun}s"
+
+
+@cache
+def _builtin_denominator_nouns() -> dict[str, str]:
+    return {
+        metric.denominator_event: metric.denominator_noun
+        for metric in builtin_metrics().values()
+        if metric.denominator_event is not None and metric.denominator_noun is not None
+    }
 
 
 def metric_catalog(session: Session) -> dict[str, MetricPublic]:
@@ -147,4 +199,27 @@ def _check_shape(data: MetricCreate) -> None:
     if data.kind != "ratio" and data.denominator_event is not None:
         raise InvalidInputError(
             "denominator_event", f"is only allowed for a ratio metric, not for kind '{data.kind}'"
+        )
+    if data.denominator_noun is not None and data.denominator_event is None:
+        raise InvalidInputError(
+            "denominator_noun", "names what the denominator counts; give denominator_event too"
+        )
+    _check_pasted_field(data)
+
+
+def _check_pasted_field(data: MetricCreate) -> None:
+    """Pasted totals give a conversion over `sent` (opened, clicked, unsubscribed) or a sum per
+    recipient (revenue), nothing else."""
+    field = data.pasted_field
+    if field is None:
+        return
+    if field == "revenue" and (data.kind != "mean" or data.numerator_aggregation != "sum"):
+        raise InvalidInputError(
+            "pasted_field",
+            "'revenue' is a sum per recipient: only for a mean metric with aggregation 'sum'",
+        )
+    if field != "revenue" and data.kind != "conversion":
+        raise InvalidInputError(
+            "pasted_field",
+            f"'{field}' counts recipients: only for a conversion metric, not kind '{data.kind}'",
         )

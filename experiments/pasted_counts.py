@@ -16,18 +16,10 @@ from experiments.audit import COMMAND_LINE, Actor, record_change
 from experiments.definitions import get_experiment
 from experiments.errors import ConflictError, InvalidInputError
 from experiments.inputs import require_timezone
+from experiments.metrics import metric_catalog
 from experiments.models.audit import AuditEntity
 from experiments.models.experiment import ExperimentStatus
 from experiments.models.pasted_counts import CountsCreate, CountsPublic, PastedCount
-
-# Metric key -> the pasted field its numerator is counted in (the denominator is `sent`).
-PASTED_FIELD = {
-    "newsletter_open_rate": "opened",
-    "newsletter_click_rate": "clicked",
-    "unsubscribe_rate": "unsubscribed",
-    "revenue_per_recipient": "revenue",
-    "revenue_per_visitor": "revenue",
-}
 
 
 def attach_counts(
@@ -53,11 +45,15 @@ def attach_counts(
             "when the newsletter is sent, then paste the counts"
         )
     primary = experiment.metrics.primary
-    if primary not in PASTED_FIELD:
+    catalog = metric_catalog(session)
+    definition = catalog.get(primary)
+    if definition is None or definition.pasted_field is None:
+        # The metrics with a pasted field (`MetricDefinition.pasted_field`) are the ones served.
+        served = sorted(metric.key for metric in catalog.values() if metric.pasted_field)
         raise InvalidInputError(
             "variants",
             f"cannot feed experiment '{key}': its primary metric {primary} is not counted by an "
-            "e-mail tool; pasted counts serve " + ", ".join(sorted(PASTED_FIELD)),
+            "e-mail tool; pasted counts serve " + ", ".join(served),
         )
     as_of = _as_of(data.as_of, moment, experiment.started_at)
     expected = experiment.variant_keys()

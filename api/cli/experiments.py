@@ -15,6 +15,7 @@ from experiments.models.experiment import ExperimentStatus
 from experiments.results.formatting import count, plural
 from experiments.results.headline import STOPPED
 from experiments.results.overview import with_results
+from experiments.results.wording import verdict_phrase
 
 
 def experiments(
@@ -35,12 +36,13 @@ def experiments(
     for item in page.items:
         overview = item.results
         if overview is None or overview.verdict is None:
-            table.add_row(item.key, item.status.value, "not started", "", "", "")
+            state = "not started"
+            if overview is not None and item.status != ExperimentStatus.DRAFT:
+                state = overview.headline.lower()  # "no look yet": a list computes none
+            table.add_row(item.key, item.status.value, state, "", "", "")
             continue
         running = "" if overview.days_running is None else f"{overview.days_running:.1f}"
-        said = overview.verdict.replace("_", " ")
-        if overview.variant:
-            said += f": {overview.variant}"
+        said = verdict_phrase(overview.verdict, overview.variant)
         table.add_row(
             item.key,
             item.status.value,

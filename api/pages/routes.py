@@ -25,7 +25,7 @@ from api.deps import SessionDep, SettingsDep
 from api.pages import views
 from api.pages.sessions import COOKIE_NAME, SESSION_SECONDS, PageSession, PageSessions
 from api.params import ExperimentKey
-from experiments import definitions, lifecycle
+from experiments import definitions, lifecycle, operations
 from experiments.audit import Actor
 from experiments.errors import ConflictError, InvalidInputError
 from experiments.events.activity import recent_activity
@@ -33,13 +33,14 @@ from experiments.models.api_key import KeyScope
 from experiments.models.experiment import Experiment, ExperimentStatus
 from experiments.results import overview
 from experiments.results.glossary import GLOSSARY, explain
-from experiments.results.headline import STOPPED, display_state, headline, verdict_words
+from experiments.results.headline import STOPPED, display_state, headline
 from experiments.results.page import ResultsPage
 from experiments.results.snapshots import (
     look_history,
     serve_results,
     take_snapshot,
 )
+from experiments.results.wording import verdict_words
 from experiments.webhooks.store import queue_look_alerts
 
 HERE = FilePath(__file__).parent
@@ -357,6 +358,4 @@ def _act(
     if action == "start":
         lifecycle.start_experiment(session, key, actor=actor)
         return
-    lifecycle.stop_experiment(session, key, winner, actor=actor, reason=stop_reason)
-    # The final look, as the API's stop takes it.
-    take_snapshot(session, key, on_new_look=queue_look_alerts)
+    operations.stop_and_take_final_look(session, key, winner, actor=actor, reason=stop_reason)

@@ -19,10 +19,9 @@ from experiments.metrics import metric_catalog
 from experiments.models.experiment import Experiment
 from experiments.results.cells import columns, metric_rows, metric_title
 from experiments.results.formatting import day, days, percent, plural
-from experiments.results.headline import verdict_words
 from experiments.results.page import ResultsPage
 from experiments.results.types import MetricIssue, Verdict
-from experiments.results.wording import interval_text
+from experiments.results.wording import interval_text, verdict_words
 from stats import Interval
 
 _YEAR_DAYS = 365

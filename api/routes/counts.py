@@ -8,9 +8,7 @@ from api.deps import AdminKey, AuthFirstRoute, SessionDep
 from api.params import ExperimentKey
 from api.problems import PROTECTED, problem_responses
 from experiments.models.pasted_counts import CountsCreate, CountsPublic
-from experiments.pasted_counts import attach_counts
-from experiments.results.snapshots import take_snapshot
-from experiments.webhooks.store import queue_look_alerts
+from experiments.operations import paste_counts_and_take_look
 
 router = APIRouter(
     route_class=AuthFirstRoute,
@@ -27,6 +25,4 @@ def post_counts(
     """Attach per-variant counts (sent, opened, clicked, unsubscribed, revenue) read at `as_of`;
     the experiment's results then come from the newest reading (a new look is taken now). The
     audit log records who pasted which figures (entity `counts`)."""
-    counts = attach_counts(session, key, data, actor=admin.actor)
-    take_snapshot(session, key, on_new_look=queue_look_alerts)
-    return counts
+    return paste_counts_and_take_look(session, key, data, actor=admin.actor)

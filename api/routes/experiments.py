@@ -10,7 +10,7 @@ from fastapi import APIRouter, Body, Query, status
 from api.deps import AdminKey, AuthFirstRoute, ServedConfigRefresh, SessionDep
 from api.params import ExperimentKey
 from api.problems import PROTECTED, problem_responses
-from experiments import audit, definitions, lifecycle
+from experiments import audit, definitions, lifecycle, operations
 from experiments.models.audit import AuditEntryPublic
 from experiments.models.experiment import (
     ExperimentCreate,
@@ -21,8 +21,6 @@ from experiments.models.experiment import (
     StopRequest,
 )
 from experiments.results import overview
-from experiments.results.snapshots import take_snapshot
-from experiments.webhooks.store import queue_look_alerts
 
 MAX_OFFSET = 10**9
 
@@ -95,9 +93,7 @@ def stop_experiment(
     body: Annotated[StopRequest | None, Body()] = None,
 ) -> ExperimentPublic:
     winner = body.winner if body is not None else None
-    stopped = lifecycle.stop_experiment(session, key, winner, actor=admin.actor)
-    # The final look, counting everything up to the stop.
-    take_snapshot(session, key, on_new_look=queue_look_alerts)
+    stopped = operations.stop_and_take_final_look(session, key, winner, actor=admin.actor)
     return definitions.to_public(stopped)
 
 

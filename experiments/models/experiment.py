@@ -298,7 +298,7 @@ class ResultsOverview(SQLModel):
     display_state: str = "no_verdict"
     """The state to show first: once stopped, what was done (`shipped`, `kept_control`,
     `stopped_without_winner`); else `waiting_for_window` or the verdict (`no_verdict` for a
-    draft)."""
+    draft, `no_look` for a started experiment before its first look)."""
     headline: str = "No verdict yet"
     """`display_state` in words: "Shipped one-page on 5 December 2026", "Keep running"."""
 

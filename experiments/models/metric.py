@@ -10,6 +10,16 @@ the numerator summed over units by the denominator summed over units and needs
 numerator of units that also have that event (cart abandonment: added to cart and did not
 purchase).
 
+What the pages say about a metric lives on it too, set once per built-in metric in the catalogue
+(`experiments.metrics`) and optional on a custom one: `counted_as` names what the numerator
+counts, in the plural ("clicks"; default "conversions"), for the gain a fixed list's rest would
+bring; `denominator_noun` what a ratio's denominator counts, in the singular ("order"; default:
+the built-in word for the same denominator event, else "<event> event" for a count and
+"<event> unit" otherwise); `pasted_field` the column of the counts pasted from an e-mail tool
+its numerator is read from (opened, clicked, unsubscribed: a conversion metric over `sent`;
+revenue: a mean metric; none: the metric needs events). A noun has 1-64 characters of storable
+text.
+
 Input contract (one place): a metric key is a slug (a-z, 0-9, `-`, `_`, 1-64 characters) that
 is not a built-in key; event names are slugs. `window_hours` (0 < window_hours <= 8760, one
 year) limits the events counted to that many hours after the unit's first exposure; `cap`
@@ -32,15 +42,46 @@ from sqlmodel import Field, SQLModel
 from experiments.db import UTCDateTime
 from experiments.inputs import MAX_MAGNITUDE, SafeText, Slug
 from experiments.models.api_key import EventSource
+from stats import DEFAULT_MINIMUMS
 
 MAX_WINDOW_HOURS = 8760.0
+# Stripped first, then measured: a name of only spaces is empty, so refused (422, not a 500).
 MetricName = Annotated[
-    SafeText, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)
+    SafeText,
+    StringConstraints(strip_whitespace=True),
+    StringConstraints(min_length=1, max_length=200),
 ]
 MetricKind = Literal["conversion", "mean", "ratio"]
 Direction = Literal["increase", "decrease"]
 Aggregation = Literal["any", "count", "sum"]
 ValueFormat = Literal["share", "money", "number"]
+PastedField = Literal["opened", "clicked", "unsubscribed", "revenue"]
+Noun = Annotated[
+    SafeText,
+    StringConstraints(strip_whitespace=True),
+    StringConstraints(min_length=1, max_length=64),
+]
+# The pasted totals of a conversion (units with the event among `sent`) and of a mean (a sum).
+_PASTED_KIND: dict[PastedField, MetricKind] = {
+    "opened": "conversion",
+    "clicked": "conversion",
+    "unsubscribed": "conversion",
+    "revenue": "mean",
+}
+# Which data the reading of a comparison needs, by kind (`stats.DEFAULT_MINIMUMS`).
+_MINIMUM_RULE: dict[MetricKind, str] = {
+    "conversion": f"at least {DEFAULT_MINIMUMS.conversions} conversions in the control and the "
+    "variant together",
+    "mean": f"at least {DEFAULT_MINIMUMS.units} units with a value in each variant",
+    "ratio": f"at least {DEFAULT_MINIMUMS.units} units with a denominator (for AOV: with an "
+    "order) in each variant",
+}
+# The baseline a plan assumes when the design gives none: the average shop's purchase
+# conversion (PRODUCT.md) for a rate; for a mean or a ratio, the per-unit standard deviation /
+# mean at that conversion with order values of coefficient of variation 1: revenue per visitor
+# sqrt((1 + 1) / 0.025 - 1) = 8.9; a ratio over exposed units such as AOV, by the delta method,
+# 1 / sqrt(0.025) = 6.3.
+DEFAULT_BASELINE: dict[MetricKind, float] = {"conversion": 0.025, "mean": 8.9, "ratio": 6.3}
 
 
 class MetricDefinition(SQLModel):
@@ -60,6 +101,9 @@ class MetricDefinition(SQLModel):
     sources: list[EventSource] | None = Field(
         default=None, min_length=1, max_length=3, sa_type=JSON
     )
+    counted_as: Noun | None = Field(default=None, sa_type=String(64))
+    denominator_noun: Noun | None = Field(default=None, sa_type=String(64))
+    pasted_field: PastedField | None = Field(default=None, sa_type=String(16))
 
     @field_validator("sources")
     @classmethod
@@ -80,6 +124,17 @@ class MetricDefinition(SQLModel):
         if self.kind == "ratio" and self.numerator_aggregation == self.denominator_aggregation:
             return "share" if self.numerator_aggregation == "any" else "number"
         return "money" if self.numerator_aggregation == "sum" else "number"
+
+    @property
+    def minimum_rule(self) -> str:
+        """What a comparison's reading needs, in words ("at least 10 conversions in ...")."""
+        return _MINIMUM_RULE[self.kind]
+
+    @property
+    def default_baseline(self) -> float:
+        """The baseline a plan assumes without the design's: a rate for a conversion metric,
+        a coefficient of variation (standard deviation / mean per unit) otherwise."""
+        return DEFAULT_BASELINE[self.kind]
 
 
 class MetricCreate(MetricDefinition):

@@ -144,13 +144,10 @@ def results_from_sums(
         _daily_units(experiment, aggregates, end, has_reading=primary.issue is None),
         final=plan_now.final,
     )
-    margins = selection.guardrail_margins
     blockers = Blockers(srm.mismatch, aggregates.multi_variant_share)
-    decision = decide(primary, guardrails, blockers, plan, margins=margins)
+    decision = decide(primary, guardrails, blockers, plan)
     decision = for_fixed_list(decision, design, primary_definition, primary, experiment, end)
-    summary = summarise(
-        decision, primary, guardrails, variants[0], warnings, wording, margins=margins
-    )
+    summary = summarise(decision, primary, guardrails, variants[0], warnings, wording)
     if plan.waits_for_replan and decision.verdict is Verdict.KEEP_RUNNING:
         summary = f"{summary} {plan_now.text}"
     outcome = outcome_of(experiment)

@@ -11,7 +11,9 @@ direction is that side, never a point estimate the interval contradicts. Rules, 
    harmed when shown worse; one with a relative non-inferiority margin is harmed only when a
    loss beyond the margin is shown (a loss within it is tolerated), and must have ruled out a
    loss larger than the margin, else the variant waits. Both margin questions are one-sided
-   tests at level alpha (the one-sided sequential bounds, `MetricResult.margin_bounds`);
+   tests at level alpha (the one-sided sequential bounds, `MetricResult.margin_bounds`). Each
+   guardrail's state per variant is read once (`guardrails.read_guardrail`, margins from
+   `MetricResult.margin`) and kept on the decision, where the summary and the words read it;
 2. when every variant is shown worse on the primary metric or harms a guardrail: stop;
 3. a variant whose primary metric or guardrail is changing over time at this look waits (keep
    running; inconclusive once the plan is reached): it neither ships nor stops on a sign that
@@ -23,10 +25,10 @@ direction is that side, never a point estimate the interval contradicts. Rules, 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from experiments.results.direction import beyond_margin, is_better, shown_change, within_margin
+from experiments.results.direction import is_better, shown_change
+from experiments.results.guardrails import GuardrailReading, GuardrailState, read_guardrail
 from experiments.results.types import Decision, MetricResult, Verdict
 from stats import Comparison, days_to_run
 
@@ -88,25 +90,47 @@ def improves(result: MetricResult, comparison: Comparison) -> bool:
 def harms(result: MetricResult, comparison: Comparison, margin: float | None = None) -> bool:
     """Shown worse: without a margin, the reported (two-sided) sequential interval lies wholly on
     the bad side of zero; with a relative non-inferiority ``margin``, the one-sided test at level
-    alpha shows a loss beyond the margin (`loss_beyond`)."""
-    if margin is not None:
-        return loss_beyond(result, comparison, margin)
-    change = shown_change(comparison)
-    return change != 0 and not is_better(result.direction, change)
-
-
-def loss_beyond(result: MetricResult, comparison: Comparison, margin: float) -> bool:
-    """A loss larger than ``margin`` is shown: the one-sided sequential bound on the metric's bad
-    side, at level alpha (`MetricResult.margin_bounds`), lies beyond it. False without bounds."""
-    bounds = result.margin_bounds_of(comparison.variant)
-    return beyond_margin(result.direction, bounds, margin)
+    alpha shows a loss beyond the margin (the `guardrails` rule)."""
+    return _reading(result, comparison, margin).state is GuardrailState.HARMED
 
 
 def loss_ruled_out(result: MetricResult, comparison: Comparison, margin: float) -> bool:
     """A loss larger than ``margin`` is ruled out: the one-sided sequential bound on the metric's
     good side, at level alpha, lies within it. False without bounds."""
+    return _reading(result, comparison, margin).state is GuardrailState.WITHIN_MARGIN
+
+
+def _reading(
+    result: MetricResult, comparison: Comparison, margin: float | None
+) -> GuardrailReading:
     bounds = result.margin_bounds_of(comparison.variant)
-    return within_margin(result.direction, bounds, margin)
+    return read_guardrail(
+        result.metric, comparison.variant, result.direction, comparison, margin, bounds
+    )
+
+
+def guardrail_readings(
+    primary: MetricResult, guardrails: list[MetricResult]
+) -> tuple[GuardrailReading, ...]:
+    """Each guardrail's reading (with its own margin) for every variant compared on the primary
+    metric or on the guardrail, in page order; a variant it has no comparison for is not yet
+    shown."""
+    compared = [c.variant for c in primary.analysis.comparisons] if primary.analysis else []
+    readings = []
+    for guardrail in guardrails:
+        own = {c.variant: c for c in guardrail.analysis.comparisons} if guardrail.analysis else {}
+        for variant in dict.fromkeys([*compared, *own]):
+            bounds = guardrail.margin_bounds_of(variant)
+            reading = read_guardrail(
+                guardrail.metric,
+                variant,
+                guardrail.direction,
+                own.get(variant),
+                guardrail.margin,
+                bounds,
+            )
+            readings.append(reading)
+    return tuple(readings)
 
 
 def changing_metrics(
@@ -121,20 +145,9 @@ def changing_metrics(
     ]
 
 
-def unproven_guardrails(
-    guardrails: list[MetricResult], variant: str, margins: Mapping[str, float]
-) -> list[str]:
+def unproven_guardrails(readings: tuple[GuardrailReading, ...], variant: str) -> list[str]:
     """Guardrails with a margin that have not yet ruled out a loss beyond it for ``variant``."""
-    waiting = []
-    for guardrail in guardrails:
-        margin = margins.get(guardrail.metric)
-        if margin is None:
-            continue
-        others = guardrail.analysis.comparisons if guardrail.analysis else ()
-        found = [c for c in others if c.variant == variant]
-        if not found or not loss_ruled_out(guardrail, found[0], margin):
-            waiting.append(guardrail.metric)
-    return waiting
+    return [r.metric for r in readings if r.variant == variant and r.waits]
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,17 +168,21 @@ class _Readings:
 
 
 def decide(
+    primary: MetricResult, guardrails: list[MetricResult], blockers: Blockers, plan: Plan
+) -> Decision:
+    """The verdict for the experiment, with every guardrail's reading (`Decision.guardrails`);
+    see the module docstring for the rules. A guardrail's margin is its `MetricResult.margin`."""
+    readings = guardrail_readings(primary, guardrails)
+    return replace(_verdict(primary, guardrails, readings, blockers, plan), guardrails=readings)
+
+
+def _verdict(
     primary: MetricResult,
     guardrails: list[MetricResult],
+    guardrail_states: tuple[GuardrailReading, ...],
     blockers: Blockers,
     plan: Plan,
-    *,
-    margins: Mapping[str, float] | None = None,
 ) -> Decision:
-    """The verdict for the experiment; see the module docstring for the rules.
-
-    ``margins`` maps guardrail keys to relative non-inferiority margins."""
-    margins = margins or {}
     if primary.analysis is None:
         return Decision(
             Verdict.KEEP_RUNNING,
@@ -174,7 +191,7 @@ def decide(
             plan.additional_units(),
             plan.additional_days(),
         )
-    readings = _read(primary, guardrails, margins)
+    readings = _read(primary, guardrails, guardrail_states)
     if readings.candidates:
         return _ship(primary, readings.candidates, blockers)
     treatments = [c.variant for c in primary.analysis.comparisons]
@@ -187,7 +204,7 @@ def decide(
     if readings.changing:
         return _changing(readings.changing, plan)
     if readings.waiting:
-        return _waiting_for_guardrails(primary, readings.waiting, margins, plan)
+        return _waiting_for_guardrails(primary, readings.waiting, guardrail_states, plan)
     if plan.reached:
         return Decision(
             Verdict.INCONCLUSIVE,
@@ -205,7 +222,9 @@ def decide(
 
 
 def _read(
-    primary: MetricResult, guardrails: list[MetricResult], margins: Mapping[str, float]
+    primary: MetricResult,
+    guardrails: list[MetricResult],
+    guardrail_states: tuple[GuardrailReading, ...],
 ) -> _Readings:
     readings = _Readings({}, {}, [], {}, {})
     comparisons = primary.analysis.comparisons if primary.analysis else ()
@@ -215,7 +234,11 @@ def _read(
         if changing:
             readings.changing[variant] = changing
             continue
-        harmed_guardrails = _harmed_guardrails(guardrails, variant, margins)
+        harmed_guardrails = [
+            r.metric
+            for r in guardrail_states
+            if r.variant == variant and r.state is GuardrailState.HARMED
+        ]
         reasons = [f"{primary.metric} got worse"] if harms(primary, comparison) else []
         reasons += [f"guardrail {key} was harmed" for key in harmed_guardrails]
         if reasons:
@@ -223,24 +246,12 @@ def _read(
             if harmed_guardrails:
                 readings.harmed_guardrails[variant] = harmed_guardrails[0]
         elif improves(primary, comparison):
-            unproven = unproven_guardrails(guardrails, variant, margins)
+            unproven = unproven_guardrails(guardrail_states, variant)
             if unproven:
                 readings.waiting[variant] = unproven
             else:
                 readings.candidates.append(comparison)
     return readings
-
-
-def _harmed_guardrails(
-    guardrails: list[MetricResult], variant: str, margins: Mapping[str, float]
-) -> list[str]:
-    """Keys of the guardrails ``variant`` harmed (beyond its margin, if any), in page order."""
-    return [
-        guardrail.metric
-        for guardrail in guardrails
-        for other in (guardrail.analysis.comparisons if guardrail.analysis else ())
-        if other.variant == variant and harms(guardrail, other, margins.get(guardrail.metric))
-    ]
 
 
 def _ship(primary: MetricResult, candidates: list[Comparison], blockers: Blockers) -> Decision:
@@ -265,10 +276,14 @@ def _ship(primary: MetricResult, candidates: list[Comparison], blockers: Blocker
 
 
 def _waiting_for_guardrails(
-    primary: MetricResult, waiting: dict[str, list[str]], margins: Mapping[str, float], plan: Plan
+    primary: MetricResult,
+    waiting: dict[str, list[str]],
+    guardrail_states: tuple[GuardrailReading, ...],
+    plan: Plan,
 ) -> Decision:
     """A better variant whose margin guardrails have not yet ruled out a loss beyond the margin."""
     variant, unproven = next(iter(waiting.items()))
+    margins = {r.metric: r.margin for r in guardrail_states if r.variant == variant}
     rules = ", ".join(f"{key} (margin {margins[key]:.1%})" for key in unproven)
     reason = (
         f"{variant} is significantly better on {primary.metric}, but a loss beyond the margin "

@@ -13,26 +13,12 @@ from experiments.results.formatting import day
 from experiments.results.outcome import Outcome
 from experiments.results.page import DisplayState, ResultsPage
 from experiments.results.types import Verdict
+from experiments.results.wording import NO_VERDICT_YET, verdict_words
 
 STOPPED = frozenset(
     {DisplayState.SHIPPED, DisplayState.KEPT_CONTROL, DisplayState.STOPPED_WITHOUT_WINNER}
 )
 """The states of a stopped experiment: what was done leads, the verdict comes second."""
-
-_VERDICT_WORDS = {
-    "ship": "Ship it",
-    "stop": "Stop it",
-    "keep_running": "Keep running",
-    "inconclusive": "Inconclusive",
-}
-
-
-def verdict_words(verdict: str | None, variant: str | None = None) -> str:
-    """What the data says, as a heading: 'Ship it: one-page', 'Keep running'."""
-    if verdict is None:
-        return "No verdict yet"
-    words = _VERDICT_WORDS.get(verdict, verdict.replace("_", " "))
-    return f"{words}: {variant}" if variant and verdict in ("ship", "stop") else words
 
 
 def display_state(page: ResultsPage | None) -> DisplayState:
@@ -56,7 +42,7 @@ def headline(page: ResultsPage | None) -> str:
     """The heading a surface leads with."""
     state = display_state(page)
     if page is None or state is DisplayState.NO_VERDICT:
-        return "No verdict yet"
+        return NO_VERDICT_YET
     decision = page.decision
     outcome = _outcome(page)
     if outcome is not None:

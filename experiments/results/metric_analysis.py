@@ -10,7 +10,6 @@ from experiments.results.aggregation import VariantSums
 from experiments.results.direction import oriented
 from experiments.results.types import MetricIssue, MetricResult, Role
 from stats import (
-    DEFAULT_MINIMUMS,
     Alternative,
     AnalysisOptions,
     AnalysisResult,
@@ -103,13 +102,6 @@ def metric_result(
 
 # Comparisons that `stats` reads no figures from, for lack of data (docs/statistics.md).
 _THIN = {Reason.NOT_ENOUGH_DATA, Reason.NO_CONVERSIONS, Reason.ZERO_VARIANCE}
-_MINIMUM_RULE = {
-    "conversion": f"at least {DEFAULT_MINIMUMS.conversions} conversions in the control and the "
-    "variant together",
-    "mean": f"at least {DEFAULT_MINIMUMS.units} units with a value in each variant",
-    "ratio": f"at least {DEFAULT_MINIMUMS.units} units with a denominator (for AOV: with an "
-    "order) in each variant",
-}
 
 
 def _thin_data(
@@ -122,7 +114,7 @@ def _thin_data(
     return (
         MetricIssue.NOT_ENOUGH_DATA,
         f"not enough data yet for {', '.join(thin)}: the reading needs "
-        f"{_MINIMUM_RULE[metric.kind]}, and some spread in each",
+        f"{metric.minimum_rule}, and some spread in each",
     )
 
 

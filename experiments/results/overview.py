@@ -24,6 +24,8 @@ from experiments.results.headline import display_state, headline
 from experiments.results.snapshots import stored_page
 
 NO_RESULTS = ResultsOverview(verdict=None, variant=None, units=0, days_running=None, summary=None)
+# A started experiment before its first look: the scheduler (or "take a look now") brings one.
+NO_LOOK_YET = NO_RESULTS.model_copy(update={"display_state": "no_look", "headline": "No look yet"})
 
 
 def with_results(session: Session, page: ExperimentPage) -> dict[str, ResultSnapshot]:
@@ -59,8 +61,10 @@ def results_overview(experiment: ExperimentPublic, look: ResultSnapshot | None) 
     """One experiment's line of the overview; a draft, or an experiment without a stored look,
     has no verdict yet."""
     started = experiment.started_at
-    if experiment.status == ExperimentStatus.DRAFT or started is None or look is None:
+    if experiment.status == ExperimentStatus.DRAFT or started is None:
         return NO_RESULTS.model_copy()
+    if look is None:
+        return NO_LOOK_YET.model_copy()
     page = stored_page(look)
     primary = page.primary
     units = sum(variant.n for variant in primary.variants) if primary else 0

@@ -13,17 +13,10 @@ from sqlmodel import Session
 
 from experiments.metrics import metric_catalog
 from experiments.models.experiment import Design, Experiment, PlanSource
-from experiments.models.metric import MetricDefinition, MetricKind
+from experiments.models.metric import MetricDefinition
 from experiments.results.send import list_units_per_variant
 from stats import StatsInputError, detectable_effect, sample_size
 from stats.power import PlanDesign
-
-# The average shop's purchase conversion (PRODUCT.md).
-DEFAULT_BASELINE_RATE = 0.025
-# Per-unit standard deviation / mean at that conversion with order values of coefficient of
-# variation 1: revenue per visitor sqrt((1 + 1) / 0.025 - 1) = 8.9; a ratio over exposed units
-# such as AOV, by the delta method, 1 / sqrt(0.025) = 6.3.
-DEFAULT_BASELINE_CV: dict[MetricKind, float] = {"mean": 8.9, "ratio": 6.3}
 
 
 def planned_units(design: Design, primary: MetricDefinition, variants: int) -> int | None:
@@ -41,10 +34,10 @@ def planned_units(design: Design, primary: MetricDefinition, variants: int) -> i
 
 def assumed_baseline(design: Design, primary: MetricDefinition) -> float:
     """The design's baseline assumption for `primary`: a control rate, or a coefficient of
-    variation (standard deviation / mean per unit) for a mean or ratio metric."""
-    if primary.kind == "conversion":
-        return design.baseline_rate or DEFAULT_BASELINE_RATE
-    return design.baseline_cv or DEFAULT_BASELINE_CV[primary.kind]
+    variation (standard deviation / mean per unit) for a mean or ratio metric; without one, the
+    metric's own (`MetricDefinition.default_baseline`)."""
+    given = design.baseline_rate if primary.kind == "conversion" else design.baseline_cv
+    return given or primary.default_baseline
 
 
 def plan_at(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from experiments.results.guardrails import GuardrailReading
 from experiments.results.headline import with_headline
 from experiments.results.outcome import Outcome
 from experiments.results.page import (
@@ -52,15 +53,16 @@ def results_page(results: ExperimentResults) -> ResultsPage:
         as_of=results.as_of,
         srm=SrmPage.model_validate(results.srm.to_dict()),
         warnings=list(results.warnings),
-        metrics=[metric_page(metric) for metric in results.metrics],
+        metrics=[metric_page(metric, results.decision.guardrails) for metric in results.metrics],
         decision=decision_page(results.decision, results.outcome),
         summary=results.summary,
     )
     return with_headline(page)
 
 
-def metric_page(result: MetricResult) -> MetricPage:
-    """One metric of the page: its values per variant and its comparisons in words."""
+def metric_page(result: MetricResult, guardrails: tuple[GuardrailReading, ...] = ()) -> MetricPage:
+    """One metric of the page: its values per variant and its comparisons in words (a
+    guardrail's from the decision's `guardrails` readings)."""
     return MetricPage(
         metric=result.metric,
         name=result.name,
@@ -71,7 +73,7 @@ def metric_page(result: MetricResult) -> MetricPage:
         # The page's own shape ("value", not stats' "mean": a rate, a mean or a ratio).
         variants=[VariantValue(key=v.key, n=v.n, value=v.mean) for v in result.variants],
         not_pasted=list(result.not_pasted),
-        comparisons=comparison_pages(result),
+        comparisons=comparison_pages(result, guardrails),
         reason=result.issue,
         detail=result.detail,
         reason_text=metric_issue_text(result),
@@ -87,14 +89,19 @@ def metric_page(result: MetricResult) -> MetricPage:
     )
 
 
-def comparison_pages(result: MetricResult) -> list[ComparisonPage]:
+def comparison_pages(
+    result: MetricResult, guardrails: tuple[GuardrailReading, ...] = ()
+) -> list[ComparisonPage]:
     """The metric's comparisons: `stats`' reading (its JSON), the running reading of the looks
-    so far, a margin's one-sided bounds and the words."""
+    so far, a margin's one-sided bounds and the words (a guardrail's from its reading among the
+    decision's `guardrails`)."""
     if result.analysis is None:
         return []
     pages = []
     for comparison in result.analysis.comparisons:
-        data: dict[str, Any] = comparison.to_dict() | comparison_words(result, comparison)
+        data: dict[str, Any] = comparison.to_dict() | comparison_words(
+            result, comparison, guardrails
+        )
         running = result.running.get(comparison.variant)
         if running is not None:
             since = running.significant_since

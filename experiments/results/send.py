@@ -19,14 +19,6 @@ from experiments.results.direction import is_better
 from experiments.results.types import Decision, ListPlan, MetricResult, SendAdvice, Verdict
 from stats import StatsInputError, detectable_effect
 
-# What one unit of a share metric is, in words, for the expected gain of the rest of the list.
-_COUNTED_AS = {
-    "newsletter_click_rate": "clicks",
-    "newsletter_open_rate": "opens",
-    "unsubscribe_rate": "unsubscribes",
-    "conversion_rate": "purchases",
-}
-
 
 def list_units_per_variant(design: Design, variants: int) -> int | None:
     """Units each variant gets from the list (its test share), or None without a population.
@@ -96,12 +88,14 @@ def decide_for_list(decision: Decision, plan: ListPlan, end: datetime) -> Decisi
             None,
             "the attribution window after the send is still open; the verdict waits for it",
             wait_until=plan.window_closes_at,
+            guardrails=decision.guardrails,
         )
     if decision.verdict is Verdict.KEEP_RUNNING:
         return Decision(
             Verdict.INCONCLUSIVE,
             None,
             "the whole list has been counted and no variant differs clearly on the primary metric",
+            guardrails=decision.guardrails,
         )
     return decision
 
@@ -132,7 +126,8 @@ def send_advice(
     gain = None
     if values.get(chosen) is not None and values.get(control) is not None:
         gain = remaining * (float(values[chosen] or 0.0) - float(values[control] or 0.0))
-    counted_as = _COUNTED_AS.get(primary_definition.key, "conversions")
+    # What the gain is counted in: money, or what one unit of the metric counts ("clicks").
+    counted_as = primary_definition.counted_as or "conversions"
     if primary_definition.value_format == "money":
         counted_as = "revenue"
     return SendAdvice(chosen, clearly, remaining, gain, counted_as)

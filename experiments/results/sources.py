@@ -15,9 +15,10 @@ from typing import Literal
 
 from sqlmodel import Session
 
+from experiments.metrics import denominator_nouns
 from experiments.models.metric import MetricDefinition
 from experiments.models.pasted_counts import PastedCount
-from experiments.pasted_counts import PASTED_FIELD, latest_counts
+from experiments.pasted_counts import latest_counts
 from experiments.results.aggregation import Aggregates, VariantSums, aggregate
 from experiments.results.formatting import count, plural
 from experiments.results.metric_analysis import analyse_metric, metric_result
@@ -69,18 +70,11 @@ class ExperimentSums:
         )
 
 
-# What a ratio's denominator event counts, in words.
-_COUNTED = {"purchase": ("order", "orders"), "add_to_cart": ("cart", "carts")}
-
-
 def denominators(metric: MetricDefinition, sums: dict[str, VariantSums]) -> str | None:
     """'3 orders in control, 41 in one-page' for a ratio metric, else None."""
     if metric.kind != "ratio" or metric.denominator_event is None:
         return None
-    event = metric.denominator_event
-    singular, plural_form = _COUNTED.get(event, (f"{event} unit", f"{event} units"))
-    if metric.denominator_aggregation == "count" and event not in _COUNTED:
-        singular, plural_form = f"{event} event", f"{event} events"
+    singular, plural_form = denominator_nouns(metric)
     parts = []
     for index, (key, variant) in enumerate(sums.items()):
         amount = variant.totals.denominator_sum
@@ -114,7 +108,7 @@ def load_sums(
         problem = _why_missing(metric, [pasted.get(variant) for variant in variants])
         if problem is not None:
             missing[metric.key] = problem
-        name = PASTED_FIELD.get(metric.key)
+        name = metric.pasted_field
         not_pasted[metric.key] = tuple(
             variant
             for variant in variants
@@ -125,7 +119,7 @@ def load_sums(
 
 def _sums(metric: MetricDefinition, row: PastedCount | None) -> VariantSums:
     sent = 0 if row is None else row.sent
-    name = PASTED_FIELD.get(metric.key)
+    name = metric.pasted_field
     value = getattr(row, name) if row is not None and name is not None else None
     total = float(value or 0.0)
     if metric.kind == "conversion":
@@ -136,7 +130,7 @@ def _sums(metric: MetricDefinition, row: PastedCount | None) -> VariantSums:
 
 
 def _why_missing(metric: MetricDefinition, rows: list[PastedCount | None]) -> str | None:
-    name = PASTED_FIELD.get(metric.key)
+    name = metric.pasted_field
     if name is None:
         return (
             f"{metric.name} needs per-subscriber events; the pasted counts (sent, opened, "

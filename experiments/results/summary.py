@@ -7,12 +7,12 @@ to do. Figures are written by `formatting`, readings by `wording`. Templates: do
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
 
 from experiments.results.decision import changing_metrics, unproven_guardrails
-from experiments.results.direction import least_loss, shown_change
+from experiments.results.direction import shown_change
 from experiments.results.formatting import count, days, in_sentence, money, percent, plural
+from experiments.results.guardrails import reading_of
 from experiments.results.types import (
     Decision,
     ListPlan,
@@ -23,7 +23,7 @@ from experiments.results.types import (
 )
 from experiments.results.wording import (
     EFFECT_CHANGING,
-    guardrail_reading,
+    guardrail_words,
     metric_issue_text,
     shrunk,
 )
@@ -47,15 +47,12 @@ def summarise(
     control: str,
     warnings: tuple[str, ...],
     wording: Wording | None = None,
-    *,
-    margins: Mapping[str, float] | None = None,
 ) -> str:
-    """The summary sentence(s) for `decision`, led by any warnings; `margins` are the
-    guardrails' non-inferiority margins (a guardrail without one must not be significantly
-    worse)."""
+    """The summary sentence(s) for `decision`, led by any warnings; what it says of each
+    guardrail is the decision's reading of it (`Decision.guardrails`)."""
     words = wording or Wording()
     lead = " ".join(warnings)
-    finding, action = _body(decision, primary, guardrails, control, words, margins or {})
+    finding, action = _body(decision, primary, guardrails, control, words)
     sentences = [finding]
     plan = decision.list_plan
     if plan is not None:
@@ -74,7 +71,6 @@ def _body(
     guardrails: list[MetricResult],
     control: str,
     words: Wording,
-    margins: Mapping[str, float],
 ) -> tuple[str, str]:
     """(what was found, what to do)."""
     name = in_sentence(primary.name)
@@ -89,14 +85,14 @@ def _body(
     if decision.verdict is Verdict.SHIP and comparison is not None:
         return (
             f"Variant {comparison.variant} {_change(primary, comparison)}."
-            f"{_guardrails(guardrails, comparison.variant, margins)}",
+            f"{_guardrails(guardrails, comparison.variant, decision)}",
             f"Ship {comparison.variant}.",
         )
-    held = _held(decision, primary, guardrails, margins, words, control)
+    held = _held(decision, primary, guardrails, words, control)
     if held is not None:
         return held
     if decision.verdict is Verdict.STOP and comparison is not None:
-        return _stopped(decision, primary, comparison, guardrails, margins), (
+        return _stopped(decision, primary, comparison, guardrails), (
             f"Stop the experiment and keep {control}."
         )
     if decision.verdict is Verdict.INCONCLUSIVE:
@@ -127,7 +123,6 @@ def _stopped(
     primary: MetricResult,
     comparison: Comparison,
     guardrails: list[MetricResult],
-    margins: Mapping[str, float],
 ) -> str:
     """What got worse: the guardrail the decision found harmed, else the primary metric."""
     harmed = _harmed_guardrail(guardrails, decision)
@@ -137,11 +132,11 @@ def _stopped(
     finding = f"Variant {other.variant} harmed {in_sentence(guardrail.name)}: it " + _change(
         guardrail, other, with_name=False
     )
-    if guardrail.metric in margins:
-        finding += f", beyond the tolerated {percent(margins[guardrail.metric])}"
-        least = least_loss(guardrail.direction, guardrail.margin_bounds_of(other.variant))
-        if least is not None:
-            finding += f" (a loss of at least {percent(least)} shown, one-sided)"
+    reading = reading_of(decision.guardrails, guardrail.metric, other.variant)
+    if reading is not None and reading.margin is not None:
+        finding += f", beyond the tolerated {percent(reading.margin)}"
+        if reading.least_loss is not None:
+            finding += f" (a loss of at least {percent(reading.least_loss)} shown, one-sided)"
     return f"{finding}."
 
 
@@ -149,7 +144,6 @@ def _held(
     decision: Decision,
     primary: MetricResult,
     guardrails: list[MetricResult],
-    margins: Mapping[str, float],
     words: Wording,
     control: str,
 ) -> tuple[str, str] | None:
@@ -161,9 +155,9 @@ def _held(
     changing = changing_metrics(primary, guardrails, decision.variant)
     if changing:
         return _changing(decision, primary, comparison, guardrails, changing, words, control)
-    waiting = unproven_guardrails(guardrails, decision.variant, margins)
+    waiting = unproven_guardrails(decision.guardrails, decision.variant)
     if waiting:
-        return _waiting(decision, primary, comparison, guardrails, waiting, margins, words, control)
+        return _waiting(decision, primary, comparison, guardrails, waiting, words, control)
     return None
 
 
@@ -260,35 +254,34 @@ def _send(advice: SendAdvice, control: str, words: Wording) -> str:
     )
 
 
-def _guardrails(guardrails: list[MetricResult], variant: str, margins: Mapping[str, float]) -> str:
+def _guardrails(guardrails: list[MetricResult], variant: str, decision: Decision) -> str:
     """' Guardrails: cart abandonment not harmed (shown within +2 %); refund rate: no clear
     effect yet. Rules: cart abandonment must rule out a loss over 2 %; refund rate must not be
     significantly worse.' for the variant, or '' without guardrails."""
     parts = []
     for guardrail in guardrails:
-        comparison = _comparison(guardrail, variant) if guardrail.analysis else None
+        comparison = _comparison(guardrail, variant)
+        reading = reading_of(decision.guardrails, guardrail.metric, variant)
         name = in_sentence(guardrail.name)
-        if comparison is None:
+        if comparison is None or reading is None:
             parts.append(f"{name}: no reading yet")
             continue
-        bounds = guardrail.margin_bounds_of(variant)
-        margin = margins.get(guardrail.metric)
-        status = guardrail_reading(guardrail.direction, comparison, margin, bounds)
+        status = guardrail_words(reading, comparison)
         parts.append(
             f"{name} {status}" if status.startswith(("not", "improved")) else f"{name}: {status}"
         )
     if not parts:
         return ""
-    return f" Guardrails: {'; '.join(parts)}. Rules: {_rules(guardrails, margins)}."
+    return f" Guardrails: {'; '.join(parts)}. Rules: {_rules(guardrails)}."
 
 
-def _rules(guardrails: list[MetricResult], margins: Mapping[str, float]) -> str:
+def _rules(guardrails: list[MetricResult]) -> str:
     """Which rule decided each guardrail: its margin (a smaller loss is tolerated), or 'not
     significantly worse'."""
     return "; ".join(
-        f"{in_sentence(g.name)} must rule out a loss over {percent(margins[g.metric])} (a "
+        f"{in_sentence(g.name)} must rule out a loss over {percent(g.margin)} (a "
         "smaller loss is tolerated)"
-        if g.metric in margins
+        if g.margin is not None
         else f"{in_sentence(g.name)} must not be significantly worse"
         for g in guardrails
     )
@@ -300,14 +293,15 @@ def _waiting(
     comparison: Comparison,
     guardrails: list[MetricResult],
     waiting: list[str],
-    margins: Mapping[str, float],
     words: Wording,
     control: str,
 ) -> tuple[str, str]:
     """A better variant held back by a guardrail whose margin is not yet shown to hold."""
-    names = {g.metric: in_sentence(g.name) for g in guardrails}
+    by_key = {g.metric: g for g in guardrails}
     held = ", ".join(
-        f"{names[key]} has not yet ruled out a loss over {percent(margins[key])}" for key in waiting
+        f"{in_sentence(by_key[key].name)} has not yet ruled out a loss over "
+        f"{percent(by_key[key].margin or 0.0)}"
+        for key in waiting
     )
     finding = f"Variant {comparison.variant} {_change(primary, comparison)}, but {held}."
     if decision.verdict is Verdict.INCONCLUSIVE:
@@ -316,12 +310,13 @@ def _waiting(
 
 
 def _comparison(result: MetricResult, variant: str | None) -> Comparison | None:
-    if result.analysis is None or not result.analysis.comparisons:
-        return None
-    for comparison in result.analysis.comparisons:
-        if comparison.variant == variant:
-            return comparison
-    return result.analysis.comparisons[0]
+    """``variant``'s comparison (None when the metric has none for it); with no variant named,
+    the first comparison. A named variant is never swapped for another: the sentence would
+    then state another variant's figures under its name."""
+    comparisons = result.analysis.comparisons if result.analysis is not None else ()
+    if variant is None:
+        return comparisons[0] if comparisons else None
+    return next((c for c in comparisons if c.variant == variant), None)
 
 
 def _harmed_guardrail(

@@ -15,13 +15,11 @@ from enum import StrEnum
 from typing import Literal
 
 from experiments.models.metric import Direction, MetricKind, ValueFormat
+from experiments.results.guardrails import NO_BOUNDS, GuardrailReading
 from experiments.results.outcome import Outcome
 from stats import AnalysisResult, Interval, SrmResult, VariantSummary
 
 Role = Literal["primary", "secondary", "guardrail"]
-
-# A guardrail's one-sided bounds for its margin when it has none (nothing shown either way).
-NO_BOUNDS = Interval(None, None, None)
 
 
 class Verdict(StrEnum):
@@ -201,6 +199,8 @@ class Decision:
     harmed_guardrail: str | None = None
     """Stop: the key of the guardrail the stopped variant harmed (the first, in page order; None
     when only the primary metric got worse); the summary names it."""
+    guardrails: tuple[GuardrailReading, ...] = ()
+    """Each guardrail's reading for each variant (`guardrails`), read once by `decide`."""
 
 
 # The SRM of a look where no metric could be analysed: no check (its p-value is null in the

@@ -11,24 +11,28 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from experiments.models.metric import Direction
-from experiments.results.direction import (
-    beyond_margin,
-    outcome,
-    shown_change,
-    within_margin,
-    worst_bound,
-)
+from experiments.results.direction import outcome, shown_change
 from experiments.results.formatting import day, percent, plural, probability
+from experiments.results.guardrails import (
+    GuardrailReading,
+    GuardrailState,
+    read_guardrail,
+    reading_of,
+)
 from experiments.results.look_ends import look_day
-from experiments.results.types import NO_BOUNDS, MetricIssue, MetricResult
+from experiments.results.types import MetricIssue, MetricResult, Verdict
 from stats import Comparison, Interval, Reason
 
 DECIDING_READING = "sequential"
-# How the page words a guardrail without a margin of its own: "not harmed (shown within ...)"
-# when the worst case its sequential interval allows stays within this relative change. The
-# verdict's rule for such a guardrail stays "not significantly worse" (docs/results.md).
-DEFAULT_GUARDRAIL_MARGIN = 0.10
+# The verdicts in words, every surface's (the pages, the terminal, the JSON's headline): a
+# heading, and the plain phrase a sentence or a table cell uses (docs/results.md).
+_VERDICT_HEADINGS: dict[str, str] = {
+    Verdict.SHIP: "Ship it",
+    Verdict.STOP: "Stop it",
+    Verdict.KEEP_RUNNING: "Keep running",
+    Verdict.INCONCLUSIVE: "Inconclusive",
+}
+NO_VERDICT_YET = "No verdict yet"
 _HIGH_CHANCE = 0.9
 
 _REASONS: dict[Reason | MetricIssue, str] = {
@@ -46,6 +50,20 @@ _REASONS: dict[Reason | MetricIssue, str] = {
     MetricIssue.INVALID_STATISTICS: "the sums could not be analysed",
     MetricIssue.NOT_IN_PASTED_COUNTS: "not in the pasted counts",
 }
+
+
+def verdict_words(verdict: str | None, variant: str | None = None) -> str:
+    """What the data says, as a heading: 'Ship it: one-page', 'Keep running'."""
+    if verdict is None:
+        return NO_VERDICT_YET
+    words = _VERDICT_HEADINGS.get(verdict, verdict.replace("_", " "))
+    return f"{words}: {variant}" if variant and verdict in (Verdict.SHIP, Verdict.STOP) else words
+
+
+def verdict_phrase(verdict: str, variant: str | None = None) -> str:
+    """The verdict inside a sentence or a table cell: 'keep running', 'ship: one-page'."""
+    said = verdict.replace("_", " ")
+    return f"{said}: {variant}" if variant else said
 
 
 def reason_text(code: Reason | MetricIssue) -> str:
@@ -66,9 +84,12 @@ def metric_issue_text(result: MetricResult) -> str | None:
     return f"{text}: {result.detail}" if result.detail else text
 
 
-def comparison_words(result: MetricResult, comparison: Comparison) -> dict[str, Any]:
+def comparison_words(
+    result: MetricResult, comparison: Comparison, guardrails: tuple[GuardrailReading, ...] = ()
+) -> dict[str, Any]:
     """Fields added to each comparison's JSON: outcome, deciding reading, note, reason text,
-    and for a guardrail what was shown about it."""
+    and for a guardrail what was shown about it (its reading among the decision's
+    ``guardrails``; read afresh for a metric shown without its decision)."""
     words: dict[str, Any] = {
         "outcome": outcome(result.direction, comparison),
         "decided_by": DECIDING_READING,
@@ -76,25 +97,28 @@ def comparison_words(result: MetricResult, comparison: Comparison) -> dict[str, 
         "reason_text": comparison_reason_text(result, comparison),
     }
     if result.role == "guardrail":
-        bounds = result.margin_bounds_of(comparison.variant)
-        words["guardrail"] = guardrail_reading(result.direction, comparison, result.margin, bounds)
+        variant = comparison.variant
+        reading = reading_of(guardrails, result.metric, variant) or read_guardrail(
+            result.metric,
+            variant,
+            result.direction,
+            comparison,
+            result.margin,
+            result.margin_bounds_of(variant),
+        )
+        words["guardrail"] = guardrail_words(reading, comparison)
     return words
 
 
-def guardrail_reading(
-    direction: Direction,
-    comparison: Comparison,
-    margin: float | None,
-    bounds: Interval = NO_BOUNDS,
-) -> str:
-    """A guardrail's reading: 'improved (+12 %)' when it was shown to improve, else what
-    `guardrail_status` says was shown about it (with a margin's one-sided `bounds`)."""
-    if outcome(direction, comparison) == "improved":
+def guardrail_words(reading: GuardrailReading, comparison: Comparison) -> str:
+    """A guardrail's reading in words: 'improved (+12 %)' when it was shown to improve, else
+    what `guardrail_status` says was shown about it."""
+    if reading.improved:
         estimate = comparison.sequential.relative.estimate
         if estimate is None:
             estimate = comparison.relative.estimate
         return "improved" if estimate is None else f"improved ({percent(estimate, signed=True)})"
-    return guardrail_status(direction, comparison, margin, bounds)
+    return guardrail_status(reading)
 
 
 EFFECT_CHANGING = "the effect is changing over time"
@@ -166,37 +190,27 @@ def interval_text(interval: Interval, reason: Reason | None) -> str:
     return f"none yet: {why}"
 
 
-def guardrail_status(
-    direction: Direction,
-    comparison: Comparison,
-    margin: float | None,
-    bounds: Interval = NO_BOUNDS,
-) -> str:
-    """What was shown about a guardrail with its non-inferiority ``margin`` (None: none).
+def guardrail_status(reading: GuardrailReading) -> str:
+    """What was shown about a guardrail (`guardrails.GuardrailReading`).
 
-    Without a margin: 'harmed' when shown worse, 'not harmed (shown within +2 %)' when the
-    worst change the (two-sided) interval allows stays within DEFAULT_GUARDRAIL_MARGIN, else
-    'no clear effect yet'. With one, the margin is read on the one-sided ``bounds``
-    (`MetricResult.margin_bounds`): 'harmed' needs a loss beyond the margin shown; a loss shown
-    by the interval but ruled out beyond the margin is 'a loss within the tolerated 2 %', one not
-    yet ruled out 'a loss, not yet shown within the tolerated 2 %'; no loss shown and the margin
+    Without a margin: 'harmed', 'not harmed (shown within +2 %)' (the worst change the
+    two-sided interval allows, within `guardrails.DISPLAY_MARGIN`), else 'no clear effect yet'.
+    With one, read on its one-sided bounds: 'harmed' (a loss beyond the margin shown); a loss
+    shown by the interval is 'a loss within the tolerated 2 %' once ruled out beyond the
+    margin, else 'a loss, not yet shown within the tolerated 2 %'; no loss shown and the margin
     held is 'not harmed (shown within -1.2 %, one-sided)', stating the one-sided bound.
     """
-    worse = outcome(direction, comparison) == "worsened"
+    state, margin = reading.state, reading.margin
+    if state is GuardrailState.HARMED:
+        return "harmed"
+    held = state is GuardrailState.WITHIN_MARGIN
     if margin is None:
-        if worse:
-            return "harmed"
-        if within_margin(direction, comparison.sequential.relative, DEFAULT_GUARDRAIL_MARGIN):
-            worst = worst_bound(direction, comparison.sequential.relative) or 0.0
-            return f"not harmed (shown within {percent(worst, signed=True)})"
+        if held:
+            return f"not harmed (shown within {percent(reading.worst or 0.0, signed=True)})"
         return "no clear effect yet"
     tolerated = f"the tolerated {percent(margin)}"
-    if beyond_margin(direction, bounds, margin):
-        return "harmed"
-    held = within_margin(direction, bounds, margin)
-    if worse:
+    if reading.loss_shown:
         return f"a loss within {tolerated}" if held else f"a loss, not yet shown within {tolerated}"
     if held:
-        worst = worst_bound(direction, bounds) or 0.0
-        return f"not harmed (shown within {percent(worst, signed=True)}, one-sided)"
+        return f"not harmed (shown within {percent(reading.worst or 0.0, signed=True)}, one-sided)"
     return "no clear effect yet"

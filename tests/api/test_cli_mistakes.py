@@ -18,6 +18,7 @@ from typer.testing import CliRunner
 from api.cli import build_cli
 from experiments.settings import Settings
 from tests.api.helpers import (
+    EXPERIMENT,
     experiment_body,
     purchase,
     running_experiment,
@@ -26,6 +27,7 @@ from tests.api.helpers import (
 )
 
 README = Path(__file__).resolve().parents[2] / "README.md"
+API_GUIDE = README.with_name("docs") / "api.md"
 
 
 def test_results_without_a_database_names_the_url_and_creates_nothing(
@@ -75,6 +77,10 @@ def test_experiments_lists_each_verdict(
     assert client.post("/v1/experiments", json=draft, headers=admin_headers).status_code == 201
     send(client, sdk_headers, [purchase(name="newsletter_opened", value=None)])
     runner = CliRunner()
+    before = runner.invoke(build_cli(), ["experiments"])
+    lines = {line.split()[1]: line for line in before.output.splitlines() if "│" in line}
+    assert "no look yet" in lines["checkout-onepage"]  # a list never computes a look
+    assert client.post(f"/v1/experiments/{EXPERIMENT}/snapshots", headers=admin_headers).is_success
     listed = runner.invoke(build_cli(), ["experiments"])
     assert listed.exit_code == 0, listed.output
     lines = {line.split()[1]: line for line in listed.output.splitlines() if "│" in line}
@@ -199,13 +205,16 @@ def test_demo_names_the_url_it_tried_and_the_flag() -> None:
     )
 
 
-def test_the_readme_names_the_admin_key_one_way_and_its_cta_example_works(
+def test_the_readme_names_the_admin_key_one_way_and_the_guides_cta_example_works(
     client: TestClient, admin_headers: dict[str, str]
 ) -> None:
-    readme = README.read_text()
-    assert "$ADMIN_KEY" not in readme and "export ADMIN_KEY" not in readme
-    assert "export VEKST_ADMIN_KEY=" in readme  # the name `vekst demo` reads
-    [body] = re.findall(r"-d '(\{\"key\": \"cta-text\".*?\})'", readme, flags=re.DOTALL)
+    for guide in (README, API_GUIDE):
+        text = guide.read_text()
+        assert "$ADMIN_KEY" not in text and "export ADMIN_KEY" not in text
+        assert "export VEKST_ADMIN_KEY=" in text  # the name `vekst demo` reads
+    [body] = re.findall(
+        r"-d '(\{\"key\": \"cta-text\".*?\})'", API_GUIDE.read_text(), flags=re.DOTALL
+    )
     created = client.post("/v1/experiments", json=json.loads(body), headers=admin_headers)
     assert created.status_code == 201, created.text
     assert created.json()["metrics"]["primary"] == "cta_click_rate"

@@ -77,6 +77,13 @@ def test_ratio_metric_needs_a_denominator(
         ({"sources": ["server", "server"]}, "sources"),
         ({"sources": "server"}, "sources"),
         ({"sources": [None]}, "sources"),
+        ({"pasted_field": "revenue"}, "pasted_field"),
+        ({"pasted_field": "opened"}, "pasted_field"),
+        ({"pasted_field": "bounced"}, "pasted_field"),
+        ({"denominator_noun": "order"}, "denominator_noun"),
+        ({"counted_as": ""}, "counted_as"),
+        ({"counted_as": " "}, "counted_as"),
+        ({"name": "\u00a0"}, "name"),
     ],
 )
 def test_bad_metric_names_the_field(
@@ -112,3 +119,29 @@ def test_duplicate_key_conflicts(client: TestClient, admin_headers: dict[str, st
 def test_metrics_need_the_admin_key(client: TestClient, sdk_headers: dict[str, str]) -> None:
     assert client.get("/v1/metrics", headers=sdk_headers).status_code == 403
     assert client.post("/v1/metrics", json=metric_body()).status_code == 401
+
+
+def test_a_custom_metric_carries_its_words_and_pasted_field(
+    client: TestClient, admin_headers: dict[str, str]
+) -> None:
+    """The facts the built-in metrics set in the catalogue are optional fields of a custom one:
+    stored, listed, and empty (the defaults) when not given."""
+    body = metric_body(
+        key="replies_rate",
+        kind="conversion",
+        numerator_event="reply",
+        numerator_aggregation="any",
+        cap=None,
+        counted_as="replies",
+        pasted_field="clicked",
+    )
+    created = client.post("/v1/metrics", json=body, headers=admin_headers)
+    assert created.status_code == 201, created.text
+    listed = {
+        metric["key"]: metric for metric in client.get("/v1/metrics", headers=admin_headers).json()
+    }
+    assert listed["replies_rate"]["counted_as"] == "replies"
+    assert listed["replies_rate"]["pasted_field"] == "clicked"
+    assert listed["replies_rate"]["denominator_noun"] is None
+    assert listed["aov"]["denominator_noun"] == "order"
+    assert listed["newsletter_click_rate"]["pasted_field"] == "clicked"

@@ -105,3 +105,22 @@ def test_event_sources_migration_marks_existing_events_as_sdk_ones(empty_databas
     assert "sources" not in {c["name"] for c in inspect(engine).get_columns("metrics")}
     engine.dispose()
     upgrade(empty_database)
+
+
+def test_metric_facts_migration_adds_its_columns_and_goes_down_again(empty_database: str) -> None:
+    upgrade(empty_database)
+    facts = {"counted_as", "denominator_noun", "pasted_field"}
+    assert facts <= columns(empty_database, "metrics")
+    downgrade(empty_database, "0010_page_sessions")
+    assert not facts & columns(empty_database, "metrics")
+    assert "sources" in columns(empty_database, "metrics")
+    upgrade(empty_database)
+    assert facts <= columns(empty_database, "metrics")
+
+
+def columns(url: str, table: str) -> set[str]:
+    engine = make_engine(url)
+    try:
+        return {column["name"] for column in inspect(engine).get_columns(table)}
+    finally:
+        engine.dispose()

@@ -53,16 +53,15 @@ def test_significant_improvement_ships_with_the_example_sentence() -> None:
 def test_a_guardrail_margin_must_be_shown_to_hold_before_shipping() -> None:
     """Refunds 0.5 % -> 0.52 %: not significantly worse, but a 2 % loss is not ruled out."""
     primary = rate("conversion_rate", "primary", (10_000, 250), (10_000, 420))
-    margins = {"refund_rate": 0.02}
     refunds = guardrail_flat(0.02)
-    decision = decide(primary, [refunds], NO_BLOCKERS, PLAN, margins=margins)
+    decision = decide(primary, [refunds], NO_BLOCKERS, PLAN)
     assert decision.verdict is Verdict.KEEP_RUNNING and decision.variant == "treatment"
     assert "refund_rate (margin 2.0%)" in decision.reason
-    summary = summarise(decision, primary, [refunds], "control", (), margins=margins)
+    summary = summarise(decision, primary, [refunds], "control", ())
     assert "but refund rate has not yet ruled out a loss over 2 %" in summary
     assert "Keep running: about 10,000 more units per variant" in summary
     reached = Plan(20_000, 30_000, 2, daily_units=2_000.0)
-    late = decide(primary, [refunds], NO_BLOCKERS, reached, margins=margins)
+    late = decide(primary, [refunds], NO_BLOCKERS, reached)
     assert late.verdict is Verdict.INCONCLUSIVE
 
 
@@ -71,10 +70,9 @@ def test_a_guardrail_margin_that_holds_lets_the_variant_ship_and_says_so() -> No
     primary = rate("conversion_rate", "primary", (100_000, 2500), (100_000, 2900))
     refunds = rate("refund_rate", "guardrail", (100_000, 5000), (100_000, 3000), 0.1)
     plan = Plan(200_000, 100_000, 2, daily_units=2_000.0)
-    margins = {"refund_rate": 0.1}
-    decision = decide(primary, [refunds], NO_BLOCKERS, plan, margins=margins)
+    decision = decide(primary, [refunds], NO_BLOCKERS, plan)
     assert decision.verdict is Verdict.SHIP
-    summary = summarise(decision, primary, [refunds], "control", (), margins=margins)
+    summary = summarise(decision, primary, [refunds], "control", ())
     assert "Guardrails: refund rate improved (−40 %)." in summary  # 5 % -> 3 %
     assert (
         "Rules: refund rate must rule out a loss over 10 % (a smaller loss is tolerated)."
@@ -226,19 +224,18 @@ def test_a_loss_within_the_margin_is_tolerated_and_one_beyond_it_stops() -> None
     small = rate("add_to_cart_rate", "guardrail", (600_000, 180_000), (600_000, 178_200), 0.02)
     large = rate("add_to_cart_rate", "guardrail", (600_000, 180_000), (600_000, 172_800), 0.02)
     plan = Plan(700_000, 600_000, 2, daily_units=40_000.0)
-    margins = {"add_to_cart_rate": 0.02}
     # Without a margin, today's rule: any loss shown is harmed.
     assert decide(primary, [replace(small, margin=None)], NO_BLOCKERS, plan).verdict is (
         Verdict.STOP
     )
-    tolerated = decide(primary, [small], NO_BLOCKERS, plan, margins=margins)
+    tolerated = decide(primary, [small], NO_BLOCKERS, plan)
     assert tolerated.verdict is Verdict.SHIP
-    summary = summarise(tolerated, primary, [small], "control", (), margins=margins)
+    summary = summarise(tolerated, primary, [small], "control", ())
     assert "add-to-cart rate: a loss within the tolerated 2 %" in summary
     assert "must rule out a loss over 2 % (a smaller loss is tolerated)" in summary
-    beyond = decide(primary, [large], NO_BLOCKERS, plan, margins=margins)
+    beyond = decide(primary, [large], NO_BLOCKERS, plan)
     assert beyond.verdict is Verdict.STOP and beyond.harmed_guardrail == "add_to_cart_rate"
-    stopped = summarise(beyond, primary, [large], "control", (), margins=margins)
+    stopped = summarise(beyond, primary, [large], "control", ())
     assert ", beyond the tolerated 2 % (a loss of at least 3.1 % shown, one-sided)." in stopped
 
 
@@ -249,7 +246,6 @@ def test_a_margin_is_a_one_sided_test_at_level_alpha() -> None:
     interval wholly beyond -2 %, a ship its lower bound above -2 %)."""
     primary = rate("conversion_rate", "primary", (600_000, 15_000), (600_000, 16_500))
     plan = Plan(700_000, 600_000, 2, daily_units=40_000.0)
-    margins = {"add_to_cart_rate": 0.02}
     # 30 % -> 28.6 % over 60,000 units: two-sided up to -1.9 %, one-sided up to -2.1 %.
     lost = rate("add_to_cart_rate", "guardrail", (60_000, 18_000), (60_000, 17_180), 0.02)
     [two_sided] = lost.analysis.comparisons if lost.analysis else ()
@@ -257,9 +253,9 @@ def test_a_margin_is_a_one_sided_test_at_level_alpha() -> None:
     assert high is not None and -0.02 < high < 0
     one_sided = lost.margin_bounds_of("treatment").ci_high
     assert one_sided is not None and one_sided < -0.02
-    stopped = decide(primary, [lost], NO_BLOCKERS, plan, margins=margins)
+    stopped = decide(primary, [lost], NO_BLOCKERS, plan)
     assert stopped.verdict is Verdict.STOP and stopped.harmed_guardrail == "add_to_cart_rate"
-    summary = summarise(stopped, primary, [lost], "control", (), margins=margins)
+    summary = summarise(stopped, primary, [lost], "control", ())
     assert "beyond the tolerated 2 % (a loss of at least 2.1 % shown, one-sided)" in summary
     # 30 % -> 29.7 % over 600,000 units: two-sided down to -2.02 %, one-sided to -1.95 %.
     held = rate("add_to_cart_rate", "guardrail", (600_000, 180_000), (600_000, 178_050), 0.02)
@@ -268,9 +264,9 @@ def test_a_margin_is_a_one_sided_test_at_level_alpha() -> None:
     assert low is not None and low < -0.02
     one_sided = held.margin_bounds_of("treatment").ci_low
     assert one_sided is not None and one_sided > -0.02
-    shipped = decide(primary, [held], NO_BLOCKERS, plan, margins=margins)
+    shipped = decide(primary, [held], NO_BLOCKERS, plan)
     assert shipped.verdict is Verdict.SHIP
-    summary = summarise(shipped, primary, [held], "control", (), margins=margins)
+    summary = summarise(shipped, primary, [held], "control", ())
     assert "add-to-cart rate: a loss within the tolerated 2 %" in summary
 
 
@@ -284,7 +280,8 @@ def test_a_guardrail_read_without_its_margin_shows_nothing_about_the_margin() ->
     small = rate("add_to_cart_rate", "guardrail", (600_000, 180_000), (600_000, 179_900))
     assert not large.margin_bounds and not small.margin_bounds
     for guardrail in (large, small):
-        decision = decide(primary, [guardrail], NO_BLOCKERS, plan, margins=margins)
+        with_margin = replace(guardrail, margin=margins["add_to_cart_rate"])
+        decision = decide(primary, [with_margin], NO_BLOCKERS, plan)
         assert decision.verdict is Verdict.KEEP_RUNNING
         assert "a loss beyond the margin is not yet ruled out" in decision.reason
 
@@ -331,3 +328,18 @@ def test_the_margin_bounds_are_the_one_sided_readings_family_corrected() -> None
     bounds = result.margin_bounds_of("b")
     assert shown.sequential.relative.ci_low is not None and bounds.ci_low is not None
     assert shown.sequential.relative.ci_low < bounds.ci_low
+
+
+def test_the_summary_never_words_another_variants_reading_under_a_named_variant() -> None:
+    """A guardrail with no comparison for the shipped variant has no reading for it; the summary
+    once fell back to the guardrail's first comparison (another variant's) under this name."""
+    primary = rate("conversion_rate", "primary", (10_000, 250), (10_000, 420))
+    other_only = {"control": _rate_sums(10_000, 50), "b": _rate_sums(10_000, 90)}
+    refunds = analyse_metric(METRICS["refund_rate"], "guardrail", other_only, OPTIONS)
+    [reading] = refunds.analysis.comparisons if refunds.analysis else ()
+    assert reading.variant == "b"
+    decision = decide(primary, [refunds], NO_BLOCKERS, PLAN)
+    assert decision.verdict is Verdict.SHIP and decision.variant == "treatment"
+    summary = summarise(decision, primary, [refunds], "control", ())
+    assert "Guardrails: refund rate: no reading yet." in summary
+    assert "harmed" not in summary.split("Rules:")[0]

@@ -7,7 +7,8 @@ import pytest
 
 from experiments.metrics import builtin_metrics
 from experiments.models.experiment import Design
-from experiments.results.plan import DEFAULT_BASELINE_CV, DEFAULT_BASELINE_RATE, planned_units
+from experiments.models.metric import DEFAULT_BASELINE
+from experiments.results.plan import planned_units
 from stats import sample_size
 
 METRICS = builtin_metrics()
@@ -22,7 +23,9 @@ def test_conversion_plan_is_the_sequential_size_at_the_baseline_assumption() -> 
     default = planned_units(Design(), METRICS["conversion_rate"], 2)
     assert (
         default
-        == sample_size(mde_relative=0.1, baseline_rate=DEFAULT_BASELINE_RATE).units_per_variant
+        == sample_size(
+            mde_relative=0.1, baseline_rate=DEFAULT_BASELINE["conversion"]
+        ).units_per_variant
     )
     assumed = planned_units(
         Design(baseline_rate=0.05, mde_relative=0.2), METRICS["conversion_rate"], 3
@@ -38,7 +41,7 @@ def test_conversion_plan_is_the_sequential_size_at_the_baseline_assumption() -> 
 def test_mean_and_ratio_plans_use_the_coefficient_of_variation(key: str) -> None:
     metric = METRICS[key]
     default = planned_units(Design(), metric, 2)
-    cv = DEFAULT_BASELINE_CV[metric.kind]
+    cv = DEFAULT_BASELINE[metric.kind]
     assert (
         default
         == sample_size(mde_relative=0.1, baseline_mean=1.0, baseline_sd=cv).units_per_variant

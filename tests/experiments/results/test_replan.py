@@ -17,12 +17,13 @@ from experiments.definitions import get_experiment
 from experiments.metrics import builtin_metrics
 from experiments.models.audit import AuditEntity
 from experiments.models.experiment import Design, Experiment
+from experiments.models.metric import DEFAULT_BASELINE
 from experiments.models.snapshot import ResultSnapshot
 from experiments.results import snapshots
 from experiments.results.aggregation import Aggregates, VariantSums
 from experiments.results.compute import compute_results
 from experiments.results.formatting import percent
-from experiments.results.plan import DEFAULT_BASELINE_RATE, plan_at
+from experiments.results.plan import plan_at
 from experiments.results.render import results_page
 from experiments.results.replan import (
     BURN_IN_CONTROL_UNITS,
@@ -37,7 +38,9 @@ from tests.experiments.results.simulation import START, RawEvents
 
 METRICS = builtin_metrics()
 CONVERSION = METRICS["conversion_rate"]
-ASSUMED = sample_size(mde_relative=0.1, baseline_rate=DEFAULT_BASELINE_RATE).units_per_variant
+ASSUMED = sample_size(
+    mde_relative=0.1, baseline_rate=DEFAULT_BASELINE["conversion"]
+).units_per_variant
 BURNT_IN = START + timedelta(days=7)
 # The checkout template's metrics without its revenue caps: the re-plan reads the primary
 # metric only, and a capped experiment backfills its first look one day at a time (slow).

@@ -6,8 +6,10 @@ from __future__ import annotations
 from dataclasses import replace
 
 from experiments.metrics import builtin_metrics
+from experiments.models.metric import Direction
 from experiments.results.aggregation import VariantSums
 from experiments.results.formatting import MINUS
+from experiments.results.guardrails import NO_BOUNDS, read_guardrail
 from experiments.results.metric_analysis import analyse_metric
 from experiments.results.render import metric_page
 from experiments.results.sources import denominators
@@ -55,17 +57,26 @@ def comparison(
     )
 
 
+def status(
+    direction: Direction, compared: Comparison, margin: float | None, bounds: Interval = NO_BOUNDS
+) -> str:
+    """A guardrail's reading of ``compared`` (`guardrails.read_guardrail`), in words."""
+    return guardrail_status(
+        read_guardrail("g", compared.variant, direction, compared, margin, bounds)
+    )
+
+
 def test_guardrail_wording_states_what_was_shown() -> None:
     wide = comparison((0.3, -0.547, 1.68))
-    assert guardrail_status("decrease", wide, None) == "no clear effect yet"
+    assert status("decrease", wide, None) == "no clear effect yet"
     tight = comparison((-0.005, -0.03, 0.02))
-    assert guardrail_status("decrease", tight, None) == "not harmed (shown within +2 %)"
+    assert status("decrease", tight, None) == "not harmed (shown within +2 %)"
     revenue = comparison((0.01, -0.02, 0.05))
-    assert guardrail_status("increase", revenue, None) == f"not harmed (shown within {MINUS}2 %)"
+    assert status("increase", revenue, None) == f"not harmed (shown within {MINUS}2 %)"
     harmed = comparison((0.4, 0.2, 0.6), significant=True)
-    assert guardrail_status("decrease", harmed, None) == "harmed"
+    assert status("decrease", harmed, None) == "harmed"
     unbounded = comparison((0.1, None, None))
-    assert guardrail_status("decrease", unbounded, None) == "no clear effect yet"
+    assert status("decrease", unbounded, None) == "no clear effect yet"
 
 
 def test_a_margin_tolerates_a_loss_within_it_and_says_which_rule_applied() -> None:
@@ -73,30 +84,24 @@ def test_a_margin_tolerates_a_loss_within_it_and_says_which_rule_applied() -> No
     without one, any loss the two-sided interval shows."""
     within = comparison((-0.01, -0.021, -0.003), significant=True)
     one_sided = Interval(-0.01, -0.019, -0.004)
-    assert guardrail_status("increase", within, 0.02, one_sided) == (
-        "a loss within the tolerated 2 %"
-    )
-    assert guardrail_status("increase", within, None, one_sided) == "harmed"
+    assert status("increase", within, 0.02, one_sided) == ("a loss within the tolerated 2 %")
+    assert status("increase", within, None, one_sided) == "harmed"
     # The two-sided interval alone decides nothing about the margin.
-    assert guardrail_status("increase", within, 0.02) == (
-        "a loss, not yet shown within the tolerated 2 %"
-    )
+    assert status("increase", within, 0.02) == ("a loss, not yet shown within the tolerated 2 %")
     straddling = comparison((-0.02, -0.035, -0.006), significant=True)
-    assert guardrail_status("increase", straddling, 0.02, Interval(-0.02, -0.033, -0.008)) == (
+    assert status("increase", straddling, 0.02, Interval(-0.02, -0.033, -0.008)) == (
         "a loss, not yet shown within the tolerated 2 %"
     )
     # Two-sided up to -1.9 %, one-sided up to -2.1 %: a loss beyond the margin is shown.
     beyond = comparison((-0.045, -0.07, -0.019), significant=True)
-    assert guardrail_status("increase", beyond, 0.02, Interval(-0.045, -0.068, -0.021)) == (
-        "harmed"
-    )
+    assert status("increase", beyond, 0.02, Interval(-0.045, -0.068, -0.021)) == ("harmed")
     rising = comparison((0.05, 0.03, 0.07), significant=True)  # lower is better
-    assert guardrail_status("decrease", rising, 0.02, Interval(0.05, 0.032, 0.068)) == "harmed"
-    assert guardrail_status(
+    assert status("decrease", rising, 0.02, Interval(0.05, 0.032, 0.068)) == "harmed"
+    assert status(
         "decrease", comparison((0.01, 0.003, 0.021)), 0.02, Interval(0.01, 0.004, 0.019)
     ) == ("a loss within the tolerated 2 %")
     flat = comparison((0.001, -0.012, 0.021))
-    assert guardrail_status("decrease", flat, 0.02, Interval(0.001, -0.01, 0.0194)) == (
+    assert status("decrease", flat, 0.02, Interval(0.001, -0.01, 0.0194)) == (
         "not harmed (shown within +1.9 %, one-sided)"
     )
 
