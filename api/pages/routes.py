@@ -46,6 +46,7 @@ from experiments.webhooks.store import queue_look_alerts
 HERE = FilePath(__file__).parent
 templates = Jinja2Templates(directory=HERE / "templates")
 templates.env.filters["readable_json"] = views.readable_json
+templates.env.filters["with_terms"] = views.with_terms
 templates.env.globals["explain"] = explain
 MAX_FORM_BYTES = 4096
 MAX_FORM_FIELDS = 10

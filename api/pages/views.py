@@ -7,11 +7,13 @@ modules behind the JSON's summary and the terminal table, so the three surfaces 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from markupsafe import Markup, escape
 from sqlmodel import Session
 
 from api.pages.charts import Chart, UpliftPoint, uplift_chart
@@ -19,6 +21,7 @@ from experiments.metrics import metric_catalog
 from experiments.models.experiment import Experiment
 from experiments.results.cells import columns, metric_rows, metric_title
 from experiments.results.formatting import day, days, percent, plural
+from experiments.results.glossary import explain
 from experiments.results.page import ResultsPage
 from experiments.results.types import MetricIssue, Verdict
 from experiments.results.wording import interval_text, verdict_words
@@ -226,3 +229,18 @@ def deciding_facts(session: Session, experiment: Experiment) -> DecidingFacts:
     share = f"{percent(experiment.traffic)} of {experiment.unit_type}s"
     targeting = "everyone" if not experiment.targeting else readable_json(experiment.targeting)
     return DecidingFacts(primary, share, targeting)
+
+
+def with_terms(text: str, *terms: str) -> Markup:
+    """`text` escaped for HTML, with the first use of each of `terms` (any letter case, whole
+    words) explained where it stands: an `<abbr>` whose title is the glossary's sentence."""
+    html = str(escape(text))
+    for term in terms:
+        meaning = explain(term)
+        if meaning is None:
+            raise ValueError(f"{term!r} is not in the glossary")
+        word = re.compile(rf"(?<!\w){re.escape(str(escape(term)))}(?!\w)", re.IGNORECASE)
+        # A backslash in the title would read as an escape in the replacement template.
+        opening = f'<abbr title="{escape(meaning)}">'.replace("\\", "\\\\")
+        html = word.sub(rf"{opening}\g<0></abbr>", html, count=1)
+    return Markup(html)  # noqa: S704 (escaped above; only the abbr tags are added)

@@ -206,7 +206,7 @@ def test_the_page_says_how_old_the_look_is_and_shows_events_as_they_arrive(
     key = start_checkout(client, admin_headers, key="fresh")
     log_in(client)
     first = client.get(f"/experiments/{key}").text
-    assert "Look 1, as of " in first and ", just now; next look about " in first
+    assert "Look</abbr> 1, as of " in first and ", just now; next look about " in first
     assert 'data-missing="purchase"' in first  # the checkout's metrics wait for purchases
     now = datetime.now(UTC)
     engine = make_engine(settings.database_url)
@@ -240,14 +240,14 @@ def test_the_page_says_how_old_the_look_is_and_shows_events_as_they_arrive(
     assert "multi-step: 0; one-page: 2" in live  # the last hour only, before any new look
     assert "<code>purchase</code></dt><dd>1</dd>" in live
     assert 'data-missing="purchase"' not in page
-    assert "Look 1, as of " in page  # the figures wait for the next look ...
+    assert "Look</abbr> 1, as of " in page  # the figures wait for the next look ...
     refused = client.post(f"/experiments/{key}/looks", data={"csrf": "forged"})
     assert refused.status_code == 422
     taken = client.post(
         f"/experiments/{key}/looks", data={"csrf": csrf_of(page)}, follow_redirects=False
     )
     assert taken.status_code == 303
-    assert "Look 2, as of " in client.get(f"/experiments/{key}").text  # ... or one taken now
+    assert "Look</abbr> 2, as of " in client.get(f"/experiments/{key}").text  # ... or one taken now
 
 
 def test_a_browser_gets_an_error_page_with_a_way_back_and_an_api_client_json(

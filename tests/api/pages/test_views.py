@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from api.pages.views import stop_caution, stop_choice
+import pytest
+
+from api.pages.views import stop_caution, stop_choice, with_terms
+from experiments.results.glossary import GLOSSARY
 from experiments.results.page import ResultsPage
 from tests.experiments.results.pages import a_comparison, a_metric, a_page
 
@@ -33,3 +36,28 @@ def test_shipping_a_variant_not_shown_better_is_cautioned() -> None:
         "b has fewer than the minimum data for a reading of purchase conversion (910 visitors so "
         "far)."
     )
+
+
+def test_terms_are_explained_where_they_appear() -> None:
+    """The summary's "95 % CI" and the freshness line's "Look" carry the glossary's sentence."""
+    summary = with_terms("one-page: +12 %, 95 % CI 3 % to 21 %. Ship it.", "95 % CI")
+    assert f'<abbr title="{GLOSSARY["95 % CI"]}">95 % CI</abbr> 3 %' in summary
+    freshness = with_terms("Look 3, as of 08:36 UTC; next look about 09:36 UTC.", "look")
+    assert (
+        freshness.startswith('<abbr title="A computed snapshot') and ">Look</abbr> 3," in freshness
+    )
+    assert freshness.count("<abbr") == 1  # the first use only
+    assert "outlook" not in with_terms("outlook", "look") or "<abbr" not in with_terms(
+        "outlook", "look"
+    )
+
+
+def test_explained_text_stays_escaped() -> None:
+    hostile = with_terms('<script>alert("x")</script> 95 % CI & \\1 \\g<0>', "95 % CI")
+    assert "<script>" not in hostile and "&lt;script&gt;" in hostile
+    assert "&amp; \\1 \\g&lt;0&gt;" in hostile and hostile.count("<abbr") == 1
+
+
+def test_only_glossary_terms_are_explained() -> None:
+    with pytest.raises(ValueError, match="glossary"):
+        with_terms("text", "no such term")
