@@ -74,7 +74,15 @@ class Outcome:
 
 def _sums(units: int, conversions: int) -> VariantSums:
     """A conversion metric's sums as the aggregation lays them out (denominator 1 per unit)."""
-    return VariantSums(RatioStats(units, conversions, conversions, units, units, conversions))
+    totals = RatioStats(
+        n=units,
+        numerator_sum=conversions,
+        numerator_sum_squares=conversions,
+        denominator_sum=units,
+        denominator_sum_squares=units,
+        cross_sum=conversions,
+    )
+    return VariantSums(totals)
 
 
 def start_design(scenario: Scenario) -> Design:
@@ -98,7 +106,9 @@ def first_verdict(
             "control": _sums(n, int(control[day - 1])),
             "treatment": _sums(n, int(treatment[day - 1])),
         }
-        aggregates = Aggregates({"control": n, "treatment": n}, 0, {CONVERSION.key: sums})
+        aggregates = Aggregates.by_variant(
+            {"control": n, "treatment": n}, 0, {CONVERSION.key: sums}
+        )
         found = replanned(
             design, CONVERSION, VARIANTS, aggregates, START, START + timedelta(days=day)
         )

@@ -14,9 +14,9 @@ from experiments.db import UTCDateTime
 class ResultSnapshot(SQLModel, table=True):
     """One look: the page served for it (running readings included) and its per-variant sums.
 
-    `results` is the JSON of the results page at this look; `sums` holds `metrics` (metric key
-    -> variant key -> `VariantSums.flat()`), `units`, `multi_variant_units`, the percentile
-    `caps` and the alert `facts` (migration 0007_snapshots).
+    `results` is the JSON of the results page at this look; `sums` holds the per-group sums
+    (`results.stored_sums`), `multi_variant_units`, the percentile `caps` and the alert `facts`
+    (migration 0007_snapshots).
     """
 
     __tablename__ = "result_snapshots"

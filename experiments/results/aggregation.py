@@ -1,4 +1,6 @@
-"""Per-variant sufficient statistics of an experiment's metrics, computed in one SQL query.
+"""Per-group sufficient statistics of an experiment's metrics, computed in one SQL query.
+
+A group is what the sums are broken down by (`GroupKey`): the variant today.
 
 Attribution (docs/results.md): a unit's first exposure fixes its variant and its start; units
 exposed to more than one variant are left out (and counted); a conversion counts when it
@@ -6,14 +8,16 @@ happens at or after the unit's start, within the metric's window and not after `
 sent with a kind of key the metric counts (its `sources`; all when it names none).
 Conversions of units never exposed never meet an exposure in the join and so are ignored.
 
-The query has three levels, all grouped in the database:
+The query has three levels, all grouped in the database (the first two per unit, built by
+`features.unit_values`):
 1. `first_exposure`: one row per exposed unit (start, variant, one or several variants, and the
    unit's window bounds as timestamps);
 2. `unit_events`: that row outer-joined to the unit's relevant conversions and grouped per
    unit, one column per (event, count|sum, window, period) the metrics need;
 3. `unit_values`: per unit, each metric's capped numerator, denominator and CUPED covariate,
-   summed per variant into n, sums, sums of squares and cross sums, and the units whose
-   denominator (ratio) or value (conversion, mean) is not zero.
+   summed per group into n, sums, sums of squares and cross sums, and the units whose
+   denominator (ratio) or value (conversion, mean) is not zero. Every output column is
+   labelled and read by its label.
 A cap given as a percentile is first computed by a query over the same `unit_values`
 (uncapped), see `percentile_caps`. Migration 0004's covering indexes let both tables be read in
 unit order without table lookups.
@@ -22,32 +26,47 @@ unit order without table lookups.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import astuple, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Float, and_, case, cast, func, literal, select
-from sqlalchemy.engine import Connection
-from sqlalchemy.sql.expression import ColumnElement, Select, Subquery
+from sqlalchemy import case, func, select
+from sqlalchemy.engine import Connection, RowMapping
+from sqlalchemy.sql.expression import ColumnElement, Select
 
-from experiments.models.metric import Aggregation, MetricDefinition
-from experiments.results.features import (
-    CONVERSIONS,
-    EXPOSURES,
-    Feature,
-    exposed_units,
-    feature_value,
-    metric_sides,
-    unit_features,
-)
+from experiments.models.metric import MetricDefinition
+from experiments.results.features import MULTI_VARIANT, unit_values
 from stats import CovariateStats, RatioStats
 
-_MULTI_VARIANT = "*several*"  # group key of units seen in several variants (never a slug)
-NO_PRE_PERIOD = CovariateStats(0.0, 0.0, 0.0)  # covariate sums without CUPED or pre-period data
-# The layout of `VariantSums.flat()`: the fields of RatioStats (n first), of CovariateStats, then
-# nonzero_units.
-TOTALS_FIELDS = len(fields(RatioStats))
-COVARIATE_FIELDS = len(fields(CovariateStats))
+NO_PRE_PERIOD = CovariateStats(
+    covariate_sum=0.0, covariate_sum_squares=0.0, covariate_cross_sum=0.0
+)  # covariate sums without CUPED or pre-period data
+SUM_FIELDS = (
+    *(item.name for item in fields(RatioStats)),
+    *(item.name for item in fields(CovariateStats)),
+    "nonzero_units",
+)
+"""The names of a `VariantSums`' values (`as_fields`), in the order older looks stored them."""
+
+
+@dataclass(frozen=True, slots=True)
+class GroupKey:
+    """What one group of sums is grouped by: the variant today.
+
+    Each field is a column of the same name in the results queries (`GROUP_COLUMNS`) and a named
+    part of every stored group, so a breakdown (by variant and level, say) adds a field here and
+    a column to the per-unit queries, not a new shape.
+    """
+
+    variant: str
+
+    @classmethod
+    def of_row(cls, row: RowMapping) -> GroupKey:
+        """The group key of a query row, read from its `GROUP_COLUMNS`."""
+        return cls(**{name: row[name] for name in GROUP_COLUMNS})
+
+
+GROUP_COLUMNS = tuple(item.name for item in fields(GroupKey))
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,39 +86,107 @@ class VariantSums:
     covariate: CovariateStats = NO_PRE_PERIOD
     nonzero_units: int | None = None
 
-    def flat(self) -> list[float | None]:
-        """The stored form (a look's `sums`, docs/results.md): the fields of `totals` (`n`
-        first), then those of `covariate`, then `nonzero_units`."""
-        return [*astuple(self.totals), *astuple(self.covariate), self.nonzero_units]
+    def as_fields(self) -> dict[str, float | None]:
+        """The stored form (a look's `sums`, docs/results.md): `{field: value}` over
+        `SUM_FIELDS`."""
+        return {
+            **asdict(self.totals),
+            **asdict(self.covariate),
+            "nonzero_units": self.nonzero_units,
+        }
 
     @classmethod
-    def from_flat(cls, values: Sequence[Any]) -> VariantSums:
-        """The sums of a list in `flat`'s order; the counts are rounded to whole units (the
-        backfill accumulates them as floats)."""
-        n, *totals = values[:TOTALS_FIELDS]
-        covariate = values[TOTALS_FIELDS : TOTALS_FIELDS + COVARIATE_FIELDS]
-        nonzero_units = values[TOTALS_FIELDS + COVARIATE_FIELDS]
+    def from_fields(cls, values: Mapping[str, float | None]) -> VariantSums:
+        """The sums of an `as_fields` mapping; the counts are rounded to whole units (the
+        backfill accumulates them as floats).
+
+        A sum a query need not compute may be left out, and follows from the others: a
+        denominator of 1 per unit sums (and squares) to the unit count and crosses to the
+        numerator's and covariate's sums, a 0/1 numerator is its own square, and a metric
+        without a covariate has covariate sums of 0.
+        """
+
+        def given(name: str, default: float) -> float:
+            value = values.get(name)
+            return default if value is None else float(value)
+
+        units = round(given("n", 0.0))
+        numerator_sum = given("numerator_sum", 0.0)
+        covariate_sum = given("covariate_sum", 0.0)
+        nonzero_units = values.get("nonzero_units")
         return cls(
-            RatioStats(round(n), *totals),
-            CovariateStats(*covariate),
-            None if nonzero_units is None else round(nonzero_units),
+            totals=RatioStats(
+                n=units,
+                numerator_sum=numerator_sum,
+                numerator_sum_squares=given("numerator_sum_squares", numerator_sum),
+                denominator_sum=given("denominator_sum", float(units)),
+                denominator_sum_squares=given("denominator_sum_squares", float(units)),
+                cross_sum=given("cross_sum", numerator_sum),
+            ),
+            covariate=CovariateStats(
+                covariate_sum=covariate_sum,
+                covariate_sum_squares=given("covariate_sum_squares", 0.0),
+                covariate_cross_sum=given("covariate_cross_sum", 0.0),
+                covariate_denominator_cross_sum=given(
+                    "covariate_denominator_cross_sum", covariate_sum
+                ),
+            ),
+            nonzero_units=None if nonzero_units is None else round(nonzero_units),
         )
 
 
 @dataclass(frozen=True, slots=True)
-class Aggregates:
-    """Units per variant, units left out for seeing several variants, metric sums, and the cap
-    each percentile cap came to."""
+class GroupSums:
+    """One group's exposed units and each metric's sums over them (metric key -> sums)."""
 
-    units: dict[str, int]
+    units: int
+    metrics: dict[str, VariantSums]
+
+
+@dataclass(frozen=True, slots=True)
+class Aggregates:
+    """The sums of every group (the variants, in the experiment's order), units left out for
+    seeing several variants, and the cap each percentile cap came to."""
+
+    groups: dict[GroupKey, GroupSums]
     multi_variant_units: int
-    metrics: dict[str, dict[str, VariantSums]]
     caps: dict[str, float | None] = field(default_factory=dict)
+
+    @classmethod
+    def by_variant(
+        cls,
+        units: Mapping[str, int],
+        multi_variant_units: int,
+        metrics: Mapping[str, Mapping[str, VariantSums]],
+        caps: dict[str, float | None] | None = None,
+    ) -> Aggregates:
+        """Aggregates from units per variant and sums per metric and variant."""
+        groups = {
+            GroupKey(variant=variant): GroupSums(
+                units=count, metrics={key: sums[variant] for key, sums in metrics.items()}
+            )
+            for variant, count in units.items()
+        }
+        return cls(groups, multi_variant_units, {} if caps is None else caps)
+
+    @property
+    def units(self) -> dict[str, int]:
+        """Units per variant (the group key's only field today)."""
+        return {key.variant: group.units for key, group in self.groups.items()}
+
+    @property
+    def metrics(self) -> dict[str, dict[str, VariantSums]]:
+        """Sums per metric key and variant."""
+        keys = next(iter(self.groups.values())).metrics if self.groups else {}
+        return {
+            metric: {key.variant: group.metrics[metric] for key, group in self.groups.items()}
+            for metric in keys
+        }
 
     @property
     def exposed_units(self) -> int:
         """All exposed units, including those left out."""
-        return sum(self.units.values()) + self.multi_variant_units
+        return sum(group.units for group in self.groups.values()) + self.multi_variant_units
 
     @property
     def multi_variant_share(self) -> float:
@@ -131,51 +218,41 @@ def aggregate(
     if cap_percentiles:
         caps = percentile_caps(connection, experiment, metrics, end, cap_percentiles)
         metrics = [_with_cap(metric, caps.get(metric.key)) for metric in metrics]
-    query, columns = _build_query(experiment, metrics, end, cuped=cuped, dialect=dialect)
-    rows = connection.execute(query).all()
-    units = dict.fromkeys(variants, 0)
-    sums: dict[str, dict[str, VariantSums]] = {
-        metric.key: dict.fromkeys(variants, _ZERO) for metric in metrics
-    }
+    query, labels = _sums_query(experiment, metrics, end, cuped=cuped, dialect=dialect)
+    found: dict[GroupKey, GroupSums] = {}
     multi_variant_units = 0
-    for row in rows:
-        group = row[0]
-        count = int(row[1])
-        if group == _MULTI_VARIANT:
-            multi_variant_units = count
+    for row in connection.execute(query).mappings():
+        key, units = GroupKey.of_row(row), int(row["units"])
+        if key.variant == MULTI_VARIANT:
+            multi_variant_units = units
             continue
-        if group not in units:
-            continue
-        units[group] = count
-        for metric in metrics:
-            sums[metric.key][group] = _variant_sums(row, columns[metric.key], count)
-    return Aggregates(units, multi_variant_units, sums, caps)
+        found[key] = GroupSums(
+            units=units,
+            metrics={metric: _group_sums(row, labels[metric], units) for metric in labels},
+        )
+    empty = GroupSums(units=0, metrics=dict.fromkeys(labels, _ZERO))
+    groups = {key: found.get(key, empty) for key in (GroupKey(variant=v) for v in variants)}
+    return Aggregates(groups, multi_variant_units, caps)
 
 
-def _variant_sums(row: Any, columns: dict[str, int], count: int) -> VariantSums:
-    """One metric's sums in one row; a conversion or mean metric's denominator is 1 per unit, so
-    its denominator sums are the unit count and its cross sums the numerator's and covariate's
-    sums (not computed by the database)."""
-    found = {name: float(row[index] or 0.0) for name, index in columns.items()}
-    numerator, covariate = found["numerator_sum"], found["covariate_sum"]
-    metric = RatioStats(
-        count,
-        numerator,
-        found["numerator_sum_squares"],
-        found.get("denominator_sum", float(count)),
-        found.get("denominator_sum_squares", float(count)),
-        found.get("cross_sum", numerator),
+def _group_sums(row: RowMapping, labels: dict[str, str], units: int) -> VariantSums:
+    """One metric's sums in one row (sum name -> the column's label); the sums the query leaves
+    out follow from the others (`VariantSums.from_fields`)."""
+    return VariantSums.from_fields(
+        {"n": units} | {name: float(row[label] or 0.0) for name, label in labels.items()}
     )
-    pre_period = CovariateStats(
-        covariate,
-        found["covariate_sum_squares"],
-        found["covariate_cross_sum"],
-        found.get("covariate_denominator_cross_sum", covariate),
+
+
+_ZERO = VariantSums(
+    RatioStats(
+        n=0,
+        numerator_sum=0.0,
+        numerator_sum_squares=0.0,
+        denominator_sum=0.0,
+        denominator_sum_squares=0.0,
+        cross_sum=0.0,
     )
-    return VariantSums(metric, pre_period, int(found["nonzero_units"]))
-
-
-_ZERO = VariantSums(RatioStats(0, 0.0, 0.0, 0.0, 0.0, 0.0))
+)
 
 
 def percentile_caps(
@@ -196,25 +273,24 @@ def percentile_caps(
     if not chosen:
         return {}
     uncapped = [metric.model_copy(update={"cap": None}) for metric in chosen]
-    unit_values = _unit_values(
-        experiment, uncapped, end, cuped=False, dialect=connection.dialect.name
-    )
+    per_unit = unit_values(experiment, uncapped, end, cuped=False, dialect=connection.dialect.name)
     caps: dict[str, float | None] = {}
     for index, metric in enumerate(chosen):
-        value = unit_values.c[f"m{index}_num"]
+        value = per_unit.c[f"m{index}_num"]
         ranked = (
             select(
                 value.label("value"),
                 func.row_number().over(order_by=value).label("position"),
                 func.count().over().label("total"),
             )
-            .where(value != 0, unit_values.c.variant_group != _MULTI_VARIANT)
+            .where(value != 0, per_unit.c.variant != MULTI_VARIANT)
             .subquery("ranked")
         )
         share = percentiles[metric.key] / 100.0
-        found = connection.execute(
-            select(func.min(ranked.c.value)).where(ranked.c.position >= ranked.c.total * share)
-        ).scalar()
+        cap = select(func.min(ranked.c.value).label("cap")).where(
+            ranked.c.position >= ranked.c.total * share
+        )
+        found = connection.execute(cap).mappings().one()["cap"]
         caps[metric.key] = None if found is None else float(found)
     return caps
 
@@ -227,21 +303,24 @@ def _with_cap(metric: MetricDefinition, percentile_cap: float | None) -> MetricD
     return metric.model_copy(update={"cap": cap})
 
 
-def _build_query(
+def _sums_query(
     experiment: str,
     metrics: Sequence[MetricDefinition],
     end: datetime,
     *,
     cuped: bool,
     dialect: str,
-) -> tuple[Select[Any], dict[str, dict[str, int]]]:
-    unit_values = _unit_values(experiment, metrics, end, cuped=cuped, dialect=dialect)
-    outputs: list[ColumnElement[Any]] = [unit_values.c.variant_group, func.count()]
-    columns: dict[str, dict[str, int]] = {}
+) -> tuple[Select[Any], dict[str, dict[str, str]]]:
+    """The query of every group's units and sums, and per metric key its sums' column labels
+    (sum name -> label, `m{index}_{name}`)."""
+    per_unit = unit_values(experiment, metrics, end, cuped=cuped, dialect=dialect)
+    group_columns = [per_unit.c[name] for name in GROUP_COLUMNS]
+    outputs: list[ColumnElement[Any]] = [*group_columns, func.count().label("units")]
+    labels: dict[str, dict[str, str]] = {}
     for index, metric in enumerate(metrics):
-        num = unit_values.c[f"m{index}_num"]
-        den = unit_values.c[f"m{index}_den"]
-        cov = unit_values.c[f"m{index}_cov"]
+        num = per_unit.c[f"m{index}_num"]
+        den = per_unit.c[f"m{index}_den"]
+        cov = per_unit.c[f"m{index}_cov"]
         ratio = metric.kind == "ratio"
         wanted: dict[str, ColumnElement[Any]] = {
             "numerator_sum": func.sum(num),
@@ -259,88 +338,7 @@ def _build_query(
                 "cross_sum": func.sum(num * den),
                 "covariate_denominator_cross_sum": func.sum(den * cov),
             }
-        columns[metric.key] = {name: len(outputs) + at for at, name in enumerate(wanted)}
-        outputs += list(wanted.values())
-    query = select(*outputs).group_by(unit_values.c.variant_group)
-    return query, columns
-
-
-def _unit_values(
-    experiment: str,
-    metrics: Sequence[MetricDefinition],
-    end: datetime,
-    *,
-    cuped: bool,
-    dialect: str,
-) -> Subquery:
-    """Per unit: its variant group and each metric's numerator, denominator and covariate
-    (columns m{index}_num, _den, _cov; the covariate is 0 without `cuped`)."""
-    exposures, conversion_table = EXPOSURES.c, CONVERSIONS
-    conversions = conversion_table.c
-    found = unit_features(metrics, cuped)
-    with_covariate, features, labels = found.with_covariate, found.features, found.labels
-    variant_columns = [
-        func.min(exposures.variant).label("variant"),
-        # min <> max finds units in several variants without a DISTINCT aggregate, which
-        # would force PostgreSQL to sort instead of hashing the groups.
-        case((func.min(exposures.variant) == func.max(exposures.variant), 1), else_=2).label(
-            "variant_count"
-        ),
-    ]
-    # Each unit's window bounds are computed once here, so the join below compares timestamps
-    # (index-friendly, no date arithmetic per event) instead of seconds elapsed per feature.
-    first_exposure = exposed_units(experiment, end, found, variant_columns, "first_exposure")
-    unit = first_exposure.c
-    window_ends = {hours: unit[f"window_end_{index}"] for index, hours in enumerate(found.windows)}
-
-    # One pass: every exposed unit meets its own events (or none, through the outer join) and
-    # is grouped once. Referencing first_exposure a second time would make PostgreSQL
-    # materialise it and lose its row estimates, and SQLite build a temporary index.
-    join_conditions = [
-        conversions.unit_id == unit.unit_id,
-        unit.variant_count == 1,
-        conversions.name.in_(sorted({feature.event for feature in features})),
-        conversions.timestamp <= end,
-        conversions.timestamp >= (unit.pre_start if with_covariate else unit.first_at),
-    ]
-    unit_keys: list[ColumnElement[Any]] = [unit.unit_id]
-    if dialect == "postgresql":
-        # The conversion's unit_id is the exposed unit's or NULL, so adding it still groups per
-        # unit, and it has column statistics: by the subquery's unit_id alone PostgreSQL guesses
-        # 200 groups instead of one per unit and picks plans that spill. (SQLite would then
-        # read conversions through a non-covering index, hence only here.)
-        unit_keys.append(conversions.unit_id)
-    group = case((unit.variant_count > 1, literal(_MULTI_VARIANT)), else_=unit.variant)
-    unit_events = (
-        select(
-            func.max(group).label("variant_group"),
-            *(
-                func.sum(feature_value(feature, conversions, unit.first_at, window_ends)).label(
-                    labels[feature]
-                )
-                for feature in features
-            ),
-        )
-        .select_from(first_exposure.outerjoin(conversion_table, and_(*join_conditions)))
-        .group_by(*unit_keys)
-        .subquery("unit_events")
-    )
-
-    def feature(key: Feature, aggregation: Aggregation) -> Any:
-        total = func.coalesce(unit_events.c[labels[key]], 0.0)
-        if aggregation == "any":
-            return case((total > 0, 1.0), else_=0.0)
-        return cast(total, Float)
-
-    value_columns: list[ColumnElement[Any]] = []
-    for index, metric in enumerate(metrics):
-        numerator, denominator = metric_sides(metric, feature, "post")
-        covariate: Any = literal(0.0)
-        if metric.key in with_covariate:
-            covariate = metric_sides(metric, feature, "pre")[0]
-        value_columns += [
-            numerator.label(f"m{index}_num"),
-            denominator.label(f"m{index}_den"),
-            covariate.label(f"m{index}_cov"),
-        ]
-    return select(unit_events.c.variant_group, *value_columns).subquery("unit_values")
+        labels[metric.key] = {name: f"m{index}_{name}" for name in wanted}
+        outputs += [sum_.label(f"m{index}_{name}") for name, sum_ in wanted.items()]
+    query = select(*outputs).group_by(*group_columns)
+    return query, labels

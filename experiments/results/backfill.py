@@ -23,20 +23,16 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import text
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, RowMapping
 from sqlalchemy.sql.expression import CompoundSelect
 
 from experiments.models.metric import MetricDefinition
-from experiments.results.aggregation import Aggregates, VariantSums
-from experiments.results.backfill_query import (
-    COVARIATE,
-    COVARIATE_POSITION,
-    NUMERATOR,
-    STATISTICS,
-    UNITS,
-    ZERO,
-    build_query,
-)
+from experiments.results.aggregation import Aggregates, GroupKey, GroupSums, VariantSums
+from experiments.results.backfill_query import LOOK, SEVERAL, UNITS, build_query
+
+Changes = dict[str, float]
+"""One metric's sums in one group, by sum name: their change at one look, or their running
+total."""
 
 
 def daily_aggregates(
@@ -52,36 +48,28 @@ def daily_aggregates(
     (ascending), from one query."""
     if not ends or list(ends) != sorted(ends):
         raise ValueError("ends must be a non-empty ascending sequence")
-    query, columns = build_query(experiment, metrics, list(ends), cuped=cuped)
+    query, labels = build_query(experiment, metrics, list(ends), cuped=cuped)
     looks = len(ends)
-    units = {variant: [0] * looks for variant in variants}
+    groups = [GroupKey(variant=variant) for variant in variants]
+    units = {group: [0] * looks for group in groups}
     several = [0] * looks
-    totals = {
-        metric.key: {variant: [[0.0] * STATISTICS for _ in range(looks)] for variant in variants}
-        for metric in metrics
+    changes: dict[GroupKey, list[dict[str, Changes]]] = {
+        group: [{metric: dict.fromkeys(labels[metric], 0.0) for metric in labels} for _ in ends]
+        for group in groups
     }
     for row in _rows_without_jit(connection, query):
-        variant, look = row[0], int(row[1])
-        several[look] += int(row[3] or 0)
-        if variant not in units:
+        group, look = GroupKey.of_row(row), int(row[LOOK])
+        several[look] += int(row[SEVERAL] or 0)
+        if group not in units:
             continue
-        units[variant][look] += int(row[2] or 0)
-        for metric in metrics:
-            target = totals[metric.key][variant][look]
-            sources = columns[metric.key]
-            for position, index in enumerate(sources):
-                if index == NUMERATOR:
-                    index = sources[0]
-                elif index == COVARIATE:
-                    index = sources[COVARIATE_POSITION]
-                elif index == UNITS:
-                    index = 2
-                if index != ZERO:
-                    target[position] += float(row[index] or 0.0)
-    return _accumulate(variants, metrics, units, several, totals)
+        units[group][look] += int(row[UNITS] or 0)
+        for metric, targets in changes[group][look].items():
+            for name, label in labels[metric].items():
+                targets[name] += float(row[label] or 0.0)
+    return _accumulate(units, several, changes)
 
 
-def _rows_without_jit(connection: Connection, query: CompoundSelect[Any]) -> list[Sequence[Any]]:
+def _rows_without_jit(connection: Connection, query: CompoundSelect[Any]) -> list[RowMapping]:
     """Run the backfill query; on PostgreSQL with JIT compilation off for it.
 
     The per-unit subplans inflate the planner's cost estimate far above `jit_above_cost`, and
@@ -89,38 +77,42 @@ def _rows_without_jit(connection: Connection, query: CompoundSelect[Any]) -> lis
     ANALYZE, docs/benchmarks.md); the query runs in about 2 s without it.
     """
     if connection.dialect.name != "postgresql":
-        return list(connection.execute(query))
+        return list(connection.execute(query).mappings())
     previous = connection.execute(text("SELECT current_setting('jit')")).scalar_one()
     connection.execute(text("SELECT set_config('jit', 'off', true)"))
     try:
-        return list(connection.execute(query))
+        return list(connection.execute(query).mappings())
     finally:
         connection.execute(text("SELECT set_config('jit', :value, true)"), {"value": previous})
 
 
 def _accumulate(
-    variants: Sequence[str],
-    metrics: Sequence[MetricDefinition],
-    units: dict[str, list[int]],
+    units: dict[GroupKey, list[int]],
     several: list[int],
-    totals: dict[str, dict[str, list[list[float]]]],
+    changes: dict[GroupKey, list[dict[str, Changes]]],
 ) -> list[Aggregates]:
     """Running sums over looks of the per-look changes."""
     result = []
-    running_units = dict.fromkeys(variants, 0)
+    running_units = dict.fromkeys(units, 0)
     running_several = 0
-    running = {m.key: {v: [0.0] * STATISTICS for v in variants} for m in metrics}
+    running = {
+        group: {m: dict.fromkeys(c, 0.0) for m, c in looks[0].items()}
+        for group, looks in changes.items()
+    }
     for look, several_here in enumerate(several):
         running_several += several_here
-        metric_sums: dict[str, dict[str, VariantSums]] = {m.key: {} for m in metrics}
-        for variant in variants:
-            running_units[variant] += units[variant][look]
-            for metric in metrics:
-                sums = running[metric.key][variant]
-                for position, change in enumerate(totals[metric.key][variant][look]):
-                    sums[position] += change
-                metric_sums[metric.key][variant] = VariantSums.from_flat(
-                    [running_units[variant], *sums]
-                )
-        result.append(Aggregates(dict(running_units), running_several, metric_sums))
+        groups: dict[GroupKey, GroupSums] = {}
+        for group, sums in running.items():
+            running_units[group] += units[group][look]
+            for metric, totals in sums.items():
+                for name, change in changes[group][look][metric].items():
+                    totals[name] += change
+            groups[group] = GroupSums(
+                units=running_units[group],
+                metrics={
+                    metric: VariantSums.from_fields({"n": running_units[group], **totals})
+                    for metric, totals in sums.items()
+                },
+            )
+        result.append(Aggregates(groups, running_several))
     return result

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, NamedTuple
 
-from sqlalchemy import Table, and_, case, func, literal, select
+from sqlalchemy import Float, Table, and_, case, cast, func, literal, select
 from sqlalchemy.sql.expression import ColumnElement, Label, Subquery
 
 from experiments.models.api_key import EventSource
@@ -26,6 +26,8 @@ PRE_PERIOD_DAYS = 14
 # about half a millisecond off); a millisecond of slack keeps events exactly on a bound counted
 # on both databases.
 BOUNDARY_TOLERANCE_SECONDS = 0.001
+
+MULTI_VARIANT = "*several*"  # the variant of units seen in several variants (never a slug)
 
 Period = Literal["post", "pre"]
 EXPOSURES: Table = Exposure.__table__  # type: ignore[attr-defined]
@@ -176,3 +178,85 @@ def metric_sides(metric: MetricDefinition, read: FeatureReader, period: Period) 
     if metric.denominator_event is None:
         return numerator, literal(1.0)
     return numerator, side(metric.denominator_event, metric.denominator_aggregation)
+
+
+def unit_values(
+    experiment: str,
+    metrics: Sequence[MetricDefinition],
+    end: datetime,
+    *,
+    cuped: bool,
+    dialect: str,
+) -> Subquery:
+    """Per unit: its group (`variant`; MULTI_VARIANT for a unit seen in several) and each
+    metric's numerator, denominator and covariate (columns m{index}_num, _den, _cov; the
+    covariate is 0 without `cuped`)."""
+    exposures, conversion_table = EXPOSURES.c, CONVERSIONS
+    conversions = conversion_table.c
+    found = unit_features(metrics, cuped)
+    with_covariate, features, labels = found.with_covariate, found.features, found.labels
+    variant_columns = [
+        func.min(exposures.variant).label("variant"),
+        # min <> max finds units in several variants without a DISTINCT aggregate, which
+        # would force PostgreSQL to sort instead of hashing the groups.
+        case((func.min(exposures.variant) == func.max(exposures.variant), 1), else_=2).label(
+            "variant_count"
+        ),
+    ]
+    # Each unit's window bounds are computed once here, so the join below compares timestamps
+    # (index-friendly, no date arithmetic per event) instead of seconds elapsed per feature.
+    first_exposure = exposed_units(experiment, end, found, variant_columns, "first_exposure")
+    unit = first_exposure.c
+    window_ends = {hours: unit[f"window_end_{index}"] for index, hours in enumerate(found.windows)}
+
+    # One pass: every exposed unit meets its own events (or none, through the outer join) and
+    # is grouped once. Referencing first_exposure a second time would make PostgreSQL
+    # materialise it and lose its row estimates, and SQLite build a temporary index.
+    join_conditions = [
+        conversions.unit_id == unit.unit_id,
+        unit.variant_count == 1,
+        conversions.name.in_(sorted({feature.event for feature in features})),
+        conversions.timestamp <= end,
+        conversions.timestamp >= (unit.pre_start if with_covariate else unit.first_at),
+    ]
+    unit_keys: list[ColumnElement[Any]] = [unit.unit_id]
+    if dialect == "postgresql":
+        # The conversion's unit_id is the exposed unit's or NULL, so adding it still groups per
+        # unit, and it has column statistics: by the subquery's unit_id alone PostgreSQL guesses
+        # 200 groups instead of one per unit and picks plans that spill. (SQLite would then
+        # read conversions through a non-covering index, hence only here.)
+        unit_keys.append(conversions.unit_id)
+    variant = case((unit.variant_count > 1, literal(MULTI_VARIANT)), else_=unit.variant)
+    unit_events = (
+        select(
+            func.max(variant).label("variant"),
+            *(
+                func.sum(feature_value(feature, conversions, unit.first_at, window_ends)).label(
+                    labels[feature]
+                )
+                for feature in features
+            ),
+        )
+        .select_from(first_exposure.outerjoin(conversion_table, and_(*join_conditions)))
+        .group_by(*unit_keys)
+        .subquery("unit_events")
+    )
+
+    def feature(key: Feature, aggregation: Aggregation) -> Any:
+        total = func.coalesce(unit_events.c[labels[key]], 0.0)
+        if aggregation == "any":
+            return case((total > 0, 1.0), else_=0.0)
+        return cast(total, Float)
+
+    value_columns: list[ColumnElement[Any]] = []
+    for index, metric in enumerate(metrics):
+        numerator, denominator = metric_sides(metric, feature, "post")
+        covariate: Any = literal(0.0)
+        if metric.key in with_covariate:
+            covariate = metric_sides(metric, feature, "pre")[0]
+        value_columns += [
+            numerator.label(f"m{index}_num"),
+            denominator.label(f"m{index}_den"),
+            covariate.label(f"m{index}_cov"),
+        ]
+    return select(unit_events.c.variant, *value_columns).subquery("unit_values")

@@ -13,10 +13,10 @@ from experiments.models.event import Exposure
 def first_exposure_at(connection: Connection, experiment: str, end: datetime) -> datetime | None:
     """The earliest exposure to `experiment` at or before `end` (None without exposures)."""
     exposures = Exposure.__table__.c  # type: ignore[attr-defined]
-    query = select(func.min(exposures.timestamp)).where(
+    query = select(func.min(exposures.timestamp).label("first_at")).where(
         exposures.experiment == experiment, exposures.timestamp <= end
     )
-    first: datetime | None = connection.execute(query).scalar_one_or_none()
+    first: datetime | None = connection.execute(query).mappings().one()["first_at"]
     return first
 
 

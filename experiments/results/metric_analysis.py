@@ -136,10 +136,10 @@ def stats_inputs(metric: MetricDefinition, sums: dict[str, VariantSums]) -> list
     summarise = _SUMMARIES[metric.kind]
     return [
         VariantInput(
-            key,
-            summarise(s.totals),
-            _covariate(s, metric.kind) if with_covariate else None,
-            None if metric.kind == "conversion" else s.nonzero_units,
+            key=key,
+            stats=summarise(s.totals),
+            covariate=_covariate(s, metric.kind) if with_covariate else None,
+            nonzero_units=None if metric.kind == "conversion" else s.nonzero_units,
         )
         for key, s in sums.items()
     ]
@@ -147,8 +147,8 @@ def stats_inputs(metric: MetricDefinition, sums: dict[str, VariantSums]) -> list
 
 # A conversion or mean metric's denominator is 1 per unit: only its numerator sums are read.
 _SUMMARIES: dict[MetricKind, Callable[[RatioStats], MetricStats]] = {
-    "conversion": lambda s: ProportionStats(s.n, round(s.numerator_sum)),
-    "mean": lambda s: MeanStats(s.n, s.numerator_sum, s.numerator_sum_squares),
+    "conversion": lambda s: ProportionStats(n=s.n, conversions=round(s.numerator_sum)),
+    "mean": lambda s: MeanStats(n=s.n, sum=s.numerator_sum, sum_squares=s.numerator_sum_squares),
     "ratio": lambda s: s,
 }
 

@@ -42,6 +42,7 @@ from experiments.results.render import results_page
 from experiments.results.replan import replan_due, replanned, store_replan
 from experiments.results.running import RunningReadingsOf, readings_of_page
 from experiments.results.sources import ExperimentSums
+from experiments.results.stored_sums import sums_json
 
 MAX_TIMESERIES_DAYS = 180  # days a timeseries shows, and looks a first backfill takes
 MAX_BACKFILLED_LOOKS = MAX_TIMESERIES_DAYS
@@ -299,13 +300,4 @@ def _is_final(snapshot: ResultSnapshot, experiment: Experiment) -> bool:
 
 
 def _sums_json(aggregates: Aggregates, facts: LookFacts) -> dict[str, Any]:
-    return {
-        "units": aggregates.units,
-        "multi_variant_units": aggregates.multi_variant_units,
-        "caps": aggregates.caps,
-        "metrics": {
-            metric: {variant: sums.flat() for variant, sums in per_variant.items()}
-            for metric, per_variant in aggregates.metrics.items()
-        },
-        "facts": facts.to_dict(),
-    }
+    return {**sums_json(aggregates), "facts": facts.to_dict()}

@@ -114,7 +114,8 @@ def load_sums(
             for variant in variants
             if name is None or variant not in pasted or getattr(pasted[variant], name) is None
         )
-    return ExperimentSums(Aggregates(units, 0, sums), "pasted_counts", missing, not_pasted)
+    aggregates = Aggregates.by_variant(units, 0, sums)
+    return ExperimentSums(aggregates, "pasted_counts", missing, not_pasted)
 
 
 def _sums(metric: MetricDefinition, row: PastedCount | None) -> VariantSums:
@@ -126,7 +127,16 @@ def _sums(metric: MetricDefinition, row: PastedCount | None) -> VariantSums:
         squares = total  # a recipient counts 0 or 1
     else:
         squares = float(row.revenue_sum_squares or 0.0) if row is not None else 0.0
-    return VariantSums(RatioStats(sent, total, squares, float(sent), float(sent), total))
+    # Per recipient the denominator is 1: its sums are the recipients sent to.
+    totals = RatioStats(
+        n=sent,
+        numerator_sum=total,
+        numerator_sum_squares=squares,
+        denominator_sum=float(sent),
+        denominator_sum_squares=float(sent),
+        cross_sum=total,
+    )
+    return VariantSums(totals)
 
 
 def _why_missing(metric: MetricDefinition, rows: list[PastedCount | None]) -> str | None:

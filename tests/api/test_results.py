@@ -108,7 +108,7 @@ def test_results_equal_statistics_of_the_raw_data(
             definition = definition.model_copy(update={"cap": metric["cap"]["value"]})
         reference = reference_sums(raw, definition, end, experiment=key, cuped=True)
         sums = {
-            variant: VariantSums.from_flat(values)
+            variant: VariantSums.from_fields(values)
             for variant, values in sorted(
                 reference.items(), key=lambda item: item[0] != "multi-step"
             )

@@ -140,27 +140,26 @@ def reference_sums(
     end: datetime,
     experiment: str = "exp",
     cuped: bool = False,
-) -> dict[str, tuple[float, ...]]:
-    """(n, numerator sum, squares, denominator sum, squares, cross, covariate sum, squares,
-    covariate cross, covariate x denominator, units with a non-zero denominator (ratio) or value)
-    per variant, from raw rows."""
+) -> dict[str, dict[str, float]]:
+    """Per variant, from raw rows, each sum by name (`VariantSums.as_fields`): x is the per-unit
+    numerator, y the denominator, z the covariate."""
     per_variant = _per_unit(raw, metric, end, experiment, cuped)
-    result: dict[str, tuple[float, ...]] = {}
+    result: dict[str, dict[str, float]] = {}
     for variant, rows in per_variant.items():
         x, y, z = (np.array(column) for column in zip(*rows, strict=True))
-        result[variant] = (
-            float(len(rows)),
-            float(x.sum()),
-            float((x * x).sum()),
-            float(y.sum()),
-            float((y * y).sum()),
-            float((x * y).sum()),
-            float(z.sum()),
-            float((z * z).sum()),
-            float((x * z).sum()),
-            float((y * z).sum()) if cuped else 0.0,
-            float(np.count_nonzero(y if metric.kind == "ratio" else x)),
-        )
+        result[variant] = {
+            "n": float(len(rows)),
+            "numerator_sum": float(x.sum()),
+            "numerator_sum_squares": float((x * x).sum()),
+            "denominator_sum": float(y.sum()),
+            "denominator_sum_squares": float((y * y).sum()),
+            "cross_sum": float((x * y).sum()),
+            "covariate_sum": float(z.sum()),
+            "covariate_sum_squares": float((z * z).sum()),
+            "covariate_cross_sum": float((x * z).sum()),
+            "covariate_denominator_cross_sum": float((y * z).sum()) if cuped else 0.0,
+            "nonzero_units": float(np.count_nonzero(y if metric.kind == "ratio" else x)),
+        }
     return result
 
 

@@ -28,8 +28,8 @@ def assert_same_as_daily_aggregation(engine: Engine, ends: list[datetime]) -> No
                 for variant in VARIANTS:
                     # Every field: the CUPED sums of every kind, the covariate x denominator
                     # cross sum and the units with a non-zero value.
-                    assert got.metrics[metric.key][variant].flat() == pytest.approx(
-                        expected.metrics[metric.key][variant].flat(), rel=1e-9, abs=1e-6
+                    assert got.metrics[metric.key][variant].as_fields() == pytest.approx(
+                        expected.metrics[metric.key][variant].as_fields(), rel=1e-9, abs=1e-6
                     ), (end, metric.key, variant)
 
 
@@ -49,7 +49,7 @@ def test_every_day_matches_a_full_aggregation(engine: Engine) -> None:
     for metric in METRICS:
         expected = reference_sums(raw, metric, ends[3], cuped=True)
         for variant in VARIANTS:
-            got = day.metrics[metric.key][variant].flat()
+            got = day.metrics[metric.key][variant].as_fields()
             assert got == pytest.approx(expected[variant], rel=1e-9, abs=1e-6), metric.key
 
 

@@ -32,6 +32,7 @@ from experiments.results.replan import (
     replanned,
 )
 from experiments.results.snapshots import take_snapshot
+from experiments.results.stored_sums import stored_aggregates
 from stats import RatioStats, sample_size
 from tests.experiments.results.helpers import start_experiment
 from tests.experiments.results.simulation import START, RawEvents
@@ -93,8 +94,8 @@ def replans(engine: Engine) -> list[dict[str, object]]:
 
 
 def control_rate(look: ResultSnapshot) -> float:
-    n, conversions = look.sums["metrics"]["conversion_rate"]["control"][:2]
-    return float(conversions) / float(n)
+    control = stored_aggregates(look.sums).metrics["conversion_rate"]["control"].totals
+    return control.numerator_sum / control.n
 
 
 def test_a_half_percent_shop_gets_a_plan_for_half_a_percent_after_its_first_week(
@@ -198,8 +199,18 @@ def test_a_plan_given_in_the_design_is_never_re_planned(engine: Engine) -> None:
 
 
 def _aggregates(conversions: int, n: int = 40_000) -> Aggregates:
-    sums = VariantSums(RatioStats(n, conversions, conversions, n, n, conversions))
-    return Aggregates({"control": n, "b": n}, 0, {"conversion_rate": {"control": sums, "b": sums}})
+    totals = RatioStats(
+        n=n,
+        numerator_sum=conversions,
+        numerator_sum_squares=conversions,
+        denominator_sum=n,
+        denominator_sum_squares=n,
+        cross_sum=conversions,
+    )
+    sums = VariantSums(totals)
+    return Aggregates.by_variant(
+        {"control": n, "b": n}, 0, {"conversion_rate": {"control": sums, "b": sums}}
+    )
 
 
 def test_the_burn_in_needs_seven_days_and_the_control_data() -> None:

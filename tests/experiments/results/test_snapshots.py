@@ -24,6 +24,7 @@ from experiments.results.snapshots import (
     stored_timeseries,
     take_snapshot,
 )
+from experiments.results.stored_sums import stored_aggregates
 from tests.experiments.results.helpers import start_experiment
 from tests.experiments.results.simulation import START, simulate_shop
 
@@ -223,11 +224,12 @@ def test_backfilled_looks_of_a_capped_metric_equal_aggregate_at_each_end(engine:
                 look.as_of,
                 cap_percentiles={"revenue_per_visitor": 95},
             )
-            assert look.sums["caps"] == expected.caps
+            stored_sums = stored_aggregates(look.sums)
+            assert stored_sums.caps == expected.caps
             caps.add(expected.caps["revenue_per_visitor"])
             for variant in ("control", "treatment"):
-                got = look.sums["metrics"]["revenue_per_visitor"][variant]
-                want = expected.metrics["revenue_per_visitor"][variant].flat()
+                got = stored_sums.metrics["revenue_per_visitor"][variant].as_fields()
+                want = expected.metrics["revenue_per_visitor"][variant].as_fields()
                 assert got == pytest.approx(want, rel=1e-9, abs=1e-6), look.look
         catalog_session.close()
     assert len(caps) > 1  # the cap did move between looks
