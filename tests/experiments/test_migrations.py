@@ -140,8 +140,12 @@ def test_exposure_attributes_migration_leaves_old_rows_without_any(empty_databas
     upgrade(empty_database)
     with engine.connect() as connection:
         assert connection.execute(text("SELECT attributes FROM exposures")).scalar() is None
+    # Experiments defined before have no dimensions: NOT NULL with the default [].
+    [dimensions] = [
+        c for c in inspect(engine).get_columns("experiments") if c["name"] == "dimensions"
+    ]
     engine.dispose()
-    assert "dimensions" in columns(empty_database, "experiments")
+    assert not dimensions["nullable"] and "[]" in str(dimensions["default"])
     downgrade(empty_database, "0011_metric_facts")
     assert "attributes" not in columns(empty_database, "exposures")
     assert "dimensions" not in columns(empty_database, "experiments")
