@@ -17,10 +17,10 @@ import orjson
 from sqlalchemy.engine import Connection, Engine
 
 from experiments.events.types import (
+    AttributedExposure,
     ConversionEvent,
     Event,
     ExposureEvent,
-    exposure_attributes,
 )
 
 ReceivedEvent = tuple[Event, datetime]
@@ -50,8 +50,10 @@ EXPOSURE_COLUMNS = (
     "timestamp",
     "received_at",
     "source",
-    "attributes",
 )
+# Exposures with attributes go in a statement of their own, so the usual batch, none of whose
+# exposures has any, is written exactly as before they existed.
+ATTRIBUTED_EXPOSURE_COLUMNS = (*EXPOSURE_COLUMNS, "attributes")
 CONVERSION_COLUMNS = (
     "event_id",
     "name",
@@ -62,6 +64,14 @@ CONVERSION_COLUMNS = (
     "received_at",
     "source",
 )
+
+# One PostgreSQL staging table per column set (a temporary table keeps the columns it was made
+# with, and its rows until the commit).
+_STAGING_TABLES = {
+    EXPOSURE_COLUMNS: "vekst_incoming_exposures",
+    ATTRIBUTED_EXPOSURE_COLUMNS: "vekst_incoming_attributed_exposures",
+    CONVERSION_COLUMNS: "vekst_incoming_conversions",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,15 +84,17 @@ class StoreOutcome:
 
 @dataclass(frozen=True, slots=True)
 class PreparedRows:
-    """A batch turned into table rows (repeats dropped), ready for one transaction."""
+    """A batch turned into table rows (repeats dropped), ready for one transaction:
+    `exposures` without attributes, `attributed` exposures with them, `conversions`."""
 
     exposures: list[Row]
+    attributed: list[Row]
     conversions: list[Row]
     repeats: int
 
     @property
     def count(self) -> int:
-        return len(self.exposures) + len(self.conversions)
+        return len(self.exposures) + len(self.attributed) + len(self.conversions)
 
 
 def dedupe(events: Iterable[ReceivedEvent]) -> tuple[list[ReceivedEvent], int]:
@@ -109,12 +121,13 @@ def prepare_rows(events: Iterable[ReceivedEvent], sqlite: bool) -> PreparedRows:
     moment = _sqlite_time if sqlite else _naive_utc
     converted: dict[datetime, Any] = {}
     exposures: list[Row] = []
+    attributed: list[Row] = []
     conversions: list[Row] = []
     for event, received_at in unique:
         received = converted.get(received_at)
         if received is None:
             received = converted[received_at] = moment(received_at)
-        if isinstance(event, ExposureEvent):
+        if type(event) is ExposureEvent:
             exposures.append(
                 (
                     event.event_id,
@@ -124,12 +137,13 @@ def prepare_rows(events: Iterable[ReceivedEvent], sqlite: bool) -> PreparedRows:
                     moment(event.timestamp),
                     received,
                     event.source,
-                    _attributes_text(event),
                 )
             )
-        else:
+        elif isinstance(event, AttributedExposure):
+            attributed.append(_attributed_row(event, moment(event.timestamp), received))
+        elif isinstance(event, ConversionEvent):
             conversions.append(_conversion_row(event, moment(event.timestamp), received))
-    return PreparedRows(exposures, conversions, repeats)
+    return PreparedRows(exposures, attributed, conversions, repeats)
 
 
 def store_events(engine: Engine, events: Sequence[ReceivedEvent]) -> StoreOutcome:
@@ -145,13 +159,12 @@ def store_events(engine: Engine, events: Sequence[ReceivedEvent]) -> StoreOutcom
 
 def insert_rows(connection: Connection, rows: PreparedRows) -> int:
     """Insert prepared rows inside the caller's transaction; returns how many were new."""
-    if connection.dialect.name == "postgresql":
-        inserted = _copy_rows(connection, "exposures", EXPOSURE_COLUMNS, rows.exposures)
-        return inserted + _copy_rows(
-            connection, "conversions", CONVERSION_COLUMNS, rows.conversions
-        )
-    inserted = _executemany(connection, "exposures", EXPOSURE_COLUMNS, rows.exposures)
-    return inserted + _executemany(connection, "conversions", CONVERSION_COLUMNS, rows.conversions)
+    write = _copy_rows if connection.dialect.name == "postgresql" else _executemany
+    return (
+        write(connection, "exposures", EXPOSURE_COLUMNS, rows.exposures)
+        + write(connection, "exposures", ATTRIBUTED_EXPOSURE_COLUMNS, rows.attributed)
+        + write(connection, "conversions", CONVERSION_COLUMNS, rows.conversions)
+    )
 
 
 def _naive_utc(moment: datetime) -> datetime:
@@ -180,9 +193,17 @@ def _conversion_row(event: ConversionEvent, timestamp: Any, received: Any) -> Ro
     )
 
 
-def _attributes_text(event: ExposureEvent) -> str | None:
-    attributes = exposure_attributes(event)
-    return None if attributes is None else _json_text(attributes)
+def _attributed_row(event: AttributedExposure, timestamp: Any, received: Any) -> Row:
+    return (
+        event.event_id,
+        event.experiment,
+        event.variant,
+        event.unit_id,
+        timestamp,
+        received,
+        event.source,
+        _json_text(event.attributes),
+    )
 
 
 def _json_text(value: dict[str, Any]) -> str:
@@ -204,10 +225,12 @@ def _executemany(
     return max(result.rowcount, 0)
 
 
-def _copy_rows(connection: Connection, table: str, columns: Sequence[str], rows: list[Row]) -> int:
+def _copy_rows(
+    connection: Connection, table: str, columns: tuple[str, ...], rows: list[Row]
+) -> int:
     if not rows:
         return 0
-    staging = f"vekst_incoming_{table}"
+    staging = _STAGING_TABLES[columns]
     column_list = ", ".join(f'"{name}"' for name in columns)
     driver = connection.connection.driver_connection
     with driver.cursor() as cursor:  # type: ignore[union-attr]

@@ -192,6 +192,10 @@ def test_attributes_are_stored_with_the_exposure(database_url: str) -> None:
         ExposureEvent("x3", "u3", NOW, "checkout", "a"),
     ]
     assert store_events(engine, [(event, NOW) for event in events]).inserted == 3
+    # Plain and attributed exposures go by statements of their own; repeats count exactly.
+    more: list[Event] = [AttributedExposure("x4", "u4", NOW, "checkout", "a", "sdk", {"d": 1})]
+    outcome = store_events(engine, [(event, NOW) for event in [*events, *more]])
+    assert (outcome.inserted, outcome.duplicates) == (1, 3)
     with Session(engine) as session:
         rows = session.exec(
             select(Exposure.event_id, Exposure.attributes).order_by(col(Exposure.event_id))
@@ -200,5 +204,6 @@ def test_attributes_are_stored_with_the_exposure(database_url: str) -> None:
         ("x1", {"device": "mobile", "n": 2**62}),
         ("x2", {"market": "SE", "ø": "å"}),
         ("x3", None),
+        ("x4", {"d": 1}),
     ]
     engine.dispose()
