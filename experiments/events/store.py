@@ -2,8 +2,9 @@
 
 Each call is one transaction and a handful of statements, never a round trip per event:
 SQLite gets one `executemany` per table, PostgreSQL a COPY into a temporary table followed by
-one `INSERT ... SELECT ... ON CONFLICT (event_id) DO NOTHING` per table. The unique `event_id`
-is the final guard against storing an event twice, whatever path it came by.
+one `INSERT ... SELECT ... ON CONFLICT (event_id) DO NOTHING` per table (exposures with
+attributes by a second statement of their own). The unique `event_id` is the final guard against
+storing an event twice, whatever path it came by.
 """
 
 from __future__ import annotations
