@@ -64,7 +64,7 @@ for (const c of vectors.cases) {
     const experiments = compileConfig({ version: 1, experiments: [experiment] }, overrides, (m) =>
       errors.push(m),
     );
-    const got = experiments.get(experiment.key).assign(c.unit_id, c.attributes);
+    const got = experiments.get(experiment.key).decide(c.unit_id, c.attributes);
     const label = `${c.name} | ${JSON.stringify(c.unit_id).slice(0, 40)}`;
     assert.deepEqual(
       errors.filter((m) => m.startsWith("left out")),
