@@ -64,7 +64,8 @@ export function deviceOf(navigator) {
  */
 export function sourceOf(search, referrer, host) {
   const query = new URLSearchParams(search);
-  const tagged = sourceIn(MEDIUMS, query.get("utm_medium")) || sourceIn(SITES, query.get("utm_source"));
+  const tagged =
+    sourceIn(MEDIUMS, query.get("utm_medium")) || sourceIn(SITES, query.get("utm_source"));
   if (tagged) return tagged;
   let from = "";
   try {
@@ -83,7 +84,8 @@ export function sourceOf(search, referrer, host) {
 export function pageAttributes(g) {
   /** @type {Attributes} */
   const found = { device: deviceOf(g.navigator) };
-  const source = sourceOf(g.location?.search || "", g.document?.referrer || "", g.location?.hostname || "");
+  const { search = "", hostname = "" } = g.location || {};
+  const source = sourceOf(search, g.document?.referrer || "", hostname);
   if (source) found.source = source;
   return found;
 }

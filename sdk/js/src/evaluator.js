@@ -18,6 +18,7 @@ import {
   isNumber,
   isObject,
   need,
+  storable,
 } from "./inputs.js";
 import { SEGMENTS } from "./features.js";
 import { compileTargeting } from "./targeting.js";
@@ -218,7 +219,8 @@ function compileExperiment(e, path, clientOverrides, warn) {
   const pick = (known) => {
     /** @type {Attributes | undefined} */
     let picked;
-    for (const name of dims) if (has(known, name)) (picked ||= {})[name] = known[name];
+    for (const name of dims)
+      if (has(known, name) && storable(known[name])) (picked ||= {})[name] = known[name];
     return picked;
   };
   return SEGMENTS ? { decide, fixed, pick } : { decide, fixed };

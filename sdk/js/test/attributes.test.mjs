@@ -58,7 +58,11 @@ test("device: User-Agent Client Hints decide mobile where present", () => {
     [AGENTS.iPhone, {}, "mobile"],
   ];
   for (const [userAgent, userAgentData, device] of cases)
-    assert.equal(deviceOf({ userAgent, userAgentData }), device, `${userAgent} ${JSON.stringify(userAgentData)}`);
+    assert.equal(
+      deviceOf({ userAgent, userAgentData }),
+      device,
+      `${userAgent} ${JSON.stringify(userAgentData)}`,
+    );
 });
 
 test("source: utm_medium first, then utm_source, then the referrer's host", () => {

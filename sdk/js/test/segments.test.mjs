@@ -28,7 +28,12 @@ const SEGMENTED = {
 /** A client of `build` on a page; resolves to the exposures it sent for `assign(...)` calls. */
 async function exposures(build, calls, { consent = true, cookies, windowOptions = {} } = {}) {
   const fetch = fakeFetch({ config: SEGMENTED });
-  const win = fakeWindow({ userAgent: IPHONE, referrer: "https://www.google.no/", cookies, ...windowOptions });
+  const win = fakeWindow({
+    userAgent: IPHONE,
+    referrer: "https://www.google.no/",
+    cookies,
+    ...windowOptions,
+  });
   const client = build({
     apiUrl: "https://ab.example",
     sdkKey: "vk_sdk_test",
@@ -43,7 +48,8 @@ async function exposures(build, calls, { consent = true, cookies, windowOptions 
   await client.flush();
   await until(() => fetch.events().length === calls.length);
   client.close();
-  return { events: fetch.events(), bodies: fetch.posts().map((call) => JSON.stringify(call.body)), win };
+  const bodies = fetch.posts().map((call) => JSON.stringify(call.body));
+  return { events: fetch.events(), bodies, win };
 }
 
 test("only the attributes the experiment names as dimensions leave the page", async () => {
@@ -87,7 +93,7 @@ test("the core build sends no attributes, whatever the experiment names", async 
   assert.equal("attributes" in events[0], false);
 });
 
-test("visitor_type: returning when the id cookie was there before the page, absent without consent", async () => {
+test("visitor_type: returning with an id cookie from before, absent without consent", async () => {
   const cookies = new Map([["vekst_id", "0123456789abcdef0123456789abcdef"]]);
   const returning = await exposures(createClient, [["checkout", undefined, { market: "SE" }]], {
     cookies,
@@ -109,7 +115,10 @@ test("visitor_type: returning when the id cookie was there before the page, abse
 
 test("a page reached from the shop itself sends no source", async () => {
   const { events } = await exposures(createClient, [["checkout", "customer-7"]], {
-    windowOptions: { referrer: "https://shop.example/cart", userAgent: "Mozilla/5.0 (X11; Linux x86_64)" },
+    windowOptions: {
+      referrer: "https://shop.example/cart",
+      userAgent: "Mozilla/5.0 (X11; Linux x86_64)",
+    },
   });
   // (Nor a visitor_type: the shop's own unit id is not the anonymous visitor.)
   assert.deepEqual(events[0].attributes, { device: "desktop" });
@@ -122,9 +131,22 @@ test("a malformed dimensions list leaves the experiment out, as the Python SDK d
     consent: true,
     config: {
       version: 1,
-      experiments: [configExperiment("checkout", "9a8b7c6d5e4f3a2b", VARIANTS, { dimensions: "device" })],
+      experiments: [
+        configExperiment("checkout", "9a8b7c6d5e4f3a2b", VARIANTS, { dimensions: "device" }),
+      ],
     },
   });
   assert.equal(client.assign("checkout", "u1").reason, "invalid_config");
   assert.match(win.warnings.join(), /experiments\[0\]\.dimensions is invalid/);
+});
+
+test("values the server cannot store are left out, not the exposure", async () => {
+  const { events } = await exposures(createClient, [
+    [
+      "checkout",
+      "customer-1",
+      { market: "N\0O", device: "mobile\ud800", source: 2 ** 64, visitor_type: "vip" },
+    ],
+  ]);
+  assert.deepEqual(events[0].attributes, { visitor_type: "vip" });
 });
