@@ -23,6 +23,7 @@ test: $(INSTALLED_DEV)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports
 	$(MAKE) js-test
 	$(PY) -m pytest -n $(TEST_WORKERS)
 

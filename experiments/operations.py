@@ -1,8 +1,9 @@
 """Use cases that span the definition and its results: one call each for the API and the pages.
 
 A stop and a paste of counts both change what the results count, so each takes its look at once:
-the stop its final look (everything up to the stop), the paste a look on the new counts. The
-routers and the pages call these, never the two steps, so no caller forgets the look.
+the stop its final look (everything up to the stop), the paste a look on the new counts, and
+each hands its look to the webhooks (`queue_look_alerts`, in the same transaction). The routers
+and the pages call these, never the steps, so no caller forgets the look or its alerts.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from experiments.models.experiment import Experiment
 from experiments.models.pasted_counts import CountsCreate, CountsPublic
 from experiments.pasted_counts import attach_counts
 from experiments.results.snapshots import take_snapshot
+from experiments.webhooks.store import queue_look_alerts
 
 
 def stop_and_take_final_look(
@@ -28,7 +30,7 @@ def stop_and_take_final_look(
     """Stop experiment `key` (`lifecycle.stop_experiment`: its errors, its audit entry), then
     take the final look, counting everything up to the stop."""
     stopped = lifecycle.stop_experiment(session, key, winner, actor=actor, reason=reason)
-    take_snapshot(session, key)
+    take_snapshot(session, key, on_new_look=queue_look_alerts)
     return stopped
 
 
@@ -38,5 +40,5 @@ def paste_counts_and_take_look(
     """Attach one reading of pasted counts to experiment `key` (`pasted_counts.attach_counts`:
     its errors, its audit entry), then take a look on them."""
     counts = attach_counts(session, key, data, actor=actor)
-    take_snapshot(session, key)
+    take_snapshot(session, key, on_new_look=queue_look_alerts)
     return counts

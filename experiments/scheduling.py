@@ -2,10 +2,11 @@
 
 Each process ticks every few seconds. On a tick it tries to take the `snapshots` lease (see
 `experiments.leases`) for one snapshot interval: exactly one process (of any host) wins per
-interval and takes a look of every running experiment. Then every process claims the webhook
-deliveries that are due (each by its own compare-and-set, see `webhooks.delivery`) and hands
-them to its delivery threads (`webhooks.workers`): a slow receiver never delays a look or a
-tick. What it did goes to a `SchedulerObserver` (the API process's metrics).
+interval and takes a look of every running experiment, handing each new look to the webhooks
+(`queue_look_alerts` queues its alerts in its transaction). Then every process claims the
+webhook deliveries that are due (each by its own compare-and-set, see `webhooks.delivery`) and
+hands them to its delivery threads (`webhooks.workers`): a slow receiver never delays a look or
+a tick. What it did goes to a `SchedulerObserver` (the API process's metrics).
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from experiments.webhooks.delivery import (
     claim_due,
 )
 from experiments.webhooks.sender import HttpSender
+from experiments.webhooks.store import queue_look_alerts
 from experiments.webhooks.targets import TargetPolicy
 from experiments.webhooks.workers import DeliveryWorkers
 
@@ -82,7 +84,7 @@ def snapshot_running_experiments(
         started = time.perf_counter()
         try:
             with session_scope(engine) as session:
-                take_snapshot(session, key, now)
+                take_snapshot(session, key, now, on_new_look=queue_look_alerts)
         except VekstError as error:
             logger.warning("scheduled look of experiment %s skipped: %s", key, error.detail)
             observer.look_skipped()

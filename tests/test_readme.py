@@ -42,6 +42,7 @@ CHECKS: dict[str, tuple[str, ...]] = {
         "$(VENV)/bin/ruff check .",
         "$(VENV)/bin/ruff format --check .",
         "$(VENV)/bin/mypy",
+        "$(VENV)/bin/lint-imports",
         "$(MAKE) js-test",
         "$(PY) -m pytest",
     ),

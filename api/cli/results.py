@@ -27,6 +27,7 @@ from experiments.results.page import MetricPage, ResultsPage
 from experiments.results.snapshots import results_as_of, serve_results
 from experiments.results.wording import verdict_words
 from experiments.settings import load_settings
+from experiments.webhooks.store import queue_look_alerts
 
 _MIN_WIDTH = 130
 _VERDICT_STYLE = {
@@ -55,7 +56,7 @@ def results(
         experiment = require_experiment(session, key)
         if as_of is None:
             max_age = timedelta(minutes=settings.snapshot_interval_minutes)
-            page = serve_results(session, key, max_age)
+            page = serve_results(session, key, max_age, on_new_look=queue_look_alerts)
         else:
             moment = as_of.replace(tzinfo=as_of.tzinfo or UTC)
             _require_started(experiment, moment)

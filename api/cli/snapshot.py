@@ -16,6 +16,7 @@ from experiments.results.snapshots import stored_page, take_snapshot
 from experiments.settings import load_settings
 from experiments.webhooks.delivery import RetryPolicy, deliver_due
 from experiments.webhooks.sender import HttpSender
+from experiments.webhooks.store import queue_look_alerts
 from experiments.webhooks.targets import TargetPolicy
 
 
@@ -25,7 +26,7 @@ def snapshot(key: Annotated[str, typer.Argument(help="The experiment's key.")]) 
     with local_engine(settings) as engine:
         with session_scope(engine) as session:
             require_experiment(session, key)
-            look = take_snapshot(session, key)
+            look = take_snapshot(session, key, on_new_look=queue_look_alerts)
             number, verdict, summary = look.look, look.verdict, stored_page(look).summary
         # Alerts are committed with the look; a failed attempt is retried by `vekst serve`.
         policy = RetryPolicy(settings.webhook_max_attempts, settings.webhook_retry_seconds)

@@ -41,6 +41,7 @@ from experiments.results.snapshots import (
     take_snapshot,
 )
 from experiments.results.wording import verdict_words
+from experiments.webhooks.store import queue_look_alerts
 
 HERE = FilePath(__file__).parent
 templates = Jinja2Templates(directory=HERE / "templates")
@@ -235,7 +236,7 @@ def experiment_page(
     }
     if experiment.status != ExperimentStatus.DRAFT and experiment.started_at is not None:
         interval = timedelta(minutes=settings.snapshot_interval_minutes)
-        page = serve_results(session, experiment.key, interval)
+        page = serve_results(session, experiment.key, interval, on_new_look=queue_look_alerts)
         final = experiment.stopped_at is not None
         context["freshness"] = views.freshness(page, datetime.now(UTC), interval, final)
         context["activity"] = recent_activity(session, experiment)
@@ -258,7 +259,9 @@ def _running_page(session: Session, experiment: Experiment, minutes: float) -> R
     """The latest look of a running experiment (None for any other)."""
     if experiment.status != ExperimentStatus.RUNNING or experiment.started_at is None:
         return None
-    return serve_results(session, experiment.key, timedelta(minutes=minutes))
+    return serve_results(
+        session, experiment.key, timedelta(minutes=minutes), on_new_look=queue_look_alerts
+    )
 
 
 @router.post("/experiments/{key}/looks")
@@ -274,7 +277,7 @@ async def take_look(
             f"experiment '{experiment.key}' is {experiment.status}: only a running experiment "
             "takes new looks"
         )
-    await run_in_threadpool(take_snapshot, session, experiment.key)
+    await run_in_threadpool(take_snapshot, session, experiment.key, on_new_look=queue_look_alerts)
     return RedirectResponse(f"/experiments/{experiment.key}", status.HTTP_303_SEE_OTHER)
 
 

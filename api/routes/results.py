@@ -20,6 +20,7 @@ from experiments.results.snapshots import (
     stored_timeseries,
     take_snapshot,
 )
+from experiments.webhooks.store import queue_look_alerts
 
 router = APIRouter(
     route_class=AuthFirstRoute,
@@ -43,7 +44,7 @@ def get_results(
     if as_of is not None:
         return results_as_of(session, key, as_of)
     max_age = timedelta(minutes=settings.snapshot_interval_minutes)
-    return serve_results(session, key, max_age, fresh=fresh)
+    return serve_results(session, key, max_age, fresh=fresh, on_new_look=queue_look_alerts)
 
 
 @router.post(
@@ -54,7 +55,7 @@ def get_results(
 )
 def create_snapshot(key: ExperimentKey, session: SessionDep, _key: AdminKey) -> ResultsPage:
     """Take a new look now (the first one backfills a look per day since the first exposure)."""
-    return stored_page(take_snapshot(session, key))
+    return stored_page(take_snapshot(session, key, on_new_look=queue_look_alerts))
 
 
 @router.get(
@@ -68,4 +69,4 @@ def get_timeseries(
         str, Query(pattern=SLUG_PATTERN, description="One of the experiment's metric keys.")
     ],
 ) -> Timeseries:
-    return stored_timeseries(session, key, metric)
+    return stored_timeseries(session, key, metric, on_new_look=queue_look_alerts)

@@ -1,10 +1,11 @@
 """Webhooks (alert subscriptions) and their deliveries: table models and API shapes.
 
 Input contract (one place): `url` is an absolute http(s) URL of at most 2000 characters, without
-credentials, whose host resolves to public addresses only (`experiments/webhooks/targets.py`);
-`events` is a non-empty list of distinct alert kinds (`AlertKind`); `secret`, when given, is
-16-200 printable characters (without one the server makes one and returns it once, in the
-response to the creation). The secret signs every delivery and is never returned afterwards.
+credentials (`url_rule_broken`), whose host resolves to public addresses only (checked by
+`experiments/webhooks/targets.py`); `events` is a non-empty list of distinct alert kinds
+(`AlertKind`); `secret`, when given, is 16-200 printable characters (without one the server
+makes one and returns it once, in the response to the creation). The secret signs every delivery
+and is never returned afterwards.
 
 Both the URL and the secret are secrets: stored encrypted (`experiments/encryption.py`), and the
 URL is shown as scheme and host only (`url_shown`, such as `https://hooks.slack.com/…`).
@@ -16,13 +17,13 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated
 
+import httpx
 from pydantic import ConfigDict, Field, StringConstraints, field_validator
 from sqlalchemy import JSON, Column, ForeignKey, Integer, Text
 from sqlmodel import Field as SQLField
 from sqlmodel import SQLModel
 
 from experiments.db import UTCDateTime
-from experiments.webhooks.targets import url_rule_broken
 
 
 class AlertKind(StrEnum):
@@ -37,6 +38,22 @@ class DeliveryStatus(StrEnum):
     PENDING = "pending"
     DELIVERED = "delivered"
     FAILED = "failed"
+
+
+def url_rule_broken(url: str) -> str | None:
+    """The rule `url` breaks as a webhook URL, or None: it must be an absolute http(s) URL that
+    httpx can send to, without whitespace, control characters or credentials (`user:pass@`)."""
+    if any(character.isspace() or not character.isprintable() for character in url):
+        return "must not contain whitespace or control characters (such as NUL)"
+    try:
+        parsed = httpx.URL(url)
+    except (httpx.InvalidURL, ValueError, TypeError):
+        return "is not a valid URL"
+    if parsed.scheme not in ("http", "https") or not parsed.host:
+        return "must be an absolute http:// or https:// URL"
+    if parsed.userinfo:
+        return "must not hold credentials (user:password@); the signing secret authenticates Vekst"
+    return None
 
 
 WebhookSecret = Annotated[

@@ -5,12 +5,14 @@ was computed from (`ResultSnapshot`). Its sequential readings are *running* read
 minimum p-value and the intersection of the confidence sequences of all looks so far, see
 `running`), and its verdict is taken on them. The first look of an experiment whose events span
 several days backfills one look per UTC day boundary since the first exposure, from one pass
-over the events (`backfill`). Every new look is compared with the previous one and queues the
-alerts it raises for the webhooks subscribed to them.
+over the events (`backfill`). Every new look is handed, with the facts of the previous one, to
+the `on_new_look` its caller passes (the scheduler, the routes and the CLI pass the webhooks'
+`queue_look_alerts`): results never call the webhooks themselves.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -24,6 +26,7 @@ from experiments.models.experiment import Design, Experiment, ExperimentStatus
 from experiments.models.snapshot import ResultSnapshot
 from experiments.pasted_counts import latest_counts
 from experiments.results.aggregation import Aggregates
+from experiments.results.alerts import LookFacts, NewLook
 from experiments.results.backfill import daily_aggregates
 from experiments.results.compute import (
     ResultsInputs,
@@ -40,11 +43,12 @@ from experiments.results.replan import replan_due, replanned, store_replan
 from experiments.results.running import RunningReadingsOf, readings_of_page
 from experiments.results.sources import ExperimentSums
 from experiments.results.stored_sums import sums_json
-from experiments.webhooks.alerts import LookFacts, alerts_between
-from experiments.webhooks.store import enqueue_alerts
 
 MAX_TIMESERIES_DAYS = 180  # days a timeseries shows, and looks a first backfill takes
 MAX_BACKFILLED_LOOKS = MAX_TIMESERIES_DAYS
+
+# Hears each new look in the session (and transaction) that stored it.
+NewLookHandler = Callable[[Session, NewLook], None]
 
 
 def latest_snapshot(session: Session, key: str) -> ResultSnapshot | None:
@@ -62,10 +66,18 @@ def stored_page(snapshot: ResultSnapshot) -> ResultsPage:
     return ResultsPage.model_validate(snapshot.results)
 
 
-def take_snapshot(session: Session, key: str, now: datetime | None = None) -> ResultSnapshot:
-    """Take, store and return a new look of experiment `key` (with the backfill on the first).
+def take_snapshot(
+    session: Session,
+    key: str,
+    now: datetime | None = None,
+    *,
+    on_new_look: NewLookHandler | None = None,
+) -> ResultSnapshot:
+    """Take, store and return a new look of experiment `key` (with the backfill on the first),
+    then hand it to `on_new_look`.
 
-    A stopped experiment whose final look is stored gets no new one: that look is returned.
+    A stopped experiment whose final look is stored gets no new one: that look is returned, as
+    is a look another process stored meanwhile; `on_new_look` hears neither.
     Raises NotFoundError for an unknown key and ConflictError for a draft.
     """
     computed_at = now or datetime.now(UTC)
@@ -117,10 +129,9 @@ def take_snapshot(session: Session, key: str, now: datetime | None = None) -> Re
             raise
         return stored
     newest = rows[-1]
-    previous_facts = None if latest is None else LookFacts.from_dict(latest.sums["facts"])
-    current_facts = LookFacts.from_dict(newest.sums["facts"])
-    alerts = alerts_between(previous_facts, current_facts)
-    enqueue_alerts(session, newest.results, alerts, computed_at)
+    if on_new_look is not None:
+        previous = None if latest is None else LookFacts.from_dict(latest.sums["facts"])
+        on_new_look(session, NewLook(newest, previous))
     return newest
 
 
@@ -131,9 +142,10 @@ def serve_results(
     *,
     fresh: bool = False,
     now: datetime | None = None,
+    on_new_look: NewLookHandler | None = None,
 ) -> ResultsPage:
     """The results page of the latest look, taking a new look first when `fresh` is asked
-    for or the latest is older than `max_age` (or predates the stop)."""
+    for or the latest is older than `max_age` (or predates the stop); `on_new_look` hears it."""
     moment = now or datetime.now(UTC)
     experiment = get_experiment(session, key)
     end_of_analysis(experiment, None, moment)  # a draft has no results
@@ -143,7 +155,7 @@ def serve_results(
         or latest is None
         or not (_is_final(latest, experiment) or latest.computed_at >= moment - max_age)
     ):
-        latest = take_snapshot(session, key, moment)
+        latest = take_snapshot(session, key, moment, on_new_look=on_new_look)
     served = stored_page(latest).model_copy(update={"status": str(experiment.status)})
     return with_headline(served)
 
@@ -171,10 +183,16 @@ def results_as_of(
 
 
 def stored_timeseries(
-    session: Session, key: str, metric: str, now: datetime | None = None
+    session: Session,
+    key: str,
+    metric: str,
+    now: datetime | None = None,
+    *,
+    on_new_look: NewLookHandler | None = None,
 ) -> Timeseries:
     """One metric over the stored looks: the last look of each UTC day, at most the last
-    MAX_TIMESERIES_DAYS days (taking the first look, with its backfill, when none is stored)."""
+    MAX_TIMESERIES_DAYS days (taking the first look, with its backfill, when none is stored;
+    `on_new_look` hears it)."""
     experiment = get_experiment(session, key)
     inputs = results_inputs(session, experiment)
     definition = next((d for d in inputs.definitions if d.key == metric), None)
@@ -186,7 +204,7 @@ def stored_timeseries(
         )
     pages = look_history(session, key)
     if not pages:
-        take_snapshot(session, key, now)
+        take_snapshot(session, key, now, on_new_look=on_new_look)
         return stored_timeseries(session, key, metric, now)
     return Timeseries(
         experiment=key,

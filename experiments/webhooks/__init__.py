@@ -1,7 +1,7 @@
-"""Alerts: webhooks subscribed to kinds of alert, the alerts a look raises, signed delivery.
+"""Webhooks: subscriptions to kinds of alert, and their signed delivery.
 
-Modules: `alerts` (what a look tells, pure), `store` (webhooks and queued deliveries in the
-database), `targets` (which URLs and addresses may be sent to), `delivery` (signing, claims,
-attempts, retries), `sender` (the pinned, bounded HTTP POST) and `workers` (the threads a server
-process makes its attempts on).
+Modules: `store` (webhooks and queued deliveries in the database; `queue_look_alerts` takes a new
+look's alerts, worked out by `results.alerts`), `targets` (which URLs and addresses may be sent
+to), `delivery` (signing, claims, attempts, retries), `sender` (the pinned, bounded HTTP POST)
+and `workers` (the threads a server process makes its attempts on).
 """

@@ -1,5 +1,9 @@
 """Webhooks in the database: create, list, delete, and the deliveries queued for them.
 
+`queue_look_alerts` is the one door from a new look to the webhooks: whoever takes a look (the
+scheduler, the routes, the pages, the CLI) hands it over, and the alerts it raises
+(`results.alerts`) are queued in the look's transaction.
+
 The URL and the secret are stored encrypted (`experiments.encryption`); listings and the audit
 log hold only the URL's scheme and host (`targets.shown`).
 """
@@ -29,9 +33,9 @@ from experiments.models.webhook import (
     WebhookDelivery,
     WebhookPublic,
 )
+from experiments.results.alerts import Alert, NewLook
 from experiments.results.headline import display_state, headline
 from experiments.results.page import ResultsPage
-from experiments.webhooks.alerts import Alert
 from experiments.webhooks.targets import (
     HOST_NOT_FOUND,
     INVALID_URL,
@@ -126,6 +130,13 @@ def list_deliveries(session: Session, webhook_id: int) -> list[DeliveryPublic]:
         )
         for delivery in session.exec(query)
     ]
+
+
+def queue_look_alerts(session: Session, new_look: NewLook) -> None:
+    """Queue the deliveries of the alerts `new_look` raises, in the session that stored it, so
+    they are committed with the look (or not at all)."""
+    look = new_look.look
+    enqueue_alerts(session, look.results, new_look.alerts(), look.computed_at)
 
 
 def enqueue_alerts(

@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 
 import httpx
 
+from experiments.models.webhook import url_rule_broken
+
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 # Resolves (host, port) to the addresses a connection could go to, as text; raises OSError when
@@ -45,22 +47,6 @@ def system_resolver(host: str, port: int) -> list[str]:
     """The addresses the operating system's resolver gives for a TCP connection to host:port."""
     answers = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     return [str(sockaddr[0]) for *_, sockaddr in answers]
-
-
-def url_rule_broken(url: str) -> str | None:
-    """The rule `url` breaks as a webhook URL, or None: it must be an absolute http(s) URL that
-    httpx can send to, without whitespace, control characters or credentials (`user:pass@`)."""
-    if any(character.isspace() or not character.isprintable() for character in url):
-        return "must not contain whitespace or control characters (such as NUL)"
-    try:
-        parsed = httpx.URL(url)
-    except (httpx.InvalidURL, ValueError, TypeError):
-        return "is not a valid URL"
-    if parsed.scheme not in ("http", "https") or not parsed.host:
-        return "must be an absolute http:// or https:// URL"
-    if parsed.userinfo:
-        return "must not hold credentials (user:password@); the signing secret authenticates Vekst"
-    return None
 
 
 def parse_url(url: str) -> httpx.URL:

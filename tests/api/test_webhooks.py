@@ -235,3 +235,40 @@ def test_a_receiver_that_never_answers_ends_failed(
     assert delivery["attempts"] == 2
     assert delivery["next_attempt_at"] is None
     assert delivery["error"] == "connection failed"  # words, never the exception's text
+
+
+LOOK_TAKING_REQUESTS = {
+    "a new look": ("POST", "/v1/experiments/decided/snapshots"),
+    "a stale page": ("GET", "/v1/experiments/decided/results?fresh=true"),
+    "a first timeseries": ("GET", "/v1/experiments/decided/results/timeseries?metric=aov"),
+    "the stop's final look": ("POST", "/v1/experiments/decided/stop"),
+}
+
+
+@pytest.mark.parametrize("request_name", list(LOOK_TAKING_REQUESTS))
+def test_every_route_that_takes_a_look_hands_it_to_the_webhooks(
+    client: TestClient, admin_headers: dict[str, str], settings: Settings, request_name: str
+) -> None:
+    """Results never call the webhooks themselves: each route passes the look it takes on."""
+    hook = client.post(
+        "/v1/webhooks",
+        json={"url": "http://127.0.0.1:9/hook", "events": ["verdict_changed"]},
+        headers=admin_headers,
+    ).json()
+    body = experiment_body(key="decided", design={"planned_units_per_variant": 1500})
+    client.post("/v1/experiments", json=body, headers=admin_headers)
+    client.post("/v1/experiments/decided/start", headers=admin_headers)
+    engine = make_engine(settings.database_url)
+    start = datetime.now(UTC) - timedelta(days=6)
+    raw = simulate_shop(2000, 2.0, 3, "decided", start, ("multi-step", "one-page"))
+    raw.conversions = [row for row in raw.conversions if row["timestamp"] < datetime.now(UTC)]
+    raw.load(engine)
+    engine.dispose()
+
+    method, url = LOOK_TAKING_REQUESTS[request_name]
+    response = client.request(method, url, headers=admin_headers)
+    assert response.is_success, response.text
+    deliveries = client.get(f"/v1/webhooks/{hook['id']}/deliveries", headers=admin_headers)
+    assert [(d["event"], d["status"]) for d in deliveries.json()] == [
+        ("verdict_changed", "pending")
+    ]

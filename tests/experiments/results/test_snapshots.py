@@ -14,7 +14,6 @@ from experiments import lifecycle
 from experiments.db import session_scope
 from experiments.metrics import metric_catalog
 from experiments.models.snapshot import ResultSnapshot
-from experiments.models.webhook import WebhookDelivery
 from experiments.results import snapshots
 from experiments.results.aggregation import aggregate
 from experiments.results.compute import compute_results
@@ -28,7 +27,6 @@ from experiments.results.snapshots import (
 from experiments.results.stored_sums import stored_aggregates
 from tests.experiments.results.helpers import start_experiment
 from tests.experiments.results.simulation import START, simulate_shop
-from tests.experiments.webhooks.helpers import add_webhook
 
 NOW = START + timedelta(days=7, hours=10)
 PLANNED = {"planned_units_per_variant": 1500}
@@ -176,24 +174,6 @@ def test_stopping_takes_the_final_look_once(shop: Engine) -> None:
         page = serve_results(session, "exp", timedelta(seconds=1)).as_json()
     assert page["look"] == final.look
     assert page["status"] == "stopped"
-
-
-def test_a_changed_verdict_queues_a_delivery_per_subscribed_webhook(shop: Engine) -> None:
-    with session_scope(shop) as session:
-        for events in (["verdict_changed"], ["srm_detected"]):
-            add_webhook(session, "http://127.0.0.1:9/hook", events)
-    with session_scope(shop) as session:
-        take_snapshot(session, "exp", NOW - timedelta(days=6))  # keep running
-    with Session(shop) as session:
-        assert list(session.exec(select(WebhookDelivery))) == []
-    with session_scope(shop) as session:
-        take_snapshot(session, "exp", NOW - timedelta(days=4))  # ship
-    with Session(shop) as session:
-        deliveries = list(session.exec(select(WebhookDelivery)))
-    assert [(d.event, d.webhook_id, d.status) for d in deliveries] == [
-        ("verdict_changed", 1, "pending")
-    ]
-    assert "keep running to ship" in deliveries[0].body
 
 
 def test_a_look_number_taken_meanwhile_serves_the_other_look(

@@ -6,6 +6,7 @@ import ipaddress
 
 import pytest
 
+from experiments.models.webhook import url_rule_broken
 from experiments.webhooks.targets import (
     HOST_NOT_FOUND,
     INVALID_URL,
@@ -14,7 +15,6 @@ from experiments.webhooks.targets import (
     TargetRefusedError,
     is_public,
     shown,
-    url_rule_broken,
 )
 
 # Each is read by the system resolver exactly as a connection would read it.

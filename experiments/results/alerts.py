@@ -1,5 +1,8 @@
-"""What a new look tells the subscribers: the facts a look is judged by, and the alerts between
-two looks.
+"""What changed between two looks: the facts a look is judged by, and the alerts they raise.
+
+Pure: it reads two looks and says which alerts fire. Queueing them for the webhooks subscribed
+to them is `webhooks.store.queue_look_alerts`' work, handed each `NewLook` by whoever took the
+look (the scheduler, the routes, the CLI).
 
 An alert fires on a *change*: the verdict differs from the previous look's (or a first look
 already says more than "keep running"), a guardrail is harmed that was not at the previous look,
@@ -11,24 +14,39 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
+from experiments.models.snapshot import ResultSnapshot
 from experiments.models.webhook import AlertKind
 from experiments.results.aggregation import Aggregates
 from experiments.results.decision import DATA_QUALITY_BLOCKING_SHARE, harms
 from experiments.results.types import ExperimentResults, Verdict
 
 
+class MetricVariant(NamedTuple):
+    """A metric and the variant compared on it with the control; stored as "metric:variant"."""
+
+    metric: str
+    variant: str
+
+    def stored(self) -> str:
+        return f"{self.metric}:{self.variant}"
+
+    @classmethod
+    def from_stored(cls, text: str) -> MetricVariant:
+        metric, _, variant = text.partition(":")
+        return cls(metric, variant)
+
+
 @dataclass(frozen=True, slots=True)
 class LookFacts:
     """The alert-relevant facts of one look; stored with the look as JSON."""
 
-    verdict: str
-    harmed: tuple[str, ...]  # "metric:variant" of each harmed guardrail comparison
+    verdict: Verdict
+    harmed: tuple[MetricVariant, ...]  # each guardrail comparison that harms
     srm: bool
     several_variants_share: float
-    # "metric:variant" of each primary or guardrail comparison whose effect is changing
-    changing: tuple[str, ...] = ()
+    changing: tuple[MetricVariant, ...] = ()  # each primary or guardrail effect changing over time
 
     @property
     def data_quality(self) -> bool:
@@ -36,40 +54,41 @@ class LookFacts:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "verdict": self.verdict,
-            "harmed": list(self.harmed),
+            "verdict": self.verdict.value,
+            "harmed": [pair.stored() for pair in self.harmed],
             "srm": self.srm,
             "several_variants_share": self.several_variants_share,
-            "changing": list(self.changing),
+            "changing": [pair.stored() for pair in self.changing],
         }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> LookFacts:
         return cls(
-            str(data["verdict"]),
-            tuple(data["harmed"]),
+            Verdict(data["verdict"]),
+            tuple(MetricVariant.from_stored(text) for text in data["harmed"]),
             bool(data["srm"]),
             float(data["several_variants_share"]),
-            tuple(data.get("changing", ())),  # looks stored before it have none
+            # Looks stored before the changing effect have none.
+            tuple(MetricVariant.from_stored(text) for text in data.get("changing", ())),
         )
 
     @classmethod
     def of(cls, results: ExperimentResults, aggregates: Aggregates) -> LookFacts:
         harmed = tuple(
-            f"{result.metric}:{comparison.variant}"
+            MetricVariant(result.metric, comparison.variant)
             for result in results.metrics
             if result.role == "guardrail" and result.analysis is not None
             for comparison in result.analysis.comparisons
             if harms(result, comparison, result.margin)
         )
         changing = tuple(
-            f"{result.metric}:{comparison.variant}"
+            MetricVariant(result.metric, comparison.variant)
             for result in results.metrics
             if result.role != "secondary" and result.analysis is not None
             for comparison in result.analysis.comparisons
             if result.running_of(comparison.variant).effect_changing
         )
-        verdict = results.decision.verdict.value
+        verdict = results.decision.verdict
         return cls(verdict, harmed, results.srm.mismatch, aggregates.multi_variant_share, changing)
 
 
@@ -82,7 +101,7 @@ class Alert:
 def alerts_between(previous: LookFacts | None, current: LookFacts) -> list[Alert]:
     """The alerts a look raises given the previous look's facts (None for a first look)."""
     alerts = []
-    before = Verdict.KEEP_RUNNING.value if previous is None else previous.verdict
+    before = Verdict.KEEP_RUNNING if previous is None else previous.verdict
     if current.verdict != before:
         alerts.append(
             Alert(
@@ -91,16 +110,14 @@ def alerts_between(previous: LookFacts | None, current: LookFacts) -> list[Alert
             )
         )
     already = set() if previous is None else set(previous.harmed)
-    for harmed in current.harmed:
-        if harmed not in already:
-            metric, _, variant = harmed.partition(":")
+    for metric, variant in current.harmed:
+        if (metric, variant) not in already:
             alerts.append(
                 Alert(AlertKind.GUARDRAIL_HARMED, f"Variant {variant} harmed guardrail {metric}.")
             )
     before_changing = set() if previous is None else set(previous.changing)
-    for changing in current.changing:
-        if changing not in before_changing:
-            metric, _, variant = changing.partition(":")
+    for metric, variant in current.changing:
+        if (metric, variant) not in before_changing:
             alerts.append(
                 Alert(
                     AlertKind.EFFECT_CHANGING,
@@ -124,5 +141,19 @@ def alerts_between(previous: LookFacts | None, current: LookFacts) -> list[Alert
     return alerts
 
 
-def _words(verdict: str) -> str:
-    return verdict.replace("_", " ")
+@dataclass(frozen=True, slots=True)
+class NewLook:
+    """A look just stored (the newest, after a backfill), with the facts of the look before it:
+    None for an experiment's first look. The webhooks queue its alerts in the look's transaction.
+    """
+
+    look: ResultSnapshot
+    previous: LookFacts | None
+
+    def alerts(self) -> list[Alert]:
+        """The alerts this look raises given the previous one (`alerts_between`)."""
+        return alerts_between(self.previous, LookFacts.from_dict(self.look.sums["facts"]))
+
+
+def _words(verdict: Verdict) -> str:
+    return verdict.value.replace("_", " ")
