@@ -3,9 +3,9 @@
 // The client's state is made by small factories: the console warnings and the config (here),
 // the visitor with its consent and exposures (identity.js) and the event sender (events.js).
 // `start` connects them to the API: the sender, and the config's refresh by ETag.
+import { pageAttributes } from "./attributes.js";
 import { compileConfig, result } from "./evaluator.js";
 import { createSender } from "./events.js";
-import { pageAttributes } from "./attributes.js";
 import { SEGMENTS } from "./features.js";
 import { createVisitor } from "./identity.js";
 import { checkAttributes, checkUnitId, isNumber, need } from "./inputs.js";

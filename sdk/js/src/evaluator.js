@@ -142,11 +142,10 @@ function compileExperiment(e, path, clientOverrides, warn) {
   }
   const targeting = e.targeting == null ? null : compileTargeting(e.targeting, `${path}.targeting`);
   const dims = SEGMENTS ? e.dimensions || [] : [];
-  if (SEGMENTS)
-    need(
-    Array.isArray(dims) && dims.length <= MAX_DIMENSIONS && dims.every(isName),
-    `${path}.dimensions`,
-  );
+  if (SEGMENTS) {
+    const valid = Array.isArray(dims) && dims.length <= MAX_DIMENSIONS && dims.every(isName);
+    need(valid, `${path}.dimensions`);
+  }
 
   /** @type {(variant: string, reason: Reason) => Assignment} */
   const make = (variant, reason) =>
@@ -227,8 +226,8 @@ function compileExperiment(e, path, clientOverrides, warn) {
 }
 
 /**
- * Compile a config document to a Map from experiment key to its CompiledExperiment. Throws when the
- * document as a whole is unusable (not an object, another version, no list). An experiment
+ * Compile a config document to a Map from experiment key to its CompiledExperiment. Throws
+ * when the document as a whole is unusable (not an object, another version, no list). An experiment
  * that is invalid or repeats a key is left out and reported to `warn`, but still shows its
  * control when one can be read from it; disjoint layer ranges across experiments are the
  * server's duty. `overrides` maps experiment keys to {unit id: variant key}.
