@@ -72,7 +72,7 @@ def check_update(experiment: Experiment, patch: ExperimentUpdate) -> None:
         raise ConflictError(
             f"{', '.join(frozen)} cannot change once an experiment has started ({reasons}); "
             "stop it and create a new experiment with the new set-up (secondary metrics, the "
-            "name and the hypothesis may still change)"
+            "name, the hypothesis and the dimensions may still change)"
         )
     if patch.traffic is None or patch.traffic == experiment.traffic:
         return
