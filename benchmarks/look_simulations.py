@@ -18,7 +18,7 @@ import numpy as np
 
 from experiments.metrics import builtin_metrics
 from experiments.results.aggregation import VariantSums
-from experiments.results.decision import Blockers, Plan, decide, harms, loss_ruled_out
+from experiments.results.decision import Blockers, PlanProgress, decide, harms, loss_ruled_out
 from experiments.results.metric_analysis import analyse_metric
 from experiments.results.running import RunningReadingsOf, StoredReading
 from experiments.results.types import Decision, MetricResult, Role, Verdict
@@ -162,7 +162,7 @@ def _looks(
             results.append(result)
         primary, guardrails = results[0], results[1:]
         units = int(arms["conversion_rate"][0][0][day])
-        plan = Plan(PLANNED, units, 2, 2.0 * units / (day + 1))
+        plan = PlanProgress(PLANNED, units, 2, 2.0 * units / (day + 1))
         decision = decide(primary, guardrails, NO_BLOCKERS, plan)
         _record(run, primary, guardrails, decision, float(target[day]), margins)
         if keep:

@@ -20,11 +20,11 @@ from rich.table import Table
 
 from api.cli.local_db import local_session, require_experiment
 from experiments.models.experiment import Experiment
-from experiments.results.cells import columns, metric_rows, metric_title
 from experiments.results.formatting import count
 from experiments.results.headline import headline
 from experiments.results.page import MetricPage, ResultsPage
 from experiments.results.snapshots import results_as_of, serve_results
+from experiments.results.tables import columns, metric_rows, metric_title
 from experiments.results.wording import verdict_words
 from experiments.settings import load_settings
 from experiments.webhooks.store import queue_look_alerts

@@ -19,10 +19,10 @@ from sqlmodel import Session
 from api.pages.charts import Chart, UpliftPoint, uplift_chart
 from experiments.metrics import metric_catalog
 from experiments.models.experiment import Experiment
-from experiments.results.cells import columns, metric_rows, metric_title
 from experiments.results.formatting import day, days, percent, plural
 from experiments.results.glossary import explain
 from experiments.results.page import ResultsPage
+from experiments.results.tables import columns, metric_rows, metric_title
 from experiments.results.types import MetricIssue, Verdict
 from experiments.results.wording import interval_text, verdict_words
 from stats import Interval

@@ -35,7 +35,7 @@ from sqlalchemy.engine import Connection, RowMapping
 from sqlalchemy.sql.expression import ColumnElement, Select
 
 from experiments.models.metric import MetricDefinition
-from experiments.results.features import MULTI_VARIANT, unit_values
+from experiments.results.unit_columns import MULTI_VARIANT, unit_values
 from stats import CovariateStats, RatioStats
 
 NO_PRE_PERIOD = CovariateStats(

@@ -32,7 +32,7 @@ from sqlalchemy.sql.expression import CTE, ColumnElement, CompoundSelect, Select
 
 from experiments.models.metric import Aggregation, MetricDefinition
 from experiments.results.aggregation import GROUP_COLUMNS
-from experiments.results.features import (
+from experiments.results.unit_columns import (
     CONVERSIONS,
     EXPOSURES,
     Feature,

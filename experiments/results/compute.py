@@ -20,14 +20,14 @@ from experiments.models.experiment import Design, Experiment, ExperimentStatus, 
 from experiments.models.metric import MetricDefinition
 from experiments.results.aggregation import Aggregates
 from experiments.results.caps import cap_description
-from experiments.results.decision import Blockers, Plan, decide
+from experiments.results.decision import Blockers, PlanProgress, decide
+from experiments.results.fixed_list import for_fixed_list
 from experiments.results.formatting import p_value, percent, plural
-from experiments.results.outcome import outcome_of, summary_after_stop
 from experiments.results.plan_words import plan_sentence
 from experiments.results.replan import design_as_of, plan_facts
-from experiments.results.send import for_fixed_list
-from experiments.results.sources import ExperimentSums, load_sums
-from experiments.results.summary import Wording, summarise
+from experiments.results.stop_outcome import stop_outcome_of, summary_after_stop
+from experiments.results.sum_sources import ExperimentSums, load_sums
+from experiments.results.summary_sentence import SummaryTerms, summarise
 from experiments.results.types import (
     NO_SRM_CHECK,
     ExperimentResults,
@@ -114,7 +114,7 @@ def results_from_sums(
     selection, aggregates = inputs.selection, sums.aggregates
     primary_definition = definitions[0]
     design = design_as_of(inputs.design, primary_definition, len(variants), end)
-    wording = Wording(experiment.unit_type, design.currency)
+    wording = SummaryTerms(experiment.unit_type, design.currency)
     # The plan set at the start, or re-derived once from the observed baseline (`replan`).
     plan_now = plan_facts(design, primary_definition, variants, aggregates)
     plan_now = replace(plan_now, text=plan_sentence(plan_now, wording.unit))
@@ -137,7 +137,7 @@ def results_from_sums(
     warnings = _warnings(srm, aggregates)
     primary = results[0]
     guardrails = [result for result in results if result.role == "guardrail"]
-    plan = Plan(
+    plan = PlanProgress(
         planned,
         min(aggregates.units.values()),
         len(variants),
@@ -150,7 +150,7 @@ def results_from_sums(
     summary = summarise(decision, primary, guardrails, variants[0], warnings, wording)
     if plan.waits_for_replan and decision.verdict is Verdict.KEEP_RUNNING:
         summary = f"{summary} {plan_now.text}"
-    outcome = outcome_of(experiment)
+    outcome = stop_outcome_of(experiment)
     return ExperimentResults(
         experiment.key,
         experiment.status,
@@ -199,7 +199,7 @@ def _weights(experiment: Experiment) -> tuple[float, ...]:
 
 
 def _configured(
-    result: MetricResult, selection: MetricSelection, sums: Aggregates, wording: Wording
+    result: MetricResult, selection: MetricSelection, sums: Aggregates, wording: SummaryTerms
 ) -> MetricResult:
     """The result with the value its percentile cap came to (and that in words)."""
     percentile = selection.cap_percentiles.get(result.metric)

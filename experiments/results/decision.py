@@ -36,7 +36,7 @@ DATA_QUALITY_BLOCKING_SHARE = 0.01
 
 
 @dataclass(frozen=True, slots=True)
-class Plan:
+class PlanProgress:
     """How far the experiment is from its planned sample."""
 
     planned_units_per_variant: int | None
@@ -151,7 +151,7 @@ def unproven_guardrails(readings: tuple[GuardrailReading, ...], variant: str) ->
 
 
 @dataclass(frozen=True, slots=True)
-class _Readings:
+class _Findings:
     """What the primary metric and the guardrails say about each variant against the control.
 
     `harmed`: why a variant must not ship; `harmed_guardrails`: the first guardrail each variant
@@ -168,7 +168,7 @@ class _Readings:
 
 
 def decide(
-    primary: MetricResult, guardrails: list[MetricResult], blockers: Blockers, plan: Plan
+    primary: MetricResult, guardrails: list[MetricResult], blockers: Blockers, plan: PlanProgress
 ) -> Decision:
     """The verdict for the experiment, with every guardrail's reading (`Decision.guardrails`);
     see the module docstring for the rules. A guardrail's margin is its `MetricResult.margin`."""
@@ -181,7 +181,7 @@ def _verdict(
     guardrails: list[MetricResult],
     guardrail_states: tuple[GuardrailReading, ...],
     blockers: Blockers,
-    plan: Plan,
+    plan: PlanProgress,
 ) -> Decision:
     if primary.analysis is None:
         return Decision(
@@ -225,8 +225,8 @@ def _read(
     primary: MetricResult,
     guardrails: list[MetricResult],
     guardrail_states: tuple[GuardrailReading, ...],
-) -> _Readings:
-    readings = _Readings({}, {}, [], {}, {})
+) -> _Findings:
+    readings = _Findings({}, {}, [], {}, {})
     comparisons = primary.analysis.comparisons if primary.analysis else ()
     for comparison in comparisons:
         variant = comparison.variant
@@ -279,7 +279,7 @@ def _waiting_for_guardrails(
     primary: MetricResult,
     waiting: dict[str, list[str]],
     guardrail_states: tuple[GuardrailReading, ...],
-    plan: Plan,
+    plan: PlanProgress,
 ) -> Decision:
     """A better variant whose margin guardrails have not yet ruled out a loss beyond the margin."""
     variant, unproven = next(iter(waiting.items()))
@@ -296,7 +296,7 @@ def _waiting_for_guardrails(
     )
 
 
-def _changing(changing: dict[str, list[str]], plan: Plan) -> Decision:
+def _changing(changing: dict[str, list[str]], plan: PlanProgress) -> Decision:
     """A variant whose effect is changing over time: the verdict waits for it to settle."""
     variant, metrics = next(iter(changing.items()))
     reason = (

@@ -42,7 +42,7 @@ def is_better(direction: Direction, change: float) -> bool:
     return change > 0 if direction == "increase" else change < 0
 
 
-Outcome = Literal["improved", "worsened", "no_clear_change"]
+Movement = Literal["improved", "worsened", "no_clear_change"]
 
 
 def shown_change(comparison: Comparison) -> int:
@@ -59,7 +59,7 @@ def shown_change(comparison: Comparison) -> int:
     return 0
 
 
-def outcome(direction: Direction, comparison: Comparison) -> Outcome:
+def movement(direction: Direction, comparison: Comparison) -> Movement:
     """What the deciding (sequential) reading shows at this look, in the metric's direction."""
     change = shown_change(comparison)
     if not change:

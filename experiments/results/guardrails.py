@@ -24,7 +24,7 @@ from experiments.models.metric import Direction
 from experiments.results.direction import (
     beyond_margin,
     least_loss,
-    outcome,
+    movement,
     within_margin,
     worst_bound,
 )
@@ -81,14 +81,14 @@ def read_guardrail(
 ) -> GuardrailReading:
     """The guardrail's state for ``variant`` from its ``comparison`` (None: no reading for the
     variant) and, with a ``margin``, its one-sided ``bounds``."""
-    movement = "no_clear_change" if comparison is None else outcome(direction, comparison)
+    moved = "no_clear_change" if comparison is None else movement(direction, comparison)
     reading = GuardrailReading(
         metric,
         variant,
         GuardrailState.NOT_YET_SHOWN,
         margin,
-        loss_shown=movement == "worsened",
-        improved=movement == "improved",
+        loss_shown=moved == "worsened",
+        improved=moved == "improved",
     )
     if margin is None:
         return _without_margin(reading, direction, comparison)

@@ -10,8 +10,8 @@ the overview, the pages, the command line and the webhooks all say the same thin
 from __future__ import annotations
 
 from experiments.results.formatting import day
-from experiments.results.outcome import Outcome
 from experiments.results.page import DisplayState, ResultsPage
+from experiments.results.stop_outcome import StopOutcome
 from experiments.results.types import Verdict
 from experiments.results.wording import NO_VERDICT_YET, verdict_words
 
@@ -55,7 +55,7 @@ def headline(page: ResultsPage | None) -> str:
     return verdict_words(decision.verdict.value, decision.variant)
 
 
-def _outcome(page: ResultsPage) -> Outcome | None:
+def _outcome(page: ResultsPage) -> StopOutcome | None:
     """The page's outcome; the control is the first variant (a look stored before the
     outcome named it)."""
     found = page.decision.outcome
@@ -63,7 +63,7 @@ def _outcome(page: ResultsPage) -> Outcome | None:
         return None
     primary = page.primary
     control = found.control or (primary.variants[0].key if primary else "")
-    return Outcome(found.stopped_at, found.winner, control)
+    return StopOutcome(found.stopped_at, found.winner, control)
 
 
 def with_headline(page: ResultsPage) -> ResultsPage:

@@ -22,7 +22,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema
 
 from experiments.models.metric import Direction, MetricKind, ValueFormat
-from experiments.results.direction import Outcome
+from experiments.results.direction import Movement
 from experiments.results.types import MetricIssue, Role, Verdict
 from stats import Reason
 
@@ -130,7 +130,7 @@ class ComparisonPage(PagePart):
     bayesian: BayesianReading
     reason: Reason | None
     cuped: CupedReading | None = None
-    outcome: Outcome | None = None
+    outcome: Movement | None = None
     """What the deciding reading shows, in the metric's direction."""
     decided_by: Literal["sequential"] = "sequential"
     note: str | None = None

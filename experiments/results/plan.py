@@ -14,7 +14,7 @@ from sqlmodel import Session
 from experiments.metrics import metric_catalog
 from experiments.models.experiment import Design, Experiment, PlanSource
 from experiments.models.metric import MetricDefinition
-from experiments.results.send import list_units_per_variant
+from experiments.results.fixed_list import list_units_per_variant
 from stats import StatsInputError, detectable_effect, sample_size
 from stats.power import PlanDesign
 

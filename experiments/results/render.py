@@ -13,7 +13,6 @@ from typing import Any
 
 from experiments.results.guardrails import GuardrailReading
 from experiments.results.headline import with_headline
-from experiments.results.outcome import Outcome
 from experiments.results.page import (
     Bounds,
     CapPage,
@@ -29,6 +28,7 @@ from experiments.results.page import (
     SrmPage,
     VariantValue,
 )
+from experiments.results.stop_outcome import StopOutcome
 from experiments.results.types import (
     Decision,
     ExperimentResults,
@@ -135,7 +135,7 @@ def plan_page(plan: PlanFacts) -> PlanPage:
     )
 
 
-def decision_page(decision: Decision, outcome: Outcome | None) -> DecisionPage:
+def decision_page(decision: Decision, outcome: StopOutcome | None) -> DecisionPage:
     """The decision; a keep-running one says what it waits for, a send to a list its plan."""
     parts: dict[str, Any] = {}
     if decision.verdict is Verdict.KEEP_RUNNING:
@@ -176,7 +176,7 @@ def decision_page(decision: Decision, outcome: Outcome | None) -> DecisionPage:
     )
 
 
-def outcome_page(outcome: Outcome) -> OutcomePage:
+def outcome_page(outcome: StopOutcome) -> OutcomePage:
     return OutcomePage(
         stopped_at=outcome.stopped_at,
         winner=outcome.winner,

@@ -29,10 +29,10 @@ class StoredReading(NamedTuple):
 
 
 # (metric key, variant key) -> the running reading reported at the previous look
-RunningReadings = Mapping[tuple[str, str], StoredReading]
+PreviousReadings = Mapping[tuple[str, str], StoredReading]
 
 
-def readings_of_page(page: ResultsPage | None) -> dict[tuple[str, str], StoredReading]:
+def stored_readings(page: ResultsPage | None) -> dict[tuple[str, str], StoredReading]:
     """The running readings stored in a look's results page (none without a page).
 
     A page stored before the readings kept their intersection apart gives its reported (then
@@ -105,7 +105,7 @@ class RunningReadingsOf:
     """Turns a look's metric results into running ones, given the previous look's readings and
     the end of this look."""
 
-    previous: RunningReadings
+    previous: PreviousReadings
     as_of: datetime
 
     def __call__(self, result: MetricResult) -> MetricResult:

@@ -40,9 +40,9 @@ from experiments.results.look_ends import day_ends, first_exposure_at, look_day
 from experiments.results.page import ResultsPage, Timeseries, TimeseriesPoint
 from experiments.results.render import results_page
 from experiments.results.replan import replan_due, replanned, store_replan
-from experiments.results.running import RunningReadingsOf, readings_of_page
-from experiments.results.sources import ExperimentSums
+from experiments.results.running import RunningReadingsOf, stored_readings
 from experiments.results.stored_sums import sums_json
+from experiments.results.sum_sources import ExperimentSums
 
 MAX_TIMESERIES_DAYS = 180  # days a timeseries shows, and looks a first backfill takes
 MAX_BACKFILLED_LOOKS = MAX_TIMESERIES_DAYS
@@ -101,7 +101,7 @@ def take_snapshot(
         if replan is None:
             replan = _replanned(inputs, sums, look_end)
             inputs = inputs if replan is None else replace(inputs, design=replan)
-        readings = RunningReadingsOf(readings_of_page(previous_page), look_end)
+        readings = RunningReadingsOf(stored_readings(previous_page), look_end)
         results = results_from_sums(inputs, sums, look_end, computed_at, readings)
         page = results_page(results).model_copy(update={"look": number})
         facts = LookFacts.of(results, sums.aggregates)
@@ -176,7 +176,7 @@ def results_as_of(
         .limit(1)
     ).first()
     previous = None if earlier is None else stored_page(earlier)
-    readings = RunningReadingsOf(readings_of_page(previous), end)
+    readings = RunningReadingsOf(stored_readings(previous), end)
     sums = load_experiment_sums(session, inputs, end)
     page = results_page(results_from_sums(inputs, sums, end, moment, readings))
     return page.model_copy(update={"look": None if earlier is None else earlier.look})

@@ -16,7 +16,7 @@ from typing import Literal
 
 from experiments.models.metric import Direction, MetricKind, ValueFormat
 from experiments.results.guardrails import NO_BOUNDS, GuardrailReading
-from experiments.results.outcome import Outcome
+from experiments.results.stop_outcome import StopOutcome
 from stats import AnalysisResult, Interval, SrmResult, VariantSummary
 
 Role = Literal["primary", "secondary", "guardrail"]
@@ -241,7 +241,7 @@ class ExperimentResults:
     planned_units_per_variant: int | None = None
     """The units per variant the sequential readings are tuned to; None when no finite plan
     exists."""
-    outcome: Outcome | None = None
+    outcome: StopOutcome | None = None
     """Set once stopped: what was done."""
     plan: PlanFacts | None = None
     """The plan, where it comes from and what it detects at the observed baseline."""

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from experiments.results.direction import outcome, shown_change
+from experiments.results.direction import movement, shown_change
 from experiments.results.formatting import day, percent, plural, probability
 from experiments.results.guardrails import (
     GuardrailReading,
@@ -91,7 +91,7 @@ def comparison_words(
     and for a guardrail what was shown about it (its reading among the decision's
     ``guardrails``; read afresh for a metric shown without its decision)."""
     words: dict[str, Any] = {
-        "outcome": outcome(result.direction, comparison),
+        "outcome": movement(result.direction, comparison),
         "decided_by": DECIDING_READING,
         "note": over_time(result, comparison) or disagreement(comparison),
         "reason_text": comparison_reason_text(result, comparison),

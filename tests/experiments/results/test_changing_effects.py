@@ -15,7 +15,7 @@ from benchmarks.look_simulations import (
     share,
     simulate,
 )
-from experiments.results.summary import summarise
+from experiments.results.summary_sentence import summarise
 from experiments.results.types import Verdict
 
 RUNS = 25

@@ -9,17 +9,17 @@ import pytest
 
 from experiments.metrics import builtin_metrics
 from experiments.results.aggregation import VariantSums
-from experiments.results.decision import Blockers, Plan, decide
+from experiments.results.decision import Blockers, PlanProgress, decide
 from experiments.results.metric_analysis import analyse_metric
 from experiments.results.render import metric_page
-from experiments.results.summary import summarise
+from experiments.results.summary_sentence import summarise
 from experiments.results.types import MetricIssue, MetricResult, Role, RunningReading, Verdict
 from stats import AnalysisOptions, Interval, RatioStats, analyze
 
 METRICS = builtin_metrics()
 OPTIONS = AnalysisOptions(alpha=0.05, weights=(1.0, 1.0), planned_units_per_variant=20_000)
 NO_BLOCKERS = Blockers(srm=False, data_quality_share=0.0)
-PLAN = Plan(20_000, 10_000, 2, daily_units=2_000.0)
+PLAN = PlanProgress(20_000, 10_000, 2, daily_units=2_000.0)
 
 
 def rate(
@@ -60,7 +60,7 @@ def test_a_guardrail_margin_must_be_shown_to_hold_before_shipping() -> None:
     summary = summarise(decision, primary, [refunds], "control", ())
     assert "but refund rate has not yet ruled out a loss over 2 %" in summary
     assert "Keep running: about 10,000 more units per variant" in summary
-    reached = Plan(20_000, 30_000, 2, daily_units=2_000.0)
+    reached = PlanProgress(20_000, 30_000, 2, daily_units=2_000.0)
     late = decide(primary, [refunds], NO_BLOCKERS, reached)
     assert late.verdict is Verdict.INCONCLUSIVE
 
@@ -69,7 +69,7 @@ def test_a_guardrail_margin_that_holds_lets_the_variant_ship_and_says_so() -> No
     """Refunds 5 % -> 3 % over 100,000 units: a loss over 10 % is clearly ruled out."""
     primary = rate("conversion_rate", "primary", (100_000, 2500), (100_000, 2900))
     refunds = rate("refund_rate", "guardrail", (100_000, 5000), (100_000, 3000), 0.1)
-    plan = Plan(200_000, 100_000, 2, daily_units=2_000.0)
+    plan = PlanProgress(200_000, 100_000, 2, daily_units=2_000.0)
     decision = decide(primary, [refunds], NO_BLOCKERS, plan)
     assert decision.verdict is Verdict.SHIP
     summary = summarise(decision, primary, [refunds], "control", ())
@@ -128,7 +128,7 @@ def test_nothing_significant_keeps_running_with_units_and_days() -> None:
 
 def test_planned_sample_reached_is_inconclusive() -> None:
     primary = rate("conversion_rate", "primary", (30_000, 750), (30_000, 760))
-    plan = Plan(20_000, 30_000, 2, daily_units=2_000.0)
+    plan = PlanProgress(20_000, 30_000, 2, daily_units=2_000.0)
     decision = decide(primary, [], NO_BLOCKERS, plan)
     assert decision.verdict is Verdict.INCONCLUSIVE
     assert "no variant changed purchase conversion clearly" in summarise(
@@ -195,7 +195,7 @@ def test_an_effect_changing_over_time_makes_the_verdict_wait() -> None:
     assert "changing over time" in decision.reason
     summary = summarise(decision, changing, [guardrail_flat()], "control", ())
     assert summary.startswith("The effect is changing over time: variant treatment's change in")
-    reached = Plan(20_000, 30_000, 2, daily_units=2_000.0)
+    reached = PlanProgress(20_000, 30_000, 2, daily_units=2_000.0)
     assert decide(changing, [], NO_BLOCKERS, reached).verdict is Verdict.INCONCLUSIVE
 
 
@@ -223,7 +223,7 @@ def test_a_loss_within_the_margin_is_tolerated_and_one_beyond_it_stops() -> None
     primary = rate("conversion_rate", "primary", (600_000, 15_000), (600_000, 16_500))
     small = rate("add_to_cart_rate", "guardrail", (600_000, 180_000), (600_000, 178_200), 0.02)
     large = rate("add_to_cart_rate", "guardrail", (600_000, 180_000), (600_000, 172_800), 0.02)
-    plan = Plan(700_000, 600_000, 2, daily_units=40_000.0)
+    plan = PlanProgress(700_000, 600_000, 2, daily_units=40_000.0)
     # Without a margin, today's rule: any loss shown is harmed.
     assert decide(primary, [replace(small, margin=None)], NO_BLOCKERS, plan).verdict is (
         Verdict.STOP
@@ -245,7 +245,7 @@ def test_a_margin_is_a_one_sided_test_at_level_alpha() -> None:
     where the two-sided interval could not show it (the rule before: harm needed the two-sided
     interval wholly beyond -2 %, a ship its lower bound above -2 %)."""
     primary = rate("conversion_rate", "primary", (600_000, 15_000), (600_000, 16_500))
-    plan = Plan(700_000, 600_000, 2, daily_units=40_000.0)
+    plan = PlanProgress(700_000, 600_000, 2, daily_units=40_000.0)
     # 30 % -> 28.6 % over 60,000 units: two-sided up to -1.9 %, one-sided up to -2.1 %.
     lost = rate("add_to_cart_rate", "guardrail", (60_000, 18_000), (60_000, 17_180), 0.02)
     [two_sided] = lost.analysis.comparisons if lost.analysis else ()
@@ -274,7 +274,7 @@ def test_a_guardrail_read_without_its_margin_shows_nothing_about_the_margin() ->
     """No one-sided bounds (analysed without the margin): neither harmed nor ruled out, so the
     variant waits rather than ship or stop on a reading the margin was not tested on."""
     primary = rate("conversion_rate", "primary", (600_000, 15_000), (600_000, 16_500))
-    plan = Plan(700_000, 600_000, 2, daily_units=40_000.0)
+    plan = PlanProgress(700_000, 600_000, 2, daily_units=40_000.0)
     margins = {"add_to_cart_rate": 0.02}
     large = rate("add_to_cart_rate", "guardrail", (600_000, 180_000), (600_000, 172_800))
     small = rate("add_to_cart_rate", "guardrail", (600_000, 180_000), (600_000, 179_900))

@@ -11,7 +11,7 @@ from scipy import stats as scipy_stats
 
 from experiments.metrics import builtin_metrics
 from experiments.results.aggregation import VariantSums
-from experiments.results.direction import oriented, outcome
+from experiments.results.direction import movement, oriented
 from experiments.results.metric_analysis import analyse_metric
 from experiments.results.render import metric_page
 from stats import AnalysisOptions, RatioStats, analyze
@@ -88,8 +88,8 @@ def test_outcome_and_json_follow_the_direction() -> None:
     better = analyse_metric(metric, "guardrail", fell, OPTIONS)
     worse = analyse_metric(metric, "guardrail", rose, OPTIONS)
     assert better.analysis is not None and worse.analysis is not None
-    assert outcome("decrease", better.analysis.comparisons[0]) == "improved"
-    assert outcome("decrease", worse.analysis.comparisons[0]) == "worsened"
+    assert movement("decrease", better.analysis.comparisons[0]) == "improved"
+    assert movement("decrease", worse.analysis.comparisons[0]) == "worsened"
     better_json = metric_page(better).model_dump(mode="json")["comparisons"][0]
     worse_json = metric_page(worse).model_dump(mode="json")["comparisons"][0]
     # A guardrail shown to improve says so (issue 30): not "not harmed (shown within ...)".

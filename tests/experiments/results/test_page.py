@@ -14,7 +14,7 @@ from experiments.db import session_scope
 from experiments.models.snapshot import ResultSnapshot
 from experiments.results.headline import display_state, headline
 from experiments.results.page import DisplayState, ResultsPage
-from experiments.results.running import readings_of_page
+from experiments.results.running import stored_readings
 from experiments.results.snapshots import results_as_of, serve_results
 from experiments.results.types import Verdict
 from tests.experiments.results.helpers import start_experiment
@@ -58,7 +58,7 @@ def test_an_old_look_loads_as_it_was_stored() -> None:
     assert headline(page) == "Keep running"
     comparison = page.metrics[0].comparisons[0]
     assert comparison.outcome is None and comparison.sequential.intersection is None
-    readings = readings_of_page(page)
+    readings = stored_readings(page)
     reading = readings[("conversion_rate", "treatment")]
     assert (
         reading.sequential.p_value

@@ -3,17 +3,17 @@ than a year said calmly, once."""
 
 from __future__ import annotations
 
-from experiments.results.decision import Plan, decide
-from experiments.results.summary import Wording, summarise
+from experiments.results.decision import PlanProgress, decide
+from experiments.results.summary_sentence import SummaryTerms, summarise
 from experiments.results.types import Verdict
 from tests.experiments.results.test_decision import NO_BLOCKERS, rate
 
-VISITORS = Wording("visitor")
+VISITORS = SummaryTerms("visitor")
 
 
 def test_without_a_pace_the_summary_says_come_back_tomorrow() -> None:
     primary = rate("conversion_rate", "primary", (10_000, 250), (10_000, 262))
-    decision = decide(primary, [], NO_BLOCKERS, Plan(20_000, 10_000, 2, daily_units=None))
+    decision = decide(primary, [], NO_BLOCKERS, PlanProgress(20_000, 10_000, 2, daily_units=None))
     assert decision.verdict is Verdict.KEEP_RUNNING and decision.additional_days is None
     summary = summarise(decision, primary, [], "control", (), VISITORS)
     assert summary.endswith(
@@ -24,7 +24,9 @@ def test_without_a_pace_the_summary_says_come_back_tomorrow() -> None:
 
 def test_beyond_a_year_is_one_calm_sentence() -> None:
     primary = rate("conversion_rate", "primary", (10_000, 250), (10_000, 262))
-    slow = Plan(20_000, 10_000, 2, daily_units=40.0)  # 10,000 more each at 20 a day per variant
+    slow = PlanProgress(
+        20_000, 10_000, 2, daily_units=40.0
+    )  # 10,000 more each at 20 a day per variant
     decision = decide(primary, [], NO_BLOCKERS, slow)
     assert decision.additional_days is not None and decision.additional_days > 365
     summary = summarise(decision, primary, [], "control", (), VISITORS)

@@ -9,7 +9,7 @@ from typing import Any
 from hypothesis import given
 from hypothesis import strategies as st
 
-from experiments.results.running import StoredReading, combine, readings_of_page
+from experiments.results.running import StoredReading, combine, stored_readings
 from experiments.results.types import RunningReading
 from stats import Interval, SequentialResult
 from tests.experiments.results.pages import a_comparison, a_metric, a_page
@@ -94,7 +94,7 @@ def test_readings_come_back_from_a_stored_page() -> None:
     }
     comparison = a_comparison("b", sequential=sequential)
     metrics = [a_metric({"a": 10, "b": 10}, [comparison]), a_metric({"a": 10}, [], metric="aov")]
-    assert readings_of_page(a_page(metrics)) == {("conversion_rate", "b"): stored}
+    assert stored_readings(a_page(metrics)) == {("conversion_rate", "b"): stored}
 
 
 def test_a_look_stored_before_these_fields_still_loads() -> None:
@@ -106,7 +106,7 @@ def test_a_look_stored_before_these_fields_still_loads() -> None:
         "relative": Interval(0.2, 0.1, 0.3).to_dict(),
     }
     metric = a_metric({"a": 10, "b": 10}, [a_comparison("b", sequential=old)], metric="m")
-    loaded = readings_of_page(a_page([metric]))[("m", "b")]
+    loaded = stored_readings(a_page([metric]))[("m", "b")]
     assert loaded.running == RunningReading(None, Interval(None, 0.1, 0.3), False)
     later = combine(loaded, reading(0.3, -0.1, 0.5), ALPHA, DAY1)
     assert later.sequential.significant and later.running.significant_since is None

@@ -12,7 +12,7 @@ from experiments.results.formatting import MINUS
 from experiments.results.guardrails import NO_BOUNDS, read_guardrail
 from experiments.results.metric_analysis import analyse_metric
 from experiments.results.render import metric_page
-from experiments.results.sources import denominators
+from experiments.results.sum_sources import denominators
 from experiments.results.types import MetricIssue, MetricResult
 from experiments.results.wording import (
     comparison_reason_text,

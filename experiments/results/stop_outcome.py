@@ -15,7 +15,7 @@ from experiments.results.formatting import day
 
 
 @dataclass(frozen=True, slots=True)
-class Outcome:
+class StopOutcome:
     stopped_at: datetime
     winner: str | None
     control: str
@@ -41,14 +41,14 @@ class Outcome:
         return f"Shipped {self.winner} on {when}"
 
 
-def outcome_of(experiment: Experiment) -> Outcome | None:
+def stop_outcome_of(experiment: Experiment) -> StopOutcome | None:
     """The outcome of a stopped (or stopped, then archived) experiment; None while it runs."""
     if experiment.stopped_at is None:
         return None
-    return Outcome(experiment.stopped_at, experiment.winner, experiment.variant_keys()[0])
+    return StopOutcome(experiment.stopped_at, experiment.winner, experiment.variant_keys()[0])
 
 
-def summary_after_stop(summary: str, outcome: Outcome | None) -> str:
+def summary_after_stop(summary: str, outcome: StopOutcome | None) -> str:
     """The summary led by what was done, when something was: 'Shipped one-page on 5 December
     2026. At the stop the data said: <summary>'."""
     if outcome is None:

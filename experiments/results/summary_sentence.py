@@ -33,7 +33,7 @@ _YEAR_DAYS = 365
 
 
 @dataclass(frozen=True, slots=True)
-class Wording:
+class SummaryTerms:
     """What the sentences call a unit (visitor, subscriber) and the money's currency."""
 
     unit: str = "unit"
@@ -46,11 +46,11 @@ def summarise(
     guardrails: list[MetricResult],
     control: str,
     warnings: tuple[str, ...],
-    wording: Wording | None = None,
+    wording: SummaryTerms | None = None,
 ) -> str:
     """The summary sentence(s) for `decision`, led by any warnings; what it says of each
     guardrail is the decision's reading of it (`Decision.guardrails`)."""
-    words = wording or Wording()
+    words = wording or SummaryTerms()
     lead = " ".join(warnings)
     finding, action = _body(decision, primary, guardrails, control, words)
     sentences = [finding]
@@ -70,7 +70,7 @@ def _body(
     primary: MetricResult,
     guardrails: list[MetricResult],
     control: str,
-    words: Wording,
+    words: SummaryTerms,
 ) -> tuple[str, str]:
     """(what was found, what to do)."""
     name = in_sentence(primary.name)
@@ -144,7 +144,7 @@ def _held(
     decision: Decision,
     primary: MetricResult,
     guardrails: list[MetricResult],
-    words: Wording,
+    words: SummaryTerms,
     control: str,
 ) -> tuple[str, str] | None:
     """A variant the verdict holds back: its effect is changing over time, or a guardrail's
@@ -177,7 +177,7 @@ def _changing(
     comparison: Comparison,
     guardrails: list[MetricResult],
     changing: list[str],
-    words: Wording,
+    words: SummaryTerms,
     control: str,
 ) -> tuple[str, str]:
     """A variant whose effect on a deciding metric is changing over time: the verdict waits."""
@@ -202,7 +202,7 @@ def _reached(control: str) -> str:
     return f"The planned sample is reached: keep {control}, or choose on other grounds."
 
 
-def _plan(decision: Decision, words: Wording) -> str:
+def _plan(decision: Decision, words: SummaryTerms) -> str:
     more = decision.additional_units_per_variant
     if more is None:
         return f"Keep running until each variant has enough {words.unit}s for a reading."
@@ -222,7 +222,7 @@ def _plan(decision: Decision, words: Wording) -> str:
     return f"{plan} ({timing} at the current traffic)."
 
 
-def _detectable(plan: ListPlan, primary: MetricResult, words: Wording) -> str:
+def _detectable(plan: ListPlan, primary: MetricResult, words: SummaryTerms) -> str:
     if plan.detectable_change is None:
         return ""
     return (
@@ -231,7 +231,7 @@ def _detectable(plan: ListPlan, primary: MetricResult, words: Wording) -> str:
     )
 
 
-def _send(advice: SendAdvice, control: str, words: Wording) -> str:
+def _send(advice: SendAdvice, control: str, words: SummaryTerms) -> str:
     """Test-then-send: which variant the rest of the list gets, and what it should bring."""
     rest = plural(advice.remaining_units, f"remaining {words.unit}")
     gain = ""
@@ -293,7 +293,7 @@ def _waiting(
     comparison: Comparison,
     guardrails: list[MetricResult],
     waiting: list[str],
-    words: Wording,
+    words: SummaryTerms,
     control: str,
 ) -> tuple[str, str]:
     """A better variant held back by a guardrail whose margin is not yet shown to hold."""

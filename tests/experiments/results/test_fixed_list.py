@@ -11,22 +11,22 @@ import pytest
 from experiments.metrics import builtin_metrics
 from experiments.models.experiment import Design
 from experiments.results.aggregation import VariantSums
-from experiments.results.decision import Blockers, Plan, decide
-from experiments.results.metric_analysis import analyse_metric
-from experiments.results.send import (
+from experiments.results.decision import Blockers, PlanProgress, decide
+from experiments.results.fixed_list import (
     decide_for_list,
     list_plan,
     list_units_per_variant,
     send_advice,
 )
-from experiments.results.summary import Wording, summarise
+from experiments.results.metric_analysis import analyse_metric
+from experiments.results.summary_sentence import SummaryTerms, summarise
 from experiments.results.types import Decision, MetricResult, Verdict
 from stats import AnalysisOptions, RatioStats, detectable_effect
 
 CLICKS = builtin_metrics()["newsletter_click_rate"]
 SENT = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
 DESIGN = Design(population=20_000, test_share=0.2, attribution_hours=72, baseline_rate=0.03)
-WORDS = Wording("subscriber", "NOK")
+WORDS = SummaryTerms("subscriber", "NOK")
 
 
 def clicks(control: int, variant: int, sent: int = 2000) -> dict[str, VariantSums]:
@@ -42,7 +42,7 @@ def primary(control: int, variant: int) -> tuple[MetricResult, Decision]:
     )
     result = analyse_metric(CLICKS, "primary", clicks(control, variant), options)
     # As a web test would see it: 5,000 planned, 2,000 so far, 400 new units a day.
-    plan = Plan(5000, 2000, 2, 400.0)
+    plan = PlanProgress(5000, 2000, 2, 400.0)
     return result, decide(result, [], Blockers(False, 0.0), plan)
 
 
