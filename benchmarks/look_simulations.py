@@ -4,7 +4,7 @@ Each run draws daily counts of units (Bernoulli outcomes, so the per-look sums a
 `VariantSums`), and at every look goes through `analyse_metric` (the results pipeline's
 analysis), `RunningReadingsOf` (the running readings a stored look holds) and `decide` (the
 verdict). Effects may change from day to day (novelty, change aversion, weekends). The tests
-run these small (tests/experiments/results/test_changing_effects.py); `python -m
+run these small (tests/experiments/results/readings/test_changing_effects.py); `python -m
 benchmarks.sim_changing_effects` runs them large for the figures in docs/statistics.md.
 """
 
@@ -17,11 +17,17 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 
 from experiments.metrics import builtin_metrics
-from experiments.results.aggregation import VariantSums
-from experiments.results.decision import Blockers, PlanProgress, decide, harms, loss_ruled_out
-from experiments.results.metric_analysis import analyse_metric
-from experiments.results.running import RunningReadingsOf, StoredReading
+from experiments.results.readings.metric_analysis import analyse_metric
+from experiments.results.readings.running import RunningReadingsOf, StoredReading
+from experiments.results.sums.aggregation import VariantSums
 from experiments.results.types import Decision, MetricResult, Role, Verdict
+from experiments.results.verdict.decision import (
+    Blockers,
+    PlanProgress,
+    decide,
+    harms,
+    loss_ruled_out,
+)
 from stats import AnalysisOptions, RatioStats
 
 BASELINE = 0.025

@@ -28,12 +28,12 @@ import numpy.typing as npt
 
 from experiments.metrics import builtin_metrics
 from experiments.models.experiment import Design, PlanSource
-from experiments.results.aggregation import Aggregates, VariantSums
-from experiments.results.decision import Blockers, PlanProgress, decide
-from experiments.results.metric_analysis import analyse_metric
-from experiments.results.plan import planned_units
-from experiments.results.replan import plan_facts, replanned
+from experiments.planning import planned_units
+from experiments.results.readings.metric_analysis import analyse_metric
+from experiments.results.sums.aggregation import Aggregates, VariantSums
 from experiments.results.types import Verdict
+from experiments.results.verdict.decision import Blockers, PlanProgress, decide
+from experiments.results.verdict.replan import plan_facts, replanned
 from stats import AnalysisOptions, RatioStats
 
 CONVERSION = builtin_metrics()["conversion_rate"]

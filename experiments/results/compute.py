@@ -18,16 +18,8 @@ from experiments.inputs import require_timezone
 from experiments.metrics import metric_catalog
 from experiments.models.experiment import Design, Experiment, ExperimentStatus, MetricSelection
 from experiments.models.metric import MetricDefinition
-from experiments.results.aggregation import Aggregates
-from experiments.results.caps import cap_description
-from experiments.results.decision import Blockers, PlanProgress, decide
-from experiments.results.fixed_list import for_fixed_list
-from experiments.results.formatting import p_value, percent, plural
-from experiments.results.plan_words import plan_sentence
-from experiments.results.replan import design_as_of, plan_facts
-from experiments.results.stop_outcome import stop_outcome_of, summary_after_stop
-from experiments.results.sum_sources import ExperimentSums, load_sums
-from experiments.results.summary_sentence import SummaryTerms, summarise
+from experiments.results.sums.aggregation import Aggregates
+from experiments.results.sums.sum_sources import ExperimentSums, load_sums
 from experiments.results.types import (
     NO_SRM_CHECK,
     ExperimentResults,
@@ -36,6 +28,14 @@ from experiments.results.types import (
     Role,
     Verdict,
 )
+from experiments.results.verdict.decision import Blockers, PlanProgress, decide
+from experiments.results.verdict.fixed_list import for_fixed_list
+from experiments.results.verdict.replan import design_as_of, plan_facts
+from experiments.results.verdict.stop_outcome import stop_outcome_of, summary_after_stop
+from experiments.results.words.caps import cap_description
+from experiments.results.words.formatting import p_value, percent, plural
+from experiments.results.words.plan_words import plan_sentence
+from experiments.results.words.summary_sentence import SummaryTerms, summarise
 from stats import AnalysisOptions, SrmResult
 
 

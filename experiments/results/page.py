@@ -22,7 +22,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema
 
 from experiments.models.metric import Direction, MetricKind, ValueFormat
-from experiments.results.direction import Movement
+from experiments.results.readings.direction import Movement
 from experiments.results.types import MetricIssue, Role, Verdict
 from stats import Reason
 

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from experiments.results.guardrails import GuardrailReading
-from experiments.results.headline import with_headline
 from experiments.results.page import (
     Bounds,
     CapPage,
@@ -28,7 +26,6 @@ from experiments.results.page import (
     SrmPage,
     VariantValue,
 )
-from experiments.results.stop_outcome import StopOutcome
 from experiments.results.types import (
     Decision,
     ExperimentResults,
@@ -36,7 +33,10 @@ from experiments.results.types import (
     PlanFacts,
     Verdict,
 )
-from experiments.results.wording import DECIDING_READING, comparison_words, metric_issue_text
+from experiments.results.verdict.guardrails import GuardrailReading
+from experiments.results.verdict.stop_outcome import StopOutcome
+from experiments.results.words.headline import with_headline
+from experiments.results.words.wording import DECIDING_READING, comparison_words, metric_issue_text
 
 
 def results_page(results: ExperimentResults) -> ResultsPage:

@@ -25,9 +25,7 @@ from experiments.errors import InvalidInputError
 from experiments.models.experiment import Design, Experiment, ExperimentStatus
 from experiments.models.snapshot import ResultSnapshot
 from experiments.pasted_counts import latest_counts
-from experiments.results.aggregation import Aggregates
 from experiments.results.alerts import LookFacts, NewLook
-from experiments.results.backfill import daily_aggregates
 from experiments.results.compute import (
     ResultsInputs,
     end_of_analysis,
@@ -35,14 +33,16 @@ from experiments.results.compute import (
     results_from_sums,
     results_inputs,
 )
-from experiments.results.headline import with_headline
-from experiments.results.look_ends import day_ends, first_exposure_at, look_day
 from experiments.results.page import ResultsPage, Timeseries, TimeseriesPoint
+from experiments.results.readings.running import RunningReadingsOf, stored_readings
 from experiments.results.render import results_page
-from experiments.results.replan import replan_due, replanned, store_replan
-from experiments.results.running import RunningReadingsOf, stored_readings
-from experiments.results.stored_sums import sums_json
-from experiments.results.sum_sources import ExperimentSums
+from experiments.results.sums.aggregation import Aggregates
+from experiments.results.sums.backfill import daily_aggregates
+from experiments.results.sums.look_ends import day_ends, first_exposure_at, look_day
+from experiments.results.sums.stored_sums import sums_json
+from experiments.results.sums.sum_sources import ExperimentSums
+from experiments.results.verdict.replan import replan_due, replanned, store_replan
+from experiments.results.words.headline import with_headline
 
 MAX_TIMESERIES_DAYS = 180  # days a timeseries shows, and looks a first backfill takes
 MAX_BACKFILLED_LOOKS = MAX_TIMESERIES_DAYS

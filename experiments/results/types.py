@@ -15,8 +15,8 @@ from enum import StrEnum
 from typing import Literal
 
 from experiments.models.metric import Direction, MetricKind, ValueFormat
-from experiments.results.guardrails import NO_BOUNDS, GuardrailReading
-from experiments.results.stop_outcome import StopOutcome
+from experiments.results.verdict.guardrails import NO_BOUNDS, GuardrailReading
+from experiments.results.verdict.stop_outcome import StopOutcome
 from stats import AnalysisResult, Interval, SrmResult, VariantSummary
 
 Role = Literal["primary", "secondary", "guardrail"]

@@ -12,11 +12,11 @@ from sqlalchemy.engine import Engine
 
 from experiments.db import session_scope
 from experiments.models.snapshot import ResultSnapshot
-from experiments.results.headline import display_state, headline
 from experiments.results.page import DisplayState, ResultsPage
-from experiments.results.running import stored_readings
+from experiments.results.readings.running import stored_readings
 from experiments.results.snapshots import results_as_of, serve_results
 from experiments.results.types import Verdict
+from experiments.results.words.headline import display_state, headline
 from tests.experiments.results.helpers import start_experiment
 from tests.experiments.results.simulation import simulate_shop
 

@@ -15,7 +15,6 @@ from experiments.db import session_scope
 from experiments.metrics import metric_catalog
 from experiments.models.snapshot import ResultSnapshot
 from experiments.results import snapshots
-from experiments.results.aggregation import aggregate
 from experiments.results.compute import compute_results
 from experiments.results.render import results_page
 from experiments.results.snapshots import (
@@ -24,7 +23,8 @@ from experiments.results.snapshots import (
     stored_timeseries,
     take_snapshot,
 )
-from experiments.results.stored_sums import stored_aggregates
+from experiments.results.sums.aggregation import aggregate
+from experiments.results.sums.stored_sums import stored_aggregates
 from tests.experiments.results.helpers import start_experiment
 from tests.experiments.results.simulation import START, simulate_shop
 
