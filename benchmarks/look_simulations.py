@@ -2,7 +2,7 @@
 
 Each run draws daily counts of units (Bernoulli outcomes, so the per-look sums are exact
 `VariantSums`), and at every look goes through `analyse_metric` (the results pipeline's
-analysis), `RunningReadingsOf` (the running readings a stored look holds) and `decide` (the
+analysis), `running_result` (the running readings a stored look holds) and `decide` (the
 verdict). Effects may change from day to day (novelty, change aversion, weekends). The tests
 run these small (tests/experiments/results/readings/test_changing_effects.py); `python -m
 benchmarks.sim_changing_effects` runs them large for the figures in docs/statistics.md.
@@ -18,7 +18,7 @@ import numpy as np
 
 from experiments.metrics import builtin_metrics
 from experiments.results.readings.metric_analysis import analyse_metric
-from experiments.results.readings.running import RunningReadingsOf, StoredReading
+from experiments.results.readings.running import StoredReading, running_result
 from experiments.results.sums.aggregation import VariantSums
 from experiments.results.types import Decision, MetricResult, Role, Verdict
 from experiments.results.verdict.decision import (
@@ -160,7 +160,7 @@ def _looks(
         for key, ((n_c, x_c), (n_t, x_t)) in arms.items():
             sums = {"control": _sums(n_c[day], x_c[day]), "treatment": _sums(n_t[day], x_t[day])}
             result = analyse_metric(METRICS[key], roles[key], sums, options, margins.get(key))
-            result = RunningReadingsOf(previous, as_of)(result)
+            result = running_result(result, previous, as_of)
             for comparison in result.analysis.comparisons if result.analysis else ():
                 previous[(key, comparison.variant)] = StoredReading(
                     comparison.sequential, result.running_of(comparison.variant)

@@ -1,7 +1,8 @@
 """What the pages show, built from a stored look (its page) and the experiment's looks.
 
-The words and figures come from `experiments.results.words.formatting`, `wording` and `cells`, the
-modules behind the JSON's summary and the terminal table, so the three surfaces agree.
+The words and figures come from `experiments.results.words` (`formatting`, `wording` and
+`tables`), the modules behind the JSON's summary and the terminal table, so the three surfaces
+agree.
 """
 
 from __future__ import annotations

@@ -12,13 +12,13 @@ the earlier ones: when the two cannot both hold, the effect is changing over tim
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime
 from typing import NamedTuple
 
 from experiments.results.page import IntervalReading, ResultsPage
 from experiments.results.types import MetricResult, RunningReading
-from stats import Comparison, Interval, SequentialResult
+from stats import Interval, SequentialResult
 
 
 class StoredReading(NamedTuple):
@@ -100,31 +100,31 @@ def combine(
     return StoredReading(reading, RunningReading(since, intersection, changing))
 
 
-@dataclass(frozen=True, slots=True)
-class RunningReadingsOf:
-    """Turns a look's metric results into running ones, given the previous look's readings and
-    the end of this look."""
+def running_readings(
+    results: list[MetricResult], previous: PreviousReadings, as_of: datetime
+) -> list[MetricResult]:
+    """Stage 3 of a look: its metric results with running readings, given the previous look's
+    readings (`stored_readings`) and the end of this look (the verdict is taken on these)."""
+    return [running_result(result, previous, as_of) for result in results]
 
-    previous: PreviousReadings
-    as_of: datetime
 
-    def __call__(self, result: MetricResult) -> MetricResult:
-        analysis = result.analysis
-        if analysis is None:
-            return result
-        comparisons = []
-        running = {}
-        for comparison in analysis.comparisons:
-            stored = self._running(result.metric, comparison, analysis.alpha)
-            comparisons.append(replace(comparison, sequential=stored.sequential))
-            running[comparison.variant] = stored.running
-        return replace(
-            result, analysis=replace(analysis, comparisons=tuple(comparisons)), running=running
-        )
-
-    def _running(self, metric: str, comparison: Comparison, alpha: float) -> StoredReading:
-        previous = self.previous.get((metric, comparison.variant))
-        return combine(previous, comparison.sequential, alpha, self.as_of)
+def running_result(
+    result: MetricResult, previous: PreviousReadings, as_of: datetime
+) -> MetricResult:
+    """One metric's result with its running readings (`combine` for each comparison)."""
+    analysis = result.analysis
+    if analysis is None:
+        return result
+    comparisons = []
+    running = {}
+    for comparison in analysis.comparisons:
+        earlier = previous.get((result.metric, comparison.variant))
+        stored = combine(earlier, comparison.sequential, analysis.alpha, as_of)
+        comparisons.append(replace(comparison, sequential=stored.sequential))
+        running[comparison.variant] = stored.running
+    return replace(
+        result, analysis=replace(analysis, comparisons=tuple(comparisons)), running=running
+    )
 
 
 def _interval(reading: IntervalReading) -> Interval:

@@ -9,7 +9,7 @@ sent with a kind of key the metric counts (its `sources`; all when it names none
 Conversions of units never exposed never meet an exposure in the join and so are ignored.
 
 The query has three levels, all grouped in the database (the first two per unit, built by
-`features.unit_values`):
+`unit_columns.unit_values`):
 1. `first_exposure`: one row per exposed unit (start, variant, one or several variants, and the
    unit's window bounds as timestamps);
 2. `unit_events`: that row outer-joined to the unit's relevant conversions and grouped per

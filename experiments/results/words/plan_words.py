@@ -6,6 +6,8 @@ enough to detect a change of 10 % or more." Rules: docs/results.md, "The plan".
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from experiments.results.types import PlanFacts
 from experiments.results.verdict.replan import BURN_IN_CONTROL_UNITS, BURN_IN_DAYS
 from experiments.results.words.formatting import decimal, percent, plural
@@ -62,3 +64,8 @@ def _at_observed(facts: PlanFacts) -> str:
         return ""
     observed = baseline_words(facts, facts.observed_baseline)
     return f" At the {observed} observed so far it can detect{_detects(facts, '')}."
+
+
+def with_sentence(facts: PlanFacts, unit: str) -> PlanFacts:
+    """The plan with its sentence (`plan_sentence`) set."""
+    return replace(facts, text=plan_sentence(facts, unit))

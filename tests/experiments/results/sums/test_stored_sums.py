@@ -83,7 +83,7 @@ def test_a_look_stored_by_position_reads_back_as_today_stores_it(engine: Engine)
     start_experiment(engine)
     simulate_shop(300, uplift=0.5, seed=3).load(engine)
     with session_scope(engine) as session:
-        look = take_snapshot(session, "exp", START + timedelta(days=2, hours=5))
+        look = take_snapshot(session, "exp", START + timedelta(days=2, hours=5), on_new_look=None)
         assert look.look == 3
         today = stored_aggregates(look.sums)
     old = stored_aggregates(json.loads(OLD_LOOK.read_text()))

@@ -21,7 +21,7 @@ from experiments.models.metric import DEFAULT_BASELINE
 from experiments.models.snapshot import ResultSnapshot
 from experiments.planning import plan_at
 from experiments.results import snapshots
-from experiments.results.compute import compute_results
+from experiments.results.pipeline import compute_results
 from experiments.results.render import results_page
 from experiments.results.snapshots import take_snapshot
 from experiments.results.sums.aggregation import Aggregates, VariantSums
@@ -103,7 +103,7 @@ def test_a_half_percent_shop_gets_a_plan_for_half_a_percent_after_its_first_week
 ) -> None:
     engine = half_percent_shop
     with session_scope(engine) as session:  # day 6: still the assumed plan
-        early = take_snapshot(session, "exp", START + timedelta(days=6))
+        early = take_snapshot(session, "exp", START + timedelta(days=6), on_new_look=None)
     assert early.results["planned_units_per_variant"] == ASSUMED
     assert early.results["plan"]["planned_from"] == "assumption"
     assert "Planned for an assumed 2.5 %" in early.results["plan"]["text"]
@@ -112,7 +112,7 @@ def test_a_half_percent_shop_gets_a_plan_for_half_a_percent_after_its_first_week
     with session_scope(engine) as session:
         assert get_experiment(session, "exp").design.planned_from == ("assumption")
     with session_scope(engine) as session:  # the first look past the burn-in
-        take_snapshot(session, "exp", LOOK_AFTER_A_WEEK)
+        take_snapshot(session, "exp", LOOK_AFTER_A_WEEK, on_new_look=None)
     stored = looks(engine)
     replanned_look = stored[-1]
     observed = control_rate(replanned_look)
@@ -146,7 +146,7 @@ def test_a_half_percent_shop_gets_a_plan_for_half_a_percent_after_its_first_week
         }
     ]
     with session_scope(engine) as session:  # frozen for good: later looks keep it
-        later = take_snapshot(session, "exp", START + timedelta(days=10))
+        later = take_snapshot(session, "exp", START + timedelta(days=10), on_new_look=None)
     assert later.results["plan"]["units_per_variant"] == expected
     assert len(replans(engine)) == 1
     with session_scope(engine) as session:  # a page for an earlier moment keeps the old plan
@@ -158,7 +158,7 @@ def test_a_backfill_re_plans_once_at_the_first_look_past_the_burn_in(
     half_percent_shop: Engine,
 ) -> None:
     with session_scope(half_percent_shop) as session:
-        take_snapshot(session, "exp", START + timedelta(days=9, hours=1))
+        take_snapshot(session, "exp", START + timedelta(days=9, hours=1), on_new_look=None)
     sources = [look.results["plan"]["planned_from"] for look in looks(half_percent_shop)]
     first = sources.index("observed")
     assert looks(half_percent_shop)[first].as_of == REPLAN_LOOK_END
@@ -173,7 +173,7 @@ def test_a_process_that_read_the_design_before_the_re_plan_does_not_re_plan_agai
     with session_scope(engine) as session:
         stale = get_experiment(session, "exp").design
     with session_scope(engine) as session:
-        take_snapshot(session, "exp", START + timedelta(days=9))
+        take_snapshot(session, "exp", START + timedelta(days=9), on_new_look=None)
     theirs = replans(engine)
 
     def read_before_their_commit(session: Session, key: str) -> Experiment:
@@ -183,7 +183,7 @@ def test_a_process_that_read_the_design_before_the_re_plan_does_not_re_plan_agai
 
     monkeypatch.setattr(snapshots, "get_experiment", read_before_their_commit)
     with session_scope(engine) as session:
-        ours = take_snapshot(session, "exp", START + timedelta(days=9, hours=2))
+        ours = take_snapshot(session, "exp", START + timedelta(days=9, hours=2), on_new_look=None)
     assert ours.results["plan"]["planned_from"] == "observed"
     assert replans(engine) == theirs
 
@@ -192,7 +192,7 @@ def test_a_plan_given_in_the_design_is_never_re_planned(engine: Engine) -> None:
     start_experiment(engine, metrics=UNCAPPED, design={"planned_units_per_variant": 5000})
     shop_at(0.005, 30_000, 10, seed=32).load(engine)
     with session_scope(engine) as session:
-        look = take_snapshot(session, "exp", START + timedelta(days=9))
+        look = take_snapshot(session, "exp", START + timedelta(days=9), on_new_look=None)
     assert look.results["plan"]["planned_from"] == "design"
     assert look.results["planned_units_per_variant"] == 5000
     assert replans(engine) == []
@@ -255,7 +255,7 @@ def test_inconclusive_is_said_only_at_a_plan_sized_for_the_observed_baseline(
     start_experiment(engine, metrics=UNCAPPED, design={"baseline_rate": 0.3, "mde_relative": 0.5})
     shop_at(0.005, 40_000, 10, seed=33).load(engine)
     with session_scope(engine) as session:
-        early = take_snapshot(session, "exp", START + timedelta(days=3))
+        early = take_snapshot(session, "exp", START + timedelta(days=3), on_new_look=None)
     page = early.results
     assert page["plan"]["planned_from"] == "assumption"
     assert min(v["n"] for v in page["metrics"][0]["variants"]) > page["planned_units_per_variant"]
@@ -263,7 +263,7 @@ def test_inconclusive_is_said_only_at_a_plan_sized_for_the_observed_baseline(
     assert page["decision"]["additional_units_per_variant"] is None
     assert page["summary"].endswith(page["plan"]["text"])
     with session_scope(engine) as session:
-        late = take_snapshot(session, "exp", START + timedelta(days=9, hours=23))
+        late = take_snapshot(session, "exp", START + timedelta(days=9, hours=23), on_new_look=None)
     page = late.results
     assert page["plan"]["planned_from"] == "observed"
     assert min(v["n"] for v in page["metrics"][0]["variants"]) >= page["planned_units_per_variant"]
