@@ -23,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSche
 
 from experiments.models.metric import Direction, MetricKind, ValueFormat
 from experiments.results.readings.direction import Movement
+from experiments.results.sums.aggregation import GroupKey
 from experiments.results.types import MetricIssue, Role, Verdict
 from stats import Reason
 
@@ -147,6 +148,13 @@ class VariantValue(PagePart):
     key: str
     n: int
     value: float | None
+    group: GroupKey = Field(
+        default_factory=lambda values: GroupKey(variant=values["key"]), exclude=True
+    )
+    """The group these values are of (`sums.aggregation.GroupKey`), so a breakdown by (variant,
+    level) is a field away. Today it only repeats `key`, so it stays out of the served and
+    stored JSON (and is rebuilt from `key` when a look is read back); a level breakdown serves
+    it beside `key`, one entry per (variant, level), by dropping `exclude`."""
 
 
 class CapPage(PagePart):

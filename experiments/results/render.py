@@ -26,6 +26,7 @@ from experiments.results.page import (
     SrmPage,
     VariantValue,
 )
+from experiments.results.sums.aggregation import GroupKey
 from experiments.results.types import (
     Decision,
     ExperimentResults,
@@ -71,7 +72,10 @@ def metric_page(result: MetricResult, guardrails: tuple[GuardrailReading, ...] =
         value_format=result.value_format,
         role=result.role,
         # The page's own shape ("value", not stats' "mean": a rate, a mean or a ratio).
-        variants=[VariantValue(key=v.key, n=v.n, value=v.mean) for v in result.variants],
+        variants=[
+            VariantValue(key=v.key, n=v.n, value=v.mean, group=GroupKey(variant=v.key))
+            for v in result.variants
+        ],
         not_pasted=list(result.not_pasted),
         comparisons=comparison_pages(result, guardrails),
         reason=result.issue,
