@@ -39,7 +39,8 @@ js-test: $(JS_INSTALLED)
 # `make run` needs no Node; `make js-test` fails while they differ from a fresh build.
 browser-sdk: $(JS_INSTALLED)
 	cd $(JS) && npm run build --silent
-	cp $(JS)/dist/vekst.min.js $(JS)/dist/vekst.min.mjs api/browser_sdk/
+	cp $(JS)/dist/vekst.min.js $(JS)/dist/vekst.min.mjs $(JS)/dist/vekst-segments.min.js \
+		$(JS)/dist/vekst-segments.min.mjs api/browser_sdk/
 
 $(JS_INSTALLED): $(JS)/package.json $(JS)/package-lock.json
 	cd $(JS) && npm ci --no-audit --no-fund --loglevel=error

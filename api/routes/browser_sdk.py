@@ -1,5 +1,6 @@
 """The browser SDK's bundles where the README's script tag points: `/static/vekst.min.js` (the
-classic script) and `/static/vekst.min.mjs` (the ES module).
+classic script) and `/static/vekst.min.mjs` (the ES module), and the same pair of the segments
+build (`vekst-segments.min.js`, `.mjs`: exposures carry the experiment's dimensions).
 
 They are the builds of `sdk/js`, committed in `api/browser_sdk/` so the server needs no Node;
 sdk/js's own tests fail when a fresh build differs (`make browser-sdk` rebuilds and copies).
@@ -19,7 +20,12 @@ from fastapi import APIRouter, Request, Response
 from experiments.errors import NotFoundError
 
 BUNDLE_DIRECTORY = Path(__file__).resolve().parent.parent / "browser_sdk"
-BUNDLE_NAMES = ("vekst.min.js", "vekst.min.mjs")
+BUNDLE_NAMES = (
+    "vekst.min.js",
+    "vekst.min.mjs",
+    "vekst-segments.min.js",
+    "vekst-segments.min.mjs",
+)
 MAX_AGE_SECONDS = 3600
 
 

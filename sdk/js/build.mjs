@@ -3,17 +3,29 @@
 // esbuild bundles and minifies; terser then compresses further (about 3 % of the gzipped size,
 // which the 5 KB budget needs).
 import { mkdir, writeFile } from "node:fs/promises";
+import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 import { minify } from "terser";
 
 // The names of the internal factories' methods are shortened too (none is part of the public
 // API, and no public name may be listed here).
 const mangleProps =
-  /^(fixed|flushHidden|wake|enqueue|id|firstExposure|compile|refresh|settle|compiled)$/;
+  /^(fixed|flushHidden|wake|enqueue|id|firstExposure|compile|refresh|settle|compiled|pick|kind|decide|whenReady|flushAll|stop|giveConsent)$/;
 
-async function bundle(entry, format, outfile) {
+// The core build takes its feature flags from features-core.js (all off).
+const coreFlags = {
+  name: "core-flags",
+  setup(build) {
+    build.onResolve({ filter: /\/features\.js$/ }, () => ({
+      path: fileURLToPath(new URL("src/features-core.js", import.meta.url)),
+    }));
+  },
+};
+
+async function bundle(entry, format, outfile, plugins = []) {
   const result = await build({
     entryPoints: [entry],
+    plugins,
     bundle: true,
     minify: true,
     mangleProps,
@@ -32,5 +44,7 @@ async function bundle(entry, format, outfile) {
 }
 
 await mkdir("dist", { recursive: true });
-await bundle("src/index.js", "esm", "dist/vekst.min.mjs");
-await bundle("src/global.js", "iife", "dist/vekst.min.js");
+await bundle("src/index.js", "esm", "dist/vekst.min.mjs", [coreFlags]);
+await bundle("src/global.js", "iife", "dist/vekst.min.js", [coreFlags]);
+await bundle("src/index.js", "esm", "dist/vekst-segments.min.mjs");
+await bundle("src/global.js", "iife", "dist/vekst-segments.min.js");

@@ -91,7 +91,19 @@ export interface TrackOptions {
 }
 
 export interface Client {
-  /** The visitor's variant; synchronous, never throws, sends the first exposure. */
+  /**
+   * The visitor's variant; synchronous, never throws, sends the first exposure.
+   *
+   * Segments build (`vekst-segments.min.js`/`.mjs`) only: the exposure carries, as
+   * `attributes`, those the experiment names as `dimensions` (and nothing else) among
+   * `attributes` and the ones the SDK knows by itself, without cookies or fingerprinting:
+   * `device` ("mobile", "tablet", "desktop": User-Agent Client Hints, else the user agent),
+   * `source` ("paid", "email", "social", "search", "referral", "direct": the page URL's
+   * `utm_medium`/`utm_source`, else the referrer's host; absent when the referrer is the shop
+   * itself) and `visitor_type` ("new", "returning": only with consent, for the anonymous id).
+   * The attributes given here win over the known ones. The core build (`vekst.min.js`) sends
+   * no attributes.
+   */
   assign(experimentKey: string, unitId?: string | null, attributes?: Attributes | null): Assignment;
   /** Queue a conversion such as `purchase`; bad input is logged once and dropped. */
   track(name: string, options?: TrackOptions): void;

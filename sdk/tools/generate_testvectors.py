@@ -195,6 +195,51 @@ def build_hashes(rng: random.Random) -> list[dict[str, Any]]:
     return [*hashes, *layers, *digests]
 
 
+# The attributes a shop passes to `assign` in the exposure cases: personal data among them.
+SHOP_ATTRIBUTES: dict[str, Any] = {
+    "email": "kari@example.no",
+    "market": "NO",
+    "device": "mobile",
+    "cart_value": 649,
+    "logged_in": True,
+    "score": 1.5,
+}
+DIMENSION_SETS: list[tuple[list[str] | None, dict[str, Any] | None]] = [
+    (None, SHOP_ATTRIBUTES),
+    ([], SHOP_ATTRIBUTES),
+    (["market", "device"], SHOP_ATTRIBUTES),
+    (["device", "market", "logged_in", "score", "visitor_type"], SHOP_ATTRIBUTES),
+    (["source"], SHOP_ATTRIBUTES),
+    (["market"], None),
+    (["market"], {}),
+    # Values the server cannot store are left out, not the exposure.
+    (
+        ["market", "device", "segment", "plan"],
+        {"market": "N\x00O", "device": "m\ud800", "plan": "pro"},
+    ),
+    (["segment", "plan"], {"segment": 2**64, "plan": "pro"}),
+]
+
+
+def build_exposure_attributes(rng: random.Random) -> list[dict[str, Any]]:
+    """What an exposure carries as `attributes` (None: no field) for attributes given to
+    `assign`, by the experiment's dimensions."""
+    items = []
+    for dimensions, attributes in DIMENSION_SETS:
+        definition = experiment(rng, [1, 1])
+        if dimensions is not None:
+            definition["dimensions"] = dimensions
+        evaluator = Evaluator({"version": 1, "experiments": [definition]})
+        items.append(
+            {
+                "experiment": definition,
+                "attributes": attributes,
+                "expected": evaluator.exposure_attributes(definition["key"], attributes),
+            }
+        )
+    return items
+
+
 def _line(item: dict[str, Any]) -> str:
     # ASCII escapes keep the lone-surrogate case representable in a UTF-8 file.
     return json.dumps(item, sort_keys=True)
@@ -205,6 +250,7 @@ def main() -> None:
     rng = random.Random(20261123)
     cases = build_cases(rng)
     hashes = build_hashes(rng)
+    exposures = build_exposure_attributes(rng)
     lines = [
         "{",
         '  "description": "Vekst assignment test vectors; algorithm in docs/assignment.md",',
@@ -213,11 +259,17 @@ def main() -> None:
         "  ],",
         '  "cases": [',
         ",\n".join("    " + _line(item) for item in cases),
+        "  ],",
+        '  "exposure_attributes": [',
+        ",\n".join("    " + _line(item) for item in exposures),
         "  ]",
         "}",
     ]
     OUTPUT.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    print(f"wrote {len(cases)} cases and {len(hashes)} hash values to {OUTPUT.name}")  # noqa: T201
+    print(  # noqa: T201
+        f"wrote {len(cases)} cases, {len(hashes)} hash values and {len(exposures)} exposure "
+        f"cases to {OUTPUT.name}"
+    )
 
 
 if __name__ == "__main__":

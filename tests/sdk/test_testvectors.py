@@ -71,3 +71,16 @@ def test_case(case: dict[str, Any]) -> None:
     assert (result.variant, result.in_experiment) == expected
     assert str(result.reason) == case["expected_reason"]
     assert spec_assign(experiment, case["unit_id"], case["attributes"], overrides) == expected
+
+
+@pytest.mark.parametrize("item", VECTORS["exposure_attributes"])
+def test_exposure_attributes(item: dict[str, Any]) -> None:
+    """An exposure carries the given attributes that the experiment names as dimensions."""
+    experiment = item["experiment"]
+    evaluator = Evaluator({"version": 1, "experiments": [experiment]})
+    assert evaluator.assign(experiment["key"], "visitor-1", item["attributes"]).in_experiment
+    picked = evaluator.exposure_attributes(experiment["key"], item["attributes"])
+    assert picked == item["expected"]
+    assert picked is None or list(picked) == [
+        name for name in experiment["dimensions"] if name in picked
+    ]

@@ -3,12 +3,14 @@
 // The client's state is made by small factories: the console warnings and the config (here),
 // the visitor with its consent and exposures (identity.js) and the event sender (events.js).
 // `start` connects them to the API: the sender, and the config's refresh by ETag.
+import { pageAttributes } from "./attributes.js";
 import { compileConfig, result } from "./evaluator.js";
 import { createSender } from "./events.js";
+import { SEGMENTS } from "./features.js";
 import { createVisitor } from "./identity.js";
 import { checkAttributes, checkUnitId, isNumber, need } from "./inputs.js";
 
-/** @import { Client, ClientOptions } from "../vekst.js" */
+/** @import { Attributes, Client, ClientOptions } from "../vekst.js" */
 /** @import { CompiledExperiment } from "./evaluator.js" */
 /** @import { Event, Sender } from "./events.js" */
 /** @import { Warn } from "./inputs.js" */
@@ -93,7 +95,7 @@ function createConfig({ overrides, readyTimeout }, warn) {
     get compiled() {
       return compiled;
     },
-    ready: () =>
+    whenReady: () =>
       Promise.race([loaded, new Promise((resolve) => setTimeout(resolve, readyTimeout))]).then(
         () => !!compiled,
       ),
@@ -133,6 +135,8 @@ export function createClient(options) {
   const visitor = createVisitor(g, settings, warn);
   const config = createConfig(settings, warn);
   const qa = qaOverrides(g, settings.qaParam);
+  /** @type {Attributes | undefined} The page's device and source, read at its first exposure. */
+  let known;
   /** @type {ReturnType<typeof setInterval> | undefined} */
   let refreshTimer;
   /** @type {Sender | null} */
@@ -184,6 +188,19 @@ export function createClient(options) {
     g.addEventListener?.("online", events.wake);
   }
 
+  /**
+   * `{attributes}` of an exposure to `experiment` (segments build): those it names as
+   * dimensions among the shop's `attributes` and the ones the SDK knows, the shop's winning;
+   * nothing when it names none of them.
+   * @param {CompiledExperiment} experiment
+   * @param {Attributes | null | undefined} attributes
+   */
+  function withDimensions(experiment, attributes) {
+    known ||= pageAttributes(g);
+    const picked = experiment.pick?.({ ...known, ...visitor.kind(), ...attributes });
+    return picked && { attributes: picked };
+  }
+
   /** @type {Client} */
   const client = {
     /** The variant of `experimentKey` for the visitor (or `unitId`); never throws. */
@@ -202,17 +219,20 @@ export function createClient(options) {
         if (bot) return experiment.fixed("bot");
         const unit = unitId ?? visitor.id();
         if (unit === null) return experiment.fixed("no_consent");
-        const assigned = experiment.assign(unit, attributes, qa[experimentKey]);
+        const assigned = experiment.decide(unit, attributes, qa[experimentKey]);
         if (
           assigned.inExperiment &&
           sender &&
           visitor.firstExposure(experimentKey, assigned.variant, unit)
         ) {
+          // The segments build adds the attributes the experiment names as dimensions, and
+          // only those (none: no field); the shop's win over the ones the SDK knows.
           sender.enqueue({
             type: "exposure",
             unit_id: unit,
             experiment: experimentKey,
             variant: assigned.variant,
+            ...(SEGMENTS && withDimensions(experiment, attributes)),
           });
         }
         return assigned;
@@ -245,13 +265,13 @@ export function createClient(options) {
     },
 
     /** Resolves to true once a config is loaded, false when `readyTimeout` ms pass first. */
-    ready: config.ready,
+    ready: config.whenReady,
 
     /** Send queued events now; resolves when they are sent or a send failed (it is retried). */
-    flush: async () => sender?.flush(),
+    flush: async () => sender?.flushAll(),
 
     /** Give or withdraw consent to keep the anonymous id; withdrawing deletes it. */
-    setConsent: visitor.setConsent,
+    setConsent: visitor.giveConsent,
 
     /** The unit id used when none is passed: the shop's, the stored anonymous one, or null. */
     get unitId() {
@@ -261,7 +281,7 @@ export function createClient(options) {
     /** Stop refreshing the config and send what is queued (as a beacon). */
     close() {
       clearInterval(refreshTimer);
-      sender?.close();
+      sender?.stop();
     },
   };
 

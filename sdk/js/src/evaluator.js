@@ -10,7 +10,17 @@ import {
   overrideDigest,
   variantBounds,
 } from "./hash.js";
-import { checkAttributes, checkUnitId, isName, isNumber, isObject, need } from "./inputs.js";
+import {
+  checkAttributes,
+  checkUnitId,
+  has,
+  isName,
+  isNumber,
+  isObject,
+  need,
+  storable,
+} from "./inputs.js";
+import { SEGMENTS } from "./features.js";
 import { compileTargeting } from "./targeting.js";
 
 /** @import { Assignment, Attributes, Json, Reason } from "../vekst.js" */
@@ -30,15 +40,19 @@ import { compileTargeting } from "./targeting.js";
  *   layer?: {key: string, ranges: [number, number][]} | null,
  *   override_hashes?: Record<string, string> | null,
  *   winner?: string | null,
+ *   dimensions?: string[] | null,
  * }} ExperimentDocument
  */
 
 /**
- * A compiled experiment. `assign` decides for a unit (`qa`: a variant key forced by a QA URL
- * override, or undefined); `fixed` gives what everyone outside the test sees, with `reason`.
+ * A compiled experiment. `decide` assigns a unit (`qa`: a variant key forced by a QA URL
+ * override, or undefined); `fixed` gives what everyone outside the test sees, with `reason`;
+ * `pick` (segments build only) gives the attributes of `known` that the experiment names as
+ * dimensions, in their order, or undefined when it names none of them.
  * @typedef {{
- *   assign: (unitId: string, attributes?: Attributes | null, qa?: string) => Assignment,
+ *   decide: (unitId: string, attributes?: Attributes | null, qa?: string) => Assignment,
  *   fixed: (reason: Reason) => Assignment,
+ *   pick?: (known: Attributes) => Attributes | undefined,
  * }} CompiledExperiment
  */
 
@@ -46,6 +60,8 @@ import { compileTargeting } from "./targeting.js";
 const MAX_VARIANTS = 10;
 /** The largest weight of a variant. */
 const MAX_WEIGHT = 1e12;
+/** The most dimensions (attribute names its exposures carry) an experiment names. */
+const MAX_DIMENSIONS = 5;
 
 /**
  * Freezes `value` and everything in it.
@@ -115,7 +131,7 @@ function compileExperiment(e, path, clientOverrides, warn) {
   // The hashes below `threshold` are in the traffic: all of them, unless the traffic is cut.
   let threshold = HASH_SPACE;
   if (layer == null) {
-    const traffic = e.traffic === undefined ? 1 : e.traffic;
+    const { traffic = 1 } = e;
     need(isNumber(traffic) && traffic > 0 && traffic <= 1, `${path}.traffic`);
     threshold = Math.floor(traffic * HASH_SPACE);
   } else {
@@ -125,6 +141,11 @@ function compileExperiment(e, path, clientOverrides, warn) {
     need(Array.isArray(ranges) && ranges.length && ranges.every(isRange), `${path}.layer.ranges`);
   }
   const targeting = e.targeting == null ? null : compileTargeting(e.targeting, `${path}.targeting`);
+  const dims = SEGMENTS ? e.dimensions || [] : [];
+  if (SEGMENTS) {
+    const valid = Array.isArray(dims) && dims.length <= MAX_DIMENSIONS && dims.every(isName);
+    need(valid, `${path}.dimensions`);
+  }
 
   /** @type {(variant: string, reason: Reason) => Assignment} */
   const make = (variant, reason) =>
@@ -161,8 +182,8 @@ function compileExperiment(e, path, clientOverrides, warn) {
   const trafficHash = hasher(`traffic:${salt}:`);
   const bucketOf = layer && layerBucket(layer.key);
 
-  /** @type {CompiledExperiment["assign"]} */
-  function assign(unitId, attributes, qa) {
+  /** @type {CompiledExperiment["decide"]} */
+  function decide(unitId, attributes, qa) {
     if (stopped) return stopped;
     try {
       checkUnitId(unitId, "unitId");
@@ -193,12 +214,20 @@ function compileExperiment(e, path, clientOverrides, warn) {
   // Bots, visitors without consent, internal errors: what everyone outside the test sees.
   /** @type {CompiledExperiment["fixed"]} */
   const fixed = (reason) => stopped || make(control, reason);
-  return { assign, fixed };
+  /** @type {CompiledExperiment["pick"]} */
+  const pick = (known) => {
+    /** @type {Attributes | undefined} */
+    let picked;
+    for (const name of dims)
+      if (has(known, name) && storable(known[name])) (picked ||= {})[name] = known[name];
+    return picked;
+  };
+  return SEGMENTS ? { decide, fixed, pick } : { decide, fixed };
 }
 
 /**
- * Compile a config document to a Map from experiment key to `{assign, fixed}`. Throws when the
- * document as a whole is unusable (not an object, another version, no list). An experiment
+ * Compile a config document to a Map from experiment key to its CompiledExperiment. Throws
+ * when the document as a whole is unusable (not an object, another version, no list). An experiment
  * that is invalid or repeats a key is left out and reported to `warn`, but still shows its
  * control when one can be read from it; disjoint layer ranges across experiments are the
  * server's duty. `overrides` maps experiment keys to {unit id: variant key}.
@@ -228,7 +257,8 @@ export function compileConfig(config, overrides, warn) {
           freeze(control.payload ?? null),
           "invalid_config",
         );
-        experiments.set(e.key, { assign: () => fixed, fixed: () => fixed });
+        // (No `pick`: it never splits, so it sends no exposure.)
+        experiments.set(e.key, { decide: () => fixed, fixed: () => fixed });
       }
     }
   });

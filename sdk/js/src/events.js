@@ -15,6 +15,7 @@
  *   name?: string,
  *   value?: number,
  *   properties?: Record<string, string | number | boolean>,
+ *   attributes?: Record<string, string | number | boolean>,
  *   timestamp?: number,
  *   event_id?: string,
  * }} Event
@@ -153,13 +154,13 @@ export function createSender(
       schedule(queue.length < maxBatch ? flushInterval : AT_ONCE);
     },
     /** Send the queue in batches now; stops at a failed batch, which waits for its retry. */
-    async flush() {
+    async flushAll() {
       while (queue.length && !busy && !closed && !attempt && online()) await send();
     },
     flushHidden,
     /** Send now what waits for the network (the page is back online). */
     wake: () => schedule(AT_ONCE),
-    close() {
+    stop() {
       flushHidden();
       closed = true;
       clearTimeout(timer);

@@ -2,6 +2,7 @@
 // exposures already sent for it. Cookies live `idDays` days; blocked cookies are logged once and
 // only mean the id lasts for this page.
 import { randomHex } from "./events.js";
+import { SEGMENTS } from "./features.js";
 import { murmur3 } from "./hash.js";
 
 /** @import { ClientOptions } from "../vekst.js" */
@@ -28,6 +29,8 @@ export function createVisitor(g, { idName, idDays, unitId, consent }, warn) {
   let consented = !!consent;
   /** @type {string | null} */
   let anonymousId = null;
+  // "returning" when the id cookie was there before this page made the id, else "new".
+  let visitorType = "returning";
   let seen = new Set();
   /** @type {Map<string, Map<string, string | null>>} */
   const exposed = new Map();
@@ -60,12 +63,13 @@ export function createVisitor(g, { idName, idDays, unitId, consent }, warn) {
       doc.cookie = `${name}=${encodeURIComponent(value ?? "")}; Max-Age=${age}; Path=/; SameSite=Lax${secure}`;
     });
 
-  return {
+  const visitor = {
     /** The unit id used when none is passed: the shop's, the anonymous one, or null. */
     id() {
       if (unitId != null) return String(unitId);
       if (consented && !anonymousId) {
-        anonymousId = readCookie(idName) || randomHex(g);
+        // (The segments build notes a visitor whose id is made here as new.)
+        anonymousId = readCookie(idName) || (SEGMENTS && (visitorType = "new"), randomHex(g));
         writeCookie(idName, anonymousId);
         seen = new Set((readCookie(seenName) || "").split(","));
       }
@@ -73,7 +77,7 @@ export function createVisitor(g, { idName, idDays, unitId, consent }, warn) {
     },
 
     /** Give or withdraw consent to keep the anonymous id; withdrawing deletes its cookies. */
-    setConsent(/** @type {boolean} */ given) {
+    giveConsent(/** @type {boolean} */ given) {
       consented = !!given;
       if (!consented) {
         anonymousId = null;
@@ -101,4 +105,9 @@ export function createVisitor(g, { idName, idDays, unitId, consent }, warn) {
       return true;
     },
   };
+  /** @type {typeof visitor & {kind: () => {visitor_type: string} | null}} */
+  const withKind = /** @type {any} */ (visitor);
+  // `{visitor_type: "new" | "returning"}` while the anonymous id is in use (with consent).
+  if (SEGMENTS) withKind.kind = () => (anonymousId ? { visitor_type: visitorType } : null);
+  return withKind;
 }

@@ -58,6 +58,19 @@ const onlySpace = (text, first = text.charCodeAt(0)) =>
   (first < 33 || first > 126) && ONLY_SPACE.test(text);
 
 /**
+ * Whether the server can store a valid attribute value with an exposure: no NUL or lone
+ * surrogate in a string, and no integer written out beyond 64 bits (JSON writes numbers from
+ * 1e21 on with an exponent, which the server reads as a float). Exposures leave other values
+ * out rather than be refused.
+ * @param {string | number | boolean} value
+ */
+export function storable(value) {
+  if (typeof value === "string") return value.isWellFormed?.() !== false && !value.includes("\0");
+  const size = Math.abs(Number(value));
+  return !Number.isInteger(value) || size < 2 ** 63 || size >= 1e21;
+}
+
+/**
  * Throw unless `unitId` is 1-256 code points of valid Unicode, not only whitespace.
  * @param {unknown} unitId
  * @param {string} path

@@ -49,12 +49,14 @@ export function fakeWindow({
   webdriver = false,
   userAgent = "Mozilla/5.0 (X11; Linux x86_64) Firefox/130.0",
   protocol = "https:",
+  referrer = "",
+  userAgentData,
   beacon,
 } = {}) {
   const listeners = [];
   const warnings = [];
   const beacons = [];
-  const navigator = { webdriver, userAgent, onLine: true };
+  const navigator = { webdriver, userAgent, userAgentData, onLine: true };
   if (beacon !== undefined) {
     navigator.sendBeacon = function (url, body) {
       if (this !== navigator) throw new TypeError("Illegal invocation");
@@ -64,6 +66,7 @@ export function fakeWindow({
   }
   const on = (target) => (type, listener) => listeners.push({ target, type, listener });
   const document = {
+    referrer,
     visibilityState: "visible",
     addEventListener: on("document"),
     get cookie() {
@@ -84,7 +87,12 @@ export function fakeWindow({
     warnings,
     navigator,
     beacons,
-    location: { href: `${protocol}//shop.example/product/42${search}`, protocol, search },
+    location: {
+      href: `${protocol}//shop.example/product/42${search}`,
+      hostname: "shop.example",
+      protocol,
+      search,
+    },
     console: { warn: (message) => warnings.push(message) },
     crypto: globalThis.crypto,
     setTimeout,

@@ -64,7 +64,7 @@ for (const c of vectors.cases) {
     const experiments = compileConfig({ version: 1, experiments: [experiment] }, overrides, (m) =>
       errors.push(m),
     );
-    const got = experiments.get(experiment.key).assign(c.unit_id, c.attributes);
+    const got = experiments.get(experiment.key).decide(c.unit_id, c.attributes);
     const label = `${c.name} | ${JSON.stringify(c.unit_id).slice(0, 40)}`;
     assert.deepEqual(
       errors.filter((m) => m.startsWith("left out")),
@@ -139,3 +139,18 @@ test("a prefix hasher equals the reference over the joined string, at every pref
     }
   }
 });
+
+for (const [i, item] of vectors.exposure_attributes.entries()) {
+  test(`exposure attributes ${i} | ${JSON.stringify(item.experiment.dimensions)}`, () => {
+    const { experiment, attributes, expected } = item;
+    const experiments = compileConfig({ version: 1, experiments: [experiment] }, {}, () => {});
+    const compiled = experiments.get(experiment.key);
+    assert.equal(compiled.decide("visitor-1", attributes).inExperiment, true);
+    const picked = compiled.pick(attributes || {});
+    assert.deepEqual(picked ?? null, expected);
+    if (picked) {
+      const order = experiment.dimensions.filter((name) => name in picked);
+      assert.deepEqual(Object.keys(picked), order);
+    }
+  });
+}

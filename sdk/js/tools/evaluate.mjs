@@ -11,7 +11,7 @@ const experiments = compileConfig(input.config, input.overrides, () => {});
 const answers = input.cases.map(([key, unitId, attributes]) => {
   const experiment = experiments.get(key);
   if (!experiment) return [null, false, "unknown_experiment"];
-  const result = experiment.assign(unitId, attributes);
+  const result = experiment.decide(unitId, attributes);
   return [result.variant, result.inExperiment, result.reason];
 });
 process.stdout.write(JSON.stringify(answers));

@@ -41,6 +41,12 @@ class _NotReady:
     def fallback(self, experiment_key: str) -> Assignment:
         return Assignment(str(experiment_key), None, None, False, AssignmentReason.ERROR)
 
+    def exposure_attributes(
+        self, experiment_key: str, attributes: Mapping[str, Any] | None
+    ) -> dict[str, Any] | None:
+        del experiment_key, attributes
+        return None
+
 
 class Client:
     """Assigns units locally from the server's config and reports events in the background.
@@ -162,7 +168,10 @@ class Client:
         variant with an empty read-only payload, so ``payload.get(name, default)`` is safe.
         """
         try:
-            result = self._evaluator.assign(experiment_key, unit_id, attributes)
+            # One evaluator for the decision and the exposure's dimensions, even if a new
+            # config arrives in between.
+            evaluator = self._evaluator
+            result = evaluator.assign(experiment_key, unit_id, attributes)
             if result.variant is None:
                 return self._unassigned(result)
             if (
@@ -170,7 +179,9 @@ class Client:
                 and self._events is not None
                 and self._deduper.first_time(result, unit_id)
             ):
-                self._events.enqueue_exposure(result, unit_id)
+                self._events.enqueue_exposure(
+                    result, unit_id, evaluator.exposure_attributes(experiment_key, attributes)
+                )
             return result
         except Exception:  # the shop's request must never fail because of the SDK
             self._log.error("vekst: internal error in assign", exc_info=True)

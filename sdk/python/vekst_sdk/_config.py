@@ -20,6 +20,8 @@ MIN_VARIANTS = 2
 MAX_VARIANTS = 10
 MAX_WEIGHT = 1e12
 MAX_SALT_LENGTH = 64
+#: The most attribute names an experiment's exposures carry (its ``dimensions``).
+MAX_DIMENSIONS = 5
 STATUSES = ("running", "stopped")
 _OVERRIDE_DIGEST = re.compile(r"[0-9a-f]{16}")
 
@@ -61,6 +63,7 @@ def validate_experiment(experiment: object, path: str = "experiment") -> None:
     else:
         _validate_layer(experiment["layer"], f"{path}.layer")
     validate_targeting(experiment.get("targeting"), f"{path}.targeting")
+    _validate_dimensions(experiment.get("dimensions"), f"{path}.dimensions")
     _validate_override_hashes(
         experiment.get("override_hashes"), variant_keys, f"{path}.override_hashes"
     )
@@ -99,6 +102,16 @@ def _validate_variants(variants: object, path: str) -> list[str]:
                 "is too small relative to the others: the variant would receive no units",
             )
     return keys
+
+
+def _validate_dimensions(dimensions: object, path: str) -> None:
+    """``dimensions``: absent, null or a list of at most 5 attribute names (non-empty strings)."""
+    if dimensions is None:
+        return
+    if not isinstance(dimensions, list) or len(dimensions) > MAX_DIMENSIONS:
+        raise ConfigError(path, f"must be a list of at most {MAX_DIMENSIONS} attribute names")
+    for index, name in enumerate(dimensions):
+        _require_key_string(name, f"{path}[{index}]")
 
 
 def _validate_layer(layer: object, path: str) -> None:

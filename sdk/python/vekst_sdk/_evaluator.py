@@ -28,7 +28,7 @@ from vekst_sdk._hashing import (
     variant_prefix,
     variant_upper_bounds,
 )
-from vekst_sdk._inputs import MAX_UNIT_ID_LENGTH, unit_id_problem, validate_attributes
+from vekst_sdk._inputs import MAX_UNIT_ID_LENGTH, storable, unit_id_problem, validate_attributes
 from vekst_sdk._targeting import Predicate, compile_targeting
 
 #: Receives (experiment key, field path, rule) when input is refused.
@@ -64,6 +64,7 @@ class CompiledExperiment:
         "_invalid",
         "error_result",
         "_on_invalid",
+        "_dimensions",
     )
 
     def __init__(
@@ -82,6 +83,7 @@ class CompiledExperiment:
 
         self.key = key
         self._on_invalid = on_invalid
+        self._dimensions: tuple[str, ...] = tuple(experiment.get("dimensions") or ())
         self._static: Assignment | None = None
         if experiment["status"] != "running":
             winner = experiment.get("winner")
@@ -170,6 +172,19 @@ class CompiledExperiment:
         hashed = mmh3.hash(self._variant_prefix + unit_id, HASH_SEED, False)
         return self._split[bisect_right(self._bounds, hashed)]
 
+    def exposure_attributes(self, attributes: Mapping[str, Any] | None) -> dict[str, Any] | None:
+        """The attributes an exposure carries: those of ``attributes`` (already validated by
+        :meth:`assign`) that the experiment names as dimensions, in their order, whose values
+        the server can store; ``None`` when there are none."""
+        if not attributes or not self._dimensions:
+            return None
+        picked = {
+            name: attributes[name]
+            for name in self._dimensions
+            if name in attributes and storable(attributes[name])
+        }
+        return picked or None
+
     def _forced(self, unit_id: str) -> Assignment | None:
         """The unit's QA override, looked up by its two override hashes (the second, and the
         first, only computed when needed)."""
@@ -234,6 +249,14 @@ class Evaluator:
         if experiment is None:
             return unknown_experiment(experiment_key)
         return experiment.assign(unit_id, attributes)
+
+    def exposure_attributes(
+        self, experiment_key: str, attributes: Mapping[str, Any] | None
+    ) -> dict[str, Any] | None:
+        """The attributes an exposure of ``experiment_key`` carries: those of ``attributes``
+        the experiment names as dimensions (docs/events.md), or ``None``."""
+        experiment = self._experiments.get(experiment_key)
+        return None if experiment is None else experiment.exposure_attributes(attributes)
 
     def fallback(self, experiment_key: str) -> Assignment:
         """The result after an internal failure: control, or ``None`` for an unknown key."""

@@ -90,8 +90,14 @@ class EventSender:
         self._thread = threading.Thread(target=self._run, name="vekst-events", daemon=True)
         self._thread.start()
 
-    def enqueue_exposure(self, assignment: Assignment, unit_id: str) -> None:
-        """Queue an exposure event; never blocks, drops (and logs) when the queue is full."""
+    def enqueue_exposure(
+        self,
+        assignment: Assignment,
+        unit_id: str,
+        attributes: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Queue an exposure event with its dimensions' ``attributes`` (none: no field); never
+        blocks, drops (and logs) when the queue is full."""
         self._enqueue(
             (
                 "exposure",
@@ -99,6 +105,7 @@ class EventSender:
                 unit_id,
                 assignment.experiment,
                 assignment.variant,
+                dict(attributes) if attributes else None,
             )
         )
 
@@ -239,8 +246,8 @@ def _retry_after_seconds(response: httpx.Response) -> float | None:
 
 def _to_wire(record: tuple[Any, ...], event_id: str) -> dict[str, Any]:
     if record[0] == "exposure":
-        _, timestamp, unit_id, experiment, variant = record
-        return {
+        _, timestamp, unit_id, experiment, variant, attributes = record
+        exposure = {
             "event_id": event_id,
             "type": "exposure",
             "unit_id": unit_id,
@@ -248,6 +255,9 @@ def _to_wire(record: tuple[Any, ...], event_id: str) -> dict[str, Any]:
             "experiment": experiment,
             "variant": variant,
         }
+        if attributes:
+            exposure["attributes"] = attributes
+        return exposure
     _, timestamp, unit_id, name, value, properties = record
     event: dict[str, Any] = {
         "event_id": event_id,

@@ -16,6 +16,8 @@ MAX_ATTRIBUTES = 100
 MAX_ATTRIBUTE_NAME_LENGTH = 128
 MAX_STRING_VALUE_LENGTH = 1024
 MAX_EVENT_NAME_LENGTH = 64
+# The server stores numbers in JSON columns: integers beyond 64 bits are refused there.
+_MAX_STORED_INTEGER = 2**63 - 1
 
 
 def unit_id_problem(unit_id: object) -> str | None:
@@ -76,6 +78,23 @@ def validate_attributes(attributes: object, path: str = "attributes") -> None:
         problem = _scalar_problem(value)
         if problem is not None:
             raise InvalidInputError(f"{path}.{name}", problem)
+
+
+def storable(value: object) -> bool:
+    """Whether the server can store a valid attribute value with an exposure: no NUL or lone
+    surrogate in a string, no integer beyond 64 bits. An SDK leaves other values out of an
+    exposure's attributes rather than have the server refuse the whole exposure."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            return False
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return False
+        return True
+    if isinstance(value, int) and not isinstance(value, bool):
+        return -_MAX_STORED_INTEGER - 1 <= value <= _MAX_STORED_INTEGER
+    return True
 
 
 def validate_event_name(name: object, path: str = "name") -> None:
