@@ -48,19 +48,21 @@ def make_look(
 ) -> Look:
     """The look ending at `end` from its sums (stage 1), given the previous look's readings
     (`{}` for a first look; None for a page on its own, without running readings)."""
-    experiment, variants = inputs.experiment, inputs.variants
+    experiment, variants, aggregates = inputs.experiment, inputs.variants, sums.aggregates
+    # The plan the look is judged against (an assumed one re-planned once, `verdict.replan`).
     design = design_as_of(inputs.design, inputs.primary, len(variants), end)
     terms = SummaryTerms(experiment.unit_type, design.currency)
-    plan = plan_facts(design, inputs.primary, variants, sums.aggregates)
-    plan = with_sentence(plan, terms.unit)
-    readings = analyse(inputs, sums, design, plan.units_per_variant, terms)  # 2
+    plan = with_sentence(plan_facts(design, inputs.primary, variants, aggregates), terms.unit)
+    # 2. Readings, then 3. running readings.
+    readings = analyse(inputs, sums, design, plan.units_per_variant, terms)
     if previous is not None:
-        readings = running_readings(readings, previous, end)  # 3
+        readings = running_readings(readings, previous, end)
+    # 4. The verdict.
     srm = srm_of(readings)
-    has_reading = readings[0].issue is None
-    progress = plan_progress(inputs, sums.aggregates, plan, end, has_reading=has_reading)
-    decision = decide_look(inputs, readings, srm, sums.aggregates, progress, design, end)  # 4
-    warnings = look_warnings(srm, sums.aggregates)
+    progress = plan_progress(inputs, aggregates, plan, end, has_reading=readings[0].issue is None)
+    decision = decide_look(inputs, readings, srm, aggregates, progress, design, end)
+    # 5. The words, then the page.
+    warnings = look_warnings(srm, aggregates)
     outcome = stop_outcome_of(experiment)
     summary = look_summary(
         decision, readings, variants[0], warnings, terms, plan, progress, outcome
@@ -82,7 +84,7 @@ def make_look(
         plan=plan,
         unit=terms.unit,
     )
-    return Look(sums, results, results_page(results))  # 5
+    return Look(sums, results, results_page(results))
 
 
 def new_looks(
