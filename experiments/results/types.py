@@ -154,7 +154,7 @@ class MetricResult:
 
 
 @dataclass(frozen=True, slots=True)
-class ListPlan:
+class FixedListPlan:
     """The list, its split and what it can detect on the primary metric."""
 
     population: int
@@ -193,7 +193,7 @@ class Decision:
     traffic to go by yet)."""
     wait_until: datetime | None = None
     """Keep running on a fixed list: when the attribution window after the send closes."""
-    list_plan: ListPlan | None = None
+    list_plan: FixedListPlan | None = None
     send: SendAdvice | None = None
     """Test-then-send, once the window has closed: what to send to the rest of the list."""
     harmed_guardrail: str | None = None

@@ -17,7 +17,7 @@ from experiments.models.experiment import Design, Experiment
 from experiments.models.metric import MetricDefinition
 from experiments.planning import list_units_per_variant
 from experiments.results.readings.direction import is_better
-from experiments.results.types import Decision, ListPlan, MetricResult, SendAdvice, Verdict
+from experiments.results.types import Decision, FixedListPlan, MetricResult, SendAdvice, Verdict
 from stats import StatsInputError, detectable_effect
 
 
@@ -27,7 +27,7 @@ def list_plan(
     control_value: float | None,
     variants: int,
     started_at: datetime,
-) -> ListPlan | None:
+) -> FixedListPlan | None:
     """The plan of a send to a fixed list, or None for an experiment without a population."""
     per_variant = list_units_per_variant(design, variants)
     if design.population is None or per_variant is None:
@@ -35,7 +35,7 @@ def list_plan(
     closes = None
     if design.attribution_hours is not None:
         closes = started_at + timedelta(hours=design.attribution_hours)
-    return ListPlan(
+    return FixedListPlan(
         design.population,
         per_variant,
         detectable_change(design, primary, control_value, per_variant, variants),
@@ -71,7 +71,7 @@ def detectable_change(
     return found.mde_relative
 
 
-def decide_for_list(decision: Decision, plan: ListPlan, end: datetime) -> Decision:
+def decide_for_list(decision: Decision, plan: FixedListPlan, end: datetime) -> Decision:
     """The decision of a fixed-list send: wait for the window, then never "keep running"."""
     if plan.window_closes_at is not None and end < plan.window_closes_at:
         return Decision(
@@ -93,7 +93,7 @@ def decide_for_list(decision: Decision, plan: ListPlan, end: datetime) -> Decisi
 
 def send_advice(
     decision: Decision,
-    plan: ListPlan,
+    plan: FixedListPlan,
     primary: MetricResult,
     primary_definition: MetricDefinition,
 ) -> SendAdvice | None:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from experiments.results.readings.direction import shown_change
 from experiments.results.types import (
     Decision,
-    ListPlan,
+    FixedListPlan,
     MetricIssue,
     MetricResult,
     SendAdvice,
@@ -222,7 +222,7 @@ def _plan(decision: Decision, words: SummaryTerms) -> str:
     return f"{plan} ({timing} at the current traffic)."
 
 
-def _detectable(plan: ListPlan, primary: MetricResult, words: SummaryTerms) -> str:
+def _detectable(plan: FixedListPlan, primary: MetricResult, words: SummaryTerms) -> str:
     if plan.detectable_change is None:
         return ""
     return (
