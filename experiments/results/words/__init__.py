@@ -4,5 +4,6 @@
 words a comparison and a verdict; `summary_sentence` is the sentence a marketer acts on;
 `plan_words` and `caps` say the plan and a percentile cap; `headline` picks what a surface
 leads with; `tables` are the terminal and page tables; `glossary` explains the page's terms.
-They read the types; the types never import them.
+They read the types; the types and the page never import the words (a contract in
+pyproject.toml checks it), bar `formatting`'s dates.
 """
