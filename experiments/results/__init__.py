@@ -25,8 +25,8 @@ and serves the newest; `overview` reads the newest look of every experiment in o
 `words/tables` and `words/glossary` serve the pages and the command line.
 
 A breakdown by (variant, level): the group key is `sums.aggregation.GroupKey` (the variant
-today). A level adds a field there and a column to the per-unit queries (`unit_columns`);
-the stored sums already keep each group's key by name (`stored_sums`); the page's
-`VariantValue.group` (`page`) is the same key, excluded from the JSON while it only repeats
-the variant, and served once a level joins it. docs/results.md, "Groups", says the same.
+today). A level adds a field there and a column to the per-unit queries (`unit_columns`); the
+analysis reads each level's groups through `Aggregates`' per-variant views; the stored sums
+keep each group's key by name already (`stored_sums`); the page's `VariantValue.group` is the
+same key, kept out of the JSON while it only repeats the variant. docs/results.md, "Groups".
 """
