@@ -10,13 +10,13 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
-from api.routes.browser_sdk import BUNDLE_DIRECTORY, load_bundles
+from api.routes.browser_sdk import BUNDLE_DIRECTORY, BUNDLE_NAMES, load_bundles
 from experiments.settings import load_settings
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 
 
-@pytest.mark.parametrize("name", ["vekst.min.js", "vekst.min.mjs"])
+@pytest.mark.parametrize("name", BUNDLE_NAMES)
 def test_the_bundle_is_served_with_caching_and_cors_headers(sqlite_url: str, name: str) -> None:
     with TestClient(create_app(load_settings(database_url=sqlite_url))) as client:
         response = client.get(f"/static/{name}", headers={"Origin": "https://shop.example"})
