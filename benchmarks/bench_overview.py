@@ -31,8 +31,8 @@ from experiments import definitions
 from experiments.db import make_engine, session_scope
 from experiments.migrate import upgrade
 from experiments.models.event import Conversion, Exposure
-from experiments.results.compute import compute_results
 from experiments.results.overview import with_results
+from experiments.results.pipeline import compute_results
 from tests.experiments.results.helpers import start_experiment
 from tests.services import fresh_postgres_schema
 

@@ -33,7 +33,7 @@ from sqlalchemy.engine import Engine
 
 from experiments.db import make_engine, session_scope
 from experiments.migrate import upgrade
-from experiments.results.compute import compute_results
+from experiments.results.pipeline import compute_results
 from tests.experiments.results.helpers import start_experiment
 from tests.services import fresh_postgres_schema
 

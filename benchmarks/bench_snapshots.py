@@ -45,7 +45,7 @@ from benchmarks.bench_results import (
 from experiments.db import make_engine, session_scope
 from experiments.migrate import upgrade
 from experiments.models.snapshot import ResultSnapshot
-from experiments.results.compute import compute_results
+from experiments.results.pipeline import compute_results
 from experiments.results.snapshots import take_snapshot
 from experiments.settings import load_settings
 
@@ -82,7 +82,7 @@ def measure(
                 session.execute(delete(ResultSnapshot))
             began = time.perf_counter()
             with session_scope(engine) as session:
-                look = take_snapshot(session, "bench", END).look
+                look = take_snapshot(session, "bench", END, on_new_look=None).look
             elapsed = time.perf_counter() - began
             if look != 30:
                 raise RuntimeError(f"expected 30 backfilled looks, got {look}")
@@ -90,7 +90,8 @@ def measure(
 
         def new_look() -> object:
             with session_scope(engine) as session:
-                return take_snapshot(session, "bench")  # now: ends after every event
+                # now: ends after every event
+                return take_snapshot(session, "bench", on_new_look=None)
 
         full()  # warm caches once, as a server would be
         backfills = [backfill() for _ in range(repeats)]

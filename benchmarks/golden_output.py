@@ -97,9 +97,9 @@ def produce() -> dict[str, str]:
             load(engine, exposures, conversions)
             create_experiment(engine)
             with session_scope(engine) as session:
-                take_snapshot(session, "bench", END)  # 30 backfilled looks
+                take_snapshot(session, "bench", END, on_new_look=None)  # 30 backfilled looks
             with session_scope(engine) as session:
-                take_snapshot(session, "bench", END + timedelta(hours=6))
+                take_snapshot(session, "bench", END + timedelta(hours=6), on_new_look=None)
         finally:
             engine.dispose()
         settings = load_settings(

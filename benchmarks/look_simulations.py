@@ -2,9 +2,9 @@
 
 Each run draws daily counts of units (Bernoulli outcomes, so the per-look sums are exact
 `VariantSums`), and at every look goes through `analyse_metric` (the results pipeline's
-analysis), `RunningReadingsOf` (the running readings a stored look holds) and `decide` (the
+analysis), `running_result` (the running readings a stored look holds) and `decide` (the
 verdict). Effects may change from day to day (novelty, change aversion, weekends). The tests
-run these small (tests/experiments/results/test_changing_effects.py); `python -m
+run these small (tests/experiments/results/readings/test_changing_effects.py); `python -m
 benchmarks.sim_changing_effects` runs them large for the figures in docs/statistics.md.
 """
 
@@ -17,11 +17,17 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 
 from experiments.metrics import builtin_metrics
-from experiments.results.aggregation import VariantSums
-from experiments.results.decision import Blockers, Plan, decide, harms, loss_ruled_out
-from experiments.results.metric_analysis import analyse_metric
-from experiments.results.running import RunningReadingsOf, StoredReading
+from experiments.results.readings.metric_analysis import analyse_metric
+from experiments.results.readings.running import StoredReading, running_result
+from experiments.results.sums.aggregation import VariantSums
 from experiments.results.types import Decision, MetricResult, Role, Verdict
+from experiments.results.verdict.decision import (
+    Blockers,
+    PlanProgress,
+    decide,
+    harms,
+    loss_ruled_out,
+)
 from stats import AnalysisOptions, RatioStats
 
 BASELINE = 0.025
@@ -154,7 +160,7 @@ def _looks(
         for key, ((n_c, x_c), (n_t, x_t)) in arms.items():
             sums = {"control": _sums(n_c[day], x_c[day]), "treatment": _sums(n_t[day], x_t[day])}
             result = analyse_metric(METRICS[key], roles[key], sums, options, margins.get(key))
-            result = RunningReadingsOf(previous, as_of)(result)
+            result = running_result(result, previous, as_of)
             for comparison in result.analysis.comparisons if result.analysis else ():
                 previous[(key, comparison.variant)] = StoredReading(
                     comparison.sequential, result.running_of(comparison.variant)
@@ -162,7 +168,7 @@ def _looks(
             results.append(result)
         primary, guardrails = results[0], results[1:]
         units = int(arms["conversion_rate"][0][0][day])
-        plan = Plan(PLANNED, units, 2, 2.0 * units / (day + 1))
+        plan = PlanProgress(PLANNED, units, 2, 2.0 * units / (day + 1))
         decision = decide(primary, guardrails, NO_BLOCKERS, plan)
         _record(run, primary, guardrails, decision, float(target[day]), margins)
         if keep:

@@ -28,12 +28,12 @@ import numpy.typing as npt
 
 from experiments.metrics import builtin_metrics
 from experiments.models.experiment import Design, PlanSource
-from experiments.results.aggregation import Aggregates, VariantSums
-from experiments.results.decision import Blockers, Plan, decide
-from experiments.results.metric_analysis import analyse_metric
-from experiments.results.plan import planned_units
-from experiments.results.replan import plan_facts, replanned
+from experiments.planning import planned_units
+from experiments.results.readings.metric_analysis import analyse_metric
+from experiments.results.sums.aggregation import Aggregates, VariantSums
 from experiments.results.types import Verdict
+from experiments.results.verdict.decision import Blockers, PlanProgress, decide
+from experiments.results.verdict.replan import plan_facts, replanned
 from stats import AnalysisOptions, RatioStats
 
 CONVERSION = builtin_metrics()["conversion_rate"]
@@ -117,7 +117,7 @@ def first_verdict(
         planned = facts.units_per_variant
         options = AnalysisOptions(0.05, planned_units_per_variant=planned)
         result = analyse_metric(CONVERSION, "primary", sums, options)
-        plan = Plan(planned, n, len(VARIANTS), 2.0 * units, final=facts.final)
+        plan = PlanProgress(planned, n, len(VARIANTS), 2.0 * units, final=facts.final)
         verdict = decide(result, [], NO_BLOCKERS, plan).verdict
         if verdict is not Verdict.KEEP_RUNNING:
             return verdict.value, day, planned

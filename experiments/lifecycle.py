@@ -28,7 +28,7 @@ from experiments.models.experiment import (
     ExperimentStatus,
     ExperimentUpdate,
 )
-from experiments.results.plan import design_at_start
+from experiments.planning import design_at_start
 
 # What may not change once an experiment has started, and why (the 409 says it).
 FROZEN_AFTER_START: dict[str, str] = {

@@ -20,8 +20,8 @@ import typer
 from rich.console import Console
 
 from api.cli.results import render_results, wide_console
-from experiments.results.formatting import count
 from experiments.results.page import ResultsPage
+from experiments.results.words.formatting import count
 
 BASELINE_CONVERSION = 0.025
 CART_ABANDONMENT = 0.70

@@ -12,10 +12,10 @@ from api.cli.results import wide_console
 from experiments import definitions
 from experiments.events import count_events
 from experiments.models.experiment import ExperimentStatus
-from experiments.results.formatting import count, plural
-from experiments.results.headline import STOPPED
 from experiments.results.overview import with_results
-from experiments.results.wording import verdict_phrase
+from experiments.results.words.formatting import count, plural
+from experiments.results.words.headline import STOPPED
+from experiments.results.words.wording import verdict_phrase
 
 
 def experiments(

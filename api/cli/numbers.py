@@ -15,7 +15,7 @@ from typing import NoReturn
 
 import typer
 
-from experiments.results.formatting import percent
+from experiments.results.words.formatting import percent
 
 # An --mde above this (+500 %) plans for a handful of visitors and tells nothing.
 MAX_MDE = 5.0

@@ -4,7 +4,7 @@ An admin-local tool: it reads VEKST_DATABASE_URL directly through the domain fun
 API's results endpoint uses (the latest look, or a new one when it is older than the snapshot
 interval), so it needs no server and no key. `render_results` is shared with `vekst demo`,
 which prints the results it fetched over HTTP. Figures are written by
-`experiments.results.formatting`, the same module as the summary sentence.
+`experiments.results.words.formatting`, the same module as the summary sentence.
 """
 
 from __future__ import annotations
@@ -20,12 +20,12 @@ from rich.table import Table
 
 from api.cli.local_db import local_session, require_experiment
 from experiments.models.experiment import Experiment
-from experiments.results.cells import columns, metric_rows, metric_title
-from experiments.results.formatting import count
-from experiments.results.headline import headline
 from experiments.results.page import MetricPage, ResultsPage
 from experiments.results.snapshots import results_as_of, serve_results
-from experiments.results.wording import verdict_words
+from experiments.results.words.formatting import count
+from experiments.results.words.headline import headline
+from experiments.results.words.tables import columns, metric_rows, metric_title
+from experiments.results.words.wording import verdict_words
 from experiments.settings import load_settings
 from experiments.webhooks.store import queue_look_alerts
 

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 from api.cli.local_db import local_engine
-from experiments.results.formatting import plural
+from experiments.results.words.formatting import plural
 from experiments.retention import prune_events
 
 

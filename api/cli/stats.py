@@ -14,7 +14,7 @@ from rich.table import Table
 import stats
 from api.cli.numbers import refuse, relative_change, share
 from experiments.inputs import MAX_COUNT
-from experiments.results.formatting import (
+from experiments.results.words.formatting import (
     count,
     days,
     decimal,
@@ -22,7 +22,7 @@ from experiments.results.formatting import (
     percent,
     probability,
 )
-from experiments.results.wording import disagreement, interval_text, reason_text
+from experiments.results.words.wording import disagreement, interval_text, reason_text
 from stats.sequential import DEFAULT_PLANNED_UNITS_PER_VARIANT
 
 FIELDS = {kind.value: fields for kind, fields in stats.STATISTIC_FIELDS.items()}

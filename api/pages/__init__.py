@@ -2,6 +2,6 @@
 
 Modules: `routes` (the pages and their actions), `sessions` (login with the admin key, signed
 session cookie, CSRF tokens), `views` (a stored look turned into what the templates show, in
-the words and figures of `experiments.results.formatting`), `charts` (server-rendered SVG).
+the words and figures of `experiments.results.words.formatting`), `charts` (server-rendered SVG).
 Every script, style and font is served by the app; nothing is fetched from elsewhere.
 """

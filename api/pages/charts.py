@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from experiments.results.formatting import percent
+from experiments.results.words.formatting import percent
 
 _LOWEST, _HIGHEST = -1.0, 3.0
 PALETTE = ("#0b57d0", "#a3431b", "#6a1b9a", "#1b5e20")  # each >= 4.5:1 on white

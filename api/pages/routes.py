@@ -32,15 +32,15 @@ from experiments.events.activity import recent_activity
 from experiments.models.api_key import KeyScope
 from experiments.models.experiment import Experiment, ExperimentStatus
 from experiments.results import overview
-from experiments.results.glossary import GLOSSARY, explain
-from experiments.results.headline import STOPPED, display_state, headline
 from experiments.results.page import ResultsPage
 from experiments.results.snapshots import (
     look_history,
     serve_results,
     take_snapshot,
 )
-from experiments.results.wording import verdict_words
+from experiments.results.words.glossary import GLOSSARY, explain
+from experiments.results.words.headline import STOPPED, display_state, headline
+from experiments.results.words.wording import verdict_words
 from experiments.webhooks.store import queue_look_alerts
 
 HERE = FilePath(__file__).parent

@@ -1,7 +1,8 @@
 """What the pages show, built from a stored look (its page) and the experiment's looks.
 
-The words and figures come from `experiments.results.formatting`, `wording` and `cells`, the
-modules behind the JSON's summary and the terminal table, so the three surfaces agree.
+The words and figures come from `experiments.results.words` (`formatting`, `wording` and
+`tables`), the modules behind the JSON's summary and the terminal table, so the three surfaces
+agree.
 """
 
 from __future__ import annotations
@@ -19,12 +20,12 @@ from sqlmodel import Session
 from api.pages.charts import Chart, UpliftPoint, uplift_chart
 from experiments.metrics import metric_catalog
 from experiments.models.experiment import Experiment
-from experiments.results.cells import columns, metric_rows, metric_title
-from experiments.results.formatting import day, days, percent, plural
-from experiments.results.glossary import explain
 from experiments.results.page import ResultsPage
 from experiments.results.types import MetricIssue, Verdict
-from experiments.results.wording import interval_text, verdict_words
+from experiments.results.words.formatting import day, days, percent, plural
+from experiments.results.words.glossary import explain
+from experiments.results.words.tables import columns, metric_rows, metric_title
+from experiments.results.words.wording import interval_text, verdict_words
 from stats import Interval
 
 _YEAR_DAYS = 365

@@ -129,7 +129,7 @@ class Design(_Strict):
     mean) for a mean or ratio one. Such an assumed plan is re-derived once, after the burn-in,
     from the control's observed rate or coefficient of variation (`observed_baseline`, at
     `replanned_at`), and then frozen; a plan given in the design or by a list never moves
-    (`planned_from` says which; `experiments.results.replan`, docs/results.md).
+    (`planned_from` says which; `experiments.results.verdict.replan`, docs/results.md).
 
     A send to a fixed list (a newsletter) declares `population`, the number of units the whole
     experiment will ever have (the list size), and `attribution_hours`, how long after the

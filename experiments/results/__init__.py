@@ -1,14 +1,32 @@
-"""The results pipeline: attribution and SQL aggregation, statistics, decision, summary.
+"""The results of an experiment: how a look is made, stored and served.
 
-It reads metrics from `experiments.metrics` and experiments from `experiments.definitions`,
-which import nothing from here. Modules:
+A look, in call order (`pipeline.make_look`; `pipeline.new_looks` takes one, or a first look's
+daily backfill):
 
-- `aggregation`: per-variant sufficient statistics computed in SQL.
-- `compute`: `compute_results`, one results page (looks are taken through `snapshots`).
-- `decision`, `summary`: the verdict and the sentence a marketer acts on; `guardrails`: each
-  guardrail's state per variant, read once by `decision`; `wording`: the readings and verdicts
-  in words.
-- `snapshots`: looks taken, stored and served (the API's and the CLI's results come from here);
-  `running`: the running sequential readings; `backfill`, `look_ends`: many daily looks from
-  one pass over the events.
+0. `look_inputs`: the experiment, its metrics in page order, the design, the end of the look.
+1. Sums, `sums/`: `look_sums` picks one look or the backfill (`look_ends`, `backfill`,
+   `backfill_query`); `sum_sources` reads pasted counts or events, summed per group by
+   `aggregation` over the per-unit columns of `unit_columns` (`sql_functions`); `stored_sums`
+   writes and reads them by name.
+2. Readings, `readings/`: `look_readings` analyses each metric (`metric_analysis`, oriented by
+   `direction`) with `stats.analyze`.
+3. Running readings, `readings/running`: each comparison combined with the previous look's.
+4. Verdict, `verdict/`: `look_verdict` decides (`decision`, reading each guardrail's state
+   once in `guardrails`; `fixed_list` for a send to a list); `replan` re-derives an assumed
+   plan once (the planned units themselves are `experiments.planning`'s, set at the start);
+   `stop_outcome` is what was done at the stop.
+5. Page: `words/look_words` writes the warnings and the summary (`words/`: `summary_sentence`,
+   `wording`, `formatting`, `plan_words`, `caps`), and `render` turns the typed results
+   (`types`) into the page (`page.ResultsPage`) once, with its `words/headline`.
+
+Then `snapshots` numbers and stores the looks (the insert race of two processes included),
+hands each new one to its caller's `on_new_look` (`alerts` says which alerts two looks raise),
+and serves the newest; `overview` reads the newest look of every experiment in one query;
+`words/tables` and `words/glossary` serve the pages and the command line.
+
+A breakdown by (variant, level): the group key is `sums.aggregation.GroupKey` (the variant
+today). A level adds a field there and a column to the per-unit queries (`unit_columns`); the
+analysis reads each level's groups through `Aggregates`' per-variant views; the stored sums
+keep each group's key by name already (`stored_sums`); the page's `VariantValue.group` is the
+same key, kept out of the JSON while it only repeats the variant. docs/results.md, "Groups".
 """

@@ -18,9 +18,9 @@ from typing import Any, NamedTuple
 
 from experiments.models.snapshot import ResultSnapshot
 from experiments.models.webhook import AlertKind
-from experiments.results.aggregation import Aggregates
-from experiments.results.decision import DATA_QUALITY_BLOCKING_SHARE, harms
+from experiments.results.sums.aggregation import Aggregates
 from experiments.results.types import ExperimentResults, Verdict
+from experiments.results.verdict.decision import DATA_QUALITY_BLOCKING_SHARE, harms
 
 
 class MetricVariant(NamedTuple):

@@ -20,8 +20,8 @@ from experiments.models.experiment import (
     ResultsOverview,
 )
 from experiments.models.snapshot import ResultSnapshot
-from experiments.results.headline import display_state, headline
 from experiments.results.snapshots import stored_page
+from experiments.results.words.headline import display_state, headline
 
 NO_RESULTS = ResultsOverview(verdict=None, variant=None, units=0, days_running=None, summary=None)
 # A started experiment before its first look: the scheduler (or "take a look now") brings one.

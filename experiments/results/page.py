@@ -22,7 +22,8 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema
 
 from experiments.models.metric import Direction, MetricKind, ValueFormat
-from experiments.results.direction import Outcome
+from experiments.results.readings.direction import Movement
+from experiments.results.sums.aggregation import GroupKey
 from experiments.results.types import MetricIssue, Role, Verdict
 from stats import Reason
 
@@ -130,7 +131,7 @@ class ComparisonPage(PagePart):
     bayesian: BayesianReading
     reason: Reason | None
     cuped: CupedReading | None = None
-    outcome: Outcome | None = None
+    outcome: Movement | None = None
     """What the deciding reading shows, in the metric's direction."""
     decided_by: Literal["sequential"] = "sequential"
     note: str | None = None
@@ -147,6 +148,13 @@ class VariantValue(PagePart):
     key: str
     n: int
     value: float | None
+    group: GroupKey = Field(
+        default_factory=lambda values: GroupKey(variant=values["key"]), exclude=True
+    )
+    """The group these values are of (`sums.aggregation.GroupKey`), so a breakdown by (variant,
+    level) is a field away. Today it only repeats `key`, so it stays out of the served and
+    stored JSON (and is rebuilt from `key` when a look is read back); a level breakdown serves
+    it beside `key`, one entry per (variant, level), by dropping `exclude`."""
 
 
 class CapPage(PagePart):

@@ -11,9 +11,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from experiments.results.guardrails import GuardrailReading
-from experiments.results.headline import with_headline
-from experiments.results.outcome import Outcome
 from experiments.results.page import (
     Bounds,
     CapPage,
@@ -29,6 +26,7 @@ from experiments.results.page import (
     SrmPage,
     VariantValue,
 )
+from experiments.results.sums.aggregation import GroupKey
 from experiments.results.types import (
     Decision,
     ExperimentResults,
@@ -36,7 +34,10 @@ from experiments.results.types import (
     PlanFacts,
     Verdict,
 )
-from experiments.results.wording import DECIDING_READING, comparison_words, metric_issue_text
+from experiments.results.verdict.guardrails import GuardrailReading
+from experiments.results.verdict.stop_outcome import StopOutcome
+from experiments.results.words.headline import with_headline
+from experiments.results.words.wording import DECIDING_READING, comparison_words, metric_issue_text
 
 
 def results_page(results: ExperimentResults) -> ResultsPage:
@@ -71,7 +72,10 @@ def metric_page(result: MetricResult, guardrails: tuple[GuardrailReading, ...] =
         value_format=result.value_format,
         role=result.role,
         # The page's own shape ("value", not stats' "mean": a rate, a mean or a ratio).
-        variants=[VariantValue(key=v.key, n=v.n, value=v.mean) for v in result.variants],
+        variants=[
+            VariantValue(key=v.key, n=v.n, value=v.mean, group=GroupKey(variant=v.key))
+            for v in result.variants
+        ],
         not_pasted=list(result.not_pasted),
         comparisons=comparison_pages(result, guardrails),
         reason=result.issue,
@@ -135,7 +139,7 @@ def plan_page(plan: PlanFacts) -> PlanPage:
     )
 
 
-def decision_page(decision: Decision, outcome: Outcome | None) -> DecisionPage:
+def decision_page(decision: Decision, outcome: StopOutcome | None) -> DecisionPage:
     """The decision; a keep-running one says what it waits for, a send to a list its plan."""
     parts: dict[str, Any] = {}
     if decision.verdict is Verdict.KEEP_RUNNING:
@@ -176,7 +180,7 @@ def decision_page(decision: Decision, outcome: Outcome | None) -> DecisionPage:
     )
 
 
-def outcome_page(outcome: Outcome) -> OutcomePage:
+def outcome_page(outcome: StopOutcome) -> OutcomePage:
     return OutcomePage(
         stopped_at=outcome.stopped_at,
         winner=outcome.winner,

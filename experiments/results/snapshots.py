@@ -1,51 +1,39 @@
-"""Looks: results snapshots taken, stored and served.
+"""Looks stored and served: their numbers, their rows, and the race of two processes taking one.
 
 A look is the results page of an experiment at one moment, stored with the per-variant sums it
-was computed from (`ResultSnapshot`). Its sequential readings are *running* readings (the
-minimum p-value and the intersection of the confidence sequences of all looks so far, see
-`running`), and its verdict is taken on them. The first look of an experiment whose events span
-several days backfills one look per UTC day boundary since the first exposure, from one pass
-over the events (`backfill`). Every new look is handed, with the facts of the previous one, to
-the `on_new_look` its caller passes (the scheduler, the routes and the CLI pass the webhooks'
+was computed from (`ResultSnapshot`). `pipeline` makes the looks (the first with its backfill,
+each with the running readings of the ones before); this module numbers and stores them, and
+serves the newest. Every new look is handed, with the facts of the previous one, to the
+`on_new_look` its caller passes (the scheduler, the routes and the CLI pass the webhooks'
 `queue_look_alerts`): results never call the webhooks themselves.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from sqlalchemy.engine import Result
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from experiments.definitions import get_experiment
 from experiments.errors import InvalidInputError
-from experiments.models.experiment import Design, Experiment, ExperimentStatus
+from experiments.models.experiment import Experiment, ExperimentStatus
 from experiments.models.snapshot import ResultSnapshot
-from experiments.pasted_counts import latest_counts
-from experiments.results.aggregation import Aggregates
 from experiments.results.alerts import LookFacts, NewLook
-from experiments.results.backfill import daily_aggregates
-from experiments.results.compute import (
-    ResultsInputs,
-    end_of_analysis,
-    load_experiment_sums,
-    results_from_sums,
-    results_inputs,
-)
-from experiments.results.headline import with_headline
-from experiments.results.look_ends import day_ends, first_exposure_at, look_day
+from experiments.results.look_inputs import end_of_analysis, look_inputs
 from experiments.results.page import ResultsPage, Timeseries, TimeseriesPoint
-from experiments.results.render import results_page
-from experiments.results.replan import replan_due, replanned, store_replan
-from experiments.results.running import RunningReadingsOf, readings_of_page
-from experiments.results.sources import ExperimentSums
-from experiments.results.stored_sums import sums_json
+from experiments.results.pipeline import Look, make_look, new_looks
+from experiments.results.readings.running import stored_readings
+from experiments.results.sums.look_ends import look_day
+from experiments.results.sums.look_sums import MAX_BACKFILLED_LOOKS, read_sums
+from experiments.results.sums.stored_sums import sums_json
+from experiments.results.verdict.replan import replan_due, store_replan
+from experiments.results.words.headline import with_headline
 
-MAX_TIMESERIES_DAYS = 180  # days a timeseries shows, and looks a first backfill takes
-MAX_BACKFILLED_LOOKS = MAX_TIMESERIES_DAYS
+MAX_TIMESERIES_DAYS = MAX_BACKFILLED_LOOKS  # days a timeseries shows
 
 # Hears each new look in the session (and transaction) that stored it.
 NewLookHandler = Callable[[Session, NewLook], None]
@@ -71,10 +59,10 @@ def take_snapshot(
     key: str,
     now: datetime | None = None,
     *,
-    on_new_look: NewLookHandler | None = None,
+    on_new_look: NewLookHandler | None,
 ) -> ResultSnapshot:
     """Take, store and return a new look of experiment `key` (with the backfill on the first),
-    then hand it to `on_new_look`.
+    then hand it to `on_new_look` (required: a caller that wants no alerts passes None).
 
     A stopped experiment whose final look is stored gets no new one: that look is returned, as
     is a look another process stored meanwhile; `on_new_look` hears neither.
@@ -90,33 +78,10 @@ def take_snapshot(
     latest = latest_snapshot(session, key)
     if latest is not None and _is_final(latest, experiment):
         return latest
-    inputs = results_inputs(session, experiment)
-    ends, looks = _new_looks(session, inputs, latest, end)
-    previous_page = None if latest is None else stored_page(latest)
-    number = 0 if latest is None else latest.look
-    rows = []
-    replan: Design | None = None
-    for look_end, sums in zip(ends, looks, strict=True):
-        number += 1
-        if replan is None:
-            replan = _replanned(inputs, sums, look_end)
-            inputs = inputs if replan is None else replace(inputs, design=replan)
-        readings = RunningReadingsOf(readings_of_page(previous_page), look_end)
-        results = results_from_sums(inputs, sums, look_end, computed_at, readings)
-        page = results_page(results).model_copy(update={"look": number})
-        facts = LookFacts.of(results, sums.aggregates)
-        rows.append(
-            ResultSnapshot(
-                experiment=key,
-                look=number,
-                computed_at=computed_at,
-                as_of=look_end,
-                verdict=results.decision.verdict.value,
-                results=page.as_json(),
-                sums=_sums_json(sums.aggregates, facts),
-            )
-        )
-        previous_page = page
+    previous = None if latest is None else stored_page(latest)
+    looks, replan = new_looks(session, look_inputs(session, experiment), previous, end, computed_at)
+    first_number = 1 if latest is None else latest.look + 1
+    rows = [_row(key, number, look, computed_at) for number, look in enumerate(looks, first_number)]
     try:
         with session.begin_nested():
             if replan is not None:
@@ -130,8 +95,8 @@ def take_snapshot(
         return stored
     newest = rows[-1]
     if on_new_look is not None:
-        previous = None if latest is None else LookFacts.from_dict(latest.sums["facts"])
-        on_new_look(session, NewLook(newest, previous))
+        earlier = None if latest is None else LookFacts.from_dict(latest.sums["facts"])
+        on_new_look(session, NewLook(newest, earlier))
     return newest
 
 
@@ -142,7 +107,7 @@ def serve_results(
     *,
     fresh: bool = False,
     now: datetime | None = None,
-    on_new_look: NewLookHandler | None = None,
+    on_new_look: NewLookHandler | None,
 ) -> ResultsPage:
     """The results page of the latest look, taking a new look first when `fresh` is asked
     for or the latest is older than `max_age` (or predates the stop); `on_new_look` hears it."""
@@ -168,17 +133,15 @@ def results_as_of(
     moment = now or datetime.now(UTC)
     experiment = get_experiment(session, key)
     end = end_of_analysis(experiment, as_of, moment)
-    inputs = results_inputs(session, experiment)
+    inputs = look_inputs(session, experiment)
     earlier = session.exec(
         select(ResultSnapshot)
         .where(ResultSnapshot.experiment == key, col(ResultSnapshot.as_of) <= end)
         .order_by(col(ResultSnapshot.look).desc())
         .limit(1)
     ).first()
-    previous = None if earlier is None else stored_page(earlier)
-    readings = RunningReadingsOf(readings_of_page(previous), end)
-    sums = load_experiment_sums(session, inputs, end)
-    page = results_page(results_from_sums(inputs, sums, end, moment, readings))
+    previous = stored_readings(None if earlier is None else stored_page(earlier))
+    page = make_look(inputs, read_sums(session, inputs, end), end, moment, previous).page
     return page.model_copy(update={"look": None if earlier is None else earlier.look})
 
 
@@ -188,13 +151,13 @@ def stored_timeseries(
     metric: str,
     now: datetime | None = None,
     *,
-    on_new_look: NewLookHandler | None = None,
+    on_new_look: NewLookHandler | None,
 ) -> Timeseries:
     """One metric over the stored looks: the last look of each UTC day, at most the last
     MAX_TIMESERIES_DAYS days (taking the first look, with its backfill, when none is stored;
     `on_new_look` hears it)."""
     experiment = get_experiment(session, key)
-    inputs = results_inputs(session, experiment)
+    inputs = look_inputs(session, experiment)
     definition = next((d for d in inputs.definitions if d.key == metric), None)
     if definition is None:
         raise InvalidInputError(
@@ -205,7 +168,7 @@ def stored_timeseries(
     pages = look_history(session, key)
     if not pages:
         take_snapshot(session, key, now, on_new_look=on_new_look)
-        return stored_timeseries(session, key, metric, now)
+        return stored_timeseries(session, key, metric, now, on_new_look=None)
     return Timeseries(
         experiment=key,
         metric=metric,
@@ -218,14 +181,14 @@ def stored_timeseries(
 def look_history(session: Session, key: str) -> list[ResultsPage]:
     """The pages of the last stored look of each UTC day, oldest first, at most the last
     MAX_TIMESERIES_DAYS days (the timeseries and the web page's charts read these)."""
-    looks = session.exec(
-        select(ResultSnapshot.id, ResultSnapshot.as_of)
+    looks: Result[Any] = session.connection().execute(
+        select(col(ResultSnapshot.id).label("id"), col(ResultSnapshot.as_of).label("as_of"))
         .where(ResultSnapshot.experiment == key)
         .order_by(col(ResultSnapshot.look))
-    ).all()
+    )
     last_of_day: dict[str, int] = {}
-    for snapshot_id, as_of in looks:
-        last_of_day[look_date(as_of)] = snapshot_id or 0
+    for look in looks.mappings():
+        last_of_day[look_date(look["as_of"])] = look["id"]
     chosen = list(last_of_day.values())[-MAX_TIMESERIES_DAYS:]
     if not chosen:
         return []
@@ -255,40 +218,6 @@ def _point(page: ResultsPage, metric: str) -> TimeseriesPoint:
     )
 
 
-def _new_looks(
-    session: Session, inputs: ResultsInputs, latest: ResultSnapshot | None, end: datetime
-) -> tuple[list[datetime], list[ExperimentSums]]:
-    """The ends of the looks to take now and their sums: one look, or the backfill."""
-    connection = session.connection()
-    key, variants, metrics = inputs.experiment.key, inputs.variants, inputs.definitions
-    if latest is None:
-        pasted = latest_counts(session, key, end) is not None
-        # Pasted counts have no exposures: their history starts at the send (the start).
-        first = inputs.experiment.started_at if pasted else first_exposure_at(connection, key, end)
-        ends = [end] if first is None else day_ends(first, end, MAX_BACKFILLED_LOOKS)
-        # The one pass gives every look's event sums, but not a percentile cap that moves with
-        # each look's units nor pasted totals: those looks are each loaded on their own.
-        if len(ends) > 1 and not pasted and not inputs.selection.cap_percentiles:
-            daily = daily_aggregates(connection, key, variants, metrics, ends)
-            return ends, [ExperimentSums(aggregates, "events") for aggregates in daily]
-        if len(ends) > 1:
-            return ends, [load_experiment_sums(session, inputs, look_end) for look_end in ends]
-    return [end], [load_experiment_sums(session, inputs, end)]
-
-
-def _replanned(inputs: ResultsInputs, sums: ExperimentSums, end: datetime) -> Design | None:
-    """The design re-planned at the look ending at `end`, or None (`replan.replanned`)."""
-    experiment = inputs.experiment
-    return replanned(
-        inputs.design,
-        inputs.definitions[0],
-        inputs.variants,
-        sums.aggregates,
-        experiment.started_at,
-        end,
-    )
-
-
 def _is_final(snapshot: ResultSnapshot, experiment: Experiment) -> bool:
     """Whether a look already counts everything a stopped experiment will ever count."""
     stopped = experiment.stopped_at
@@ -299,5 +228,15 @@ def _is_final(snapshot: ResultSnapshot, experiment: Experiment) -> bool:
     )
 
 
-def _sums_json(aggregates: Aggregates, facts: LookFacts) -> dict[str, Any]:
-    return {**sums_json(aggregates), "facts": facts.to_dict()}
+def _row(key: str, number: int, look: Look, computed_at: datetime) -> ResultSnapshot:
+    """The stored row of look `number`: its page, and its sums with the facts alerts compare."""
+    facts = LookFacts.of(look.results, look.sums.aggregates)
+    return ResultSnapshot(
+        experiment=key,
+        look=number,
+        computed_at=computed_at,
+        as_of=look.results.as_of,
+        verdict=look.results.decision.verdict.value,
+        results=look.page.model_copy(update={"look": number}).as_json(),
+        sums={**sums_json(look.sums.aggregates), "facts": facts.to_dict()},
+    )

@@ -15,8 +15,8 @@ from enum import StrEnum
 from typing import Literal
 
 from experiments.models.metric import Direction, MetricKind, ValueFormat
-from experiments.results.guardrails import NO_BOUNDS, GuardrailReading
-from experiments.results.outcome import Outcome
+from experiments.results.verdict.guardrails import NO_BOUNDS, GuardrailReading
+from experiments.results.verdict.stop_outcome import StopOutcome
 from stats import AnalysisResult, Interval, SrmResult, VariantSummary
 
 Role = Literal["primary", "secondary", "guardrail"]
@@ -154,7 +154,7 @@ class MetricResult:
 
 
 @dataclass(frozen=True, slots=True)
-class ListPlan:
+class FixedListPlan:
     """The list, its split and what it can detect on the primary metric."""
 
     population: int
@@ -193,7 +193,7 @@ class Decision:
     traffic to go by yet)."""
     wait_until: datetime | None = None
     """Keep running on a fixed list: when the attribution window after the send closes."""
-    list_plan: ListPlan | None = None
+    list_plan: FixedListPlan | None = None
     send: SendAdvice | None = None
     """Test-then-send, once the window has closed: what to send to the rest of the list."""
     harmed_guardrail: str | None = None
@@ -241,7 +241,7 @@ class ExperimentResults:
     planned_units_per_variant: int | None = None
     """The units per variant the sequential readings are tuned to; None when no finite plan
     exists."""
-    outcome: Outcome | None = None
+    outcome: StopOutcome | None = None
     """Set once stopped: what was done."""
     plan: PlanFacts | None = None
     """The plan, where it comes from and what it detects at the observed baseline."""

@@ -34,8 +34,8 @@ from experiments.models.webhook import (
     WebhookPublic,
 )
 from experiments.results.alerts import Alert, NewLook
-from experiments.results.headline import display_state, headline
 from experiments.results.page import ResultsPage
+from experiments.results.words.headline import display_state, headline
 from experiments.webhooks.targets import (
     HOST_NOT_FOUND,
     INVALID_URL,

@@ -9,9 +9,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from experiments.metrics import builtin_metrics
-from experiments.results.aggregation import VariantSums
-from experiments.results.direction import oriented
-from experiments.results.metric_analysis import stats_inputs
+from experiments.results.readings.direction import oriented
+from experiments.results.readings.metric_analysis import stats_inputs
+from experiments.results.sums.aggregation import VariantSums
 from experiments.settings import Settings
 from experiments.templates import TEMPLATES, Template
 from stats import AnalysisOptions, analyze_stats, sample_size

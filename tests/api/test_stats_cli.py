@@ -9,7 +9,7 @@ from typer.testing import CliRunner, Result
 import stats
 from api.cli import build_cli
 from api.cli.stats import ANALYZE_FLAGS, flag_message, parse_variant
-from experiments.results.formatting import percent
+from experiments.results.words.formatting import percent
 
 
 def vekst(*arguments: str) -> Result:

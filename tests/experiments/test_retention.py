@@ -172,7 +172,8 @@ def _prepare_stopped(url: str) -> None:
     store_events(engine, [(event, NOW) for event in events])
     with session_scope(engine) as session:
         lifecycle.stop_experiment(session, "done")
-        take_snapshot(session, "done")  # the final look, as the API's stop takes it
+        # the final look, as the API's stop takes it
+        take_snapshot(session, "done", on_new_look=None)
         lifecycle.stop_experiment(session, "unlooked")
     engine.dispose()
 
@@ -181,7 +182,7 @@ def _results(url: str, key: str) -> dict[str, object]:
     engine = make_engine(url)
     try:
         with session_scope(engine) as session:
-            return serve_results(session, key, timedelta(minutes=60)).as_json()
+            return serve_results(session, key, timedelta(minutes=60), on_new_look=None).as_json()
     finally:
         engine.dispose()
 

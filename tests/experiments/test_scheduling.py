@@ -80,7 +80,7 @@ def test_two_processes_ticking_at_once_take_the_looks_once(engine: Engine) -> No
     with session_scope(engine) as session:
         add_webhook(session, "http://127.0.0.1:9/hook")
         # A stored verdict the next look will change, so it raises an alert.
-        look = take_snapshot(session, "exp", START + timedelta(days=1))
+        look = take_snapshot(session, "exp", START + timedelta(days=1), on_new_look=None)
         look.sums = {**look.sums, "facts": {**look.sums["facts"], "verdict": "stop"}}
         session.add(look)
     sent: list[str] = []

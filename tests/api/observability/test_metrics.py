@@ -153,7 +153,7 @@ def test_scheduled_looks_and_webhook_deliveries_are_counted(sqlite_url: str, adm
     with session_scope(engine) as session:
         add_webhook(session, "http://127.0.0.1:9/hook")
         # A stored verdict the next look changes, so the look queues a delivery.
-        look = take_snapshot(session, "exp", START + timedelta(days=1))
+        look = take_snapshot(session, "exp", START + timedelta(days=1), on_new_look=None)
         look.sums = {**look.sums, "facts": {**look.sums["facts"], "verdict": "stop"}}
         session.add(look)
     app = create_app(settings)

@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import text
 
 from experiments.db import make_engine
-from experiments.results.cells import metric_rows
 from experiments.results.page import MetricPage
+from experiments.results.words.tables import metric_rows
 from tests.browser import launch_chromium
 from tests.conftest import ADMIN_KEY
 from tests.experiments.results.simulation import simulate_shop

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from api.pages.views import metric_tables
 from benchmarks.look_simulations import METRICS, PLANNED, Scenario, novelty, simulate
-from experiments.results.aggregation import VariantSums
-from experiments.results.metric_analysis import analyse_metric
 from experiments.results.page import MetricPage
+from experiments.results.readings.metric_analysis import analyse_metric
 from experiments.results.render import metric_page
-from experiments.results.wording import interval_text
+from experiments.results.sums.aggregation import VariantSums
+from experiments.results.words.wording import interval_text
 from stats import AnalysisOptions, Interval, RatioStats
 from tests.experiments.results.pages import a_page
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from api.pages.views import stop_caution, stop_choice, with_terms
-from experiments.results.glossary import GLOSSARY
 from experiments.results.page import ResultsPage
+from experiments.results.words.glossary import GLOSSARY
 from tests.experiments.results.pages import a_comparison, a_metric, a_page
 
 

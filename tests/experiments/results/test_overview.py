@@ -12,7 +12,7 @@ from sqlalchemy.engine import Engine
 
 from experiments import definitions
 from experiments.db import session_scope
-from experiments.results import compute, overview
+from experiments.results import overview, pipeline
 from tests.experiments.results.helpers import start_experiment
 from tests.experiments.results.simulation import simulate_shop
 from tests.experiments.results.test_page import old_look, store
@@ -47,7 +47,7 @@ def test_the_overview_reads_the_newest_looks_in_one_query(
     def no_look_on_a_list(*_args: object, **_kwargs: object) -> None:
         raise AssertionError("the overview computed a look")
 
-    monkeypatch.setattr(compute, "results_from_sums", no_look_on_a_list)
+    monkeypatch.setattr(pipeline, "make_look", no_look_on_a_list)
     with session_scope(engine) as session:
         page = definitions.list_experiments(session, 100, 0)
         with counted_statements(engine) as statements:

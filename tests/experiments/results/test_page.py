@@ -12,11 +12,12 @@ from sqlalchemy.engine import Engine
 
 from experiments.db import session_scope
 from experiments.models.snapshot import ResultSnapshot
-from experiments.results.headline import display_state, headline
-from experiments.results.page import DisplayState, ResultsPage
-from experiments.results.running import readings_of_page
+from experiments.results.page import DisplayState, ResultsPage, VariantValue
+from experiments.results.readings.running import stored_readings
 from experiments.results.snapshots import results_as_of, serve_results
+from experiments.results.sums.aggregation import GroupKey
 from experiments.results.types import Verdict
+from experiments.results.words.headline import display_state, headline
 from tests.experiments.results.helpers import start_experiment
 from tests.experiments.results.simulation import simulate_shop
 
@@ -58,7 +59,7 @@ def test_an_old_look_loads_as_it_was_stored() -> None:
     assert headline(page) == "Keep running"
     comparison = page.metrics[0].comparisons[0]
     assert comparison.outcome is None and comparison.sequential.intersection is None
-    readings = readings_of_page(page)
+    readings = stored_readings(page)
     reading = readings[("conversion_rate", "treatment")]
     assert (
         reading.sequential.p_value
@@ -75,7 +76,7 @@ def test_an_old_stored_look_is_served_as_stored_and_continues_the_readings(
     store(engine, stored)
     as_of = datetime.fromisoformat(stored["as_of"])
     with session_scope(engine) as session:
-        served = serve_results(session, "exp", timedelta(hours=1), now=as_of)
+        served = serve_results(session, "exp", timedelta(hours=1), now=as_of, on_new_look=None)
     # Served as stored, with the heading every look gets when served.
     assert served.as_json() == stored | {
         "display_state": "keep_running",
@@ -88,3 +89,15 @@ def test_an_old_stored_look_is_served_as_stored_and_continues_the_readings(
     running = later.metrics[0].comparisons[0].sequential
     assert running.p_value is not None and running.p_value <= earlier
     assert running.intersection is not None
+
+
+def test_each_variant_value_names_its_group_without_serving_it() -> None:
+    """The group key (the variant today) is a field of the page's per-variant values, set when a
+    page is made and rebuilt when a look is read back; while it only repeats the variant it
+    stays out of the JSON, so stored and served looks are unchanged."""
+    page = ResultsPage.model_validate(old_look())
+    values = page.metrics[0].variants
+    assert [value.group for value in values] == [GroupKey(variant=value.key) for value in values]
+    assert all("group" not in value.as_json() for value in values)
+    made = VariantValue(key="b", n=10, value=0.5, group=GroupKey(variant="b"))
+    assert made.as_json() == {"key": "b", "n": 10, "value": 0.5}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -15,8 +16,7 @@ from experiments.db import session_scope
 from experiments.metrics import metric_catalog
 from experiments.models.snapshot import ResultSnapshot
 from experiments.results import snapshots
-from experiments.results.aggregation import aggregate
-from experiments.results.compute import compute_results
+from experiments.results.pipeline import compute_results
 from experiments.results.render import results_page
 from experiments.results.snapshots import (
     results_as_of,
@@ -24,7 +24,8 @@ from experiments.results.snapshots import (
     stored_timeseries,
     take_snapshot,
 )
-from experiments.results.stored_sums import stored_aggregates
+from experiments.results.sums.aggregation import aggregate
+from experiments.results.sums.stored_sums import stored_aggregates
 from tests.experiments.results.helpers import start_experiment
 from tests.experiments.results.simulation import START, simulate_shop
 
@@ -58,7 +59,7 @@ def sequential(page: dict[str, Any], metric: str) -> dict[str, Any]:
 
 def test_first_look_backfills_a_look_per_day_with_running_readings(shop: Engine) -> None:
     with session_scope(shop) as session:
-        newest = take_snapshot(session, "exp", NOW)
+        newest = take_snapshot(session, "exp", NOW, on_new_look=None)
     stored = looks(shop)
     # Exposures start on 2 March 08:00: midnights of 3-9 March, then now (9 March 18:00).
     assert [look.look for look in stored] == list(range(1, 9))
@@ -104,11 +105,11 @@ def test_first_look_backfills_a_look_per_day_with_running_readings(shop: Engine)
 
 def test_later_looks_continue_the_running_readings(shop: Engine) -> None:
     with session_scope(shop) as session:
-        take_snapshot(session, "exp", NOW - timedelta(days=2))
+        take_snapshot(session, "exp", NOW - timedelta(days=2), on_new_look=None)
     with session_scope(shop) as session:
-        before = take_snapshot(session, "exp", NOW - timedelta(days=1)).results
+        before = take_snapshot(session, "exp", NOW - timedelta(days=1), on_new_look=None).results
     with session_scope(shop) as session:
-        after = take_snapshot(session, "exp", NOW).results
+        after = take_snapshot(session, "exp", NOW, on_new_look=None).results
     assert after["look"] == before["look"] + 1
     for metric in ("conversion_rate", "revenue_per_visitor"):
         assert sequential(after, metric)["p_value"] <= sequential(before, metric)["p_value"]
@@ -116,11 +117,11 @@ def test_later_looks_continue_the_running_readings(shop: Engine) -> None:
 
 def test_timeseries_reads_the_last_look_of_each_day(shop: Engine) -> None:
     with session_scope(shop) as session:
-        take_snapshot(session, "exp", NOW - timedelta(hours=2))
+        take_snapshot(session, "exp", NOW - timedelta(hours=2), on_new_look=None)
     with session_scope(shop) as session:
-        take_snapshot(session, "exp", NOW)
+        take_snapshot(session, "exp", NOW, on_new_look=None)
     with session_scope(shop) as session:
-        series = stored_timeseries(session, "exp", "conversion_rate").as_json()
+        series = stored_timeseries(session, "exp", "conversion_rate", on_new_look=None).as_json()
     stored = looks(shop)
     assert [point["date"] for point in series["points"]] == [
         f"2026-03-0{day}" for day in range(2, 10)
@@ -142,17 +143,21 @@ def test_timeseries_reads_the_last_look_of_each_day(shop: Engine) -> None:
 def test_serving_reuses_a_fresh_look_and_refreshes_a_stale_one(shop: Engine) -> None:
     hour = timedelta(hours=1)
     with session_scope(shop) as session:
-        first = serve_results(session, "exp", hour, now=NOW).as_json()
+        first = serve_results(session, "exp", hour, now=NOW, on_new_look=None).as_json()
     with session_scope(shop) as session:
-        again = serve_results(session, "exp", hour, now=NOW + timedelta(minutes=30)).as_json()
+        again = serve_results(
+            session, "exp", hour, now=NOW + timedelta(minutes=30), on_new_look=None
+        ).as_json()
     assert again["look"] == first["look"]
     assert again["computed_at"] == first["computed_at"]
     with session_scope(shop) as session:
-        later = serve_results(session, "exp", hour, now=NOW + timedelta(minutes=61)).as_json()
+        later = serve_results(
+            session, "exp", hour, now=NOW + timedelta(minutes=61), on_new_look=None
+        ).as_json()
     assert later["look"] == first["look"] + 1
     with session_scope(shop) as session:
         forced = serve_results(
-            session, "exp", hour, fresh=True, now=NOW + timedelta(minutes=62)
+            session, "exp", hour, fresh=True, now=NOW + timedelta(minutes=62), on_new_look=None
         ).as_json()
     assert forced["look"] == later["look"] + 1
     with session_scope(shop) as session:
@@ -164,14 +169,14 @@ def test_serving_reuses_a_fresh_look_and_refreshes_a_stale_one(shop: Engine) -> 
 
 def test_stopping_takes_the_final_look_once(shop: Engine) -> None:
     with session_scope(shop) as session:
-        take_snapshot(session, "exp", NOW - timedelta(days=1))
+        take_snapshot(session, "exp", NOW - timedelta(days=1), on_new_look=None)
     with session_scope(shop) as session:
         stopped = lifecycle.stop_experiment(session, "exp")
-        final = take_snapshot(session, "exp")
+        final = take_snapshot(session, "exp", on_new_look=None)
         assert final.as_of == stopped.stopped_at
     with session_scope(shop) as session:
-        assert take_snapshot(session, "exp").look == final.look
-        page = serve_results(session, "exp", timedelta(seconds=1)).as_json()
+        assert take_snapshot(session, "exp", on_new_look=None).look == final.look
+        page = serve_results(session, "exp", timedelta(seconds=1), on_new_look=None).as_json()
     assert page["look"] == final.look
     assert page["status"] == "stopped"
 
@@ -180,7 +185,7 @@ def test_a_look_number_taken_meanwhile_serves_the_other_look(
     shop: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     with session_scope(shop) as session:
-        theirs = take_snapshot(session, "exp", NOW).look
+        theirs = take_snapshot(session, "exp", NOW, on_new_look=None).look
     real = snapshots.latest_snapshot
     calls = []
 
@@ -190,7 +195,7 @@ def test_a_look_number_taken_meanwhile_serves_the_other_look(
 
     monkeypatch.setattr(snapshots, "latest_snapshot", read_before_their_commit)
     with session_scope(shop) as session:
-        ours = take_snapshot(session, "exp", NOW + timedelta(minutes=1))
+        ours = take_snapshot(session, "exp", NOW + timedelta(minutes=1), on_new_look=None)
         assert ours.look == theirs
     assert [look.look for look in looks(shop)] == list(range(1, theirs + 1))
 
@@ -208,7 +213,7 @@ def test_backfilled_looks_of_a_capped_metric_equal_aggregate_at_each_end(engine:
     )
     simulate_shop(1500, uplift=0.3, seed=11).load(engine)
     with session_scope(engine) as session:
-        take_snapshot(session, "exp", NOW)
+        take_snapshot(session, "exp", NOW, on_new_look=None)
     stored = looks(engine)
     assert len(stored) > 3
     caps = set()
@@ -249,7 +254,7 @@ def test_a_margin_guardrail_stores_its_one_sided_bounds_and_older_looks_still_lo
     start_experiment(engine, design=PLANNED, metrics=metrics)
     simulate_shop(3000, uplift=2.0, seed=3).load(engine)
     with session_scope(engine) as session:
-        page = take_snapshot(session, "exp", NOW - timedelta(days=1)).results
+        page = take_snapshot(session, "exp", NOW - timedelta(days=1), on_new_look=None).results
     abandonment = next(m for m in page["metrics"] if m["metric"] == "cart_abandonment")
     [comparison] = abandonment["comparisons"]
     bounds, shown = comparison["margin_bounds"], comparison["sequential"]["relative"]
@@ -266,7 +271,7 @@ def test_a_margin_guardrail_stores_its_one_sided_bounds_and_older_looks_still_lo
             look.results = older
             session.add(look)
     with session_scope(engine) as session:
-        after = take_snapshot(session, "exp", NOW).results
+        after = take_snapshot(session, "exp", NOW, on_new_look=None).results
     assert after["look"] == page["look"] + 1
     assert "margin_bounds" in after["metrics"][1]["comparisons"][0]
     assert (
@@ -284,3 +289,12 @@ def _without_bounds(metric: dict[str, Any]) -> dict[str, Any]:
         for comparison in metric["comparisons"]
     ]
     return {**metric, "comparisons": comparisons}
+
+
+@pytest.mark.parametrize("take", [take_snapshot, serve_results, stored_timeseries])
+def test_every_way_to_take_a_look_names_who_hears_it(take: Any) -> None:
+    """A caller that forgot `on_new_look` would silently queue no alerts: it is required (a
+    caller that wants none passes None)."""
+    parameter = inspect.signature(take).parameters["on_new_look"]
+    assert parameter.kind is inspect.Parameter.KEYWORD_ONLY
+    assert parameter.default is inspect.Parameter.empty

@@ -1,0 +1,131 @@
+"""The pipeline of a look: sums → readings → running readings → verdict → page.
+
+Each stage is one call on typed values; `results/__init__.py` maps the modules behind each.
+`snapshots` numbers, stores and serves the looks made here; `render` is the edge where the
+typed results become the page (`page.ResultsPage`) that is stored, served and read back.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+
+from sqlmodel import Session
+
+from experiments.definitions import get_experiment
+from experiments.models.experiment import Design
+from experiments.results.look_inputs import LookInputs, end_of_analysis, look_inputs
+from experiments.results.page import ResultsPage
+from experiments.results.readings.look_readings import analyse, srm_of
+from experiments.results.readings.running import PreviousReadings, running_readings, stored_readings
+from experiments.results.render import results_page
+from experiments.results.sums.look_sums import read_sums, sums_of_new_looks
+from experiments.results.sums.sum_sources import ExperimentSums
+from experiments.results.types import ExperimentResults
+from experiments.results.verdict.look_verdict import decide_look, plan_progress
+from experiments.results.verdict.replan import design_as_of, plan_facts, replanned
+from experiments.results.verdict.stop_outcome import stop_outcome_of
+from experiments.results.words.look_words import look_summary, look_warnings
+from experiments.results.words.plan_words import with_sentence
+from experiments.results.words.summary_sentence import SummaryTerms
+
+
+@dataclass(frozen=True, slots=True)
+class Look:
+    """A look made, not yet numbered nor stored: its sums, its typed results and its page."""
+
+    sums: ExperimentSums
+    results: ExperimentResults
+    page: ResultsPage
+
+
+def make_look(
+    inputs: LookInputs,
+    sums: ExperimentSums,
+    end: datetime,
+    computed_at: datetime,
+    previous: PreviousReadings | None,
+) -> Look:
+    """The look ending at `end` from its sums (stage 1), given the previous look's readings
+    (`{}` for a first look; None for a page on its own, without running readings)."""
+    experiment, variants, aggregates = inputs.experiment, inputs.variants, sums.aggregates
+    # The plan the look is judged against (an assumed one re-planned once, `verdict.replan`).
+    design = design_as_of(inputs.design, inputs.primary, len(variants), end)
+    terms = SummaryTerms(experiment.unit_type, design.currency)
+    plan = with_sentence(plan_facts(design, inputs.primary, variants, aggregates), terms.unit)
+    # 2. Readings, then 3. running readings.
+    readings = analyse(inputs, sums, design, plan.units_per_variant, terms)
+    if previous is not None:
+        readings = running_readings(readings, previous, end)
+    # 4. The verdict.
+    srm = srm_of(readings)
+    progress = plan_progress(inputs, aggregates, plan, end, has_reading=readings[0].issue is None)
+    decision = decide_look(inputs, readings, srm, aggregates, progress, design, end)
+    # 5. The words, then the page.
+    warnings = look_warnings(srm, aggregates)
+    outcome = stop_outcome_of(experiment)
+    summary = look_summary(
+        decision, readings, variants[0], warnings, terms, plan, progress, outcome
+    )
+    results = ExperimentResults(
+        experiment=experiment.key,
+        status=experiment.status,
+        computed_at=computed_at,
+        as_of=end,
+        srm=srm,
+        warnings=warnings,
+        metrics=tuple(readings),
+        decision=decision,
+        summary=summary,
+        source=sums.source,
+        currency=design.currency,
+        planned_units_per_variant=plan.units_per_variant,
+        outcome=outcome,
+        plan=plan,
+        unit=terms.unit,
+    )
+    return Look(sums, results, results_page(results))
+
+
+def new_looks(
+    session: Session,
+    inputs: LookInputs,
+    previous: ResultsPage | None,
+    end: datetime,
+    computed_at: datetime,
+) -> tuple[list[Look], Design | None]:
+    """The looks to take after the stored `previous` one (the backfill when there is none),
+    oldest first, and the design re-planned at the first look that re-plans (or None)."""
+    looks: list[Look] = []
+    replan: Design | None = None
+    for look_end, sums in sums_of_new_looks(session, inputs, end, first=previous is None):
+        if replan is None:
+            replan = replanned(
+                inputs.design,
+                inputs.primary,
+                inputs.variants,
+                sums.aggregates,
+                inputs.experiment.started_at,
+                look_end,
+            )
+            inputs = inputs if replan is None else replace(inputs, design=replan)
+        look = make_look(inputs, sums, look_end, computed_at, stored_readings(previous))
+        looks.append(look)
+        previous = look.page
+    return looks, replan
+
+
+def compute_results(
+    session: Session, key: str, as_of: datetime | None = None, now: datetime | None = None
+) -> ExperimentResults:
+    """Results of experiment `key` counting events up to `as_of` (default: now, or the stop),
+    on their own: no running readings of stored looks, nothing stored.
+
+    Raises NotFoundError for an unknown key, ConflictError for a draft (it has no data) and
+    InvalidInputError for an `as_of` without a timezone.
+    """
+    computed_at = now or datetime.now(UTC)
+    experiment = get_experiment(session, key)
+    end = end_of_analysis(experiment, as_of, computed_at)
+    inputs = look_inputs(session, experiment)
+    return make_look(inputs, read_sums(session, inputs, end), end, computed_at, None).results

@@ -1,0 +1,319 @@
+"""The backfill's one SQL query: per group and look, the change of each metric's statistics.
+
+Each unit's events are bucketed into looks (the first look end at or after the event); a window
+function accumulates the unit's features per look, and each unit-look row carries only the
+change since the unit's previous row. `backfill.daily_aggregates` sums and accumulates them.
+
+The query is built from one function per CTE, in the order they read each other: `_first_variants`
+(per exposed unit), `_units` (its looks), `_unit_rows` (its events), `_per_look`, `_changes`;
+beside them `_entering` and `_counts` for the unit counts. Every output column is labelled, and
+the caller reads the rows by label.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    Float,
+    Integer,
+    and_,
+    case,
+    cast,
+    func,
+    literal,
+    null,
+    select,
+    union_all,
+)
+from sqlalchemy.sql.expression import CTE, ColumnElement, CompoundSelect, Select, Subquery
+
+from experiments.models.metric import Aggregation, MetricDefinition
+from experiments.results.sums.aggregation import GROUP_COLUMNS
+from experiments.results.sums.unit_columns import (
+    CONVERSIONS,
+    EXPOSURES,
+    Feature,
+    UnitFeatures,
+    exposed_units,
+    feature_value,
+    metric_sides,
+    unit_features,
+)
+
+LOOK, UNITS, SEVERAL = "look", "units", "several"
+"""Labels of the look's index, the units entering the group, and those entering several
+variants."""
+
+
+def build_query(
+    experiment: str, metrics: Sequence[MetricDefinition], ends: list[datetime], *, cuped: bool
+) -> tuple[CompoundSelect[Any], dict[str, dict[str, str]]]:
+    """Per group (`GROUP_COLUMNS`) and look index (`LOOK`): units entering (`UNITS`), units
+    entering several variants (`SEVERAL`) and the change of each metric's sums, with per metric
+    key the labels of its change columns (sum name -> label)."""
+    found = unit_features(metrics, cuped)
+    units = _units(_first_variants(experiment, ends[-1], found), ends, found)
+    per_look = _per_look(_unit_rows(units, ends, found), found)
+    changes, labels = _changes(per_look, metrics, found)
+    sum_labels = [label for columns in labels.values() for label in columns.values()]
+    return union_all(changes, _counts(_entering(units), sum_labels)), labels
+
+
+def _first_variants(experiment: str, end: datetime, found: UnitFeatures) -> Subquery:
+    """Per exposed unit: its start, its first exposure's variant, and when it first saw another."""
+    # For the few units seen in several variants (min <> max, as in `aggregate`), the variant of
+    # the first exposure and the earliest exposure to another variant take two index searches.
+    exposures = EXPOSURES.c
+    variant_columns = [
+        func.min(exposures.variant).label("low"),
+        func.max(exposures.variant).label("high"),
+    ]
+    grouped = exposed_units(experiment, end, found, variant_columns, "grouped")
+    several = grouped.c.low != grouped.c.high
+    earliest = EXPOSURES.alias("earliest")
+    first_variant = (
+        select(earliest.c.variant)
+        .where(
+            earliest.c.experiment == experiment,
+            earliest.c.unit_id == grouped.c.unit_id,
+            earliest.c.timestamp <= end,
+        )
+        .order_by(earliest.c.timestamp, earliest.c.variant)
+        .limit(1)
+        .correlate(grouped)  # also where it is nested in `other_at` below
+        .scalar_subquery()
+    )
+    other = EXPOSURES.alias("other")
+    other_at = (
+        select(func.min(other.c.timestamp))
+        .where(
+            other.c.experiment == experiment,
+            other.c.unit_id == grouped.c.unit_id,
+            other.c.timestamp <= end,
+            other.c.variant != first_variant,
+        )
+        .correlate(grouped)
+        .scalar_subquery()
+    )
+    return select(
+        grouped.c.unit_id,
+        grouped.c.first_at,
+        case((several, first_variant), else_=grouped.c.low).label("variant"),
+        case((several, other_at), else_=null()).label("several_at"),
+        *(grouped.c[column.name] for column in found.bound_columns),
+    ).subquery("pre_units")
+
+
+def _units(first_variants: Subquery, ends: list[datetime], found: UnitFeatures) -> CTE:
+    """Per unit: its variant, the look of its start and of its second variant (or NULL)."""
+    pre = first_variants.c
+    last = len(ends) - 1
+    return select(
+        pre.unit_id,
+        pre.first_at,
+        pre.variant,
+        # The looks are computed once per unit here rather than once per event below.
+        _look_of(pre.first_at, ends, 0, last).label("first_look"),
+        case(
+            (pre.several_at.is_(None), null()), else_=_look_of(pre.several_at, ends, 0, last)
+        ).label("several_look"),
+        *(pre[column.name] for column in found.bound_columns),
+    ).cte("units")
+
+
+def _unit_rows(units: CTE, ends: list[datetime], found: UnitFeatures) -> Subquery:
+    """Per event of a unit: its look and features, plus a zero row where a unit leaves."""
+    unit, conversions, end = units.c, CONVERSIONS.c, ends[-1]
+    features, labels = found.features, found.labels
+    zeros = [literal(0.0, Float).label(labels[feature]) for feature in features]
+    carried = (unit.unit_id, unit.variant, unit.several_look)
+    # A unit without events has the value 0 on every side a row would carry (denominators of 1
+    # are counted from `units` directly), so only looks with events, and the look that sees a
+    # unit in a second variant (its values leave the sums), need rows.
+    entering_several = select(*carried, unit.several_look.label(LOOK), *zeros).where(
+        unit.several_look.is_not(None)
+    )
+    window_ends = {hours: unit[f"window_end_{index}"] for index, hours in enumerate(found.windows)}
+    # Pre-period events (CUPED) count from the unit's first look, like every later look.
+    event_look = case(
+        (conversions.timestamp < unit.first_at, unit.first_look),
+        else_=_look_of(conversions.timestamp, ends, 0, len(ends) - 1),
+    )
+    events = select(
+        *carried,
+        event_look.label(LOOK),
+        *(
+            feature_value(feature, conversions, unit.first_at, window_ends).label(labels[feature])
+            for feature in features
+        ),
+    ).select_from(
+        units.join(
+            CONVERSIONS,
+            and_(
+                conversions.unit_id == unit.unit_id,
+                conversions.name.in_(sorted({feature.event for feature in features})),
+                conversions.timestamp <= end,
+                conversions.timestamp
+                >= (unit.pre_start if found.with_covariate else unit.first_at),
+            ),
+        )
+    )
+    return union_all(entering_several, events).subquery("rows")
+
+
+def _per_look(rows: Subquery, found: UnitFeatures) -> Subquery:
+    """Per unit and look: each feature so far (`c_`) and its change at this look (`g_`)."""
+    # The value at the unit's previous row is then `c - g`: no LAG.
+    labels = [found.labels[feature] for feature in found.features]
+    cumulative = [
+        func.sum(func.sum(rows.c[label]))
+        .over(partition_by=rows.c.unit_id, order_by=rows.c[LOOK])
+        .label(f"c_{label}")
+        for label in labels
+    ]
+    here = [func.sum(rows.c[label]).label(f"g_{label}") for label in labels]
+    return (
+        select(
+            func.max(rows.c.variant).label("variant"),
+            rows.c[LOOK],
+            func.max(rows.c.several_look).label("several_look"),
+            *cumulative,
+            *here,
+        )
+        .group_by(rows.c.unit_id, rows.c[LOOK])
+        .subquery("per_look")
+    )
+
+
+def _changes(
+    per_look: Subquery, metrics: Sequence[MetricDefinition], found: UnitFeatures
+) -> tuple[Select[Any], dict[str, dict[str, str]]]:
+    """Per group and look: the change of every metric's sums (each unit's now minus before)."""
+    # A unit counts (is *active*) from its first look until the look that sees it in a second
+    # variant, where it has a row; its previous row was active unless this row is after that
+    # look. (At a unit's first row the previous values are all 0, whatever the flag says.) The
+    # unit counts come from `_counts`; these rows add none.
+    row = per_look.c
+    several = row.several_look.is_not(None)
+    active = case((and_(several, row[LOOK] >= row.several_look), 0.0), else_=1.0)
+    active_before = case((and_(several, row[LOOK] > row.several_look), 0.0), else_=1.0)
+    labels = found.labels
+    weighted = ((_reader(row, labels, False), active), (_reader(row, labels, True), active_before))
+    group_columns = [row[name] for name in GROUP_COLUMNS]
+    outputs: list[ColumnElement[Any]] = [
+        *group_columns,
+        row[LOOK],
+        literal(0).label(UNITS),
+        literal(0).label(SEVERAL),
+    ]
+    columns: dict[str, dict[str, str]] = {}
+    for index, metric in enumerate(metrics):
+        changes = _metric_changes(metric, weighted, metric.key in found.with_covariate)
+        columns[metric.key] = {name: f"m{index}_{name}" for name in changes}
+        outputs += [func.sum(change).label(f"m{index}_{name}") for name, change in changes.items()]
+    return select(*outputs).group_by(*group_columns, row[LOOK]), columns
+
+
+def _entering(units: CTE) -> Subquery:
+    """Units entering each variant at each look: +1 at the first, -1 (and +1 several) later."""
+    unit = units.c
+    return union_all(
+        select(
+            unit.variant,
+            unit.first_look.label(LOOK),
+            literal(1).label(UNITS),
+            literal(0).label(SEVERAL),
+        ),
+        select(
+            unit.variant,
+            unit.several_look.label(LOOK),
+            literal(-1).label(UNITS),
+            literal(1).label(SEVERAL),
+        ).where(unit.several_look.is_not(None)),
+    ).subquery("entering")
+
+
+def _counts(entering: Subquery, sum_labels: list[str]) -> Select[Any]:
+    """Per group and look: units entering it and several variants (NULL for the sums' columns)."""
+    counted = [*(entering.c[name] for name in GROUP_COLUMNS), entering.c[LOOK]]
+    return select(
+        *counted,
+        func.sum(entering.c[UNITS]).label(UNITS),
+        func.sum(entering.c[SEVERAL]).label(SEVERAL),
+        *(null().label(label) for label in sum_labels),
+    ).group_by(*counted)
+
+
+def _look_of(moment: Any, ends: list[datetime], low: int, high: int) -> ColumnElement[Any]:
+    """Index of the first end at or after `moment` (a binary search of nested CASEs)."""
+    if low == high:
+        return literal(low, Integer)
+    middle = (low + high) // 2
+    return case(
+        (moment <= ends[middle], _look_of(moment, ends, low, middle)),
+        else_=_look_of(moment, ends, middle + 1, high),
+    )
+
+
+def _reader(row: Any, labels: dict[Feature, str], previous: bool) -> Any:
+    """A feature reader (see `metric_sides`) of a unit's values at this row, or at its previous
+    row (`previous`: the accumulated value minus this row's change)."""
+
+    def feature(key: Feature, aggregation: Aggregation) -> Any:
+        label = labels[key]
+        total: Any = row[f"c_{label}"]
+        if previous:
+            total = total - row[f"g_{label}"]
+        total = func.coalesce(total, 0.0)
+        if aggregation == "any":
+            return case((total > 0, 1.0), else_=0.0)
+        return cast(total, Float)
+
+    return feature
+
+
+def _metric_changes(
+    metric: MetricDefinition, weighted: tuple[tuple[Any, Any], ...], covariate: bool
+) -> dict[str, ColumnElement[Any]]:
+    """The change at this row of each of the metric's sums that is not derived from others.
+
+    The others are not computed per row but by `VariantSums.from_fields` from the accumulated
+    sums: a denominator of 1 is the unit count, an uncapped "any" numerator is its own square,
+    and a metric without a covariate has covariate sums of 0.
+    """
+    now_and_before = []
+    for reader, weight in weighted:
+        numerator, denominator = metric_sides(metric, reader, "post")
+        pre: Any = metric_sides(metric, reader, "pre")[0] if covariate else literal(0.0)
+        now_and_before.append((weight * numerator, weight * denominator, weight * pre))
+    (x, y, z), (xp, yp, zp) = now_and_before
+    wanted: dict[str, ColumnElement[Any]] = {"numerator_sum": x - xp}
+    if not _is_indicator(metric):
+        wanted["numerator_sum_squares"] = x * x - xp * xp
+    ratio = metric.denominator_event is not None
+    if ratio:
+        wanted["denominator_sum"] = y - yp
+        wanted["denominator_sum_squares"] = y * y - yp * yp
+        wanted["cross_sum"] = x * y - xp * yp
+    if covariate:
+        wanted["covariate_sum"] = z - zp
+        wanted["covariate_sum_squares"] = z * z - zp * zp
+        wanted["covariate_cross_sum"] = x * z - xp * zp
+        if ratio:
+            wanted["covariate_denominator_cross_sum"] = y * z - yp * zp
+    # Units whose denominator (ratio) or value is not zero, now minus before.
+    counted, counted_before = (y, yp) if metric.kind == "ratio" else (x, xp)
+    wanted["nonzero_units"] = _nonzero(counted) - _nonzero(counted_before)
+    return wanted
+
+
+def _nonzero(value: Any) -> Any:
+    return case((value != 0, 1.0), else_=0.0)
+
+
+def _is_indicator(metric: MetricDefinition) -> bool:
+    """Whether the per-unit numerator is always 0 or 1 (an uncapped `any`)."""
+    return metric.numerator_aggregation == "any" and metric.cap is None

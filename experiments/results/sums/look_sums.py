@@ -1,0 +1,51 @@
+"""Stage 1 of a look: the sums of the looks to take now, one look or a first look's backfill."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Session
+
+from experiments.pasted_counts import latest_counts
+from experiments.results.look_inputs import LookInputs
+from experiments.results.sums.backfill import daily_aggregates
+from experiments.results.sums.look_ends import day_ends, first_exposure_at
+from experiments.results.sums.sum_sources import ExperimentSums, load_sums
+
+MAX_BACKFILLED_LOOKS = 180  # looks a first backfill takes (the days a timeseries shows)
+
+
+def read_sums(session: Session, inputs: LookInputs, end: datetime) -> ExperimentSums:
+    """The sums of one look ending at `end`: pasted counts or events, percentile caps applied."""
+    return load_sums(
+        session,
+        inputs.experiment.key,
+        inputs.variants,
+        inputs.definitions,
+        end,
+        inputs.selection.cap_percentiles,
+    )
+
+
+def sums_of_new_looks(
+    session: Session, inputs: LookInputs, end: datetime, *, first: bool
+) -> list[tuple[datetime, ExperimentSums]]:
+    """The end and the sums of each look to take now: one look, or on the `first` look one per
+    UTC day boundary since the first exposure (the backfill), oldest first."""
+    if not first:
+        return [(end, read_sums(session, inputs, end))]
+    connection = session.connection()
+    key, variants, metrics = inputs.experiment.key, inputs.variants, inputs.definitions
+    pasted = latest_counts(session, key, end) is not None
+    # Pasted counts have no exposures: their history starts at the send (the start).
+    start = inputs.experiment.started_at if pasted else first_exposure_at(connection, key, end)
+    ends = [end] if start is None else day_ends(start, end, MAX_BACKFILLED_LOOKS)
+    # The one pass gives every look's event sums, but not a percentile cap that moves with each
+    # look's units nor pasted totals: those looks are each loaded on their own.
+    if len(ends) > 1 and not pasted and not inputs.selection.cap_percentiles:
+        daily = daily_aggregates(connection, key, variants, metrics, ends)
+        return [
+            (day_end, ExperimentSums(sums, "events"))
+            for day_end, sums in zip(ends, daily, strict=True)
+        ]
+    return [(look_end, read_sums(session, inputs, look_end)) for look_end in ends]

@@ -1,0 +1,73 @@
+"""A look's sums as stored with it (`ResultSnapshot.sums`), and read back.
+
+Each group is stored with its key by name, its units and per metric its sums by name:
+
+    {"groups": [{"group": {"variant": "control"}, "units": 120,
+                 "metrics": {"conversion_rate": {"n": 120, "numerator_sum": 14.0, ...}}}],
+     "multi_variant_units": 2, "caps": {}}
+
+Looks stored before 2026-12 keep `units` (variant -> count) and, per metric and variant, the sums
+as a list in `SUM_FIELDS` order; `stored_aggregates` reads both.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict
+from typing import Any
+
+from experiments.results.sums.aggregation import (
+    SUM_FIELDS,
+    Aggregates,
+    GroupKey,
+    GroupSums,
+    VariantSums,
+)
+
+
+def sums_json(aggregates: Aggregates) -> dict[str, Any]:
+    """The JSON stored for `aggregates`."""
+    return {
+        "groups": [
+            {
+                "group": asdict(key),
+                "units": group.units,
+                "metrics": {metric: sums.as_fields() for metric, sums in group.metrics.items()},
+            }
+            for key, group in aggregates.groups.items()
+        ],
+        "multi_variant_units": aggregates.multi_variant_units,
+        "caps": aggregates.caps,
+    }
+
+
+def stored_aggregates(stored: Mapping[str, Any]) -> Aggregates:
+    """The aggregates a look stored, in today's form or the positional one of older looks."""
+    caps = dict(stored.get("caps", {}))
+    if "groups" not in stored:
+        return _positional_aggregates(stored, caps)
+    groups = {
+        GroupKey(**entry["group"]): GroupSums(
+            units=entry["units"],
+            metrics={
+                metric: VariantSums.from_fields(sums) for metric, sums in entry["metrics"].items()
+            },
+        )
+        for entry in stored["groups"]
+    }
+    return Aggregates(groups, stored["multi_variant_units"], caps)
+
+
+def _positional_aggregates(stored: Mapping[str, Any], caps: dict[str, float | None]) -> Aggregates:
+    """An older look's aggregates: units per variant and each sum list in `SUM_FIELDS` order."""
+    metrics = {
+        metric: {variant: _from_list(values) for variant, values in per_variant.items()}
+        for metric, per_variant in stored["metrics"].items()
+    }
+    return Aggregates.by_variant(stored["units"], stored["multi_variant_units"], metrics, caps)
+
+
+def _from_list(values: Sequence[float | None]) -> VariantSums:
+    if len(values) != len(SUM_FIELDS):
+        raise ValueError(f"stored sums have {len(values)} values, expected {len(SUM_FIELDS)}")
+    return VariantSums.from_fields(dict(zip(SUM_FIELDS, values, strict=True)))

@@ -1,0 +1,262 @@
+"""The per-unit columns ("features") the results queries read, and their bounds.
+
+A feature is one per-unit count or sum of an event, after the unit's first exposure (within a
+window) or in the pre-period before it (CUPED), of the events sent with the kinds of key the
+metric counts (`MetricDefinition.sources`). `aggregate` (one end) and the backfill (many looks)
+build the same features, bounds and metric sides from here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal, NamedTuple
+
+from sqlalchemy import Float, Table, and_, case, cast, func, literal, select
+from sqlalchemy.sql.expression import ColumnElement, Label, Subquery
+
+from experiments.models.api_key import EventSource
+from experiments.models.event import Conversion, Exposure
+from experiments.models.metric import Aggregation, MetricDefinition
+from experiments.results.sums.sql_functions import shifted_timestamp, smaller_of
+
+PRE_PERIOD_DAYS = 14
+# SQLite computes a unit's bounds with julianday() and writes them to the millisecond (up to
+# about half a millisecond off); a millisecond of slack keeps events exactly on a bound counted
+# on both databases.
+BOUNDARY_TOLERANCE_SECONDS = 0.001
+
+MULTI_VARIANT = "*several*"  # the variant of units seen in several variants (never a slug)
+
+Period = Literal["post", "pre"]
+EXPOSURES: Table = Exposure.__table__  # type: ignore[attr-defined]
+CONVERSIONS: Table = Conversion.__table__  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True, slots=True)
+class Feature:
+    """One per-unit column of `unit_events`."""
+
+    event: str
+    aggregation: Literal["count", "sum"]
+    window_hours: float | None
+    period: Period
+    sources: tuple[EventSource, ...] | None = None  # the events' sources counted; None: all
+
+
+FeatureReader = Callable[[Feature, Aggregation], Any]
+"""A feature's per-unit value as a query reads it: its count or sum, or for `any` 1 when that
+is above 0, else 0."""
+
+
+def side_feature(
+    metric: MetricDefinition, event: str, aggregation: Aggregation, period: Period
+) -> Feature:
+    """The feature one side of `metric` reads (`any` reads the count)."""
+    sources = None if metric.sources is None else tuple(sorted(metric.sources))
+    kind: Literal["count", "sum"] = "sum" if aggregation == "sum" else "count"
+    return Feature(event, kind, metric.window_hours, period, sources)
+
+
+def unit_bounds(
+    first_at: ColumnElement[Any], features: Sequence[Feature], with_covariate: bool
+) -> tuple[list[float], list[Label[Any]]]:
+    """The attribution windows' lengths (hours, ascending) and, per unit, the timestamps that
+    bound them (`window_end_{index}`) and the pre-period start (`pre_start`, with CUPED).
+
+    Computed once per unit, so joins compare timestamps (index-friendly, no date arithmetic per
+    event) instead of seconds elapsed per feature; `aggregate` and the backfill share them.
+    """
+    windows = sorted({f.window_hours for f in features if f.window_hours is not None})
+    columns = [
+        shifted_timestamp(first_at, hours * 3600.0 + BOUNDARY_TOLERANCE_SECONDS).label(
+            f"window_end_{index}"
+        )
+        for index, hours in enumerate(windows)
+    ]
+    if with_covariate:
+        pre_start = -PRE_PERIOD_DAYS * 86400.0 - BOUNDARY_TOLERANCE_SECONDS
+        columns.append(shifted_timestamp(first_at, pre_start).label("pre_start"))
+    return windows, columns
+
+
+class UnitFeatures(NamedTuple):
+    """What a results query computes per unit for its metrics: which metrics carry a CUPED
+    covariate, the distinct features with their column labels (`f{index}`), the unit's first
+    exposure, and the attribution windows with the columns bounding them (`unit_bounds`)."""
+
+    with_covariate: set[str]
+    features: list[Feature]
+    labels: dict[Feature, str]
+    first_at: ColumnElement[Any]
+    windows: list[float]
+    bound_columns: list[Label[Any]]
+
+
+def unit_features(metrics: Sequence[MetricDefinition], cuped: bool) -> UnitFeatures:
+    """The per-unit columns `metrics` need, with every metric's covariate when `cuped`."""
+    with_covariate = {m.key for m in metrics if cuped}
+    features = needed_features(metrics, with_covariate)
+    first_at = func.min(EXPOSURES.c.timestamp)
+    windows, bound_columns = unit_bounds(first_at, features, bool(with_covariate))
+    labels = {feature: f"f{index}" for index, feature in enumerate(features)}
+    return UnitFeatures(with_covariate, features, labels, first_at, windows, bound_columns)
+
+
+def exposed_units(
+    experiment: str,
+    end: datetime,
+    found: UnitFeatures,
+    variant_columns: Sequence[ColumnElement[Any]],
+    name: str,
+) -> Subquery:
+    """One row per unit exposed to `experiment` up to `end`: its id, first exposure, the
+    `variant_columns` (aggregates over its exposures) and its window bounds."""
+    exposures = EXPOSURES.c
+    return (
+        select(
+            exposures.unit_id,
+            found.first_at.label("first_at"),
+            *variant_columns,
+            *found.bound_columns,
+        )
+        .where(exposures.experiment == experiment, exposures.timestamp <= end)
+        .group_by(exposures.unit_id)
+        .subquery(name)
+    )
+
+
+def needed_features(metrics: Sequence[MetricDefinition], with_covariate: set[str]) -> list[Feature]:
+    """The distinct per-unit columns the metrics need, in a stable order."""
+    found: dict[Feature, None] = {}
+    for metric in metrics:
+        periods: tuple[Period, ...] = ("post", "pre") if metric.key in with_covariate else ("post",)
+        sides: list[tuple[str, Aggregation]] = [
+            (metric.numerator_event, metric.numerator_aggregation)
+        ]
+        if metric.denominator_event is not None:
+            sides.append((metric.denominator_event, metric.denominator_aggregation))
+        if metric.numerator_unless is not None:
+            sides.append((metric.numerator_unless, "any"))
+        for period in periods:
+            for event, aggregation in sides:
+                found[side_feature(metric, event, aggregation, period)] = None
+    return list(found)
+
+
+def feature_value(
+    feature: Feature, conversions: Any, first_at: Any, window_ends: dict[float, Any]
+) -> ColumnElement[Any]:
+    # Events outside the pre-period, after `end` or of other names never reach this point:
+    # the join condition filtered them out.
+    conditions = [conversions.name == feature.event]
+    if feature.sources is not None:
+        conditions.append(conversions.source.in_(feature.sources))  # bound parameters
+    if feature.period == "post":
+        conditions.append(conversions.timestamp >= first_at)
+        if feature.window_hours is not None:
+            conditions.append(conversions.timestamp < window_ends[feature.window_hours])
+    else:
+        conditions.append(conversions.timestamp < first_at)
+    amount: Any = func.coalesce(conversions.value, 0.0) if feature.aggregation == "sum" else 1
+    return case((and_(*conditions), amount), else_=0)
+
+
+def metric_sides(metric: MetricDefinition, read: FeatureReader, period: Period) -> tuple[Any, Any]:
+    """Per-unit numerator (unless-rule and cap applied) and denominator of `metric`."""
+
+    def side(event: str, aggregation: Aggregation) -> Any:
+        return read(side_feature(metric, event, aggregation, period), aggregation)
+
+    numerator = side(metric.numerator_event, metric.numerator_aggregation)
+    if metric.numerator_unless is not None:
+        blocked = side(metric.numerator_unless, "any")
+        numerator = case((blocked > 0, 0.0), else_=numerator)
+    if metric.cap is not None:
+        numerator = smaller_of(numerator, float(metric.cap))
+    if metric.denominator_event is None:
+        return numerator, literal(1.0)
+    return numerator, side(metric.denominator_event, metric.denominator_aggregation)
+
+
+def unit_values(
+    experiment: str,
+    metrics: Sequence[MetricDefinition],
+    end: datetime,
+    *,
+    cuped: bool,
+    dialect: str,
+) -> Subquery:
+    """Per unit: its group (`variant`; MULTI_VARIANT for a unit seen in several) and each
+    metric's numerator, denominator and covariate (columns m{index}_num, _den, _cov; the
+    covariate is 0 without `cuped`)."""
+    exposures, conversion_table = EXPOSURES.c, CONVERSIONS
+    conversions = conversion_table.c
+    found = unit_features(metrics, cuped)
+    with_covariate, features, labels = found.with_covariate, found.features, found.labels
+    variant_columns = [
+        func.min(exposures.variant).label("variant"),
+        # min <> max finds units in several variants without a DISTINCT aggregate, which
+        # would force PostgreSQL to sort instead of hashing the groups.
+        case((func.min(exposures.variant) == func.max(exposures.variant), 1), else_=2).label(
+            "variant_count"
+        ),
+    ]
+    # Each unit's window bounds are computed once here, so the join below compares timestamps
+    # (index-friendly, no date arithmetic per event) instead of seconds elapsed per feature.
+    first_exposure = exposed_units(experiment, end, found, variant_columns, "first_exposure")
+    unit = first_exposure.c
+    window_ends = {hours: unit[f"window_end_{index}"] for index, hours in enumerate(found.windows)}
+
+    # One pass: every exposed unit meets its own events (or none, through the outer join) and
+    # is grouped once. Referencing first_exposure a second time would make PostgreSQL
+    # materialise it and lose its row estimates, and SQLite build a temporary index.
+    join_conditions = [
+        conversions.unit_id == unit.unit_id,
+        unit.variant_count == 1,
+        conversions.name.in_(sorted({feature.event for feature in features})),
+        conversions.timestamp <= end,
+        conversions.timestamp >= (unit.pre_start if with_covariate else unit.first_at),
+    ]
+    unit_keys: list[ColumnElement[Any]] = [unit.unit_id]
+    if dialect == "postgresql":
+        # The conversion's unit_id is the exposed unit's or NULL, so adding it still groups per
+        # unit, and it has column statistics: by the subquery's unit_id alone PostgreSQL guesses
+        # 200 groups instead of one per unit and picks plans that spill. (SQLite would then
+        # read conversions through a non-covering index, hence only here.)
+        unit_keys.append(conversions.unit_id)
+    variant = case((unit.variant_count > 1, literal(MULTI_VARIANT)), else_=unit.variant)
+    unit_events = (
+        select(
+            func.max(variant).label("variant"),
+            *(
+                func.sum(feature_value(feature, conversions, unit.first_at, window_ends)).label(
+                    labels[feature]
+                )
+                for feature in features
+            ),
+        )
+        .select_from(first_exposure.outerjoin(conversion_table, and_(*join_conditions)))
+        .group_by(*unit_keys)
+        .subquery("unit_events")
+    )
+
+    def feature(key: Feature, aggregation: Aggregation) -> Any:
+        total = func.coalesce(unit_events.c[labels[key]], 0.0)
+        if aggregation == "any":
+            return case((total > 0, 1.0), else_=0.0)
+        return cast(total, Float)
+
+    value_columns: list[ColumnElement[Any]] = []
+    for index, metric in enumerate(metrics):
+        numerator, denominator = metric_sides(metric, feature, "post")
+        covariate: Any = literal(0.0)
+        if metric.key in with_covariate:
+            covariate = metric_sides(metric, feature, "pre")[0]
+        value_columns += [
+            numerator.label(f"m{index}_num"),
+            denominator.label(f"m{index}_den"),
+            covariate.label(f"m{index}_cov"),
+        ]
+    return select(unit_events.c.variant, *value_columns).subquery("unit_values")
