@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
-from sqlalchemy import insert
+from sqlalchemy import insert, text
 from sqlalchemy.engine import Engine
 
 from experiments.models.api_key import EventSource
@@ -62,11 +62,16 @@ class RawEvents:
         )
 
     def load(self, engine: Engine) -> None:
+        """Insert the events, then ANALYZE the two tables as autovacuum soon would after a
+        bulk load: without statistics PostgreSQL plans the percentile caps' query as a nested
+        loop over every unit (0.8 s a look instead of 0.02 s at 4,000 units)."""
         with engine.begin() as connection:
             if self.exposures:
                 connection.execute(insert(Exposure), self.exposures)
             if self.conversions:
                 connection.execute(insert(Conversion), self.conversions)
+            if connection.dialect.name == "postgresql":
+                connection.execute(text("ANALYZE exposures, conversions"))
 
 
 def simulate_shop(
