@@ -19,13 +19,17 @@ JS_INSTALLED := $(JS)/node_modules/.installed
 run: $(INSTALLED)
 	VEKST_LOG_FORMAT=$${VEKST_LOG_FORMAT:-human} $(VENV)/bin/vekst serve --port $(PORT)
 
+# mypy runs beside pytest (whose workers wait on servers and browsers much of the time); its
+# report is printed after the tests', and either failing fails the target.
 test: $(INSTALLED_DEV)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
 	$(MAKE) js-test
-	$(PY) -m pytest -n $(TEST_WORKERS)
+	report=$$(mktemp); $(VENV)/bin/mypy > $$report 2>&1 & typing=$$!; \
+	$(PY) -m pytest -n $(TEST_WORKERS); tests=$$?; \
+	wait $$typing; typed=$$?; cat $$report; rm -f $$report; \
+	[ $$typed -eq 0 ] && [ $$tests -eq 0 ]
 
 # The quick tier while you work: no real processes, no browser (`make test` runs every tier).
 unit: $(INSTALLED_DEV)
