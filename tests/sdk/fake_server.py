@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import httpx
@@ -11,6 +13,7 @@ import httpx
 from api.cli.demo import demo_experiment
 from experiments.models.experiment import Experiment
 from experiments.sdk_config import experiment_entry
+from vekst_sdk import Client, ClientOptions
 
 SDK_KEY = "sdk-test-key"
 
@@ -73,3 +76,16 @@ class FakeServer:
         """All events of successful and failed posts, in order."""
         with self.lock:
             return [event for batch in self.event_batches for event in batch]
+
+
+API = "https://vekst.test"
+Handler = Callable[[httpx.Request], httpx.Response]
+FAST = ClientOptions(flush_interval=0.01, backoff_base=0.001)
+
+
+def online(server: FakeServer, handler: Handler | None = None, **options: Any) -> Client:
+    """An online client of `server` (or of `handler`) that sends and retries at once."""
+    transport = server.transport() if handler is None else httpx.MockTransport(handler)
+    return Client.from_config(
+        server.config, API, SDK_KEY, transport=transport, options=replace(FAST, **options)
+    )
