@@ -15,6 +15,7 @@ from api.cors import RefusedPreflightLog
 from api.hot_path import HotPath, route_of
 from api.limits import BodySizeLimit
 from api.observability import RequestLog, RequestObserver, Telemetry, configure_logging
+from api.pages import access
 from api.pages import docs as api_docs
 from api.pages import routes as pages
 from api.pages.sessions import PageSessions
@@ -129,7 +130,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.error_page = pages.error_page  # browsers get an HTML error page, APIs JSON
     if settings.serves_docs:
         app.include_router(api_docs.router)
-    app.mount("/static", StaticFiles(directory=pages.HERE / "static"), name="static")
+    app.mount("/static", StaticFiles(directory=access.HERE / "static"), name="static")
     # Innermost, so inside every limit and header: an assignment skips the routing.
     app.add_middleware(HotPath, route=route_of(assign.router, assign.assign))
     app.add_middleware(

@@ -17,7 +17,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import FileResponse, HTMLResponse
 
-from api.pages.routes import templates
+from api.pages.access import templates
 
 # A regular package installed as files, so its folder is a real path.
 SWAGGER_UI = FilePath(str(files("fastapi_offline") / "static"))
