@@ -18,7 +18,7 @@ from stats.estimates import (
     is_proportion_without_conversions,
 )
 from stats.fixed import FixedReading, welch_test
-from stats.gates import below_minimums
+from stats.gates import UnitsRule, below_minimums, spread_units
 from stats.results import (
     UNDEFINED_INTERVAL,
     AnalysisResult,
@@ -180,12 +180,19 @@ def _analyze(
     return AnalysisResult(
         metric_kind,
         level,
-        tuple(
-            VariantSummary(variant.key, variant.stats.n, estimate.mean)
-            for variant, estimate in zip(parsed, raw, strict=True)
-        ),
+        tuple(_summary(variant, estimate) for variant, estimate in zip(parsed, raw, strict=True)),
         sample_ratio_check([variant.stats.n for variant in parsed], designed),
         tuple(comparisons),
+    )
+
+
+def _summary(variant: VariantInput, estimate: ArmEstimate) -> VariantSummary:
+    """The variant's units and mean, with the units its spread was read from (mean, ratio)."""
+    units = spread_units(variant)
+    if units.rule is UnitsRule.ALL_UNITS:
+        return VariantSummary(variant.key, variant.stats.n, estimate.mean)
+    return VariantSummary(
+        variant.key, variant.stats.n, estimate.mean, units.units, units.rule.value
     )
 
 
