@@ -16,6 +16,7 @@ from experiments.definitions import get_experiment
 from experiments.models.experiment import Design
 from experiments.results.look_inputs import LookInputs, end_of_analysis, look_inputs
 from experiments.results.page import ResultsPage
+from experiments.results.readings.families import with_families
 from experiments.results.readings.look_readings import analyse, srm_of
 from experiments.results.readings.running import PreviousReadings, running_readings, stored_readings
 from experiments.results.render import results_page
@@ -57,6 +58,7 @@ def make_look(
     readings = analyse(inputs, sums, design, plan.units_per_variant, terms)
     if previous is not None:
         readings = running_readings(readings, previous, end)
+    readings = with_families(readings, design.secondary_correction, design.alpha)
     # 4. The verdict.
     srm = srm_of(readings)
     progress = plan_progress(inputs, aggregates, plan, end, has_reading=readings[0].issue is None)
