@@ -1,13 +1,14 @@
 """A/A tests with one primary and five secondary metrics, correlated as in a shop: how often
 "some secondary moved", uncorrected and read as one family (`readings.families`).
 
-Run from the repository root: python -m benchmarks.sim_families [--runs 2000]
-Seeded. Each visitor has an engagement drawn from a gamma distribution; carts, checkout starts
-and orders follow it (so the metrics move together, as in a shop), and each order has a
-lognormal value. Primary: conversion. Secondary: add-to-cart rate, checkout-start rate, revenue
-per visitor, average order value and carts per visitor. Every look goes through the product's
-functions: `stats.analyze_stats`, the running readings of `readings.running` and the family of
-`readings.families`. Figures for docs/statistics.md.
+Run from the repository root: python -m benchmarks.sim_families [--runs 1000]
+Seeded. Each run has 10,000 visitors per arm, read at 10 looks. Each visitor has an engagement
+drawn from a gamma distribution; carts, checkout starts and orders follow it (so the metrics
+move together, as in a shop), and each order has a lognormal value. Primary: conversion.
+Secondary: add-to-cart rate, checkout-start rate, revenue per visitor, average order value and
+carts per visitor. Every look goes through the product's functions: `stats.analyze_stats`, the
+running readings of `readings.running` and the family of `readings.families`. Figures for
+docs/statistics.md.
 """
 
 from __future__ import annotations
@@ -146,7 +147,7 @@ def _moved(results: list[MetricResult], *, sequential: bool) -> bool:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--runs", type=int, default=2000)
+    parser.add_argument("--runs", type=int, default=1000)
     runs = parser.parse_args().runs
     started = time.perf_counter()
     print(f"machine: {platform.machine()} cpus={os.cpu_count()} python={platform.python_version()}")
@@ -154,7 +155,7 @@ def main() -> None:
     print("|---|---|---|")
     for correction in ("none", "bh", "holm"):
         rates = secondary_family_aa(
-            runs=runs, units=20_000, looks=20, seed=700, correction=correction
+            runs=runs, units=10_000, looks=10, seed=700, correction=correction
         )
         se = rates.standard_error(0.05)
         print(

@@ -110,6 +110,17 @@ class VariantStatsIn(BaseModel):
     """Sum of Y times x; for a proportion, of the 0/1 conversion times x (CUPED)."""
     covariate_denominator_cross_sum: Sum | None = None
     """Sum of X times x (CUPED, ratio)."""
+    pre_denominator_sum: Sum | None = None
+    """Ratio CUPED's optional second covariate: sum of the pre-period denominator x2 (for AOV,
+    each unit's orders before exposure); with it the four sums below, in every variant."""
+    pre_denominator_sum_squares: Sum | None = None
+    """Sum of x2 squared."""
+    pre_denominator_cross_sum: Sum | None = None
+    """Sum of Y times x2."""
+    pre_denominator_denominator_cross_sum: Sum | None = None
+    """Sum of X times x2."""
+    covariate_pre_denominator_cross_sum: Sum | None = None
+    """Sum of x times x2."""
     nonzero_units: Count | None = None
     """Units with a non-zero Y (mean) or X (ratio), such as the units with an order for AOV;
     the minimum-data gate and a ratio's degrees of freedom count them (default: every unit)."""
