@@ -26,7 +26,7 @@ def test_two_covariate_cuped_matches_ols_on_the_pseudo_values() -> None:
     columns = [np.concatenate(values) for values in (treated, before, orders_before)]
     fit = sm.OLS(np.concatenate(pseudo), sm.add_constant(np.column_stack(columns))).fit()
     assert comparison.absolute.estimate == pytest.approx(fit.params[1], rel=1e-8)
-    assert comparison.absolute.ci_high is not None
+    assert comparison.absolute.ci_high is not None and comparison.absolute.estimate is not None
     se = (comparison.absolute.ci_high - comparison.absolute.estimate) / 1.96
     # Welch-type per-arm variances against OLS's pooled one, on equal arms: close.
     assert se == pytest.approx(fit.bse[1], rel=0.03)
