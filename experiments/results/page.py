@@ -244,6 +244,12 @@ class PlanPage(PagePart):
     """The smallest relative change the plan detects at the observed baseline."""
     replanned_at: IsoDatetime | None
     text: str
+    variance_reduction: float | None = None
+    """The share of the primary metric's variance the pre-period data (CUPED) removes at this
+    look, when the plan counts it (absent otherwise)."""
+    cuped_units_per_variant: int | None = None
+    """The units per variant that give the plan's precision with that reduction: what "keep
+    running" counts towards (absent without it)."""
 
 
 class ListPlanPage(PagePart):

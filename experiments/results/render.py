@@ -144,7 +144,14 @@ def _finite(value: float | None) -> float | None:
 
 
 def plan_page(plan: PlanFacts) -> PlanPage:
+    cuped: dict[str, Any] = {}
+    if plan.variance_reduction is not None:
+        cuped = {
+            "variance_reduction": plan.variance_reduction,
+            "cuped_units_per_variant": plan.cuped_units_per_variant,
+        }
     return PlanPage(
+        **cuped,
         units_per_variant=plan.units_per_variant,
         planned_from=plan.planned_from,
         baseline=plan.baseline,

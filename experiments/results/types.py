@@ -103,11 +103,25 @@ class PlanFacts:
     variation."""
     text: str = ""
     """The plan in words (`plan_words`)."""
+    variance_reduction: float | None = None
+    """The share of the primary metric's variance the pre-period data (CUPED) removes at this
+    look, when the plan uses it (`replan.plan_with_cuped`); None otherwise."""
+    cuped_units_per_variant: int | None = None
+    """The units per variant that give the plan's precision with that reduction: what "keep
+    running" counts towards (None: the plan's own units)."""
 
     @property
     def final(self) -> bool:
         """False while the plan may still be re-derived: reaching it then ends nothing."""
         return self.planned_from != "assumption"
+
+    @property
+    def units_needed(self) -> int | None:
+        """The units per variant the look counts towards: with CUPED's reduction where the plan
+        uses it, else the plan's."""
+        if self.cuped_units_per_variant is not None:
+            return self.cuped_units_per_variant
+        return self.units_per_variant
 
 
 @dataclass(frozen=True, slots=True)
