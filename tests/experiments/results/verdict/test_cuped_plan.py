@@ -45,6 +45,7 @@ def test_keep_running_counts_towards_the_reduced_plan_and_says_so() -> None:
     assert plan.units_per_variant == 100_000  # the sequential test's tuning stays
     assert "(CUPED)" in plan.text and '"keep running" counts towards them' in plan.text
     progress = PlanProgress(plan.units_needed, 40_000, 2, 5_000.0)
+    assert plan.cuped_units_per_variant is not None
     assert progress.additional_units() == plan.cuped_units_per_variant - 40_000
     page = plan_page(plan).as_json()
     assert page["variance_reduction"] == pytest.approx(reduction)
