@@ -98,9 +98,7 @@ def test_an_uncorrected_secondary_change_is_never_called_one() -> None:
 
 def test_one_primary_and_five_correlated_secondaries_hold_the_family_wise_rate() -> None:
     """A/A: "some secondary moved" at most 5 % (plus three Monte Carlo standard errors) with
-    Benjamini-Hochberg over the family; uncorrected it is several times that."""
+    Benjamini-Hochberg over the family (uncorrected: 16 %, `benchmarks.sim_families`)."""
     corrected = secondary_family_aa(runs=200, units=2000, looks=3, seed=9, correction="bh")
     assert corrected.fixed <= 0.05 + 3 * corrected.standard_error(0.05)
     assert corrected.sequential <= 0.05 + 3 * corrected.standard_error(0.05)
-    uncorrected = secondary_family_aa(runs=200, units=2000, looks=3, seed=9, correction="none")
-    assert uncorrected.fixed > corrected.fixed
