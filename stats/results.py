@@ -206,9 +206,11 @@ class SegmentDifference:
     """One (dimension, level, variant) cell: the variant's effect inside the level against its
     effect in the rest of the units, read by ``stats.segments.compare_segments``.
 
-    Effects are relative (treatment / control - 1) and ``difference`` is the level's minus the
-    rest's, with its always-valid interval at the corrected level; the absolute effects (in
-    the metric's units) are there for the words. ``rest_level`` names the other level when the
+    Effects are relative (treatment / control - 1); ``difference`` is how much larger the
+    level's treatment-to-control ratio is than the rest's, ``(1 + level_effect) / (1 +
+    rest_effect) - 1``, with its always-valid interval at the corrected level (the test runs on
+    its logarithm, whose standard error is ``standard_error``); the absolute effects (in the
+    metric's units) are there for the words. ``rest_level`` names the other level when the
     dimension has exactly two (so "+12 % on desktop, -9 % on mobile" can be said), else None
     ("the rest"). An untested cell has ``skipped`` (and ``skipped_in``: ``level`` or ``rest``
     when the reason lies on one side), null figures where they are undefined, ``differs``

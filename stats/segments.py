@@ -1,17 +1,19 @@
 """Segments that differ: is a variant's effect inside one level of a dimension different from
 its effect in the rest of the units?
 
-For each (dimension, level, variant) cell the level's relative effect ``r_L = m_t / m_c - 1``
-and the rest's ``r_R`` (the rest = the whole minus the level, sum by sum) are estimated with
-the delta-method variances of ``stats.bayesian.relative_likelihood``; their units are
-disjoint, so ``d = r_L - r_R`` has variance ``V = V_L + V_R``. ``d`` is read by the engine's
-normal-mixture test (``stats.sequential``), so the p-value and the interval stay valid at every
-look. The mixture is tuned like the whole's: ``tau^2 / V`` is the tuning at the planned size
-times the share of the plan the whole has reached (V of the difference falls like 1 / n as
-the whole's does). The family is corrected by Bonferroni over every hypothesis the look holds
-(see ``family_size``), tested or not, so a cell that reaches the minimums late never loosens
-the others' threshold. Exploratory: nothing here feeds the verdict (docs/statistics.md,
-"Segments that differ").
+For each (dimension, level, variant) cell the test compares the level's relative effect
+``r_L = m_t / m_c - 1`` with the rest's ``r_R`` (the rest = the whole minus the level, sum by
+sum) on the log scale: ``d = log(1 + r_L) - log(1 + r_R)``, whose delta-method variance is
+``V = sum over the four arms of v / m^2`` (the level's and the rest's units are disjoint). On
+that scale a thin arm with few conversions has a large variance, not a small one, so chance
+drops in a thin level are not read as differences (on the plain relative scale they were: 10 %
+of A/A runs). ``d`` is read by the engine's normal-mixture test (``stats.sequential``), so the
+p-value and the interval stay valid at every look. The mixture is tuned like the whole's:
+``tau^2 / V`` is the tuning at the planned size times the share of the plan the whole has
+reached (V of the difference falls like 1 / n as the whole's does). The family is corrected
+by Bonferroni over every hypothesis the look holds (see ``family_size``), tested or not, so a
+cell that reaches the minimums late never loosens the others' threshold. Exploratory: nothing
+here feeds the verdict (docs/statistics.md, "Segments that differ").
 """
 
 from __future__ import annotations
@@ -20,7 +22,6 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 
-from stats.bayesian import relative_likelihood
 from stats.checks import check_inputs
 from stats.errors import StatsInputError
 from stats.estimates import ESTIMATORS, ArmEstimate
@@ -57,9 +58,11 @@ from stats.validation import parse_alpha, parse_minimums, parse_planned_units
 
 
 class _Effect(NamedTuple):
-    """One side's relative effect, its delta-method variance split by arm, and absolute effect."""
+    """One side's effect: relative, on the log scale with its variance split by arm (v / m^2),
+    and absolute, with each arm's degrees of freedom."""
 
     relative: float
+    log_ratio: float
     treatment_part: float
     control_part: float
     absolute: float
@@ -80,9 +83,10 @@ class _Family(NamedTuple):
     whole: Sequence[VariantInput]
     kind: StatisticsKind
     alpha: float
-    planned: int
     least: Minimums
     size: int
+    ratios: tuple[float, ...]
+    """tau^2 / V of each variant's mixture now (the control's entry unused)."""
 
 
 def compare_segments(
@@ -103,14 +107,12 @@ def compare_segments(
     a level's bad, thin or degenerate sums only leave its cells untested, with the reason.
     """
     kind = check_inputs(whole)
-    family = _Family(
-        whole,
-        kind,
-        parse_alpha(alpha),
-        parse_planned_units(planned_units_per_variant, DEFAULT_PLANNED_UNITS_PER_VARIANT),
-        parse_minimums(minimums),
-        family_size(levels, len(whole) - 1),
-    )
+    checked_alpha = parse_alpha(alpha)
+    planned = parse_planned_units(planned_units_per_variant, DEFAULT_PLANNED_UNITS_PER_VARIANT)
+    size = family_size(levels, len(whole) - 1)
+    arms = [ESTIMATORS[kind](arm) for arm in whole]
+    ratios = tuple(mixture_ratio(arms[0], arm, checked_alpha / size, planned) for arm in arms)
+    family = _Family(whole, kind, checked_alpha, parse_minimums(minimums), size, ratios)
     cells = []
     for dimension in _by_dimension(levels).values():
         names = {level.level for level in dimension}
@@ -179,15 +181,17 @@ def _cell(
         return _skipped(keys, units, (None, _or_none(rest_effect)), level_effect)
     if isinstance(rest_effect, _Skip):
         return _skipped(keys, units, (level_effect, None), rest_effect)
-    return _tested(family, keys, units, (level_effect, rest_effect))
+    return _tested(family, variant, (keys, units), (level_effect, rest_effect))
 
 
 def _tested(
     family: _Family,
-    keys: tuple[str, str, str, str, str | None],
-    units: tuple[int, int],
+    variant: int,
+    cell: tuple[tuple[str, str, str, str, str | None], tuple[int, int]],
     effects: tuple[_Effect, _Effect],
 ) -> SegmentDifference:
+    """The mixture test of the log-scale difference of the two effects, and its cell."""
+    keys, units = cell
     level_effect, rest_effect = effects
     parts = (
         (level_effect.treatment_part, level_effect.treatment_dof),
@@ -195,7 +199,7 @@ def _tested(
         (rest_effect.treatment_part, rest_effect.treatment_dof),
         (rest_effect.control_part, rest_effect.control_dof),
     )
-    difference = level_effect.relative - rest_effect.relative
+    difference = level_effect.log_ratio - rest_effect.log_ratio
     variance = math.fsum(part for part, _ in parts)
     if not (math.isfinite(difference) and math.isfinite(variance) and variance > 0):
         skip = _Skip(Reason.ZERO_VARIANCE, None)
@@ -203,8 +207,7 @@ def _tested(
     se = math.sqrt(variance)
     dof = _satterthwaite(parts, variance)
     level = family.alpha / family.size
-    whole_arms = [_estimate(family, arm) for arm in family.whole if arm.key in (keys[2], keys[3])]
-    ratio = mixture_ratio(whole_arms[0], whole_arms[1], level, family.planned)
+    ratio = family.ratios[variant]
     p_value = mixture_p_value(normal_equivalent(difference / se, dof), ratio)
     critical = mixture_critical_value(ratio, level)
     if dof < SMALL_SAMPLE_DOF:
@@ -217,7 +220,7 @@ def _tested(
         rest_effect.relative,
         level_effect.absolute,
         rest_effect.absolute,
-        Interval(difference, difference - critical * se, difference + critical * se),
+        _ratio_scale(difference, critical * se),
         se,
         p_value,
         adjusted,
@@ -235,7 +238,7 @@ def _skipped(
     level_effect, rest_effect = effects
     difference = UNDEFINED_INTERVAL
     if level_effect is not None and rest_effect is not None:
-        difference = Interval(level_effect.relative - rest_effect.relative, None, None)
+        difference = _ratio_scale(level_effect.log_ratio - rest_effect.log_ratio, None)
     return SegmentDifference(
         *keys,
         *units,
@@ -270,19 +273,40 @@ def _effect(
     reading = read_pair((control, treatment), arms, family.least)
     if reading.withheld:
         return _Skip(reading.reason or Reason.NOT_ENOUGH_DATA, side)
-    likelihood = relative_likelihood(reading.control, reading.treatment)
-    if likelihood is None or reading.control.mean is None or reading.treatment.mean is None:
-        return _Skip(Reason.CONTROL_MEAN_ZERO, side)
-    inverse = 1.0 / reading.control.mean
-    ratio = reading.treatment.mean * inverse
+    control_mean, treatment_mean = reading.control.mean, reading.treatment.mean
+    if control_mean is None or treatment_mean is None:
+        return _Skip(Reason.DENOMINATOR_ZERO, side)
+    if not (control_mean > 0 and treatment_mean > 0):
+        return _Skip(SegmentSkip.MEAN_NOT_POSITIVE, side)
+    # Divide twice: the square of a tiny mean underflows to 0.
+    treatment_part = reading.treatment.variance / treatment_mean / treatment_mean
+    control_part = reading.control.variance / control_mean / control_mean
+    log_ratio = math.log(treatment_mean) - math.log(control_mean)
     return _Effect(
-        likelihood[0],
-        reading.treatment.variance * inverse * inverse,
-        ratio * ratio * reading.control.variance * inverse * inverse,
-        reading.treatment.mean - reading.control.mean,
+        math.expm1(log_ratio),
+        log_ratio,
+        treatment_part,
+        control_part,
+        treatment_mean - control_mean,
         reading.treatment.dof,
         reading.control.dof,
     )
+
+
+def _ratio_scale(log_difference: float, half_width: float | None) -> Interval:
+    """``(1 + r_L) / (1 + r_R) - 1`` and its bounds, from the log scale the test works on."""
+    if half_width is None:
+        return Interval(_expm1(log_difference), None, None)
+    return Interval(
+        _expm1(log_difference),
+        _expm1(log_difference - half_width),
+        _expm1(log_difference + half_width),
+    )
+
+
+def _expm1(value: float) -> float:
+    """``exp(value) - 1``, infinite instead of OverflowError far out (shown as unbounded)."""
+    return math.expm1(value) if value < 700 else math.inf
 
 
 def _valid(pair: tuple[VariantInput, VariantInput], kind: StatisticsKind) -> bool:

@@ -303,6 +303,8 @@ class SegmentSkip(StrEnum):
     """The level holds no sums for the control or for this variant."""
     NO_REST = "no_rest"
     """The level holds every unit of the control or the variant: there is no rest to compare."""
+    MEAN_NOT_POSITIVE = "mean_not_positive"
+    """A mean of 0 or below in an arm: the effect has no ratio scale to compare on."""
     INCONSISTENT_SUMS = "inconsistent_sums"
     """The level's sums are not part of the whole's (a negative or invalid rest), or invalid."""
 
