@@ -162,14 +162,13 @@ def test_differs_agrees_with_the_interval_and_the_bonferroni_family() -> None:
     rng = np.random.default_rng(5)
     for _ in range(40):
         lifts = rng.normal(0.0, 0.15, 3)
-        levels = []
-        for name, lift in zip(("a", "b", "c"), lifts, strict=True):
-            control = int(rng.binomial(6000, 0.05))
-            treatment = int(rng.binomial(6000, min(0.05 * (1 + lift), 0.9)))
-            levels.append(_level(name, (6000, control), (6000, treatment)))
-        whole_control = sum(level.variants[0].stats.conversions for level in levels)  # type: ignore[union-attr]
-        whole_treatment = sum(level.variants[1].stats.conversions for level in levels)  # type: ignore[union-attr]
-        whole = _proportions((18_000, whole_control), (18_000, whole_treatment))
+        controls = [int(rng.binomial(6000, 0.05)) for _ in lifts]
+        treatments = [int(rng.binomial(6000, min(0.05 * (1 + lift), 0.9))) for lift in lifts]
+        levels = [
+            _level(name, (6000, control), (6000, treatment))
+            for name, control, treatment in zip(("a", "b", "c"), controls, treatments, strict=True)
+        ]
+        whole = _proportions((18_000, sum(controls)), (18_000, sum(treatments)))
         report = compare_segments(whole, levels, planned_units_per_variant=18_000)
         assert report.family == 3
         for cell in report.cells:
