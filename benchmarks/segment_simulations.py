@@ -76,6 +76,16 @@ def mobile_only(lift: float, dimensions: Sequence[Dimension] = SHOP_DIMENSIONS) 
     return changed
 
 
+def everywhere(lift: float, dimensions: Sequence[Dimension] = SHOP_DIMENSIONS) -> list[Dimension]:
+    """The dimensions (levels converting at 0.6 to 1.4 times the baseline) with the treatment
+    lifting conversion by ``lift`` for every unit: no segment differs in relative terms, though
+    the absolute effects do."""
+    return [
+        replace(dimension, lifts=(lift,) * len(dimension.levels)) if index == 0 else dimension
+        for index, dimension in enumerate(dimensions)
+    ]
+
+
 @dataclass(frozen=True, slots=True)
 class Found:
     """Share of runs in which a segment was reported as differing at some look: any cell, the

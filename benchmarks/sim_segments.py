@@ -14,7 +14,13 @@ import platform
 import time
 
 import stats
-from benchmarks.segment_simulations import SHOP_DIMENSIONS, Found, mobile_only, segment_looks
+from benchmarks.segment_simulations import (
+    SHOP_DIMENSIONS,
+    Found,
+    everywhere,
+    mobile_only,
+    segment_looks,
+)
 
 DAYS = 30
 BASELINE = 0.05
@@ -59,6 +65,16 @@ def main() -> None:
             SHOP_DIMENSIONS, baseline=baseline, daily_units=units, days=DAYS, runs=args.runs, seed=1
         )
         print(_line(label, found, units * DAYS // 2, nominal=0.05), flush=True)
+    found = segment_looks(
+        everywhere(MOBILE_LIFT / 2),
+        baseline=BASELINE,
+        daily_units=daily,
+        days=DAYS,
+        runs=args.runs,
+        seed=4,
+    )
+    label = "+10 % for every unit, levels at 0.6-1.4 times the 5 % (no relative difference)"
+    print(_line(label, found, daily * DAYS // 2, nominal=0.05), flush=True)
     device_only = mobile_only(MOBILE_LIFT)[:1]
     found = segment_looks(
         device_only, baseline=BASELINE, daily_units=daily, days=DAYS, runs=args.power_runs, seed=2
@@ -69,7 +85,7 @@ def main() -> None:
         ),
         flush=True,
     )
-    for multiple in (1.0, 1.25, 1.5, 1.75, 2.0):
+    for multiple in (1.0, 1.25, 1.5):
         units = math.ceil(multiple * daily)
         found = segment_looks(
             mobile_only(MOBILE_LIFT),
