@@ -85,7 +85,7 @@ def main() -> None:
         ),
         flush=True,
     )
-    for multiple in (1.0, 1.25, 1.5):
+    for multiple in (1.0, 1.25, 1.5, 1.75, 2.0):
         units = math.ceil(multiple * daily)
         found = segment_looks(
             mobile_only(MOBILE_LIFT),
