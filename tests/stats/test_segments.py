@@ -298,3 +298,25 @@ def test_any_counts_give_cells_without_exceptions(
         assert_finite_floats(cell.to_dict())
         assert cell.differs == (cell.p_value_adjusted is not None and cell.p_value_adjusted < 0.05)
         assert math.isfinite(cell.level_units) and cell.level_units >= 0
+
+
+SUM = st.floats(min_value=-1.7e308, max_value=1.7e308, allow_nan=False)
+
+
+@settings(max_examples=150, deadline=None)
+@given(n=st.tuples(COUNT, COUNT), sums=st.tuples(SUM, SUM, SUM, SUM))
+def test_any_mean_sums_in_a_level_give_cells_without_exceptions(
+    n: tuple[int, int], sums: tuple[float, float, float, float]
+) -> None:
+    whole = [VariantInput(key, MeanStats(1000, 5000.0, 50_000.0), None, 1000) for key in KEYS]
+    level = LevelStats(
+        "market",
+        "SE",
+        [
+            VariantInput("control", MeanStats(n[0], sums[0], abs(sums[1])), None, n[0]),
+            VariantInput("b", MeanStats(n[1], sums[2], abs(sums[3])), None, n[1]),
+        ],
+    )
+    for cell in compare_segments(whole, [level, LevelStats("market", "NO", [])]).cells:
+        assert_finite_floats(cell.to_dict())
+        assert not cell.differs or cell.skipped is None
