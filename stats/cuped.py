@@ -20,14 +20,15 @@ spread in y, and the pre-period orders are what predict whether a unit orders at
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import NamedTuple
 
 from stats.estimates import ArmEstimate
 from stats.types import CovariateStats, RatioStats, VariantInput
 
-# Below this share of the product of the diagonal, the two covariates are taken as collinear
-# (or the second as constant) and the first is used alone.
+# Below this 1 - r^2 (r: the covariates' pooled within-arm correlation), the two covariates are
+# taken as collinear and the first is used alone.
 _COLLINEAR = 1e-10
 
 
@@ -81,19 +82,22 @@ def _second(covariate: CovariateStats, stats: RatioStats) -> tuple[float, float,
 
 def pooled_theta(moments: Sequence[_Moments]) -> tuple[float, float]:
     """Pooled within-arm regression slopes of the metric on the covariates: (theta1, theta2),
-    theta2 = 0 without a usable second covariate, both 0 if the first is constant too."""
+    theta2 = 0 without a usable second covariate, both 0 if the first is constant too.
+
+    The two-covariate system is solved on the standardised covariates (their correlation r and
+    the metric's standardised cross products), so sums in tiny or huge units neither underflow
+    nor overflow in the products of the normal equations."""
     ss_x = sum(arm.ss_x for arm in moments)
     sp_xy = sum(arm.sp_xy for arm in moments)
     ss_x2 = sum(arm.ss_x2 for arm in moments)
     if ss_x2 > 0 and ss_x > 0:
-        sp_x2y = sum(arm.sp_x2y for arm in moments)
-        sp_xx2 = sum(arm.sp_xx2 for arm in moments)
-        determinant = ss_x * ss_x2 - sp_xx2 * sp_xx2
-        if determinant > _COLLINEAR * ss_x * ss_x2:
-            return (
-                (ss_x2 * sp_xy - sp_xx2 * sp_x2y) / determinant,
-                (ss_x * sp_x2y - sp_xx2 * sp_xy) / determinant,
-            )
+        scale_x, scale_x2 = math.sqrt(ss_x), math.sqrt(ss_x2)
+        r = sum(arm.sp_xx2 for arm in moments) / scale_x / scale_x2
+        if 1.0 - r * r > _COLLINEAR:
+            u1 = sp_xy / scale_x
+            u2 = sum(arm.sp_x2y for arm in moments) / scale_x2
+            spread = 1.0 - r * r
+            return (u1 - r * u2) / spread / scale_x, (u2 - r * u1) / spread / scale_x2
     return (sp_xy / ss_x if ss_x > 0 else 0.0), 0.0
 
 

@@ -9,6 +9,7 @@ import statsmodels.api as sm
 
 from benchmarks.sim_cuped import aov_sums, reductions, shop_arm
 from stats import StatsInputError, analyze
+from tests.stats.helpers import assert_finite_floats
 
 
 def test_two_covariate_cuped_matches_ols_on_the_pseudo_values() -> None:
@@ -62,3 +63,22 @@ def test_the_pre_period_denominator_comes_in_every_variant_or_none() -> None:
     with pytest.raises(StatsInputError) as caught:
         analyze("mean", [{"n": 5, "sum": 1, "sum_squares": 1, "pre_denominator_sum": 1}] * 2)
     assert caught.value.field == "variants[0].pre_denominator_sum"
+
+
+@pytest.mark.parametrize("scale", [1e-120, 1e-3, 1e3, 1e70])
+def test_two_covariate_cuped_does_not_depend_on_the_unit_of_the_sums(scale: float) -> None:
+    """Revenue in tiny or huge units: the same p-value and reduction, every float finite."""
+    rng = np.random.default_rng(35)
+    arms = [shop_arm(rng, 3000) for _ in range(2)]
+    plain = analyze("ratio", [aov_sums(arm, both=True) for arm in arms])
+    for arm in arms:
+        arm["revenue"] = arm["revenue"] * scale
+        arm["revenue_before"] = arm["revenue_before"] * scale
+    scaled = analyze("ratio", [aov_sums(arm, both=True) for arm in arms])
+    assert_finite_floats(scaled.to_dict())
+    before, after = plain.comparisons[0], scaled.comparisons[0]
+    assert after.p_value == pytest.approx(before.p_value, rel=1e-6)
+    assert after.cuped is not None and before.cuped is not None
+    assert after.cuped.variance_reduction == pytest.approx(
+        before.cuped.variance_reduction, rel=1e-6, abs=1e-9
+    )
