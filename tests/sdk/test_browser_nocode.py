@@ -54,23 +54,20 @@ CTA_CHANGES = [
 ]
 # A product page whose CTA and hero image a framework-like script renders late (after 80 ms)
 # and renders again (after 250 ms, a new element with the control's text).
-PRODUCT_BODY = (
-    """
+PRODUCT_BODY = """
 <main id="app"></main>
 <script>
   const render = () => {
     document.getElementById("app").innerHTML =
       '<picture id="hero"><source srcset="/img/control.png 1x" type="image/png">' +
       '<img src="/img/control.png" srcset="/img/control.png 1x" alt="hero"></picture>' +
-      '<button id="buy" class="cta">%s</button><a id="more" href="/product/7">More</a>';
+      '<button id="buy" class="cta">CONTROL_TEXT</button><a id="more" href="/product/7">More</a>';
   };
   setTimeout(render, 80);
   setTimeout(render, 250);
   setTimeout(() => (document.body.dataset.rendered = "1"), 400);
 </script>
-"""
-    % CONTROL_TEXT
-)
+""".replace("CONTROL_TEXT", CONTROL_TEXT)
 # Records, before every painted frame from the first, what the page shows.
 SAMPLE_FRAMES = """
 window.frames_seen = [];
