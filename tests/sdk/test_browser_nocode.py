@@ -350,15 +350,51 @@ def test_hostile_changes_that_reach_the_page_are_ignored(
 
 def _visit(context: BrowserContext, url: str) -> str:
     """Open `url`; the page the visitor ends on (`a` or `b`) and its query string."""
-    page = context.pages[0] if context.pages else context.new_page()
+    page = context.new_page()
     page.goto(url)
     page.wait_for_function("document.body && document.body.dataset.page")
     return str(page.evaluate("document.body.dataset.page + location.search"))
 
 
 def _landing(settings: str, name: str) -> str:
-    marker = f'<script>if (!window.leaving) document.body.dataset.page = "{name}";</script>'
-    return _page(settings, f"<p>{name}</p>{marker}")
+    """A landing page whose visitor is `?visitor=` (else the anonymous one); it tells the page
+    that framed it where the visit ended, unless the SDK is leaving it."""
+    return f"""<!doctype html><html><head><meta charset="utf-8">
+<script src="/vekst-nocode.min.js"></script>
+<script>
+  const visitor = new URLSearchParams(location.search).get("visitor") || undefined;
+  window.vekst = Vekst.createClient({{...{settings}, unitId: visitor}});
+</script></head><body><p>{name}</p><script>
+  if (!window.leaving) {{
+    document.body.dataset.page = "{name}";
+    parent.postMessage("{name}" + location.search, "*");
+  }}
+</script></body></html>"""
+
+
+# Runs `count` visits of the landing page, `batch` at a time, each a new visitor in an iframe;
+# resolves to where each ended (`a` or `b`, with the query string).
+VISITS = """async ([count, batch]) => {
+  const visit = (number) => new Promise((resolve) => {
+    const frame = document.createElement("iframe");
+    const done = (event) => {
+      if (event.source !== frame.contentWindow) return;
+      window.removeEventListener("message", done);
+      frame.remove(); // pagehide: what the visit queued leaves as a beacon
+      resolve(event.data);
+    };
+    window.addEventListener("message", done);
+    frame.src = `/landing.html?from=ad&visitor=v-${number}`;
+    document.body.append(frame);
+  });
+  const ended = [];
+  for (let first = 0; first < count; first += batch) {
+    const numbers = [...Array(Math.min(batch, count - first)).keys()].map((i) => first + i);
+    ended.push(...(await Promise.all(numbers.map(visit))));
+  }
+  return ended;
+}"""
+VISITS_COUNT = 400
 
 
 @pytest.mark.browser
@@ -385,11 +421,12 @@ def test_a_redirect_test_over_400_visits_stores_every_exposure(
         sdk = {"Authorization": f"Bearer {SDK_KEY}"}
         config = httpx.get(f"{api}/v1/sdk/config", headers=sdk).json()
         options = {"apiUrl": api, "sdkKey": SDK_KEY, "config": config, "autoApply": True}
-        options |= {"consent": True, "refreshInterval": 0}
+        options |= {"consent": True, "refreshInterval": 0, "flushInterval": 20}
         settings = _inline({**options, "botDetection": False})
         _write(root, "/landing.html", _landing(settings, "a"))
         _write(root, "/landing-b.html", _landing(settings, "b"))
         _write(root, "/landing-crawled.html", _landing(_inline(options), "a"))
+        _write(root, "/visits.html", "<!doctype html><html><body></body></html>")
 
         # A crawler (bot detection on) is never redirected and never counted.
         crawler = browser.new_context()
@@ -397,23 +434,25 @@ def test_a_redirect_test_over_400_visits_stores_every_exposure(
         assert _visit(crawler, f"{base}/landing-crawled.html?from=ad") == "a?from=ad"
         crawler.close()
 
-        landed = {"a": 0, "b": 0}
         context = _visitor(browser)
         context.add_init_script(NOTE_LEAVING)
-        for _ in range(400):
-            context.clear_cookies()
-            page = _visit(context, f"{base}/landing.html?from=ad")
-            landed[page[0]] += 1
-            assert page[1:] == "?from=ad"  # the query string is kept
-        context.pages[0].goto("about:blank")  # the last visit's exposure leaves as a beacon
-        context.close()
+        page = context.new_page()
+        page.goto(f"{base}/visits.html")
+        ended: list[str] = page.evaluate(VISITS, [VISITS_COUNT, 40])
+        # Every visitor ends on one page, with the query string kept.
+        assert all(re.fullmatch(r"[ab]\?from=ad&visitor=v-\d+", where) for where in ended)
+        assert sorted(int(where.rsplit("-", 1)[1]) for where in ended) == list(range(VISITS_COUNT))
+        landed = {"a": 0, "b": 0}
+        for where in ended:
+            landed[where[0]] += 1
 
         deadline = time.monotonic() + 20
         while True:
             summary = httpx.get(f"{api}/v1/events/summary", headers=ADMIN).json()
             stored = {row["variant"]: row["count"] for row in summary["exposures"]}
-            if sum(stored.values()) >= 400 or time.monotonic() > deadline:
+            if sum(stored.values()) >= VISITS_COUNT or time.monotonic() > deadline:
                 break
             time.sleep(0.2)
+        context.close()
     assert stored == {"control": landed["a"], "b": landed["b"]}
     assert chisquare([landed["a"], landed["b"]]).pvalue > 0.001
