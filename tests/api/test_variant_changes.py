@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from experiments.variant_changes import change_problem, css_problem, redirect_problem, url_problem
 from tests.api.helpers import EXPERIMENT, assert_problem, create, experiment_body, start
+from tests.api.pages.test_pages import log_in
 from vekst_sdk.spec import Evaluator
 
 Headers = dict[str, str]
@@ -130,3 +131,18 @@ def test_rules_never_raise(text: str) -> None:
     css_problem(text, 100)
     redirect_problem(text)
     change_problem({"selector": text, "action": "attribute", "name": "srcset", "value": text})
+
+
+def test_the_experiment_page_gives_a_preview_link_per_variant(
+    client: TestClient, admin_headers: Headers
+) -> None:
+    targeting = {"attribute": "url", "op": "starts_with", "value": "https://shop.example/product/"}
+    create(client, admin_headers, variants=_variants(changes=CTA), targeting=targeting)
+    create(client, admin_headers, key="plain")
+    log_in(client)
+    html = client.get(f"/experiments/{EXPERIMENT}").text
+    for variant in ("multi-step", "one-page"):
+        link = f"https://shop.example/product/?vekst_preview={EXPERIMENT}:{variant}"
+        assert f'href="{link}"' in html, html
+    assert "it works once the experiment is started" in html  # a draft
+    assert "Preview on the shop" not in client.get("/experiments/plain").text
