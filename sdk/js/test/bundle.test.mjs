@@ -53,3 +53,26 @@ test("the classic scripts define Vekst.createClient and nothing else", () => {
     assert.equal(client.assign("cta-text", "visitor-1").inExperiment, true, name);
   }
 });
+
+test("URL targeting: the segments and no-code builds take it, the core build leaves it out", async () => {
+  const targeted = {
+    ...CONFIG,
+    experiments: [
+      {
+        ...CONFIG.experiments[0],
+        targeting: { attribute: "path", op: "starts_with", value: "/product/" },
+      },
+    ],
+  };
+  const here = { path: "/product/42" };
+  for (const [name, reason] of [
+    ["vekst.min.mjs", "invalid_config"],
+    ["vekst-segments.min.mjs", "split"],
+    ["vekst-nocode.min.mjs", "split"],
+  ]) {
+    const { createClient } = await import(`../dist/${name}`);
+    const page = { console: { warn() {} }, crypto, TextEncoder };
+    const client = createClient({ config: targeted, global: page });
+    assert.equal(client.assign("cta-text", "visitor-1", here).reason, reason, name);
+  }
+});
