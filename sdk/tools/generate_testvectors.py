@@ -325,6 +325,9 @@ CHANGE_CASES: list[tuple[dict[str, Any], str | None]] = [
         {"changes": [_change("image", src="/a.jpg", srcset=f"/a.jpg 1x, {_SCRIPT} 2x")]},
         "changes[0].srcset",
     ),
+    ({"changes": [_change("image", src="/a.jpg", srcset="/a.jpg 1x,")]}, "changes[0].srcset"),
+    # (`_` is no scheme character: to a browser this is a relative URL.)
+    ({"changes": [_change("attribute", name="href", value="a_b:c")]}, None),
     ({"changes": [_change("class", add=["a b"])]}, "changes[0].add"),
     ({"changes": [_change("style", property="color", value="red;x:y")]}, "changes[0].value"),
     (

@@ -36,7 +36,7 @@ export const safeUrl = (url, image) =>
   typeof url === "string" &&
   url.length <= MAX_VALUE &&
   !/[\0- \x7f]/.test(url) &&
-  (!/^[a-z][\w+.-]*:/i.test(url) || /^https?:/i.test(url) || (!!image && /^data:image\//i.test(url)));
+  (!/^[a-z][a-z\d+.-]*:/i.test(url) || /^https?:/i.test(url) || (!!image && /^data:image\//i.test(url)));
 
 /** @param {unknown} srcset `url [descriptor]` candidates separated by commas */
 const safeSrcset = (srcset) =>
@@ -44,7 +44,7 @@ const safeSrcset = (srcset) =>
   srcset.length <= MAX_VALUE &&
   srcset.split(",").every((candidate) => {
     const parts = candidate.trim().split(/\s+/);
-    return parts.length < 3 && safeUrl(parts[0], true);
+    return parts.length < 3 && parts[0] && safeUrl(parts[0], true);
   });
 
 /** @param {unknown} css @param {number} limit */
