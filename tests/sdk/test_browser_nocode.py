@@ -421,7 +421,9 @@ def test_a_redirect_test_over_400_visits_stores_every_exposure(
         sdk = {"Authorization": f"Bearer {SDK_KEY}"}
         config = httpx.get(f"{api}/v1/sdk/config", headers=sdk).json()
         options = {"apiUrl": api, "sdkKey": SDK_KEY, "config": config, "autoApply": True}
-        options |= {"consent": True, "refreshInterval": 0, "flushInterval": 20}
+        # (Each visit's exposure waits for the page to go: a batch in flight when a page goes
+        # is cancelled by the browser, so leaving 20 ms after loading could race a timer.)
+        options |= {"consent": True, "refreshInterval": 0, "flushInterval": 60_000}
         settings = _inline({**options, "botDetection": False})
         _write(root, "/landing.html", _landing(settings, "a"))
         _write(root, "/landing-b.html", _landing(settings, "b"))
