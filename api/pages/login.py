@@ -1,0 +1,148 @@
+"""Logging in and out of the pages, and accepting an invitation.
+
+People log in with their e-mail and password (`experiments.users`); API keys are for machines
+and open no page session. Failed logins are counted per account and per client address
+(`experiments.login_throttle`, the client as `api.client_address` names it); while either must
+wait, the form answers 429 with `Retry-After` before any password is checked. A successful
+login ends the browser's earlier session and opens one with a new id (`PageSessions.open`).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Request, status
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlmodel import Session
+
+from api.client_address import ClientAddresses
+from api.deps import SessionDep
+from api.pages.access import PageRoute, read_form, render_page, sessions_of, to_login
+from api.pages.sessions import COOKIE_NAME, SESSION_SECONDS
+from experiments import invitations, login_throttle, passwords, users
+from experiments.errors import ConflictError, InvalidInputError, NotFoundError
+from experiments.inputs import printable, text_problem
+from experiments.models.user import User
+
+router = APIRouter(include_in_schema=False, route_class=PageRoute)
+InvitationToken = Annotated[str, Path(max_length=invitations.MAX_TOKEN_LENGTH)]
+WRONG = "That e-mail and password do not match an active account."
+
+
+@router.get("/login")
+def login_form(request: Request) -> HTMLResponse:
+    return render_page(request, "login.html", _login_context())
+
+
+@router.post("/login")
+async def login(request: Request, session: SessionDep) -> Response:
+    form = await read_form(request)
+    typed = form.get("email", "")
+    try:
+        email = users.normalise_email(typed)
+    except InvalidInputError as exc:
+        context = _login_context(email=printable(typed), errors={"email": exc.rule})
+        return render_page(request, "login.html", context, status.HTTP_422_UNPROCESSABLE_CONTENT)
+    client = _clients(request).of(request.scope)
+    subjects = login_throttle.subjects(email, client)
+    wait = await run_in_threadpool(login_throttle.seconds_to_wait, session, subjects)
+    if wait > 0:
+        seconds = math.ceil(wait)
+        error = f"Too many failed logins. Try again in {seconds} seconds."
+        response = render_page(request, "login.html", _login_context(email, error=error), 429)
+        response.headers["Retry-After"] = str(seconds)
+        return response
+    password = form.get("password", "")
+    user = await run_in_threadpool(_check_password, session, email, password, subjects)
+    if user is None or user.id is None:
+        return render_page(request, "login.html", _login_context(email, error=WRONG), 401)
+    return await _logged_in_as(request, session, user.id)
+
+
+def _check_password(
+    session: Session, email: str, password: str, subjects: list[str]
+) -> User | None:
+    """The account, or None after counting the failure (a password past the longest allowed
+    is a failure too, checked against nothing)."""
+    fits = 0 < len(password) <= passwords.MAX_LENGTH and text_problem(password) is None
+    user = users.authenticate(session, email, password) if fits else None
+    if user is None:
+        login_throttle.record_failure(session, subjects)
+    else:
+        login_throttle.clear(session, subjects[0])
+    return user
+
+
+async def _logged_in_as(request: Request, session: Session, user_id: int) -> Response:
+    sessions = sessions_of(request)
+    earlier = request.cookies.get(COOKIE_NAME)
+    cookie = await run_in_threadpool(sessions.open, session, user_id, earlier)
+    response = RedirectResponse("/", status_code=status.HTTP_303_SEE_OTHER)
+    response.set_cookie(
+        COOKIE_NAME,
+        cookie,
+        max_age=SESSION_SECONDS,
+        path="/",
+        httponly=True,
+        samesite="strict",
+        secure=sessions.cookie_secure(request.url.scheme),
+    )
+    return response
+
+
+@router.post("/logout")
+def logout(request: Request, session: SessionDep) -> Response:
+    # Logging out needs no CSRF check: a forged logout can only end a session.
+    sessions_of(request).end(session, request.cookies.get(COOKIE_NAME))
+    return to_login()
+
+
+@router.get("/invitations/{token}")
+def invitation_form(request: Request, token: InvitationToken, session: SessionDep) -> Response:
+    invitation = invitations.open_invitation(session, token)
+    return render_page(request, "invitation.html", _invitation_context(invitation.email, token))
+
+
+@router.post("/invitations/{token}")
+async def accept_invitation(
+    request: Request, token: InvitationToken, session: SessionDep
+) -> Response:
+    """Make the account with the chosen password and log its owner in."""
+    invitation = invitations.open_invitation(session, token)
+    form = await read_form(request)
+    password = form.get("password", "")
+    try:
+        if password != form.get("password_again", ""):
+            raise InvalidInputError("password_again", "must repeat the password")
+        user = await run_in_threadpool(invitations.accept, session, token, password)
+    except InvalidInputError as exc:
+        context = _invitation_context(invitation.email, token, {exc.field: exc.rule})
+        return render_page(request, "invitation.html", context, 422)
+    except ConflictError as exc:  # the address got an account meanwhile
+        context = _invitation_context(invitation.email, token, {"email": exc.detail})
+        return render_page(request, "invitation.html", context, 409)
+    if user.id is None:
+        raise NotFoundError("the new account was not stored")
+    return await _logged_in_as(request, session, user.id)
+
+
+def _clients(request: Request) -> ClientAddresses:
+    clients: ClientAddresses | None = getattr(request.app.state, "client_addresses", None)
+    if clients is None:
+        clients = ClientAddresses.for_settings(request.app.state.settings)
+        request.app.state.client_addresses = clients
+    return clients
+
+
+def _login_context(
+    email: str = "", error: str | None = None, errors: dict[str, str] | None = None
+) -> dict[str, Any]:
+    return {"user": None, "email": email, "error": error, "errors": errors or {}}
+
+
+def _invitation_context(
+    email: str, token: str, errors: dict[str, str] | None = None
+) -> dict[str, Any]:
+    return {"user": None, "email": email, "token": token, "errors": errors or {}}
