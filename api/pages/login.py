@@ -39,6 +39,7 @@ def login_form(request: Request) -> HTMLResponse:
 @router.post("/login")
 async def login(request: Request, session: SessionDep) -> Response:
     form = await read_form(request)
+    await run_in_threadpool(sessions_of(request).ready)
     typed = form.get("email", "")
     try:
         email = users.normalise_email(typed)
@@ -110,6 +111,7 @@ async def accept_invitation(
     request: Request, token: InvitationToken, session: SessionDep
 ) -> Response:
     """Make the account with the chosen password and log its owner in."""
+    await run_in_threadpool(sessions_of(request).ready)
     invitation = invitations.open_invitation(session, token)
     form = await read_form(request)
     password = form.get("password", "")

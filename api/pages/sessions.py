@@ -74,6 +74,11 @@ class PageSessions:
         session_id = page_sessions.open_session(session, user_id, self._lifetime)
         return f"{session_id}.{self._sign('session:' + session_id)}"
 
+    def ready(self) -> None:
+        """Read (or make) the secret now, before a login's transaction writes: making it takes
+        a transaction of its own, which on SQLite would wait for the login's to end."""
+        self._secret_bytes()
+
     def read(self, session: Session, cookie: str | None) -> PageSession | None:
         """The active session of a cookie, while its user is not disabled; else None."""
         session_id = self._session_id(cookie)

@@ -79,7 +79,7 @@ def downgrade() -> None:
             sa.Column(
                 "key_id",
                 sa.Integer(),
-                sa.ForeignKey("api_keys.id", ondelete="CASCADE"),
+                sa.ForeignKey("api_keys.id", name="fk_page_sessions_key_id", ondelete="CASCADE"),
                 nullable=True,
             )
         )
