@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from experiments import users
+from experiments import passwords, users
 from experiments.audit import Actor, record_change
 from experiments.errors import NotFoundError
 from experiments.models.audit import AuditEntity
@@ -85,9 +85,13 @@ def open_invitation(session: Session, token: str, now: datetime | None = None) -
 
 
 def accept(session: Session, token: str, password: str, now: datetime | None = None) -> User:
-    """Make the invited account with `password`; the link is used up."""
+    """Make the invited account with `password`; the link is used up (only once the password
+    is accepted)."""
     now = now or datetime.now(UTC)
     invitation = open_invitation(session, token, now)
+    # Checked before the link is used up: a refused password leaves it usable.
+    passwords.check_new_password(password)
+    users.ensure_email_free(session, invitation.email)
     marked = session.execute(
         update(Invitation)
         .where(col(Invitation.id) == invitation.id, col(Invitation.used_at).is_(None))

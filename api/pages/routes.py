@@ -168,6 +168,7 @@ def confirm_action(
     settings: SettingsDep,
     user: UserDep,
 ) -> Response:
+    user.require("editor")  # a viewer gets no form to start or stop
     page = None
     if action == "stop":
         page = _running_page(session, experiment, settings.snapshot_interval_minutes)
