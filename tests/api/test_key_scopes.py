@@ -72,7 +72,7 @@ def keyed_client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Keyed]:
 
 def _call(client: TestClient, method: str, path: str, secret: str) -> int:
     url = path.replace("{key}", "no-such-experiment").replace("{webhook_id}", "999999")
-    body = {} if method in ("POST", "PATCH") else None
+    body: dict[str, object] | None = {} if method in ("POST", "PATCH") else None
     headers = {"Authorization": f"Bearer {secret}"}
     return client.request(method, url, json=body, headers=headers).status_code
 
