@@ -7,6 +7,8 @@ still checks these hashes, which carry their own parameters.
 
 from __future__ import annotations
 
+from typing import Any
+
 from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
@@ -54,3 +56,14 @@ def log_in(
     response = client.post("/login", data=form, follow_redirects=False)
     assert response.status_code == 303, response.text
     assert response.headers["location"] == "/"
+
+
+def log_in_page(
+    page: Any, api: str, role: str = "admin", email: str | None = None, password: str = PASSWORD
+) -> None:
+    """Log a Playwright `page` in through the login form, as a person would."""
+    page.goto(f"{api}/login")
+    page.fill("#email", email or email_of(role))
+    page.fill("#password", password)
+    page.click("main button[type=submit]")
+    page.wait_for_url(f"{api}/")
