@@ -1,4 +1,4 @@
-"""The audit log (admin key): every change to experiments, metrics and keys. Read-only: the API
+"""The audit log (viewer key): every change to experiments, metrics and keys. Read-only: the API
 has no route that edits or deletes an entry."""
 
 from __future__ import annotations

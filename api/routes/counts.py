@@ -1,4 +1,4 @@
-"""Counts pasted from an e-mail tool (admin key): attach one reading to a newsletter experiment."""
+"""Counts pasted from an e-mail tool (editor key): attach one reading to a newsletter experiment."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Event intake (sdk key) and the event summary (admin key)."""
+"""Event intake (sdk key) and the event summary (viewer key)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
-"""Experiment definitions (admin key): create, list, read, edit, start, stop, archive, and the
-history of changes from the audit log."""
+"""Experiment definitions (a viewer key reads, an editor key writes): create, list, read, edit,
+start, stop, archive, and the history of changes from the audit log."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Metric catalogue (admin key): list built-in and custom metrics, define custom ones."""
+"""Metric catalogue: list built-in and custom metrics (viewer key), define custom ones (editor
+key)."""
 
 from __future__ import annotations
 

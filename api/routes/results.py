@@ -1,5 +1,5 @@
-"""Experiment results (admin key): the latest look, a new look on demand, and one metric's
-timeseries over the stored looks."""
+"""Experiment results (viewer key; a new look on demand, editor key): the latest look, a new
+look on demand, and one metric's timeseries over the stored looks."""
 
 from __future__ import annotations
 

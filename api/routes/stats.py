@@ -1,4 +1,5 @@
-"""The statistics engine over HTTP (sdk or admin key): counts in, analysis out. Nothing stored."""
+"""The statistics engine over HTTP (any key: sdk, server, viewer, editor, admin): counts in,
+analysis out. Nothing stored."""
 
 from __future__ import annotations
 
