@@ -6,9 +6,12 @@ or lone surrogates, and not a common password, neither as typed nor with digits 
 added at its end ("baseball2024!"). The list ships in the package
 (`common_passwords.txt`, whose header names its source) and is never fetched at run time.
 
-Hashes use argon2-cffi's default parameters (RFC 9106's second recommendation: argon2id,
-3 passes over 64 MiB, 4 lanes); `needs_rehash` tells when a stored hash was made with weaker
-ones, so a login can upgrade it.
+Hashes are argon2id with the OWASP Password Storage Cheat Sheet's first choice: 19 MiB of
+memory, 2 passes, 1 lane (`HASH_PARAMETERS`). argon2-cffi's default (RFC 9106's second
+recommendation: 64 MiB, 3 passes, 4 lanes) took about 8 times as long per login on a 2-core
+server (`benchmarks/bench_passwords.py`, docs/benchmarks.md), time a guesser could make the
+server spend. `needs_rehash` tells when a stored hash was made with other parameters, so a
+login can upgrade it.
 """
 
 from __future__ import annotations
@@ -28,7 +31,8 @@ MAX_LENGTH = 1000
 COMMON_PASSWORDS = Path(__file__).with_name("common_passwords.txt")
 _TRAILING = string.digits + string.punctuation + " "
 
-hasher = PasswordHasher()
+HASH_PARAMETERS = {"time_cost": 2, "memory_cost": 19 * 1024, "parallelism": 1}
+hasher = PasswordHasher(**HASH_PARAMETERS)
 """The hasher every account uses; tests swap in a cheaper one (`use_hasher`)."""
 
 
