@@ -15,7 +15,7 @@ import time
 
 from argon2 import PasswordHasher
 
-from experiments.passwords import HASH_PARAMETERS
+from experiments.passwords import vekst_hasher
 
 PASSWORD = "seven lilac otters sing"
 
@@ -31,7 +31,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=15)
     options = parser.parse_args()
     print(f"machine: {platform.platform()}, {os.cpu_count()} cores, {platform.python_version()}")
-    ours, default = PasswordHasher(**HASH_PARAMETERS), PasswordHasher()
+    ours, default = vekst_hasher(), PasswordHasher()
     stored = {"vekst": ours.hash(PASSWORD), "default": default.hash(PASSWORD)}
     times: dict[str, list[float]] = {"vekst": [], "default": []}
     for _ in range(options.runs):
