@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx
 from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
 from sqlalchemy.engine import Engine
@@ -47,12 +48,21 @@ def add_user(
             engine.dispose()
 
 
+def form_token(client: TestClient | httpx.Client, path: str = "/login") -> str:
+    """The CSRF token of a form shown before any session (the login, an invitation): read from
+    the page, its twin kept in the client's `vekst_form` cookie."""
+    html = client.get(path).text
+    marker = 'name="csrf" value="'
+    start = html.index(marker) + len(marker)
+    return html[start : html.index('"', start)]
+
+
 def log_in(
     client: TestClient, role: str = "admin", email: str | None = None, password: str = PASSWORD
 ) -> None:
     """Log `client` in as the user of `role` (made first when missing)."""
     add_user(client.app.state.engine, role, email, password)  # type: ignore[attr-defined]
-    form = {"email": email or email_of(role), "password": password}
+    form = {"email": email or email_of(role), "password": password, "csrf": form_token(client)}
     response = client.post("/login", data=form, follow_redirects=False)
     assert response.status_code == 303, response.text
     assert response.headers["location"] == "/"

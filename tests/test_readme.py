@@ -26,7 +26,7 @@ from openfeature import api as openfeature_api
 from typer.testing import CliRunner
 
 from api.cli import build_cli
-from tests.accounts import PASSWORD
+from tests.accounts import PASSWORD, form_token
 from tests.conftest import ADMIN_KEY, SDK_KEY
 from tests.live_server import running_api
 from vekst_sdk import Client
@@ -224,7 +224,7 @@ def _the_marketer_reads_the_page(base_url: str, demo_output: str) -> None:
     button."""
     [key] = set(re.findall(r"/experiments/(checkout-demo-[0-9a-f]{6})", demo_output))
     with httpx.Client(base_url=base_url) as browser:
-        account = {"email": "you@example.com", "password": PASSWORD}
+        account = {"email": "you@example.com", "password": PASSWORD, "csrf": form_token(browser)}
         assert browser.post("/login", data=account).status_code == 303
         assert f'href="/experiments/{key}"' in browser.get("/").text
         page = browser.get(f"/experiments/{key}").text

@@ -5,11 +5,19 @@ and open no page session. Failed logins are counted per account and per client a
 (`experiments.login_throttle`, the client as `api.client_address` names it); while either must
 wait, the form answers 429 with `Retry-After` before any password is checked. A successful
 login ends the browser's earlier session and opens one with a new id (`PageSessions.open`).
+
+The login and invitation forms come before any session, so their CSRF token is a random value
+in a cookie of their own (`vekst_form`, HttpOnly, SameSite=Strict) that the form must repeat:
+another site can neither read it nor make the browser send it, so a forged login (into the
+forger's account) is refused.
 """
 
 from __future__ import annotations
 
+import hmac
 import math
+import re
+import secrets
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request, status
@@ -27,38 +35,44 @@ from experiments.inputs import printable, text_problem
 from experiments.models.user import User
 
 router = APIRouter(include_in_schema=False, route_class=PageRoute)
+FORM_COOKIE = "vekst_form"
+FORM_TOKEN = re.compile(r"[A-Za-z0-9_-]{32}")
+STALE = "the form is stale or not from this site; send it again"
 InvitationToken = Annotated[str, Path(max_length=invitations.MAX_TOKEN_LENGTH)]
 WRONG = "That e-mail and password do not match an active account."
 
 
 @router.get("/login")
 def login_form(request: Request) -> HTMLResponse:
-    return render_page(request, "login.html", _login_context())
+    return _form_page(request, "login.html", _login_context())
 
 
 @router.post("/login")
 async def login(request: Request, session: SessionDep) -> Response:
     form = await read_form(request)
-    await run_in_threadpool(sessions_of(request).ready)
     typed = form.get("email", "")
+    if not _form_token_ok(request, form):
+        context = _login_context(printable(typed), errors={"csrf": STALE})
+        return _form_page(request, "login.html", context, 422)
+    await run_in_threadpool(sessions_of(request).ready)
     try:
         email = users.normalise_email(typed)
     except InvalidInputError as exc:
         context = _login_context(email=printable(typed), errors={"email": exc.rule})
-        return render_page(request, "login.html", context, status.HTTP_422_UNPROCESSABLE_CONTENT)
+        return _form_page(request, "login.html", context, 422)
     client = _clients(request).of(request.scope)
     subjects = login_throttle.subjects(email, client)
     wait = await run_in_threadpool(login_throttle.seconds_to_wait, session, subjects)
     if wait > 0:
         seconds = math.ceil(wait)
         error = f"Too many failed logins. Try again in {seconds} seconds."
-        response = render_page(request, "login.html", _login_context(email, error=error), 429)
+        response = _form_page(request, "login.html", _login_context(email, error=error), 429)
         response.headers["Retry-After"] = str(seconds)
         return response
     password = form.get("password", "")
     user = await run_in_threadpool(_check_password, session, email, password, subjects)
     if user is None or user.id is None:
-        return render_page(request, "login.html", _login_context(email, error=WRONG), 401)
+        return _form_page(request, "login.html", _login_context(email, error=WRONG), 401)
     return await _logged_in_as(request, session, user.id)
 
 
@@ -81,6 +95,7 @@ async def _logged_in_as(request: Request, session: Session, user_id: int) -> Res
     earlier = request.cookies.get(COOKIE_NAME)
     cookie = await run_in_threadpool(sessions.open, session, user_id, earlier)
     response = RedirectResponse("/", status_code=status.HTTP_303_SEE_OTHER)
+    response.delete_cookie(FORM_COOKIE, path="/")
     response.set_cookie(
         COOKIE_NAME,
         cookie,
@@ -103,7 +118,8 @@ def logout(request: Request, session: SessionDep) -> Response:
 @router.get("/invitations/{token}")
 def invitation_form(request: Request, token: InvitationToken, session: SessionDep) -> Response:
     invitation = invitations.open_invitation(session, token)
-    return render_page(request, "invitation.html", _invitation_context(invitation.email, token))
+    context = _invitation_context(invitation.email, token)
+    return _form_page(request, "invitation.html", context)
 
 
 @router.post("/invitations/{token}")
@@ -116,18 +132,45 @@ async def accept_invitation(
     form = await read_form(request)
     password = form.get("password", "")
     try:
+        if not _form_token_ok(request, form):
+            raise InvalidInputError("csrf", STALE)
         if password != form.get("password_again", ""):
             raise InvalidInputError("password_again", "must repeat the password")
         user = await run_in_threadpool(invitations.accept, session, token, password)
     except InvalidInputError as exc:
         context = _invitation_context(invitation.email, token, {exc.field: exc.rule})
-        return render_page(request, "invitation.html", context, 422)
+        return _form_page(request, "invitation.html", context, 422)
     except ConflictError as exc:  # the address got an account meanwhile
         context = _invitation_context(invitation.email, token, {"email": exc.detail})
-        return render_page(request, "invitation.html", context, 409)
+        return _form_page(request, "invitation.html", context, 409)
     if user.id is None:
         raise NotFoundError("the new account was not stored")
     return await _logged_in_as(request, session, user.id)
+
+
+def _form_page(
+    request: Request, name: str, context: dict[str, Any], code: int = 200
+) -> HTMLResponse:
+    """A form page with its token, kept in the `vekst_form` cookie (the browser's own, or new)."""
+    token = request.cookies.get(FORM_COOKIE, "")
+    if not FORM_TOKEN.fullmatch(token):
+        token = secrets.token_urlsafe(24)
+    response = render_page(request, name, {**context, "csrf": token}, code)
+    response.set_cookie(
+        FORM_COOKIE,
+        token,
+        path="/",
+        httponly=True,
+        samesite="strict",
+        secure=sessions_of(request).cookie_secure(request.url.scheme),
+    )
+    return response
+
+
+def _form_token_ok(request: Request, form: dict[str, str]) -> bool:
+    token = request.cookies.get(FORM_COOKIE, "")
+    sent = form.get("csrf", "")
+    return bool(FORM_TOKEN.fullmatch(token)) and hmac.compare_digest(token, sent)
 
 
 def _clients(request: Request) -> ClientAddresses:

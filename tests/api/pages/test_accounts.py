@@ -16,7 +16,7 @@ from experiments.audit import user_actor
 from experiments.db import make_engine, session_scope
 from experiments.models.user import UserRole
 from experiments.settings import Settings
-from tests.accounts import PASSWORD, add_user, email_of, log_in
+from tests.accounts import PASSWORD, add_user, email_of, form_token, log_in
 from tests.api.helpers import experiment_body
 from tests.api.pages.test_pages import csrf_of
 
@@ -51,17 +51,27 @@ def test_an_admin_invites_someone_who_sets_a_password_and_logs_in(
         assert "kari@shop.example (editor)" in admin.get("/users").text  # open invitations
         form = invitee.get(path)
         assert form.status_code == 200 and "kari@shop.example" in form.text
-        mismatch = invitee.post(path, data={"password": NEW_PASSWORD, "password_again": "x"})
+        unsigned = invitee.post(
+            path, data={"password": NEW_PASSWORD, "password_again": NEW_PASSWORD}
+        )
+        assert unsigned.status_code == 422 and "csrf the form is stale" in unsigned.text
+        ftoken = csrf_of(form.text)
+        mismatch = invitee.post(
+            path, data={"csrf": ftoken, "password": NEW_PASSWORD, "password_again": "x"}
+        )
         assert mismatch.status_code == 422 and "password_again must repeat" in mismatch.text
         common = invitee.post(
-            path, data={"password": "password1234", "password_again": "password1234"}
+            path,
+            data={"csrf": ftoken, "password": "password1234", "password_again": "password1234"},
         )
         assert common.status_code == 422 and "is a common password" in common.text
-        short = invitee.post(path, data={"password": "short", "password_again": "short"})
+        short = invitee.post(
+            path, data={"csrf": ftoken, "password": "short", "password_again": "short"}
+        )
         assert short.status_code == 422 and "at least 12 characters" in short.text
         accepted = invitee.post(
             path,
-            data={"password": NEW_PASSWORD, "password_again": NEW_PASSWORD},
+            data={"csrf": ftoken, "password": NEW_PASSWORD, "password_again": NEW_PASSWORD},
             follow_redirects=False,
         )
         assert accepted.status_code == 303 and COOKIE_NAME in accepted.cookies
@@ -70,7 +80,11 @@ def test_an_admin_invites_someone_who_sets_a_password_and_logs_in(
         invitee.post("/logout")
         again = invitee.post(
             "/login",
-            data={"email": "kari@shop.example", "password": NEW_PASSWORD},
+            data={
+                "email": "kari@shop.example",
+                "password": NEW_PASSWORD,
+                "csrf": form_token(invitee),
+            },
             follow_redirects=False,
         )
         assert again.status_code == 303
@@ -161,7 +175,12 @@ def test_a_role_change_a_reset_and_disabling_end_the_users_sessions(settings: Se
         assert disabled.status_code == 303
         assert editor.get("/", follow_redirects=False).status_code == 303
         refused = editor.post(
-            "/login", data={"email": email_of("editor"), "password": NEW_PASSWORD}
+            "/login",
+            data={
+                "email": email_of("editor"),
+                "password": NEW_PASSWORD,
+                "csrf": form_token(editor),
+            },
         )
         assert refused.status_code == 401
         assert "disabled" in admin.get("/users").text
@@ -215,7 +234,7 @@ def test_changing_ones_own_password_keeps_this_session_and_ends_the_others(
 def test_failed_logins_make_an_account_and_an_address_wait(client: TestClient) -> None:
     add_user(client.app.state.engine, "editor")  # type: ignore[attr-defined]
     started = datetime.now(UTC)
-    wrong = {"email": email_of("editor"), "password": "not the password at all"}
+    wrong = {"email": email_of("editor"), "password": "not at all", "csrf": form_token(client)}
     statuses = [client.post("/login", data=wrong).status_code for _ in range(5)]
     assert statuses == [401] * 5
     engine = client.app.state.engine  # type: ignore[attr-defined]
@@ -229,7 +248,7 @@ def test_failed_logins_make_an_account_and_an_address_wait(client: TestClient) -
         login_throttle.clear(session, subjects[0])
         for _ in range(3):
             login_throttle.record_failure(session, subjects[1:])
-    right = {"email": email_of("viewer"), "password": PASSWORD}
+    right = {"email": email_of("viewer"), "password": PASSWORD, "csrf": form_token(client)}
     waiting = client.post("/login", data=right)
     assert waiting.status_code == 429 and "Too many failed logins" in waiting.text
     assert 1 <= int(waiting.headers["retry-after"]) <= 8

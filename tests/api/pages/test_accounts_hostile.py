@@ -63,6 +63,12 @@ def admin(sqlite_url: str) -> Iterator[tuple[TestClient, dict[str, str]]]:
         yield client, {"id": str(viewer_id), "token": issued.token}
 
 
+def _token(client: TestClient, form: str, names: dict[str, str]) -> str:
+    """The form's CSRF token: the session's, or for an invitation its page's own."""
+    page = _path("/invitations/{token}", names) if form == "invitation" else "/account"
+    return csrf_of(client.get(page).text)
+
+
 def _path(template: str, names: dict[str, str]) -> str:
     return template.replace("{id}", names["id"]).replace("{token}", names["token"])
 
@@ -75,13 +81,13 @@ def test_a_hostile_field_is_a_field_error(
     template, fields = FORMS[form]
     path = _path(template, names)
     for name, value in HOSTILE.items():
-        data = {**fields, field: value, "csrf": csrf_of(client.get("/account").text)}
+        data = {**fields, field: value, "csrf": _token(client, form, names)}
         response = client.post(path, data=data, follow_redirects=False)
         assert 400 <= response.status_code < 500, (name, response.text)
         if response.status_code == 422 and name != "over-long":
             assert field in response.text, (name, response.text)  # named beside the field
     for name, raw in RAW.items():
-        data = {**fields, "csrf": csrf_of(client.get("/account").text)}
+        data = {**fields, "csrf": _token(client, form, names)}
         body = urlencode({k: v for k, v in data.items() if k != field}).encode()
         body += b"&" + field.encode() + b"=" + raw
         response = client.post(path, content=body, headers=FORM_TYPE)

@@ -12,7 +12,7 @@ from api.pages.sessions import COOKIE_NAME
 from experiments.db import make_engine, session_scope
 from experiments.models.event import Conversion, Exposure
 from experiments.settings import Settings
-from tests.accounts import PASSWORD, add_user, email_of, log_in
+from tests.accounts import PASSWORD, add_user, email_of, form_token, log_in
 from tests.api.helpers import experiment_body, load_past_week, start_checkout
 from tests.conftest import ADMIN_KEY
 
@@ -28,15 +28,22 @@ def test_pages_need_a_session_and_the_password_stays_out_of_pages(client: TestCl
         response = client.get(path, follow_redirects=False)
         assert response.status_code == 303 and response.headers["location"] == "/login"
     add_user(client.app.state.engine, "editor")  # type: ignore[attr-defined]
-    wrong = {"email": email_of("editor"), "password": PASSWORD + "!"}
+    # The login form has its own CSRF token (no session yet): without it, nothing is checked.
+    unsigned = client.post("/login", data={"email": email_of("editor"), "password": PASSWORD})
+    assert unsigned.status_code == 422 and COOKIE_NAME not in unsigned.cookies
+    assert "csrf the form is stale" in unsigned.text
+    token = form_token(client)
+    wrong = {"email": email_of("editor"), "password": PASSWORD + "!", "csrf": token}
     refused = client.post("/login", data=wrong)
     assert refused.status_code == 401
     assert "do not match an active account" in refused.text
     assert PASSWORD not in refused.text and COOKIE_NAME not in refused.cookies
     # An API key is no password: the pages are for people.
-    as_key = client.post("/login", data={"email": email_of("editor"), "password": ADMIN_KEY})
+    as_key = client.post(
+        "/login", data={"email": email_of("editor"), "password": ADMIN_KEY, "csrf": token}
+    )
     assert as_key.status_code == 401
-    right = {"email": " Editor@Example.COM ", "password": PASSWORD}  # e-mails are normalised
+    right = {"email": " Editor@Example.COM ", "password": PASSWORD, "csrf": token}  # normalised
     login = client.post("/login", data=right, follow_redirects=False)
     cookie = login.headers["set-cookie"]
     assert "HttpOnly" in cookie and "SameSite=strict" in cookie and "Secure" not in cookie
@@ -54,7 +61,7 @@ def test_pages_need_a_session_and_the_password_stays_out_of_pages(client: TestCl
 def test_cookie_is_secure_over_https(settings: Settings) -> None:
     with TestClient(create_app(settings), base_url="https://testserver") as client:
         add_user(client.app.state.engine)  # type: ignore[attr-defined]
-        form = {"email": email_of("admin"), "password": PASSWORD}
+        form = {"email": email_of("admin"), "password": PASSWORD, "csrf": form_token(client)}
         login = client.post("/login", data=form, follow_redirects=False)
         assert "Secure" in login.headers["set-cookie"]
 

@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from api.app import create_app
+from api.pages.login import FORM_COOKIE
 from api.pages.sessions import COOKIE_NAME
 from experiments.db import make_engine, session_scope
 from experiments.keys import create_key
@@ -21,7 +22,7 @@ from experiments.models.api_key import KeyScope
 from experiments.models.page_session import PageSessionRecord
 from experiments.page_sessions import open_session, shared_secret
 from experiments.settings import Settings, load_settings
-from tests.accounts import PASSWORD, add_user, email_of, log_in
+from tests.accounts import PASSWORD, add_user, email_of, form_token, log_in
 from tests.api.helpers import assert_problem, experiment_body
 from tests.api.pages.test_pages import csrf_of
 from tests.conftest import ADMIN_KEY
@@ -159,7 +160,10 @@ def test_secure_is_forced_in_production_and_by_the_setting(
     )
     with TestClient(create_app(settings), base_url=f"{scheme}://testserver") as client:
         add_user(sqlite_url)
-        form = {"email": email_of("admin"), "password": PASSWORD}
+        token = form_token(client)
+        # A `Secure` form cookie is not sent back over http: here it is, as a proxy would.
+        client.cookies.set(FORM_COOKIE, token)
+        form = {"email": email_of("admin"), "password": PASSWORD, "csrf": token}
         login = client.post("/login", data=form, follow_redirects=False)
         assert login.status_code == 303
         assert ("; secure" in login.headers["set-cookie"].lower()) == secure
@@ -207,7 +211,7 @@ def test_a_hostile_login_is_refused_with_a_4xx(
     client: TestClient, email: str, password: str
 ) -> None:
     add_user(client.app.state.engine)  # type: ignore[attr-defined]
-    form = {"email": email, "password": password}
+    form = {"email": email, "password": password, "csrf": form_token(client)}
     response = client.post("/login", data=form, follow_redirects=False)
     assert response.status_code in (401, 422), response.text
     assert COOKIE_NAME not in response.cookies

@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from api.pages.sessions import COOKIE_NAME
-from tests.accounts import PASSWORD, add_user, email_of
+from tests.accounts import PASSWORD, add_user, email_of, form_token
 from tests.processes import free_port, vekst_process
 
 PAGE_REQUESTS = 20
@@ -47,12 +47,14 @@ def test_one_page_session_across_four_workers(sqlite_url: str, tmp_path: Path) -
     arguments += ["--forwarded-allow-ips", "192.0.2.1"]
     settings = {"VEKST_DATABASE_URL": sqlite_url, "VEKST_START_SCHEDULER": "false"}
     with vekst_process(arguments, settings, tmp_path, port) as server:
-        login = httpx.post(
-            f"{server.url}/login",
-            data={"email": email_of("viewer"), "password": PASSWORD},
-            headers={"X-Forwarded-Proto": "https"},
-            follow_redirects=False,
-        )
+        with httpx.Client(base_url=server.url) as browser:
+            token = form_token(browser)
+            login = browser.post(
+                "/login",
+                data={"email": email_of("viewer"), "password": PASSWORD, "csrf": token},
+                headers={"X-Forwarded-Proto": "https"},
+                follow_redirects=False,
+            )
         assert login.status_code == 303, login.text
         assert "secure" not in login.headers["set-cookie"].lower()
         cookie = login.cookies[COOKIE_NAME]
