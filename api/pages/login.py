@@ -14,7 +14,6 @@ forger's account) is refused.
 
 from __future__ import annotations
 
-import hmac
 import math
 import re
 import secrets
@@ -28,7 +27,7 @@ from sqlmodel import Session
 from api.client_address import ClientAddresses
 from api.deps import SessionDep
 from api.pages.access import PageRoute, read_form, render_page, sessions_of, to_login
-from api.pages.sessions import COOKIE_NAME, SESSION_SECONDS
+from api.pages.sessions import COOKIE_NAME, SESSION_SECONDS, same_text
 from experiments import invitations, login_throttle, passwords, users
 from experiments.errors import ConflictError, InvalidInputError, NotFoundError
 from experiments.inputs import printable, text_problem
@@ -170,7 +169,7 @@ def _form_page(
 def _form_token_ok(request: Request, form: dict[str, str]) -> bool:
     token = request.cookies.get(FORM_COOKIE, "")
     sent = form.get("csrf", "")
-    return bool(FORM_TOKEN.fullmatch(token)) and hmac.compare_digest(token, sent)
+    return bool(FORM_TOKEN.fullmatch(token)) and same_text(sent, token)
 
 
 def _clients(request: Request) -> ClientAddresses:

@@ -35,6 +35,14 @@ SECRET_NAME = "page_sessions"
 MAX_COOKIE_LENGTH = 200
 
 
+def same_text(sent: str, expected: str) -> bool:
+    """Compare in constant time; as bytes, since `hmac.compare_digest` raises on a str that is
+    not ASCII (a hostile cookie or form field)."""
+    return hmac.compare_digest(
+        sent.encode("utf-8", "surrogatepass"), expected.encode("utf-8", "surrogatepass")
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class PageSession:
     """An active session: its id (from the cookie) and the user who logged in, as they are
@@ -102,7 +110,7 @@ class PageSessions:
         return self._sign(f"csrf:{page_session.session_id}")
 
     def csrf_ok(self, page_session: PageSession, token: str | None) -> bool:
-        return token is not None and hmac.compare_digest(token, self.csrf_token(page_session))
+        return token is not None and same_text(token, self.csrf_token(page_session))
 
     def cookie_secure(self, scheme: str) -> bool:
         """Whether the cookie gets `Secure`: as `VEKST_COOKIE_SECURE` says; unset, always in
@@ -115,7 +123,7 @@ class PageSessions:
         if not cookie or len(cookie) > MAX_COOKIE_LENGTH or "." not in cookie:
             return None
         session_id, signature = cookie.rsplit(".", 1)
-        if not hmac.compare_digest(signature, self._sign("session:" + session_id)):
+        if not same_text(signature, self._sign("session:" + session_id)):
             return None
         return session_id
 

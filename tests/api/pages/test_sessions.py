@@ -215,3 +215,23 @@ def test_a_hostile_login_is_refused_with_a_4xx(
     response = client.post("/login", data=form, follow_redirects=False)
     assert response.status_code in (401, 422), response.text
     assert COOKIE_NAME not in response.cookies
+
+
+@pytest.mark.parametrize("hostile", ["\u00e9", "x.\u00e9", "\u00e9.\u00e9", "\x7f.\x7f"])
+def test_a_hostile_cookie_or_token_is_a_4xx_never_a_5xx(client: TestClient, hostile: str) -> None:
+    log_in(client)
+    csrf = csrf_of(client.get("/account").text)
+    changed = {"current_password": PASSWORD, "new_password": "x", "new_password_again": "x"}
+    assert client.post("/account/password", data={**changed, "csrf": hostile}).status_code == 422
+    assert client.post("/login", data={"csrf": hostile, "email": "a@b.c"}).status_code == 422
+    raw = {"cookie": f"{COOKIE_NAME}={hostile}; vekst_form={hostile}".encode()}
+    client.cookies.clear()
+    assert client.get("/", headers=raw, follow_redirects=False).status_code == 303
+    login = {"csrf": hostile, "email": "a@b.c", "password": PASSWORD}
+    assert client.post("/login", data=login, headers=raw).status_code == 422
+    assert (
+        client.post(
+            "/account/password", data={**changed, "csrf": csrf}, headers=raw, follow_redirects=False
+        ).status_code
+        == 303
+    )
