@@ -224,7 +224,7 @@ def test_a_hostile_cookie_or_token_is_a_4xx_never_a_5xx(client: TestClient, host
     changed = {"current_password": PASSWORD, "new_password": "x", "new_password_again": "x"}
     assert client.post("/account/password", data={**changed, "csrf": hostile}).status_code == 422
     assert client.post("/login", data={"csrf": hostile, "email": "a@b.c"}).status_code == 422
-    raw = {"cookie": f"{COOKIE_NAME}={hostile}; vekst_form={hostile}".encode()}
+    raw = {b"cookie": f"{COOKIE_NAME}={hostile}; vekst_form={hostile}".encode()}
     client.cookies.clear()
     assert client.get("/", headers=raw, follow_redirects=False).status_code == 303
     login = {"csrf": hostile, "email": "a@b.c", "password": PASSWORD}
