@@ -17,7 +17,9 @@ from api.limits import BodySizeLimit
 from api.observability import RequestLog, RequestObserver, Telemetry, configure_logging
 from api.pages import access
 from api.pages import docs as api_docs
+from api.pages import login as page_login
 from api.pages import routes as pages
+from api.pages import users as users_pages
 from api.pages.sessions import PageSessions
 from api.problems import install_problem_handlers
 from api.rate_limits import Buckets, LocalBuckets, RateLimiter, RedisBuckets
@@ -126,7 +128,9 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.browser_bundles = browser_sdk.load_bundles()
     app.include_router(browser_sdk.router)
     # The results pages for people (HTML, not in the OpenAPI) and their one stylesheet.
+    app.include_router(page_login.router)
     app.include_router(pages.router)
+    app.include_router(users_pages.router)
     app.state.error_page = pages.error_page  # browsers get an HTML error page, APIs JSON
     if settings.serves_docs:
         app.include_router(api_docs.router)
