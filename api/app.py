@@ -19,6 +19,7 @@ from api.pages import access
 from api.pages import docs as api_docs
 from api.pages import routes as pages
 from api.pages.sessions import PageSessions
+from api.pages.workspace import routers as workspace
 from api.problems import install_problem_handlers
 from api.rate_limits import Buckets, LocalBuckets, RateLimiter, RedisBuckets
 from api.routes import (
@@ -125,7 +126,11 @@ def create_app(settings: Settings) -> FastAPI:
     # The browser SDK's bundles at /static/vekst.min.js and .mjs (before the /static mount).
     app.state.browser_bundles = browser_sdk.load_bundles()
     app.include_router(browser_sdk.router)
-    # The results pages for people (HTML, not in the OpenAPI) and their one stylesheet.
+    # The results pages for people (HTML, not in the OpenAPI) and their one stylesheet; the
+    # workspace's first, so `/experiments/new` and `.../edit` are not read as an experiment's key
+    # or action.
+    for page_router in workspace.ROUTERS:
+        app.include_router(page_router)
     app.include_router(pages.router)
     app.state.error_page = pages.error_page  # browsers get an HTML error page, APIs JSON
     if settings.serves_docs:
