@@ -22,7 +22,6 @@ from experiments.models.metric import MetricDefinition
 from stats import StatsInputError, detectable_effect, sample_size
 from stats.power import PlanDesign
 
-
 TRAFFIC_DAYS = 14
 
 

@@ -14,8 +14,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from api.pages.workspace.forms import Fields, FieldErrors
-from experiments.models.experiment import Experiment, MetricSelection
+from api.pages.workspace.forms import FieldErrors, Fields
+from experiments.models.experiment import Experiment
 from experiments.templates import TEMPLATES, Template
 
 VARIANT_ROWS = 2  # at least this many rows; "Add a variant" re-renders with one more
@@ -261,7 +261,7 @@ def read_json(text: str, path: str, errors: FieldErrors) -> Any:
     try:
         return json.loads(text)
     except (ValueError, RecursionError):
-        errors.add(path, "is not valid JSON (e.g. {\"text\": \"Buy now\"})")
+        errors.add(path, 'is not valid JSON (e.g. {"text": "Buy now"})')
         return None
 
 
@@ -271,7 +271,7 @@ def targeting_of(form: ExperimentForm, errors: FieldErrors) -> dict[str, Any] | 
     if form.targeting_json.strip():
         value = read_json(form.targeting_json, "targeting", errors)
         if value is not None and not isinstance(value, dict):
-            errors.add("targeting", "must be a JSON object, such as {\"all\": [...]}")
+            errors.add("targeting", 'must be a JSON object, such as {"all": [...]}')
             return None
         return value
     if not form.conditions:
@@ -352,10 +352,3 @@ def _number_text(value: object) -> str:
         return ""
     return f"{value:g}" if isinstance(value, float) else str(value)
 
-
-def selection_of(metrics: dict[str, Any]) -> MetricSelection | None:
-    """The form's metrics as the model, when they are valid (for the plan); else None."""
-    try:
-        return MetricSelection.model_validate(metrics)
-    except ValueError:
-        return None

@@ -155,7 +155,8 @@ def _rework(
         form.variants.append(VariantRow())
     if intent == "add_condition" and len(form.conditions) < forms.MAX_CONDITION_ROWS:
         form.conditions.append(ConditionRow())
-    return _form_page(request, session, user, form.padded(), errors, experiment, 422 if errors else 200)
+    code = 422 if errors else 200
+    return _form_page(request, session, user, form.padded(), errors, experiment, code)
 
 
 def _form_page(

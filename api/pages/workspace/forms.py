@@ -70,14 +70,10 @@ class FieldErrors:
             if path == prefix or path.startswith((f"{prefix}.", f"{prefix}["))
         ]
 
-    def add_validation(self, error: ValidationError, prefix: str = "") -> None:
+    def add_validation(self, error: ValidationError) -> None:
         """Each of pydantic's errors at the API's path for it (`api.problems`' own rules)."""
         for item in error.errors():
-            location = tuple(item.get("loc", ()))
-            path = error_field({**item, "loc": location})
-            if prefix:
-                path = prefix if path == "body" else f"{prefix}{'' if path.startswith('[') else '.'}{path}"
-            self.add(path, rule_of(dict(item)))
+            self.add(error_field(dict(item)), rule_of(dict(item)))
 
 
 class FormTooLargeError(Exception):

@@ -58,9 +58,8 @@ def plan_view(
     units = planned_units(design, primary, count)
     if units is None:
         baseline = assumed_baseline(design, primary)
-        return PlanView(
-            None, f"No finite plan exists at a baseline of {baseline:g}: lower the effect.", measured
-        )
+        missing = f"No finite plan exists at a baseline of {baseline:g}: lower the effect."
+        return PlanView(None, missing, measured)
     needs = f"needs about {about(units)} visitors per variant"
     visitors = measured if measured is not None else _number(typed_visitors)
     share = _number(traffic_text) or 1.0
