@@ -42,12 +42,12 @@ METRIC_TEXT_FIELDS = (
 SOURCES = ("sdk", "server", "admin")
 
 
-@router.get("/metrics")
+@router.get("/catalogue")
 def metric_list(request: Request, session: SessionDep, user: UserDep) -> Response:
     return _metrics_page(request, session, user, Fields([]), FieldErrors())
 
 
-@router.post("/metrics")
+@router.post("/catalogue")
 async def create_metric(request: Request, session: SessionDep, user: UserDep) -> Response:
     user.require("editor")
     fields, errors = await read_fields(request, user)
@@ -65,7 +65,7 @@ async def create_metric(request: Request, session: SessionDep, user: UserDep) ->
             conflict_field="key",
         )
         if made is not None:
-            return RedirectResponse(f"/metrics#metric-{made.key}", status.HTTP_303_SEE_OTHER)
+            return RedirectResponse(f"/catalogue#metric-{made.key}", status.HTTP_303_SEE_OTHER)
     return _metrics_page(request, session, user, fields, errors, 422)
 
 

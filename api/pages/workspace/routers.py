@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter
+from markupsafe import Markup
 
 from api.pages.access import templates
 from api.pages.workspace import admin_pages, catalogue_pages, experiment_pages, lifecycle_pages
@@ -17,6 +18,8 @@ ROUTERS: tuple[APIRouter, ...] = (
 
 
 def _printable(value: object) -> object:
+    if isinstance(value, Markup):  # already safe HTML (a macro's output): kept as such
+        return Markup(printable(str(value)))
     return printable(value) if isinstance(value, str) else value
 
 
