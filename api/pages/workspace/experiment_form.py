@@ -351,4 +351,3 @@ def _number_text(value: object) -> str:
     if value is None:
         return ""
     return f"{value:g}" if isinstance(value, float) else str(value)
-

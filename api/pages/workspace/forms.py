@@ -122,8 +122,8 @@ async def read_fields(request: Request, user: LoggedIn) -> tuple[Fields, FieldEr
     try:
         fields = parse_form(body)
     except FormTooLargeError as large:
-        # The token is read from the start of the body: a form too large still needs it.
-        csrf = _leading_csrf(body)
+        # A form too large is answered with its error, so it still needs its token.
+        csrf = _csrf_in(body)
         _check_csrf(request, user, csrf)
         errors.add(large.field, large.rule)
         return Fields([]), errors
@@ -131,8 +131,8 @@ async def read_fields(request: Request, user: LoggedIn) -> tuple[Fields, FieldEr
     return fields, errors
 
 
-def _leading_csrf(body: bytes) -> str | None:
-    for part in body[:4096].split(b"&"):
+def _csrf_in(body: bytes) -> str | None:
+    for part in body.split(b"&"):
         name, _, value = part.partition(b"=")
         if name == b"csrf":
             return unquote_plus(value.decode("ascii", "replace"))

@@ -31,7 +31,10 @@ def test_each_template_fills_the_new_form(editor: TestClient) -> None:
     checkout = editor.get("/experiments/new?template=checkout").text
     assert 'value="conversion_rate" selected' in checkout and "aov 99.9" in checkout
     letter = editor.get("/experiments/new?template=newsletter").text
-    assert 'value="subscriber"' in letter and 'id="d-test_share" name="test_share" value="0.2"' in letter
+    assert (
+        'value="subscriber"' in letter
+        and 'id="d-test_share" name="test_share" value="0.2"' in letter
+    )
     blank = editor.get("/experiments/new?template=blank").text
     assert '<option value="" selected>Choose one</option>' in blank
     assert editor.get("/experiments/new?template=nonsense").status_code == 200
@@ -80,7 +83,14 @@ def test_refusals_show_beside_their_fields_with_the_api_paths(editor: TestClient
     assert taken.status_code == 422
     assert "exists already" in field_errors(taken.text)["key"]
     targeting = post_form(
-        editor, "/experiments/new", {**CTA_FORM, "key": "other", "condition_op": ["in", "gt", "eq"], "condition_value": ["NO", "many", ""]}
+        editor,
+        "/experiments/new",
+        {
+            **CTA_FORM,
+            "key": "other",
+            "condition_op": ["in", "gt", "eq"],
+            "condition_value": ["NO", "many", ""],
+        },
     )
     assert "targeting.all[1].value" in field_errors(targeting.text)
     unknown = post_form(editor, "/experiments/new", {**CTA_FORM, "key": "x", "primary": "nope"})
@@ -90,16 +100,24 @@ def test_refusals_show_beside_their_fields_with_the_api_paths(editor: TestClient
 def test_buttons_that_do_not_save_re_render_the_form(editor: TestClient) -> None:
     more = post_form(editor, "/experiments/new", {**CTA_FORM, "intent": "add_variant"})
     assert more.status_code == 200 and 'id="variant-2-key"' in more.text
-    assert post_form(editor, "/experiments/new", {**CTA_FORM, "intent": "add_condition"}).status_code == 200
+    assert (
+        post_form(editor, "/experiments/new", {**CTA_FORM, "intent": "add_condition"}).status_code
+        == 200
+    )
     assert editor.get("/v1/experiments", headers=ADMIN).json()["total"] == 0
 
 
 def test_the_plan_uses_typed_traffic_then_the_measured(
     editor: TestClient, settings: Settings
 ) -> None:
-    planned = post_form(editor, "/experiments/new", {**CTA_FORM, "intent": "plan", "baseline_rate": "0.025"})
+    planned = post_form(
+        editor, "/experiments/new", {**CTA_FORM, "intent": "plan", "baseline_rate": "0.025"}
+    )
     # 122,929 per variant (the README's figure), two variants, half of 4,000 visitors a day.
-    assert "Needs about 123,000 visitors per variant: about 123 days at the traffic you entered." in planned.text
+    assert (
+        "Needs about 123,000 visitors per variant: about 123 days at the traffic you entered."
+        in planned.text
+    )
     engine = make_engine(settings.database_url)
     now = datetime.now(UTC)
     try:
@@ -135,9 +153,16 @@ def test_a_draft_is_edited_whole_and_a_running_one_shows_what_is_frozen(
 
     running = editor.get("/experiments/cta-text/edit").text
     assert "its units were already split between these variants" in running
-    assert 'id="variant-0-key" name="variant_key" value="control" maxlength="64" disabled' in running
+    assert (
+        'id="variant-0-key" name="variant_key" value="control" maxlength="64" disabled' in running
+    )
     # Frozen fields posted anyway are not sent; what may change, changes.
-    changed = {**CTA_FORM, "name": "Buy button, running", "variant_weight": ["1", "9"], "traffic": "0.7"}
+    changed = {
+        **CTA_FORM,
+        "name": "Buy button, running",
+        "variant_weight": ["1", "9"],
+        "traffic": "0.7",
+    }
     assert post_form(editor, "/experiments/cta-text/edit", changed).status_code == 303
     stored = editor.get("/v1/experiments/cta-text", headers=ADMIN).json()
     assert stored["name"] == "Buy button, running" and stored["traffic"] == 0.7

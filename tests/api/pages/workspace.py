@@ -15,8 +15,8 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from experiments.settings import Settings, load_settings
 from tests.api.pages.test_pages import csrf_of, log_in
-from tests.api.test_webhooks import TEST_KEY
 from tests.conftest import ADMIN_KEY, SDK_KEY
+from tests.experiments.webhooks.helpers import TEST_KEY
 
 Form = dict[str, Any]
 

@@ -1,0 +1,107 @@
+"""Metrics, webhooks, keys and the audit log on the page: list, create (secrets shown once),
+delete or revoke, deliveries, and the log filtered."""
+
+from __future__ import annotations
+
+import re
+
+from fastapi.testclient import TestClient
+
+from tests.api.pages.workspace import CTA_FORM, editor, field_errors, post_form, settings
+from tests.conftest import ADMIN_KEY
+
+__all__ = ["editor", "settings"]
+ADMIN = {"Authorization": f"Bearer {ADMIN_KEY}"}
+WISHLIST = {
+    "key": "wishlist_rate",
+    "name": "Wishlist rate",
+    "kind": "conversion",
+    "numerator_event": "add_to_wishlist",
+    "numerator_aggregation": "any",
+    "denominator_aggregation": "count",
+    "pasted_field": "",
+    "sources": ["server", "admin"],
+}
+
+
+def test_custom_metrics_are_listed_and_created(editor: TestClient) -> None:
+    listing = editor.get("/catalogue").text
+    assert 'id="metric-conversion_rate"' in listing and 'id="m-key"' in listing
+    assert post_form(editor, "/catalogue", WISHLIST).status_code == 303
+    stored = {m["key"]: m for m in editor.get("/v1/metrics", headers=ADMIN).json()}
+    assert stored["wishlist_rate"]["sources"] == ["server", "admin"]
+    assert 'id="metric-wishlist_rate"' in editor.get("/catalogue").text
+    taken = post_form(editor, "/catalogue", WISHLIST)
+    assert taken.status_code == 422 and "exists already" in field_errors(taken.text)["key"]
+    builtin = post_form(editor, "/catalogue", {**WISHLIST, "key": "aov"})
+    assert "is a built-in metric" in field_errors(builtin.text)["key"]
+    ratio = post_form(editor, "/catalogue", {**WISHLIST, "key": "r", "kind": "ratio"})
+    assert field_errors(ratio.text)["denominator_event"] == "is required for a ratio metric"
+    window = post_form(editor, "/catalogue", {**WISHLIST, "key": "w", "window_hours": "-3"})
+    assert field_errors(window.text)["window_hours"] == "must be > 0"
+    # The new metric is offered in the experiment form.
+    assert 'value="wishlist_rate"' in editor.get("/experiments/new").text
+
+
+def test_webhooks_secret_shown_once_then_deliveries_and_delete(editor: TestClient) -> None:
+    made = post_form(
+        editor, "/webhooks", {"url": "http://127.0.0.1:9/hook", "events": ["srm_detected"]}
+    )
+    assert made.status_code == 201
+    secret = re.search(r'<code id="secret">([^<]+)</code>', made.text)
+    assert secret is not None and len(secret.group(1)) >= 32
+    listing = editor.get("/webhooks").text
+    assert secret.group(1) not in listing and "http://127.0.0.1" in listing
+    assert "/hook" not in listing  # scheme and host only
+    webhook_id = editor.get("/v1/webhooks", headers=ADMIN).json()[0]["id"]
+    assert editor.get(f"/webhooks/{webhook_id}/deliveries").status_code == 200
+    bad = post_form(editor, "/webhooks", {"url": "ftp://example", "events": []})
+    assert bad.status_code == 422
+    errors = field_errors(bad.text)
+    assert "url" in errors and errors["events"] == "must have at least 1 items"
+    short = post_form(
+        editor,
+        "/webhooks",
+        {"url": "http://127.0.0.1:9/", "events": ["srm_detected"], "secret": "short"},
+    )
+    assert "secret" in field_errors(short.text)
+    assert post_form(editor, f"/webhooks/{webhook_id}/delete", {}).status_code == 303
+    assert editor.get("/v1/webhooks", headers=ADMIN).json() == []
+    assert editor.get(f"/webhooks/{webhook_id}/deliveries").status_code == 404
+
+
+def test_keys_shown_once_and_revoked(editor: TestClient) -> None:
+    made = post_form(editor, "/keys", {"scope": "sdk", "name": "shop pages"})
+    assert made.status_code == 201
+    secret = re.search(r'<code id="secret">([^<]+)</code>', made.text)
+    assert secret is not None and secret.group(1).startswith("vk_sdk_")
+    assert secret.group(1) not in editor.get("/keys").text
+    config = editor.get("/v1/sdk/config", headers={"Authorization": f"Bearer {secret.group(1)}"})
+    assert config.status_code == 200
+    key_id = re.search(r'<tr id="key-(\d+)">', editor.get("/keys").text)
+    assert key_id is not None
+    assert post_form(editor, f"/keys/{key_id.group(1)}/revoke", {}).status_code == 303
+    assert "revoked" in editor.get("/keys").text
+    again = post_form(editor, f"/keys/{key_id.group(1)}/revoke", {})
+    assert again.status_code == 404
+    scope = post_form(editor, "/keys", {"scope": "root", "name": "x"})
+    assert field_errors(scope.text)["scope"].startswith("must be one of admin, sdk")
+
+
+def test_the_audit_log_is_filtered_and_names_who(editor: TestClient) -> None:
+    assert post_form(editor, "/experiments/new", CTA_FORM).status_code == 303
+    assert post_form(editor, "/catalogue", WISHLIST).status_code == 303
+    assert post_form(editor, "/keys", {"scope": "server", "name": "backend"}).status_code == 201
+    everything = editor.get("/audit").text
+    assert everything.count("<tr data-entry=") == 3
+    assert "environment admin key" in everything  # who logged in (a user, once accounts land)
+    metrics = editor.get("/audit", params={"entity": "metric"}).text
+    assert metrics.count("<tr data-entry=") == 1 and "wishlist_rate" in metrics
+    one = editor.get("/audit", params={"entity_key": "cta-text", "since": "2000-01-01"}).text
+    assert one.count("<tr data-entry=") == 1
+    nobody = editor.get("/audit", params={"actor": "someone else"}).text
+    assert "No entries match." in nobody
+    percent = editor.get("/audit", params={"actor": "%"}).text
+    assert "No entries match." in percent  # LIKE's wildcards are matched literally
+    history = editor.get("/experiments/cta-text/history").text
+    assert "environment admin key" in history and "created" in history
