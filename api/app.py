@@ -126,11 +126,9 @@ def create_app(settings: Settings) -> FastAPI:
     # The browser SDK's bundles at /static/vekst.min.js and .mjs (before the /static mount).
     app.state.browser_bundles = browser_sdk.load_bundles()
     app.include_router(browser_sdk.router)
-    # The results pages for people (HTML, not in the OpenAPI) and their one stylesheet; the
-    # workspace's first, so `/experiments/new` and `.../edit` are not read as an experiment's key
-    # or action.
-    for page_router in workspace.ROUTERS:
-        app.include_router(page_router)
+    # The pages for people (HTML, not in the OpenAPI) and their one stylesheet: the workspace's
+    # first (`workspace.install`), then the results pages.
+    workspace.install(app)
     app.include_router(pages.router)
     app.state.error_page = pages.error_page  # browsers get an HTML error page, APIs JSON
     if settings.serves_docs:

@@ -14,7 +14,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from api.deps import SessionDep
 from api.pages.access import LoggedIn, PageRoute, UserDep, render_page
-from api.pages.workspace.forms import FieldErrors, Fields, attempt, read_fields, validated
+from api.pages.workspace.forms import AdminForm, FieldErrors, Fields, attempt, validated
 from experiments import keys as key_store
 from experiments.encryption import KeyRing
 from experiments.inputs import text_problem
@@ -35,9 +35,10 @@ def webhook_list(request: Request, session: SessionDep, user: UserDep) -> Respon
 
 
 @router.post("/webhooks")
-async def create_webhook(request: Request, session: SessionDep, user: UserDep) -> Response:
-    user.require("admin")
-    fields, errors = await read_fields(request, user)
+def create_webhook(
+    request: Request, session: SessionDep, user: UserDep, posted: AdminForm
+) -> Response:
+    fields, errors = posted.fields, posted.errors
     body: dict[str, Any] = {"url": fields.get("url").strip(), "events": fields.all("events")}
     if fields.get("secret"):
         body["secret"] = fields.get("secret")
@@ -78,13 +79,12 @@ def _webhooks_page(
 
 
 @router.post("/webhooks/{webhook_id}/delete")
-async def delete_webhook(
-    request: Request, webhook_id: RowId, session: SessionDep, user: UserDep
+def delete_webhook(
+    request: Request, webhook_id: RowId, session: SessionDep, user: UserDep, posted: AdminForm
 ) -> Response:
     """Delete at once: the list's button sits beside the webhook it names, and a deletion is
     recorded in the audit log (a webhook is made again in a moment, unlike a stopped test)."""
-    user.require("admin")
-    _fields, errors = await read_fields(request, user)
+    errors = posted.errors
     if not errors:
         store.delete_webhook(session, webhook_id, actor=user.actor)
         return RedirectResponse("/webhooks", status.HTTP_303_SEE_OTHER)
@@ -106,11 +106,10 @@ def key_list(request: Request, session: SessionDep, user: UserDep) -> Response:
 
 
 @router.post("/keys")
-async def create_key(request: Request, session: SessionDep, user: UserDep) -> Response:
+def create_key(request: Request, session: SessionDep, user: UserDep, posted: AdminForm) -> Response:
     """A new key of the chosen scope; its secret is on this answer only (only its hash is
     stored)."""
-    user.require("admin")
-    fields, errors = await read_fields(request, user)
+    fields, errors = posted.fields, posted.errors
     scope = _scope(fields.get("scope"), errors)
     name = fields.get("name").strip()
     problem = text_problem(name)
@@ -134,13 +133,12 @@ def _scope(text: str, errors: FieldErrors) -> KeyScope | None:
 
 
 @router.post("/keys/{key_id}/revoke")
-async def revoke_key(
-    request: Request, key_id: RowId, session: SessionDep, user: UserDep
+def revoke_key(
+    request: Request, key_id: RowId, session: SessionDep, user: UserDep, posted: AdminForm
 ) -> Response:
     """Revoke at once (the key stops working, its page sessions end), from the button on the
     key's own row."""
-    user.require("admin")
-    _fields, errors = await read_fields(request, user)
+    errors = posted.errors
     if not errors:
         revoked = attempt(
             session, errors, lambda: key_store.revoke_key(session, str(key_id), actor=user.actor)

@@ -15,7 +15,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from api.deps import SessionDep
 from api.pages.access import PageRoute, UserDep, render_page
-from api.pages.workspace.forms import FieldErrors, Fields, attempt, read_fields, validated
+from api.pages.workspace.forms import EditorForm, FieldErrors, Fields, attempt, validated
 from experiments import metrics as catalog
 from experiments.audit_search import AuditFilter, search_audit
 from experiments.inputs import text_problem
@@ -40,6 +40,7 @@ METRIC_TEXT_FIELDS = (
     "pasted_field",
 )
 SOURCES = ("sdk", "server", "admin")
+AUDIT_PAGE = 50  # entries a page shows; "Older entries" pages on
 
 
 @router.get("/catalogue")
@@ -48,9 +49,10 @@ def metric_list(request: Request, session: SessionDep, user: UserDep) -> Respons
 
 
 @router.post("/catalogue")
-async def create_metric(request: Request, session: SessionDep, user: UserDep) -> Response:
-    user.require("editor")
-    fields, errors = await read_fields(request, user)
+def create_metric(
+    request: Request, session: SessionDep, user: UserDep, posted: EditorForm
+) -> Response:
+    fields, errors = posted.fields, posted.errors
     body: dict[str, Any] = {
         name: fields.get(name).strip() for name in METRIC_TEXT_FIELDS if fields.get(name).strip()
     }
@@ -108,7 +110,7 @@ def audit_log(
         since=_since(since, errors),
         before=before,
     )
-    found = search_audit(session, wanted)
+    found = search_audit(session, wanted, AUDIT_PAGE)
     query = {"entity": entity, "entity_key": entity_key, "actor": actor, "since": since}
     context = {
         "user": user,

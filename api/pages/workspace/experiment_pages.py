@@ -10,7 +10,6 @@ page works without JavaScript.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, status
@@ -21,8 +20,9 @@ from api.deps import ServedConfigRefresh, SessionDep
 from api.pages.access import LoggedIn, PageRoute, UserDep, render_page
 from api.pages.workspace import experiment_form as forms
 from api.pages.workspace.experiment_form import ConditionRow, ExperimentForm, VariantRow
-from api.pages.workspace.forms import FORM_FIELD, FieldErrors, attempt, read_fields, validated
+from api.pages.workspace.forms import FORM_FIELD, EditorForm, FieldErrors, attempt, validated
 from api.pages.workspace.plan_view import TRAFFIC_NOTE, plan_view
+from api.pages.workspace.traffic import MeasuredTraffic
 from api.params import ExperimentKey
 from experiments import definitions, lifecycle
 from experiments.metrics import metric_catalog
@@ -32,7 +32,6 @@ from experiments.models.experiment import (
     ExperimentStatus,
     ExperimentUpdate,
 )
-from experiments.planning import visitors_per_day
 from experiments.templates import Template
 
 router = APIRouter(
@@ -72,9 +71,10 @@ def new_experiment(
 
 
 @router.post("/experiments/new")
-async def create_experiment(request: Request, session: SessionDep, user: UserDep) -> Response:
-    user.require("editor")
-    fields, errors = await read_fields(request, user)
+def create_experiment(
+    request: Request, session: SessionDep, user: UserDep, posted: EditorForm
+) -> Response:
+    fields, errors = posted.fields, posted.errors
     form = forms.from_fields(fields)
     intent = fields.get("intent", "save")
     if intent != "save" or errors:
@@ -104,12 +104,11 @@ def edit_experiment(
 
 
 @router.post("/experiments/{key}/edit")
-async def update_experiment(
-    request: Request, key: ExperimentKey, session: SessionDep, user: UserDep
+def update_experiment(
+    request: Request, key: ExperimentKey, session: SessionDep, user: UserDep, posted: EditorForm
 ) -> Response:
-    user.require("editor")
     experiment = definitions.get_experiment(session, key)
-    fields, errors = await read_fields(request, user)
+    fields, errors = posted.fields, posted.errors
     form = _keep_frozen(forms.from_fields(fields), experiment)
     intent = fields.get("intent", "save")
     if intent != "save" or errors:
@@ -169,7 +168,8 @@ def _form_page(
     code: int = 200,
 ) -> Response:
     catalog = metric_catalog(session)
-    measured = visitors_per_day(session, datetime.now(UTC))
+    traffic: MeasuredTraffic = request.app.state.measured_traffic
+    measured = traffic.visitors_per_day()
     filled = [row for row in form.variants if not row.empty()]
     plan = plan_view(
         forms.design_of(form),

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Annotated, Any, TypeVar
 from urllib.parse import parse_qsl, unquote_plus
 
-from fastapi import Request
+from fastapi import Depends, Request
 from pydantic import BaseModel, ValidationError
 from sqlmodel import Session
 
-from api.pages.access import LoggedIn, sessions_of
+from api.pages.access import LoggedIn, Role, UserDep, sessions_of
 from api.problems import error_field, rule_of
 from experiments.errors import ConflictError, InvalidInputError
 from experiments.inputs import printable
@@ -142,6 +142,32 @@ def _csrf_in(body: bytes) -> str | None:
 def _check_csrf(request: Request, user: LoggedIn, token: str | None) -> None:
     if not sessions_of(request).csrf_ok(user.page_session, token):
         raise InvalidInputError("csrf", "the form is stale or not from this site; reload the page")
+
+
+@dataclass(frozen=True, slots=True)
+class Posted:
+    """A form posted by someone with the role its route asks for: its fields, and the errors
+    found reading it."""
+
+    fields: Fields
+    errors: FieldErrors
+
+
+def posted_by(role: Role) -> Any:
+    """A dependency: 403 below `role`, then the form read (`read_fields`, CSRF checked). Reading
+    is the only awaited step, so the route itself is a plain function FastAPI runs in a worker
+    thread, and its database work never holds up the event loop."""
+
+    async def posted(request: Request, user: UserDep) -> Posted:
+        user.require(role)
+        fields, errors = await read_fields(request, user)
+        return Posted(fields, errors)
+
+    return Depends(posted)
+
+
+EditorForm = Annotated[Posted, posted_by("editor")]
+AdminForm = Annotated[Posted, posted_by("admin")]
 
 
 Model = TypeVar("Model", bound=BaseModel)

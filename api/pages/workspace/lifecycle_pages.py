@@ -16,7 +16,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from api.deps import ServedConfigRefresh, SessionDep
 from api.pages.access import LoggedIn, PageRoute, UserDep, render_page
-from api.pages.workspace.forms import FieldErrors, Fields, attempt, read_fields, validated
+from api.pages.workspace.forms import EditorForm, FieldErrors, Fields, attempt, validated
 from api.params import ExperimentKey
 from experiments import audit, definitions, lifecycle, operations
 from experiments.models.experiment import Experiment, ExperimentUpdate
@@ -40,13 +40,12 @@ def ramp_form(request: Request, key: ExperimentKey, session: SessionDep, user: U
 
 
 @router.post("/experiments/{key}/ramp")
-async def ramp(
-    request: Request, key: ExperimentKey, session: SessionDep, user: UserDep
+def ramp(
+    request: Request, key: ExperimentKey, session: SessionDep, user: UserDep, posted: EditorForm
 ) -> Response:
     """Raise the traffic (a PATCH of `traffic`): lowering it, or ramping a stopped experiment,
     is the API's 409, shown beside the field."""
-    user.require("editor")
-    fields, errors = await read_fields(request, user)
+    fields, errors = posted.fields, posted.errors
     typed = fields.get("traffic").strip()
     patch = validated(ExperimentUpdate, {"traffic": typed or None}, errors)
     if patch is not None and patch.traffic is None:
@@ -92,11 +91,10 @@ def archive_form(
 
 
 @router.post("/experiments/{key}/archive")
-async def archive(
-    request: Request, key: ExperimentKey, session: SessionDep, user: UserDep
+def archive(
+    request: Request, key: ExperimentKey, session: SessionDep, user: UserDep, posted: EditorForm
 ) -> Response:
-    user.require("editor")
-    fields, errors = await read_fields(request, user)
+    fields, errors = posted.fields, posted.errors
     if fields.get("confirm") != "yes" and not errors:
         errors.add("confirm", "confirm the action on its confirmation page")
     if not errors:
@@ -120,14 +118,13 @@ def counts_form(
 
 
 @router.post("/experiments/{key}/counts")
-async def paste_counts(
-    request: Request, key: ExperimentKey, session: SessionDep, user: UserDep
+def paste_counts(
+    request: Request, key: ExperimentKey, session: SessionDep, user: UserDep, posted: EditorForm
 ) -> Response:
     """The pasted counts, one row per variant, as `POST /v1/experiments/{key}/counts` takes
     them (empty cells left out); a look is taken on them at once."""
-    user.require("editor")
     experiment = definitions.get_experiment(session, key)
-    fields, errors = await read_fields(request, user)
+    fields, errors = posted.fields, posted.errors
     body = _counts_body(experiment, fields)
     data = validated(CountsCreate, body, errors)
     if data is not None and not errors:

@@ -1,12 +1,13 @@
-"""The workspace's routers, in the order the app includes them (before the results pages)."""
+"""The workspace's routers and what they share in the app (`install`)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, FastAPI
 from markupsafe import Markup
 
 from api.pages.access import templates
 from api.pages.workspace import admin_pages, catalogue_pages, experiment_pages, lifecycle_pages
+from api.pages.workspace.traffic import MeasuredTraffic
 from experiments.inputs import printable
 
 ROUTERS: tuple[APIRouter, ...] = (
@@ -27,3 +28,11 @@ def _printable(value: object) -> object:
 # beside their field): every value a page writes is made printable (`\udxxx`), so echoing one
 # never fails to encode as UTF-8.
 templates.env.finalize = _printable
+
+
+def install(app: FastAPI) -> None:
+    """Include the workspace's routers (before the results pages' own, so `/experiments/new`
+    and `.../edit` are not read as an experiment's key or action) and its measured traffic."""
+    app.state.measured_traffic = MeasuredTraffic(app.state.engine)
+    for router in ROUTERS:
+        app.include_router(router)
