@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request, status
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import PlainTextResponse, RedirectResponse, Response
 from sqlmodel import Session
 
 from api.deps import ServedConfigRefresh, SessionDep
@@ -44,6 +44,7 @@ TEMPLATE_CHOICES = {
     "newsletter": "A newsletter's subject line (clicks, sent to a share of the list)",
     forms.BLANK: "Blank: choose every metric yourself",
 }
+NO_STORE = {"Cache-Control": "no-store"}
 # Why a started experiment shows a field but refuses it: `lifecycle.FROZEN_AFTER_START`'s
 # reasons, keyed by the fields of the form they freeze.
 FORM_FROZEN = {
@@ -127,6 +128,36 @@ def update_experiment(
     return _form_page(request, session, user, form.padded(), errors, experiment, code)
 
 
+@router.get("/plan")
+def plan_text(
+    request: Request,
+    session: SessionDep,
+    user: UserDep,
+    primary: Annotated[str, Query(max_length=64)] = "",
+    variants: Annotated[int, Query(ge=2, le=forms.MAX_VARIANT_ROWS)] = 2,
+    traffic: Annotated[str, Query(max_length=40)] = "1",
+    visitors_per_day: Annotated[str, Query(max_length=40)] = "",
+) -> Response:
+    """The live plan's sentence for the design in the query (the form's design fields), as
+    text: what `/static/plan.js` puts in the form while it is being filled."""
+    del user  # a session is all it needs: it reads, and says only what the planner says
+    design = {
+        name: request.query_params[name][:40]
+        for name in forms.DESIGN_FIELDS
+        if request.query_params.get(name)
+    }
+    traffic_kept: MeasuredTraffic = request.app.state.measured_traffic
+    plan = plan_view(
+        design,
+        metric_catalog(session).get(primary),
+        variants,
+        traffic,
+        traffic_kept.visitors_per_day(),
+        visitors_per_day,
+    )
+    return PlainTextResponse(plan.sentence or plan.missing or "", headers=NO_STORE)
+
+
 def _keep_frozen(form: ExperimentForm, experiment: Experiment) -> ExperimentForm:
     """A started experiment's frozen fields are shown disabled (so never posted): the page
     shows the stored ones again."""
@@ -198,4 +229,8 @@ def _form_page(
         "archived": experiment is not None and experiment.status == ExperimentStatus.ARCHIVED,
         "action": f"/experiments/{experiment.key}/edit" if experiment else "/experiments/new",
     }
-    return render_page(request, "workspace/experiment_form.html", context, code)
+    page = render_page(request, "workspace/experiment_form.html", context, code)
+    # The one page with a script: `/static/plan.js` (this server's only) updates the plan.
+    policy = page.headers["Content-Security-Policy"]
+    page.headers["Content-Security-Policy"] = f"{policy}; script-src 'self'; connect-src 'self'"
+    return page

@@ -178,6 +178,11 @@ def test_the_form_by_keyboard_and_on_a_phone(sqlite_url: str) -> None:
             page.keyboard.press("Tab")
             order.append(page.evaluate("document.activeElement.id"))
         assert order == ["name", "hypothesis", "unit_type", "variant-0-key", "variant-0-name"]
+        # With its script, the plan follows the design as it is typed (no reload).
+        page.fill("#visitors_per_day", "4000")
+        page.fill("#d-mde_relative", "0.2")
+        page.wait_for_selector("#plan-sentence:has-text('days at the traffic you entered')")
+        assert page.url.endswith("/experiments/new?template=cta")
         # Enter in a field saves (the form's default button), it never adds a row.
         page.fill("#key", "by-keyboard")
         page.fill("#name", "By keyboard")

@@ -209,3 +209,18 @@ def test_a_newsletter_s_counts_are_pasted(editor: TestClient) -> None:
     assert post_form(editor, "/experiments/subject-line/counts", rows).status_code == 303
     history = editor.get("/experiments/subject-line/history").text
     assert "counts" in history or "pasted" in history
+
+
+def test_the_plan_as_text_for_the_page_s_script(editor: TestClient) -> None:
+    query = "primary=conversion_rate&mde_relative=0.1&baseline_rate=0.025&visitors_per_day=4000"
+    plan = editor.get(f"/plan?{query}")
+    assert plan.status_code == 200 and plan.headers["content-type"].startswith("text/plain")
+    assert plan.text == (
+        "Needs about 123,000 visitors per variant: about 62 days at the traffic you entered."
+    )
+    assert editor.get("/plan?alpha=nan&primary=conversion_rate").text.startswith("Fix the design")
+    assert editor.get("/plan?primary=nope").text == "Choose a primary metric to see the plan."
+    assert editor.get("/plan?variants=99").status_code == 422
+    form = editor.get("/experiments/new")
+    assert "script-src 'self'" in form.headers["content-security-policy"]
+    assert editor.get("/static/plan.js").status_code == 200
