@@ -1,11 +1,11 @@
 """The shop's measured traffic for the live plan, kept in the process between pages.
 
 Measuring it counts the distinct units of the last 14 days of exposures
-(`planning.visitors_per_day`), a scan of those rows: about 300 ms per 100,000 exposures on
-SQLite. The plan needs no fresher figure than a quarter of an hour, so a process measures once,
-keeps the figure `KEPT`, and then measures again in a background thread while pages go on
-reading the kept one: only the first page after a start waits. While there are no exposures
-(None) nothing is kept, so the first exposures show on the next page.
+(`planning.visitors_per_day`), a scan of those rows: 0.2 to 0.5 s per 100,000 exposures
+(docs/benchmarks.md). The plan needs no fresher figure than a quarter of an hour, so a process
+measures once, keeps the figure `KEPT`, and then measures again in a background thread while
+pages go on reading the kept one: only the first page after a start waits. While there are no
+exposures (None) nothing is kept, so the first exposures show on the next page.
 """
 
 from __future__ import annotations
