@@ -5,9 +5,19 @@ from __future__ import annotations
 
 import re
 
+from fastapi import FastAPI, Request
 from fastapi.testclient import TestClient
 
-from tests.api.pages.workspace import CTA_FORM, editor, field_errors, post_form, settings
+from api.deps import SessionDep
+from api.pages.access import LoggedIn, logged_in
+from tests.api.pages.workspace import (
+    CTA_FORM,
+    editor,
+    field_errors,
+    post_form,
+    settings,
+    token,
+)
 from tests.conftest import ADMIN_KEY
 
 __all__ = ["editor", "settings"]
@@ -105,3 +115,40 @@ def test_the_audit_log_is_filtered_and_names_who(editor: TestClient) -> None:
     assert "No entries match." in percent  # LIKE's wildcards are matched literally
     history = editor.get("/experiments/cta-text/history").text
     assert "environment admin key" in history and "created" in history
+
+
+def test_a_viewer_sees_no_write_control_and_a_forged_post_is_refused(
+    editor: TestClient,
+) -> None:
+    """Roles come with personal accounts; the pages already ask for them (`access.LoggedIn`)."""
+    assert post_form(editor, "/experiments/new", CTA_FORM).status_code == 303
+
+    def as_viewer(request: Request, session: SessionDep) -> LoggedIn:
+        user = logged_in(request, session)
+        return LoggedIn(user.page_session, user.actor, user.csrf, "viewer")
+
+    csrf = token(editor)  # the session's own token: a forged post that has it still gets a 403
+    app = editor.app
+    assert isinstance(app, FastAPI)
+    app.dependency_overrides[logged_in] = as_viewer
+    try:
+        listing = editor.get("/").text
+        assert 'id="new-experiment"' not in listing and 'href="/keys"' not in listing
+        page = editor.get("/experiments/cta-text").text
+        assert 'id="edit-link"' not in page and 'id="history-link"' in page
+        assert 'id="m-key"' not in editor.get("/catalogue").text
+        assert editor.get("/audit").status_code == 200
+        for path in ("/experiments/new", "/experiments/cta-text/edit", "/keys", "/webhooks"):
+            assert editor.get(path, headers={"Accept": "text/html"}).status_code == 403, path
+        for path, form in [
+            ("/experiments/new", {**CTA_FORM, "key": "forged"}),
+            ("/experiments/cta-text/edit", CTA_FORM),
+            ("/experiments/cta-text/archive", {"confirm": "yes"}),
+            ("/catalogue", WISHLIST),
+            ("/keys", {"scope": "admin", "name": "mine now"}),
+        ]:
+            forged = post_form(editor, path, form, csrf=csrf)
+            assert forged.status_code == 403, path
+    finally:
+        app.dependency_overrides.clear()
+    assert editor.get("/v1/experiments", headers=ADMIN).json()["total"] == 1
