@@ -136,6 +136,7 @@ def test_a_viewer_sees_no_write_control_and_a_forged_post_is_refused(
         assert 'id="new-experiment"' not in listing and 'href="/keys"' not in listing
         page = editor.get("/experiments/cta-text").text
         assert 'id="edit-link"' not in page and 'id="history-link"' in page
+        assert "Start the experiment" not in page
         assert 'id="m-key"' not in editor.get("/catalogue").text
         assert editor.get("/audit").status_code == 200
         for path in ("/experiments/new", "/experiments/cta-text/edit", "/keys", "/webhooks"):

@@ -129,3 +129,22 @@ def test_audit_filters_refuse_what_they_cannot_read(shop: TestClient) -> None:
     errors = field_errors(page.text)
     assert set(errors) == {"entity", "since", "actor"}
     assert shop.get("/audit", params={"entity_key": "x" * 100}).status_code == 422
+
+
+def test_buttons_without_fields_need_the_token_too(shop: TestClient) -> None:
+    made = post_form(shop, "/webhooks", {"url": "http://127.0.0.1:9/", "events": "srm_detected"})
+    assert made.status_code == 201
+    webhook = shop.get("/v1/webhooks", headers=ADMIN).json()[0]["id"]
+    before = _state(shop)
+    for path in (
+        f"/webhooks/{webhook}/delete",
+        "/keys/1/revoke",
+        "/experiments/draft/archive",
+        "/experiments/running/stop",
+    ):
+        for csrf in (None, "forged-token"):
+            refused = post_form(shop, path, {"confirm": "yes"}, csrf=csrf)
+            assert refused.status_code == 422, path
+    assert _state(shop) == before
+    assert shop.post("/webhooks/0/delete").status_code == 422  # ids start at 1
+    assert post_form(shop, "/keys/99999/revoke", {}).status_code == 404
