@@ -168,7 +168,8 @@ def from_fields(fields: Fields) -> ExperimentForm:
         strict=False,
     )
     form.variants = [VariantRow(k.strip(), n, w.strip(), p) for k, n, w, p in rows]
-    form.variants = [row for row in form.variants if not row.empty()][:MAX_VARIANT_ROWS]
+    # Not cut to MAX_VARIANT_ROWS: more than the API takes is the API's error to show.
+    form.variants = [row for row in form.variants if not row.empty()]
     conditions = zip(
         fields.all("condition_attribute"),
         fields.all("condition_op"),
@@ -176,7 +177,6 @@ def from_fields(fields: Fields) -> ExperimentForm:
         strict=False,
     )
     form.conditions = [ConditionRow(a, o, v) for a, o, v in conditions if a.strip()]
-    form.conditions = form.conditions[:MAX_CONDITION_ROWS]
     form.design = {name: fields.get(name).strip() for name in DESIGN_FIELDS}
     return form
 

@@ -42,7 +42,7 @@ TEMPLATE_CHOICES = {
     "cta": "A button's text or image (CTA click rate)",
     "checkout": "The checkout (purchase conversion)",
     "newsletter": "A newsletter's subject line (clicks, sent to a share of the list)",
-    forms.BLANK: "Blank: choose every metric yourself",
+    forms.BLANK: "choose every metric yourself",
 }
 NO_STORE = {"Cache-Control": "no-store"}
 # Why a started experiment shows a field but refuses it: `lifecycle.FROZEN_AFTER_START`'s

@@ -118,6 +118,16 @@ def test_numbers_and_json_out_of_range(shop: TestClient) -> None:
     assert "design.mde_relative" in errors and errors["design.alpha"] == "must be < 0.5"
     assert errors["variants[1].payload.n"] == "must hold finite numbers only"
     assert "named twice" in errors["dimensions[1]"]
+    eleven = {
+        **CTA_FORM,
+        "key": "eleven",
+        "variant_key": [f"v{n}" for n in range(11)],
+        "variant_name": [f"V {n}" for n in range(11)],
+        "variant_weight": ["1"] * 11,
+        "variant_payload": [""] * 11,
+    }
+    too_many_variants = post_form(shop, "/experiments/new", eleven)
+    assert field_errors(too_many_variants.text)["variants"] == "must have at most 10 items"
     many = urlencode({"secondary": ["conversion_rate"] * 300}, doseq=True).encode()
     too_many = post_raw(shop, "/experiments/new", many)
     assert too_many.status_code == 422 and "too many fields" in too_many.text
