@@ -144,6 +144,7 @@ def create_app(settings: Settings) -> FastAPI:
             "/v1/events/beacon": settings.beacon_max_body_bytes,
             "/v1/assign": settings.assign_max_body_bytes,
         },
+        page_forms=True,  # a page's form over the limit gets its error on the page
     )
     if settings.cors_origins:
         app.add_middleware(

@@ -17,6 +17,7 @@ from fastapi import Depends, Request
 from pydantic import BaseModel, ValidationError
 from sqlmodel import Session
 
+from api.limits import TOO_LARGE_SCOPE_KEY
 from api.pages.access import LoggedIn, Role, UserDep, sessions_of
 from api.problems import error_field, rule_of
 from experiments.errors import ConflictError, InvalidInputError
@@ -117,8 +118,14 @@ async def read_fields(request: Request, user: LoggedIn) -> tuple[Fields, FieldEr
     """The posted form and the errors already found in it (too large: the form comes back
     empty but for the error). A missing or stale CSRF token is refused outright (422 `csrf`),
     like every page form."""
-    body = await request.body()
     errors = FieldErrors()
+    refused_at = request.scope.get(TOO_LARGE_SCOPE_KEY)
+    if refused_at is not None:
+        # Left unread by the server's body limit (`api.limits`): nothing is done with an
+        # unchecked form, the page only says why.
+        errors.add(FORM_FIELD, f"is too large: the server takes at most {refused_at:,} bytes")
+        return Fields([]), errors
+    body = await request.body()
     try:
         fields = parse_form(body)
     except FormTooLargeError as large:

@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from tests.api.pages.test_browser import ADMIN, confirm_stop
+from tests.api.pages.test_pages import csrf_of
 from tests.browser import launch_chromium
 from tests.conftest import ADMIN_KEY, SDK_KEY
 from tests.live_server import running_api
@@ -190,6 +191,15 @@ def test_the_form_by_keyboard_and_on_a_phone(sqlite_url: str) -> None:
         page.keyboard.press("Enter")
         page.wait_for_url(f"{api}/experiments/by-keyboard")
         assert httpx.get(f"{api}/v1/experiments/by-keyboard", headers=ADMIN).status_code == 200
+
+        # 10 MB posted to a real server: the page says so beside the form, never a 5xx.
+        cookies = {cookie["name"]: cookie["value"] for cookie in context.cookies()}
+        with httpx.Client(base_url=api, cookies=cookies, timeout=30) as client:
+            csrf = csrf_of(client.get("/keys").text)
+            huge = client.post("/keys", data={"csrf": csrf, "name": "x" * 10_000_000})
+            assert huge.status_code == 422
+            assert "is too large: the server takes at most" in huge.text
+            assert client.get("/keys").status_code == 200  # the connection is still usable
         context.close()
 
 
