@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.api.pages.test_browser import ADMIN, confirm_stop
+from tests.api.pages.test_browser import ADMIN
 from tests.api.pages.test_pages import csrf_of
 from tests.browser import launch_chromium
 from tests.conftest import ADMIN_KEY, SDK_KEY
@@ -201,6 +201,3 @@ def test_the_form_by_keyboard_and_on_a_phone(sqlite_url: str) -> None:
             assert "is too large: the server takes at most" in huge.text
             assert client.get("/keys").status_code == 200  # the connection is still usable
         context.close()
-
-
-__all__ = ["confirm_stop"]  # the results pages' own helper, for the same flow on `exp`

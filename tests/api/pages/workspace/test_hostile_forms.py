@@ -10,19 +10,16 @@ from urllib.parse import urlencode
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.api.pages.workspace import (
+from tests.api.pages.workspace.helpers import (
     CTA_FORM,
     Form,
-    editor,
     field_errors,
     post_form,
     post_raw,
-    settings,
 )
 from tests.api.test_newsletter import newsletter
 from tests.conftest import ADMIN_KEY
 
-__all__ = ["editor", "settings"]
 ADMIN = {"Authorization": f"Bearer {ADMIN_KEY}"}
 
 # Each form: its path, a form it accepts but for the field attacked, and that field.

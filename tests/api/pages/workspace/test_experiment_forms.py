@@ -11,17 +11,14 @@ from fastapi.testclient import TestClient
 from experiments.db import make_engine, session_scope
 from experiments.models.event import Exposure
 from experiments.settings import Settings
-from tests.api.pages.workspace import (
+from tests.api.pages.workspace.helpers import (
     CTA_FORM,
-    editor,
     field_errors,
     post_form,
-    settings,
 )
 from tests.api.test_newsletter import newsletter
 from tests.conftest import ADMIN_KEY
 
-__all__ = ["editor", "settings"]  # the fixtures these tests use
 ADMIN = {"Authorization": f"Bearer {ADMIN_KEY}"}
 
 

@@ -10,17 +10,14 @@ from fastapi.testclient import TestClient
 
 from api.deps import SessionDep
 from api.pages.access import LoggedIn, logged_in
-from tests.api.pages.workspace import (
+from tests.api.pages.workspace.helpers import (
     CTA_FORM,
-    editor,
     field_errors,
     post_form,
-    settings,
     token,
 )
 from tests.conftest import ADMIN_KEY
 
-__all__ = ["editor", "settings"]
 ADMIN = {"Authorization": f"Bearer {ADMIN_KEY}"}
 WISHLIST = {
     "key": "wishlist_rate",

@@ -1,22 +1,16 @@
-"""Shared steps of the workspace's page tests: a logged-in editor, posting forms with the
-page's own CSRF token, reading the field errors a page shows."""
+"""Shared steps of the workspace's page tests: posting forms with the page's own CSRF token,
+reading the field errors a page shows."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from html import unescape
 from typing import Any
 from urllib.parse import urlencode
 
-import pytest
 from fastapi.testclient import TestClient
 
-from api.app import create_app
-from experiments.settings import Settings, load_settings
-from tests.api.pages.test_pages import csrf_of, log_in
-from tests.conftest import ADMIN_KEY, SDK_KEY
-from tests.experiments.webhooks.helpers import TEST_KEY
+from tests.api.pages.test_pages import csrf_of
 
 Form = dict[str, Any]
 
@@ -48,28 +42,6 @@ CTA_FORM: Form = {
     "visitors_per_day": "4000",
     "intent": "save",
 }
-
-
-@pytest.fixture
-def settings(database_url: str) -> Settings:
-    """Webhooks to 127.0.0.1 allowed (the tests have no other host), secrets encrypted."""
-    return load_settings(
-        database_url=database_url,
-        admin_key=ADMIN_KEY,
-        sdk_key=SDK_KEY,
-        start_scheduler=False,
-        webhook_allow_private_targets=True,
-        encryption_keys=TEST_KEY,
-    )
-
-
-@pytest.fixture
-def editor(settings: Settings) -> Iterator[TestClient]:
-    """A browser logged in as someone who may edit (today: the admin key's session; once
-    personal accounts land, an editor's)."""
-    with TestClient(create_app(settings)) as client:
-        log_in(client)
-        yield client
 
 
 def token(client: TestClient, page: str = "/catalogue") -> str:
