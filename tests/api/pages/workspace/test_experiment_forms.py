@@ -23,6 +23,7 @@ ADMIN = {"Authorization": f"Bearer {ADMIN_KEY}"}
 
 
 def test_each_template_fills_the_new_form(editor: TestClient) -> None:
+    assert '<a href="/experiments/new">Create one from a template</a>' in editor.get("/").text
     cta = editor.get("/experiments/new?template=cta").text
     assert 'value="cta_click_rate" selected' in cta and 'id="variant-1-payload"' in cta
     checkout = editor.get("/experiments/new?template=checkout").text
