@@ -34,9 +34,9 @@ from experiments.models.experiment import (
 )
 from experiments.templates import Template
 
-router = APIRouter(
-    include_in_schema=False, route_class=PageRoute, dependencies=[ServedConfigRefresh]
-)
+router = APIRouter(include_in_schema=False, route_class=PageRoute)
+# A change is served at once: the next assignment reloads the config (`ServedConfigRefresh`).
+CHANGES = [ServedConfigRefresh]
 
 TEMPLATE_CHOICES = {
     "cta": "A button's text or image (CTA click rate)",
@@ -71,7 +71,7 @@ def new_experiment(
     return _form_page(request, session, user, forms.from_template(chosen), FieldErrors(), None)
 
 
-@router.post("/experiments/new")
+@router.post("/experiments/new", dependencies=CHANGES)
 def create_experiment(
     request: Request, session: SessionDep, user: UserDep, posted: EditorForm
 ) -> Response:
@@ -104,7 +104,7 @@ def edit_experiment(
     return _form_page(request, session, user, form, FieldErrors(), experiment)
 
 
-@router.post("/experiments/{key}/edit")
+@router.post("/experiments/{key}/edit", dependencies=CHANGES)
 def update_experiment(
     request: Request, key: ExperimentKey, session: SessionDep, user: UserDep, posted: EditorForm
 ) -> Response:

@@ -22,9 +22,9 @@ from experiments import audit, definitions, lifecycle, operations
 from experiments.models.experiment import Experiment, ExperimentUpdate
 from experiments.models.pasted_counts import CountsCreate
 
-router = APIRouter(
-    include_in_schema=False, route_class=PageRoute, dependencies=[ServedConfigRefresh]
-)
+router = APIRouter(include_in_schema=False, route_class=PageRoute)
+# A change is served at once: the next assignment reloads the config (`ServedConfigRefresh`).
+CHANGES = [ServedConfigRefresh]
 COUNT_FIELDS = ("sent", "opened", "clicked", "unsubscribed", "revenue", "revenue_sum_squares")
 
 
@@ -39,7 +39,7 @@ def ramp_form(request: Request, key: ExperimentKey, session: SessionDep, user: U
     return _ramp_page(request, user, experiment, f"{min(experiment.traffic * 2, 1):g}")
 
 
-@router.post("/experiments/{key}/ramp")
+@router.post("/experiments/{key}/ramp", dependencies=CHANGES)
 def ramp(
     request: Request, key: ExperimentKey, session: SessionDep, user: UserDep, posted: EditorForm
 ) -> Response:
@@ -90,7 +90,7 @@ def archive_form(
     return render_page(request, "workspace/archive.html", context)
 
 
-@router.post("/experiments/{key}/archive")
+@router.post("/experiments/{key}/archive", dependencies=CHANGES)
 def archive(
     request: Request, key: ExperimentKey, session: SessionDep, user: UserDep, posted: EditorForm
 ) -> Response:
