@@ -8,8 +8,11 @@ from datetime import UTC, datetime
 
 from fastapi.testclient import TestClient
 
+from api.pages import login, routes, users
+from api.pages.workspace.routers import ROUTERS
 from experiments.db import make_engine, session_scope
 from experiments.models.event import Exposure
+from experiments.models.experiment import RESERVED_KEYS
 from experiments.settings import Settings
 from tests.api.pages.workspace.helpers import (
     CTA_FORM,
@@ -93,6 +96,29 @@ def test_refusals_show_beside_their_fields_with_the_api_paths(editor: TestClient
     assert "targeting.all[1].value" in field_errors(targeting.text)
     unknown = post_form(editor, "/experiments/new", {**CTA_FORM, "key": "x", "primary": "nope"})
     assert "is not a known metric" in field_errors(unknown.text)["metrics.primary"]
+
+
+def test_the_pages_words_are_refused_as_keys_in_the_form_and_the_api(editor: TestClient) -> None:
+    """Every fixed segment a page route has right under /experiments/ is reserved, so no
+    experiment hides behind a page (`/experiments/new`)."""
+    page_routers = [*ROUTERS, login.router, routes.router, users.router]
+    paths = [route.path for router in page_routers for route in router.routes]
+    fixed = {
+        path.split("/")[2]
+        for path in paths
+        if path.startswith("/experiments/") and not path.split("/")[2].startswith("{")
+    }
+    assert fixed == RESERVED_KEYS == {"new"}
+    for key in sorted(fixed):
+        refused = post_form(editor, "/experiments/new", {**CTA_FORM, "key": key})
+        assert refused.status_code == 422
+        rule = f"'{key}' is reserved for the pages' /experiments/{key}"
+        assert field_errors(refused.text)["key"] == rule
+        body = {"key": key, "name": "N", "variants": newsletter()["variants"]}
+        api = editor.post("/v1/experiments", json=body, headers=ADMIN)
+        assert api.status_code == 422
+        assert api.json()["errors"] == [{"field": "key", "rule": rule}]
+    assert editor.get("/v1/experiments", headers=ADMIN).json()["total"] == 0
 
 
 def test_buttons_that_do_not_save_re_render_the_form(editor: TestClient) -> None:
