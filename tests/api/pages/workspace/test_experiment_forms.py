@@ -102,7 +102,7 @@ def test_the_pages_words_are_refused_as_keys_in_the_form_and_the_api(editor: Tes
     """Every fixed segment a page route has right under /experiments/ is reserved, so no
     experiment hides behind a page (`/experiments/new`)."""
     page_routers = [*ROUTERS, login.router, routes.router, users.router]
-    paths = [route.path for router in page_routers for route in router.routes]
+    paths = [getattr(route, "path", "") for router in page_routers for route in router.routes]
     fixed = {
         path.split("/")[2]
         for path in paths
