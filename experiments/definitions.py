@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlalchemy import select as select_columns
+from sqlmodel import Session, col, select
 
 from experiments import servable
 from experiments.audit import COMMAND_LINE, Actor, record_change
@@ -17,10 +18,12 @@ from experiments.models.audit import AuditEntity
 from experiments.models.experiment import (
     Experiment,
     ExperimentCreate,
+    ExperimentListed,
     ExperimentPage,
     ExperimentPublic,
     ExperimentStatus,
     ExperimentUpdate,
+    ListedPage,
     MetricSelection,
     Variant,
 )
@@ -141,6 +144,38 @@ def list_experiments(
         limit=limit,
         offset=offset,
     )
+
+
+def list_for_overview(
+    session: Session, limit: int, status: ExperimentStatus | None = None
+) -> ListedPage:
+    """The first `limit` experiments as a list shows them: five columns read, not whole
+    definitions, each of which `to_public` validates field by field (docs/benchmarks.md: the
+    list page of 100 experiments)."""
+    query = select_columns(
+        col(Experiment.key),
+        col(Experiment.name),
+        col(Experiment.status),
+        col(Experiment.started_at),
+        col(Experiment.metrics),
+    )
+    count = select(func.count()).select_from(Experiment)
+    if status is not None:
+        query = query.where(col(Experiment.status) == status.value)
+        count = count.where(Experiment.status == status.value)
+    # Rows of columns, not of the model: through the connection, which types them as such.
+    rows = session.connection().execute(query.order_by(col(Experiment.id)).limit(limit))
+    items = [
+        ExperimentListed(
+            key=key,
+            name=name,
+            status=ExperimentStatus(state),
+            primary=metrics.primary,
+            started_at=started_at,
+        )
+        for key, name, state, started_at, metrics in rows
+    ]
+    return ListedPage(items=items, total=session.exec(count).one())
 
 
 def check_patch(session: Session, experiment: Experiment, patch: ExperimentUpdate) -> None:

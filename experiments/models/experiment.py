@@ -394,3 +394,20 @@ class ExperimentPage(SQLModel):
     total: int
     limit: int
     offset: int
+
+
+class ExperimentListed(SQLModel):
+    """An experiment as a list of them shows it: its name, status and primary metric, read
+    without the rest of its definition (`definitions.list_for_overview`)."""
+
+    key: str
+    name: str
+    status: ExperimentStatus
+    primary: str
+    started_at: datetime | None
+    results: ResultsOverview | None = None
+
+
+class ListedPage(SQLModel):
+    items: list[ExperimentListed]
+    total: int
