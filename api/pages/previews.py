@@ -46,7 +46,7 @@ def preview_links(
     links = []
     for variant in experiment.variants:
         token = tokens.sign(experiment.key, str(variant["key"]), now)
-        parameter = f"{PREVIEW_PARAMETER}={quote(token)}"
+        parameter = f"{PREVIEW_PARAMETER}={quote(token, safe=':')}"
         links.append(PreviewLink(str(variant["key"]), parameter, page and _with(page, parameter)))
     return links
 
