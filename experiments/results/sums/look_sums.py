@@ -24,6 +24,7 @@ def read_sums(session: Session, inputs: LookInputs, end: datetime) -> Experiment
         inputs.definitions,
         end,
         inputs.selection.cap_percentiles,
+        inputs.experiment.dimensions,
     )
 
 
@@ -43,7 +44,8 @@ def sums_of_new_looks(
     # The one pass gives every look's event sums, but not a percentile cap that moves with each
     # look's units nor pasted totals: those looks are each loaded on their own.
     if len(ends) > 1 and not pasted and not inputs.selection.cap_percentiles:
-        daily = daily_aggregates(connection, key, variants, metrics, ends)
+        dimensions = inputs.experiment.dimensions
+        daily = daily_aggregates(connection, key, variants, metrics, ends, dimensions=dimensions)
         return [
             (day_end, ExperimentSums(sums, "events"))
             for day_end, sums in zip(ends, daily, strict=True)

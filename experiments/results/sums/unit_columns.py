@@ -19,7 +19,12 @@ from sqlalchemy.sql.expression import ColumnElement, Label, Subquery
 from experiments.models.api_key import EventSource
 from experiments.models.event import Conversion, Exposure
 from experiments.models.metric import Aggregation, MetricDefinition
-from experiments.results.sums.sql_functions import shifted_timestamp, smaller_of
+from experiments.results.sums.sql_functions import (
+    attribute_value,
+    first_attributes,
+    shifted_timestamp,
+    smaller_of,
+)
 
 PRE_PERIOD_DAYS = 14
 # SQLite computes a unit's bounds with julianday() and writes them to the millisecond (up to
@@ -104,22 +109,45 @@ def unit_features(metrics: Sequence[MetricDefinition], cuped: bool) -> UnitFeatu
     return UnitFeatures(with_covariate, features, labels, first_at, windows, bound_columns)
 
 
+def level_label(index: int) -> str:
+    """The label of a unit's level in the experiment's dimension number `index`."""
+    return f"level_{index}"
+
+
+def unit_levels(attributes: ColumnElement[Any], dimensions: Sequence[str]) -> list[Label[Any]]:
+    """A unit's level in each dimension (`level_label`): the attribute's value as JSON text in
+    the `attributes` of its first exposure (`first_attributes`), NULL without it."""
+    return [
+        attribute_value(attributes, literal(name)).label(level_label(index))
+        for index, name in enumerate(dimensions)
+    ]
+
+
 def exposed_units(
     experiment: str,
     end: datetime,
     found: UnitFeatures,
     variant_columns: Sequence[ColumnElement[Any]],
     name: str,
+    dimensions: Sequence[str] = (),
 ) -> Subquery:
     """One row per unit exposed to `experiment` up to `end`: its id, first exposure, the
-    `variant_columns` (aggregates over its exposures) and its window bounds."""
+    `variant_columns` (aggregates over its exposures), its window bounds and, with
+    `dimensions`, the attributes of its first exposure (`first_attributes`, JSON text, '' for
+    none): a later exposure never moves a unit's level, an earlier one arriving late does."""
     exposures = EXPOSURES.c
+    attributes = (
+        [first_attributes(exposures.timestamp, exposures.attributes).label("first_attributes")]
+        if dimensions
+        else []
+    )
     return (
         select(
             exposures.unit_id,
             found.first_at.label("first_at"),
             *variant_columns,
             *found.bound_columns,
+            *attributes,
         )
         .where(exposures.experiment == experiment, exposures.timestamp <= end)
         .group_by(exposures.unit_id)
@@ -187,10 +215,11 @@ def unit_values(
     *,
     cuped: bool,
     dialect: str,
+    dimensions: Sequence[str] = (),
 ) -> Subquery:
-    """Per unit: its group (`variant`; MULTI_VARIANT for a unit seen in several) and each
-    metric's numerator, denominator and covariate (columns m{index}_num, _den, _cov; the
-    covariate is 0 without `cuped`)."""
+    """Per unit: its group (`variant`; MULTI_VARIANT for a unit seen in several), its level in
+    each of `dimensions` (`level_label`) and each metric's numerator, denominator and covariate
+    (columns m{index}_num, _den, _cov; the covariate is 0 without `cuped`)."""
     exposures, conversion_table = EXPOSURES.c, CONVERSIONS
     conversions = conversion_table.c
     found = unit_features(metrics, cuped)
@@ -205,7 +234,9 @@ def unit_values(
     ]
     # Each unit's window bounds are computed once here, so the join below compares timestamps
     # (index-friendly, no date arithmetic per event) instead of seconds elapsed per feature.
-    first_exposure = exposed_units(experiment, end, found, variant_columns, "first_exposure")
+    first_exposure = exposed_units(
+        experiment, end, found, variant_columns, "first_exposure", dimensions
+    )
     unit = first_exposure.c
     window_ends = {hours: unit[f"window_end_{index}"] for index, hours in enumerate(found.windows)}
 
@@ -230,6 +261,8 @@ def unit_values(
     unit_events = (
         select(
             func.max(variant).label("variant"),
+            # One first exposure per unit: max() only carries it through the unit's grouping.
+            *(unit_levels(func.max(unit.first_attributes), dimensions) if dimensions else ()),
             *(
                 func.sum(feature_value(feature, conversions, unit.first_at, window_ends)).label(
                     labels[feature]
@@ -259,4 +292,5 @@ def unit_values(
             denominator.label(f"m{index}_den"),
             covariate.label(f"m{index}_cov"),
         ]
-    return select(unit_events.c.variant, *value_columns).subquery("unit_values")
+    levels = [unit_events.c[level_label(index)] for index in range(len(dimensions))]
+    return select(unit_events.c.variant, *levels, *value_columns).subquery("unit_values")
