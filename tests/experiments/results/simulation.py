@@ -27,7 +27,14 @@ class RawEvents:
     exposures: list[dict[str, Any]] = field(default_factory=list)
     conversions: list[dict[str, Any]] = field(default_factory=list)
 
-    def expose(self, unit: str, variant: str, at: datetime, experiment: str = "exp") -> None:
+    def expose(
+        self,
+        unit: str,
+        variant: str,
+        at: datetime,
+        experiment: str = "exp",
+        attributes: dict[str, Any] | None = None,
+    ) -> None:
         self.exposures.append(
             {
                 "event_id": f"x{len(self.exposures)}",
@@ -37,6 +44,7 @@ class RawEvents:
                 "timestamp": at,
                 "received_at": at,
                 "source": "sdk",
+                "attributes": attributes,
             }
         )
 
