@@ -264,6 +264,40 @@ class DecisionPage(PagePart):
     """Set once stopped: what was done."""
 
 
+class LevelPage(PagePart):
+    """One level of a breakdown: its units per variant, its own sample ratio check, and every
+    metric's values and comparisons over its units (exploratory)."""
+
+    level: str
+    """The attribute's value at the units' first exposure; `other` for the levels beyond the
+    20 with the most units, `(none)` for units whose first exposure did not carry it."""
+    units: dict[str, int]
+    """Units per variant."""
+    srm: SrmPage
+    metrics: list[MetricPage]
+    """The whole's metrics in the same order, corrected over the breakdown's family."""
+
+
+class SegmentsPage(PagePart):
+    """The results broken down by one dimension (`?dimension=`): exploratory readings, for new
+    hypotheses, never for the ship decision; the verdict is the whole's."""
+
+    dimension: str
+    dimensions: list[str]
+    """Every dimension the experiment breaks results down by."""
+    exploratory: Literal[True] = True
+    note: str
+    """Why the readings are exploratory, in words."""
+    correction: str
+    """The correction of the fixed-horizon p-values over the family (the experiment's); the
+    sequential readings are corrected by Bonferroni over the same family."""
+    family: int
+    """The comparisons corrected together: levels x arms x metrics."""
+    levels: list[LevelPage]
+    """Largest first, then `other` and `(none)`; empty when the look has no sums of the
+    dimension (looks stored before it was named)."""
+
+
 class ResultsPage(PagePart):
     """`GET /v1/experiments/{key}/results`: the results page of one look (docs/results.md)."""
 
@@ -295,6 +329,8 @@ class ResultsPage(PagePart):
     currency: str = "NOK"
     planned_units_per_variant: int | None = None
     """The units per variant the sequential readings are tuned to."""
+    segments: SegmentsPage | None = None
+    """Only with `?dimension=`: the look broken down by that dimension (exploratory)."""
 
     @property
     def primary(self) -> MetricPage | None:

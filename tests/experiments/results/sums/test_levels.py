@@ -142,9 +142,7 @@ def test_the_backfill_gives_each_days_levels(engine: Engine) -> None:
     raw.load(engine)
     ends = [START + timedelta(days=day) for day in (1, 2, 4)] + [END]
     with engine.connect() as connection:
-        looks = daily_aggregates(
-            connection, "exp", VARIANTS, METRICS, ends, dimensions=DIMENSIONS
-        )
+        looks = daily_aggregates(connection, "exp", VARIANTS, METRICS, ends, dimensions=DIMENSIONS)
         for end, got in zip(ends, looks, strict=True):
             expected = aggregate(connection, "exp", VARIANTS, METRICS, end, dimensions=DIMENSIONS)
             assert got.units == expected.units, end
