@@ -80,6 +80,7 @@ def segments_page(
     return SegmentsPage(
         dimension=dimension,
         dimensions=list(inputs.experiment.dimensions),
+        exploratory=True,
         note=EXPLORATORY,
         correction=str(terms.correction),
         family=family,

@@ -8,7 +8,6 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import numpy as np
 import pytest
 from sqlalchemy.engine import Engine
 
@@ -16,34 +15,17 @@ from experiments.results.sums.aggregation import aggregate
 from experiments.results.sums.backfill import daily_aggregates
 from experiments.results.sums.levels import MAX_LEVELS, NONE_LEVEL, OTHER_LEVEL
 from tests.experiments.results.helpers import METRICS
-from tests.experiments.results.simulation import START, RawEvents, reference_sums, simulate_shop
+from tests.experiments.results.simulation import (
+    START,
+    RawEvents,
+    reference_sums,
+    simulate_shop,
+    with_attributes,
+)
 
 VARIANTS = ["control", "treatment"]
 DIMENSIONS = ["device", "market", "returning"]
 END = START + timedelta(days=6)
-
-
-def with_attributes(raw: RawEvents, seed: int) -> dict[str, dict[str, Any]]:
-    """Give the exposures attributes (a repeat exposure says another device: it must not move
-    the unit), and return each unit's first exposure's attributes."""
-    rng = np.random.default_rng(seed)
-    first: dict[str, tuple[datetime, dict[str, Any]]] = {}
-    for row in raw.exposures:
-        draw = rng.random()
-        attributes: dict[str, Any] | None = {
-            "device": str(rng.choice(["mobile", "desktop", "tablet"])),
-            "market": str(rng.choice(["NO", "SE", "DK"])),
-            "returning": bool(rng.random() < 0.4),
-        }
-        if draw < 0.1:
-            attributes = None  # (none) in every dimension
-        elif draw < 0.2:
-            attributes = {"device": "desktop"}  # market and returning: (none)
-        row["attributes"] = attributes
-        unit, at = row["unit_id"], row["timestamp"]
-        if unit not in first or at < first[unit][0]:
-            first[unit] = (at, attributes or {})
-    return {unit: attributes for unit, (_, attributes) in first.items()}
 
 
 def level_of(attributes: dict[str, Any], dimension: str) -> str:
