@@ -154,10 +154,11 @@ def test_each_levels_readings_equal_the_raw_units_of_that_level(
                 assert comparison["p_value"] is None
                 continue
             assert comparison["p_value"] == pytest.approx(direct.p_value, rel=1e-9)
-            sequential = comparison["sequential"]
-            assert sequential["p_value"] == pytest.approx(direct.sequential.p_value, rel=1e-9)
+            sequential, direct_p = comparison["sequential"], direct.sequential.p_value
+            assert direct_p is not None
+            assert sequential["p_value"] == pytest.approx(direct_p, rel=1e-9)
             assert sequential["p_value_adjusted"] == pytest.approx(
-                min(1.0, family * direct.sequential.p_value), rel=1e-9
+                min(1.0, family * direct_p), rel=1e-9
             )
             assert sequential["absolute"] == pytest.approx(
                 direct.sequential.absolute.to_dict(), rel=1e-9
