@@ -5,8 +5,11 @@ Each level is analysed by the same engine as the whole (`stats.analyze_stats` th
 `readings.metric_analysis.analyse_metric`), with the same minimum-data gates. The comparisons of
 one breakdown form one family, levels x arms x metrics (GrowthBook's), corrected together:
 
-- fixed-horizon p-values with the experiment's correction (Holm, as the whole's arms), the
-  intervals at the level that agrees with the adjusted p-value (`stats.corrections`);
+- fixed-horizon p-values with the experiment's correction (Holm, as the whole's arms); the
+  intervals are the analysis's, at about the Bonferroni level alpha / family, except where
+  that would disagree with the adjusted p-value: those at the level that agrees with it
+  (`stats.corrections.interval_level`), so an interval excludes 0 exactly when the adjusted
+  p-value is below alpha;
 - the sequential reading by Bonferroni over the family (the mixture at alpha / family, its
   adjusted p-value family x p), as the whole's arms are;
 - the Bayesian reading as it is (it does not depend on alpha).
@@ -28,7 +31,7 @@ from experiments.results.readings.metric_analysis import analyse_metric, stats_i
 from experiments.results.render import metric_page
 from experiments.results.sums.groups import Aggregates, VariantSums
 from experiments.results.types import MetricResult
-from stats import AnalysisOptions, Comparison, Correction, analyze_stats
+from stats import AnalysisOptions, Comparison, Correction, Interval, analyze_stats
 from stats.corrections import adjust, interval_level
 
 EXPLORATORY = (
@@ -166,14 +169,20 @@ def _family_reading(
         )
     # Intervals at the level that agrees with the adjusted p-value (a p-value so small that
     # the level underflows keeps the bound of 1e-12).
+    significant = p_adjusted < terms.alpha
+    corrected = replace(
+        comparison, p_value_adjusted=p_adjusted, significant=significant, sequential=sequential
+    )
+    if _excludes_zero(comparison.absolute) == significant:
+        return corrected
+    # The analysis's interval is at about the Bonferroni level alpha / family; where Holm's
+    # p-value decides otherwise, the interval at the level that agrees with it.
     level = max(interval_level(terms.alpha, comparison.p_value, p_adjusted, family), _LEAST)
     pair = {key: sums[key] for key in (comparison.baseline, comparison.variant)}
     fixed = analyze_stats(stats_inputs(definition, pair), AnalysisOptions(level)).comparisons[0]
-    return replace(
-        comparison,
-        absolute=fixed.absolute,
-        relative=fixed.relative,
-        p_value_adjusted=p_adjusted,
-        significant=p_adjusted < terms.alpha,
-        sequential=sequential,
-    )
+    return replace(corrected, absolute=fixed.absolute, relative=fixed.relative)
+
+
+def _excludes_zero(interval: Interval) -> bool:
+    low, high = interval.ci_low, interval.ci_high
+    return (low is not None and low > 0) or (high is not None and high < 0)

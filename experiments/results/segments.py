@@ -53,7 +53,7 @@ def serve_breakdown(
         snapshot = served_snapshot(session, experiment, max_age, fresh, now, on_new_look)
         page = stored_page(snapshot).model_copy(update={"status": str(experiment.status)})
         page = with_headline(page)
-        aggregates = stored_aggregates(snapshot.sums)
+        aggregates = stored_aggregates(snapshot.sums, dimension)
     inputs = look_inputs(session, experiment)
     terms = breakdown_terms(inputs, page.planned_units_per_variant)
     segments = segments_page(inputs, aggregates, dimension, terms)

@@ -44,14 +44,18 @@ def sums_json(aggregates: Aggregates) -> dict[str, Any]:
     }
 
 
-def stored_aggregates(stored: Mapping[str, Any]) -> Aggregates:
-    """The aggregates a look stored, in today's form or the positional one of older looks."""
+def stored_aggregates(stored: Mapping[str, Any], dimension: str | None = None) -> Aggregates:
+    """The aggregates a look stored, in today's form or the positional one of older looks; with
+    `dimension`, of the segments only that dimension's (a breakdown reads no other)."""
     caps = dict(stored.get("caps", {}))
     if "groups" not in stored:
         return _positional_aggregates(stored, caps)
     groups: dict[GroupKey, GroupSums] = {}
     segments: dict[GroupKey, GroupSums] = {}
     for entry in stored["groups"]:
+        named = entry["group"].get("dimension")
+        if dimension is not None and named is not None and named != dimension:
+            continue
         key = GroupKey(**entry["group"])
         sums = GroupSums(
             units=entry["units"],
