@@ -8,8 +8,8 @@ first looks were stored have defaults, and a field a page was built without stay
 stored look is served as it was stored (`exclude_unset`), and an old look still loads. The
 pages are built once, from the pipeline's typed results, by `render`.
 
-A breakdown by another group than the variant (a level, a segment) is one more field of
-`MetricPage`, a list of metric pages per group, read the same way.
+A breakdown by segment (`?dimension=`) is `ResultsPage.segments`: per level, its metric pages,
+read the same way.
 """
 
 from __future__ import annotations
@@ -151,10 +151,9 @@ class VariantValue(PagePart):
     group: GroupKey = Field(
         default_factory=lambda values: GroupKey(variant=values["key"]), exclude=True
     )
-    """The group these values are of (`sums.aggregation.GroupKey`), so a breakdown by (variant,
-    level) is a field away. Today it only repeats `key`, so it stays out of the served and
-    stored JSON (and is rebuilt from `key` when a look is read back); a level breakdown serves
-    it beside `key`, one entry per (variant, level), by dropping `exclude`."""
+    """The group these values are of (`sums.groups.GroupKey`). It only repeats `key`, so it
+    stays out of the served and stored JSON (and is rebuilt from `key` when a look is read
+    back): a segment's values sit in its `LevelPage`, whose `level` names it."""
 
 
 class CapPage(PagePart):
