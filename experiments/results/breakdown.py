@@ -30,7 +30,8 @@ from experiments.results.readings.look_readings import srm_of
 from experiments.results.readings.metric_analysis import analyse_metric, stats_inputs
 from experiments.results.render import metric_page
 from experiments.results.sums.groups import Aggregates, VariantSums
-from experiments.results.types import MetricResult
+from experiments.results.sums.sum_sources import denominators
+from experiments.results.types import MetricResult, Role
 from stats import AnalysisOptions, Comparison, Correction, Interval, analyze_stats
 from stats.corrections import adjust, interval_level
 
@@ -74,7 +75,7 @@ def segments_page(
     )
     readings = {
         level: [
-            analyse_metric(definition, role, sums.metrics[definition.key], options)
+            _reading(definition, role, sums.metrics[definition.key], options)
             for definition, role in zip(inputs.definitions, inputs.roles, strict=True)
         ]
         for level, sums in levels.items()
@@ -100,6 +101,21 @@ def segments_page(
 
 
 _LEAST = 1e-12
+
+
+def _reading(
+    definition: MetricDefinition, role: Role, sums: dict[str, VariantSums], options: AnalysisOptions
+) -> MetricResult:
+    """One metric in one level, read as the whole's is (`sum_sources.ExperimentSums.analyse`:
+    its value format and a ratio's denominators; no guardrail margin, which is the verdict's)."""
+    result = analyse_metric(definition, role, sums, options)
+    return replace(
+        result,
+        value_format=definition.value_format,
+        denominators=denominators(definition, sums),
+    )
+
+
 Located = tuple[str, int, int]
 """A comparison's place: the level, the metric's index, the comparison's index."""
 

@@ -45,7 +45,7 @@ from experiments.results.sums.groups import (
     VariantSums,
 )
 from experiments.results.sums.levels import DIMENSION, LEVEL, by_dimension, segment_aggregates
-from experiments.results.sums.unit_columns import MULTI_VARIANT, level_label, unit_values
+from experiments.results.sums.unit_columns import ATTRIBUTES, MULTI_VARIANT, unit_values
 
 __all__ = [
     "GROUP_COLUMNS",
@@ -178,13 +178,14 @@ def _sums_query(
     dimensions: Sequence[str],
 ) -> tuple[Select[Any], dict[str, dict[str, str]]]:
     """The query of every group's units and sums, and per metric key its sums' column labels
-    (sum name -> label, `m{index}_{name}`). With `dimensions` the groups are the units' level
-    combinations, summed per (dimension, level, variant) by `levels.by_dimension`."""
+    (sum name -> label, `m{index}_{name}`). With `dimensions` the units are grouped by variant
+    and first-exposure attributes, then summed per (dimension, level, variant) by
+    `levels.by_dimension`."""
     per_unit = unit_values(
         experiment, metrics, end, cuped=cuped, dialect=dialect, dimensions=dimensions
     )
-    levels = [per_unit.c[level_label(index)] for index in range(len(dimensions))]
-    group_columns = [*(per_unit.c[name] for name in GROUP_COLUMNS), *levels]
+    attributes = [per_unit.c[ATTRIBUTES]] if dimensions else []
+    group_columns = [*(per_unit.c[name] for name in GROUP_COLUMNS), *attributes]
     outputs: list[ColumnElement[Any]] = [*group_columns, func.count().label("units")]
     labels: dict[str, dict[str, str]] = {}
     for index, metric in enumerate(metrics):
@@ -215,4 +216,4 @@ def _sums_query(
         return query, labels
     summed = ["units", *(label for columns in labels.values() for label in columns.values())]
     combinations = query.subquery("combinations")
-    return by_dimension(combinations, len(dimensions), GROUP_COLUMNS, summed), labels
+    return by_dimension(combinations, dimensions, GROUP_COLUMNS, summed), labels

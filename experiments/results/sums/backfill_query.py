@@ -34,16 +34,15 @@ from experiments.models.metric import Aggregation, MetricDefinition
 from experiments.results.sums.groups import GROUP_COLUMNS
 from experiments.results.sums.levels import by_dimension
 from experiments.results.sums.unit_columns import (
+    ATTRIBUTES,
     CONVERSIONS,
     EXPOSURES,
     Feature,
     UnitFeatures,
     exposed_units,
     feature_value,
-    level_label,
     metric_sides,
     unit_features,
-    unit_levels,
 )
 
 LOOK, UNITS, SEVERAL = "look", "units", "several"
@@ -64,7 +63,7 @@ def build_query(
     key the labels of its change columns (sum name -> label). With `dimensions`, per
     (dimension, level) as well (`levels.by_dimension`)."""
     found = unit_features(metrics, cuped)
-    levels = [level_label(index) for index in range(len(dimensions))]
+    levels = [ATTRIBUTES] if dimensions else []  # carried per unit, then read per dimension
     first = _first_variants(experiment, ends[-1], found, dimensions)
     units = _units(first, ends, found, levels)
     per_look = _per_look(_unit_rows(units, ends, found, levels), found, levels)
@@ -75,7 +74,7 @@ def build_query(
         return combined, labels
     keys = [*GROUP_COLUMNS, LOOK]
     summed = [UNITS, SEVERAL, *sum_labels]
-    return by_dimension(combined.subquery("combinations"), len(levels), keys, summed), labels
+    return by_dimension(combined.subquery("combinations"), dimensions, keys, summed), labels
 
 
 def _first_variants(
@@ -122,7 +121,7 @@ def _first_variants(
         case((several, first_variant), else_=grouped.c.low).label("variant"),
         case((several, other_at), else_=null()).label("several_at"),
         *(grouped.c[column.name] for column in found.bound_columns),
-        *(unit_levels(grouped.c.first_attributes, dimensions) if dimensions else ()),
+        *([grouped.c[ATTRIBUTES]] if dimensions else []),
     ).subquery("pre_units")
 
 

@@ -1,10 +1,12 @@
 """Segments: the sums of each level of each dimension, out of the same pass as the whole's.
 
 A unit's level in a dimension is the attribute's value at its first exposure (`unit_columns`),
-`(none)` without it. The per-unit query groups the units once by (variant, level in every
-dimension), a few hundred combinations; `by_dimension` then sums those combinations per
-(dimension, level, variant) for all dimensions at once, in the same statement (a small table of
-dimension numbers cross-joined to the combinations, never one query per level). Sufficient
+`(none)` without it. The per-unit query groups the units once by (variant, first-exposure
+attributes), a few hundred combinations; `by_dimension` then reads each dimension's level out
+of each combination's attributes and sums the combinations per (dimension, level, variant) for
+all dimensions at once, in the same statement (a small table of dimension numbers cross-joined
+to the combinations, never one query per level), so JSON is parsed per combination, not per
+unit. Sufficient
 statistics add up, so the rest is done on the sums in Python (`segment_aggregates`): levels
 that are the same value spelt differently merge, each dimension keeps its `MAX_LEVELS` levels
 with the most units and merges the rest into `other`, and the whole is the sum of the first
@@ -22,7 +24,8 @@ from sqlalchemy import Integer, case, func, literal, select, true, union_all
 from sqlalchemy.sql.expression import ColumnElement, Select, Subquery
 
 from experiments.results.sums.groups import Aggregates, GroupKey, GroupSums, VariantSums
-from experiments.results.sums.unit_columns import MULTI_VARIANT, level_label
+from experiments.results.sums.sql_functions import attribute_value
+from experiments.results.sums.unit_columns import ATTRIBUTES, MULTI_VARIANT
 
 MAX_LEVELS = 20
 """Levels kept per dimension, those with the most units; the rest are summed as `other`."""
@@ -39,16 +42,22 @@ the variant."""
 
 
 def by_dimension(
-    combinations: Subquery, dimensions: int, keys: Sequence[str], summed: Sequence[str]
+    combinations: Subquery, dimensions: Sequence[str], keys: Sequence[str], summed: Sequence[str]
 ) -> Select[Any]:
-    """`combinations` (one row per `keys` and level in each dimension, `level_label`) summed
-    per dimension number (`DIMENSION`), level (`LEVEL`) and `keys`, columns `summed` by label."""
+    """`combinations` (one row per `keys` and first-exposure attributes, `ATTRIBUTES`) summed
+    per dimension number (`DIMENSION`, the index in `dimensions`), level (`LEVEL`: the
+    attribute's value as JSON text) and `keys`, columns `summed` by label."""
     numbers = union_all(
-        *(select(literal(index, Integer).label(DIMENSION)) for index in range(dimensions))
+        *(select(literal(index, Integer).label(DIMENSION)) for index in range(len(dimensions)))
     ).subquery("dimensions")
     number = numbers.c[DIMENSION]
+    attributes = combinations.c[ATTRIBUTES]
     level = case(
-        {index: combinations.c[level_label(index)] for index in range(dimensions)}, value=number
+        {
+            index: attribute_value(attributes, literal(name))
+            for index, name in enumerate(dimensions)
+        },
+        value=number,
     )
     grouped: list[ColumnElement[Any]] = [
         number,

@@ -20,7 +20,6 @@ from experiments.models.api_key import EventSource
 from experiments.models.event import Conversion, Exposure
 from experiments.models.metric import Aggregation, MetricDefinition
 from experiments.results.sums.sql_functions import (
-    attribute_value,
     first_attributes,
     shifted_timestamp,
     smaller_of,
@@ -109,18 +108,8 @@ def unit_features(metrics: Sequence[MetricDefinition], cuped: bool) -> UnitFeatu
     return UnitFeatures(with_covariate, features, labels, first_at, windows, bound_columns)
 
 
-def level_label(index: int) -> str:
-    """The label of a unit's level in the experiment's dimension number `index`."""
-    return f"level_{index}"
-
-
-def unit_levels(attributes: ColumnElement[Any], dimensions: Sequence[str]) -> list[Label[Any]]:
-    """A unit's level in each dimension (`level_label`): the attribute's value as JSON text in
-    the `attributes` of its first exposure (`first_attributes`), NULL without it."""
-    return [
-        attribute_value(attributes, literal(name)).label(level_label(index))
-        for index, name in enumerate(dimensions)
-    ]
+ATTRIBUTES = "first_attributes"
+"""The label of a unit's first exposure's attributes (JSON text, '' for none) in the queries."""
 
 
 def exposed_units(
@@ -133,21 +122,17 @@ def exposed_units(
 ) -> Subquery:
     """One row per unit exposed to `experiment` up to `end`: its id, first exposure, the
     `variant_columns` (aggregates over its exposures), its window bounds and, with
-    `dimensions`, the attributes of its first exposure (`first_attributes`, JSON text, '' for
-    none): a later exposure never moves a unit's level, an earlier one arriving late does."""
+    `dimensions`, its first exposure's attributes (`ATTRIBUTES`): a later exposure never moves
+    a unit's levels, an earlier one arriving late does."""
     exposures = EXPOSURES.c
-    attributes = (
-        [first_attributes(exposures.timestamp, exposures.attributes).label("first_attributes")]
-        if dimensions
-        else []
-    )
+    first = first_attributes(exposures.timestamp, exposures.attributes).label(ATTRIBUTES)
     return (
         select(
             exposures.unit_id,
             found.first_at.label("first_at"),
             *variant_columns,
             *found.bound_columns,
-            *attributes,
+            *([first] if dimensions else []),
         )
         .where(exposures.experiment == experiment, exposures.timestamp <= end)
         .group_by(exposures.unit_id)
@@ -217,9 +202,10 @@ def unit_values(
     dialect: str,
     dimensions: Sequence[str] = (),
 ) -> Subquery:
-    """Per unit: its group (`variant`; MULTI_VARIANT for a unit seen in several), its level in
-    each of `dimensions` (`level_label`) and each metric's numerator, denominator and covariate
-    (columns m{index}_num, _den, _cov; the covariate is 0 without `cuped`)."""
+    """Per unit: its group (`variant`; MULTI_VARIANT for a unit seen in several), with
+    `dimensions` its first exposure's attributes (`ATTRIBUTES`), and each metric's numerator,
+    denominator and covariate (columns m{index}_num, _den, _cov; the covariate is 0 without
+    `cuped`)."""
     exposures, conversion_table = EXPOSURES.c, CONVERSIONS
     conversions = conversion_table.c
     found = unit_features(metrics, cuped)
@@ -262,7 +248,7 @@ def unit_values(
         select(
             func.max(variant).label("variant"),
             # One first exposure per unit: max() only carries it through the unit's grouping.
-            *(unit_levels(func.max(unit.first_attributes), dimensions) if dimensions else ()),
+            *([func.max(unit[ATTRIBUTES]).label(ATTRIBUTES)] if dimensions else []),
             *(
                 func.sum(feature_value(feature, conversions, unit.first_at, window_ends)).label(
                     labels[feature]
@@ -292,5 +278,5 @@ def unit_values(
             denominator.label(f"m{index}_den"),
             covariate.label(f"m{index}_cov"),
         ]
-    levels = [unit_events.c[level_label(index)] for index in range(len(dimensions))]
-    return select(unit_events.c.variant, *levels, *value_columns).subquery("unit_values")
+    attributes = [unit_events.c[ATTRIBUTES]] if dimensions else []
+    return select(unit_events.c.variant, *attributes, *value_columns).subquery("unit_values")
