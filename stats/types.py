@@ -294,3 +294,31 @@ class Prior:
 
     mean: float
     sd: float
+
+
+class SegmentSkip(StrEnum):
+    """Why a segment cell is not tested, beyond the engine's own ``Reason`` for a comparison."""
+
+    VARIANT_MISSING = "variant_missing"
+    """The level holds no sums for the control or for this variant."""
+    NO_REST = "no_rest"
+    """The level holds every unit of the control or the variant: there is no rest to compare."""
+    MEAN_NOT_POSITIVE = "mean_not_positive"
+    """A mean of 0 or below in an arm: the effect has no ratio scale to compare on."""
+    INCONSISTENT_SUMS = "inconsistent_sums"
+    """The level's sums are not part of the whole's (a negative or invalid rest), or invalid."""
+
+
+@dataclass(frozen=True, slots=True)
+class LevelStats:
+    """One level of one dimension (``device`` = ``mobile``): each variant's sums over the units
+    whose level it is, of the same kind as the whole's and summed the same way.
+
+    Input contract of ``stats.segments``: the levels of a dimension partition the whole's
+    units (``other`` and ``(none)`` included), so the rest of a level is the whole minus the
+    level, sum by sum. A variant without units in the level is left out of ``variants``.
+    """
+
+    dimension: str
+    level: str
+    variants: Sequence[VariantInput]

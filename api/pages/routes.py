@@ -29,6 +29,7 @@ from api.pages.access import (
     sessions_of,
     to_login,
 )
+from api.pages.previews import preview_links
 from api.pages.sessions import COOKIE_NAME, SESSION_SECONDS
 from api.params import ExperimentKey
 from experiments import definitions, lifecycle, operations
@@ -159,6 +160,7 @@ def experiment_page(
         "design": views.design_facts(experiment, None),
         "deciding": views.deciding_facts(session, experiment),
         "glossary": GLOSSARY,
+        "previews": preview_links(experiment),
     }
     if experiment.status != ExperimentStatus.DRAFT and experiment.started_at is not None:
         interval = timedelta(minutes=settings.snapshot_interval_minutes)

@@ -53,6 +53,7 @@ from experiments.inputs import (
 )
 from experiments.models.json_column import ModelJSON
 from experiments.templates import Template
+from experiments.variant_changes import Changes, Css, Redirect
 from vekst_sdk.spec import MAX_WEIGHT, validate_attributes
 from vekst_sdk.spec import InvalidInputError as SdkInputError
 
@@ -122,10 +123,16 @@ class _Strict(SQLModel):
 
 
 class Variant(_Strict):
+    """One arm of an experiment. `changes`, `css` and `redirect` are what the browser SDK applies
+    by itself (no-code tests: `experiments.variant_changes` holds their rules)."""
+
     key: Slug
     name: Name
     weight: Weight
     payload: Payload = None
+    changes: Changes | None = None
+    css: Css | None = None
+    redirect: Redirect | None = None
 
 
 class Design(_Strict):
