@@ -170,6 +170,12 @@ def test_each_levels_readings_equal_the_raw_units_of_that_level(
     holm = multipletests(p_values, method="holm")[1]
     assert np.all(np.isclose(adjusted, np.minimum(holm * 1.0, 1.0), rtol=1e-9, atol=0))
 
+    # For an earlier moment the breakdown is computed from that moment's sums.
+    earlier = results(client, admin_headers, key, dimension="device", as_of=page["as_of"])
+    assert [level["units"] for level in earlier["segments"]["levels"]] == [
+        level["units"] for level in segments["levels"]
+    ]
+
     # The command line and the page show the same levels.
     printed = CliRunner().invoke(build_cli(), ["results", key, "--by", "device"])
     assert printed.exit_code == 0, printed.output
