@@ -10,8 +10,9 @@ from stats.bayesian import gaussian_reading
 from stats.checks import check_inputs
 from stats.corrections import adjust, interval_level
 from stats.cuped import adjusted_estimates, variance_reduction
-from stats.estimates import ESTIMATORS
+from stats.estimates import ESTIMATORS, ArmEstimate
 from stats.fixed import FixedReading, welch_test
+from stats.gates import UnitsRule, spread_units
 from stats.pairs import PairReading, read_pair
 from stats.results import (
     UNDEFINED_INTERVAL,
@@ -160,12 +161,19 @@ def _analyze(
     return AnalysisResult(
         metric_kind,
         level,
-        tuple(
-            VariantSummary(variant.key, variant.stats.n, estimate.mean)
-            for variant, estimate in zip(parsed, raw, strict=True)
-        ),
+        tuple(_summary(variant, estimate) for variant, estimate in zip(parsed, raw, strict=True)),
         sample_ratio_check([variant.stats.n for variant in parsed], designed),
         tuple(comparisons),
+    )
+
+
+def _summary(variant: VariantInput, estimate: ArmEstimate) -> VariantSummary:
+    """The variant's units and mean, with the units its spread was read from (mean, ratio)."""
+    units = spread_units(variant)
+    if units.rule is UnitsRule.ALL_UNITS:
+        return VariantSummary(variant.key, variant.stats.n, estimate.mean)
+    return VariantSummary(
+        variant.key, variant.stats.n, estimate.mean, units.units, units.rule.value
     )
 
 

@@ -130,12 +130,22 @@ class Comparison:
 
 @dataclass(frozen=True, slots=True)
 class VariantSummary:
+    """One variant's units and mean; for a mean or ratio metric read by ``analyze``, also the
+    units its spread was estimated from (``effective_units``) and the rule that counted them
+    (``effective_units_rule``: ``nonzero_units`` as given, or ``kish`` from the sums)."""
+
     key: str
     n: int
     mean: float | None
+    effective_units: float | None = None
+    effective_units_rule: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"key": self.key, "n": self.n, "mean": _finite(self.mean)}
+        data: dict[str, Any] = {"key": self.key, "n": self.n, "mean": _finite(self.mean)}
+        if self.effective_units_rule is not None:
+            data["effective_units"] = _finite(self.effective_units)
+            data["effective_units_rule"] = self.effective_units_rule
+        return data
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,11 +19,13 @@ from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 
 from api.app import create_app
+from experiments import passwords
 from experiments.db import make_engine, session_scope
 from experiments.keys import create_key
 from experiments.migrate import upgrade
 from experiments.models.api_key import KeyScope
 from experiments.settings import Settings, load_settings
+from tests.accounts import cheap_hasher
 from tests.services import MigratedPostgres, require_service
 
 ADMIN_KEY = "test-admin-key-0123456789"
@@ -35,6 +37,12 @@ hypothesis_settings.register_profile(
     "vekst", deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
 )
 hypothesis_settings.load_profile("vekst")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def cheap_password_hashes() -> None:
+    """argon2id with one pass over 256 KiB: tests make many accounts, none needs real cost."""
+    passwords.use_hasher(cheap_hasher())
 
 
 @pytest.fixture(autouse=True)

@@ -24,8 +24,8 @@ from experiments.results.sums.aggregation import VariantSums
 from experiments.results.sums.levels import MAX_LEVELS, NONE_LEVEL, OTHER_LEVEL
 from experiments.settings import Settings
 from stats import AnalysisOptions, analyze_stats
+from tests.accounts import log_in
 from tests.api.helpers import assert_problem, experiment_body, past_events, start_checkout
-from tests.api.pages.test_pages import log_in
 from tests.experiments.results.simulation import (
     RawEvents,
     reference_sums,

@@ -15,8 +15,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from experiments.variant_changes import change_problem, css_problem, redirect_problem, url_problem
+from tests.accounts import log_in
 from tests.api.helpers import EXPERIMENT, assert_problem, create, experiment_body, start
-from tests.api.pages.test_pages import log_in
 from vekst_sdk.spec import Evaluator
 
 Headers = dict[str, str]

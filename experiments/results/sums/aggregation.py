@@ -203,11 +203,18 @@ def _sums_query(
         }
         if ratio:
             # Only a ratio's denominator varies per unit; for the others it is 1.
+            pden = per_unit.c[f"m{index}_pden"]
             wanted |= {
                 "denominator_sum": func.sum(den),
                 "denominator_sum_squares": func.sum(den * den),
                 "cross_sum": func.sum(num * den),
                 "covariate_denominator_cross_sum": func.sum(den * cov),
+                # The pre-period denominator, CUPED's second covariate for a ratio.
+                "pre_denominator_sum": func.sum(pden),
+                "pre_denominator_sum_squares": func.sum(pden * pden),
+                "pre_denominator_cross_sum": func.sum(num * pden),
+                "pre_denominator_denominator_cross_sum": func.sum(den * pden),
+                "covariate_pre_denominator_cross_sum": func.sum(cov * pden),
             }
         labels[metric.key] = {name: f"m{index}_{name}" for name in wanted}
         outputs += [sum_.label(f"m{index}_{name}") for name, sum_ in wanted.items()]

@@ -89,8 +89,8 @@ def add_sums(first: VariantSums, second: VariantSums) -> VariantSums:
     """The sums of two disjoint sets of units (sufficient statistics add up)."""
     left, right = first.as_fields(), second.as_fields()
     total: dict[str, float | None] = {}
-    for name, value in left.items():
-        other = right[name]
+    for name in left.keys() | right.keys():  # fields stored only when set are 0 elsewhere
+        value, other = left.get(name, 0.0), right.get(name, 0.0)
         # None: a count the source does not give (empty sums); the other side's stands.
         total[name] = other if value is None else value if other is None else value + other
     return VariantSums.from_fields(total)

@@ -205,7 +205,8 @@ def unit_values(
     """Per unit: its group (`variant`; MULTI_VARIANT for a unit seen in several), with
     `dimensions` its first exposure's attributes (`ATTRIBUTES`), and each metric's numerator,
     denominator and covariate (columns m{index}_num, _den, _cov; the covariate is 0 without
-    `cuped`)."""
+    `cuped`), and for a ratio its pre-period denominator, CUPED's second covariate
+    (m{index}_pden, 0 without `cuped`)."""
     exposures, conversion_table = EXPOSURES.c, CONVERSIONS
     conversions = conversion_table.c
     found = unit_features(metrics, cuped)
@@ -271,12 +272,15 @@ def unit_values(
     for index, metric in enumerate(metrics):
         numerator, denominator = metric_sides(metric, feature, "post")
         covariate: Any = literal(0.0)
+        pre_denominator: Any = literal(0.0)
         if metric.key in with_covariate:
-            covariate = metric_sides(metric, feature, "pre")[0]
+            covariate, pre_denominator = metric_sides(metric, feature, "pre")
         value_columns += [
             numerator.label(f"m{index}_num"),
             denominator.label(f"m{index}_den"),
             covariate.label(f"m{index}_cov"),
         ]
+        if metric.kind == "ratio":
+            value_columns.append(pre_denominator.label(f"m{index}_pden"))
     attributes = [unit_events.c[ATTRIBUTES]] if dimensions else []
     return select(unit_events.c.variant, *attributes, *value_columns).subquery("unit_values")
