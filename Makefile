@@ -51,7 +51,8 @@ js-test: $(JS_INSTALLED)
 browser-sdk: $(JS_INSTALLED)
 	cd $(JS) && npm run build --silent
 	cp $(JS)/dist/vekst.min.js $(JS)/dist/vekst.min.mjs $(JS)/dist/vekst-segments.min.js \
-		$(JS)/dist/vekst-segments.min.mjs api/browser_sdk/
+		$(JS)/dist/vekst-segments.min.mjs $(JS)/dist/vekst-nocode.min.js \
+		$(JS)/dist/vekst-nocode.min.mjs api/browser_sdk/
 
 $(JS_INSTALLED): $(JS)/package.json $(JS)/package-lock.json
 	cd $(JS) && npm ci --no-audit --no-fund --loglevel=error

@@ -17,8 +17,11 @@ from api.limits import BodySizeLimit
 from api.observability import RequestLog, RequestObserver, Telemetry, configure_logging
 from api.pages import access
 from api.pages import docs as api_docs
+from api.pages import login as page_login
 from api.pages import routes as pages
+from api.pages import users as users_pages
 from api.pages.sessions import PageSessions
+from api.pages.workspace import routers as workspace
 from api.problems import install_problem_handlers
 from api.rate_limits import Buckets, LocalBuckets, RateLimiter, RedisBuckets
 from api.routes import (
@@ -125,8 +128,12 @@ def create_app(settings: Settings) -> FastAPI:
     # The browser SDK's bundles at /static/vekst.min.js and .mjs (before the /static mount).
     app.state.browser_bundles = browser_sdk.load_bundles()
     app.include_router(browser_sdk.router)
-    # The results pages for people (HTML, not in the OpenAPI) and their one stylesheet.
+    # The pages for people (HTML, not in the OpenAPI) and their one stylesheet: the login, the
+    # workspace's (`workspace.install`), then the results pages.
+    app.include_router(page_login.router)
+    workspace.install(app)
     app.include_router(pages.router)
+    app.include_router(users_pages.router)
     app.state.error_page = pages.error_page  # browsers get an HTML error page, APIs JSON
     if settings.serves_docs:
         app.include_router(api_docs.router)
@@ -141,6 +148,7 @@ def create_app(settings: Settings) -> FastAPI:
             "/v1/events/beacon": settings.beacon_max_body_bytes,
             "/v1/assign": settings.assign_max_body_bytes,
         },
+        page_forms=True,  # a page's form over the limit gets its error on the page
     )
     if settings.cors_origins:
         app.add_middleware(

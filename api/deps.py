@@ -1,5 +1,7 @@
-"""FastAPI dependencies under named aliases: SessionDep, SettingsDep, AdminKey, SdkKey; and
-`AuthFirstRoute`, which checks a route's key before FastAPI reads the request body.
+"""FastAPI dependencies under named aliases: SessionDep, SettingsDep, the key of each scope
+(ViewerKey for reads, EditorKey for writes, AdminKey for webhooks and keys, SdkKey for the
+SDK's routes); and `AuthFirstRoute`, which checks a route's key before FastAPI reads the
+request body.
 
 The session and the served-config refresh are function-scoped: their code after `yield` runs
 when the endpoint returns, before the response is sent. So every write is committed before the
@@ -207,9 +209,15 @@ class AuthFirstRoute(APIRoute):
 SDK_SCOPES = (KeyScope.SDK, KeyScope.SERVER, KeyScope.ADMIN)
 
 
+# The management API's scopes, each with those above it: reads, writes, administration.
+VIEWER_SCOPES = (KeyScope.VIEWER, KeyScope.EDITOR, KeyScope.ADMIN)
+EDITOR_SCOPES = (KeyScope.EDITOR, KeyScope.ADMIN)
+
 # scope="function": committed before the response is sent, never after it.
 SessionDep = Annotated[Session, Depends(get_session, scope="function")]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+ViewerKey = Annotated[KeyIdentity, Depends(RequireKey(*VIEWER_SCOPES))]
+EditorKey = Annotated[KeyIdentity, Depends(RequireKey(*EDITOR_SCOPES))]
 AdminKey = Annotated[KeyIdentity, Depends(RequireKey(KeyScope.ADMIN))]
 SdkKey = Annotated[KeyIdentity, Depends(RequireKey(*SDK_SCOPES))]
 ServedConfigRefresh = Depends(refresh_served_config, scope="function")

@@ -1,5 +1,11 @@
 """A request-body size limit enforced before the body is read (413 with the limit stated);
-some routes have a smaller one of their own."""
+some routes have a smaller one of their own.
+
+A page's form (a urlencoded POST outside `/v1/`) declared over the limit is not refused here
+when `page_forms` is on: the app gets it with an empty body and `TOO_LARGE_SCOPE_KEY` in its
+scope (the limit in bytes), so the page shows the error beside the form instead of a bare 413
+(`api.pages.workspace.forms`). The body itself is never read.
+"""
 
 from __future__ import annotations
 
@@ -22,6 +28,9 @@ class _Limit:
     def rule(self) -> str:
         on = f" of {self.route}" if self.route else ""
         return f"the request body{on} must be at most {self.max_bytes} bytes"
+
+
+TOO_LARGE_SCOPE_KEY = "vekst.form_too_large"
 
 
 class BodyTooLargeError(HTTPException):
@@ -49,10 +58,15 @@ class BodySizeLimit:
     """
 
     def __init__(
-        self, app: ASGIApp, max_bytes: int, routes: Mapping[str, int] | None = None
+        self,
+        app: ASGIApp,
+        max_bytes: int,
+        routes: Mapping[str, int] | None = None,
+        page_forms: bool = False,
     ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.page_forms = page_forms
         self._routes = {path: min(limit, max_bytes) for path, limit in (routes or {}).items()}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -63,6 +77,8 @@ class BodySizeLimit:
         declared = _declared_length(scope)
         if declared is None:
             await self._counted(scope, receive, send, limit)
+        elif declared > limit.max_bytes and self.page_forms and _is_page_form(scope):
+            await self.app({**scope, TOO_LARGE_SCOPE_KEY: limit.max_bytes}, _unread(receive), send)
         elif declared > limit.max_bytes:
             await _refuse(send, limit)
         else:
@@ -101,6 +117,31 @@ class BodySizeLimit:
         except BodyTooLargeError:
             if not response_started:
                 await _refuse(send, limit)
+
+
+def _is_page_form(scope: Scope) -> bool:
+    """A form a page posts: urlencoded, outside the API's `/v1/`."""
+    if scope.get("method") != "POST" or str(scope["path"]).startswith("/v1/"):
+        return False
+    for name, value in scope["headers"]:
+        if name == b"content-type":
+            return bytes(value).startswith(b"application/x-www-form-urlencoded")
+    return False
+
+
+def _unread(receive: Receive) -> Receive:
+    """A receive whose body is empty: the request's own is left unread (the server discards it
+    or closes the connection); later calls (waiting for a disconnect) go to `receive`."""
+    answered = False
+
+    async def empty() -> Message:
+        nonlocal answered
+        if answered:
+            return await receive()
+        answered = True
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    return empty
 
 
 async def _refuse(send: Send, limit: _Limit) -> None:

@@ -9,6 +9,7 @@ The results routes serve the results page's own typed models (`experiments.resul
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
@@ -60,6 +61,11 @@ class VariantSummaryOut(_Open):
     key: str
     n: int
     mean: float | None
+    effective_units: float | None = None
+    """Mean and ratio metrics: the units the spread and the degrees of freedom were read from."""
+    effective_units_rule: Literal["nonzero_units", "kish"] | None = None
+    """`nonzero_units` as given, or `kish`: (sum x)^2 / sum x^2 of the values (mean) or the
+    denominators (ratio), at most the units with one, when `nonzero_units` was not given."""
 
 
 class SrmOut(_Open):

@@ -32,6 +32,7 @@ from experiments.db import make_engine, session_scope
 from experiments.migrate import upgrade
 from experiments.results.snapshots import take_snapshot
 from experiments.settings import load_settings
+from tests.accounts import log_in
 from tests.services import fresh_postgres_schema
 
 
@@ -75,9 +76,7 @@ def measure(url: str, units: int, runs: int) -> dict[str, float]:
         snapshot_interval_minutes=525_600,
     )
     with TestClient(create_app(settings)) as client:
-        login = client.post("/login", data={"key": ADMIN_KEY}, follow_redirects=False)
-        if login.status_code != 303:
-            raise RuntimeError(login.text)
+        log_in(client)  # an admin account, made in the benchmark's database
         headers = {"Authorization": f"Bearer {ADMIN_KEY}"}
         api = TestClient(client.app, headers=headers)
         timed_ms(client, "/experiments/bench", "<svg")  # warm up once, as a server would be

@@ -39,6 +39,7 @@ from experiments.results.page import ResultsPage
 from experiments.results.snapshots import take_snapshot
 from experiments.settings import load_settings
 from stats import analyze
+from tests.accounts import log_in
 
 ADMIN_KEY = "golden-admin-key-0123456789"
 END = START + timedelta(days=30)
@@ -109,9 +110,7 @@ def produce() -> dict[str, str]:
             snapshot_interval_minutes=525_600_00,
         )
         with TestClient(create_app(settings)) as client:
-            login = client.post("/login", data={"key": ADMIN_KEY}, follow_redirects=False)
-            if login.status_code != 303:
-                raise RuntimeError(login.text)
+            log_in(client)  # an admin account, made in the benchmark's database
             api = TestClient(client.app, headers={"Authorization": f"Bearer {ADMIN_KEY}"})
             fetch: Callable[[TestClient, str], str] = lambda c, p: _masked(_ok(c.get(p)))  # noqa: E731
             page = api.get("/v1/experiments/bench/results").json()

@@ -28,11 +28,18 @@ State = Mapping[str, Any]
 
 @dataclass(frozen=True, slots=True)
 class Actor:
-    """The key that made a change: a stored key's id and name, or a key without a stored row
-    (the keys from the settings, the command line) with id None and a recognisable name."""
+    """Who made a change: a stored key's id and name; a key without a stored row (the keys
+    from the settings, the command line) with id None and a recognisable name; or a person on
+    the pages (`user_actor`), with their user id and their e-mail as the name."""
 
     key_id: int | None
     key_name: str
+    user_id: int | None = None
+
+
+def user_actor(user_id: int, email: str) -> Actor:
+    """A person logged in to the pages: the audit log names them by e-mail."""
+    return Actor(None, email, user_id)
 
 
 ENVIRONMENT_ADMIN_KEY = Actor(None, "environment admin key")
@@ -65,6 +72,7 @@ def record_change(
         action=action,
         key_id=actor.key_id,
         key_name=actor.key_name,
+        user_id=actor.user_id,
         changes=changes,
     )
     session.add(entry)
@@ -137,5 +145,6 @@ def to_public(row: AuditEntry) -> AuditEntryPublic:
         action=row.action,
         key_id=row.key_id,
         key_name=row.key_name,
+        user_id=row.user_id,
         changes={path: FieldChange(**change) for path, change in row.changes.items()},
     )

@@ -15,7 +15,6 @@ from experiments.audit import COMMAND_LINE, Actor, record_change
 from experiments.errors import ConflictError, NotFoundError
 from experiments.models.api_key import EVENT_SOURCES, ApiKey, EventSource, KeyScope
 from experiments.models.audit import AuditEntity
-from experiments.page_sessions import end_sessions_of_key
 
 PREFIX_LENGTH = 12
 
@@ -67,8 +66,7 @@ def create_key(
 
 
 def revoke_key(session: Session, prefix_or_id: str, actor: Actor = COMMAND_LINE) -> ApiKey:
-    """Revoke the key whose id or printed prefix is given; it stops working at once, and its
-    page sessions end."""
+    """Revoke the key whose id or printed prefix is given; it stops working at once."""
     query = select(ApiKey).where(ApiKey.revoked_at.is_(None))  # type: ignore[union-attr]
     if prefix_or_id.isdigit():
         query = query.where(ApiKey.id == int(prefix_or_id))
@@ -86,8 +84,6 @@ def revoke_key(session: Session, prefix_or_id: str, actor: Actor = COMMAND_LINE)
     before = _state(record)
     record.revoked_at = datetime.now(UTC)
     session.add(record)
-    if record.id is not None:
-        end_sessions_of_key(session, record.id, record.revoked_at)  # its pages' logins too
     record_change(
         session, actor, AuditEntity.KEY, str(record.id), "revoked", before, _state(record)
     )

@@ -1,8 +1,9 @@
-"""The results pages' sessions, kept in the database, and the secrets every process shares.
+"""The pages' sessions, kept in the database, and the secrets every process shares.
 
-A session is a random id given to the browser once; only its SHA-256 is stored. Logging out or
-revoking the key sets `ended_at`, so a copied cookie stops working at once in every process.
-Rows past their expiry are deleted whenever someone logs in.
+A session is a random id given to the browser once; only its SHA-256 is stored. Logging out,
+a new login in the same browser, or a change to the user (role, disabled, password reset) sets
+`ended_at`, so a copied cookie stops working at once in every process. Rows past their expiry
+are deleted whenever someone logs in.
 """
 
 from __future__ import annotations
@@ -25,21 +26,16 @@ def _id_hash(session_id: str) -> str:
 
 
 def open_session(
-    session: Session,
-    key_id: int | None,
-    key_digest: str,
-    lifetime: timedelta,
-    now: datetime | None = None,
+    session: Session, user_id: int, lifetime: timedelta, now: datetime | None = None
 ) -> str:
-    """Record a new session of the key (`key_id`, None for the configured admin key) and return
-    its random id, which is not stored. Expired sessions are deleted on the way."""
+    """Record a new session of the user and return its random id, which is not stored.
+    Expired sessions are deleted on the way."""
     now = now or datetime.now(UTC)
     session.execute(delete(PageSessionRecord).where(col(PageSessionRecord.expires_at) <= now))
     session_id = secrets.token_urlsafe(32)
     record = PageSessionRecord(
         id_hash=_id_hash(session_id),
-        key_id=key_id,
-        key_digest=key_digest,
+        user_id=user_id,
         created_at=now,
         expires_at=now + lifetime,
     )
@@ -72,16 +68,17 @@ def end_session(session: Session, session_id: str, now: datetime | None = None) 
     )
 
 
-def end_sessions_of_key(session: Session, key_id: int, now: datetime | None = None) -> None:
-    """End every session the stored key `key_id` opened (it was revoked)."""
-    session.execute(
-        update(PageSessionRecord)
-        .where(
-            col(PageSessionRecord.key_id) == key_id,
-            col(PageSessionRecord.ended_at).is_(None),
-        )
-        .values(ended_at=now or datetime.now(UTC))
+def end_sessions_of_user(
+    session: Session, user_id: int, keep: str | None = None, now: datetime | None = None
+) -> None:
+    """End every session of the user (role changed, disabled, password reset), but the one
+    with id `keep` when given (the browser that changed its own password)."""
+    query = update(PageSessionRecord).where(
+        col(PageSessionRecord.user_id) == user_id, col(PageSessionRecord.ended_at).is_(None)
     )
+    if keep is not None:
+        query = query.where(col(PageSessionRecord.id_hash) != _id_hash(keep))
+    session.execute(query.values(ended_at=now or datetime.now(UTC)))
 
 
 def shared_secret(engine: Engine, name: str) -> str:

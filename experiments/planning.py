@@ -10,13 +10,32 @@ read one figure (docs/results.md, "The plan"). It sits below `results` because t
 
 from __future__ import annotations
 
-from sqlmodel import Session
+from datetime import datetime, timedelta
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
 
 from experiments.metrics import metric_catalog
+from experiments.models.event import Exposure
 from experiments.models.experiment import Design, Experiment, PlanSource
 from experiments.models.metric import MetricDefinition
 from stats import StatsInputError, detectable_effect, sample_size
 from stats.power import PlanDesign
+
+TRAFFIC_DAYS = 14
+
+
+def visitors_per_day(session: Session, now: datetime) -> float | None:
+    """The shop's new units a day: distinct units exposed in any experiment over the last
+    `TRAFFIC_DAYS` days, divided by those days; None while there are none (the plan then asks
+    for the traffic by hand). A unit counts once however often it came back, as an experiment
+    counts it."""
+    since = now - timedelta(days=TRAFFIC_DAYS)
+    query = select(func.count(func.distinct(Exposure.unit_id))).where(
+        col(Exposure.timestamp) >= since
+    )
+    units = session.exec(query).one()
+    return units / TRAFFIC_DAYS if units else None
 
 
 def list_units_per_variant(design: Design, variants: int) -> int | None:

@@ -3,7 +3,8 @@
 Only running and stopped experiments are in it: drafts assign no one yet, archived ones no more.
 The document is public (any sdk key reads it), so QA overrides appear only as salted digests of
 their unit ids (`override_hashes`); the admin API shows the ids themselves.
-Each experiment's `dimensions` name the attributes an SDK sends with its exposures.
+Each experiment's `dimensions` name the attributes an SDK sends with its exposures; a variant
+carries its `changes`, `css` and `redirect` when it has them (the browser SDK applies them).
 The document is a pure function of the stored definitions, so its ETag changes exactly when
 something an SDK would evaluate or send differently changes.
 """
@@ -22,6 +23,8 @@ from experiments.models.experiment import SERVED_STATUSES, Experiment
 from vekst_sdk.spec import override_digest
 
 CONFIG_VERSION = 1
+# What the browser SDK applies by itself (`experiments.variant_changes`); other SDKs ignore them.
+NO_CODE_FIELDS = ("changes", "css", "redirect")
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +39,14 @@ def override_hashes(salt: str, overrides: dict[str, str]) -> dict[str, str]:
     return {override_digest(salt, unit_id): variant for unit_id, variant in overrides.items()}
 
 
+def _variant_entry(variant: dict[str, Any]) -> dict[str, Any]:
+    """A variant as SDKs read it; its no-code fields only when it has them, so the document of
+    an experiment without them stays as it was (and with it the ETag)."""
+    entry = {"key": variant["key"], "weight": variant["weight"], "payload": variant.get("payload")}
+    entry.update({name: variant[name] for name in NO_CODE_FIELDS if variant.get(name) is not None})
+    return entry
+
+
 def experiment_entry(experiment: Experiment) -> dict[str, Any]:
     layer = None
     if experiment.layer is not None:
@@ -45,10 +56,7 @@ def experiment_entry(experiment: Experiment) -> dict[str, Any]:
         "salt": experiment.salt,
         "status": experiment.status,
         "unit_type": experiment.unit_type,
-        "variants": [
-            {"key": v["key"], "weight": v["weight"], "payload": v.get("payload")}
-            for v in experiment.variants
-        ],
+        "variants": [_variant_entry(variant) for variant in experiment.variants],
         "traffic": experiment.traffic,
         "targeting": experiment.targeting,
         "layer": layer,

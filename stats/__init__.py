@@ -1,7 +1,8 @@
 """Vekst's pure statistics engine: sufficient statistics in, immutable results out.
 
 No I/O, no web, no database. Start with ``analyze`` (one metric, all variants; ``analyze_stats``
-takes typed sums) and ``sample_size`` / ``detectable_effect`` / ``days_to_run`` for planning.
+takes typed sums) and ``sample_size`` / ``detectable_effect`` / ``days_to_run`` for planning;
+``compare_segments`` tests whether an effect differs by segment (exploratory).
 """
 
 from stats.analysis import analyze, analyze_stats
@@ -15,10 +16,13 @@ from stats.results import (
     DetectableEffectResult,
     Interval,
     SampleSizeResult,
+    SegmentDifference,
+    SegmentReport,
     SequentialResult,
     SrmResult,
     VariantSummary,
 )
+from stats.segments import compare_segments, segments_that_differ
 from stats.types import (
     DEFAULT_MINIMUMS,
     STATISTIC_FIELDS,
@@ -26,6 +30,7 @@ from stats.types import (
     AnalysisOptions,
     Correction,
     CovariateStats,
+    LevelStats,
     MeanStats,
     Minimums,
     PlannedTest,
@@ -33,6 +38,7 @@ from stats.types import (
     ProportionStats,
     RatioStats,
     Reason,
+    SegmentSkip,
     StatisticsKind,
     VariantInput,
 )
@@ -50,6 +56,7 @@ __all__ = [
     "CupedResult",
     "DetectableEffectResult",
     "Interval",
+    "LevelStats",
     "MeanStats",
     "StatisticsKind",
     "Minimums",
@@ -59,6 +66,9 @@ __all__ = [
     "RatioStats",
     "Reason",
     "SampleSizeResult",
+    "SegmentDifference",
+    "SegmentReport",
+    "SegmentSkip",
     "SequentialResult",
     "SrmResult",
     "StatsInputError",
@@ -66,7 +76,9 @@ __all__ = [
     "VariantSummary",
     "analyze",
     "analyze_stats",
+    "compare_segments",
     "days_to_run",
     "detectable_effect",
     "sample_size",
+    "segments_that_differ",
 ]

@@ -4,21 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from typing import Any, NamedTuple
+from typing import Any
 
 from stats.bayesian import gaussian_reading
 from stats.checks import check_inputs
 from stats.corrections import adjust, interval_level
 from stats.cuped import adjusted_estimates, variance_reduction
-from stats.estimates import (
-    ESTIMATORS,
-    ArmEstimate,
-    agresti_caffo,
-    at_boundary,
-    is_proportion_without_conversions,
-)
+from stats.estimates import ESTIMATORS, ArmEstimate
 from stats.fixed import FixedReading, welch_test
-from stats.gates import below_minimums
+from stats.gates import UnitsRule, spread_units
+from stats.pairs import PairReading, read_pair
 from stats.results import (
     UNDEFINED_INTERVAL,
     AnalysisResult,
@@ -37,8 +32,6 @@ from stats.types import (
     Correction,
     Minimums,
     Prior,
-    ProportionStats,
-    Reason,
     StatisticsKind,
     VariantInput,
 )
@@ -56,18 +49,6 @@ from stats.validation import (
 
 _NO_BAYESIAN = BayesianResult(None, None)
 _DEFAULT_OPTIONS = AnalysisOptions()
-# A per-unit variance below this share of the squared mean is rounding noise of the sums
-# (constant values summed in floating point), not spread.
-_ROUNDING = 1e-12
-
-
-class _Pair(NamedTuple):
-    """The two arms one comparison reads, and why it is degenerate (``withheld``: no reading)."""
-
-    control: ArmEstimate
-    treatment: ArmEstimate
-    reason: Reason | None
-    withheld: bool
 
 
 def analyze(
@@ -128,7 +109,7 @@ def _analyze(
     pairs = []
     readings: list[FixedReading | None] = []
     for index in range(1, len(parsed)):
-        pair = _pair((parsed[0], parsed[index]), (estimates[0], estimates[index]), least)
+        pair = read_pair((parsed[0], parsed[index]), (estimates[0], estimates[index]), least)
         pairs.append(pair)
         readings.append(
             None if pair.withheld else welch_test(pair.control, pair.treatment, level, side)
@@ -180,59 +161,20 @@ def _analyze(
     return AnalysisResult(
         metric_kind,
         level,
-        tuple(
-            VariantSummary(variant.key, variant.stats.n, estimate.mean)
-            for variant, estimate in zip(parsed, raw, strict=True)
-        ),
+        tuple(_summary(variant, estimate) for variant, estimate in zip(parsed, raw, strict=True)),
         sample_ratio_check([variant.stats.n for variant in parsed], designed),
         tuple(comparisons),
     )
 
 
-def _pair(
-    inputs: tuple[VariantInput, VariantInput],
-    arms: tuple[ArmEstimate, ArmEstimate],
-    least: Minimums,
-) -> _Pair:
-    """The estimates one comparison reads, or the reason it gives no reading.
-
-    Rules, in order: an undefined mean (ratio with a zero denominator); data below the
-    minimums; a proportion with 0 or n conversions in an arm reads Agresti-Caffo estimates; an
-    arm whose spread is still estimated as zero, or a ratio arm with fewer than 2 units with a
-    non-zero denominator, gives no reading (never a zero-width interval).
-    """
-    control, treatment = arms
-    if control.mean is None or treatment.mean is None:
-        return _Pair(control, treatment, Reason.DENOMINATOR_ZERO, True)
-    if below_minimums(inputs, least):
-        return _Pair(control, treatment, _thin_reason(inputs), True)
-    reason = None
-    baseline, variant = inputs[0].stats, inputs[1].stats
-    if (
-        isinstance(baseline, ProportionStats)
-        and isinstance(variant, ProportionStats)
-        and (at_boundary(baseline) or at_boundary(variant))
-    ):
-        control, treatment = agresti_caffo(baseline), agresti_caffo(variant)
-        if baseline.conversions == 0 and variant.conversions == 0:
-            reason = Reason.NO_CONVERSIONS
-    if control.dof < 1 or treatment.dof < 1:
-        return _Pair(control, treatment, Reason.NOT_ENOUGH_DATA, True)
-    # Zero estimated spread, or one indistinguishable from the rounding of the sums.
-    control_mean, treatment_mean = control.mean or 0.0, treatment.mean or 0.0
-    if not (
-        control.variance * control.n > _ROUNDING * control_mean * control_mean
-        and treatment.variance * treatment.n > _ROUNDING * treatment_mean * treatment_mean
-    ):
-        return _Pair(control, treatment, Reason.ZERO_VARIANCE, True)
-    return _Pair(control, treatment, reason, False)
-
-
-def _thin_reason(inputs: tuple[VariantInput, VariantInput]) -> Reason:
-    nothing = is_proportion_without_conversions(
-        inputs[0].stats
-    ) and is_proportion_without_conversions(inputs[1].stats)
-    return Reason.NO_CONVERSIONS if nothing else Reason.NOT_ENOUGH_DATA
+def _summary(variant: VariantInput, estimate: ArmEstimate) -> VariantSummary:
+    """The variant's units and mean, with the units its spread was read from (mean, ratio)."""
+    units = spread_units(variant)
+    if units.rule is UnitsRule.ALL_UNITS:
+        return VariantSummary(variant.key, variant.stats.n, estimate.mean)
+    return VariantSummary(
+        variant.key, variant.stats.n, estimate.mean, units.units, units.rule.value
+    )
 
 
 def _below_minus_one(relative: Interval) -> bool:
@@ -247,7 +189,7 @@ def _no_lower_than_minus_one(relative: Interval) -> Interval:
     return relative
 
 
-def _withheld(keys: tuple[str, str], pair: _Pair, cuped: CupedResult | None) -> Comparison:
+def _withheld(keys: tuple[str, str], pair: PairReading, cuped: CupedResult | None) -> Comparison:
     """A comparison without a reading: point estimates only, no bounds, never significant."""
     control, treatment = pair.control.mean, pair.treatment.mean
     absolute = UNDEFINED_INTERVAL

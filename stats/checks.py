@@ -32,6 +32,14 @@ _KINDS: dict[type[Any], StatisticsKind] = {
     RatioStats: StatisticsKind.RATIO,
 }
 COVARIATE_FIELDS = ("covariate_sum", "covariate_sum_squares", "covariate_cross_sum")
+# A ratio's optional second covariate, its pre-exposure denominator (``CovariateStats``).
+PRE_DENOMINATOR_FIELDS = (
+    "pre_denominator_sum",
+    "pre_denominator_sum_squares",
+    "pre_denominator_cross_sum",
+    "pre_denominator_denominator_cross_sum",
+    "covariate_pre_denominator_cross_sum",
+)
 
 
 def check_units(n: int, path: str) -> None:
@@ -116,6 +124,24 @@ def check_covariate(covariate: CovariateStats, stats: MetricStats, path: str) ->
         covariate.covariate_denominator_cross_sum,
         f"{path}.covariate_denominator_cross_sum",
     )
+    _check_pre_denominator(covariate, stats, path)
+
+
+def _check_pre_denominator(covariate: CovariateStats, stats: RatioStats, path: str) -> None:
+    """The second covariate's variance, and its correlations with the numerator, the
+    denominator and the first covariate within +-1."""
+    total, squares = covariate.pre_denominator_sum, covariate.pre_denominator_sum_squares
+    check_variance(stats.n, total, squares, f"{path}.pre_denominator_sum_squares")
+    pairs = (
+        ("pre_denominator_cross_sum", stats.numerator_sum, stats.numerator_sum_squares),
+        ("pre_denominator_denominator_cross_sum", stats.denominator_sum,
+         stats.denominator_sum_squares),
+        ("covariate_pre_denominator_cross_sum", covariate.covariate_sum,
+         covariate.covariate_sum_squares),
+    )  # fmt: skip
+    for name, other, other_squares in pairs:
+        cross = getattr(covariate, name)
+        check_covariance(stats.n, (other, other_squares, total, squares), cross, f"{path}.{name}")
 
 
 def check_nonzero_units(count: int, stats: MetricStats, path: str) -> None:
@@ -176,7 +202,7 @@ def check_inputs(variants: Sequence[VariantInput]) -> StatisticsKind:
 def _check_finite(variant: VariantInput, kind: StatisticsKind, path: str) -> None:
     values = [(name, getattr(variant.stats, name)) for name in STATISTIC_FIELDS[kind]]
     if variant.covariate is not None:
-        names = (*COVARIATE_FIELDS, "covariate_denominator_cross_sum")
+        names = (*COVARIATE_FIELDS, "covariate_denominator_cross_sum", *PRE_DENOMINATOR_FIELDS)
         values += [(name, getattr(variant.covariate, name)) for name in names]
     for name, value in values:
         if not math.isfinite(value):

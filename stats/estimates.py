@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import NamedTuple
 
+from stats.gates import spread_units
 from stats.types import (
     MetricStats,
     ProportionStats,
@@ -22,8 +23,9 @@ class ArmEstimate(NamedTuple):
     """Estimated mean of one variant, the variance of that estimate and its degrees of freedom.
 
     ``mean`` is ``None`` when the metric is undefined in the arm (a ratio whose
-    denominator sums to zero). ``dof`` is n - 1, or for a ratio the units with a
-    non-zero denominator minus 1 (the other units add nothing to its spread).
+    denominator sums to zero). ``dof`` is n - 1 for a proportion; for a mean or a ratio it is
+    the units that carry the spread minus 1 (``stats.gates.spread_units``: units with a
+    non-zero value or denominator; the other units add nothing to the spread).
     A named tuple rather than a dataclass: it is built on every request's hot path.
     """
 
@@ -37,18 +39,21 @@ def _sample_mean(variant: VariantInput) -> ArmEstimate:
     stats = variant.stats
     if isinstance(stats, RatioStats):
         raise TypeError("ratio statistics need the delta-method estimator")
-    return ArmEstimate(stats.mean, stats.variance / stats.n, stats.n, stats.n - 1)
+    if isinstance(stats, ProportionStats):
+        return ArmEstimate(stats.mean, stats.variance / stats.n, stats.n, stats.n - 1)
+    dof = max(spread_units(variant).units - 1.0, 0.0)
+    return ArmEstimate(stats.mean, stats.variance / stats.n, stats.n, dof)
 
 
 def _delta_method_ratio(variant: VariantInput) -> ArmEstimate:
     stats = variant.stats
     if not isinstance(stats, RatioStats):
         raise TypeError("the delta-method estimator reads ratio statistics")
-    active = stats.n if variant.nonzero_units is None else variant.nonzero_units
+    dof = max(spread_units(variant).units - 1.0, 0.0)
     # A denominator whose mean per unit underflows to 0 has no usable ratio either.
     if stats.denominator_sum / stats.n == 0:
-        return ArmEstimate(None, 0.0, stats.n, max(active - 1, 0))
-    return ArmEstimate(stats.mean, stats.variance / stats.n, stats.n, max(active - 1, 0))
+        return ArmEstimate(None, 0.0, stats.n, dof)
+    return ArmEstimate(stats.mean, stats.variance / stats.n, stats.n, dof)
 
 
 Estimator = Callable[[VariantInput], ArmEstimate]

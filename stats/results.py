@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any, Literal, NamedTuple
 
-from stats.types import PlannedTest, Reason, StatisticsKind
+from stats.types import PlannedTest, Reason, SegmentSkip, StatisticsKind
+
+SegmentSide = Literal["level", "rest"]
+"""Where the reason a segment cell is not tested lies: in the level or in the rest."""
 
 
 def _finite(value: float | None) -> float | None:
@@ -127,12 +130,22 @@ class Comparison:
 
 @dataclass(frozen=True, slots=True)
 class VariantSummary:
+    """One variant's units and mean; for a mean or ratio metric read by ``analyze``, also the
+    units its spread was estimated from (``effective_units``) and the rule that counted them
+    (``effective_units_rule``: ``nonzero_units`` as given, or ``kish`` from the sums)."""
+
     key: str
     n: int
     mean: float | None
+    effective_units: float | None = None
+    effective_units_rule: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"key": self.key, "n": self.n, "mean": _finite(self.mean)}
+        data: dict[str, Any] = {"key": self.key, "n": self.n, "mean": _finite(self.mean)}
+        if self.effective_units_rule is not None:
+            data["effective_units"] = _finite(self.effective_units)
+            data["effective_units_rule"] = self.effective_units_rule
+        return data
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,4 +208,85 @@ class DetectableEffectResult:
         return {
             "mde_relative": _finite(self.mde_relative),
             "mde_absolute": _finite(self.mde_absolute),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class SegmentDifference:
+    """One (dimension, level, variant) cell: the variant's effect inside the level against its
+    effect in the rest of the units, read by ``stats.segments.compare_segments``.
+
+    Effects are relative (treatment / control - 1); ``difference`` is how much larger the
+    level's treatment-to-control ratio is than the rest's, ``(1 + level_effect) / (1 +
+    rest_effect) - 1``, with its always-valid interval at the corrected level (the test runs on
+    its logarithm, whose standard error is ``standard_error``); the absolute effects (in the
+    metric's units) are there for the words. ``rest_level`` names the other level when the
+    dimension has exactly two (so "+12 % on desktop, -9 % on mobile" can be said), else None
+    ("the rest"). An untested cell has ``skipped`` (and ``skipped_in``: ``level`` or ``rest``
+    when the reason lies on one side), null figures where they are undefined, ``differs``
+    false.
+    """
+
+    dimension: str
+    level: str
+    variant: str
+    baseline: str
+    rest_level: str | None
+    level_units: int
+    rest_units: int
+    level_effect: float | None
+    rest_effect: float | None
+    level_absolute_effect: float | None
+    rest_absolute_effect: float | None
+    difference: Interval
+    standard_error: float | None
+    p_value: float | None
+    p_value_adjusted: float | None
+    differs: bool
+    skipped: Reason | SegmentSkip | None = None
+    skipped_in: SegmentSide | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "dimension": self.dimension,
+            "level": self.level,
+            "variant": self.variant,
+            "baseline": self.baseline,
+            "rest_level": self.rest_level,
+            "level_units": self.level_units,
+            "rest_units": self.rest_units,
+            "level_effect": _finite(self.level_effect),
+            "rest_effect": _finite(self.rest_effect),
+            "level_absolute_effect": _finite(self.level_absolute_effect),
+            "rest_absolute_effect": _finite(self.rest_absolute_effect),
+            "difference": self.difference.to_dict(),
+            "standard_error": _finite(self.standard_error),
+            "p_value": _finite(self.p_value),
+            "p_value_adjusted": _finite(self.p_value_adjusted),
+            "differs": self.differs,
+            "skipped": None if self.skipped is None else self.skipped.value,
+            "skipped_in": self.skipped_in,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class SegmentReport:
+    """Every cell of one look's segment tests, with the family the correction counted."""
+
+    alpha: float
+    family: int
+    """Hypotheses Bonferroni divides alpha by (see ``stats.segments``)."""
+    cells: tuple[SegmentDifference, ...]
+
+    @property
+    def that_differ(self) -> tuple[SegmentDifference, ...]:
+        """The cells whose difference is unlikely by chance, smallest adjusted p-value first."""
+        found = [cell for cell in self.cells if cell.differs]
+        return tuple(sorted(found, key=lambda cell: cell.p_value_adjusted or 0.0))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "alpha": self.alpha,
+            "family": self.family,
+            "cells": [cell.to_dict() for cell in self.cells],
         }

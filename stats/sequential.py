@@ -79,7 +79,7 @@ def normal_equivalent(t: float, dof: float) -> float:
     return z if t >= 0 else -z
 
 
-def _t_equivalent(z: float, dof: float) -> float:
+def t_equivalent(z: float, dof: float) -> float:
     """Inverse of ``normal_equivalent`` for a positive critical value."""
     if dof >= SMALL_SAMPLE_DOF:
         return z
@@ -120,7 +120,7 @@ def mixture_sprt(
     adjusted = min(1.0, comparisons * p_value)
     critical = mixture_critical_value(ratio, level)
     if dof < SMALL_SAMPLE_DOF:
-        critical = _t_equivalent(critical, dof)
+        critical = t_equivalent(critical, dof)
     relative = fieller_relative(treatment, control, critical, alternative)
     return SequentialResult(
         p_value,

@@ -14,7 +14,9 @@ unit-level data.
   for AOV. A ratio takes its degrees of freedom from it, and the minimums below
   count it; without it every unit counts.
 - CUPED (``CovariateStats``): the sums of a pre-exposure covariate, for every
-  variant or for none; a ``ratio`` also needs ``covariate_denominator_cross_sum``.
+  variant or for none; a ``ratio`` also needs ``covariate_denominator_cross_sum``, and may add
+  its pre-exposure denominator as a second covariate (the five ``pre_denominator`` sums, in
+  every variant or in none).
 """
 
 from __future__ import annotations
@@ -230,14 +232,37 @@ class CovariateStats:
     """Sum over units of the per-unit value x covariate; for a ratio, numerator x covariate."""
     covariate_denominator_cross_sum: float = 0.0
     """Ratio only: sum over units of denominator x covariate (unused by other kinds)."""
+    pre_denominator_sum: float = 0.0
+    """Ratio only, optional: sum over units of the second covariate, the pre-exposure
+    denominator (for AOV: each unit's orders before exposure). All five ``pre_denominator``
+    sums 0 (the default): CUPED uses the first covariate alone."""
+    pre_denominator_sum_squares: float = 0.0
+    """Sum over units of the square of the pre-exposure denominator."""
+    pre_denominator_cross_sum: float = 0.0
+    """Sum over units of numerator x pre-exposure denominator."""
+    pre_denominator_denominator_cross_sum: float = 0.0
+    """Sum over units of denominator x pre-exposure denominator."""
+    covariate_pre_denominator_cross_sum: float = 0.0
+    """Sum over units of covariate x pre-exposure denominator (the two covariates' product)."""
 
     def __add__(self, other: CovariateStats) -> CovariateStats:
         return CovariateStats(
-            self.covariate_sum + other.covariate_sum,
-            self.covariate_sum_squares + other.covariate_sum_squares,
-            self.covariate_cross_sum + other.covariate_cross_sum,
-            self.covariate_denominator_cross_sum + other.covariate_denominator_cross_sum,
+            *(mine + theirs for mine, theirs in zip(_sums(self), _sums(other), strict=True))
         )
+
+
+def _sums(covariate: CovariateStats) -> tuple[float, ...]:
+    return (
+        covariate.covariate_sum,
+        covariate.covariate_sum_squares,
+        covariate.covariate_cross_sum,
+        covariate.covariate_denominator_cross_sum,
+        covariate.pre_denominator_sum,
+        covariate.pre_denominator_sum_squares,
+        covariate.pre_denominator_cross_sum,
+        covariate.pre_denominator_denominator_cross_sum,
+        covariate.covariate_pre_denominator_cross_sum,
+    )
 
 
 MetricStats = ProportionStats | MeanStats | RatioStats
@@ -294,3 +319,31 @@ class Prior:
 
     mean: float
     sd: float
+
+
+class SegmentSkip(StrEnum):
+    """Why a segment cell is not tested, beyond the engine's own ``Reason`` for a comparison."""
+
+    VARIANT_MISSING = "variant_missing"
+    """The level holds no sums for the control or for this variant."""
+    NO_REST = "no_rest"
+    """The level holds every unit of the control or the variant: there is no rest to compare."""
+    MEAN_NOT_POSITIVE = "mean_not_positive"
+    """A mean of 0 or below in an arm: the effect has no ratio scale to compare on."""
+    INCONSISTENT_SUMS = "inconsistent_sums"
+    """The level's sums are not part of the whole's (a negative or invalid rest), or invalid."""
+
+
+@dataclass(frozen=True, slots=True)
+class LevelStats:
+    """One level of one dimension (``device`` = ``mobile``): each variant's sums over the units
+    whose level it is, of the same kind as the whole's and summed the same way.
+
+    Input contract of ``stats.segments``: the levels of a dimension partition the whole's
+    units (``other`` and ``(none)`` included), so the rest of a level is the whole minus the
+    level, sum by sum. A variant without units in the level is left out of ``variants``.
+    """
+
+    dimension: str
+    level: str
+    variants: Sequence[VariantInput]

@@ -14,6 +14,7 @@ from typing import Any, TypeVar, cast
 
 from stats.checks import (
     COVARIATE_FIELDS,
+    PRE_DENOMINATOR_FIELDS,
     check_consistency,
     check_covariate,
     check_nonzero_units,
@@ -105,18 +106,21 @@ _FIELDS = {kind: frozenset(fields) for kind, fields in STATISTIC_FIELDS.items()}
 _ALLOWED = {
     kind: fields
     | {"key", _NONZERO_UNITS, *COVARIATE_FIELDS}
-    | ({_RATIO_COVARIATE_FIELD} if kind is StatisticsKind.RATIO else set())
+    | ({_RATIO_COVARIATE_FIELD, *PRE_DENOMINATOR_FIELDS} if kind is StatisticsKind.RATIO else set())
     for kind, fields in _FIELDS.items()
 }
 
 
 def _covariate(raw: Mapping[str, Any], stats: MetricStats, path: str) -> CovariateStats | None:
-    present = [name for name in (*COVARIATE_FIELDS, _RATIO_COVARIATE_FIELD) if name in raw]
+    names = (*COVARIATE_FIELDS, _RATIO_COVARIATE_FIELD, *PRE_DENOMINATOR_FIELDS)
+    present = [name for name in names if name in raw]
     if not present:
         return None
     sums = [_number(raw, name, path) for name in COVARIATE_FIELDS]
     if isinstance(stats, RatioStats):
         sums.append(_number(raw, _RATIO_COVARIATE_FIELD, path))
+        if any(name in raw for name in PRE_DENOMINATOR_FIELDS):
+            sums += [_number(raw, name, path) for name in PRE_DENOMINATOR_FIELDS]
     covariate = CovariateStats(*sums)
     check_covariate(covariate, stats, path)
     return covariate
@@ -183,7 +187,22 @@ def parse_variants(
         nonzero = _nonzero_units(raw, stats, path) if extra else None
         parsed.append(VariantInput(key, stats, covariate, nonzero))
     check_consistency(parsed)
+    _check_pre_denominators(variants)
     return parsed
+
+
+def _check_pre_denominators(variants: Sequence[Mapping[str, Any]]) -> None:
+    """A ratio's second covariate in every variant or in none (a missing one would read as a
+    pre-period without orders)."""
+    given = [PRE_DENOMINATOR_FIELDS[0] in raw for raw in variants]
+    if any(given) and not all(given):
+        index = given.index(False)
+        field = f"variants[{index}].{PRE_DENOMINATOR_FIELDS[0]}"
+        raise StatsInputError(
+            field,
+            f"{field} is required: the pre-period denominator is needed in every "
+            "variant or in none",
+        )
 
 
 def parse_alpha(alpha: float) -> float:

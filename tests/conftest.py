@@ -19,11 +19,13 @@ from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 
 from api.app import create_app
+from experiments import passwords
 from experiments.db import make_engine, session_scope
 from experiments.keys import create_key
 from experiments.migrate import upgrade
 from experiments.models.api_key import KeyScope
 from experiments.settings import Settings, load_settings
+from tests.accounts import cheap_hasher
 from tests.services import MigratedPostgres, require_service
 
 ADMIN_KEY = "test-admin-key-0123456789"
@@ -46,6 +48,12 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 def _starts_processes(item: pytest.Item) -> bool:
     return any(item.get_closest_marker(name) for name in ("processes", "browser"))
+
+
+@pytest.fixture(autouse=True, scope="session")
+def cheap_password_hashes() -> None:
+    """argon2id with one pass over 256 KiB: tests make many accounts, none needs real cost."""
+    passwords.use_hasher(cheap_hasher())
 
 
 @pytest.fixture(autouse=True)

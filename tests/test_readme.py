@@ -26,6 +26,7 @@ from openfeature import api as openfeature_api
 from typer.testing import CliRunner
 
 from api.cli import build_cli
+from tests.accounts import PASSWORD, form_token
 from tests.conftest import ADMIN_KEY, SDK_KEY
 from tests.live_server import running_api
 from vekst_sdk import Client
@@ -46,6 +47,7 @@ CHECKS: dict[str, tuple[str, ...]] = {
         "$(MAKE) js-test",
         "$(PY) -m pytest",
     ),
+    "vekst users create --role admin --email you@example.com": ("you@example.com, role admin",),
     "export VEKST_ADMIN_KEY": (),
     "vekst demo --visitors 40000 --uplift 0.25 --days 3": (
         "SHIP IT: ONE-PAGE",
@@ -185,7 +187,9 @@ class Tour:
             return answer.stdout
         # The demo talks HTTP to port 8000 by default; here the live server is elsewhere.
         arguments = words[1:] + (["--api-url", self.base_url] if words[1] == "demo" else [])
-        result = CliRunner().invoke(build_cli(), arguments, env=self.environment)
+        # `vekst users create` asks for the password; here it comes on standard input.
+        typed = f"{PASSWORD}\n" if words[1] == "users" else None
+        result = CliRunner().invoke(build_cli(), arguments, input=typed, env=self.environment)
         assert result.exit_code == 0, f"{key}: {result.output}"
         server_key = re.search(r"vk_server_\w+", result.output)
         if server_key:
@@ -215,11 +219,13 @@ class Tour:
 
 
 def _the_marketer_reads_the_page(base_url: str, demo_output: str) -> None:
-    """The marketer's tour after the demo: log in with the admin key, pick the experiment from
-    the list, and find the verdict, the chart, the tables and the stop button."""
+    """The marketer's tour after the demo: log in with the account the README made, pick the
+    experiment from the list, and find the verdict, the chart, the tables and the stop
+    button."""
     [key] = set(re.findall(r"/experiments/(checkout-demo-[0-9a-f]{6})", demo_output))
     with httpx.Client(base_url=base_url) as browser:
-        assert browser.post("/login", data={"key": ADMIN_KEY}).status_code == 303
+        account = {"email": "you@example.com", "password": PASSWORD, "csrf": form_token(browser)}
+        assert browser.post("/login", data=account).status_code == 303
         assert f'href="/experiments/{key}"' in browser.get("/").text
         page = browser.get(f"/experiments/{key}").text
     for expected in ("Ship one-page", "<svg", '<table class="readings"', "Stop the experiment"):

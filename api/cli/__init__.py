@@ -14,6 +14,7 @@ from api.cli import (
     server,
     snapshot,
     stats,
+    users,
     webhooks,
     worker,
 )
@@ -37,6 +38,7 @@ def build_cli() -> typer.Typer:
     demo.register(cli)
     cli.add_typer(keys.keys_cli, name="keys")
     cli.add_typer(webhooks.webhooks_cli, name="webhooks")
+    cli.add_typer(users.users_cli, name="users")
     return cli
 
 

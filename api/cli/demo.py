@@ -110,7 +110,7 @@ def demo(
     render_results(page, console)
     console.print(
         "\nWhere to look next:\n"
-        f"  web page:   {api_url}/experiments/{key} (log in with the admin key)\n"
+        f"  web page:   {api_url}/experiments/{key} (log in: vekst users create)\n"
         f"  JSON:       GET {api_url}/v1/experiments/{key}/results\n"
         f"  per day:    GET {api_url}/v1/experiments/{key}/results/timeseries"
         "?metric=conversion_rate\n"

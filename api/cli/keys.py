@@ -17,7 +17,10 @@ keys_cli = typer.Typer(help="API keys.", no_args_is_help=True)
 def create(
     scope: Annotated[
         KeyScope,
-        typer.Option(help="admin, server (a shop backend's secret) or sdk (public, browsers)."),
+        typer.Option(
+            help="viewer (reads), editor (also writes), admin (also webhooks, keys, users), "
+            "server (a shop backend's secret) or sdk (public, browsers)."
+        ),
     ],
     name: Annotated[str, typer.Option(help="A note to recognise the key by.")] = "",
 ) -> None:

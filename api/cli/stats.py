@@ -84,7 +84,8 @@ def flag_message(
 
 
 def _variant_form(kind: str) -> str:
-    return f"NAME={'/'.join(FIELDS[kind])}"
+    optional = "" if kind == "proportion" else "[/nonzero_units]"
+    return f"NAME={'/'.join(FIELDS[kind])}{optional}"
 
 
 @contextmanager
@@ -104,10 +105,13 @@ def inputs_named_by_flags(
 
 
 def parse_variant(kind: str, text: str) -> dict[str, Any]:
-    """'control=10000/250' -> {"key": "control", "n": 10000, "conversions": 250}."""
+    """'control=10000/250' -> {"key": "control", "n": 10000, "conversions": 250}; a mean or
+    ratio variant may end in its count of units with a value or denominator (nonzero_units)."""
     key, separator, numbers = text.partition("=")
     fields = FIELDS[kind]
     values = numbers.split("/")
+    if kind != "proportion" and len(values) == len(fields) + 1:
+        fields = (*fields, "nonzero_units")
     if not separator or not key or len(values) != len(fields):
         raise typer.BadParameter(f"'{text}' must look like {_variant_form(kind)} for kind {kind}")
     try:
@@ -116,10 +120,11 @@ def parse_variant(kind: str, text: str) -> dict[str, Any]:
         raise typer.BadParameter(f"'{text}': {'/'.join(fields)} must be numbers") from None
     variant: dict[str, Any] = {"key": key}
     for field, value in zip(fields, parsed, strict=True):
-        variant[field] = (
-            int(value) if field in ("n", "conversions") and value.is_integer() else value
-        )
+        variant[field] = int(value) if field in _COUNTS and value.is_integer() else value
     return variant
+
+
+_COUNTS = ("n", "conversions", "nonzero_units")
 
 
 def _p_values(raw: float | None, adjusted: float | None) -> str:
@@ -142,16 +147,39 @@ def _change(interval: stats.Interval) -> str:
     return f"{percent(interval.estimate, signed=True)} ({_interval(interval)})"
 
 
-def print_analysis(result: stats.AnalysisResult, console: Console) -> None:
-    """A readable table of an analysis result, figures written as on the results page."""
-    level = percent(1 - result.alpha)
+def _spread(variant: stats.VariantSummary) -> str:
+    units = variant.effective_units
+    figure = "none" if units is None else decimal(units, 1)
+    given = variant.effective_units_rule == "nonzero_units"
+    return f"{figure} ({'given' if given else 'Kish estimate'})"
+
+
+def _print_variants(result: stats.AnalysisResult, console: Console) -> None:
+    """Each variant's units and mean; for a mean or ratio, the units its spread was read from."""
     variants = Table(title=f"{result.kind.value} metric")
-    for column in ("variant", "units", "mean"):
+    spread = result.kind is not stats.StatisticsKind.PROPORTION
+    columns = ("variant", "units", "mean") + (("units for the spread",) if spread else ())
+    for column in columns:
         variants.add_column(column, justify="left" if column == "variant" else "right")
     for variant in result.variants:
         mean = "none" if variant.mean is None else decimal(variant.mean, 4)
-        variants.add_row(variant.key, count(variant.n), mean)
+        row = [variant.key, count(variant.n), mean]
+        if spread:
+            row.append(_spread(variant))
+        variants.add_row(*row)
     console.print(variants)
+    if any(variant.effective_units_rule == "kish" for variant in result.variants):
+        console.print(
+            "Units for the spread estimated from the sums (Kish's (sum x)^2 / sum x^2, at most "
+            "the units with a value or an order): end each variant with its count of those "
+            "units (NAME=.../nonzero_units) for the exact figure."
+        )
+
+
+def print_analysis(result: stats.AnalysisResult, console: Console) -> None:
+    """A readable table of an analysis result, figures written as on the results page."""
+    level = percent(1 - result.alpha)
+    _print_variants(result, console)
     table = Table(title=f"each variant vs {result.variants[0].key} ({level} intervals)")
     columns = (
         "variant",
@@ -201,7 +229,8 @@ def analyze(
         list[str],
         typer.Argument(
             help="NAME=n/conversions (proportion), NAME=n/sum/sum_squares (mean), "
-            "NAME=n/num_sum/num_sum_sq/den_sum/den_sum_sq/cross_sum (ratio); control first."
+            "NAME=n/num_sum/num_sum_sq/den_sum/den_sum_sq/cross_sum (ratio), mean and ratio "
+            "optionally ending in /nonzero_units (units with a value or an order); control first."
         ),
     ],
     alpha: Annotated[float, typer.Option(parser=ALPHA, help="Significance level.")] = 0.05,

@@ -24,6 +24,7 @@ from api.pages import views
 from api.pages.sessions import COOKIE_NAME, PageSession, PageSessions
 from experiments.audit import Actor
 from experiments.errors import InvalidInputError, PermissionDeniedError
+from experiments.models.user import UserRole
 from experiments.results.words.glossary import explain
 
 HERE = FilePath(__file__).parent
@@ -36,10 +37,16 @@ MAX_FORM_FIELDS = 10
 
 Role = Literal["viewer", "editor", "admin"]
 ROLE_ORDER: tuple[Role, ...] = ("viewer", "editor", "admin")
+_ROLES: dict[UserRole, Role] = {
+    UserRole.VIEWER: "viewer",
+    UserRole.EDITOR: "editor",
+    UserRole.ADMIN: "admin",
+}
 
 
 class LoggedIn:
-    """A request's verified page session: who it is, their role and the forms' CSRF token."""
+    """A request's verified page session: who it is (`actor`, for the audit log), their role
+    as it is now, and the forms' CSRF token."""
 
     def __init__(self, page_session: PageSession, actor: Actor, csrf: str, role: Role) -> None:
         self.page_session = page_session
@@ -72,9 +79,8 @@ def logged_in(request: Request, session: SessionDep) -> LoggedIn:
     page_session = sessions.read(session, request.cookies.get(COOKIE_NAME))
     if page_session is None:
         raise NotLoggedInError
-    # Page sessions are opened with an admin key today, so every holder is an admin.
     csrf = sessions.csrf_token(page_session)
-    return LoggedIn(page_session, page_session.actor, csrf, "admin")
+    return LoggedIn(page_session, page_session.actor, csrf, _ROLES[page_session.role])
 
 
 UserDep = Annotated[LoggedIn, Depends(logged_in)]

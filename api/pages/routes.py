@@ -1,7 +1,7 @@
-"""The pages: login, the list of experiments, an experiment's results, and its actions.
+"""The pages: the list of experiments, an experiment's results, and its actions.
 
-Every page but the login needs a session (see `access` and `sessions`); without one the browser
-is sent to the login form. Actions are POSTed forms with a CSRF token, each behind a
+Every page needs a session (see `access`, `sessions` and `login`); without one the browser is
+sent to the login form. Actions are POSTed forms with a CSRF token, each behind a
 confirmation page.
 The pages are left out of the OpenAPI: they are HTML for people, not an API.
 """
@@ -13,10 +13,9 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request, status
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import RedirectResponse, Response
 from sqlmodel import Session
 
-from api.auth import KeyVerifier
 from api.deps import SessionDep, SettingsDep
 from api.pages import views
 from api.pages.access import (
@@ -24,18 +23,14 @@ from api.pages.access import (
     PageRoute,
     UserDep,
     checked_form,
-    read_form,
     render_page,
-    sessions_of,
-    to_login,
 )
-from api.pages.sessions import COOKIE_NAME, SESSION_SECONDS
+from api.pages.previews import preview_links
 from api.params import ExperimentKey
 from experiments import definitions, lifecycle, operations
 from experiments.audit import Actor
 from experiments.errors import ConflictError, InvalidInputError
 from experiments.events.activity import recent_activity
-from experiments.models.api_key import KeyScope
 from experiments.models.experiment import Experiment, ExperimentStatus
 from experiments.results import overview
 from experiments.results.page import ResultsPage
@@ -68,41 +63,6 @@ def error_page(request: Request, code: int, title: str, detail: str) -> Response
     """An error as a page for people, with a way back (`app.state.error_page`)."""
     context = {"user": None, "code": code, "title": title, "detail": detail}
     return render_page(request, "error.html", context, code)
-
-
-@router.get("/login")
-def login_form(request: Request) -> HTMLResponse:
-    return render_page(request, "login.html", {"error": None, "user": None})
-
-
-@router.post("/login")
-async def login(request: Request, session: SessionDep) -> Response:
-    key = (await read_form(request)).get("key", "").strip()
-    verifier: KeyVerifier = request.app.state.key_verifier
-    identity = await run_in_threadpool(verifier.identity, key) if 0 < len(key) <= 200 else None
-    if identity is None or identity.scope != KeyScope.ADMIN:
-        error = "That is not an active admin key. Use a key with scope admin."
-        return render_page(request, "login.html", {"error": error, "user": None}, 401)
-    sessions = sessions_of(request)
-    cookie = await run_in_threadpool(sessions.open, session, key, identity.actor)
-    response = RedirectResponse("/", status_code=status.HTTP_303_SEE_OTHER)
-    response.set_cookie(
-        COOKIE_NAME,
-        cookie,
-        max_age=SESSION_SECONDS,
-        path="/",
-        httponly=True,
-        samesite="strict",
-        secure=sessions.cookie_secure(request.url.scheme),
-    )
-    return response
-
-
-@router.post("/logout")
-def logout(request: Request, session: SessionDep) -> Response:
-    # Logging out needs no CSRF check: a forged logout can only end a session.
-    sessions_of(request).end(session, request.cookies.get(COOKIE_NAME))
-    return to_login()
 
 
 @router.get("/")
@@ -153,6 +113,7 @@ def experiment_page(
         "design": views.design_facts(experiment, None),
         "deciding": views.deciding_facts(session, experiment),
         "glossary": GLOSSARY,
+        "previews": preview_links(experiment),
     }
     if experiment.status != ExperimentStatus.DRAFT and experiment.started_at is not None:
         interval = timedelta(minutes=settings.snapshot_interval_minutes)
@@ -209,6 +170,7 @@ def confirm_action(
     settings: SettingsDep,
     user: UserDep,
 ) -> Response:
+    user.require("editor")  # a viewer gets no form to start or stop
     page = None
     if action == "stop":
         page = _running_page(session, experiment, settings.snapshot_interval_minutes)

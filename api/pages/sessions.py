@@ -1,10 +1,10 @@
-"""Page sessions: the admin key is typed once into a form, then a cookie with a random id stands
-for it.
+"""Page sessions: a person logs in with their e-mail and password once, then a cookie with a
+random id stands for them.
 
 The cookie holds only that id and an HMAC-SHA256 of it; the database keeps the id's hash, which
-key logged in, and when the session ends (`experiments.page_sessions`). Each request re-checks
-that the session is active and its key still an active admin key, so logging out, revoking the
-key or changing the configured one ends the session at once, in every process.
+user logged in, and when the session ends (`experiments.page_sessions`). Each request re-reads
+the user, so their current role applies and a disabled user is out at once; logging out, a new
+login, a role change, disabling and a password reset end the session in every process.
 
 The secret behind the HMACs is `VEKST_SESSION_SECRET`, or when unset one made once and kept in
 the database, so every worker and host reads the same. The CSRF token of a form is an HMAC of
@@ -22,13 +22,11 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from experiments import page_sessions
-from experiments.audit import ENVIRONMENT_ADMIN_KEY, Actor
-from experiments.keys import hash_key
-from experiments.models.api_key import ApiKey, KeyScope
-from experiments.models.page_session import PageSessionRecord
+from experiments.audit import Actor, user_actor
+from experiments.models.user import User, UserRole
 from experiments.settings import Settings
 
 COOKIE_NAME = "vekst_session"
@@ -37,12 +35,28 @@ SECRET_NAME = "page_sessions"
 MAX_COOKIE_LENGTH = 200
 
 
+def same_text(sent: str, expected: str) -> bool:
+    """Compare in constant time; as bytes, since `hmac.compare_digest` raises on a str that is
+    not ASCII (a hostile cookie or form field)."""
+    return hmac.compare_digest(
+        sent.encode("utf-8", "surrogatepass"), expected.encode("utf-8", "surrogatepass")
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class PageSession:
-    """An active session: its id (from the cookie) and the key that logged in."""
+    """An active session: its id (from the cookie) and the user who logged in, as they are
+    now (`role` is read afresh on every request)."""
 
     session_id: str
-    actor: Actor
+    user_id: int
+    email: str
+    role: UserRole
+
+    @property
+    def actor(self) -> Actor:
+        """Who the audit log names for this session's changes."""
+        return user_actor(self.user_id, self.email)
 
 
 class PageSessions:
@@ -61,24 +75,30 @@ class PageSessions:
         self._secret: bytes | None = None
         self._lock = threading.Lock()
 
-    def open(self, session: Session, key: str, actor: Actor) -> str:
-        """A new session of the verified admin `key` (whose id, if stored, is `actor.key_id`);
-        returns the cookie's value."""
-        digest = self._key_digest(hash_key(key))
-        session_id = page_sessions.open_session(session, actor.key_id, digest, self._lifetime)
+    def open(self, session: Session, user_id: int, replacing: str | None = None) -> str:
+        """A new session of the user, who has just proven their password; the session of the
+        cookie `replacing` (the browser's earlier one) ends. Returns the new cookie's value."""
+        self.end(session, replacing)  # a new id at every login: a planted cookie is useless
+        session_id = page_sessions.open_session(session, user_id, self._lifetime)
         return f"{session_id}.{self._sign('session:' + session_id)}"
 
+    def ready(self) -> None:
+        """Read (or make) the secret now, before a login's transaction writes: making it takes
+        a transaction of its own, which on SQLite would wait for the login's to end."""
+        self._secret_bytes()
+
     def read(self, session: Session, cookie: str | None) -> PageSession | None:
-        """The active session of a cookie, while its key is still an active admin key; else
-        None."""
+        """The active session of a cookie, while its user is not disabled; else None."""
         session_id = self._session_id(cookie)
         if session_id is None:
             return None
         record = page_sessions.active_session(session, session_id)
         if record is None:
             return None
-        actor = self._admin_of(session, record)
-        return None if actor is None else PageSession(session_id, actor)
+        user = session.get(User, record.user_id)
+        if user is None or user.id is None or user.disabled_at is not None:
+            return None
+        return PageSession(session_id, user.id, user.email, UserRole(user.role))
 
     def end(self, session: Session, cookie: str | None) -> None:
         """End the cookie's session (logging out); a cookie that is not one does nothing."""
@@ -90,7 +110,7 @@ class PageSessions:
         return self._sign(f"csrf:{page_session.session_id}")
 
     def csrf_ok(self, page_session: PageSession, token: str | None) -> bool:
-        return token is not None and hmac.compare_digest(token, self.csrf_token(page_session))
+        return token is not None and same_text(token, self.csrf_token(page_session))
 
     def cookie_secure(self, scheme: str) -> bool:
         """Whether the cookie gets `Secure`: as `VEKST_COOKIE_SECURE` says; unset, always in
@@ -103,35 +123,9 @@ class PageSessions:
         if not cookie or len(cookie) > MAX_COOKIE_LENGTH or "." not in cookie:
             return None
         session_id, signature = cookie.rsplit(".", 1)
-        if not hmac.compare_digest(signature, self._sign("session:" + session_id)):
+        if not same_text(signature, self._sign("session:" + session_id)):
             return None
         return session_id
-
-    def _admin_of(self, session: Session, record: PageSessionRecord) -> Actor | None:
-        """Who opened the session, while that key is still the configured admin key or a
-        stored, unrevoked admin key; None once it is neither (revoked, changed)."""
-        if record.key_id is None:
-            configured = self._settings.admin_key
-            if configured and self._digest_matches(hash_key(configured), record):
-                return ENVIRONMENT_ADMIN_KEY
-            return None
-        found = session.exec(
-            select(ApiKey).where(
-                ApiKey.id == record.key_id,
-                ApiKey.scope == KeyScope.ADMIN.value,
-                ApiKey.revoked_at.is_(None),  # type: ignore[union-attr]
-            )
-        ).first()
-        if found is None or not self._digest_matches(found.key_hash, record):
-            return None
-        return Actor(found.id, found.name)
-
-    def _digest_matches(self, key_hash: str, record: PageSessionRecord) -> bool:
-        return hmac.compare_digest(self._key_digest(key_hash), record.key_digest)
-
-    def _key_digest(self, key_hash: str) -> str:
-        # Keyed, so the stored digest is not the key's plain hash (`api_keys.key_hash`).
-        return hmac.new(self._secret_bytes(), key_hash.encode(), hashlib.sha256).hexdigest()
 
     def _sign(self, text: str) -> str:
         digest = hmac.new(self._secret_bytes(), text.encode(), hashlib.sha256).digest()

@@ -1,4 +1,4 @@
-"""The audit log (admin key): every change to experiments, metrics and keys. Read-only: the API
+"""The audit log (viewer key): every change to experiments, metrics and keys. Read-only: the API
 has no route that edits or deletes an entry."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from api.deps import AdminKey, AuthFirstRoute, SessionDep
+from api.deps import AuthFirstRoute, SessionDep, ViewerKey
 from api.params import moment_query
 from api.problems import PROTECTED, problem_responses
 from experiments import audit
@@ -25,7 +25,7 @@ router = APIRouter(
 @router.get("")
 def list_audit(
     session: SessionDep,
-    _key: AdminKey,
+    _key: ViewerKey,
     since: Annotated[Moment | None, moment_query("Only changes at or after this time")] = None,
     after: Annotated[
         int | None,

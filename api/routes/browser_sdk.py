@@ -1,6 +1,7 @@
 """The browser SDK's bundles where the README's script tag points: `/static/vekst.min.js` (the
 classic script) and `/static/vekst.min.mjs` (the ES module), and the same pair of the segments
-build (`vekst-segments.min.js`, `.mjs`: exposures carry the experiment's dimensions).
+build (`vekst-segments.min.js`, `.mjs`: exposures carry the experiment's dimensions) and of
+the no-code build (`vekst-nocode.min.js`, `.mjs`: `autoApply` shows no-code changes).
 
 They are the builds of `sdk/js`, committed in `api/browser_sdk/` so the server needs no Node;
 sdk/js's own tests fail when a fresh build differs (`make browser-sdk` rebuilds and copies).
@@ -25,6 +26,8 @@ BUNDLE_NAMES = (
     "vekst.min.mjs",
     "vekst-segments.min.js",
     "vekst-segments.min.mjs",
+    "vekst-nocode.min.js",
+    "vekst-nocode.min.mjs",
 )
 MAX_AGE_SECONDS = 3600
 

@@ -1,10 +1,10 @@
-"""Counts pasted from an e-mail tool (admin key): attach one reading to a newsletter experiment."""
+"""Counts pasted from an e-mail tool (editor key): attach one reading to a newsletter experiment."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, status
 
-from api.deps import AdminKey, AuthFirstRoute, SessionDep
+from api.deps import AuthFirstRoute, EditorKey, SessionDep
 from api.params import ExperimentKey
 from api.problems import PROTECTED, problem_responses
 from experiments.models.pasted_counts import CountsCreate, CountsPublic
@@ -20,7 +20,7 @@ router = APIRouter(
 
 @router.post("/{key}/counts", status_code=status.HTTP_201_CREATED)
 def post_counts(
-    key: ExperimentKey, data: CountsCreate, session: SessionDep, admin: AdminKey
+    key: ExperimentKey, data: CountsCreate, session: SessionDep, admin: EditorKey
 ) -> CountsPublic:
     """Attach per-variant counts (sent, opened, clicked, unsubscribed, revenue) read at `as_of`;
     the experiment's results then come from the newest reading (a new look is taken now). The

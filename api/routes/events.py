@@ -1,4 +1,4 @@
-"""Event intake (sdk key) and the event summary (admin key)."""
+"""Event intake (sdk key) and the event summary (viewer key)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 from redis.exceptions import RedisError
 
-from api.deps import AdminKey, AuthFirstRoute, SdkKey, authorize_secret, get_engine, json_body_doc
+from api.deps import AuthFirstRoute, SdkKey, ViewerKey, authorize_secret, get_engine, json_body_doc
 from api.observability import Telemetry
 from api.observability.event_counts import count_events as count_outcomes
 from api.problems import PROTECTED, problem_responses
@@ -116,7 +116,7 @@ async def _ingest(request: Request, document: Any, key: KeyIdentity, paid: int) 
 
 
 @router.get("/summary", response_model=EventsSummaryOut)
-async def events_summary(request: Request, _key: AdminKey) -> EventsSummaryOut:
+async def events_summary(request: Request, _key: ViewerKey) -> EventsSummaryOut:
     pipeline = _pipeline(request)
     counts = await run_in_threadpool(count_events, get_engine(request))
     backlog: BacklogOut | None = None

@@ -1,5 +1,5 @@
-"""Experiment definitions (admin key): create, list, read, edit, start, stop, archive, and the
-history of changes from the audit log."""
+"""Experiment definitions (a viewer key reads, an editor key writes): create, list, read, edit,
+start, stop, archive, and the history of changes from the audit log."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Body, Query, status
 
-from api.deps import AdminKey, AuthFirstRoute, ServedConfigRefresh, SessionDep
+from api.deps import AuthFirstRoute, EditorKey, ServedConfigRefresh, SessionDep, ViewerKey
 from api.params import ExperimentKey
 from api.problems import PROTECTED, problem_responses
 from experiments import audit, definitions, lifecycle, operations
@@ -35,7 +35,7 @@ router = APIRouter(
 
 @router.post("", status_code=status.HTTP_201_CREATED)
 def create_experiment(
-    data: ExperimentCreate, session: SessionDep, key: AdminKey
+    data: ExperimentCreate, session: SessionDep, key: EditorKey
 ) -> ExperimentPublic:
     experiment = definitions.create_experiment(session, data, actor=key.actor)
     return definitions.to_public(experiment)
@@ -44,7 +44,7 @@ def create_experiment(
 @router.get("")
 def list_experiments(
     session: SessionDep,
-    _key: AdminKey,
+    _key: ViewerKey,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
     status: ExperimentStatus | None = None,
@@ -60,12 +60,12 @@ def list_experiments(
 
 
 @router.get("/{key}")
-def get_experiment(key: ExperimentKey, session: SessionDep, _key: AdminKey) -> ExperimentPublic:
+def get_experiment(key: ExperimentKey, session: SessionDep, _key: ViewerKey) -> ExperimentPublic:
     return definitions.to_public(definitions.get_experiment(session, key))
 
 
 @router.get("/{key}/history")
-def get_history(key: ExperimentKey, session: SessionDep, _key: AdminKey) -> list[AuditEntryPublic]:
+def get_history(key: ExperimentKey, session: SessionDep, _key: ViewerKey) -> list[AuditEntryPublic]:
     """Every recorded change of the experiment, and every reading of counts pasted to it
     (entity `counts`), oldest first."""
     definitions.get_experiment(session, key)  # 404 for an unknown key
@@ -74,14 +74,14 @@ def get_history(key: ExperimentKey, session: SessionDep, _key: AdminKey) -> list
 
 @router.patch("/{key}")
 def update_experiment(
-    key: ExperimentKey, patch: ExperimentUpdate, session: SessionDep, admin: AdminKey
+    key: ExperimentKey, patch: ExperimentUpdate, session: SessionDep, admin: EditorKey
 ) -> ExperimentPublic:
     experiment = lifecycle.update_experiment(session, key, patch, actor=admin.actor)
     return definitions.to_public(experiment)
 
 
 @router.post("/{key}/start")
-def start_experiment(key: ExperimentKey, session: SessionDep, admin: AdminKey) -> ExperimentPublic:
+def start_experiment(key: ExperimentKey, session: SessionDep, admin: EditorKey) -> ExperimentPublic:
     return definitions.to_public(lifecycle.start_experiment(session, key, actor=admin.actor))
 
 
@@ -89,7 +89,7 @@ def start_experiment(key: ExperimentKey, session: SessionDep, admin: AdminKey) -
 def stop_experiment(
     key: ExperimentKey,
     session: SessionDep,
-    admin: AdminKey,
+    admin: EditorKey,
     body: Annotated[StopRequest | None, Body()] = None,
 ) -> ExperimentPublic:
     winner = body.winner if body is not None else None
@@ -99,6 +99,6 @@ def stop_experiment(
 
 @router.post("/{key}/archive")
 def archive_experiment(
-    key: ExperimentKey, session: SessionDep, admin: AdminKey
+    key: ExperimentKey, session: SessionDep, admin: EditorKey
 ) -> ExperimentPublic:
     return definitions.to_public(lifecycle.archive_experiment(session, key, actor=admin.actor))

@@ -1,5 +1,5 @@
-"""Experiment results (admin key): the latest look, a new look on demand, and one metric's
-timeseries over the stored looks."""
+"""Experiment results (viewer key; a new look on demand, editor key): the latest look, a new
+look on demand, and one metric's timeseries over the stored looks."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, status
 
-from api.deps import AdminKey, AuthFirstRoute, SessionDep, SettingsDep
+from api.deps import AuthFirstRoute, EditorKey, SessionDep, SettingsDep, ViewerKey
 from api.params import ExperimentKey, moment_query
 from api.problems import PROTECTED, problem_responses
 from experiments.inputs import SLUG_PATTERN, Moment
@@ -35,7 +35,7 @@ def get_results(
     key: ExperimentKey,
     session: SessionDep,
     settings: SettingsDep,
-    _key: AdminKey,
+    _key: ViewerKey,
     as_of: Annotated[Moment | None, moment_query("Count events up to this time")] = None,
     fresh: Annotated[
         bool, Query(description="Take a new look now instead of serving the latest one.")
@@ -53,7 +53,7 @@ def get_results(
     response_model=ResultsPage,
     response_model_exclude_unset=True,
 )
-def create_snapshot(key: ExperimentKey, session: SessionDep, _key: AdminKey) -> ResultsPage:
+def create_snapshot(key: ExperimentKey, session: SessionDep, _key: EditorKey) -> ResultsPage:
     """Take a new look now (the first one backfills a look per day since the first exposure)."""
     return stored_page(take_snapshot(session, key, on_new_look=queue_look_alerts))
 
@@ -64,7 +64,7 @@ def create_snapshot(key: ExperimentKey, session: SessionDep, _key: AdminKey) -> 
 def get_timeseries(
     key: ExperimentKey,
     session: SessionDep,
-    _key: AdminKey,
+    _key: ViewerKey,
     metric: Annotated[
         str, Query(pattern=SLUG_PATTERN, description="One of the experiment's metric keys.")
     ],

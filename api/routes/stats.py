@@ -1,17 +1,20 @@
-"""The statistics engine over HTTP (sdk or admin key): counts in, analysis out. Nothing stored."""
+"""The statistics engine over HTTP (any key: sdk, server, viewer, editor, admin): counts in,
+analysis out. Nothing stored."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 import stats
-from api.deps import AuthFirstRoute, SdkKey
+from api.deps import SDK_SCOPES, AuthFirstRoute, RequireKey
 from api.problems import PROTECTED, problem_responses
 from api.responses import AnalysisOut, SampleSizeOut
 from experiments.inputs import MAX_COUNT, MAX_MAGNITUDE, Count, Magnitude, SafeText
+from experiments.keys import KeyIdentity
+from experiments.models.api_key import KeyScope
 
 router = APIRouter(
     route_class=AuthFirstRoute,
@@ -110,6 +113,17 @@ class VariantStatsIn(BaseModel):
     """Sum of Y times x; for a proportion, of the 0/1 conversion times x (CUPED)."""
     covariate_denominator_cross_sum: Sum | None = None
     """Sum of X times x (CUPED, ratio)."""
+    pre_denominator_sum: Sum | None = None
+    """Ratio CUPED's optional second covariate: sum of the pre-period denominator x2 (for AOV,
+    each unit's orders before exposure); with it the four sums below, in every variant."""
+    pre_denominator_sum_squares: Sum | None = None
+    """Sum of x2 squared."""
+    pre_denominator_cross_sum: Sum | None = None
+    """Sum of Y times x2."""
+    pre_denominator_denominator_cross_sum: Sum | None = None
+    """Sum of X times x2."""
+    covariate_pre_denominator_cross_sum: Sum | None = None
+    """Sum of x times x2."""
     nonzero_units: Count | None = None
     """Units with a non-zero Y (mean) or X (ratio), such as the units with an order for AOV;
     the minimum-data gate and a ratio's degrees of freedom count them (default: every unit)."""
@@ -170,8 +184,14 @@ class SampleSizeRequest(BaseModel):
     test: Literal["sequential", "fixed"] = "sequential"
 
 
+# A calculator reads nothing stored: any key may use it, the SDK's as before and the readers'.
+CalculatorKey = Annotated[
+    KeyIdentity, Depends(RequireKey(*SDK_SCOPES, KeyScope.VIEWER, KeyScope.EDITOR))
+]
+
+
 @router.post("/analyze", response_model=AnalysisOut, response_model_exclude_unset=True)
-def analyze(body: AnalyzeRequest, _key: SdkKey) -> dict[str, Any]:
+def analyze(body: AnalyzeRequest, _key: CalculatorKey) -> dict[str, Any]:
     """Fixed-horizon, sequential and Bayesian readings of one metric, each variant vs the first."""
     result = stats.analyze(
         body.kind,
@@ -188,6 +208,6 @@ def analyze(body: AnalyzeRequest, _key: SdkKey) -> dict[str, Any]:
 
 
 @router.post("/sample-size", response_model=SampleSizeOut)
-def sample_size(body: SampleSizeRequest, _key: SdkKey) -> dict[str, Any]:
+def sample_size(body: SampleSizeRequest, _key: CalculatorKey) -> dict[str, Any]:
     """Units per variant (and days, given daily traffic) to detect `mde_relative`."""
     return stats.sample_size(**body.model_dump()).to_dict()

@@ -13,5 +13,6 @@ from experiments.models import (  # noqa: F401  (each module registers its table
     page_session,
     pasted_counts,
     snapshot,
+    user,
     webhook,
 )

@@ -12,7 +12,15 @@ from experiments.db import UTCDateTime
 
 
 class KeyScope(StrEnum):
-    ADMIN = "admin"  # manage experiments and metrics, read results
+    """What a key may do; the same roles as the pages' users, plus the SDK's keys.
+
+    `viewer` < `editor` < `admin` for the management API: reads, then writes (experiments,
+    metrics, counts, looks), then keys, webhooks and users. `sdk` and `server` serve visitors
+    (an admin key may too)."""
+
+    VIEWER = "viewer"  # read experiments, results, metrics, the audit log
+    EDITOR = "editor"  # also create, edit, start, stop experiments and metrics; paste counts
+    ADMIN = "admin"  # also webhooks, keys and users; and what sdk may do
     SDK = "sdk"  # public, in every browser: read SDK config, assign, send events
     SERVER = "server"  # secret, kept by the shop's backend: what sdk may do, never a beacon
 

@@ -2,8 +2,9 @@
 or per reading of counts pasted to an experiment (`counts`, keyed by the experiment's key).
 
 `changes` maps a field path (`name`, `design.alpha`, `metrics.secondary`) to
-`{"before": ..., "after": ...}`; a created entity has `before` null for every field. The key
-that made the change is stored by id and name only, never by secret or hash.
+`{"before": ..., "after": ...}`; a created entity has `before` null for every field. Who made
+the change: a person on the pages has `user_id` set and their e-mail as `key_name`; an API key
+is stored by id and name only, never by secret or hash.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ class AuditEntity(StrEnum):
     KEY = "key"
     WEBHOOK = "webhook"
     COUNTS = "counts"
+    USER = "user"
 
 
 class AuditEntry(SQLModel, table=True):
@@ -37,6 +39,7 @@ class AuditEntry(SQLModel, table=True):
     action: str = Field(max_length=16)
     key_id: int | None = None
     key_name: str = Field(default="", max_length=200)
+    user_id: int | None = None
     changes: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
 
 
@@ -53,6 +56,7 @@ class AuditEntryPublic(SQLModel):
     action: str
     key_id: int | None
     key_name: str
+    user_id: int | None = None
     changes: dict[str, FieldChange]
 
 

@@ -53,6 +53,7 @@ from experiments.inputs import (
 )
 from experiments.models.json_column import ModelJSON
 from experiments.templates import Template
+from experiments.variant_changes import Changes, Css, Redirect
 from vekst_sdk.spec import MAX_WEIGHT, validate_attributes
 from vekst_sdk.spec import InvalidInputError as SdkInputError
 
@@ -113,10 +114,16 @@ class _Strict(SQLModel):
 
 
 class Variant(_Strict):
+    """One arm of an experiment. `changes`, `css` and `redirect` are what the browser SDK applies
+    by itself (no-code tests: `experiments.variant_changes` holds their rules)."""
+
     key: Slug
     name: Name
     weight: Weight
     payload: Payload = None
+    changes: Changes | None = None
+    css: Css | None = None
+    redirect: Redirect | None = None
 
 
 class Design(_Strict):
@@ -137,7 +144,10 @@ class Design(_Strict):
     window instead of asking for more units. `test_share` (test-then-send) is the share of the
     list that gets the variants; once the window closes the results name the variant to send to
     the rest. `baseline_rate` also plans what the list can detect before any count arrives.
-    `currency` is how money metrics are written.
+    `currency` is how money metrics are written. `secondary_correction` is how the secondary
+    metrics are corrected together, across metrics x arms: `bh` (Benjamini-Hochberg, the
+    default), `holm` or `none`; the primary metric keeps its full alpha and the guardrails their
+    own rule (`experiments.results.readings.families`).
     """
 
     alpha: float = Field(default=0.05, gt=0, lt=0.5)
@@ -153,6 +163,7 @@ class Design(_Strict):
     observed_baseline: float | None = Field(default=None, gt=0, le=1000)
     replanned_at: datetime | None = None
     currency: str = Field(default="NOK", pattern=r"^[A-Z]{3}$")
+    secondary_correction: Literal["bh", "holm", "none"] = "bh"
 
     @model_validator(mode="after")
     def _send_needs_a_list(self) -> Design:

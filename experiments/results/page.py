@@ -24,7 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSche
 from experiments.models.metric import Direction, MetricKind, ValueFormat
 from experiments.results.readings.direction import Movement
 from experiments.results.sums.aggregation import GroupKey
-from experiments.results.types import MetricIssue, Role, Verdict
+from experiments.results.types import FamilyCorrection, MetricIssue, Role, Verdict
 from stats import Reason
 
 IsoDatetime = Annotated[
@@ -117,6 +117,26 @@ class CupedReading(PagePart):
     variance_reduction: float | None
 
 
+class FamilyPage(PagePart):
+    """The comparison read as one of its family of metrics (docs/results.md, "Families of
+    metrics"): `primary` keeps its full alpha, `secondary` metrics are corrected together
+    across metrics x arms, each `guardrail` is judged on its own rule."""
+
+    family: Role
+    correction: FamilyCorrection
+    """`bh`, `holm` or `none` for the secondary metrics (the design's `secondary_correction`);
+    `within_metric` for the primary metric and the guardrails (across their own arms only)."""
+    size: int
+    """The family's comparisons with a reading."""
+    p_value_adjusted: float | None
+    """The fixed-horizon p-value adjusted over the family."""
+    significant: bool
+    sequential_p_value_adjusted: float | None
+    """The running always-valid p-value adjusted over the family."""
+    sequential_significant: bool
+    """The deciding reading, read with its family: what the page's words go by."""
+
+
 class ComparisonPage(PagePart):
     """One variant against the control; `reason` names why figures are missing or partial."""
 
@@ -140,6 +160,16 @@ class ComparisonPage(PagePart):
     guardrail: str | None = None
     """A guardrail's reading in words: 'harmed', 'not harmed (shown within -1.2 %)'."""
     margin_bounds: MarginBounds | None = None
+    family: FamilyPage | None = None
+    """The comparison read as one of its family of metrics (absent in looks stored before)."""
+
+    @property
+    def significant_in_family(self) -> bool:
+        """The deciding reading's significance read with its family (a look stored before the
+        families: its own)."""
+        if self.family is None:
+            return self.sequential.significant
+        return self.family.sequential_significant
 
 
 class VariantValue(PagePart):
@@ -214,6 +244,12 @@ class PlanPage(PagePart):
     """The smallest relative change the plan detects at the observed baseline."""
     replanned_at: IsoDatetime | None
     text: str
+    variance_reduction: float | None = None
+    """The share of the primary metric's variance the pre-period data (CUPED) removes at this
+    look, when the plan counts it (absent otherwise)."""
+    cuped_units_per_variant: int | None = None
+    """The units per variant that give the plan's precision with that reduction: what "keep
+    running" counts towards (absent without it)."""
 
 
 class ListPlanPage(PagePart):

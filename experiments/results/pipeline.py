@@ -16,6 +16,7 @@ from experiments.definitions import get_experiment
 from experiments.models.experiment import Design
 from experiments.results.look_inputs import LookInputs, end_of_analysis, look_inputs
 from experiments.results.page import ResultsPage
+from experiments.results.readings.families import with_families
 from experiments.results.readings.look_readings import analyse, srm_of
 from experiments.results.readings.running import PreviousReadings, running_readings, stored_readings
 from experiments.results.render import results_page
@@ -23,7 +24,12 @@ from experiments.results.sums.look_sums import read_sums, sums_of_new_looks
 from experiments.results.sums.sum_sources import ExperimentSums
 from experiments.results.types import ExperimentResults
 from experiments.results.verdict.look_verdict import decide_look, plan_progress
-from experiments.results.verdict.replan import design_as_of, plan_facts, replanned
+from experiments.results.verdict.replan import (
+    design_as_of,
+    plan_facts,
+    plan_with_cuped,
+    replanned,
+)
 from experiments.results.verdict.stop_outcome import stop_outcome_of
 from experiments.results.words.look_words import look_summary, look_warnings
 from experiments.results.words.plan_words import with_sentence
@@ -57,6 +63,9 @@ def make_look(
     readings = analyse(inputs, sums, design, plan.units_per_variant, terms)
     if previous is not None:
         readings = running_readings(readings, previous, end)
+    readings = with_families(readings, design.secondary_correction, design.alpha)
+    # The plan counts CUPED's measured variance reduction (the test keeps its tuning).
+    plan = with_sentence(plan_with_cuped(plan, readings[0]), terms.unit)
     # 4. The verdict.
     srm = srm_of(readings)
     progress = plan_progress(inputs, aggregates, plan, end, has_reading=readings[0].issue is None)

@@ -9,6 +9,7 @@ pages only, so the served JSON leaves it out elsewhere.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from experiments.results.page import (
@@ -16,6 +17,7 @@ from experiments.results.page import (
     CapPage,
     ComparisonPage,
     DecisionPage,
+    FamilyPage,
     ListPlanPage,
     MarginBounds,
     MetricPage,
@@ -116,6 +118,17 @@ def comparison_pages(
                     ci_low=running.intersection.ci_low, ci_high=running.intersection.ci_high
                 ),
             }
+        family = result.families.get(comparison.variant)
+        if family is not None:
+            data["family"] = FamilyPage(
+                family=family.family,
+                correction=family.correction,
+                size=family.size,
+                p_value_adjusted=_finite(family.p_value_adjusted),
+                significant=family.significant,
+                sequential_p_value_adjusted=_finite(family.sequential_p_value_adjusted),
+                sequential_significant=family.sequential_significant,
+            )
         bounds = result.margin_bounds.get(comparison.variant)
         if bounds is not None:
             finite = bounds.to_dict()
@@ -126,8 +139,19 @@ def comparison_pages(
     return pages
 
 
+def _finite(value: float | None) -> float | None:
+    return value if value is not None and math.isfinite(value) else None
+
+
 def plan_page(plan: PlanFacts) -> PlanPage:
+    cuped: dict[str, Any] = {}
+    if plan.variance_reduction is not None:
+        cuped = {
+            "variance_reduction": plan.variance_reduction,
+            "cuped_units_per_variant": plan.cuped_units_per_variant,
+        }
     return PlanPage(
+        **cuped,
         units_per_variant=plan.units_per_variant,
         planned_from=plan.planned_from,
         baseline=plan.baseline,

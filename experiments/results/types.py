@@ -21,6 +21,27 @@ from stats import AnalysisResult, Interval, SrmResult, VariantSummary
 
 Role = Literal["primary", "secondary", "guardrail"]
 
+FamilyCorrection = Literal["bh", "holm", "none", "within_metric"]
+"""How a family's p-values are adjusted: the secondary metrics' correction across metrics x
+arms (`Design.secondary_correction`), or `within_metric` (the primary metric and each guardrail:
+across its own arms only, Holm for the fixed reading and Bonferroni for the sequential one)."""
+
+
+@dataclass(frozen=True, slots=True)
+class FamilyReading:
+    """A comparison read as one of its family (`readings.families`): the primary metric keeps
+    its full alpha, the secondary metrics are corrected together across metrics x arms, each
+    guardrail is judged on its own rule. `size` counts the family's comparisons with a reading;
+    `significant` and `sequential_significant` are the adjusted p-values below alpha."""
+
+    family: Role
+    correction: FamilyCorrection
+    size: int
+    p_value_adjusted: float | None
+    significant: bool
+    sequential_p_value_adjusted: float | None
+    sequential_significant: bool
+
 
 class Verdict(StrEnum):
     """What to do with the experiment (the rules are in `decision`)."""
@@ -82,11 +103,25 @@ class PlanFacts:
     variation."""
     text: str = ""
     """The plan in words (`plan_words`)."""
+    variance_reduction: float | None = None
+    """The share of the primary metric's variance the pre-period data (CUPED) removes at this
+    look, when the plan uses it (`replan.plan_with_cuped`); None otherwise."""
+    cuped_units_per_variant: int | None = None
+    """The units per variant that give the plan's precision with that reduction: what "keep
+    running" counts towards (None: the plan's own units)."""
 
     @property
     def final(self) -> bool:
         """False while the plan may still be re-derived: reaching it then ends nothing."""
         return self.planned_from != "assumption"
+
+    @property
+    def units_needed(self) -> int | None:
+        """The units per variant the look counts towards: with CUPED's reduction where the plan
+        uses it, else the plan's."""
+        if self.cuped_units_per_variant is not None:
+            return self.cuped_units_per_variant
+        return self.units_per_variant
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,6 +178,9 @@ class MetricResult:
     margin_bounds: Mapping[str, Interval] = field(default_factory=dict)
     not_pasted: tuple[str, ...] = ()
     """Pasted counts: the variants whose counts leave this metric's field out (value None)."""
+    families: Mapping[str, FamilyReading] = field(default_factory=dict)
+    """Per variant, its comparison read as one of the metric's family (`readings.families`);
+    empty before that stage."""
 
     def running_of(self, variant: str) -> RunningReading:
         """The running reading of ``variant``'s comparison (the default on a page of its own)."""

@@ -10,17 +10,18 @@ import { minify } from "terser";
 // The names of the internal factories' methods are shortened too (none is part of the public
 // API, and no public name may be listed here).
 const mangleProps =
-  /^(fixed|flushHidden|wake|enqueue|id|firstExposure|compile|refresh|settle|compiled|pick|kind|decide|whenReady|flushAll|stop|giveConsent)$/;
+  /^(fixed|flushHidden|wake|enqueue|id|firstExposure|compile|refresh|settle|compiled|pick|kind|decide|whenReady|flushAll|stop|giveConsent|page|targeted|writes|paint|revert)$/;
 
-// The core build takes its feature flags from features-core.js (all off).
-const coreFlags = {
-  name: "core-flags",
+// Each build takes its feature flags from its own module (features-core.js: all off,
+// features-segments.js, features-nocode.js); the sources (and the tests) have them all on.
+const flags = (name) => ({
+  name: `${name}-flags`,
   setup(build) {
     build.onResolve({ filter: /\/features\.js$/ }, () => ({
-      path: fileURLToPath(new URL("src/features-core.js", import.meta.url)),
+      path: fileURLToPath(new URL(`src/features-${name}.js`, import.meta.url)),
     }));
   },
-};
+});
 
 async function bundle(entry, format, outfile, plugins = []) {
   const result = await build({
@@ -44,7 +45,9 @@ async function bundle(entry, format, outfile, plugins = []) {
 }
 
 await mkdir("dist", { recursive: true });
-await bundle("src/index.js", "esm", "dist/vekst.min.mjs", [coreFlags]);
-await bundle("src/global.js", "iife", "dist/vekst.min.js", [coreFlags]);
-await bundle("src/index.js", "esm", "dist/vekst-segments.min.mjs");
-await bundle("src/global.js", "iife", "dist/vekst-segments.min.js");
+await bundle("src/index.js", "esm", "dist/vekst.min.mjs", [flags("core")]);
+await bundle("src/global.js", "iife", "dist/vekst.min.js", [flags("core")]);
+await bundle("src/index.js", "esm", "dist/vekst-segments.min.mjs", [flags("segments")]);
+await bundle("src/global.js", "iife", "dist/vekst-segments.min.js", [flags("segments")]);
+await bundle("src/index.js", "esm", "dist/vekst-nocode.min.mjs", [flags("nocode")]);
+await bundle("src/global.js", "iife", "dist/vekst-nocode.min.js", [flags("nocode")]);

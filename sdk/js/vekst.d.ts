@@ -75,6 +75,12 @@ export interface ClientOptions {
   overrides?: Record<string, Record<string, string>>;
   /** Give bots the control and send nothing for them (default true). */
   botDetection?: boolean;
+  /**
+   * No-code build (`vekst-nocode.min.js`/`.mjs`) only: show the variants' `changes`, `css` and
+   * `redirect` by itself on every page whose `url` and `path` an experiment targets, again on
+   * elements that appear later or are re-rendered, and on SPA navigation (default false).
+   */
+  autoApply?: boolean;
   /** The fetch to use (default the window's). */
   fetch?: typeof fetch;
   /** The window object (default globalThis); for tests. */

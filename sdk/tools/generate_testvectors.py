@@ -66,6 +66,25 @@ TARGETING = [
     {"attribute": "country", "op": "not_in", "value": ["US"]},
     {"attribute": "cart_value", "op": "lt", "value": 200.5},
 ]
+# URL targeting: the text operators on the `url` and `path` the browser SDK supplies itself.
+URL_TARGETING = [
+    {"attribute": "path", "op": "starts_with", "value": "/product/"},
+    {"attribute": "url", "op": "ends_with", "value": "#reviews"},
+    {"attribute": "url", "op": "contains", "value": "utm_source=newsletter"},
+    {"attribute": "path", "op": "matches", "value": "/product/*/reviews"},
+    {"attribute": "url", "op": "matches", "value": "https://*.shop.example/*"},
+    {"attribute": "path", "op": "matches", "value": "/cart"},
+    {"attribute": "path", "op": "matches", "value": "*a*a*"},
+    {"attribute": "path", "op": "starts_with", "value": ""},
+]
+URL_ATTRIBUTE_SETS: list[dict[str, Any] | None] = [
+    None,
+    {"url": "https://www.shop.example/product/42/reviews#reviews", "path": "/product/42/reviews"},
+    {"url": "https://shop.example/cart?utm_source=newsletter", "path": "/cart"},
+    {"url": "http://www.shop.example/", "path": "/a"},
+    {"path": "/product/", "url": 42},
+    {"path": "/banana"},
+]
 ATTRIBUTE_SETS: list[dict[str, Any] | None] = [
     None,
     {"country": "NO", "device": "mobile", "returning": True, "cart_value": 649.0},
@@ -171,6 +190,18 @@ def build_cases(rng: random.Random) -> list[dict[str, Any]]:
     cases.append(
         case("invalid attributes", experiment(rng, [1, 1]), "visitor-1", {"nested": {"no": 1}})
     )
+    return cases + build_url_cases()
+
+
+def build_url_cases() -> list[dict[str, Any]]:
+    """URL targeting (drawn from a generator of their own, so the cases and hashes before them
+    stay as they were)."""
+    rng = random.Random(20261205)
+    cases = []
+    for condition in URL_TARGETING:
+        for attributes in URL_ATTRIBUTE_SETS:
+            definition = experiment(rng, [1, 1], targeting=condition)
+            cases.append(case("url targeting", definition, rng.choice(UNIT_IDS), attributes))
     return cases
 
 
@@ -240,6 +271,84 @@ def build_exposure_attributes(rng: random.Random) -> list[dict[str, Any]]:
     return items
 
 
+def _change(action: str, **fields: Any) -> dict[str, Any]:
+    return {"selector": "#buy", "action": action, **fields}
+
+
+_SCRIPT = "javascript:alert(1)"
+# No-code fields of a variant (`changes`, `css`, `redirect`) with the path of the part the
+# server refuses (422 `variants[i].<path>`) and the browser SDK ignores, or null when both
+# accept them (experiments/variant_changes.py and sdk/js/src/changes.js hold the rules).
+CHANGE_CASES: list[tuple[dict[str, Any], str | None]] = [
+    ({"changes": [_change("text", value="Legg i handlekurven")]}, None),
+    ({"changes": [_change("text", value="Pris < 500 kr, 3 > 2")]}, None),
+    (
+        {
+            "changes": [
+                _change(
+                    "image",
+                    src="https://cdn.shop.example/cta-b.jpg",
+                    srcset="https://cdn.shop.example/cta-b.jpg 1x, /img/cta-b@2x.jpg 2x",
+                )
+            ]
+        },
+        None,
+    ),
+    ({"changes": [_change("image", src="data:image/png;base64,iVBORw0KGgo=")]}, None),
+    ({"changes": [_change("attribute", name="href", value="/checkout?from=cta")]}, None),
+    ({"changes": [_change("attribute", name="aria-label", value="Kjøp nå")]}, None),
+    ({"changes": [_change("class", add=["promo"], remove=["muted"])]}, None),
+    ({"changes": [_change("style", property="background-color", value="#e4002b")]}, None),
+    ({"changes": [_change("hide")] * 50}, None),
+    ({"css": "#buy { font-weight: 700; background: url(/img/b.png) }"}, None),
+    ({"redirect": "/product/42-b"}, None),
+    ({"redirect": "https://b.shop.example/product/42"}, None),
+    ({"changes": [_change("text", value="<script>alert(1)</script>")]}, "changes[0].value"),
+    ({"changes": [_change("text", value="<img src=x onerror=alert(1)>")]}, "changes[0].value"),
+    ({"changes": [_change("attribute", name="href", value=_SCRIPT)]}, "changes[0].value"),
+    (
+        {"changes": [_change("attribute", name="href", value="JaVaScRiPt:alert(1)")]},
+        "changes[0].value",
+    ),
+    (
+        {"changes": [_change("attribute", name="href", value="java\tscript:alert(1)")]},
+        "changes[0].value",
+    ),
+    ({"changes": [_change("attribute", name="src", value="data:text/html,x")]}, "changes[0].value"),
+    ({"changes": [_change("attribute", name="onclick", value="alert(1)")]}, "changes[0].name"),
+    ({"changes": [_change("attribute", name="style", value="color:red")]}, "changes[0].name"),
+    ({"changes": [{"selector": "a" * 10_000, "action": "hide"}]}, "changes[0].selector"),
+    ({"changes": [_change("html", value="<b>Buy</b>")]}, "changes[0].action"),
+    ({"changes": [_change("text", value="Buy", html="<b>Buy</b>")]}, "changes[0].html"),
+    ({"changes": [_change("hide"), _change("image", src=_SCRIPT)]}, "changes[1].src"),
+    (
+        {"changes": [_change("image", src="/a.jpg", srcset=f"/a.jpg 1x, {_SCRIPT} 2x")]},
+        "changes[0].srcset",
+    ),
+    ({"changes": [_change("image", src="/a.jpg", srcset="/a.jpg 1x,")]}, "changes[0].srcset"),
+    # (`_` is no scheme character: to a browser this is a relative URL.)
+    ({"changes": [_change("attribute", name="href", value="a_b:c")]}, None),
+    ({"changes": [_change("class", add=["a b"])]}, "changes[0].add"),
+    ({"changes": [_change("style", property="color", value="red;x:y")]}, "changes[0].value"),
+    (
+        {"changes": [_change("style", property="background", value=f"url({_SCRIPT})")]},
+        "changes[0].value",
+    ),
+    ({"changes": [_change("hide")] * 51}, "changes"),
+    ({"css": "@import url(https://evil.example/x.css);"}, "css"),
+    ({"css": "body { width: expression(alert(1)) }"}, "css"),
+    ({"css": "a { background: url(data:text/html,x) }"}, "css"),
+    ({"css": "</style><script>alert(1)</script>"}, "css"),
+    ({"redirect": _SCRIPT}, "redirect"),
+    ({"redirect": "//evil.example/"}, "redirect"),
+    ({"redirect": "http://shop.example/b"}, "redirect"),
+]
+
+
+def build_change_cases() -> list[dict[str, Any]]:
+    return [{"variant": fields, "refused": path} for fields, path in CHANGE_CASES]
+
+
 def _line(item: dict[str, Any]) -> str:
     # ASCII escapes keep the lone-surrogate case representable in a UTF-8 file.
     return json.dumps(item, sort_keys=True)
@@ -251,6 +360,7 @@ def main() -> None:
     cases = build_cases(rng)
     hashes = build_hashes(rng)
     exposures = build_exposure_attributes(rng)
+    changes = build_change_cases()
     lines = [
         "{",
         '  "description": "Vekst assignment test vectors; algorithm in docs/assignment.md",',
@@ -262,6 +372,9 @@ def main() -> None:
         "  ],",
         '  "exposure_attributes": [',
         ",\n".join("    " + _line(item) for item in exposures),
+        "  ],",
+        '  "changes": [',
+        ",\n".join("    " + _line(item) for item in changes),
         "  ]",
         "}",
     ]

@@ -33,7 +33,7 @@ def test_unknown_or_malformed_key_is_401(client: TestClient, header: str) -> Non
 def test_sdk_key_cannot_manage_experiments(client: TestClient, sdk_headers: dict[str, str]) -> None:
     response = client.post("/v1/experiments", json=experiment_body(), headers=sdk_headers)
     assert response.status_code == 403
-    assert "scope admin" in response.json()["detail"]
+    assert "scope editor or admin" in response.json()["detail"]
 
 
 def test_auth_comes_before_validation(client: TestClient) -> None:

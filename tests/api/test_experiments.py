@@ -36,6 +36,7 @@ def test_missing_field_is_named(client: TestClient, admin_headers: Headers, miss
         ({"template": "homepage"}, "template", "one of"),
         ({"unknown_field": 1}, "unknown_field", "not a known field"),
         ({"design": {"alpha": 0.7}}, "design.alpha", "< 0.5"),
+        ({"design": {"secondary_correction": "fdr"}}, "design.secondary_correction", "'bh'"),
         ({"metrics": {"primary": "conversion_rate", "extra": 1}}, "metrics.extra", "not a known"),
     ],
 )
@@ -172,6 +173,7 @@ def test_create_fills_template(client: TestClient, admin_headers: Headers) -> No
         "observed_baseline": None,
         "replanned_at": None,
         "currency": "NOK",
+        "secondary_correction": "bh",
     }
     assert created["variants"][1]["payload"] == {"layout": "one"}
     assert "salt" not in created and "id" not in created and "layer_ranges" not in created

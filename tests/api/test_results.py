@@ -130,6 +130,10 @@ def test_results_equal_statistics_of_the_raw_data(
         want_comparison = expected.to_dict()["comparisons"][0]
         for field in ("absolute", "relative", "bayesian", "p_value", "reason", "cuped"):
             assert_close(got_comparison.get(field), want_comparison.get(field))
+        # Each comparison says its family; the secondary metrics are one BH family.
+        family = got_comparison["family"]
+        assert family["family"] == metric["role"]
+        assert family["correction"] == ("bh" if metric["role"] == "secondary" else "within_metric")
     assert page["decision"]["verdict"] in {"ship", "stop", "keep_running", "inconclusive"}
     assert page["summary"]
     assert any("more than one variant" in warning for warning in page["warnings"])

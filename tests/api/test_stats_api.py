@@ -137,3 +137,29 @@ def test_openapi_has_examples(client: TestClient) -> None:
     schemas = client.get("/openapi.json").json()["components"]["schemas"]
     assert schemas["AnalyzeRequest"]["examples"][0]["kind"] == "proportion"
     assert "examples" in schemas["SampleSizeRequest"]
+
+
+def test_sums_without_unit_counts_say_the_count_used(
+    client: TestClient, sdk_headers: Headers
+) -> None:
+    """AOV sums pasted without `nonzero_units`: Kish's count of the orders, said per variant."""
+    arm = {
+        "n": 2000,
+        "numerator_sum": 33000.0,
+        "numerator_sum_squares": 9.1e7,
+        "denominator_sum": 50.0,
+        "denominator_sum_squares": 54.0,
+        "cross_sum": 36000.0,
+    }
+    body = {"kind": "ratio", "variants": [arm, arm]}
+    variants = client.post("/v1/stats/analyze", json=body, headers=sdk_headers).json()["variants"]
+    assert variants[0]["effective_units"] == pytest.approx(50 * 50 / 54)
+    assert variants[0]["effective_units_rule"] == "kish"
+    counted = {**body, "variants": [{**arm, "nonzero_units": 48}] * 2}
+    variants = client.post("/v1/stats/analyze", json=counted, headers=sdk_headers).json()[
+        "variants"
+    ]
+    assert (variants[0]["effective_units"], variants[0]["effective_units_rule"]) == (
+        48,
+        "nonzero_units",
+    )

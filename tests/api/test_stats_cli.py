@@ -63,6 +63,17 @@ def test_mean_and_ratio_forms() -> None:
         "b=5000/102630.78/118584475.83/147/179/125738.95",
     )
     assert ratio.exit_code == 0, ratio.output
+    # Without the units with an order, the spread's count is Kish's, and the output says so.
+    assert "106.6 (Kish estimate)" in ratio.output
+    assert "NAME=.../nonzero_units" in " ".join(ratio.output.split())
+    counted = vekst(
+        "analyze",
+        "ratio",
+        "a=5000/100950.08/124518956.33/146/200/138271.01/110",
+        "b=5000/102630.78/118584475.83/147/179/125738.95/120",
+    )
+    assert counted.exit_code == 0, counted.output
+    assert "110.0 (given)" in counted.output and "Kish" not in counted.output
 
 
 def test_bad_counts_exit_2_with_the_rule_naming_the_variant_as_typed() -> None:

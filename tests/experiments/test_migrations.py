@@ -151,3 +151,39 @@ def test_exposure_attributes_migration_leaves_old_rows_without_any(empty_databas
     assert "dimensions" not in columns(empty_database, "experiments")
     upgrade(empty_database)
     assert "attributes" in columns(empty_database, "exposures")
+
+
+def test_accounts_migration_keeps_the_keys_and_ends_the_key_logins(empty_database: str) -> None:
+    upgrade(empty_database, "0012_exposure_attributes")
+    engine = make_engine(empty_database)
+    try:
+        with engine.begin() as connection:
+            for number, scope in enumerate(("admin", "sdk", "server")):
+                connection.execute(
+                    text(
+                        "INSERT INTO api_keys (prefix, key_hash, scope, name, created_at) "
+                        "VALUES (:prefix, :hash, :scope, '', '2026-12-01')"
+                    ),
+                    {"prefix": f"vk_{scope}", "hash": str(number) * 64, "scope": scope},
+                )
+            connection.execute(
+                text(
+                    "INSERT INTO page_sessions (id_hash, key_id, key_digest, created_at, "
+                    "expires_at) VALUES (:id, NULL, :digest, '2026-12-01', '2026-12-02')"
+                ),
+                {"id": "a" * 64, "digest": "b" * 64},
+            )
+        upgrade(empty_database)
+        assert {"users", "invitations", "login_failures"} <= tables(empty_database)
+        assert "user_id" in columns(empty_database, "page_sessions")
+        assert "user_id" in columns(empty_database, "audit_log")
+        with engine.connect() as connection:
+            scopes = connection.execute(text("SELECT scope FROM api_keys ORDER BY id")).scalars()
+            assert list(scopes) == ["admin", "sdk", "server"]  # every key keeps working
+            sessions = connection.execute(text("SELECT count(*) FROM page_sessions")).scalar()
+            assert sessions == 0  # the admin-key logins ended: people log in anew
+        downgrade(empty_database, "0012_exposure_attributes")
+        assert not {"users", "invitations", "login_failures"} & tables(empty_database)
+        assert "key_digest" in columns(empty_database, "page_sessions")
+    finally:
+        engine.dispose()

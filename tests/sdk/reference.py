@@ -7,6 +7,7 @@ vectors are checked against the specification rather than against the SDK itself
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 MASK = 0xFFFFFFFF
@@ -107,6 +108,17 @@ def spec_condition(condition: dict[str, Any], attributes: dict[str, Any]) -> boo
         return present and any(same(actual, item) for item in value)
     if op == "not_in":
         return not (present and any(same(actual, item) for item in value))
+    if op in ("starts_with", "ends_with", "contains", "matches"):
+        if not isinstance(actual, str):
+            return False
+        # A glob as a regular expression: fine for a reference, too slow for the SDKs.
+        glob = ".*".join(re.escape(part) for part in value.split("*"))
+        return {
+            "starts_with": actual.startswith(value),
+            "ends_with": actual.endswith(value),
+            "contains": value in actual,
+            "matches": re.fullmatch(glob, actual, re.DOTALL) is not None,
+        }[op]
     if not (present and is_number(actual)):
         return False
     outcome: bool = {

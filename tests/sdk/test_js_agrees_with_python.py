@@ -30,13 +30,21 @@ def _condition(rng: random.Random, depth: int = 0) -> dict[str, Any]:
             return {"not": _condition(rng, depth + 1)}
         return {combinator: [_condition(rng, depth + 1) for _ in range(rng.randint(1, 3))]}
     attribute = rng.choice(["country", "device", "cart_value", "returning"])
-    op = rng.choice(["eq", "ne", "in", "not_in", "gt", "gte", "lt", "lte", "exists"])
+    op = rng.choice(
+        ["eq", "ne", "in", "not_in", "gt", "gte", "lt", "lte", "exists", "starts_with", "matches"]
+    )
     if op == "exists":
         return {"attribute": attribute, "op": op, "value": rng.random() < 0.5}
     if op in ("gt", "gte", "lt", "lte"):
         return {"attribute": attribute, "op": op, "value": rng.choice([0, 1, 500, 649.5, -1])}
     if op in ("in", "not_in"):
         return {"attribute": attribute, "op": op, "value": rng.sample(ATTRIBUTE_VALUES, 3)}
+    if op in ("starts_with", "matches"):
+        return {
+            "attribute": attribute,
+            "op": op,
+            "value": rng.choice(["", "*", "N*", "*O", "m*b*e"]),
+        }
     return {"attribute": attribute, "op": op, "value": rng.choice(ATTRIBUTE_VALUES)}
 
 

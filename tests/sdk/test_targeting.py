@@ -126,6 +126,13 @@ LEAVES = st.one_of(
         st.one_of(st.integers(-1000, 1000), st.floats(-1e6, 1e6, allow_nan=False)),
     ),
     st.builds(lambda n, v: {"attribute": n, "op": "exists", "value": v}, NAMES, st.booleans()),
+    # Text operators on a small alphabet, so that globs with several stars do match.
+    st.builds(
+        lambda n, o, v: {"attribute": n, "op": o, "value": v},
+        NAMES,
+        st.sampled_from(["starts_with", "ends_with", "contains", "matches"]),
+        st.text(alphabet="ab*/", max_size=6),
+    ),
 )
 CONDITIONS = st.recursive(
     LEAVES,
@@ -136,7 +143,9 @@ CONDITIONS = st.recursive(
     ),
     max_leaves=8,
 )
-ATTRIBUTES = st.dictionaries(NAMES, SCALARS, max_size=4)
+ATTRIBUTES = st.dictionaries(
+    NAMES, st.one_of(SCALARS, st.text(alphabet="ab*/", max_size=8)), max_size=4
+)
 
 
 @given(CONDITIONS, ATTRIBUTES)

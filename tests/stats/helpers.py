@@ -20,11 +20,14 @@ def proportion_stats(values: FloatArray, key: str) -> dict[str, Any]:
 
 
 def mean_stats(values: FloatArray, key: str) -> dict[str, Any]:
+    """The sums of a mean metric with its exact count of non-zero values (without it the
+    degrees of freedom come from Kish's count, which is far below n for values around 0)."""
     return {
         "key": key,
         "n": int(values.size),
         "sum": float(values.sum()),
         "sum_squares": float((values * values).sum()),
+        "nonzero_units": int(np.count_nonzero(values)),
     }
 
 

@@ -93,10 +93,11 @@ def test_sequential_interval_is_wider_than_the_fixed_one() -> None:
             "ratio",
             [
                 {"n": 2, "numerator_sum": 0.0625, "numerator_sum_squares": 0.001953125,
-                 "denominator_sum": 4.0, "denominator_sum_squares": 9.0, "cross_sum": 0.125},
+                 "denominator_sum": 4.0, "denominator_sum_squares": 9.0, "cross_sum": 0.125,
+                 "nonzero_units": 2},
                 {"n": 166, "numerator_sum": 12118.0, "numerator_sum_squares": 884779.0,
                  "denominator_sum": 166.0, "denominator_sum_squares": 166.0,
-                 "cross_sum": 12118.0},
+                 "cross_sum": 12118.0, "nonzero_units": 166},
             ],
             0.01,
         ),

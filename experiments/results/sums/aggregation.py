@@ -41,12 +41,21 @@ from stats import CovariateStats, RatioStats
 NO_PRE_PERIOD = CovariateStats(
     covariate_sum=0.0, covariate_sum_squares=0.0, covariate_cross_sum=0.0
 )  # covariate sums without CUPED or pre-period data
+PRE_DENOMINATOR_FIELDS = (
+    "pre_denominator_sum",
+    "pre_denominator_sum_squares",
+    "pre_denominator_cross_sum",
+    "pre_denominator_denominator_cross_sum",
+    "covariate_pre_denominator_cross_sum",
+)
+"""A ratio's pre-period denominator sums (CUPED's second covariate): stored by name only when
+the metric has them, so looks without them keep their stored form."""
 SUM_FIELDS = (
     *(item.name for item in fields(RatioStats)),
-    *(item.name for item in fields(CovariateStats)),
+    *(item.name for item in fields(CovariateStats) if item.name not in PRE_DENOMINATOR_FIELDS),
     "nonzero_units",
 )
-"""The names of a `VariantSums`' values (`as_fields`), in the order older looks stored them."""
+"""The names of a `VariantSums`' values, in the order older looks stored them as a list."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +85,8 @@ class VariantSums:
     Every kind of metric is summed as a ratio (`totals`): per unit the numerator is the
     metric's (capped) value and the denominator is 1 for conversion and mean metrics, so their
     denominator sums are the unit count. `covariate` holds the sums of the same metric's
-    numerator over the 14 days before exposure (all zero without CUPED or pre-period data).
+    numerator over the 14 days before exposure (all zero without CUPED or pre-period data), and
+    for a ratio those of its denominator over the same days, CUPED's second covariate.
     `nonzero_units` counts the units with a non-zero denominator (ratio) or value (conversion,
     mean): for AOV, the units with an order; None when the source does not say (totals pasted
     from an e-mail tool), and the statistics then count every unit.
@@ -89,10 +99,13 @@ class VariantSums:
     def as_fields(self) -> dict[str, float | None]:
         """The stored form (a look's `sums`, docs/results.md): `{field: value}` over
         `SUM_FIELDS`."""
+        covariate = asdict(self.covariate)
+        second = {name: covariate.pop(name) for name in PRE_DENOMINATOR_FIELDS}
         return {
             **asdict(self.totals),
-            **asdict(self.covariate),
+            **covariate,
             "nonzero_units": self.nonzero_units,
+            **({} if not any(second.values()) else second),
         }
 
     @classmethod
@@ -130,6 +143,7 @@ class VariantSums:
                 covariate_denominator_cross_sum=given(
                     "covariate_denominator_cross_sum", covariate_sum
                 ),
+                **{name: given(name, 0.0) for name in PRE_DENOMINATOR_FIELDS},
             ),
             nonzero_units=None if nonzero_units is None else round(nonzero_units),
         )
@@ -332,11 +346,18 @@ def _sums_query(
         }
         if ratio:
             # Only a ratio's denominator varies per unit; for the others it is 1.
+            pden = per_unit.c[f"m{index}_pden"]
             wanted |= {
                 "denominator_sum": func.sum(den),
                 "denominator_sum_squares": func.sum(den * den),
                 "cross_sum": func.sum(num * den),
                 "covariate_denominator_cross_sum": func.sum(den * cov),
+                # The pre-period denominator, CUPED's second covariate for a ratio.
+                "pre_denominator_sum": func.sum(pden),
+                "pre_denominator_sum_squares": func.sum(pden * pden),
+                "pre_denominator_cross_sum": func.sum(num * pden),
+                "pre_denominator_denominator_cross_sum": func.sum(den * pden),
+                "covariate_pre_denominator_cross_sum": func.sum(cov * pden),
             }
         labels[metric.key] = {name: f"m{index}_{name}" for name in wanted}
         outputs += [sum_.label(f"m{index}_{name}") for name, sum_ in wanted.items()]

@@ -287,9 +287,14 @@ def _metric_changes(
     now_and_before = []
     for reader, weight in weighted:
         numerator, denominator = metric_sides(metric, reader, "post")
-        pre: Any = metric_sides(metric, reader, "pre")[0] if covariate else literal(0.0)
-        now_and_before.append((weight * numerator, weight * denominator, weight * pre))
-    (x, y, z), (xp, yp, zp) = now_and_before
+        pre: Any = literal(0.0)
+        pre_denominator: Any = literal(0.0)
+        if covariate:
+            pre, pre_denominator = metric_sides(metric, reader, "pre")
+        now_and_before.append(
+            (weight * numerator, weight * denominator, weight * pre, weight * pre_denominator)
+        )
+    (x, y, z, w), (xp, yp, zp, wp) = now_and_before
     wanted: dict[str, ColumnElement[Any]] = {"numerator_sum": x - xp}
     if not _is_indicator(metric):
         wanted["numerator_sum_squares"] = x * x - xp * xp
@@ -304,6 +309,15 @@ def _metric_changes(
         wanted["covariate_cross_sum"] = x * z - xp * zp
         if ratio:
             wanted["covariate_denominator_cross_sum"] = y * z - yp * zp
+        if metric.kind == "ratio":
+            # The pre-period denominator, CUPED's second covariate for a ratio.
+            wanted |= {
+                "pre_denominator_sum": w - wp,
+                "pre_denominator_sum_squares": w * w - wp * wp,
+                "pre_denominator_cross_sum": x * w - xp * wp,
+                "pre_denominator_denominator_cross_sum": y * w - yp * wp,
+                "covariate_pre_denominator_cross_sum": z * w - zp * wp,
+            }
     # Units whose denominator (ratio) or value is not zero, now minus before.
     counted, counted_before = (y, yp) if metric.kind == "ratio" else (x, xp)
     wanted["nonzero_units"] = _nonzero(counted) - _nonzero(counted_before)

@@ -190,7 +190,8 @@ def unit_values(
 ) -> Subquery:
     """Per unit: its group (`variant`; MULTI_VARIANT for a unit seen in several) and each
     metric's numerator, denominator and covariate (columns m{index}_num, _den, _cov; the
-    covariate is 0 without `cuped`)."""
+    covariate is 0 without `cuped`), and for a ratio its pre-period denominator, CUPED's second
+    covariate (m{index}_pden, 0 without `cuped`)."""
     exposures, conversion_table = EXPOSURES.c, CONVERSIONS
     conversions = conversion_table.c
     found = unit_features(metrics, cuped)
@@ -252,11 +253,14 @@ def unit_values(
     for index, metric in enumerate(metrics):
         numerator, denominator = metric_sides(metric, feature, "post")
         covariate: Any = literal(0.0)
+        pre_denominator: Any = literal(0.0)
         if metric.key in with_covariate:
-            covariate = metric_sides(metric, feature, "pre")[0]
+            covariate, pre_denominator = metric_sides(metric, feature, "pre")
         value_columns += [
             numerator.label(f"m{index}_num"),
             denominator.label(f"m{index}_den"),
             covariate.label(f"m{index}_cov"),
         ]
+        if metric.kind == "ratio":
+            value_columns.append(pre_denominator.label(f"m{index}_pden"))
     return select(unit_events.c.variant, *value_columns).subquery("unit_values")

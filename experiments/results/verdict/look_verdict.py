@@ -46,7 +46,7 @@ def plan_progress(
     """How far the look is from the planned units; `has_reading`: whether the primary metric
     has a reading (before a day of traffic, a pace is projected only then)."""
     return PlanProgress(
-        plan.units_per_variant,
+        plan.units_needed,
         min(aggregates.units.values()),
         len(inputs.variants),
         _daily_units(inputs.experiment, aggregates, end, has_reading=has_reading),

@@ -16,6 +16,7 @@ re-planning once on it kept the A/A error at 1.4-1.8 % in the review's simulatio
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from sqlmodel import Session
@@ -27,9 +28,11 @@ from experiments.models.experiment import Design, Experiment
 from experiments.models.metric import MetricDefinition
 from experiments.planning import assumed_baseline, detectable_at, plan_at, planned_units
 from experiments.results.sums.aggregation import Aggregates, VariantSums
-from experiments.results.types import PlanFacts
+from experiments.results.types import MetricResult, PlanFacts
 
 BURN_IN_DAYS = 7
+# Below this measured reduction the pre-period data changes the plan by noise only.
+LEAST_VARIANCE_REDUCTION = 0.01
 BURN_IN_CONTROL_UNITS = 100
 REPLANNED = "replanned"  # the audit log's action
 
@@ -152,3 +155,27 @@ def plan_facts(
         design.replanned_at,
         primary.kind,
     )
+
+
+def plan_with_cuped(plan: PlanFacts, primary: MetricResult) -> PlanFacts:
+    """The plan with the primary metric's measured CUPED variance reduction, when there is one.
+
+    The variance of a difference falls like 1 / units, so removing a share rho of it gives the
+    plan's precision at (1 - rho) times its units: "keep running" counts towards those. The
+    smallest reduction over the primary's comparisons with a reading is used (the arm the plan
+    must still wait for), and none below `LEAST_VARIANCE_REDUCTION` or on a send to a fixed list
+    (the list is the sample). The sequential test stays tuned to the plan's own units: a tuning
+    that moved with each look's reduction would no longer be one mixture."""
+    units = plan.units_per_variant
+    if units is None or plan.planned_from == "list" or primary.analysis is None:
+        return plan
+    reductions = [
+        comparison.cuped.variance_reduction
+        for comparison in primary.analysis.comparisons
+        if comparison.cuped is not None and comparison.p_value is not None
+    ]
+    if not reductions or min(reductions) < LEAST_VARIANCE_REDUCTION:
+        return plan
+    reduction = min(reductions)
+    needed = max(math.ceil(units * (1.0 - reduction)), 2)
+    return replace(plan, variance_reduction=reduction, cuped_units_per_variant=needed)

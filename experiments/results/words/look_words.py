@@ -11,6 +11,7 @@ from experiments.results.types import Decision, MetricResult, PlanFacts, Verdict
 from experiments.results.verdict.decision import PlanProgress
 from experiments.results.verdict.stop_outcome import StopOutcome, summary_after_stop
 from experiments.results.words.formatting import p_value, percent, plural
+from experiments.results.words.plan_words import cuped_sentence
 from experiments.results.words.summary_sentence import SummaryTerms, summarise
 from stats import SrmResult
 
@@ -30,6 +31,9 @@ def look_summary(
     summary = summarise(decision, readings[0], guardrails, control, warnings, terms)
     if progress.waits_for_replan and decision.verdict is Verdict.KEEP_RUNNING:
         summary = f"{summary} {plan.text}"
+    elif plan.variance_reduction is not None and decision.additional_units_per_variant:
+        # "Keep running: N more" counts CUPED's reduction; the summary says so.
+        summary = f"{summary}{cuped_sentence(plan, terms.unit)}"
     return summary_after_stop(summary, outcome)
 
 

@@ -66,6 +66,19 @@ def _at_observed(facts: PlanFacts) -> str:
     return f" At the {observed} observed so far it can detect{_detects(facts, '')}."
 
 
+def cuped_sentence(facts: PlanFacts, unit: str) -> str:
+    """' The pre-period data removes 23 % of the variance (CUPED): 94,655 visitors per variant
+    give the plan's precision, and "keep running" counts towards them.' or ''."""
+    if facts.variance_reduction is None or facts.cuped_units_per_variant is None:
+        return ""
+    return (
+        f" The pre-period data removes {percent(facts.variance_reduction)} of the variance "
+        f"(CUPED): {plural(facts.cuped_units_per_variant, unit)} per variant give the plan's "
+        'precision, and "keep running" counts towards them.'
+    )
+
+
 def with_sentence(facts: PlanFacts, unit: str) -> PlanFacts:
-    """The plan with its sentence (`plan_sentence`) set."""
-    return replace(facts, text=plan_sentence(facts, unit))
+    """The plan with its sentence (`plan_sentence`, then CUPED's `cuped_sentence`) set."""
+    text = plan_sentence(facts, unit)
+    return replace(facts, text=(text + cuped_sentence(facts, unit)).strip() if text else text)

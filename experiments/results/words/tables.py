@@ -4,8 +4,15 @@ page both show, so the two read alike (and like the JSON they come from)."""
 from __future__ import annotations
 
 from experiments.results.page import ComparisonPage, MetricPage
-from experiments.results.words.formatting import count, metric_value, p_value, percent, probability
-from experiments.results.words.wording import interval_text, reason_text
+from experiments.results.words.formatting import (
+    count,
+    metric_value,
+    p_value,
+    percent,
+    plural,
+    probability,
+)
+from experiments.results.words.wording import CORRECTION_NAMES, interval_text, reason_text
 from stats import Interval
 
 
@@ -50,6 +57,7 @@ def metric_rows(metric: MetricPage, currency: str) -> tuple[list[list[str]], lis
             row += comparison_cells(comparison)
             notes += comparison_notes(variant.key, comparison)
         rows.append(row)
+    notes += family_notes(metric)
     if metric.denominators:
         notes.append(f"counted over {metric.denominators}")
     if metric.cap is not None and metric.cap.description:
@@ -57,6 +65,28 @@ def metric_rows(metric: MetricPage, currency: str) -> tuple[list[list[str]], lis
     if metric.reason is not None:
         notes.append(f"no comparison: {metric.reason_text or reason_text(metric.reason)}")
     return rows, notes
+
+
+def family_notes(metric: MetricPage) -> list[str]:
+    """A secondary metric's family in one line: the correction, its size and each variant's
+    adjusted p-value ('secondary family, Benjamini-Hochberg over 6 readings: adjusted p-value
+    b 0.21'). The primary metric and the guardrails are read on their own, as titled."""
+    families = [(c.variant, c.family) for c in metric.comparisons if c.family is not None]
+    if metric.role != "secondary" or not families:
+        return []
+    first = families[0][1]
+    adjusted = ", ".join(
+        f"{variant} {_p_or_none(family.sequential_p_value_adjusted)}"
+        for variant, family in families
+    )
+    return [
+        f"secondary family, {CORRECTION_NAMES.get(first.correction, first.correction)} over "
+        f"{plural(first.size, 'reading')}: adjusted p-value {adjusted}"
+    ]
+
+
+def _p_or_none(value: float | None) -> str:
+    return "none yet" if value is None else p_value(value)
 
 
 def comparison_cells(comparison: ComparisonPage) -> list[str]:
@@ -71,7 +101,7 @@ def comparison_cells(comparison: ComparisonPage) -> list[str]:
         "no value yet" if relative is None else percent(relative, signed=True),
         short_interval(interval),
         "none yet" if seq_p is None else p_value(seq_p),
-        chance_cell(chance, decided=sequential.significant),
+        chance_cell(chance, decided=comparison.significant_in_family),
         reading,
     ]
 

@@ -13,14 +13,14 @@ from typing import Any
 
 from experiments.results.readings.direction import movement, shown_change
 from experiments.results.sums.look_ends import look_day
-from experiments.results.types import MetricIssue, MetricResult, Verdict
+from experiments.results.types import FamilyReading, MetricIssue, MetricResult, Verdict
 from experiments.results.verdict.guardrails import (
     GuardrailReading,
     GuardrailState,
     read_guardrail,
     reading_of,
 )
-from experiments.results.words.formatting import day, percent, plural, probability
+from experiments.results.words.formatting import day, p_value, percent, plural, probability
 from stats import Comparison, Interval, Reason
 
 DECIDING_READING = "sequential"
@@ -90,10 +90,14 @@ def comparison_words(
     """Fields added to each comparison's JSON: outcome, deciding reading, note, reason text,
     and for a guardrail what was shown about it (its reading among the decision's
     ``guardrails``; read afresh for a metric shown without its decision)."""
+    family = result.families.get(comparison.variant)
+    uncorrected = family is not None and not family.sequential_significant
     words: dict[str, Any] = {
-        "outcome": movement(result.direction, comparison),
+        "outcome": "no_clear_change" if uncorrected else movement(result.direction, comparison),
         "decided_by": DECIDING_READING,
-        "note": over_time(result, comparison) or disagreement(comparison),
+        "note": over_time(result, comparison)
+        or family_note(family, comparison)
+        or disagreement(comparison),
         "reason_text": comparison_reason_text(result, comparison),
     }
     if result.role == "guardrail":
@@ -108,6 +112,23 @@ def comparison_words(
         )
         words["guardrail"] = guardrail_words(reading, comparison)
     return words
+
+
+CORRECTION_NAMES = {"bh": "Benjamini-Hochberg", "holm": "Holm", "none": "no correction"}
+
+
+def family_note(family: FamilyReading | None, comparison: Comparison) -> str | None:
+    """One line when a secondary metric's own reading shows a change that its family, corrected
+    across the secondary metrics, does not: the page never calls it a change."""
+    if family is None or family.sequential_significant or not shown_change(comparison):
+        return None
+    adjusted = family.sequential_p_value_adjusted
+    figure = "" if adjusted is None else f", adjusted p-value {p_value(adjusted)}"
+    return (
+        "its own interval shows a change, but not once corrected together with the other "
+        f"secondary metrics ({CORRECTION_NAMES[family.correction]} over "
+        f"{plural(family.size, 'reading')}{figure}): not counted as a change"
+    )
 
 
 def guardrail_words(reading: GuardrailReading, comparison: Comparison) -> str:
@@ -133,7 +154,11 @@ def over_time(result: MetricResult, comparison: Comparison) -> str | None:
             f"{EFFECT_CHANGING}: this look's interval cannot hold together with the earlier "
             "looks', so the verdict waits"
         )
-    if comparison.sequential.significant and not shown_change(comparison):
+    family = result.families.get(comparison.variant)
+    significant = (
+        comparison.sequential.significant if family is None else (family.sequential_significant)
+    )
+    if significant and not shown_change(comparison):
         return f"{shrunk(running.significant_since)}: this look's interval holds no change"
     return None
 

@@ -6,7 +6,8 @@
 import { pageAttributes } from "./attributes.js";
 import { compileConfig, result } from "./evaluator.js";
 import { createSender } from "./events.js";
-import { SEGMENTS } from "./features.js";
+import { autoApply } from "./auto.js";
+import { NOCODE, SEGMENTS } from "./features.js";
 import { createVisitor } from "./identity.js";
 import { checkAttributes, checkUnitId, isNumber, need } from "./inputs.js";
 
@@ -287,6 +288,9 @@ export function createClient(options) {
 
   try {
     start();
+    // (The no-code build only: the minifier drops this from the others.)
+    if (NOCODE && settings.autoApply)
+      autoApply(g, client, () => config.compiled, () => sender?.flushHidden(), warn);
   } catch (error) {
     warn(`could not start: ${error}`);
     config.settle();

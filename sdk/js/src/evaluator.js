@@ -20,7 +20,7 @@ import {
   need,
   storable,
 } from "./inputs.js";
-import { SEGMENTS } from "./features.js";
+import { NOCODE, SEGMENTS } from "./features.js";
 import { compileTargeting } from "./targeting.js";
 
 /** @import { Assignment, Attributes, Json, Reason } from "../vekst.js" */
@@ -34,7 +34,8 @@ import { compileTargeting } from "./targeting.js";
  *   salt: string,
  *   unit_type: string,
  *   status: string,
- *   variants: {key: string, weight: number, payload?: Json}[],
+ *   variants: {key: string, weight: number, payload?: Json, changes?: unknown, css?: unknown,
+ *     redirect?: unknown}[],
  *   traffic?: number,
  *   targeting?: unknown,
  *   layer?: {key: string, ranges: [number, number][]} | null,
@@ -53,7 +54,18 @@ import { compileTargeting } from "./targeting.js";
  *   decide: (unitId: string, attributes?: Attributes | null, qa?: string) => Assignment,
  *   fixed: (reason: Reason) => Assignment,
  *   pick?: (known: Attributes) => Attributes | undefined,
+ *   page?: PageChanges,
  * }} CompiledExperiment
+ */
+
+/**
+ * What the no-code build applies by itself: the variants' `changes`, `css` and `redirect` as
+ * the config sends them (checked when applied), and whether the targeting matches a page's
+ * `url` and `path`. Only for an experiment some variant of which has one of them.
+ * @typedef {{
+ *   targeted: (page: Attributes) => boolean,
+ *   variants: Map<string, {changes?: unknown, css?: unknown, redirect?: unknown}>,
+ * }} PageChanges
  */
 
 /** The most variants an experiment has. */
@@ -222,7 +234,24 @@ function compileExperiment(e, path, clientOverrides, warn) {
       if (has(known, name) && storable(known[name])) (picked ||= {})[name] = known[name];
     return picked;
   };
-  return SEGMENTS ? { decide, fixed, pick } : { decide, fixed };
+  /** @type {CompiledExperiment} */
+  const compiled = SEGMENTS ? { decide, fixed, pick } : { decide, fixed };
+  return NOCODE ? withPage(compiled, variants, targeting) : compiled;
+}
+
+/**
+ * `compiled` with its `page` when some variant has no-code changes (the no-code build).
+ * @param {CompiledExperiment} compiled
+ * @param {ExperimentDocument["variants"]} variants
+ * @param {((attributes: Attributes) => boolean) | null} targeting
+ */
+function withPage(compiled, variants, targeting) {
+  if (variants.some((v) => v.changes != null || v.css != null || v.redirect != null))
+    compiled.page = {
+      targeted: (page) => !targeting || targeting(page),
+      variants: new Map(variants.map(({ key, changes, css, redirect }) => [key, { changes, css, redirect }])),
+    };
+  return compiled;
 }
 
 /**

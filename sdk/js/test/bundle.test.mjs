@@ -7,12 +7,17 @@ import { gzipSync } from "node:zlib";
 import * as sdk from "../dist/vekst.min.mjs";
 import { CONFIG } from "./fakes.mjs";
 
-// The core bundles' budget; the segments build (core plus segment attributes) has its own.
-const MAX_GZIPPED_BYTES = { "vekst.min": 5000, "vekst-segments.min": 6000 };
-const BUNDLES = ["vekst.min.mjs", "vekst.min.js", "vekst-segments.min.mjs", "vekst-segments.min.js"];
+// The core bundles' budget; the segments build (core plus segment attributes) and the no-code
+// build (core plus URL targeting and autoApply) have their own.
+const MAX_GZIPPED_BYTES = {
+  "vekst.min": 5000,
+  "vekst-segments.min": 6000,
+  "vekst-nocode.min": 7000,
+};
+const BUNDLES = Object.keys(MAX_GZIPPED_BYTES).flatMap((name) => [`${name}.mjs`, `${name}.js`]);
 const read = (name) => readFileSync(new URL(`../dist/${name}`, import.meta.url));
 
-test("the core bundles are under 5 KB gzipped, the segments bundles under 6 KB", () => {
+test("core bundles under 5 KB gzipped, segments bundles under 6 KB, no-code under 7 KB", () => {
   for (const name of BUNDLES) {
     const size = gzipSync(read(name), { level: 9 }).length;
     const budget = MAX_GZIPPED_BYTES[name.replace(/\.m?js$/, "")];
@@ -37,7 +42,7 @@ test("the module exports exactly what the README and vekst.d.ts document", () =>
 });
 
 test("the classic scripts define Vekst.createClient and nothing else", () => {
-  for (const name of ["vekst.min.js", "vekst-segments.min.js"]) {
+  for (const name of ["vekst.min.js", "vekst-segments.min.js", "vekst-nocode.min.js"]) {
     const page = { TextEncoder, URL, crypto, console };
     runInNewContext(read(name).toString(), page);
     const added = Object.keys(page).filter(
@@ -46,5 +51,28 @@ test("the classic scripts define Vekst.createClient and nothing else", () => {
     assert.deepEqual(added, ["Vekst"], name);
     const client = page.Vekst.createClient({ config: CONFIG, global: page });
     assert.equal(client.assign("cta-text", "visitor-1").inExperiment, true, name);
+  }
+});
+
+test("URL targeting: the segments and no-code builds take it, the core build leaves it out", async () => {
+  const targeted = {
+    ...CONFIG,
+    experiments: [
+      {
+        ...CONFIG.experiments[0],
+        targeting: { attribute: "path", op: "starts_with", value: "/product/" },
+      },
+    ],
+  };
+  const here = { path: "/product/42" };
+  for (const [name, reason] of [
+    ["vekst.min.mjs", "invalid_config"],
+    ["vekst-segments.min.mjs", "split"],
+    ["vekst-nocode.min.mjs", "split"],
+  ]) {
+    const { createClient } = await import(`../dist/${name}`);
+    const page = { console: { warn() {} }, crypto, TextEncoder };
+    const client = createClient({ config: targeted, global: page });
+    assert.equal(client.assign("cta-text", "visitor-1", here).reason, reason, name);
   }
 });

@@ -6,8 +6,11 @@ A condition is one of::
     {"all": [condition, ...]}   {"any": [condition, ...]}   {"not": condition}
 
 Operators: ``eq``/``ne`` (scalar value), ``in``/``not_in`` (non-empty list of scalars),
-``gt``/``gte``/``lt``/``lte`` (number), ``exists`` (optional boolean value, default true).
-Scalars are strings, finite numbers and booleans; a boolean never equals a number.
+``gt``/``gte``/``lt``/``lte`` (number), ``exists`` (optional boolean value, default true), and
+on text ``starts_with``/``ends_with``/``contains``/``matches`` (string value; ``matches`` is a
+glob whose ``*`` stands for any run of characters, not a regular expression; an attribute that
+is not a string matches none of them). Scalars are strings, finite numbers and booleans; a
+boolean never equals a number.
 """
 
 from __future__ import annotations
@@ -25,7 +28,8 @@ Predicate: TypeAlias = Callable[[Attributes], bool]
 SCALAR_OPS = frozenset({"eq", "ne"})
 LIST_OPS = frozenset({"in", "not_in"})
 NUMBER_OPS = frozenset({"gt", "gte", "lt", "lte"})
-ALL_OPS = SCALAR_OPS | LIST_OPS | NUMBER_OPS | {"exists"}
+TEXT_OPS = frozenset({"starts_with", "ends_with", "contains", "matches"})
+ALL_OPS = SCALAR_OPS | LIST_OPS | NUMBER_OPS | TEXT_OPS | {"exists"}
 MAX_DEPTH = 16
 MAX_LIST_LENGTH = 1000
 
@@ -119,6 +123,11 @@ def _check_number(op: str, value: object, path: str) -> None:
         raise TargetingError(path, f"'{op}' needs a finite number")
 
 
+def _check_text(op: str, value: object, path: str) -> None:
+    if not isinstance(value, str):
+        raise TargetingError(path, f"'{op}' needs a string")
+
+
 def _check_list(op: str, value: object, path: str) -> None:
     if not isinstance(value, list) or not value:
         raise TargetingError(path, f"'{op}' needs a non-empty list")
@@ -134,6 +143,31 @@ _VALUE_RULES: dict[str, Callable[[str, object, str], None]] = {
     **dict.fromkeys(SCALAR_OPS, _check_scalar),
     **dict.fromkeys(NUMBER_OPS, _check_number),
     **dict.fromkeys(LIST_OPS, _check_list),
+    **dict.fromkeys(TEXT_OPS, _check_text),
+}
+
+
+def glob_match(text: str, glob: str) -> bool:
+    """Whether `text` matches `glob`, whose `*` stands for any run of characters (none included)
+    and every other character for itself. The pieces between the stars are found in order, left
+    to right, with no regular expression, so a hostile glob cannot make the match backtrack."""
+    *parts, last = glob.split("*")
+    if not parts:
+        return text == glob
+    at = 0
+    for index, part in enumerate(parts):
+        found = text.find(part, at)
+        if found < 0 or (index == 0 and found > 0):
+            return False
+        at = found + len(part)
+    return len(text) - len(last) >= at and text.endswith(last)
+
+
+_TEXT_TESTS: dict[str, Callable[[str, str], bool]] = {
+    "starts_with": str.startswith,
+    "ends_with": str.endswith,
+    "contains": lambda text, value: value in text,
+    "matches": glob_match,
 }
 
 
@@ -180,6 +214,9 @@ def _compile_comparison(name: str, op: str, value: Any) -> Predicate:
         if op == "in":
             return lambda attrs: name in attrs and _typed(attrs[name]) in members
         return lambda attrs: name not in attrs or _typed(attrs[name]) not in members
+    if op in TEXT_OPS:
+        test = _TEXT_TESTS[op]
+        return lambda attrs: isinstance(actual := attrs.get(name), str) and test(actual, value)
     return _compile_number(name, op, value)
 
 

@@ -14,6 +14,7 @@ from sqlalchemy import text
 from experiments.db import make_engine
 from experiments.results.page import MetricPage
 from experiments.results.words.tables import metric_rows
+from tests.accounts import PASSWORD, add_user, log_in_page
 from tests.browser import launch_chromium
 from tests.conftest import ADMIN_KEY
 from tests.experiments.results.simulation import simulate_shop
@@ -77,13 +78,12 @@ def test_results_page_in_chromium(sqlite_url: str, tmp_path: Path) -> None:
 
         page.goto(f"{api}/experiments/exp")
         assert page.url == f"{api}/login"  # no session yet
-        page.fill("#key", ADMIN_KEY)
-        page.click("button[type=submit]")
-        page.wait_for_url(f"{api}/")
-        assert ADMIN_KEY not in page.content()
+        add_user(sqlite_url, "editor")
+        log_in_page(page, api, "editor")
+        assert PASSWORD not in page.content()
         (cookie,) = [c for c in context.cookies() if c["name"] == "vekst_session"]
         assert cookie["httpOnly"] and cookie["sameSite"] == "Strict"
-        assert ADMIN_KEY not in cookie["value"]
+        assert PASSWORD not in cookie["value"]
         page.click("text=One-page checkout")
         page.wait_for_url(f"{api}/experiments/exp")
 

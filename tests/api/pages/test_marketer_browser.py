@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 
+from tests.accounts import add_user, log_in_page
 from tests.api.pages.test_browser import (
     ADMIN,
     confirm_stop,
@@ -17,7 +18,6 @@ from tests.api.pages.test_browser import (
 )
 from tests.api.test_newsletter import counts, newsletter
 from tests.browser import launch_chromium
-from tests.conftest import ADMIN_KEY
 from tests.live_server import running_api
 
 
@@ -41,10 +41,8 @@ def test_a_marketer_reads_the_stopped_and_the_newsletter_pages(sqlite_url: str) 
         ).raise_for_status()
         context = browser.new_context(viewport={"width": 1280, "height": 900})
         page = context.new_page()
-        page.goto(f"{api}/login")
-        page.fill("#key", ADMIN_KEY)
-        page.click("button[type=submit]")
-        page.wait_for_url(f"{api}/")
+        add_user(sqlite_url, "editor")
+        log_in_page(page, api, "editor")
 
         # The stop form restates the verdict and chooses the winner it names.
         page.goto(f"{api}/experiments/exp/stop")

@@ -1,4 +1,4 @@
-"""The pages over HTTP: login and its cookie, revoked keys, CSRF, confirmations, the list."""
+"""The pages over HTTP: login and its cookie, CSRF, confirmations, the list."""
 
 from __future__ import annotations
 
@@ -10,18 +10,11 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from api.pages.sessions import COOKIE_NAME
 from experiments.db import make_engine, session_scope
-from experiments.keys import create_key, revoke_key
-from experiments.models.api_key import KeyScope
 from experiments.models.event import Conversion, Exposure
 from experiments.settings import Settings
+from tests.accounts import PASSWORD, add_user, email_of, form_token, log_in
 from tests.api.helpers import experiment_body, load_past_week, start_checkout
-from tests.conftest import ADMIN_KEY, SDK_KEY
-
-
-def log_in(client: TestClient, key: str = ADMIN_KEY) -> None:
-    response = client.post("/login", data={"key": key}, follow_redirects=False)
-    assert response.status_code == 303, response.text
-    assert response.headers["location"] == "/"
+from tests.conftest import ADMIN_KEY
 
 
 def csrf_of(html: str) -> str:
@@ -30,22 +23,34 @@ def csrf_of(html: str) -> str:
     return html[start : html.index('"', start)]
 
 
-def test_pages_need_a_session_and_the_key_stays_out_of_pages(client: TestClient) -> None:
-    for path in ("/", "/experiments/anything", "/experiments/anything/stop"):
+def test_pages_need_a_session_and_the_password_stays_out_of_pages(client: TestClient) -> None:
+    for path in ("/", "/experiments/anything", "/experiments/anything/stop", "/users"):
         response = client.get(path, follow_redirects=False)
         assert response.status_code == 303 and response.headers["location"] == "/login"
-    refused = client.post("/login", data={"key": SDK_KEY})
+    add_user(client.app.state.engine, "editor")  # type: ignore[attr-defined]
+    # The login form has its own CSRF token (no session yet): without it, nothing is checked.
+    unsigned = client.post("/login", data={"email": email_of("editor"), "password": PASSWORD})
+    assert unsigned.status_code == 422 and COOKIE_NAME not in unsigned.cookies
+    assert "csrf the form is stale" in unsigned.text
+    token = form_token(client)
+    wrong = {"email": email_of("editor"), "password": PASSWORD + "!", "csrf": token}
+    refused = client.post("/login", data=wrong)
     assert refused.status_code == 401
-    assert "not an active admin key" in refused.text
-    assert SDK_KEY not in refused.text
-    assert COOKIE_NAME not in refused.cookies
-    login = client.post("/login", data={"key": ADMIN_KEY}, follow_redirects=False)
+    assert "do not match an active account" in refused.text
+    assert PASSWORD not in refused.text and COOKIE_NAME not in refused.cookies
+    # An API key is no password: the pages are for people.
+    as_key = client.post(
+        "/login", data={"email": email_of("editor"), "password": ADMIN_KEY, "csrf": token}
+    )
+    assert as_key.status_code == 401
+    right = {"email": " Editor@Example.COM ", "password": PASSWORD, "csrf": token}  # normalised
+    login = client.post("/login", data=right, follow_redirects=False)
     cookie = login.headers["set-cookie"]
     assert "HttpOnly" in cookie and "SameSite=strict" in cookie and "Secure" not in cookie
-    assert ADMIN_KEY not in cookie
+    assert PASSWORD not in cookie
     listing = client.get("/")
     assert listing.status_code == 200
-    assert ADMIN_KEY not in listing.text and ADMIN_KEY not in str(listing.url)
+    assert PASSWORD not in listing.text and "editor@example.com (editor)" in listing.text
     assert "default-src 'none'" in listing.headers["content-security-policy"]
     tampered = (client.cookies.get(COOKIE_NAME) or "")[:-2] + "xx"
     client.cookies.clear()
@@ -55,22 +60,10 @@ def test_pages_need_a_session_and_the_key_stays_out_of_pages(client: TestClient)
 
 def test_cookie_is_secure_over_https(settings: Settings) -> None:
     with TestClient(create_app(settings), base_url="https://testserver") as client:
-        login = client.post("/login", data={"key": ADMIN_KEY}, follow_redirects=False)
+        add_user(client.app.state.engine)  # type: ignore[attr-defined]
+        form = {"email": email_of("admin"), "password": PASSWORD, "csrf": form_token(client)}
+        login = client.post("/login", data=form, follow_redirects=False)
         assert "Secure" in login.headers["set-cookie"]
-
-
-def test_a_revoked_key_ends_its_session(client: TestClient, settings: Settings) -> None:
-    engine = make_engine(settings.database_url)
-    try:
-        with session_scope(engine) as session:
-            issued = create_key(session, KeyScope.ADMIN, "marketer")
-        log_in(client, issued.secret)
-        assert client.get("/", follow_redirects=False).status_code == 200
-        with session_scope(engine) as session:
-            revoke_key(session, issued.secret)
-    finally:
-        engine.dispose()
-    assert client.get("/", follow_redirects=False).headers["location"] == "/login"
 
 
 def test_start_and_stop_need_the_confirmation_and_the_csrf_token(
@@ -127,7 +120,8 @@ def test_start_and_stop_need_the_confirmation_and_the_csrf_token(
     assert stopped.status_code == 303
     history = client.get("/v1/experiments/cta-test/history", headers=admin_headers).json()
     assert [entry["action"] for entry in history][-1] == "stopped"
-    assert history[-1]["key_name"] == "environment admin key"
+    # The audit log names the person who stopped it.
+    assert history[-1]["key_name"] == "admin@example.com" and history[-1]["user_id"] is not None
     # The reason in words is on the stop's audit entry, not in the server log.
     assert history[-1]["changes"]["stop_reason"] == {
         "before": None,

@@ -1,6 +1,6 @@
-"""Page sessions kept on the server: logout and revocation end them at once, the cookie holds
-only a random id, every app instance on one database shares the secret, `Secure` in production,
-and a hostile login form is a 4xx."""
+"""Page sessions kept on the server: logout ends them at once, the cookie holds only a random
+id, every app instance on one database shares the secret, `Secure` in production, and a hostile
+login form is a 4xx."""
 
 from __future__ import annotations
 
@@ -14,15 +14,17 @@ from fastapi.testclient import TestClient
 from sqlmodel import Session, select
 
 from api.app import create_app
+from api.pages.login import FORM_COOKIE
 from api.pages.sessions import COOKIE_NAME
 from experiments.db import make_engine, session_scope
-from experiments.keys import create_key, hash_key, revoke_key
+from experiments.keys import create_key
 from experiments.models.api_key import KeyScope
 from experiments.models.page_session import PageSessionRecord
 from experiments.page_sessions import open_session, shared_secret
 from experiments.settings import Settings, load_settings
+from tests.accounts import PASSWORD, add_user, email_of, form_token, log_in
 from tests.api.helpers import assert_problem, experiment_body
-from tests.api.pages.test_pages import csrf_of, log_in
+from tests.api.pages.test_pages import csrf_of
 from tests.conftest import ADMIN_KEY
 
 
@@ -66,23 +68,23 @@ def test_logout_ends_the_session_on_the_server(client: TestClient) -> None:
     assert client.get("/login").status_code == 200
 
 
-def test_the_cookie_holds_a_random_id_not_the_key_hash(
+def test_the_cookie_holds_a_random_id_new_at_each_login(
     client: TestClient, settings: Settings
 ) -> None:
     log_in(client)
     first = client.cookies.get(COOKIE_NAME) or ""
-    client.cookies.clear()
-    log_in(client)
+    log_in(client)  # the same browser again: its earlier session ends, a new id is given
     second = client.cookies.get(COOKIE_NAME) or ""
     assert first != second
     for cookie in (first, second):
-        assert hash_key(ADMIN_KEY) not in _decodings(cookie)
-        assert ADMIN_KEY not in cookie
+        assert PASSWORD not in _decodings(cookie)
     records = _records(settings.database_url)
-    assert len(records) == 2
-    for record in records:  # only hashes of the ids are stored, and no plain key hash
+    assert len(records) == 2 and sum(record.ended_at is None for record in records) == 1
+    for record in records:  # only hashes of the ids are stored
         assert record.id_hash not in first + second
-        assert record.key_digest != hash_key(ADMIN_KEY) and record.key_id is None
+    client.cookies.clear()
+    client.cookies.set(COOKIE_NAME, first)  # the session before the second login has ended
+    assert client.get("/", follow_redirects=False).status_code == 303
 
 
 def test_two_app_instances_on_one_database_share_sessions(sqlite_url: str) -> None:
@@ -96,7 +98,7 @@ def test_two_app_instances_on_one_database_share_sessions(sqlite_url: str) -> No
         headers = {"Authorization": f"Bearer {key}"}
         created = first.post("/v1/experiments", json=experiment_body("shared"), headers=headers)
         assert created.status_code == 201
-        log_in(first, key)
+        log_in(first)
         second.cookies.set(COOKIE_NAME, first.cookies.get(COOKIE_NAME) or "")
         assert second.get("/", follow_redirects=False).status_code == 200
         # The CSRF token one instance wrote into a form is accepted by the other.
@@ -123,30 +125,6 @@ def test_the_shared_secret_is_made_once_when_processes_start_together(sqlite_url
             engine.dispose()
 
 
-def test_revoking_a_key_ends_its_sessions(client: TestClient, settings: Settings) -> None:
-    key = _stored_admin_key(settings.database_url)
-    log_in(client, key)
-    assert client.get("/", follow_redirects=False).status_code == 200
-    engine = make_engine(settings.database_url)
-    try:
-        with session_scope(engine) as session:
-            revoke_key(session, key)
-    finally:
-        engine.dispose()
-    (record,) = _records(settings.database_url)
-    assert record.ended_at is not None and record.key_id is not None
-    assert client.get("/", follow_redirects=False).headers["location"] == "/login"
-
-
-def test_changing_the_configured_admin_key_ends_its_sessions(sqlite_url: str) -> None:
-    before = load_settings(database_url=sqlite_url, admin_key=ADMIN_KEY, start_scheduler=False)
-    after = before.model_copy(update={"admin_key": "another-admin-key-0123456789"})
-    with TestClient(create_app(before)) as old, TestClient(create_app(after)) as new:
-        log_in(old)
-        new.cookies.set(COOKIE_NAME, old.cookies.get(COOKIE_NAME) or "")
-        assert new.get("/", follow_redirects=False).status_code == 303
-
-
 def test_expired_sessions_are_refused_and_deleted_at_the_next_login(
     client: TestClient, settings: Settings
 ) -> None:
@@ -154,7 +132,8 @@ def test_expired_sessions_are_refused_and_deleted_at_the_next_login(
     try:
         with session_scope(engine) as session:
             long_ago = datetime.now(UTC) - timedelta(days=2)
-            open_session(session, None, "0" * 64, timedelta(hours=8), now=long_ago)
+            user_id = add_user(engine, "viewer")
+            open_session(session, user_id, timedelta(hours=8), now=long_ago)
         assert len(_records(settings.database_url)) == 1
         log_in(client)
         (kept,) = _records(settings.database_url)
@@ -180,7 +159,12 @@ def test_secure_is_forced_in_production_and_by_the_setting(
         database_url=sqlite_url, admin_key=ADMIN_KEY, start_scheduler=False, **overrides
     )
     with TestClient(create_app(settings), base_url=f"{scheme}://testserver") as client:
-        login = client.post("/login", data={"key": ADMIN_KEY}, follow_redirects=False)
+        add_user(sqlite_url)
+        token = form_token(client)
+        # A `Secure` form cookie is not sent back over http: here it is, as a proxy would.
+        client.cookies.set(FORM_COOKIE, token)
+        form = {"email": email_of("admin"), "password": PASSWORD, "csrf": token}
+        login = client.post("/login", data=form, follow_redirects=False)
         assert login.status_code == 303
         assert ("; secure" in login.headers["set-cookie"].lower()) == secure
 
@@ -196,10 +180,10 @@ def test_the_cookie_setting_is_read_from_the_environment(monkeypatch: pytest.Mon
     "body",
     [
         "&".join(f"f{number}=x" for number in range(12)).encode(),  # more than 10 fields
-        b"key=" + b"a" * 1_000_000,  # a 1 MB field
-        b"key=\xff\xfe",  # not UTF-8
-        b"key=%ED%A0%80",  # a lone surrogate, percent-encoded
-        b"key=%FF",
+        b"password=" + b"a" * 1_000_000,  # a 1 MB field
+        b"email=\xff\xfe",  # not UTF-8
+        b"email=%ED%A0%80",  # a lone surrogate, percent-encoded
+        b"password=%FF",
     ],
     ids=["12-fields", "1-MB", "raw-bytes", "surrogate", "bad-escape"],
 )
@@ -209,8 +193,45 @@ def test_a_malformed_login_form_is_a_422_naming_the_body(client: TestClient, bod
     assert_problem(response, 422, "body")
 
 
-@pytest.mark.parametrize("key", ["\x00", "vk_admin_\x00abc", "x" * 201, "\u00e9" * 50, " "])
-def test_a_hostile_key_is_refused_with_a_4xx(client: TestClient, key: str) -> None:
-    response = client.post("/login", data={"key": key}, follow_redirects=False)
+@pytest.mark.parametrize(
+    ("email", "password"),
+    [
+        ("\x00", PASSWORD),
+        ("admin@example.com\x00", PASSWORD),
+        ("admin@example.com", "\x00"),
+        ("admin@example.com", PASSWORD + "\x00"),
+        ("x" * 300 + "@example.com", PASSWORD),
+        ("admin@example.com", "x" * 1001),
+        ("\u00e9" * 50, PASSWORD),
+        (" ", " "),
+        ("no-at-sign", PASSWORD),
+    ],
+)
+def test_a_hostile_login_is_refused_with_a_4xx(
+    client: TestClient, email: str, password: str
+) -> None:
+    add_user(client.app.state.engine)  # type: ignore[attr-defined]
+    form = {"email": email, "password": password, "csrf": form_token(client)}
+    response = client.post("/login", data=form, follow_redirects=False)
     assert response.status_code in (401, 422), response.text
     assert COOKIE_NAME not in response.cookies
+
+
+@pytest.mark.parametrize("hostile", ["\u00e9", "x.\u00e9", "\u00e9.\u00e9", "\x7f.\x7f"])
+def test_a_hostile_cookie_or_token_is_a_4xx_never_a_5xx(client: TestClient, hostile: str) -> None:
+    log_in(client)
+    csrf = csrf_of(client.get("/account").text)
+    changed = {"current_password": PASSWORD, "new_password": "x", "new_password_again": "x"}
+    assert client.post("/account/password", data={**changed, "csrf": hostile}).status_code == 422
+    assert client.post("/login", data={"csrf": hostile, "email": "a@b.c"}).status_code == 422
+    raw = {b"cookie": f"{COOKIE_NAME}={hostile}; vekst_form={hostile}".encode()}
+    client.cookies.clear()
+    assert client.get("/", headers=raw, follow_redirects=False).status_code == 303
+    login = {"csrf": hostile, "email": "a@b.c", "password": PASSWORD}
+    assert client.post("/login", data=login, headers=raw).status_code == 422
+    assert (
+        client.post(
+            "/account/password", data={**changed, "csrf": csrf}, headers=raw, follow_redirects=False
+        ).status_code
+        == 303
+    )

@@ -13,8 +13,8 @@ from fastapi.testclient import TestClient
 from api.pages.views import metric_tables
 from experiments.results.page import ResultsPage
 from experiments.settings import Settings
+from tests.accounts import log_in
 from tests.api.helpers import backdate_start, load_past_week, start_checkout
-from tests.api.pages.test_pages import log_in
 from tests.api.test_newsletter import counts, newsletter
 
 

@@ -15,9 +15,7 @@ import httpx
 import pytest
 
 from api.pages.sessions import COOKIE_NAME
-from experiments.db import make_engine, session_scope
-from experiments.keys import create_key
-from experiments.models.api_key import KeyScope
+from tests.accounts import PASSWORD, add_user, email_of, form_token
 from tests.processes import free_port, vekst_process
 
 PAGE_REQUESTS = 20
@@ -42,22 +40,21 @@ def _pids_that_answered(log: str, route: str) -> set[int]:
 
 @pytest.mark.processes
 def test_one_page_session_across_four_workers(sqlite_url: str, tmp_path: Path) -> None:
-    engine = make_engine(sqlite_url)
-    with session_scope(engine) as session:
-        key = create_key(session, KeyScope.ADMIN, "marketer").secret
-    engine.dispose()
+    add_user(sqlite_url, "viewer")
     port = free_port()
     # A proxy address that is not this test's: X-Forwarded-Proto from 127.0.0.1 is ignored.
     arguments = ["serve", "--port", str(port), "--workers", "4"]
     arguments += ["--forwarded-allow-ips", "192.0.2.1"]
     settings = {"VEKST_DATABASE_URL": sqlite_url, "VEKST_START_SCHEDULER": "false"}
     with vekst_process(arguments, settings, tmp_path, port) as server:
-        login = httpx.post(
-            f"{server.url}/login",
-            data={"key": key},
-            headers={"X-Forwarded-Proto": "https"},
-            follow_redirects=False,
-        )
+        with httpx.Client(base_url=server.url) as browser:
+            token = form_token(browser)
+            login = browser.post(
+                "/login",
+                data={"email": email_of("viewer"), "password": PASSWORD, "csrf": token},
+                headers={"X-Forwarded-Proto": "https"},
+                follow_redirects=False,
+            )
         assert login.status_code == 303, login.text
         assert "secure" not in login.headers["set-cookie"].lower()
         cookie = login.cookies[COOKIE_NAME]

@@ -182,11 +182,12 @@ def reference_sums(
     cuped: bool = False,
 ) -> dict[str, dict[str, float]]:
     """Per variant, from raw rows, each sum by name (`VariantSums.as_fields`): x is the per-unit
-    numerator, y the denominator, z the covariate."""
+    numerator, y the denominator, z the covariate, w a ratio's pre-period denominator (its sums
+    appear when not all 0, as `as_fields` stores them)."""
     per_variant = _per_unit(raw, metric, end, experiment, cuped)
     result: dict[str, dict[str, float]] = {}
     for variant, rows in per_variant.items():
-        x, y, z = (np.array(column) for column in zip(*rows, strict=True))
+        x, y, z, w = (np.array(column) for column in zip(*rows, strict=True))
         result[variant] = {
             "n": float(len(rows)),
             "numerator_sum": float(x.sum()),
@@ -200,13 +201,23 @@ def reference_sums(
             "covariate_denominator_cross_sum": float((y * z).sum()) if cuped else 0.0,
             "nonzero_units": float(np.count_nonzero(y if metric.kind == "ratio" else x)),
         }
+        second = {
+            "pre_denominator_sum": float(w.sum()),
+            "pre_denominator_sum_squares": float((w * w).sum()),
+            "pre_denominator_cross_sum": float((x * w).sum()),
+            "pre_denominator_denominator_cross_sum": float((y * w).sum()),
+            "covariate_pre_denominator_cross_sum": float((z * w).sum()),
+        }
+        if any(second.values()):
+            result[variant] |= second
     return result
 
 
 def _per_unit(
     raw: RawEvents, metric: MetricDefinition, end: datetime, experiment: str, cuped: bool
-) -> dict[str, list[tuple[float, float, float]]]:
-    """(numerator, denominator, covariate) of each single-variant unit, per variant."""
+) -> dict[str, list[tuple[float, float, float, float]]]:
+    """(numerator, denominator, covariate, a ratio's pre-period denominator) of each
+    single-variant unit, per variant."""
     seen: dict[str, set[str]] = defaultdict(set)
     first: dict[str, datetime] = {}
     variant_of: dict[str, str] = {}
@@ -255,11 +266,13 @@ def _per_unit(
             )
         return numerator, denominator
 
-    per_variant: dict[str, list[tuple[float, float, float]]] = defaultdict(list)
+    per_variant: dict[str, list[tuple[float, float, float, float]]] = defaultdict(list)
     for unit, variants in seen.items():
         if len(variants) > 1:
             continue
         numerator, denominator = values(unit, "post")
-        covariate = values(unit, "pre")[0] if cuped else 0.0
-        per_variant[variant_of[unit]].append((numerator, denominator, covariate))
+        covariate, pre_denominator = values(unit, "pre") if cuped else (0.0, 0.0)
+        if metric.kind != "ratio":
+            pre_denominator = 0.0
+        per_variant[variant_of[unit]].append((numerator, denominator, covariate, pre_denominator))
     return per_variant

@@ -13,7 +13,13 @@ from sqlalchemy.engine import Engine
 
 from experiments.db import session_scope
 from experiments.results.snapshots import take_snapshot
-from experiments.results.sums.aggregation import Aggregates, GroupKey, GroupSums, VariantSums
+from experiments.results.sums.aggregation import (
+    SUM_FIELDS,
+    Aggregates,
+    GroupKey,
+    GroupSums,
+    VariantSums,
+)
 from experiments.results.sums.stored_sums import stored_aggregates, sums_json
 from stats import CovariateStats, RatioStats
 from tests.experiments.results.helpers import start_experiment
@@ -94,7 +100,9 @@ def test_a_look_stored_by_position_reads_back_as_today_stores_it(engine: Engine)
     for metric, per_variant in today.metrics.items():
         for variant, sums in per_variant.items():
             got = old.metrics[metric][variant].as_fields()
-            assert got == pytest.approx(sums.as_fields(), rel=1e-12), (metric, variant)
+            # The old look predates a ratio's pre-period denominator sums: today's are extra.
+            now = {name: sums.as_fields()[name] for name in SUM_FIELDS}
+            assert got == pytest.approx(now, rel=1e-12), (metric, variant)
 
 
 def test_sums_are_stored_by_name_with_their_group_named() -> None:

@@ -1,0 +1,56 @@
+"""The shop's measured traffic for the live plan, kept in the process between pages.
+
+Measuring it counts the distinct units of the last 14 days of exposures
+(`planning.visitors_per_day`), a scan of those rows: 0.2 to 0.5 s per 100,000 exposures
+(docs/benchmarks.md). The plan needs no fresher figure than a quarter of an hour, so a process
+measures once, keeps the figure `KEPT`, and then measures again in a background thread while
+pages go on reading the kept one: only the first page after a start waits. While there are no
+exposures (None) nothing is kept, so the first exposures show on the next page.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import UTC, datetime
+
+from sqlalchemy.engine import Engine
+
+from experiments.db import session_scope
+from experiments.planning import visitors_per_day
+
+KEPT = 15 * 60.0  # seconds
+
+
+class MeasuredTraffic:
+    def __init__(self, engine: Engine, kept: float = KEPT) -> None:
+        self._engine = engine
+        self._kept = kept
+        self._lock = threading.Lock()
+        self._value: float | None = None
+        self._measured_at: float | None = None
+        self._refreshing = False
+
+    def visitors_per_day(self) -> float | None:
+        """The kept figure; measured now when there is none, in the background once stale."""
+        with self._lock:
+            measured_at, refreshing = self._measured_at, self._refreshing
+            stale = measured_at is not None and time.monotonic() - measured_at > self._kept
+            if stale and not refreshing:
+                self._refreshing = True
+        if measured_at is None:
+            self._measure()
+        elif stale and not refreshing:
+            threading.Thread(target=self._measure, name="traffic", daemon=True).start()
+        return self._value
+
+    def _measure(self) -> None:
+        try:
+            with session_scope(self._engine) as session:
+                value = visitors_per_day(session, datetime.now(UTC))
+        finally:
+            with self._lock:
+                self._refreshing = False
+        with self._lock:
+            self._value = value
+            self._measured_at = time.monotonic() if value is not None else None

@@ -1,0 +1,1 @@
+"""The workspace pages: forms, hostile input, admin pages, and the browser tests."""

@@ -1,0 +1,460 @@
+"""No-code changes in real headless Chromium (issue #25): the no-code build with `autoApply`
+and the README's anti-flicker snippet on small shop pages. A CTA and an image rendered late and
+re-rendered by a framework-like script never show the control in any painted frame; a
+`<picture>` shows the new image; SPA navigation applies and undoes; the snippet's timeout shows
+the original and records nothing; a split-URL test over 400 visits against a real API stores
+every exposure without a sample ratio mismatch; hostile changes are ignored."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, BrowserContext
+from scipy.stats import chisquare
+
+from tests.browser import (
+    DESKTOP_USER_AGENT,
+    HIDE_WEBDRIVER,
+    browser_unavailable,
+    launch_chromium,
+    serve_directory,
+)
+from tests.conftest import ADMIN_KEY, SDK_KEY
+from tests.live_server import running_api
+from tests.processes import free_port
+from vekst_sdk.spec import Evaluator
+
+ROOT = Path(__file__).resolve().parents[2]
+BUNDLE = ROOT / "api" / "browser_sdk" / "vekst-nocode.min.js"
+README = (ROOT / "sdk" / "js" / "README.md").read_text("utf-8")
+# The README's anti-flicker snippet, as documented (its timeout is the last number in it).
+SNIPPET = re.search(
+    r"```html\n(<script>\n  \(function \(w, d, timeout\).*?</script>)\n", README, re.S
+)
+ADMIN = {"Authorization": f"Bearer {ADMIN_KEY}"}
+CONTROL_TEXT = "Legg i handlekurv"
+TREATMENT_TEXT = "Legg i handlekurven"
+CTA_CHANGES = [
+    {"selector": "#buy", "action": "text", "value": TREATMENT_TEXT},
+    {
+        "selector": "#hero img",
+        "action": "image",
+        "src": "/img/treatment.png",
+        "srcset": "/img/treatment.png 1x, /img/treatment.png 2x",
+    },
+    {"selector": "#buy", "action": "class", "add": ["cta-b"]},
+]
+# A product page whose CTA and hero image a framework-like script renders late (after 80 ms)
+# and renders again (after 250 ms, a new element with the control's text).
+PRODUCT_BODY = """
+<main id="app"></main>
+<script>
+  const render = () => {
+    document.getElementById("app").innerHTML =
+      '<picture id="hero"><source srcset="/img/control.png 1x" type="image/png">' +
+      '<img src="/img/control.png" srcset="/img/control.png 1x" alt="hero"></picture>' +
+      '<button id="buy" class="cta">CONTROL_TEXT</button><a id="more" href="/product/7">More</a>';
+  };
+  setTimeout(render, 80);
+  setTimeout(render, 250);
+  setTimeout(() => (document.body.dataset.rendered = "1"), 400);
+</script>
+""".replace("CONTROL_TEXT", CONTROL_TEXT)
+# Records, before every painted frame from the first, what the page shows.
+SAMPLE_FRAMES = """
+window.frames_seen = [];
+const sample = () => {
+  const buy = document.getElementById("buy");
+  const img = document.querySelector("#hero img");
+  const source = document.querySelector("#hero source");
+  window.frames_seen.push({
+    text: buy && buy.textContent,
+    src: img && img.getAttribute("src"),
+    sourceSrcset: source && source.getAttribute("srcset"),
+    hidden: getComputedStyle(document.documentElement).opacity === "0",
+    at: performance.now(),
+  });
+  requestAnimationFrame(sample);
+};
+requestAnimationFrame(sample);
+"""
+CORS = {
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Allow-Headers": "Authorization, Content-Type, If-None-Match",
+    "Access-Control-Allow-Methods": "GET, POST",
+}
+# Notes, on a page of a split-URL test, that the SDK is leaving it (location.replace).
+NOTE_LEAVING = "navigation.addEventListener('navigate', () => (window.leaving = true));"
+PNG = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+    "1f15c4890000000d49444154789c6360000002000100e221bc330000000049454e44ae426082"
+)
+
+
+def _experiment(key: str, variants: list[dict[str, Any]], **fields: Any) -> dict[str, Any]:
+    """A running experiment of the SDK config document."""
+    return {
+        "key": key,
+        "salt": f"salt-{key}",
+        "status": "running",
+        "unit_type": "visitor",
+        "variants": variants,
+        "targeting": None,
+        **fields,
+    }
+
+
+CTA = _experiment(
+    "cta-text",
+    [{"key": "control", "weight": 1}, {"key": "treatment", "weight": 1, "changes": CTA_CHANGES}],
+    targeting={"attribute": "path", "op": "starts_with", "value": "/product/"},
+)
+
+
+def _unit_in(experiment: dict[str, Any], variant: str) -> str:
+    """A unit id the experiment assigns to `variant` (the Python SDK decides the same)."""
+    evaluator = Evaluator({"version": 1, "experiments": [{**experiment, "targeting": None}]})
+    for number in range(1000):
+        if evaluator.assign(experiment["key"], f"visitor-{number}").variant == variant:
+            return f"visitor-{number}"
+    raise AssertionError("no unit found")
+
+
+def _page(settings: str, body: str, *, snippet: str | None = None) -> str:
+    """A shop page: the anti-flicker snippet (if any), the no-code build, the client."""
+    return f"""<!doctype html><html><head><meta charset="utf-8">
+{snippet or ""}
+<script src="/vekst-nocode.min.js"></script>
+<script>window.vekst = Vekst.createClient({settings});</script>
+</head><body>{body}</body></html>"""
+
+
+def _inline(value: Any) -> str:
+    """`value` as JSON inside an inline <script> (a `</script>` in a string would end it)."""
+    return json.dumps(value).replace("</", "<\\/")
+
+
+def _settings(config: dict[str, Any], **options: Any) -> str:
+    return _inline({"config": config, "autoApply": True, "botDetection": False, **options})
+
+
+@pytest.fixture(scope="module")
+def shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, str]]:
+    """A directory of shop pages served on 127.0.0.1, with the bundle and two images."""
+    if not BUNDLE.exists():
+        browser_unavailable("the browser SDK is not built (make browser-sdk)")
+    root = tmp_path_factory.mktemp("shop")
+    shutil.copy(BUNDLE, root / "vekst-nocode.min.js")
+    (root / "img").mkdir()
+    for name in ("control", "treatment"):
+        (root / "img" / f"{name}.png").write_bytes(PNG)
+    with serve_directory(root, free_port()) as base:
+        yield root, base
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with launch_chromium() as chromium:
+        yield chromium
+
+
+def _visitor(browser: Browser) -> BrowserContext:
+    context = browser.new_context(user_agent=DESKTOP_USER_AGENT)
+    context.add_init_script(HIDE_WEBDRIVER)
+    return context
+
+
+def _write(root: Path, path: str, html: str) -> None:
+    target = root / path.lstrip("/")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(html, "utf-8")
+
+
+@pytest.mark.browser
+def test_a_late_and_re_rendered_cta_never_shows_the_control(
+    browser: Browser, shop: tuple[Path, str]
+) -> None:
+    assert SNIPPET is not None, "the README's anti-flicker snippet"
+    root, base = shop
+    unit = _unit_in(CTA, "treatment")
+    settings = _settings({"version": 1, "experiments": [CTA]}, unitId=unit)
+    _write(root, "/product/42/index.html", _page(settings, PRODUCT_BODY, snippet=SNIPPET[1]))
+    context = _visitor(browser)
+    context.add_init_script(SAMPLE_FRAMES)
+    page = context.new_page()
+    page.goto(f"{base}/product/42/")
+    page.wait_for_selector("body[data-rendered]")
+    page.wait_for_function("document.querySelector('#hero img').complete")
+    frames: list[dict[str, Any]] = page.evaluate("window.frames_seen")
+    shown = [frame for frame in frames if not frame["hidden"]]
+    assert len(shown) >= 10, frames
+    assert {frame["text"] for frame in shown} <= {None, TREATMENT_TEXT}, shown
+    assert {frame["src"] for frame in shown} <= {None, "/img/treatment.png"}, shown
+    # The <picture>'s <source> never offers the control's image while the page shows.
+    assert {frame["sourceSrcset"] for frame in shown} == {None}
+    assert page.evaluate("document.querySelector('#hero img').currentSrc").endswith(
+        "/img/treatment.png"
+    )
+    assert page.get_attribute("#buy", "class") == "cta cta-b"
+    context.close()
+
+
+@pytest.mark.browser
+def test_spa_navigation_applies_and_undoes_and_a_preview_link_shows_a_variant(
+    browser: Browser, shop: tuple[Path, str]
+) -> None:
+    root, base = shop
+    unit = _unit_in(CTA, "treatment")
+    body = f'<button id="buy">{CONTROL_TEXT}</button>'
+    _write(
+        root,
+        "/shop/index.html",
+        _page(_settings({"version": 1, "experiments": [CTA]}, unitId=unit), body),
+    )
+    context = _visitor(browser)
+    page = context.new_page()
+    page.goto(f"{base}/shop/")
+    assert page.inner_text("#buy") == CONTROL_TEXT  # /shop/ is not targeted
+    page.evaluate("history.pushState({}, '', '/product/42')")
+    assert page.inner_text("#buy") == TREATMENT_TEXT
+    page.evaluate("history.replaceState({}, '', '/cart')")
+    assert page.inner_text("#buy") == CONTROL_TEXT  # undone
+    page.evaluate("history.pushState({}, '', '/product/7')")
+    assert page.inner_text("#buy") == TREATMENT_TEXT
+    page.evaluate("history.back()")  # popstate, back on /cart
+    page.wait_for_function(f"document.getElementById('buy').textContent === {CONTROL_TEXT!r}")
+    # A visitor of the control, opening a preview link of the treatment, sees the treatment.
+    control = _unit_in(CTA, "control")
+    _write(
+        root,
+        "/shop/control.html",
+        _page(_settings({"version": 1, "experiments": [CTA]}, unitId=control), body),
+    )
+    page.goto(f"{base}/shop/control.html?vekst_preview=cta-text:treatment")
+    assert page.inner_text("#buy") == TREATMENT_TEXT
+    context.close()
+
+
+@pytest.mark.browser
+def test_on_timeout_the_visitor_sees_the_original_and_no_exposure_is_sent(
+    browser: Browser, shop: tuple[Path, str]
+) -> None:
+    assert SNIPPET is not None
+    root, base = shop
+    api = "http://127.0.0.1:9"  # answered by the route below, slowly
+    snippet = SNIPPET[1].replace("1500);", "300);")
+    settings = json.dumps(
+        {
+            "apiUrl": api,
+            "sdkKey": "vk_sdk_test",
+            "autoApply": True,
+            "botDetection": False,
+            "consent": True,
+            "flushInterval": 10,
+            "refreshInterval": 0,
+        }
+    )
+    _write(
+        root,
+        "/product/slow.html",
+        _page(settings, f'<button id="buy">{CONTROL_TEXT}</button>', snippet=snippet),
+    )
+    context = _visitor(browser)
+    sent: list[Any] = []
+
+    def answer(route: Any) -> None:
+        if route.request.url.endswith("/v1/sdk/config"):
+            time.sleep(0.8)
+            body = json.dumps({"version": 1, "experiments": [CTA]})
+            route.fulfill(status=200, body=body, content_type="application/json", headers=CORS)
+            return
+        if route.request.method == "POST":
+            sent.append(route.request.post_data)
+        route.fulfill(status=202, body="{}", headers=CORS)
+
+    context.route(f"{api}/**", answer)
+    context.add_init_script(SAMPLE_FRAMES)
+    page = context.new_page()
+    page.goto(f"{base}/product/slow.html")
+    page.wait_for_function("window.vekst && window.vekst.ready()")  # the config has come
+    page.wait_for_timeout(100)
+    frames: list[dict[str, Any]] = page.evaluate("window.frames_seen")
+    shown = [frame for frame in frames if not frame["hidden"]]
+    # Shown at the snippet's timeout (300 ms), not when the config came (800 ms later).
+    assert shown and shown[0]["at"] < 750, frames
+    assert {frame["text"] for frame in shown} == {CONTROL_TEXT}
+    page.evaluate("window.vekst.flush()")
+    page.goto("about:blank")
+    assert sent == []
+    context.close()
+
+
+@pytest.mark.browser
+def test_hostile_changes_that_reach_the_page_are_ignored(
+    browser: Browser, shop: tuple[Path, str]
+) -> None:
+    root, base = shop
+    hostile = [
+        {
+            "selector": "#more",
+            "action": "attribute",
+            "name": "href",
+            "value": "javascript:window.pwned=1",
+        },
+        {"selector": "#buy", "action": "text", "value": "<script>window.pwned=1</script>"},
+        {"selector": "a" * 10_000, "action": "hide"},
+        {"selector": "#more", "action": "attribute", "name": "onclick", "value": "window.pwned=1"},
+        {"selector": "#buy", "action": "text", "value": TREATMENT_TEXT},
+    ]
+    experiment = _experiment(
+        "hostile",
+        [
+            {"key": "control", "weight": 1},
+            {
+                "key": "treatment",
+                "weight": 1,
+                "changes": hostile,
+                "css": "@import url(https://evil.example/x.css);",
+            },
+        ],
+    )
+    unit = _unit_in(experiment, "treatment")
+    body = f'<button id="buy">{CONTROL_TEXT}</button><a id="more" href="/product/7">More</a>'
+    _write(
+        root,
+        "/hostile.html",
+        _page(_settings({"version": 1, "experiments": [experiment]}, unitId=unit), body),
+    )
+    context = _visitor(browser)
+    page = context.new_page()
+    said: list[str] = []
+    page.on("console", lambda message: said.append(message.text))
+    page.goto(f"{base}/hostile.html")
+    assert page.inner_text("#buy") == TREATMENT_TEXT  # the one valid change
+    assert page.get_attribute("#more", "href") == "/product/7"
+    assert page.get_attribute("#more", "onclick") is None
+    assert page.evaluate("window.pwned") is None
+    assert page.evaluate("document.querySelectorAll('style').length") == 0
+    ignored = [line for line in said if line.startswith("vekst: ignored hostile.treatment.changes")]
+    assert len(ignored) == 4, said
+    context.close()
+
+
+def _visit(context: BrowserContext, url: str) -> str:
+    """Open `url`; the page the visitor ends on (`a` or `b`) and its query string."""
+    page = context.new_page()
+    page.goto(url)
+    page.wait_for_function("document.body && document.body.dataset.page")
+    return str(page.evaluate("document.body.dataset.page + location.search"))
+
+
+def _landing(settings: str, name: str) -> str:
+    """A landing page whose visitor is `?visitor=` (else the anonymous one); it tells the page
+    that framed it where the visit ended, unless the SDK is leaving it."""
+    return f"""<!doctype html><html><head><meta charset="utf-8">
+<script src="/vekst-nocode.min.js"></script>
+<script>
+  const visitor = new URLSearchParams(location.search).get("visitor") || undefined;
+  window.vekst = Vekst.createClient({{...{settings}, unitId: visitor}});
+</script></head><body><p>{name}</p><script>
+  if (!window.leaving) {{
+    document.body.dataset.page = "{name}";
+    parent.postMessage("{name}" + location.search, "*");
+  }}
+</script></body></html>"""
+
+
+# Runs `count` visits of the landing page, `batch` at a time, each a new visitor in an iframe;
+# resolves to where each ended (`a` or `b`, with the query string).
+VISITS = """async ([count, batch]) => {
+  const visit = (number) => new Promise((resolve) => {
+    const frame = document.createElement("iframe");
+    const done = (event) => {
+      if (event.source !== frame.contentWindow) return;
+      window.removeEventListener("message", done);
+      frame.remove(); // pagehide: what the visit queued leaves as a beacon
+      resolve(event.data);
+    };
+    window.addEventListener("message", done);
+    frame.src = `/landing.html?from=ad&visitor=v-${number}`;
+    document.body.append(frame);
+  });
+  const ended = [];
+  for (let first = 0; first < count; first += batch) {
+    const numbers = [...Array(Math.min(batch, count - first)).keys()].map((i) => first + i);
+    ended.push(...(await Promise.all(numbers.map(visit))));
+  }
+  return ended;
+}"""
+VISITS_COUNT = 400
+
+
+@pytest.mark.browser
+@pytest.mark.processes
+def test_a_redirect_test_over_400_visits_stores_every_exposure(
+    browser: Browser, shop: tuple[Path, str], sqlite_url: str
+) -> None:
+    root, base = shop
+    with running_api(sqlite_url, VEKST_CORS_ORIGINS=base) as api:
+        definition = {
+            "key": "landing-b",
+            "name": "Landing page B",
+            "template": "cta",
+            # (It targets the destination too: the SDK must know not to redirect there.)
+            "targeting": {"attribute": "path", "op": "starts_with", "value": "/landing"},
+            "variants": [
+                {"key": "control", "name": "A", "weight": 1},
+                {"key": "b", "name": "B", "weight": 1, "redirect": "/landing-b.html"},
+            ],
+        }
+        response = httpx.post(f"{api}/v1/experiments", json=definition, headers=ADMIN)
+        assert response.status_code == 201, response.text
+        httpx.post(f"{api}/v1/experiments/landing-b/start", headers=ADMIN).raise_for_status()
+        sdk = {"Authorization": f"Bearer {SDK_KEY}"}
+        config = httpx.get(f"{api}/v1/sdk/config", headers=sdk).json()
+        options = {"apiUrl": api, "sdkKey": SDK_KEY, "config": config, "autoApply": True}
+        # (Each visit's exposure waits for the page to go: a batch in flight when a page goes
+        # is cancelled by the browser, so leaving 20 ms after loading could race a timer.)
+        options |= {"consent": True, "refreshInterval": 0, "flushInterval": 60_000}
+        settings = _inline({**options, "botDetection": False})
+        _write(root, "/landing.html", _landing(settings, "a"))
+        _write(root, "/landing-b.html", _landing(settings, "b"))
+        _write(root, "/landing-crawled.html", _landing(_inline(options), "a"))
+        _write(root, "/visits.html", "<!doctype html><html><body></body></html>")
+
+        # A crawler (bot detection on) is never redirected and never counted.
+        crawler = browser.new_context()
+        crawler.add_init_script(NOTE_LEAVING)
+        assert _visit(crawler, f"{base}/landing-crawled.html?from=ad") == "a?from=ad"
+        crawler.close()
+
+        context = _visitor(browser)
+        context.add_init_script(NOTE_LEAVING)
+        page = context.new_page()
+        page.goto(f"{base}/visits.html")
+        ended: list[str] = page.evaluate(VISITS, [VISITS_COUNT, 40])
+        # Every visitor ends on one page, with the query string kept.
+        assert all(re.fullmatch(r"[ab]\?from=ad&visitor=v-\d+", where) for where in ended)
+        assert sorted(int(where.rsplit("-", 1)[1]) for where in ended) == list(range(VISITS_COUNT))
+        landed = {"a": 0, "b": 0}
+        for where in ended:
+            landed[where[0]] += 1
+
+        deadline = time.monotonic() + 20
+        while True:
+            summary = httpx.get(f"{api}/v1/events/summary", headers=ADMIN).json()
+            stored = {row["variant"]: row["count"] for row in summary["exposures"]}
+            if sum(stored.values()) >= VISITS_COUNT or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+        context.close()
+    assert stored == {"control": landed["a"], "b": landed["b"]}
+    assert chisquare([landed["a"], landed["b"]]).pvalue > 0.001
