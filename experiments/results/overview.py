@@ -67,7 +67,6 @@ def newest_looks(session: Session, keys: Collection[str]) -> dict[str, ResultSna
     )
     query = (
         select(ResultSnapshot)
-        .options(defer(ResultSnapshot.sums))  # type: ignore[arg-type]
         .join(
             newest,
             and_(
@@ -75,6 +74,9 @@ def newest_looks(session: Session, keys: Collection[str]) -> dict[str, ResultSna
                 col(ResultSnapshot.look) == newest.c.look,
             ),
         )
+        # The overview reads the pages; the sums (with a segmented experiment's levels, tens of
+        # kilobytes) are loaded only if asked for.
+        .options(defer(ResultSnapshot.sums))  # type: ignore[arg-type]
     )
     return {look.experiment: look for look in session.exec(query).all()}
 
