@@ -30,9 +30,11 @@ def test_summary_matches_numpy_on_raw_values(level: float) -> None:
     clusters = _clusters(1, 300)
     values = np.array([v for c in clusters for v in c])
     summary = summarize(level, 1000, clusters)
-    assert summary.quantile == np.quantile(values, level, method="inverted_cdf")
+    quantile = summary.quantile
+    assert quantile is not None
+    assert quantile == np.quantile(values, level, method="inverted_cdf")
     # The clustered variance of the share at or below the quantile, computed directly.
-    s = np.array([sum(v <= summary.quantile for v in c) for c in clusters], dtype=float)
+    s = np.array([float(sum(v <= quantile for v in c)) for c in clusters])
     n = np.array([len(c) for c in clusters], dtype=float)
     share = s.sum() / n.sum()
     direct = math.sqrt(((s - share * n) ** 2).sum()) / n.sum()
