@@ -27,7 +27,7 @@ from stats.estimates import ArmEstimate
 from stats.fixed import FixedReading, welch_test
 from stats.results import SequentialResult
 from stats.sequential import mixture_sprt
-from stats.types import Alternative
+from stats.types import Alternative, Reason
 
 DKY_Z = 1.959963984540054
 """The normal quantile that places the two order statistics (their ranks are level -+ z sd):
@@ -125,11 +125,11 @@ def quantile_estimate(arm: QuantileSums) -> ArmEstimate:
 
 
 class QuantileReading(NamedTuple):
-    """A comparison of two arms' quantiles, or why it is withheld (``withheld`` names the rule)."""
+    """A comparison of two arms' quantiles, or why it is withheld (``withheld``)."""
 
     fixed: FixedReading | None
     sequential: SequentialResult | None
-    withheld: str | None
+    withheld: Reason | None
 
 
 def compare_quantiles(
@@ -145,15 +145,15 @@ def compare_quantiles(
     """Treatment's quantile minus control's: the fixed-horizon z-test (p-value, absolute and
     Fieller relative intervals at ``alpha``) and the always-valid mixture reading, one of
     ``comparisons`` with the control (Bonferroni, as for other metrics). Withheld below
-    ``minimum_values`` values in either arm, or when both intervals have no width (every value
-    near the quantile ties): the estimate then carries no spread to read."""
+    ``minimum_values`` values in either arm (``not_enough_data``), or when both intervals have
+    no width (``zero_variance``: every value near the quantile ties)."""
     fewest = min(control.indicator.values, treatment.indicator.values)
     if fewest < minimum_values:
-        return QuantileReading(None, None, f"at least {minimum_values} values in each variant")
+        return QuantileReading(None, None, Reason.NOT_ENOUGH_DATA)
     first, second = quantile_estimate(control), quantile_estimate(treatment)
     if not first.variance + second.variance > 0:
-        return QuantileReading(None, None, "values that differ around the quantile")
-    fixed = welch_test(first, second, alpha / comparisons, alternative)
+        return QuantileReading(None, None, Reason.ZERO_VARIANCE)
+    fixed = welch_test(first, second, alpha, alternative)
     sequential = mixture_sprt(
         first, second, alpha, alternative, planned_units, comparisons, dof=math.inf
     )

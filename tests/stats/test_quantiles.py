@@ -18,7 +18,7 @@ from stats.quantiles import (
     quantile_estimate,
     summarize,
 )
-from stats.types import Alternative
+from stats.types import Alternative, Reason
 
 
 def _clusters(seed: int, orders: int) -> list[list[float]]:
@@ -60,10 +60,10 @@ def test_below_fifty_values_is_withheld_and_ties_are_withheld() -> None:
     small = summarize(0.5, 100, _clusters(2, 30))
     big = summarize(0.5, 100, _clusters(3, 200))
     reading = compare_quantiles(small, big, alpha=0.05, planned_units=100)
-    assert reading.fixed is None and reading.withheld == "at least 50 values in each variant"
+    assert reading.fixed is None and reading.withheld is Reason.NOT_ENOUGH_DATA
     flat = summarize(0.5, 100, [[100.0]] * 80)
     tied = compare_quantiles(flat, flat, alpha=0.05, planned_units=100)
-    assert tied.fixed is None and tied.withheld is not None
+    assert tied.fixed is None and tied.withheld is Reason.ZERO_VARIANCE
     assert summarize(0.5, 10, []).quantile is None
 
 

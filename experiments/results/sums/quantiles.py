@@ -188,3 +188,23 @@ def _indicator_sums(
         )
         for row in connection.execute(query)
     }
+
+
+def quantiles_json(quantiles: Mapping[str, Mapping[str, QuantileSums]]) -> dict[str, Any]:
+    """The stored form of a look's quantile summaries (docs/results.md): `{"quantiles": {metric:
+    {variant: {level, units, quantile, lower, upper, clusters, values, below, below_squares,
+    cross, value_squares}}}}`, nothing without a quantile metric (older looks keep their form)."""
+    if not quantiles:
+        return {}
+    return {
+        "quantiles": {
+            key: {
+                variant: {
+                    **{name: value for name, value in arm._asdict().items() if name != "indicator"},
+                    **arm.indicator._asdict(),
+                }
+                for variant, arm in arms.items()
+            }
+            for key, arms in quantiles.items()
+        }
+    }
