@@ -1,7 +1,8 @@
 """Quantile metrics (median and 90th percentile of order values): coverage of the Deng-Knoblich-
 Yu interval for the difference and A/A false positives, from raw skewed orders.
 
-Run from the repository root: python -m benchmarks.sim_quantiles [--runs 2000]
+Run from the repository root: python -m benchmarks.sim_quantiles [--runs 2000] [--orders 50 200 2000]
+[--levels 0.5 0.9] [--seed 2026]
 Seeded. Each buyer places 1-3 orders (uniform); the log of an order's value is the buyer's
 spend level (normal, sd 0.8) plus the order's own noise (normal, sd 0.8), so a buyer's orders
 are correlated and the values are lognormal with a heavy tail (sd of the log 1.13: the 99th
@@ -83,10 +84,13 @@ def run(
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=2000)
+    parser.add_argument("--orders", type=int, nargs="+", default=[50, 200, 2000])
+    parser.add_argument("--levels", type=float, nargs="+", default=[0.5, 0.9])
+    parser.add_argument("--seed", type=int, default=2026)
     args = parser.parse_args()
-    rng = np.random.default_rng(2026)
-    for level in (0.5, 0.9):
-        for orders in (50, 200, 2000):
+    rng = np.random.default_rng(args.seed)
+    for level in args.levels:
+        for orders in args.orders:
             lifted = run(rng, orders, level, 1.1, args.runs)
             null = run(rng, orders, level, 1.0, args.runs)
             print(

@@ -13,6 +13,7 @@ from benchmarks.sim_quantiles import arm, true_quantile
 from stats.quantiles import (
     DKY_Z,
     compare_quantiles,
+    dky_positions,
     dky_ranks,
     indicator_sd,
     quantile_estimate,
@@ -39,10 +40,17 @@ def test_summary_matches_numpy_on_raw_values(level: float) -> None:
     share = s.sum() / n.sum()
     direct = math.sqrt(((s - share * n) ** 2).sum()) / n.sum()
     assert indicator_sd(summary.indicator) == pytest.approx(direct, rel=1e-12)
-    low, high = dky_ranks(level, summary.indicator)
+    low, high = dky_positions(level, summary.indicator)
     ordered = np.sort(values)
-    assert summary.lower == ordered[low - 1] and summary.upper == ordered[high - 1]
-    assert low <= math.ceil(level * len(values)) <= high
+    expected = np.interp([low - 1, high - 1], np.arange(len(ordered)), ordered)
+    assert [summary.lower, summary.upper] == pytest.approx(list(expected), rel=1e-12)
+    assert low <= level * len(values) <= high
+    assert set(dky_ranks(level, summary.indicator)) <= {
+        math.floor(low),
+        math.ceil(low),
+        math.floor(high),
+        math.ceil(high),
+    }
 
 
 def test_one_order_per_buyer_gives_the_binomial_spread() -> None:

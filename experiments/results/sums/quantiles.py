@@ -9,13 +9,15 @@ answer, and no per-unit row leaves the database:
 1. per variant: exposed units, values N, units with a value, sum N_i^2 (N_i: a unit's values);
 2. the value at the quantile's rank, ceil(level N), by ROW_NUMBER() over the values in order;
 3. per variant, with S_i a unit's values at or below that quantile: sum S_i, S_i^2, S_i N_i;
-4. the values at the two DKY ranks (`stats.quantiles.dky_ranks`) those sums give.
+4. the values at the whole ranks around the two DKY positions (`stats.quantiles.dky_ranks`)
+   those sums give, between which the interval's ends are interpolated.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from sqlalchemy import Float, and_, case, cast, func, literal, or_, select
@@ -29,7 +31,14 @@ from experiments.results.sums.unit_columns import (
     exposed_units,
     unit_features,
 )
-from stats.quantiles import IndicatorSums, QuantileSums, dky_ranks, quantile_rank
+from stats.quantiles import (
+    IndicatorSums,
+    QuantileSums,
+    at_position,
+    dky_positions,
+    dky_ranks,
+    quantile_rank,
+)
 
 Ranks = Mapping[str, Sequence[int]]
 
@@ -57,16 +66,19 @@ def quantile_sums(
     indicators = _indicator_sums(connection, values, quantiles, sizes)
     ranks = {key: dky_ranks(level, indicator) for key, indicator in indicators.items()}
     bounds = _order_statistics(connection, values, ranks)
+    ends = {key: dky_positions(level, indicator) for key, indicator in indicators.items()}
     summaries: dict[str, QuantileSums] = {}
     for key in variants:
         if key not in sizes:
             summaries[key] = QuantileSums(level, units[key], None, None, None, empty)
             continue
-        low, high = ranks[key]
-        summaries[key] = QuantileSums(
-            level, units[key], quantiles[key], bounds[key, low], bounds[key, high], indicators[key]
-        )
+        low, high = (at_position(end, partial(_value_at, bounds, key)) for end in ends[key])
+        summaries[key] = QuantileSums(level, units[key], quantiles[key], low, high, indicators[key])
     return summaries
+
+
+def _value_at(bounds: Mapping[tuple[str, int], float], key: str, rank: int) -> float:
+    return bounds[key, rank]
 
 
 def _unit_values(experiment: str, metric: MetricDefinition, end: datetime) -> Subquery:
