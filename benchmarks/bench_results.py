@@ -86,12 +86,15 @@ def conversion_records(
 
 
 def load(engine: Engine, exposures: pd.DataFrame, conversions: pd.DataFrame) -> None:
-    """Bulk-load with COPY on PostgreSQL and executemany on SQLite."""
+    """Bulk-load with COPY on PostgreSQL and executemany on SQLite (exposures with an
+    `attributes` column of JSON texts keep them)."""
     received = START + timedelta(days=30)
+    given = exposures["attributes"] if "attributes" in exposures else [None] * len(exposures)
+    attributes = [text if isinstance(text, str) else None for text in given]
     exposure_rows = [
-        (f"x{i}", "bench", v, u, t.to_pydatetime().replace(tzinfo=None), received)
-        for i, (u, v, t) in enumerate(
-            zip(exposures.unit_id, exposures.variant, exposures.timestamp, strict=True)
+        (f"x{i}", "bench", v, u, t.to_pydatetime().replace(tzinfo=None), a)
+        for i, (u, v, t, a) in enumerate(
+            zip(exposures.unit_id, exposures.variant, exposures.timestamp, attributes, strict=True)
         )
     ]
     conversion_rows = [
@@ -103,10 +106,10 @@ def load(engine: Engine, exposures: pd.DataFrame, conversions: pd.DataFrame) -> 
     try:
         cursor = raw.cursor()
         if engine.dialect.name == "postgresql":
-            columns = "(event_id, experiment, variant, unit_id, timestamp, received_at)"
+            columns = "(event_id, experiment, variant, unit_id, timestamp, attributes, received_at)"
             with cursor.copy(f"COPY exposures {columns} FROM STDIN") as copy:
                 for row in exposure_rows:
-                    copy.write_row((*row[:5], received_naive))
+                    copy.write_row((*row, received_naive))
             columns = "(event_id, name, unit_id, value, timestamp, received_at)"
             with cursor.copy(f"COPY conversions {columns} FROM STDIN") as copy:
                 for conversion in conversion_rows:
@@ -115,9 +118,9 @@ def load(engine: Engine, exposures: pd.DataFrame, conversions: pd.DataFrame) -> 
             fmt = "%Y-%m-%d %H:%M:%S.%f"
             cursor.executemany(
                 "INSERT INTO exposures (event_id, experiment, variant, unit_id, timestamp, "
-                "received_at) VALUES (?, ?, ?, ?, ?, ?)",
+                "attributes, received_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 [
-                    (*row[:4], row[4].strftime(fmt), received_naive.strftime(fmt))
+                    (*row[:4], row[4].strftime(fmt), row[5], received_naive.strftime(fmt))
                     for row in exposure_rows
                 ],
             )

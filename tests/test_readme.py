@@ -49,9 +49,11 @@ CHECKS: dict[str, tuple[str, ...]] = {
     ),
     "vekst users create --role admin --email you@example.com": ("you@example.com, role admin",),
     "export VEKST_ADMIN_KEY": (),
-    "vekst demo --visitors 40000 --uplift 0.25 --days 3": (
+    "vekst demo --visitors 40000 --uplift 0.5 --days 3": (
         "SHIP IT: ONE-PAGE",
-        "Variant one-page raised purchase conversion by 36 % (95 % CI 11 % to 67 %).",
+        "Variant one-page raised purchase conversion by 27 % (95 % CI 3.7 % to 57 %).",
+        "Segments by device",
+        "device = mobile",
         "/experiments/checkout-demo-",
     ),
     "curl POST /v1/experiments": ('"key":"checkout-onepage"', '"status":"draft"'),

@@ -4,6 +4,9 @@ Everything goes over HTTP (`POST /v1/experiments`, `/start`, `POST /v1/events`,
 `GET .../results`), exactly as a shop would, so the demo also checks a running server end to end.
 The traffic follows the figures of a typical Norwegian shop: 2.5 % purchase conversion in the
 control, 70 % of carts abandoned, an order value around 650 NOK with a long (lognormal) tail.
+Each exposure says the visitor's `device` (half of them on mobile, 45 % on desktop, 5 % on a
+tablet), and the one-page checkout helps on mobile only, so the results broken down by device
+(`?dimension=device`, printed at the end) show the effect on mobile and none elsewhere.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ import numpy as np
 import typer
 from rich.console import Console
 
-from api.cli.results import render_results, wide_console
+from api.cli.results import render_results, render_segments, wide_console
 from experiments.results.page import ResultsPage
 from experiments.results.words.formatting import count
 
@@ -28,6 +31,8 @@ CART_ABANDONMENT = 0.70
 AOV_SIGMA = 0.8  # lognormal spread: a long tail of large orders
 AOV_MEAN_NOK = 650.0
 BATCH = 5000
+DEVICES = (("mobile", 0.5), ("desktop", 0.45), ("tablet", 0.05))
+"""The visitors' devices and their shares; the one-page checkout helps on mobile only."""
 
 
 class HttpClient(Protocol):
@@ -47,26 +52,34 @@ class Traffic:
 
 
 def simulate(traffic: Traffic, experiment: str, now: datetime) -> Iterator[dict[str, Any]]:
-    """Wire-format events: each visitor's exposure, then add to cart, checkout and purchase.
+    """Wire-format events: each visitor's exposure (with its `device`), then add to cart,
+    checkout and purchase.
 
-    The one-page variant converts `uplift` more (relative) by abandoning fewer carts; order
-    values do not change. All timestamps lie in the past `days` days.
+    On mobile the one-page variant converts `uplift` more (relative) by abandoning fewer carts;
+    on other devices it changes nothing, and order values do not change. All timestamps lie in
+    the past `days` days.
     """
     rng = np.random.default_rng(traffic.seed)
     add_to_cart = BASELINE_CONVERSION / (1 - CART_ABANDONMENT)
     mu = np.log(AOV_MEAN_NOK) - AOV_SIGMA**2 / 2
     span = traffic.days * 86400.0
+    names = [name for name, _ in DEVICES]
+    shares = [share for _, share in DEVICES]
     for index in range(traffic.visitors):
         unit = f"demo-{experiment}-{index}"
         variant = "one-page" if rng.random() < 0.5 else "multi-step"
         seen = now - timedelta(seconds=float(rng.uniform(60.0, span)))
-        yield _event("exposure", unit, seen, experiment=experiment, variant=variant)
+        device = str(rng.choice(names, p=shares))
+        attributes = {"device": device}
+        yield _event(
+            "exposure", unit, seen, experiment=experiment, variant=variant, attributes=attributes
+        )
         if rng.random() >= add_to_cart:
             continue
         carted = seen + timedelta(minutes=float(rng.uniform(1, 30)))
         yield _event("conversion", unit, carted, name="add_to_cart")
         purchase = BASELINE_CONVERSION / add_to_cart
-        if variant == "one-page":
+        if variant == "one-page" and device == "mobile":
             purchase *= 1 + traffic.uplift
         if rng.random() < 0.8:
             yield _event("conversion", unit, carted + timedelta(minutes=1), name="checkout_started")
@@ -94,8 +107,12 @@ def demo(
     ] = "",
     visitors: Annotated[int, typer.Option(min=100, help="Simulated visitors.")] = 40_000,
     uplift: Annotated[
-        float, typer.Option(min=-0.9, help="True relative uplift of one-page on conversion.")
-    ] = 0.25,
+        float,
+        typer.Option(
+            min=-0.9,
+            help="True relative uplift of one-page on conversion, on mobile (none elsewhere).",
+        ),
+    ] = 0.2,
     days: Annotated[int, typer.Option(min=1, max=60, help="Days the traffic spreads over.")] = 7,
     seed: Annotated[int, typer.Option(help="Random seed, for a repeatable run.")] = 1,
 ) -> None:
@@ -108,13 +125,15 @@ def demo(
     with httpx.Client(base_url=api_url, headers=headers, timeout=60.0) as client:
         key, page = run_demo(client, Traffic(visitors, uplift, days, seed), console)
     render_results(page, console)
+    if page.segments is not None:
+        render_segments(page, page.segments, console)
     console.print(
         "\nWhere to look next:\n"
         f"  web page:   {api_url}/experiments/{key} (log in: vekst users create)\n"
         f"  JSON:       GET {api_url}/v1/experiments/{key}/results\n"
         f"  per day:    GET {api_url}/v1/experiments/{key}/results/timeseries"
         "?metric=conversion_rate\n"
-        f"  terminal:   vekst results {key}\n"
+        f"  terminal:   vekst results {key} --by device\n"
         "  the rules:  docs/results.md",
         # Soft wrapping leaves long URLs whole, so they stay clickable and copyable.
         soft_wrap=True,
@@ -139,7 +158,7 @@ def run_demo(client: HttpClient, traffic: Traffic, console: Console) -> tuple[st
             batch = []
     sent += _send(client, batch)
     console.print(f"sent {count(sent)} events for {count(traffic.visitors)} visitors")
-    page = _call(client, "GET", f"/v1/experiments/{key}/results")
+    page = _call(client, "GET", f"/v1/experiments/{key}/results?dimension=device")
     return key, ResultsPage.model_validate(page)
 
 

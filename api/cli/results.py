@@ -17,13 +17,17 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
+from sqlmodel import Session
 
 from api.cli.local_db import local_session, require_experiment
+from experiments.errors import InvalidInputError
 from experiments.models.experiment import Experiment
-from experiments.results.page import MetricPage, ResultsPage
+from experiments.results.page import MetricPage, ResultsPage, SegmentsPage
+from experiments.results.segments import serve_breakdown
 from experiments.results.snapshots import results_as_of, serve_results
 from experiments.results.words.formatting import count
 from experiments.results.words.headline import headline
+from experiments.results.words.segment_words import NO_LEVELS, level_line, segment_note
 from experiments.results.words.tables import columns, metric_rows, metric_title
 from experiments.results.words.wording import verdict_words
 from experiments.settings import load_settings
@@ -49,22 +53,63 @@ def results(
         typer.Option(help="Count events up to this UTC time (default: now or the stop)."),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the API's JSON instead.")] = False,
+    by: Annotated[
+        str | None,
+        typer.Option(
+            "--by",
+            help="Also break the results down by this dimension of the experiment (exploratory: "
+            "for new hypotheses, not for the ship decision).",
+        ),
+    ] = None,
 ) -> None:
     """Print an experiment's results: verdict, summary and a table per metric."""
     settings = load_settings()
+    max_age = timedelta(minutes=settings.snapshot_interval_minutes)
     with local_session(settings) as session:
         experiment = require_experiment(session, key)
-        if as_of is None:
-            max_age = timedelta(minutes=settings.snapshot_interval_minutes)
+        moment = None if as_of is None else as_of.replace(tzinfo=as_of.tzinfo or UTC)
+        if moment is not None:
+            _require_started(experiment, moment)
+        if by is not None:
+            page = _breakdown(session, key, by, max_age, moment)
+        elif moment is None:
             page = serve_results(session, key, max_age, on_new_look=queue_look_alerts)
         else:
-            moment = as_of.replace(tzinfo=as_of.tzinfo or UTC)
-            _require_started(experiment, moment)
             page = results_as_of(session, key, moment)
     if as_json:
         typer.echo(json.dumps(page.as_json(), indent=2))
         return
-    render_results(page, wide_console())
+    console = wide_console()
+    render_results(page, console)
+    if page.segments is not None:
+        render_segments(page, page.segments, console)
+
+
+def _breakdown(
+    session: Session, key: str, dimension: str, max_age: timedelta, moment: datetime | None
+) -> ResultsPage:
+    """The page broken down by `dimension`; exit 2 naming the experiment's dimensions when it
+    has no such dimension."""
+    try:
+        return serve_breakdown(
+            session, key, dimension, max_age, as_of=moment, on_new_look=queue_look_alerts
+        )
+    except InvalidInputError as error:
+        typer.echo(f"--by {error.rule}", err=True)
+        raise typer.Exit(2) from error
+
+
+def render_segments(page: ResultsPage, segments: SegmentsPage, console: Console) -> None:
+    """Print a breakdown: per level its units, its SRM check and a table per metric."""
+    console.print(f"\n[bold]Segments by {escape(segments.dimension)}[/]")
+    console.print(f"[dim]{escape(segment_note(segments))}[/]")
+    if not segments.levels:
+        console.print(escape(NO_LEVELS))
+    for level in segments.levels:
+        console.print(f"\n[bold]{escape(segments.dimension)} = {escape(level.level)}[/]: ", end="")
+        console.print(escape(level_line(level, page.unit)))
+        for metric in level.metrics:
+            console.print(_metric_table(metric, page.currency, page.unit))
 
 
 def _require_started(experiment: Experiment, moment: datetime) -> None:

@@ -31,9 +31,14 @@ from experiments import definitions, lifecycle, operations
 from experiments.audit import Actor
 from experiments.errors import ConflictError, InvalidInputError
 from experiments.events.activity import recent_activity
-from experiments.models.experiment import Experiment, ExperimentStatus
+from experiments.models.experiment import (
+    MAX_DIMENSION_NAME_LENGTH,
+    Experiment,
+    ExperimentStatus,
+)
 from experiments.results import overview
 from experiments.results.page import ResultsPage
+from experiments.results.segments import serve_breakdown
 from experiments.results.snapshots import (
     look_history,
     serve_results,
@@ -105,6 +110,7 @@ def experiment_page(
     session: SessionDep,
     settings: SettingsDep,
     user: UserDep,
+    dimension: Annotated[str | None, Query(max_length=MAX_DIMENSION_NAME_LENGTH)] = None,
 ) -> Response:
     context: dict[str, Any] = {
         "user": user,
@@ -132,8 +138,22 @@ def experiment_page(
             "banners": views.banners(page),
             "tables": views.metric_tables(page, history),
             "design": views.design_facts(experiment, page),
+            "segments": _segments(session, experiment, interval, dimension),
         }
     return render_page(request, "experiment.html", context)
+
+
+def _segments(
+    session: Session, experiment: Experiment, interval: timedelta, asked: str | None
+) -> views.SegmentsView | None:
+    """The Segments section: the look broken down by the dimension asked for (`?dimension=`),
+    else by the experiment's first; None without dimensions."""
+    if not experiment.dimensions:
+        return None
+    chosen = asked if asked in experiment.dimensions else experiment.dimensions[0]
+    page = serve_breakdown(session, experiment.key, chosen, interval, on_new_look=queue_look_alerts)
+    unknown = asked if asked is not None and asked != chosen else None
+    return views.segments_view(page, unknown)
 
 
 def _running_page(session: Session, experiment: Experiment, minutes: float) -> ResultsPage | None:

@@ -18,12 +18,14 @@ from markupsafe import Markup, escape
 from sqlmodel import Session
 
 from api.pages.charts import Chart, UpliftPoint, uplift_chart
+from experiments.inputs import printable
 from experiments.metrics import metric_catalog
 from experiments.models.experiment import Experiment
 from experiments.results.page import ResultsPage
 from experiments.results.types import MetricIssue, Verdict
 from experiments.results.words.formatting import day, days, percent, plural
 from experiments.results.words.glossary import explain
+from experiments.results.words.segment_words import NO_LEVELS, level_line, segment_note
 from experiments.results.words.tables import columns, metric_rows, metric_title
 from experiments.results.words.wording import interval_text, verdict_words
 from stats import Interval
@@ -50,6 +52,52 @@ class DesignFacts:
     alpha: str
     days_left: str | None
     currency: str
+
+
+@dataclass(frozen=True, slots=True)
+class LevelView:
+    level: str
+    line: str
+    tables: list[MetricTable]
+
+
+@dataclass(frozen=True, slots=True)
+class SegmentsView:
+    """The Segments section: the dimension shown, the others to choose, the levels' tables."""
+
+    dimension: str
+    dimensions: list[str]
+    note: str
+    unknown: str | None
+    """A dimension asked for that the experiment does not have (the first is shown)."""
+    levels: list[LevelView]
+    empty: str
+
+
+def segments_view(page: ResultsPage, unknown: str | None) -> SegmentsView | None:
+    """The look's breakdown (`page.segments`) as tables, one per metric and level."""
+    segments = page.segments
+    if segments is None:
+        return None
+    headers = (*columns(page.unit), "reading")
+    levels = []
+    for level in segments.levels:
+        tables = []
+        for metric in level.metrics:
+            rows, notes = metric_rows(metric, page.currency)
+            title = metric_title(metric)
+            tables.append(
+                MetricTable(metric.metric, title, metric.role, headers, rows, notes, None, "")
+            )
+        levels.append(LevelView(level.level, level_line(level, page.unit), tables))
+    return SegmentsView(
+        segments.dimension,
+        segments.dimensions,
+        segment_note(segments),
+        None if unknown is None else printable(unknown),
+        levels,
+        NO_LEVELS,
+    )
 
 
 def metric_tables(page: ResultsPage, history: Sequence[ResultsPage]) -> list[MetricTable]:

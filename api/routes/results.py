@@ -12,7 +12,9 @@ from api.deps import AuthFirstRoute, EditorKey, SessionDep, SettingsDep, ViewerK
 from api.params import ExperimentKey, moment_query
 from api.problems import PROTECTED, problem_responses
 from experiments.inputs import SLUG_PATTERN, Moment
+from experiments.models.experiment import MAX_DIMENSION_NAME_LENGTH
 from experiments.results.page import ResultsPage, Timeseries
+from experiments.results.segments import serve_breakdown
 from experiments.results.snapshots import (
     results_as_of,
     serve_results,
@@ -40,7 +42,27 @@ def get_results(
     fresh: Annotated[
         bool, Query(description="Take a new look now instead of serving the latest one.")
     ] = False,
+    dimension: Annotated[
+        str | None,
+        Query(
+            min_length=1,
+            max_length=MAX_DIMENSION_NAME_LENGTH,
+            description="Break the look down by this dimension of the experiment (`segments`: "
+            "exploratory readings per level, not for the ship decision).",
+        ),
+    ] = None,
 ) -> ResultsPage:
+    if dimension is not None:
+        max_age = timedelta(minutes=settings.snapshot_interval_minutes)
+        return serve_breakdown(
+            session,
+            key,
+            dimension,
+            max_age,
+            as_of=as_of,
+            fresh=fresh,
+            on_new_look=queue_look_alerts,
+        )
     if as_of is not None:
         return results_as_of(session, key, as_of)
     max_age = timedelta(minutes=settings.snapshot_interval_minutes)

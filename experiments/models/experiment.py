@@ -69,17 +69,26 @@ MAX_PLANNED_UNITS = 10**9
 MIN_CAP_PERCENTILE = 95.0
 MAX_OVERRIDES = 10_000
 MAX_DIMENSIONS = 5
+MAX_DIMENSION_NAME_LENGTH = 128  # the SDK's rule for attribute names
 Payload = Annotated[JsonValue, AfterValidator(check_json)]
 Targeting = Annotated[dict[str, Any], AfterValidator(check_json)]
 
 
 def _attribute_name(name: str) -> str:
-    """`name` if an attribute may bear it (the SDK's rule, so there is one)."""
+    """`name` if an attribute may bear it (the SDK's rule, so there is one) and the results
+    queries can address it: no `"`, `\\` or control character (a JSON path quotes the name)."""
     try:
         validate_attributes({name: True})
     except SdkInputError as error:
         raise ValueError(error.message) from error
+    if not addressable(name):
+        raise ValueError("a dimension name may not contain '\"', '\\' or control characters")
     return name
+
+
+def addressable(name: str) -> bool:
+    """Whether the results queries can read an attribute of this name (a JSON path quotes it)."""
+    return not any(character in '"\\' or ord(character) < 32 for character in name)
 
 
 def _distinct(names: list[str]) -> list[str]:

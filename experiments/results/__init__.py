@@ -24,9 +24,9 @@ hands each new one to its caller's `on_new_look` (`alerts` says which alerts two
 and serves the newest; `overview` reads the newest look of every experiment in one query;
 `words/tables` and `words/glossary` serve the pages and the command line.
 
-A breakdown by (variant, level): the group key is `sums.aggregation.GroupKey` (the variant
-today). A level adds a field there and a column to the per-unit queries (`unit_columns`); the
-analysis reads each level's groups through `Aggregates`' per-variant views; the stored sums
-keep each group's key by name already (`stored_sums`); the page's `VariantValue.group` is the
-same key, kept out of the JSON while it only repeats the variant. docs/results.md, "Groups".
+Segments: the same sums query gives each level of each dimension (`sums/levels`: a unit's level
+is its first exposure's attribute, 20 levels at most, the rest `other`); `groups` holds the typed
+sums of the whole and of the levels, stored by name with the look. `segments` serves a look
+broken down by one dimension, `breakdown` analyses its levels as one corrected family, and
+`words/segment_words` says it. docs/results.md, "Segments".
 """

@@ -11,6 +11,7 @@ from collections.abc import Collection
 from datetime import UTC
 
 from sqlalchemy import and_, func
+from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
 
 from experiments.models.experiment import (
@@ -47,12 +48,18 @@ def newest_looks(session: Session, keys: Collection[str]) -> dict[str, ResultSna
         .group_by(col(ResultSnapshot.experiment))
         .subquery()
     )
-    query = select(ResultSnapshot).join(
-        newest,
-        and_(
-            col(ResultSnapshot.experiment) == newest.c.experiment,
-            col(ResultSnapshot.look) == newest.c.look,
-        ),
+    query = (
+        select(ResultSnapshot)
+        .join(
+            newest,
+            and_(
+                col(ResultSnapshot.experiment) == newest.c.experiment,
+                col(ResultSnapshot.look) == newest.c.look,
+            ),
+        )
+        # The overview reads the pages; the sums (with a segmented experiment's levels, tens of
+        # kilobytes) are loaded only if asked for.
+        .options(defer(ResultSnapshot.sums))  # type: ignore[arg-type]
     )
     return {look.experiment: look for look in session.exec(query).all()}
 

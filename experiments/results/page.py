@@ -8,8 +8,8 @@ first looks were stored have defaults, and a field a page was built without stay
 stored look is served as it was stored (`exclude_unset`), and an old look still loads. The
 pages are built once, from the pipeline's typed results, by `render`.
 
-A breakdown by another group than the variant (a level, a segment) is one more field of
-`MetricPage`, a list of metric pages per group, read the same way.
+A breakdown by segment (`?dimension=`) is `ResultsPage.segments`: per level, its metric pages,
+read the same way.
 """
 
 from __future__ import annotations
@@ -181,10 +181,9 @@ class VariantValue(PagePart):
     group: GroupKey = Field(
         default_factory=lambda values: GroupKey(variant=values["key"]), exclude=True
     )
-    """The group these values are of (`sums.aggregation.GroupKey`), so a breakdown by (variant,
-    level) is a field away. Today it only repeats `key`, so it stays out of the served and
-    stored JSON (and is rebuilt from `key` when a look is read back); a level breakdown serves
-    it beside `key`, one entry per (variant, level), by dropping `exclude`."""
+    """The group these values are of (`sums.groups.GroupKey`). It only repeats `key`, so it
+    stays out of the served and stored JSON (and is rebuilt from `key` when a look is read
+    back): a segment's values sit in its `LevelPage`, whose `level` names it."""
 
 
 class CapPage(PagePart):
@@ -300,6 +299,40 @@ class DecisionPage(PagePart):
     """Set once stopped: what was done."""
 
 
+class LevelPage(PagePart):
+    """One level of a breakdown: its units per variant, its own sample ratio check, and every
+    metric's values and comparisons over its units (exploratory)."""
+
+    level: str
+    """The attribute's value at the units' first exposure; `other` for the levels beyond the
+    20 with the most units, `(none)` for units whose first exposure did not carry it."""
+    units: dict[str, int]
+    """Units per variant."""
+    srm: SrmPage
+    metrics: list[MetricPage]
+    """The whole's metrics in the same order, corrected over the breakdown's family."""
+
+
+class SegmentsPage(PagePart):
+    """The results broken down by one dimension (`?dimension=`): exploratory readings, for new
+    hypotheses, never for the ship decision; the verdict is the whole's."""
+
+    dimension: str
+    dimensions: list[str]
+    """Every dimension the experiment breaks results down by."""
+    exploratory: Literal[True] = True
+    note: str
+    """Why the readings are exploratory, in words."""
+    correction: str
+    """The correction of the fixed-horizon p-values over the family (the experiment's); the
+    sequential readings are corrected by Bonferroni over the same family."""
+    family: int
+    """The comparisons corrected together: levels x arms x metrics."""
+    levels: list[LevelPage]
+    """Largest first, then `other` and `(none)`; empty when the look has no sums of the
+    dimension (looks stored before it was named)."""
+
+
 class ResultsPage(PagePart):
     """`GET /v1/experiments/{key}/results`: the results page of one look (docs/results.md)."""
 
@@ -331,6 +364,8 @@ class ResultsPage(PagePart):
     currency: str = "NOK"
     planned_units_per_variant: int | None = None
     """The units per variant the sequential readings are tuned to."""
+    segments: SegmentsPage | None = None
+    """Only with `?dimension=`: the look broken down by that dimension (exploratory)."""
 
     @property
     def primary(self) -> MetricPage | None:

@@ -11,6 +11,7 @@ serves the newest. Every new look is handed, with the facts of the previous one,
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -112,18 +113,31 @@ def serve_results(
 ) -> ResultsPage:
     """The results page of the latest look, taking a new look first when `fresh` is asked
     for or the latest is older than `max_age` (or predates the stop); `on_new_look` hears it."""
-    moment = now or datetime.now(UTC)
     experiment = get_experiment(session, key)
+    latest = served_snapshot(session, experiment, max_age, fresh, now, on_new_look)
+    served = stored_page(latest).model_copy(update={"status": str(experiment.status)})
+    return with_headline(served)
+
+
+def served_snapshot(
+    session: Session,
+    experiment: Experiment,
+    max_age: timedelta,
+    fresh: bool,
+    now: datetime | None,
+    on_new_look: NewLookHandler | None,
+) -> ResultSnapshot:
+    """The look `serve_results` serves (see there)."""
+    moment = now or datetime.now(UTC)
     end_of_analysis(experiment, None, moment)  # a draft has no results
-    latest = latest_snapshot(session, key)
+    latest = latest_snapshot(session, experiment.key)
     if (
         fresh
         or latest is None
         or not (_is_final(latest, experiment) or latest.computed_at >= moment - max_age)
     ):
-        latest = take_snapshot(session, key, moment, on_new_look=on_new_look)
-    served = stored_page(latest).model_copy(update={"status": str(experiment.status)})
-    return with_headline(served)
+        latest = take_snapshot(session, experiment.key, moment, on_new_look=on_new_look)
+    return latest
 
 
 def results_as_of(
@@ -131,6 +145,11 @@ def results_as_of(
 ) -> ResultsPage:
     """The page counting events up to `as_of`, computed now (not stored), with the running
     readings of the stored looks up to that moment."""
+    return look_as_of(session, key, as_of, now).page
+
+
+def look_as_of(session: Session, key: str, as_of: datetime, now: datetime | None = None) -> Look:
+    """The look `results_as_of` serves the page of, with its sums (see there)."""
     moment = now or datetime.now(UTC)
     experiment = get_experiment(session, key)
     end = end_of_analysis(experiment, as_of, moment)
@@ -142,8 +161,9 @@ def results_as_of(
         .limit(1)
     ).first()
     previous = stored_readings(None if earlier is None else stored_page(earlier))
-    page = make_look(inputs, read_sums(session, inputs, end), end, moment, previous).page
-    return page.model_copy(update={"look": None if earlier is None else earlier.look})
+    look = make_look(inputs, read_sums(session, inputs, end), end, moment, previous)
+    number = None if earlier is None else earlier.look
+    return replace(look, page=look.page.model_copy(update={"look": number}))
 
 
 def stored_timeseries(

@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 
 from api.cli import build_cli
 from api.cli.demo import Traffic, run_demo
+from api.cli.results import render_segments
 from experiments.settings import Settings
 from tests.api.helpers import load_past_week, start_checkout
 
@@ -53,9 +54,8 @@ def test_results_command_prints_verdict_summary_and_tables(
 def test_demo_goes_through_the_api_and_finds_a_large_uplift(
     client: TestClient, admin_headers: dict[str, str]
 ) -> None:
-    """10,000 visitors (not the 20,000 this test once sent): with this seed the doubled
-    conversion is a "ship" from 10,000 on (8,000 still say "keep running"), and with no uplift
-    the test fails. The first look backfills each day on its own (the checkout's capped
+    """10,000 visitors (not the 20,000 this test once sent), conversion doubled on mobile only.
+    The first look backfills each day on its own (the checkout's capped
     revenue), and on PostgreSQL the percentile caps' cost grows faster than the traffic: 20,000
     visitors took more than twice as long as 12,000."""
     client.headers.update(admin_headers)
@@ -72,8 +72,23 @@ def test_demo_goes_through_the_api_and_finds_a_large_uplift(
     assert abandonment["variants"][0]["value"] == pytest.approx(0.70, abs=0.04)
     aov = next(m for m in page["metrics"] if m["metric"] == "aov")
     assert aov["variants"][0]["value"] == pytest.approx(650, rel=0.25)
-    assert page["decision"]["verdict"] == "ship"
-    assert page["summary"].endswith("Ship one-page.")
+    # One-page doubles conversion on mobile only: the breakdown by device shows it there and
+    # not on desktop (exploratory readings, corrected over 18 comparisons: at this size no
+    # level's change is clear yet).
+    levels = {level["level"]: level for level in page["segments"]["levels"]}
+    assert set(levels) == {"mobile", "desktop", "tablet"}
+
+    def change(device: str) -> float:
+        primary = levels[device]["metrics"][0]
+        relative: float = primary["comparisons"][0]["relative"]["estimate"]
+        return relative
+
+    assert change("mobile") > 0.3 and abs(change("desktop")) < 0.3
+    printed = Console(record=True, width=140)
+    assert typed.segments is not None
+    render_segments(typed, typed.segments, printed)
+    text = printed.export_text()
+    assert "Segments by device" in text and "device = mobile" in text
 
 
 def test_demo_needs_an_admin_key() -> None:

@@ -26,7 +26,6 @@ unit order without table lookups.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime
 from typing import Any
 
@@ -35,179 +34,30 @@ from sqlalchemy.engine import Connection, RowMapping
 from sqlalchemy.sql.expression import ColumnElement, Select
 
 from experiments.models.metric import MetricDefinition
-from experiments.results.sums.unit_columns import MULTI_VARIANT, unit_values
-from stats import CovariateStats, RatioStats
-
-NO_PRE_PERIOD = CovariateStats(
-    covariate_sum=0.0, covariate_sum_squares=0.0, covariate_cross_sum=0.0
-)  # covariate sums without CUPED or pre-period data
-PRE_DENOMINATOR_FIELDS = (
-    "pre_denominator_sum",
-    "pre_denominator_sum_squares",
-    "pre_denominator_cross_sum",
-    "pre_denominator_denominator_cross_sum",
-    "covariate_pre_denominator_cross_sum",
+from experiments.results.sums.groups import (
+    GROUP_COLUMNS,
+    NO_PRE_PERIOD,
+    SUM_FIELDS,
+    ZERO_SUMS,
+    Aggregates,
+    GroupKey,
+    GroupSums,
+    VariantSums,
 )
-"""A ratio's pre-period denominator sums (CUPED's second covariate): stored by name only when
-the metric has them, so looks without them keep their stored form."""
-SUM_FIELDS = (
-    *(item.name for item in fields(RatioStats)),
-    *(item.name for item in fields(CovariateStats) if item.name not in PRE_DENOMINATOR_FIELDS),
-    "nonzero_units",
-)
-"""The names of a `VariantSums`' values, in the order older looks stored them as a list."""
+from experiments.results.sums.levels import DIMENSION, LEVEL, by_dimension, segment_aggregates
+from experiments.results.sums.unit_columns import ATTRIBUTES, MULTI_VARIANT, unit_values
 
-
-@dataclass(frozen=True, slots=True)
-class GroupKey:
-    """What one group of sums is grouped by: the variant today.
-
-    Each field is a column of the same name in the results queries (`GROUP_COLUMNS`) and a named
-    part of every stored group, so a breakdown (by variant and level, say) adds a field here and
-    a column to the per-unit queries, not a new shape.
-    """
-
-    variant: str
-
-    @classmethod
-    def of_row(cls, row: RowMapping) -> GroupKey:
-        """The group key of a query row, read from its `GROUP_COLUMNS`."""
-        return cls(**{name: row[name] for name in GROUP_COLUMNS})
-
-
-GROUP_COLUMNS = tuple(item.name for item in fields(GroupKey))
-
-
-@dataclass(frozen=True, slots=True)
-class VariantSums:
-    """One metric's sufficient statistics in one variant, summed over its exposed units.
-
-    Every kind of metric is summed as a ratio (`totals`): per unit the numerator is the
-    metric's (capped) value and the denominator is 1 for conversion and mean metrics, so their
-    denominator sums are the unit count. `covariate` holds the sums of the same metric's
-    numerator over the 14 days before exposure (all zero without CUPED or pre-period data), and
-    for a ratio those of its denominator over the same days, CUPED's second covariate.
-    `nonzero_units` counts the units with a non-zero denominator (ratio) or value (conversion,
-    mean): for AOV, the units with an order; None when the source does not say (totals pasted
-    from an e-mail tool), and the statistics then count every unit.
-    """
-
-    totals: RatioStats
-    covariate: CovariateStats = NO_PRE_PERIOD
-    nonzero_units: int | None = None
-
-    def as_fields(self) -> dict[str, float | None]:
-        """The stored form (a look's `sums`, docs/results.md): `{field: value}` over
-        `SUM_FIELDS`."""
-        covariate = asdict(self.covariate)
-        second = {name: covariate.pop(name) for name in PRE_DENOMINATOR_FIELDS}
-        return {
-            **asdict(self.totals),
-            **covariate,
-            "nonzero_units": self.nonzero_units,
-            **({} if not any(second.values()) else second),
-        }
-
-    @classmethod
-    def from_fields(cls, values: Mapping[str, float | None]) -> VariantSums:
-        """The sums of an `as_fields` mapping; the counts are rounded to whole units (the
-        backfill accumulates them as floats).
-
-        A sum a query need not compute may be left out, and follows from the others: a
-        denominator of 1 per unit sums (and squares) to the unit count and crosses to the
-        numerator's and covariate's sums, a 0/1 numerator is its own square, and a metric
-        without a covariate has covariate sums of 0.
-        """
-
-        def given(name: str, default: float) -> float:
-            value = values.get(name)
-            return default if value is None else float(value)
-
-        units = round(given("n", 0.0))
-        numerator_sum = given("numerator_sum", 0.0)
-        covariate_sum = given("covariate_sum", 0.0)
-        nonzero_units = values.get("nonzero_units")
-        return cls(
-            totals=RatioStats(
-                n=units,
-                numerator_sum=numerator_sum,
-                numerator_sum_squares=given("numerator_sum_squares", numerator_sum),
-                denominator_sum=given("denominator_sum", float(units)),
-                denominator_sum_squares=given("denominator_sum_squares", float(units)),
-                cross_sum=given("cross_sum", numerator_sum),
-            ),
-            covariate=CovariateStats(
-                covariate_sum=covariate_sum,
-                covariate_sum_squares=given("covariate_sum_squares", 0.0),
-                covariate_cross_sum=given("covariate_cross_sum", 0.0),
-                covariate_denominator_cross_sum=given(
-                    "covariate_denominator_cross_sum", covariate_sum
-                ),
-                **{name: given(name, 0.0) for name in PRE_DENOMINATOR_FIELDS},
-            ),
-            nonzero_units=None if nonzero_units is None else round(nonzero_units),
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class GroupSums:
-    """One group's exposed units and each metric's sums over them (metric key -> sums)."""
-
-    units: int
-    metrics: dict[str, VariantSums]
-
-
-@dataclass(frozen=True, slots=True)
-class Aggregates:
-    """The sums of every group (the variants, in the experiment's order), units left out for
-    seeing several variants, and the cap each percentile cap came to."""
-
-    groups: dict[GroupKey, GroupSums]
-    multi_variant_units: int
-    caps: dict[str, float | None] = field(default_factory=dict)
-
-    @classmethod
-    def by_variant(
-        cls,
-        units: Mapping[str, int],
-        multi_variant_units: int,
-        metrics: Mapping[str, Mapping[str, VariantSums]],
-        caps: dict[str, float | None] | None = None,
-    ) -> Aggregates:
-        """Aggregates from units per variant and sums per metric and variant."""
-        groups = {
-            GroupKey(variant=variant): GroupSums(
-                units=count, metrics={key: sums[variant] for key, sums in metrics.items()}
-            )
-            for variant, count in units.items()
-        }
-        return cls(groups, multi_variant_units, {} if caps is None else caps)
-
-    @property
-    def units(self) -> dict[str, int]:
-        """Units per variant (the group key's only field today)."""
-        return {key.variant: group.units for key, group in self.groups.items()}
-
-    @property
-    def metrics(self) -> dict[str, dict[str, VariantSums]]:
-        """Sums per metric key and variant."""
-        keys = next(iter(self.groups.values())).metrics if self.groups else {}
-        return {
-            metric: {key.variant: group.metrics[metric] for key, group in self.groups.items()}
-            for metric in keys
-        }
-
-    @property
-    def exposed_units(self) -> int:
-        """All exposed units, including those left out."""
-        return sum(group.units for group in self.groups.values()) + self.multi_variant_units
-
-    @property
-    def multi_variant_share(self) -> float:
-        """The share of the exposed units left out for seeing several variants (0 without any
-        exposed unit)."""
-        exposed = self.exposed_units
-        return self.multi_variant_units / exposed if exposed else 0.0
+__all__ = [
+    "GROUP_COLUMNS",
+    "NO_PRE_PERIOD",
+    "SUM_FIELDS",
+    "Aggregates",
+    "GroupKey",
+    "GroupSums",
+    "VariantSums",
+    "aggregate",
+    "percentile_caps",
+]
 
 
 def aggregate(
@@ -219,20 +69,29 @@ def aggregate(
     *,
     cuped: bool = True,
     cap_percentiles: Mapping[str, float] | None = None,
+    dimensions: Sequence[str] = (),
 ) -> Aggregates:
     """Sufficient statistics of `metrics` per variant of `experiment`, counting events up to `end`.
 
     Variants without units get zero sums; exposures naming variants outside `variants` are
     ignored. With `cuped`, every metric also gets its pre-exposure covariate sums.
     `cap_percentiles` (metric key -> percentile, e.g. 99) caps those metrics' per-unit
-    numerators at that percentile of the experiment's units (see `percentile_caps`).
+    numerators at that percentile of the experiment's units (see `percentile_caps`). With
+    `dimensions`, the same query also gives the sums of every level of each (`levels`).
     """
     dialect = connection.dialect.name
     caps: dict[str, float | None] = {}
     if cap_percentiles:
         caps = percentile_caps(connection, experiment, metrics, end, cap_percentiles)
         metrics = [_with_cap(metric, caps.get(metric.key)) for metric in metrics]
-    query, labels = _sums_query(experiment, metrics, end, cuped=cuped, dialect=dialect)
+    query, labels = _sums_query(experiment, metrics, end, cuped, dialect, dimensions)
+    empty = GroupSums(units=0, metrics=dict.fromkeys(labels, ZERO_SUMS))
+    if dimensions:
+        raw = {
+            (int(row[DIMENSION]), row[LEVEL], row["variant"]): _row_sums(row, labels)
+            for row in connection.execute(query).mappings()
+        }
+        return segment_aggregates(raw, variants, dimensions, empty, caps)
     found: dict[GroupKey, GroupSums] = {}
     multi_variant_units = 0
     for row in connection.execute(query).mappings():
@@ -240,13 +99,18 @@ def aggregate(
         if key.variant == MULTI_VARIANT:
             multi_variant_units = units
             continue
-        found[key] = GroupSums(
-            units=units,
-            metrics={metric: _group_sums(row, labels[metric], units) for metric in labels},
-        )
-    empty = GroupSums(units=0, metrics=dict.fromkeys(labels, _ZERO))
+        found[key] = _row_sums(row, labels)
     groups = {key: found.get(key, empty) for key in (GroupKey(variant=v) for v in variants)}
     return Aggregates(groups, multi_variant_units, caps)
+
+
+def _row_sums(row: RowMapping, labels: dict[str, dict[str, str]]) -> GroupSums:
+    """One group's units and every metric's sums in one row."""
+    units = int(row["units"])
+    return GroupSums(
+        units=units,
+        metrics={metric: _group_sums(row, labels[metric], units) for metric in labels},
+    )
 
 
 def _group_sums(row: RowMapping, labels: dict[str, str], units: int) -> VariantSums:
@@ -255,18 +119,6 @@ def _group_sums(row: RowMapping, labels: dict[str, str], units: int) -> VariantS
     return VariantSums.from_fields(
         {"n": units} | {name: float(row[label] or 0.0) for name, label in labels.items()}
     )
-
-
-_ZERO = VariantSums(
-    RatioStats(
-        n=0,
-        numerator_sum=0.0,
-        numerator_sum_squares=0.0,
-        denominator_sum=0.0,
-        denominator_sum_squares=0.0,
-        cross_sum=0.0,
-    )
-)
 
 
 def percentile_caps(
@@ -321,14 +173,19 @@ def _sums_query(
     experiment: str,
     metrics: Sequence[MetricDefinition],
     end: datetime,
-    *,
     cuped: bool,
     dialect: str,
+    dimensions: Sequence[str],
 ) -> tuple[Select[Any], dict[str, dict[str, str]]]:
     """The query of every group's units and sums, and per metric key its sums' column labels
-    (sum name -> label, `m{index}_{name}`)."""
-    per_unit = unit_values(experiment, metrics, end, cuped=cuped, dialect=dialect)
-    group_columns = [per_unit.c[name] for name in GROUP_COLUMNS]
+    (sum name -> label, `m{index}_{name}`). With `dimensions` the units are grouped by variant
+    and first-exposure attributes, then summed per (dimension, level, variant) by
+    `levels.by_dimension`."""
+    per_unit = unit_values(
+        experiment, metrics, end, cuped=cuped, dialect=dialect, dimensions=dimensions
+    )
+    attributes = [per_unit.c[ATTRIBUTES]] if dimensions else []
+    group_columns = [*(per_unit.c[name] for name in GROUP_COLUMNS), *attributes]
     outputs: list[ColumnElement[Any]] = [*group_columns, func.count().label("units")]
     labels: dict[str, dict[str, str]] = {}
     for index, metric in enumerate(metrics):
@@ -362,4 +219,8 @@ def _sums_query(
         labels[metric.key] = {name: f"m{index}_{name}" for name in wanted}
         outputs += [sum_.label(f"m{index}_{name}") for name, sum_ in wanted.items()]
     query = select(*outputs).group_by(*group_columns)
-    return query, labels
+    if not dimensions:
+        return query, labels
+    summed = ["units", *(label for columns in labels.values() for label in columns.values())]
+    combinations = query.subquery("combinations")
+    return by_dimension(combinations, dimensions, GROUP_COLUMNS, summed), labels

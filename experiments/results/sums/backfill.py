@@ -24,11 +24,19 @@ from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.engine import Connection, RowMapping
-from sqlalchemy.sql.expression import CompoundSelect
+from sqlalchemy.sql.expression import CompoundSelect, Select
 
 from experiments.models.metric import MetricDefinition
-from experiments.results.sums.aggregation import Aggregates, GroupKey, GroupSums, VariantSums
 from experiments.results.sums.backfill_query import LOOK, SEVERAL, UNITS, build_query
+from experiments.results.sums.groups import (
+    ZERO_SUMS,
+    Aggregates,
+    GroupKey,
+    GroupSums,
+    VariantSums,
+)
+from experiments.results.sums.levels import DIMENSION, LEVEL, RawKey, segment_aggregates
+from experiments.results.sums.unit_columns import MULTI_VARIANT
 
 Changes = dict[str, float]
 """One metric's sums in one group, by sum name: their change at one look, or their running
@@ -43,12 +51,16 @@ def daily_aggregates(
     ends: Sequence[datetime],
     *,
     cuped: bool = True,
+    dimensions: Sequence[str] = (),
 ) -> list[Aggregates]:
-    """`aggregate(connection, experiment, variants, metrics, end)` for every end of `ends`
-    (ascending), from one query."""
+    """`aggregate(connection, experiment, variants, metrics, end, dimensions=dimensions)` for
+    every end of `ends` (ascending), from one query."""
     if not ends or list(ends) != sorted(ends):
         raise ValueError("ends must be a non-empty ascending sequence")
-    query, labels = build_query(experiment, metrics, list(ends), cuped=cuped)
+    query, labels = build_query(experiment, metrics, list(ends), cuped=cuped, dimensions=dimensions)
+    if dimensions:
+        rows = _rows_without_jit(connection, query)
+        return _segment_looks(rows, labels, variants, dimensions, len(ends))
     looks = len(ends)
     groups = [GroupKey(variant=variant) for variant in variants]
     units = {group: [0] * looks for group in groups}
@@ -69,7 +81,61 @@ def daily_aggregates(
     return _accumulate(units, several, changes)
 
 
-def _rows_without_jit(connection: Connection, query: CompoundSelect[Any]) -> list[RowMapping]:
+def _segment_looks(
+    rows: list[RowMapping],
+    labels: dict[str, dict[str, str]],
+    variants: Sequence[str],
+    dimensions: Sequence[str],
+    looks: int,
+) -> list[Aggregates]:
+    """Each look's aggregates from the per-(dimension, level, variant, look) changes: the
+    changes accumulated per group over the looks, then named and capped per look as a single
+    look's are (`levels.segment_aggregates`)."""
+    units: dict[RawKey, list[int]] = {}
+    changes: dict[RawKey, list[dict[str, Changes]]] = {}
+
+    def group(key: RawKey) -> RawKey:
+        if key not in units:
+            units[key] = [0] * looks
+            changes[key] = [
+                {metric: dict.fromkeys(labels[metric], 0.0) for metric in labels}
+                for _ in range(looks)
+            ]
+        return key
+
+    for row in rows:
+        dimension, level, look = int(row[DIMENSION]), row[LEVEL], int(row[LOOK])
+        key = group((dimension, level, row["variant"]))
+        units[key][look] += int(row[UNITS] or 0)
+        # A unit seen in a second variant leaves its first (-1 unit) for the "several" count.
+        units[group((dimension, level, MULTI_VARIANT))][look] += int(row[SEVERAL] or 0)
+        for metric, targets in changes[key][look].items():
+            for name, label in labels[metric].items():
+                targets[name] += float(row[label] or 0.0)
+    empty = GroupSums(units=0, metrics=dict.fromkeys(labels, ZERO_SUMS))
+    running = {key: GroupSums(0, empty.metrics) for key in units}
+    totals = {key: {m: dict.fromkeys(c, 0.0) for m, c in labels.items()} for key in units}
+    result = []
+    for look in range(looks):
+        for key in running:
+            count = running[key].units + units[key][look]
+            for metric, sums in totals[key].items():
+                for name, change in changes[key][look][metric].items():
+                    sums[name] += change
+            running[key] = GroupSums(
+                units=count,
+                metrics={
+                    metric: VariantSums.from_fields({"n": count, **sums})
+                    for metric, sums in totals[key].items()
+                },
+            )
+        result.append(segment_aggregates(running, variants, dimensions, empty))
+    return result
+
+
+def _rows_without_jit(
+    connection: Connection, query: CompoundSelect[Any] | Select[Any]
+) -> list[RowMapping]:
     """Run the backfill query; on PostgreSQL with JIT compilation off for it.
 
     The per-unit subplans inflate the planner's cost estimate far above `jit_above_cost`, and

@@ -31,8 +31,10 @@ from sqlalchemy import (
 from sqlalchemy.sql.expression import CTE, ColumnElement, CompoundSelect, Select, Subquery
 
 from experiments.models.metric import Aggregation, MetricDefinition
-from experiments.results.sums.aggregation import GROUP_COLUMNS
+from experiments.results.sums.groups import GROUP_COLUMNS
+from experiments.results.sums.levels import by_dimension
 from experiments.results.sums.unit_columns import (
+    ATTRIBUTES,
     CONVERSIONS,
     EXPOSURES,
     Feature,
@@ -49,20 +51,35 @@ variants."""
 
 
 def build_query(
-    experiment: str, metrics: Sequence[MetricDefinition], ends: list[datetime], *, cuped: bool
-) -> tuple[CompoundSelect[Any], dict[str, dict[str, str]]]:
+    experiment: str,
+    metrics: Sequence[MetricDefinition],
+    ends: list[datetime],
+    *,
+    cuped: bool,
+    dimensions: Sequence[str] = (),
+) -> tuple[CompoundSelect[Any] | Select[Any], dict[str, dict[str, str]]]:
     """Per group (`GROUP_COLUMNS`) and look index (`LOOK`): units entering (`UNITS`), units
     entering several variants (`SEVERAL`) and the change of each metric's sums, with per metric
-    key the labels of its change columns (sum name -> label)."""
+    key the labels of its change columns (sum name -> label). With `dimensions`, per
+    (dimension, level) as well (`levels.by_dimension`)."""
     found = unit_features(metrics, cuped)
-    units = _units(_first_variants(experiment, ends[-1], found), ends, found)
-    per_look = _per_look(_unit_rows(units, ends, found), found)
-    changes, labels = _changes(per_look, metrics, found)
+    levels = [ATTRIBUTES] if dimensions else []  # carried per unit, then read per dimension
+    first = _first_variants(experiment, ends[-1], found, dimensions)
+    units = _units(first, ends, found, levels)
+    per_look = _per_look(_unit_rows(units, ends, found, levels), found, levels)
+    changes, labels = _changes(per_look, metrics, found, levels)
     sum_labels = [label for columns in labels.values() for label in columns.values()]
-    return union_all(changes, _counts(_entering(units), sum_labels)), labels
+    combined = union_all(changes, _counts(_entering(units, levels), sum_labels, levels))
+    if not dimensions:
+        return combined, labels
+    keys = [*GROUP_COLUMNS, LOOK]
+    summed = [UNITS, SEVERAL, *sum_labels]
+    return by_dimension(combined.subquery("combinations"), dimensions, keys, summed), labels
 
 
-def _first_variants(experiment: str, end: datetime, found: UnitFeatures) -> Subquery:
+def _first_variants(
+    experiment: str, end: datetime, found: UnitFeatures, dimensions: Sequence[str]
+) -> Subquery:
     """Per exposed unit: its start, its first exposure's variant, and when it first saw another."""
     # For the few units seen in several variants (min <> max, as in `aggregate`), the variant of
     # the first exposure and the earliest exposure to another variant take two index searches.
@@ -71,7 +88,7 @@ def _first_variants(experiment: str, end: datetime, found: UnitFeatures) -> Subq
         func.min(exposures.variant).label("low"),
         func.max(exposures.variant).label("high"),
     ]
-    grouped = exposed_units(experiment, end, found, variant_columns, "grouped")
+    grouped = exposed_units(experiment, end, found, variant_columns, "grouped", dimensions)
     several = grouped.c.low != grouped.c.high
     earliest = EXPOSURES.alias("earliest")
     first_variant = (
@@ -104,10 +121,13 @@ def _first_variants(experiment: str, end: datetime, found: UnitFeatures) -> Subq
         case((several, first_variant), else_=grouped.c.low).label("variant"),
         case((several, other_at), else_=null()).label("several_at"),
         *(grouped.c[column.name] for column in found.bound_columns),
+        *([grouped.c[ATTRIBUTES]] if dimensions else []),
     ).subquery("pre_units")
 
 
-def _units(first_variants: Subquery, ends: list[datetime], found: UnitFeatures) -> CTE:
+def _units(
+    first_variants: Subquery, ends: list[datetime], found: UnitFeatures, levels: list[str]
+) -> CTE:
     """Per unit: its variant, the look of its start and of its second variant (or NULL)."""
     pre = first_variants.c
     last = len(ends) - 1
@@ -121,15 +141,18 @@ def _units(first_variants: Subquery, ends: list[datetime], found: UnitFeatures) 
             (pre.several_at.is_(None), null()), else_=_look_of(pre.several_at, ends, 0, last)
         ).label("several_look"),
         *(pre[column.name] for column in found.bound_columns),
+        *(pre[level] for level in levels),
     ).cte("units")
 
 
-def _unit_rows(units: CTE, ends: list[datetime], found: UnitFeatures) -> Subquery:
+def _unit_rows(
+    units: CTE, ends: list[datetime], found: UnitFeatures, levels: list[str]
+) -> Subquery:
     """Per event of a unit: its look and features, plus a zero row where a unit leaves."""
     unit, conversions, end = units.c, CONVERSIONS.c, ends[-1]
     features, labels = found.features, found.labels
     zeros = [literal(0.0, Float).label(labels[feature]) for feature in features]
-    carried = (unit.unit_id, unit.variant, unit.several_look)
+    carried = (unit.unit_id, unit.variant, unit.several_look, *(unit[level] for level in levels))
     # A unit without events has the value 0 on every side a row would carry (denominators of 1
     # are counted from `units` directly), so only looks with events, and the look that sees a
     # unit in a second variant (its values leave the sums), need rows.
@@ -164,7 +187,7 @@ def _unit_rows(units: CTE, ends: list[datetime], found: UnitFeatures) -> Subquer
     return union_all(entering_several, events).subquery("rows")
 
 
-def _per_look(rows: Subquery, found: UnitFeatures) -> Subquery:
+def _per_look(rows: Subquery, found: UnitFeatures, levels: list[str]) -> Subquery:
     """Per unit and look: each feature so far (`c_`) and its change at this look (`g_`)."""
     # The value at the unit's previous row is then `c - g`: no LAG.
     labels = [found.labels[feature] for feature in found.features]
@@ -180,6 +203,7 @@ def _per_look(rows: Subquery, found: UnitFeatures) -> Subquery:
             func.max(rows.c.variant).label("variant"),
             rows.c[LOOK],
             func.max(rows.c.several_look).label("several_look"),
+            *(func.max(rows.c[level]).label(level) for level in levels),
             *cumulative,
             *here,
         )
@@ -189,7 +213,7 @@ def _per_look(rows: Subquery, found: UnitFeatures) -> Subquery:
 
 
 def _changes(
-    per_look: Subquery, metrics: Sequence[MetricDefinition], found: UnitFeatures
+    per_look: Subquery, metrics: Sequence[MetricDefinition], found: UnitFeatures, levels: list[str]
 ) -> tuple[Select[Any], dict[str, dict[str, str]]]:
     """Per group and look: the change of every metric's sums (each unit's now minus before)."""
     # A unit counts (is *active*) from its first look until the look that sees it in a second
@@ -202,7 +226,7 @@ def _changes(
     active_before = case((and_(several, row[LOOK] > row.several_look), 0.0), else_=1.0)
     labels = found.labels
     weighted = ((_reader(row, labels, False), active), (_reader(row, labels, True), active_before))
-    group_columns = [row[name] for name in GROUP_COLUMNS]
+    group_columns = [row[name] for name in (*GROUP_COLUMNS, *levels)]
     outputs: list[ColumnElement[Any]] = [
         *group_columns,
         row[LOOK],
@@ -217,18 +241,21 @@ def _changes(
     return select(*outputs).group_by(*group_columns, row[LOOK]), columns
 
 
-def _entering(units: CTE) -> Subquery:
+def _entering(units: CTE, levels: list[str]) -> Subquery:
     """Units entering each variant at each look: +1 at the first, -1 (and +1 several) later."""
     unit = units.c
+    level_columns = [unit[level] for level in levels]
     return union_all(
         select(
             unit.variant,
+            *level_columns,
             unit.first_look.label(LOOK),
             literal(1).label(UNITS),
             literal(0).label(SEVERAL),
         ),
         select(
             unit.variant,
+            *level_columns,
             unit.several_look.label(LOOK),
             literal(-1).label(UNITS),
             literal(1).label(SEVERAL),
@@ -236,9 +263,9 @@ def _entering(units: CTE) -> Subquery:
     ).subquery("entering")
 
 
-def _counts(entering: Subquery, sum_labels: list[str]) -> Select[Any]:
+def _counts(entering: Subquery, sum_labels: list[str], levels: list[str]) -> Select[Any]:
     """Per group and look: units entering it and several variants (NULL for the sums' columns)."""
-    counted = [*(entering.c[name] for name in GROUP_COLUMNS), entering.c[LOOK]]
+    counted = [*(entering.c[name] for name in (*GROUP_COLUMNS, *levels)), entering.c[LOOK]]
     return select(
         *counted,
         func.sum(entering.c[UNITS]).label(UNITS),

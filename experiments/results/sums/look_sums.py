@@ -6,6 +6,7 @@ from datetime import datetime
 
 from sqlmodel import Session
 
+from experiments.models.experiment import addressable
 from experiments.pasted_counts import latest_counts
 from experiments.results.look_inputs import LookInputs
 from experiments.results.sums.backfill import daily_aggregates
@@ -13,6 +14,12 @@ from experiments.results.sums.look_ends import day_ends, first_exposure_at
 from experiments.results.sums.sum_sources import ExperimentSums, load_sums, quantiles_of
 
 MAX_BACKFILLED_LOOKS = 180  # looks a first backfill takes (the days a timeseries shows)
+
+
+def dimensions_of(inputs: LookInputs) -> list[str]:
+    """The experiment's dimensions the queries can read (a name stored before the rule on
+    `"` and `\\` is left out rather than break the look)."""
+    return [name for name in inputs.experiment.dimensions if addressable(name)]
 
 
 def read_sums(session: Session, inputs: LookInputs, end: datetime) -> ExperimentSums:
@@ -24,6 +31,7 @@ def read_sums(session: Session, inputs: LookInputs, end: datetime) -> Experiment
         inputs.definitions,
         end,
         inputs.selection.cap_percentiles,
+        dimensions_of(inputs),
     )
 
 
@@ -43,7 +51,8 @@ def sums_of_new_looks(
     # The one pass gives every look's event sums, but not a percentile cap that moves with each
     # look's units nor pasted totals: those looks are each loaded on their own.
     if len(ends) > 1 and not pasted and not inputs.selection.cap_percentiles:
-        daily = daily_aggregates(connection, key, variants, metrics, ends)
+        dimensions = dimensions_of(inputs)
+        daily = daily_aggregates(connection, key, variants, metrics, ends, dimensions=dimensions)
         return [
             (
                 day_end,

@@ -1,7 +1,8 @@
-"""Two SQL expressions whose spelling differs between SQLite and PostgreSQL.
+"""The SQL expressions whose spelling differs between SQLite and PostgreSQL.
 
-Everything else in the aggregation is portable SQLAlchemy Core; these two are compiled per
-dialect (`_SPELLINGS`) so the same query object runs on both.
+Everything else in the aggregation is portable SQLAlchemy Core; these are compiled per dialect
+so the same query object runs on both: a moved timestamp, the smaller of two numbers, and for
+segments the attributes of a unit's first exposure and one attribute's value in them.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Any
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.expression import ColumnElement, FunctionElement
-from sqlalchemy.types import DateTime, Float
+from sqlalchemy.types import DateTime, Float, Text
 
 
 class shifted_timestamp(FunctionElement[datetime]):  # noqa: N801 - reads like SQL
@@ -37,6 +38,32 @@ class smaller_of(FunctionElement[float]):  # noqa: N801
     name = "smaller_of"
 
 
+class first_attributes(FunctionElement[str]):  # noqa: N801
+    """An aggregate: the `attributes` (as JSON text) of the group's exposure with the smallest
+    timestamp, '' when it has none.
+
+    One pass, no sort: the minimum of the timestamp written in a sortable text followed by the
+    attributes, then the attributes cut off it (SQLite separates the two with char(1), below
+    every character of the timestamp; PostgreSQL writes the timestamp with `to_char` in a fixed
+    width, compared byte by byte with the "C" collation). Equal timestamps take the smaller
+    attributes text: any choice is the first exposure, this one is the same on every look.
+    """
+
+    type = Text()
+    inherit_cache = True
+    name = "first_attributes"
+
+
+class attribute_value(FunctionElement[str]):  # noqa: N801
+    """One attribute's value in a unit's attributes text (`first_attributes`), as JSON text
+    ('"mobile"', 'true', '3'), NULL when the attribute is absent. Arguments: the attributes,
+    then the attribute's name."""
+
+    type = Text()
+    inherit_cache = True
+    name = "attribute_value"
+
+
 def _spelled(spelling: str) -> Callable[..., str]:
     def compile_two(element: FunctionElement[Any], compiler: SQLCompiler, **kw: Any) -> str:
         return spelling.format(*_two(element, compiler, **kw))
@@ -57,6 +84,19 @@ _spell(
     "strftime('%Y-%m-%d %H:%M:%f', julianday({0}) + {1} / 86400.0)",
 )
 _spell(smaller_of, "LEAST({0}, {1})", "MIN({0}, {1})")
+_FIRST_SQLITE = "min({0} || char(1) || coalesce({1}, ''))"
+_spell(
+    first_attributes,
+    "substr(min(to_char({0}, 'YYYYMMDDHH24MISSUS') || coalesce(CAST({1} AS TEXT), '') "
+    'COLLATE "C"), 21)',
+    f"substr({_FIRST_SQLITE}, instr({_FIRST_SQLITE}, char(1)) + 1)",
+)
+_spell(
+    attribute_value,
+    "CAST(CAST(NULLIF({0}, '') AS JSON) -> CAST({1} AS TEXT) AS TEXT)",
+    # A top-level key quoted in the path; the dimension rule keeps '"' and '\\' out of names.
+    """CASE WHEN {0} <> '' THEN {0} -> ('$."' || {1} || '"') END""",
+)
 
 
 def _two(element: FunctionElement[Any], compiler: SQLCompiler, **kw: Any) -> tuple[str, str]:

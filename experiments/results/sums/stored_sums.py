@@ -6,14 +6,16 @@ Each group is stored with its key by name, its units and per metric its sums by 
                  "metrics": {"conversion_rate": {"n": 120, "numerator_sum": 14.0, ...}}}],
      "multi_variant_units": 2, "caps": {}}
 
-Looks stored before 2026-12 keep `units` (variant -> count) and, per metric and variant, the sums
-as a list in `SUM_FIELDS` order; `stored_aggregates` reads both.
+A look of an experiment with dimensions stores its segments' groups in the same list, keyed
+`{"variant": "control", "dimension": "device", "level": "mobile"}`; looks stored before them
+have none and read back with no segments. Looks stored before 2026-12 keep `units`
+(variant -> count) and, per metric and variant, the sums as a list in `SUM_FIELDS` order;
+`stored_aggregates` reads both.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict
 from typing import Any
 
 from experiments.results.sums.aggregation import (
@@ -27,35 +29,42 @@ from experiments.results.sums.aggregation import (
 
 def sums_json(aggregates: Aggregates) -> dict[str, Any]:
     """The JSON stored for `aggregates`."""
+    groups = {**aggregates.groups, **aggregates.segments}
     return {
         "groups": [
             {
-                "group": asdict(key),
+                "group": key.as_dict(),
                 "units": group.units,
                 "metrics": {metric: sums.as_fields() for metric, sums in group.metrics.items()},
             }
-            for key, group in aggregates.groups.items()
+            for key, group in groups.items()
         ],
         "multi_variant_units": aggregates.multi_variant_units,
         "caps": aggregates.caps,
     }
 
 
-def stored_aggregates(stored: Mapping[str, Any]) -> Aggregates:
-    """The aggregates a look stored, in today's form or the positional one of older looks."""
+def stored_aggregates(stored: Mapping[str, Any], dimension: str | None = None) -> Aggregates:
+    """The aggregates a look stored, in today's form or the positional one of older looks; with
+    `dimension`, of the segments only that dimension's (a breakdown reads no other)."""
     caps = dict(stored.get("caps", {}))
     if "groups" not in stored:
         return _positional_aggregates(stored, caps)
-    groups = {
-        GroupKey(**entry["group"]): GroupSums(
+    groups: dict[GroupKey, GroupSums] = {}
+    segments: dict[GroupKey, GroupSums] = {}
+    for entry in stored["groups"]:
+        named = entry["group"].get("dimension")
+        if dimension is not None and named is not None and named != dimension:
+            continue
+        key = GroupKey(**entry["group"])
+        sums = GroupSums(
             units=entry["units"],
             metrics={
                 metric: VariantSums.from_fields(sums) for metric, sums in entry["metrics"].items()
             },
         )
-        for entry in stored["groups"]
-    }
-    return Aggregates(groups, stored["multi_variant_units"], caps)
+        (groups if key.dimension is None else segments)[key] = sums
+    return Aggregates(groups, stored["multi_variant_units"], caps, segments)
 
 
 def _positional_aggregates(stored: Mapping[str, Any], caps: dict[str, float | None]) -> Aggregates:

@@ -114,13 +114,22 @@ def load_sums(
     metrics: Sequence[MetricDefinition],
     end: datetime,
     cap_percentiles: Mapping[str, float] | None = None,
+    dimensions: Sequence[str] = (),
 ) -> ExperimentSums:
     """The sums the results up to `end` are computed from (pasted counts take precedence;
-    percentile caps apply to event-fed sums, since pasted totals have no per-unit values)."""
+    percentile caps and the levels of `dimensions` apply to event-fed sums, since pasted
+    totals have no per-unit values)."""
     pasted = latest_counts(session, key, end)
     if pasted is None:
+        connection = session.connection()
         aggregates = aggregate(
-            session.connection(), key, variants, metrics, end, cap_percentiles=cap_percentiles
+            connection,
+            key,
+            variants,
+            metrics,
+            end,
+            cap_percentiles=cap_percentiles,
+            dimensions=dimensions,
         )
         return ExperimentSums(
             aggregates,

@@ -19,7 +19,11 @@ from sqlalchemy.sql.expression import ColumnElement, Label, Subquery
 from experiments.models.api_key import EventSource
 from experiments.models.event import Conversion, Exposure
 from experiments.models.metric import Aggregation, MetricDefinition
-from experiments.results.sums.sql_functions import shifted_timestamp, smaller_of
+from experiments.results.sums.sql_functions import (
+    first_attributes,
+    shifted_timestamp,
+    smaller_of,
+)
 
 PRE_PERIOD_DAYS = 14
 # SQLite computes a unit's bounds with julianday() and writes them to the millisecond (up to
@@ -104,22 +108,31 @@ def unit_features(metrics: Sequence[MetricDefinition], cuped: bool) -> UnitFeatu
     return UnitFeatures(with_covariate, features, labels, first_at, windows, bound_columns)
 
 
+ATTRIBUTES = "first_attributes"
+"""The label of a unit's first exposure's attributes (JSON text, '' for none) in the queries."""
+
+
 def exposed_units(
     experiment: str,
     end: datetime,
     found: UnitFeatures,
     variant_columns: Sequence[ColumnElement[Any]],
     name: str,
+    dimensions: Sequence[str] = (),
 ) -> Subquery:
     """One row per unit exposed to `experiment` up to `end`: its id, first exposure, the
-    `variant_columns` (aggregates over its exposures) and its window bounds."""
+    `variant_columns` (aggregates over its exposures), its window bounds and, with
+    `dimensions`, its first exposure's attributes (`ATTRIBUTES`): a later exposure never moves
+    a unit's levels, an earlier one arriving late does."""
     exposures = EXPOSURES.c
+    first = first_attributes(exposures.timestamp, exposures.attributes).label(ATTRIBUTES)
     return (
         select(
             exposures.unit_id,
             found.first_at.label("first_at"),
             *variant_columns,
             *found.bound_columns,
+            *([first] if dimensions else []),
         )
         .where(exposures.experiment == experiment, exposures.timestamp <= end)
         .group_by(exposures.unit_id)
@@ -187,11 +200,13 @@ def unit_values(
     *,
     cuped: bool,
     dialect: str,
+    dimensions: Sequence[str] = (),
 ) -> Subquery:
-    """Per unit: its group (`variant`; MULTI_VARIANT for a unit seen in several) and each
-    metric's numerator, denominator and covariate (columns m{index}_num, _den, _cov; the
-    covariate is 0 without `cuped`), and for a ratio its pre-period denominator, CUPED's second
-    covariate (m{index}_pden, 0 without `cuped`)."""
+    """Per unit: its group (`variant`; MULTI_VARIANT for a unit seen in several), with
+    `dimensions` its first exposure's attributes (`ATTRIBUTES`), and each metric's numerator,
+    denominator and covariate (columns m{index}_num, _den, _cov; the covariate is 0 without
+    `cuped`), and for a ratio its pre-period denominator, CUPED's second covariate
+    (m{index}_pden, 0 without `cuped`)."""
     exposures, conversion_table = EXPOSURES.c, CONVERSIONS
     conversions = conversion_table.c
     found = unit_features(metrics, cuped)
@@ -206,7 +221,9 @@ def unit_values(
     ]
     # Each unit's window bounds are computed once here, so the join below compares timestamps
     # (index-friendly, no date arithmetic per event) instead of seconds elapsed per feature.
-    first_exposure = exposed_units(experiment, end, found, variant_columns, "first_exposure")
+    first_exposure = exposed_units(
+        experiment, end, found, variant_columns, "first_exposure", dimensions
+    )
     unit = first_exposure.c
     window_ends = {hours: unit[f"window_end_{index}"] for index, hours in enumerate(found.windows)}
 
@@ -231,6 +248,8 @@ def unit_values(
     unit_events = (
         select(
             func.max(variant).label("variant"),
+            # One first exposure per unit: max() only carries it through the unit's grouping.
+            *([func.max(unit[ATTRIBUTES]).label(ATTRIBUTES)] if dimensions else []),
             *(
                 func.sum(feature_value(feature, conversions, unit.first_at, window_ends)).label(
                     labels[feature]
@@ -263,4 +282,5 @@ def unit_values(
         ]
         if metric.kind == "ratio":
             value_columns.append(pre_denominator.label(f"m{index}_pden"))
-    return select(unit_events.c.variant, *value_columns).subquery("unit_values")
+    attributes = [unit_events.c[ATTRIBUTES]] if dimensions else []
+    return select(unit_events.c.variant, *attributes, *value_columns).subquery("unit_values")

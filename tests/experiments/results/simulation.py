@@ -27,7 +27,14 @@ class RawEvents:
     exposures: list[dict[str, Any]] = field(default_factory=list)
     conversions: list[dict[str, Any]] = field(default_factory=list)
 
-    def expose(self, unit: str, variant: str, at: datetime, experiment: str = "exp") -> None:
+    def expose(
+        self,
+        unit: str,
+        variant: str,
+        at: datetime,
+        experiment: str = "exp",
+        attributes: dict[str, Any] | None = None,
+    ) -> None:
         self.exposures.append(
             {
                 "event_id": f"x{len(self.exposures)}",
@@ -37,6 +44,7 @@ class RawEvents:
                 "timestamp": at,
                 "received_at": at,
                 "source": "sdk",
+                "attributes": attributes,
             }
         )
 
@@ -241,3 +249,26 @@ def _per_unit(
             pre_denominator = 0.0
         per_variant[variant_of[unit]].append((numerator, denominator, covariate, pre_denominator))
     return per_variant
+
+
+def with_attributes(raw: RawEvents, seed: int) -> dict[str, dict[str, Any]]:
+    """Give the exposures attributes (a repeat exposure says another device: it must not move
+    the unit), and return each unit's first exposure's attributes."""
+    rng = np.random.default_rng(seed)
+    first: dict[str, tuple[datetime, dict[str, Any]]] = {}
+    for row in raw.exposures:
+        draw = rng.random()
+        attributes: dict[str, Any] | None = {
+            "device": str(rng.choice(["mobile", "desktop", "tablet"])),
+            "market": str(rng.choice(["NO", "SE", "DK"])),
+            "returning": bool(rng.random() < 0.4),
+        }
+        if draw < 0.1:
+            attributes = None  # (none) in every dimension
+        elif draw < 0.2:
+            attributes = {"device": "desktop"}  # market and returning: (none)
+        row["attributes"] = attributes
+        unit, at = row["unit_id"], row["timestamp"]
+        if unit not in first or at < first[unit][0]:
+            first[unit] = (at, attributes or {})
+    return {unit: attributes for unit, (_, attributes) in first.items()}
