@@ -1,8 +1,9 @@
 """Quantile metrics (median and 90th percentile of order values): coverage of the Deng-Knoblich-
 Yu interval for the difference and A/A false positives, from raw skewed orders.
 
-Run from the repository root: python -m benchmarks.sim_quantiles [--runs 2000] [--orders 50 200 2000]
-[--levels 0.5 0.9] [--seed 2026]
+Run from the repository root:
+    python -m benchmarks.sim_quantiles [--runs 2000] [--orders 50 200 2000]
+        [--levels 0.5 0.9] [--seed 2026]
 Seeded. Each buyer places 1-3 orders (uniform); the log of an order's value is the buyer's
 spend level (normal, sd 0.8) plus the order's own noise (normal, sd 0.8), so a buyer's orders
 are correlated and the values are lognormal with a heavy tail (sd of the log 1.13: the 99th

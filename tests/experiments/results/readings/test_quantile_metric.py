@@ -12,8 +12,8 @@ from experiments.db import session_scope
 from experiments.metrics import create_metric
 from experiments.models.metric import MetricCreate
 from experiments.models.snapshot import ResultSnapshot
+from experiments.results.segments import serve_breakdown
 from experiments.results.snapshots import serve_results
-from stats.quantiles import summarize
 from tests.experiments.results.helpers import start_experiment
 from tests.experiments.results.simulation import START, simulate_shop
 from tests.experiments.results.sums.test_quantiles import MEDIAN, reference
@@ -45,6 +45,13 @@ def test_median_order_value_reads_like_any_metric(engine: Engine) -> None:
     with session_scope(engine) as session:
         page = serve_results(session, "exp", timedelta(hours=1), now=now, on_new_look=None)
         stored = session.exec(select(ResultSnapshot)).all()
+        # Segments break down the summed metrics; the quantile stays on the whole page only.
+        broken = serve_breakdown(
+            session, "exp", "device", timedelta(hours=1), now=now, on_new_look=None
+        )
+    assert broken.segments is not None
+    shown = {metric.metric for level in broken.segments.levels for metric in level.metrics}
+    assert "aov" in shown and "median_order_value" not in shown
     by_key = {metric.metric: metric for metric in page.metrics}
     median = by_key["median_order_value"]
     expected = reference(raw, MEDIAN, now)
@@ -61,4 +68,3 @@ def test_median_order_value_reads_like_any_metric(engine: Engine) -> None:
     assert kept["values"] == expected["control"].indicator.values
     guardrail = by_key[P90.key]
     assert guardrail.role == "guardrail" and guardrail.comparisons
-    assert summarize(0.5, 1, [[1.0]]).quantile == 1.0
