@@ -1,5 +1,6 @@
-"""Quantile metrics (median and 90th percentile of order values): coverage of the Deng-Knoblich-
-Yu interval for the difference and A/A false positives, from raw skewed orders.
+"""Quantile metrics (median and 90th percentile of order values): coverage of the interval for
+the difference (Deng, Knoblich and Lu 2018: `stats.quantiles`) and A/A false positives, from
+raw skewed orders.
 
 Run from the repository root:
     python -m benchmarks.sim_quantiles [--runs 2000] [--orders 50 200 2000]

@@ -1,6 +1,6 @@
 """Quantile metrics (the median order value): per arm the quantile of the values, per comparison
-the difference with the interval of Deng, Knoblich and Yu (2018, "Applying the Delta Method in
-Metric Analytics", section 4.2), the visitors as clusters.
+the difference with the interval of Deng, Knoblich and Lu (2018, "Applying the Delta Method in
+Metric Analytics", its quantile metrics; "DKY" here), the visitors as clusters.
 
 A visitor may place several orders, so the values are not independent. The share of values at
 or below the quantile, F = sum_i S_i / sum_i N_i (S_i: visitor i's values <= the quantile, N_i:
