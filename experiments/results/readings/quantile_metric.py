@@ -31,6 +31,22 @@ def quantile_result(
     """The metric's quantile per variant and each variant's comparison with the control (with
     a guardrail's `margin`, its one-sided sequential bounds on the relative change)."""
     ordered = list(arms.items())
+    values = tuple(VariantSummary(key, arm.units, arm.quantile) for key, arm in ordered)
+    too_small = [key for key, arm in ordered if arm.units < 2]
+    if too_small:
+        return MetricResult(
+            metric.key,
+            metric.name,
+            metric.kind,
+            metric.direction,
+            role,
+            values,
+            None,
+            MetricIssue.NOT_ENOUGH_UNITS,
+            f"variant(s) {', '.join(too_small)} have fewer than 2 exposed units",
+            value_format=metric.value_format,
+            margin=margin,
+        )
     analysis = analyze_quantiles(ordered, options)
     thin = [c.variant for c in analysis.comparisons if c.reason in _THIN]
     issue, detail = None, None
@@ -46,7 +62,7 @@ def quantile_result(
         metric.kind,
         metric.direction,
         role,
-        tuple(VariantSummary(key, arm.units, arm.quantile) for key, arm in ordered),
+        values,
         oriented(analysis, metric.direction),
         issue,
         detail,
