@@ -110,7 +110,8 @@ def dky_ranks(level: float, sums: IndicatorSums) -> tuple[int, ...]:
 def at_position(position: float, value_at: Callable[[int], float]) -> float:
     """The value at a fractional `position`, linear between the order statistics at the whole
     ranks around it (`value_at(rank)`): the interval's ends then move smoothly with the spread,
-    instead of jumping a whole value, which at 50 values widened the interval by a tenth."""
+    instead of jumping to the next whole rank outwards: with whole ranks the median's interval
+    covered 96.6 % at 50 orders per arm, interpolated 95.6 % (`benchmarks/sim_quantiles.py`)."""
     below, above = math.floor(position), math.ceil(position)
     if below == above:
         return value_at(below)
