@@ -242,7 +242,8 @@ def _check_variants(variants: list[Variant]) -> None:
 
 
 def _check_metrics(session: Session, metrics: MetricSelection) -> None:
-    known = known_metric_keys(session)
+    catalog = metric_catalog(session)
+    known = set(catalog)
     fields = [("metrics.primary", metrics.primary)]
     fields += [(f"metrics.secondary[{i}]", key) for i, key in enumerate(metrics.secondary)]
     fields += [(f"metrics.guardrails[{i}]", key) for i, key in enumerate(metrics.guardrails)]
@@ -250,6 +251,18 @@ def _check_metrics(session: Session, metrics: MetricSelection) -> None:
         if key not in known:
             raise InvalidInputError(
                 field, f"'{key}' is not a known metric; known: {', '.join(sorted(known))}"
+            )
+    if catalog[metrics.primary].kind == "quantile":
+        raise InvalidInputError(
+            "metrics.primary",
+            f"'{metrics.primary}' is a quantile metric: it may be a secondary metric or a "
+            "guardrail, not the primary (the plan and the decision read a mean or a rate)",
+        )
+    for key in metrics.cap_percentiles:
+        if key in catalog and catalog[key].kind == "quantile":
+            raise InvalidInputError(
+                f"metrics.cap_percentiles.{key}",
+                "a quantile metric needs no cap: a quantile is not moved by extreme values",
             )
 
 
