@@ -18,14 +18,16 @@ from experiments.models.audit import AuditEntity
 from experiments.models.experiment import (
     Experiment,
     ExperimentCreate,
+    ExperimentStatus,
+    ExperimentUpdate,
+    MetricSelection,
+    Variant,
+)
+from experiments.models.experiment_views import (
     ExperimentListed,
     ExperimentPage,
     ExperimentPublic,
-    ExperimentStatus,
-    ExperimentUpdate,
     ListedPage,
-    MetricSelection,
-    Variant,
 )
 from experiments.targeting import validate_targeting
 from experiments.templates import TEMPLATES

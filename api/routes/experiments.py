@@ -14,12 +14,11 @@ from experiments import audit, definitions, lifecycle, operations
 from experiments.models.audit import AuditEntryPublic
 from experiments.models.experiment import (
     ExperimentCreate,
-    ExperimentPage,
-    ExperimentPublic,
     ExperimentStatus,
     ExperimentUpdate,
     StopRequest,
 )
+from experiments.models.experiment_views import ExperimentPage, ExperimentPublic
 from experiments.results import overview
 
 MAX_OFFSET = 10**9

@@ -15,7 +15,8 @@ from sqlalchemy import and_, func
 from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
 
-from experiments.models.experiment import ExperimentStatus, ResultsOverview
+from experiments.models.experiment import ExperimentStatus
+from experiments.models.experiment_views import ResultsOverview
 from experiments.models.snapshot import ResultSnapshot
 from experiments.results.snapshots import stored_page
 from experiments.results.words.headline import display_state, headline

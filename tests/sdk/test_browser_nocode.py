@@ -9,7 +9,6 @@ API stores every exposure without a sample ratio mismatch; hostile changes are i
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import time
@@ -20,137 +19,45 @@ from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, BrowserContext
+from playwright.sync_api import Browser
 from scipy.stats import chisquare
 
 from experiments.preview_tokens import PreviewTokens
 from experiments.settings import Settings
 from tests.browser import (
-    DESKTOP_USER_AGENT,
-    HIDE_WEBDRIVER,
     browser_unavailable,
     launch_chromium,
     serve_directory,
 )
-from tests.conftest import ADMIN_KEY, SDK_KEY
+from tests.conftest import SDK_KEY
 from tests.live_server import running_api
 from tests.processes import free_port
-from vekst_sdk.spec import Evaluator
-
-ROOT = Path(__file__).resolve().parents[2]
-BUNDLE = ROOT / "api" / "browser_sdk" / "vekst-nocode.min.js"
-README = (ROOT / "sdk" / "js" / "README.md").read_text("utf-8")
-# The README's anti-flicker snippet, as documented (its timeout is the last number in it).
-SNIPPET = re.search(
-    r"```html\n(<script>\n  \(function \(w, d, timeout\).*?</script>)\n", README, re.S
+from tests.sdk.nocode_pages import (
+    ADMIN,
+    BUNDLE,
+    CONTROL_TEXT,
+    CORS,
+    CTA,
+    CTA_CHANGES,
+    NOTE_LEAVING,
+    PNG,
+    PRODUCT_BODY,
+    SAMPLE_FRAMES,
+    SESSION_SECRET,
+    SNIPPET,
+    TREATMENT_TEXT,
+    VISITS,
+    VISITS_COUNT,
+    as_js,
+    client_settings,
+    experiment_config,
+    landing_page,
+    new_visitor,
+    shop_page,
+    unit_in,
+    visit_url,
+    write_page,
 )
-ADMIN = {"Authorization": f"Bearer {ADMIN_KEY}"}
-# The API's secret, so that this test signs preview tokens as the experiment page would.
-SESSION_SECRET = "nocode-browser-test-secret-0123456789"
-CONTROL_TEXT = "Legg i handlekurv"
-TREATMENT_TEXT = "Legg i handlekurven"
-CTA_CHANGES = [
-    {"selector": "#buy", "action": "text", "value": TREATMENT_TEXT},
-    {
-        "selector": "#hero img",
-        "action": "image",
-        "src": "/img/treatment.png",
-        "srcset": "/img/treatment.png 1x, /img/treatment.png 2x",
-    },
-    {"selector": "#buy", "action": "class", "add": ["cta-b"]},
-]
-# A product page whose CTA and hero image a framework-like script renders late (after 80 ms)
-# and renders again (after 250 ms, a new element with the control's text).
-PRODUCT_BODY = """
-<main id="app"></main>
-<script>
-  const render = () => {
-    document.getElementById("app").innerHTML =
-      '<picture id="hero"><source srcset="/img/control.png 1x" type="image/png">' +
-      '<img src="/img/control.png" srcset="/img/control.png 1x" alt="hero"></picture>' +
-      '<button id="buy" class="cta">CONTROL_TEXT</button><a id="more" href="/product/7">More</a>';
-  };
-  setTimeout(render, 80);
-  setTimeout(render, 250);
-  setTimeout(() => (document.body.dataset.rendered = "1"), 400);
-</script>
-""".replace("CONTROL_TEXT", CONTROL_TEXT)
-# Records, before every painted frame from the first, what the page shows.
-SAMPLE_FRAMES = """
-window.frames_seen = [];
-const sample = () => {
-  const buy = document.getElementById("buy");
-  const img = document.querySelector("#hero img");
-  const source = document.querySelector("#hero source");
-  window.frames_seen.push({
-    text: buy && buy.textContent,
-    src: img && img.getAttribute("src"),
-    sourceSrcset: source && source.getAttribute("srcset"),
-    hidden: getComputedStyle(document.documentElement).opacity === "0",
-    at: performance.now(),
-  });
-  requestAnimationFrame(sample);
-};
-requestAnimationFrame(sample);
-"""
-CORS = {
-    "Access-Control-Allow-Origin": "*",
-    "Access-Control-Allow-Headers": "Authorization, Content-Type, If-None-Match",
-    "Access-Control-Allow-Methods": "GET, POST",
-}
-# Notes, on a page of a split-URL test, that the SDK is leaving it (location.replace).
-NOTE_LEAVING = "navigation.addEventListener('navigate', () => (window.leaving = true));"
-PNG = bytes.fromhex(
-    "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
-    "1f15c4890000000d49444154789c6360000002000100e221bc330000000049454e44ae426082"
-)
-
-
-def _experiment(key: str, variants: list[dict[str, Any]], **fields: Any) -> dict[str, Any]:
-    """A running experiment of the SDK config document."""
-    return {
-        "key": key,
-        "salt": f"salt-{key}",
-        "status": "running",
-        "unit_type": "visitor",
-        "variants": variants,
-        "targeting": None,
-        **fields,
-    }
-
-
-CTA = _experiment(
-    "cta-text",
-    [{"key": "control", "weight": 1}, {"key": "treatment", "weight": 1, "changes": CTA_CHANGES}],
-    targeting={"attribute": "path", "op": "starts_with", "value": "/product/"},
-)
-
-
-def _unit_in(experiment: dict[str, Any], variant: str) -> str:
-    """A unit id the experiment assigns to `variant` (the Python SDK decides the same)."""
-    evaluator = Evaluator({"version": 1, "experiments": [{**experiment, "targeting": None}]})
-    for number in range(1000):
-        if evaluator.assign(experiment["key"], f"visitor-{number}").variant == variant:
-            return f"visitor-{number}"
-    raise AssertionError("no unit found")
-
-
-def _page(settings: str, body: str, *, snippet: str | None = None) -> str:
-    """A shop page: the anti-flicker snippet (if any), the no-code build, the client."""
-    return f"""<!doctype html><html><head><meta charset="utf-8">
-{snippet or ""}
-<script src="/vekst-nocode.min.js"></script>
-<script>window.vekst = Vekst.createClient({settings});</script>
-</head><body>{body}</body></html>"""
-
-
-def _inline(value: Any) -> str:
-    """`value` as JSON inside an inline <script> (a `</script>` in a string would end it)."""
-    return json.dumps(value).replace("</", "<\\/")
-
-
-def _settings(config: dict[str, Any], **options: Any) -> str:
-    return _inline({"config": config, "autoApply": True, "botDetection": False, **options})
 
 
 @pytest.fixture(scope="module")
@@ -186,28 +93,18 @@ def api(
         yield base
 
 
-def _visitor(browser: Browser) -> BrowserContext:
-    context = browser.new_context(user_agent=DESKTOP_USER_AGENT)
-    context.add_init_script(HIDE_WEBDRIVER)
-    return context
-
-
-def _write(root: Path, path: str, html: str) -> None:
-    target = root / path.lstrip("/")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(html, "utf-8")
-
-
 @pytest.mark.browser
 def test_a_late_and_re_rendered_cta_never_shows_the_control(
     browser: Browser, shop: tuple[Path, str]
 ) -> None:
     assert SNIPPET is not None, "the README's anti-flicker snippet"
     root, base = shop
-    unit = _unit_in(CTA, "treatment")
-    settings = _settings({"version": 1, "experiments": [CTA]}, unitId=unit)
-    _write(root, "/product/42/index.html", _page(settings, PRODUCT_BODY, snippet=SNIPPET[1]))
-    context = _visitor(browser)
+    unit = unit_in(CTA, "treatment")
+    settings = client_settings({"version": 1, "experiments": [CTA]}, unitId=unit)
+    write_page(
+        root, "/product/42/index.html", shop_page(settings, PRODUCT_BODY, snippet=SNIPPET[1])
+    )
+    context = new_visitor(browser)
     context.add_init_script(SAMPLE_FRAMES)
     page = context.new_page()
     page.goto(f"{base}/product/42/")
@@ -230,14 +127,14 @@ def test_a_late_and_re_rendered_cta_never_shows_the_control(
 @pytest.mark.browser
 def test_spa_navigation_applies_and_undoes(browser: Browser, shop: tuple[Path, str]) -> None:
     root, base = shop
-    unit = _unit_in(CTA, "treatment")
+    unit = unit_in(CTA, "treatment")
     body = f'<button id="buy">{CONTROL_TEXT}</button>'
-    _write(
+    write_page(
         root,
         "/shop/index.html",
-        _page(_settings({"version": 1, "experiments": [CTA]}, unitId=unit), body),
+        shop_page(client_settings({"version": 1, "experiments": [CTA]}, unitId=unit), body),
     )
-    context = _visitor(browser)
+    context = new_visitor(browser)
     page = context.new_page()
     page.goto(f"{base}/shop/")
     assert page.inner_text("#buy") == CONTROL_TEXT  # /shop/ is not targeted
@@ -271,12 +168,12 @@ def test_on_timeout_the_visitor_sees_the_original_and_no_exposure_is_sent(
             "refreshInterval": 0,
         }
     )
-    _write(
+    write_page(
         root,
         "/product/slow.html",
-        _page(settings, f'<button id="buy">{CONTROL_TEXT}</button>', snippet=snippet),
+        shop_page(settings, f'<button id="buy">{CONTROL_TEXT}</button>', snippet=snippet),
     )
-    context = _visitor(browser)
+    context = new_visitor(browser)
     sent: list[Any] = []
 
     def answer(route: Any) -> None:
@@ -323,7 +220,7 @@ def test_hostile_changes_that_reach_the_page_are_ignored(
         {"selector": "#more", "action": "attribute", "name": "onclick", "value": "window.pwned=1"},
         {"selector": "#buy", "action": "text", "value": TREATMENT_TEXT},
     ]
-    experiment = _experiment(
+    experiment = experiment_config(
         "hostile",
         [
             {"key": "control", "weight": 1},
@@ -335,14 +232,14 @@ def test_hostile_changes_that_reach_the_page_are_ignored(
             },
         ],
     )
-    unit = _unit_in(experiment, "treatment")
+    unit = unit_in(experiment, "treatment")
     body = f'<button id="buy">{CONTROL_TEXT}</button><a id="more" href="/product/7">More</a>'
-    _write(
+    write_page(
         root,
         "/hostile.html",
-        _page(_settings({"version": 1, "experiments": [experiment]}, unitId=unit), body),
+        shop_page(client_settings({"version": 1, "experiments": [experiment]}, unitId=unit), body),
     )
-    context = _visitor(browser)
+    context = new_visitor(browser)
     page = context.new_page()
     said: list[str] = []
     page.on("console", lambda message: said.append(message.text))
@@ -381,11 +278,11 @@ def test_a_preview_link_shows_a_drafts_variant_and_records_nothing(
     body = f'<button id="buy">{CONTROL_TEXT}</button>'
     # (The page assigns the draft itself too: a preview must not record that either.)
     script = "<script>vekst.ready().then(() => (window.seen = vekst.assign('cta-draft')))</script>"
-    _write(root, "/preview/index.html", _page(_inline(options), body + script))
+    write_page(root, "/preview/index.html", shop_page(as_js(options), body + script))
     tokens = PreviewTokens(None, Settings(session_secret=SESSION_SECRET))  # type: ignore[arg-type]
     token = tokens.sign("cta-draft", "treatment", datetime.now(UTC))
     key, variant, expires, signature = token.split(":")
-    context = _visitor(browser)
+    context = new_visitor(browser)
     page = context.new_page()
     said: list[str] = []
     page.on("console", lambda message: said.append(message.text))
@@ -429,14 +326,14 @@ def test_a_script_that_keeps_undoing_a_change_does_not_freeze_the_page(
     browser: Browser, shop: tuple[Path, str]
 ) -> None:
     root, base = shop
-    unit = _unit_in(CTA, "treatment")
+    unit = unit_in(CTA, "treatment")
     body = UNDOES
-    _write(
+    write_page(
         root,
         "/product/undone.html",
-        _page(_settings({"version": 1, "experiments": [CTA]}, unitId=unit), body),
+        shop_page(client_settings({"version": 1, "experiments": [CTA]}, unitId=unit), body),
     )
-    context = _visitor(browser)
+    context = new_visitor(browser)
     page = context.new_page()
     page.set_default_timeout(5000)  # a frozen page fails here instead of hanging the suite
     page.goto(f"{base}/product/undone.html")
@@ -446,59 +343,6 @@ def test_a_script_that_keeps_undoing_a_change_does_not_freeze_the_page(
     assert 0 < undone <= 1001 * 2, undone
     assert page.inner_text("#buy") == CONTROL_TEXT
     context.close()
-
-
-def _visit(context: BrowserContext, url: str) -> str:
-    """Open `url`; the page the visitor ends on (`a` or `b`) and its query string."""
-    page = context.new_page()
-    page.goto(url)
-    page.wait_for_function("document.body && document.body.dataset.page")
-    return str(page.evaluate("document.body.dataset.page + location.search"))
-
-
-def _landing(settings: str, name: str) -> str:
-    """A landing page whose visitor is `?visitor=` (else the anonymous one); it tells the page
-    that framed it where the visit ended, unless the SDK is leaving it."""
-    return f"""<!doctype html><html><head><meta charset="utf-8">
-<script src="/vekst-nocode.min.js"></script>
-<script>
-  const visitor = new URLSearchParams(location.search).get("visitor") || undefined;
-  window.vekst = Vekst.createClient({{...{settings}, unitId: visitor}});
-</script></head><body><p>{name}</p><script>
-  if (!window.leaving) {{
-    document.body.dataset.page = "{name}";
-    parent.postMessage("{name}" + location.search, "*");
-  }}
-</script></body></html>"""
-
-
-# Runs `count` visits of the landing page, `batch` at a time, each a new visitor in an iframe;
-# resolves to where each ended (`a` or `b`, with the query string).
-VISITS = """async ([count, batch]) => {
-  const visit = (number) => new Promise((resolve) => {
-    const frame = document.createElement("iframe");
-    const done = (event) => {
-      if (event.source !== frame.contentWindow) return;
-      window.removeEventListener("message", done);
-      frame.remove(); // pagehide: what the visit queued leaves as a beacon
-      resolve(event.data);
-    };
-    window.addEventListener("message", done);
-    frame.src = `/landing.html?from=ad&visitor=v-${number}`;
-    document.body.append(frame);
-  });
-  const ended = [];
-  for (let first = 0; first < count; first += batch) {
-    const numbers = [...Array(Math.min(batch, count - first)).keys()].map((i) => first + i);
-    ended.push(...(await Promise.all(numbers.map(visit))));
-  }
-  return ended;
-}"""
-# The issue asks for 400 visits (`VEKST_TEST_VISITS=400`, docs/benchmarks.md); each costs
-# Chromium ~25 ms of a navigation or two, so `make test` runs 100. Fewer still fail on the bug
-# this guards: an exposure lost to the navigation breaks the equality of stored and landed
-# visits at any count (and all of them lost is a sample ratio mismatch at 100 visits).
-VISITS_COUNT = int(os.environ.get("VEKST_TEST_VISITS", "100"))
 
 
 @pytest.mark.browser
@@ -527,19 +371,19 @@ def test_a_redirect_test_stores_every_exposure_of_its_visits(
     # (Each visit's exposure waits for the page to go: a batch in flight when a page goes
     # is cancelled by the browser, so leaving 20 ms after loading could race a timer.)
     options |= {"consent": True, "refreshInterval": 0, "flushInterval": 60_000}
-    settings = _inline({**options, "botDetection": False})
-    _write(root, "/landing.html", _landing(settings, "a"))
-    _write(root, "/landing-b.html", _landing(settings, "b"))
-    _write(root, "/landing-crawled.html", _landing(_inline(options), "a"))
-    _write(root, "/visits.html", "<!doctype html><html><body></body></html>")
+    settings = as_js({**options, "botDetection": False})
+    write_page(root, "/landing.html", landing_page(settings, "a"))
+    write_page(root, "/landing-b.html", landing_page(settings, "b"))
+    write_page(root, "/landing-crawled.html", landing_page(as_js(options), "a"))
+    write_page(root, "/visits.html", "<!doctype html><html><body></body></html>")
 
     # A crawler (bot detection on) is never redirected and never counted.
     crawler = browser.new_context()
     crawler.add_init_script(NOTE_LEAVING)
-    assert _visit(crawler, f"{base}/landing-crawled.html?from=ad") == "a?from=ad"
+    assert visit_url(crawler, f"{base}/landing-crawled.html?from=ad") == "a?from=ad"
     crawler.close()
 
-    context = _visitor(browser)
+    context = new_visitor(browser)
     context.add_init_script(NOTE_LEAVING)
     page = context.new_page()
     page.goto(f"{base}/visits.html")
