@@ -13,11 +13,8 @@ the database), so a page session's HMAC can never pass for a token, nor the othe
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import hmac
 import re
-import threading
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -25,12 +22,12 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from experiments import page_sessions
 from experiments.definitions import get_experiment
 from experiments.errors import InvalidInputError
 from experiments.models.experiment import SERVED_STATUSES, Experiment
 from experiments.sdk_config import CONFIG_VERSION, experiment_entry
 from experiments.settings import Settings
+from experiments.signing import Signer
 
 PREVIEW_SECONDS = 7 * 24 * 3600
 SECRET_NAME = "preview_tokens"
@@ -59,15 +56,12 @@ class PreviewTokens:
     """Signs and reads preview tokens; the secret is read on first use and then kept."""
 
     def __init__(self, engine: Engine, settings: Settings) -> None:
-        self._engine = engine
-        self._settings = settings
-        self._secret: bytes | None = None
-        self._lock = threading.Lock()
+        self._signer = Signer(engine, settings, SECRET_NAME, purpose=b"vekst preview tokens")
 
     def sign(self, experiment: str, variant: str, now: datetime) -> str:
         """A token for `variant` of `experiment`, valid for `PREVIEW_SECONDS` from `now`."""
         body = f"{experiment}:{variant}:{int(now.timestamp()) + PREVIEW_SECONDS}"
-        return f"{body}:{self._signature(body)}"
+        return f"{body}:{self._signer.sign(body)}"
 
     def read(self, session: Session, token: str, now: datetime) -> Preview:
         """The experiment and variant a token opens; a token that is malformed, forged or
@@ -77,7 +71,7 @@ class PreviewTokens:
             raise InvalidInputError(FIELD, "must be '<experiment>:<variant>:<expires>:<signature>'")
         key, variant, expires, signature = found.groups()
         body = f"{key}:{variant}:{expires}"
-        if not hmac.compare_digest(signature.encode(), self._signature(body).encode()):
+        if not hmac.compare_digest(signature.encode(), self._signer.sign(body).encode()):
             raise InvalidInputError(FIELD, "is not signed by this server")
         if int(expires) < now.timestamp():
             raise InvalidInputError(FIELD, "has expired: open the experiment page for a new link")
@@ -85,20 +79,3 @@ class PreviewTokens:
         if variant not in experiment.variant_keys():
             raise InvalidInputError(FIELD, f"names variant '{variant}', no longer in '{key}'")
         return Preview(experiment, variant)
-
-    def _signature(self, body: str) -> str:
-        digest = hmac.new(self._secret_bytes(), body.encode(), hashlib.sha256).digest()
-        return base64.urlsafe_b64encode(digest).decode().rstrip("=")
-
-    def _secret_bytes(self) -> bytes:
-        if self._secret is None:
-            with self._lock:
-                if self._secret is None:
-                    self._secret = self._load_secret()
-        return self._secret
-
-    def _load_secret(self) -> bytes:
-        if self._settings.session_secret:
-            shared = self._settings.session_secret.encode()
-            return hmac.new(shared, b"vekst preview tokens", hashlib.sha256).digest()
-        return page_sessions.shared_secret(self._engine, SECRET_NAME).encode()

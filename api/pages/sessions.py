@@ -14,10 +14,7 @@ SameSite=Strict) and must come back with every action.
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import hmac
-import threading
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -28,6 +25,7 @@ from experiments import page_sessions
 from experiments.audit import Actor, user_actor
 from experiments.models.user import User, UserRole
 from experiments.settings import Settings
+from experiments.signing import Signer
 
 COOKIE_NAME = "vekst_session"
 SESSION_SECONDS = 8 * 3600
@@ -69,11 +67,9 @@ class PageSessions:
     def __init__(
         self, engine: Engine, settings: Settings, lifetime_seconds: int = SESSION_SECONDS
     ) -> None:
-        self._engine = engine
         self._settings = settings
         self._lifetime = timedelta(seconds=lifetime_seconds)
-        self._secret: bytes | None = None
-        self._lock = threading.Lock()
+        self._signer = Signer(engine, settings, SECRET_NAME)
 
     def open(self, session: Session, user_id: int, replacing: str | None = None) -> str:
         """A new session of the user, who has just proven their password; the session of the
@@ -85,7 +81,7 @@ class PageSessions:
     def ready(self) -> None:
         """Read (or make) the secret now, before a login's transaction writes: making it takes
         a transaction of its own, which on SQLite would wait for the login's to end."""
-        self._secret_bytes()
+        self._signer.secret()
 
     def read(self, session: Session, cookie: str | None) -> PageSession | None:
         """The active session of a cookie, while its user is not disabled; else None."""
@@ -128,17 +124,4 @@ class PageSessions:
         return session_id
 
     def _sign(self, text: str) -> str:
-        digest = hmac.new(self._secret_bytes(), text.encode(), hashlib.sha256).digest()
-        return base64.urlsafe_b64encode(digest).decode().rstrip("=")
-
-    def _secret_bytes(self) -> bytes:
-        if self._secret is None:
-            with self._lock:
-                if self._secret is None:
-                    self._secret = self._load_secret()
-        return self._secret
-
-    def _load_secret(self) -> bytes:
-        if self._settings.session_secret:
-            return self._settings.session_secret.encode()
-        return page_sessions.shared_secret(self._engine, SECRET_NAME).encode()
+        return self._signer.sign(text)

@@ -101,8 +101,8 @@ def test_forged_tokens_are_refused(
     now = datetime.now(UTC)
     token = _tokens(client).sign(EXPERIMENT, "one-page", now)
     # Another server's secret (or a session's HMAC) makes no token for this one.
-    foreign = PreviewTokens(client.app.state.engine, load_settings())  # type: ignore[attr-defined]
-    foreign._secret = b"another server"
+    engine = client.app.state.engine  # type: ignore[attr-defined]
+    foreign = PreviewTokens(engine, load_settings(session_secret="another server's secret"))
     for forged in [*_forged(token), foreign.sign(EXPERIMENT, "one-page", now)]:
         body = assert_problem(_preview(client, sdk_headers, forged), 422, "token")
         assert "not signed by this server" in body["detail"], forged
