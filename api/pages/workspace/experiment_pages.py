@@ -22,7 +22,7 @@ from api.pages.workspace import experiment_form as forms
 from api.pages.workspace.experiment_form import ConditionRow, ExperimentForm, VariantRow
 from api.pages.workspace.forms import FORM_FIELD, EditorForm, FieldErrors, attempt, validated
 from api.pages.workspace.plan_view import TRAFFIC_NOTE, plan_view
-from api.pages.workspace.traffic import MeasuredTraffic
+from api.pages.workspace.traffic import MeasuredBaselines, MeasuredTraffic
 from api.params import ExperimentKey
 from experiments import definitions, lifecycle
 from experiments.metrics import metric_catalog
@@ -32,6 +32,8 @@ from experiments.models.experiment import (
     ExperimentStatus,
     ExperimentUpdate,
 )
+from experiments.models.metric import MetricPublic
+from experiments.recent_baseline import RecentBaseline
 from experiments.templates import Template
 
 router = APIRouter(include_in_schema=False, route_class=PageRoute)
@@ -147,15 +149,25 @@ def plan_text(
         if request.query_params.get(name)
     }
     traffic_kept: MeasuredTraffic = request.app.state.measured_traffic
+    chosen = metric_catalog(session).get(primary)
     plan = plan_view(
         design,
-        metric_catalog(session).get(primary),
+        chosen,
         variants,
         traffic,
         traffic_kept.visitors_per_day(),
         visitors_per_day,
+        *_recent(request, chosen),
     )
     return PlainTextResponse(plan.sentence or plan.missing or "", headers=NO_STORE)
+
+
+def _recent(request: Request, primary: MetricPublic | None) -> tuple[RecentBaseline | None, bool]:
+    """The primary metric's kept recent baseline, and whether it was looked up (a metric)."""
+    if primary is None:
+        return None, False
+    baselines: MeasuredBaselines = request.app.state.measured_baselines
+    return baselines.of(primary), True
 
 
 def _keep_frozen(form: ExperimentForm, experiment: Experiment) -> ExperimentForm:
@@ -202,13 +214,15 @@ def _form_page(
     traffic: MeasuredTraffic = request.app.state.measured_traffic
     measured = traffic.visitors_per_day()
     filled = [row for row in form.variants if not row.empty()]
+    chosen = catalog.get(form.primary)
     plan = plan_view(
         forms.design_of(form),
-        catalog.get(form.primary),
+        chosen,
         len(filled),
         form.traffic,
         measured,
         form.visitors_per_day,
+        *_recent(request, chosen),
     )
     started = experiment is not None and experiment.status != ExperimentStatus.DRAFT
     frozen: dict[str, str] = {}

@@ -13,7 +13,7 @@ from api.pages.workspace import (
     experiment_pages,
     lifecycle_pages,
 )
-from api.pages.workspace.traffic import MeasuredTraffic
+from api.pages.workspace.traffic import MeasuredBaselines, MeasuredTraffic
 from experiments.inputs import printable
 
 ROUTERS: tuple[APIRouter, ...] = (
@@ -41,5 +41,6 @@ def install(app: FastAPI) -> None:
     """Include the workspace's routers (before the results pages' own, so `/experiments/new`
     and `.../edit` are not read as an experiment's key or action) and its measured traffic."""
     app.state.measured_traffic = MeasuredTraffic(app.state.engine)
+    app.state.measured_baselines = MeasuredBaselines(app.state.engine)
     for router in ROUTERS:
         app.include_router(router)

@@ -17,7 +17,9 @@ from datetime import UTC, datetime
 from sqlalchemy.engine import Engine
 
 from experiments.db import session_scope
+from experiments.models.metric import MetricDefinition
 from experiments.planning import visitors_per_day
+from experiments.recent_baseline import RecentBaseline, recent_baseline
 
 KEPT = 15 * 60.0  # seconds
 
@@ -54,3 +56,28 @@ class MeasuredTraffic:
         with self._lock:
             self._value = value
             self._measured_at = time.monotonic() if value is not None else None
+
+
+class MeasuredBaselines:
+    """The primary metrics' recent baselines and CUPED reductions (`recent_baseline`), kept per
+    metric for `KEPT` seconds: one bounded query per metric and quarter of an hour, measured on
+    the page that first asks (about 0.1 to 0.3 s per 100,000 units, docs/benchmarks.md). A
+    metric without enough recent data is kept too (None): the plan then says so."""
+
+    def __init__(self, engine: Engine, kept: float = KEPT) -> None:
+        self._engine = engine
+        self._kept = kept
+        self._lock = threading.Lock()
+        self._kept_values: dict[str, tuple[float, RecentBaseline | None]] = {}
+
+    def of(self, primary: MetricDefinition) -> RecentBaseline | None:
+        """The kept measurement of `primary`, measured now when missing or stale."""
+        with self._lock:
+            kept = self._kept_values.get(primary.key)
+        if kept is not None and time.monotonic() - kept[0] <= self._kept:
+            return kept[1]
+        with session_scope(self._engine) as session:
+            value = recent_baseline(session, primary, datetime.now(UTC))
+        with self._lock:
+            self._kept_values[primary.key] = (time.monotonic(), value)
+        return value
