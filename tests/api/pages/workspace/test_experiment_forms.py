@@ -139,9 +139,10 @@ def test_the_plan_uses_typed_traffic_then_the_measured(
         editor, "/experiments/new", {**CTA_FORM, "intent": "plan", "baseline_rate": "0.025"}
     )
     # 122,929 per variant (the README's figure), two variants, half of 4,000 visitors a day.
+    # No recent purchases: the design's numbers size it, and the sentence says so.
     assert (
-        "Needs about 123,000 visitors per variant: about 123 days at the traffic you entered."
-        in planned.text
+        "Needs about 123,000 visitors per variant (sized at the design&#39;s numbers: too little"
+        " data in the last 14 days): about 123 days at the traffic you entered." in planned.text
     )
     engine = make_engine(settings.database_url)
     now = datetime.now(UTC)
@@ -268,7 +269,8 @@ def test_the_plan_as_text_for_the_page_s_script(editor: TestClient) -> None:
     plan = editor.get(f"/plan?{query}")
     assert plan.status_code == 200 and plan.headers["content-type"].startswith("text/plain")
     assert plan.text == (
-        "Needs about 123,000 visitors per variant: about 62 days at the traffic you entered."
+        "Needs about 123,000 visitors per variant (sized at the design's numbers: too little data"
+        " in the last 14 days): about 62 days at the traffic you entered."
     )
     assert editor.get("/plan?alpha=nan&primary=conversion_rate").text.startswith("Fix the design")
     assert editor.get("/plan?primary=nope").text == "Choose a primary metric to see the plan."
