@@ -23,6 +23,7 @@ from sqlalchemy import insert
 from benchmarks.bench_workspace import database
 from experiments.db import make_engine, session_scope
 from experiments.metrics import builtin_metrics
+from experiments.migrate import upgrade
 from experiments.models.event import Conversion, Exposure
 from experiments.recent_baseline import recent_baseline
 
@@ -71,6 +72,7 @@ def main() -> None:
     now = datetime.now(UTC)
     metrics = builtin_metrics()
     with database(options.postgres) as url:
+        upgrade(url)
         fill(url, options.units, now)
         engine = make_engine(url)
         for key in ("conversion_rate", "revenue_per_visitor"):

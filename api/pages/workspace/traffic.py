@@ -61,7 +61,7 @@ class MeasuredTraffic:
 class MeasuredBaselines:
     """The primary metrics' recent baselines and CUPED reductions (`recent_baseline`), kept per
     metric for `KEPT` seconds: one bounded query per metric and quarter of an hour, measured on
-    the page that first asks (about 0.1 to 0.3 s per 100,000 units, docs/benchmarks.md). A
+    the page that first asks (about 0.1 to 0.2 s per 100,000 units, docs/benchmarks.md). A
     metric without enough recent data is kept too (None): the plan then says so."""
 
     def __init__(self, engine: Engine, kept: float = KEPT) -> None:
