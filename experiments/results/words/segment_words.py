@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from experiments.results.page import LevelPage, SegmentsPage
-from experiments.results.words.formatting import count, p_value, plural
+from experiments.results.types import SegmentFinding
+from experiments.results.words.formatting import count, p_value, percent, plural
 
 NO_LEVELS = (
     "This look has no sums of this dimension: it was taken before the dimension was named, or "
@@ -32,3 +35,42 @@ def level_line(level: LevelPage, unit: str) -> str:
     if level.srm.mismatch:
         check += ": the units are not split as designed in this level"
     return f"{line}; {check}"
+
+
+SAID_AT_MOST = 3
+"""The summary names the first cells found (smallest adjusted p-value); the page lists all."""
+
+
+def differ_sentence(findings: Sequence[SegmentFinding]) -> str:
+    """'Segments (exploratory, the verdict stands): one-page: +12 % on desktop, −9 % on
+    mobile; a difference this large is unlikely by chance.' A two-level dimension's two cells
+    are one test seen from each side: said once."""
+    said: set[tuple[str, str, str]] = set()
+    parts = []
+    for finding in findings:
+        if (finding.dimension, finding.level, finding.variant) in said:
+            continue
+        if finding.rest_level is not None:
+            said.add((finding.dimension, finding.rest_level, finding.variant))
+        parts.append(differ_words(finding))
+    shown = "; ".join(parts[:SAID_AT_MOST])
+    more = len(parts) - SAID_AT_MOST
+    if more > 0:
+        shown += f"; and {plural(more, 'more segment')}"
+    chance = "a difference this large is" if len(parts) == 1 else "differences this large are"
+    return f"Segments (exploratory, the verdict stands): {shown}; {chance} unlikely by chance."
+
+
+def differ_words(finding: SegmentFinding) -> str:
+    """'one-page: +12 % on desktop, −9 % on mobile' ('… on the rest' past two levels)."""
+    rest = (
+        f"on {finding.rest_level}" if finding.rest_level else f"on the rest ({finding.dimension})"
+    )
+    return (
+        f"{finding.variant}: {_effect(finding.level_effect)} on {finding.level}, "
+        f"{_effect(finding.rest_effect)} {rest}"
+    )
+
+
+def _effect(value: float | None) -> str:
+    return "no reading" if value is None else percent(value, signed=True)
