@@ -74,7 +74,14 @@ def segment_findings(
     for key, before in earlier.items():
         if key not in found and key[0] in dimensions:
             found[key] = _untested(before)
-    return tuple(sorted(found.values(), key=lambda f: (f.p_value_adjusted, f.cell)))
+    return tuple(sorted(found.values(), key=_order))
+
+
+def _order(finding: SegmentFinding) -> tuple[float, float, Cell]:
+    """Smallest adjusted p-value first; of a two-level dimension's two cells (the same test),
+    the level with the larger effect first, so the words name it first."""
+    size = abs(finding.level_effect) if finding.level_effect is not None else 0.0
+    return (finding.p_value_adjusted, -size, finding.cell)
 
 
 def _cells(
