@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from experiments.results.page import LevelPage, SegmentsPage
+from experiments.results.page import LevelPage, SegmentDifferencePage, SegmentsPage
 from experiments.results.types import SegmentFinding
-from experiments.results.words.formatting import count, p_value, percent, plural
+from experiments.results.words.formatting import count, day, p_value, percent, plural
 
 NO_LEVELS = (
     "This look has no sums of this dimension: it was taken before the dimension was named, or "
@@ -74,3 +74,33 @@ def differ_words(finding: SegmentFinding) -> str:
 
 def _effect(value: float | None) -> str:
     return "no reading" if value is None else percent(value, signed=True)
+
+
+DIFFER_NOTE = (
+    "Tested on the primary metric at every look: the variant's effect in each level against its "
+    "effect in the rest of the units, valid however often it is looked at and corrected over "
+    "every level. Exploratory: for new hypotheses; the verdict is read on all units."
+)
+
+
+def differ_line(cell: SegmentDifferencePage) -> str:
+    """'device = mobile, treatment: +53 % against −2.2 % on desktop; difference +56 %
+    (+21 % to +101 %), adjusted p 0.003; found 4 March 2026'."""
+    rest = f"on {cell.rest_level}" if cell.rest_level is not None else "on the rest"
+    difference = cell.difference
+    line = (
+        f"{cell.dimension} = {cell.level}, {cell.variant}: {_effect(cell.level_effect)} against "
+        f"{_effect(cell.rest_effect)} {rest}"
+    )
+    if difference.estimate is not None:
+        line += f"; difference {percent(difference.estimate, signed=True)}"
+        if difference.ci_low is not None and difference.ci_high is not None:
+            low, high = (
+                percent(difference.ci_low, signed=True),
+                percent(difference.ci_high, signed=True),
+            )
+            line += f" ({low} to {high})"
+    line += f", adjusted p {p_value(cell.p_value_adjusted)}; found {day(cell.found_at.date())}"
+    if not cell.differs_at_this_look:
+        line += " (not at this look alone)"
+    return line
