@@ -42,16 +42,16 @@ SAID_AT_MOST = 3
 
 
 def differ_sentence(findings: Sequence[SegmentFinding]) -> str:
-    """'Segments (exploratory, the verdict stands): one-page: +12 % on desktop, −9 % on
-    mobile; a difference this large is unlikely by chance.' A two-level dimension's two cells
-    are one test seen from each side: said once."""
-    said: set[tuple[str, str, str]] = set()
+    """'Segments (exploratory, the verdict stands): one-page: +12 % on mobile, −9 % on
+    desktop; a difference this large is unlikely by chance.' One cell per dimension and
+    variant, the first found (smallest adjusted p-value, then largest effect): the other cells
+    of that dimension mostly restate it (desktop against a rest that holds mobile)."""
+    said: set[tuple[str, str]] = set()
     parts = []
     for finding in findings:
-        if (finding.dimension, finding.level, finding.variant) in said:
+        if (finding.dimension, finding.variant) in said:
             continue
-        if finding.rest_level is not None:
-            said.add((finding.dimension, finding.rest_level, finding.variant))
+        said.add((finding.dimension, finding.variant))
         parts.append(differ_words(finding))
     shown = "; ".join(parts[:SAID_AT_MOST])
     more = len(parts) - SAID_AT_MOST

@@ -8,12 +8,15 @@ from dataclasses import replace
 from datetime import timedelta
 
 import numpy as np
+from rich.console import Console
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from api.cli.results import render_results
 from experiments.db import session_scope
 from experiments.models.experiment import Experiment
 from experiments.models.webhook import AlertKind, WebhookDelivery
+from experiments.results.page import ResultsPage
 from experiments.results.pipeline import compute_results
 from experiments.results.snapshots import take_snapshot
 from experiments.webhooks.store import queue_look_alerts
@@ -83,6 +86,12 @@ def test_a_mobile_only_effect_is_named_once_found_and_alerts_once(engine: Engine
     with Session(engine) as session:
         events = [d.event for d in session.exec(select(WebhookDelivery))]
     assert events.count(AlertKind.SEGMENT_DIFFERS.value) == 1
+    # `vekst results KEY` lists them after the tables.
+    console = Console(record=True, width=200)
+    render_results(ResultsPage.model_validate(final), console)
+    printed = console.export_text()
+    assert "Segments that differ" in printed
+    assert "device = mobile, treatment: +53 % against −2.2 % on desktop; difference +" in printed
 
 
 def test_an_a_a_experiment_finds_no_segment(engine: Engine) -> None:
