@@ -5,7 +5,7 @@ and without dimensions (SQLite and PostgreSQL)."""
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import numpy as np
 from rich.console import Console
@@ -28,18 +28,25 @@ DAYS = 5
 PLANNED = {"planned_units_per_variant": 3000}
 
 
-def devices_shop(units: int, mobile_uplift: float, seed: int) -> RawEvents:
-    """Half the units on mobile, half on desktop, 20 % purchase; the treatment changes the rate
-    on mobile only. Exposures spread over `DAYS` days."""
+def devices_shop(
+    units: int,
+    mobile_uplift: float,
+    seed: int,
+    experiment: str = "exp",
+    variants: tuple[str, str] = ("control", "treatment"),
+    start: datetime = START,
+) -> RawEvents:
+    """Half the units on mobile, half on desktop, 20 % purchase; the second variant changes the
+    rate on mobile only. Exposures spread over `DAYS` days from `start`."""
     rng = np.random.default_rng(seed)
     raw = RawEvents()
     for index in range(units):
         unit = f"u{index}"
-        variant = ("control", "treatment")[int(rng.integers(2))]
+        variant = variants[int(rng.integers(2))]
         device = ("mobile", "desktop")[int(rng.integers(2))]
-        first = START + timedelta(seconds=float(rng.uniform(0, DAYS * 86_400)))
-        raw.expose(unit, variant, first, attributes={"device": device})
-        lift = mobile_uplift if variant == "treatment" and device == "mobile" else 0.0
+        first = start + timedelta(seconds=float(rng.uniform(0, DAYS * 86_400)))
+        raw.expose(unit, variant, first, experiment, attributes={"device": device})
+        lift = mobile_uplift if variant == variants[1] and device == "mobile" else 0.0
         if rng.random() < 0.2 * (1 + lift):
             raw.convert(unit, "purchase", first + timedelta(minutes=30), 500.0)
     return raw
