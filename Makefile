@@ -12,6 +12,13 @@ INSTALLED_BENCH := $(VENV)/.installed-bench
 JS := sdk/js
 JS_INSTALLED := $(JS)/node_modules/.installed
 
+# How the tests run: on every core, a worker that runs out of tests taking half of the other's
+# queue (worksteal; tests/conftest.py puts the long ones first), so the workers end together.
+# Bytecode is cached under the venv even when the shell sets PYTHONDONTWRITEBYTECODE: without it
+# each worker rewrites and compiles ~500 test and plugin modules again (about 5 s of CPU each)
+# and each server a test starts compiles the project again.
+TEST_ENV := env -u PYTHONDONTWRITEBYTECODE PYTHONPYCACHEPREFIX=$(abspath $(VENV))/pycache
+
 .PHONY: run test js-test browser-sdk lint typecheck unit install install-dev bench-deps clean
 
 # Development: readable log lines (VEKST_LOG_FORMAT set in the environment wins); `vekst serve`
@@ -27,13 +34,13 @@ test: $(INSTALLED_DEV)
 	$(VENV)/bin/lint-imports
 	$(MAKE) js-test
 	report=$$(mktemp); $(VENV)/bin/mypy > $$report 2>&1 & typing=$$!; \
-	$(PY) -m pytest -n $(TEST_WORKERS); tests=$$?; \
+	$(TEST_ENV) $(PY) -m pytest -n $(TEST_WORKERS) --dist worksteal; tests=$$?; \
 	wait $$typing; typed=$$?; cat $$report; rm -f $$report; \
 	[ $$typed -eq 0 ] && [ $$tests -eq 0 ]
 
 # The quick tier while you work: no real processes, no browser (`make test` runs every tier).
 unit: $(INSTALLED_DEV)
-	$(PY) -m pytest -n $(TEST_WORKERS) -m "not processes and not browser"
+	$(TEST_ENV) $(PY) -m pytest -n $(TEST_WORKERS) --dist worksteal -m "not processes and not browser"
 
 # The browser SDK: Node's own test runner over the built bundle (needs Node 20 and npm).
 js-test: $(JS_INSTALLED)

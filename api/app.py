@@ -46,6 +46,7 @@ from experiments.db import make_engine
 from experiments.encryption import KeyRing
 from experiments.events import EventPipeline, build_event_pipeline
 from experiments.events.streams import sync_redis
+from experiments.preview_tokens import PreviewTokens
 from experiments.scheduling import Scheduler
 from experiments.settings import Settings, load_settings
 from experiments.webhooks.targets import TargetPolicy
@@ -106,6 +107,7 @@ def create_app(settings: Settings) -> FastAPI:
     )
     app.state.changes = _change_watcher(app, settings)
     app.state.page_sessions = PageSessions(engine, settings)
+    app.state.preview_tokens = PreviewTokens(engine, settings)
     app.state.webhook_targets = TargetPolicy(settings.webhook_allow_private_targets)
     app.state.encryption_keys = KeyRing.for_settings(settings)
     install_problem_handlers(app)

@@ -39,6 +39,17 @@ hypothesis_settings.register_profile(
 hypothesis_settings.load_profile("vekst")
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests that start processes or a browser first, the rest in their usual order: these take
+    seconds each, and run last they leave one xdist worker busy while the other has finished
+    (`--dist worksteal` then shares out the many short tests that follow)."""
+    items.sort(key=lambda item: not _starts_processes(item))
+
+
+def _starts_processes(item: pytest.Item) -> bool:
+    return any(item.get_closest_marker(name) for name in ("processes", "browser"))
+
+
 @pytest.fixture(autouse=True, scope="session")
 def cheap_password_hashes() -> None:
     """argon2id with one pass over 256 KiB: tests make many accounts, none needs real cost."""

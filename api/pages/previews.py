@@ -1,19 +1,23 @@
 """Preview links of an experiment's no-code variants, for its page (issue #25).
 
-A preview link opens a shop page with `?vekst_preview=<experiment>:<variant>`: the browser
-SDK's no-code build then shows that variant there, whatever the targeting, and records
-nothing. The shop page is taken from the experiment's targeting when it names one (a `url`
-that `eq`, `starts_with` or `matches` an http(s) address, up to the glob's first `*`);
-otherwise the page shows the parameter to add to any shop address.
+A preview link opens a shop page with `?vekst_preview=<token>`, a token the server signs for
+one variant (`experiments.preview_tokens`, valid for a week): the browser SDK's no-code build
+then loads that experiment from `GET /v1/sdk/preview` (a draft too) and shows that variant
+there, whatever the targeting, and records nothing. The shop page is taken from the
+experiment's targeting when it names one (a `url` that `eq`, `starts_with` or `matches` an
+http(s) address, up to the glob's first `*`); otherwise the page shows the parameter to add to
+any shop address.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from experiments.models.experiment import Experiment
+from experiments.preview_tokens import PreviewTokens
 from experiments.sdk_config import NO_CODE_FIELDS
 
 PREVIEW_PARAMETER = "vekst_preview"
@@ -24,13 +28,16 @@ PAGE_OPS = ("eq", "starts_with", "matches")
 class PreviewLink:
     variant: str
     parameter: str
-    """`vekst_preview=<experiment>:<variant>`, to add to a shop address."""
+    """`vekst_preview=<token>`, to add to a shop address."""
     url: str | None
     """The whole link, when the targeting names a shop page."""
 
 
-def preview_links(experiment: Experiment) -> list[PreviewLink]:
-    """One link per variant, or none when no variant has no-code changes."""
+def preview_links(
+    experiment: Experiment, tokens: PreviewTokens, now: datetime
+) -> list[PreviewLink]:
+    """One link per variant, each with a fresh token, or none when no variant has no-code
+    changes."""
     if not any(
         variant.get(name) is not None for variant in experiment.variants for name in NO_CODE_FIELDS
     ):
@@ -38,7 +45,8 @@ def preview_links(experiment: Experiment) -> list[PreviewLink]:
     page = _targeted_page(experiment.targeting)
     links = []
     for variant in experiment.variants:
-        parameter = f"{PREVIEW_PARAMETER}={quote(experiment.key)}:{quote(str(variant['key']))}"
+        token = tokens.sign(experiment.key, str(variant["key"]), now)
+        parameter = f"{PREVIEW_PARAMETER}={quote(token, safe=':')}"
         links.append(PreviewLink(str(variant["key"]), parameter, page and _with(page, parameter)))
     return links
 

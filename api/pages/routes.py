@@ -119,7 +119,7 @@ def experiment_page(
         "design": views.design_facts(experiment, None),
         "deciding": views.deciding_facts(session, experiment),
         "glossary": GLOSSARY,
-        "previews": preview_links(experiment),
+        "previews": preview_links(experiment, request.app.state.preview_tokens, datetime.now(UTC)),
     }
     if experiment.status != ExperimentStatus.DRAFT and experiment.started_at is not None:
         interval = timedelta(minutes=settings.snapshot_interval_minutes)

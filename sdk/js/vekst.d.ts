@@ -79,6 +79,8 @@ export interface ClientOptions {
    * No-code build (`vekst-nocode.min.js`/`.mjs`) only: show the variants' `changes`, `css` and
    * `redirect` by itself on every page whose `url` and `path` an experiment targets, again on
    * elements that appear later or are re-rendered, and on SPA navigation (default false).
+   * On a preview link (`?vekst_preview=<token>`) it shows that variant from
+   * `/v1/sdk/preview` instead of the config, and the client sends no events.
    */
   autoApply?: boolean;
   /** The fetch to use (default the window's). */

@@ -81,13 +81,19 @@ def fuzzed_app(fuzzed_database: str) -> Iterator[FastAPI]:
         yield app
 
 
+@pytest.fixture(scope="module")
+def fuzzed_schema(fuzzed_app: FastAPI) -> Any:
+    """The app's OpenAPI as schemathesis reads it, loaded once for the module's 40-odd tests
+    (each load parses and resolves the whole document again)."""
+    return schemathesis.openapi.from_asgi("/openapi.json", fuzzed_app)
+
+
 @pytest.mark.parametrize("key", [ADMIN_KEY, SDK_KEY], ids=["admin-key", "sdk-key"])
 @pytest.mark.parametrize("label", _operation_labels())
 def test_no_server_error_and_every_answer_matches_its_schema(
-    fuzzed_app: FastAPI, label: str, key: str
+    fuzzed_schema: Any, label: str, key: str
 ) -> None:
-    schema = schemathesis.openapi.from_asgi("/openapi.json", fuzzed_app)
-    operation = schema.find_operation_by_label(label)
+    operation = fuzzed_schema.find_operation_by_label(label)
     assert operation is not None
     strategy = operation.as_strategy(GenerationMode.POSITIVE) | operation.as_strategy(
         GenerationMode.NEGATIVE

@@ -27,6 +27,7 @@ ACCEPTED: dict[tuple[str, str], set[str]] = {
     ("POST", "/v1/assign"): SDK,
     ("POST", "/v1/events"): SDK,
     ("GET", "/v1/sdk/config"): SDK,
+    ("GET", "/v1/sdk/preview"): SDK,
     ("GET", "/v1/events/summary"): READERS,
     ("GET", "/v1/experiments"): READERS,
     ("GET", "/v1/experiments/{key}"): READERS,

@@ -142,7 +142,8 @@ def test_the_experiment_page_gives_a_preview_link_per_variant(
     log_in(client)
     html = client.get(f"/experiments/{EXPERIMENT}").text
     for variant in ("multi-step", "one-page"):
-        link = f"https://shop.example/product/?vekst_preview={EXPERIMENT}:{variant}"
-        assert f'href="{link}"' in html, html
-    assert "it works once the experiment is started" in html  # a draft
+        # (Each carries a signed token: tests/api/test_sdk_preview.py.)
+        link = f"https://shop.example/product/?vekst_preview={EXPERIMENT}:{variant}:"
+        assert f'href="{link}' in html, html
+    assert "it works before the experiment starts too" in html
     assert "Preview on the shop" not in client.get("/experiments/plain").text

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from collections.abc import Iterator, Mapping
 from datetime import datetime, timedelta
@@ -114,16 +115,19 @@ def test_two_processes_ticking_at_once_take_the_looks_once(engine: Engine) -> No
 def test_stop_ends_the_loop_after_the_tick_under_way() -> None:
     """`stop` lets a tick finish (its thread still holds a connection) and then returns."""
     ticks: list[str] = []
+    ticking = threading.Event()
 
     class Slow(Scheduler):
         def run_once(self, now: datetime | None = None) -> None:
+            ticking.set()
             time.sleep(0.2)
             ticks.append("done")
 
     async def run() -> bool:
         scheduler = Slow(make_engine("sqlite://"), load_settings(database_url="sqlite://"), Heard())
         task = asyncio.create_task(scheduler.run_forever(tick_seconds=0.01))
-        await asyncio.sleep(0.05)  # inside the first tick's thread
+        # Inside the first tick's thread (waited for: on a loaded machine it starts late).
+        await asyncio.to_thread(ticking.wait, 5)
         scheduler.stop()
         await asyncio.wait_for(task, 5)
         return task.cancelled()

@@ -12,8 +12,6 @@ import { checkChanges, createLook, safeCss, safeUrl } from "./changes.js";
 /** @import { Warn } from "./inputs.js" */
 /** @import { Look } from "./changes.js" */
 
-/** The URL parameter of a preview link: `?vekst_preview=<experiment>:<variant>`. */
-const PREVIEW = "vekst_preview";
 /** The longest `url` attribute (the attributes' rule); a longer URL is cut. */
 const MAX_URL = 1024;
 const MAX_CSS = 10000;
@@ -27,7 +25,7 @@ const MAX_CSS = 10000;
 export function destination(redirect, location) {
   if (!safeUrl(redirect) || !/^(https:\/\/.|\/(?![/\\]))/i.test(/** @type {string} */ (redirect)))
     return null;
-  const url = new URL(/** @type {string} */ (redirect), location.href);
+  const url = new URL(/** @type {string} */ (redirect), /** @type {any} */ (location));
   if (!url.search) url.search = location.search;
   if (!url.hash) url.hash = location.hash;
   return url;
@@ -36,50 +34,50 @@ export function destination(redirect, location) {
 /**
  * Start applying the experiments' changes to the page `g`.
  * @param {Window & typeof globalThis} g
- * @param {Client} client assigns (and queues the exposure)
+ * @param {Client} client assigns (and queues the exposure; `close` sends it as a beacon, else
+ *   fetch with keepalive, before a redirect)
  * @param {() => Map<string, CompiledExperiment> | null} compiled the config's experiments
- * @param {() => void} sendNow sends the queue at once (a beacon, else fetch with keepalive)
  * @param {Warn} warn
+ * @param {string | null | false | undefined} preview a preview link's token, `<experiment>:<variant>:…`:
+ *   that variant is shown whatever the targeting, and nothing is assigned
  */
-export function autoApply(g, client, compiled, sendNow, warn) {
+export function autoApply(g, client, compiled, warn, preview) {
   const doc = g.document;
   const location = g.location;
-  /** @type {{late?: number, show: () => void} | undefined} the anti-flicker snippet's handle */
-  const hidden = /** @type {any} */ (g).vekstHide;
-  const [previewKey, previewVariant] = (
-    new URLSearchParams(location.search).get(PREVIEW) || ""
-  ).split(":");
+  /** @type {{late?: number, show: () => void} | null | undefined} the anti-flicker snippet's
+   * handle, until the first run has shown the page */
+  let hidden = /** @type {any} */ (g).vekstHide;
+  const [previewKey, previewVariant] = (preview || "").split(":");
   /** @type {Map<string, [string, Look]>} The variant shown now, by experiment. */
   const active = new Map();
-  let first = true;
 
   /** Show the assigned variants of the experiments that match this URL; undo the others. */
   function run() {
     const experiments = compiled();
-    const late = first && hidden?.late;
-    first = false;
+    const late = hidden?.late;
     const here = { url: location.href.slice(0, MAX_URL), path: location.pathname };
     /** @type {Map<string, [string, {changes?: unknown, css?: unknown}]>} */
     const wanted = new Map();
     for (const [key, { page }] of (!late && experiments) || []) {
       if (!page) continue;
       const preview = key === previewKey && page.variants.has(previewVariant);
-      // Never on a destination of the test: no second redirect and no exposure there.
+      // Never on a destination of the test: no second redirect and no exposure there (nor a
+      // preview's redirect loop: the destination keeps the query string).
       const onDestination = [...page.variants.values()].some(({ redirect }) => {
         const to = destination(redirect, location);
         return to && to.origin + to.pathname === location.origin + location.pathname;
       });
-      if (!preview && (onDestination || !page.targeted(here))) continue;
+      if (onDestination || !(preview || page.targeted(here))) continue;
       const assigned = preview ? null : client.assign(key, undefined, here);
-      const variant = preview ? previewVariant : assigned?.variant;
-      const entry = variant != null && page.variants.get(variant);
+      const variant = /** @type {string} */ (preview ? previewVariant : assigned?.variant);
+      const entry = page.variants.get(variant); // (none for a visitor outside the test)
       if (!entry) continue;
       const to = destination(entry.redirect, location);
       if (to && assigned?.reason !== "bot") {
-        sendNow();
+        client.close();
         return location.replace(to.href);
       }
-      wanted.set(key, [/** @type {string} */ (variant), entry]);
+      wanted.set(key, [variant, entry]);
     }
     for (const [key, [variant, look]] of active)
       if (wanted.get(key)?.[0] !== variant) {
@@ -97,6 +95,7 @@ export function autoApply(g, client, compiled, sendNow, warn) {
         look.paint();
       }
     hidden?.show();
+    hidden = null;
   }
 
   new g.MutationObserver(() => active.forEach(([, look]) => look.paint())).observe(
@@ -112,6 +111,6 @@ export function autoApply(g, client, compiled, sendNow, warn) {
     };
   }
   g.addEventListener("popstate", run);
-  client.ready().then(run, run);
+  client.ready().then(run); // (never rejects)
   // (The config's load may fail or be slow: the page is shown at the snippet's deadline.)
 }

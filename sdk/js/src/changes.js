@@ -12,13 +12,15 @@
  * property, else an attribute) gets `value` (null: the attribute is removed).
  * @typedef {[Element, string, string | null]} Write
  * @typedef {(el: Element) => Write[]} Change The writes of one change on one matched element.
- * @typedef {{selector: string, writes: Change}} CheckedChange
+ * @typedef {[selector: string, writes: Change]} CheckedChange
  */
 
 const MAX_CHANGES = 50;
 const MAX_SELECTOR = 500;
 const MAX_VALUE = 2000;
 const MAX_CSS = 10000;
+/** The writes a second one variant may make (a framework re-rendering is far below it). */
+const MAX_WRITES = 1000;
 const ATTRIBUTE = /^(href|src|srcset|alt|title|aria-[a-z0-9-]+|data-[a-z0-9_.-]+)$/;
 const CLASS_NAME = /^-?[A-Za-z_][\w-]{0,99}$/;
 const PROPERTY = /^(--[\w-]{1,98}|-?[a-z][a-z-]{0,63})$/;
@@ -129,7 +131,7 @@ export function checkChanges(changes, path, warn) {
       c.selector.trim() &&
       Object.keys(c).every((key) => ` selector action${fields} `.includes(` ${key} `)) &&
       rule(c);
-    if (ok) return [{ selector: c.selector, writes: writes(c) }];
+    if (ok) return [/** @type {CheckedChange} */ ([c.selector, writes(c)])];
     warn(`ignored ${path}[${i}]`);
     return [];
   });
@@ -165,14 +167,19 @@ export function createLook(doc, changes, css) {
   const before = new Map();
   /** @type {HTMLStyleElement | null} */
   let sheet = null;
+  // The writes in the second since the first: another script undoing a change on every
+  // mutation would loop with the observer and freeze the page, so past MAX_WRITES the look
+  // stops writing until the second is over (that script's version stays).
+  let written = 0;
   return {
     paint() {
+      if (written > MAX_WRITES) return;
       if (css && !sheet?.isConnected) {
         sheet = doc.createElement("style");
         sheet.textContent = css;
         (doc.head || doc.documentElement).append(sheet);
       }
-      for (const { selector, writes } of changes) {
+      for (const [selector, writes] of changes) {
         /** @type {NodeListOf<Element> | Element[]} */
         let elements = [];
         try {
@@ -180,21 +187,21 @@ export function createLook(doc, changes, css) {
         } catch {} // a selector the browser cannot read matches nothing
         for (const el of elements) {
           for (const [target, key, value] of writes(el)) {
-            const now = read(target, key);
-            if (now === value) continue;
+            const was = read(target, key);
+            if (was === value) continue;
             const kept = before.get(target) || new Map();
             before.set(target, kept);
-            if (!kept.has(key)) kept.set(key, now);
+            if (!kept.has(key)) kept.set(key, was);
             write(target, key, value);
+            written++ || setTimeout(() => (written = 0), 1000);
           }
         }
       }
     },
+    // (A look is dropped once reverted: a variant shown again gets a new one.)
     revert() {
       sheet?.remove();
-      sheet = null;
       for (const [el, kept] of before) for (const [key, value] of kept) write(el, key, value);
-      before.clear();
     },
   };
 }

@@ -51,13 +51,13 @@ function createWarnOnce(g) {
 /**
  * The QA overrides in the page's URL (`?<param>=experiment:variant,...`): experiment key to
  * variant key; none unless `param` is set.
- * @param {Window} g
+ * @param {URLSearchParams | undefined} query the page's
  * @param {string | undefined} param
  */
-const qaOverrides = (g, param) =>
+const qaOverrides = (query, param) =>
   Object.fromEntries(
-    param && g.location
-      ? new URLSearchParams(g.location.search)
+    param && query
+      ? query
           .getAll(param)
           .join()
           .split(",")
@@ -135,7 +135,13 @@ export function createClient(options) {
   if (bot) warn(`treated as a bot (${bot}); botDetection: false turns this off`);
   const visitor = createVisitor(g, settings, warn);
   const config = createConfig(settings, warn);
-  const qa = qaOverrides(g, settings.qaParam);
+  // (None outside a page: a server or a test may have no URLSearchParams either.)
+  const query = g.location && new URLSearchParams(g.location.search);
+  const qa = qaOverrides(query, settings.qaParam);
+  // A preview link's signed token (`?vekst_preview=`, the no-code build with autoApply): the
+  // client loads that experiment alone (a draft too) from /v1/sdk/preview and records nothing.
+  // (Sent as it came: the server refuses anything but a token it signed.)
+  const preview = NOCODE && settings.autoApply && query?.get("vekst_preview");
   /** @type {Attributes | undefined} The page's device and source, read at its first exposure. */
   let known;
   /** @type {ReturnType<typeof setInterval> | undefined} */
@@ -145,7 +151,7 @@ export function createClient(options) {
 
   // Loads the config, then keeps it fresh and the sender connected to the page's life.
   function start() {
-    if (settings.config) config.compile(settings.config);
+    if (settings.config && !preview) config.compile(settings.config);
     const fetcher = settings.fetch || g.fetch?.bind(g);
     const key = String(settings.sdkKey || "");
     if (!settings.apiUrl || !key || SECRET_KEY.test(key) || !fetcher) {
@@ -154,6 +160,7 @@ export function createClient(options) {
     }
     const base = String(settings.apiUrl).replace(/\/+$/, "");
     const events = (sender = createSender(g, warn, fetcher, `${base}/v1/events`, key, settings));
+    if (preview) sender = null;
     /** @type {string | null} */
     let etag = null;
     // Loads the config, revalidated by its ETag; a failure keeps the last good one.
@@ -163,7 +170,10 @@ export function createClient(options) {
         const headers = { Authorization: `Bearer ${key}` };
         if (etag) headers["If-None-Match"] = etag;
         // A refused CORS preflight reaches the page only as a network error ("Failed to fetch").
-        const response = await fetcher(`${base}/v1/sdk/config`, { headers }).catch((error) => {
+        const response = await fetcher(
+          `${base}/v1/sdk/${preview ? `preview?token=${preview}` : "config"}`,
+          { headers },
+        ).catch((error) => {
           throw Error(`${error.message} ${UNREACHABLE}`);
         });
         need(response.status === 200 || response.status === 304, "HTTP", response.status);
@@ -290,7 +300,7 @@ export function createClient(options) {
     start();
     // (The no-code build only: the minifier drops this from the others.)
     if (NOCODE && settings.autoApply)
-      autoApply(g, client, () => config.compiled, () => sender?.flushHidden(), warn);
+      autoApply(g, client, () => config.compiled, warn, preview);
   } catch (error) {
     warn(`could not start: ${error}`);
     config.settle();

@@ -246,10 +246,10 @@ function compileExperiment(e, path, clientOverrides, warn) {
  * @param {((attributes: Attributes) => boolean) | null} targeting
  */
 function withPage(compiled, variants, targeting) {
-  if (variants.some((v) => v.changes != null || v.css != null || v.redirect != null))
+  if (variants.some((v) => (v.changes ?? v.css ?? v.redirect) != null))
     compiled.page = {
-      targeted: (page) => !targeting || targeting(page),
-      variants: new Map(variants.map(({ key, changes, css, redirect }) => [key, { changes, css, redirect }])),
+      targeted: targeting || Boolean, // (Boolean: untargeted, every page matches)
+      variants: new Map(variants.map((variant) => [variant.key, variant])),
     };
   return compiled;
 }

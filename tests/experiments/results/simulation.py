@@ -12,14 +12,16 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
-from sqlalchemy import insert, text
-from sqlalchemy.engine import Engine
+from sqlalchemy import Table, text
+from sqlalchemy.engine import Connection, Engine
 
 from experiments.models.api_key import EventSource
 from experiments.models.event import Conversion, Exposure
 from experiments.models.metric import MetricDefinition
 
 START = datetime(2026, 3, 2, 8, 0, tzinfo=UTC)
+EXPOSURES: Table = Exposure.__table__  # type: ignore[attr-defined]
+CONVERSIONS: Table = Conversion.__table__  # type: ignore[attr-defined]
 
 
 @dataclass
@@ -72,14 +74,47 @@ class RawEvents:
     def load(self, engine: Engine) -> None:
         """Insert the events, then ANALYZE the two tables as autovacuum soon would after a
         bulk load: without statistics PostgreSQL plans the percentile caps' query as a nested
-        loop over every unit (0.8 s a look instead of 0.02 s at 4,000 units)."""
+        loop over every unit (0.8 s a look instead of 0.02 s at 4,000 units).
+
+        The rows are stored exactly as `insert(Exposure)` stores them (each value goes through
+        its column type's bind processor for the dialect), but in bulk: COPY on PostgreSQL,
+        where psycopg sends an executemany as one INSERT per row (the server's work for 80,000
+        exposures fell from about 12 s to 5 s on a loaded machine), and the driver's own
+        executemany on SQLite, without SQLAlchemy's per-row parameter handling."""
         with engine.begin() as connection:
-            if self.exposures:
-                connection.execute(insert(Exposure), self.exposures)
-            if self.conversions:
-                connection.execute(insert(Conversion), self.conversions)
+            for table, rows in (
+                (EXPOSURES, self.exposures),
+                (CONVERSIONS, self.conversions),
+            ):
+                if rows:
+                    _bulk_insert(connection, table, rows)
             if connection.dialect.name == "postgresql":
                 connection.execute(text("ANALYZE exposures, conversions"))
+
+
+def _bulk_insert(connection: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
+    """`rows` (all with the first row's keys) into `table`, each value as its column stores it."""
+    dialect = connection.dialect
+    names = list(rows[0])
+    processors = [
+        table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names
+    ]
+    stored = [
+        tuple(
+            row[name] if process is None else process(row[name])
+            for name, process in zip(names, processors, strict=True)
+        )
+        for row in rows
+    ]
+    columns = ", ".join(names)
+    if dialect.name == "postgresql":
+        with connection.connection.driver_connection.cursor() as cursor:  # type: ignore[union-attr]
+            with cursor.copy(f"COPY {table.name} ({columns}) FROM STDIN") as copy:
+                for values in stored:
+                    copy.write_row(values)
+        return
+    marks = ", ".join("?" for _ in names)
+    connection.exec_driver_sql(f"INSERT INTO {table.name} ({columns}) VALUES ({marks})", stored)
 
 
 def simulate_shop(
