@@ -2,9 +2,10 @@
 some routes have a smaller one of their own.
 
 A page's form (a urlencoded POST outside `/v1/`) declared over the limit is not refused here
-when `page_forms` is on: the app gets it with an empty body and `TOO_LARGE_SCOPE_KEY` in its
-scope (the limit in bytes), so the page shows the error beside the form instead of a bare 413
-(`api.pages.workspace.forms`). The body itself is never read.
+when `page_forms` is on: the app gets it with an empty body, `TOO_LARGE_SCOPE_KEY` in its scope
+(the limit in bytes) and `TOO_LARGE_HEAD_SCOPE_KEY` (the body's first `FORM_HEAD_BYTES`), so the
+page shows the error beside the field that was too large instead of a bare 413
+(`api.pages.workspace.forms`). The rest of the body is never read.
 """
 
 from __future__ import annotations
@@ -31,6 +32,10 @@ class _Limit:
 
 
 TOO_LARGE_SCOPE_KEY = "vekst.form_too_large"
+TOO_LARGE_HEAD_SCOPE_KEY = "vekst.form_too_large_head"
+FORM_HEAD_BYTES = 64 * 1024
+"""How much of a form past the limit is read: a form's usual fields fit in it many times over,
+so the field still running at its end is the one too large."""
 
 
 class BodyTooLargeError(HTTPException):
@@ -78,7 +83,9 @@ class BodySizeLimit:
         if declared is None:
             await self._counted(scope, receive, send, limit)
         elif declared > limit.max_bytes and self.page_forms and _is_page_form(scope):
-            await self.app({**scope, TOO_LARGE_SCOPE_KEY: limit.max_bytes}, _unread(receive), send)
+            head = await _head(receive, FORM_HEAD_BYTES)
+            large = {TOO_LARGE_SCOPE_KEY: limit.max_bytes, TOO_LARGE_HEAD_SCOPE_KEY: head}
+            await self.app({**scope, **large}, _unread(receive), send)
         elif declared > limit.max_bytes:
             await _refuse(send, limit)
         else:
@@ -129,9 +136,27 @@ def _is_page_form(scope: Scope) -> bool:
     return False
 
 
+async def _head(receive: Receive, max_bytes: int) -> bytes:
+    """The body's first `max_bytes` (fewer if the client stops sending): read in the chunks the
+    server delivers, so at most one chunk more is read."""
+    chunks: list[bytes] = []
+    received = 0
+    while received < max_bytes:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunk = message.get("body", b"")
+        chunks.append(chunk)
+        received += len(chunk)
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)[:max_bytes]
+
+
 def _unread(receive: Receive) -> Receive:
-    """A receive whose body is empty: the request's own is left unread (the server discards it
-    or closes the connection); later calls (waiting for a disconnect) go to `receive`."""
+    """A receive whose body is empty: the rest of the request's own is left unread (the server
+    discards it or closes the connection); later calls (waiting for a disconnect) go to
+    `receive`."""
     answered = False
 
     async def empty() -> Message:

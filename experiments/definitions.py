@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func
-from sqlmodel import Session, select
+from sqlalchemy import select as select_columns
+from sqlmodel import Session, col, select
 
 from experiments import servable
 from experiments.audit import COMMAND_LINE, Actor, record_change
@@ -17,10 +18,12 @@ from experiments.models.audit import AuditEntity
 from experiments.models.experiment import (
     Experiment,
     ExperimentCreate,
+    ExperimentListed,
     ExperimentPage,
     ExperimentPublic,
     ExperimentStatus,
     ExperimentUpdate,
+    ListedPage,
     MetricSelection,
     Variant,
 )
@@ -143,6 +146,38 @@ def list_experiments(
     )
 
 
+def list_for_overview(
+    session: Session, limit: int, status: ExperimentStatus | None = None
+) -> ListedPage:
+    """The first `limit` experiments as a list shows them: five columns read, not whole
+    definitions, each of which `to_public` validates field by field (docs/benchmarks.md: the
+    list page of 100 experiments)."""
+    query = select_columns(
+        col(Experiment.key),
+        col(Experiment.name),
+        col(Experiment.status),
+        col(Experiment.started_at),
+        col(Experiment.metrics),
+    )
+    count = select(func.count()).select_from(Experiment)
+    if status is not None:
+        query = query.where(col(Experiment.status) == status.value)
+        count = count.where(Experiment.status == status.value)
+    # Rows of columns, not of the model: through the connection, which types them as such.
+    rows = session.connection().execute(query.order_by(col(Experiment.id)).limit(limit))
+    items = [
+        ExperimentListed(
+            key=key,
+            name=name,
+            status=ExperimentStatus(state),
+            primary=metrics.primary,
+            started_at=started_at,
+        )
+        for key, name, state, started_at, metrics in rows
+    ]
+    return ListedPage(items=items, total=session.exec(count).one())
+
+
 def check_patch(session: Session, experiment: Experiment, patch: ExperimentUpdate) -> None:
     """Raise InvalidInputError naming the first field of `patch` that would leave `experiment`
     an invalid definition. What the experiment's status allows is `lifecycle`'s question."""
@@ -207,7 +242,8 @@ def _check_variants(variants: list[Variant]) -> None:
 
 
 def _check_metrics(session: Session, metrics: MetricSelection) -> None:
-    known = known_metric_keys(session)
+    catalog = metric_catalog(session)
+    known = set(catalog)
     fields = [("metrics.primary", metrics.primary)]
     fields += [(f"metrics.secondary[{i}]", key) for i, key in enumerate(metrics.secondary)]
     fields += [(f"metrics.guardrails[{i}]", key) for i, key in enumerate(metrics.guardrails)]
@@ -215,6 +251,18 @@ def _check_metrics(session: Session, metrics: MetricSelection) -> None:
         if key not in known:
             raise InvalidInputError(
                 field, f"'{key}' is not a known metric; known: {', '.join(sorted(known))}"
+            )
+    if catalog[metrics.primary].kind == "quantile":
+        raise InvalidInputError(
+            "metrics.primary",
+            f"'{metrics.primary}' is a quantile metric: it may be a secondary metric or a "
+            "guardrail, not the primary (the plan and the decision read a mean or a rate)",
+        )
+    for key in metrics.cap_percentiles:
+        if key in catalog and catalog[key].kind == "quantile":
+            raise InvalidInputError(
+                f"metrics.cap_percentiles.{key}",
+                "a quantile metric needs no cap: a quantile is not moved by extreme values",
             )
 
 

@@ -66,6 +66,13 @@ _BUILTIN: tuple[dict[str, Any], ...] = (
         "denominator_noun": "order",
     },
     {
+        "key": "median_order_value",
+        "name": "Median order value",
+        "kind": "quantile",
+        "quantile": 0.5,
+        "numerator_event": "purchase",
+    },
+    {
         "key": "revenue_per_visitor",
         "name": "Revenue per visitor",
         "kind": "mean",
@@ -183,6 +190,7 @@ def _public(row: CustomMetric) -> MetricPublic:
 
 
 def _check_shape(data: MetricCreate) -> None:
+    _check_quantile(data)
     if data.kind == "conversion" and data.numerator_aggregation != "any":
         raise InvalidInputError(
             "numerator_aggregation",
@@ -223,3 +231,29 @@ def _check_pasted_field(data: MetricCreate) -> None:
             "pasted_field",
             f"'{field}' counts recipients: only for a conversion metric, not kind '{data.kind}'",
         )
+
+
+def _check_quantile(data: MetricCreate) -> None:
+    """A quantile metric reads each numerator event's value as it is: it has its level, and no
+    aggregation, exclusion or cap of a unit's values."""
+    if data.kind != "quantile":
+        if data.quantile is not None:
+            raise InvalidInputError(
+                "quantile", f"is only allowed for a quantile metric, not for kind '{data.kind}'"
+            )
+        return
+    if data.quantile is None:
+        raise InvalidInputError(
+            "quantile", "is required for a quantile metric: a level between 0 and 1 (0.5: median)"
+        )
+    unused = {
+        "numerator_aggregation": data.numerator_aggregation != "any",
+        "numerator_unless": data.numerator_unless is not None,
+        "cap": data.cap is not None,
+    }
+    for field, given in unused.items():
+        if given:
+            raise InvalidInputError(
+                field,
+                "is not used by a quantile metric (it reads each event's value); leave it out",
+            )

@@ -38,7 +38,7 @@ TEMPLATES: dict[Template, TemplateDefaults] = {
     Template.CHECKOUT: TemplateDefaults(
         "visitor",
         "conversion_rate",
-        ("aov", "revenue_per_visitor", "checkout_start_rate"),
+        ("aov", "median_order_value", "revenue_per_visitor", "checkout_start_rate"),
         ("cart_abandonment", "refund_rate"),
         {"aov": REVENUE_CAP_PERCENTILE, "revenue_per_visitor": REVENUE_CAP_PERCENTILE},
     ),

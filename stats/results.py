@@ -10,7 +10,7 @@ import math
 from dataclasses import dataclass
 from typing import Any, Literal, NamedTuple
 
-from stats.types import PlannedTest, Reason, SegmentSkip, StatisticsKind
+from stats.types import PlannedTest, QuantileKind, Reason, SegmentSkip, StatisticsKind
 
 SegmentSide = Literal["level", "rest"]
 """Where the reason a segment cell is not tested lies: in the level or in the rest."""
@@ -161,9 +161,10 @@ class SrmResult:
 
 @dataclass(frozen=True, slots=True)
 class AnalysisResult:
-    """Everything ``analyze`` computes for one metric of one experiment."""
+    """Everything ``analyze`` (or ``stats.quantile_analysis``) computes for one metric of one
+    experiment."""
 
-    kind: StatisticsKind
+    kind: StatisticsKind | QuantileKind
     alpha: float
     variants: tuple[VariantSummary, ...]
     srm: SrmResult

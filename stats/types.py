@@ -36,6 +36,14 @@ class StatisticsKind(StrEnum):
     RATIO = "ratio"
 
 
+class QuantileKind(StrEnum):
+    """The kind an ``AnalysisResult`` of a quantile metric reports (``stats.quantile_analysis``):
+    apart from ``StatisticsKind``, whose kinds ``analyze`` takes as sums; a quantile is not
+    summed."""
+
+    QUANTILE = "quantile"
+
+
 # The sufficient statistics of each kind, in the order the CLI's NAME=a/b/c form takes them.
 STATISTIC_FIELDS: dict[StatisticsKind, tuple[str, ...]] = {
     StatisticsKind.PROPORTION: ("n", "conversions"),

@@ -158,7 +158,9 @@ def run_demo(client: HttpClient, traffic: Traffic, console: Console) -> tuple[st
             batch = []
     sent += _send(client, batch)
     console.print(f"sent {count(sent)} events for {count(traffic.visitors)} visitors")
-    page = _call(client, "GET", f"/v1/experiments/{key}/results?dimension=device")
+    # A fresh look: one the scheduler took while the traffic was still arriving would be served
+    # otherwise, and the figures would depend on when its tick fell.
+    page = _call(client, "GET", f"/v1/experiments/{key}/results?dimension=device&fresh=true")
     return key, ResultsPage.model_validate(page)
 
 

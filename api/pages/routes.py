@@ -77,7 +77,7 @@ def experiment_list(
     user: UserDep,
     status_filter: Annotated[ExperimentStatus | None, Query(alias="status")] = None,
 ) -> Response:
-    page = definitions.list_experiments(session, LIST_LIMIT, 0, status_filter)
+    page = definitions.list_for_overview(session, LIST_LIMIT, status_filter)
     looks = overview.with_results(session, page)
     rows = []
     for item in page.items:
@@ -85,7 +85,7 @@ def experiment_list(
         rows.append(
             {
                 "item": item,
-                "primary": item.metrics.primary,
+                "primary": item.primary,
                 "headline": item.results.headline if item.results else "No verdict yet",
                 "verdict": verdict_words(item.results.verdict if item.results else None),
                 "stopped": item.results is not None and item.results.display_state in STOPPED,

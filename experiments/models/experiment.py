@@ -1,9 +1,10 @@
 """The experiment entity: its table model and the API shapes (create, update, public, page).
 
 Input contract (one place): keys and variant keys are slugs of 1-64 characters from a-z, 0-9,
-`-` and `_`; 2-10 variants, the first is the control, weights are relative, 0 < weight <= 1e12
-(`vekst_sdk.MAX_WEIGHT`), and no weight so small against the others that its variant would get
-no units (the SDK's own rule: the server refuses every definition the SDK would refuse); traffic
+`-` and `_`, and a new experiment's key is not one of `RESERVED_KEYS` (`new`); 2-10 variants,
+the first is the control, weights are relative, 0 < weight <= 1e12 (`vekst_sdk.MAX_WEIGHT`), and
+no weight so small against the others that its variant would get no units (the SDK's own rule:
+the server refuses every definition the SDK would refuse); traffic
 is the share of units in the experiment, 0 < traffic <= 1; metric keys name known metrics (at
 most 20 secondary metrics and 20 guardrails); `guardrail_margins` are relative margins
 0 < m < 1 keyed by guardrails, `cap_percentiles` percentiles 50 <= p < 100 keyed by the
@@ -70,6 +71,18 @@ MIN_CAP_PERCENTILE = 95.0
 MAX_OVERRIDES = 10_000
 MAX_DIMENSIONS = 5
 MAX_DIMENSION_NAME_LENGTH = 128  # the SDK's rule for attribute names
+RESERVED_KEYS = frozenset({"new"})
+"""Words the pages use as fixed path segments under `/experiments/` (`/experiments/new`): an
+experiment keyed so would hide behind that page, so no new experiment may take one."""
+
+
+def _not_reserved(key: str) -> str:
+    if key in RESERVED_KEYS:
+        raise path_rule_error("", f"'{key}' is reserved for the pages' /experiments/{key}")
+    return key
+
+
+ExperimentKey = Annotated[Slug, AfterValidator(_not_reserved)]
 Payload = Annotated[JsonValue, AfterValidator(check_json)]
 Targeting = Annotated[dict[str, Any], AfterValidator(check_json)]
 
@@ -264,7 +277,7 @@ Overrides = Annotated[
 
 
 class ExperimentCreate(_Strict):
-    key: Slug
+    key: ExperimentKey
     name: Name
     hypothesis: Hypothesis = ""
     template: Template | None = None
@@ -390,3 +403,20 @@ class ExperimentPage(SQLModel):
     total: int
     limit: int
     offset: int
+
+
+class ExperimentListed(SQLModel):
+    """An experiment as a list of them shows it: its name, status and primary metric, read
+    without the rest of its definition (`definitions.list_for_overview`)."""
+
+    key: str
+    name: str
+    status: ExperimentStatus
+    primary: str
+    started_at: datetime | None
+    results: ResultsOverview | None = None
+
+
+class ListedPage(SQLModel):
+    items: list[ExperimentListed]
+    total: int

@@ -6,9 +6,12 @@ metric reduces one event name per unit: `any` (1 if the unit has at least one su
 units with at least one numerator event (aggregation `any`); a `mean` metric averages the
 per-unit `count` or `sum` of its numerator event over exposed units; a `ratio` metric divides
 the numerator summed over units by the denominator summed over units and needs
-`denominator_event` (its aggregation defaults to `count`). `numerator_unless` drops the
-numerator of units that also have that event (cart abandonment: added to cart and did not
-purchase).
+`denominator_event` (its aggregation defaults to `count`). A `quantile` metric is the level
+`quantile` (0 < quantile < 1; 0.5: the median order value) of the values of its numerator event
+over every such event of the exposed units (a unit's several orders each count, clustered by
+unit in its interval: `stats.quantiles`); it is a secondary metric or a guardrail, never the
+primary. `numerator_unless` drops the numerator of units that also have that event (cart
+abandonment: added to cart and did not purchase).
 
 What the pages say about a metric lives on it too, set once per built-in metric in the catalogue
 (`experiments.metrics`) and optional on a custom one: `counted_as` names what the numerator
@@ -43,6 +46,7 @@ from experiments.db import UTCDateTime
 from experiments.inputs import MAX_MAGNITUDE, SafeText, Slug
 from experiments.models.api_key import EventSource
 from stats import DEFAULT_MINIMUMS
+from stats.quantiles import MINIMUM_VALUES
 
 MAX_WINDOW_HOURS = 8760.0
 # Stripped first, then measured: a name of only spaces is empty, so refused (422, not a 500).
@@ -51,7 +55,7 @@ MetricName = Annotated[
     StringConstraints(strip_whitespace=True),
     StringConstraints(min_length=1, max_length=200),
 ]
-MetricKind = Literal["conversion", "mean", "ratio"]
+MetricKind = Literal["conversion", "mean", "ratio", "quantile"]
 Direction = Literal["increase", "decrease"]
 Aggregation = Literal["any", "count", "sum"]
 ValueFormat = Literal["share", "money", "number"]
@@ -75,13 +79,21 @@ _MINIMUM_RULE: dict[MetricKind, str] = {
     "mean": f"at least {DEFAULT_MINIMUMS.units} units with a value in each variant",
     "ratio": f"at least {DEFAULT_MINIMUMS.units} units with a denominator (for AOV: with an "
     "order) in each variant",
+    "quantile": f"at least {MINIMUM_VALUES} values (for the median order value: orders) in each "
+    "variant",
 }
 # The baseline a plan assumes when the design gives none: the average shop's purchase
 # conversion (PRODUCT.md) for a rate; for a mean or a ratio, the per-unit standard deviation /
 # mean at that conversion with order values of coefficient of variation 1: revenue per visitor
 # sqrt((1 + 1) / 0.025 - 1) = 8.9; a ratio over exposed units such as AOV, by the delta method,
 # 1 / sqrt(0.025) = 6.3.
-DEFAULT_BASELINE: dict[MetricKind, float] = {"conversion": 0.025, "mean": 8.9, "ratio": 6.3}
+# A quantile metric is never the primary, so never planned: it takes the mean's figure.
+DEFAULT_BASELINE: dict[MetricKind, float] = {
+    "conversion": 0.025,
+    "mean": 8.9,
+    "ratio": 6.3,
+    "quantile": 8.9,
+}
 
 
 class MetricDefinition(SQLModel):
@@ -104,6 +116,7 @@ class MetricDefinition(SQLModel):
     counted_as: Noun | None = Field(default=None, sa_type=String(64))
     denominator_noun: Noun | None = Field(default=None, sa_type=String(64))
     pasted_field: PastedField | None = Field(default=None, sa_type=String(16))
+    quantile: float | None = Field(default=None, gt=0, lt=1)
 
     @field_validator("sources")
     @classmethod
@@ -121,6 +134,8 @@ class MetricDefinition(SQLModel):
         """
         if self.kind == "conversion":
             return "share"
+        if self.kind == "quantile":
+            return "money"
         if self.kind == "ratio" and self.numerator_aggregation == self.denominator_aggregation:
             return "share" if self.numerator_aggregation == "any" else "number"
         return "money" if self.numerator_aggregation == "sum" else "number"

@@ -63,6 +63,13 @@ def segments_page(
 ) -> SegmentsPage:
     """The breakdown of a look by `dimension` (a dimension of the experiment; no levels when
     the look has no sums of it: looks stored before it was named)."""
+    # A quantile is not summed per level: the breakdown reads the summed metrics only.
+    kept = [
+        (definition, role)
+        for definition, role in zip(inputs.definitions, inputs.roles, strict=True)
+        if definition.kind != "quantile"
+    ]
+    inputs = replace(inputs, definitions=[d for d, _ in kept], roles=[r for _, r in kept])
     levels = aggregates.levels(dimension)
     arms = len(inputs.variants) - 1
     family = max(1, len(levels) * arms * len(inputs.definitions))

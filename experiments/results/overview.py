@@ -7,19 +7,15 @@ look stored yet (a draft, or one started since the last scheduled look) has no v
 
 from __future__ import annotations
 
-from collections.abc import Collection
-from datetime import UTC
+from collections.abc import Collection, Sequence
+from datetime import UTC, datetime
+from typing import Protocol
 
 from sqlalchemy import and_, func
 from sqlalchemy.orm import defer
 from sqlmodel import Session, col, select
 
-from experiments.models.experiment import (
-    ExperimentPage,
-    ExperimentPublic,
-    ExperimentStatus,
-    ResultsOverview,
-)
+from experiments.models.experiment import ExperimentStatus, ResultsOverview
 from experiments.models.snapshot import ResultSnapshot
 from experiments.results.snapshots import stored_page
 from experiments.results.words.headline import display_state, headline
@@ -29,7 +25,27 @@ NO_RESULTS = ResultsOverview(verdict=None, variant=None, units=0, days_running=N
 NO_LOOK_YET = NO_RESULTS.model_copy(update={"display_state": "no_look", "headline": "No look yet"})
 
 
-def with_results(session: Session, page: ExperimentPage) -> dict[str, ResultSnapshot]:
+class Listed(Protocol):
+    """What an overview line needs of an experiment (`ExperimentPublic`, `ExperimentListed`)."""
+
+    @property
+    def key(self) -> str: ...
+    @property
+    def status(self) -> ExperimentStatus: ...
+    @property
+    def started_at(self) -> datetime | None: ...
+
+    results: ResultsOverview | None
+
+
+class Listing(Protocol):
+    """A page of experiments (`ExperimentPage`, `ListedPage`)."""
+
+    @property
+    def items(self) -> Sequence[Listed]: ...
+
+
+def with_results(session: Session, page: Listing) -> dict[str, ResultSnapshot]:
     """Fill each item's `results` in place from its newest look; returns those looks by
     experiment key (an experiment without a look is left out)."""
     looks = newest_looks(session, [item.key for item in page.items])
@@ -39,7 +55,8 @@ def with_results(session: Session, page: ExperimentPage) -> dict[str, ResultSnap
 
 
 def newest_looks(session: Session, keys: Collection[str]) -> dict[str, ResultSnapshot]:
-    """The newest stored look of each experiment in `keys`, in one query."""
+    """The newest stored look of each experiment in `keys`, in one query (without its sums,
+    which an overview does not read: half the JSON to decode)."""
     if not keys:
         return {}
     newest = (
@@ -64,7 +81,7 @@ def newest_looks(session: Session, keys: Collection[str]) -> dict[str, ResultSna
     return {look.experiment: look for look in session.exec(query).all()}
 
 
-def results_overview(experiment: ExperimentPublic, look: ResultSnapshot | None) -> ResultsOverview:
+def results_overview(experiment: Listed, look: ResultSnapshot | None) -> ResultsOverview:
     """One experiment's line of the overview; a draft, or an experiment without a stored look,
     has no verdict yet."""
     started = experiment.started_at

@@ -31,6 +31,7 @@ from experiments.results.readings.running import stored_readings
 from experiments.results.readings.segment_tests import stored_findings
 from experiments.results.sums.look_ends import look_day
 from experiments.results.sums.look_sums import MAX_BACKFILLED_LOOKS, read_sums
+from experiments.results.sums.quantiles import quantiles_json
 from experiments.results.sums.stored_sums import sums_json
 from experiments.results.verdict.replan import replan_due, store_replan
 from experiments.results.words.headline import with_headline
@@ -260,5 +261,9 @@ def _row(key: str, number: int, look: Look, computed_at: datetime) -> ResultSnap
         as_of=look.results.as_of,
         verdict=look.results.decision.verdict.value,
         results=look.page.model_copy(update={"look": number}).as_json(),
-        sums={**sums_json(look.sums.aggregates), "facts": facts.to_dict()},
+        sums={
+            **sums_json(look.sums.aggregates),
+            **quantiles_json(look.sums.quantiles),
+            "facts": facts.to_dict(),
+        },
     )

@@ -154,7 +154,7 @@ def test_create_fills_template(client: TestClient, admin_headers: Headers) -> No
     assert created["unit_type"] == "visitor"
     assert created["metrics"] == {
         "primary": "conversion_rate",
-        "secondary": ["aov", "revenue_per_visitor", "checkout_start_rate"],
+        "secondary": ["aov", "median_order_value", "revenue_per_visitor", "checkout_start_rate"],
         "guardrails": ["cart_abandonment", "refund_rate"],
         "guardrail_margins": {},
         "cap_percentiles": {"aov": 99.9, "revenue_per_visitor": 99.9},

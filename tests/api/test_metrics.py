@@ -145,3 +145,71 @@ def test_a_custom_metric_carries_its_words_and_pasted_field(
     assert listed["replies_rate"]["denominator_noun"] is None
     assert listed["aov"]["denominator_noun"] == "order"
     assert listed["newsletter_click_rate"]["pasted_field"] == "clicked"
+
+
+def _quantile_body(**changes: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "key": "p90_order_value",
+        "name": "90th percentile order value",
+        "kind": "quantile",
+        "quantile": 0.9,
+        "numerator_event": "purchase",
+    }
+    body.update(changes)
+    return body
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"quantile": None}, "quantile"),
+        ({"quantile": 0}, "quantile"),
+        ({"quantile": 1}, "quantile"),
+        ({"quantile": 1e308}, "quantile"),
+        ({"quantile": "NaN"}, "quantile"),
+        ({"kind": "mean", "numerator_aggregation": "sum"}, "quantile"),
+        ({"numerator_aggregation": "sum"}, "numerator_aggregation"),
+        ({"numerator_unless": "refund"}, "numerator_unless"),
+        ({"cap": 10_000}, "cap"),
+        ({"denominator_event": "purchase"}, "denominator_event"),
+    ],
+)
+def test_quantile_metric_rules(
+    client: TestClient, admin_headers: dict[str, str], changes: dict[str, Any], field: str
+) -> None:
+    response = client.post("/v1/metrics", json=_quantile_body(**changes), headers=admin_headers)
+    assert response.status_code == 422, response.text
+    assert field in response.text
+
+
+def test_quantile_metric_is_a_secondary_or_guardrail_never_the_primary(
+    client: TestClient, admin_headers: dict[str, str]
+) -> None:
+    created = client.post("/v1/metrics", json=_quantile_body(), headers=admin_headers)
+    assert created.status_code == 201, created.text
+    assert created.json()["quantile"] == 0.9
+    listed = client.get("/v1/metrics", headers=admin_headers).json()
+    median = next(metric for metric in listed if metric["key"] == "median_order_value")
+    assert (median["kind"], median["quantile"]) == ("quantile", 0.5)
+    primary = experiment_body(metrics={"primary": "median_order_value"})
+    refused = client.post("/v1/experiments", json=primary, headers=admin_headers)
+    assert refused.status_code == 422
+    assert "metrics.primary" in refused.text and "quantile" in refused.text
+    capped = experiment_body(
+        metrics={
+            "primary": "conversion_rate",
+            "secondary": ["median_order_value"],
+            "cap_percentiles": {"median_order_value": 99},
+        }
+    )
+    refused = client.post("/v1/experiments", json=capped, headers=admin_headers)
+    assert refused.status_code == 422 and "cap_percentiles" in refused.text
+    body = experiment_body(
+        metrics={
+            "primary": "conversion_rate",
+            "secondary": ["median_order_value"],
+            "guardrails": ["p90_order_value"],
+        }
+    )
+    response = client.post("/v1/experiments", json=body, headers=admin_headers)
+    assert response.status_code == 201, response.text

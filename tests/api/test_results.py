@@ -104,6 +104,8 @@ def test_results_equal_statistics_of_the_raw_data(
     end = datetime.fromisoformat(page["as_of"])
     for metric in page["metrics"]:
         definition = builtin_metrics()[metric["metric"]]
+        if definition.kind == "quantile":  # not summed: tests/experiments/results/*/test_quantile*
+            continue
         if metric["cap"] is not None:  # the template caps revenue at its 99.9th percentile
             definition = definition.model_copy(update={"cap": metric["cap"]["value"]})
         reference = reference_sums(raw, definition, end, experiment=key, cuped=True)

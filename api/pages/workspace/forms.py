@@ -3,7 +3,9 @@
 An experiment's form has more fields than the login's (`access.read_form`: 4096 bytes, 10
 fields): variants, payloads, targeting rows, metrics. So these forms get larger limits that are
 still bounded, and a form past them is not a 5xx but an error on its largest field, shown on the
-page with everything else the person typed.
+page with everything else the person typed. A form past the server's own body limit (5 MiB) is
+not read at all but for its first 64 KiB (`api.limits`): its error is on the field still running
+at their end, which is the one too large (`form` when the cut falls in a field's name).
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from fastapi import Depends, Request
 from pydantic import BaseModel, ValidationError
 from sqlmodel import Session
 
-from api.limits import TOO_LARGE_SCOPE_KEY
+from api.limits import TOO_LARGE_HEAD_SCOPE_KEY, TOO_LARGE_SCOPE_KEY
 from api.pages.access import LoggedIn, Role, UserDep, sessions_of
 from api.problems import error_field, rule_of
 from experiments.errors import ConflictError, InvalidInputError
@@ -93,6 +95,16 @@ def _largest_field(body: bytes) -> str:
     return printable(unquote_plus(name)) or FORM_FIELD
 
 
+def _field_running_at_end(head: bytes) -> str:
+    """The name of the field whose value the cut at the end of `head` falls in (`form` when
+    the cut falls in a name, so none can be told)."""
+    last = head.rpartition(b"&")[2]
+    name, equals, _ = last.partition(b"=")
+    if not equals:
+        return FORM_FIELD
+    return printable(unquote_plus(name.decode("utf-8", "replace"))) or FORM_FIELD
+
+
 def parse_form(body: bytes) -> Fields:
     """`body` as a urlencoded form, or `FormTooLargeError` / `InvalidInputError` naming why not."""
     if len(body) > MAX_FORM_BYTES:
@@ -121,9 +133,11 @@ async def read_fields(request: Request, user: LoggedIn) -> tuple[Fields, FieldEr
     errors = FieldErrors()
     refused_at = request.scope.get(TOO_LARGE_SCOPE_KEY)
     if refused_at is not None:
-        # Left unread by the server's body limit (`api.limits`): nothing is done with an
-        # unchecked form, the page only says why.
-        errors.add(FORM_FIELD, f"is too large: the server takes at most {refused_at:,} bytes")
+        # Left unread but for its head by the server's body limit (`api.limits`): nothing is
+        # done with an unchecked form, the page only says why, at the field running past it.
+        head = request.scope.get(TOO_LARGE_HEAD_SCOPE_KEY, b"")
+        rule = f"is too large: the server takes at most {refused_at:,} bytes in all"
+        errors.add(_field_running_at_end(head), rule)
         return Fields([]), errors
     body = await request.body()
     try:

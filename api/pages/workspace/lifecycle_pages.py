@@ -1,31 +1,26 @@
-"""An experiment's life after its definition: ramp its traffic up, archive it, paste a
-newsletter's counts, and read its history. Start and stop are the results pages' own
+"""An experiment's life after its definition: ramp its traffic up, archive it, and read its
+history (a newsletter's counts: `counts_pages`). Start and stop are the results pages' own
 confirmations (`api.pages.routes`).
 
 Each form posts to the function behind the API's route: `lifecycle.update_experiment` (a PATCH
-of `traffic`), `lifecycle.archive_experiment`, `operations.paste_counts_and_take_look` (the
-counts' body, `CountsCreate`), so the rules and their words are the API's.
+of `traffic`), `lifecycle.archive_experiment`, so the rules and their words are the API's.
 """
 
 from __future__ import annotations
-
-from typing import Any
 
 from fastapi import APIRouter, Request, status
 from fastapi.responses import RedirectResponse, Response
 
 from api.deps import ServedConfigRefresh, SessionDep
 from api.pages.access import LoggedIn, PageRoute, UserDep, render_page
-from api.pages.workspace.forms import EditorForm, FieldErrors, Fields, attempt, validated
+from api.pages.workspace.forms import EditorForm, FieldErrors, attempt, validated
 from api.params import ExperimentKey
-from experiments import audit, definitions, lifecycle, operations
+from experiments import audit, definitions, lifecycle
 from experiments.models.experiment import Experiment, ExperimentUpdate
-from experiments.models.pasted_counts import CountsCreate
 
 router = APIRouter(include_in_schema=False, route_class=PageRoute)
 # A change is served at once: the next assignment reloads the config (`ServedConfigRefresh`).
 CHANGES = [ServedConfigRefresh]
-COUNT_FIELDS = ("sent", "opened", "clicked", "unsubscribed", "revenue", "revenue_sum_squares")
 
 
 def _back(key: str) -> RedirectResponse:
@@ -106,70 +101,6 @@ def archive(
     experiment = definitions.get_experiment(session, key)
     context = {"user": user, "experiment": experiment, "errors": errors}
     return render_page(request, "workspace/archive.html", context, 409)
-
-
-@router.get("/experiments/{key}/counts")
-def counts_form(
-    request: Request, key: ExperimentKey, session: SessionDep, user: UserDep
-) -> Response:
-    user.require("editor")
-    experiment = definitions.get_experiment(session, key)
-    return _counts_page(request, user, experiment, Fields([]), FieldErrors())
-
-
-@router.post("/experiments/{key}/counts")
-def paste_counts(
-    request: Request, key: ExperimentKey, session: SessionDep, user: UserDep, posted: EditorForm
-) -> Response:
-    """The pasted counts, one row per variant, as `POST /v1/experiments/{key}/counts` takes
-    them (empty cells left out); a look is taken on them at once."""
-    experiment = definitions.get_experiment(session, key)
-    fields, errors = posted.fields, posted.errors
-    body = _counts_body(experiment, fields)
-    data = validated(CountsCreate, body, errors)
-    if data is not None and not errors:
-        pasted = attempt(
-            session,
-            errors,
-            lambda: operations.paste_counts_and_take_look(session, key, data, actor=user.actor),
-        )
-        if pasted is not None:
-            return _back(key)
-    return _counts_page(request, user, experiment, fields, errors, 422)
-
-
-def _counts_body(experiment: Experiment, fields: Fields) -> dict[str, Any]:
-    rows = []
-    for index, variant_key in enumerate(experiment.variant_keys()):
-        row: dict[str, Any] = {"key": variant_key}
-        for name in COUNT_FIELDS:
-            typed = fields.get(f"{name}_{index}").strip().replace(" ", "").replace(",", "")
-            if typed:
-                row[name] = typed
-        rows.append(row)
-    body: dict[str, Any] = {"variants": rows}
-    as_of = fields.get("as_of").strip()
-    if as_of:
-        body["as_of"] = as_of
-    return body
-
-
-def _counts_page(
-    request: Request,
-    user: LoggedIn,
-    experiment: Experiment,
-    fields: Fields,
-    errors: FieldErrors,
-    code: int = 200,
-) -> Response:
-    context = {
-        "user": user,
-        "experiment": experiment,
-        "fields": fields,
-        "count_fields": COUNT_FIELDS,
-        "errors": errors,
-    }
-    return render_page(request, "workspace/counts.html", context, code)
 
 
 @router.get("/experiments/{key}/history")

@@ -6,13 +6,20 @@ from fastapi import APIRouter, FastAPI
 from markupsafe import Markup
 
 from api.pages.access import templates
-from api.pages.workspace import admin_pages, catalogue_pages, experiment_pages, lifecycle_pages
+from api.pages.workspace import (
+    admin_pages,
+    catalogue_pages,
+    counts_pages,
+    experiment_pages,
+    lifecycle_pages,
+)
 from api.pages.workspace.traffic import MeasuredTraffic
 from experiments.inputs import printable
 
 ROUTERS: tuple[APIRouter, ...] = (
     experiment_pages.router,
     lifecycle_pages.router,
+    counts_pages.router,
     catalogue_pages.router,
     admin_pages.router,
 )

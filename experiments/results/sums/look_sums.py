@@ -11,7 +11,7 @@ from experiments.pasted_counts import latest_counts
 from experiments.results.look_inputs import LookInputs
 from experiments.results.sums.backfill import daily_aggregates
 from experiments.results.sums.look_ends import day_ends, first_exposure_at
-from experiments.results.sums.sum_sources import ExperimentSums, load_sums
+from experiments.results.sums.sum_sources import ExperimentSums, load_sums, quantiles_of
 
 MAX_BACKFILLED_LOOKS = 180  # looks a first backfill takes (the days a timeseries shows)
 
@@ -54,7 +54,14 @@ def sums_of_new_looks(
         dimensions = dimensions_of(inputs)
         daily = daily_aggregates(connection, key, variants, metrics, ends, dimensions=dimensions)
         return [
-            (day_end, ExperimentSums(sums, "events"))
+            (
+                day_end,
+                ExperimentSums(
+                    sums,
+                    "events",
+                    quantiles=quantiles_of(connection, key, variants, metrics, day_end),
+                ),
+            )
             for day_end, sums in zip(ends, daily, strict=True)
         ]
     return [(look_end, read_sums(session, inputs, look_end)) for look_end in ends]

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Literal
 
+from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
 from experiments.metrics import denominator_nouns
@@ -20,10 +21,13 @@ from experiments.models.metric import MetricDefinition
 from experiments.models.pasted_counts import PastedCount
 from experiments.pasted_counts import latest_counts
 from experiments.results.readings.metric_analysis import analyse_metric, metric_result
+from experiments.results.readings.quantile_metric import quantile_result
 from experiments.results.sums.aggregation import Aggregates, VariantSums, aggregate
+from experiments.results.sums.quantiles import quantile_sums
 from experiments.results.types import MetricIssue, MetricResult, Role
 from experiments.results.words.formatting import count, plural
 from stats import AnalysisOptions, RatioStats
+from stats.quantiles import QuantileSums
 
 Source = Literal["events", "pasted_counts"]
 
@@ -38,6 +42,9 @@ class ExperimentSums:
     not_pasted: dict[str, tuple[str, ...]] = field(default_factory=dict)
     """Per metric, the variants whose pasted counts leave its field out (no revenue pasted):
     their value is unknown, not 0."""
+    quantiles: dict[str, dict[str, QuantileSums]] = field(default_factory=dict)
+    """Per quantile metric and variant, its summaries (`sums.quantiles`), beside `aggregates`
+    (which carry such a metric as a count of its events, read by nothing)."""
 
     def analyse(
         self,
@@ -64,10 +71,27 @@ class ExperimentSums:
                 variants=variants,
                 not_pasted=absent,
             )
+        if metric.kind == "quantile":
+            return quantile_result(metric, role, self.quantiles[metric.key], options, margin)
         result = analyse_metric(metric, role, sums, options, margin)
         return replace(
             result, value_format=metric.value_format, denominators=denominators(metric, sums)
         )
+
+
+def quantiles_of(
+    connection: Connection,
+    key: str,
+    variants: Sequence[str],
+    metrics: Sequence[MetricDefinition],
+    end: datetime,
+) -> dict[str, dict[str, QuantileSums]]:
+    """The summaries of each quantile metric among `metrics` at `end` (one query each)."""
+    return {
+        metric.key: quantile_sums(connection, key, variants, metric, end)
+        for metric in metrics
+        if metric.kind == "quantile"
+    }
 
 
 def denominators(metric: MetricDefinition, sums: dict[str, VariantSums]) -> str | None:
@@ -107,7 +131,11 @@ def load_sums(
             cap_percentiles=cap_percentiles,
             dimensions=dimensions,
         )
-        return ExperimentSums(aggregates, "events")
+        return ExperimentSums(
+            aggregates,
+            "events",
+            quantiles=quantiles_of(session.connection(), key, variants, metrics, end),
+        )
     units = {variant: pasted[variant].sent if variant in pasted else 0 for variant in variants}
     sums: dict[str, dict[str, VariantSums]] = {}
     missing: dict[str, str] = {}

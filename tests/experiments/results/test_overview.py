@@ -12,6 +12,7 @@ from sqlalchemy.engine import Engine
 
 from experiments import definitions
 from experiments.db import session_scope
+from experiments.models.experiment import ExperimentStatus
 from experiments.results import overview, pipeline
 from tests.experiments.results.helpers import start_experiment
 from tests.experiments.results.simulation import simulate_shop
@@ -62,3 +63,24 @@ def test_the_overview_reads_the_newest_looks_in_one_query(
     assert looked.headline == "Keep running" and looked.days_running == 3.1
     unlooked = lines["unlooked"]
     assert unlooked is not None and unlooked.verdict is None and unlooked.units == 0
+
+
+def test_the_list_s_five_columns_say_what_the_whole_definitions_say(engine: Engine) -> None:
+    for key in ("looked", "unlooked"):
+        start_experiment(engine, key)
+    store(engine, old_look(), key="looked")
+    with session_scope(engine) as session:
+        whole = definitions.list_experiments(session, 100, 0)
+        listed = definitions.list_for_overview(session, 100)
+        overview.with_results(session, whole)
+        overview.with_results(session, listed)
+        running = definitions.list_for_overview(session, 100, ExperimentStatus.RUNNING)
+        drafts = definitions.list_for_overview(session, 100, ExperimentStatus.DRAFT)
+    assert listed.total == whole.total == running.total == 2 and drafts.total == 0
+    assert [
+        (item.key, item.name, item.status, item.primary, item.started_at, item.results)
+        for item in listed.items
+    ] == [
+        (item.key, item.name, item.status, item.metrics.primary, item.started_at, item.results)
+        for item in whole.items
+    ]

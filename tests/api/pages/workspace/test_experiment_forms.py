@@ -8,8 +8,12 @@ from datetime import UTC, datetime
 
 from fastapi.testclient import TestClient
 
+from api.pages import login, routes, users
+from api.pages.workspace.routers import ROUTERS
 from experiments.db import make_engine, session_scope
+from experiments.inputs import NUL_RULE
 from experiments.models.event import Exposure
+from experiments.models.experiment import RESERVED_KEYS
 from experiments.settings import Settings
 from tests.api.pages.workspace.helpers import (
     CTA_FORM,
@@ -93,6 +97,29 @@ def test_refusals_show_beside_their_fields_with_the_api_paths(editor: TestClient
     assert "targeting.all[1].value" in field_errors(targeting.text)
     unknown = post_form(editor, "/experiments/new", {**CTA_FORM, "key": "x", "primary": "nope"})
     assert "is not a known metric" in field_errors(unknown.text)["metrics.primary"]
+
+
+def test_the_pages_words_are_refused_as_keys_in_the_form_and_the_api(editor: TestClient) -> None:
+    """Every fixed segment a page route has right under /experiments/ is reserved, so no
+    experiment hides behind a page (`/experiments/new`)."""
+    page_routers = [*ROUTERS, login.router, routes.router, users.router]
+    paths = [getattr(route, "path", "") for router in page_routers for route in router.routes]
+    fixed = {
+        path.split("/")[2]
+        for path in paths
+        if path.startswith("/experiments/") and not path.split("/")[2].startswith("{")
+    }
+    assert fixed == RESERVED_KEYS == {"new"}
+    for key in sorted(fixed):
+        refused = post_form(editor, "/experiments/new", {**CTA_FORM, "key": key})
+        assert refused.status_code == 422
+        rule = f"'{key}' is reserved for the pages' /experiments/{key}"
+        assert field_errors(refused.text)["key"] == rule
+        body = {"key": key, "name": "N", "variants": newsletter()["variants"]}
+        api = editor.post("/v1/experiments", json=body, headers=ADMIN)
+        assert api.status_code == 422
+        assert api.json()["errors"] == [{"field": "key", "rule": rule}]
+    assert editor.get("/v1/experiments", headers=ADMIN).json()["total"] == 0
 
 
 def test_buttons_that_do_not_save_re_render_the_form(editor: TestClient) -> None:
@@ -207,6 +234,33 @@ def test_a_newsletter_s_counts_are_pasted(editor: TestClient) -> None:
     assert post_form(editor, "/experiments/subject-line/counts", rows).status_code == 303
     history = editor.get("/experiments/subject-line/history").text
     assert "counts" in history or "pasted" in history
+
+
+def test_a_newsletter_s_report_is_pasted_whole(editor: TestClient) -> None:
+    """The report fills the cells (shown to check), then the cells are saved; a row it cannot
+    read is an error at its line, and nothing is saved."""
+    assert editor.post("/v1/experiments", json=newsletter(), headers=ADMIN).status_code == 201
+    assert editor.post("/v1/experiments/subject-line/start", headers=ADMIN).status_code == 200
+    path = "/experiments/subject-line/counts"
+    report = "Version\tRecipients\tUnique clicks\nA\t2 000\t40\nB\t2 000\t72\n"
+    filled = post_form(editor, path, {"report": report})  # no cell typed: read, not saved
+    assert filled.status_code == 200 and not field_errors(filled.text)
+    assert 'name="sent_1" value="2000"' in filled.text and 'value="72"' in filled.text
+    wrong = post_form(editor, path, {"report": report.replace("B\t", "C\t"), "intent": "read"})
+    assert wrong.status_code == 422
+    assert "'C' is not a variant" in field_errors(wrong.text)["report.line_3"]
+    hostile = post_form(editor, path, {"report": "variant,sent\ncontrol,1\x00", "intent": "read"})
+    assert field_errors(hostile.text)["report"] == NUL_RULE
+    assert "counts" not in _entities(editor)
+    cells = {"sent_0": "2000", "clicked_0": "40", "sent_1": "2000", "clicked_1": "72"}
+    saved = post_form(editor, path, {"report": report, **cells, "intent": "save"})
+    assert saved.status_code == 303
+    assert "counts" in _entities(editor)
+
+
+def _entities(client: TestClient) -> set[str]:
+    history = client.get("/v1/experiments/subject-line/history", headers=ADMIN).json()
+    return {entry["entity"] for entry in history}
 
 
 def test_the_plan_as_text_for_the_page_s_script(editor: TestClient) -> None:

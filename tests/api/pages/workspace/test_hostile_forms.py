@@ -83,7 +83,7 @@ def test_hostile_values_and_forged_posts(
     assert "at most 64 KiB" in field_errors(long.text)[field]
     huge = post_form(shop, path, {**form, field: "x" * 10_000_000})
     assert huge.status_code == 422  # over the server's body limit: left unread, said on the page
-    assert field_errors(huge.text)["form"].startswith("is too large: the server takes at most")
+    assert field_errors(huge.text)[field].startswith("is too large: the server takes at most")
     past_float = post_form(shop, path, {**form, field: "1e400"})
     assert past_float.status_code in (303, 201, 422), past_float.text
     if past_float.status_code == 422:
@@ -126,6 +126,22 @@ def test_numbers_and_json_out_of_range(shop: TestClient) -> None:
     many = urlencode({"secondary": ["conversion_rate"] * 300}, doseq=True).encode()
     too_many = post_raw(shop, "/experiments/new", many)
     assert too_many.status_code == 422 and "too many fields" in too_many.text
+
+
+def test_a_form_past_the_server_limit_names_the_field_running_past_its_head(
+    shop: TestClient,
+) -> None:
+    """Only the first 64 KiB of a form over 5 MiB are read: the field the cut falls in is the
+    one named; a cut in a name names none."""
+    padded = b"hypothesis=" + b"h" * 60_000 + b"&name=" + b"x" * 6_000_000
+    assert field_errors(post_raw(shop, "/experiments/new", padded).text) == {
+        "name": "is too large: the server takes at most 5,242,880 bytes in all"
+    }
+    name_only = post_raw(shop, "/catalogue", b"n" * 6_000_000 + b"=1")
+    assert name_only.status_code == 422
+    assert "n" * 10 not in "".join(field_errors(name_only.text))
+    assert field_errors(name_only.text)["form"].startswith("is too large")
+    assert _state(shop)[0] == 3
 
 
 def test_audit_filters_refuse_what_they_cannot_read(shop: TestClient) -> None:

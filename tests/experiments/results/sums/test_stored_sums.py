@@ -86,7 +86,17 @@ def test_an_old_positional_look_still_loads() -> None:
 
 
 def test_a_look_stored_by_position_reads_back_as_today_stores_it(engine: Engine) -> None:
-    start_experiment(engine)
+    # The checkout template's metrics when the old look was stored (before the median order
+    # value joined them).
+    start_experiment(
+        engine,
+        metrics={
+            "primary": "conversion_rate",
+            "secondary": ["aov", "revenue_per_visitor", "checkout_start_rate"],
+            "guardrails": ["cart_abandonment", "refund_rate"],
+            "cap_percentiles": {"aov": 99.9, "revenue_per_visitor": 99.9},
+        },
+    )
     simulate_shop(300, uplift=0.5, seed=3).load(engine)
     with session_scope(engine) as session:
         look = take_snapshot(session, "exp", START + timedelta(days=2, hours=5), on_new_look=None)
