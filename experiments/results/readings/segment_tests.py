@@ -94,7 +94,8 @@ def _cells(
     """Every cell of the primary metric at this look (none while the whole cannot be read)."""
     primary = inputs.primary
     whole_sums = aggregates.metrics.get(primary.key)
-    if not whole_sums:
+    if not whole_sums or primary.kind == "quantile":
+        # A quantile is not summed per level (`breakdown`): no cell to test.
         return ()
     levels = [
         LevelStats(dimension, level, stats_inputs(primary, sums.metrics[primary.key]))
