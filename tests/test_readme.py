@@ -54,6 +54,8 @@ CHECKS: dict[str, tuple[str, ...]] = {
         "Variant one-page raised purchase conversion by 27 % (95 % CI 3.7 % to 57 %).",
         "Segments by device",
         "device = mobile",
+        "Segments that differ",
+        "one-page: +55 % on mobile, +2.4 % on the rest (device)",
         "/experiments/checkout-demo-",
     ),
     "curl POST /v1/experiments": ('"key":"checkout-onepage"', '"status":"draft"'),

@@ -112,7 +112,7 @@ def demo(
             min=-0.9,
             help="True relative uplift of one-page on conversion, on mobile (none elsewhere).",
         ),
-    ] = 0.2,
+    ] = 0.5,
     days: Annotated[int, typer.Option(min=1, max=60, help="Days the traffic spreads over.")] = 7,
     seed: Annotated[int, typer.Option(help="Random seed, for a repeatable run.")] = 1,
 ) -> None:

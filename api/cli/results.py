@@ -27,7 +27,13 @@ from experiments.results.segments import serve_breakdown
 from experiments.results.snapshots import results_as_of, serve_results
 from experiments.results.words.formatting import count
 from experiments.results.words.headline import headline
-from experiments.results.words.segment_words import NO_LEVELS, level_line, segment_note
+from experiments.results.words.segment_words import (
+    DIFFER_NOTE,
+    NO_LEVELS,
+    differ_line,
+    level_line,
+    segment_note,
+)
 from experiments.results.words.tables import columns, metric_rows, metric_title
 from experiments.results.words.wording import verdict_words
 from experiments.settings import load_settings
@@ -157,6 +163,11 @@ def render_results(page: ResultsPage, console: Console) -> None:
     console.print(f"[dim]{READINGS_LEGEND}{_tuning(page.planned_units_per_variant)}[/]")
     for metric in page.metrics:
         console.print(_metric_table(metric, page.currency, page.unit))
+    if page.segments_that_differ:
+        console.print("\n[bold]Segments that differ[/]")
+        console.print(f"[dim]{escape(DIFFER_NOTE)}[/]")
+        for cell in page.segments_that_differ:
+            console.print(escape(differ_line(cell)))
 
 
 def _tuning(planned: int | None) -> str:

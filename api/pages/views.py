@@ -25,7 +25,13 @@ from experiments.results.page import ResultsPage
 from experiments.results.types import MetricIssue, Verdict
 from experiments.results.words.formatting import day, days, percent, plural
 from experiments.results.words.glossary import explain
-from experiments.results.words.segment_words import NO_LEVELS, level_line, segment_note
+from experiments.results.words.segment_words import (
+    DIFFER_NOTE,
+    NO_LEVELS,
+    differ_line,
+    level_line,
+    segment_note,
+)
 from experiments.results.words.tables import columns, metric_rows, metric_title
 from experiments.results.words.wording import interval_text, verdict_words
 from stats import Interval
@@ -72,6 +78,9 @@ class SegmentsView:
     """A dimension asked for that the experiment does not have (the first is shown)."""
     levels: list[LevelView]
     empty: str
+    differ: list[str]
+    """The segments that differ (`ResultsPage.segments_that_differ`), one line each."""
+    differ_note: str = DIFFER_NOTE
 
 
 def segments_view(page: ResultsPage, unknown: str | None) -> SegmentsView | None:
@@ -97,6 +106,7 @@ def segments_view(page: ResultsPage, unknown: str | None) -> SegmentsView | None
         None if unknown is None else printable(unknown),
         levels,
         NO_LEVELS,
+        [differ_line(cell) for cell in page.segments_that_differ or ()],
     )
 
 

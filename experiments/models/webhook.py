@@ -32,6 +32,7 @@ class AlertKind(StrEnum):
     SRM_DETECTED = "srm_detected"
     DATA_QUALITY = "data_quality"
     EFFECT_CHANGING = "effect_changing"
+    SEGMENT_DIFFERS = "segment_differs"
 
 
 class DeliveryStatus(StrEnum):

@@ -15,6 +15,9 @@ daily backfill):
    once in `guardrails`; `fixed_list` for a send to a list); `replan` re-derives an assumed
    plan once (the planned units themselves are `experiments.planning`'s, set at the start);
    `stop_outcome` is what was done at the stop.
+4b. Segments that differ, `readings/segment_tests` (after the verdict, never read by it): the
+   primary metric's (dimension, level, variant) cells tested with `stats.compare_segments`,
+   those found carried over the looks by their running minimum adjusted p-value.
 5. Page: `words/look_words` writes the warnings and the summary (`words/`: `summary_sentence`,
    `wording`, `formatting`, `plan_words`, `caps`), and `render` turns the typed results
    (`types`) into the page (`page.ResultsPage`) once, with its `words/headline`.
@@ -28,5 +31,5 @@ Segments: the same sums query gives each level of each dimension (`sums/levels`:
 is its first exposure's attribute, 20 levels at most, the rest `other`); `groups` holds the typed
 sums of the whole and of the levels, stored by name with the look. `segments` serves a look
 broken down by one dimension, `breakdown` analyses its levels as one corrected family, and
-`words/segment_words` says it. docs/results.md, "Segments".
+`words/segment_words` says it and the segments that differ. docs/results.md, "Segments".
 """

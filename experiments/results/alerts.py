@@ -7,7 +7,8 @@ look (the scheduler, the routes, the CLI).
 An alert fires on a *change*: the verdict differs from the previous look's (or a first look
 already says more than "keep running"), a guardrail is harmed that was not at the previous look,
 a sample ratio mismatch or a data-quality problem appears, the effect of a variant on the primary
-metric or a guardrail starts changing over time. A problem that persists alerts once.
+metric or a guardrail starts changing over time, a segment is found to differ (`segment_differs`;
+the findings run over the looks, so a cell alerts once). A problem that persists alerts once.
 """
 
 from __future__ import annotations
@@ -38,6 +39,20 @@ class MetricVariant(NamedTuple):
         return cls(metric, variant)
 
 
+class SegmentCell(NamedTuple):
+    """A segment found to differ (`readings.segment_tests`); stored as a list."""
+
+    dimension: str
+    level: str
+    variant: str
+    rest_level: str | None
+
+    def said_as(self) -> tuple[str, str, str]:
+        """A two-level dimension's two cells are one test: both are said as the first level."""
+        levels = sorted(x for x in (self.level, self.rest_level) if x is not None)
+        return (self.dimension, levels[0], self.variant)
+
+
 @dataclass(frozen=True, slots=True)
 class LookFacts:
     """The alert-relevant facts of one look; stored with the look as JSON."""
@@ -47,6 +62,7 @@ class LookFacts:
     srm: bool
     several_variants_share: float
     changing: tuple[MetricVariant, ...] = ()  # each primary or guardrail effect changing over time
+    segments: tuple[SegmentCell, ...] = ()  # each segment found to differ, up to this look
 
     @property
     def data_quality(self) -> bool:
@@ -59,6 +75,7 @@ class LookFacts:
             "srm": self.srm,
             "several_variants_share": self.several_variants_share,
             "changing": [pair.stored() for pair in self.changing],
+            "segments": [list(cell) for cell in self.segments],
         }
 
     @classmethod
@@ -70,6 +87,7 @@ class LookFacts:
             float(data["several_variants_share"]),
             # Looks stored before the changing effect have none.
             tuple(MetricVariant.from_stored(text) for text in data.get("changing", ())),
+            tuple(SegmentCell(*cell) for cell in data.get("segments", ())),
         )
 
     @classmethod
@@ -88,8 +106,13 @@ class LookFacts:
             for comparison in result.analysis.comparisons
             if result.running_of(comparison.variant).effect_changing
         )
+        segments = tuple(
+            SegmentCell(f.dimension, f.level, f.variant, f.rest_level)
+            for f in results.segments_that_differ or ()
+        )
         verdict = results.decision.verdict
-        return cls(verdict, harmed, results.srm.mismatch, aggregates.multi_variant_share, changing)
+        share = aggregates.multi_variant_share
+        return cls(verdict, harmed, results.srm.mismatch, share, changing, segments)
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,6 +147,7 @@ def alerts_between(previous: LookFacts | None, current: LookFacts) -> list[Alert
                     f"The effect of variant {variant} on {metric} is changing over time.",
                 )
             )
+    alerts += _segment_alerts(previous, current)
     if current.srm and not (previous is not None and previous.srm):
         alerts.append(
             Alert(
@@ -153,6 +177,26 @@ class NewLook:
     def alerts(self) -> list[Alert]:
         """The alerts this look raises given the previous one (`alerts_between`)."""
         return alerts_between(self.previous, LookFacts.from_dict(self.look.sums["facts"]))
+
+
+def _segment_alerts(previous: LookFacts | None, current: LookFacts) -> list[Alert]:
+    """One alert per segment found to differ, when first found (a two-level dimension's two
+    cells are one test: one alert)."""
+    said = set() if previous is None else {cell.said_as() for cell in previous.segments}
+    alerts = []
+    for cell in current.segments:
+        if cell.said_as() in said:
+            continue
+        said.add(cell.said_as())
+        where = f"on {cell.rest_level}" if cell.rest_level else "in the rest of the units"
+        alerts.append(
+            Alert(
+                AlertKind.SEGMENT_DIFFERS,
+                f"The effect of variant {cell.variant} on {cell.dimension} {cell.level} differs "
+                f"from its effect {where} (exploratory: the verdict stands).",
+            )
+        )
+    return alerts
 
 
 def _words(verdict: Verdict) -> str:

@@ -333,6 +333,28 @@ class SegmentsPage(PagePart):
     dimension (looks stored before it was named)."""
 
 
+class SegmentDifferencePage(PagePart):
+    """A (dimension, level, variant) cell whose effect on the primary metric differs from the
+    effect in the rest of the units (exploratory: it never changes the verdict)."""
+
+    dimension: str
+    level: str
+    variant: str
+    rest_level: str | None
+    """The other level when the dimension has two, else None (the rest of the units)."""
+    level_effect: float | None
+    """The variant's relative effect in the level, at this look."""
+    rest_effect: float | None
+    difference: IntervalReading
+    """(1 + level_effect) / (1 + rest_effect) - 1, with its always-valid interval."""
+    p_value_adjusted: float
+    """Bonferroni-adjusted, the running minimum over the looks (found once, reported for good)."""
+    found_at: IsoDatetime
+    """The end of the first look that found the difference."""
+    differs_at_this_look: bool
+    """False when only an earlier look's adjusted p-value is below alpha."""
+
+
 class ResultsPage(PagePart):
     """`GET /v1/experiments/{key}/results`: the results page of one look (docs/results.md)."""
 
@@ -366,6 +388,8 @@ class ResultsPage(PagePart):
     """The units per variant the sequential readings are tuned to."""
     segments: SegmentsPage | None = None
     """Only with `?dimension=`: the look broken down by that dimension (exploratory)."""
+    segments_that_differ: list[SegmentDifferencePage] | None = None
+    """With dimensions: the cells whose effect differs from the rest's (exploratory)."""
 
     @property
     def primary(self) -> MetricPage | None:

@@ -19,6 +19,11 @@ from experiments.results.page import ResultsPage
 from experiments.results.readings.families import with_families
 from experiments.results.readings.look_readings import analyse, srm_of
 from experiments.results.readings.running import PreviousReadings, running_readings, stored_readings
+from experiments.results.readings.segment_tests import (
+    EarlierFindings,
+    segment_findings,
+    stored_findings,
+)
 from experiments.results.render import results_page
 from experiments.results.sums.look_sums import read_sums, sums_of_new_looks
 from experiments.results.sums.sum_sources import ExperimentSums
@@ -51,9 +56,11 @@ def make_look(
     end: datetime,
     computed_at: datetime,
     previous: PreviousReadings | None,
+    found: EarlierFindings | None = None,
 ) -> Look:
     """The look ending at `end` from its sums (stage 1), given the previous look's readings
-    (`{}` for a first look; None for a page on its own, without running readings)."""
+    (`{}` for a first look; None for a page on its own, without running readings) and the
+    segments found to differ up to it (`segment_tests.stored_findings`)."""
     experiment, variants, aggregates = inputs.experiment, inputs.variants, sums.aggregates
     # The plan the look is judged against (an assumed one re-planned once, `verdict.replan`).
     design = design_as_of(inputs.design, inputs.primary, len(variants), end)
@@ -70,11 +77,14 @@ def make_look(
     srm = srm_of(readings)
     progress = plan_progress(inputs, aggregates, plan, end, has_reading=readings[0].issue is None)
     decision = decide_look(inputs, readings, srm, aggregates, progress, design, end)
+    # Exploratory, after the verdict: the segments whose effect differs from the rest's.
+    terms_of_segments = (design.alpha, plan.units_per_variant)
+    segments = segment_findings(inputs, aggregates, terms_of_segments, found or {}, end)
     # 5. The words, then the page.
     warnings = look_warnings(srm, aggregates)
     outcome = stop_outcome_of(experiment)
     summary = look_summary(
-        decision, readings, variants[0], warnings, terms, plan, progress, outcome
+        decision, readings, variants[0], warnings, terms, plan, progress, outcome, segments
     )
     results = ExperimentResults(
         experiment=experiment.key,
@@ -92,6 +102,7 @@ def make_look(
         outcome=outcome,
         plan=plan,
         unit=terms.unit,
+        segments_that_differ=segments,
     )
     return Look(sums, results, results_page(results))
 
@@ -118,7 +129,8 @@ def new_looks(
                 look_end,
             )
             inputs = inputs if replan is None else replace(inputs, design=replan)
-        look = make_look(inputs, sums, look_end, computed_at, stored_readings(previous))
+        earlier = (stored_readings(previous), stored_findings(previous))
+        look = make_look(inputs, sums, look_end, computed_at, *earlier)
         looks.append(look)
         previous = look.page
     return looks, replan

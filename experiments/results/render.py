@@ -18,12 +18,14 @@ from experiments.results.page import (
     ComparisonPage,
     DecisionPage,
     FamilyPage,
+    IntervalReading,
     ListPlanPage,
     MarginBounds,
     MetricPage,
     OutcomePage,
     PlanPage,
     ResultsPage,
+    SegmentDifferencePage,
     SendAdvicePage,
     SrmPage,
     VariantValue,
@@ -34,6 +36,7 @@ from experiments.results.types import (
     ExperimentResults,
     MetricResult,
     PlanFacts,
+    SegmentFinding,
     Verdict,
 )
 from experiments.results.verdict.guardrails import GuardrailReading
@@ -60,7 +63,27 @@ def results_page(results: ExperimentResults) -> ResultsPage:
         decision=decision_page(results.decision, results.outcome),
         summary=results.summary,
     )
+    if results.segments_that_differ is not None:
+        # Set only with dimensions, so a page without them serves and stores as before.
+        found = [segment_page(finding) for finding in results.segments_that_differ]
+        page = page.model_copy(update={"segments_that_differ": found})
     return with_headline(page)
+
+
+def segment_page(finding: SegmentFinding) -> SegmentDifferencePage:
+    """A segment that differs, as the page shows it (infinite figures as unbounded)."""
+    return SegmentDifferencePage(
+        dimension=finding.dimension,
+        level=finding.level,
+        variant=finding.variant,
+        rest_level=finding.rest_level,
+        level_effect=_finite(finding.level_effect),
+        rest_effect=_finite(finding.rest_effect),
+        difference=IntervalReading.model_validate(finding.difference.to_dict()),
+        p_value_adjusted=finding.p_value_adjusted,
+        found_at=finding.found_at,
+        differs_at_this_look=finding.differs_at_this_look,
+    )
 
 
 def metric_page(result: MetricResult, guardrails: tuple[GuardrailReading, ...] = ()) -> MetricPage:

@@ -28,6 +28,7 @@ from experiments.results.look_inputs import end_of_analysis, look_inputs
 from experiments.results.page import ResultsPage, Timeseries, TimeseriesPoint
 from experiments.results.pipeline import Look, make_look, new_looks
 from experiments.results.readings.running import stored_readings
+from experiments.results.readings.segment_tests import stored_findings
 from experiments.results.sums.look_ends import look_day
 from experiments.results.sums.look_sums import MAX_BACKFILLED_LOOKS, read_sums
 from experiments.results.sums.quantiles import quantiles_json
@@ -160,8 +161,9 @@ def look_as_of(session: Session, key: str, as_of: datetime, now: datetime | None
         .order_by(col(ResultSnapshot.look).desc())
         .limit(1)
     ).first()
-    previous = stored_readings(None if earlier is None else stored_page(earlier))
-    look = make_look(inputs, read_sums(session, inputs, end), end, moment, previous)
+    page = None if earlier is None else stored_page(earlier)
+    sums = read_sums(session, inputs, end)
+    look = make_look(inputs, sums, end, moment, stored_readings(page), stored_findings(page))
     number = None if earlier is None else earlier.look
     return replace(look, page=look.page.model_copy(update={"look": number}))
 

@@ -247,6 +247,28 @@ NO_SRM_CHECK = SrmResult(math.nan, False)
 
 
 @dataclass(frozen=True, slots=True)
+class SegmentFinding:
+    """A (dimension, level, variant) cell whose effect on the primary metric differs from the
+    rest's (`readings.segment_tests`): this look's effects and difference, and the running
+    minimum of its adjusted p-value over the looks, so a cell once found stays reported."""
+
+    dimension: str
+    level: str
+    variant: str
+    rest_level: str | None
+    level_effect: float | None
+    rest_effect: float | None
+    difference: Interval
+    p_value_adjusted: float
+    found_at: datetime
+    differs_at_this_look: bool
+
+    @property
+    def cell(self) -> tuple[str, str, str]:
+        return (self.dimension, self.level, self.variant)
+
+
+@dataclass(frozen=True, slots=True)
 class ExperimentResults:
     """The results of one experiment at one look (docs/results.md); `render.results_page`
     makes the page served of it."""
@@ -285,3 +307,5 @@ class ExperimentResults:
     """The plan, where it comes from and what it detects at the observed baseline."""
     unit: str = "unit"
     """What the experiment calls a unit (visitor, subscriber): the pages name it so."""
+    segments_that_differ: tuple[SegmentFinding, ...] | None = None
+    """The segments that differ (None: the experiment names no dimensions)."""

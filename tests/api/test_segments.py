@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
+from html import escape
 from typing import Any
 
 import numpy as np
@@ -19,9 +20,11 @@ from api.cli import build_cli
 from experiments.db import make_engine
 from experiments.metrics import builtin_metrics
 from experiments.models.event import Exposure
+from experiments.results.page import ResultsPage
 from experiments.results.readings.metric_analysis import stats_inputs
 from experiments.results.sums.aggregation import VariantSums
 from experiments.results.sums.levels import MAX_LEVELS, NONE_LEVEL, OTHER_LEVEL
+from experiments.results.words.segment_words import differ_line
 from experiments.settings import Settings
 from stats import AnalysisOptions, analyze_stats
 from tests.accounts import log_in
@@ -32,6 +35,7 @@ from tests.experiments.results.simulation import (
     simulate_shop,
     with_attributes,
 )
+from tests.experiments.results.test_segments_that_differ import DAYS, PLANNED, devices_shop
 
 Headers = dict[str, str]
 VARIANTS = ("multi-step", "one-page")
@@ -120,7 +124,9 @@ def test_each_levels_readings_equal_the_raw_units_of_that_level(
     end = datetime.fromisoformat(page["as_of"])
     expected_units = level_units(raw, first, "device")
     assert {level["level"] for level in segments["levels"]} == set(expected_units)
-    family = len(segments["levels"]) * (len(VARIANTS) - 1) * len(whole["metrics"])
+    # A quantile metric has no per-level sums, so it is not broken down (docs/results.md).
+    summed = [m for m in whole["metrics"] if builtin_metrics()[m["metric"]].kind != "quantile"]
+    family = len(segments["levels"]) * (len(VARIANTS) - 1) * len(summed)
     assert segments["family"] == family
     alpha = 0.05
     p_values, adjusted = [], []
@@ -267,3 +273,34 @@ def test_a_look_taken_before_a_dimension_was_named_reads_back_without_levels(
     fresh = results(client, admin_headers, key, dimension="device", fresh="true")
     [level] = fresh["segments"]["levels"]
     assert level["level"] == NONE_LEVEL and sum(level["units"].values()) == 40
+
+
+def test_a_segment_that_differs_is_the_same_on_the_api_the_command_line_and_the_page(
+    client: TestClient, admin_headers: Headers, cli_settings: Settings
+) -> None:
+    """A mobile-only effect sent through the API: `segments_that_differ` names device/mobile
+    on the JSON, `vekst results` and the results page print it, and the summary says it."""
+    key = start_checkout(client, admin_headers, design=PLANNED)
+    now = datetime.now(UTC)
+    start = now - timedelta(days=DAYS + 1)
+    simulated = devices_shop(6000, 0.6, seed=5, experiment=key, variants=VARIANTS, start=start)
+    send(client, admin_headers, past_events(simulated, now - timedelta(minutes=1)))
+    page = results(client, admin_headers, key)
+    found = page["segments_that_differ"]
+    mobile = found[0]
+    assert (mobile["dimension"], mobile["level"], mobile["variant"]) == (
+        "device",
+        "mobile",
+        "one-page",
+    )
+    assert "Segments (exploratory, the verdict stands): one-page: +" in page["summary"]
+    printed = CliRunner().invoke(build_cli(), ["results", key])
+    assert printed.exit_code == 0, printed.output
+    assert "Segments that differ" in printed.output
+    line = differ_line(ResultsPage.model_validate(page).segments_that_differ[0])  # type: ignore[index]
+    assert line in " ".join(printed.output.split())
+    as_json = CliRunner().invoke(build_cli(), ["results", key, "--json"])
+    assert json.loads(as_json.output)["segments_that_differ"] == found
+    log_in(client)
+    html = client.get(f"/experiments/{key}").text
+    assert 'id="segments-differ"' in html and f"<li>{escape(line, quote=False)}</li>" in html

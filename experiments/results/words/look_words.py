@@ -6,12 +6,15 @@ sentence while the verdict waits for a re-plan, and led in turn by what was done
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from experiments.results.sums.aggregation import Aggregates
-from experiments.results.types import Decision, MetricResult, PlanFacts, Verdict
+from experiments.results.types import Decision, MetricResult, PlanFacts, SegmentFinding, Verdict
 from experiments.results.verdict.decision import PlanProgress
 from experiments.results.verdict.stop_outcome import StopOutcome, summary_after_stop
 from experiments.results.words.formatting import p_value, percent, plural
 from experiments.results.words.plan_words import cuped_sentence
+from experiments.results.words.segment_words import differ_sentence
 from experiments.results.words.summary_sentence import SummaryTerms, summarise
 from stats import SrmResult
 
@@ -25,8 +28,10 @@ def look_summary(
     plan: PlanFacts,
     progress: PlanProgress,
     outcome: StopOutcome | None,
+    segments: Sequence[SegmentFinding] | None = None,
 ) -> str:
-    """The summary sentence(s) of a look whose `readings` are in page order, primary first."""
+    """The summary sentence(s) of a look whose `readings` are in page order, primary first,
+    ending with the segments that differ (exploratory) when there are any."""
     guardrails = [result for result in readings if result.role == "guardrail"]
     summary = summarise(decision, readings[0], guardrails, control, warnings, terms)
     if progress.waits_for_replan and decision.verdict is Verdict.KEEP_RUNNING:
@@ -34,6 +39,8 @@ def look_summary(
     elif plan.variance_reduction is not None and decision.additional_units_per_variant:
         # "Keep running: N more" counts CUPED's reduction; the summary says so.
         summary = f"{summary}{cuped_sentence(plan, terms.unit)}"
+    if segments:
+        summary = f"{summary} {differ_sentence(segments)}"
     return summary_after_stop(summary, outcome)
 
 

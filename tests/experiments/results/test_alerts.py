@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from experiments.models.webhook import AlertKind
-from experiments.results.alerts import LookFacts, MetricVariant, alerts_between
+from experiments.results.alerts import LookFacts, MetricVariant, SegmentCell, alerts_between
 from experiments.results.types import Verdict
 
 QUIET = LookFacts(Verdict.KEEP_RUNNING, (), srm=False, several_variants_share=0.0)
@@ -71,3 +73,25 @@ def test_an_effect_that_starts_changing_over_time_alerts_once() -> None:
 def test_facts_stored_before_the_changing_effect_still_load() -> None:
     older = {"verdict": "ship", "harmed": [], "srm": False, "several_variants_share": 0.0}
     assert LookFacts.from_dict(older).changing == ()
+
+
+def test_a_segment_that_differs_alerts_once_for_both_sides_of_a_two_level_dimension() -> None:
+    both = (
+        SegmentCell("device", "mobile", "b", "desktop"),
+        SegmentCell("device", "desktop", "b", "mobile"),
+    )
+    found = LookFacts(Verdict.KEEP_RUNNING, (), False, 0.0, segments=both)
+    [alert] = alerts_between(QUIET, found)
+    assert alert.kind is AlertKind.SEGMENT_DIFFERS
+    assert alert.headline == (
+        "The effect of variant b on device mobile differs from its effect on desktop "
+        "(exploratory: the verdict stands)."
+    )
+    assert kinds(found, found) == []
+    assert LookFacts.from_dict(found.to_dict()) == found
+    market = replace(found, segments=(*both, SegmentCell("market", "SE", "b", None)))
+    [later] = alerts_between(found, market)
+    assert later.headline.endswith(
+        "on market SE differs from its effect in the rest of the units "
+        "(exploratory: the verdict stands)."
+    )
