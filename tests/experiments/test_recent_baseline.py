@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from api.pages.workspace.plan_view import plan_view
+from api.pages.workspace.traffic import MeasuredBaselines
 from experiments.db import make_engine, session_scope
 from experiments.metrics import builtin_metrics
 from experiments.models.event import Conversion, Exposure
@@ -28,7 +29,9 @@ NOW = datetime(2026, 12, 1, 12, tzinfo=UTC)
 UNITS = 1200
 
 
-def _store(url: str, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _store(
+    url: str, seed: int, now: datetime = NOW
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Units exposed in the last 14 days with purchases in each week (a unit's propensity
     carries over, so the weeks correlate), plus rows the measurement must leave out. Returns
     per unit: recent purchases, prior purchases, recent revenue, prior revenue."""
@@ -38,7 +41,7 @@ def _store(url: str, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.
     revenue = np.zeros((UNITS, 2))
     rows: list[Exposure | Conversion] = []
     for unit in range(UNITS):
-        seen = NOW - timedelta(days=float(rng.uniform(0.01, 13.9)))
+        seen = now - timedelta(days=float(rng.uniform(0.01, 13.9)))
         rows.append(
             Exposure(
                 event_id=f"x{unit}",
@@ -54,7 +57,7 @@ def _store(url: str, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.
                 days = rng.uniform(7.01, 13.99) if week == 0 else rng.uniform(0.01, 6.99)
                 value = round(float(rng.lognormal(3, 0.5)), 2)
                 revenue[unit, week] += value
-                at = NOW - timedelta(days=float(days))
+                at = now - timedelta(days=float(days))
                 rows.append(
                     Conversion(
                         event_id=f"c{unit}-{week}-{n}",
@@ -65,7 +68,7 @@ def _store(url: str, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.
                         received_at=at,
                     )
                 )
-    old = NOW - timedelta(days=20)
+    old = now - timedelta(days=20)
     rows += [  # left out: too old, another event, a unit never exposed, an exposure too old
         Conversion(
             event_id="old", name="purchase", unit_id="u0", value=5.0, timestamp=old, received_at=old
@@ -74,16 +77,16 @@ def _store(url: str, seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.
             event_id="other",
             name="signup",
             unit_id="u1",
-            timestamp=NOW - timedelta(1),
-            received_at=NOW,
+            timestamp=now - timedelta(1),
+            received_at=now,
         ),
         Conversion(
             event_id="stranger",
             name="purchase",
             unit_id="nobody",
             value=9.0,
-            timestamp=NOW - timedelta(1),
-            received_at=NOW,
+            timestamp=now - timedelta(1),
+            received_at=now,
         ),
         Exposure(
             event_id="x-old",
@@ -176,3 +179,15 @@ def test_the_plan_is_sized_at_the_measured_baseline_and_says_so() -> None:
     assert fallback.sentence is not None and fallback.cuped_units_per_variant is None
     assert "sized at the design's numbers: too little data in the last 14 days" in fallback.sentence
     assert fallback.units_per_variant == planned_units(Design(), metric, 2)
+
+
+def test_a_process_keeps_each_metric_s_measurement(sqlite_url: str) -> None:
+    engine = make_engine(sqlite_url)
+    try:
+        kept, fresh = MeasuredBaselines(engine, kept=3600), MeasuredBaselines(engine, kept=0)
+        assert kept.of(METRICS["conversion_rate"]) is None  # no data: kept as None
+        _store(sqlite_url, seed=3, now=datetime.now(UTC))
+        assert kept.of(METRICS["conversion_rate"]) is None  # the kept one, not measured again
+        assert fresh.of(METRICS["conversion_rate"]) is not None
+    finally:
+        engine.dispose()

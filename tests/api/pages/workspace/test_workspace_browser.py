@@ -108,7 +108,8 @@ def test_a_marketer_defines_starts_ramps_reads_and_ships_a_cta_test(sqlite_url: 
         # The plan asks for the traffic while there are no exposures.
         page.fill("#visitors_per_day", "4000")
         page.click("button[value=plan]")
-        assert "visitors per variant: about" in page.inner_text("#plan")
+        assert "visitors per variant (sized at the design" in page.inner_text("#plan")
+        assert "last 14 days): about" in page.inner_text("#plan")
 
         page.click("button[value=save]:not(.visually-hidden)")
         page.wait_for_url(f"{api}/experiments/buy-button")
