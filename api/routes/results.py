@@ -13,7 +13,7 @@ from api.params import ExperimentKey, moment_query
 from api.problems import PROTECTED, problem_responses
 from experiments.inputs import SLUG_PATTERN, Moment
 from experiments.models.experiment import MAX_DIMENSION_NAME_LENGTH
-from experiments.results.page import ResultsPage, Timeseries
+from experiments.results.page import ResultsPage
 from experiments.results.segments import serve_breakdown
 from experiments.results.snapshots import (
     results_as_of,
@@ -22,6 +22,7 @@ from experiments.results.snapshots import (
     stored_timeseries,
     take_snapshot,
 )
+from experiments.results.timeseries_page import Timeseries
 from experiments.webhooks.store import queue_look_alerts
 
 router = APIRouter(

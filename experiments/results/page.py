@@ -14,7 +14,6 @@ read the same way.
 
 from __future__ import annotations
 
-import datetime as dt
 from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
@@ -394,25 +393,3 @@ class ResultsPage(PagePart):
     @property
     def primary(self) -> MetricPage | None:
         return self.metrics[0] if self.metrics else None
-
-
-class TimeseriesPoint(PagePart):
-    """One metric at the last look of a UTC day."""
-
-    date: dt.date
-    as_of: IsoDatetime
-    look: int | None = None
-    variants: list[VariantValue]
-    comparisons: list[ComparisonPage]
-    reason: MetricIssue | None
-    computed_at: IsoDatetime
-
-
-class Timeseries(PagePart):
-    """`GET /v1/experiments/{key}/results/timeseries`."""
-
-    experiment: str
-    metric: str
-    kind: MetricKind
-    direction: Direction
-    points: list[TimeseriesPoint]

@@ -25,7 +25,7 @@ from experiments.models.experiment import Experiment, ExperimentStatus
 from experiments.models.snapshot import ResultSnapshot
 from experiments.results.alerts import LookFacts, NewLook
 from experiments.results.look_inputs import end_of_analysis, look_inputs
-from experiments.results.page import ResultsPage, Timeseries, TimeseriesPoint
+from experiments.results.page import ResultsPage
 from experiments.results.pipeline import Look, make_look, new_looks
 from experiments.results.readings.running import stored_readings
 from experiments.results.readings.segment_tests import stored_findings
@@ -33,6 +33,7 @@ from experiments.results.sums.look_ends import look_day
 from experiments.results.sums.look_sums import MAX_BACKFILLED_LOOKS, read_sums
 from experiments.results.sums.quantiles import quantiles_json
 from experiments.results.sums.stored_sums import sums_json
+from experiments.results.timeseries_page import Timeseries, TimeseriesPoint
 from experiments.results.verdict.replan import replan_due, store_replan
 from experiments.results.words.headline import with_headline
 

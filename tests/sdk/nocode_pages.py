@@ -194,3 +194,20 @@ VISITS = """async ([count, batch]) => {
 # this guards: an exposure lost to the navigation breaks the equality of stored and landed
 # visits at any count (and all of them lost is a sample ratio mismatch at 100 visits).
 VISITS_COUNT = int(os.environ.get("VEKST_TEST_VISITS", "100"))
+
+
+# A page whose own script puts the control text back whenever the SDK changes it.
+UNDOES = f"""<button id="buy">{CONTROL_TEXT}</button><script>
+  window.undone = 0;
+  const buy = document.getElementById("buy");
+  new MutationObserver(() => {{
+    if (buy.textContent !== {CONTROL_TEXT!r}) {{
+      window.undone++;
+      buy.textContent = {CONTROL_TEXT!r};
+    }}
+  }}).observe(buy, {{ childList: true, characterData: true, subtree: true }});
+  buy.textContent = {CONTROL_TEXT!r}; // (the SDK may have shown its text before this script ran)
+  window.painted = 0;
+  const count = () => (window.painted++, requestAnimationFrame(count));
+  requestAnimationFrame(count);
+</script>"""

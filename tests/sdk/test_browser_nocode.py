@@ -46,6 +46,7 @@ from tests.sdk.nocode_pages import (
     SESSION_SECRET,
     SNIPPET,
     TREATMENT_TEXT,
+    UNDOES,
     VISITS,
     VISITS_COUNT,
     as_js,
@@ -305,22 +306,6 @@ def test_a_preview_link_shows_a_drafts_variant_and_records_nothing(
 
 
 # Another script on the page puts the control's text back whenever ours is shown.
-UNDOES = f"""<button id="buy">{CONTROL_TEXT}</button><script>
-  window.undone = 0;
-  const buy = document.getElementById("buy");
-  new MutationObserver(() => {{
-    if (buy.textContent !== {CONTROL_TEXT!r}) {{
-      window.undone++;
-      buy.textContent = {CONTROL_TEXT!r};
-    }}
-  }}).observe(buy, {{ childList: true, characterData: true, subtree: true }});
-  buy.textContent = {CONTROL_TEXT!r}; // (the SDK may have shown its text before this script ran)
-  window.painted = 0;
-  const count = () => (window.painted++, requestAnimationFrame(count));
-  requestAnimationFrame(count);
-</script>"""
-
-
 @pytest.mark.browser
 def test_a_script_that_keeps_undoing_a_change_does_not_freeze_the_page(
     browser: Browser, shop: tuple[Path, str]

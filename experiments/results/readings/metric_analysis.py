@@ -57,14 +57,23 @@ def analyse_metric(
 
 
 def margin_bounds(inputs: list[VariantInput], options: AnalysisOptions) -> dict[str, Interval]:
+    """Each variant's one-sided sequential bounds on the relative change at level alpha
+    (`one_sided_bounds` over `stats.analyze_stats`)."""
+    return one_sided_bounds(lambda sided: analyze_stats(inputs, sided), options)
+
+
+def one_sided_bounds(
+    analyze: Callable[[AnalysisOptions], AnalysisResult], options: AnalysisOptions
+) -> dict[str, Interval]:
     """Each variant's one-sided sequential bounds on the relative change at level alpha: the
-    lower bound of the "greater" reading and the upper bound of the "less" one.
+    lower bound of the "greater" reading and the upper bound of the "less" one, of the same
+    analysis (`analyze`, given the options with their alternative set).
 
     A margin asks a one-sided question ("is the loss beyond it?", "is it ruled out?"), so each
     is a one-sided test at level alpha (`stats.sequential`: the two-sided mixture at twice the
     level, Bonferroni-corrected over the same comparisons as the two-sided reading)."""
-    greater = analyze_stats(inputs, replace(options, alternative=Alternative.GREATER))
-    less = analyze_stats(inputs, replace(options, alternative=Alternative.LESS))
+    greater = analyze(replace(options, alternative=Alternative.GREATER))
+    less = analyze(replace(options, alternative=Alternative.LESS))
     return {
         above.variant: Interval(
             above.sequential.relative.estimate,

@@ -14,9 +14,10 @@ from dataclasses import replace
 from experiments.metrics import denominator_nouns
 from experiments.models.metric import MetricDefinition
 from experiments.results.readings.direction import oriented
+from experiments.results.readings.metric_analysis import one_sided_bounds
 from experiments.results.types import MetricIssue, MetricResult, Role
 from experiments.results.words.formatting import count, plural
-from stats import Alternative, AnalysisOptions, Interval, Reason, VariantSummary
+from stats import AnalysisOptions, Reason, VariantSummary
 from stats.quantile_analysis import analyze_quantiles
 from stats.quantiles import QuantileSums
 
@@ -71,27 +72,14 @@ def quantile_result(
     )
     if margin is None:
         return result
-    return replace(result, margin=margin, margin_bounds=_margin_bounds(ordered, options))
+    return replace(
+        result,
+        margin=margin,
+        margin_bounds=one_sided_bounds(lambda sided: analyze_quantiles(ordered, sided), options),
+    )
 
 
 _THIN = {Reason.NOT_ENOUGH_DATA, Reason.ZERO_VARIANCE}
-
-
-def _margin_bounds(
-    arms: list[tuple[str, QuantileSums]], options: AnalysisOptions
-) -> dict[str, Interval]:
-    """Each variant's one-sided sequential bounds on the relative change at level alpha (see
-    `readings.metric_analysis.margin_bounds`)."""
-    greater = analyze_quantiles(arms, replace(options, alternative=Alternative.GREATER))
-    less = analyze_quantiles(arms, replace(options, alternative=Alternative.LESS))
-    return {
-        above.variant: Interval(
-            above.sequential.relative.estimate,
-            above.sequential.relative.ci_low,
-            below.sequential.relative.ci_high,
-        )
-        for above, below in zip(greater.comparisons, less.comparisons, strict=True)
-    }
 
 
 def _values_counted(metric: MetricDefinition, arms: Mapping[str, QuantileSums]) -> str:
