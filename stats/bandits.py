@@ -174,10 +174,18 @@ def _posterior_draws(
     """Seeded draws (draws x arms) from the arms' normal posteriors, larger meaning better,
     with the arms in canonical order; and that order (column j is arm ``order[j]``)."""
     order = _canonical_order(estimates)
-    means = np.array([estimates[i].mean for i in order])
-    errors = np.array([estimates[i].standard_error for i in order])
+    means, errors = _rescaled([estimates[i] for i in order])
     sampled = means + errors * np.random.default_rng(seed).standard_normal((draws, means.size))
     return order, -sampled if lower_is_better else sampled
+
+
+def _rescaled(estimates: Sequence[ArmEstimate]) -> tuple[FloatArray, FloatArray]:
+    """Means and standard errors divided by the largest of them in size, so that no draw or
+    difference overflows (1e308 is a valid mean); the order of the draws is unchanged."""
+    means = np.array([e.mean for e in estimates])
+    errors = np.array([e.standard_error for e in estimates])
+    scale = max(float(np.abs(means).max()), float(errors.max()))
+    return (means / scale, errors / scale) if scale > 0 else (means, errors)
 
 
 def probability_best(
@@ -193,11 +201,9 @@ def probability_best(
     _check_draws(estimates, draws)
     _check_seed(seed)
     if len(estimates) == 2:
-        first, second = estimates
-        gap = first.mean - second.mean
-        if lower_is_better:
-            gap = -gap
-        spread = math.hypot(first.standard_error, second.standard_error)
+        means, errors = _rescaled(estimates)
+        gap = float(means[0] - means[1]) * (-1 if lower_is_better else 1)
+        spread = math.hypot(float(errors[0]), float(errors[1]))
         chance = normal_cdf(gap / spread) if spread > 0 else 0.5 + 0.5 * float(np.sign(gap))
         return [chance, 1.0 - chance]
     order, sampled = _posterior_draws(estimates, draws, seed, lower_is_better)

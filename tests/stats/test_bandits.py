@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from scipy import integrate
+from scipy import integrate, special
 from scipy import stats as scipy_stats
 
 from stats.bandits import (
@@ -96,21 +96,20 @@ def test_two_arm_probability_best_is_the_exact_normal_one() -> None:
 
 
 def test_many_arm_probability_best_matches_the_integral_within_monte_carlo_error() -> None:
+    """P(arm best) = integral of its density times the other arms' distribution functions."""
     estimates = [ArmEstimate(0.030 + 0.001 * i, 0.0015 + 0.0002 * i, 1000) for i in range(4)]
+    means = np.array([e.mean for e in estimates])
+    errors = np.array([e.standard_error for e in estimates])
 
     def exact(arm: int) -> float:
-        me = estimates[arm]
+        others = np.arange(len(estimates)) != arm
 
         def density(x: float) -> float:
-            others = [scipy_stats.norm.cdf(x, e.mean, e.standard_error) for e in estimates]
-            others.pop(arm)
-            return float(scipy_stats.norm.pdf(x, me.mean, me.standard_error) * np.prod(others))
+            below = special.ndtr((x - means[others]) / errors[others])
+            return float(scipy_stats.norm.pdf(x, means[arm], errors[arm]) * below.prod())
 
-        return float(
-            integrate.quad(
-                density, me.mean - 10 * me.standard_error, me.mean + 10 * me.standard_error
-            )[0]
-        )
+        low, high = means[arm] - 10 * errors[arm], means[arm] + 10 * errors[arm]
+        return float(integrate.quad(density, low, high)[0])
 
     draws = 40_000
     chances = probability_best(estimates, draws=draws, seed=7)
@@ -164,6 +163,32 @@ def test_weights_sum_to_one_respect_the_floor_and_follow_a_permutation(
     assert probability_best([estimates[i] for i in order], draws=2000, seed=seed) == (
         pytest.approx([chances[i] for i in order], abs=1e-12)
     )
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    estimates=st.lists(
+        st.builds(
+            ArmEstimate,
+            st.floats(-1e308, 1e308),
+            st.floats(0.0, 1e308) | st.sampled_from([0.0, 5e-324]),
+            st.integers(1, 2**53),
+        ),
+        min_size=1,
+        max_size=10,
+    ),
+    lower_is_better=st.booleans(),
+)
+def test_extreme_estimates_give_finite_figures(
+    estimates: list[ArmEstimate], lower_is_better: bool
+) -> None:
+    chances = probability_best(estimates, draws=500, seed=3, lower_is_better=lower_is_better)
+    weights = top_two_thompson_weights(
+        estimates, floor=0.0, draws=500, seed=3, lower_is_better=lower_is_better
+    )
+    for figures in (chances, weights):
+        assert all(math.isfinite(value) and 0 <= value <= 1 for value in figures)
+        assert sum(figures) == pytest.approx(1.0, abs=1e-12)
 
 
 def test_two_arms_share_traffic_equally_under_top_two_sampling() -> None:
