@@ -257,6 +257,15 @@ def test_sums_whose_figures_overflow_are_refused() -> None:
     assert raised.value.field == "periods"
 
 
+def test_numpy_integers_are_whole_numbers_and_bools_are_not() -> None:
+    cells = [[ArmPeriodSums(np.int64(10), 1.0, 1.0), ArmPeriodSums(10, 2.0, 2.0)]]  # type: ignore[arg-type]
+    assert arm_estimates(cells)[0].units == 10
+    assert probability_best(arm_estimates(cells), draws=np.int64(10), seed=np.uint32(1))  # type: ignore[arg-type]
+    with pytest.raises(StatsInputError) as raised:
+        arm_estimates([[ArmPeriodSums(True, 1.0, 1.0)]])
+    assert raised.value.field == "periods[0][0].units"
+
+
 def test_bad_options_name_the_field() -> None:
     estimates = [ArmEstimate(0.03, 0.001, 100)] * 3
     cases = [
