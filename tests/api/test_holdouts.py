@@ -9,10 +9,12 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from typer.testing import CliRunner
 
 from api.app import create_app
+from api.cli import build_cli
 from experiments.migrate import upgrade
-from experiments.settings import load_settings
+from experiments.settings import Settings, load_settings
 from tests.api.helpers import (
     Headers,
     assert_problem,
@@ -206,3 +208,23 @@ def test_a_listed_experiment_of_another_unit_type_is_refused(
     running_experiment(client, admin_headers, key="checkout-onepage")
     body = holdout_body(experiments=["checkout-onepage"], unit_type="subscriber")
     assert_problem(client.post(URL, json=body, headers=admin_headers), 422, "experiments[0]")
+
+
+def test_the_command_line_covers_the_same_ground(cli_settings: Settings) -> None:
+    runner, cli = CliRunner(), build_cli()
+    ends = f"{datetime.now(UTC) + timedelta(days=60):%Y-%m-%dT%H:%M:%S}"
+    create = ["holdouts", "create", "q3", "--name", "Q3", "--ends-at", ends, "--share", "0.04"]
+    created = runner.invoke(cli, create)
+    assert created.exit_code == 0, created.output
+    assert "q3: running, 4 % held out" in created.output and "No traffic" in created.output
+    assert "q3" in runner.invoke(cli, ["holdouts", "list"]).output
+    assert '"share": 0.04' in runner.invoke(cli, ["holdouts", "show", "q3"]).output
+    shown = runner.invoke(cli, ["holdouts", "results", "q3"])
+    assert shown.exit_code == 0, shown.output
+    assert "The 0 experiments shipped since" in shown.output
+    assert "revenue per visitor" in shown.output.lower()
+    refused = runner.invoke(cli, [*create[:2], "q4", *create[3:-1], "0.5"])
+    assert refused.exit_code != 0 and "share" in refused.output
+    assert runner.invoke(cli, ["holdouts", "stop", "q3"]).exit_code == 0
+    again = runner.invoke(cli, ["holdouts", "stop", "q3"])
+    assert again.exit_code == 1 and "only a running holdout can stop" in again.output

@@ -52,7 +52,8 @@ def simulate(salt: str, seed: int) -> tuple[RawEvents, dict[str, list[float]], i
     """Every unit's first visit between March and June; the two groups' exposures and orders
     (revenue per unit by group, to check against); and the units held out."""
     rng = np.random.default_rng(seed)
-    raw, revenue, held = RawEvents(), {"holdout": [], "measurement": []}, 0
+    revenue: dict[str, list[float]] = {"holdout": [], "measurement": []}
+    raw, held = RawEvents(), 0
     span = (JUNE - MARCH).total_seconds() - 86_400
     for index in range(UNITS):
         unit = f"visitor-{index}"
