@@ -2,7 +2,7 @@
 
 A holdout is defined once (`create_holdout`) and starts at once; it covers a list of
 experiments, or `all_new`: every experiment of its unit type started at or after its creation
-(also those started later). Its units are drawn by its own salt (docs/assignment.md,
+(also those started later). Its units are drawn by its own salt (docs/experiments.md,
 "Holdouts"), so they stay the same whatever experiments it covers. It runs until `ends_at` or
 a stop; an ended or stopped holdout is no longer served and its units return to normal
 assignment. Two running holdouts never cover one experiment. Every change is audit-logged.

@@ -2,7 +2,7 @@
 what the shipped winners added, with an interval, and its split is 5 % within sampling error.
 
 Units are drawn into the groups by the contract's hash (`murmur3_32("holdout:" + salt + ":" +
-unit_id)` against `floor(share * 2**32)`, docs/assignment.md), the two groups log their holdout
+unit_id)` against `floor(share * 2**32)`, docs/experiments.md), the two groups log their holdout
 exposures, and the measurement group buys more (the shipped winners' effect). The figures are
 checked against numpy and scipy on the raw simulated data.
 """
@@ -40,7 +40,7 @@ SHIPPED = {"checkout-onepage": "one-page", "cta-green": "one-page", "free-shippi
 
 
 def group_of(salt: str, unit: str) -> str | None:
-    """The contract's holdout groups (contracts.md / docs/assignment.md, "Holdouts")."""
+    """The contract's holdout groups (contracts.md / docs/experiments.md, "Holdouts")."""
     threshold = math.floor(SHARE * 4294967296)
     hashed = murmur3_32(f"holdout:{salt}:{unit}")
     if hashed < threshold:
