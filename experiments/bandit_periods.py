@@ -23,6 +23,14 @@ LEAST_SHARE = 1e-6
 and this one still gets thousands of the 2^32 hash buckets."""
 
 
+def served_shares(weights: Mapping[str, float]) -> dict[str, float]:
+    """The shares written to the config for `weights`: rounded, never 0."""
+    return {
+        key: max(round(float(share), WEIGHT_DECIMALS), LEAST_SHARE)
+        for key, share in weights.items()
+    }
+
+
 def periods_of(session: Session, key: str) -> list[BanditPeriod]:
     """The update periods of experiment `key`, oldest first (none for an A/B test)."""
     query = select(BanditPeriod).where(BanditPeriod.experiment == key)
@@ -51,10 +59,7 @@ def open_period(
     """Open period `number` at `starts_at`: serve `weights` (variant key -> share) from now on,
     as drawn with `seed` at look `look`, logged on the audit log as Vekst's own change."""
     before = audit_state(experiment)
-    shares = {
-        key: max(round(float(share), WEIGHT_DECIMALS), LEAST_SHARE)
-        for key, share in weights.items()
-    }
+    shares = served_shares(weights)
     experiment.variants = [
         {**variant, "weight": shares[str(variant["key"])]} for variant in experiment.variants
     ]

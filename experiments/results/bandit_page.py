@@ -16,8 +16,9 @@ class ArmPage(PagePart):
     """The decision metric's period-weighted mean (each update period's arm mean weighted by
     that period's share of all units); None without units."""
     standard_error: float | None
-    probability_best: float
-    """The probability that this arm has the best mean (Monte Carlo, seeded by the look)."""
+    probability_best: float | None
+    """The probability that this arm has the best mean (Monte Carlo, seeded by the look); null
+    until every arm has a unit."""
     weight: float
     """The arm's share of the traffic from this look on."""
 
@@ -54,7 +55,7 @@ class BanditPage(PagePart):
     arms: list[ArmPage]
     weights: dict[str, float]
     """Each arm's share of the traffic from this look on."""
-    probability_best: dict[str, float]
+    probability_best: dict[str, float | None]
     """Each arm's probability of being best (as in `arms`)."""
     history: list[PeriodPage]
     """The update periods so far, oldest first: the weights over time."""

@@ -12,13 +12,14 @@ from datetime import datetime
 @dataclass(frozen=True, slots=True)
 class ArmReading:
     """One arm: its units, its period-weighted mean of the decision metric with its standard
-    error (None without units), its probability of being best and its weight now."""
+    error and its probability of being best (None until every arm has a unit), and its weight
+    now."""
 
     variant: str
     units: int
     mean: float | None
     standard_error: float | None
-    probability_best: float
+    probability_best: float | None
     weight: float
 
 

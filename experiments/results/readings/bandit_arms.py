@@ -15,6 +15,7 @@ import hashlib
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
+from experiments.bandit_periods import served_shares
 from experiments.models.bandit import BanditSettings
 from experiments.results.bandit_types import ArmReading, BanditReading, Gain, PeriodReading
 from experiments.results.look_inputs import LookInputs, SteeredPeriod
@@ -53,61 +54,55 @@ def bandit_reading(
     running bandit) it also opens the next period when an update is due."""
     settings = inputs.experiment.bandit or BanditSettings()
     variants = inputs.variants
+    lower = inputs.primary.direction == "lower"
     history = [period for period in inputs.periods if period.starts_at <= end] or [
         _equal_period(variants, inputs.experiment.started_at or end)
     ]
     sums = _period_sums(aggregates, variants, inputs.primary.key, len(history))
-    estimates = arm_estimates(sums)
     seed = look_seed(inputs.experiment.salt, end)
-    chances = probability_best(estimates, draws=DRAWS, seed=seed)
-    units = [[arm.units for arm in period] for period in sums]
-    shares = [[period.weights.get(variant, 0.0) for variant in variants] for period in history]
-    srm = period_srm_p_values(units, shares)
-    periods = tuple(
-        PeriodReading(
-            period.number,
-            period.starts_at,
-            dict(period.weights),
-            period.seed,
-            dict(zip(variants, counts, strict=True)),
-            p_value if sum(counts) else None,
-        )
-        for period, counts, p_value in zip(history, units, srm, strict=True)
-    )
     totals = aggregates.units
+    # Every arm needs a unit for an estimate: until then there is none to draw from.
+    estimates = arm_estimates(sums) if all(totals.get(v, 0) for v in variants) else None
+    chances: list[float | None] = [None] * len(variants)
+    if estimates is not None:
+        drawn = probability_best(estimates, draws=DRAWS, seed=seed, lower_is_better=lower)
+        chances = list(drawn)
     exploration_ends = _exploration_end(settings, first_exposed_at)
     exploring = (
-        exploration_ends is None
+        estimates is None
+        or exploration_ends is None
         or end < exploration_ends
         or any(totals.get(variant, 0) < settings.min_units_per_arm for variant in variants)
     )
     update = None
-    if steer and not exploring and end >= history[-1].starts_at + _hours(settings.update_hours):
-        drawn = top_two_thompson_weights(estimates, floor=settings.floor, draws=DRAWS, seed=seed)
-        weights = dict(zip(variants, drawn, strict=True))
-        update = PeriodReading(len(history), end, weights, seed, dict.fromkeys(variants, 0), None)
+    if steer and estimates is not None and not exploring:
+        if end >= history[-1].starts_at + timedelta(hours=settings.update_hours):
+            weights = top_two_thompson_weights(
+                estimates, floor=settings.floor, draws=DRAWS, seed=seed, lower_is_better=lower
+            )
+            shares = served_shares(dict(zip(variants, weights, strict=True)))
+            update = PeriodReading(
+                len(history), end, shares, seed, dict.fromkeys(variants, 0), None
+            )
     weights_now = update.weights if update is not None else history[-1].weights
     arms = tuple(
         ArmReading(
             variant,
             totals.get(variant, 0),
-            estimate.mean if totals.get(variant, 0) else None,
-            estimate.standard_error if totals.get(variant, 0) else None,
-            chance,
+            None if estimates is None else estimates[index].mean,
+            None if estimates is None else estimates[index].standard_error,
+            chances[index],
             float(weights_now.get(variant, 0.0)),
         )
-        for variant, estimate, chance in zip(variants, estimates, chances, strict=True)
+        for index, variant in enumerate(variants)
     )
-    exposed = any(totals.values())
-    leader = max(arms, key=lambda arm: arm.probability_best).variant if exposed else None
-    best = max(chances) if chances else 0.0
-    called = (
-        leader is not None
-        and not exploring
-        and (best >= settings.winner_probability or planned_end)
-    )
-    gain = gain_over_equal_split(sums) if exposed else None
-    checked = [p for p in srm if p == p]  # NaN: a period without units
+    periods = _period_readings(history, sums, variants)
+    leader = _leader(arms)
+    best = max((arm.probability_best or 0.0 for arm in arms), default=0.0)
+    called = not exploring and leader is not None
+    called = called and (best >= settings.winner_probability or planned_end)
+    gain = None if estimates is None else gain_over_equal_split(sums)
+    checked = [period.srm_p_value for period in periods if period.srm_p_value is not None]
     return BanditReading(
         metric=inputs.primary.key,
         arms=arms,
@@ -127,8 +122,33 @@ def bandit_reading(
     )
 
 
-def _hours(hours: float) -> timedelta:
-    return timedelta(hours=hours)
+def _leader(arms: Sequence[ArmReading]) -> str | None:
+    """The arm most likely best (None before every arm has a unit)."""
+    ranked = [arm for arm in arms if arm.probability_best is not None]
+    if not ranked:
+        return None
+    return max(ranked, key=lambda arm: arm.probability_best or 0.0).variant
+
+
+def _period_readings(
+    history: Sequence[SteeredPeriod], sums: Sequence[Sequence[ArmPeriodSums]], variants: list[str]
+) -> tuple[PeriodReading, ...]:
+    """Each period with its units per arm and their sample ratio check against its weights
+    (None for a period without units yet)."""
+    units = [[arm.units for arm in period] for period in sums]
+    shares = [[period.weights.get(variant, 0.0) for variant in variants] for period in history]
+    srm = period_srm_p_values(units, shares)
+    return tuple(
+        PeriodReading(
+            period.number,
+            period.starts_at,
+            dict(period.weights),
+            period.seed,
+            dict(zip(variants, counts, strict=True)),
+            p_value if sum(counts) else None,
+        )
+        for period, counts, p_value in zip(history, units, srm, strict=True)
+    )
 
 
 def _exploration_end(
@@ -138,7 +158,7 @@ def _exploration_end(
     (exposures may be imported); None before any exposure."""
     if first_exposed_at is None:
         return None
-    return first_exposed_at + _hours(settings.exploration_hours)
+    return first_exposed_at + timedelta(hours=settings.exploration_hours)
 
 
 def _equal_period(variants: Sequence[str], starts_at: datetime) -> SteeredPeriod:

@@ -48,7 +48,7 @@ def bandit_decision(reading: BanditReading, names: Mapping[str, str], control: s
             None,
             f"exploring at equal weights until {until} and every arm has its minimum of units",
         )
-    chance = percent(reading.arm(leader).probability_best)
+    chance = percent(reading.arm(leader).probability_best or 0.0)
     if not reading.called:
         return Decision(
             Verdict.KEEP_RUNNING,
@@ -77,7 +77,7 @@ def bandit_summary(
     leader = reading.leader
     if leader is None or reading.exploring:
         return f"Keep running: {decision.reason}."
-    chance = percent(reading.arm(leader).probability_best)
+    chance = percent(reading.arm(leader).probability_best or 0.0)
     gain = "" if reading.gain is None else f"; {reading.gain.text}"
     lead = f"{names[leader]} leads with a {chance} probability of being best{gain}."
     if decision.verdict is Verdict.SHIP:
