@@ -10,9 +10,11 @@ from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pytest
+from rich.console import Console
 from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
+from api.cli.results import render_results
 from experiments import definitions, lifecycle
 from experiments.db import make_engine, session_scope
 from experiments.models.audit import AuditEntry
@@ -128,3 +130,9 @@ def test_black_week_banner_bandit(engine: Engine) -> None:
             .order_by(col(AuditEntry.id))
         ).all()
     assert len(steered) == 4 and {entry.key_name for entry in steered} == {"vekst"}
+    # `vekst results` prints the arms, their probabilities and the weights over the periods.
+    console = Console(record=True, width=200)
+    render_results(friday, console)
+    printed = console.export_text()
+    assert "Bandit arms (cta_click_rate)" in printed and "P(best)" in printed
+    assert "weight Mon 23 Nov 01:00" in printed and "biased by changing weights" in printed
