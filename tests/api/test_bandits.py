@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from tests.accounts import log_in
 from tests.api.helpers import assert_problem, equal_split_body
 
 BANNERS = {"banner-a": "Banner A", "banner-b": "Banner B", "banner-c": "Banner C"}
@@ -116,3 +117,8 @@ def test_a_steering_bandits_weights_are_its_own(
     assert page["bandit"]["history"][0]["seed"] is None
     assert page["decision"]["verdict"] == "keep_running"
     assert any("biased by changing weights" in warning for warning in page["warnings"])
+    # The results page shows the arms, their probabilities and the weights over time.
+    log_in(client)
+    html = client.get("/experiments/banner").text
+    assert 'id="bandit"' in html and "Bandit: weights over time" in html
+    assert html.count('data-arm="banner-') == 3 and "33.3 %" in html
