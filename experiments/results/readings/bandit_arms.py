@@ -54,7 +54,7 @@ def bandit_reading(
     running bandit) it also opens the next period when an update is due."""
     settings = inputs.experiment.bandit or BanditSettings()
     variants = inputs.variants
-    lower = inputs.primary.direction == "lower"
+    lower = inputs.primary.direction == "decrease"
     history = [period for period in inputs.periods if period.starts_at <= end] or [
         _equal_period(variants, inputs.experiment.started_at or end)
     ]

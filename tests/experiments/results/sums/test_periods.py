@@ -4,7 +4,7 @@ units of that period; the whole and the segments as without periods; stored and 
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy.engine import Engine
@@ -24,7 +24,7 @@ STARTS = [START + timedelta(days=2), START + timedelta(days=3, hours=12)]
 def test_each_period_holds_the_units_first_exposed_in_it(engine: Engine) -> None:
     raw = simulate_shop(600, uplift=0.3, seed=21)
     raw.load(engine)
-    firsts: dict[str, object] = {}
+    firsts: dict[str, datetime] = {}
     for row in sorted(raw.exposures, key=lambda row: row["timestamp"]):
         if row["timestamp"] <= END:
             firsts.setdefault(row["unit_id"], row["timestamp"])
