@@ -168,23 +168,16 @@ def _shared_by_identical_arms(values: FloatArray, estimates: Sequence[ArmEstimat
     return [float(value) for value in shared]
 
 
-def _ranked_draws(
+def _posterior_draws(
     estimates: Sequence[ArmEstimate], draws: int, seed: int, lower_is_better: bool
-) -> tuple[npt.NDArray[np.intp], npt.NDArray[np.intp]]:
-    """Per posterior draw, the index of the best arm and of the runner-up (-1 with one arm)."""
+) -> tuple[npt.NDArray[np.intp], FloatArray]:
+    """Seeded draws (draws x arms) from the arms' normal posteriors, larger meaning better,
+    with the arms in canonical order; and that order (column j is arm ``order[j]``)."""
     order = _canonical_order(estimates)
     means = np.array([estimates[i].mean for i in order])
     errors = np.array([estimates[i].standard_error for i in order])
     sampled = means + errors * np.random.default_rng(seed).standard_normal((draws, means.size))
-    if lower_is_better:
-        sampled = -sampled
-    rows = np.arange(draws)
-    best = np.argmax(sampled, axis=1)
-    if len(estimates) == 1:
-        return order[best], np.full(draws, -1)
-    sampled[rows, best] = -np.inf
-    runner_up = np.argmax(sampled, axis=1)
-    return order[best], order[runner_up]
+    return order, -sampled if lower_is_better else sampled
 
 
 def probability_best(
@@ -207,7 +200,8 @@ def probability_best(
         spread = math.hypot(first.standard_error, second.standard_error)
         chance = normal_cdf(gap / spread) if spread > 0 else 0.5 + 0.5 * float(np.sign(gap))
         return [chance, 1.0 - chance]
-    best, _ = _ranked_draws(estimates, draws, seed, lower_is_better)
+    order, sampled = _posterior_draws(estimates, draws, seed, lower_is_better)
+    best = order[np.argmax(sampled, axis=1)]
     counts = np.bincount(best, minlength=len(estimates)).astype(np.float64)
     return _shared_by_identical_arms(counts / draws, estimates)
 
@@ -259,13 +253,16 @@ def top_two_thompson_weights(
         )
     if not (math.isfinite(leader_share) and 0 <= leader_share <= 1):
         raise StatsInputError("leader_share", "leader_share must be between 0 and 1")
-    best, runner_up = _ranked_draws(estimates, draws, seed, lower_is_better)
     arms = len(estimates)
     if arms == 1:
         return [1.0]
-    chosen = leader_share * np.bincount(best, minlength=arms) + (1 - leader_share) * np.bincount(
-        runner_up, minlength=arms
-    )
+    order, sampled = _posterior_draws(estimates, draws, seed, lower_is_better)
+    best = np.argmax(sampled, axis=1)
+    sampled[np.arange(draws), best] = -np.inf
+    runner_up = np.argmax(sampled, axis=1)
+    chosen = leader_share * np.bincount(order[best], minlength=arms) + (
+        1 - leader_share
+    ) * np.bincount(order[runner_up], minlength=arms)
     shared = np.array(_shared_by_identical_arms(chosen / draws, estimates))
     return [float(weight) for weight in _with_floor(shared, floor)]
 
