@@ -19,6 +19,8 @@ from sqlmodel import Session
 
 from experiments import layers
 from experiments.audit import COMMAND_LINE, Actor, record_change
+from experiments.bandit_periods import open_first_period
+from experiments.bandit_rules import check_weights_kept
 from experiments.definitions import audit_state, check_patch, get_experiment, write_patch
 from experiments.errors import ConflictError, InvalidInputError
 from experiments.inputs import text_problem
@@ -34,6 +36,11 @@ from experiments.planning import design_at_start
 FROZEN_AFTER_START: dict[str, str] = {
     "variants": "its units were already split between these variants",
     "unit_type": "its units were already counted by this unit type",
+    "type": "its units were already split by this kind of experiment (an A/B test or a bandit)",
+    "bandit": (
+        "the bandit's exploration, updates, floor and winner probability steer the split and "
+        "call the winner, and changing them after seeing the data changes both"
+    ),
     "layer": "its units were already drawn from this layer",
     "design": (
         "the sequential test and the planned sample were tuned by the design before the data "
@@ -66,6 +73,7 @@ def check_update(experiment: Experiment, patch: ExperimentUpdate) -> None:
         )
     if experiment.status == ExperimentStatus.DRAFT:
         return
+    check_weights_kept(experiment, patch.variants)
     frozen = [name for name in FROZEN_AFTER_START if name in _changed_fields(experiment, patch)]
     if frozen:
         reasons = "; ".join(f"{name}: {FROZEN_AFTER_START[name]}" for name in frozen)
@@ -124,6 +132,8 @@ def start_experiment(session: Session, key: str, *, actor: Actor = COMMAND_LINE)
     experiment.started_at = now
     experiment.updated_at = now
     session.add(experiment)
+    if experiment.type == "bandit":
+        open_first_period(session, experiment, now)
     session.flush()
     _record(session, actor, experiment, "started", before)
     return experiment
@@ -194,6 +204,10 @@ def _changed_fields(experiment: Experiment, patch: ExperimentUpdate) -> set[str]
     values differ (guardrails in any order), so a client may send back the object it read."""
     sent = patch.model_fields_set
     changed: set[str] = {name for name in ("variants", "unit_type", "layer") if name in sent}
+    if patch.type is not None and patch.type != experiment.type:
+        changed.add("type")
+    if patch.bandit is not None and patch.bandit != experiment.bandit:
+        changed.add("bandit")
     if patch.design is not None and patch.design != experiment.design:
         changed.add("design")
     if patch.metrics is not None:

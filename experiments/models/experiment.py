@@ -52,6 +52,7 @@ from experiments.inputs import (
     path_rule_error,
     printable,
 )
+from experiments.models.bandit import BanditSettings, ExperimentType
 from experiments.models.json_column import ModelJSON
 from experiments.templates import Template
 from experiments.variant_changes import Changes, Css, Redirect
@@ -290,6 +291,8 @@ class ExperimentCreate(_Strict):
     design: Design = Field(default_factory=Design)
     metrics: MetricSelection | None = None
     dimensions: Dimensions | None = None  # default: the template's, else none
+    type: ExperimentType = "ab"
+    bandit: BanditSettings | None = None  # a bandit's default: `BanditSettings()`
 
 
 class ExperimentUpdate(_Strict):
@@ -310,6 +313,8 @@ class ExperimentUpdate(_Strict):
     design: Design | None = None
     metrics: MetricSelection | None = None
     dimensions: Dimensions | None = None
+    type: ExperimentType | None = None
+    bandit: BanditSettings | None = None
 
 
 class StopRequest(_Strict):
@@ -342,6 +347,10 @@ class Experiment(SQLModel, table=True):
     )
     dimensions: list[str] = SQLField(
         default_factory=list, sa_column=Column(JSON, nullable=False, server_default="[]")
+    )
+    type: str = SQLField(default="ab", max_length=16, sa_column_kwargs={"server_default": "ab"})
+    bandit: BanditSettings | None = SQLField(
+        default=None, sa_column=Column(ModelJSON(BanditSettings), nullable=True)
     )
     status: str = SQLField(default=ExperimentStatus.DRAFT.value, max_length=16, index=True)
     winner: str | None = SQLField(default=None, max_length=64)

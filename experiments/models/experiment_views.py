@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlmodel import SQLModel
 
+from experiments.models.bandit import BanditSettings, ExperimentType
 from experiments.models.experiment import (
     Design,
     ExperimentStatus,
@@ -51,6 +52,8 @@ class ExperimentPublic(SQLModel):
     design: Design
     metrics: MetricSelection
     dimensions: list[str]
+    type: ExperimentType = "ab"
+    bandit: BanditSettings | None = None
     status: ExperimentStatus
     winner: str | None
     created_at: datetime

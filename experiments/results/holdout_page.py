@@ -4,7 +4,8 @@ holdout's page and `vekst holdouts results` read (`holdout_looks` builds it)."""
 from __future__ import annotations
 
 from experiments.models.holdout import HoldoutPower
-from experiments.results.page import IntervalReading, IsoDatetime, PagePart, ResultsPage, SrmPage
+from experiments.results.page import IntervalReading, ResultsPage, SrmPage
+from experiments.results.page_parts import IsoDatetime, PagePart
 
 
 class GroupUnits(PagePart):

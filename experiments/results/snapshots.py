@@ -19,6 +19,7 @@ from sqlalchemy.engine import Result
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from experiments.bandit_periods import open_period
 from experiments.definitions import get_experiment
 from experiments.errors import InvalidInputError
 from experiments.models.experiment import Experiment, ExperimentStatus
@@ -103,6 +104,7 @@ def take_look(
             if replan is not None:
                 store_replan(session, experiment, replan)
             session.add_all(rows)
+            _steer(session, experiment, looks[-1], rows[-1].look)
     except IntegrityError:
         # Another process stored this look number first; its look is as new as ours.
         stored = latest_snapshot(session, key)
@@ -251,6 +253,23 @@ def _point(page: ResultsPage, metric: str) -> TimeseriesPoint:
         variants=entry.variants,
         comparisons=entry.comparisons,
         reason=entry.reason,
+    )
+
+
+def _steer(session: Session, experiment: Experiment, look: Look, number: int) -> None:
+    """Open the update period a bandit's look drew new weights for (none due: nothing)."""
+    bandit = look.results.bandit
+    if bandit is None or bandit.update is None:
+        return
+    update = bandit.update
+    open_period(
+        session,
+        experiment,
+        update.period,
+        update.starts_at,
+        update.weights,
+        update.seed or 0,
+        number,
     )
 
 
