@@ -13,6 +13,7 @@ from vekst_sdk._evaluator import Evaluator
 from vekst_sdk._hashing import (
     HASH_SPACE,
     LAYER_BUCKETS,
+    holdout_hash,
     layer_bucket,
     murmur3_32,
     override_digest,
@@ -21,6 +22,7 @@ from vekst_sdk._hashing import (
     variant_hash,
     variant_upper_bounds,
 )
+from vekst_sdk._holdouts import HoldoutExposure
 from vekst_sdk._inputs import validate_attributes, validate_unit_id
 from vekst_sdk._targeting import validate_targeting
 
@@ -32,9 +34,11 @@ __all__ = [
     "AssignmentReason",
     "ConfigError",
     "Evaluator",
+    "HoldoutExposure",
     "InvalidInputError",
     "TargetingError",
     "VekstSdkError",
+    "holdout_hash",
     "layer_bucket",
     "murmur3_32",
     "override_digest",
