@@ -9,8 +9,9 @@ import { murmur3 } from "./hash.js";
 /** @import { Warn } from "./inputs.js" */
 
 const SECONDS_PER_DAY = 86400;
-// How many exposures of the anonymous visitor its cookie remembers (the newest).
-const MAX_SEEN_MARKS = 20;
+// How many exposures of the anonymous visitor its cookie remembers (the newest), and how many
+// sticky assignments the sticky cookie keeps (the newest): about 20 bytes each.
+const MAX_MARKS = 20;
 // How many units per experiment the page remembers as exposed before it starts afresh.
 const MAX_EXPOSED_UNITS = 1e5;
 
@@ -19,13 +20,17 @@ const MAX_EXPOSED_UNITS = 1e5;
  * id is made. An exposure is sent once per unit, experiment and variant: remembered in memory
  * per experiment (unit -> variant, without allocating on a repeat call), and for the anonymous
  * visitor also as short marks in a cookie named "<idName>_seen", so a reload does not expose
- * again.
+ * again. Sticky assignments are kept in the cookie "<idName>_sticky", also only with consent:
+ * "<mark>.<variant>" entries, the mark a hash of experiment, sticky version and unit id.
  * @param {Window} g
  * @param {ClientOptions & {idName: string, idDays: number}} options
  * @param {Warn} warn
  */
 export function createVisitor(g, { idName, idDays, unitId, consent }, warn) {
   const seenName = `${idName}_seen`;
+  const stickyName = `${idName}_sticky`;
+  /** @type {Map<string, string> | null} mark -> variant, read from the cookie on first use */
+  let sticky = null;
   let consented = !!consent;
   /** @type {string | null} */
   let anonymousId = null;
@@ -80,9 +85,10 @@ export function createVisitor(g, { idName, idDays, unitId, consent }, warn) {
     giveConsent(/** @type {boolean} */ given) {
       consented = !!given;
       if (!consented) {
-        anonymousId = null;
+        anonymousId = sticky = null;
         writeCookie(idName, null);
         writeCookie(seenName, null);
+        writeCookie(stickyName, null);
       }
     },
 
@@ -101,8 +107,34 @@ export function createVisitor(g, { idName, idDays, unitId, consent }, warn) {
       const mark = murmur3(`${experimentKey}\0${variant}`).toString(36);
       if (seen.has(mark)) return false;
       seen.add(mark);
-      writeCookie(seenName, [...seen].slice(-MAX_SEEN_MARKS).join());
+      writeCookie(seenName, [...seen].slice(-MAX_MARKS).join());
       return true;
+    },
+
+    /**
+     * The variant kept for `unit` in version `version` of a sticky experiment (no `variant`),
+     * or keep `variant`; nothing without consent.
+     * @param {string} key
+     * @param {number} version
+     * @param {string} unit
+     * @param {string} [variant]
+     */
+    stick(key, version, unit, variant) {
+      if (!consented) return;
+      sticky ||= new Map(
+        (readCookie(stickyName) || "").split(",").map((entry) => entry.split(".")),
+      );
+      const mark = murmur3(`${key}:${version}:${unit}`).toString(36);
+      if (!variant) return sticky.get(mark);
+      sticky.delete(mark);
+      sticky.set(mark, variant);
+      writeCookie(
+        stickyName,
+        [...sticky]
+          .slice(-MAX_MARKS)
+          .map((entry) => entry.join("."))
+          .join(),
+      );
     },
   };
   /** @type {typeof visitor & {kind: () => {visitor_type: string} | null}} */
