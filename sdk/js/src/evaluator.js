@@ -134,10 +134,18 @@ const isSalt = (salt) => isName(salt) && !salt.includes(":") && salt.length <= 6
  * @returns {Holdout}
  */
 function compileHoldout(h, path) {
-  need(isObject(h) && isName(h.key) && isName(h.unit_type), path);
-  need(isSalt(h.salt), `${path}.salt`);
-  need(isNumber(h.share) && h.share > 0 && h.share <= 0.5, `${path}.share`);
-  need(Array.isArray(h.experiments) && h.experiments.every(isName), `${path}.experiments`);
+  need(
+    isObject(h) &&
+      isName(h.key) &&
+      isName(h.unit_type) &&
+      isSalt(h.salt) &&
+      isNumber(h.share) &&
+      h.share > 0 &&
+      h.share <= 0.5 &&
+      Array.isArray(h.experiments) &&
+      h.experiments.every(isName),
+    path,
+  );
   const hash = hasher(`holdout:${h.salt}:`);
   const t = Math.floor(h.share * HASH_SPACE);
   return {
@@ -246,7 +254,6 @@ function compileExperiment(e, path, clientOverrides, warn, holdouts, { stick, ex
         ? make(winner, "winner")
         : make(control, "stopped");
   const split = variants.map((v) => make(v.key, "split"));
-  const kept = new Map(variants.map((v) => [v.key, make(v.key, "sticky")]));
   const heldOut = make(control, "holdout");
   const variantHash = hasher(`variant:${salt}:`);
   const trafficHash = hasher(`traffic:${salt}:`);
@@ -276,8 +283,8 @@ function compileExperiment(e, path, clientOverrides, warn, holdouts, { stick, ex
     if (group === "holdout") return heldOut;
     if (stopped) return stopped;
     if (targeting && !targeting(attributes || {})) return notTargeted;
-    const stuck = version && kept.get(/** @type {string} */ (stick(key, version, unitId)));
-    if (stuck) return stuck;
+    const stuck = version && stick(key, version, unitId);
+    if (payloads.has(stuck)) return make(/** @type {string} */ (stuck), "sticky");
     if (bucketOf) {
       const bucket = bucketOf(unitId);
       if (!layer.ranges.some(([start, end]) => start <= bucket && bucket < end))

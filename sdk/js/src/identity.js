@@ -29,14 +29,15 @@ const MAX_EXPOSED_UNITS = 1e5;
 export function createVisitor(g, { idName, idDays, unitId, consent }, warn) {
   const seenName = `${idName}_seen`;
   const stickyName = `${idName}_sticky`;
-  /** @type {Map<string, string> | null} mark -> variant, read from the cookie on first use */
+  /** @type {Map<string, string | undefined> | null} mark -> variant, read on first use */
   let sticky = null;
   let consented = !!consent;
   /** @type {string | null} */
   let anonymousId = null;
   // "returning" when the id cookie was there before this page made the id, else "new".
   let visitorType = "returning";
-  let seen = new Set();
+  /** @type {Map<string, string | undefined>} marks of the exposures sent, read from the cookie */
+  let seen = new Map();
   /** @type {Map<string, Map<string, string | null>>} */
   const exposed = new Map();
 
@@ -68,6 +69,36 @@ export function createVisitor(g, { idName, idDays, unitId, consent }, warn) {
       doc.cookie = `${name}=${encodeURIComponent(value ?? "")}; Max-Age=${age}; Path=/; SameSite=Lax${secure}`;
     });
 
+  /**
+   * The cookie's comma-separated "<mark>.<value>" entries (an exposure's mark has no value).
+   * @param {string} name
+   */
+  const readMarks = (name) =>
+    new Map(
+      (readCookie(name) || "")
+        .split(",")
+        .map((entry) => /** @type {[string, string]} */ (entry.split("."))),
+    );
+
+  /**
+   * Keeps `mark` (with `value`) as the newest of the cookie's entries, at most MAX_MARKS.
+   * @param {string} name
+   * @param {Map<string, string | undefined>} marks
+   * @param {string} mark
+   * @param {string} [value]
+   */
+  function writeMark(name, marks, mark, value) {
+    marks.delete(mark);
+    marks.set(mark, value);
+    writeCookie(
+      name,
+      [...marks]
+        .slice(-MAX_MARKS)
+        .map((entry) => entry.join("."))
+        .join(),
+    );
+  }
+
   const visitor = {
     /** The unit id used when none is passed: the shop's, the anonymous one, or null. */
     id() {
@@ -76,7 +107,7 @@ export function createVisitor(g, { idName, idDays, unitId, consent }, warn) {
         // (The segments build notes a visitor whose id is made here as new.)
         anonymousId = readCookie(idName) || (SEGMENTS && (visitorType = "new"), randomHex(g));
         writeCookie(idName, anonymousId);
-        seen = new Set((readCookie(seenName) || "").split(","));
+        seen = readMarks(seenName);
       }
       return consented ? anonymousId : null;
     },
@@ -106,8 +137,7 @@ export function createVisitor(g, { idName, idDays, unitId, consent }, warn) {
       if (unit !== anonymousId) return true;
       const mark = murmur3(`${experimentKey}\0${variant}`).toString(36);
       if (seen.has(mark)) return false;
-      seen.add(mark);
-      writeCookie(seenName, [...seen].slice(-MAX_MARKS).join());
+      writeMark(seenName, seen, mark);
       return true;
     },
 
@@ -121,20 +151,10 @@ export function createVisitor(g, { idName, idDays, unitId, consent }, warn) {
      */
     stick(key, version, unit, variant) {
       if (!consented) return;
-      sticky ||= new Map(
-        (readCookie(stickyName) || "").split(",").map((entry) => entry.split(".")),
-      );
+      sticky ||= readMarks(stickyName);
       const mark = murmur3(`${key}:${version}:${unit}`).toString(36);
       if (!variant) return sticky.get(mark);
-      sticky.delete(mark);
-      sticky.set(mark, variant);
-      writeCookie(
-        stickyName,
-        [...sticky]
-          .slice(-MAX_MARKS)
-          .map((entry) => entry.join("."))
-          .join(),
-      );
+      writeMark(stickyName, sticky, mark, variant);
     },
   };
   /** @type {typeof visitor & {kind: () => {visitor_type: string} | null}} */
