@@ -93,6 +93,8 @@ def create_experiment(
         design=data.design,
         metrics=metrics,
         dimensions=dimensions or [],
+        sticky=data.sticky,
+        sticky_version=data.sticky_version,
         created_at=now,
         updated_at=now,
     )

@@ -51,6 +51,8 @@ class ExperimentPublic(SQLModel):
     design: Design
     metrics: MetricSelection
     dimensions: list[str]
+    sticky: bool
+    sticky_version: int
     status: ExperimentStatus
     winner: str | None
     created_at: datetime

@@ -7,7 +7,12 @@ types and errors they use. A shop's code needs none of it: it uses `vekst_sdk.Cl
 """
 
 from vekst_sdk._assignment import Assignment, AssignmentReason, thaw_payload
-from vekst_sdk._config import MAX_WEIGHT, validate_config, validate_experiment
+from vekst_sdk._config import (
+    MAX_STICKY_VERSION,
+    MAX_WEIGHT,
+    validate_config,
+    validate_experiment,
+)
 from vekst_sdk._errors import ConfigError, InvalidInputError, TargetingError, VekstSdkError
 from vekst_sdk._evaluator import Evaluator
 from vekst_sdk._hashing import (
@@ -29,6 +34,7 @@ from vekst_sdk._targeting import validate_targeting
 __all__ = [
     "HASH_SPACE",
     "LAYER_BUCKETS",
+    "MAX_STICKY_VERSION",
     "MAX_WEIGHT",
     "Assignment",
     "AssignmentReason",

@@ -1,0 +1,24 @@
+"""Sticky assignment: `sticky` (SDKs keep each unit's first variant while the experiment runs)
+and `sticky_version` (bumped by a reshuffle) on experiments. Created 2026-12-06.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+from experiments.migrations._columns import required
+
+revision, down_revision = "0021_sticky", "0020_quantile_metrics"
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("experiments") as experiments:
+        experiments.add_column(required("sticky", sa.Boolean(), server_default=sa.false()))
+        experiments.add_column(required("sticky_version", sa.Integer(), server_default="1"))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("experiments") as experiments:
+        experiments.drop_column("sticky_version")
+        experiments.drop_column("sticky")
