@@ -24,9 +24,14 @@ from sqlalchemy.engine import Engine
 from experiments.db import session_scope
 from experiments.sdk_config import build_sdk_config
 from experiments.settings import Settings
-from vekst_sdk import MemoryStickyStore, StickyStore
-from vekst_sdk.spec import Assignment, Evaluator, thaw_payload
-from vekst_sdk.sticky_redis import RedisStickyStore
+from vekst_sdk.spec import (
+    Assignment,
+    Evaluator,
+    MemoryStickyStore,
+    RedisStickyStore,
+    StickyStore,
+    thaw_payload,
+)
 
 
 def sticky_store(settings: Settings) -> StickyStore:
@@ -48,7 +53,7 @@ class EvaluatorCache:
         store: StickyStore | None = None,
     ) -> None:
         self._engine = engine
-        self.store = store or MemoryStickyStore()
+        self.store = MemoryStickyStore() if store is None else store
         # A shared store is reached over the network: assign off the event loop then.
         self.store_blocks = not isinstance(self.store, MemoryStickyStore)
         self._max_age = max_age_seconds

@@ -113,7 +113,10 @@ class Client:
         options = options or ClientOptions()
         self._log = OnceLogger()
         self._overrides = overrides
-        self._sticky_store = GuardedStore(options.sticky_store or MemoryStickyStore(), self._log)
+        self._sticky_store = GuardedStore(
+            MemoryStickyStore() if options.sticky_store is None else options.sticky_store,
+            self._log,
+        )
         self._closed = False
         self._close_lock = threading.Lock()
         self._http: list[httpx.Client] = []

@@ -1,9 +1,10 @@
 """The assignment specification as code (docs/assignment.md): what the Vekst server borrows so
 there is one Python implementation, and what a re-implementer checks an SDK against.
 
-The offline evaluator of a config document, the validators of configs, experiments, targeting,
-unit ids and attributes, the hashing and bucketing functions with their constants, and the
-types and errors they use. A shop's code needs none of it: it uses `vekst_sdk.Client`.
+The offline evaluator of a config document, the sticky stores it keeps units in, the validators
+of configs, experiments, targeting, unit ids and attributes, the hashing and bucketing
+functions with their constants, and the types and errors they use. A shop's code needs none
+of it: it uses `vekst_sdk.Client`.
 """
 
 from vekst_sdk._assignment import Assignment, AssignmentReason, thaw_payload
@@ -29,7 +30,9 @@ from vekst_sdk._hashing import (
 )
 from vekst_sdk._holdouts import HoldoutExposure
 from vekst_sdk._inputs import validate_attributes, validate_unit_id
+from vekst_sdk._sticky import MemoryStickyStore, StickyStore
 from vekst_sdk._targeting import validate_targeting
+from vekst_sdk.sticky_redis import RedisStickyStore
 
 __all__ = [
     "HASH_SPACE",
@@ -42,6 +45,9 @@ __all__ = [
     "Evaluator",
     "HoldoutExposure",
     "InvalidInputError",
+    "MemoryStickyStore",
+    "RedisStickyStore",
+    "StickyStore",
     "TargetingError",
     "VekstSdkError",
     "holdout_hash",
