@@ -148,10 +148,10 @@ function compileHoldout(h, path) {
   );
   const hash = hasher(`holdout:${h.salt}:`);
   const t = Math.floor(h.share * HASH_SPACE);
-  return {
+  return /** @type {Holdout} */ ({
     ...h,
     group: (unitId, x = hash(unitId)) => (x < t ? "holdout" : x < 2 * t ? "measurement" : ""),
-  };
+  });
 }
 
 /** @param {unknown} pair a layer's range of buckets [start, end) */
