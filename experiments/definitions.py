@@ -12,7 +12,12 @@ from sqlmodel import Session, col, select
 
 from experiments import servable
 from experiments.audit import COMMAND_LINE, Actor, record_change
-from experiments.errors import ConflictError, InvalidInputError, NotFoundError
+from experiments.errors import (
+    ConflictError,
+    FieldConflictError,
+    InvalidInputError,
+    NotFoundError,
+)
 from experiments.metrics import metric_catalog
 from experiments.models.audit import AuditEntity
 from experiments.models.experiment import (
@@ -29,6 +34,7 @@ from experiments.models.experiment_views import (
     ExperimentPublic,
     ListedPage,
 )
+from experiments.models.holdout import Holdout
 from experiments.targeting import validate_targeting
 from experiments.templates import TEMPLATES
 
@@ -77,6 +83,12 @@ def create_experiment(
     if session.exec(select(Experiment.id).where(Experiment.key == data.key)).first() is not None:
         raise ConflictError(
             f"an experiment with key '{data.key}' exists already; choose another key"
+        )
+    if session.exec(select(Holdout.id).where(Holdout.key == data.key)).first() is not None:
+        raise FieldConflictError(
+            "key",
+            f"'{data.key}' names a holdout; holdouts and experiments share one namespace of "
+            "keys, so choose another key",
         )
     now = datetime.now(UTC)
     experiment = Experiment(

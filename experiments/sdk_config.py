@@ -6,6 +6,7 @@ their unit ids (`override_hashes`); the admin API shows the ids themselves.
 Each experiment's `dimensions` name the attributes an SDK sends with its exposures; a sticky
 experiment carries its `sticky_version` (SDKs keep each unit's variant under it); a variant
 carries its `changes`, `css` and `redirect` when it has them (the browser SDK applies them).
+`holdouts` lists the running holdouts (`experiments.holdouts`), and is absent without one.
 The document is a pure function of the stored definitions, so its ETag changes exactly when
 something an SDK would evaluate or send differently changes.
 """
@@ -20,6 +21,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from experiments.holdouts import served_holdouts
 from experiments.models.experiment import SERVED_STATUSES, Experiment
 from vekst_sdk.spec import override_digest
 
@@ -71,19 +73,23 @@ def experiment_entry(experiment: Experiment) -> dict[str, Any]:
     }
 
 
-def build_sdk_config(session: Session) -> SdkConfig:
-    """Read the served experiments and render the document, its JSON body and a strong ETag."""
+def build_sdk_config(session: Session, now: datetime | None = None) -> SdkConfig:
+    """Read the served experiments and render the document, its JSON body and a strong ETag;
+    `holdouts` only while one runs at `now` (default: now)."""
     experiments = session.exec(
         select(Experiment)
         .where(col(Experiment.status).in_(SERVED_STATUSES))
         .order_by(col(Experiment.key))
     ).all()
     newest = max((e.updated_at for e in experiments), default=datetime(1970, 1, 1, tzinfo=UTC))
-    document = {
+    document: dict[str, Any] = {
         "version": CONFIG_VERSION,
         "generated_at": newest.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
         "experiments": [experiment_entry(experiment) for experiment in experiments],
     }
+    holdouts = served_holdouts(session, now or datetime.now(UTC))
+    if holdouts:
+        document["holdouts"] = holdouts
     body = json.dumps(document, separators=(",", ":"), sort_keys=True).encode("utf-8")
     etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
     return SdkConfig(document, body, etag)

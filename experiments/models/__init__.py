@@ -9,6 +9,7 @@ from experiments.models import (  # noqa: F401  (each module registers its table
     audit,
     event,
     experiment,
+    holdout,
     metric,
     page_session,
     pasted_counts,

@@ -72,8 +72,20 @@ def take_snapshot(
     is a look another process stored meanwhile; `on_new_look` hears neither.
     Raises NotFoundError for an unknown key and ConflictError for a draft.
     """
+    return take_look(session, get_experiment(session, key), now, on_new_look=on_new_look)
+
+
+def take_look(
+    session: Session,
+    experiment: Experiment,
+    now: datetime | None = None,
+    *,
+    on_new_look: NewLookHandler | None,
+) -> ResultSnapshot:
+    """`take_snapshot` of an experiment read already, or of a definition presented as one (a
+    holdout: `results.holdout_looks`)."""
     computed_at = now or datetime.now(UTC)
-    experiment = get_experiment(session, key)
+    key = experiment.key
     end = end_of_analysis(experiment, None, computed_at)
     if replan_due(experiment.design, experiment.started_at, end):
         # Two processes may take this look: the one that waits reads the plan the other stored
@@ -138,7 +150,7 @@ def served_snapshot(
         or latest is None
         or not (_is_final(latest, experiment) or latest.computed_at >= moment - max_age)
     ):
-        latest = take_snapshot(session, experiment.key, moment, on_new_look=on_new_look)
+        latest = take_look(session, experiment, moment, on_new_look=on_new_look)
     return latest
 
 
