@@ -12,6 +12,8 @@ from api.cli import build_cli
 from experiments.assignment import EvaluatorCache
 from experiments.settings import Settings
 from tests.api.helpers import URL, assert_problem, create
+from tests.api.test_holdouts import create_holdout
+from vekst_sdk.spec import holdout_hash
 
 Headers = dict[str, str]
 
@@ -121,3 +123,23 @@ def test_the_cli_reshuffles(
     assert "sticky_version is now 2" in done.output
     listed = runner.invoke(build_cli(), ["experiments"])
     assert listed.exit_code == 0 and "checkout-onepage" in listed.output
+
+
+def test_assign_serves_a_holdout_and_records_its_exposures(
+    client: TestClient, admin_headers: Headers, sdk_headers: Headers
+) -> None:
+    create_holdout(client, admin_headers)
+    create(client, admin_headers)
+    client.post(f"{URL}/start", headers=admin_headers)
+    holdout = client.get("/v1/sdk/config", headers=sdk_headers).json()["holdouts"][0]
+    threshold = int(holdout["share"] * 2**32)
+    held = next(
+        f"visitor-{n}"
+        for n in range(100_000)
+        if holdout_hash(holdout["salt"], f"visitor-{n}") < threshold
+    )
+    body = {"unit_id": held, "experiments": ["checkout-onepage"], "expose": True}
+    answer = client.post("/v1/assign", json=body, headers=sdk_headers).json()
+    got = answer["assignments"]["checkout-onepage"]
+    assert (got["variant"], got["in_experiment"]) == ("multi-step", False)
+    assert answer["exposure"] == {"recorded": 1, "not_recorded": []}

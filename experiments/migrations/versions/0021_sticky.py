@@ -9,7 +9,8 @@ from alembic import op
 
 from experiments.migrations._columns import required
 
-revision, down_revision = "0021_sticky", "0020_quantile_metrics"
+# (After 0022_holdouts, merged to main first; both were branched from 0020_quantile_metrics.)
+revision, down_revision = "0021_sticky", "0022_holdouts"
 
 
 def upgrade() -> None:
