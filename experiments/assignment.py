@@ -4,6 +4,8 @@ The compiled config is kept in memory and rebuilt at most every `max_age_seconds
 after a definition changes in this process, so an assign request touches no database. A request
 naming an experiment the cached config does not serve rebuilds it once (`reload`), so an
 experiment started through another worker process is served at once, not up to a second later.
+A config serving holdouts is also rebuilt once the first of their `ends_at` passes (its
+`expires_at`): an ended holdout applies to no request after its end, with nothing else changed.
 """
 
 from __future__ import annotations
@@ -12,7 +14,8 @@ import hashlib
 import json
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.engine import Engine
@@ -22,22 +25,37 @@ from experiments.sdk_config import build_sdk_config
 from vekst_sdk.spec import Assignment, Evaluator, thaw_payload
 
 
-class EvaluatorCache:
-    """The current config as a compiled `Evaluator`, refreshed from the database when stale."""
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
 
-    def __init__(self, engine: Engine, max_age_seconds: float = 1.0) -> None:
+
+class EvaluatorCache:
+    """The current config as a compiled `Evaluator`, refreshed from the database when stale;
+    `clock` is the wall clock the config's holdouts are read and expire by."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        max_age_seconds: float = 1.0,
+        clock: Callable[[], datetime] = _utc_now,
+    ) -> None:
         self._engine = engine
         self._max_age = max_age_seconds
+        self._clock = clock
         self._lock = threading.Lock()
         self._evaluator: Evaluator | None = None
         self._loaded_at = 0.0
+        self._expires_at: datetime | None = None
         self._generation = 0  # moves on each invalidation, so a read begun before one is stale
 
     def fresh(self) -> Evaluator | None:
-        """The cached evaluator if it is young enough, else None (then call `load`)."""
-        if self._evaluator is not None and time.monotonic() - self._loaded_at < self._max_age:
-            return self._evaluator
-        return None
+        """The cached evaluator if it is young enough and no holdout it serves has ended, else
+        None (then call `load`)."""
+        if self._evaluator is None or time.monotonic() - self._loaded_at >= self._max_age:
+            return None
+        if self._expires_at is not None and self._clock() >= self._expires_at:
+            return None
+        return self._evaluator
 
     def load(self) -> Evaluator:
         """Rebuild from the database (blocking)."""
@@ -47,10 +65,11 @@ class EvaluatorCache:
                 return cached
             generation = self._generation
             with session_scope(self._engine) as session:
-                document = build_sdk_config(session).document
+                config = build_sdk_config(session, self._clock())
             # Stored definitions were validated on the way in; strict=False keeps one bad row
             # from stopping assignment for every other experiment.
-            self._evaluator = Evaluator(document, strict=False)
+            self._evaluator = Evaluator(config.document, strict=False)
+            self._expires_at = config.expires_at
             self._loaded_at = time.monotonic() if generation == self._generation else 0.0
             return self._evaluator
 
