@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy.engine import Engine
 
 from api.cli.demo import demo_experiment
-from experiments import assignment, holdouts, lifecycle
+from experiments import assignment, holdouts, lifecycle, sdk_config
 from experiments.assignment import EvaluatorCache
 from experiments.db import make_engine, session_scope
 from experiments.definitions import create_experiment
@@ -75,7 +75,7 @@ def test_an_ended_holdout_leaves_the_cached_evaluator_at_its_end(
     engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     built: list[dict[str, Any]] = []
-    real_build = assignment.build_sdk_config
+    real_build = sdk_config.build_sdk_config
 
     def spy(*args: Any, **kwargs: Any) -> Any:
         config = real_build(*args, **kwargs)
