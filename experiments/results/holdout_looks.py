@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlmodel import Session, col, select
 
-from experiments.holdout_power import power_facts
+from experiments.holdout_power import Traffic, power_facts
 from experiments.holdouts import covered_experiments, end_of, get_holdout, status_of
 from experiments.models.experiment import (
     Design,
@@ -89,9 +89,14 @@ def serve_holdout_results(
 
 
 def holdout_results(
-    session: Session, holdout: Holdout, look: ResultsPage, now: datetime
+    session: Session,
+    holdout: Holdout,
+    look: ResultsPage,
+    now: datetime,
+    traffic: Traffic | None = None,
 ) -> HoldoutResultsPage:
-    """The holdout's page of one look: its effect, its split, what shipped, and its power."""
+    """The holdout's page of one look: its effect, its split, what shipped, and its power (at
+    `traffic`, measured now when None)."""
     primary = look.metrics[0]
     comparison = primary.comparison_of(MEASUREMENT_GROUP)
     effect = None if comparison is None else comparison.sequential.relative
@@ -126,7 +131,7 @@ def holdout_results(
         units=groups,
         srm=look.srm,
         summary=summary,
-        power=power_of(session, holdout, now, so_far),
+        power=power_of(session, holdout, now, so_far, traffic),
         look=look.model_copy(update={"summary": summary, "headline": None}),
     )
 
@@ -149,11 +154,16 @@ def shipped_since(session: Session, holdout: Holdout, end: datetime) -> list[str
 
 
 def power_of(
-    session: Session, holdout: Holdout, now: datetime, units_so_far: int = 0
+    session: Session,
+    holdout: Holdout,
+    now: datetime,
+    units_so_far: int = 0,
+    traffic: Traffic | None = None,
 ) -> HoldoutPower:
-    """What the share detects by the holdout's end: the units so far and the traffic to come."""
+    """What the share detects by the holdout's end: the units so far and the traffic to come
+    (`traffic`, measured now when None)."""
     facts = power_facts(
-        session, holdout.metrics[0], holdout.share, end_of(holdout), now, units_so_far
+        session, holdout.metrics[0], holdout.share, end_of(holdout), now, units_so_far, traffic
     )
     return HoldoutPower(
         metric=facts.metric,
