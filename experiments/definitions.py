@@ -112,6 +112,9 @@ def create_experiment(
         dimensions=dimensions or [],
         type=data.type,
         bandit=settings_for(data.type, data.bandit),
+        # A bandit moves its weights, so by default it keeps each unit's first arm.
+        sticky=data.type == "bandit" if data.sticky is None else data.sticky,
+        sticky_version=data.sticky_version,
         created_at=now,
         updated_at=now,
     )

@@ -5,7 +5,8 @@ A draft may change freely. Once started, the experiment's question is fixed: the
 unit type, the layer, the primary metric, the guardrails and the design (alpha, power, MDE,
 planned units and any margin) are refused with a 409 that says why; secondary metrics, the
 name, the hypothesis, targeting, overrides and the dimensions (they only say which attributes
-exposures keep, never who gets what) may still change, and traffic may only grow while it runs.
+exposures keep, never who gets what) may still change, traffic may only grow while it runs, and
+`sticky_version` may only grow (a reshuffle moves it on by one).
 An archived experiment changes no more. Every change is recorded in the audit log in the same
 transaction.
 """
@@ -31,6 +32,7 @@ from experiments.models.experiment import (
     ExperimentUpdate,
 )
 from experiments.planning import design_at_start
+from vekst_sdk.spec import MAX_STICKY_VERSION
 
 # What may not change once an experiment has started, and why (the 409 says it).
 FROZEN_AFTER_START: dict[str, str] = {
@@ -81,6 +83,12 @@ def check_update(experiment: Experiment, patch: ExperimentUpdate) -> None:
             f"{', '.join(frozen)} cannot change once an experiment has started ({reasons}); "
             "stop it and create a new experiment with the new set-up (secondary metrics, the "
             "name, the hypothesis and the dimensions may still change)"
+        )
+    if patch.sticky_version is not None and patch.sticky_version < experiment.sticky_version:
+        raise ConflictError(
+            f"sticky_version may only grow once an experiment has started (it is "
+            f"{experiment.sticky_version}): an earlier version would bring back the variants "
+            "units kept under it; POST /v1/experiments/{key}/reshuffle moves it on"
         )
     if patch.traffic is None or patch.traffic == experiment.traffic:
         return
@@ -180,6 +188,28 @@ def stop_experiment(
     session.flush()
     note = {"stop_reason": reason} if reason else {}
     _record(session, actor, experiment, "stopped", before, note)
+    return experiment
+
+
+def reshuffle_experiment(session: Session, key: str, *, actor: Actor = COMMAND_LINE) -> Experiment:
+    """Move a sticky experiment to its next `sticky_version`: SDKs no longer find the variants
+    they kept and assign every unit afresh (409 unless it is sticky, or once archived)."""
+    experiment = get_experiment(session, key)
+    if experiment.status == ExperimentStatus.ARCHIVED:
+        raise ConflictError(f"experiment '{key}' is archived and cannot change")
+    if not experiment.sticky:
+        raise ConflictError(
+            f"experiment '{key}' is not sticky, so there is nothing to reshuffle "
+            '(PATCH it with "sticky": true to keep units in their variants)'
+        )
+    if experiment.sticky_version >= MAX_STICKY_VERSION:
+        raise ConflictError(f"sticky_version of '{key}' is at its maximum ({MAX_STICKY_VERSION})")
+    before = audit_state(experiment)
+    experiment.sticky_version += 1
+    experiment.updated_at = datetime.now(UTC)
+    session.add(experiment)
+    session.flush()
+    _record(session, actor, experiment, "reshuffled", before)
     return experiment
 
 

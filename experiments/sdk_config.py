@@ -3,7 +3,8 @@
 Only running and stopped experiments are in it: drafts assign no one yet, archived ones no more.
 The document is public (any sdk key reads it), so QA overrides appear only as salted digests of
 their unit ids (`override_hashes`); the admin API shows the ids themselves.
-Each experiment's `dimensions` name the attributes an SDK sends with its exposures; a variant
+Each experiment's `dimensions` name the attributes an SDK sends with its exposures; a sticky
+experiment carries its `sticky_version` (SDKs keep each unit's variant under it); a variant
 carries its `changes`, `css` and `redirect` when it has them (the browser SDK applies them).
 `holdouts` lists the running holdouts (`experiments.holdouts`), and is absent without one.
 The document is a pure function of the stored definitions and the moment, so its ETag changes
@@ -54,9 +55,12 @@ def _variant_entry(variant: dict[str, Any]) -> dict[str, Any]:
 
 
 def experiment_entry(experiment: Experiment) -> dict[str, Any]:
+    """An experiment as SDKs read it; `sticky_version` only when it is sticky, so the document of
+    an experiment that is not stays as it was (and with it the ETag)."""
     layer = None
     if experiment.layer is not None:
         layer = {"key": experiment.layer, "ranges": experiment.layer_ranges}
+    sticky = {"sticky_version": experiment.sticky_version} if experiment.sticky else {}
     return {
         "key": experiment.key,
         "salt": experiment.salt,
@@ -69,6 +73,7 @@ def experiment_entry(experiment: Experiment) -> dict[str, Any]:
         "override_hashes": override_hashes(experiment.salt, experiment.overrides),
         "winner": experiment.winner,
         "dimensions": experiment.dimensions,
+        **sticky,
     }
 
 

@@ -54,6 +54,8 @@ class ExperimentPublic(SQLModel):
     dimensions: list[str]
     type: ExperimentType = "ab"
     bandit: BanditSettings | None = None
+    sticky: bool
+    sticky_version: int
     status: ExperimentStatus
     winner: str | None
     created_at: datetime

@@ -36,12 +36,19 @@ def test_a_bandit_takes_the_defaults_and_starts_at_equal_weights(
         "winner_probability": 0.95,
     }
     assert {variant["weight"] for variant in definition["variants"]} == {0.333333}
+    # A bandit keeps each unit's first arm unless told otherwise; an A/B test does not.
+    assert definition["sticky"] is True and definition["sticky_version"] == 1
+    loose = client.post(
+        "/v1/experiments", json=bandit_body("loose", sticky=False), headers=admin_headers
+    )
+    assert loose.status_code == 201 and loose.json()["sticky"] is False
     plain = client.post(
         "/v1/experiments",
         json=equal_split_body("plain", "Plain", "cta", BANNERS),
         headers=admin_headers,
     )
     assert plain.json()["type"] == "ab" and plain.json()["bandit"] is None
+    assert plain.json()["sticky"] is False
 
 
 @pytest.mark.parametrize(

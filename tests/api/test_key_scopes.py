@@ -41,6 +41,7 @@ ACCEPTED: dict[tuple[str, str], set[str]] = {
     ("POST", "/v1/experiments/{key}/start"): WRITERS,
     ("POST", "/v1/experiments/{key}/stop"): WRITERS,
     ("POST", "/v1/experiments/{key}/archive"): WRITERS,
+    ("POST", "/v1/experiments/{key}/reshuffle"): WRITERS,
     ("POST", "/v1/experiments/{key}/snapshots"): WRITERS,
     ("POST", "/v1/experiments/{key}/counts"): WRITERS,
     ("POST", "/v1/metrics"): WRITERS,
