@@ -69,14 +69,17 @@ class EvaluatorCache:
         self._clock = clock
         self._lock = threading.Lock()
         self._evaluator: Evaluator | None = None
-        self._loaded_at = 0.0
+        self._loaded_at: float | None = None  # None: to be rebuilt (whatever the max age)
         self._expires_at: datetime | None = None
         self._generation = 0  # moves on each invalidation, so a read begun before one is stale
 
     def fresh(self) -> Evaluator | None:
         """The cached evaluator if it is young enough and no holdout it serves has ended, else
         None (then call `load`)."""
-        if self._evaluator is None or time.monotonic() - self._loaded_at >= self._max_age:
+        loaded_at = self._loaded_at
+        if self._evaluator is None or loaded_at is None:
+            return None
+        if time.monotonic() - loaded_at >= self._max_age:
             return None
         if self._expires_at is not None and self._clock() >= self._expires_at:
             return None
@@ -95,7 +98,7 @@ class EvaluatorCache:
             # from stopping assignment for every other experiment.
             self._evaluator = Evaluator(config.document, strict=False, sticky_store=self.store)
             self._expires_at = config.expires_at
-            self._loaded_at = time.monotonic() if generation == self._generation else 0.0
+            self._loaded_at = time.monotonic() if generation == self._generation else None
             return self._evaluator
 
     def reload(self, seen: Evaluator) -> Evaluator:
@@ -104,13 +107,13 @@ class EvaluatorCache:
         with self._lock:
             if self._evaluator is not seen and self._evaluator is not None:
                 return self._evaluator
-            self._loaded_at = 0.0
+            self._loaded_at = None
         return self.load()
 
     def invalidate(self) -> None:
         """Rebuild on the next request (a definition changed, here or in another process)."""
         self._generation += 1
-        self._loaded_at = 0.0
+        self._loaded_at = None
 
 
 def assign_all(
