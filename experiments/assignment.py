@@ -46,20 +46,17 @@ def sticky_store(settings: Settings) -> StickyStore:
     return MemoryStickyStore()
 
 
-def _utc_now() -> datetime:
-    return datetime.now(UTC)
-
 
 class EvaluatorCache:
     """The current config as a compiled `Evaluator`, refreshed from the database when stale;
-    `clock` is the wall clock the config's holdouts are read and expire by."""
+    `clock` is the wall clock (POSIX seconds) the config's holdouts are read and expire by."""
 
     def __init__(
         self,
         engine: Engine,
         max_age_seconds: float = 1.0,
         store: StickyStore | None = None,
-        clock: Callable[[], datetime] = _utc_now,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self._engine = engine
         self.store = MemoryStickyStore() if store is None else store
@@ -70,7 +67,7 @@ class EvaluatorCache:
         self._lock = threading.Lock()
         self._evaluator: Evaluator | None = None
         self._loaded_at: float | None = None  # None: to be rebuilt (whatever the max age)
-        self._expires_at: datetime | None = None
+        self._expires_at: float | None = None  # POSIX seconds: a float compares fastest
         self._generation = 0  # moves on each invalidation, so a read begun before one is stale
 
     def fresh(self) -> Evaluator | None:
@@ -93,11 +90,12 @@ class EvaluatorCache:
                 return cached
             generation = self._generation
             with session_scope(self._engine) as session:
-                config = build_sdk_config(session, self._clock())
+                config = build_sdk_config(session, datetime.fromtimestamp(self._clock(), UTC))
             # Stored definitions were validated on the way in; strict=False keeps one bad row
             # from stopping assignment for every other experiment.
             self._evaluator = Evaluator(config.document, strict=False, sticky_store=self.store)
-            self._expires_at = config.expires_at
+            expires_at = config.expires_at
+            self._expires_at = None if expires_at is None else expires_at.timestamp()
             self._loaded_at = time.monotonic() if generation == self._generation else None
             return self._evaluator
 

@@ -133,7 +133,7 @@ def test_a_stopped_or_ended_holdout_leaves_assign_at_once(
     client.app.state.evaluator_cache = EvaluatorCache(  # type: ignore[attr-defined]
         client.app.state.engine,  # type: ignore[attr-defined]
         max_age_seconds=365 * 86400.0,
-        clock=lambda: clock["now"],
+        clock=lambda: clock["now"].timestamp(),
     )
 
     def held(unit: str) -> bool:

@@ -29,8 +29,8 @@ class Clock:
     def __init__(self, now: datetime) -> None:
         self.now = now
 
-    def __call__(self) -> datetime:
-        return self.now
+    def __call__(self) -> float:
+        return self.now.timestamp()
 
 
 def holdout(key: str, ends_at: datetime, unit_type: str = "visitor") -> HoldoutCreate:
