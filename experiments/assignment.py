@@ -46,7 +46,6 @@ def sticky_store(settings: Settings) -> StickyStore:
     return MemoryStickyStore()
 
 
-
 class EvaluatorCache:
     """The current config as a compiled `Evaluator`, refreshed from the database when stale;
     `clock` is the wall clock (POSIX seconds) the config's holdouts are read and expire by."""
