@@ -12,6 +12,7 @@ engine: only the summary (`words.holdout_words`) is the holdout's own.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from sqlmodel import Session, col, select
@@ -78,14 +79,17 @@ def serve_holdout_results(
     *,
     fresh: bool = False,
     now: datetime | None = None,
+    traffic: Callable[[Holdout], Traffic] | None = None,
 ) -> HoldoutResultsPage:
     """The holdout's results from its latest look, taking a new one first when `fresh` is
-    asked for or the latest is older than `max_age` (as an experiment's results are served)."""
+    asked for or the latest is older than `max_age` (as an experiment's results are served);
+    its power at `traffic(holdout)` (the process's kept figures), measured now without it."""
     moment = now or datetime.now(UTC)
     holdout = get_holdout(session, key)
     experiment = as_experiment(holdout, moment)
     snapshot = served_snapshot(session, experiment, max_age, fresh, moment, None)
-    return holdout_results(session, holdout, stored_page(snapshot), moment)
+    pace = None if traffic is None else traffic(holdout)
+    return holdout_results(session, holdout, stored_page(snapshot), moment, pace)
 
 
 def holdout_results(

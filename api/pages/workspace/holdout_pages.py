@@ -22,12 +22,10 @@ from sqlmodel import Session
 from api.deps import SessionDep, SettingsDep
 from api.pages import views
 from api.pages.access import PageRoute, UserDep, checked_form, render_page
-from api.pages.workspace.traffic import MeasuredBaselines, MeasuredTraffic
+from api.pages.workspace.traffic import kept_traffic
 from api.params import ExperimentKey
 from experiments import holdouts
 from experiments.errors import ConflictError
-from experiments.holdout_power import Traffic
-from experiments.metrics import metric_catalog
 from experiments.models.holdout import ALL_NEW, Holdout, HoldoutStatus
 from experiments.results.holdout_looks import holdout_results, power_of, take_holdout_look
 from experiments.results.holdout_page import HoldoutResultsPage
@@ -96,7 +94,7 @@ def holdout_page(
     holdout = holdouts.get_holdout(session, key)
     now = datetime.now(UTC)
     state = holdouts.status_of(holdout, now)
-    traffic = _kept_traffic(request, session, holdout)
+    traffic = kept_traffic(request.app.state, session, holdout)
     snapshot = latest_snapshot(session, holdout.key)
     results = None
     context: dict[str, Any] = {
@@ -138,14 +136,6 @@ async def take_look(
         raise ConflictError(f"holdout '{key}' is {state}: only a running holdout takes new looks")
     await run_in_threadpool(take_holdout_look, session, key)
     return RedirectResponse(f"/holdouts/{key}", status.HTTP_303_SEE_OTHER)
-
-
-def _kept_traffic(request: Request, session: Session, holdout: Holdout) -> Traffic:
-    """The shop's pace and the first metric's baseline as the workspace keeps them."""
-    measured: MeasuredTraffic = request.app.state.measured_traffic
-    baselines: MeasuredBaselines = request.app.state.measured_baselines
-    primary = metric_catalog(session)[holdout.metrics[0]]
-    return Traffic(measured.visitors_per_day(), baselines.of(primary))
 
 
 def _covers(session: Session, holdout: Holdout) -> str:
