@@ -103,6 +103,63 @@ def campaigns(runs: int, seed: int) -> None:
     print(f"{time.perf_counter() - started:.0f} s")
 
 
+def leader_shares(runs: int, seed: int, shares: list[float]) -> None:
+    """Issue #28's four targets under each ``leader_share``, on both readings of "four arms at
+    3 % CTR, one at +20 %"; every share runs on the same seeds (the same visitors)."""
+    lifted = (BASE,) * 4 + (BASE * 1.2,)
+    building = Campaign((BASE,) * 4, traffic=building_traffic, baseline=building_rates)
+    print(f"{runs} campaigns per cell; load average {os.getloadavg()[0]:.1f} at the start.")
+    print(
+        "| leader share | five arms: best found / fewer clicks lost | four arms: best found / "
+        "fewer clicks lost | A/A four arms: winner called | A/A moving traffic and rates: "
+        "winner called |"
+    )
+    print("|---|---|---|---|---|")
+    started = time.perf_counter()
+    for share in shares:
+        policy = Policy(leader_share=share)
+        cells = []
+        for campaign, best, offset in ((Campaign(lifted), 4, 0), (Campaign(lifted[1:]), 3, 1)):
+            s = summarise(simulate(campaign, policy, runs, seed + offset), best)
+            fewer = f"{100 * s.fewer_clicks_lost:.1f} % ± {100 * s.fewer_clicks_lost_se:.1f}"
+            cells.append(f"{_pct(s.found, s)} / {fewer}")
+        for campaign, offset in ((Campaign((BASE,) * 4), 3), (building, 4)):
+            s = summarise(simulate(campaign, policy, runs, seed + offset), -1)
+            cells.append(_pct(s.called, s))
+        print(f"| {share:g} | {' | '.join(cells)} |", flush=True)
+    print(f"{time.perf_counter() - started:.0f} s")
+
+
+def two_arms(runs: int, seed: int) -> None:
+    """Two arms, weighted by their probability of being best: one +20 %, and A/A under the
+    95 % rule and under stricter ``winner_probability`` values (the same seeds per campaign)."""
+    building = Campaign((BASE,) * 2, traffic=building_traffic, baseline=building_rates)
+    rows = [
+        (f"one +20 %, winner at {p:g}", Campaign((BASE, BASE * 1.2)), 1, p, 20)
+        for p in (0.95, 0.995)
+    ] + [(f"A/A, winner at {p:g}", Campaign((BASE,) * 2), -1, p, 21) for p in (0.95, 0.99, 0.995)]
+    rows.append(("A/A, moving traffic and rates, winner at 0.995", building, -1, 0.995, 22))
+    print(f"{runs} campaigns per row; load average {os.getloadavg()[0]:.1f} at the start.")
+    print(
+        "| two arms | winner called | wrong arm called | best arm found | median day of the "
+        "call | fewer clicks lost than an equal split | last day's weight of the best arm |"
+    )
+    print("|---|---|---|---|---|---|---|")
+    for name, campaign, best, probability, offset in rows:
+        outcomes = simulate(campaign, Policy(winner_probability=probability), runs, seed + offset)
+        s = summarise(outcomes, best)
+        lifted = best >= 0
+        fewer = f"{100 * s.fewer_clicks_lost:.1f} % ± {100 * s.fewer_clicks_lost_se:.1f}"
+        weight = float(np.median([o.weights[-1][best] for o in outcomes]))
+        day = f"{s.median_call_day:g}" if s.median_call_day is not None else "–"
+        print(
+            f"| {name} | {_pct(s.called, s)} | {_pct(s.called_wrong, s)} "
+            f"| {_pct(s.found, s) if lifted else '–'} | {day} | {fewer if lifted else '–'} "
+            f"| {f'median {weight:.2f}' if lifted else '–'} |",
+            flush=True,
+        )
+
+
 def frequent(runs: int, seed: int) -> None:
     """A/A with more looks: the 95 % rule is checked at every update."""
     print(f"{runs} campaigns per row; load average {os.getloadavg()[0]:.1f} at the start.")
@@ -169,7 +226,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=28)
-    parser.add_argument("--part", choices=["campaigns", "frequent", "timing"])
+    parser.add_argument(
+        "--part", choices=["campaigns", "frequent", "timing", "leader-shares", "two-arms"]
+    )
+    parser.add_argument(
+        "--leader-shares", type=float, nargs="+", default=[0.5, 0.55, 0.6, 0.65, 0.75]
+    )
     args = parser.parse_args()
     if args.part in (None, "timing"):
         timing()
@@ -177,6 +239,10 @@ def main() -> None:
         campaigns(args.runs, args.seed)
     if args.part in (None, "frequent"):
         frequent(args.runs, args.seed + 10)
+    if args.part in (None, "two-arms"):
+        two_arms(args.runs, args.seed)
+    if args.part in (None, "leader-shares"):
+        leader_shares(args.runs, args.seed, args.leader_shares)
 
 
 if __name__ == "__main__":

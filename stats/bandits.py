@@ -254,8 +254,11 @@ def top_two_thompson_weights(
 
     An arm's weight is its probability of being chosen by top-two sampling, estimated from
     ``draws`` seeded posterior draws: each draw's best arm is chosen with probability
-    ``leader_share`` and its runner-up (in the same draw) otherwise. Weights below ``floor`` are
-    then raised to it and the others scaled down in proportion.
+    ``leader_share`` and its runner-up (in the same draw) otherwise. Two arms get plain Thompson
+    sampling instead, each arm's exact probability of being best (``leader_share`` unused): the
+    runner-up of two arms is always the other one, so top-two sampling at 0.5 would never move
+    the weights. Weights below ``floor`` are then raised to it and the others scaled down in
+    proportion.
     """
     _check_draws(estimates, draws)
     _check_seed(seed)
@@ -268,6 +271,11 @@ def top_two_thompson_weights(
     arms = len(estimates)
     if arms == 1:
         return [1.0]
+    if arms == 2:
+        chances = probability_best(
+            estimates, draws=draws, seed=seed, lower_is_better=lower_is_better
+        )
+        return [float(weight) for weight in _with_floor(np.array(chances), floor)]
     order, sampled = _posterior_draws(estimates, draws, seed, lower_is_better)
     best = np.argmax(sampled, axis=1)
     sampled[np.arange(draws), best] = -np.inf

@@ -191,9 +191,24 @@ def test_extreme_estimates_give_finite_figures(
         assert sum(figures) == pytest.approx(1.0, abs=1e-12)
 
 
-def test_two_arms_share_traffic_equally_under_top_two_sampling() -> None:
-    estimates = [ArmEstimate(0.03, 0.001, 10_000), ArmEstimate(0.05, 0.001, 10_000)]
-    assert top_two_thompson_weights(estimates, floor=0.01, draws=1000, seed=1) == [0.5, 0.5]
+@pytest.mark.parametrize("lower_is_better", [False, True])
+def test_two_arms_are_weighted_by_their_probability_of_being_best_then_floored(
+    lower_is_better: bool,
+) -> None:
+    """Top-two sampling would keep two arms at 50/50 (the runner-up is always the other arm)."""
+    estimates = [ArmEstimate(0.030, 0.0010, 10_000), ArmEstimate(0.032, 0.0012, 10_000)]
+    second_best = float(scipy_stats.norm.cdf(0.002 / math.hypot(0.0010, 0.0012)))
+    expected = [1 - second_best, second_best]
+    if lower_is_better:
+        expected.reverse()
+    weights = top_two_thompson_weights(
+        estimates, floor=0.01, draws=1000, seed=1, lower_is_better=lower_is_better
+    )
+    assert weights == pytest.approx(expected, abs=1e-12)
+    certain = [ArmEstimate(0.03, 0.0001, 10**6), ArmEstimate(0.05, 0.0001, 10**6)]
+    assert top_two_thompson_weights(certain, floor=0.05, draws=1000, seed=1) == pytest.approx(
+        [0.05, 0.95]
+    )
 
 
 def test_a_certain_leader_gets_its_share_and_the_rest_keep_the_floor() -> None:
