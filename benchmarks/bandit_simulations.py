@@ -24,6 +24,7 @@ import numpy as np
 import numpy.typing as npt
 
 from stats.bandits import (
+    LEADER_SHARE,
     ArmEstimate,
     ArmPeriodSums,
     arm_estimates,
@@ -74,7 +75,7 @@ class Policy:
     winner_probability: float = 0.95
     draws: int = 10_000
     period_weighted: bool = True
-    leader_share: float = 0.5
+    leader_share: float = LEADER_SHARE
     updates_per_day: int = 1
     """Update periods per day (1: daily, the default; 24: hourly, the issue's most frequent)."""
 

@@ -32,6 +32,7 @@ __all__ = [
     "ArmEstimate",
     "ArmPeriodSums",
     "GainEstimate",
+    "LEADER_SHARE",
     "arm_estimates",
     "floor_is_feasible",
     "gain_over_equal_split",
@@ -41,6 +42,10 @@ __all__ = [
 ]
 
 FloatArray = npt.NDArray[np.float64]
+
+LEADER_SHARE = 0.5
+"""Top-two sampling's chance of choosing a draw's best arm (Russo's beta); docs/statistics.md
+("Bandits") has the simulations that chose it."""
 
 MAX_DRAWS = 1_000_000
 """More draws than this cost seconds and memory for no precision anyone reads."""
@@ -247,7 +252,7 @@ def top_two_thompson_weights(
     floor: float,
     draws: int,
     seed: int,
-    leader_share: float = 0.5,
+    leader_share: float = LEADER_SHARE,
     lower_is_better: bool = False,
 ) -> list[float]:
     """Traffic weights by top-two Thompson sampling, each at least ``floor``; they sum to 1.

@@ -62,3 +62,14 @@ def test_period_weights_remove_the_bias_that_moving_shares_give_pooled_means() -
 
     assert z_of_arm_zero(pooled) > 10
     assert abs(z_of_arm_zero(weighted)) < 3
+
+
+def test_a_two_arm_bandit_moves_traffic_to_the_clear_winner() -> None:
+    outcomes = simulate(Campaign((0.03, 0.045)), QUICK, runs=3, seed=2)
+    summary = summarise(outcomes, best_arm=1)
+    assert summary.found == 1.0 and summary.called_wrong == 0.0
+    assert summary.fewer_clicks_lost > 0.5
+    for outcome in outcomes:
+        assert outcome.weights[0] == [0.5, 0.5]  # the exploration day
+        assert outcome.weights[-1][1] >= 0.9
+        assert min(min(day) for day in outcome.weights) >= 0.01 - 1e-12
