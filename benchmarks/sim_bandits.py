@@ -137,7 +137,10 @@ def two_arms(runs: int, seed: int) -> None:
     rows = [
         (f"one +20 %, winner at {p:g}", Campaign((BASE, BASE * 1.2)), 1, p, 20)
         for p in (0.95, 0.995)
-    ] + [(f"A/A, winner at {p:g}", Campaign((BASE,) * 2), -1, p, 21) for p in (0.95, 0.99, 0.995, 0.998)]
+    ] + [
+        (f"A/A, winner at {p:g}", Campaign((BASE,) * 2), -1, p, 21)
+        for p in (0.95, 0.99, 0.995, 0.998)
+    ]
     rows.append(("A/A, moving traffic and rates, winner at 0.995", building, -1, 0.995, 22))
     print(f"{runs} campaigns per row; load average {os.getloadavg()[0]:.1f} at the start.")
     print(
