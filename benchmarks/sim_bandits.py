@@ -2,7 +2,8 @@
 figures for docs/statistics.md ("Bandits") and docs/benchmarks.md.
 
 Run from the repository root:
-    python -m benchmarks.sim_bandits [--runs 1000] [--seed 28] [--part campaigns|frequent|timing]
+    python -m benchmarks.sim_bandits [--runs 1000] [--seed 28]
+        [--part campaigns|frequent|timing|two-arms|leader-shares] [--leader-shares 0.5 0.55 ...]
 A 14-day campaign from a Monday, 10,000 visitors a weekday and 14,000 a weekend day, daily
 updates, the issue's policy (``benchmarks.bandit_simulations``). Seeded, so the figures are
 reproducible; each share comes with its binomial standard error. Scenarios:
@@ -12,7 +13,11 @@ reproducible; each share comes with its binomial standard error. Scenarios:
 - A/A, four arms, with traffic and click rates that move: both grow over the campaign (a sale
   building up: rates from 0.5x to 1.5x, traffic from 1x to 2x) and weekends click 30 % more;
   run with period-weighted estimates and, on the same seeds, with each arm's units pooled;
-- ``--part frequent``: the A/A campaigns with an update every 6 hours (56 looks, not 14).
+- ``--part frequent``: the A/A campaigns with an update every 6 hours (56 looks, not 14);
+- ``--part two-arms``: two arms (plain Thompson sampling), one +20 % and A/A, under the 95 %
+  rule and stricter ``winner_probability`` values;
+- ``--part leader-shares``: issue #28's targets (best arm found, fewer clicks lost, A/A calls)
+  under each ``--leader-shares`` value, on the five- and the four-arm reading.
 """
 
 from __future__ import annotations
@@ -141,7 +146,10 @@ def two_arms(runs: int, seed: int) -> None:
         (f"A/A, winner at {p:g}", Campaign((BASE,) * 2), -1, p, 21)
         for p in (0.95, 0.99, 0.995, 0.998)
     ]
-    rows.append(("A/A, moving traffic and rates, winner at 0.995", building, -1, 0.995, 22))
+    rows += [
+        (f"A/A, moving traffic and rates, winner at {p:g}", building, -1, p, 22)
+        for p in (0.995, 0.998)
+    ]
     print(f"{runs} campaigns per row; load average {os.getloadavg()[0]:.1f} at the start.")
     print(
         "| two arms | winner called | wrong arm called | best arm found | median day of the "
