@@ -73,3 +73,15 @@ def test_a_two_arm_bandit_moves_traffic_to_the_clear_winner() -> None:
         assert outcome.weights[0] == [0.5, 0.5]  # the exploration day
         assert outcome.weights[-1][1] >= 0.9
         assert min(min(day) for day in outcome.weights) >= 0.01 - 1e-12
+
+
+def test_two_arm_a_a_campaigns_call_often_at_95_percent_and_rarely_at_0_998() -> None:
+    """Long runs (`python -m benchmarks.sim_bandits --part two-arms`): 40 % and 4.4 % of
+    two-arm A/A campaigns call a winner. Thirty seeded campaigns each, the same visitors."""
+    aa = Campaign((0.03, 0.03))
+    loose = summarise(simulate(aa, Policy(draws=2000), runs=30, seed=4), best_arm=-1)
+    strict = Policy(draws=2000, winner_probability=0.998)
+    outcomes = simulate(aa, strict, runs=30, seed=4)
+    assert loose.called >= 0.2
+    assert summarise(outcomes, best_arm=-1).called <= 0.1
+    assert all(min(min(day) for day in outcome.weights) >= 0.01 - 1e-12 for outcome in outcomes)
