@@ -115,8 +115,8 @@ def leader_shares(runs: int, seed: int, shares: list[float]) -> None:
     building = Campaign((BASE,) * 4, traffic=building_traffic, baseline=building_rates)
     print(f"{runs} campaigns per cell; load average {os.getloadavg()[0]:.1f} at the start.")
     print(
-        "| leader share | five arms: best found / fewer clicks lost | four arms: best found / "
-        "fewer clicks lost | A/A four arms: winner called | A/A moving traffic and rates: "
+        "| leader share | five arms: best found / called by the 95 % rule / fewer clicks lost "
+        "| four arms: the same | A/A four arms: winner called | A/A moving traffic and rates: "
         "winner called |"
     )
     print("|---|---|---|---|---|")
@@ -127,7 +127,7 @@ def leader_shares(runs: int, seed: int, shares: list[float]) -> None:
         for campaign, best, offset in ((Campaign(lifted), 4, 0), (Campaign(lifted[1:]), 3, 1)):
             s = summarise(simulate(campaign, policy, runs, seed + offset), best)
             fewer = f"{100 * s.fewer_clicks_lost:.1f} % ± {100 * s.fewer_clicks_lost_se:.1f}"
-            cells.append(f"{_pct(s.found, s)} / {fewer}")
+            cells.append(f"{_pct(s.found, s)} / {_pct(s.called, s)} / {fewer}")
         for campaign, offset in ((Campaign((BASE,) * 4), 3), (building, 4)):
             s = summarise(simulate(campaign, policy, runs, seed + offset), -1)
             cells.append(_pct(s.called, s))
