@@ -46,6 +46,9 @@ from stats.bandits import (
 )
 
 BASE = 0.03
+FIRST_LEADER_SHARE = 0.5
+"""The parts campaigns and frequent run at the first default ``leader_share`` (their tables in
+docs/statistics.md were measured at it); ``--part leader-shares`` compares it with others."""
 
 
 def building_rates(day: int) -> float:
@@ -65,11 +68,13 @@ def _pct(share: float, summary: Summary) -> str:
 def campaigns(runs: int, seed: int) -> None:
     lifted = (BASE,) * 4 + (BASE * 1.2,)
     building = Campaign((BASE,) * 4, traffic=building_traffic, baseline=building_rates)
+    first = Policy(leader_share=FIRST_LEADER_SHARE)
+    pooled = Policy(leader_share=FIRST_LEADER_SHARE, period_weighted=False)
     # (name, campaign, the best arm or -1, policy, seed offset): the pooled row runs on the
     # seeds of the period-weighted row before it.
     scenarios = [
-        ("five arms, one +20 %", Campaign(lifted), 4, Policy(), 0),
-        ("four arms, one +20 %", Campaign(lifted[1:]), 3, Policy(), 1),
+        ("five arms, one +20 %", Campaign(lifted), 4, first, 0),
+        ("four arms, one +20 %", Campaign(lifted[1:]), 3, first, 1),
         (
             "five arms, one +20 %, leader share 0.75",
             Campaign(lifted),
@@ -77,9 +82,9 @@ def campaigns(runs: int, seed: int) -> None:
             Policy(leader_share=0.75),
             2,
         ),
-        ("A/A, four arms", Campaign((BASE,) * 4), -1, Policy(), 3),
-        ("A/A, four arms, moving traffic and rates", building, -1, Policy(), 4),
-        ("the same, each arm's units pooled", building, -1, Policy(period_weighted=False), 4),
+        ("A/A, four arms", Campaign((BASE,) * 4), -1, first, 3),
+        ("A/A, four arms, moving traffic and rates", building, -1, first, 4),
+        ("the same, each arm's units pooled", building, -1, pooled, 4),
     ]
     print(f"{runs} campaigns per scenario; load average {os.getloadavg()[0]:.1f} at the start.")
     print(
@@ -180,7 +185,13 @@ def frequent(runs: int, seed: int) -> None:
     print("|---|---|---|---|")
     for per_day in (1, 4):
         s = summarise(
-            simulate(Campaign((BASE,) * 4), Policy(updates_per_day=per_day), runs, seed), -1
+            simulate(
+                Campaign((BASE,) * 4),
+                Policy(leader_share=FIRST_LEADER_SHARE, updates_per_day=per_day),
+                runs,
+                seed,
+            ),
+            -1,
         )
         day = f"{s.median_call_day:g}" if s.median_call_day is not None else "–"
         print(

@@ -43,7 +43,7 @@ __all__ = [
 
 FloatArray = npt.NDArray[np.float64]
 
-LEADER_SHARE = 0.5
+LEADER_SHARE = 0.6
 """Top-two sampling's chance of choosing a draw's best arm (Russo's beta); docs/statistics.md
 ("Bandits") has the simulations that chose it."""
 

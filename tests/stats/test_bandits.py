@@ -12,6 +12,7 @@ from scipy import integrate, special
 from scipy import stats as scipy_stats
 
 from stats.bandits import (
+    LEADER_SHARE,
     ArmEstimate,
     ArmPeriodSums,
     arm_estimates,
@@ -214,8 +215,8 @@ def test_two_arms_are_weighted_by_their_probability_of_being_best_then_floored(
 def test_a_certain_leader_gets_its_share_and_the_rest_keep_the_floor() -> None:
     estimates = [ArmEstimate(0.03, 0.0001, 10**6)] * 3 + [ArmEstimate(0.2, 0.0001, 10**6)]
     weights = top_two_thompson_weights(estimates, floor=0.01, draws=3000, seed=2)
-    assert weights[3] == pytest.approx(0.5)
-    assert weights[:3] == pytest.approx([0.5 / 3] * 3)
+    assert weights[3] == pytest.approx(LEADER_SHARE)
+    assert weights[:3] == pytest.approx([(1 - LEADER_SHARE) / 3] * 3)
     lopsided = top_two_thompson_weights(
         estimates, floor=0.05, draws=3000, seed=2, leader_share=0.95
     )

@@ -114,11 +114,12 @@ def test_black_week_banner_bandit(engine: Engine) -> None:
     assert tuesday.bandit is not None and tuesday.bandit.updated
     assert tuesday.bandit.history[0].seed is None  # Monday: equal weights, nothing drawn
     # By Wednesday most of the traffic goes to the best banner (top-two Thompson sampling gives
-    # the leader about half, the rest to the runner-up draws, each arm at least the floor).
+    # a sure leader LEADER_SHARE, 0.6, the rest to the runner-up draws, each arm at least the
+    # floor).
     weights = served[1]  # the config from Wednesday's first minutes
     assert wednesday.bandit is not None and wednesday.bandit.weights == pytest.approx(weights)
     assert max(weights, key=weights.__getitem__) == "banner-c"
-    assert weights["banner-c"] > 0.4
+    assert weights["banner-c"] > 0.5
     assert all(weight >= 0.01 for weight in weights.values())  # the floor
     # Monday's visitors still see Monday's banner (sticky, the bandit's default); the new
     # weights decide for new visitors only. Without the store many would have moved.
