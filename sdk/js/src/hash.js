@@ -9,7 +9,6 @@ const encoder = new TextEncoder();
 // it fits the buffer; a longer one takes the slow path below.
 const FAST_LENGTH = 1300;
 const buffer = new Uint8Array(4100);
-const views = [0, 1, 2, 3].map((offset) => buffer.subarray(offset));
 
 /** The number of 32-bit hash values: a hash divided by it is a fraction in [0, 1). */
 export const HASH_SPACE = 4294967296;
@@ -40,13 +39,15 @@ function mix(h, b, n) {
  */
 export function hasher(prefix, seed = 0) {
   const head = encoder.encode(prefix);
-  const rest = head.length & 3;
-  const done = head.length - rest;
+  const done = head.length & ~3;
   const start = mix(seed, head, done);
+  // The prefix's last, partial block: copied to the buffer's start, the text written after it.
+  const rest = head.subarray(done);
+  const after = buffer.subarray(rest.length);
   return (text) => {
     if (text.length > FAST_LENGTH) return hasher(prefix + text, seed)("");
-    for (let i = 0; i < rest; i++) buffer[i] = head[done + i];
-    const n = rest + encoder.encodeInto(text, views[rest]).written;
+    buffer.set(rest);
+    const n = rest.length + encoder.encodeInto(text, after).written;
     buffer[n] = buffer[n + 1] = buffer[n + 2] = 0;
     let h = mix(start, buffer, n) ^ (done + n);
     h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);

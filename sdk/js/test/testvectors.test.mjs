@@ -56,18 +56,16 @@ test("published MurmurHash3 values", () => {
   assert.equal(murmur3("abc"), 3017643002);
 });
 
-// The hooks the client lends the evaluator, over a plain store: (experiment, version, unit) ->
-// variant, as the vectors list it, and a list of the holdout exposures sent.
+// The hooks the client lends the evaluator, over a plain store: "<experiment>:<version>:<unit>"
+// -> variant, as the vectors list it, and a list of the holdout exposures sent.
 function testHooks(entries = []) {
-  const id = (e, v, u) => JSON.stringify([e, v, u]);
-  const store = new Map(entries.map((s) => [id(s.experiment, s.version, s.unit_id), s.variant]));
+  const store = new Map(entries.map((s) => [`${s.experiment}:${s.version}:${s.unit_id}`, s.variant]));
   const exposed = [];
   return {
     store,
     exposed,
     hooks: {
-      stick: (key, version, unit, variant) =>
-        variant ? void store.set(id(key, version, unit), variant) : store.get(id(key, version, unit)),
+      stick: (name, variant) => (variant ? void store.set(name, variant) : store.get(name)),
       expose: (experiment, variant) => exposed.push({ experiment, variant }),
     },
   };
