@@ -153,7 +153,7 @@ export function createClient(options) {
     const key = String(settings.sdkKey || "");
     if (!settings.apiUrl || !key || SECRET_KEY.test(key) || !fetcher) {
       settle();
-      return warn("apiUrl and an sdk key (not an admin or server key) are needed");
+      return warn("apiUrl and an sdk key are needed");
     }
     const base = String(settings.apiUrl).replace(/\/+$/, "");
     const events = (sender = createSender(g, warn, fetcher, `${base}/v1/events`, key, settings));
@@ -243,8 +243,8 @@ export function createClient(options) {
         if (bot || !sender) return;
         const unit = unitId ?? visitor.id();
         if (unit === null) return;
-        checkUnitId(unit, "unitId");
-        need(EVENT_NAME.test(name), "name", "must be 1-64 of a-z, 0-9, - and _");
+        checkUnitId(unit);
+        need(EVENT_NAME.test(name), "name", "must be 1-64 of a-z0-9_-");
         need(value == null || isNumber(value), "value", "must be a finite number");
         /** @type {Event} */
         const event = { type: "conversion", unit_id: unit, name };

@@ -99,11 +99,8 @@ const MAX_DIMENSIONS = 5;
  * @returns {T}
  */
 function freeze(value) {
-  if (typeof value === "object" && value !== null) {
-    Object.values(value).forEach(freeze);
-    Object.freeze(value);
-  }
-  return value;
+  if (value instanceof Object) Object.values(value).forEach(freeze);
+  return Object.freeze(value);
 }
 
 /**
@@ -270,7 +267,7 @@ function compileExperiment(e, path, clientOverrides, warn, holdouts, stick) {
   function decide(unitId, attributes, qa) {
     // (A stopped experiment serves everyone alike, unless a holdout keeps some units out.)
     try {
-      checkUnitId(unitId, "unitId");
+      checkUnitId(unitId);
       if (!stopped) {
         const override =
           (forced.size && forced.get(digest(unitId))) ||
@@ -342,14 +339,14 @@ function withPage(compiled, variants, targeting) {
  * control when one can be read from it; disjoint layer ranges across experiments are the
  * server's duty. `overrides` maps experiment keys to {unit id: variant key}. A bad holdout is
  * left out too (its units are assigned as everyone's).
- * @param {unknown} config
+ * @param {any} config (unknown: every part is checked)
  * @param {Record<string, Record<string, string>>} overrides
  * @param {Warn} warn
  * @param {Hooks} hooks
  * @returns {Map<string, CompiledExperiment>}
  */
 export function compileConfig(config, overrides, warn, { stick, expose }) {
-  need(isObject(config) && config.version === 1, "config", "must be an object with version 1");
+  need(config?.version === 1, "config.version");
   need(Array.isArray(config.experiments), "config.experiments");
   /** @type {Holdout[]} */
   const holdouts = [];
