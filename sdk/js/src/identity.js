@@ -77,8 +77,9 @@ export function createVisitor(g, { idName, idDays, unitId, consent }, warn) {
    */
   const marksOf = (name) =>
     (marks[name] ||= new Map(
-      (readCookie(name) || "")
-        .split(",")
+      // (No cookie: no entries.)
+      readCookie(name)
+        ?.split(",")
         .map((entry) => /** @type {[string, string]} */ (entry.split("."))),
     ));
 
