@@ -117,7 +117,6 @@ export function createClient(options) {
       variant,
       ...(SEGMENTS && experiment && withDimensions(experiment, attributes)),
     });
-  const hooks = { stick: visitor.stick, expose };
   /** @type {Map<string, CompiledExperiment> | null} The config's experiments, once loaded. */
   let compiled = null;
   /** @type {any} Tells `ready` that a config is loaded or none will come (settle()). */
@@ -126,7 +125,7 @@ export function createClient(options) {
   /** @param {unknown} config */
   const compile = (config) => {
     try {
-      compiled = compileConfig(config, settings.overrides || {}, warn, hooks);
+      compiled = compileConfig(config, settings.overrides || {}, warn, visitor.stick, expose);
       settle();
     } catch (error) {
       warn(`refused the config: ${/** @type {Error} */ (error).message}`);

@@ -54,8 +54,9 @@ import { compileTargeting } from "./targeting.js";
  */
 
 /**
- * What the client lends the evaluator: `stick` reads (without `variant`) or keeps the variant
- * stored as "<experiment key>:<sticky version>:<unit id>"; `expose` sends a holdout exposure once.
+ * What the client lends the evaluator (compileConfig's last two arguments): `stick` reads
+ * (without `variant`) or keeps the variant stored as "<experiment key>:<sticky version>:<unit
+ * id>"; `expose` sends a holdout exposure once.
  * @typedef {{
  *   stick: (name: string, variant?: string) => string | undefined | void,
  *   expose: (key: string, variant: string, unitId: string) => void,
@@ -342,10 +343,11 @@ function withPage(compiled, variants, targeting) {
  * @param {any} config (unknown: every part is checked)
  * @param {Record<string, Record<string, string>>} overrides
  * @param {Warn} warn
- * @param {Hooks} hooks
+ * @param {Hooks["stick"]} stick
+ * @param {Hooks["expose"]} expose
  * @returns {Map<string, CompiledExperiment>}
  */
-export function compileConfig(config, overrides, warn, { stick, expose }) {
+export function compileConfig(config, overrides, warn, stick, expose) {
   need(config?.version === 1, "config.version");
   need(Array.isArray(config.experiments), "config.experiments");
   /** @type {Holdout[]} */

@@ -111,9 +111,14 @@ test("a repeated holdout key is left out, as the Python SDK does; the first one 
   const holdout = { key: "h", salt: "h-salt", share: 0.5, unit_type: "visitor", experiments: ["bandit"] };
   const warnings = [];
   const exposed = [];
-  const hooks = { stick: () => undefined, expose: (key, group) => exposed.push([key, group]) };
   const config = { ...stickyConfig(), holdouts: [holdout, { ...holdout, share: 0.01 }] };
-  const experiments = compileConfig(config, {}, (m) => warnings.push(m), hooks);
+  const experiments = compileConfig(
+    config,
+    {},
+    (m) => warnings.push(m),
+    () => undefined,
+    (key, group) => exposed.push([key, group]),
+  );
   assert.deepEqual(warnings, ["left out of the config: holdouts[1].key is invalid"]);
   // share 0.5: every unit is in the holdout or the measurement group of the first holdout.
   for (const unit of ["u1", "u2", "u3", "u4"]) experiments.get("bandit").decide(unit);

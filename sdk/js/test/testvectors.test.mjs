@@ -78,7 +78,13 @@ for (const c of vectors.cases) {
     const errors = [];
     const { store, exposed, hooks } = testHooks(c.sticky_store);
     const config = { version: 1, experiments: [experiment], holdouts: c.holdouts };
-    const experiments = compileConfig(config, overrides, (m) => errors.push(m), hooks);
+    const experiments = compileConfig(
+      config,
+      overrides,
+      (m) => errors.push(m),
+      hooks.stick,
+      hooks.expose,
+    );
     const got = experiments.get(experiment.key).decide(c.unit_id, c.attributes);
     const label = `${c.name} | ${JSON.stringify(c.unit_id).slice(0, 40)}`;
     assert.deepEqual(
@@ -165,7 +171,8 @@ for (const [i, item] of vectors.exposure_attributes.entries()) {
   test(`exposure attributes ${i} | ${JSON.stringify(item.experiment.dimensions)}`, () => {
     const { experiment, attributes, expected } = item;
     const config = { version: 1, experiments: [experiment] };
-    const experiments = compileConfig(config, {}, () => {}, testHooks().hooks);
+    const { hooks } = testHooks();
+    const experiments = compileConfig(config, {}, () => {}, hooks.stick, hooks.expose);
     const compiled = experiments.get(experiment.key);
     assert.equal(compiled.decide("visitor-1", attributes).inExperiment, true);
     const picked = compiled.pick(attributes || {});
