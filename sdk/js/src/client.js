@@ -34,21 +34,6 @@ const UNREACHABLE = "(origin not in VEKST_CORS_ORIGINS?)";
 const MS_PER_SECOND = 1000;
 
 /**
- * A warn(message) that logs each distinct message once, as "vekst: <message>".
- * @param {Host} g
- * @returns {Warn}
- */
-function createWarnOnce(g) {
-  const logged = new Set();
-  return (message) => {
-    if (!logged.has(message)) {
-      logged.add(message);
-      g.console?.warn(`vekst: ${message}`);
-    }
-  };
-}
-
-/**
  * The QA overrides in the page's URL (`?<param>=experiment:variant,...`): experiment key to
  * variant key; none unless `param` is set.
  * @param {URLSearchParams | undefined} query the page's
@@ -87,7 +72,10 @@ export function createClient(options) {
     ...options,
   };
   const g = /** @type {Host} */ (settings.global || globalThis);
-  const warn = createWarnOnce(g);
+  const logged = new Set();
+  /** @type {Warn} Logs each distinct message once, as "vekst: <message>". */
+  const warn = (message) =>
+    logged.has(message) || (logged.add(message), g.console?.warn(`vekst: ${message}`));
   // Why the visitor is taken for a bot (or false); said once, so an automated test of the shop
   // knows why it sees the control and sends nothing.
   const agent = /** @type {string} */ (g.navigator?.userAgent);
