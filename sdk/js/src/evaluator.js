@@ -15,7 +15,6 @@ import {
   checkUnitId,
   has,
   isName,
-  isNumber,
   isObject,
   need,
   storable,
