@@ -11,20 +11,20 @@ import math
 
 from scipy import special
 
-_SQRT2 = math.sqrt(2.0)
-_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+SQRT2 = math.sqrt(2.0)
+INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 
 
 def normal_cdf(x: float) -> float:
-    return 0.5 * math.erfc(-x / _SQRT2)
+    return 0.5 * math.erfc(-x / SQRT2)
 
 
 def normal_sf(x: float) -> float:
-    return 0.5 * math.erfc(x / _SQRT2)
+    return 0.5 * math.erfc(x / SQRT2)
 
 
 def normal_pdf(x: float) -> float:
-    return _INV_SQRT_2PI * math.exp(-0.5 * x * x)
+    return INV_SQRT_2PI * math.exp(-0.5 * x * x)
 
 
 def normal_ppf(q: float) -> float:
@@ -46,9 +46,9 @@ def student_t_ppf(q: float, dof: float) -> float:
 
 # Below this a tail is read through its logarithm: the tail itself would underflow to zero (and
 # its quantile to infinity) not far beyond.
-_TINY_TAIL = 1e-300
+TINY_TAIL = 1e-300
 # Beyond this tail scipy's Student-t quantile loses accuracy; Newton's method takes over.
-_ACCURATE_QUANTILE_LOG_TAIL = -30.0
+ACCURATE_QUANTILE_LOG_TAIL = -30.0
 
 
 def student_t_logsf(x: float, dof: float) -> float:
@@ -56,7 +56,7 @@ def student_t_logsf(x: float, dof: float) -> float:
     if math.isinf(dof):
         return normal_logsf(x)
     tail = student_t_sf(x, dof)
-    if tail > _TINY_TAIL:
+    if tail > TINY_TAIL:
         return math.log(tail)
     log_w = math.log(dof) - 2.0 * math.log(x) - math.log1p(dof / (x * x))
     return _log_far_tail(log_w, 0.5 * dof)
@@ -66,7 +66,7 @@ def student_t_isf_log(log_tail: float, dof: float) -> float:
     """The x > 0 with log P(T > x) = `log_tail` (the inverse of `student_t_logsf`)."""
     if math.isinf(dof):
         return normal_isf_log(log_tail)
-    if log_tail > _ACCURATE_QUANTILE_LOG_TAIL:
+    if log_tail > ACCURATE_QUANTILE_LOG_TAIL:
         quantile = -student_t_ppf(math.exp(log_tail), dof)
         # scipy answers +inf instead of -inf for a quantile beyond the float range (tiny dof).
         return math.inf if quantile <= 0 < -log_tail - math.log(2.0) else quantile

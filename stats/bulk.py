@@ -1,0 +1,199 @@
+"""``analyze_many``: many analyses at once (every level, metric and arm of a look), the same
+results as ``analyze_stats`` one at a time, float for float.
+
+Analyses of one kind, number of arms and CUPED or not are read together on numpy arrays (one row
+per analysis), each formula with the scalar path's operations in the same order; the scalar
+``math`` functions are applied element by element, where numpy's own could differ in the last
+bit (``stats._vector``). An analysis the arrays cannot hold exactly, or that breaks an input
+rule, is read by ``analyze_stats`` itself, so its error is the one it raises.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from stats._bulk_arms import MAX_ARMS, Arms, ArmSums, arm_sums, estimates, spread_units
+from stats._bulk_cuped import adjusted
+from stats._bulk_pairs import Pairs, Side, read_pairs, sample_ratio_p_values
+from stats._bulk_readings import (
+    bayesian,
+    critical_values,
+    difference,
+    fieller,
+    sequential,
+    welch_p_value,
+)
+from stats._bulk_results import Readings, Terms, assembled
+from stats._vector import py_min
+from stats.analysis import analyze_stats
+from stats.corrections import adjust
+from stats.errors import StatsInputError
+from stats.results import (
+    AnalysisResult,
+)
+from stats.sequential import DEFAULT_PLANNED_UNITS_PER_VARIANT
+from stats.types import (
+    AnalysisOptions,
+    Correction,
+    MeanStats,
+    ProportionStats,
+    RatioStats,
+    StatisticsKind,
+    VariantInput,
+)
+from stats.validation import (
+    parse_alpha,
+    parse_alternative,
+    parse_correction,
+    parse_minimums,
+    parse_planned_units,
+    parse_prior,
+    parse_weights,
+)
+
+_KINDS: dict[type[Any], StatisticsKind] = {
+    ProportionStats: StatisticsKind.PROPORTION,
+    MeanStats: StatisticsKind.MEAN,
+    RatioStats: StatisticsKind.RATIO,
+}
+_DEFAULT_OPTIONS = AnalysisOptions()
+
+Outcome = AnalysisResult | StatsInputError
+"""An analysis's result, or the error ``analyze_stats`` raises for it."""
+
+
+def analyze_many(
+    analyses: Sequence[Sequence[VariantInput]], options: AnalysisOptions = _DEFAULT_OPTIONS
+) -> list[Outcome]:
+    """``analyze_stats(variants, options)`` of each analysis, in order; an analysis with
+    invalid input (or invalid ``options``) gives the ``StatsInputError`` it raises there
+    instead of a result, so one bad analysis never stops the others."""
+    outcomes: list[Outcome | None] = [None] * len(analyses)
+    groups: dict[tuple[StatisticsKind, int, bool], list[int]] = {}
+    for index, variants in enumerate(analyses):
+        key = _group_key(variants)
+        if key is None:
+            outcomes[index] = _one(variants, options)
+        else:
+            groups.setdefault(key, []).append(index)
+    for (kind, arms, with_cuped), members in groups.items():
+        try:
+            terms = _terms(options, arms)
+        except StatsInputError:
+            for index in members:
+                outcomes[index] = _one(analyses[index], options)
+            continue
+        sums = arm_sums(kind, [analyses[index] for index in members], with_cuped)
+        unreadable = [
+            index for index, ok in zip(members, sums.readable.tolist(), strict=True) if not ok
+        ]
+        for index in unreadable:
+            outcomes[index] = _one(analyses[index], options)
+        if unreadable:
+            members = [index for index in members if index not in set(unreadable)]
+            if not members:
+                continue
+            sums = arm_sums(kind, [analyses[index] for index in members], with_cuped)
+        read = _group([analyses[index] for index in members], sums, terms)
+        for index, result in zip(members, read, strict=True):
+            outcomes[index] = result
+    return [outcome for outcome in outcomes if outcome is not None]
+
+
+def _one(variants: Sequence[VariantInput], options: AnalysisOptions) -> Outcome:
+    try:
+        return analyze_stats(variants, options)
+    except StatsInputError as error:
+        return error
+
+
+def _group_key(variants: Sequence[VariantInput]) -> tuple[StatisticsKind, int, bool] | None:
+    """(kind, arms, CUPED) of an analysis the arrays can read; None to read it alone."""
+    arms = len(variants)
+    if not 2 <= arms <= MAX_ARMS:
+        return None
+    first = variants[0]
+    kind = _KINDS.get(type(first.stats))
+    with_cuped = first.covariate is not None
+    if kind is None or len({variant.key for variant in variants}) != arms:
+        return None
+    for variant in variants:
+        if type(variant.stats) is not type(first.stats):
+            return None
+        if (variant.covariate is not None) is not with_cuped:
+            return None
+    return kind, arms, with_cuped
+
+
+def _terms(options: AnalysisOptions, arms: int) -> Terms:
+    return Terms(
+        parse_alpha(options.alpha),
+        parse_alternative(options.alternative),
+        parse_planned_units(options.planned_units_per_variant, DEFAULT_PLANNED_UNITS_PER_VARIANT),
+        parse_prior(options.prior),
+        parse_correction(options.correction),
+        parse_minimums(options.minimums),
+        parse_weights(options.weights, arms),
+    )
+
+
+def _group(analyses: list[Sequence[VariantInput]], sums: ArmSums, terms: Terms) -> list[Outcome]:
+    """Every analysis of one group, read on arrays."""
+    units = spread_units(sums)
+    raw = estimates(sums, units)
+    arms = raw if sums.covariate is None else adjusted(sums, raw)
+    pairs = read_pairs(sums, arms, units, terms.least)
+    read = ~pairs.withheld
+    control = Side(*(column[read] for column in pairs.control))
+    treatment = Side(*(column[read] for column in pairs.treatment))
+    count = read.shape[1]
+    with np.errstate(all="ignore"):
+        gap = difference(control, treatment)
+        p_value = welch_p_value(gap, terms.side)
+        p_adjusted: Any = p_value
+        alpha = np.full_like(p_value, terms.level)
+        if count > 1:
+            p_adjusted = _family_adjusted(read, p_value, terms.correction)
+            alpha = np.where(
+                p_adjusted <= 0,
+                terms.level / count,
+                terms.level * py_min(p_value / p_adjusted, 1.0),
+            )
+        critical = critical_values(alpha, terms.side, gap.dof)
+        readings = Readings(
+            gap,
+            p_value.tolist(),
+            p_adjusted.tolist(),
+            (critical * gap.se).tolist(),
+            fieller(control, treatment, critical, terms.side),
+            sequential(control, treatment, gap, (terms.level, terms.side, terms.planned, count)),
+            bayesian(control, treatment, terms.prior, terms.side),
+        )
+        srm = sample_ratio_p_values(sums.n, terms.weights).tolist()
+    reductions = _reductions(raw, arms, pairs) if sums.covariate is not None else None
+    return assembled(analyses, sums, (raw, units), pairs, readings, srm, reductions, terms)
+
+
+def _family_adjusted(read: Any, p_value: Any, correction: Correction) -> Any:
+    """``stats.corrections.adjust`` of each analysis's p-values (None where withheld)."""
+    rows: list[list[float | None]] = [[None] * read.shape[1] for _ in range(read.shape[0])]
+    values = iter(p_value.tolist())
+    for row, column in zip(*np.nonzero(read), strict=True):
+        rows[row][column] = next(values)
+    adjusted_rows = [adjust(row, correction) for row in rows]
+    flat = [value for row, mask in zip(adjusted_rows, read.tolist(), strict=True)
+            for value, kept in zip(row, mask, strict=True) if kept]  # fmt: skip
+    return np.array(flat, dtype=np.float64)
+
+
+def _reductions(raw: Arms, arms: Arms, pairs: Pairs) -> list[list[float]]:
+    """``stats.cuped.variance_reduction`` of every comparison (0 where Agresti-Caffo read)."""
+    before = raw.variance[:, :1] + raw.variance[:, 1:]
+    after = arms.variance[:, :1] + arms.variance[:, 1:]
+    with np.errstate(all="ignore"):
+        reduction = np.where(before > 0, 1.0 - after / before, 0.0)
+    result: list[list[float]] = np.where(pairs.replaced, 0.0, reduction).tolist()
+    return result
