@@ -1,26 +1,27 @@
 """The result objects of ``stats.bulk``: the same ``AnalysisResult`` values ``analyze_stats``
-builds, from the arrays of a group of analyses."""
+builds, made column by column from the arrays of a group of analyses.
+
+Comparisons are flat here, analysis after analysis (row-major over the (analysis, comparison)
+arrays); the readings cover those with a reading (``read``), in the same order. A figure that
+is ``None`` in a result is ``None`` in its column (an object array).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import repeat
 from typing import Any, NamedTuple
 
+import numpy as np
+import numpy.typing as npt
+
+from stats import _builders as build
 from stats._bulk_arms import Arms, ArmSums
 from stats._bulk_pairs import REASONS, Pairs
 from stats._bulk_readings import BOUNDED, UNDEFINED, Bayesian, Difference, Relative, Sequential
+from stats._vector import Flags, Floats
 from stats.gates import UnitsRule
-from stats.results import (
-    UNDEFINED_INTERVAL,
-    AnalysisResult,
-    BayesianResult,
-    Comparison,
-    CupedResult,
-    Interval,
-    SequentialResult,
-    SrmResult,
-    VariantSummary,
-)
+from stats.results import AnalysisResult, BayesianResult, Interval
 from stats.srm import SRM_THRESHOLD
 from stats.types import (
     Alternative,
@@ -32,7 +33,13 @@ from stats.types import (
     VariantInput,
 )
 
+Objects = npt.NDArray[np.object_]
+
 _NO_BAYESIAN = BayesianResult(None, None)
+_NONZERO_UNITS, _KISH = UnitsRule.NONZERO_UNITS.value, UnitsRule.KISH.value
+# ``REASONS`` and the reasons of a relative interval, by code.
+_ALL_REASONS = (*REASONS, Reason.CONTROL_MEAN_ZERO, Reason.RELATIVE_INTERVAL_UNBOUNDED)
+_RELATIVE_REASONS = np.array([len(REASONS), len(REASONS) + 1, 0])  # by Relative.shape
 
 
 class Terms(NamedTuple):
@@ -51,178 +58,172 @@ class Readings(NamedTuple):
     """The readings of the comparisons that have one, flat in row order."""
 
     difference: Difference
-    p_value: Any
-    p_adjusted: Any
-    half_width: Any
+    p_value: Floats
+    p_adjusted: Floats
+    half_width: Floats
     relative: Relative
     sequential: Sequential
     bayesian: Bayesian
 
 
-class _Bounds:
-    """Python lists of an interval's figures, read by flat index."""
+class _Flat:
+    """Scatters the readings' figures into columns over every comparison of the group."""
 
-    def __init__(self, relative: Relative, side: Alternative, clipped: bool) -> None:
-        self.estimate = relative.estimate.tolist()
-        self.low = relative.low.tolist()
-        self.high = relative.high.tolist()
-        self.shape = relative.shape.tolist()
-        self.keeps_low = relative.keeps_low.tolist()
-        self.side = side
-        self.clipped = clipped
+    def __init__(self, read: Flags) -> None:
+        self.read = read
 
-    def interval(self, at: int) -> Interval:
-        """``fieller_relative``'s interval (``UNDEFINED_INTERVAL`` for its None), cut at -1
-        for a proportion as ``stats.analysis`` cuts it."""
-        shape = self.shape[at]
-        if shape == UNDEFINED:
-            return UNDEFINED_INTERVAL
-        estimate = self.estimate[at]
-        if shape != BOUNDED:
-            return Interval(estimate, None, None)
-        low: float | None = self.low[at]
-        high: float | None = self.high[at]
-        if self.side is not Alternative.TWO_SIDED:
-            low, high = (low, None) if self.keeps_low[at] else (None, high)
-        if self.clipped and low is not None and low < -1.0:
-            low = -1.0
-        return Interval(estimate, low, high)
-
-    def reason(self, at: int) -> Reason | None:
-        """``stats.fixed``'s reason for the relative interval."""
-        shape = self.shape[at]
-        if shape == UNDEFINED:
-            return Reason.CONTROL_MEAN_ZERO
-        return None if shape == BOUNDED else Reason.RELATIVE_INTERVAL_UNBOUNDED
+    def column(self, values: Floats | Flags, fill: Any = None) -> Objects:
+        out = np.full(self.read.shape, fill, dtype=object)
+        out[self.read] = values
+        return out
 
 
-def _bounded(estimate: float, half_width: float, side: Alternative) -> Interval:
-    """``stats.fixed.bounded_interval``."""
-    low = None if side is Alternative.LESS else estimate - half_width
-    high = None if side is Alternative.GREATER else estimate + half_width
-    return Interval(estimate, low, high)
+def _intervals(estimate: Objects, low: Objects, high: Objects) -> list[Interval]:
+    return list(map(Interval, estimate.tolist(), low.tolist(), high.tolist()))
+
+
+def _absolute(
+    flat: _Flat, withheld: tuple[Objects, Floats], half_width: Floats, side: Alternative
+) -> tuple[Objects, Objects, Objects]:
+    """``bounded_interval`` of the read comparisons; the withheld ones' point estimates."""
+    estimate, value = withheld
+    estimate[flat.read] = value
+    low = flat.column(value - half_width)
+    high = flat.column(value + half_width)
+    if side is Alternative.LESS:
+        low[:] = None
+    if side is Alternative.GREATER:
+        high[:] = None
+    return estimate, low, high
+
+
+def _relative(
+    flat: _Flat, withheld: Objects, relative: Relative, side: Alternative, clipped: bool
+) -> tuple[Objects, Objects, Objects]:
+    """``fieller_relative``'s intervals of the read comparisons (cut at -1 for a proportion);
+    the withheld ones' point estimates."""
+    bounded = relative.shape == BOUNDED
+    low = np.where(bounded, relative.low, np.nan)
+    high = np.where(bounded, relative.high, np.nan)
+    if clipped:
+        low = np.where(low < -1.0, -1.0, low)
+    keeps_low = relative.keeps_low if side is not Alternative.TWO_SIDED else bounded
+    keeps_high = ~relative.keeps_low if side is not Alternative.TWO_SIDED else bounded
+    estimate = withheld.copy()
+    estimate[flat.read] = np.where(relative.shape == UNDEFINED, None, relative.estimate)
+    low_column = flat.column(np.where(bounded & keeps_low, low, None))
+    high_column = flat.column(np.where(bounded & keeps_high, high, None))
+    return estimate, low_column, high_column
+
+
+def _point_estimates(pairs: Pairs, defined: Flags) -> tuple[Objects, Objects]:
+    """``stats.analysis._withheld``'s absolute and relative estimates (None where undefined)."""
+    control, treatment = pairs.control.mean.ravel(), pairs.treatment.mean.ravel()
+    with np.errstate(all="ignore"):
+        absolute = np.where(defined, treatment - control, None)
+        relative = np.where(defined & (control != 0), treatment / control - 1.0, None)
+    return absolute, relative
 
 
 def _summaries(
-    variants: Sequence[VariantInput], kind: StatisticsKind, means: list[Any], units: list[Any]
-) -> tuple[VariantSummary, ...]:
-    """``stats.analysis._summary`` of each arm (``means``: None where undefined)."""
+    analyses: Sequence[Sequence[VariantInput]], kind: StatisticsKind, raw: Arms, units: Floats
+) -> list[tuple[Any, ...]]:
+    """``stats.analysis._summary`` of every arm, grouped by analysis."""
+    arms = [arm for analysis in analyses for arm in analysis]
+    keys = [arm.key for arm in arms]
+    counts = [arm.stats.n for arm in arms]
+    means = np.where(raw.defined, raw.mean, None).ravel().tolist()
     if kind is StatisticsKind.PROPORTION:
-        return tuple(
-            VariantSummary(variant.key, variant.stats.n, mean)
-            for variant, mean in zip(variants, means, strict=True)
-        )
-    summaries = []
-    for variant, mean, kish in zip(variants, means, units, strict=True):
-        if variant.nonzero_units is not None:
-            rule, count = UnitsRule.NONZERO_UNITS.value, variant.nonzero_units
-        else:
-            rule, count = UnitsRule.KISH.value, kish
-        summaries.append(VariantSummary(variant.key, variant.stats.n, mean, count, rule))
-    return tuple(summaries)
-
-
-def _withheld(
-    keys: tuple[str, str], means: tuple[float | None, float | None], reason: Reason | None,
-    cuped: CupedResult | None,
-) -> Comparison:  # fmt: skip
-    """``stats.analysis._withheld``: point estimates only, never significant."""
-    control, treatment = means
-    absolute = UNDEFINED_INTERVAL
-    relative = UNDEFINED_INTERVAL
-    if control is not None and treatment is not None:
-        absolute = Interval(treatment - control, None, None)
-        if control != 0:
-            relative = Interval(treatment / control - 1.0, None, None)
-    return Comparison(
-        *keys,
-        absolute,
-        relative,
-        None,
-        None,
-        False,
-        SequentialResult(None, absolute, relative, False, None),
-        _NO_BAYESIAN,
-        reason,
-        cuped,
-    )
+        nothing = repeat(None)
+        built = list(map(build.variant_summary, keys, counts, means, nothing, nothing))
+    else:
+        given = [arm.nonzero_units for arm in arms]
+        spread = [
+            kish if count is None else count
+            for count, kish in zip(given, units.ravel().tolist(), strict=True)
+        ]
+        rules = [_KISH if count is None else _NONZERO_UNITS for count in given]
+        built = list(map(build.variant_summary, keys, counts, means, spread, rules))
+    return list(zip(*[iter(built)] * len(analyses[0]), strict=True))
 
 
 def assembled(
-    analyses: list[Sequence[VariantInput]],
+    analyses: Sequence[Sequence[VariantInput]],
     sums: ArmSums,
-    arms: tuple[Arms, Any],
+    arms: tuple[Arms, Floats],
     pairs: Pairs,
     readings: Readings,
-    srm: list[float],
-    reductions: list[list[float]] | None,
+    srm: Floats,
+    reductions: Floats | None,
     terms: Terms,
 ) -> list[AnalysisResult]:
     """One ``AnalysisResult`` per analysis of the group."""
     raw, units = arms
-    clipped = sums.kind is StatisticsKind.PROPORTION
     side, level = terms.side, terms.level
-    means = [
-        [mean if ok else None for mean, ok in zip(row, defined, strict=True)]
-        for row, defined in zip(raw.mean.tolist(), raw.defined.tolist(), strict=True)
-    ]
-    read_means = (pairs.control.mean.tolist(), pairs.treatment.mean.tolist())
-    withheld, reasons = pairs.withheld.tolist(), pairs.reason.tolist()
-    gap = readings.difference
-    values = gap.value.tolist()
-    relative = _Bounds(readings.relative, side, clipped)
+    clipped = sums.kind is StatisticsKind.PROPORTION
+    flat = _Flat(~pairs.withheld.ravel())
+    defined = (raw.defined[:, :1] & raw.defined[:, 1:]).ravel()
+    point_absolute, point_relative = _point_estimates(pairs, defined)
+    value = readings.difference.value
+    absolute = _intervals(*_absolute(flat, (point_absolute, value), readings.half_width, side))
+    relative = _intervals(*_relative(flat, point_relative, readings.relative, side, clipped))
     late = readings.sequential
-    late_relative = _Bounds(late.relative, side, clipped)
-    late_p, late_adjusted = late.p_value.tolist(), late.adjusted.tolist()
-    late_half = (late.critical * gap.se).tolist()
-    bayes = readings.bayesian
-    chance, loss, believed = bayes.chance.tolist(), bayes.loss.tolist(), bayes.defined.tolist()
-    unit_rows = units.tolist()
-    at = 0
-    results = []
-    for row, variants in enumerate(analyses):
-        comparisons = []
-        baseline = variants[0].key
-        for column in range(len(variants) - 1):
-            keys = (variants[column + 1].key, baseline)
-            cuped = None if reductions is None else CupedResult(reductions[row][column])
-            reason = REASONS[reasons[row][column]]
-            if withheld[row][column]:
-                pair_means = (read_means[0][row][column], read_means[1][row][column])
-                if means[row][0] is None or means[row][column + 1] is None:
-                    pair_means = (None, None)
-                comparisons.append(_withheld(keys, pair_means, reason, cuped))
-                continue
-            p_adjusted = readings.p_adjusted[at]
-            late_adjusted_p = late_adjusted[at]
-            comparisons.append(
-                Comparison(
-                    *keys,
-                    _bounded(values[at], readings.half_width[at], side),
-                    relative.interval(at),
-                    readings.p_value[at],
-                    p_adjusted,
-                    p_adjusted < level,
-                    SequentialResult(
-                        late_p[at],
-                        _bounded(values[at], late_half[at], side),
-                        late_relative.interval(at),
-                        late_adjusted_p < level,
-                        late_adjusted_p,
-                    ),
-                    BayesianResult(chance[at], loss[at]) if believed[at] else _NO_BAYESIAN,
-                    reason or relative.reason(at),
-                    cuped,
-                )
-            )
-            at += 1
-        results.append(
-            AnalysisResult(
-                sums.kind,
-                level,
-                _summaries(variants, sums.kind, means[row], unit_rows[row]),
-                SrmResult(srm[row], srm[row] < SRM_THRESHOLD),
-                tuple(comparisons),
-            )
+    late_half = late.critical * readings.difference.se
+    late_absolute = _intervals(*_absolute(flat, (point_absolute.copy(), value), late_half, side))
+    late_relative = _intervals(*_relative(flat, point_relative, late.relative, side, clipped))
+    late_adjusted = flat.column(late.adjusted)
+    sequential = list(
+        map(
+            build.sequential_result,
+            flat.column(late.p_value).tolist(),
+            late_absolute,
+            late_relative,
+            flat.column(late.adjusted < level, False).tolist(),
+            late_adjusted.tolist(),
         )
-    return results
+    )
+    bayes = readings.bayesian
+    believed = bayes.defined
+    chance = flat.column(np.where(believed, bayes.chance, None)).tolist()
+    loss = flat.column(np.where(believed, bayes.loss, None)).tolist()
+    bayesian = [
+        _NO_BAYESIAN if odds is None else build.bayesian_result(odds, cost)
+        for odds, cost in zip(chance, loss, strict=True)
+    ]
+    codes = pairs.reason.ravel().copy()
+    relative_codes = _RELATIVE_REASONS[readings.relative.shape]
+    codes[flat.read] = np.where(codes[flat.read] != 0, codes[flat.read], relative_codes)
+    reasons = [_ALL_REASONS[code] for code in codes.tolist()]
+    cuped = (
+        repeat(None) if reductions is None else map(build.cuped_result, reductions.ravel().tolist())
+    )
+    variants = [variant.key for analysis in analyses for variant in analysis[1:]]
+    count = len(analyses[0]) - 1
+    baselines = [analysis[0].key for analysis in analyses for _ in range(count)]
+    comparisons = list(
+        map(
+            build.comparison,
+            variants,
+            baselines,
+            absolute,
+            relative,
+            flat.column(readings.p_value).tolist(),
+            flat.column(readings.p_adjusted).tolist(),
+            flat.column(readings.p_adjusted < level, False).tolist(),
+            sequential,
+            bayesian,
+            reasons,
+            cuped,
+        )
+    )
+    srm_values = srm.tolist()
+    return list(
+        map(
+            build.analysis_result,
+            repeat(sums.kind),
+            repeat(level),
+            _summaries(analyses, sums.kind, raw, units),
+            [build.srm_result(p, p < SRM_THRESHOLD) for p in srm_values],
+            zip(*[iter(comparisons)] * count, strict=True),
+        )
+    )

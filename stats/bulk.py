@@ -165,14 +165,14 @@ def _group(analyses: list[Sequence[VariantInput]], sums: ArmSums, terms: Terms) 
         critical = critical_values(alpha, terms.side, gap.dof)
         readings = Readings(
             gap,
-            p_value.tolist(),
-            p_adjusted.tolist(),
-            (critical * gap.se).tolist(),
+            p_value,
+            p_adjusted,
+            critical * gap.se,
             fieller(control, treatment, critical, terms.side),
             sequential(control, treatment, gap, (terms.level, terms.side, terms.planned, count)),
             bayesian(control, treatment, terms.prior, terms.side),
         )
-        srm = sample_ratio_p_values(sums.n, terms.weights).tolist()
+        srm = sample_ratio_p_values(sums.n, terms.weights)
     reductions = _reductions(raw, arms, pairs) if sums.covariate is not None else None
     return assembled(analyses, sums, (raw, units), pairs, readings, srm, reductions, terms)
 
@@ -189,11 +189,10 @@ def _family_adjusted(read: Any, p_value: Any, correction: Correction) -> Any:
     return np.array(flat, dtype=np.float64)
 
 
-def _reductions(raw: Arms, arms: Arms, pairs: Pairs) -> list[list[float]]:
+def _reductions(raw: Arms, arms: Arms, pairs: Pairs) -> Any:
     """``stats.cuped.variance_reduction`` of every comparison (0 where Agresti-Caffo read)."""
     before = raw.variance[:, :1] + raw.variance[:, 1:]
     after = arms.variance[:, :1] + arms.variance[:, 1:]
     with np.errstate(all="ignore"):
         reduction = np.where(before > 0, 1.0 - after / before, 0.0)
-    result: list[list[float]] = np.where(pairs.replaced, 0.0, reduction).tolist()
-    return result
+    return np.where(pairs.replaced, 0.0, reduction)
