@@ -44,6 +44,8 @@ _MEMBERS: dict[type[StrEnum], dict[str, StrEnum]] = {}
 _RATIO_COVARIATE_FIELD = "covariate_denominator_cross_sum"
 _NONZERO_UNITS = "nonzero_units"
 _MAX_MINIMUM = 1_000_000
+# The paths errors name, made once for the usual number of variants.
+_PATHS = tuple(f"variants[{index}]" for index in range(16))
 
 
 def _number(raw: Mapping[str, Any], name: str, path: str) -> float:
@@ -164,8 +166,9 @@ def parse_variants(
         raise StatsInputError("variants", "variants must hold at least two variants")
     allowed = _ALLOWED[kind]
     parsed: list[VariantInput] = []
+    any_extra = False
     for index, raw in enumerate(variants):
-        path = f"variants[{index}]"
+        path = _PATHS[index] if index < len(_PATHS) else f"variants[{index}]"
         if type(raw) is not dict and not isinstance(raw, Mapping):
             raise StatsInputError(path, f"{path} must be a mapping of sufficient statistics")
         if not allowed.issuperset(raw):
@@ -185,9 +188,11 @@ def parse_variants(
         extra = len(raw) - ("key" in raw) > len(_FIELDS[kind])
         covariate = _covariate(raw, stats, path) if extra else None
         nonzero = _nonzero_units(raw, stats, path) if extra else None
+        any_extra = any_extra or extra
         parsed.append(VariantInput(key, stats, covariate, nonzero))
     check_consistency(parsed)
-    _check_pre_denominators(variants)
+    if any_extra:
+        _check_pre_denominators(variants)
     return parsed
 
 
