@@ -79,7 +79,10 @@ class _Flat:
 
 
 def _intervals(estimate: Objects, low: Objects, high: Objects) -> list[Interval]:
-    return list(map(Interval, estimate.tolist(), low.tolist(), high.tolist()))
+    """The intervals of the columns (through ``tuple.__new__``: a named tuple's own ``__new__``
+    is a Python function, four times slower)."""
+    figures = zip(estimate.tolist(), low.tolist(), high.tolist(), strict=True)
+    return list(map(tuple.__new__, repeat(Interval), figures))
 
 
 def _absolute(

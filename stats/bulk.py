@@ -10,8 +10,10 @@ rule, is read by ``analyze_stats`` itself, so its error is the one it raises.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+import gc
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, cast
 
 import numpy as np
 
@@ -60,47 +62,82 @@ _KINDS: dict[type[Any], StatisticsKind] = {
     RatioStats: StatisticsKind.RATIO,
 }
 _DEFAULT_OPTIONS = AnalysisOptions()
+VECTORISE_FROM = 24
+"""The smallest group read on arrays (``benchmarks/bench_stats.py`` finds them even there)."""
 
 Outcome = AnalysisResult | StatsInputError
 """An analysis's result, or the error ``analyze_stats`` raises for it."""
 
 
 def analyze_many(
-    analyses: Sequence[Sequence[VariantInput]], options: AnalysisOptions = _DEFAULT_OPTIONS
+    analyses: Sequence[Sequence[VariantInput]],
+    options: AnalysisOptions = _DEFAULT_OPTIONS,
+    *,
+    vectorise_from: int = VECTORISE_FROM,
 ) -> list[Outcome]:
     """``analyze_stats(variants, options)`` of each analysis, in order; an analysis with
     invalid input (or invalid ``options``) gives the ``StatsInputError`` it raises there
-    instead of a result, so one bad analysis never stops the others."""
+    instead of a result, so one bad analysis never stops the others.
+
+    Groups of fewer than ``vectorise_from`` analyses are read one at a time, which is faster
+    there (the arrays cost a fixed few hundred microseconds per group)."""
+    with _collection_paused():
+        return _analyze_many(analyses, options, vectorise_from)
+
+
+@contextmanager
+def _collection_paused() -> Iterator[None]:
+    """No cyclic garbage collection while the results are built: they are a few dozen
+    objects per comparison, none garbage, and the collections their allocation sets off took
+    a third of the time."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _analyze_many(
+    analyses: Sequence[Sequence[VariantInput]], options: AnalysisOptions, vectorise_from: int
+) -> list[Outcome]:
     outcomes: list[Outcome | None] = [None] * len(analyses)
-    groups: dict[tuple[StatisticsKind, int, bool], list[int]] = {}
-    for index, variants in enumerate(analyses):
-        key = _group_key(variants)
-        if key is None:
-            outcomes[index] = _one(variants, options)
-        else:
-            groups.setdefault(key, []).append(index)
-    for (kind, arms, with_cuped), members in groups.items():
-        try:
-            terms = _terms(options, arms)
-        except StatsInputError:
-            for index in members:
-                outcomes[index] = _one(analyses[index], options)
-            continue
-        sums = arm_sums(kind, [analyses[index] for index in members], with_cuped)
-        unreadable = [
-            index for index, ok in zip(members, sums.readable.tolist(), strict=True) if not ok
-        ]
-        for index in unreadable:
-            outcomes[index] = _one(analyses[index], options)
-        if unreadable:
-            members = [index for index in members if index not in set(unreadable)]
-            if not members:
-                continue
-            sums = arm_sums(kind, [analyses[index] for index in members], with_cuped)
-        read = _group([analyses[index] for index in members], sums, terms)
-        for index, result in zip(members, read, strict=True):
-            outcomes[index] = result
-    return [outcome for outcome in outcomes if outcome is not None]
+    groups: dict[tuple[StatisticsKind, int, bool] | None, list[int]] = {}
+    for index, key in enumerate(map(_group_key, analyses)):
+        groups.setdefault(key, []).append(index)
+    for key, members in groups.items():
+        read = _read_group(key, [analyses[index] for index in members], options, vectorise_from)
+        for index, outcome in zip(members, read, strict=True):
+            outcomes[index] = outcome
+    return cast(list[Outcome], outcomes)
+
+
+def _read_group(
+    key: tuple[StatisticsKind, int, bool] | None,
+    analyses: list[Sequence[VariantInput]],
+    options: AnalysisOptions,
+    vectorise_from: int,
+) -> list[Outcome]:
+    """The analyses of one group (``_group_key``), on arrays when there are enough of them;
+    those the arrays cannot read, one at a time."""
+    if key is None or len(analyses) < vectorise_from:
+        return [_one(variants, options) for variants in analyses]
+    kind, arms, with_cuped = key
+    try:
+        terms = _terms(options, arms)
+    except StatsInputError:
+        return [_one(variants, options) for variants in analyses]
+    sums = arm_sums(kind, analyses, with_cuped)
+    readable = sums.readable.tolist()
+    if all(readable):
+        return _group(analyses, sums, terms)
+    kept = [variants for variants, ok in zip(analyses, readable, strict=True) if ok]
+    read = iter(_read_group(key, kept, options, 1) if kept else ())
+    return [
+        next(read) if ok else _one(variants, options)
+        for variants, ok in zip(analyses, readable, strict=True)
+    ]
 
 
 def _one(variants: Sequence[VariantInput], options: AnalysisOptions) -> Outcome:
@@ -115,17 +152,12 @@ def _group_key(variants: Sequence[VariantInput]) -> tuple[StatisticsKind, int, b
     arms = len(variants)
     if not 2 <= arms <= MAX_ARMS:
         return None
-    first = variants[0]
-    kind = _KINDS.get(type(first.stats))
-    with_cuped = first.covariate is not None
-    if kind is None or len({variant.key for variant in variants}) != arms:
+    shapes = {(type(variant.stats), variant.covariate is None) for variant in variants}
+    if len(shapes) != 1 or len({variant.key for variant in variants}) != arms:
         return None
-    for variant in variants:
-        if type(variant.stats) is not type(first.stats):
-            return None
-        if (variant.covariate is not None) is not with_cuped:
-            return None
-    return kind, arms, with_cuped
+    ((sums, without_cuped),) = shapes
+    kind = _KINDS.get(sums)
+    return None if kind is None else (kind, arms, not without_cuped)
 
 
 def _terms(options: AnalysisOptions, arms: int) -> Terms:
