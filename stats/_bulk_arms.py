@@ -119,17 +119,17 @@ def _exact_counts(values: list[int], shape: tuple[int, int], blocks: int) -> Fla
     """Per analysis: every count a Python int small enough to be exact as a float."""
     if {type(value) for value in values} - {int}:
         typed = np.array([type(value) is int for value in values]).reshape((blocks, *shape))
-        exact: Flags = typed.all(axis=(0, 2))
+        exact = np.asarray(typed.all(axis=(0, 2)))
     else:
         exact = np.ones(shape[0], dtype=np.bool_)
     magnitude = np.abs(np.array(values, dtype=np.float64)).reshape((blocks, *shape))
-    return exact & (magnitude < _EXACT_COUNT).all(axis=(0, 2))
+    small = np.asarray((magnitude < _EXACT_COUNT).all(axis=(0, 2)))
+    return exact & small
 
 
 def _floats_by_analysis(values: list[object], analyses: int) -> Flags:
     typed = np.array([type(value) is float for value in values]).reshape((analyses, -1))
-    flags: Flags = typed.all(axis=1)
-    return flags
+    return np.asarray(typed.all(axis=1))
 
 
 def _variance_ok(n: Floats, total: Floats, squares: Floats) -> Flags:
@@ -169,7 +169,7 @@ def _within_rules(arms: ArmSums) -> Flags:
         ok &= ~(arms.has_nonzero & (arms.nonzero > n))
         if arms.covariate is not None:
             ok &= _covariate_ok(arms)
-        return np.asarray(ok).all(axis=1)
+        return np.asarray(np.asarray(ok).all(axis=1))
 
 
 def _metric_sums(arms: ArmSums) -> tuple[Floats, Floats]:

@@ -8,7 +8,7 @@ from typing import NamedTuple
 import numpy as np
 
 from stats._bulk_arms import Arms, ArmSums, ratio_mean_and_variance
-from stats._vector import Floats, py_max
+from stats._vector import Flags, Floats, py_max
 from stats.types import StatisticsKind
 
 _COLLINEAR = 1e-10  # stats.cuped._COLLINEAR
@@ -58,7 +58,7 @@ def _moments(arms: ArmSums) -> _Moments:
     )
 
 
-def _pooled(values: Floats, defined: Floats) -> Floats:
+def _pooled(values: Floats, defined: Flags) -> Floats:
     """Python's ``sum`` over the arms with a defined mean, arm by arm in order."""
     total = np.zeros(values.shape[0])
     for arm in range(values.shape[1]):
@@ -66,7 +66,7 @@ def _pooled(values: Floats, defined: Floats) -> Floats:
     return total
 
 
-def _theta(moments: _Moments, defined: Floats) -> tuple[Floats, Floats]:
+def _theta(moments: _Moments, defined: Flags) -> tuple[Floats, Floats]:
     """``stats.cuped.pooled_theta`` of each analysis."""
     ss_x = _pooled(moments.ss_x, defined)
     sp_xy = _pooled(moments.sp_xy, defined)

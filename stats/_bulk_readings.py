@@ -71,7 +71,8 @@ def welch_p_value(read: Difference, alternative: Alternative) -> Floats:
     """``stats.fixed``'s p-value of the t statistic for ``alternative``."""
     t = read.value / read.se
     if alternative is Alternative.TWO_SIDED:
-        return py_min(1.0, 2.0 * _vector.student_t_sf(np.abs(t), read.dof))
+        both: Floats = py_min(1.0, 2.0 * _vector.student_t_sf(np.abs(t), read.dof))
+        return both
     if alternative is Alternative.GREATER:
         return _vector.student_t_sf(t, read.dof)
     return _vector.student_t_sf(-t, read.dof)

@@ -72,10 +72,17 @@ class _Flat:
     def __init__(self, read: Flags) -> None:
         self.read = read
 
-    def column(self, values: Floats | Flags, fill: Any = None) -> Objects:
+    def column(self, values: npt.NDArray[Any], fill: Any = None) -> Objects:
         out = np.full(self.read.shape, fill, dtype=object)
         out[self.read] = values
         return out
+
+
+def _or_none(kept: Flags, values: Floats) -> Objects:
+    """``values`` as Python floats where ``kept``, None elsewhere."""
+    figures: Objects = values.astype(object)
+    figures[~kept] = None
+    return figures
 
 
 def _intervals(estimate: Objects, low: Objects, high: Objects) -> list[Interval]:
@@ -113,9 +120,9 @@ def _relative(
     keeps_low = relative.keeps_low if side is not Alternative.TWO_SIDED else bounded
     keeps_high = ~relative.keeps_low if side is not Alternative.TWO_SIDED else bounded
     estimate = withheld.copy()
-    estimate[flat.read] = np.where(relative.shape == UNDEFINED, None, relative.estimate)
-    low_column = flat.column(np.where(bounded & keeps_low, low, None))
-    high_column = flat.column(np.where(bounded & keeps_high, high, None))
+    estimate[flat.read] = _or_none(relative.shape != UNDEFINED, relative.estimate)
+    low_column = flat.column(_or_none(bounded & keeps_low, low))
+    high_column = flat.column(_or_none(bounded & keeps_high, high))
     return estimate, low_column, high_column
 
 
@@ -123,8 +130,8 @@ def _point_estimates(pairs: Pairs, defined: Flags) -> tuple[Objects, Objects]:
     """``stats.analysis._withheld``'s absolute and relative estimates (None where undefined)."""
     control, treatment = pairs.control.mean.ravel(), pairs.treatment.mean.ravel()
     with np.errstate(all="ignore"):
-        absolute = np.where(defined, treatment - control, None)
-        relative = np.where(defined & (control != 0), treatment / control - 1.0, None)
+        absolute = _or_none(defined, treatment - control)
+        relative = _or_none(defined & (control != 0), treatment / control - 1.0)
     return absolute, relative
 
 
@@ -135,7 +142,7 @@ def _summaries(
     arms = [arm for analysis in analyses for arm in analysis]
     keys = [arm.key for arm in arms]
     counts = [arm.stats.n for arm in arms]
-    means = np.where(raw.defined, raw.mean, None).ravel().tolist()
+    means = _or_none(raw.defined, raw.mean).ravel().tolist()
     if kind is StatisticsKind.PROPORTION:
         nothing = repeat(None)
         built = list(map(build.variant_summary, keys, counts, means, nothing, nothing))
@@ -187,8 +194,8 @@ def assembled(
     )
     bayes = readings.bayesian
     believed = bayes.defined
-    chance = flat.column(np.where(believed, bayes.chance, None)).tolist()
-    loss = flat.column(np.where(believed, bayes.loss, None)).tolist()
+    chance = flat.column(_or_none(believed, bayes.chance)).tolist()
+    loss = flat.column(_or_none(believed, bayes.loss)).tolist()
     bayesian = [
         _NO_BAYESIAN if odds is None else build.bayesian_result(odds, cost)
         for odds, cost in zip(chance, loss, strict=True)

@@ -30,20 +30,23 @@ def normal_pdf(x: float) -> float:
 
 
 def normal_ppf(q: float) -> float:
-    return special.ndtri(float(q))
+    result: float = special.ndtri(float(q))
+    return result
 
 
 def student_t_sf(x: float, dof: float) -> float:
     """Upper tail P(T > x); the normal tail once dof is effectively infinite."""
     if math.isinf(dof):
         return normal_sf(x)
-    return special.stdtr(float(dof), float(-x))
+    result: float = special.stdtr(float(dof), float(-x))
+    return result
 
 
 def student_t_ppf(q: float, dof: float) -> float:
     if math.isinf(dof):
         return normal_ppf(q)
-    return special.stdtrit(float(dof), float(q))
+    result: float = special.stdtrit(float(dof), float(q))
+    return result
 
 
 # Below this a tail is read through its logarithm: the tail itself would underflow to zero (and
@@ -112,17 +115,20 @@ def _log_far_tail(log_w: float, half: float) -> float:
         total += term
         if term < 1e-17 * total:
             break
-    constant = math.log(2.0 * half) + special.betaln(float(half), 0.5)
+    beta: float = special.betaln(float(half), 0.5)
+    constant = math.log(2.0 * half) + beta
     return half * log_w + 0.5 * math.log1p(-w) + math.log(total) - constant
 
 
 def normal_logsf(x: float) -> float:
-    return special.log_ndtr(float(-x))
+    result: float = special.log_ndtr(float(-x))
+    return result
 
 
 def normal_isf_log(log_tail: float) -> float:
     """The x with log P(Z > x) = `log_tail`."""
-    return -special.ndtri_exp(float(log_tail))
+    quantile: float = special.ndtri_exp(float(log_tail))
+    return -quantile
 
 
 def chi2_sf(x: float, dof: int) -> float:

@@ -131,7 +131,9 @@ def _read_group(
     sums = arm_sums(kind, analyses, with_cuped)
     readable = sums.readable.tolist()
     if all(readable):
-        return _group(analyses, sums, terms)
+        outcomes: list[Outcome] = []
+        outcomes.extend(_group(analyses, sums, terms))
+        return outcomes
     kept = [variants for variants, ok in zip(analyses, readable, strict=True) if ok]
     read = iter(_read_group(key, kept, options, 1) if kept else ())
     return [
@@ -172,7 +174,9 @@ def _terms(options: AnalysisOptions, arms: int) -> Terms:
     )
 
 
-def _group(analyses: list[Sequence[VariantInput]], sums: ArmSums, terms: Terms) -> list[Outcome]:
+def _group(
+    analyses: list[Sequence[VariantInput]], sums: ArmSums, terms: Terms
+) -> list[AnalysisResult]:
     """Every analysis of one group, read on arrays."""
     units = spread_units(sums)
     raw = estimates(sums, units)

@@ -56,7 +56,8 @@ def _same(expected: Any, found: Any) -> None:
 def _values(draw: st.DrawFn, units: int) -> list[float]:
     """Per-unit values: a few distinct ones (so zero spread and zeros come up), scaled."""
     scale = draw(SCALES)
-    pool = draw(st.lists(st.sampled_from([0.0, 0.0, 1.0, 2.0, 3.5, 10.0, 250.0, -1.0, -3.5]), min_size=1))
+    figures = [0.0, 0.0, 1.0, 2.0, 3.5, 10.0, 250.0, -1.0, -3.5]
+    pool = draw(st.lists(st.sampled_from(figures), min_size=1))
     return [pool[index % len(pool)] * scale for index in range(units)]
 
 
@@ -167,7 +168,10 @@ def test_counts_from_two_units_to_beyond_exact_floats(
 
 
 def test_invalid_analyses_and_options_give_their_errors_and_leave_the_others_read() -> None:
-    good = [VariantInput("a", ProportionStats(1000, 30)), VariantInput("b", ProportionStats(1000, 45))]
+    good = [
+        VariantInput("a", ProportionStats(1000, 30)),
+        VariantInput("b", ProportionStats(1000, 45)),
+    ]
     invalid = [
         [VariantInput("a", ProportionStats(1, 0)), VariantInput("b", ProportionStats(10, 1))],
         [VariantInput("a", ProportionStats(10, 11)), VariantInput("b", ProportionStats(10, 1))],

@@ -73,8 +73,8 @@ def analyse_metrics(metrics: Sequence[MetricSums], options: AnalysisOptions) -> 
             continue
         analysis = next(analyses)
         if isinstance(analysis, StatsInputError):
-            issue = MetricIssue.INVALID_STATISTICS
-            result = metric_result(item.metric, item.role, item.sums, issue, str(analysis))
+            invalid = MetricIssue.INVALID_STATISTICS
+            result = metric_result(item.metric, item.role, item.sums, invalid, str(analysis))
             results.append(replace(result, margin=item.margin))
             continue
         issue, detail = _thin_data(item.metric, analysis)
