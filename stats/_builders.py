@@ -1,4 +1,5 @@
-"""Fast constructors of the frozen result dataclasses, for the analyses' hot paths.
+"""Fast constructors of the frozen dataclasses built on every analysis (the results, and the
+sums and options a request is parsed into).
 
 A frozen dataclass's ``__init__`` sets each field through ``object.__setattr__``; setting the
 slots through their descriptors builds the same object (equal, field for field) in less than
@@ -21,6 +22,7 @@ from stats.results import (
     SrmResult,
     VariantSummary,
 )
+from stats.types import AnalysisOptions, MeanStats, ProportionStats, RatioStats
 
 _Result = TypeVar("_Result")
 
@@ -47,3 +49,7 @@ cuped_result = _constructor(CupedResult)
 variant_summary = _constructor(VariantSummary)
 srm_result = _constructor(SrmResult)
 analysis_result = _constructor(AnalysisResult)
+proportion_stats = _constructor(ProportionStats)
+mean_stats = _constructor(MeanStats)
+ratio_stats = _constructor(RatioStats)
+analysis_options = _constructor(AnalysisOptions)

@@ -77,7 +77,7 @@ def analyze(
     """
     metric_kind = parse_kind(kind)
     parsed = parse_variants(metric_kind, variants)
-    options = AnalysisOptions(
+    options = build.analysis_options(
         alpha, alternative, planned_units_per_variant, correction, prior, weights, minimums
     )
     return _analyze(metric_kind, parsed, options)

@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from enum import StrEnum
 from typing import Any, TypeVar, cast
 
+from stats import _builders as build
 from stats.checks import (
     COVARIATE_FIELDS,
     PRE_DENOMINATOR_FIELDS,
@@ -82,17 +83,17 @@ def _units(raw: Mapping[str, Any], path: str) -> int:
 
 
 def _proportion(raw: Mapping[str, Any], path: str) -> ProportionStats:
-    return ProportionStats(_units(raw, path), _count(raw, "conversions", path))
+    return build.proportion_stats(_units(raw, path), _count(raw, "conversions", path))
 
 
 def _mean(raw: Mapping[str, Any], path: str) -> MeanStats:
     n = _units(raw, path)
-    return MeanStats(n, _number(raw, "sum", path), _number(raw, "sum_squares", path))
+    return build.mean_stats(n, _number(raw, "sum", path), _number(raw, "sum_squares", path))
 
 
 def _ratio(raw: Mapping[str, Any], path: str) -> RatioStats:
     n = _units(raw, path)
-    return RatioStats(
+    return build.ratio_stats(
         n, *(_number(raw, name, path) for name in STATISTIC_FIELDS[StatisticsKind.RATIO][1:])
     )
 
