@@ -8,7 +8,6 @@ is ``None`` in a result is ``None`` in its column (an object array).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from itertools import repeat
 from typing import Any, NamedTuple
 
@@ -16,9 +15,9 @@ import numpy as np
 import numpy.typing as npt
 
 from stats import _builders as build
-from stats._bulk_arms import Arms, ArmSums
 from stats._bulk_pairs import REASONS, Pairs
 from stats._bulk_readings import BOUNDED, UNDEFINED, Bayesian, Difference, Relative, Sequential
+from stats._bulk_rows import Rows
 from stats._vector import Flags, Floats
 from stats.gates import UnitsRule
 from stats.results import AnalysisResult, BayesianResult, Interval
@@ -30,7 +29,6 @@ from stats.types import (
     Prior,
     Reason,
     StatisticsKind,
-    VariantInput,
 )
 
 Objects = npt.NDArray[np.object_]
@@ -108,15 +106,14 @@ def _absolute(
 
 
 def _relative(
-    flat: _Flat, withheld: Objects, relative: Relative, side: Alternative, clipped: bool
+    flat: _Flat, withheld: Objects, relative: Relative, side: Alternative, clipped: Flags
 ) -> tuple[Objects, Objects, Objects]:
     """``fieller_relative``'s intervals of the read comparisons (cut at -1 for a proportion);
     the withheld ones' point estimates."""
     bounded = relative.shape == BOUNDED
     low = np.where(bounded, relative.low, np.nan)
     high = np.where(bounded, relative.high, np.nan)
-    if clipped:
-        low = np.where(low < -1.0, -1.0, low)
+    low = np.where(clipped & (low < -1.0), -1.0, low)
     keeps_low = relative.keeps_low if side is not Alternative.TWO_SIDED else bounded
     keeps_high = ~relative.keeps_low if side is not Alternative.TWO_SIDED else bounded
     estimate = withheld.copy()
@@ -135,43 +132,39 @@ def _point_estimates(pairs: Pairs, defined: Flags) -> tuple[Objects, Objects]:
     return absolute, relative
 
 
-def _summaries(
-    analyses: Sequence[Sequence[VariantInput]], kind: StatisticsKind, raw: Arms, units: Floats
-) -> list[tuple[Any, ...]]:
-    """``stats.analysis._summary`` of every arm, grouped by analysis."""
-    arms = [arm for analysis in analyses for arm in analysis]
+def _summaries(rows: Rows) -> list[tuple[Any, ...]]:
+    """``stats.analysis._summary`` of every arm, grouped by analysis (a proportion's without
+    the units its spread was read from)."""
+    arms = [arm for analysis in rows.analyses for arm in analysis]
     keys = [arm.key for arm in arms]
     counts = [arm.stats.n for arm in arms]
-    means = _or_none(raw.defined, raw.mean).ravel().tolist()
-    if kind is StatisticsKind.PROPORTION:
-        nothing = repeat(None)
-        built = list(map(build.variant_summary, keys, counts, means, nothing, nothing))
-    else:
-        given = [arm.nonzero_units for arm in arms]
-        spread = [
-            kish if count is None else count
-            for count, kish in zip(given, units.ravel().tolist(), strict=True)
+    means = _or_none(rows.raw.defined, rows.raw.mean).ravel().tolist()
+    spread: list[Any] = []
+    rules: list[str | None] = []
+    width = len(rows.analyses[0])
+    for kind, first in zip(rows.kinds, range(0, len(arms), width), strict=True):
+        given = [arm.nonzero_units for arm in arms[first : first + width]]
+        if kind is StatisticsKind.PROPORTION:
+            spread += [None] * width
+            rules += [None] * width
+            continue
+        kish = rows.units[first // width].tolist()
+        spread += [
+            units if count is None else count for count, units in zip(given, kish, strict=True)
         ]
-        rules = [_KISH if count is None else _NONZERO_UNITS for count in given]
-        built = list(map(build.variant_summary, keys, counts, means, spread, rules))
-    return list(zip(*[iter(built)] * len(analyses[0]), strict=True))
+        rules += [_KISH if count is None else _NONZERO_UNITS for count in given]
+    built = list(map(build.variant_summary, keys, counts, means, spread, rules))
+    return list(zip(*[iter(built)] * width, strict=True))
 
 
-def assembled(
-    analyses: Sequence[Sequence[VariantInput]],
-    sums: ArmSums,
-    arms: tuple[Arms, Floats],
-    pairs: Pairs,
-    readings: Readings,
-    srm: Floats,
-    reductions: Floats | None,
-    terms: Terms,
-) -> list[AnalysisResult]:
-    """One ``AnalysisResult`` per analysis of the group."""
-    raw, units = arms
+def assembled(rows: Rows, readings: Readings, srm: Floats, terms: Terms) -> list[AnalysisResult]:
+    """One ``AnalysisResult`` per row."""
+    analyses, raw, pairs = rows.analyses, rows.raw, rows.pairs
     side, level = terms.side, terms.level
-    clipped = sums.kind is StatisticsKind.PROPORTION
+    count = len(analyses[0]) - 1
     flat = _Flat(~pairs.withheld.ravel())
+    proportions = np.array([kind is StatisticsKind.PROPORTION for kind in rows.kinds])
+    clipped = np.repeat(proportions, count)[flat.read]
     defined = (raw.defined[:, :1] & raw.defined[:, 1:]).ravel()
     point_absolute, point_relative = _point_estimates(pairs, defined)
     value = readings.difference.value
@@ -204,11 +197,13 @@ def assembled(
     relative_codes = _RELATIVE_REASONS[readings.relative.shape]
     codes[flat.read] = np.where(codes[flat.read] != 0, codes[flat.read], relative_codes)
     reasons = [_ALL_REASONS[code] for code in codes.tolist()]
-    cuped = (
-        repeat(None) if reductions is None else map(build.cuped_result, reductions.ravel().tolist())
-    )
+    cuped = [
+        build.cuped_result(reduction) if adjusted else None
+        for reduction, adjusted in zip(
+            rows.reductions.ravel().tolist(), np.repeat(rows.cuped, count).tolist(), strict=True
+        )
+    ]
     variants = [variant.key for analysis in analyses for variant in analysis[1:]]
-    count = len(analyses[0]) - 1
     baselines = [analysis[0].key for analysis in analyses for _ in range(count)]
     comparisons = list(
         map(
@@ -230,9 +225,9 @@ def assembled(
     return list(
         map(
             build.analysis_result,
-            repeat(sums.kind),
+            rows.kinds,
             repeat(level),
-            _summaries(analyses, sums.kind, raw, units),
+            _summaries(rows),
             [build.srm_result(p, p < SRM_THRESHOLD) for p in srm_values],
             zip(*[iter(comparisons)] * count, strict=True),
         )

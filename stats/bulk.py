@@ -17,9 +17,8 @@ from typing import Any, cast
 
 import numpy as np
 
-from stats._bulk_arms import MAX_ARMS, Arms, ArmSums, arm_sums, estimates, spread_units
-from stats._bulk_cuped import adjusted
-from stats._bulk_pairs import Pairs, Side, read_pairs, sample_ratio_p_values
+from stats._bulk_arms import MAX_ARMS, arm_sums
+from stats._bulk_pairs import Side, sample_ratio_p_values
 from stats._bulk_readings import (
     bayesian,
     critical_values,
@@ -29,6 +28,7 @@ from stats._bulk_readings import (
     welch_p_value,
 )
 from stats._bulk_results import Readings, Terms, assembled
+from stats._bulk_rows import Part, joined, part
 from stats._vector import py_min
 from stats.analysis import analyze_stats
 from stats.corrections import adjust
@@ -103,43 +103,59 @@ def _analyze_many(
     analyses: Sequence[Sequence[VariantInput]], options: AnalysisOptions, vectorise_from: int
 ) -> list[Outcome]:
     outcomes: list[Outcome | None] = [None] * len(analyses)
-    groups: dict[tuple[StatisticsKind, int, bool] | None, list[int]] = {}
-    for index, key in enumerate(map(_group_key, analyses)):
-        groups.setdefault(key, []).append(index)
-    for key, members in groups.items():
-        read = _read_group(key, [analyses[index] for index in members], options, vectorise_from)
+    keys = list(map(_group_key, analyses))
+    groups: dict[int | None, list[int]] = {}
+    for index, key in enumerate(keys):
+        groups.setdefault(None if key is None else key[1], []).append(index)
+    for arms, members in groups.items():
+        group = [analyses[index] for index in members]
+        if arms is None or len(members) < vectorise_from:
+            read = [_one(variants, options) for variants in group]
+        else:
+            read = _read_group(arms, group, [keys[index] for index in members], options)
         for index, outcome in zip(members, read, strict=True):
             outcomes[index] = outcome
     return cast(list[Outcome], outcomes)
 
 
 def _read_group(
-    key: tuple[StatisticsKind, int, bool] | None,
+    arms: int,
     analyses: list[Sequence[VariantInput]],
+    keys: list[tuple[StatisticsKind, int, bool] | None],
     options: AnalysisOptions,
-    vectorise_from: int,
 ) -> list[Outcome]:
-    """The analyses of one group (``_group_key``), on arrays when there are enough of them;
-    those the arrays cannot read, one at a time."""
-    if key is None or len(analyses) < vectorise_from:
-        return [_one(variants, options) for variants in analyses]
-    kind, arms, with_cuped = key
+    """The analyses with ``arms`` arms, on arrays (each kind and CUPED or not has its own
+    estimates and gates, then all are read together); those the arrays cannot read, or all
+    when an option is invalid, one at a time."""
     try:
         terms = _terms(options, arms)
     except StatsInputError:
         return [_one(variants, options) for variants in analyses]
-    sums = arm_sums(kind, analyses, with_cuped)
-    readable = sums.readable.tolist()
-    if all(readable):
-        outcomes: list[Outcome] = []
-        outcomes.extend(_group(analyses, sums, terms))
-        return outcomes
-    kept = [variants for variants, ok in zip(analyses, readable, strict=True) if ok]
-    read = iter(_read_group(key, kept, options, 1) if kept else ())
-    return [
-        next(read) if ok else _one(variants, options)
-        for variants, ok in zip(analyses, readable, strict=True)
-    ]
+    outcomes: list[Outcome | None] = [None] * len(analyses)
+    parts: list[Part] = []
+    order: list[int] = []
+    by_part: dict[tuple[StatisticsKind, int, bool] | None, list[int]] = {}
+    for index, key in enumerate(keys):
+        by_part.setdefault(key, []).append(index)
+    for key, members in by_part.items():
+        if key is None:
+            continue
+        kind, _, with_cuped = key
+        sums = arm_sums(kind, [analyses[index] for index in members], with_cuped)
+        readable = sums.readable.tolist()
+        if not all(readable):
+            for index, ok in zip(members, readable, strict=True):
+                outcomes[index] = None if ok else _one(analyses[index], options)
+            members = [index for index, ok in zip(members, readable, strict=True) if ok]
+            if not members:
+                continue
+            sums = arm_sums(kind, [analyses[index] for index in members], with_cuped)
+        parts.append(part([analyses[index] for index in members], sums, terms.least))
+        order += members
+    if parts:
+        for index, result in zip(order, _group(parts, terms), strict=True):
+            outcomes[index] = result
+    return cast(list[Outcome], outcomes)
 
 
 def _one(variants: Sequence[VariantInput], options: AnalysisOptions) -> Outcome:
@@ -174,14 +190,10 @@ def _terms(options: AnalysisOptions, arms: int) -> Terms:
     )
 
 
-def _group(
-    analyses: list[Sequence[VariantInput]], sums: ArmSums, terms: Terms
-) -> list[AnalysisResult]:
-    """Every analysis of one group, read on arrays."""
-    units = spread_units(sums)
-    raw = estimates(sums, units)
-    arms = raw if sums.covariate is None else adjusted(sums, raw)
-    pairs = read_pairs(sums, arms, units, terms.least)
+def _group(parts: list[Part], terms: Terms) -> list[AnalysisResult]:
+    """Every analysis of the parts (one number of arms), read on arrays."""
+    rows = joined(parts)
+    pairs = rows.pairs
     read = ~pairs.withheld
     control = Side(*(column[read] for column in pairs.control))
     treatment = Side(*(column[read] for column in pairs.treatment))
@@ -208,9 +220,8 @@ def _group(
             sequential(control, treatment, gap, (terms.level, terms.side, terms.planned, count)),
             bayesian(control, treatment, terms.prior, terms.side),
         )
-        srm = sample_ratio_p_values(sums.n, terms.weights)
-    reductions = _reductions(raw, arms, pairs) if sums.covariate is not None else None
-    return assembled(analyses, sums, (raw, units), pairs, readings, srm, reductions, terms)
+        srm = sample_ratio_p_values(rows.raw.n, terms.weights)
+    return assembled(rows, readings, srm, terms)
 
 
 def _family_adjusted(read: Any, p_value: Any, correction: Correction) -> Any:
@@ -223,12 +234,3 @@ def _family_adjusted(read: Any, p_value: Any, correction: Correction) -> Any:
     flat = [value for row, mask in zip(adjusted_rows, read.tolist(), strict=True)
             for value, kept in zip(row, mask, strict=True) if kept]  # fmt: skip
     return np.array(flat, dtype=np.float64)
-
-
-def _reductions(raw: Arms, arms: Arms, pairs: Pairs) -> Any:
-    """``stats.cuped.variance_reduction`` of every comparison (0 where Agresti-Caffo read)."""
-    before = raw.variance[:, :1] + raw.variance[:, 1:]
-    after = arms.variance[:, :1] + arms.variance[:, 1:]
-    with np.errstate(all="ignore"):
-        reduction = np.where(before > 0, 1.0 - after / before, 0.0)
-    return np.where(pairs.replaced, 0.0, reduction)
