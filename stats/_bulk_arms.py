@@ -46,6 +46,14 @@ _COVARIATE = (
 )
 
 
+_STATS, _COVARIATES, _NONZERO = (
+    attrgetter("stats"),
+    attrgetter("covariate"),
+    attrgetter("nonzero_units"),
+)
+_UNITS, _CONVERSIONS = attrgetter("n"), attrgetter("conversions")
+
+
 class ArmSums(NamedTuple):
     """The sums of a group's arms, (analyses, arms) each; ``sums`` and ``covariate`` hold one
     such array per field (``_SUMS`` of the kind, ``_COVARIATE``)."""
@@ -77,32 +85,34 @@ def arm_sums(
     """The arrays of ``analyses`` (each with the same number of arms of ``kind``)."""
     shape = (len(analyses), len(analyses[0]))
     arms = [arm for analysis in analyses for arm in analysis]
-    counts = [arm.stats.n for arm in arms]
-    nonzero = [arm.nonzero_units for arm in arms]
-    has_nonzero = np.array([count is not None for count in nonzero]).reshape(shape)
-    conversions = [getattr(arm.stats, "conversions", 0) for arm in arms]
-    exact = _exact_counts(counts + conversions + [count or 0 for count in nonzero], shape, 3)
+    stats = list(map(_STATS, arms))
+    counts = list(map(_UNITS, stats))
+    nonzero = [count or 0 for count in map(_NONZERO, arms)]
+    has_nonzero = np.array([arm.nonzero_units is not None for arm in arms]).reshape(shape)
+    proportion = kind is StatisticsKind.PROPORTION
+    conversions = list(map(_CONVERSIONS, stats)) if proportion else [0] * len(arms)
+    exact = _exact_counts(counts + conversions + nonzero, shape, 3)
     fields = _SUMS[kind]
     values: list[object] = []
     sums: dict[str, Floats] = {}
     if fields:
-        rows = list(map(attrgetter(*fields), (arm.stats for arm in arms)))
+        rows = list(map(attrgetter(*fields), stats))
         values += [value for row in rows for value in row]
         table = np.array(rows, dtype=np.float64).reshape((*shape, len(fields)))
         sums = {name: table[:, :, index] for index, name in enumerate(fields)}
     covariates: dict[str, Floats] | None = None
     if with_cuped:
-        rows = [attrgetter(*_COVARIATE)(arm.covariate) for arm in arms]
+        rows = list(map(attrgetter(*_COVARIATE), map(_COVARIATES, arms)))
         values += [value for row in rows for value in row]
         table = np.array(rows, dtype=np.float64).reshape((*shape, len(_COVARIATE)))
         covariates = {name: table[:, :, index] for index, name in enumerate(_COVARIATE)}
-    if {type(value) for value in values} - {float}:
+    if set(map(type, values)) - {float}:
         exact &= _floats_by_analysis(values, shape[0])
     result = ArmSums(
         kind,
         _floats(counts, shape),
         _floats(conversions, shape),
-        _floats([count or 0 for count in nonzero], shape),
+        _floats(nonzero, shape),
         has_nonzero,
         sums,
         covariates,
@@ -117,7 +127,7 @@ def _floats(values: list[int], shape: tuple[int, int]) -> Floats:
 
 def _exact_counts(values: list[int], shape: tuple[int, int], blocks: int) -> Flags:
     """Per analysis: every count a Python int small enough to be exact as a float."""
-    if {type(value) for value in values} - {int}:
+    if set(map(type, values)) - {int}:
         typed = np.array([type(value) is int for value in values]).reshape((blocks, *shape))
         exact = np.asarray(typed.all(axis=(0, 2)))
     else:
