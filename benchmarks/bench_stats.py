@@ -101,9 +101,11 @@ def _revenue(rng: np.random.Generator, units: int, key: str) -> tuple[VariantInp
 
 
 def _abandonment(rng: np.random.Generator, units: int, key: str) -> VariantInput:
-    carts = float(rng.binomial(units, 0.08))
-    left = float(rng.binomial(carts, 0.7))
-    return VariantInput(key, RatioStats(units, left, left, carts, carts, left))
+    carts = int(rng.binomial(units, 0.08))
+    left = int(rng.binomial(carts, 0.7))
+    return VariantInput(
+        key, RatioStats(units, float(left), float(left), float(carts), float(carts), float(left))
+    )
 
 
 def look_analyses(seed: int = 7) -> list[list[VariantInput]]:

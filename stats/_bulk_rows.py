@@ -5,9 +5,10 @@ analysis, for the readings every kind shares."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
+import numpy.typing as npt
 
 from stats._bulk_arms import Arms, ArmSums, estimates, spread_units
 from stats._bulk_cuped import adjusted
@@ -60,7 +61,7 @@ def _reductions(raw: Arms, arms: Arms, pairs: Pairs) -> Floats:
     return result
 
 
-def _stacked(columns: Sequence[Sequence[Floats]]) -> list[Floats]:
+def _stacked(columns: Sequence[Sequence[npt.NDArray[Any]]]) -> list[Any]:
     """Each field's arrays of the parts, one after the other (``columns``: per part, its
     fields)."""
     return [np.concatenate(field) for field in zip(*columns, strict=True)]
@@ -69,12 +70,9 @@ def _stacked(columns: Sequence[Sequence[Floats]]) -> list[Floats]:
 def joined(parts: list[Part]) -> Rows:
     """The parts' rows, part after part."""
 
-    def side(pick: int) -> Side:
-        return Side(*_stacked([p.pairs[pick] for p in parts]))
-
     pairs = Pairs(
-        side(0),
-        side(1),
+        Side(*_stacked([p.pairs.control for p in parts])),
+        Side(*_stacked([p.pairs.treatment for p in parts])),
         *(
             np.concatenate([p.pairs[field] for p in parts])
             for field in range(2, len(Pairs._fields))

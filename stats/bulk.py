@@ -62,8 +62,10 @@ _KINDS: dict[type[Any], StatisticsKind] = {
     RatioStats: StatisticsKind.RATIO,
 }
 _DEFAULT_OPTIONS = AnalysisOptions()
-VECTORISE_FROM = 24
-"""The smallest group read on arrays (``benchmarks/bench_stats.py`` finds them even there)."""
+SMALLEST_PART = 16
+"""The fewest analyses of one kind, number of arms and CUPED or not read on arrays."""
+VECTORISE_FROM = 32
+"""The fewest analyses of one number of arms read on arrays (below, one at a time is faster)."""
 
 Outcome = AnalysisResult | StatsInputError
 """An analysis's result, or the error ``analyze_stats`` raises for it."""
@@ -79,8 +81,10 @@ def analyze_many(
     invalid input (or invalid ``options``) gives the ``StatsInputError`` it raises there
     instead of a result, so one bad analysis never stops the others.
 
-    Groups of fewer than ``vectorise_from`` analyses are read one at a time, which is faster
-    there (the arrays cost a fixed few hundred microseconds per group)."""
+    Where there are fewer than ``SMALLEST_PART`` (at most ``vectorise_from``) analyses of a kind
+    (and number of arms, and CUPED or not), or fewer than ``vectorise_from`` with a number of
+    arms, they are read one at a time, which is faster there: the arrays cost a fixed 100-300
+    microseconds per kind and per number of arms (``benchmarks/bench_stats.py``)."""
     with _collection_paused():
         return _analyze_many(analyses, options, vectorise_from)
 
@@ -104,15 +108,25 @@ def _analyze_many(
 ) -> list[Outcome]:
     outcomes: list[Outcome | None] = [None] * len(analyses)
     keys = list(map(_group_key, analyses))
-    groups: dict[int | None, list[int]] = {}
+    kinds: dict[tuple[StatisticsKind, int, bool] | None, list[int]] = {}
     for index, key in enumerate(keys):
-        groups.setdefault(None if key is None else key[1], []).append(index)
-    for arms, members in groups.items():
-        group = [analyses[index] for index in members]
-        if arms is None or len(members) < vectorise_from:
-            read = [_one(variants, options) for variants in group]
+        kinds.setdefault(key, []).append(index)
+    smallest = min(SMALLEST_PART, vectorise_from)
+    groups: dict[int, list[tuple[tuple[StatisticsKind, int, bool], list[int]]]] = {}
+    for key, members in kinds.items():
+        if key is None or len(members) < smallest:
+            for index in members:
+                outcomes[index] = _one(analyses[index], options)
         else:
-            read = _read_group(arms, group, [keys[index] for index in members], options)
+            groups.setdefault(key[1], []).append((key, members))
+    for arms, parts in groups.items():
+        members = [index for _, indexes in parts for index in indexes]
+        if len(members) < vectorise_from:
+            read = [_one(analyses[index], options) for index in members]
+        else:
+            read = _read_group(
+                arms, [(key, [analyses[i] for i in indexes]) for key, indexes in parts], options
+            )
         for index, outcome in zip(members, read, strict=True):
             outcomes[index] = outcome
     return cast(list[Outcome], outcomes)
@@ -120,37 +134,35 @@ def _analyze_many(
 
 def _read_group(
     arms: int,
-    analyses: list[Sequence[VariantInput]],
-    keys: list[tuple[StatisticsKind, int, bool] | None],
+    kinds: list[tuple[tuple[StatisticsKind, int, bool], list[Sequence[VariantInput]]]],
     options: AnalysisOptions,
 ) -> list[Outcome]:
-    """The analyses with ``arms`` arms, on arrays (each kind and CUPED or not has its own
-    estimates and gates, then all are read together); those the arrays cannot read, or all
-    when an option is invalid, one at a time."""
+    """The analyses with ``arms`` arms, in order of ``kinds``, on arrays (each kind and CUPED
+    or not has its own estimates and gates, then all are read together); those the arrays cannot
+    read, or all when an option is invalid, one at a time."""
+    every = [variants for _, analyses in kinds for variants in analyses]
     try:
         terms = _terms(options, arms)
     except StatsInputError:
-        return [_one(variants, options) for variants in analyses]
-    outcomes: list[Outcome | None] = [None] * len(analyses)
+        return [_one(variants, options) for variants in every]
+    outcomes: list[Outcome | None] = [None] * len(every)
     parts: list[Part] = []
     order: list[int] = []
-    by_part: dict[tuple[StatisticsKind, int, bool] | None, list[int]] = {}
-    for index, key in enumerate(keys):
-        by_part.setdefault(key, []).append(index)
-    for key, members in by_part.items():
-        if key is None:
-            continue
-        kind, _, with_cuped = key
-        sums = arm_sums(kind, [analyses[index] for index in members], with_cuped)
+    start = 0
+    for (kind, _, with_cuped), analyses in kinds:
+        sums = arm_sums(kind, analyses, with_cuped)
         readable = sums.readable.tolist()
+        members = list(range(start, start + len(analyses)))
+        start += len(analyses)
         if not all(readable):
             for index, ok in zip(members, readable, strict=True):
-                outcomes[index] = None if ok else _one(analyses[index], options)
+                outcomes[index] = None if ok else _one(every[index], options)
             members = [index for index, ok in zip(members, readable, strict=True) if ok]
+            analyses = [every[index] for index in members]
             if not members:
                 continue
-            sums = arm_sums(kind, [analyses[index] for index in members], with_cuped)
-        parts.append(part([analyses[index] for index in members], sums, terms.least))
+            sums = arm_sums(kind, analyses, with_cuped)
+        parts.append(part(analyses, sums, terms.least))
         order += members
     if parts:
         for index, result in zip(order, _group(parts, terms), strict=True):
