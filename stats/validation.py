@@ -45,6 +45,7 @@ _MEMBERS: dict[type[StrEnum], dict[str, StrEnum]] = {}
 _RATIO_COVARIATE_FIELD = "covariate_denominator_cross_sum"
 _NONZERO_UNITS = "nonzero_units"
 _MAX_MINIMUM = 1_000_000
+_TEXT = (str, bytes)  # a sequence, but never one of variants or weights
 # The paths errors name, made once for the usual number of variants.
 _PATHS = tuple(f"variants[{index}]" for index in range(16))
 
@@ -83,6 +84,10 @@ def _units(raw: Mapping[str, Any], path: str) -> int:
 
 
 def _proportion(raw: Mapping[str, Any], path: str) -> ProportionStats:
+    n, conversions = raw.get("n"), raw.get("conversions")
+    # The usual request, read without the checks' calls: whole counts, n of at least 2.
+    if type(n) is int and type(conversions) is int and n >= 2 and conversions >= 0:
+        return build.proportion_stats(n, conversions)
     return build.proportion_stats(_units(raw, path), _count(raw, "conversions", path))
 
 
@@ -161,7 +166,7 @@ def parse_variants(
     kind: StatisticsKind, variants: Sequence[Mapping[str, Any]]
 ) -> list[VariantInput]:
     """Validate request-shaped variants (first = control) into ``VariantInput`` values."""
-    if isinstance(variants, str | bytes) or not isinstance(variants, Sequence):
+    if isinstance(variants, _TEXT) or not isinstance(variants, Sequence):
         raise StatsInputError("variants", "variants must be a list of mappings")
     if len(variants) < 2:
         raise StatsInputError("variants", "variants must hold at least two variants")
@@ -253,7 +258,7 @@ def parse_weights(weights: Sequence[float] | None, variants: int) -> tuple[float
     """Designed traffic split, normalised to sum to 1; equal split when absent."""
     if weights is None:
         return (1.0 / variants,) * variants
-    if isinstance(weights, str | bytes) or not isinstance(weights, Sequence):
+    if isinstance(weights, _TEXT) or not isinstance(weights, Sequence):
         raise StatsInputError("weights", "weights must be a list of numbers")
     if len(weights) != variants:
         raise StatsInputError(
