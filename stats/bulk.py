@@ -1,11 +1,13 @@
 """``analyze_many``: many analyses at once (every level, metric and arm of a look), the same
 results as ``analyze_stats`` one at a time, float for float.
 
-Analyses of one kind, number of arms and CUPED or not are read together on numpy arrays (one row
-per analysis), each formula with the scalar path's operations in the same order; the scalar
-``math`` functions are applied element by element, where numpy's own could differ in the last
-bit (``stats._vector``). An analysis the arrays cannot hold exactly, or that breaks an input
-rule, is read by ``analyze_stats`` itself, so its error is the one it raises.
+Analyses with the same number of arms are read together on numpy arrays, one row per analysis
+(each kind, and CUPED or not, has its own sums, estimates and gates: ``stats._bulk_rows``), each
+formula with the scalar path's operations in the same order; the scalar ``math`` functions are
+applied element by element, where numpy's own could differ in the last bit (``stats._vector``).
+An analysis the arrays cannot hold exactly, or that breaks an input rule, is read by
+``analyze_stats`` itself, so its error is the one it raises; so are a few analyses, where the
+arrays' fixed cost outweighs them.
 """
 
 from __future__ import annotations
