@@ -44,15 +44,20 @@ def free_port() -> int:
 
 @contextmanager
 def uvicorn_server(
-    factory: str, env: Mapping[str, str] | None = None, log: Path | None = None
+    factory: str,
+    env: Mapping[str, str] | None = None,
+    log: Path | None = None,
+    app_dir: Path | None = None,
 ) -> Iterator[str]:
-    """Run `uvicorn --factory factory` on a free port (its output appended to `log`, if given);
-    yield its base URL."""
+    """Run `uvicorn --factory factory` on a free port (its output appended to `log`, if given;
+    `factory` imported from `app_dir`, if given); yield its base URL."""
     port = free_port()
     command = [
         sys.executable, "-m", "uvicorn", factory, "--factory", "--port", str(port),
         "--loop", "uvloop", "--http", "httptools", "--log-level", "warning", "--no-access-log",
     ]  # fmt: skip
+    if app_dir is not None:
+        command += ["--app-dir", str(app_dir)]
     if log is None:
         with _serving(command, env, port) as (base, _process):
             yield base
