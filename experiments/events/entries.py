@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import msgspec
 import orjson
 
 from experiments.events.store import ReceivedEvent
@@ -37,9 +38,12 @@ SKIP_FIELD = b"skip"
 _SOURCES: dict[object, EventSource] = {source: source for source in EVENT_SOURCES.values()}
 
 
+_ENCODER = msgspec.json.Encoder()
+
+
 def encode_events(events: Sequence[Event]) -> bytes:
-    """One entry's `events` value: orjson writes the slotted dataclasses directly."""
-    return orjson.dumps(events)
+    """One entry's `events` value: msgspec writes the event structs directly, in C."""
+    return _ENCODER.encode(events)
 
 
 def encode_received(received_at: datetime) -> int:
@@ -114,14 +118,14 @@ def dump_event(event: Event) -> bytes:
     """An event as a one-event `events` array (ensure_ascii: even lone surrogates survive)."""
     try:
         return encode_events([event])
-    except orjson.JSONEncodeError:
+    except (msgspec.EncodeError, UnicodeEncodeError):  # text that is not Unicode
         return json.dumps([_as_json(event)], default=str).encode()
 
 
 def _as_json(event: Event) -> dict[str, Any]:
     return {
         name: value.isoformat() if isinstance(value, datetime) else value
-        for name in event.__slots__
+        for name in event.__struct_fields__
         if (value := getattr(event, name)) is not None
     }
 
