@@ -26,6 +26,7 @@ unit order without table lookups.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -45,7 +46,8 @@ from experiments.results.sums.groups import (
     VariantSums,
 )
 from experiments.results.sums.levels import DIMENSION, LEVEL, by_dimension, segment_aggregates
-from experiments.results.sums.unit_columns import ATTRIBUTES, MULTI_VARIANT, unit_values
+from experiments.results.sums.periods import fold_levels, whole_and_periods
+from experiments.results.sums.unit_columns import ATTRIBUTES, MULTI_VARIANT, PERIOD, unit_values
 
 __all__ = [
     "GROUP_COLUMNS",
@@ -70,6 +72,7 @@ def aggregate(
     cuped: bool = True,
     cap_percentiles: Mapping[str, float] | None = None,
     dimensions: Sequence[str] = (),
+    periods: Sequence[datetime] = (),
 ) -> Aggregates:
     """Sufficient statistics of `metrics` per variant of `experiment`, counting events up to `end`.
 
@@ -77,15 +80,19 @@ def aggregate(
     ignored. With `cuped`, every metric also gets its pre-exposure covariate sums.
     `cap_percentiles` (metric key -> percentile, e.g. 99) caps those metrics' per-unit
     numerators at that percentile of the experiment's units (see `percentile_caps`). With
-    `dimensions`, the same query also gives the sums of every level of each (`levels`).
+    `dimensions`, the same query also gives the sums of every level of each (`levels`); with
+    `periods` (the starts of a bandit's update periods after the first), those of every
+    period (`sums.periods`).
     """
     dialect = connection.dialect.name
     caps: dict[str, float | None] = {}
     if cap_percentiles:
         caps = percentile_caps(connection, experiment, metrics, end, cap_percentiles)
         metrics = [_with_cap(metric, caps.get(metric.key)) for metric in metrics]
-    query, labels = _sums_query(experiment, metrics, end, cuped, dialect, dimensions)
+    query, labels = _sums_query(experiment, metrics, end, cuped, dialect, dimensions, periods)
     empty = GroupSums(units=0, metrics=dict.fromkeys(labels, ZERO_SUMS))
+    if periods:
+        return _by_period(connection, query, labels, variants, dimensions, empty, caps)
     if dimensions:
         raw = {
             (int(row[DIMENSION]), row[LEVEL], row["variant"]): _row_sums(row, labels)
@@ -102,6 +109,39 @@ def aggregate(
         found[key] = _row_sums(row, labels)
     groups = {key: found.get(key, empty) for key in (GroupKey(variant=v) for v in variants)}
     return Aggregates(groups, multi_variant_units, caps)
+
+
+def _by_period(
+    connection: Connection,
+    query: Select[Any],
+    labels: dict[str, dict[str, str]],
+    variants: Sequence[str],
+    dimensions: Sequence[str],
+    empty: GroupSums,
+    caps: dict[str, float | None],
+) -> Aggregates:
+    """`aggregate`'s aggregates from a query grouped by period too: the whole and the
+    segments summed over the periods, the periods kept."""
+    rows = list(connection.execute(query).mappings())
+    several = sum(int(row["units"]) for row in rows if row["variant"] == MULTI_VARIANT)
+    if dimensions:
+        raw = {
+            (int(row[DIMENSION]), row[LEVEL], row["variant"], int(row[PERIOD])): _row_sums(
+                row, labels
+            )
+            for row in rows
+        }
+        levels, per_period = fold_levels(raw)
+        segmented = segment_aggregates(levels, variants, dimensions, empty, caps)
+        _, periods = whole_and_periods(per_period, variants, empty)
+        return replace(segmented, periods=periods)
+    per_period = {
+        (row["variant"], int(row[PERIOD])): _row_sums(row, labels)
+        for row in rows
+        if row["variant"] != MULTI_VARIANT
+    }
+    whole, periods = whole_and_periods(per_period, variants, empty)
+    return Aggregates(whole, several, caps, periods=periods)
 
 
 def _row_sums(row: RowMapping, labels: dict[str, dict[str, str]]) -> GroupSums:
@@ -176,16 +216,24 @@ def _sums_query(
     cuped: bool,
     dialect: str,
     dimensions: Sequence[str],
+    periods: Sequence[datetime] = (),
 ) -> tuple[Select[Any], dict[str, dict[str, str]]]:
     """The query of every group's units and sums, and per metric key its sums' column labels
     (sum name -> label, `m{index}_{name}`). With `dimensions` the units are grouped by variant
     and first-exposure attributes, then summed per (dimension, level, variant) by
     `levels.by_dimension`."""
     per_unit = unit_values(
-        experiment, metrics, end, cuped=cuped, dialect=dialect, dimensions=dimensions
+        experiment,
+        metrics,
+        end,
+        cuped=cuped,
+        dialect=dialect,
+        dimensions=dimensions,
+        periods=periods,
     )
+    keys = [*GROUP_COLUMNS, *([PERIOD] if periods else [])]
     attributes = [per_unit.c[ATTRIBUTES]] if dimensions else []
-    group_columns = [*(per_unit.c[name] for name in GROUP_COLUMNS), *attributes]
+    group_columns = [*(per_unit.c[name] for name in keys), *attributes]
     outputs: list[ColumnElement[Any]] = [*group_columns, func.count().label("units")]
     labels: dict[str, dict[str, str]] = {}
     for index, metric in enumerate(metrics):
@@ -223,4 +271,4 @@ def _sums_query(
         return query, labels
     summed = ["units", *(label for columns in labels.values() for label in columns.values())]
     combinations = query.subquery("combinations")
-    return by_dimension(combinations, dimensions, GROUP_COLUMNS, summed), labels
+    return by_dimension(combinations, dimensions, keys, summed), labels

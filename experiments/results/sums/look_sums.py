@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
 from sqlmodel import Session
@@ -23,8 +24,9 @@ def dimensions_of(inputs: LookInputs) -> list[str]:
 
 
 def read_sums(session: Session, inputs: LookInputs, end: datetime) -> ExperimentSums:
-    """The sums of one look ending at `end`: pasted counts or events, percentile caps applied."""
-    return load_sums(
+    """The sums of one look ending at `end`: pasted counts or events, percentile caps applied,
+    and for a bandit its first exposure."""
+    sums = load_sums(
         session,
         inputs.experiment.key,
         inputs.variants,
@@ -32,7 +34,19 @@ def read_sums(session: Session, inputs: LookInputs, end: datetime) -> Experiment
         end,
         inputs.selection.cap_percentiles,
         dimensions_of(inputs),
+        inputs.period_starts(end),
     )
+    return _with_first_exposure(session, inputs, sums, end)
+
+
+def _with_first_exposure(
+    session: Session, inputs: LookInputs, sums: ExperimentSums, end: datetime
+) -> ExperimentSums:
+    """A bandit's sums with its first exposure up to `end` (an A/B test's as they are)."""
+    if inputs.experiment.type != "bandit":
+        return sums
+    first = first_exposure_at(session.connection(), inputs.experiment.key, end)
+    return replace(sums, first_exposed_at=first)
 
 
 def sums_of_new_looks(
@@ -49,17 +63,23 @@ def sums_of_new_looks(
     start = inputs.experiment.started_at if pasted else first_exposure_at(connection, key, end)
     ends = [end] if start is None else day_ends(start, end, MAX_BACKFILLED_LOOKS)
     # The one pass gives every look's event sums, but not a percentile cap that moves with each
-    # look's units nor pasted totals: those looks are each loaded on their own.
-    if len(ends) > 1 and not pasted and not inputs.selection.cap_percentiles:
+    # look's units, pasted totals nor a bandit's periods: those looks are each loaded alone.
+    steered = bool(inputs.period_starts(end))
+    if len(ends) > 1 and not pasted and not inputs.selection.cap_percentiles and not steered:
         dimensions = dimensions_of(inputs)
         daily = daily_aggregates(connection, key, variants, metrics, ends, dimensions=dimensions)
         return [
             (
                 day_end,
-                ExperimentSums(
-                    sums,
-                    "events",
-                    quantiles=quantiles_of(connection, key, variants, metrics, day_end),
+                _with_first_exposure(
+                    session,
+                    inputs,
+                    ExperimentSums(
+                        sums,
+                        "events",
+                        quantiles=quantiles_of(connection, key, variants, metrics, day_end),
+                    ),
+                    day_end,
                 ),
             )
             for day_end, sums in zip(ends, daily, strict=True)

@@ -45,6 +45,9 @@ class ExperimentSums:
     quantiles: dict[str, dict[str, QuantileSums]] = field(default_factory=dict)
     """Per quantile metric and variant, its summaries (`sums.quantiles`), beside `aggregates`
     (which carry such a metric as a count of its events, read by nothing)."""
+    first_exposed_at: datetime | None = None
+    """A bandit's first exposure up to the look's end, where its exploration counts from
+    (None: none yet, or not a bandit)."""
 
     def analyse(
         self,
@@ -115,10 +118,12 @@ def load_sums(
     end: datetime,
     cap_percentiles: Mapping[str, float] | None = None,
     dimensions: Sequence[str] = (),
+    periods: Sequence[datetime] = (),
 ) -> ExperimentSums:
     """The sums the results up to `end` are computed from (pasted counts take precedence;
-    percentile caps and the levels of `dimensions` apply to event-fed sums, since pasted
-    totals have no per-unit values)."""
+    percentile caps, the levels of `dimensions` and a bandit's `periods` (the starts of its
+    update periods after the first) apply to event-fed sums, since pasted totals have no
+    per-unit values)."""
     pasted = latest_counts(session, key, end)
     if pasted is None:
         connection = session.connection()
@@ -130,6 +135,7 @@ def load_sums(
             end,
             cap_percentiles=cap_percentiles,
             dimensions=dimensions,
+            periods=periods,
         )
         return ExperimentSums(
             aggregates,
