@@ -16,8 +16,9 @@ It starts one server at a time and loads it from wrk (a second process) with a 5
             stream is drained, every accepted event must be stored exactly once.
 `--before DIR` runs the sqlite and scaleout servers of an older tree (`git archive <commit> api
 experiments sdk/python | tar -x -C DIR`) in the same rounds, labelled "(before)". It prints
-medians of the rounds, the ratios to the bare endpoint measured in the same run, and the machine
-with its load average.
+medians of the rounds, the ratios to the bare endpoint measured in the same run, the machine with
+its load average, and the CPU time the bare server and the scale-out processes spent per event
+(which the load of other jobs on the machine changes far less than the rates).
 """
 
 from __future__ import annotations
@@ -41,7 +42,14 @@ import httpx
 import redis
 from sqlalchemy import func, select
 
-from benchmarks.httpload import MANY_VISITORS_ENV, machine, uvicorn_server, vekst_serve
+from benchmarks.httpload import (
+    MANY_VISITORS_ENV,
+    cpu_seconds,
+    machine,
+    uvicorn_server,
+    uvicorn_server_process,
+    vekst_serve_process,
+)
 from benchmarks.redis_server import redis_server
 from experiments.db import make_engine
 from experiments.events import StreamKeys, StreamWorker, WorkerOptions
@@ -152,13 +160,13 @@ def tree_env(tree: Path | None) -> dict[str, str]:
 
 
 @contextmanager
-def vekst_worker(env: dict[str, str], log: Path) -> Iterator[None]:
+def vekst_worker(env: dict[str, str], log: Path) -> Iterator[subprocess.Popen[bytes]]:
     """`vekst worker` in a process of its own, stopped (SIGTERM) at the end."""
     command = [str(Path(sys.executable).with_name("vekst")), "worker"]
     with log.open("ab") as output:
         process = subprocess.Popen(command, env={**os.environ, **env}, stdout=output, stderr=output)
         try:
-            yield
+            yield process
         finally:
             process.terminate()
             process.wait(timeout=60)
@@ -174,6 +182,8 @@ class Rounds:
         Path(self.body_file).write_bytes(body_template())
         self.rates: dict[str, list[float]] = {}
         self.drains: list[float] = []
+        # Microseconds of CPU per accepted event, by process: what the load average cannot blur.
+        self.cpu: dict[str, list[float]] = {}
 
     def load(self, base: str) -> tuple[float, int]:
         return wrk(base, self.body_file, self.args.seconds, self.args.connections)
@@ -181,9 +191,21 @@ class Rounds:
     def record(self, name: str, rate: float) -> None:
         self.rates.setdefault(name, []).append(rate)
 
+    def load_timed(
+        self, base: str, label: str, processes: dict[str, subprocess.Popen[bytes]]
+    ) -> tuple[float, int]:
+        """`load`, recording the CPU each process spent per event answered."""
+        before = {name: cpu_seconds(process.pid) for name, process in processes.items()}
+        rate, answered = self.load(base)
+        for name, process in processes.items():
+            spent = cpu_seconds(process.pid) - before[name]
+            self.cpu.setdefault(f"{label}: {name}", []).append(spent / answered * 1e6)
+        return rate, answered
+
     def bare(self, _number: int, _tree: Path | None) -> float:
-        with uvicorn_server("benchmarks.bare_app:create_bare_events_app") as base:
-            return self.load(base)[0]
+        factory = "benchmarks.bare_app:create_bare_events_app"
+        with uvicorn_server_process(factory) as (base, process):
+            return self.load_timed(base, "bare", {"server": process})[0]
 
     def sqlite(self, number: int, tree: Path | None) -> float:
         url = f"sqlite:///{self.folder}/round{number}-{tree is not None}.db"
@@ -222,9 +244,11 @@ class Rounds:
             env = {**KEYS_ENV, **tree_env(tree), "VEKST_DATABASE_URL": database_url}
             env |= {"VEKST_REDIS_URL": redis_url, "VEKST_START_WORKER": "false"}
             log = self.folder / "scaleout.log"
-            with vekst_serve(env, log) as base, vekst_worker(env, log):
+            with vekst_serve_process(env, log) as (base, serve), vekst_worker(env, log) as worker:
                 prepare_experiment(base)
-                rate, answered = self.load(base)
+                label = "scaleout" + (" (before)" if tree else "")
+                processes = {"vekst serve": serve, "vekst worker": worker}
+                rate, answered = self.load_timed(base, label, processes)
                 wait_for_drain(redis_url)
             rows, distinct = stored(database_url)
             # wrk does not count the requests it cut off at the end; their events may be stored.
@@ -280,6 +304,9 @@ def report(args: argparse.Namespace, rounds: Rounds, loads: list[float]) -> None
         print(f"  {label:<34} {value:>10,.0f}{ratio}   rounds: {each}")
     if rounds.drains:
         print(f"  {'worker drain into PostgreSQL':<34} {statistics.median(rounds.drains):>10,.0f}")
+    print("CPU per event accepted, microseconds (medians; load-independent, unlike the rates):")
+    for name, values in rounds.cpu.items():
+        print(f"  {name:<38} {statistics.median(values):>6.2f}")
 
 
 if __name__ == "__main__":
