@@ -52,7 +52,7 @@ def _validated(raw_events: list[Any], catalog: Any = CATALOG) -> tuple[list[Even
     return batch.events, len(batch.rejected)
 
 
-@settings(max_examples=30)
+@settings(max_examples=20)
 @given(st.lists(valid_events, min_size=1, max_size=10))
 def test_a_valid_batch_is_decoded_whole_into_the_events_validation_makes(
     raw_events: list[dict[str, Any]],
@@ -64,7 +64,7 @@ def test_a_valid_batch_is_decoded_whole_into_the_events_validation_makes(
     assert _without_server_ids(quick) == _without_server_ids(validated)
 
 
-@settings(max_examples=40)
+@settings(max_examples=30)
 @given(st.lists(valid_events, min_size=1, max_size=5), st.data())
 def test_a_batch_with_a_bad_event_is_left_to_validation(
     raw_events: list[dict[str, Any]], data: st.DataObject
@@ -78,7 +78,7 @@ def test_a_batch_with_a_bad_event_is_left_to_validation(
     assert _quick(raw_events) is None
 
 
-@settings(max_examples=80)
+@settings(max_examples=50)
 @given(valid_events, st.text(max_size=12), odd_values)
 def test_it_never_accepts_what_validation_refuses(raw: dict[str, Any], field: str, value: Any):
     raw = {**raw, field: value}
