@@ -71,12 +71,12 @@ def _pipeline(request: Request) -> EventPipeline:
 async def post_events(request: Request, key: SdkKey) -> Response:
     # The key was checked before the body is read (AuthFirstRoute), and a public key's client
     # pays before it is parsed. The body is parsed by hand: one bad event must reject only
-    # itself, and it is faster.
+    # itself, and it is faster. The usual batch is decoded whole (experiments.events.decoding).
     limiter = _limiter(request)
     paid = await limiter.prepay("events", request.scope, key)
     body = await request.body()
     wire_events = decode_batch(body)
-    if wire_events is None:  # some event breaks a rule: judged event by event
+    if wire_events is None:  # not a batch of well-typed events: parsed, judged event by event
         return await _ingest(request, parse_document(body), key, paid)
     await limiter.check("events", key, request.scope, len(wire_events), paid)
     intake = _pipeline(request).intake
