@@ -23,7 +23,9 @@ from experiments.pasted_counts import latest_counts
 from experiments.results.readings.metric_analysis import analyse_metric, metric_result
 from experiments.results.readings.quantile_metric import quantile_result
 from experiments.results.sums.aggregation import Aggregates, VariantSums, aggregate
+from experiments.results.sums.look_basis import HowTaken, LookBasis
 from experiments.results.sums.quantiles import quantile_sums
+from experiments.results.sums.unit_columns import EventIds
 from experiments.results.types import MetricIssue, MetricResult, Role
 from experiments.results.words.formatting import count, plural
 from stats import AnalysisOptions, RatioStats
@@ -45,6 +47,10 @@ class ExperimentSums:
     quantiles: dict[str, dict[str, QuantileSums]] = field(default_factory=dict)
     """Per quantile metric and variant, its summaries (`sums.quantiles`), beside `aggregates`
     (which carry such a metric as a count of its events, read by nothing)."""
+    taken: HowTaken | None = None
+    """For a stored look: incremental or full, and why (`look_sums.sums_of_new_looks`)."""
+    basis: LookBasis | None = None
+    """For a stored look: what the next look may start from (None: it cannot)."""
 
     def analyse(
         self,
@@ -115,10 +121,11 @@ def load_sums(
     end: datetime,
     cap_percentiles: Mapping[str, float] | None = None,
     dimensions: Sequence[str] = (),
+    ceiling: EventIds | None = None,
 ) -> ExperimentSums:
     """The sums the results up to `end` are computed from (pasted counts take precedence;
     percentile caps and the levels of `dimensions` apply to event-fed sums, since pasted
-    totals have no per-unit values)."""
+    totals have no per-unit values); with `ceiling`, of the events up to its ids."""
     pasted = latest_counts(session, key, end)
     if pasted is None:
         connection = session.connection()
@@ -130,6 +137,7 @@ def load_sums(
             end,
             cap_percentiles=cap_percentiles,
             dimensions=dimensions,
+            ceiling=ceiling,
         )
         return ExperimentSums(
             aggregates,
