@@ -96,9 +96,9 @@ def assert_same(got: Aggregates, expected: Aggregates) -> None:
             fields, wanted = sums.as_fields(), groups[key].metrics[metric].as_fields()
             counts = ("n", "nonzero_units")
             assert [fields[name] for name in counts] == [wanted[name] for name in counts]
-            sums = {name: value for name, value in fields.items() if name not in counts}
+            got_sums = {name: value for name, value in fields.items() if name not in counts}
             expected_sums = {name: value for name, value in wanted.items() if name not in counts}
-            assert sums == pytest.approx(expected_sums, rel=1e-9, abs=1e-9), (key, metric)
+            assert got_sums == pytest.approx(expected_sums, rel=1e-9, abs=1e-9), (key, metric)
 
 
 def clear(engine: Engine) -> None:
