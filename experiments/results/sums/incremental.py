@@ -17,10 +17,11 @@ import json
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import select, union
 from sqlalchemy.engine import Connection
+from sqlalchemy.sql.expression import Select
 
 from experiments.models.metric import MetricDefinition
 from experiments.results.sums.aggregation import (
@@ -61,7 +62,7 @@ class Previous:
 
 def touched_units(
     experiment: str, events: Sequence[str], start: EventIds, ceiling: EventIds
-) -> UnitSet:
+) -> Select[Any]:
     """The units with an exposure to `experiment` or a conversion named in `events` whose id is
     from `start` up to `ceiling`."""
     exposures, conversions = EXPOSURES.c, CONVERSIONS.c
@@ -88,7 +89,10 @@ def incremental_aggregates(
     ceiling: EventIds,
 ) -> tuple[Aggregates, int]:
     """This look's aggregates from `previous`'s, and how many exposed units it read again."""
-    units = touched_units(experiment, event_names(metrics), previous.reread_from, ceiling)
+    touched = touched_units(experiment, event_names(metrics), previous.reread_from, ceiling)
+    units: UnitSet = touched
+    if connection.dialect.name == "postgresql":
+        units = [str(unit) for unit in connection.execute(touched).scalars()]
     then, now = (previous.end, previous.ceiling), (end, ceiling)
     if not dimensions:
         old, new = (

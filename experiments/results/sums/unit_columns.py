@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, NamedTuple
 
-from sqlalchemy import Float, Table, and_, case, cast, func, literal, select
+from sqlalchemy import Float, Table, Text, and_, any_, bindparam, case, cast, func, literal, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.sql.expression import ColumnElement, Label, Select, Subquery
 
 from experiments.models.api_key import EventSource
@@ -94,8 +95,17 @@ class EventIds:
     conversions: int
 
 
-UnitSet = Select[Any]
-"""A query of unit ids: the units a look recomputes (`incremental.touched_units`)."""
+UnitSet = Select[Any] | list[str]
+"""The units a look recomputes (`incremental`): a query of their ids, or on PostgreSQL the ids
+themselves, bound as one array, so the planner knows how few they are and looks them up in the
+indexes instead of scanning both tables."""
+
+
+def among(column: ColumnElement[Any], units: UnitSet) -> ColumnElement[bool]:
+    """`column` is one of `units`."""
+    if isinstance(units, list):
+        return column == any_(bindparam("units", units, type_=ARRAY(Text)))
+    return column.in_(units)
 
 
 class UnitFeatures(NamedTuple):
@@ -146,7 +156,7 @@ def exposed_units(
     if ceiling is not None:
         conditions.append(exposures.id <= ceiling.exposures)
     if units is not None:
-        conditions.append(exposures.unit_id.in_(units))
+        conditions.append(among(exposures.unit_id, units))
     return (
         select(
             exposures.unit_id,
@@ -263,6 +273,10 @@ def unit_values(
     ]
     if ceiling is not None:
         join_conditions.append(conversions.id <= ceiling.conversions)
+    if units is not None:
+        # Redundant with the exposures' condition, but it lets the planner read only these
+        # units' conversions.
+        join_conditions.append(among(conversions.unit_id, units))
     unit_keys: list[ColumnElement[Any]] = [unit.unit_id]
     if dialect == "postgresql":
         # The conversion's unit_id is the exposed unit's or NULL, so adding it still groups per
