@@ -32,6 +32,7 @@ from api.routes import (
     events,
     experiments,
     health,
+    holdouts,
     metrics,
     prometheus,
     results,
@@ -40,7 +41,7 @@ from api.routes import (
     webhooks,
 )
 from api.runtime import freeze_startup_heap
-from experiments.assignment import EvaluatorCache
+from experiments.assignment import EvaluatorCache, sticky_store
 from experiments.changes import ChangeWatcher, change_channel
 from experiments.db import make_engine
 from experiments.encryption import KeyRing
@@ -97,7 +98,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     app.state.key_verifier = KeyVerifier(engine, settings)
-    app.state.evaluator_cache = EvaluatorCache(engine)
+    app.state.evaluator_cache = EvaluatorCache(engine, store=sticky_store(settings))
     app.state.events = build_event_pipeline(settings, engine)
     app.state.telemetry = Telemetry()
     app.state.rate_limiter = RateLimiter(
@@ -120,6 +121,7 @@ def create_app(settings: Settings) -> FastAPI:
         experiments.router,
         metrics.router,
         results.router,
+        holdouts.router,
         counts.router,
         stats.router,
         audit.router,

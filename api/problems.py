@@ -16,6 +16,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from experiments.errors import (
     AuthenticationError,
     ConflictError,
+    FieldConflictError,
     InvalidInputError,
     NotConfiguredError,
     NotFoundError,
@@ -174,7 +175,7 @@ def install_problem_handlers(app: FastAPI) -> None:
             (400, "Bad request"),
         )
         errors = None
-        if isinstance(exc, InvalidInputError):
+        if isinstance(exc, InvalidInputError | FieldConflictError):
             errors = [{"field": printable(exc.field), "rule": printable(exc.rule)}]
         headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
         page = _error_page(request, status, title, printable(exc.detail))

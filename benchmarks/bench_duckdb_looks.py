@@ -5,9 +5,10 @@ Data as in `bench_results` (N exposed units, 3 N conversions). The query is the 
 runs (`aggregation._sums_query`: the checkout metrics without percentile caps, CUPED, one
 group per variant), compiled for PostgreSQL with its values inlined; DuckDB reads that SQL
 with two changes (its `make_interval` takes no named argument: the moved timestamps are written
-as `+ to_microseconds(...)`; its FLOAT has 4 bytes: DOUBLE). DuckDB's tables are loaded from the same pandas frames, in memory;
-SQLite and PostgreSQL as `bench_results` loads them. Medians of `--repeats` runs after one
-warm-up; the three engines' sums are checked to agree.
+as `+ to_microseconds(...)`; its FLOAT has 4 bytes: DOUBLE). DuckDB's tables are loaded from
+the same pandas frames, in memory; SQLite and PostgreSQL as `bench_results` loads them.
+Medians of `--repeats` runs after one warm-up; the engines' units and revenue are checked to
+agree.
 
     .venv/bin/pip install duckdb   # the `bench` extra
     .venv/bin/python -m benchmarks.bench_duckdb_looks --sizes 1000000 --repeats 3 \
@@ -21,6 +22,7 @@ import platform
 import re
 import statistics
 import time
+from collections.abc import Sequence
 from datetime import timedelta
 from functools import partial
 from typing import Any
@@ -38,8 +40,14 @@ from experiments.models.metric import MetricDefinition
 from experiments.results.sums.aggregation import Aggregates, _sums_query, aggregate
 
 END = START + timedelta(days=30)
-KEYS = ("conversion_rate", "aov", "revenue_per_visitor", "checkout_start_rate")
-KEYS += ("cart_abandonment", "refund_rate")
+KEYS = (
+    "conversion_rate",
+    "aov",
+    "revenue_per_visitor",
+    "checkout_start_rate",
+    "cart_abandonment",
+    "refund_rate",
+)
 
 
 def duckdb_sql() -> str:
@@ -81,7 +89,7 @@ def _run_duckdb(connection: Any, sql: str) -> pd.DataFrame:
     return connection.execute(sql).df()
 
 
-def _full(engine: Engine, metrics: list[MetricDefinition]) -> Aggregates:
+def _full(engine: Engine, metrics: Sequence[MetricDefinition]) -> Aggregates:
     with engine.connect() as connection:
         return aggregate(connection, "bench", ["control", "treatment"], metrics, END)
 

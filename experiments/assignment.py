@@ -1,5 +1,9 @@
 """Server-side assignment (`POST /v1/assign`) with the SDK's evaluator, so both agree exactly.
 
+Sticky experiments keep each unit's first variant in a sticky store: Redis (shared by every
+worker and server) when `VEKST_REDIS_URL` is set, else each worker process's own memory (at most
+100,000 units, least recently used out; a restart or another worker forgets them).
+
 The compiled config is kept in memory and rebuilt at most every `max_age_seconds`, or at once
 after a definition changes in this process, so an assign request touches no database. A request
 naming an experiment the cached config does not serve rebuilds it once (`reload`), so an
@@ -19,14 +23,39 @@ from sqlalchemy.engine import Engine
 
 from experiments.db import session_scope
 from experiments.sdk_config import build_sdk_config
-from vekst_sdk.spec import Assignment, Evaluator, thaw_payload
+from experiments.settings import Settings
+from vekst_sdk.spec import (
+    Assignment,
+    Evaluator,
+    MemoryStickyStore,
+    RedisStickyStore,
+    StickyStore,
+    thaw_payload,
+)
+
+
+def sticky_store(settings: Settings) -> StickyStore:
+    """Where `/v1/assign` keeps sticky assignments: Redis under `<event_stream_prefix>:sticky:`
+    when configured, else this process's memory."""
+    if settings.redis_url:
+        prefix = f"{settings.event_stream_prefix}:sticky:"
+        return RedisStickyStore.from_url(settings.redis_url, prefix=prefix)
+    return MemoryStickyStore()
 
 
 class EvaluatorCache:
     """The current config as a compiled `Evaluator`, refreshed from the database when stale."""
 
-    def __init__(self, engine: Engine, max_age_seconds: float = 1.0) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        max_age_seconds: float = 1.0,
+        store: StickyStore | None = None,
+    ) -> None:
         self._engine = engine
+        self.store = MemoryStickyStore() if store is None else store
+        # A shared store is reached over the network: assign off the event loop then.
+        self.store_blocks = not isinstance(self.store, MemoryStickyStore)
         self._max_age = max_age_seconds
         self._lock = threading.Lock()
         self._evaluator: Evaluator | None = None
@@ -50,7 +79,7 @@ class EvaluatorCache:
                 document = build_sdk_config(session).document
             # Stored definitions were validated on the way in; strict=False keeps one bad row
             # from stopping assignment for every other experiment.
-            self._evaluator = Evaluator(document, strict=False)
+            self._evaluator = Evaluator(document, strict=False, sticky_store=self.store)
             self._loaded_at = time.monotonic() if generation == self._generation else 0.0
             return self._evaluator
 
@@ -80,31 +109,51 @@ def assign_all(
     return {key: evaluator.assign(key, unit_id, attributes) for key in keys}
 
 
+def holdout_exposures(
+    evaluator: Evaluator, unit_id: str, assignments: Mapping[str, Assignment]
+) -> dict[str, str]:
+    """The unit's holdout exposures (holdout key -> group) from these assignments."""
+    found = (evaluator.holdout_exposure(unit_id, a) for a in assignments.values())
+    return {held.experiment: held.variant for held in found if held is not None}
+
+
+def exposed_keys(assignments: Mapping[str, Assignment], held: Mapping[str, str]) -> list[str]:
+    """The experiments (then the holdouts) whose exposures `exposure_batch` records, in order."""
+    keys = [key for key, a in assignments.items() if a.in_experiment and a.variant is not None]
+    return keys + list(held)
+
+
 def exposure_batch(
     unit_id: str,
     assignments: Mapping[str, Assignment],
     attributes: Mapping[str, Any] | None = None,
+    held: Mapping[str, str] | None = None,
 ) -> bytes | None:
     """The `POST /v1/events` body recording the unit's exposures, or None when it has none.
-    Each carries `attributes` (the intake keeps those its experiment names as dimensions).
+    Each carries `attributes` (the intake keeps those its experiment names as dimensions);
+    `held` (holdout key -> group) adds the unit's holdout exposures, without attributes.
 
     Event ids are derived from (experiment, variant, unit), so asking again for the same unit
     records nothing new: the event store reports the repeat as a duplicate (the attributes of
     the first exposure stay).
     """
+    exposed = [
+        (key, assignment.variant, attributes)
+        for key, assignment in assignments.items()
+        if assignment.in_experiment and assignment.variant is not None
+    ]
+    exposed += [(key, group, None) for key, group in (held or {}).items()]
     events = []
-    for key, assignment in assignments.items():
-        if not assignment.in_experiment or assignment.variant is None:
-            continue
-        digest = hashlib.sha256(f"{key}\0{assignment.variant}\0{unit_id}".encode()).hexdigest()
+    for key, variant, kept in exposed:
+        digest = hashlib.sha256(f"{key}\0{variant}\0{unit_id}".encode()).hexdigest()
         events.append(
             {
                 "event_id": f"assign-{digest[:48]}",
                 "type": "exposure",
                 "unit_id": unit_id,
                 "experiment": key,
-                "variant": assignment.variant,
-                **({"attributes": attributes} if attributes else {}),
+                "variant": variant,
+                **({"attributes": kept} if kept else {}),
             }
         )
     return json.dumps({"events": events}).encode() if events else None

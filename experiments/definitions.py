@@ -12,7 +12,13 @@ from sqlmodel import Session, col, select
 
 from experiments import servable
 from experiments.audit import COMMAND_LINE, Actor, record_change
-from experiments.errors import ConflictError, InvalidInputError, NotFoundError
+from experiments.bandit_rules import check_bandit, equal_weights, settings_for
+from experiments.errors import (
+    ConflictError,
+    FieldConflictError,
+    InvalidInputError,
+    NotFoundError,
+)
 from experiments.metrics import metric_catalog
 from experiments.models.audit import AuditEntity
 from experiments.models.experiment import (
@@ -29,6 +35,7 @@ from experiments.models.experiment_views import (
     ExperimentPublic,
     ListedPage,
 )
+from experiments.models.holdout import Holdout
 from experiments.targeting import validate_targeting
 from experiments.templates import TEMPLATES
 
@@ -70,6 +77,8 @@ def create_experiment(
     _check_variants(data.variants)
     _check_metrics(session, metrics)
     metrics.check_new_caps()
+    primary = metric_catalog(session)[metrics.primary]
+    check_bandit(data.type, data.bandit, primary, len(data.variants))
     _check_overrides(data.overrides, data.variants)
     if data.targeting is not None:
         validate_targeting(data.targeting)
@@ -78,14 +87,22 @@ def create_experiment(
         raise ConflictError(
             f"an experiment with key '{data.key}' exists already; choose another key"
         )
+    if session.exec(select(Holdout.id).where(Holdout.key == data.key)).first() is not None:
+        raise FieldConflictError(
+            "key",
+            f"'{data.key}' names a holdout; holdouts and experiments share one namespace of "
+            "keys, so choose another key",
+        )
     now = datetime.now(UTC)
+    variants = [variant.model_dump(mode="json") for variant in data.variants]
     experiment = Experiment(
         key=data.key,
         salt=secrets.token_hex(8),
         name=data.name,
         hypothesis=data.hypothesis,
         unit_type=unit_type or DEFAULT_UNIT_TYPE,
-        variants=[variant.model_dump(mode="json") for variant in data.variants],
+        # A bandit explores at equal weights: the weights are its to set.
+        variants=equal_weights(variants) if data.type == "bandit" else variants,
         traffic=_traffic(data),
         targeting=data.targeting,
         layer=data.layer,
@@ -93,6 +110,11 @@ def create_experiment(
         design=data.design,
         metrics=metrics,
         dimensions=dimensions or [],
+        type=data.type,
+        bandit=settings_for(data.type, data.bandit),
+        # A bandit moves its weights, so by default it keeps each unit's first arm.
+        sticky=data.type == "bandit" if data.sticky is None else data.sticky,
+        sticky_version=data.sticky_version,
         created_at=now,
         updated_at=now,
     )
@@ -195,10 +217,24 @@ def check_patch(session: Session, experiment: Experiment, patch: ExperimentUpdat
         _check_overrides(overrides, variants)
     if patch.targeting is not None:
         validate_targeting(patch.targeting)
+    _check_patched_bandit(session, experiment, patch, len(variants))
     servable.check_patched(experiment, patch)
 
 
-MODEL_COLUMNS = frozenset({"design", "metrics"})
+def _check_patched_bandit(
+    session: Session, experiment: Experiment, patch: ExperimentUpdate, arms: int
+) -> None:
+    """`check_bandit` on the definition `patch` leaves (a bandit keeps its stored settings
+    unless new ones are sent)."""
+    kind = patch.type or experiment.type
+    given = patch.bandit
+    if given is None and kind == "bandit":
+        given = experiment.bandit
+    primary = (patch.metrics or experiment.metrics).primary
+    check_bandit(kind, given, metric_catalog(session)[primary], arms)
+
+
+MODEL_COLUMNS = frozenset({"design", "metrics", "bandit"})
 
 
 def write_patch(session: Session, experiment: Experiment, patch: ExperimentUpdate) -> None:
@@ -209,6 +245,9 @@ def write_patch(session: Session, experiment: Experiment, patch: ExperimentUpdat
     for name, value in stored.items():
         # The design and metrics columns take their models (`ModelJSON`), the rest plain JSON.
         setattr(experiment, name, getattr(patch, name) if name in MODEL_COLUMNS else value)
+    experiment.bandit = settings_for(experiment.type, experiment.bandit)
+    if experiment.type == "bandit" and experiment.status == ExperimentStatus.DRAFT:
+        experiment.variants = equal_weights(experiment.variants)
     experiment.updated_at = datetime.now(UTC)
     session.add(experiment)
     session.flush()

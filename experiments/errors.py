@@ -19,6 +19,15 @@ class ConflictError(VekstError):
     """The request is valid but the resource's current state refuses it (e.g. a lifecycle rule)."""
 
 
+class FieldConflictError(ConflictError):
+    """A field's value conflicts with stored data (a key taken); `field` is its path."""
+
+    def __init__(self, field: str, rule: str) -> None:
+        super().__init__(f"{field} {rule}")
+        self.field = field
+        self.rule = rule
+
+
 class InvalidInputError(VekstError):
     """A field breaks a rule; `field` is its path, such as `variants[1].weight`."""
 

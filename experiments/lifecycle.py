@@ -5,7 +5,8 @@ A draft may change freely. Once started, the experiment's question is fixed: the
 unit type, the layer, the primary metric, the guardrails and the design (alpha, power, MDE,
 planned units and any margin) are refused with a 409 that says why; secondary metrics, the
 name, the hypothesis, targeting, overrides and the dimensions (they only say which attributes
-exposures keep, never who gets what) may still change, and traffic may only grow while it runs.
+exposures keep, never who gets what) may still change, traffic may only grow while it runs, and
+`sticky_version` may only grow (a reshuffle moves it on by one).
 An archived experiment changes no more. Every change is recorded in the audit log in the same
 transaction.
 """
@@ -19,6 +20,8 @@ from sqlmodel import Session
 
 from experiments import layers
 from experiments.audit import COMMAND_LINE, Actor, record_change
+from experiments.bandit_periods import open_first_period
+from experiments.bandit_rules import check_weights_kept
 from experiments.definitions import audit_state, check_patch, get_experiment, write_patch
 from experiments.errors import ConflictError, InvalidInputError
 from experiments.inputs import text_problem
@@ -29,11 +32,17 @@ from experiments.models.experiment import (
     ExperimentUpdate,
 )
 from experiments.planning import design_at_start
+from vekst_sdk.spec import MAX_STICKY_VERSION
 
 # What may not change once an experiment has started, and why (the 409 says it).
 FROZEN_AFTER_START: dict[str, str] = {
     "variants": "its units were already split between these variants",
     "unit_type": "its units were already counted by this unit type",
+    "type": "its units were already split by this kind of experiment (an A/B test or a bandit)",
+    "bandit": (
+        "the bandit's exploration, updates, floor and winner probability steer the split and "
+        "call the winner, and changing them after seeing the data changes both"
+    ),
     "layer": "its units were already drawn from this layer",
     "design": (
         "the sequential test and the planned sample were tuned by the design before the data "
@@ -66,6 +75,7 @@ def check_update(experiment: Experiment, patch: ExperimentUpdate) -> None:
         )
     if experiment.status == ExperimentStatus.DRAFT:
         return
+    check_weights_kept(experiment, patch.variants)
     frozen = [name for name in FROZEN_AFTER_START if name in _changed_fields(experiment, patch)]
     if frozen:
         reasons = "; ".join(f"{name}: {FROZEN_AFTER_START[name]}" for name in frozen)
@@ -73,6 +83,12 @@ def check_update(experiment: Experiment, patch: ExperimentUpdate) -> None:
             f"{', '.join(frozen)} cannot change once an experiment has started ({reasons}); "
             "stop it and create a new experiment with the new set-up (secondary metrics, the "
             "name, the hypothesis and the dimensions may still change)"
+        )
+    if patch.sticky_version is not None and patch.sticky_version < experiment.sticky_version:
+        raise ConflictError(
+            f"sticky_version may only grow once an experiment has started (it is "
+            f"{experiment.sticky_version}): an earlier version would bring back the variants "
+            "units kept under it; POST /v1/experiments/{key}/reshuffle moves it on"
         )
     if patch.traffic is None or patch.traffic == experiment.traffic:
         return
@@ -124,6 +140,8 @@ def start_experiment(session: Session, key: str, *, actor: Actor = COMMAND_LINE)
     experiment.started_at = now
     experiment.updated_at = now
     session.add(experiment)
+    if experiment.type == "bandit":
+        open_first_period(session, experiment, now)
     session.flush()
     _record(session, actor, experiment, "started", before)
     return experiment
@@ -173,6 +191,28 @@ def stop_experiment(
     return experiment
 
 
+def reshuffle_experiment(session: Session, key: str, *, actor: Actor = COMMAND_LINE) -> Experiment:
+    """Move a sticky experiment to its next `sticky_version`: SDKs no longer find the variants
+    they kept and assign every unit afresh (409 unless it is sticky, or once archived)."""
+    experiment = get_experiment(session, key)
+    if experiment.status == ExperimentStatus.ARCHIVED:
+        raise ConflictError(f"experiment '{key}' is archived and cannot change")
+    if not experiment.sticky:
+        raise ConflictError(
+            f"experiment '{key}' is not sticky, so there is nothing to reshuffle "
+            '(PATCH it with "sticky": true to keep units in their variants)'
+        )
+    if experiment.sticky_version >= MAX_STICKY_VERSION:
+        raise ConflictError(f"sticky_version of '{key}' is at its maximum ({MAX_STICKY_VERSION})")
+    before = audit_state(experiment)
+    experiment.sticky_version += 1
+    experiment.updated_at = datetime.now(UTC)
+    session.add(experiment)
+    session.flush()
+    _record(session, actor, experiment, "reshuffled", before)
+    return experiment
+
+
 def archive_experiment(session: Session, key: str, *, actor: Actor = COMMAND_LINE) -> Experiment:
     experiment = get_experiment(session, key)
     if experiment.status == ExperimentStatus.RUNNING:
@@ -194,6 +234,10 @@ def _changed_fields(experiment: Experiment, patch: ExperimentUpdate) -> set[str]
     values differ (guardrails in any order), so a client may send back the object it read."""
     sent = patch.model_fields_set
     changed: set[str] = {name for name in ("variants", "unit_type", "layer") if name in sent}
+    if patch.type is not None and patch.type != experiment.type:
+        changed.add("type")
+    if patch.bandit is not None and patch.bandit != experiment.bandit:
+        changed.add("bandit")
     if patch.design is not None and patch.design != experiment.design:
         changed.add("design")
     if patch.metrics is not None:

@@ -2,11 +2,12 @@
 
 Each process ticks every few seconds. On a tick it tries to take the `snapshots` lease (see
 `experiments.leases`) for one snapshot interval: exactly one process (of any host) wins per
-interval and takes a look of every running experiment, handing each new look to the webhooks
-(`queue_look_alerts` queues its alerts in its transaction). Then every process claims the
-webhook deliveries that are due (each by its own compare-and-set, see `webhooks.delivery`) and
-hands them to its delivery threads (`webhooks.workers`): a slow receiver never delays a look or
-a tick. What it did goes to a `SchedulerObserver` (the API process's metrics).
+interval and takes a look of every running experiment and holdout, handing each new look of an
+experiment to the webhooks (`queue_look_alerts` queues its alerts in its transaction). Then every
+process claims the webhook deliveries that are due (each by its own compare-and-set, see
+`webhooks.delivery`) and hands them to its delivery threads (`webhooks.workers`): a slow receiver
+never delays a look or a tick. What it did goes to a `SchedulerObserver` (the API process's
+metrics).
 """
 
 from __future__ import annotations
@@ -14,18 +15,21 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
-from sqlmodel import col
+from sqlmodel import Session, col
 
 from experiments.db import session_scope
 from experiments.encryption import KeyRing
 from experiments.errors import VekstError
 from experiments.leases import acquire_lease, new_holder
 from experiments.models.experiment import Experiment, ExperimentStatus
+from experiments.models.holdout import Holdout, HoldoutStatus
+from experiments.results.holdout_looks import take_holdout_look
 from experiments.results.snapshots import take_snapshot
 from experiments.results.sums.look_basis import FULL_LOOK_EVERY
 from experiments.settings import Settings
@@ -70,8 +74,10 @@ def snapshot_running_experiments(
     now: datetime | None = None,
     full_look_every: timedelta = FULL_LOOK_EVERY,
 ) -> list[str]:
-    """Take a look of every running experiment, each in its own transaction; returns the keys.
-    A look is a full one at least every `full_look_every` (the guard of incremental looks).
+    """Take a look of every running experiment, then of every holdout stored as running (an
+    ended one gets its final look once), each in its own transaction; returns the keys.
+    An experiment's look is a full one at least every `full_look_every` (the guard of
+    incremental looks).
 
     An experiment that cannot be looked at is logged and skipped; the others still get theirs.
     `observer` hears each look's duration and each skip.
@@ -84,20 +90,60 @@ def snapshot_running_experiments(
                 .order_by(col(Experiment.key))
             ).scalars()
         )
+    taken = _look_at_each(
+        engine,
+        keys,
+        "experiment",
+        observer,
+        lambda session, key: take_snapshot(
+            session, key, now, on_new_look=queue_look_alerts, full_look_every=full_look_every
+        ),
+    )
+    return taken + _snapshot_running_holdouts(engine, observer, now)
+
+
+def _snapshot_running_holdouts(
+    engine: Engine, observer: SchedulerObserver, now: datetime | None
+) -> list[str]:
+    """A look of every running holdout (no webhook hears them), each in its own transaction."""
+    moment = now or datetime.now(UTC)
+    with engine.connect() as connection:
+        keys = list(
+            connection.execute(
+                select(col(Holdout.key))
+                .where(
+                    col(Holdout.status) == HoldoutStatus.RUNNING.value,
+                    col(Holdout.created_at) <= moment,
+                )
+                .order_by(col(Holdout.key))
+            ).scalars()
+        )
+    return _look_at_each(
+        engine,
+        keys,
+        "holdout",
+        observer,
+        lambda session, key: take_holdout_look(session, key, moment),
+    )
+
+
+def _look_at_each(
+    engine: Engine,
+    keys: list[str],
+    kind: str,
+    observer: SchedulerObserver,
+    take: Callable[[Session, str], object],
+) -> list[str]:
+    """Run `take` for each key in its own transaction; a key whose look fails is logged and
+    skipped. Returns the keys looked at."""
     taken = []
     for key in keys:
         started = time.perf_counter()
         try:
             with session_scope(engine) as session:
-                take_snapshot(
-                    session,
-                    key,
-                    now,
-                    on_new_look=queue_look_alerts,
-                    full_look_every=full_look_every,
-                )
+                take(session, key)
         except VekstError as error:
-            logger.warning("scheduled look of experiment %s skipped: %s", key, error.detail)
+            logger.warning("scheduled look of %s %s skipped: %s", kind, key, error.detail)
             observer.look_skipped()
             continue
         observer.look_taken(time.perf_counter() - started)

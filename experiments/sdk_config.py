@@ -3,8 +3,10 @@
 Only running and stopped experiments are in it: drafts assign no one yet, archived ones no more.
 The document is public (any sdk key reads it), so QA overrides appear only as salted digests of
 their unit ids (`override_hashes`); the admin API shows the ids themselves.
-Each experiment's `dimensions` name the attributes an SDK sends with its exposures; a variant
+Each experiment's `dimensions` name the attributes an SDK sends with its exposures; a sticky
+experiment carries its `sticky_version` (SDKs keep each unit's variant under it); a variant
 carries its `changes`, `css` and `redirect` when it has them (the browser SDK applies them).
+`holdouts` lists the running holdouts (`experiments.holdouts`), and is absent without one.
 The document is a pure function of the stored definitions, so its ETag changes exactly when
 something an SDK would evaluate or send differently changes.
 """
@@ -19,6 +21,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from experiments.holdouts import served_holdouts
 from experiments.models.experiment import SERVED_STATUSES, Experiment
 from vekst_sdk.spec import override_digest
 
@@ -48,9 +51,12 @@ def _variant_entry(variant: dict[str, Any]) -> dict[str, Any]:
 
 
 def experiment_entry(experiment: Experiment) -> dict[str, Any]:
+    """An experiment as SDKs read it; `sticky_version` only when it is sticky, so the document of
+    an experiment that is not stays as it was (and with it the ETag)."""
     layer = None
     if experiment.layer is not None:
         layer = {"key": experiment.layer, "ranges": experiment.layer_ranges}
+    sticky = {"sticky_version": experiment.sticky_version} if experiment.sticky else {}
     return {
         "key": experiment.key,
         "salt": experiment.salt,
@@ -63,22 +69,27 @@ def experiment_entry(experiment: Experiment) -> dict[str, Any]:
         "override_hashes": override_hashes(experiment.salt, experiment.overrides),
         "winner": experiment.winner,
         "dimensions": experiment.dimensions,
+        **sticky,
     }
 
 
-def build_sdk_config(session: Session) -> SdkConfig:
-    """Read the served experiments and render the document, its JSON body and a strong ETag."""
+def build_sdk_config(session: Session, now: datetime | None = None) -> SdkConfig:
+    """Read the served experiments and render the document, its JSON body and a strong ETag;
+    `holdouts` only while one runs at `now` (default: now)."""
     experiments = session.exec(
         select(Experiment)
         .where(col(Experiment.status).in_(SERVED_STATUSES))
         .order_by(col(Experiment.key))
     ).all()
     newest = max((e.updated_at for e in experiments), default=datetime(1970, 1, 1, tzinfo=UTC))
-    document = {
+    document: dict[str, Any] = {
         "version": CONFIG_VERSION,
         "generated_at": newest.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
         "experiments": [experiment_entry(experiment) for experiment in experiments],
     }
+    holdouts = served_holdouts(session, now or datetime.now(UTC))
+    if holdouts:
+        document["holdouts"] = holdouts
     body = json.dumps(document, separators=(",", ":"), sort_keys=True).encode("utf-8")
     etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
     return SdkConfig(document, body, etag)

@@ -63,6 +63,10 @@ CHECKS: dict[str, tuple[str, ...]] = {
     "curl GET /v1/experiments/checkout-onepage/results": ('"experiment":"checkout-onepage"',),
     "vekst results checkout-onepage": ("checkout-onepage (running)", "Purchase conversion"),
     "vekst experiments": ("checkout-onepage", "checkout-demo-"),
+    (
+        "vekst holdouts create spring-holdout --name Spring holdout --share 0.05 "
+        "--ends-at 2029-06-30"
+    ): ("spring-holdout: running, 5 % held out", "covers: all new experiments"),
     "vekst analyze proportion control=10000/250 treatment=10000/300": (
         "+20 % (+1.7 % to +42 %)",
         "not yet enough evidence",

@@ -8,6 +8,7 @@ from api.cli import (
     demo,
     experiments,
     history,
+    holdouts,
     keys,
     results,
     retention,
@@ -38,6 +39,7 @@ def build_cli() -> typer.Typer:
     demo.register(cli)
     cli.add_typer(keys.keys_cli, name="keys")
     cli.add_typer(webhooks.webhooks_cli, name="webhooks")
+    cli.add_typer(holdouts.holdouts_cli, name="holdouts")
     cli.add_typer(users.users_cli, name="users")
     return cli
 

@@ -1,4 +1,5 @@
-"""`vekst experiments`: every experiment with its current verdict, units and days running."""
+"""`vekst experiments`: every experiment with its current verdict, units and days running;
+`vekst experiments reshuffle KEY` moves a sticky experiment to its next sticky version."""
 
 from __future__ import annotations
 
@@ -7,9 +8,10 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from api.cli.local_db import local_engine, local_session
+from api.cli.local_db import local_engine, local_session, require_experiment
 from api.cli.results import wide_console
-from experiments import definitions
+from experiments import definitions, lifecycle
+from experiments.errors import ConflictError
 from experiments.events import count_events
 from experiments.models.experiment import ExperimentStatus
 from experiments.results.overview import with_results
@@ -17,14 +19,23 @@ from experiments.results.words.formatting import count, plural
 from experiments.results.words.headline import STOPPED
 from experiments.results.words.wording import verdict_phrase
 
+experiments_cli = typer.Typer(
+    help="Every experiment with its verdict; `reshuffle KEY` for a sticky one.",
+    invoke_without_command=True,
+)
 
+
+@experiments_cli.callback()
 def experiments(
+    context: typer.Context,
     status: Annotated[
         ExperimentStatus | None, typer.Option(help="Only experiments in this status.")
     ] = None,
     limit: Annotated[int, typer.Option(min=1, max=200, help="At most this many.")] = 50,
 ) -> None:
     """List experiments with their verdicts (GET /v1/experiments?include=results)."""
+    if context.invoked_subcommand is not None:
+        return
     with local_session() as session:
         page = definitions.list_experiments(session, limit, 0, status)
         with_results(session, page)
@@ -88,6 +99,21 @@ def events(context: typer.Context) -> None:
         )
 
 
+@experiments_cli.command()
+def reshuffle(key: Annotated[str, typer.Argument(help="The sticky experiment's key.")]) -> None:
+    """Move a sticky experiment to its next sticky_version, so every unit is assigned afresh
+    (POST /v1/experiments/KEY/reshuffle; recorded on the audit log)."""
+    with local_session() as session:
+        require_experiment(session, key)
+        try:
+            experiment = lifecycle.reshuffle_experiment(session, key)
+        except ConflictError as error:
+            typer.echo(error.detail, err=True)
+            raise typer.Exit(1) from error
+        version = experiment.sticky_version
+    typer.echo(f"{key}: sticky_version is now {version}; every unit is assigned afresh")
+
+
 def register(cli: typer.Typer) -> None:
-    cli.command()(experiments)
+    cli.add_typer(experiments_cli, name="experiments")
     cli.add_typer(events_cli, name="events")

@@ -22,10 +22,11 @@ from sqlmodel import Session
 from api.cli.local_db import local_session, require_experiment
 from experiments.errors import InvalidInputError
 from experiments.models.experiment import Experiment
+from experiments.results.bandit_page import BanditPage
 from experiments.results.page import MetricPage, ResultsPage, SegmentsPage
 from experiments.results.segments import serve_breakdown
 from experiments.results.snapshots import results_as_of, serve_results
-from experiments.results.words.formatting import count
+from experiments.results.words.formatting import count, decimal, percent
 from experiments.results.words.headline import headline
 from experiments.results.words.segment_words import (
     DIFFER_NOTE,
@@ -161,6 +162,9 @@ def render_results(page: ResultsPage, console: Console) -> None:
     if page.plan is not None and page.plan.text:
         console.print(escape(page.plan.text))
     console.print(f"[dim]{READINGS_LEGEND}{_tuning(page.planned_units_per_variant)}[/]")
+    if page.bandit is not None:
+        console.print(_bandit_table(page.bandit))
+        console.print(f"[dim]{escape(page.bandit.ab_readings)}[/]")
     for metric in page.metrics:
         console.print(_metric_table(metric, page.currency, page.unit))
     if page.segments_that_differ:
@@ -177,6 +181,21 @@ def _tuning(planned: int | None) -> str:
         f" It is tuned for {count(planned)} planned units per variant; "
         f"`vekst analyze --planned-units {planned}` gives the same intervals from the same counts."
     )
+
+
+def _bandit_table(bandit: BanditPage) -> Table:
+    """Each arm's probability of being best and its weight in every update period so far."""
+    table = Table(title=f"Bandit arms ({bandit.metric})", title_justify="left")
+    for column in ("arm", "units", "mean", "P(best)"):
+        table.add_column(column, justify="left" if column == "arm" else "right", no_wrap=True)
+    for period in bandit.history:
+        table.add_column(f"weight {period.starts_at:%a %d %b %H:%M}", justify="right")
+    for arm in bandit.arms:
+        chance = "–" if arm.probability_best is None else percent(arm.probability_best)
+        mean = "–" if arm.mean is None else decimal(arm.mean, 4)
+        weights = [percent(period.weights.get(arm.variant, 0.0)) for period in bandit.history]
+        table.add_row(escape(arm.variant), count(arm.units), mean, chance, *weights)
+    return table
 
 
 def _metric_table(metric: MetricPage, currency: str, unit: str) -> Table:

@@ -3,7 +3,6 @@ same evaluator as the SDK. Meant for backends that cannot embed an SDK."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
@@ -28,15 +27,17 @@ from experiments.assignment import (
     EvaluatorCache,
     assign_all,
     assignment_json,
+    exposed_keys,
     exposure_batch,
+    holdout_exposures,
 )
 from experiments.events import EventPipeline, parse_batch
 from experiments.events.entries import describe_error
 from experiments.events.isolation import OUTAGES
 from experiments.inputs import SafeText, Slug, check_json, path_rule_error
 from experiments.models.api_key import EventSource
-from vekst_sdk.spec import Assignment, validate_attributes, validate_unit_id
 from vekst_sdk.spec import InvalidInputError as SdkInputError
+from vekst_sdk.spec import validate_attributes, validate_unit_id
 
 router = APIRouter(
     route_class=AuthFirstRoute,
@@ -134,7 +135,12 @@ async def assign(request: Request) -> JSONResponse:
     if body.experiments and not evaluator.experiment_keys.issuperset(body.experiments):
         # Possibly started through another worker since the config was cached: look again.
         evaluator = await run_in_threadpool(cache.reload, evaluator)
-    assignments = assign_all(evaluator, body.unit_id, body.attributes, body.experiments)
+    if cache.store_blocks:  # sticky experiments read and write a shared (Redis) store
+        assignments = await run_in_threadpool(
+            assign_all, evaluator, body.unit_id, body.attributes, body.experiments
+        )
+    else:
+        assignments = assign_all(evaluator, body.unit_id, body.attributes, body.experiments)
     answer = AssignResponse(
         unit_id=body.unit_id,
         assignments={
@@ -143,25 +149,22 @@ async def assign(request: Request) -> JSONResponse:
         },
     )
     if body.expose:
-        batch = exposure_batch(body.unit_id, assignments, body.attributes)
-        answer.exposure = await _expose(request, batch, assignments, key.source)
+        held = holdout_exposures(evaluator, body.unit_id, assignments)
+        batch = exposure_batch(body.unit_id, assignments, body.attributes, held)
+        answer.exposure = await _expose(request, batch, exposed_keys(assignments, held), key.source)
     # Serialized by the declared model; `exposure` is left out unless it was asked for.
     return JSONResponse(answer.model_dump(mode="json", exclude_unset=True))
 
 
 async def _expose(
-    request: Request,
-    batch: bytes | None,
-    assignments: Mapping[str, Assignment],
-    source: EventSource,
+    request: Request, batch: bytes | None, sent: list[str], source: EventSource
 ) -> ExposureReport:
-    """Record the unit's exposures (`batch`, sent with a key of scope `source`; the attributes
-    they keep are the experiment's dimensions); say which were not recorded (and why) rather
-    than hide it."""
+    """Record the unit's exposures (`batch`, of the experiments and holdouts `sent`, with a key
+    of scope `source`; the attributes they keep are the experiment's dimensions); say which
+    were not recorded (and why) rather than hide it."""
     if batch is None:
         return ExposureReport(recorded=0, not_recorded=[])
     pipeline: EventPipeline = request.app.state.events
-    sent = [key for key, a in assignments.items() if a.in_experiment and a.variant is not None]
     try:
         result = await pipeline.intake.ingest(batch, source=source)
     except OUTAGES as error:  # the assignment stands; the caller learns nothing was recorded

@@ -1,5 +1,6 @@
 """Experiment definitions (a viewer key reads, an editor key writes): create, list, read, edit,
-start, stop, archive, and the history of changes from the audit log."""
+start, stop, reshuffle (sticky experiments), archive, and the history of changes from the audit
+log."""
 
 from __future__ import annotations
 
@@ -94,6 +95,15 @@ def stop_experiment(
     winner = body.winner if body is not None else None
     stopped = operations.stop_and_take_final_look(session, key, winner, actor=admin.actor)
     return definitions.to_public(stopped)
+
+
+@router.post("/{key}/reshuffle")
+def reshuffle_experiment(
+    key: ExperimentKey, session: SessionDep, admin: EditorKey
+) -> ExperimentPublic:
+    """Move a sticky experiment to its next `sticky_version`: every unit is assigned afresh
+    (409 when the experiment is not sticky)."""
+    return definitions.to_public(lifecycle.reshuffle_experiment(session, key, actor=admin.actor))
 
 
 @router.post("/{key}/archive")

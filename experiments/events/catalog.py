@@ -1,5 +1,5 @@
-"""A short-lived, in-process copy of experiment statuses, variants and dimensions for the
-exposure check.
+"""A short-lived, in-process copy of experiment statuses, variants and dimensions (and of the
+holdout keys, whose exposures name `holdout` or `measurement`) for the exposure check.
 
 A batch of 500 exposures costs one lookup of the `experiments` table at most, and none while the
 copy is fresh (`ttl_seconds`, 1 s by default). A status change therefore takes effect on event
@@ -16,11 +16,14 @@ from collections.abc import Callable, Mapping
 
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
+from sqlmodel import col
 
 from experiments.events.types import KnownExperiment
-from experiments.models.experiment import Experiment
+from experiments.models.experiment import Experiment, ExperimentStatus
+from experiments.models.holdout import GROUPS, Holdout
 
 DEFAULT_TTL_SECONDS = 1.0
+HOLDOUT = frozenset(GROUPS)
 
 
 class ExperimentSnapshot:
@@ -34,22 +37,26 @@ class ExperimentSnapshot:
 
 
 def load_snapshot(engine: Engine) -> ExperimentSnapshot:
-    """Read every experiment's key, status, variant keys and dimensions in one query."""
+    """Read every experiment's key, status, variant keys and dimensions in one query, and every
+    holdout's key in another: a holdout takes exposures of its two groups, as an experiment
+    running or stopped does (ended ones too: their looks count up to the end)."""
     statement = select(  # type: ignore[call-overload]
         Experiment.key, Experiment.status, Experiment.variants, Experiment.dimensions
     )
     with engine.connect() as connection:
         rows = connection.execute(statement).all()
-    return ExperimentSnapshot(
-        {
-            key: KnownExperiment(
-                status=status,
-                variants=frozenset(str(v["key"]) for v in variants),
-                dimensions=frozenset(dimensions or ()),
-            )
-            for key, status, variants, dimensions in rows
-        }
-    )
+        holdouts = connection.execute(select(col(Holdout.key))).scalars().all()
+    known = {
+        key: KnownExperiment(
+            status=status,
+            variants=frozenset(str(v["key"]) for v in variants),
+            dimensions=frozenset(dimensions or ()),
+        )
+        for key, status, variants, dimensions in rows
+    }
+    for key in holdouts:
+        known[key] = KnownExperiment(status=ExperimentStatus.RUNNING.value, variants=HOLDOUT)
+    return ExperimentSnapshot(known)
 
 
 class CachedCatalog:

@@ -7,8 +7,10 @@ Importing this package loads every module, so `SQLModel.metadata` knows every ta
 from experiments.models import (  # noqa: F401  (each module registers its tables)
     api_key,
     audit,
+    bandit,
     event,
     experiment,
+    holdout,
     metric,
     page_session,
     pasted_counts,

@@ -1,5 +1,6 @@
 """The audit log: one append-only row per change to an experiment, a metric, a key, a webhook,
-or per reading of counts pasted to an experiment (`counts`, keyed by the experiment's key).
+a holdout, or per reading of counts pasted to an experiment (`counts`, keyed by the experiment's
+key).
 
 `changes` maps a field path (`name`, `design.alpha`, `metrics.secondary`) to
 `{"before": ..., "after": ...}`; a created entity has `before` null for every field. Who made
@@ -26,6 +27,7 @@ class AuditEntity(StrEnum):
     WEBHOOK = "webhook"
     COUNTS = "counts"
     USER = "user"
+    HOLDOUT = "holdout"
 
 
 class AuditEntry(SQLModel, table=True):

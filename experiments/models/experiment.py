@@ -18,7 +18,9 @@ bits, finite numbers, at most 32 levels deep). Design: 0 < alpha < 0.5, 0 < powe
 Percentile caps below `MIN_CAP_PERCENTILE` are refused when an experiment is defined
 (`MetricSelection.check_new_caps`). `dimensions` names at most 5 distinct attributes (each a
 valid attribute name by the rule of `/v1/assign`'s attributes: 1-128 characters of storable
-text) that exposures keep, for results broken down by segment.
+text) that exposures keep, for results broken down by segment. `sticky` is a JSON boolean (SDKs
+then keep each unit's first variant while the experiment runs) and `sticky_version` an integer
+from 1 to 2**31 - 1.
 """
 
 from __future__ import annotations
@@ -33,12 +35,13 @@ from pydantic import (
     ConfigDict,
     Field,
     JsonValue,
+    StrictBool,
     StringConstraints,
     ValidationInfo,
     field_validator,
     model_validator,
 )
-from sqlalchemy import JSON, Column
+from sqlalchemy import JSON, Column, false
 from sqlmodel import Field as SQLField
 from sqlmodel import SQLModel
 
@@ -52,16 +55,19 @@ from experiments.inputs import (
     path_rule_error,
     printable,
 )
+from experiments.models.bandit import BanditSettings, ExperimentType
 from experiments.models.json_column import ModelJSON
 from experiments.templates import Template
 from experiments.variant_changes import Changes, Css, Redirect
-from vekst_sdk.spec import MAX_WEIGHT, validate_attributes
+from vekst_sdk.spec import MAX_STICKY_VERSION, MAX_WEIGHT, validate_attributes
 from vekst_sdk.spec import InvalidInputError as SdkInputError
 
 Name = Annotated[SafeText, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
 Hypothesis = Annotated[SafeText, StringConstraints(max_length=5000)]
 UnitType = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{0,31}$")]
 Traffic = Annotated[float, Field(gt=0, le=1)]
+StickyVersion = Annotated[int, Field(strict=True, ge=1, le=MAX_STICKY_VERSION)]
+"""Which generation of sticky assignments is served; `POST .../reshuffle` moves it on."""
 Weight = Annotated[float, Field(gt=0, le=MAX_WEIGHT, allow_inf_nan=False)]
 MAX_PLANNED_UNITS = 10**9
 # A cap below this percentile changes the question when an effect acts on large values (a 90th
@@ -290,6 +296,10 @@ class ExperimentCreate(_Strict):
     design: Design = Field(default_factory=Design)
     metrics: MetricSelection | None = None
     dimensions: Dimensions | None = None  # default: the template's, else none
+    type: ExperimentType = "ab"
+    bandit: BanditSettings | None = None  # a bandit's default: `BanditSettings()`
+    sticky: StrictBool | None = None  # default: true for a bandit, false otherwise
+    sticky_version: StickyVersion = 1
 
 
 class ExperimentUpdate(_Strict):
@@ -310,6 +320,10 @@ class ExperimentUpdate(_Strict):
     design: Design | None = None
     metrics: MetricSelection | None = None
     dimensions: Dimensions | None = None
+    type: ExperimentType | None = None
+    bandit: BanditSettings | None = None
+    sticky: StrictBool | None = None
+    sticky_version: StickyVersion | None = None
 
 
 class StopRequest(_Strict):
@@ -343,6 +357,12 @@ class Experiment(SQLModel, table=True):
     dimensions: list[str] = SQLField(
         default_factory=list, sa_column=Column(JSON, nullable=False, server_default="[]")
     )
+    type: str = SQLField(default="ab", max_length=16, sa_column_kwargs={"server_default": "ab"})
+    bandit: BanditSettings | None = SQLField(
+        default=None, sa_column=Column(ModelJSON(BanditSettings), nullable=True)
+    )
+    sticky: bool = SQLField(default=False, sa_column_kwargs={"server_default": false()})
+    sticky_version: int = SQLField(default=1, sa_column_kwargs={"server_default": "1"})
     status: str = SQLField(default=ExperimentStatus.DRAFT.value, max_length=16, index=True)
     winner: str | None = SQLField(default=None, max_length=64)
     created_at: datetime = SQLField(sa_type=UTCDateTime)

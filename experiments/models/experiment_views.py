@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlmodel import SQLModel
 
+from experiments.models.bandit import BanditSettings, ExperimentType
 from experiments.models.experiment import (
     Design,
     ExperimentStatus,
@@ -51,6 +52,10 @@ class ExperimentPublic(SQLModel):
     design: Design
     metrics: MetricSelection
     dimensions: list[str]
+    type: ExperimentType = "ab"
+    bandit: BanditSettings | None = None
+    sticky: bool
+    sticky_version: int
     status: ExperimentStatus
     winner: str | None
     created_at: datetime

@@ -11,6 +11,7 @@ from datetime import datetime
 
 from sqlmodel import Session
 
+from experiments.bandit_periods import periods_of
 from experiments.errors import ConflictError
 from experiments.inputs import require_timezone
 from experiments.metrics import metric_catalog
@@ -20,9 +21,22 @@ from experiments.results.types import Role
 
 
 @dataclass(frozen=True, slots=True)
+class SteeredPeriod:
+    """One update period of a bandit as stored (`models.bandit.BanditPeriod`): its number,
+    start, the weights served in it (variant key -> share) and the seed they were drawn with
+    (None: the exploration's equal weights)."""
+
+    number: int
+    starts_at: datetime
+    weights: dict[str, float]
+    seed: int | None
+    look: int | None
+
+
+@dataclass(frozen=True, slots=True)
 class LookInputs:
-    """An experiment, its metric selection, and its metrics' definitions and roles in page
-    order (primary first)."""
+    """An experiment, its metric selection, its metrics' definitions and roles in page
+    order (primary first), and for a bandit its update periods so far."""
 
     experiment: Experiment
     selection: MetricSelection
@@ -30,6 +44,12 @@ class LookInputs:
     roles: list[Role]
     design: Design
     """The experiment's design; a look that re-plans passes its re-planned design on."""
+    periods: tuple[SteeredPeriod, ...] = ()
+
+    def period_starts(self, end: datetime) -> list[datetime]:
+        """The starts of the update periods after the first that began by `end`: the
+        boundaries the sums group a bandit's units by (none for an A/B test)."""
+        return [period.starts_at for period in self.periods[1:] if period.starts_at <= end]
 
     @property
     def variants(self) -> list[str]:
@@ -45,12 +65,17 @@ def look_inputs(session: Session, experiment: Experiment) -> LookInputs:
     selection = experiment.metrics
     roles = _roles(selection)
     catalog = metric_catalog(session)
+    periods = tuple(
+        SteeredPeriod(row.period, row.starts_at, dict(row.weights), row.seed, row.look)
+        for row in periods_of(session, experiment.key)
+    )
     return LookInputs(
         experiment,
         selection,
         [catalog[metric_key] for metric_key, _ in roles],
         [role for _, role in roles],
         experiment.design,
+        periods,
     )
 
 

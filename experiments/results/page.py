@@ -14,38 +14,18 @@ read the same way.
 
 from __future__ import annotations
 
-from datetime import datetime
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema
+from pydantic import Field
 
 from experiments.models.metric import Direction, MetricKind, ValueFormat
+from experiments.results.bandit_page import BanditPage
+from experiments.results.page_parts import IsoDatetime, PagePart
 from experiments.results.readings.direction import Movement
 from experiments.results.sums.aggregation import GroupKey
 from experiments.results.types import FamilyCorrection, MetricIssue, Role, Verdict
 from stats import Reason
-
-IsoDatetime = Annotated[
-    datetime,
-    PlainSerializer(datetime.isoformat, return_type=str, when_used="json"),
-    WithJsonSchema({"type": "string", "format": "date-time"}, mode="serialization"),
-]
-"""A moment served as `datetime.isoformat` writes it ("2026-03-01T12:00:00+00:00")."""
-
-
-class PagePart(BaseModel):
-    """A part of the results page: frozen, and its attribute docstrings are the OpenAPI's
-    descriptions. A field no longer known is ignored when an old look is read."""
-
-    model_config = ConfigDict(
-        extra="ignore", frozen=True, use_attribute_docstrings=True, validate_by_name=True
-    )
-
-    def as_json(self) -> dict[str, Any]:
-        """The part's JSON, as a look stores it and the routes serve it (a field never set
-        stays out)."""
-        return self.model_dump(mode="json", by_alias=True, exclude_unset=True)
 
 
 class DisplayState(StrEnum):
@@ -402,6 +382,8 @@ class ResultsPage(PagePart):
     """Only with `?dimension=`: the look broken down by that dimension (exploratory)."""
     segments_that_differ: list[SegmentDifferencePage] | None = None
     """With dimensions: the cells whose effect differs from the rest's (exploratory)."""
+    bandit: BanditPage | None = None
+    """A bandit's arms, weights over time and leader (absent for an A/B test)."""
 
     @property
     def primary(self) -> MetricPage | None:

@@ -18,6 +18,7 @@ from experiments.definitions import get_experiment
 from experiments.models.experiment import Design
 from experiments.results.look_inputs import LookInputs, end_of_analysis, look_inputs
 from experiments.results.page import ResultsPage
+from experiments.results.readings.bandit_arms import bandit_reading
 from experiments.results.readings.families import with_families
 from experiments.results.readings.look_readings import analyse, srm_of
 from experiments.results.readings.running import PreviousReadings, running_readings, stored_readings
@@ -38,10 +39,17 @@ from experiments.results.verdict.replan import (
     plan_with_cuped,
     replanned,
 )
-from experiments.results.verdict.stop_outcome import stop_outcome_of
+from experiments.results.verdict.stop_outcome import stop_outcome_of, summary_after_stop
+from experiments.results.words.bandit_words import (
+    bandit_decision,
+    bandit_summary,
+    bandit_warnings,
+    gain_words,
+)
 from experiments.results.words.look_words import look_summary, look_warnings
 from experiments.results.words.plan_words import with_sentence
 from experiments.results.words.summary_sentence import SummaryTerms
+from stats import SrmResult
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,10 +68,14 @@ def make_look(
     computed_at: datetime,
     previous: PreviousReadings | None,
     found: EarlierFindings | None = None,
+    *,
+    steer: bool = False,
 ) -> Look:
     """The look ending at `end` from its sums (stage 1), given the previous look's readings
     (`{}` for a first look; None for a page on its own, without running readings) and the
-    segments found to differ up to it (`segment_tests.stored_findings`)."""
+    segments found to differ up to it (`segment_tests.stored_findings`). A bandit's look
+    reads its arms (`readings.bandit_arms`) and decides by them; with `steer` (the newest
+    stored look of a running bandit) it opens the next update period when one is due."""
     experiment, variants, aggregates = inputs.experiment, inputs.variants, sums.aggregates
     # The plan the look is judged against (an assumed one re-planned once, `verdict.replan`).
     design = design_as_of(inputs.design, inputs.primary, len(variants), end)
@@ -89,6 +101,24 @@ def make_look(
     summary = look_summary(
         decision, readings, variants[0], warnings, terms, plan, progress, outcome, segments
     )
+    bandit = None
+    if experiment.type == "bandit":
+        planned = plan.units_per_variant
+        at_end = experiment.stopped_at is not None and end >= experiment.stopped_at
+        if planned is not None and sum(aggregates.units.values()) >= planned * len(variants):
+            at_end = True
+        bandit = bandit_reading(
+            inputs, aggregates, end, sums.first_exposed_at, steer=steer, planned_end=at_end
+        )
+        if bandit.gain is not None:
+            text = gain_words(bandit.gain.extra, inputs.primary, terms.currency)
+            bandit = replace(bandit, gain=replace(bandit.gain, text=text))
+        names = {str(v["key"]): str(v["name"]) for v in experiment.variants}
+        decision = bandit_decision(bandit, names, variants[0])
+        srm = SrmResult(srm.p_value, bandit.srm_mismatch)
+        warnings = bandit_warnings(bandit, warnings)
+        summary = bandit_summary(bandit, decision, names)
+        summary = summary_after_stop(summary, outcome)
     results = ExperimentResults(
         experiment=experiment.key,
         status=experiment.status,
@@ -106,6 +136,7 @@ def make_look(
         plan=plan,
         unit=terms.unit,
         segments_that_differ=segments,
+        bandit=bandit,
     )
     return Look(sums, results, results_page(results))
 
@@ -136,7 +167,8 @@ def new_looks(
             )
             inputs = inputs if replan is None else replace(inputs, design=replan)
         earlier = (stored_readings(page), stored_findings(page))
-        look = make_look(inputs, sums, look_end, computed_at, *earlier)
+        steer = look_end == end and inputs.experiment.status == "running"
+        look = make_look(inputs, sums, look_end, computed_at, *earlier, steer=steer)
         looks.append(look)
         page = look.page
     return looks, replan

@@ -12,6 +12,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from experiments.results.bandit_page import ArmPage, BanditPage, GainPage, PeriodPage
+from experiments.results.bandit_types import BanditReading
 from experiments.results.page import (
     Bounds,
     CapPage,
@@ -41,6 +43,7 @@ from experiments.results.types import (
 )
 from experiments.results.verdict.guardrails import GuardrailReading
 from experiments.results.verdict.stop_outcome import StopOutcome
+from experiments.results.words.bandit_words import BIASED_BY_CHANGING_WEIGHTS
 from experiments.results.words.headline import with_headline
 from experiments.results.words.wording import DECIDING_READING, comparison_words, metric_issue_text
 
@@ -67,7 +70,53 @@ def results_page(results: ExperimentResults) -> ResultsPage:
         # Set only with dimensions, so a page without them serves and stores as before.
         found = [segment_page(finding) for finding in results.segments_that_differ]
         page = page.model_copy(update={"segments_that_differ": found})
+    if results.bandit is not None:
+        page = page.model_copy(update={"bandit": bandit_page(results.bandit)})
     return with_headline(page)
+
+
+def bandit_page(reading: BanditReading) -> BanditPage:
+    """A bandit's part of the page."""
+    gain = reading.gain
+    return BanditPage(
+        metric=reading.metric,
+        arms=[
+            ArmPage(
+                variant=arm.variant,
+                units=arm.units,
+                mean=_finite(arm.mean),
+                standard_error=_finite(arm.standard_error),
+                probability_best=arm.probability_best,
+                weight=arm.weight,
+            )
+            for arm in reading.arms
+        ],
+        weights=reading.weights,
+        probability_best={arm.variant: arm.probability_best for arm in reading.arms},
+        history=[
+            PeriodPage(
+                period=period.period,
+                starts_at=period.starts_at,
+                weights=period.weights,
+                seed=period.seed,
+                units=period.units,
+                srm_p_value=period.srm_p_value,
+            )
+            for period in reading.periods
+        ],
+        seed=reading.seed,
+        draws=reading.draws,
+        exploring=reading.exploring,
+        exploration_ends_at=reading.exploration_ends_at,
+        leader=reading.leader,
+        called=reading.called,
+        winner_probability=reading.winner_probability,
+        updated=reading.update is not None,
+        gain=None
+        if gain is None
+        else GainPage(extra=gain.extra, standard_error=gain.standard_error, text=gain.text),
+        ab_readings=BIASED_BY_CHANGING_WEIGHTS,
+    )
 
 
 def segment_page(finding: SegmentFinding) -> SegmentDifferencePage:

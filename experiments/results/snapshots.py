@@ -19,6 +19,7 @@ from sqlalchemy.engine import Result
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from experiments.bandit_periods import open_period
 from experiments.definitions import get_experiment
 from experiments.errors import InvalidInputError
 from experiments.models.experiment import Experiment, ExperimentStatus
@@ -76,8 +77,24 @@ def take_snapshot(
     is a look another process stored meanwhile; `on_new_look` hears neither.
     Raises NotFoundError for an unknown key and ConflictError for a draft.
     """
-    computed_at = now or datetime.now(UTC)
     experiment = get_experiment(session, key)
+    return take_look(
+        session, experiment, now, on_new_look=on_new_look, full_look_every=full_look_every
+    )
+
+
+def take_look(
+    session: Session,
+    experiment: Experiment,
+    now: datetime | None = None,
+    *,
+    on_new_look: NewLookHandler | None,
+    full_look_every: timedelta = FULL_LOOK_EVERY,
+) -> ResultSnapshot:
+    """`take_snapshot` of an experiment read already, or of a definition presented as one (a
+    holdout: `results.holdout_looks`)."""
+    computed_at = now or datetime.now(UTC)
+    key = experiment.key
     end = end_of_analysis(experiment, None, computed_at)
     if replan_due(experiment.design, experiment.started_at, end):
         # Two processes may take this look: the one that waits reads the plan the other stored
@@ -96,6 +113,7 @@ def take_snapshot(
             if replan is not None:
                 store_replan(session, experiment, replan)
             session.add_all(rows)
+            _steer(session, experiment, looks[-1], rows[-1].look)
     except IntegrityError:
         # Another process stored this look number first; its look is as new as ours.
         stored = latest_snapshot(session, key)
@@ -143,7 +161,7 @@ def served_snapshot(
         or latest is None
         or not (_is_final(latest, experiment) or latest.computed_at >= moment - max_age)
     ):
-        latest = take_snapshot(session, experiment.key, moment, on_new_look=on_new_look)
+        latest = take_look(session, experiment, moment, on_new_look=on_new_look)
     return latest
 
 
@@ -244,6 +262,23 @@ def _point(page: ResultsPage, metric: str) -> TimeseriesPoint:
         variants=entry.variants,
         comparisons=entry.comparisons,
         reason=entry.reason,
+    )
+
+
+def _steer(session: Session, experiment: Experiment, look: Look, number: int) -> None:
+    """Open the update period a bandit's look drew new weights for (none due: nothing)."""
+    bandit = look.results.bandit
+    if bandit is None or bandit.update is None:
+        return
+    update = bandit.update
+    open_period(
+        session,
+        experiment,
+        update.period,
+        update.starts_at,
+        update.weights,
+        update.seed or 0,
+        number,
     )
 
 

@@ -6,12 +6,8 @@ from __future__ import annotations
 import datetime as dt
 
 from experiments.models.metric import Direction, MetricKind
-from experiments.results.page import (
-    ComparisonPage,
-    IsoDatetime,
-    PagePart,
-    VariantValue,
-)
+from experiments.results.page import ComparisonPage, VariantValue
+from experiments.results.page_parts import IsoDatetime, PagePart
 from experiments.results.types import MetricIssue
 
 

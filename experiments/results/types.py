@@ -15,6 +15,7 @@ from enum import StrEnum
 from typing import Literal
 
 from experiments.models.metric import Direction, MetricKind, ValueFormat
+from experiments.results.bandit_types import BanditReading
 from experiments.results.verdict.guardrails import NO_BOUNDS, GuardrailReading
 from experiments.results.verdict.stop_outcome import StopOutcome
 from stats import AnalysisResult, Interval, SrmResult, VariantSummary
@@ -309,3 +310,5 @@ class ExperimentResults:
     """What the experiment calls a unit (visitor, subscriber): the pages name it so."""
     segments_that_differ: tuple[SegmentFinding, ...] | None = None
     """The segments that differ (None: the experiment names no dimensions)."""
+    bandit: BanditReading | None = None
+    """A bandit's own reading (None: an A/B test)."""

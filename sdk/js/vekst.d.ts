@@ -11,6 +11,8 @@ export type Attributes = Record<string, string | number | boolean>;
 /** Why a visitor got its variant (docs/assignment.md, section 6). */
 export type Reason =
   | "split"
+  | "sticky"
+  | "holdout"
   | "override"
   | "not_targeted"
   | "not_in_traffic"

@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from experiments.results.page import PagePart, ResultsPage
+from experiments.results.page import ResultsPage
+from experiments.results.page_parts import PagePart
 from experiments.results.timeseries_page import Timeseries
 from experiments.settings import Settings
 from tests.api.helpers import start_checkout

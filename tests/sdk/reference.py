@@ -130,17 +130,43 @@ def spec_condition(condition: dict[str, Any], attributes: dict[str, Any]) -> boo
     return outcome
 
 
+def spec_holdout_group(holdout: dict[str, Any], unit_id: str) -> str | None:
+    """ "holdout", "measurement" or None, by the holdout's own hash against floor(share * 2**32)."""
+    hashed = spec_hash("holdout:" + holdout["salt"] + ":" + unit_id)
+    threshold = math.floor(holdout["share"] * 2**32)
+    if hashed < threshold:
+        return "holdout"
+    return "measurement" if hashed < 2 * threshold else None
+
+
+def spec_covering(experiment: dict[str, Any], holdouts: list[dict[str, Any]]) -> Any:
+    for holdout in holdouts:
+        if experiment["key"] in holdout["experiments"]:
+            if holdout["unit_type"] == experiment["unit_type"]:
+                return holdout
+    return None
+
+
 def spec_assign(
     experiment: dict[str, Any],
     unit_id: str,
     attributes: dict[str, Any] | None,
     client_overrides: dict[str, str] | None,
+    holdouts: list[dict[str, Any]] | None = None,
+    sticky_store: dict[tuple[str, int, str], str] | None = None,
 ) -> tuple[str | None, bool]:
-    """Return (variant key, in_experiment) by following the specification step by step."""
+    """Return (variant key, in_experiment) by following the specification step by step.
+    `sticky_store` maps (experiment, version, unit) to a variant; a fresh split of a sticky
+    experiment is written to it."""
     variants = experiment["variants"]
     control = variants[0]["key"]
+    holdout = spec_covering(experiment, holdouts or [])
     if experiment["status"] == "stopped":
-        return (experiment.get("winner") or control), False
+        winner = experiment.get("winner")
+        if winner and holdout and spec_unit_id_ok(unit_id):
+            if spec_holdout_group(holdout, unit_id) == "holdout":
+                return control, False
+        return (winner or control), False
     if not spec_unit_id_ok(unit_id):
         return control, False
     if client_overrides and unit_id in client_overrides:
@@ -151,9 +177,17 @@ def spec_assign(
         return published[digest], False
     if not spec_attributes_ok(attributes):
         return control, False
+    if holdout and spec_holdout_group(holdout, unit_id) == "holdout":
+        return control, False
     targeting = experiment.get("targeting")
     if targeting is not None and not spec_condition(targeting, attributes or {}):
         return control, False
+    version = experiment.get("sticky_version")
+    entry = (experiment["key"], version or 0, unit_id)
+    if version is not None and sticky_store is not None:
+        kept = sticky_store.get(entry)
+        if kept in [variant["key"] for variant in variants]:
+            return kept, True
     salt = experiment["salt"]
     layer = experiment.get("layer")
     if layer is not None:
@@ -162,7 +196,13 @@ def spec_assign(
             return control, False
     elif spec_hash("traffic:" + salt + ":" + unit_id) >= math.floor(experiment["traffic"] * 2**32):
         return control, False
-    point = spec_hash("variant:" + salt + ":" + unit_id)
+    chosen = spec_split(variants, spec_hash("variant:" + salt + ":" + unit_id))
+    if version is not None and sticky_store is not None:
+        sticky_store[entry] = chosen
+    return chosen, True
+
+
+def spec_split(variants: list[dict[str, Any]], point: int) -> str:
     total = 0.0
     for variant in variants:
         total += variant["weight"]
@@ -170,5 +210,5 @@ def spec_assign(
     for variant in variants[:-1]:
         cumulative += variant["weight"]
         if point < math.floor(cumulative * 2**32 / total):
-            return variant["key"], True
-    return variants[-1]["key"], True
+            return str(variant["key"])
+    return str(variants[-1]["key"])

@@ -8,7 +8,7 @@ import pytest
 
 from tests.sdk.reference import spec_assign, spec_hash, spec_override_digest
 from tests.sdk.vectors import load_testvectors
-from vekst_sdk import AssignmentReason
+from vekst_sdk import AssignmentReason, MemoryStickyStore
 from vekst_sdk.spec import Evaluator, layer_bucket, murmur3_32, override_digest
 
 VECTORS = load_testvectors()
@@ -58,19 +58,76 @@ def test_hash_values(item: dict[str, Any]) -> None:
         assert layer_bucket(item["layer_key"], item["unit_id"]) == item["bucket"] == expected
 
 
+def _store_of(entries: list[dict[str, Any]]) -> dict[tuple[str, int, str], str]:
+    return {(e["experiment"], e["version"], e["unit_id"]): e["variant"] for e in entries}
+
+
 @pytest.mark.parametrize("case", CASES, ids=_case_id)
 def test_case(case: dict[str, Any]) -> None:
     experiment = case["experiment"]
     overrides = case["client_overrides"]
+    config: dict[str, Any] = {"version": 1, "experiments": [experiment]}
+    if "holdouts" in case:
+        config["holdouts"] = case["holdouts"]
+    store = None
+    if "sticky_store" in case:
+        store = MemoryStickyStore()
+        for entry in case["sticky_store"]:
+            store.put(entry["experiment"], entry["version"], entry["unit_id"], entry["variant"])
     evaluator = Evaluator(
-        {"version": 1, "experiments": [experiment]},
+        config,
         overrides={experiment["key"]: overrides} if overrides else None,
+        sticky_store=store,
     )
     result = evaluator.assign(experiment["key"], case["unit_id"], case["attributes"])
     expected = (case["expected_variant"], case["expected_in_experiment"])
     assert (result.variant, result.in_experiment) == expected
     assert str(result.reason) == case["expected_reason"]
-    assert spec_assign(experiment, case["unit_id"], case["attributes"], overrides) == expected
+    reference_store = _store_of(case.get("sticky_store", []))
+    reference = spec_assign(
+        experiment,
+        case["unit_id"],
+        case["attributes"],
+        overrides,
+        case.get("holdouts"),
+        reference_store,
+    )
+    assert reference == expected
+    if store is not None:
+        after = _store_of(case["expected_sticky_store"])
+        assert reference_store == after
+        assert {key: store.get(*key) for key in after} == after
+        assert len(store) == len(after)
+    if "holdouts" in case:
+        exposure = evaluator.holdout_exposure(case["unit_id"], result)
+        got = (
+            None
+            if exposure is None
+            else {"experiment": exposure.experiment, "variant": exposure.variant}
+        )
+        assert got == case["expected_holdout_exposure"]
+
+
+def test_sticky_and_holdout_cases_cover_the_contract() -> None:
+    """Every prior store state and holdout situation of the brief has its cases."""
+    names = {case["name"] for case in CASES}
+    for name in (
+        "sticky, kept",
+        "sticky, version bumped",
+        "sticky, variant removed",
+        "sticky, weights changed",
+        "sticky, traffic lowered",
+        "sticky, stopped",
+        "holdout, holdout",
+        "holdout, measurement",
+        "holdout, neither",
+        "holdout, holdout, stopped with a winner",
+        "holdout, holdout, override wins",
+        "holdout, holdout, another unit type",
+    ):
+        assert name in names
+    groups = {(case.get("expected_holdout_exposure") or {}).get("variant") for case in CASES}
+    assert {"holdout", "measurement"} <= groups
 
 
 @pytest.mark.parametrize("item", VECTORS["exposure_attributes"])

@@ -26,6 +26,7 @@ unit order without table lookups.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -51,9 +52,11 @@ from experiments.results.sums.levels import (
     by_dimension,
     segment_aggregates,
 )
+from experiments.results.sums.periods import fold_levels, whole_and_periods
 from experiments.results.sums.unit_columns import (
     ATTRIBUTES,
     MULTI_VARIANT,
+    PERIOD,
     EventIds,
     UnitSet,
     unit_values,
@@ -82,6 +85,7 @@ def aggregate(
     cuped: bool = True,
     cap_percentiles: Mapping[str, float] | None = None,
     dimensions: Sequence[str] = (),
+    periods: Sequence[datetime] = (),
     ceiling: EventIds | None = None,
 ) -> Aggregates:
     """Sufficient statistics of `metrics` per variant of `experiment`, counting events up to `end`.
@@ -90,13 +94,22 @@ def aggregate(
     ignored. With `cuped`, every metric also gets its pre-exposure covariate sums.
     `cap_percentiles` (metric key -> percentile, e.g. 99) caps those metrics' per-unit
     numerators at that percentile of the experiment's units (see `percentile_caps`). With
-    `dimensions`, the same query also gives the sums of every level of each (`levels`). With
-    `ceiling`, only the events up to its ids count (a stored look's ingestion mark).
+    `dimensions`, the same query also gives the sums of every level of each (`levels`); with
+    `periods` (the starts of a bandit's update periods after the first), those of every
+    period (`sums.periods`). With `ceiling`, only the events up to its ids count (a stored
+    look's ingestion mark).
     """
     caps: dict[str, float | None] = {}
     if cap_percentiles:
         caps = percentile_caps(connection, experiment, metrics, end, cap_percentiles, ceiling)
         metrics = capped_metrics(metrics, caps)
+    if periods:
+        dialect = connection.dialect.name
+        query, labels = _sums_query(
+            experiment, metrics, end, cuped, dialect, dimensions, periods, ceiling
+        )
+        empty = GroupSums(units=0, metrics=dict.fromkeys(labels, ZERO_SUMS))
+        return _by_period(connection, query, labels, variants, dimensions, empty, caps)
     if dimensions:
         raw = level_sums(connection, experiment, metrics, end, cuped, dimensions, ceiling)
         return segment_aggregates(raw, variants, dimensions, empty_group(metrics), caps)
@@ -117,7 +130,9 @@ def variant_sums(
     under `MULTI_VARIANT`, exposures to unknown variants under theirs); with `units`, of those
     units only. `metrics` carry their caps (`capped_metrics`)."""
     dialect = connection.dialect.name
-    query, labels = _sums_query(experiment, metrics, end, cuped, dialect, (), ceiling, units)
+    query, labels = _sums_query(
+        experiment, metrics, end, cuped, dialect, (), ceiling=ceiling, units=units
+    )
     return {
         GroupKey.of_row(row): _row_sums(row, labels) for row in connection.execute(query).mappings()
     }
@@ -136,7 +151,7 @@ def level_sums(
     """`variant_sums` per (dimension, level, variant), as `levels.segment_aggregates` reads."""
     dialect = connection.dialect.name
     query, labels = _sums_query(
-        experiment, metrics, end, cuped, dialect, dimensions, ceiling, units
+        experiment, metrics, end, cuped, dialect, dimensions, ceiling=ceiling, units=units
     )
     return {
         (int(row[DIMENSION]), row[LEVEL], row["variant"]): _row_sums(row, labels)
@@ -170,6 +185,39 @@ def capped_metrics(
 ) -> list[MetricDefinition]:
     """`metrics`, each capped at the smaller of its own cap and its percentile cap."""
     return [_with_cap(metric, caps.get(metric.key)) for metric in metrics]
+
+
+def _by_period(
+    connection: Connection,
+    query: Select[Any],
+    labels: dict[str, dict[str, str]],
+    variants: Sequence[str],
+    dimensions: Sequence[str],
+    empty: GroupSums,
+    caps: dict[str, float | None],
+) -> Aggregates:
+    """`aggregate`'s aggregates from a query grouped by period too: the whole and the
+    segments summed over the periods, the periods kept."""
+    rows = list(connection.execute(query).mappings())
+    several = sum(int(row["units"]) for row in rows if row["variant"] == MULTI_VARIANT)
+    if dimensions:
+        raw = {
+            (int(row[DIMENSION]), row[LEVEL], row["variant"], int(row[PERIOD])): _row_sums(
+                row, labels
+            )
+            for row in rows
+        }
+        levels, per_period = fold_levels(raw)
+        segmented = segment_aggregates(levels, variants, dimensions, empty, caps)
+        _, periods = whole_and_periods(per_period, variants, empty)
+        return replace(segmented, periods=periods)
+    per_period = {
+        (row["variant"], int(row[PERIOD])): _row_sums(row, labels)
+        for row in rows
+        if row["variant"] != MULTI_VARIANT
+    }
+    whole, periods = whole_and_periods(per_period, variants, empty)
+    return Aggregates(whole, several, caps, periods=periods)
 
 
 def _row_sums(row: RowMapping, labels: dict[str, dict[str, str]]) -> GroupSums:
@@ -246,6 +294,7 @@ def _sums_query(
     cuped: bool,
     dialect: str,
     dimensions: Sequence[str],
+    periods: Sequence[datetime] = (),
     ceiling: EventIds | None = None,
     units: UnitSet | None = None,
 ) -> tuple[Select[Any], dict[str, dict[str, str]]]:
@@ -260,11 +309,13 @@ def _sums_query(
         cuped=cuped,
         dialect=dialect,
         dimensions=dimensions,
+        periods=periods,
         ceiling=ceiling,
         units=units,
     )
+    keys = [*GROUP_COLUMNS, *([PERIOD] if periods else [])]
     attributes = [per_unit.c[ATTRIBUTES]] if dimensions else []
-    group_columns = [*(per_unit.c[name] for name in GROUP_COLUMNS), *attributes]
+    group_columns = [*(per_unit.c[name] for name in keys), *attributes]
     outputs: list[ColumnElement[Any]] = [*group_columns, func.count().label("units")]
     labels: dict[str, dict[str, str]] = {}
     for index, metric in enumerate(metrics):
@@ -302,4 +353,4 @@ def _sums_query(
         return query, labels
     summed = ["units", *(label for columns in labels.values() for label in columns.values())]
     combinations = query.subquery("combinations")
-    return by_dimension(combinations, dimensions, GROUP_COLUMNS, summed), labels
+    return by_dimension(combinations, dimensions, keys, summed), labels

@@ -95,7 +95,9 @@ def _first_variants(
         func.min(exposures.variant).label("low"),
         func.max(exposures.variant).label("high"),
     ]
-    grouped = exposed_units(experiment, end, found, variant_columns, "grouped", dimensions, ceiling)
+    grouped = exposed_units(
+        experiment, end, found, variant_columns, "grouped", dimensions, ceiling=ceiling
+    )
     several = grouped.c.low != grouped.c.high
     earliest = EXPOSURES.alias("earliest")
     other = EXPOSURES.alias("other")

@@ -33,8 +33,9 @@ SUM_FIELDS = (
 
 @dataclass(frozen=True, slots=True)
 class GroupKey:
-    """What one group of sums is grouped by: the variant, and for a segment the dimension and
-    the unit's level in it (both None for the whole).
+    """What one group of sums is grouped by: the variant, for a segment the dimension and
+    the unit's level in it (both None for the whole), and for a bandit's update period its
+    number (`sums.periods`; None for the whole).
 
     Stored by name with every group (`as_dict`: the fields that are set), so a look stored
     before segments reads back as the variant alone.
@@ -43,6 +44,7 @@ class GroupKey:
     variant: str
     dimension: str | None = None
     level: str | None = None
+    period: int | None = None
 
     @classmethod
     def of_row(cls, row: RowMapping) -> GroupKey:
@@ -140,14 +142,17 @@ class GroupSums:
 @dataclass(frozen=True, slots=True)
 class Aggregates:
     """The sums of every group of the whole (the variants, in the experiment's order), units
-    left out for seeing several variants, the cap each percentile cap came to, and the
+    left out for seeing several variants, the cap each percentile cap came to, the
     segments: per (variant, dimension, level) the sums of the units with that level
-    (`levels.segment_aggregates`; empty without dimensions and in looks stored before them)."""
+    (`levels.segment_aggregates`; empty without dimensions and in looks stored before them),
+    and a bandit's update periods: per (variant, period) the sums of the units first exposed in
+    that period (`periods`; empty for an A/B test and for a bandit before its first update)."""
 
     groups: dict[GroupKey, GroupSums]
     multi_variant_units: int
     caps: dict[str, float | None] = field(default_factory=dict)
     segments: dict[GroupKey, GroupSums] = field(default_factory=dict)
+    periods: dict[GroupKey, GroupSums] = field(default_factory=dict)
 
     @classmethod
     def by_variant(

@@ -38,6 +38,8 @@ class FullReason(StrEnum):
     FIRST_LOOK = "first_look"
     STOPPED = "stopped"
     PASTED_COUNTS = "pasted_counts"
+    BANDIT_PERIODS = "bandit_periods"
+    """A bandit after its first update: its sums per update period are taken from every event."""
     NO_PREVIOUS_MARK = "no_previous_mark"
     """The previous look stored no ingestion mark (stored before marks, or from pasted counts)."""
     NO_MARK = "no_mark"
@@ -128,6 +130,7 @@ class LookRequest:
 
     running: bool
     pasted: bool
+    periods: bool
     fingerprint: str
     capped: bool
     end: datetime
@@ -143,6 +146,8 @@ def full_reason(
         return FullReason.STOPPED
     if request.pasted:
         return FullReason.PASTED_COUNTS
+    if request.periods:
+        return FullReason.BANDIT_PERIODS
     if basis is None:
         return FullReason.NO_PREVIOUS_MARK
     checks = (

@@ -51,8 +51,8 @@ def read_sums(
     session: Session, inputs: LookInputs, end: datetime, ceiling: EventIds | None = None
 ) -> ExperimentSums:
     """The sums of one look ending at `end`: pasted counts or events (with `ceiling`, those up
-    to its ids), percentile caps applied."""
-    return load_sums(
+    to its ids), percentile caps applied, and for a bandit its first exposure."""
+    sums = load_sums(
         session,
         inputs.experiment.key,
         inputs.variants,
@@ -60,8 +60,20 @@ def read_sums(
         end,
         inputs.selection.cap_percentiles,
         dimensions_of(inputs),
+        inputs.period_starts(end),
         ceiling,
     )
+    return _with_first_exposure(session, inputs, sums, end)
+
+
+def _with_first_exposure(
+    session: Session, inputs: LookInputs, sums: ExperimentSums, end: datetime
+) -> ExperimentSums:
+    """A bandit's sums with its first exposure up to `end` (an A/B test's as they are)."""
+    if inputs.experiment.type != "bandit":
+        return sums
+    first = first_exposure_at(session.connection(), inputs.experiment.key, end)
+    return replace(sums, first_exposed_at=first)
 
 
 def sums_of_new_looks(
@@ -100,6 +112,7 @@ def sums_of_new_looks(
         quantiles=quantiles_of(connection, key, variants, metrics, end),
         taken=HowTaken(LookKind.INCREMENTAL, units_read=units_read),
     )
+    sums = _with_first_exposure(session, inputs, sums, end)
     return [(end, _with_basis(connection, inputs, sums, end, ceiling, basis))]
 
 
@@ -116,6 +129,7 @@ def _full_reason(
     request = LookRequest(
         running=inputs.experiment.status == ExperimentStatus.RUNNING,
         pasted=latest_counts(session, key, end) is not None,
+        periods=bool(inputs.period_starts(end)),
         fingerprint=_fingerprint(inputs),
         capped=bool(selection.cap_percentiles),
         end=end,
@@ -142,8 +156,9 @@ def _first_looks(
     ends = [end] if start is None else day_ends(start, end, MAX_BACKFILLED_LOOKS)
     first = HowTaken.full(FullReason.FIRST_LOOK)
     # The one pass gives every look's event sums, but not a percentile cap that moves with each
-    # look's units nor pasted totals: those looks are each loaded on their own.
-    if len(ends) > 1 and not pasted and not inputs.selection.cap_percentiles:
+    # look's units, pasted totals nor a bandit's periods: those looks are each loaded alone.
+    steered = bool(inputs.period_starts(end))
+    if len(ends) > 1 and not pasted and not inputs.selection.cap_percentiles and not steered:
         dimensions = dimensions_of(inputs)
         daily = daily_aggregates(
             connection, key, variants, metrics, ends, dimensions=dimensions, ceiling=ceiling
@@ -151,11 +166,16 @@ def _first_looks(
         return [
             (
                 day_end,
-                ExperimentSums(
-                    sums,
-                    "events",
-                    quantiles=quantiles_of(connection, key, variants, metrics, day_end),
-                    taken=first,
+                _with_first_exposure(
+                    session,
+                    inputs,
+                    ExperimentSums(
+                        sums,
+                        "events",
+                        quantiles=quantiles_of(connection, key, variants, metrics, day_end),
+                        taken=first,
+                    ),
+                    day_end,
                 ),
             )
             for day_end, sums in zip(ends, daily, strict=True)

@@ -8,9 +8,10 @@ Each group is stored with its key by name, its units and per metric its sums by 
 
 A look of an experiment with dimensions stores its segments' groups in the same list, keyed
 `{"variant": "control", "dimension": "device", "level": "mobile"}`; looks stored before them
-have none and read back with no segments. Looks stored before 2026-12 keep `units`
-(variant -> count) and, per metric and variant, the sums as a list in `SUM_FIELDS` order;
-`stored_aggregates` reads both.
+have none and read back with no segments. A bandit's look stores its update periods' groups
+there too, keyed `{"variant": "control", "period": 2}` (none before its first update). Looks
+stored before 2026-12 keep `units` (variant -> count) and, per metric and variant, the sums as
+a list in `SUM_FIELDS` order; `stored_aggregates` reads both.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from experiments.results.sums.aggregation import (
 
 def sums_json(aggregates: Aggregates) -> dict[str, Any]:
     """The JSON stored for `aggregates`."""
-    groups = {**aggregates.groups, **aggregates.segments}
+    groups = {**aggregates.groups, **aggregates.segments, **aggregates.periods}
     return {
         "groups": [
             {
@@ -52,6 +53,7 @@ def stored_aggregates(stored: Mapping[str, Any], dimension: str | None = None) -
         return _positional_aggregates(stored, caps)
     groups: dict[GroupKey, GroupSums] = {}
     segments: dict[GroupKey, GroupSums] = {}
+    periods: dict[GroupKey, GroupSums] = {}
     for entry in stored["groups"]:
         named = entry["group"].get("dimension")
         if dimension is not None and named is not None and named != dimension:
@@ -63,8 +65,11 @@ def stored_aggregates(stored: Mapping[str, Any], dimension: str | None = None) -
                 metric: VariantSums.from_fields(sums) for metric, sums in entry["metrics"].items()
             },
         )
-        (groups if key.dimension is None else segments)[key] = sums
-    return Aggregates(groups, stored["multi_variant_units"], caps, segments)
+        if key.period is not None:
+            periods[key] = sums
+        else:
+            (groups if key.dimension is None else segments)[key] = sums
+    return Aggregates(groups, stored["multi_variant_units"], caps, segments, periods)
 
 
 def _positional_aggregates(stored: Mapping[str, Any], caps: dict[str, float | None]) -> Aggregates:

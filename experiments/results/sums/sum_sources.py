@@ -47,6 +47,9 @@ class ExperimentSums:
     quantiles: dict[str, dict[str, QuantileSums]] = field(default_factory=dict)
     """Per quantile metric and variant, its summaries (`sums.quantiles`), beside `aggregates`
     (which carry such a metric as a count of its events, read by nothing)."""
+    first_exposed_at: datetime | None = None
+    """A bandit's first exposure up to the look's end, where its exploration counts from
+    (None: none yet, or not a bandit)."""
     taken: HowTaken | None = None
     """For a stored look: incremental or full, and why (`look_sums.sums_of_new_looks`)."""
     basis: LookBasis | None = None
@@ -121,11 +124,13 @@ def load_sums(
     end: datetime,
     cap_percentiles: Mapping[str, float] | None = None,
     dimensions: Sequence[str] = (),
+    periods: Sequence[datetime] = (),
     ceiling: EventIds | None = None,
 ) -> ExperimentSums:
     """The sums the results up to `end` are computed from (pasted counts take precedence;
-    percentile caps and the levels of `dimensions` apply to event-fed sums, since pasted
-    totals have no per-unit values); with `ceiling`, of the events up to its ids."""
+    percentile caps, the levels of `dimensions` and a bandit's `periods` (the starts of its
+    update periods after the first) apply to event-fed sums, since pasted totals have no
+    per-unit values); with `ceiling`, of the events up to its ids."""
     pasted = latest_counts(session, key, end)
     if pasted is None:
         connection = session.connection()
@@ -137,6 +142,7 @@ def load_sums(
             end,
             cap_percentiles=cap_percentiles,
             dimensions=dimensions,
+            periods=periods,
             ceiling=ceiling,
         )
         return ExperimentSums(

@@ -131,6 +131,17 @@ def unit_features(metrics: Sequence[MetricDefinition], cuped: bool) -> UnitFeatu
     return UnitFeatures(with_covariate, features, labels, first_at, windows, bound_columns)
 
 
+PERIOD = "period"
+"""The label of a unit's update period in the results queries."""
+
+
+def period_column(first_at: ColumnElement[Any], boundaries: Sequence[datetime]) -> Label[Any]:
+    """The update period of a unit first exposed at `first_at`: the number of `boundaries`
+    (ascending starts of periods 1, 2, ...) at or before it."""
+    whens = [(first_at < start, literal(index)) for index, start in enumerate(boundaries)]
+    return case(*whens, else_=literal(len(boundaries))).label(PERIOD)
+
+
 ATTRIBUTES = "first_attributes"
 """The label of a unit's first exposure's attributes (JSON text, '' for none) in the queries."""
 
@@ -142,14 +153,16 @@ def exposed_units(
     variant_columns: Sequence[ColumnElement[Any]],
     name: str,
     dimensions: Sequence[str] = (),
+    periods: Sequence[datetime] = (),
     ceiling: EventIds | None = None,
     units: UnitSet | None = None,
 ) -> Subquery:
     """One row per unit exposed to `experiment` up to `end`: its id, first exposure, the
-    `variant_columns` (aggregates over its exposures), its window bounds and, with
-    `dimensions`, its first exposure's attributes (`ATTRIBUTES`): a later exposure never moves
-    a unit's levels, an earlier one arriving late does. With `ceiling`, only the exposures up
-    to its id; with `units`, only those units."""
+    `variant_columns` (aggregates over its exposures), its window bounds, with `dimensions`
+    its first exposure's attributes (`ATTRIBUTES`): a later exposure never moves a unit's
+    levels, an earlier one arriving late does; and with `periods` (the starts of a bandit's
+    update periods after the first) the period of its first exposure (`PERIOD`). With
+    `ceiling`, only the exposures up to its id; with `units`, only those units."""
     exposures = EXPOSURES.c
     first = first_attributes(exposures.timestamp, exposures.attributes).label(ATTRIBUTES)
     conditions = [exposures.experiment == experiment, exposures.timestamp <= end]
@@ -164,6 +177,7 @@ def exposed_units(
             *variant_columns,
             *found.bound_columns,
             *([first] if dimensions else []),
+            *([period_column(found.first_at, periods)] if periods else []),
         )
         .where(*conditions)
         .group_by(exposures.unit_id)
@@ -232,11 +246,13 @@ def unit_values(
     cuped: bool,
     dialect: str,
     dimensions: Sequence[str] = (),
+    periods: Sequence[datetime] = (),
     ceiling: EventIds | None = None,
     units: UnitSet | None = None,
 ) -> Subquery:
     """Per unit: its group (`variant`; MULTI_VARIANT for a unit seen in several), with
-    `dimensions` its first exposure's attributes (`ATTRIBUTES`), and each metric's numerator,
+    `dimensions` its first exposure's attributes (`ATTRIBUTES`), with `periods` its update
+    period (`PERIOD`, `exposed_units`), and each metric's numerator,
     denominator and covariate (columns m{index}_num, _den, _cov; the covariate is 0 without
     `cuped`), and for a ratio its pre-period denominator, CUPED's second covariate
     (m{index}_pden, 0 without `cuped`). With `ceiling`, only the events up to its ids count;
@@ -256,7 +272,15 @@ def unit_values(
     # Each unit's window bounds are computed once here, so the join below compares timestamps
     # (index-friendly, no date arithmetic per event) instead of seconds elapsed per feature.
     first_exposure = exposed_units(
-        experiment, end, found, variant_columns, "first_exposure", dimensions, ceiling, units
+        experiment,
+        end,
+        found,
+        variant_columns,
+        "first_exposure",
+        dimensions,
+        periods,
+        ceiling,
+        units,
     )
     unit = first_exposure.c
     window_ends = {hours: unit[f"window_end_{index}"] for index, hours in enumerate(found.windows)}
@@ -290,6 +314,7 @@ def unit_values(
             func.max(variant).label("variant"),
             # One first exposure per unit: max() only carries it through the unit's grouping.
             *([func.max(unit[ATTRIBUTES]).label(ATTRIBUTES)] if dimensions else []),
+            *([func.max(unit[PERIOD]).label(PERIOD)] if periods else []),
             *(
                 func.sum(feature_value(feature, conversions, unit.first_at, window_ends)).label(
                     labels[feature]
@@ -323,4 +348,7 @@ def unit_values(
         if metric.kind == "ratio":
             value_columns.append(pre_denominator.label(f"m{index}_pden"))
     attributes = [unit_events.c[ATTRIBUTES]] if dimensions else []
-    return select(unit_events.c.variant, *attributes, *value_columns).subquery("unit_values")
+    period = [unit_events.c[PERIOD]] if periods else []
+    return select(unit_events.c.variant, *attributes, *period, *value_columns).subquery(
+        "unit_values"
+    )

@@ -70,8 +70,9 @@ const qaOverrides = (query, param) =>
  * resolves once a config is compiled or `settle` says none will come (the first load failed).
  * @param {Settings} settings
  * @param {Warn} warn
+ * @param {import("./evaluator.js").Hooks} hooks
  */
-function createConfig({ overrides, readyTimeout }, warn) {
+function createConfig({ overrides, readyTimeout }, warn, hooks) {
   /** @type {Map<string, CompiledExperiment> | null} */
   let compiled = null;
   /** @type {(value?: unknown) => void} */
@@ -81,7 +82,7 @@ function createConfig({ overrides, readyTimeout }, warn) {
   /** @param {unknown} config */
   function compile(config) {
     try {
-      compiled = compileConfig(config, overrides || {}, warn);
+      compiled = compileConfig(config, overrides || {}, warn, hooks);
       settle();
     } catch (error) {
       warn(`refused the config: ${/** @type {Error} */ (error).message}`);
@@ -134,7 +135,28 @@ export function createClient(options) {
     (g.navigator?.webdriver ? "webdriver" : BOT_AGENT.test(agent) && agent);
   if (bot) warn(`treated as a bot (${bot}); botDetection: false turns this off`);
   const visitor = createVisitor(g, settings, warn);
-  const config = createConfig(settings, warn);
+  /**
+   * Send the exposure of `unit` to `variant` of `key` once (an experiment's, with the
+   * attributes it names as dimensions, or a holdout's group).
+   * @param {string} key
+   * @param {string} variant
+   * @param {string} unit
+   * @param {CompiledExperiment} [experiment]
+   * @param {Attributes | null} [attributes]
+   */
+  const expose = (key, variant, unit, experiment, attributes) =>
+    sender &&
+    visitor.firstExposure(key, variant, unit) &&
+    // The segments build adds the attributes the experiment names as dimensions, and only
+    // those (none: no field); the shop's win over the ones the SDK knows.
+    sender.enqueue({
+      type: "exposure",
+      unit_id: unit,
+      experiment: key,
+      variant,
+      ...(SEGMENTS && experiment && withDimensions(experiment, attributes)),
+    });
+  const config = createConfig(settings, warn, { stick: visitor.stick, expose });
   // (None outside a page: a server or a test may have no URLSearchParams either.)
   const query = g.location && new URLSearchParams(g.location.search);
   const qa = qaOverrides(query, settings.qaParam);
@@ -231,21 +253,8 @@ export function createClient(options) {
         const unit = unitId ?? visitor.id();
         if (unit === null) return experiment.fixed("no_consent");
         const assigned = experiment.decide(unit, attributes, qa[experimentKey]);
-        if (
-          assigned.inExperiment &&
-          sender &&
-          visitor.firstExposure(experimentKey, assigned.variant, unit)
-        ) {
-          // The segments build adds the attributes the experiment names as dimensions, and
-          // only those (none: no field); the shop's win over the ones the SDK knows.
-          sender.enqueue({
-            type: "exposure",
-            unit_id: unit,
-            experiment: experimentKey,
-            variant: assigned.variant,
-            ...(SEGMENTS && withDimensions(experiment, attributes)),
-          });
-        }
+        if (assigned.inExperiment)
+          expose(experimentKey, /** @type {string} */ (assigned.variant), unit, experiment, attributes);
         return assigned;
       } catch (error) {
         warn(`internal error in assign: ${error}`);

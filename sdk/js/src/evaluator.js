@@ -42,7 +42,24 @@ import { compileTargeting } from "./targeting.js";
  *   override_hashes?: Record<string, string> | null,
  *   winner?: string | null,
  *   dimensions?: string[] | null,
+ *   sticky_version?: number,
  * }} ExperimentDocument
+ */
+
+/**
+ * A holdout of the config document's `holdouts`, compiled: `group` gives a (valid) unit id's
+ * group, "holdout", "measurement" or "" (neither).
+ * @typedef {{key: string, unit_type: string, experiments: string[],
+ *   group: (unitId: string) => string}} Holdout
+ */
+
+/**
+ * What the client lends the evaluator: `stick` reads (without `variant`) or keeps a sticky
+ * experiment's variant of a unit; `expose` sends a holdout exposure once.
+ * @typedef {{
+ *   stick: (key: string, version: number, unitId: string, variant?: string) => string | undefined,
+ *   expose: (key: string, variant: string, unitId: string) => void,
+ * }} Hooks
  */
 
 /**
@@ -99,7 +116,43 @@ function freeze(value) {
  * @returns {Assignment}
  */
 export const result = (experiment, variant, payload, reason) =>
-  Object.freeze({ experiment, variant, payload, inExperiment: reason === "split", reason });
+  Object.freeze({
+    experiment,
+    variant,
+    payload,
+    inExperiment: reason === "split" || reason === "sticky",
+    reason,
+  });
+
+/** A salt (or a holdout's): 1-64 characters without ":". @param {unknown} salt */
+const isSalt = (salt) => isName(salt) && !salt.includes(":") && salt.length <= 64;
+
+/**
+ * Check and compile holdout `h` (docs/assignment.md, section 9).
+ * @param {any} h
+ * @param {string} path
+ * @returns {Holdout}
+ */
+function compileHoldout(h, path) {
+  need(
+    isObject(h) &&
+      isName(h.key) &&
+      isName(h.unit_type) &&
+      isSalt(h.salt) &&
+      isNumber(h.share) &&
+      h.share > 0 &&
+      h.share <= 0.5 &&
+      Array.isArray(h.experiments) &&
+      h.experiments.every(isName),
+    path,
+  );
+  const hash = hasher(`holdout:${h.salt}:`);
+  const t = Math.floor(h.share * HASH_SPACE);
+  return /** @type {Holdout} */ ({
+    ...h,
+    group: (unitId, x = hash(unitId)) => (x < t ? "holdout" : x < 2 * t ? "measurement" : ""),
+  });
+}
 
 /** @param {unknown} pair a layer's range of buckets [start, end) */
 const isRange = (pair) =>
@@ -116,14 +169,16 @@ const isRange = (pair) =>
  * @param {string} path
  * @param {Record<string, Record<string, string>>} clientOverrides
  * @param {Warn} warn
+ * @param {Holdout[]} holdouts
+ * @param {Hooks} hooks
  * @returns {CompiledExperiment}
  */
-function compileExperiment(e, path, clientOverrides, warn) {
+function compileExperiment(e, path, clientOverrides, warn, holdouts, { stick, expose }) {
   need(isObject(e), path);
   for (const field of ["key", "salt", "unit_type"])
     need(isName(/** @type {Record<string, unknown>} */ (e)[field]), `${path}.${field}`);
   const { key, salt, status, variants, layer, winner, override_hashes: hashed } = e;
-  need(!salt.includes(":") && salt.length <= 64, `${path}.salt`);
+  need(isSalt(salt), `${path}.salt`);
   need(status === "running" || status === "stopped", `${path}.status`);
   need(
     Array.isArray(variants) && variants.length > 1 && variants.length <= MAX_VARIANTS,
@@ -177,6 +232,15 @@ function compileExperiment(e, path, clientOverrides, warn) {
     if (isName(unit) && payloads.has(variant))
       forced.set(digest(unit), make(variant, "override"));
   need(winner == null || (status === "stopped" && payloads.has(winner)), `${path}.winner`);
+  const version = e.sticky_version;
+  need(
+    version == null || (Number.isInteger(version) && version > 0 && version < 2 ** 31),
+    `${path}.sticky_version`,
+  );
+  // The holdout over this experiment while it runs, or over its winner's rollout.
+  const hold =
+    (status === "running" || winner != null) &&
+    holdouts.find((h) => h.experiments.includes(key) && h.unit_type === e.unit_type);
 
   const control = variants[0].key;
   const invalid = make(control, "invalid_input");
@@ -190,26 +254,37 @@ function compileExperiment(e, path, clientOverrides, warn) {
         ? make(winner, "winner")
         : make(control, "stopped");
   const split = variants.map((v) => make(v.key, "split"));
+  const heldOut = make(control, "holdout");
   const variantHash = hasher(`variant:${salt}:`);
   const trafficHash = hasher(`traffic:${salt}:`);
   const bucketOf = layer && layerBucket(layer.key);
 
   /** @type {CompiledExperiment["decide"]} */
   function decide(unitId, attributes, qa) {
-    if (stopped) return stopped;
     try {
+      // (A stopped experiment serves everyone alike, unless a holdout keeps some units out.)
+      if (stopped && !hold) return stopped;
       checkUnitId(unitId, "unitId");
       const override =
-        (forced.size && forced.get(digest(unitId))) ||
-        // (Without a QA override `qa` is undefined, which is no variant key.)
-        (payloads.has(/** @type {string} */ (qa)) && make(/** @type {string} */ (qa), "override"));
+        !stopped &&
+        ((forced.size && forced.get(digest(unitId))) ||
+          // (Without a QA override `qa` is undefined, which is no variant key.)
+          (payloads.has(/** @type {string} */ (qa)) &&
+            make(/** @type {string} */ (qa), "override")));
       if (override) return override;
-      if (attributes != null) checkAttributes(attributes, "attributes");
+      if (attributes != null && !stopped) checkAttributes(attributes, "attributes");
     } catch (error) {
+      if (stopped) return stopped;
       warn(`invalid input for '${key}': ${/** @type {Error} */ (error).message}`);
       return invalid;
     }
+    const group = hold && hold.group(unitId);
+    if (group) expose(hold.key, group, unitId);
+    if (group === "holdout") return heldOut;
+    if (stopped) return stopped;
     if (targeting && !targeting(attributes || {})) return notTargeted;
+    const stuck = version && stick(key, version, unitId);
+    if (payloads.has(stuck)) return make(/** @type {string} */ (stuck), "sticky");
     if (bucketOf) {
       const bucket = bucketOf(unitId);
       if (!layer.ranges.some(([start, end]) => start <= bucket && bucket < end))
@@ -220,6 +295,7 @@ function compileExperiment(e, path, clientOverrides, warn) {
     const hashed = variantHash(unitId);
     let index = 0;
     while (index < bounds.length && hashed >= bounds[index]) index++;
+    if (version) stick(key, version, unitId, variants[index].key);
     return split[index];
   }
 
@@ -259,21 +335,32 @@ function withPage(compiled, variants, targeting) {
  * when the document as a whole is unusable (not an object, another version, no list). An experiment
  * that is invalid or repeats a key is left out and reported to `warn`, but still shows its
  * control when one can be read from it; disjoint layer ranges across experiments are the
- * server's duty. `overrides` maps experiment keys to {unit id: variant key}.
+ * server's duty. `overrides` maps experiment keys to {unit id: variant key}. A bad holdout is
+ * left out too (its units are assigned as everyone's).
  * @param {unknown} config
  * @param {Record<string, Record<string, string>>} overrides
  * @param {Warn} warn
+ * @param {Hooks} hooks
  * @returns {Map<string, CompiledExperiment>}
  */
-export function compileConfig(config, overrides, warn) {
+export function compileConfig(config, overrides, warn, hooks) {
   need(isObject(config) && config.version === 1, "config", "must be an object with version 1");
   need(Array.isArray(config.experiments), "config.experiments");
+  /** @type {Holdout[]} */
+  const holdouts = [];
+  [].concat(config.holdouts || []).forEach((h, i) => {
+    try {
+      holdouts.push(compileHoldout(h, `holdouts[${i}]`));
+    } catch (error) {
+      warn(`left out of the config: ${/** @type {Error} */ (error).message}`);
+    }
+  });
   /** @type {Map<string, CompiledExperiment>} */
   const experiments = new Map();
   /** @type {ExperimentDocument[]} */ (config.experiments).forEach((e, i) => {
     const path = `experiments[${i}]`;
     try {
-      const compiled = compileExperiment(e, path, overrides, warn);
+      const compiled = compileExperiment(e, path, overrides, warn, holdouts, hooks);
       need(!experiments.has(e.key), `${path}.key`);
       experiments.set(e.key, compiled);
     } catch (error) {

@@ -9,8 +9,9 @@ import { murmur3 } from "./hash.js";
 /** @import { Warn } from "./inputs.js" */
 
 const SECONDS_PER_DAY = 86400;
-// How many exposures of the anonymous visitor its cookie remembers (the newest).
-const MAX_SEEN_MARKS = 20;
+// How many exposures of the anonymous visitor its cookie remembers (the newest), and how many
+// sticky assignments the sticky cookie keeps (the newest): about 20 bytes each.
+const MAX_MARKS = 20;
 // How many units per experiment the page remembers as exposed before it starts afresh.
 const MAX_EXPOSED_UNITS = 1e5;
 
@@ -19,19 +20,24 @@ const MAX_EXPOSED_UNITS = 1e5;
  * id is made. An exposure is sent once per unit, experiment and variant: remembered in memory
  * per experiment (unit -> variant, without allocating on a repeat call), and for the anonymous
  * visitor also as short marks in a cookie named "<idName>_seen", so a reload does not expose
- * again.
+ * again. Sticky assignments are kept in the cookie "<idName>_sticky", also only with consent:
+ * "<mark>.<variant>" entries, the mark a hash of experiment, sticky version and unit id.
  * @param {Window} g
  * @param {ClientOptions & {idName: string, idDays: number}} options
  * @param {Warn} warn
  */
 export function createVisitor(g, { idName, idDays, unitId, consent }, warn) {
   const seenName = `${idName}_seen`;
+  const stickyName = `${idName}_sticky`;
+  /** @type {Map<string, string | undefined> | null} mark -> variant, read on first use */
+  let sticky = null;
   let consented = !!consent;
   /** @type {string | null} */
   let anonymousId = null;
   // "returning" when the id cookie was there before this page made the id, else "new".
   let visitorType = "returning";
-  let seen = new Set();
+  /** @type {Map<string, string | undefined>} marks of the exposures sent, read from the cookie */
+  let seen = new Map();
   /** @type {Map<string, Map<string, string | null>>} */
   const exposed = new Map();
 
@@ -63,6 +69,36 @@ export function createVisitor(g, { idName, idDays, unitId, consent }, warn) {
       doc.cookie = `${name}=${encodeURIComponent(value ?? "")}; Max-Age=${age}; Path=/; SameSite=Lax${secure}`;
     });
 
+  /**
+   * The cookie's comma-separated "<mark>.<value>" entries (an exposure's mark has no value).
+   * @param {string} name
+   */
+  const readMarks = (name) =>
+    new Map(
+      (readCookie(name) || "")
+        .split(",")
+        .map((entry) => /** @type {[string, string]} */ (entry.split("."))),
+    );
+
+  /**
+   * Keeps `mark` (with `value`) as the newest of the cookie's entries, at most MAX_MARKS.
+   * @param {string} name
+   * @param {Map<string, string | undefined>} marks
+   * @param {string} mark
+   * @param {string} [value]
+   */
+  function writeMark(name, marks, mark, value) {
+    marks.delete(mark);
+    marks.set(mark, value);
+    writeCookie(
+      name,
+      [...marks]
+        .slice(-MAX_MARKS)
+        .map((entry) => entry.join("."))
+        .join(),
+    );
+  }
+
   const visitor = {
     /** The unit id used when none is passed: the shop's, the anonymous one, or null. */
     id() {
@@ -71,7 +107,7 @@ export function createVisitor(g, { idName, idDays, unitId, consent }, warn) {
         // (The segments build notes a visitor whose id is made here as new.)
         anonymousId = readCookie(idName) || (SEGMENTS && (visitorType = "new"), randomHex(g));
         writeCookie(idName, anonymousId);
-        seen = new Set((readCookie(seenName) || "").split(","));
+        seen = readMarks(seenName);
       }
       return consented ? anonymousId : null;
     },
@@ -80,9 +116,10 @@ export function createVisitor(g, { idName, idDays, unitId, consent }, warn) {
     giveConsent(/** @type {boolean} */ given) {
       consented = !!given;
       if (!consented) {
-        anonymousId = null;
+        anonymousId = sticky = null;
         writeCookie(idName, null);
         writeCookie(seenName, null);
+        writeCookie(stickyName, null);
       }
     },
 
@@ -100,9 +137,24 @@ export function createVisitor(g, { idName, idDays, unitId, consent }, warn) {
       if (unit !== anonymousId) return true;
       const mark = murmur3(`${experimentKey}\0${variant}`).toString(36);
       if (seen.has(mark)) return false;
-      seen.add(mark);
-      writeCookie(seenName, [...seen].slice(-MAX_SEEN_MARKS).join());
+      writeMark(seenName, seen, mark);
       return true;
+    },
+
+    /**
+     * The variant kept for `unit` in version `version` of a sticky experiment (no `variant`),
+     * or keep `variant`; nothing without consent.
+     * @param {string} key
+     * @param {number} version
+     * @param {string} unit
+     * @param {string} [variant]
+     */
+    stick(key, version, unit, variant) {
+      if (!consented) return;
+      sticky ||= readMarks(stickyName);
+      const mark = murmur3(`${key}:${version}:${unit}`).toString(36);
+      if (!variant) return sticky.get(mark);
+      writeMark(stickyName, sticky, mark, variant);
     },
   };
   /** @type {typeof visitor & {kind: () => {visitor_type: string} | null}} */

@@ -56,14 +56,31 @@ test("published MurmurHash3 values", () => {
   assert.equal(murmur3("abc"), 3017643002);
 });
 
+// The hooks the client lends the evaluator, over a plain store: (experiment, version, unit) ->
+// variant, as the vectors list it, and a list of the holdout exposures sent.
+function testHooks(entries = []) {
+  const id = (e, v, u) => JSON.stringify([e, v, u]);
+  const store = new Map(entries.map((s) => [id(s.experiment, s.version, s.unit_id), s.variant]));
+  const exposed = [];
+  return {
+    store,
+    exposed,
+    hooks: {
+      stick: (key, version, unit, variant) =>
+        variant ? void store.set(id(key, version, unit), variant) : store.get(id(key, version, unit)),
+      expose: (experiment, variant) => exposed.push({ experiment, variant }),
+    },
+  };
+}
+
 for (const c of vectors.cases) {
   test(`case ${c.name} | ${JSON.stringify(c.unit_id).slice(0, 30)}`, () => {
     const experiment = c.experiment;
     const overrides = c.client_overrides ? { [experiment.key]: c.client_overrides } : {};
     const errors = [];
-    const experiments = compileConfig({ version: 1, experiments: [experiment] }, overrides, (m) =>
-      errors.push(m),
-    );
+    const { store, exposed, hooks } = testHooks(c.sticky_store);
+    const config = { version: 1, experiments: [experiment], holdouts: c.holdouts };
+    const experiments = compileConfig(config, overrides, (m) => errors.push(m), hooks);
     const got = experiments.get(experiment.key).decide(c.unit_id, c.attributes);
     const label = `${c.name} | ${JSON.stringify(c.unit_id).slice(0, 40)}`;
     assert.deepEqual(
@@ -81,6 +98,12 @@ for (const c of vectors.cases) {
       experiment.variants.find((v) => v.key === c.expected_variant).payload ?? null,
       label,
     );
+    if ("holdouts" in c)
+      assert.deepEqual(exposed, c.expected_holdout_exposure ? [c.expected_holdout_exposure] : [], label);
+    if ("sticky_store" in c) {
+      const after = testHooks(c.expected_sticky_store).store;
+      assert.deepEqual([...store].sort(), [...after].sort(), label);
+    }
   });
 }
 
@@ -143,7 +166,8 @@ test("a prefix hasher equals the reference over the joined string, at every pref
 for (const [i, item] of vectors.exposure_attributes.entries()) {
   test(`exposure attributes ${i} | ${JSON.stringify(item.experiment.dimensions)}`, () => {
     const { experiment, attributes, expected } = item;
-    const experiments = compileConfig({ version: 1, experiments: [experiment] }, {}, () => {});
+    const config = { version: 1, experiments: [experiment] };
+    const experiments = compileConfig(config, {}, () => {}, testHooks().hooks);
     const compiled = experiments.get(experiment.key);
     assert.equal(compiled.decide("visitor-1", attributes).inExperiment, true);
     const picked = compiled.pick(attributes || {});

@@ -7,7 +7,9 @@ import { compileConfig } from "../src/evaluator.js";
 let text = "";
 for await (const chunk of process.stdin) text += chunk;
 const input = JSON.parse(text);
-const experiments = compileConfig(input.config, input.overrides, () => {});
+// (No store and no sender: the random cases have no sticky or holdout fields.)
+const hooks = { stick() {}, expose() {} };
+const experiments = compileConfig(input.config, input.overrides, () => {}, hooks);
 const answers = input.cases.map(([key, unitId, attributes]) => {
   const experiment = experiments.get(key);
   if (!experiment) return [null, false, "unknown_experiment"];

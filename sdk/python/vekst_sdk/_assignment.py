@@ -14,6 +14,11 @@ class AssignmentReason(StrEnum):
 
     SPLIT = "split"
     """Running experiment, hashed into a variant: ``in_experiment`` true, exposure logged."""
+    STICKY = "sticky"
+    """Running sticky experiment whose sticky store kept this unit's variant (for the current
+    ``sticky_version``): that variant, ``in_experiment`` true, exposure logged as for a split."""
+    HOLDOUT = "holdout"
+    """The unit is in a holdout that covers the experiment: control, no exposure for it."""
     OVERRIDE = "override"
     """Forced by a QA override: not in the experiment, no exposure."""
     NOT_TARGETED = "not_targeted"

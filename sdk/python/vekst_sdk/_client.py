@@ -13,6 +13,7 @@ from vekst_sdk._assignment import Assignment, AssignmentReason
 from vekst_sdk._errors import InvalidInputError
 from vekst_sdk._evaluator import Evaluator, OverrideMap
 from vekst_sdk._events import EventSender, ExposureDeduper
+from vekst_sdk._holdouts import HoldoutExposure
 from vekst_sdk._inputs import (
     unit_id_problem,
     validate_attributes,
@@ -22,6 +23,7 @@ from vekst_sdk._inputs import (
 from vekst_sdk._logging import OnceLogger
 from vekst_sdk._options import ClientOptions
 from vekst_sdk._poller import ConfigPoller
+from vekst_sdk._sticky import GuardedStore, MemoryStickyStore
 
 #: The payload when no variant could be given: ``payload.get("layout", "multi")`` stays safe.
 EMPTY_PAYLOAD: Mapping[str, Any] = MappingProxyType({})
@@ -47,6 +49,10 @@ class _NotReady:
         del experiment_key, attributes
         return None
 
+    def holdout_exposure(self, unit_id: str, assignment: Assignment) -> HoldoutExposure | None:
+        del unit_id, assignment
+        return None
+
 
 class Client:
     """Assigns units locally from the server's config and reports events in the background.
@@ -57,7 +63,8 @@ class Client:
     ``assign`` and ``track`` never block on the network and never raise; the client is
     thread-safe and safe to call from async code. Call :meth:`close` (or use ``with``) at
     shutdown to flush queued events. ``options`` (:class:`ClientOptions`) tunes how events
-    are batched, bounded and retried.
+    are batched, bounded and retried, and where sticky experiments keep each unit's variant
+    (``sticky_store``; by default in this process's memory).
     """
 
     def __init__(
@@ -106,6 +113,10 @@ class Client:
         options = options or ClientOptions()
         self._log = OnceLogger()
         self._overrides = overrides
+        self._sticky_store = GuardedStore(
+            MemoryStickyStore() if options.sticky_store is None else options.sticky_store,
+            self._log,
+        )
         self._closed = False
         self._close_lock = threading.Lock()
         self._http: list[httpx.Client] = []
@@ -142,7 +153,11 @@ class Client:
 
     def _apply_config(self, config: Any) -> None:
         evaluator = Evaluator(
-            config, overrides=self._overrides, strict=False, on_invalid_input=self._warn_input
+            config,
+            overrides=self._overrides,
+            strict=False,
+            on_invalid_input=self._warn_input,
+            sticky_store=self._sticky_store,
         )
         for error in evaluator.errors:
             self._log.error(f"vekst: experiment left out of the config: {error}")
@@ -174,14 +189,16 @@ class Client:
             result = evaluator.assign(experiment_key, unit_id, attributes)
             if result.variant is None:
                 return self._unassigned(result)
-            if (
-                result.in_experiment
-                and self._events is not None
-                and self._deduper.first_time(result, unit_id)
-            ):
-                self._events.enqueue_exposure(
+            events = self._events
+            if events is None:
+                return result
+            if result.in_experiment and self._deduper.first_time(result, unit_id):
+                events.enqueue_exposure(
                     result, unit_id, evaluator.exposure_attributes(experiment_key, attributes)
                 )
+            held = evaluator.holdout_exposure(unit_id, result)
+            if held is not None and self._deduper.first_time(held, unit_id):
+                events.enqueue_exposure(held, unit_id)
             return result
         except Exception:  # the shop's request must never fail because of the SDK
             self._log.error("vekst: internal error in assign", exc_info=True)

@@ -9,56 +9,40 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping, Sequence
-from typing import Any, TypeGuard
+from typing import Any
 
+from vekst_sdk._checks import is_number, require_key_string, validate_salt
 from vekst_sdk._errors import ConfigError
 from vekst_sdk._hashing import LAYER_BUCKETS, variant_upper_bounds
+from vekst_sdk._holdouts import check_holdouts
 from vekst_sdk._targeting import validate_targeting
 
 CONFIG_VERSION = 1
 MIN_VARIANTS = 2
 MAX_VARIANTS = 10
 MAX_WEIGHT = 1e12
-MAX_SALT_LENGTH = 64
 #: The most attribute names an experiment's exposures carry (its ``dimensions``).
 MAX_DIMENSIONS = 5
+#: The largest ``sticky_version`` (a 32-bit signed integer, as the server stores it).
+MAX_STICKY_VERSION = 2**31 - 1
 STATUSES = ("running", "stopped")
 _OVERRIDE_DIGEST = re.compile(r"[0-9a-f]{16}")
-
-
-def _is_number(value: object) -> TypeGuard[int | float]:
-    return isinstance(value, int | float) and not isinstance(value, bool)
-
-
-def _require_key_string(value: object, path: str) -> str:
-    if not isinstance(value, str) or not value:
-        raise ConfigError(path, "must be a non-empty string")
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        raise ConfigError(path, "must be valid Unicode (no lone surrogates)") from None
-    return value
 
 
 def validate_experiment(experiment: object, path: str = "experiment") -> None:
     """Check one experiment definition of the config document; raise :class:`ConfigError`."""
     if not isinstance(experiment, Mapping):
         raise ConfigError(path, "an experiment must be an object")
-    _require_key_string(experiment.get("key"), f"{path}.key")
-    salt = _require_key_string(experiment.get("salt"), f"{path}.salt")
-    if ":" in salt or len(salt) > MAX_SALT_LENGTH:
-        raise ConfigError(
-            f"{path}.salt",
-            f"must be a non-empty string of at most {MAX_SALT_LENGTH} characters without ':'",
-        )
+    require_key_string(experiment.get("key"), f"{path}.key")
+    validate_salt(experiment.get("salt"), f"{path}.salt")
     status = experiment.get("status")
     if status not in STATUSES:
         raise ConfigError(f"{path}.status", f"must be one of {', '.join(STATUSES)}")
-    _require_key_string(experiment.get("unit_type"), f"{path}.unit_type")
+    require_key_string(experiment.get("unit_type"), f"{path}.unit_type")
     variant_keys = _validate_variants(experiment.get("variants"), f"{path}.variants")
     if experiment.get("layer") is None:
         traffic = experiment.get("traffic", 1.0)
-        if not _is_number(traffic) or not 0 < traffic <= 1:
+        if not is_number(traffic) or not 0 < traffic <= 1:
             raise ConfigError(f"{path}.traffic", "must be a number with 0 < traffic <= 1")
     else:
         _validate_layer(experiment["layer"], f"{path}.layer")
@@ -67,6 +51,15 @@ def validate_experiment(experiment: object, path: str = "experiment") -> None:
     _validate_override_hashes(
         experiment.get("override_hashes"), variant_keys, f"{path}.override_hashes"
     )
+    sticky_version = experiment.get("sticky_version")
+    if sticky_version is not None and (
+        not isinstance(sticky_version, int)
+        or isinstance(sticky_version, bool)
+        or not 1 <= sticky_version <= MAX_STICKY_VERSION
+    ):
+        raise ConfigError(
+            f"{path}.sticky_version", f"must be an integer from 1 to {MAX_STICKY_VERSION}"
+        )
     winner = experiment.get("winner")
     if winner is not None:
         if status != "stopped":
@@ -84,11 +77,11 @@ def _validate_variants(variants: object, path: str) -> list[str]:
         item_path = f"{path}[{index}]"
         if not isinstance(variant, Mapping):
             raise ConfigError(item_path, "a variant must be an object")
-        key = _require_key_string(variant.get("key"), f"{item_path}.key")
+        key = require_key_string(variant.get("key"), f"{item_path}.key")
         if key in keys:
             raise ConfigError(f"{item_path}.key", "variant keys must be unique")
         weight = variant.get("weight")
-        if not _is_number(weight) or not math.isfinite(weight) or not 0 < weight <= MAX_WEIGHT:
+        if not is_number(weight) or not math.isfinite(weight) or not 0 < weight <= MAX_WEIGHT:
             raise ConfigError(
                 f"{item_path}.weight", f"must be a number with 0 < weight <= {MAX_WEIGHT:g}"
             )
@@ -111,13 +104,13 @@ def _validate_dimensions(dimensions: object, path: str) -> None:
     if not isinstance(dimensions, list) or len(dimensions) > MAX_DIMENSIONS:
         raise ConfigError(path, f"must be a list of at most {MAX_DIMENSIONS} attribute names")
     for index, name in enumerate(dimensions):
-        _require_key_string(name, f"{path}[{index}]")
+        require_key_string(name, f"{path}[{index}]")
 
 
 def _validate_layer(layer: object, path: str) -> None:
     if not isinstance(layer, Mapping):
         raise ConfigError(path, "must be null or an object with 'key' and 'ranges'")
-    _require_key_string(layer.get("key"), f"{path}.key")
+    require_key_string(layer.get("key"), f"{path}.key")
     ranges = layer.get("ranges")
     if not isinstance(ranges, list) or not ranges:
         raise ConfigError(f"{path}.ranges", "must be a non-empty list of [start, end] pairs")
@@ -204,7 +197,10 @@ def check_config(config: object) -> tuple[list[Mapping[str, Any]], list[ConfigEr
 
 
 def validate_config(config: object) -> None:
-    """Raise the first :class:`ConfigError` of a config document, or return if it is valid."""
+    """Raise the first :class:`ConfigError` of a config document (its experiments, then its
+    holdouts), or return if it is valid."""
     _, errors = check_config(config)
+    if not errors:
+        _, errors = check_holdouts(config)  # type: ignore[arg-type]  # check_config: a Mapping
     if errors:
         raise errors[0]

@@ -28,7 +28,9 @@ from vekst_sdk._hashing import (
     variant_prefix,
     variant_upper_bounds,
 )
+from vekst_sdk._holdouts import CompiledHoldout, HoldoutExposure, check_holdouts, covering
 from vekst_sdk._inputs import MAX_UNIT_ID_LENGTH, storable, unit_id_problem, validate_attributes
+from vekst_sdk._sticky import StickyStore
 from vekst_sdk._targeting import Predicate, compile_targeting
 
 #: Receives (experiment key, field path, rule) when input is refused.
@@ -37,6 +39,18 @@ InvalidInputHandler = Callable[[str, str, str], None]
 OverrideMap = Mapping[str, Mapping[str, str]]
 
 _EMPTY_ATTRIBUTES: Mapping[str, Any] = {}
+# The reasons of an evaluation that reached the holdout step (docs/assignment.md, section 6):
+# only these log a holdout exposure (a QA override or a refused input never does).
+_PAST_HOLDOUT = frozenset(
+    {
+        AssignmentReason.SPLIT,
+        AssignmentReason.STICKY,
+        AssignmentReason.HOLDOUT,
+        AssignmentReason.NOT_TARGETED,
+        AssignmentReason.NOT_IN_TRAFFIC,
+        AssignmentReason.WINNER,
+    }
+)
 
 
 def _ignore_invalid_input(experiment: str, path: str, rule: str) -> None:
@@ -65,6 +79,12 @@ class CompiledExperiment:
         "error_result",
         "_on_invalid",
         "_dimensions",
+        "holdout",
+        "_held_out",
+        "_sticky_store",
+        "_sticky_version",
+        "_sticky",
+        "_variant_keys",
     )
 
     def __init__(
@@ -72,6 +92,8 @@ class CompiledExperiment:
         experiment: Mapping[str, Any],
         extra_overrides: Mapping[str, str],
         on_invalid: InvalidInputHandler,
+        holdout: CompiledHoldout | None = None,
+        sticky_store: StickyStore | None = None,
     ) -> None:
         key: str = experiment["key"]
         variants = experiment["variants"]
@@ -129,11 +151,23 @@ class CompiledExperiment:
         self._not_in_traffic = result(control, False, AssignmentReason.NOT_IN_TRAFFIC)
         self._invalid = result(control, False, AssignmentReason.INVALID_INPUT)
         self.error_result = result(control, False, AssignmentReason.ERROR)
+        # A holdout applies while the experiment runs, and over a winner's rollout; a stop
+        # without a winner already shows everyone the control.
+        applies = experiment["status"] == "running" or experiment.get("winner") is not None
+        self.holdout = holdout if applies else None
+        self._held_out = result(control, False, AssignmentReason.HOLDOUT)
+        # Stickiness applies to running experiments only; the store is consulted when the
+        # config names a `sticky_version`.
+        version = experiment.get("sticky_version")
+        self._sticky_version: int = version or 0
+        self._sticky_store = sticky_store if version is not None and self._static is None else None
+        self._variant_keys: tuple[str, ...] = tuple(v["key"] for v in variants)
+        self._sticky = {v["key"]: result(v["key"], True, AssignmentReason.STICKY) for v in variants}
 
     def assign(self, unit_id: str, attributes: Mapping[str, Any] | None) -> Assignment:
         """Assign ``unit_id``; bad input yields the control with reason ``INVALID_INPUT``."""
         if self._static is not None:
-            return self._static
+            return self._stopped(unit_id)
         if (
             not isinstance(unit_id, str)
             or not unit_id
@@ -153,11 +187,25 @@ class CompiledExperiment:
             except InvalidInputError as error:
                 self._on_invalid(self.key, error.path, error.message)
                 return self._invalid
+        if self.holdout is not None and self.holdout.holds_out(unit_id):
+            return self._held_out
         predicate = self._predicate
         if predicate is not None and not predicate(
             _EMPTY_ATTRIBUTES if attributes is None else attributes
         ):
             return self._not_targeted
+        return self._draw(unit_id)
+
+    def _draw(self, unit_id: str) -> Assignment:
+        """A targeted unit: its kept variant of a sticky experiment, else by the traffic (or
+        layer) and variant hashes; a sticky experiment keeps the fresh split."""
+        store = self._sticky_store
+        if store is not None:
+            stored = store.get(self.key, self._sticky_version, unit_id)
+            # (A variant no longer in the experiment is not kept: the unit is hashed again.)
+            kept = None if stored is None else self._sticky.get(stored)
+            if kept is not None:
+                return kept
         if self._layer_prefix is not None:
             bucket = (
                 mmh3.hash(self._layer_prefix + unit_id, HASH_SEED, False) * LAYER_BUCKETS
@@ -170,7 +218,19 @@ class CompiledExperiment:
         ):
             return self._not_in_traffic
         hashed = mmh3.hash(self._variant_prefix + unit_id, HASH_SEED, False)
-        return self._split[bisect_right(self._bounds, hashed)]
+        index = bisect_right(self._bounds, hashed)
+        if store is not None:
+            store.put(self.key, self._sticky_version, unit_id, self._variant_keys[index])
+        return self._split[index]
+
+    def _stopped(self, unit_id: str) -> Assignment:
+        """A stopped experiment: its winner or control for everyone, but the control for a unit
+        its holdout holds out (a unit id that cannot be hashed is in no holdout)."""
+        static: Assignment = self._static  # type: ignore[assignment]
+        holdout = self.holdout
+        if holdout is None or unit_id_problem(unit_id) is not None:
+            return static
+        return self._held_out if holdout.holds_out(unit_id) else static
 
     def exposure_attributes(self, attributes: Mapping[str, Any] | None) -> dict[str, Any] | None:
         """The attributes an exposure carries: those of ``attributes`` (already validated by
@@ -218,8 +278,11 @@ class Evaluator:
         overrides: OverrideMap | None = None,
         strict: bool = True,
         on_invalid_input: InvalidInputHandler | None = None,
+        sticky_store: StickyStore | None = None,
     ) -> None:
         valid, errors = check_config(config)
+        holdouts, holdout_errors = check_holdouts(config)
+        errors += holdout_errors
         if strict and errors:
             raise errors[0]
         self.errors = tuple(errors)
@@ -228,7 +291,11 @@ class Evaluator:
         overrides = overrides or {}
         self._experiments: dict[str, CompiledExperiment] = {
             experiment["key"]: CompiledExperiment(
-                experiment, overrides.get(experiment["key"], {}), handler
+                experiment,
+                overrides.get(experiment["key"], {}),
+                handler,
+                covering(holdouts, experiment["key"], experiment["unit_type"]),
+                sticky_store,
             )
             for experiment in valid
         }
@@ -257,6 +324,20 @@ class Evaluator:
         the experiment names as dimensions (docs/events.md), or ``None``."""
         experiment = self._experiments.get(experiment_key)
         return None if experiment is None else experiment.exposure_attributes(attributes)
+
+    def holdout_exposure(self, unit_id: str, assignment: Assignment) -> HoldoutExposure | None:
+        """The holdout exposure that ``assignment`` (of ``unit_id``) logs besides its own: when
+        a holdout covers the experiment and the unit is in its holdout or measurement group,
+        unless the evaluation stopped before the holdout (a QA override, refused input)."""
+        experiment = self._experiments.get(assignment.experiment)
+        if experiment is None or experiment.holdout is None:
+            return None
+        if assignment.reason not in _PAST_HOLDOUT:
+            return None
+        # (A stopped experiment's winner is served without a look at the unit id.)
+        if assignment.reason is AssignmentReason.WINNER and unit_id_problem(unit_id) is not None:
+            return None
+        return experiment.holdout.exposure(unit_id)
 
     def fallback(self, experiment_key: str) -> Assignment:
         """The result after an internal failure: control, or ``None`` for an unknown key."""

@@ -13,17 +13,27 @@ import threading
 import time
 from collections import deque
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 
-from vekst_sdk._assignment import Assignment
 from vekst_sdk._http_status import refusal, unreachable
 from vekst_sdk._logging import OnceLogger
 from vekst_sdk._options import ClientOptions
 
 EVENTS_PATH = "/v1/events"
 _RETRYABLE_STATUS = 429
+
+
+class Exposed(Protocol):
+    """What an exposure names: an experiment and its variant (an :class:`Assignment`), or a
+    holdout and the unit's group in it (a ``HoldoutExposure``)."""
+
+    @property
+    def experiment(self) -> str: ...
+
+    @property
+    def variant(self) -> str | None: ...
 
 
 class ExposureDeduper:
@@ -45,7 +55,7 @@ class ExposureDeduper:
         self._current: set[tuple[str, str | None, str]] = set()
         self._previous: set[tuple[str, str | None, str]] = set()
 
-    def first_time(self, assignment: Assignment, unit_id: str) -> bool:
+    def first_time(self, assignment: Exposed, unit_id: str) -> bool:
         """Return true (and remember it) if this unit was not seen in this variant recently."""
         key = (assignment.experiment, assignment.variant, unit_id)
         current = self._current
@@ -92,7 +102,7 @@ class EventSender:
 
     def enqueue_exposure(
         self,
-        assignment: Assignment,
+        assignment: Exposed,
         unit_id: str,
         attributes: Mapping[str, Any] | None = None,
     ) -> None:

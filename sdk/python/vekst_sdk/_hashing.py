@@ -51,6 +51,18 @@ def override_prefix(salt: str) -> str:
     return f"override:{salt}:"
 
 
+def holdout_prefix(salt: str) -> str:
+    """Return the string the unit id is appended to for a holdout's hash."""
+    return f"holdout:{salt}:"
+
+
+def holdout_hash(salt: str, unit_id: str) -> int:
+    """Return the unit's hash in ``[0, 2**32)`` for the holdout with ``salt``: below
+    ``traffic_threshold(share)`` it is in the holdout group, below twice that in the
+    measurement group (docs/assignment.md, section 9)."""
+    return murmur3_32(holdout_prefix(salt) + unit_id)
+
+
 def override_digest(salt: str, unit_id: str) -> str:
     """Return the 16 hex digits under which the config publishes a QA override of ``unit_id``.
 

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from vekst_sdk._sticky import StickyStore
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ClientOptions:
-    """How a :class:`Client` sends events; pass it as ``options=`` to either constructor.
+    """How a :class:`Client` sends events and keeps sticky assignments; pass it as
+    ``options=`` to either constructor.
 
     The bounds (``max_batch_size`` and ``max_queue_size`` at least 1, ``max_retries`` at
     least 0) are checked when a client is built to send events.
@@ -28,3 +31,7 @@ class ClientOptions:
     jitter, up to 30 s)."""
     request_timeout: float = 10.0
     """Seconds per HTTP request."""
+    sticky_store: StickyStore | None = None
+    """Where sticky experiments keep each unit's first variant: ``None`` gives the client its
+    own :class:`MemoryStickyStore` (this process only, at most 100,000 entries, least recently
+    used out); ``vekst_sdk.sticky_redis.RedisStickyStore`` shares them between processes."""

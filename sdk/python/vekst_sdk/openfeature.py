@@ -2,9 +2,10 @@
 
 Flag key = experiment key, ``targeting_key`` = unit id, context attributes = targeting
 attributes. String flags resolve to the variant key, object flags to the variant's payload.
-Reasons: ``SPLIT`` (randomised, exposure logged), ``TARGETING_MATCH`` (QA override),
-``DEFAULT`` (not targeted or outside the traffic: the control), ``DISABLED`` (stopped: the
-winner or the control); unknown flags, missing targeting keys and bad attributes are errors
+Reasons: ``SPLIT`` (randomised, exposure logged), ``CACHED`` (sticky: the variant the unit
+kept, exposure logged), ``TARGETING_MATCH`` (QA override), ``DEFAULT`` (not targeted, outside
+the traffic or held out by a holdout: the control), ``DISABLED`` (stopped: the winner or the
+control); unknown flags, missing targeting keys and bad attributes are errors
 that return the caller's default value.
 """
 
@@ -29,6 +30,8 @@ T = TypeVar("T")
 
 _REASONS: dict[AssignmentReason, Reason] = {
     AssignmentReason.SPLIT: Reason.SPLIT,
+    AssignmentReason.STICKY: Reason.CACHED,
+    AssignmentReason.HOLDOUT: Reason.DEFAULT,
     AssignmentReason.OVERRIDE: Reason.TARGETING_MATCH,
     AssignmentReason.NOT_TARGETED: Reason.DEFAULT,
     AssignmentReason.NOT_IN_TRAFFIC: Reason.DEFAULT,
