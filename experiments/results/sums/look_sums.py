@@ -98,7 +98,8 @@ def sums_of_new_looks(
     if reason is not None or ceiling is None or basis is None:
         taken = HowTaken.full(reason or FullReason.NO_MARK)
         sums = replace(read_sums(session, inputs, end, ceiling), taken=taken)
-        return [(end, _with_basis(connection, inputs, sums, end, ceiling))]
+        since = _reread_since(inputs, basis, reason, end)
+        return [(end, _with_basis(connection, inputs, sums, end, ceiling, since=since))]
     start = Previous(
         stored_aggregates(previous), basis.end, basis.mark.ceiling, basis.mark.reread_from
     )
@@ -193,17 +194,34 @@ def _with_basis(
     end: datetime,
     ceiling: EventIds | None,
     previous: LookBasis | None = None,
+    since: EventIds | None = None,
 ) -> ExperimentSums:
     """`sums` with what the next look starts from (none for pasted counts or without a mark);
-    an incremental look reads again from `previous`'s mark."""
+    an incremental look carries `previous`'s latest full look and reads again from its mark, a
+    full one searches the events dated after `end` from `since` (all without it)."""
     if ceiling is None or sums.source != "events":
         return sums
     events = event_names(inputs.definitions)
-    since = None if previous is None else previous.mark.reread_from
+    if previous is not None:
+        since = previous.mark.reread_from
     mark = mark_of(connection, inputs.experiment.key, events, ceiling, end, since)
     full_at = end if previous is None else previous.full_at
     basis = LookBasis(mark, _fingerprint(inputs), end, full_at)
     return replace(sums, basis=basis)
+
+
+def _reread_since(
+    inputs: LookInputs, basis: LookBasis | None, reason: FullReason | None, end: datetime
+) -> EventIds | None:
+    """Where a full look after the look of `basis` searches for events dated after its end: from
+    that look's `reread_from` (every smaller id is dated at or before that look's end, so before
+    this one's) when the same events count and none was deleted; else from the first id."""
+    kept = (FullReason.GUARD, FullReason.PERCENTILE_CAPS, FullReason.CAPPED_LEVELS)
+    if basis is None or reason not in (*kept, FullReason.BANDIT_PERIODS, FullReason.STOPPED):
+        return None
+    if basis.fingerprint != _fingerprint(inputs) or end < basis.end:
+        return None
+    return basis.mark.reread_from
 
 
 def _fingerprint(inputs: LookInputs) -> str:

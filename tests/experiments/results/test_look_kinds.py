@@ -81,9 +81,16 @@ def test_looks_say_whether_they_were_incremental_or_full(engine: Engine) -> None
     assert kind_of(second) == ("incremental", None)
     assert second.results["look_kind"]["units_read"] >= 21
     assert_sums_of_a_full_look(engine, second)
-    # The guard: a day after the last full look.
+    # The guard: a day after the last full look. A purchase stored before it but dated after its
+    # end (a clock ahead) is counted by the next look.
+    ahead = RawEvents()
+    ahead.convert("u3", "purchase", START + timedelta(hours=6 * 24 + 1, minutes=3), 80.0)
+    ahead.conversions[0]["event_id"] = "ahead"
+    ahead.load(engine)
     assert kind_of(look(engine, 6 * 24 + 1)) == ("full", "guard")
-    assert kind_of(look(engine, 6 * 24 + 2)) == ("incremental", None)
+    after_guard = look(engine, 6 * 24 + 2)
+    assert kind_of(after_guard) == ("incremental", None)
+    assert_sums_of_a_full_look(engine, after_guard)
     with session_scope(engine) as session:
         experiment = get_experiment(session, "exp")
         experiment.dimensions = ["device", "market"]
