@@ -12,7 +12,9 @@ from sqlmodel import Session
 from experiments.db import session_scope
 from experiments.definitions import get_experiment
 from experiments.lifecycle import stop_experiment
+from experiments.models.pasted_counts import CountsCreate
 from experiments.models.snapshot import ResultSnapshot
+from experiments.pasted_counts import attach_counts
 from experiments.results.look_inputs import look_inputs
 from experiments.results.snapshots import take_snapshot
 from experiments.results.sums.aggregation import aggregate
@@ -99,3 +101,25 @@ def test_looks_say_whether_they_were_incremental_or_full(engine: Engine) -> None
     with session_scope(engine) as session:
         stop_experiment(session, "exp")
     assert kind_of(look(engine, 6 * 24 + 4))[1] == "stopped"
+
+
+def test_a_look_on_pasted_counts_is_a_full_one(engine: Engine) -> None:
+    """Pasted totals have no units to update: the look after a paste reads them whole, and the
+    look after that one has no mark to start from."""
+    start_experiment(engine, metrics={"primary": "newsletter_click_rate"}, template="newsletter")
+    simulate_shop(50, uplift=0.0, seed=4).load(engine)
+    assert kind_of(look(engine, 24)) == ("full", "first_look")
+    counts = CountsCreate.model_validate(
+        {
+            "variants": [
+                {"key": "control", "sent": 5000, "clicked": 150},
+                {"key": "treatment", "sent": 5000, "clicked": 210},
+            ]
+        }
+    )
+    with session_scope(engine) as session:
+        attach_counts(session, "exp", counts, START + timedelta(hours=25))
+    pasted = look(engine, 26)
+    assert kind_of(pasted) == ("full", "pasted_counts")
+    assert "basis" not in pasted.sums
+    assert kind_of(look(engine, 27)) == ("full", "pasted_counts")
