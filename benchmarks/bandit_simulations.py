@@ -2,12 +2,12 @@
 shared by ``python -m benchmarks.sim_bandits`` (the long runs) and tests/stats (seeded small
 ones).
 
-A campaign starts on a Monday and lasts ``days`` days. Each day's visitors arrive one by one:
-each is assigned an arm by that day's weights and clicks with the arm's rate for that day. The
-visitors of a day are the units first exposed in that update period. The policy is issue #28's:
-equal weights for the exploration (the first day, and until every arm has
-``min_units_per_arm`` units), then at the end of every day top-two Thompson sampling with a
-floor sets the next day's weights. The winner is called at the first end of day, after the
+A campaign starts on a Monday and lasts ``days`` days. Visitors arrive one by one: each is
+assigned an arm by the current weights and clicks with the arm's rate for that day. The visitors
+of an update period (a day by default) are the units first exposed in it. The policy is issue
+#28's: equal weights for the exploration (the first 24 hours, and until every arm has
+``min_units_per_arm`` units), then at the end of every period top-two Thompson sampling with a
+floor sets the next period's weights. The winner is called at the first update, after the
 exploration, at which an arm's probability of being best reaches ``winner_probability``
 (checked once per update, not continuously); a campaign without such a call names the leader
 at its planned end. After a call the bandit keeps steering to the end (no ship), so the clicks
@@ -75,6 +75,8 @@ class Policy:
     draws: int = 10_000
     period_weighted: bool = True
     leader_share: float = 0.5
+    updates_per_day: int = 1
+    """Update periods per day (1: daily, the default; 24: hourly, the issue's most frequent)."""
 
 
 @dataclass
@@ -83,7 +85,8 @@ class Outcome:
     from the true rates, for the bandit and for an equal split of the same visitors), the
     estimated and the true gain over an equal split, and each period's SRM p-value."""
 
-    called_day: int | None
+    called_day: float | None
+    """When the 95 % rule called a winner, in days from the start (at the end of an update)."""
     called_arm: int
     lost: float
     lost_equal_split: float
@@ -107,19 +110,19 @@ def run_campaign(campaign: Campaign, policy: Policy, seed: int) -> Outcome:
     """One campaign from raw visitors; the seed drives the visitors and the Monte Carlo draws."""
     rng = np.random.default_rng(seed)
     arms = len(campaign.rates)
+    per_day = policy.updates_per_day
     weights = np.full(arms, 1.0 / arms)
     periods: list[list[ArmPeriodSums]] = []
-    units_by_day: list[list[int]] = []
     history: list[list[float]] = []
-    lost_by_day: list[float] = []
+    lost: list[float] = []
     shortfalls: list[FloatArray] = []
     lost_equal = true_gain = 0.0
-    called_day: int | None = None
+    called_at: int | None = None
     called_arm = -1
-    exploring = True
-    for day in range(campaign.days):
+    for period in range(campaign.days * per_day):
+        day = period // per_day
         rates = campaign.day_rates(day)
-        visitors = campaign.visitors(day)
+        visitors = round(campaign.visitors(day) / per_day)
         assigned = rng.choice(arms, size=visitors, p=weights)
         clicked = rng.random(visitors) < rates[assigned]
         units = np.bincount(assigned, minlength=arms)
@@ -127,27 +130,26 @@ def run_campaign(campaign: Campaign, policy: Policy, seed: int) -> Outcome:
         periods.append(
             [ArmPeriodSums(int(n), float(c), float(c)) for n, c in zip(units, clicks, strict=True)]
         )
-        units_by_day.append([int(n) for n in units])
         history.append([float(w) for w in weights])
         shortfall = rates.max() - rates
-        lost_by_day.append(float(units @ shortfall))
+        lost.append(float(units @ shortfall))
         shortfalls.append(shortfall * visitors)
         lost_equal += visitors * float(shortfall.mean())
         true_gain += float(units @ rates) - visitors * float(rates.mean())
 
-        exploring = exploring and min(sum(p[a].units for p in periods) for a in range(arms)) < (
-            policy.min_units_per_arm
+        explored = period + 1 >= per_day and all(
+            sum(p[a].units for p in periods) >= policy.min_units_per_arm for a in range(arms)
         )
-        if exploring:
+        if not explored:
             continue
         estimates = _estimates(periods, policy)
-        look_seed = seed * 1000 + day
+        look_seed = seed * 1000 + period
         chances = probability_best(estimates, draws=policy.draws, seed=look_seed)
         leader = int(np.argmax(chances))
-        if called_day is None and chances[leader] >= policy.winner_probability:
-            called_day, called_arm = day + 1, leader
-        if day == campaign.days - 1 and called_day is None:
-            called_arm = leader
+        if called_at is None and chances[leader] >= policy.winner_probability:
+            called_at, called_arm = period + 1, leader
+        if called_at is None:
+            called_arm = leader  # the leader at the planned end, after the last update
         weights = np.array(
             top_two_thompson_weights(
                 estimates,
@@ -158,22 +160,21 @@ def run_campaign(campaign: Campaign, policy: Policy, seed: int) -> Outcome:
             )
         )
     gain = gain_over_equal_split(periods)
-    srm = period_srm_p_values(units_by_day, history)
-    shipped_from = campaign.days if called_day is None else called_day
-    lost_if_shipped = sum(lost_by_day[:shipped_from]) + sum(
+    shipped_from = len(periods) if called_at is None else called_at
+    lost_if_shipped = sum(lost[:shipped_from]) + sum(
         float(everyone[called_arm]) for everyone in shortfalls[shipped_from:]
     )
     return Outcome(
-        called_day,
-        called_arm,
-        sum(lost_by_day),
-        lost_equal,
-        lost_if_shipped,
-        gain.extra,
-        gain.standard_error,
-        true_gain,
-        srm,
-        history,
+        called_day=None if called_at is None else called_at / per_day,
+        called_arm=called_arm,
+        lost=sum(lost),
+        lost_equal_split=lost_equal,
+        lost_if_shipped=lost_if_shipped,
+        gain_estimate=gain.extra,
+        gain_standard_error=gain.standard_error,
+        true_gain=true_gain,
+        srm_p_values=period_srm_p_values([[c.units for c in p] for p in periods], history),
+        weights=history,
     )
 
 

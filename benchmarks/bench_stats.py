@@ -1,10 +1,20 @@
-"""Time `stats.analyze` (fixed + sequential + Bayesian) against gbstats' fixed-horizon test.
+"""Time the statistics engine: many comparisons at once (`stats.analyze_many`) against the same
+analyses one at a time (`stats.analyze_stats` in a loop), and the single two-arm `stats.analyze`
+before and after the bulk work; gbstats' fixed-horizon test beside it when installed.
 
-Run from the repository root: python -m benchmarks.bench_stats [--repeats 15]
-Both sides read the same two-variant conversion counts from sufficient
-statistics. The repeats alternate between the three calls, so a change in the
-machine's load touches all of them alike; each figure is the median over repeats
-of the mean time per call, and the ratio the median of the per-repeat ratios.
+Run from the repository root: python -m benchmarks.bench_stats [--rounds 7] [--before COMMIT]
+
+- Bulk: a breakdown-shaped look, 125 levels x 8 metrics of a checkout test (4 rates, one of
+  them with a CUPED covariate, AOV and cart abandonment as ratios, revenue per visitor as a
+  mean), two variants: 1,000 comparisons from seeded simulated sums. Each round times both
+  paths in turn; the figures are medians over rounds of the time per comparison, the ratio the
+  median of the per-round ratios. The two paths' results are checked equal (`repr`) first.
+- Single `analyze`: "before" is the `stats` package of COMMIT (default: main before the bulk
+  work), taken with `git archive` into a temporary directory and timed in a child interpreter;
+  "after" is this tree's, timed the same way; the children alternate, `--rounds` pairs.
+
+Times are CPU time of the process (`time.process_time`): the machine is shared, and CPU time
+is what load disturbs least; the load average is printed with the figures.
 """
 
 from __future__ import annotations
@@ -13,67 +23,211 @@ import argparse
 import os
 import platform
 import statistics
-import timeit
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
 from collections.abc import Callable
+from io import BytesIO
+from pathlib import Path
 
-import gbstats
-from gbstats.frequentist.tests import FrequentistConfig, TwoSidedTTest
-from gbstats.models.statistics import ProportionStatistic
+import numpy as np
 
 import stats
+from stats import (
+    AnalysisOptions,
+    CovariateStats,
+    MeanStats,
+    ProportionStats,
+    RatioStats,
+    VariantInput,
+    analyze_many,
+    analyze_stats,
+)
 
-CONTROL = {"key": "control", "n": 10_000, "conversions": 250}
-TREATMENT = {"key": "treatment", "n": 10_000, "conversions": 300}
-MEAN_VARIANTS = [
+BEFORE = "c7cc17f"  # main before the bulk statistics work
+ROOT = Path(__file__).resolve().parent.parent
+LEVELS = 125
+OPTIONS = AnalysisOptions(planned_units_per_variant=20_000)
+
+# The child's timing of the single two-arm analyze (the same code for both versions).
+_SINGLE = """
+import time, timeit, stats
+control = {"key": "control", "n": 10_000, "conversions": 250}
+treatment = {"key": "treatment", "n": 10_000, "conversions": 300}
+means = [
     {"key": "control", "n": 10_000, "sum": 6_000_000.0, "sum_squares": 4.5e10},
     {"key": "treatment", "n": 10_000, "sum": 6_150_000.0, "sum_squares": 4.6e10},
 ]
+def best(call):
+    times = timeit.repeat(call, number=2_000, repeat=5, timer=time.process_time)
+    return min(times) / 2_000 * 1e6
+print(best(lambda: stats.analyze("proportion", [control, treatment])),
+      best(lambda: stats.analyze("mean", means)))
+"""
 
 
-def microseconds(call: Callable[[], object], number: int) -> float:
-    return timeit.timeit(call, number=number) / number * 1e6
+def _rate(rng: np.random.Generator, units: int, rate: float, key: str) -> VariantInput:
+    return VariantInput(key, ProportionStats(units, int(rng.binomial(units, rate))))
 
 
-def vekst_proportion() -> object:
-    return stats.analyze("proportion", [CONTROL, TREATMENT])
+def _with_pre_period(variant: VariantInput, rng: np.random.Generator) -> VariantInput:
+    """A proportion with the CUPED sums of its units' conversions before exposure."""
+    stats_ = variant.stats
+    assert isinstance(stats_, ProportionStats)
+    before = int(rng.binomial(stats_.n, 0.03))
+    both = int(rng.binomial(min(before, stats_.conversions), 0.4))
+    covariate = CovariateStats(float(before), float(before), float(both))
+    return variant._replace(covariate=covariate)
 
 
-def vekst_mean() -> object:
-    return stats.analyze("mean", MEAN_VARIANTS)
+def _revenue(rng: np.random.Generator, units: int, key: str) -> tuple[VariantInput, VariantInput]:
+    """Revenue per visitor (mean) and AOV (ratio) of the same simulated buyers."""
+    buyers = max(int(rng.binomial(units, 0.025)), 1)
+    orders = rng.poisson(0.3, buyers) + 1.0
+    revenue = orders * rng.lognormal(6.5, 0.8, buyers)
+    total, squares = float(revenue.sum()), float((revenue * revenue).sum())
+    per_visitor = VariantInput(key, MeanStats(units, total, squares), None, buyers)
+    ratio = RatioStats(
+        units,
+        total,
+        squares,
+        float(orders.sum()),
+        float((orders * orders).sum()),
+        float((revenue * orders).sum()),
+    )
+    return per_visitor, VariantInput(key, ratio, None, buyers)
 
 
-def gbstats_proportion() -> object:
-    control = ProportionStatistic(n=CONTROL["n"], sum=CONTROL["conversions"])
-    treatment = ProportionStatistic(n=TREATMENT["n"], sum=TREATMENT["conversions"])
-    return TwoSidedTTest(control, treatment, FrequentistConfig()).compute_result()
+def _abandonment(rng: np.random.Generator, units: int, key: str) -> VariantInput:
+    carts = int(rng.binomial(units, 0.08))
+    left = int(rng.binomial(carts, 0.7))
+    return VariantInput(
+        key, RatioStats(units, float(left), float(left), float(carts), float(carts), float(left))
+    )
+
+
+def look_analyses(seed: int = 7) -> list[list[VariantInput]]:
+    """Every level x metric of a breakdown-shaped look (two variants each)."""
+    rng = np.random.default_rng(seed)
+    analyses: list[list[VariantInput]] = []
+    for _ in range(LEVELS):
+        units = int(rng.integers(400, 40_000))
+        arms = ("control", "treatment")
+        for rate in (0.025, 0.09, 0.04, 0.01):
+            analyses.append([_rate(rng, units, rate, key) for key in arms])
+        analyses.append([_with_pre_period(arm, rng) for arm in analyses[-4]])
+        revenue = [_revenue(rng, units, key) for key in arms]
+        analyses.append([per_visitor for per_visitor, _ in revenue])
+        analyses.append([ratio for _, ratio in revenue])
+        analyses.append([_abandonment(rng, units, key) for key in arms])
+    return analyses
+
+
+def _cpu_seconds(call: Callable[[], object]) -> float:
+    start = time.process_time()
+    call()
+    return time.process_time() - start
+
+
+def bulk_figures(rounds: int) -> None:
+    analyses = look_analyses()
+    comparisons = sum(len(analysis) - 1 for analysis in analyses)
+    one_at_a_time = [analyze_stats(analysis, OPTIONS) for analysis in analyses]
+    if repr(analyze_many(analyses, OPTIONS)) != repr(one_at_a_time):
+        raise SystemExit("analyze_many differs from analyze_stats one at a time")
+    pairs = [
+        (
+            _cpu_seconds(lambda: analyze_many(analyses, OPTIONS)),
+            _cpu_seconds(lambda: [analyze_stats(analysis, OPTIONS) for analysis in analyses]),
+        )
+        for _ in range(rounds)
+    ]
+    bulk = statistics.median(pair[0] for pair in pairs) / comparisons * 1e6
+    loop = statistics.median(pair[1] for pair in pairs) / comparisons * 1e6
+    ratio = statistics.median(pair[1] / pair[0] for pair in pairs)
+    print(f"{comparisons} comparisons of a breakdown-shaped look ({len(analyses)} analyses):")
+    print(f"  analyze_many:                    {bulk:6.2f} us per comparison")
+    print(f"  analyze_stats one at a time:     {loop:6.2f} us per comparison")
+    print(f"  ratio one at a time / many:      {ratio:6.2f}x")
+
+
+def _before_tree(commit: str, into: Path) -> Path:
+    archive = subprocess.run(
+        ["git", "archive", commit, "stats"], cwd=ROOT, check=True, capture_output=True
+    ).stdout
+    with tarfile.open(fileobj=BytesIO(archive)) as tar:
+        tar.extractall(into, filter="data")
+    return into
+
+
+def _single(path: Path | None) -> tuple[float, float]:
+    """(proportion, mean) microseconds per `stats.analyze` in a child interpreter; `path` puts
+    another `stats` package first (``-P``: the working directory's does not come before it)."""
+    env = dict(os.environ)
+    if path is not None:
+        env["PYTHONPATH"] = str(path)
+    output = subprocess.run(
+        [sys.executable, "-P", "-c", _SINGLE], env=env, check=True, capture_output=True, text=True
+    ).stdout
+    proportion, mean = (float(value) for value in output.split())
+    return proportion, mean
+
+
+def single_figures(rounds: int, commit: str) -> None:
+    with tempfile.TemporaryDirectory() as directory:
+        before_tree = _before_tree(commit, Path(directory))
+        pairs = [(_single(before_tree), _single(None)) for _ in range(rounds)]
+    for index, kind in enumerate(("proportion", "mean")):
+        before = statistics.median(pair[0][index] for pair in pairs)
+        after = statistics.median(pair[1][index] for pair in pairs)
+        ratio = statistics.median(pair[0][index] / pair[1][index] for pair in pairs)
+        print(
+            f"stats.analyze {kind:10s} two arms: before ({commit}) {before:6.2f} us, "
+            f"after {after:6.2f} us, before / after {ratio:4.2f}x"
+        )
+
+
+def gbstats_figure(rounds: int) -> None:
+    try:
+        from gbstats.frequentist.tests import FrequentistConfig, TwoSidedTTest
+        from gbstats.models.statistics import ProportionStatistic
+    except ImportError:
+        print("gbstats not installed (make bench-deps): its comparison is left out")
+        return
+    control = ProportionStatistic(n=10_000, sum=250)
+    treatment = ProportionStatistic(n=10_000, sum=300)
+    variants = [
+        {"key": "control", "n": 10_000, "conversions": 250},
+        {"key": "treatment", "n": 10_000, "conversions": 300},
+    ]
+
+    def theirs() -> None:
+        for _ in range(200):
+            TwoSidedTTest(control, treatment, FrequentistConfig()).compute_result()
+
+    def ours() -> None:
+        for _ in range(2_000):
+            stats.analyze("proportion", variants)
+
+    ratios = [(_cpu_seconds(theirs) / 200) / (_cpu_seconds(ours) / 2_000) for _ in range(rounds)]
+    print(f"gbstats TwoSidedTTest / stats.analyze (proportion): {statistics.median(ratios):.1f}x")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--repeats", type=int, default=15)
+    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--before", default=BEFORE)
     args = parser.parse_args()
     print(
-        f"machine: {platform.machine()} {platform.processor() or ''} cpus={os.cpu_count()} "
-        f"python={platform.python_version()} gbstats={getattr(gbstats, '__version__', '?')}"
+        f"machine: {platform.machine()} cpus={os.cpu_count()} python={platform.python_version()} "
+        f"load average {os.getloadavg()[0]:.1f}"
     )
-    rounds = [
-        (
-            microseconds(vekst_proportion, 5_000),
-            microseconds(vekst_mean, 5_000),
-            microseconds(gbstats_proportion, 500),
-        )
-        for _ in range(args.repeats)
-    ]
-    ours = statistics.median(r[0] for r in rounds)
-    ours_mean = statistics.median(r[1] for r in rounds)
-    theirs = statistics.median(r[2] for r in rounds)
-    ratio = statistics.median(r[2] / r[0] for r in rounds)
-    print(f"stats.analyze proportion, 2 variants, fixed+sequential+Bayesian: {ours:.1f} us/call")
-    print(
-        f"stats.analyze mean, 2 variants, fixed+sequential+Bayesian:       {ours_mean:.1f} us/call"
-    )
-    print(f"gbstats TwoSidedTTest.compute_result (fixed horizon only):       {theirs:.1f} us/call")
-    print(f"ratio gbstats / stats.analyze (proportion):                      {ratio:.1f}x")
+    bulk_figures(args.rounds)
+    single_figures(args.rounds, args.before)
+    gbstats_figure(args.rounds)
+    print(f"load average at the end {os.getloadavg()[0]:.1f}")
 
 
 if __name__ == "__main__":

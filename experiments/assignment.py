@@ -8,6 +8,8 @@ The compiled config is kept in memory and rebuilt at most every `max_age_seconds
 after a definition changes in this process, so an assign request touches no database. A request
 naming an experiment the cached config does not serve rebuilds it once (`reload`), so an
 experiment started through another worker process is served at once, not up to a second later.
+A config serving holdouts is also rebuilt once the first of their `ends_at` passes (its
+`expires_at`): an ended holdout applies to no request after its end, with nothing else changed.
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ import hashlib
 import json
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.engine import Engine
@@ -44,29 +47,39 @@ def sticky_store(settings: Settings) -> StickyStore:
 
 
 class EvaluatorCache:
-    """The current config as a compiled `Evaluator`, refreshed from the database when stale."""
+    """The current config as a compiled `Evaluator`, refreshed from the database when stale;
+    `clock` is the wall clock (POSIX seconds) the config's holdouts are read and expire by."""
 
     def __init__(
         self,
         engine: Engine,
         max_age_seconds: float = 1.0,
         store: StickyStore | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self._engine = engine
         self.store = MemoryStickyStore() if store is None else store
         # A shared store is reached over the network: assign off the event loop then.
         self.store_blocks = not isinstance(self.store, MemoryStickyStore)
         self._max_age = max_age_seconds
+        self._clock = clock
         self._lock = threading.Lock()
         self._evaluator: Evaluator | None = None
-        self._loaded_at = 0.0
+        self._loaded_at: float | None = None  # None: to be rebuilt (whatever the max age)
+        self._expires_at: float | None = None  # POSIX seconds: a float compares fastest
         self._generation = 0  # moves on each invalidation, so a read begun before one is stale
 
     def fresh(self) -> Evaluator | None:
-        """The cached evaluator if it is young enough, else None (then call `load`)."""
-        if self._evaluator is not None and time.monotonic() - self._loaded_at < self._max_age:
-            return self._evaluator
-        return None
+        """The cached evaluator if it is young enough and no holdout it serves has ended, else
+        None (then call `load`)."""
+        loaded_at = self._loaded_at
+        if self._evaluator is None or loaded_at is None:
+            return None
+        if time.monotonic() - loaded_at >= self._max_age:
+            return None
+        if self._expires_at is not None and self._clock() >= self._expires_at:
+            return None
+        return self._evaluator
 
     def load(self) -> Evaluator:
         """Rebuild from the database (blocking)."""
@@ -76,11 +89,13 @@ class EvaluatorCache:
                 return cached
             generation = self._generation
             with session_scope(self._engine) as session:
-                document = build_sdk_config(session).document
+                config = build_sdk_config(session, datetime.fromtimestamp(self._clock(), UTC))
             # Stored definitions were validated on the way in; strict=False keeps one bad row
             # from stopping assignment for every other experiment.
-            self._evaluator = Evaluator(document, strict=False, sticky_store=self.store)
-            self._loaded_at = time.monotonic() if generation == self._generation else 0.0
+            self._evaluator = Evaluator(config.document, strict=False, sticky_store=self.store)
+            expires_at = config.expires_at
+            self._expires_at = None if expires_at is None else expires_at.timestamp()
+            self._loaded_at = time.monotonic() if generation == self._generation else None
             return self._evaluator
 
     def reload(self, seen: Evaluator) -> Evaluator:
@@ -89,13 +104,13 @@ class EvaluatorCache:
         with self._lock:
             if self._evaluator is not seen and self._evaluator is not None:
                 return self._evaluator
-            self._loaded_at = 0.0
+            self._loaded_at = None
         return self.load()
 
     def invalidate(self) -> None:
         """Rebuild on the next request (a definition changed, here or in another process)."""
         self._generation += 1
-        self._loaded_at = 0.0
+        self._loaded_at = None
 
 
 def assign_all(

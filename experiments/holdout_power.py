@@ -4,9 +4,10 @@
 Each group (the holdout and the measurement group) gets `share` of the new units a day
 (`planning.visitors_per_day`, the last 14 days) until `ends_at`, on top of the units it has
 already. The baseline of the first metric is the recent one (`recent_baseline`) when the shop
-has enough data, else the metric's default; the smallest relative change detected is the one a
-two-group sequential plan at alpha 0.05 and 80 % power detects (`planning.detectable_at`), as a
-newsletter's list is sized. The planned units also tune the looks' sequential readings.
+has enough data, else the metric's default (a page passes the pace and the baseline it keeps:
+`Traffic`); the smallest relative change detected is the one a two-group sequential plan at
+alpha 0.05 and 80 % power detects (`planning.detectable_at`), as a newsletter's list is sized.
+The planned units also tune the looks' sequential readings.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from sqlmodel import Session
 from experiments.metrics import metric_catalog
 from experiments.models.experiment import MAX_PLANNED_UNITS, Design
 from experiments.planning import assumed_baseline, detectable_at, plan_at, visitors_per_day
-from experiments.recent_baseline import recent_baseline
+from experiments.recent_baseline import RecentBaseline, recent_baseline
 
 GROUPS_COMPARED = 2
 PLAN = Design()
@@ -43,6 +44,15 @@ class PowerFacts:
     detectable_change: float | None
 
 
+@dataclass(frozen=True, slots=True)
+class Traffic:
+    """The shop's new units a day and the first metric's recent baseline (None: too little
+    data), measured by the caller."""
+
+    visitors_per_day: float | None
+    recent: RecentBaseline | None
+
+
 def power_facts(
     session: Session,
     metric: str,
@@ -50,16 +60,19 @@ def power_facts(
     ends_at: datetime,
     now: datetime,
     units_so_far: int = 0,
+    traffic: Traffic | None = None,
 ) -> PowerFacts:
-    """What `share` detects on `metric` by `ends_at` (each group has `units_so_far` now)."""
+    """What `share` detects on `metric` by `ends_at` (each group has `units_so_far` now), at
+    `traffic`, or at the traffic measured now when None."""
     primary = metric_catalog(session)[metric]
     days = max((ends_at - now).total_seconds() / 86400, 0.0)
-    per_day = visitors_per_day(session, now)
+    if traffic is None:
+        traffic = Traffic(visitors_per_day(session, now), recent_baseline(session, primary, now))
+    per_day, recent = traffic.visitors_per_day, traffic.recent
     units = None
     if per_day is not None or units_so_far:
         expected = units_so_far + (per_day or 0.0) * days * share
         units = min(int(expected), MAX_PLANNED_UNITS)
-    recent = recent_baseline(session, primary, now)
     baseline = assumed_baseline(PLAN, primary) if recent is None else recent.baseline
     detectable = None
     if units is not None and units >= 2:

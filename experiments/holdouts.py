@@ -155,23 +155,25 @@ def to_public(
     )
 
 
-def served_holdouts(session: Session, now: datetime) -> list[dict[str, Any]]:
-    """The SDK config's `holdouts`: every running holdout, `all_new` resolved to keys."""
-    running = session.exec(
+def running_holdouts(session: Session, now: datetime) -> list[Holdout]:
+    """The holdouts served at `now` (not stopped, before `ends_at`), by key."""
+    query = (
         select(Holdout)
         .where(Holdout.status == HoldoutStatus.RUNNING.value, col(Holdout.ends_at) > now)
         .order_by(col(Holdout.key))
     )
-    return [
-        {
-            "key": holdout.key,
-            "salt": holdout.salt,
-            "share": holdout.share,
-            "unit_type": holdout.unit_type,
-            "experiments": [e.key for e in covered_experiments(session, holdout)],
-        }
-        for holdout in running
-    ]
+    return list(session.exec(query))
+
+
+def served_entry(session: Session, holdout: Holdout) -> dict[str, Any]:
+    """A running holdout as the SDK config's `holdouts` lists it, `all_new` resolved to keys."""
+    return {
+        "key": holdout.key,
+        "salt": holdout.salt,
+        "share": holdout.share,
+        "unit_type": holdout.unit_type,
+        "experiments": [e.key for e in covered_experiments(session, holdout)],
+    }
 
 
 def audit_state(holdout: Holdout) -> dict[str, Any]:

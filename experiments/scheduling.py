@@ -15,12 +15,13 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
-from sqlmodel import col
+from sqlmodel import Session, col
 
 from experiments.db import session_scope
 from experiments.encryption import KeyRing
@@ -83,18 +84,13 @@ def snapshot_running_experiments(
                 .order_by(col(Experiment.key))
             ).scalars()
         )
-    taken = []
-    for key in keys:
-        started = time.perf_counter()
-        try:
-            with session_scope(engine) as session:
-                take_snapshot(session, key, now, on_new_look=queue_look_alerts)
-        except VekstError as error:
-            logger.warning("scheduled look of experiment %s skipped: %s", key, error.detail)
-            observer.look_skipped()
-            continue
-        observer.look_taken(time.perf_counter() - started)
-        taken.append(key)
+    taken = _look_at_each(
+        engine,
+        keys,
+        "experiment",
+        observer,
+        lambda session, key: take_snapshot(session, key, now, on_new_look=queue_look_alerts),
+    )
     return taken + _snapshot_running_holdouts(engine, observer, now)
 
 
@@ -114,14 +110,32 @@ def _snapshot_running_holdouts(
                 .order_by(col(Holdout.key))
             ).scalars()
         )
+    return _look_at_each(
+        engine,
+        keys,
+        "holdout",
+        observer,
+        lambda session, key: take_holdout_look(session, key, moment),
+    )
+
+
+def _look_at_each(
+    engine: Engine,
+    keys: list[str],
+    kind: str,
+    observer: SchedulerObserver,
+    take: Callable[[Session, str], object],
+) -> list[str]:
+    """Run `take` for each key in its own transaction; a key whose look fails is logged and
+    skipped. Returns the keys looked at."""
     taken = []
     for key in keys:
         started = time.perf_counter()
         try:
             with session_scope(engine) as session:
-                take_holdout_look(session, key, moment)
+                take(session, key)
         except VekstError as error:
-            logger.warning("scheduled look of holdout %s skipped: %s", key, error.detail)
+            logger.warning("scheduled look of %s %s skipped: %s", kind, key, error.detail)
             observer.look_skipped()
             continue
         observer.look_taken(time.perf_counter() - started)

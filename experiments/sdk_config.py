@@ -7,8 +7,9 @@ Each experiment's `dimensions` name the attributes an SDK sends with its exposur
 experiment carries its `sticky_version` (SDKs keep each unit's variant under it); a variant
 carries its `changes`, `css` and `redirect` when it has them (the browser SDK applies them).
 `holdouts` lists the running holdouts (`experiments.holdouts`), and is absent without one.
-The document is a pure function of the stored definitions, so its ETag changes exactly when
-something an SDK would evaluate or send differently changes.
+The document is a pure function of the stored definitions and the moment, so its ETag changes
+exactly when something an SDK would evaluate or send differently changes: a stored change, or
+a served holdout's `ends_at` passing (`expires_at`, which a cache of the document honours).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from experiments.holdouts import served_holdouts
+from experiments.holdouts import running_holdouts, served_entry
 from experiments.models.experiment import SERVED_STATUSES, Experiment
 from vekst_sdk.spec import override_digest
 
@@ -35,6 +36,9 @@ class SdkConfig:
     document: dict[str, Any]
     body: bytes
     etag: str
+    expires_at: datetime | None = None
+    """When the document changes with nothing stored: the earliest `ends_at` of the holdouts it
+    serves (None: it changes only with the stored definitions)."""
 
 
 def override_hashes(salt: str, overrides: dict[str, str]) -> dict[str, str]:
@@ -87,9 +91,10 @@ def build_sdk_config(session: Session, now: datetime | None = None) -> SdkConfig
         "generated_at": newest.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
         "experiments": [experiment_entry(experiment) for experiment in experiments],
     }
-    holdouts = served_holdouts(session, now or datetime.now(UTC))
+    holdouts = running_holdouts(session, now or datetime.now(UTC))
     if holdouts:
-        document["holdouts"] = holdouts
+        document["holdouts"] = [served_entry(session, holdout) for holdout in holdouts]
     body = json.dumps(document, separators=(",", ":"), sort_keys=True).encode("utf-8")
     etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
-    return SdkConfig(document, body, etag)
+    expires_at = min((holdout.ends_at for holdout in holdouts), default=None)
+    return SdkConfig(document, body, etag, expires_at)

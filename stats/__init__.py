@@ -1,11 +1,13 @@
 """Vekst's pure statistics engine: sufficient statistics in, immutable results out.
 
 No I/O, no web, no database. Start with ``analyze`` (one metric, all variants; ``analyze_stats``
-takes typed sums) and ``sample_size`` / ``detectable_effect`` / ``days_to_run`` for planning;
-``compare_segments`` tests whether an effect differs by segment (exploratory).
+takes typed sums, ``analyze_many`` many such analyses at once) and ``sample_size`` /
+``detectable_effect`` / ``days_to_run`` for planning; ``compare_segments`` tests whether an
+effect differs by segment (exploratory).
 """
 
 from stats.analysis import analyze, analyze_stats
+from stats.bulk import analyze_many
 from stats.errors import StatsInputError
 from stats.power import days_to_run, detectable_effect, sample_size
 from stats.results import (
@@ -75,6 +77,7 @@ __all__ = [
     "VariantInput",
     "VariantSummary",
     "analyze",
+    "analyze_many",
     "analyze_stats",
     "compare_segments",
     "days_to_run",

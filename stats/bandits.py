@@ -16,6 +16,7 @@ identical outputs, and permuting the arms permutes the outputs.
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Sequence
 from typing import NamedTuple
 
@@ -57,9 +58,14 @@ class _Cells(NamedTuple):
     variances: FloatArray
 
 
+def _is_whole(value: object) -> bool:
+    """An integer (numpy's included), not a bool."""
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool | np.bool_)
+
+
 def _check_cell(cell: ArmPeriodSums, where: str) -> None:
     units = cell.units
-    if isinstance(units, bool) or not isinstance(units, int) or not 0 <= units <= _MAX_UNITS:
+    if not _is_whole(units) or not 0 <= units <= _MAX_UNITS:
         raise StatsInputError(f"{where}.units", "units must be a whole number from 0 to 2**53")
     if not math.isfinite(cell.total):
         raise StatsInputError(f"{where}.total", "total must be a finite number")
@@ -141,12 +147,12 @@ def _check_draws(estimates: Sequence[ArmEstimate], draws: int) -> None:
             raise StatsInputError(f"estimates[{index}]", "mean and standard_error must be finite")
         if estimate.standard_error < 0:
             raise StatsInputError(f"estimates[{index}].standard_error", "must be >= 0")
-    if isinstance(draws, bool) or not isinstance(draws, int) or not 1 <= draws <= MAX_DRAWS:
+    if not _is_whole(draws) or not 1 <= draws <= MAX_DRAWS:
         raise StatsInputError("draws", f"draws must be a whole number from 1 to {MAX_DRAWS:,}")
 
 
 def _check_seed(seed: int) -> None:
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+    if not _is_whole(seed) or seed < 0:
         raise StatsInputError("seed", "seed must be a whole number >= 0")
 
 
@@ -174,10 +180,18 @@ def _posterior_draws(
     """Seeded draws (draws x arms) from the arms' normal posteriors, larger meaning better,
     with the arms in canonical order; and that order (column j is arm ``order[j]``)."""
     order = _canonical_order(estimates)
-    means = np.array([estimates[i].mean for i in order])
-    errors = np.array([estimates[i].standard_error for i in order])
+    means, errors = _rescaled([estimates[i] for i in order])
     sampled = means + errors * np.random.default_rng(seed).standard_normal((draws, means.size))
     return order, -sampled if lower_is_better else sampled
+
+
+def _rescaled(estimates: Sequence[ArmEstimate]) -> tuple[FloatArray, FloatArray]:
+    """Means and standard errors divided by the largest of them in size, so that no draw or
+    difference overflows (1e308 is a valid mean); the order of the draws is unchanged."""
+    means = np.array([e.mean for e in estimates])
+    errors = np.array([e.standard_error for e in estimates])
+    scale = max(float(np.abs(means).max()), float(errors.max()))
+    return (means / scale, errors / scale) if scale > 0 else (means, errors)
 
 
 def probability_best(
@@ -193,11 +207,9 @@ def probability_best(
     _check_draws(estimates, draws)
     _check_seed(seed)
     if len(estimates) == 2:
-        first, second = estimates
-        gap = first.mean - second.mean
-        if lower_is_better:
-            gap = -gap
-        spread = math.hypot(first.standard_error, second.standard_error)
+        means, errors = _rescaled(estimates)
+        gap = float(means[0] - means[1]) * (-1 if lower_is_better else 1)
+        spread = math.hypot(float(errors[0]), float(errors[1]))
         chance = normal_cdf(gap / spread) if spread > 0 else 0.5 + 0.5 * float(np.sign(gap))
         return [chance, 1.0 - chance]
     order, sampled = _posterior_draws(estimates, draws, seed, lower_is_better)
@@ -283,7 +295,7 @@ def period_srm_p_values(
         if len(counts) != len(shares):
             raise StatsInputError(f"weights[{p}]", "give one weight per arm of the period")
         for a, count in enumerate(counts):
-            if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+            if not _is_whole(count) or count < 0:
                 raise StatsInputError(f"units[{p}][{a}]", "units must be a whole number >= 0")
         if not all(math.isfinite(share) and share >= 0 for share in shares) or sum(shares) <= 0:
             raise StatsInputError(f"weights[{p}]", "weights must be finite, >= 0 and not all 0")

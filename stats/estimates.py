@@ -37,10 +37,10 @@ class ArmEstimate(NamedTuple):
 
 def _sample_mean(variant: VariantInput) -> ArmEstimate:
     stats = variant.stats
+    if type(stats) is ProportionStats:
+        return ArmEstimate(stats.mean, stats.variance / stats.n, stats.n, stats.n - 1)
     if isinstance(stats, RatioStats):
         raise TypeError("ratio statistics need the delta-method estimator")
-    if isinstance(stats, ProportionStats):
-        return ArmEstimate(stats.mean, stats.variance / stats.n, stats.n, stats.n - 1)
     dof = max(spread_units(variant).units - 1.0, 0.0)
     return ArmEstimate(stats.mean, stats.variance / stats.n, stats.n, dof)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from stats import _builders as build
 from stats._distributions import chi2_sf
 from stats.results import SrmResult
 
@@ -23,4 +24,4 @@ def sample_ratio_check(units: Sequence[int], weights: Sequence[float]) -> SrmRes
         gap = observed / total - weight
         spread += gap * gap / weight
     p_value = chi2_sf(total * spread, len(units) - 1)
-    return SrmResult(p_value, p_value < SRM_THRESHOLD)
+    return build.srm_result(p_value, p_value < SRM_THRESHOLD)

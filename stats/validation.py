@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from enum import StrEnum
 from typing import Any, TypeVar, cast
 
+from stats import _builders as build
 from stats.checks import (
     COVARIATE_FIELDS,
     PRE_DENOMINATOR_FIELDS,
@@ -44,6 +45,9 @@ _MEMBERS: dict[type[StrEnum], dict[str, StrEnum]] = {}
 _RATIO_COVARIATE_FIELD = "covariate_denominator_cross_sum"
 _NONZERO_UNITS = "nonzero_units"
 _MAX_MINIMUM = 1_000_000
+_TEXT = (str, bytes)  # a sequence, but never one of variants or weights
+# The paths errors name, made once for the usual number of variants.
+_PATHS = tuple(f"variants[{index}]" for index in range(16))
 
 
 def _number(raw: Mapping[str, Any], name: str, path: str) -> float:
@@ -80,17 +84,21 @@ def _units(raw: Mapping[str, Any], path: str) -> int:
 
 
 def _proportion(raw: Mapping[str, Any], path: str) -> ProportionStats:
-    return ProportionStats(_units(raw, path), _count(raw, "conversions", path))
+    n, conversions = raw.get("n"), raw.get("conversions")
+    # The usual request, read without the checks' calls: whole counts, n of at least 2.
+    if type(n) is int and type(conversions) is int and n >= 2 and conversions >= 0:
+        return build.proportion_stats(n, conversions)
+    return build.proportion_stats(_units(raw, path), _count(raw, "conversions", path))
 
 
 def _mean(raw: Mapping[str, Any], path: str) -> MeanStats:
     n = _units(raw, path)
-    return MeanStats(n, _number(raw, "sum", path), _number(raw, "sum_squares", path))
+    return build.mean_stats(n, _number(raw, "sum", path), _number(raw, "sum_squares", path))
 
 
 def _ratio(raw: Mapping[str, Any], path: str) -> RatioStats:
     n = _units(raw, path)
-    return RatioStats(
+    return build.ratio_stats(
         n, *(_number(raw, name, path) for name in STATISTIC_FIELDS[StatisticsKind.RATIO][1:])
     )
 
@@ -158,14 +166,15 @@ def parse_variants(
     kind: StatisticsKind, variants: Sequence[Mapping[str, Any]]
 ) -> list[VariantInput]:
     """Validate request-shaped variants (first = control) into ``VariantInput`` values."""
-    if isinstance(variants, str | bytes) or not isinstance(variants, Sequence):
+    if isinstance(variants, _TEXT) or not isinstance(variants, Sequence):
         raise StatsInputError("variants", "variants must be a list of mappings")
     if len(variants) < 2:
         raise StatsInputError("variants", "variants must hold at least two variants")
     allowed = _ALLOWED[kind]
     parsed: list[VariantInput] = []
+    any_extra = False
     for index, raw in enumerate(variants):
-        path = f"variants[{index}]"
+        path = _PATHS[index] if index < len(_PATHS) else f"variants[{index}]"
         if type(raw) is not dict and not isinstance(raw, Mapping):
             raise StatsInputError(path, f"{path} must be a mapping of sufficient statistics")
         if not allowed.issuperset(raw):
@@ -185,9 +194,11 @@ def parse_variants(
         extra = len(raw) - ("key" in raw) > len(_FIELDS[kind])
         covariate = _covariate(raw, stats, path) if extra else None
         nonzero = _nonzero_units(raw, stats, path) if extra else None
+        any_extra = any_extra or extra
         parsed.append(VariantInput(key, stats, covariate, nonzero))
     check_consistency(parsed)
-    _check_pre_denominators(variants)
+    if any_extra:
+        _check_pre_denominators(variants)
     return parsed
 
 
@@ -247,7 +258,7 @@ def parse_weights(weights: Sequence[float] | None, variants: int) -> tuple[float
     """Designed traffic split, normalised to sum to 1; equal split when absent."""
     if weights is None:
         return (1.0 / variants,) * variants
-    if isinstance(weights, str | bytes) or not isinstance(weights, Sequence):
+    if isinstance(weights, _TEXT) or not isinstance(weights, Sequence):
         raise StatsInputError("weights", "weights must be a list of numbers")
     if len(weights) != variants:
         raise StatsInputError(

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Query, Request, status
 
 from api.deps import (
     AuthFirstRoute,
@@ -16,6 +16,7 @@ from api.deps import (
     SettingsDep,
     ViewerKey,
 )
+from api.pages.workspace.traffic import kept_traffic
 from api.params import ExperimentKey
 from api.problems import PROTECTED, problem_responses
 from experiments import audit, holdouts, operations
@@ -69,6 +70,7 @@ def stop_holdout(key: ExperimentKey, session: SessionDep, editor: EditorKey) -> 
 
 @router.get("/{key}/results", response_model=HoldoutResultsPage, response_model_exclude_unset=True)
 def get_results(
+    request: Request,
     key: ExperimentKey,
     session: SessionDep,
     settings: SettingsDep,
@@ -80,4 +82,7 @@ def get_results(
     """The measurement group against the holdout, cumulative since it began, from its latest
     look (a new one when that is older than the snapshot interval, or with `fresh`)."""
     max_age = timedelta(minutes=settings.snapshot_interval_minutes)
-    return serve_holdout_results(session, key, max_age, fresh=fresh)
+    state = request.app.state
+    return serve_holdout_results(
+        session, key, max_age, fresh=fresh, traffic=lambda h: kept_traffic(state, session, h)
+    )

@@ -1,9 +1,10 @@
 """A look's results broken down by one dimension: per level, the units per variant, the level's
 sample ratio check and every metric's readings, from the look's stored per-level sums.
 
-Each level is analysed by the same engine as the whole (`stats.analyze_stats` through
-`readings.metric_analysis.analyse_metric`), with the same minimum-data gates. The comparisons of
-one breakdown form one family, levels x arms x metrics (GrowthBook's), corrected together:
+Each level is analysed by the same engine as the whole (`stats.analyze_many` through
+`readings.metric_analysis.analyse_metrics`, all levels and metrics at once), with the same
+minimum-data gates. The comparisons of one breakdown form one family, levels x arms x metrics
+(GrowthBook's), corrected together:
 
 - fixed-horizon p-values with the experiment's correction (Holm, as the whole's arms); the
   intervals are the analysis's, at about the Bonferroni level alpha / family, except where
@@ -27,11 +28,15 @@ from experiments.models.metric import MetricDefinition
 from experiments.results.look_inputs import LookInputs
 from experiments.results.page import LevelPage, SegmentsPage, SrmPage
 from experiments.results.readings.look_readings import srm_of
-from experiments.results.readings.metric_analysis import analyse_metric, stats_inputs
+from experiments.results.readings.metric_analysis import (
+    MetricSums,
+    analyse_metrics,
+    stats_inputs,
+)
 from experiments.results.render import metric_page
 from experiments.results.sums.groups import Aggregates, VariantSums
 from experiments.results.sums.sum_sources import denominators
-from experiments.results.types import MetricResult, Role
+from experiments.results.types import MetricResult
 from stats import AnalysisOptions, Comparison, Correction, Interval, analyze_stats
 from stats.corrections import adjust, interval_level
 
@@ -80,13 +85,7 @@ def segments_page(
         weights=terms.weights,
         correction=terms.correction,
     )
-    readings = {
-        level: [
-            _reading(definition, role, sums.metrics[definition.key], options)
-            for definition, role in zip(inputs.definitions, inputs.roles, strict=True)
-        ]
-        for level, sums in levels.items()
-    }
+    readings = _readings(inputs, levels, options)
     corrected = _corrected(readings, levels, inputs.definitions, terms, family)
     return SegmentsPage(
         dimension=dimension,
@@ -110,17 +109,30 @@ def segments_page(
 _LEAST = 1e-12
 
 
-def _reading(
-    definition: MetricDefinition, role: Role, sums: dict[str, VariantSums], options: AnalysisOptions
-) -> MetricResult:
-    """One metric in one level, read as the whole's is (`sum_sources.ExperimentSums.analyse`:
-    its value format and a ratio's denominators; no guardrail margin, which is the verdict's)."""
-    result = analyse_metric(definition, role, sums, options)
-    return replace(
-        result,
-        value_format=definition.value_format,
-        denominators=denominators(definition, sums),
-    )
+def _readings(
+    inputs: LookInputs, levels: dict[str, Aggregates], options: AnalysisOptions
+) -> dict[str, list[MetricResult]]:
+    """Every metric in every level, read as the whole's are (`sum_sources.ExperimentSums
+    .analyse`: all at once, with their value format and a ratio's denominators; no guardrail
+    margin, which is the verdict's)."""
+    metrics = list(zip(inputs.definitions, inputs.roles, strict=True))
+    cells = [
+        MetricSums(definition, role, sums.metrics[definition.key])
+        for sums in levels.values()
+        for definition, role in metrics
+    ]
+    read = iter(analyse_metrics(cells, options))
+    return {
+        level: [
+            replace(
+                next(read),
+                value_format=definition.value_format,
+                denominators=denominators(definition, sums.metrics[definition.key]),
+            )
+            for definition, _ in metrics
+        ]
+        for level, sums in levels.items()
+    }
 
 
 Located = tuple[str, int, int]

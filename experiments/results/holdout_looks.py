@@ -12,11 +12,12 @@ engine: only the summary (`words.holdout_words`) is the holdout's own.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from sqlmodel import Session, col, select
 
-from experiments.holdout_power import power_facts
+from experiments.holdout_power import Traffic, power_facts
 from experiments.holdouts import covered_experiments, end_of, get_holdout, status_of
 from experiments.models.experiment import (
     Design,
@@ -78,20 +79,28 @@ def serve_holdout_results(
     *,
     fresh: bool = False,
     now: datetime | None = None,
+    traffic: Callable[[Holdout], Traffic] | None = None,
 ) -> HoldoutResultsPage:
     """The holdout's results from its latest look, taking a new one first when `fresh` is
-    asked for or the latest is older than `max_age` (as an experiment's results are served)."""
+    asked for or the latest is older than `max_age` (as an experiment's results are served);
+    its power at `traffic(holdout)` (the process's kept figures), measured now without it."""
     moment = now or datetime.now(UTC)
     holdout = get_holdout(session, key)
     experiment = as_experiment(holdout, moment)
     snapshot = served_snapshot(session, experiment, max_age, fresh, moment, None)
-    return holdout_results(session, holdout, stored_page(snapshot), moment)
+    pace = None if traffic is None else traffic(holdout)
+    return holdout_results(session, holdout, stored_page(snapshot), moment, pace)
 
 
 def holdout_results(
-    session: Session, holdout: Holdout, look: ResultsPage, now: datetime
+    session: Session,
+    holdout: Holdout,
+    look: ResultsPage,
+    now: datetime,
+    traffic: Traffic | None = None,
 ) -> HoldoutResultsPage:
-    """The holdout's page of one look: its effect, its split, what shipped, and its power."""
+    """The holdout's page of one look: its effect, its split, what shipped, and its power (at
+    `traffic`, measured now when None)."""
     primary = look.metrics[0]
     comparison = primary.comparison_of(MEASUREMENT_GROUP)
     effect = None if comparison is None else comparison.sequential.relative
@@ -126,7 +135,7 @@ def holdout_results(
         units=groups,
         srm=look.srm,
         summary=summary,
-        power=power_of(session, holdout, now, so_far),
+        power=power_of(session, holdout, now, so_far, traffic),
         look=look.model_copy(update={"summary": summary, "headline": None}),
     )
 
@@ -149,11 +158,16 @@ def shipped_since(session: Session, holdout: Holdout, end: datetime) -> list[str
 
 
 def power_of(
-    session: Session, holdout: Holdout, now: datetime, units_so_far: int = 0
+    session: Session,
+    holdout: Holdout,
+    now: datetime,
+    units_so_far: int = 0,
+    traffic: Traffic | None = None,
 ) -> HoldoutPower:
-    """What the share detects by the holdout's end: the units so far and the traffic to come."""
+    """What the share detects by the holdout's end: the units so far and the traffic to come
+    (`traffic`, measured now when None)."""
     facts = power_facts(
-        session, holdout.metrics[0], holdout.share, end_of(holdout), now, units_so_far
+        session, holdout.metrics[0], holdout.share, end_of(holdout), now, units_so_far, traffic
     )
     return HoldoutPower(
         metric=facts.metric,

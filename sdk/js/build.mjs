@@ -10,7 +10,7 @@ import { minify } from "terser";
 // The names of the internal factories' methods are shortened too (none is part of the public
 // API, and no public name may be listed here).
 const mangleProps =
-  /^(fixed|flushHidden|wake|enqueue|id|firstExposure|compile|refresh|settle|compiled|pick|kind|decide|whenReady|flushAll|stop|giveConsent|stick|expose|group|page|targeted|paint|revert)$/;
+  /^(fixed|flushHidden|wake|enqueue|id|firstExposure|pick|kind|decide|flushAll|stop|giveConsent|stick|held|page|targeted|paint|revert)$/;
 
 // Each build takes its feature flags from its own module (features-core.js: all off,
 // features-segments.js, features-nocode.js); the sources (and the tests) have them all on.

@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 
 from api.app import create_app
 from api.cli import build_cli
+from experiments.assignment import EvaluatorCache
 from experiments.migrate import upgrade
 from experiments.settings import Settings, load_settings
 from tests.api.helpers import (
@@ -24,6 +25,7 @@ from tests.api.helpers import (
     send,
 )
 from tests.conftest import ADMIN_KEY
+from vekst_sdk.spec import holdout_hash
 
 URL = "/v1/holdouts"
 
@@ -108,6 +110,56 @@ def test_holdout_and_experiment_keys_share_one_namespace(
     assert_problem(again, 409, "key")
     body = {**experiment_body(), "key": "q2-holdout"}
     assert_problem(client.post("/v1/experiments", json=body, headers=admin_headers), 409, "key")
+
+
+def held_unit(client: TestClient, sdk_headers: Headers) -> str:
+    """A unit in the holdout group of the one holdout the SDK config serves."""
+    holdout = client.get("/v1/sdk/config", headers=sdk_headers).json()["holdouts"][0]
+    threshold = int(holdout["share"] * 2**32)
+    return next(
+        unit
+        for unit in (f"visitor-{n}" for n in range(100_000))
+        if holdout_hash(holdout["salt"], unit) < threshold
+    )
+
+
+def test_a_stopped_or_ended_holdout_leaves_assign_at_once(
+    client: TestClient, admin_headers: Headers, sdk_headers: Headers
+) -> None:
+    """No request after a stop or after `ends_at` is held out, though the cached config would
+    otherwise be kept for a year: a stop reloads it, `ends_at` expires it (a clock of our own)."""
+    now = datetime.now(UTC)
+    clock = {"now": now}
+    client.app.state.evaluator_cache = EvaluatorCache(  # type: ignore[attr-defined]
+        client.app.state.engine,  # type: ignore[attr-defined]
+        max_age_seconds=365 * 86400.0,
+        clock=lambda: clock["now"].timestamp(),
+    )
+
+    def held(unit: str) -> bool:
+        body = {"unit_id": unit, "experiments": ["checkout-onepage"]}
+        answer = client.post("/v1/assign", json=body, headers=sdk_headers).json()
+        return not answer["assignments"]["checkout-onepage"]["in_experiment"]
+
+    create_holdout(client, admin_headers, key="first")
+    running_experiment(client, admin_headers, key="checkout-onepage")
+    unit = held_unit(client, sdk_headers)
+    assert held(unit)
+    assert client.post(f"{URL}/first/stop", headers=admin_headers).status_code == 200
+    assert not held(unit)
+    ends_at = now + timedelta(days=30)
+    create_holdout(
+        client,
+        admin_headers,
+        key="second",
+        experiments=["checkout-onepage"],
+        ends_at=ends_at.isoformat(),
+    )
+    unit = held_unit(client, sdk_headers)
+    clock["now"] = ends_at - timedelta(seconds=1)
+    assert held(unit)
+    clock["now"] = ends_at
+    assert not held(unit)
 
 
 OVERLAPS = [

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from experiments.variant_changes import change_problem, css_problem, redirect_problem, url_problem
 from tests.accounts import log_in
 from tests.api.helpers import EXPERIMENT, assert_problem, create, experiment_body, start
+from tests.databases import sqlite_only
 from vekst_sdk.spec import Evaluator
 
 Headers = dict[str, str]
@@ -40,20 +41,32 @@ def _variants(**treatment: Any) -> list[dict[str, Any]]:
     return [control, {**other, **treatment}]
 
 
-@pytest.mark.parametrize(
-    "item", VECTORS["changes"], ids=[str(item["refused"]) for item in VECTORS["changes"]]
-)
-def test_every_shared_case_is_refused_or_kept_as_the_browser_sdk_does(
+KEPT = [item for item in VECTORS["changes"] if item["refused"] is None]
+REFUSED = [item for item in VECTORS["changes"] if item["refused"] is not None]
+
+
+@pytest.mark.parametrize("item", KEPT, ids=[str(n) for n in range(len(KEPT))])
+def test_every_shared_case_kept_by_the_browser_sdk_is_stored_as_sent(
     client: TestClient, admin_headers: Headers, item: dict[str, Any]
 ) -> None:
     body = experiment_body(variants=_variants(**item["variant"]))
     response = client.post("/v1/experiments", json=body, headers=admin_headers)
-    if item["refused"] is None:
-        assert response.status_code == 201, response.text
-        stored = response.json()["variants"][1]
-        assert {name: stored[name] for name in item["variant"]} == item["variant"]
-    else:
-        assert_problem(response, 422, f"variants[1].{item['refused']}")
+    assert response.status_code == 201, response.text
+    stored = response.json()["variants"][1]
+    assert {name: stored[name] for name in item["variant"]} == item["variant"]
+
+
+# Refused before anything is stored: a refusal gone missing shows on SQLite as a 201 (with
+# change_problem answering None, 23 of the SQLite refusals below fail; without the NUL rule of
+# experiments/inputs.py, the `nul` hostile value does).
+@sqlite_only
+@pytest.mark.parametrize("item", REFUSED, ids=[item["refused"] for item in REFUSED])
+def test_every_shared_case_refused_by_the_browser_sdk_is_refused(
+    client: TestClient, admin_headers: Headers, item: dict[str, Any]
+) -> None:
+    body = experiment_body(variants=_variants(**item["variant"]))
+    response = client.post("/v1/experiments", json=body, headers=admin_headers)
+    assert_problem(response, 422, f"variants[1].{item['refused']}")
 
 
 def test_the_cta_template_change_is_served_and_the_python_sdk_ignores_it(
@@ -79,6 +92,7 @@ def test_the_public_experiment_shows_the_fields_and_null_where_none(
     assert created["variants"][1]["redirect"] == "/product/42-b"
 
 
+@sqlite_only  # refused before anything is stored
 def test_a_patch_is_checked_by_the_same_rules(client: TestClient, admin_headers: Headers) -> None:
     create(client, admin_headers)
     bad = [*CTA, {"selector": "#x", "action": "text", "value": "<script>x</script>"}]
@@ -96,6 +110,7 @@ def test_a_patch_is_checked_by_the_same_rules(client: TestClient, admin_headers:
     ["\x00", "\ud800", 1e308, 2**70, [], {"selector": "#a"}, None, True],
     ids=["nul", "surrogate", "huge-float", "huge-int", "list", "no-action", "null", "bool"],
 )
+@sqlite_only  # refused before anything is stored: without the rule SQLite answers 201 or 500
 def test_hostile_values_inside_a_change_are_422(
     client: TestClient, admin_headers: Headers, value: Any
 ) -> None:
@@ -133,6 +148,7 @@ def test_rules_never_raise(text: str) -> None:
     change_problem({"selector": text, "action": "attribute", "name": "srcset", "value": text})
 
 
+@sqlite_only  # what the page links to
 def test_the_experiment_page_gives_a_preview_link_per_variant(
     client: TestClient, admin_headers: Headers
 ) -> None:

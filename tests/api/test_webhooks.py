@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import Engine
 
 from api.app import create_app
 from experiments.db import make_engine
@@ -25,11 +26,15 @@ from experiments.webhooks.sender import HttpSender
 from experiments.webhooks.targets import TargetPolicy, system_resolver
 from tests.api.helpers import experiment_body
 from tests.conftest import ADMIN_KEY, SDK_KEY
+from tests.databases import sqlite_only
 from tests.experiments.results.simulation import simulate_shop
 from tests.experiments.webhooks.helpers import LOCAL_TARGETS, PUBLIC_ADDRESS, TEST_KEY, fixed_keys
 
 SECRET = "receiver-secret-0123456789"
 MAX_AGE_SECONDS = 300
+# 600 units stop at the first look as 2,000 did (the seeded shop of 300 keeps running), and
+# take a third of the time to simulate, load and aggregate.
+SHOP_UNITS = 600
 
 
 class Receiver:
@@ -76,6 +81,15 @@ def resolve_example(host: str, port: int) -> list[str]:
     return system_resolver(host, port)
 
 
+def load_shop(engine: Engine, experiment: str) -> None:
+    """Six days of a shop whose one-page checkout triples purchases, up to now: its first look
+    already stops, and any verdict but "keep running" is a change."""
+    start = datetime.now(UTC) - timedelta(days=6)
+    raw = simulate_shop(SHOP_UNITS, 2.0, 3, experiment, start, ("multi-step", "one-page"))
+    raw.conversions = [row for row in raw.conversions if row["timestamp"] < datetime.now(UTC)]
+    raw.load(engine)
+
+
 @pytest.fixture
 def settings(database_url: str) -> Settings:
     """These tests deliver to their own receiver on 127.0.0.1: private targets allowed."""
@@ -107,6 +121,7 @@ def receiver() -> Iterator[Receiver]:
     running.server.server_close()
 
 
+@sqlite_only  # refused before anything is stored
 def test_webhook_validation_names_the_field(
     client: TestClient, admin_headers: dict[str, str], sdk_headers: dict[str, str]
 ) -> None:
@@ -166,10 +181,7 @@ def test_a_changed_verdict_reaches_the_receiver_signed_after_a_retry(
     assert client.post("/v1/experiments", json=body, headers=admin_headers).status_code == 201
     assert client.post("/v1/experiments/signed/start", headers=admin_headers).status_code == 200
     engine = make_engine(settings.database_url)
-    start = datetime.now(UTC) - timedelta(days=6)
-    raw = simulate_shop(2000, 2.0, 3, "signed", start, ("multi-step", "one-page"))
-    raw.conversions = [row for row in raw.conversions if row["timestamp"] < datetime.now(UTC)]
-    raw.load(engine)
+    load_shop(engine, "signed")
 
     look = client.post("/v1/experiments/signed/snapshots", headers=admin_headers)
     assert look.status_code == 201, look.text
@@ -219,10 +231,7 @@ def test_a_receiver_that_never_answers_ends_failed(
     client.post("/v1/experiments", json=body, headers=admin_headers)
     client.post("/v1/experiments/unheard/start", headers=admin_headers)
     engine = make_engine(settings.database_url)
-    start = datetime.now(UTC) - timedelta(days=6)
-    raw = simulate_shop(2000, 2.0, 3, "unheard", start, ("multi-step", "one-page"))
-    raw.conversions = [row for row in raw.conversions if row["timestamp"] < datetime.now(UTC)]
-    raw.load(engine)
+    load_shop(engine, "unheard")
     assert client.post("/v1/experiments/unheard/snapshots", headers=admin_headers).is_success
     policy = RetryPolicy(max_attempts=2, first_delay_seconds=0.001)
     send = HttpSender(LOCAL_TARGETS, deadline_seconds=2)
@@ -245,6 +254,7 @@ LOOK_TAKING_REQUESTS = {
 }
 
 
+@sqlite_only  # which route hands the look on; storing deliveries is proven on both above
 @pytest.mark.parametrize("request_name", list(LOOK_TAKING_REQUESTS))
 def test_every_route_that_takes_a_look_hands_it_to_the_webhooks(
     client: TestClient, admin_headers: dict[str, str], settings: Settings, request_name: str
@@ -259,10 +269,7 @@ def test_every_route_that_takes_a_look_hands_it_to_the_webhooks(
     client.post("/v1/experiments", json=body, headers=admin_headers)
     client.post("/v1/experiments/decided/start", headers=admin_headers)
     engine = make_engine(settings.database_url)
-    start = datetime.now(UTC) - timedelta(days=6)
-    raw = simulate_shop(2000, 2.0, 3, "decided", start, ("multi-step", "one-page"))
-    raw.conversions = [row for row in raw.conversions if row["timestamp"] < datetime.now(UTC)]
-    raw.load(engine)
+    load_shop(engine, "decided")
     engine.dispose()
 
     method, url = LOOK_TAKING_REQUESTS[request_name]

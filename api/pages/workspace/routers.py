@@ -11,6 +11,7 @@ from api.pages.workspace import (
     catalogue_pages,
     counts_pages,
     experiment_pages,
+    holdout_pages,
     lifecycle_pages,
 )
 from api.pages.workspace.traffic import MeasuredBaselines, MeasuredTraffic
@@ -22,6 +23,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     counts_pages.router,
     catalogue_pages.router,
     admin_pages.router,
+    holdout_pages.router,
 )
 
 

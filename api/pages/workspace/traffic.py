@@ -13,10 +13,15 @@ from __future__ import annotations
 import threading
 import time
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy.engine import Engine
+from sqlmodel import Session
 
 from experiments.db import session_scope
+from experiments.holdout_power import Traffic
+from experiments.metrics import metric_catalog
+from experiments.models.holdout import Holdout
 from experiments.models.metric import MetricDefinition
 from experiments.planning import visitors_per_day
 from experiments.recent_baseline import RecentBaseline, recent_baseline
@@ -81,3 +86,12 @@ class MeasuredBaselines:
         with self._lock:
             self._kept_values[primary.key] = (time.monotonic(), value)
         return value
+
+
+def kept_traffic(state: Any, session: Session, holdout: Holdout) -> Traffic:
+    """The shop's pace and a holdout's first metric's baseline as the process keeps them
+    (`state`: the app's, holding `measured_traffic` and `measured_baselines`)."""
+    measured: MeasuredTraffic = state.measured_traffic
+    baselines: MeasuredBaselines = state.measured_baselines
+    primary = metric_catalog(session)[holdout.metrics[0]]
+    return Traffic(measured.visitors_per_day(), baselines.of(primary))

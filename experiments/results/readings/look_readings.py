@@ -1,8 +1,8 @@
 """Stage 2 of a look: every metric's readings from the look's sums, in page order.
 
-Each metric is analysed by `stats.analyze` (`sums.sum_sources.ExperimentSums.analyse`) with the
-look's planned units tuning the sequential test, a guardrail with its margin, and a capped
-metric with the value its percentile cap came to.
+The metrics are analysed together by `stats.analyze_many` (`sums.sum_sources.ExperimentSums
+.analyse`) with the look's planned units tuning the sequential test, a guardrail with its
+margin, and a capped metric with the value its percentile cap came to.
 """
 
 from __future__ import annotations
@@ -31,14 +31,13 @@ def analyse(
         design.alpha, planned_units_per_variant=planned, weights=_weights(inputs.experiment)
     )
     selection = inputs.selection
-    return [
-        _capped(
-            sums.analyse(definition, role, options, _margin(selection, definition.key, role)),
-            selection,
-            sums.aggregates,
-            terms,
-        )
+    metrics = [
+        (definition, role, _margin(selection, definition.key, role))
         for definition, role in zip(inputs.definitions, inputs.roles, strict=True)
+    ]
+    return [
+        _capped(result, selection, sums.aggregates, terms)
+        for result in sums.analyse(metrics, options)
     ]
 
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
+from typing import NamedTuple
 
 from experiments.models.metric import MetricDefinition, MetricKind
 from experiments.results.readings.direction import oriented
@@ -22,9 +23,19 @@ from stats import (
     StatsInputError,
     VariantInput,
     VariantSummary,
-    analyze_stats,
+    analyze_many,
 )
 from stats.types import MetricStats
+
+
+class MetricSums(NamedTuple):
+    """One metric to analyse: its definition, role, per-variant sums and a guardrail's relative
+    non-inferiority margin (None without one)."""
+
+    metric: MetricDefinition
+    role: Role
+    sums: dict[str, VariantSums]
+    margin: float | None = None
 
 
 def analyse_metric(
@@ -34,32 +45,76 @@ def analyse_metric(
     options: AnalysisOptions,
     margin: float | None = None,
 ) -> MetricResult:
-    """Analyse one metric; degenerate data gives a result carrying an issue, never an error.
-
-    A guardrail's relative non-inferiority ``margin`` adds its one-sided bounds
-    (`margin_bounds`), on which the margin is decided."""
-    too_small = [key for key, s in sums.items() if s.totals.n < 2]
-    if too_small:
-        fewer = f"variant(s) {', '.join(too_small)} have fewer than 2 exposed units"
-        result = metric_result(metric, role, sums, MetricIssue.NOT_ENOUGH_UNITS, fewer)
-        return replace(result, margin=margin)
-    inputs = stats_inputs(metric, sums)
-    try:
-        analysis = analyze_stats(inputs, options)
-    except StatsInputError as error:
-        result = metric_result(metric, role, sums, MetricIssue.INVALID_STATISTICS, str(error))
-        return replace(result, margin=margin)
-    issue, detail = _thin_data(metric, analysis)
-    result = metric_result(metric, role, sums, issue, detail, analysis)
-    if margin is None:
-        return result
-    return replace(result, margin=margin, margin_bounds=margin_bounds(inputs, options))
+    """Analyse one metric (`analyse_metrics` of it alone)."""
+    return analyse_metrics([MetricSums(metric, role, sums, margin)], options)[0]
 
 
-def margin_bounds(inputs: list[VariantInput], options: AnalysisOptions) -> dict[str, Interval]:
-    """Each variant's one-sided sequential bounds on the relative change at level alpha
-    (`one_sided_bounds` over `stats.analyze_stats`)."""
-    return one_sided_bounds(lambda sided: analyze_stats(inputs, sided), options)
+def analyse_metrics(metrics: Sequence[MetricSums], options: AnalysisOptions) -> list[MetricResult]:
+    """Analyse each metric; degenerate data gives a result carrying an issue, never an error.
+
+    Every comparison of every metric is read at once (`stats.bulk.analyze_many`, the same
+    figures as `stats.analyze_stats` one metric at a time). A guardrail's ``margin`` adds its
+    one-sided bounds (`margin_bounds`), on which the margin is decided."""
+    inputs = [
+        None if _too_small(item.sums) else stats_inputs(item.metric, item.sums) for item in metrics
+    ]
+    analyses = iter(
+        analyze_many([variants for variants in inputs if variants is not None], options)
+    )
+    results: list[MetricResult] = []
+    margined: list[list[VariantInput]] = []
+    for item, variants in zip(metrics, inputs, strict=True):
+        if variants is None:
+            fewer = f"variant(s) {', '.join(_too_small(item.sums))} have fewer than 2 exposed units"
+            result = metric_result(
+                item.metric, item.role, item.sums, MetricIssue.NOT_ENOUGH_UNITS, fewer
+            )
+            results.append(replace(result, margin=item.margin))
+            continue
+        analysis = next(analyses)
+        if isinstance(analysis, StatsInputError):
+            invalid = MetricIssue.INVALID_STATISTICS
+            result = metric_result(item.metric, item.role, item.sums, invalid, str(analysis))
+            results.append(replace(result, margin=item.margin))
+            continue
+        issue, detail = _thin_data(item.metric, analysis)
+        result = metric_result(item.metric, item.role, item.sums, issue, detail, analysis)
+        if item.margin is not None:
+            margined.append(variants)
+            result = replace(result, margin=item.margin)
+        results.append(result)
+    bounds = iter(margin_bounds(margined, options))
+    return [
+        replace(result, margin_bounds=next(bounds))
+        if result.margin is not None and result.analysis is not None
+        else result
+        for result in results
+    ]
+
+
+def _too_small(sums: dict[str, VariantSums]) -> list[str]:
+    return [key for key, s in sums.items() if s.totals.n < 2]
+
+
+def margin_bounds(
+    analyses: Sequence[Sequence[VariantInput]], options: AnalysisOptions
+) -> list[dict[str, Interval]]:
+    """Each analysis's one-sided sequential bounds per variant on the relative change at level
+    alpha (`one_sided_bounds` over `stats.bulk.analyze_many`)."""
+    if not analyses:
+        return []
+    greater = analyze_many(analyses, replace(options, alternative=Alternative.GREATER))
+    less = analyze_many(analyses, replace(options, alternative=Alternative.LESS))
+    return [
+        _bounds(_result(above), _result(below)) for above, below in zip(greater, less, strict=True)
+    ]
+
+
+def _result(outcome: AnalysisResult | StatsInputError) -> AnalysisResult:
+    """An analysis the two-sided reading read (the same inputs, another alternative)."""
+    if isinstance(outcome, StatsInputError):
+        raise outcome
+    return outcome
 
 
 def one_sided_bounds(
@@ -74,6 +129,10 @@ def one_sided_bounds(
     level, Bonferroni-corrected over the same comparisons as the two-sided reading)."""
     greater = analyze(replace(options, alternative=Alternative.GREATER))
     less = analyze(replace(options, alternative=Alternative.LESS))
+    return _bounds(greater, less)
+
+
+def _bounds(greater: AnalysisResult, less: AnalysisResult) -> dict[str, Interval]:
     return {
         above.variant: Interval(
             above.sequential.relative.estimate,

@@ -20,7 +20,11 @@ from experiments.metrics import denominator_nouns
 from experiments.models.metric import MetricDefinition
 from experiments.models.pasted_counts import PastedCount
 from experiments.pasted_counts import latest_counts
-from experiments.results.readings.metric_analysis import analyse_metric, metric_result
+from experiments.results.readings.metric_analysis import (
+    MetricSums,
+    analyse_metrics,
+    metric_result,
+)
 from experiments.results.readings.quantile_metric import quantile_result
 from experiments.results.sums.aggregation import Aggregates, VariantSums, aggregate
 from experiments.results.sums.quantiles import quantile_sums
@@ -51,13 +55,38 @@ class ExperimentSums:
 
     def analyse(
         self,
-        metric: MetricDefinition,
-        role: Role,
+        metrics: Sequence[tuple[MetricDefinition, Role, float | None]],
         options: AnalysisOptions,
-        margin: float | None = None,
+    ) -> list[MetricResult]:
+        """Each metric's result (given with its role and a guardrail's margin), in order:
+        analysed (with the margin's one-sided bounds), or its values with the reason it has no
+        comparison. The summed metrics' comparisons are read at once (`analyse_metrics`)."""
+        summed = [
+            MetricSums(metric, role, self.aggregates.metrics[metric.key], margin)
+            for metric, role, margin in metrics
+            if metric.key not in self.missing and metric.kind != "quantile"
+        ]
+        analysed = iter(analyse_metrics(summed, options))
+        results = []
+        for metric, role, margin in metrics:
+            if metric.key in self.missing or metric.kind == "quantile":
+                results.append(self._unsummed(metric, role, options, margin))
+                continue
+            sums = self.aggregates.metrics[metric.key]
+            results.append(
+                replace(
+                    next(analysed),
+                    value_format=metric.value_format,
+                    denominators=denominators(metric, sums),
+                )
+            )
+        return results
+
+    def _unsummed(
+        self, metric: MetricDefinition, role: Role, options: AnalysisOptions, margin: float | None
     ) -> MetricResult:
-        """The metric's result: analysed (with a guardrail's ``margin`` and its one-sided
-        bounds), or its values with the reason it has no comparison."""
+        """A metric the pasted counts leave out, or a quantile metric (read from its
+        summaries)."""
         sums = self.aggregates.metrics[metric.key]
         if metric.key in self.missing:
             missing = self.missing[metric.key]
@@ -74,12 +103,7 @@ class ExperimentSums:
                 variants=variants,
                 not_pasted=absent,
             )
-        if metric.kind == "quantile":
-            return quantile_result(metric, role, self.quantiles[metric.key], options, margin)
-        result = analyse_metric(metric, role, sums, options, margin)
-        return replace(
-            result, value_format=metric.value_format, denominators=denominators(metric, sums)
-        )
+        return quantile_result(metric, role, self.quantiles[metric.key], options, margin)
 
 
 def quantiles_of(

@@ -76,3 +76,22 @@ def power_text(facts: PowerFacts) -> str:
         f"{reach}: enough to detect a change in {name} of {percent(facts.detectable_change)} "
         f"or more (at {measured} baseline, 80 % power)."
     )
+
+
+NOT_STOPPED = {
+    "draft": "not started",
+    "running": "running, nothing shipped yet",
+    "archived": "archived: served to no one",
+}
+
+
+def covered_state(status: str, winner: str | None, control: str, counted: bool) -> str:
+    """A covered experiment's state: whether it shipped a winner other than its control, and
+    whether the summary's look counts it (`counted`: stopped within the period it covers)."""
+    if status in NOT_STOPPED:
+        return NOT_STOPPED[status]
+    if winner is None or winner == control:
+        return "stopped with the control kept: nothing shipped"
+    if counted:
+        return f"shipped {winner}"
+    return f"shipped {winner}, not in the summary: stopped outside the period its look covers"

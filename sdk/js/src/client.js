@@ -34,21 +34,6 @@ const UNREACHABLE = "(origin not in VEKST_CORS_ORIGINS?)";
 const MS_PER_SECOND = 1000;
 
 /**
- * A warn(message) that logs each distinct message once, as "vekst: <message>".
- * @param {Host} g
- * @returns {Warn}
- */
-function createWarnOnce(g) {
-  const logged = new Set();
-  return (message) => {
-    if (!logged.has(message)) {
-      logged.add(message);
-      g.console?.warn(`vekst: ${message}`);
-    }
-  };
-}
-
-/**
  * The QA overrides in the page's URL (`?<param>=experiment:variant,...`): experiment key to
  * variant key; none unless `param` is set.
  * @param {URLSearchParams | undefined} query the page's
@@ -64,45 +49,6 @@ const qaOverrides = (query, param) =>
           .map((pair) => pair.split(":"))
       : [],
   );
-
-/**
- * The config: compiled from a document given in the options or loaded from the API. `ready`
- * resolves once a config is compiled or `settle` says none will come (the first load failed).
- * @param {Settings} settings
- * @param {Warn} warn
- * @param {import("./evaluator.js").Hooks} hooks
- */
-function createConfig({ overrides, readyTimeout }, warn, hooks) {
-  /** @type {Map<string, CompiledExperiment> | null} */
-  let compiled = null;
-  /** @type {(value?: unknown) => void} */
-  let settle;
-  const loaded = new Promise((resolve) => (settle = resolve));
-
-  /** @param {unknown} config */
-  function compile(config) {
-    try {
-      compiled = compileConfig(config, overrides || {}, warn, hooks);
-      settle();
-    } catch (error) {
-      warn(`refused the config: ${/** @type {Error} */ (error).message}`);
-    }
-  }
-
-  return {
-    compile,
-    /** Tell `ready` that no config will come. */
-    settle: () => settle(),
-    /** The compiled experiments by key; null until a config is loaded. */
-    get compiled() {
-      return compiled;
-    },
-    whenReady: () =>
-      Promise.race([loaded, new Promise((resolve) => setTimeout(resolve, readyTimeout))]).then(
-        () => !!compiled,
-      ),
-  };
-}
 
 /**
  * Create a client; it starts loading the config at once and never throws.
@@ -126,7 +72,10 @@ export function createClient(options) {
     ...options,
   };
   const g = /** @type {Host} */ (settings.global || globalThis);
-  const warn = createWarnOnce(g);
+  const logged = new Set();
+  /** @type {Warn} Logs each distinct message once, as "vekst: <message>". */
+  const warn = (message) =>
+    logged.has(message) || (logged.add(message), g.console?.warn(`vekst: ${message}`));
   // Why the visitor is taken for a bot (or false); said once, so an automated test of the shop
   // knows why it sees the control and sends nothing.
   const agent = /** @type {string} */ (g.navigator?.userAgent);
@@ -156,7 +105,20 @@ export function createClient(options) {
       variant,
       ...(SEGMENTS && experiment && withDimensions(experiment, attributes)),
     });
-  const config = createConfig(settings, warn, { stick: visitor.stick, expose });
+  /** @type {Map<string, CompiledExperiment> | null} The config's experiments, once loaded. */
+  let compiled = null;
+  /** @type {any} Tells `ready` that a config is loaded or none will come (settle()). */
+  let settle;
+  const loaded = new Promise((resolve) => (settle = resolve));
+  /** @param {unknown} config */
+  const compile = (config) => {
+    try {
+      compiled = compileConfig(config, settings.overrides || {}, warn, visitor.stick, expose);
+      settle();
+    } catch (error) {
+      warn(`refused the config: ${/** @type {Error} */ (error).message}`);
+    }
+  };
   // (None outside a page: a server or a test may have no URLSearchParams either.)
   const query = g.location && new URLSearchParams(g.location.search);
   const qa = qaOverrides(query, settings.qaParam);
@@ -173,12 +135,12 @@ export function createClient(options) {
 
   // Loads the config, then keeps it fresh and the sender connected to the page's life.
   function start() {
-    if (settings.config && !preview) config.compile(settings.config);
+    if (settings.config && !preview) compile(settings.config);
     const fetcher = settings.fetch || g.fetch?.bind(g);
     const key = String(settings.sdkKey || "");
     if (!settings.apiUrl || !key || SECRET_KEY.test(key) || !fetcher) {
-      config.settle();
-      return warn("apiUrl and an sdk key (not an admin or server key) are needed");
+      settle();
+      return warn("apiUrl and an sdk key are needed");
     }
     const base = String(settings.apiUrl).replace(/\/+$/, "");
     const events = (sender = createSender(g, warn, fetcher, `${base}/v1/events`, key, settings));
@@ -200,13 +162,13 @@ export function createClient(options) {
         });
         need(response.status === 200 || response.status === 304, "HTTP", response.status);
         if (response.status === 200) {
-          config.compile(await response.json());
+          compile(await response.json());
           etag = response.headers.get("ETag");
         }
       } catch (error) {
         warn(`could not load the config: ${/** @type {Error} */ (error).message}`);
       }
-      config.settle();
+      settle();
     };
     refresh();
     if (settings.refreshInterval > 0) {
@@ -238,14 +200,14 @@ export function createClient(options) {
   const client = {
     /** The variant of `experimentKey` for the visitor (or `unitId`); never throws. */
     assign(experimentKey, unitId, attributes) {
-      const experiment = config.compiled?.get(experimentKey);
+      const experiment = compiled?.get(experimentKey);
       // (Outside the try: from here on the catch always has an experiment to serve.)
       if (!experiment) {
         return result(
           experimentKey,
           null,
           null,
-          config.compiled ? "unknown_experiment" : "not_ready",
+          compiled ? "unknown_experiment" : "not_ready",
         );
       }
       try {
@@ -268,8 +230,8 @@ export function createClient(options) {
         if (bot || !sender) return;
         const unit = unitId ?? visitor.id();
         if (unit === null) return;
-        checkUnitId(unit, "unitId");
-        need(EVENT_NAME.test(name), "name", "must be 1-64 of a-z, 0-9, - and _");
+        checkUnitId(unit);
+        need(EVENT_NAME.test(name), "name", "must be 1-64 of a-z0-9_-");
         need(value == null || isNumber(value), "value", "must be a finite number");
         /** @type {Event} */
         const event = { type: "conversion", unit_id: unit, name };
@@ -285,7 +247,10 @@ export function createClient(options) {
     },
 
     /** Resolves to true once a config is loaded, false when `readyTimeout` ms pass first. */
-    ready: config.whenReady,
+    ready: () =>
+      Promise.race([loaded, new Promise((resolve) => setTimeout(resolve, settings.readyTimeout))]).then(
+        () => !!compiled,
+      ),
 
     /** Send queued events now; resolves when they are sent or a send failed (it is retried). */
     flush: async () => sender?.flushAll(),
@@ -309,10 +274,10 @@ export function createClient(options) {
     start();
     // (The no-code build only: the minifier drops this from the others.)
     if (NOCODE && settings.autoApply)
-      autoApply(g, client, () => config.compiled, warn, preview);
+      autoApply(g, client, () => compiled, warn, preview);
   } catch (error) {
     warn(`could not start: ${error}`);
-    config.settle();
+    settle();
   }
   return client;
 }

@@ -15,7 +15,6 @@ import {
   checkUnitId,
   has,
   isName,
-  isNumber,
   isObject,
   need,
   storable,
@@ -47,17 +46,18 @@ import { compileTargeting } from "./targeting.js";
  */
 
 /**
- * A holdout of the config document's `holdouts`, compiled: `group` gives a (valid) unit id's
- * group, "holdout", "measurement" or "" (neither).
+ * A holdout of the config document's `holdouts`, compiled: `held` tells whether a (valid) unit
+ * id is in the holdout group, and sends the exposure of its group (holdout or measurement).
  * @typedef {{key: string, unit_type: string, experiments: string[],
- *   group: (unitId: string) => string}} Holdout
+ *   held: (unitId: string) => boolean}} Holdout
  */
 
 /**
- * What the client lends the evaluator: `stick` reads (without `variant`) or keeps a sticky
- * experiment's variant of a unit; `expose` sends a holdout exposure once.
+ * What the client lends the evaluator (compileConfig's last two arguments): `stick` reads
+ * (without `variant`) or keeps the variant stored as "<experiment key>:<sticky version>:<unit
+ * id>"; `expose` sends a holdout exposure once.
  * @typedef {{
- *   stick: (key: string, version: number, unitId: string, variant?: string) => string | undefined,
+ *   stick: (name: string, variant?: string) => string | undefined | void,
  *   expose: (key: string, variant: string, unitId: string) => void,
  * }} Hooks
  */
@@ -99,11 +99,8 @@ const MAX_DIMENSIONS = 5;
  * @returns {T}
  */
 function freeze(value) {
-  if (typeof value === "object" && value !== null) {
-    Object.values(value).forEach(freeze);
-    Object.freeze(value);
-  }
-  return value;
+  if (value instanceof Object) Object.values(value).forEach(freeze);
+  return Object.freeze(value);
 }
 
 /**
@@ -124,34 +121,42 @@ export const result = (experiment, variant, payload, reason) =>
     reason,
   });
 
-/** A salt (or a holdout's): 1-64 characters without ":". @param {unknown} salt */
-const isSalt = (salt) => isName(salt) && !salt.includes(":") && salt.length <= 64;
+/** A number in (0, `max`]. @param {unknown} x @param {number} max @returns {x is number} */
+const upTo = (x, max) => typeof x === "number" && x > 0 && x <= max;
+
+/**
+ * Check an experiment's or a holdout's object, `key`, `salt` (1-64 characters without ":")
+ * and `unit_type`.
+ * @param {any} x
+ * @param {string} path
+ */
+function checkNames(x, path) {
+  need(isObject(x), path);
+  for (const field of ["key", "salt", "unit_type"]) need(isName(x[field]), `${path}.${field}`);
+  need(!x.salt.includes(":") && x.salt.length <= 64, `${path}.salt`);
+}
 
 /**
  * Check and compile holdout `h` (docs/assignment.md, section 9).
  * @param {any} h
  * @param {string} path
+ * @param {Hooks["expose"]} expose
  * @returns {Holdout}
  */
-function compileHoldout(h, path) {
-  need(
-    isObject(h) &&
-      isName(h.key) &&
-      isName(h.unit_type) &&
-      isSalt(h.salt) &&
-      isNumber(h.share) &&
-      h.share > 0 &&
-      h.share <= 0.5 &&
-      Array.isArray(h.experiments) &&
-      h.experiments.every(isName),
-    path,
-  );
+function compileHoldout(h, path, expose) {
+  checkNames(h, path);
+  need(upTo(h.share, 0.5), `${path}.share`);
+  need(Array.isArray(h.experiments) && h.experiments.every(isName), `${path}.experiments`);
   const hash = hasher(`holdout:${h.salt}:`);
   const t = Math.floor(h.share * HASH_SPACE);
-  return /** @type {Holdout} */ ({
+  return {
     ...h,
-    group: (unitId, x = hash(unitId)) => (x < t ? "holdout" : x < 2 * t ? "measurement" : ""),
-  });
+    held(unitId, x = hash(unitId)) {
+      const group = x < t ? "holdout" : x < 2 * t && "measurement";
+      if (group) expose(h.key, group, unitId);
+      return x < t;
+    },
+  };
 }
 
 /** @param {unknown} pair a layer's range of buckets [start, end) */
@@ -170,15 +175,12 @@ const isRange = (pair) =>
  * @param {Record<string, Record<string, string>>} clientOverrides
  * @param {Warn} warn
  * @param {Holdout[]} holdouts
- * @param {Hooks} hooks
+ * @param {Hooks["stick"]} stick
  * @returns {CompiledExperiment}
  */
-function compileExperiment(e, path, clientOverrides, warn, holdouts, { stick, expose }) {
-  need(isObject(e), path);
-  for (const field of ["key", "salt", "unit_type"])
-    need(isName(/** @type {Record<string, unknown>} */ (e)[field]), `${path}.${field}`);
+function compileExperiment(e, path, clientOverrides, warn, holdouts, stick) {
+  checkNames(e, path);
   const { key, salt, status, variants, layer, winner, override_hashes: hashed } = e;
-  need(isSalt(salt), `${path}.salt`);
   need(status === "running" || status === "stopped", `${path}.status`);
   need(
     Array.isArray(variants) && variants.length > 1 && variants.length <= MAX_VARIANTS,
@@ -188,7 +190,7 @@ function compileExperiment(e, path, clientOverrides, warn, holdouts, { stick, ex
   variants.forEach((v, i) => {
     const at = `${path}.variants[${i}]`;
     need(isObject(v) && isName(v.key) && !payloads.has(v.key), `${at}.key`);
-    need(isNumber(v.weight) && v.weight > 0 && v.weight <= MAX_WEIGHT, `${at}.weight`);
+    need(upTo(v.weight, MAX_WEIGHT), `${at}.weight`);
     payloads.set(v.key, freeze(v.payload ?? null));
   });
   const bounds = variantBounds(variants.map((v) => v.weight));
@@ -199,7 +201,7 @@ function compileExperiment(e, path, clientOverrides, warn, holdouts, { stick, ex
   let threshold = HASH_SPACE;
   if (layer == null) {
     const { traffic = 1 } = e;
-    need(isNumber(traffic) && traffic > 0 && traffic <= 1, `${path}.traffic`);
+    need(upTo(traffic, 1), `${path}.traffic`);
     threshold = Math.floor(traffic * HASH_SPACE);
   } else {
     need(isObject(layer) && isName(layer.key), `${path}.layer.key`);
@@ -234,13 +236,15 @@ function compileExperiment(e, path, clientOverrides, warn, holdouts, { stick, ex
   need(winner == null || (status === "stopped" && payloads.has(winner)), `${path}.winner`);
   const version = e.sticky_version;
   need(
-    version == null || (Number.isInteger(version) && version > 0 && version < 2 ** 31),
+    version == null || (Number.isInteger(version) && upTo(version, 2 ** 31 - 1)),
     `${path}.sticky_version`,
   );
   // The holdout over this experiment while it runs, or over its winner's rollout.
   const hold =
     (status === "running" || winner != null) &&
     holdouts.find((h) => h.experiments.includes(key) && h.unit_type === e.unit_type);
+  // The sticky store's name of a unit's variant in this version (undefined: not sticky).
+  const stuckAs = version && ((/** @type {string} */ unitId) => `${key}:${version}:${unitId}`);
 
   const control = variants[0].key;
   const invalid = make(control, "invalid_input");
@@ -261,29 +265,27 @@ function compileExperiment(e, path, clientOverrides, warn, holdouts, { stick, ex
 
   /** @type {CompiledExperiment["decide"]} */
   function decide(unitId, attributes, qa) {
+    // (A stopped experiment serves everyone alike, unless a holdout keeps some units out.)
     try {
-      // (A stopped experiment serves everyone alike, unless a holdout keeps some units out.)
-      if (stopped && !hold) return stopped;
-      checkUnitId(unitId, "unitId");
-      const override =
-        !stopped &&
-        ((forced.size && forced.get(digest(unitId))) ||
+      checkUnitId(unitId);
+      if (!stopped) {
+        const override =
+          (forced.size && forced.get(digest(unitId))) ||
           // (Without a QA override `qa` is undefined, which is no variant key.)
           (payloads.has(/** @type {string} */ (qa)) &&
-            make(/** @type {string} */ (qa), "override")));
-      if (override) return override;
-      if (attributes != null && !stopped) checkAttributes(attributes, "attributes");
+            make(/** @type {string} */ (qa), "override"));
+        if (override) return override;
+        if (attributes != null) checkAttributes(attributes, "attributes");
+      }
     } catch (error) {
       if (stopped) return stopped;
       warn(`invalid input for '${key}': ${/** @type {Error} */ (error).message}`);
       return invalid;
     }
-    const group = hold && hold.group(unitId);
-    if (group) expose(hold.key, group, unitId);
-    if (group === "holdout") return heldOut;
+    if (hold && hold.held(unitId)) return heldOut;
     if (stopped) return stopped;
     if (targeting && !targeting(attributes || {})) return notTargeted;
-    const stuck = version && stick(key, version, unitId);
+    const stuck = stuckAs && stick(stuckAs(unitId));
     if (payloads.has(stuck)) return make(/** @type {string} */ (stuck), "sticky");
     if (bucketOf) {
       const bucket = bucketOf(unitId);
@@ -295,7 +297,7 @@ function compileExperiment(e, path, clientOverrides, warn, holdouts, { stick, ex
     const hashed = variantHash(unitId);
     let index = 0;
     while (index < bounds.length && hashed >= bounds[index]) index++;
-    if (version) stick(key, version, unitId, variants[index].key);
+    if (stuckAs) stick(stuckAs(unitId), variants[index].key);
     return split[index];
   }
 
@@ -337,20 +339,24 @@ function withPage(compiled, variants, targeting) {
  * control when one can be read from it; disjoint layer ranges across experiments are the
  * server's duty. `overrides` maps experiment keys to {unit id: variant key}. A bad holdout is
  * left out too (its units are assigned as everyone's).
- * @param {unknown} config
+ * @param {any} config (unknown: every part is checked)
  * @param {Record<string, Record<string, string>>} overrides
  * @param {Warn} warn
- * @param {Hooks} hooks
+ * @param {Hooks["stick"]} stick
+ * @param {Hooks["expose"]} expose
  * @returns {Map<string, CompiledExperiment>}
  */
-export function compileConfig(config, overrides, warn, hooks) {
-  need(isObject(config) && config.version === 1, "config", "must be an object with version 1");
+export function compileConfig(config, overrides, warn, stick, expose) {
+  need(config?.version === 1, "config.version");
   need(Array.isArray(config.experiments), "config.experiments");
   /** @type {Holdout[]} */
   const holdouts = [];
   [].concat(config.holdouts || []).forEach((h, i) => {
+    const path = `holdouts[${i}]`;
     try {
-      holdouts.push(compileHoldout(h, `holdouts[${i}]`));
+      const holdout = compileHoldout(h, path, expose);
+      need(!holdouts.some((kept) => kept.key === holdout.key), `${path}.key`);
+      holdouts.push(holdout);
     } catch (error) {
       warn(`left out of the config: ${/** @type {Error} */ (error).message}`);
     }
@@ -360,7 +366,7 @@ export function compileConfig(config, overrides, warn, hooks) {
   /** @type {ExperimentDocument[]} */ (config.experiments).forEach((e, i) => {
     const path = `experiments[${i}]`;
     try {
-      const compiled = compileExperiment(e, path, overrides, warn, holdouts, hooks);
+      const compiled = compileExperiment(e, path, overrides, warn, holdouts, stick);
       need(!experiments.has(e.key), `${path}.key`);
       experiments.set(e.key, compiled);
     } catch (error) {

@@ -72,9 +72,11 @@ export function createSender(
   let queue = [];
   /** @type {number | undefined} */
   let timer;
-  let busy = false;
+  /** @type {boolean | undefined} */
+  let busy;
   let attempt = 0;
-  let closed = false;
+  /** @type {boolean | undefined} */
+  let closed;
 
   const headers = { Authorization: `Bearer ${key}`, "Content-Type": "application/json" };
   const online = () => g.navigator?.onLine !== false;

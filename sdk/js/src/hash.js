@@ -1,15 +1,13 @@
 // MurmurHash3 x86_32, seed 0, over the UTF-8 bytes of a string (docs/assignment.md, section 1).
-// Every hash input is a fixed prefix ("variant:<salt>:") and a unit id, so the prefix's whole
-// 4-byte blocks are mixed once per experiment and each call encodes only the id, into a reused
-// buffer (encodeInto allocates nothing): assignment must stay well under a microsecond.
+// Every hash input is a fixed prefix ("variant:<salt>:") and a unit id: the prefix is encoded
+// once per experiment, and each call copies its bytes to a reused buffer and encodes only the
+// id after them (encodeInto allocates nothing): assignment must stay well under a microsecond.
 
 const encoder = new TextEncoder();
-// Unit ids are checked (at most 256 code points, 1,024 bytes) before they are hashed. A text of
-// up to FAST_LENGTH UTF-16 units takes at most 3 bytes each, so with 3 prefix bytes and 3 zeros
-// it fits the buffer; a longer one takes the slow path below.
-const FAST_LENGTH = 1300;
-const buffer = new Uint8Array(4100);
-const views = [0, 1, 2, 3].map((offset) => buffer.subarray(offset));
+// Prefix and text fit the buffer, with 3 zeros after them, when the prefix's bytes and 3 bytes
+// per UTF-16 unit of the text stay within BUFFER_FILL; longer ones are encoded on their own.
+const BUFFER_FILL = 4096;
+const buffer = new Uint8Array(BUFFER_FILL + 3);
 
 /** The number of 32-bit hash values: a hash divided by it is a fraction in [0, 1). */
 export const HASH_SPACE = 4294967296;
@@ -18,37 +16,31 @@ export const HASH_SPACE = 4294967296;
 export const LAYER_BUCKETS = 10000;
 
 /**
- * Mixes the n bytes of `b` into `h`; a last, partial block reads the zeros the caller put there.
- * @param {number} h
- * @param {Uint8Array} b
- * @param {number} n
- */
-function mix(h, b, n) {
-  for (let i = 0; i < n; i += 4) {
-    let k = b[i] | (b[i + 1] << 8) | (b[i + 2] << 16) | (b[i + 3] << 24);
-    k = Math.imul(k, 0xcc9e2d51);
-    h ^= Math.imul((k << 15) | (k >>> 17), 0x1b873593);
-    if (i + 4 <= n) h = (Math.imul((h << 13) | (h >>> 19), 5) + 0xe6546b64) | 0;
-  }
-  return h;
-}
-
-/**
  * A function returning MurmurHash3 x86_32 (unsigned) of the UTF-8 bytes of `prefix + text`.
  * @param {string} prefix
  * @returns {(text: string) => number}
  */
 export function hasher(prefix, seed = 0) {
   const head = encoder.encode(prefix);
-  const rest = head.length & 3;
-  const done = head.length - rest;
-  const start = mix(seed, head, done);
+  const after = buffer.subarray(head.length);
   return (text) => {
-    if (text.length > FAST_LENGTH) return hasher(prefix + text, seed)("");
-    for (let i = 0; i < rest; i++) buffer[i] = head[done + i];
-    const n = rest + encoder.encodeInto(text, views[rest]).written;
-    buffer[n] = buffer[n + 1] = buffer[n + 2] = 0;
-    let h = mix(start, buffer, n) ^ (done + n);
+    let b = buffer;
+    let n = head.length;
+    if (n + 3 * text.length > BUFFER_FILL) n = (b = encoder.encode(`${prefix}${text}\0\0\0`)).length - 3;
+    else {
+      b.set(head);
+      n += encoder.encodeInto(text, after).written;
+      b[n] = b[n + 1] = b[n + 2] = 0;
+    }
+    let h = seed;
+    // (A last, partial block reads the zeros after the bytes.)
+    for (let i = 0; i < n; i += 4) {
+      let k = b[i] | (b[i + 1] << 8) | (b[i + 2] << 16) | (b[i + 3] << 24);
+      k = Math.imul(k, 0xcc9e2d51);
+      h ^= Math.imul((k << 15) | (k >>> 17), 0x1b873593);
+      if (i + 4 <= n) h = (Math.imul((h << 13) | (h >>> 19), 5) + 0xe6546b64) | 0;
+    }
+    h ^= n;
     h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
     h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
     return (h ^ (h >>> 16)) >>> 0;

@@ -15,6 +15,9 @@ const MAX_MARKS = 20;
 // How many units per experiment the page remembers as exposed before it starts afresh.
 const MAX_EXPOSED_UNITS = 1e5;
 
+/** A cookie's short mark of `text`: its hash in base 36. @param {string} text */
+const markOf = (text) => murmur3(text).toString(36);
+
 /**
  * The visitor and its exposures. Opt-in: without consent no cookie is read or written and no
  * id is made. An exposure is sent once per unit, experiment and variant: remembered in memory
@@ -29,15 +32,13 @@ const MAX_EXPOSED_UNITS = 1e5;
 export function createVisitor(g, { idName, idDays, unitId, consent }, warn) {
   const seenName = `${idName}_seen`;
   const stickyName = `${idName}_sticky`;
-  /** @type {Map<string, string | undefined> | null} mark -> variant, read on first use */
-  let sticky = null;
   let consented = !!consent;
   /** @type {string | null} */
   let anonymousId = null;
   // "returning" when the id cookie was there before this page made the id, else "new".
   let visitorType = "returning";
-  /** @type {Map<string, string | undefined>} marks of the exposures sent, read from the cookie */
-  let seen = new Map();
+  /** @type {Record<string, Map<string, string>>} The mark cookies' entries, read on first use. */
+  let marks = {};
   /** @type {Map<string, Map<string, string | null>>} */
   const exposed = new Map();
 
@@ -70,29 +71,33 @@ export function createVisitor(g, { idName, idDays, unitId, consent }, warn) {
     });
 
   /**
-   * The cookie's comma-separated "<mark>.<value>" entries (an exposure's mark has no value).
+   * The entries of the mark cookie `name`, comma-separated "<mark>.<value>" (an exposure's
+   * mark has no value), by mark.
    * @param {string} name
    */
-  const readMarks = (name) =>
-    new Map(
-      (readCookie(name) || "")
-        .split(",")
+  const marksOf = (name) =>
+    (marks[name] ||= new Map(
+      // (No cookie: no entries.)
+      readCookie(name)
+        ?.split(",")
         .map((entry) => /** @type {[string, string]} */ (entry.split("."))),
-    );
+    ));
 
   /**
-   * Keeps `mark` (with `value`) as the newest of the cookie's entries, at most MAX_MARKS.
+   * Keeps the mark of `text` (with `value`) as the newest entry of the mark cookie `name`, which
+   * holds at most MAX_MARKS.
    * @param {string} name
-   * @param {Map<string, string | undefined>} marks
-   * @param {string} mark
+   * @param {string} text
    * @param {string} [value]
    */
-  function writeMark(name, marks, mark, value) {
-    marks.delete(mark);
-    marks.set(mark, value);
+  function keepMark(name, text, value = "") {
+    const entries = marksOf(name);
+    const mark = markOf(text);
+    entries.delete(mark);
+    entries.set(mark, value);
     writeCookie(
       name,
-      [...marks]
+      [...entries]
         .slice(-MAX_MARKS)
         .map((entry) => entry.join("."))
         .join(),
@@ -107,7 +112,6 @@ export function createVisitor(g, { idName, idDays, unitId, consent }, warn) {
         // (The segments build notes a visitor whose id is made here as new.)
         anonymousId = readCookie(idName) || (SEGMENTS && (visitorType = "new"), randomHex(g));
         writeCookie(idName, anonymousId);
-        seen = readMarks(seenName);
       }
       return consented ? anonymousId : null;
     },
@@ -116,10 +120,9 @@ export function createVisitor(g, { idName, idDays, unitId, consent }, warn) {
     giveConsent(/** @type {boolean} */ given) {
       consented = !!given;
       if (!consented) {
-        anonymousId = sticky = null;
-        writeCookie(idName, null);
-        writeCookie(seenName, null);
-        writeCookie(stickyName, null);
+        anonymousId = null;
+        marks = {};
+        for (const name of [idName, seenName, stickyName]) writeCookie(name, null);
       }
     },
 
@@ -135,26 +138,21 @@ export function createVisitor(g, { idName, idDays, unitId, consent }, warn) {
       if (units.get(unit) === variant) return false;
       units.set(unit, variant);
       if (unit !== anonymousId) return true;
-      const mark = murmur3(`${experimentKey}\0${variant}`).toString(36);
-      if (seen.has(mark)) return false;
-      writeMark(seenName, seen, mark);
+      const text = `${experimentKey}\0${variant}`;
+      if (marksOf(seenName).has(markOf(text))) return false;
+      keepMark(seenName, text);
       return true;
     },
 
     /**
-     * The variant kept for `unit` in version `version` of a sticky experiment (no `variant`),
-     * or keep `variant`; nothing without consent.
-     * @param {string} key
-     * @param {number} version
-     * @param {string} unit
+     * The variant kept in the sticky cookie under `text` (without `variant`), or keep `variant`
+     * there; nothing without consent.
+     * @param {string} text
      * @param {string} [variant]
      */
-    stick(key, version, unit, variant) {
-      if (!consented) return;
-      sticky ||= readMarks(stickyName);
-      const mark = murmur3(`${key}:${version}:${unit}`).toString(36);
-      if (!variant) return sticky.get(mark);
-      writeMark(stickyName, sticky, mark, variant);
+    stick(text, variant) {
+      if (consented)
+        return variant ? keepMark(stickyName, text, variant) : marksOf(stickyName).get(markOf(text));
     },
   };
   /** @type {typeof visitor & {kind: () => {visitor_type: string} | null}} */

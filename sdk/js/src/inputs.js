@@ -73,14 +73,13 @@ export function storable(value) {
 /**
  * Throw unless `unitId` is 1-256 code points of valid Unicode, not only whitespace.
  * @param {unknown} unitId
- * @param {string} path
  * @returns {asserts unitId is string}
  */
-export function checkUnitId(unitId, path) {
+export function checkUnitId(unitId) {
   need(
     isName(unitId) && !onlySpace(unitId) && !tooLong(unitId, 256),
-    path,
-    "must be 1-256 characters, not only spaces",
+    "unitId",
+    "must be 1-256 chars, not only spaces",
   );
 }
 
@@ -93,14 +92,14 @@ export function checkAttributes(attributes, path) {
   need(
     isObject(attributes) && Object.keys(attributes).length <= 100,
     path,
-    "must be an object of at most 100 entries",
+    "must be an object of <= 100 entries",
   );
   for (const [name, value] of Object.entries(attributes)) {
-    need(name && !tooLong(name, 128), `${path}.${name}`, "names must be 1-128 characters");
+    need(name && !tooLong(name, 128), `${path}.${name}`, "names must be 1-128 chars");
     need(
       isScalar(value) && !tooLong(`${value}`, 1024),
       `${path}.${name}`,
-      "must be a number, boolean or string of at most 1024 characters",
+      "must be a number, boolean or string of <= 1024 chars",
     );
   }
 }

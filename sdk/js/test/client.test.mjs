@@ -67,7 +67,7 @@ test("starts from a config object without any network (server-side rendering)", 
   assert.equal(client.assign("cta-text", "visitor-7").inExperiment, true);
   client.track("purchase", { value: 649 });
   assert.equal(win.warnings.length, 1); // no apiUrl/sdkKey: said once, nothing sent
-  assert.match(win.warnings[0], /apiUrl and an sdk key/);
+  assert.match(win.warnings[0], /apiUrl and an sdk key are needed/);
 });
 
 test("a missing key, a secret key, an unreachable API or a bad config never break assign", async () => {

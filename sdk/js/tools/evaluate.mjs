@@ -8,8 +8,8 @@ let text = "";
 for await (const chunk of process.stdin) text += chunk;
 const input = JSON.parse(text);
 // (No store and no sender: the random cases have no sticky or holdout fields.)
-const hooks = { stick() {}, expose() {} };
-const experiments = compileConfig(input.config, input.overrides, () => {}, hooks);
+const ignore = () => {};
+const experiments = compileConfig(input.config, input.overrides, ignore, ignore, ignore);
 const answers = input.cases.map(([key, unitId, attributes]) => {
   const experiment = experiments.get(key);
   if (!experiment) return [null, false, "unknown_experiment"];

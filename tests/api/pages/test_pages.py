@@ -1,4 +1,8 @@
-"""The pages over HTTP: login and its cookie, CSRF, confirmations, the list."""
+"""The pages over HTTP: login and its cookie, CSRF, confirmations, the list.
+
+On SQLite only: these prove what the pages say and which requests they refuse; the queries
+behind them run on both databases in their own tests (the list's newest looks in
+tests/experiments/results/test_overview.py, sessions in test_sessions.py)."""
 
 from __future__ import annotations
 
@@ -15,6 +19,9 @@ from experiments.settings import Settings
 from tests.accounts import PASSWORD, add_user, email_of, form_token, log_in
 from tests.api.helpers import experiment_body, load_past_week, start_checkout
 from tests.conftest import ADMIN_KEY
+from tests.databases import sqlite_only
+
+pytestmark = sqlite_only
 
 
 def csrf_of(html: str) -> str:

@@ -26,6 +26,7 @@ from tests.accounts import PASSWORD, add_user, email_of, form_token, log_in
 from tests.api.helpers import assert_problem, experiment_body
 from tests.api.pages.test_pages import csrf_of
 from tests.conftest import ADMIN_KEY
+from tests.databases import sqlite_only
 
 
 def _stored_admin_key(database_url: str) -> str:
@@ -187,6 +188,7 @@ def test_the_cookie_setting_is_read_from_the_environment(monkeypatch: pytest.Mon
     ],
     ids=["12-fields", "1-MB", "raw-bytes", "surrogate", "bad-escape"],
 )
+@sqlite_only  # refused as it is parsed, before any lookup
 def test_a_malformed_login_form_is_a_422_naming_the_body(client: TestClient, body: bytes) -> None:
     form = {"Content-Type": "application/x-www-form-urlencoded"}
     response = client.post("/login", content=body, headers=form)

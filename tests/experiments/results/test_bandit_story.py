@@ -22,7 +22,9 @@ from experiments.models.bandit import BanditPeriod
 from experiments.models.experiment import ExperimentCreate
 from experiments.results.page import ResultsPage
 from experiments.results.snapshots import stored_page, take_snapshot
+from experiments.sdk_config import build_sdk_config
 from tests.experiments.results.simulation import RawEvents
+from vekst_sdk import AssignmentReason, Client, ClientOptions, MemoryStickyStore
 
 MONDAY = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)  # Black Week 2026: Black Friday is the 27th
 BANNERS = {"banner-a": "Banner A", "banner-b": "Banner B", "banner-c": "Banner C"}
@@ -88,9 +90,20 @@ def look_after(engine: Engine, day: int) -> ResultsPage:
         return stored_page(take_snapshot(session, KEY, night, on_new_look=None))
 
 
+def sdk_client(engine: Engine, store: MemoryStickyStore | None) -> Client:
+    """A Python SDK client on the config document the server serves now (no events sent)."""
+    with session_scope(engine) as session:
+        document = build_sdk_config(session).document
+    return Client.from_config(document, options=ClientOptions(sticky_store=store))
+
+
 def test_black_week_banner_bandit(engine: Engine) -> None:
     start_bandit(engine)
     rng = np.random.default_rng(2026)
+    store = MemoryStickyStore()
+    mondays = [f"monday-{index}" for index in range(400)]
+    with sdk_client(engine, store) as monday:  # equal weights, each first arm remembered
+        seen = {unit: monday.assign(KEY, unit).variant for unit in mondays}
     pages, served = [], []
     for day in range(4):  # Monday to Thursday, a look after each night
         serve_a_day(engine, day, rng)
@@ -107,6 +120,18 @@ def test_black_week_banner_bandit(engine: Engine) -> None:
     assert max(weights, key=weights.__getitem__) == "banner-c"
     assert weights["banner-c"] > 0.4
     assert all(weight >= 0.01 for weight in weights.values())  # the floor
+    # Monday's visitors still see Monday's banner (sticky, the bandit's default); the new
+    # weights decide for new visitors only. Without the store many would have moved.
+    with sdk_client(engine, store) as later, sdk_client(engine, None) as forgetful:
+        again = [later.assign(KEY, unit) for unit in mondays]
+        moved = sum(forgetful.assign(KEY, unit).variant != seen[unit] for unit in mondays)
+        newcomers = [later.assign(KEY, f"thursday-{index}").variant for index in range(2000)]
+    assert all(a.variant == seen[a_unit] for a, a_unit in zip(again, mondays, strict=True))
+    assert {a.reason for a in again} == {AssignmentReason.STICKY}
+    assert moved > len(mondays) / 4
+    assert newcomers.count("banner-c") / len(newcomers) == pytest.approx(
+        served[-1]["banner-c"] / sum(served[-1].values()), abs=0.04
+    )
     # By Friday the page calls the winner, with its probability and the clicks gained.
     bandit = friday.bandit
     assert bandit is not None and bandit.called and bandit.leader == "banner-c"

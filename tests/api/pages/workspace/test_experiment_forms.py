@@ -1,6 +1,9 @@
 """The workspace's experiment forms over HTTP: new from a template, field errors at the API's
 paths, the live plan, the edit of a draft and of a running experiment, ramp, archive, counts
-and history."""
+and history.
+
+On SQLite only but for the measured traffic's query: the forms store through the definitions
+the API tests run on both databases."""
 
 from __future__ import annotations
 
@@ -22,10 +25,12 @@ from tests.api.pages.workspace.helpers import (
 )
 from tests.api.test_newsletter import newsletter
 from tests.conftest import ADMIN_KEY
+from tests.databases import sqlite_only
 
 ADMIN = {"Authorization": f"Bearer {ADMIN_KEY}"}
 
 
+@sqlite_only
 def test_each_template_fills_the_new_form(editor: TestClient) -> None:
     assert '<a href="/experiments/new">Create one from a template</a>' in editor.get("/").text
     cta = editor.get("/experiments/new?template=cta").text
@@ -42,6 +47,7 @@ def test_each_template_fills_the_new_form(editor: TestClient) -> None:
     assert editor.get("/experiments/new?template=nonsense").status_code == 200
 
 
+@sqlite_only
 def test_a_cta_experiment_is_created_from_the_form(editor: TestClient) -> None:
     created = post_form(editor, "/experiments/new", CTA_FORM)
     assert created.status_code == 303, field_errors(created.text)
@@ -64,6 +70,7 @@ def test_a_cta_experiment_is_created_from_the_form(editor: TestClient) -> None:
     assert history[0]["action"] == "created" and history[0]["key_name"]
 
 
+@sqlite_only
 def test_refusals_show_beside_their_fields_with_the_api_paths(editor: TestClient) -> None:
     assert post_form(editor, "/experiments/new", CTA_FORM).status_code == 303
     wrong = {
@@ -99,6 +106,7 @@ def test_refusals_show_beside_their_fields_with_the_api_paths(editor: TestClient
     assert "is not a known metric" in field_errors(unknown.text)["metrics.primary"]
 
 
+@sqlite_only
 def test_the_pages_words_are_refused_as_keys_in_the_form_and_the_api(editor: TestClient) -> None:
     """Every fixed segment a page route has right under /experiments/ is reserved, so no
     experiment hides behind a page (`/experiments/new`)."""
@@ -122,6 +130,7 @@ def test_the_pages_words_are_refused_as_keys_in_the_form_and_the_api(editor: Tes
     assert editor.get("/v1/experiments", headers=ADMIN).json()["total"] == 0
 
 
+@sqlite_only
 def test_buttons_that_do_not_save_re_render_the_form(editor: TestClient) -> None:
     more = post_form(editor, "/experiments/new", {**CTA_FORM, "intent": "add_variant"})
     assert more.status_code == 200 and 'id="variant-2-key"' in more.text
@@ -165,6 +174,7 @@ def test_the_plan_uses_typed_traffic_then_the_measured(
     assert "at your traffic." in measured.text and "about 10 new visitors a day" in measured.text
 
 
+@sqlite_only
 def test_a_draft_is_edited_whole_and_a_running_one_shows_what_is_frozen(
     editor: TestClient,
 ) -> None:
@@ -198,6 +208,7 @@ def test_a_draft_is_edited_whole_and_a_running_one_shows_what_is_frozen(
     assert "traffic may only grow" in field_errors(lower.text)["form"]
 
 
+@sqlite_only
 def test_ramp_stop_and_archive(editor: TestClient) -> None:
     assert post_form(editor, "/experiments/new", CTA_FORM).status_code == 303
     assert editor.post("/v1/experiments/cta-text/start", headers=ADMIN).status_code == 200
@@ -222,6 +233,7 @@ def test_ramp_stop_and_archive(editor: TestClient) -> None:
         assert f'<td class="text">{action}</td>' in history
 
 
+@sqlite_only
 def test_a_newsletter_s_counts_are_pasted(editor: TestClient) -> None:
     created = editor.post("/v1/experiments", json=newsletter(), headers=ADMIN)
     assert created.status_code == 201
@@ -237,6 +249,7 @@ def test_a_newsletter_s_counts_are_pasted(editor: TestClient) -> None:
     assert "counts" in history or "pasted" in history
 
 
+@sqlite_only
 def test_a_newsletter_s_report_is_pasted_whole(editor: TestClient) -> None:
     """The report fills the cells (shown to check), then the cells are saved; a row it cannot
     read is an error at its line, and nothing is saved."""
@@ -264,6 +277,7 @@ def _entities(client: TestClient) -> set[str]:
     return {entry["entity"] for entry in history}
 
 
+@sqlite_only
 def test_the_plan_as_text_for_the_page_s_script(editor: TestClient) -> None:
     query = "primary=conversion_rate&mde_relative=0.1&baseline_rate=0.025&visitors_per_day=4000"
     plan = editor.get(f"/plan?{query}")

@@ -6,7 +6,12 @@ import numpy as np
 from numpy.typing import NDArray
 
 from experiments.metrics import builtin_metrics
-from experiments.results.readings.metric_analysis import analyse_metric, stats_inputs
+from experiments.results.readings.metric_analysis import (
+    MetricSums,
+    analyse_metric,
+    analyse_metrics,
+    stats_inputs,
+)
 from experiments.results.render import metric_page
 from experiments.results.sums.aggregation import VariantSums
 from experiments.results.types import MetricIssue
@@ -91,3 +96,31 @@ def test_enough_orders_gives_a_reading_with_cuped() -> None:
     (comparison,) = result.analysis.comparisons
     assert comparison.reason is None and comparison.p_value is not None
     assert comparison.cuped is not None
+
+
+def test_many_metrics_read_at_once_are_read_as_each_alone() -> None:
+    """A breakdown's levels x metrics go through `stats.analyze_many` together (on arrays from
+    24 analyses of a kind): each result, a guardrail's margin bounds included, is the one
+    `analyse_metric` gives it alone (through `stats.analyze_stats`)."""
+    rng = np.random.default_rng(5)
+    metrics = builtin_metrics()
+    cells = []
+    for index in range(30):
+        units = 200 + 40 * index
+        orders = {"control": _shop(rng, units, 20), "treatment": _shop(rng, units, 22)}
+        converted = (rng.random(units) < 0.03).astype(float)
+        clicks = {key: sums_of(converted, np.ones(units), ratio=False) for key in ("c", "t")}
+        cells += [
+            MetricSums(metrics["aov"], "secondary", orders),
+            MetricSums(metrics["add_to_cart_rate"], "guardrail", clicks, 0.02),
+        ]
+    tiny = {"c": sums_of(np.ones(1), np.ones(1)), "t": sums_of(np.ones(5), np.ones(5))}
+    cells.append(MetricSums(metrics["aov"], "secondary", tiny))
+    together = analyse_metrics(cells, OPTIONS)
+    alone = [
+        analyse_metric(cell.metric, cell.role, cell.sums, OPTIONS, cell.margin) for cell in cells
+    ]
+    assert repr(together) == repr(alone)
+    assert together[-1].issue is MetricIssue.NOT_ENOUGH_UNITS
+    assert together[0].analysis is not None and together[1].margin_bounds
+    assert together[1].margin_bounds == alone[1].margin_bounds

@@ -1,0 +1,147 @@
+"""``stats.pairs.read_pair`` and ``stats.srm.sample_ratio_check`` over arrays of analyses: each
+variant against the control, one row per analysis and one column per comparison."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import NamedTuple
+
+import numpy as np
+import numpy.typing as npt
+
+from stats._bulk_arms import Arms, ArmSums
+from stats._vector import Flags, Floats, each, py_min
+from stats.types import Minimums, Reason, StatisticsKind
+
+REASONS: tuple[Reason | None, ...] = (
+    None,
+    Reason.DENOMINATOR_ZERO,
+    Reason.NOT_ENOUGH_DATA,
+    Reason.NO_CONVERSIONS,
+    Reason.ZERO_VARIANCE,
+)
+"""The reasons of ``Pairs.reason``, by code."""
+_DENOMINATOR_ZERO, _NOT_ENOUGH_DATA, _NO_CONVERSIONS, _ZERO_VARIANCE = 1, 2, 3, 4
+_ROUNDING = 1e-12  # stats.pairs._ROUNDING
+
+
+class Side(NamedTuple):
+    """One side of every comparison (the control, or the variant), as read."""
+
+    mean: Floats
+    variance: Floats
+    n: Floats
+    dof: Floats
+
+
+class Pairs(NamedTuple):
+    """``stats.pairs.PairReading`` of every comparison; ``replaced``: read on Agresti-Caffo
+    estimates."""
+
+    control: Side
+    treatment: Side
+    reason: npt.NDArray[np.int64]
+    withheld: Flags
+    replaced: Flags
+
+
+def _sides(arms: Arms) -> tuple[Side, Side]:
+    shape = arms.mean[:, 1:].shape
+    control = Side(*(np.broadcast_to(column[:, :1], shape).copy() for column in _columns(arms)))
+    treatment = Side(*(column[:, 1:].copy() for column in _columns(arms)))
+    return control, treatment
+
+
+def _columns(arms: Arms) -> tuple[Floats, Floats, Floats, Floats]:
+    return arms.mean, arms.variance, arms.n, arms.dof
+
+
+def _agresti_caffo(n: Floats, conversions: Floats) -> Side:
+    """``stats.estimates.agresti_caffo``."""
+    plus_two = n + 2
+    rate = (conversions + 1) / plus_two
+    return Side(rate, rate * (1.0 - rate) / plus_two, n, np.full_like(n, math.inf))
+
+
+def read_pairs(sums: ArmSums, arms: Arms, units: Floats, least: Minimums) -> Pairs:
+    """The rules of ``read_pair``, in its order, for every comparison."""
+    control, treatment = _sides(arms)
+    defined = arms.defined[:, :1] & arms.defined[:, 1:]
+    reason = np.where(defined, 0, _DENOMINATOR_ZERO)
+    withheld = ~defined
+    replaced = np.zeros_like(withheld)
+    if sums.kind is StatisticsKind.PROPORTION:
+        n, conversions = sums.n, sums.conversions
+        rarer = py_min(conversions, n - conversions)
+        thin = rarer[:, :1] + rarer[:, 1:] < least.conversions
+        neither = (conversions[:, :1] == 0) & (conversions[:, 1:] == 0)
+        thin_reason = np.where(neither, _NO_CONVERSIONS, _NOT_ENOUGH_DATA)
+        boundary = (conversions == 0) | (conversions == n)
+        replaced = ~withheld & ~thin & (boundary[:, :1] | boundary[:, 1:])
+        if replaced.any():
+            shape = replaced.shape
+            read_control = _agresti_caffo(
+                np.broadcast_to(n[:, :1], shape), np.broadcast_to(conversions[:, :1], shape)
+            )
+            read_treatment = _agresti_caffo(n[:, 1:], conversions[:, 1:])
+            control = Side(
+                *(np.where(replaced, *pair) for pair in zip(read_control, control, strict=True))
+            )
+            treatment = Side(
+                *(np.where(replaced, *pair) for pair in zip(read_treatment, treatment, strict=True))
+            )
+            reason = np.where(replaced & neither, _NO_CONVERSIONS, reason)
+    else:
+        thin = py_min(units[:, :1], units[:, 1:]) < least.units
+        thin_reason = np.full(thin.shape, _NOT_ENOUGH_DATA)
+    thin &= ~withheld
+    reason = np.where(thin, thin_reason, reason)
+    withheld |= thin
+    few = ~withheld & ((control.dof < 1) | (treatment.dof < 1))
+    reason = np.where(few, _NOT_ENOUGH_DATA, reason)
+    withheld |= few
+    with np.errstate(all="ignore"):
+        spread = (control.variance * control.n > _ROUNDING * control.mean * control.mean) & (
+            treatment.variance * treatment.n > _ROUNDING * treatment.mean * treatment.mean
+        )
+    flat = ~withheld & ~spread
+    reason = np.where(flat, _ZERO_VARIANCE, reason)
+    withheld |= flat
+    return Pairs(control, treatment, reason, withheld, replaced)
+
+
+def sample_ratio_p_values(n: Floats, weights: Sequence[float]) -> Floats:
+    """``stats.srm.sample_ratio_check``'s p-value of every analysis (units ``n`` per arm)."""
+    total = n.sum(axis=1)  # exact: counts below 2^48
+    spread = np.zeros(n.shape[0])
+    for arm, weight in enumerate(weights):
+        gap = n[:, arm] / total - weight
+        spread = spread + gap * gap / weight
+    return _chi2_sf(total * spread, len(weights) - 1)
+
+
+def _chi2_sf(x: Floats, dof: int) -> Floats:
+    """``stats._distributions.chi2_sf``."""
+    p_value = np.ones_like(x)
+    positive = x > 0
+    if not positive.any():
+        return p_value
+    x = x[positive]
+    half = 0.5 * x
+    if dof % 2 == 0:
+        term = np.ones_like(x)
+        total = np.ones_like(x)
+        for j in range(1, dof // 2):
+            term = term * (half / j)
+            total = total + term
+        p_value[positive] = py_min(1.0, each(math.exp, -half) * total)
+        return p_value
+    term = np.sqrt(2.0 * x / math.pi)
+    total = np.zeros_like(x)
+    for j in range(1, (dof + 1) // 2):
+        total = total + term
+        term = term * (x / (2 * j + 1))
+    tail = each(math.erfc, np.sqrt(half)) + each(math.exp, -half) * total
+    p_value[positive] = py_min(1.0, tail)
+    return p_value
