@@ -3,9 +3,10 @@ empty bucket is a 429 that says which of the two it was.
 
 A bucket holds up to `burst` tokens and refills at `rate` per second. Assign takes one token per
 request, the intake one per event (at least one per request, so empty bodies count too). With
-Redis the buckets live there, shared by every worker of every host (one atomic script per
-request); without Redis, or while Redis fails, each process keeps its own buckets, so the limit
-then applies per process. A batch larger than the burst is charged the whole burst.
+Redis the buckets live there, shared by every worker of every host (one atomic script call takes
+from both of a request's buckets, after the one token of `prepay`); without Redis, or while Redis
+fails, each process keeps its own buckets, so the limit then applies per process. A batch
+larger than the burst is charged the whole burst.
 
 The sdk key is public: every visitor of a shop sends with it, so its bucket alone lets one client
 spend everyone's budget. Public traffic (an sdk key, or a beacon) is therefore charged to its
@@ -19,7 +20,7 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
@@ -42,27 +43,34 @@ Holder = Literal["key", "client"]
 # as after its last look), so a stream of new client addresses cannot grow it without bound.
 _SWEEP_SIZE = 10_000
 
-# KEYS[1] the bucket; ARGV rate, burst, cost. Returns the seconds to wait (as text: a Lua number
-# would come back truncated to an integer), "0" when the tokens were taken.
+# KEYS the buckets, in order; ARGV rate, burst, cost for each. Charges them in order and stops
+# at the first that has not the tokens (charged like the others: refilled, nothing taken). Returns
+# {its position (from 1; 0 when every bucket paid), the seconds to wait (as text: a Lua number
+# would come back truncated to an integer)}. One call for both of a request's buckets.
 _TAKE_SCRIPT = """
-local rate = tonumber(ARGV[1])
-local burst = tonumber(ARGV[2])
-local cost = tonumber(ARGV[3])
 local clock = redis.call('TIME')
 local now = tonumber(clock[1]) + tonumber(clock[2]) / 1000000
-local state = redis.call('HMGET', KEYS[1], 'tokens', 'at')
-local tokens = tonumber(state[1]) or burst
-local at = tonumber(state[2]) or now
-tokens = math.min(burst, tokens + math.max(0, now - at) * rate)
-local wait = 0
-if tokens >= cost then
-  tokens = tokens - cost
-else
-  wait = (cost - tokens) / rate
+for k = 1, #KEYS do
+  local rate = tonumber(ARGV[3 * k - 2])
+  local burst = tonumber(ARGV[3 * k - 1])
+  local cost = tonumber(ARGV[3 * k])
+  local state = redis.call('HMGET', KEYS[k], 'tokens', 'at')
+  local tokens = tonumber(state[1]) or burst
+  local at = tonumber(state[2]) or now
+  tokens = math.min(burst, tokens + math.max(0, now - at) * rate)
+  local wait = 0
+  if tokens >= cost then
+    tokens = tokens - cost
+  else
+    wait = (cost - tokens) / rate
+  end
+  redis.call('HSET', KEYS[k], 'tokens', tostring(tokens), 'at', tostring(now))
+  redis.call('PEXPIRE', KEYS[k], math.ceil(burst / rate * 1000) + 1000)
+  if wait > 0 then
+    return {k, tostring(wait)}
+  end
 end
-redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'at', tostring(now))
-redis.call('PEXPIRE', KEYS[1], math.ceil(burst / rate * 1000) + 1000)
-return tostring(wait)
+return {0, '0'}
 """
 
 
@@ -74,10 +82,26 @@ class Limit:
     burst: int
 
 
+Charge = tuple[str, int, Limit]
+"""A bucket, the tokens to take from it, and its limit."""
+
+
 class Buckets(Protocol):
     async def take(self, bucket: str, cost: int, limit: Limit) -> float:
         """Take `cost` tokens; 0 when taken, else the seconds until they would be there."""
         ...
+
+    async def take_in_order(self, charges: Sequence[Charge]) -> tuple[int, float]:
+        """`take` each charge in order, stopping at the first refused: (its position, the
+        seconds to wait), or (-1, 0) when every one was taken."""
+        ...
+
+
+async def _each_in_order(buckets: Buckets, charges: Sequence[Charge]) -> tuple[int, float]:
+    for position, (bucket, cost, limit) in enumerate(charges):
+        if (wait := await buckets.take(bucket, cost, limit)) > 0:
+            return position, wait
+    return -1, 0.0
 
 
 class LocalBuckets:
@@ -107,6 +131,9 @@ class LocalBuckets:
             self._forget_full(now)
         return wait
 
+    async def take_in_order(self, charges: Sequence[Charge]) -> tuple[int, float]:
+        return await _each_in_order(self, charges)
+
     def _forget_full(self, now: float) -> None:
         self._state = {bucket: s for bucket, s in self._state.items() if s[2] > now}
         self._sweep_at = max(_SWEEP_SIZE, 2 * len(self._state))
@@ -121,14 +148,17 @@ class RedisBuckets:
         self._fallback = fallback
 
     async def take(self, bucket: str, cost: int, limit: Limit) -> float:
+        return (await self.take_in_order([(bucket, cost, limit)]))[1]
+
+    async def take_in_order(self, charges: Sequence[Charge]) -> tuple[int, float]:
+        keys = [f"{self._prefix}:{bucket}" for bucket, _, _ in charges]
+        args = [value for _, cost, limit in charges for value in (limit.rate, limit.burst, cost)]
         try:
-            answer = await self._script(
-                keys=[f"{self._prefix}:{bucket}"], args=[limit.rate, limit.burst, cost]
-            )
+            position, wait = await self._script(keys=keys, args=args)
         except (RedisError, OSError) as error:
             logger.warning("rate limits: Redis failed (%s); limiting per process", type(error))
-            return await self._fallback.take(bucket, cost, limit)
-        return float(answer)
+            return await self._fallback.take_in_order(charges)
+        return int(position) - 1, float(wait)
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,20 +217,27 @@ class RateLimiter:
         `key` has no `cost` tokens left for `name`; `paid` of them were taken from the client's
         bucket already (`prepay`). The client is charged first, so a client refused its own
         budget spends none of the key's."""
-        # Awaits nothing but the buckets: this runs on every assign (the hot path).
+        # Awaits nothing but the buckets (one call for both): this runs on every assign (the
+        # hot path).
         client, per_key = self._budgets[name]
+        charges: list[Charge] = []
+        budgets: list[_Budget] = []
         if key.scope is KeyScope.SDK:
             tokens = client.tokens(cost) - paid
             if tokens > 0:
-                bucket = client.prefix + self._clients.of(scope)
-                if (wait := await self._buckets.take(bucket, tokens, client.limit)) > 0:
-                    raise self._refusal(client, wait)
+                charges.append((client.prefix + self._clients.of(scope), tokens, client.limit))
+                budgets.append(client)
         tokens = per_key.tokens(cost)
         if tokens > 0:
             actor = key.actor
             who = actor.key_name if actor.key_id is None else str(actor.key_id)
-            if (wait := await self._buckets.take(per_key.prefix + who, tokens, per_key.limit)) > 0:
-                raise self._refusal(per_key, wait)
+            charges.append((per_key.prefix + who, tokens, per_key.limit))
+            budgets.append(per_key)
+        if not charges:
+            return
+        refused, wait = await self._buckets.take_in_order(charges)
+        if refused >= 0:
+            raise self._refusal(budgets[refused], wait)
 
     async def prepay(self, name: LimitName, scope: Scope, key: KeyIdentity | None) -> int:
         """Before a body is read: one token from the client's bucket, for public traffic (an sdk

@@ -28,3 +28,35 @@ def create_bare_app() -> FastAPI:
         return {"ok": bool(body.unit_id)}
 
     return app
+
+
+class BareEvent(BaseModel):
+    event_id: str | None = None
+    type: str
+    unit_id: str
+    timestamp: int | str | None = None
+    experiment: str | None = None
+    variant: str | None = None
+    name: str | None = None
+    value: float | None = None
+    properties: dict[str, Any] | None = None
+
+
+class BareEventBatch(BaseModel):
+    events: list[BareEvent]
+
+
+def create_bare_events_app() -> FastAPI:
+    """The event benchmarks' comparison: what any FastAPI service pays to parse a batch of
+    events before doing any work."""
+    app = FastAPI()
+
+    @app.get("/healthz")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.post("/v1/events", status_code=202)
+    async def drop(batch: BareEventBatch) -> dict[str, int]:
+        return {"accepted": len(batch.events)}
+
+    return app

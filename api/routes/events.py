@@ -12,6 +12,7 @@ from redis.exceptions import RedisError
 
 from api.deps import AuthFirstRoute, SdkKey, ViewerKey, authorize_secret, get_engine, json_body_doc
 from api.observability import Telemetry
+from api.observability.event_counts import count_decoded
 from api.observability.event_counts import count_events as count_outcomes
 from api.problems import PROTECTED, problem_responses
 from api.rate_limits import RateLimiter
@@ -20,8 +21,11 @@ from experiments.errors import AuthenticationError, InvalidInputError
 from experiments.events import (
     BatchTooLargeError,
     EventPipeline,
+    IngestResult,
     batch_events,
     count_events,
+    decode_batch,
+    parse_batch,
     parse_document,
     stream_backlog,
 )
@@ -67,9 +71,24 @@ def _pipeline(request: Request) -> EventPipeline:
 async def post_events(request: Request, key: SdkKey) -> Response:
     # The key was checked before the body is read (AuthFirstRoute), and a public key's client
     # pays before it is parsed. The body is parsed by hand: one bad event must reject only
-    # itself, and it is faster.
-    paid = await _limiter(request).prepay("events", request.scope, key)
-    return await _ingest(request, parse_document(await request.body()), key, paid)
+    # itself, and it is faster. The usual batch is decoded whole (experiments.events.decoding).
+    limiter = _limiter(request)
+    paid = await limiter.prepay("events", request.scope, key)
+    body = await request.body()
+    wire_events = decode_batch(body)
+    if wire_events is None:  # not a batch of well-typed events: parsed, judged event by event
+        return await _ingest(request, parse_document(body), key, paid)
+    await limiter.check("events", key, request.scope, len(wire_events), paid)
+    intake = _pipeline(request).intake
+    result = await intake.ingest_decoded(wire_events, source=key.source)
+    telemetry: Telemetry = request.app.state.telemetry
+    if result is None:  # typed, but some event breaks a rule the types cannot state
+        raw_events = parse_batch(body)
+        result = await intake.ingest_events(raw_events, source=key.source)
+        count_outcomes(telemetry, raw_events, result)
+    else:
+        count_decoded(telemetry, wire_events, result)
+    return _answer(result)
 
 
 @router.post(
@@ -112,6 +131,10 @@ async def _ingest(request: Request, document: Any, key: KeyIdentity, paid: int) 
     result = await _pipeline(request).intake.ingest_events(raw_events, source=key.source)
     telemetry: Telemetry = request.app.state.telemetry
     count_outcomes(telemetry, raw_events, result)
+    return _answer(result)
+
+
+def _answer(result: IngestResult) -> Response:
     return Response(orjson.dumps(result.as_dict()), 202, media_type="application/json")
 
 

@@ -3,8 +3,9 @@
 The route calls `EventPipeline.intake`; `vekst worker` runs a `StreamWorker`. See docs/events.md.
 """
 
+from experiments.events.decoding import WireConversion, WireEvent, WireExposure, decode_batch
+from experiments.events.fields import MAX_EVENTS_PER_BATCH
 from experiments.events.intake import (
-    MAX_EVENTS_PER_BATCH,
     BatchTooLargeError,
     EventIntake,
     IngestResult,
@@ -43,9 +44,13 @@ __all__ = [
     "StreamKeys",
     "StreamWorker",
     "TimeWindow",
+    "WireConversion",
+    "WireEvent",
+    "WireExposure",
     "WorkerOptions",
     "build_event_pipeline",
     "count_events",
+    "decode_batch",
     "batch_events",
     "parse_batch",
     "parse_document",

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import msgspec
 import orjson
 
 from experiments.events.store import ReceivedEvent
@@ -37,9 +38,12 @@ SKIP_FIELD = b"skip"
 _SOURCES: dict[object, EventSource] = {source: source for source in EVENT_SOURCES.values()}
 
 
+_ENCODER = msgspec.json.Encoder()
+
+
 def encode_events(events: Sequence[Event]) -> bytes:
-    """One entry's `events` value: orjson writes the slotted dataclasses directly."""
-    return orjson.dumps(events)
+    """One entry's `events` value: msgspec writes the event structs directly, in C."""
+    return _ENCODER.encode(events)
 
 
 def encode_received(received_at: datetime) -> int:
@@ -81,6 +85,12 @@ def split_entry(fields: Mapping[bytes, bytes]) -> tuple[list[ReceivedEvent], lis
     """
     received_at = from_micros(int(fields[RECEIVED_FIELD]))
     text = fields[EVENTS_FIELD]
+    skip_text = fields.get(SKIP_FIELD)
+    skipped = {int(index) for index in skip_text.split(b",")} if skip_text else set()
+    quick = _decode_whole(text)
+    if quick is not None:
+        kept = [event for index, event in enumerate(quick) if index not in skipped]
+        return [(event, received_at) for event in kept], []
     try:
         raw_events: Any = orjson.loads(text)
     except orjson.JSONDecodeError:
@@ -89,8 +99,6 @@ def split_entry(fields: Mapping[bytes, bytes]) -> tuple[list[ReceivedEvent], lis
         raw_events = json.loads(text)
     if not isinstance(raw_events, list):
         raise TypeError("an entry's events must be a JSON array")
-    skip_text = fields.get(SKIP_FIELD)
-    skipped = {int(index) for index in skip_text.split(b",")} if skip_text else set()
     received: list[ReceivedEvent] = []
     unreadable: list[UnreadableEvent] = []
     for index, raw in enumerate(raw_events):
@@ -101,6 +109,64 @@ def split_entry(fields: Mapping[bytes, bytes]) -> tuple[list[ReceivedEvent], lis
         except (ValueError, KeyError, TypeError) as error:
             unreadable.append(UnreadableEvent(_dump(raw), describe_error(error)))
     return received, unreadable
+
+
+class _EntryEvent(msgspec.Struct, gc=False):
+    """An event of an entry as written (`encode_events`), its types checked in C."""
+
+    event_id: str
+    unit_id: str
+    timestamp: datetime
+    experiment: str | None = None
+    variant: str | None = None
+    name: str | None = None
+    value: float | None = None
+    properties: dict[str, Any] | None = None
+    attributes: dict[str, Any] | None = None
+    source: EventSource = "sdk"
+
+
+_ENTRY_DECODER = msgspec.json.Decoder(list[_EntryEvent])
+
+
+def _decode_whole(text: bytes) -> list[Event] | None:
+    """The events of an entry decoded at once, when every one of them is readable (else None:
+    read them one by one, so only the unreadable ones are moved aside)."""
+    try:
+        decoded = _ENTRY_DECODER.decode(text)
+    except msgspec.DecodeError:
+        return None
+    events: list[Event] = []
+    for item in decoded:
+        event = _typed(item)
+        if event is None:
+            return None
+        events.append(event)
+    return events
+
+
+def _typed(item: _EntryEvent) -> Event | None:
+    """What `_event` makes of the same event (None where it would refuse it)."""
+    if item.timestamp.tzinfo is None:
+        return None
+    if item.experiment is not None:
+        if item.variant is None or item.name is not None:
+            return None
+        fields = (item.event_id, item.unit_id, item.timestamp, item.experiment, item.variant)
+        if item.attributes is None:
+            return ExposureEvent(*fields, item.source)
+        return AttributedExposure(*fields, item.source, item.attributes)
+    if item.name is None or item.variant is not None or item.attributes is not None:
+        return None
+    return ConversionEvent(
+        item.event_id,
+        item.unit_id,
+        item.timestamp,
+        item.name,
+        item.value,
+        item.properties,
+        item.source,
+    )
 
 
 def describe_error(error: BaseException, limit: int = 300) -> str:
@@ -114,14 +180,14 @@ def dump_event(event: Event) -> bytes:
     """An event as a one-event `events` array (ensure_ascii: even lone surrogates survive)."""
     try:
         return encode_events([event])
-    except orjson.JSONEncodeError:
+    except (msgspec.EncodeError, UnicodeEncodeError):  # text that is not Unicode
         return json.dumps([_as_json(event)], default=str).encode()
 
 
 def _as_json(event: Event) -> dict[str, Any]:
     return {
         name: value.isoformat() if isinstance(value, datetime) else value
-        for name in event.__slots__
+        for name in event.__struct_fields__
         if (value := getattr(event, name)) is not None
     }
 

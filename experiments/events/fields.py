@@ -14,7 +14,7 @@ from typing import Any, cast
 
 import orjson
 
-from experiments.events.types import ExperimentCatalog, FieldError
+from experiments.events.types import ExperimentCatalog, FieldError, micros
 from experiments.inputs import (
     MAX_INT64,
     MIN_INT64,
@@ -29,6 +29,7 @@ from experiments.models.experiment import SERVED_STATUSES
 from vekst_sdk.spec import InvalidInputError as SdkInputError
 from vekst_sdk.spec import validate_attributes
 
+MAX_EVENTS_PER_BATCH = 10_000
 MAX_EVENT_ID_LENGTH = 64
 MAX_PROPERTIES_BYTES = 4096
 MAX_EVENT_VALUE = 1e12
@@ -56,6 +57,11 @@ class TimeWindow:
             oldest=received_at - timedelta(days=max_age_days),
             newest=received_at + MAX_FUTURE,
         )
+
+    def inner_milliseconds(self) -> tuple[int, int]:
+        """The first and last whole epoch milliseconds strictly inside the window: an integer
+        timestamp between them is in the window, compared without making a datetime."""
+        return -(-micros(self.oldest) // 1000) + 1, micros(self.newest) // 1000 - 1
 
 
 def storable(value: str) -> bool:

@@ -1,9 +1,11 @@
 """From a raw request body to a receipt: parse, validate each event, hand the valid ones on.
 
-A body that is not JSON, or not an object with an `events` array, is refused whole; anything
-wrong inside one event rejects that event only (see `validation`), including a value the fast
-parser cannot decode (an escaped lone surrogate, a number beyond a double's range): the body is
-then read again by the standard parser, which keeps such values for validation to refuse.
+The usual body, every event of it valid, is decoded and typed whole (`decoding`); any other is
+parsed and judged event by event. A body that is not JSON, or not an object with an `events`
+array, is refused whole; anything wrong inside one event rejects that event only (see
+`validation`), including a value the fast parser cannot decode (an escaped lone surrogate, a
+number beyond a double's range): the body is then read again by the standard parser, which keeps
+such values for validation to refuse.
 
 An exposure rejected by the experiment catalogue (unknown experiment, not running, unknown
 variant) is judged again against a catalogue read after the batch arrived, so an exposure sent
@@ -21,7 +23,9 @@ import orjson
 from anyio import to_thread
 
 from experiments.errors import InvalidInputError, VekstError
-from experiments.events.catalog import CachedCatalog
+from experiments.events.catalog import CachedCatalog, ExperimentSnapshot
+from experiments.events.decoding import WireEvent, decode_batch, typed_events
+from experiments.events.fields import MAX_EVENTS_PER_BATCH
 from experiments.events.sinks import EventSink
 from experiments.events.types import FieldError
 from experiments.events.validation import (
@@ -33,8 +37,6 @@ from experiments.events.validation import (
 )
 from experiments.inputs import printable
 from experiments.models.api_key import EventSource
-
-MAX_EVENTS_PER_BATCH = 10_000
 
 
 class MalformedBodyError(VekstError):
@@ -139,7 +141,13 @@ class EventIntake:
         self, body: bytes, received_at: datetime | None = None, *, source: EventSource
     ) -> IngestResult:
         """Validate and hand on one batch sent with a key of scope `source` (stored with each
-        event); returns once the accepted events are safe."""
+        event); returns once the accepted events are safe. The usual batch is decoded whole
+        (`decoding`); any other is parsed and judged event by event."""
+        wire_events = decode_batch(body)
+        if wire_events is not None:
+            result = await self.ingest_decoded(wire_events, received_at, source=source)
+            if result is not None:
+                return result
         return await self.ingest_events(parse_batch(body), received_at, source=source)
 
     async def ingest_events(
@@ -148,14 +156,37 @@ class EventIntake:
         """`ingest` for a batch's events already taken out of their body (`batch_events`)."""
         moment = received_at or datetime.now(UTC)
         arrived = self._catalog.now()
-        snapshot = self._catalog.fresh()
-        if snapshot is None:
-            snapshot = await to_thread.run_sync(self._catalog.refresh)
         window = TimeWindow.at(moment, self._max_age_days)
-        batch = validate_batch(raw_events, window, snapshot, source)
+        batch = validate_batch(raw_events, window, await self._snapshot(), source)
         suspects = _catalog_rejections(batch)
         if suspects and self._catalog.loaded_at < arrived:
             batch = await self._judge_again(raw_events, batch, suspects, window, source)
+        return await self._submit(batch, moment)
+
+    async def ingest_decoded(
+        self,
+        wire_events: list[WireEvent],
+        received_at: datetime | None = None,
+        *,
+        source: EventSource,
+    ) -> IngestResult | None:
+        """`ingest_events` for a batch `decoding.decode_batch` took in, when every event of it
+        is valid; None (nothing stored) when one is not: then judge the body by `ingest`."""
+        moment = received_at or datetime.now(UTC)
+        window = TimeWindow.at(moment, self._max_age_days)
+        events = typed_events(wire_events, window, await self._snapshot(), source)
+        if events is None:
+            return None
+        return await self._submit(ValidatedBatch(events, []), moment)
+
+    async def _snapshot(self) -> ExperimentSnapshot:
+        snapshot = self._catalog.fresh()
+        if snapshot is None:
+            snapshot = await to_thread.run_sync(self._catalog.refresh)
+        return snapshot
+
+    async def _submit(self, batch: ValidatedBatch, moment: datetime) -> IngestResult:
+        """Hand the valid events of `batch` on; the answer for the whole batch."""
         if not batch.events:
             return IngestResult(0, 0, batch.rejected)
         receipt = await self._sink.submit(batch.events, moment)

@@ -116,18 +116,24 @@ def dedupe(events: Iterable[ReceivedEvent]) -> tuple[list[ReceivedEvent], int]:
 def prepare_rows(events: Iterable[ReceivedEvent], sqlite: bool) -> PreparedRows:
     """Rows for both tables; times as naive UTC (text in SQLAlchemy's format on SQLite).
 
-    The receive time of a batch is usually one moment: it is converted once, not per row.
+    A batch's times repeat (its receive time always, event times often: intake shares one
+    datetime per distinct epoch millisecond), so each distinct moment is converted once.
     """
     unique, repeats = dedupe(events)
-    moment = _sqlite_time if sqlite else _naive_utc
+    convert = _sqlite_time if sqlite else _naive_utc
     converted: dict[datetime, Any] = {}
+
+    def moment(value: datetime) -> Any:
+        found = converted.get(value)
+        if found is None:
+            found = converted[value] = convert(value)
+        return found
+
     exposures: list[Row] = []
     attributed: list[Row] = []
     conversions: list[Row] = []
     for event, received_at in unique:
-        received = converted.get(received_at)
-        if received is None:
-            received = converted[received_at] = moment(received_at)
+        received = moment(received_at)
         if type(event) is ExposureEvent:
             exposures.append(
                 (

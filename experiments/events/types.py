@@ -8,9 +8,11 @@ the key that sent it (not a wire field: the intake stamps it), stored with it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
+
+import msgspec
 
 from experiments.models.api_key import EventSource
 
@@ -33,10 +35,10 @@ class FieldError:
         return {"field": self.field, "rule": self.rule}
 
 
-# Events are not frozen dataclasses: a frozen __init__ costs five times as much, and intake
-# builds one per event on its hot path. Treat them as read-only all the same.
-@dataclass(slots=True)
-class ExposureEvent:
+# Events are msgspec structs: built in C (half a slotted dataclass's cost) and untracked by the
+# cyclic collector (they hold no cycles), and a stream entry encodes them in C. Intake builds one
+# per event on its hot path. Treat them as read-only all the same.
+class ExposureEvent(msgspec.Struct, gc=False):
     """A unit saw a variant of an experiment."""
 
     event_id: str
@@ -47,8 +49,7 @@ class ExposureEvent:
     source: EventSource = "sdk"  # the scope of the key that sent it
 
 
-@dataclass(slots=True)
-class AttributedExposure(ExposureEvent):
+class AttributedExposure(ExposureEvent, gc=False):
     """An exposure with `attributes`: the unit's values of the experiment's dimensions at that
     moment (only those: intake drops the others).
 
@@ -56,7 +57,7 @@ class AttributedExposure(ExposureEvent):
     every event, and the usual exposure has no attributes, so it stays as cheap as before.
     """
 
-    attributes: dict[str, Any] = field(default_factory=dict)
+    attributes: dict[str, Any] = msgspec.field(default_factory=dict)
 
 
 def new_exposure(
@@ -81,8 +82,7 @@ def exposure_attributes(event: ExposureEvent) -> dict[str, Any] | None:
     return event.attributes if type(event) is AttributedExposure else None
 
 
-@dataclass(slots=True)
-class ConversionEvent:
+class ConversionEvent(msgspec.Struct, gc=False):
     """A unit did something (`name`), maybe worth a `value` such as revenue."""
 
     event_id: str

@@ -58,7 +58,6 @@ from experiments.events.types import (
     ExperimentCatalog,
     ExposureEvent,
     FieldError,
-    micros,
     new_exposure,
 )
 from experiments.inputs import MAX_UNIT_ID_LENGTH, SLUG, SLUG_RULE, printable
@@ -151,9 +150,7 @@ class _FastPath:
         self._window = window
         self._catalog = catalog
         self._source = source
-        # Whole milliseconds strictly inside the window compare the same as the datetimes.
-        self._oldest_ms = -(-micros(window.oldest) // 1000) + 1
-        self._newest_ms = micros(window.newest) // 1000 - 1
+        self._oldest_ms, self._newest_ms = window.inner_milliseconds()
         self._targets: dict[tuple[str, str], bool] = {}
         self._dimensions: dict[str, frozenset[str]] = {}
         self._names: dict[str, bool] = {}

@@ -15,8 +15,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from experiments.events.fields import MAX_EVENT_ID_LENGTH, MAX_EVENT_VALUE
-from experiments.events.intake import MAX_EVENTS_PER_BATCH
+from experiments.events.fields import MAX_EVENT_ID_LENGTH, MAX_EVENT_VALUE, MAX_EVENTS_PER_BATCH
 from experiments.inputs import MAX_UNIT_ID_LENGTH, Slug
 
 UnitId = Annotated[

@@ -126,3 +126,35 @@ def test_local_buckets_forget_refilled_buckets() -> None:
     sizes = asyncio.run(scenario())
     assert sizes[0] == 8_000
     assert max(sizes) < 16_000  # refilled buckets were forgotten, not kept for good
+
+
+@pytest.mark.redis
+def test_one_call_charges_buckets_in_order_and_stops_at_the_first_refusal(redis_url: str):
+    limit = Limit(rate=0.01, burst=4)
+    prefix = f"{{vekst-test-{uuid.uuid4().hex[:10]}}}:rate"
+
+    async def scenario() -> list[tuple[int, float]]:
+        client = async_redis(redis_url)
+        try:
+            redis_buckets = RedisBuckets(client, prefix, LocalBuckets())
+            answers = []
+            for buckets in (redis_buckets, LocalBuckets()):
+                answers.append(
+                    await buckets.take_in_order([("client", 3, limit), ("key", 1, limit)])
+                )
+                # The client is short: the key's bucket is not charged.
+                answers.append(
+                    await buckets.take_in_order([("client", 2, limit), ("key", 3, limit)])
+                )
+                answers.append(
+                    await buckets.take_in_order([("key", 3, limit), ("client", 1, limit)])
+                )
+            return answers
+        finally:
+            await client.aclose()  # type: ignore[attr-defined]
+
+    answers = asyncio.run(scenario())
+    for found in (answers[:3], answers[3:]):  # Redis, then this process's buckets
+        assert found[0] == (-1, 0.0)
+        assert found[1][0] == 0 and found[1][1] == pytest.approx(100.0, rel=0.05)
+        assert found[2] == (-1, 0.0)

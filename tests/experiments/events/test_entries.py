@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
 
+import orjson
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from experiments.events.entries import (
     EVENTS_FIELD,
     RECEIVED_FIELD,
     SKIP_FIELD,
+    _event,
     decode_entry,
     dump_event,
     encode_events,
@@ -17,7 +22,9 @@ from experiments.events.entries import (
     split_entry,
 )
 from experiments.events.types import ConversionEvent, Event, ExposureEvent
+from experiments.events.validation import validate_event
 from tests.experiments.events.helpers import exposures, purchases
+from tests.experiments.events.test_validation import CATALOG, WINDOW, valid_events
 
 RECEIVED = datetime(2026, 5, 6, 7, 8, 9, 123456, tzinfo=UTC)
 
@@ -89,3 +96,39 @@ def test_an_event_of_an_unknown_source_is_unreadable_alone(source: bytes) -> Non
     readable, unreadable = split_entry(fields)
     assert [event for event, _ in readable] == events[1:]
     assert len(unreadable) == 1 and "source" in unreadable[0].error
+
+
+@settings(max_examples=40)
+@given(st.lists(valid_events, min_size=1, max_size=8), st.sets(st.integers(0, 7)))
+def test_an_entry_read_whole_gives_what_reading_each_event_gives(
+    raw_events: list[dict[str, Any]], skipped: set[int]
+) -> None:
+    events = [validate_event(raw, WINDOW, CATALOG) for raw in raw_events]
+    assert all(not isinstance(event, tuple) for event in events)
+    skip = ",".join(str(i) for i in sorted(skipped)).encode() or None
+    fields = entry(events, skip)  # type: ignore[arg-type]
+    one_by_one = [
+        (_event(raw), RECEIVED)
+        for index, raw in enumerate(orjson.loads(fields[EVENTS_FIELD]))
+        if index not in skipped
+    ]
+    assert split_entry(fields) == (one_by_one, [])
+    assert decode_entry(fields) == one_by_one
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        b'{"event_id":"e","unit_id":"u","timestamp":"2026-05-06T07:08:09","name":"x"}',
+        b'{"event_id":"e","unit_id":"u","timestamp":"2026-05-06T07:08:09Z","experiment":null,'
+        b'"variant":"a","name":"x"}',
+        b'{"event_id":"e","unit_id":"u","timestamp":"2026-05-06T07:08:09Z","experiment":"x"}',
+        b'{"event_id":"e","unit_id":"u","timestamp":"2026-05-06T07:08:09Z","name":"x",'
+        b'"value":true}',
+    ],
+)
+def test_an_unreadable_event_is_still_moved_aside_alone(event: bytes) -> None:
+    good = encode_events(purchases(1))
+    fields = {RECEIVED_FIELD: b"1", EVENTS_FIELD: good[:-1] + b"," + event + b"]"}
+    readable, unreadable = split_entry(fields)
+    assert len(readable) == 1 and len(unreadable) == 1

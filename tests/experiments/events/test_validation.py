@@ -185,7 +185,7 @@ def _comparable(result: object) -> object:
 
 
 def astuple_without_id(event: ExposureEvent | ConversionEvent) -> tuple[object, ...]:
-    fields = [name for name in event.__slots__ if name != "event_id"]
+    fields = [name for name in event.__struct_fields__ if name != "event_id"]
     return tuple(getattr(event, name) for name in fields)
 
 
