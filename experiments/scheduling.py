@@ -31,6 +31,7 @@ from experiments.models.experiment import Experiment, ExperimentStatus
 from experiments.models.holdout import Holdout, HoldoutStatus
 from experiments.results.holdout_looks import take_holdout_look
 from experiments.results.snapshots import take_snapshot
+from experiments.results.sums.look_basis import FULL_LOOK_EVERY
 from experiments.settings import Settings
 from experiments.webhooks.delivery import (
     DeliveryOutcome,
@@ -68,10 +69,15 @@ class SchedulerObserver(Protocol):
 
 
 def snapshot_running_experiments(
-    engine: Engine, observer: SchedulerObserver, now: datetime | None = None
+    engine: Engine,
+    observer: SchedulerObserver,
+    now: datetime | None = None,
+    full_look_every: timedelta = FULL_LOOK_EVERY,
 ) -> list[str]:
     """Take a look of every running experiment, then of every holdout stored as running (an
     ended one gets its final look once), each in its own transaction; returns the keys.
+    An experiment's look is a full one at least every `full_look_every` (the guard of
+    incremental looks).
 
     An experiment that cannot be looked at is logged and skipped; the others still get theirs.
     `observer` hears each look's duration and each skip.
@@ -89,7 +95,9 @@ def snapshot_running_experiments(
         keys,
         "experiment",
         observer,
-        lambda session, key: take_snapshot(session, key, now, on_new_look=queue_look_alerts),
+        lambda session, key: take_snapshot(
+            session, key, now, on_new_look=queue_look_alerts, full_look_every=full_look_every
+        ),
     )
     return taken + _snapshot_running_holdouts(engine, observer, now)
 
@@ -156,6 +164,7 @@ class Scheduler:
         self._engine = engine
         self._observer = observer
         self._interval = timedelta(minutes=settings.snapshot_interval_minutes)
+        self._full_look_every = settings.full_look_every
         self._policy = RetryPolicy(settings.webhook_max_attempts, settings.webhook_retry_seconds)
         self._send = send or HttpSender(TargetPolicy(settings.webhook_allow_private_targets))
         self._keys = KeyRing.for_settings(settings)
@@ -167,7 +176,9 @@ class Scheduler:
         """Take the looks if this process holds the lease, then start the due deliveries."""
         moment = now or datetime.now(UTC)
         if acquire_lease(self._engine, SNAPSHOT_LEASE, self._holder, self._interval, moment):
-            snapshot_running_experiments(self._engine, self._observer, moment)
+            snapshot_running_experiments(
+                self._engine, self._observer, moment, self._full_look_every
+            )
         for delivery_id in claim_due(self._engine, moment, self._workers.idle()):
             self._workers.submit(delivery_id, moment)
 

@@ -6,6 +6,7 @@ import base64
 import logging
 import os
 from collections.abc import Mapping
+from datetime import timedelta
 from difflib import get_close_matches
 from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
@@ -76,6 +77,9 @@ class Settings(BaseSettings):
     )
     # Running experiments get a new look this often; a page older than this is refreshed.
     snapshot_interval_minutes: float = Field(default=60.0, gt=0)
+    # A look starts from the previous look's sums unless the latest full look (from every event)
+    # ended this long ago: the guard of incremental looks (docs/results.md).
+    full_look_interval_hours: float = Field(default=24.0, gt=0)
     # `serve` runs the scheduled looks and the webhook deliveries (once across all workers).
     start_scheduler: bool = True
     webhook_max_attempts: int = Field(default=6, ge=1, le=20)
@@ -170,6 +174,11 @@ class Settings(BaseSettings):
     def serves_docs(self) -> bool:
         """Whether /docs is served: as `docs` says; unset, everywhere but in production."""
         return self.docs if self.docs is not None else self.environment != "production"
+
+    @property
+    def full_look_every(self) -> timedelta:
+        """The guard of incremental looks (`full_look_interval_hours`)."""
+        return timedelta(hours=self.full_look_interval_hours)
 
     @property
     def is_sqlite(self) -> bool:

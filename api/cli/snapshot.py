@@ -26,7 +26,8 @@ def snapshot(key: Annotated[str, typer.Argument(help="The experiment's key.")]) 
     with local_engine(settings) as engine:
         with session_scope(engine) as session:
             require_experiment(session, key)
-            look = take_snapshot(session, key, on_new_look=queue_look_alerts)
+            every = settings.full_look_every
+            look = take_snapshot(session, key, on_new_look=queue_look_alerts, full_look_every=every)
             number, verdict, summary = look.look, look.verdict, stored_page(look).summary
         # Alerts are committed with the look; a failed attempt is retried by `vekst serve`.
         policy = RetryPolicy(settings.webhook_max_attempts, settings.webhook_retry_seconds)

@@ -76,9 +76,13 @@ def get_results(
     response_model=ResultsPage,
     response_model_exclude_unset=True,
 )
-def create_snapshot(key: ExperimentKey, session: SessionDep, _key: EditorKey) -> ResultsPage:
+def create_snapshot(
+    key: ExperimentKey, session: SessionDep, settings: SettingsDep, _key: EditorKey
+) -> ResultsPage:
     """Take a new look now (the first one backfills a look per day since the first exposure)."""
-    return stored_page(take_snapshot(session, key, on_new_look=queue_look_alerts))
+    every = settings.full_look_every
+    look = take_snapshot(session, key, on_new_look=queue_look_alerts, full_look_every=every)
+    return stored_page(look)
 
 
 @router.get(

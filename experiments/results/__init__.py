@@ -5,9 +5,11 @@ daily backfill):
 
 0. `look_inputs`: the experiment, its metrics in page order, the design, the end of the look.
 1. Sums, `sums/`: `look_sums` picks one look or the backfill (`look_ends`, `backfill`,
-   `backfill_query`); `sum_sources` reads pasted counts or events, summed per group by
-   `aggregation` over the per-unit columns of `unit_columns` (`sql_functions`); `stored_sums`
-   writes and reads them by name.
+   `backfill_query`), and a stored look incremental or full (`look_basis`: its kind, reason
+   and what the next look starts from; `incremental`: the previous look's sums plus the units
+   stored since its `ingestion_marks`); `sum_sources` reads pasted counts or events, summed per
+   group by `aggregation` over the per-unit columns of `unit_columns` (`sql_functions`);
+   `stored_sums` writes and reads them by name.
 2. Readings, `readings/`: `look_readings` analyses each metric (`metric_analysis`, oriented by
    `direction`) with `stats.analyze`.
 3. Running readings, `readings/running`: each comparison combined with the previous look's.

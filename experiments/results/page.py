@@ -334,6 +334,17 @@ class SegmentDifferencePage(PagePart):
     """False when only an earlier look's adjusted p-value is below alpha."""
 
 
+class LookKindPage(PagePart):
+    """How a stored look's sums were taken (docs/results.md, "Incremental looks")."""
+
+    kind: str
+    """`incremental` (from the previous look's sums) or `full` (from every event)."""
+    reason: str | None = None
+    """Why a look was a full one (`first_look`, `guard`, `definitions_changed`, ...)."""
+    units_read: int | None = None
+    """An incremental look: the exposed units it read again."""
+
+
 class ResultsPage(PagePart):
     """`GET /v1/experiments/{key}/results`: the results page of one look (docs/results.md)."""
 
@@ -360,6 +371,8 @@ class ResultsPage(PagePart):
     plan: PlanPage | None = None
     look: int | None = None
     """The stored look served (None: computed for `as_of`, none stored)."""
+    look_kind: LookKindPage | None = None
+    """A stored look: incremental or full, and why (absent in looks stored before)."""
     source: str = "events"
     """Where the sums come from: `events`, or `pasted_counts` (totals from an e-mail tool)."""
     currency: str = "NOK"

@@ -7,8 +7,10 @@ typed results become the page (`page.ResultsPage`) that is stored, served and re
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlmodel import Session
 
@@ -26,6 +28,7 @@ from experiments.results.readings.segment_tests import (
     stored_findings,
 )
 from experiments.results.render import results_page
+from experiments.results.sums.look_basis import FULL_LOOK_EVERY
 from experiments.results.sums.look_sums import read_sums, sums_of_new_looks
 from experiments.results.sums.sum_sources import ExperimentSums
 from experiments.results.types import ExperimentResults
@@ -141,15 +144,18 @@ def make_look(
 def new_looks(
     session: Session,
     inputs: LookInputs,
-    previous: ResultsPage | None,
+    previous: tuple[ResultsPage, Mapping[str, Any]] | None,
     end: datetime,
     computed_at: datetime,
+    full_look_every: timedelta = FULL_LOOK_EVERY,
 ) -> tuple[list[Look], Design | None]:
-    """The looks to take after the stored `previous` one (the backfill when there is none),
-    oldest first, and the design re-planned at the first look that re-plans (or None)."""
+    """The looks to take after the stored `previous` one (its page and its stored sums, which
+    an incremental look starts from; the backfill when there is none), oldest first, and the
+    design re-planned at the first look that re-plans (or None)."""
     looks: list[Look] = []
     replan: Design | None = None
-    for look_end, sums in sums_of_new_looks(session, inputs, end, first=previous is None):
+    page, stored = (None, None) if previous is None else previous
+    for look_end, sums in sums_of_new_looks(session, inputs, end, stored, full_look_every):
         if replan is None:
             replan = replanned(
                 inputs.design,
@@ -160,11 +166,11 @@ def new_looks(
                 look_end,
             )
             inputs = inputs if replan is None else replace(inputs, design=replan)
-        earlier = (stored_readings(previous), stored_findings(previous))
+        earlier = (stored_readings(page), stored_findings(page))
         steer = look_end == end and inputs.experiment.status == "running"
         look = make_look(inputs, sums, look_end, computed_at, *earlier, steer=steer)
         looks.append(look)
-        previous = look.page
+        page = look.page
     return looks, replan
 
 

@@ -26,10 +26,11 @@ from experiments.models.experiment import Experiment, ExperimentStatus
 from experiments.models.snapshot import ResultSnapshot
 from experiments.results.alerts import LookFacts, NewLook
 from experiments.results.look_inputs import end_of_analysis, look_inputs
-from experiments.results.page import ResultsPage
+from experiments.results.page import LookKindPage, ResultsPage
 from experiments.results.pipeline import Look, make_look, new_looks
 from experiments.results.readings.running import stored_readings
 from experiments.results.readings.segment_tests import stored_findings
+from experiments.results.sums.look_basis import FULL_LOOK_EVERY
 from experiments.results.sums.look_ends import look_day
 from experiments.results.sums.look_sums import MAX_BACKFILLED_LOOKS, read_sums
 from experiments.results.sums.quantiles import quantiles_json
@@ -65,15 +66,21 @@ def take_snapshot(
     now: datetime | None = None,
     *,
     on_new_look: NewLookHandler | None,
+    full_look_every: timedelta = FULL_LOOK_EVERY,
 ) -> ResultSnapshot:
     """Take, store and return a new look of experiment `key` (with the backfill on the first),
     then hand it to `on_new_look` (required: a caller that wants no alerts passes None).
+    The look starts from the latest stored look's sums unless it must be a full one; a full
+    one is taken at least every `full_look_every` (`look_sums.sums_of_new_looks`).
 
     A stopped experiment whose final look is stored gets no new one: that look is returned, as
     is a look another process stored meanwhile; `on_new_look` hears neither.
     Raises NotFoundError for an unknown key and ConflictError for a draft.
     """
-    return take_look(session, get_experiment(session, key), now, on_new_look=on_new_look)
+    experiment = get_experiment(session, key)
+    return take_look(
+        session, experiment, now, on_new_look=on_new_look, full_look_every=full_look_every
+    )
 
 
 def take_look(
@@ -82,6 +89,7 @@ def take_look(
     now: datetime | None = None,
     *,
     on_new_look: NewLookHandler | None,
+    full_look_every: timedelta = FULL_LOOK_EVERY,
 ) -> ResultSnapshot:
     """`take_snapshot` of an experiment read already, or of a definition presented as one (a
     holdout: `results.holdout_looks`)."""
@@ -95,8 +103,9 @@ def take_look(
     latest = latest_snapshot(session, key)
     if latest is not None and _is_final(latest, experiment):
         return latest
-    previous = None if latest is None else stored_page(latest)
-    looks, replan = new_looks(session, look_inputs(session, experiment), previous, end, computed_at)
+    previous = None if latest is None else (stored_page(latest), latest.sums)
+    inputs = look_inputs(session, experiment)
+    looks, replan = new_looks(session, inputs, previous, end, computed_at, full_look_every)
     first_number = 1 if latest is None else latest.look + 1
     rows = [_row(key, number, look, computed_at) for number, look in enumerate(looks, first_number)]
     try:
@@ -286,16 +295,21 @@ def _is_final(snapshot: ResultSnapshot, experiment: Experiment) -> bool:
 def _row(key: str, number: int, look: Look, computed_at: datetime) -> ResultSnapshot:
     """The stored row of look `number`: its page, and its sums with the facts alerts compare."""
     facts = LookFacts.of(look.results, look.sums.aggregates)
+    taken, basis = look.sums.taken, look.sums.basis
+    kind = None if taken is None else LookKindPage.model_validate(taken.as_json())
+    page = {"look": number} | ({} if kind is None else {"look_kind": kind})
     return ResultSnapshot(
         experiment=key,
         look=number,
         computed_at=computed_at,
         as_of=look.results.as_of,
         verdict=look.results.decision.verdict.value,
-        results=look.page.model_copy(update={"look": number}).as_json(),
+        results=look.page.model_copy(update=page).as_json(),
         sums={
             **sums_json(look.sums.aggregates),
             **quantiles_json(look.sums.quantiles),
             "facts": facts.to_dict(),
+            **({} if taken is None else {"look_kind": taken.as_json()}),
+            **({} if basis is None else {"basis": basis.as_json()}),
         },
     )

@@ -4,11 +4,18 @@ Each operation gets a bounded, derandomised run of generated requests (valid one
 and ones that break it), so CI never flakes, against PostgreSQL when the run has it. The checks:
 no server error, and every response matches the schema the OpenAPI declares for it (status,
 content type, body).
+
+An operation that refuses the key (401/403 before its parameters or body are read: `AuthFirstRoute`
+in api/deps.py) answers every generated request alike, so a fifth of the examples prove that
+answer (a refusal that broke its schema fails on the first one); a key an operation takes gets
+the full count, and every operation takes one of the two keys (`refused` asserts it), so every
+body and parameter rule is still fuzzed in full.
 """
 
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -35,6 +42,7 @@ from tests.services import fresh_postgres_schema, require_service
 
 # Bounded for CI; VEKST_TEST_FUZZ_EXAMPLES=500 digs deeper on a developer's machine.
 EXAMPLES_PER_OPERATION = int(os.environ.get("VEKST_TEST_FUZZ_EXAMPLES", "25"))
+EXAMPLES_WHEN_REFUSED = max(1, EXAMPLES_PER_OPERATION // 5)
 CHECKS = [
     not_a_server_error,
     status_code_conformance,
@@ -88,10 +96,27 @@ def fuzzed_schema(fuzzed_app: FastAPI) -> Any:
     return schemathesis.openapi.from_asgi("/openapi.json", fuzzed_app)
 
 
+@pytest.fixture(scope="module")
+def refused(fuzzed_app: FastAPI, fuzzed_schema: Any) -> set[tuple[str, str]]:
+    """The (operation label, key) pairs answered 401/403 to a bare request: the key alone, with
+    no query and no body, decides them."""
+    client = TestClient(fuzzed_app)  # the app is started already (`fuzzed_app`)
+    found = set()
+    for result in fuzzed_schema.get_all_operations():
+        operation = result.ok()
+        url = re.sub(r"\{[^}]+\}", SEEDED_EXPERIMENTS[0], operation.path)
+        for key in (ADMIN_KEY, SDK_KEY):
+            headers = {"Authorization": f"Bearer {key}"}
+            if client.request(operation.method, url, headers=headers).status_code in (401, 403):
+                found.add((operation.label, key))
+    assert not any((label, ADMIN_KEY) in found for label, _ in found), found
+    return found
+
+
 @pytest.mark.parametrize("key", [ADMIN_KEY, SDK_KEY], ids=["admin-key", "sdk-key"])
 @pytest.mark.parametrize("label", _operation_labels())
 def test_no_server_error_and_every_answer_matches_its_schema(
-    fuzzed_schema: Any, label: str, key: str
+    fuzzed_schema: Any, refused: set[tuple[str, str]], label: str, key: str
 ) -> None:
     operation = fuzzed_schema.find_operation_by_label(label)
     assert operation is not None
@@ -99,9 +124,10 @@ def test_no_server_error_and_every_answer_matches_its_schema(
         GenerationMode.NEGATIVE
     )
     headers = {"Authorization": f"Bearer {key}"}
+    examples = EXAMPLES_WHEN_REFUSED if (label, key) in refused else EXAMPLES_PER_OPERATION
 
     @settings(
-        max_examples=EXAMPLES_PER_OPERATION,
+        max_examples=examples,
         derandomize=True,
         deadline=None,
         database=None,

@@ -171,32 +171,30 @@ def test_pasted_revenue_with_its_spread_is_compared_like_raw_data(
     assert opened["reason"] == "not_in_pasted_counts"  # "opened" was not pasted
 
 
-@pytest.mark.parametrize(
-    ("variants", "field"),
-    [
-        ([{"key": "control", "sent": 10}, {"key": "subject-c", "sent": 10}], "variants[1].key"),
-        ([{"key": "control", "sent": 10}, {"key": "control", "sent": 10}], "variants[1].key"),
-        (
-            [{"key": "control", "sent": 10, "clicked": 11}, {"key": "subject-b", "sent": 10}],
-            "variants[0]",
-        ),
-        ([{"key": "control", "sent": -1}, {"key": "subject-b", "sent": 10}], "variants[0].sent"),
-    ],
-)
+BAD_COUNTS: list[tuple[list[dict[str, Any]], str]] = [
+    ([{"key": "control", "sent": 10}, {"key": "subject-c", "sent": 10}], "variants[1].key"),
+    ([{"key": "control", "sent": 10}, {"key": "control", "sent": 10}], "variants[1].key"),
+    (
+        [{"key": "control", "sent": 10, "clicked": 11}, {"key": "subject-b", "sent": 10}],
+        "variants[0]",
+    ),
+    ([{"key": "control", "sent": -1}, {"key": "subject-b", "sent": 10}], "variants[0].sent"),
+]
+"""Counts of a variant the send lacks, a variant twice, more clicks than sends, negative
+sends; each with the field its problem names."""
+
+
 def test_bad_counts_name_the_field(
-    client: TestClient,
-    admin_headers: dict[str, str],
-    settings: Settings,
-    variants: list[dict[str, Any]],
-    field: str,
+    client: TestClient, admin_headers: dict[str, str], settings: Settings
 ) -> None:
     sent_days_ago(client, admin_headers, settings)
-    response = client.post(
-        f"/v1/experiments/{KEY}/counts", json={"variants": variants}, headers=admin_headers
-    )
-    assert response.status_code == 422, response.text
-    assert response.headers["content-type"] == "application/problem+json"
-    assert field in response.text
+    for variants, field in BAD_COUNTS:
+        response = client.post(
+            f"/v1/experiments/{KEY}/counts", json={"variants": variants}, headers=admin_headers
+        )
+        assert response.status_code == 422, response.text
+        assert response.headers["content-type"] == "application/problem+json"
+        assert field in response.text, (variants, response.text)
 
 
 def test_counts_need_a_started_newsletter_and_an_admin_key(

@@ -51,6 +51,9 @@ def test_results_command_prints_verdict_summary_and_tables(
     assert "no experiment with key" in missing.output
 
 
+# A tour of the API as `vekst demo` drives it; the sums under it are proven on both databases
+# (tests/experiments/results), so it runs once, on the production database.
+@pytest.mark.parametrize("database_url", ["postgres"], indirect=True)
 def test_demo_goes_through_the_api_and_finds_a_large_uplift(
     client: TestClient, admin_headers: dict[str, str]
 ) -> None:

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
 
 from stats import analyze
 from stats.sequential import mixture_critical_value, mixture_p_value, mixture_tuning
 
-RUNS = 1000
+# 400 A/A runs bound the sequential error at 8.3 % (5 % plus three Monte Carlo standard errors):
+# p-values that were not valid under peeking err as often as the fixed-horizon ones, about 39 %
+# here. VEKST_TEST_PEEKING_RUNS=1000 tightens the bound to 7.1 % (2.5 times the CPU).
+RUNS = int(os.environ.get("VEKST_TEST_PEEKING_RUNS", "400"))
 LOOKS = 100
 UNITS_PER_LOOK = 200
 RATE = 0.05

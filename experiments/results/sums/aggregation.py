@@ -45,9 +45,22 @@ from experiments.results.sums.groups import (
     GroupSums,
     VariantSums,
 )
-from experiments.results.sums.levels import DIMENSION, LEVEL, by_dimension, segment_aggregates
+from experiments.results.sums.levels import (
+    DIMENSION,
+    LEVEL,
+    RawKey,
+    by_dimension,
+    segment_aggregates,
+)
 from experiments.results.sums.periods import fold_levels, whole_and_periods
-from experiments.results.sums.unit_columns import ATTRIBUTES, MULTI_VARIANT, PERIOD, unit_values
+from experiments.results.sums.unit_columns import (
+    ATTRIBUTES,
+    MULTI_VARIANT,
+    PERIOD,
+    EventIds,
+    UnitSet,
+    unit_values,
+)
 
 __all__ = [
     "GROUP_COLUMNS",
@@ -73,6 +86,7 @@ def aggregate(
     cap_percentiles: Mapping[str, float] | None = None,
     dimensions: Sequence[str] = (),
     periods: Sequence[datetime] = (),
+    ceiling: EventIds | None = None,
 ) -> Aggregates:
     """Sufficient statistics of `metrics` per variant of `experiment`, counting events up to `end`.
 
@@ -82,33 +96,95 @@ def aggregate(
     numerators at that percentile of the experiment's units (see `percentile_caps`). With
     `dimensions`, the same query also gives the sums of every level of each (`levels`); with
     `periods` (the starts of a bandit's update periods after the first), those of every
-    period (`sums.periods`).
+    period (`sums.periods`). With `ceiling`, only the events up to its ids count (a stored
+    look's ingestion mark).
     """
-    dialect = connection.dialect.name
     caps: dict[str, float | None] = {}
     if cap_percentiles:
-        caps = percentile_caps(connection, experiment, metrics, end, cap_percentiles)
-        metrics = [_with_cap(metric, caps.get(metric.key)) for metric in metrics]
-    query, labels = _sums_query(experiment, metrics, end, cuped, dialect, dimensions, periods)
-    empty = GroupSums(units=0, metrics=dict.fromkeys(labels, ZERO_SUMS))
+        caps = percentile_caps(connection, experiment, metrics, end, cap_percentiles, ceiling)
+        metrics = capped_metrics(metrics, caps)
     if periods:
+        dialect = connection.dialect.name
+        query, labels = _sums_query(
+            experiment, metrics, end, cuped, dialect, dimensions, periods, ceiling
+        )
+        empty = GroupSums(units=0, metrics=dict.fromkeys(labels, ZERO_SUMS))
         return _by_period(connection, query, labels, variants, dimensions, empty, caps)
     if dimensions:
-        raw = {
-            (int(row[DIMENSION]), row[LEVEL], row["variant"]): _row_sums(row, labels)
-            for row in connection.execute(query).mappings()
-        }
-        return segment_aggregates(raw, variants, dimensions, empty, caps)
-    found: dict[GroupKey, GroupSums] = {}
-    multi_variant_units = 0
-    for row in connection.execute(query).mappings():
-        key, units = GroupKey.of_row(row), int(row["units"])
-        if key.variant == MULTI_VARIANT:
-            multi_variant_units = units
-            continue
-        found[key] = _row_sums(row, labels)
+        raw = level_sums(connection, experiment, metrics, end, cuped, dimensions, ceiling)
+        return segment_aggregates(raw, variants, dimensions, empty_group(metrics), caps)
+    found = variant_sums(connection, experiment, metrics, end, cuped, ceiling)
+    return whole_aggregates(found, variants, metrics, caps)
+
+
+def variant_sums(
+    connection: Connection,
+    experiment: str,
+    metrics: Sequence[MetricDefinition],
+    end: datetime,
+    cuped: bool,
+    ceiling: EventIds | None,
+    units: UnitSet | None = None,
+) -> dict[GroupKey, GroupSums]:
+    """The sums per group of the whole as the query gives them (the units in several variants
+    under `MULTI_VARIANT`, exposures to unknown variants under theirs); with `units`, of those
+    units only. `metrics` carry their caps (`capped_metrics`)."""
+    dialect = connection.dialect.name
+    query, labels = _sums_query(
+        experiment, metrics, end, cuped, dialect, (), ceiling=ceiling, units=units
+    )
+    return {
+        GroupKey.of_row(row): _row_sums(row, labels) for row in connection.execute(query).mappings()
+    }
+
+
+def level_sums(
+    connection: Connection,
+    experiment: str,
+    metrics: Sequence[MetricDefinition],
+    end: datetime,
+    cuped: bool,
+    dimensions: Sequence[str],
+    ceiling: EventIds | None,
+    units: UnitSet | None = None,
+) -> dict[RawKey, GroupSums]:
+    """`variant_sums` per (dimension, level, variant), as `levels.segment_aggregates` reads."""
+    dialect = connection.dialect.name
+    query, labels = _sums_query(
+        experiment, metrics, end, cuped, dialect, dimensions, ceiling=ceiling, units=units
+    )
+    return {
+        (int(row[DIMENSION]), row[LEVEL], row["variant"]): _row_sums(row, labels)
+        for row in connection.execute(query).mappings()
+    }
+
+
+def whole_aggregates(
+    found: Mapping[GroupKey, GroupSums],
+    variants: Sequence[str],
+    metrics: Sequence[MetricDefinition],
+    caps: dict[str, float | None],
+) -> Aggregates:
+    """The aggregates of `variant_sums`' groups: every variant (zero sums without units), the
+    units in several variants counted apart, unknown variants left out."""
+    empty = empty_group(metrics)
+    multi_variant_units = sum(
+        group.units for key, group in found.items() if key.variant == MULTI_VARIANT
+    )
     groups = {key: found.get(key, empty) for key in (GroupKey(variant=v) for v in variants)}
     return Aggregates(groups, multi_variant_units, caps)
+
+
+def empty_group(metrics: Sequence[MetricDefinition]) -> GroupSums:
+    """A group without units: zero sums for every metric."""
+    return GroupSums(units=0, metrics={metric.key: ZERO_SUMS for metric in metrics})
+
+
+def capped_metrics(
+    metrics: Sequence[MetricDefinition], caps: Mapping[str, float | None]
+) -> list[MetricDefinition]:
+    """`metrics`, each capped at the smaller of its own cap and its percentile cap."""
+    return [_with_cap(metric, caps.get(metric.key)) for metric in metrics]
 
 
 def _by_period(
@@ -167,6 +243,7 @@ def percentile_caps(
     metrics: Sequence[MetricDefinition],
     end: datetime,
     percentiles: Mapping[str, float],
+    ceiling: EventIds | None = None,
 ) -> dict[str, float | None]:
     """The cap of each metric in `percentiles`: the nearest-rank percentile of the per-unit
     numerator (uncapped) over the experiment's units with a non-zero value, all variants
@@ -179,7 +256,8 @@ def percentile_caps(
     if not chosen:
         return {}
     uncapped = [metric.model_copy(update={"cap": None}) for metric in chosen]
-    per_unit = unit_values(experiment, uncapped, end, cuped=False, dialect=connection.dialect.name)
+    dialect = connection.dialect.name
+    per_unit = unit_values(experiment, uncapped, end, cuped=False, dialect=dialect, ceiling=ceiling)
     caps: dict[str, float | None] = {}
     for index, metric in enumerate(chosen):
         value = per_unit.c[f"m{index}_num"]
@@ -217,6 +295,8 @@ def _sums_query(
     dialect: str,
     dimensions: Sequence[str],
     periods: Sequence[datetime] = (),
+    ceiling: EventIds | None = None,
+    units: UnitSet | None = None,
 ) -> tuple[Select[Any], dict[str, dict[str, str]]]:
     """The query of every group's units and sums, and per metric key its sums' column labels
     (sum name -> label, `m{index}_{name}`). With `dimensions` the units are grouped by variant
@@ -230,6 +310,8 @@ def _sums_query(
         dialect=dialect,
         dimensions=dimensions,
         periods=periods,
+        ceiling=ceiling,
+        units=units,
     )
     keys = [*GROUP_COLUMNS, *([PERIOD] if periods else [])]
     attributes = [per_unit.c[ATTRIBUTES]] if dimensions else []

@@ -36,7 +36,7 @@ from experiments.results.sums.groups import (
     VariantSums,
 )
 from experiments.results.sums.levels import DIMENSION, LEVEL, RawKey, segment_aggregates
-from experiments.results.sums.unit_columns import MULTI_VARIANT
+from experiments.results.sums.unit_columns import MULTI_VARIANT, EventIds
 
 Changes = dict[str, float]
 """One metric's sums in one group, by sum name: their change at one look, or their running
@@ -52,12 +52,15 @@ def daily_aggregates(
     *,
     cuped: bool = True,
     dimensions: Sequence[str] = (),
+    ceiling: EventIds | None = None,
 ) -> list[Aggregates]:
-    """`aggregate(connection, experiment, variants, metrics, end, dimensions=dimensions)` for
-    every end of `ends` (ascending), from one query."""
+    """`aggregate(connection, experiment, variants, metrics, end, dimensions=dimensions,
+    ceiling=ceiling)` for every end of `ends` (ascending), from one query."""
     if not ends or list(ends) != sorted(ends):
         raise ValueError("ends must be a non-empty ascending sequence")
-    query, labels = build_query(experiment, metrics, list(ends), cuped=cuped, dimensions=dimensions)
+    query, labels = build_query(
+        experiment, metrics, list(ends), cuped=cuped, dimensions=dimensions, ceiling=ceiling
+    )
     if dimensions:
         rows = _rows_without_jit(connection, query)
         return _segment_looks(rows, labels, variants, dimensions, len(ends))

@@ -37,6 +37,7 @@ from experiments.results.sums.unit_columns import (
     ATTRIBUTES,
     CONVERSIONS,
     EXPOSURES,
+    EventIds,
     Feature,
     UnitFeatures,
     exposed_units,
@@ -57,16 +58,18 @@ def build_query(
     *,
     cuped: bool,
     dimensions: Sequence[str] = (),
+    ceiling: EventIds | None = None,
 ) -> tuple[CompoundSelect[Any] | Select[Any], dict[str, dict[str, str]]]:
     """Per group (`GROUP_COLUMNS`) and look index (`LOOK`): units entering (`UNITS`), units
     entering several variants (`SEVERAL`) and the change of each metric's sums, with per metric
     key the labels of its change columns (sum name -> label). With `dimensions`, per
-    (dimension, level) as well (`levels.by_dimension`)."""
+    (dimension, level) as well (`levels.by_dimension`); with `ceiling`, only the events up to
+    its ids."""
     found = unit_features(metrics, cuped)
     levels = [ATTRIBUTES] if dimensions else []  # carried per unit, then read per dimension
-    first = _first_variants(experiment, ends[-1], found, dimensions)
+    first = _first_variants(experiment, ends[-1], found, dimensions, ceiling)
     units = _units(first, ends, found, levels)
-    per_look = _per_look(_unit_rows(units, ends, found, levels), found, levels)
+    per_look = _per_look(_unit_rows(units, ends, found, levels, ceiling), found, levels)
     changes, labels = _changes(per_look, metrics, found, levels)
     sum_labels = [label for columns in labels.values() for label in columns.values()]
     combined = union_all(changes, _counts(_entering(units, levels), sum_labels, levels))
@@ -78,7 +81,11 @@ def build_query(
 
 
 def _first_variants(
-    experiment: str, end: datetime, found: UnitFeatures, dimensions: Sequence[str]
+    experiment: str,
+    end: datetime,
+    found: UnitFeatures,
+    dimensions: Sequence[str],
+    ceiling: EventIds | None,
 ) -> Subquery:
     """Per exposed unit: its start, its first exposure's variant, and when it first saw another."""
     # For the few units seen in several variants (min <> max, as in `aggregate`), the variant of
@@ -88,22 +95,29 @@ def _first_variants(
         func.min(exposures.variant).label("low"),
         func.max(exposures.variant).label("high"),
     ]
-    grouped = exposed_units(experiment, end, found, variant_columns, "grouped", dimensions)
+    grouped = exposed_units(
+        experiment, end, found, variant_columns, "grouped", dimensions, ceiling=ceiling
+    )
     several = grouped.c.low != grouped.c.high
     earliest = EXPOSURES.alias("earliest")
+    other = EXPOSURES.alias("other")
+    # With a ceiling, the first and the other exposure are searched among those it counts.
+    counted = (
+        [] if ceiling is None else [table.c.id <= ceiling.exposures for table in (earliest, other)]
+    )
     first_variant = (
         select(earliest.c.variant)
         .where(
             earliest.c.experiment == experiment,
             earliest.c.unit_id == grouped.c.unit_id,
             earliest.c.timestamp <= end,
+            *counted[:1],
         )
         .order_by(earliest.c.timestamp, earliest.c.variant)
         .limit(1)
         .correlate(grouped)  # also where it is nested in `other_at` below
         .scalar_subquery()
     )
-    other = EXPOSURES.alias("other")
     other_at = (
         select(func.min(other.c.timestamp))
         .where(
@@ -111,6 +125,7 @@ def _first_variants(
             other.c.unit_id == grouped.c.unit_id,
             other.c.timestamp <= end,
             other.c.variant != first_variant,
+            *counted[1:],
         )
         .correlate(grouped)
         .scalar_subquery()
@@ -146,7 +161,11 @@ def _units(
 
 
 def _unit_rows(
-    units: CTE, ends: list[datetime], found: UnitFeatures, levels: list[str]
+    units: CTE,
+    ends: list[datetime],
+    found: UnitFeatures,
+    levels: list[str],
+    ceiling: EventIds | None,
 ) -> Subquery:
     """Per event of a unit: its look and features, plus a zero row where a unit leaves."""
     unit, conversions, end = units.c, CONVERSIONS.c, ends[-1]
@@ -181,6 +200,7 @@ def _unit_rows(
                 conversions.timestamp <= end,
                 conversions.timestamp
                 >= (unit.pre_start if found.with_covariate else unit.first_at),
+                *([] if ceiling is None else [conversions.id <= ceiling.conversions]),
             ),
         )
     )

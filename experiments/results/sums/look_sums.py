@@ -1,20 +1,44 @@
-"""Stage 1 of a look: the sums of the looks to take now, one look or a first look's backfill."""
+"""Stage 1 of a look: the sums of the looks to take now, one look or a first look's backfill.
+
+A stored look starts from the previous stored look's sums when it can (`incremental`), else
+it is a full one; each says which it was and why (`look_basis`), and stores what the next look
+starts from.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Any
 
+from sqlalchemy.engine import Connection
 from sqlmodel import Session
 
-from experiments.models.experiment import addressable
+from experiments.models.experiment import ExperimentStatus, addressable
 from experiments.pasted_counts import latest_counts
 from experiments.results.look_inputs import LookInputs
 from experiments.results.sums.backfill import daily_aggregates
+from experiments.results.sums.incremental import Previous, event_names, incremental_aggregates
+from experiments.results.sums.ingestion_marks import mark_of, take_ceiling, unchanged
+from experiments.results.sums.look_basis import (
+    FULL_LOOK_EVERY,
+    FullReason,
+    HowTaken,
+    LookBasis,
+    LookKind,
+    LookRequest,
+    fingerprint,
+    full_reason,
+)
 from experiments.results.sums.look_ends import day_ends, first_exposure_at
+from experiments.results.sums.stored_sums import stored_aggregates
 from experiments.results.sums.sum_sources import ExperimentSums, load_sums, quantiles_of
+from experiments.results.sums.unit_columns import EventIds
 
 MAX_BACKFILLED_LOOKS = 180  # looks a first backfill takes (the days a timeseries shows)
+
+NewLooks = list[tuple[datetime, ExperimentSums]]
 
 
 def dimensions_of(inputs: LookInputs) -> list[str]:
@@ -23,9 +47,11 @@ def dimensions_of(inputs: LookInputs) -> list[str]:
     return [name for name in inputs.experiment.dimensions if addressable(name)]
 
 
-def read_sums(session: Session, inputs: LookInputs, end: datetime) -> ExperimentSums:
-    """The sums of one look ending at `end`: pasted counts or events, percentile caps applied,
-    and for a bandit its first exposure."""
+def read_sums(
+    session: Session, inputs: LookInputs, end: datetime, ceiling: EventIds | None = None
+) -> ExperimentSums:
+    """The sums of one look ending at `end`: pasted counts or events (with `ceiling`, those up
+    to its ids), percentile caps applied, and for a bandit its first exposure."""
     sums = load_sums(
         session,
         inputs.experiment.key,
@@ -35,6 +61,7 @@ def read_sums(session: Session, inputs: LookInputs, end: datetime) -> Experiment
         inputs.selection.cap_percentiles,
         dimensions_of(inputs),
         inputs.period_starts(end),
+        ceiling,
     )
     return _with_first_exposure(session, inputs, sums, end)
 
@@ -50,24 +77,93 @@ def _with_first_exposure(
 
 
 def sums_of_new_looks(
-    session: Session, inputs: LookInputs, end: datetime, *, first: bool
-) -> list[tuple[datetime, ExperimentSums]]:
-    """The end and the sums of each look to take now: one look, or on the `first` look one per
-    UTC day boundary since the first exposure (the backfill), oldest first."""
-    if not first:
-        return [(end, read_sums(session, inputs, end))]
+    session: Session,
+    inputs: LookInputs,
+    end: datetime,
+    previous: Mapping[str, Any] | None,
+    full_look_every: timedelta = FULL_LOOK_EVERY,
+) -> NewLooks:
+    """The end and the sums of each look to take now, oldest first: one look after the stored
+    sums `previous` (incremental when it can be), or without them one per UTC day boundary
+    since the first exposure (the backfill), each with how it was taken and, for the newest,
+    the basis of the next look."""
+    connection = session.connection()
+    ceiling = take_ceiling(connection)
+    if previous is None:
+        looks = _first_looks(session, inputs, end, ceiling)
+        last_end, last = looks[-1]
+        return [*looks[:-1], (last_end, _with_basis(connection, inputs, last, last_end, ceiling))]
+    reason = _full_reason(session, inputs, end, previous, ceiling, full_look_every)
+    basis = LookBasis.stored(previous)
+    if reason is not None or ceiling is None or basis is None:
+        taken = HowTaken.full(reason or FullReason.NO_MARK)
+        sums = replace(read_sums(session, inputs, end, ceiling), taken=taken)
+        since = _reread_since(inputs, basis, reason, end)
+        return [(end, _with_basis(connection, inputs, sums, end, ceiling, since=since))]
+    start = Previous(
+        stored_aggregates(previous), basis.end, basis.mark.ceiling, basis.mark.reread_from
+    )
+    key, variants, metrics = inputs.experiment.key, inputs.variants, inputs.definitions
+    aggregates, units_read = incremental_aggregates(
+        connection, key, variants, metrics, dimensions_of(inputs), start, end, ceiling
+    )
+    sums = ExperimentSums(
+        aggregates,
+        "events",
+        quantiles=quantiles_of(connection, key, variants, metrics, end),
+        taken=HowTaken(LookKind.INCREMENTAL, units_read=units_read),
+    )
+    sums = _with_first_exposure(session, inputs, sums, end)
+    return [(end, _with_basis(connection, inputs, sums, end, ceiling, basis))]
+
+
+def _full_reason(
+    session: Session,
+    inputs: LookInputs,
+    end: datetime,
+    previous: Mapping[str, Any],
+    ceiling: EventIds | None,
+    full_look_every: timedelta,
+) -> FullReason | None:
+    """Why the look after `previous` is a full one (`look_basis.full_reason`)."""
+    selection, key = inputs.selection, inputs.experiment.key
+    request = LookRequest(
+        running=inputs.experiment.status == ExperimentStatus.RUNNING,
+        pasted=latest_counts(session, key, end) is not None,
+        periods=bool(inputs.period_starts(end)),
+        fingerprint=_fingerprint(inputs),
+        capped=bool(selection.cap_percentiles),
+        end=end,
+        full_look_every=full_look_every,
+    )
+    basis = LookBasis.stored(previous)
+    reason = full_reason(request, basis, stored_aggregates(previous))
+    if reason is None and ceiling is None:
+        return FullReason.NO_MARK
+    if reason is None and basis is not None and not unchanged(session.connection(), basis.mark):
+        return FullReason.EVENTS_DELETED
+    return reason
+
+
+def _first_looks(
+    session: Session, inputs: LookInputs, end: datetime, ceiling: EventIds | None
+) -> NewLooks:
+    """The first look and its backfill: one look per UTC day boundary since the first exposure."""
     connection = session.connection()
     key, variants, metrics = inputs.experiment.key, inputs.variants, inputs.definitions
     pasted = latest_counts(session, key, end) is not None
     # Pasted counts have no exposures: their history starts at the send (the start).
     start = inputs.experiment.started_at if pasted else first_exposure_at(connection, key, end)
     ends = [end] if start is None else day_ends(start, end, MAX_BACKFILLED_LOOKS)
+    first = HowTaken.full(FullReason.FIRST_LOOK)
     # The one pass gives every look's event sums, but not a percentile cap that moves with each
     # look's units, pasted totals nor a bandit's periods: those looks are each loaded alone.
     steered = bool(inputs.period_starts(end))
     if len(ends) > 1 and not pasted and not inputs.selection.cap_percentiles and not steered:
         dimensions = dimensions_of(inputs)
-        daily = daily_aggregates(connection, key, variants, metrics, ends, dimensions=dimensions)
+        daily = daily_aggregates(
+            connection, key, variants, metrics, ends, dimensions=dimensions, ceiling=ceiling
+        )
         return [
             (
                 day_end,
@@ -78,10 +174,56 @@ def sums_of_new_looks(
                         sums,
                         "events",
                         quantiles=quantiles_of(connection, key, variants, metrics, day_end),
+                        taken=first,
                     ),
                     day_end,
                 ),
             )
             for day_end, sums in zip(ends, daily, strict=True)
         ]
-    return [(look_end, read_sums(session, inputs, look_end)) for look_end in ends]
+    return [
+        (look_end, replace(read_sums(session, inputs, look_end, ceiling), taken=first))
+        for look_end in ends
+    ]
+
+
+def _with_basis(
+    connection: Connection,
+    inputs: LookInputs,
+    sums: ExperimentSums,
+    end: datetime,
+    ceiling: EventIds | None,
+    previous: LookBasis | None = None,
+    since: EventIds | None = None,
+) -> ExperimentSums:
+    """`sums` with what the next look starts from (none for pasted counts or without a mark);
+    an incremental look carries `previous`'s latest full look and reads again from its mark, a
+    full one searches the events dated after `end` from `since` (all without it)."""
+    if ceiling is None or sums.source != "events":
+        return sums
+    events = event_names(inputs.definitions)
+    if previous is not None:
+        since = previous.mark.reread_from
+    mark = mark_of(connection, inputs.experiment.key, events, ceiling, end, since)
+    full_at = end if previous is None else previous.full_at
+    basis = LookBasis(mark, _fingerprint(inputs), end, full_at)
+    return replace(sums, basis=basis)
+
+
+def _reread_since(
+    inputs: LookInputs, basis: LookBasis | None, reason: FullReason | None, end: datetime
+) -> EventIds | None:
+    """Where a full look after the look of `basis` searches for events dated after its end: from
+    that look's `reread_from` (every smaller id is dated at or before that look's end, so before
+    this one's) when the same events count and none was deleted; else from the first id."""
+    kept = (FullReason.GUARD, FullReason.PERCENTILE_CAPS, FullReason.CAPPED_LEVELS)
+    if basis is None or reason not in (*kept, FullReason.BANDIT_PERIODS, FullReason.STOPPED):
+        return None
+    if basis.fingerprint != _fingerprint(inputs) or end < basis.end:
+        return None
+    return basis.mark.reread_from
+
+
+def _fingerprint(inputs: LookInputs) -> str:
+    cap_percentiles = inputs.selection.cap_percentiles or {}
+    return fingerprint(inputs.variants, inputs.definitions, dimensions_of(inputs), cap_percentiles)

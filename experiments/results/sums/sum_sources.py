@@ -27,7 +27,9 @@ from experiments.results.readings.metric_analysis import (
 )
 from experiments.results.readings.quantile_metric import quantile_result
 from experiments.results.sums.aggregation import Aggregates, VariantSums, aggregate
+from experiments.results.sums.look_basis import HowTaken, LookBasis
 from experiments.results.sums.quantiles import quantile_sums
+from experiments.results.sums.unit_columns import EventIds
 from experiments.results.types import MetricIssue, MetricResult, Role
 from experiments.results.words.formatting import count, plural
 from stats import AnalysisOptions, RatioStats
@@ -52,6 +54,10 @@ class ExperimentSums:
     first_exposed_at: datetime | None = None
     """A bandit's first exposure up to the look's end, where its exploration counts from
     (None: none yet, or not a bandit)."""
+    taken: HowTaken | None = None
+    """For a stored look: incremental or full, and why (`look_sums.sums_of_new_looks`)."""
+    basis: LookBasis | None = None
+    """For a stored look: what the next look may start from (None: it cannot)."""
 
     def analyse(
         self,
@@ -143,11 +149,12 @@ def load_sums(
     cap_percentiles: Mapping[str, float] | None = None,
     dimensions: Sequence[str] = (),
     periods: Sequence[datetime] = (),
+    ceiling: EventIds | None = None,
 ) -> ExperimentSums:
     """The sums the results up to `end` are computed from (pasted counts take precedence;
     percentile caps, the levels of `dimensions` and a bandit's `periods` (the starts of its
     update periods after the first) apply to event-fed sums, since pasted totals have no
-    per-unit values)."""
+    per-unit values); with `ceiling`, of the events up to its ids."""
     pasted = latest_counts(session, key, end)
     if pasted is None:
         connection = session.connection()
@@ -160,6 +167,7 @@ def load_sums(
             cap_percentiles=cap_percentiles,
             dimensions=dimensions,
             periods=periods,
+            ceiling=ceiling,
         )
         return ExperimentSums(
             aggregates,

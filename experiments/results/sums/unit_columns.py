@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, NamedTuple
 
-from sqlalchemy import Float, Table, and_, case, cast, func, literal, select
-from sqlalchemy.sql.expression import ColumnElement, Label, Subquery
+from sqlalchemy import Float, Table, Text, and_, any_, bindparam, case, cast, func, literal, select
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.sql.expression import ColumnElement, Label, Select, Subquery
 
 from experiments.models.api_key import EventSource
 from experiments.models.event import Conversion, Exposure
@@ -85,6 +86,28 @@ def unit_bounds(
     return windows, columns
 
 
+@dataclass(frozen=True, slots=True)
+class EventIds:
+    """An exposure id and a conversion id: as a look's ceiling, the largest of each it counts
+    (`ingestion_marks`: events stored after it have larger ids)."""
+
+    exposures: int
+    conversions: int
+
+
+UnitSet = Select[Any] | list[str]
+"""The units a look recomputes (`incremental`): a query of their ids, or on PostgreSQL the ids
+themselves, bound as one array, so the planner knows how few they are and looks them up in the
+indexes instead of scanning both tables."""
+
+
+def among(column: ColumnElement[Any], units: UnitSet) -> ColumnElement[bool]:
+    """`column` is one of `units`."""
+    if isinstance(units, list):
+        return column == any_(bindparam("units", units, type_=ARRAY(Text)))
+    return column.in_(units)
+
+
 class UnitFeatures(NamedTuple):
     """What a results query computes per unit for its metrics: which metrics carry a CUPED
     covariate, the distinct features with their column labels (`f{index}`), the unit's first
@@ -131,14 +154,22 @@ def exposed_units(
     name: str,
     dimensions: Sequence[str] = (),
     periods: Sequence[datetime] = (),
+    ceiling: EventIds | None = None,
+    units: UnitSet | None = None,
 ) -> Subquery:
     """One row per unit exposed to `experiment` up to `end`: its id, first exposure, the
     `variant_columns` (aggregates over its exposures), its window bounds, with `dimensions`
     its first exposure's attributes (`ATTRIBUTES`): a later exposure never moves a unit's
     levels, an earlier one arriving late does; and with `periods` (the starts of a bandit's
-    update periods after the first) the period of its first exposure (`PERIOD`)."""
+    update periods after the first) the period of its first exposure (`PERIOD`). With
+    `ceiling`, only the exposures up to its id; with `units`, only those units."""
     exposures = EXPOSURES.c
     first = first_attributes(exposures.timestamp, exposures.attributes).label(ATTRIBUTES)
+    conditions = [exposures.experiment == experiment, exposures.timestamp <= end]
+    if ceiling is not None:
+        conditions.append(exposures.id <= ceiling.exposures)
+    if units is not None:
+        conditions.append(among(exposures.unit_id, units))
     return (
         select(
             exposures.unit_id,
@@ -148,7 +179,7 @@ def exposed_units(
             *([first] if dimensions else []),
             *([period_column(found.first_at, periods)] if periods else []),
         )
-        .where(exposures.experiment == experiment, exposures.timestamp <= end)
+        .where(*conditions)
         .group_by(exposures.unit_id)
         .subquery(name)
     )
@@ -216,13 +247,16 @@ def unit_values(
     dialect: str,
     dimensions: Sequence[str] = (),
     periods: Sequence[datetime] = (),
+    ceiling: EventIds | None = None,
+    units: UnitSet | None = None,
 ) -> Subquery:
     """Per unit: its group (`variant`; MULTI_VARIANT for a unit seen in several), with
     `dimensions` its first exposure's attributes (`ATTRIBUTES`), with `periods` its update
     period (`PERIOD`, `exposed_units`), and each metric's numerator,
     denominator and covariate (columns m{index}_num, _den, _cov; the covariate is 0 without
     `cuped`), and for a ratio its pre-period denominator, CUPED's second covariate
-    (m{index}_pden, 0 without `cuped`)."""
+    (m{index}_pden, 0 without `cuped`). With `ceiling`, only the events up to its ids count;
+    with `units`, only those units are read."""
     exposures, conversion_table = EXPOSURES.c, CONVERSIONS
     conversions = conversion_table.c
     found = unit_features(metrics, cuped)
@@ -238,7 +272,15 @@ def unit_values(
     # Each unit's window bounds are computed once here, so the join below compares timestamps
     # (index-friendly, no date arithmetic per event) instead of seconds elapsed per feature.
     first_exposure = exposed_units(
-        experiment, end, found, variant_columns, "first_exposure", dimensions, periods
+        experiment,
+        end,
+        found,
+        variant_columns,
+        "first_exposure",
+        dimensions,
+        periods,
+        ceiling,
+        units,
     )
     unit = first_exposure.c
     window_ends = {hours: unit[f"window_end_{index}"] for index, hours in enumerate(found.windows)}
@@ -253,6 +295,12 @@ def unit_values(
         conversions.timestamp <= end,
         conversions.timestamp >= (unit.pre_start if with_covariate else unit.first_at),
     ]
+    if ceiling is not None:
+        join_conditions.append(conversions.id <= ceiling.conversions)
+    if units is not None:
+        # Redundant with the exposures' condition, but it lets the planner read only these
+        # units' conversions.
+        join_conditions.append(among(conversions.unit_id, units))
     unit_keys: list[ColumnElement[Any]] = [unit.unit_id]
     if dialect == "postgresql":
         # The conversion's unit_id is the exposed unit's or NULL, so adding it still groups per

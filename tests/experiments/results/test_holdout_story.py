@@ -29,6 +29,7 @@ from experiments.results.holdout_looks import serve_holdout_results, take_holdou
 from experiments.results.holdout_page import HoldoutResultsPage
 from experiments.sdk_config import build_sdk_config
 from tests.experiments.results.simulation import RawEvents
+from vekst_sdk import AssignmentReason, Client
 from vekst_sdk.spec import murmur3_32
 
 MARCH = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
@@ -159,3 +160,32 @@ def test_the_split_is_the_share_within_sampling_error(
         assert served[0]["experiments"] == sorted([*SHIPPED, "kept-control", "still-running"])
         ended = build_sdk_config(session, now=datetime(2026, 7, 1, tzinfo=UTC)).document
         assert "holdouts" not in ended
+
+
+def test_held_out_units_never_see_a_variant_of_a_covered_experiment(
+    june: tuple[Engine, HoldoutResultsPage, dict[str, list[float]], int],
+) -> None:
+    """Through the Python SDK on the config served in June: every held-out unit gets the control
+    of every covered experiment (shipped winners included) with reason `holdout` and no exposure
+    for it; the measurement group and everyone else are served as usual."""
+    engine = june[0]
+    with session_scope(engine) as session:
+        document = build_sdk_config(session, now=JUNE).document
+        salt = holdouts.get_holdout(session, "spring-holdout").salt
+    covered = [*SHIPPED, "kept-control", "still-running"]
+    controls = {e["key"]: e["variants"][0]["key"] for e in document["experiments"]}
+    seen: dict[str | None, set[AssignmentReason]] = {}
+    with Client.from_config(document) as client:
+        for index in range(4000):
+            unit = f"visitor-{index}"
+            group = group_of(salt, unit)
+            for key in covered:
+                assignment = client.assign(key, unit)
+                seen.setdefault(group, set()).add(assignment.reason)
+                if group == "holdout":
+                    assert assignment.variant == controls[key] and not assignment.in_experiment
+                elif key in SHIPPED:  # everyone else gets the shipped winner
+                    assert assignment.variant == SHIPPED[key]
+    assert seen["holdout"] == {AssignmentReason.HOLDOUT}
+    assert AssignmentReason.HOLDOUT not in seen["measurement"] | seen[None]
+    assert {AssignmentReason.WINNER, AssignmentReason.SPLIT} <= seen[None]

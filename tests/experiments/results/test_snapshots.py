@@ -33,10 +33,29 @@ NOW = START + timedelta(days=7, hours=10)
 PLANNED = {"planned_units_per_variant": 1500}
 
 
+# The checkout template's metrics without its revenue caps and its median (a quantile metric,
+# whose sums are order statistics read per look).
+UNCAPPED = {
+    "primary": "conversion_rate",
+    "secondary": ["aov", "revenue_per_visitor", "checkout_start_rate"],
+    "guardrails": ["cart_abandonment", "refund_rate"],
+}
+
+
 @pytest.fixture
 def shop(engine: Engine) -> Iterator[Engine]:
     """A running checkout experiment with a strong effect, events over a week."""
     start_experiment(engine, design=PLANNED)
+    simulate_shop(3000, uplift=2.0, seed=3).load(engine)
+    yield engine
+
+
+@pytest.fixture
+def uncapped_shop(engine: Engine) -> Iterator[Engine]:
+    """`shop` with the `UNCAPPED` metrics, for the tests of which look is taken, served or
+    stored: a capped first look is backfilled one day at a time (several times slower), which
+    the two backfill tests here prove; the bookkeeping of looks is the same either way."""
+    start_experiment(engine, design=PLANNED, metrics=UNCAPPED)
     simulate_shop(3000, uplift=2.0, seed=3).load(engine)
     yield engine
 
@@ -103,26 +122,26 @@ def test_first_look_backfills_a_look_per_day_with_running_readings(shop: Engine)
     assert "keep_running" not in verdicts[verdicts.index("ship") :]
 
 
-def test_later_looks_continue_the_running_readings(shop: Engine) -> None:
-    with session_scope(shop) as session:
+def test_later_looks_continue_the_running_readings(uncapped_shop: Engine) -> None:
+    with session_scope(uncapped_shop) as session:
         take_snapshot(session, "exp", NOW - timedelta(days=2), on_new_look=None)
-    with session_scope(shop) as session:
+    with session_scope(uncapped_shop) as session:
         before = take_snapshot(session, "exp", NOW - timedelta(days=1), on_new_look=None).results
-    with session_scope(shop) as session:
+    with session_scope(uncapped_shop) as session:
         after = take_snapshot(session, "exp", NOW, on_new_look=None).results
     assert after["look"] == before["look"] + 1
     for metric in ("conversion_rate", "revenue_per_visitor"):
         assert sequential(after, metric)["p_value"] <= sequential(before, metric)["p_value"]
 
 
-def test_timeseries_reads_the_last_look_of_each_day(shop: Engine) -> None:
-    with session_scope(shop) as session:
+def test_timeseries_reads_the_last_look_of_each_day(uncapped_shop: Engine) -> None:
+    with session_scope(uncapped_shop) as session:
         take_snapshot(session, "exp", NOW - timedelta(hours=2), on_new_look=None)
-    with session_scope(shop) as session:
+    with session_scope(uncapped_shop) as session:
         take_snapshot(session, "exp", NOW, on_new_look=None)
-    with session_scope(shop) as session:
+    with session_scope(uncapped_shop) as session:
         series = stored_timeseries(session, "exp", "conversion_rate", on_new_look=None).as_json()
-    stored = looks(shop)
+    stored = looks(uncapped_shop)
     assert [point["date"] for point in series["points"]] == [
         f"2026-03-0{day}" for day in range(2, 10)
     ]
@@ -140,41 +159,41 @@ def test_timeseries_reads_the_last_look_of_each_day(shop: Engine) -> None:
     assert readings == sorted(readings, reverse=True)
 
 
-def test_serving_reuses_a_fresh_look_and_refreshes_a_stale_one(shop: Engine) -> None:
+def test_serving_reuses_a_fresh_look_and_refreshes_a_stale_one(uncapped_shop: Engine) -> None:
     hour = timedelta(hours=1)
-    with session_scope(shop) as session:
+    with session_scope(uncapped_shop) as session:
         first = serve_results(session, "exp", hour, now=NOW, on_new_look=None).as_json()
-    with session_scope(shop) as session:
+    with session_scope(uncapped_shop) as session:
         again = serve_results(
             session, "exp", hour, now=NOW + timedelta(minutes=30), on_new_look=None
         ).as_json()
     assert again["look"] == first["look"]
     assert again["computed_at"] == first["computed_at"]
-    with session_scope(shop) as session:
+    with session_scope(uncapped_shop) as session:
         later = serve_results(
             session, "exp", hour, now=NOW + timedelta(minutes=61), on_new_look=None
         ).as_json()
     assert later["look"] == first["look"] + 1
-    with session_scope(shop) as session:
+    with session_scope(uncapped_shop) as session:
         forced = serve_results(
             session, "exp", hour, fresh=True, now=NOW + timedelta(minutes=62), on_new_look=None
         ).as_json()
     assert forced["look"] == later["look"] + 1
-    with session_scope(shop) as session:
+    with session_scope(uncapped_shop) as session:
         earlier = results_as_of(session, "exp", START + timedelta(days=3), now=NOW).as_json()
     assert earlier["as_of"] == (START + timedelta(days=3)).isoformat()
     assert earlier["look"] == 3  # running readings of the looks up to then (3-5 March)
-    assert len(looks(shop)) == forced["look"]  # as_of pages are not stored
+    assert len(looks(uncapped_shop)) == forced["look"]  # as_of pages are not stored
 
 
-def test_stopping_takes_the_final_look_once(shop: Engine) -> None:
-    with session_scope(shop) as session:
+def test_stopping_takes_the_final_look_once(uncapped_shop: Engine) -> None:
+    with session_scope(uncapped_shop) as session:
         take_snapshot(session, "exp", NOW - timedelta(days=1), on_new_look=None)
-    with session_scope(shop) as session:
+    with session_scope(uncapped_shop) as session:
         stopped = lifecycle.stop_experiment(session, "exp")
         final = take_snapshot(session, "exp", on_new_look=None)
         assert final.as_of == stopped.stopped_at
-    with session_scope(shop) as session:
+    with session_scope(uncapped_shop) as session:
         assert take_snapshot(session, "exp", on_new_look=None).look == final.look
         page = serve_results(session, "exp", timedelta(seconds=1), on_new_look=None).as_json()
     assert page["look"] == final.look
@@ -182,9 +201,9 @@ def test_stopping_takes_the_final_look_once(shop: Engine) -> None:
 
 
 def test_a_look_number_taken_meanwhile_serves_the_other_look(
-    shop: Engine, monkeypatch: pytest.MonkeyPatch
+    uncapped_shop: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    with session_scope(shop) as session:
+    with session_scope(uncapped_shop) as session:
         theirs = take_snapshot(session, "exp", NOW, on_new_look=None).look
     real = snapshots.latest_snapshot
     calls = []
@@ -194,10 +213,10 @@ def test_a_look_number_taken_meanwhile_serves_the_other_look(
         return None if len(calls) == 1 else real(session, key)
 
     monkeypatch.setattr(snapshots, "latest_snapshot", read_before_their_commit)
-    with session_scope(shop) as session:
+    with session_scope(uncapped_shop) as session:
         ours = take_snapshot(session, "exp", NOW + timedelta(minutes=1), on_new_look=None)
         assert ours.look == theirs
-    assert [look.look for look in looks(shop)] == list(range(1, theirs + 1))
+    assert [look.look for look in looks(uncapped_shop)] == list(range(1, theirs + 1))
 
 
 def test_backfilled_looks_of_a_capped_metric_equal_aggregate_at_each_end(engine: Engine) -> None:

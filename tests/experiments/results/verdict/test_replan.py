@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from functools import cache
 
 import numpy as np
 import pytest
@@ -55,8 +56,10 @@ REPLAN_LOOK_END = datetime(2026, 3, 10, tzinfo=UTC)
 LOOK_AFTER_A_WEEK = BURNT_IN + timedelta(hours=1)
 
 
-def shop_at(rate: float, units_per_arm: int, days: int, seed: int) -> RawEvents:
-    """Visitors exposed evenly over `days` days from START, each buying with chance `rate`."""
+@cache
+def shop_at(rate: float, units_per_arm: int, days: float, seed: int) -> RawEvents:
+    """Visitors exposed evenly over `days` days from START, each buying with chance `rate`
+    (built once per module for each set of arguments; tests only read it)."""
     rng = np.random.default_rng(seed)
     raw = RawEvents()
     seconds = rng.uniform(0, days * 86_400, 2 * units_per_arm)
@@ -71,9 +74,12 @@ def shop_at(rate: float, units_per_arm: int, days: int, seed: int) -> RawEvents:
 
 @pytest.fixture
 def half_percent_shop(engine: Engine) -> Iterator[Engine]:
-    """A shop converting at 0.5 % (the design assumes 2.5 %), 10 days of traffic."""
+    """A shop converting at 0.5 % (the design assumes 2.5 %), traffic for 7.5 days: about 140
+    control conversions by the burn-in's end, so the re-plan is due at its first daily look
+    (`BURN_IN_CONTROL_UNITS` is 100). The looks after 7.5 days see no new traffic; none of them
+    needs any: they prove that the plan stays frozen."""
     start_experiment(engine, metrics=UNCAPPED)
-    shop_at(0.005, 40_000, 10, seed=31).load(engine)
+    shop_at(0.005, 26_000, 7.5, seed=31).load(engine)
     yield engine
 
 
@@ -189,8 +195,11 @@ def test_a_process_that_read_the_design_before_the_re_plan_does_not_re_plan_agai
 
 
 def test_a_plan_given_in_the_design_is_never_re_planned(engine: Engine) -> None:
+    """A 5 % shop of 4,000 visitors an arm has about 140 control conversions by day 7, so an
+    assumed plan would be re-planned at this look (checked by letting `replan_due` ignore where
+    the plan came from: this test then fails on "observed")."""
     start_experiment(engine, metrics=UNCAPPED, design={"planned_units_per_variant": 5000})
-    shop_at(0.005, 30_000, 10, seed=32).load(engine)
+    shop_at(0.05, 4_000, 10, seed=32).load(engine)
     with session_scope(engine) as session:
         look = take_snapshot(session, "exp", START + timedelta(days=9), on_new_look=None)
     assert look.results["plan"]["planned_from"] == "design"
@@ -250,10 +259,12 @@ def test_a_mean_metric_is_re_planned_on_its_coefficient_of_variation() -> None:
 def test_inconclusive_is_said_only_at_a_plan_sized_for_the_observed_baseline(
     engine: Engine,
 ) -> None:
-    """An assumption of 30 % plans a few hundred units; the 0.5 % shop reaches them in hours.
-    Before the re-plan that is no end: keep running. The re-derived plan's end is one."""
+    """An assumption of 30 % plans about 300 units an arm; a 5 % shop of 5,000 visitors an arm
+    over 10 days reaches them on its first day. Before the re-plan that is no end: keep
+    running. The plan re-derived at 5 % (about 2,800 an arm) is reached by day 9, and its end
+    is one. (Checked by making every plan final: the early look then says inconclusive.)"""
     start_experiment(engine, metrics=UNCAPPED, design={"baseline_rate": 0.3, "mde_relative": 0.5})
-    shop_at(0.005, 40_000, 10, seed=33).load(engine)
+    shop_at(0.05, 5_000, 10, seed=33).load(engine)
     with session_scope(engine) as session:
         early = take_snapshot(session, "exp", START + timedelta(days=3), on_new_look=None)
     page = early.results

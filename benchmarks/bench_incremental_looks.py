@@ -1,0 +1,173 @@
+"""An hourly look after an hour of traffic: incremental against full, at N exposed units.
+
+Data as in `bench_results` (N exposed units, 3 N conversions over two weeks, bulk loaded, then
+ANALYZE / VACUUM ANALYZE), and an experiment with the checkout metrics but neither percentile
+caps nor the median order value (their looks are full ones, docs/results.md). Its first look
+(with the backfill) is taken an hour before the end; then an hour of traffic is stored: 2 % of
+the units buy or add to cart, new units (0.5 % of N) are exposed, and a few late events with old
+timestamps arrive. Then, alternating, `--repeats` times each, both at the same end on the same
+data:
+
+- incremental: `take_snapshot` from the stored look (the units touched since its mark);
+- full: `take_snapshot` with the guard at 0, so it reads every event (`full_look_every`);
+- the bare aggregation of a full look (`aggregate`) with and without the ingestion mark's id
+  ceiling, which every stored full look now carries.
+
+Each new look is deleted after it is timed, so every run starts from the same stored look.
+
+    .venv/bin/python -m benchmarks.bench_incremental_looks --sizes 1000000 --repeats 3 \
+        --postgres postgresql+psycopg://postgres@127.0.0.1:5432/test
+
+Without --postgres only SQLite is measured. The PostgreSQL schema is dropped afterwards.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import statistics
+import time
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import delete
+from sqlalchemy.engine import Engine
+from sqlmodel import col
+
+from benchmarks.bench_results import START, databases, generate, load, size_options
+from experiments.db import make_engine, session_scope
+from experiments.metrics import builtin_metrics
+from experiments.migrate import upgrade
+from experiments.models.snapshot import ResultSnapshot
+from experiments.results.snapshots import take_snapshot
+from experiments.results.sums.aggregation import aggregate
+from experiments.results.sums.ingestion_marks import take_ceiling
+from tests.experiments.results.helpers import start_experiment
+from tests.experiments.results.simulation import RawEvents
+
+END = START + timedelta(days=30)  # after every generated event: none is dated after a look
+SELECTION = {
+    "primary": "conversion_rate",
+    "secondary": ["aov", "revenue_per_visitor", "checkout_start_rate"],
+    "guardrails": ["cart_abandonment", "refund_rate"],
+}
+VARIANTS = ["control", "treatment"]
+
+
+def an_hour_of_traffic(units: int, seed: int = 2) -> RawEvents:
+    """2 % of the units buy or add to cart in the last hour, 0.5 % new units are exposed (a
+    third of them buy), and 100 late purchases with timestamps days old arrive."""
+    rng = np.random.default_rng(seed)
+    hour = RawEvents()
+
+    def moment() -> datetime:
+        return END - timedelta(milliseconds=int(rng.integers(1, 3_600_000)))
+
+    for unit in rng.choice(units, units // 50, replace=False):
+        name = "purchase" if rng.random() < 0.4 else "add_to_cart"
+        value = float(np.round(rng.lognormal(6.2, 0.8), 2)) if name == "purchase" else None
+        hour.convert(f"u{unit}", name, moment(), value)
+    for index in range(units // 200):
+        at = moment()
+        hour.expose(f"new{index}", VARIANTS[index % 2], at, "bench")
+        if index % 3 == 0:
+            hour.convert(f"new{index}", "purchase", at + timedelta(seconds=1), 450.0)
+    for unit in rng.choice(units, 100, replace=False):
+        hour.convert(f"u{unit}", "purchase", START + timedelta(days=3), 199.0)
+    for row in [*hour.exposures, *hour.conversions]:
+        row["event_id"] = f"hour-{row['event_id']}"
+        row["received_at"] = END
+    return hour
+
+
+def timed(run: Callable[[], object]) -> float:
+    began = time.perf_counter()
+    run()
+    return time.perf_counter() - began
+
+
+def measure(
+    url: str, units: int, exposures: pd.DataFrame, conversions: pd.DataFrame, repeats: int
+) -> dict[str, float]:
+    upgrade(url)
+    engine = make_engine(url)
+    try:
+        load(engine, exposures, conversions)
+        start_experiment(engine, "bench", START, name="Hourly looks", metrics=SELECTION)
+        with session_scope(engine) as session:
+            take_snapshot(session, "bench", END - timedelta(hours=1), on_new_look=None)
+        an_hour_of_traffic(units).load(engine)
+        return _alternate(engine, repeats)
+    finally:
+        engine.dispose()
+
+
+def _alternate(engine: Engine, repeats: int) -> dict[str, float]:
+    def look(every: timedelta) -> Callable[[], object]:
+        def take() -> object:
+            with session_scope(engine) as session:
+                taken = take_snapshot(
+                    session, "bench", END, on_new_look=None, full_look_every=every
+                )
+                kinds.append(taken.results["look_kind"])
+                return taken
+
+        return take
+
+    def aggregation(marked: bool) -> Callable[[], object]:
+        def run() -> object:
+            with engine.connect() as connection:
+                ceiling = take_ceiling(connection) if marked else None
+                return aggregate(connection, "bench", VARIANTS, metrics, END, ceiling=ceiling)
+
+        return run
+
+    catalog = builtin_metrics()
+    metrics = [catalog[key] for key in ["conversion_rate", *SELECTION["secondary"]]]
+    metrics += [catalog[key] for key in SELECTION["guardrails"]]
+    kinds: list[dict[str, object]] = []
+    runs: dict[str, list[float]] = {name: [] for name in ("incremental", "full", "bare", "marked")}
+    for _ in range(repeats):
+        for name, run in (
+            ("incremental", look(timedelta(days=365))),
+            ("full", look(timedelta(0))),
+            ("bare", aggregation(False)),
+            ("marked", aggregation(True)),
+        ):
+            runs[name].append(timed(run))
+            with session_scope(engine) as session:
+                session.execute(delete(ResultSnapshot).where(col(ResultSnapshot.as_of) == END))
+    units_read = next(kind["units_read"] for kind in kinds if kind["kind"] == "incremental")
+    assert {kind["kind"] for kind in kinds} == {"incremental", "full"}, kinds
+    medians = {name: statistics.median(times) for name, times in runs.items()}
+    return medians | {"units_read": float(str(units_read))}
+
+
+def main() -> None:
+    options = size_options(__doc__.splitlines()[0])
+    machine = f"{platform.platform()}, {os.cpu_count()} cores"
+    print(f"machine: {machine}, Python {platform.python_version()}")
+    print(f"load average at the start: {os.getloadavg()}")
+    header = ("database", "units", "read", "incremental", "full", "ratio", "bare", "marked")
+    print(" ".join(f"{name:>11}" for name in header))
+    for units in options.sizes:
+        exposures, conversions = generate(units)
+        for database, url in databases(options):
+            got = measure(url, units, exposures, conversions, options.repeats)
+            ratio = got["incremental"] / got["full"]
+            cells = (
+                f"{database:>11}",
+                f"{units:>11,}",
+                f"{int(got['units_read']):>11,}",
+                *(f"{got[name]:>10.3f}s" for name in ("incremental", "full")),
+                f"{ratio:>11.3f}",
+                *(f"{got[name]:>10.3f}s" for name in ("bare", "marked")),
+            )
+            print(" ".join(cells), flush=True)
+    print(f"load average at the end: {os.getloadavg()}")
+
+
+if __name__ == "__main__":
+    main()
