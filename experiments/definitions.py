@@ -111,7 +111,7 @@ def create_experiment(
         metrics=metrics,
         dimensions=dimensions or [],
         type=data.type,
-        bandit=settings_for(data.type, data.bandit),
+        bandit=settings_for(data.type, data.bandit, len(variants)),
         # A bandit moves its weights, so by default it keeps each unit's first arm.
         sticky=data.type == "bandit" if data.sticky is None else data.sticky,
         sticky_version=data.sticky_version,
@@ -245,7 +245,7 @@ def write_patch(session: Session, experiment: Experiment, patch: ExperimentUpdat
     for name, value in stored.items():
         # The design and metrics columns take their models (`ModelJSON`), the rest plain JSON.
         setattr(experiment, name, getattr(patch, name) if name in MODEL_COLUMNS else value)
-    experiment.bandit = settings_for(experiment.type, experiment.bandit)
+    experiment.bandit = settings_for(experiment.type, experiment.bandit, len(experiment.variants))
     if experiment.type == "bandit" and experiment.status == ExperimentStatus.DRAFT:
         experiment.variants = equal_weights(experiment.variants)
     experiment.updated_at = datetime.now(UTC)

@@ -51,6 +51,25 @@ def test_a_bandit_takes_the_defaults_and_starts_at_equal_weights(
     assert plain.json()["sticky"] is False
 
 
+def test_a_two_arm_bandit_calls_its_leader_at_a_stricter_default(
+    client: TestClient, admin_headers: dict[str, str]
+) -> None:
+    """One arm against one other at 0.95 called a winner in 40 % of simulated A/A campaigns:
+    a two-arm bandit that names no threshold gets 0.998; one that names 0.95 keeps it."""
+    two = [
+        {"key": "banner-a", "name": "A", "weight": 1},
+        {"key": "banner-b", "name": "B", "weight": 1},
+    ]
+    created = client.post(
+        "/v1/experiments", json=bandit_body("two", variants=two), headers=admin_headers
+    )
+    assert created.status_code == 201, created.text
+    assert created.json()["bandit"]["winner_probability"] == 0.998
+    named = bandit_body("named", variants=two, bandit={"winner_probability": 0.95})
+    kept = client.post("/v1/experiments", json=named, headers=admin_headers)
+    assert kept.status_code == 201 and kept.json()["bandit"]["winner_probability"] == 0.95
+
+
 @pytest.mark.parametrize(
     ("changes", "field"),
     [
