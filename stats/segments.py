@@ -19,6 +19,7 @@ here feeds the verdict (docs/statistics.md, "Segments that differ").
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 
@@ -55,6 +56,8 @@ from stats.types import (
     VariantInput,
 )
 from stats.validation import parse_alpha, parse_minimums, parse_planned_units
+
+_LARGEST_LOG = math.log(sys.float_info.max)
 
 
 class _Effect(NamedTuple):
@@ -282,6 +285,8 @@ def _effect(
     treatment_part = reading.treatment.variance / treatment_mean / treatment_mean
     control_part = reading.control.variance / control_mean / control_mean
     log_ratio = math.log(treatment_mean) - math.log(control_mean)
+    if log_ratio > _LARGEST_LOG:  # means a float cannot hold the ratio of: no shop's sums
+        return _Skip(SegmentSkip.INCONSISTENT_SUMS, side)
     return _Effect(
         math.expm1(log_ratio),
         log_ratio,

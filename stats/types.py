@@ -339,7 +339,8 @@ class SegmentSkip(StrEnum):
     MEAN_NOT_POSITIVE = "mean_not_positive"
     """A mean of 0 or below in an arm: the effect has no ratio scale to compare on."""
     INCONSISTENT_SUMS = "inconsistent_sums"
-    """The level's sums are not part of the whole's (a negative or invalid rest), or invalid."""
+    """The level's sums are not part of the whole's (a negative or invalid rest), or invalid
+    (among them, arm means whose ratio is past a float's range)."""
 
 
 @dataclass(frozen=True, slots=True)
