@@ -151,7 +151,10 @@ def run_demo(client: HttpClient, traffic: Traffic, console: Console) -> tuple[st
     console.print(f"created and started experiment [bold]{key}[/]; sending traffic ...")
     sent = 0
     batch: list[dict[str, Any]] = []
-    for event in simulate(traffic, key, datetime.now(UTC)):
+    # The traffic ends at the last midnight (UTC): the daily looks then cut it at the same
+    # moments whatever the hour, so the demo's pages read the same at any time of day.
+    midnight = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    for event in simulate(traffic, key, midnight):
         batch.append(event)
         if len(batch) == BATCH:
             sent += _send(client, batch)
