@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
+from sqlalchemy.engine import Engine
 
 from api.cli.demo import demo_experiment
 from experiments.db import make_engine
@@ -156,3 +157,47 @@ def backdate_start(database_url: str, key: str, ago: timedelta) -> None:
             )
     finally:
         engine.dispose()
+
+
+def send_raw_events(client: TestClient, headers: dict[str, str], raw: RawEvents) -> None:
+    """Send the simulated events through `POST /v1/events`, exposures with their attributes."""
+    events: list[dict[str, Any]] = [
+        {
+            "type": "exposure",
+            "event_id": row["event_id"],
+            "unit_id": row["unit_id"],
+            "timestamp": row["timestamp"].isoformat(),
+            "experiment": row["experiment"],
+            "variant": row["variant"],
+            **({"attributes": row["attributes"]} if row.get("attributes") else {}),
+        }
+        for row in raw.exposures
+    ]
+    events += [
+        {
+            "type": "conversion",
+            "event_id": row["event_id"],
+            "unit_id": row["unit_id"],
+            "timestamp": row["timestamp"].isoformat(),
+            "name": row["name"],
+            **({"value": row["value"]} if row["value"] is not None else {}),
+        }
+        for row in raw.conversions
+    ]
+    for first in range(0, len(events), 2000):
+        response = client.post(
+            "/v1/events", json={"events": events[first : first + 2000]}, headers=headers
+        )
+        assert response.status_code == 202, response.text
+        assert response.json()["rejected"] == [], response.text
+    analyze_event_tables(client)
+
+
+def analyze_event_tables(client: TestClient) -> None:
+    """ANALYZE the event tables on PostgreSQL, as autovacuum soon would after a burst of events
+    (and as `RawEvents.load` does): without statistics the planner runs a look's cap and
+    quantile queries over 6,000 units about 25 times slower (110 s instead of 4 s)."""
+    engine: Engine = client.app.state.engine  # type: ignore[attr-defined]
+    if engine.dialect.name == "postgresql":
+        with engine.begin() as connection:
+            connection.execute(text("ANALYZE exposures, conversions"))

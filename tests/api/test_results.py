@@ -21,9 +21,9 @@ from tests.api.helpers import (
     backdate_start,
     experiment_body,
     past_events,
+    send_raw_events,
     start_checkout,
 )
-from tests.api.test_segments import analyze_event_tables
 from tests.conftest import ADMIN_KEY
 from tests.experiments.results.simulation import RawEvents, reference_sums, simulate_shop
 
@@ -33,38 +33,6 @@ def get_ok(client: TestClient, headers: dict[str, str], path: str, **params: str
     response = client.get(path, params=params, headers=headers)
     assert response.status_code == 200, response.text
     return response.json()
-
-
-def send(client: TestClient, headers: dict[str, str], raw: RawEvents) -> None:
-    events: list[dict[str, Any]] = [
-        {
-            "type": "exposure",
-            "event_id": row["event_id"],
-            "unit_id": row["unit_id"],
-            "timestamp": row["timestamp"].isoformat(),
-            "experiment": row["experiment"],
-            "variant": row["variant"],
-        }
-        for row in raw.exposures
-    ]
-    events += [
-        {
-            "type": "conversion",
-            "event_id": row["event_id"],
-            "unit_id": row["unit_id"],
-            "timestamp": row["timestamp"].isoformat(),
-            "name": row["name"],
-            **({"value": row["value"]} if row["value"] is not None else {}),
-        }
-        for row in raw.conversions
-    ]
-    for first in range(0, len(events), 2000):
-        response = client.post(
-            "/v1/events", json={"events": events[first : first + 2000]}, headers=headers
-        )
-        assert response.status_code == 202, response.text
-        assert response.json()["rejected"] == [], response.text
-    analyze_event_tables(client)
 
 
 def send_past_traffic(
@@ -90,7 +58,7 @@ def send_past_traffic(
         ),
         now - timedelta(minutes=1),
     )
-    send(client, headers, raw)
+    send_raw_events(client, headers, raw)
     return raw
 
 

@@ -12,8 +12,7 @@ from typing import Any
 import numpy as np
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select, text
-from sqlalchemy.engine import Engine
+from sqlalchemy import func, select
 from statsmodels.stats.multitest import multipletests
 from typer.testing import CliRunner
 
@@ -29,7 +28,13 @@ from experiments.results.words.segment_words import differ_line
 from experiments.settings import Settings
 from stats import AnalysisOptions, analyze_stats
 from tests.accounts import log_in
-from tests.api.helpers import assert_problem, experiment_body, past_events, start_checkout
+from tests.api.helpers import (
+    assert_problem,
+    experiment_body,
+    past_events,
+    send_raw_events,
+    start_checkout,
+)
 from tests.experiments.results.simulation import (
     RawEvents,
     reference_sums,
@@ -40,50 +45,6 @@ from tests.experiments.results.test_segments_that_differ import DAYS, PLANNED, d
 
 Headers = dict[str, str]
 VARIANTS = ("multi-step", "one-page")
-
-
-def send(client: TestClient, headers: Headers, raw: RawEvents) -> None:
-    """Send the simulated events through `POST /v1/events`, exposures with their attributes."""
-    events: list[dict[str, Any]] = [
-        {
-            "type": "exposure",
-            "event_id": row["event_id"],
-            "unit_id": row["unit_id"],
-            "timestamp": row["timestamp"].isoformat(),
-            "experiment": row["experiment"],
-            "variant": row["variant"],
-            **({"attributes": row["attributes"]} if row.get("attributes") else {}),
-        }
-        for row in raw.exposures
-    ]
-    events += [
-        {
-            "type": "conversion",
-            "event_id": row["event_id"],
-            "unit_id": row["unit_id"],
-            "timestamp": row["timestamp"].isoformat(),
-            "name": row["name"],
-            **({"value": row["value"]} if row["value"] is not None else {}),
-        }
-        for row in raw.conversions
-    ]
-    for first in range(0, len(events), 2000):
-        response = client.post(
-            "/v1/events", json={"events": events[first : first + 2000]}, headers=headers
-        )
-        assert response.status_code == 202, response.text
-        assert response.json()["rejected"] == [], response.text
-    analyze_event_tables(client)
-
-
-def analyze_event_tables(client: TestClient) -> None:
-    """ANALYZE the event tables on PostgreSQL, as autovacuum soon would after a burst of events
-    (and as `RawEvents.load` does): without statistics the planner runs a look's cap and
-    quantile queries over 6,000 units about 25 times slower (110 s instead of 4 s)."""
-    engine: Engine = client.app.state.engine  # type: ignore[attr-defined]
-    if engine.dialect.name == "postgresql":
-        with engine.begin() as connection:
-            connection.execute(text("ANALYZE exposures, conversions"))
 
 
 def results(client: TestClient, headers: Headers, key: str, **params: str) -> Any:
@@ -122,7 +83,7 @@ def test_each_levels_readings_equal_the_raw_units_of_that_level(
     )
     first = with_attributes(simulated, seed=2)
     raw = past_events(simulated, now - timedelta(minutes=1))
-    send(client, admin_headers, raw)
+    send_raw_events(client, admin_headers, raw)
     whole = results(client, admin_headers, key)
     assert "segments" not in whole
     page = results(client, admin_headers, key, dimension="device")
@@ -251,7 +212,7 @@ def test_fifteen_hundred_levels_become_other_and_no_event_is_lost(
         market = "NO" if index % 4 == 0 else f"m{index}"
         variant = VARIANTS[index % 2]
         raw.expose(f"u{index}", variant, now, key, attributes={"market": market})
-    send(client, admin_headers, raw)
+    send_raw_events(client, admin_headers, raw)
     # An attribute with NUL rejects its exposure alone (422 naming it, docs/events.md).
     bad = {**raw.exposures[0], "event_id": "nul", "timestamp": now.isoformat()}
     bad |= {"type": "exposure", "attributes": {"market": "x\u0000"}, "received_at": None}
@@ -279,7 +240,7 @@ def test_a_look_taken_before_a_dimension_was_named_reads_back_without_levels(
     raw = RawEvents()
     for index in range(40):
         raw.expose(f"u{index}", VARIANTS[index % 2], now, key, attributes=None)
-    send(client, admin_headers, raw)
+    send_raw_events(client, admin_headers, raw)
     before = results(client, admin_headers, key)
     patched = client.patch(
         f"/v1/experiments/{key}", json={"dimensions": ["device"]}, headers=admin_headers
@@ -302,7 +263,7 @@ def test_a_segment_that_differs_is_the_same_on_the_api_the_command_line_and_the_
     now = datetime.now(UTC)
     start = now - timedelta(days=DAYS + 1)
     simulated = devices_shop(6000, 0.6, seed=5, experiment=key, variants=VARIANTS, start=start)
-    send(client, admin_headers, past_events(simulated, now - timedelta(minutes=1)))
+    send_raw_events(client, admin_headers, past_events(simulated, now - timedelta(minutes=1)))
     page = results(client, admin_headers, key)
     found = page["segments_that_differ"]
     mobile = found[0]
