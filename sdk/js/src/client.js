@@ -143,28 +143,26 @@ export function createClient(options) {
       return warn("apiUrl and an sdk key are needed");
     }
     const base = String(settings.apiUrl).replace(/\/+$/, "");
-    const events = (sender = createSender(g, warn, fetcher, `${base}/v1/events`, key, settings));
+    const auth = { Authorization: `Bearer ${key}` };
+    const events = (sender = createSender(g, warn, fetcher, `${base}/v1/events`, key, auth, settings));
     if (preview) sender = null;
     /** @type {string | null} */
     let etag = null;
     // Loads the config, revalidated by its ETag; a failure keeps the last good one.
     const refresh = async () => {
       try {
-        /** @type {Record<string, string>} */
-        const headers = { Authorization: `Bearer ${key}` };
-        if (etag) headers["If-None-Match"] = etag;
         // A refused CORS preflight reaches the page only as a network error ("Failed to fetch").
         const response = await fetcher(
           `${base}/v1/sdk/${preview ? `preview?token=${preview}` : "config"}`,
-          { headers },
+          { headers: etag ? { ...auth, "If-None-Match": etag } : auth },
         ).catch((error) => {
           throw Error(`${error.message} ${UNREACHABLE}`);
         });
-        need(response.status === 200 || response.status === 304, "HTTP", response.status);
-        if (response.status === 200) {
+        const { status } = response;
+        if (status === 200) {
           compile(await response.json());
           etag = response.headers.get("ETag");
-        }
+        } else need(status === 304, "HTTP", status);
       } catch (error) {
         warn(`could not load the config: ${/** @type {Error} */ (error).message}`);
       }

@@ -197,17 +197,23 @@ function compileExperiment(e, path, clientOverrides, warn, holdouts, stick) {
   [...bounds, HASH_SPACE].forEach((bound, i) =>
     need(bound > (bounds[i - 1] || 0), `${path}.variants[${i}].weight`),
   );
-  // The hashes below `threshold` are in the traffic: all of them, unless the traffic is cut.
-  let threshold = HASH_SPACE;
+  // The traffic: the units whose `position` (the layer bucket, or else the traffic hash) is in
+  // one of `ranges` [start, end): the layer's, or else the hashes under the traffic's share.
+  /** @type {number[][]} */
+  let ranges;
+  /** @type {(unitId: string) => number} */
+  let position;
   if (layer == null) {
     const { traffic = 1 } = e;
     need(upTo(traffic, 1), `${path}.traffic`);
-    threshold = Math.floor(traffic * HASH_SPACE);
+    ranges = [[0, Math.floor(traffic * HASH_SPACE)]];
+    position = hasher(`traffic:${salt}:`);
   } else {
     need(isObject(layer) && isName(layer.key), `${path}.layer.key`);
-    const ranges = layer.ranges;
+    ranges = layer.ranges;
     // (Overlapping ranges would change no assignment; disjoint ones are the server's duty.)
     need(Array.isArray(ranges) && ranges.length && ranges.every(isRange), `${path}.layer.ranges`);
+    position = layerBucket(layer.key);
   }
   const targeting = e.targeting == null ? null : compileTargeting(e.targeting, `${path}.targeting`);
   const dims = SEGMENTS ? e.dimensions || [] : [];
@@ -247,21 +253,15 @@ function compileExperiment(e, path, clientOverrides, warn, holdouts, stick) {
   const stuckAs = version && ((/** @type {string} */ unitId) => `${key}:${version}:${unitId}`);
 
   const control = variants[0].key;
-  const invalid = make(control, "invalid_input");
-  const notTargeted = make(control, "not_targeted");
-  const notInTraffic = make(control, "not_in_traffic");
+  /** @type {Partial<Record<Reason, Assignment>>} The control's results, made once per reason. */
+  const controls = {};
+  /** @type {CompiledExperiment["fixed"]} The control, with `reason`. */
+  const outside = (reason) => (controls[reason] ||= make(control, reason));
   // What every unit gets once the experiment is stopped; null while it runs.
   const stopped =
-    status === "running"
-      ? null
-      : winner != null
-        ? make(winner, "winner")
-        : make(control, "stopped");
+    status === "running" ? null : winner != null ? make(winner, "winner") : outside("stopped");
   const split = variants.map((v) => make(v.key, "split"));
-  const heldOut = make(control, "holdout");
   const variantHash = hasher(`variant:${salt}:`);
-  const trafficHash = hasher(`traffic:${salt}:`);
-  const bucketOf = layer && layerBucket(layer.key);
 
   /** @type {CompiledExperiment["decide"]} */
   function decide(unitId, attributes, qa) {
@@ -280,19 +280,17 @@ function compileExperiment(e, path, clientOverrides, warn, holdouts, stick) {
     } catch (error) {
       if (stopped) return stopped;
       warn(`invalid input for '${key}': ${/** @type {Error} */ (error).message}`);
-      return invalid;
+      return outside("invalid_input");
     }
-    if (hold && hold.held(unitId)) return heldOut;
+    if (hold && hold.held(unitId)) return outside("holdout");
     if (stopped) return stopped;
-    if (targeting && !targeting(attributes || {})) return notTargeted;
+    if (targeting && !targeting(attributes || {})) return outside("not_targeted");
     const stuck = stuckAs && stick(stuckAs(unitId));
     if (payloads.has(stuck)) return make(/** @type {string} */ (stuck), "sticky");
-    if (bucketOf) {
-      const bucket = bucketOf(unitId);
-      if (!layer.ranges.some(([start, end]) => start <= bucket && bucket < end))
-        return notInTraffic;
-    } else if (threshold < HASH_SPACE && trafficHash(unitId) >= threshold) {
-      return notInTraffic;
+    // (No hash when all the traffic is in: a layer's ranges end within LAYER_BUCKETS.)
+    if (ranges[0][1] < HASH_SPACE) {
+      const at = position(unitId);
+      if (!ranges.some(([start, end]) => start <= at && at < end)) return outside("not_in_traffic");
     }
     const hashed = variantHash(unitId);
     let index = 0;
@@ -303,7 +301,7 @@ function compileExperiment(e, path, clientOverrides, warn, holdouts, stick) {
 
   // Bots, visitors without consent, internal errors: what everyone outside the test sees.
   /** @type {CompiledExperiment["fixed"]} */
-  const fixed = (reason) => stopped || make(control, reason);
+  const fixed = (reason) => stopped || outside(reason);
   /** @type {CompiledExperiment["pick"]} */
   const pick = (known) => {
     /** @type {Attributes | undefined} */
