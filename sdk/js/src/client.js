@@ -169,10 +169,10 @@ export function createClient(options) {
       settle();
     };
     refresh();
-    if (settings.refreshInterval > 0) {
-      refreshTimer = setInterval(refresh, settings.refreshInterval * MS_PER_SECOND);
-      /** @type {{unref?: () => void}} */ (refreshTimer).unref?.();
-    }
+    if (settings.refreshInterval > 0)
+      /** @type {{unref?: () => void}} */ (
+        (refreshTimer = setInterval(refresh, settings.refreshInterval * MS_PER_SECOND))
+      ).unref?.();
     const doc = g.document;
     doc?.addEventListener("visibilitychange", () =>
       doc.visibilityState === "hidden" ? events.flushHidden() : refresh(),
@@ -246,9 +246,10 @@ export function createClient(options) {
 
     /** Resolves to true once a config is loaded, false when `readyTimeout` ms pass first. */
     ready: () =>
-      Promise.race([loaded, new Promise((resolve) => setTimeout(resolve, settings.readyTimeout))]).then(
-        () => !!compiled,
-      ),
+      new Promise((resolve) => {
+        loaded.then(resolve);
+        setTimeout(resolve, settings.readyTimeout);
+      }).then(() => !!compiled),
 
     /** Send queued events now; resolves when they are sent or a send failed (it is retried). */
     flush: async () => sender?.flushAll(),

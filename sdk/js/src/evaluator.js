@@ -133,7 +133,7 @@ const upTo = (x, max) => typeof x === "number" && x > 0 && x <= max;
 function checkNames(x, path) {
   need(isObject(x), path);
   for (const field of ["key", "salt", "unit_type"]) need(isName(x[field]), `${path}.${field}`);
-  need(!x.salt.includes(":") && x.salt.length <= 64, `${path}.salt`);
+  need(/^[^:]{1,64}$/.test(x.salt), `${path}.salt`);
 }
 
 /**
@@ -152,8 +152,7 @@ function compileHoldout(h, path, expose) {
   return {
     ...h,
     held(unitId, x = hash(unitId)) {
-      const group = x < t ? "holdout" : x < 2 * t && "measurement";
-      if (group) expose(h.key, group, unitId);
+      if (x < 2 * t) expose(h.key, x < t ? "holdout" : "measurement", unitId);
       return x < t;
     },
   };
@@ -294,7 +293,7 @@ function compileExperiment(e, path, clientOverrides, warn, holdouts, stick) {
     }
     const hashed = variantHash(unitId);
     let index = 0;
-    while (index < bounds.length && hashed >= bounds[index]) index++;
+    while (hashed >= bounds[index]) index++;
     if (stuckAs) stick(stuckAs(unitId), variants[index].key);
     return split[index];
   }

@@ -10,7 +10,7 @@ const BUFFER_FILL = 4096;
 const buffer = new Uint8Array(BUFFER_FILL + 3);
 
 /** The number of 32-bit hash values: a hash divided by it is a fraction in [0, 1). */
-export const HASH_SPACE = 4294967296;
+export const HASH_SPACE = 2 ** 32;
 
 /** The number of buckets of a layer (section 5): a unit falls in one of [0, LAYER_BUCKETS). */
 export const LAYER_BUCKETS = 10000;
@@ -30,7 +30,7 @@ export function hasher(prefix, seed = 0) {
     else {
       b.set(head);
       n += encoder.encodeInto(text, after).written;
-      b[n] = b[n + 1] = b[n + 2] = 0;
+      b.fill(0, n, n + 3);
     }
     let h = seed;
     // (A last, partial block reads the zeros after the bytes.)

@@ -67,7 +67,7 @@ export function createVisitor(g, { idName, idDays, unitId, consent }, warn) {
     guarded((doc) => {
       const secure = g.location?.protocol === "https:" ? "; Secure" : "";
       const age = value == null ? 0 : Math.round(idDays * SECONDS_PER_DAY);
-      doc.cookie = `${name}=${encodeURIComponent(value ?? "")}; Max-Age=${age}; Path=/; SameSite=Lax${secure}`;
+      doc.cookie = `${name}=${encodeURIComponent(value || "")}; Max-Age=${age}; Path=/; SameSite=Lax${secure}`;
     });
 
   /**
@@ -122,7 +122,7 @@ export function createVisitor(g, { idName, idDays, unitId, consent }, warn) {
       if (!consented) {
         anonymousId = null;
         marks = {};
-        for (const name of [idName, seenName, stickyName]) writeCookie(name, null);
+        [idName, seenName, stickyName].forEach((name) => writeCookie(name, null));
       }
     },
 
@@ -138,7 +138,7 @@ export function createVisitor(g, { idName, idDays, unitId, consent }, warn) {
       if (units.get(unit) === variant) return false;
       units.set(unit, variant);
       if (unit !== anonymousId) return true;
-      const text = `${experimentKey}\0${variant}`;
+      const text = experimentKey + "\0" + variant;
       if (marksOf(seenName).has(markOf(text))) return false;
       keepMark(seenName, text);
       return true;
