@@ -25,10 +25,6 @@ import { checkAttributes, checkUnitId, isNumber, need } from "./inputs.js";
  *   "botDetection">>} Settings
  */
 
-const BOT_AGENT = /bot|crawl|spider|slurp|facebookexternalhit|headless/i;
-const EVENT_NAME = /^[a-z0-9_-]{1,64}$/;
-// Keys that must never be in a page: they define experiments or send trusted purchases.
-const SECRET_KEY = /^vk_(admin|server)_/;
 // The server logs a refused origin under the same setting's name.
 const UNREACHABLE = "(origin not in VEKST_CORS_ORIGINS?)";
 const MS_PER_SECOND = 1000;
@@ -81,7 +77,7 @@ export function createClient(options) {
   const agent = /** @type {string} */ (g.navigator?.userAgent);
   const bot =
     settings.botDetection &&
-    (g.navigator?.webdriver ? "webdriver" : BOT_AGENT.test(agent) && agent);
+    (g.navigator?.webdriver ? "webdriver" : /bot|crawl|spider|slurp|facebookexternalhit|headless/i.test(agent) && agent);
   if (bot) warn(`treated as a bot (${bot}); botDetection: false turns this off`);
   const visitor = createVisitor(g, settings, warn);
   /**
@@ -138,7 +134,7 @@ export function createClient(options) {
     if (settings.config && !preview) compile(settings.config);
     const fetcher = settings.fetch || g.fetch?.bind(g);
     const key = String(settings.sdkKey || "");
-    if (!settings.apiUrl || !key || SECRET_KEY.test(key) || !fetcher) {
+    if (!settings.apiUrl || !key || /^vk_(admin|server)_/.test(key) || !fetcher) {
       settle();
       return warn("apiUrl and an sdk key are needed");
     }
@@ -229,7 +225,7 @@ export function createClient(options) {
         const unit = unitId ?? visitor.id();
         if (unit === null) return;
         checkUnitId(unit);
-        need(EVENT_NAME.test(name), "name", "must be 1-64 of a-z0-9_-");
+        need(/^[a-z0-9_-]{1,64}$/.test(name), "name", "must be 1-64 of a-z0-9_-");
         need(value == null || isNumber(value), "value", "must be a finite number");
         /** @type {Event} */
         const event = { type: "conversion", unit_id: unit, name };

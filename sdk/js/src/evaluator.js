@@ -158,14 +158,6 @@ function compileHoldout(h, path, expose) {
   };
 }
 
-/** @param {unknown} pair a layer's range of buckets [start, end) */
-const isRange = (pair) =>
-  Array.isArray(pair) &&
-  pair.length === 2 &&
-  pair.every(Number.isInteger) &&
-  pair[0] >= 0 &&
-  pair[0] < pair[1] &&
-  pair[1] <= LAYER_BUCKETS;
 
 /**
  * Check and compile experiment `e`; `clientOverrides` maps its key to {unit id: variant key}.
@@ -211,7 +203,16 @@ function compileExperiment(e, path, clientOverrides, warn, holdouts, stick) {
     need(isObject(layer) && isName(layer.key), `${path}.layer.key`);
     ranges = layer.ranges;
     // (Overlapping ranges would change no assignment; disjoint ones are the server's duty.)
-    need(Array.isArray(ranges) && ranges.length && ranges.every(isRange), `${path}.layer.ranges`);
+    need(Array.isArray(ranges) && ranges.length && ranges.every(
+        // A range of buckets [start, end).
+        (/** @type {unknown} */ pair) =>
+          Array.isArray(pair) &&
+          pair.length === 2 &&
+          pair.every(Number.isInteger) &&
+          pair[0] >= 0 &&
+          pair[0] < pair[1] &&
+          pair[1] <= LAYER_BUCKETS,
+      ), `${path}.layer.ranges`);
     position = layerBucket(layer.key);
   }
   const targeting = e.targeting == null ? null : compileTargeting(e.targeting, `${path}.targeting`);

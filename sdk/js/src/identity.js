@@ -15,8 +15,6 @@ const MAX_MARKS = 20;
 // How many units per experiment the page remembers as exposed before it starts afresh.
 const MAX_EXPOSED_UNITS = 1e5;
 
-/** A cookie's short mark of `text`: its hash in base 36. @param {string} text */
-const markOf = (text) => murmur3(text).toString(36);
 
 /**
  * The visitor and its exposures. Opt-in: without consent no cookie is read or written and no
@@ -30,6 +28,8 @@ const markOf = (text) => murmur3(text).toString(36);
  * @param {Warn} warn
  */
 export function createVisitor(g, { idName, idDays, unitId, consent }, warn) {
+  /** A cookie's short mark of `text`: its hash in base 36. @param {string} text */
+  const markOf = (text) => murmur3(text).toString(36);
   const seenName = `${idName}_seen`;
   const stickyName = `${idName}_sticky`;
   let consented = !!consent;
