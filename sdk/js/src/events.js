@@ -93,7 +93,7 @@ export function createSender(
   function schedule(delay) {
     if (!timer && !closed) {
       timer = setTimeout(() => {
-        timer = undefined;
+        timer = 0;
         send();
       }, delay);
       /** @type {{unref?: () => void}} */ (timer).unref?.();
@@ -130,7 +130,7 @@ export function createSender(
    * (the sdk key in the body, as POST /v1/events/beacon takes it), else fetch with keepalive.
    */
   function flushHidden() {
-    let n = Math.min(queue.length, maxBatch);
+    let n = queue.length < maxBatch ? queue.length : maxBatch;
     while (n > 1 && JSON.stringify(queue.slice(0, n)).length > KEEPALIVE_BYTES) n >>= 1;
     if (n && online()) {
       const batch = take(n);
@@ -149,7 +149,7 @@ export function createSender(
       // A full batch leaves at once, even while a flush timer waits.
       if (queue.push(event) >= maxBatch) {
         clearTimeout(timer);
-        timer = undefined;
+        timer = 0;
       }
       schedule(queue.length < maxBatch ? flushInterval : AT_ONCE);
     },

@@ -26,7 +26,7 @@ export function hasher(prefix, seed = 0) {
   return (text) => {
     let b = buffer;
     let n = head.length;
-    if (n + 3 * text.length > BUFFER_FILL) n = (b = encoder.encode(`${prefix}${text}\0\0\0`)).length - 3;
+    if (n + 3 * text.length > BUFFER_FILL) n = (b = encoder.encode(prefix + text + "\0\0\0")).length - 3;
     else {
       b.set(head);
       n += encoder.encodeInto(text, after).written;

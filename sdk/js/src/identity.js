@@ -118,8 +118,7 @@ export function createVisitor(g, { idName, idDays, unitId, consent }, warn) {
 
     /** Give or withdraw consent to keep the anonymous id; withdrawing deletes its cookies. */
     giveConsent(/** @type {boolean} */ given) {
-      consented = !!given;
-      if (!consented) {
+      if (!(consented = !!given)) {
         anonymousId = null;
         marks = {};
         [idName, seenName, stickyName].forEach((name) => writeCookie(name, null));
@@ -133,8 +132,9 @@ export function createVisitor(g, { idName, idDays, unitId, consent }, warn) {
      * @param {string} unit
      */
     firstExposure(experimentKey, variant, unit) {
-      let units = exposed.get(experimentKey);
-      if (!units || units.size > MAX_EXPOSED_UNITS) exposed.set(experimentKey, (units = new Map()));
+      // (Typed as found: `?.` below covers none yet, which gets a new map as too many do.)
+      let units = /** @type {Map<string, string | null>} */ (exposed.get(experimentKey));
+      if (!(units?.size <= MAX_EXPOSED_UNITS)) exposed.set(experimentKey, (units = new Map()));
       if (units.get(unit) === variant) return false;
       units.set(unit, variant);
       if (unit !== anonymousId) return true;
