@@ -370,7 +370,7 @@ export function compileConfig(config, overrides, warn, stick, expose) {
     } catch (error) {
       warn(`left out of the config: ${/** @type {Error} */ (error).message}`);
       const control = Array.isArray(e?.variants) && e.variants[0];
-      if (isName(e?.key) && control && isName(control.key) && !experiments.has(e.key)) {
+      if (isName(e?.key) && isName(control?.key) && !experiments.has(e.key)) {
         const fixed = result(
           e.key,
           control.key,

@@ -30,7 +30,7 @@ export function hasher(prefix, seed = 0) {
     else {
       b.set(head);
       n += encoder.encodeInto(text, after).written;
-      b.fill(0, n, n + 3);
+      b[n] = b[n + 1] = b[n + 2] = 0;
     }
     let h = seed;
     // (A last, partial block reads the zeros after the bytes.)
