@@ -58,8 +58,8 @@ const MAX_LIST = 1000;
 export function compileTargeting(condition, path, depth = 0) {
   need(depth <= MAX_DEPTH && isObject(condition), path);
   const combinator = ["all", "any", "not"].find((key) => has(condition, key));
-  const allowed = combinator ? [combinator] : ["attribute", "op", "value"];
-  for (const key of Object.keys(condition)) need(allowed.includes(key), `${path}.${key}`);
+  for (const key of Object.keys(condition))
+    need(combinator ? key === combinator : ["attribute", "op", "value"].includes(key), `${path}.${key}`);
   if (combinator) {
     const at = `${path}.${combinator}`;
     const children = condition[combinator];
