@@ -81,7 +81,7 @@ export function compileTargeting(condition, path, depth = 0) {
     need(!given || typeof value === "boolean", at);
     return (attrs) => has(attrs, name) === (value !== false);
   }
-  // (Not in the core build, which has no room left under its 5,000 bytes.)
+  // (Not in the core build, which has no room left within its budget.)
   if (URL_TARGETING && has(TEXT, op)) {
     need(typeof value === "string", at);
     const parts = TEXT[op](value);
