@@ -165,7 +165,7 @@ function compileHoldout(h, path, expose) {
  * @param {string} path
  * @param {Record<string, Record<string, string>>} clientOverrides
  * @param {Warn} warn
- * @param {Holdout[]} holdouts
+ * @param {Map<string, Holdout>} holdouts
  * @param {Hooks["stick"]} stick
  * @returns {CompiledExperiment}
  */
@@ -248,7 +248,7 @@ function compileExperiment(e, path, clientOverrides, warn, holdouts, stick) {
   // The holdout over this experiment while it runs, or over its winner's rollout.
   const hold =
     (status === "running" || winner != null) &&
-    holdouts.find((h) => h.experiments.includes(key) && h.unit_type === e.unit_type);
+    [...holdouts.values()].find((h) => h.experiments.includes(key) && h.unit_type === e.unit_type);
   // The sticky store's name of a unit's variant in this version (undefined: not sticky).
   const stuckAs = version && ((/** @type {string} */ unitId) => `${key}:${version}:${unitId}`);
 
@@ -347,14 +347,14 @@ function withPage(compiled, variants, targeting) {
 export function compileConfig(config, overrides, warn, stick, expose) {
   need(config?.version === 1, "config.version");
   need(Array.isArray(config.experiments), "config.experiments");
-  /** @type {Holdout[]} */
-  const holdouts = [];
+  /** @type {Map<string, Holdout>} */
+  const holdouts = new Map();
   [].concat(config.holdouts || []).forEach((h, i) => {
     const path = `holdouts[${i}]`;
     try {
       const holdout = compileHoldout(h, path, expose);
-      need(!holdouts.some((kept) => kept.key === holdout.key), `${path}.key`);
-      holdouts.push(holdout);
+      need(!holdouts.has(holdout.key), `${path}.key`);
+      holdouts.set(holdout.key, holdout);
     } catch (error) {
       warn(`left out of the config: ${/** @type {Error} */ (error).message}`);
     }
