@@ -369,7 +369,8 @@ export function compileConfig(config, overrides, warn, stick, expose) {
       experiments.set(e.key, compiled);
     } catch (error) {
       warn(`left out of the config: ${/** @type {Error} */ (error).message}`);
-      const control = Array.isArray(e?.variants) && e.variants[0];
+      // (Unchecked: anything at all, or false; read with ?. and checked before use.)
+      const control = /** @type {any} */ (Array.isArray(e?.variants) && e.variants[0]);
       if (isName(e?.key) && isName(control?.key) && !experiments.has(e.key)) {
         const fixed = result(
           e.key,
