@@ -158,7 +158,6 @@ function compileHoldout(h, path, expose) {
   };
 }
 
-
 /**
  * Check and compile experiment `e`; `clientOverrides` maps its key to {unit id: variant key}.
  * @param {ExperimentDocument} e
@@ -203,16 +202,22 @@ function compileExperiment(e, path, clientOverrides, warn, holdouts, stick) {
     need(isObject(layer) && isName(layer.key), `${path}.layer.key`);
     ranges = layer.ranges;
     // (Overlapping ranges would change no assignment; disjoint ones are the server's duty.)
-    need(Array.isArray(ranges) && ranges.length && ranges.every(
-        // A range of buckets [start, end).
-        (/** @type {unknown} */ pair) =>
-          Array.isArray(pair) &&
-          pair.length === 2 &&
-          pair.every(Number.isInteger) &&
-          pair[0] >= 0 &&
-          pair[0] < pair[1] &&
-          pair[1] <= LAYER_BUCKETS,
-      ), `${path}.layer.ranges`);
+    need(
+      Array.isArray(ranges) &&
+        ranges.length &&
+        // (Each a range of buckets [start, end); written here, not as a module constant, which
+        // costs the bundle a few bytes more.)
+        ranges.every(
+          (/** @type {unknown} */ pair) =>
+            Array.isArray(pair) &&
+            pair.length === 2 &&
+            pair.every(Number.isInteger) &&
+            pair[0] >= 0 &&
+            pair[0] < pair[1] &&
+            pair[1] <= LAYER_BUCKETS,
+        ),
+      `${path}.layer.ranges`,
+    );
     position = layerBucket(layer.key);
   }
   const targeting = e.targeting == null ? null : compileTargeting(e.targeting, `${path}.targeting`);
@@ -248,7 +253,9 @@ function compileExperiment(e, path, clientOverrides, warn, holdouts, stick) {
   // The holdout over this experiment while it runs, or over its winner's rollout.
   const hold =
     (status === "running" || winner != null) &&
-    [...holdouts.values()].find((h) => h.experiments.includes(key) && h.unit_type === e.unit_type);
+    [...holdouts.values()].find(
+      (h) => h.experiments.includes(key) && h.unit_type === e.unit_type,
+    );
   // The sticky store's name of a unit's variant in this version (undefined: not sticky).
   const stuckAs = version && ((/** @type {string} */ unitId) => `${key}:${version}:${unitId}`);
 
@@ -290,7 +297,8 @@ function compileExperiment(e, path, clientOverrides, warn, holdouts, stick) {
     // (No hash when all the traffic is in: a layer's ranges end within LAYER_BUCKETS.)
     if (ranges[0][1] < HASH_SPACE) {
       const at = position(unitId);
-      if (!ranges.some(([start, end]) => start <= at && at < end)) return outside("not_in_traffic");
+      if (!ranges.some(([start, end]) => start <= at && at < end))
+        return outside("not_in_traffic");
     }
     const hashed = variantHash(unitId);
     let index = 0;
