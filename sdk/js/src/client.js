@@ -25,10 +25,6 @@ import { checkAttributes, checkUnitId, isNumber, need } from "./inputs.js";
  *   "botDetection">>} Settings
  */
 
-const BOT_AGENT = /bot|crawl|spider|slurp|facebookexternalhit|headless/i;
-const EVENT_NAME = /^[a-z0-9_-]{1,64}$/;
-// Keys that must never be in a page: they define experiments or send trusted purchases.
-const SECRET_KEY = /^vk_(admin|server)_/;
 // The server logs a refused origin under the same setting's name.
 const UNREACHABLE = "(origin not in VEKST_CORS_ORIGINS?)";
 const MS_PER_SECOND = 1000;
@@ -79,9 +75,13 @@ export function createClient(options) {
   // Why the visitor is taken for a bot (or false); said once, so an automated test of the shop
   // knows why it sees the control and sends nothing.
   const agent = /** @type {string} */ (g.navigator?.userAgent);
+  // (The patterns used once are written where they are used: as module constants they cost the
+  // minifier short names, about 30 bytes of the bundle.)
   const bot =
     settings.botDetection &&
-    (g.navigator?.webdriver ? "webdriver" : BOT_AGENT.test(agent) && agent);
+    (g.navigator?.webdriver
+      ? "webdriver"
+      : /bot|crawl|spider|slurp|facebookexternalhit|headless/i.test(agent) && agent);
   if (bot) warn(`treated as a bot (${bot}); botDetection: false turns this off`);
   const visitor = createVisitor(g, settings, warn);
   /**
@@ -138,43 +138,50 @@ export function createClient(options) {
     if (settings.config && !preview) compile(settings.config);
     const fetcher = settings.fetch || g.fetch?.bind(g);
     const key = String(settings.sdkKey || "");
-    if (!settings.apiUrl || !key || SECRET_KEY.test(key) || !fetcher) {
+    // (Keys that must never be in a page: they define experiments or send trusted purchases.)
+    if (!settings.apiUrl || !key || /^vk_(admin|server)_/.test(key) || !fetcher) {
       settle();
       return warn("apiUrl and an sdk key are needed");
     }
     const base = String(settings.apiUrl).replace(/\/+$/, "");
-    const events = (sender = createSender(g, warn, fetcher, `${base}/v1/events`, key, settings));
+    const auth = { Authorization: `Bearer ${key}` };
+    const events = (sender = createSender(
+      g,
+      warn,
+      fetcher,
+      `${base}/v1/events`,
+      key,
+      auth,
+      settings,
+    ));
     if (preview) sender = null;
     /** @type {string | null} */
     let etag = null;
     // Loads the config, revalidated by its ETag; a failure keeps the last good one.
     const refresh = async () => {
       try {
-        /** @type {Record<string, string>} */
-        const headers = { Authorization: `Bearer ${key}` };
-        if (etag) headers["If-None-Match"] = etag;
         // A refused CORS preflight reaches the page only as a network error ("Failed to fetch").
         const response = await fetcher(
           `${base}/v1/sdk/${preview ? `preview?token=${preview}` : "config"}`,
-          { headers },
+          { headers: etag ? { ...auth, "If-None-Match": etag } : auth },
         ).catch((error) => {
           throw Error(`${error.message} ${UNREACHABLE}`);
         });
-        need(response.status === 200 || response.status === 304, "HTTP", response.status);
-        if (response.status === 200) {
+        const { status } = response;
+        if (status === 200) {
           compile(await response.json());
           etag = response.headers.get("ETag");
-        }
+        } else need(status === 304, "HTTP", status);
       } catch (error) {
         warn(`could not load the config: ${/** @type {Error} */ (error).message}`);
       }
       settle();
     };
     refresh();
-    if (settings.refreshInterval > 0) {
-      refreshTimer = setInterval(refresh, settings.refreshInterval * MS_PER_SECOND);
-      /** @type {{unref?: () => void}} */ (refreshTimer).unref?.();
-    }
+    if (settings.refreshInterval > 0)
+      /** @type {{unref?: () => void}} */ (
+        (refreshTimer = setInterval(refresh, settings.refreshInterval * MS_PER_SECOND))
+      ).unref?.();
     const doc = g.document;
     doc?.addEventListener("visibilitychange", () =>
       doc.visibilityState === "hidden" ? events.flushHidden() : refresh(),
@@ -231,7 +238,7 @@ export function createClient(options) {
         const unit = unitId ?? visitor.id();
         if (unit === null) return;
         checkUnitId(unit);
-        need(EVENT_NAME.test(name), "name", "must be 1-64 of a-z0-9_-");
+        need(/^[a-z0-9_-]{1,64}$/.test(name), "name", "must be 1-64 of a-z0-9_-");
         need(value == null || isNumber(value), "value", "must be a finite number");
         /** @type {Event} */
         const event = { type: "conversion", unit_id: unit, name };
@@ -248,9 +255,10 @@ export function createClient(options) {
 
     /** Resolves to true once a config is loaded, false when `readyTimeout` ms pass first. */
     ready: () =>
-      Promise.race([loaded, new Promise((resolve) => setTimeout(resolve, settings.readyTimeout))]).then(
-        () => !!compiled,
-      ),
+      new Promise((resolve) => {
+        loaded.then(resolve);
+        setTimeout(resolve, settings.readyTimeout);
+      }).then(() => !!compiled),
 
     /** Send queued events now; resolves when they are sent or a send failed (it is retried). */
     flush: async () => sender?.flushAll(),

@@ -133,7 +133,7 @@ const upTo = (x, max) => typeof x === "number" && x > 0 && x <= max;
 function checkNames(x, path) {
   need(isObject(x), path);
   for (const field of ["key", "salt", "unit_type"]) need(isName(x[field]), `${path}.${field}`);
-  need(!x.salt.includes(":") && x.salt.length <= 64, `${path}.salt`);
+  need(/^[^:]{1,64}$/.test(x.salt), `${path}.salt`);
 }
 
 /**
@@ -152,21 +152,11 @@ function compileHoldout(h, path, expose) {
   return {
     ...h,
     held(unitId, x = hash(unitId)) {
-      const group = x < t ? "holdout" : x < 2 * t && "measurement";
-      if (group) expose(h.key, group, unitId);
+      if (x < 2 * t) expose(h.key, x < t ? "holdout" : "measurement", unitId);
       return x < t;
     },
   };
 }
-
-/** @param {unknown} pair a layer's range of buckets [start, end) */
-const isRange = (pair) =>
-  Array.isArray(pair) &&
-  pair.length === 2 &&
-  pair.every(Number.isInteger) &&
-  pair[0] >= 0 &&
-  pair[0] < pair[1] &&
-  pair[1] <= LAYER_BUCKETS;
 
 /**
  * Check and compile experiment `e`; `clientOverrides` maps its key to {unit id: variant key}.
@@ -174,7 +164,7 @@ const isRange = (pair) =>
  * @param {string} path
  * @param {Record<string, Record<string, string>>} clientOverrides
  * @param {Warn} warn
- * @param {Holdout[]} holdouts
+ * @param {Map<string, Holdout>} holdouts
  * @param {Hooks["stick"]} stick
  * @returns {CompiledExperiment}
  */
@@ -197,17 +187,38 @@ function compileExperiment(e, path, clientOverrides, warn, holdouts, stick) {
   [...bounds, HASH_SPACE].forEach((bound, i) =>
     need(bound > (bounds[i - 1] || 0), `${path}.variants[${i}].weight`),
   );
-  // The hashes below `threshold` are in the traffic: all of them, unless the traffic is cut.
-  let threshold = HASH_SPACE;
+  // The traffic: the units whose `position` (the layer bucket, or else the traffic hash) is in
+  // one of `ranges` [start, end): the layer's, or else the hashes under the traffic's share.
+  /** @type {number[][]} */
+  let ranges;
+  /** @type {(unitId: string) => number} */
+  let position;
   if (layer == null) {
     const { traffic = 1 } = e;
     need(upTo(traffic, 1), `${path}.traffic`);
-    threshold = Math.floor(traffic * HASH_SPACE);
+    ranges = [[0, Math.floor(traffic * HASH_SPACE)]];
+    position = hasher(`traffic:${salt}:`);
   } else {
     need(isObject(layer) && isName(layer.key), `${path}.layer.key`);
-    const ranges = layer.ranges;
+    ranges = layer.ranges;
     // (Overlapping ranges would change no assignment; disjoint ones are the server's duty.)
-    need(Array.isArray(ranges) && ranges.length && ranges.every(isRange), `${path}.layer.ranges`);
+    need(
+      Array.isArray(ranges) &&
+        ranges.length &&
+        // (Each a range of buckets [start, end); written here, not as a module constant, which
+        // costs the bundle a few bytes more.)
+        ranges.every(
+          (/** @type {unknown} */ pair) =>
+            Array.isArray(pair) &&
+            pair.length === 2 &&
+            pair.every(Number.isInteger) &&
+            pair[0] >= 0 &&
+            pair[0] < pair[1] &&
+            pair[1] <= LAYER_BUCKETS,
+        ),
+      `${path}.layer.ranges`,
+    );
+    position = layerBucket(layer.key);
   }
   const targeting = e.targeting == null ? null : compileTargeting(e.targeting, `${path}.targeting`);
   const dims = SEGMENTS ? e.dimensions || [] : [];
@@ -242,26 +253,22 @@ function compileExperiment(e, path, clientOverrides, warn, holdouts, stick) {
   // The holdout over this experiment while it runs, or over its winner's rollout.
   const hold =
     (status === "running" || winner != null) &&
-    holdouts.find((h) => h.experiments.includes(key) && h.unit_type === e.unit_type);
+    [...holdouts.values()].find(
+      (h) => h.experiments.includes(key) && h.unit_type === e.unit_type,
+    );
   // The sticky store's name of a unit's variant in this version (undefined: not sticky).
   const stuckAs = version && ((/** @type {string} */ unitId) => `${key}:${version}:${unitId}`);
 
   const control = variants[0].key;
-  const invalid = make(control, "invalid_input");
-  const notTargeted = make(control, "not_targeted");
-  const notInTraffic = make(control, "not_in_traffic");
+  /** @type {Partial<Record<Reason, Assignment>>} The control's results, made once per reason. */
+  const controls = {};
+  /** @type {CompiledExperiment["fixed"]} The control, with `reason`. */
+  const outside = (reason) => (controls[reason] ||= make(control, reason));
   // What every unit gets once the experiment is stopped; null while it runs.
   const stopped =
-    status === "running"
-      ? null
-      : winner != null
-        ? make(winner, "winner")
-        : make(control, "stopped");
+    status === "running" ? null : winner != null ? make(winner, "winner") : outside("stopped");
   const split = variants.map((v) => make(v.key, "split"));
-  const heldOut = make(control, "holdout");
   const variantHash = hasher(`variant:${salt}:`);
-  const trafficHash = hasher(`traffic:${salt}:`);
-  const bucketOf = layer && layerBucket(layer.key);
 
   /** @type {CompiledExperiment["decide"]} */
   function decide(unitId, attributes, qa) {
@@ -280,30 +287,29 @@ function compileExperiment(e, path, clientOverrides, warn, holdouts, stick) {
     } catch (error) {
       if (stopped) return stopped;
       warn(`invalid input for '${key}': ${/** @type {Error} */ (error).message}`);
-      return invalid;
+      return outside("invalid_input");
     }
-    if (hold && hold.held(unitId)) return heldOut;
+    if (hold && hold.held(unitId)) return outside("holdout");
     if (stopped) return stopped;
-    if (targeting && !targeting(attributes || {})) return notTargeted;
+    if (targeting && !targeting(attributes || {})) return outside("not_targeted");
     const stuck = stuckAs && stick(stuckAs(unitId));
     if (payloads.has(stuck)) return make(/** @type {string} */ (stuck), "sticky");
-    if (bucketOf) {
-      const bucket = bucketOf(unitId);
-      if (!layer.ranges.some(([start, end]) => start <= bucket && bucket < end))
-        return notInTraffic;
-    } else if (threshold < HASH_SPACE && trafficHash(unitId) >= threshold) {
-      return notInTraffic;
+    // (No hash when all the traffic is in: a layer's ranges end within LAYER_BUCKETS.)
+    if (ranges[0][1] < HASH_SPACE) {
+      const at = position(unitId);
+      if (!ranges.some(([start, end]) => start <= at && at < end))
+        return outside("not_in_traffic");
     }
     const hashed = variantHash(unitId);
     let index = 0;
-    while (index < bounds.length && hashed >= bounds[index]) index++;
+    while (hashed >= bounds[index]) index++;
     if (stuckAs) stick(stuckAs(unitId), variants[index].key);
     return split[index];
   }
 
   // Bots, visitors without consent, internal errors: what everyone outside the test sees.
   /** @type {CompiledExperiment["fixed"]} */
-  const fixed = (reason) => stopped || make(control, reason);
+  const fixed = (reason) => stopped || outside(reason);
   /** @type {CompiledExperiment["pick"]} */
   const pick = (known) => {
     /** @type {Attributes | undefined} */
@@ -349,14 +355,14 @@ function withPage(compiled, variants, targeting) {
 export function compileConfig(config, overrides, warn, stick, expose) {
   need(config?.version === 1, "config.version");
   need(Array.isArray(config.experiments), "config.experiments");
-  /** @type {Holdout[]} */
-  const holdouts = [];
+  /** @type {Map<string, Holdout>} */
+  const holdouts = new Map();
   [].concat(config.holdouts || []).forEach((h, i) => {
     const path = `holdouts[${i}]`;
     try {
       const holdout = compileHoldout(h, path, expose);
-      need(!holdouts.some((kept) => kept.key === holdout.key), `${path}.key`);
-      holdouts.push(holdout);
+      need(!holdouts.has(holdout.key), `${path}.key`);
+      holdouts.set(holdout.key, holdout);
     } catch (error) {
       warn(`left out of the config: ${/** @type {Error} */ (error).message}`);
     }
@@ -371,8 +377,9 @@ export function compileConfig(config, overrides, warn, stick, expose) {
       experiments.set(e.key, compiled);
     } catch (error) {
       warn(`left out of the config: ${/** @type {Error} */ (error).message}`);
-      const control = Array.isArray(e?.variants) && e.variants[0];
-      if (isName(e?.key) && control && isName(control.key) && !experiments.has(e.key)) {
+      // (Unchecked: anything at all, or false; read with ?. and checked before use.)
+      const control = /** @type {any} */ (Array.isArray(e?.variants) && e.variants[0]);
+      if (isName(e?.key) && isName(control?.key) && !experiments.has(e.key)) {
         const fixed = result(
           e.key,
           control.key,

@@ -58,6 +58,7 @@ const NO_ANSWER = 0;
  * @param {typeof globalThis.fetch} fetch
  * @param {string} url
  * @param {string} key
+ * @param {{Authorization: string}} auth the headers that give the key
  * @param {SenderOptions} options
  */
 export function createSender(
@@ -66,6 +67,7 @@ export function createSender(
   fetch,
   url,
   key,
+  auth,
   { maxBatch, maxQueue, maxRetries, backoff, flushInterval },
 ) {
   /** @type {Event[]} */
@@ -78,36 +80,32 @@ export function createSender(
   /** @type {boolean | undefined} */
   let closed;
 
-  const headers = { Authorization: `Bearer ${key}`, "Content-Type": "application/json" };
+  const headers = { ...auth, "Content-Type": "application/json" };
   const online = () => g.navigator?.onLine !== false;
-  // Ids are drawn when a batch first leaves (off the assign path) and kept for its retries.
-  const withId = (/** @type {Event} */ event) => (event.event_id ||= randomHex(g));
-  const post = (/** @type {Event[]} */ batch, /** @type {boolean} */ keepalive) => {
-    batch.forEach(withId);
-    return fetch(url, {
-      method: "POST",
-      headers,
-      body: JSON.stringify({ events: batch }),
-      keepalive,
-    });
-  };
+  // The head of the queue, `n` events. Ids are drawn when an event first leaves (off the assign
+  // path) and kept for its retries.
+  const take = (/** @type {number} */ n) =>
+    queue.splice(0, n).map((event) => ((event.event_id ||= randomHex(g)), event));
+  const post = (/** @type {Event[]} */ batch, /** @type {boolean} */ keepalive) =>
+    fetch(url, { method: "POST", headers, body: JSON.stringify({ events: batch }), keepalive });
 
   /** @param {number} delay */
   function schedule(delay) {
     if (!timer && !closed) {
       timer = setTimeout(() => {
-        timer = undefined;
+        timer = 0;
         send();
       }, delay);
       /** @type {{unref?: () => void}} */ (timer).unref?.();
     }
   }
 
-  // Sends the head of the queue; resolves when that batch is settled (sent, dropped, requeued).
+  // Sends the head of the queue; resolves when that batch is settled (sent, dropped, requeued),
+  // to true when the next batch may follow at once.
   async function send() {
     if (busy || !queue.length || closed || !online()) return; // the "online" event flushes again
     busy = true;
-    const batch = queue.splice(0, maxBatch);
+    const batch = take(maxBatch);
     let status = NO_ANSWER;
     try {
       status = (await post(batch, false)).status;
@@ -124,6 +122,7 @@ export function createSender(
     attempt = 0;
     // A short queue waits for more events; a full batch leaves at once.
     if (queue.length) schedule(queue.length < maxBatch ? flushInterval : AT_ONCE);
+    return true;
   }
 
   /**
@@ -131,11 +130,10 @@ export function createSender(
    * (the sdk key in the body, as POST /v1/events/beacon takes it), else fetch with keepalive.
    */
   function flushHidden() {
-    let n = Math.min(queue.length, maxBatch);
+    let n = queue.length < maxBatch ? queue.length : maxBatch;
     while (n > 1 && JSON.stringify(queue.slice(0, n)).length > KEEPALIVE_BYTES) n >>= 1;
     if (n && online()) {
-      const batch = queue.splice(0, n);
-      batch.forEach(withId);
+      const batch = take(n);
       const beacon = JSON.stringify({ sdk_key: key, events: batch });
       if (!g.navigator?.sendBeacon?.(`${url}/beacon`, beacon))
         post(batch, true).catch(() => (queue = batch.concat(queue)));
@@ -151,13 +149,13 @@ export function createSender(
       // A full batch leaves at once, even while a flush timer waits.
       if (queue.push(event) >= maxBatch) {
         clearTimeout(timer);
-        timer = undefined;
+        timer = 0;
       }
       schedule(queue.length < maxBatch ? flushInterval : AT_ONCE);
     },
     /** Send the queue in batches now; stops at a failed batch, which waits for its retry. */
     async flushAll() {
-      while (queue.length && !busy && !closed && !attempt && online()) await send();
+      while (await send());
     },
     flushHidden,
     /** Send now what waits for the network (the page is back online). */

@@ -10,7 +10,7 @@ const BUFFER_FILL = 4096;
 const buffer = new Uint8Array(BUFFER_FILL + 3);
 
 /** The number of 32-bit hash values: a hash divided by it is a fraction in [0, 1). */
-export const HASH_SPACE = 4294967296;
+export const HASH_SPACE = 2 ** 32;
 
 /** The number of buckets of a layer (section 5): a unit falls in one of [0, LAYER_BUCKETS). */
 export const LAYER_BUCKETS = 10000;
@@ -26,7 +26,7 @@ export function hasher(prefix, seed = 0) {
   return (text) => {
     let b = buffer;
     let n = head.length;
-    if (n + 3 * text.length > BUFFER_FILL) n = (b = encoder.encode(`${prefix}${text}\0\0\0`)).length - 3;
+    if (n + 3 * text.length > BUFFER_FILL) n = (b = encoder.encode(prefix + text + "\0\0\0")).length - 3;
     else {
       b.set(head);
       n += encoder.encodeInto(text, after).written;

@@ -15,8 +15,6 @@ const MAX_MARKS = 20;
 // How many units per experiment the page remembers as exposed before it starts afresh.
 const MAX_EXPOSED_UNITS = 1e5;
 
-/** A cookie's short mark of `text`: its hash in base 36. @param {string} text */
-const markOf = (text) => murmur3(text).toString(36);
 
 /**
  * The visitor and its exposures. Opt-in: without consent no cookie is read or written and no
@@ -30,6 +28,8 @@ const markOf = (text) => murmur3(text).toString(36);
  * @param {Warn} warn
  */
 export function createVisitor(g, { idName, idDays, unitId, consent }, warn) {
+  /** A cookie's short mark of `text`: its hash in base 36. @param {string} text */
+  const markOf = (text) => murmur3(text).toString(36);
   const seenName = `${idName}_seen`;
   const stickyName = `${idName}_sticky`;
   let consented = !!consent;
@@ -67,7 +67,7 @@ export function createVisitor(g, { idName, idDays, unitId, consent }, warn) {
     guarded((doc) => {
       const secure = g.location?.protocol === "https:" ? "; Secure" : "";
       const age = value == null ? 0 : Math.round(idDays * SECONDS_PER_DAY);
-      doc.cookie = `${name}=${encodeURIComponent(value ?? "")}; Max-Age=${age}; Path=/; SameSite=Lax${secure}`;
+      doc.cookie = `${name}=${encodeURIComponent(value || "")}; Max-Age=${age}; Path=/; SameSite=Lax${secure}`;
     });
 
   /**
@@ -118,11 +118,10 @@ export function createVisitor(g, { idName, idDays, unitId, consent }, warn) {
 
     /** Give or withdraw consent to keep the anonymous id; withdrawing deletes its cookies. */
     giveConsent(/** @type {boolean} */ given) {
-      consented = !!given;
-      if (!consented) {
+      if (!(consented = !!given)) {
         anonymousId = null;
         marks = {};
-        for (const name of [idName, seenName, stickyName]) writeCookie(name, null);
+        [idName, seenName, stickyName].forEach((name) => writeCookie(name, null));
       }
     },
 
@@ -133,12 +132,13 @@ export function createVisitor(g, { idName, idDays, unitId, consent }, warn) {
      * @param {string} unit
      */
     firstExposure(experimentKey, variant, unit) {
-      let units = exposed.get(experimentKey);
-      if (!units || units.size > MAX_EXPOSED_UNITS) exposed.set(experimentKey, (units = new Map()));
+      // (Typed as found: `?.` below covers none yet, which gets a new map as too many do.)
+      let units = /** @type {Map<string, string | null>} */ (exposed.get(experimentKey));
+      if (!(units?.size <= MAX_EXPOSED_UNITS)) exposed.set(experimentKey, (units = new Map()));
       if (units.get(unit) === variant) return false;
       units.set(unit, variant);
       if (unit !== anonymousId) return true;
-      const text = `${experimentKey}\0${variant}`;
+      const text = experimentKey + "\0" + variant;
       if (marksOf(seenName).has(markOf(text))) return false;
       keepMark(seenName, text);
       return true;

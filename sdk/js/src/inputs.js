@@ -28,11 +28,8 @@ export const has = (object, key) => ({}).hasOwnProperty.call(object, key);
 export const isObject = (value) =>
   typeof value === "object" && value !== null && !Array.isArray(value);
 
-/**
- * @param {unknown} value
- * @returns {value is number}
- */
-export const isNumber = (value) => typeof value === "number" && isFinite(value);
+/** A finite number. */
+export const isNumber = /** @type {(value: unknown) => value is number} */ (Number.isFinite);
 
 /** @type {(value: unknown) => value is string | number | boolean} */
 export const isScalar = (value) =>

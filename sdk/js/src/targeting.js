@@ -58,8 +58,8 @@ const MAX_LIST = 1000;
 export function compileTargeting(condition, path, depth = 0) {
   need(depth <= MAX_DEPTH && isObject(condition), path);
   const combinator = ["all", "any", "not"].find((key) => has(condition, key));
-  const allowed = combinator ? [combinator] : ["attribute", "op", "value"];
-  for (const key of Object.keys(condition)) need(allowed.includes(key), `${path}.${key}`);
+  for (const key of Object.keys(condition))
+    need(combinator ? key === combinator : ["attribute", "op", "value"].includes(key), `${path}.${key}`);
   if (combinator) {
     const at = `${path}.${combinator}`;
     const children = condition[combinator];
@@ -81,7 +81,7 @@ export function compileTargeting(condition, path, depth = 0) {
     need(!given || typeof value === "boolean", at);
     return (attrs) => has(attrs, name) === (value !== false);
   }
-  // (Not in the core build, which has no room left under its 5,000 bytes.)
+  // (Not in the core build, which has no room left within its budget.)
   if (URL_TARGETING && has(TEXT, op)) {
     need(typeof value === "string", at);
     const parts = TEXT[op](value);
