@@ -8,7 +8,9 @@ is ``None`` in a result is ``None`` in its column (an object array).
 
 from __future__ import annotations
 
-from itertools import repeat
+from collections.abc import Iterator
+from itertools import chain, repeat
+from operator import is_not
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -20,7 +22,13 @@ from stats._bulk_readings import BOUNDED, UNDEFINED, Bayesian, Difference, Relat
 from stats._bulk_rows import Rows
 from stats._vector import Flags, Floats
 from stats.gates import UnitsRule
-from stats.results import AnalysisResult, BayesianResult, Interval
+from stats.results import (
+    AnalysisResult,
+    BayesianResult,
+    CupedResult,
+    Interval,
+    VariantSummary,
+)
 from stats.srm import SRM_THRESHOLD
 from stats.types import (
     Alternative,
@@ -34,7 +42,8 @@ from stats.types import (
 Objects = npt.NDArray[np.object_]
 
 _NO_BAYESIAN = BayesianResult(None, None)
-_NONZERO_UNITS, _KISH = UnitsRule.NONZERO_UNITS.value, UnitsRule.KISH.value
+_RULES = np.array([UnitsRule.KISH.value, UnitsRule.NONZERO_UNITS.value], dtype=object)
+"""The rule of an arm's effective units, by whether its ``nonzero_units`` were given."""
 # ``REASONS`` and the reasons of a relative interval, by code.
 _ALL_REASONS = (*REASONS, Reason.CONTROL_MEAN_ZERO, Reason.RELATIVE_INTERVAL_UNBOUNDED)
 _RELATIVE_REASONS = np.array([len(REASONS), len(REASONS) + 1, 0])  # by Relative.shape
@@ -132,38 +141,44 @@ def _point_estimates(pairs: Pairs, defined: Flags) -> tuple[Objects, Objects]:
     return absolute, relative
 
 
-def _summaries(rows: Rows) -> list[tuple[Any, ...]]:
+def _summaries(rows: Rows) -> list[tuple[VariantSummary, ...]]:
     """``stats.analysis._summary`` of every arm, grouped by analysis (a proportion's without
     the units its spread was read from)."""
-    arms = [arm for analysis in rows.analyses for arm in analysis]
-    keys = [arm.key for arm in arms]
-    counts = [arm.stats.n for arm in arms]
+    width = rows.raw.mean.shape[1]
     means = _or_none(rows.raw.defined, rows.raw.mean).ravel().tolist()
     spread: list[Any] = []
     rules: list[str | None] = []
-    width = len(rows.analyses[0])
-    for kind, first in zip(rows.kinds, range(0, len(arms), width), strict=True):
-        given = [arm.nonzero_units for arm in arms[first : first + width]]
+    first = 0
+    for kind, size in zip(rows.kinds, rows.sizes, strict=True):
+        arms = slice(first * width, (first + size) * width)
         if kind is StatisticsKind.PROPORTION:
-            spread += [None] * width
-            rules += [None] * width
-            continue
-        kish = rows.units[first // width].tolist()
-        spread += [
-            units if count is None else count for count, units in zip(given, kish, strict=True)
-        ]
-        rules += [_KISH if count is None else _NONZERO_UNITS for count in given]
-    built = list(map(build.variant_summary, keys, counts, means, spread, rules))
+            spread += repeat(None, size * width)
+            rules += repeat(None, size * width)
+        else:
+            given = np.fromiter(map(is_not, rows.given[arms], repeat(None)), np.bool_)
+            kish = rows.units[first : first + size].ravel()
+            spread += np.where(given, np.array(rows.given[arms], dtype=object), kish).tolist()
+            rules += _RULES[given.view(np.int8)].tolist()
+        first += size
+    built = list(map(build.variant_summary, rows.keys, rows.counts, means, spread, rules))
     return list(zip(*[iter(built)] * width, strict=True))
+
+
+def _by_row(values: list[Any], count: int) -> Objects:
+    """``values`` (one per row) repeated for each of its ``count`` comparisons."""
+    column = np.empty(len(values), dtype=object)
+    column[:] = values
+    return np.repeat(column, count)
 
 
 def assembled(rows: Rows, readings: Readings, srm: Floats, terms: Terms) -> list[AnalysisResult]:
     """One ``AnalysisResult`` per row."""
-    analyses, raw, pairs = rows.analyses, rows.raw, rows.pairs
+    raw, pairs = rows.raw, rows.pairs
     side, level = terms.side, terms.level
-    count = len(analyses[0]) - 1
+    width = raw.mean.shape[1]
+    count = width - 1
     flat = _Flat(~pairs.withheld.ravel())
-    proportions = np.array([kind is StatisticsKind.PROPORTION for kind in rows.kinds])
+    proportions = np.repeat([kind is StatisticsKind.PROPORTION for kind in rows.kinds], rows.sizes)
     clipped = np.repeat(proportions, count)[flat.read]
     defined = (raw.defined[:, :1] & raw.defined[:, 1:]).ravel()
     point_absolute, point_relative = _point_estimates(pairs, defined)
@@ -185,50 +200,65 @@ def assembled(rows: Rows, readings: Readings, srm: Floats, terms: Terms) -> list
             late_adjusted.tolist(),
         )
     )
-    bayes = readings.bayesian
-    believed = bayes.defined
-    chance = flat.column(_or_none(believed, bayes.chance)).tolist()
-    loss = flat.column(_or_none(believed, bayes.loss)).tolist()
-    bayesian = [
-        _NO_BAYESIAN if odds is None else build.bayesian_result(odds, cost)
-        for odds, cost in zip(chance, loss, strict=True)
-    ]
     codes = pairs.reason.ravel().copy()
     relative_codes = _RELATIVE_REASONS[readings.relative.shape]
     codes[flat.read] = np.where(codes[flat.read] != 0, codes[flat.read], relative_codes)
-    reasons = [_ALL_REASONS[code] for code in codes.tolist()]
-    cuped = [
-        build.cuped_result(reduction) if adjusted else None
-        for reduction, adjusted in zip(
-            rows.reductions.ravel().tolist(), np.repeat(rows.cuped, count).tolist(), strict=True
-        )
-    ]
-    variants = [variant.key for analysis in analyses for variant in analysis[1:]]
-    baselines = [analysis[0].key for analysis in analyses for _ in range(count)]
+    keys = np.empty(len(rows.keys), dtype=object)
+    keys[:] = rows.keys
+    keys = keys.reshape((-1, width))
     comparisons = list(
         map(
             build.comparison,
-            variants,
-            baselines,
+            keys[:, 1:].ravel().tolist(),
+            np.repeat(keys[:, 0], count).tolist(),
             absolute,
             relative,
             flat.column(readings.p_value).tolist(),
             flat.column(readings.p_adjusted).tolist(),
             flat.column(readings.p_adjusted < level, False).tolist(),
             sequential,
-            bayesian,
-            reasons,
-            cuped,
+            _bayesian(flat, readings.bayesian),
+            map(_ALL_REASONS.__getitem__, codes.tolist()),
+            _cuped(rows, count),
         )
     )
     srm_values = srm.tolist()
     return list(
         map(
             build.analysis_result,
-            rows.kinds,
+            chain.from_iterable(map(repeat, rows.kinds, rows.sizes)),
             repeat(level),
             _summaries(rows),
-            [build.srm_result(p, p < SRM_THRESHOLD) for p in srm_values],
+            map(build.srm_result, srm_values, (srm < SRM_THRESHOLD).tolist()),
             zip(*[iter(comparisons)] * count, strict=True),
         )
     )
+
+
+def _bayesian(flat: _Flat, bayes: Bayesian) -> list[BayesianResult]:
+    """The Bayesian readings of every comparison (undefined where withheld, or not believed)."""
+    believed = bayes.defined
+    chance = _or_none(believed, bayes.chance)
+    loss = _or_none(believed, bayes.loss)
+    if flat.read.all() and believed.all():
+        return list(map(build.bayesian_result, chance.tolist(), loss.tolist()))
+    readings = np.full(flat.read.shape, _NO_BAYESIAN, dtype=object)
+    kept = np.flatnonzero(flat.read)[believed]
+    built = np.empty(len(kept), dtype=object)
+    built[:] = list(map(build.bayesian_result, chance[believed].tolist(), loss[believed].tolist()))
+    readings[kept] = built
+    result: list[BayesianResult] = readings.tolist()
+    return result
+
+
+def _cuped(rows: Rows, count: int) -> Iterator[CupedResult | None]:
+    """Each comparison's CUPED figure, None in the parts without."""
+    reductions = rows.reductions.reshape(-1)
+    first = 0
+    for size, with_cuped in zip(rows.sizes, rows.cuped, strict=True):
+        end = first + size * count
+        if with_cuped:
+            yield from map(build.cuped_result, reductions[first:end].tolist())
+        else:
+            yield from repeat(None, size * count)
+        first = end
