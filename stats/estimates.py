@@ -35,14 +35,20 @@ class ArmEstimate(NamedTuple):
     dof: float
 
 
+# ArmEstimate's own __new__ is a Python function: tuple.__new__ builds the same value in half
+# the time, on every request's hot path.
+_tuple = tuple.__new__
+
+
 def _sample_mean(variant: VariantInput) -> ArmEstimate:
     stats = variant.stats
     if type(stats) is ProportionStats:
-        return ArmEstimate(stats.mean, stats.variance / stats.n, stats.n, stats.n - 1)
+        n = stats.n
+        return _tuple(ArmEstimate, (stats.conversions / n, stats.variance / n, n, n - 1))
     if isinstance(stats, RatioStats):
         raise TypeError("ratio statistics need the delta-method estimator")
     dof = max(spread_units(variant).units - 1.0, 0.0)
-    return ArmEstimate(stats.mean, stats.variance / stats.n, stats.n, dof)
+    return _tuple(ArmEstimate, (stats.mean, stats.variance / stats.n, stats.n, dof))
 
 
 def _delta_method_ratio(variant: VariantInput) -> ArmEstimate:
@@ -52,8 +58,8 @@ def _delta_method_ratio(variant: VariantInput) -> ArmEstimate:
     dof = max(spread_units(variant).units - 1.0, 0.0)
     # A denominator whose mean per unit underflows to 0 has no usable ratio either.
     if stats.denominator_sum / stats.n == 0:
-        return ArmEstimate(None, 0.0, stats.n, dof)
-    return ArmEstimate(stats.mean, stats.variance / stats.n, stats.n, dof)
+        return _tuple(ArmEstimate, (None, 0.0, stats.n, dof))
+    return _tuple(ArmEstimate, (stats.mean, stats.variance / stats.n, stats.n, dof))
 
 
 Estimator = Callable[[VariantInput], ArmEstimate]
