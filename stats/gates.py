@@ -72,12 +72,17 @@ def _kish(total: float, squares: float, n: int) -> float:
     return min((total / squares) * total, float(n))
 
 
-def below_minimums(inputs: tuple[VariantInput, VariantInput], least: Minimums) -> bool:
+def below_minimums(
+    inputs: tuple[VariantInput, VariantInput],
+    least: Minimums,
+    units: tuple[float, float] | None = None,
+) -> bool:
     """True when the comparison of ``inputs`` (control, treatment) has less data than ``least``.
 
     A proportion needs ``least.conversions`` of the rarer outcome (conversions, or units that
     did not convert when nearly all do) in its two arms together; a mean or ratio metric needs
-    ``least.units`` units for the spread (``spread_units``) in each arm.
+    ``least.units`` units for the spread (``spread_units``, or ``units`` when the caller has
+    them) in each arm.
     """
     control, treatment = inputs[0].stats, inputs[1].stats
     if isinstance(control, ProportionStats) and isinstance(treatment, ProportionStats):
@@ -85,4 +90,6 @@ def below_minimums(inputs: tuple[VariantInput, VariantInput], least: Minimums) -
             treatment.conversions, treatment.n - treatment.conversions
         )
         return rarer < least.conversions
-    return min(spread_units(inputs[0]).units, spread_units(inputs[1]).units) < least.units
+    if units is None:
+        units = spread_units(inputs[0]).units, spread_units(inputs[1]).units
+    return min(units) < least.units

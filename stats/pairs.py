@@ -41,18 +41,20 @@ def read_pair(
     inputs: tuple[VariantInput, VariantInput],
     arms: tuple[ArmEstimate, ArmEstimate],
     least: Minimums,
+    units: tuple[float, float] | None = None,
 ) -> PairReading:
     """The estimates one comparison reads, or the reason it gives no reading.
 
     Rules, in order: an undefined mean (ratio with a zero denominator); data below the
     minimums; a proportion with 0 or n conversions in an arm reads Agresti-Caffo estimates; an
     arm whose spread is still estimated as zero, or a ratio arm with fewer than 2 units with a
-    non-zero denominator, gives no reading (never a zero-width interval).
+    non-zero denominator, gives no reading (never a zero-width interval). ``units``: the arms'
+    ``stats.gates.spread_units`` when the caller has them.
     """
     control, treatment = arms
     if control.mean is None or treatment.mean is None:
         return _tuple(PairReading, (control, treatment, Reason.DENOMINATOR_ZERO, True))
-    if below_minimums(inputs, least):
+    if below_minimums(inputs, least, units):
         return _tuple(PairReading, (control, treatment, _thin_reason(inputs), True))
     reason = None
     baseline, variant = inputs[0].stats, inputs[1].stats
