@@ -27,6 +27,7 @@ from stats.results import (
 from stats.sequential import DEFAULT_PLANNED_UNITS_PER_VARIANT, mixture_sprt
 from stats.srm import sample_ratio_check
 from stats.types import (
+    DEFAULT_MINIMUMS,
     Alternative,
     AnalysisOptions,
     Correction,
@@ -98,15 +99,16 @@ def _analyze(
     planned = parse_planned_units(
         options.planned_units_per_variant, DEFAULT_PLANNED_UNITS_PER_VARIANT
     )
-    prior_checked = parse_prior(options.prior)
+    # Options left at None (the usual request) need no parsing call.
+    prior_checked = None if options.prior is None else parse_prior(options.prior)
     family = parse_correction(options.correction)
-    least = parse_minimums(options.minimums)
+    least = DEFAULT_MINIMUMS if options.minimums is None else parse_minimums(options.minimums)
     designed = parse_weights(options.weights, len(parsed))
     count = len(parsed) - 1  # comparisons with the control
 
     estimator = ESTIMATORS[metric_kind]
-    spreads = [spread_units(variant) for variant in parsed]
-    raw = [estimator(variant, units) for variant, units in zip(parsed, spreads, strict=True)]
+    spreads = list(map(spread_units, parsed))
+    raw = list(map(estimator, parsed, spreads))
     with_cuped = parsed[0].covariate is not None
     estimates = adjusted_estimates(parsed, raw) if with_cuped else raw
 

@@ -88,24 +88,32 @@ def _units(raw: Mapping[str, Any], path: str) -> int:
 
 def _proportion(raw: Mapping[str, Any], path: str) -> ProportionStats:
     n, conversions = raw.get("n"), raw.get("conversions")
-    # The usual request, read without the checks' calls: whole counts, n of at least 2.
-    if type(n) is int and type(conversions) is int and n >= 2 and conversions >= 0:
+    # The usual request, read without the checks' calls: whole counts, n of at least 2, no more
+    # conversions than units (``check_statistics``).
+    if type(n) is int and type(conversions) is int and n >= 2 and 0 <= conversions <= n:
         return build.proportion_stats(n, conversions)
-    return build.proportion_stats(_units(raw, path), _count(raw, "conversions", path))
+    stats = build.proportion_stats(_units(raw, path), _count(raw, "conversions", path))
+    check_statistics(stats, path)
+    return stats
 
 
 def _mean(raw: Mapping[str, Any], path: str) -> MeanStats:
     n = _units(raw, path)
-    return build.mean_stats(n, _number(raw, "sum", path), _number(raw, "sum_squares", path))
+    stats = build.mean_stats(n, _number(raw, "sum", path), _number(raw, "sum_squares", path))
+    check_statistics(stats, path)
+    return stats
 
 
 def _ratio(raw: Mapping[str, Any], path: str) -> RatioStats:
     n = _units(raw, path)
-    return build.ratio_stats(
+    stats = build.ratio_stats(
         n, *(_number(raw, name, path) for name in STATISTIC_FIELDS[StatisticsKind.RATIO][1:])
     )
+    check_statistics(stats, path)
+    return stats
 
 
+# Each kind's sums, read and checked (``check_statistics``).
 _PARSERS: dict[StatisticsKind, Callable[[Mapping[str, Any], str], MetricStats]] = {
     StatisticsKind.PROPORTION: _proportion,
     StatisticsKind.MEAN: _mean,
@@ -193,7 +201,6 @@ def parse_variants(
         if not isinstance(key, str) or not key:
             raise StatsInputError(f"{path}.key", f"{path}.key must be a non-empty string")
         stats = _PARSERS[kind](raw, path)
-        check_statistics(stats, path)
         # A mapping with nothing beyond the metric fields and "key" (the usual request) carries
         # neither a covariate nor a count of non-zero units.
         extra = len(raw) - ("key" in raw) > len(_FIELDS[kind])
@@ -230,10 +237,14 @@ def parse_alpha(alpha: float) -> float:
 
 
 def parse_alternative(alternative: Alternative | str) -> Alternative:
+    if type(alternative) is Alternative:  # a member already: the default
+        return alternative
     return _parse_choice(Alternative, alternative, "alternative")
 
 
 def parse_correction(correction: Correction | str) -> Correction:
+    if type(correction) is Correction:  # a member already: the default
+        return correction
     return _parse_choice(Correction, correction, "correction")
 
 
