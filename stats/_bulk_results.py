@@ -78,11 +78,17 @@ class _Flat:
 
     def __init__(self, read: Flags) -> None:
         self.read = read
+        self.every = bool(read.all())
 
     def column(self, values: npt.NDArray[Any], fill: Any = None) -> Objects:
         out = np.full(self.read.shape, fill, dtype=object)
         out[self.read] = values
         return out
+
+    def figures(self, values: npt.NDArray[Any], fill: Any = None) -> list[Any]:
+        """``column(values, fill)`` as a list (Python floats and bools, ``fill`` elsewhere)."""
+        figures: list[Any] = (values if self.every else self.column(values, fill)).tolist()
+        return figures
 
 
 def _or_none(kept: Flags, values: Floats) -> Objects:
@@ -92,44 +98,46 @@ def _or_none(kept: Flags, values: Floats) -> Objects:
     return figures
 
 
-def _intervals(estimate: Objects, low: Objects, high: Objects) -> list[Interval]:
+def _intervals(estimate: list[Any], low: list[Any], high: list[Any]) -> list[Interval]:
     """The intervals of the columns (through ``tuple.__new__``: a named tuple's own ``__new__``
     is a Python function, four times slower)."""
-    figures = zip(estimate.tolist(), low.tolist(), high.tolist(), strict=True)
+    figures = zip(estimate, low, high, strict=True)
     return list(map(tuple.__new__, repeat(Interval), figures))
 
 
+def _estimates(flat: _Flat, withheld: Objects, read: npt.NDArray[Any]) -> list[Any]:
+    """The point estimates: ``read`` where the comparison is read, ``withheld`` elsewhere (the
+    same float objects in the fixed and the sequential intervals)."""
+    estimate = withheld.copy()
+    estimate[flat.read] = read
+    figures: list[Any] = estimate.tolist()
+    return figures
+
+
 def _absolute(
-    flat: _Flat, withheld: tuple[Objects, Floats], half_width: Floats, side: Alternative
-) -> tuple[Objects, Objects, Objects]:
-    """``bounded_interval`` of the read comparisons; the withheld ones' point estimates."""
-    estimate, value = withheld
-    estimate[flat.read] = value
-    low = flat.column(value - half_width)
-    high = flat.column(value + half_width)
-    if side is Alternative.LESS:
-        low[:] = None
-    if side is Alternative.GREATER:
-        high[:] = None
-    return estimate, low, high
+    flat: _Flat, value: Floats, half_width: Floats, side: Alternative
+) -> tuple[list[Any], list[Any]]:
+    """The bounds of ``bounded_interval`` of the read comparisons (None elsewhere)."""
+    none = [None] * len(flat.read)
+    low = none if side is Alternative.LESS else flat.figures(value - half_width)
+    high = none if side is Alternative.GREATER else flat.figures(value + half_width)
+    return low, high
 
 
 def _relative(
-    flat: _Flat, withheld: Objects, relative: Relative, side: Alternative, clipped: Flags
-) -> tuple[Objects, Objects, Objects]:
-    """``fieller_relative``'s intervals of the read comparisons (cut at -1 for a proportion);
-    the withheld ones' point estimates."""
+    flat: _Flat, relative: Relative, side: Alternative, clipped: Flags
+) -> tuple[list[Any], list[Any]]:
+    """The bounds of ``fieller_relative``'s intervals of the read comparisons (cut at -1 for a
+    proportion; None elsewhere)."""
     bounded = relative.shape == BOUNDED
     low = np.where(bounded, relative.low, np.nan)
     high = np.where(bounded, relative.high, np.nan)
     low = np.where(clipped & (low < -1.0), -1.0, low)
     keeps_low = relative.keeps_low if side is not Alternative.TWO_SIDED else bounded
     keeps_high = ~relative.keeps_low if side is not Alternative.TWO_SIDED else bounded
-    estimate = withheld.copy()
-    estimate[flat.read] = _or_none(relative.shape != UNDEFINED, relative.estimate)
     low_column = flat.column(_or_none(bounded & keeps_low, low))
     high_column = flat.column(_or_none(bounded & keeps_high, high))
-    return estimate, low_column, high_column
+    return low_column.tolist(), high_column.tolist()
 
 
 def _point_estimates(pairs: Pairs, defined: Flags) -> tuple[Objects, Objects]:
@@ -183,23 +191,35 @@ def assembled(rows: Rows, readings: Readings, srm: Floats, terms: Terms) -> list
     defined = (raw.defined[:, :1] & raw.defined[:, 1:]).ravel()
     point_absolute, point_relative = _point_estimates(pairs, defined)
     value = readings.difference.value
-    absolute = _intervals(*_absolute(flat, (point_absolute, value), readings.half_width, side))
-    relative = _intervals(*_relative(flat, point_relative, readings.relative, side, clipped))
     late = readings.sequential
+    # The fixed and the sequential intervals share their point estimates (Fieller's relative
+    # estimate does not depend on the critical value).
+    absolute_estimates = _estimates(flat, point_absolute, value)
+    fixed = _relative(flat, readings.relative, side, clipped)
+    relative_estimates = _estimates(
+        flat,
+        point_relative,
+        _or_none(readings.relative.shape != UNDEFINED, readings.relative.estimate),
+    )
+    absolute = _intervals(absolute_estimates, *_absolute(flat, value, readings.half_width, side))
+    relative = _intervals(relative_estimates, *fixed)
     late_half = late.critical * readings.difference.se
-    late_absolute = _intervals(*_absolute(flat, (point_absolute.copy(), value), late_half, side))
-    late_relative = _intervals(*_relative(flat, point_relative, late.relative, side, clipped))
-    late_adjusted = flat.column(late.adjusted)
+    late_absolute = _intervals(absolute_estimates, *_absolute(flat, value, late_half, side))
+    late_relative = _intervals(relative_estimates, *_relative(flat, late.relative, side, clipped))
     sequential = list(
         map(
             build.sequential_result,
-            flat.column(late.p_value).tolist(),
+            flat.figures(late.p_value),
             late_absolute,
             late_relative,
-            flat.column(late.adjusted < level, False).tolist(),
-            late_adjusted.tolist(),
+            flat.figures(late.adjusted < level, False),
+            flat.figures(late.adjusted),
         )
     )
+    p_values = flat.figures(readings.p_value)
+    # A family of one: the adjusted p-values are the p-values (the same array).
+    same = readings.p_adjusted is readings.p_value
+    p_adjusted = p_values if same else flat.figures(readings.p_adjusted)
     codes = pairs.reason.ravel().copy()
     relative_codes = _RELATIVE_REASONS[readings.relative.shape]
     codes[flat.read] = np.where(codes[flat.read] != 0, codes[flat.read], relative_codes)
@@ -213,9 +233,9 @@ def assembled(rows: Rows, readings: Readings, srm: Floats, terms: Terms) -> list
             np.repeat(keys[:, 0], count).tolist(),
             absolute,
             relative,
-            flat.column(readings.p_value).tolist(),
-            flat.column(readings.p_adjusted).tolist(),
-            flat.column(readings.p_adjusted < level, False).tolist(),
+            p_values,
+            p_adjusted,
+            flat.figures(readings.p_adjusted < level, False),
             sequential,
             _bayesian(flat, readings.bayesian),
             map(_ALL_REASONS.__getitem__, codes.tolist()),
