@@ -281,7 +281,8 @@ def _group(parts: list[Part], terms: Terms) -> list[AnalysisResult]:
             bayesian(control, treatment, terms.prior, terms.side),
         )
         srm = sample_ratio_p_values(rows.raw.n, terms.weights)
-    return assembled(rows, readings, srm, terms)
+        # The bounds overflow to inf where the scalar path's floats do (sums near the range).
+        return assembled(rows, readings, srm, terms)
 
 
 def _family_adjusted(read: Any, p_value: Any, correction: Correction) -> Any:
