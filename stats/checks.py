@@ -157,7 +157,7 @@ def check_consistency(parsed: Sequence[VariantInput]) -> None:
     # The usual input passes both checks; look closer only when one fails.
     if len(parsed) == 2:
         first, second = parsed
-        if first.key != second.key and (first.covariate is None) is (second.covariate is None):
+        if first.key != second.key and (first.covariate is None) == (second.covariate is None):
             return
     elif len({variant.key for variant in parsed}) == len(parsed) and (
         len({variant.covariate is None for variant in parsed}) == 1

@@ -13,6 +13,7 @@ from enum import StrEnum
 from typing import Any, TypeVar
 
 from stats import _builders as build
+from stats._builders import named_tuple
 from stats.checks import (
     COVARIATE_FIELDS,
     PRE_DENOMINATOR_FIELDS,
@@ -48,9 +49,6 @@ _MAX_MINIMUM = 1_000_000
 _TEXT = (str, bytes)  # a sequence, but never one of variants or weights
 # The paths errors name, made once for the usual number of variants.
 _PATHS = tuple(f"variants[{index}]" for index in range(16))
-# VariantInput's own __new__ is a Python function: tuple.__new__ builds the same value in half
-# the time, twice a request.
-_tuple = tuple.__new__
 
 
 def _number(raw: Mapping[str, Any], name: str, path: str) -> float:
@@ -207,7 +205,7 @@ def parse_variants(
         covariate = _covariate(raw, stats, path) if extra else None
         nonzero = _nonzero_units(raw, stats, path) if extra else None
         any_extra = any_extra or extra
-        parsed.append(_tuple(VariantInput, (key, stats, covariate, nonzero)))
+        parsed.append(named_tuple(VariantInput, (key, stats, covariate, nonzero)))
     check_consistency(parsed)
     if any_extra:
         _check_pre_denominators(variants)
