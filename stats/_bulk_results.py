@@ -172,13 +172,6 @@ def _summaries(rows: Rows) -> list[tuple[VariantSummary, ...]]:
     return list(zip(*[iter(built)] * width, strict=True))
 
 
-def _by_row(values: list[Any], count: int) -> Objects:
-    """``values`` (one per row) repeated for each of its ``count`` comparisons."""
-    column = np.empty(len(values), dtype=object)
-    column[:] = values
-    return np.repeat(column, count)
-
-
 def assembled(rows: Rows, readings: Readings, srm: Floats, terms: Terms) -> list[AnalysisResult]:
     """One ``AnalysisResult`` per row."""
     raw, pairs = rows.raw, rows.pairs
@@ -194,15 +187,13 @@ def assembled(rows: Rows, readings: Readings, srm: Floats, terms: Terms) -> list
     late = readings.sequential
     # The fixed and the sequential intervals share their point estimates (Fieller's relative
     # estimate does not depend on the critical value).
+    fieller = readings.relative
     absolute_estimates = _estimates(flat, point_absolute, value)
-    fixed = _relative(flat, readings.relative, side, clipped)
     relative_estimates = _estimates(
-        flat,
-        point_relative,
-        _or_none(readings.relative.shape != UNDEFINED, readings.relative.estimate),
+        flat, point_relative, _or_none(fieller.shape != UNDEFINED, fieller.estimate)
     )
     absolute = _intervals(absolute_estimates, *_absolute(flat, value, readings.half_width, side))
-    relative = _intervals(relative_estimates, *fixed)
+    relative = _intervals(relative_estimates, *_relative(flat, fieller, side, clipped))
     late_half = late.critical * readings.difference.se
     late_absolute = _intervals(absolute_estimates, *_absolute(flat, value, late_half, side))
     late_relative = _intervals(relative_estimates, *_relative(flat, late.relative, side, clipped))
@@ -260,7 +251,7 @@ def _bayesian(flat: _Flat, bayes: Bayesian) -> list[BayesianResult]:
     believed = bayes.defined
     chance = _or_none(believed, bayes.chance)
     loss = _or_none(believed, bayes.loss)
-    if flat.read.all() and believed.all():
+    if flat.every and believed.all():
         return list(map(build.bayesian_result, chance.tolist(), loss.tolist()))
     readings = np.full(flat.read.shape, _NO_BAYESIAN, dtype=object)
     kept = np.flatnonzero(flat.read)[believed]
