@@ -100,8 +100,9 @@ def arm_sums(
         converted = list(map(_CONVERSIONS, stats))
         conversions = _floats(converted, shape)
         exact &= _exact_counts(converted, conversions)
-    has_nonzero = np.fromiter(map(is_not, given, repeat(None)), np.bool_, count).reshape(shape)
-    if has_nonzero.any():
+    has_nonzero = np.zeros(shape, dtype=np.bool_)
+    if given.count(None) != count:
+        has_nonzero = np.fromiter(map(is_not, given, repeat(None)), np.bool_, count).reshape(shape)
         units = [units or 0 for units in given]
         nonzero = _floats(units, shape)
         exact &= _exact_counts(units, nonzero)
