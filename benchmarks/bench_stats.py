@@ -2,13 +2,16 @@
 analyses one at a time (`stats.analyze_stats` in a loop), and the single two-arm `stats.analyze`
 before and after the bulk work; gbstats' fixed-horizon test beside it when installed.
 
-Run from the repository root: python -m benchmarks.bench_stats [--rounds 7] [--before COMMIT]
+Run from the repository root:
+python -m benchmarks.bench_stats [--rounds 7] [--before COMMIT] [--bulk-before COMMIT]
 
 - Bulk: a breakdown-shaped look, 125 levels x 8 metrics of a checkout test (4 rates, one of
   them with a CUPED covariate, AOV and cart abandonment as ratios, revenue per visitor as a
   mean), two variants: 1,000 comparisons from seeded simulated sums. Each round times both
   paths in turn; the figures are medians over rounds of the time per comparison, the ratio the
   median of the per-round ratios. The two paths' results are checked equal (`repr`) first.
+  Then `analyze_many` of the `stats` package of the ``--bulk-before`` COMMIT (default: main
+  before issue 27's speed work on it) and this tree's, in child interpreters, alternating.
 - Single `analyze`: "before" is the `stats` package of COMMIT (default: main before the bulk
   work), taken with `git archive` into a temporary directory and timed in a child interpreter;
   "after" is this tree's, timed the same way; the children alternate, `--rounds` pairs.
@@ -47,6 +50,7 @@ from stats import (
 )
 
 BEFORE = "c7cc17f"  # main before the bulk statistics work
+BULK_BEFORE = "63013c4"  # main before the work on the bulk path's speed (issue 27, item 3)
 ROOT = Path(__file__).resolve().parent.parent
 LEVELS = 125
 OPTIONS = AnalysisOptions(planned_units_per_variant=20_000)
@@ -131,6 +135,25 @@ def _cpu_seconds(call: Callable[[], object]) -> float:
     return time.process_time() - start
 
 
+# The child's timing of analyze_many on the look (the same code for both versions): the median
+# CPU time per comparison of five calls. The benchmarks package comes after the stats package
+# the child is given.
+_BULK = """
+import statistics, sys, time
+sys.path.append(sys.argv[1])
+import stats
+from benchmarks.bench_stats import OPTIONS, look_analyses
+analyses = look_analyses()
+stats.analyze_many(analyses, OPTIONS)
+times = []
+for _ in range(5):
+    start = time.process_time()
+    stats.analyze_many(analyses, OPTIONS)
+    times.append(time.process_time() - start)
+print(statistics.median(times) / sum(len(analysis) - 1 for analysis in analyses) * 1e6)
+"""
+
+
 def bulk_figures(rounds: int) -> None:
     analyses = look_analyses()
     comparisons = sum(len(analysis) - 1 for analysis in analyses)
@@ -151,6 +174,35 @@ def bulk_figures(rounds: int) -> None:
     print(f"  analyze_many:                    {bulk:6.2f} us per comparison")
     print(f"  analyze_stats one at a time:     {loop:6.2f} us per comparison")
     print(f"  ratio one at a time / many:      {ratio:6.2f}x")
+
+
+def _bulk(path: Path | None) -> float:
+    """Microseconds per comparison of ``analyze_many`` in a child interpreter; ``path`` puts
+    another ``stats`` package first."""
+    env = dict(os.environ)
+    if path is not None:
+        env["PYTHONPATH"] = str(path)
+    output = subprocess.run(
+        [sys.executable, "-P", "-c", _BULK, str(ROOT)],
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    return float(output)
+
+
+def bulk_before_figures(rounds: int, commit: str) -> None:
+    with tempfile.TemporaryDirectory() as directory:
+        before_tree = _before_tree(commit, Path(directory))
+        pairs = [(_bulk(before_tree), _bulk(None)) for _ in range(rounds)]
+    before = statistics.median(pair[0] for pair in pairs)
+    after = statistics.median(pair[1] for pair in pairs)
+    ratio = statistics.median(pair[0] / pair[1] for pair in pairs)
+    print(
+        f"analyze_many per comparison: before ({commit}) {before:6.2f} us, "
+        f"after {after:6.2f} us, before / after {ratio:4.2f}x"
+    )
 
 
 def _before_tree(commit: str, into: Path) -> Path:
@@ -219,12 +271,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--before", default=BEFORE)
+    parser.add_argument("--bulk-before", default=BULK_BEFORE)
     args = parser.parse_args()
     print(
         f"machine: {platform.machine()} cpus={os.cpu_count()} python={platform.python_version()} "
         f"load average {os.getloadavg()[0]:.1f}"
     )
     bulk_figures(args.rounds)
+    bulk_before_figures(args.rounds, args.bulk_before)
     single_figures(args.rounds, args.before)
     gbstats_figure(args.rounds)
     print(f"load average at the end {os.getloadavg()[0]:.1f}")

@@ -10,13 +10,14 @@ breaks a rule is left to ``analyze_stats`` (``ArmSums.readable``).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from operator import attrgetter
+from itertools import chain, repeat
+from operator import attrgetter, is_, is_not
 from typing import NamedTuple
 
 import numpy as np
 
 from stats._vector import Flags, Floats, py_max, py_min
-from stats.types import StatisticsKind, VariantInput
+from stats.types import CovariateStats, MetricStats, StatisticsKind
 
 # Counts up to this are exact as floats, and so are their sums over up to 32 arms.
 _EXACT_COUNT = 2.0**48
@@ -46,17 +47,15 @@ _COVARIATE = (
 )
 
 
-_STATS, _COVARIATES, _NONZERO = (
-    attrgetter("stats"),
-    attrgetter("covariate"),
-    attrgetter("nonzero_units"),
-)
 _UNITS, _CONVERSIONS = attrgetter("n"), attrgetter("conversions")
+_GETTERS = {kind: attrgetter(*fields) for kind, fields in _SUMS.items() if fields}
+_COVARIATE_GETTER = attrgetter(*_COVARIATE)
 
 
 class ArmSums(NamedTuple):
     """The sums of a group's arms, (analyses, arms) each; ``sums`` and ``covariate`` hold one
-    such array per field (``_SUMS`` of the kind, ``_COVARIATE``)."""
+    such array per field (``_SUMS`` of the kind, ``_COVARIATE``). ``counts`` and ``given`` are
+    each arm's ``n`` and ``nonzero_units`` as given (Python values, flat, arm after arm)."""
 
     kind: StatisticsKind
     n: Floats
@@ -67,6 +66,8 @@ class ArmSums(NamedTuple):
     covariate: dict[str, Floats] | None
     readable: Flags
     """Per analysis: exact in the arrays and within the input rules."""
+    counts: list[int]
+    given: Sequence[int | None]
 
 
 class Arms(NamedTuple):
@@ -80,43 +81,55 @@ class Arms(NamedTuple):
 
 
 def arm_sums(
-    kind: StatisticsKind, analyses: Sequence[Sequence[VariantInput]], with_cuped: bool
+    kind: StatisticsKind,
+    shape: tuple[int, int],
+    stats: Sequence[MetricStats],
+    covariates: Sequence[CovariateStats] | None,
+    given: Sequence[int | None],
 ) -> ArmSums:
-    """The arrays of ``analyses`` (each with the same number of arms of ``kind``)."""
-    shape = (len(analyses), len(analyses[0]))
-    arms = [arm for analysis in analyses for arm in analysis]
-    stats = list(map(_STATS, arms))
+    """The arrays of the arms of ``shape`` (analyses, arms) analyses of ``kind``, flat, arm
+    after arm: their sums, CUPED covariates (None without) and ``nonzero_units``."""
+    count = len(stats)
     counts = list(map(_UNITS, stats))
-    nonzero = [count or 0 for count in map(_NONZERO, arms)]
-    has_nonzero = np.array([arm.nonzero_units is not None for arm in arms]).reshape(shape)
+    n = _floats(counts, shape)
+    exact = _exact_counts(counts, n)
+    zeros = np.zeros(shape)
+    conversions = nonzero = zeros
     proportion = kind is StatisticsKind.PROPORTION
-    conversions = list(map(_CONVERSIONS, stats)) if proportion else [0] * len(arms)
-    exact = _exact_counts(counts + conversions + nonzero, shape, 3)
-    fields = _SUMS[kind]
-    values: list[object] = []
+    if proportion:
+        converted = list(map(_CONVERSIONS, stats))
+        conversions = _floats(converted, shape)
+        exact &= _exact_counts(converted, conversions)
+    has_nonzero = np.zeros(shape, dtype=np.bool_)
+    if given.count(None) != count:
+        has_nonzero = np.fromiter(map(is_not, given, repeat(None)), np.bool_, count).reshape(shape)
+        units = [units or 0 for units in given]
+        nonzero = _floats(units, shape)
+        exact &= _exact_counts(units, nonzero)
     sums: dict[str, Floats] = {}
-    if fields:
-        rows = list(map(attrgetter(*fields), stats))
-        values += [value for row in rows for value in row]
-        table = np.array(rows, dtype=np.float64).reshape((*shape, len(fields)))
+    if not proportion:
+        fields = _SUMS[kind]
+        flat = list(chain.from_iterable(map(_GETTERS[kind], stats)))
+        exact &= _floats_by_analysis(flat, shape[0])
+        table = np.array(flat, dtype=np.float64).reshape((*shape, len(fields)))
         sums = {name: table[:, :, index] for index, name in enumerate(fields)}
-    covariates: dict[str, Floats] | None = None
-    if with_cuped:
-        rows = list(map(attrgetter(*_COVARIATE), map(_COVARIATES, arms)))
-        values += [value for row in rows for value in row]
-        table = np.array(rows, dtype=np.float64).reshape((*shape, len(_COVARIATE)))
-        covariates = {name: table[:, :, index] for index, name in enumerate(_COVARIATE)}
-    if set(map(type, values)) - {float}:
-        exact &= _floats_by_analysis(values, shape[0])
+    table_covariate: dict[str, Floats] | None = None
+    if covariates is not None:
+        flat = list(chain.from_iterable(map(_COVARIATE_GETTER, covariates)))
+        exact &= _floats_by_analysis(flat, shape[0])
+        table = np.array(flat, dtype=np.float64).reshape((*shape, len(_COVARIATE)))
+        table_covariate = {name: table[:, :, index] for index, name in enumerate(_COVARIATE)}
     result = ArmSums(
         kind,
-        _floats(counts, shape),
-        _floats(conversions, shape),
-        _floats(nonzero, shape),
+        n,
+        conversions,
+        nonzero,
         has_nonzero,
         sums,
-        covariates,
+        table_covariate,
         exact,
+        counts,
+        given,
     )
     return result._replace(readable=exact & _within_rules(result))
 
@@ -125,19 +138,20 @@ def _floats(values: list[int], shape: tuple[int, int]) -> Floats:
     return np.array(values, dtype=np.float64).reshape(shape)
 
 
-def _exact_counts(values: list[int], shape: tuple[int, int], blocks: int) -> Flags:
-    """Per analysis: every count a Python int small enough to be exact as a float."""
+def _exact_counts(values: list[int], floats: Floats) -> Flags:
+    """Per analysis: every count (``values``, flat; ``floats``, by analysis and arm) a Python
+    int small enough to be exact as a float."""
+    exact: Flags = np.asarray((np.abs(floats) < _EXACT_COUNT).all(axis=1))
     if set(map(type, values)) - {int}:
-        typed = np.array([type(value) is int for value in values]).reshape((blocks, *shape))
-        exact = np.asarray(typed.all(axis=(0, 2)))
-    else:
-        exact = np.ones(shape[0], dtype=np.bool_)
-    magnitude = np.abs(np.array(values, dtype=np.float64)).reshape((blocks, *shape))
-    small = np.asarray((magnitude < _EXACT_COUNT).all(axis=(0, 2)))
-    return exact & small
+        typed = np.fromiter(map(is_, map(type, values), repeat(int)), np.bool_, len(values))
+        exact &= typed.reshape(floats.shape).all(axis=1)
+    return exact
 
 
 def _floats_by_analysis(values: list[object], analyses: int) -> Flags:
+    """Per analysis: every one of its sums (``values``: analysis after analysis) a float."""
+    if not set(map(type, values)) - {float}:
+        return np.ones(analyses, dtype=np.bool_)
     typed = np.array([type(value) is float for value in values]).reshape((analyses, -1))
     return np.asarray(typed.all(axis=1))
 

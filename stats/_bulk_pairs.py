@@ -137,11 +137,17 @@ def _chi2_sf(x: Floats, dof: int) -> Floats:
             total = total + term
         p_value[positive] = py_min(1.0, each(math.exp, -half) * total)
         return p_value
+    tail = each(math.erfc, np.sqrt(half))
+    if dof == 1:
+        # The series is empty: exp(-x/2) * 0.0 is +0.0, and adding it changes no erfc value (never
+        # -0.0), so the exponentials (one per analysis) are left out.
+        p_value[positive] = py_min(1.0, tail)
+        return p_value
     term = np.sqrt(2.0 * x / math.pi)
     total = np.zeros_like(x)
     for j in range(1, (dof + 1) // 2):
         total = total + term
         term = term * (x / (2 * j + 1))
-    tail = each(math.erfc, np.sqrt(half)) + each(math.exp, -half) * total
+    tail = tail + each(math.exp, -half) * total
     p_value[positive] = py_min(1.0, tail)
     return p_value

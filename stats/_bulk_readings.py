@@ -125,7 +125,8 @@ def sequential(
         z = z.copy()
         z[small] = _vector.normal_equivalent(z[small], read.dof[small])
     exponent = 0.5 * z * z * ratio / (1.0 + ratio)
-    log_inverse = 0.5 * each(math.log1p, ratio) - exponent
+    log_growth = each(math.log1p, ratio)  # in the p-value and the critical value alike
+    log_inverse = 0.5 * log_growth - exponent
     p_value = np.ones_like(z)
     below = ~(log_inverse >= 0)
     _vector.on(below, lambda values: each(math.exp, values), log_inverse, p_value)
@@ -133,9 +134,7 @@ def sequential(
         in_direction = (read.value > 0) == (alternative is Alternative.GREATER)
         p_value = np.where(in_direction & (read.value != 0), 0.5 * p_value, 1.0)
     adjusted = py_min(1.0, comparisons * p_value)
-    critical = np.sqrt(
-        2.0 * (1.0 + ratio) / ratio * (math.log(1.0 / level) + 0.5 * each(math.log1p, ratio))
-    )
+    critical = np.sqrt(2.0 * (1.0 + ratio) / ratio * (math.log(1.0 / level) + 0.5 * log_growth))
     if small.any():
         critical[small] = _vector.t_equivalent(critical[small], read.dof[small])
     return Sequential(

@@ -8,7 +8,9 @@ is ``None`` in a result is ``None`` in its column (an object array).
 
 from __future__ import annotations
 
-from itertools import repeat
+from collections.abc import Iterator
+from itertools import chain, repeat
+from operator import is_not
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -20,7 +22,13 @@ from stats._bulk_readings import BOUNDED, UNDEFINED, Bayesian, Difference, Relat
 from stats._bulk_rows import Rows
 from stats._vector import Flags, Floats
 from stats.gates import UnitsRule
-from stats.results import AnalysisResult, BayesianResult, Interval
+from stats.results import (
+    AnalysisResult,
+    BayesianResult,
+    CupedResult,
+    Interval,
+    VariantSummary,
+)
 from stats.srm import SRM_THRESHOLD
 from stats.types import (
     Alternative,
@@ -34,7 +42,8 @@ from stats.types import (
 Objects = npt.NDArray[np.object_]
 
 _NO_BAYESIAN = BayesianResult(None, None)
-_NONZERO_UNITS, _KISH = UnitsRule.NONZERO_UNITS.value, UnitsRule.KISH.value
+_RULES = np.array([UnitsRule.KISH.value, UnitsRule.NONZERO_UNITS.value], dtype=object)
+"""The rule of an arm's effective units, by whether its ``nonzero_units`` were given."""
 # ``REASONS`` and the reasons of a relative interval, by code.
 _ALL_REASONS = (*REASONS, Reason.CONTROL_MEAN_ZERO, Reason.RELATIVE_INTERVAL_UNBOUNDED)
 _RELATIVE_REASONS = np.array([len(REASONS), len(REASONS) + 1, 0])  # by Relative.shape
@@ -69,11 +78,17 @@ class _Flat:
 
     def __init__(self, read: Flags) -> None:
         self.read = read
+        self.every = bool(read.all())
 
     def column(self, values: npt.NDArray[Any], fill: Any = None) -> Objects:
         out = np.full(self.read.shape, fill, dtype=object)
         out[self.read] = values
         return out
+
+    def figures(self, values: npt.NDArray[Any], fill: Any = None) -> list[Any]:
+        """``column(values, fill)`` as a list (Python floats and bools, ``fill`` elsewhere)."""
+        figures: list[Any] = (values if self.every else self.column(values, fill)).tolist()
+        return figures
 
 
 def _or_none(kept: Flags, values: Floats) -> Objects:
@@ -83,44 +98,46 @@ def _or_none(kept: Flags, values: Floats) -> Objects:
     return figures
 
 
-def _intervals(estimate: Objects, low: Objects, high: Objects) -> list[Interval]:
+def _intervals(estimate: list[Any], low: list[Any], high: list[Any]) -> list[Interval]:
     """The intervals of the columns (through ``tuple.__new__``: a named tuple's own ``__new__``
     is a Python function, four times slower)."""
-    figures = zip(estimate.tolist(), low.tolist(), high.tolist(), strict=True)
+    figures = zip(estimate, low, high, strict=True)
     return list(map(tuple.__new__, repeat(Interval), figures))
 
 
+def _estimates(flat: _Flat, withheld: Objects, read: npt.NDArray[Any]) -> list[Any]:
+    """The point estimates: ``read`` where the comparison is read, ``withheld`` elsewhere (the
+    same float objects in the fixed and the sequential intervals)."""
+    estimate = withheld.copy()
+    estimate[flat.read] = read
+    figures: list[Any] = estimate.tolist()
+    return figures
+
+
 def _absolute(
-    flat: _Flat, withheld: tuple[Objects, Floats], half_width: Floats, side: Alternative
-) -> tuple[Objects, Objects, Objects]:
-    """``bounded_interval`` of the read comparisons; the withheld ones' point estimates."""
-    estimate, value = withheld
-    estimate[flat.read] = value
-    low = flat.column(value - half_width)
-    high = flat.column(value + half_width)
-    if side is Alternative.LESS:
-        low[:] = None
-    if side is Alternative.GREATER:
-        high[:] = None
-    return estimate, low, high
+    flat: _Flat, value: Floats, half_width: Floats, side: Alternative
+) -> tuple[list[Any], list[Any]]:
+    """The bounds of ``bounded_interval`` of the read comparisons (None elsewhere)."""
+    none = [None] * len(flat.read)
+    low = none if side is Alternative.LESS else flat.figures(value - half_width)
+    high = none if side is Alternative.GREATER else flat.figures(value + half_width)
+    return low, high
 
 
 def _relative(
-    flat: _Flat, withheld: Objects, relative: Relative, side: Alternative, clipped: Flags
-) -> tuple[Objects, Objects, Objects]:
-    """``fieller_relative``'s intervals of the read comparisons (cut at -1 for a proportion);
-    the withheld ones' point estimates."""
+    flat: _Flat, relative: Relative, side: Alternative, clipped: Flags
+) -> tuple[list[Any], list[Any]]:
+    """The bounds of ``fieller_relative``'s intervals of the read comparisons (cut at -1 for a
+    proportion; None elsewhere)."""
     bounded = relative.shape == BOUNDED
     low = np.where(bounded, relative.low, np.nan)
     high = np.where(bounded, relative.high, np.nan)
     low = np.where(clipped & (low < -1.0), -1.0, low)
     keeps_low = relative.keeps_low if side is not Alternative.TWO_SIDED else bounded
     keeps_high = ~relative.keeps_low if side is not Alternative.TWO_SIDED else bounded
-    estimate = withheld.copy()
-    estimate[flat.read] = _or_none(relative.shape != UNDEFINED, relative.estimate)
     low_column = flat.column(_or_none(bounded & keeps_low, low))
     high_column = flat.column(_or_none(bounded & keeps_high, high))
-    return estimate, low_column, high_column
+    return low_column.tolist(), high_column.tolist()
 
 
 def _point_estimates(pairs: Pairs, defined: Flags) -> tuple[Objects, Objects]:
@@ -132,103 +149,127 @@ def _point_estimates(pairs: Pairs, defined: Flags) -> tuple[Objects, Objects]:
     return absolute, relative
 
 
-def _summaries(rows: Rows) -> list[tuple[Any, ...]]:
+def _summaries(rows: Rows) -> list[tuple[VariantSummary, ...]]:
     """``stats.analysis._summary`` of every arm, grouped by analysis (a proportion's without
     the units its spread was read from)."""
-    arms = [arm for analysis in rows.analyses for arm in analysis]
-    keys = [arm.key for arm in arms]
-    counts = [arm.stats.n for arm in arms]
+    width = rows.raw.mean.shape[1]
     means = _or_none(rows.raw.defined, rows.raw.mean).ravel().tolist()
     spread: list[Any] = []
     rules: list[str | None] = []
-    width = len(rows.analyses[0])
-    for kind, first in zip(rows.kinds, range(0, len(arms), width), strict=True):
-        given = [arm.nonzero_units for arm in arms[first : first + width]]
+    first = 0
+    for kind, size in zip(rows.kinds, rows.sizes, strict=True):
+        arms = slice(first * width, (first + size) * width)
         if kind is StatisticsKind.PROPORTION:
-            spread += [None] * width
-            rules += [None] * width
-            continue
-        kish = rows.units[first // width].tolist()
-        spread += [
-            units if count is None else count for count, units in zip(given, kish, strict=True)
-        ]
-        rules += [_KISH if count is None else _NONZERO_UNITS for count in given]
-    built = list(map(build.variant_summary, keys, counts, means, spread, rules))
+            spread += repeat(None, size * width)
+            rules += repeat(None, size * width)
+        else:
+            given = np.fromiter(map(is_not, rows.given[arms], repeat(None)), np.bool_)
+            kish = rows.units[first : first + size].ravel()
+            spread += np.where(given, np.array(rows.given[arms], dtype=object), kish).tolist()
+            rules += _RULES[given.view(np.int8)].tolist()
+        first += size
+    built = list(map(build.variant_summary, rows.keys, rows.counts, means, spread, rules))
     return list(zip(*[iter(built)] * width, strict=True))
 
 
 def assembled(rows: Rows, readings: Readings, srm: Floats, terms: Terms) -> list[AnalysisResult]:
     """One ``AnalysisResult`` per row."""
-    analyses, raw, pairs = rows.analyses, rows.raw, rows.pairs
+    raw, pairs = rows.raw, rows.pairs
     side, level = terms.side, terms.level
-    count = len(analyses[0]) - 1
+    width = raw.mean.shape[1]
+    count = width - 1
     flat = _Flat(~pairs.withheld.ravel())
-    proportions = np.array([kind is StatisticsKind.PROPORTION for kind in rows.kinds])
+    proportions = np.repeat([kind is StatisticsKind.PROPORTION for kind in rows.kinds], rows.sizes)
     clipped = np.repeat(proportions, count)[flat.read]
     defined = (raw.defined[:, :1] & raw.defined[:, 1:]).ravel()
     point_absolute, point_relative = _point_estimates(pairs, defined)
     value = readings.difference.value
-    absolute = _intervals(*_absolute(flat, (point_absolute, value), readings.half_width, side))
-    relative = _intervals(*_relative(flat, point_relative, readings.relative, side, clipped))
     late = readings.sequential
+    # The fixed and the sequential intervals share their point estimates (Fieller's relative
+    # estimate does not depend on the critical value).
+    fieller = readings.relative
+    absolute_estimates = _estimates(flat, point_absolute, value)
+    relative_estimates = _estimates(
+        flat, point_relative, _or_none(fieller.shape != UNDEFINED, fieller.estimate)
+    )
+    absolute = _intervals(absolute_estimates, *_absolute(flat, value, readings.half_width, side))
+    relative = _intervals(relative_estimates, *_relative(flat, fieller, side, clipped))
     late_half = late.critical * readings.difference.se
-    late_absolute = _intervals(*_absolute(flat, (point_absolute.copy(), value), late_half, side))
-    late_relative = _intervals(*_relative(flat, point_relative, late.relative, side, clipped))
-    late_adjusted = flat.column(late.adjusted)
+    late_absolute = _intervals(absolute_estimates, *_absolute(flat, value, late_half, side))
+    late_relative = _intervals(relative_estimates, *_relative(flat, late.relative, side, clipped))
     sequential = list(
         map(
             build.sequential_result,
-            flat.column(late.p_value).tolist(),
+            flat.figures(late.p_value),
             late_absolute,
             late_relative,
-            flat.column(late.adjusted < level, False).tolist(),
-            late_adjusted.tolist(),
+            flat.figures(late.adjusted < level, False),
+            flat.figures(late.adjusted),
         )
     )
-    bayes = readings.bayesian
-    believed = bayes.defined
-    chance = flat.column(_or_none(believed, bayes.chance)).tolist()
-    loss = flat.column(_or_none(believed, bayes.loss)).tolist()
-    bayesian = [
-        _NO_BAYESIAN if odds is None else build.bayesian_result(odds, cost)
-        for odds, cost in zip(chance, loss, strict=True)
-    ]
+    p_values = flat.figures(readings.p_value)
+    # A family of one: the adjusted p-values are the p-values (the same array).
+    same = readings.p_adjusted is readings.p_value
+    p_adjusted = p_values if same else flat.figures(readings.p_adjusted)
     codes = pairs.reason.ravel().copy()
     relative_codes = _RELATIVE_REASONS[readings.relative.shape]
     codes[flat.read] = np.where(codes[flat.read] != 0, codes[flat.read], relative_codes)
-    reasons = [_ALL_REASONS[code] for code in codes.tolist()]
-    cuped = [
-        build.cuped_result(reduction) if adjusted else None
-        for reduction, adjusted in zip(
-            rows.reductions.ravel().tolist(), np.repeat(rows.cuped, count).tolist(), strict=True
-        )
-    ]
-    variants = [variant.key for analysis in analyses for variant in analysis[1:]]
-    baselines = [analysis[0].key for analysis in analyses for _ in range(count)]
+    keys = np.empty(len(rows.keys), dtype=object)
+    keys[:] = rows.keys
+    keys = keys.reshape((-1, width))
     comparisons = list(
         map(
             build.comparison,
-            variants,
-            baselines,
+            keys[:, 1:].ravel().tolist(),
+            np.repeat(keys[:, 0], count).tolist(),
             absolute,
             relative,
-            flat.column(readings.p_value).tolist(),
-            flat.column(readings.p_adjusted).tolist(),
-            flat.column(readings.p_adjusted < level, False).tolist(),
+            p_values,
+            p_adjusted,
+            flat.figures(readings.p_adjusted < level, False),
             sequential,
-            bayesian,
-            reasons,
-            cuped,
+            _bayesian(flat, readings.bayesian),
+            map(_ALL_REASONS.__getitem__, codes.tolist()),
+            _cuped(rows, count),
         )
     )
     srm_values = srm.tolist()
     return list(
         map(
             build.analysis_result,
-            rows.kinds,
+            chain.from_iterable(map(repeat, rows.kinds, rows.sizes)),
             repeat(level),
             _summaries(rows),
-            [build.srm_result(p, p < SRM_THRESHOLD) for p in srm_values],
+            map(build.srm_result, srm_values, (srm < SRM_THRESHOLD).tolist()),
             zip(*[iter(comparisons)] * count, strict=True),
         )
     )
+
+
+def _bayesian(flat: _Flat, bayes: Bayesian) -> list[BayesianResult]:
+    """The Bayesian readings of every comparison (undefined where withheld, or not believed)."""
+    believed = bayes.defined
+    chance = _or_none(believed, bayes.chance)
+    loss = _or_none(believed, bayes.loss)
+    if flat.every and believed.all():
+        return list(map(build.bayesian_result, chance.tolist(), loss.tolist()))
+    readings = np.full(flat.read.shape, _NO_BAYESIAN, dtype=object)
+    kept = np.flatnonzero(flat.read)[believed]
+    built = np.empty(len(kept), dtype=object)
+    built[:] = list(map(build.bayesian_result, chance[believed].tolist(), loss[believed].tolist()))
+    readings[kept] = built
+    result: list[BayesianResult] = readings.tolist()
+    return result
+
+
+def _cuped(rows: Rows, count: int) -> Iterator[CupedResult | None]:
+    """Each comparison's CUPED figure, None in the parts without."""
+    reductions = rows.reductions.reshape(-1)
+    first = 0
+    for size, with_cuped in zip(rows.sizes, rows.cuped, strict=True):
+        end = first + size * count
+        if with_cuped:
+            yield from map(build.cuped_result, reductions[first:end].tolist())
+        else:
+            yield from repeat(None, size * count)
+        first = end

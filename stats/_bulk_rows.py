@@ -5,6 +5,7 @@ analysis, for the readings every kind shares."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import chain
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -13,15 +14,18 @@ import numpy.typing as npt
 from stats._bulk_arms import Arms, ArmSums, estimates, spread_units
 from stats._bulk_cuped import adjusted
 from stats._bulk_pairs import Pairs, Side, read_pairs
-from stats._vector import Flags, Floats
-from stats.types import Minimums, StatisticsKind, VariantInput
+from stats._vector import Floats
+from stats.types import Minimums, StatisticsKind
 
 
 class Part(NamedTuple):
-    """The analyses of one kind and CUPED or not, their unadjusted estimates, units for the
+    """The analyses of one kind and CUPED or not: their arms' keys, counts and
+    ``nonzero_units`` as given (flat, arm after arm), unadjusted estimates, units for the
     spread, gates and (with CUPED) each comparison's variance reduction."""
 
-    analyses: list[Sequence[VariantInput]]
+    keys: Sequence[str]
+    counts: list[int]
+    given: Sequence[int | None]
     kind: StatisticsKind
     raw: Arms
     units: Floats
@@ -30,25 +34,29 @@ class Part(NamedTuple):
 
 
 class Rows(NamedTuple):
-    """The parts joined: analyses, kinds and CUPED by row; arrays by row and arm (``raw``,
+    """The parts joined: the arms' keys, counts and ``nonzero_units`` (flat); each part's kind
+    and number of rows (``sizes``), and CUPED or not; arrays by row and arm (``raw``,
     ``units``) or by row and comparison (``pairs``, ``reductions``, NaN without CUPED)."""
 
-    analyses: list[Sequence[VariantInput]]
+    keys: list[str]
+    counts: list[int]
+    given: list[int | None]
     kinds: list[StatisticsKind]
-    cuped: Flags
+    sizes: list[int]
+    cuped: list[bool]
     raw: Arms
     units: Floats
     pairs: Pairs
     reductions: Floats
 
 
-def part(analyses: list[Sequence[VariantInput]], sums: ArmSums, least: Minimums) -> Part:
+def part(keys: Sequence[str], sums: ArmSums, least: Minimums) -> Part:
     units = spread_units(sums)
     raw = estimates(sums, units)
     arms = raw if sums.covariate is None else adjusted(sums, raw)
     pairs = read_pairs(sums, arms, units, least)
     reductions = None if sums.covariate is None else _reductions(raw, arms, pairs)
-    return Part(analyses, sums.kind, raw, units, pairs, reductions)
+    return Part(keys, sums.counts, sums.given, sums.kind, raw, units, pairs, reductions)
 
 
 def _reductions(raw: Arms, arms: Arms, pairs: Pairs) -> Floats:
@@ -79,9 +87,12 @@ def joined(parts: list[Part]) -> Rows:
         ),
     )
     return Rows(
-        [analysis for p in parts for analysis in p.analyses],
-        [p.kind for p in parts for _ in p.analyses],
-        np.concatenate([np.full(len(p.analyses), p.reductions is not None) for p in parts]),
+        list(chain.from_iterable(p.keys for p in parts)),
+        list(chain.from_iterable(p.counts for p in parts)),
+        list(chain.from_iterable(p.given for p in parts)),
+        [p.kind for p in parts],
+        [len(p.units) for p in parts],
+        [p.reductions is not None for p in parts],
         Arms(*_stacked([p.raw for p in parts])),
         np.concatenate([p.units for p in parts]),
         pairs,

@@ -13,7 +13,7 @@ from stats.corrections import adjust, interval_level
 from stats.cuped import adjusted_estimates, variance_reduction
 from stats.estimates import ESTIMATORS, ArmEstimate
 from stats.fixed import FixedReading, welch_test
-from stats.gates import UnitsRule, spread_units
+from stats.gates import SpreadUnits, UnitsRule, spread_units
 from stats.pairs import PairReading, read_pair
 from stats.results import (
     UNDEFINED_INTERVAL,
@@ -27,12 +27,12 @@ from stats.results import (
 from stats.sequential import DEFAULT_PLANNED_UNITS_PER_VARIANT, mixture_sprt
 from stats.srm import sample_ratio_check
 from stats.types import (
+    DEFAULT_MINIMUMS,
     Alternative,
     AnalysisOptions,
     Correction,
     Minimums,
     Prior,
-    ProportionStats,
     StatisticsKind,
     VariantInput,
 )
@@ -99,26 +99,35 @@ def _analyze(
     planned = parse_planned_units(
         options.planned_units_per_variant, DEFAULT_PLANNED_UNITS_PER_VARIANT
     )
-    prior_checked = parse_prior(options.prior)
+    # Options left at None (the usual request) need no parsing call.
+    prior_checked = None if options.prior is None else parse_prior(options.prior)
     family = parse_correction(options.correction)
-    least = parse_minimums(options.minimums)
+    least = DEFAULT_MINIMUMS if options.minimums is None else parse_minimums(options.minimums)
     designed = parse_weights(options.weights, len(parsed))
     count = len(parsed) - 1  # comparisons with the control
 
     estimator = ESTIMATORS[metric_kind]
-    raw = [estimator(variant) for variant in parsed]
+    spreads = list(map(spread_units, parsed))
+    raw = list(map(estimator, parsed, spreads))
     with_cuped = parsed[0].covariate is not None
     estimates = adjusted_estimates(parsed, raw) if with_cuped else raw
 
     pairs = []
     readings: list[FixedReading | None] = []
     for index in range(1, len(parsed)):
-        pair = read_pair((parsed[0], parsed[index]), (estimates[0], estimates[index]), least)
+        pair = read_pair(
+            (parsed[0], parsed[index]),
+            (estimates[0], estimates[index]),
+            least,
+            (spreads[0].units, spreads[index].units),
+        )
         pairs.append(pair)
         readings.append(
             None if pair.withheld else welch_test(pair.control, pair.treatment, level, side)
         )
-    adjusted = adjust([None if r is None else r.p_value for r in readings], family)
+    p_values = [None if r is None else r.p_value for r in readings]
+    # Every correction leaves a family of one unchanged: two-arm tests, the norm, skip the call.
+    adjusted = p_values if count == 1 else adjust(p_values, family)
 
     comparisons = []
     for index in range(1, len(parsed)):
@@ -143,10 +152,9 @@ def _analyze(
         )
         if metric_kind is _PROPORTION:
             relative = _no_lower_than_minus_one(relative)
-            if _below_minus_one(sequential.relative):
-                sequential = replace(
-                    sequential, relative=_no_lower_than_minus_one(sequential.relative)
-                )
+            clipped = _no_lower_than_minus_one(sequential.relative)
+            if clipped is not sequential.relative:
+                sequential = replace(sequential, relative=clipped)
         comparisons.append(
             build.comparison(
                 variant,
@@ -165,17 +173,15 @@ def _analyze(
     return build.analysis_result(
         metric_kind,
         level,
-        tuple(_summary(variant, estimate) for variant, estimate in zip(parsed, raw, strict=True)),
+        tuple(map(_summary, parsed, raw, spreads)),
         sample_ratio_check([variant.stats.n for variant in parsed], designed),
         tuple(comparisons),
     )
 
 
-def _summary(variant: VariantInput, estimate: ArmEstimate) -> VariantSummary:
-    """The variant's units and mean, with the units its spread was read from (mean, ratio)."""
-    if type(variant.stats) is ProportionStats:
-        return build.variant_summary(variant.key, variant.stats.n, estimate.mean, None, None)
-    units = spread_units(variant)
+def _summary(variant: VariantInput, estimate: ArmEstimate, units: SpreadUnits) -> VariantSummary:
+    """The variant's units and mean, with the units its spread was read from (mean, ratio;
+    ``units``: its ``spread_units``)."""
     if units.rule is _ALL_UNITS:
         return build.variant_summary(variant.key, variant.stats.n, estimate.mean, None, None)
     return build.variant_summary(
@@ -183,14 +189,12 @@ def _summary(variant: VariantInput, estimate: ArmEstimate) -> VariantSummary:
     )
 
 
-def _below_minus_one(relative: Interval) -> bool:
-    return relative.ci_low is not None and relative.ci_low < -1.0
-
-
 def _no_lower_than_minus_one(relative: Interval) -> Interval:
     """A rate cannot fall by more than 100 %: Fieller's bound below that is cut at -1 (which
-    does not change whether the interval excludes 0)."""
-    if _below_minus_one(relative):
+    does not change whether the interval excludes 0); ``relative`` itself when it is not
+    below."""
+    low = relative.ci_low
+    if low is not None and low < -1.0:
         return Interval(relative.estimate, -1.0, relative.ci_high)
     return relative
 

@@ -68,7 +68,10 @@ def gaussian_reading(
     likelihood = relative_likelihood(control, treatment)
     if likelihood is None:
         return _UNDEFINED
-    mean, sd = posterior(likelihood, prior)
+    if prior is None:  # the usual case, without the call
+        mean, sd = likelihood[0], math.sqrt(likelihood[1])
+    else:
+        mean, sd = posterior(likelihood, prior)
     if alternative is _LESS:
         mean = -mean
     if not (math.isfinite(mean) and math.isfinite(sd)):

@@ -13,13 +13,16 @@ arrays' fixed cost outweighs them.
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any, cast
+from itertools import chain, repeat
+from operator import attrgetter, is_not, itemgetter, ne
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
-from stats._bulk_arms import MAX_ARMS, arm_sums
+from stats._bulk_arms import MAX_ARMS, ArmSums, arm_sums
 from stats._bulk_pairs import Side, sample_ratio_p_values
 from stats._bulk_readings import (
     bayesian,
@@ -42,7 +45,9 @@ from stats.sequential import DEFAULT_PLANNED_UNITS_PER_VARIANT
 from stats.types import (
     AnalysisOptions,
     Correction,
+    CovariateStats,
     MeanStats,
+    MetricStats,
     ProportionStats,
     RatioStats,
     StatisticsKind,
@@ -58,11 +63,17 @@ from stats.validation import (
     parse_weights,
 )
 
-_KINDS: dict[type[Any], StatisticsKind] = {
-    ProportionStats: StatisticsKind.PROPORTION,
-    MeanStats: StatisticsKind.MEAN,
-    RatioStats: StatisticsKind.RATIO,
-}
+_KINDS = (
+    (ProportionStats, StatisticsKind.PROPORTION),
+    (MeanStats, StatisticsKind.MEAN),
+    (RatioStats, StatisticsKind.RATIO),
+)
+_KIND_CODES: dict[type[Any], int] = {sums: code for code, (sums, _) in enumerate(_KINDS)}
+_GROUPS = tuple((kind, with_cuped) for _, kind in _KINDS for with_cuped in (False, True))
+"""The parts of a number of arms, each kind without and with CUPED: the part of an analysis
+is 2 x its kind's code (``_KIND_CODES``), + 1 with CUPED."""
+_STATS, _COVARIATES = attrgetter("stats"), attrgetter("covariate")
+_KEYS, _NONZERO = attrgetter("key"), attrgetter("nonzero_units")
 _DEFAULT_OPTIONS = AnalysisOptions()
 SMALLEST_PART = 16
 """The fewest analyses of one kind, number of arms and CUPED or not read on arrays."""
@@ -108,68 +119,116 @@ def _collection_paused() -> Iterator[None]:
 def _analyze_many(
     analyses: Sequence[Sequence[VariantInput]], options: AnalysisOptions, vectorise_from: int
 ) -> list[Outcome]:
-    outcomes: list[Outcome | None] = [None] * len(analyses)
-    keys = list(map(_group_key, analyses))
-    kinds: dict[tuple[StatisticsKind, int, bool] | None, list[int]] = {}
-    for index, key in enumerate(keys):
-        kinds.setdefault(key, []).append(index)
-    smallest = min(SMALLEST_PART, vectorise_from)
-    groups: dict[int, list[tuple[tuple[StatisticsKind, int, bool], list[int]]]] = {}
-    for key, members in kinds.items():
-        if key is None or len(members) < smallest:
-            for index in members:
-                outcomes[index] = _one(analyses[index], options)
+    outcomes: dict[int, Outcome] = {}
+    widths = list(map(len, analyses))
+    if widths and widths.count(widths[0]) == len(widths):
+        by_width: dict[int, list[int]] = {widths[0]: list(range(len(widths)))}
+    else:
+        by_width = {}
+        for index, width in enumerate(widths):
+            by_width.setdefault(width, []).append(index)
+    for width, members in by_width.items():
+        group = analyses if len(members) == len(analyses) else [analyses[i] for i in members]
+        if 2 <= width <= MAX_ARMS and len(members) >= vectorise_from:
+            read = _read_width(width, group, options, vectorise_from)
         else:
-            groups.setdefault(key[1], []).append((key, members))
-    for arms, parts in groups.items():
-        members = [index for _, indexes in parts for index in indexes]
-        if len(members) < vectorise_from:
-            read = [_one(analyses[index], options) for index in members]
-        else:
-            read = _read_group(
-                arms, [(key, [analyses[i] for i in indexes]) for key, indexes in parts], options
-            )
-        for index, outcome in zip(members, read, strict=True):
-            outcomes[index] = outcome
-    return cast(list[Outcome], outcomes)
+            read = [_one(variants, options) for variants in group]
+        outcomes.update(zip(members, read, strict=True))
+    return list(map(outcomes.__getitem__, range(len(analyses))))
 
 
-def _read_group(
-    arms: int,
-    kinds: list[tuple[tuple[StatisticsKind, int, bool], list[Sequence[VariantInput]]]],
+def _read_width(
+    width: int,
+    analyses: Sequence[Sequence[VariantInput]],
     options: AnalysisOptions,
+    vectorise_from: int,
 ) -> list[Outcome]:
-    """The analyses with ``arms`` arms, in order of ``kinds``, on arrays (each kind and CUPED
-    or not has its own estimates and gates, then all are read together); those the arrays cannot
-    read, or all when an option is invalid, one at a time."""
-    every = [variants for _, analyses in kinds for variants in analyses]
+    """The analyses with ``width`` arms, in order: those of a kind (and CUPED or not) with at
+    least ``SMALLEST_PART`` analyses on arrays, when there are ``vectorise_from`` such; the
+    others one at a time."""
+    arms = _Arms(list(chain.from_iterable(analyses)), width)
+    codes = _codes(arms)
+    smallest = min(SMALLEST_PART, vectorise_from)
+    parts = [
+        (code, members)
+        for code in range(len(_GROUPS))
+        if len(members := np.flatnonzero(codes == code)) >= smallest
+    ]
+    found: dict[int, Outcome] = {}
+    if sum(len(members) for _, members in parts) >= vectorise_from:
+        found = _read_parts(arms, parts, options)
+    for index in sorted(set(range(len(analyses))) - found.keys()):
+        found[index] = _one(analyses[index], options)
+    return list(map(found.__getitem__, range(len(analyses))))
+
+
+class _Arms:
+    """The arms of analyses of ``width`` arms each, flat (arm after arm): their sums,
+    covariates, keys and ``nonzero_units``; ``pick`` takes those of some analyses."""
+
+    def __init__(self, arms: list[VariantInput], width: int) -> None:
+        self.width = width
+        self.stats: list[MetricStats] = list(map(_STATS, arms))
+        self.covariates: list[CovariateStats | None] = list(map(_COVARIATES, arms))
+        self.keys: list[str] = list(map(_KEYS, arms))
+        self.given: list[int | None] = list(map(_NONZERO, arms))
+
+    def pick(self, members: npt.NDArray[np.int64]) -> Callable[[list[Any]], tuple[Any, ...]]:
+        """The arms of the analyses ``members`` (at least one) from a flat list."""
+        picks = (members[:, None] * self.width + np.arange(self.width)).ravel().tolist()
+        return itemgetter(*picks)
+
+
+def _read_parts(
+    arms: _Arms, parts: list[tuple[int, npt.NDArray[np.int64]]], options: AnalysisOptions
+) -> dict[int, Outcome]:
+    """The results of the parts' analyses on arrays (index of ``_GROUPS``, analyses), by
+    analysis; none when an option is invalid, nor for the analyses the arrays cannot read."""
     try:
-        terms = _terms(options, arms)
+        terms = _terms(options, arms.width)
     except StatsInputError:
-        return [_one(variants, options) for variants in every]
-    outcomes: list[Outcome | None] = [None] * len(every)
-    parts: list[Part] = []
+        return {}
+    read: list[Part] = []
     order: list[int] = []
-    start = 0
-    for (kind, _, with_cuped), analyses in kinds:
-        sums = arm_sums(kind, analyses, with_cuped)
-        readable = sums.readable.tolist()
-        members = list(range(start, start + len(analyses)))
-        start += len(analyses)
-        if not all(readable):
-            for index, ok in zip(members, readable, strict=True):
-                outcomes[index] = None if ok else _one(every[index], options)
-            members = [index for index, ok in zip(members, readable, strict=True) if ok]
-            analyses = [every[index] for index in members]
-            if not members:
+    for code, members in parts:
+        kind, with_cuped = _GROUPS[code]
+        sums = _sums(arms, kind, with_cuped, members)
+        if not sums.readable.all():
+            members = members[sums.readable]
+            if not len(members):
                 continue
-            sums = arm_sums(kind, analyses, with_cuped)
-        parts.append(part(analyses, sums, terms.least))
-        order += members
-    if parts:
-        for index, result in zip(order, _group(parts, terms), strict=True):
-            outcomes[index] = result
-    return cast(list[Outcome], outcomes)
+            sums = _sums(arms, kind, with_cuped, members)
+        read.append(part(arms.pick(members)(arms.keys), sums, terms.least))
+        order += members.tolist()
+    return dict(zip(order, _group(read, terms), strict=True)) if read else {}
+
+
+def _sums(
+    arms: _Arms, kind: StatisticsKind, with_cuped: bool, members: npt.NDArray[np.int64]
+) -> ArmSums:
+    pick = arms.pick(members)
+    covariates = pick(arms.covariates) if with_cuped else None
+    shape = (len(members), arms.width)
+    return arm_sums(kind, shape, pick(arms.stats), covariates, pick(arms.given))
+
+
+def _codes(arms: _Arms) -> npt.NDArray[np.int64]:
+    """Per analysis: its index in ``_GROUPS``, or -1 to read it alone (arms of different
+    kinds, a covariate in some arms only, or keys that repeat)."""
+    count, width = len(arms.stats), arms.width
+    kinds = np.fromiter(map(_KIND_CODES.get, map(type, arms.stats), repeat(-1)), np.int64, count)
+    cuped = np.fromiter(map(is_not, arms.covariates, repeat(None)), np.int64, count)
+    codes = (2 * kinds + cuped).reshape((-1, width))
+    first = codes[:, 0]
+    same = (codes == first[:, None]).all(axis=1) & (first >= 0)
+    keys = arms.keys
+    if width == 2:
+        distinct = np.fromiter(map(ne, keys[0::2], keys[1::2]), np.bool_, len(first))
+    else:
+        unique = map(len, map(set, zip(*[iter(keys)] * width, strict=True)))
+        distinct = np.fromiter(unique, np.int64, len(first)) == width
+    result: npt.NDArray[np.int64] = np.where(same & distinct, first, -1)
+    return result
 
 
 def _one(variants: Sequence[VariantInput], options: AnalysisOptions) -> Outcome:
@@ -177,19 +236,6 @@ def _one(variants: Sequence[VariantInput], options: AnalysisOptions) -> Outcome:
         return analyze_stats(variants, options)
     except StatsInputError as error:
         return error
-
-
-def _group_key(variants: Sequence[VariantInput]) -> tuple[StatisticsKind, int, bool] | None:
-    """(kind, arms, CUPED) of an analysis the arrays can read; None to read it alone."""
-    arms = len(variants)
-    if not 2 <= arms <= MAX_ARMS:
-        return None
-    shapes = {(type(variant.stats), variant.covariate is None) for variant in variants}
-    if len(shapes) != 1 or len({variant.key for variant in variants}) != arms:
-        return None
-    ((sums, without_cuped),) = shapes
-    kind = _KINDS.get(sums)
-    return None if kind is None else (kind, arms, not without_cuped)
 
 
 def _terms(options: AnalysisOptions, arms: int) -> Terms:
@@ -235,7 +281,8 @@ def _group(parts: list[Part], terms: Terms) -> list[AnalysisResult]:
             bayesian(control, treatment, terms.prior, terms.side),
         )
         srm = sample_ratio_p_values(rows.raw.n, terms.weights)
-    return assembled(rows, readings, srm, terms)
+        # The bounds overflow to inf where the scalar path's floats do (sums near the range).
+        return assembled(rows, readings, srm, terms)
 
 
 def _family_adjusted(read: Any, p_value: Any, correction: Correction) -> Any:

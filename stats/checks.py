@@ -155,7 +155,11 @@ def check_nonzero_units(count: int, stats: MetricStats, path: str) -> None:
 def check_consistency(parsed: Sequence[VariantInput]) -> None:
     """Distinct keys, and a covariate in every variant or in none."""
     # The usual input passes both checks; look closer only when one fails.
-    if len({variant.key for variant in parsed}) == len(parsed) and (
+    if len(parsed) == 2:
+        first, second = parsed
+        if first.key != second.key and (first.covariate is None) == (second.covariate is None):
+            return
+    elif len({variant.key for variant in parsed}) == len(parsed) and (
         len({variant.covariate is None for variant in parsed}) == 1
     ):
         return

@@ -6,10 +6,10 @@ so it does not need to know which kind of metric it is reading.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import NamedTuple
+from typing import NamedTuple, Protocol
 
-from stats.gates import spread_units
+from stats._builders import named_tuple
+from stats.gates import SpreadUnits, spread_units
 from stats.types import (
     MetricStats,
     ProportionStats,
@@ -35,28 +35,39 @@ class ArmEstimate(NamedTuple):
     dof: float
 
 
-def _sample_mean(variant: VariantInput) -> ArmEstimate:
+def _sample_mean(variant: VariantInput, units: SpreadUnits | None = None) -> ArmEstimate:
     stats = variant.stats
     if type(stats) is ProportionStats:
-        return ArmEstimate(stats.mean, stats.variance / stats.n, stats.n, stats.n - 1)
+        n = stats.n
+        return named_tuple(ArmEstimate, (stats.conversions / n, stats.variance / n, n, n - 1))
     if isinstance(stats, RatioStats):
         raise TypeError("ratio statistics need the delta-method estimator")
-    dof = max(spread_units(variant).units - 1.0, 0.0)
-    return ArmEstimate(stats.mean, stats.variance / stats.n, stats.n, dof)
+    if units is None:
+        units = spread_units(variant)
+    dof = max(units.units - 1.0, 0.0)
+    return named_tuple(ArmEstimate, (stats.mean, stats.variance / stats.n, stats.n, dof))
 
 
-def _delta_method_ratio(variant: VariantInput) -> ArmEstimate:
+def _delta_method_ratio(variant: VariantInput, units: SpreadUnits | None = None) -> ArmEstimate:
     stats = variant.stats
     if not isinstance(stats, RatioStats):
         raise TypeError("the delta-method estimator reads ratio statistics")
-    dof = max(spread_units(variant).units - 1.0, 0.0)
+    if units is None:
+        units = spread_units(variant)
+    dof = max(units.units - 1.0, 0.0)
     # A denominator whose mean per unit underflows to 0 has no usable ratio either.
     if stats.denominator_sum / stats.n == 0:
-        return ArmEstimate(None, 0.0, stats.n, dof)
-    return ArmEstimate(stats.mean, stats.variance / stats.n, stats.n, dof)
+        return named_tuple(ArmEstimate, (None, 0.0, stats.n, dof))
+    return named_tuple(ArmEstimate, (stats.mean, stats.variance / stats.n, stats.n, dof))
 
 
-Estimator = Callable[[VariantInput], ArmEstimate]
+class Estimator(Protocol):
+    """An arm's estimate; ``units``: its ``spread_units`` when the caller has them."""
+
+    def __call__(
+        self, variant: VariantInput, units: SpreadUnits | None = None, /
+    ) -> ArmEstimate: ...
+
 
 ESTIMATORS: dict[StatisticsKind, Estimator] = {
     StatisticsKind.PROPORTION: _sample_mean,

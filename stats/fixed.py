@@ -12,6 +12,7 @@ import math
 from collections.abc import Callable
 from typing import NamedTuple
 
+from stats._builders import named_tuple
 from stats._distributions import student_t_ppf, student_t_sf
 from stats.estimates import ArmEstimate
 from stats.relative import fieller_relative
@@ -38,7 +39,7 @@ def bounded_interval(estimate: float, half_width: float, alternative: Alternativ
     """``estimate +- half_width``, open on the side the alternative does not test."""
     low = None if alternative is _LESS else estimate - half_width
     high = None if alternative is _GREATER else estimate + half_width
-    return Interval(estimate, low, high)
+    return named_tuple(Interval, (estimate, low, high))
 
 
 class FixedReading(NamedTuple):
@@ -102,13 +103,8 @@ def welch_test(
     p_value = _P_VALUE[alternative](difference / se, dof)
     critical = student_t_ppf(tail_quantile(alpha, alternative), dof)
     relative = fieller_relative(treatment, control, critical, alternative)
-    return FixedReading(
-        p_value,
-        bounded_interval(difference, critical * se, alternative),
-        relative,
-        _relative_reason(relative),
-        dof,
-    )
+    absolute = bounded_interval(difference, critical * se, alternative)
+    return named_tuple(FixedReading, (p_value, absolute, relative, _relative_reason(relative), dof))
 
 
 def _relative_reason(relative: Interval | None) -> Reason | None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import NamedTuple
 
+from stats._builders import named_tuple
 from stats.types import MeanStats, Minimums, ProportionStats, VariantInput
 
 
@@ -49,14 +50,14 @@ def spread_units(variant: VariantInput) -> SpreadUnits:
     """
     stats = variant.stats
     if isinstance(stats, ProportionStats):
-        return SpreadUnits(stats.n, _ALL_UNITS)
+        return named_tuple(SpreadUnits, (stats.n, _ALL_UNITS))
     if variant.nonzero_units is not None:
-        return SpreadUnits(variant.nonzero_units, _NONZERO_UNITS)
+        return named_tuple(SpreadUnits, (variant.nonzero_units, _NONZERO_UNITS))
     if isinstance(stats, MeanStats):
         total, squares = abs(stats.sum), stats.sum_squares
     else:
         total, squares = abs(stats.denominator_sum), stats.denominator_sum_squares
-    return SpreadUnits(_kish(total, squares, stats.n), _KISH)
+    return named_tuple(SpreadUnits, (_kish(total, squares, stats.n), _KISH))
 
 
 def _kish(total: float, squares: float, n: int) -> float:
@@ -69,12 +70,17 @@ def _kish(total: float, squares: float, n: int) -> float:
     return min((total / squares) * total, float(n))
 
 
-def below_minimums(inputs: tuple[VariantInput, VariantInput], least: Minimums) -> bool:
+def below_minimums(
+    inputs: tuple[VariantInput, VariantInput],
+    least: Minimums,
+    units: tuple[float, float] | None = None,
+) -> bool:
     """True when the comparison of ``inputs`` (control, treatment) has less data than ``least``.
 
     A proportion needs ``least.conversions`` of the rarer outcome (conversions, or units that
     did not convert when nearly all do) in its two arms together; a mean or ratio metric needs
-    ``least.units`` units for the spread (``spread_units``) in each arm.
+    ``least.units`` units for the spread (``spread_units``, or ``units`` when the caller has
+    them) in each arm.
     """
     control, treatment = inputs[0].stats, inputs[1].stats
     if isinstance(control, ProportionStats) and isinstance(treatment, ProportionStats):
@@ -82,4 +88,6 @@ def below_minimums(inputs: tuple[VariantInput, VariantInput], least: Minimums) -
             treatment.conversions, treatment.n - treatment.conversions
         )
         return rarer < least.conversions
-    return min(spread_units(inputs[0]).units, spread_units(inputs[1]).units) < least.units
+    if units is None:
+        units = spread_units(inputs[0]).units, spread_units(inputs[1]).units
+    return min(units) < least.units

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from stats._builders import named_tuple
 from stats.estimates import (
     ArmEstimate,
     agresti_caffo,
@@ -36,19 +37,21 @@ def read_pair(
     inputs: tuple[VariantInput, VariantInput],
     arms: tuple[ArmEstimate, ArmEstimate],
     least: Minimums,
+    units: tuple[float, float] | None = None,
 ) -> PairReading:
     """The estimates one comparison reads, or the reason it gives no reading.
 
     Rules, in order: an undefined mean (ratio with a zero denominator); data below the
     minimums; a proportion with 0 or n conversions in an arm reads Agresti-Caffo estimates; an
     arm whose spread is still estimated as zero, or a ratio arm with fewer than 2 units with a
-    non-zero denominator, gives no reading (never a zero-width interval).
+    non-zero denominator, gives no reading (never a zero-width interval). ``units``: the arms'
+    ``stats.gates.spread_units`` when the caller has them.
     """
     control, treatment = arms
     if control.mean is None or treatment.mean is None:
-        return PairReading(control, treatment, Reason.DENOMINATOR_ZERO, True)
-    if below_minimums(inputs, least):
-        return PairReading(control, treatment, _thin_reason(inputs), True)
+        return named_tuple(PairReading, (control, treatment, Reason.DENOMINATOR_ZERO, True))
+    if below_minimums(inputs, least, units):
+        return named_tuple(PairReading, (control, treatment, _thin_reason(inputs), True))
     reason = None
     baseline, variant = inputs[0].stats, inputs[1].stats
     if (
@@ -60,15 +63,15 @@ def read_pair(
         if baseline.conversions == 0 and variant.conversions == 0:
             reason = Reason.NO_CONVERSIONS
     if control.dof < 1 or treatment.dof < 1:
-        return PairReading(control, treatment, Reason.NOT_ENOUGH_DATA, True)
+        return named_tuple(PairReading, (control, treatment, Reason.NOT_ENOUGH_DATA, True))
     # Zero estimated spread, or one indistinguishable from the rounding of the sums.
     control_mean, treatment_mean = control.mean or 0.0, treatment.mean or 0.0
     if not (
         control.variance * control.n > _ROUNDING * control_mean * control_mean
         and treatment.variance * treatment.n > _ROUNDING * treatment_mean * treatment_mean
     ):
-        return PairReading(control, treatment, Reason.ZERO_VARIANCE, True)
-    return PairReading(control, treatment, reason, False)
+        return named_tuple(PairReading, (control, treatment, Reason.ZERO_VARIANCE, True))
+    return named_tuple(PairReading, (control, treatment, reason, False))
 
 
 def _thin_reason(inputs: tuple[VariantInput, VariantInput]) -> Reason:

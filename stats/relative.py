@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 
+from stats._builders import named_tuple
 from stats.estimates import ArmEstimate
 from stats.results import Interval
 from stats.types import Alternative
@@ -46,16 +47,16 @@ def fieller_relative(
     z2 = critical * critical
     quad = mean_c * mean_c - z2 * var_c
     if quad <= 0:
-        return Interval(estimate, None, None)
+        return named_tuple(Interval, (estimate, None, None))
     half_disc = z2 * (mean_t * mean_t * var_c + mean_c * mean_c * var_t - z2 * var_c * var_t)
     root = math.sqrt(max(half_disc, 0.0))
     low = (mean_t * mean_c - root) / quad - 1.0
     high = (mean_t * mean_c + root) / quad - 1.0
     if alternative is _TWO_SIDED:
-        return Interval(estimate, low, high)
+        return named_tuple(Interval, (estimate, low, high))
     # One-sided sets are half-lines; which end is open depends on the sign of
     # the control mean, because rho = m_t / m_c flips order when m_c < 0.
     keeps_lower_bound = (alternative is _GREATER) == (mean_c > 0)
     if keeps_lower_bound:
-        return Interval(estimate, low, None)
-    return Interval(estimate, None, high)
+        return named_tuple(Interval, (estimate, low, None))
+    return named_tuple(Interval, (estimate, None, high))

@@ -10,9 +10,10 @@ import math
 import numbers
 from collections.abc import Callable, Mapping, Sequence
 from enum import StrEnum
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from stats import _builders as build
+from stats._builders import named_tuple
 from stats.checks import (
     COVARIATE_FIELDS,
     PRE_DENOMINATOR_FIELDS,
@@ -40,7 +41,7 @@ from stats.types import (
 )
 
 _Choice = TypeVar("_Choice", bound=StrEnum)
-_MEMBERS: dict[type[StrEnum], dict[str, StrEnum]] = {}
+_MEMBERS: dict[type[StrEnum], dict[Any, Any]] = {}
 
 _RATIO_COVARIATE_FIELD = "covariate_denominator_cross_sum"
 _NONZERO_UNITS = "nonzero_units"
@@ -85,24 +86,32 @@ def _units(raw: Mapping[str, Any], path: str) -> int:
 
 def _proportion(raw: Mapping[str, Any], path: str) -> ProportionStats:
     n, conversions = raw.get("n"), raw.get("conversions")
-    # The usual request, read without the checks' calls: whole counts, n of at least 2.
-    if type(n) is int and type(conversions) is int and n >= 2 and conversions >= 0:
+    # The usual request, read without the checks' calls: whole counts, n of at least 2, no more
+    # conversions than units (``check_statistics``).
+    if type(n) is int and type(conversions) is int and n >= 2 and 0 <= conversions <= n:
         return build.proportion_stats(n, conversions)
-    return build.proportion_stats(_units(raw, path), _count(raw, "conversions", path))
+    stats = build.proportion_stats(_units(raw, path), _count(raw, "conversions", path))
+    check_statistics(stats, path)
+    return stats
 
 
 def _mean(raw: Mapping[str, Any], path: str) -> MeanStats:
     n = _units(raw, path)
-    return build.mean_stats(n, _number(raw, "sum", path), _number(raw, "sum_squares", path))
+    stats = build.mean_stats(n, _number(raw, "sum", path), _number(raw, "sum_squares", path))
+    check_statistics(stats, path)
+    return stats
 
 
 def _ratio(raw: Mapping[str, Any], path: str) -> RatioStats:
     n = _units(raw, path)
-    return build.ratio_stats(
+    stats = build.ratio_stats(
         n, *(_number(raw, name, path) for name in STATISTIC_FIELDS[StatisticsKind.RATIO][1:])
     )
+    check_statistics(stats, path)
+    return stats
 
 
+# Each kind's sums, read and checked (``check_statistics``).
 _PARSERS: dict[StatisticsKind, Callable[[Mapping[str, Any], str], MetricStats]] = {
     StatisticsKind.PROPORTION: _proportion,
     StatisticsKind.MEAN: _mean,
@@ -149,13 +158,13 @@ def _parse_choice(enum: type[_Choice], value: str, field: str) -> _Choice:
     if members is None:
         members = _MEMBERS[enum] = {member.value: member for member in enum}
     try:
-        found = members.get(value)
+        found: _Choice | None = members.get(value)
     except TypeError:  # unhashable input
         found = None
     if found is None:
         allowed = ", ".join(item.value for item in enum)
         raise StatsInputError(field, f"{field} must be one of: {allowed}")
-    return cast(_Choice, found)
+    return found
 
 
 def parse_kind(kind: StatisticsKind | str) -> StatisticsKind:
@@ -166,8 +175,10 @@ def parse_variants(
     kind: StatisticsKind, variants: Sequence[Mapping[str, Any]]
 ) -> list[VariantInput]:
     """Validate request-shaped variants (first = control) into ``VariantInput`` values."""
-    if isinstance(variants, _TEXT) or not isinstance(variants, Sequence):
-        raise StatsInputError("variants", "variants must be a list of mappings")
+    # A list or a tuple first: the check against the abstract Sequence costs 0.4 us.
+    if type(variants) is not list and type(variants) is not tuple:
+        if isinstance(variants, _TEXT) or not isinstance(variants, Sequence):
+            raise StatsInputError("variants", "variants must be a list of mappings")
     if len(variants) < 2:
         raise StatsInputError("variants", "variants must hold at least two variants")
     allowed = _ALLOWED[kind]
@@ -188,14 +199,13 @@ def parse_variants(
         if not isinstance(key, str) or not key:
             raise StatsInputError(f"{path}.key", f"{path}.key must be a non-empty string")
         stats = _PARSERS[kind](raw, path)
-        check_statistics(stats, path)
         # A mapping with nothing beyond the metric fields and "key" (the usual request) carries
         # neither a covariate nor a count of non-zero units.
         extra = len(raw) - ("key" in raw) > len(_FIELDS[kind])
         covariate = _covariate(raw, stats, path) if extra else None
         nonzero = _nonzero_units(raw, stats, path) if extra else None
         any_extra = any_extra or extra
-        parsed.append(VariantInput(key, stats, covariate, nonzero))
+        parsed.append(named_tuple(VariantInput, (key, stats, covariate, nonzero)))
     check_consistency(parsed)
     if any_extra:
         _check_pre_denominators(variants)
@@ -225,10 +235,14 @@ def parse_alpha(alpha: float) -> float:
 
 
 def parse_alternative(alternative: Alternative | str) -> Alternative:
+    if type(alternative) is Alternative:  # a member already: the default
+        return alternative
     return _parse_choice(Alternative, alternative, "alternative")
 
 
 def parse_correction(correction: Correction | str) -> Correction:
+    if type(correction) is Correction:  # a member already: the default
+        return correction
     return _parse_choice(Correction, correction, "correction")
 
 

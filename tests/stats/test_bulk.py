@@ -197,3 +197,56 @@ def test_invalid_analyses_and_options_give_their_errors_and_leave_the_others_rea
 
 def test_no_analyses_give_no_results() -> None:
     assert analyze_many([]) == []
+
+
+def test_whole_number_sums_beside_covariates_are_read_alone() -> None:
+    """Sums given as ints are read one at a time (Python computes on them exactly, the arrays
+    would round them first), in analyses with a covariate too: the check of the sums' types
+    once flagged another analysis of the part instead, giving different last digits."""
+    covariate = CovariateStats(30.0, 50.0, 20.0)
+
+    def arm(key: str, total: float, squares: float) -> VariantInput:
+        return VariantInput(key, MeanStats(41, total, squares), covariate)
+
+    for step in range(6):
+        big = 3 * 10**17 + 1 + 37 * step  # beyond 2^53: not exact as a float
+        analyses = [[arm("a", 100.0 + i, 900.0), arm("b", 120.0, 1000.0)] for i in range(6)]
+        analyses.append([arm("a", big, float(big) ** 2), arm("b", big + 7, float(big + 7) ** 2)])
+        found = analyze_many(analyses, vectorise_from=1)
+        for variants, outcome in zip(analyses, found, strict=True):
+            _same(_outcome(variants, AnalysisOptions()), outcome)
+
+
+def test_a_look_of_mixed_widths_and_kinds_at_the_default_thresholds() -> None:
+    """Parts large enough for the arrays beside parts and widths read one at a time, in
+    input order: two-arm rates (some with a covariate), three-arm means, a few ratios and
+    invalid analyses, interleaved."""
+    rates = [
+        [VariantInput(key, ProportionStats(900 + 7 * i, 20 + i + 3 * arm)) for arm, key in
+         enumerate(("a", "b"))]
+        for i in range(40)
+    ]  # fmt: skip
+    covariate = CovariateStats(25.0, 25.0, 9.0)
+    rates += [[variant._replace(covariate=covariate) for variant in pair] for pair in rates[:18]]
+    means = [
+        [VariantInput(key, MeanStats(60, 30.0 + i + arm, 400.0 + 5 * i)) for arm, key in
+         enumerate(("a", "b", "c"))]
+        for i in range(34)
+    ]  # fmt: skip
+    ratios = [
+        [VariantInput(key, RatioStats(50, 80.0 + i, 300.0, 20.0 + arm, 30.0, 70.0)) for arm, key
+         in enumerate(("a", "b"))]
+        for i in range(5)
+    ]  # fmt: skip
+    invalid = [
+        [VariantInput("a", ProportionStats(10, 11)), VariantInput("b", ProportionStats(9, 1))]
+    ]
+    analyses: list[list[VariantInput]] = []
+    for index in range(max(len(rates), len(means))):
+        for group in (rates, means, ratios, invalid):
+            if index < len(group):
+                analyses.append(group[index])
+    found = analyze_many(analyses)
+    assert len(found) == len(analyses)
+    for variants, outcome in zip(analyses, found, strict=True):
+        _same(_outcome(variants, AnalysisOptions()), outcome)
