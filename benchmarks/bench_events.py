@@ -247,9 +247,11 @@ class Rounds:
         env = {**KEYS_ENV, **tree_env(tree), "VEKST_DATABASE_URL": url}
         migrate(env)
         app = "api.app:create_app_from_environment"
-        with uvicorn_server(app, env, app_dir=tree) as base:
+        log = self.folder / "sqlite.log"  # the request log, as in the scale-out rounds
+        with uvicorn_server_process(app, env, log, app_dir=tree) as (base, server):
             prepare_experiment(base)
-            rate, answered = self.load(base)
+            label = "sqlite" + (" (before)" if tree else "")
+            rate, answered = self.load_timed(base, label, {"server": server})
         if stored(url)[0] < answered:
             raise RuntimeError("SQLite stored fewer events than were accepted")
         return rate
