@@ -3,8 +3,8 @@
 Every stored conversion paid for it (a third index entry per row, about a fifth of SQLite's
 insert time), and no query needs it any more: the results queries read conversions by unit
 through the covering `ix_conversions_results` (unit_id, name, timestamp, value, source), and the
-two queries by name (the recent baseline of a plan, the event summary) run as fast or faster
-without it, reading that covering index or the table (docs/benchmarks.md, "Intake at scale").
+two queries by name (the recent baseline of a plan, the event summary) read that covering index
+or the table instead, about as fast (docs/benchmarks.md, "Intake at scale").
 """
 
 from __future__ import annotations
