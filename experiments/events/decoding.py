@@ -54,13 +54,17 @@ _Int64 = Annotated[int, Meta(ge=MIN_INT64, le=MAX_INT64)]
 _Value = Annotated[float, Meta(ge=-MAX_EVENT_VALUE, le=MAX_EVENT_VALUE)]
 
 
-class _WireEvent(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, tag_field="type"):
+# gc=False: a batch makes hundreds of these, and the cyclic collector need not track them
+# (decoded JSON cannot hold a reference cycle).
+class _WireEvent(
+    msgspec.Struct, kw_only=True, forbid_unknown_fields=True, tag_field="type", gc=False
+):
     unit_id: _UnitId
     event_id: _EventId | None = None
     timestamp: int | float | str | None = None
 
 
-class WireExposure(_WireEvent, tag="exposure"):
+class WireExposure(_WireEvent, tag="exposure", gc=False):
     """An exposure as sent, its types checked."""
 
     experiment: _Slug
@@ -68,7 +72,7 @@ class WireExposure(_WireEvent, tag="exposure"):
     attributes: dict[str, Any] | None = None
 
 
-class WireConversion(_WireEvent, tag="conversion"):
+class WireConversion(_WireEvent, tag="conversion", gc=False):
     """A conversion as sent, its types checked."""
 
     name: _Slug
@@ -90,8 +94,9 @@ _NUL_ESCAPE = b"\\u0000"
 def decode_batch(body: bytes) -> list[WireEvent] | None:
     """The events of a body whose every event has the wire format's types, or None."""
     # NUL can only come escaped (JSON refuses raw control characters); lone surrogates are
-    # refused by the decoder. So every text decoded here is storable.
-    if _NUL_ESCAPE in body:
+    # refused by the decoder. So every text decoded here is storable. Most bodies hold no
+    # backslash at all, and a one-byte search (memchr) is many times a six-byte one's speed.
+    if b"\\" in body and _NUL_ESCAPE in body:
         return None
     try:
         return _DECODER.decode(body).events

@@ -42,8 +42,9 @@ class Exposure(SQLModel, table=True):
 
 class Conversion(SQLModel, table=True):
     __tablename__ = "conversions"
+    # Covering index of the results query (migrations 0004, 0009); the only secondary index
+    # besides the unique event_id: each one costs every stored conversion (migration 0026).
     __table_args__ = (
-        Index("ix_conversions_name_unit", "name", "unit_id", "timestamp"),
         Index("ix_conversions_results", "unit_id", "name", "timestamp", "value", "source"),
     )
 

@@ -9,7 +9,7 @@ from sqlmodel import Session, col, select
 
 from experiments.db import make_engine
 from experiments.events.store import store_events
-from experiments.events.types import ConversionEvent, Event, ExposureEvent
+from experiments.events.types import AttributedExposure, ConversionEvent, Event, ExposureEvent
 from experiments.models.event import Conversion, Exposure
 from tests.experiments.events.helpers import NOW, exposures, purchases
 
@@ -55,4 +55,28 @@ def test_empty_batch_stores_nothing(database_url: str) -> None:
     engine = make_engine(database_url)
     outcome = store_events(engine, [])
     assert (outcome.inserted, outcome.duplicates) == (0, 0)
+    engine.dispose()
+
+
+def test_every_column_type_survives_the_copy(database_url: str) -> None:
+    # PostgreSQL receives a binary COPY: text, float8 (an integral value too), timestamps, and
+    # JSON as its text, cast by the INSERT (a JSON string value must not arrive quoted again).
+    engine = make_engine(database_url)
+    received = datetime(2026, 1, 2, 3, 4, 5, 6, tzinfo=UTC)
+    properties = {"note": 'say "hei" – blåbær', "n": -(2**62), "ok": True, "none": None}
+    events: list[Event] = [
+        ConversionEvent("a", "ü-unit", NOW, "purchase", 3, properties),
+        ConversionEvent("b", "u", NOW, "purchase", -0.5, {"s": '{"x": 1}'}),
+        ConversionEvent("c", "u", NOW, "purchase"),
+        AttributedExposure("x", "ü-unit", NOW, "checkout", "a", "sdk", {"country": "NO"}),
+    ]
+    assert store_events(engine, [(event, received) for event in events]).inserted == 4
+    with Session(engine) as session:
+        rows = {c.event_id: c for c in session.exec(select(Conversion)).all()}
+        exposure = session.exec(select(Exposure)).one()
+    assert (rows["a"].unit_id, rows["a"].value, rows["a"].properties) == ("ü-unit", 3.0, properties)
+    assert (rows["b"].value, rows["b"].properties) == (-0.5, {"s": '{"x": 1}'})
+    assert (rows["c"].value, rows["c"].properties) == (None, None)
+    assert rows["c"].timestamp == NOW and rows["c"].received_at == received
+    assert (exposure.unit_id, exposure.attributes) == ("ü-unit", {"country": "NO"})
     engine.dispose()
