@@ -16,6 +16,7 @@ Headers = dict[str, str]
 # --- bad input first -------------------------------------------------------------------------
 
 
+@sqlite_only  # refused before anything is stored
 @pytest.mark.parametrize("missing", ["key", "name", "variants"])
 def test_missing_field_is_named(client: TestClient, admin_headers: Headers, missing: str) -> None:
     body = experiment_body()
@@ -65,6 +66,7 @@ def test_weight_must_be_positive(client: TestClient, admin_headers: Headers) -> 
     assert "variants[1].weight must be > 0" in problem["detail"]
 
 
+@sqlite_only  # refused before anything is stored
 @pytest.mark.parametrize(
     ("variants", "field"),
     [

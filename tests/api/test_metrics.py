@@ -161,6 +161,7 @@ def _quantile_body(**changes: Any) -> dict[str, Any]:
     return body
 
 
+@sqlite_only  # refused before anything is stored
 @pytest.mark.parametrize(
     ("changes", "field"),
     [
