@@ -54,8 +54,10 @@ def fresh_postgres_schema(base_url: str) -> Iterator[str]:
         admin.dispose()
 
 
-# Above this many rows a table is truncated rather than deleted from (see `_truncated`).
+# A table holding more rows than this, or taking more bytes (live and deleted rows, which no
+# vacuum removes here), is truncated rather than deleted from (see `_truncated`).
 _MANY_ROWS = 5000
+_LARGE_BYTES = 8 * 1024 * 1024
 
 
 class MigratedPostgres:
@@ -100,6 +102,16 @@ class MigratedPostgres:
         upgrade(self.url)
         self._tables, self._head = self._shape()
         self._delete_order = self._referencing_first()
+        # No vacuum records the space a DELETE frees, so new rows are appended as they were to a
+        # truncated table, and a query without ORDER BY still lists them in insertion order.
+        with self._admin.connect() as connection:
+            for table in self._delete_order:
+                connection.execute(
+                    text(
+                        f'ALTER TABLE "{self._schema}"."{table}" SET'
+                        " (autovacuum_enabled = false, toast.autovacuum_enabled = false)"
+                    )
+                )
 
     def _shape(self) -> tuple[set[str], str]:
         with self._admin.connect() as connection:
@@ -152,13 +164,14 @@ class MigratedPostgres:
         are emptied by DELETE, referencing tables first: on this machine a TRUNCATE of a handful
         of tables took 100-190 ms (new files for each table and every table referencing it),
         a DELETE of a test's few rows well under a millisecond. A table left with many rows (a
-        simulated shop) is truncated, which leaves no dead rows behind. Every sequence starts at
-        1 again (an insert rolled back leaves its table empty but its sequence moved on)."""
+        simulated shop) or grown large with deleted ones is truncated, which leaves it as new.
+        Every sequence starts at 1 again (an insert rolled back leaves its table empty but its
+        sequence moved on)."""
         if self._shape() != (self._tables, self._head):
             return False
         schema = self._schema
         counted = " UNION ALL ".join(
-            f"SELECT '{table}', count(*) FROM"
+            f"SELECT '{table}', count(*), pg_total_relation_size('\"{schema}\".\"{table}\"') FROM"
             f' (SELECT 1 FROM "{schema}"."{table}" LIMIT {_MANY_ROWS + 1}) AS rows_held'
             for table in self._delete_order
         )
@@ -171,13 +184,17 @@ class MigratedPostgres:
                 connection.execute(text("SET lock_timeout = '5s'"))
                 connection.execute(text("SET synchronous_commit = off"))  # as in `schema_url`
                 held = connection.execute(text(counted))
-                rows = {str(table): int(count) for table, count in held}
-                many = [table for table, count in rows.items() if count > _MANY_ROWS]
+                rows, large = {}, []
+                for table, count, size in held:
+                    rows[str(table)] = int(count)
+                    if count > _MANY_ROWS or (count and size > _LARGE_BYTES):
+                        large.append(str(table))
+                many = large
                 if many:
                     names = ", ".join(f'"{schema}"."{table}"' for table in many)
                     connection.execute(text(f"TRUNCATE {names} CASCADE"))
                 for table in self._delete_order:  # referencing tables first
-                    if 0 < rows[table] <= _MANY_ROWS:
+                    if rows[table] and table not in many:
                         connection.execute(text(f'DELETE FROM "{schema}"."{table}"'))
                 connection.execute(text(sequences), {"schema": schema})
         except (OperationalError, IntegrityError):
