@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser
+    from playwright.sync_api import Browser, BrowserContext, Playwright
 
 CHROMIUM_ARGS = [
     "--headless",
@@ -70,6 +70,54 @@ def launch_chromium() -> Iterator[Browser]:
             yield browser
         finally:
             browser.close()
+
+
+class _Shared:
+    """The Chromium that `shared_chromium` lends out: one per test process, started when first
+    asked for and closed at the end of the session (`close_shared_chromium`)."""
+
+    manager: Any = None
+    playwright: Playwright | None = None
+    browser: Browser | None = None
+
+
+@contextmanager
+def shared_chromium() -> Iterator[Browser]:
+    """Like `launch_chromium`, but one browser serves every test of this process: a launch costs
+    about 1 s of CPU and 3 s on this machine, and each test is isolated in contexts (and pages)
+    of its own, all closed when it is done. A browser that crashed is launched again."""
+    if _Shared.browser is None or not _Shared.browser.is_connected():
+        close_shared_chromium()
+        executable = chromium_path()
+        try:
+            from playwright.sync_api import sync_playwright
+        except ImportError:
+            browser_unavailable("the playwright package is not installed (pip install -e '.[dev]')")
+        _Shared.manager = sync_playwright()
+        _Shared.playwright = _Shared.manager.__enter__()
+        _Shared.browser = _Shared.playwright.chromium.launch(
+            executable_path=executable, args=CHROMIUM_ARGS
+        )
+    browser = _Shared.browser
+    before: list[BrowserContext] = list(browser.contexts)
+    try:
+        yield browser
+    finally:
+        for context in browser.contexts:
+            if context not in before:
+                context.close()
+
+
+def close_shared_chromium() -> None:
+    """Close the shared browser and its Playwright driver, if they were started."""
+    browser, manager = _Shared.browser, _Shared.manager
+    _Shared.manager = _Shared.playwright = _Shared.browser = None
+    try:
+        if browser is not None and browser.is_connected():
+            browser.close()
+    finally:
+        if manager is not None:
+            manager.__exit__(None, None, None)
 
 
 @contextmanager

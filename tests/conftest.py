@@ -26,6 +26,7 @@ from experiments.migrate import upgrade
 from experiments.models.api_key import KeyScope
 from experiments.settings import Settings, load_settings
 from tests.accounts import cheap_hasher
+from tests.browser import close_shared_chromium
 from tests.services import MigratedPostgres, require_service
 
 ADMIN_KEY = "test-admin-key-0123456789"
@@ -44,6 +45,10 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     seconds each, and run last they leave one xdist worker busy while the other has finished
     (`--dist worksteal` then shares out the many short tests that follow)."""
     items.sort(key=lambda item: not _starts_processes(item))
+
+
+def pytest_sessionfinish() -> None:
+    close_shared_chromium()
 
 
 def _starts_processes(item: pytest.Item) -> bool:

@@ -13,6 +13,7 @@ from sqlalchemy import delete
 from experiments.db import make_engine, session_scope
 from experiments.models.experiment import Design, Experiment, MetricSelection
 from tests.api.helpers import assert_problem, create
+from tests.databases import sqlite_only
 from tests.sdk.vectors import load_testvectors
 from vekst_sdk.spec import override_digest
 
@@ -172,6 +173,7 @@ def test_stopping_takes_effect_at_once(
     }
 
 
+@sqlite_only  # refused before anything is read or stored
 @pytest.mark.parametrize(
     ("body", "field"),
     [

@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 
 from tests.accounts import log_in
 from tests.api.helpers import assert_problem, equal_split_body
+from tests.databases import sqlite_only
 
 BANNERS = {"banner-a": "Banner A", "banner-b": "Banner B", "banner-c": "Banner C"}
 
@@ -70,6 +71,7 @@ def test_a_two_arm_bandit_calls_its_leader_at_a_stricter_default(
     assert kept.status_code == 201 and kept.json()["bandit"]["winner_probability"] == 0.95
 
 
+@sqlite_only  # refused before anything is stored
 @pytest.mark.parametrize(
     ("changes", "field"),
     [

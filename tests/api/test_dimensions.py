@@ -9,6 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.api.helpers import EXPERIMENT, assert_problem, create, experiment_body, start
+from tests.databases import sqlite_only
 
 Headers = dict[str, str]
 URL = f"/v1/experiments/{EXPERIMENT}"
@@ -74,6 +75,7 @@ BAD_DIMENSIONS: list[tuple[Any, str]] = [
 ]
 
 
+@sqlite_only  # refused before anything is stored
 @pytest.mark.parametrize(("dimensions", "field"), BAD_DIMENSIONS)
 def test_bad_dimensions_are_422_naming_the_field(
     client: TestClient, admin_headers: Headers, dimensions: Any, field: str

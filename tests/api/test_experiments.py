@@ -8,6 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.api.helpers import assert_problem, create, experiment_body
+from tests.databases import sqlite_only
 
 Headers = dict[str, str]
 
@@ -15,6 +16,7 @@ Headers = dict[str, str]
 # --- bad input first -------------------------------------------------------------------------
 
 
+@sqlite_only  # refused before anything is stored
 @pytest.mark.parametrize("missing", ["key", "name", "variants"])
 def test_missing_field_is_named(client: TestClient, admin_headers: Headers, missing: str) -> None:
     body = experiment_body()
@@ -23,6 +25,7 @@ def test_missing_field_is_named(client: TestClient, admin_headers: Headers, miss
     assert {"field": missing, "rule": "is required"} in problem["errors"]
 
 
+@sqlite_only  # refused before anything is stored
 @pytest.mark.parametrize(
     ("changes", "field", "rule_part"),
     [
@@ -63,6 +66,7 @@ def test_weight_must_be_positive(client: TestClient, admin_headers: Headers) -> 
     assert "variants[1].weight must be > 0" in problem["detail"]
 
 
+@sqlite_only  # refused before anything is stored
 @pytest.mark.parametrize(
     ("variants", "field"),
     [

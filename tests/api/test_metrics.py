@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 
 from experiments.metrics import builtin_metrics
 from tests.api.helpers import experiment_body
+from tests.databases import sqlite_only
 
 
 def metric_body(**changes: Any) -> dict[str, Any]:
@@ -60,6 +61,7 @@ def test_ratio_metric_needs_a_denominator(
     assert client.post("/v1/metrics", json=body, headers=admin_headers).status_code == 201
 
 
+@sqlite_only  # refused before anything is stored
 @pytest.mark.parametrize(
     ("changes", "field"),
     [
@@ -159,6 +161,7 @@ def _quantile_body(**changes: Any) -> dict[str, Any]:
     return body
 
 
+@sqlite_only  # refused before anything is stored
 @pytest.mark.parametrize(
     ("changes", "field"),
     [

@@ -10,7 +10,11 @@ from fastapi.testclient import TestClient
 import stats
 from api.routes.stats import AOV_EXAMPLE, NEWSLETTER_EXAMPLE
 from tests.api.helpers import assert_problem
+from tests.databases import sqlite_only
 from tests.stats.helpers import SEQUENTIAL_READING_KEYS
+
+# The statistics routes read and store nothing: the database plays no part in any test here.
+pytestmark = sqlite_only
 
 Headers = dict[str, str]
 KNOWN = {

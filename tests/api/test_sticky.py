@@ -13,6 +13,7 @@ from experiments.assignment import EvaluatorCache
 from experiments.settings import Settings
 from tests.api.helpers import URL, assert_problem, create
 from tests.api.test_holdouts import create_holdout
+from tests.databases import sqlite_only
 from vekst_sdk.spec import holdout_hash
 
 Headers = dict[str, str]
@@ -41,6 +42,7 @@ def test_sticky_fields_are_stored_shown_and_served(
     )
 
 
+@sqlite_only  # the patch is refused before anything is stored
 @pytest.mark.parametrize(
     ("body", "field"),
     [

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from experiments.db import make_engine, session_scope
 from experiments.leases import acquire_lease
@@ -69,7 +69,8 @@ def test_scheduled_looks_cover_every_running_experiment(engine: Engine) -> None:
     assert snapshot_running_experiments(engine, heard, now + HOUR) == ["exp"]
     assert len(heard.looks) == 2 and all(seconds > 0 for seconds in heard.looks)
     with Session(engine) as session:
-        stored = list(session.exec(select(ResultSnapshot.look, ResultSnapshot.as_of)))
+        query = select(ResultSnapshot.look, ResultSnapshot.as_of).order_by(col(ResultSnapshot.look))
+        stored = list(session.exec(query))
     # Backfill: midnights of 3, 4 and 5 March, then 5 March 08:00; then one more look.
     assert [look for look, _ in stored] == [1, 2, 3, 4, 5]
     assert stored[-1][1] == now + HOUR

@@ -26,8 +26,8 @@ from experiments.preview_tokens import PreviewTokens
 from experiments.settings import Settings
 from tests.browser import (
     browser_unavailable,
-    launch_chromium,
     serve_directory,
+    shared_chromium,
 )
 from tests.conftest import SDK_KEY
 from tests.live_server import running_api
@@ -77,7 +77,7 @@ def shop(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, str]]
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    with launch_chromium() as chromium:
+    with shared_chromium() as chromium:
         yield chromium
 
 

@@ -18,8 +18,8 @@ from tests.browser import (
     DESKTOP_USER_AGENT,
     HIDE_WEBDRIVER,
     browser_unavailable,
-    launch_chromium,
     serve_directory,
+    shared_chromium,
 )
 from tests.conftest import ADMIN_KEY, SDK_KEY
 from tests.live_server import running_api
@@ -84,7 +84,7 @@ def _wait_for_summary(api: str, expected: dict[str, Any], timeout: float = 15.0)
 def test_example_shop_page_in_chromium(sqlite_url: str) -> None:
     if not (JS_ROOT / "dist" / "vekst.min.js").exists():
         browser_unavailable("the browser SDK is not built (make js-test, or npm run build)")
-    with launch_chromium() as browser:
+    with shared_chromium() as browser:
         shop_port = free_port()
         cors = f"http://127.0.0.1:{shop_port}"
         with running_api(sqlite_url, VEKST_CORS_ORIGINS=cors) as api:

@@ -15,8 +15,8 @@ from tests.browser import (
     DESKTOP_USER_AGENT,
     HIDE_WEBDRIVER,
     browser_unavailable,
-    launch_chromium,
     serve_directory,
+    shared_chromium,
 )
 from tests.processes import free_port
 
@@ -77,7 +77,7 @@ def _exposure(browser: Browser, url: str, key: str, **context: Any) -> list[dict
 def test_segments_build_in_chromium() -> None:
     if not (JS_ROOT / "dist" / "vekst-segments.min.mjs").exists():
         browser_unavailable("the browser SDK is not built (make js-test, or npm run build)")
-    with launch_chromium() as browser, serve_directory(JS_ROOT, free_port()) as shop:
+    with shared_chromium() as browser, serve_directory(JS_ROOT, free_port()) as shop:
         landing = f"{shop}/example/thanks.html?utm_medium=cpc&utm_source=google"
         desktop = _exposure(browser, landing, "first", user_agent=DESKTOP_USER_AGENT)
         phone = _exposure(browser, landing, "first", user_agent=PHONE_USER_AGENT, is_mobile=True)
