@@ -2,18 +2,22 @@
 
 Everything else in the aggregation is portable SQLAlchemy Core; these are compiled per dialect
 so the same query object runs on both: a moved timestamp, the smaller of two numbers, and for
-segments the attributes of a unit's first exposure and one attribute's value in them.
+segments the attributes of a unit's first exposure and one attribute's value in them; and the
+PostgreSQL settings a look's queries run with (`look_settings`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import text
+from sqlalchemy.engine import Connection, RowMapping
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
-from sqlalchemy.sql.expression import ColumnElement, FunctionElement
+from sqlalchemy.sql.expression import ColumnElement, Executable, FunctionElement, Select
 from sqlalchemy.types import DateTime, Float, Text
 
 
@@ -62,6 +66,54 @@ class attribute_value(FunctionElement[str]):  # noqa: N801
     type = Text()
     inherit_cache = True
     name = "attribute_value"
+
+
+LOOK_SETTINGS = {"jit": "off", "work_mem": "128MB"}
+"""PostgreSQL settings for a look's aggregation (docs/benchmarks.md, "Full looks").
+
+JIT: the planner's cost of a look's query is far above `jit_above_cost`, and compiling its
+hundreds of expressions took 3 of the backfill's 5.3 s at 100,000 units, more than it saved.
+work_mem: with the default 4 MB the per-unit grouping of 200,000 units sorts on disk and the
+join hashes in batches; a look is one query at a time per experiment, so it may take more.
+"""
+
+
+@contextmanager
+def look_settings(connection: Connection) -> Iterator[None]:
+    """Run the statements inside with `LOOK_SETTINGS` on PostgreSQL (nothing changes on SQLite),
+    set for the current transaction only and restored on the way out."""
+    if connection.dialect.name != "postgresql":
+        yield
+        return
+    read = text("SELECT current_setting(:name)")
+    change = text("SELECT set_config(:name, :value, true)")
+    previous = {
+        name: connection.execute(read, {"name": name}).scalar_one() for name in LOOK_SETTINGS
+    }
+    for name, value in LOOK_SETTINGS.items():
+        connection.execute(change, {"name": name, "value": value})
+    try:
+        yield
+    finally:
+        for name, value in previous.items():
+            connection.execute(change, {"name": name, "value": value})
+
+
+def look_rows(connection: Connection, query: Executable) -> list[RowMapping]:
+    """The rows of a look's query, by label, run with `look_settings`."""
+    with look_settings(connection):
+        return list(connection.execute(query).mappings())
+
+
+def once_per_row(query: Select[Any]) -> Select[Any]:
+    """`query` as a subquery whose columns are computed once per row.
+
+    Both databases merge a plain subquery into the query that reads it, and then compute each of
+    its expressions wherever it is used: a unit's metric value, read by its sum, its sum of
+    squares and its cross sums, would be computed each time. An OFFSET (of 0) keeps the subquery
+    apart (PostgreSQL does not pull it up, SQLite does not flatten it) without changing its rows.
+    """
+    return query.offset(0)
 
 
 def _spelled(spelling: str) -> Callable[..., str]:
