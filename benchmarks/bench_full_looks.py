@@ -139,10 +139,12 @@ def drop(options: argparse.Namespace) -> None:
             admin.dispose()
 
 
-def measure(url: str, units: int, before: Path, repeats: int) -> dict[str, dict[str, float]]:
+def measure(
+    url: str, units: int, before: Path, after: Path, repeats: int
+) -> dict[str, dict[str, float]]:
     """Medians over `repeats` alternating rounds of each tree, per kind of look."""
     _prepared(url, units)
-    trees = {"before": before, "after": ROOT}
+    trees = {"before": before, "after": after}
     runs: dict[str, dict[str, list[float]]] = {t: {k: [] for k in KINDS} for t in trees}
     digests: dict[str, set[str]] = {tree: set() for tree in trees}
     for _ in range(repeats):
@@ -164,6 +166,7 @@ def measure(url: str, units: int, before: Path, repeats: int) -> dict[str, dict[
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--before", type=Path, required=True, help="the older tree")
+    parser.add_argument("--after", type=Path, default=ROOT, help="the newer tree (this one)")
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000])
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--postgres", help="SQLAlchemy URL of a PostgreSQL database")
@@ -178,7 +181,8 @@ def main() -> None:
     print(" ".join(f"{name:>12}" for name in header), flush=True)
     for units in options.sizes:
         for database, url in databases(options, units):
-            got = measure(url, units, options.before.resolve(), options.repeats)
+            trees = options.before.resolve(), options.after.resolve()
+            got = measure(url, units, *trees, options.repeats)
             for kind in KINDS:
                 before, after = got["before"][kind], got["after"][kind]
                 cells = (database, f"{units:,}", kind, f"{before:.3f}s", f"{after:.3f}s")
