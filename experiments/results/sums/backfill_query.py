@@ -39,7 +39,7 @@ from experiments.results.sums.backfill_changes import (
 )
 from experiments.results.sums.groups import GROUP_COLUMNS
 from experiments.results.sums.levels import by_dimension
-from experiments.results.sums.sql_functions import once_per_row
+from experiments.results.sums.sql_functions import once_per_row, scanned
 from experiments.results.sums.unit_columns import (
     ATTRIBUTES,
     CONVERSIONS,
@@ -204,7 +204,7 @@ def _unit_rows(
             CONVERSIONS,
             and_(
                 conversions.unit_id == unit.unit_id,
-                conversions.name.in_(sorted({feature.event for feature in features})),
+                scanned(conversions.name).in_(sorted({feature.event for feature in features})),
                 conversions.timestamp <= end,
                 conversions.timestamp
                 >= (unit.pre_start if found.with_covariate else unit.first_at),

@@ -42,6 +42,17 @@ class smaller_of(FunctionElement[float]):  # noqa: N801
     name = "smaller_of"
 
 
+class scanned(FunctionElement[str]):  # noqa: N801
+    """A column compared after an index search rather than searched on: SQLite's unary `+`
+    keeps its planner from searching the index once per value of an IN list on it (one search
+    per unit instead of one per event name, then the unit's few rows are read in order).
+    PostgreSQL reads the column as it is."""
+
+    type = Text()
+    inherit_cache = True
+    name = "scanned"
+
+
 class first_attributes(FunctionElement[str]):  # noqa: N801
     """An aggregate: the `attributes` (as JSON text) of the group's exposure with the smallest
     timestamp, '' when it has none.
@@ -150,6 +161,16 @@ _spell(
     # A top-level key quoted in the path; the dimension rule keeps '"' and '\\' out of names.
     """CASE WHEN {0} <> '' THEN {0} -> ('$."' || {1} || '"') END""",
 )
+
+
+@compiles(scanned)
+def _scanned(element: FunctionElement[Any], compiler: SQLCompiler, **kw: Any) -> str:
+    return compiler.process(next(iter(element.clauses)), **kw)
+
+
+@compiles(scanned, "sqlite")
+def _scanned_sqlite(element: FunctionElement[Any], compiler: SQLCompiler, **kw: Any) -> str:
+    return "+" + compiler.process(next(iter(element.clauses)), **kw)
 
 
 def _two(element: FunctionElement[Any], compiler: SQLCompiler, **kw: Any) -> tuple[str, str]:

@@ -23,6 +23,7 @@ from experiments.models.metric import Aggregation, MetricDefinition
 from experiments.results.sums.sql_functions import (
     first_attributes,
     once_per_row,
+    scanned,
     shifted_timestamp,
     smaller_of,
 )
@@ -318,7 +319,7 @@ def unit_values(
     join_conditions = [
         conversions.unit_id == unit.unit_id,
         unit.variant_count == 1,
-        conversions.name.in_(sorted({feature.event for feature in features})),
+        scanned(conversions.name).in_(sorted({feature.event for feature in features})),
         conversions.timestamp <= end,
         conversions.timestamp >= (unit.pre_start if with_covariate else unit.first_at),
     ]
