@@ -53,12 +53,14 @@ from experiments.results.sums.levels import (
     segment_aggregates,
 )
 from experiments.results.sums.periods import fold_levels, whole_and_periods
+from experiments.results.sums.sql_functions import look_rows
 from experiments.results.sums.unit_columns import (
     ATTRIBUTES,
     MULTI_VARIANT,
     PERIOD,
     EventIds,
     UnitSet,
+    equal_sums,
     unit_values,
 )
 
@@ -133,9 +135,7 @@ def variant_sums(
     query, labels = _sums_query(
         experiment, metrics, end, cuped, dialect, (), ceiling=ceiling, units=units
     )
-    return {
-        GroupKey.of_row(row): _row_sums(row, labels) for row in connection.execute(query).mappings()
-    }
+    return {GroupKey.of_row(row): _row_sums(row, labels) for row in look_rows(connection, query)}
 
 
 def level_sums(
@@ -155,7 +155,7 @@ def level_sums(
     )
     return {
         (int(row[DIMENSION]), row[LEVEL], row["variant"]): _row_sums(row, labels)
-        for row in connection.execute(query).mappings()
+        for row in look_rows(connection, query)
     }
 
 
@@ -198,7 +198,7 @@ def _by_period(
 ) -> Aggregates:
     """`aggregate`'s aggregates from a query grouped by period too: the whole and the
     segments summed over the periods, the periods kept."""
-    rows = list(connection.execute(query).mappings())
+    rows = look_rows(connection, query)
     several = sum(int(row["units"]) for row in rows if row["variant"] == MULTI_VARIANT)
     if dimensions:
         raw = {
@@ -274,7 +274,7 @@ def percentile_caps(
         cap = select(func.min(ranked.c.value).label("cap")).where(
             ranked.c.position >= ranked.c.total * share
         )
-        found = connection.execute(cap).mappings().one()["cap"]
+        found = look_rows(connection, cap)[0]["cap"]
         caps[metric.key] = None if found is None else float(found)
     return caps
 
@@ -299,7 +299,8 @@ def _sums_query(
     units: UnitSet | None = None,
 ) -> tuple[Select[Any], dict[str, dict[str, str]]]:
     """The query of every group's units and sums, and per metric key its sums' column labels
-    (sum name -> label, `m{index}_{name}`). With `dimensions` the units are grouped by variant
+    (sum name -> label, `m{index}_{name}`; a sum equal to another by construction reads the
+    other's column, `unit_columns.equal_sums`). With `dimensions` the units are grouped by variant
     and first-exposure attributes, then summed per (dimension, level, variant) by
     `levels.by_dimension`."""
     per_unit = unit_values(
@@ -346,11 +347,14 @@ def _sums_query(
                 "pre_denominator_denominator_cross_sum": func.sum(den * pden),
                 "covariate_pre_denominator_cross_sum": func.sum(cov * pden),
             }
-        labels[metric.key] = {name: f"m{index}_{name}" for name in wanted}
-        outputs += [sum_.label(f"m{index}_{name}") for name, sum_ in wanted.items()]
+        equal = {name: same for name, same in equal_sums(metric, cuped).items() if same in wanted}
+        summed = {name: sum_ for name, sum_ in wanted.items() if name not in equal}
+        labels[metric.key] = {name: f"m{index}_{equal.get(name, name)}" for name in wanted}
+        outputs += [sum_.label(f"m{index}_{name}") for name, sum_ in summed.items()]
     query = select(*outputs).group_by(*group_columns)
     if not dimensions:
         return query, labels
-    summed = ["units", *(label for columns in labels.values() for label in columns.values())]
+    columns = (label for metric_labels in labels.values() for label in metric_labels.values())
+    summed_labels = ["units", *dict.fromkeys(columns)]
     combinations = query.subquery("combinations")
-    return by_dimension(combinations, dimensions, keys, summed), labels
+    return by_dimension(combinations, dimensions, keys, summed_labels), labels

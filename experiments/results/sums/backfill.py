@@ -20,11 +20,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import text
 from sqlalchemy.engine import Connection, RowMapping
-from sqlalchemy.sql.expression import CompoundSelect, Select
 
 from experiments.models.metric import MetricDefinition
 from experiments.results.sums.backfill_query import LOOK, SEVERAL, UNITS, build_query
@@ -36,6 +33,7 @@ from experiments.results.sums.groups import (
     VariantSums,
 )
 from experiments.results.sums.levels import DIMENSION, LEVEL, RawKey, segment_aggregates
+from experiments.results.sums.sql_functions import look_rows
 from experiments.results.sums.unit_columns import MULTI_VARIANT, EventIds
 
 Changes = dict[str, float]
@@ -62,7 +60,7 @@ def daily_aggregates(
         experiment, metrics, list(ends), cuped=cuped, dimensions=dimensions, ceiling=ceiling
     )
     if dimensions:
-        rows = _rows_without_jit(connection, query)
+        rows = look_rows(connection, query)
         return _segment_looks(rows, labels, variants, dimensions, len(ends))
     looks = len(ends)
     groups = [GroupKey(variant=variant) for variant in variants]
@@ -72,7 +70,7 @@ def daily_aggregates(
         group: [{metric: dict.fromkeys(labels[metric], 0.0) for metric in labels} for _ in ends]
         for group in groups
     }
-    for row in _rows_without_jit(connection, query):
+    for row in look_rows(connection, query):
         group, look = GroupKey.of_row(row), int(row[LOOK])
         several[look] += int(row[SEVERAL] or 0)
         if group not in units:
@@ -134,25 +132,6 @@ def _segment_looks(
             )
         result.append(segment_aggregates(running, variants, dimensions, empty))
     return result
-
-
-def _rows_without_jit(
-    connection: Connection, query: CompoundSelect[Any] | Select[Any]
-) -> list[RowMapping]:
-    """Run the backfill query; on PostgreSQL with JIT compilation off for it.
-
-    The per-unit subplans inflate the planner's cost estimate far above `jit_above_cost`, and
-    compiling the query's ~400 expressions took 3 of its 5.3 s at 100,000 units (EXPLAIN
-    ANALYZE, docs/benchmarks.md); the query runs in about 2 s without it.
-    """
-    if connection.dialect.name != "postgresql":
-        return list(connection.execute(query).mappings())
-    previous = connection.execute(text("SELECT current_setting('jit')")).scalar_one()
-    connection.execute(text("SELECT set_config('jit', 'off', true)"))
-    try:
-        return list(connection.execute(query).mappings())
-    finally:
-        connection.execute(text("SELECT set_config('jit', :value, true)"), {"value": previous})
 
 
 def _accumulate(

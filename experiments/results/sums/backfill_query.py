@@ -5,7 +5,8 @@ function accumulates the unit's features per look, and each unit-look row carrie
 change since the unit's previous row. `backfill.daily_aggregates` sums and accumulates them.
 
 The query is built from one function per CTE, in the order they read each other: `_first_variants`
-(per exposed unit), `_units` (its looks), `_unit_rows` (its events), `_per_look`, `_changes`;
+(per exposed unit), `_units` (its looks), `_unit_rows` (its events), `_per_look`, `_row_values`,
+`_changes`;
 beside them `_entering` and `_counts` for the unit counts. Every output column is labelled, and
 the caller reads the rows by label.
 """
@@ -21,7 +22,6 @@ from sqlalchemy import (
     Integer,
     and_,
     case,
-    cast,
     func,
     literal,
     null,
@@ -30,19 +30,25 @@ from sqlalchemy import (
 )
 from sqlalchemy.sql.expression import CTE, ColumnElement, CompoundSelect, Select, Subquery
 
-from experiments.models.metric import Aggregation, MetricDefinition
+from experiments.models.metric import MetricDefinition
+from experiments.results.sums.backfill_changes import (
+    metric_changes,
+    metric_values,
+    reader,
+    sides_read,
+)
 from experiments.results.sums.groups import GROUP_COLUMNS
 from experiments.results.sums.levels import by_dimension
+from experiments.results.sums.sql_functions import once_per_row, scanned
 from experiments.results.sums.unit_columns import (
     ATTRIBUTES,
     CONVERSIONS,
     EXPOSURES,
     EventIds,
-    Feature,
     UnitFeatures,
+    equal_sums,
     exposed_units,
     feature_value,
-    metric_sides,
     unit_features,
 )
 
@@ -70,8 +76,10 @@ def build_query(
     first = _first_variants(experiment, ends[-1], found, dimensions, ceiling)
     units = _units(first, ends, found, levels)
     per_look = _per_look(_unit_rows(units, ends, found, levels, ceiling), found, levels)
-    changes, labels = _changes(per_look, metrics, found, levels)
-    sum_labels = [label for columns in labels.values() for label in columns.values()]
+    values = _row_values(per_look, metrics, found, levels)
+    changes, labels = _changes(values, metrics, found, levels)
+    named = (label for columns in labels.values() for label in columns.values())
+    sum_labels = list(dict.fromkeys(named))  # a sum equal to another reads its column
     combined = union_all(changes, _counts(_entering(units, levels), sum_labels, levels))
     if not dimensions:
         return combined, labels
@@ -196,7 +204,7 @@ def _unit_rows(
             CONVERSIONS,
             and_(
                 conversions.unit_id == unit.unit_id,
-                conversions.name.in_(sorted({feature.event for feature in features})),
+                scanned(conversions.name).in_(sorted({feature.event for feature in features})),
                 conversions.timestamp <= end,
                 conversions.timestamp
                 >= (unit.pre_start if found.with_covariate else unit.first_at),
@@ -232,10 +240,12 @@ def _per_look(rows: Subquery, found: UnitFeatures, levels: list[str]) -> Subquer
     )
 
 
-def _changes(
+def _row_values(
     per_look: Subquery, metrics: Sequence[MetricDefinition], found: UnitFeatures, levels: list[str]
-) -> tuple[Select[Any], dict[str, dict[str, str]]]:
-    """Per group and look: the change of every metric's sums (each unit's now minus before)."""
+) -> Subquery:
+    """Per unit and look: each metric's sides now and at the unit's previous row, weighted by
+    whether the unit counted then (`m{index}_{side}`, `backfill_changes.metric_values`),
+    computed once per row."""
     # A unit counts (is *active*) from its first look until the look that sees it in a second
     # variant, where it has a row; its previous row was active unless this row is after that
     # look. (At a unit's first row the previous values are all 0, whatever the flag says.) The
@@ -245,7 +255,23 @@ def _changes(
     active = case((and_(several, row[LOOK] >= row.several_look), 0.0), else_=1.0)
     active_before = case((and_(several, row[LOOK] > row.several_look), 0.0), else_=1.0)
     labels = found.labels
-    weighted = ((_reader(row, labels, False), active), (_reader(row, labels, True), active_before))
+    weighted = ((reader(row, labels, False), active), (reader(row, labels, True), active_before))
+    values = [
+        value.label(f"m{index}_{side}")
+        for index, metric in enumerate(metrics)
+        for side, value in metric_values(
+            metric, weighted, metric.key in found.with_covariate
+        ).items()
+    ]
+    group_columns = [row[name] for name in (*GROUP_COLUMNS, *levels)]
+    return once_per_row(select(*group_columns, row[LOOK], *values)).subquery("row_values")
+
+
+def _changes(
+    values: Subquery, metrics: Sequence[MetricDefinition], found: UnitFeatures, levels: list[str]
+) -> tuple[Select[Any], dict[str, dict[str, str]]]:
+    """Per group and look: the change of every metric's sums (each unit's now minus before)."""
+    row = values.c
     group_columns = [row[name] for name in (*GROUP_COLUMNS, *levels)]
     outputs: list[ColumnElement[Any]] = [
         *group_columns,
@@ -255,9 +281,16 @@ def _changes(
     ]
     columns: dict[str, dict[str, str]] = {}
     for index, metric in enumerate(metrics):
-        changes = _metric_changes(metric, weighted, metric.key in found.with_covariate)
-        columns[metric.key] = {name: f"m{index}_{name}" for name in changes}
-        outputs += [func.sum(change).label(f"m{index}_{name}") for name, change in changes.items()]
+        covariate = metric.key in found.with_covariate
+        sides = {side: row[f"m{index}_{side}"] for side in sides_read(metric, covariate)}
+        changes = metric_changes(metric, sides, covariate)
+        equal = {n: same for n, same in equal_sums(metric, covariate).items() if same in changes}
+        columns[metric.key] = {name: f"m{index}_{equal.get(name, name)}" for name in changes}
+        outputs += [
+            func.sum(change).label(f"m{index}_{name}")
+            for name, change in changes.items()
+            if name not in equal
+        ]
     return select(*outputs).group_by(*group_columns, row[LOOK]), columns
 
 
@@ -303,78 +336,3 @@ def _look_of(moment: Any, ends: list[datetime], low: int, high: int) -> ColumnEl
         (moment <= ends[middle], _look_of(moment, ends, low, middle)),
         else_=_look_of(moment, ends, middle + 1, high),
     )
-
-
-def _reader(row: Any, labels: dict[Feature, str], previous: bool) -> Any:
-    """A feature reader (see `metric_sides`) of a unit's values at this row, or at its previous
-    row (`previous`: the accumulated value minus this row's change)."""
-
-    def feature(key: Feature, aggregation: Aggregation) -> Any:
-        label = labels[key]
-        total: Any = row[f"c_{label}"]
-        if previous:
-            total = total - row[f"g_{label}"]
-        total = func.coalesce(total, 0.0)
-        if aggregation == "any":
-            return case((total > 0, 1.0), else_=0.0)
-        return cast(total, Float)
-
-    return feature
-
-
-def _metric_changes(
-    metric: MetricDefinition, weighted: tuple[tuple[Any, Any], ...], covariate: bool
-) -> dict[str, ColumnElement[Any]]:
-    """The change at this row of each of the metric's sums that is not derived from others.
-
-    The others are not computed per row but by `VariantSums.from_fields` from the accumulated
-    sums: a denominator of 1 is the unit count, an uncapped "any" numerator is its own square,
-    and a metric without a covariate has covariate sums of 0.
-    """
-    now_and_before = []
-    for reader, weight in weighted:
-        numerator, denominator = metric_sides(metric, reader, "post")
-        pre: Any = literal(0.0)
-        pre_denominator: Any = literal(0.0)
-        if covariate:
-            pre, pre_denominator = metric_sides(metric, reader, "pre")
-        now_and_before.append(
-            (weight * numerator, weight * denominator, weight * pre, weight * pre_denominator)
-        )
-    (x, y, z, w), (xp, yp, zp, wp) = now_and_before
-    wanted: dict[str, ColumnElement[Any]] = {"numerator_sum": x - xp}
-    if not _is_indicator(metric):
-        wanted["numerator_sum_squares"] = x * x - xp * xp
-    ratio = metric.denominator_event is not None
-    if ratio:
-        wanted["denominator_sum"] = y - yp
-        wanted["denominator_sum_squares"] = y * y - yp * yp
-        wanted["cross_sum"] = x * y - xp * yp
-    if covariate:
-        wanted["covariate_sum"] = z - zp
-        wanted["covariate_sum_squares"] = z * z - zp * zp
-        wanted["covariate_cross_sum"] = x * z - xp * zp
-        if ratio:
-            wanted["covariate_denominator_cross_sum"] = y * z - yp * zp
-        if metric.kind == "ratio":
-            # The pre-period denominator, CUPED's second covariate for a ratio.
-            wanted |= {
-                "pre_denominator_sum": w - wp,
-                "pre_denominator_sum_squares": w * w - wp * wp,
-                "pre_denominator_cross_sum": x * w - xp * wp,
-                "pre_denominator_denominator_cross_sum": y * w - yp * wp,
-                "covariate_pre_denominator_cross_sum": z * w - zp * wp,
-            }
-    # Units whose denominator (ratio) or value is not zero, now minus before.
-    counted, counted_before = (y, yp) if metric.kind == "ratio" else (x, xp)
-    wanted["nonzero_units"] = _nonzero(counted) - _nonzero(counted_before)
-    return wanted
-
-
-def _nonzero(value: Any) -> Any:
-    return case((value != 0, 1.0), else_=0.0)
-
-
-def _is_indicator(metric: MetricDefinition) -> bool:
-    """Whether the per-unit numerator is always 0 or 1 (an uncapped `any`)."""
-    return metric.numerator_aggregation == "any" and metric.cap is None

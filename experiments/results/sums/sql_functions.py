@@ -2,18 +2,22 @@
 
 Everything else in the aggregation is portable SQLAlchemy Core; these are compiled per dialect
 so the same query object runs on both: a moved timestamp, the smaller of two numbers, and for
-segments the attributes of a unit's first exposure and one attribute's value in them.
+segments the attributes of a unit's first exposure and one attribute's value in them; and the
+PostgreSQL settings a look's queries run with (`look_settings`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import text
+from sqlalchemy.engine import Connection, RowMapping
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.compiler import SQLCompiler
-from sqlalchemy.sql.expression import ColumnElement, FunctionElement
+from sqlalchemy.sql.expression import ColumnElement, Executable, FunctionElement, Select
 from sqlalchemy.types import DateTime, Float, Text
 
 
@@ -36,6 +40,17 @@ class smaller_of(FunctionElement[float]):  # noqa: N801
     type = Float()
     inherit_cache = True
     name = "smaller_of"
+
+
+class scanned(FunctionElement[str]):  # noqa: N801
+    """A column compared after an index search rather than searched on: SQLite's unary `+`
+    keeps its planner from searching the index once per value of an IN list on it (one search
+    per unit instead of one per event name, then the unit's few rows are read in order).
+    PostgreSQL reads the column as it is."""
+
+    type = Text()
+    inherit_cache = True
+    name = "scanned"
 
 
 class first_attributes(FunctionElement[str]):  # noqa: N801
@@ -62,6 +77,55 @@ class attribute_value(FunctionElement[str]):  # noqa: N801
     type = Text()
     inherit_cache = True
     name = "attribute_value"
+
+
+LOOK_SETTINGS = {"jit": "off"}
+"""PostgreSQL settings for a look's aggregation (docs/benchmarks.md, "Full looks").
+
+The planner's cost of a look's query is far above `jit_above_cost`, and compiling its hundreds
+of expressions took 3 of the backfill's 5.3 s at 100,000 units, more than it saved; the full
+look's query also ran faster without it at 1,000,000 units. A larger `work_mem` was measured
+too and left alone: it kept 200,000 units' sorts in memory, but at 1,000,000 units the sort
+spills anyway, and it then cost more CPU than the default 4 MB.
+"""
+
+
+@contextmanager
+def look_settings(connection: Connection) -> Iterator[None]:
+    """Run the statements inside with `LOOK_SETTINGS` on PostgreSQL (nothing changes on SQLite),
+    set for the current transaction only and restored on the way out."""
+    if connection.dialect.name != "postgresql":
+        yield
+        return
+    read = text("SELECT current_setting(:name)")
+    change = text("SELECT set_config(:name, :value, true)")
+    previous = {
+        name: connection.execute(read, {"name": name}).scalar_one() for name in LOOK_SETTINGS
+    }
+    for name, value in LOOK_SETTINGS.items():
+        connection.execute(change, {"name": name, "value": value})
+    try:
+        yield
+    finally:
+        for name, value in previous.items():
+            connection.execute(change, {"name": name, "value": value})
+
+
+def look_rows(connection: Connection, query: Executable) -> list[RowMapping]:
+    """The rows of a look's query, by label, run with `look_settings`."""
+    with look_settings(connection):
+        return list(connection.execute(query).mappings())
+
+
+def once_per_row(query: Select[Any]) -> Select[Any]:
+    """`query` as a subquery whose columns are computed once per row.
+
+    Both databases merge a plain subquery into the query that reads it, and then compute each of
+    its expressions wherever it is used: a unit's metric value, read by its sum, its sum of
+    squares and its cross sums, would be computed each time. An OFFSET (of 0) keeps the subquery
+    apart (PostgreSQL does not pull it up, SQLite does not flatten it) without changing its rows.
+    """
+    return query.offset(0)
 
 
 def _spelled(spelling: str) -> Callable[..., str]:
@@ -97,6 +161,16 @@ _spell(
     # A top-level key quoted in the path; the dimension rule keeps '"' and '\\' out of names.
     """CASE WHEN {0} <> '' THEN {0} -> ('$."' || {1} || '"') END""",
 )
+
+
+@compiles(scanned)
+def _scanned(element: FunctionElement[Any], compiler: SQLCompiler, **kw: Any) -> str:
+    return compiler.process(next(iter(element.clauses)), **kw)
+
+
+@compiles(scanned, "sqlite")
+def _scanned_sqlite(element: FunctionElement[Any], compiler: SQLCompiler, **kw: Any) -> str:
+    return "+" + compiler.process(next(iter(element.clauses)), **kw)
 
 
 def _two(element: FunctionElement[Any], compiler: SQLCompiler, **kw: Any) -> tuple[str, str]:

@@ -22,6 +22,8 @@ from experiments.models.event import Conversion, Exposure
 from experiments.models.metric import Aggregation, MetricDefinition
 from experiments.results.sums.sql_functions import (
     first_attributes,
+    once_per_row,
+    scanned,
     shifted_timestamp,
     smaller_of,
 )
@@ -238,6 +240,32 @@ def metric_sides(metric: MetricDefinition, read: FeatureReader, period: Period) 
     return numerator, side(metric.denominator_event, metric.denominator_aggregation)
 
 
+def equal_sums(metric: MetricDefinition, covariate: bool) -> dict[str, str]:
+    """The sums of `metric` that equal another of its sums by construction (name -> that sum's
+    name), so a query computes only the latter and reads its column for both.
+
+    A side whose per-unit value is always 0 or 1 (an uncapped `any` numerator, with or without
+    its unless-rule, or an `any` denominator) is its own square, and the units where it is not
+    zero are its sum; both hold exactly in floating point, since such a sum is a whole number.
+    """
+    numerator = metric.numerator_aggregation == "any" and metric.cap is None
+    ratio = metric.kind == "ratio"
+    denominator = ratio and metric.denominator_aggregation == "any"
+    equal: dict[str, str] = {}
+    if numerator:
+        equal["numerator_sum_squares"] = "numerator_sum"
+        if covariate:
+            equal["covariate_sum_squares"] = "covariate_sum"
+        if not ratio:
+            equal["nonzero_units"] = "numerator_sum"
+    if denominator:
+        equal["denominator_sum_squares"] = "denominator_sum"
+        equal["nonzero_units"] = "denominator_sum"
+        if covariate:
+            equal["pre_denominator_sum_squares"] = "pre_denominator_sum"
+    return equal
+
+
 def unit_values(
     experiment: str,
     metrics: Sequence[MetricDefinition],
@@ -291,7 +319,7 @@ def unit_values(
     join_conditions = [
         conversions.unit_id == unit.unit_id,
         unit.variant_count == 1,
-        conversions.name.in_(sorted({feature.event for feature in features})),
+        scanned(conversions.name).in_(sorted({feature.event for feature in features})),
         conversions.timestamp <= end,
         conversions.timestamp >= (unit.pre_start if with_covariate else unit.first_at),
     ]
@@ -349,6 +377,5 @@ def unit_values(
             value_columns.append(pre_denominator.label(f"m{index}_pden"))
     attributes = [unit_events.c[ATTRIBUTES]] if dimensions else []
     period = [unit_events.c[PERIOD]] if periods else []
-    return select(unit_events.c.variant, *attributes, *period, *value_columns).subquery(
-        "unit_values"
-    )
+    values = select(unit_events.c.variant, *attributes, *period, *value_columns)
+    return once_per_row(values).subquery("unit_values")

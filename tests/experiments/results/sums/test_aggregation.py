@@ -14,6 +14,7 @@ from experiments.db import make_engine
 from experiments.metrics import builtin_metrics
 from experiments.models.metric import MetricDefinition
 from experiments.results.sums.aggregation import Aggregates, aggregate
+from experiments.results.sums.unit_columns import equal_sums
 from tests.experiments.results.helpers import (
     CAPPED_AOV,
     METRICS,
@@ -274,3 +275,30 @@ def test_percentile_cap_without_any_value_is_no_cap(engine: Engine) -> None:
         )
     assert result.caps == {"aov": None}
     assert result.metrics["aov"]["control"].totals.n == 1
+
+
+def test_a_zero_or_one_side_is_summed_once_for_its_squares_and_its_units() -> None:
+    catalog = builtin_metrics()
+    rate, abandonment = catalog["conversion_rate"], catalog["cart_abandonment"]
+    assert equal_sums(rate, covariate=True) == {
+        "numerator_sum_squares": "numerator_sum",
+        "covariate_sum_squares": "covariate_sum",
+        "nonzero_units": "numerator_sum",
+    }
+    # A ratio counts the units with a denominator: an `any` one is its own count.
+    assert equal_sums(abandonment, covariate=False) == {
+        "numerator_sum_squares": "numerator_sum",
+        "denominator_sum_squares": "denominator_sum",
+        "nonzero_units": "denominator_sum",
+    }
+    # A cap below 1 makes a 0/1 value 0/cap; a sum or a count is any number.
+    assert equal_sums(rate.model_copy(update={"cap": 0.5}), covariate=True) == {}
+    assert equal_sums(catalog["aov"], covariate=True) == {}
+    assert equal_sums(catalog["revenue_per_visitor"], covariate=True) == {}
+
+
+def test_a_capped_zero_or_one_metric_matches_the_reference(engine: Engine) -> None:
+    raw = simulate_shop(600, uplift=0.1, seed=3)
+    raw.load(engine)
+    capped = builtin_metrics()["conversion_rate"].model_copy(update={"key": "half", "cap": 0.5})
+    assert_matches_reference(run(engine, [capped]), raw, metrics=[capped])
