@@ -10,8 +10,12 @@ without the ufunc machinery: half the cost on a Python float) or ``math``.
 from __future__ import annotations
 
 import math
+from typing import Any
 
-from scipy.special import cython_special as special
+from stats._on_first_use import OnFirstUse
+
+# scipy.special's C functions, imported at the first call that needs one.
+special: Any = OnFirstUse("scipy.special.cython_special", __name__, "special")
 
 SQRT2 = math.sqrt(2.0)
 INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)

@@ -14,7 +14,6 @@ from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from scipy import special
 
 from stats._distributions import (
     ACCURATE_QUANTILE_LOG_TAIL,
@@ -24,6 +23,10 @@ from stats._distributions import (
     student_t_isf_log,
     student_t_logsf,
 )
+from stats._on_first_use import OnFirstUse
+
+# scipy.special's ufuncs, imported at the first call that needs one.
+special: Any = OnFirstUse("scipy.special", __name__, "special")
 
 Floats = npt.NDArray[np.float64]
 Flags = npt.NDArray[np.bool_]
