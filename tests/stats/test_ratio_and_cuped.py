@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import statsmodels.api as sm
+from statsmodels.regression.linear_model import OLS
+from statsmodels.tools.tools import add_constant
 
 from stats import Reason, StatsInputError, analyze
 from tests.stats.helpers import FloatArray, mean_stats, ratio_stats, with_covariate
@@ -91,8 +92,8 @@ def test_cuped_matches_the_regression_adjusted_treatment_effect() -> None:
             with_covariate(mean_stats(treatment, "b"), treatment, pre[units:]),
         ],
     )
-    design = sm.add_constant(np.column_stack([np.repeat([0.0, 1.0], units), pre]))
-    fit = sm.OLS(outcome, design).fit()
+    design = add_constant(np.column_stack([np.repeat([0.0, 1.0], units), pre]))
+    fit = OLS(outcome, design).fit()
     comparison = result.comparisons[0]
     assert comparison.absolute.estimate == pytest.approx(fit.params[1], rel=1e-9)
     assert comparison.absolute.ci_high is not None and comparison.absolute.estimate is not None
@@ -155,8 +156,8 @@ def test_ratio_cuped_matches_the_regression_on_the_linearised_values() -> None:
         treated.append(np.full(units, float(index)))
         covariate.append(before)
     comparison = analyze("ratio", inputs).comparisons[0]
-    design = sm.add_constant(np.column_stack([np.concatenate(treated), np.concatenate(covariate)]))
-    fit = sm.OLS(np.concatenate(pseudo), design).fit()
+    design = add_constant(np.column_stack([np.concatenate(treated), np.concatenate(covariate)]))
+    fit = OLS(np.concatenate(pseudo), design).fit()
     assert comparison.absolute.estimate == pytest.approx(fit.params[1], rel=1e-9)
     assert comparison.absolute.ci_high is not None and comparison.absolute.estimate is not None
     se = (comparison.absolute.ci_high - comparison.absolute.estimate) / 1.96

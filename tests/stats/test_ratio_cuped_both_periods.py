@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import statsmodels.api as sm
+from statsmodels.regression.linear_model import OLS
+from statsmodels.tools.tools import add_constant
 
 from benchmarks.sim_cuped import aov_sums, reductions, shop_arm
 from stats import StatsInputError, analyze
@@ -25,7 +26,7 @@ def test_two_covariate_cuped_matches_ols_on_the_pseudo_values() -> None:
         before.append(arm["revenue_before"])
         orders_before.append(arm["orders_before"])
     columns = [np.concatenate(values) for values in (treated, before, orders_before)]
-    fit = sm.OLS(np.concatenate(pseudo), sm.add_constant(np.column_stack(columns))).fit()
+    fit = OLS(np.concatenate(pseudo), add_constant(np.column_stack(columns))).fit()
     assert comparison.absolute.estimate == pytest.approx(fit.params[1], rel=1e-8)
     assert comparison.absolute.ci_high is not None and comparison.absolute.estimate is not None
     se = (comparison.absolute.ci_high - comparison.absolute.estimate) / 1.96
