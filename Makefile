@@ -26,17 +26,20 @@ TEST_ENV := env -u PYTHONDONTWRITEBYTECODE PYTHONPYCACHEPREFIX=$(abspath $(VENV)
 run: $(INSTALLED)
 	VEKST_LOG_FORMAT=$${VEKST_LOG_FORMAT:-human} $(VENV)/bin/vekst serve --port $(PORT)
 
-# mypy runs beside pytest (whose workers wait on servers and browsers much of the time); its
-# report is printed after the tests', and either failing fails the target.
-test: $(INSTALLED_DEV)
+# The browser bundles are built first (the browser tests load them); then lint-imports, the
+# browser SDK's type check and Node tests, and mypy run beside pytest (whose workers wait on
+# servers and browsers much of the time). Their report is printed after the tests', and any
+# of them failing fails the target.
+test: $(INSTALLED_DEV) $(JS_INSTALLED)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/lint-imports
-	$(MAKE) js-test
-	report=$$(mktemp); $(VENV)/bin/mypy > $$report 2>&1 & typing=$$!; \
+	cd $(JS) && node build.mjs
+	report=$$(mktemp); \
+	{ $(VENV)/bin/lint-imports && (cd $(JS) && npm run --silent check) && $(VENV)/bin/mypy; } \
+		> $$report 2>&1 & checks=$$!; \
 	$(TEST_ENV) $(PY) -m pytest -n $(TEST_WORKERS) --dist worksteal; tests=$$?; \
-	wait $$typing; typed=$$?; cat $$report; rm -f $$report; \
-	[ $$typed -eq 0 ] && [ $$tests -eq 0 ]
+	wait $$checks; checked=$$?; cat $$report; rm -f $$report; \
+	[ $$checked -eq 0 ] && [ $$tests -eq 0 ]
 
 # The quick tier while you work: no real processes, no browser (`make test` runs every tier).
 unit: $(INSTALLED_DEV)
