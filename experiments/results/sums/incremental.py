@@ -19,7 +19,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import select, union
+from sqlalchemy import Text, bindparam, func, select, union
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.expression import Select
 
@@ -89,10 +90,9 @@ def incremental_aggregates(
     ceiling: EventIds,
 ) -> tuple[Aggregates, int]:
     """This look's aggregates from `previous`'s, and how many exposed units it read again."""
-    touched = touched_units(experiment, event_names(metrics), previous.reread_from, ceiling)
-    units: UnitSet = touched
-    if connection.dialect.name == "postgresql":
-        units = [str(unit) for unit in connection.execute(touched).scalars()]
+    units = _unit_set(
+        connection, touched_units(experiment, event_names(metrics), previous.reread_from, ceiling)
+    )
     then, now = (previous.end, previous.ceiling), (end, ceiling)
     if not dimensions:
         old, new = (
@@ -116,6 +116,19 @@ def incremental_aggregates(
     return aggregates, read
 
 
+def _unit_set(connection: Connection, touched: Select[Any]) -> UnitSet:
+    """The touched units as the two aggregations read them: on SQLite the query itself (its
+    planner looks each unit up in the indexes); on PostgreSQL their ids, read once and bound as
+    one array that the aggregations unnest, so the planner knows how many there are and looks
+    each up in the indexes (`= ANY` of the array instead would scan both tables whole, in
+    parallel, once the array is long: at 25,000 units of 1,000,000 it did)."""
+    if connection.dialect.name != "postgresql":
+        return touched
+    ids = [str(unit) for unit in connection.execute(touched).scalars()]
+    array = bindparam("touched_units", ids, type_=ARRAY(Text))
+    return select(func.unnest(array).column_valued("unit_id"))
+
+
 def event_names(metrics: Sequence[MetricDefinition]) -> list[str]:
     """The names of the conversions `metrics` read (every side), sorted."""
     sides = [(m.numerator_event, m.denominator_event, m.numerator_unless) for m in metrics]
@@ -125,39 +138,28 @@ def event_names(metrics: Sequence[MetricDefinition]) -> list[str]:
 def _combined(
     base: Mapping[Key, GroupSums], new: Mapping[Key, GroupSums], old: Mapping[Key, GroupSums]
 ) -> dict[Key, GroupSums]:
-    """`base` + `new` - `old` per group; a group left without units is dropped (a full look
-    has no row for it, and reads zero sums)."""
+    """`base` + `new` - `old` per group, field by field (a field stored only when set is 0); a
+    group left without units is dropped (a full look has no row for it, and reads zero sums).
+    Each metric's fields are added up as numbers and read back as sums once."""
     result: dict[Key, GroupSums] = {}
     for key in {**base, **new, **old}:
-        units = sum(groups[key].units * sign for groups, sign in _signed(base, new, old, key))
+        signed = [
+            (groups[key], sign)
+            for groups, sign in ((base, 1), (new, 1), (old, -1))
+            if key in groups
+        ]
+        units = sum(group.units * sign for group, sign in signed)
         if units == 0:
             continue
-        metrics: dict[str, VariantSums] = {}
-        for groups, sign in _signed(base, new, old, key):
-            for metric, sums in groups[key].metrics.items():
-                metrics[metric] = _add(metrics.get(metric), sums, sign)
+        fields: dict[str, dict[str, float]] = {}
+        for group, sign in signed:
+            for metric, sums in group.metrics.items():
+                total = fields.setdefault(metric, {})
+                for name, value in sums.as_fields().items():
+                    total[name] = (total.get(name) or 0.0) + sign * (value or 0.0)
+        metrics = {metric: VariantSums.from_fields(total) for metric, total in fields.items()}
         result[key] = GroupSums(units, metrics)
     return result
-
-
-def _signed(
-    base: Mapping[Key, GroupSums],
-    new: Mapping[Key, GroupSums],
-    old: Mapping[Key, GroupSums],
-    key: Key,
-) -> list[tuple[Mapping[Key, GroupSums], int]]:
-    return [(groups, sign) for groups, sign in ((base, 1), (new, 1), (old, -1)) if key in groups]
-
-
-def _add(total: VariantSums | None, sums: VariantSums, sign: int) -> VariantSums:
-    """`total` plus `sign` times `sums`, field by field (a field stored only when set is 0)."""
-    right = sums.as_fields()
-    left = {} if total is None else total.as_fields()
-    fields = {
-        name: (left.get(name) or 0.0) + sign * (right.get(name) or 0.0)
-        for name in left.keys() | right.keys()
-    }
-    return VariantSums.from_fields(fields)
 
 
 def _named(raw: Mapping[RawKey, GroupSums]) -> dict[RawKey, GroupSums]:
