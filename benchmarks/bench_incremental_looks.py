@@ -18,25 +18,32 @@ Each new look is deleted after it is timed, so every run starts from the same st
     .venv/bin/python -m benchmarks.bench_incremental_looks --sizes 1000000 --repeats 3 \
         --postgres postgresql+psycopg://postgres@127.0.0.1:5432/test
 
-Without --postgres only SQLite is measured. The PostgreSQL schema is dropped afterwards.
+Without --postgres only SQLite is measured. The PostgreSQL schema is dropped afterwards, unless
+`--keep FOLDER` is given: the loaded databases (an SQLite file in FOLDER, a PostgreSQL schema
+`incremental_N`) are then kept, and a later run with the same FOLDER and size measures them again
+without generating nor loading anything (loading 1,000,000 units takes minutes). Remove the file
+and drop the schema to start afresh.
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import platform
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta
+from functools import cache, partial
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import delete
+from sqlalchemy import create_engine, delete, func, select, text
 from sqlalchemy.engine import Engine
 from sqlmodel import col
 
-from benchmarks.bench_results import START, databases, generate, load, size_options
+from benchmarks.bench_results import START, databases, generate, load
 from experiments.db import make_engine, session_scope
 from experiments.metrics import builtin_metrics
 from experiments.migrate import upgrade
@@ -46,6 +53,7 @@ from experiments.results.sums.aggregation import aggregate
 from experiments.results.sums.ingestion_marks import take_ceiling
 from tests.experiments.results.helpers import start_experiment
 from tests.experiments.results.simulation import RawEvents
+from tests.services import schema_url
 
 END = START + timedelta(days=30)  # after every generated event: none is dated after a look
 SELECTION = {
@@ -88,20 +96,30 @@ def timed(run: Callable[[], object]) -> float:
     return time.perf_counter() - began
 
 
-def measure(
-    url: str, units: int, exposures: pd.DataFrame, conversions: pd.DataFrame, repeats: int
-) -> dict[str, float]:
+Events = Callable[[], tuple[pd.DataFrame, pd.DataFrame]]
+
+
+def measure(url: str, units: int, events: Events, repeats: int) -> dict[str, float]:
+    """The medians at `url`, loading `events()` there first unless a kept run loaded them."""
     upgrade(url)
     engine = make_engine(url)
     try:
-        load(engine, exposures, conversions)
-        start_experiment(engine, "bench", START, name="Hourly looks", metrics=SELECTION)
-        with session_scope(engine) as session:
-            take_snapshot(session, "bench", END - timedelta(hours=1), on_new_look=None)
-        an_hour_of_traffic(units).load(engine)
+        if not _loaded(engine):
+            load(engine, *events())
+            start_experiment(engine, "bench", START, name="Hourly looks", metrics=SELECTION)
+            with session_scope(engine) as session:
+                take_snapshot(session, "bench", END - timedelta(hours=1), on_new_look=None)
+            an_hour_of_traffic(units).load(engine)
         return _alternate(engine, repeats)
     finally:
         engine.dispose()
+
+
+def _loaded(engine: Engine) -> bool:
+    """Whether an earlier run kept this database with its data and first look."""
+    with session_scope(engine) as session:
+        looks = select(func.count()).where(col(ResultSnapshot.experiment) == "bench")
+        return bool(session.execute(looks).scalar_one())
 
 
 def _alternate(engine: Engine, repeats: int) -> dict[str, float]:
@@ -145,17 +163,43 @@ def _alternate(engine: Engine, repeats: int) -> dict[str, float]:
     return medians | {"units_read": float(str(units_read))}
 
 
+def command_line() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
+    parser.add_argument("--postgres", help="SQLAlchemy URL of a PostgreSQL database")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--skip-sqlite", action="store_true", help="measure PostgreSQL only")
+    parser.add_argument("--keep", type=Path, help="keep the loaded databases here and reuse them")
+    return parser.parse_args()
+
+
+def kept_databases(options: argparse.Namespace, units: int) -> Iterator[tuple[str, str]]:
+    """(name, URL) of each database `--keep` keeps for `units` units, created when missing."""
+    folder: Path = options.keep
+    folder.mkdir(parents=True, exist_ok=True)
+    if not options.skip_sqlite:
+        yield "sqlite", f"sqlite:///{folder / f'incremental-{units}.db'}"
+    if options.postgres:
+        schema = f"incremental_{units}"
+        admin = create_engine(options.postgres, isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
+        admin.dispose()
+        yield "postgresql", schema_url(options.postgres, schema)
+
+
 def main() -> None:
-    options = size_options(__doc__.splitlines()[0])
+    options = command_line()
     machine = f"{platform.platform()}, {os.cpu_count()} cores"
     print(f"machine: {machine}, Python {platform.python_version()}")
     print(f"load average at the start: {os.getloadavg()}")
     header = ("database", "units", "read", "incremental", "full", "ratio", "bare", "marked")
     print(" ".join(f"{name:>11}" for name in header))
     for units in options.sizes:
-        exposures, conversions = generate(units)
-        for database, url in databases(options):
-            got = measure(url, units, exposures, conversions, options.repeats)
+        events = cache(partial(generate, units))  # generated once, when a database needs them
+        kept = options.keep is not None
+        for database, url in kept_databases(options, units) if kept else databases(options):
+            got = measure(url, units, events, options.repeats)
             ratio = got["incremental"] / got["full"]
             cells = (
                 f"{database:>11}",

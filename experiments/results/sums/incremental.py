@@ -14,12 +14,14 @@ another level (an earlier exposure stored late) leaves its old group and joins i
 from __future__ import annotations
 
 import json
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import select, union
+from sqlalchemy import Text, bindparam, func, select, union
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.expression import Select
 
@@ -47,6 +49,7 @@ from experiments.results.sums.unit_columns import (
 )
 
 Key = TypeVar("Key", bound=Hashable)
+Found = TypeVar("Found")
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,31 +92,62 @@ def incremental_aggregates(
     ceiling: EventIds,
 ) -> tuple[Aggregates, int]:
     """This look's aggregates from `previous`'s, and how many exposed units it read again."""
-    touched = touched_units(experiment, event_names(metrics), previous.reread_from, ceiling)
-    units: UnitSet = touched
-    if connection.dialect.name == "postgresql":
-        units = [str(unit) for unit in connection.execute(touched).scalars()]
+    units = _unit_set(
+        connection, touched_units(experiment, event_names(metrics), previous.reread_from, ceiling)
+    )
     then, now = (previous.end, previous.ceiling), (end, ceiling)
     if not dimensions:
-        old, new = (
-            variant_sums(connection, experiment, metrics, at, True, counted, units)
-            for at, counted in (then, now)
-        )
+
+        def whole(reader: Connection, at: datetime, counted: EventIds) -> dict[GroupKey, GroupSums]:
+            return variant_sums(reader, experiment, metrics, at, True, counted, units)
+
+        old, new = _at_both_ends(connection, whole, then, now)
         base = dict(previous.aggregates.groups)
         several = GroupSums(previous.aggregates.multi_variant_units, {})
         base[GroupKey(variant=MULTI_VARIANT)] = several
         combined = _combined(base, new, old)
         aggregates = whole_aggregates(combined, variants, metrics, {})
         return aggregates, sum(group.units for group in new.values())
-    old_levels, new_levels = (
-        level_sums(connection, experiment, metrics, at, True, dimensions, counted, units)
-        for at, counted in (then, now)
-    )
+
+    def levels(reader: Connection, at: datetime, counted: EventIds) -> dict[RawKey, GroupSums]:
+        return level_sums(reader, experiment, metrics, at, True, dimensions, counted, units)
+
+    old_levels, new_levels = _at_both_ends(connection, levels, then, now)
     base_levels = _stored_levels(previous.aggregates, dimensions)
     merged = _combined(base_levels, _named(new_levels), _named(old_levels))
     aggregates = segment_aggregates(merged, variants, dimensions, empty_group(metrics))
     read = sum(group.units for (number, _, _), group in new_levels.items() if number == 0)
     return aggregates, read
+
+
+def _at_both_ends(
+    connection: Connection,
+    read: Callable[[Connection, datetime, EventIds], Found],
+    then: tuple[datetime, EventIds],
+    now: tuple[datetime, EventIds],
+) -> tuple[Found, Found]:
+    """`read` at the previous look's end and ceiling (`then`) and at this look's (`now`), both
+    at once: `then` on a connection of its own in a thread, so the database works on the two
+    together (about half the wall time when it has a core to spare, as a full look's parallel
+    scans have). Both see the same events: every id up to either ceiling is committed and final
+    (`ingestion_marks`), and this look stores nothing before it has read them."""
+    with connection.engine.connect() as own, ThreadPoolExecutor(max_workers=1) as thread:
+        earlier = thread.submit(read, own, *then)
+        later = read(connection, *now)
+        return earlier.result(), later
+
+
+def _unit_set(connection: Connection, touched: Select[Any]) -> UnitSet:
+    """The touched units as the two aggregations read them: on SQLite the query itself (its
+    planner looks each unit up in the indexes); on PostgreSQL their ids, read once and bound as
+    one array that the aggregations unnest, so the planner knows how many there are and looks
+    each up in the indexes (`= ANY` of the array instead would scan both tables whole, in
+    parallel, once the array is long: at 25,000 units of 1,000,000 it did)."""
+    if connection.dialect.name != "postgresql":
+        return touched
+    ids = [str(unit) for unit in connection.execute(touched).scalars()]
+    array = bindparam("touched_units", ids, type_=ARRAY(Text))
+    return select(func.unnest(array).column_valued("unit_id"))
 
 
 def event_names(metrics: Sequence[MetricDefinition]) -> list[str]:
@@ -125,39 +159,28 @@ def event_names(metrics: Sequence[MetricDefinition]) -> list[str]:
 def _combined(
     base: Mapping[Key, GroupSums], new: Mapping[Key, GroupSums], old: Mapping[Key, GroupSums]
 ) -> dict[Key, GroupSums]:
-    """`base` + `new` - `old` per group; a group left without units is dropped (a full look
-    has no row for it, and reads zero sums)."""
+    """`base` + `new` - `old` per group, field by field (a field stored only when set is 0); a
+    group left without units is dropped (a full look has no row for it, and reads zero sums).
+    Each metric's fields are added up as numbers and read back as sums once."""
     result: dict[Key, GroupSums] = {}
     for key in {**base, **new, **old}:
-        units = sum(groups[key].units * sign for groups, sign in _signed(base, new, old, key))
+        signed = [
+            (groups[key], sign)
+            for groups, sign in ((base, 1), (new, 1), (old, -1))
+            if key in groups
+        ]
+        units = sum(group.units * sign for group, sign in signed)
         if units == 0:
             continue
-        metrics: dict[str, VariantSums] = {}
-        for groups, sign in _signed(base, new, old, key):
-            for metric, sums in groups[key].metrics.items():
-                metrics[metric] = _add(metrics.get(metric), sums, sign)
+        fields: dict[str, dict[str, float]] = {}
+        for group, sign in signed:
+            for metric, sums in group.metrics.items():
+                total = fields.setdefault(metric, {})
+                for name, value in sums.as_fields().items():
+                    total[name] = (total.get(name) or 0.0) + sign * (value or 0.0)
+        metrics = {metric: VariantSums.from_fields(total) for metric, total in fields.items()}
         result[key] = GroupSums(units, metrics)
     return result
-
-
-def _signed(
-    base: Mapping[Key, GroupSums],
-    new: Mapping[Key, GroupSums],
-    old: Mapping[Key, GroupSums],
-    key: Key,
-) -> list[tuple[Mapping[Key, GroupSums], int]]:
-    return [(groups, sign) for groups, sign in ((base, 1), (new, 1), (old, -1)) if key in groups]
-
-
-def _add(total: VariantSums | None, sums: VariantSums, sign: int) -> VariantSums:
-    """`total` plus `sign` times `sums`, field by field (a field stored only when set is 0)."""
-    right = sums.as_fields()
-    left = {} if total is None else total.as_fields()
-    fields = {
-        name: (left.get(name) or 0.0) + sign * (right.get(name) or 0.0)
-        for name in left.keys() | right.keys()
-    }
-    return VariantSums.from_fields(fields)
 
 
 def _named(raw: Mapping[RawKey, GroupSums]) -> dict[RawKey, GroupSums]:
