@@ -41,12 +41,11 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, inspect, text
 
-from benchmarks.bench_incremental_looks import END, SELECTION
+from benchmarks.bench_incremental_looks import END, SELECTION, created_schema_url
 from benchmarks.bench_results import START, generate, load
 from experiments.db import make_engine
 from experiments.migrate import upgrade
 from tests.experiments.results.helpers import start_experiment
-from tests.services import schema_url
 
 ROOT = Path(__file__).resolve().parent.parent
 KINDS = ("first", "full")
@@ -132,12 +131,7 @@ def databases(options: argparse.Namespace, units: int) -> Iterator[tuple[str, st
         path = Path(options.cache) / f"bench-full-looks-{units}.db"
         yield "sqlite", f"sqlite:///{path}"
     if options.postgres:
-        schema = f"bench_full_looks_{units}"
-        admin = create_engine(options.postgres, isolation_level="AUTOCOMMIT")
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
-        admin.dispose()
-        yield "postgresql", schema_url(options.postgres, schema)
+        yield "postgresql", created_schema_url(options.postgres, f"bench_full_looks_{units}")
 
 
 def drop(options: argparse.Namespace) -> None:

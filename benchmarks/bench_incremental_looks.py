@@ -180,12 +180,16 @@ def kept_databases(options: argparse.Namespace, units: int) -> Iterator[tuple[st
     if not options.skip_sqlite:
         yield "sqlite", f"sqlite:///{folder / f'incremental-{units}.db'}"
     if options.postgres:
-        schema = f"incremental_{units}"
-        admin = create_engine(options.postgres, isolation_level="AUTOCOMMIT")
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
-        admin.dispose()
-        yield "postgresql", schema_url(options.postgres, schema)
+        yield "postgresql", created_schema_url(options.postgres, f"incremental_{units}")
+
+
+def created_schema_url(postgres_url: str, schema: str) -> str:
+    """The URL of `schema` in the database of `postgres_url`, created when missing."""
+    admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
+    admin.dispose()
+    return schema_url(postgres_url, schema)
 
 
 def main() -> None:

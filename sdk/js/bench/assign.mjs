@@ -8,7 +8,7 @@ import os from "node:os";
 import { gzipSync } from "node:zlib";
 import { GrowthBook, GrowthBookClient } from "@growthbook/growthbook";
 import { createClient } from "../dist/vekst.min.mjs";
-import { configExperiment } from "../test/fakes.mjs";
+import { CONFIG } from "./config.mjs";
 
 const args = Object.fromEntries(
   process.argv
@@ -21,15 +21,6 @@ const args = Object.fromEntries(
 const IDS = Number(args.ids || 200000);
 const RUNS = Number(args.runs || 7);
 
-const CONFIG = {
-  version: 1,
-  experiments: [
-    configExperiment("cta-text", "5f1e0c2a9b7d4e31", [
-      { key: "control", weight: 1, payload: { text: "Legg i handlekurven" } },
-      { key: "buy-now", weight: 1, payload: { text: "Kjøp nå" } },
-    ]),
-  ],
-};
 const GB_EXPERIMENT = {
   key: "cta-text",
   variations: ["Legg i handlekurven", "Kjøp nå"],

@@ -7,7 +7,7 @@
 import os from "node:os";
 import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { configExperiment } from "../test/fakes.mjs";
+import { CONFIG } from "./config.mjs";
 
 const [beforePath, afterPath, ...rest] = process.argv.slice(2);
 if (!afterPath) throw Error("usage: node bench/compare.mjs <before.mjs> <after.mjs> [--runs N]");
@@ -15,15 +15,6 @@ const RUNS = Number(rest[rest.indexOf("--runs") + 1] || 5);
 const ROUNDS = 9;
 const IDS = 200000;
 
-const CONFIG = {
-  version: 1,
-  experiments: [
-    configExperiment("cta-text", "5f1e0c2a9b7d4e31", [
-      { key: "control", weight: 1, payload: { text: "Legg i handlekurven" } },
-      { key: "buy-now", weight: 1, payload: { text: "Kjøp nå" } },
-    ]),
-  ],
-};
 const page = { crypto, navigator: { userAgent: "Mozilla/5.0 (X11; Linux x86_64) Firefox/130.0" } };
 const ids = Array.from({ length: IDS }, (_, i) => `visitor-${i}-${(i * 2654435761) % 1e9}`);
 const load = async (path) =>
