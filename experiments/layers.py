@@ -83,10 +83,14 @@ def grow_layer_slice(session: Session, experiment: Experiment, traffic: float) -
     if layer is None:
         return
     # Write-lock the layer's rows first, so two starts in one layer cannot both take the same
-    # free buckets (row locks on PostgreSQL, the database write lock on SQLite).
+    # free buckets: on PostgreSQL row locks taken in one order (an UPDATE alone locks them in the
+    # order it finds them, and two starts finding them in different orders deadlocked), on
+    # SQLite, which has no FOR UPDATE, the database's write lock that the UPDATE takes.
+    in_layer = col(Experiment.layer) == layer
     session.execute(
-        update(Experiment).where(col(Experiment.layer) == layer).values(layer=Experiment.layer)
+        select(Experiment.id).where(in_layer).order_by(col(Experiment.id)).with_for_update()
     )
+    session.execute(update(Experiment).where(in_layer).values(layer=Experiment.layer))
     others = session.exec(
         select(Experiment).where(
             Experiment.layer == layer,
