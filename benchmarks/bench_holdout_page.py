@@ -17,12 +17,9 @@ import argparse
 import os
 import platform
 import statistics
-import tempfile
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 from fastapi.testclient import TestClient
 from sqlalchemy import insert
@@ -42,20 +39,10 @@ from experiments.results.holdout_looks import power_of, take_holdout_look
 from experiments.settings import load_settings
 from tests.accounts import log_in
 from tests.conftest import ADMIN_KEY
-from tests.services import fresh_postgres_schema
+from tests.services import scratch_database
 
 KEY = "spring"
 DAYS = 14 * 86400
-
-
-@contextmanager
-def database(postgres: str | None) -> Iterator[str]:
-    if postgres:
-        with fresh_postgres_schema(postgres) as url:
-            yield url
-        return
-    with tempfile.TemporaryDirectory() as folder:
-        yield f"sqlite:///{Path(folder) / 'bench.db'}"
 
 
 def fill(engine: Engine, units: int, traffic: int) -> None:
@@ -164,7 +151,7 @@ def main() -> None:
     options = parser.parse_args()
     print(f"machine: {platform.platform()}, {os.cpu_count()} cores, {platform.python_version()}")
     print(f"load average: {os.getloadavg()[0]:.1f}")
-    with database(options.postgres) as url:
+    with scratch_database(options.postgres) as url:
         figures = measure(url, options.units, options.traffic, options.runs)
     engine = "postgresql" if options.postgres else "sqlite"
     print(f"{engine}: {options.units:,} units a group, {options.traffic:,} other exposures")

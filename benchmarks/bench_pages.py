@@ -17,11 +17,7 @@ import argparse
 import os
 import platform
 import statistics
-import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
 
 from fastapi.testclient import TestClient
 
@@ -33,17 +29,7 @@ from experiments.migrate import upgrade
 from experiments.results.snapshots import take_snapshot
 from experiments.settings import load_settings
 from tests.accounts import log_in
-from tests.services import fresh_postgres_schema
-
-
-@contextmanager
-def database(postgres: str | None) -> Iterator[str]:
-    if postgres:
-        with fresh_postgres_schema(postgres) as url:
-            yield url
-        return
-    with tempfile.TemporaryDirectory() as folder:
-        yield f"sqlite:///{Path(folder) / 'bench.db'}"
+from tests.services import scratch_database
 
 
 def timed_ms(client: TestClient, path: str, marker: str) -> float:
@@ -94,7 +80,7 @@ def main() -> None:
     parser.add_argument("--postgres", help="SQLAlchemy URL of a PostgreSQL database")
     options = parser.parse_args()
     print(f"machine: {platform.platform()}, {os.cpu_count()} cores, {platform.python_version()}")
-    with database(options.postgres) as url:
+    with scratch_database(options.postgres) as url:
         figures = measure(url, options.units, options.runs)
     engine = "postgresql" if options.postgres else "sqlite"
     print("database     units  detail page ms  results API ms  ratio")

@@ -20,12 +20,12 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 from sqlalchemy import insert
 
-from benchmarks.bench_workspace import database
 from experiments.db import make_engine, session_scope
 from experiments.metrics import builtin_metrics
 from experiments.migrate import upgrade
 from experiments.models.event import Conversion, Exposure
 from experiments.recent_baseline import recent_baseline
+from tests.services import scratch_database
 
 
 def fill(url: str, units: int, now: datetime) -> None:
@@ -71,7 +71,7 @@ def main() -> None:
     options = parser.parse_args()
     now = datetime.now(UTC)
     metrics = builtin_metrics()
-    with database(options.postgres) as url:
+    with scratch_database(options.postgres) as url:
         upgrade(url)
         fill(url, options.units, now)
         engine = make_engine(url)

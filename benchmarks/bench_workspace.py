@@ -21,12 +21,9 @@ import argparse
 import os
 import platform
 import statistics
-import tempfile
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 from cryptography.fernet import Fernet
 from fastapi.testclient import TestClient
@@ -56,7 +53,7 @@ from experiments.webhooks.store import create_webhook
 from experiments.webhooks.targets import TargetPolicy
 from tests.accounts import add_user, log_in
 from tests.api.test_newsletter import newsletter
-from tests.services import fresh_postgres_schema
+from tests.services import scratch_database
 
 PLAN = "primary=conversion_rate&mde_relative=0.1&baseline_rate=0.025&visitors_per_day=4000"
 PAGES = {
@@ -80,16 +77,6 @@ PAGES = {
     "account": "/account",
 }
 INVITATIONS = 5
-
-
-@contextmanager
-def database(postgres: str | None) -> Iterator[str]:
-    if postgres:
-        with fresh_postgres_schema(postgres) as url:
-            yield url
-        return
-    with tempfile.TemporaryDirectory() as folder:
-        yield f"sqlite:///{Path(folder) / 'bench.db'}"
 
 
 def fill(engine: Engine, experiments: int, exposures: int, encryption_key: str) -> None:
@@ -247,7 +234,7 @@ def main() -> None:
     parser.add_argument("--postgres", help="SQLAlchemy URL of a PostgreSQL database")
     options = parser.parse_args()
     print(f"machine: {platform.platform()}, {os.cpu_count()} cores, {platform.python_version()}")
-    with database(options.postgres) as url:
+    with scratch_database(options.postgres) as url:
         figures = measure(url, options.experiments, options.exposures, options.users, options.runs)
     engine = "postgresql" if options.postgres else "sqlite"
     print(

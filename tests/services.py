@@ -7,6 +7,7 @@ reason when unset; VEKST_REQUIRE_SERVICES=1 (set by CI) turns that skip into a f
 from __future__ import annotations
 
 import os
+import tempfile
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -52,6 +53,17 @@ def fresh_postgres_schema(base_url: str) -> Iterator[str]:
         with admin.connect() as connection:
             connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
+
+
+@contextmanager
+def scratch_database(postgres_url: str | None) -> Iterator[str]:
+    """A new, empty schema of `postgres_url` when given, else a new SQLite file; gone afterwards."""
+    if postgres_url:
+        with fresh_postgres_schema(postgres_url) as url:
+            yield url
+        return
+    with tempfile.TemporaryDirectory() as folder:
+        yield f"sqlite:///{folder}/bench.db"
 
 
 # A table holding more rows than this, or taking more bytes (live and deleted rows, which no
