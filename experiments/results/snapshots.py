@@ -45,6 +45,10 @@ MAX_TIMESERIES_DAYS = MAX_BACKFILLED_LOOKS  # days a timeseries shows
 NewLookHandler = Callable[[Session, NewLook], None]
 
 
+LOOK_ATTEMPTS = 3
+"""How many times `take_look` computes a look when other processes keep storing older ones first."""
+
+
 def latest_snapshot(session: Session, key: str) -> ResultSnapshot | None:
     query = (
         select(ResultSnapshot)
@@ -90,9 +94,12 @@ def take_look(
     *,
     on_new_look: NewLookHandler | None,
     full_look_every: timedelta = FULL_LOOK_EVERY,
+    attempts: int = LOOK_ATTEMPTS,
 ) -> ResultSnapshot:
     """`take_snapshot` of an experiment read already, or of a definition presented as one (a
-    holdout: `results.holdout_looks`)."""
+    holdout: `results.holdout_looks`). The look returned counts every event committed before
+    `now`: when another process stores a look first that ends earlier, this one is taken again
+    on top of it (at most `attempts` times in all)."""
     computed_at = now or datetime.now(UTC)
     key = experiment.key
     end = end_of_analysis(experiment, None, computed_at)
@@ -115,11 +122,22 @@ def take_look(
             session.add_all(rows)
             _steer(session, experiment, looks[-1], rows[-1].look)
     except IntegrityError:
-        # Another process stored this look number first; its look is as new as ours.
+        # Another process stored this look number first. Its look serves if it ends where ours
+        # does or later; one that ends earlier (a scheduler's look begun before this request's
+        # events were committed) may miss them, so ours is taken again after it.
         stored = latest_snapshot(session, key)
         if stored is None:
             raise
-        return stored
+        if stored.as_of >= end or attempts <= 1:
+            return stored
+        return take_look(
+            session,
+            experiment,
+            computed_at,
+            on_new_look=on_new_look,
+            full_look_every=full_look_every,
+            attempts=attempts - 1,
+        )
     newest = rows[-1]
     if on_new_look is not None:
         earlier = None if latest is None else LookFacts.from_dict(latest.sums["facts"])
