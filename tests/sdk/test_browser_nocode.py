@@ -300,7 +300,7 @@ def test_a_preview_link_shows_a_drafts_variant_and_records_nothing(
     page.evaluate("window.vekst.flush()")
     page.goto("about:blank")
     context.close()
-    assert "vekst: could not load the config: HTTP 422" in said, said
+    assert "vekst: config: HTTP 422" in said, said
     summary = httpx.get(f"{api}/v1/events/summary", headers=ADMIN).json()
     assert [row for row in summary["exposures"] if row["experiment"] == "cta-draft"] == []
 

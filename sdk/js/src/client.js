@@ -25,8 +25,9 @@ import { checkAttributes, checkUnitId, isNumber, need } from "./inputs.js";
  *   "botDetection">>} Settings
  */
 
-// The server logs a refused origin under the same setting's name.
-const UNREACHABLE = "(origin not in VEKST_CORS_ORIGINS?)";
+// Said after a network error, which is all a refused CORS preflight shows the page: is the shop's
+// origin in that setting? (The server logs a refused origin under the same name.)
+const UNREACHABLE = "(VEKST_CORS_ORIGINS?)";
 const MS_PER_SECOND = 1000;
 
 /**
@@ -82,7 +83,7 @@ export function createClient(options) {
     (g.navigator?.webdriver
       ? "webdriver"
       : /bot|crawl|spider|slurp|facebookexternalhit|headless/i.test(agent) && agent);
-  if (bot) warn(`treated as a bot (${bot}); botDetection: false turns this off`);
+  if (bot) warn(`treated as a bot (${bot}); see botDetection`);
   const visitor = createVisitor(g, settings, warn);
   /**
    * Send the exposure of `unit` to `variant` of `key` once (an experiment's, with the
@@ -116,7 +117,7 @@ export function createClient(options) {
       compiled = compileConfig(config, settings.overrides || {}, warn, visitor.stick, expose);
       settle();
     } catch (error) {
-      warn(`refused the config: ${/** @type {Error} */ (error).message}`);
+      warn(`config: ${error}`);
     }
   };
   // (None outside a page: a server or a test may have no URLSearchParams either.)
@@ -139,10 +140,11 @@ export function createClient(options) {
     const fetcher = settings.fetch || g.fetch?.bind(g);
     const key = String(settings.sdkKey || "");
     // (Keys that must never be in a page: they define experiments or send trusted purchases.)
-    if (!settings.apiUrl || !key || /^vk_(admin|server)_/.test(key) || !fetcher) {
-      settle();
-      return warn("apiUrl and an sdk key are needed");
-    }
+    // Without these nothing is fetched or sent: the catch below logs it and settles `ready`.
+    need(
+      settings.apiUrl && key && !/^vk_(admin|server)_/.test(key) && fetcher,
+      "apiUrl or sdkKey",
+    );
     const base = String(settings.apiUrl).replace(/\/+$/, "");
     const auth = { Authorization: `Bearer ${key}` };
     const events = (sender = createSender(
@@ -165,15 +167,15 @@ export function createClient(options) {
           `${base}/v1/sdk/${preview ? `preview?token=${preview}` : "config"}`,
           { headers: etag ? { ...auth, "If-None-Match": etag } : auth },
         ).catch((error) => {
-          throw Error(`${error.message} ${UNREACHABLE}`);
+          throw `${error.message} ${UNREACHABLE}`;
         });
         const { status } = response;
         if (status === 200) {
           compile(await response.json());
           etag = response.headers.get("ETag");
-        } else need(status === 304, "HTTP", status);
+        } else if (status !== 304) throw `HTTP ${status}`;
       } catch (error) {
-        warn(`could not load the config: ${/** @type {Error} */ (error).message}`);
+        warn(`config: ${error}`);
       }
       settle();
     };
@@ -182,9 +184,8 @@ export function createClient(options) {
       /** @type {{unref?: () => void}} */ (
         (refreshTimer = setInterval(refresh, settings.refreshInterval * MS_PER_SECOND))
       ).unref?.();
-    const doc = g.document;
-    doc?.addEventListener("visibilitychange", () =>
-      doc.visibilityState === "hidden" ? events.flushHidden() : refresh(),
+    g.document?.addEventListener("visibilitychange", () =>
+      g.document.hidden ? events.flushHidden() : refresh(),
     );
     g.addEventListener?.("pagehide", events.flushHidden);
     g.addEventListener?.("online", events.wake);
@@ -226,7 +227,7 @@ export function createClient(options) {
           expose(experimentKey, /** @type {string} */ (assigned.variant), unit, experiment, attributes);
         return assigned;
       } catch (error) {
-        warn(`internal error in assign: ${error}`);
+        warn(`assign('${experimentKey}'): ${error}`);
         return experiment.fixed("error");
       }
     },
@@ -238,8 +239,8 @@ export function createClient(options) {
         const unit = unitId ?? visitor.id();
         if (unit === null) return;
         checkUnitId(unit);
-        need(/^[a-z0-9_-]{1,64}$/.test(name), "name", "must be 1-64 of a-z0-9_-");
-        need(value == null || isNumber(value), "value", "must be a finite number");
+        need(/^[a-z0-9_-]{1,64}$/.test(name), "name");
+        need(value == null || isNumber(value), "value");
         /** @type {Event} */
         const event = { type: "conversion", unit_id: unit, name };
         if (value != null) event.value = value;
@@ -249,7 +250,7 @@ export function createClient(options) {
         }
         sender.enqueue(event);
       } catch (error) {
-        warn(`dropped event '${name}': ${/** @type {Error} */ (error).message}`);
+        warn(`track('${name}'): ${error}`);
       }
     },
 
@@ -280,12 +281,17 @@ export function createClient(options) {
 
   try {
     start();
-    // (The no-code build only: the minifier drops this from the others.)
-    if (NOCODE && settings.autoApply)
-      autoApply(g, client, () => compiled, warn, preview);
   } catch (error) {
-    warn(`could not start: ${error}`);
+    warn(`createClient: ${error}`);
     settle();
   }
+  // (The no-code build only: the minifier drops this from the others. Also without an apiUrl:
+  // the changes of a config passed in are shown.)
+  if (NOCODE && settings.autoApply)
+    try {
+      autoApply(g, client, () => compiled, warn, preview);
+    } catch (error) {
+      warn(`createClient: ${error}`);
+    }
   return client;
 }

@@ -286,7 +286,7 @@ function compileExperiment(e, path, clientOverrides, warn, holdouts, stick) {
       }
     } catch (error) {
       if (stopped) return stopped;
-      warn(`invalid input for '${key}': ${/** @type {Error} */ (error).message}`);
+      warn(`assign('${key}'): ${error}`);
       return outside("invalid_input");
     }
     if (hold && hold.held(unitId)) return outside("holdout");
@@ -364,7 +364,7 @@ export function compileConfig(config, overrides, warn, stick, expose) {
       need(!holdouts.has(holdout.key), `${path}.key`);
       holdouts.set(holdout.key, holdout);
     } catch (error) {
-      warn(`left out of the config: ${/** @type {Error} */ (error).message}`);
+      warn(`config: ${error}`);
     }
   });
   /** @type {Map<string, CompiledExperiment>} */
@@ -376,7 +376,7 @@ export function compileConfig(config, overrides, warn, stick, expose) {
       need(!experiments.has(e.key), `${path}.key`);
       experiments.set(e.key, compiled);
     } catch (error) {
-      warn(`left out of the config: ${/** @type {Error} */ (error).message}`);
+      warn(`config: ${error}`);
       // (Unchecked: anything at all, or false; read with ?. and checked before use.)
       const control = /** @type {any} */ (Array.isArray(e?.variants) && e.variants[0]);
       if (isName(e?.key) && isName(control?.key) && !experiments.has(e.key)) {

@@ -118,7 +118,7 @@ export function createSender(
       const delay = Math.min(MAX_BACKOFF_MS, backoff * 2 ** attempt);
       return schedule(delay * (0.25 + Math.random() / 4));
     }
-    if (status > 299) warn(`events not sent (HTTP ${status}); dropped ${batch.length}`);
+    if (status > 299) warn(`dropped ${batch.length} events (HTTP ${status})`);
     attempt = 0;
     // A short queue waits for more events; a full batch leaves at once.
     if (queue.length) schedule(queue.length < maxBatch ? flushInterval : AT_ONCE);
@@ -144,7 +144,7 @@ export function createSender(
     /** @param {Event} event */
     enqueue(event) {
       if (closed) return;
-      if (queue.length >= maxQueue) return warn("event queue full; dropping events");
+      if (queue.length >= maxQueue) return warn("event queue full");
       event.timestamp = Date.now();
       // A full batch leaves at once, even while a flush timer waits.
       if (queue.push(event) >= maxBatch) {

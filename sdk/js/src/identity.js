@@ -51,7 +51,7 @@ export function createVisitor(g, { idName, idDays, unitId, consent }, warn) {
     try {
       return access(g.document);
     } catch (error) {
-      warn(`cookies are unavailable: ${error}`);
+      warn(`no cookies: ${error}`);
     }
   }
 
@@ -65,9 +65,10 @@ export function createVisitor(g, { idName, idDays, unitId, consent }, warn) {
   /** Sets the cookie; a null value deletes it. @param {string} name @param {string | null} value */
   const writeCookie = (name, value) =>
     guarded((doc) => {
-      const secure = g.location?.protocol === "https:" ? "; Secure" : "";
-      const age = value == null ? 0 : Math.round(idDays * SECONDS_PER_DAY);
-      doc.cookie = `${name}=${encodeURIComponent(value || "")}; Max-Age=${age}; Path=/; SameSite=Lax${secure}`;
+      doc.cookie =
+        `${name}=${encodeURIComponent(value || "")}; Max-Age=` +
+        `${value == null ? 0 : Math.round(idDays * SECONDS_PER_DAY)}; Path=/; SameSite=Lax` +
+        (g.location?.protocol === "https:" ? "; Secure" : "");
     });
 
   /**

@@ -1,5 +1,6 @@
 // What the shop passes in: unit ids and attributes (docs/assignment.md, sections 2 and 7).
-// Failed checks throw an Error whose message is "path rule".
+// A failed check throws "<path> is invalid": the path names the field, and the rules are
+// documented (docs/sdks.md, "Console lines") rather than spelled out in the bundle.
 
 // Python's str.isspace() set: JavaScript's \s without U+FEFF, plus U+001C-U+001F and U+0085
 // (test/inputs.test.mjs compares the two on every code point).
@@ -8,14 +9,15 @@ const ONLY_SPACE = /^(?:[^\S\ufeff]|[\x1c-\x1f\x85])+$/;
 /** @typedef {(message: string) => void} Warn Logs a problem (once) to the console. */
 
 /**
- * Throw an Error "path rule" unless `condition` holds (config rules: docs/assignment.md).
+ * Throw "<path> is invalid" unless `condition` holds (config rules: docs/assignment.md). A
+ * string, not an Error: every catch writes what it caught as `${error}`, which for a real Error
+ * (a bug, a network failure) also gives its name, and the SDK never lets one escape.
  * @param {unknown} condition
  * @param {string} path
- * @param {string | number} [rule]
  * @returns {asserts condition}
  */
-export function need(condition, path, rule = "is invalid") {
-  if (!condition) throw Error(`${path} ${rule}`);
+export function need(condition, path) {
+  if (!condition) throw `${path} is invalid`;
 }
 
 /** @type {(object: object, key: string) => boolean} */
@@ -73,30 +75,20 @@ export function storable(value) {
  * @returns {asserts unitId is string}
  */
 export function checkUnitId(unitId) {
-  need(
-    isName(unitId) && !onlySpace(unitId) && !tooLong(unitId, 256),
-    "unitId",
-    "must be 1-256 chars, not only spaces",
-  );
+  need(isName(unitId) && !onlySpace(unitId) && !tooLong(unitId, 256), "unitId");
 }
 
 /**
- * Throw unless `attributes` is a flat object of at most 100 strings, numbers or booleans.
+ * Throw unless `attributes` is a flat object of at most 100 entries, each named by 1-128 code
+ * points and a string, number or boolean of at most 1024 (written out).
  * @param {unknown} attributes
  * @param {string} path
  */
 export function checkAttributes(attributes, path) {
-  need(
-    isObject(attributes) && Object.keys(attributes).length <= 100,
-    path,
-    "must be an object of <= 100 entries",
-  );
-  for (const [name, value] of Object.entries(attributes)) {
-    need(name && !tooLong(name, 128), `${path}.${name}`, "names must be 1-128 chars");
+  need(isObject(attributes) && Object.keys(attributes).length <= 100, path);
+  for (const [name, value] of Object.entries(attributes))
     need(
-      isScalar(value) && !tooLong(`${value}`, 1024),
+      name && !tooLong(name, 128) && isScalar(value) && !tooLong(`${value}`, 1024),
       `${path}.${name}`,
-      "must be a number, boolean or string of <= 1024 chars",
     );
-  }
 }

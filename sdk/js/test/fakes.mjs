@@ -68,6 +68,9 @@ export function fakeWindow({
   const document = {
     referrer,
     visibilityState: "visible",
+    get hidden() {
+      return document.visibilityState === "hidden";
+    },
     addEventListener: on("document"),
     get cookie() {
       return [...cookies].map(([name, value]) => `${name}=${value}`).join("; ");

@@ -65,3 +65,13 @@ test("without the parameter the page's config is used, then the API's", async ()
   assert.equal(client.assign("cta-text", "visitor-1").reason, "unknown_experiment");
   await until(() => events.calls.some((call) => call.url.endsWith("/v1/sdk/config")));
 });
+
+test("without an apiUrl, autoApply still runs on a config passed in", async () => {
+  const win = page("");
+  const { pushState } = win.history;
+  const client = createClient({ config: CONFIG, autoApply: true, global: win, readyTimeout: 50 });
+  assert.equal(await client.ready(), true);
+  assert.notEqual(win.history.pushState, pushState); // autoApply follows the page's navigation
+  assert.deepEqual(win.warnings, ["vekst: createClient: apiUrl or sdkKey is invalid"]);
+  client.close();
+});

@@ -119,7 +119,7 @@ test("a repeated holdout key is left out, as the Python SDK does; the first one 
     () => undefined,
     (key, group) => exposed.push([key, group]),
   );
-  assert.deepEqual(warnings, ["left out of the config: holdouts[1].key is invalid"]);
+  assert.deepEqual(warnings, ["config: holdouts[1].key is invalid"]);
   // share 0.5: every unit is in the holdout or the measurement group of the first holdout.
   for (const unit of ["u1", "u2", "u3", "u4"]) experiments.get("bandit").decide(unit);
   assert.equal(exposed.length, 4);
