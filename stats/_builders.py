@@ -30,14 +30,20 @@ from stats.types import AnalysisOptions, MeanStats, ProportionStats, RatioStats
 _Result = TypeVar("_Result")
 
 
-def _constructor(cls: type[_Result]) -> Callable[..., _Result]:
-    """``cls(*values)`` without ``cls.__init__`` (no defaults, no ``__post_init__``)."""
-    names = [field.name for field in fields(cls)]  # type: ignore[arg-type]
+def draft(cls: type[Any]) -> type[Any]:
+    """The draft class of ``cls``: a plain class with its ``__slots__``, whose instances, once
+    filled, become ``cls``'s by ``built.__class__ = cls``."""
+    names = [field.name for field in fields(cls)]
     slotted = list(getattr(cls, "__slots__", ())) == names and cls.__bases__ == (object,)
     if hasattr(cls, "__post_init__") or not slotted:
         raise TypeError(f"{cls.__name__} is not a slotted dataclass without __post_init__")
-    draft = type(f"_{cls.__name__}Draft", (), {"__slots__": tuple(names)})
-    namespace: dict[str, Any] = {"_new": object.__new__, "_draft": draft, "_cls": cls}
+    return type(f"_{cls.__name__}Draft", (), {"__slots__": tuple(names)})
+
+
+def _constructor(cls: type[_Result]) -> Callable[..., _Result]:
+    """``cls(*values)`` without ``cls.__init__`` (no defaults, no ``__post_init__``)."""
+    names = [field.name for field in fields(cls)]  # type: ignore[arg-type]
+    namespace: dict[str, Any] = {"_new": object.__new__, "_draft": draft(cls), "_cls": cls}
     lines = [f"def build({', '.join(names)}):", "    built = _new(_draft)"]
     lines += [f"    built.{name} = {name}" for name in names]
     lines += ["    built.__class__ = _cls", "    return built"]

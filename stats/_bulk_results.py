@@ -8,7 +8,6 @@ is ``None`` in a result is ``None`` in its column (an object array).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from itertools import chain, repeat
 from operator import is_not
 from typing import Any, NamedTuple
@@ -16,19 +15,13 @@ from typing import Any, NamedTuple
 import numpy as np
 import numpy.typing as npt
 
-from stats import _builders as build
+from stats import _bulk_objects as objects
 from stats._bulk_pairs import REASONS, Pairs
 from stats._bulk_readings import BOUNDED, UNDEFINED, Bayesian, Difference, Relative, Sequential
 from stats._bulk_rows import Rows
 from stats._vector import Flags, Floats
 from stats.gates import UnitsRule
-from stats.results import (
-    AnalysisResult,
-    BayesianResult,
-    CupedResult,
-    Interval,
-    VariantSummary,
-)
+from stats.results import AnalysisResult, Comparison
 from stats.srm import SRM_THRESHOLD
 from stats.types import (
     Alternative,
@@ -41,7 +34,6 @@ from stats.types import (
 
 Objects = npt.NDArray[np.object_]
 
-_NO_BAYESIAN = BayesianResult(None, None)
 _RULES = np.array([UnitsRule.KISH.value, UnitsRule.NONZERO_UNITS.value], dtype=object)
 """The rule of an arm's effective units, by whether its ``nonzero_units`` were given."""
 # ``REASONS`` and the reasons of a relative interval, by code.
@@ -98,13 +90,6 @@ def _or_none(kept: Flags, values: Floats) -> Objects:
     return figures
 
 
-def _intervals(estimate: list[Any], low: list[Any], high: list[Any]) -> list[Interval]:
-    """The intervals of the columns (through ``tuple.__new__``: a named tuple's own ``__new__``
-    is a Python function, four times slower)."""
-    figures = zip(estimate, low, high, strict=True)
-    return list(map(tuple.__new__, repeat(Interval), figures))
-
-
 def _estimates(flat: _Flat, withheld: Objects, read: npt.NDArray[Any]) -> list[Any]:
     """The point estimates: ``read`` where the comparison is read, ``withheld`` elsewhere (the
     same float objects in the fixed and the sequential intervals)."""
@@ -149,9 +134,9 @@ def _point_estimates(pairs: Pairs, defined: Flags) -> tuple[Objects, Objects]:
     return absolute, relative
 
 
-def _summaries(rows: Rows) -> list[tuple[VariantSummary, ...]]:
-    """``stats.analysis._summary`` of every arm, grouped by analysis (a proportion's without
-    the units its spread was read from)."""
+def _summary_columns(rows: Rows) -> tuple[list[Any], list[Any], list[Any]]:
+    """``stats.analysis._summary``'s means, effective units and their rules of every arm, flat
+    (a proportion's without the units its spread was read from)."""
     width = rows.raw.mean.shape[1]
     means = _or_none(rows.raw.defined, rows.raw.mean).ravel().tolist()
     spread: list[Any] = []
@@ -168,8 +153,7 @@ def _summaries(rows: Rows) -> list[tuple[VariantSummary, ...]]:
             spread += np.where(given, np.array(rows.given[arms], dtype=object), kish).tolist()
             rules += _RULES[given.view(np.int8)].tolist()
         first += size
-    built = list(map(build.variant_summary, rows.keys, rows.counts, means, spread, rules))
-    return list(zip(*[iter(built)] * width, strict=True))
+    return means, spread, rules
 
 
 def assembled(rows: Rows, readings: Readings, srm: Floats, terms: Terms) -> list[AnalysisResult]:
@@ -188,29 +172,9 @@ def assembled(rows: Rows, readings: Readings, srm: Floats, terms: Terms) -> list
     # The fixed and the sequential intervals share their point estimates (Fieller's relative
     # estimate does not depend on the critical value).
     fieller = readings.relative
-    absolute_estimates = _estimates(flat, point_absolute, value)
-    relative_estimates = _estimates(
-        flat, point_relative, _or_none(fieller.shape != UNDEFINED, fieller.estimate)
-    )
-    absolute = _intervals(absolute_estimates, *_absolute(flat, value, readings.half_width, side))
-    relative = _intervals(relative_estimates, *_relative(flat, fieller, side, clipped))
-    late_half = late.critical * readings.difference.se
-    late_absolute = _intervals(absolute_estimates, *_absolute(flat, value, late_half, side))
-    late_relative = _intervals(relative_estimates, *_relative(flat, late.relative, side, clipped))
-    sequential = list(
-        map(
-            build.sequential_result,
-            flat.figures(late.p_value),
-            late_absolute,
-            late_relative,
-            flat.figures(late.adjusted < level, False),
-            flat.figures(late.adjusted),
-        )
-    )
     p_values = flat.figures(readings.p_value)
     # A family of one: the adjusted p-values are the p-values (the same array).
     same = readings.p_adjusted is readings.p_value
-    p_adjusted = p_values if same else flat.figures(readings.p_adjusted)
     codes = pairs.reason.ravel().copy()
     relative_codes = _RELATIVE_REASONS[readings.relative.shape]
     codes[flat.read] = np.where(codes[flat.read] != 0, codes[flat.read], relative_codes)
@@ -219,57 +183,91 @@ def assembled(rows: Rows, readings: Readings, srm: Floats, terms: Terms) -> list
     keys = keys.reshape((-1, width))
     comparisons = list(
         map(
-            build.comparison,
+            objects.comparison,
             keys[:, 1:].ravel().tolist(),
             np.repeat(keys[:, 0], count).tolist(),
-            absolute,
-            relative,
+            _estimates(flat, point_absolute, value),
+            _estimates(
+                flat, point_relative, _or_none(fieller.shape != UNDEFINED, fieller.estimate)
+            ),
+            *_absolute(flat, value, readings.half_width, side),
+            *_relative(flat, fieller, side, clipped),
             p_values,
-            p_adjusted,
+            p_values if same else flat.figures(readings.p_adjusted),
             flat.figures(readings.p_adjusted < level, False),
-            sequential,
-            _bayesian(flat, readings.bayesian),
+            flat.figures(late.p_value),
+            *_absolute(flat, value, late.critical * readings.difference.se, side),
+            *_relative(flat, late.relative, side, clipped),
+            flat.figures(late.adjusted < level, False),
+            flat.figures(late.adjusted),
+            *_bayesian(flat, readings.bayesian),
             map(_ALL_REASONS.__getitem__, codes.tolist()),
             _cuped(rows, count),
         )
     )
-    srm_values = srm.tolist()
+    return _analyses(rows, comparisons, srm, level)
+
+
+def _analyses(
+    rows: Rows, comparisons: list[Comparison], srm: Floats, level: float
+) -> list[AnalysisResult]:
+    """The rows' results, of their ``comparisons`` (flat, row after row)."""
+    width = rows.raw.mean.shape[1]
+    kinds = chain.from_iterable(map(repeat, rows.kinds, rows.sizes))
+    means, spread, rules = _summary_columns(rows)
+    srm_values, mismatch = srm.tolist(), (srm < SRM_THRESHOLD).tolist()
+    if width == 2:
+        keys, counts = rows.keys, rows.counts
+        return list(
+            map(
+                objects.two_arms,
+                kinds,
+                repeat(level),
+                keys[0::2],
+                keys[1::2],
+                counts[0::2],
+                counts[1::2],
+                means[0::2],
+                means[1::2],
+                spread[0::2],
+                spread[1::2],
+                rules[0::2],
+                rules[1::2],
+                srm_values,
+                mismatch,
+                comparisons,
+            )
+        )
+    summaries = map(objects.variant_summary, rows.keys, rows.counts, means, spread, rules)
     return list(
         map(
-            build.analysis_result,
-            chain.from_iterable(map(repeat, rows.kinds, rows.sizes)),
+            objects.analysis,
+            kinds,
             repeat(level),
-            _summaries(rows),
-            map(build.srm_result, srm_values, (srm < SRM_THRESHOLD).tolist()),
-            zip(*[iter(comparisons)] * count, strict=True),
+            zip(*[iter(summaries)] * width, strict=True),
+            srm_values,
+            mismatch,
+            zip(*[iter(comparisons)] * (width - 1), strict=True),
         )
     )
 
 
-def _bayesian(flat: _Flat, bayes: Bayesian) -> list[BayesianResult]:
-    """The Bayesian readings of every comparison (undefined where withheld, or not believed)."""
+def _bayesian(flat: _Flat, bayes: Bayesian) -> tuple[list[Any], list[Any]]:
+    """The chance to beat and the expected loss of every comparison (None where withheld, or
+    not believed)."""
     believed = bayes.defined
     chance = _or_none(believed, bayes.chance)
     loss = _or_none(believed, bayes.loss)
-    if flat.every and believed.all():
-        return list(map(build.bayesian_result, chance.tolist(), loss.tolist()))
-    readings = np.full(flat.read.shape, _NO_BAYESIAN, dtype=object)
-    kept = np.flatnonzero(flat.read)[believed]
-    built = np.empty(len(kept), dtype=object)
-    built[:] = list(map(build.bayesian_result, chance[believed].tolist(), loss[believed].tolist()))
-    readings[kept] = built
-    result: list[BayesianResult] = readings.tolist()
-    return result
+    return flat.figures(chance), flat.figures(loss)
 
 
-def _cuped(rows: Rows, count: int) -> Iterator[CupedResult | None]:
-    """Each comparison's CUPED figure, None in the parts without."""
+def _cuped(rows: Rows, count: int) -> list[float | None]:
+    """Each comparison's variance reduction, None in the parts without CUPED."""
     reductions = rows.reductions.reshape(-1)
+    found: list[float | None] = []
     first = 0
     for size, with_cuped in zip(rows.sizes, rows.cuped, strict=True):
         end = first + size * count
-        if with_cuped:
-            yield from map(build.cuped_result, reductions[first:end].tolist())
-        else:
-            yield from repeat(None, size * count)
+        found += reductions[first:end].tolist() if with_cuped else repeat(None, size * count)
         first = end
+    return found
