@@ -32,7 +32,10 @@ _Result = TypeVar("_Result")
 
 def draft(cls: type[Any]) -> type[Any]:
     """The draft class of ``cls``: a plain class with its ``__slots__``, whose instances, once
-    filled, become ``cls``'s by ``built.__class__ = cls``."""
+    filled, become ``cls``'s by ``built.__class__ = cls``. Make one by calling the draft class
+    (``draft()``): ``object.__new__(draft)`` goes through a wrapper that builds two argument
+    tuples and checks the class's bases, some 370 instructions more per object (a seventh of
+    making, filling and freeing a two-field one)."""
     names = [field.name for field in fields(cls)]
     slotted = list(getattr(cls, "__slots__", ())) == names and cls.__bases__ == (object,)
     if hasattr(cls, "__post_init__") or not slotted:
@@ -43,8 +46,8 @@ def draft(cls: type[Any]) -> type[Any]:
 def _constructor(cls: type[_Result]) -> Callable[..., _Result]:
     """``cls(*values)`` without ``cls.__init__`` (no defaults, no ``__post_init__``)."""
     names = [field.name for field in fields(cls)]  # type: ignore[arg-type]
-    namespace: dict[str, Any] = {"_new": object.__new__, "_draft": draft(cls), "_cls": cls}
-    lines = [f"def build({', '.join(names)}):", "    built = _new(_draft)"]
+    namespace: dict[str, Any] = {"_draft": draft(cls), "_cls": cls}
+    lines = [f"def build({', '.join(names)}):", "    built = _draft()"]
     lines += [f"    built.{name} = {name}" for name in names]
     lines += ["    built.__class__ = _cls", "    return built"]
     exec("\n".join(lines), namespace)  # noqa: S102 - the source is made of field names only

@@ -22,7 +22,7 @@ from stats.results import (
 )
 from stats.types import Reason, StatisticsKind
 
-_new, _tuple = object.__new__, tuple.__new__
+_tuple = tuple.__new__
 _COMPARISON, _SEQUENTIAL, _BAYESIAN, _CUPED = map(
     draft, (Comparison, SequentialResult, BayesianResult, CupedResult)
 )
@@ -56,23 +56,23 @@ def comparison(
     """``Comparison`` of the figures (``late_``: the sequential reading's; the point estimates
     are the fixed and the sequential intervals' alike); no CUPED figure where
     ``variance_reduction`` is None."""
-    late = _new(_SEQUENTIAL)
+    late = _SEQUENTIAL()
     late.p_value = late_p_value
     late.absolute = _tuple(Interval, (estimate, late_low, late_high))
     late.relative = _tuple(Interval, (relative_estimate, late_relative_low, late_relative_high))
     late.significant = late_significant
     late.p_value_adjusted = late_p_value_adjusted
     late.__class__ = SequentialResult
-    bayesian = _new(_BAYESIAN)
+    bayesian = _BAYESIAN()
     bayesian.chance_to_beat = chance_to_beat
     bayesian.expected_loss = expected_loss
     bayesian.__class__ = BayesianResult
     cuped = None
     if variance_reduction is not None:
-        cuped = _new(_CUPED)
+        cuped = _CUPED()
         cuped.variance_reduction = variance_reduction
         cuped.__class__ = CupedResult
-    built = _new(_COMPARISON)
+    built = _COMPARISON()
     built.variant = variant
     built.baseline = baseline
     built.absolute = _tuple(Interval, (estimate, low, high))
@@ -92,7 +92,7 @@ def variant_summary(
     key: str, n: int, mean: float | None, units: float | None, rule: str | None
 ) -> VariantSummary:
     """``VariantSummary(key, n, mean, units, rule)``."""
-    built = _new(_SUMMARY)
+    built = _SUMMARY()
     built.key = key
     built.n = n
     built.mean = mean
@@ -111,11 +111,11 @@ def analysis(
     comparisons: tuple[Comparison, ...],
 ) -> AnalysisResult:
     """``AnalysisResult`` with ``SrmResult(srm_p_value, mismatch)``."""
-    srm = _new(_SRM)
+    srm = _SRM()
     srm.p_value = srm_p_value
     srm.mismatch = mismatch
     srm.__class__ = SrmResult
-    built = _new(_ANALYSIS)
+    built = _ANALYSIS()
     built.kind = kind
     built.alpha = alpha
     built.variants = variants
@@ -143,14 +143,14 @@ def two_arms(
     read: Comparison,
 ) -> AnalysisResult:
     """``analysis`` of a control and one variant, their summaries built here."""
-    first = _new(_SUMMARY)
+    first = _SUMMARY()
     first.key = control
     first.n = control_n
     first.mean = control_mean
     first.effective_units = control_units
     first.effective_units_rule = control_rule
     first.__class__ = VariantSummary
-    second = _new(_SUMMARY)
+    second = _SUMMARY()
     second.key = variant
     second.n = variant_n
     second.mean = variant_mean

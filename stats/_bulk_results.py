@@ -90,6 +90,12 @@ def _or_none(kept: Flags, values: Floats) -> Objects:
     return figures
 
 
+def _kept(kept: Flags, values: Floats) -> npt.NDArray[Any]:
+    """``_or_none(kept, values)`` for a column or a list, ``values`` themselves when every one
+    is kept (the usual case: no object array to make)."""
+    return values if kept.all() else _or_none(kept, values)
+
+
 def _estimates(flat: _Flat, withheld: Objects, read: npt.NDArray[Any]) -> list[Any]:
     """The point estimates: ``read`` where the comparison is read, ``withheld`` elsewhere (the
     same float objects in the fixed and the sequential intervals)."""
@@ -120,9 +126,10 @@ def _relative(
     low = np.where(clipped & (low < -1.0), -1.0, low)
     keeps_low = relative.keeps_low if side is not Alternative.TWO_SIDED else bounded
     keeps_high = ~relative.keeps_low if side is not Alternative.TWO_SIDED else bounded
-    low_column = flat.column(_or_none(bounded & keeps_low, low))
-    high_column = flat.column(_or_none(bounded & keeps_high, high))
-    return low_column.tolist(), high_column.tolist()
+    return (
+        flat.figures(_kept(bounded & keeps_low, low)),
+        flat.figures(_kept(bounded & keeps_high, high)),
+    )
 
 
 def _point_estimates(pairs: Pairs, defined: Flags) -> tuple[Objects, Objects]:
@@ -138,7 +145,7 @@ def _summary_columns(rows: Rows) -> tuple[list[Any], list[Any], list[Any]]:
     """``stats.analysis._summary``'s means, effective units and their rules of every arm, flat
     (a proportion's without the units its spread was read from)."""
     width = rows.raw.mean.shape[1]
-    means = _or_none(rows.raw.defined, rows.raw.mean).ravel().tolist()
+    means = _kept(rows.raw.defined, rows.raw.mean).ravel().tolist()
     spread: list[Any] = []
     rules: list[str | None] = []
     first = 0
@@ -187,9 +194,7 @@ def assembled(rows: Rows, readings: Readings, srm: Floats, terms: Terms) -> list
             keys[:, 1:].ravel().tolist(),
             np.repeat(keys[:, 0], count).tolist(),
             _estimates(flat, point_absolute, value),
-            _estimates(
-                flat, point_relative, _or_none(fieller.shape != UNDEFINED, fieller.estimate)
-            ),
+            _estimates(flat, point_relative, _kept(fieller.shape != UNDEFINED, fieller.estimate)),
             *_absolute(flat, value, readings.half_width, side),
             *_relative(flat, fieller, side, clipped),
             p_values,
@@ -256,9 +261,7 @@ def _bayesian(flat: _Flat, bayes: Bayesian) -> tuple[list[Any], list[Any]]:
     """The chance to beat and the expected loss of every comparison (None where withheld, or
     not believed)."""
     believed = bayes.defined
-    chance = _or_none(believed, bayes.chance)
-    loss = _or_none(believed, bayes.loss)
-    return flat.figures(chance), flat.figures(loss)
+    return flat.figures(_kept(believed, bayes.chance)), flat.figures(_kept(believed, bayes.loss))
 
 
 def _cuped(rows: Rows, count: int) -> list[float | None]:
