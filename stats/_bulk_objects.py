@@ -142,7 +142,8 @@ def two_arms(
     mismatch: bool,
     read: Comparison,
 ) -> AnalysisResult:
-    """``analysis`` of a control and one variant, their summaries built here."""
+    """``analysis`` of a control and one variant, their summaries built here (in one call: the
+    look's analyses have two arms)."""
     first = _SUMMARY()
     first.key = control
     first.n = control_n
@@ -157,4 +158,15 @@ def two_arms(
     second.effective_units = variant_units
     second.effective_units_rule = variant_rule
     second.__class__ = VariantSummary
-    return analysis(kind, alpha, (first, second), srm_p_value, mismatch, (read,))
+    srm = _SRM()
+    srm.p_value = srm_p_value
+    srm.mismatch = mismatch
+    srm.__class__ = SrmResult
+    built = _ANALYSIS()
+    built.kind = kind
+    built.alpha = alpha
+    built.variants = (first, second)
+    built.srm = srm
+    built.comparisons = (read,)
+    built.__class__ = AnalysisResult
+    return built  # type: ignore[no-any-return]

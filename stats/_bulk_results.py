@@ -97,10 +97,14 @@ def _kept(kept: Flags, values: Floats) -> npt.NDArray[Any]:
 
 
 def _estimates(flat: _Flat, withheld: Objects, read: npt.NDArray[Any]) -> list[Any]:
-    """The point estimates: ``read`` where the comparison is read, ``withheld`` elsewhere (the
-    same float objects in the fixed and the sequential intervals)."""
-    estimate = withheld.copy()
+    """The point estimates: ``read`` where the comparison is read, ``withheld`` (of the others,
+    in order) elsewhere (the same float objects in the fixed and the sequential intervals)."""
+    if flat.every:
+        every: list[Any] = read.tolist()
+        return every
+    estimate = np.empty(flat.read.shape, dtype=object)
     estimate[flat.read] = read
+    estimate[~flat.read] = withheld
     figures: list[Any] = estimate.tolist()
     return figures
 
@@ -132,9 +136,12 @@ def _relative(
     )
 
 
-def _point_estimates(pairs: Pairs, defined: Flags) -> tuple[Objects, Objects]:
-    """``stats.analysis._withheld``'s absolute and relative estimates (None where undefined)."""
-    control, treatment = pairs.control.mean.ravel(), pairs.treatment.mean.ravel()
+def _point_estimates(pairs: Pairs, defined: Flags, withheld: Flags) -> tuple[Objects, Objects]:
+    """``stats.analysis._withheld``'s absolute and relative estimates of the ``withheld``
+    comparisons (None where undefined)."""
+    control = pairs.control.mean.ravel()[withheld]
+    treatment = pairs.treatment.mean.ravel()[withheld]
+    defined = defined[withheld]
     with np.errstate(all="ignore"):
         absolute = _or_none(defined, treatment - control)
         relative = _or_none(defined & (control != 0), treatment / control - 1.0)
@@ -173,7 +180,7 @@ def assembled(rows: Rows, readings: Readings, srm: Floats, terms: Terms) -> list
     proportions = np.repeat([kind is StatisticsKind.PROPORTION for kind in rows.kinds], rows.sizes)
     clipped = np.repeat(proportions, count)[flat.read]
     defined = (raw.defined[:, :1] & raw.defined[:, 1:]).ravel()
-    point_absolute, point_relative = _point_estimates(pairs, defined)
+    point_absolute, point_relative = _point_estimates(pairs, defined, ~flat.read)
     value = readings.difference.value
     late = readings.sequential
     # The fixed and the sequential intervals share their point estimates (Fieller's relative
@@ -185,14 +192,12 @@ def assembled(rows: Rows, readings: Readings, srm: Floats, terms: Terms) -> list
     codes = pairs.reason.ravel().copy()
     relative_codes = _RELATIVE_REASONS[readings.relative.shape]
     codes[flat.read] = np.where(codes[flat.read] != 0, codes[flat.read], relative_codes)
-    keys = np.empty(len(rows.keys), dtype=object)
-    keys[:] = rows.keys
-    keys = keys.reshape((-1, width))
+    variants, baselines = _comparison_keys(rows.keys, width)
     comparisons = list(
         map(
             objects.comparison,
-            keys[:, 1:].ravel().tolist(),
-            np.repeat(keys[:, 0], count).tolist(),
+            variants,
+            baselines,
             _estimates(flat, point_absolute, value),
             _estimates(flat, point_relative, _kept(fieller.shape != UNDEFINED, fieller.estimate)),
             *_absolute(flat, value, readings.half_width, side),
@@ -211,6 +216,16 @@ def assembled(rows: Rows, readings: Readings, srm: Floats, terms: Terms) -> list
         )
     )
     return _analyses(rows, comparisons, srm, level)
+
+
+def _comparison_keys(keys: list[str], width: int) -> tuple[list[str], list[str]]:
+    """Each comparison's variant and baseline (the control), of the arms' ``keys`` (flat)."""
+    if width == 2:
+        return keys[1::2], keys[0::2]
+    table = np.empty(len(keys), dtype=object)
+    table[:] = keys
+    table = table.reshape((-1, width))
+    return table[:, 1:].ravel().tolist(), np.repeat(table[:, 0], width - 1).tolist()
 
 
 def _analyses(
