@@ -1,0 +1,109 @@
+"""Count the machine instructions `stats.analyze_many` runs per comparison, under valgrind's
+cachegrind: a figure the load of a shared machine does not move (its CPU times vary twofold),
+to set beside the CPU times of `benchmarks.bench_stats`.
+
+Run from the repository root (valgrind installed; two to three minutes):
+python -m benchmarks.bench_bulk_instructions [--before COMMIT]
+
+- `analyze_many`: the breakdown-shaped look of `bench_stats` (1,000 two-arm comparisons), in a
+  child interpreter under cachegrind, once with one call and once with five: the difference over
+  four calls and 1,000 comparisons is the count per comparison (start-up and imports cancel out).
+  The same for the `stats` package of COMMIT (default: main before this round's work).
+- The result objects alone: building a two-arm analysis's objects (`stats._bulk_objects`) from
+  1,000 ready columns of fresh floats, the garbage collection their allocation sets off, and
+  freeing them; what any bulk path that returns these types pays, whatever it computes.
+
+One thread for the BLAS libraries and a fixed hash seed: the counts repeat to the instruction.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from benchmarks.bench_stats import ROOT, _before_tree
+
+BEFORE = "c1b42ab"  # main before the third round on the bulk path (issue 27, item 3)
+CALLS = 4
+
+_LOOK = """
+import sys
+sys.path.append(sys.argv[1])
+import stats
+from benchmarks.bench_stats import OPTIONS, look_analyses
+analyses = look_analyses()
+for _ in range(1 + int(sys.argv[2])):
+    stats.analyze_many(analyses, OPTIONS)
+"""
+
+_OBJECTS = """
+import gc, random, sys
+from itertools import repeat
+import numpy as np
+from stats import _bulk_objects as objects
+from stats.types import StatisticsKind
+random.seed(7)
+columns = [np.array([random.random() for _ in range(1000)]) for _ in range(19)]
+def build():
+    gc.disable()
+    f = [column.tolist() for column in columns]
+    comparisons = list(map(objects.comparison, repeat("treatment"), repeat("control"), *f[:6],
+        f[6], f[6], repeat(True), *f[7:12], repeat(False), f[12], f[13], f[14], repeat(None),
+        repeat(None)))
+    results = list(map(objects.two_arms, repeat(StatisticsKind.PROPORTION), repeat(0.05),
+        repeat("control"), repeat("treatment"), repeat(5000), repeat(5000), f[15], f[16],
+        repeat(None), repeat(None), repeat(None), repeat(None), f[17], repeat(False),
+        comparisons))
+    del comparisons
+    gc.enable()
+    gc.collect(0)  # what the first allocation after analyze_many sets off
+    del results
+for _ in range(1 + int(sys.argv[2])):
+    build()
+"""
+
+
+def _instructions(code: str, calls: int, path: Path | None) -> int:
+    """Instructions of the child running ``code`` with ``calls`` extra calls."""
+    env = dict(os.environ, PYTHONHASHSEED="0", OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1")
+    if path is not None:
+        env["PYTHONPATH"] = str(path)
+    command = ["valgrind", "--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null"]
+    command += [sys.executable, "-P", "-c", code, str(ROOT), str(calls)]
+    output = subprocess.run(command, env=env, check=True, capture_output=True, text=True).stderr
+    found = re.search(r"I\s+refs:\s+([\d,]+)", output)
+    if found is None:
+        raise SystemExit(f"no instruction count in valgrind's output:\n{output}")
+    return int(found.group(1).replace(",", ""))
+
+
+def per_comparison(code: str, path: Path | None) -> int:
+    return (_instructions(code, CALLS, path) - _instructions(code, 0, path)) // (CALLS * 1000)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--before", default=BEFORE)
+    args = parser.parse_args()
+    if shutil.which("valgrind") is None:
+        raise SystemExit("valgrind is not installed")
+    with tempfile.TemporaryDirectory() as directory:
+        before = per_comparison(_LOOK, _before_tree(args.before, Path(directory)))
+    after = per_comparison(_LOOK, ROOT)
+    objects = per_comparison(_OBJECTS, ROOT)
+    print("instructions per comparison (cachegrind), the look of bench_stats:")
+    print(f"  analyze_many before ({args.before}): {before:7,d}")
+    print(
+        f"  analyze_many after:                {after:7,d}   before / after {before / after:.2f}x"
+    )
+    print(f"  its result objects alone:          {objects:7,d}   ({objects / after:.0%} of after)")
+
+
+if __name__ == "__main__":
+    main()
