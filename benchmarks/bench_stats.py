@@ -11,7 +11,8 @@ python -m benchmarks.bench_stats [--rounds 7] [--before COMMIT] [--bulk-before C
   paths in turn; the figures are medians over rounds of the time per comparison, the ratio the
   median of the per-round ratios. The two paths' results are checked equal (`repr`) first.
   Then `analyze_many` of the `stats` package of the ``--bulk-before`` COMMIT (default: main
-  before issue 27's speed work on it) and this tree's, in child interpreters, alternating.
+  before the third round of issue 27's speed work on it) and this tree's, in child
+  interpreters, alternating.
 - Single `analyze`: "before" is the `stats` package of COMMIT (default: main before the bulk
   work), taken with `git archive` into a temporary directory and timed in a child interpreter;
   "after" is this tree's, timed the same way; the children alternate, `--rounds` pairs.
@@ -50,7 +51,7 @@ from stats import (
 )
 
 BEFORE = "c7cc17f"  # main before the bulk statistics work
-BULK_BEFORE = "63013c4"  # main before the work on the bulk path's speed (issue 27, item 3)
+BULK_BEFORE = "c1b42ab"  # main before the third round on the bulk path (issue 27, item 3)
 ROOT = Path(__file__).resolve().parent.parent
 LEVELS = 125
 OPTIONS = AnalysisOptions(planned_units_per_variant=20_000)
