@@ -166,7 +166,7 @@ class _Arms:
 
     def __init__(self, arms: list[VariantInput], width: int) -> None:
         self.width = width
-        # One pass over the arms (``VariantInput``'s fields in order): a third of four ``map``s.
+        # One pass over the arms (``VariantInput``'s fields in order): two fifths of four ``map``s.
         self.keys: Sequence[str]
         self.stats: Sequence[MetricStats]
         self.covariates: Sequence[CovariateStats | None]
