@@ -110,7 +110,7 @@ def sums_of_new_looks(
     sums = ExperimentSums(
         aggregates,
         "events",
-        quantiles=quantiles_of(connection, key, variants, metrics, end),
+        quantiles=quantiles_of(connection, key, variants, metrics, end, ceiling),
         taken=HowTaken(LookKind.INCREMENTAL, units_read=units_read),
     )
     sums = _with_first_exposure(session, inputs, sums, end)
@@ -173,7 +173,9 @@ def _first_looks(
                     ExperimentSums(
                         sums,
                         "events",
-                        quantiles=quantiles_of(connection, key, variants, metrics, day_end),
+                        quantiles=quantiles_of(
+                            connection, key, variants, metrics, day_end, ceiling
+                        ),
                         taken=first,
                     ),
                     day_end,

@@ -28,6 +28,7 @@ from experiments.models.metric import MetricDefinition
 from experiments.results.sums.unit_columns import (
     CONVERSIONS,
     EXPOSURES,
+    EventIds,
     exposed_units,
     unit_features,
 )
@@ -49,12 +50,14 @@ def quantile_sums(
     variants: Sequence[str],
     metric: MetricDefinition,
     end: datetime,
+    ceiling: EventIds | None = None,
 ) -> dict[str, QuantileSums]:
-    """Each variant's `QuantileSums` of the quantile metric `metric` at `end`."""
+    """Each variant's `QuantileSums` of the quantile metric `metric` at `end` (with `ceiling`,
+    of the events up to its ids, as the look's other sums)."""
     level = metric.quantile
     if level is None:
         raise ValueError(f"metric '{metric.key}' has no quantile level")
-    values = _unit_values(experiment, metric, end)
+    values = _unit_values(experiment, metric, end, ceiling)
     counts = _counts(connection, values)
     empty = IndicatorSums(0, 0, 0.0, 0.0, 0.0, 0.0)
     units = {key: counts.get(key, (0, empty))[0] for key in variants}
@@ -81,7 +84,9 @@ def _value_at(bounds: Mapping[tuple[str, int], float], key: str, rank: int) -> f
     return bounds[key, rank]
 
 
-def _unit_values(experiment: str, metric: MetricDefinition, end: datetime) -> Subquery:
+def _unit_values(
+    experiment: str, metric: MetricDefinition, end: datetime, ceiling: EventIds | None
+) -> Subquery:
     """One row per exposed unit of a single variant and each value it sent (a NULL value for
     a unit without any): variant, unit_id, value."""
     found = unit_features([metric], cuped=False)
@@ -90,7 +95,9 @@ def _unit_values(experiment: str, metric: MetricDefinition, end: datetime) -> Su
         func.min(exposures.variant).label("variant"),
         func.max(exposures.variant).label("last_variant"),
     ]
-    units = exposed_units(experiment, end, found, variant_columns, "quantile_units")
+    units = exposed_units(
+        experiment, end, found, variant_columns, "quantile_units", ceiling=ceiling
+    )
     unit = units.c
     conditions: list[ColumnElement[Any]] = [
         conversions.unit_id == unit.unit_id,
@@ -99,6 +106,8 @@ def _unit_values(experiment: str, metric: MetricDefinition, end: datetime) -> Su
         conversions.timestamp >= unit.first_at,
         conversions.timestamp <= end,
     ]
+    if ceiling is not None:
+        conditions.append(conversions.id <= ceiling.conversions)
     if metric.sources is not None:
         conditions.append(conversions.source.in_(sorted(metric.sources)))
     if metric.window_hours is not None:

@@ -118,10 +118,12 @@ def quantiles_of(
     variants: Sequence[str],
     metrics: Sequence[MetricDefinition],
     end: datetime,
+    ceiling: EventIds | None = None,
 ) -> dict[str, dict[str, QuantileSums]]:
-    """The summaries of each quantile metric among `metrics` at `end` (one query each)."""
+    """The summaries of each quantile metric among `metrics` at `end` (one query each; with
+    `ceiling`, of the events up to its ids)."""
     return {
-        metric.key: quantile_sums(connection, key, variants, metric, end)
+        metric.key: quantile_sums(connection, key, variants, metric, end, ceiling)
         for metric in metrics
         if metric.kind == "quantile"
     }
@@ -172,7 +174,7 @@ def load_sums(
         return ExperimentSums(
             aggregates,
             "events",
-            quantiles=quantiles_of(session.connection(), key, variants, metrics, end),
+            quantiles=quantiles_of(session.connection(), key, variants, metrics, end, ceiling),
         )
     units = {variant: pasted[variant].sent if variant in pasted else 0 for variant in variants}
     sums: dict[str, dict[str, VariantSums]] = {}

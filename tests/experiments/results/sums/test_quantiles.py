@@ -11,6 +11,7 @@ from sqlalchemy.engine import Engine
 
 from experiments.metrics import builtin_metrics
 from experiments.models.metric import MetricDefinition
+from experiments.results.sums.ingestion_marks import take_ceiling
 from experiments.results.sums.quantiles import quantile_sums
 from stats.quantiles import QuantileSums, summarize
 from tests.experiments.results.simulation import START, RawEvents, simulate_shop
@@ -84,3 +85,26 @@ def test_variants_without_values_have_no_quantile(engine: Engine) -> None:
     got = run(engine, MEDIAN)
     assert got["control"].quantile == 100.0 and got["control"].indicator.values == 1
     assert got["treatment"].quantile is None and got["treatment"].units == 1
+
+
+def test_a_ceiling_counts_only_the_events_stored_up_to_it(engine: Engine) -> None:
+    """A look's quantiles count the events up to its ingestion mark, as its other sums do: the
+    events stored while the look runs wait for the next one (they were counted at once, so a
+    look's median could count visitors its conversion rate did not)."""
+    raw = simulate_shop(600, uplift=0.2, seed=8)
+    raw.load(engine)
+    with engine.connect() as connection:
+        ceiling = take_ceiling(connection)
+    later = RawEvents()
+    for index in range(40):
+        unit = f"late-{index}"
+        later.expose(unit, "treatment", START + timedelta(hours=index))
+        later.convert(unit, "purchase", START + timedelta(hours=index, minutes=5), 5000.0)
+    later.convert(raw.exposures[0]["unit_id"], "purchase", START + timedelta(days=3), 1.0)
+    for row in [*later.exposures, *later.conversions]:
+        row["event_id"] = f"late-{row['event_id']}"
+    later.load(engine)
+    with engine.connect() as connection:
+        marked = quantile_sums(connection, "exp", ["control", "treatment"], MEDIAN, END, ceiling)
+    assert marked == reference(raw, MEDIAN, END)
+    assert run(engine, MEDIAN)["treatment"].units == marked["treatment"].units + 40
