@@ -53,7 +53,7 @@ from experiments.results.sums.levels import (
     segment_aggregates,
 )
 from experiments.results.sums.periods import fold_levels, whole_and_periods
-from experiments.results.sums.sql_functions import look_rows
+from experiments.results.sums.sql_functions import EVERY_UNIT_SETTINGS, LOOK_SETTINGS, look_rows
 from experiments.results.sums.unit_columns import (
     ATTRIBUTES,
     MULTI_VARIANT,
@@ -135,7 +135,8 @@ def variant_sums(
     query, labels = _sums_query(
         experiment, metrics, end, cuped, dialect, (), ceiling=ceiling, units=units
     )
-    return {GroupKey.of_row(row): _row_sums(row, labels) for row in look_rows(connection, query)}
+    rows = look_rows(connection, query, _settings(units))
+    return {GroupKey.of_row(row): _row_sums(row, labels) for row in rows}
 
 
 def level_sums(
@@ -155,7 +156,7 @@ def level_sums(
     )
     return {
         (int(row[DIMENSION]), row[LEVEL], row["variant"]): _row_sums(row, labels)
-        for row in look_rows(connection, query)
+        for row in look_rows(connection, query, _settings(units))
     }
 
 
@@ -198,7 +199,7 @@ def _by_period(
 ) -> Aggregates:
     """`aggregate`'s aggregates from a query grouped by period too: the whole and the
     segments summed over the periods, the periods kept."""
-    rows = look_rows(connection, query)
+    rows = look_rows(connection, query, EVERY_UNIT_SETTINGS)
     several = sum(int(row["units"]) for row in rows if row["variant"] == MULTI_VARIANT)
     if dimensions:
         raw = {
@@ -218,6 +219,11 @@ def _by_period(
     }
     whole, periods = whole_and_periods(per_period, variants, empty)
     return Aggregates(whole, several, caps, periods=periods)
+
+
+def _settings(units: UnitSet | None) -> Mapping[str, str]:
+    """The PostgreSQL settings of a sums query: of every unit, or of a unit set."""
+    return EVERY_UNIT_SETTINGS if units is None else LOOK_SETTINGS
 
 
 def _row_sums(row: RowMapping, labels: dict[str, dict[str, str]]) -> GroupSums:

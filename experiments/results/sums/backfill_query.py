@@ -138,14 +138,18 @@ def _first_variants(
         .correlate(grouped)
         .scalar_subquery()
     )
-    return select(
+    # Computed once per unit: `_units` reads `several_at` in each branch of a binary search
+    # over the looks, and merged into it, both databases searched the exposures again in each
+    # (about 7 times per unit seen in several variants with 30 looks).
+    pre_units = select(
         grouped.c.unit_id,
         grouped.c.first_at,
         case((several, first_variant), else_=grouped.c.low).label("variant"),
         case((several, other_at), else_=null()).label("several_at"),
         *(grouped.c[column.name] for column in found.bound_columns),
         *([grouped.c[ATTRIBUTES]] if dimensions else []),
-    ).subquery("pre_units")
+    )
+    return once_per_row(pre_units).subquery("pre_units")
 
 
 def _units(
