@@ -142,31 +142,8 @@ def two_arms(
     mismatch: bool,
     read: Comparison,
 ) -> AnalysisResult:
-    """``analysis`` of a control and one variant, their summaries built here (in one call: the
+    """``analysis`` of a control and one variant with their summaries, in one call (the
     look's analyses have two arms)."""
-    first = _SUMMARY()
-    first.key = control
-    first.n = control_n
-    first.mean = control_mean
-    first.effective_units = control_units
-    first.effective_units_rule = control_rule
-    first.__class__ = VariantSummary
-    second = _SUMMARY()
-    second.key = variant
-    second.n = variant_n
-    second.mean = variant_mean
-    second.effective_units = variant_units
-    second.effective_units_rule = variant_rule
-    second.__class__ = VariantSummary
-    srm = _SRM()
-    srm.p_value = srm_p_value
-    srm.mismatch = mismatch
-    srm.__class__ = SrmResult
-    built = _ANALYSIS()
-    built.kind = kind
-    built.alpha = alpha
-    built.variants = (first, second)
-    built.srm = srm
-    built.comparisons = (read,)
-    built.__class__ = AnalysisResult
-    return built  # type: ignore[no-any-return]
+    first = variant_summary(control, control_n, control_mean, control_units, control_rule)
+    second = variant_summary(variant, variant_n, variant_mean, variant_units, variant_rule)
+    return analysis(kind, alpha, (first, second), srm_p_value, mismatch, (read,))
