@@ -24,6 +24,7 @@ from api.pages.sessions import PageSessions
 from api.pages.workspace import routers as workspace
 from api.problems import install_problem_handlers
 from api.rate_limits import Buckets, LocalBuckets, RateLimiter, RedisBuckets
+from api.route_table import add_routes
 from api.routes import (
     assign,
     audit,
@@ -128,19 +129,19 @@ def create_app(settings: Settings) -> FastAPI:
         prometheus.router,
         webhooks.router,
     ):
-        app.include_router(router)
+        add_routes(app, router)
     # The browser SDK's bundles at /static/vekst.min.js and .mjs (before the /static mount).
     app.state.browser_bundles = browser_sdk.load_bundles()
-    app.include_router(browser_sdk.router)
+    add_routes(app, browser_sdk.router)
     # The pages for people (HTML, not in the OpenAPI) and their one stylesheet: the login, the
     # workspace's (`workspace.install`), then the results pages.
-    app.include_router(page_login.router)
+    add_routes(app, page_login.router)
     workspace.install(app)
-    app.include_router(pages.router)
-    app.include_router(users_pages.router)
+    add_routes(app, pages.router)
+    add_routes(app, users_pages.router)
     app.state.error_page = pages.error_page  # browsers get an HTML error page, APIs JSON
     if settings.serves_docs:
-        app.include_router(api_docs.router)
+        add_routes(app, api_docs.router)
     app.mount("/static", StaticFiles(directory=access.HERE / "static"), name="static")
     # Innermost, so inside every limit and header: an assignment skips the routing.
     app.add_middleware(HotPath, route=route_of(assign.router, assign.assign))

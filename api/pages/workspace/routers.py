@@ -15,6 +15,7 @@ from api.pages.workspace import (
     lifecycle_pages,
 )
 from api.pages.workspace.traffic import MeasuredBaselines, MeasuredTraffic
+from api.route_table import add_routes
 from experiments.inputs import printable
 
 ROUTERS: tuple[APIRouter, ...] = (
@@ -45,4 +46,4 @@ def install(app: FastAPI) -> None:
     app.state.measured_traffic = MeasuredTraffic(app.state.engine)
     app.state.measured_baselines = MeasuredBaselines(app.state.engine)
     for router in ROUTERS:
-        app.include_router(router)
+        add_routes(app, router)
