@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from tests.sdk.reference import spec_condition
@@ -173,6 +173,9 @@ JSON_VALUES = st.recursive(
 
 
 @given(JSON_VALUES)
+# An operator that is a list or an object once raised TypeError (unhashable) instead.
+@example({"attribute": "country", "op": ["in"], "value": ["NO"]})
+@example({"attribute": "country", "op": {"x": 1}})
 def test_arbitrary_json_is_accepted_or_refused_with_a_path(document: Any) -> None:
     try:
         validate_targeting(document)

@@ -101,7 +101,7 @@ def _validate_comparison(condition: Mapping[str, Any], path: str) -> None:
     if "op" not in condition:
         raise TargetingError(f"{path}.op", "is required")
     op = condition["op"]
-    if op not in ALL_OPS:
+    if not isinstance(op, str) or op not in ALL_OPS:
         raise TargetingError(f"{path}.op", f"unknown operator; use one of {sorted(ALL_OPS)}")
     value_path = f"{path}.value"
     if op == "exists":
