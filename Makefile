@@ -1,8 +1,10 @@
 # The two commands a new user needs: `make run` and `make test`.
 PYTHON ?= python3
 PORT ?= 8000
-# pytest processes for `make test` (auto: one per core; 0 runs the tests in this process).
-TEST_WORKERS ?= auto
+# pytest processes for `make test`: one more than the cores, since a worker that waits on a
+# server, a browser or PostgreSQL leaves its core to the others (0 runs the tests in this
+# process).
+TEST_WORKERS ?= $(shell n=$$(nproc 2>/dev/null || sysctl -n hw.ncpu 2>/dev/null || echo 1); echo $$((n + 1)))
 VENV ?= .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed

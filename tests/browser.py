@@ -8,6 +8,7 @@ Playwright is missing the test is skipped with the reason, unless ``VEKST_REQUIR
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import threading
@@ -79,6 +80,10 @@ class _Shared:
     manager: Any = None
     playwright: Playwright | None = None
     browser: Browser | None = None
+    # Playwright's sync API marks its event loop as this thread's running loop between calls,
+    # and `asyncio.run` refuses to start under a running loop; while the browser is not lent
+    # out, the mark is put aside, so that the tests that follow can call `asyncio.run`.
+    loop: asyncio.AbstractEventLoop | None = None
 
 
 @contextmanager
@@ -98,6 +103,8 @@ def shared_chromium() -> Iterator[Browser]:
         _Shared.browser = _Shared.playwright.chromium.launch(
             executable_path=executable, args=CHROMIUM_ARGS
         )
+    else:
+        asyncio._set_running_loop(_Shared.loop)  # see `_Shared.loop`
     browser = _Shared.browser
     before: list[BrowserContext] = list(browser.contexts)
     try:
@@ -106,12 +113,16 @@ def shared_chromium() -> Iterator[Browser]:
         for context in browser.contexts:
             if context not in before:
                 context.close()
+        _Shared.loop = asyncio._get_running_loop()
+        asyncio._set_running_loop(None)
 
 
 def close_shared_chromium() -> None:
     """Close the shared browser and its Playwright driver, if they were started."""
     browser, manager = _Shared.browser, _Shared.manager
-    _Shared.manager = _Shared.playwright = _Shared.browser = None
+    if browser is not None:
+        asyncio._set_running_loop(_Shared.loop)  # as Playwright left it
+    _Shared.manager = _Shared.playwright = _Shared.browser = _Shared.loop = None
     try:
         if browser is not None and browser.is_connected():
             browser.close()

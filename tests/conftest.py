@@ -11,9 +11,11 @@ import os
 import shutil
 import sqlite3
 from collections.abc import Iterator
+from functools import cache
 from pathlib import Path
 
 import pytest
+import typer.testing
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
@@ -38,6 +40,11 @@ hypothesis_settings.register_profile(
     "vekst", deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
 )
 hypothesis_settings.load_profile("vekst")
+
+
+# typer's CliRunner derives the command line from the app on every invoke (about 30 ms of
+# introspection); `build_cli` returns one app per process, so its command line is derived once.
+typer.testing._get_command = cache(typer.testing._get_command)  # type: ignore[attr-defined]
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 import typer
 
 from api.cli import (
@@ -21,7 +23,10 @@ from api.cli import (
 )
 
 
+@cache
 def build_cli() -> typer.Typer:
+    """The `vekst` app, built once per process: its commands are the same on every call, and
+    typer derives the command line from it by introspection each time it runs it."""
     cli = typer.Typer(
         name="vekst",
         help="Vekst: A/B testing and experimentation for online shops.",

@@ -30,7 +30,7 @@ from tests.browser import (
     shared_chromium,
 )
 from tests.conftest import SDK_KEY
-from tests.live_server import running_api
+from tests.live_server import serving_api
 from tests.processes import free_port
 from tests.sdk.nocode_pages import (
     ADMIN,
@@ -88,8 +88,8 @@ def api(
     """A real API server for this module's tests (each uses experiments of its own)."""
     database = tmp_path_factory.mktemp("api") / "vekst.db"
     shutil.copy(migrated_sqlite_file, database)
-    with running_api(
-        f"sqlite:///{database}", VEKST_CORS_ORIGINS=shop[1], VEKST_SESSION_SECRET=SESSION_SECRET
+    with serving_api(
+        f"sqlite:///{database}", cors_origins=[shop[1]], session_secret=SESSION_SECRET
     ) as base:
         yield base
 
@@ -256,7 +256,6 @@ def test_hostile_changes_that_reach_the_page_are_ignored(
 
 
 @pytest.mark.browser
-@pytest.mark.processes
 def test_a_preview_link_shows_a_drafts_variant_and_records_nothing(
     browser: Browser, shop: tuple[Path, str], api: str
 ) -> None:
@@ -331,7 +330,6 @@ def test_a_script_that_keeps_undoing_a_change_does_not_freeze_the_page(
 
 
 @pytest.mark.browser
-@pytest.mark.processes
 def test_a_redirect_test_stores_every_exposure_of_its_visits(
     browser: Browser, shop: tuple[Path, str], api: str
 ) -> None:

@@ -22,7 +22,7 @@ from tests.browser import (
     shared_chromium,
 )
 from tests.conftest import ADMIN_KEY, SDK_KEY
-from tests.live_server import running_api
+from tests.live_server import serving_api
 from tests.processes import free_port
 
 JS_ROOT = Path(__file__).resolve().parents[2] / "sdk" / "js"
@@ -80,14 +80,13 @@ def _wait_for_summary(api: str, expected: dict[str, Any], timeout: float = 15.0)
 
 
 @pytest.mark.browser
-@pytest.mark.processes
 def test_example_shop_page_in_chromium(sqlite_url: str) -> None:
     if not (JS_ROOT / "dist" / "vekst.min.js").exists():
         browser_unavailable("the browser SDK is not built (make js-test, or npm run build)")
     with shared_chromium() as browser:
         shop_port = free_port()
         cors = f"http://127.0.0.1:{shop_port}"
-        with running_api(sqlite_url, VEKST_CORS_ORIGINS=cors) as api:
+        with serving_api(sqlite_url, cors_origins=[cors]) as api:
             created = httpx.post(f"{api}/v1/experiments", json=CTA_EXPERIMENT, headers=ADMIN)
             assert created.status_code == 201, created.text
             httpx.post(f"{api}/v1/experiments/cta-text/start", headers=ADMIN).raise_for_status()

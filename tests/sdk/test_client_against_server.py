@@ -4,21 +4,18 @@ POST /v1/assign, and exposures and purchases that arrive once each."""
 from __future__ import annotations
 
 import httpx
-import pytest
 
 from tests.api.helpers import experiment_body
 from tests.conftest import ADMIN_KEY, SDK_KEY
-from tests.live_server import running_api
+from tests.live_server import serving_api
 from vekst_sdk import Client, ClientOptions
 
 ADMIN = {"Authorization": f"Bearer {ADMIN_KEY}"}
 SDK = {"Authorization": f"Bearer {SDK_KEY}"}
 
-pytestmark = [pytest.mark.processes]
-
 
 def test_sdk_end_to_end(sqlite_url: str) -> None:
-    with running_api(sqlite_url) as base:
+    with serving_api(sqlite_url) as base:
         assert httpx.post(
             f"{base}/v1/experiments", json=experiment_body(), headers=ADMIN
         ).is_success

@@ -11,18 +11,17 @@ from tests.accounts import add_user, email_of, log_in_page
 from tests.api.helpers import experiment_body
 from tests.browser import shared_chromium
 from tests.conftest import ADMIN_KEY
-from tests.live_server import running_api
+from tests.live_server import serving_api
 
 ADMIN = {"Authorization": f"Bearer {ADMIN_KEY}"}
 CHOSEN = "amber kettles hum quietly"
 
 
 @pytest.mark.browser
-@pytest.mark.processes
 def test_an_invited_colleague_joins_and_a_viewer_changes_nothing(sqlite_url: str) -> None:
     add_user(sqlite_url, "admin")
     add_user(sqlite_url, "viewer")
-    with shared_chromium() as browser, running_api(sqlite_url) as api:
+    with shared_chromium() as browser, serving_api(sqlite_url) as api:
         httpx.post(
             f"{api}/v1/experiments", json=experiment_body(key="cta"), headers=ADMIN
         ).raise_for_status()

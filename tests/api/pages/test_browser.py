@@ -18,7 +18,7 @@ from tests.accounts import PASSWORD, add_user, log_in_page
 from tests.browser import shared_chromium
 from tests.conftest import ADMIN_KEY
 from tests.experiments.results.simulation import simulate_shop
-from tests.live_server import running_api
+from tests.live_server import serving_api
 
 ADMIN = {"Authorization": f"Bearer {ADMIN_KEY}"}
 CHECKOUT = {
@@ -66,9 +66,8 @@ def filled_experiment(api: str, database_url: str) -> None:
 
 
 @pytest.mark.browser
-@pytest.mark.processes
 def test_results_page_in_chromium(sqlite_url: str, tmp_path: Path) -> None:
-    with shared_chromium() as browser, running_api(sqlite_url) as api:
+    with shared_chromium() as browser, serving_api(sqlite_url) as api:
         filled_experiment(api, sqlite_url)
         results = fresh_results(api)
         context = browser.new_context(viewport={"width": 1280, "height": 900})

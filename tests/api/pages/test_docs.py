@@ -15,7 +15,7 @@ from api.app import create_app
 from experiments.settings import load_settings
 from tests.browser import shared_chromium
 from tests.conftest import ADMIN_KEY
-from tests.live_server import running_api
+from tests.live_server import serving_api
 
 
 def test_docs_reference_no_other_host_and_send_a_strict_policy(client: TestClient) -> None:
@@ -60,7 +60,7 @@ def test_docs_are_off_in_production_unless_asked_for(
 
 @pytest.mark.browser
 def test_swagger_ui_runs_under_its_policy_in_chromium(sqlite_url: str, tmp_path: Path) -> None:
-    with shared_chromium() as browser, running_api(sqlite_url) as api:
+    with shared_chromium() as browser, serving_api(sqlite_url) as api:
         page = browser.new_page()
         requested: list[str] = []
         refused: list[str] = []

@@ -18,13 +18,12 @@ from tests.api.pages.test_browser import (
 )
 from tests.api.test_newsletter import counts, newsletter
 from tests.browser import shared_chromium
-from tests.live_server import running_api
+from tests.live_server import serving_api
 
 
 @pytest.mark.browser
-@pytest.mark.processes
 def test_a_marketer_reads_the_stopped_and_the_newsletter_pages(sqlite_url: str) -> None:
-    with shared_chromium() as browser, running_api(sqlite_url) as api:
+    with shared_chromium() as browser, serving_api(sqlite_url) as api:
         filled_experiment(api, sqlite_url)
         results = fresh_results(api)
         letter = newsletter(

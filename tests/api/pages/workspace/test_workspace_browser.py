@@ -21,7 +21,7 @@ from tests.api.pages.test_pages import csrf_of
 from tests.api.pages.workspace.helpers import field_errors
 from tests.browser import shared_chromium
 from tests.conftest import SDK_KEY
-from tests.live_server import running_api
+from tests.live_server import serving_api
 from tests.waiting import wait_until
 
 SDK = {"Authorization": f"Bearer {SDK_KEY}"}
@@ -84,11 +84,10 @@ def the_shop_sends_events(api: str, visitors: int) -> None:
 
 
 @pytest.mark.browser
-@pytest.mark.processes
 def test_a_marketer_defines_starts_ramps_reads_and_ships_a_cta_test(sqlite_url: str) -> None:
     create_with_the_cli(sqlite_url, "editor", MARKETER)
     create_with_the_cli(sqlite_url, "viewer", COLLEAGUE)
-    with shared_chromium() as browser, running_api(sqlite_url) as api:
+    with shared_chromium() as browser, serving_api(sqlite_url) as api:
         context = browser.new_context(viewport={"width": 1280, "height": 900})
         page = context.new_page()
         log_in_page(page, api, email=MARKETER)
@@ -240,9 +239,8 @@ def confirm_stop_of(page: Any, api: str, winner: str) -> None:
 
 
 @pytest.mark.browser
-@pytest.mark.processes
 def test_the_form_by_keyboard_and_on_a_phone(sqlite_url: str) -> None:
-    with shared_chromium() as browser, running_api(sqlite_url) as api:
+    with shared_chromium() as browser, serving_api(sqlite_url) as api:
         context = browser.new_context(viewport={"width": 375, "height": 812})
         page = context.new_page()
         log_in_as_editor(page, api, sqlite_url)
