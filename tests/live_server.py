@@ -64,7 +64,11 @@ def serving_api(database_url: str, **settings: object) -> Iterator[str]:
     app = create_app(
         load_settings(database_url=database_url, admin_key=ADMIN_KEY, sdk_key=SDK_KEY, **settings)
     )
-    config = uvicorn.Config(app, host="127.0.0.1", port=free_port(), log_level="warning")
+    # The standard asyncio loop: uvloop, which `vekst serve` picks, is a C extension with
+    # process-wide state, and this process goes on to run every other test.
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=free_port(), log_level="warning", loop="asyncio"
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="serving_api", daemon=True)
     thread.start()
