@@ -13,7 +13,6 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
-from statsmodels.stats.multitest import multipletests
 from typer.testing import CliRunner
 
 from api.cli import build_cli
@@ -42,6 +41,7 @@ from tests.experiments.results.simulation import (
     with_attributes,
 )
 from tests.experiments.results.test_segments_that_differ import DAYS, PLANNED, devices_shop
+from tests.stats.helpers import statsmodels_adjusted
 
 Headers = dict[str, str]
 VARIANTS = ("multi-step", "one-page")
@@ -146,8 +146,8 @@ def test_each_levels_readings_equal_the_raw_units_of_that_level(
             adjusted.append(comparison["p_value_adjusted"])
     assert len(p_values) >= 3
     # Holm over the whole breakdown's family, as statsmodels computes it.
-    holm = multipletests(p_values, method="holm")[1]
-    assert np.all(np.isclose(adjusted, np.minimum(holm * 1.0, 1.0), rtol=1e-9, atol=0))
+    holm = statsmodels_adjusted(p_values, "holm")
+    assert np.all(np.isclose(adjusted, np.minimum(holm, 1.0), rtol=1e-9, atol=0))
 
     # For an earlier moment the breakdown is computed from that moment's sums.
     earlier = results(client, admin_headers, key, dimension="device", as_of=page["as_of"])

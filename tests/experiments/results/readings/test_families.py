@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from statsmodels.stats.multitest import multipletests
 
 from benchmarks.sim_families import secondary_family_aa
 from experiments.results.readings.families import with_families
@@ -13,6 +12,7 @@ from experiments.results.render import metric_page
 from experiments.results.types import MetricResult, Role
 from experiments.results.words.tables import metric_rows
 from stats import AnalysisResult, analyze
+from tests.stats.helpers import statsmodels_adjusted
 
 
 def _result(key: str, role: Role, analysis: AnalysisResult) -> MetricResult:
@@ -44,9 +44,9 @@ def test_secondary_p_values_are_adjusted_across_metrics_and_arms(
         for comparison in result.analysis.comparisons
     ]
     raw = [comparison.p_value for _, comparison in secondary]
-    expected = multipletests(raw, method=method)[1]
+    expected = statsmodels_adjusted(raw, method)
     sequential_raw = [comparison.sequential.p_value for _, comparison in secondary]
-    sequential_expected = multipletests(sequential_raw, method=method)[1]
+    sequential_expected = statsmodels_adjusted(sequential_raw, method)
     for (result, comparison), p_fixed, p_sequential in zip(
         secondary, expected, sequential_expected, strict=True
     ):
