@@ -3,6 +3,7 @@ one database (and Redis): started on free ports, stopped with SIGTERM, their log
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -115,6 +116,19 @@ def vekst_server(settings: Mapping[str, str], folder: Path, workers: int = 1) ->
     arguments = ["serve", "--port", str(port), "--workers", str(workers)]
     with vekst_process(arguments, settings, folder, port) as running:
         yield running
+
+
+def started_workers(log: str) -> set[int]:
+    """The worker processes of a `vekst serve` that have finished starting (by its log)."""
+    started = "Application startup complete."
+    lines = [json.loads(line) for line in log.splitlines() if line.startswith("{")]
+    return {line["pid"] for line in lines if line.get("message") == started}
+
+
+def wait_for_workers(server: Running, count: int) -> None:
+    """Wait until `count` workers of `server` have started: it answers once the first has, and
+    on a loaded machine a second one has taken longer than a test's rounds of requests."""
+    wait_until(lambda: len(started_workers(server.log)) >= count, START_SECONDS, "the workers")
 
 
 @contextmanager

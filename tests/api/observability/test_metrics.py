@@ -25,8 +25,7 @@ from tests.conftest import ADMIN_KEY, SDK_KEY
 from tests.experiments.results.helpers import start_experiment
 from tests.experiments.results.simulation import START, simulate_shop
 from tests.experiments.webhooks.helpers import TEST_KEY, add_webhook
-from tests.processes import vekst_server
-from tests.waiting import wait_until
+from tests.processes import vekst_server, wait_for_workers
 
 TOKEN = "scrape-token-0123456789"
 
@@ -109,19 +108,10 @@ def test_the_stream_is_read_from_redis(sqlite_url: str, redis_url: str, admin_he
     assert sample(text, "vekst_worker_lag_seconds") > 0
 
 
-def _log_lines(log: str) -> list[dict[str, object]]:
-    return [json.loads(line) for line in log.splitlines() if line.startswith("{")]
-
-
-def _healthz_pids(log: str) -> set[object]:
+def _healthz_pids(log: str) -> set[int]:
     """The processes that answered /healthz, by the request log's `pid`."""
-    return {line["pid"] for line in _log_lines(log) if line.get("route") == "/healthz"}
-
-
-def _started_pids(log: str) -> set[object]:
-    """The worker processes that finished starting (uvicorn logs it from each)."""
-    started = "Application startup complete."
-    return {line["pid"] for line in _log_lines(log) if line.get("message") == started}
+    lines = [json.loads(line) for line in log.splitlines() if line.startswith("{")]
+    return {line["pid"] for line in lines if line.get("route") == "/healthz"}
 
 
 @pytest.mark.processes
@@ -142,7 +132,7 @@ def test_two_worker_processes_report_together(sqlite_url: str, tmp_path: Path) -
     # A new connection for every request, scrapes too: the workers share them out.
     admin = {"Authorization": f"Bearer {ADMIN_KEY}", "Connection": "close"}
     with vekst_server(settings, tmp_path, workers=2) as server, httpx.Client() as client:
-        wait_until(lambda: len(_started_pids(server.log)) == 2, 60, "both workers to start")
+        wait_for_workers(server, 2)
         healthz = "vekst_http_request_duration_seconds_count"
         before = sample(
             client.get(f"{server.url}/metrics", headers=admin).text, healthz, route="/healthz"

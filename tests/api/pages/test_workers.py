@@ -19,7 +19,7 @@ import pytest
 
 from api.pages.sessions import COOKIE_NAME
 from tests.accounts import PASSWORD, add_user, email_of, form_token
-from tests.processes import free_port, vekst_process
+from tests.processes import free_port, vekst_process, wait_for_workers
 
 PAGE_REQUESTS = 20
 MAX_ROUNDS = 10
@@ -50,6 +50,7 @@ def test_one_page_session_across_two_workers(sqlite_url: str, tmp_path: Path) ->
     arguments += ["--forwarded-allow-ips", "192.0.2.1"]
     settings = {"VEKST_DATABASE_URL": sqlite_url, "VEKST_START_SCHEDULER": "false"}
     with vekst_process(arguments, settings, tmp_path, port) as server:
+        wait_for_workers(server, 2)
         with httpx.Client(base_url=server.url) as browser:
             token = form_token(browser)
             login = browser.post(
@@ -61,8 +62,8 @@ def test_one_page_session_across_two_workers(sqlite_url: str, tmp_path: Path) ->
         assert login.status_code == 303, login.text
         assert "secure" not in login.headers["set-cookie"].lower()
         cookie = login.cookies[COOKIE_NAME]
-        # The kernel may hand a burst to one worker while the others still start: send rounds
-        # of requests until two workers have answered (every answer must be the page).
+        # The kernel may hand a burst to one worker: send rounds of requests until both workers
+        # have answered (every answer must be the page).
         statuses: list[int] = []
         with ThreadPoolExecutor(4) as pool:
             for _ in range(MAX_ROUNDS):
