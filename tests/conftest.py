@@ -3,6 +3,10 @@
 Each database is migrated once per run (per xdist worker) and handed to every test empty: SQLite
 as a copy of a migrated file, PostgreSQL as one migrated schema truncated before each test. The
 migrations themselves are proven by tests/experiments/test_migrations.py, on empty databases.
+
+The fixtures import the service when first used: the process that hands the tests out to the
+xdist workers loads this file too, and importing the app there (about 2 s) would delay every
+worker's start.
 """
 
 from __future__ import annotations
@@ -13,23 +17,20 @@ import sqlite3
 from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 import typer.testing
-from fastapi.testclient import TestClient
 from hypothesis import HealthCheck
 from hypothesis import settings as hypothesis_settings
 
-from api.app import create_app
-from experiments import passwords
-from experiments.db import make_engine, session_scope
-from experiments.keys import create_key
-from experiments.migrate import upgrade
-from experiments.models.api_key import KeyScope
-from experiments.settings import Settings, load_settings
-from tests.accounts import cheap_hasher
 from tests.browser import close_shared_chromium
-from tests.services import MigratedPostgres, require_service
+
+if TYPE_CHECKING:
+    from fastapi.testclient import TestClient
+
+    from experiments.settings import Settings
+    from tests.services import MigratedPostgres
 
 ADMIN_KEY = "test-admin-key-0123456789"
 SDK_KEY = "test-sdk-key-0123456789"
@@ -65,6 +66,9 @@ def _starts_processes(item: pytest.Item) -> bool:
 @pytest.fixture(autouse=True, scope="session")
 def cheap_password_hashes() -> None:
     """argon2id with one pass over 256 KiB: tests make many accounts, none needs real cost."""
+    from experiments import passwords
+    from tests.accounts import cheap_hasher
+
     passwords.use_hasher(cheap_hasher())
 
 
@@ -79,6 +83,8 @@ def isolated_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture(scope="session")
 def migrated_sqlite_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A SQLite file migrated to the newest revision, once per run; tests get copies."""
+    from experiments.migrate import upgrade
+
     path = tmp_path_factory.mktemp("migrated") / "vekst.db"
     upgrade(f"sqlite:///{path}")
     # Everything in the one file (no -wal beside it), so a copy of the file is the database.
@@ -99,6 +105,8 @@ def sqlite_url(tmp_path: Path, migrated_sqlite_file: Path) -> str:
 @pytest.fixture(scope="session")
 def migrated_postgres() -> Iterator[MigratedPostgres]:
     """One PostgreSQL schema migrated once per run; see `postgres_url`."""
+    from tests.services import MigratedPostgres, require_service
+
     schemas = MigratedPostgres(require_service("VEKST_TEST_POSTGRES_URL"))
     yield schemas
     schemas.close()
@@ -120,11 +128,15 @@ def database_url(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture
 def redis_url() -> str:
+    from tests.services import require_service
+
     return require_service("VEKST_TEST_REDIS_URL")
 
 
 @pytest.fixture
 def settings(database_url: str) -> Settings:
+    from experiments.settings import load_settings
+
     # No background looks or deliveries: tests take them explicitly, so they are deterministic.
     return load_settings(
         database_url=database_url, admin_key=ADMIN_KEY, sdk_key=SDK_KEY, start_scheduler=False
@@ -140,6 +152,10 @@ def cli_settings(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Setting
 
 @pytest.fixture
 def client(settings: Settings) -> Iterator[TestClient]:
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+
     with TestClient(create_app(settings)) as test_client:
         yield test_client
 
@@ -157,6 +173,10 @@ def sdk_headers() -> dict[str, str]:
 @pytest.fixture
 def server_headers(database_url: str) -> dict[str, str]:
     """The header of a stored server-scoped key: the secret a shop's backend keeps."""
+    from experiments.db import make_engine, session_scope
+    from experiments.keys import create_key
+    from experiments.models.api_key import KeyScope
+
     engine = make_engine(database_url)
     with session_scope(engine) as session:
         issued = create_key(session, KeyScope.SERVER, "shop backend")
