@@ -14,8 +14,8 @@ INSTALLED_BENCH := $(VENV)/.installed-bench
 JS := sdk/js
 JS_INSTALLED := $(JS)/node_modules/.installed
 
-# How the tests run: on every core, a worker that runs out of tests taking half of the other's
-# queue (worksteal; tests/conftest.py puts the long ones first), so the workers end together.
+# How the tests run: in TEST_WORKERS processes, a worker that runs out of tests taking half of
+# another's queue (worksteal; tests/conftest.py puts the long ones first), so they end together.
 # Bytecode is cached under the venv even when the shell sets PYTHONDONTWRITEBYTECODE: without it
 # each worker rewrites and compiles ~500 test and plugin modules again (about 5 s of CPU each)
 # and each server a test starts compiles the project again.
