@@ -54,6 +54,18 @@ PRODUCT_BODY = """
 </script>
 """.replace("CONTROL_TEXT", CONTROL_TEXT)
 # Records, before every painted frame from the first, what the page shows.
+# Records (on the page's clock) when the answer to the SDK's config request arrives.
+CONFIG_ARRIVAL = """
+window.config_came = null;
+const pageFetch = window.fetch.bind(window);
+window.fetch = async (...request) => {
+  const response = await pageFetch(...request);
+  if (String(request[0]).includes("/v1/sdk/config")) window.config_came = performance.now();
+  return response;
+};
+"""
+
+
 SAMPLE_FRAMES = """
 window.frames_seen = [];
 const sample = () => {

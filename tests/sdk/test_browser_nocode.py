@@ -35,6 +35,7 @@ from tests.processes import free_port
 from tests.sdk.nocode_pages import (
     ADMIN,
     BUNDLE,
+    CONFIG_ARRIVAL,
     CONTROL_TEXT,
     CORS,
     CTA,
@@ -148,18 +149,6 @@ def test_spa_navigation_applies_and_undoes(browser: Browser, shop: tuple[Path, s
     page.evaluate("history.back()")  # popstate, back on /cart
     page.wait_for_function(f"document.getElementById('buy').textContent === {CONTROL_TEXT!r}")
     context.close()
-
-
-# Records (on the page's clock) when the answer to the SDK's config request arrives.
-CONFIG_ARRIVAL = """
-window.config_came = null;
-const pageFetch = window.fetch.bind(window);
-window.fetch = async (...request) => {
-  const response = await pageFetch(...request);
-  if (String(request[0]).includes("/v1/sdk/config")) window.config_came = performance.now();
-  return response;
-};
-"""
 
 
 @pytest.mark.browser
