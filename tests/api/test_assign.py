@@ -227,8 +227,8 @@ def test_key_is_checked_before_the_body(client: TestClient) -> None:
     assert response.status_code == 401
 
 
-def test_openapi_documents_the_body(client: TestClient) -> None:
-    operation = client.get("/openapi.json").json()["paths"]["/v1/assign"]["post"]
+def test_openapi_documents_the_body(openapi_document: dict[str, Any]) -> None:
+    operation = openapi_document["paths"]["/v1/assign"]["post"]
     schema = operation["requestBody"]["content"]["application/json"]["schema"]
     assert {"unit_id", "attributes", "experiments", "expose"} <= set(schema["properties"])
 

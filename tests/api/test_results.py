@@ -8,12 +8,11 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from api.app import create_app
 from experiments.metrics import builtin_metrics
 from experiments.results.readings.direction import oriented
 from experiments.results.readings.metric_analysis import stats_inputs
 from experiments.results.sums.aggregation import VariantSums
-from experiments.settings import Settings, load_settings
+from experiments.settings import Settings
 from experiments.templates import TEMPLATES, Template
 from stats import AnalysisOptions, analyze_stats, sample_size
 from tests.api.helpers import (
@@ -24,7 +23,6 @@ from tests.api.helpers import (
     send_raw_events,
     start_checkout,
 )
-from tests.conftest import ADMIN_KEY
 from tests.experiments.results.simulation import RawEvents, reference_sums, simulate_shop
 
 
@@ -333,10 +331,9 @@ def test_no_days_left_figure_after_a_few_minutes_of_traffic(
     assert "too early to estimate how long: come back tomorrow" in page["summary"]
 
 
-def test_the_openapi_documents_the_state_to_show() -> None:
+def test_the_openapi_documents_the_state_to_show(openapi_document: dict[str, Any]) -> None:
     """The document alone (no database plays a part, so the test runs once, not per database)."""
-    app = create_app(load_settings(database_url="sqlite://", admin_key=ADMIN_KEY))
-    schema = TestClient(app).get("/openapi.json").json()["components"]["schemas"]["ResultsPage"]
+    schema = openapi_document["components"]["schemas"]["ResultsPage"]
     described = schema["properties"]["display_state"]["description"]
     assert "shipped" in described and "stopped_without_winner" in described
     assert "Shipped one-page on 5 December" in schema["properties"]["headline"]["description"]
