@@ -5,9 +5,9 @@ from __future__ import annotations
 import gc
 
 # While the service is imported, the garbage collector runs at these thresholds instead of
-# Python's (700, 10, 10): the import builds some 700,000 objects that live as long as the
-# process, and each automatic collection on the way traverses them again (a sixth of a start's
-# CPU). `api/__init__.py` sets them; `freeze_startup_heap` restores the defaults.
+# Python's (700, 10, 10): the import builds some 185,000 tracked objects that live as long as
+# the process, and each automatic collection on the way traverses them again (about a tenth of
+# the import's CPU). `api/__init__.py` sets them; `freeze_startup_heap` restores the defaults.
 STARTUP_GC_THRESHOLDS = (50_000, 20, 20)
 _RUNNING_GC_THRESHOLDS = gc.get_threshold()
 
