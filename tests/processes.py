@@ -118,11 +118,20 @@ def vekst_server(settings: Mapping[str, str], folder: Path, workers: int = 1) ->
         yield running
 
 
+def logging_pids(log: str, **fields: str) -> set[int]:
+    """The processes of a `vekst serve` whose JSON log lines hold `fields` (the request log's
+    `route="/healthz"`, say), by each line's `pid`."""
+    lines = [json.loads(line) for line in log.splitlines() if line.startswith("{")]
+    return {
+        line["pid"]
+        for line in lines
+        if all(line.get(name) == value for name, value in fields.items())
+    }
+
+
 def started_workers(log: str) -> set[int]:
     """The worker processes of a `vekst serve` that have finished starting (by its log)."""
-    started = "Application startup complete."
-    lines = [json.loads(line) for line in log.splitlines() if line.startswith("{")]
-    return {line["pid"] for line in lines if line.get("message") == started}
+    return logging_pids(log, message="Application startup complete.")
 
 
 def wait_for_workers(server: Running, count: int) -> None:

@@ -3,7 +3,6 @@ stream from Redis, and adds up every worker process of `vekst serve --workers 2`
 
 from __future__ import annotations
 
-import json
 import re
 import ssl
 import uuid
@@ -25,7 +24,7 @@ from tests.conftest import ADMIN_KEY, SDK_KEY
 from tests.experiments.results.helpers import start_experiment
 from tests.experiments.results.simulation import START, simulate_shop
 from tests.experiments.webhooks.helpers import TEST_KEY, add_webhook
-from tests.processes import vekst_server, wait_for_workers
+from tests.processes import logging_pids, vekst_server, wait_for_workers
 
 TOKEN = "scrape-token-0123456789"
 
@@ -108,12 +107,6 @@ def test_the_stream_is_read_from_redis(sqlite_url: str, redis_url: str, admin_he
     assert sample(text, "vekst_worker_lag_seconds") > 0
 
 
-def _healthz_pids(log: str) -> set[int]:
-    """The processes that answered /healthz, by the request log's `pid`."""
-    lines = [json.loads(line) for line in log.splitlines() if line.startswith("{")]
-    return {line["pid"] for line in lines if line.get("route") == "/healthz"}
-
-
 @pytest.mark.processes
 def test_two_worker_processes_report_together(sqlite_url: str, tmp_path: Path) -> None:
     """Requests answered by both workers are counted by each scrape, whichever worker answers.
@@ -151,14 +144,14 @@ def test_two_worker_processes_report_together(sqlite_url: str, tmp_path: Path) -
             for _ in range(10):
                 assert set(pool.map(probe, range(40))) == {200}
                 sent += 40
-                if len(_healthz_pids(server.log)) == 2:
+                if len(logging_pids(server.log, route="/healthz")) == 2:
                     break
         for _ in range(10):
             text = client.get(f"{server.url}/metrics", headers=admin).text
             assert sample(text, healthz, route="/healthz") == before + sent
     # Both workers answered (the request log names the process), and each scrape, answered by
     # one of them, saw the requests of both.
-    assert len(_healthz_pids(server.log)) == 2
+    assert len(logging_pids(server.log, route="/healthz")) == 2
 
 
 def test_scheduled_looks_and_webhook_deliveries_are_counted(sqlite_url: str, admin_headers) -> None:

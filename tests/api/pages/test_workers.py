@@ -10,7 +10,6 @@ SQLite, so it needs no service and always runs.
 
 from __future__ import annotations
 
-import json
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -19,7 +18,7 @@ import pytest
 
 from api.pages.sessions import COOKIE_NAME
 from tests.accounts import PASSWORD, add_user, email_of, form_token
-from tests.processes import free_port, vekst_process, wait_for_workers
+from tests.processes import free_port, logging_pids, vekst_process, wait_for_workers
 
 PAGE_REQUESTS = 20
 MAX_ROUNDS = 10
@@ -29,16 +28,6 @@ def _page_status(url: str, cookie: str) -> int:
     # A new connection each time (no keep-alive), so the requests spread over the workers.
     response = httpx.get(f"{url}/", cookies={COOKIE_NAME: cookie}, follow_redirects=False)
     return response.status_code
-
-
-def _pids_that_answered(log: str, route: str) -> set[int]:
-    pids = set()
-    for line in log.splitlines():
-        if line.startswith("{"):
-            entry = json.loads(line)
-            if entry.get("route") == route:
-                pids.add(entry["pid"])
-    return pids
 
 
 @pytest.mark.processes
@@ -70,8 +59,8 @@ def test_one_page_session_across_two_workers(sqlite_url: str, tmp_path: Path) ->
                 statuses += pool.map(
                     lambda _: _page_status(server.url, cookie), range(PAGE_REQUESTS)
                 )
-                if len(_pids_that_answered(server.log, "/")) >= 2:
+                if len(logging_pids(server.log, route="/")) >= 2:
                     break
         server.stop()
         assert statuses == [200] * len(statuses)
-        assert len(_pids_that_answered(server.log, "/")) >= 2, server.log
+        assert len(logging_pids(server.log, route="/")) >= 2, server.log
