@@ -109,6 +109,15 @@ def sqlite_url(tmp_path: Path, migrated_sqlite_file: Path) -> str:
     return f"sqlite:///{path}"
 
 
+@pytest.fixture(autouse=True, scope="session")
+def postgres_engines() -> Iterator[None]:
+    """One engine per PostgreSQL URL in this process (`tests.shared_engines`)."""
+    from tests.shared_engines import shared_postgres_engines
+
+    with shared_postgres_engines():
+        yield
+
+
 @pytest.fixture(scope="session")
 def migrated_postgres() -> Iterator[MigratedPostgres]:
     """One PostgreSQL schema migrated once per run; see `postgres_url`."""

@@ -17,6 +17,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from experiments.migrate import upgrade
+from tests import shared_engines
 
 
 def require_service(variable: str) -> str:
@@ -47,9 +48,11 @@ def fresh_postgres_schema(base_url: str) -> Iterator[str]:
     admin = create_engine(base_url, isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.execute(text(f'CREATE SCHEMA "{schema}"'))
+    url = schema_url(base_url, schema)
     try:
-        yield schema_url(base_url, schema)
+        yield url
     finally:
+        shared_engines.release(url)
         with admin.connect() as connection:
             connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
@@ -216,6 +219,7 @@ class MigratedPostgres:
     def _drop(self) -> None:
         # A connection a test leaked may hold a lock for ever: then the schema stays behind
         # (one more in the test database) rather than the run hanging.
+        shared_engines.release(self.url)
         try:
             with self._admin.connect() as connection:
                 connection.execute(text("SET lock_timeout = '5s'"))

@@ -102,7 +102,7 @@ def test_two_processes_ticking_at_once_take_the_looks_once(engine: Engine) -> No
     second.run_once(now)
     assert first.wait_for_deliveries(5) and second.wait_for_deliveries(5)
     with Session(engine) as session:
-        looks = list(session.exec(select(ResultSnapshot.look)))
+        looks = sorted(session.exec(select(ResultSnapshot.look)))
     assert looks == [1, 2, 3]  # the stored look (a backfill of 2), then one scheduled look
     assert sent == ["verdict_changed"]
     assert len(heard.looks) == 1 and heard.deliveries == ["delivered"]
