@@ -3,14 +3,16 @@ the checked address pinned for the connection (findings 1, 2 and 3)."""
 
 from __future__ import annotations
 
+import ssl
 import time
 import tracemalloc
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 
-from experiments.webhooks.sender import TIMED_OUT, HttpSender, error_words
+from experiments.webhooks.sender import TIMED_OUT, HttpSender, default_trust, error_words
 from experiments.webhooks.targets import REFUSED_PRIVATE, TargetPolicy, TargetRefusedError
 from tests.experiments.webhooks.helpers import LOCAL_TARGETS
 from tests.experiments.webhooks.receivers import (
@@ -126,3 +128,29 @@ def test_https_keeps_the_name_for_sni_and_the_certificate_check(tmp_path: Path) 
             send(f"https://other.vekst.test:{receiver.port}/x", b"{}", HEADERS)
     assert error_words(mismatch.value) == "connection failed"
     assert len(receiver.requests) == 1
+
+
+def test_without_trusted_authorities_the_default_bundle_checks_and_is_built_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With no `trusted`, certificates are checked against httpx's bundle, which a test
+    authority is not in; that context is built once for every attempt (reading the bundle cost
+    each attempt about 20 ms of CPU)."""
+    built: list[bool] = []
+    create = httpx.create_ssl_context
+
+    def counted(**options: Any) -> ssl.SSLContext:
+        built.append(True)
+        return create(**options)
+
+    monkeypatch.setattr(httpx, "create_ssl_context", counted)
+    default_trust.cache_clear()
+    targets = TargetPolicy(allow_private=True, resolve=lambda host, port: ["127.0.0.1"])
+    with tls_running("hooks.vekst.test", tmp_path) as (receiver, _trusted, _names):
+        send = HttpSender(targets)
+        for _ in range(2):
+            with pytest.raises(httpx.ConnectError):
+                send(f"https://hooks.vekst.test:{receiver.port}/x", b"{}", HEADERS)
+    default_trust.cache_clear()  # the next test's context is httpx's own again
+    assert built == [True]
+    assert receiver.requests == []
