@@ -15,7 +15,6 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-import httpx
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
@@ -25,6 +24,7 @@ from experiments.db import make_engine
 from experiments.events.entries import EVENTS_PER_ENTRY
 from experiments.models.event import Conversion
 from experiments.settings import load_settings
+from tests import local_http
 from tests.conftest import ADMIN_KEY, SDK_KEY
 from tests.experiments.events.helpers import private_redis
 from tests.processes import free_port, wait_until_serving
@@ -154,7 +154,7 @@ def test_two_api_processes_with_overlapping_ids_store_each_event_once(
         with ThreadPoolExecutor(max_workers=4) as pool:
             answers = list(
                 pool.map(
-                    lambda job: httpx.post(
+                    lambda job: local_http.post(
                         f"{job[0]}/v1/events", json={"events": job[1]}, headers=HEADERS, timeout=30
                     ).json(),
                     jobs,
@@ -163,7 +163,7 @@ def test_two_api_processes_with_overlapping_ids_store_each_event_once(
         assert sum(answer["accepted"] for answer in answers) == 3000
         assert sum(answer["duplicates"] for answer in answers) == 3000
         wait_until(lambda: stored(postgres_url)[0] >= 3000, 20, "the workers to store the events")
-        summary = httpx.get(f"{apis[0][1]}/v1/events/summary", headers=ADMIN).json()
+        summary = local_http.get(f"{apis[0][1]}/v1/events/summary", headers=ADMIN).json()
         assert summary["backlog"]["entries"] == 0
     finally:
         for process, _ in apis:

@@ -17,13 +17,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from playwright.sync_api import Browser
 from scipy.stats import chisquare
 
 from experiments.preview_tokens import PreviewTokens
 from experiments.settings import Settings
+from tests import local_http
 from tests.browser import (
     browser_unavailable,
     serve_directory,
@@ -275,7 +275,7 @@ def test_a_preview_link_shows_a_drafts_variant_and_records_nothing(
             {"key": "treatment", "name": "B", "weight": 1, "changes": CTA_CHANGES[:1]},
         ],
     }
-    response = httpx.post(f"{api}/v1/experiments", json=definition, headers=ADMIN)
+    response = local_http.post(f"{api}/v1/experiments", json=definition, headers=ADMIN)
     assert response.status_code == 201, response.text  # a draft: never in the SDK config
     options = {"apiUrl": api, "sdkKey": SDK_KEY, "autoApply": True, "botDetection": False}
     options |= {"consent": True, "refreshInterval": 0, "flushInterval": 10}
@@ -304,7 +304,7 @@ def test_a_preview_link_shows_a_drafts_variant_and_records_nothing(
     page.goto("about:blank")
     context.close()
     assert "vekst: config: HTTP 422" in said, said
-    summary = httpx.get(f"{api}/v1/events/summary", headers=ADMIN).json()
+    summary = local_http.get(f"{api}/v1/events/summary", headers=ADMIN).json()
     assert [row for row in summary["exposures"] if row["experiment"] == "cta-draft"] == []
 
 
@@ -349,11 +349,11 @@ def test_a_redirect_test_stores_every_exposure_of_its_visits(
             {"key": "b", "name": "B", "weight": 1, "redirect": "/landing-b.html"},
         ],
     }
-    response = httpx.post(f"{api}/v1/experiments", json=definition, headers=ADMIN)
+    response = local_http.post(f"{api}/v1/experiments", json=definition, headers=ADMIN)
     assert response.status_code == 201, response.text
-    httpx.post(f"{api}/v1/experiments/landing-b/start", headers=ADMIN).raise_for_status()
+    local_http.post(f"{api}/v1/experiments/landing-b/start", headers=ADMIN).raise_for_status()
     sdk = {"Authorization": f"Bearer {SDK_KEY}"}
-    config = httpx.get(f"{api}/v1/sdk/config", headers=sdk).json()
+    config = local_http.get(f"{api}/v1/sdk/config", headers=sdk).json()
     options = {"apiUrl": api, "sdkKey": SDK_KEY, "config": config, "autoApply": True}
     # (Each visit's exposure waits for the page to go: a batch in flight when a page goes
     # is cancelled by the browser, so leaving 20 ms after loading could race a timer.)
@@ -384,7 +384,7 @@ def test_a_redirect_test_stores_every_exposure_of_its_visits(
 
     deadline = time.monotonic() + 20
     while True:
-        summary = httpx.get(f"{api}/v1/events/summary", headers=ADMIN).json()
+        summary = local_http.get(f"{api}/v1/events/summary", headers=ADMIN).json()
         exposures = summary["exposures"]
         stored = {
             row["variant"]: row["count"] for row in exposures if row["experiment"] == "landing-b"

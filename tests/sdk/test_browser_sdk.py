@@ -11,9 +11,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
+from tests import local_http
 from tests.browser import (
     DESKTOP_USER_AGENT,
     HIDE_WEBDRIVER,
@@ -58,7 +58,7 @@ CTA_EXPERIMENT = {
 
 
 def _summary(api: str) -> dict[str, Any]:
-    response = httpx.get(f"{api}/v1/events/summary", headers=ADMIN)
+    response = local_http.get(f"{api}/v1/events/summary", headers=ADMIN)
     response.raise_for_status()
     body: dict[str, Any] = response.json()
     return body
@@ -87,9 +87,11 @@ def test_example_shop_page_in_chromium(sqlite_url: str) -> None:
         shop_port = free_port()
         cors = f"http://127.0.0.1:{shop_port}"
         with serving_api(sqlite_url, cors_origins=[cors]) as api:
-            created = httpx.post(f"{api}/v1/experiments", json=CTA_EXPERIMENT, headers=ADMIN)
+            created = local_http.post(f"{api}/v1/experiments", json=CTA_EXPERIMENT, headers=ADMIN)
             assert created.status_code == 201, created.text
-            httpx.post(f"{api}/v1/experiments/cta-text/start", headers=ADMIN).raise_for_status()
+            local_http.post(
+                f"{api}/v1/experiments/cta-text/start", headers=ADMIN
+            ).raise_for_status()
             settings = f'window.VEKST_SETTINGS = {{apiUrl: "{api}", sdkKey: "{SDK_KEY}"}};'
             overrides = {"/example/settings.js": settings.encode()}
             with serve_directory(JS_ROOT, shop_port, overrides) as shop:
@@ -145,7 +147,7 @@ def test_example_shop_page_in_chromium(sqlite_url: str) -> None:
                 assert page.inner_text("#cta") == TEXTS[variant]
 
                 cookies = {c["name"]: c["value"] for c in visitor.cookies()}
-                answer = httpx.post(
+                answer = local_http.post(
                     f"{api}/v1/assign",
                     json={"unit_id": cookies["vekst_id"], "experiments": ["cta-text"]},
                     headers=SDK,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import httpx
 
+from tests import local_http
 from tests.api.helpers import experiment_body
 from tests.conftest import ADMIN_KEY, SDK_KEY
 from tests.live_server import serving_api
@@ -16,10 +17,10 @@ SDK = {"Authorization": f"Bearer {SDK_KEY}"}
 
 def test_sdk_end_to_end(sqlite_url: str) -> None:
     with serving_api(sqlite_url) as base:
-        assert httpx.post(
+        assert local_http.post(
             f"{base}/v1/experiments", json=experiment_body(), headers=ADMIN
         ).is_success
-        httpx.post(f"{base}/v1/experiments/checkout-onepage/start", headers=ADMIN)
+        local_http.post(f"{base}/v1/experiments/checkout-onepage/start", headers=ADMIN)
 
         client = Client(base, SDK_KEY, poll_interval=0.5, options=ClientOptions(flush_interval=0.1))
         try:
@@ -41,7 +42,7 @@ def test_sdk_end_to_end(sqlite_url: str) -> None:
                 answer = server.post("/v1/assign", json={"unit_id": unit}).json()
                 assert answer["assignments"]["checkout-onepage"]["variant"] == local[unit]
 
-        summary = httpx.get(f"{base}/v1/events/summary", headers=ADMIN).json()
+        summary = local_http.get(f"{base}/v1/events/summary", headers=ADMIN).json()
         exposures = {row["variant"]: row["count"] for row in summary["exposures"]}
         expected: dict[str, int] = {}
         for variant in local.values():

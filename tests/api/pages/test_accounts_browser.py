@@ -4,9 +4,9 @@ from their session is a 403; hostile values get field errors; the users page fit
 
 from __future__ import annotations
 
-import httpx
 import pytest
 
+from tests import local_http
 from tests.accounts import add_user, email_of, log_in_page
 from tests.api.helpers import experiment_body
 from tests.browser import shared_chromium
@@ -22,7 +22,7 @@ def test_an_invited_colleague_joins_and_a_viewer_changes_nothing(sqlite_url: str
     add_user(sqlite_url, "admin")
     add_user(sqlite_url, "viewer")
     with shared_chromium() as browser, serving_api(sqlite_url) as api:
-        httpx.post(
+        local_http.post(
             f"{api}/v1/experiments", json=experiment_body(key="cta"), headers=ADMIN
         ).raise_for_status()
 
@@ -58,7 +58,7 @@ def test_an_invited_colleague_joins_and_a_viewer_changes_nothing(sqlite_url: str
         invitee.click("text=Start the experiment")
         invitee.click("text=Yes, start it")
         invitee.wait_for_url(f"{api}/experiments/cta")
-        entries = httpx.get(f"{api}/v1/audit", headers=ADMIN).json()["items"]
+        entries = local_http.get(f"{api}/v1/audit", headers=ADMIN).json()["items"]
         by_action = {entry["action"]: entry["key_name"] for entry in entries}
         assert by_action["invited"] == email_of("admin")
         assert by_action["started"] == "kari@shop.example"
@@ -82,6 +82,8 @@ def test_an_invited_colleague_joins_and_a_viewer_changes_nothing(sqlite_url: str
             f"{api}/experiments/cta/stop", form={"csrf": csrf or "", "confirm": "yes"}
         )
         assert forged.status == 403
-        assert httpx.get(f"{api}/v1/experiments/cta", headers=ADMIN).json()["status"] == "running"
+        assert (
+            local_http.get(f"{api}/v1/experiments/cta", headers=ADMIN).json()["status"] == "running"
+        )
         for context in (viewer_context, invitee.context, admin.context):
             context.close()

@@ -7,13 +7,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from sqlalchemy import text
 
 from experiments.db import make_engine
 from experiments.results.page import MetricPage
 from experiments.results.words.tables import metric_rows
+from tests import local_http
 from tests.accounts import PASSWORD, add_user, log_in_page
 from tests.browser import shared_chromium
 from tests.conftest import ADMIN_KEY
@@ -51,8 +51,8 @@ def filled_experiment(api: str, database_url: str) -> None:
     `benchmarks/bench_capped_backfill.py`."""
     today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     start = today - timedelta(days=DAYS_RUN)
-    httpx.post(f"{api}/v1/experiments", json=CHECKOUT, headers=ADMIN).raise_for_status()
-    httpx.post(f"{api}/v1/experiments/exp/start", headers=ADMIN).raise_for_status()
+    local_http.post(f"{api}/v1/experiments", json=CHECKOUT, headers=ADMIN).raise_for_status()
+    local_http.post(f"{api}/v1/experiments/exp/start", headers=ADMIN).raise_for_status()
     engine = make_engine(database_url)
     try:
         with engine.begin() as connection:
@@ -119,7 +119,7 @@ def test_results_page_in_chromium(sqlite_url: str, tmp_path: Path) -> None:
         page.click("text=Stop the experiment")
         page.wait_for_url(f"{api}/experiments/exp/stop")
         confirm_stop(page, api, "treatment")
-        stopped = httpx.get(f"{api}/v1/experiments/exp", headers=ADMIN).json()
+        stopped = local_http.get(f"{api}/v1/experiments/exp", headers=ADMIN).json()
         assert stopped["status"] == "stopped"
         assert page.inner_text("#headline").startswith("Shipped treatment on ")
         page.screenshot(path=str(tmp_path / "results-stopped.png"), full_page=True)
@@ -142,7 +142,7 @@ def confirm_stop(page: Any, api: str, winner: str) -> None:
 
 def fresh_results(api: str) -> dict[str, Any]:
     """The filled experiment's results, with a new look taken now."""
-    results: dict[str, Any] = httpx.get(
+    results: dict[str, Any] = local_http.get(
         f"{api}/v1/experiments/exp/results",
         headers=ADMIN,
         params={"fresh": "true"},

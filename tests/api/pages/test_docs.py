@@ -7,12 +7,12 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import httpx
 import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
 from experiments.settings import load_settings
+from tests import local_http
 from tests.browser import shared_chromium
 from tests.conftest import ADMIN_KEY
 from tests.live_server import serving_api
@@ -85,5 +85,5 @@ def test_swagger_ui_runs_under_its_policy_in_chromium(sqlite_url: str, tmp_path:
 
 
 def _operations(api: str) -> list[str]:
-    paths = httpx.get(f"{api}/openapi.json").json()["paths"]
+    paths = local_http.get(f"{api}/openapi.json").json()["paths"]
     return [f"{method} {path}" for path, item in paths.items() for method in item]

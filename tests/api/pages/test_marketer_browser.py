@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-import httpx
 import pytest
 
+from tests import local_http
 from tests.accounts import add_user, log_in_page
 from tests.api.pages.test_browser import (
     ADMIN,
@@ -32,10 +32,12 @@ def test_a_marketer_reads_the_stopped_and_the_newsletter_pages(sqlite_url: str) 
                 {"key": "subject-b", "name": "20 % av", "weight": 1},
             ]
         )
-        httpx.post(f"{api}/v1/experiments", json=letter, headers=ADMIN).raise_for_status()
-        httpx.post(f"{api}/v1/experiments/subject-line/start", headers=ADMIN).raise_for_status()
+        local_http.post(f"{api}/v1/experiments", json=letter, headers=ADMIN).raise_for_status()
+        local_http.post(
+            f"{api}/v1/experiments/subject-line/start", headers=ADMIN
+        ).raise_for_status()
         pasted = counts(datetime.now(UTC), 40, 72)
-        httpx.post(
+        local_http.post(
             f"{api}/v1/experiments/subject-line/counts", json=pasted, headers=ADMIN
         ).raise_for_status()
         context = browser.new_context(viewport={"width": 1280, "height": 900})
@@ -52,7 +54,7 @@ def test_a_marketer_reads_the_stopped_and_the_newsletter_pages(sqlite_url: str) 
         confirm_stop(page, api, "treatment")
 
         # What was done leads; what the data said comes second.
-        stopped = httpx.get(f"{api}/v1/experiments/exp", headers=ADMIN).json()
+        stopped = local_http.get(f"{api}/v1/experiments/exp", headers=ADMIN).json()
         on = datetime.fromisoformat(stopped["stopped_at"])
         shipped = f"Shipped treatment on {on.day} {on:%B %Y}"
         assert page.inner_text("#headline") == shipped

@@ -17,6 +17,7 @@ import httpx
 import pytest
 
 from api.pages.sessions import COOKIE_NAME
+from tests import local_http
 from tests.accounts import PASSWORD, add_user, email_of, form_token
 from tests.processes import free_port, logging_pids, vekst_process, wait_for_workers
 
@@ -26,7 +27,7 @@ MAX_ROUNDS = 10
 
 def _page_status(url: str, cookie: str) -> int:
     # A new connection each time (no keep-alive), so the requests spread over the workers.
-    response = httpx.get(f"{url}/", cookies={COOKIE_NAME: cookie}, follow_redirects=False)
+    response = local_http.get(f"{url}/", cookies={COOKIE_NAME: cookie}, follow_redirects=False)
     return response.status_code
 
 

@@ -15,6 +15,7 @@ import pytest
 from typer.testing import CliRunner
 
 from api.cli import build_cli
+from tests import local_http
 from tests.accounts import PASSWORD, add_user, log_in_page
 from tests.api.pages.test_browser import ADMIN
 from tests.api.pages.test_pages import csrf_of
@@ -51,7 +52,7 @@ def fill_cta_form(page: Any) -> None:
 
 
 def sdk_experiment(api: str, key: str) -> dict[str, Any] | None:
-    config = httpx.get(f"{api}/v1/sdk/config", headers=SDK).json()
+    config = local_http.get(f"{api}/v1/sdk/config", headers=SDK).json()
     found = [item for item in config["experiments"] if item["key"] == key]
     return found[0] if found else None
 
@@ -79,7 +80,7 @@ def the_shop_sends_events(api: str, visitors: int) -> None:
         )
         if n % (3 if variant == "kjop-na" else 5) == 0:
             events.append({"type": "conversion", "unit_id": unit, "name": "cta_click"})
-    sent = httpx.post(f"{api}/v1/events", json={"events": events}, headers=SDK)
+    sent = local_http.post(f"{api}/v1/events", json={"events": events}, headers=SDK)
     assert sent.status_code == 202, sent.text
 
 
@@ -127,7 +128,7 @@ def test_a_marketer_defines_starts_ramps_reads_and_ships_a_cta_test(sqlite_url: 
             "all": [{"attribute": "country", "op": "in", "value": ["NO", "SE"]}]
         }
         assigned = [
-            httpx.post(
+            local_http.post(
                 f"{api}/v1/assign",
                 json={"unit_id": f"visitor-{n}", "attributes": {"country": "NO"}},
                 headers=SDK,
@@ -138,7 +139,7 @@ def test_a_marketer_defines_starts_ramps_reads_and_ships_a_cta_test(sqlite_url: 
             "Add to cart",
             "Kjøp nå",
         }
-        outside = httpx.post(
+        outside = local_http.post(
             f"{api}/v1/assign",
             json={"unit_id": "visitor-1", "attributes": {"country": "DK"}},
             headers=SDK,
@@ -180,7 +181,7 @@ def test_a_marketer_defines_starts_ramps_reads_and_ships_a_cta_test(sqlite_url: 
             "the stop to be served",
         )
         for visitor, country in (("visitor-1", "NO"), ("visitor-2", "DK"), ("new-one", "SE")):
-            shipped = httpx.post(
+            shipped = local_http.post(
                 f"{api}/v1/assign",
                 json={"unit_id": visitor, "attributes": {"country": country}},
                 headers=SDK,
@@ -282,7 +283,7 @@ def test_the_form_by_keyboard_and_on_a_phone(sqlite_url: str) -> None:
         page.focus("#name")
         page.keyboard.press("Enter")
         page.wait_for_url(f"{api}/experiments/by-keyboard")
-        assert httpx.get(f"{api}/v1/experiments/by-keyboard", headers=ADMIN).status_code == 200
+        assert local_http.get(f"{api}/v1/experiments/by-keyboard", headers=ADMIN).status_code == 200
 
         # 10 MB posted to a real server: the page says so beside the form, never a 5xx.
         cookies = {cookie["name"]: cookie["value"] for cookie in context.cookies()}
