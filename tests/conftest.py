@@ -11,10 +11,13 @@ worker's start.
 
 from __future__ import annotations
 
+import atexit
 import gc
+import logging
 import os
 import shutil
 import sqlite3
+import sys
 from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
@@ -62,8 +65,23 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=lambda item: not _starts_processes(item))
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    if hasattr(config, "workerinput"):  # an xdist worker
+        atexit.register(_leave_without_teardown)  # registered early, so it runs late
+
+
 def pytest_sessionfinish() -> None:
     close_shared_chromium()
+
+
+def _leave_without_teardown() -> None:
+    """End an xdist worker once its own exit handlers have run, skipping the interpreter's
+    teardown: its results are reported and its fixtures torn down by then, and freeing its heap
+    object by object took about 2 s at the end of a full run, while the run waited for it."""
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 def _starts_processes(item: pytest.Item) -> bool:
