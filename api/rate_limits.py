@@ -109,7 +109,8 @@ class LocalBuckets:
     no await inside, so it runs whole without a lock. A bucket that has refilled is forgotten
     (a full bucket and none are the same), so only recently charged clients take memory."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self._clock = clock  # seconds, never going back
         # bucket -> (tokens, when counted, when it will be full again)
         self._state: dict[str, tuple[float, float, float]] = {}
         self._sweep_at = _SWEEP_SIZE
@@ -118,7 +119,7 @@ class LocalBuckets:
         return len(self._state)
 
     async def take(self, bucket: str, cost: int, limit: Limit) -> float:
-        now = time.monotonic()
+        now = self._clock()
         tokens, at, _ = self._state.get(bucket, (float(limit.burst), now, now))
         tokens = min(limit.burst, tokens + (now - at) * limit.rate)
         wait = 0.0

@@ -71,19 +71,25 @@ def test_a_limit_of_zero_is_no_limit(sqlite_url: str, admin_headers, sdk_headers
 
 
 def test_local_bucket_refills_at_its_rate() -> None:
-    buckets = LocalBuckets()
+    # A clock of the test's own: on a busy machine a millisecond passed between two takes, and
+    # the sixth found the token it should have waited for.
+    now = [100.0]
+    buckets = LocalBuckets(clock=lambda: now[0])
     limit = Limit(rate=1000.0, burst=5)
 
     async def scenario() -> list[float]:
         waits = [await buckets.take("k", 1, limit) for _ in range(6)]
-        await asyncio.sleep(0.01)  # ten tokens' worth, capped at the burst
+        now[0] += 0.0005  # half a token's worth
+        waits.append(await buckets.take("k", 1, limit))
+        now[0] += 0.01  # ten tokens' worth, capped at the burst
         waits.append(await buckets.take("k", 5, limit))
         return waits
 
     waits = asyncio.run(scenario())
     assert waits[:5] == [0.0] * 5
-    assert 0 < waits[5] <= 0.001
-    assert waits[6] == 0.0
+    assert waits[5] == pytest.approx(0.001)  # the bucket is empty: a token is 1 ms away
+    assert waits[6] == pytest.approx(0.0005)  # half a token has come back since
+    assert waits[7] == 0.0
 
 
 @pytest.mark.redis
