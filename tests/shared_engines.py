@@ -34,9 +34,10 @@ def shared_postgres_engines() -> Iterator[None]:
     create: Callable[..., Engine] = getattr(experiments.db, "create_engine")  # noqa: B009
 
     def shared(url: Any, **options: Any) -> Engine:
-        if make_url(url).get_backend_name() != "postgresql":
+        parsed = make_url(url)
+        if parsed.get_backend_name() != "postgresql":
             return create(url, **options)
-        key = f"{make_url(url).render_as_string(hide_password=False)} {sorted(options.items())}"
+        key = f"{parsed.render_as_string(hide_password=False)} {sorted(options.items())}"
         engine = _ENGINES.get(key)
         if engine is None:
             engine = create(url, **options)
