@@ -32,7 +32,7 @@ from typing import Any
 
 from sqlalchemy import case, func, select
 from sqlalchemy.engine import Connection, RowMapping
-from sqlalchemy.sql.expression import ColumnElement, Select
+from sqlalchemy.sql.expression import ColumnElement, FromClause, Select
 
 from experiments.models.metric import MetricDefinition
 from experiments.results.sums.groups import (
@@ -255,8 +255,9 @@ def percentile_caps(
     numerator (uncapped) over the experiment's units with a non-zero value, all variants
     together, up to `end`; None when no unit has a value yet.
 
-    Computed in the database with window functions (SQLite and PostgreSQL alike), one query
-    per metric, so no unit-level value reaches Python.
+    Computed in the database with window functions (SQLite and PostgreSQL alike), in one query
+    whose per-unit values are computed once for every capped metric, so no unit-level value
+    reaches Python.
     """
     chosen = [metric for metric in metrics if metric.key in percentiles]
     if not chosen:
@@ -264,25 +265,38 @@ def percentile_caps(
     uncapped = [metric.model_copy(update={"cap": None}) for metric in chosen]
     dialect = connection.dialect.name
     per_unit = unit_values(experiment, uncapped, end, cuped=False, dialect=dialect, ceiling=ceiling)
-    caps: dict[str, float | None] = {}
-    for index, metric in enumerate(chosen):
-        value = per_unit.c[f"m{index}_num"]
-        ranked = (
-            select(
-                value.label("value"),
-                func.row_number().over(order_by=value).label("position"),
-                func.count().over().label("total"),
-            )
-            .where(value != 0, per_unit.c.variant != MULTI_VARIANT)
-            .subquery("ranked")
+    # A CTE read by more than one metric's ranking is computed once (both databases materialise
+    # a CTE referenced twice); with one metric it is merged into the query as a subquery.
+    units = per_unit.element.cte("capped_units") if len(chosen) > 1 else per_unit
+    query = select(
+        *(
+            _percentile_of(units, f"m{index}_num", percentiles[metric.key], f"cap{index}")
+            for index, metric in enumerate(chosen)
         )
-        share = percentiles[metric.key] / 100.0
-        cap = select(func.min(ranked.c.value).label("cap")).where(
-            ranked.c.position >= ranked.c.total * share
+    )
+    found = look_rows(connection, query)[0]
+    return {
+        metric.key: None if found[f"cap{index}"] is None else float(found[f"cap{index}"])
+        for index, metric in enumerate(chosen)
+    }
+
+
+def _percentile_of(units: FromClause, column: str, percentile: float, label: str) -> Any:
+    """A scalar subquery labelled `label`: the nearest-rank `percentile` of the non-zero values
+    of `column` over the `units` in one variant; NULL without such a unit."""
+    value = units.c[column]
+    ranked = (
+        select(
+            value.label("value"),
+            func.row_number().over(order_by=value).label("position"),
+            func.count().over().label("total"),
         )
-        found = look_rows(connection, cap)[0]["cap"]
-        caps[metric.key] = None if found is None else float(found)
-    return caps
+        .where(value != 0, units.c.variant != MULTI_VARIANT)
+        .subquery(f"ranked_{label}")
+    )
+    share = percentile / 100.0
+    cap = select(func.min(ranked.c.value)).where(ranked.c.position >= ranked.c.total * share)
+    return cap.scalar_subquery().label(label)
 
 
 def _with_cap(metric: MetricDefinition, percentile_cap: float | None) -> MetricDefinition:

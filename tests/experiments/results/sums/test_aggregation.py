@@ -13,7 +13,7 @@ from sqlalchemy.engine import Engine
 from experiments.db import make_engine
 from experiments.metrics import builtin_metrics
 from experiments.models.metric import MetricDefinition
-from experiments.results.sums.aggregation import Aggregates, aggregate
+from experiments.results.sums.aggregation import Aggregates, aggregate, percentile_caps
 from experiments.results.sums.unit_columns import equal_sums
 from tests.experiments.results.helpers import (
     CAPPED_AOV,
@@ -258,6 +258,24 @@ def test_percentile_cap_is_computed_in_sql_over_the_experiments_units(
     assert capped_total < uncapped_total if percentile < 99 else capped_total <= uncapped_total
     for variant, sums in uncapped.items():
         assert result.metrics["aov"][variant].totals.denominator_sum == sums.totals.denominator_sum
+
+
+def test_each_percentile_cap_of_one_query_is_its_own_metrics(engine: Engine) -> None:
+    """Several capped metrics share one pass over the units; each still gets the percentile of
+    its own numerator at its own level (a swapped or shared column would give another's)."""
+    raw = simulate_shop(1500, uplift=0.1, seed=22)
+    raw.load(engine)
+    catalog = builtin_metrics()
+    levels = {"aov": 50.0, "revenue_per_visitor": 90.0, "cart_abandonment": 99.0}
+    metrics = [catalog[key] for key in levels]
+    expected = {
+        metric.key: _nearest_rank(reference_unit_numerators(raw, metric, END), levels[metric.key])
+        for metric in metrics
+    }
+    assert len(set(expected.values())) == 3
+    with engine.connect() as connection:
+        caps = percentile_caps(connection, "exp", metrics, END, levels)
+    assert caps == pytest.approx(expected)
 
 
 def test_percentile_cap_without_any_value_is_no_cap(engine: Engine) -> None:
