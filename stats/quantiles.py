@@ -71,10 +71,15 @@ class QuantileSums(NamedTuple):
     indicator: IndicatorSums
 
 
+RANK_SLACK = 1e-9
+"""Taken off level N before rounding up, so a product a rounding error above a whole number
+(0.07 x 100 = 7.000000000000001) still ranks at that number."""
+
+
 def quantile_rank(level: float, values: int) -> int:
     """1-based rank of the quantile among ``values`` sorted values: ceil(level N), at least 1
     (the inverse of the empirical distribution function, so the median of 4 values is the 2nd)."""
-    return min(max(math.ceil(level * values - 1e-9), 1), values)
+    return min(max(math.ceil(level * values - RANK_SLACK), 1), values)
 
 
 def indicator_sd(sums: IndicatorSums) -> float:

@@ -4,12 +4,13 @@ beside the look's main aggregation, on SQLite and PostgreSQL alike.
 The values are those of the metric's numerator event (its `value`; events without one are left
 out), attributed as every other metric's (docs/results.md): sent by an exposed unit of one
 variant, at or after its first exposure, within the metric's window, not after the end, with a
-kind of key the metric counts. Four small grouped queries, each needing the previous one's
-answer, and no per-unit row leaves the database:
-1. per variant: exposed units, values N, units with a value, sum N_i^2 (N_i: a unit's values);
-2. the value at the quantile's rank, ceil(level N), by ROW_NUMBER() over the values in order;
-3. per variant, with S_i a unit's values at or below that quantile: sum S_i, S_i^2, S_i N_i;
-4. the values at the whole ranks around the two DKY positions (`stats.quantiles.dky_ranks`)
+kind of key the metric counts. Two queries, the second needing the first one's answer, and no
+per-unit row leaves the database:
+1. per variant: exposed units, values N, units with a value, sum N_i^2 (N_i: a unit's values),
+   the value at the quantile's rank ceil(level N) (by ROW_NUMBER() over the values in order),
+   and with S_i a unit's values at or below that value: sum S_i, S_i^2, S_i N_i. The units'
+   values are a CTE read twice, so the database computes them once;
+2. the values at the whole ranks around the two DKY positions (`stats.quantiles.dky_ranks`)
    those sums give, between which the interval's ends are interpolated.
 """
 
@@ -18,11 +19,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from functools import partial
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Float, and_, case, cast, func, literal, or_, select
 from sqlalchemy.engine import Connection
-from sqlalchemy.sql.expression import ColumnElement, Subquery
+from sqlalchemy.sql.expression import CTE, ColumnElement
 
 from experiments.models.metric import MetricDefinition
 from experiments.results.sums.unit_columns import (
@@ -33,12 +34,12 @@ from experiments.results.sums.unit_columns import (
     unit_features,
 )
 from stats.quantiles import (
+    RANK_SLACK,
     IndicatorSums,
     QuantileSums,
     at_position,
     dky_positions,
     dky_ranks,
-    quantile_rank,
 )
 
 Ranks = Mapping[str, Sequence[int]]
@@ -58,26 +59,22 @@ def quantile_sums(
     if level is None:
         raise ValueError(f"metric '{metric.key}' has no quantile level")
     values = _unit_values(experiment, metric, end, ceiling)
-    counts = _counts(connection, values)
+    summaries = _variant_summaries(connection, values, level)
     empty = IndicatorSums(0, 0, 0.0, 0.0, 0.0, 0.0)
-    units = {key: counts.get(key, (0, empty))[0] for key in variants}
-    sizes = {key: counts[key][1] for key in variants if key in counts and counts[key][1].values}
-    at_rank = _order_statistics(
-        connection, values, {key: [quantile_rank(level, s.values)] for key, s in sizes.items()}
-    )
-    quantiles = {key: at_rank[key, quantile_rank(level, s.values)] for key, s in sizes.items()}
-    indicators = _indicator_sums(connection, values, quantiles, sizes)
+    valued = {key: found for key, found in summaries.items() if found.quantile is not None}
+    indicators = {key: found.indicator for key, found in valued.items()}
     ranks = {key: dky_ranks(level, indicator) for key, indicator in indicators.items()}
     bounds = _order_statistics(connection, values, ranks)
     ends = {key: dky_positions(level, indicator) for key, indicator in indicators.items()}
-    summaries: dict[str, QuantileSums] = {}
+    result: dict[str, QuantileSums] = {}
     for key in variants:
-        if key not in sizes:
-            summaries[key] = QuantileSums(level, units[key], None, None, None, empty)
+        units = summaries[key].units if key in summaries else 0
+        if key not in valued:
+            result[key] = QuantileSums(level, units, None, None, None, empty)
             continue
         low, high = (at_position(end, partial(_value_at, bounds, key)) for end in ends[key])
-        summaries[key] = QuantileSums(level, units[key], quantiles[key], low, high, indicators[key])
-    return summaries
+        result[key] = QuantileSums(level, units, valued[key].quantile, low, high, indicators[key])
+    return result
 
 
 def _value_at(bounds: Mapping[tuple[str, int], float], key: str, rank: int) -> float:
@@ -86,7 +83,7 @@ def _value_at(bounds: Mapping[tuple[str, int], float], key: str, rank: int) -> f
 
 def _unit_values(
     experiment: str, metric: MetricDefinition, end: datetime, ceiling: EventIds | None
-) -> Subquery:
+) -> CTE:
     """One row per exposed unit of a single variant and each value it sent (a NULL value for
     a unit without any): variant, unit_id, value."""
     found = unit_features([metric], cuped=False)
@@ -116,42 +113,71 @@ def _unit_values(
         select(unit.variant, unit.unit_id, cast(conversions.value, Float).label("value"))
         .select_from(units.outerjoin(CONVERSIONS, and_(*conditions)))
         .where(unit.variant == unit.last_variant)
-        .subquery("quantile_values")
+        .cte("quantile_values")
     )
 
 
-def _per_unit(values: Subquery, *extra: ColumnElement[Any]) -> Subquery:
-    """Per unit: its variant, its count of values N_i, and the `extra` per-unit sums."""
-    return (
+class _Summary(NamedTuple):
+    """One variant's exposed units, the value at its quantile's rank (None without values) and
+    its indicator sums at that value."""
+
+    units: int
+    quantile: float | None
+    indicator: IndicatorSums
+
+
+def _variant_summaries(connection: Connection, values: CTE, level: float) -> dict[str, _Summary]:
+    """Per variant with exposed units: their count, the value at the quantile's rank and the
+    unit sums N_i, S_i at it (step 1 of the module's docstring), in one query."""
+    value = values.c.value
+    ranked = (
         select(
             values.c.variant,
-            func.count(values.c.value).label("values"),
-            *extra,
+            value,
+            func.row_number().over(partition_by=values.c.variant, order_by=value).label("position"),
+            func.count(value).over(partition_by=values.c.variant).label("total"),
         )
+        .where(value.is_not(None))
+        .subquery("quantile_ranked")
+    )
+    at_rank = (
+        select(ranked.c.variant, ranked.c.value.label("quantile"))
+        .where(_is_quantile_rank(ranked.c.position, ranked.c.total, level))
+        .subquery("quantile_at_rank")
+    )
+    per_unit = (
+        select(
+            values.c.variant,
+            func.count(value).label("values"),
+            func.sum(case((value <= at_rank.c.quantile, 1), else_=0)).label("below"),
+            func.max(at_rank.c.quantile).label("quantile"),
+        )
+        .select_from(values.outerjoin(at_rank, values.c.variant == at_rank.c.variant))
         .group_by(values.c.variant, values.c.unit_id)
         .subquery("quantile_per_unit")
     )
-
-
-def _counts(connection: Connection, values: Subquery) -> dict[str, tuple[int, IndicatorSums]]:
-    """Per variant: exposed units, and the unit sums that do not depend on the quantile."""
-    unit = _per_unit(values).c
+    unit = per_unit.c
     query = select(
         unit.variant,
         func.count().label("units"),
         func.sum(unit["values"]).label("values"),
         func.sum(case((unit["values"] > 0, 1), else_=0)).label("clusters"),
         func.sum(cast(unit["values"] * unit["values"], Float)).label("value_squares"),
+        func.sum(cast(unit.below, Float)).label("below"),
+        func.sum(cast(unit.below * unit.below, Float)).label("below_squares"),
+        func.sum(cast(unit.below * unit["values"], Float)).label("cross"),
+        func.max(unit.quantile).label("quantile"),
     ).group_by(unit.variant)
     return {
-        row.variant: (
-            int(row.units),
-            IndicatorSums(
+        row.variant: _Summary(
+            units=int(row.units),
+            quantile=None if row.quantile is None else float(row.quantile),
+            indicator=IndicatorSums(
                 clusters=int(row.clusters or 0),
                 values=int(row._mapping["values"] or 0),
-                below=0.0,
-                below_squares=0.0,
-                cross=0.0,
+                below=float(row.below or 0.0),
+                below_squares=float(row.below_squares or 0.0),
+                cross=float(row.cross or 0.0),
                 value_squares=float(row.value_squares or 0.0),
             ),
         )
@@ -159,8 +185,20 @@ def _counts(connection: Connection, values: Subquery) -> dict[str, tuple[int, In
     }
 
 
+def _is_quantile_rank(position: Any, total: Any, level: float) -> ColumnElement[bool]:
+    """Whether `position` is `stats.quantiles.quantile_rank(level, total)`: ceil(level total -
+    1e-9), at least 1 and at most `total`, spelled without CEIL (SQLite may lack it). The
+    product is the same double in SQL as in Python, so the rank is the same."""
+    estimate = literal(level, Float) * total - literal(RANK_SLACK, Float)
+    return or_(
+        and_(position >= estimate, position - 1 < estimate),
+        and_(position == 1, estimate <= 0),
+        and_(position == total, estimate > total),
+    )
+
+
 def _order_statistics(
-    connection: Connection, values: Subquery, ranks: Ranks
+    connection: Connection, values: CTE, ranks: Ranks
 ) -> dict[tuple[str, int], float]:
     """The value at each 1-based rank of each variant's values in ascending order."""
     wanted = [(key, rank) for key, found in ranks.items() for rank in found]
@@ -176,39 +214,6 @@ def _order_statistics(
         or_(*(and_(ranked.c.variant == key, ranked.c.position == rank) for key, rank in wanted))
     )
     return {(row.variant, int(row.position)): float(row.value) for row in connection.execute(query)}
-
-
-def _indicator_sums(
-    connection: Connection,
-    values: Subquery,
-    quantiles: Mapping[str, float],
-    sizes: Mapping[str, IndicatorSums],
-) -> dict[str, IndicatorSums]:
-    """`sizes` completed with each variant's sums of S_i, S_i^2 and S_i N_i at its quantile."""
-    if not quantiles:
-        return {}
-    at_quantile = case(
-        *((values.c.variant == key, literal(quantile)) for key, quantile in quantiles.items()),
-        else_=None,
-    )
-    below = func.sum(case((values.c.value <= at_quantile, 1), else_=0)).label("below")
-    unit = _per_unit(values, below).c
-    query = (
-        select(
-            unit.variant,
-            func.sum(cast(unit.below, Float)).label("below"),
-            func.sum(cast(unit.below * unit.below, Float)).label("below_squares"),
-            func.sum(cast(unit.below * unit["values"], Float)).label("cross"),
-        )
-        .where(unit.variant.in_(sorted(quantiles)))
-        .group_by(unit.variant)
-    )
-    return {
-        row.variant: sizes[row.variant]._replace(
-            below=float(row.below), below_squares=float(row.below_squares), cross=float(row.cross)
-        )
-        for row in connection.execute(query)
-    }
 
 
 def quantiles_json(quantiles: Mapping[str, Mapping[str, QuantileSums]]) -> dict[str, Any]:

@@ -75,6 +75,28 @@ def test_sql_matches_the_raw_reference(engine: Engine, metric: MetricDefinition)
     assert run(engine, metric, middle) == reference(raw, metric, middle)
 
 
+@pytest.mark.parametrize(("level", "control_quantile"), [(0.07, 7.0), (0.5, 50.0), (0.99, 99.0)])
+def test_the_rank_is_python_s_even_a_rounding_error_above_a_whole_number(
+    engine: Engine, level: float, control_quantile: float
+) -> None:
+    """The rank ceil(level N) is found in SQL: 0.07 x 100 is 7.000000000000001 in doubles, and
+    the rank is still the 7th (the slack of `stats.quantiles.quantile_rank`); a single value is
+    its own quantile at any level."""
+    raw = RawEvents()
+    for index in range(100):
+        unit = f"c{index}"
+        raw.expose(unit, "control", START)
+        raw.convert(unit, "purchase", START + timedelta(hours=1), float(index + 1))
+    raw.expose("t0", "treatment", START)
+    raw.convert("t0", "purchase", START + timedelta(hours=1), 42.0)
+    raw.load(engine)
+    metric = MEDIAN.model_copy(update={"key": "edge", "quantile": level})
+    got = run(engine, metric)
+    assert got == reference(raw, metric, END)
+    assert got["control"].quantile == control_quantile
+    assert got["treatment"].quantile == 42.0
+
+
 def test_variants_without_values_have_no_quantile(engine: Engine) -> None:
     raw = RawEvents()
     raw.expose("a", "control", START)
