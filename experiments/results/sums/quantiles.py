@@ -140,10 +140,13 @@ def _variant_summaries(connection: Connection, values: CTE, level: float) -> dic
         .where(value.is_not(None))
         .subquery("quantile_ranked")
     )
+    # One row per variant, computed once: as a subquery PostgreSQL put it inside a nested loop
+    # and sorted the values again for every unit (4.6 s instead of 50 ms at 10,000 units).
     at_rank = (
         select(ranked.c.variant, ranked.c.value.label("quantile"))
         .where(_is_quantile_rank(ranked.c.position, ranked.c.total, level))
-        .subquery("quantile_at_rank")
+        .cte("quantile_at_rank")
+        .prefix_with("MATERIALIZED", dialect="postgresql")
     )
     per_unit = (
         select(
