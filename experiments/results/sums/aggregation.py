@@ -89,6 +89,7 @@ def aggregate(
     dimensions: Sequence[str] = (),
     periods: Sequence[datetime] = (),
     ceiling: EventIds | None = None,
+    caps: Mapping[str, float | None] | None = None,
 ) -> Aggregates:
     """Sufficient statistics of `metrics` per variant of `experiment`, counting events up to `end`.
 
@@ -99,11 +100,16 @@ def aggregate(
     `dimensions`, the same query also gives the sums of every level of each (`levels`); with
     `periods` (the starts of a bandit's update periods after the first), those of every
     period (`sums.periods`). With `ceiling`, only the events up to its ids count (a stored
-    look's ingestion mark).
+    look's ingestion mark). `caps`, when given, are the percentile caps already computed at this
+    end and ceiling (`percentile_caps`), and are not computed again.
     """
-    caps: dict[str, float | None] = {}
-    if cap_percentiles:
+    if caps is not None:
+        caps = dict(caps)
+    elif cap_percentiles:
         caps = percentile_caps(connection, experiment, metrics, end, cap_percentiles, ceiling)
+    else:
+        caps = {}
+    if caps:
         metrics = capped_metrics(metrics, caps)
     if periods:
         dialect = connection.dialect.name

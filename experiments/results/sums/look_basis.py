@@ -47,7 +47,8 @@ class FullReason(StrEnum):
     DEFINITIONS_CHANGED = "definitions_changed"
     """Metrics, variants, dimensions or percentile caps differ from the previous look's."""
     PERCENTILE_CAPS = "percentile_caps"
-    """A percentile cap moves with every unit: the look caps every unit afresh."""
+    """A percentile cap's value moved since the previous look: a unit without new events may
+    be capped differently, so every unit is capped afresh."""
     CAPPED_LEVELS = "capped_levels"
     """A dimension has more levels than the look keeps: the merged ones cannot be updated."""
     EVENTS_DELETED = "events_deleted"
@@ -132,7 +133,7 @@ class LookRequest:
     pasted: bool
     periods: bool
     fingerprint: str
-    capped: bool
+    caps_moved: bool
     end: datetime
     full_look_every: timedelta
 
@@ -152,7 +153,7 @@ def full_reason(
         return FullReason.NO_PREVIOUS_MARK
     checks = (
         (basis.fingerprint != request.fingerprint, FullReason.DEFINITIONS_CHANGED),
-        (request.capped, FullReason.PERCENTILE_CAPS),
+        (request.caps_moved, FullReason.PERCENTILE_CAPS),
         (levels_capped(previous), FullReason.CAPPED_LEVELS),
         (request.end < basis.end, FullReason.END_MOVED_BACK),
         (request.end - basis.full_at >= request.full_look_every, FullReason.GUARD),

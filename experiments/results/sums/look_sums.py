@@ -18,6 +18,7 @@ from sqlmodel import Session
 from experiments.models.experiment import ExperimentStatus, addressable
 from experiments.pasted_counts import latest_counts
 from experiments.results.look_inputs import LookInputs
+from experiments.results.sums.aggregation import capped_metrics, percentile_caps
 from experiments.results.sums.backfill import daily_aggregates
 from experiments.results.sums.incremental import Previous, event_names, incremental_aggregates
 from experiments.results.sums.ingestion_marks import mark_of, take_ceiling, unchanged
@@ -48,10 +49,15 @@ def dimensions_of(inputs: LookInputs) -> list[str]:
 
 
 def read_sums(
-    session: Session, inputs: LookInputs, end: datetime, ceiling: EventIds | None = None
+    session: Session,
+    inputs: LookInputs,
+    end: datetime,
+    ceiling: EventIds | None = None,
+    caps: Mapping[str, float | None] | None = None,
 ) -> ExperimentSums:
     """The sums of one look ending at `end`: pasted counts or events (with `ceiling`, those up
-    to its ids), percentile caps applied, and for a bandit its first exposure."""
+    to its ids), percentile caps applied (`caps` when already computed, `caps_now`), and for a
+    bandit its first exposure."""
     sums = load_sums(
         session,
         inputs.experiment.key,
@@ -62,6 +68,7 @@ def read_sums(
         dimensions_of(inputs),
         inputs.period_starts(end),
         ceiling,
+        caps,
     )
     return _with_first_exposure(session, inputs, sums, end)
 
@@ -93,22 +100,26 @@ def sums_of_new_looks(
         looks = _first_looks(session, inputs, end, ceiling)
         last_end, last = looks[-1]
         return [*looks[:-1], (last_end, _with_basis(connection, inputs, last, last_end, ceiling))]
-    reason = _full_reason(session, inputs, end, previous, ceiling, full_look_every)
+    pasted = latest_counts(session, inputs.experiment.key, end) is not None
+    caps = None if pasted else caps_now(connection, inputs, end, ceiling)
+    reason = _full_reason(session, inputs, end, previous, ceiling, full_look_every, pasted, caps)
     basis = LookBasis.stored(previous)
     if reason is not None or ceiling is None or basis is None:
         taken = HowTaken.full(reason or FullReason.NO_MARK)
-        sums = replace(read_sums(session, inputs, end, ceiling), taken=taken)
+        sums = replace(read_sums(session, inputs, end, ceiling, caps), taken=taken)
         since = _reread_since(inputs, basis, reason, end)
         return [(end, _with_basis(connection, inputs, sums, end, ceiling, since=since))]
     start = Previous(
         stored_aggregates(previous), basis.end, basis.mark.ceiling, basis.mark.reread_from
     )
-    key, variants, metrics = inputs.experiment.key, inputs.variants, inputs.definitions
+    key, variants = inputs.experiment.key, inputs.variants
+    # Caps that have not moved cap the touched units as they capped the stored sums.
+    metrics = capped_metrics(inputs.definitions, caps) if caps else inputs.definitions
     aggregates, units_read = incremental_aggregates(
         connection, key, variants, metrics, dimensions_of(inputs), start, end, ceiling
     )
     sums = ExperimentSums(
-        aggregates,
+        replace(aggregates, caps=dict(caps or {})),
         "events",
         quantiles=quantiles_of(connection, key, variants, metrics, end, ceiling),
         taken=HowTaken(LookKind.INCREMENTAL, units_read=units_read),
@@ -124,25 +135,40 @@ def _full_reason(
     previous: Mapping[str, Any],
     ceiling: EventIds | None,
     full_look_every: timedelta,
+    pasted: bool,
+    caps: Mapping[str, float | None] | None,
 ) -> FullReason | None:
-    """Why the look after `previous` is a full one (`look_basis.full_reason`)."""
-    selection, key = inputs.selection, inputs.experiment.key
+    """Why the look after `previous` is a full one (`look_basis.full_reason`); `caps` are the
+    percentile caps at this look (`caps_now`; None for pasted counts, which have none)."""
+    stored = stored_aggregates(previous)
     request = LookRequest(
         running=inputs.experiment.status == ExperimentStatus.RUNNING,
-        pasted=latest_counts(session, key, end) is not None,
+        pasted=pasted,
         periods=bool(inputs.period_starts(end)),
         fingerprint=_fingerprint(inputs),
-        capped=bool(selection.cap_percentiles),
+        caps_moved=caps is not None and caps != stored.caps,
         end=end,
         full_look_every=full_look_every,
     )
     basis = LookBasis.stored(previous)
-    reason = full_reason(request, basis, stored_aggregates(previous))
+    reason = full_reason(request, basis, stored)
     if reason is None and ceiling is None:
         return FullReason.NO_MARK
     if reason is None and basis is not None and not unchanged(session.connection(), basis.mark):
         return FullReason.EVENTS_DELETED
     return reason
+
+
+def caps_now(
+    connection: Connection, inputs: LookInputs, end: datetime, ceiling: EventIds | None
+) -> dict[str, float | None]:
+    """The experiment's percentile caps at `end` (with `ceiling`, of the events up to its ids;
+    `aggregation.percentile_caps`), {} without any."""
+    percentiles = inputs.selection.cap_percentiles
+    if not percentiles:
+        return {}
+    key, metrics = inputs.experiment.key, inputs.definitions
+    return percentile_caps(connection, key, metrics, end, percentiles, ceiling)
 
 
 def _first_looks(

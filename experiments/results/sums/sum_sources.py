@@ -152,11 +152,13 @@ def load_sums(
     dimensions: Sequence[str] = (),
     periods: Sequence[datetime] = (),
     ceiling: EventIds | None = None,
+    caps: Mapping[str, float | None] | None = None,
 ) -> ExperimentSums:
     """The sums the results up to `end` are computed from (pasted counts take precedence;
     percentile caps, the levels of `dimensions` and a bandit's `periods` (the starts of its
     update periods after the first) apply to event-fed sums, since pasted totals have no
-    per-unit values); with `ceiling`, of the events up to its ids."""
+    per-unit values); with `ceiling`, of the events up to its ids; `caps`, the percentile caps
+    already computed at this end and ceiling (`aggregate`)."""
     pasted = latest_counts(session, key, end)
     if pasted is None:
         connection = session.connection()
@@ -170,6 +172,7 @@ def load_sums(
             dimensions=dimensions,
             periods=periods,
             ceiling=ceiling,
+            caps=caps,
         )
         return ExperimentSums(
             aggregates,

@@ -123,3 +123,65 @@ def test_a_look_on_pasted_counts_is_a_full_one(engine: Engine) -> None:
     assert kind_of(pasted) == ("full", "pasted_counts")
     assert "basis" not in pasted.sums
     assert kind_of(look(engine, 27)) == ("full", "pasted_counts")
+
+
+def test_a_capped_experiment_s_look_is_incremental_while_its_caps_stay(engine: Engine) -> None:
+    """A percentile cap that has not moved caps every unit as the stored sums did, so the look
+    after it starts from them; a cap that moved (a new largest order) makes a full look, and the
+    look after that one is incremental again. Each stores a full aggregation's sums."""
+    percentiles = {"aov": 99.0, "revenue_per_visitor": 99.0}
+    start_experiment(engine, metrics=SELECTION | {"cap_percentiles": percentiles})
+    simulate_shop(300, uplift=0.2, seed=3).load(engine)
+    first = look(engine, 5 * 24)
+    assert kind_of(first) == ("full", "first_look")
+    caps = stored_aggregates(first.sums).caps
+    # Fewer than 100 buyers: each cap is the largest value, which orders of 50 do not move.
+    assert all(cap is not None and cap > 50.0 for cap in caps.values())
+
+    def hour_of_traffic(prefix: str, hours: float, value: float) -> None:
+        traffic = RawEvents()
+        at = START + timedelta(hours=hours)
+        for index in range(10):
+            unit = f"{prefix}{index}"
+            traffic.expose(unit, VARIANTS[index % 2], at)
+            traffic.convert(unit, "purchase", at + timedelta(minutes=1), value)
+        # A pre-period order above every cap: CUPED's covariate is capped too, and the
+        # percentile is of the orders after exposure only, so it does not move the cap.
+        traffic.convert(f"{prefix}0", "purchase", at - timedelta(days=1), 5_000_000.0)
+        for row in [*traffic.exposures, *traffic.conversions]:
+            row["event_id"] = f"{prefix}-{row['event_id']}"
+        traffic.load(engine)
+
+    def assert_full_sums(snapshot: ResultSnapshot) -> None:
+        basis = LookBasis.stored(snapshot.sums)
+        assert basis is not None
+        with Session(engine) as session:
+            experiment = get_experiment(session, "exp")
+            expected = aggregate(
+                session.connection(),
+                "exp",
+                VARIANTS,
+                look_inputs(session, experiment).definitions,
+                basis.end,
+                cap_percentiles=percentiles,
+                dimensions=experiment.dimensions,
+                ceiling=basis.mark.ceiling,
+            )
+        stored = stored_aggregates(snapshot.sums)
+        assert stored.caps == expected.caps
+        assert_same(stored, expected)
+
+    hour_of_traffic("small", 5 * 24 + 0.5, 50.0)
+    kept = look(engine, 5 * 24 + 1)
+    assert kind_of(kept) == ("incremental", None)
+    assert stored_aggregates(kept.sums).caps == caps
+    assert_full_sums(kept)
+    hour_of_traffic("large", 5 * 24 + 1.5, 1_000_000.0)
+    moved = look(engine, 5 * 24 + 2)
+    assert kind_of(moved) == ("full", "percentile_caps")
+    assert stored_aggregates(moved.sums).caps == dict.fromkeys(percentiles, 1_000_000.0)
+    assert_full_sums(moved)
+    hour_of_traffic("again", 5 * 24 + 2.5, 50.0)
+    again = look(engine, 5 * 24 + 3)
+    assert kind_of(again) == ("incremental", None)
+    assert_full_sums(again)
