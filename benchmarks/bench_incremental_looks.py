@@ -18,6 +18,12 @@ Each new look is deleted after it is timed, so every run starts from the same st
     .venv/bin/python -m benchmarks.bench_incremental_looks --sizes 1000000 --repeats 3 \
         --postgres postgresql+psycopg://postgres@127.0.0.1:5432/test
 
+With `--capped` the experiment has the checkout template's percentile caps (`aov` and
+`revenue_per_visitor` at the 99.9th percentile): its look is incremental only while the caps stay
+where the first look left them, and the table's `kind` says which it was (the hour of traffic's
+orders are the first look's lognormal ones, and `--hour-value V` gives each new purchase the
+value V instead, say one below every cap).
+
 Without --postgres only SQLite is measured. The PostgreSQL schema is dropped afterwards, unless
 `--keep FOLDER` is given: the loaded databases (an SQLite file in FOLDER, a PostgreSQL schema
 `incremental_N`) are then kept, and a later run with the same FOLDER and size measures them again
@@ -62,11 +68,13 @@ SELECTION = {
     "guardrails": ["cart_abandonment", "refund_rate"],
 }
 VARIANTS = ["control", "treatment"]
+CHECKOUT_CAPS = {"aov": 99.9, "revenue_per_visitor": 99.9}  # the checkout template's
 
 
-def an_hour_of_traffic(units: int, seed: int = 2) -> RawEvents:
+def an_hour_of_traffic(units: int, seed: int = 2, value: float | None = None) -> RawEvents:
     """2 % of the units buy or add to cart in the last hour, 0.5 % new units are exposed (a
-    third of them buy), and 100 late purchases with timestamps days old arrive."""
+    third of them buy), and 100 late purchases with timestamps days old arrive (each purchase
+    worth `value` when given)."""
     rng = np.random.default_rng(seed)
     hour = RawEvents()
 
@@ -75,15 +83,18 @@ def an_hour_of_traffic(units: int, seed: int = 2) -> RawEvents:
 
     for unit in rng.choice(units, units // 50, replace=False):
         name = "purchase" if rng.random() < 0.4 else "add_to_cart"
-        value = float(np.round(rng.lognormal(6.2, 0.8), 2)) if name == "purchase" else None
-        hour.convert(f"u{unit}", name, moment(), value)
+        drawn = float(np.round(rng.lognormal(6.2, 0.8), 2))
+        order = (drawn if value is None else value) if name == "purchase" else None
+        hour.convert(f"u{unit}", name, moment(), order)
     for index in range(units // 200):
         at = moment()
         hour.expose(f"new{index}", VARIANTS[index % 2], at, "bench")
         if index % 3 == 0:
-            hour.convert(f"new{index}", "purchase", at + timedelta(seconds=1), 450.0)
+            order = 450.0 if value is None else value
+            hour.convert(f"new{index}", "purchase", at + timedelta(seconds=1), order)
     for unit in rng.choice(units, 100, replace=False):
-        hour.convert(f"u{unit}", "purchase", START + timedelta(days=3), 199.0)
+        order = 199.0 if value is None else value
+        hour.convert(f"u{unit}", "purchase", START + timedelta(days=3), order)
     for row in [*hour.exposures, *hour.conversions]:
         row["event_id"] = f"hour-{row['event_id']}"
         row["received_at"] = END
@@ -99,18 +110,22 @@ def timed(run: Callable[[], object]) -> float:
 Events = Callable[[], tuple[pd.DataFrame, pd.DataFrame]]
 
 
-def measure(url: str, units: int, events: Events, repeats: int) -> dict[str, float]:
-    """The medians at `url`, loading `events()` there first unless a kept run loaded them."""
+def measure(
+    url: str, units: int, events: Events, options: argparse.Namespace
+) -> tuple[dict[str, float], str]:
+    """The medians at `url`, loading `events()` there first unless a kept run loaded them, and
+    the kind of the look that could be incremental."""
     upgrade(url)
     engine = make_engine(url)
+    selection = SELECTION | ({"cap_percentiles": CHECKOUT_CAPS} if options.capped else {})
     try:
         if not _loaded(engine):
             load(engine, *events())
-            start_experiment(engine, "bench", START, name="Hourly looks", metrics=SELECTION)
+            start_experiment(engine, "bench", START, name="Hourly looks", metrics=selection)
             with session_scope(engine) as session:
                 take_snapshot(session, "bench", END - timedelta(hours=1), on_new_look=None)
-            an_hour_of_traffic(units).load(engine)
-        return _alternate(engine, repeats)
+            an_hour_of_traffic(units, value=options.hour_value).load(engine)
+        return _alternate(engine, options.repeats, options.capped)
     finally:
         engine.dispose()
 
@@ -122,7 +137,7 @@ def _loaded(engine: Engine) -> bool:
         return bool(session.execute(looks).scalar_one())
 
 
-def _alternate(engine: Engine, repeats: int) -> dict[str, float]:
+def _alternate(engine: Engine, repeats: int, capped: bool) -> tuple[dict[str, float], str]:
     def look(every: timedelta) -> Callable[[], object]:
         def take() -> object:
             with session_scope(engine) as session:
@@ -138,7 +153,16 @@ def _alternate(engine: Engine, repeats: int) -> dict[str, float]:
         def run() -> object:
             with engine.connect() as connection:
                 ceiling = take_ceiling(connection) if marked else None
-                return aggregate(connection, "bench", VARIANTS, metrics, END, ceiling=ceiling)
+                caps = CHECKOUT_CAPS if capped else None
+                return aggregate(
+                    connection,
+                    "bench",
+                    VARIANTS,
+                    metrics,
+                    END,
+                    ceiling=ceiling,
+                    cap_percentiles=caps,
+                )
 
         return run
 
@@ -157,10 +181,11 @@ def _alternate(engine: Engine, repeats: int) -> dict[str, float]:
             runs[name].append(timed(run))
             with session_scope(engine) as session:
                 session.execute(delete(ResultSnapshot).where(col(ResultSnapshot.as_of) == END))
-    units_read = next(kind["units_read"] for kind in kinds if kind["kind"] == "incremental")
-    assert {kind["kind"] for kind in kinds} == {"incremental", "full"}, kinds
+    first = kinds[0]  # the look that may start from the stored one
+    kind = str(first["kind"]) if first["reason"] is None else f"full: {first['reason']}"
+    assert capped or kind == "incremental", kinds
     medians = {name: statistics.median(times) for name, times in runs.items()}
-    return medians | {"units_read": float(str(units_read))}
+    return medians | {"units_read": float(str(first.get("units_read") or 0))}, kind
 
 
 def command_line() -> argparse.Namespace:
@@ -170,6 +195,8 @@ def command_line() -> argparse.Namespace:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--skip-sqlite", action="store_true", help="measure PostgreSQL only")
     parser.add_argument("--keep", type=Path, help="keep the loaded databases here and reuse them")
+    parser.add_argument("--capped", action="store_true", help="the checkout's percentile caps")
+    parser.add_argument("--hour-value", type=float, help="the value of the hour's purchases")
     return parser.parse_args()
 
 
@@ -197,13 +224,13 @@ def main() -> None:
     machine = f"{platform.platform()}, {os.cpu_count()} cores"
     print(f"machine: {machine}, Python {platform.python_version()}")
     print(f"load average at the start: {os.getloadavg()}")
-    header = ("database", "units", "read", "incremental", "full", "ratio", "bare", "marked")
+    header = ("database", "units", "read", "incremental", "full", "ratio", "bare", "marked", "kind")
     print(" ".join(f"{name:>11}" for name in header))
     for units in options.sizes:
         events = cache(partial(generate, units))  # generated once, when a database needs them
         kept = options.keep is not None
         for database, url in kept_databases(options, units) if kept else databases(options):
-            got = measure(url, units, events, options.repeats)
+            got, kind = measure(url, units, events, options)
             ratio = got["incremental"] / got["full"]
             cells = (
                 f"{database:>11}",
@@ -212,6 +239,7 @@ def main() -> None:
                 *(f"{got[name]:>10.3f}s" for name in ("incremental", "full")),
                 f"{ratio:>11.3f}",
                 *(f"{got[name]:>10.3f}s" for name in ("bare", "marked")),
+                f" {kind}",
             )
             print(" ".join(cells), flush=True)
     print(f"load average at the end: {os.getloadavg()}")
