@@ -121,7 +121,7 @@ def sums_of_new_looks(
     sums = ExperimentSums(
         replace(aggregates, caps=dict(caps or {})),
         "events",
-        quantiles=quantiles_of(connection, key, variants, metrics, end, ceiling),
+        quantiles=quantiles_of(connection, key, variants, inputs.definitions, end, ceiling),
         taken=HowTaken(LookKind.INCREMENTAL, units_read=units_read),
     )
     sums = _with_first_exposure(session, inputs, sums, end)
