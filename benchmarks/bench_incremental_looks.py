@@ -2,7 +2,8 @@
 
 Data as in `bench_results` (N exposed units, 3 N conversions over two weeks, bulk loaded, then
 ANALYZE / VACUUM ANALYZE), and an experiment with the checkout metrics but neither percentile
-caps nor the median order value (their looks are full ones, docs/results.md). Its first look
+caps (see `--capped` below) nor the median order value (computed from every event at every
+look, docs/results.md). Its first look
 (with the backfill) is taken an hour before the end; then an hour of traffic is stored: 2 % of
 the units buy or add to cart, new units (0.5 % of N) are exposed, and a few late events with old
 timestamps arrive. Then, alternating, `--repeats` times each, both at the same end on the same
