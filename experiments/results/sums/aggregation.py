@@ -32,7 +32,7 @@ from typing import Any
 
 from sqlalchemy import case, func, select
 from sqlalchemy.engine import Connection, RowMapping
-from sqlalchemy.sql.expression import ColumnElement, FromClause, Select
+from sqlalchemy.sql.expression import ColumnElement, Select
 
 from experiments.models.metric import MetricDefinition
 from experiments.results.sums.groups import (
@@ -52,6 +52,7 @@ from experiments.results.sums.levels import (
     by_dimension,
     segment_aggregates,
 )
+from experiments.results.sums.percentile_caps import percentile_caps
 from experiments.results.sums.periods import fold_levels, whole_and_periods
 from experiments.results.sums.sql_functions import EVERY_UNIT_SETTINGS, LOOK_SETTINGS, look_rows
 from experiments.results.sums.unit_columns import (
@@ -247,62 +248,6 @@ def _group_sums(row: RowMapping, labels: dict[str, str], units: int) -> VariantS
     return VariantSums.from_fields(
         {"n": units} | {name: float(row[label] or 0.0) for name, label in labels.items()}
     )
-
-
-def percentile_caps(
-    connection: Connection,
-    experiment: str,
-    metrics: Sequence[MetricDefinition],
-    end: datetime,
-    percentiles: Mapping[str, float],
-    ceiling: EventIds | None = None,
-) -> dict[str, float | None]:
-    """The cap of each metric in `percentiles`: the nearest-rank percentile of the per-unit
-    numerator (uncapped) over the experiment's units with a non-zero value, all variants
-    together, up to `end`; None when no unit has a value yet.
-
-    Computed in the database with window functions (SQLite and PostgreSQL alike), in one query
-    whose per-unit values are computed once for every capped metric, so no unit-level value
-    reaches Python.
-    """
-    chosen = [metric for metric in metrics if metric.key in percentiles]
-    if not chosen:
-        return {}
-    uncapped = [metric.model_copy(update={"cap": None}) for metric in chosen]
-    dialect = connection.dialect.name
-    per_unit = unit_values(experiment, uncapped, end, cuped=False, dialect=dialect, ceiling=ceiling)
-    # A CTE read by more than one metric's ranking is computed once (both databases materialise
-    # a CTE referenced twice); with one metric it is merged into the query as a subquery.
-    units = per_unit.element.cte("capped_units") if len(chosen) > 1 else per_unit
-    query = select(
-        *(
-            _percentile_of(units, f"m{index}_num", percentiles[metric.key], f"cap{index}")
-            for index, metric in enumerate(chosen)
-        )
-    )
-    found = look_rows(connection, query)[0]
-    return {
-        metric.key: None if found[f"cap{index}"] is None else float(found[f"cap{index}"])
-        for index, metric in enumerate(chosen)
-    }
-
-
-def _percentile_of(units: FromClause, column: str, percentile: float, label: str) -> Any:
-    """A scalar subquery labelled `label`: the nearest-rank `percentile` of the non-zero values
-    of `column` over the `units` in one variant; NULL without such a unit."""
-    value = units.c[column]
-    ranked = (
-        select(
-            value.label("value"),
-            func.row_number().over(order_by=value).label("position"),
-            func.count().over().label("total"),
-        )
-        .where(value != 0, units.c.variant != MULTI_VARIANT)
-        .subquery(f"ranked_{label}")
-    )
-    share = percentile / 100.0
-    cap = select(func.min(ranked.c.value)).where(ranked.c.position >= ranked.c.total * share)
-    return cap.scalar_subquery().label(label)
 
 
 def _with_cap(metric: MetricDefinition, percentile_cap: float | None) -> MetricDefinition:

@@ -18,7 +18,7 @@ from sqlmodel import Session
 from experiments.models.experiment import ExperimentStatus, addressable
 from experiments.pasted_counts import latest_counts
 from experiments.results.look_inputs import LookInputs
-from experiments.results.sums.aggregation import capped_metrics, percentile_caps
+from experiments.results.sums.aggregation import Aggregates, capped_metrics
 from experiments.results.sums.backfill import daily_aggregates
 from experiments.results.sums.incremental import Previous, event_names, incremental_aggregates
 from experiments.results.sums.ingestion_marks import mark_of, take_ceiling, unchanged
@@ -33,6 +33,11 @@ from experiments.results.sums.look_basis import (
     full_reason,
 )
 from experiments.results.sums.look_ends import day_ends, first_exposure_at
+from experiments.results.sums.percentile_caps import (
+    caps_and_peaks,
+    caps_change_nothing,
+    percentile_caps,
+)
 from experiments.results.sums.stored_sums import stored_aggregates
 from experiments.results.sums.sum_sources import ExperimentSums, load_sums, quantiles_of
 from experiments.results.sums.unit_columns import EventIds
@@ -182,37 +187,50 @@ def _first_looks(
     start = inputs.experiment.started_at if pasted else first_exposure_at(connection, key, end)
     ends = [end] if start is None else day_ends(start, end, MAX_BACKFILLED_LOOKS)
     first = HowTaken.full(FullReason.FIRST_LOOK)
-    # The one pass gives every look's event sums, but not a percentile cap that moves with each
-    # look's units, pasted totals nor a bandit's periods: those looks are each loaded alone.
-    steered = bool(inputs.period_starts(end))
-    if len(ends) > 1 and not pasted and not inputs.selection.cap_percentiles and not steered:
-        dimensions = dimensions_of(inputs)
-        daily = daily_aggregates(
-            connection, key, variants, metrics, ends, dimensions=dimensions, ceiling=ceiling
-        )
+    # The one pass gives every look's event sums, but not pasted totals nor a bandit's periods,
+    # nor a percentile cap where it caps a value (it moves with each day's units): those looks
+    # are each loaded alone.
+    if len(ends) == 1 or pasted or inputs.period_starts(end):
         return [
-            (
-                day_end,
-                _with_first_exposure(
-                    session,
-                    inputs,
-                    ExperimentSums(
-                        sums,
-                        "events",
-                        quantiles=quantiles_of(
-                            connection, key, variants, metrics, day_end, ceiling
-                        ),
-                        taken=first,
-                    ),
-                    day_end,
-                ),
-            )
-            for day_end, sums in zip(ends, daily, strict=True)
+            (look_end, replace(read_sums(session, inputs, look_end, ceiling), taken=first))
+            for look_end in ends
         ]
-    return [
-        (look_end, replace(read_sums(session, inputs, look_end, ceiling), taken=first))
-        for look_end in ends
-    ]
+    caps = [_day_caps(connection, inputs, day_end, ceiling) for day_end in ends]
+    daily: list[Aggregates | None] = [None] * len(ends)
+    if any(nothing_capped for _, nothing_capped in caps):
+        dimensions = dimensions_of(inputs)
+        daily = list(
+            daily_aggregates(
+                connection, key, variants, metrics, ends, dimensions=dimensions, ceiling=ceiling
+            )
+        )
+    looks: NewLooks = []
+    for day_end, (day_caps, nothing_capped), sums in zip(ends, caps, daily, strict=True):
+        if sums is None or not nothing_capped:
+            alone = read_sums(session, inputs, day_end, ceiling, day_caps)
+            looks.append((day_end, replace(alone, taken=first)))
+            continue
+        quantiles = quantiles_of(connection, key, variants, metrics, day_end, ceiling)
+        backfilled = ExperimentSums(
+            replace(sums, caps=day_caps), "events", quantiles=quantiles, taken=first
+        )
+        looks.append((day_end, _with_first_exposure(session, inputs, backfilled, day_end)))
+    return looks
+
+
+def _day_caps(
+    connection: Connection, inputs: LookInputs, end: datetime, ceiling: EventIds | None
+) -> tuple[dict[str, float | None], bool]:
+    """The percentile caps of the look at `end`, and whether they cap nothing that day
+    (`percentile_caps.caps_change_nothing`; always, without caps)."""
+    percentiles = inputs.selection.cap_percentiles
+    if not percentiles:
+        return {}, True
+    key, metrics = inputs.experiment.key, inputs.definitions
+    caps, peaks = caps_and_peaks(
+        connection, key, metrics, end, percentiles, ceiling, pre_period=True
+    )
+    return caps, caps_change_nothing(caps, peaks)
 
 
 def _with_basis(
