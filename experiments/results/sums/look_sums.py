@@ -195,9 +195,9 @@ def _first_looks(
             (look_end, replace(read_sums(session, inputs, look_end, ceiling), taken=first))
             for look_end in ends
         ]
-    caps = [_day_caps(connection, inputs, day_end, ceiling) for day_end in ends]
+    per_day = [_day_caps(connection, inputs, day_end, ceiling) for day_end in ends]
     daily: list[Aggregates | None] = [None] * len(ends)
-    if any(nothing_capped for _, nothing_capped in caps):
+    if any(nothing_capped for _, nothing_capped in per_day):
         dimensions = dimensions_of(inputs)
         daily = list(
             daily_aggregates(
@@ -205,7 +205,7 @@ def _first_looks(
             )
         )
     looks: NewLooks = []
-    for day_end, (day_caps, nothing_capped), sums in zip(ends, caps, daily, strict=True):
+    for day_end, (day_caps, nothing_capped), sums in zip(ends, per_day, daily, strict=True):
         if sums is None or not nothing_capped:
             alone = read_sums(session, inputs, day_end, ceiling, day_caps)
             looks.append((day_end, replace(alone, taken=first)))
@@ -227,9 +227,7 @@ def _day_caps(
     if not percentiles:
         return {}, True
     key, metrics = inputs.experiment.key, inputs.definitions
-    caps, peaks = caps_and_peaks(
-        connection, key, metrics, end, percentiles, ceiling, pre_period=True
-    )
+    caps, peaks = caps_and_peaks(connection, key, metrics, end, percentiles, ceiling)
     return caps, caps_change_nothing(caps, peaks)
 
 

@@ -42,7 +42,7 @@ def percentile_caps(
     numerator (uncapped) over the experiment's units with a non-zero value, all variants
     together, up to `end`; None when no unit has a value yet. One query: the units' values are
     computed once for every capped metric."""
-    return caps_and_peaks(connection, experiment, metrics, end, percentiles, ceiling)[0]
+    return _caps(connection, experiment, metrics, end, percentiles, ceiling, peaks=False)[0]
 
 
 def caps_and_peaks(
@@ -52,43 +52,54 @@ def caps_and_peaks(
     end: datetime,
     percentiles: Mapping[str, float],
     ceiling: EventIds | None = None,
-    *,
-    pre_period: bool = False,
 ) -> tuple[Caps, Caps]:
     """`percentile_caps`, and from the same query, per capped metric, the largest value the cap
-    caps over the units of one variant: their numerators (zero included) and, with
-    `pre_period`, their CUPED pre-period numerators too (None without units)."""
+    caps over the units of one variant: their numerators after exposure (zero included) and
+    their CUPED pre-period numerators (None without units)."""
+    return _caps(connection, experiment, metrics, end, percentiles, ceiling, peaks=True)
+
+
+def _caps(
+    connection: Connection,
+    experiment: str,
+    metrics: Sequence[MetricDefinition],
+    end: datetime,
+    percentiles: Mapping[str, float],
+    ceiling: EventIds | None,
+    *,
+    peaks: bool,
+) -> tuple[Caps, Caps]:
     chosen = [metric for metric in metrics if metric.key in percentiles]
     if not chosen:
         return {}, {}
     uncapped = [metric.model_copy(update={"cap": None}) for metric in chosen]
     dialect = connection.dialect.name
-    per_unit = unit_values(
-        experiment, uncapped, end, cuped=pre_period, dialect=dialect, ceiling=ceiling
-    )
-    # Read by each metric's ranking and its largest values: both databases compute it once.
-    units = per_unit.element.cte("capped_units")
+    per_unit = unit_values(experiment, uncapped, end, cuped=peaks, dialect=dialect, ceiling=ceiling)
+    # A CTE read more than once (each metric's ranking, the largest values) is computed once by
+    # both databases; read once, it is merged into the query as a subquery.
+    units = per_unit.element.cte("capped_units") if peaks or len(chosen) > 1 else per_unit
     single = units.c.variant != MULTI_VARIANT
     columns = []
     for index, metric in enumerate(chosen):
         value, covariate = units.c[f"m{index}_num"], units.c[f"m{index}_cov"]
         columns.append(_percentile_of(units, value.name, percentiles[metric.key], f"cap{index}"))
-        for side, column in (("peak", value), ("pre", covariate)):
+        for side, column in (("peak", value), ("pre", covariate)) if peaks else ():
             largest = select(func.max(column)).where(single).scalar_subquery()
             columns.append(largest.label(f"{side}{index}"))
     found = look_rows(connection, select(*columns))[0]
     caps = {metric.key: _number(found[f"cap{index}"]) for index, metric in enumerate(chosen)}
-    peaks = {
+    if not peaks:
+        return caps, {}
+    largest_values = {
         metric.key: _largest(_number(found[f"peak{index}"]), _number(found[f"pre{index}"]))
         for index, metric in enumerate(chosen)
     }
-    return caps, peaks
+    return caps, largest_values
 
 
 def caps_change_nothing(caps: Caps, peaks: Caps) -> bool:
-    """Whether every cap is at or above the largest value it caps (`caps_and_peaks` with
-    `pre_period`; a cap of None caps nothing): the day's capped sums are then its uncapped
-    ones."""
+    """Whether every cap is at or above the largest value it caps (`caps_and_peaks`; a cap of
+    None caps nothing): the day's capped sums are then its uncapped ones."""
     for key, cap in caps.items():
         peak = peaks.get(key)
         if cap is not None and peak is not None and peak > cap:
