@@ -104,12 +104,9 @@ def aggregate(
     look's ingestion mark). `caps`, when given, are the percentile caps already computed at this
     end and ceiling (`percentile_caps`), and are not computed again.
     """
-    if caps is not None:
-        caps = dict(caps)
-    elif cap_percentiles:
+    if caps is None and cap_percentiles:
         caps = percentile_caps(connection, experiment, metrics, end, cap_percentiles, ceiling)
-    else:
-        caps = {}
+    caps = dict(caps or {})
     if caps:
         metrics = capped_metrics(metrics, caps)
     if periods:
