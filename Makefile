@@ -16,10 +16,12 @@ JS_INSTALLED := $(JS)/node_modules/.installed
 
 # How the tests run: in TEST_WORKERS processes, a worker that runs out of tests taking half of
 # another's queue (worksteal; tests/conftest.py puts the long ones first), so they end together.
-# Bytecode is cached under the venv even when the shell sets PYTHONDONTWRITEBYTECODE: without it
-# each worker rewrites and compiles ~500 test and plugin modules again (about 5 s of CPU each)
-# and each server a test starts compiles the project again.
-TEST_ENV := env -u PYTHONDONTWRITEBYTECODE PYTHONPYCACHEPREFIX=$(abspath $(VENV))/pycache
+# Bytecode is cached even when the shell sets PYTHONDONTWRITEBYTECODE: without it each worker
+# rewrites and compiles ~500 test and plugin modules again (about 5 s of CPU each) and each server
+# a test starts compiles the project again. It is cached beside the sources, where pip already
+# compiled the installed packages: a cache of its own (PYTHONPYCACHEPREFIX) made the first run
+# after an install compile them all again, in every worker at once.
+TEST_ENV := env -u PYTHONDONTWRITEBYTECODE
 
 .PHONY: run test js-test browser-sdk lint typecheck unit install install-dev bench-deps clean
 
