@@ -4,14 +4,17 @@ beside the look's main aggregation, on SQLite and PostgreSQL alike.
 The values are those of the metric's numerator event (its `value`; events without one are left
 out), attributed as every other metric's (docs/results.md): sent by an exposed unit of one
 variant, at or after its first exposure, within the metric's window, not after the end, with a
-kind of key the metric counts. Two queries, the second needing the first one's answer, and no
-per-unit row leaves the database:
+kind of key the metric counts. No per-unit row leaves the database; one query, with a second
+only where the first's window falls short:
 1. per variant: exposed units, values N, units with a value, sum N_i^2 (N_i: a unit's values),
    the value at the quantile's rank ceil(level N) (by ROW_NUMBER() over the values in order),
-   and with S_i a unit's values at or below that value: sum S_i, S_i^2, S_i N_i. The units'
-   values are a CTE read twice, so the database computes them once;
-2. the values at the whole ranks around the two DKY positions (`stats.quantiles.dky_ranks`)
-   those sums give, between which the interval's ends are interpolated.
+   and with S_i a unit's values at or below that value: sum S_i, S_i^2, S_i N_i; and beside
+   those rows, the values at the ranks within `WINDOW` of the quantile's rank. The units'
+   values and their ranking are CTEs read more than once, so the database computes them once;
+2. the interval's ends are interpolated between the values at the whole ranks around the two
+   DKY positions (`stats.quantiles.dky_ranks`) the sums give. They lie within the window unless
+   the units' values cluster strongly (a half-width over 4 sqrt(N) + 8 ranks): only then does a
+   second query read the ranks the window missed.
 """
 
 from __future__ import annotations
@@ -21,9 +24,9 @@ from datetime import datetime
 from functools import partial
 from typing import Any, NamedTuple
 
-from sqlalchemy import Float, and_, case, cast, func, literal, or_, select
+from sqlalchemy import Float, Integer, and_, case, cast, func, literal, null, or_, select, union_all
 from sqlalchemy.engine import Connection
-from sqlalchemy.sql.expression import CTE, ColumnElement
+from sqlalchemy.sql.expression import CTE, ColumnElement, Select
 
 from experiments.models.metric import MetricDefinition
 from experiments.results.sums.unit_columns import (
@@ -59,12 +62,15 @@ def quantile_sums(
     if level is None:
         raise ValueError(f"metric '{metric.key}' has no quantile level")
     values = _unit_values(experiment, metric, end, ceiling)
-    summaries = _variant_summaries(connection, values, level)
+    summaries, bounds = _variant_summaries(connection, values, level)
     empty = IndicatorSums(0, 0, 0.0, 0.0, 0.0, 0.0)
     valued = {key: found for key, found in summaries.items() if found.quantile is not None}
     indicators = {key: found.indicator for key, found in valued.items()}
     ranks = {key: dky_ranks(level, indicator) for key, indicator in indicators.items()}
-    bounds = _order_statistics(connection, values, ranks)
+    missed = {
+        key: [rank for rank in found if (key, rank) not in bounds] for key, found in ranks.items()
+    }
+    bounds.update(_order_statistics(connection, values, missed))
     ends = {key: dky_positions(level, indicator) for key, indicator in indicators.items()}
     result: dict[str, QuantileSums] = {}
     for key in variants:
@@ -126,9 +132,20 @@ class _Summary(NamedTuple):
     indicator: IndicatorSums
 
 
-def _variant_summaries(connection: Connection, values: CTE, level: float) -> dict[str, _Summary]:
+WINDOW = (16, 64)
+"""(a, b): the first query also reads the values whose rank r is within sqrt(a N + b) of the
+quantile's rank q, (r - q)^2 <= a N + b (no square root in SQL): 4 sqrt(N) + 8 ranks or so. The
+DKY interval's half-width is z sqrt(spread) ranks, spread the clustered variance of the count at
+or below the quantile (`stats.quantiles.indicator_sd`), n p (1 - p) <= N / 4 for units with one
+value each: the window holds it with room for units of several values."""
+
+
+def _variant_summaries(
+    connection: Connection, values: CTE, level: float
+) -> tuple[dict[str, _Summary], dict[tuple[str, int], float]]:
     """Per variant with exposed units: their count, the value at the quantile's rank and the
-    unit sums N_i, S_i at it (step 1 of the module's docstring), in one query."""
+    unit sums N_i, S_i at it (step 1 of the module's docstring); and the values at the ranks
+    within `WINDOW` of the quantile's, by (variant, rank). One query."""
     value = values.c.value
     ranked = (
         select(
@@ -138,16 +155,46 @@ def _variant_summaries(connection: Connection, values: CTE, level: float) -> dic
             func.count(value).over(partition_by=values.c.variant).label("total"),
         )
         .where(value.is_not(None))
-        .subquery("quantile_ranked")
+        .cte("quantile_ranked")
     )
     # One row per variant, computed once: as a subquery PostgreSQL put it inside a nested loop
     # and sorted the values again for every unit (4.6 s instead of 50 ms at 10,000 units).
     at_rank = (
-        select(ranked.c.variant, ranked.c.value.label("quantile"))
+        select(
+            ranked.c.variant,
+            ranked.c.value.label("quantile"),
+            ranked.c.position.label("rank"),
+            ranked.c.total,
+        )
         .where(_is_quantile_rank(ranked.c.position, ranked.c.total, level))
         .cte("quantile_at_rank")
         .prefix_with("MATERIALIZED", dialect="postgresql")
     )
+    query = union_all(_summary_rows(values, at_rank), _window_rows(ranked, at_rank))
+    summaries: dict[str, _Summary] = {}
+    window: dict[tuple[str, int], float] = {}
+    for row in connection.execute(query):
+        if row.position is not None:
+            window[row.variant, int(row.position)] = float(row.quantile)
+            continue
+        summaries[row.variant] = _Summary(
+            units=int(row.units),
+            quantile=None if row.quantile is None else float(row.quantile),
+            indicator=IndicatorSums(
+                clusters=int(row.clusters or 0),
+                values=int(row._mapping["values"] or 0),
+                below=float(row.below or 0.0),
+                below_squares=float(row.below_squares or 0.0),
+                cross=float(row.cross or 0.0),
+                value_squares=float(row.value_squares or 0.0),
+            ),
+        )
+    return summaries, window
+
+
+def _summary_rows(values: CTE, at_rank: CTE) -> Select[Any]:
+    """One row per variant: the sums of step 1, `position` NULL."""
+    value = values.c.value
     per_unit = (
         select(
             values.c.variant,
@@ -160,8 +207,9 @@ def _variant_summaries(connection: Connection, values: CTE, level: float) -> dic
         .subquery("quantile_per_unit")
     )
     unit = per_unit.c
-    query = select(
+    return select(
         unit.variant,
+        cast(null(), Integer).label("position"),
         func.count().label("units"),
         func.sum(unit["values"]).label("values"),
         func.sum(case((unit["values"] > 0, 1), else_=0)).label("clusters"),
@@ -171,21 +219,30 @@ def _variant_summaries(connection: Connection, values: CTE, level: float) -> dic
         func.sum(cast(unit.below * unit["values"], Float)).label("cross"),
         func.max(unit.quantile).label("quantile"),
     ).group_by(unit.variant)
-    return {
-        row.variant: _Summary(
-            units=int(row.units),
-            quantile=None if row.quantile is None else float(row.quantile),
-            indicator=IndicatorSums(
-                clusters=int(row.clusters or 0),
-                values=int(row._mapping["values"] or 0),
-                below=float(row.below or 0.0),
-                below_squares=float(row.below_squares or 0.0),
-                cross=float(row.cross or 0.0),
-                value_squares=float(row.value_squares or 0.0),
-            ),
+
+
+def _window_rows(ranked: CTE, at_rank: CTE) -> Select[Any]:
+    """One row per value ranked within `WINDOW` of its variant's quantile: its `position` and,
+    in `quantile`, the value; the sums NULL."""
+    distance = ranked.c.position - at_rank.c.rank
+    reach = literal(WINDOW[0], Integer) * at_rank.c.total + literal(WINDOW[1], Integer)
+    return (
+        select(
+            ranked.c.variant,
+            ranked.c.position,
+            *(cast(null(), kind).label(name) for name, kind in _SUM_COLUMNS),
+            ranked.c.value.label("quantile"),
         )
-        for row in connection.execute(query)
-    }
+        .select_from(ranked.join(at_rank, ranked.c.variant == at_rank.c.variant))
+        .where(distance * distance <= reach)
+    )
+
+
+# The sums' columns in `_summary_rows`' order, typed as there (counts whole, the rest floats).
+_SUM_COLUMNS = (
+    ("units", Integer), ("values", Integer), ("clusters", Integer), ("value_squares", Float),
+    ("below", Float), ("below_squares", Float), ("cross", Float),
+)  # fmt: skip
 
 
 def _is_quantile_rank(position: Any, total: Any, level: float) -> ColumnElement[bool]:

@@ -7,11 +7,13 @@ from collections import defaultdict
 from datetime import datetime, timedelta
 
 import pytest
+from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from experiments.metrics import builtin_metrics
 from experiments.models.metric import MetricDefinition
 from experiments.results.sums.ingestion_marks import take_ceiling
+from experiments.results.sums import quantiles
 from experiments.results.sums.quantiles import quantile_sums
 from stats.quantiles import QuantileSums, summarize
 from tests.experiments.results.simulation import START, RawEvents, simulate_shop
@@ -130,3 +132,52 @@ def test_a_ceiling_counts_only_the_events_stored_up_to_it(engine: Engine) -> Non
         marked = quantile_sums(connection, "exp", ["control", "treatment"], MEDIAN, END, ceiling)
     assert marked == reference(raw, MEDIAN, END)
     assert run(engine, MEDIAN)["treatment"].units == marked["treatment"].units + 40
+
+
+def statements(engine: Engine, metric: MetricDefinition) -> tuple[dict[str, QuantileSums], int]:
+    """`run`, and the number of SQL statements it sent."""
+    sent: list[str] = []
+
+    def count(*args: object) -> None:
+        sent.append(str(args[2]))
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        return run(engine, metric), len(sent)
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+
+
+def test_one_query_reads_the_interval_of_units_with_one_value_each(engine: Engine) -> None:
+    """The values the interval is interpolated between lie within the window the summaries'
+    query reads beside them: no second query. With a window of nothing the second query reads
+    them, and the answer is the same."""
+    raw = simulate_shop(2000, uplift=0.2, seed=5)
+    raw.load(engine)
+    expected = reference(raw, MEDIAN, END)
+    assert statements(engine, MEDIAN) == (expected, 1)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(quantiles, "WINDOW", (0, 0))
+        assert statements(engine, MEDIAN) == (expected, 2)
+
+
+def test_strongly_clustered_values_read_the_ranks_the_window_missed(engine: Engine) -> None:
+    """Four control visitors with 50 orders each, every order of two of them below the median
+    and of the other two above: the count at or below the median varies by visitor, so the
+    interval reaches about 98 ranks from the median, past the window (57 ranks at 200 values).
+    The ranks it missed are read by a second query, and the answer is the raw reference's."""
+    raw = RawEvents()
+    for unit in range(4):
+        raw.expose(f"c{unit}", "control", START)
+        for order in range(50):
+            value = float(unit * 50 + order + 1)
+            raw.convert(f"c{unit}", "purchase", START + timedelta(minutes=order + 1), value)
+    raw.expose("t0", "treatment", START)
+    raw.convert("t0", "purchase", START + timedelta(hours=1), 42.0)
+    raw.load(engine)
+    got, sent = statements(engine, MEDIAN)
+    assert got == reference(raw, MEDIAN, END)
+    assert sent == 2
+    control = got["control"]
+    assert control.lower is not None and control.upper is not None
+    assert control.upper - control.lower > 2 * 57
