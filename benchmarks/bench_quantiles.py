@@ -7,8 +7,8 @@ PostgreSQL's) and the SQL statements it sends.
 
 Run it from another tree (`cd BEFORE && $ROOT/.venv/bin/python -m benchmarks.bench_quantiles`)
 for the comparison, alternating. The shop (`simulate_shop`, seed 5) is loaded into a fresh SQLite
-file and, with --postgres, a fresh PostgreSQL schema (dropped afterwards), then analysed; each
-figure is the median of --calls calls.
+file (then SQLite's ANALYZE, unless --no-analyze) and, with --postgres, a fresh PostgreSQL
+schema (dropped afterwards); each figure is the median of --calls calls.
 """
 
 from __future__ import annotations
@@ -32,13 +32,14 @@ from tests.services import fresh_postgres_schema
 END = START + timedelta(days=30)
 
 
-def measure(url: str, units: int, calls: int) -> str:
-    """Load the shop into `url`, then time `quantile_sums` of its median order value."""
+def measure(url: str, units: int, calls: int, analyze: bool) -> str:
+    """Load the shop into `url` (with `analyze`, then SQLite's ANALYZE), then time
+    `quantile_sums` of its median order value."""
     upgrade(url)
     engine = make_engine(url)
     try:
         simulate_shop(units, uplift=0.2, seed=5).load(engine)
-        if engine.dialect.name == "sqlite":
+        if analyze and engine.dialect.name == "sqlite":
             with engine.begin() as connection:
                 connection.execute(text("ANALYZE"))
         metric = builtin_metrics()["median_order_value"]
@@ -76,13 +77,18 @@ def main() -> None:
     parser.add_argument("--units", type=int, default=100_000)
     parser.add_argument("--calls", type=int, default=5)
     parser.add_argument("--postgres", help="a PostgreSQL URL (a schema is made and dropped)")
+    parser.add_argument(
+        "--no-analyze", action="store_true", help="no ANALYZE of the SQLite file after loading"
+    )
     args = parser.parse_args()
     print(f"{args.units:,} units, median of {args.calls} calls")
     with tempfile.TemporaryDirectory() as folder:
-        print(measure(f"sqlite:///{folder}/quantiles.db", args.units, args.calls))
+        print(
+            measure(f"sqlite:///{folder}/quantiles.db", args.units, args.calls, not args.no_analyze)
+        )
     if args.postgres:
         with fresh_postgres_schema(args.postgres) as url:
-            print(measure(url, args.units, args.calls))
+            print(measure(url, args.units, args.calls, not args.no_analyze))
 
 
 if __name__ == "__main__":
