@@ -12,8 +12,8 @@ from sqlalchemy.engine import Engine
 
 from experiments.metrics import builtin_metrics
 from experiments.models.metric import MetricDefinition
-from experiments.results.sums.ingestion_marks import take_ceiling
 from experiments.results.sums import quantiles
+from experiments.results.sums.ingestion_marks import take_ceiling
 from experiments.results.sums.quantiles import quantile_sums
 from stats.quantiles import QuantileSums, summarize
 from tests.experiments.results.simulation import START, RawEvents, simulate_shop
