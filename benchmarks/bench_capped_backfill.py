@@ -11,6 +11,7 @@ of each page test's time. This prints the seconds of that first look (`GET .../r
         --postgres postgresql+psycopg://postgres@127.0.0.1:5432/test
 
 Without --postgres only SQLite is measured. The PostgreSQL schemas are dropped afterwards.
+`--visitors 40000` is the README demo's traffic, whose caps cap orders on every day.
 """
 
 from __future__ import annotations
@@ -35,9 +36,9 @@ from tests.services import fresh_postgres_schema
 ADMIN_KEY = "bench-admin-key-0123456789"
 
 
-def first_look_seconds(url: str, days: int) -> tuple[float, int]:
-    """Seconds of the first look of the page tests' checkout started `days` days ago, and the
-    number of that look (the looks it backfilled)."""
+def first_look_seconds(url: str, days: int, visitors: int = 4000) -> tuple[float, int]:
+    """Seconds of the first look of the page tests' checkout started `days` days ago with
+    `visitors` simulated visitors, and the number of that look (the looks it backfilled)."""
     upgrade(url)
     today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     start = today - timedelta(days=days)
@@ -53,7 +54,7 @@ def first_look_seconds(url: str, days: int) -> tuple[float, int]:
                     text("UPDATE experiments SET started_at = :start WHERE key = 'exp'"),
                     {"start": start.replace(tzinfo=None)},
                 )
-            simulate_shop(4000, uplift=0.8, seed=21, start=start).load(engine)
+            simulate_shop(visitors, uplift=0.8, seed=21, start=start).load(engine)
         finally:
             engine.dispose()
         began = time.perf_counter()
@@ -67,15 +68,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--days", type=int, nargs="+", default=[12, 60, 180])
     parser.add_argument("--postgres", help="a PostgreSQL URL to measure beside SQLite")
+    parser.add_argument(
+        "--visitors", type=int, default=4000, help="simulated visitors (the page tests': 4,000)"
+    )
     options = parser.parse_args()
     print(f"{'database':<10} {'days':>5} {'looks':>6} {'first look s':>13}")
     for days in options.days:
         with tempfile.TemporaryDirectory() as folder:
-            seconds, looks = first_look_seconds(f"sqlite:///{Path(folder) / 'bench.db'}", days)
+            seconds, looks = first_look_seconds(
+                f"sqlite:///{Path(folder) / 'bench.db'}", days, options.visitors
+            )
         print(f"{'sqlite':<10} {days:>5} {looks:>6} {seconds:>13.1f}")
         if options.postgres:
             with fresh_postgres_schema(options.postgres) as url:
-                seconds, looks = first_look_seconds(url, days)
+                seconds, looks = first_look_seconds(url, days, options.visitors)
             print(f"{'postgres':<10} {days:>5} {looks:>6} {seconds:>13.1f}")
 
 

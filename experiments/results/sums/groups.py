@@ -5,7 +5,7 @@ looks give them and the readings read them."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 
 from sqlalchemy.engine import RowMapping
 
@@ -171,6 +171,18 @@ class Aggregates:
         }
         return cls(groups, multi_variant_units, {} if caps is None else caps)
 
+    def with_sums_of(self, other: Aggregates) -> Aggregates | None:
+        """These aggregates with `other`'s metrics' sums in place of their own, in the whole and
+        the segments (a few metrics aggregated again, capped); None unless both count the same
+        units in the same groups, or where either has periods."""
+        if self.periods or other.periods or self.multi_variant_units != other.multi_variant_units:
+            return None
+        groups = _merged_groups(self.groups, other.groups)
+        segments = _merged_groups(self.segments, other.segments)
+        if groups is None or segments is None:
+            return None
+        return replace(self, groups=groups, segments=segments)
+
     @property
     def units(self) -> dict[str, int]:
         """Units per variant."""
@@ -224,3 +236,19 @@ ZERO_SUMS = VariantSums(
         cross_sum=0.0,
     )
 )
+
+
+def _merged_groups(
+    mine: Mapping[GroupKey, GroupSums], theirs: Mapping[GroupKey, GroupSums]
+) -> dict[GroupKey, GroupSums] | None:
+    """Each of `mine` with the metrics' sums of the same group of `theirs` in place of its own;
+    None unless both have the same groups with the same units."""
+    if mine.keys() != theirs.keys():
+        return None
+    merged: dict[GroupKey, GroupSums] = {}
+    for key, group in mine.items():
+        found = theirs[key]
+        if found.units != group.units:
+            return None
+        merged[key] = GroupSums(units=group.units, metrics={**group.metrics, **found.metrics})
+    return merged

@@ -18,7 +18,7 @@ from sqlmodel import Session
 from experiments.models.experiment import ExperimentStatus, addressable
 from experiments.pasted_counts import latest_counts
 from experiments.results.look_inputs import LookInputs
-from experiments.results.sums.aggregation import Aggregates, capped_metrics
+from experiments.results.sums.aggregation import Aggregates, aggregate, capped_metrics
 from experiments.results.sums.backfill import daily_aggregates
 from experiments.results.sums.incremental import Previous, event_names, incremental_aggregates
 from experiments.results.sums.ingestion_marks import mark_of, take_ceiling, unchanged
@@ -188,25 +188,27 @@ def _first_looks(
     ends = [end] if start is None else day_ends(start, end, MAX_BACKFILLED_LOOKS)
     first = HowTaken.full(FullReason.FIRST_LOOK)
     # The one pass gives every look's event sums, but not pasted totals nor a bandit's periods,
-    # nor a percentile cap where it caps a value (it moves with each day's units): those looks
-    # are each loaded alone.
+    # nor a percentile cap where it caps a value (it moves with each day's units): pasted and
+    # bandit looks are each loaded alone, and a day whose caps cap a value aggregates its capped
+    # metrics again.
     if len(ends) == 1 or pasted or inputs.period_starts(end):
         return [
             (look_end, replace(read_sums(session, inputs, look_end, ceiling), taken=first))
             for look_end in ends
         ]
     per_day = [_day_caps(connection, inputs, day_end, ceiling) for day_end in ends]
-    daily: list[Aggregates | None] = [None] * len(ends)
-    if any(nothing_capped for _, nothing_capped in per_day):
-        dimensions = dimensions_of(inputs)
-        daily = list(
-            daily_aggregates(
-                connection, key, variants, metrics, ends, dimensions=dimensions, ceiling=ceiling
-            )
-        )
+    dimensions = dimensions_of(inputs)
+    daily = daily_aggregates(
+        connection, key, variants, metrics, ends, dimensions=dimensions, ceiling=ceiling
+    )
     looks: NewLooks = []
-    for day_end, (day_caps, nothing_capped), sums in zip(ends, per_day, daily, strict=True):
-        if sums is None or not nothing_capped:
+    for day_end, (day_caps, nothing_capped), one_pass in zip(ends, per_day, daily, strict=True):
+        sums = (
+            one_pass
+            if nothing_capped
+            else _recapped(connection, inputs, one_pass, day_end, day_caps, ceiling)
+        )
+        if sums is None:
             alone = read_sums(session, inputs, day_end, ceiling, day_caps)
             looks.append((day_end, replace(alone, taken=first)))
             continue
@@ -216,6 +218,31 @@ def _first_looks(
         )
         looks.append((day_end, _with_first_exposure(session, inputs, backfilled, day_end)))
     return looks
+
+
+def _recapped(
+    connection: Connection,
+    inputs: LookInputs,
+    backfilled: Aggregates,
+    end: datetime,
+    caps: Mapping[str, float | None],
+    ceiling: EventIds | None,
+) -> Aggregates | None:
+    """The backfill's sums of the day ending at `end` with its capped metrics aggregated again
+    at the day's `caps` (the others' sums are the backfill's); None where the two passes do not
+    count the same units (`Aggregates.with_sums_of`)."""
+    capped = [metric for metric in inputs.definitions if metric.key in caps]
+    again = aggregate(
+        connection,
+        inputs.experiment.key,
+        inputs.variants,
+        capped,
+        end,
+        dimensions=dimensions_of(inputs),
+        ceiling=ceiling,
+        caps=caps,
+    )
+    return backfilled.with_sums_of(again)
 
 
 def _day_caps(

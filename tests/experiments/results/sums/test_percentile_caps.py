@@ -1,9 +1,10 @@
-"""A capped experiment's first look backfills in the one pass the days whose percentile caps cap
-nothing, and loads the others alone; every day equals `aggregate` with the caps at its end, on
-SQLite and PostgreSQL."""
+"""A capped experiment's first look takes every day's sums from the one pass, and on the days whose
+percentile caps cap a value aggregates the capped metrics again at that day's caps; every day
+equals `aggregate` with the caps at its end, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -17,6 +18,7 @@ from experiments.results.look_inputs import look_inputs
 from experiments.results.snapshots import take_snapshot
 from experiments.results.sums import look_sums
 from experiments.results.sums.aggregation import aggregate
+from experiments.results.sums.groups import ZERO_SUMS, Aggregates, GroupKey, GroupSums
 from experiments.results.sums.percentile_caps import caps_change_nothing
 from experiments.results.sums.stored_sums import stored_aggregates
 from tests.experiments.results.helpers import start_experiment
@@ -36,18 +38,23 @@ def test_caps_change_nothing_when_each_is_at_or_above_what_it_caps() -> None:
 
 
 def first_look(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> list[datetime]:
-    """Take the first look at END; return the ends of the days loaded alone."""
-    alone: list[datetime] = []
-    read_sums = look_sums.read_sums
+    """Take the first look at END; return the ends of the days whose capped metrics were
+    aggregated again (none is loaded alone: the two passes count the same units)."""
+    recapped: list[datetime] = []
+    again = look_sums._recapped
 
-    def recorded(session: Session, inputs: Any, end: datetime, *rest: Any) -> Any:
-        alone.append(end)
-        return read_sums(session, inputs, end, *rest)
+    def recorded(connection: Any, inputs: Any, backfilled: Any, end: datetime, *rest: Any) -> Any:
+        recapped.append(end)
+        return again(connection, inputs, backfilled, end, *rest)
 
-    monkeypatch.setattr(look_sums, "read_sums", recorded)
+    def never(*_: Any) -> Any:
+        raise AssertionError("a day of the first look was loaded alone")
+
+    monkeypatch.setattr(look_sums, "_recapped", recorded)
+    monkeypatch.setattr(look_sums, "read_sums", never)
     with session_scope(engine) as session:
         take_snapshot(session, "exp", END, on_new_look=None)
-    return alone
+    return recapped
 
 
 def assert_each_day_is_aggregated(engine: Engine, percentiles: dict[str, float]) -> None:
@@ -76,8 +83,9 @@ def test_days_whose_caps_cap_nothing_are_backfilled(
 ) -> None:
     """At the 99th percentile of fewer than 100 buyers each cap is the largest order, so it caps
     no order after exposure; but CUPED's covariate is capped too, and a day on which a unit's
-    pre-period order is above the cap is loaded alone (the simulated shop's first days have
-    one), as is every day after a unit with a pre-period order above every cap is exposed."""
+    pre-period order is above the cap aggregates its capped metrics again (the simulated shop's
+    first days have one), as does every day after a unit with a pre-period order above every cap
+    is exposed."""
     percentiles = {"aov": 99.0, "revenue_per_visitor": 99.0}
     start_experiment(engine, metrics=SELECTION | {"cap_percentiles": percentiles})
     simulate_shop(300, uplift=0.2, seed=3).load(engine)
@@ -88,21 +96,52 @@ def test_days_whose_caps_cap_nothing_are_backfilled(
     for row in [*whale.exposures, *whale.conversions]:
         row["event_id"] = f"whale-{row['event_id']}"
     whale.load(engine)
-    alone = first_look(engine, monkeypatch)
+    recapped = first_look(engine, monkeypatch)
     ends = [look.as_of for look in looks(engine)]
-    assert [end for end in ends if end >= exposed] == [end for end in alone if end >= exposed]
-    assert 0 < len([end for end in alone if end < exposed]) < 4  # some days backfilled
+    assert [end for end in ends if end >= exposed] == [end for end in recapped if end >= exposed]
+    assert 0 < len([end for end in recapped if end < exposed]) < 4  # some days as they are
     assert_each_day_is_aggregated(engine, percentiles)
 
 
-def test_days_whose_caps_cut_orders_are_loaded_alone(
+def test_days_whose_caps_cut_orders_aggregate_their_capped_metrics_again(
     engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """At the 95th percentile of dozens of buyers the cap cuts the largest orders: those days
-    are loaded alone, and each still equals the aggregation with its own caps."""
+    aggregate the capped metric again, and each still equals the aggregation with its own caps
+    (the other metrics' sums from the one pass)."""
     percentiles = {"aov": 95.0}
     start_experiment(engine, metrics=SELECTION | {"cap_percentiles": percentiles})
     simulate_shop(1500, uplift=0.2, seed=5).load(engine)
-    alone = first_look(engine, monkeypatch)
-    assert alone
+    assert first_look(engine, monkeypatch)
     assert_each_day_is_aggregated(engine, percentiles)
+
+
+def test_the_sums_of_capped_metrics_replace_the_one_pass_s_only_where_the_units_agree() -> None:
+    """`Aggregates.with_sums_of`: the capped metric's sums replace the one pass's, the others
+    and their order stay; where the groups or their units differ there is nothing to merge,
+    and the day is loaded alone."""
+    capped = replace(ZERO_SUMS, nonzero_units=3)
+    control, mobile = (
+        GroupKey(variant="control"),
+        GroupKey(variant="control", dimension="device", level="mobile"),
+    )
+    whole = {"conversion_rate": ZERO_SUMS, "aov": ZERO_SUMS, "revenue": ZERO_SUMS}
+    one_pass = Aggregates(
+        {control: GroupSums(units=10, metrics=whole)},
+        multi_variant_units=1,
+        segments={mobile: GroupSums(units=4, metrics=whole)},
+    )
+    again = Aggregates(
+        {control: GroupSums(units=10, metrics={"aov": capped})},
+        multi_variant_units=1,
+        segments={mobile: GroupSums(units=4, metrics={"aov": capped})},
+    )
+    merged = one_pass.with_sums_of(again)
+    assert merged is not None
+    for group in (merged.groups[control], merged.segments[mobile]):
+        assert list(group.metrics) == ["conversion_rate", "aov", "revenue"]
+        assert group.metrics["aov"] is capped and group.metrics["revenue"] is ZERO_SUMS
+    fewer_units = replace(again, groups={control: GroupSums(units=9, metrics={"aov": capped})})
+    assert one_pass.with_sums_of(fewer_units) is None
+    assert one_pass.with_sums_of(replace(again, segments={})) is None
+    assert one_pass.with_sums_of(replace(again, multi_variant_units=2)) is None
