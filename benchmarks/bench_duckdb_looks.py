@@ -38,6 +38,7 @@ from experiments.metrics import builtin_metrics
 from experiments.migrate import upgrade
 from experiments.models.metric import MetricDefinition
 from experiments.results.sums.aggregation import Aggregates, _sums_query, aggregate
+from experiments.results.sums.unit_columns import first_exposures
 
 END = START + timedelta(days=30)
 KEYS = (
@@ -52,7 +53,8 @@ KEYS = (
 
 def duckdb_sql() -> str:
     metrics = [builtin_metrics()[key] for key in KEYS]
-    query, _ = _sums_query("bench", metrics, END, True, "postgresql", ())
+    exposed = first_exposures("bench", metrics, END, cuped=True)
+    query, _ = _sums_query(metrics, END, True, "postgresql", (), exposed=exposed)
     sql = str(query.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True}))
     moved = re.compile(r"make_interval\(secs => ([^)]+)\)")
     sql = moved.sub(r"to_microseconds(CAST((\1) * 1000000 AS BIGINT))", sql)

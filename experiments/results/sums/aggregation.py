@@ -26,13 +26,14 @@ unit order without table lookups.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from contextlib import nullcontext
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import case, func, select
 from sqlalchemy.engine import Connection, RowMapping
-from sqlalchemy.sql.expression import ColumnElement, Select
+from sqlalchemy.sql.expression import ColumnElement, FromClause, Select
 
 from experiments.models.metric import MetricDefinition
 from experiments.results.sums.groups import (
@@ -62,8 +63,10 @@ from experiments.results.sums.unit_columns import (
     EventIds,
     UnitSet,
     equal_sums,
+    first_exposures,
     unit_values,
 )
+from experiments.results.sums.unit_tables import units_in_order
 
 __all__ = [
     "GROUP_COLUMNS",
@@ -110,12 +113,11 @@ def aggregate(
     if caps:
         metrics = capped_metrics(metrics, caps)
     if periods:
-        dialect = connection.dialect.name
-        query, labels = _sums_query(
-            experiment, metrics, end, cuped, dialect, dimensions, periods, ceiling
+        rows, labels = _sums_rows(
+            connection, experiment, metrics, end, cuped, dimensions, periods, ceiling, None
         )
         empty = GroupSums(units=0, metrics=dict.fromkeys(labels, ZERO_SUMS))
-        return _by_period(connection, query, labels, variants, dimensions, empty, caps)
+        return _by_period(rows, labels, variants, dimensions, empty, caps)
     if dimensions:
         raw = level_sums(connection, experiment, metrics, end, cuped, dimensions, ceiling)
         return segment_aggregates(raw, variants, dimensions, empty_group(metrics), caps)
@@ -135,11 +137,7 @@ def variant_sums(
     """The sums per group of the whole as the query gives them (the units in several variants
     under `MULTI_VARIANT`, exposures to unknown variants under theirs); with `units`, of those
     units only. `metrics` carry their caps (`capped_metrics`)."""
-    dialect = connection.dialect.name
-    query, labels = _sums_query(
-        experiment, metrics, end, cuped, dialect, (), ceiling=ceiling, units=units
-    )
-    rows = look_rows(connection, query, _settings(units))
+    rows, labels = _sums_rows(connection, experiment, metrics, end, cuped, (), (), ceiling, units)
     return {GroupKey.of_row(row): _row_sums(row, labels) for row in rows}
 
 
@@ -154,13 +152,11 @@ def level_sums(
     units: UnitSet | None = None,
 ) -> dict[RawKey, GroupSums]:
     """`variant_sums` per (dimension, level, variant), as `levels.segment_aggregates` reads."""
-    dialect = connection.dialect.name
-    query, labels = _sums_query(
-        experiment, metrics, end, cuped, dialect, dimensions, ceiling=ceiling, units=units
+    rows, labels = _sums_rows(
+        connection, experiment, metrics, end, cuped, dimensions, (), ceiling, units
     )
     return {
-        (int(row[DIMENSION]), row[LEVEL], row["variant"]): _row_sums(row, labels)
-        for row in look_rows(connection, query, _settings(units))
+        (int(row[DIMENSION]), row[LEVEL], row["variant"]): _row_sums(row, labels) for row in rows
     }
 
 
@@ -193,8 +189,7 @@ def capped_metrics(
 
 
 def _by_period(
-    connection: Connection,
-    query: Select[Any],
+    rows: list[RowMapping],
     labels: dict[str, dict[str, str]],
     variants: Sequence[str],
     dimensions: Sequence[str],
@@ -203,7 +198,6 @@ def _by_period(
 ) -> Aggregates:
     """`aggregate`'s aggregates from a query grouped by period too: the whole and the
     segments summed over the periods, the periods kept."""
-    rows = look_rows(connection, query, EVERY_UNIT_SETTINGS)
     several = sum(int(row["units"]) for row in rows if row["variant"] == MULTI_VARIANT)
     if dimensions:
         raw = {
@@ -225,9 +219,45 @@ def _by_period(
     return Aggregates(whole, several, caps, periods=periods)
 
 
-def _settings(units: UnitSet | None) -> Mapping[str, str]:
-    """The PostgreSQL settings of a sums query: of every unit, or of a unit set."""
-    return EVERY_UNIT_SETTINGS if units is None else LOOK_SETTINGS
+def _sums_rows(
+    connection: Connection,
+    experiment: str,
+    metrics: Sequence[MetricDefinition],
+    end: datetime,
+    cuped: bool,
+    dimensions: Sequence[str],
+    periods: Sequence[datetime],
+    ceiling: EventIds | None,
+    units: UnitSet | None,
+) -> tuple[list[RowMapping], dict[str, dict[str, str]]]:
+    """The rows of `_sums_query` and its labels. The sums of every unit read the exposed units
+    from a table keyed by unit on SQLite (`unit_tables`), and run with `EVERY_UNIT_SETTINGS`
+    on PostgreSQL; those of a unit set read them as a subquery, with `LOOK_SETTINGS`."""
+    exposed = first_exposures(
+        experiment,
+        metrics,
+        end,
+        cuped=cuped,
+        dimensions=dimensions,
+        periods=periods,
+        ceiling=ceiling,
+        units=units,
+    )
+    every_unit = units is None
+    with units_in_order(connection, exposed) if every_unit else nullcontext(exposed) as table:
+        query, labels = _sums_query(
+            metrics,
+            end,
+            cuped,
+            connection.dialect.name,
+            dimensions,
+            exposed=table,
+            periods=periods,
+            ceiling=ceiling,
+            units=units,
+        )
+        settings = EVERY_UNIT_SETTINGS if every_unit else LOOK_SETTINGS
+        return look_rows(connection, query, settings), labels
 
 
 def _row_sums(row: RowMapping, labels: dict[str, dict[str, str]]) -> GroupSums:
@@ -256,12 +286,13 @@ def _with_cap(metric: MetricDefinition, percentile_cap: float | None) -> MetricD
 
 
 def _sums_query(
-    experiment: str,
     metrics: Sequence[MetricDefinition],
     end: datetime,
     cuped: bool,
     dialect: str,
     dimensions: Sequence[str],
+    *,
+    exposed: FromClause,
     periods: Sequence[datetime] = (),
     ceiling: EventIds | None = None,
     units: UnitSet | None = None,
@@ -270,9 +301,8 @@ def _sums_query(
     (sum name -> label, `m{index}_{name}`; a sum equal to another by construction reads the
     other's column, `unit_columns.equal_sums`). With `dimensions` the units are grouped by variant
     and first-exposure attributes, then summed per (dimension, level, variant) by
-    `levels.by_dimension`."""
+    `levels.by_dimension`. `exposed`: as `unit_values` reads it."""
     per_unit = unit_values(
-        experiment,
         metrics,
         end,
         cuped=cuped,
@@ -281,6 +311,7 @@ def _sums_query(
         periods=periods,
         ceiling=ceiling,
         units=units,
+        exposed=exposed,
     )
     keys = [*GROUP_COLUMNS, *([PERIOD] if periods else [])]
     attributes = [per_unit.c[ATTRIBUTES]] if dimensions else []

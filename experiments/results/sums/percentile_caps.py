@@ -24,7 +24,13 @@ from sqlalchemy.sql.expression import FromClause
 
 from experiments.models.metric import MetricDefinition
 from experiments.results.sums.sql_functions import look_rows
-from experiments.results.sums.unit_columns import MULTI_VARIANT, EventIds, unit_values
+from experiments.results.sums.unit_columns import (
+    MULTI_VARIANT,
+    EventIds,
+    first_exposures,
+    unit_values,
+)
+from experiments.results.sums.unit_tables import units_in_order
 
 Caps = dict[str, float | None]
 """Per capped metric key, its cap (None while no unit has a value)."""
@@ -73,20 +79,29 @@ def _caps(
     if not chosen:
         return {}, {}
     uncapped = [metric.model_copy(update={"cap": None}) for metric in chosen]
-    dialect = connection.dialect.name
-    per_unit = unit_values(experiment, uncapped, end, cuped=peaks, dialect=dialect, ceiling=ceiling)
-    # A CTE read more than once (each metric's ranking, the largest values) is computed once by
-    # both databases; read once, it is merged into the query as a subquery.
-    units = per_unit.element.cte("capped_units") if peaks or len(chosen) > 1 else per_unit
-    single = units.c.variant != MULTI_VARIANT
-    columns = []
-    for index, metric in enumerate(chosen):
-        value, covariate = units.c[f"m{index}_num"], units.c[f"m{index}_cov"]
-        columns.append(_percentile_of(units, value.name, percentiles[metric.key], f"cap{index}"))
-        for side, column in (("peak", value), ("pre", covariate)) if peaks else ():
-            largest = select(func.max(column)).where(single).scalar_subquery()
-            columns.append(largest.label(f"{side}{index}"))
-    found = look_rows(connection, select(*columns))[0]
+    exposed = first_exposures(experiment, uncapped, end, cuped=peaks, ceiling=ceiling)
+    with units_in_order(connection, exposed) as table:
+        per_unit = unit_values(
+            uncapped,
+            end,
+            cuped=peaks,
+            dialect=connection.dialect.name,
+            ceiling=ceiling,
+            exposed=table,
+        )
+        # A CTE read more than once (each metric's ranking, the largest values) is computed
+        # once by both databases; read once, it is merged into the query as a subquery.
+        units = per_unit.element.cte("capped_units") if peaks or len(chosen) > 1 else per_unit
+        single = units.c.variant != MULTI_VARIANT
+        columns = []
+        for index, metric in enumerate(chosen):
+            value, covariate = units.c[f"m{index}_num"], units.c[f"m{index}_cov"]
+            percentile = percentiles[metric.key]
+            columns.append(_percentile_of(units, value.name, percentile, f"cap{index}"))
+            for side, column in (("peak", value), ("pre", covariate)) if peaks else ():
+                largest = select(func.max(column)).where(single).scalar_subquery()
+                columns.append(largest.label(f"{side}{index}"))
+        found = look_rows(connection, select(*columns))[0]
     caps = {metric.key: _number(found[f"cap{index}"]) for index, metric in enumerate(chosen)}
     if not peaks:
         return caps, {}

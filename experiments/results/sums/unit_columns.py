@@ -15,7 +15,7 @@ from typing import Any, Literal, NamedTuple
 
 from sqlalchemy import Float, Table, Text, and_, any_, bindparam, case, cast, func, literal, select
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.sql.expression import ColumnElement, Label, Select, Subquery
+from sqlalchemy.sql.expression import ColumnElement, FromClause, Label, Select, Subquery
 
 from experiments.models.api_key import EventSource
 from experiments.models.event import Conversion, Exposure
@@ -266,29 +266,23 @@ def equal_sums(metric: MetricDefinition, covariate: bool) -> dict[str, str]:
     return equal
 
 
-def unit_values(
+def first_exposures(
     experiment: str,
     metrics: Sequence[MetricDefinition],
     end: datetime,
     *,
     cuped: bool,
-    dialect: str,
     dimensions: Sequence[str] = (),
     periods: Sequence[datetime] = (),
     ceiling: EventIds | None = None,
     units: UnitSet | None = None,
 ) -> Subquery:
-    """Per unit: its group (`variant`; MULTI_VARIANT for a unit seen in several), with
-    `dimensions` its first exposure's attributes (`ATTRIBUTES`), with `periods` its update
-    period (`PERIOD`, `exposed_units`), and each metric's numerator,
-    denominator and covariate (columns m{index}_num, _den, _cov; the covariate is 0 without
-    `cuped`), and for a ratio its pre-period denominator, CUPED's second covariate
-    (m{index}_pden, 0 without `cuped`). With `ceiling`, only the events up to its ids count;
-    with `units`, only those units are read."""
-    exposures, conversion_table = EXPOSURES.c, CONVERSIONS
-    conversions = conversion_table.c
-    found = unit_features(metrics, cuped)
-    with_covariate, features, labels = found.with_covariate, found.features, found.labels
+    """The `exposed_units` that `unit_values` joins to the conversions: per unit its first
+    exposure, its variant (`variant`, and `variant_count` 1 or 2 for one or several) and the
+    bounds of `metrics`' windows. Each unit's bounds are computed once here, so the join
+    compares timestamps (index-friendly, no date arithmetic per event) instead of seconds
+    elapsed per feature."""
+    exposures = EXPOSURES.c
     variant_columns = [
         func.min(exposures.variant).label("variant"),
         # min <> max finds units in several variants without a DISTINCT aggregate, which
@@ -297,9 +291,8 @@ def unit_values(
             "variant_count"
         ),
     ]
-    # Each unit's window bounds are computed once here, so the join below compares timestamps
-    # (index-friendly, no date arithmetic per event) instead of seconds elapsed per feature.
-    first_exposure = exposed_units(
+    found = unit_features(metrics, cuped)
+    return exposed_units(
         experiment,
         end,
         found,
@@ -310,11 +303,37 @@ def unit_values(
         ceiling,
         units,
     )
-    unit = first_exposure.c
+
+
+def unit_values(
+    metrics: Sequence[MetricDefinition],
+    end: datetime,
+    *,
+    cuped: bool,
+    dialect: str,
+    dimensions: Sequence[str] = (),
+    periods: Sequence[datetime] = (),
+    ceiling: EventIds | None = None,
+    units: UnitSet | None = None,
+    exposed: FromClause,
+) -> Subquery:
+    """Per unit: its group (`variant`; MULTI_VARIANT for a unit seen in several), with
+    `dimensions` its first exposure's attributes (`ATTRIBUTES`), with `periods` its update
+    period (`PERIOD`, `exposed_units`), and each metric's numerator,
+    denominator and covariate (columns m{index}_num, _den, _cov; the covariate is 0 without
+    `cuped`), and for a ratio its pre-period denominator, CUPED's second covariate
+    (m{index}_pden, 0 without `cuped`). `exposed`: the rows of `first_exposures` of the same
+    arguments (the query, or a table of its rows: `unit_tables`). With `ceiling`, only the
+    events up to its ids count; with `units`, only those units' events are read."""
+    conversion_table = CONVERSIONS
+    conversions = conversion_table.c
+    found = unit_features(metrics, cuped)
+    with_covariate, features, labels = found.with_covariate, found.features, found.labels
+    unit = exposed.c
     window_ends = {hours: unit[f"window_end_{index}"] for index, hours in enumerate(found.windows)}
 
     # One pass: every exposed unit meets its own events (or none, through the outer join) and
-    # is grouped once. Referencing first_exposure a second time would make PostgreSQL
+    # is grouped once. Referencing the exposed units a second time would make PostgreSQL
     # materialise it and lose its row estimates, and SQLite build a temporary index.
     join_conditions = [
         conversions.unit_id == unit.unit_id,
@@ -350,7 +369,7 @@ def unit_values(
                 for feature in features
             ),
         )
-        .select_from(first_exposure.outerjoin(conversion_table, and_(*join_conditions)))
+        .select_from(exposed.outerjoin(conversion_table, and_(*join_conditions)))
         .group_by(*unit_keys)
         .subquery("unit_events")
     )
