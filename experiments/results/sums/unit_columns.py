@@ -27,6 +27,7 @@ from experiments.results.sums.sql_functions import (
     shifted_timestamp,
     smaller_of,
 )
+from experiments.results.sums.unit_tables import POSITION
 
 PRE_PERIOD_DAYS = 14
 # SQLite computes a unit's bounds with julianday() and writes them to the millisecond (up to
@@ -278,10 +279,8 @@ def first_exposures(
     units: UnitSet | None = None,
 ) -> Subquery:
     """The `exposed_units` that `unit_values` joins to the conversions: per unit its first
-    exposure, its variant (`variant`, and `variant_count` 1 or 2 for one or several) and the
-    bounds of `metrics`' windows. Each unit's bounds are computed once here, so the join
-    compares timestamps (index-friendly, no date arithmetic per event) instead of seconds
-    elapsed per feature."""
+    exposure, variant (`variant`; `variant_count` 1, or 2 for several) and window bounds, once
+    per unit, so the join compares timestamps (no date arithmetic per event)."""
     exposures = EXPOSURES.c
     variant_columns = [
         func.min(exposures.variant).label("variant"),
@@ -333,8 +332,8 @@ def unit_values(
     window_ends = {hours: unit[f"window_end_{index}"] for index, hours in enumerate(found.windows)}
 
     # One pass: every exposed unit meets its own events (or none, through the outer join) and
-    # is grouped once. Referencing the exposed units a second time would make PostgreSQL
-    # materialise it and lose its row estimates, and SQLite build a temporary index.
+    # is grouped once. Read twice, PostgreSQL would materialise the exposed units and lose their
+    # row estimates, and SQLite build a temporary index.
     join_conditions = [
         conversions.unit_id == unit.unit_id,
         unit.variant_count == 1,
@@ -348,7 +347,8 @@ def unit_values(
         # Redundant with the exposures' condition, but it lets the planner read only these
         # units' conversions.
         join_conditions.append(among(conversions.unit_id, units))
-    unit_keys: list[ColumnElement[Any]] = [unit.unit_id]
+    # A table of the units (`unit_tables`) is grouped by its rows' numbers, one per unit.
+    unit_keys: list[ColumnElement[Any]] = [unit.get(POSITION, unit.unit_id)]
     if dialect == "postgresql":
         # The conversion's unit_id is the exposed unit's or NULL, so adding it still groups per
         # unit, and it has column statistics: by the subquery's unit_id alone PostgreSQL guesses
