@@ -231,8 +231,8 @@ def _sums_rows(
     units: UnitSet | None,
 ) -> tuple[list[RowMapping], dict[str, dict[str, str]]]:
     """The rows of `_sums_query` and its labels. The sums of every unit read the exposed units
-    from a table keyed by unit on SQLite (`unit_tables`), and run with `EVERY_UNIT_SETTINGS`
-    on PostgreSQL; those of a unit set read them as a subquery, with `LOOK_SETTINGS`."""
+    from a table of their own on SQLite (`unit_tables`), and run with `EVERY_UNIT_SETTINGS` on
+    PostgreSQL; those of a unit set read them as a subquery, with `LOOK_SETTINGS`."""
     exposed = first_exposures(
         experiment,
         metrics,
