@@ -44,7 +44,7 @@ for _ in range(1 + int(sys.argv[2])):
 
 _OBJECTS = """
 import gc, random, sys
-from itertools import repeat
+from itertools import repeat, starmap
 import numpy as np
 from stats import _bulk_objects as objects
 from stats.types import StatisticsKind
@@ -53,14 +53,13 @@ columns = [np.array([random.random() for _ in range(1000)]) for _ in range(19)]
 def build():
     gc.disable()
     f = [column.tolist() for column in columns]
-    comparisons = list(map(objects.comparison, repeat("treatment"), repeat("control"), *f[:6],
-        f[6], f[6], repeat(True), *f[7:12], repeat(False), f[12], f[13], f[14], repeat(None),
-        repeat(None)))
-    results = list(map(objects.two_arms, repeat(StatisticsKind.PROPORTION), repeat(0.05),
+    results = list(starmap(objects.two_arms, zip(repeat(StatisticsKind.PROPORTION), repeat(0.05),
         repeat("control"), repeat("treatment"), repeat(5000), repeat(5000), f[15], f[16],
         repeat(None), repeat(None), repeat(None), repeat(None), f[17], repeat(False),
-        comparisons))
-    del comparisons
+        objects.intervals(f[0], f[2], f[3]), objects.intervals(f[1], f[4], f[5]), f[6], f[6],
+        repeat(True), f[7], objects.intervals(f[0], f[8], f[9]),
+        objects.intervals(f[1], f[10], f[11]), repeat(False), f[12], f[13], f[14], repeat(None),
+        repeat(None))))
     gc.enable()
     gc.collect(0)  # what the first allocation after analyze_many sets off
     del results

@@ -2,12 +2,12 @@
 sums and options a request is parsed into).
 
 A frozen dataclass's ``__init__`` sets each field through ``object.__setattr__``: a third of a
-two-arm analysis went there. Each constructor here fills a *draft*, a plain class with the
-same ``__slots__`` (so the same memory layout), whose slots Python sets with one store each, and
-then assigns the draft's ``__class__`` (Python allows it between classes of the same layout):
-the object is then the dataclass's, equal field for field to what its ``__init__`` builds, in
-two fifths of the time. Each constructor takes every field, positionally, in the order of the
-class's fields.
+two-arm analysis went there. Each constructor here fills a *draft*, a subclass of the dataclass
+that adds no slot (so the same memory layout) and sets attributes as a plain class does, so
+Python sets each slot with one store; then it assigns the draft's ``__class__`` (Python allows
+it between classes of the same layout): the object is then the dataclass's, equal field for
+field to what its ``__init__`` builds, in two fifths of the time. Each constructor takes every
+field, positionally, in the order of the class's fields.
 """
 
 from __future__ import annotations
@@ -31,16 +31,27 @@ _Result = TypeVar("_Result")
 
 
 def draft(cls: type[Any]) -> type[Any]:
-    """The draft class of ``cls``: a plain class with its ``__slots__``, whose instances, once
-    filled, become ``cls``'s by ``built.__class__ = cls``. Make one by calling the draft class
+    """The draft class of ``cls``: its subclass without slots of its own, whose attributes are
+    set as a plain class's (``object.__setattr__``, not the frozen dataclass's) and whose
+    ``__init__`` takes nothing; once filled, an instance becomes ``cls``'s by
+    ``built.__class__ = cls``. A subclass that adds nothing passes that assignment's check of
+    the layout at once, where a separate class with the same ``__slots__`` has them compared
+    name by name (some 200 instructions more per object). Make one by calling the draft class
     (``draft()``): ``object.__new__(draft)`` goes through a wrapper that builds two argument
-    tuples and checks the class's bases, some 370 instructions more per object (a seventh of
-    making, filling and freeing a two-field one)."""
+    tuples and checks the class's bases, some 370 instructions more per object."""
     names = [field.name for field in fields(cls)]
     slotted = list(getattr(cls, "__slots__", ())) == names and cls.__bases__ == (object,)
     if hasattr(cls, "__post_init__") or not slotted:
         raise TypeError(f"{cls.__name__} is not a slotted dataclass without __post_init__")
-    return type(f"_{cls.__name__}Draft", (), {"__slots__": tuple(names)})
+    # Both attribute hooks are the plain ones: one hook written in Python (the frozen
+    # dataclass's __delattr__) would make Python call it for every store.
+    plain = {
+        "__slots__": (),
+        "__init__": object.__init__,
+        "__setattr__": object.__setattr__,
+        "__delattr__": object.__delattr__,
+    }
+    return type(f"_{cls.__name__}Draft", (cls,), plain)
 
 
 def _constructor(cls: type[_Result]) -> Callable[..., _Result]:

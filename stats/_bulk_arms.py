@@ -1,30 +1,36 @@
-"""The arms of many analyses of one kind and size as arrays: their sums, the input rules of
-``stats.checks`` and the estimates of ``stats.estimates`` and ``stats.cuped``.
+"""The arms of many analyses of one size as arrays: their sums and the input rules of
+``stats.checks``.
 
-Every array has one row per analysis and one column per arm (control first). Each formula is
-the scalar one with its operations in the same order, so each element is the same float; an
-analysis the arrays cannot hold exactly (counts beyond 2^48, sums that are not floats) or that
-breaks a rule is left to ``analyze_stats`` (``ArmSums.readable``).
+Every array has one row per analysis and one column per arm (control first); the rows are
+sorted by kind, and within a kind those with CUPED sums last (``Block``), so each kind's formula
+runs on its rows' slice and the formulas every kind shares run once on every row (a numpy call
+costs more than its work on a few hundred rows). Each formula is the scalar one with its
+operations in the same order, so each element is the same float. An analysis the arrays cannot
+hold exactly (counts beyond 2^48, sums that are not floats) or that breaks a rule is left to
+``analyze_stats`` (``ArmSums.readable``).
 """
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Sequence
 from itertools import chain, repeat
 from operator import attrgetter, is_, is_not
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 
-from stats._vector import Flags, Floats, py_max, py_min
+from stats._vector import Flags, Floats, py_max, rows_all
 from stats.types import CovariateStats, MetricStats, StatisticsKind
 
 # Counts up to this are exact as floats, and so are their sums over up to 32 arms.
 _EXACT_COUNT = 2.0**48
 MAX_ARMS = 32
 _TOLERANCE = 1e-9  # stats.checks._VARIANCE_TOLERANCE
+KINDS = (StatisticsKind.PROPORTION, StatisticsKind.MEAN, StatisticsKind.RATIO)
+"""The kinds, in the order of the rows."""
 _SUMS: dict[StatisticsKind, tuple[str, ...]] = {
-    StatisticsKind.PROPORTION: (),
+    StatisticsKind.PROPORTION: ("conversions",),
     StatisticsKind.MEAN: ("sum", "sum_squares"),
     StatisticsKind.RATIO: (
         "numerator_sum",
@@ -34,7 +40,9 @@ _SUMS: dict[StatisticsKind, tuple[str, ...]] = {
         "cross_sum",
     ),
 }
-_COVARIATE = (
+"""The sums of a kind, read into ``ArmSums.total``, ``squares`` and ``denominator`` in this
+order (a proportion's conversions into ``total`` and ``squares`` alike)."""
+COVARIATE = (
     "covariate_sum",
     "covariate_sum_squares",
     "covariate_cross_sum",
@@ -47,113 +55,218 @@ _COVARIATE = (
 )
 
 
-_UNITS, _CONVERSIONS = attrgetter("n"), attrgetter("conversions")
-_GETTERS = {kind: attrgetter(*fields) for kind, fields in _SUMS.items() if fields}
-_COVARIATE_GETTER = attrgetter(*_COVARIATE)
+_UNITS = attrgetter("n")
+_GETTERS = {kind: attrgetter(*fields) for kind, fields in _SUMS.items()}
+_COVARIATE_GETTER = attrgetter(*COVARIATE)
+
+
+class Block(NamedTuple):
+    """The rows of one kind (a slice of the sorted rows), and those of them with CUPED sums
+    (the end of that slice, maybe empty)."""
+
+    kind: StatisticsKind
+    rows: slice
+    cuped: slice
+
+
+def blocks(sizes: Sequence[int]) -> tuple[Block, ...]:
+    """The ``Block``s of rows sorted by kind and CUPED or not, of the numbers of rows of each
+    (``sizes``: each kind's without, then with CUPED, in the order of ``KINDS``)."""
+    found: list[Block] = []
+    start = 0
+    for kind, without, with_cuped in zip(KINDS, sizes[0::2], sizes[1::2], strict=True):
+        stop = start + without + with_cuped
+        if stop > start:
+            found.append(Block(kind, slice(start, stop), slice(start + without, stop)))
+        start = stop
+    return tuple(found)
 
 
 class ArmSums(NamedTuple):
-    """The sums of a group's arms, (analyses, arms) each; ``sums`` and ``covariate`` hold one
-    such array per field (``_SUMS`` of the kind, ``_COVARIATE``). ``counts`` and ``given`` are
-    each arm's ``n`` and ``nonzero_units`` as given (Python values, flat, arm after arm)."""
+    """The sums of a group's arms, (analyses, arms) each: ``total`` and ``squares`` are a
+    proportion's conversions (the sums of its 0/1 values and of their squares), a mean's sums
+    and a ratio's numerator's; ``denominator`` a ratio's denominator sums and cross sum,
+    ``covariate`` the CUPED sums (``COVARIATE``; None without any CUPED row), 0 in the rows
+    without them. ``counts`` and ``given`` are each arm's ``n`` and ``nonzero_units`` as given
+    (Python values, flat, arm after arm)."""
 
-    kind: StatisticsKind
+    blocks: tuple[Block, ...]
     n: Floats
-    conversions: Floats
+    total: Floats
+    squares: Floats
+    denominator: tuple[Floats, Floats, Floats]
     nonzero: Floats
     has_nonzero: Flags
-    sums: dict[str, Floats]
     covariate: dict[str, Floats] | None
     readable: Flags
     """Per analysis: exact in the arrays and within the input rules."""
     counts: list[int]
     given: Sequence[int | None]
 
-
-class Arms(NamedTuple):
-    """Each arm's estimate (``stats.estimates.ArmEstimate``); ``mean`` is 0 where undefined."""
-
-    mean: Floats
-    defined: Flags
-    variance: Floats
-    n: Floats
-    dof: Floats
+    def part(self, rows: slice, covariate: bool = False) -> ArmSums:
+        """The sums of the ``rows`` (views), with their covariates' if ``covariate`` (else
+        None)."""
+        covariates = self.covariate if covariate else None
+        denominator = self.denominator
+        # ``tuple.__new__``: a named tuple's own ``_replace`` and ``__new__`` are Python code.
+        return tuple.__new__(
+            ArmSums,
+            (
+                self.blocks,
+                self.n[rows],
+                self.total[rows],
+                self.squares[rows],
+                (denominator[0][rows], denominator[1][rows], denominator[2][rows]),
+                self.nonzero[rows],
+                self.has_nonzero[rows],
+                None if covariates is None else {k: v[rows] for k, v in covariates.items()},
+                self.readable,
+                self.counts,
+                self.given,
+            ),
+        )
 
 
 def arm_sums(
-    kind: StatisticsKind,
-    shape: tuple[int, int],
+    rows: tuple[Block, ...],
     stats: Sequence[MetricStats],
-    covariates: Sequence[CovariateStats] | None,
+    covariates: Sequence[CovariateStats | None],
     given: Sequence[int | None],
 ) -> ArmSums:
-    """The arrays of the arms of ``shape`` (analyses, arms) analyses of ``kind``, flat, arm
-    after arm: their sums, CUPED covariates (None without) and ``nonzero_units``."""
+    """The arrays of the arms of the analyses of ``rows``, flat, arm after arm: their sums,
+    ``nonzero_units`` and the CUPED ``covariates`` (of the rows with CUPED only, in order)."""
     count = len(stats)
+    analyses = rows[-1].rows.stop
+    shape = (analyses, count // analyses)
     counts = list(map(_UNITS, stats))
-    n = _floats(counts, shape)
+    n = _counts(counts, shape)
     exact = _exact_counts(counts, n)
-    zeros = np.zeros(shape)
-    conversions = nonzero = zeros
-    proportion = kind is StatisticsKind.PROPORTION
-    if proportion:
-        converted = list(map(_CONVERSIONS, stats))
-        conversions = _floats(converted, shape)
-        exact &= _exact_counts(converted, conversions)
+    nonzero = zeros = np.zeros(shape)
     has_nonzero = np.zeros(shape, dtype=np.bool_)
-    if given.count(None) != count:
-        has_nonzero = np.fromiter(map(is_not, given, repeat(None)), np.bool_, count).reshape(shape)
-        units = [units or 0 for units in given]
-        nonzero = _floats(units, shape)
-        exact &= _exact_counts(units, nonzero)
-    sums: dict[str, Floats] = {}
-    if not proportion:
-        fields = _SUMS[kind]
-        flat = list(chain.from_iterable(map(_GETTERS[kind], stats)))
-        exact &= _floats_by_analysis(flat, shape[0])
-        table = np.array(flat, dtype=np.float64).reshape((*shape, len(fields)))
-        sums = {name: table[:, :, index] for index, name in enumerate(fields)}
-    table_covariate: dict[str, Floats] | None = None
-    if covariates is not None:
-        flat = list(chain.from_iterable(map(_COVARIATE_GETTER, covariates)))
-        exact &= _floats_by_analysis(flat, shape[0])
-        table = np.array(flat, dtype=np.float64).reshape((*shape, len(_COVARIATE)))
-        table_covariate = {name: table[:, :, index] for index, name in enumerate(_COVARIATE)}
+    named = given.count(None) != count
+    if named:
+        nonzero = np.zeros(shape)
+    # One kind: its sums are read as they are (the others stay 0); else each row's goes in.
+    sums = [zeros] * 5 if len(rows) == 1 else [np.zeros(shape) for _ in range(5)]
+    covariate: dict[str, Floats] | None = None
+    read = 0  # the covariates read
+    for block in rows:
+        arms = slice(block.rows.start * shape[1], block.rows.stop * shape[1])
+        exact[block.rows] &= _read(block.kind, stats[arms], sums, block.rows)
+        if named:
+            exact[block.rows] &= _nonzero_units(given[arms], nonzero, has_nonzero, block.rows)
+        if block.cuped.stop > block.cuped.start:
+            if covariate is None:
+                covariate = {name: np.zeros(shape) for name in COVARIATE}
+            arms = slice(read, read + (block.cuped.stop - block.cuped.start) * shape[1])
+            exact[block.cuped] &= _read_covariates(covariates[arms], covariate, block.cuped)
+            read = arms.stop
     result = ArmSums(
-        kind,
-        n,
-        conversions,
-        nonzero,
-        has_nonzero,
-        sums,
-        table_covariate,
-        exact,
-        counts,
-        given,
-    )
+        rows, n, sums[0], sums[1], (sums[2], sums[3], sums[4]), nonzero, has_nonzero, covariate,
+        exact, counts, given,
+    )  # fmt: skip
     return result._replace(readable=exact & _within_rules(result))
 
 
-def _floats(values: list[int], shape: tuple[int, int]) -> Floats:
-    return np.array(values, dtype=np.float64).reshape(shape)
+def _read(kind: StatisticsKind, stats: Sequence[Any], into: list[Floats], rows: slice) -> Flags:
+    """Reads the sums of the analyses ``rows`` of ``kind`` (their arms' ``stats``) into those
+    rows of ``into`` (the ``ArmSums`` fields; when every row is of ``kind``, ``into`` takes the
+    arrays read themselves); per analysis: exact."""
+    width = into[0].shape[1]
+    shape = (rows.stop - rows.start, width)
+    fields = len(_SUMS[kind])
+    if kind is StatisticsKind.PROPORTION:
+        converted = list(map(_GETTERS[kind], stats))
+        columns = [_counts(converted, shape)] * 2
+        exact = _exact_counts(converted, columns[0])
+    else:
+        flat = list(chain.from_iterable(map(_GETTERS[kind], stats)))
+        table = _floats(flat, (*shape, fields))
+        columns = [table[:, :, index] for index in range(fields)]
+        exact = rows_all(np.isfinite(table)) & _floats_by_analysis(flat, shape[0])
+    every = shape[0] == len(into[0])
+    for index, column in enumerate(columns):
+        if every:
+            into[index] = np.ascontiguousarray(column)
+        else:
+            into[index][rows] = column
+    return exact
 
 
-def _exact_counts(values: list[int], floats: Floats) -> Flags:
+def _read_covariates(
+    covariates: Sequence[CovariateStats | None], into: dict[str, Floats], rows: slice
+) -> Flags:
+    """Reads the covariates' sums of the analyses ``rows`` (CUPED: every arm has one) into
+    those rows of ``into``; per analysis: read exactly, and finite."""
+    flat = list(chain.from_iterable(map(_COVARIATE_GETTER, covariates)))
+    width = next(iter(into.values())).shape[1]
+    table = _floats(flat, (-1, width, len(COVARIATE)))
+    for index, name in enumerate(COVARIATE):
+        into[name][rows] = table[:, :, index]
+    readable = rows_all(np.isfinite(table))
+    return readable & _floats_by_analysis(flat, len(table))
+
+
+def _nonzero_units(given: Sequence[int | None], into: Floats, named: Flags, rows: slice) -> Flags:
+    """Reads the ``nonzero_units`` ``given`` of the analyses ``rows`` into those rows of
+    ``into`` (0 where not given) and ``named`` (whether given); per analysis: every one a
+    Python int small enough to be exact as a float."""
+    missing = given.count(None)
+    if missing == len(given):
+        return np.ones(rows.stop - rows.start, dtype=np.bool_)
+    shape = (rows.stop - rows.start, into.shape[1])
+    units: Sequence[Any] = given
+    if missing:
+        named[rows] = np.frombuffer(bytes(map(is_not, given, repeat(None))), np.bool_).reshape(
+            shape
+        )
+        units = [units or 0 for units in given]
+    else:
+        named[rows] = True
+    into[rows] = _counts(units, shape)
+    return _exact_counts(units, into[rows])
+
+
+def _floats(values: Sequence[Any], shape: tuple[int, ...]) -> Floats:
+    """``values`` (floats or ints, read as Python reads them) as a read-only array of
+    ``shape``: ``struct`` reads one in a few dozen instructions, ``np.array`` in some hundreds
+    (what else it takes, a string it parses, is read by ``np.array`` as before)."""
+    try:
+        packed = struct.pack(f"{len(values)}d", *values)
+    except struct.error:
+        return np.array(values, dtype=np.float64).reshape(shape)
+    return np.frombuffer(packed).reshape(shape)
+
+
+def _counts(values: Sequence[Any], shape: tuple[int, int]) -> Floats:
+    """``_floats`` of counts: Python ints are packed as such (``struct`` reads an int as a
+    float through a float object of its own), then made floats as Python makes them (exactly,
+    below 2^53); anything else as ``_floats`` reads it."""
+    try:
+        packed = struct.pack(f"{len(values)}q", *values)
+    except struct.error:
+        return _floats(values, shape)
+    return np.frombuffer(packed, np.int64).astype(np.float64).reshape(shape)
+
+
+def _exact_counts(values: Sequence[Any], floats: Floats) -> Flags:
     """Per analysis: every count (``values``, flat; ``floats``, by analysis and arm) a Python
     int small enough to be exact as a float."""
-    exact: Flags = np.asarray((np.abs(floats) < _EXACT_COUNT).all(axis=1))
-    if set(map(type, values)) - {int}:
-        typed = np.fromiter(map(is_, map(type, values), repeat(int)), np.bool_, len(values))
-        exact &= typed.reshape(floats.shape).all(axis=1)
+    exact = rows_all(np.abs(floats) < _EXACT_COUNT)
+    types = list(map(type, values))
+    if types.count(int) != len(types):
+        typed = np.fromiter(map(is_, types, repeat(int)), np.bool_, len(values))
+        exact &= rows_all(typed.reshape(floats.shape))
     return exact
 
 
 def _floats_by_analysis(values: list[object], analyses: int) -> Flags:
     """Per analysis: every one of its sums (``values``: analysis after analysis) a float."""
-    if not set(map(type, values)) - {float}:
+    types = list(map(type, values))
+    if types.count(float) == len(types):
         return np.ones(analyses, dtype=np.bool_)
-    typed = np.array([type(value) is float for value in values]).reshape((analyses, -1))
-    return np.asarray(typed.all(axis=1))
+    typed = np.fromiter(map(is_, types, repeat(float)), np.bool_, len(values))
+    return rows_all(typed.reshape((analyses, -1)))
 
 
 def _variance_ok(n: Floats, total: Floats, squares: Floats) -> Flags:
@@ -176,110 +289,51 @@ def _covariance_ok(n: Floats, sums: tuple[Floats, Floats, Floats, Floats], cross
 
 
 def _within_rules(arms: ArmSums) -> Flags:
-    """Per analysis: every arm within the rules of ``stats.checks.check_inputs``."""
-    n, sums = arms.n, arms.sums
+    """Per analysis: every arm within the rules of ``stats.checks.check_inputs`` (its sums are
+    finite: checked as they are read)."""
+    n = arms.n
     with np.errstate(all="ignore"):
-        ok = n >= 2
-        ok &= np.isfinite(np.array(list(sums.values()))).all(axis=0) if sums else True
-        if arms.kind is StatisticsKind.PROPORTION:
-            ok &= ~(arms.conversions > n) & ~arms.has_nonzero
-        elif arms.kind is StatisticsKind.MEAN:
-            ok &= _variance_ok(n, sums["sum"], sums["sum_squares"])
-        else:
-            numerator = (sums["numerator_sum"], sums["numerator_sum_squares"])
-            denominator = (sums["denominator_sum"], sums["denominator_sum_squares"])
-            ok &= _variance_ok(n, *numerator) & _variance_ok(n, *denominator)
-            ok &= _covariance_ok(n, (*numerator, *denominator), sums["cross_sum"])
-        ok &= ~(arms.has_nonzero & (arms.nonzero > n))
-        if arms.covariate is not None:
-            ok &= _covariate_ok(arms)
-        return np.asarray(np.asarray(ok).all(axis=1))
+        ok = (n >= 2) & ~(arms.has_nonzero & (arms.nonzero > n))
+        for block in arms.blocks:
+            ok[block.rows] &= _kind_ok(block.kind, arms.part(block.rows))
+            if block.cuped.stop > block.cuped.start:
+                ok[block.cuped] &= _covariate_ok(block.kind, arms.part(block.cuped, covariate=True))
+        return rows_all(ok)
 
 
-def _metric_sums(arms: ArmSums) -> tuple[Floats, Floats]:
-    """A proportion's or a mean's (sum, sum of squares) of the per-unit values."""
-    if arms.kind is StatisticsKind.PROPORTION:
-        return arms.conversions, arms.conversions
-    return arms.sums["sum"], arms.sums["sum_squares"]
+def _kind_ok(kind: StatisticsKind, arms: ArmSums) -> Flags:
+    """The rules of ``kind``'s sums, on its arms."""
+    n, total, squares = arms.n, arms.total, arms.squares
+    if kind is StatisticsKind.PROPORTION:
+        ok: Flags = ~(total > n) & ~arms.has_nonzero
+        return ok
+    ok = _variance_ok(n, total, squares)
+    if kind is StatisticsKind.MEAN:
+        return ok
+    denominator = arms.denominator[:2]
+    ok &= _variance_ok(n, *denominator)
+    return ok & _covariance_ok(n, (total, squares, *denominator), arms.denominator[2])
 
 
-def _covariate_ok(arms: ArmSums) -> Flags:
-    """``stats.checks.check_covariate`` passes (after the finite check of every sum)."""
+def _covariate_ok(kind: StatisticsKind, arms: ArmSums) -> Flags:
+    """``stats.checks.check_covariate`` passes (its sums are finite: checked as they are
+    read)."""
     covariate, n = arms.covariate or {}, arms.n
-    ok: Flags = np.isfinite(np.array(list(covariate.values()))).all(axis=0)
     first = (covariate["covariate_sum"], covariate["covariate_sum_squares"])
-    ok &= _variance_ok(n, *first)
-    if arms.kind is not StatisticsKind.RATIO:
-        metric = _metric_sums(arms)
-        return ok & _covariance_ok(n, (*metric, *first), covariate["covariate_cross_sum"])
-    sums = arms.sums
-    numerator = (sums["numerator_sum"], sums["numerator_sum_squares"])
-    denominator = (sums["denominator_sum"], sums["denominator_sum_squares"])
-    ok &= _covariance_ok(n, (*numerator, *first), covariate["covariate_cross_sum"])
+    ok = _variance_ok(n, *first)
+    # A proportion's or a mean's sums, or a ratio's numerator's, against the covariate.
+    metric = (arms.total, arms.squares)
+    ok &= _covariance_ok(n, (*metric, *first), covariate["covariate_cross_sum"])
+    if kind is not StatisticsKind.RATIO:
+        return ok
+    denominator = arms.denominator[:2]
     ok &= _covariance_ok(n, (*denominator, *first), covariate["covariate_denominator_cross_sum"])
     second = (covariate["pre_denominator_sum"], covariate["pre_denominator_sum_squares"])
     ok &= _variance_ok(n, *second)
-    ok &= _covariance_ok(n, (*numerator, *second), covariate["pre_denominator_cross_sum"])
+    ok &= _covariance_ok(n, (*metric, *second), covariate["pre_denominator_cross_sum"])
     ok &= _covariance_ok(
         n, (*denominator, *second), covariate["pre_denominator_denominator_cross_sum"]
     )
     return ok & _covariance_ok(
         n, (*first, *second), covariate["covariate_pre_denominator_cross_sum"]
     )
-
-
-def spread_units(arms: ArmSums) -> Floats:
-    """``stats.gates.spread_units`` of every arm (``nonzero_units``, Kish's count or ``n``)."""
-    if arms.kind is StatisticsKind.PROPORTION:
-        return arms.n
-    if arms.kind is StatisticsKind.MEAN:
-        total, squares = np.abs(arms.sums["sum"]), arms.sums["sum_squares"]
-    else:
-        total = np.abs(arms.sums["denominator_sum"])
-        squares = arms.sums["denominator_sum_squares"]
-    with np.errstate(all="ignore"):
-        kish = np.where(squares <= 0, arms.n, py_min((total / squares) * total, arms.n))
-    kish = np.where(total == 0, 0.0, kish)
-    units: Floats = np.where(arms.has_nonzero, arms.nonzero, kish)
-    return units
-
-
-def estimates(arms: ArmSums, units: Floats) -> Arms:
-    """``stats.estimates.ESTIMATORS`` of every arm."""
-    n = arms.n
-    with np.errstate(all="ignore"):
-        if arms.kind is StatisticsKind.PROPORTION:
-            p = arms.conversions / n
-            variance = p * (1.0 - p) * n / (n - 1) / n
-            return Arms(p, np.ones_like(n, dtype=np.bool_), variance, n, n - 1)
-        dof = py_max(units - 1.0, 0.0)
-        if arms.kind is StatisticsKind.MEAN:
-            total, squares = arms.sums["sum"], arms.sums["sum_squares"]
-            variance = py_max(squares - total * total / n, 0.0) / (n - 1) / n
-            return Arms(total / n, np.ones_like(n, dtype=np.bool_), variance, n, dof)
-        mean, variance = ratio_mean_and_variance(arms)
-        defined = arms.sums["denominator_sum"] / n != 0
-        return Arms(
-            np.where(defined, mean, 0.0), defined, np.where(defined, variance / n, 0.0), n, dof
-        )
-
-
-def ratio_mean_and_variance(arms: ArmSums) -> tuple[Floats, Floats]:
-    """``RatioStats.mean`` and ``RatioStats.variance`` (per unit) where the denominator's mean
-    is not 0 (elsewhere meaningless)."""
-    sums, n = arms.sums, arms.n
-    numerator, denominator = sums["numerator_sum"], sums["denominator_sum"]
-    numerator_variance = py_max(sums["numerator_sum_squares"] - numerator * numerator / n, 0.0) / (
-        n - 1
-    )
-    denominator_variance = py_max(
-        sums["denominator_sum_squares"] - denominator * denominator / n, 0.0
-    ) / (n - 1)
-    covariance = (sums["cross_sum"] - numerator * denominator / n) / (n - 1)
-    mean_denominator = denominator / n
-    ratio = numerator / denominator
-    linearised = (
-        numerator_variance - 2.0 * ratio * covariance + ratio * ratio * denominator_variance
-    )
-    variance: Floats = py_max(linearised, 0.0) / mean_denominator / mean_denominator
-    return ratio, variance

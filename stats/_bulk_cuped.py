@@ -1,5 +1,6 @@
 """``stats.cuped.adjusted_estimates`` over arrays of analyses (one row each, arms in columns),
-with the scalar path's operations in the same order so each element is the same float."""
+with the scalar path's operations in the same order so each element is the same float; the
+rows without CUPED sums keep their estimates."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from stats._bulk_arms import Arms, ArmSums, ratio_mean_and_variance
+from stats._bulk_arms import ArmSums
+from stats._bulk_estimates import Arms, ratio_mean_and_variance
 from stats._vector import Flags, Floats, py_max
 from stats.types import StatisticsKind
 
@@ -23,22 +25,21 @@ class _Moments(NamedTuple):
     sp_xx2: Floats
 
 
-def _moments(arms: ArmSums) -> _Moments:
-    """``stats.cuped._moments`` of every arm (meaningless where a ratio's mean is undefined)."""
+def _moments(kind: StatisticsKind, arms: ArmSums) -> _Moments:
+    """``stats.cuped._moments`` of every arm of ``kind`` (meaningless where a ratio's mean is
+    undefined)."""
     covariate, n = arms.covariate or {}, arms.n
     total_x = covariate["covariate_sum"]
     ss_x = py_max(covariate["covariate_sum_squares"] - total_x * total_x / n, 0.0)
     zeros = np.zeros_like(n)
-    if arms.kind is not StatisticsKind.RATIO:
-        if arms.kind is StatisticsKind.PROPORTION:
-            total_y, squares_y = arms.conversions, arms.conversions
-        else:
-            total_y, squares_y = arms.sums["sum"], arms.sums["sum_squares"]
+    if kind is not StatisticsKind.RATIO:
+        # A proportion's conversions, or a mean's sums.
+        total_y, squares_y = arms.total, arms.squares
         ss_y = py_max(squares_y - total_y * total_y / n, 0.0)
         sp_xy = covariate["covariate_cross_sum"] - total_x * total_y / n
         return _Moments(ss_y, ss_x, sp_xy, zeros, zeros, zeros)
     ratio, variance = ratio_mean_and_variance(arms)
-    mean_denominator = arms.sums["denominator_sum"] / n
+    mean_denominator = arms.denominator[0] / n
     ss_y = variance * (n - 1)
     cross = covariate["covariate_cross_sum"] - ratio * covariate["covariate_denominator_cross_sum"]
     total = covariate["pre_denominator_sum"]
@@ -53,28 +54,31 @@ def _moments(arms: ArmSums) -> _Moments:
         ss_x,
         cross / mean_denominator,
         ss_x2,
-        cross2 / (arms.sums["denominator_sum"] / n),
+        cross2 / (arms.denominator[0] / n),
         sp_xx2,
     )
 
 
-def _pooled(values: Floats, defined: Flags) -> Floats:
-    """Python's ``sum`` over the arms with a defined mean, arm by arm in order."""
+def _pooled(values: Floats, defined: Flags | None) -> Floats:
+    """Python's ``sum`` over the arms with a defined mean (every arm with ``defined`` None),
+    arm by arm in order."""
     total = np.zeros(values.shape[0])
     for arm in range(values.shape[1]):
-        total = total + np.where(defined[:, arm], values[:, arm], 0.0)
+        value = values[:, arm]
+        total = total + (value if defined is None else np.where(defined[:, arm], value, 0.0))
     return total
 
 
 def _theta(moments: _Moments, defined: Flags) -> tuple[Floats, Floats]:
     """``stats.cuped.pooled_theta`` of each analysis."""
-    ss_x = _pooled(moments.ss_x, defined)
-    sp_xy = _pooled(moments.sp_xy, defined)
-    ss_x2 = _pooled(moments.ss_x2, defined)
+    some: Flags | None = None if defined.all() else defined  # a proportion's, a mean's: all
+    ss_x = _pooled(moments.ss_x, some)
+    sp_xy = _pooled(moments.sp_xy, some)
+    ss_x2 = _pooled(moments.ss_x2, some)
     scale_x, scale_x2 = np.sqrt(ss_x), np.sqrt(ss_x2)
-    r = _pooled(moments.sp_xx2, defined) / scale_x / scale_x2
+    r = _pooled(moments.sp_xx2, some) / scale_x / scale_x2
     u1 = sp_xy / scale_x
-    u2 = _pooled(moments.sp_x2y, defined) / scale_x2
+    u2 = _pooled(moments.sp_x2y, some) / scale_x2
     spread = 1.0 - r * r
     both = (ss_x2 > 0) & (ss_x > 0) & (1.0 - r * r > _COLLINEAR)
     single = np.where(ss_x > 0, sp_xy / ss_x, 0.0)
@@ -84,14 +88,29 @@ def _theta(moments: _Moments, defined: Flags) -> tuple[Floats, Floats]:
 
 
 def adjusted(arms: ArmSums, raw: Arms) -> Arms:
-    """The CUPED-adjusted estimates (``raw`` where an arm's mean is undefined)."""
+    """The CUPED-adjusted estimates of the rows with CUPED sums (``raw`` in the others, and
+    where an arm's mean is undefined)."""
+    mean, variance = raw.mean.copy(), raw.variance.copy()
+    for block in arms.blocks:
+        rows = block.cuped
+        if rows.stop > rows.start:
+            part = Arms(
+                raw.mean[rows], raw.defined[rows], raw.variance[rows], raw.n[rows], raw.dof[rows]
+            )
+            sums = arms.part(rows, covariate=True)
+            mean[rows], variance[rows] = _adjusted(block.kind, sums, part)
+    return raw._replace(mean=mean, variance=variance)
+
+
+def _adjusted(kind: StatisticsKind, arms: ArmSums, raw: Arms) -> tuple[Floats, Floats]:
+    """The adjusted means and variances of arms of ``kind`` with CUPED sums."""
     covariate, n = arms.covariate or {}, arms.n
     with np.errstate(all="ignore"):
-        moments = _moments(arms)
+        moments = _moments(kind, arms)
         theta, theta2 = (column[:, None] for column in _theta(moments, raw.defined))
         units = n.sum(axis=1, keepdims=True)  # exact: counts below 2^48
-        grand_mean_x = _pooled(covariate["covariate_sum"], np.ones_like(n, dtype=bool))
-        grand_mean_x2 = _pooled(covariate["pre_denominator_sum"], np.ones_like(n, dtype=bool))
+        grand_mean_x = _pooled(covariate["covariate_sum"], None)
+        grand_mean_x2 = _pooled(covariate["pre_denominator_sum"], None)
         grand_mean_x = grand_mean_x[:, None] / units
         grand_mean_x2 = grand_mean_x2[:, None] / units
         residual = moments.ss_y - 2.0 * theta * moments.sp_xy + theta * theta * moments.ss_x
@@ -110,10 +129,4 @@ def adjusted(arms: ArmSums, raw: Arms) -> Arms:
             mean,
         )
         variance = py_max(residual, 0.0) / (n - 1) / n
-    return Arms(
-        np.where(raw.defined, mean, raw.mean),
-        raw.defined,
-        np.where(raw.defined, variance, raw.variance),
-        n,
-        raw.dof,
-    )
+    return np.where(raw.defined, mean, raw.mean), np.where(raw.defined, variance, raw.variance)

@@ -10,7 +10,8 @@ from typing import NamedTuple
 import numpy as np
 import numpy.typing as npt
 
-from stats._bulk_arms import Arms, ArmSums
+from stats._bulk_arms import ArmSums
+from stats._bulk_estimates import Arms
 from stats._vector import Flags, Floats, each, py_min
 from stats.types import Minimums, Reason, StatisticsKind
 
@@ -71,31 +72,27 @@ def read_pairs(sums: ArmSums, arms: Arms, units: Floats, least: Minimums) -> Pai
     defined = arms.defined[:, :1] & arms.defined[:, 1:]
     reason = np.where(defined, 0, _DENOMINATOR_ZERO)
     withheld = ~defined
-    replaced = np.zeros_like(withheld)
-    if sums.kind is StatisticsKind.PROPORTION:
-        n, conversions = sums.n, sums.conversions
-        rarer = py_min(conversions, n - conversions)
-        thin = rarer[:, :1] + rarer[:, 1:] < least.conversions
-        neither = (conversions[:, :1] == 0) & (conversions[:, 1:] == 0)
-        thin_reason = np.where(neither, _NO_CONVERSIONS, _NOT_ENOUGH_DATA)
-        boundary = (conversions == 0) | (conversions == n)
-        replaced = ~withheld & ~thin & (boundary[:, :1] | boundary[:, 1:])
-        if replaced.any():
-            shape = replaced.shape
-            read_control = _agresti_caffo(
-                np.broadcast_to(n[:, :1], shape), np.broadcast_to(conversions[:, :1], shape)
-            )
-            read_treatment = _agresti_caffo(n[:, 1:], conversions[:, 1:])
-            control = Side(
-                *(np.where(replaced, *pair) for pair in zip(read_control, control, strict=True))
-            )
-            treatment = Side(
-                *(np.where(replaced, *pair) for pair in zip(read_treatment, treatment, strict=True))
-            )
-            reason = np.where(replaced & neither, _NO_CONVERSIONS, reason)
-    else:
+    rates = sums.blocks[0]  # the proportions come first
+    if rates.kind is not StatisticsKind.PROPORTION:
         thin = py_min(units[:, :1], units[:, 1:]) < least.units
         thin_reason = np.full(thin.shape, _NOT_ENOUGH_DATA)
+        replaced = np.zeros_like(withheld)
+    else:
+        rows = rates.rows
+        thin, neither, replaced = _rates(sums.part(rows), least, withheld[rows])
+        any_replaced = replaced.any()
+        if any_replaced:
+            _replace(sums.part(rows), replaced, control, treatment, rows)
+        if rows.stop < len(withheld):
+            others = slice(rows.stop, None)
+            thin = np.concatenate(
+                [thin, py_min(units[others, :1], units[others, 1:]) < least.units]
+            )
+            neither = np.concatenate([neither, np.zeros_like(withheld[others])])
+            replaced = np.concatenate([replaced, np.zeros_like(withheld[others])])
+        thin_reason = np.where(neither, _NO_CONVERSIONS, _NOT_ENOUGH_DATA)
+        if any_replaced:
+            reason = np.where(replaced & neither, _NO_CONVERSIONS, reason)
     thin &= ~withheld
     reason = np.where(thin, thin_reason, reason)
     withheld |= thin
@@ -110,6 +107,32 @@ def read_pairs(sums: ArmSums, arms: Arms, units: Floats, least: Minimums) -> Pai
     reason = np.where(flat, _ZERO_VARIANCE, reason)
     withheld |= flat
     return Pairs(control, treatment, reason, withheld, replaced)
+
+
+def _rates(sums: ArmSums, least: Minimums, withheld: Flags) -> tuple[Flags, Flags, Flags]:
+    """The rules of ``read_pair`` for rates: too few conversions, whether neither arm
+    converted, and the comparisons read on Agresti-Caffo estimates."""
+    n, conversions = sums.n, sums.total
+    rarer = py_min(conversions, n - conversions)
+    thin = rarer[:, :1] + rarer[:, 1:] < least.conversions
+    neither = (conversions[:, :1] == 0) & (conversions[:, 1:] == 0)
+    boundary = (conversions == 0) | (conversions == n)
+    replaced = ~withheld & ~thin & (boundary[:, :1] | boundary[:, 1:])
+    return thin, neither, replaced
+
+
+def _replace(rates: ArmSums, replaced: Flags, control: Side, treatment: Side, rows: slice) -> None:
+    """Agresti-Caffo estimates in the sides' rows of rates ``rows`` (of sums ``rates``) where
+    ``replaced`` (in place: the sides' columns are copies of their own, ``_sides``)."""
+    n, conversions = rates.n, rates.total
+    shape = replaced.shape
+    read_control = _agresti_caffo(
+        np.broadcast_to(n[:, :1], shape), np.broadcast_to(conversions[:, :1], shape)
+    )
+    read_treatment = _agresti_caffo(n[:, 1:], conversions[:, 1:])
+    for side, read in ((control, read_control), (treatment, read_treatment)):
+        for column, estimate in zip(side, read, strict=True):
+            column[rows] = np.where(replaced, estimate, column[rows])
 
 
 def sample_ratio_p_values(n: Floats, weights: Sequence[float]) -> Floats:

@@ -84,8 +84,21 @@ def critical_values(alpha: Floats, alternative: Alternative, dof: Floats) -> Flo
     return _vector.student_t_ppf(q, dof)
 
 
-def fieller(control: Side, treatment: Side, critical: Floats, alternative: Alternative) -> Relative:
-    """``stats.relative.fieller_relative``."""
+class Scaled(NamedTuple):
+    """What Fieller's interval of every comparison takes from its sides, whatever the critical
+    value (the same for the fixed and the sequential interval): the relative estimate, and the
+    means and variances scaled by the largest of the means and standard deviations."""
+
+    estimate: Floats
+    mean_t: Floats
+    mean_c: Floats
+    var_t: Floats
+    var_c: Floats
+    undefined: Flags
+
+
+def scaled(control: Side, treatment: Side) -> Scaled:
+    """The start of ``stats.relative.fieller_relative``."""
     mean_t, mean_c = treatment.mean, control.mean
     with np.errstate(all="ignore"):
         estimate = mean_t / mean_c - 1.0
@@ -93,7 +106,13 @@ def fieller(control: Side, treatment: Side, critical: Floats, alternative: Alter
         scale = py_max(py_max(py_max(np.abs(mean_t), np.abs(mean_c)), sd_t), sd_c)
         mean_t, mean_c = mean_t / scale, mean_c / scale
         sd_t, sd_c = sd_t / scale, sd_c / scale
-        var_t, var_c = sd_t * sd_t, sd_c * sd_c
+        return Scaled(estimate, mean_t, mean_c, sd_t * sd_t, sd_c * sd_c, control.mean == 0)
+
+
+def fieller(terms: Scaled, critical: Floats, alternative: Alternative) -> Relative:
+    """``stats.relative.fieller_relative`` (of its ``scaled`` start)."""
+    mean_t, mean_c, var_t, var_c = terms.mean_t, terms.mean_c, terms.var_t, terms.var_c
+    with np.errstate(all="ignore"):
         z2 = critical * critical
         quad = mean_c * mean_c - z2 * var_c
         half_disc = z2 * (mean_t * mean_t * var_c + mean_c * mean_c * var_t - z2 * var_c * var_t)
@@ -101,9 +120,9 @@ def fieller(control: Side, treatment: Side, critical: Floats, alternative: Alter
         low = (mean_t * mean_c - root) / quad - 1.0
         high = (mean_t * mean_c + root) / quad - 1.0
     shape = np.where(quad <= 0, UNBOUNDED, BOUNDED)
-    shape = np.where(control.mean == 0, UNDEFINED, shape)
+    shape = np.where(terms.undefined, UNDEFINED, shape)
     keeps_low = (alternative is Alternative.GREATER) == (mean_c > 0)
-    return Relative(estimate, low, high, shape, np.asarray(keeps_low))
+    return Relative(terms.estimate, low, high, shape, np.asarray(keeps_low))
 
 
 def sequential(
@@ -111,9 +130,10 @@ def sequential(
     treatment: Side,
     read: Difference,
     terms: tuple[float, Alternative, int, int],
+    relative: Scaled,
 ) -> Sequential:
     """``stats.sequential.mixture_sprt``; ``terms``: alpha, alternative, planned units per
-    variant and the comparisons of each analysis."""
+    variant and the comparisons of each analysis; ``relative``: Fieller's start."""
     alpha, alternative, planned, comparisons = terms
     one_sided = alternative is not Alternative.TWO_SIDED
     level = (2.0 * alpha if one_sided else alpha) / comparisons
@@ -137,9 +157,7 @@ def sequential(
     critical = np.sqrt(2.0 * (1.0 + ratio) / ratio * (math.log(1.0 / level) + 0.5 * log_growth))
     if small.any():
         critical[small] = _vector.t_equivalent(critical[small], read.dof[small])
-    return Sequential(
-        p_value, adjusted, critical, fieller(control, treatment, critical, alternative)
-    )
+    return Sequential(p_value, adjusted, critical, fieller(relative, critical, alternative))
 
 
 def bayesian(

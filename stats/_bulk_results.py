@@ -8,7 +8,8 @@ is ``None`` in a result is ``None`` in its column (an object array).
 
 from __future__ import annotations
 
-from itertools import chain, repeat
+from collections.abc import Iterable, Sequence
+from itertools import chain, repeat, starmap
 from operator import is_not
 from typing import Any, NamedTuple
 
@@ -21,7 +22,7 @@ from stats._bulk_readings import BOUNDED, UNDEFINED, Bayesian, Difference, Relat
 from stats._bulk_rows import Rows
 from stats._vector import Flags, Floats
 from stats.gates import UnitsRule
-from stats.results import AnalysisResult, Comparison
+from stats.results import AnalysisResult
 from stats.srm import SRM_THRESHOLD
 from stats.types import (
     Alternative,
@@ -39,6 +40,7 @@ _RULES = np.array([UnitsRule.KISH.value, UnitsRule.NONZERO_UNITS.value], dtype=o
 # ``REASONS`` and the reasons of a relative interval, by code.
 _ALL_REASONS = (*REASONS, Reason.CONTROL_MEAN_ZERO, Reason.RELATIVE_INTERVAL_UNBOUNDED)
 _RELATIVE_REASONS = np.array([len(REASONS), len(REASONS) + 1, 0])  # by Relative.shape
+_REASON_OBJECTS = np.array(_ALL_REASONS, dtype=object)
 
 
 class Terms(NamedTuple):
@@ -96,17 +98,25 @@ def _kept(kept: Flags, values: Floats) -> npt.NDArray[Any]:
     return values if kept.all() else _or_none(kept, values)
 
 
-def _estimates(flat: _Flat, withheld: Objects, read: npt.NDArray[Any]) -> list[Any]:
-    """The point estimates: ``read`` where the comparison is read, ``withheld`` (of the others,
-    in order) elsewhere (the same float objects in the fixed and the sequential intervals)."""
+def _estimates(
+    flat: _Flat, rows: Rows, value: Floats, relative: npt.NDArray[Any]
+) -> tuple[list[Any], list[Any]]:
+    """The absolute and relative point estimates: the readings' (``value``, ``relative``) where
+    the comparison is read, ``stats.analysis._withheld``'s elsewhere (the same float objects in
+    the fixed and the sequential intervals)."""
     if flat.every:
-        every: list[Any] = read.tolist()
-        return every
-    estimate = np.empty(flat.read.shape, dtype=object)
-    estimate[flat.read] = read
-    estimate[~flat.read] = withheld
-    figures: list[Any] = estimate.tolist()
-    return figures
+        return value.tolist(), relative.tolist()
+    pairs, defined = rows.pairs, rows.raw.defined
+    absolute_withheld, relative_withheld = _point_estimates(
+        pairs, (defined[:, :1] & defined[:, 1:]).ravel(), ~flat.read
+    )
+    absolute = np.empty(flat.read.shape, dtype=object)
+    absolute[flat.read] = value
+    absolute[~flat.read] = absolute_withheld
+    relatives = np.empty(flat.read.shape, dtype=object)
+    relatives[flat.read] = relative
+    relatives[~flat.read] = relative_withheld
+    return absolute.tolist(), relatives.tolist()
 
 
 def _absolute(
@@ -155,121 +165,143 @@ def _summary_columns(rows: Rows) -> tuple[list[Any], list[Any], list[Any]]:
     means = _kept(rows.raw.defined, rows.raw.mean).ravel().tolist()
     spread: list[Any] = []
     rules: list[str | None] = []
-    first = 0
-    for kind, size in zip(rows.kinds, rows.sizes, strict=True):
-        arms = slice(first * width, (first + size) * width)
-        if kind is StatisticsKind.PROPORTION:
-            spread += repeat(None, size * width)
-            rules += repeat(None, size * width)
+    for block in rows.blocks:
+        arms = slice(block.rows.start * width, block.rows.stop * width)
+        if block.kind is StatisticsKind.PROPORTION:
+            spread += repeat(None, arms.stop - arms.start)
+            rules += repeat(None, arms.stop - arms.start)
         else:
-            given = np.fromiter(map(is_not, rows.given[arms], repeat(None)), np.bool_)
-            kish = rows.units[first : first + size].ravel()
-            spread += np.where(given, np.array(rows.given[arms], dtype=object), kish).tolist()
-            rules += _RULES[given.view(np.int8)].tolist()
-        first += size
+            units, rule = _units(rows.given[arms], rows.units[block.rows].ravel())
+            spread += units
+            rules += rule
     return means, spread, rules
+
+
+def _units(given: Sequence[int | None], kish: Floats) -> tuple[Sequence[Any], Iterable[str]]:
+    """The effective units and their rules of arms of a mean or a ratio: ``nonzero_units`` as
+    ``given``, else Kish's count (``kish``)."""
+    missing = given.count(None)
+    if missing == len(given):
+        return kish.tolist(), repeat(UnitsRule.KISH.value, missing)
+    if not missing:
+        return given, repeat(UnitsRule.NONZERO_UNITS.value, len(given))
+    read = np.fromiter(map(is_not, given, repeat(None)), np.bool_, len(given))
+    units: list[Any] = np.where(read, np.array(given, dtype=object), kish).tolist()
+    return units, _RULES[read.view(np.int8)].tolist()
 
 
 def assembled(rows: Rows, readings: Readings, srm: Floats, terms: Terms) -> list[AnalysisResult]:
     """One ``AnalysisResult`` per row."""
-    raw, pairs = rows.raw, rows.pairs
-    side, level = terms.side, terms.level
-    width = raw.mean.shape[1]
-    count = width - 1
-    flat = _Flat(~pairs.withheld.ravel())
-    proportions = np.repeat([kind is StatisticsKind.PROPORTION for kind in rows.kinds], rows.sizes)
-    clipped = np.repeat(proportions, count)[flat.read]
-    defined = (raw.defined[:, :1] & raw.defined[:, 1:]).ravel()
-    point_absolute, point_relative = _point_estimates(pairs, defined, ~flat.read)
-    value = readings.difference.value
-    late = readings.sequential
-    # The fixed and the sequential intervals share their point estimates (Fieller's relative
-    # estimate does not depend on the critical value).
-    fieller = readings.relative
-    p_values = flat.figures(readings.p_value)
-    # A family of one: the adjusted p-values are the p-values (the same array).
-    same = readings.p_adjusted is readings.p_value
-    codes = pairs.reason.ravel().copy()
-    relative_codes = _RELATIVE_REASONS[readings.relative.shape]
-    codes[flat.read] = np.where(codes[flat.read] != 0, codes[flat.read], relative_codes)
-    variants, baselines = _comparison_keys(rows.keys, width)
-    comparisons = list(
-        map(
-            objects.comparison,
-            variants,
-            baselines,
-            _estimates(flat, point_absolute, value),
-            _estimates(flat, point_relative, _kept(fieller.shape != UNDEFINED, fieller.estimate)),
-            *_absolute(flat, value, readings.half_width, side),
-            *_relative(flat, fieller, side, clipped),
-            p_values,
-            p_values if same else flat.figures(readings.p_adjusted),
-            flat.figures(readings.p_adjusted < level, False),
-            flat.figures(late.p_value),
-            *_absolute(flat, value, late.critical * readings.difference.se, side),
-            *_relative(flat, late.relative, side, clipped),
-            flat.figures(late.adjusted < level, False),
-            flat.figures(late.adjusted),
-            *_bayesian(flat, readings.bayesian),
-            map(_ALL_REASONS.__getitem__, codes.tolist()),
-            _cuped(rows, count),
-        )
-    )
-    return _analyses(rows, comparisons, srm, level)
-
-
-def _comparison_keys(keys: list[str], width: int) -> tuple[list[str], list[str]]:
-    """Each comparison's variant and baseline (the control), of the arms' ``keys`` (flat)."""
-    if width == 2:
-        return keys[1::2], keys[0::2]
-    table = np.empty(len(keys), dtype=object)
-    table[:] = keys
-    table = table.reshape((-1, width))
-    return table[:, 1:].ravel().tolist(), np.repeat(table[:, 0], width - 1).tolist()
-
-
-def _analyses(
-    rows: Rows, comparisons: list[Comparison], srm: Floats, level: float
-) -> list[AnalysisResult]:
-    """The rows' results, of their ``comparisons`` (flat, row after row)."""
     width = rows.raw.mean.shape[1]
-    kinds = chain.from_iterable(map(repeat, rows.kinds, rows.sizes))
+    kinds = chain.from_iterable(
+        repeat(block.kind, block.rows.stop - block.rows.start) for block in rows.blocks
+    )
     means, spread, rules = _summary_columns(rows)
     srm_values, mismatch = srm.tolist(), (srm < SRM_THRESHOLD).tolist()
+    figures = _comparison_figures(rows, readings, terms)
     if width == 2:
         keys, counts = rows.keys, rows.counts
+        # ``starmap`` over a ``zip``: ``map`` of a function of more than five arguments
+        # allocates their array on every call.
         return list(
-            map(
+            starmap(
                 objects.two_arms,
-                kinds,
-                repeat(level),
-                keys[0::2],
-                keys[1::2],
-                counts[0::2],
-                counts[1::2],
-                means[0::2],
-                means[1::2],
-                spread[0::2],
-                spread[1::2],
-                rules[0::2],
-                rules[1::2],
-                srm_values,
-                mismatch,
-                comparisons,
+                zip(
+                    kinds,
+                    repeat(terms.level),
+                    keys[0::2],
+                    keys[1::2],
+                    counts[0::2],
+                    counts[1::2],
+                    means[0::2],
+                    means[1::2],
+                    spread[0::2],
+                    spread[1::2],
+                    rules[0::2],
+                    rules[1::2],
+                    srm_values,
+                    mismatch,
+                    *figures,
+                ),
             )
         )
+    comparisons = map(objects.comparison, *_comparison_keys(rows.keys, width), *figures)
     summaries = map(objects.variant_summary, rows.keys, rows.counts, means, spread, rules)
     return list(
         map(
             objects.analysis,
             kinds,
-            repeat(level),
+            repeat(terms.level),
             zip(*[iter(summaries)] * width, strict=True),
             srm_values,
             mismatch,
             zip(*[iter(comparisons)] * (width - 1), strict=True),
         )
     )
+
+
+def _comparison_figures(rows: Rows, readings: Readings, terms: Terms) -> list[Iterable[Any]]:
+    """The figures of every comparison, flat, one column per argument of
+    ``stats._bulk_objects.comparison`` after the keys."""
+    pairs = rows.pairs
+    side, level = terms.side, terms.level
+    flat = _Flat(~pairs.withheld.ravel())
+    rates = rows.blocks[0]  # the proportions come first
+    clipped = np.zeros(pairs.withheld.shape, dtype=np.bool_)
+    if rates.kind is StatisticsKind.PROPORTION:
+        clipped[rates.rows] = True
+    clipped = clipped.ravel()[flat.read]
+    value = readings.difference.value
+    late = readings.sequential
+    # The fixed and the sequential intervals share their point estimates (Fieller's relative
+    # estimate does not depend on the critical value).
+    fieller = readings.relative
+    estimates = _estimates(flat, rows, value, _kept(fieller.shape != UNDEFINED, fieller.estimate))
+    p_values = flat.figures(readings.p_value)
+    # A family of one: the adjusted p-values are the p-values (the same array), and the
+    # sequential ones bit for bit (the same float objects then, as the point estimates).
+    same = readings.p_adjusted is readings.p_value
+    late_p_values = flat.figures(late.p_value)
+    late_adjusted = late_p_values
+    if not np.array_equal(late.adjusted.view(np.int64), late.p_value.view(np.int64)):
+        late_adjusted = flat.figures(late.adjusted)
+    estimate, relative_estimate = estimates
+    return [
+        objects.intervals(estimate, *_absolute(flat, value, readings.half_width, side)),
+        objects.intervals(relative_estimate, *_relative(flat, fieller, side, clipped)),
+        p_values,
+        p_values if same else flat.figures(readings.p_adjusted),
+        flat.figures(readings.p_adjusted < level, False),
+        late_p_values,
+        objects.intervals(
+            estimate, *_absolute(flat, value, late.critical * readings.difference.se, side)
+        ),
+        objects.intervals(relative_estimate, *_relative(flat, late.relative, side, clipped)),
+        flat.figures(late.adjusted < level, False),
+        late_adjusted,
+        *_bayesian(flat, readings.bayesian),
+        _reasons(flat, pairs, fieller),
+        _cuped(rows),
+    ]
+
+
+def _reasons(flat: _Flat, pairs: Pairs, relative: Relative) -> Iterable[Reason | None]:
+    """Each comparison's reason: its pair's, else its relative interval's."""
+    codes = pairs.reason.ravel().copy()
+    relative_codes = _RELATIVE_REASONS[relative.shape]
+    codes[flat.read] = np.where(codes[flat.read] != 0, codes[flat.read], relative_codes)
+    if not codes.any():
+        return repeat(None, len(codes))
+    reasons: list[Reason | None] = _REASON_OBJECTS[codes].tolist()
+    return reasons
+
+
+def _comparison_keys(keys: Sequence[str], width: int) -> tuple[list[str], list[str]]:
+    """Each comparison's variant and baseline (the control), of the arms' ``keys`` (flat)."""
+    table = np.empty(len(keys), dtype=object)
+    table[:] = keys
+    table = table.reshape((-1, width))
+    return table[:, 1:].ravel().tolist(), np.repeat(table[:, 0], width - 1).tolist()
 
 
 def _bayesian(flat: _Flat, bayes: Bayesian) -> tuple[list[Any], list[Any]]:
@@ -279,13 +311,11 @@ def _bayesian(flat: _Flat, bayes: Bayesian) -> tuple[list[Any], list[Any]]:
     return flat.figures(_kept(believed, bayes.chance)), flat.figures(_kept(believed, bayes.loss))
 
 
-def _cuped(rows: Rows, count: int) -> list[float | None]:
-    """Each comparison's variance reduction, None in the parts without CUPED."""
-    reductions = rows.reductions.reshape(-1)
+def _cuped(rows: Rows) -> list[float | None]:
+    """Each comparison's variance reduction, None in the rows without CUPED sums."""
+    count = rows.reductions.shape[1]
     found: list[float | None] = []
-    first = 0
-    for size, with_cuped in zip(rows.sizes, rows.cuped, strict=True):
-        end = first + size * count
-        found += reductions[first:end].tolist() if with_cuped else repeat(None, size * count)
-        first = end
+    for block in rows.blocks:
+        found += repeat(None, (block.cuped.start - block.rows.start) * count)
+        found += rows.reductions[block.cuped].ravel().tolist()
     return found

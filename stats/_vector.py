@@ -47,6 +47,19 @@ def on(mask: Flags, function: Callable[[Floats], Floats], values: Floats, into: 
         into[mask] = function(values[mask])
 
 
+def rows_all(flags: npt.NDArray[np.bool_]) -> Flags:
+    """``flags.all(axis=1)`` (``flags``: by row, then any shape): numpy's reduction along a
+    short axis costs some 10 microseconds for a thousand rows, its reduction of the whole
+    array and an ``&`` per column a tenth of that."""
+    table = flags.reshape((len(flags), math.prod(flags.shape[1:])))
+    if table.all():
+        return np.ones(len(table), dtype=np.bool_)
+    found: Flags = table[:, 0]
+    for column in range(1, table.shape[1]):
+        found = found & table[:, column]
+    return found
+
+
 def py_max(first: Any, second: Any) -> Any:
     """Python's ``max(first, second)``: ``first`` unless ``second`` is greater (the sign of a
     zero and a NaN kept as Python keeps them)."""

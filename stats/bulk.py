@@ -1,10 +1,11 @@
 """``analyze_many``: many analyses at once (every level, metric and arm of a look), the same
 results as ``analyze_stats`` one at a time, float for float.
 
-Analyses with the same number of arms are read together on numpy arrays, one row per analysis
-(each kind, and CUPED or not, has its own sums, estimates and gates: ``stats._bulk_rows``), each
-formula with the scalar path's operations in the same order; the scalar ``math`` functions are
-applied element by element, where numpy's own could differ in the last bit (``stats._vector``).
+Analyses with the same number of arms are read together on numpy arrays, one row per analysis,
+every kind and CUPED or not in the same arrays, sorted by kind (``stats._bulk_rows``: each
+kind's formulas on its rows, the others on every row), each formula with the scalar path's
+operations in the same order; the scalar ``math`` functions are applied element by element,
+where numpy's own could differ in the last bit (``stats._vector``).
 An analysis the arrays cannot hold exactly, or that breaks an input rule, is read by
 ``analyze_stats`` itself, so its error is the one it raises; so are a few analyses, where the
 arrays' fixed cost outweighs them.
@@ -13,7 +14,7 @@ arrays' fixed cost outweighs them.
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from itertools import chain, repeat
 from operator import is_not, itemgetter, ne
@@ -22,19 +23,20 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from stats._bulk_arms import MAX_ARMS, ArmSums, arm_sums
+from stats._bulk_arms import KINDS, MAX_ARMS, ArmSums, arm_sums, blocks
 from stats._bulk_pairs import Side, sample_ratio_p_values
 from stats._bulk_readings import (
     bayesian,
     critical_values,
     difference,
     fieller,
+    scaled,
     sequential,
     welch_p_value,
 )
 from stats._bulk_results import Readings, Terms, assembled
-from stats._bulk_rows import Part, joined, part
-from stats._vector import py_min
+from stats._bulk_rows import Rows, read_rows
+from stats._vector import py_min, rows_all
 from stats.analysis import analyze_stats
 from stats.corrections import adjust
 from stats.errors import StatsInputError
@@ -68,7 +70,9 @@ _KINDS = (
     (MeanStats, StatisticsKind.MEAN),
     (RatioStats, StatisticsKind.RATIO),
 )
-_KIND_CODES: dict[type[Any], int] = {sums: code for code, (sums, _) in enumerate(_KINDS)}
+_KIND_CODES: dict[type[Any], int] = {sums: KINDS.index(kind) for sums, kind in _KINDS}
+_NO_KIND = 100
+"""The code of an arm whose sums are of no kind (``_KIND_CODES``)."""
 _GROUPS = tuple((kind, with_cuped) for _, kind in _KINDS for with_cuped in (False, True))
 """The parts of a number of arms, each kind without and with CUPED: the part of an analysis
 is 2 x its kind's code (``_KIND_CODES``), + 1 with CUPED."""
@@ -117,20 +121,16 @@ def _collection_paused() -> Iterator[None]:
 def _analyze_many(
     analyses: Sequence[Sequence[VariantInput]], options: AnalysisOptions, vectorise_from: int
 ) -> list[Outcome]:
-    outcomes: dict[int, Outcome] = {}
     widths = list(map(len, analyses))
     if widths and widths.count(widths[0]) == len(widths):
-        by_width: dict[int, list[int]] = {widths[0]: list(range(len(widths)))}
-    else:
-        by_width = {}
-        for index, width in enumerate(widths):
-            by_width.setdefault(width, []).append(index)
+        return _read_width(widths[0], analyses, options, vectorise_from)
+    by_width: dict[int, list[int]] = {}
+    for index, width in enumerate(widths):
+        by_width.setdefault(width, []).append(index)
+    outcomes: dict[int, Outcome] = {}
     for width, members in by_width.items():
-        group = analyses if len(members) == len(analyses) else [analyses[i] for i in members]
-        if 2 <= width <= MAX_ARMS and len(members) >= vectorise_from:
-            read = _read_width(width, group, options, vectorise_from)
-        else:
-            read = [_one(variants, options) for variants in group]
+        group = [analyses[i] for i in members]
+        read = _read_width(width, group, options, vectorise_from)
         outcomes.update(zip(members, read, strict=True))
     return list(map(outcomes.__getitem__, range(len(analyses))))
 
@@ -144,20 +144,27 @@ def _read_width(
     """The analyses with ``width`` arms, in order: those of a kind (and CUPED or not) with at
     least ``SMALLEST_PART`` analyses on arrays, when there are ``vectorise_from`` such; the
     others one at a time."""
+    if not 2 <= width <= MAX_ARMS or len(analyses) < vectorise_from:
+        return [_one(variants, options) for variants in analyses]
     arms = _Arms(list(chain.from_iterable(analyses)), width)
     codes = _codes(arms)
-    smallest = min(SMALLEST_PART, vectorise_from)
-    parts = [
-        (code, members)
-        for code in range(len(_GROUPS))
-        if len(members := np.flatnonzero(codes == code)) >= smallest
-    ]
-    found: dict[int, Outcome] = {}
-    if sum(len(members) for _, members in parts) >= vectorise_from:
-        found = _read_parts(arms, parts, options)
-    for index in sorted(set(range(len(analyses))) - found.keys()):
-        found[index] = _one(analyses[index], options)
-    return list(map(found.__getitem__, range(len(analyses))))
+    sizes = np.bincount(codes + 1, minlength=len(_GROUPS) + 1)
+    codes = np.where(sizes[codes + 1] < min(SMALLEST_PART, vectorise_from), -1, codes)
+    members = np.flatnonzero(codes >= 0)
+    if len(members) < vectorise_from:
+        return [_one(variants, options) for variants in analyses]
+    # By kind, and CUPED or not (``stats._bulk_arms.Block``).
+    members = members[np.argsort(codes[members], kind="stable")]
+    members, results = _read_members(arms, members, codes[members], options)
+    found = np.empty(len(analyses), dtype=object)
+    found[members] = np.fromiter(results, dtype=object, count=len(results))
+    outcomes: list[Outcome] = found.tolist()
+    if len(results) < len(analyses):
+        alone = np.ones(len(analyses), dtype=np.bool_)
+        alone[members] = False
+        for index in np.flatnonzero(alone).tolist():
+            outcomes[index] = _one(analyses[index], options)
+    return outcomes
 
 
 class _Arms:
@@ -173,54 +180,68 @@ class _Arms:
         self.given: Sequence[int | None]
         self.keys, self.stats, self.covariates, self.given = zip(*arms, strict=True)
 
-    def pick(self, members: npt.NDArray[np.int64]) -> Callable[[Sequence[Any]], tuple[Any, ...]]:
-        """The arms of the analyses ``members`` (at least one) from a flat list."""
+    def pick(self, members: npt.NDArray[np.int64]) -> Callable[[Sequence[Any]], Sequence[Any]]:
+        """The arms of the analyses ``members`` (at least one), in their order, from a flat
+        list."""
+        every = len(members) * self.width == len(self.keys)
+        if every and (members[1:] > members[:-1]).all():
+            return _unchanged
         picks = (members[:, None] * self.width + np.arange(self.width)).ravel().tolist()
         return itemgetter(*picks)
 
 
-def _read_parts(
-    arms: _Arms, parts: list[tuple[int, npt.NDArray[np.int64]]], options: AnalysisOptions
-) -> dict[int, Outcome]:
-    """The results of the parts' analyses on arrays (index of ``_GROUPS``, analyses), by
-    analysis; none when an option is invalid, nor for the analyses the arrays cannot read."""
+def _unchanged(arms: Sequence[Any]) -> Sequence[Any]:
+    return arms
+
+
+def _read_members(
+    arms: _Arms,
+    members: npt.NDArray[np.int64],
+    codes: npt.NDArray[np.int64],
+    options: AnalysisOptions,
+) -> tuple[npt.NDArray[np.int64], list[AnalysisResult]]:
+    """The analyses ``members`` (sorted by ``codes``, their indices in ``_GROUPS``) the arrays
+    read, and their results, in that order; none when an option is invalid."""
     try:
         terms = _terms(options, arms.width)
     except StatsInputError:
-        return {}
-    read: list[Part] = []
-    order: list[int] = []
-    for code, members in parts:
-        kind, with_cuped = _GROUPS[code]
-        sums = _sums(arms, kind, with_cuped, members)
-        if not sums.readable.all():
-            members = members[sums.readable]
-            if not len(members):
-                continue
-            sums = _sums(arms, kind, with_cuped, members)
-        read.append(part(arms.pick(members)(arms.keys), sums, terms.least))
-        order += members.tolist()
-    return dict(zip(order, _group(read, terms), strict=True)) if read else {}
+        return members[:0], []
+    sums = _sums(arms, members, codes)
+    if not sums.readable.all():
+        members, codes = members[sums.readable], codes[sums.readable]
+        if not len(members):
+            return members, []
+        sums = _sums(arms, members, codes)
+    keys = arms.pick(members)(arms.keys)
+    return members, _group(read_rows(keys, sums, terms.least), terms)
 
 
-def _sums(
-    arms: _Arms, kind: StatisticsKind, with_cuped: bool, members: npt.NDArray[np.int64]
-) -> ArmSums:
+def _sums(arms: _Arms, members: npt.NDArray[np.int64], codes: npt.NDArray[np.int64]) -> ArmSums:
+    """The sums of the analyses ``members`` (sorted by ``codes``): their arms' stats, the
+    covariates of those with CUPED and the ``nonzero_units``, each taken once."""
+    rows = blocks(np.bincount(codes, minlength=len(_GROUPS)).tolist())
     pick = arms.pick(members)
-    covariates = pick(arms.covariates) if with_cuped else None
-    shape = (len(members), arms.width)
-    return arm_sums(kind, shape, pick(arms.stats), covariates, pick(arms.given))
+    cuped = members[codes % 2 == 1]
+    covariates = arms.pick(cuped)(arms.covariates) if len(cuped) else ()
+    given = arms.given
+    if given.count(None) == len(given):  # no order to keep
+        given = (None,) * (len(members) * arms.width)
+    else:
+        given = pick(given)
+    return arm_sums(rows, pick(arms.stats), covariates, given)
 
 
 def _codes(arms: _Arms) -> npt.NDArray[np.int64]:
     """Per analysis: its index in ``_GROUPS``, or -1 to read it alone (arms of different
     kinds, a covariate in some arms only, or keys that repeat)."""
     count, width = len(arms.stats), arms.width
-    kinds = np.fromiter(map(_KIND_CODES.get, map(type, arms.stats), repeat(-1)), np.int64, count)
-    cuped = np.fromiter(map(is_not, arms.covariates, repeat(None)), np.int64, count)
-    codes = (2 * kinds + cuped).reshape((-1, width))
+    # Per arm: 2 x its kind's code, + 1 with CUPED (``bytes`` of the small codes costs less
+    # than ``np.fromiter``).
+    kinds = _bytes(map(_KIND_CODES.get, map(type, arms.stats), repeat(_NO_KIND)), count)
+    cuped = _bytes(map(is_not, arms.covariates, repeat(None)), count)
+    codes = (2 * kinds.astype(np.int64) + cuped).reshape((-1, width))
     first = codes[:, 0]
-    same = (codes == first[:, None]).all(axis=1) & (first >= 0)
+    same = rows_all(codes == first[:, None]) & (first < 2 * _NO_KIND)
     keys = arms.keys
     if width == 2:
         distinct = np.fromiter(map(ne, keys[0::2], keys[1::2]), np.bool_, len(first))
@@ -229,6 +250,12 @@ def _codes(arms: _Arms) -> npt.NDArray[np.int64]:
         distinct = np.fromiter(unique, np.int64, len(first)) == width
     result: npt.NDArray[np.int64] = np.where(same & distinct, first, -1)
     return result
+
+
+def _bytes(values: Iterable[int], count: int) -> npt.NDArray[np.uint8]:
+    """``count`` small whole ``values`` (bools too) as an array of bytes."""
+    found: npt.NDArray[np.uint8] = np.frombuffer(bytes(values), np.uint8, count)
+    return found
 
 
 def _one(variants: Sequence[VariantInput], options: AnalysisOptions) -> Outcome:
@@ -250,9 +277,8 @@ def _terms(options: AnalysisOptions, arms: int) -> Terms:
     )
 
 
-def _group(parts: list[Part], terms: Terms) -> list[AnalysisResult]:
-    """Every analysis of the parts (one number of arms), read on arrays."""
-    rows = joined(parts)
+def _group(rows: Rows, terms: Terms) -> list[AnalysisResult]:
+    """Every analysis of the rows (one number of arms), read on arrays."""
     pairs = rows.pairs
     read = ~pairs.withheld
     control = Side(*(column[read] for column in pairs.control))
@@ -271,13 +297,15 @@ def _group(parts: list[Part], terms: Terms) -> list[AnalysisResult]:
                 terms.level * py_min(p_value / p_adjusted, 1.0),
             )
         critical = critical_values(alpha, terms.side, gap.dof)
+        relative = scaled(control, treatment)
+        late = (terms.level, terms.side, terms.planned, count)
         readings = Readings(
             gap,
             p_value,
             p_adjusted,
             critical * gap.se,
-            fieller(control, treatment, critical, terms.side),
-            sequential(control, treatment, gap, (terms.level, terms.side, terms.planned, count)),
+            fieller(relative, critical, terms.side),
+            sequential(control, treatment, gap, late, relative),
             bayesian(control, treatment, terms.prior, terms.side),
         )
         srm = sample_ratio_p_values(rows.raw.n, terms.weights)

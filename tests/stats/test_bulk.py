@@ -250,3 +250,23 @@ def test_a_look_of_mixed_widths_and_kinds_at_the_default_thresholds() -> None:
     assert len(found) == len(analyses)
     for variants, outcome in zip(analyses, found, strict=True):
         _same(_outcome(variants, AnalysisOptions()), outcome)
+
+
+def test_too_few_analyses_of_a_width_for_the_arrays_are_read_one_at_a_time() -> None:
+    """A part large enough for the arrays whose width has too few such analyses in all
+    (``vectorise_from``): every analysis read alone, in order."""
+    rates = [
+        [VariantInput(key, ProportionStats(900 + i, 20 + i + 3 * arm)) for arm, key in
+         enumerate(("a", "b"))]
+        for i in range(20)
+    ]  # fmt: skip
+    means = [
+        [VariantInput(key, MeanStats(60, 30.0 + i + arm, 400.0 + 5 * i)) for arm, key in
+         enumerate(("a", "b"))]
+        for i in range(12)
+    ]  # fmt: skip
+    analyses = [*rates[:10], *means, *rates[10:]]
+    found = analyze_many(analyses)
+    assert len(found) == len(analyses)
+    for variants, outcome in zip(analyses, found, strict=True):
+        _same(_outcome(variants, AnalysisOptions()), outcome)
