@@ -6,23 +6,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Float, case, cast, func, literal
+from sqlalchemy import Float, case, cast, literal
 from sqlalchemy.sql.expression import ColumnElement
 
 from experiments.models.metric import Aggregation, MetricDefinition
 from experiments.results.sums.unit_columns import Feature, metric_sides
 
 
-def reader(row: Any, labels: dict[Feature, str], previous: bool) -> Any:
-    """A feature reader (see `metric_sides`) of a unit's values at this row, or at its previous
-    row (`previous`: the accumulated value minus this row's change)."""
+def reader(row: Any, labels: dict[Feature, str], prefix: str) -> Any:
+    """A feature reader (see `metric_sides`) of a unit's values at one row: its features'
+    columns named `prefix` + label (`backfill_query._row_features`: now, or at the unit's
+    previous row)."""
 
     def feature(key: Feature, aggregation: Aggregation) -> Any:
-        label = labels[key]
-        total: Any = row[f"c_{label}"]
-        if previous:
-            total = total - row[f"g_{label}"]
-        total = func.coalesce(total, 0.0)
+        total = row[f"{prefix}{labels[key]}"]
         if aggregation == "any":
             return case((total > 0, 1.0), else_=0.0)
         return cast(total, Float)
