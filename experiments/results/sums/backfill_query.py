@@ -53,9 +53,10 @@ from experiments.results.sums.unit_columns import (
 )
 
 LOOK, UNITS, SEVERAL = "look", "units", "several"
-ACTIVE, ACTIVE_BEFORE = "active", "active_before"
 """Labels of the look's index, the units entering the group, and those entering several
 variants."""
+ACTIVE, ACTIVE_BEFORE = "active", "active_before"
+"""Labels of whether a unit counts at a row, and whether it counted at its previous row."""
 
 
 def build_query(
@@ -249,8 +250,8 @@ def _per_look(rows: Subquery, found: UnitFeatures, levels: list[str]) -> Subquer
 def _row_features(per_look: Subquery, found: UnitFeatures, levels: list[str]) -> Subquery:
     """Per unit and look: each feature now (`now_`) and at the unit's previous row (`before_`,
     the accumulated value minus this row's change), and whether the unit counted at each
-    (`ACTIVE`, `ACTIVE_BEFORE`), computed once per row: every metric side reads them, and
-    computed in each, they were a fifth of PostgreSQL's backfill at a million units."""
+    (`ACTIVE`, `ACTIVE_BEFORE`), computed once per row for every metric side that reads them
+    (each side computed them again before)."""
     # A unit counts (is *active*) from its first look until the look that sees it in a second
     # variant, where it has a row; its previous row was active unless this row is after that
     # look. (At a unit's first row the previous values are all 0, whatever the flag says.) The
