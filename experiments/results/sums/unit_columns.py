@@ -356,12 +356,17 @@ def unit_values(
         # read conversions through a non-covering index, hence only here.)
         unit_keys.append(conversions.unit_id)
     variant = case((unit.variant_count > 1, literal(MULTI_VARIANT)), else_=unit.variant)
+
+    def carried(column: ColumnElement[Any]) -> ColumnElement[Any]:
+        """A column of the unit's one first exposure through the grouping: max() carries it; by
+        a table's row number SQLite reads it as it is (a group is that one row's)."""
+        return column if POSITION in unit else func.max(column)
+
     unit_events = (
         select(
-            func.max(variant).label("variant"),
-            # One first exposure per unit: max() only carries it through the unit's grouping.
-            *([func.max(unit[ATTRIBUTES]).label(ATTRIBUTES)] if dimensions else []),
-            *([func.max(unit[PERIOD]).label(PERIOD)] if periods else []),
+            carried(variant).label("variant"),
+            *([carried(unit[ATTRIBUTES]).label(ATTRIBUTES)] if dimensions else []),
+            *([carried(unit[PERIOD]).label(PERIOD)] if periods else []),
             *(
                 func.sum(feature_value(feature, conversions, unit.first_at, window_ends)).label(
                     labels[feature]
