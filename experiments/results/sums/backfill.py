@@ -24,7 +24,7 @@ from datetime import datetime
 from sqlalchemy.engine import Connection, RowMapping
 
 from experiments.models.metric import MetricDefinition
-from experiments.results.sums.backfill_query import LOOK, SEVERAL, UNITS, build_query
+from experiments.results.sums.backfill_query import LOOK, SEVERAL, UNITS, build_query, unit_looks
 from experiments.results.sums.groups import (
     ZERO_SUMS,
     Aggregates,
@@ -35,6 +35,7 @@ from experiments.results.sums.groups import (
 from experiments.results.sums.levels import DIMENSION, LEVEL, RawKey, segment_aggregates
 from experiments.results.sums.sql_functions import look_rows
 from experiments.results.sums.unit_columns import MULTI_VARIANT, EventIds
+from experiments.results.sums.unit_tables import units_in_order
 
 Changes = dict[str, float]
 """One metric's sums in one group, by sum name: their change at one look, or their running
@@ -56,21 +57,24 @@ def daily_aggregates(
     ceiling=ceiling)` for every end of `ends` (ascending), from one query."""
     if not ends or list(ends) != sorted(ends):
         raise ValueError("ends must be a non-empty ascending sequence")
-    query, labels = build_query(
+    looks = unit_looks(
         experiment, metrics, list(ends), cuped=cuped, dimensions=dimensions, ceiling=ceiling
     )
+    with units_in_order(connection, looks) as table:
+        query, labels = build_query(
+            table, metrics, list(ends), cuped=cuped, dimensions=dimensions, ceiling=ceiling
+        )
+        found = look_rows(connection, query)
     if dimensions:
-        rows = look_rows(connection, query)
-        return _segment_looks(rows, labels, variants, dimensions, len(ends))
-    looks = len(ends)
+        return _segment_looks(found, labels, variants, dimensions, len(ends))
     groups = [GroupKey(variant=variant) for variant in variants]
-    units = {group: [0] * looks for group in groups}
-    several = [0] * looks
+    units = {group: [0] * len(ends) for group in groups}
+    several = [0] * len(ends)
     changes: dict[GroupKey, list[dict[str, Changes]]] = {
         group: [{metric: dict.fromkeys(labels[metric], 0.0) for metric in labels} for _ in ends]
         for group in groups
     }
-    for row in look_rows(connection, query):
+    for row in found:
         group, look = GroupKey.of_row(row), int(row[LOOK])
         several[look] += int(row[SEVERAL] or 0)
         if group not in units:

@@ -28,7 +28,14 @@ from sqlalchemy import (
     select,
     union_all,
 )
-from sqlalchemy.sql.expression import CTE, ColumnElement, CompoundSelect, Select, Subquery
+from sqlalchemy.sql.expression import (
+    CTE,
+    ColumnElement,
+    CompoundSelect,
+    FromClause,
+    Select,
+    Subquery,
+)
 
 from experiments.models.metric import MetricDefinition
 from experiments.results.sums.backfill_changes import (
@@ -51,6 +58,7 @@ from experiments.results.sums.unit_columns import (
     feature_value,
     unit_features,
 )
+from experiments.results.sums.unit_tables import POSITION
 
 LOOK, UNITS, SEVERAL = "look", "units", "several"
 """Labels of the look's index, the units entering the group, and those entering several
@@ -59,8 +67,25 @@ ACTIVE, ACTIVE_BEFORE = "active", "active_before"
 """Labels of whether a unit counts at a row, and whether it counted at its previous row."""
 
 
-def build_query(
+def unit_looks(
     experiment: str,
+    metrics: Sequence[MetricDefinition],
+    ends: list[datetime],
+    *,
+    cuped: bool,
+    dimensions: Sequence[str] = (),
+    ceiling: EventIds | None = None,
+) -> CTE:
+    """Per exposed unit (`_units`): the units `build_query` reads. On SQLite the caller writes
+    them to a table (`unit_tables.units_in_order`) and passes that."""
+    found = unit_features(metrics, cuped)
+    levels = [ATTRIBUTES] if dimensions else []  # carried per unit, then read per dimension
+    first = _first_variants(experiment, ends[-1], found, dimensions, ceiling)
+    return _units(first, ends, found, levels)
+
+
+def build_query(
+    units: FromClause,
     metrics: Sequence[MetricDefinition],
     ends: list[datetime],
     *,
@@ -70,14 +95,13 @@ def build_query(
 ) -> tuple[CompoundSelect[Any] | Select[Any], dict[str, dict[str, str]]]:
     """Per group (`GROUP_COLUMNS`) and look index (`LOOK`): units entering (`UNITS`), units
     entering several variants (`SEVERAL`) and the change of each metric's sums, with per metric
-    key the labels of its change columns (sum name -> label). With `dimensions`, per
+    key the labels of its change columns (sum name -> label). `units`: the rows of `unit_looks`
+    of the same arguments (the CTE, or a table of its rows). With `dimensions`, per
     (dimension, level) as well (`levels.by_dimension`); with `ceiling`, only the events up to
     its ids."""
     found = unit_features(metrics, cuped)
-    levels = [ATTRIBUTES] if dimensions else []  # carried per unit, then read per dimension
-    first = _first_variants(experiment, ends[-1], found, dimensions, ceiling)
-    units = _units(first, ends, found, levels)
-    per_look = _per_look(_unit_rows(units, ends, found, levels, ceiling), found, levels)
+    levels = [ATTRIBUTES] if dimensions else []
+    per_look = _per_look(_unit_rows(units, ends, found, levels, ceiling), units, found, levels)
     features = _row_features(per_look, found, levels)
     values = _row_values(features, metrics, found, levels)
     changes, labels = _changes(values, metrics, found, levels)
@@ -176,7 +200,7 @@ def _units(
 
 
 def _unit_rows(
-    units: CTE,
+    units: FromClause,
     ends: list[datetime],
     found: UnitFeatures,
     levels: list[str],
@@ -186,7 +210,7 @@ def _unit_rows(
     unit, conversions, end = units.c, CONVERSIONS.c, ends[-1]
     features, labels = found.features, found.labels
     zeros = [literal(0.0, Float).label(labels[feature]) for feature in features]
-    carried = (unit.unit_id, unit.variant, unit.several_look, *(unit[level] for level in levels))
+    carried = [_unit_key(units), *_unit_columns(units, levels)]
     # A unit without events has the value 0 on every side a row would carry (denominators of 1
     # are counted from `units` directly), so only looks with events, and the look that sees a
     # unit in a second variant (its values leave the sums), need rows.
@@ -222,29 +246,54 @@ def _unit_rows(
     return union_all(entering_several, events).subquery("rows")
 
 
-def _per_look(rows: Subquery, found: UnitFeatures, levels: list[str]) -> Subquery:
-    """Per unit and look: each feature so far (`c_`) and its change at this look (`g_`)."""
+def _per_look(
+    rows: Subquery, units: FromClause, found: UnitFeatures, levels: list[str]
+) -> Subquery:
+    """Per unit and look: each feature so far (`c_`) and its change at this look (`g_`), and
+    the unit's columns (`_unit_columns`)."""
     # The value at the unit's previous row is then `c - g`: no LAG.
     labels = [found.labels[feature] for feature in found.features]
+    key = rows.c[_unit_key(units).name]
     cumulative = [
         func.sum(func.sum(rows.c[label]))
-        .over(partition_by=rows.c.unit_id, order_by=rows.c[LOOK])
+        .over(partition_by=key, order_by=rows.c[LOOK])
         .label(f"c_{label}")
         for label in labels
     ]
     here = [func.sum(rows.c[label]).label(f"g_{label}") for label in labels]
-    return (
-        select(
-            func.max(rows.c.variant).label("variant"),
-            rows.c[LOOK],
-            func.max(rows.c.several_look).label("several_look"),
-            *(func.max(rows.c[level]).label(level) for level in levels),
-            *cumulative,
-            *here,
-        )
-        .group_by(rows.c.unit_id, rows.c[LOOK])
+    carried = [
+        func.max(rows.c[column.name]).label(column.name) for column in _unit_columns(units, levels)
+    ]
+    per_look = (
+        select(key, rows.c[LOOK], *carried, *cumulative, *here)
+        .group_by(key, rows.c[LOOK])
         .subquery("per_look")
     )
+    if POSITION not in units.c:
+        return per_look
+    # A table's rows come back by their number after the grouping and the windows, so these
+    # sort and buffer only the number, the look and the features.
+    unit = units.c
+    read_back = [unit.variant, unit.several_look, *(unit[level] for level in levels)]
+    # Every number has its row; an outer join lets SQLite read the grouped rows as they come
+    # (a co-routine) rather than write them to a table first, as it does for an inner join.
+    joined = per_look.outerjoin(units, unit[POSITION] == per_look.c[POSITION])
+    return select(per_look, *read_back).select_from(joined).subquery("per_look_units")
+
+
+def _unit_key(units: FromClause) -> ColumnElement[Any]:
+    """What a unit's rows are grouped by: its row's number in a table of units, or its id."""
+    return units.c.get(POSITION, units.c.unit_id)
+
+
+def _unit_columns(units: FromClause, levels: list[str]) -> list[ColumnElement[Any]]:
+    """The columns of a unit that its rows carry through the per-look grouping, unless read
+    back from a table of units after it: its variant, the look that sees it in a second one,
+    its levels."""
+    if POSITION in units.c:
+        return []
+    unit = units.c
+    return [unit.variant, unit.several_look, *(unit[level] for level in levels)]
 
 
 def _row_features(per_look: Subquery, found: UnitFeatures, levels: list[str]) -> Subquery:
@@ -324,7 +373,7 @@ def _changes(
     return select(*outputs).group_by(*group_columns, row[LOOK]), columns
 
 
-def _entering(units: CTE, levels: list[str]) -> Subquery:
+def _entering(units: FromClause, levels: list[str]) -> Subquery:
     """Units entering each variant at each look: +1 at the first, -1 (and +1 several) later."""
     unit = units.c
     level_columns = [unit[level] for level in levels]

@@ -20,7 +20,7 @@ from itertools import count
 
 from sqlalchemy import Column, Integer, MetaData, Table, select
 from sqlalchemy.engine import Connection
-from sqlalchemy.sql.expression import FromClause, Subquery
+from sqlalchemy.sql.expression import CTE, FromClause, Subquery
 
 POSITION = "position"
 """The number of a unit's row in the table (SQLite's rowid): the per-unit grouping's key."""
@@ -29,7 +29,7 @@ _names = count(1)
 
 
 @contextmanager
-def units_in_order(connection: Connection, units: Subquery) -> Iterator[FromClause]:
+def units_in_order(connection: Connection, units: Subquery | CTE) -> Iterator[FromClause]:
     """`units` (one row per unit) as a temporary table with each row's `POSITION`, on SQLite,
     for the statements run inside; dropped on the way out. Elsewhere, `units` itself.
 
@@ -50,6 +50,6 @@ def units_in_order(connection: Connection, units: Subquery) -> Iterator[FromClau
     table.create(connection)
     try:
         connection.execute(table.insert().from_select(list(units.columns.keys()), select(units)))
-        yield table.alias("first_exposure")
+        yield table.alias(units.name)
     finally:
         table.drop(connection)
