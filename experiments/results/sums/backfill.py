@@ -24,7 +24,8 @@ from datetime import datetime
 from sqlalchemy.engine import Connection, RowMapping
 
 from experiments.models.metric import MetricDefinition
-from experiments.results.sums.backfill_query import LOOK, SEVERAL, UNITS, build_query, unit_looks
+from experiments.results.sums.backfill_query import LOOK, SEVERAL, UNITS, build_query
+from experiments.results.sums.backfill_units import unit_looks
 from experiments.results.sums.groups import (
     ZERO_SUMS,
     Aggregates,

@@ -4,11 +4,11 @@ Each unit's events are bucketed into looks (the first look end at or after the e
 function accumulates the unit's features per look, and each unit-look row carries only the
 change since the unit's previous row. `backfill.daily_aggregates` sums and accumulates them.
 
-The query is built from one function per CTE, in the order they read each other: `_first_variants`
-(per exposed unit), `_units` (its looks), `_unit_rows` (its events), `_per_look`,
-`_row_features`, `_row_values`, `_changes`;
-beside them `_entering` and `_counts` for the unit counts. Every output column is labelled, and
-the caller reads the rows by label.
+The query reads the units of `backfill_units.unit_looks` (per exposed unit, its looks; a table
+of them on SQLite, `unit_tables`) and is built from one function per subquery, in the order they
+read each other: `_unit_rows` (a unit's events), `_per_look`, `_row_features`, `_row_values`,
+`_changes`; beside them `_entering` and `_counts` for the unit counts. Every output column is
+labelled, and the caller reads the rows by label.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ from typing import Any
 
 from sqlalchemy import (
     Float,
-    Integer,
     and_,
     case,
     func,
@@ -29,7 +28,6 @@ from sqlalchemy import (
     union_all,
 )
 from sqlalchemy.sql.expression import (
-    CTE,
     ColumnElement,
     CompoundSelect,
     FromClause,
@@ -44,17 +42,16 @@ from experiments.results.sums.backfill_changes import (
     reader,
     sides_read,
 )
+from experiments.results.sums.backfill_units import look_of
 from experiments.results.sums.groups import GROUP_COLUMNS
 from experiments.results.sums.levels import by_dimension
 from experiments.results.sums.sql_functions import once_per_row, scanned
 from experiments.results.sums.unit_columns import (
     ATTRIBUTES,
     CONVERSIONS,
-    EXPOSURES,
     EventIds,
     UnitFeatures,
     equal_sums,
-    exposed_units,
     feature_value,
     unit_features,
 )
@@ -65,23 +62,6 @@ LOOK, UNITS, SEVERAL = "look", "units", "several"
 variants."""
 ACTIVE, ACTIVE_BEFORE = "active", "active_before"
 """Labels of whether a unit counts at a row, and whether it counted at its previous row."""
-
-
-def unit_looks(
-    experiment: str,
-    metrics: Sequence[MetricDefinition],
-    ends: list[datetime],
-    *,
-    cuped: bool,
-    dimensions: Sequence[str] = (),
-    ceiling: EventIds | None = None,
-) -> CTE:
-    """Per exposed unit (`_units`): the units `build_query` reads. On SQLite the caller writes
-    them to a table (`unit_tables.units_in_order`) and passes that."""
-    found = unit_features(metrics, cuped)
-    levels = [ATTRIBUTES] if dimensions else []  # carried per unit, then read per dimension
-    first = _first_variants(experiment, ends[-1], found, dimensions, ceiling)
-    return _units(first, ends, found, levels)
 
 
 def build_query(
@@ -115,90 +95,6 @@ def build_query(
     return by_dimension(combined.subquery("combinations"), dimensions, keys, summed), labels
 
 
-def _first_variants(
-    experiment: str,
-    end: datetime,
-    found: UnitFeatures,
-    dimensions: Sequence[str],
-    ceiling: EventIds | None,
-) -> Subquery:
-    """Per exposed unit: its start, its first exposure's variant, and when it first saw another."""
-    # For the few units seen in several variants (min <> max, as in `aggregate`), the variant of
-    # the first exposure and the earliest exposure to another variant take two index searches.
-    exposures = EXPOSURES.c
-    variant_columns = [
-        func.min(exposures.variant).label("low"),
-        func.max(exposures.variant).label("high"),
-    ]
-    grouped = exposed_units(
-        experiment, end, found, variant_columns, "grouped", dimensions, ceiling=ceiling
-    )
-    several = grouped.c.low != grouped.c.high
-    earliest = EXPOSURES.alias("earliest")
-    other = EXPOSURES.alias("other")
-    # With a ceiling, the first and the other exposure are searched among those it counts.
-    counted = (
-        [] if ceiling is None else [table.c.id <= ceiling.exposures for table in (earliest, other)]
-    )
-    first_variant = (
-        select(earliest.c.variant)
-        .where(
-            earliest.c.experiment == experiment,
-            earliest.c.unit_id == grouped.c.unit_id,
-            earliest.c.timestamp <= end,
-            *counted[:1],
-        )
-        .order_by(earliest.c.timestamp, earliest.c.variant)
-        .limit(1)
-        .correlate(grouped)  # also where it is nested in `other_at` below
-        .scalar_subquery()
-    )
-    other_at = (
-        select(func.min(other.c.timestamp))
-        .where(
-            other.c.experiment == experiment,
-            other.c.unit_id == grouped.c.unit_id,
-            other.c.timestamp <= end,
-            other.c.variant != first_variant,
-            *counted[1:],
-        )
-        .correlate(grouped)
-        .scalar_subquery()
-    )
-    # Computed once per unit: `_units` reads `several_at` in each branch of a binary search
-    # over the looks, and merged into it, both databases searched the exposures again in each
-    # (about 7 times per unit seen in several variants with 30 looks).
-    pre_units = select(
-        grouped.c.unit_id,
-        grouped.c.first_at,
-        case((several, first_variant), else_=grouped.c.low).label("variant"),
-        case((several, other_at), else_=null()).label("several_at"),
-        *(grouped.c[column.name] for column in found.bound_columns),
-        *([grouped.c[ATTRIBUTES]] if dimensions else []),
-    )
-    return once_per_row(pre_units).subquery("pre_units")
-
-
-def _units(
-    first_variants: Subquery, ends: list[datetime], found: UnitFeatures, levels: list[str]
-) -> CTE:
-    """Per unit: its variant, the look of its start and of its second variant (or NULL)."""
-    pre = first_variants.c
-    last = len(ends) - 1
-    return select(
-        pre.unit_id,
-        pre.first_at,
-        pre.variant,
-        # The looks are computed once per unit here rather than once per event below.
-        _look_of(pre.first_at, ends, 0, last).label("first_look"),
-        case(
-            (pre.several_at.is_(None), null()), else_=_look_of(pre.several_at, ends, 0, last)
-        ).label("several_look"),
-        *(pre[column.name] for column in found.bound_columns),
-        *(pre[level] for level in levels),
-    ).cte("units")
-
-
 def _unit_rows(
     units: FromClause,
     ends: list[datetime],
@@ -221,7 +117,7 @@ def _unit_rows(
     # Pre-period events (CUPED) count from the unit's first look, like every later look.
     event_look = case(
         (conversions.timestamp < unit.first_at, unit.first_look),
-        else_=_look_of(conversions.timestamp, ends, 0, len(ends) - 1),
+        else_=look_of(conversions.timestamp, ends, 0, len(ends) - 1),
     )
     events = select(
         *carried,
@@ -404,14 +300,3 @@ def _counts(entering: Subquery, sum_labels: list[str], levels: list[str]) -> Sel
         func.sum(entering.c[SEVERAL]).label(SEVERAL),
         *(null().label(label) for label in sum_labels),
     ).group_by(*counted)
-
-
-def _look_of(moment: Any, ends: list[datetime], low: int, high: int) -> ColumnElement[Any]:
-    """Index of the first end at or after `moment` (a binary search of nested CASEs)."""
-    if low == high:
-        return literal(low, Integer)
-    middle = (low + high) // 2
-    return case(
-        (moment <= ends[middle], _look_of(moment, ends, low, middle)),
-        else_=_look_of(moment, ends, middle + 1, high),
-    )

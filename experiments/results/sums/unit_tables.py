@@ -1,4 +1,5 @@
-"""On SQLite, a full look's exposed units in a temporary table, each row numbered.
+"""On SQLite, the exposed units of a full look or a backfill in a temporary table, each row
+numbered.
 
 A look's sums join each exposed unit (`unit_columns.first_exposures`) to its conversions and
 group the joined rows per unit. SQLite has no hash aggregation, and it does not know that a
@@ -8,6 +9,10 @@ spilled to disk at a million units. Written to a table, each unit's row gets a n
 rowid, `POSITION`); the join reads the table in that order, and grouped by it the joined rows
 arrive group after group, so SQLite groups them as they come, without the sort
 (docs/benchmarks.md, "Full looks on SQLite: the exposed units in a table of their own").
+
+The backfill (`backfill_query`) reads its units and their looks from such a table too: its
+rows carry only the unit's number through the per-look grouping and the window sums, and read
+the unit's other columns back from the table by that number after them.
 
 PostgreSQL hashes the grouping; it reads the subquery as it is.
 """
