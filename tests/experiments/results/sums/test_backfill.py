@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
+from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
+from experiments.db import make_engine
 from experiments.results.sums.aggregation import aggregate
 from experiments.results.sums.backfill import daily_aggregates
 from experiments.results.sums.look_ends import day_ends, first_exposure_at
@@ -84,3 +88,34 @@ def test_day_ends_are_midnights_then_the_end() -> None:
     ]
     assert day_ends(first, end, most=2) == [datetime(2026, 3, 4, tzinfo=UTC), end]
     assert day_ends(end, end, most=180) == [end]
+
+
+def test_sqlite_backfill_reads_its_units_from_their_table_by_row_number(sqlite_url: str) -> None:
+    """On SQLite the per-look grouping and the window sums carry only the unit's row number;
+    the unit's variant, second-variant look and levels are read back from the table by it."""
+    engine = make_engine(sqlite_url)
+    simulate_shop(300, uplift=0.1, seed=9).load(engine)
+    end = START + timedelta(days=4)
+    statements: list[str] = []
+    plans: list[str] = []
+
+    def explain(_conn: Any, cursor: Any, statement: str, parameters: Any, *_: Any) -> None:
+        # Explained as it runs: the units' temporary table exists only meanwhile.
+        if statement.lstrip().startswith(("SELECT", "INSERT", "WITH")):
+            found = cursor.connection.execute("EXPLAIN QUERY PLAN " + statement, parameters)
+            statements.append(statement)
+            plans.append(" | ".join(row[-1] for row in found))
+
+    with engine.connect() as connection:
+        ends = day_ends(first_exposure_at(connection, "exp", end) or end, end, most=180)
+    event.listen(engine, "before_cursor_execute", explain)
+    with engine.connect() as connection:
+        daily_aggregates(connection, "exp", VARIANTS, METRICS, ends, dimensions=["device"])
+    event.remove(engine, "before_cursor_execute", explain)
+    engine.dispose()
+    written, (query, plan) = statements[-2], (statements[-1], plans[-1])
+    assert "INSERT INTO look_units_" in written  # after the units' CTE
+    # Grouped by (row number, look), read as they come, then each row's unit by its number.
+    assert re.search(r"GROUP BY rows\.position, rows\.look", query)
+    assert "CO-ROUTINE per_look" in plan
+    assert "SEARCH units USING INTEGER PRIMARY KEY (rowid=?)" in plan
