@@ -36,7 +36,7 @@ from stats._bulk_readings import (
 )
 from stats._bulk_results import Readings, Terms, assembled
 from stats._bulk_rows import Rows, read_rows
-from stats._vector import py_min, rows_all
+from stats._vector import Flags, py_min, rows_all
 from stats.analysis import analyze_stats
 from stats.corrections import adjust
 from stats.errors import StatsInputError
@@ -235,21 +235,43 @@ def _codes(arms: _Arms) -> npt.NDArray[np.int64]:
     """Per analysis: its index in ``_GROUPS``, or -1 to read it alone (arms of different
     kinds, a covariate in some arms only, or keys that repeat)."""
     count, width = len(arms.stats), arms.width
-    # Per arm: 2 x its kind's code, + 1 with CUPED (``bytes`` of the small codes costs less
-    # than ``np.fromiter``).
-    kinds = _bytes(map(_KIND_CODES.get, map(type, arms.stats), repeat(_NO_KIND)), count)
-    cuped = _bytes(map(is_not, arms.covariates, repeat(None)), count)
-    codes = (2 * kinds.astype(np.int64) + cuped).reshape((-1, width))
-    first = codes[:, 0]
-    same = rows_all(codes == first[:, None]) & (first < 2 * _NO_KIND)
-    keys = arms.keys
-    if width == 2:
-        distinct = np.fromiter(map(ne, keys[0::2], keys[1::2]), np.bool_, len(first))
+    analyses = count // width
+    types = list(map(type, arms.stats))
+    firsts = types[0::width]
+    # Per arm: with CUPED (``bytes`` of the small codes costs less than ``np.fromiter``).
+    cuped = _bytes(map(is_not, arms.covariates, repeat(None)), count).reshape((-1, width))
+    same = rows_all(cuped == cuped[:, :1])
+    # The usual look: every arm of an analysis of its first arm's kind (a comparison of
+    # lists, item by item in C), so the kinds are looked up once per analysis.
+    if all(types[arm::width] == firsts for arm in range(1, width)):
+        kinds = _bytes(map(_KIND_CODES.get, firsts, repeat(_NO_KIND)), analyses)
     else:
-        unique = map(len, map(set, zip(*[iter(keys)] * width, strict=True)))
-        distinct = np.fromiter(unique, np.int64, len(first)) == width
-    result: npt.NDArray[np.int64] = np.where(same & distinct, first, -1)
+        by_arm = _bytes(map(_KIND_CODES.get, types, repeat(_NO_KIND)), count)
+        by_arm = by_arm.reshape((-1, width))
+        kinds = by_arm[:, 0]
+        same &= rows_all(by_arm == kinds[:, None])
+    first = 2 * kinds.astype(np.int64) + cuped[:, 0]
+    valid = same & (kinds < _NO_KIND) & _distinct_keys(arms.keys, width)
+    result: npt.NDArray[np.int64] = np.where(valid, first, -1)
     return result
+
+
+def _distinct_keys(keys: Sequence[str], width: int) -> Flags:
+    """Per analysis (``keys``: its arms', flat): no key repeats."""
+    analyses = len(keys) // width
+    firsts = keys[:width]
+    distinct_first = firsts[0] != firsts[1] if width == 2 else len(set(firsts)) == width
+    # The usual look: every analysis has the first one's keys, in its order (one count of
+    # each arm's key, item by item in C).
+    if distinct_first and all(
+        keys[arm::width].count(key) == analyses for arm, key in enumerate(firsts)
+    ):
+        return np.ones(analyses, dtype=np.bool_)
+    if width == 2:
+        return np.fromiter(map(ne, keys[0::2], keys[1::2]), np.bool_, analyses)
+    unique = map(len, map(set, zip(*[iter(keys)] * width, strict=True)))
+    distinct: Flags = np.fromiter(unique, np.int64, analyses) == width
+    return distinct
 
 
 def _bytes(values: Iterable[int], count: int) -> npt.NDArray[np.uint8]:
