@@ -12,7 +12,7 @@ import numpy.typing as npt
 
 from stats import _vector
 from stats._bulk_pairs import Side
-from stats._vector import Flags, Floats, each, py_max, py_min
+from stats._vector import Flags, Floats, each, each_distinct, py_max, py_min
 from stats.sequential import SMALL_SAMPLE_DOF, mixture_tuning
 from stats.types import Alternative, Prior
 
@@ -145,7 +145,9 @@ def sequential(
         z = z.copy()
         z[small] = _vector.normal_equivalent(z[small], read.dof[small])
     exponent = 0.5 * z * z * ratio / (1.0 + ratio)
-    log_growth = each(math.log1p, ratio)  # in the p-value and the critical value alike
+    # In the p-value and the critical value alike; a function of the units only, which the
+    # metrics of a level share.
+    log_growth = each_distinct(math.log1p, ratio)
     log_inverse = 0.5 * log_growth - exponent
     p_value = np.ones_like(z)
     below = ~(log_inverse >= 0)

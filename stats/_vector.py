@@ -41,6 +41,16 @@ def each(function: Callable[[float], float], values: Floats) -> Floats:
     return result.reshape(values.shape)
 
 
+def each_distinct(function: Callable[[float], float], values: Floats) -> Floats:
+    """``each(function, values)``, calling ``function`` once per distinct value (bit pattern,
+    so ``-0.0`` and ``0.0`` stay apart): for figures that repeat, such as those of the units,
+    which every metric of a breakdown's level shares. The sort costs about a tenth of what it
+    spares when each value comes eight times."""
+    bits, inverse = np.unique(values.view(np.int64), return_inverse=True)
+    found: Floats = each(function, bits.view(np.float64))[inverse]
+    return found
+
+
 def on(mask: Flags, function: Callable[[Floats], Floats], values: Floats, into: Floats) -> None:
     """``into[mask] = function(values[mask])``, skipped when no element is selected."""
     if mask.any():
