@@ -70,7 +70,15 @@ for _ in range(1 + int(sys.argv[2])):
 
 def _instructions(code: str, calls: int, path: Path | None) -> int:
     """Instructions of the child running ``code`` with ``calls`` extra calls."""
-    env = dict(os.environ, PYTHONHASHSEED="0", OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1")
+    # No bytecode written: else the first child compiles a fresh tree (the "before") and the
+    # second reads it, and the compilation lands in the difference (twice the count).
+    env = dict(
+        os.environ,
+        PYTHONHASHSEED="0",
+        OPENBLAS_NUM_THREADS="1",
+        OMP_NUM_THREADS="1",
+        PYTHONDONTWRITEBYTECODE="1",
+    )
     if path is not None:
         env["PYTHONPATH"] = str(path)
     command = ["valgrind", "--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null"]
