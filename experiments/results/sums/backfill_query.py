@@ -106,7 +106,7 @@ def _unit_rows(
     unit, conversions, end = units.c, CONVERSIONS.c, ends[-1]
     features, labels = found.features, found.labels
     zeros = [literal(0.0, Float).label(labels[feature]) for feature in features]
-    carried = [_unit_key(units), *_unit_columns(units, levels)]
+    carried = [_unit_key(units), *_carried(units, levels)]
     # A unit without events has the value 0 on every side a row would carry (denominators of 1
     # are counted from `units` directly), so only looks with events, and the look that sees a
     # unit in a second variant (its values leave the sums), need rows.
@@ -146,7 +146,8 @@ def _per_look(
     rows: Subquery, units: FromClause, found: UnitFeatures, levels: list[str]
 ) -> Subquery:
     """Per unit and look: each feature so far (`c_`) and its change at this look (`g_`), and
-    the unit's columns (`_unit_columns`)."""
+    the unit's columns (`_unit_columns`: carried through the grouping, or read back from a
+    table of units by its row's number)."""
     # The value at the unit's previous row is then `c - g`: no LAG.
     labels = [found.labels[feature] for feature in found.features]
     key = rows.c[_unit_key(units).name]
@@ -158,7 +159,7 @@ def _per_look(
     ]
     here = [func.sum(rows.c[label]).label(f"g_{label}") for label in labels]
     carried = [
-        func.max(rows.c[column.name]).label(column.name) for column in _unit_columns(units, levels)
+        func.max(rows.c[column.name]).label(column.name) for column in _carried(units, levels)
     ]
     per_look = (
         select(key, rows.c[LOOK], *carried, *cumulative, *here)
@@ -169,11 +170,10 @@ def _per_look(
         return per_look
     # A table's rows come back by their number after the grouping and the windows, so these
     # sort and buffer only the number, the look and the features.
-    unit = units.c
-    read_back = [unit.variant, unit.several_look, *(unit[level] for level in levels)]
     # Every number has its row; an outer join lets SQLite read the grouped rows as they come
     # (a co-routine) rather than write them to a table first, as it does for an inner join.
-    joined = per_look.outerjoin(units, unit[POSITION] == per_look.c[POSITION])
+    joined = per_look.outerjoin(units, units.c[POSITION] == per_look.c[POSITION])
+    read_back = _unit_columns(units, levels)
     return select(per_look, *read_back).select_from(joined).subquery("per_look_units")
 
 
@@ -183,13 +183,16 @@ def _unit_key(units: FromClause) -> ColumnElement[Any]:
 
 
 def _unit_columns(units: FromClause, levels: list[str]) -> list[ColumnElement[Any]]:
-    """The columns of a unit that its rows carry through the per-look grouping, unless read
-    back from a table of units after it: its variant, the look that sees it in a second one,
-    its levels."""
-    if POSITION in units.c:
-        return []
+    """The columns of a unit that its rows need after the per-look grouping: its variant, the
+    look that sees it in a second one, its levels."""
     unit = units.c
     return [unit.variant, unit.several_look, *(unit[level] for level in levels)]
+
+
+def _carried(units: FromClause, levels: list[str]) -> list[ColumnElement[Any]]:
+    """`_unit_columns` carried by a unit's rows through the per-look grouping: all of them,
+    unless read back from a table of units after it (none)."""
+    return [] if POSITION in units.c else _unit_columns(units, levels)
 
 
 def _row_features(per_look: Subquery, found: UnitFeatures, levels: list[str]) -> Subquery:
