@@ -38,7 +38,7 @@ from experiments.metrics import builtin_metrics
 from experiments.migrate import upgrade
 from experiments.models.metric import MetricDefinition
 from experiments.results.sums.aggregation import Aggregates, _sums_query, aggregate
-from experiments.results.sums.unit_columns import first_exposures
+from experiments.results.sums.per_unit_values import first_exposures
 
 END = START + timedelta(days=30)
 KEYS = (

@@ -9,7 +9,7 @@ sent with a kind of key the metric counts (its `sources`; all when it names none
 Conversions of units never exposed never meet an exposure in the join and so are ignored.
 
 The query has three levels, all grouped in the database (the first two per unit, built by
-`unit_columns.unit_values`):
+`per_unit_values.unit_values`):
 1. `first_exposure`: one row per exposed unit (start, variant, one or several variants, and the
    unit's window bounds as timestamps);
 2. `unit_events`: that row outer-joined to the unit's relevant conversions and grouped per
@@ -53,6 +53,7 @@ from experiments.results.sums.levels import (
     by_dimension,
     segment_aggregates,
 )
+from experiments.results.sums.per_unit_values import first_exposures, unit_values
 from experiments.results.sums.percentile_caps import percentile_caps
 from experiments.results.sums.periods import fold_levels, whole_and_periods
 from experiments.results.sums.sql_functions import EVERY_UNIT_SETTINGS, LOOK_SETTINGS, look_rows
@@ -63,8 +64,6 @@ from experiments.results.sums.unit_columns import (
     EventIds,
     UnitSet,
     equal_sums,
-    first_exposures,
-    unit_values,
 )
 from experiments.results.sums.unit_tables import units_in_order
 

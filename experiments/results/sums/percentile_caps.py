@@ -23,12 +23,11 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.sql.expression import FromClause
 
 from experiments.models.metric import MetricDefinition
+from experiments.results.sums.per_unit_values import first_exposures, unit_values
 from experiments.results.sums.sql_functions import look_rows
 from experiments.results.sums.unit_columns import (
     MULTI_VARIANT,
     EventIds,
-    first_exposures,
-    unit_values,
 )
 from experiments.results.sums.unit_tables import units_in_order
 

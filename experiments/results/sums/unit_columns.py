@@ -13,21 +13,18 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, NamedTuple
 
-from sqlalchemy import Float, Table, Text, and_, any_, bindparam, case, cast, func, literal, select
+from sqlalchemy import Table, Text, and_, any_, bindparam, case, func, literal, select
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.sql.expression import ColumnElement, FromClause, Label, Select, Subquery
+from sqlalchemy.sql.expression import ColumnElement, Label, Select, Subquery
 
 from experiments.models.api_key import EventSource
 from experiments.models.event import Conversion, Exposure
 from experiments.models.metric import Aggregation, MetricDefinition
 from experiments.results.sums.sql_functions import (
     first_attributes,
-    once_per_row,
-    scanned,
     shifted_timestamp,
     smaller_of,
 )
-from experiments.results.sums.unit_tables import POSITION
 
 PRE_PERIOD_DAYS = 14
 # SQLite computes a unit's bounds with julianday() and writes them to the millisecond (up to
@@ -265,141 +262,3 @@ def equal_sums(metric: MetricDefinition, covariate: bool) -> dict[str, str]:
         if covariate:
             equal["pre_denominator_sum_squares"] = "pre_denominator_sum"
     return equal
-
-
-def first_exposures(
-    experiment: str,
-    metrics: Sequence[MetricDefinition],
-    end: datetime,
-    *,
-    cuped: bool,
-    dimensions: Sequence[str] = (),
-    periods: Sequence[datetime] = (),
-    ceiling: EventIds | None = None,
-    units: UnitSet | None = None,
-) -> Subquery:
-    """The `exposed_units` that `unit_values` joins to the conversions: per unit its first
-    exposure, variant (`variant`; `variant_count` 1, or 2 for several) and window bounds, once
-    per unit, so the join compares timestamps (no date arithmetic per event)."""
-    exposures = EXPOSURES.c
-    variant_columns = [
-        func.min(exposures.variant).label("variant"),
-        # min <> max finds units in several variants without a DISTINCT aggregate, which
-        # would force PostgreSQL to sort instead of hashing the groups.
-        case((func.min(exposures.variant) == func.max(exposures.variant), 1), else_=2).label(
-            "variant_count"
-        ),
-    ]
-    found = unit_features(metrics, cuped)
-    return exposed_units(
-        experiment,
-        end,
-        found,
-        variant_columns,
-        "first_exposure",
-        dimensions,
-        periods,
-        ceiling,
-        units,
-    )
-
-
-def unit_values(
-    metrics: Sequence[MetricDefinition],
-    end: datetime,
-    *,
-    cuped: bool,
-    dialect: str,
-    dimensions: Sequence[str] = (),
-    periods: Sequence[datetime] = (),
-    ceiling: EventIds | None = None,
-    units: UnitSet | None = None,
-    exposed: FromClause,
-) -> Subquery:
-    """Per unit: its group (`variant`; MULTI_VARIANT for a unit seen in several), with
-    `dimensions` its first exposure's attributes (`ATTRIBUTES`), with `periods` its update
-    period (`PERIOD`, `exposed_units`), and each metric's numerator,
-    denominator and covariate (columns m{index}_num, _den, _cov; the covariate is 0 without
-    `cuped`), and for a ratio its pre-period denominator, CUPED's second covariate
-    (m{index}_pden, 0 without `cuped`). `exposed`: the rows of `first_exposures` of the same
-    arguments (the query, or a table of its rows: `unit_tables`). With `ceiling`, only the
-    events up to its ids count; with `units`, only those units' events are read."""
-    conversion_table = CONVERSIONS
-    conversions = conversion_table.c
-    found = unit_features(metrics, cuped)
-    with_covariate, features, labels = found.with_covariate, found.features, found.labels
-    unit = exposed.c
-    window_ends = {hours: unit[f"window_end_{index}"] for index, hours in enumerate(found.windows)}
-
-    # One pass: every exposed unit meets its own events (or none, through the outer join) and
-    # is grouped once. Read twice, PostgreSQL would materialise the exposed units and lose their
-    # row estimates, and SQLite build a temporary index.
-    join_conditions = [
-        conversions.unit_id == unit.unit_id,
-        unit.variant_count == 1,
-        scanned(conversions.name).in_(sorted({feature.event for feature in features})),
-        conversions.timestamp <= end,
-        conversions.timestamp >= (unit.pre_start if with_covariate else unit.first_at),
-    ]
-    if ceiling is not None:
-        join_conditions.append(conversions.id <= ceiling.conversions)
-    if units is not None:
-        # Redundant with the exposures' condition, but it lets the planner read only these
-        # units' conversions.
-        join_conditions.append(among(conversions.unit_id, units))
-    # A table of the units (`unit_tables`) is grouped by its rows' numbers, one per unit.
-    unit_keys: list[ColumnElement[Any]] = [unit.get(POSITION, unit.unit_id)]
-    if dialect == "postgresql":
-        # The conversion's unit_id is the exposed unit's or NULL, so adding it still groups per
-        # unit, and it has column statistics: by the subquery's unit_id alone PostgreSQL guesses
-        # 200 groups instead of one per unit and picks plans that spill. (SQLite would then
-        # read conversions through a non-covering index, hence only here.)
-        unit_keys.append(conversions.unit_id)
-    variant = case((unit.variant_count > 1, literal(MULTI_VARIANT)), else_=unit.variant)
-
-    def carried(column: ColumnElement[Any]) -> ColumnElement[Any]:
-        """A column of the unit's one first exposure through the grouping: max() carries it; by
-        a table's row number SQLite reads it as it is (a group is that one row's)."""
-        return column if POSITION in unit else func.max(column)
-
-    unit_events = (
-        select(
-            carried(variant).label("variant"),
-            *([carried(unit[ATTRIBUTES]).label(ATTRIBUTES)] if dimensions else []),
-            *([carried(unit[PERIOD]).label(PERIOD)] if periods else []),
-            *(
-                func.sum(feature_value(feature, conversions, unit.first_at, window_ends)).label(
-                    labels[feature]
-                )
-                for feature in features
-            ),
-        )
-        .select_from(exposed.outerjoin(conversion_table, and_(*join_conditions)))
-        .group_by(*unit_keys)
-        .subquery("unit_events")
-    )
-
-    def feature(key: Feature, aggregation: Aggregation) -> Any:
-        total = func.coalesce(unit_events.c[labels[key]], 0.0)
-        if aggregation == "any":
-            return case((total > 0, 1.0), else_=0.0)
-        return cast(total, Float)
-
-    value_columns: list[ColumnElement[Any]] = []
-    for index, metric in enumerate(metrics):
-        numerator, denominator = metric_sides(metric, feature, "post")
-        covariate: Any = literal(0.0)
-        pre_denominator: Any = literal(0.0)
-        if metric.key in with_covariate:
-            covariate, pre_denominator = metric_sides(metric, feature, "pre")
-        value_columns += [
-            numerator.label(f"m{index}_num"),
-            denominator.label(f"m{index}_den"),
-            covariate.label(f"m{index}_cov"),
-        ]
-        if metric.kind == "ratio":
-            value_columns.append(pre_denominator.label(f"m{index}_pden"))
-    attributes = [unit_events.c[ATTRIBUTES]] if dimensions else []
-    period = [unit_events.c[PERIOD]] if periods else []
-    values = select(unit_events.c.variant, *attributes, *period, *value_columns)
-    return once_per_row(values).subquery("unit_values")

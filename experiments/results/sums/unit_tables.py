@@ -1,7 +1,7 @@
 """On SQLite, the exposed units of a full look or a backfill in a temporary table, each row
 numbered.
 
-A look's sums join each exposed unit (`unit_columns.first_exposures`) to its conversions and
+A look's sums join each exposed unit (`per_unit_values.first_exposures`) to its conversions and
 group the joined rows per unit. SQLite has no hash aggregation, and it does not know that a
 subquery grouped per unit yields one row per unit in order: it sorted every joined row (some
 three per unit, each carrying the unit's attributes and bounds) in a temporary B-tree, which
