@@ -32,7 +32,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import case, func, select
-from sqlalchemy.engine import Connection, RowMapping
+from sqlalchemy.engine import Connection
 from sqlalchemy.sql.expression import ColumnElement, FromClause, Select
 
 from experiments.models.metric import MetricDefinition
@@ -59,12 +59,15 @@ from experiments.results.sums.periods import fold_levels, whole_and_periods
 from experiments.results.sums.sql_functions import EVERY_UNIT_SETTINGS, LOOK_SETTINGS, look_rows
 from experiments.results.sums.unit_columns import (
     ATTRIBUTES,
+    EVERY_UNIT,
     MULTI_VARIANT,
     PERIOD,
     EventIds,
+    UnitRange,
     UnitSet,
     equal_sums,
 )
+from experiments.results.sums.unit_parts import Row, added_up, in_parts
 from experiments.results.sums.unit_tables import units_in_order
 
 __all__ = [
@@ -188,7 +191,7 @@ def capped_metrics(
 
 
 def _by_period(
-    rows: list[RowMapping],
+    rows: list[Row],
     labels: dict[str, dict[str, str]],
     variants: Sequence[str],
     dimensions: Sequence[str],
@@ -228,38 +231,50 @@ def _sums_rows(
     periods: Sequence[datetime],
     ceiling: EventIds | None,
     units: UnitSet | None,
-) -> tuple[list[RowMapping], dict[str, dict[str, str]]]:
-    """The rows of `_sums_query` and its labels. The sums of every unit read the exposed units
-    from a table of their own on SQLite (`unit_tables`), and run with `EVERY_UNIT_SETTINGS` on
-    PostgreSQL; those of a unit set read them as a subquery, with `LOOK_SETTINGS`."""
-    exposed = first_exposures(
-        experiment,
-        metrics,
-        end,
-        cuped=cuped,
-        dimensions=dimensions,
-        periods=periods,
-        ceiling=ceiling,
-        units=units,
-    )
-    every_unit = units is None
-    with units_in_order(connection, exposed) if every_unit else nullcontext(exposed) as table:
-        query, labels = _sums_query(
+) -> tuple[list[Row], dict[str, dict[str, str]]]:
+    """The rows of `_sums_query` and its labels. The sums of every unit are computed in parts
+    of the units added up (`unit_parts`), each reading its exposed units from a table of their
+    own on SQLite (`unit_tables`) and run with `EVERY_UNIT_SETTINGS` on PostgreSQL; those of a
+    unit set read them as a subquery, with `LOOK_SETTINGS`."""
+    labels: dict[str, dict[str, str]] = {}  # the same in every part
+
+    def rows_of(reader: Connection, span: UnitRange) -> list[Row]:
+        exposed = first_exposures(
+            experiment,
             metrics,
             end,
-            cuped,
-            connection.dialect.name,
-            dimensions,
-            exposed=table,
+            cuped=cuped,
+            dimensions=dimensions,
             periods=periods,
             ceiling=ceiling,
             units=units,
+            span=span,
         )
-        settings = EVERY_UNIT_SETTINGS if every_unit else LOOK_SETTINGS
-        return look_rows(connection, query, settings), labels
+        every_unit = units is None
+        with units_in_order(reader, exposed) if every_unit else nullcontext(exposed) as table:
+            query, found = _sums_query(
+                metrics,
+                end,
+                cuped,
+                reader.dialect.name,
+                dimensions,
+                exposed=table,
+                periods=periods,
+                ceiling=ceiling,
+                units=units,
+            )
+            labels.update(found)
+            settings = EVERY_UNIT_SETTINGS if every_unit else LOOK_SETTINGS
+            return list(look_rows(reader, query, settings))
+
+    if units is not None:
+        return rows_of(connection, EVERY_UNIT), labels
+    rows = in_parts(connection, experiment, ceiling, rows_of)
+    summed = ["units", *(label for found in labels.values() for label in found.values())]
+    return added_up(rows, summed), labels
 
 
-def _row_sums(row: RowMapping, labels: dict[str, dict[str, str]]) -> GroupSums:
+def _row_sums(row: Row, labels: dict[str, dict[str, str]]) -> GroupSums:
     """One group's units and every metric's sums in one row."""
     units = int(row["units"])
     return GroupSums(
@@ -268,7 +283,7 @@ def _row_sums(row: RowMapping, labels: dict[str, dict[str, str]]) -> GroupSums:
     )
 
 
-def _group_sums(row: RowMapping, labels: dict[str, str], units: int) -> VariantSums:
+def _group_sums(row: Row, labels: dict[str, str], units: int) -> VariantSums:
     """One metric's sums in one row (sum name -> the column's label); the sums the query leaves
     out follow from the others (`VariantSums.from_fields`)."""
     return VariantSums.from_fields(

@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy.engine import Connection, RowMapping
+from sqlalchemy.engine import Connection
 
 from experiments.models.metric import MetricDefinition
 from experiments.results.sums.backfill_query import LOOK, SEVERAL, UNITS, build_query
@@ -35,7 +35,8 @@ from experiments.results.sums.groups import (
 )
 from experiments.results.sums.levels import DIMENSION, LEVEL, RawKey, segment_aggregates
 from experiments.results.sums.sql_functions import look_rows
-from experiments.results.sums.unit_columns import MULTI_VARIANT, EventIds
+from experiments.results.sums.unit_columns import MULTI_VARIANT, EventIds, UnitRange
+from experiments.results.sums.unit_parts import Row, in_parts
 from experiments.results.sums.unit_tables import units_in_order
 
 Changes = dict[str, float]
@@ -58,14 +59,27 @@ def daily_aggregates(
     ceiling=ceiling)` for every end of `ends` (ascending), from one query."""
     if not ends or list(ends) != sorted(ends):
         raise ValueError("ends must be a non-empty ascending sequence")
-    looks = unit_looks(
-        experiment, metrics, list(ends), cuped=cuped, dimensions=dimensions, ceiling=ceiling
-    )
-    with units_in_order(connection, looks) as table:
-        query, labels = build_query(
-            table, metrics, list(ends), cuped=cuped, dimensions=dimensions, ceiling=ceiling
+    labels: dict[str, dict[str, str]] = {}  # the same in every part
+
+    def rows_of(reader: Connection, span: UnitRange) -> list[Row]:
+        looks = unit_looks(
+            experiment,
+            metrics,
+            list(ends),
+            cuped=cuped,
+            dimensions=dimensions,
+            ceiling=ceiling,
+            span=span,
         )
-        found = look_rows(connection, query)
+        with units_in_order(reader, looks) as table:
+            query, found = build_query(
+                table, metrics, list(ends), cuped=cuped, dimensions=dimensions, ceiling=ceiling
+            )
+            labels.update(found)
+            return list(look_rows(reader, query))
+
+    # Each part's rows are changes per group and look, added up below as they come.
+    found = in_parts(connection, experiment, ceiling, rows_of)
     if dimensions:
         return _segment_looks(found, labels, variants, dimensions, len(ends))
     groups = [GroupKey(variant=variant) for variant in variants]
@@ -88,7 +102,7 @@ def daily_aggregates(
 
 
 def _segment_looks(
-    rows: list[RowMapping],
+    rows: list[Row],
     labels: dict[str, dict[str, str]],
     variants: Sequence[str],
     dimensions: Sequence[str],

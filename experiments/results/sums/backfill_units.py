@@ -19,9 +19,11 @@ from experiments.models.metric import MetricDefinition
 from experiments.results.sums.sql_functions import once_per_row
 from experiments.results.sums.unit_columns import (
     ATTRIBUTES,
+    EVERY_UNIT,
     EXPOSURES,
     EventIds,
     UnitFeatures,
+    UnitRange,
     exposed_units,
     unit_features,
 )
@@ -35,12 +37,13 @@ def unit_looks(
     cuped: bool,
     dimensions: Sequence[str] = (),
     ceiling: EventIds | None = None,
+    span: UnitRange = EVERY_UNIT,
 ) -> CTE:
-    """Per exposed unit (`_units`): the units `build_query` reads. On SQLite the caller writes
-    them to a table (`unit_tables.units_in_order`) and passes that."""
+    """Per exposed unit in `span` (`_units`): the units `build_query` reads. On SQLite the
+    caller writes them to a table (`unit_tables.units_in_order`) and passes that."""
     found = unit_features(metrics, cuped)
     levels = [ATTRIBUTES] if dimensions else []  # carried per unit, then read per dimension
-    first = _first_variants(experiment, ends[-1], found, dimensions, ceiling)
+    first = _first_variants(experiment, ends[-1], found, dimensions, ceiling, span)
     return _units(first, ends, found, levels)
 
 
@@ -50,8 +53,10 @@ def _first_variants(
     found: UnitFeatures,
     dimensions: Sequence[str],
     ceiling: EventIds | None,
+    span: UnitRange,
 ) -> Subquery:
-    """Per exposed unit: its start, its first exposure's variant, and when it first saw another."""
+    """Per exposed unit in `span`: its start, its first exposure's variant, and when it first
+    saw another."""
     # For the few units seen in several variants (min <> max, as in `aggregate`), the variant of
     # the first exposure and the earliest exposure to another variant take two index searches.
     exposures = EXPOSURES.c
@@ -60,7 +65,7 @@ def _first_variants(
         func.max(exposures.variant).label("high"),
     ]
     grouped = exposed_units(
-        experiment, end, found, variant_columns, "grouped", dimensions, ceiling=ceiling
+        experiment, end, found, variant_columns, "grouped", dimensions, ceiling=ceiling, span=span
     )
     several = grouped.c.low != grouped.c.high
     earliest = EXPOSURES.alias("earliest")

@@ -6,8 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields, replace
-
-from sqlalchemy.engine import RowMapping
+from typing import Any
 
 from stats import CovariateStats, RatioStats
 
@@ -47,7 +46,7 @@ class GroupKey:
     period: int | None = None
 
     @classmethod
-    def of_row(cls, row: RowMapping) -> GroupKey:
+    def of_row(cls, row: Mapping[Any, Any]) -> GroupKey:
         """The group key of a query row of the whole, read from its `GROUP_COLUMNS`."""
         return cls(**{name: row[name] for name in GROUP_COLUMNS})
 

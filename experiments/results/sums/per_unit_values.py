@@ -22,6 +22,7 @@ from experiments.results.sums.unit_columns import (
     PERIOD,
     EventIds,
     Feature,
+    UnitRange,
     UnitSet,
     among,
     exposed_units,
@@ -42,10 +43,12 @@ def first_exposures(
     periods: Sequence[datetime] = (),
     ceiling: EventIds | None = None,
     units: UnitSet | None = None,
+    span: UnitRange | None = None,
 ) -> Subquery:
     """The `exposed_units` that `unit_values` joins to the conversions: per unit its first
     exposure, variant (`variant`; `variant_count` 1, or 2 for several) and window bounds, once
-    per unit, so the join compares timestamps (no date arithmetic per event)."""
+    per unit, so the join compares timestamps (no date arithmetic per event). With `span`, the
+    units in it only."""
     exposures = EXPOSURES.c
     variant_columns = [
         func.min(exposures.variant).label("variant"),
@@ -66,6 +69,7 @@ def first_exposures(
         periods,
         ceiling,
         units,
+        span,
     )
 
 

@@ -95,6 +95,22 @@ class EventIds:
     conversions: int
 
 
+@dataclass(frozen=True, slots=True)
+class UnitRange:
+    """The units whose id is at least `low` and below `high` (None: no bound on that side)."""
+
+    low: str | None = None
+    high: str | None = None
+
+    def conditions(self, unit_id: ColumnElement[str]) -> list[ColumnElement[bool]]:
+        """The conditions that keep a row of `unit_id` in the range."""
+        bounds = [] if self.low is None else [unit_id >= self.low]
+        return bounds + ([] if self.high is None else [unit_id < self.high])
+
+
+EVERY_UNIT = UnitRange()
+
+
 UnitSet = Select[Any] | list[str]
 """The units a look recomputes (`incremental`): a query of their ids, or on PostgreSQL the ids
 themselves, bound as one array, so the planner knows how few they are and looks them up in the
@@ -156,13 +172,15 @@ def exposed_units(
     periods: Sequence[datetime] = (),
     ceiling: EventIds | None = None,
     units: UnitSet | None = None,
+    span: UnitRange | None = None,
 ) -> Subquery:
     """One row per unit exposed to `experiment` up to `end`: its id, first exposure, the
     `variant_columns` (aggregates over its exposures), its window bounds, with `dimensions`
     its first exposure's attributes (`ATTRIBUTES`): a later exposure never moves a unit's
     levels, an earlier one arriving late does; and with `periods` (the starts of a bandit's
     update periods after the first) the period of its first exposure (`PERIOD`). With
-    `ceiling`, only the exposures up to its id; with `units`, only those units."""
+    `ceiling`, only the exposures up to its id; with `units`, only those units; with `span`,
+    only the units in it (`unit_parts`)."""
     exposures = EXPOSURES.c
     first = first_attributes(exposures.timestamp, exposures.attributes).label(ATTRIBUTES)
     conditions = [exposures.experiment == experiment, exposures.timestamp <= end]
@@ -170,6 +188,8 @@ def exposed_units(
         conditions.append(exposures.id <= ceiling.exposures)
     if units is not None:
         conditions.append(among(exposures.unit_id, units))
+    if span is not None:
+        conditions += span.conditions(exposures.unit_id)
     return (
         select(
             exposures.unit_id,
