@@ -79,7 +79,7 @@ def in_parts(
 ) -> list[Row]:
     """The rows of `rows_of(connection, EVERY_UNIT)`, computed as the rows of each range of
     `unit_ranges` on a connection of its own and concatenated (the first on `connection`)."""
-    parts = part_count() if _others_can_see(connection) else 1
+    parts = part_count() if _parts_help(connection) else 1
     ranges = unit_ranges(connection, experiment, ceiling, parts) if parts > 1 else [EVERY_UNIT]
     if len(ranges) == 1:
         return list(rows_of(connection, EVERY_UNIT))
@@ -112,16 +112,14 @@ def added_up(rows: Iterable[Row], summed: Iterable[str]) -> list[Row]:
     return list(totals.values())
 
 
-def _others_can_see(connection: Connection) -> bool:
-    """Whether another connection of the engine reads the same database (not an in-memory
-    SQLite, nor one connection shared by every caller)."""
+def _parts_help(connection: Connection) -> bool:
+    """Whether parts run at once here: on PostgreSQL, each in a backend of its own. SQLite runs
+    in this process, where its threads contend (two halves of a million-unit full look each took
+    as long as the whole did alone, docs/benchmarks.md), so it stays one part."""
     engine = connection.engine
     if isinstance(engine.pool, StaticPool | SingletonThreadPool):
         return False
-    if connection.dialect.name == "sqlite":
-        database = engine.url.database or ""
-        return database not in ("", ":memory:") and "mode=memory" not in str(engine.url)
-    return True
+    return connection.dialect.name == "postgresql"
 
 
 def _exported_snapshot(connection: Connection) -> str | None:
