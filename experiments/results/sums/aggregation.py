@@ -29,6 +29,7 @@ from collections.abc import Mapping, Sequence
 from contextlib import nullcontext
 from dataclasses import replace
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from sqlalchemy import case, func, select
@@ -67,7 +68,7 @@ from experiments.results.sums.unit_columns import (
     UnitSet,
     equal_sums,
 )
-from experiments.results.sums.unit_parts import Row, added_up, in_parts
+from experiments.results.sums.unit_parts import Labels, Row, added_up, in_parts
 from experiments.results.sums.unit_tables import units_in_order
 
 __all__ = [
@@ -231,47 +232,69 @@ def _sums_rows(
     periods: Sequence[datetime],
     ceiling: EventIds | None,
     units: UnitSet | None,
-) -> tuple[list[Row], dict[str, dict[str, str]]]:
+) -> tuple[list[Row], Labels]:
     """The rows of `_sums_query` and its labels. The sums of every unit are computed in parts
-    of the units added up (`unit_parts`), each reading its exposed units from a table of their
-    own on SQLite (`unit_tables`) and run with `EVERY_UNIT_SETTINGS` on PostgreSQL; those of a
-    unit set read them as a subquery, with `LOOK_SETTINGS`."""
-    labels: dict[str, dict[str, str]] = {}  # the same in every part
+    of the units at once and added up (`unit_parts`); those of a unit set in one query."""
+    part = partial(
+        _part_sums,
+        experiment=experiment,
+        metrics=list(metrics),
+        end=end,
+        cuped=cuped,
+        dimensions=list(dimensions),
+        periods=list(periods),
+        ceiling=ceiling,
+        units=units,
+    )
+    if units is not None:
+        return part(connection, EVERY_UNIT)
+    rows, labels = in_parts(connection, experiment, ceiling, part)
+    summed = ["units", *(label for found in labels.values() for label in found.values())]
+    return added_up(rows, summed), labels
 
-    def rows_of(reader: Connection, span: UnitRange) -> list[Row]:
-        exposed = first_exposures(
-            experiment,
+
+def _part_sums(
+    reader: Connection,
+    span: UnitRange,
+    *,
+    experiment: str,
+    metrics: list[MetricDefinition],
+    end: datetime,
+    cuped: bool,
+    dimensions: list[str],
+    periods: list[datetime],
+    ceiling: EventIds | None,
+    units: UnitSet | None,
+) -> tuple[list[Row], Labels]:
+    """`_sums_rows` of the units in `span`. Those of every unit read the exposed units from a
+    table of their own on SQLite (`unit_tables`) and run with `EVERY_UNIT_SETTINGS` on
+    PostgreSQL; those of a unit set read them as a subquery, with `LOOK_SETTINGS`."""
+    exposed = first_exposures(
+        experiment,
+        metrics,
+        end,
+        cuped=cuped,
+        dimensions=dimensions,
+        periods=periods,
+        ceiling=ceiling,
+        units=units,
+        span=span,
+    )
+    every_unit = units is None
+    with units_in_order(reader, exposed) if every_unit else nullcontext(exposed) as table:
+        query, labels = _sums_query(
             metrics,
             end,
-            cuped=cuped,
-            dimensions=dimensions,
+            cuped,
+            reader.dialect.name,
+            dimensions,
+            exposed=table,
             periods=periods,
             ceiling=ceiling,
             units=units,
-            span=span,
         )
-        every_unit = units is None
-        with units_in_order(reader, exposed) if every_unit else nullcontext(exposed) as table:
-            query, found = _sums_query(
-                metrics,
-                end,
-                cuped,
-                reader.dialect.name,
-                dimensions,
-                exposed=table,
-                periods=periods,
-                ceiling=ceiling,
-                units=units,
-            )
-            labels.update(found)
-            settings = EVERY_UNIT_SETTINGS if every_unit else LOOK_SETTINGS
-            return list(look_rows(reader, query, settings))
-
-    if units is not None:
-        return rows_of(connection, EVERY_UNIT), labels
-    rows = in_parts(connection, experiment, ceiling, rows_of)
-    summed = ["units", *(label for found in labels.values() for label in found.values())]
-    return added_up(rows, summed), labels
+        settings = EVERY_UNIT_SETTINGS if every_unit else LOOK_SETTINGS
+        return list(look_rows(reader, query, settings)), labels
 
 
 def _row_sums(row: Row, labels: dict[str, dict[str, str]]) -> GroupSums:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from functools import partial
 
 from sqlalchemy.engine import Connection
 
@@ -36,7 +37,7 @@ from experiments.results.sums.groups import (
 from experiments.results.sums.levels import DIMENSION, LEVEL, RawKey, segment_aggregates
 from experiments.results.sums.sql_functions import look_rows
 from experiments.results.sums.unit_columns import MULTI_VARIANT, EventIds, UnitRange
-from experiments.results.sums.unit_parts import Row, in_parts
+from experiments.results.sums.unit_parts import Labels, Row, in_parts
 from experiments.results.sums.unit_tables import units_in_order
 
 Changes = dict[str, float]
@@ -59,27 +60,17 @@ def daily_aggregates(
     ceiling=ceiling)` for every end of `ends` (ascending), from one query."""
     if not ends or list(ends) != sorted(ends):
         raise ValueError("ends must be a non-empty ascending sequence")
-    labels: dict[str, dict[str, str]] = {}  # the same in every part
-
-    def rows_of(reader: Connection, span: UnitRange) -> list[Row]:
-        looks = unit_looks(
-            experiment,
-            metrics,
-            list(ends),
-            cuped=cuped,
-            dimensions=dimensions,
-            ceiling=ceiling,
-            span=span,
-        )
-        with units_in_order(reader, looks) as table:
-            query, found = build_query(
-                table, metrics, list(ends), cuped=cuped, dimensions=dimensions, ceiling=ceiling
-            )
-            labels.update(found)
-            return list(look_rows(reader, query))
-
+    part = partial(
+        _part_changes,
+        experiment=experiment,
+        metrics=list(metrics),
+        ends=list(ends),
+        cuped=cuped,
+        dimensions=list(dimensions),
+        ceiling=ceiling,
+    )
     # Each part's rows are changes per group and look, added up below as they come.
-    found = in_parts(connection, experiment, ceiling, rows_of)
+    found, labels = in_parts(connection, experiment, ceiling, part)
     if dimensions:
         return _segment_looks(found, labels, variants, dimensions, len(ends))
     groups = [GroupKey(variant=variant) for variant in variants]
@@ -99,6 +90,28 @@ def daily_aggregates(
             for name, label in labels[metric].items():
                 targets[name] += float(row[label] or 0.0)
     return _accumulate(units, several, changes)
+
+
+def _part_changes(
+    reader: Connection,
+    span: UnitRange,
+    *,
+    experiment: str,
+    metrics: list[MetricDefinition],
+    ends: list[datetime],
+    cuped: bool,
+    dimensions: list[str],
+    ceiling: EventIds | None,
+) -> tuple[list[Row], Labels]:
+    """The backfill query's rows for the units in `span`, and its labels."""
+    looks = unit_looks(
+        experiment, metrics, ends, cuped=cuped, dimensions=dimensions, ceiling=ceiling, span=span
+    )
+    with units_in_order(reader, looks) as table:
+        query, labels = build_query(
+            table, metrics, ends, cuped=cuped, dimensions=dimensions, ceiling=ceiling
+        )
+        return list(look_rows(reader, query)), labels
 
 
 def _segment_looks(

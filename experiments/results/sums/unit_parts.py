@@ -2,44 +2,61 @@
 
 A full look and the first look's backfill read every exposed unit, and a unit's rows depend on
 its own events only. So the units are split into ranges of their ids with about as many
-exposures in each (`unit_ranges`); each range's query runs on a connection of its own, in a
-thread of its own (both drivers let other threads run while the database works, so the parts
-use as many cores), and their rows are put together after (`in_parts`). Every column of a
-look's rows but the group's key is a count or a sum, so the parts add up
-(`added_up`; a float sum may then differ from one pass in its last bits, within the 1e-9 the
-looks are held to).
+exposures in each (`unit_ranges`), each range's query runs at the same time as the others, and
+their rows are put together after (`in_parts`). Every column of a look's rows but the group's
+key is a count or a sum, so the parts add up (`added_up`; a float sum may then differ from one
+pass in its last bits, within the 1e-9 the looks are held to).
 
-The parts count the same events: each counts only those up to the look's ceiling, and on
-PostgreSQL each part's transaction imports the look's snapshot (`pg_export_snapshot`), so an
-event committed while the parts start is seen by all of them or by none.
+- PostgreSQL: each part on a connection of its own (a backend process of its own), from a
+  thread; each part's transaction imports the look's snapshot (`pg_export_snapshot`).
+- SQLite runs inside this process, and there its threads contend: two halves of a million-unit
+  full look on two threads each took about as long as the whole on one. So the parts after the
+  first run in child processes (started with "spawn": no state of a threaded server is forked),
+  each opening the database file; that costs about a second to start, hence the larger
+  `MIN_SQLITE_EXPOSURES`. Each part counts only the events up to the look's ceiling, all of
+  them committed before it was read (one writer at a time numbers SQLite's rows in order).
 
-An experiment under `MIN_EXPOSURES` exposures is one part, on the caller's connection, as is
-every look of a database that other connections cannot see (an in-memory SQLite) and of a
-machine with one core (docs/results.md, "Full looks in parts").
+The first part always runs on the caller's connection. An experiment under the minimum, a
+database other connections cannot see (an in-memory SQLite) and a machine with one core take
+one part (docs/results.md, "A look in parts").
 """
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from typing import Any
 
 from sqlalchemy import func, select, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.pool import SingletonThreadPool, StaticPool
 
+from experiments.db import make_engine
 from experiments.results.sums.unit_columns import EVERY_UNIT, EXPOSURES, EventIds, UnitRange
 
 MIN_EXPOSURES = 100_000
-"""Below this many exposures a look is one part: splitting costs two index scans and a
-connection per part, more than it saves on a small experiment."""
+"""Below this many exposures a look on PostgreSQL is one part: splitting costs two index scans
+and a connection per part, more than it saves on a small experiment."""
+
+MIN_SQLITE_EXPOSURES = 300_000
+"""The same on SQLite, where each part after the first starts a process (about a second)."""
 
 MAX_PARTS = 4
 
 Row = Mapping[Any, Any]
-"""A row of a look's query by label (a `RowMapping`, or a dict once parts are `added_up`)."""
+"""A row of a look's query by label (a `RowMapping`, or a dict from another process or once
+parts are `added_up`)."""
+
+Labels = dict[str, dict[str, str]]
+"""Per metric key, its sums' column labels (sum name -> label)."""
+
+Part = Callable[[Connection, UnitRange], tuple[list[Row], Labels]]
+"""A look's rows and labels for the units of a range, read on a connection. For SQLite's child
+processes it is pickled: a module's function, or a `functools.partial` of one."""
+
 _SNAPSHOT = re.compile(r"[0-9A-F]+(-[0-9A-F]+)+")
 
 
@@ -51,16 +68,20 @@ def part_count() -> int:
 
 
 def unit_ranges(
-    connection: Connection, experiment: str, ceiling: EventIds | None, parts: int
+    connection: Connection,
+    experiment: str,
+    ceiling: EventIds | None,
+    parts: int,
+    smallest: int = MIN_EXPOSURES,
 ) -> list[UnitRange]:
     """`parts` ranges of the experiment's unit ids with about as many exposures in each (fewer
-    when units have many exposures each), or `EVERY_UNIT` alone under `MIN_EXPOSURES`."""
+    when units share an id boundary), or `EVERY_UNIT` alone under `smallest` exposures."""
     exposures = EXPOSURES.c
     counted = [exposures.experiment == experiment]
     if ceiling is not None:
         counted.append(exposures.id <= ceiling.exposures)
     total = connection.execute(select(func.count()).where(*counted)).scalar_one()
-    if parts < 2 or total < MIN_EXPOSURES:
+    if parts < 2 or total < smallest:
         return [EVERY_UNIT]
     in_order = select(exposures.unit_id).where(*counted).order_by(exposures.unit_id).limit(1)
     found = {
@@ -72,26 +93,24 @@ def unit_ranges(
 
 
 def in_parts(
-    connection: Connection,
-    experiment: str,
-    ceiling: EventIds | None,
-    rows_of: Callable[[Connection, UnitRange], Sequence[Row]],
-) -> list[Row]:
-    """The rows of `rows_of(connection, EVERY_UNIT)`, computed as the rows of each range of
-    `unit_ranges` on a connection of its own and concatenated (the first on `connection`)."""
-    parts = part_count() if _parts_help(connection) else 1
-    ranges = unit_ranges(connection, experiment, ceiling, parts) if parts > 1 else [EVERY_UNIT]
-    if len(ranges) == 1:
-        return list(rows_of(connection, EVERY_UNIT))
-    snapshot = _exported_snapshot(connection)
-    with ThreadPoolExecutor(max_workers=len(ranges) - 1) as pool:
-        others = [
-            pool.submit(_rows_apart, connection, snapshot, rows_of, span) for span in ranges[1:]
-        ]
-        rows = list(rows_of(connection, ranges[0]))
+    connection: Connection, experiment: str, ceiling: EventIds | None, part: Part
+) -> tuple[list[Row], Labels]:
+    """`part(connection, EVERY_UNIT)`, computed as the parts of `unit_ranges` at once: their
+    rows concatenated, and their labels (the same in every part)."""
+    executor = _executor_kind(connection)
+    smallest = MIN_EXPOSURES if executor is ThreadPoolExecutor else MIN_SQLITE_EXPOSURES
+    parts = part_count() if executor is not None else 1
+    ranges = unit_ranges(connection, experiment, ceiling, parts, smallest) if parts > 1 else []
+    if executor is None or len(ranges) < 2:
+        rows, labels = part(connection, EVERY_UNIT)
+        return list(rows), labels
+    with _started(executor, len(ranges) - 1) as pool:
+        others = _submitted(pool, connection, part, ranges[1:])
+        rows, labels = part(connection, ranges[0])
+        rows = list(rows)
         for other in others:
-            rows += other.result()
-    return rows
+            rows += other.result()[0]
+    return rows, labels
 
 
 def added_up(rows: Iterable[Row], summed: Iterable[str]) -> list[Row]:
@@ -112,36 +131,56 @@ def added_up(rows: Iterable[Row], summed: Iterable[str]) -> list[Row]:
     return list(totals.values())
 
 
-def _parts_help(connection: Connection) -> bool:
-    """Whether parts run at once here: on PostgreSQL, each in a backend of its own. SQLite runs
-    in this process, where its threads contend (two halves of a million-unit full look each took
-    as long as the whole did alone, docs/benchmarks.md), so it stays one part."""
+def _executor_kind(connection: Connection) -> type[Executor] | None:
+    """How the parts after the first run: PostgreSQL's in threads, SQLite's in processes;
+    None when other connections would not see the caller's database."""
     engine = connection.engine
     if isinstance(engine.pool, StaticPool | SingletonThreadPool):
-        return False
-    return connection.dialect.name == "postgresql"
-
-
-def _exported_snapshot(connection: Connection) -> str | None:
-    """On PostgreSQL, the caller's snapshot for the other parts to import."""
-    if connection.dialect.name != "postgresql":
         return None
-    return str(connection.execute(text("SELECT pg_export_snapshot()")).scalar_one())
+    if connection.dialect.name == "postgresql":
+        return ThreadPoolExecutor
+    database = engine.url.database or ""
+    if database in ("", ":memory:") or "mode=memory" in str(engine.url):
+        return None
+    return ProcessPoolExecutor
 
 
-def _rows_apart(
-    connection: Connection,
-    snapshot: str | None,
-    rows_of: Callable[[Connection, UnitRange], Sequence[Row]],
-    span: UnitRange,
-) -> list[Row]:
-    """`rows_of(…, span)` on a new connection of `connection`'s engine, in a read transaction
-    of its own (with `snapshot`, PostgreSQL's exported snapshot)."""
-    engine = connection.engine
-    options = {"isolation_level": "REPEATABLE READ"} if snapshot else {}
-    with engine.connect().execution_options(**options) as other, other.begin():
-        if snapshot:
-            if not _SNAPSHOT.fullmatch(snapshot):  # it is written into the statement
-                raise ValueError(f"unexpected snapshot id {snapshot!r}")
-            other.execute(text(f"SET TRANSACTION SNAPSHOT '{snapshot}'"))
-        return list(rows_of(other, span))
+def _started(executor: type[Executor], workers: int) -> Executor:
+    if executor is ProcessPoolExecutor:
+        return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+    return ThreadPoolExecutor(workers)
+
+
+def _submitted(
+    pool: Executor, connection: Connection, part: Part, ranges: list[UnitRange]
+) -> list[Future[tuple[list[Row], Labels]]]:
+    """The parts of `ranges` started in `pool`."""
+    if isinstance(pool, ProcessPoolExecutor):
+        url = connection.engine.url.render_as_string(hide_password=False)
+        return [pool.submit(_part_in_process, url, part, span) for span in ranges]
+    snapshot = str(connection.execute(text("SELECT pg_export_snapshot()")).scalar_one())
+    if not _SNAPSHOT.fullmatch(snapshot):  # it is written into a statement below
+        raise ValueError(f"unexpected snapshot id {snapshot!r}")
+    return [pool.submit(_part_in_thread, connection, snapshot, part, span) for span in ranges]
+
+
+def _part_in_thread(
+    connection: Connection, snapshot: str, part: Part, span: UnitRange
+) -> tuple[list[Row], Labels]:
+    """`part(…, span)` on a new PostgreSQL connection, in a transaction that reads the
+    caller's `snapshot`."""
+    isolated = connection.engine.connect().execution_options(isolation_level="REPEATABLE READ")
+    with isolated as other, other.begin():
+        other.execute(text(f"SET TRANSACTION SNAPSHOT '{snapshot}'"))
+        return part(other, span)
+
+
+def _part_in_process(url: str, part: Part, span: UnitRange) -> tuple[list[Row], Labels]:
+    """`part(…, span)` in a child process, on its own engine of the SQLite file at `url`."""
+    engine = make_engine(url)
+    try:
+        with engine.connect() as reader, reader.begin():
+            rows, labels = part(reader, span)
+            return [dict(row) for row in rows], labels
+    finally:
+        engine.dispose()
