@@ -249,8 +249,9 @@ def _sums_rows(
     if units is not None:
         return part(connection, EVERY_UNIT)
     rows, labels = in_parts(connection, experiment, ceiling, part)
-    summed = ["units", *(label for found in labels.values() for label in found.values())]
-    return added_up(rows, summed), labels
+    # A sum equal to another reads its column (`equal_sums`): each column once.
+    columns = (label for found in labels.values() for label in found.values())
+    return added_up(rows, ["units", *dict.fromkeys(columns)]), labels
 
 
 def _part_sums(

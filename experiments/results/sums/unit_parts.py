@@ -116,7 +116,7 @@ def in_parts(
 def added_up(rows: Iterable[Row], summed: Iterable[str]) -> list[Row]:
     """`rows` with one row per key (the columns not `summed`), its `summed` columns added up
     (None counts as nothing; a column None in every row stays None)."""
-    summed = list(summed)
+    summed = list(dict.fromkeys(summed))  # a column named twice is still added once
     totals: dict[tuple[Any, ...], dict[str, Any]] = {}
     for row in rows:
         key = tuple((name, value) for name, value in row.items() if name not in summed)

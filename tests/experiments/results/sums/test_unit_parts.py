@@ -1,0 +1,150 @@
+"""A look over every unit in parts at once (`unit_parts`) gives the sums of one pass: a full look
+with segments and periods, and the first look's backfill, on SQLite (a child process per part)
+and PostgreSQL (a connection per part, on the look's snapshot)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import create_engine
+from sqlalchemy.engine import Engine
+from sqlalchemy.pool import StaticPool
+
+from experiments.results.sums import unit_parts
+from experiments.results.sums.aggregation import aggregate
+from experiments.results.sums.backfill import daily_aggregates
+from experiments.results.sums.groups import Aggregates
+from experiments.results.sums.look_ends import day_ends, first_exposure_at
+from experiments.results.sums.unit_columns import EVERY_UNIT, UnitRange
+from tests.experiments.results.helpers import METRICS
+from tests.experiments.results.simulation import START, simulate_shop, with_attributes
+from tests.experiments.results.sums.test_incremental import assert_same
+
+VARIANTS = ["control", "treatment"]
+END = START + timedelta(days=9, hours=7)
+PERIODS = [START + timedelta(days=2), START + timedelta(days=5)]
+
+
+@pytest.fixture
+def three_parts(monkeypatch: pytest.MonkeyPatch) -> list[list[UnitRange]]:
+    """Every look of the test in three parts, whatever its size; the ranges each look used."""
+    used: list[list[UnitRange]] = []
+    split = unit_parts.unit_ranges
+
+    def spied(*args: object, **kwargs: object) -> list[UnitRange]:
+        ranges = split(*args, **kwargs)  # type: ignore[arg-type]
+        used.append(ranges)
+        return ranges
+
+    monkeypatch.setattr(unit_parts, "part_count", lambda: 3)
+    monkeypatch.setattr(unit_parts, "MIN_EXPOSURES", 0)
+    monkeypatch.setattr(unit_parts, "MIN_SQLITE_EXPOSURES", 0)
+    monkeypatch.setattr(unit_parts, "unit_ranges", spied)
+    return used
+
+
+def one_pass(engine: Engine, **options: object) -> Aggregates:
+    with engine.connect() as connection:
+        return aggregate(connection, "exp", VARIANTS, METRICS, END, **options)  # type: ignore[arg-type]
+
+
+def assert_same_periods(got: Aggregates, expected: Aggregates) -> None:
+    assert got.periods.keys() == expected.periods.keys()
+    for key, group in got.periods.items():
+        assert group.units == expected.periods[key].units, key
+        for metric, sums in group.metrics.items():
+            assert sums.as_fields() == pytest.approx(
+                expected.periods[key].metrics[metric].as_fields(), rel=1e-9, abs=1e-9
+            ), (key, metric)
+
+
+def test_a_full_look_in_parts_is_the_look_in_one_pass(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch, three_parts: list[list[UnitRange]]
+) -> None:
+    raw = simulate_shop(1500, uplift=0.2, seed=11)
+    with_attributes(raw, seed=3)
+    raw.load(engine)
+    # The whole (capped), the segments, and the segments with a bandit's periods: every way
+    # `aggregation` reads the rows of every unit.
+    options: list[dict[str, object]] = [
+        {"cap_percentiles": {METRICS[1].key: 99.0}},
+        {"dimensions": ["device", "market"]},
+        {"dimensions": ["device"], "periods": PERIODS},
+    ]
+    in_parts = [one_pass(engine, **option) for option in options]
+    assert len(three_parts) == len(options)
+    assert all(len(ranges) == 3 for ranges in three_parts)
+    monkeypatch.setattr(unit_parts, "part_count", lambda: 1)
+    for option, got in zip(options, in_parts, strict=True):
+        expected = one_pass(engine, **option)
+        assert_same(got, expected)
+        assert_same_periods(got, expected)
+        assert got.caps == expected.caps
+    assert len(three_parts) == len(options)  # one part: not split
+
+
+def test_the_backfill_in_parts_is_the_backfill_in_one_pass(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch, three_parts: list[list[UnitRange]]
+) -> None:
+    raw = simulate_shop(1500, uplift=0.2, seed=12)
+    with_attributes(raw, seed=4)
+    raw.load(engine)
+    with engine.connect() as connection:
+        first = first_exposure_at(connection, "exp", END)
+        assert first is not None
+        ends = day_ends(first, END, most=180)
+        found = [
+            daily_aggregates(connection, "exp", VARIANTS, METRICS, ends, dimensions=dimensions)
+            for dimensions in ([], ["device"])
+        ]
+        assert [len(ranges) for ranges in three_parts] == [3, 3]
+        monkeypatch.setattr(unit_parts, "part_count", lambda: 1)
+        for dimensions, in_parts in zip(([], ["device"]), found, strict=True):
+            expected = daily_aggregates(
+                connection, "exp", VARIANTS, METRICS, ends, dimensions=dimensions
+            )
+            for got, wanted in zip(in_parts, expected, strict=True):
+                assert_same(got, wanted)
+
+
+def test_the_ranges_hold_every_unit_once_in_parts_of_about_equal_size(engine: Engine) -> None:
+    raw = simulate_shop(900, uplift=0.0, seed=13)
+    raw.load(engine)
+    units = sorted({row["unit_id"] for row in raw.exposures})
+    with engine.connect() as connection:
+        ranges = unit_parts.unit_ranges(connection, "exp", None, 4, smallest=0)
+        assert unit_parts.unit_ranges(connection, "exp", None, 4) == [EVERY_UNIT]  # too small
+        assert unit_parts.unit_ranges(connection, "exp", None, 1, smallest=0) == [EVERY_UNIT]
+    assert len(ranges) == 4
+    assert ranges[0].low is None and ranges[-1].high is None
+    assert all(a.high == b.low for a, b in zip(ranges, ranges[1:], strict=False))
+    sizes = [
+        sum(
+            (r.low is None or unit >= r.low) and (r.high is None or unit < r.high) for unit in units
+        )
+        for r in ranges
+    ]
+    assert sum(sizes) == len(units)
+    # Python and both databases order these ASCII ids alike.
+    assert max(sizes) - min(sizes) <= len(units) // 10
+
+
+def test_an_in_memory_database_is_one_part(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(unit_parts, "part_count", lambda: 3)
+    engine = create_engine("sqlite://", poolclass=StaticPool)
+    with engine.connect() as connection:
+        assert unit_parts._executor_kind(connection) is None  # noqa: SLF001
+
+
+def test_rows_added_up_per_key() -> None:
+    rows = [
+        {"variant": "a", "units": 2, "s": 1.5, "t": None},
+        {"variant": "b", "units": 1, "s": None, "t": None},
+        {"variant": "a", "units": 3, "s": 2.0, "t": None},
+        {"variant": "b", "units": 4, "s": 1.0, "t": 2.0},
+    ]
+    assert unit_parts.added_up(rows, ["units", "s", "t"]) == [
+        {"variant": "a", "units": 5, "s": 3.5, "t": None},
+        {"variant": "b", "units": 5, "s": 1.0, "t": 2.0},
+    ]
