@@ -11,10 +11,11 @@ pass in its last bits, within the 1e-9 the looks are held to).
   thread; each part's transaction imports the look's snapshot (`pg_export_snapshot`).
 - SQLite runs inside this process, and there its threads contend: two halves of a million-unit
   full look on two threads each took about as long as the whole on one. So the parts after the
-  first run in child processes (started with "spawn": no state of a threaded server is forked),
-  each opening the database file; that costs about a second to start, hence the larger
-  `MIN_SQLITE_EXPOSURES`. Each part counts only the events up to the look's ceiling, all of
-  them committed before it was read (one writer at a time numbers SQLite's rows in order).
+  first run each in a new interpreter (`part_process`: nothing of a threaded server is forked,
+  and no caller's main module is imported again), which opens the database file; that costs
+  about a second to start, hence the larger `MIN_SQLITE_EXPOSURES`. Each part counts only the
+  events up to the look's ceiling, all of them committed before it was read (one writer at a
+  time numbers SQLite's rows in order).
 
 The first part always runs on the caller's connection. An experiment under the minimum, a
 database other connections cannot see (an in-memory SQLite) and a machine with one core take
@@ -23,18 +24,19 @@ one part (docs/results.md, "A look in parts").
 
 from __future__ import annotations
 
-import multiprocessing
 import os
+import pickle
 import re
+import subprocess
+import sys
 from collections.abc import Callable, Iterable, Mapping
-from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from sqlalchemy import func, select, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.pool import SingletonThreadPool, StaticPool
 
-from experiments.db import make_engine
 from experiments.results.sums.unit_columns import EVERY_UNIT, EXPOSURES, EventIds, UnitRange
 
 MIN_EXPOSURES = 100_000
@@ -56,6 +58,8 @@ Labels = dict[str, dict[str, str]]
 Part = Callable[[Connection, UnitRange], tuple[list[Row], Labels]]
 """A look's rows and labels for the units of a range, read on a connection. For SQLite's child
 processes it is pickled: a module's function, or a `functools.partial` of one."""
+
+PartResult = tuple[list[Row], Labels]
 
 _SNAPSHOT = re.compile(r"[0-9A-F]+(-[0-9A-F]+)+")
 
@@ -94,17 +98,18 @@ def unit_ranges(
 
 def in_parts(
     connection: Connection, experiment: str, ceiling: EventIds | None, part: Part
-) -> tuple[list[Row], Labels]:
+) -> PartResult:
     """`part(connection, EVERY_UNIT)`, computed as the parts of `unit_ranges` at once: their
     rows concatenated, and their labels (the same in every part)."""
-    executor = _executor_kind(connection)
-    smallest = MIN_EXPOSURES if executor is ThreadPoolExecutor else MIN_SQLITE_EXPOSURES
-    parts = part_count() if executor is not None else 1
+    where = _where_others_run(connection)
+    smallest = MIN_SQLITE_EXPOSURES if where == "processes" else MIN_EXPOSURES
+    parts = part_count() if where is not None else 1
     ranges = unit_ranges(connection, experiment, ceiling, parts, smallest) if parts > 1 else []
-    if executor is None or len(ranges) < 2:
+    if len(ranges) < 2:
         rows, labels = part(connection, EVERY_UNIT)
         return list(rows), labels
-    with _started(executor, len(ranges) - 1) as pool:
+    # The threads start the other parts and wait for them; the first part runs here meanwhile.
+    with ThreadPoolExecutor(len(ranges) - 1) as pool:
         others = _submitted(pool, connection, part, ranges[1:])
         rows, labels = part(connection, ranges[0])
         rows = list(rows)
@@ -131,31 +136,25 @@ def added_up(rows: Iterable[Row], summed: Iterable[str]) -> list[Row]:
     return list(totals.values())
 
 
-def _executor_kind(connection: Connection) -> type[Executor] | None:
-    """How the parts after the first run: PostgreSQL's in threads, SQLite's in processes;
-    None when other connections would not see the caller's database."""
+def _where_others_run(connection: Connection) -> str | None:
+    """Where the parts after the first run: "connections" (PostgreSQL), "processes" (SQLite),
+    or None when other connections would not see the caller's database."""
     engine = connection.engine
     if isinstance(engine.pool, StaticPool | SingletonThreadPool):
         return None
     if connection.dialect.name == "postgresql":
-        return ThreadPoolExecutor
+        return "connections"
     database = engine.url.database or ""
     if database in ("", ":memory:") or "mode=memory" in str(engine.url):
         return None
-    return ProcessPoolExecutor
-
-
-def _started(executor: type[Executor], workers: int) -> Executor:
-    if executor is ProcessPoolExecutor:
-        return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
-    return ThreadPoolExecutor(workers)
+    return "processes"
 
 
 def _submitted(
-    pool: Executor, connection: Connection, part: Part, ranges: list[UnitRange]
-) -> list[Future[tuple[list[Row], Labels]]]:
-    """The parts of `ranges` started in `pool`."""
-    if isinstance(pool, ProcessPoolExecutor):
+    pool: ThreadPoolExecutor, connection: Connection, part: Part, ranges: list[UnitRange]
+) -> list[Future[PartResult]]:
+    """The parts of `ranges` started from `pool`'s threads."""
+    if connection.dialect.name == "sqlite":
         url = connection.engine.url.render_as_string(hide_password=False)
         return [pool.submit(_part_in_process, url, part, span) for span in ranges]
     snapshot = str(connection.execute(text("SELECT pg_export_snapshot()")).scalar_one())
@@ -166,7 +165,7 @@ def _submitted(
 
 def _part_in_thread(
     connection: Connection, snapshot: str, part: Part, span: UnitRange
-) -> tuple[list[Row], Labels]:
+) -> PartResult:
     """`part(…, span)` on a new PostgreSQL connection, in a transaction that reads the
     caller's `snapshot`."""
     isolated = connection.engine.connect().execution_options(isolation_level="REPEATABLE READ")
@@ -175,12 +174,17 @@ def _part_in_thread(
         return part(other, span)
 
 
-def _part_in_process(url: str, part: Part, span: UnitRange) -> tuple[list[Row], Labels]:
-    """`part(…, span)` in a child process, on its own engine of the SQLite file at `url`."""
-    engine = make_engine(url)
-    try:
-        with engine.connect() as reader, reader.begin():
-            rows, labels = part(reader, span)
-            return [dict(row) for row in rows], labels
-    finally:
-        engine.dispose()
+def _part_in_process(url: str, part: Part, span: UnitRange) -> PartResult:
+    """`part(…, span)` in a new interpreter (`part_process`) on the SQLite file at `url`: the
+    job goes in on its standard input, the rows come back on its standard output."""
+    # The child finds the modules where this process does (a test's or a checkout's folders).
+    paths = os.pathsep.join(path for path in sys.path if path)
+    environment = {**os.environ, "PYTHONPATH": paths}
+    child = [sys.executable, "-m", "experiments.results.sums.part_process"]
+    job = pickle.dumps((url, part, span))
+    done = subprocess.run(child, input=job, capture_output=True, env=environment, check=False)
+    if done.returncode != 0:
+        error = done.stderr.decode(errors="replace").strip().splitlines()[-1:]
+        raise RuntimeError(f"a part of the look failed in its process: {' '.join(error)}")
+    rows, labels = pickle.loads(done.stdout)  # noqa: S301 - our own child's answer
+    return rows, labels

@@ -134,7 +134,7 @@ def test_an_in_memory_database_is_one_part(monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.setattr(unit_parts, "part_count", lambda: 3)
     engine = create_engine("sqlite://", poolclass=StaticPool)
     with engine.connect() as connection:
-        assert unit_parts._executor_kind(connection) is None  # noqa: SLF001
+        assert unit_parts._where_others_run(connection) is None  # noqa: SLF001
 
 
 def test_rows_added_up_per_key() -> None:
