@@ -126,11 +126,15 @@ def _at_both_ends(
     then: tuple[datetime, EventIds],
     now: tuple[datetime, EventIds],
 ) -> tuple[Found, Found]:
-    """`read` at the previous look's end and ceiling (`then`) and at this look's (`now`), both
-    at once: `then` on a connection of its own in a thread, so the database works on the two
-    together (about half the wall time when it has a core to spare, as a full look's parallel
-    scans have). Both see the same events: every id up to either ceiling is committed and final
-    (`ingestion_marks`), and this look stores nothing before it has read them."""
+    """`read` at the previous look's end and ceiling (`then`) and at this look's (`now`). On
+    PostgreSQL both at once: `then` on a connection of its own in a thread, so the database
+    works on the two together (about half the wall time when it has a core to spare). Both see
+    the same events: every id up to either ceiling is committed and final (`ingestion_marks`),
+    and this look stores nothing before it has read them. SQLite reads them one after the
+    other: two of its queries on two threads of one process contend, and each took about three
+    times as long as alone (docs/benchmarks.md, "Looks in parts at once")."""
+    if connection.dialect.name == "sqlite":
+        return read(connection, *then), read(connection, *now)
     with connection.engine.connect() as own, ThreadPoolExecutor(max_workers=1) as thread:
         earlier = thread.submit(read, own, *then)
         later = read(connection, *now)
