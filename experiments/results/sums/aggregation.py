@@ -26,7 +26,6 @@ unit order without table lookups.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from contextlib import nullcontext
 from dataclasses import replace
 from datetime import datetime
 from functools import partial
@@ -267,9 +266,9 @@ def _part_sums(
     ceiling: EventIds | None,
     units: UnitSet | None,
 ) -> tuple[list[Row], Labels]:
-    """`_sums_rows` of the units in `span`. Those of every unit read the exposed units from a
-    table of their own on SQLite (`unit_tables`) and run with `EVERY_UNIT_SETTINGS` on
-    PostgreSQL; those of a unit set read them as a subquery, with `LOOK_SETTINGS`."""
+    """`_sums_rows` of the units in `span`. On SQLite the exposed units are read from a table
+    of their own (`unit_tables`); on PostgreSQL the sums of every unit run with
+    `EVERY_UNIT_SETTINGS`, those of a unit set with `LOOK_SETTINGS`."""
     exposed = first_exposures(
         experiment,
         metrics,
@@ -282,7 +281,7 @@ def _part_sums(
         span=span,
     )
     every_unit = units is None
-    with units_in_order(reader, exposed) if every_unit else nullcontext(exposed) as table:
+    with units_in_order(reader, exposed) as table:
         query, labels = _sums_query(
             metrics,
             end,

@@ -112,9 +112,9 @@ def unit_values(
     ]
     if ceiling is not None:
         join_conditions.append(conversions.id <= ceiling.conversions)
-    if units is not None:
-        # Redundant with the exposures' condition, but it lets the planner read only these
-        # units' conversions.
+    if units is not None and dialect == "postgresql":
+        # Redundant with the exposures' condition, but it lets PostgreSQL's planner read only
+        # these units' conversions (SQLite searches them unit by unit anyway).
         join_conditions.append(among(conversions.unit_id, units))
     # A table of the units (`unit_tables`) is grouped by its rows' numbers, one per unit.
     unit_keys: list[ColumnElement[Any]] = [unit.get(POSITION, unit.unit_id)]

@@ -1,5 +1,5 @@
-"""On SQLite, the exposed units of a full look or a backfill in a temporary table, each row
-numbered.
+"""On SQLite, the exposed units of a look (full or incremental) or a backfill in a temporary
+table, each row numbered.
 
 A look's sums join each exposed unit (`per_unit_values.first_exposures`) to its conversions and
 group the joined rows per unit. SQLite has no hash aggregation, and it does not know that a
