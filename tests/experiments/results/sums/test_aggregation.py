@@ -3,18 +3,24 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, select
 from sqlalchemy.engine import Engine
 
 from experiments.db import make_engine
 from experiments.metrics import builtin_metrics
 from experiments.models.metric import MetricDefinition
-from experiments.results.sums.aggregation import Aggregates, aggregate, percentile_caps
-from experiments.results.sums.unit_columns import equal_sums
+from experiments.results.sums.aggregation import (
+    Aggregates,
+    aggregate,
+    percentile_caps,
+    variant_sums,
+)
+from experiments.results.sums.unit_columns import EXPOSURES, equal_sums
 from tests.experiments.results.helpers import (
     CAPPED_AOV,
     METRICS,
@@ -179,11 +185,8 @@ def test_sqlite_and_postgres_agree(sqlite_url: str, postgres_url: str) -> None:
             assert sums.as_fields() == pytest.approx(other.as_fields(), rel=1e-12), (key, variant)
 
 
-def test_sqlite_reads_both_tables_through_covering_indexes_and_groups_units_unsorted(
-    sqlite_url: str,
-) -> None:
-    engine = make_engine(sqlite_url)
-    simulate_shop(200, uplift=0.0, seed=5).load(engine)
+def sqlite_plans(engine: Engine, take: Callable[[], object]) -> tuple[list[str], list[str]]:
+    """The plans and statements of the SELECTs and INSERTs `take` runs on SQLite."""
     plans: list[str] = []
     statements: list[str] = []
 
@@ -195,8 +198,17 @@ def test_sqlite_reads_both_tables_through_covering_indexes_and_groups_units_unso
             statements.append(statement)
 
     event.listen(engine, "before_cursor_execute", explain)
-    run(engine, METRICS)
+    take()
     event.remove(engine, "before_cursor_execute", explain)
+    return plans, statements
+
+
+def test_sqlite_reads_both_tables_through_covering_indexes_and_groups_units_unsorted(
+    sqlite_url: str,
+) -> None:
+    engine = make_engine(sqlite_url)
+    simulate_shop(200, uplift=0.0, seed=5).load(engine)
+    plans, statements = sqlite_plans(engine, lambda: run(engine, METRICS))
     engine.dispose()
     exposed, sums = plans[-2:]
     assert "COVERING INDEX ix_exposures_results" in exposed
@@ -206,6 +218,28 @@ def test_sqlite_reads_both_tables_through_covering_indexes_and_groups_units_unso
     assert sums.count("USE TEMP B-TREE FOR GROUP BY") == 1
     # Grouped by the table's row number, the unit's own columns need no max() per joined row.
     assert "max(first_exposure." not in statements[-1]
+
+
+def test_an_incremental_looks_units_are_read_from_their_table_on_sqlite(sqlite_url: str) -> None:
+    engine = make_engine(sqlite_url)
+    raw = simulate_shop(200, uplift=0.0, seed=5)
+    raw.load(engine)
+    some = sorted({row["unit_id"] for row in raw.exposures})[::3]
+    units = select(EXPOSURES.c.unit_id).where(EXPOSURES.c.unit_id.in_(some))
+
+    def take() -> object:
+        with engine.connect() as connection:
+            return variant_sums(connection, "exp", METRICS, END, True, None, units)
+
+    plans, statements = sqlite_plans(engine, take)
+    engine.dispose()
+    exposed, sums = plans[-2:]
+    assert "INSERT INTO look_units" in statements[-2]
+    assert "SEARCH exposures USING COVERING INDEX ix_exposures_results" in exposed
+    assert "SCAN first_exposure" in sums
+    assert sums.count("USE TEMP B-TREE FOR GROUP BY") == 1  # the groups' only
+    # The conversions are searched by unit alone: the unit set is not read again for them.
+    assert "conversions.unit_id IN" not in statements[-1]
 
 
 def test_bounds_hold_for_a_start_between_milliseconds(engine: Engine) -> None:
