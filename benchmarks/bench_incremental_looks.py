@@ -14,7 +14,11 @@ data:
 - the bare aggregation of a full look (`aggregate`) with and without the ingestion mark's id
   ceiling, which every stored full look now carries.
 
-Each new look is deleted after it is timed, so every run starts from the same stored look.
+Each new look is deleted after it is timed, so every run starts from the same stored look. The
+looks' CPU time is measured too (`cpu_time`: this process, a full look's parts in child
+interpreters on SQLite, and PostgreSQL's processes on this machine): a full look runs in parts
+on every core (`unit_parts`), an incremental look does not, so "cpu ratio" compares the work
+and "ratio" the wall time.
 
     .venv/bin/python -m benchmarks.bench_incremental_looks --sizes 1000000 --repeats 3 \
         --postgres postgresql+psycopg://postgres@127.0.0.1:5432/test
@@ -51,6 +55,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import col
 
 from benchmarks.bench_results import START, databases, generate, load
+from benchmarks.cpu_time import cpu_seconds
 from experiments.db import make_engine, session_scope
 from experiments.metrics import builtin_metrics
 from experiments.migrate import upgrade
@@ -102,10 +107,12 @@ def an_hour_of_traffic(units: int, seed: int = 2, value: float | None = None) ->
     return hour
 
 
-def timed(run: Callable[[], object]) -> float:
-    began = time.perf_counter()
+def timed(run: Callable[[], object]) -> tuple[float, float]:
+    """The wall time and the CPU time (`cpu_time`: with the parts' processes and PostgreSQL's
+    backends) of `run()`."""
+    began, spent = time.perf_counter(), cpu_seconds()
     run()
-    return time.perf_counter() - began
+    return time.perf_counter() - began, cpu_seconds() - spent
 
 
 Events = Callable[[], tuple[pd.DataFrame, pd.DataFrame]]
@@ -172,6 +179,7 @@ def _alternate(engine: Engine, repeats: int, capped: bool) -> tuple[dict[str, fl
     metrics += [catalog[key] for key in SELECTION["guardrails"]]
     kinds: list[dict[str, object]] = []
     runs: dict[str, list[float]] = {name: [] for name in ("incremental", "full", "bare", "marked")}
+    runs |= {"incremental cpu": [], "full cpu": []}
     for _ in range(repeats):
         for name, run in (
             ("incremental", look(timedelta(days=365))),
@@ -179,7 +187,10 @@ def _alternate(engine: Engine, repeats: int, capped: bool) -> tuple[dict[str, fl
             ("bare", aggregation(False)),
             ("marked", aggregation(True)),
         ):
-            runs[name].append(timed(run))
+            wall, cpu = timed(run)
+            runs[name].append(wall)
+            if f"{name} cpu" in runs:
+                runs[f"{name} cpu"].append(cpu)
             with session_scope(engine) as session:
                 session.execute(delete(ResultSnapshot).where(col(ResultSnapshot.as_of) == END))
     first = kinds[0]  # the look that may start from the stored one
@@ -225,7 +236,8 @@ def main() -> None:
     machine = f"{platform.platform()}, {os.cpu_count()} cores"
     print(f"machine: {machine}, Python {platform.python_version()}")
     print(f"load average at the start: {os.getloadavg()}")
-    header = ("database", "units", "read", "incremental", "full", "ratio", "bare", "marked", "kind")
+    header = ("database", "units", "read", "incremental", "full", "ratio", "bare", "marked")
+    header += ("inc. cpu", "full cpu", "cpu ratio", "kind")
     print(" ".join(f"{name:>11}" for name in header))
     for units in options.sizes:
         events = cache(partial(generate, units))  # generated once, when a database needs them
@@ -240,6 +252,8 @@ def main() -> None:
                 *(f"{got[name]:>10.3f}s" for name in ("incremental", "full")),
                 f"{ratio:>11.3f}",
                 *(f"{got[name]:>10.3f}s" for name in ("bare", "marked")),
+                *(f"{got[name]:>10.3f}s" for name in ("incremental cpu", "full cpu")),
+                f"{got['incremental cpu'] / got['full cpu']:>11.3f}",
                 f" {kind}",
             )
             print(" ".join(cells), flush=True)
