@@ -236,8 +236,10 @@ def main() -> None:
     machine = f"{platform.platform()}, {os.cpu_count()} cores"
     print(f"machine: {machine}, Python {platform.python_version()}")
     print(f"load average at the start: {os.getloadavg()}")
-    header = ("database", "units", "read", "incremental", "full", "ratio", "bare", "marked")
-    header += ("inc. cpu", "full cpu", "cpu ratio", "kind")
+    header = (
+        *("database", "units", "read", "incremental", "full", "ratio", "bare", "marked"),
+        *("inc. cpu", "full cpu", "cpu ratio", "kind"),
+    )
     print(" ".join(f"{name:>11}" for name in header))
     for units in options.sizes:
         events = cache(partial(generate, units))  # generated once, when a database needs them
