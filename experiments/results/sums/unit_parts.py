@@ -47,6 +47,7 @@ MIN_SQLITE_EXPOSURES = 300_000
 """The same on SQLite, where each part after the first starts a process (about a second)."""
 
 MAX_PARTS = 4
+"""At most this many parts, however many cores: each holds a connection (or a process)."""
 
 Row = Mapping[Any, Any]
 """A row of a look's query by label (a `RowMapping`, or a dict from another process or once
@@ -55,11 +56,11 @@ parts are `added_up`)."""
 Labels = dict[str, dict[str, str]]
 """Per metric key, its sums' column labels (sum name -> label)."""
 
-Part = Callable[[Connection, UnitRange], tuple[list[Row], Labels]]
+PartResult = tuple[list[Row], Labels]
+
+Part = Callable[[Connection, UnitRange], PartResult]
 """A look's rows and labels for the units of a range, read on a connection. For SQLite's child
 processes it is pickled: a module's function, or a `functools.partial` of one."""
-
-PartResult = tuple[list[Row], Labels]
 
 _SNAPSHOT = re.compile(r"[0-9A-F]+(-[0-9A-F]+)+")
 
@@ -79,7 +80,7 @@ def unit_ranges(
     smallest: int = MIN_EXPOSURES,
 ) -> list[UnitRange]:
     """`parts` ranges of the experiment's unit ids with about as many exposures in each (fewer
-    when units share an id boundary), or `EVERY_UNIT` alone under `smallest` exposures."""
+    when two split points fall on one unit), or `EVERY_UNIT` alone under `smallest` exposures."""
     exposures = EXPOSURES.c
     counted = [exposures.experiment == experiment]
     if ceiling is not None:
