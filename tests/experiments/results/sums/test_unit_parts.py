@@ -61,12 +61,17 @@ def assert_same_periods(got: Aggregates, expected: Aggregates) -> None:
             ), (key, metric)
 
 
+def load_shop(engine: Engine, seed: int) -> None:
+    """A simulated shop whose exposures carry attributes, in `engine`'s database."""
+    raw = simulate_shop(1500, uplift=0.2, seed=seed)
+    with_attributes(raw, seed=seed)
+    raw.load(engine)
+
+
 def test_a_full_look_in_parts_is_the_look_in_one_pass(
     engine: Engine, monkeypatch: pytest.MonkeyPatch, in_parts: list[list[UnitRange]]
 ) -> None:
-    raw = simulate_shop(1500, uplift=0.2, seed=11)
-    with_attributes(raw, seed=3)
-    raw.load(engine)
+    load_shop(engine, seed=11)
     # Capped, with segments, and with a bandit's periods: the ways `aggregation` reads the rows
     # of every unit. SQLite starts an interpreter per look: one look with all three there.
     capped = {"cap_percentiles": {METRICS[1].key: 99.0}}
@@ -88,9 +93,7 @@ def test_a_full_look_in_parts_is_the_look_in_one_pass(
 def test_the_backfill_in_parts_is_the_backfill_in_one_pass(
     engine: Engine, monkeypatch: pytest.MonkeyPatch, in_parts: list[list[UnitRange]]
 ) -> None:
-    raw = simulate_shop(1500, uplift=0.2, seed=12)
-    with_attributes(raw, seed=4)
-    raw.load(engine)
+    load_shop(engine, seed=12)
     with engine.connect() as connection:
         first = first_exposure_at(connection, "exp", END)
         assert first is not None
