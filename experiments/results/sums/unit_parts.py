@@ -24,6 +24,7 @@ one part (docs/results.md, "A look in parts").
 
 from __future__ import annotations
 
+import logging
 import os
 import pickle
 import re
@@ -61,6 +62,8 @@ PartResult = tuple[list[Row], Labels]
 Part = Callable[[Connection, UnitRange], PartResult]
 """A look's rows and labels for the units of a range, read on a connection. For SQLite's child
 processes it is pickled: a module's function, or a `functools.partial` of one."""
+
+logger = logging.getLogger(__name__)
 
 _SNAPSHOT = re.compile(r"[0-9A-F]+(-[0-9A-F]+)+")
 
@@ -114,9 +117,23 @@ def in_parts(
         others = _submitted(pool, connection, part, ranges[1:])
         rows, labels = part(connection, ranges[0])
         rows = list(rows)
-        for other in others:
-            rows += other.result()[0]
+        for span, other in zip(ranges[1:], others, strict=True):
+            rows += _rows_or_again(other, connection, part, span)
     return rows, labels
+
+
+def _rows_or_again(
+    other: Future[PartResult], connection: Connection, part: Part, span: UnitRange
+) -> list[Row]:
+    """The rows of a part run apart, or, when it failed there (its process or connection could
+    not start, say), of the same part run again on the caller's connection: slower, not wrong."""
+    try:
+        return other.result()[0]
+    except Exception as error:  # noqa: BLE001 - any failure apart is retried here
+        # The error's type only: its text may hold the range's bounds, which are unit ids.
+        logger.warning("a part of a look failed apart (%s); run again here", type(error).__name__)
+        rows, _ = part(connection, span)
+        return list(rows)
 
 
 def added_up(rows: Iterable[Row], summed: Iterable[str]) -> list[Row]:
@@ -185,7 +202,8 @@ def _part_in_process(url: str, part: Part, span: UnitRange) -> PartResult:
     job = pickle.dumps((url, part, span))
     done = subprocess.run(child, input=job, capture_output=True, env=environment, check=False)
     if done.returncode != 0:
-        error = done.stderr.decode(errors="replace").strip().splitlines()[-1:]
-        raise RuntimeError(f"a part of the look failed in its process: {' '.join(error)}")
+        # The exception's name from the child's last line, not its text (it may hold unit ids).
+        last = (done.stderr.decode(errors="replace").strip().splitlines() or [""])[-1]
+        raise RuntimeError(f"the part's process ended with {done.returncode}: {last.split(':')[0]}")
     rows, labels = pickle.loads(done.stdout)  # noqa: S301 - our own child's answer
     return rows, labels

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import create_engine
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import StaticPool
 
 from experiments.results.sums import unit_parts
@@ -112,6 +112,43 @@ def test_the_backfill_in_parts_is_the_backfill_in_one_pass(
             )
             for got, wanted in zip(parts, expected, strict=True):
                 assert_same(got, wanted)
+
+
+def test_a_part_that_fails_apart_is_run_again_in_process(
+    engine: Engine,
+    monkeypatch: pytest.MonkeyPatch,
+    in_parts: list[list[UnitRange]],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    load_shop(engine, seed=14)
+    expected = one_pass(engine, dimensions=["device"])  # in parts
+    failed: list[UnitRange] = []
+
+    def broken(*args: object) -> object:
+        failed.append(args[-1])  # type: ignore[arg-type]
+        raise RuntimeError("the part's process ended with 1: OperationalError")
+
+    # Where the parts after the first run apart, on either database.
+    monkeypatch.setattr(unit_parts, "_part_in_process", broken)
+    monkeypatch.setattr(unit_parts, "_part_in_thread", broken)
+    got = one_pass(engine, dimensions=["device"])
+    assert len(failed) == len(in_parts[-1]) - 1
+    assert_same(got, expected)
+    warnings = [record.getMessage() for record in caplog.records if record.levelname == "WARNING"]
+    warning = "a part of a look failed apart (RuntimeError); run again here"
+    assert warnings == [warning] * len(failed)
+    assert not any(span.low in message for span in failed for message in warnings if span.low)
+
+
+def failing_part(_reader: Connection, _span: UnitRange) -> unit_parts.PartResult:
+    """A part that fails in its process with a unit id in its message."""
+    raise ValueError("no events for unit u-secret-7")
+
+
+def test_a_failed_process_names_its_error_but_not_its_text(sqlite_url: str) -> None:
+    with pytest.raises(RuntimeError) as raised:
+        unit_parts._part_in_process(sqlite_url, failing_part, EVERY_UNIT)  # noqa: SLF001
+    assert str(raised.value) == "the part's process ended with 1: ValueError"
 
 
 def test_the_ranges_hold_every_unit_once_in_parts_of_about_equal_size(engine: Engine) -> None:
