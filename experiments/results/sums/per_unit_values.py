@@ -17,6 +17,7 @@ from experiments.results.sums.sql_functions import once_per_row, scanned
 from experiments.results.sums.unit_columns import (
     ATTRIBUTES,
     CONVERSIONS,
+    EVERY_UNIT,
     EXPOSURES,
     MULTI_VARIANT,
     PERIOD,
@@ -43,7 +44,7 @@ def first_exposures(
     periods: Sequence[datetime] = (),
     ceiling: EventIds | None = None,
     units: UnitSet | None = None,
-    span: UnitRange | None = None,
+    span: UnitRange = EVERY_UNIT,
 ) -> Subquery:
     """The `exposed_units` that `unit_values` joins to the conversions: per unit its first
     exposure, variant (`variant`; `variant_count` 1, or 2 for several) and window bounds, once

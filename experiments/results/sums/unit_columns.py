@@ -172,7 +172,7 @@ def exposed_units(
     periods: Sequence[datetime] = (),
     ceiling: EventIds | None = None,
     units: UnitSet | None = None,
-    span: UnitRange | None = None,
+    span: UnitRange = EVERY_UNIT,
 ) -> Subquery:
     """One row per unit exposed to `experiment` up to `end`: its id, first exposure, the
     `variant_columns` (aggregates over its exposures), its window bounds, with `dimensions`
@@ -188,8 +188,7 @@ def exposed_units(
         conditions.append(exposures.id <= ceiling.exposures)
     if units is not None:
         conditions.append(among(exposures.unit_id, units))
-    if span is not None:
-        conditions += span.conditions(exposures.unit_id)
+    conditions += span.conditions(exposures.unit_id)
     return (
         select(
             exposures.unit_id,
