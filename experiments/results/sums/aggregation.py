@@ -192,7 +192,7 @@ def capped_metrics(
 
 def _by_period(
     rows: list[Row],
-    labels: dict[str, dict[str, str]],
+    labels: Labels,
     variants: Sequence[str],
     dimensions: Sequence[str],
     empty: GroupSums,
@@ -297,7 +297,7 @@ def _part_sums(
         return list(look_rows(reader, query, settings)), labels
 
 
-def _row_sums(row: Row, labels: dict[str, dict[str, str]]) -> GroupSums:
+def _row_sums(row: Row, labels: Labels) -> GroupSums:
     """One group's units and every metric's sums in one row."""
     units = int(row["units"])
     return GroupSums(
@@ -333,7 +333,7 @@ def _sums_query(
     periods: Sequence[datetime] = (),
     ceiling: EventIds | None = None,
     units: UnitSet | None = None,
-) -> tuple[Select[Any], dict[str, dict[str, str]]]:
+) -> tuple[Select[Any], Labels]:
     """The query of every group's units and sums, and per metric key its sums' column labels
     (sum name -> label, `m{index}_{name}`; a sum equal to another by construction reads the
     other's column, `unit_columns.equal_sums`). With `dimensions` the units are grouped by variant
@@ -354,7 +354,7 @@ def _sums_query(
     attributes = [per_unit.c[ATTRIBUTES]] if dimensions else []
     group_columns = [*(per_unit.c[name] for name in keys), *attributes]
     outputs: list[ColumnElement[Any]] = [*group_columns, func.count().label("units")]
-    labels: dict[str, dict[str, str]] = {}
+    labels: Labels = {}
     for index, metric in enumerate(metrics):
         num = per_unit.c[f"m{index}_num"]
         den = per_unit.c[f"m{index}_den"]

@@ -116,7 +116,7 @@ def _part_changes(
 
 def _segment_looks(
     rows: list[Row],
-    labels: dict[str, dict[str, str]],
+    labels: Labels,
     variants: Sequence[str],
     dimensions: Sequence[str],
     looks: int,
