@@ -36,6 +36,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.sql.expression import ColumnElement, FromClause, Select
 
 from experiments.models.metric import MetricDefinition
+from experiments.results.sums.both_ends import LOOK_END, Cutoff
 from experiments.results.sums.groups import (
     GROUP_COLUMNS,
     NO_PRE_PERIOD,
@@ -140,7 +141,7 @@ def variant_sums(
     under `MULTI_VARIANT`, exposures to unknown variants under theirs); with `units`, of those
     units only. `metrics` carry their caps (`capped_metrics`)."""
     rows, labels = _sums_rows(connection, experiment, metrics, end, cuped, (), (), ceiling, units)
-    return {GroupKey.of_row(row): _row_sums(row, labels) for row in rows}
+    return {GroupKey.of_row(row): row_sums(row, labels) for row in rows}
 
 
 def level_sums(
@@ -151,15 +152,42 @@ def level_sums(
     cuped: bool,
     dimensions: Sequence[str],
     ceiling: EventIds | None,
-    units: UnitSet | None = None,
 ) -> dict[RawKey, GroupSums]:
     """`variant_sums` per (dimension, level, variant), as `levels.segment_aggregates` reads."""
-    rows, labels = _sums_rows(
-        connection, experiment, metrics, end, cuped, dimensions, (), ceiling, units
+    rows, labels = _sums_rows(connection, experiment, metrics, end, cuped, dimensions, (), ceiling)
+    return {level_key(row): row_sums(row, labels) for row in rows}
+
+
+def level_key(row: Row) -> RawKey:
+    """The (dimension, level, variant) of a row of `by_dimension`."""
+    return (int(row[DIMENSION]), row[LEVEL], row["variant"])
+
+
+def sums_at_both_ends(
+    connection: Connection,
+    experiment: str,
+    metrics: Sequence[MetricDefinition],
+    dimensions: Sequence[str],
+    units: UnitSet,
+    earlier: Cutoff,
+    later: Cutoff,
+) -> tuple[list[Row], Labels]:
+    """The rows and labels of `units`' sums (with CUPED) at `earlier` and at `later`, read at
+    once (`both_ends`): grouped as `variant_sums` or, with `dimensions`, `level_sums` groups
+    them, and by `LOOK_END` too."""
+    return _part_sums(
+        connection,
+        EVERY_UNIT,
+        experiment=experiment,
+        metrics=list(metrics),
+        end=later.end,
+        cuped=True,
+        dimensions=list(dimensions),
+        periods=[],
+        ceiling=later.ceiling,
+        units=units,
+        earlier=earlier,
     )
-    return {
-        (int(row[DIMENSION]), row[LEVEL], row["variant"]): _row_sums(row, labels) for row in rows
-    }
 
 
 def whole_aggregates(
@@ -203,7 +231,7 @@ def _by_period(
     several = sum(int(row["units"]) for row in rows if row["variant"] == MULTI_VARIANT)
     if dimensions:
         raw = {
-            (int(row[DIMENSION]), row[LEVEL], row["variant"], int(row[PERIOD])): _row_sums(
+            (int(row[DIMENSION]), row[LEVEL], row["variant"], int(row[PERIOD])): row_sums(
                 row, labels
             )
             for row in rows
@@ -213,7 +241,7 @@ def _by_period(
         _, periods = whole_and_periods(per_period, variants, empty)
         return replace(segmented, periods=periods)
     per_period = {
-        (row["variant"], int(row[PERIOD])): _row_sums(row, labels)
+        (row["variant"], int(row[PERIOD])): row_sums(row, labels)
         for row in rows
         if row["variant"] != MULTI_VARIANT
     }
@@ -230,7 +258,7 @@ def _sums_rows(
     dimensions: Sequence[str],
     periods: Sequence[datetime],
     ceiling: EventIds | None,
-    units: UnitSet | None,
+    units: UnitSet | None = None,
 ) -> tuple[list[Row], Labels]:
     """The rows of `_sums_query` and its labels. The sums of every unit are computed in parts
     of the units at once and added up (`unit_parts`); those of a unit set in one query."""
@@ -244,6 +272,7 @@ def _sums_rows(
         periods=list(periods),
         ceiling=ceiling,
         units=units,
+        earlier=None,
     )
     if units is not None:
         return part(connection, EVERY_UNIT)
@@ -265,10 +294,12 @@ def _part_sums(
     periods: list[datetime],
     ceiling: EventIds | None,
     units: UnitSet | None,
+    earlier: Cutoff | None,
 ) -> tuple[list[Row], Labels]:
-    """`_sums_rows` of the units in `span`. On SQLite the exposed units are read from a table
-    of their own (`unit_tables`); on PostgreSQL the sums of every unit run with
-    `EVERY_UNIT_SETTINGS`, those of a unit set with `LOOK_SETTINGS`."""
+    """`_sums_rows` of the units in `span` (with `earlier`, at two ends: `sums_at_both_ends`).
+    On SQLite the exposed units are read from a table of their own (`unit_tables`); on
+    PostgreSQL the sums of every unit run with `EVERY_UNIT_SETTINGS`, those of a unit set with
+    `LOOK_SETTINGS`."""
     exposed = first_exposures(
         experiment,
         metrics,
@@ -279,6 +310,7 @@ def _part_sums(
         ceiling=ceiling,
         units=units,
         span=span,
+        earlier=earlier,
     )
     every_unit = units is None
     with units_in_order(reader, exposed) as table:
@@ -292,12 +324,13 @@ def _part_sums(
             periods=periods,
             ceiling=ceiling,
             units=units,
+            earlier=earlier,
         )
         settings = EVERY_UNIT_SETTINGS if every_unit else LOOK_SETTINGS
         return list(look_rows(reader, query, settings)), labels
 
 
-def _row_sums(row: Row, labels: Labels) -> GroupSums:
+def row_sums(row: Row, labels: Labels) -> GroupSums:
     """One group's units and every metric's sums in one row."""
     units = int(row["units"])
     return GroupSums(
@@ -333,6 +366,7 @@ def _sums_query(
     periods: Sequence[datetime] = (),
     ceiling: EventIds | None = None,
     units: UnitSet | None = None,
+    earlier: Cutoff | None = None,
 ) -> tuple[Select[Any], Labels]:
     """The query of every group's units and sums, and per metric key its sums' column labels
     (sum name -> label, `m{index}_{name}`; a sum equal to another by construction reads the
@@ -349,8 +383,10 @@ def _sums_query(
         ceiling=ceiling,
         units=units,
         exposed=exposed,
+        earlier=earlier,
     )
-    keys = [*GROUP_COLUMNS, *([PERIOD] if periods else [])]
+    ends = [LOOK_END] if earlier is not None else []
+    keys = [*ends, *GROUP_COLUMNS, *([PERIOD] if periods else [])]
     attributes = [per_unit.c[ATTRIBUTES]] if dimensions else []
     group_columns = [*(per_unit.c[name] for name in keys), *attributes]
     outputs: list[ColumnElement[Any]] = [*group_columns, func.count().label("units")]

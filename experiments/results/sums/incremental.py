@@ -4,18 +4,18 @@ since (by ingestion order, `ingestion_marks`) its contribution now minus its con
 A unit's contribution to the sums depends only on its own events up to the look's end and
 ceiling; a unit none of whose events was stored since the previous look, nor dated after that
 look's end, contributes the same. So the touched units (`touched_units`: from the events above
-the previous mark, or from its `reread_from`) are aggregated twice by the same per-unit query
-as a full look, restricted to them: at the previous look's end and ceiling (what the stored sums
-hold of them) and at this look's. Sums add and subtract, so the result is the full look's: the
-counts exactly, the sums to rounding. A unit that moves to another variant, to several, or to
-another level (an earlier exposure stored late) leaves its old group and joins its new one.
+the previous mark, or from its `reread_from`) are aggregated by the same per-unit query as a
+full look, restricted to them, at two ends in one reading of their events (`both_ends`): the
+previous look's end and ceiling (what the stored sums hold of them) and this look's. Sums add
+and subtract, so the result is the full look's: the counts exactly, the sums to rounding. A
+unit that moves to another variant, to several, or to another level (an earlier exposure
+stored late) leaves its old group and joins its new one.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable, Hashable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
@@ -28,12 +28,15 @@ from sqlalchemy.sql.expression import Select
 from experiments.models.metric import MetricDefinition
 from experiments.results.sums.aggregation import (
     empty_group,
-    level_sums,
-    variant_sums,
+    level_key,
+    row_sums,
+    sums_at_both_ends,
     whole_aggregates,
 )
+from experiments.results.sums.both_ends import LOOK_END, Cutoff
 from experiments.results.sums.groups import Aggregates, GroupKey, GroupSums, VariantSums
 from experiments.results.sums.levels import (
+    DIMENSION,
     NONE_LEVEL,
     RawKey,
     add_groups,
@@ -47,9 +50,13 @@ from experiments.results.sums.unit_columns import (
     EventIds,
     UnitSet,
 )
+from experiments.results.sums.unit_parts import PartResult, Row, added_up, at_once, part_count
+
+MIN_PART_UNITS = 2_000
+"""From this many touched units an incremental look on PostgreSQL runs in parts at once: below,
+a part's connection and thread cost more than half the query saves."""
 
 Key = TypeVar("Key", bound=Hashable)
-Found = TypeVar("Found")
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,64 +99,70 @@ def incremental_aggregates(
     ceiling: EventIds,
 ) -> tuple[Aggregates, int]:
     """This look's aggregates from `previous`'s, and how many exposed units it read again."""
-    units = _unit_set(
-        connection, touched_units(experiment, event_names(metrics), previous.reread_from, ceiling)
-    )
-    then, now = (previous.end, previous.ceiling), (end, ceiling)
+    earlier, later = Cutoff(previous.end, previous.ceiling), Cutoff(end, ceiling)
+    if not later.covers(earlier):
+        raise ValueError("an incremental look ends before the look it starts from")
+    touched = touched_units(experiment, event_names(metrics), previous.reread_from, ceiling)
+
+    def sums(reader: Connection, units: UnitSet) -> PartResult:
+        return sums_at_both_ends(reader, experiment, metrics, dimensions, units, earlier, later)
+
+    rows, labels = _in_parts(connection, touched, sums)
+    new = [row for row in rows if row[LOOK_END] == 1]
+    old = [row for row in rows if row[LOOK_END] == 0]
     if not dimensions:
 
-        def whole(reader: Connection, at: datetime, counted: EventIds) -> dict[GroupKey, GroupSums]:
-            return variant_sums(reader, experiment, metrics, at, True, counted, units)
+        def groups(found: list[Row]) -> dict[GroupKey, GroupSums]:
+            return {GroupKey.of_row(row): row_sums(row, labels) for row in found}
 
-        old, new = _at_both_ends(connection, whole, then, now)
         base = dict(previous.aggregates.groups)
         several = GroupSums(previous.aggregates.multi_variant_units, {})
         base[GroupKey(variant=MULTI_VARIANT)] = several
-        combined = _combined(base, new, old)
+        combined = _combined(base, groups(new), groups(old))
         aggregates = whole_aggregates(combined, variants, metrics, {})
-        return aggregates, sum(group.units for group in new.values())
+        return aggregates, sum(int(row["units"]) for row in new)
 
-    def levels(reader: Connection, at: datetime, counted: EventIds) -> dict[RawKey, GroupSums]:
-        return level_sums(reader, experiment, metrics, at, True, dimensions, counted, units)
+    def levels(found: list[Row]) -> dict[RawKey, GroupSums]:
+        return _named({level_key(row): row_sums(row, labels) for row in found})
 
-    old_levels, new_levels = _at_both_ends(connection, levels, then, now)
     base_levels = _stored_levels(previous.aggregates, dimensions)
-    merged = _combined(base_levels, _named(new_levels), _named(old_levels))
+    merged = _combined(base_levels, levels(new), levels(old))
     aggregates = segment_aggregates(merged, variants, dimensions, empty_group(metrics))
-    read = sum(group.units for (number, _, _), group in new_levels.items() if number == 0)
+    read = sum(int(row["units"]) for row in new if int(row[DIMENSION]) == 0)
     return aggregates, read
 
 
-def _at_both_ends(
-    connection: Connection,
-    read: Callable[[Connection, datetime, EventIds], Found],
-    then: tuple[datetime, EventIds],
-    now: tuple[datetime, EventIds],
-) -> tuple[Found, Found]:
-    """`read` at the previous look's end and ceiling (`then`) and at this look's (`now`). On
-    PostgreSQL both at once: `then` on a connection of its own in a thread, so the database
-    works on the two together (about half the wall time when it has a core to spare). Both see
-    the same events: every id up to either ceiling is committed and final (`ingestion_marks`),
-    and this look stores nothing before it has read them. SQLite reads them one after the
-    other: two of its queries on two threads of one process contend, and each took about three
-    times as long as alone (docs/benchmarks.md, "Looks in parts at once")."""
-    if connection.dialect.name == "sqlite":
-        return read(connection, *then), read(connection, *now)
-    with connection.engine.connect() as own, ThreadPoolExecutor(max_workers=1) as thread:
-        earlier = thread.submit(read, own, *then)
-        later = read(connection, *now)
-        return earlier.result(), later
-
-
-def _unit_set(connection: Connection, touched: Select[Any]) -> UnitSet:
-    """The touched units as the two aggregations read them: on SQLite the query itself (its
-    planner looks each unit up in the indexes); on PostgreSQL their ids, read once and bound as
-    one array that the aggregations unnest, so the planner knows how many there are and looks
-    each up in the indexes (`= ANY` of the array instead would scan both tables whole, in
-    parallel, once the array is long: at 25,000 units of 1,000,000 it did)."""
+def _in_parts(
+    connection: Connection, touched: Select[Any], sums: Callable[[Connection, UnitSet], PartResult]
+) -> PartResult:
+    """`sums` of the touched units. On SQLite in one query that reads them itself (its planner
+    looks each unit up in the indexes). On PostgreSQL their ids are read once and bound as
+    arrays that the query unnests, so the planner knows how many there are and looks each up in
+    the indexes (`= ANY` of the array instead would scan both tables whole, in parallel, once
+    the array is long: at 25,000 units of 1,000,000 it did); from `MIN_PART_UNITS` on they are
+    split into `part_count` parts of consecutive ids, each summed at once on a connection of
+    its own (`unit_parts.at_once`), and the rows added up. Every part sees the same events:
+    every id up to either ceiling is committed and final (`ingestion_marks`), and this look
+    stores nothing before it has read them."""
     if connection.dialect.name != "postgresql":
-        return touched
-    ids = [str(unit) for unit in connection.execute(touched).scalars()]
+        return sums(connection, touched)
+    ids = sorted(str(unit) for unit in connection.execute(touched).scalars())
+    parts = part_count() if len(ids) >= MIN_PART_UNITS else 1
+    edges = [len(ids) * part // parts for part in range(parts + 1)]
+    sets = [_bound(ids[low:high]) for low, high in zip(edges, edges[1:], strict=False)]
+
+    def part(units: UnitSet) -> Callable[[Connection], PartResult]:
+        return lambda reader: sums(reader, units)
+
+    found = at_once(connection, [part(units) for units in sets])
+    labels = found[0][1]
+    columns = (label for metric_labels in labels.values() for label in metric_labels.values())
+    rows = added_up((row for part, _ in found for row in part), ["units", *columns])
+    return rows, labels
+
+
+def _bound(ids: list[str]) -> UnitSet:
+    """`ids` bound as one array, unnested by the query."""
     array = bindparam("touched_units", ids, type_=ARRAY(Text))
     return select(func.unnest(array).column_valued("unit_id"))
 

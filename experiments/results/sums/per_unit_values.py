@@ -9,10 +9,18 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Float, and_, case, cast, func, literal, select
+from sqlalchemy import Float, and_, case, cast, func, literal, or_, select
 from sqlalchemy.sql.expression import ColumnElement, FromClause, Subquery
 
 from experiments.models.metric import Aggregation, MetricDefinition
+from experiments.results.sums.both_ends import (
+    EARLIER,
+    Cutoff,
+    earlier_exposure_columns,
+    earlier_feature_conditions,
+    earlier_variant,
+    unpivoted,
+)
 from experiments.results.sums.sql_functions import once_per_row, scanned
 from experiments.results.sums.unit_columns import (
     ATTRIBUTES,
@@ -23,6 +31,7 @@ from experiments.results.sums.unit_columns import (
     PERIOD,
     EventIds,
     Feature,
+    UnitFeatures,
     UnitRange,
     UnitSet,
     among,
@@ -45,11 +54,13 @@ def first_exposures(
     ceiling: EventIds | None = None,
     units: UnitSet | None = None,
     span: UnitRange = EVERY_UNIT,
+    earlier: Cutoff | None = None,
 ) -> Subquery:
     """The `exposed_units` that `unit_values` joins to the conversions: per unit its first
     exposure, variant (`variant`; `variant_count` 1, or 2 for several) and window bounds, once
     per unit, so the join compares timestamps (no date arithmetic per event). With `span`, the
-    units in it only."""
+    units in it only; with `earlier`, each with the same columns at that cutoff too
+    (`both_ends`)."""
     exposures = EXPOSURES.c
     variant_columns = [
         func.min(exposures.variant).label("variant"),
@@ -60,6 +71,8 @@ def first_exposures(
         ),
     ]
     found = unit_features(metrics, cuped)
+    if earlier is not None:
+        variant_columns += earlier_exposure_columns(found, earlier, dimensions)
     return exposed_units(
         experiment,
         end,
@@ -85,6 +98,7 @@ def unit_values(
     ceiling: EventIds | None = None,
     units: UnitSet | None = None,
     exposed: FromClause,
+    earlier: Cutoff | None = None,
 ) -> Subquery:
     """Per unit: its group (`variant`; MULTI_VARIANT for a unit seen in several), with
     `dimensions` its first exposure's attributes (`ATTRIBUTES`), with `periods` its update
@@ -93,7 +107,11 @@ def unit_values(
     `cuped`), and for a ratio its pre-period denominator, CUPED's second covariate
     (m{index}_pden, 0 without `cuped`). `exposed`: the rows of `first_exposures` of the same
     arguments (the query, or a table of its rows: `unit_tables`). With `ceiling`, only the
-    events up to its ids count; with `units`, only those units' events are read."""
+    events up to its ids count; with `units`, only those units' events are read. With
+    `earlier` (a cutoff `end` and `ceiling` cover), a unit's values at both, as two rows
+    (`both_ends.unpivoted`, told apart by `LOOK_END`)."""
+    if earlier is not None and periods:
+        raise ValueError("a look at two ends has no update periods")
     conversion_table = CONVERSIONS
     conversions = conversion_table.c
     found = unit_features(metrics, cuped)
@@ -104,9 +122,12 @@ def unit_values(
     # One pass: every exposed unit meets its own events (or none, through the outer join) and
     # is grouped once. Read twice, PostgreSQL would materialise the exposed units and lose their
     # row estimates, and SQLite build a temporary index.
+    alone = unit.variant_count == 1
     join_conditions = [
         conversions.unit_id == unit.unit_id,
-        unit.variant_count == 1,
+        # At two ends the earlier's first exposure is not before the later's, so neither is
+        # its pre-period: the later's bounds read every event either counts.
+        alone if earlier is None else or_(alone, unit[f"{EARLIER}variant_count"] == 1),
         scanned(conversions.name).in_(sorted({feature.event for feature in features})),
         conversions.timestamp <= end,
         conversions.timestamp >= (unit.pre_start if with_covariate else unit.first_at),
@@ -127,49 +148,83 @@ def unit_values(
         unit_keys.append(conversions.unit_id)
     variant = case((unit.variant_count > 1, literal(MULTI_VARIANT)), else_=unit.variant)
 
-    def carried(column: ColumnElement[Any]) -> ColumnElement[Any]:
+    def carried(column: ColumnElement[Any], label: str) -> ColumnElement[Any]:
         """A column of the unit's one first exposure through the grouping: max() carries it; by
         a table's row number SQLite reads it as it is (a group is that one row's)."""
-        return column if POSITION in unit else func.max(column)
+        return (column if POSITION in unit else func.max(column)).label(label)
 
-    unit_events = (
-        select(
-            carried(variant).label("variant"),
-            *([carried(unit[ATTRIBUTES]).label(ATTRIBUTES)] if dimensions else []),
-            *([carried(unit[PERIOD]).label(PERIOD)] if periods else []),
-            *(
-                func.sum(feature_value(feature, conversions, unit.first_at, window_ends)).label(
-                    labels[feature]
-                )
-                for feature in features
-            ),
+    kept = [carried(variant, "variant")]
+    kept += [carried(unit[ATTRIBUTES], ATTRIBUTES)] if dimensions else []
+    kept += [carried(unit[PERIOD], PERIOD)] if periods else []
+    # At two ends a conversion is joined for either; it counts at the later only for a unit
+    # alone in its variant then.
+    now = [] if earlier is None else [alone]
+    sums = [
+        func.sum(feature_value(feature, conversions, unit.first_at, window_ends, now)).label(
+            labels[feature]
         )
+        for feature in features
+    ]
+    if earlier is not None:
+        kept.append(carried(earlier_variant(unit), f"{EARLIER}variant"))
+        if dimensions:
+            kept.append(carried(unit[f"{EARLIER}{ATTRIBUTES}"], f"{EARLIER}{ATTRIBUTES}"))
+        then = earlier_feature_conditions(unit, conversions, earlier, bool(with_covariate))
+        first_then = unit[f"{EARLIER}first_at"]
+        ends_then = {
+            hours: unit[f"{EARLIER}window_end_{index}"] for index, hours in enumerate(found.windows)
+        }
+        sums += [
+            func.sum(feature_value(feature, conversions, first_then, ends_then, then)).label(
+                f"{EARLIER}{labels[feature]}"
+            )
+            for feature in features
+        ]
+    unit_events = (
+        select(*kept, *sums)
         .select_from(exposed.outerjoin(conversion_table, and_(*join_conditions)))
         .group_by(*unit_keys)
         .subquery("unit_events")
     )
+    passed = [column.name for column in kept if not column.name.startswith(EARLIER)]
+    values = select(*(unit_events.c[name] for name in passed))
+    values = values.add_columns(*_metric_values(metrics, found, unit_events, ""))
+    if earlier is None:
+        return once_per_row(values).subquery("unit_values")
+    values = values.add_columns(
+        *(unit_events.c[f"{EARLIER}{name}"] for name in passed),
+        *_metric_values(metrics, found, unit_events, EARLIER),
+    )
+    both = once_per_row(values).subquery("unit_values_at_both_ends")
+    columns = [name for name in both.c.keys() if not name.startswith(EARLIER)]
+    return once_per_row(unpivoted(both, columns)).subquery("unit_values")
+
+
+def _metric_values(
+    metrics: Sequence[MetricDefinition], found: UnitFeatures, unit_events: Subquery, prefix: str
+) -> list[ColumnElement[Any]]:
+    """Each metric's per-unit numerator, denominator, covariate (and a ratio's pre-period
+    denominator) from the features of `unit_events` whose labels start with `prefix`, labelled
+    `{prefix}m{index}_num` and so on."""
 
     def feature(key: Feature, aggregation: Aggregation) -> Any:
-        total = func.coalesce(unit_events.c[labels[key]], 0.0)
+        total = func.coalesce(unit_events.c[f"{prefix}{found.labels[key]}"], 0.0)
         if aggregation == "any":
             return case((total > 0, 1.0), else_=0.0)
         return cast(total, Float)
 
-    value_columns: list[ColumnElement[Any]] = []
+    columns: list[ColumnElement[Any]] = []
     for index, metric in enumerate(metrics):
         numerator, denominator = metric_sides(metric, feature, "post")
         covariate: Any = literal(0.0)
         pre_denominator: Any = literal(0.0)
-        if metric.key in with_covariate:
+        if metric.key in found.with_covariate:
             covariate, pre_denominator = metric_sides(metric, feature, "pre")
-        value_columns += [
-            numerator.label(f"m{index}_num"),
-            denominator.label(f"m{index}_den"),
-            covariate.label(f"m{index}_cov"),
+        columns += [
+            numerator.label(f"{prefix}m{index}_num"),
+            denominator.label(f"{prefix}m{index}_den"),
+            covariate.label(f"{prefix}m{index}_cov"),
         ]
         if metric.kind == "ratio":
-            value_columns.append(pre_denominator.label(f"m{index}_pden"))
-    attributes = [unit_events.c[ATTRIBUTES]] if dimensions else []
-    period = [unit_events.c[PERIOD]] if periods else []
-    values = select(unit_events.c.variant, *attributes, *period, *value_columns)
-    return once_per_row(values).subquery("unit_values")
+            columns.append(pre_denominator.label(f"{prefix}m{index}_pden"))
+    return columns

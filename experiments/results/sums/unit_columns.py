@@ -223,11 +223,17 @@ def needed_features(metrics: Sequence[MetricDefinition], with_covariate: set[str
 
 
 def feature_value(
-    feature: Feature, conversions: Any, first_at: Any, window_ends: dict[float, Any]
+    feature: Feature,
+    conversions: Any,
+    first_at: Any,
+    window_ends: dict[float, Any],
+    within: Sequence[ColumnElement[bool]] = (),
 ) -> ColumnElement[Any]:
+    """A joined conversion's amount in `feature` (1 for a count, its value for a sum), 0 when
+    it does not count there; `within`: further conditions it must meet to count."""
     # Events outside the pre-period, after `end` or of other names never reach this point:
     # the join condition filtered them out.
-    conditions = [conversions.name == feature.event]
+    conditions = [*within, conversions.name == feature.event]
     if feature.sources is not None:
         conditions.append(conversions.source.in_(feature.sources))  # bound parameters
     if feature.period == "post":

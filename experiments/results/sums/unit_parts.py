@@ -30,9 +30,9 @@ import pickle
 import re
 import subprocess
 import sys
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import func, select, text
 from sqlalchemy.engine import Connection
@@ -62,6 +62,8 @@ PartResult = tuple[list[Row], Labels]
 Part = Callable[[Connection, UnitRange], PartResult]
 """A look's rows and labels for the units of a range, read on a connection. For SQLite's child
 processes it is pickled: a module's function, or a `functools.partial` of one."""
+
+Found = TypeVar("Found")
 
 logger = logging.getLogger(__name__)
 
@@ -120,6 +122,23 @@ def in_parts(
         for span, other in zip(ranges[1:], others, strict=True):
             rows += _rows_or_again(other, connection, part, span)
     return rows, labels
+
+
+def at_once(connection: Connection, reads: Sequence[Callable[[Connection], Found]]) -> list[Found]:
+    """Each of `reads`' results. On PostgreSQL they run at once: the first on `connection`, each
+    other on a connection of its own from a thread (the caller sees to it that they all read
+    the same events). Elsewhere one after the other on `connection`: SQLite's threads contend."""
+    if connection.dialect.name != "postgresql" or len(reads) < 2:
+        return [read(connection) for read in reads]
+
+    def apart(read: Callable[[Connection], Found]) -> Found:
+        with connection.engine.connect() as own:
+            return read(own)
+
+    with ThreadPoolExecutor(len(reads) - 1) as pool:
+        others = [pool.submit(apart, read) for read in reads[1:]]
+        first = reads[0](connection)
+        return [first, *(other.result() for other in others)]
 
 
 def _rows_or_again(

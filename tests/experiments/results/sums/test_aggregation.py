@@ -18,8 +18,10 @@ from experiments.results.sums.aggregation import (
     Aggregates,
     aggregate,
     percentile_caps,
-    variant_sums,
+    sums_at_both_ends,
 )
+from experiments.results.sums.both_ends import Cutoff
+from experiments.results.sums.ingestion_marks import take_ceiling
 from experiments.results.sums.unit_columns import EXPOSURES, equal_sums
 from tests.experiments.results.helpers import (
     CAPPED_AOV,
@@ -229,13 +231,18 @@ def test_an_incremental_looks_units_are_read_from_their_table_on_sqlite(sqlite_u
 
     def take() -> object:
         with engine.connect() as connection:
-            return variant_sums(connection, "exp", METRICS, END, True, None, units)
+            ceiling = take_ceiling(connection)
+            assert ceiling is not None
+            then, now = Cutoff(END - timedelta(days=3), ceiling), Cutoff(END, ceiling)
+            return sums_at_both_ends(connection, "exp", METRICS, (), units, then, now)
 
     plans, statements = sqlite_plans(engine, take)
     engine.dispose()
     exposed, sums = plans[-2:]
     assert "INSERT INTO look_units" in statements[-2]
-    assert "SEARCH exposures USING COVERING INDEX ix_exposures_results" in exposed
+    # Both ends from one search per unit in each table.
+    assert exposed.count("SEARCH exposures USING COVERING INDEX ix_exposures_results") == 1
+    assert sums.count("SEARCH conversions USING COVERING INDEX ix_conversions_results") == 1
     assert "SCAN first_exposure" in sums
     assert sums.count("USE TEMP B-TREE FOR GROUP BY") == 1  # the groups' only
     # The conversions are searched by unit alone: the unit set is not read again for them.

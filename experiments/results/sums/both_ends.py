@@ -1,0 +1,128 @@
+"""A set of units' per-unit values at two ends at once: the previous look's and this one's.
+
+An incremental look (`incremental`) needs the touched units' contribution at the previous look's
+end and ceiling (what the stored sums hold of them) and at this look's. Every event counted at
+the earlier end is counted at the later one too (its end and ceiling are not before the
+earlier's), so one reading of a unit's events gives both: its exposures are grouped once, with
+the earlier end's first exposure, variants, bounds and attributes computed over the exposures up
+to the earlier end and ceiling (`earlier_exposure_columns`); its conversions are joined once,
+and each feature is summed twice, the earlier copy over the events up to the earlier end and
+ceiling, from the earlier first exposure (`earlier_feature_conditions`). The per-unit values are
+then unpivoted (`unpivoted`): two rows per unit, `LOOK_END` 0 (earlier) and 1 (this look), the
+earlier row only for a unit already exposed then, and grouped as a full look groups its units.
+Half the index searches and joined rows of aggregating the two ends apart
+(docs/benchmarks.md, "An incremental look reads its units once").
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Integer, and_, case, func, literal, null, select, true, union_all
+from sqlalchemy.sql.expression import ColumnElement, FromClause, Label, Select
+
+from experiments.results.sums.sql_functions import first_attributes
+from experiments.results.sums.unit_columns import (
+    ATTRIBUTES,
+    EXPOSURES,
+    MULTI_VARIANT,
+    EventIds,
+    UnitFeatures,
+    unit_bounds,
+)
+
+EARLIER = "earlier_"
+"""The prefix of a column's earlier-end copy (`earlier_first_at`, `earlier_f3`, ...)."""
+
+LOOK_END = "look_end"
+"""The label of the end a row of `unpivoted` is at: 0 the earlier, 1 this look's."""
+
+
+@dataclass(frozen=True, slots=True)
+class Cutoff:
+    """Where a look stops reading events: its end (event time) and ceiling (ingestion ids)."""
+
+    end: datetime
+    ceiling: EventIds
+
+    def covers(self, other: Cutoff) -> bool:
+        """Whether every event `other` counts, this counts too."""
+        return (
+            self.end >= other.end
+            and self.ceiling.exposures >= other.ceiling.exposures
+            and self.ceiling.conversions >= other.ceiling.conversions
+        )
+
+
+def earlier_exposure_columns(
+    found: UnitFeatures, earlier: Cutoff, dimensions: Sequence[str]
+) -> list[Label[Any]]:
+    """Aggregates over a unit's exposures (read up to the later end) that give its first
+    exposure (`earlier_first_at`, NULL when it had none), variant, variant count, window bounds
+    and, with `dimensions`, attributes as they were at `earlier`."""
+    exposures = EXPOSURES.c
+    then = and_(
+        exposures.timestamp <= earlier.end, exposures.id <= earlier.ceiling.exposures
+    ).self_group()
+
+    def counted(column: ColumnElement[Any]) -> ColumnElement[Any]:
+        return case((then, column), else_=null())
+
+    first_at = func.min(counted(exposures.timestamp))
+    lowest, highest = func.min(counted(exposures.variant)), func.max(counted(exposures.variant))
+    _, bounds = unit_bounds(first_at, found.features, bool(found.with_covariate))
+    attributes = first_attributes(counted(exposures.timestamp), counted(exposures.attributes))
+    return [
+        first_at.label(f"{EARLIER}first_at"),
+        lowest.label(f"{EARLIER}variant"),
+        case((lowest == highest, 1), else_=2).label(f"{EARLIER}variant_count"),
+        *(bound.element.label(f"{EARLIER}{bound.name}") for bound in bounds),
+        *([attributes.label(f"{EARLIER}{ATTRIBUTES}")] if dimensions else []),
+    ]
+
+
+def earlier_feature_conditions(
+    unit: Any, conversions: Any, earlier: Cutoff, with_covariate: bool
+) -> list[ColumnElement[bool]]:
+    """The conditions on a joined conversion for the earlier copy of a feature: what joining
+    the unit at `earlier` alone would have required (`per_unit_values.unit_values`)."""
+    lowest = unit[f"{EARLIER}pre_start" if with_covariate else f"{EARLIER}first_at"]
+    return [
+        unit[f"{EARLIER}variant_count"] == 1,
+        conversions.timestamp <= earlier.end,
+        conversions.id <= earlier.ceiling.conversions,
+        conversions.timestamp >= lowest,
+    ]
+
+
+def earlier_variant(unit_events: Any) -> ColumnElement[Any]:
+    """A unit's group at the earlier end: its variant, MULTI_VARIANT for several, NULL when it
+    had no exposure then."""
+    return case(
+        (unit_events[f"{EARLIER}first_at"].is_(None), null()),
+        (unit_events[f"{EARLIER}variant_count"] > 1, literal(MULTI_VARIANT)),
+        else_=unit_events[f"{EARLIER}variant"],
+    )
+
+
+def unpivoted(values: FromClause, columns: Sequence[str]) -> Select[Any]:
+    """`values` (one row per unit, each of `columns` beside its `EARLIER` copy) as two rows per
+    unit: `LOOK_END` 1 with the columns, and, for a unit in a group at the earlier end
+    (`variant` not NULL), `LOOK_END` 0 with their earlier copies, under the same labels."""
+    ends = union_all(
+        select(literal(0, Integer).label(LOOK_END)), select(literal(1, Integer).label(LOOK_END))
+    ).subquery("look_ends")
+    later = ends.c[LOOK_END] == 1
+
+    def at_end(name: str) -> ColumnElement[Any]:
+        return case((later, values.c[name]), else_=values.c[f"{EARLIER}{name}"]).label(name)
+
+    variant = at_end("variant")
+    return (
+        select(ends.c[LOOK_END], *(at_end(name) for name in columns))
+        .select_from(values.join(ends, true()))
+        .where(variant.element.is_not(None))
+    )
