@@ -2,7 +2,7 @@
 same run: is an optional columnar engine for looks worth its weight?
 
 Data as in `bench_results` (N exposed units, 3 N conversions). The query is the one a full look
-runs (`aggregation._sums_query`: the checkout metrics without percentile caps, CUPED, one
+runs (`sums_query.sums_query`: the checkout metrics without percentile caps, CUPED, one
 group per variant), compiled for PostgreSQL with its values inlined; DuckDB reads that SQL
 with two changes (its `make_interval` takes no named argument: the moved timestamps are written
 as `+ to_microseconds(...)`; its FLOAT has 4 bytes: DOUBLE). DuckDB's tables are loaded from
@@ -37,8 +37,9 @@ from experiments.db import make_engine
 from experiments.metrics import builtin_metrics
 from experiments.migrate import upgrade
 from experiments.models.metric import MetricDefinition
-from experiments.results.sums.aggregation import Aggregates, _sums_query, aggregate
+from experiments.results.sums.aggregation import Aggregates, aggregate
 from experiments.results.sums.per_unit_values import first_exposures
+from experiments.results.sums.sums_query import sums_query
 
 END = START + timedelta(days=30)
 KEYS = (
@@ -54,7 +55,7 @@ KEYS = (
 def duckdb_sql() -> str:
     metrics = [builtin_metrics()[key] for key in KEYS]
     exposed = first_exposures("bench", metrics, END, cuped=True)
-    query, _ = _sums_query(metrics, END, True, "postgresql", (), exposed=exposed)
+    query, _ = sums_query(metrics, END, True, "postgresql", (), exposed=exposed)
     sql = str(query.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True}))
     moved = re.compile(r"make_interval\(secs => ([^)]+)\)")
     sql = moved.sub(r"to_microseconds(CAST((\1) * 1000000 AS BIGINT))", sql)

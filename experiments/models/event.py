@@ -42,10 +42,15 @@ class Exposure(SQLModel, table=True):
 
 class Conversion(SQLModel, table=True):
     __tablename__ = "conversions"
-    # Covering index of the results query (migrations 0004, 0009); the only secondary index
-    # besides the unique event_id: each one costs every stored conversion (migration 0026).
+    # Covering index of the results query (migrations 0004, 0009; the id, which a look's
+    # ceiling compares, included on PostgreSQL: 0027); the only secondary index besides the
+    # unique event_id: each one costs every stored conversion (migration 0026).
     __table_args__ = (
-        Index("ix_conversions_results", "unit_id", "name", "timestamp", "value", "source"),
+        Index(
+            "ix_conversions_results",
+            *("unit_id", "name", "timestamp", "value", "source"),
+            postgresql_include=["id"],
+        ),
     )
 
     id: int | None = Field(default=None, sa_type=_ID_TYPE, primary_key=True)

@@ -187,3 +187,34 @@ def test_accounts_migration_keeps_the_keys_and_ends_the_key_logins(empty_databas
         assert "key_digest" in columns(empty_database, "page_sessions")
     finally:
         engine.dispose()
+
+
+def test_the_ceiling_migration_puts_the_id_in_postgresqls_results_index(
+    empty_database: str,
+) -> None:
+    def results_index() -> tuple[list[str | None], str]:
+        engine = make_engine(empty_database)
+        try:
+            found = {i["name"]: i for i in inspect(engine).get_indexes("conversions")}
+            if engine.dialect.name != "postgresql":
+                return found["ix_conversions_results"]["column_names"], ""
+            definition = text(
+                "SELECT indexdef FROM pg_indexes WHERE schemaname = current_schema()"
+                " AND indexname = 'ix_conversions_results'"
+            )
+            with engine.connect() as connection:
+                written = connection.execute(definition).scalar_one()
+            return found["ix_conversions_results"]["column_names"], written
+        finally:
+            engine.dispose()
+
+    columns = ["unit_id", "name", "timestamp", "value", "source"]
+    upgrade(empty_database)
+    searched, written = results_index()
+    assert searched == columns
+    assert written.endswith("INCLUDE (id)") or "postgres" not in empty_database
+    downgrade(empty_database, "0026_intake")
+    searched, written = results_index()
+    assert searched == columns
+    assert "INCLUDE" not in written
+    upgrade(empty_database)

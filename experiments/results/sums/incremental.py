@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Text, bindparam, func, select, union
+from sqlalchemy import Text, bindparam, cast, func, select, union
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.expression import Select
@@ -137,19 +137,21 @@ def _in_parts(
 ) -> PartResult:
     """`sums` of the touched units. On SQLite in one query that reads them itself (its planner
     looks each unit up in the indexes). On PostgreSQL their ids are read once and bound as
-    arrays that the query unnests, so the planner knows how many there are and looks each up in
-    the indexes (`= ANY` of the array instead would scan both tables whole, in parallel, once
-    the array is long: at 25,000 units of 1,000,000 it did); from `MIN_PART_UNITS` on they are
-    split into `part_count` parts of consecutive ids, each summed at once on a connection of
-    its own (`unit_parts.at_once`), and the rows added up. Every part sees the same events:
-    every id up to either ceiling is committed and final (`ingestion_marks`), and this look
-    stores nothing before it has read them."""
+    arrays that the query unnests (`_bound`), so the planner knows how many there are and looks
+    each up in the indexes (`= ANY` of the array instead would scan both tables whole, in
+    parallel, once the array is long: at 25,000 units of 1,000,000 it did); from
+    `MIN_PART_UNITS` on they are dealt out to `part_count` parts, each summed at once on a
+    connection of its own (`unit_parts.at_once`), and the rows added up. Every part sees the
+    same events: every id up to either ceiling is committed and final (`ingestion_marks`), and
+    this look stores nothing before it has read them."""
     if connection.dialect.name != "postgresql":
         return sums(connection, touched)
-    ids = sorted(str(unit) for unit in connection.execute(touched).scalars())
+    found_ids = touched.subquery("touched")
+    # One array in one row: about half the time of reading the ids row by row.
+    ids = sorted(connection.execute(select(func.array_agg(found_ids.c.unit_id))).scalar() or [])
     parts = part_count() if len(ids) >= MIN_PART_UNITS else 1
-    edges = [len(ids) * part // parts for part in range(parts + 1)]
-    sets = [_bound(ids[low:high]) for low, high in zip(edges, edges[1:], strict=False)]
+    # Every `parts`-th id to each part: each gets its share of new and old units.
+    sets = [_bound(ids[first::parts]) for first in range(parts)]
 
     def part(units: UnitSet) -> Callable[[Connection], PartResult]:
         return lambda reader: sums(reader, units)
@@ -162,8 +164,13 @@ def _in_parts(
 
 
 def _bound(ids: list[str]) -> UnitSet:
-    """`ids` bound as one array, unnested by the query."""
-    array = bindparam("touched_units", ids, type_=ARRAY(Text))
+    """`ids` as one array the query unnests, bound as the array's text: PostgreSQL reads it into
+    a constant array (so the planner counts its elements) several times faster than the driver
+    writes a list of 25,000 strings as one. Each id is quoted, its backslashes and double
+    quotes escaped (a unit id never holds NUL)."""
+    elements = ('"' + unit.replace("\\", "\\\\").replace('"', '\\"') + '"' for unit in ids)
+    text = "{" + ",".join(elements) + "}"
+    array = cast(bindparam("touched_units", text, type_=Text), ARRAY(Text))
     return select(func.unnest(array).column_valued("unit_id"))
 
 

@@ -233,7 +233,9 @@ def feature_value(
     it does not count there; `within`: further conditions it must meet to count."""
     # Events outside the pre-period, after `end` or of other names never reach this point:
     # the join condition filtered them out.
-    conditions = [*within, conversions.name == feature.event]
+    # The name first: most joined conversions are of another feature's event, and both
+    # databases stop at the first condition that fails.
+    conditions = [conversions.name == feature.event, *within]
     if feature.sources is not None:
         conditions.append(conversions.source.in_(feature.sources))  # bound parameters
     if feature.period == "post":

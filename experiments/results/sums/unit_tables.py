@@ -21,7 +21,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from itertools import count
 
 from sqlalchemy import Column, Integer, MetaData, Table, select
 from sqlalchemy.engine import Connection
@@ -30,7 +29,10 @@ from sqlalchemy.sql.expression import CTE, FromClause, Subquery
 POSITION = "position"
 """The number of a unit's row in the table (SQLite's rowid): the per-unit grouping's key."""
 
-_names = count(1)
+_HELD = "vekst_look_unit_tables"
+"""The key of how many look tables the connection holds now, in its `info`."""
+
+_tables: dict[tuple[int, tuple[tuple[str, str], ...]], Table] = {}
 
 
 @contextmanager
@@ -43,18 +45,36 @@ def units_in_order(connection: Connection, units: Subquery | CTE) -> Iterator[Fr
     if connection.dialect.name != "sqlite":
         yield units
         return
-    # A name per use: a connection may hold the table of a look that has not dropped it yet.
-    table = Table(
-        f"look_units_{next(_names)}",
-        MetaData(),
-        # INTEGER PRIMARY KEY is SQLite's rowid: numbered as the rows are inserted.
-        Column(POSITION, Integer, primary_key=True),
-        *(Column(column.name, column.type) for column in units.columns),
-        prefixes=["TEMPORARY"],
-    )
+    held = connection.info.get(_HELD, 0)
+    table = _table(held + 1, units)
+    table.drop(connection, checkfirst=True)  # left by a look that failed, if any
     table.create(connection)
+    connection.info[_HELD] = held + 1
     try:
         connection.execute(table.insert().from_select(list(units.columns.keys()), select(units)))
         yield table.alias(units.name)
     finally:
         table.drop(connection)
+        connection.info[_HELD] = held
+
+
+def _table(number: int, units: Subquery | CTE) -> Table:
+    """The temporary table `look_units_{number}` for the rows of `units`.
+
+    One name per table a connection holds at once (a look may hold one while another is
+    written), and one `Table` per name and columns: SQLAlchemy caches a statement's compiled
+    form by the identity of the tables it reads, so every look's statements are compiled once.
+    """
+    columns = tuple((column.name, repr(column.type)) for column in units.columns)
+    key = (number, columns)
+    table = _tables.get(key)
+    if table is None:
+        table = _tables[key] = Table(
+            f"look_units_{number}",
+            MetaData(),
+            # INTEGER PRIMARY KEY is SQLite's rowid: numbered as the rows are inserted.
+            Column(POSITION, Integer, primary_key=True),
+            *(Column(column.name, column.type) for column in units.columns),
+            prefixes=["TEMPORARY"],
+        )
+    return table

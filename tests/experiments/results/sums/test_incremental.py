@@ -236,3 +236,38 @@ def test_a_mark_whose_row_is_gone_is_not_unchanged(engine: Engine) -> None:
         connection.execute(text("DELETE FROM exposures WHERE event_id = 'x1'"))
     with engine.connect() as connection:
         assert not ingestion_marks.unchanged(connection, mark)
+
+
+def test_units_with_quotes_backslashes_and_braces_in_their_ids_are_read_again(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # On PostgreSQL the touched ids are bound as an array's text: every id must come back as it
+    # was, however it is spelt, and in two parts as in one.
+    monkeypatch.setattr(incremental, "MIN_PART_UNITS", 1)
+    hostile = ['a"b', "c\\d", "{e,f}", "NULL", " g ", 'h\\"', "ü€😀", "''", "x" * 256]
+    first, later = RawEvents(), RawEvents()
+    for index, unit in enumerate(hostile):
+        first.expose(unit, VARIANTS[index % 2], START)
+        later.convert(unit, "purchase", START + timedelta(hours=1), 10.0 + index)
+    first.load(engine)
+    end = START + timedelta(hours=2)
+    with engine.connect() as connection:
+        ceiling = take_ceiling(connection)
+        assert ceiling is not None
+        names = event_names(METRICS)
+        mark = mark_of(connection, "exp", names, ceiling, end)
+        stored = aggregate(connection, "exp", VARIANTS, METRICS, end, ceiling=ceiling)
+    for row in later.conversions:
+        row["event_id"] = f"later-{row['event_id']}"
+    later.load(engine)
+    with engine.connect() as connection:
+        now = take_ceiling(connection)
+        assert now is not None
+        previous = Previous(stored, end, ceiling, mark.reread_from)
+        got, read = incremental_aggregates(
+            connection, "exp", VARIANTS, METRICS, (), previous, end, now
+        )
+        full = aggregate(connection, "exp", VARIANTS, METRICS, end, ceiling=now)
+    assert read == len(hostile)
+    assert got.metrics["conversion_rate"]["control"].totals.numerator_sum == 5.0
+    assert_same(got, full)
