@@ -1,4 +1,4 @@
-"""A set of units' per-unit values at two ends at once: the previous look's and this one's.
+"""A set of units' sums at two ends at once: the previous look's and this one's.
 
 An incremental look (`incremental`) needs the touched units' contribution at the previous look's
 end and ceiling (what the stored sums hold of them) and at this look's. Every event counted at
@@ -7,11 +7,11 @@ earlier's), so one reading of a unit's events gives both: its exposures are grou
 the earlier end's first exposure, variants, bounds and attributes computed over the exposures up
 to the earlier end and ceiling (`earlier_exposure_columns`); its conversions are joined once,
 and each feature is summed twice, the earlier copy over the events up to the earlier end and
-ceiling, from the earlier first exposure (`earlier_feature_conditions`). The per-unit values are
-then unpivoted (`unpivoted`): two rows per unit, `LOOK_END` 0 (earlier) and 1 (this look), the
-earlier row only for a unit already exposed then, and grouped as a full look groups its units.
-Half the index searches and joined rows of aggregating the two ends apart
-(docs/benchmarks.md, "An incremental look reads its units once").
+ceiling, from the earlier first exposure (`earlier_feature_conditions`). The units are then
+grouped by their groups at both ends, each end's sums beside the other's, and those rows
+unpivoted (`unpivoted`) into one row per end (`LOOK_END` 0 the earlier, 1 this look's) and
+group (`sums_query`). Half the index searches and joined rows of aggregating the two ends
+apart (docs/benchmarks.md, "An incremental look reads its units once").
 """
 
 from __future__ import annotations
@@ -109,20 +109,19 @@ def earlier_variant(unit_events: Any) -> ColumnElement[Any]:
 
 
 def unpivoted(values: FromClause, columns: Sequence[str]) -> Select[Any]:
-    """`values` (one row per unit, each of `columns` beside its `EARLIER` copy) as two rows per
-    unit: `LOOK_END` 1 with the columns, and, for a unit in a group at the earlier end
-    (`variant` not NULL), `LOOK_END` 0 with their earlier copies, under the same labels."""
+    """`values` (each of `columns` beside its `EARLIER` copy, `variant` among them) as two rows
+    per row: `LOOK_END` 1 with the columns, and, where the earlier `variant` is not NULL (units
+    exposed by then), `LOOK_END` 0 with their earlier copies, under the same labels."""
     ends = union_all(
         select(literal(0, Integer).label(LOOK_END)), select(literal(1, Integer).label(LOOK_END))
     ).subquery("look_ends")
     later = ends.c[LOOK_END] == 1
 
     def at_end(name: str) -> ColumnElement[Any]:
-        return case((later, values.c[name]), else_=values.c[f"{EARLIER}{name}"]).label(name)
+        return case((later, values.c[name]), else_=values.c[f"{EARLIER}{name}"])
 
-    variant = at_end("variant")
     return (
-        select(ends.c[LOOK_END], *(at_end(name) for name in columns))
+        select(ends.c[LOOK_END], *(at_end(name).label(name) for name in columns))
         .select_from(values.join(ends, true()))
-        .where(variant.element.is_not(None))
+        .where(at_end("variant").is_not(None))
     )

@@ -19,7 +19,6 @@ from experiments.results.sums.both_ends import (
     earlier_exposure_columns,
     earlier_feature_conditions,
     earlier_variant,
-    unpivoted,
 )
 from experiments.results.sums.sql_functions import once_per_row, scanned
 from experiments.results.sums.unit_columns import (
@@ -108,8 +107,8 @@ def unit_values(
     (m{index}_pden, 0 without `cuped`). `exposed`: the rows of `first_exposures` of the same
     arguments (the query, or a table of its rows: `unit_tables`). With `ceiling`, only the
     events up to its ids count; with `units`, only those units' events are read. With
-    `earlier` (a cutoff `end` and `ceiling` cover), a unit's values at both, as two rows
-    (`both_ends.unpivoted`, told apart by `LOOK_END`)."""
+    `earlier` (a cutoff `end` and `ceiling` cover), a unit's values at both: each column beside
+    its copy at `earlier` (`EARLIER`; the variant NULL for a unit not exposed by then)."""
     if earlier is not None and periods:
         raise ValueError("a look at two ends has no update periods")
     conversion_table = CONVERSIONS
@@ -189,15 +188,12 @@ def unit_values(
     passed = [column.name for column in kept if not column.name.startswith(EARLIER)]
     values = select(*(unit_events.c[name] for name in passed))
     values = values.add_columns(*_metric_values(metrics, found, unit_events, ""))
-    if earlier is None:
-        return once_per_row(values).subquery("unit_values")
-    values = values.add_columns(
-        *(unit_events.c[f"{EARLIER}{name}"] for name in passed),
-        *_metric_values(metrics, found, unit_events, EARLIER),
-    )
-    both = once_per_row(values).subquery("unit_values_at_both_ends")
-    columns = [name for name in both.c.keys() if not name.startswith(EARLIER)]
-    return once_per_row(unpivoted(both, columns)).subquery("unit_values")
+    if earlier is not None:
+        values = values.add_columns(
+            *(unit_events.c[f"{EARLIER}{name}"] for name in passed),
+            *_metric_values(metrics, found, unit_events, EARLIER),
+        )
+    return once_per_row(values).subquery("unit_values")
 
 
 def _metric_values(
