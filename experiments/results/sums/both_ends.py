@@ -30,6 +30,7 @@ from experiments.results.sums.unit_columns import (
     EXPOSURES,
     MULTI_VARIANT,
     EventIds,
+    Period,
     UnitFeatures,
     unit_bounds,
 )
@@ -85,17 +86,21 @@ def earlier_exposure_columns(
 
 
 def earlier_feature_conditions(
-    unit: Any, conversions: Any, earlier: Cutoff, with_covariate: bool
+    unit: Any, conversions: Any, earlier: Cutoff, period: Period
 ) -> list[ColumnElement[bool]]:
-    """The conditions on a joined conversion for the earlier copy of a feature: what joining
-    the unit at `earlier` alone would have required (`per_unit_values.unit_values`)."""
-    lowest = unit[f"{EARLIER}pre_start" if with_covariate else f"{EARLIER}first_at"]
-    return [
+    """The conditions on a joined conversion for the earlier copy of a feature of `period`:
+    what joining the unit at `earlier` alone would have required (`per_unit_values`), but for
+    the lower bound of a post-period feature, which its own condition (from the earlier first
+    exposure) sets. The integer comparisons first: both databases stop at the first that
+    fails."""
+    conditions = [
         unit[f"{EARLIER}variant_count"] == 1,
-        conversions.timestamp <= earlier.end,
         conversions.id <= earlier.ceiling.conversions,
-        conversions.timestamp >= lowest,
+        conversions.timestamp <= earlier.end,
     ]
+    if period == "pre":
+        conditions.append(conversions.timestamp >= unit[f"{EARLIER}pre_start"])
+    return conditions
 
 
 def earlier_variant(unit_events: Any) -> ColumnElement[Any]:

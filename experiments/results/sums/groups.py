@@ -80,10 +80,10 @@ class VariantSums:
     def as_fields(self) -> dict[str, float | None]:
         """The stored form (a look's `sums`, docs/results.md): `{field: value}` over
         `SUM_FIELDS`."""
-        covariate = asdict(self.covariate)
+        covariate = _fields_of(self.covariate)
         second = {name: covariate.pop(name) for name in PRE_DENOMINATOR_FIELDS}
         return {
-            **asdict(self.totals),
+            **_fields_of(self.totals),
             **covariate,
             "nonzero_units": self.nonzero_units,
             **({} if not any(second.values()) else second),
@@ -251,3 +251,9 @@ def _merged_groups(
             return None
         merged[key] = GroupSums(units=group.units, metrics={**group.metrics, **found.metrics})
     return merged
+
+
+def _fields_of(sums: RatioStats | CovariateStats) -> dict[str, Any]:
+    """A dataclass of numbers as `{field: value}`: what `asdict` gives, without its deep copy
+    of each value (a look reads the fields of every group's sums, several times)."""
+    return {name: getattr(sums, name) for name in sums.__dataclass_fields__}

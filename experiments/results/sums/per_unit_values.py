@@ -168,17 +168,14 @@ def unit_values(
         kept.append(carried(earlier_variant(unit), f"{EARLIER}variant"))
         if dimensions:
             kept.append(carried(unit[f"{EARLIER}{ATTRIBUTES}"], f"{EARLIER}{ATTRIBUTES}"))
-        then = earlier_feature_conditions(unit, conversions, earlier, bool(with_covariate))
         first_then = unit[f"{EARLIER}first_at"]
         ends_then = {
             hours: unit[f"{EARLIER}window_end_{index}"] for index, hours in enumerate(found.windows)
         }
-        sums += [
-            func.sum(feature_value(feature, conversions, first_then, ends_then, then)).label(
-                f"{EARLIER}{labels[feature]}"
-            )
-            for feature in features
-        ]
+        for feature in features:
+            then = earlier_feature_conditions(unit, conversions, earlier, feature.period)
+            value = feature_value(feature, conversions, first_then, ends_then, then)
+            sums.append(func.sum(value).label(f"{EARLIER}{labels[feature]}"))
     unit_events = (
         select(*kept, *sums)
         .select_from(exposed.outerjoin(conversion_table, and_(*join_conditions)))

@@ -79,7 +79,7 @@ class attribute_value(FunctionElement[str]):  # noqa: N801
     name = "attribute_value"
 
 
-LOOK_SETTINGS: Mapping[str, str] = {"jit": "off"}
+LOOK_SETTINGS: Mapping[str, str] = {"jit": "off", "plan_cache_mode": "force_custom_plan"}
 """PostgreSQL settings for a look's aggregation (docs/benchmarks.md, "Full looks").
 
 The planner's cost of a look's query is far above `jit_above_cost`, and compiling its hundreds
@@ -87,6 +87,12 @@ of expressions took 3 of the backfill's 5.3 s at 100,000 units, more than it sav
 look's query also ran faster without it at 1,000,000 units. A larger `work_mem` was measured
 too and left alone: it kept 200,000 units' sorts in memory, but at 1,000,000 units the sort
 spills anyway, and it then cost more CPU than the default 4 MB.
+
+Every look's query is planned for its own values (`plan_cache_mode`). The driver prepares a
+statement run five times on one connection, and PostgreSQL may then plan it once for any
+values: an incremental look's touched units, an array it knows only at execution, were then
+estimated at a hundred, and the hourly look on a pooled connection took 10.5 s instead of
+0.4 s from its eleventh run on (docs/benchmarks.md, "An incremental look reads its units once").
 """
 
 EVERY_UNIT_SETTINGS: Mapping[str, str] = {**LOOK_SETTINGS, "enable_sort": "off"}

@@ -24,6 +24,7 @@ from experiments.results.sums.aggregation import Aggregates, aggregate
 from experiments.results.sums.incremental import Previous, event_names, incremental_aggregates
 from experiments.results.sums.ingestion_marks import mark_of, take_ceiling
 from experiments.results.sums.stored_sums import stored_aggregates, sums_json
+from experiments.results.sums.unit_columns import EventIds
 from tests.experiments.results.helpers import METRICS as ALL_METRICS
 from tests.experiments.results.simulation import START, RawEvents
 
@@ -271,3 +272,44 @@ def test_units_with_quotes_backslashes_and_braces_in_their_ids_are_read_again(
     assert read == len(hostile)
     assert got.metrics["conversion_rate"]["control"].totals.numerator_sum == 5.0
     assert_same(got, full)
+
+
+def test_every_incremental_look_on_postgresql_is_planned_for_its_own_units(
+    postgres_url: str,
+) -> None:
+    """The driver prepares a statement run five times on one connection, and PostgreSQL may
+    then plan it once for any values, the touched units' array unknown: the hourly look took
+    10.5 s instead of 0.4 s from its eleventh run on one pooled connection. Every look's query
+    is planned for its own values instead (`sql_functions.LOOK_SETTINGS`)."""
+    from experiments.db import make_engine
+
+    engine = make_engine(postgres_url)
+    raw = RawEvents()
+    for index in range(6):
+        raw.expose(f"u{index}", VARIANTS[index % 2], START)
+        raw.convert(f"u{index}", "purchase", START + timedelta(hours=1), 20.0)
+    raw.load(engine)
+    end = START + timedelta(hours=2)
+    try:
+        with engine.connect() as connection:
+            ceiling = take_ceiling(connection)
+            assert ceiling is not None
+            stored = aggregate(connection, "exp", VARIANTS, METRICS, end, ceiling=ceiling)
+            # Every unit read again, at both ends the same.
+            previous = Previous(stored, end, ceiling, EventIds(1, 1))
+            for _ in range(12):
+                got, _ = incremental_aggregates(
+                    connection, "exp", VARIANTS, METRICS, (), previous, end, ceiling
+                )
+                assert_same(got, stored)
+            plans = connection.execute(
+                text(
+                    "SELECT coalesce(sum(generic_plans), 0) AS generic,"
+                    " coalesce(sum(custom_plans), 0) AS custom FROM pg_prepared_statements"
+                    " WHERE statement LIKE '%unit_events%'"
+                )
+            ).one()
+    finally:
+        engine.dispose()
+    assert plans.generic == 0
+    assert plans.custom >= 12 - 5  # prepared from its sixth run, and planned anew each time
