@@ -65,17 +65,13 @@ def earlier_exposure_columns(
     exposure (`earlier_first_at`, NULL when it had none), variant, variant count, window bounds
     and, with `dimensions`, attributes as they were at `earlier`."""
     exposures = EXPOSURES.c
-    then = and_(
-        exposures.timestamp <= earlier.end, exposures.id <= earlier.ceiling.exposures
-    ).self_group()
-
-    def counted(column: ColumnElement[Any]) -> ColumnElement[Any]:
-        return case((then, column), else_=null())
-
-    first_at = func.min(counted(exposures.timestamp))
-    lowest, highest = func.min(counted(exposures.variant)), func.max(counted(exposures.variant))
+    # A FILTER, not a CASE in each aggregate: about a tenth of the units' statement on SQLite.
+    then = and_(exposures.id <= earlier.ceiling.exposures, exposures.timestamp <= earlier.end)
+    first_at = func.min(exposures.timestamp).filter(then)
+    lowest = func.min(exposures.variant).filter(then)
+    highest = func.max(exposures.variant).filter(then)
     _, bounds = unit_bounds(first_at, found.features, bool(found.with_covariate))
-    attributes = first_attributes(counted(exposures.timestamp), counted(exposures.attributes))
+    attributes = first_attributes(exposures.timestamp, exposures.attributes, then)
     return [
         first_at.label(f"{EARLIER}first_at"),
         lowest.label(f"{EARLIER}variant"),

@@ -55,7 +55,8 @@ class scanned(FunctionElement[str]):  # noqa: N801
 
 class first_attributes(FunctionElement[str]):  # noqa: N801
     """An aggregate: the `attributes` (as JSON text) of the group's exposure with the smallest
-    timestamp, '' when it has none.
+    timestamp, '' when it has none. Arguments: the timestamp, the attributes, and optionally a
+    condition on the rows it reads (its FILTER).
 
     One pass, no sort: the minimum of the timestamp written in a sortable text followed by the
     attributes, then the attributes cut off it (SQLite separates the two with char(1), below
@@ -169,19 +170,39 @@ _spell(
     "strftime('%Y-%m-%d %H:%M:%f', julianday({0}) + {1} / 86400.0)",
 )
 _spell(smaller_of, "LEAST({0}, {1})", "MIN({0}, {1})")
-_FIRST_SQLITE = "min({0} || char(1) || coalesce({1}, ''))"
-_spell(
-    first_attributes,
-    "substr(min(to_char({0}, 'YYYYMMDDHH24MISSUS') || coalesce(CAST({1} AS TEXT), '') "
-    'COLLATE "C"), 21)',
-    f"substr({_FIRST_SQLITE}, instr({_FIRST_SQLITE}, char(1)) + 1)",
-)
 _spell(
     attribute_value,
     "CAST(CAST(NULLIF({0}, '') AS JSON) -> CAST({1} AS TEXT) AS TEXT)",
     # A top-level key quoted in the path; the dimension rule keeps '"' and '\\' out of names.
     """CASE WHEN {0} <> '' THEN {0} -> ('$."' || {1} || '"') END""",
 )
+
+
+@compiles(first_attributes)
+def _first_attributes(element: FunctionElement[Any], compiler: SQLCompiler, **kw: Any) -> str:
+    spelling = "min(to_char({0}, 'YYYYMMDDHH24MISSUS') || coalesce(CAST({1} AS TEXT), '') "
+    smallest = _smallest(element, compiler, spelling + 'COLLATE "C")', **kw)
+    return f"substr({smallest}, 21)"
+
+
+@compiles(first_attributes, "sqlite")
+def _first_attributes_sqlite(
+    element: FunctionElement[Any], compiler: SQLCompiler, **kw: Any
+) -> str:
+    smallest = _smallest(element, compiler, "min({0} || char(1) || coalesce({1}, ''))", **kw)
+    return f"substr({smallest}, instr({smallest}, char(1)) + 1)"
+
+
+def _smallest(
+    element: FunctionElement[Any], compiler: SQLCompiler, spelling: str, **kw: Any
+) -> str:
+    """`first_attributes`' minimum, `spelling` of its first two arguments, with a third (a
+    condition) as its FILTER."""
+    arguments = [compiler.process(argument, **kw) for argument in element.clauses]
+    if len(arguments) not in (2, 3):
+        raise TypeError(f"first_attributes takes 2 or 3 arguments, got {len(arguments)}")
+    smallest = spelling.format(*arguments[:2])
+    return smallest if len(arguments) == 2 else f"{smallest} FILTER (WHERE {arguments[2]})"
 
 
 @compiles(scanned)
