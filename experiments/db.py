@@ -30,15 +30,22 @@ def make_engine(database_url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
 
 
-def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
+SQLITE_PRAGMAS = (
     # WAL lets readers run beside the one writer; foreign keys are off by default in SQLite.
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA foreign_keys=ON")
+    "PRAGMA journal_mode=WAL",
+    "PRAGMA synchronous=NORMAL",
+    "PRAGMA foreign_keys=ON",
     # Bigger page cache and rarer WAL checkpoints: event inserts touch three indexes per row.
-    cursor.execute("PRAGMA cache_size=-65536")  # 64 MiB
-    cursor.execute("PRAGMA wal_autocheckpoint=10000")
+    "PRAGMA cache_size=-65536",  # 64 MiB
+    "PRAGMA wal_autocheckpoint=10000",
+)
+"""Set on every SQLite connection (and on a look's part's own, `unit_parts`)."""
+
+
+def _tune_sqlite(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    for pragma in SQLITE_PRAGMAS:
+        cursor.execute(pragma)
     cursor.close()
 
 

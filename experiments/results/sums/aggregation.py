@@ -26,11 +26,13 @@ unit order without table lookups.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import partial
+from typing import Any
 
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.sql.expression import FromClause, Select, Subquery
 
 from experiments.models.metric import MetricDefinition
 from experiments.results.sums.both_ends import Cutoff
@@ -63,8 +65,15 @@ from experiments.results.sums.unit_columns import (
     UnitRange,
     UnitSet,
 )
-from experiments.results.sums.unit_parts import Labels, Row, added_up, in_parts
-from experiments.results.sums.unit_tables import units_in_order
+from experiments.results.sums.unit_parts import (
+    CompiledPart,
+    Labels,
+    Row,
+    added_up,
+    compiled,
+    in_parts,
+)
+from experiments.results.sums.unit_tables import units_in_order, written_units
 
 __all__ = [
     "GROUP_COLUMNS",
@@ -170,18 +179,45 @@ def sums_at_both_ends(
     """The rows and labels of `units`' sums (with CUPED) at `earlier` and at `later`, read at
     once (`both_ends`): grouped as `variant_sums` or, with `dimensions`, `level_sums` groups
     them, and by `LOOK_END` too."""
-    return _part_sums(
-        connection,
-        EVERY_UNIT,
-        experiment=experiment,
-        metrics=list(metrics),
-        end=later.end,
-        cuped=True,
-        dimensions=list(dimensions),
-        periods=[],
-        ceiling=later.ceiling,
-        units=units,
-        earlier=earlier,
+    look = _at_both_ends(experiment, metrics, dimensions, units, earlier, later)
+    return _part_sums(connection, EVERY_UNIT, look=look)
+
+
+def statements_at_both_ends(
+    dialect: Dialect,
+    experiment: str,
+    metrics: Sequence[MetricDefinition],
+    dimensions: Sequence[str],
+    units: UnitSet,
+    earlier: Cutoff,
+    later: Cutoff,
+) -> CompiledPart:
+    """`sums_at_both_ends`' statements compiled for a new SQLite connection of the standard
+    library (`unit_parts.sqlite_parts`): its units' table written, then the sums read."""
+    look = _at_both_ends(experiment, metrics, dimensions, units, earlier, later)
+    table, writes = written_units(look.exposed(EVERY_UNIT))
+    query, labels = look.query(dialect.name, table)
+    return [compiled(statement, dialect) for statement in (*writes, query)], labels
+
+
+def _at_both_ends(
+    experiment: str,
+    metrics: Sequence[MetricDefinition],
+    dimensions: Sequence[str],
+    units: UnitSet,
+    earlier: Cutoff,
+    later: Cutoff,
+) -> _LookSums:
+    return _LookSums(
+        experiment,
+        list(metrics),
+        later.end,
+        True,
+        list(dimensions),
+        [],
+        later.ceiling,
+        units,
+        earlier,
     )
 
 
@@ -257,18 +293,10 @@ def _sums_rows(
 ) -> tuple[list[Row], Labels]:
     """The rows of `sums_query` and its labels. The sums of every unit are computed in parts
     of the units at once and added up (`unit_parts`); those of a unit set in one query."""
-    part = partial(
-        _part_sums,
-        experiment=experiment,
-        metrics=list(metrics),
-        end=end,
-        cuped=cuped,
-        dimensions=list(dimensions),
-        periods=list(periods),
-        ceiling=ceiling,
-        units=units,
-        earlier=None,
+    look = _LookSums(
+        experiment, list(metrics), end, cuped, list(dimensions), list(periods), ceiling, units
     )
+    part = partial(_part_sums, look=look)
     if units is not None:
         return part(connection, EVERY_UNIT)
     rows, labels = in_parts(connection, experiment, ceiling, part)
@@ -277,51 +305,59 @@ def _sums_rows(
     return added_up(rows, ["units", *dict.fromkeys(columns)]), labels
 
 
-def _part_sums(
-    reader: Connection,
-    span: UnitRange,
-    *,
-    experiment: str,
-    metrics: list[MetricDefinition],
-    end: datetime,
-    cuped: bool,
-    dimensions: list[str],
-    periods: list[datetime],
-    ceiling: EventIds | None,
-    units: UnitSet | None,
-    earlier: Cutoff | None,
-) -> tuple[list[Row], Labels]:
+@dataclass(frozen=True, slots=True)
+class _LookSums:
+    """What a part of a look reads (`_part_sums`): `sums_query`'s arguments."""
+
+    experiment: str
+    metrics: list[MetricDefinition]
+    end: datetime
+    cuped: bool
+    dimensions: list[str]
+    periods: list[datetime]
+    ceiling: EventIds | None
+    units: UnitSet | None
+    earlier: Cutoff | None = None
+
+    def exposed(self, span: UnitRange) -> Subquery:
+        """The exposed units in `span` (`first_exposures`)."""
+        return first_exposures(
+            self.experiment,
+            self.metrics,
+            self.end,
+            cuped=self.cuped,
+            dimensions=self.dimensions,
+            periods=self.periods,
+            ceiling=self.ceiling,
+            units=self.units,
+            span=span,
+            earlier=self.earlier,
+        )
+
+    def query(self, dialect: str, exposed: FromClause) -> tuple[Select[Any], Labels]:
+        """The sums of the units in `exposed` (the rows of `exposed(...)`, or a table of them)."""
+        return sums_query(
+            self.metrics,
+            self.end,
+            self.cuped,
+            dialect,
+            self.dimensions,
+            exposed=exposed,
+            periods=self.periods,
+            ceiling=self.ceiling,
+            units=self.units,
+            earlier=self.earlier,
+        )
+
+
+def _part_sums(reader: Connection, span: UnitRange, *, look: _LookSums) -> tuple[list[Row], Labels]:
     """`_sums_rows` of the units in `span` (with `earlier`, at two ends: `sums_at_both_ends`).
     On SQLite the exposed units are read from a table of their own (`unit_tables`); on
     PostgreSQL the sums of every unit run with `EVERY_UNIT_SETTINGS`, those of a unit set with
     `LOOK_SETTINGS`."""
-    exposed = first_exposures(
-        experiment,
-        metrics,
-        end,
-        cuped=cuped,
-        dimensions=dimensions,
-        periods=periods,
-        ceiling=ceiling,
-        units=units,
-        span=span,
-        earlier=earlier,
-    )
-    every_unit = units is None
-    with units_in_order(reader, exposed) as table:
-        query, labels = sums_query(
-            metrics,
-            end,
-            cuped,
-            reader.dialect.name,
-            dimensions,
-            exposed=table,
-            periods=periods,
-            ceiling=ceiling,
-            units=units,
-            earlier=earlier,
-        )
-        settings = EVERY_UNIT_SETTINGS if every_unit else LOOK_SETTINGS
+    with units_in_order(reader, look.exposed(span)) as table:
+        query, labels = look.query(reader.dialect.name, table)
+        settings = EVERY_UNIT_SETTINGS if look.units is None else LOOK_SETTINGS
         return list(look_rows(reader, query, settings)), labels
 
 

@@ -30,6 +30,7 @@ from experiments.results.sums.aggregation import (
     empty_group,
     level_key,
     row_sums,
+    statements_at_both_ends,
     sums_at_both_ends,
     whole_aggregates,
 )
@@ -50,11 +51,24 @@ from experiments.results.sums.unit_columns import (
     EventIds,
     UnitSet,
 )
-from experiments.results.sums.unit_parts import PartResult, Row, added_up, at_once, part_count
+from experiments.results.sums.unit_parts import (
+    CompiledPart,
+    PartResult,
+    Row,
+    added_up,
+    at_once,
+    part_count,
+    sqlite_parts,
+    where_others_run,
+)
 
 MIN_PART_UNITS = 2_000
 """From this many touched units an incremental look on PostgreSQL runs in parts at once: below,
 a part's connection and thread cost more than half the query saves."""
+
+MIN_SQLITE_PART_UNITS = 5_000
+"""The same on an SQLite file, where each part after the first starts an interpreter (about
+30 ms, some 2,000 units' work)."""
 
 Key = TypeVar("Key", bound=Hashable)
 
@@ -107,7 +121,13 @@ def incremental_aggregates(
     def sums(reader: Connection, units: UnitSet) -> PartResult:
         return sums_at_both_ends(reader, experiment, metrics, dimensions, units, earlier, later)
 
-    rows, labels = _in_parts(connection, touched, sums)
+    def statements(units: UnitSet) -> CompiledPart:
+        dialect = connection.dialect
+        return statements_at_both_ends(
+            dialect, experiment, metrics, dimensions, units, earlier, later
+        )
+
+    rows, labels = _in_parts(connection, touched, sums, statements)
     new = [row for row in rows if row[LOOK_END] == 1]
     old = [row for row in rows if row[LOOK_END] == 0]
     if not dimensions:
@@ -133,34 +153,56 @@ def incremental_aggregates(
 
 
 def _in_parts(
-    connection: Connection, touched: Select[Any], sums: Callable[[Connection, UnitSet], PartResult]
+    connection: Connection,
+    touched: Select[Any],
+    sums: Callable[[Connection, UnitSet], PartResult],
+    statements: Callable[[UnitSet], CompiledPart],
 ) -> PartResult:
-    """`sums` of the touched units. On SQLite in one query that reads them itself (its planner
-    looks each unit up in the indexes). On PostgreSQL their ids are read once and bound as
-    arrays that the query unnests (`_bound`), so the planner knows how many there are and looks
-    each up in the indexes (`= ANY` of the array instead would scan both tables whole, in
-    parallel, once the array is long: at 25,000 units of 1,000,000 it did); from
-    `MIN_PART_UNITS` on they are dealt out to `part_count` parts, each summed at once on a
-    connection of its own (`unit_parts.at_once`), and the rows added up. Every part sees the
-    same events: every id up to either ceiling is committed and final (`ingestion_marks`), and
-    this look stores nothing before it has read them."""
-    if connection.dialect.name != "postgresql":
-        return sums(connection, touched)
-    found_ids = touched.subquery("touched")
-    # One array in one row: about half the time of reading the ids row by row.
-    ids = sorted(connection.execute(select(func.array_agg(found_ids.c.unit_id))).scalar() or [])
-    parts = part_count() if len(ids) >= MIN_PART_UNITS else 1
-    # Every `parts`-th id to each part: each gets its share of new and old units.
-    sets = [_bound(ids[first::parts]) for first in range(parts)]
+    """`sums` of the touched units, in parts at once where the database has the room: their
+    ids are read once and dealt out to `part_count` parts (every `parts`-th id to each, so that
+    each gets its share of new and old units), and the parts' rows added up.
 
-    def part(units: UnitSet) -> Callable[[Connection], PartResult]:
+    - PostgreSQL (from `MIN_PART_UNITS`): each part on a connection of its own
+      (`unit_parts.at_once`), its ids bound as an array's text the query unnests (`_bound`), so
+      the planner knows how many there are and looks each up in the indexes (`= ANY` of the
+      array instead would scan both tables whole, in parallel, once the array is long: at
+      25,000 units of 1,000,000 it did).
+    - An SQLite file (from `MIN_SQLITE_PART_UNITS`): the first part here, the others' compiled
+      `statements` each in an interpreter of its own (`unit_parts.sqlite_parts`), the ids as a
+      JSON array (`_listed`). Below the minimum, or in memory, one query that reads the touched
+      units itself.
+
+    Every part sees the same events: every id up to either ceiling is committed and final
+    (`ingestion_marks`), and this look stores nothing before it has read them."""
+    postgres = connection.dialect.name == "postgresql"
+    if not postgres and where_others_run(connection) != "processes":
+        return sums(connection, touched)
+    if postgres:
+        found = touched.subquery("touched")
+        # One array in one row: about half the time of reading the ids row by row.
+        ids = sorted(connection.execute(select(func.array_agg(found.c.unit_id))).scalar() or [])
+    else:
+        ids = sorted(connection.execute(touched).scalars())
+    smallest = MIN_PART_UNITS if postgres else MIN_SQLITE_PART_UNITS
+    parts = part_count() if len(ids) >= smallest else 1
+    if parts == 1 and not postgres:
+        return sums(connection, touched)
+    sets = [(_bound if postgres else _listed)(ids[first::parts]) for first in range(parts)]
+
+    def here(units: UnitSet) -> Callable[[Connection], PartResult]:
         return lambda reader: sums(reader, units)
 
-    found = at_once(connection, [part(units) for units in sets])
-    labels = found[0][1]
+    def apart(units: UnitSet) -> Callable[[], CompiledPart]:
+        return lambda: statements(units)
+
+    if postgres:
+        found_parts = at_once(connection, [here(units) for units in sets])
+        rows = [row for part, _ in found_parts for row in part]
+        labels = found_parts[0][1]
+    else:
+        rows, labels = sqlite_parts(connection, [(here(units), apart(units)) for units in sets])
     columns = (label for metric_labels in labels.values() for label in metric_labels.values())
-    rows = added_up((row for part, _ in found for row in part), ["units", *columns])
-    return rows, labels
+    return added_up(rows, ["units", *columns]), labels
 
 
 def _bound(ids: list[str]) -> UnitSet:
@@ -172,6 +214,12 @@ def _bound(ids: list[str]) -> UnitSet:
     text = "{" + ",".join(elements) + "}"
     array = cast(bindparam("touched_units", text, type_=Text), ARRAY(Text))
     return select(func.unnest(array).column_valued("unit_id"))
+
+
+def _listed(ids: list[str]) -> UnitSet:
+    """`ids` as one JSON array, bound as text, read by SQLite's `json_each`."""
+    listed = func.json_each(bindparam("touched_units", json.dumps(ids), type_=Text))
+    return select(listed.table_valued("value").c.value.label("unit_id"))
 
 
 def event_names(metrics: Sequence[MetricDefinition]) -> list[str]:

@@ -35,9 +35,13 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from sqlalchemy import func, select, text
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.pool import SingletonThreadPool, StaticPool
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.ddl import ExecutableDDLElement
+from sqlalchemy.sql.expression import ClauseElement
 
+from experiments.db import SQLITE_PRAGMAS
 from experiments.results.sums.unit_columns import EVERY_UNIT, EXPOSURES, EventIds, UnitRange
 
 MIN_EXPOSURES = 100_000
@@ -64,6 +68,12 @@ Part = Callable[[Connection, UnitRange], PartResult]
 processes it is pickled: a module's function, or a `functools.partial` of one."""
 
 Found = TypeVar("Found")
+
+Statement = tuple[str, tuple[Any, ...]]
+"""A statement compiled for the standard library's `sqlite3`: its SQL and its parameters."""
+
+CompiledPart = tuple[list[Statement], Labels]
+"""A part's statements, the last one's rows its rows, and their labels."""
 
 logger = logging.getLogger(__name__)
 
@@ -107,7 +117,7 @@ def in_parts(
 ) -> PartResult:
     """`part(connection, EVERY_UNIT)`, computed as the parts of `unit_ranges` at once: their
     rows concatenated, and their labels (the same in every part)."""
-    where = _where_others_run(connection)
+    where = where_others_run(connection)
     smallest = MIN_SQLITE_EXPOSURES if where == "processes" else MIN_EXPOSURES
     parts = part_count() if where is not None else 1
     ranges = unit_ranges(connection, experiment, ceiling, parts, smallest) if parts > 1 else []
@@ -173,7 +183,7 @@ def added_up(rows: Iterable[Row], summed: Iterable[str]) -> list[Row]:
     return list(totals.values())
 
 
-def _where_others_run(connection: Connection) -> str | None:
+def where_others_run(connection: Connection) -> str | None:
     """Where the parts after the first run: "connections" (PostgreSQL), "processes" (SQLite),
     or None when other connections would not see the caller's database."""
     engine = connection.engine
@@ -214,15 +224,77 @@ def _part_in_thread(
 def _part_in_process(url: str, part: Part, span: UnitRange) -> PartResult:
     """`part(…, span)` in a new interpreter (`part_process`) on the SQLite file at `url`: the
     job goes in on its standard input, the rows come back on its standard output."""
+    answer = _ran("experiments.results.sums.part_process", pickle.dumps((url, part, span)))
+    rows, labels = pickle.loads(answer)  # noqa: S301 - our own child's answer
+    return rows, labels
+
+
+def sqlite_parts(
+    connection: Connection,
+    parts: Sequence[tuple[Callable[[Connection], PartResult], Callable[[], CompiledPart]]],
+) -> PartResult:
+    """The rows of `parts` (each: run on a connection, or compiled) added in one list, and their
+    labels: the first run here, the others each in an interpreter of its own on the same SQLite
+    file, started from threads (`sqlite_statements`, about 30 ms to start); a part that fails
+    there is run again here. Every part counts the events up to the look's ceiling, all of them
+    committed before it was read."""
+    (first, _), others = parts[0], parts[1:]
+    path = connection.engine.url.database or ""
+    jobs = [compile_part() for _, compile_part in others]
+    with ThreadPoolExecutor(max(1, len(others))) as pool:
+        apart = [pool.submit(_statements_in_process, path, statements) for statements, _ in jobs]
+        rows, labels = first(connection)
+        rows = list(rows)
+        for (run_here, _), other in zip(others, apart, strict=True):
+            try:
+                rows += other.result()
+            except Exception as error:  # noqa: BLE001 - any failure apart is retried here
+                logger.warning(
+                    "a part of a look failed apart (%s); run again here", type(error).__name__
+                )
+                rows += run_here(connection)[0]
+    return rows, labels
+
+
+def compiled(statement: ClauseElement, dialect: Dialect) -> Statement:
+    """`statement` as SQL with positional parameters for a `sqlite3` connection, each processed
+    as the engine binds it (a datetime as SQLite's text of it, say), an `IN` list expanded."""
+    if isinstance(statement, ExecutableDDLElement):
+        return str(statement.compile(dialect=dialect)), ()
+    form = statement.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
+    if not isinstance(form, SQLCompiler):
+        raise TypeError(f"not a statement to run: {type(statement).__name__}")
+    values = form.construct_params()
+    parameters = []
+    for name in form.positiontup or ():
+        # An expanded IN list's parameters are named after its own: `name_1`, `name_2`, ...
+        bind = form.binds.get(name)
+        if bind is None:
+            bind = form.binds[name.rsplit("_", 1)[0]]
+        processor = bind.type.dialect_impl(dialect).bind_processor(dialect)
+        value = values[name]
+        parameters.append(value if processor is None else processor(value))
+    return str(form), tuple(parameters)
+
+
+def _statements_in_process(path: str, statements: list[Statement]) -> list[Row]:
+    """The last of `statements`' rows, run in a new interpreter on the SQLite file at `path`."""
+    job = pickle.dumps((path, statements, list(SQLITE_PRAGMAS)))
+    answer = _ran("experiments.results.sums.sqlite_statements", job)
+    columns, rows = pickle.loads(answer)  # noqa: S301 - our own child's answer
+    return [dict(zip(columns, row, strict=True)) for row in rows]
+
+
+def _ran(module: str, job: bytes) -> bytes:
+    """The standard output of a new interpreter running `module`, given `job` on its standard
+    input. A child that fails is reported by its exception's name from its last line, not its
+    text (it may hold unit ids)."""
     # The child finds the modules where this process does (a test's or a checkout's folders).
     paths = os.pathsep.join(path for path in sys.path if path)
     environment = {**os.environ, "PYTHONPATH": paths}
-    child = [sys.executable, "-m", "experiments.results.sums.part_process"]
-    job = pickle.dumps((url, part, span))
+    child = [sys.executable, "-m", module]
     done = subprocess.run(child, input=job, capture_output=True, env=environment, check=False)
     if done.returncode != 0:
-        # The exception's name from the child's last line, not its text (it may hold unit ids).
         last = (done.stderr.decode(errors="replace").strip().splitlines() or [""])[-1]
         raise RuntimeError(f"the part's process ended with {done.returncode}: {last.split(':')[0]}")
-    rows, labels = pickle.loads(done.stdout)  # noqa: S301 - our own child's answer
-    return rows, labels
+    return done.stdout

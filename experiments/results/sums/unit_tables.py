@@ -24,7 +24,9 @@ from contextlib import contextmanager
 
 from sqlalchemy import Column, Integer, MetaData, Table, select
 from sqlalchemy.engine import Connection
-from sqlalchemy.sql.expression import CTE, FromClause, Subquery
+from sqlalchemy.sql.ddl import CreateTable
+from sqlalchemy.sql.dml import Insert
+from sqlalchemy.sql.expression import CTE, ClauseElement, FromClause, Subquery
 
 POSITION = "position"
 """The number of a unit's row in the table (SQLite's rowid): the per-unit grouping's key."""
@@ -51,11 +53,23 @@ def units_in_order(connection: Connection, units: Subquery | CTE) -> Iterator[Fr
     table.create(connection)
     connection.info[_HELD] = held + 1
     try:
-        connection.execute(table.insert().from_select(list(units.columns.keys()), select(units)))
+        connection.execute(_filled(table, units))
         yield table.alias(units.name)
     finally:
         table.drop(connection)
         connection.info[_HELD] = held
+
+
+def written_units(units: Subquery) -> tuple[FromClause, list[ClauseElement]]:
+    """`units_in_order`'s table for a new connection (one that holds no other), to read as
+    `units`, and the statements that create and fill it, to run first."""
+    table = _table(1, units)
+    return table.alias(units.name), [CreateTable(table), _filled(table, units)]
+
+
+def _filled(table: Table, units: Subquery | CTE) -> Insert:
+    """The statement that writes the rows of `units` to `table`, numbered in their order."""
+    return table.insert().from_select(list(units.columns.keys()), select(units))
 
 
 def _table(number: int, units: Subquery | CTE) -> Table:

@@ -124,13 +124,16 @@ def clear(engine: Engine) -> None:
 def test_an_incremental_look_equals_a_full_one(
     engine: Engine,
     monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
     dimensions: tuple[str, ...],
     stream: list[tuple[int, str, str, int, float, float | None, int]],
     hours: list[float],
     parts: int,
 ) -> None:
-    # On PostgreSQL the touched units are summed in `parts` parts at once (some empty).
+    # The touched units are summed in `parts` parts at once (some empty): on PostgreSQL each on
+    # a connection, on SQLite the parts after the first each in an interpreter of its own.
     monkeypatch.setattr(incremental, "MIN_PART_UNITS", 1)
+    monkeypatch.setattr(incremental, "MIN_SQLITE_PART_UNITS", 1)
     monkeypatch.setattr(incremental, "part_count", lambda: parts)
     clear(engine)
     previous: Previous | None = None
@@ -155,6 +158,8 @@ def test_an_incremental_look_equals_a_full_one(
         # The next look starts from the sums as stored.
         stored = stored_aggregates(sums_json(full))
         previous = Previous(stored, end, ceiling, mark.reread_from)
+    # Every part ran where it was meant to (none was run again here after failing apart).
+    assert not [record for record in caplog.records if "failed apart" in record.getMessage()]
 
 
 def test_an_event_dated_after_the_end_is_read_again_by_the_next_look(engine: Engine) -> None:
@@ -242,9 +247,10 @@ def test_a_mark_whose_row_is_gone_is_not_unchanged(engine: Engine) -> None:
 def test_units_with_quotes_backslashes_and_braces_in_their_ids_are_read_again(
     engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # On PostgreSQL the touched ids are bound as an array's text: every id must come back as it
-    # was, however it is spelt, and in two parts as in one.
+    # The touched ids are bound as an array's text on PostgreSQL, as a JSON array on SQLite:
+    # every id must come back as it was, however it is spelt, and in two parts as in one.
     monkeypatch.setattr(incremental, "MIN_PART_UNITS", 1)
+    monkeypatch.setattr(incremental, "MIN_SQLITE_PART_UNITS", 1)
     hostile = ['a"b', "c\\d", "{e,f}", "NULL", " g ", 'h\\"', "ü€😀", "''", "x" * 256]
     first, later = RawEvents(), RawEvents()
     for index, unit in enumerate(hostile):

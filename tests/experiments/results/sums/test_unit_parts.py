@@ -7,18 +7,25 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import create_engine
+from sqlalchemy import create_engine, select
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import StaticPool
 
+from experiments.db import make_engine
 from experiments.results.sums import unit_parts
-from experiments.results.sums.aggregation import aggregate
+from experiments.results.sums.aggregation import (
+    aggregate,
+    statements_at_both_ends,
+    sums_at_both_ends,
+)
 from experiments.results.sums.backfill import daily_aggregates
+from experiments.results.sums.both_ends import Cutoff
 from experiments.results.sums.groups import Aggregates
+from experiments.results.sums.ingestion_marks import take_ceiling
 from experiments.results.sums.look_ends import day_ends, first_exposure_at
-from experiments.results.sums.unit_columns import EVERY_UNIT, UnitRange
+from experiments.results.sums.unit_columns import EVERY_UNIT, EXPOSURES, UnitRange
 from tests.experiments.results.helpers import METRICS
-from tests.experiments.results.simulation import START, simulate_shop, with_attributes
+from tests.experiments.results.simulation import START, RawEvents, simulate_shop, with_attributes
 from tests.experiments.results.sums.test_incremental import assert_same
 
 VARIANTS = ["control", "treatment"]
@@ -177,7 +184,7 @@ def test_an_in_memory_database_is_one_part(monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.setattr(unit_parts, "part_count", lambda: 3)
     engine = create_engine("sqlite://", poolclass=StaticPool)
     with engine.connect() as connection:
-        assert unit_parts._where_others_run(connection) is None  # noqa: SLF001
+        assert unit_parts.where_others_run(connection) is None
 
 
 def test_rows_added_up_per_key() -> None:
@@ -191,3 +198,66 @@ def test_rows_added_up_per_key() -> None:
         {"variant": "a", "units": 5, "s": 3.5, "t": None},
         {"variant": "b", "units": 5, "s": 1.0, "t": 2.0},
     ]
+
+
+def test_compiled_statements_run_apart_as_the_engine_runs_them(sqlite_url: str) -> None:
+    # A datetime bound as the engine writes it, an IN list expanded, a quote in a value.
+    engine = make_engine(sqlite_url)
+    raw = RawEvents()
+    raw.expose("it's", "control", START)
+    raw.expose("b", "treatment", START + timedelta(hours=2))
+    raw.load(engine)
+    exposures = EXPOSURES.c
+    query = select(exposures.unit_id, exposures.timestamp).where(
+        exposures.timestamp <= START + timedelta(hours=1), exposures.unit_id.in_(["it's", "b"])
+    )
+    with engine.connect() as connection:
+        expected = [dict(row) for row in connection.execute(query).mappings()]
+    statement = unit_parts.compiled(query, engine.dialect)
+    engine.dispose()
+    path = sqlite_url.removeprefix("sqlite:///")
+    got = unit_parts._statements_in_process(path, [statement])  # noqa: SLF001
+    assert [row["unit_id"] for row in got] == [row["unit_id"] for row in expected] == ["it's"]
+
+
+def test_an_incremental_looks_part_apart_gives_the_rows_it_gives_here(sqlite_url: str) -> None:
+    engine = make_engine(sqlite_url)
+    load_shop(engine, seed=15)
+    units = select(EXPOSURES.c.unit_id).where(EXPOSURES.c.unit_id.like("%1%"))
+    with engine.connect() as connection:
+        ceiling = take_ceiling(connection)
+        assert ceiling is not None
+        then, now = Cutoff(END - timedelta(days=2), ceiling), Cutoff(END, ceiling)
+        arguments = ("exp", METRICS, ["device"], units, then, now)
+        here, labels = sums_at_both_ends(connection, *arguments)
+    statements, same_labels = statements_at_both_ends(engine.dialect, *arguments)
+    engine.dispose()
+    path = sqlite_url.removeprefix("sqlite:///")
+    apart = unit_parts._statements_in_process(path, statements)  # noqa: SLF001
+    assert same_labels == labels
+    assert len(here) > 4
+
+    def key(row: unit_parts.Row) -> tuple[str, ...]:
+        return tuple(str(row[name]) for name in ("dimension", "level", "look_end", "variant"))
+
+    assert sorted(apart, key=key) == sorted((dict(row) for row in here), key=key)
+
+
+def test_an_sqlite_part_that_fails_apart_is_run_again_here(
+    sqlite_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    engine = make_engine(sqlite_url)
+    rows: list[unit_parts.Row] = [{"units": 1}]
+
+    def here(_reader: Connection) -> unit_parts.PartResult:
+        return rows, {}
+
+    def broken() -> unit_parts.CompiledPart:
+        return [("SELECT * FROM no_such_table WHERE unit_id = 'u-secret-7'", ())], {}
+
+    with engine.connect() as connection:
+        got, _ = unit_parts.sqlite_parts(connection, [(here, broken), (here, broken)])
+    engine.dispose()
+    assert got == rows * 2
+    warnings = [record.getMessage() for record in caplog.records if record.levelname == "WARNING"]
+    assert warnings == ["a part of a look failed apart (RuntimeError); run again here"]
