@@ -55,7 +55,7 @@ from experiments.results.sums.levels import (
 from experiments.results.sums.per_unit_values import first_exposures
 from experiments.results.sums.percentile_caps import percentile_caps
 from experiments.results.sums.periods import fold_levels, whole_and_periods
-from experiments.results.sums.sql_functions import EVERY_UNIT_SETTINGS, LOOK_SETTINGS, look_rows
+from experiments.results.sums.sql_functions import SUMS_SETTINGS, look_rows
 from experiments.results.sums.sums_query import sums_query
 from experiments.results.sums.unit_columns import (
     EVERY_UNIT,
@@ -353,12 +353,10 @@ class _LookSums:
 def _part_sums(reader: Connection, span: UnitRange, *, look: _LookSums) -> tuple[list[Row], Labels]:
     """`_sums_rows` of the units in `span` (with `earlier`, at two ends: `sums_at_both_ends`).
     On SQLite the exposed units are read from a table of their own (`unit_tables`); on
-    PostgreSQL the sums of every unit run with `EVERY_UNIT_SETTINGS`, those of a unit set with
-    `LOOK_SETTINGS`."""
+    PostgreSQL they run with `SUMS_SETTINGS`."""
     with units_in_order(reader, look.exposed(span)) as table:
         query, labels = look.query(reader.dialect.name, table)
-        settings = EVERY_UNIT_SETTINGS if look.units is None else LOOK_SETTINGS
-        return list(look_rows(reader, query, settings)), labels
+        return list(look_rows(reader, query, SUMS_SETTINGS)), labels
 
 
 def row_sums(row: Row, labels: Labels) -> GroupSums:
