@@ -167,48 +167,18 @@ def level_key(row: Row) -> RawKey:
     return (int(row[DIMENSION]), row[LEVEL], row["variant"])
 
 
-def sums_at_both_ends(
-    connection: Connection,
+def at_both_ends(
     experiment: str,
     metrics: Sequence[MetricDefinition],
     dimensions: Sequence[str],
     units: UnitSet,
     earlier: Cutoff,
     later: Cutoff,
-) -> tuple[list[Row], Labels]:
-    """The rows and labels of `units`' sums (with CUPED) at `earlier` and at `later`, read at
-    once (`both_ends`): grouped as `variant_sums` or, with `dimensions`, `level_sums` groups
-    them, and by `LOOK_END` too."""
-    look = _at_both_ends(experiment, metrics, dimensions, units, earlier, later)
-    return _part_sums(connection, EVERY_UNIT, look=look)
-
-
-def statements_at_both_ends(
-    dialect: Dialect,
-    experiment: str,
-    metrics: Sequence[MetricDefinition],
-    dimensions: Sequence[str],
-    units: UnitSet,
-    earlier: Cutoff,
-    later: Cutoff,
-) -> CompiledPart:
-    """`sums_at_both_ends`' statements compiled for a new SQLite connection of the standard
-    library (`unit_parts.sqlite_parts`): its units' table written, then the sums read."""
-    look = _at_both_ends(experiment, metrics, dimensions, units, earlier, later)
-    table, writes = written_units(look.exposed(EVERY_UNIT))
-    query, labels = look.query(dialect.name, table)
-    return [compiled(statement, dialect) for statement in (*writes, query)], labels
-
-
-def _at_both_ends(
-    experiment: str,
-    metrics: Sequence[MetricDefinition],
-    dimensions: Sequence[str],
-    units: UnitSet,
-    earlier: Cutoff,
-    later: Cutoff,
-) -> _LookSums:
-    return _LookSums(
+) -> LookSums:
+    """The sums of `units` (with CUPED) at `earlier` and at `later`, read at once
+    (`both_ends`): grouped as `variant_sums` or, with `dimensions`, `level_sums` groups them,
+    and by `LOOK_END` too. Run by `part_rows`, or compiled by `part_statements`."""
+    return LookSums(
         experiment,
         list(metrics),
         later.end,
@@ -219,6 +189,19 @@ def _at_both_ends(
         units,
         earlier,
     )
+
+
+def part_rows(connection: Connection, look: LookSums) -> tuple[list[Row], Labels]:
+    """The rows and labels of `look`'s sums, of its unit set, read on `connection`."""
+    return _part_sums(connection, EVERY_UNIT, look=look)
+
+
+def part_statements(dialect: Dialect, look: LookSums) -> CompiledPart:
+    """`part_rows`' statements compiled for a new SQLite connection of the standard library
+    (`unit_parts.sqlite_parts`): its units' table written, then the sums read."""
+    table, writes = written_units(look.exposed(EVERY_UNIT))
+    query, labels = look.query(dialect.name, table)
+    return [compiled(statement, dialect) for statement in (*writes, query)], labels
 
 
 def whole_aggregates(
@@ -293,7 +276,7 @@ def _sums_rows(
 ) -> tuple[list[Row], Labels]:
     """The rows of `sums_query` and its labels. The sums of every unit are computed in parts
     of the units at once and added up (`unit_parts`); those of a unit set in one query."""
-    look = _LookSums(
+    look = LookSums(
         experiment, list(metrics), end, cuped, list(dimensions), list(periods), ceiling, units
     )
     part = partial(_part_sums, look=look)
@@ -306,8 +289,8 @@ def _sums_rows(
 
 
 @dataclass(frozen=True, slots=True)
-class _LookSums:
-    """What a part of a look reads (`_part_sums`): `sums_query`'s arguments."""
+class LookSums:
+    """What a look's sums read (`_part_sums`, `part_rows`): `sums_query`'s arguments."""
 
     experiment: str
     metrics: list[MetricDefinition]
@@ -350,8 +333,8 @@ class _LookSums:
         )
 
 
-def _part_sums(reader: Connection, span: UnitRange, *, look: _LookSums) -> tuple[list[Row], Labels]:
-    """`_sums_rows` of the units in `span` (with `earlier`, at two ends: `sums_at_both_ends`).
+def _part_sums(reader: Connection, span: UnitRange, *, look: LookSums) -> tuple[list[Row], Labels]:
+    """`_sums_rows` of the units in `span` (with `earlier`, at two ends: `at_both_ends`).
     On SQLite the exposed units are read from a table of their own (`unit_tables`); on
     PostgreSQL they run with `SUMS_SETTINGS`."""
     with units_in_order(reader, look.exposed(span)) as table:

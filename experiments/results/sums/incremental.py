@@ -27,11 +27,12 @@ from sqlalchemy.sql.expression import Select
 
 from experiments.models.metric import MetricDefinition
 from experiments.results.sums.aggregation import (
+    at_both_ends,
     empty_group,
     level_key,
+    part_rows,
+    part_statements,
     row_sums,
-    statements_at_both_ends,
-    sums_at_both_ends,
     whole_aggregates,
 )
 from experiments.results.sums.both_ends import LOOK_END, Cutoff
@@ -118,14 +119,13 @@ def incremental_aggregates(
         raise ValueError("an incremental look ends before the look it starts from")
     touched = touched_units(experiment, event_names(metrics), previous.reread_from, ceiling)
 
+    arguments = (experiment, metrics, dimensions)
+
     def sums(reader: Connection, units: UnitSet) -> PartResult:
-        return sums_at_both_ends(reader, experiment, metrics, dimensions, units, earlier, later)
+        return part_rows(reader, at_both_ends(*arguments, units, earlier, later))
 
     def statements(units: UnitSet) -> CompiledPart:
-        dialect = connection.dialect
-        return statements_at_both_ends(
-            dialect, experiment, metrics, dimensions, units, earlier, later
-        )
+        return part_statements(connection.dialect, at_both_ends(*arguments, units, earlier, later))
 
     rows, labels = _in_parts(connection, touched, sums, statements)
     new = [row for row in rows if row[LOOK_END] == 1]

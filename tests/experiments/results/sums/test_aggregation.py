@@ -17,8 +17,9 @@ from experiments.models.metric import MetricDefinition
 from experiments.results.sums.aggregation import (
     Aggregates,
     aggregate,
+    at_both_ends,
+    part_rows,
     percentile_caps,
-    sums_at_both_ends,
 )
 from experiments.results.sums.both_ends import Cutoff
 from experiments.results.sums.ingestion_marks import take_ceiling
@@ -234,7 +235,7 @@ def test_an_incremental_looks_units_are_read_from_their_table_on_sqlite(sqlite_u
             ceiling = take_ceiling(connection)
             assert ceiling is not None
             then, now = Cutoff(END - timedelta(days=3), ceiling), Cutoff(END, ceiling)
-            return sums_at_both_ends(connection, "exp", METRICS, (), units, then, now)
+            return part_rows(connection, at_both_ends("exp", METRICS, (), units, then, now))
 
     plans, statements = sqlite_plans(engine, take)
     engine.dispose()

@@ -15,8 +15,9 @@ from experiments.db import make_engine
 from experiments.results.sums import unit_parts
 from experiments.results.sums.aggregation import (
     aggregate,
-    statements_at_both_ends,
-    sums_at_both_ends,
+    at_both_ends,
+    part_rows,
+    part_statements,
 )
 from experiments.results.sums.backfill import daily_aggregates
 from experiments.results.sums.both_ends import Cutoff
@@ -228,9 +229,9 @@ def test_an_incremental_looks_part_apart_gives_the_rows_it_gives_here(sqlite_url
         ceiling = take_ceiling(connection)
         assert ceiling is not None
         then, now = Cutoff(END - timedelta(days=2), ceiling), Cutoff(END, ceiling)
-        arguments = ("exp", METRICS, ["device"], units, then, now)
-        here, labels = sums_at_both_ends(connection, *arguments)
-    statements, same_labels = statements_at_both_ends(engine.dialect, *arguments)
+        look = at_both_ends("exp", METRICS, ["device"], units, then, now)
+        here, labels = part_rows(connection, look)
+    statements, same_labels = part_statements(engine.dialect, look)
     engine.dispose()
     path = sqlite_url.removeprefix("sqlite:///")
     apart = unit_parts._statements_in_process(path, statements)  # noqa: SLF001
