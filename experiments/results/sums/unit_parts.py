@@ -240,9 +240,13 @@ def sqlite_parts(
     committed before it was read."""
     (first, _), others = parts[0], parts[1:]
     path = connection.engine.url.database or ""
-    jobs = [compile_part() for _, compile_part in others]
+
+    def run_apart(compile_part: Callable[[], CompiledPart]) -> list[Row]:
+        # Compiled in the thread: the first part starts here meanwhile.
+        return _statements_in_process(path, compile_part()[0])
+
     with ThreadPoolExecutor(max(1, len(others))) as pool:
-        apart = [pool.submit(_statements_in_process, path, statements) for statements, _ in jobs]
+        apart = [pool.submit(run_apart, compile_part) for _, compile_part in others]
         rows, labels = first(connection)
         rows = list(rows)
         for (run_here, _), other in zip(others, apart, strict=True):
