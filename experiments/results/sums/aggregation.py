@@ -28,10 +28,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
-from functools import partial
 from typing import Any
 
-from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.engine import Connection
 from sqlalchemy.sql.expression import FromClause, Select, Subquery
 
 from experiments.models.metric import MetricDefinition
@@ -55,7 +54,7 @@ from experiments.results.sums.levels import (
 from experiments.results.sums.per_unit_values import first_exposures
 from experiments.results.sums.percentile_caps import percentile_caps
 from experiments.results.sums.periods import fold_levels, whole_and_periods
-from experiments.results.sums.sql_functions import SUMS_SETTINGS, look_rows
+from experiments.results.sums.sql_functions import SUMS_SETTINGS
 from experiments.results.sums.sums_query import sums_query
 from experiments.results.sums.unit_columns import (
     EVERY_UNIT,
@@ -65,15 +64,7 @@ from experiments.results.sums.unit_columns import (
     UnitRange,
     UnitSet,
 )
-from experiments.results.sums.unit_parts import (
-    CompiledPart,
-    Labels,
-    Row,
-    added_up,
-    compiled,
-    in_parts,
-)
-from experiments.results.sums.unit_tables import units_in_order, written_units
+from experiments.results.sums.unit_parts import Labels, Row, added_up, in_parts, run_part
 
 __all__ = [
     "GROUP_COLUMNS",
@@ -177,7 +168,7 @@ def at_both_ends(
 ) -> LookSums:
     """The sums of `units` (with CUPED) at `earlier` and at `later`, read at once
     (`both_ends`): grouped as `variant_sums` or, with `dimensions`, `level_sums` groups them,
-    and by `LOOK_END` too. Run by `part_rows`, or compiled by `part_statements`."""
+    and by `LOOK_END` too. Run by `unit_parts.run_part`, or compiled by its `compile_part`."""
     return LookSums(
         experiment,
         list(metrics),
@@ -189,19 +180,6 @@ def at_both_ends(
         units,
         earlier,
     )
-
-
-def part_rows(connection: Connection, look: LookSums) -> tuple[list[Row], Labels]:
-    """The rows and labels of `look`'s sums, of its unit set, read on `connection`."""
-    return _part_sums(connection, EVERY_UNIT, look=look)
-
-
-def part_statements(dialect: Dialect, look: LookSums) -> CompiledPart:
-    """`part_rows`' statements compiled for a new SQLite connection of the standard library
-    (`unit_parts.sqlite_parts`): its units' table written, then the sums read."""
-    table, writes = written_units(look.exposed(EVERY_UNIT))
-    query, labels = look.query(dialect.name, table)
-    return [compiled(statement, dialect) for statement in (*writes, query)], labels
 
 
 def whole_aggregates(
@@ -279,10 +257,9 @@ def _sums_rows(
     look = LookSums(
         experiment, list(metrics), end, cuped, list(dimensions), list(periods), ceiling, units
     )
-    part = partial(_part_sums, look=look)
     if units is not None:
-        return part(connection, EVERY_UNIT)
-    rows, labels = in_parts(connection, experiment, ceiling, part)
+        return run_part(connection, look, EVERY_UNIT)
+    rows, labels = in_parts(connection, experiment, ceiling, look)
     # A sum equal to another reads its column (`equal_sums`): each column once.
     columns = (label for found in labels.values() for label in found.values())
     return added_up(rows, ["units", *dict.fromkeys(columns)]), labels
@@ -290,7 +267,7 @@ def _sums_rows(
 
 @dataclass(frozen=True, slots=True)
 class LookSums:
-    """What a look's sums read (`_part_sums`, `part_rows`): `sums_query`'s arguments."""
+    """What a look's sums read: `sums_query`'s arguments, a `unit_parts.UnitQuery`."""
 
     experiment: str
     metrics: list[MetricDefinition]
@@ -317,6 +294,11 @@ class LookSums:
             earlier=self.earlier,
         )
 
+    @property
+    def settings(self) -> Mapping[str, str]:
+        """Run with `SUMS_SETTINGS` on PostgreSQL."""
+        return SUMS_SETTINGS
+
     def query(self, dialect: str, exposed: FromClause) -> tuple[Select[Any], Labels]:
         """The sums of the units in `exposed` (the rows of `exposed(...)`, or a table of them)."""
         return sums_query(
@@ -331,15 +313,6 @@ class LookSums:
             units=self.units,
             earlier=self.earlier,
         )
-
-
-def _part_sums(reader: Connection, span: UnitRange, *, look: LookSums) -> tuple[list[Row], Labels]:
-    """`_sums_rows` of the units in `span` (with `earlier`, at two ends: `at_both_ends`).
-    On SQLite the exposed units are read from a table of their own (`unit_tables`); on
-    PostgreSQL they run with `SUMS_SETTINGS`."""
-    with units_in_order(reader, look.exposed(span)) as table:
-        query, labels = look.query(reader.dialect.name, table)
-        return list(look_rows(reader, query, SUMS_SETTINGS)), labels
 
 
 def row_sums(row: Row, labels: Labels) -> GroupSums:

@@ -18,11 +18,13 @@ functions (SQLite >= 3.25, PostgreSQL); the two dialect-specific expressions are
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
-from functools import partial
+from typing import Any
 
 from sqlalchemy.engine import Connection
+from sqlalchemy.sql.expression import CTE, CompoundSelect, FromClause, Select
 
 from experiments.models.metric import MetricDefinition
 from experiments.results.sums.backfill_query import LOOK, SEVERAL, UNITS, build_query
@@ -35,10 +37,9 @@ from experiments.results.sums.groups import (
     VariantSums,
 )
 from experiments.results.sums.levels import DIMENSION, LEVEL, RawKey, segment_aggregates
-from experiments.results.sums.sql_functions import look_rows
+from experiments.results.sums.sql_functions import LOOK_SETTINGS
 from experiments.results.sums.unit_columns import MULTI_VARIANT, EventIds, UnitRange
 from experiments.results.sums.unit_parts import Labels, Row, in_parts
-from experiments.results.sums.unit_tables import units_in_order
 
 Changes = dict[str, float]
 """One metric's sums in one group, by sum name: their change at one look, or their running
@@ -60,17 +61,9 @@ def daily_aggregates(
     ceiling=ceiling)` for every end of `ends` (ascending), from one query."""
     if not ends or list(ends) != sorted(ends):
         raise ValueError("ends must be a non-empty ascending sequence")
-    part = partial(
-        _part_changes,
-        experiment=experiment,
-        metrics=list(metrics),
-        ends=list(ends),
-        cuped=cuped,
-        dimensions=list(dimensions),
-        ceiling=ceiling,
-    )
+    looks = _BackfillLooks(experiment, list(metrics), list(ends), cuped, list(dimensions), ceiling)
     # Each part's rows are changes per group and look, added up below as they come.
-    found, labels = in_parts(connection, experiment, ceiling, part)
+    found, labels = in_parts(connection, experiment, ceiling, looks)
     if dimensions:
         return _segment_looks(found, labels, variants, dimensions, len(ends))
     groups = [GroupKey(variant=variant) for variant in variants]
@@ -92,26 +85,48 @@ def daily_aggregates(
     return _accumulate(units, several, changes)
 
 
-def _part_changes(
-    reader: Connection,
-    span: UnitRange,
-    *,
-    experiment: str,
-    metrics: list[MetricDefinition],
-    ends: list[datetime],
-    cuped: bool,
-    dimensions: list[str],
-    ceiling: EventIds | None,
-) -> tuple[list[Row], Labels]:
-    """The backfill query's rows for the units in `span`, and its labels."""
-    looks = unit_looks(
-        experiment, metrics, ends, cuped=cuped, dimensions=dimensions, ceiling=ceiling, span=span
-    )
-    with units_in_order(reader, looks) as table:
-        query, labels = build_query(
-            table, metrics, ends, cuped=cuped, dimensions=dimensions, ceiling=ceiling
+@dataclass(frozen=True, slots=True)
+class _BackfillLooks:
+    """The backfill's query over the units of a range (a `unit_parts.UnitQuery`)."""
+
+    experiment: str
+    metrics: list[MetricDefinition]
+    ends: list[datetime]
+    cuped: bool
+    dimensions: list[str]
+    ceiling: EventIds | None
+
+    @property
+    def settings(self) -> Mapping[str, str]:
+        """Run with `LOOK_SETTINGS` on PostgreSQL (its window functions need their sorts)."""
+        return LOOK_SETTINGS
+
+    def exposed(self, span: UnitRange) -> CTE:
+        """The units in `span` and their looks (`unit_looks`)."""
+        return unit_looks(
+            self.experiment,
+            self.metrics,
+            self.ends,
+            cuped=self.cuped,
+            dimensions=self.dimensions,
+            ceiling=self.ceiling,
+            span=span,
         )
-        return list(look_rows(reader, query)), labels
+
+    def query(
+        self,
+        dialect: str,  # noqa: ARG002 - the same SQL on both databases
+        units: FromClause,
+    ) -> tuple[Select[Any] | CompoundSelect[Any], Labels]:
+        """The backfill query's rows for `units` (`build_query`), and its labels."""
+        return build_query(
+            units,
+            self.metrics,
+            self.ends,
+            cuped=self.cuped,
+            dimensions=self.dimensions,
+            ceiling=self.ceiling,
+        )
 
 
 def _segment_looks(

@@ -30,8 +30,6 @@ from experiments.results.sums.aggregation import (
     at_both_ends,
     empty_group,
     level_key,
-    part_rows,
-    part_statements,
     row_sums,
     whole_aggregates,
 )
@@ -47,6 +45,7 @@ from experiments.results.sums.levels import (
 )
 from experiments.results.sums.unit_columns import (
     CONVERSIONS,
+    EVERY_UNIT,
     EXPOSURES,
     MULTI_VARIANT,
     EventIds,
@@ -58,7 +57,9 @@ from experiments.results.sums.unit_parts import (
     Row,
     added_up,
     at_once,
+    compile_part,
     part_count,
+    run_part,
     sqlite_parts,
     where_others_run,
 )
@@ -122,10 +123,11 @@ def incremental_aggregates(
     arguments = (experiment, metrics, dimensions)
 
     def sums(reader: Connection, units: UnitSet) -> PartResult:
-        return part_rows(reader, at_both_ends(*arguments, units, earlier, later))
+        return run_part(reader, at_both_ends(*arguments, units, earlier, later), EVERY_UNIT)
 
     def statements(units: UnitSet) -> CompiledPart:
-        return part_statements(connection.dialect, at_both_ends(*arguments, units, earlier, later))
+        look = at_both_ends(*arguments, units, earlier, later)
+        return compile_part(connection.dialect, look, EVERY_UNIT)
 
     rows, labels = _in_parts(connection, touched, sums, statements)
     new = [row for row in rows if row[LOOK_END] == 1]

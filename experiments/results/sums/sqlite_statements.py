@@ -1,8 +1,8 @@
-"""Statements of a look run on an SQLite file in an interpreter of its own, that imports
-nothing but the standard library: it starts in about 30 ms, where one that imports the look's
-modules (`part_process`) takes about 0.9 s. The look compiles its statements first
-(`compiled`); the child runs them in one transaction, on a connection of its own to the same
-file, and answers the last statement's rows.
+"""A part of a look (`unit_parts`) run on an SQLite file in an interpreter of its own, that
+imports nothing but the standard library: it starts in about 30 ms, where one that imported the
+look's modules took about 0.9 s. The look compiles the part's statements first
+(`unit_parts.compile_part`); the child runs them in one transaction, on a connection of its own
+to the same file, and answers the last statement's rows.
 
     python -m experiments.results.sums.sqlite_statements < job
 

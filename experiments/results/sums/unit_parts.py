@@ -1,25 +1,31 @@
-"""A look over every unit of a large experiment, computed in parts at once.
+"""A look over many units, computed in parts at once.
 
-A full look and the first look's backfill read every exposed unit, and a unit's rows depend on
-its own events only. So the units are split into ranges of their ids with about as many
-exposures in each (`unit_ranges`), each range's query runs at the same time as the others, and
-their rows are put together after (`in_parts`). Every column of a look's rows but the group's
-key is a count or a sum, so the parts add up (`added_up`; a float sum may then differ from one
-pass in its last bits, within the 1e-9 the looks are held to).
+A full look and the first look's backfill read every exposed unit, an incremental look the units
+touched since the previous look, and a unit's rows depend on its own events only. So the units
+are split into parts (a full look: ranges of their ids with about as many exposures in each,
+`unit_ranges`; an incremental look: its touched ids dealt out), each part's query runs at the
+same time as the others, and their rows are put together after. Every column of a look's rows
+but the group's key is a count or a sum, so the parts add up (`added_up`; a float sum may then
+differ from one pass in its last bits, within the 1e-9 the looks are held to).
+
+A part is a `UnitQuery` over a range of units: the units (one row per unit) and the query that
+reads them. It runs on a connection (`run_part`: on SQLite the units first written to a table of
+their own, `unit_tables`), or is compiled to SQL (`compile_part`).
 
 - PostgreSQL: each part on a connection of its own (a backend process of its own), from a
-  thread; each part's transaction imports the look's snapshot (`pg_export_snapshot`).
+  thread; a full look's parts import the look's snapshot (`pg_export_snapshot`).
 - SQLite runs inside this process, and there its threads contend: two halves of a million-unit
   full look on two threads each took about as long as the whole on one. So the parts after the
-  first run each in a new interpreter (`part_process`: nothing of a threaded server is forked,
-  and no caller's main module is imported again), which opens the database file; that costs
-  about a second to start, hence the larger `MIN_SQLITE_EXPOSURES`. Each part counts only the
-  events up to the look's ceiling, all of them committed before it was read (one writer at a
-  time numbers SQLite's rows in order).
+  first are compiled here and run each in a new interpreter that imports only the standard
+  library (`sqlite_statements`: nothing of a threaded server is forked, and no caller's main
+  module is imported again), on a connection of its own to the database file: about 30 ms to
+  start. Each part counts only the events up to the look's ceiling, all of them committed
+  before it was read (one writer at a time numbers SQLite's rows in order).
 
 The first part always runs on the caller's connection. An experiment under the minimum, a
 database other connections cannot see (an in-memory SQLite) and a machine with one core take
-one part (docs/results.md, "A look in parts").
+one part (docs/results.md, "A look in parts"). A part that fails apart is run again on the
+caller's connection.
 """
 
 from __future__ import annotations
@@ -32,24 +38,30 @@ import subprocess
 import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import func, select, text
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.pool import SingletonThreadPool, StaticPool
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.ddl import ExecutableDDLElement
-from sqlalchemy.sql.expression import ClauseElement
+from sqlalchemy.sql.expression import (
+    CTE,
+    ClauseElement,
+    CompoundSelect,
+    FromClause,
+    Select,
+    Subquery,
+)
 
 from experiments.db import SQLITE_PRAGMAS
+from experiments.results.sums.sql_functions import look_rows
 from experiments.results.sums.unit_columns import EVERY_UNIT, EXPOSURES, EventIds, UnitRange
+from experiments.results.sums.unit_tables import units_in_order, written_units
 
 MIN_EXPOSURES = 100_000
-"""Below this many exposures a look on PostgreSQL is one part: splitting costs two index scans
-and a connection per part, more than it saves on a small experiment."""
-
-MIN_SQLITE_EXPOSURES = 300_000
-"""The same on SQLite, where each part after the first starts a process (about a second)."""
+"""Below this many exposures a full look is one part: splitting costs two index scans and a
+connection (or a process) per part, more than it saves on a small experiment."""
 
 MAX_PARTS = 4
 """At most this many parts, however many cores: each holds a connection (or a process)."""
@@ -63,10 +75,6 @@ Labels = dict[str, dict[str, str]]
 
 PartResult = tuple[list[Row], Labels]
 
-Part = Callable[[Connection, UnitRange], PartResult]
-"""A look's rows and labels for the units of a range, read on a connection. For SQLite's child
-processes it is pickled: a module's function, or a `functools.partial` of one."""
-
 Found = TypeVar("Found")
 
 Statement = tuple[str, tuple[Any, ...]]
@@ -74,6 +82,28 @@ Statement = tuple[str, tuple[Any, ...]]
 
 CompiledPart = tuple[list[Statement], Labels]
 """A part's statements, the last one's rows its rows, and their labels."""
+
+
+class UnitQuery(Protocol):
+    """A look's query over the units of a range: what `run_part` runs and `compile_part`
+    compiles."""
+
+    @property
+    def settings(self) -> Mapping[str, str]:
+        """The PostgreSQL settings the query runs with (`sql_functions.look_settings`)."""
+        ...
+
+    def exposed(self, span: UnitRange) -> Subquery | CTE:
+        """The units in `span`, one row per unit."""
+        ...
+
+    def query(
+        self, dialect: str, units: FromClause
+    ) -> tuple[Select[Any] | CompoundSelect[Any], Labels]:
+        """The look's rows of `units` (the rows of `units(...)`, or a table of them), and the
+        labels of their sums."""
+        ...
+
 
 logger = logging.getLogger(__name__)
 
@@ -85,6 +115,21 @@ def part_count() -> int:
     `MAX_PARTS`."""
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     return max(1, min(MAX_PARTS, cores or 1))
+
+
+def run_part(connection: Connection, look: UnitQuery, span: UnitRange) -> PartResult:
+    """The rows and labels of `look` over the units in `span`, read on `connection`."""
+    with units_in_order(connection, look.exposed(span)) as table:
+        query, labels = look.query(connection.dialect.name, table)
+        return list(look_rows(connection, query, look.settings)), labels
+
+
+def compile_part(dialect: Dialect, look: UnitQuery, span: UnitRange) -> CompiledPart:
+    """`run_part`'s statements compiled for a new SQLite connection of the standard library
+    (`sqlite_parts`): the units' table written, then the look's rows read."""
+    table, writes = written_units(look.exposed(span))
+    query, labels = look.query(dialect.name, table)
+    return [compiled(statement, dialect) for statement in (*writes, query)], labels
 
 
 def unit_ranges(
@@ -113,25 +158,35 @@ def unit_ranges(
 
 
 def in_parts(
-    connection: Connection, experiment: str, ceiling: EventIds | None, part: Part
+    connection: Connection, experiment: str, ceiling: EventIds | None, look: UnitQuery
 ) -> PartResult:
-    """`part(connection, EVERY_UNIT)`, computed as the parts of `unit_ranges` at once: their
-    rows concatenated, and their labels (the same in every part)."""
+    """`run_part(connection, look, EVERY_UNIT)`, computed as the parts of `unit_ranges` at once:
+    their rows concatenated, and their labels (the same in every part)."""
     where = where_others_run(connection)
-    smallest = MIN_SQLITE_EXPOSURES if where == "processes" else MIN_EXPOSURES
     parts = part_count() if where is not None else 1
-    ranges = unit_ranges(connection, experiment, ceiling, parts, smallest) if parts > 1 else []
+    ranges = unit_ranges(connection, experiment, ceiling, parts, MIN_EXPOSURES) if parts > 1 else []
     if len(ranges) < 2:
-        rows, labels = part(connection, EVERY_UNIT)
-        return list(rows), labels
-    # The threads start the other parts and wait for them; the first part runs here meanwhile.
+        return run_part(connection, look, EVERY_UNIT)
+
+    def here(span: UnitRange) -> Callable[[Connection], PartResult]:
+        return lambda reader: run_part(reader, look, span)
+
+    if where == "processes":
+
+        def apart(span: UnitRange) -> Callable[[], CompiledPart]:
+            return lambda: compile_part(connection.dialect, look, span)
+
+        return sqlite_parts(connection, [(here(span), apart(span)) for span in ranges])
+    snapshot = str(connection.execute(text("SELECT pg_export_snapshot()")).scalar_one())
+    if not _SNAPSHOT.fullmatch(snapshot):  # it is written into a statement below
+        raise ValueError(f"unexpected snapshot id {snapshot!r}")
     with ThreadPoolExecutor(len(ranges) - 1) as pool:
-        others = _submitted(pool, connection, part, ranges[1:])
-        rows, labels = part(connection, ranges[0])
-        rows = list(rows)
-        for span, other in zip(ranges[1:], others, strict=True):
-            rows += _rows_or_again(other, connection, part, span)
-    return rows, labels
+        others = [
+            pool.submit(_on_snapshot, connection, snapshot, here(span)) for span in ranges[1:]
+        ]
+        return _gathered(
+            connection, here(ranges[0]), zip(others, map(here, ranges[1:]), strict=True)
+        )
 
 
 def at_once(connection: Connection, reads: Sequence[Callable[[Connection], Found]]) -> list[Found]:
@@ -151,18 +206,46 @@ def at_once(connection: Connection, reads: Sequence[Callable[[Connection], Found
         return [first, *(other.result() for other in others)]
 
 
-def _rows_or_again(
-    other: Future[PartResult], connection: Connection, part: Part, span: UnitRange
-) -> list[Row]:
-    """The rows of a part run apart, or, when it failed there (its process or connection could
-    not start, say), of the same part run again on the caller's connection: slower, not wrong."""
-    try:
-        return other.result()[0]
-    except Exception as error:  # noqa: BLE001 - any failure apart is retried here
-        # The error's type only: its text may hold the range's bounds, which are unit ids.
-        logger.warning("a part of a look failed apart (%s); run again here", type(error).__name__)
-        rows, _ = part(connection, span)
-        return list(rows)
+def sqlite_parts(
+    connection: Connection,
+    parts: Sequence[tuple[Callable[[Connection], PartResult], Callable[[], CompiledPart]]],
+) -> PartResult:
+    """The rows of `parts` (each: run on a connection, or compiled) in one list, and their
+    labels: the first run here, the others each compiled and run in an interpreter of its own
+    on the same SQLite file (`sqlite_statements`), from threads."""
+    path = connection.engine.url.database or ""
+
+    def run_apart(compile_part: Callable[[], CompiledPart]) -> PartResult:
+        # Compiled in the thread: the first part starts here meanwhile.
+        statements, labels = compile_part()
+        return _statements_in_process(path, statements), labels
+
+    (first, _), others = parts[0], parts[1:]
+    with ThreadPoolExecutor(max(1, len(others))) as pool:
+        apart = [pool.submit(run_apart, compile_part) for _, compile_part in others]
+        return _gathered(connection, first, zip(apart, (here for here, _ in others), strict=True))
+
+
+def _gathered(
+    connection: Connection,
+    first: Callable[[Connection], PartResult],
+    others: Iterable[tuple[Future[PartResult], Callable[[Connection], PartResult]]],
+) -> PartResult:
+    """`first`'s rows, run here while the others run apart, then each other's: its own, or,
+    when it failed apart (its process or connection could not start, say), those of the same
+    part run again here: slower, not wrong."""
+    rows, labels = first(connection)
+    rows = list(rows)
+    for other, run_here in others:
+        try:
+            rows += other.result()[0]
+        except Exception as error:  # noqa: BLE001 - any failure apart is retried here
+            # The error's type only: its text may hold the part's bounds, which are unit ids.
+            logger.warning(
+                "a part of a look failed apart (%s); run again here", type(error).__name__
+            )
+            rows += run_here(connection)[0]
+    return rows, labels
 
 
 def added_up(rows: Iterable[Row], summed: Iterable[str]) -> list[Row]:
@@ -197,67 +280,15 @@ def where_others_run(connection: Connection) -> str | None:
     return "processes"
 
 
-def _submitted(
-    pool: ThreadPoolExecutor, connection: Connection, part: Part, ranges: list[UnitRange]
-) -> list[Future[PartResult]]:
-    """The parts of `ranges` started from `pool`'s threads."""
-    if connection.dialect.name == "sqlite":
-        url = connection.engine.url.render_as_string(hide_password=False)
-        return [pool.submit(_part_in_process, url, part, span) for span in ranges]
-    snapshot = str(connection.execute(text("SELECT pg_export_snapshot()")).scalar_one())
-    if not _SNAPSHOT.fullmatch(snapshot):  # it is written into a statement below
-        raise ValueError(f"unexpected snapshot id {snapshot!r}")
-    return [pool.submit(_part_in_thread, connection, snapshot, part, span) for span in ranges]
-
-
-def _part_in_thread(
-    connection: Connection, snapshot: str, part: Part, span: UnitRange
+def _on_snapshot(
+    connection: Connection, snapshot: str, read: Callable[[Connection], PartResult]
 ) -> PartResult:
-    """`part(…, span)` on a new PostgreSQL connection, in a transaction that reads the
-    caller's `snapshot`."""
+    """`read` on a new PostgreSQL connection, in a transaction that reads the caller's
+    `snapshot`."""
     isolated = connection.engine.connect().execution_options(isolation_level="REPEATABLE READ")
     with isolated as other, other.begin():
         other.execute(text(f"SET TRANSACTION SNAPSHOT '{snapshot}'"))
-        return part(other, span)
-
-
-def _part_in_process(url: str, part: Part, span: UnitRange) -> PartResult:
-    """`part(…, span)` in a new interpreter (`part_process`) on the SQLite file at `url`: the
-    job goes in on its standard input, the rows come back on its standard output."""
-    answer = _ran("experiments.results.sums.part_process", pickle.dumps((url, part, span)))
-    rows, labels = pickle.loads(answer)  # noqa: S301 - our own child's answer
-    return rows, labels
-
-
-def sqlite_parts(
-    connection: Connection,
-    parts: Sequence[tuple[Callable[[Connection], PartResult], Callable[[], CompiledPart]]],
-) -> PartResult:
-    """The rows of `parts` (each: run on a connection, or compiled) added in one list, and their
-    labels: the first run here, the others each in an interpreter of its own on the same SQLite
-    file, started from threads (`sqlite_statements`, about 30 ms to start); a part that fails
-    there is run again here. Every part counts the events up to the look's ceiling, all of them
-    committed before it was read."""
-    (first, _), others = parts[0], parts[1:]
-    path = connection.engine.url.database or ""
-
-    def run_apart(compile_part: Callable[[], CompiledPart]) -> list[Row]:
-        # Compiled in the thread: the first part starts here meanwhile.
-        return _statements_in_process(path, compile_part()[0])
-
-    with ThreadPoolExecutor(max(1, len(others))) as pool:
-        apart = [pool.submit(run_apart, compile_part) for _, compile_part in others]
-        rows, labels = first(connection)
-        rows = list(rows)
-        for (run_here, _), other in zip(others, apart, strict=True):
-            try:
-                rows += other.result()
-            except Exception as error:  # noqa: BLE001 - any failure apart is retried here
-                logger.warning(
-                    "a part of a look failed apart (%s); run again here", type(error).__name__
-                )
-                rows += run_here(connection)[0]
-    return rows, labels
+        return read(other)
 
 
 def compiled(statement: ClauseElement, dialect: Dialect) -> Statement:

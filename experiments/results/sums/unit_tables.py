@@ -60,7 +60,7 @@ def units_in_order(connection: Connection, units: Subquery | CTE) -> Iterator[Fr
         connection.info[_HELD] = held
 
 
-def written_units(units: Subquery) -> tuple[FromClause, list[ClauseElement]]:
+def written_units(units: Subquery | CTE) -> tuple[FromClause, list[ClauseElement]]:
     """`units_in_order`'s table for a new connection (one that holds no other), to read as
     `units`, and the statements that create and fill it, to run first."""
     table = _table(1, units)

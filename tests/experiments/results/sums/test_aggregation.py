@@ -18,12 +18,12 @@ from experiments.results.sums.aggregation import (
     Aggregates,
     aggregate,
     at_both_ends,
-    part_rows,
     percentile_caps,
 )
 from experiments.results.sums.both_ends import Cutoff
 from experiments.results.sums.ingestion_marks import take_ceiling
-from experiments.results.sums.unit_columns import EXPOSURES, equal_sums
+from experiments.results.sums.unit_columns import EVERY_UNIT, EXPOSURES, equal_sums
+from experiments.results.sums.unit_parts import run_part
 from tests.experiments.results.helpers import (
     CAPPED_AOV,
     METRICS,
@@ -235,7 +235,8 @@ def test_an_incremental_looks_units_are_read_from_their_table_on_sqlite(sqlite_u
             ceiling = take_ceiling(connection)
             assert ceiling is not None
             then, now = Cutoff(END - timedelta(days=3), ceiling), Cutoff(END, ceiling)
-            return part_rows(connection, at_both_ends("exp", METRICS, (), units, then, now))
+            look = at_both_ends("exp", METRICS, (), units, then, now)
+            return run_part(connection, look, EVERY_UNIT)
 
     plans, statements = sqlite_plans(engine, take)
     engine.dispose()

@@ -1,6 +1,7 @@
 """A look over every unit in parts at once (`unit_parts`) gives the sums of one pass: a full look
-with segments and periods, and the first look's backfill, on SQLite (a child process per part)
-and PostgreSQL (a connection per part, on the look's snapshot)."""
+with segments and periods, and the first look's backfill, on SQLite (the parts after the first
+compiled and run each in an interpreter of its own) and PostgreSQL (a connection per part, on
+the look's snapshot)."""
 
 from __future__ import annotations
 
@@ -16,8 +17,6 @@ from experiments.results.sums import unit_parts
 from experiments.results.sums.aggregation import (
     aggregate,
     at_both_ends,
-    part_rows,
-    part_statements,
 )
 from experiments.results.sums.backfill import daily_aggregates
 from experiments.results.sums.both_ends import Cutoff
@@ -49,7 +48,6 @@ def in_parts(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> list[list[UnitR
     parts = 2 if engine.dialect.name == "sqlite" else 3
     monkeypatch.setattr(unit_parts, "part_count", lambda: parts)
     monkeypatch.setattr(unit_parts, "MIN_EXPOSURES", 0)
-    monkeypatch.setattr(unit_parts, "MIN_SQLITE_EXPOSURES", 0)
     monkeypatch.setattr(unit_parts, "unit_ranges", spied)
     return used
 
@@ -130,33 +128,31 @@ def test_a_part_that_fails_apart_is_run_again_in_process(
 ) -> None:
     load_shop(engine, seed=14)
     expected = one_pass(engine, dimensions=["device"])  # in parts
-    failed: list[UnitRange] = []
+    failed: list[object] = []
 
     def broken(*args: object) -> object:
-        failed.append(args[-1])  # type: ignore[arg-type]
+        failed.append(args)
         raise RuntimeError("the part's process ended with 1: OperationalError")
 
     # Where the parts after the first run apart, on either database.
-    monkeypatch.setattr(unit_parts, "_part_in_process", broken)
-    monkeypatch.setattr(unit_parts, "_part_in_thread", broken)
+    monkeypatch.setattr(unit_parts, "_statements_in_process", broken)
+    monkeypatch.setattr(unit_parts, "_on_snapshot", broken)
     got = one_pass(engine, dimensions=["device"])
     assert len(failed) == len(in_parts[-1]) - 1
     assert_same(got, expected)
     warnings = [record.getMessage() for record in caplog.records if record.levelname == "WARNING"]
     warning = "a part of a look failed apart (RuntimeError); run again here"
     assert warnings == [warning] * len(failed)
-    assert not any(span.low in message for span in failed for message in warnings if span.low)
-
-
-def failing_part(_reader: Connection, _span: UnitRange) -> unit_parts.PartResult:
-    """A part that fails in its process with a unit id in its message."""
-    raise ValueError("no events for unit u-secret-7")
+    bounds = [span.low for span in in_parts[-1] if span.low]
+    assert not any(low in message for low in bounds for message in warnings)
 
 
 def test_a_failed_process_names_its_error_but_not_its_text(sqlite_url: str) -> None:
+    path = sqlite_url.removeprefix("sqlite:///")
+    failing = [("SELECT * FROM exposures WHERE unit_id = 'u-secret-7' AND no_such_column", ())]
     with pytest.raises(RuntimeError) as raised:
-        unit_parts._part_in_process(sqlite_url, failing_part, EVERY_UNIT)  # noqa: SLF001
-    assert str(raised.value) == "the part's process ended with 1: ValueError"
+        unit_parts._statements_in_process(path, failing)  # noqa: SLF001
+    assert str(raised.value) == "the part's process ended with 1: sqlite3.OperationalError"
 
 
 def test_the_ranges_hold_every_unit_once_in_parts_of_about_equal_size(engine: Engine) -> None:
@@ -230,8 +226,8 @@ def test_an_incremental_looks_part_apart_gives_the_rows_it_gives_here(sqlite_url
         assert ceiling is not None
         then, now = Cutoff(END - timedelta(days=2), ceiling), Cutoff(END, ceiling)
         look = at_both_ends("exp", METRICS, ["device"], units, then, now)
-        here, labels = part_rows(connection, look)
-    statements, same_labels = part_statements(engine.dialect, look)
+        here, labels = unit_parts.run_part(connection, look, EVERY_UNIT)
+    statements, same_labels = unit_parts.compile_part(engine.dialect, look, EVERY_UNIT)
     engine.dispose()
     path = sqlite_url.removeprefix("sqlite:///")
     apart = unit_parts._statements_in_process(path, statements)  # noqa: SLF001
