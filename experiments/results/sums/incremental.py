@@ -179,12 +179,14 @@ def _in_parts(
     postgres = connection.dialect.name == "postgresql"
     if not postgres and where_others_run(connection) != "processes":
         return sums(connection, touched)
+    # The ids in one row, an array or a JSON array: about half the time of reading them row by
+    # row.
+    found = touched.subquery("touched")
     if postgres:
-        found = touched.subquery("touched")
-        # One array in one row: about half the time of reading the ids row by row.
         ids = sorted(connection.execute(select(func.array_agg(found.c.unit_id))).scalar() or [])
     else:
-        ids = sorted(connection.execute(touched).scalars())
+        listed = connection.execute(select(func.json_group_array(found.c.unit_id))).scalar()
+        ids = sorted(json.loads(listed or "[]"))
     smallest = MIN_PART_UNITS if postgres else MIN_SQLITE_PART_UNITS
     parts = part_count() if len(ids) >= smallest else 1
     if parts == 1 and not postgres:

@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import Column, Integer, MetaData, Table, select
+from sqlalchemy import Column, Integer, MetaData, Table, select, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.ddl import CreateTable
 from sqlalchemy.sql.dml import Insert
@@ -49,7 +49,8 @@ def units_in_order(connection: Connection, units: Subquery | CTE) -> Iterator[Fr
         return
     held = connection.info.get(_HELD, 0)
     table = _table(held + 1, units)
-    table.drop(connection, checkfirst=True)  # left by a look that failed, if any
+    # Left by a look that failed, if any: one statement, not the check and the drop.
+    connection.execute(text(f'DROP TABLE IF EXISTS temp."{table.name}"'))
     table.create(connection)
     connection.info[_HELD] = held + 1
     try:
