@@ -216,9 +216,15 @@ def sqlite_parts(
     path = connection.engine.url.database or ""
 
     def run_apart(compile_part: Callable[[], CompiledPart]) -> PartResult:
-        # Compiled in the thread: the first part starts here meanwhile.
-        statements, labels = compile_part()
-        return _statements_in_process(path, statements), labels
+        # Compiled in the thread, while the first part starts here and the child starts too.
+        labels: list[Labels] = []
+
+        def statements() -> list[Statement]:
+            compiled_part, part_labels = compile_part()
+            labels.append(part_labels)
+            return compiled_part
+
+        return _statements_in_process(path, statements), labels[0]
 
     (first, _), others = parts[0], parts[1:]
     with ThreadPoolExecutor(max(1, len(others))) as pool:
@@ -312,24 +318,37 @@ def compiled(statement: ClauseElement, dialect: Dialect) -> Statement:
     return str(form), tuple(parameters)
 
 
-def _statements_in_process(path: str, statements: list[Statement]) -> list[Row]:
-    """The last of `statements`' rows, run in a new interpreter on the SQLite file at `path`."""
-    job = pickle.dumps((path, statements, list(SQLITE_PRAGMAS)))
-    answer = _ran("experiments.results.sums.sqlite_statements", job)
+def _statements_in_process(path: str, statements: Callable[[], list[Statement]]) -> list[Row]:
+    """The last statement's rows, run in a new interpreter on the SQLite file at `path`; the
+    statements are made (`statements()`) while the interpreter starts."""
+    answer = _ran(
+        "experiments.results.sums.sqlite_statements",
+        lambda: pickle.dumps((path, statements(), list(SQLITE_PRAGMAS))),
+    )
     columns, rows = pickle.loads(answer)  # noqa: S301 - our own child's answer
     return [dict(zip(columns, row, strict=True)) for row in rows]
 
 
-def _ran(module: str, job: bytes) -> bytes:
-    """The standard output of a new interpreter running `module`, given `job` on its standard
-    input. A child that fails is reported by its exception's name from its last line, not its
-    text (it may hold unit ids)."""
+def _ran(module: str, job: Callable[[], bytes]) -> bytes:
+    """The standard output of a new interpreter running `module`, given `job()` (made while it
+    starts) on its standard input. A child that fails is reported by its exception's name from
+    its last line, not its text (it may hold unit ids)."""
     # The child finds the modules where this process does (a test's or a checkout's folders).
     paths = os.pathsep.join(path for path in sys.path if path)
     environment = {**os.environ, "PYTHONPATH": paths}
-    child = [sys.executable, "-m", module]
-    done = subprocess.run(child, input=job, capture_output=True, env=environment, check=False)
-    if done.returncode != 0:
-        last = (done.stderr.decode(errors="replace").strip().splitlines() or [""])[-1]
-        raise RuntimeError(f"the part's process ended with {done.returncode}: {last.split(':')[0]}")
-    return done.stdout
+    command = [sys.executable, "-m", module]
+    pipe = subprocess.PIPE
+    with subprocess.Popen(command, stdin=pipe, stdout=pipe, stderr=pipe, env=environment) as child:
+        try:
+            given = job()
+        except BaseException:
+            child.kill()
+            raise
+        answer: bytes
+        errors: bytes
+        answer, errors = child.communicate(given)
+    if child.returncode != 0:
+        last = (errors.decode(errors="replace").strip().splitlines() or [""])[-1]
+        ended = child.returncode
+        raise RuntimeError(f"the part's process ended with {ended}: {last.split(':')[0]}")
+    return answer

@@ -151,7 +151,7 @@ def test_a_failed_process_names_its_error_but_not_its_text(sqlite_url: str) -> N
     path = sqlite_url.removeprefix("sqlite:///")
     failing = [("SELECT * FROM exposures WHERE unit_id = 'u-secret-7' AND no_such_column", ())]
     with pytest.raises(RuntimeError) as raised:
-        unit_parts._statements_in_process(path, failing)  # noqa: SLF001
+        unit_parts._statements_in_process(path, lambda: failing)  # noqa: SLF001
     assert str(raised.value) == "the part's process ended with 1: sqlite3.OperationalError"
 
 
@@ -213,7 +213,7 @@ def test_compiled_statements_run_apart_as_the_engine_runs_them(sqlite_url: str) 
     statement = unit_parts.compiled(query, engine.dialect)
     engine.dispose()
     path = sqlite_url.removeprefix("sqlite:///")
-    got = unit_parts._statements_in_process(path, [statement])  # noqa: SLF001
+    got = unit_parts._statements_in_process(path, lambda: [statement])  # noqa: SLF001
     assert [row["unit_id"] for row in got] == [row["unit_id"] for row in expected] == ["it's"]
 
 
@@ -230,7 +230,7 @@ def test_an_incremental_looks_part_apart_gives_the_rows_it_gives_here(sqlite_url
     statements, same_labels = unit_parts.compile_part(engine.dialect, look, EVERY_UNIT)
     engine.dispose()
     path = sqlite_url.removeprefix("sqlite:///")
-    apart = unit_parts._statements_in_process(path, statements)  # noqa: SLF001
+    apart = unit_parts._statements_in_process(path, lambda: statements)  # noqa: SLF001
     assert same_labels == labels
     assert len(here) > 4
 
