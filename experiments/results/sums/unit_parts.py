@@ -100,7 +100,7 @@ class UnitQuery(Protocol):
     def query(
         self, dialect: str, units: FromClause
     ) -> tuple[Select[Any] | CompoundSelect[Any], Labels]:
-        """The look's rows of `units` (the rows of `units(...)`, or a table of them), and the
+        """The look's rows of `units` (the rows of `exposed(...)`, or a table of them), and the
         labels of their sums."""
         ...
 
@@ -215,12 +215,12 @@ def sqlite_parts(
     on the same SQLite file (`sqlite_statements`), from threads."""
     path = connection.engine.url.database or ""
 
-    def run_apart(compile_part: Callable[[], CompiledPart]) -> PartResult:
+    def run_apart(compiling: Callable[[], CompiledPart]) -> PartResult:
         # Compiled in the thread, while the first part starts here and the child starts too.
         labels: list[Labels] = []
 
         def statements() -> list[Statement]:
-            compiled_part, part_labels = compile_part()
+            compiled_part, part_labels = compiling()
             labels.append(part_labels)
             return compiled_part
 
@@ -228,7 +228,7 @@ def sqlite_parts(
 
     (first, _), others = parts[0], parts[1:]
     with ThreadPoolExecutor(max(1, len(others))) as pool:
-        apart = [pool.submit(run_apart, compile_part) for _, compile_part in others]
+        apart = [pool.submit(run_apart, compiling) for _, compiling in others]
         return _gathered(connection, first, zip(apart, (here for here, _ in others), strict=True))
 
 
