@@ -57,14 +57,13 @@ from experiments.results.sums.periods import fold_levels, whole_and_periods
 from experiments.results.sums.sql_functions import SUMS_SETTINGS
 from experiments.results.sums.sums_query import sums_query
 from experiments.results.sums.unit_columns import (
-    EVERY_UNIT,
     MULTI_VARIANT,
     PERIOD,
     EventIds,
     UnitRange,
     UnitSet,
 )
-from experiments.results.sums.unit_parts import Labels, Row, added_up, in_parts, run_part
+from experiments.results.sums.unit_parts import Labels, Row, added_up, in_parts
 
 __all__ = [
     "GROUP_COLUMNS",
@@ -112,7 +111,7 @@ def aggregate(
         metrics = capped_metrics(metrics, caps)
     if periods:
         rows, labels = _sums_rows(
-            connection, experiment, metrics, end, cuped, dimensions, periods, ceiling, None
+            connection, experiment, metrics, end, cuped, dimensions, periods, ceiling
         )
         empty = GroupSums(units=0, metrics=dict.fromkeys(labels, ZERO_SUMS))
         return _by_period(rows, labels, variants, dimensions, empty, caps)
@@ -130,12 +129,11 @@ def variant_sums(
     end: datetime,
     cuped: bool,
     ceiling: EventIds | None,
-    units: UnitSet | None = None,
 ) -> dict[GroupKey, GroupSums]:
     """The sums per group of the whole as the query gives them (the units in several variants
-    under `MULTI_VARIANT`, exposures to unknown variants under theirs); with `units`, of those
-    units only. `metrics` carry their caps (`capped_metrics`)."""
-    rows, labels = _sums_rows(connection, experiment, metrics, end, cuped, (), (), ceiling, units)
+    under `MULTI_VARIANT`, exposures to unknown variants under theirs). `metrics` carry their
+    caps (`capped_metrics`)."""
+    rows, labels = _sums_rows(connection, experiment, metrics, end, cuped, (), (), ceiling)
     return {GroupKey.of_row(row): row_sums(row, labels) for row in rows}
 
 
@@ -250,15 +248,12 @@ def _sums_rows(
     dimensions: Sequence[str],
     periods: Sequence[datetime],
     ceiling: EventIds | None,
-    units: UnitSet | None = None,
 ) -> tuple[list[Row], Labels]:
-    """The rows of `sums_query` and its labels. The sums of every unit are computed in parts
-    of the units at once and added up (`unit_parts`); those of a unit set in one query."""
+    """The rows of `sums_query` over every unit and its labels, computed in parts of the units
+    at once and added up (`unit_parts`)."""
     look = LookSums(
-        experiment, list(metrics), end, cuped, list(dimensions), list(periods), ceiling, units
+        experiment, list(metrics), end, cuped, list(dimensions), list(periods), ceiling, None
     )
-    if units is not None:
-        return run_part(connection, look, EVERY_UNIT)
     rows, labels = in_parts(connection, experiment, ceiling, look)
     # A sum equal to another reads its column (`equal_sums`): each column once.
     columns = (label for found in labels.values() for label in found.values())
