@@ -3,7 +3,7 @@ cachegrind: a figure the load of a shared machine does not move (its CPU times v
 to set beside the CPU times of `benchmarks.bench_stats`.
 
 Run from the repository root (valgrind installed; two to three minutes):
-python -m benchmarks.bench_bulk_instructions [--before COMMIT]
+python -m benchmarks.bench_bulk_instructions [--before COMMIT] [--functions N]
 
 - `analyze_many`: the breakdown-shaped look of `bench_stats` (1,000 two-arm comparisons), in a
   child interpreter under cachegrind, once with one call and once with five: the difference over
@@ -12,6 +12,10 @@ python -m benchmarks.bench_bulk_instructions [--before COMMIT]
 - The result objects alone: building a two-arm analysis's objects (`stats._bulk_objects`) from
   1,000 ready columns of fresh floats, the garbage collection their allocation sets off, and
   freeing them; what any bulk path that returns these types pays, whatever it computes.
+
+- With ``--functions N``: this tree's count per comparison split by the C function that ran it
+  (the N largest; valgrind's ``cg_diff`` of the two runs, read by ``cg_annotate``). Python code
+  is all in the interpreter's loop (``_PyEval_EvalFrameDefault``); what it calls is by name.
 
 One thread for the BLAS libraries and a fixed hash seed: the counts repeat to the instruction.
 """
@@ -68,8 +72,9 @@ for _ in range(1 + int(sys.argv[2])):
 """
 
 
-def _instructions(code: str, calls: int, path: Path | None) -> int:
-    """Instructions of the child running ``code`` with ``calls`` extra calls."""
+def _instructions(code: str, calls: int, path: Path | None, into: str = "/dev/null") -> int:
+    """Instructions of the child running ``code`` with ``calls`` extra calls; cachegrind's
+    counts by function are written ``into`` that file."""
     # No bytecode written: else the first child compiles a fresh tree (the "before") and the
     # second reads it, and the compilation lands in the difference (twice the count).
     env = dict(
@@ -81,7 +86,7 @@ def _instructions(code: str, calls: int, path: Path | None) -> int:
     )
     if path is not None:
         env["PYTHONPATH"] = str(path)
-    command = ["valgrind", "--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null"]
+    command = ["valgrind", "--tool=cachegrind", "--cache-sim=no", f"--cachegrind-out-file={into}"]
     command += [sys.executable, "-P", "-c", code, str(ROOT), str(calls)]
     output = subprocess.run(command, env=env, check=True, capture_output=True, text=True).stderr
     found = re.search(r"I\s+refs:\s+([\d,]+)", output)
@@ -94,12 +99,45 @@ def per_comparison(code: str, path: Path | None) -> int:
     return (_instructions(code, CALLS, path) - _instructions(code, 0, path)) // (CALLS * 1000)
 
 
+def by_function(code: str, top: int) -> list[tuple[int, str]]:
+    """The ``top`` C functions by instructions per comparison of ``code`` in this tree."""
+    with tempfile.TemporaryDirectory() as directory:
+        runs = [str(Path(directory, f"{calls}.out")) for calls in (0, CALLS)]
+        for calls, into in zip((0, CALLS), runs, strict=True):
+            _instructions(code, calls, ROOT, into)
+        difference = subprocess.run(
+            ["cg_diff", *runs], check=True, capture_output=True, text=True
+        ).stdout
+        Path(directory, "difference.out").write_text(difference)
+        annotated = subprocess.run(
+            ["cg_annotate", "--auto=no", str(Path(directory, "difference.out"))],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+    found: list[tuple[int, str]] = []
+    for line in annotated.splitlines():
+        row = re.match(r"\s*([\d,]+)\s+\(\s*[\d.]+%\)\s+(\S+):(.+)", line)
+        if row is not None and "PROGRAM TOTALS" not in line:
+            source, function = row.group(2).rsplit("/", 1)[-1], row.group(3)[:60]
+            found.append(
+                (int(row.group(1).replace(",", "")) // (CALLS * 1000), f"{source}:{function}")
+            )
+    return found[:top]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--before", default=BEFORE)
+    parser.add_argument("--functions", type=int, default=0, metavar="N")
     args = parser.parse_args()
     if shutil.which("valgrind") is None:
         raise SystemExit("valgrind is not installed")
+    if args.functions:
+        print("instructions per comparison of analyze_many by C function (this tree):")
+        for count, name in by_function(_LOOK, args.functions):
+            print(f"  {count:6,d}  {name}")
+        return
     with tempfile.TemporaryDirectory() as directory:
         before = per_comparison(_LOOK, _before_tree(args.before, Path(directory)))
     after = per_comparison(_LOOK, ROOT)

@@ -4,12 +4,14 @@ before and after the bulk work; gbstats' fixed-horizon test beside it when insta
 
 Run from the repository root:
 python -m benchmarks.bench_stats [--rounds 7] [--before COMMIT] [--bulk-before COMMIT]
+    [--levels 125 625]
 
 - Bulk: a breakdown-shaped look, 125 levels x 8 metrics of a checkout test (4 rates, one of
   them with a CUPED covariate, AOV and cart abandonment as ratios, revenue per visitor as a
   mean), two variants: 1,000 comparisons from seeded simulated sums. Each round times both
   paths in turn; the figures are medians over rounds of the time per comparison, the ratio the
   median of the per-round ratios. The two paths' results are checked equal (`repr`) first.
+  `--levels` times this in-process figure for looks of other sizes too (8 comparisons a level).
   Then `analyze_many` of the `stats` package of the ``--bulk-before`` COMMIT (default: main
   before the third round of issue 27's speed work on it) and this tree's, in child
   interpreters, alternating.
@@ -117,11 +119,11 @@ def _abandonment(rng: np.random.Generator, units: int, key: str) -> VariantInput
     )
 
 
-def look_analyses(seed: int = 7) -> list[list[VariantInput]]:
+def look_analyses(seed: int = 7, levels: int = LEVELS) -> list[list[VariantInput]]:
     """Every level x metric of a breakdown-shaped look (two variants each)."""
     rng = np.random.default_rng(seed)
     analyses: list[list[VariantInput]] = []
-    for _ in range(LEVELS):
+    for _ in range(levels):
         units = int(rng.integers(400, 40_000))
         arms = ("control", "treatment")
         for rate in (0.025, 0.09, 0.04, 0.01):
@@ -159,8 +161,8 @@ print(statistics.median(times) / sum(len(analysis) - 1 for analysis in analyses)
 """
 
 
-def bulk_figures(rounds: int) -> None:
-    analyses = look_analyses()
+def bulk_figures(rounds: int, levels: int = LEVELS) -> None:
+    analyses = look_analyses(levels=levels)
     comparisons = sum(len(analysis) - 1 for analysis in analyses)
     one_at_a_time = [analyze_stats(analysis, OPTIONS) for analysis in analyses]
     if repr(analyze_many(analyses, OPTIONS)) != repr(one_at_a_time):
@@ -347,12 +349,16 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--before", default=BEFORE)
     parser.add_argument("--bulk-before", default=BULK_BEFORE)
+    parser.add_argument(
+        "--levels", type=int, nargs="+", default=[LEVELS], help="the in-process look's levels"
+    )
     args = parser.parse_args()
     print(
         f"machine: {platform.machine()} cpus={os.cpu_count()} python={platform.python_version()} "
         f"load average {os.getloadavg()[0]:.1f}"
     )
-    bulk_figures(args.rounds)
+    for levels in args.levels:
+        bulk_figures(args.rounds, levels)
     bulk_before_figures(args.rounds, args.bulk_before)
     reference_figures(args.rounds, 15, args.before)
     single_figures(args.rounds, args.before)
