@@ -105,12 +105,12 @@ def by_function(code: str, top: int) -> list[tuple[int, str]]:
         runs = [str(Path(directory, f"{calls}.out")) for calls in (0, CALLS)]
         for calls, into in zip((0, CALLS), runs, strict=True):
             _instructions(code, calls, ROOT, into)
-        difference = subprocess.run(
-            ["cg_diff", *runs], check=True, capture_output=True, text=True
-        ).stdout
-        Path(directory, "difference.out").write_text(difference)
+        # Into a file: cg_diff exits with an error (errno 25) when its output is a pipe.
+        difference = Path(directory, "difference.out")
+        with difference.open("w") as output:
+            subprocess.run(["cg_diff", *runs], check=True, stdout=output)
         annotated = subprocess.run(
-            ["cg_annotate", "--auto=no", str(Path(directory, "difference.out"))],
+            ["cg_annotate", "--auto=no", str(difference)],
             check=True,
             capture_output=True,
             text=True,
