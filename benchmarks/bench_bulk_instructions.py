@@ -87,7 +87,10 @@ def _instructions(code: str, calls: int, path: Path | None, into: str = "/dev/nu
     if path is not None:
         env["PYTHONPATH"] = str(path)
     command = ["valgrind", "--tool=cachegrind", "--cache-sim=no", f"--cachegrind-out-file={into}"]
-    command += [sys.executable, "-P", "-c", code, str(ROOT), str(calls)]
+    # One line of code: cachegrind copies the command into its file's header, which a line
+    # break would end early.
+    one_line = f"exec({code!r})"
+    command += [sys.executable, "-P", "-c", one_line, str(ROOT), str(calls)]
     output = subprocess.run(command, env=env, check=True, capture_output=True, text=True).stderr
     found = re.search(r"I\s+refs:\s+([\d,]+)", output)
     if found is None:
