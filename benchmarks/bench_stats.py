@@ -17,8 +17,9 @@ python -m benchmarks.bench_stats [--rounds 7] [--before COMMIT] [--bulk-before C
   interpreters, alternating.
 - The issue's 5 us in the same run: `analyze_many` on the look and COMMIT's single `analyze` of
   a two-arm proportion (the code of the issue's "about 20 us" on a quiet machine), interleaved
-  in one child interpreter, 15 pairs in each of `--rounds` children; the share of the two is
-  the figure the load bears on least (at most 0.25: 5 us where that `analyze` took 20 us).
+  in one child interpreter, 15 rounds in each of `--rounds` children; the share of the two is
+  the figure the load bears on least (at most 0.25: 5 us where that `analyze` took 20 us),
+  `analyze_many` cold (right after the reference's loop) and warm (its third call in a row).
 - Single `analyze`: "before" is the `stats` package of COMMIT (default: main before the bulk
   work), taken with `git archive` into a temporary directory and timed in a child interpreter;
   "after" is this tree's, timed the same way; the children alternate, `--rounds` pairs.
@@ -215,9 +216,12 @@ def bulk_before_figures(rounds: int, commit: str) -> None:
 # The issue's 5 us in the same run: ``analyze_many`` on the look, interleaved with the
 # reference (``stats.analyze`` of a two-arm proportion from the REFERENCE commit, the one the
 # issue's "about 20 us" figure was taken of) one comparison at a time, in one interpreter, so the
-# shared machine's speed swings bear on both alike. The reference package is imported first,
-# called once (it has no import in a function body), then dropped from ``sys.modules``: its
-# functions keep their own modules, and ``import stats`` gives this tree's.
+# shared machine's speed swings bear on both alike. Each round times three ``analyze_many`` in a
+# row, then the reference a thousand times: the first call comes after the reference's loop
+# (caches cold, as a look's statistics come after its queries), the third after two of its own
+# (warm, as the reference's loop is). The reference package is imported first, called once (it
+# has no import in a function body), then dropped from ``sys.modules``: its functions keep their
+# own modules, and ``import stats`` gives this tree's.
 _AGAINST_REFERENCE = """
 import statistics, sys, time
 reference_tree, root, rounds = sys.argv[1], sys.argv[2], int(sys.argv[3])
@@ -236,26 +240,26 @@ from benchmarks.bench_stats import OPTIONS, look_analyses
 analyses = look_analyses()
 comparisons = sum(len(analysis) - 1 for analysis in analyses)
 stats.analyze_many(analyses, OPTIONS)
-pairs = []
+rows = []
 for _ in range(rounds):
-    start = time.process_time()
-    stats.analyze_many(analyses, OPTIONS)
-    bulk = time.process_time() - start
+    bulk = []
+    for _ in range(3):
+        start = time.process_time()
+        stats.analyze_many(analyses, OPTIONS)
+        bulk.append((time.process_time() - start) / comparisons * 1e6)
     start = time.process_time()
     for _ in range(comparisons):
         reference.analyze("proportion", [control, treatment])
-    single = time.process_time() - start
-    pairs.append((bulk / comparisons * 1e6, single / comparisons * 1e6))
+    single = (time.process_time() - start) / comparisons * 1e6
+    rows.append((bulk[0], bulk[-1], single, bulk[0] / single, bulk[-1] / single))
 assert repr(reference.analyze("proportion", [control, treatment])) == expected
-bulk, single = zip(*pairs)
-print(statistics.median(bulk), statistics.median(single),
-      statistics.median(b / s for b, s in pairs))
+print(*(statistics.median(column) for column in zip(*rows)))
 """
 
 
 def reference_figures(children: int, rounds: int, commit: str) -> None:
     """``analyze_many`` per comparison against ``commit``'s single ``analyze``, interleaved in
-    each of ``children`` interpreters (``rounds`` pairs each); the issue's target, 5 us where
+    each of ``children`` interpreters (``rounds`` rounds each); the issue's target, 5 us where
     that ``analyze`` took about 20 us, is a share of at most 0.25."""
     with tempfile.TemporaryDirectory() as directory:
         tree = _before_tree(commit, Path(directory))
@@ -270,16 +274,17 @@ def reference_figures(children: int, rounds: int, commit: str) -> None:
             ]
             for _ in range(children)
         ]  # fmt: skip
-    for bulk, single, share in figures:
+    for cold, warm, single, _, _ in figures:
         print(
-            f"  one interpreter: analyze_many {bulk:5.2f} us per comparison, {commit}'s "
-            f"analyze {single:6.2f} us, share {share:.3f}"
+            f"  one interpreter: analyze_many {cold:5.2f} us per comparison cold, {warm:5.2f} us "
+            f"warm; {commit}'s analyze {single:6.2f} us"
         )
-    share = statistics.median(figure[2] for figure in figures)
-    print(
-        f"analyze_many / {commit}'s analyze, interleaved: median share {share:.3f} "
-        f"(target 0.25: 5 us against the issue's 20 us), {share * 20:.2f} us at 20 us"
-    )
+    for index, name in ((3, "cold"), (4, "warm")):
+        share = statistics.median(figure[index] for figure in figures)
+        print(
+            f"analyze_many ({name}) / {commit}'s analyze: median share {share:.3f} (target "
+            f"0.25: 5 us against the issue's 20 us), {share * 20:.2f} us at 20 us"
+        )
 
 
 def _before_tree(commit: str, into: Path) -> Path:
