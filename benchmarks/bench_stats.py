@@ -214,14 +214,14 @@ def bulk_before_figures(rounds: int, commit: str) -> None:
 
 
 # The issue's 5 us in the same run: ``analyze_many`` on the look, interleaved with the
-# reference (``stats.analyze`` of a two-arm proportion from the REFERENCE commit, the one the
-# issue's "about 20 us" figure was taken of) one comparison at a time, in one interpreter, so the
-# shared machine's speed swings bear on both alike. Each round times three ``analyze_many`` in a
-# row, then the reference a thousand times: the first call comes after the reference's loop
-# (caches cold, as a look's statistics come after its queries), the third after two of its own
-# (warm, as the reference's loop is). The reference package is imported first, called once (it
-# has no import in a function body), then dropped from ``sys.modules``: its functions keep their
-# own modules, and ``import stats`` gives this tree's.
+# reference (``stats.analyze`` of a two-arm proportion from the ``--before`` commit, ``BEFORE``:
+# the code the issue's "about 20 us" was measured on) one comparison at a time, in one
+# interpreter, so the shared machine's speed swings bear on both alike. Each round times three
+# ``analyze_many`` in a row, then the reference a thousand times: the first call comes after the
+# reference's loop (caches cold, as a look's statistics come after its queries), the third after
+# two of its own (warm, as the reference's loop is). The reference package is imported first,
+# called once (it has no import in a function body), then dropped from ``sys.modules``: its
+# functions keep their own modules, and ``import stats`` gives this tree's.
 _AGAINST_REFERENCE = """
 import statistics, sys, time
 reference_tree, root, rounds = sys.argv[1], sys.argv[2], int(sys.argv[3])
